@@ -21,17 +21,24 @@ const (
 	CreditRegenerated Type = "credit.regenerated" // (orig)
 
 	ApprovalRequested Type = "approval.requested" // (orig)
-	ApprovalApproved  Type = "approval.approved"  // (orig)
-	ApprovalRejected  Type = "approval.rejected"  // (orig)
-	ApprovalExpired   Type = "approval.expired"   // (orig)
+	ApprovalApproved  Type = "approval.approved"  // (orig) terminal
+	// ApprovalVoteRecorded is a non-terminal approval: the first of the two
+	// distinct approvers a CRITICAL request needs.
+	ApprovalVoteRecorded Type = "approval.vote_recorded"
+	ApprovalRejected     Type = "approval.rejected" // (orig)
+	ApprovalExpired      Type = "approval.expired"  // (orig)
 
 	SynergieCollaborationRecorded Type = "synergie.collaboration_recorded" // (orig)
 	SynergieRewardGranted         Type = "synergie.reward_granted"         // (orig)
 	SynergieRewardCapped          Type = "synergie.reward_capped"          // (orig)
 	SynergieReuseDetected         Type = "synergie.reuse_detected"         // (orig)
 
-	EoCRegulated Type = "eoc.regulated" // (orig)
-	MissionRated Type = "mission.rated" // (orig)
+	EoCRegulated     Type = "eoc.regulated" // (orig)
+	MissionRated     Type = "mission.rated" // (orig)
+	MissionStarted   Type = "mission.started"
+	MissionCompleted Type = "mission.completed"
+	MissionFailed    Type = "mission.failed"
+	MissionCancelled Type = "mission.cancelled"
 
 	PoolCreated       Type = "pool.created"        // (orig)
 	PoolMemberAdded   Type = "pool.member_added"   // (orig)

@@ -1,0 +1,294 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/creditgate/creditgate/engine/event"
+	"github.com/creditgate/creditgate/engine/money"
+	"github.com/creditgate/creditgate/engine/projection"
+)
+
+// Risk levels (orig).
+const (
+	RiskLow      = "LOW"
+	RiskMedium   = "MEDIUM"
+	RiskHigh     = "HIGH"
+	RiskCritical = "CRITICAL"
+)
+
+// ApprovalInput is an explicit or implied approval request.
+type ApprovalInput struct {
+	ActionType    string // add | withdraw
+	AgentID       string
+	AmountMilli   int64
+	Reason        string
+	Justification string
+}
+
+// DecisionInput is an approve or reject call.
+type DecisionInput struct {
+	RequestID       string
+	Justification   string
+	ExpectedVersion int // 0 = any
+}
+
+// AutoApprover is the decider recorded on LOW requests.
+const AutoApprover = "system:auto-approve"
+
+func (e *Engine) risk(amount int64) (level string, approvers int, timeout time.Duration) {
+	a := e.cfg.Approval
+	switch {
+	case amount >= a.CriticalFromMilli:
+		return RiskCritical, 2, a.CriticalTimeout
+	case amount >= a.HighFromMilli:
+		return RiskHigh, 1, a.HighTimeout
+	case amount >= a.MediumFromMilli:
+		return RiskMedium, 1, a.MediumTimeout
+	}
+	return RiskLow, 0, a.MediumTimeout
+}
+
+// RequestApproval opens an approval request. LOW requests are approved
+// and executed in the same transaction.
+func (e *Engine) RequestApproval(ctx context.Context, req Request, in ApprovalInput) (Result, error) {
+	if in.ActionType != "add" && in.ActionType != "withdraw" {
+		return Result{}, refuse(CodeInvalid, nil, `action_type must be "add" or "withdraw"`)
+	}
+	if err := e.validCredit(CreditInput{AgentID: in.AgentID, AmountMilli: in.AmountMilli, Reason: in.Reason}); err != nil {
+		return Result{}, err
+	}
+	if err := validText("justification", in.Justification); err != nil {
+		return Result{}, err
+	}
+	if err := validID("requester_id", req.ActorID); err != nil {
+		return Result{}, err
+	}
+	return e.execute(ctx, req, func() (*plan, error) {
+		a, err := e.agentLocked(in.AgentID)
+		if err != nil {
+			return nil, err
+		}
+		level, approvers, timeout := e.risk(in.AmountMilli)
+		now := e.clock.Now().UTC()
+		p := &plan{}
+		ap := event.Approval{RequestID: uuid.NewString(), ActionType: in.ActionType, AgentID: in.AgentID,
+			AmountMilli: in.AmountMilli, Reason: in.Reason, Justification: in.Justification, RequesterID: req.ActorID,
+			RiskLevel: level, RequiredApprovals: approvers, ExpiresAt: now.Add(timeout)}
+		i := p.add(event.ApprovalRequested, ap, nil)
+		if level == RiskLow {
+			if err := e.executionLocked(p, ap, a, i, AutoApprover, "below the MEDIUM threshold", 1); err != nil {
+				return nil, err
+			}
+		}
+		return p, nil
+	})
+}
+
+// executionLocked appends the terminal approval and the executed credit
+// event (causation = the approval event) to p.
+func (e *Engine) executionLocked(p *plan, ap event.Approval, a projection.AgentView, causedBy int, decider, just string, version int) error {
+	typ, bal := event.CreditAllocated, a.BalanceMilli+ap.AmountMilli
+	if ap.ActionType == "withdraw" {
+		if a.BalanceMilli < ap.AmountMilli {
+			return refuse(CodeInsufficientCredits, InsufficientBody{AgentID: a.ID, Balance: money.Credits(a.BalanceMilli),
+				Requested: money.Credits(ap.AmountMilli)}, "agent %q has %s credits, the approved withdrawal needs %s",
+				a.ID, money.Format(a.BalanceMilli), money.Format(ap.AmountMilli))
+		}
+		typ, bal = event.CreditWithdrawn, a.BalanceMilli-ap.AmountMilli
+	}
+	d := p.addCaused(event.ApprovalApproved, event.Decision{RequestID: ap.RequestID, DeciderID: decider,
+		Justification: just, Version: version}, causedBy, "")
+	p.addCaused(typ, event.Credit{AgentID: a.ID, AmountMilli: ap.AmountMilli, BalanceAfterMilli: bal,
+		Reason: "approval:" + ap.RequestID + ": " + ap.Reason}, d, "")
+	return nil
+}
+
+// DecidedBody is the body of an already_decided refusal: the winner.
+type DecidedBody struct {
+	RequestID       string `json:"request_id"`
+	Status          string `json:"status"`
+	DecisionEventID string `json:"decision_event_id"`
+	DecidedBy       string `json:"decided_by,omitempty"`
+	Version         int    `json:"version"`
+}
+
+// pendingLocked returns the request if it can still be decided. An overdue
+// request is expired right here (lazy expiry), in the same plan.
+func (e *Engine) pendingLocked(p *plan, in DecisionInput) (projection.Approval, bool, error) {
+	ap, ok := e.st.Approval(in.RequestID)
+	if !ok {
+		return ap, false, refuse(CodeNotFound, nil, "approval %q not found", in.RequestID)
+	}
+	if ap.Status != projection.StatusPending {
+		return ap, false, refuse(CodeAlreadyDecided, DecidedBody{RequestID: ap.RequestID, Status: ap.Status,
+			DecisionEventID: ap.DecisionEventID, DecidedBy: ap.DecidedBy, Version: ap.Version},
+			"approval %q was already %s by %s (event %s)", ap.RequestID, ap.Status, orSystem(ap.DecidedBy), ap.DecisionEventID)
+	}
+	if !e.clock.Now().Before(ap.ExpiresAt) {
+		p.addCaused(event.ApprovalExpired, event.Decision{RequestID: ap.RequestID, Version: ap.Version}, -1, ap.RequestEventID)
+		return ap, true, nil
+	}
+	if in.ExpectedVersion != 0 && in.ExpectedVersion != ap.Version {
+		return ap, false, refuse(CodeVersionMismatch, DecidedBody{RequestID: ap.RequestID, Status: ap.Status, Version: ap.Version},
+			"approval %q is at version %d, not %d", ap.RequestID, ap.Version, in.ExpectedVersion)
+	}
+	return ap, false, nil
+}
+
+func orSystem(s string) string {
+	if s == "" {
+		return "the system"
+	}
+	return s
+}
+
+// errExpiredNow is returned after an expiry event was written for a
+// decision that came too late.
+func expiredRefusal(ap projection.Approval) error {
+	return refuse(CodeAlreadyDecided, DecidedBody{RequestID: ap.RequestID, Status: projection.StatusExpired, Version: ap.Version + 1},
+		"approval %q expired at %s and can no longer be decided", ap.RequestID, ap.ExpiresAt.Format(time.RFC3339))
+}
+
+// Approve records an approval by req.ActorID. The first terminal decision
+// wins; the gated action executes exactly once, in the same transaction.
+func (e *Engine) Approve(ctx context.Context, req Request, in DecisionInput) (Result, error) {
+	return e.decide(ctx, req, in, true)
+}
+
+// Reject records a rejection by req.ActorID.
+func (e *Engine) Reject(ctx context.Context, req Request, in DecisionInput) (Result, error) {
+	return e.decide(ctx, req, in, false)
+}
+
+func (e *Engine) decide(ctx context.Context, req Request, in DecisionInput, approve bool) (Result, error) {
+	if err := validID("approver_id", req.ActorID); err != nil {
+		return Result{}, err
+	}
+	if err := validText("justification", in.Justification); err != nil {
+		return Result{}, err
+	}
+	expired := false
+	var expiredAp projection.Approval
+	res, err := e.execute(ctx, req, func() (*plan, error) {
+		p := &plan{}
+		ap, exp, err := e.pendingLocked(p, in)
+		if err != nil {
+			return nil, err
+		}
+		if exp {
+			expired, expiredAp = true, ap
+			return p, nil
+		}
+		if ap.RequesterID == req.ActorID {
+			return nil, refuse(CodeFourEyes, nil, "the requester %q may not decide their own request %q", req.ActorID, ap.RequestID)
+		}
+		if !approve {
+			p.addCaused(event.ApprovalRejected, event.Decision{RequestID: ap.RequestID, DeciderID: req.ActorID,
+				Justification: in.Justification, Version: ap.Version}, -1, ap.RequestEventID)
+			return p, nil
+		}
+		if (ap.RiskLevel == RiskHigh || ap.RiskLevel == RiskCritical) && in.Justification == "" {
+			return nil, refuse(CodeJustificationRequired, nil, "a %s approval needs a justification", ap.RiskLevel)
+		}
+		votes := 0
+		for _, v := range ap.Votes {
+			if v.EventType == event.ApprovalVoteRecorded {
+				if v.DeciderID == req.ActorID {
+					return nil, refuse(CodeDuplicateApprover, nil,
+						"%q already approved %q; a %s request needs %d distinct approvers", req.ActorID, ap.RequestID, ap.RiskLevel, ap.RequiredApprovals)
+				}
+				votes++
+			}
+		}
+		if votes+1 < ap.RequiredApprovals {
+			p.addCaused(event.ApprovalVoteRecorded, event.Decision{RequestID: ap.RequestID, DeciderID: req.ActorID,
+				Justification: in.Justification, Version: ap.Version}, -1, ap.RequestEventID)
+			return p, nil
+		}
+		a, err := e.agentLocked(ap.AgentID)
+		if err != nil {
+			return nil, err
+		}
+		// The decision's own causation is the request; executionLocked
+		// chains the credit event to the decision.
+		before := len(p.events)
+		if err := e.executionLocked(p, ap.Approval, a, -1, req.ActorID, in.Justification, ap.Version); err != nil {
+			return nil, err
+		}
+		p.events[before].cause = ap.RequestEventID
+		return p, nil
+	})
+	if err == nil && expired {
+		return Result{}, expiredRefusal(expiredAp)
+	}
+	return res, err
+}
+
+// ExpireDue writes approval.expired for every pending request past its
+// deadline and returns how many it expired.
+func (e *Engine) ExpireDue(ctx context.Context) (int, error) {
+	n := 0
+	_, err := e.execute(ctx, Request{ActorID: "system:expiry"}, func() (*plan, error) {
+		ids := e.st.PendingExpiringBefore(e.clock.Now())
+		if len(ids) == 0 {
+			return nil, errNothingToDo
+		}
+		p := &plan{}
+		for _, id := range ids {
+			ap, _ := e.st.Approval(id)
+			p.addCaused(event.ApprovalExpired, event.Decision{RequestID: id, Version: ap.Version}, -1, ap.RequestEventID)
+		}
+		n = len(ids)
+		return p, nil
+	})
+	if err == errNothingToDo {
+		return 0, nil
+	}
+	return n, err
+}
+
+var errNothingToDo = fmt.Errorf("engine: nothing to do")
+
+func (e *Engine) sweepLoop() {
+	defer e.sweeping.Done()
+	t := time.NewTicker(e.cfg.Approval.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+			if n, err := e.ExpireDue(context.Background()); err != nil {
+				if err != ErrClosed {
+					e.log.Warn("approval expiry sweep failed", "err", err)
+				}
+			} else if n > 0 {
+				e.log.Info("approvals expired", "count", n)
+			}
+		}
+	}
+}
+
+// Approval returns one request.
+func (e *Engine) Approval(id string) (projection.Approval, error) {
+	var ap projection.Approval
+	var ok bool
+	if err := e.read(func(st *projection.State) { ap, ok = st.Approval(id) }); err != nil {
+		return ap, err
+	}
+	if !ok {
+		return ap, refuse(CodeNotFound, nil, "approval %q not found", id)
+	}
+	return ap, nil
+}
+
+// Approvals lists requests by status ("" = all).
+func (e *Engine) Approvals(status string) ([]projection.Approval, error) {
+	var out []projection.Approval
+	err := e.read(func(st *projection.State) { out = st.Approvals(status) })
+	return out, err
+}

@@ -1,0 +1,156 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/creditgate/creditgate/engine/anomaly"
+	"github.com/creditgate/creditgate/engine/eoc"
+	"github.com/creditgate/creditgate/engine/journal"
+	"github.com/creditgate/creditgate/engine/money"
+	"github.com/creditgate/creditgate/engine/projection"
+)
+
+// Clock tells the time of new events. Folds never read it.
+type Clock interface{ Now() time.Time }
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now().UTC() }
+
+// ApprovalConfig sets the human-gate thresholds and timeouts.
+type ApprovalConfig struct {
+	// ThresholdMilli: add/withdraw at or above it need an approval.
+	ThresholdMilli int64
+	// Risk levels by amount; below MediumFromMilli a request is LOW and
+	// auto-approved.
+	MediumFromMilli, HighFromMilli, CriticalFromMilli int64
+	MediumTimeout, HighTimeout, CriticalTimeout       time.Duration
+	// SweepInterval is how often the timer expires overdue requests.
+	SweepInterval time.Duration
+}
+
+// SynergieConfig sets the team reward formula and cap.
+type SynergieConfig struct {
+	// Reward = BaseMilli × contribution × (0.5 + KARMA score), rounded
+	// down to the milli; each agent earns at most CapMilli per team.
+	BaseMilli int64
+	CapMilli  int64
+	// MaxTeam bounds agent_ids per collaboration.
+	MaxTeam int
+}
+
+// Config configures the engine. The zero value is valid except
+// Journal.Path; DefaultConfig fills the documented defaults.
+type Config struct {
+	Journal    journal.Config
+	Projection projection.Config
+	Approval   ApprovalConfig
+	Synergie   SynergieConfig
+	Anomaly    anomaly.Config
+	EoC        eoc.Config
+	// MaxAmountMilli bounds every amount; default 1e9 credits.
+	MaxAmountMilli int64
+	// IdempotencyWindow is how many client keys are remembered (the newest
+	// ones, rebuilt from the journal on start); a retry older than that is
+	// a new request. Default 20,000, hard limit 2,000,000.
+	IdempotencyWindow int
+	// RefundPercent applies to a failed mission (default 1.0).
+	MissionFailRefund float64
+
+	Scorer  Scorer          // nil = KARMA disabled (fallback scores)
+	Checker anomaly.Checker // nil = anomaly.New(Anomaly)
+	Clock   Clock           // nil = system clock (UTC)
+	Logger  *slog.Logger
+}
+
+// DefaultConfig returns the documented defaults (SPEC §5).
+func DefaultConfig() Config {
+	return Config{
+		Approval: ApprovalConfig{
+			ThresholdMilli:    500 * money.PerCredit,
+			MediumFromMilli:   500 * money.PerCredit,
+			HighFromMilli:     5_000 * money.PerCredit,
+			CriticalFromMilli: 50_000 * money.PerCredit,
+			MediumTimeout:     24 * time.Hour,
+			HighTimeout:       48 * time.Hour,
+			CriticalTimeout:   72 * time.Hour,
+			SweepInterval:     time.Second,
+		},
+		Synergie:          SynergieConfig{BaseMilli: 50 * money.PerCredit, CapMilli: 500 * money.PerCredit, MaxTeam: 64},
+		Anomaly:           anomaly.DefaultConfig(),
+		EoC:               eoc.DefaultConfig(),
+		MaxAmountMilli:    money.DefaultMaxMilli,
+		IdempotencyWindow: 20_000,
+		MissionFailRefund: 1.0,
+	}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.Approval == (ApprovalConfig{}) {
+		c.Approval = d.Approval
+	}
+	if c.Approval.SweepInterval <= 0 {
+		c.Approval.SweepInterval = d.Approval.SweepInterval
+	}
+	if c.Synergie == (SynergieConfig{}) {
+		c.Synergie = d.Synergie
+	}
+	if c.Synergie.MaxTeam <= 0 {
+		c.Synergie.MaxTeam = d.Synergie.MaxTeam
+	}
+	if c.Anomaly == (anomaly.Config{}) {
+		c.Anomaly = d.Anomaly
+	}
+	if c.EoC == (eoc.Config{}) {
+		c.EoC = d.EoC
+	}
+	if c.MaxAmountMilli <= 0 {
+		c.MaxAmountMilli = d.MaxAmountMilli
+	}
+	if c.IdempotencyWindow <= 0 {
+		c.IdempotencyWindow = d.IdempotencyWindow
+	}
+	if c.MissionFailRefund == 0 {
+		c.MissionFailRefund = d.MissionFailRefund
+	}
+	if c.Clock == nil {
+		c.Clock = systemClock{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Validate reports configuration that cannot work.
+func (c Config) Validate() error {
+	var errs []error
+	c = c.withDefaults()
+	a := c.Approval
+	if a.ThresholdMilli <= 0 || a.MediumFromMilli <= 0 || a.HighFromMilli < a.MediumFromMilli || a.CriticalFromMilli < a.HighFromMilli {
+		errs = append(errs, fmt.Errorf("approval thresholds must be positive and ordered medium ≤ high ≤ critical"))
+	}
+	if a.MediumTimeout <= 0 || a.HighTimeout <= 0 || a.CriticalTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("approval timeouts must be positive"))
+	}
+	if c.Synergie.BaseMilli <= 0 || c.Synergie.CapMilli <= 0 {
+		errs = append(errs, fmt.Errorf("synergie base and cap must be positive"))
+	}
+	if c.IdempotencyWindow > 2_000_000 {
+		errs = append(errs, fmt.Errorf("idempotency window %d above the hard limit 2,000,000", c.IdempotencyWindow))
+	}
+	if c.MissionFailRefund < 0 || c.MissionFailRefund > 1 {
+		errs = append(errs, fmt.Errorf("mission fail refund must be within 0..1"))
+	}
+	if err := c.Anomaly.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.EoC.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

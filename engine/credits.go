@@ -1,0 +1,214 @@
+package engine
+
+import (
+	"context"
+	"math"
+	"strings"
+
+	"github.com/creditgate/creditgate/engine/anomaly"
+	"github.com/creditgate/creditgate/engine/event"
+	"github.com/creditgate/creditgate/engine/karma"
+	"github.com/creditgate/creditgate/engine/money"
+	"github.com/creditgate/creditgate/engine/projection"
+)
+
+// Limits on identifiers and free text.
+const (
+	maxIDLen     = 128
+	maxReasonLen = 1024
+)
+
+func validID(field, id string) error {
+	if id == "" || len(id) > maxIDLen || strings.ContainsAny(id, "\x00\n\r/") {
+		return refuse(CodeInvalid, nil, "%s must be 1..%d characters without '/', NUL or newlines", field, maxIDLen)
+	}
+	return nil
+}
+
+func validText(field, s string) error {
+	if len(s) > maxReasonLen {
+		return refuse(CodeInvalid, nil, "%s must be at most %d characters", field, maxReasonLen)
+	}
+	return nil
+}
+
+func (e *Engine) validAmount(field string, m int64) error {
+	if m <= 0 {
+		return refuse(CodeInvalid, nil, "%s must be greater than zero", field)
+	}
+	if m > e.cfg.MaxAmountMilli {
+		return refuse(CodeInvalid, nil, "%s exceeds the maximum amount %s", field, money.Format(e.cfg.MaxAmountMilli))
+	}
+	return nil
+}
+
+// CreateAgent registers an agent and allocates skill_level × 100 credits.
+func (e *Engine) CreateAgent(ctx context.Context, req Request, agentID string, skill float64) (Result, error) {
+	if err := validID("agent_id", agentID); err != nil {
+		return Result{}, err
+	}
+	if math.IsNaN(skill) || skill < 0 || skill > 1 {
+		return Result{}, refuse(CodeInvalid, nil, "skill_level must be within 0..1")
+	}
+	return e.execute(ctx, req, func() (*plan, error) {
+		if _, ok := e.st.Agent(agentID); ok {
+			return nil, refuse(CodeAgentExists, nil, "agent %q already exists", agentID)
+		}
+		p := &plan{}
+		i := p.add(event.AgentRegistered, event.Agent{AgentID: agentID, SkillLevel: skill}, nil)
+		if amount := int64(math.Round(skill * 100 * float64(money.PerCredit))); amount > 0 {
+			p.addCaused(event.CreditAllocated, event.Credit{AgentID: agentID, AmountMilli: amount,
+				BalanceAfterMilli: amount, Reason: "agent_created"}, i, "")
+		}
+		return p, nil
+	})
+}
+
+// CreditInput is a consume, refund, add or withdraw request.
+type CreditInput struct {
+	AgentID     string
+	AmountMilli int64
+	Reason      string
+	MissionID   string
+}
+
+func (e *Engine) validCredit(in CreditInput) error {
+	if err := validID("agent_id", in.AgentID); err != nil {
+		return err
+	}
+	if in.MissionID != "" {
+		if err := validID("mission_id", in.MissionID); err != nil {
+			return err
+		}
+	}
+	if err := validText("reason", in.Reason); err != nil {
+		return err
+	}
+	return e.validAmount("amount", in.AmountMilli)
+}
+
+// agentLocked returns the agent or a not_found refusal.
+func (e *Engine) agentLocked(id string) (projection.AgentView, error) {
+	a, ok := e.st.Agent(id)
+	if !ok {
+		return a, refuse(CodeNotFound, nil, "agent %q not found", id)
+	}
+	return a, nil
+}
+
+// InsufficientBody is the body of an insufficient_credits refusal.
+type InsufficientBody struct {
+	AgentID   string        `json:"agent_id"`
+	Balance   money.Credits `json:"balance"`
+	Requested money.Credits `json:"requested"`
+}
+
+// Consume debits an agent; it never overdraws. KARMA is asked before the
+// lock (bounded by its timeout, never failing); the anomaly detector runs
+// under the lock behind a guard, so a failing detector only marks the event.
+func (e *Engine) Consume(ctx context.Context, req Request, in CreditInput) (Result, error) {
+	if err := e.validCredit(in); err != nil {
+		return Result{}, err
+	}
+	score := e.score(ctx, in.AgentID)
+	return e.execute(ctx, req, func() (*plan, error) {
+		a, err := e.agentLocked(in.AgentID)
+		if err != nil {
+			return nil, err
+		}
+		if a.BalanceMilli < in.AmountMilli {
+			return nil, refuse(CodeInsufficientCredits, InsufficientBody{AgentID: in.AgentID,
+				Balance: money.Credits(a.BalanceMilli), Requested: money.Credits(in.AmountMilli)},
+				"agent %q has %s credits, %s requested", in.AgentID, money.Format(a.BalanceMilli), money.Format(in.AmountMilli))
+		}
+		meta := karmaMeta(score)
+		v, derr := anomaly.Guard(func() anomaly.Verdict { return e.checker.Check(in.AgentID, in.AmountMilli) })
+		switch {
+		case derr != nil:
+			meta.AnomalyDetector = "unavailable"
+			e.stats.detectorFailures.Add(1)
+		case v.Detected:
+			meta.AnomalyDetected = true
+			sc := v.Score
+			meta.AnomalyScore = &sc
+			meta.AnomalyReason = v.Reason
+			e.stats.anomalies.Add(1)
+		}
+		p := &plan{}
+		p.add(event.CreditConsumed, event.Credit{AgentID: in.AgentID, AmountMilli: in.AmountMilli,
+			BalanceAfterMilli: a.BalanceMilli - in.AmountMilli, Reason: in.Reason, MissionID: in.MissionID}, meta)
+		return p, nil
+	})
+}
+
+func karmaMeta(s karma.Score) *event.Metadata {
+	v := s.Value
+	return &event.Metadata{KarmaSource: string(s.Source), KarmaScore: &v}
+}
+
+// score asks KARMA; without a scorer it is the documented fallback.
+func (e *Engine) score(ctx context.Context, agentID string) karma.Score {
+	if e.scorer == nil {
+		return karma.Score{Value: 0.5, Source: karma.SourceFallback}
+	}
+	return e.scorer.Score(ctx, agentID)
+}
+
+// Refund credits an agent back.
+func (e *Engine) Refund(ctx context.Context, req Request, in CreditInput) (Result, error) {
+	return e.directCredit(ctx, req, in, event.CreditRefunded)
+}
+
+func (e *Engine) directCredit(ctx context.Context, req Request, in CreditInput, typ event.Type) (Result, error) {
+	if err := e.validCredit(in); err != nil {
+		return Result{}, err
+	}
+	return e.execute(ctx, req, func() (*plan, error) {
+		a, err := e.agentLocked(in.AgentID)
+		if err != nil {
+			return nil, err
+		}
+		p := &plan{}
+		p.add(typ, event.Credit{AgentID: in.AgentID, AmountMilli: in.AmountMilli,
+			BalanceAfterMilli: a.BalanceMilli + in.AmountMilli, Reason: in.Reason, MissionID: in.MissionID}, nil)
+		return p, nil
+	})
+}
+
+// Add grants credits; at or above the approval threshold it opens a pending
+// approval request instead (the result's primary event is then
+// approval.requested).
+func (e *Engine) Add(ctx context.Context, req Request, in CreditInput) (Result, error) {
+	if in.AmountMilli >= e.cfg.Approval.ThresholdMilli {
+		return e.RequestApproval(ctx, req, ApprovalInput{ActionType: "add", AgentID: in.AgentID,
+			AmountMilli: in.AmountMilli, Reason: in.Reason})
+	}
+	return e.directCredit(ctx, req, in, event.CreditAllocated)
+}
+
+// Withdraw removes credits (never below zero); at or above the threshold it
+// opens a pending approval request instead.
+func (e *Engine) Withdraw(ctx context.Context, req Request, in CreditInput) (Result, error) {
+	if in.AmountMilli >= e.cfg.Approval.ThresholdMilli {
+		return e.RequestApproval(ctx, req, ApprovalInput{ActionType: "withdraw", AgentID: in.AgentID,
+			AmountMilli: in.AmountMilli, Reason: in.Reason})
+	}
+	if err := e.validCredit(in); err != nil {
+		return Result{}, err
+	}
+	return e.execute(ctx, req, func() (*plan, error) {
+		a, err := e.agentLocked(in.AgentID)
+		if err != nil {
+			return nil, err
+		}
+		if a.BalanceMilli < in.AmountMilli {
+			return nil, refuse(CodeInsufficientCredits, InsufficientBody{AgentID: in.AgentID,
+				Balance: money.Credits(a.BalanceMilli), Requested: money.Credits(in.AmountMilli)},
+				"agent %q has %s credits, %s requested", in.AgentID, money.Format(a.BalanceMilli), money.Format(in.AmountMilli))
+		}
+		p := &plan{}
+		p.add(event.CreditWithdrawn, event.Credit{AgentID: in.AgentID, AmountMilli: in.AmountMilli,
+			BalanceAfterMilli: a.BalanceMilli - in.AmountMilli, Reason: in.Reason}, nil)
+		return p, nil
+	})
+}

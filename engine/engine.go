@@ -1,0 +1,418 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/creditgate/creditgate/engine/anomaly"
+	"github.com/creditgate/creditgate/engine/eoc"
+	"github.com/creditgate/creditgate/engine/event"
+	"github.com/creditgate/creditgate/engine/journal"
+	"github.com/creditgate/creditgate/engine/karma"
+	"github.com/creditgate/creditgate/engine/projection"
+)
+
+// Scorer is the KARMA seam. Score must return within a bounded time and
+// never fail; Status describes the dependency for health. Implementations
+// must be safe for concurrent use.
+type Scorer interface {
+	Score(ctx context.Context, agentID string) karma.Score
+	Status() karma.Status
+}
+
+// Engine executes commands and answers queries. Safe for concurrent use.
+type Engine struct {
+	cfg    Config
+	log    *slog.Logger
+	clock  Clock
+	scorer Scorer
+
+	j        *journal.Journal
+	recovery journal.RecoveryReport
+
+	mu      sync.Mutex // guards everything below
+	st      *projection.State
+	checker anomaly.Checker
+	eoc     *eoc.State
+	seq     uint64
+	keys    map[string]*keyEntry
+	keyFIFO []string // client keys in the order they were first written; ring of IdempotencyWindow
+	keyNext int
+	failed  error
+	closed  bool
+
+	stop     chan struct{}
+	sweeping sync.WaitGroup
+	stats    stats
+}
+
+// keyEntry is one client idempotency key's transaction. done is closed once
+// the transaction is durable (or failed); waiters then read events/err.
+type keyEntry struct {
+	requestHash string
+	done        chan struct{}
+	events      []*event.Envelope
+	err         error
+}
+
+// Request carries what every mutation needs besides its own fields.
+type Request struct {
+	ActorID        string
+	CorrelationID  string // "" = a new one
+	IdempotencyKey string // client key; "" = none
+	RequestHash    string // fingerprint of the client request, for key conflicts
+}
+
+// Result is the durable outcome of a command: its events, primary first.
+type Result struct {
+	Events   []*event.Envelope
+	Replayed bool // an earlier transaction with the same key was returned
+}
+
+// Primary is the command's first event.
+func (r Result) Primary() *event.Envelope { return r.Events[0] }
+
+// Open opens the journal, replays it and starts the expiry timer.
+func Open(cfg Config) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("engine: config: %w", err)
+	}
+	cfg = cfg.withDefaults()
+	e := &Engine{
+		cfg: cfg, log: cfg.Logger, clock: cfg.Clock, scorer: cfg.Scorer,
+		st:      projection.New(cfg.Projection),
+		checker: cfg.Checker,
+		eoc:     eoc.New(cfg.EoC),
+		keys:    map[string]*keyEntry{},
+		keyFIFO: make([]string, cfg.IdempotencyWindow),
+		stop:    make(chan struct{}),
+	}
+	if e.checker == nil {
+		e.checker = anomaly.New(cfg.Anomaly)
+	}
+	if cfg.Journal.Logger == nil {
+		cfg.Journal.Logger = cfg.Logger
+	}
+	start := time.Now()
+	j, rep, err := journal.Open(cfg.Journal, e.replay)
+	if err != nil {
+		return nil, err
+	}
+	e.j, e.recovery, e.seq = j, rep, rep.LastSeq
+	e.stats.replayEvents = rep.Events
+	e.stats.replayDuration = time.Since(start)
+	e.log.Info("journal replayed", "path", cfg.Journal.Path, "events", rep.Events, "last_seq", rep.LastSeq,
+		"duration", e.stats.replayDuration, "clean", rep.Clean)
+	e.sweeping.Add(1)
+	go e.sweepLoop()
+	return e, nil
+}
+
+// replay folds one recovered event (called by journal.Open in seq order).
+func (e *Engine) replay(ev *event.Envelope) error {
+	if err := e.applyLocked(ev); err != nil {
+		return err
+	}
+	e.seq = ev.Seq
+	e.rememberKeyLocked(ev, nil)
+	return nil
+}
+
+// applyLocked folds one event into every read model.
+func (e *Engine) applyLocked(ev *event.Envelope) error {
+	if err := e.st.Apply(ev); err != nil {
+		return err
+	}
+	switch ev.EventType {
+	case event.CreditConsumed:
+		var p event.Credit
+		if err := json.Unmarshal(ev.Payload, &p); err != nil {
+			return err
+		}
+		flagged := ev.Metadata != nil && ev.Metadata.AnomalyDetected
+		// A failing detector must not fail a fold either.
+		_ = anomaly.GuardObserve(func() { e.checker.Observe(p.AgentID, p.AmountMilli) })
+		e.eoc.Observe(eoc.Observation{At: ev.Timestamp, Anomaly: flagged})
+	case event.EoCRegulated:
+		var d eoc.Decision
+		if err := json.Unmarshal(ev.Payload, &d); err != nil {
+			return err
+		}
+		e.eoc.ApplyRegulated(d)
+	}
+	return nil
+}
+
+// rememberKeyLocked indexes a durable (or in-flight, when entry != nil)
+// transaction under its client key. Derived events carry "<key>#<n>" and are
+// appended to their primary's entry.
+func (e *Engine) rememberKeyLocked(ev *event.Envelope, entry *keyEntry) {
+	if ev.Metadata == nil || ev.Metadata.RequestHash == "" {
+		if base, _, ok := strings.Cut(ev.IdempotencyKey, "#"); ok {
+			if k, found := e.keys[base]; found && entry == nil {
+				k.events = append(k.events, ev)
+			}
+		}
+		return
+	}
+	if entry == nil {
+		entry = &keyEntry{requestHash: ev.Metadata.RequestHash, done: closedChan, events: []*event.Envelope{ev}}
+	}
+	if old := e.keyFIFO[e.keyNext]; old != "" {
+		delete(e.keys, old)
+	}
+	e.keyFIFO[e.keyNext] = ev.IdempotencyKey
+	e.keyNext = (e.keyNext + 1) % len(e.keyFIFO)
+	e.keys[ev.IdempotencyKey] = entry
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// plan is what a command's rule function returns: the events to write (the
+// engine fills envelope fields) — or a refusal.
+type plan struct {
+	events []planned
+}
+
+type planned struct {
+	typ      event.Type
+	payload  any
+	meta     *event.Metadata
+	causedBy int    // index of an earlier event of this plan, or -1
+	cause    string // explicit causation event id (when causedBy < 0)
+}
+
+func (p *plan) add(typ event.Type, payload any, meta *event.Metadata) int {
+	p.events = append(p.events, planned{typ: typ, payload: payload, meta: meta, causedBy: -1})
+	return len(p.events) - 1
+}
+
+func (p *plan) addCaused(typ event.Type, payload any, causedBy int, cause string) int {
+	i := p.add(typ, payload, nil)
+	p.events[i].causedBy, p.events[i].cause = causedBy, cause
+	return i
+}
+
+// execute runs one command: idempotency check, rule under the lock, append,
+// wait for durability. rule sees the current state and returns a plan or a
+// *RuleError; it runs under e.mu and must not block.
+func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, error)) (Result, error) {
+	e.mu.Lock()
+	if err := e.usableLocked(); err != nil {
+		e.mu.Unlock()
+		return Result{}, err
+	}
+	if req.IdempotencyKey != "" {
+		if k, ok := e.keys[req.IdempotencyKey]; ok {
+			e.mu.Unlock()
+			if k.requestHash != req.RequestHash {
+				return Result{}, refuse(CodeIdempotencyConflict, nil,
+					"idempotency key %q was already used with a different request", req.IdempotencyKey)
+			}
+			select {
+			case <-k.done:
+			case <-ctx.Done():
+				return Result{}, ctx.Err()
+			}
+			if k.err != nil {
+				return Result{}, k.err
+			}
+			e.stats.replays.Add(1)
+			return Result{Events: k.events, Replayed: true}, nil
+		}
+	}
+	p, err := rule()
+	if err != nil {
+		e.mu.Unlock()
+		return Result{}, err
+	}
+	evs, lines, err := e.sealLocked(req, p)
+	if err != nil {
+		e.mu.Unlock()
+		return Result{}, err
+	}
+	// A closed EoC window is journaled as its own system transaction right
+	// after the command, so live and replay fold the same order.
+	if reg := e.regulationLocked(); reg != nil {
+		_, more, err := e.sealLocked(Request{ActorID: "system:eoc"}, reg)
+		if err != nil {
+			e.mu.Unlock()
+			return Result{}, err
+		}
+		lines = append(lines, more...)
+	}
+	var entry *keyEntry
+	if req.IdempotencyKey != "" {
+		entry = &keyEntry{requestHash: req.RequestHash, done: make(chan struct{}), events: evs}
+		e.rememberKeyLocked(evs[0], entry)
+	}
+	done := e.j.Submit(lines)
+	e.mu.Unlock()
+
+	werr := <-done
+	if werr != nil {
+		werr = e.fail(werr)
+	}
+	if entry != nil {
+		entry.err = werr
+		close(entry.done)
+	}
+	if werr != nil {
+		return Result{}, werr
+	}
+	e.stats.commands.Add(1)
+	return Result{Events: evs}, nil
+}
+
+// sealLocked turns a plan into envelopes with seq, ids, keys and causation,
+// folds them into the read models and encodes them. Folding before the sync
+// is safe because a failed sync makes the engine refuse everything (see
+// fail), so no reader ever sees an event that is not durable and later lost.
+func (e *Engine) sealLocked(req Request, p *plan) ([]*event.Envelope, [][]byte, error) {
+	now := e.clock.Now().UTC()
+	corr := req.CorrelationID
+	key := req.IdempotencyKey
+	evs := make([]*event.Envelope, len(p.events))
+	lines := make([][]byte, len(p.events))
+	for i, pe := range p.events {
+		payload, err := json.Marshal(pe.payload)
+		if err != nil {
+			return nil, nil, fmt.Errorf("engine: encode %s payload: %w", pe.typ, err)
+		}
+		ev := &event.Envelope{
+			Seq: e.seq + uint64(i) + 1, EventID: uuid.NewString(), EventType: pe.typ, Timestamp: now,
+			ActorID: req.ActorID, SchemaVersion: event.SchemaVersion, Payload: payload, Metadata: pe.meta,
+		}
+		if corr == "" {
+			corr = ev.EventID
+		}
+		ev.CorrelationID = corr
+		switch {
+		case pe.causedBy >= 0:
+			ev.CausationID = &evs[pe.causedBy].EventID
+		case pe.cause != "":
+			c := pe.cause
+			ev.CausationID = &c
+		}
+		if i == 0 && key == "" {
+			key = "srv-" + ev.EventID // unique, never reusable by a client
+		}
+		if i == 0 {
+			ev.IdempotencyKey = key
+			if req.IdempotencyKey != "" {
+				if ev.Metadata == nil {
+					ev.Metadata = &event.Metadata{}
+				}
+				ev.Metadata.RequestHash = req.RequestHash
+			}
+			if len(p.events) > 1 {
+				ev.TxSize = len(p.events)
+			}
+		} else {
+			ev.IdempotencyKey = fmt.Sprintf("%s#%d", key, i)
+		}
+		evs[i] = ev
+	}
+	for i, ev := range evs {
+		line, err := event.Encode(ev)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := e.applyLocked(ev); err != nil {
+			// The rule produced an event the fold rejects: a bug, not an
+			// operating condition.
+			panic(fmt.Sprintf("engine: rule produced an unfoldable event: %v", err))
+		}
+		lines[i] = line
+	}
+	e.seq += uint64(len(evs))
+	return evs, lines, nil
+}
+
+// fail records the journal's sticky error and makes the engine refuse
+// everything from now on.
+func (e *Engine) fail(err error) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.failed == nil {
+		e.failed = fmt.Errorf("%w: %v", ErrJournalFailed, err)
+		e.log.Error("journal failed; refusing all commands until restart", "err", err)
+	}
+	return e.failed
+}
+
+func (e *Engine) usableLocked() error {
+	if e.failed != nil {
+		return e.failed
+	}
+	if e.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+// read runs f under the lock if the engine can serve state.
+func (e *Engine) read(f func(st *projection.State)) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.usableLocked(); err != nil {
+		return err
+	}
+	f(e.st)
+	return nil
+}
+
+// Close stops the timer and drains and closes the journal.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closed = true
+	close(e.stop)
+	e.mu.Unlock()
+	e.sweeping.Wait()
+	return e.j.Close()
+}
+
+// Digest returns the seq and the state digest of all projections.
+func (e *Engine) Digest() (uint64, string, error) {
+	var seq uint64
+	var d string
+	err := e.read(func(st *projection.State) {
+		seq = st.Seq()
+		d = st.Digest(e.digestExtra)
+	})
+	return seq, d, err
+}
+
+func (e *Engine) digestExtra(h hash.Hash) {
+	if d, ok := e.checker.(interface{ AppendDigest(hash.Hash) }); ok {
+		d.AppendDigest(h)
+	}
+	e.eoc.AppendDigest(h)
+}
+
+// Recovery is the report of the journal's recovery at start.
+func (e *Engine) Recovery() journal.RecoveryReport { return e.recovery }
+
+// Journal exposes the journal for reading events (GET /events).
+func (e *Engine) Events(afterSeq uint64, fn func(line []byte, ev *event.Envelope) bool) error {
+	return e.j.Iterate(afterSeq, fn)
+}
+
+// errorsIsRule reports whether err is a refusal with the given code.
+func errorsIsRule(err error, code Code) bool {
+	var re *RuleError
+	return errors.As(err, &re) && re.Code == code
+}

@@ -1,0 +1,155 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/creditgate/creditgate/engine"
+	"github.com/creditgate/creditgate/engine/event"
+	"github.com/creditgate/creditgate/engine/money"
+)
+
+type agentBody struct {
+	Keyed
+	AgentID    string   `json:"agent_id"`
+	SkillLevel *float64 `json:"skill_level"`
+	ActorID    string   `json:"actor_id,omitempty"`
+}
+
+func (s *Server) createAgent(w http.ResponseWriter, r *http.Request) {
+	var b agentBody
+	s.mutate(w, r, mutation{access: accessMutate, body: &b, actor: func() string { return or(b.ActorID, "anonymous") },
+		run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
+			skill := 0.5
+			if b.SkillLevel != nil {
+				skill = *b.SkillLevel
+			}
+			return s.eng.CreateAgent(ctx, req, b.AgentID, skill)
+		},
+		render: func(res engine.Result) (int, any) {
+			var a event.Agent
+			_ = json.Unmarshal(res.Primary().Payload, &a)
+			balance := int64(0)
+			if len(res.Events) > 1 {
+				balance = creditOf(res.Events[1]).BalanceAfterMilli
+			}
+			return http.StatusCreated, map[string]any{"agent_id": a.AgentID, "skill_level": a.SkillLevel,
+				"balance": money.Credits(balance), "event_id": res.Primary().EventID, "created_at": res.Primary().Timestamp}
+		}})
+}
+
+type creditBody struct {
+	Keyed
+	AgentID   string       `json:"agent_id"`
+	Amount    *json.Number `json:"amount"`
+	Reason    string       `json:"reason"`
+	MissionID string       `json:"mission_id,omitempty"`
+	ActorID   string       `json:"actor_id,omitempty"`
+}
+
+func creditOf(ev *event.Envelope) event.Credit {
+	var c event.Credit
+	_ = json.Unmarshal(ev.Payload, &c)
+	return c
+}
+
+// creditView is the original response shape plus event_id and metadata.
+func creditView(ev *event.Envelope) map[string]any {
+	c := creditOf(ev)
+	return map[string]any{"agent_id": c.AgentID, "amount": money.Credits(c.AmountMilli),
+		"balance_after": money.Credits(c.BalanceAfterMilli), "reason": c.Reason, "mission_id": nilIfEmpty(c.MissionID),
+		"event_id": ev.EventID, "event_type": ev.EventType, "timestamp": ev.Timestamp.Format(time.RFC3339Nano),
+		"metadata": metaView(ev)}
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func (s *Server) credit(op string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var b creditBody
+		var in engine.CreditInput
+		s.mutate(w, r, mutation{access: accessMutate, body: &b, actor: func() string { return or(b.ActorID, "anonymous") },
+			run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
+				amount, aerr := s.amount("amount", b.Amount)
+				if aerr != nil {
+					return engine.Result{}, &engine.RuleError{Code: engine.CodeInvalid, Detail: aerr.detail}
+				}
+				in = engine.CreditInput{AgentID: b.AgentID, AmountMilli: amount, Reason: b.Reason, MissionID: b.MissionID}
+				switch op {
+				case "consume":
+					return s.eng.Consume(ctx, req, in)
+				case "refund":
+					return s.eng.Refund(ctx, req, in)
+				case "add":
+					return s.eng.Add(ctx, req, in)
+				default:
+					return s.eng.Withdraw(ctx, req, in)
+				}
+			},
+			render: renderCreditOrApproval})
+	}
+}
+
+// renderCreditOrApproval renders a credit result, or the 202 of a gated
+// add/withdraw.
+func renderCreditOrApproval(res engine.Result) (int, any) {
+	if res.Primary().EventType == event.ApprovalRequested {
+		return renderApprovalRequest(res)
+	}
+	return http.StatusOK, creditView(res.Primary())
+}
+
+func (s *Server) balance(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("agent_id")
+	b, err := s.eng.Balance(id)
+	if err != nil {
+		s.writeEngineError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"agent_id": id, "balance": money.Credits(b), "balance_milli": b})
+}
+
+func (s *Server) balances(w http.ResponseWriter, r *http.Request) {
+	all, err := s.eng.Balances()
+	if err != nil {
+		s.writeEngineError(w, r, err)
+		return
+	}
+	out := make(map[string]money.Credits, len(all))
+	for id, b := range all {
+		out[id] = money.Credits(b)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"balances": out, "count": len(out)})
+}
+
+func (s *Server) history(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("agent_id")
+	limit, aerr := pathInt(r, "limit", 50, 1, engine.MaxHistoryLimit)
+	if aerr == nil {
+		var off int
+		off, aerr = pathInt(r, "offset", 0, 0, 1<<30)
+		if aerr == nil {
+			entries, err := s.eng.History(id, off, limit)
+			if err != nil {
+				s.writeEngineError(w, r, err)
+				return
+			}
+			out := make([]map[string]any, len(entries))
+			for i, e := range entries {
+				out[i] = map[string]any{"event_id": e.EventID, "event_type": e.EventType, "seq": e.Seq,
+					"timestamp": e.Timestamp.Format(time.RFC3339Nano), "amount": money.Credits(e.AmountMilli),
+					"balance_after": money.Credits(e.BalanceAfterMilli), "reason": e.Reason, "mission_id": nilIfEmpty(e.MissionID)}
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"agent_id": id, "history": out, "count": len(out), "offset": off, "limit": limit})
+			return
+		}
+	}
+	s.writeError(w, aerr)
+}

@@ -1,0 +1,263 @@
+package httpapi
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/creditgate/creditgate/engine"
+	"github.com/creditgate/creditgate/engine/event"
+	"github.com/creditgate/creditgate/engine/money"
+)
+
+type collaborationBody struct {
+	Keyed
+	CollaborationID    string             `json:"collaboration_id"`
+	TeamID             string             `json:"team_id"`
+	MissionID          string             `json:"mission_id,omitempty"`
+	AgentIDs           []string           `json:"agent_ids"`
+	ContributionScores map[string]float64 `json:"contribution_scores"`
+	ActorID            string             `json:"actor_id,omitempty"`
+}
+
+func (s *Server) collaboration(w http.ResponseWriter, r *http.Request) {
+	var b collaborationBody
+	s.mutate(w, r, mutation{access: accessMutate, body: &b, actor: func() string { return or(b.ActorID, "anonymous") },
+		run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
+			return s.eng.RecordCollaboration(ctx, req, engine.CollaborationInput{CollaborationID: b.CollaborationID,
+				TeamID: b.TeamID, MissionID: b.MissionID, AgentIDs: b.AgentIDs, ContributionScores: b.ContributionScores})
+		},
+		render: func(res engine.Result) (int, any) {
+			if len(res.Events) == 0 {
+				return http.StatusOK, map[string]any{"collaboration_id": b.CollaborationID, "duplicate": true, "rewards": []any{}}
+			}
+			rewards := []map[string]any{}
+			for _, ev := range res.Events[1:] {
+				var p event.Reward
+				_ = json.Unmarshal(ev.Payload, &p)
+				kind := "granted"
+				if ev.EventType == event.SynergieRewardCapped {
+					kind = "capped"
+				}
+				rewards = append(rewards, map[string]any{"agent_id": p.AgentID, "kind": kind, "amount": money.Credits(p.AmountMilli),
+					"karma_score": p.KarmaScore, "event_id": ev.EventID, "metadata": metaView(ev)})
+			}
+			return http.StatusCreated, map[string]any{"collaboration_id": b.CollaborationID, "duplicate": false,
+				"event_id": res.Primary().EventID, "rewards": rewards}
+		}})
+}
+
+func (s *Server) synergie(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("agent_id")
+	accs, err := s.eng.SynergieOf(id)
+	if err != nil {
+		s.writeEngineError(w, r, err)
+		return
+	}
+	teams := []map[string]any{}
+	var granted, capped int64
+	for _, a := range accs {
+		granted += a.GrantedMilli
+		capped += a.CappedMilli
+		teams = append(teams, map[string]any{"team_id": a.TeamID, "granted": money.Credits(a.GrantedMilli),
+			"capped": money.Credits(a.CappedMilli), "rewards": a.Rewards})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"agent_id": id, "teams": teams,
+		"total_granted": money.Credits(granted), "total_capped": money.Credits(capped)})
+}
+
+type poolBody struct {
+	Keyed
+	PoolID   string       `json:"pool_id,omitempty"`
+	Name     string       `json:"name,omitempty"`
+	Members  []string     `json:"members,omitempty"`
+	AgentID  string       `json:"agent_id,omitempty"`
+	ToPoolID string       `json:"to_pool_id,omitempty"`
+	RefundTo string       `json:"refund_to,omitempty"`
+	Amount   *json.Number `json:"amount,omitempty"`
+	Reason   string       `json:"reason,omitempty"`
+	ActorID  string       `json:"actor_id,omitempty"`
+}
+
+func renderEvent(status int) func(res engine.Result) (int, any) {
+	return func(res engine.Result) (int, any) {
+		ev := res.Primary()
+		var payload any
+		_ = json.Unmarshal(ev.Payload, &payload)
+		return status, map[string]any{"event_id": ev.EventID, "event_type": ev.EventType, "payload": payload, "events": len(res.Events)}
+	}
+}
+
+func (s *Server) createPool(w http.ResponseWriter, r *http.Request) {
+	var b poolBody
+	s.mutate(w, r, mutation{access: accessMutate, body: &b, actor: func() string { return or(b.ActorID, "anonymous") },
+		run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
+			return s.eng.CreatePool(ctx, req, engine.PoolInput{PoolID: b.PoolID, Name: b.Name, Members: b.Members})
+		}, render: renderEvent(http.StatusCreated)})
+}
+
+func (s *Server) poolMember(add bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var b poolBody
+		s.mutate(w, r, mutation{access: accessMutate, body: &b, actor: func() string { return or(b.ActorID, "anonymous") },
+			run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
+				agent := b.AgentID
+				if !add {
+					agent = r.PathValue("agent_id")
+				}
+				return s.eng.PoolMember(ctx, req, engine.PoolInput{PoolID: r.PathValue("id"), AgentID: agent}, add)
+			}, render: renderEvent(http.StatusOK)})
+	}
+}
+
+func (s *Server) poolMove(typ event.Type) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var b poolBody
+		s.mutate(w, r, mutation{access: accessMutate, body: &b, actor: func() string { return or(b.ActorID, "anonymous") },
+			run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
+				amount, aerr := s.amount("amount", b.Amount)
+				if aerr != nil {
+					return engine.Result{}, &engine.RuleError{Code: engine.CodeInvalid, Detail: aerr.detail}
+				}
+				return s.eng.PoolMove(ctx, req, typ, engine.PoolInput{PoolID: r.PathValue("id"), AgentID: b.AgentID,
+					ToPoolID: b.ToPoolID, AmountMilli: amount, Reason: b.Reason})
+			}, render: renderEvent(http.StatusOK)})
+	}
+}
+
+func (s *Server) closePool(w http.ResponseWriter, r *http.Request) {
+	var b poolBody
+	s.mutate(w, r, mutation{access: accessMutate, body: &b, actor: func() string { return or(b.ActorID, "anonymous") },
+		run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
+			return s.eng.ClosePool(ctx, req, engine.PoolInput{PoolID: r.PathValue("id"), AgentID: b.RefundTo})
+		}, render: renderEvent(http.StatusOK)})
+}
+
+func (s *Server) getPool(w http.ResponseWriter, r *http.Request) {
+	p, err := s.eng.Pool(r.PathValue("id"))
+	if err != nil {
+		s.writeEngineError(w, r, err)
+		return
+	}
+	members := []string{}
+	for m := range p.Members {
+		members = append(members, m)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"pool_id": p.ID, "name": p.Name, "balance": money.Credits(p.BalanceMilli),
+		"members": members, "closed": p.Closed})
+}
+
+type missionBody struct {
+	Keyed
+	MissionID   string       `json:"mission_id,omitempty"`
+	AgentID     string       `json:"agent_id,omitempty"`
+	MissionType string       `json:"mission_type,omitempty"`
+	Complexity  string       `json:"complexity,omitempty"`
+	ActualCost  *json.Number `json:"actual_cost,omitempty"`
+	Rating      *float64     `json:"rating,omitempty"`
+	ActorID     string       `json:"actor_id,omitempty"`
+}
+
+func (s *Server) startMission(w http.ResponseWriter, r *http.Request) {
+	var b missionBody
+	s.mutate(w, r, mutation{access: accessMutate, body: &b, actor: func() string { return or(b.ActorID, "anonymous") },
+		run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
+			return s.eng.StartMission(ctx, req, engine.MissionInput{MissionID: b.MissionID, AgentID: b.AgentID,
+				MissionType: b.MissionType, Complexity: b.Complexity})
+		}, render: renderEvent(http.StatusCreated)})
+}
+
+func (s *Server) endMission(typ event.Type) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var b missionBody
+		s.mutate(w, r, mutation{access: accessMutate, body: &b, actor: func() string { return or(b.ActorID, "anonymous") },
+			run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
+				var actual int64
+				if b.ActualCost != nil {
+					m, err := money.ParsePositive(*b.ActualCost, s.maxAmount)
+					if err != nil && *b.ActualCost != "0" {
+						return engine.Result{}, &engine.RuleError{Code: engine.CodeInvalid, Detail: "actual_cost " + err.Error()}
+					}
+					actual = m
+				}
+				return s.eng.EndMission(ctx, req, typ, engine.MissionInput{MissionID: r.PathValue("id"), ActualMilli: actual})
+			}, render: renderEvent(http.StatusOK)})
+	}
+}
+
+func (s *Server) rateMission(w http.ResponseWriter, r *http.Request) {
+	var b missionBody
+	s.mutate(w, r, mutation{access: accessMutate, body: &b, actor: func() string { return or(b.ActorID, "anonymous") },
+		run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
+			if b.Rating == nil {
+				return engine.Result{}, &engine.RuleError{Code: engine.CodeInvalid, Detail: "rating is required"}
+			}
+			return s.eng.RateMission(ctx, req, engine.MissionInput{MissionID: r.PathValue("id"), Rating: *b.Rating})
+		}, render: renderEvent(http.StatusOK)})
+}
+
+func (s *Server) getMission(w http.ResponseWriter, r *http.Request) {
+	m, err := s.eng.Mission(r.PathValue("id"))
+	if err != nil {
+		s.writeEngineError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"mission_id": m.MissionID, "agent_id": m.AgentID, "status": m.Status,
+		"mission_type": m.MissionType, "complexity": m.Complexity, "estimate": money.Credits(m.EstimateMilli),
+		"consumed": money.Credits(m.ConsumedMilli), "refunded": money.Credits(m.RefundedMilli), "rating": m.Rating})
+}
+
+func (s *Server) eoc(w http.ResponseWriter, r *http.Request) {
+	snap, err := s.eng.EoC()
+	if err != nil {
+		s.writeEngineError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, snap)
+}
+
+func (s *Server) karmaStatus(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.eng.KarmaStatus())
+}
+
+// events streams the journal as JSONL in seq order (durable lines only).
+func (s *Server) events(w http.ResponseWriter, r *http.Request) {
+	after, err := strconv.ParseUint(or(r.URL.Query().Get("after_seq"), "0"), 10, 64)
+	if err != nil {
+		s.writeError(w, &apiError{http.StatusUnprocessableEntity, "invalid", "after_seq must be a non-negative integer"})
+		return
+	}
+	limit, aerr := pathInt(r, "limit", 10_000, 1, 1_000_000)
+	if aerr != nil {
+		s.writeError(w, aerr)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	bw := bufio.NewWriterSize(w, 64<<10)
+	n := 0
+	ierr := s.eng.Events(after, func(line []byte, _ *event.Envelope) bool {
+		_, _ = bw.Write(line)
+		n++
+		return n < limit
+	})
+	if ierr != nil && n == 0 {
+		s.writeEngineError(w, r, ierr)
+		return
+	}
+	_ = bw.Flush()
+}
+
+func (s *Server) digest(w http.ResponseWriter, r *http.Request) {
+	seq, d, err := s.eng.Digest()
+	if err != nil {
+		s.writeEngineError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"seq": seq, "digest": d})
+}
+
+func (s *Server) verify(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.eng.Recovery())
+}

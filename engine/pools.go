@@ -1,0 +1,148 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/creditgate/creditgate/engine/event"
+	"github.com/creditgate/creditgate/engine/money"
+	"github.com/creditgate/creditgate/engine/projection"
+)
+
+// PoolInput is any pool command; which fields matter depends on the command.
+type PoolInput struct {
+	PoolID      string
+	Name        string
+	Members     []string
+	AgentID     string
+	ToPoolID    string
+	AmountMilli int64
+	Reason      string
+}
+
+func (e *Engine) openPoolLocked(id string) (projection.Pool, error) {
+	p, ok := e.st.PoolView(id)
+	if !ok {
+		return p, refuse(CodeNotFound, nil, "pool %q not found", id)
+	}
+	if p.Closed {
+		return p, refuse(CodeConflict, nil, "pool %q is closed", id)
+	}
+	return p, nil
+}
+
+// CreatePool creates a pool with its initial members.
+func (e *Engine) CreatePool(ctx context.Context, req Request, in PoolInput) (Result, error) {
+	if err := validID("pool_id", in.PoolID); err != nil {
+		return Result{}, err
+	}
+	return e.execute(ctx, req, func() (*plan, error) {
+		if _, ok := e.st.PoolView(in.PoolID); ok {
+			return nil, refuse(CodeConflict, nil, "pool %q already exists", in.PoolID)
+		}
+		p := &plan{}
+		c := p.add(event.PoolCreated, event.Pool{PoolID: in.PoolID, Name: in.Name}, nil)
+		for _, m := range distinct(in.Members) {
+			if _, err := e.agentLocked(m); err != nil {
+				return nil, err
+			}
+			p.addCaused(event.PoolMemberAdded, event.PoolMember{PoolID: in.PoolID, AgentID: m}, c, "")
+		}
+		return p, nil
+	})
+}
+
+// PoolMember adds (add=true) or removes a member.
+func (e *Engine) PoolMember(ctx context.Context, req Request, in PoolInput, add bool) (Result, error) {
+	return e.execute(ctx, req, func() (*plan, error) {
+		pool, err := e.openPoolLocked(in.PoolID)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := e.agentLocked(in.AgentID); err != nil {
+			return nil, err
+		}
+		if pool.Members[in.AgentID] == add {
+			return nil, refuse(CodeConflict, nil, "agent %q membership of pool %q is already %v", in.AgentID, in.PoolID, add)
+		}
+		typ := event.PoolMemberAdded
+		if !add {
+			typ = event.PoolMemberRemoved
+		}
+		p := &plan{}
+		p.add(typ, event.PoolMember{PoolID: in.PoolID, AgentID: in.AgentID}, nil)
+		return p, nil
+	})
+}
+
+// PoolMove allocates to, consumes from (members only, no overdraft),
+// refunds to, or transfers out of a pool.
+func (e *Engine) PoolMove(ctx context.Context, req Request, typ event.Type, in PoolInput) (Result, error) {
+	if err := e.validAmount("amount", in.AmountMilli); err != nil {
+		return Result{}, err
+	}
+	if err := validText("reason", in.Reason); err != nil {
+		return Result{}, err
+	}
+	return e.execute(ctx, req, func() (*plan, error) {
+		pool, err := e.openPoolLocked(in.PoolID)
+		if err != nil {
+			return nil, err
+		}
+		after := pool.BalanceMilli + in.AmountMilli
+		switch typ {
+		case event.PoolConsumed, event.PoolTransferred:
+			if typ == event.PoolConsumed && !pool.Members[in.AgentID] {
+				return nil, refuse(CodeNotMember, nil, "agent %q is not a member of pool %q", in.AgentID, in.PoolID)
+			}
+			if typ == event.PoolTransferred {
+				if _, err := e.openPoolLocked(in.ToPoolID); err != nil {
+					return nil, err
+				}
+				if in.ToPoolID == in.PoolID {
+					return nil, refuse(CodeInvalid, nil, "to_pool_id must differ from the source pool")
+				}
+			}
+			if pool.BalanceMilli < in.AmountMilli {
+				return nil, refuse(CodeInsufficientCredits, map[string]any{"pool_id": in.PoolID,
+					"balance": money.Credits(pool.BalanceMilli), "requested": money.Credits(in.AmountMilli)},
+					"pool %q has %s credits, %s requested", in.PoolID, money.Format(pool.BalanceMilli), money.Format(in.AmountMilli))
+			}
+			after = pool.BalanceMilli - in.AmountMilli
+		}
+		p := &plan{}
+		p.add(typ, event.PoolMove{PoolID: in.PoolID, ToPoolID: in.ToPoolID, AgentID: in.AgentID,
+			AmountMilli: in.AmountMilli, BalanceAfterMilli: after, Reason: in.Reason}, nil)
+		return p, nil
+	})
+}
+
+// ClosePool closes a pool and refunds its remainder to in.AgentID.
+func (e *Engine) ClosePool(ctx context.Context, req Request, in PoolInput) (Result, error) {
+	return e.execute(ctx, req, func() (*plan, error) {
+		pool, err := e.openPoolLocked(in.PoolID)
+		if err != nil {
+			return nil, err
+		}
+		if pool.BalanceMilli > 0 {
+			if _, err := e.agentLocked(in.AgentID); err != nil {
+				return nil, refuse(CodeInvalid, nil, "refund_to must name an existing agent to receive the remainder")
+			}
+		}
+		p := &plan{}
+		p.add(event.PoolClosed, event.Pool{PoolID: in.PoolID, RemainderMilli: pool.BalanceMilli, RefundTo: in.AgentID}, nil)
+		return p, nil
+	})
+}
+
+// Pool returns one pool.
+func (e *Engine) Pool(id string) (projection.Pool, error) {
+	var p projection.Pool
+	var ok bool
+	if err := e.read(func(st *projection.State) { p, ok = st.PoolView(id) }); err != nil {
+		return p, err
+	}
+	if !ok {
+		return p, refuse(CodeNotFound, nil, "pool %q not found", id)
+	}
+	return p, nil
+}

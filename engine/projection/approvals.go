@@ -1,0 +1,141 @@
+package projection
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/creditgate/creditgate/engine/event"
+)
+
+// Approval statuses.
+const (
+	StatusPending  = "pending"
+	StatusApproved = "approved"
+	StatusRejected = "rejected"
+	StatusExpired  = "expired"
+)
+
+// Approval is the state machine of one approval request. Version starts at
+// 1 and grows by one with every decision event (votes included).
+type Approval struct {
+	event.Approval
+	Status          string    `json:"status"`
+	Version         int       `json:"version"`
+	CreatedAt       time.Time `json:"created_at"`
+	RequestEventID  string    `json:"request_event_id"`
+	Votes           []Vote    `json:"votes"`
+	DecisionEventID string    `json:"decision_event_id,omitempty"`
+	DecidedBy       string    `json:"decided_by,omitempty"`
+	DecidedAt       time.Time `json:"decided_at,omitzero"`
+	// ExecutedEventID is the credit event the approval executed.
+	ExecutedEventID string `json:"executed_event_id,omitempty"`
+}
+
+// Vote is one decision event on a request.
+type Vote struct {
+	EventID       string    `json:"event_id"`
+	EventType     string    `json:"event_type"`
+	DeciderID     string    `json:"decider_id,omitempty"`
+	Justification string    `json:"justification,omitempty"`
+	At            time.Time `json:"at"`
+}
+
+func (s *State) applyApproval(e *event.Envelope) error {
+	if e.EventType == event.ApprovalRequested {
+		p, err := decode[event.Approval](e)
+		if err != nil {
+			return err
+		}
+		if _, ok := s.approvals[p.RequestID]; ok {
+			return fmt.Errorf("approval %q requested twice", p.RequestID)
+		}
+		s.approvals[p.RequestID] = &Approval{Approval: p, Status: StatusPending, Version: 1,
+			CreatedAt: e.Timestamp, RequestEventID: e.EventID}
+		return nil
+	}
+	p, err := decode[event.Decision](e)
+	if err != nil {
+		return err
+	}
+	a, ok := s.approvals[p.RequestID]
+	if !ok {
+		return fmt.Errorf("decision on unknown approval %q", p.RequestID)
+	}
+	if a.Status != StatusPending {
+		return fmt.Errorf("decision on %s approval %q", a.Status, p.RequestID)
+	}
+	a.Version++
+	a.Votes = append(a.Votes, Vote{EventID: e.EventID, EventType: e.EventType, DeciderID: p.DeciderID,
+		Justification: p.Justification, At: e.Timestamp})
+	switch e.EventType {
+	case event.ApprovalApproved:
+		a.Status = StatusApproved
+	case event.ApprovalRejected:
+		a.Status = StatusRejected
+	case event.ApprovalExpired:
+		a.Status = StatusExpired
+	}
+	if a.Status != StatusPending {
+		a.DecisionEventID, a.DecidedBy, a.DecidedAt = e.EventID, p.DeciderID, e.Timestamp
+	}
+	if a.Status == StatusApproved {
+		s.byDecision[e.EventID] = a.RequestID
+	}
+	return nil
+}
+
+// noteExecution links an approval to the credit event it executed; the
+// engine writes that event with causation = the approval.approved event.
+func (s *State) noteExecution(e *event.Envelope) {
+	if e.CausationID == nil {
+		return
+	}
+	if id, ok := s.byDecision[*e.CausationID]; ok {
+		s.approvals[id].ExecutedEventID = e.EventID
+		delete(s.byDecision, *e.CausationID)
+	}
+}
+
+// Approval returns a copy of one request.
+func (s *State) Approval(id string) (Approval, bool) {
+	a, ok := s.approvals[id]
+	if !ok {
+		return Approval{}, false
+	}
+	c := *a
+	c.Votes = append([]Vote(nil), a.Votes...)
+	return c, true
+}
+
+// Approvals returns requests with the given status ("" = all), oldest first.
+func (s *State) Approvals(status string) []Approval {
+	out := []Approval{}
+	for _, a := range s.approvals {
+		if status == "" || a.Status == status {
+			c := *a
+			c.Votes = append([]Vote(nil), a.Votes...)
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].RequestID < out[j].RequestID
+	})
+	return out
+}
+
+// PendingExpiringBefore lists pending request ids whose deadline is at or
+// before t, in id order.
+func (s *State) PendingExpiringBefore(t time.Time) []string {
+	var ids []string
+	for id, a := range s.approvals {
+		if a.Status == StatusPending && !a.ExpiresAt.After(t) {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}

@@ -1,0 +1,242 @@
+package projection
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/creditgate/creditgate/engine/event"
+)
+
+// Config bounds the in-memory read models. The zero value is valid.
+type Config struct {
+	// LedgerKeep is how many newest ledger entries each entity keeps in
+	// memory; default 200, hard limit 100,000.
+	LedgerKeep int
+}
+
+func (c Config) withDefaults() Config {
+	if c.LedgerKeep <= 0 {
+		c.LedgerKeep = 200
+	}
+	if c.LedgerKeep > 100_000 {
+		c.LedgerKeep = 100_000
+	}
+	return c
+}
+
+// State is the fold of the journal.
+type State struct {
+	cfg       Config
+	seq       uint64
+	agents    map[string]*Agent
+	approvals map[string]*Approval
+	synergie  map[string]*SynergieAccount // key: team_id + "\x00" + agent_id
+	collabs   map[string]uint64           // collaboration_id -> seq of its record event
+	pools     map[string]*Pool
+	missions  map[string]*Mission
+	// byDecision maps an approval.approved event id to its request until
+	// the executed credit event (its next event) is folded.
+	byDecision map[string]string
+}
+
+// New returns an empty state.
+func New(cfg Config) *State {
+	return &State{
+		cfg:        cfg.withDefaults(),
+		agents:     map[string]*Agent{},
+		approvals:  map[string]*Approval{},
+		synergie:   map[string]*SynergieAccount{},
+		collabs:    map[string]uint64{},
+		pools:      map[string]*Pool{},
+		missions:   map[string]*Mission{},
+		byDecision: map[string]string{},
+	}
+}
+
+// Seq is the seq of the last applied event.
+func (s *State) Seq() uint64 { return s.seq }
+
+// Agent is one agent's balance and newest ledger entries.
+type Agent struct {
+	ID           string
+	SkillLevel   float64
+	BalanceMilli int64
+	Entries      int64 // ledger entries ever applied
+	ledger       ring
+	CreatedAt    time.Time
+}
+
+// Entry is one signed ledger entry.
+type Entry struct {
+	Seq               uint64    `json:"seq"`
+	EventID           string    `json:"event_id"`
+	EventType         string    `json:"event_type"`
+	Timestamp         time.Time `json:"timestamp"`
+	AmountMilli       int64     `json:"amount_milli"`
+	BalanceAfterMilli int64     `json:"balance_after_milli"`
+	Reason            string    `json:"reason"`
+	MissionID         string    `json:"mission_id,omitempty"`
+}
+
+// ring keeps the newest n entries.
+type ring struct {
+	buf  []Entry
+	next int
+	full bool
+}
+
+func (r *ring) push(e Entry, n int) {
+	if len(r.buf) < n && !r.full {
+		r.buf = append(r.buf, e)
+		if len(r.buf) == n {
+			r.full = true
+		}
+		return
+	}
+	r.buf[r.next] = e
+	r.next = (r.next + 1) % len(r.buf)
+}
+
+// newest returns up to limit entries after skipping offset, newest first,
+// and whether the ring covered the request completely.
+func (r *ring) newest(offset, limit int) []Entry {
+	n := len(r.buf)
+	out := make([]Entry, 0, min(limit, n))
+	for i := offset; i < n && len(out) < limit; i++ {
+		// index of the i-th newest
+		idx := (r.next - 1 - i + 2*n) % n
+		if !r.full {
+			idx = n - 1 - i
+		}
+		out = append(out, r.buf[idx])
+	}
+	return out
+}
+
+// Apply folds one event. It returns an error only for an event the fold
+// cannot interpret (unknown type, malformed payload, seq not increasing);
+// business rules were checked when the event was written.
+func (s *State) Apply(e *event.Envelope) error {
+	if e.Seq <= s.seq {
+		return fmt.Errorf("projection: seq %d after %d", e.Seq, s.seq)
+	}
+	var err error
+	switch e.EventType {
+	case event.AgentRegistered:
+		err = s.applyAgent(e)
+	case event.CreditAllocated, event.CreditConsumed, event.CreditRefunded,
+		event.CreditWithdrawn, event.CreditRegenerated:
+		err = s.applyCredit(e)
+	case event.ApprovalRequested, event.ApprovalVoteRecorded, event.ApprovalApproved,
+		event.ApprovalRejected, event.ApprovalExpired:
+		err = s.applyApproval(e)
+	case event.SynergieCollaborationRecorded, event.SynergieRewardGranted,
+		event.SynergieRewardCapped, event.SynergieReuseDetected:
+		err = s.applySynergie(e)
+	case event.PoolCreated, event.PoolMemberAdded, event.PoolMemberRemoved, event.PoolAllocated,
+		event.PoolConsumed, event.PoolRefunded, event.PoolTransferred, event.PoolClosed:
+		err = s.applyPool(e)
+	case event.MissionStarted, event.MissionCompleted, event.MissionFailed,
+		event.MissionCancelled, event.MissionRated:
+		err = s.applyMission(e)
+	case event.EoCRegulated:
+		// Folded by the engine's EoC state; nothing to project here.
+	default:
+		err = fmt.Errorf("unknown event type %q", e.EventType)
+	}
+	if err != nil {
+		return fmt.Errorf("projection: seq %d (%s): %w", e.Seq, e.EventType, err)
+	}
+	s.seq = e.Seq
+	return nil
+}
+
+func decode[T any](e *event.Envelope) (T, error) {
+	var p T
+	if err := json.Unmarshal(e.Payload, &p); err != nil {
+		return p, fmt.Errorf("payload: %w", err)
+	}
+	return p, nil
+}
+
+func (s *State) applyAgent(e *event.Envelope) error {
+	p, err := decode[event.Agent](e)
+	if err != nil {
+		return err
+	}
+	if _, ok := s.agents[p.AgentID]; ok {
+		return fmt.Errorf("agent %q registered twice", p.AgentID)
+	}
+	s.agents[p.AgentID] = &Agent{ID: p.AgentID, SkillLevel: p.SkillLevel, CreatedAt: e.Timestamp}
+	return nil
+}
+
+func (s *State) applyCredit(e *event.Envelope) error {
+	p, err := decode[event.Credit](e)
+	if err != nil {
+		return err
+	}
+	delta, _ := event.Delta(e.EventType, p.AmountMilli)
+	s.noteExecution(e)
+	if e.EventType == event.CreditConsumed && p.MissionID != "" {
+		if m, ok := s.missions[p.MissionID]; ok && m.ConsumeEvent == "" {
+			m.ConsumeEvent = e.EventID
+		}
+	}
+	return s.moveAgent(e, p.AgentID, delta, p.Reason, p.MissionID)
+}
+
+// moveAgent applies a signed delta to an agent's balance and ledger.
+func (s *State) moveAgent(e *event.Envelope, agentID string, delta int64, reason, missionID string) error {
+	a, ok := s.agents[agentID]
+	if !ok {
+		return fmt.Errorf("unknown agent %q", agentID)
+	}
+	a.BalanceMilli += delta
+	a.Entries++
+	a.ledger.push(Entry{
+		Seq: e.Seq, EventID: e.EventID, EventType: e.EventType, Timestamp: e.Timestamp,
+		AmountMilli: delta, BalanceAfterMilli: a.BalanceMilli, Reason: reason, MissionID: missionID,
+	}, s.cfg.LedgerKeep)
+	return nil
+}
+
+// AgentView is a copy of an agent's state safe to hand out.
+type AgentView struct {
+	ID           string
+	SkillLevel   float64
+	BalanceMilli int64
+	Entries      int64
+}
+
+// Agent returns an agent by id.
+func (s *State) Agent(id string) (AgentView, bool) {
+	a, ok := s.agents[id]
+	if !ok {
+		return AgentView{}, false
+	}
+	return AgentView{ID: a.ID, SkillLevel: a.SkillLevel, BalanceMilli: a.BalanceMilli, Entries: a.Entries}, true
+}
+
+// Balances returns every agent's balance.
+func (s *State) Balances() map[string]int64 {
+	out := make(map[string]int64, len(s.agents))
+	for id, a := range s.agents {
+		out[id] = a.BalanceMilli
+	}
+	return out
+}
+
+// Ledger returns an agent's entries newest first, skipping offset. complete
+// is false when the page reaches beyond the in-memory window, in which case
+// the caller reads the older part from the journal.
+func (s *State) Ledger(agentID string, offset, limit int) (entries []Entry, complete bool) {
+	a, ok := s.agents[agentID]
+	if !ok {
+		return nil, true
+	}
+	entries = a.ledger.newest(offset, limit)
+	complete = len(entries) == limit || int64(offset+len(entries)) >= a.Entries
+	return entries, complete
+}

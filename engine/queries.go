@@ -1,0 +1,221 @@
+package engine
+
+import (
+	"encoding/json"
+	"sync/atomic"
+	"time"
+
+	"github.com/creditgate/creditgate/engine/eoc"
+	"github.com/creditgate/creditgate/engine/event"
+	"github.com/creditgate/creditgate/engine/journal"
+	"github.com/creditgate/creditgate/engine/karma"
+	"github.com/creditgate/creditgate/engine/projection"
+)
+
+// Balance returns an agent's balance in milli-credits.
+func (e *Engine) Balance(agentID string) (int64, error) {
+	var a projection.AgentView
+	var ok bool
+	if err := e.read(func(st *projection.State) { a, ok = st.Agent(agentID) }); err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, refuse(CodeNotFound, nil, "agent %q not found", agentID)
+	}
+	return a.BalanceMilli, nil
+}
+
+// Balances returns every agent's balance.
+func (e *Engine) Balances() (map[string]int64, error) {
+	var out map[string]int64
+	err := e.read(func(st *projection.State) { out = st.Balances() })
+	return out, err
+}
+
+// MaxHistoryLimit bounds one ledger page.
+const MaxHistoryLimit = 1000
+
+// History returns an agent's ledger newest first. Pages beyond the
+// in-memory window are read from the journal, so memory stays bounded.
+func (e *Engine) History(agentID string, offset, limit int) ([]projection.Entry, error) {
+	limit = min(max(limit, 1), MaxHistoryLimit)
+	offset = max(offset, 0)
+	var entries []projection.Entry
+	var complete, ok bool
+	var total int64
+	err := e.read(func(st *projection.State) {
+		var a projection.AgentView
+		if a, ok = st.Agent(agentID); ok {
+			total = a.Entries
+			entries, complete = st.Ledger(agentID, offset, limit)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, refuse(CodeNotFound, nil, "agent %q not found", agentID)
+	}
+	if complete {
+		return entries, nil
+	}
+	return e.historyFromJournal(agentID, total, offset, limit)
+}
+
+// historyFromJournal folds the agent's entries from the journal and returns
+// the requested page. It keeps only offset+limit entries in memory.
+func (e *Engine) historyFromJournal(agentID string, total int64, offset, limit int) ([]projection.Entry, error) {
+	want := offset + limit
+	ring := make([]projection.Entry, 0, want)
+	var balance int64
+	err := e.j.Iterate(0, func(_ []byte, ev *event.Envelope) bool {
+		id, delta, reason, mission, ok := agentDelta(ev)
+		if !ok || id != agentID {
+			return true
+		}
+		balance += delta
+		en := projection.Entry{Seq: ev.Seq, EventID: ev.EventID, EventType: ev.EventType, Timestamp: ev.Timestamp,
+			AmountMilli: delta, BalanceAfterMilli: balance, Reason: reason, MissionID: mission}
+		if len(ring) < want {
+			ring = append(ring, en)
+		} else {
+			copy(ring, ring[1:])
+			ring[want-1] = en
+		}
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	// ring holds the oldest-to-newest tail; return newest first after offset.
+	var out []projection.Entry
+	for i := len(ring) - 1 - offset; i >= 0 && len(out) < limit; i-- {
+		out = append(out, ring[i])
+	}
+	return out, nil
+}
+
+// agentDelta extracts an agent balance change from any event type that
+// moves one (the same rules as the projection).
+func agentDelta(ev *event.Envelope) (agent string, delta int64, reason, mission string, ok bool) {
+	switch ev.EventType {
+	case event.SynergieRewardGranted:
+		var p event.Reward
+		if json.Unmarshal(ev.Payload, &p) != nil {
+			return "", 0, "", "", false
+		}
+		return p.AgentID, p.AmountMilli, "synergie_reward", "", true
+	case event.PoolClosed:
+		var p event.Pool
+		if json.Unmarshal(ev.Payload, &p) != nil || p.RemainderMilli <= 0 {
+			return "", 0, "", "", false
+		}
+		return p.RefundTo, p.RemainderMilli, "pool_closed:" + p.PoolID, "", true
+	}
+	var p event.Credit
+	if _, isCredit := event.Delta(ev.EventType, 0); !isCredit || json.Unmarshal(ev.Payload, &p) != nil {
+		return "", 0, "", "", false
+	}
+	delta, _ = event.Delta(ev.EventType, p.AmountMilli)
+	return p.AgentID, delta, p.Reason, p.MissionID, true
+}
+
+// EoC returns the Edge-of-Chaos snapshot.
+func (e *Engine) EoC() (eoc.Snapshot, error) {
+	var s eoc.Snapshot
+	err := e.read(func(*projection.State) { s = e.eoc.Snapshot() })
+	return s, err
+}
+
+// regulationLocked returns a plan with an eoc.regulated event when an EoC
+// window closed; the payload is the eoc.Decision, folded by applyLocked.
+func (e *Engine) regulationLocked() *plan {
+	d, ok := e.eoc.Due(e.clock.Now())
+	if !ok {
+		return nil
+	}
+	p := &plan{}
+	p.add(event.EoCRegulated, d, nil)
+	return p
+}
+
+// KarmaStatus describes the KARMA dependency.
+func (e *Engine) KarmaStatus() karma.Status {
+	if e.scorer == nil {
+		return karma.Status{State: karma.StateDisabled}
+	}
+	return e.scorer.Status()
+}
+
+// Health summarises the engine for /health.
+type Health struct {
+	Status     string        `json:"status"` // healthy | degraded | failed
+	Journal    string        `json:"journal"`
+	JournalErr string        `json:"journal_error,omitempty"`
+	Recovery   string        `json:"recovery"` // clean | repaired
+	Karma      karma.State   `json:"karma"`
+	Seq        uint64        `json:"seq"`
+	Uptime     string        `json:"uptime"`
+	Reasons    []string      `json:"reasons,omitempty"`
+	Stats      journal.Stats `json:"-"`
+}
+
+var started = time.Now()
+
+// Health reports: failed when the journal failed; degraded when recovery
+// repaired the journal or KARMA is not healthy; healthy otherwise.
+func (e *Engine) Health() Health {
+	h := Health{Status: "healthy", Journal: "ok", Recovery: "clean", Uptime: time.Since(started).Round(time.Second).String()}
+	e.mu.Lock()
+	h.Seq = e.seq
+	failed := e.failed
+	e.mu.Unlock()
+	if !e.recovery.Clean {
+		h.Recovery = "repaired"
+		h.Status = "degraded"
+		h.Reasons = append(h.Reasons, "journal recovery repaired the file: see /api/credits/journal/verify")
+	}
+	h.Karma = e.KarmaStatus().State
+	if h.Karma != karma.StateHealthy && h.Karma != karma.StateDisabled {
+		h.Status = "degraded"
+		h.Reasons = append(h.Reasons, "KARMA is "+string(h.Karma)+": scores fall back")
+	}
+	if failed != nil {
+		h.Status, h.Journal, h.JournalErr = "failed", "failed", failed.Error()
+	}
+	return h
+}
+
+// stats are counters for /metrics.
+type stats struct {
+	commands, replays, anomalies, detectorFailures atomic.Int64
+	replayEvents                                   uint64
+	replayDuration                                 time.Duration
+}
+
+// Stats is a snapshot of the engine's counters.
+type Stats struct {
+	Commands          int64         `json:"commands"`
+	IdempotentReplays int64         `json:"idempotent_replays"`
+	Anomalies         int64         `json:"anomalies_flagged"`
+	DetectorFailures  int64         `json:"detector_failures"`
+	ReplayEvents      uint64        `json:"replay_events"`
+	ReplaySeconds     float64       `json:"replay_seconds"`
+	Journal           journal.Stats `json:"journal"`
+	Seq               uint64        `json:"seq"`
+	IdempotencyKeys   int           `json:"idempotency_keys"`
+	FsyncEnabled      bool          `json:"fsync_enabled"`
+}
+
+// Stats returns the counters.
+func (e *Engine) Stats() Stats {
+	e.mu.Lock()
+	seq, keys := e.seq, len(e.keys)
+	e.mu.Unlock()
+	return Stats{
+		Commands: e.stats.commands.Load(), IdempotentReplays: e.stats.replays.Load(),
+		Anomalies: e.stats.anomalies.Load(), DetectorFailures: e.stats.detectorFailures.Load(),
+		ReplayEvents: e.stats.replayEvents, ReplaySeconds: e.stats.replayDuration.Seconds(),
+		Journal: e.j.Stats(), Seq: seq, IdempotencyKeys: keys, FsyncEnabled: !e.cfg.Journal.NoSync,
+	}
+}

@@ -1,0 +1,141 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"math"
+
+	"github.com/creditgate/creditgate/engine/event"
+	"github.com/creditgate/creditgate/engine/karma"
+	"github.com/creditgate/creditgate/engine/projection"
+)
+
+// CollaborationInput records a team collaboration.
+type CollaborationInput struct {
+	CollaborationID    string
+	TeamID             string
+	MissionID          string
+	AgentIDs           []string
+	ContributionScores map[string]float64
+}
+
+// errDuplicate ends a command that must write nothing because its effect
+// already happened (a repeated collaboration_id).
+var errDuplicate = errors.New("engine: duplicate")
+
+// RewardMilli is the synergie formula: base × contribution × (0.5 + KARMA
+// score), rounded down to the milli-credit. With the fallback score 0.5 the
+// weight is 1.0; a KARMA score of 1 gives 1.5×, of 0 gives 0.5×.
+func RewardMilli(baseMilli int64, contribution, karmaScore float64) int64 {
+	return int64(math.Floor(float64(baseMilli) * contribution * (0.5 + karmaScore)))
+}
+
+// RecordCollaboration grants each agent a reward, capped per agent and team;
+// the withheld part is journaled as synergie.reward_capped. A repeated
+// collaboration_id writes nothing (Result.Events is empty).
+func (e *Engine) RecordCollaboration(ctx context.Context, req Request, in CollaborationInput) (Result, error) {
+	for _, f := range [][2]string{{"collaboration_id", in.CollaborationID}, {"team_id", in.TeamID}} {
+		if err := validID(f[0], f[1]); err != nil {
+			return Result{}, err
+		}
+	}
+	agents := distinct(in.AgentIDs)
+	if len(agents) < 2 {
+		return Result{}, refuse(CodeInvalid, nil, "a team needs at least 2 distinct agents, got %d", len(agents))
+	}
+	if len(agents) > e.cfg.Synergie.MaxTeam {
+		return Result{}, refuse(CodeInvalid, nil, "a team has at most %d agents", e.cfg.Synergie.MaxTeam)
+	}
+	for _, a := range agents {
+		if err := validID("agent_ids[]", a); err != nil {
+			return Result{}, err
+		}
+		c, ok := in.ContributionScores[a]
+		if !ok || math.IsNaN(c) || c < 0 || c > 1 {
+			return Result{}, refuse(CodeInvalid, nil, "contribution_scores[%q] must be given within 0..1", a)
+		}
+	}
+	for a := range in.ContributionScores {
+		if !contains(agents, a) {
+			return Result{}, refuse(CodeInvalid, nil, "contribution_scores names %q, who is not in agent_ids", a)
+		}
+	}
+	scores := make([]karma.Score, len(agents))
+	for i, a := range agents {
+		scores[i] = e.score(ctx, a)
+	}
+	res, err := e.execute(ctx, req, func() (*plan, error) {
+		if e.st.HasCollaboration(in.CollaborationID) {
+			return nil, errDuplicate
+		}
+		views := make([]projection.AgentView, len(agents))
+		for i, a := range agents {
+			v, err := e.agentLocked(a)
+			if err != nil {
+				return nil, err
+			}
+			views[i] = v
+		}
+		p := &plan{}
+		c := p.add(event.SynergieCollaborationRecorded, event.Collaboration{CollaborationID: in.CollaborationID,
+			TeamID: in.TeamID, MissionID: in.MissionID, AgentIDs: agents, ContributionScores: in.ContributionScores}, nil)
+		capMilli := e.cfg.Synergie.CapMilli
+		for i, a := range agents {
+			contrib := in.ContributionScores[a]
+			amount := RewardMilli(e.cfg.Synergie.BaseMilli, contrib, scores[i].Value)
+			room := max(capMilli-e.st.SynergieGranted(in.TeamID, a), 0)
+			paid := min(amount, room)
+			r := event.Reward{CollaborationID: in.CollaborationID, TeamID: in.TeamID, AgentID: a,
+				KarmaScore: scores[i].Value, Contribution: contrib, CapMilli: capMilli}
+			if paid > 0 {
+				g := r
+				g.AmountMilli, g.BalanceAfterMilli = paid, views[i].BalanceMilli+paid
+				j := p.addCaused(event.SynergieRewardGranted, g, c, "")
+				p.events[j].meta = karmaMeta(scores[i])
+			}
+			if amount > paid {
+				w := r
+				w.AmountMilli = amount - paid
+				p.addCaused(event.SynergieRewardCapped, w, c, "")
+			}
+		}
+		return p, nil
+	})
+	if errors.Is(err, errDuplicate) {
+		return Result{}, nil
+	}
+	return res, err
+}
+
+func distinct(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		if !contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func contains(ids []string, id string) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// SynergieOf returns an agent's synergie accounts by team.
+func (e *Engine) SynergieOf(agentID string) ([]projection.SynergieAccount, error) {
+	var out []projection.SynergieAccount
+	var ok bool
+	err := e.read(func(st *projection.State) {
+		_, ok = st.Agent(agentID)
+		out = st.SynergieOf(agentID)
+	})
+	if err == nil && !ok {
+		err = refuse(CodeNotFound, nil, "agent %q not found", agentID)
+	}
+	return out, err
+}
