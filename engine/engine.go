@@ -147,7 +147,9 @@ func (e *Engine) applyLocked(ev *event.Envelope) error {
 		if err := json.Unmarshal(ev.Payload, &d); err != nil {
 			return err
 		}
-		e.eoc.ApplyRegulated(d)
+		if err := e.eoc.ApplyRegulated(d); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -242,7 +244,8 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 	}
 	// A closed EoC window is journaled as its own system transaction right
 	// after the command, so live and replay fold the same order.
-	if reg := e.regulationLocked(); reg != nil {
+	// sealLocked folds each decision, so Due moves on to the next window.
+	for reg := e.regulationLocked(); reg != nil; reg = e.regulationLocked() {
 		_, more, err := e.sealLocked(Request{ActorID: "system:eoc"}, reg)
 		if err != nil {
 			e.mu.Unlock()
