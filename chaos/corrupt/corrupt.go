@@ -1,0 +1,145 @@
+// Package corrupt owns the journal corruptors the harness applies to a
+// stopped target's journal file: a table of media faults (torn tail, garbage
+// line, bit flip, mid-file truncation, duplicated line), each describing
+// what it destroyed so a gate can assert what recovery must keep and report.
+//
+// It works on bytes only; it must not import engine/ (the gates run against
+// any backend) — the line format it relies on is JSONL with a "seq" field.
+package corrupt
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+)
+
+// Expect is how recovery must classify the damage.
+type Expect string
+
+const (
+	ExpectTorn       Expect = "torn"       // cut into a sidecar, nothing acknowledged lost
+	ExpectQuarantine Expect = "quarantine" // bad line(s) moved aside and reported
+	ExpectGap        Expect = "gap"        // lines physically destroyed: reported as a seq gap
+)
+
+// Damage describes one applied corruption.
+type Damage struct {
+	Name   string
+	Expect Expect
+	// Line is the 1-based line number (in the corrupted file) of the damage.
+	Line int
+	// DestroyedSeqs are events whose bytes no longer exist intact in the
+	// file: recovery may lose exactly these and must report them.
+	DestroyedSeqs []uint64
+	// TornSeq is the seq of a torn last line (0 if none).
+	TornSeq uint64
+}
+
+// Corruptor damages a journal's bytes.
+type Corruptor struct {
+	Name  string
+	Apply func(lines [][]byte, rng *rand.Rand) ([][]byte, Damage)
+}
+
+// Table is every corruptor, in a fixed order.
+var Table = []Corruptor{
+	{"torn tail", tornTail},
+	{"garbage line", garbageLine},
+	{"bit flip", bitFlip},
+	{"mid-file truncation", midTruncation},
+	{"duplicated line", duplicatedLine},
+}
+
+// ApplyFile reads path, applies c with rng and writes the result back.
+// The file needs at least 10 lines.
+func ApplyFile(path string, c Corruptor, rng *rand.Rand) (Damage, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Damage{}, err
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if n := len(lines); n > 0 && len(lines[n-1]) == 0 {
+		lines = lines[:n-1]
+	}
+	if len(lines) < 10 {
+		return Damage{}, fmt.Errorf("corrupt: %s has %d lines; need at least 10", path, len(lines))
+	}
+	out, d := c.Apply(lines, rng)
+	d.Name = c.Name
+	st, err := os.Stat(path)
+	if err != nil {
+		return d, err
+	}
+	return d, os.WriteFile(path, bytes.Join(out, nil), st.Mode())
+}
+
+// Seq reads the seq field of a line (0 if it has none).
+func Seq(line []byte) uint64 {
+	var v struct {
+		Seq uint64 `json:"seq"`
+	}
+	_ = json.Unmarshal(line, &v)
+	return v.Seq
+}
+
+// middle picks a line index away from both ends.
+func middle(n int, rng *rand.Rand) int { return n/4 + rng.IntN(n/2) }
+
+func tornTail(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {
+	last := len(lines) - 1
+	l := lines[last]
+	cut := 1 + rng.IntN(len(l)-2) // keep a prefix, drop the newline
+	d := Damage{Expect: ExpectTorn, Line: last + 1, TornSeq: Seq(l), DestroyedSeqs: []uint64{Seq(l)}}
+	out := append(clone(lines[:last]), l[:cut])
+	return out, d
+}
+
+func garbageLine(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {
+	i := middle(len(lines), rng)
+	out := clone(lines[:i])
+	out = append(out, []byte("\x00\x17 not json {{{ garbage\n"))
+	out = append(out, lines[i:]...)
+	return out, Damage{Expect: ExpectQuarantine, Line: i + 1}
+}
+
+func bitFlip(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {
+	i := middle(len(lines), rng)
+	l := append([]byte(nil), lines[i]...)
+	// Flip a bit inside the payload, where it could change money.
+	at := bytes.Index(l, []byte(`"payload"`))
+	if at < 0 {
+		at = 1
+	}
+	pos := at + rng.IntN(len(l)-at-2)
+	l[pos] ^= 1 << rng.IntN(7)
+	if l[pos] == '\n' { // never create a line break
+		l[pos] ^= 0x40
+	}
+	out := clone(lines)
+	out[i] = l
+	return out, Damage{Expect: ExpectQuarantine, Line: i + 1, DestroyedSeqs: []uint64{Seq(lines[i])}}
+}
+
+func midTruncation(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {
+	i := middle(len(lines), rng)
+	n := 1 + rng.IntN(3)
+	d := Damage{Expect: ExpectGap, Line: i + 1}
+	for _, l := range lines[i : i+n] {
+		d.DestroyedSeqs = append(d.DestroyedSeqs, Seq(l))
+	}
+	out := clone(lines[:i])
+	out = append(out, lines[i+n:]...)
+	return out, d
+}
+
+func duplicatedLine(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {
+	i := middle(len(lines), rng)
+	out := clone(lines[:i+1])
+	out = append(out, lines[i])
+	out = append(out, lines[i+1:]...)
+	return out, Damage{Expect: ExpectQuarantine, Line: i + 2}
+}
+
+func clone(lines [][]byte) [][]byte { return append([][]byte(nil), lines...) }

@@ -1,0 +1,51 @@
+// Package target owns booting and controlling the system under test: the
+// backend the gates and scenarios talk to.
+//
+// A Target is one running backend reached over HTTP at BaseURL. Three kinds
+// exist, selected by Config.Kind (env CREDITGATE_TARGET):
+//
+//   - container (default): the repo's Dockerfile built into a fixed tag
+//     (creditgate/creditd:dev, kept between runs) and booted with
+//     testcontainers-go. On our machines dockerd runs with --bridge=none, so
+//     the container uses host networking and binds 127.0.0.1 on a port the
+//     harness picks; Network "bridge" is the ordinary mapped-port path for
+//     machines with a default Docker.
+//   - process: the creditd binary as a child process, for machines without
+//     Docker.
+//   - url: an already running backend (e.g. the user's own). The harness only
+//     has HTTP: control operations return ErrUnsupported and gates that need
+//     them SKIP with the reason from Config.Supports.
+//
+// Invariants:
+//   - The harness dials 127.0.0.1 only (url mode dials exactly the given URL).
+//     testcontainers is pinned to 127.0.0.1 through a registered runtime
+//     provider, because on a machine with /.dockerenv it would otherwise
+//     resolve the Docker host to the default gateway.
+//   - Kill, Stop and Start keep the data directory and the port: a restarted
+//     backend recovers from the same journal at the same BaseURL.
+//   - Nothing restarts the backend behind the harness's back: containers have
+//     no restart policy, processes are not supervised.
+//   - Start (and New) return only once GET /api/health answers 200.
+//
+// Use from a Ginkgo suite (register the cleanup before checking the error: a
+// failed New can still hold a container or a data directory):
+//
+//	cfg := target.ConfigFromEnv()
+//	if ok, why := cfg.Supports(target.CapCrash); !ok {
+//		Skip(why) // before booting anything
+//	}
+//	cfg.Env = map[string]string{"CREDITD_FSYNC": "true"}
+//	tg, err := target.New(ctx, cfg)
+//	if tg != nil {
+//		DeferCleanup(tg.Terminate)
+//	}
+//	Expect(err).NotTo(HaveOccurred())
+//
+// Container mode sets TESTCONTAINERS_RYUK_DISABLED=true and
+// TESTCONTAINERS_PROVIDER in the process environment if they are unset, before
+// the first testcontainers call (testcontainers reads them once per process).
+//
+// This package must not import engine/ or any other creditgate package: it
+// works against any backend that speaks the HTTP API and honours the
+// CREDITD_ADDR / CREDITD_JOURNAL environment.
+package target

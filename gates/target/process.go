@@ -1,0 +1,266 @@
+package target
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// processTarget runs the backend as a child process.
+type processTarget struct {
+	cfg        Config
+	binary     string
+	baseURL    string
+	addr       string
+	dataDir    string
+	ownDataDir bool
+	logPath    string
+	logs       *tailBuffer
+	logger     *slog.Logger
+
+	mu         sync.Mutex // serializes control operations
+	run        *processRun
+	terminated bool
+}
+
+// processRun is one execution of the binary.
+type processRun struct {
+	cmd     *exec.Cmd
+	logFile *os.File
+	done    chan struct{} // closed after Wait returned
+	waitErr error         // valid after done
+}
+
+func newProcess(ctx context.Context, cfg Config) (Target, error) {
+	binary := cfg.Binary
+	if binary == "" {
+		root := cfg.Context
+		if root == "" {
+			var err error
+			if root, err = RepoRoot(); err != nil {
+				return nil, err
+			}
+		}
+		var err error
+		if binary, err = buildBinary(ctx, root, cfg.Logger); err != nil {
+			return nil, err
+		}
+	}
+	binary, err := filepath.Abs(binary)
+	if err != nil {
+		return nil, err
+	}
+	dir, own, err := dataDir(cfg)
+	if err != nil {
+		return nil, err
+	}
+	port, err := freeLoopbackPort()
+	if err != nil {
+		return nil, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	p := &processTarget{
+		cfg:        cfg,
+		binary:     binary,
+		addr:       addr,
+		baseURL:    "http://" + addr,
+		dataDir:    dir,
+		ownDataDir: own,
+		// The log file sits next to (not inside) the data directory, so the
+		// data directory holds only what the backend wrote.
+		logPath: dir + ".creditd.log",
+		logs:    &tailBuffer{limit: logLimitBytes},
+		logger:  cfg.Logger.With("target", "process", "addr", addr),
+	}
+	if err := p.Start(ctx); err != nil {
+		// Hand back p so the caller's Terminate cleans up the data directory.
+		return p, err
+	}
+	return p, nil
+}
+
+func (p *processTarget) Kind() Kind          { return KindProcess }
+func (p *processTarget) BaseURL() string     { return p.baseURL }
+func (p *processTarget) Token() string       { return p.cfg.Token }
+func (p *processTarget) JournalPath() string { return filepath.Join(p.dataDir, JournalName) }
+
+func (p *processTarget) PID() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.runningLocked() {
+		return 0
+	}
+	return p.run.cmd.Process.Pid
+}
+
+func (p *processTarget) runningLocked() bool {
+	if p.run == nil {
+		return false
+	}
+	select {
+	case <-p.run.done:
+		return false
+	default:
+		return true
+	}
+}
+
+func (p *processTarget) Start(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.terminated {
+		return errors.New("target: process target terminated")
+	}
+	if p.runningLocked() {
+		return ErrRunning
+	}
+	logFile, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("target: backend log: %w", err)
+	}
+	cmd := exec.Command(p.binary)
+	// An explicit environment, not the harness's: a CREDITD_* variable in the
+	// developer's shell must not silently change what the gates test.
+	env := backendEnv(p.cfg, p.addr, p.JournalPath())
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "TMPDIR=" + os.TempDir()}
+	for _, k := range keys {
+		cmd.Env = append(cmd.Env, k+"="+env[k])
+	}
+	cmd.Dir = p.dataDir
+	out := io.MultiWriter(p.logs, logFile)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		// Own process group: a ^C to the harness reaches the harness, which
+		// then stops the backend in order.
+		Setpgid: true,
+		// A harness killed by `go test -timeout` must not leave an orphan
+		// backend holding the port.
+		Pdeathsig: syscall.SIGKILL,
+	}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return fmt.Errorf("target: start %s: %w", p.binary, err)
+	}
+	run := &processRun{cmd: cmd, logFile: logFile, done: make(chan struct{})}
+	go func() {
+		run.waitErr = cmd.Wait()
+		run.logFile.Close()
+		close(run.done)
+	}()
+	p.run = run
+	p.logger.Info("started backend", "pid", cmd.Process.Pid, "binary", p.binary)
+
+	alive := func(context.Context) error {
+		select {
+		case <-run.done:
+			return fmt.Errorf("exited: %v; log tail:\n%s", run.waitErr, lastLines(p.logs.String(), 20))
+		default:
+			return nil
+		}
+	}
+	if err := waitHealthy(ctx, p.baseURL, p.cfg.Token, p.cfg.StartTimeout, alive); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (p *processTarget) Kill(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.runningLocked() {
+		return ErrNotRunning
+	}
+	pid := p.run.cmd.Process.Pid
+	if err := p.run.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		return fmt.Errorf("target: SIGKILL pid %d: %w", pid, err)
+	}
+	select {
+	case <-p.run.done:
+		p.logger.Info("killed backend", "pid", pid)
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("target: pid %d not reaped after SIGKILL: %w", pid, ctx.Err())
+	}
+}
+
+func (p *processTarget) Stop(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.runningLocked() {
+		return ErrNotRunning
+	}
+	return p.stopLocked(ctx)
+}
+
+func (p *processTarget) stopLocked(ctx context.Context) error {
+	run := p.run
+	pid := run.cmd.Process.Pid
+	if err := run.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return fmt.Errorf("target: SIGTERM pid %d: %w", pid, err)
+	}
+	timer := time.NewTimer(p.cfg.StopTimeout)
+	defer timer.Stop()
+	select {
+	case <-run.done:
+		if run.waitErr != nil {
+			return fmt.Errorf("target: backend did not exit cleanly after SIGTERM: %w", run.waitErr)
+		}
+		p.logger.Info("stopped backend", "pid", pid)
+		return nil
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	_ = run.cmd.Process.Signal(syscall.SIGKILL)
+	<-run.done
+	return fmt.Errorf("target: backend pid %d did not exit within %s of SIGTERM; SIGKILLed", pid, p.cfg.StopTimeout)
+}
+
+func (p *processTarget) Logs(ctx context.Context) (string, error) {
+	return p.logs.String(), nil
+}
+
+func (p *processTarget) Terminate(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.terminated {
+		return nil
+	}
+	p.terminated = true
+	var errs []error
+	if p.runningLocked() {
+		errs = append(errs, p.stopLocked(ctx))
+	}
+	if p.ownDataDir {
+		errs = append(errs, os.RemoveAll(p.dataDir), os.Remove(p.logPath))
+	}
+	return errors.Join(errs...)
+}
+
+// lastLines returns the last n lines of s, for error messages.
+func lastLines(s string, n int) string {
+	end := len(s)
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '\n' && i != len(s)-1 {
+			n--
+			if n == 0 {
+				return s[i+1 : end]
+			}
+		}
+	}
+	return s
+}

@@ -1,0 +1,450 @@
+package target
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Kind selects how the backend is booted.
+type Kind string
+
+const (
+	KindContainer Kind = "container"
+	KindProcess   Kind = "process"
+	KindURL       Kind = "url"
+)
+
+const (
+	// DefaultImage is the fixed tag the repo's Dockerfile is built into. A fixed
+	// tag (kept after Terminate) makes rebuilds cheap and leaves one image, not
+	// one per run.
+	DefaultImage = "creditgate/creditd:dev"
+
+	NetworkHost   = "host"
+	NetworkBridge = "bridge"
+
+	// JournalName is the journal file name inside the data directory.
+	JournalName = "credits.jsonl"
+
+	// containerUID owns /data in the image (USER 65532:65532 in the Dockerfile).
+	containerUID = 65532
+
+	// logLimitBytes bounds what Logs returns (the tail is kept).
+	logLimitBytes = 1 << 20
+)
+
+var (
+	// ErrUnsupported is returned by control operations the target kind cannot
+	// perform (url mode: Kill, Stop, Start, Logs).
+	ErrUnsupported = errors.New("target: not supported by this target kind")
+	// ErrNotRunning is returned by Kill and Stop when the backend is not running.
+	ErrNotRunning = errors.New("target: backend not running")
+	// ErrRunning is returned by Start when the backend is already running.
+	ErrRunning = errors.New("target: backend already running")
+)
+
+// Config describes the target to boot. The zero value is valid: a container
+// target built from the repo's Dockerfile, host networking, a temporary data
+// directory, no token.
+type Config struct {
+	// Kind is container (default), process or url.
+	Kind Kind
+	// Image is the container image tag (default DefaultImage). Unless NoBuild is
+	// set, the repo's Dockerfile is built into this tag first.
+	Image string
+	// NoBuild uses Image as it is (e.g. built by `make image`, or any image
+	// honouring CREDITD_ADDR/CREDITD_JOURNAL) instead of building it.
+	NoBuild bool
+	// Context is the Docker build context and the directory `go build` runs in
+	// (default: the repo root, found by walking up from the working directory
+	// to go.mod).
+	Context string
+	// Dockerfile is relative to Context (default "Dockerfile").
+	Dockerfile string
+	// URL is the backend's base URL (url mode only), e.g. http://127.0.0.1:8000.
+	URL string
+	// Token is sent by the harness as a bearer token; "" means none (the
+	// backend then runs in loopback dev mode unless Env sets CREDITD_TOKENS).
+	Token string
+	// Network is "host" (default: bind 127.0.0.1 on a harness-chosen port) or
+	// "bridge" (publish 8000/tcp on 127.0.0.1, for a Docker with its default
+	// bridge). The first container target in a process fixes the
+	// testcontainers runtime for the whole process.
+	Network string
+	// Binary is the creditd binary. Process mode runs it; container mode copies
+	// it into the image. Default: `CGO_ENABLED=0 go build -o build/creditd
+	// ./cmd/creditd` in Context, once per process.
+	Binary string
+	// Env is extra environment (CREDITD_* settings) for the backend.
+	// CREDITD_ADDR and CREDITD_JOURNAL are owned by the target and overridden.
+	Env map[string]string
+	// DataDir is the host directory holding the journal (default: a new
+	// temporary directory, removed by Terminate). Process mode writes the
+	// backend's output next to it, to <DataDir>.creditd.log.
+	DataDir string
+	// StartTimeout bounds how long New and Start wait for /api/health
+	// (default 30s).
+	StartTimeout time.Duration
+	// StopTimeout bounds the graceful drain after SIGTERM before SIGKILL
+	// (default 15s).
+	StopTimeout time.Duration
+	// Logger receives lifecycle messages (default: discarded).
+	Logger *slog.Logger
+}
+
+// ConfigFromEnv reads CREDITGATE_TARGET, CREDITGATE_IMAGE, CREDITGATE_URL,
+// CREDITGATE_TOKEN, CREDITGATE_NETWORK and CREDITGATE_BINARY. Setting
+// CREDITGATE_IMAGE means "use this image as is" (NoBuild). Setting only
+// CREDITGATE_URL selects url mode.
+func ConfigFromEnv() Config {
+	c := Config{
+		Kind:    Kind(strings.ToLower(strings.TrimSpace(os.Getenv("CREDITGATE_TARGET")))),
+		Image:   os.Getenv("CREDITGATE_IMAGE"),
+		URL:     os.Getenv("CREDITGATE_URL"),
+		Token:   os.Getenv("CREDITGATE_TOKEN"),
+		Network: os.Getenv("CREDITGATE_NETWORK"),
+		Binary:  os.Getenv("CREDITGATE_BINARY"),
+	}
+	c.NoBuild = c.Image != ""
+	if c.Kind == "" && c.URL != "" {
+		c.Kind = KindURL
+	}
+	return c
+}
+
+// withDefaults fills the zero fields. It does not touch the filesystem.
+func (c Config) withDefaults() Config {
+	if c.Kind == "" {
+		c.Kind = KindContainer
+	}
+	if c.Image == "" {
+		c.Image = DefaultImage
+	}
+	if c.Dockerfile == "" {
+		c.Dockerfile = "Dockerfile"
+	}
+	if c.Network == "" {
+		c.Network = NetworkHost
+	}
+	if c.StartTimeout <= 0 {
+		c.StartTimeout = 30 * time.Second
+	}
+	if c.StopTimeout <= 0 {
+		c.StopTimeout = 15 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return c
+}
+
+// Validate reports a configuration New would refuse.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	switch c.Kind {
+	case KindContainer, KindProcess:
+	case KindURL:
+		if c.URL == "" {
+			return errors.New("target: url mode needs a URL (CREDITGATE_URL)")
+		}
+	default:
+		return fmt.Errorf("target: unknown kind %q (want container, process or url)", c.Kind)
+	}
+	if c.Network != NetworkHost && c.Network != NetworkBridge {
+		return fmt.Errorf("target: unknown network %q (want host or bridge)", c.Network)
+	}
+	return nil
+}
+
+// Capability is something a gate needs beyond HTTP access.
+type Capability string
+
+const (
+	CapCrash       Capability = "crash"        // Kill: SIGKILL the backend
+	CapRestart     Capability = "restart"      // Stop/Start on the same data
+	CapJournalFile Capability = "journal-file" // read/corrupt the journal file
+	CapPID         Capability = "pid"          // /proc sampling of the backend
+	CapLogs        Capability = "logs"         // backend stdout/stderr
+)
+
+// Supports reports whether targets of this configuration offer cap, and if
+// not, the reason a gate should SKIP with.
+func (c Config) Supports(cap Capability) (bool, string) {
+	c = c.withDefaults()
+	if c.Kind != KindURL {
+		return true, ""
+	}
+	switch cap {
+	case CapCrash, CapRestart, CapJournalFile, CapPID, CapLogs:
+		return false, fmt.Sprintf("target url (%s): the harness does not control that backend, so %q is unavailable; run with CREDITGATE_TARGET=container or process", c.URL, cap)
+	}
+	return false, fmt.Sprintf("target: unknown capability %q", cap)
+}
+
+// Target is one running backend. Methods are safe for concurrent use; control
+// operations (Kill, Stop, Start, Terminate) are serialized.
+type Target interface {
+	Kind() Kind
+	// BaseURL is http://127.0.0.1:<port> (url mode: the configured URL),
+	// without a trailing slash. It does not change across restarts.
+	BaseURL() string
+	// Token is the bearer token to send, "" for none.
+	Token() string
+	// JournalPath is the host path of the journal file, "" when the harness has
+	// no file access (url mode: read GET /api/credits/events instead).
+	JournalPath() string
+	// PID is the host pid of the backend process, 0 when not running or unknown.
+	PID() int
+	// Kill SIGKILLs the backend and waits until it is gone. It does not restart.
+	Kill(ctx context.Context) error
+	// Stop sends SIGTERM and waits for exit. It returns an error if the backend
+	// had to be SIGKILLed after StopTimeout or exited unsuccessfully.
+	Stop(ctx context.Context) error
+	// Start boots the backend again after Kill or Stop, with the same data
+	// directory and port, and waits until /api/health answers 200.
+	Start(ctx context.Context) error
+	// Logs returns the backend's stdout and stderr so far (the last MiB).
+	Logs(ctx context.Context) (string, error)
+	// Terminate stops the backend for good and removes what New created
+	// (container, temporary data directory). Safe to call twice.
+	Terminate(ctx context.Context) error
+}
+
+// New boots the configured target and returns once it is healthy. Callers
+// must Terminate it (register the cleanup before checking the error: a failed
+// New may still return a Target holding resources).
+func New(ctx context.Context, cfg Config) (Target, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	switch cfg.Kind {
+	case KindURL:
+		return newURL(ctx, cfg)
+	case KindProcess:
+		return newProcess(ctx, cfg)
+	default:
+		return newContainer(ctx, cfg)
+	}
+}
+
+// backendEnv is the environment a booted backend gets: cfg.Env plus the
+// address and journal the target owns.
+func backendEnv(cfg Config, addr, journal string) map[string]string {
+	env := make(map[string]string, len(cfg.Env)+2)
+	for k, v := range cfg.Env {
+		env[k] = v
+	}
+	env["CREDITD_ADDR"] = addr
+	env["CREDITD_JOURNAL"] = journal
+	return env
+}
+
+// RepoRoot walks up from the working directory to the directory holding
+// go.mod.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("target: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// dataDir returns cfg.DataDir, or a new temporary directory and true when the
+// target created it (and so removes it on Terminate).
+func dataDir(cfg Config) (string, bool, error) {
+	if cfg.DataDir != "" {
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			return "", false, fmt.Errorf("target: data dir: %w", err)
+		}
+		abs, err := filepath.Abs(cfg.DataDir)
+		return abs, false, err
+	}
+	dir, err := os.MkdirTemp("", "creditgate-data-")
+	if err != nil {
+		return "", false, fmt.Errorf("target: data dir: %w", err)
+	}
+	return dir, true, nil
+}
+
+// freeLoopbackPort asks the kernel for a free port on 127.0.0.1. The port is
+// released before the backend binds it; the window is small and a collision
+// shows up as a failed start, not as a silent mix-up.
+func freeLoopbackPort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("target: free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// healthClient never reuses connections: a killed backend must not leave a
+// pooled connection that makes the next probe fail or hang.
+var healthClient = &http.Client{
+	Timeout:   2 * time.Second,
+	Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil},
+}
+
+// probeHealth does one GET baseURL/api/health; nil means 200.
+func probeHealth(ctx context.Context, baseURL, token string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/api/health", nil)
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := healthClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /api/health: status %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// waitHealthy polls /api/health until it answers 200, the timeout passes, or
+// alive reports the backend died (then waiting longer is pointless).
+func waitHealthy(ctx context.Context, baseURL, token string, timeout time.Duration, alive func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	var last error
+	for {
+		err := probeHealth(ctx, baseURL, token)
+		if err == nil {
+			return nil
+		}
+		// Keep the last real answer (e.g. a 503), not the deadline that cut
+		// the final probe short.
+		if last == nil || ctx.Err() == nil {
+			last = err
+		}
+		if alive != nil {
+			if err := alive(ctx); err != nil {
+				return fmt.Errorf("target: backend died before it was healthy: %w", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("target: %s/api/health not healthy within %s: %w", baseURL, timeout, last)
+		case <-tick.C:
+		}
+	}
+}
+
+// tailBuffer keeps the last limit bytes written to it.
+type tailBuffer struct {
+	mu    sync.Mutex
+	limit int
+	buf   []byte
+}
+
+func (b *tailBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	if over := len(b.buf) - b.limit; over > 0 {
+		b.buf = append(b.buf[:0], b.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+func (b *tailBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.buf)
+}
+
+// readTail reads r to the end and returns its last limit bytes.
+func readTail(r io.Reader, limit int) (string, error) {
+	tb := &tailBuffer{limit: limit}
+	_, err := io.Copy(tb, r)
+	return tb.String(), err
+}
+
+// binaryBuild caches the one `go build` of creditd per process.
+var binaryBuild struct {
+	mu   sync.Mutex
+	path string
+}
+
+// buildBinary builds ./cmd/creditd into root/build/creditd (static, so the
+// same file serves the scratch image and process mode). It writes to a
+// temporary name and renames, so concurrent test processes never exec or copy
+// a half-written binary.
+func buildBinary(ctx context.Context, root string, logger *slog.Logger) (string, error) {
+	binaryBuild.mu.Lock()
+	defer binaryBuild.mu.Unlock()
+	out := filepath.Join(root, "build", "creditd")
+	if binaryBuild.path == out {
+		return out, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return "", err
+	}
+	tmp := fmt.Sprintf("%s.tmp-%d", out, os.Getpid())
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", tmp, "./cmd/creditd")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		_ = os.Remove(tmp)
+		return "", fmt.Errorf("target: go build ./cmd/creditd: %w\n%s", err, msg)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return "", err
+	}
+	logger.Info("built creditd", "path", out, "took", time.Since(start).Round(time.Millisecond))
+	binaryBuild.path = out
+	return out, nil
+}
+
+// copyFileAtomic copies src to dst through a temporary file and a rename.
+func copyFileAtomic(src, dst string, mode os.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp := fmt.Sprintf("%s.tmp-%d", dst, os.Getpid())
+	out, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := out.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, dst)
+}
