@@ -1,0 +1,204 @@
+package reports
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The browser tests prove what the stdlib parse cannot: that a real browser
+// renders every plot and fetches nothing. CI installs the browser with
+// `apt-get install -y chromium`.
+const chromiumPath = "/usr/bin/chromium"
+
+func needChromium(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("%s not found: install it with `apt-get install -y chromium` to run the headless browser test", chromiumPath)
+	}
+}
+
+// runChromium loads file:// page headless with every host unresolvable and a
+// net log, plus the extra args (--dump-dom or --screenshot=…). It returns stdout.
+func runChromium(t *testing.T, page, netLog string, extra ...string) []byte {
+	t.Helper()
+	tmp := t.TempDir()
+	args := []string{
+		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--disable-extensions", "--disable-default-apps", "--no-pings", "--disable-domain-reliability",
+		"--disable-features=NetworkTimeServiceQuerying",
+		"--user-data-dir=" + filepath.Join(tmp, "profile"),
+		// Any name lookup fails: an external fetch cannot succeed, and it is logged.
+		`--host-resolver-rules=MAP * ~NOTFOUND`,
+		"--log-net-log=" + netLog,
+		"--window-size=1200,3000",
+	}
+	args = append(append(args, extra...), "file://"+page)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, chromiumPath, args...)
+	cmd.Env = append(os.Environ(), "HOME="+tmp) // keep the profile and caches out of the real home
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("chromium: %v\n%s", err, lastLines(stderr.String(), 20))
+	}
+	return out
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// netRequests reads a Chromium net log and returns the network URLs requested
+// on behalf of the page. Chromium itself talks to its update and account
+// services even with background networking disabled; those requests carry
+// initiator "not an origin" and a network isolation key that is not the
+// page's (file://), and they are returned separately as browserOwn so the
+// test can log them. Everything else with a non-local scheme counts against
+// the page, including preconnects that never become a URL request.
+func netRequests(t *testing.T, netLog string) (page, browserOwn []string) {
+	t.Helper()
+	data, err := os.ReadFile(netLog)
+	if err != nil {
+		t.Fatalf("net log: %v", err)
+	}
+	var log struct {
+		Constants struct {
+			LogEventTypes map[string]int `json:"logEventTypes"`
+		} `json:"constants"`
+		Events []struct {
+			Type   int            `json:"type"`
+			Params map[string]any `json:"params"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal(data, &log); err != nil {
+		// Chromium may be killed before it closes the JSON array; that is not
+		// a clean run and the test must not pass on a partial log.
+		t.Fatalf("net log is not valid JSON: %v", err)
+	}
+	startJob, ok := log.Constants.LogEventTypes["URL_REQUEST_START_JOB"]
+	if !ok || len(log.Events) == 0 {
+		t.Fatalf("net log has no events (types known: %d)", len(log.Constants.LogEventTypes))
+	}
+	own := map[string]bool{}
+	for _, e := range log.Events {
+		if e.Type != startJob {
+			continue
+		}
+		url, _ := e.Params["url"].(string)
+		initiator, _ := e.Params["initiator"].(string)
+		nik, _ := e.Params["network_isolation_key"].(string)
+		if initiator == "not an origin" && !strings.Contains(nik, "file:") {
+			own[url] = true
+		}
+	}
+	seen := map[string]bool{}
+	for _, e := range log.Events {
+		url, _ := e.Params["url"].(string)
+		if url == "" || seen[url] || isLocalScheme(url) {
+			continue
+		}
+		seen[url] = true
+		if own[url] {
+			browserOwn = append(browserOwn, url)
+		} else {
+			page = append(page, url)
+		}
+	}
+	return page, browserOwn
+}
+
+func isLocalScheme(url string) bool {
+	for _, p := range []string{"file:", "data:", "about:", "chrome:", "chrome-error:", "chrome-extension:", "devtools:", "blob:"} {
+		if strings.HasPrefix(url, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestBrowserRendersEveryPlotWithoutNetworkRequests(t *testing.T) {
+	needChromium(t)
+	for _, tc := range []struct {
+		name string
+		s    *Summary
+	}{
+		{"full run", noGoSummary(t)},
+		{"empty run", &Summary{Timestamp: fixedTime}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := WriteAll(dir, tc.s); err != nil {
+				t.Fatal(err)
+			}
+			pagePath := filepath.Join(dir, HTMLFile)
+			netLog := filepath.Join(t.TempDir(), "net.json")
+			dom := runChromium(t, pagePath, netLog, "--dump-dom")
+
+			p := parsePage(t, dom)
+			for _, id := range PlotIDs {
+				svg, ok := p.svgs[id]
+				if !ok {
+					t.Errorf("plot %s missing from the rendered DOM", id)
+					continue
+				}
+				if svg.children == 0 || svg.title == "" {
+					t.Errorf("plot %s rendered with %d children, title %q", id, svg.children, svg.title)
+				}
+			}
+			if !strings.Contains(p.text, tc.s.OverallStatus) {
+				t.Errorf("rendered DOM lacks the verdict %s", tc.s.OverallStatus)
+			}
+
+			pageReqs, own := netRequests(t, netLog)
+			if len(pageReqs) > 0 {
+				t.Errorf("report.html made network requests: %q", pageReqs)
+			}
+			if len(own) > 0 {
+				t.Logf("ignored Chromium's own background requests: %q", own)
+			}
+
+			shot := filepath.Join(t.TempDir(), "report.png")
+			runChromium(t, pagePath, filepath.Join(t.TempDir(), "net2.json"), "--screenshot="+shot)
+			if st, err := os.Stat(shot); err != nil || st.Size() < 10_000 {
+				t.Errorf("screenshot missing or blank: %v", err)
+			}
+		})
+	}
+}
+
+// The net-log check must be able to fail: a page with an external image is caught.
+func TestBrowserNetLogCatchesAnExternalFetch(t *testing.T) {
+	needChromium(t)
+	dir := t.TempDir()
+	page := filepath.Join(dir, "external.html")
+	html := `<!DOCTYPE html><html><body><img src="https://assets.example.invalid/logo.png"/></body></html>`
+	if err := os.WriteFile(page, []byte(html), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	netLog := filepath.Join(t.TempDir(), "net.json")
+	runChromium(t, page, netLog, "--dump-dom")
+	pageReqs, _ := netRequests(t, netLog)
+	found := false
+	for _, u := range pageReqs {
+		found = found || strings.HasPrefix(u, "https://assets.example.invalid/")
+	}
+	if !found {
+		t.Fatalf("the external image was not detected; page requests: %q", pageReqs)
+	}
+}

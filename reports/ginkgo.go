@@ -1,0 +1,205 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2/types"
+)
+
+// Ginkgo report conventions (docs/reports.md): a spec belongs to gate X when
+// it, a container or the suite carries the label "gate:X"; each report entry
+// named "check:<name>" is one check whose value is a GinkgoCheck; the label
+// "critical" makes a spec's own failure critical.
+const (
+	GinkgoGateLabelPrefix = "gate:"
+	GinkgoCheckPrefix     = "check:"
+	GinkgoCriticalLabel   = "critical"
+)
+
+// GinkgoCheck is the value of a "check:<name>" report entry. Measured and
+// Threshold may be strings or numbers. An empty Status takes the spec's state.
+type GinkgoCheck struct {
+	Status    string `json:"status"`
+	Measured  any    `json:"measured"`
+	Threshold any    `json:"threshold"`
+	Detail    string `json:"detail,omitempty"`
+	Repro     string `json:"repro,omitempty"`
+	Critical  bool   `json:"critical,omitempty"`
+}
+
+// maxGinkgoChecks bounds the checks taken from one gate: a runaway loop of
+// AddReportEntry must not produce a report nobody can open.
+const maxGinkgoChecks = 1000
+
+type orderedCheck struct {
+	file  string
+	line  int
+	index int
+	check Check
+}
+
+// FromGinkgo maps Ginkgo JSON reports (`ginkgo --json-report`) to gate details.
+// Specs without a gate label are ignored. A spec with check entries yields
+// those checks; a spec without any yields one check named after the spec; a
+// failed spec whose entries all pass (its assertion failed elsewhere) yields an
+// extra failing check so the failure is never hidden. Checks are ordered by
+// source location, so randomized spec order gives the same report. The
+// returned gates carry statuses derived from their checks.
+func FromGinkgo(reports []types.Report) []GateDetail {
+	byGate := map[string][]orderedCheck{}
+	for _, r := range reports {
+		for _, sp := range r.SpecReports {
+			if sp.LeafNodeType != types.NodeTypeIt {
+				continue // suite-level nodes (BeforeSuite…) carry no gate checks
+			}
+			labels := append(append([]string(nil), r.SuiteLabels...), sp.Labels()...)
+			gate := ""
+			critical := false
+			for _, l := range labels {
+				if id, ok := strings.CutPrefix(strings.ToLower(l), GinkgoGateLabelPrefix); ok && gate == "" {
+					gate = strings.ToUpper(strings.TrimSpace(id))
+				}
+				if strings.EqualFold(l, GinkgoCriticalLabel) {
+					critical = true
+				}
+			}
+			if gate == "" {
+				continue
+			}
+			file, line := sp.LeafNodeLocation.FileName, sp.LeafNodeLocation.LineNumber
+			add := func(i int, c Check) {
+				byGate[gate] = append(byGate[gate], orderedCheck{file: file, line: line, index: i, check: c})
+			}
+			specStatus := specState(sp)
+			var checks []Check
+			for _, e := range sp.ReportEntries {
+				name, ok := strings.CutPrefix(e.Name, GinkgoCheckPrefix)
+				if !ok {
+					continue
+				}
+				checks = append(checks, checkFromEntry(strings.TrimSpace(name), e, specStatus))
+			}
+			for i, c := range checks {
+				add(i, c)
+			}
+			anyFailed := false
+			for _, c := range checks {
+				anyFailed = anyFailed || c.Status == StatusFail
+			}
+			if len(checks) == 0 || (specStatus == StatusFail && !anyFailed) {
+				add(len(checks), specCheck(sp, specStatus, critical))
+			}
+		}
+	}
+	ids := make([]string, 0, len(byGate))
+	for id := range byGate {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	out := make([]GateDetail, 0, len(ids))
+	for _, id := range ids {
+		oc := byGate[id]
+		sort.SliceStable(oc, func(i, j int) bool {
+			if oc[i].file != oc[j].file {
+				return oc[i].file < oc[j].file
+			}
+			if oc[i].line != oc[j].line {
+				return oc[i].line < oc[j].line
+			}
+			return oc[i].index < oc[j].index
+		})
+		g := GateDetail{ID: id, Name: GateNames[id], Critical: id == "A" || id == "B"}
+		for i, c := range oc {
+			if i == maxGinkgoChecks {
+				g.Checks = append(g.Checks, Check{Name: "report truncated", Status: StatusWarn,
+					Measured: fmt.Sprint(len(oc)), Threshold: fmt.Sprintf("≤ %d checks", maxGinkgoChecks),
+					Detail: "further checks of this gate are in the Ginkgo JSON report"})
+				break
+			}
+			g.Checks = append(g.Checks, c.check)
+		}
+		g.Status = deriveStatus(g.Checks)
+		out = append(out, g)
+	}
+	return out
+}
+
+func specState(sp types.SpecReport) string {
+	switch {
+	case sp.State == types.SpecStatePassed:
+		return StatusPass
+	case sp.State.Is(types.SpecStateSkipped | types.SpecStatePending):
+		return StatusSkip
+	default:
+		return StatusFail
+	}
+}
+
+// specCheck represents the spec itself as a check.
+func specCheck(sp types.SpecReport, status string, critical bool) Check {
+	c := Check{
+		Name:      sp.FullText(),
+		Status:    status,
+		Measured:  "spec " + sp.State.String(),
+		Threshold: "spec passes",
+		Detail:    sp.Failure.Message,
+		Critical:  critical && status == StatusFail,
+	}
+	if c.Name == "" {
+		c.Name = "unnamed spec"
+	}
+	if sp.Failure.Location.FileName != "" {
+		c.Repro = fmt.Sprintf("ginkgo --focus-file %s:%d", sp.Failure.Location.FileName, sp.Failure.Location.LineNumber)
+	}
+	return c
+}
+
+func checkFromEntry(name string, e types.ReportEntry, specStatus string) Check {
+	raw := []byte(e.Value.AsJSON)
+	if len(raw) == 0 {
+		// In-process reports (ReportAfterSuite) hold the raw value, not its JSON.
+		var err error
+		if raw, err = json.Marshal(e.Value.GetRawValue()); err != nil {
+			raw = nil
+		}
+	}
+	var gc GinkgoCheck
+	if err := json.Unmarshal(raw, &gc); err != nil || len(raw) == 0 || string(raw) == "null" {
+		return Check{Name: name, Status: StatusFail, Measured: "unreadable",
+			Threshold: "a JSON object {status, measured, threshold, detail, critical}",
+			Detail:    "check entry value is not a check object: " + e.Value.String()}
+	}
+	status := specStatus
+	if gc.Status != "" {
+		status = normalizeStatus(gc.Status)
+	}
+	return Check{
+		Name:      name,
+		Status:    status,
+		Measured:  scalarString(gc.Measured),
+		Threshold: scalarString(gc.Threshold),
+		Detail:    gc.Detail,
+		Repro:     gc.Repro,
+		Critical:  gc.Critical,
+	}
+}
+
+func scalarString(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		return fmtNum(x)
+	default:
+		b, err := json.Marshal(x)
+		if err != nil {
+			return fmt.Sprint(x)
+		}
+		return string(b)
+	}
+}

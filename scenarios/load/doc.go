@@ -1,0 +1,28 @@
+// Package load drives open-model HTTP load against a credit backend and
+// records what happened, honestly.
+//
+// It owns: the load profiles (Config, Phase, pacers Constant / Ramp / Spike
+// implementing vegeta's Pacer), the deterministic operation plan (Plan: the
+// same seed gives the same operation sequence), the attack itself (Run, built
+// on vegeta's Attacker as a library, with bounded workers), the measurements
+// (HDR histograms per endpoint, per phase and overall, an HDR interval log,
+// a timeseries), the client operation history of every mutation (History,
+// JSONL), the client-side idempotency check of injected retries, and the soak
+// Sampler (RSS, fds, heap, goroutines; least-squares trends).
+//
+// Invariants:
+//   - Latency is measured from the intended send time of a hit (attack start
+//   - the pacer's schedule for that hit), never from when a worker got
+//     around to sending it, so a stalled server cannot hide its stall
+//     (no coordinated omission). See docs/load.md.
+//   - Traffic goes to loopback only unless Config.AllowRemote is set; the
+//     check is made on the URL and again on every dialed address.
+//   - Every loop is bounded in count and time: the plan is finite, the attack
+//     stops at the end of its phases (plus the request timeout), the history,
+//     error samples and sampler keep at most a configured number of entries
+//     and count what they dropped.
+//   - Every random choice comes from rand.New(rand.NewPCG(seed, ...)).
+//
+// It speaks HTTP only (SPEC §6) so it works against any backend; it must not
+// import engine/... , gates/, chaos/ or reports/.
+package load

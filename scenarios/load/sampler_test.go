@@ -1,0 +1,170 @@
+package load
+
+import (
+	"math"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestReadProcOfThisProcess(t *testing.T) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc on this system")
+	}
+	rss, fds, err := ReadProc("/proc", os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rss < 1<<20 || rss > 64<<30 {
+		t.Errorf("RSS %d bytes is implausible", rss)
+	}
+	if fds < 3 {
+		t.Errorf("%d open fds, want at least stdin/stdout/stderr", fds)
+	}
+	if _, _, err := ReadProc(t.TempDir(), 1); err == nil {
+		t.Error("a missing proc entry must be an error")
+	}
+}
+
+func TestParseVmRSS(t *testing.T) {
+	status := "Name:\tcreditd\nVmPeak:\t  99999 kB\nVmRSS:\t   12345 kB\nThreads:\t9\n"
+	v, err := parseVmRSS(strings.NewReader(status))
+	if err != nil || v != 12345*1024 {
+		t.Fatalf("parseVmRSS = %d, %v", v, err)
+	}
+	if _, err := parseVmRSS(strings.NewReader("Name:\tkthreadd\n")); err == nil {
+		t.Error("a status without VmRSS must be an error")
+	}
+}
+
+func TestParseMetricsReadsTheTextFormat(t *testing.T) {
+	text := `# HELP go_goroutines Number of goroutines that currently exist.
+# TYPE go_goroutines gauge
+go_goroutines 42
+go_memstats_heap_inuse_bytes 1.2345e+07
+process_open_fds{instance="a b"} 17 1700000000000
+creditd_requests_total{route="/x",code="200"} 5
+creditd_requests_total{route="/y",code="200"} 6
+
+garbage line without value
+nan_metric NaN
+`
+	m, err := ParseMetrics(strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]float64{"go_goroutines": 42, "go_memstats_heap_inuse_bytes": 12345000, "process_open_fds": 17, "creditd_requests_total": 5} {
+		if m[name] != want {
+			t.Errorf("%s = %v, want %v", name, m[name], want)
+		}
+	}
+	if metricOr(m, -1, "nan_metric") != -1 || metricOr(m, -1, "missing", "go_goroutines") != 42 {
+		t.Error("metricOr must skip NaN and fall through names")
+	}
+}
+
+func TestSamplerFallsBackToMetricsWithoutPID(t *testing.T) {
+	_, srv := newFakeBackend(t)
+	s, err := NewSampler(SamplerConfig{MetricsURL: srv.URL + "/metrics", Interval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start(t.Context())
+	time.Sleep(110 * time.Millisecond)
+	s.Stop()
+	s.Stop() // idempotent
+	got := s.Samples()
+	if len(got) < 2 || len(got) > 20 {
+		t.Fatalf("%d samples in ~110ms at 20ms", len(got))
+	}
+	g := got[0]
+	if g.Source != "metrics" || g.RSSBytes != 32_000_000 || g.OpenFDs != 9 || g.HeapBytes != 4_500_000 || g.Goroutines != 12 {
+		t.Errorf("sample %+v", g)
+	}
+	if s.Err() != nil {
+		t.Errorf("last error %v", s.Err())
+	}
+}
+
+func TestSamplerReadsProcAndMetricsTogether(t *testing.T) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc")
+	}
+	_, srv := newFakeBackend(t)
+	s, err := NewSampler(SamplerConfig{PID: os.Getpid(), MetricsURL: srv.URL + "/metrics", MaxSamples: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := s.SampleNow(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := s.Samples()
+	if len(got) != 2 || s.Dropped() != 1 {
+		t.Fatalf("%d samples, %d dropped: want the cap of 2 and 1 dropped", len(got), s.Dropped())
+	}
+	if got[0].Source != "proc" || got[0].RSSBytes == 32_000_000 || got[0].Goroutines != 12 {
+		t.Errorf("sample %+v: want RSS from /proc, goroutines from metrics", got[0])
+	}
+}
+
+func TestSamplerRefusesRemoteMetrics(t *testing.T) {
+	if _, err := NewSampler(SamplerConfig{MetricsURL: "http://192.0.2.1/metrics"}); err == nil {
+		t.Fatal("remote metrics URL accepted")
+	}
+	if _, err := NewSampler(SamplerConfig{}); err == nil {
+		t.Fatal("a sampler with no source accepted")
+	}
+}
+
+func TestSlopeIsLeastSquares(t *testing.T) {
+	xs := []float64{0, 1, 2, 3, 4}
+	ys := []float64{1, 3, 5, 7, 9}
+	if s := Slope(xs, ys); math.Abs(s-2) > 1e-12 {
+		t.Errorf("slope %v, want 2", s)
+	}
+	if s := Slope([]float64{1, 1}, []float64{2, 3}); !math.IsNaN(s) {
+		t.Errorf("no spread in x: %v, want NaN", s)
+	}
+	if s := Slope([]float64{1}, []float64{2}); !math.IsNaN(s) {
+		t.Errorf("one point: %v, want NaN", s)
+	}
+}
+
+func TestTrendIgnoresTheStartupBeforeSteadyState(t *testing.T) {
+	// 10 minutes at one sample per 5s: RSS jumps by 50 MB in the first two
+	// minutes (startup), then grows 0.05 MB/min; goroutines and fds flat.
+	var samples []Sample
+	for i := 0; i <= 120; i++ {
+		at := time.Duration(i) * 5 * time.Second
+		rss := 100.0 + 0.05*at.Minutes()
+		if at < 2*time.Minute {
+			rss = 50 + 25*at.Minutes()
+		}
+		samples = append(samples, Sample{At: at, RSSBytes: int64(rss * (1 << 20)), Goroutines: 20, OpenFDs: 11, HeapBytes: -1})
+	}
+	from := DefaultSteadyFrom(10 * time.Minute)
+	if from != 2*time.Minute {
+		t.Fatalf("steady state of 10m from %s, want 2m", from)
+	}
+	tr := ComputeTrend(samples, from)
+	if math.Abs(tr.RSSMBPerMin-0.05) > 0.001 {
+		t.Errorf("RSS slope %v MB/min, want 0.05", tr.RSSMBPerMin)
+	}
+	if tr.GoroutinesPerMin != 0 || tr.FDsPerMin != 0 || !math.IsNaN(tr.HeapMBPerMin) {
+		t.Errorf("trend %+v", tr)
+	}
+	if all := ComputeTrend(samples, 0); all.RSSMBPerMin < 1 {
+		t.Errorf("including startup the slope is %v: the steady-state cut matters", all.RSSMBPerMin)
+	}
+	for total, want := range map[time.Duration]time.Duration{
+		30 * time.Minute: 6 * time.Minute, 5 * time.Minute: 2 * time.Minute,
+		3 * time.Minute: 36 * time.Second, time.Minute: 12 * time.Second,
+	} {
+		if got := DefaultSteadyFrom(total); got != want {
+			t.Errorf("DefaultSteadyFrom(%s) = %s, want %s", total, got, want)
+		}
+	}
+}
