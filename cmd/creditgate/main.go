@@ -1,0 +1,58 @@
+// Command creditgate runs the hard gates and turns their results into the
+// sign-off report: `gates` (run suites, write out/<run-id>/, exit with the
+// verdict), `soak` (gate E for 30 minutes), `render` (rebuild the report
+// from a saved summary.json), `compare` (flag regressions against an
+// earlier run) and `verify-gates` (prove each gate fails on seeded bugs).
+// It maps flags to the reports and harness packages and does nothing else.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+const usage = `creditgate — run the credit engine's hard gates and write the sign-off report
+
+usage:
+  creditgate gates   [--gates a,b,c,d,e] [--out DIR]   run gates, write the report, exit with the verdict
+  creditgate soak    [--duration 30m] [--out DIR]      gate E for a long run (memory trend, latency over time)
+  creditgate render  DIR                               re-render report.html/report.md/junit.xml from DIR/summary.json
+  creditgate compare BASE CURRENT                      diff two runs (dirs or summary.json); exit 1 on regression
+  creditgate verify-gates [--only NAME] [--out DIR]    run gates against engines with seeded bugs; each must be NO-GO
+
+Parameters come from LIVE_TEST_* (CONCURRENCY, DURATION, SEED, RETRY_INJECTION,
+KARMA_ENABLED, ML_ANOMALY_INJECTION, RATE) and the target from CREDITGATE_TARGET
+(container|process|url), CREDITGATE_URL, CREDITGATE_TOKEN, CREDITGATE_IMAGE.
+Exit codes: 0 GO, 2 CONDITIONAL, 1 NO-GO or error.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(1)
+	}
+	var code int
+	switch os.Args[1] {
+	case "gates":
+		code = cmdGates(os.Args[2:], "")
+	case "soak":
+		code = cmdSoak(os.Args[2:])
+	case "render":
+		code = cmdRender(os.Args[2:])
+	case "compare":
+		code = cmdCompare(os.Args[2:])
+	case "verify-gates":
+		code = cmdVerify(os.Args[2:])
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "creditgate: unknown command %q\n\n%s", os.Args[1], usage)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+func fail(format string, args ...any) int {
+	fmt.Fprintf(os.Stderr, "creditgate: "+format+"\n", args...)
+	return 1
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/creditgate/creditgate/reports"
+)
+
+// mutant is an engine with one seeded bug: small text patches applied to a
+// temporary copy of this repository, built into a throwaway creditd. Each
+// patch must match exactly once, so a mutant that no longer applies fails
+// loudly instead of silently testing the unmutated engine.
+type mutant struct {
+	name, gate, bug string
+	patches         []patch
+	env             []string // extra LIVE_TEST_* for the gate run
+}
+
+type patch struct{ file, old, new string }
+
+var mutants = []mutant{
+	{name: "retry-writes-twice", gate: "a", bug: "the idempotency lookup is skipped, so a retry writes a second event",
+		patches: []patch{{"engine/engine.go", "if k, ok := e.keys[req.IdempotencyKey]; ok {", "if k, ok := e.keys[req.IdempotencyKey]; ok && false {"}}},
+	{name: "dangling-causation", gate: "a", bug: "derived events point at an event that does not exist",
+		patches: []patch{{"engine/engine.go", "ev.CausationID = &evs[pe.causedBy].EventID", "dangling := uuid.NewString(); ev.CausationID = &dangling"}}},
+	{name: "overdraft-under-concurrency", gate: "b", bug: "consume checks a stale balance, so concurrent consumes overdraw",
+		patches: []patch{{"engine/credits.go", "if a.BalanceMilli < in.AmountMilli {\n\t\t\treturn nil, refuse(CodeInsufficientCredits, InsufficientBody{AgentID: in.AgentID,\n\t\t\t\tBalance:",
+			"if a.BalanceMilli < 0 {\n\t\t\treturn nil, refuse(CodeInsufficientCredits, InsufficientBody{AgentID: in.AgentID,\n\t\t\t\tBalance:"}}},
+	{name: "replay-drops-refunds", gate: "b", bug: "replay skips credit.refunded, so the state drifts after a restart",
+		patches: []patch{{"engine/engine.go", "func (e *Engine) replay(ev *event.Envelope) error {\n",
+			"func (e *Engine) replay(ev *event.Envelope) error {\n\tif ev.EventType == event.CreditRefunded {\n\t\te.seq = ev.Seq\n\t\treturn e.st.SkipForMutant(ev)\n\t}\n"},
+			{"engine/projection/state.go", "// Seq is the seq of the last applied event.", "// SkipForMutant advances seq without folding (verify-gates only).\nfunc (s *State) SkipForMutant(e *event.Envelope) error { s.seq = e.Seq; return nil }\n\n// Seq is the seq of the last applied event."}}},
+	{name: "two-approvals-win", gate: "c", bug: "a decision does not re-check the request state, so racing approvals all win",
+		patches: []patch{{"engine/approvals.go", "if ap.Status != projection.StatusPending {\n\t\treturn ap, false, refuse(CodeAlreadyDecided", "if false {\n\t\treturn ap, false, refuse(CodeAlreadyDecided"},
+			{"engine/projection/approvals.go", "\tif a.Status != StatusPending {\n\t\treturn fmt.Errorf(\"decision on %s approval %q\", a.Status, p.RequestID)\n\t}\n", ""},
+			{"engine/approvals.go", "if !e.clock.Now().Before(ap.ExpiresAt) {", "if ap.Status == projection.StatusPending && !e.clock.Now().Before(ap.ExpiresAt) {"}}},
+	{name: "requester-approves-own", gate: "c", bug: "the four-eyes rule is not enforced",
+		patches: []patch{{"engine/approvals.go", "if ap.RequesterID == req.ActorID {", "if ap.RequesterID == req.ActorID && false {"}}},
+	{name: "karma-outage-fails-consume", gate: "d", bug: "a consume fails when KARMA only answers with the fallback",
+		patches: []patch{{"engine/credits.go", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\tif score.Source == karma.SourceFallback {\n\t\treturn Result{}, ErrClosed\n\t}\n"}}},
+	{name: "anomaly-blocks-consume", gate: "d", bug: "an anomalous consume is refused instead of flagged",
+		patches: []patch{{"engine/credits.go", "\t\tcase v.Detected:\n", "\t\tcase v.Detected:\n\t\t\treturn nil, refuse(CodeInvalid, nil, \"anomalous amount\")\n"}}},
+	{name: "slow-consume", gate: "e", bug: "every consume stalls 600 ms (P95 above 500 ms)", env: []string{"LIVE_TEST_DURATION=20s"},
+		patches: []patch{{"engine/credits.go", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\ttime.Sleep(600 * time.Millisecond)\n"},
+			{"engine/credits.go", "import (\n\t\"context\"\n", "import (\n\t\"context\"\n\t\"time\"\n"}}},
+	{name: "leaks-per-request", gate: "e", bug: "every consume leaks 256 KiB and a goroutine", env: []string{"LIVE_TEST_DURATION=20s"},
+		patches: []patch{{"engine/credits.go", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\tleak = append(leak, make([]byte, 256<<10))\n\tgo func() { select {} }()\n"},
+			{"engine/credits.go", "// Limits on identifiers and free text.", "var leak [][]byte\n\n// Limits on identifiers and free text."}}},
+}
+
+func cmdVerify(args []string) int {
+	fs := flag.NewFlagSet("verify-gates", flag.ContinueOnError)
+	only := fs.String("only", "", "run only the mutant with this name")
+	out := fs.String("out", filepath.Join("out", "verify-gates"), "directory for each mutant's report")
+	if err := fs.Parse(args); err != nil {
+		return 1
+	}
+	root, err := repoRoot()
+	if err != nil {
+		return fail("%v", err)
+	}
+	type row struct {
+		m                         mutant
+		verdict, gateStatus, note string
+		ok                        bool
+	}
+	var rows []row
+	for _, m := range mutants {
+		if *only != "" && m.name != *only {
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "\n=== verify-gates: %s (gate %s): %s\n", m.name, strings.ToUpper(m.gate), m.bug)
+		r := row{m: m}
+		bin, err := buildMutant(root, m)
+		if err != nil {
+			r.note = "mutant did not build or apply: " + err.Error()
+			rows = append(rows, r)
+			continue
+		}
+		dir, _ := filepath.Abs(filepath.Join(*out, m.name))
+		_ = os.RemoveAll(dir)
+		os.Setenv("CREDITGATE_TARGET", "process")
+		os.Setenv("CREDITGATE_BINARY", bin)
+		restore := setEnv(m.env)
+		cmdGates([]string{"--gates", m.gate, "--out", dir}, "")
+		restore()
+		s, err := reports.Load(dir)
+		if err != nil {
+			r.note = "no report: " + err.Error()
+			rows = append(rows, r)
+			continue
+		}
+		r.verdict = gateVerdict(s, strings.ToUpper(m.gate))
+		if g := s.Gate(strings.ToUpper(m.gate)); g != nil {
+			r.gateStatus = g.Status
+		}
+		r.ok = r.verdict == reports.VerdictNoGo && r.gateStatus == reports.StatusFail
+		rows = append(rows, r)
+	}
+	os.Unsetenv("CREDITGATE_TARGET")
+	os.Unsetenv("CREDITGATE_BINARY")
+	fmt.Printf("\n=== verify-gates: every seeded bug must be rejected (NO-GO) by the gate that guards against it\n")
+	failed := 0
+	for _, r := range rows {
+		mark := "REJECTED"
+		if !r.ok {
+			mark = "SURVIVED"
+			failed++
+		}
+		fmt.Printf("  %-9s gate %s  %-28s verdict %-11s gate %-5s %s\n", mark, strings.ToUpper(r.m.gate), r.m.name, r.verdict, r.gateStatus, r.note)
+	}
+	fmt.Printf("%d passed, %d failed\n", len(rows)-failed, failed)
+	if failed > 0 || len(rows) == 0 {
+		return 1
+	}
+	return 0
+}
+
+// buildMutant copies the working tree, applies the patches and builds
+// creditd; it returns the binary's path.
+func buildMutant(root string, m mutant) (string, error) {
+	tmp, err := os.MkdirTemp("", "creditgate-mutant-"+m.name+"-")
+	if err != nil {
+		return "", err
+	}
+	files, err := exec.Command("git", "-C", root, "ls-files", "-co", "--exclude-standard").Output()
+	if err != nil {
+		return "", fmt.Errorf("listing files: %w", err)
+	}
+	for _, f := range strings.Split(strings.TrimSpace(string(files)), "\n") {
+		if f == "" || (!strings.HasSuffix(f, ".go") && f != "go.mod" && f != "go.sum" && !strings.HasSuffix(f, ".yaml")) {
+			continue
+		}
+		if err := copyFile(filepath.Join(root, f), filepath.Join(tmp, f)); err != nil && !os.IsNotExist(err) {
+			return "", err
+		}
+	}
+	for _, p := range m.patches {
+		path := filepath.Join(tmp, p.file)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", err
+		}
+		if n := strings.Count(string(b), p.old); n != 1 {
+			return "", fmt.Errorf("%s: patch anchor found %d times (want exactly 1): %q", p.file, n, firstLine(p.old))
+		}
+		if err := os.WriteFile(path, []byte(strings.Replace(string(b), p.old, p.new, 1)), 0o644); err != nil {
+			return "", err
+		}
+	}
+	bin := filepath.Join(tmp, "creditd")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/creditd")
+	cmd.Dir = tmp
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+func firstLine(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func repoRoot() (string, error) {
+	out, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		return "", fmt.Errorf("verify-gates runs inside the repository: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// setEnv sets KEY=VALUE pairs and returns a func restoring the old values.
+func setEnv(kvs []string) func() {
+	var undo []func()
+	for _, kv := range kvs {
+		k, v, _ := strings.Cut(kv, "=")
+		old, had := os.LookupEnv(k)
+		os.Setenv(k, v)
+		undo = append(undo, func() {
+			if had {
+				os.Setenv(k, old)
+			} else {
+				os.Unsetenv(k)
+			}
+		})
+	}
+	return func() {
+		for _, u := range undo {
+			u()
+		}
+	}
+}

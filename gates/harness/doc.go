@@ -1,0 +1,8 @@
+// Package harness is what every gate suite shares: the run parameters
+// (LIVE_TEST_* and flags), booting a target with a controllable KARMA stub,
+// the recording client, reporting a check with its measured value and
+// threshold, and the one-line repro printed when a gate fails.
+//
+// It imports gates/target, gates/audit, scenarios and chaos; it must not
+// import engine/ (gates must work against any backend implementing the API).
+package harness

@@ -1,0 +1,198 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/creditgate/creditgate/chaos/karmastub"
+	"github.com/creditgate/creditgate/gates/audit"
+	"github.com/creditgate/creditgate/gates/target"
+	"github.com/creditgate/creditgate/scenarios"
+)
+
+// Env is one booted target with its KARMA stub and recording client.
+type Env struct {
+	Gate    string
+	P       Params
+	TCfg    target.Config
+	T       target.Target
+	Karma   *Karma // nil when KARMA is disabled or the target is a URL
+	C       *scenarios.Client
+	OutDir  string
+	started time.Time
+}
+
+// Karma is an in-process KARMA stub on a loopback port that can be
+// stopped (connection refused) and started again on the same port.
+type Karma struct {
+	Stub *karmastub.Server
+	Addr string
+	mu   sync.Mutex
+	srv  *http.Server
+}
+
+// Start serves the stub on its address.
+func (k *Karma) Start() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.srv != nil {
+		return nil
+	}
+	var ln net.Listener
+	var err error
+	for i := 0; i < 50; i++ { // the port may linger briefly after Stop
+		if ln, err = net.Listen("tcp", k.Addr); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		return fmt.Errorf("karma stub: %w", err)
+	}
+	k.srv = &http.Server{Handler: k.Stub, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = k.srv.Serve(ln) }()
+	return nil
+}
+
+// Stop closes the listener: KARMA refuses connections.
+func (k *Karma) Stop() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.srv != nil {
+		_ = k.srv.Close()
+		k.srv = nil
+	}
+}
+
+// Boot starts the gate's target (with extra backend env) and, unless
+// disabled, a KARMA stub. Cleanup is registered with DeferCleanup.
+func Boot(ctx context.Context, gate string, backendEnv map[string]string) *Env {
+	p := Load()
+	if err := p.Validate(); err != nil {
+		Fail(err.Error())
+	}
+	cfg := target.ConfigFromEnv()
+	env := &Env{Gate: gate, P: p, TCfg: cfg, started: time.Now()}
+	env.OutDir = OutDir(gate)
+	cfg.Env = map[string]string{}
+	for k, v := range backendEnv {
+		cfg.Env[k] = v
+	}
+	if p.KarmaEnabled && cfg.Kind != target.KindURL {
+		port, err := freePort()
+		if err != nil {
+			Fail(err.Error())
+		}
+		env.Karma = &Karma{Stub: karmastub.New(int64(p.Seed)), Addr: fmt.Sprintf("127.0.0.1:%d", port)}
+		if err := env.Karma.Start(); err != nil {
+			Fail(err.Error())
+		}
+		DeferCleanup(env.Karma.Stop)
+		cfg.Env["CREDITD_KARMA_URL"] = "http://" + env.Karma.Addr
+	}
+	t, err := target.New(ctx, cfg)
+	if t != nil {
+		DeferCleanup(func(ctx SpecContext) {
+			if CurrentSpecReport().Failed() || os.Getenv("CREDITGATE_KEEP_EVIDENCE") != "" {
+				env.SaveEvidence(ctx)
+			}
+			_ = t.Terminate(ctx)
+		}, NodeTimeout(time.Minute))
+	}
+	if err != nil {
+		Fail(fmt.Sprintf("booting the %s target: %v", cfg.Kind, err))
+	}
+	env.T = t
+	env.TCfg = cfg
+	env.C = scenarios.NewClient(t.BaseURL(), t.Token())
+	env.saveRunConfig()
+	DeferCleanup(env.SaveHistory)
+	return env
+}
+
+// Rand returns a generator for one named stream of the run's seed, so each
+// scenario's choices are independent of the order scenarios run in.
+func (e *Env) Rand(stream string) *rand.Rand {
+	var h uint64 = 14695981039346656037
+	for _, c := range []byte(stream) {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return rand.New(rand.NewPCG(e.P.Seed, h))
+}
+
+// Require skips the spec when the target lacks a capability.
+func (e *Env) Require(caps ...target.Capability) {
+	for _, c := range caps {
+		if ok, why := e.TCfg.Supports(c); !ok {
+			Skip(why)
+		}
+	}
+}
+
+// Journal reads the whole journal: from the file when the harness controls
+// it, else over GET /api/credits/events.
+func (e *Env) Journal(ctx context.Context) (*audit.Journal, error) {
+	if p := e.T.JournalPath(); p != "" {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return audit.ReadJournal(f)
+	}
+	return audit.FetchJournal(ctx, e.T.BaseURL(), e.T.Token(), nil)
+}
+
+// OutDir is where a gate writes its artifacts: $CREDITGATE_OUT/<gate> or
+// out/gates/<gate> under the repo root.
+func OutDir(gate string) string {
+	base := os.Getenv("CREDITGATE_OUT")
+	if base == "" {
+		if root, err := target.RepoRoot(); err == nil {
+			base = filepath.Join(root, "out", "gates")
+		} else {
+			base = filepath.Join(os.TempDir(), "creditgate-out")
+		}
+	}
+	dir := filepath.Join(base, "gate-"+gate)
+	_ = os.MkdirAll(dir, 0o755)
+	return dir
+}
+
+// SaveEvidence copies the journal and the backend logs into the out dir.
+func (e *Env) SaveEvidence(ctx context.Context) {
+	dir := filepath.Join(e.OutDir, "evidence")
+	_ = os.MkdirAll(dir, 0o755)
+	if p := e.T.JournalPath(); p != "" {
+		if b, err := os.ReadFile(p); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, "credits.jsonl"), b, 0o644)
+		}
+	}
+	if logs, err := e.T.Logs(ctx); err == nil {
+		_ = os.WriteFile(filepath.Join(dir, "backend.log"), []byte(logs), 0o644)
+	}
+	if f, err := os.Create(filepath.Join(dir, "history.jsonl")); err == nil {
+		_ = e.C.History.WriteJSONL(f)
+		f.Close()
+	}
+	_ = os.WriteFile(filepath.Join(dir, "repro.txt"), []byte(e.P.Repro(e.Gate)+"\n"), 0o644)
+	GinkgoWriter.Printf("evidence saved in %s\n", dir)
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}

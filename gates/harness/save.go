@@ -1,0 +1,70 @@
+package harness
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/creditgate/creditgate/reports"
+)
+
+// saveRunConfig writes the run's parameters beside the gate directories,
+// where `creditgate gates` reads them for the summary.
+func (e *Env) saveRunConfig() {
+	fsync := e.TCfg.Env["CREDITD_FSYNC"] != "false"
+	cfg := map[string]any{
+		"test_config": reports.TestConfig{Concurrency: e.P.Concurrency, TestDuration: reports.Seconds(e.P.Duration.Seconds()),
+			Seed: int64(e.P.Seed), Target: string(e.T.Kind()), Fsync: reports.Bool(fsync),
+			KarmaEnabled: reports.Bool(e.P.KarmaEnabled), MLAnomalyInjection: reports.Bool(e.P.MLAnomalyInjection),
+			RetryInjection: reports.Bool(e.P.RetryInjection), Profile: profile(e.P.Duration)},
+		"repro": strings.Replace(e.P.Repro(e.Gate), "make gate-"+strings.ToLower(e.Gate), "make gates", 1),
+	}
+	e.writeJSON(filepath.Join(filepath.Dir(e.OutDir), "run-config.json"), cfg)
+}
+
+func profile(d time.Duration) string {
+	if d >= 10*time.Minute {
+		return "full"
+	}
+	return "ci-short"
+}
+
+// SaveScenario records a scenario's outcome for the summary's scenarios list.
+func (e *Env) SaveScenario(s reports.Scenario) {
+	if s.Repro == "" {
+		s.Repro = e.P.Repro(e.Gate)
+	}
+	name := strings.NewReplacer(" ", "-", "/", "-").Replace(strings.ToLower(s.Name))
+	e.writeJSON(filepath.Join(e.OutDir, "scenario-"+name+".json"), s)
+}
+
+// SaveFacts records the gate's critical counters (negative balances,
+// idempotency violations, multiple final decisions, crashes on outage).
+func (e *Env) SaveFacts(f reports.Facts) {
+	e.writeJSON(filepath.Join(e.OutDir, "facts.json"), f)
+}
+
+// SaveHistory writes the client history as JSONL.
+func (e *Env) SaveHistory() {
+	f, err := os.Create(filepath.Join(e.OutDir, "history.jsonl"))
+	if err != nil {
+		GinkgoWriter.Printf("saving the history: %v\n", err)
+		return
+	}
+	defer f.Close()
+	_ = e.C.History.WriteJSONL(f)
+}
+
+func (e *Env) writeJSON(path string, v any) {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err == nil {
+		err = os.WriteFile(path, b, 0o644)
+	}
+	if err != nil {
+		GinkgoWriter.Printf("saving %s: %v\n", path, err)
+	}
+}

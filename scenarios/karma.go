@@ -1,0 +1,70 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// BlackoutResult is scenario 4 for one KARMA failure mode.
+type BlackoutResult struct {
+	Mode       string
+	Requests   int
+	OK         int
+	Sources    map[string]int // karma_source → count
+	MaxLatency time.Duration
+	P99        time.Duration
+	// HealthDuring is the backend's health status while KARMA was down.
+	HealthDuring string
+	Failures     []string
+}
+
+// Blackout sends n consumes of amount credits while KARMA is in a failure
+// mode (the caller switched it) and records how the backend coped.
+func Blackout(ctx context.Context, c *Client, mode, agent string, n int, amount float64) BlackoutResult {
+	res := BlackoutResult{Mode: mode, Sources: map[string]int{}}
+	var lats []time.Duration
+	for i := 0; i < n; i++ {
+		r := c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: "consume", Route: "POST /consume (karma " + mode + ")",
+			Key: fmt.Sprintf("karma-%s-%s-%03d", mode, agent, i), Body: map[string]any{"agent_id": agent, "amount": amount, "reason": "karma blackout"}})
+		res.Requests++
+		lats = append(lats, r.Latency)
+		if !r.OK() {
+			if len(res.Failures) < 5 {
+				res.Failures = append(res.Failures, fmt.Sprintf("%d %s %v", r.Status, r.Raw, r.Err))
+			}
+			continue
+		}
+		res.OK++
+		meta, _ := r.Body["metadata"].(map[string]any)
+		src, _ := meta["karma_source"].(string)
+		res.Sources[or(src, "missing")]++
+	}
+	sort.Slice(lats, func(i, j int) bool { return lats[i] < lats[j] })
+	if len(lats) > 0 {
+		res.MaxLatency = lats[len(lats)-1]
+		res.P99 = lats[min(len(lats)-1, len(lats)*99/100)]
+	}
+	res.HealthDuring = c.Get(ctx, "/api/health").Str("status")
+	return res
+}
+
+// WaitHealth polls /api/health until its status is want or the timeout
+// passes; it returns the last status seen.
+func (c *Client) WaitHealth(ctx context.Context, want string, timeout time.Duration) (string, time.Duration) {
+	start := time.Now()
+	last := ""
+	for time.Since(start) < timeout {
+		last = c.Get(ctx, "/api/health").Str("status")
+		if last == want {
+			return last, time.Since(start)
+		}
+		select {
+		case <-ctx.Done():
+			return last, time.Since(start)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return last, time.Since(start)
+}

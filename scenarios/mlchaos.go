@@ -1,0 +1,98 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// ChaosResult is scenario 5: anomalous consumes at 10× the norm.
+type ChaosResult struct {
+	Agent        string
+	Normal       int
+	Anomalous    int
+	Flagged      int // anomalous consumes answered with anomaly_detected
+	Blocked      int // anomalous consumes refused (must be 0)
+	Throttled    int // 429/503 answers (must be 0)
+	FalseFlags   int // normal consumes flagged
+	ScoreMin     float64
+	ScoreMax     float64
+	Backpressure float64 // max regulation backpressure seen
+	Samples      int
+	// Big is the reply to the final consume of 10000 credits.
+	Big Reply
+}
+
+// MLChaos builds an agent's norm, then interleaves normal consumes with
+// anomalous ones at 10× the norm, sampling GET /eoc throughout; finally it
+// consumes 10000 credits at once.
+func MLChaos(ctx context.Context, c *Client, rng *rand.Rand, agent string, rounds int) (ChaosResult, error) {
+	res := ChaosResult{Agent: agent, ScoreMin: 1, ScoreMax: 0}
+	if err := c.CreateAgent(ctx, agent, 1000); err != nil {
+		return res, err
+	}
+	// Fund the final big consume through an approval (≥ threshold is gated).
+	id, r := c.RequestApproval(ctx, agent, "ml-requester", 20000, "fund ML chaos", "ml-fund-"+agent)
+	if id == "" {
+		return res, fmt.Errorf("funding request: %d %s", r.Status, r.Raw)
+	}
+	if r := c.Decide(ctx, id, "ml-approver", true, "fund ML chaos", "ml-fund-ok-"+agent); !r.OK() {
+		return res, fmt.Errorf("funding approval: %d %s", r.Status, r.Raw)
+	}
+	consume := func(amount float64, i int, kind string) Reply {
+		return c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: "consume", Route: "POST /consume (" + kind + ")",
+			Key: fmt.Sprintf("ml-%s-%s-%04d", kind, agent, i), Body: map[string]any{"agent_id": agent, "amount": amount, "reason": "ml " + kind}})
+	}
+	sample := func() {
+		r := c.Get(ctx, api+"/eoc")
+		if !r.OK() {
+			return
+		}
+		s, _ := r.Body["score"].(float64)
+		res.ScoreMin, res.ScoreMax = min(res.ScoreMin, s), max(res.ScoreMax, s)
+		if reg, ok := r.Body["regulation"].(map[string]any); ok {
+			bp, _ := reg["backpressure"].(float64)
+			res.Backpressure = max(res.Backpressure, bp)
+		}
+		res.Samples++
+	}
+	for i := 0; i < 10; i++ { // the norm: about 5 credits
+		r := consume(4.5+float64(rng.IntN(100))/100, i, "norm")
+		if flagged(r) {
+			res.FalseFlags++
+		}
+		res.Normal++
+	}
+	for i := 0; i < rounds; i++ {
+		r := consume(4.5+float64(rng.IntN(100))/100, 100+i, "norm")
+		res.Normal++
+		if flagged(r) {
+			res.FalseFlags++
+		}
+		a := consume(50+float64(rng.IntN(1000))/100, i, "anomaly") // ≥ 10× the norm
+		res.Anomalous++
+		switch {
+		case a.Status == 429 || a.Status == 503:
+			res.Throttled++
+		case !a.OK():
+			res.Blocked++
+		case flagged(a):
+			res.Flagged++
+		}
+		if i%5 == 0 {
+			sample()
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	sample()
+	res.Big = consume(10000, 0, "big")
+	sample()
+	return res, nil
+}
+
+func flagged(r Reply) bool {
+	meta, _ := r.Body["metadata"].(map[string]any)
+	f, _ := meta["anomaly_detected"].(bool)
+	return f
+}

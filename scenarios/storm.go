@@ -1,0 +1,148 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// StormConfig is scenario 1: agents × credits, workers × consumes of random
+// amounts, with a seeded share of retries (some concurrent).
+type StormConfig struct {
+	Agents, Credits    int
+	Workers, PerWorker int
+	MaxAmount          int     // credits per consume, 1..MaxAmount (plus a random 3-decimal fraction)
+	RetryShare         float64 // 0 = no retry injection
+	KeyPrefix          string
+	Keyless            int // extra consumes sent without an idempotency key
+}
+
+// DefaultStorm is the original setup: 10 agents × 1000 credits, 50 workers
+// × 20 consumes.
+func DefaultStorm(workers int, retry bool) StormConfig {
+	c := StormConfig{Agents: 10, Credits: 1000, Workers: workers, PerWorker: 20, MaxAmount: 60, KeyPrefix: "storm", Keyless: 20}
+	if retry {
+		c.RetryShare = 0.2
+	}
+	return c
+}
+
+// StormResult is what scenario 1 measured.
+type StormResult struct {
+	AgentIDs   []string
+	Requests   int
+	OK         int
+	Refused    int // expected refusals (insufficient_credits)
+	Unexpected int
+	Retries    int
+	// RetryMismatches lists retries that did not return the original event.
+	RetryMismatches []string
+	Elapsed         time.Duration
+	Throughput      float64 // requests/s over the storm
+}
+
+// Storm runs scenario 1 against the client's target.
+func Storm(ctx context.Context, c *Client, rng *rand.Rand, cfg StormConfig) (StormResult, error) {
+	res := StormResult{}
+	for i := 0; i < cfg.Agents; i++ {
+		id := fmt.Sprintf("%s-agent-%02d", cfg.KeyPrefix, i)
+		if err := c.CreateAgent(ctx, id, cfg.Credits); err != nil {
+			return res, err
+		}
+		res.AgentIDs = append(res.AgentIDs, id)
+	}
+	// Plan every operation up front from the seed, so the same seed gives the
+	// same operations whatever the scheduling.
+	type op struct {
+		agent   string
+		milli   int
+		key     string
+		retry   bool
+		concDup bool
+	}
+	plans := make([][]op, cfg.Workers)
+	for w := range plans {
+		for j := 0; j < cfg.PerWorker; j++ {
+			o := op{agent: res.AgentIDs[rng.IntN(len(res.AgentIDs))], milli: 1000*(1+rng.IntN(cfg.MaxAmount)) + rng.IntN(1000),
+				key: fmt.Sprintf("%s-w%03d-%03d", cfg.KeyPrefix, w, j)}
+			if cfg.RetryShare > 0 && rng.Float64() < cfg.RetryShare {
+				o.retry = true
+				o.concDup = rng.IntN(2) == 0
+			}
+			plans[w] = append(plans[w], o)
+		}
+	}
+	var mu sync.Mutex
+	tally := func(r Reply) {
+		mu.Lock()
+		defer mu.Unlock()
+		res.Requests++
+		switch outcome(r) {
+		case "ok":
+			res.OK++
+		case "expected_error":
+			res.Refused++
+		default:
+			res.Unexpected++
+		}
+	}
+	c.ResetLatency()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range plans {
+		wg.Add(1)
+		go func(ops []op) {
+			defer wg.Done()
+			for _, o := range ops {
+				call := Call{Method: "POST", Path: api + "/consume", Key: o.key, Kind: "consume", Route: "POST /consume",
+					Body: map[string]any{"agent_id": o.agent, "amount": float64(o.milli) / 1000, "reason": "storm"}}
+				if o.concDup {
+					// Two copies in flight at once: exactly one event may result.
+					dup := call
+					dup.Role = "concurrent_duplicate"
+					var r1, r2 Reply
+					var inner sync.WaitGroup
+					inner.Add(2)
+					go func() { defer inner.Done(); r1 = c.Do(ctx, call) }()
+					go func() { defer inner.Done(); r2 = c.Do(ctx, dup) }()
+					inner.Wait()
+					tally(r1)
+					tally(r2)
+					mu.Lock()
+					res.Retries++
+					if r1.OK() && r2.OK() && eventID(r1) != eventID(r2) {
+						res.RetryMismatches = append(res.RetryMismatches, fmt.Sprintf("key %s: concurrent copies got events %s and %s", o.key, eventID(r1), eventID(r2)))
+					}
+					mu.Unlock()
+					continue
+				}
+				r := c.Do(ctx, call)
+				tally(r)
+				if o.retry && r.OK() {
+					retry := call
+					retry.Role = "retry"
+					r2 := c.Do(ctx, retry)
+					tally(r2)
+					mu.Lock()
+					res.Retries++
+					if !r2.OK() || eventID(r2) != eventID(r) || !r2.Replayed {
+						res.RetryMismatches = append(res.RetryMismatches, fmt.Sprintf("key %s: original event %s, retry got %d event %q replayed=%t",
+							o.key, eventID(r), r2.Status, eventID(r2), r2.Replayed))
+					}
+					mu.Unlock()
+				}
+			}
+		}(plans[w])
+	}
+	wg.Wait()
+	for i := 0; i < cfg.Keyless; i++ {
+		r := c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: "consume", Route: "POST /consume",
+			Body: map[string]any{"agent_id": res.AgentIDs[i%len(res.AgentIDs)], "amount": 0.5, "reason": "keyless"}})
+		tally(r)
+	}
+	res.Elapsed = time.Since(start)
+	res.Throughput = float64(res.Requests) / res.Elapsed.Seconds()
+	return res, nil
+}

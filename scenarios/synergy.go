@@ -1,0 +1,80 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+)
+
+// SynergyResult is what scenario 2 measured.
+type SynergyResult struct {
+	Team       string
+	AgentIDs   []string
+	Recorded   int
+	Duplicates int
+	Failed     int
+	// GrantedMilli and CappedMilli per agent as the API reports them.
+	GrantedMilli map[string]int64
+	CappedMilli  map[string]int64
+}
+
+// Synergy runs scenario 2: a team of n agents records collaborations; the
+// first few ids are resent to check duplicates write nothing.
+func Synergy(ctx context.Context, c *Client, rng *rand.Rand, team string, n, collaborations int) (SynergyResult, error) {
+	res := SynergyResult{Team: team, GrantedMilli: map[string]int64{}, CappedMilli: map[string]int64{}}
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("%s-member-%d", team, i)
+		if err := c.CreateAgent(ctx, id, 100); err != nil {
+			return res, err
+		}
+		res.AgentIDs = append(res.AgentIDs, id)
+	}
+	for i := 0; i < collaborations; i++ {
+		scores := map[string]any{}
+		for _, a := range res.AgentIDs {
+			scores[a] = float64(50+rng.IntN(51)) / 100
+		}
+		body := map[string]any{"collaboration_id": fmt.Sprintf("%s-collab-%03d", team, i), "team_id": team,
+			"mission_id": fmt.Sprintf("m-%d", i), "agent_ids": res.AgentIDs, "contribution_scores": scores}
+		r := c.Do(ctx, Call{Method: "POST", Path: api + "/synergie/collaborations", Kind: "collaboration",
+			Key: fmt.Sprintf("%s-collab-key-%03d", team, i), Body: body})
+		if !r.OK() {
+			res.Failed++
+			continue
+		}
+		res.Recorded++
+		if i < 5 { // the same collaboration again under a new key: must write nothing
+			// Role noop: acknowledged, but it must write nothing.
+			r := c.Do(ctx, Call{Method: "POST", Path: api + "/synergie/collaborations", Kind: "collaboration",
+				Role: RoleNoop, Key: fmt.Sprintf("%s-collab-dup-%03d", team, i), Body: body})
+			if dup, _ := r.Body["duplicate"].(bool); r.OK() && dup {
+				res.Duplicates++
+			}
+		}
+	}
+	for _, a := range res.AgentIDs {
+		r := c.Get(ctx, api+"/synergie/"+a)
+		if !r.OK() {
+			return res, fmt.Errorf("synergie of %s: %d %s", a, r.Status, r.Raw)
+		}
+		teams, _ := r.Body["teams"].([]any)
+		for _, t := range teams {
+			m, _ := t.(map[string]any)
+			if m["team_id"] == team {
+				res.GrantedMilli[a] = milli(m["granted"])
+				res.CappedMilli[a] = milli(m["capped"])
+			}
+		}
+	}
+	return res, nil
+}
+
+// milli converts a JSON credits number to milli-credits (rounded to the
+// nearest milli; the API emits at most 3 decimals).
+func milli(v any) int64 {
+	f, _ := v.(float64)
+	if f >= 0 {
+		return int64(f*1000 + 0.5)
+	}
+	return int64(f*1000 - 0.5)
+}
