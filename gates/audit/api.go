@@ -1,0 +1,269 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// APIState is what a target's API says, in milli-credits.
+type APIState struct {
+	Balances map[string]int64
+	// Ledgers are oldest first (the API returns newest first).
+	Ledgers map[string][]LedgerEntry
+	// LedgerTruncated marks agents whose ledger hit MaxLedgerEntries: the
+	// newest entries were read.
+	LedgerTruncated map[string]bool
+	Approvals       map[string]ApprovalState
+	// ApprovalsTotal is the API's "total"; ApprovalsTruncated is set when
+	// fewer requests than that were read.
+	ApprovalsTotal     int
+	ApprovalsTruncated bool
+	Synergie           map[string]map[string]SynergieTotals // agent -> team
+}
+
+// APIClient reads the query endpoints of a target. The zero value plus
+// BaseURL works. Safe for concurrent use if HTTP is.
+type APIClient struct {
+	BaseURL string
+	Token   string
+	HTTP    *http.Client
+	// MaxLedgerEntries bounds one agent's ledger read (default 100,000).
+	MaxLedgerEntries int
+}
+
+// pageLimit is the API's maximum page for history and approvals.
+const pageLimit = 1000
+
+func (c *APIClient) getJSON(ctx context.Context, path string, v any) error {
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	body, err := get(ctx, hc, strings.TrimRight(c.BaseURL, "/")+path, c.Token)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("audit: GET %s: decode: %w", path, err)
+	}
+	return nil
+}
+
+func milli(field string, n json.Number) (int64, error) {
+	v, err := ParseMilli(string(n))
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", field, err)
+	}
+	return v, nil
+}
+
+// Balances reads GET /api/credits/balances.
+func (c *APIClient) Balances(ctx context.Context) (map[string]int64, error) {
+	var resp struct {
+		Balances map[string]json.Number `json:"balances"`
+	}
+	if err := c.getJSON(ctx, "/api/credits/balances", &resp); err != nil {
+		return nil, err
+	}
+	out := make(map[string]int64, len(resp.Balances))
+	for id, n := range resp.Balances {
+		v, err := milli("balances["+id+"]", n)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = v
+	}
+	return out, nil
+}
+
+// Ledger reads an agent's history page by page (newest first) and returns
+// it oldest first; truncated is set when MaxLedgerEntries stopped it.
+func (c *APIClient) Ledger(ctx context.Context, agent string) (entries []LedgerEntry, truncated bool, err error) {
+	maxEntries := c.MaxLedgerEntries
+	if maxEntries <= 0 {
+		maxEntries = 100_000
+	}
+	for offset := 0; ; offset += pageLimit {
+		if len(entries) >= maxEntries {
+			truncated = true
+			break
+		}
+		var resp struct {
+			History []struct {
+				EventID      string      `json:"event_id"`
+				EventType    string      `json:"event_type"`
+				Seq          uint64      `json:"seq"`
+				Amount       json.Number `json:"amount"`
+				BalanceAfter json.Number `json:"balance_after"`
+			} `json:"history"`
+		}
+		path := fmt.Sprintf("/api/credits/history/%s?limit=%d&offset=%d", url.PathEscape(agent), pageLimit, offset)
+		if err := c.getJSON(ctx, path, &resp); err != nil {
+			return nil, false, err
+		}
+		for _, h := range resp.History {
+			amount, err := milli("history amount", h.Amount)
+			if err != nil {
+				return nil, false, err
+			}
+			after, err := milli("history balance_after", h.BalanceAfter)
+			if err != nil {
+				return nil, false, err
+			}
+			entries = append(entries, LedgerEntry{Seq: h.Seq, EventID: h.EventID, EventType: h.EventType,
+				AmountMilli: amount, BalanceAfterMilli: after})
+		}
+		if len(resp.History) < pageLimit {
+			break
+		}
+	}
+	slices.Reverse(entries)
+	return entries, truncated, nil
+}
+
+type apiApproval struct {
+	RequestID       string      `json:"request_id"`
+	Status          string      `json:"status"`
+	Version         int         `json:"version"`
+	ActionType      string      `json:"action_type"`
+	AgentID         string      `json:"agent_id"`
+	Amount          json.Number `json:"amount"`
+	RequesterID     string      `json:"requester_id"`
+	RequestEventID  string      `json:"request_event_id"`
+	DecisionEventID *string     `json:"decision_event_id"`
+	ExecutedEventID *string     `json:"executed_event_id"`
+	Decisions       []struct {
+		EventID string `json:"event_id"`
+	} `json:"decisions"`
+}
+
+func (a apiApproval) state() (ApprovalState, error) {
+	amount, err := milli("approval amount", a.Amount)
+	if err != nil {
+		return ApprovalState{}, err
+	}
+	s := ApprovalState{RequestID: a.RequestID, ActionType: a.ActionType, AgentID: a.AgentID, AmountMilli: amount,
+		RequesterID: a.RequesterID, Status: a.Status, Version: a.Version, RequestEventID: a.RequestEventID,
+		DecisionEventIDs: []string{}}
+	if a.DecisionEventID != nil {
+		s.DecisionEventID = *a.DecisionEventID
+	}
+	if a.ExecutedEventID != nil {
+		s.ExecutedEventID = *a.ExecutedEventID
+	}
+	for _, d := range a.Decisions {
+		s.DecisionEventIDs = append(s.DecisionEventIDs, d.EventID)
+	}
+	return s, nil
+}
+
+// Approvals reads GET /api/credits/approvals?limit=1000 (newest first) and
+// the API's total.
+func (c *APIClient) Approvals(ctx context.Context) (map[string]ApprovalState, int, error) {
+	var resp struct {
+		Approvals []apiApproval `json:"approvals"`
+		Total     int           `json:"total"`
+	}
+	if err := c.getJSON(ctx, "/api/credits/approvals?limit="+strconv.Itoa(pageLimit), &resp); err != nil {
+		return nil, 0, err
+	}
+	out := make(map[string]ApprovalState, len(resp.Approvals))
+	for _, a := range resp.Approvals {
+		s, err := a.state()
+		if err != nil {
+			return nil, 0, err
+		}
+		out[s.RequestID] = s
+	}
+	return out, resp.Total, nil
+}
+
+// Approval reads GET /api/credits/approvals/{id}.
+func (c *APIClient) Approval(ctx context.Context, id string) (ApprovalState, error) {
+	var a apiApproval
+	if err := c.getJSON(ctx, "/api/credits/approvals/"+url.PathEscape(id), &a); err != nil {
+		return ApprovalState{}, err
+	}
+	return a.state()
+}
+
+// Synergie reads GET /api/credits/synergie/{agent}: totals by team.
+func (c *APIClient) Synergie(ctx context.Context, agent string) (map[string]SynergieTotals, error) {
+	var resp struct {
+		Teams []struct {
+			TeamID  string      `json:"team_id"`
+			Granted json.Number `json:"granted"`
+			Capped  json.Number `json:"capped"`
+		} `json:"teams"`
+	}
+	if err := c.getJSON(ctx, "/api/credits/synergie/"+url.PathEscape(agent), &resp); err != nil {
+		return nil, err
+	}
+	out := make(map[string]SynergieTotals, len(resp.Teams))
+	for _, t := range resp.Teams {
+		g, err := milli("synergie granted", t.Granted)
+		if err != nil {
+			return nil, err
+		}
+		cp, err := milli("synergie capped", t.Capped)
+		if err != nil {
+			return nil, err
+		}
+		out[t.TeamID] = SynergieTotals{GrantedMilli: g, CappedMilli: cp}
+	}
+	return out, nil
+}
+
+// FetchState reads balances, then for each agent (nil = every agent the
+// balances name) its ledger and synergie, then the approvals list; requests
+// in approvalIDs the list did not return are read one by one.
+func (c *APIClient) FetchState(ctx context.Context, agents, approvalIDs []string) (APIState, error) {
+	st := APIState{Ledgers: map[string][]LedgerEntry{}, LedgerTruncated: map[string]bool{},
+		Synergie: map[string]map[string]SynergieTotals{}}
+	var err error
+	if st.Balances, err = c.Balances(ctx); err != nil {
+		return st, err
+	}
+	if agents == nil {
+		agents = sortedKeys(st.Balances)
+	}
+	for _, a := range agents {
+		entries, truncated, err := c.Ledger(ctx, a)
+		if err != nil {
+			return st, err
+		}
+		st.Ledgers[a] = entries
+		if truncated {
+			st.LedgerTruncated[a] = true
+		}
+		if st.Synergie[a], err = c.Synergie(ctx, a); err != nil {
+			return st, err
+		}
+	}
+	if st.Approvals, st.ApprovalsTotal, err = c.Approvals(ctx); err != nil {
+		return st, err
+	}
+	for _, id := range approvalIDs {
+		if _, ok := st.Approvals[id]; ok {
+			continue
+		}
+		a, err := c.Approval(ctx, id)
+		if err != nil {
+			return st, err
+		}
+		st.Approvals[id] = a
+	}
+	st.ApprovalsTruncated = len(st.Approvals) < st.ApprovalsTotal
+	return st, nil
+}
+
+// FetchAPIState reads the API state for the given agents (nil = all).
+func FetchAPIState(ctx context.Context, baseURL, token string, agents []string) (APIState, error) {
+	return (&APIClient{BaseURL: baseURL, Token: token}).FetchState(ctx, agents, nil)
+}

@@ -1,0 +1,22 @@
+// Package audit is the harness's independent reference model of the credit
+// journal and the pure checks of gates A (event integrity) and B
+// (projection integrity).
+//
+// It owns: reading a journal (JSONL file or GET /api/credits/events) line by
+// line with its own envelope structs and its own CRC32-C verification; the
+// client history type Op that scenarios convert their records to; the gate A
+// checks over journal + history; the reference fold Model (balances,
+// ledgers, approvals, synergie, pools) with its own rules; the gate B checks
+// comparing the model with the API of any target; and an API reader that
+// parses credit amounts exactly (no float) into milli-credits.
+//
+// Every check returns a Finding (check name, OK, measured value beside its
+// threshold, up to MaxSamples violation samples plus their total count), so
+// suites assert on OK and reports print the rest.
+//
+// Invariant: this package never imports anything under engine/. It is an
+// independent implementation of the event contract in docs/events.md; if it
+// shared the engine's codec or fold, a bug there would be checked against
+// itself and gate B would be vacuous. Everything here is deterministic and
+// pure except ReadJournal's reader and the HTTP fetchers.
+package audit

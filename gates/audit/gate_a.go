@@ -1,0 +1,364 @@
+package audit
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Check names of gate A.
+const (
+	CheckChecksum    = "A1 every line parses and passes its checksum"
+	CheckSeq         = "A2 seq is gapless and strictly increasing"
+	CheckSchema      = "A3 schema_version >= 1"
+	CheckCorrelation = "A4 correlation_id is non-empty"
+	CheckCausation   = "A5 causation_id names an earlier event"
+	CheckEventIDs    = "A6 event_id is unique"
+	CheckKeysOnce    = "A7 each idempotency key appears at most once"
+	CheckHistory     = "A8 acknowledged ops are journaled once, refused never, nothing unrequested"
+	CheckRetries     = "A9 acknowledged ops and retries name the original event"
+	CheckTx          = "A10 multi-event commands are complete and contiguous"
+)
+
+// GateA runs every gate A check over the journal and the client history.
+func GateA(j *Journal, ops []Op, opt HistoryOptions) []Finding {
+	return []Finding{
+		CheckLines(j), CheckSeqGapless(j), CheckSchemaVersion(j), CheckCorrelationIDs(j),
+		CheckCausationEarlier(j), CheckEventIDsUnique(j), CheckKeysUnique(j),
+		CheckHistoryExact(j, ops, opt), CheckRetriesOriginal(j, ops), CheckTxComplete(j),
+	}
+}
+
+// CheckLines: every line parses and passes its checksum, and the last one
+// is newline-terminated.
+func CheckLines(j *Journal) Finding {
+	var v violations
+	for _, l := range j.Lines {
+		if l.Err != nil {
+			v.add("line %d: %v: %s", l.No, l.Err, truncate(string(l.Raw), 120))
+		}
+	}
+	return v.finding(CheckChecksum, fmt.Sprintf("%d bad of %d lines", v.count, len(j.Lines)), "0 bad lines",
+		"CRC32-C over the line without its trailing \"crc\" member")
+}
+
+// CheckSeqGapless: valid events' seq run AfterSeq+1, AfterSeq+2, … without
+// gap or repeat.
+func CheckSeqGapless(j *Journal) Finding {
+	var v violations
+	want := j.AfterSeq + 1
+	evs := j.Events()
+	for _, e := range evs {
+		switch {
+		case e.Seq == want:
+		case e.Seq < want:
+			v.add("seq %d (event %s) repeats or goes back: expected %d", e.Seq, e.EventID, want)
+			continue
+		default:
+			v.add("gap: expected seq %d, found %d (event %s)", want, e.Seq, e.EventID)
+		}
+		want = e.Seq + 1
+	}
+	return v.finding(CheckSeq, countMeasured(&v, len(evs), "events"), "0", fmt.Sprintf("first expected seq %d", j.AfterSeq+1))
+}
+
+// CheckSchemaVersion: every event's schema_version is at least 1.
+func CheckSchemaVersion(j *Journal) Finding {
+	var v violations
+	evs := j.Events()
+	for _, e := range evs {
+		if e.SchemaVersion < 1 {
+			v.add("seq %d (%s): schema_version %d", e.Seq, e.EventID, e.SchemaVersion)
+		}
+	}
+	return v.finding(CheckSchema, countMeasured(&v, len(evs), "events"), "0", "")
+}
+
+// CheckCorrelationIDs: correlation_id is never empty.
+func CheckCorrelationIDs(j *Journal) Finding {
+	var v violations
+	evs := j.Events()
+	for _, e := range evs {
+		if strings.TrimSpace(e.CorrelationID) == "" {
+			v.add("seq %d (%s %s): empty correlation_id", e.Seq, e.EventType, e.EventID)
+		}
+	}
+	return v.finding(CheckCorrelation, countMeasured(&v, len(evs), "events"), "0", "")
+}
+
+// CheckCausationEarlier: every non-null causation_id names the event_id of
+// an event earlier in the journal.
+func CheckCausationEarlier(j *Journal) Finding {
+	var v violations
+	seen := map[string]bool{}
+	evs := j.Events()
+	caused := 0
+	for _, e := range evs {
+		if e.CausationID != nil {
+			caused++
+			if c := *e.CausationID; !seen[c] {
+				v.add("seq %d (%s %s): causation_id %q names no earlier event", e.Seq, e.EventType, e.EventID, c)
+			}
+		}
+		seen[e.EventID] = true
+	}
+	detail := fmt.Sprintf("%d events carry a causation_id", caused)
+	if j.AfterSeq > 0 {
+		detail += "; suffix audit: causes before the suffix count as dangling"
+	}
+	return v.finding(CheckCausation, countMeasured(&v, caused, "caused events"), "0", detail)
+}
+
+// CheckEventIDsUnique: no event_id appears twice (nor empty).
+func CheckEventIDsUnique(j *Journal) Finding {
+	var v violations
+	seen := map[string]uint64{}
+	evs := j.Events()
+	for _, e := range evs {
+		if e.EventID == "" {
+			v.add("seq %d (%s): empty event_id", e.Seq, e.EventType)
+			continue
+		}
+		if s, ok := seen[e.EventID]; ok {
+			v.add("event_id %s at seq %d and seq %d", e.EventID, s, e.Seq)
+			continue
+		}
+		seen[e.EventID] = e.Seq
+	}
+	return v.finding(CheckEventIDs, countMeasured(&v, len(evs), "events"), "0", "")
+}
+
+// CheckKeysUnique: every event carries an idempotency key and no key appears
+// twice (derived events of one command carry "<key>#<n>").
+func CheckKeysUnique(j *Journal) Finding {
+	var v violations
+	seen := map[string]uint64{}
+	evs := j.Events()
+	for _, e := range evs {
+		if e.IdempotencyKey == "" {
+			v.add("seq %d (%s %s): empty idempotency_key", e.Seq, e.EventType, e.EventID)
+			continue
+		}
+		if s, ok := seen[e.IdempotencyKey]; ok {
+			v.add("idempotency key %q at seq %d and seq %d (duplicate effect)", e.IdempotencyKey, s, e.Seq)
+			continue
+		}
+		seen[e.IdempotencyKey] = e.Seq
+	}
+	return v.finding(CheckKeysOnce, countMeasured(&v, len(evs), "events"), "0", "")
+}
+
+// txGroups splits the valid events into commands: a primary event (with
+// tx = N > 1) followed by N-1 derived events. member[i] is the index of the
+// primary of event i (i itself for primaries).
+type txGroups struct {
+	evs     []*Event
+	primary []int
+	v       violations
+}
+
+func groupTx(evs []*Event) *txGroups {
+	g := &txGroups{evs: evs, primary: make([]int, len(evs))}
+	cur, left := -1, 0
+	for i, e := range evs {
+		if left > 0 {
+			p := evs[cur]
+			n := p.Tx - left
+			g.primary[i] = cur
+			if want := fmt.Sprintf("%s#%d", p.IdempotencyKey, n); e.IdempotencyKey != want {
+				g.v.add("seq %d: event %d of the command at seq %d has key %q, want %q", e.Seq, n+1, p.Seq, e.IdempotencyKey, want)
+			}
+			if e.CorrelationID != p.CorrelationID {
+				g.v.add("seq %d: correlation_id %q differs from its command's (seq %d) %q", e.Seq, e.CorrelationID, p.Seq, p.CorrelationID)
+			}
+			if e.Tx != 0 {
+				g.v.add("seq %d: derived event carries tx=%d", e.Seq, e.Tx)
+			}
+			left--
+			continue
+		}
+		g.primary[i] = i
+		switch {
+		case e.Tx < 0:
+			g.v.add("seq %d: tx=%d", e.Seq, e.Tx)
+		case e.Tx > 1:
+			cur, left = i, e.Tx-1
+		}
+	}
+	if left > 0 {
+		p := evs[cur]
+		g.v.add("command at seq %d declares tx=%d but only %d events follow (torn transaction)", p.Seq, p.Tx, p.Tx-1-left)
+	}
+	return g
+}
+
+// CheckTxComplete: a command of N events writes tx=N on its first event and
+// its N-1 derived events follow immediately with keys "<key>#1".."<key>#N-1"
+// and the same correlation_id.
+func CheckTxComplete(j *Journal) Finding {
+	g := groupTx(j.Events())
+	n := 0
+	for _, e := range g.evs {
+		if e.Tx > 1 {
+			n++
+		}
+	}
+	return g.v.finding(CheckTx, countMeasured(&g.v, n, "multi-event commands"), "0", "")
+}
+
+func isServerKey(e *Event) bool { return e.IdempotencyKey == "srv-"+e.EventID }
+
+func isSystemActor(e *Event) bool { return strings.HasPrefix(e.ActorID, "system:") }
+
+// CheckHistoryExact: every acknowledged op's key is the key of exactly one
+// command in the journal, an indeterminate op's of at most one, a refused
+// op's of none; and every command in the journal was asked for by a client
+// (or is a system command: server key and actor "system:*").
+//
+// One documented exception: a decision that finds its request overdue
+// writes approval.expired under its own key and answers 409; a refused op's
+// key may therefore name exactly one approval.expired command.
+func CheckHistoryExact(j *Journal, ops []Op, opt HistoryOptions) Finding {
+	var v violations
+	g := groupTx(j.Events())
+	byKey := map[string][]*Event{} // primaries by key
+	byID := map[string]int{}       // event index by id
+	for i, e := range g.evs {
+		byID[e.EventID] = i
+		if g.primary[i] == i {
+			byKey[e.IdempotencyKey] = append(byKey[e.IdempotencyKey], e)
+		}
+	}
+	opsByKey := map[string][]Op{}
+	claimed := map[string]bool{} // event ids of keyless acknowledged ops
+	keyless := 0
+	for _, o := range ops {
+		if o.IdempotencyKey != "" {
+			opsByKey[o.IdempotencyKey] = append(opsByKey[o.IdempotencyKey], o)
+			continue
+		}
+		if o.EventID == "" {
+			if o.Outcome == OutcomeOK || o.indeterminate() {
+				keyless++
+			}
+			continue
+		}
+		keyless++
+		i, ok := byID[o.EventID]
+		switch {
+		case o.Outcome != OutcomeOK:
+			if ok {
+				v.add("op %s (%s, %s): refused but its event %s is in the journal", o.OpID, o.Kind, o.Outcome, o.EventID)
+			}
+		case !ok:
+			v.add("op %s (%s): acknowledged event %s is not in the journal", o.OpID, o.Kind, o.EventID)
+		case g.primary[i] != i:
+			v.add("op %s (%s): acknowledged event %s is a derived event, not a command's first", o.OpID, o.Kind, o.EventID)
+		default:
+			claimed[o.EventID] = true
+		}
+	}
+	acked := 0
+	for key, kops := range opsByKey {
+		var ackWrite, ackNoWrite, maybe bool
+		for _, o := range kops {
+			switch {
+			case o.Outcome == OutcomeOK && o.NoEvent:
+				ackNoWrite = true
+			case o.Outcome == OutcomeOK:
+				ackWrite = true
+			case o.indeterminate():
+				maybe = true
+			}
+		}
+		n := len(byKey[key])
+		first := kops[0]
+		switch {
+		case ackWrite:
+			acked++
+			if n != 1 {
+				v.add("key %q (op %s, %s): acknowledged, found %d times in the journal, want exactly 1", key, first.OpID, first.Kind, n)
+			}
+		case ackNoWrite && !maybe:
+			if n != 0 {
+				v.add("key %q (op %s, %s): acknowledged as writing nothing, found %d times in the journal", key, first.OpID, first.Kind, n)
+			}
+		case maybe || ackNoWrite:
+			if n > 1 {
+				v.add("key %q (op %s, %s): outcome unknown, found %d times in the journal, want at most 1", key, first.OpID, first.Kind, n)
+			}
+		default: // refused only
+			if n == 1 && byKey[key][0].EventType == "approval.expired" {
+				continue
+			}
+			if n != 0 {
+				v.add("key %q (op %s, %s, status %d): refused, yet found %d times in the journal", key, first.OpID, first.Kind, first.Status, n)
+			}
+		}
+	}
+	unrequested := 0
+	for key, prims := range byKey {
+		if _, ok := opsByKey[key]; ok {
+			continue
+		}
+		for _, e := range prims {
+			switch {
+			case isServerKey(e) && (isSystemActor(e) || claimed[e.EventID] || opt.KeylessSent):
+			case isServerKey(e):
+				unrequested++
+				v.add("seq %d (%s %s, actor %q): server-keyed command no client op claims (no keyless requests declared)",
+					e.Seq, e.EventType, e.EventID, e.ActorID)
+			default:
+				unrequested++
+				v.add("seq %d (%s %s): key %q was sent by no client op", e.Seq, e.EventType, e.EventID, key)
+			}
+		}
+	}
+	detail := fmt.Sprintf("%d keyed ops (%d acknowledged with a write), %d keyless ops, %d unrequested commands; keyless requests declared: %v",
+		len(opsByKey), acked, keyless, unrequested, opt.KeylessSent)
+	return v.finding(CheckHistory, countMeasured(&v, len(ops), "ops"), "0", detail)
+}
+
+// CheckRetriesOriginal: an acknowledged op's event_id is the first event of
+// the command journaled under its key, and a retry (RetryOf) acknowledged
+// with the original's event_id.
+func CheckRetriesOriginal(j *Journal, ops []Op) Finding {
+	var v violations
+	g := groupTx(j.Events())
+	byKey := map[string]*Event{}
+	for i, e := range g.evs {
+		if g.primary[i] == i {
+			if _, dup := byKey[e.IdempotencyKey]; !dup {
+				byKey[e.IdempotencyKey] = e
+			}
+		}
+	}
+	byOp := make(map[string]Op, len(ops))
+	for _, o := range ops {
+		if o.OpID != "" {
+			byOp[o.OpID] = o
+		}
+	}
+	retries := 0
+	for _, o := range ops {
+		if o.Outcome == OutcomeOK && o.IdempotencyKey != "" && o.EventID != "" {
+			if e, ok := byKey[o.IdempotencyKey]; ok && e.EventID != o.EventID {
+				v.add("op %s (%s): acknowledged event %s, but the journal holds %s under key %q",
+					o.OpID, o.Kind, o.EventID, e.EventID, o.IdempotencyKey)
+			}
+		}
+		if o.RetryOf == "" {
+			continue
+		}
+		retries++
+		orig, ok := byOp[o.RetryOf]
+		switch {
+		case !ok:
+			v.add("op %s: retry of unknown op %s", o.OpID, o.RetryOf)
+		case orig.IdempotencyKey != o.IdempotencyKey:
+			v.add("op %s: retry of op %s with a different key (%q vs %q)", o.OpID, orig.OpID, o.IdempotencyKey, orig.IdempotencyKey)
+		case o.Outcome == OutcomeOK && orig.Outcome == OutcomeOK && o.EventID != orig.EventID:
+			v.add("op %s (%s): retry returned event %s, the original op %s returned %s", o.OpID, o.Kind, o.EventID, orig.OpID, orig.EventID)
+		}
+	}
+	return v.finding(CheckRetries, countMeasured(&v, retries, "retries"), "0", "")
+}

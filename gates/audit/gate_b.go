@@ -1,0 +1,430 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Check names of gate B.
+const (
+	CheckBalances     = "B1 balances equal the reference fold"
+	CheckLedgers      = "B2 ledgers equal the reference fold"
+	CheckApprovalsAPI = "B3 approvals equal the reference fold"
+	CheckSynergieAPI  = "B4 synergie totals equal the reference fold"
+	CheckNegative     = "B5 no balance is ever negative"
+	CheckFinite       = "B6 no NaN/Inf in any line; money fields are integers"
+	CheckBalanceAfter = "B7 balance_after_milli equals the running balance"
+	CheckDecisions    = "B8 at most one terminal decision; an approval executes exactly once"
+	CheckCap          = "B9 synergie cap holds and reward_capped equals what was withheld"
+	CheckFold         = "B10 every event folds"
+)
+
+// GateBOptions tune GateB.
+type GateBOptions struct {
+	// SynergieCapMilli is the per-team cap; 0 = each reward's cap_milli.
+	SynergieCapMilli int64
+}
+
+// GateB folds the journal and runs every gate B check against the API state.
+func GateB(j *Journal, m *Model, api APIState, opt GateBOptions) []Finding {
+	return []Finding{
+		CompareBalances(m, api.Balances), CompareLedgers(m, api), CompareApprovals(m, api),
+		CompareSynergie(m, api.Synergie), NoNegativeBalance(m), NoNonFinite(j), BalanceAfterMatches(m),
+		ApprovalDecisions(m), CapCheck(m, opt.SynergieCapMilli), FoldClean(m),
+	}
+}
+
+// CompareBalances: the API's balance of every agent equals the model's,
+// exactly, and both know the same agents.
+func CompareBalances(m *Model, api map[string]int64) Finding {
+	var v violations
+	for _, id := range m.AgentIDs() {
+		got, ok := api[id]
+		switch {
+		case !ok:
+			v.add("agent %q: model %s credits, missing from the API", id, FormatMilli(m.Balances[id]))
+		case got != m.Balances[id]:
+			v.add("agent %q: API %s, model %s (diff %d milli)", id, FormatMilli(got), FormatMilli(m.Balances[id]), got-m.Balances[id])
+		}
+	}
+	for _, id := range sortedKeys(api) {
+		if _, ok := m.Balances[id]; !ok {
+			v.add("agent %q: API %s credits, unknown to the model", id, FormatMilli(api[id]))
+		}
+	}
+	return v.finding(CheckBalances, countMeasured(&v, len(m.Balances), "agents"), "0 (exact)", "")
+}
+
+// CompareLedger compares one agent's entries, both oldest first: event_id,
+// signed amount and balance_after at every position, and the length.
+func CompareLedger(agent string, model, api []LedgerEntry) Finding {
+	var v violations
+	compareLedgerInto(&v, agent, model, api)
+	return v.finding(CheckLedgers, countMeasured(&v, len(model), "entries of "+agent), "0 (exact)", "")
+}
+
+func compareLedgerInto(v *violations, agent string, model, api []LedgerEntry) {
+	if len(model) != len(api) {
+		v.add("agent %q: API has %d ledger entries, model %d", agent, len(api), len(model))
+	}
+	for i := 0; i < min(len(model), len(api)); i++ {
+		a, b := model[i], api[i]
+		if a.EventID != b.EventID || a.AmountMilli != b.AmountMilli || a.BalanceAfterMilli != b.BalanceAfterMilli {
+			v.add("agent %q entry %d (oldest = 0): API {%s %s → %s}, model {%s %s → %s}", agent, i,
+				b.EventID, FormatMilli(b.AmountMilli), FormatMilli(b.BalanceAfterMilli),
+				a.EventID, FormatMilli(a.AmountMilli), FormatMilli(a.BalanceAfterMilli))
+		}
+	}
+}
+
+// CompareLedgers compares every agent's ledger the API returned; where the
+// API's ledger was truncated to its newest entries, against the model's
+// newest entries of the same count.
+func CompareLedgers(m *Model, api APIState) Finding {
+	var v violations
+	n := 0
+	for _, id := range sortedKeys(api.Ledgers) {
+		model := m.Ledgers[id]
+		got := api.Ledgers[id]
+		if api.LedgerTruncated[id] && len(model) > len(got) {
+			model = model[len(model)-len(got):]
+		}
+		n += len(model)
+		compareLedgerInto(&v, id, model, got)
+	}
+	for _, id := range sortedKeys(m.Ledgers) {
+		if _, ok := api.Ledgers[id]; !ok && len(api.Ledgers) > 0 {
+			v.add("agent %q: %d model ledger entries, no ledger fetched from the API", id, len(m.Ledgers[id]))
+		}
+	}
+	return v.finding(CheckLedgers, countMeasured(&v, n, "entries"), "0 (exact)",
+		fmt.Sprintf("%d agents compared", len(api.Ledgers)))
+}
+
+// CompareApprovals: every request the API lists equals the model's (status,
+// version, decision and execution event ids, agent, action, amount,
+// requester), every model request is listed unless the API list was
+// truncated, and the API lists nothing the journal does not hold.
+func CompareApprovals(m *Model, api APIState) Finding {
+	var v violations
+	for _, id := range sortedKeys(api.Approvals) {
+		got := api.Approvals[id]
+		want, ok := m.Approvals[id]
+		if !ok {
+			v.add("request %q: listed by the API (%s), not in the journal", id, got.Status)
+			continue
+		}
+		diffs := approvalDiffs(*want, got)
+		if len(diffs) > 0 {
+			v.add("request %q: %s", id, strings.Join(diffs, "; "))
+		}
+	}
+	missing := 0
+	for _, id := range m.ApprovalIDs() {
+		if _, ok := api.Approvals[id]; !ok {
+			missing++
+			if !api.ApprovalsTruncated {
+				v.add("request %q (%s): in the journal, not returned by the API", id, m.Approvals[id].Status)
+			}
+		}
+	}
+	detail := fmt.Sprintf("%d compared", len(api.Approvals))
+	if api.ApprovalsTruncated {
+		detail += fmt.Sprintf("; API list truncated, %d model requests not compared", missing)
+	}
+	if api.ApprovalsTotal > 0 && api.ApprovalsTotal != len(m.Approvals) {
+		v.add("API reports %d requests in total, the journal holds %d", api.ApprovalsTotal, len(m.Approvals))
+	}
+	return v.finding(CheckApprovalsAPI, countMeasured(&v, len(m.Approvals), "requests"), "0 (exact)", detail)
+}
+
+func approvalDiffs(want, got ApprovalState) []string {
+	var d []string
+	cmp := func(field string, w, g any) {
+		if fmt.Sprint(w) != fmt.Sprint(g) {
+			d = append(d, fmt.Sprintf("%s API %v, model %v", field, g, w))
+		}
+	}
+	cmp("status", want.Status, got.Status)
+	cmp("version", want.Version, got.Version)
+	cmp("agent_id", want.AgentID, got.AgentID)
+	cmp("action_type", want.ActionType, got.ActionType)
+	cmp("amount_milli", want.AmountMilli, got.AmountMilli)
+	cmp("requester_id", want.RequesterID, got.RequesterID)
+	cmp("request_event_id", want.RequestEventID, got.RequestEventID)
+	cmp("decision_event_id", want.DecisionEventID, got.DecisionEventID)
+	cmp("executed_event_id", want.ExecutedEventID, got.ExecutedEventID)
+	cmp("decision_event_ids", want.DecisionEventIDs, got.DecisionEventIDs)
+	return d
+}
+
+// CompareSynergie: for every agent fetched, granted and capped per team
+// equal the model's; the model's synergie agents were all fetched.
+func CompareSynergie(m *Model, api map[string]map[string]SynergieTotals) Finding {
+	var v violations
+	for _, agent := range sortedKeys(api) {
+		teams := api[agent]
+		model := m.Synergie[agent]
+		for _, team := range sortedKeys(teams) {
+			got := teams[team]
+			var want SynergieTotals
+			if t := model[team]; t != nil {
+				want = *t
+			}
+			if got != want {
+				v.add("agent %q team %q: API granted %s capped %s, model granted %s capped %s", agent, team,
+					FormatMilli(got.GrantedMilli), FormatMilli(got.CappedMilli), FormatMilli(want.GrantedMilli), FormatMilli(want.CappedMilli))
+			}
+		}
+		for _, team := range sortedKeys(model) {
+			if _, ok := teams[team]; !ok {
+				v.add("agent %q team %q: model granted %s capped %s, missing from the API", agent, team,
+					FormatMilli(model[team].GrantedMilli), FormatMilli(model[team].CappedMilli))
+			}
+		}
+	}
+	for _, agent := range sortedKeys(m.Synergie) {
+		if _, ok := api[agent]; !ok {
+			v.add("agent %q: has synergie rewards in the journal, not fetched from the API", agent)
+		}
+	}
+	return v.finding(CheckSynergieAPI, countMeasured(&v, len(api), "agents"), "0 (exact)", "")
+}
+
+func problemsFinding(m *Model, kind, check, unit, detail string) Finding {
+	var v violations
+	for _, p := range m.Problems {
+		if p.Kind == kind {
+			v.add("%s", p)
+		}
+	}
+	return v.finding(check, countMeasured(&v, m.Events, unit), "0", detail)
+}
+
+// NoNegativeBalance: no agent or pool balance is below zero after any event.
+func NoNegativeBalance(m *Model) Finding {
+	return problemsFinding(m, ProblemNegative, CheckNegative, "events", "checked after every event, not only at the end")
+}
+
+// BalanceAfterMatches: every balance_after_milli (credit, reward, pool
+// payloads; pool.closed's remainder) equals the model's running balance.
+func BalanceAfterMatches(m *Model) Finding {
+	return problemsFinding(m, ProblemBalanceAfter, CheckBalanceAfter, "events", "")
+}
+
+// FoldClean: every event's type is known and its payload decodes and refers
+// to known entities.
+func FoldClean(m *Model) Finding {
+	return problemsFinding(m, ProblemFold, CheckFold, "events", "")
+}
+
+// ApprovalDecisions: each request has at most one terminal decision and no
+// decision after it; an approved request executed exactly one credit event
+// (causation = the approval.approved event) of the requested kind, agent and
+// amount; nothing else executes.
+func ApprovalDecisions(m *Model) Finding {
+	var v violations
+	for _, p := range m.Problems {
+		if p.Kind == ProblemApproval {
+			v.add("%s", p)
+		}
+	}
+	for _, id := range m.ApprovalIDs() {
+		a := m.Approvals[id]
+		if n := len(a.TerminalEventIDs); n > 1 {
+			v.add("request %q: %d terminal decisions %v", id, n, a.TerminalEventIDs)
+		}
+		switch {
+		case a.Status == StatusApproved && len(a.ExecutedEventIDs) != 1:
+			v.add("request %q: approved by %s, executed %d times %v, want exactly 1", id, a.DecisionEventID, len(a.ExecutedEventIDs), a.ExecutedEventIDs)
+		case a.Status != StatusApproved && len(a.ExecutedEventIDs) > 0:
+			v.add("request %q: %s, yet executed %v", id, a.Status, a.ExecutedEventIDs)
+		}
+	}
+	return v.finding(CheckDecisions, countMeasured(&v, len(m.Approvals), "requests"), "0", "")
+}
+
+// CapCheck: no agent earns more than the cap from synergie in one team, and
+// for every (collaboration, agent) the withheld (reward_capped) amount is
+// exactly the part above the cap: capped = max(granted+capped − room, 0)
+// with room = max(cap − granted before, 0). capMilli 0 = each event's
+// cap_milli.
+func CapCheck(m *Model, capMilli int64) Finding {
+	var v violations
+	type key struct{ collab, agent string }
+	type acc struct {
+		team                  string
+		before, g, c, capSeen int64
+		seq0                  uint64
+	}
+	accs := map[key]*acc{}
+	var order []key
+	var sumCapped, sumWithheld int64
+	for _, r := range m.Rewards {
+		k := key{r.CollaborationID, r.AgentID}
+		a := accs[k]
+		if a == nil {
+			a = &acc{team: r.TeamID, before: r.GrantedBeforeTeam, seq0: r.Seq, capSeen: r.CapMilli}
+			accs[k] = a
+			order = append(order, k)
+		}
+		if r.Capped {
+			a.c += r.AmountMilli
+		} else {
+			a.g += r.AmountMilli
+		}
+	}
+	for _, k := range order {
+		a := accs[k]
+		c := capMilli
+		if c <= 0 {
+			c = a.capSeen
+		}
+		room := max(c-a.before, 0)
+		withheld := max(a.g+a.c-room, 0)
+		sumCapped += a.c
+		sumWithheld += withheld
+		if a.g > room {
+			v.add("seq %d collaboration %q agent %q team %q: granted %s with only %s left under the cap %s",
+				a.seq0, k.collab, k.agent, a.team, FormatMilli(a.g), FormatMilli(room), FormatMilli(c))
+		}
+		if a.c != withheld {
+			v.add("seq %d collaboration %q agent %q team %q: reward_capped %s, but %s was above the cap %s (granted before %s, now %s)",
+				a.seq0, k.collab, k.agent, a.team, FormatMilli(a.c), FormatMilli(withheld), FormatMilli(c), FormatMilli(a.before), FormatMilli(a.g))
+		}
+	}
+	maxGranted := int64(0)
+	for _, agent := range sortedKeys(m.Synergie) {
+		for _, team := range sortedKeys(m.Synergie[agent]) {
+			t := m.Synergie[agent][team]
+			maxGranted = max(maxGranted, t.GrantedMilli)
+			if capMilli > 0 && t.GrantedMilli > capMilli {
+				v.add("agent %q team %q: granted %s credits, cap %s", agent, team, FormatMilli(t.GrantedMilli), FormatMilli(capMilli))
+			}
+		}
+	}
+	threshold := "each reward's cap_milli"
+	if capMilli > 0 {
+		threshold = FormatMilli(capMilli) + " credits per agent and team"
+	}
+	return v.finding(CheckCap, fmt.Sprintf("max granted %s credits; Σ reward_capped %s, Σ above cap %s",
+		FormatMilli(maxGranted), FormatMilli(sumCapped), FormatMilli(sumWithheld)), threshold, "")
+}
+
+// numericKeys are payload/metadata members that must be JSON numbers.
+var numericKeys = map[string]bool{
+	"skill_level": true, "karma_score": true, "contribution": true, "rating": true, "anomaly_score": true,
+	"score": true, "pressure": true, "regeneration_factor": true, "backpressure": true, "seq": true,
+	"schema_version": true, "version": true, "tx": true, "required_approvals": true,
+}
+
+// NoNonFinite: no line contains NaN or ±Inf in any form (bare tokens,
+// numbers that overflow float64, or quoted in a numeric member), and every
+// *_milli member is an integer.
+func NoNonFinite(j *Journal) Finding {
+	var v violations
+	for _, l := range j.Lines {
+		for _, p := range scanNonFinite(l.Raw) {
+			v.add("line %d: %s", l.No, p)
+		}
+	}
+	return v.finding(CheckFinite, countMeasured(&v, len(j.Lines), "lines"), "0", "")
+}
+
+// scanNonFinite looks at raw JSON text outside strings for non-finite
+// tokens, then walks the decoded document for numeric members.
+func scanNonFinite(raw []byte) []string {
+	var out []string
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		switch {
+		case c == '"':
+			i = skipString(raw, i)
+		case c == '-' || c == '+' || (c >= '0' && c <= '9') || c == '.':
+			k := i + 1
+			for k < len(raw) && strings.IndexByte("0123456789eE+-.", raw[k]) >= 0 {
+				k++
+			}
+			if k < len(raw) && isLetter(raw[k]) { // -Infinity, -NaN
+				for k < len(raw) && isLetter(raw[k]) {
+					k++
+				}
+				out = append(out, fmt.Sprintf("non-finite token %q", raw[i:k]))
+			} else if f, err := strconv.ParseFloat(string(raw[i:k]), 64); (err == nil || errors.Is(err, strconv.ErrRange)) &&
+				(math.IsInf(f, 0) || math.IsNaN(f)) {
+				out = append(out, fmt.Sprintf("number %q overflows to ±Inf", raw[i:k]))
+			}
+			i = k
+		case isLetter(c):
+			k := i
+			for k < len(raw) && isLetter(raw[k]) {
+				k++
+			}
+			if w := string(raw[i:k]); w != "true" && w != "false" && w != "null" {
+				out = append(out, fmt.Sprintf("non-finite or invalid token %q", w))
+			}
+			i = k
+		default:
+			i++
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var doc any
+	if dec.Decode(&doc) == nil {
+		walkNumeric("", doc, &out)
+	}
+	return out
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+func skipString(raw []byte, i int) int {
+	for i++; i < len(raw); i++ {
+		switch raw[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return i
+}
+
+func walkNumeric(key string, v any, out *[]string) {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, k := range sortedKeys(x) {
+			walkNumeric(k, x[k], out)
+		}
+	case []any:
+		for _, e := range x {
+			walkNumeric(key, e, out)
+		}
+	case string:
+		if strings.HasSuffix(key, "_milli") || numericKeys[key] {
+			*out = append(*out, fmt.Sprintf("member %q is the string %q, want a finite number", key, truncate(x, 40)))
+		}
+	case json.Number:
+		if strings.HasSuffix(key, "_milli") {
+			if _, err := strconv.ParseInt(string(x), 10, 64); err != nil {
+				*out = append(*out, fmt.Sprintf("money member %q = %s is not an int64 milli amount", key, x))
+			}
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

@@ -1,0 +1,490 @@
+package audit
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// LedgerEntry is one signed change of an agent's balance.
+type LedgerEntry struct {
+	Seq               uint64 `json:"seq,omitempty"` // 0 when the API does not say
+	EventID           string `json:"event_id"`
+	EventType         string `json:"event_type,omitempty"`
+	AmountMilli       int64  `json:"amount_milli"` // signed delta
+	BalanceAfterMilli int64  `json:"balance_after_milli"`
+}
+
+// Approval statuses.
+const (
+	StatusPending  = "pending"
+	StatusApproved = "approved"
+	StatusRejected = "rejected"
+	StatusExpired  = "expired"
+)
+
+// ApprovalState is one approval request as the model (or the API) sees it.
+type ApprovalState struct {
+	RequestID      string `json:"request_id"`
+	ActionType     string `json:"action_type"`
+	AgentID        string `json:"agent_id"`
+	AmountMilli    int64  `json:"amount_milli"`
+	RequesterID    string `json:"requester_id"`
+	Status         string `json:"status"`
+	Version        int    `json:"version"` // 1 + decision events (votes included)
+	RequestEventID string `json:"request_event_id"`
+	// DecisionEventIDs lists every decision event (votes and the terminal
+	// one) in journal order.
+	DecisionEventIDs []string `json:"decision_event_ids"`
+	DecisionEventID  string   `json:"decision_event_id,omitempty"` // the first terminal decision
+	ExecutedEventID  string   `json:"executed_event_id,omitempty"` // the first executed credit event
+
+	// Model only: every terminal decision and every executed credit event.
+	TerminalEventIDs []string `json:"-"`
+	ExecutedEventIDs []string `json:"-"`
+}
+
+// SynergieTotals is what one agent earned (and had withheld) in one team.
+type SynergieTotals struct {
+	GrantedMilli int64 `json:"granted_milli"`
+	CappedMilli  int64 `json:"capped_milli"`
+}
+
+// Reward is one synergie.reward_granted or reward_capped event, with the
+// agent's granted total in the team just before it.
+type Reward struct {
+	Seq               uint64
+	EventID           string
+	CollaborationID   string
+	TeamID            string
+	AgentID           string
+	Capped            bool // reward_capped (withheld) rather than granted
+	AmountMilli       int64
+	CapMilli          int64
+	GrantedBeforeTeam int64
+}
+
+// PoolState is a pool's balance.
+type PoolState struct {
+	BalanceMilli int64
+	Members      map[string]bool
+	Closed       bool
+}
+
+// Problem kinds recorded while folding.
+const (
+	ProblemNegative     = "negative"      // a balance went below zero
+	ProblemBalanceAfter = "balance_after" // a payload's balance_after_milli disagrees
+	ProblemFold         = "fold"          // the event cannot be interpreted
+	ProblemApproval     = "approval"      // approval state machine broken
+)
+
+// Problem is one thing the fold found wrong with one event.
+type Problem struct {
+	Kind   string
+	Seq    uint64
+	Detail string
+}
+
+func (p Problem) String() string { return fmt.Sprintf("seq %d: %s", p.Seq, p.Detail) }
+
+// Model is the harness's reference fold of a journal. Apply is
+// deterministic: no clock, no randomness, no I/O.
+type Model struct {
+	Seq       uint64
+	Events    int
+	Agents    map[string]bool  // registered agents
+	Balances  map[string]int64 // milli, every agent registered or credited
+	Ledgers   map[string][]LedgerEntry
+	Approvals map[string]*ApprovalState
+	Synergie  map[string]map[string]*SynergieTotals // agent -> team -> totals
+	Rewards   []Reward
+	Pools     map[string]*PoolState
+	Problems  []Problem
+
+	// decisions maps a decision event id to its request and event type.
+	decisions map[string]decisionRef
+	// collabs is the set of recorded collaboration ids.
+	collabs map[string]bool
+}
+
+type decisionRef struct {
+	requestID string
+	eventType string
+}
+
+// NewModel returns an empty model.
+func NewModel() *Model {
+	return &Model{
+		Agents: map[string]bool{}, Balances: map[string]int64{}, Ledgers: map[string][]LedgerEntry{},
+		Approvals: map[string]*ApprovalState{}, Synergie: map[string]map[string]*SynergieTotals{},
+		Pools: map[string]*PoolState{}, decisions: map[string]decisionRef{}, collabs: map[string]bool{},
+	}
+}
+
+// Fold folds the journal's valid events into a new model.
+func Fold(j *Journal) *Model {
+	m := NewModel()
+	for _, e := range j.Events() {
+		m.Apply(e)
+	}
+	return m
+}
+
+// Payload shapes, read by this package's own structs (docs/events.md).
+type (
+	creditPayload struct {
+		AgentID           string `json:"agent_id"`
+		AmountMilli       int64  `json:"amount_milli"`
+		BalanceAfterMilli *int64 `json:"balance_after_milli"`
+	}
+	agentPayload struct {
+		AgentID string `json:"agent_id"`
+	}
+	approvalPayload struct {
+		RequestID   string `json:"request_id"`
+		ActionType  string `json:"action_type"`
+		AgentID     string `json:"agent_id"`
+		AmountMilli int64  `json:"amount_milli"`
+		RequesterID string `json:"requester_id"`
+	}
+	decisionPayload struct {
+		RequestID string `json:"request_id"`
+		Version   int    `json:"version"`
+	}
+	collabPayload struct {
+		CollaborationID string   `json:"collaboration_id"`
+		TeamID          string   `json:"team_id"`
+		AgentIDs        []string `json:"agent_ids"`
+	}
+	rewardPayload struct {
+		CollaborationID   string `json:"collaboration_id"`
+		TeamID            string `json:"team_id"`
+		AgentID           string `json:"agent_id"`
+		AmountMilli       int64  `json:"amount_milli"`
+		BalanceAfterMilli int64  `json:"balance_after_milli"`
+		CapMilli          int64  `json:"cap_milli"`
+	}
+	poolPayload struct {
+		PoolID         string `json:"pool_id"`
+		RemainderMilli int64  `json:"remainder_milli"`
+		RefundTo       string `json:"refund_to"`
+	}
+	poolMemberPayload struct {
+		PoolID  string `json:"pool_id"`
+		AgentID string `json:"agent_id"`
+	}
+	poolMovePayload struct {
+		PoolID            string `json:"pool_id"`
+		ToPoolID          string `json:"to_pool_id"`
+		AgentID           string `json:"agent_id"`
+		AmountMilli       int64  `json:"amount_milli"`
+		BalanceAfterMilli *int64 `json:"balance_after_milli"`
+	}
+)
+
+// creditSign is the signed delta rule of credit.* events.
+var creditSign = map[string]int64{
+	"credit.allocated": 1, "credit.refunded": 1, "credit.regenerated": 1,
+	"credit.consumed": -1, "credit.withdrawn": -1,
+}
+
+// inert are the known types that move no balance and have no state here.
+var inert = map[string]bool{
+	"mission.started": true, "mission.completed": true, "mission.failed": true, "mission.cancelled": true,
+	"mission.rated": true, "eoc.regulated": true, "synergie.reuse_detected": true,
+}
+
+func (m *Model) problem(kind string, e *Event, format string, args ...any) {
+	m.Problems = append(m.Problems, Problem{Kind: kind, Seq: e.Seq,
+		Detail: fmt.Sprintf("%s %s: ", e.EventType, e.EventID) + fmt.Sprintf(format, args...)})
+}
+
+func (m *Model) decode(e *Event, v any) bool {
+	if err := json.Unmarshal(e.Payload, v); err != nil {
+		m.problem(ProblemFold, e, "payload does not decode: %v", err)
+		return false
+	}
+	return true
+}
+
+// Apply folds one event.
+func (m *Model) Apply(e *Event) {
+	m.Seq = e.Seq
+	m.Events++
+	if sign, ok := creditSign[e.EventType]; ok {
+		var p creditPayload
+		if !m.decode(e, &p) {
+			return
+		}
+		if p.AmountMilli <= 0 {
+			m.problem(ProblemFold, e, "amount_milli %d is not positive", p.AmountMilli)
+		}
+		m.noteExecution(e, p)
+		if p.BalanceAfterMilli == nil {
+			m.problem(ProblemBalanceAfter, e, "credit payload without balance_after_milli")
+		}
+		m.move(e, p.AgentID, sign*p.AmountMilli, p.BalanceAfterMilli)
+		return
+	}
+	switch e.EventType {
+	case "agent.registered":
+		var p agentPayload
+		if m.decode(e, &p) {
+			if m.Agents[p.AgentID] {
+				m.problem(ProblemFold, e, "agent %q registered twice", p.AgentID)
+			}
+			m.Agents[p.AgentID] = true
+			if _, ok := m.Balances[p.AgentID]; !ok {
+				m.Balances[p.AgentID] = 0
+			}
+		}
+	case "approval.requested":
+		var p approvalPayload
+		if !m.decode(e, &p) {
+			return
+		}
+		if _, ok := m.Approvals[p.RequestID]; ok || p.RequestID == "" {
+			m.problem(ProblemApproval, e, "request %q requested twice (or without id)", p.RequestID)
+			return
+		}
+		m.Approvals[p.RequestID] = &ApprovalState{RequestID: p.RequestID, ActionType: p.ActionType, AgentID: p.AgentID,
+			AmountMilli: p.AmountMilli, RequesterID: p.RequesterID, Status: StatusPending, Version: 1,
+			RequestEventID: e.EventID, DecisionEventIDs: []string{}}
+	case "approval.vote_recorded", "approval.approved", "approval.rejected", "approval.expired":
+		m.applyDecision(e)
+	case "synergie.collaboration_recorded":
+		var p collabPayload
+		if m.decode(e, &p) {
+			if m.collabs[p.CollaborationID] {
+				m.problem(ProblemFold, e, "collaboration %q recorded twice", p.CollaborationID)
+			}
+			m.collabs[p.CollaborationID] = true
+		}
+	case "synergie.reward_granted", "synergie.reward_capped":
+		m.applyReward(e)
+	case "pool.created", "pool.member_added", "pool.member_removed", "pool.allocated", "pool.consumed",
+		"pool.refunded", "pool.transferred", "pool.closed":
+		m.applyPool(e)
+	default:
+		if !inert[e.EventType] {
+			m.problem(ProblemFold, e, "unknown event type: the model cannot tell whether it moves money")
+		}
+	}
+}
+
+// move applies a signed delta to an agent, records the ledger entry and
+// checks the payload's balance_after (nil = not stated) and the sign.
+func (m *Model) move(e *Event, agent string, delta int64, stated *int64) {
+	if !m.Agents[agent] {
+		m.problem(ProblemFold, e, "moves the balance of unregistered agent %q", agent)
+	}
+	bal := m.Balances[agent] + delta
+	m.Balances[agent] = bal
+	m.Ledgers[agent] = append(m.Ledgers[agent], LedgerEntry{Seq: e.Seq, EventID: e.EventID, EventType: e.EventType,
+		AmountMilli: delta, BalanceAfterMilli: bal})
+	if bal < 0 {
+		m.problem(ProblemNegative, e, "agent %q balance %d milli after delta %d", agent, bal, delta)
+	}
+	if stated != nil && *stated != bal {
+		m.problem(ProblemBalanceAfter, e, "agent %q balance_after_milli %d, model %d (diff %d)", agent, *stated, bal, *stated-bal)
+	}
+}
+
+func (m *Model) applyDecision(e *Event) {
+	var p decisionPayload
+	if !m.decode(e, &p) {
+		return
+	}
+	a, ok := m.Approvals[p.RequestID]
+	if !ok {
+		m.problem(ProblemApproval, e, "decision on unknown request %q", p.RequestID)
+		return
+	}
+	m.decisions[e.EventID] = decisionRef{requestID: p.RequestID, eventType: e.EventType}
+	terminal := e.EventType != "approval.vote_recorded"
+	if a.Status != StatusPending {
+		m.problem(ProblemApproval, e, "request %q decided again after %s by %s", p.RequestID, a.Status, a.DecisionEventID)
+	} else {
+		a.Version++
+		a.DecisionEventIDs = append(a.DecisionEventIDs, e.EventID)
+	}
+	if !terminal {
+		return
+	}
+	a.TerminalEventIDs = append(a.TerminalEventIDs, e.EventID)
+	if a.Status == StatusPending {
+		a.DecisionEventID = e.EventID
+		switch e.EventType {
+		case "approval.approved":
+			a.Status = StatusApproved
+		case "approval.rejected":
+			a.Status = StatusRejected
+		case "approval.expired":
+			a.Status = StatusExpired
+		}
+	}
+}
+
+// noteExecution links a credit event caused by a decision to its request.
+func (m *Model) noteExecution(e *Event, p creditPayload) {
+	if e.CausationID == nil {
+		return
+	}
+	d, ok := m.decisions[*e.CausationID]
+	if !ok {
+		return
+	}
+	a := m.Approvals[d.requestID]
+	if d.eventType != "approval.approved" {
+		m.problem(ProblemApproval, e, "credit event caused by %s of request %q: only an approval executes", d.eventType, d.requestID)
+		return
+	}
+	want := map[string]string{"add": "credit.allocated", "withdraw": "credit.withdrawn"}[a.ActionType]
+	if e.EventType != want || p.AgentID != a.AgentID || p.AmountMilli != a.AmountMilli {
+		m.problem(ProblemApproval, e, "executes request %q (%s %d milli to %q) as %s %d milli to %q",
+			a.RequestID, a.ActionType, a.AmountMilli, a.AgentID, e.EventType, p.AmountMilli, p.AgentID)
+	}
+	a.ExecutedEventIDs = append(a.ExecutedEventIDs, e.EventID)
+	if a.ExecutedEventID == "" {
+		a.ExecutedEventID = e.EventID
+	}
+}
+
+func (m *Model) applyReward(e *Event) {
+	var p rewardPayload
+	if !m.decode(e, &p) {
+		return
+	}
+	if !m.collabs[p.CollaborationID] {
+		m.problem(ProblemFold, e, "reward for unrecorded collaboration %q", p.CollaborationID)
+	}
+	if p.AmountMilli <= 0 {
+		m.problem(ProblemFold, e, "amount_milli %d is not positive", p.AmountMilli)
+	}
+	teams := m.Synergie[p.AgentID]
+	if teams == nil {
+		teams = map[string]*SynergieTotals{}
+		m.Synergie[p.AgentID] = teams
+	}
+	t := teams[p.TeamID]
+	if t == nil {
+		t = &SynergieTotals{}
+		teams[p.TeamID] = t
+	}
+	capped := e.EventType == "synergie.reward_capped"
+	m.Rewards = append(m.Rewards, Reward{Seq: e.Seq, EventID: e.EventID, CollaborationID: p.CollaborationID,
+		TeamID: p.TeamID, AgentID: p.AgentID, Capped: capped, AmountMilli: p.AmountMilli, CapMilli: p.CapMilli,
+		GrantedBeforeTeam: t.GrantedMilli})
+	if capped {
+		t.CappedMilli += p.AmountMilli
+		return
+	}
+	t.GrantedMilli += p.AmountMilli
+	stated := p.BalanceAfterMilli
+	m.move(e, p.AgentID, p.AmountMilli, &stated)
+}
+
+func (m *Model) pool(e *Event, id string) *PoolState {
+	p, ok := m.Pools[id]
+	if !ok {
+		m.problem(ProblemFold, e, "unknown pool %q", id)
+		p = &PoolState{Members: map[string]bool{}}
+		m.Pools[id] = p
+	}
+	if p.Closed {
+		m.problem(ProblemFold, e, "pool %q used after it was closed", id)
+	}
+	return p
+}
+
+func (m *Model) applyPool(e *Event) {
+	switch e.EventType {
+	case "pool.created":
+		var p poolPayload
+		if m.decode(e, &p) {
+			if _, ok := m.Pools[p.PoolID]; ok {
+				m.problem(ProblemFold, e, "pool %q created twice", p.PoolID)
+			}
+			m.Pools[p.PoolID] = &PoolState{Members: map[string]bool{}}
+		}
+		return
+	case "pool.member_added", "pool.member_removed":
+		var p poolMemberPayload
+		if m.decode(e, &p) {
+			m.pool(e, p.PoolID).Members[p.AgentID] = e.EventType == "pool.member_added"
+		}
+		return
+	case "pool.closed":
+		var p poolPayload
+		if !m.decode(e, &p) {
+			return
+		}
+		pool := m.pool(e, p.PoolID)
+		if p.RemainderMilli != pool.BalanceMilli {
+			m.problem(ProblemBalanceAfter, e, "pool %q closed with remainder_milli %d, model balance %d", p.PoolID, p.RemainderMilli, pool.BalanceMilli)
+		}
+		pool.BalanceMilli -= p.RemainderMilli
+		pool.Closed = true
+		if p.RemainderMilli < 0 {
+			m.problem(ProblemFold, e, "negative remainder_milli %d", p.RemainderMilli)
+		}
+		if p.RemainderMilli != 0 {
+			m.move(e, p.RefundTo, p.RemainderMilli, nil)
+		}
+		return
+	}
+	var p poolMovePayload
+	if !m.decode(e, &p) {
+		return
+	}
+	if p.AmountMilli <= 0 {
+		m.problem(ProblemFold, e, "amount_milli %d is not positive", p.AmountMilli)
+	}
+	pool := m.pool(e, p.PoolID)
+	switch e.EventType {
+	case "pool.allocated", "pool.refunded":
+		pool.BalanceMilli += p.AmountMilli
+	case "pool.consumed":
+		if !pool.Members[p.AgentID] {
+			m.problem(ProblemFold, e, "agent %q consumed from pool %q without being a member", p.AgentID, p.PoolID)
+		}
+		pool.BalanceMilli -= p.AmountMilli
+	case "pool.transferred":
+		pool.BalanceMilli -= p.AmountMilli
+		m.pool(e, p.ToPoolID).BalanceMilli += p.AmountMilli
+		if to := m.Pools[p.ToPoolID]; to.BalanceMilli < 0 {
+			m.problem(ProblemNegative, e, "pool %q balance %d milli", p.ToPoolID, to.BalanceMilli)
+		}
+	}
+	if pool.BalanceMilli < 0 {
+		m.problem(ProblemNegative, e, "pool %q balance %d milli", p.PoolID, pool.BalanceMilli)
+	}
+	if p.BalanceAfterMilli == nil || *p.BalanceAfterMilli != pool.BalanceMilli {
+		stated := "missing"
+		if p.BalanceAfterMilli != nil {
+			stated = fmt.Sprint(*p.BalanceAfterMilli)
+		}
+		m.problem(ProblemBalanceAfter, e, "pool %q balance_after_milli %s, model %d", p.PoolID, stated, pool.BalanceMilli)
+	}
+}
+
+// ApprovalIDs returns the model's request ids, sorted.
+func (m *Model) ApprovalIDs() []string {
+	ids := make([]string, 0, len(m.Approvals))
+	for id := range m.Approvals {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// AgentIDs returns every agent with a balance, sorted.
+func (m *Model) AgentIDs() []string {
+	ids := make([]string, 0, len(m.Balances))
+	for id := range m.Balances {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}

@@ -1,0 +1,71 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+)
+
+// Mixed exercises every other kind of mutation on existing agents —
+// refunds, withdrawals, approvals approved and rejected, missions that
+// complete, fail and cancel, a pool's whole life — so projections have
+// something to disagree about. It returns the first unexpected refusal.
+func Mixed(ctx context.Context, c *Client, rng *rand.Rand, agents []string, prefix string) error {
+	post := func(path, kind, key string, body map[string]any) error {
+		r := c.Do(ctx, Call{Method: "POST", Path: api + path, Kind: kind, Key: prefix + "-" + key, Body: body})
+		if !r.OK() && outcome(r) != "expected_error" {
+			return fmt.Errorf("%s %s: %d %s %v", kind, path, r.Status, r.Raw, r.Err)
+		}
+		return nil
+	}
+	for i, a := range agents {
+		steps := []struct {
+			path, kind, key string
+			body            map[string]any
+		}{
+			// A refund large enough that the mission estimate below is covered
+			// even after the storm drained the agent.
+			{"/refund", "refund", fmt.Sprintf("refund-%d", i), map[string]any{"agent_id": a, "amount": 70 + rng.IntN(20), "reason": "refund"}},
+			{"/withdraw", "withdraw", fmt.Sprintf("withdraw-%d", i), map[string]any{"agent_id": a, "amount": 0.5, "reason": "withdraw"}},
+			{"/missions", "mission_start", fmt.Sprintf("mission-%d", i), map[string]any{"mission_id": fmt.Sprintf("%s-m-%d", prefix, i), "agent_id": a,
+				"mission_type": []string{"general", "code_review", "research"}[i%3], "complexity": []string{"low", "medium", "high"}[rng.IntN(3)]}},
+		}
+		for _, s := range steps {
+			if err := post(s.path, s.kind, s.key, s.body); err != nil {
+				return err
+			}
+		}
+		end := []string{"complete", "fail", "cancel"}[i%3]
+		if err := post(fmt.Sprintf("/missions/%s-m-%d/%s", prefix, i, end), "mission_"+end, fmt.Sprintf("mission-end-%d", i),
+			map[string]any{"actual_cost": 1}); err != nil {
+			return err
+		}
+		if i%2 == 0 { // approvals: every other approved, the rest rejected
+			id, r := c.RequestApproval(ctx, a, prefix+"-requester", 500+float64(rng.IntN(100)), "", fmt.Sprintf("%s-ap-%d", prefix, i))
+			if id == "" {
+				return fmt.Errorf("approval request: %d %s", r.Status, r.Raw)
+			}
+			if r := c.Decide(ctx, id, prefix+"-approver", i%4 == 0, "mixed", fmt.Sprintf("%s-ap-dec-%d", prefix, i)); !r.OK() {
+				return fmt.Errorf("approval decision: %d %s", r.Status, r.Raw)
+			}
+		}
+	}
+	if len(agents) >= 2 {
+		pool := prefix + "-pool"
+		for _, s := range []struct {
+			path, kind string
+			body       map[string]any
+		}{
+			{"/pools", "pool_create", map[string]any{"pool_id": pool, "name": "gate pool", "members": agents[:2]}},
+			{"/pools/" + pool + "/allocate", "pool_allocate", map[string]any{"amount": 100, "reason": "fund"}},
+			{"/pools/" + pool + "/consume", "pool_consume", map[string]any{"agent_id": agents[0], "amount": 30, "reason": "use"}},
+			{"/pools/" + pool + "/refund", "pool_refund", map[string]any{"amount": 5, "reason": "back"}},
+			{"/pools/" + pool + "/close", "pool_close", map[string]any{"refund_to": agents[1]}},
+		} {
+			if err := post(s.path, s.kind, s.kind, s.body); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
