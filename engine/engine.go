@@ -134,8 +134,8 @@ func (e *Engine) applyLocked(ev *event.Envelope) error {
 	}
 	switch ev.EventType {
 	case event.CreditConsumed:
-		var p event.Credit
-		if err := json.Unmarshal(ev.Payload, &p); err != nil {
+		p, err := projection.DecodeCredit(ev.Payload)
+		if err != nil {
 			return err
 		}
 		flagged := ev.Metadata != nil && ev.Metadata.AnomalyDetected
@@ -161,13 +161,13 @@ func (e *Engine) rememberKeyLocked(ev *event.Envelope, entry *keyEntry) {
 	if ev.Metadata == nil || ev.Metadata.RequestHash == "" {
 		if base, _, ok := strings.Cut(ev.IdempotencyKey, "#"); ok {
 			if k, found := e.keys[base]; found && entry == nil {
-				k.events = append(k.events, ev)
+				k.events = append(k.events, cloneEnvelope(ev))
 			}
 		}
 		return
 	}
 	if entry == nil {
-		entry = &keyEntry{requestHash: ev.Metadata.RequestHash, done: closedChan, events: []*event.Envelope{ev}}
+		entry = &keyEntry{requestHash: ev.Metadata.RequestHash, done: closedChan, events: []*event.Envelope{cloneEnvelope(ev)}}
 	}
 	if old := e.keyFIFO[e.keyNext]; old != "" {
 		delete(e.keys, old)
@@ -175,6 +175,16 @@ func (e *Engine) rememberKeyLocked(ev *event.Envelope, entry *keyEntry) {
 	e.keyFIFO[e.keyNext] = ev.IdempotencyKey
 	e.keyNext = (e.keyNext + 1) % len(e.keyFIFO)
 	e.keys[ev.IdempotencyKey] = entry
+}
+
+// cloneEnvelope copies a replayed envelope before the key index keeps it:
+// journal.Open owns the envelope it passes to apply and reuses (zeroes) it
+// after the call, e.g. for the held lines of a multi-event command. Payload,
+// Metadata and CausationID are freshly decoded per line, so a shallow copy
+// is enough.
+func cloneEnvelope(ev *event.Envelope) *event.Envelope {
+	c := *ev
+	return &c
 }
 
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()

@@ -13,12 +13,12 @@ import (
 
 type approvalBody struct {
 	Keyed
-	ActionType    string       `json:"action_type"`
-	AgentID       string       `json:"agent_id"`
-	Amount        *json.Number `json:"amount"`
-	Reason        string       `json:"reason"`
-	Justification string       `json:"justification,omitempty"`
-	RequesterID   string       `json:"requester_id,omitempty"`
+	ActionType    string  `json:"action_type"`
+	AgentID       string  `json:"agent_id"`
+	Amount        *number `json:"amount"`
+	Reason        string  `json:"reason"`
+	Justification string  `json:"justification,omitempty"`
+	RequesterID   string  `json:"requester_id,omitempty"`
 }
 
 func (s *Server) requestApproval(w http.ResponseWriter, r *http.Request) {

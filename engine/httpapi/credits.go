@@ -42,11 +42,11 @@ func (s *Server) createAgent(w http.ResponseWriter, r *http.Request) {
 
 type creditBody struct {
 	Keyed
-	AgentID   string       `json:"agent_id"`
-	Amount    *json.Number `json:"amount"`
-	Reason    string       `json:"reason"`
-	MissionID string       `json:"mission_id,omitempty"`
-	ActorID   string       `json:"actor_id,omitempty"`
+	AgentID   string  `json:"agent_id"`
+	Amount    *number `json:"amount"`
+	Reason    string  `json:"reason"`
+	MissionID string  `json:"mission_id,omitempty"`
+	ActorID   string  `json:"actor_id,omitempty"`
 }
 
 func creditOf(ev *event.Envelope) event.Credit {

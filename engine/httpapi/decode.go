@@ -50,12 +50,29 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) ([]byte, *apiError)
 	return body, nil
 }
 
+// number is an amount field as sent. Unlike json.Number it accepts any JSON
+// value while decoding, so a non-number ("abc", "NaN", true) is refused by
+// amount with 422 naming the field; json.Number makes the decoder fail with
+// an error that names no field (400). A string holding a valid number is
+// still accepted, as json.Number did.
+type number json.Number
+
+func (n *number) UnmarshalJSON(b []byte) error {
+	var v json.Number
+	if json.Unmarshal(b, &v) != nil {
+		*n = number(b) // kept raw: money.ParsePositive refuses it as not a number
+		return nil
+	}
+	*n = number(v)
+	return nil
+}
+
 // amount parses a credits amount field exactly.
-func (s *Server) amount(field string, n *json.Number) (int64, *apiError) {
+func (s *Server) amount(field string, n *number) (int64, *apiError) {
 	if n == nil {
 		return 0, &apiError{http.StatusUnprocessableEntity, "invalid", fmt.Sprintf("%s is required", field)}
 	}
-	m, err := money.ParsePositive(*n, s.maxAmount)
+	m, err := money.ParsePositive(json.Number(*n), s.maxAmount)
 	if err != nil {
 		return 0, &apiError{http.StatusUnprocessableEntity, "invalid", fmt.Sprintf("%s %s", field, err)}
 	}

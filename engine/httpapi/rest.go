@@ -70,15 +70,15 @@ func (s *Server) synergie(w http.ResponseWriter, r *http.Request) {
 
 type poolBody struct {
 	Keyed
-	PoolID   string       `json:"pool_id,omitempty"`
-	Name     string       `json:"name,omitempty"`
-	Members  []string     `json:"members,omitempty"`
-	AgentID  string       `json:"agent_id,omitempty"`
-	ToPoolID string       `json:"to_pool_id,omitempty"`
-	RefundTo string       `json:"refund_to,omitempty"`
-	Amount   *json.Number `json:"amount,omitempty"`
-	Reason   string       `json:"reason,omitempty"`
-	ActorID  string       `json:"actor_id,omitempty"`
+	PoolID   string   `json:"pool_id,omitempty"`
+	Name     string   `json:"name,omitempty"`
+	Members  []string `json:"members,omitempty"`
+	AgentID  string   `json:"agent_id,omitempty"`
+	ToPoolID string   `json:"to_pool_id,omitempty"`
+	RefundTo string   `json:"refund_to,omitempty"`
+	Amount   *number  `json:"amount,omitempty"`
+	Reason   string   `json:"reason,omitempty"`
+	ActorID  string   `json:"actor_id,omitempty"`
 }
 
 func renderEvent(status int) func(res engine.Result) (int, any) {
@@ -151,13 +151,13 @@ func (s *Server) getPool(w http.ResponseWriter, r *http.Request) {
 
 type missionBody struct {
 	Keyed
-	MissionID   string       `json:"mission_id,omitempty"`
-	AgentID     string       `json:"agent_id,omitempty"`
-	MissionType string       `json:"mission_type,omitempty"`
-	Complexity  string       `json:"complexity,omitempty"`
-	ActualCost  *json.Number `json:"actual_cost,omitempty"`
-	Rating      *float64     `json:"rating,omitempty"`
-	ActorID     string       `json:"actor_id,omitempty"`
+	MissionID   string   `json:"mission_id,omitempty"`
+	AgentID     string   `json:"agent_id,omitempty"`
+	MissionType string   `json:"mission_type,omitempty"`
+	Complexity  string   `json:"complexity,omitempty"`
+	ActualCost  *number  `json:"actual_cost,omitempty"`
+	Rating      *float64 `json:"rating,omitempty"`
+	ActorID     string   `json:"actor_id,omitempty"`
 }
 
 func (s *Server) startMission(w http.ResponseWriter, r *http.Request) {
@@ -176,7 +176,7 @@ func (s *Server) endMission(typ event.Type) http.HandlerFunc {
 			run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
 				var actual int64
 				if b.ActualCost != nil {
-					m, err := money.ParsePositive(*b.ActualCost, s.maxAmount)
+					m, err := money.ParsePositive(json.Number(*b.ActualCost), s.maxAmount)
 					if err != nil && *b.ActualCost != "0" {
 						return engine.Result{}, &engine.RuleError{Code: engine.CodeInvalid, Detail: "actual_cost " + err.Error()}
 					}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/creditgate/creditgate/engine"
@@ -195,8 +196,10 @@ func (s *Server) mutate(w http.ResponseWriter, r *http.Request, m mutation) {
 	if key == "" {
 		key = bodyKey
 	}
-	if len(key) > 200 {
-		s.writeError(w, &apiError{http.StatusUnprocessableEntity, "invalid", "idempotency key must be at most 200 characters"})
+	// '#' is reserved: the engine derives "<key>#<n>" for a command's
+	// further events, and a client key must never collide with one.
+	if len(key) > 200 || strings.Contains(key, "#") {
+		s.writeError(w, &apiError{http.StatusUnprocessableEntity, "invalid", "idempotency key must be at most 200 characters and must not contain '#'"})
 		return
 	}
 	actor := p.Name

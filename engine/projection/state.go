@@ -173,9 +173,9 @@ func (s *State) applyAgent(e *event.Envelope) error {
 }
 
 func (s *State) applyCredit(e *event.Envelope) error {
-	p, err := decode[event.Credit](e)
+	p, err := DecodeCredit(e.Payload)
 	if err != nil {
-		return err
+		return fmt.Errorf("payload: %w", err)
 	}
 	delta, _ := event.Delta(e.EventType, p.AmountMilli)
 	s.noteExecution(e)
