@@ -146,3 +146,51 @@ func Storm(ctx context.Context, c *Client, rng *rand.Rand, cfg StormConfig) (Sto
 	res.Throughput = float64(res.Requests) / res.Elapsed.Seconds()
 	return res, nil
 }
+
+// HotSpotResult is many concurrent consumes on one agent released at once.
+type HotSpotResult struct {
+	Agent        string
+	Accepted     int
+	Insufficient int
+	Other        []string
+	FinalMilli   int64
+}
+
+// HotSpot funds one agent with credits and releases workers consumes of
+// amount credits at the same instant: at most credits/amount may succeed.
+func HotSpot(ctx context.Context, c *Client, agent string, credits, workers int, amount float64) (HotSpotResult, error) {
+	res := HotSpotResult{Agent: agent}
+	if err := c.CreateAgent(ctx, agent, credits); err != nil {
+		return res, err
+	}
+	replies := make([]Reply, workers)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			<-start
+			replies[w] = c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: "consume", Route: "POST /consume",
+				Key: fmt.Sprintf("hotspot-%s-%03d", agent, w), Body: map[string]any{"agent_id": agent, "amount": amount, "reason": "hot spot"}})
+		}(w)
+	}
+	close(start)
+	wg.Wait()
+	for _, r := range replies {
+		switch {
+		case r.OK():
+			res.Accepted++
+		case r.Code() == "insufficient_credits":
+			res.Insufficient++
+		default:
+			res.Other = append(res.Other, fmt.Sprintf("%d %s", r.Status, r.Raw))
+		}
+	}
+	r := c.Get(ctx, api+"/balance/"+agent)
+	if !r.OK() {
+		return res, fmt.Errorf("balance: %d %s", r.Status, r.Raw)
+	}
+	res.FinalMilli = milli(r.Body["balance"])
+	return res, nil
+}

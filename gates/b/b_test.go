@@ -78,6 +78,23 @@ var _ = Describe("Gate B: projection integrity", Ordered, func() {
 		compare(ctx, "live")
 	})
 
+	It("concurrent consumes on one agent never overdraw and never lose an update", Label("critical"), func(ctx SpecContext) {
+		const credits, amount = 100, 10.0
+		workers := max(env.P.Concurrency, 20)
+		hs, err := scenarios.HotSpot(ctx, env.C, "gate-b-hotspot", credits, workers, amount)
+		Expect(err).NotTo(HaveOccurred())
+		want := int(credits / amount)
+		env.Check("consumes accepted from one agent at once", hs.Accepted == want, hs.Accepted, want,
+			fmt.Sprintf("%d workers × %g credits released together on %d credits; %d refused insufficient_credits; other: %v",
+				workers, amount, credits, hs.Insufficient, hs.Other), true)
+		env.Check("final balance after the race", hs.FinalMilli == 0, audit.FormatMilli(hs.FinalMilli), "0",
+			"every accepted consume debited exactly once and nothing more", true)
+		if hs.FinalMilli < 0 {
+			env.SaveFacts(reports.Facts{NegativeBalances: 1})
+		}
+		compare(ctx, "after the hot-spot race")
+	})
+
 	It("the state digest is identical after a clean restart, and the fold still matches", func(ctx SpecContext) {
 		env.Require(target.CapRestart)
 		before := digest(ctx)
