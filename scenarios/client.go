@@ -193,6 +193,16 @@ func (c *Client) ResetLatency() {
 	c.lat = map[string]*hdrhistogram.Histogram{}
 }
 
+// Credits renders milli-credits as an exact JSON number (never a float
+// with a binary rounding tail such as 59.019999999999996).
+func Credits(milli int64) json.Number {
+	sign := ""
+	if milli < 0 {
+		sign, milli = "-", -milli
+	}
+	return json.Number(fmt.Sprintf("%s%d.%03d", sign, milli/1000, milli%1000))
+}
+
 // P95 of a histogram in milliseconds.
 func P95(h *hdrhistogram.Histogram) float64 { return float64(h.ValueAtQuantile(95)) / 1000 }
 

@@ -40,9 +40,9 @@ func MLChaos(ctx context.Context, c *Client, rng *rand.Rand, agent string, round
 	if r := c.Decide(ctx, id, "ml-approver", true, "fund ML chaos", "ml-fund-ok-"+agent); !r.OK() {
 		return res, fmt.Errorf("funding approval: %d %s", r.Status, r.Raw)
 	}
-	consume := func(amount float64, i int, kind string) Reply {
+	consume := func(amountMilli int64, i int, kind string) Reply {
 		return c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: "consume", Route: "POST /consume (" + kind + ")",
-			Key: fmt.Sprintf("ml-%s-%s-%04d", kind, agent, i), Body: map[string]any{"agent_id": agent, "amount": amount, "reason": "ml " + kind}})
+			Key: fmt.Sprintf("ml-%s-%s-%04d", kind, agent, i), Body: map[string]any{"agent_id": agent, "amount": Credits(amountMilli), "reason": "ml " + kind}})
 	}
 	sample := func() {
 		r := c.Get(ctx, api+"/eoc")
@@ -58,19 +58,19 @@ func MLChaos(ctx context.Context, c *Client, rng *rand.Rand, agent string, round
 		res.Samples++
 	}
 	for i := 0; i < 10; i++ { // the norm: about 5 credits
-		r := consume(4.5+float64(rng.IntN(100))/100, i, "norm")
+		r := consume(4500+10*int64(rng.IntN(100)), i, "norm")
 		if flagged(r) {
 			res.FalseFlags++
 		}
 		res.Normal++
 	}
 	for i := 0; i < rounds; i++ {
-		r := consume(4.5+float64(rng.IntN(100))/100, 100+i, "norm")
+		r := consume(4500+10*int64(rng.IntN(100)), 100+i, "norm")
 		res.Normal++
 		if flagged(r) {
 			res.FalseFlags++
 		}
-		a := consume(50+float64(rng.IntN(1000))/100, i, "anomaly") // ≥ 10× the norm
+		a := consume(50_000+10*int64(rng.IntN(1000)), i, "anomaly") // ≥ 10× the norm
 		res.Anomalous++
 		switch {
 		case a.Status == 429 || a.Status == 503:
@@ -86,7 +86,7 @@ func MLChaos(ctx context.Context, c *Client, rng *rand.Rand, agent string, round
 	}
 	time.Sleep(50 * time.Millisecond)
 	sample()
-	res.Big = consume(10000, 0, "big")
+	res.Big = consume(10_000_000, 0, "big")
 	sample()
 	return res, nil
 }

@@ -97,7 +97,7 @@ func Storm(ctx context.Context, c *Client, rng *rand.Rand, cfg StormConfig) (Sto
 			defer wg.Done()
 			for _, o := range ops {
 				call := Call{Method: "POST", Path: api + "/consume", Key: o.key, Kind: "consume", Route: "POST /consume",
-					Body: map[string]any{"agent_id": o.agent, "amount": float64(o.milli) / 1000, "reason": "storm"}}
+					Body: map[string]any{"agent_id": o.agent, "amount": Credits(int64(o.milli)), "reason": "storm"}}
 				if o.concDup {
 					// Two copies in flight at once: exactly one event may result.
 					dup := call

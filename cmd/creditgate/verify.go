@@ -49,6 +49,8 @@ var mutants = []mutant{
 		patches: []patch{{"engine/credits.go", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\tif score.Source == karma.SourceFallback {\n\t\treturn Result{}, ErrClosed\n\t}\n"}}},
 	{name: "anomaly-blocks-consume", gate: "d", bug: "an anomalous consume is refused instead of flagged",
 		patches: []patch{{"engine/credits.go", "\t\tcase v.Detected:\n", "\t\tcase v.Detected:\n\t\t\treturn nil, refuse(CodeInvalid, nil, \"anomalous amount\")\n"}}},
+	{name: "torn-tail-kept", gate: "d", bug: "recovery reports a torn tail but does not cut it, so the next append is glued onto it and lost (the original's bug)",
+		patches: []patch{{"engine/journal/recovery.go", "} else if rep.TornTail != nil {\n\t\tif err := truncateSynced(", "} else if rep.TornTail != nil && false {\n\t\tif err := truncateSynced("}}},
 	{name: "slow-consume", gate: "e", bug: "every consume stalls 600 ms (P95 above 500 ms)", env: []string{"LIVE_TEST_DURATION=20s"},
 		patches: []patch{{"engine/credits.go", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\ttime.Sleep(600 * time.Millisecond)\n"},
 			{"engine/credits.go", "import (\n\t\"context\"\n", "import (\n\t\"context\"\n\t\"time\"\n"}}},

@@ -57,7 +57,7 @@ var _ = Describe("Gate A: event integrity", Ordered, func() {
 			Duration: reports.Seconds(storm.Elapsed.Seconds()), Throughput: storm.Throughput,
 			P95Latency: scenarios.P95(env.C.Latency("POST /consume")), Errors: int64(storm.Unexpected),
 			InvariantsPassed: len(storm.RetryMismatches) == 0,
-			Metrics: map[string]any{"requests": storm.Requests, "acknowledged": storm.OK, "insufficient_credits": storm.Refused, "retries": storm.Retries}})
+			Metrics:          map[string]any{"requests": storm.Requests, "acknowledged": storm.OK, "insufficient_credits": storm.Refused, "retries": storm.Retries}})
 		env.SaveFacts(reports.Facts{IdempotencyViolations: int64(len(storm.RetryMismatches))})
 		env.Check("unexpected errors in the storm", storm.Unexpected == 0, storm.Unexpected, 0,
 			"every request of the storm must be acknowledged or refused with insufficient_credits", false)
