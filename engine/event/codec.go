@@ -58,19 +58,33 @@ func Verify(line []byte) error {
 		return ErrNoCRC
 	}
 	body := line[:len(line)-crcSuffixLen]
-	sum := crc32.Update(crc32.Checksum(body, castagnoli), castagnoli, []byte{'}'})
+	// The checksum covers the object as if the crc member were absent: the
+	// body, then its closing brace (the line's last byte, checked above).
+	sum := crc32.Update(crc32.Checksum(body, castagnoli), castagnoli, line[len(line)-1:])
 	if want != sum {
 		return ErrChecksum
 	}
 	return nil
 }
 
-// Decode verifies the line's checksum and parses it.
+// Decode verifies the line's checksum and parses it. Lines in Encode's
+// canonical layout take a hand-rolled path (decodeCanonical); any other
+// valid JSON line is parsed by encoding/json, with the same result.
 func Decode(line []byte) (Envelope, error) {
 	var e Envelope
 	if err := Verify(line); err != nil {
 		return e, err
 	}
+	if decodeCanonical(line, &e) {
+		return e, nil
+	}
+	return decodeJSON(line)
+}
+
+// decodeJSON parses a verified line with encoding/json. It is separate from
+// Decode so that Decode's envelope does not escape to the heap.
+func decodeJSON(line []byte) (Envelope, error) {
+	var e Envelope
 	if err := json.Unmarshal(line, &e); err != nil {
 		return e, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
