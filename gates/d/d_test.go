@@ -195,7 +195,9 @@ var _ = Describe("Gate D: failure safety", Ordered, func() {
 			env.Check(c.Name+": damage reported by /journal/verify", reported, how, string(d.Expect)+" at line "+fmt.Sprint(d.Line), string(v.Raw), false)
 			h := env.C.Get(ctx, "/api/health").Str("status")
 			env.Check(c.Name+": health after repair", h == "degraded", h, "degraded", "a repaired journal is reported, never silent", false)
-			env.Report(audit.CheckLines(post), false)
+			// A line left unparseable after recovery is where the next append
+			// would be glued on and lost: critical.
+			env.Report(audit.CheckLines(post), true)
 
 			// The next append must land on a clean line and survive a restart
 			// (the original glued it onto the torn tail and lost it).
