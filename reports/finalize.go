@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -32,6 +33,7 @@ func Finalize(s *Summary) {
 	}
 	if m := s.Memory; m != nil && m.steadySamples() >= 2 {
 		fitted := AnalyzeMemory(m.Samples, m.SteadyStateFromS)
+		fitted.Informational = m.Informational
 		*m = fitted
 	}
 	if f := s.TestConfig.Fsync; f != nil && !*f {
@@ -56,6 +58,10 @@ func caveats(s *Summary) []string {
 	var out []string
 	if s.Facts.FsyncDisabled {
 		out = append(out, "fsync was disabled: acknowledged writes survive kill -9 but not power loss; durability budgets are not shown")
+	}
+	if m := s.Memory; m != nil && m.Informational {
+		out = append(out, fmt.Sprintf("memory trend %s MB/min is informational: this run is too short to resolve %g MB/min (bounded caches still fill); the nightly soak judges it",
+			fmtSlope(m.SlopeMBPerMin), MemGoMBPerMin))
 	}
 	if s.Facts.ReproCommand == "" {
 		out = append(out, "no repro command recorded: this run cannot be replayed from the report")

@@ -198,6 +198,11 @@ type Memory struct {
 	// GoroutineSlope and FDSlope are per minute.
 	GoroutineSlope float64 `json:"goroutine_slope"`
 	FDSlope        float64 `json:"fd_slope"`
+	// Informational marks a run too short to resolve the GO bound (bounded
+	// caches still filling, GC noise): the verdict then only rejects a
+	// gross leak above MemGrossLeakMBPerMin, and a caveat says that the
+	// nightly soak judges the real bound.
+	Informational bool `json:"informational,omitempty"`
 }
 
 // Timeseries is the run sliced into fixed intervals.

@@ -18,6 +18,9 @@ const (
 	MemConditionalMBPerMin = 0.5
 	// MemNoGoMBPerMin: the spec's explicit NO-GO line (trend > 1.0).
 	MemNoGoMBPerMin = 1.0
+	// MemGrossLeakMBPerMin is the only memory bound applied to a short run
+	// (Memory.Informational).
+	MemGrossLeakMBPerMin = 20.0
 	// MaxConditionalScenarioFailures: 1–2 failed non-critical scenarios are CONDITIONAL, 3 NO-GO.
 	MaxConditionalScenarioFailures = 2
 	// DurationCompleteFraction: a run "lasted its duration" when the load ran
@@ -99,6 +102,10 @@ func Decide(s *Summary) (status string, reasons []string) {
 	} else {
 		slope := m.SlopeMBPerMin
 		switch {
+		case m.Informational && slope > MemGrossLeakMBPerMin:
+			block("memory grows %s MB/min even in a short run: a gross leak (> %g MB/min)", fmtSlope(slope), MemGrossLeakMBPerMin)
+		case m.Informational:
+			// Not judged here; caveats() says so.
 		case slope > MemNoGoMBPerMin:
 			block("memory trend %s MB/min > %g MB/min", fmtSlope(slope), MemNoGoMBPerMin)
 		case slope >= MemConditionalMBPerMin:

@@ -6,6 +6,8 @@ import (
 	"testing"
 )
 
+func informational(s *Summary) { s.Memory.Informational = true }
+
 func withMemory(slope float64) func(*Summary) {
 	return func(s *Summary) {
 		s.Memory = &Memory{SlopeMBPerMin: slope, Samples: []MemorySample{{TS: 0, RSSBytes: 1}, {TS: 60, RSSBytes: 1}}}
@@ -100,6 +102,8 @@ func TestDecideAppliesEveryVerdictRuleAndBoundary(t *testing.T) {
 		{"memory trend exactly 1.0 MB/min is NO-GO", []func(*Summary){withMemory(1.0)}, VerdictNoGo, "CONDITIONAL ceiling"},
 		{"memory trend above 1.0 MB/min is NO-GO", []func(*Summary){withMemory(1.0001)}, VerdictNoGo, "> 1 MB/min"},
 		{"shrinking memory is GO", []func(*Summary){withMemory(-0.3)}, VerdictGo, ""},
+		{"an informational short-run trend of 9 MB/min is GO with a caveat", []func(*Summary){withMemory(9), informational}, VerdictGo, ""},
+		{"an informational short-run trend above the gross-leak bound is NO-GO", []func(*Summary){withMemory(20.5), informational}, VerdictNoGo, "gross leak"},
 		{"memory not measured is CONDITIONAL", []func(*Summary){func(s *Summary) { s.Memory = nil }}, VerdictConditional, "memory trend not measured"},
 		{"a CONDITIONAL reason with memory at 0.5 is NO-GO", []func(*Summary){failScenarios(1), withMemory(0.5)}, VerdictNoGo, "1 scenario(s) failed"},
 
