@@ -128,8 +128,12 @@ func Decide(s *Summary) (status string, reasons []string) {
 		return VerdictConditional, conditions
 	}
 	where, p95 := worstP95(s.Latency)
-	return VerdictGo, []string{fmt.Sprintf("%sall scenarios and gates pass; worst P95 %s is %s < %g ms; memory trend %s MB/min < %g MB/min; ran %gs of %gs",
-		tagGo, where, fmtMs(p95), P95GoMs, fmtSlope(s.Memory.SlopeMBPerMin), MemGoMBPerMin, round3(s.Load.DurationS), round3(float64(s.TestConfig.TestDuration)))}
+	mem := fmt.Sprintf("memory trend %s MB/min < %g MB/min", fmtSlope(s.Memory.SlopeMBPerMin), MemGoMBPerMin)
+	if s.Memory.Informational {
+		mem = fmt.Sprintf("no gross leak (memory trend %s MB/min, informational in a short run)", fmtSlope(s.Memory.SlopeMBPerMin))
+	}
+	return VerdictGo, []string{fmt.Sprintf("%sall scenarios and gates pass; worst P95 %s is %s < %g ms; %s; ran %gs of %gs",
+		tagGo, where, fmtMs(p95), P95GoMs, mem, round3(s.Load.DurationS), round3(float64(s.TestConfig.TestDuration)))}
 }
 
 func decideGate(g GateDetail, block, cond func(string, ...any)) {

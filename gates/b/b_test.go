@@ -35,6 +35,7 @@ func isCritical(check string) bool { return critical[strings.Fields(check)[0]] }
 var _ = Describe("Gate B: projection integrity", Ordered, func() {
 	var env *harness.Env
 	var storm scenarios.StormResult
+	var syn scenarios.SynergyResult
 
 	BeforeAll(func(ctx SpecContext) {
 		env = harness.Boot(ctx, "B", nil)
@@ -42,7 +43,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, func() {
 		storm, err = scenarios.Storm(ctx, env.C, env.Rand("storm"), scenarios.DefaultStorm(env.P.Concurrency, env.P.RetryInjection))
 		Expect(err).NotTo(HaveOccurred(), "scenario 1 (credit storm)")
 		Expect(scenarios.Mixed(ctx, env.C, env.Rand("mixed"), storm.AgentIDs, "gate-b")).To(Succeed(), "mixed workload")
-		_, err = scenarios.Synergy(ctx, env.C, env.Rand("synergy"), "gate-b-team", 5, 30)
+		syn, err = scenarios.Synergy(ctx, env.C, env.Rand("synergy"), "gate-b-team", 5, 100)
 		Expect(err).NotTo(HaveOccurred(), "scenario 2 (synergie)")
 	}, NodeTimeout(5*time.Minute))
 
@@ -76,6 +77,26 @@ var _ = Describe("Gate B: projection integrity", Ordered, func() {
 
 	It("the API equals the independent fold of the journal, exactly", func(ctx SpecContext) {
 		compare(ctx, "live")
+	})
+
+	It("synergie anti-gaming: no agent earns above the cap per team; reward_capped records the rest", func(ctx SpecContext) {
+		const capMilli = 500_000
+		over, capped := 0, int64(0)
+		for _, a := range syn.AgentIDs {
+			if syn.GrantedMilli[a] > capMilli {
+				over++
+			}
+			capped += syn.CappedMilli[a]
+		}
+		env.Check("agents above 500 credits from synergie in team "+syn.Team, over == 0, over, 0, fmt.Sprintf("granted %v", syn.GrantedMilli), false)
+		env.Check("reward_capped recorded", capped > 0, audit.FormatMilli(capped), "> 0 after 100 collaborations",
+			"100 collaborations of 5 agents must exceed the cap, so capped rewards must be journaled", false)
+		env.Check("repeated collaboration ids wrote nothing", syn.Duplicates == 5, syn.Duplicates, 5, "", false)
+		j, err := env.Journal(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		env.Report(audit.CapCheck(audit.Fold(j), capMilli), false)
+		env.SaveScenario(reports.Scenario{Name: "2 synergy anti-gaming", Status: map[bool]string{true: reports.ScenarioPassed, false: reports.ScenarioFailed}[over == 0 && capped > 0],
+			InvariantsPassed: over == 0, Errors: int64(syn.Failed), Metrics: map[string]any{"collaborations": syn.Recorded, "capped_credits": audit.FormatMilli(capped)}})
 	})
 
 	It("concurrent consumes on one agent never overdraw and never lose an update", Label("critical"), func(ctx SpecContext) {

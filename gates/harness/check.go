@@ -20,7 +20,7 @@ func (e *Env) Check(name string, ok bool, measured, threshold any, detail string
 		status = "fail"
 	}
 	AddReportEntry(reports.GinkgoCheckPrefix+name, reports.GinkgoCheck{Status: status, Measured: measured,
-		Threshold: threshold, Detail: detail, Repro: e.P.Repro(e.Gate), Critical: critical})
+		Threshold: threshold, Detail: detail, Repro: e.P.Repro(e.Gate), Critical: critical}, ReportEntryVisibilityFailureOrVerbose)
 	Expect(ok).To(BeTrue(), fmt.Sprintf("gate %s check %q failed: measured %v, threshold %v. %s\nrepro: %s",
 		e.Gate, name, measured, threshold, detail, e.P.Repro(e.Gate)))
 }
@@ -33,10 +33,10 @@ func (e *Env) Warn(name string, ok bool, measured, threshold any, detail string)
 		status = "warn"
 	}
 	AddReportEntry(reports.GinkgoCheckPrefix+name, reports.GinkgoCheck{Status: status, Measured: measured,
-		Threshold: threshold, Detail: detail, Repro: e.P.Repro(e.Gate)})
+		Threshold: threshold, Detail: detail, Repro: e.P.Repro(e.Gate)}, ReportEntryVisibilityFailureOrVerbose)
 }
 
 // SkipCheck records a check that could not run here, with the reason.
 func (e *Env) SkipCheck(name, why string) {
-	AddReportEntry(reports.GinkgoCheckPrefix+name, reports.GinkgoCheck{Status: "skip", Measured: "-", Threshold: "-", Detail: why})
+	AddReportEntry(reports.GinkgoCheckPrefix+name, reports.GinkgoCheck{Status: "skip", Measured: "-", Threshold: "-", Detail: why}, ReportEntryVisibilityFailureOrVerbose)
 }

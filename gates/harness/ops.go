@@ -56,7 +56,7 @@ func (e *Env) ReportAll(fs []audit.Finding, critical func(check string) bool) {
 			failed = append(failed, f.String())
 		}
 		AddReportEntry(reports.GinkgoCheckPrefix+f.Check, reports.GinkgoCheck{Status: status, Measured: f.Measured,
-			Threshold: f.Threshold, Detail: detailOf(f), Repro: e.P.Repro(e.Gate), Critical: critical(f.Check)})
+			Threshold: f.Threshold, Detail: detailOf(f), Repro: e.P.Repro(e.Gate), Critical: critical(f.Check)}, ReportEntryVisibilityFailureOrVerbose)
 	}
 	if len(failed) > 0 {
 		Fail(fmt.Sprintf("gate %s: %d check(s) failed:\n%s\nrepro: %s", e.Gate, len(failed), strings.Join(failed, "\n"), e.P.Repro(e.Gate)))
