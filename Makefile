@@ -43,21 +43,26 @@ bench: ## benchmarks: group commit vs fsync per event, replay speed, heap per ev
 	$(GO) test -run '^$$' -bench 'Append|Replay' -benchtime=2s ./engine/journal/
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./engine/
 
-gates: ## all five gates (short CI profile) against our engine; report in out/<run-id>; exit code = verdict
+# The container target (default) needs a Docker engine; bring it up first.
+ifeq ($(filter-out container,$(or $(CREDITGATE_TARGET),container)),)
+NEED_DOCKER := docker-up
+endif
+
+gates: $(NEED_DOCKER) ## all five gates (short CI profile) against our engine; report in out/<run-id>; exit code = verdict
 	$(CREDITGATE) gates --out $(OUT)
 
-gate-a: ## gate A: event integrity
+gate-a: $(NEED_DOCKER) ## gate A: event integrity
 	$(CREDITGATE) gates --gates a --out $(OUT)
-gate-b: ## gate B: projection integrity
+gate-b: $(NEED_DOCKER) ## gate B: projection integrity
 	$(CREDITGATE) gates --gates b --out $(OUT)
-gate-c: ## gate C: human-gate safety
+gate-c: $(NEED_DOCKER) ## gate C: human-gate safety
 	$(CREDITGATE) gates --gates c --out $(OUT)
-gate-d: ## gate D: failure safety
+gate-d: $(NEED_DOCKER) ## gate D: failure safety
 	$(CREDITGATE) gates --gates d --out $(OUT)
-gate-e: ## gate E: load reality (LIVE_TEST_DURATION)
+gate-e: $(NEED_DOCKER) ## gate E: load reality (LIVE_TEST_DURATION)
 	$(CREDITGATE) gates --gates e --out $(OUT)
 
-soak: ## the nightly 30-minute soak (gate E at LIVE_TEST_DURATION=30m)
+soak: $(NEED_DOCKER) ## the nightly 30-minute soak (gate E at LIVE_TEST_DURATION=30m)
 	LIVE_TEST_DURATION=30m $(CREDITGATE) gates --gates e --out $(OUT)
 
 verify-gates: ## prove the gates can fail: each gate must say NO-GO against engines with seeded bugs
