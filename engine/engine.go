@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash"
 	"log/slog"
@@ -50,6 +49,7 @@ type Engine struct {
 	failed  error
 	closed  bool
 
+	opened   time.Time
 	stop     chan struct{}
 	sweeping sync.WaitGroup
 	stats    stats
@@ -95,6 +95,7 @@ func Open(cfg Config) (*Engine, error) {
 		keys:    map[string]*keyEntry{},
 		keyFIFO: make([]string, cfg.IdempotencyWindow),
 		stop:    make(chan struct{}),
+		opened:  time.Now(),
 	}
 	if e.checker == nil {
 		e.checker = anomaly.New(cfg.Anomaly)
@@ -422,10 +423,4 @@ func (e *Engine) Recovery() journal.RecoveryReport { return e.recovery }
 // Journal exposes the journal for reading events (GET /events).
 func (e *Engine) Events(afterSeq uint64, fn func(line []byte, ev *event.Envelope) bool) error {
 	return e.j.Iterate(afterSeq, fn)
-}
-
-// errorsIsRule reports whether err is a refusal with the given code.
-func errorsIsRule(err error, code Code) bool {
-	var re *RuleError
-	return errors.As(err, &re) && re.Code == code
 }

@@ -149,23 +149,20 @@ func (e *Engine) KarmaStatus() karma.Status {
 
 // Health summarises the engine for /health.
 type Health struct {
-	Status     string        `json:"status"` // healthy | degraded | failed
-	Journal    string        `json:"journal"`
-	JournalErr string        `json:"journal_error,omitempty"`
-	Recovery   string        `json:"recovery"` // clean | repaired
-	Karma      karma.State   `json:"karma"`
-	Seq        uint64        `json:"seq"`
-	Uptime     string        `json:"uptime"`
-	Reasons    []string      `json:"reasons,omitempty"`
-	Stats      journal.Stats `json:"-"`
+	Status     string      `json:"status"` // healthy | degraded | failed
+	Journal    string      `json:"journal"`
+	JournalErr string      `json:"journal_error,omitempty"`
+	Recovery   string      `json:"recovery"` // clean | repaired
+	Karma      karma.State `json:"karma"`
+	Seq        uint64      `json:"seq"`
+	Uptime     string      `json:"uptime"`
+	Reasons    []string    `json:"reasons,omitempty"`
 }
-
-var started = time.Now()
 
 // Health reports: failed when the journal failed; degraded when recovery
 // repaired the journal or KARMA is not healthy; healthy otherwise.
 func (e *Engine) Health() Health {
-	h := Health{Status: "healthy", Journal: "ok", Recovery: "clean", Uptime: time.Since(started).Round(time.Second).String()}
+	h := Health{Status: "healthy", Journal: "ok", Recovery: "clean", Uptime: time.Since(e.opened).Round(time.Second).String()}
 	e.mu.Lock()
 	h.Seq = e.seq
 	failed := e.failed

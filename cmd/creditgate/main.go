@@ -19,6 +19,7 @@ usage:
   creditgate render  DIR                               re-render report.html/report.md/junit.xml from DIR/summary.json
   creditgate compare BASE CURRENT                      diff two runs (dirs or summary.json); exit 1 on regression
   creditgate verify-gates [--only NAME] [--out DIR]    run gates against engines with seeded bugs; each must be NO-GO
+  creditgate knee    [--from 200 --step 200 --duration 20s]  highest rate with P95 < 500 ms and P99 < 50 ms
 
 Parameters come from LIVE_TEST_* (CONCURRENCY, DURATION, SEED, RETRY_INJECTION,
 KARMA_ENABLED, ML_ANOMALY_INJECTION, RATE) and the target from CREDITGATE_TARGET
@@ -41,6 +42,8 @@ func main() {
 		code = cmdRender(os.Args[2:])
 	case "compare":
 		code = cmdCompare(os.Args[2:])
+	case "knee":
+		code = cmdKnee(os.Args[2:])
 	case "verify-gates":
 		code = cmdVerify(os.Args[2:])
 	case "-h", "--help", "help":
