@@ -139,7 +139,7 @@ func buildMutant(root string, m mutant) (string, error) {
 		return "", fmt.Errorf("listing files: %w", err)
 	}
 	for _, f := range strings.Split(strings.TrimSpace(string(files)), "\n") {
-		if f == "" || (!strings.HasSuffix(f, ".go") && f != "go.mod" && f != "go.sum" && !strings.HasSuffix(f, ".yaml")) {
+		if f == "" {
 			continue
 		}
 		if err := copyFile(filepath.Join(root, f), filepath.Join(tmp, f)); err != nil && !os.IsNotExist(err) {

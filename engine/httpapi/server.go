@@ -139,7 +139,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET "+prefix+"/events", s.read(s.events))
 	m.HandleFunc("GET "+prefix+"/digest", s.read(s.digest))
 	m.HandleFunc("GET "+prefix+"/journal/verify", s.read(s.verify))
-	m.HandleFunc("GET "+prefix+"/openapi.yaml", s.openapi)
+	m.HandleFunc("GET "+prefix+"/openapi.json", s.openapi)
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, &apiError{http.StatusNotFound, "not_found", "no route for " + r.Method + " " + r.URL.Path})
 	})
@@ -283,10 +283,10 @@ func metaView(ev *event.Envelope) any {
 	return m
 }
 
-//go:embed openapi.yaml
+//go:embed openapi.json
 var openapiDoc []byte
 
 func (s *Server) openapi(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "application/yaml")
+	w.Header().Set("Content-Type", "application/json")
 	_, _ = w.Write(openapiDoc)
 }
