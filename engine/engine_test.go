@@ -500,3 +500,23 @@ func TestJournalSyncFailureIsStickyAndFailsTheEngine(t *testing.T) {
 		t.Fatalf("health %+v, want failed", h)
 	}
 }
+
+// A pool allocation creates credits and a closed pool pays them to an agent,
+// so an allocation at or above the approval threshold would bypass the
+// human gate.
+func TestPoolAllocationCannotBypassTheApprovalThreshold(t *testing.T) {
+	e := openEngine(t, testConfig(t, journalPath(t)))
+	defer e.Close()
+	ctx := context.Background()
+	if _, err := e.CreatePool(ctx, engine.Request{ActorID: "op"}, engine.PoolInput{PoolID: "p"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.PoolMove(ctx, engine.Request{ActorID: "op"}, event.PoolAllocated, engine.PoolInput{PoolID: "p", AmountMilli: 500_000})
+	var re *engine.RuleError
+	if !errors.As(err, &re) || re.Code != engine.CodeInvalid {
+		t.Fatalf("allocating 500 credits to a pool: err = %v, want %s", err, engine.CodeInvalid)
+	}
+	if _, err := e.PoolMove(ctx, engine.Request{ActorID: "op"}, event.PoolAllocated, engine.PoolInput{PoolID: "p", AmountMilli: 499_999}); err != nil {
+		t.Fatalf("allocating below the threshold: %v", err)
+	}
+}

@@ -83,6 +83,13 @@ func (e *Engine) PoolMove(ctx context.Context, req Request, typ event.Type, in P
 	if err := validText("reason", in.Reason); err != nil {
 		return Result{}, err
 	}
+	// An allocation creates credits like an add, and a closed pool pays its
+	// remainder to an agent: at or above the approval threshold it would
+	// bypass the human gate, so it is refused.
+	if typ == event.PoolAllocated && in.AmountMilli >= e.cfg.Approval.ThresholdMilli {
+		return Result{}, refuse(CodeInvalid, nil, "amount: pool allocations of %s credits or more need a human approval; grant them to an agent through POST /approvals",
+			money.Format(e.cfg.Approval.ThresholdMilli))
+	}
 	return e.execute(ctx, req, func() (*plan, error) {
 		pool, err := e.openPoolLocked(in.PoolID)
 		if err != nil {
