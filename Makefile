@@ -39,9 +39,8 @@ lint: ## gofmt and go vet
 test: ## unit tests with the race detector (no gates)
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v '/gates/[a-e]$$')
 
-bench: ## benchmarks: group commit vs fsync per event, replay speed, heap per event
-	$(GO) test -run '^$$' -bench 'Append|Replay' -benchtime=2s ./engine/journal/
-	$(GO) test -run '^$$' -bench . -benchtime=1x ./engine/
+bench: ## benchmarks side by side: group commit vs fsync per event, 1M-event replay, heap per event
+	scripts/bench.sh
 
 # The container target (default) needs a Docker engine; bring it up first.
 ifeq ($(filter-out container,$(or $(CREDITGATE_TARGET),container)),)
