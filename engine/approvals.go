@@ -8,7 +8,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/creditgate/creditgate/engine/event"
-	"github.com/creditgate/creditgate/engine/money"
 	"github.com/creditgate/creditgate/engine/projection"
 )
 
@@ -94,9 +93,7 @@ func (e *Engine) executionLocked(p *plan, ap event.Approval, a projection.AgentV
 	typ, bal := event.CreditAllocated, a.BalanceMilli+ap.AmountMilli
 	if ap.ActionType == "withdraw" {
 		if a.BalanceMilli < ap.AmountMilli {
-			return refuse(CodeInsufficientCredits, InsufficientBody{AgentID: a.ID, Balance: money.Credits(a.BalanceMilli),
-				Requested: money.Credits(ap.AmountMilli)}, "agent %q has %s credits, the approved withdrawal needs %s",
-				a.ID, money.Format(a.BalanceMilli), money.Format(ap.AmountMilli))
+			return insufficient(a, ap.AmountMilli, "needed by the approved withdrawal")
 		}
 		typ, bal = event.CreditWithdrawn, a.BalanceMilli-ap.AmountMilli
 	}

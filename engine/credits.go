@@ -103,6 +103,13 @@ type InsufficientBody struct {
 	Requested money.Credits `json:"requested"`
 }
 
+// insufficient is the refusal of a debit the balance does not cover.
+func insufficient(a projection.AgentView, amountMilli int64, what string) *RuleError {
+	return refuse(CodeInsufficientCredits, InsufficientBody{AgentID: a.ID, Balance: money.Credits(a.BalanceMilli),
+		Requested: money.Credits(amountMilli)}, "agent %q has %s credits, %s %s", a.ID,
+		money.Format(a.BalanceMilli), money.Format(amountMilli), what)
+}
+
 // Consume debits an agent; it never overdraws. KARMA is asked before the
 // lock (bounded by its timeout, never failing); the anomaly detector runs
 // under the lock behind a guard, so a failing detector only marks the event.
@@ -117,9 +124,7 @@ func (e *Engine) Consume(ctx context.Context, req Request, in CreditInput) (Resu
 			return nil, err
 		}
 		if a.BalanceMilli < in.AmountMilli {
-			return nil, refuse(CodeInsufficientCredits, InsufficientBody{AgentID: in.AgentID,
-				Balance: money.Credits(a.BalanceMilli), Requested: money.Credits(in.AmountMilli)},
-				"agent %q has %s credits, %s requested", in.AgentID, money.Format(a.BalanceMilli), money.Format(in.AmountMilli))
+			return nil, insufficient(a, in.AmountMilli, "requested")
 		}
 		meta := karmaMeta(score)
 		v, derr := anomaly.Guard(func() anomaly.Verdict { return e.checker.Check(in.AgentID, in.AmountMilli) })
@@ -202,9 +207,7 @@ func (e *Engine) Withdraw(ctx context.Context, req Request, in CreditInput) (Res
 			return nil, err
 		}
 		if a.BalanceMilli < in.AmountMilli {
-			return nil, refuse(CodeInsufficientCredits, InsufficientBody{AgentID: in.AgentID,
-				Balance: money.Credits(a.BalanceMilli), Requested: money.Credits(in.AmountMilli)},
-				"agent %q has %s credits, %s requested", in.AgentID, money.Format(a.BalanceMilli), money.Format(in.AmountMilli))
+			return nil, insufficient(a, in.AmountMilli, "requested")
 		}
 		p := &plan{}
 		p.add(event.CreditWithdrawn, event.Credit{AgentID: in.AgentID, AmountMilli: in.AmountMilli,

@@ -62,9 +62,7 @@ func (e *Engine) StartMission(ctx context.Context, req Request, in MissionInput)
 		}
 		est := MissionEstimateMilli(in.MissionType, in.Complexity, a.SkillLevel)
 		if a.BalanceMilli < est {
-			return nil, refuse(CodeInsufficientCredits, InsufficientBody{AgentID: a.ID, Balance: money.Credits(a.BalanceMilli),
-				Requested: money.Credits(est)}, "agent %q has %s credits, the mission estimate is %s", a.ID,
-				money.Format(a.BalanceMilli), money.Format(est))
+			return nil, insufficient(a, est, "needed by the mission estimate")
 		}
 		p := &plan{}
 		m := p.add(event.MissionStarted, event.Mission{MissionID: in.MissionID, AgentID: a.ID,

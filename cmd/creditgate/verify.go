@@ -33,8 +33,8 @@ var mutants = []mutant{
 		// The balance is read before the KARMA call and checked after it,
 		// outside the lock: a check-then-act race.
 		patches: []patch{{"engine/credits.go", "\tscore := e.score(ctx, in.AgentID)\n\treturn e.execute(", "\tstale, _ := e.Balance(in.AgentID)\n\tscore := e.score(ctx, in.AgentID)\n\treturn e.execute("},
-			{"engine/credits.go", "\t\tif a.BalanceMilli < in.AmountMilli {\n\t\t\treturn nil, refuse(CodeInsufficientCredits, InsufficientBody{AgentID: in.AgentID,\n\t\t\t\tBalance: money.Credits(a.BalanceMilli), Requested: money.Credits(in.AmountMilli)},\n\t\t\t\t\"agent %q has %s credits, %s requested\", in.AgentID, money.Format(a.BalanceMilli), money.Format(in.AmountMilli))\n\t\t}\n\t\tmeta",
-				"\t\tif stale < in.AmountMilli {\n\t\t\treturn nil, refuse(CodeInsufficientCredits, InsufficientBody{AgentID: in.AgentID,\n\t\t\t\tBalance: money.Credits(a.BalanceMilli), Requested: money.Credits(in.AmountMilli)},\n\t\t\t\t\"agent %q has %s credits, %s requested\", in.AgentID, money.Format(a.BalanceMilli), money.Format(in.AmountMilli))\n\t\t}\n\t\tmeta"}}},
+			{"engine/credits.go", "\t\tif a.BalanceMilli < in.AmountMilli {\n\t\t\treturn nil, insufficient(a, in.AmountMilli, \"requested\")\n\t\t}\n\t\tmeta",
+				"\t\tif stale < in.AmountMilli {\n\t\t\treturn nil, insufficient(a, in.AmountMilli, \"requested\")\n\t\t}\n\t\tmeta"}}},
 	{name: "replay-drops-refunds", gate: "b", bug: "replay skips credit.refunded, so the state drifts after a restart",
 		patches: []patch{{"engine/engine.go", "func (e *Engine) replay(ev *event.Envelope) error {\n",
 			"func (e *Engine) replay(ev *event.Envelope) error {\n\tif ev.EventType == event.CreditRefunded {\n\t\te.seq = ev.Seq\n\t\treturn e.st.SkipForMutant(ev)\n\t}\n"},
