@@ -357,7 +357,11 @@ func (c *Client) call(ctx context.Context, path, agentID string) (float64, error
 	default:
 		return 0, errBusy
 	}
+	// The caller cancels (on return), never the request goroutine: if the
+	// goroutine cancelled after sending its result, the select below could
+	// see both channels ready and report a finished call as cancelled.
 	ctx, cancel := context.WithTimeoutCause(ctx, c.cfg.Timeout, errTimeout)
+	defer cancel()
 	type result struct {
 		v   float64
 		err error
@@ -365,7 +369,6 @@ func (c *Client) call(ctx context.Context, path, agentID string) (float64, error
 	done := make(chan result, 1) // buffered: the goroutine never blocks on a gone caller
 	go func() {
 		defer func() { <-c.inflight }()
-		defer cancel()
 		v, err := c.get(ctx, path, agentID)
 		done <- result{v, err}
 	}()

@@ -112,7 +112,7 @@ func TestScoreSourceFollowsKarmaMode(t *testing.T) {
 			c := newClient(t, karma.Config{URL: url, Timeout: tt.timeout})
 			got, took := timedScore(c, "a1")
 			if got != tt.want {
-				t.Fatalf("Score = %+v, want %+v", got, tt.want)
+				t.Fatalf("Score = %+v, want %+v (took %v, status %+v)", got, tt.want, took, c.Status())
 			}
 			if took > tt.timeout+margin {
 				t.Fatalf("Score took %v, want at most Timeout %v + %v", took, tt.timeout, margin)
