@@ -48,7 +48,15 @@ func (c *Client) Decide(ctx context.Context, id, approver string, approve bool, 
 		body["justification"] = justification
 	}
 	return c.Do(ctx, Call{Method: "POST", Path: api + "/approvals/" + id + "/" + verb, Kind: "approval_" + verb,
-		Route: "POST /approvals/{id}/" + verb, Key: key, Body: body})
+		Route: "POST /approvals/{id}/" + verb, Key: key, Body: body, Token: c.approverToken(approver)})
+}
+
+// DecideAsRequester sends an approval with the client's own (requesting)
+// identity: with auth that is the token's principal, in dev mode the body's
+// approver_id.
+func (c *Client) DecideAsRequester(ctx context.Context, id, requester, key string) Reply {
+	return c.Do(ctx, Call{Method: "POST", Path: api + "/approvals/" + id + "/approve", Kind: "approval_approve",
+		Route: "POST /approvals/{id}/approve", Key: key, Body: map[string]any{"approver_id": requester, "justification": "mine"}})
 }
 
 // Race sends racers approve/reject calls (seeded mix) on one request at once.

@@ -24,6 +24,12 @@ type Client struct {
 	HTTP    *http.Client
 	History *load.History
 	Base    time.Time // monotonic base of CallNs/ReturnNs
+	// ApproverTokens are bearer tokens of distinct approver principals for
+	// a backend with auth: each approver name used by a scenario gets one,
+	// round robin, so "two distinct approvers" are distinct principals.
+	ApproverTokens []string
+	approverMu     sync.Mutex
+	approverTok    map[string]string
 
 	opID atomic.Uint64
 	mu   sync.Mutex
@@ -67,6 +73,25 @@ type Call struct {
 	Role         string // history role: original | retry | concurrent_duplicate | setup
 	Token        string // overrides Client.Token
 	RetryOf      uint64
+}
+
+// approverToken returns the token standing for an approver name ("" when
+// the backend runs without auth and identities come from the body).
+func (c *Client) approverToken(approver string) string {
+	if len(c.ApproverTokens) == 0 {
+		return ""
+	}
+	c.approverMu.Lock()
+	defer c.approverMu.Unlock()
+	if c.approverTok == nil {
+		c.approverTok = map[string]string{}
+	}
+	t, ok := c.approverTok[approver]
+	if !ok {
+		t = c.ApproverTokens[len(c.approverTok)%len(c.ApproverTokens)]
+		c.approverTok[approver] = t
+	}
+	return t
 }
 
 // expectedCodes are refusals a scenario provokes on purpose.

@@ -8,6 +8,7 @@ package c_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"sort"
 	"sync"
 	"testing"
@@ -161,7 +162,7 @@ var _ = Describe("Gate C: human-gate safety", Ordered, func() {
 	It("the requester cannot approve their own request (four-eyes)", Label("critical"), func(ctx SpecContext) {
 		id, r := env.C.RequestApproval(ctx, agent, "gate-c-self", 600, "", "gate-c-self")
 		Expect(id).NotTo(BeEmpty(), "request: %d %s", r.Status, r.Raw)
-		self := env.C.Decide(ctx, id, "gate-c-self", true, "mine", "gate-c-self-approve")
+		self := env.C.DecideAsRequester(ctx, id, "gate-c-self", "gate-c-self-approve")
 		m := fold(ctx)
 		env.Check("self-approval refused", !self.OK() && self.Status >= 400 && self.Status < 500, fmt.Sprintf("%d %s", self.Status, self.Code()),
 			"4xx (403 four_eyes_violation)", string(self.Raw), true)
@@ -190,10 +191,19 @@ var _ = Describe("Gate C: human-gate safety", Ordered, func() {
 	})
 
 	It("an expired request cannot be decided", Label("critical"), func(ctx SpecContext) {
+		wait := highTimeout
+		if env.T.Kind() == target.KindURL {
+			// The harness cannot configure a backend it does not boot.
+			d, err := time.ParseDuration(os.Getenv("CREDITGATE_APPROVAL_TIMEOUT_HIGH"))
+			if err != nil || d > time.Minute {
+				Skip("url target: the backend's HIGH approval timeout is unknown or above a minute; start it with CREDITD_APPROVAL_TIMEOUT_HIGH=3s and set CREDITGATE_APPROVAL_TIMEOUT_HIGH=3s here")
+			}
+			wait = d
+		}
 		id, r := env.C.RequestApproval(ctx, agent, "gate-c-exp-requester", 5_000, "needs review", "gate-c-expire")
 		Expect(id).NotTo(BeEmpty(), "request: %d %s", r.Status, r.Raw)
 		env.Check("risk level of 5,000 credits", r.Str("risk_level") == "HIGH", r.Str("risk_level"), "HIGH", "", false)
-		time.Sleep(highTimeout + 1500*time.Millisecond)
+		time.Sleep(wait + 1500*time.Millisecond)
 		late := env.C.Decide(ctx, id, "gate-c-late", true, "too late", "gate-c-expire-late")
 		m := fold(ctx)
 		st := m.Approvals[id]

@@ -55,6 +55,9 @@ var _ = Describe("Gate E: load reality", Ordered, func() {
 		cfg = load.ProfileFor(env.P.Concurrency, env.P.Duration)
 		cfg = withRate(cfg, rate, env.P.Duration)
 		cfg.BaseURL, cfg.Token, cfg.Seed = env.T.BaseURL(), env.T.Token(), env.P.Seed
+		if len(env.C.ApproverTokens) > 0 {
+			cfg.ApproverToken = env.C.ApproverTokens[0]
+		}
 		if !env.P.RetryInjection {
 			cfg.RetryShare = 0
 		}

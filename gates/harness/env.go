@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -114,6 +115,9 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string) *Env {
 	env.T = t
 	env.TCfg = cfg
 	env.C = scenarios.NewClient(t.BaseURL(), t.Token())
+	if v := os.Getenv("CREDITGATE_APPROVER_TOKENS"); v != "" {
+		env.C.ApproverTokens = strings.Split(v, ",")
+	}
 	env.saveRunConfig()
 	DeferCleanup(env.SaveHistory)
 	return env
