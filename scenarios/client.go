@@ -28,8 +28,11 @@ type Client struct {
 	// a backend with auth: each approver name used by a scenario gets one,
 	// round robin, so "two distinct approvers" are distinct principals.
 	ApproverTokens []string
-	approverMu     sync.Mutex
-	approverTok    map[string]string
+	// NS prefixes every idempotency key sent (see harness Env.NS), so runs
+	// sharing one backend never collide; the history records the sent key.
+	NS          string
+	approverMu  sync.Mutex
+	approverTok map[string]string
 
 	opID atomic.Uint64
 	mu   sync.Mutex
@@ -116,6 +119,7 @@ func (c *Client) Do(ctx context.Context, call Call) Reply {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if call.Key != "" {
+		call.Key = c.NS + call.Key
 		req.Header.Set("Idempotency-Key", call.Key)
 	}
 	tok := call.Token

@@ -29,11 +29,13 @@ var _ = Describe("Gate A: event integrity", Ordered, func() {
 	BeforeAll(func(ctx SpecContext) {
 		env = harness.Boot(ctx, "A", nil)
 		var err error
-		storm, err = scenarios.Storm(ctx, env.C, env.Rand("storm"), scenarios.DefaultStorm(env.P.Concurrency, env.P.RetryInjection))
+		cfg := scenarios.DefaultStorm(env.P.Concurrency, env.P.RetryInjection)
+		cfg.KeyPrefix = env.ID("storm-a")
+		storm, err = scenarios.Storm(ctx, env.C, env.Rand("storm"), cfg)
 		Expect(err).NotTo(HaveOccurred(), "scenario 1 (credit storm) could not run")
 		// Derived events (approval executions, rewards) give the causation
 		// check something to verify.
-		_, err = scenarios.Synergy(ctx, env.C, env.Rand("synergy"), "gate-a-team", 3, 5)
+		_, err = scenarios.Synergy(ctx, env.C, env.Rand("synergy"), env.ID("gate-a-team"), 3, 5)
 		Expect(err).NotTo(HaveOccurred(), "scenario 2 (synergie) could not run")
 		id, r := env.C.RequestApproval(ctx, storm.AgentIDs[0], "gate-a-requester", 600, "", "gate-a-approval")
 		Expect(id).NotTo(BeEmpty(), "approval request: %d %s", r.Status, r.Raw)

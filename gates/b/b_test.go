@@ -40,16 +40,18 @@ var _ = Describe("Gate B: projection integrity", Ordered, func() {
 	BeforeAll(func(ctx SpecContext) {
 		env = harness.Boot(ctx, "B", nil)
 		var err error
-		storm, err = scenarios.Storm(ctx, env.C, env.Rand("storm"), scenarios.DefaultStorm(env.P.Concurrency, env.P.RetryInjection))
+		cfg := scenarios.DefaultStorm(env.P.Concurrency, env.P.RetryInjection)
+		cfg.KeyPrefix = env.ID("storm-b")
+		storm, err = scenarios.Storm(ctx, env.C, env.Rand("storm"), cfg)
 		Expect(err).NotTo(HaveOccurred(), "scenario 1 (credit storm)")
-		Expect(scenarios.Mixed(ctx, env.C, env.Rand("mixed"), storm.AgentIDs, "gate-b")).To(Succeed(), "mixed workload")
-		syn, err = scenarios.Synergy(ctx, env.C, env.Rand("synergy"), "gate-b-team", 5, 100)
+		Expect(scenarios.Mixed(ctx, env.C, env.Rand("mixed"), storm.AgentIDs, env.ID("gate-b"))).To(Succeed(), "mixed workload")
+		syn, err = scenarios.Synergy(ctx, env.C, env.Rand("synergy"), env.ID("gate-b-team"), 5, 100)
 		Expect(err).NotTo(HaveOccurred(), "scenario 2 (synergie)")
 	}, NodeTimeout(5*time.Minute))
 
 	// compare folds the journal and checks it against the API.
 	compare := func(ctx context.Context, when string) *audit.Model {
-		j, err := env.Journal(ctx)
+		j, err := env.FullJournal(ctx)
 		Expect(err).NotTo(HaveOccurred(), "reading the journal "+when)
 		m := audit.Fold(j)
 		api, err := audit.FetchAPIState(ctx, env.T.BaseURL(), env.T.Token(), nil)
@@ -92,7 +94,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, func() {
 		env.Check("reward_capped recorded", capped > 0, audit.FormatMilli(capped), "> 0 after 100 collaborations",
 			"100 collaborations of 5 agents must exceed the cap, so capped rewards must be journaled", false)
 		env.Check("repeated collaboration ids wrote nothing", syn.Duplicates == 5, syn.Duplicates, 5, "", false)
-		j, err := env.Journal(ctx)
+		j, err := env.FullJournal(ctx)
 		Expect(err).NotTo(HaveOccurred())
 		env.Report(audit.CapCheck(audit.Fold(j), capMilli), false)
 		env.SaveScenario(reports.Scenario{Name: "2 synergy anti-gaming", Status: map[bool]string{true: reports.ScenarioPassed, false: reports.ScenarioFailed}[over == 0 && capped > 0],
@@ -102,7 +104,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, func() {
 	It("concurrent consumes on one agent never overdraw and never lose an update", Label("critical"), func(ctx SpecContext) {
 		const credits, amount = 100, 10.0
 		workers := max(env.P.Concurrency, 20)
-		hs, err := scenarios.HotSpot(ctx, env.C, "gate-b-hotspot", credits, workers, amount)
+		hs, err := scenarios.HotSpot(ctx, env.C, env.ID("gate-b-hotspot"), credits, workers, amount)
 		Expect(err).NotTo(HaveOccurred())
 		want := int(credits / amount)
 		env.Check("consumes accepted from one agent at once", hs.Accepted == want, hs.Accepted, want,

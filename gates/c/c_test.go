@@ -35,12 +35,13 @@ const highTimeout = 3 * time.Second
 
 var _ = Describe("Gate C: human-gate safety", Ordered, func() {
 	var env *harness.Env
-	const agent = "gate-c-agent"
+	var agent string
 	var raceLat []time.Duration
 	var multiple int64
 
 	BeforeAll(func(ctx SpecContext) {
 		env = harness.Boot(ctx, "C", map[string]string{"CREDITD_APPROVAL_TIMEOUT_HIGH": highTimeout.String()})
+		agent = env.ID("gate-c-agent")
 		Expect(env.C.CreateAgent(ctx, agent, 100)).To(Succeed())
 	}, NodeTimeout(2*time.Minute))
 

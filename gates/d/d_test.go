@@ -59,7 +59,7 @@ var _ = Describe("Gate D: failure safety", Ordered, func() {
 		if env.Karma == nil {
 			Skip("KARMA control is unavailable (LIVE_TEST_KARMA_ENABLED=false or a url target): the harness cannot cause an outage")
 		}
-		const agent = "gate-d-karma"
+		agent := env.ID("gate-d-karma")
 		Expect(env.C.CreateAgent(ctx, agent, 1000)).To(Succeed())
 		live := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: "consume", Key: "gate-d-karma-warm",
 			Body: map[string]any{"agent_id": agent, "amount": 1, "reason": "warm"}})
@@ -112,7 +112,7 @@ var _ = Describe("Gate D: failure safety", Ordered, func() {
 		if !env.P.MLAnomalyInjection {
 			Skip("LIVE_TEST_ML_ANOMALY_INJECTION=false")
 		}
-		res, err := scenarios.MLChaos(ctx, env.C, env.Rand("ml-chaos"), "gate-d-ml", 40)
+		res, err := scenarios.MLChaos(ctx, env.C, env.Rand("ml-chaos"), env.ID("gate-d-ml"), 40)
 		Expect(err).NotTo(HaveOccurred())
 		env.Check("anomalous consumes blocked", res.Blocked == 0, res.Blocked, 0, "flagged, never blocked", true)
 		env.Check("anomalous consumes throttled (429/503)", res.Throttled == 0, res.Throttled, 0, "anomalies alone never throttle", true)
@@ -131,7 +131,7 @@ var _ = Describe("Gate D: failure safety", Ordered, func() {
 
 	It("kill -9 mid-load loses no acknowledged mutation", Label("critical"), func(ctx SpecContext) {
 		env.Require(target.CapCrash)
-		const agent = "gate-d-crash"
+		agent := env.ID("gate-d-crash")
 		Expect(env.C.CreateAgent(ctx, agent, 1000)).To(Succeed())
 		done := make(chan struct{})
 		go func() {
@@ -157,7 +157,7 @@ var _ = Describe("Gate D: failure safety", Ordered, func() {
 	// of the other specs could no longer hold afterwards.
 	It("journal corruption is recovered as §3 says: nothing acknowledged lost but destroyed lines, and those reported", func(ctx SpecContext) {
 		env.Require(target.CapJournalFile, target.CapRestart)
-		const agent = "gate-d-journal"
+		agent := env.ID("gate-d-journal")
 		Expect(env.C.CreateAgent(ctx, agent, 1000)).To(Succeed())
 		for ci, c := range corrupt.Table {
 			// Fresh acknowledged writes so every corruptor hits real events.

@@ -22,14 +22,21 @@ import (
 
 // Env is one booted target with its KARMA stub and recording client.
 type Env struct {
-	Gate    string
-	P       Params
-	TCfg    target.Config
-	T       target.Target
-	Karma   *Karma // nil when KARMA is disabled or the target is a URL
-	C       *scenarios.Client
-	OutDir  string
-	started time.Time
+	Gate   string
+	P      Params
+	TCfg   target.Config
+	T      target.Target
+	Karma  *Karma // nil when KARMA is disabled or the target is a URL
+	C      *scenarios.Client
+	OutDir string
+	// NS prefixes every id and idempotency key the gate creates on a url
+	// target, so several suites (and reruns) can share one backend; ""
+	// for the fresh backends the harness boots itself.
+	NS string
+	// StartSeq is the target's last seq when the suite booted: the gate's
+	// own events are the journal after it.
+	StartSeq uint64
+	started  time.Time
 }
 
 // Karma is an in-process KARMA stub on a loopback port that can be
@@ -115,12 +122,29 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string) *Env {
 	env.T = t
 	env.TCfg = cfg
 	env.C = scenarios.NewClient(t.BaseURL(), t.Token())
+	if t.Kind() == target.KindURL {
+		env.NS = fmt.Sprintf("r%d%s-", time.Now().Unix()%1_000_000, strings.ToLower(gate))
+		env.C.NS = env.NS
+		env.StartSeq = env.currentSeq(ctx)
+	}
 	if v := os.Getenv("CREDITGATE_APPROVER_TOKENS"); v != "" {
 		env.C.ApproverTokens = strings.Split(v, ",")
 	}
 	env.saveRunConfig()
 	DeferCleanup(env.SaveHistory)
 	return env
+}
+
+// ID namespaces an id the gate creates (see NS).
+func (e *Env) ID(s string) string { return e.NS + s }
+
+func (e *Env) currentSeq(ctx context.Context) uint64 {
+	r := e.C.Get(ctx, "/api/credits/digest")
+	if !r.OK() {
+		Fail(fmt.Sprintf("target %s: GET /api/credits/digest answered %d %s", e.T.BaseURL(), r.Status, r.Raw))
+	}
+	seq, _ := r.Body["seq"].(float64)
+	return uint64(seq)
 }
 
 // Rand returns a generator for one named stream of the run's seed, so each
@@ -142,9 +166,19 @@ func (e *Env) Require(caps ...target.Capability) {
 	}
 }
 
-// Journal reads the whole journal: from the file when the harness controls
-// it, else over GET /api/credits/events.
+// Journal reads the gate's part of the journal (everything after StartSeq):
+// the history audits compare it with what this suite's client did.
 func (e *Env) Journal(ctx context.Context) (*audit.Journal, error) {
+	if e.StartSeq > 0 {
+		return audit.FetchJournal(ctx, e.T.BaseURL(), e.T.Token(), nil, audit.WithAfterSeq(e.StartSeq))
+	}
+	return e.FullJournal(ctx)
+}
+
+// FullJournal reads the whole journal: from the file when the harness
+// controls it, else over GET /api/credits/events. Projections are folds of
+// all of it.
+func (e *Env) FullJournal(ctx context.Context) (*audit.Journal, error) {
 	if p := e.T.JournalPath(); p != "" {
 		f, err := os.Open(p)
 		if err != nil {
