@@ -15,12 +15,12 @@ import (
 // marks violations that decide NO-GO on their own (negative balance,
 // idempotency violation, two final decisions, crash on an outage).
 func (e *Env) Check(name string, ok bool, measured, threshold any, detail string, critical bool) {
-	status := "pass"
+	status, repro := "pass", ""
 	if !ok {
-		status = "fail"
+		status, repro = "fail", e.P.Repro(e.Gate)
 	}
 	AddReportEntry(reports.GinkgoCheckPrefix+name, reports.GinkgoCheck{Status: status, Measured: measured,
-		Threshold: threshold, Detail: detail, Repro: e.P.Repro(e.Gate), Critical: critical}, ReportEntryVisibilityFailureOrVerbose)
+		Threshold: threshold, Detail: detail, Repro: repro, Critical: critical}, ReportEntryVisibilityFailureOrVerbose)
 	Expect(ok).To(BeTrue(), fmt.Sprintf("gate %s check %q failed: measured %v, threshold %v. %s\nrepro: %s",
 		e.Gate, name, measured, threshold, detail, e.P.Repro(e.Gate)))
 }
@@ -28,12 +28,12 @@ func (e *Env) Check(name string, ok bool, measured, threshold any, detail string
 // Warn records a check that did not hold but does not fail the gate (it
 // makes the verdict CONDITIONAL at most).
 func (e *Env) Warn(name string, ok bool, measured, threshold any, detail string) {
-	status := "pass"
+	status, repro := "pass", ""
 	if !ok {
-		status = "warn"
+		status, repro = "warn", e.P.Repro(e.Gate)
 	}
 	AddReportEntry(reports.GinkgoCheckPrefix+name, reports.GinkgoCheck{Status: status, Measured: measured,
-		Threshold: threshold, Detail: detail, Repro: e.P.Repro(e.Gate)}, ReportEntryVisibilityFailureOrVerbose)
+		Threshold: threshold, Detail: detail, Repro: repro}, ReportEntryVisibilityFailureOrVerbose)
 }
 
 // SkipCheck records a check that could not run here, with the reason.

@@ -50,13 +50,13 @@ func (e *Env) AuditA(ctx context.Context, keyless bool) []audit.Finding {
 func (e *Env) ReportAll(fs []audit.Finding, critical func(check string) bool) {
 	var failed []string
 	for _, f := range fs {
-		status := "pass"
+		status, repro := "pass", ""
 		if !f.OK {
-			status = "fail"
+			status, repro = "fail", e.P.Repro(e.Gate)
 			failed = append(failed, f.String())
 		}
 		AddReportEntry(reports.GinkgoCheckPrefix+f.Check, reports.GinkgoCheck{Status: status, Measured: f.Measured,
-			Threshold: f.Threshold, Detail: detailOf(f), Repro: e.P.Repro(e.Gate), Critical: critical(f.Check)}, ReportEntryVisibilityFailureOrVerbose)
+			Threshold: f.Threshold, Detail: detailOf(f), Repro: repro, Critical: critical(f.Check)}, ReportEntryVisibilityFailureOrVerbose)
 	}
 	if len(failed) > 0 {
 		Fail(fmt.Sprintf("gate %s: %d check(s) failed:\n%s\nrepro: %s", e.Gate, len(failed), strings.Join(failed, "\n"), e.P.Repro(e.Gate)))
