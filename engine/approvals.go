@@ -118,6 +118,11 @@ type DecidedBody struct {
 func (e *Engine) pendingLocked(p *plan, in DecisionInput) (projection.Approval, bool, error) {
 	ap, ok := e.st.Approval(in.RequestID)
 	if !ok {
+		if t, old := e.st.DecidedTombstone(in.RequestID); old {
+			return ap, false, refuse(CodeAlreadyDecided, DecidedBody{RequestID: in.RequestID, Status: t.Status,
+				DecisionEventID: t.DecisionEventID, DecidedBy: t.DecidedBy, Version: t.Version},
+				"approval %q was already %s by %s (event %s)", in.RequestID, t.Status, orSystem(t.DecidedBy), t.DecisionEventID)
+		}
 		return ap, false, refuse(CodeNotFound, nil, "approval %q not found", in.RequestID)
 	}
 	if ap.Status != projection.StatusPending {
@@ -270,12 +275,23 @@ func (e *Engine) sweepLoop() {
 	}
 }
 
-// Approval returns one request.
+// Approval returns one request. A decided request evicted from memory is
+// folded back from the journal.
 func (e *Engine) Approval(id string) (projection.Approval, error) {
 	var ap projection.Approval
-	var ok bool
-	if err := e.read(func(st *projection.State) { ap, ok = st.Approval(id) }); err != nil {
+	var ok, evicted bool
+	if err := e.read(func(st *projection.State) {
+		ap, ok = st.Approval(id)
+		_, evicted = st.DecidedTombstone(id)
+	}); err != nil {
 		return ap, err
+	}
+	if !ok && evicted {
+		trail := projection.NewApprovalTrail(id)
+		if err := e.j.Iterate(0, func(_ []byte, ev *event.Envelope) bool { trail.Apply(ev); return true }); err != nil {
+			return ap, err
+		}
+		ap, ok = trail.Result()
 	}
 	if !ok {
 		return ap, refuse(CodeNotFound, nil, "approval %q not found", id)

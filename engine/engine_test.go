@@ -520,3 +520,51 @@ func TestPoolAllocationCannotBypassTheApprovalThreshold(t *testing.T) {
 		t.Fatalf("allocating below the threshold: %v", err)
 	}
 }
+
+// Decided approvals beyond DecidedKeep leave memory (bounded over a soak),
+// but a late decision is still already_decided, the request can still be
+// read (from the journal), and replay evicts exactly the same ones.
+func TestEvictedDecidedApprovalsStayDecidedAndReadable(t *testing.T) {
+	path := journalPath(t)
+	cfg := testConfig(t, path)
+	cfg.Projection.DecidedKeep = 2
+	e := openEngine(t, cfg)
+	ctx := context.Background()
+	req := func(actor string) engine.Request { return engine.Request{ActorID: actor} }
+	if _, err := e.CreateAgent(ctx, req("op"), "a", 1); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := 0; i < 5; i++ {
+		res, err := e.RequestApproval(ctx, req("alice"), engine.ApprovalInput{ActionType: "add", AgentID: "a", AmountMilli: 600_000, Reason: "r"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p event.Approval
+		if err := json.Unmarshal(res.Primary().Payload, &p); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Approve(ctx, req("bob"), engine.DecisionInput{RequestID: p.RequestID}); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, p.RequestID)
+	}
+	_, err := e.Reject(ctx, req("carol"), engine.DecisionInput{RequestID: ids[0]})
+	var re *engine.RuleError
+	if !errors.As(err, &re) || re.Code != engine.CodeAlreadyDecided {
+		t.Fatalf("late decision on an evicted request: %v, want already_decided", err)
+	}
+	ap, err := e.Approval(ids[0])
+	if err != nil || ap.Status != "approved" || ap.ExecutedEventID == "" || ap.DecidedBy != "bob" {
+		t.Fatalf("evicted request read back: %+v, %v", ap, err)
+	}
+	_, before, _ := e.Digest()
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e2 := openEngine(t, cfg)
+	defer e2.Close()
+	if _, after, _ := e2.Digest(); after != before {
+		t.Fatalf("digest after replay %s, live %s", after, before)
+	}
+}

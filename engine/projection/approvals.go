@@ -68,13 +68,8 @@ func (s *State) applyApproval(e *event.Envelope) error {
 	a.Version++
 	a.Votes = append(a.Votes, Vote{EventID: e.EventID, EventType: e.EventType, DeciderID: p.DeciderID,
 		Justification: p.Justification, At: e.Timestamp})
-	switch e.EventType {
-	case event.ApprovalApproved:
-		a.Status = StatusApproved
-	case event.ApprovalRejected:
-		a.Status = StatusRejected
-	case event.ApprovalExpired:
-		a.Status = StatusExpired
+	if st := terminalStatus(e.EventType); st != "" {
+		a.Status = st
 	}
 	if a.Status != StatusPending {
 		a.DecisionEventID, a.DecidedBy, a.DecidedAt = e.EventID, p.DeciderID, e.Timestamp
@@ -82,7 +77,42 @@ func (s *State) applyApproval(e *event.Envelope) error {
 	if a.Status == StatusApproved {
 		s.byDecision[e.EventID] = a.RequestID
 	}
+	if a.Status != StatusPending {
+		s.retire(a)
+	}
 	return nil
+}
+
+// Tombstone is what memory keeps of a decided request after its full state
+// was evicted: enough to refuse a late decision with the winner.
+type Tombstone struct {
+	Status          string
+	DecisionEventID string
+	DecidedBy       string
+	Version         int
+}
+
+// retire records a decided request; once more than DecidedKeep are decided,
+// the oldest is evicted to a tombstone. The order is the fold's, so replay
+// evicts exactly what the live engine evicted.
+func (s *State) retire(a *Approval) {
+	if len(s.decided) < s.cfg.DecidedKeep {
+		s.decided = append(s.decided, a.RequestID)
+		return
+	}
+	old := s.decided[s.decidedNext]
+	if o, ok := s.approvals[old]; ok {
+		s.tombstones[old] = Tombstone{Status: o.Status, DecisionEventID: o.DecisionEventID, DecidedBy: o.DecidedBy, Version: o.Version}
+		delete(s.approvals, old)
+	}
+	s.decided[s.decidedNext] = a.RequestID
+	s.decidedNext = (s.decidedNext + 1) % len(s.decided)
+}
+
+// DecidedTombstone returns the tombstone of an evicted decided request.
+func (s *State) DecidedTombstone(id string) (Tombstone, bool) {
+	t, ok := s.tombstones[id]
+	return t, ok
 }
 
 // noteExecution links an approval to the credit event it executed; the
@@ -92,7 +122,9 @@ func (s *State) noteExecution(e *event.Envelope) {
 		return
 	}
 	if id, ok := s.byDecision[*e.CausationID]; ok {
-		s.approvals[id].ExecutedEventID = e.EventID
+		if a, ok := s.approvals[id]; ok {
+			a.ExecutedEventID = e.EventID
+		}
 		delete(s.byDecision, *e.CausationID)
 	}
 }
@@ -138,4 +170,62 @@ func (s *State) PendingExpiringBefore(t time.Time) []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+// ApprovalTrail folds one request's events from the journal, for a request
+// whose full state was evicted from memory. Feed it every event in seq
+// order; it ignores the others.
+type ApprovalTrail struct {
+	id string
+	a  *Approval
+}
+
+// NewApprovalTrail starts a trail for request id.
+func NewApprovalTrail(id string) *ApprovalTrail { return &ApprovalTrail{id: id} }
+
+// Apply folds e if it belongs to the request.
+func (t *ApprovalTrail) Apply(e *event.Envelope) {
+	switch e.EventType {
+	case event.ApprovalRequested:
+		if p, err := decode[event.Approval](e); err == nil && p.RequestID == t.id {
+			t.a = &Approval{Approval: p, Status: StatusPending, Version: 1, CreatedAt: e.Timestamp, RequestEventID: e.EventID}
+		}
+	case event.ApprovalVoteRecorded, event.ApprovalApproved, event.ApprovalRejected, event.ApprovalExpired:
+		p, err := decode[event.Decision](e)
+		if err != nil || p.RequestID != t.id || t.a == nil || t.a.Status != StatusPending {
+			return
+		}
+		t.a.Version++
+		t.a.Votes = append(t.a.Votes, Vote{EventID: e.EventID, EventType: e.EventType, DeciderID: p.DeciderID,
+			Justification: p.Justification, At: e.Timestamp})
+		if st := terminalStatus(e.EventType); st != "" {
+			t.a.Status, t.a.DecisionEventID, t.a.DecidedBy, t.a.DecidedAt = st, e.EventID, p.DeciderID, e.Timestamp
+		}
+	default:
+		if t.a != nil && t.a.Status == StatusApproved && t.a.ExecutedEventID == "" && e.CausationID != nil && *e.CausationID == t.a.DecisionEventID {
+			t.a.ExecutedEventID = e.EventID
+		}
+	}
+}
+
+// Result is the request's state, if the trail saw it requested.
+func (t *ApprovalTrail) Result() (Approval, bool) {
+	if t.a == nil {
+		return Approval{}, false
+	}
+	return *t.a, true
+}
+
+// terminalStatus maps a decision event type to the status it ends in, ""
+// for a non-terminal vote.
+func terminalStatus(t event.Type) string {
+	switch t {
+	case event.ApprovalApproved:
+		return StatusApproved
+	case event.ApprovalRejected:
+		return StatusRejected
+	case event.ApprovalExpired:
+		return StatusExpired
+	}
+	return ""
 }

@@ -43,6 +43,12 @@ func (s *State) Digest(extra ...func(h hash.Hash)) string {
 			w.str(v.DeciderID)
 		}
 	}
+	for _, id := range sortedKeys(s.tombstones) {
+		t := s.tombstones[id]
+		w.str(id)
+		w.str(t.Status)
+		w.str(t.DecisionEventID)
+	}
 	for _, k := range sortedKeys(s.synergie) {
 		a := s.synergie[k]
 		w.str(k)

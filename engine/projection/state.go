@@ -13,6 +13,11 @@ type Config struct {
 	// LedgerKeep is how many newest ledger entries each entity keeps in
 	// memory; default 200, hard limit 100,000.
 	LedgerKeep int
+	// DecidedKeep is how many decided approval requests stay in memory in
+	// full (the newest); older ones keep only a small tombstone (status and
+	// winning decision) and are read back from the journal on request.
+	// Default 1000, hard limit 1,000,000.
+	DecidedKeep int
 }
 
 func (c Config) withDefaults() Config {
@@ -21,6 +26,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LedgerKeep > 100_000 {
 		c.LedgerKeep = 100_000
+	}
+	if c.DecidedKeep <= 0 {
+		c.DecidedKeep = 1000
+	}
+	if c.DecidedKeep > 1_000_000 {
+		c.DecidedKeep = 1_000_000
 	}
 	return c
 }
@@ -31,10 +42,15 @@ type State struct {
 	seq       uint64
 	agents    map[string]*Agent
 	approvals map[string]*Approval
-	synergie  map[string]*SynergieAccount // key: team_id + "\x00" + agent_id
-	collabs   map[string]uint64           // collaboration_id -> seq of its record event
-	pools     map[string]*Pool
-	missions  map[string]*Mission
+	// decided holds the ids of decided requests in decision order (a ring
+	// of DecidedKeep); evicted ones leave a tombstone.
+	decided     []string
+	decidedNext int
+	tombstones  map[string]Tombstone
+	synergie    map[string]*SynergieAccount // key: team_id + "\x00" + agent_id
+	collabs     map[string]uint64           // collaboration_id -> seq of its record event
+	pools       map[string]*Pool
+	missions    map[string]*Mission
 	// byDecision maps an approval.approved event id to its request until
 	// the executed credit event (its next event) is folded.
 	byDecision map[string]string
@@ -51,6 +67,7 @@ func New(cfg Config) *State {
 		pools:      map[string]*Pool{},
 		missions:   map[string]*Mission{},
 		byDecision: map[string]string{},
+		tombstones: map[string]Tombstone{},
 	}
 }
 
