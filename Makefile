@@ -61,8 +61,8 @@ gate-d: $(NEED_DOCKER) ## gate D: failure safety
 gate-e: $(NEED_DOCKER) ## gate E: load reality (LIVE_TEST_DURATION)
 	$(CREDITGATE) gates --gates e --out $(OUT)
 
-soak: $(NEED_DOCKER) ## the nightly 30-minute soak (gate E at LIVE_TEST_DURATION=30m)
-	LIVE_TEST_DURATION=30m $(CREDITGATE) gates --gates e --out $(OUT)
+soak: $(NEED_DOCKER) ## the nightly sign-off: all gates with gate E's load for LIVE_TEST_DURATION=30m
+	LIVE_TEST_DURATION=30m $(CREDITGATE) gates --out $(OUT)
 
 verify-gates: ## prove the gates can fail: each gate must say NO-GO against engines with seeded bugs
 	$(CREDITGATE) verify-gates --out out/verify-gates

@@ -32,7 +32,7 @@ func Finalize(s *Summary) {
 		s.Scenarios[i].Status = normalizeScenarioStatus(s.Scenarios[i].Status)
 	}
 	if m := s.Memory; m != nil && m.steadySamples() >= 2 {
-		fitted := AnalyzeMemory(m.Samples, m.SteadyStateFromS)
+		fitted := AnalyzeMemoryWindow(m.Samples, m.SteadyStateFromS, m.SteadyStateUntilS)
 		fitted.Informational = m.Informational
 		*m = fitted
 	}

@@ -135,7 +135,7 @@ func memoryPlot(s *Summary) *plot {
 	for _, smp := range m.Samples {
 		mb := float64(smp.RSSBytes) / bytesPerMB
 		t, rss = append(t, smp.TS), append(rss, mb)
-		if smp.TS >= m.SteadyStateFromS {
+		if m.inSteadyState(smp.TS) {
 			steadyT, steadyRSS = append(steadyT, smp.TS), append(steadyRSS, mb)
 		}
 	}

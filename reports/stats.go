@@ -87,10 +87,17 @@ func CurveFromHDR(h *hdrhistogram.Histogram) []CurvePoint {
 // AnalyzeMemory fits the steady-state trends of the samples (those at or after
 // steadyFromS): RSS in MB/min, goroutines and file descriptors per minute.
 func AnalyzeMemory(samples []MemorySample, steadyFromS float64) Memory {
-	m := Memory{Samples: samples, SteadyStateFromS: steadyFromS}
+	return AnalyzeMemoryWindow(samples, steadyFromS, 0)
+}
+
+// AnalyzeMemoryWindow fits the trends over the samples within
+// [steadyFromS, steadyUntilS]; steadyUntilS 0 means to the end (e.g. a
+// final spike phase is load, not a trend, and is left out).
+func AnalyzeMemoryWindow(samples []MemorySample, steadyFromS, steadyUntilS float64) Memory {
+	m := Memory{Samples: samples, SteadyStateFromS: steadyFromS, SteadyStateUntilS: steadyUntilS}
 	var ts, rss, gor, fds []float64
 	for _, smp := range samples {
-		if smp.TS < steadyFromS {
+		if !m.inSteadyState(smp.TS) {
 			continue
 		}
 		minutes := smp.TS / 60
@@ -114,9 +121,13 @@ func round9(v float64) float64 { return math.Round(v*1e9)/1e9 + 0 }
 func (m *Memory) steadySamples() int {
 	n := 0
 	for _, s := range m.Samples {
-		if s.TS >= m.SteadyStateFromS {
+		if m.inSteadyState(s.TS) {
 			n++
 		}
 	}
 	return n
+}
+
+func (m *Memory) inSteadyState(ts float64) bool {
+	return ts >= m.SteadyStateFromS && (m.SteadyStateUntilS <= 0 || ts <= m.SteadyStateUntilS)
 }

@@ -195,6 +195,8 @@ type Memory struct {
 	Samples          []MemorySample `json:"samples"`
 	SlopeMBPerMin    float64        `json:"slope_mb_per_min"`
 	SteadyStateFromS float64        `json:"steady_state_from_s"`
+	// SteadyStateUntilS ends the fitted window (0 = the end of the run).
+	SteadyStateUntilS float64 `json:"steady_state_until_s,omitempty"`
 	// GoroutineSlope and FDSlope are per minute.
 	GoroutineSlope float64 `json:"goroutine_slope"`
 	FDSlope        float64 `json:"fd_slope"`

@@ -84,7 +84,7 @@ func run(args []string) error {
 	synCap := fs.Float64("synergie-cap", float64(envInt("CREDITD_SYNERGIE_CAP", 500)), "credits an agent may earn from synergie per team (CREDITD_SYNERGIE_CAP)")
 	synBase := fs.Float64("synergie-base", float64(envInt("CREDITD_SYNERGIE_BASE", 50)), "synergie base reward in credits (CREDITD_SYNERGIE_BASE)")
 	keyWindow := fs.Int("idempotency-window", envInt("CREDITD_IDEMPOTENCY_WINDOW", d.IdempotencyWindow), "client idempotency keys remembered (newest) (CREDITD_IDEMPOTENCY_WINDOW)")
-	decidedKeep := fs.Int("approvals-keep", envInt("CREDITD_APPROVALS_KEEP", 1000), "decided approval requests kept in memory in full; older ones are read from the journal (CREDITD_APPROVALS_KEEP)")
+	decidedKeep := fs.Int("approvals-keep", envInt("CREDITD_APPROVALS_KEEP", 200), "decided approval requests kept in memory in full; older ones are read from the journal (CREDITD_APPROVALS_KEEP)")
 	ledgerKeep := fs.Int("ledger-keep", envInt("CREDITD_LEDGER_KEEP", 200), "newest ledger entries per agent kept in memory; older pages are read from the journal (CREDITD_LEDGER_KEEP)")
 	maxBatch := fs.Int("max-batch", envInt("CREDITD_MAX_BATCH", 512), "events per group commit; 1 = one fsync per event (CREDITD_MAX_BATCH)")
 	logLevel := fs.String("log-level", env("CREDITD_LOG_LEVEL", "info"), "debug|info|warn|error (CREDITD_LOG_LEVEL)")

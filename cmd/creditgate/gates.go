@@ -248,7 +248,7 @@ func cmdSoak(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 1
 	}
-	return cmdGates([]string{"--gates", "e", "--out", *out}, *d)
+	return cmdGates([]string{"--out", *out}, *d)
 }
 
 func cmdRender(args []string) int {

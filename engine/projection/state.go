@@ -16,7 +16,7 @@ type Config struct {
 	// DecidedKeep is how many decided approval requests stay in memory in
 	// full (the newest); older ones keep only a small tombstone (status and
 	// winning decision) and are read back from the journal on request.
-	// Default 1000, hard limit 1,000,000.
+	// Default 200, hard limit 1,000,000.
 	DecidedKeep int
 }
 
@@ -28,7 +28,7 @@ func (c Config) withDefaults() Config {
 		c.LedgerKeep = 100_000
 	}
 	if c.DecidedKeep <= 0 {
-		c.DecidedKeep = 1000
+		c.DecidedKeep = 200
 	}
 	if c.DecidedKeep > 1_000_000 {
 		c.DecidedKeep = 1_000_000
