@@ -1,6 +1,7 @@
 // Command creditgate runs the hard gates and turns their results into the
 // sign-off report: `gates` (run suites, write out/<run-id>/, exit with the
-// verdict), `soak` (gate E for 30 minutes), `render` (rebuild the report
+// verdict), `soak` (all gates, gate E's load for 30 minutes), `knee` (the
+// highest rate within the latency bounds), `render` (rebuild the report
 // from a saved summary.json), `compare` (flag regressions against an
 // earlier run) and `verify-gates` (prove each gate fails on seeded bugs).
 // It maps flags to the reports and harness packages and does nothing else.
@@ -15,7 +16,7 @@ const usage = `creditgate — run the credit engine's hard gates and write the s
 
 usage:
   creditgate gates   [--gates a,b,c,d,e] [--out DIR]   run gates, write the report, exit with the verdict
-  creditgate soak    [--duration 30m] [--out DIR]      gate E for a long run (memory trend, latency over time)
+  creditgate soak    [--duration 30m] [--out DIR]      all gates with gate E's load for 30 minutes (the nightly sign-off)
   creditgate render  DIR                               re-render report.html/report.md/junit.xml from DIR/summary.json
   creditgate compare BASE CURRENT                      diff two runs (dirs or summary.json); exit 1 on regression
   creditgate verify-gates [--only NAME] [--out DIR]    run gates against engines with seeded bugs; each must be NO-GO
