@@ -305,3 +305,44 @@ func (e *Engine) Approvals(status string) ([]projection.Approval, error) {
 	err := e.read(func(st *projection.State) { out = st.Approvals(status) })
 	return out, err
 }
+
+// AuditApprovals returns every request with at least one decision, newest
+// last, and at least the newest `newest` decided ones: when memory keeps
+// fewer (decided requests beyond Projection.DecidedKeep are evicted), the
+// journal is folded again into a scratch projection that keeps that many.
+func (e *Engine) AuditApprovals(newest int) ([]projection.Approval, error) {
+	var out []projection.Approval
+	var evicted int
+	err := e.read(func(st *projection.State) {
+		out = st.Approvals("")
+		evicted = st.EvictedDecided()
+	})
+	if err != nil || evicted == 0 || newest <= e.cfg.Projection.DecidedKeepOrDefault() {
+		return decidedOnly(out), err
+	}
+	cfg := e.cfg.Projection
+	cfg.DecidedKeep = newest
+	scratch := projection.New(cfg)
+	var ferr error
+	if err := e.j.Iterate(0, func(_ []byte, ev *event.Envelope) bool {
+		ferr = scratch.Apply(ev)
+		return ferr == nil
+	}); err != nil {
+		return nil, err
+	}
+	if ferr != nil {
+		return nil, ferr
+	}
+	return decidedOnly(scratch.Approvals("")), nil
+}
+
+// decidedOnly drops requests nobody has voted on yet.
+func decidedOnly(all []projection.Approval) []projection.Approval {
+	out := all[:0]
+	for _, a := range all {
+		if a.Status != projection.StatusPending || len(a.Votes) > 0 {
+			out = append(out, a)
+		}
+	}
+	return out
+}

@@ -558,6 +558,10 @@ func TestEvictedDecidedApprovalsStayDecidedAndReadable(t *testing.T) {
 	if err != nil || ap.Status != "approved" || ap.ExecutedEventID == "" || ap.DecidedBy != "bob" {
 		t.Fatalf("evicted request read back: %+v, %v", ap, err)
 	}
+	audit, err := e.AuditApprovals(10)
+	if err != nil || len(audit) != 5 {
+		t.Fatalf("audit with 3 of 5 decided requests evicted: %d requests, %v; want all 5 from the journal", len(audit), err)
+	}
 	_, before, _ := e.Digest()
 	if err := e.Close(); err != nil {
 		t.Fatal(err)

@@ -152,7 +152,7 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, aerr)
 		return
 	}
-	all, err := s.eng.Approvals("")
+	all, err := s.eng.AuditApprovals(limit)
 	if err != nil {
 		s.writeEngineError(w, r, err)
 		return
@@ -160,9 +160,6 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request) {
 	out := []map[string]any{}
 	for i := len(all) - 1; i >= 0 && len(out) < limit; i-- {
 		a := all[i]
-		if a.Status == projection.StatusPending && len(a.Votes) == 0 {
-			continue
-		}
 		ids := make([]string, len(a.Votes))
 		for j, v := range a.Votes {
 			ids[j] = v.EventID

@@ -109,6 +109,9 @@ func (s *State) retire(a *Approval) {
 	s.decidedNext = (s.decidedNext + 1) % len(s.decided)
 }
 
+// EvictedDecided is how many decided requests were evicted to tombstones.
+func (s *State) EvictedDecided() int { return len(s.tombstones) }
+
 // DecidedTombstone returns the tombstone of an evicted decided request.
 func (s *State) DecidedTombstone(id string) (Tombstone, bool) {
 	t, ok := s.tombstones[id]

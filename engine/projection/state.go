@@ -20,6 +20,9 @@ type Config struct {
 	DecidedKeep int
 }
 
+// DecidedKeepOrDefault is DecidedKeep after defaults and limits.
+func (c Config) DecidedKeepOrDefault() int { return c.withDefaults().DecidedKeep }
+
 func (c Config) withDefaults() Config {
 	if c.LedgerKeep <= 0 {
 		c.LedgerKeep = 200
