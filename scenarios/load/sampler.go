@@ -268,7 +268,7 @@ func ComputeTrend(samples []Sample, steadyFrom time.Duration) Trend {
 		}
 	}
 	tr.Samples = len(steady)
-	const mb = 1 << 20
+	const mb = 1e6 // MB, as in the report (reports.bytesPerMB)
 	fit := func(get func(Sample) int64, scale float64) float64 {
 		var xs, ys []float64
 		for _, s := range steady {

@@ -143,7 +143,7 @@ func TestTrendIgnoresTheStartupBeforeSteadyState(t *testing.T) {
 		if at < 2*time.Minute {
 			rss = 50 + 25*at.Minutes()
 		}
-		samples = append(samples, Sample{At: at, RSSBytes: int64(rss * (1 << 20)), Goroutines: 20, OpenFDs: 11, HeapBytes: -1})
+		samples = append(samples, Sample{At: at, RSSBytes: int64(rss * 1e6), Goroutines: 20, OpenFDs: 11, HeapBytes: -1})
 	}
 	from := DefaultSteadyFrom(10 * time.Minute)
 	if from != 2*time.Minute {
