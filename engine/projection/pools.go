@@ -2,7 +2,6 @@ package projection
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/creditgate/creditgate/engine/event"
 )
@@ -103,14 +102,4 @@ func (s *State) PoolView(id string) (Pool, bool) {
 		c.Members[m] = true
 	}
 	return c, true
-}
-
-// PoolIDs lists pools in id order.
-func (s *State) PoolIDs() []string {
-	ids := make([]string, 0, len(s.pools))
-	for id := range s.pools {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
 }

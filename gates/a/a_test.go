@@ -55,7 +55,7 @@ var _ = Describe("Gate A: event integrity", Ordered, func() {
 	})
 
 	It("the storm was not refused unexpectedly", func() {
-		env.SaveScenario(reports.Scenario{Name: "1 credit storm", Status: status(storm.Unexpected == 0 && len(storm.RetryMismatches) == 0),
+		env.SaveScenario(reports.Scenario{Name: "1 credit storm", Status: harness.ScenarioStatus(storm.Unexpected == 0 && len(storm.RetryMismatches) == 0),
 			Duration: reports.Seconds(storm.Elapsed.Seconds()), Throughput: storm.Throughput,
 			P95Latency: scenarios.P95(env.C.Latency("POST /consume")), Errors: int64(storm.Unexpected),
 			InvariantsPassed: len(storm.RetryMismatches) == 0,
@@ -65,12 +65,5 @@ var _ = Describe("Gate A: event integrity", Ordered, func() {
 			"every request of the storm must be acknowledged or refused with insufficient_credits", false)
 	})
 })
-
-func status(ok bool) string {
-	if ok {
-		return reports.ScenarioPassed
-	}
-	return reports.ScenarioFailed
-}
 
 func first(s []string, n int) []string { return s[:min(n, len(s))] }

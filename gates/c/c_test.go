@@ -54,7 +54,7 @@ var _ = Describe("Gate C: human-gate safety", Ordered, func() {
 		if len(raceLat) > 0 {
 			p95 = float64(raceLat[len(raceLat)*95/100].Microseconds()) / 1000
 		}
-		env.SaveScenario(reports.Scenario{Name: "3 approval race", Status: map[bool]string{true: reports.ScenarioPassed, false: reports.ScenarioFailed}[multiple == 0 && !CurrentSpecReport().Failed()],
+		env.SaveScenario(reports.Scenario{Name: "3 approval race", Status: harness.ScenarioStatus(multiple == 0 && !CurrentSpecReport().Failed()),
 			P95Latency: p95, InvariantsPassed: multiple == 0, Critical: multiple > 0,
 			Metrics: map[string]any{"decisions_raced": len(raceLat), "multiple_final_decisions": multiple}})
 		env.SaveFacts(reports.Facts{MultipleFinalDecisions: multiple})

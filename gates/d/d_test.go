@@ -124,7 +124,7 @@ var _ = Describe("Gate D: failure safety", Ordered, func() {
 		env.Check("EoC score within the safe band", res.ScoreMin >= 0.3 && res.ScoreMax <= 0.7, fmt.Sprintf("%.3f–%.3f over %d samples", res.ScoreMin, res.ScoreMax, res.Samples), "0.3–0.7", "sampled from GET /eoc during the chaos", false)
 		env.Check("EoC score never outside 0.1–0.9", res.ScoreMin >= 0.1 && res.ScoreMax <= 0.9, fmt.Sprintf("%.3f–%.3f", res.ScoreMin, res.ScoreMax), "0.1–0.9", "", false)
 		env.Check("backpressure from anomalies alone (throttle spiral)", res.Backpressure == 0, res.Backpressure, 0, "", true)
-		env.SaveScenario(reports.Scenario{Name: "5 ml chaos", Status: status(res.Blocked == 0 && res.Throttled == 0 && res.Big.OK()),
+		env.SaveScenario(reports.Scenario{Name: "5 ml chaos", Status: harness.ScenarioStatus(res.Blocked == 0 && res.Throttled == 0 && res.Big.OK()),
 			InvariantsPassed: res.Blocked == 0 && res.Throttled == 0, Errors: int64(res.Blocked + res.Throttled),
 			Metrics: map[string]any{"anomalous": res.Anomalous, "flagged": res.Flagged, "score_min": res.ScoreMin, "score_max": res.ScoreMax}})
 	})
@@ -283,11 +283,4 @@ func reportedDamage(raw []byte, d corrupt.Damage) (bool, string) {
 		}
 		return false, fmt.Sprintf("gaps %v", rep.Gaps)
 	}
-}
-
-func status(ok bool) string {
-	if ok {
-		return reports.ScenarioPassed
-	}
-	return reports.ScenarioFailed
 }

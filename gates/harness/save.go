@@ -42,6 +42,14 @@ func (e *Env) SaveScenario(s reports.Scenario) {
 	e.writeJSON(filepath.Join(e.OutDir, "scenario-"+name+".json"), s)
 }
 
+// ScenarioStatus maps whether a scenario's invariants held to its status.
+func ScenarioStatus(ok bool) string {
+	if ok {
+		return reports.ScenarioPassed
+	}
+	return reports.ScenarioFailed
+}
+
 // SaveFacts records the gate's critical counters (negative balances,
 // idempotency violations, multiple final decisions, crashes on outage).
 func (e *Env) SaveFacts(f reports.Facts) {
