@@ -572,3 +572,64 @@ func TestEvictedDecidedApprovalsStayDecidedAndReadable(t *testing.T) {
 		t.Fatalf("digest after replay %s, live %s", after, before)
 	}
 }
+
+// Ledger pages older than the in-memory window are read from the journal
+// and must equal what a projection that kept everything holds.
+func TestLedgerPagesBeyondTheMemoryWindowEqualTheFullFold(t *testing.T) {
+	path := journalPath(t)
+	small := testConfig(t, path)
+	small.Projection.LedgerKeep = 3
+	e := openEngine(t, small)
+	ctx := context.Background()
+	r := engine.Request{ActorID: "op"}
+	for _, id := range []string{"a", "b"} {
+		if _, err := e.CreateAgent(ctx, r, id, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 4; i++ {
+		if _, err := e.Consume(ctx, r, engine.CreditInput{AgentID: "a", AmountMilli: 1500, Reason: "c"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Refund(ctx, r, engine.CreditInput{AgentID: "a", AmountMilli: 500, Reason: "r"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.RecordCollaboration(ctx, r, engine.CollaborationInput{CollaborationID: "c1", TeamID: "t",
+		AgentIDs: []string{"a", "b"}, ContributionScores: map[string]float64{"a": 1, "b": 0.5}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.CreatePool(ctx, r, engine.PoolInput{PoolID: "p", Members: []string{"a"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.PoolMove(ctx, r, event.PoolAllocated, engine.PoolInput{PoolID: "p", AmountMilli: 7000}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ClosePool(ctx, r, engine.PoolInput{PoolID: "p", AgentID: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	paged, err := e.History("a", 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	full := testConfig(t, path)
+	full.Projection.LedgerKeep = 1000
+	f := openEngine(t, full)
+	defer f.Close()
+	want, err := f.History("a", 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(paged) != len(want) || len(want) != 11 {
+		t.Fatalf("history of a: %d entries through the journal, %d from memory; want 11", len(paged), len(want))
+	}
+	for i := range want {
+		g, w := paged[i], want[i]
+		if g.EventID != w.EventID || g.AmountMilli != w.AmountMilli || g.BalanceAfterMilli != w.BalanceAfterMilli || g.Reason != w.Reason {
+			t.Errorf("entry %d: journal page %+v, full fold %+v", i, g, w)
+		}
+	}
+}

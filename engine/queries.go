@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"encoding/json"
 	"sync/atomic"
 	"time"
 
@@ -69,7 +68,7 @@ func (e *Engine) historyFromJournal(agentID string, total int64, offset, limit i
 	ring := make([]projection.Entry, 0, want)
 	var balance int64
 	err := e.j.Iterate(0, func(_ []byte, ev *event.Envelope) bool {
-		id, delta, reason, mission, ok := agentDelta(ev)
+		id, delta, reason, mission, ok := projection.AgentDelta(ev)
 		if !ok || id != agentID {
 			return true
 		}
@@ -93,31 +92,6 @@ func (e *Engine) historyFromJournal(agentID string, total int64, offset, limit i
 		out = append(out, ring[i])
 	}
 	return out, nil
-}
-
-// agentDelta extracts an agent balance change from any event type that
-// moves one (the same rules as the projection).
-func agentDelta(ev *event.Envelope) (agent string, delta int64, reason, mission string, ok bool) {
-	switch ev.EventType {
-	case event.SynergieRewardGranted:
-		var p event.Reward
-		if json.Unmarshal(ev.Payload, &p) != nil {
-			return "", 0, "", "", false
-		}
-		return p.AgentID, p.AmountMilli, "synergie_reward", "", true
-	case event.PoolClosed:
-		var p event.Pool
-		if json.Unmarshal(ev.Payload, &p) != nil || p.RemainderMilli <= 0 {
-			return "", 0, "", "", false
-		}
-		return p.RefundTo, p.RemainderMilli, "pool_closed:" + p.PoolID, "", true
-	}
-	var p event.Credit
-	if _, isCredit := event.Delta(ev.EventType, 0); !isCredit || json.Unmarshal(ev.Payload, &p) != nil {
-		return "", 0, "", "", false
-	}
-	delta, _ = event.Delta(ev.EventType, p.AmountMilli)
-	return p.AgentID, delta, p.Reason, p.MissionID, true
 }
 
 // EoC returns the Edge-of-Chaos snapshot.

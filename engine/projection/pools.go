@@ -54,7 +54,7 @@ func (s *State) applyPool(e *event.Envelope) error {
 		pool.Closed = true
 		pool.BalanceMilli -= p.RemainderMilli
 		if p.RemainderMilli > 0 {
-			return s.moveAgent(e, p.RefundTo, p.RemainderMilli, "pool_closed:"+p.PoolID, "")
+			return s.moveAgent(e, p.RefundTo, p.RemainderMilli, reasonPoolClosed(p.PoolID), "")
 		}
 		return nil
 	}

@@ -260,3 +260,35 @@ func (s *State) Ledger(agentID string, offset, limit int) (entries []Entry, comp
 	complete = len(entries) == limit || int64(offset+len(entries)) >= a.Entries
 	return entries, complete
 }
+
+// Ledger reasons of derived balance moves.
+const reasonSynergie = "synergie_reward"
+
+func reasonPoolClosed(pool string) string { return "pool_closed:" + pool }
+
+// AgentDelta extracts the agent balance change of any event type that moves
+// one, with the ledger reason Apply records: the engine uses it to read
+// ledger pages older than the in-memory window straight from the journal,
+// so both must follow the same rules (keep them here, side by side).
+func AgentDelta(ev *event.Envelope) (agent string, delta int64, reason, mission string, ok bool) {
+	switch ev.EventType {
+	case event.SynergieRewardGranted:
+		var p event.Reward
+		if json.Unmarshal(ev.Payload, &p) != nil {
+			return "", 0, "", "", false
+		}
+		return p.AgentID, p.AmountMilli, reasonSynergie, "", true
+	case event.PoolClosed:
+		var p event.Pool
+		if json.Unmarshal(ev.Payload, &p) != nil || p.RemainderMilli <= 0 {
+			return "", 0, "", "", false
+		}
+		return p.RefundTo, p.RemainderMilli, reasonPoolClosed(p.PoolID), "", true
+	}
+	var p event.Credit
+	if _, isCredit := event.Delta(ev.EventType, 0); !isCredit || json.Unmarshal(ev.Payload, &p) != nil {
+		return "", 0, "", "", false
+	}
+	delta, _ = event.Delta(ev.EventType, p.AmountMilli)
+	return p.AgentID, delta, p.Reason, p.MissionID, true
+}

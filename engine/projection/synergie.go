@@ -47,7 +47,7 @@ func (s *State) applySynergie(e *event.Envelope) error {
 		acc := s.account(p.TeamID, p.AgentID)
 		acc.GrantedMilli += p.AmountMilli
 		acc.Rewards++
-		return s.moveAgent(e, p.AgentID, p.AmountMilli, "synergie_reward", "")
+		return s.moveAgent(e, p.AgentID, p.AmountMilli, reasonSynergie, "")
 	case event.SynergieRewardCapped:
 		p, err := decode[event.Reward](e)
 		if err != nil {
