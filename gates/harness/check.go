@@ -35,8 +35,3 @@ func (e *Env) Warn(name string, ok bool, measured, threshold any, detail string)
 	AddReportEntry(reports.GinkgoCheckPrefix+name, reports.GinkgoCheck{Status: status, Measured: measured,
 		Threshold: threshold, Detail: detail, Repro: repro}, ReportEntryVisibilityFailureOrVerbose)
 }
-
-// SkipCheck records a check that could not run here, with the reason.
-func (e *Env) SkipCheck(name, why string) {
-	AddReportEntry(reports.GinkgoCheckPrefix+name, reports.GinkgoCheck{Status: "skip", Measured: "-", Threshold: "-", Detail: why}, ReportEntryVisibilityFailureOrVerbose)
-}

@@ -36,7 +36,6 @@ type Env struct {
 	// StartSeq is the target's last seq when the suite booted: the gate's
 	// own events are the journal after it.
 	StartSeq uint64
-	started  time.Time
 }
 
 // Karma is an in-process KARMA stub on a loopback port that can be
@@ -89,7 +88,7 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string) *Env {
 		Fail(err.Error())
 	}
 	cfg := target.ConfigFromEnv()
-	env := &Env{Gate: gate, P: p, TCfg: cfg, started: time.Now()}
+	env := &Env{Gate: gate, P: p, TCfg: cfg}
 	env.OutDir = OutDir(gate)
 	cfg.Env = map[string]string{}
 	for k, v := range backendEnv {
