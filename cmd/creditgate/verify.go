@@ -16,47 +16,98 @@ import (
 // temporary copy of this repository, built into a throwaway creditd. Each
 // patch must match exactly once, so a mutant that no longer applies fails
 // loudly instead of silently testing the unmutated engine.
+//
+// A patch with a marker is anchored on a comment `//mutant:<marker>` in the
+// engine (as etcd's gofail anchors failpoints): its old text is looked up
+// only in the markerWindow lines after that comment (first occurrence), so
+// refactors elsewhere in the file cannot move or duplicate the anchor.
 type mutant struct {
 	name, gate, bug string
 	patches         []patch
 	env             []string // extra LIVE_TEST_* for the gate run
 }
 
-type patch struct{ file, old, new string }
+type patch struct{ file, marker, old, new string }
+
+// text is a patch anchored on its old text alone (exactly once in the file).
+func text(file, old, new string) patch { return patch{file: file, old: old, new: new} }
+
+// marked is a patch anchored on a `//mutant:<marker>` comment (exactly one
+// in the file): the first occurrence of old within the markerWindow lines
+// after it is replaced.
+func marked(file, marker, old, new string) patch {
+	return patch{file: file, marker: marker, old: old, new: new}
+}
+
+// markerWindow is how many lines after a `//mutant:` comment a marked
+// patch's old text may start in.
+const markerWindow = 12
+
+// apply returns src with the patch applied, or an error when its anchor
+// is missing or ambiguous.
+func (p patch) apply(src string) (string, error) {
+	if p.marker == "" {
+		if n := strings.Count(src, p.old); n != 1 {
+			return "", fmt.Errorf("%s: patch anchor found %d times (want exactly 1): %q", p.file, n, firstLine(p.old))
+		}
+		return strings.Replace(src, p.old, p.new, 1), nil
+	}
+	tag := "//mutant:" + p.marker
+	lines := strings.SplitAfter(src, "\n")
+	at := -1
+	for i, l := range lines {
+		if strings.TrimSpace(l) == tag {
+			if at >= 0 {
+				return "", fmt.Errorf("%s: marker %s found twice", p.file, tag)
+			}
+			at = i
+		}
+	}
+	if at < 0 {
+		return "", fmt.Errorf("%s: marker %s not found", p.file, tag)
+	}
+	head := strings.Join(lines[:at+1], "")
+	end := min(len(lines), at+1+markerWindow)
+	window := strings.Join(lines[at+1:end], "")
+	if !strings.Contains(window, p.old) {
+		return "", fmt.Errorf("%s: the anchor is not within %d lines after marker %s: %q", p.file, markerWindow, tag, firstLine(p.old))
+	}
+	return head + strings.Replace(window, p.old, p.new, 1) + strings.Join(lines[end:], ""), nil
+}
 
 var mutants = []mutant{
 	{name: "retry-writes-twice", gate: "a", bug: "the idempotency lookup is skipped, so a retry writes a second event",
-		patches: []patch{{"engine/engine.go", "if k, ok := e.keys[req.IdempotencyKey]; ok {", "if k, ok := e.keys[req.IdempotencyKey]; ok && false {"}}},
+		patches: []patch{text("engine/engine.go", "if k, ok := e.keys[req.IdempotencyKey]; ok {", "if k, ok := e.keys[req.IdempotencyKey]; ok && false {")}},
 	{name: "dangling-causation", gate: "a", bug: "derived events point at an event that does not exist",
-		patches: []patch{{"engine/engine.go", "ev.CausationID = &evs[pe.causedBy].EventID", "dangling := uuid.NewString(); ev.CausationID = &dangling"}}},
+		patches: []patch{text("engine/engine.go", "ev.CausationID = &evs[pe.causedBy].EventID", "dangling := uuid.NewString(); ev.CausationID = &dangling")}},
 	{name: "overdraft-under-concurrency", gate: "b", bug: "consume checks a balance read before the KARMA call, so concurrent consumes overdraw",
 		// The balance is read before the KARMA call and checked after it,
 		// outside the lock: a check-then-act race.
-		patches: []patch{{"engine/credits.go", "\tscore := e.score(ctx, in.AgentID)\n\treturn e.execute(", "\tstale, _ := e.Balance(in.AgentID)\n\tscore := e.score(ctx, in.AgentID)\n\treturn e.execute("},
-			{"engine/credits.go", "\t\tif a.BalanceMilli < in.AmountMilli {\n\t\t\treturn nil, insufficient(a, in.AmountMilli, \"requested\")\n\t\t}\n\t\tmeta",
-				"\t\tif stale < in.AmountMilli {\n\t\t\treturn nil, insufficient(a, in.AmountMilli, \"requested\")\n\t\t}\n\t\tmeta"}}},
+		patches: []patch{text("engine/credits.go", "\tscore := e.score(ctx, in.AgentID)\n\treturn e.execute(", "\tstale, _ := e.Balance(in.AgentID)\n\tscore := e.score(ctx, in.AgentID)\n\treturn e.execute("),
+			text("engine/credits.go", "\t\tif a.BalanceMilli < in.AmountMilli {\n\t\t\treturn nil, insufficient(a, in.AmountMilli, \"requested\")\n\t\t}\n\t\tmeta",
+				"\t\tif stale < in.AmountMilli {\n\t\t\treturn nil, insufficient(a, in.AmountMilli, \"requested\")\n\t\t}\n\t\tmeta")}},
 	{name: "replay-drops-refunds", gate: "b", bug: "replay skips credit.refunded, so the state drifts after a restart",
-		patches: []patch{{"engine/engine.go", "func (e *Engine) replay(ev *event.Envelope) error {\n",
-			"func (e *Engine) replay(ev *event.Envelope) error {\n\tif ev.EventType == event.CreditRefunded {\n\t\te.seq = ev.Seq\n\t\treturn e.st.SkipForMutant(ev)\n\t}\n"},
-			{"engine/projection/state.go", "// Seq is the seq of the last applied event.", "// SkipForMutant advances seq without folding (verify-gates only).\nfunc (s *State) SkipForMutant(e *event.Envelope) error { s.seq = e.Seq; return nil }\n\n// Seq is the seq of the last applied event."}}},
+		patches: []patch{text("engine/engine.go", "func (e *Engine) replay(ev *event.Envelope) error {\n",
+			"func (e *Engine) replay(ev *event.Envelope) error {\n\tif ev.EventType == event.CreditRefunded {\n\t\te.seq = ev.Seq\n\t\treturn e.st.SkipForMutant(ev)\n\t}\n"),
+			text("engine/projection/state.go", "// Seq is the seq of the last applied event.", "// SkipForMutant advances seq without folding (verify-gates only).\nfunc (s *State) SkipForMutant(e *event.Envelope) error { s.seq = e.Seq; return nil }\n\n// Seq is the seq of the last applied event.")}},
 	{name: "two-approvals-win", gate: "c", bug: "a decision does not re-check the request state, so racing approvals all win",
-		patches: []patch{{"engine/approvals.go", "if ap.Status != projection.StatusPending {\n\t\treturn ap, false, refuse(CodeAlreadyDecided", "if false {\n\t\treturn ap, false, refuse(CodeAlreadyDecided"},
-			{"engine/projection/approvals.go", "\tif a.Status != StatusPending {\n\t\treturn fmt.Errorf(\"decision on %s approval %q\", a.Status, p.RequestID)\n\t}\n", ""},
-			{"engine/approvals.go", "if !e.clock.Now().Before(ap.ExpiresAt) {", "if ap.Status == projection.StatusPending && !e.clock.Now().Before(ap.ExpiresAt) {"}}},
+		patches: []patch{text("engine/approvals.go", "if ap.Status != projection.StatusPending {\n\t\treturn ap, false, refuse(CodeAlreadyDecided", "if false {\n\t\treturn ap, false, refuse(CodeAlreadyDecided"),
+			text("engine/projection/approvals.go", "\tif a.Status != StatusPending {\n\t\treturn fmt.Errorf(\"decision on %s approval %q\", a.Status, p.RequestID)\n\t}\n", ""),
+			text("engine/approvals.go", "if !e.clock.Now().Before(ap.ExpiresAt) {", "if ap.Status == projection.StatusPending && !e.clock.Now().Before(ap.ExpiresAt) {")}},
 	{name: "requester-approves-own", gate: "c", bug: "the four-eyes rule is not enforced",
-		patches: []patch{{"engine/approvals.go", "if ap.RequesterID == req.ActorID {", "if ap.RequesterID == req.ActorID && false {"}}},
+		patches: []patch{text("engine/approvals.go", "if ap.RequesterID == req.ActorID {", "if ap.RequesterID == req.ActorID && false {")}},
 	{name: "karma-outage-fails-consume", gate: "d", bug: "a consume fails when KARMA cannot give a live score",
-		patches: []patch{{"engine/credits.go", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\tif score.Source != karma.SourceLive {\n\t\treturn Result{}, ErrClosed\n\t}\n"}}},
+		patches: []patch{text("engine/credits.go", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\tif score.Source != karma.SourceLive {\n\t\treturn Result{}, ErrClosed\n\t}\n")}},
 	{name: "anomaly-blocks-consume", gate: "d", bug: "an anomalous consume is refused instead of flagged",
-		patches: []patch{{"engine/credits.go", "\t\tcase v.Detected:\n", "\t\tcase v.Detected:\n\t\t\treturn nil, refuse(CodeInvalid, nil, \"anomalous amount\")\n"}}},
+		patches: []patch{text("engine/credits.go", "\t\tcase v.Detected:\n", "\t\tcase v.Detected:\n\t\t\treturn nil, refuse(CodeInvalid, nil, \"anomalous amount\")\n")}},
 	{name: "torn-tail-kept", gate: "d", bug: "recovery reports a torn tail but does not cut it, so the next append is glued onto it and lost (the original's bug)",
-		patches: []patch{{"engine/journal/recovery.go", "} else if rep.TornTail != nil {\n\t\tif err := truncateSynced(", "} else if rep.TornTail != nil && false {\n\t\tif err := truncateSynced("}}},
+		patches: []patch{text("engine/journal/recovery.go", "} else if rep.TornTail != nil {\n\t\tif err := truncateSynced(", "} else if rep.TornTail != nil && false {\n\t\tif err := truncateSynced(")}},
 	{name: "slow-consume", gate: "e", bug: "every consume stalls 1.2 s (P95 above 1000 ms)", env: []string{"LIVE_TEST_DURATION=20s"},
-		patches: []patch{{"engine/credits.go", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\ttime.Sleep(1200 * time.Millisecond)\n"},
-			{"engine/credits.go", "import (\n\t\"context\"\n", "import (\n\t\"context\"\n\t\"time\"\n"}}},
+		patches: []patch{text("engine/credits.go", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\ttime.Sleep(1200 * time.Millisecond)\n"),
+			text("engine/credits.go", "import (\n\t\"context\"\n", "import (\n\t\"context\"\n\t\"time\"\n")}},
 	{name: "leaks-per-request", gate: "e", bug: "every consume leaks 256 KiB and a goroutine", env: []string{"LIVE_TEST_DURATION=20s"},
-		patches: []patch{{"engine/credits.go", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\tleak = append(leak, make([]byte, 256<<10))\n\tgo func() { select {} }()\n"},
-			{"engine/credits.go", "// Limits on identifiers and free text.", "var leak [][]byte\n\n// Limits on identifiers and free text."}}},
+		patches: []patch{text("engine/credits.go", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\tleak = append(leak, make([]byte, 256<<10))\n\tgo func() { select {} }()\n"),
+			text("engine/credits.go", "// Limits on identifiers and free text.", "var leak [][]byte\n\n// Limits on identifiers and free text.")}},
 }
 
 func cmdVerify(args []string) int {
@@ -152,10 +203,11 @@ func buildMutant(root string, m mutant) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if n := strings.Count(string(b), p.old); n != 1 {
-			return "", fmt.Errorf("%s: patch anchor found %d times (want exactly 1): %q", p.file, n, firstLine(p.old))
+		patched, err := p.apply(string(b))
+		if err != nil {
+			return "", err
 		}
-		if err := os.WriteFile(path, []byte(strings.Replace(string(b), p.old, p.new, 1)), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(patched), 0o644); err != nil {
 			return "", err
 		}
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/creditgate/creditgate/reports"
@@ -24,8 +23,8 @@ func TestEveryMutantPatchAppliesExactlyOnceToTheCurrentEngine(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", m.name, err)
 			}
-			if n := strings.Count(string(b), p.old); n != 1 {
-				t.Errorf("mutant %s: anchor in %s found %d times, want 1: %q", m.name, p.file, n, firstLine(p.old))
+			if _, err := p.apply(string(b)); err != nil {
+				t.Errorf("mutant %s: %v", m.name, err)
 			}
 		}
 	}
@@ -57,5 +56,23 @@ func TestGateVerdictJudgesOneGateOnItsOwnEvidence(t *testing.T) {
 	s.GateDetails[0] = reports.GateDetail{ID: "A", Status: reports.StatusPass, Checks: []reports.Check{{Name: "x", Status: reports.StatusPass}}}
 	if v := gateVerdict(s, "A"); v != reports.VerdictGo {
 		t.Fatalf("gate A must not inherit gate C's failure: %s", v)
+	}
+}
+
+func TestAMarkedPatchAppliesOnlyNearItsMarker(t *testing.T) {
+	src := "a := 1\n//mutant:m\nif ok {\n}\nif ok {\n}\n"
+	p := patch{file: "x.go", marker: "m", old: "if ok {", new: "if !ok {"}
+	got, err := p.apply(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "a := 1\n//mutant:m\nif !ok {\n}\nif ok {\n}\n"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if _, err := (patch{file: "x.go", marker: "gone", old: "if ok {"}).apply(src); err == nil {
+		t.Fatal("a missing marker must be an error")
+	}
+	if _, err := (patch{file: "x.go", marker: "m", old: "nowhere"}).apply(src); err == nil {
+		t.Fatal("old text missing after the marker must be an error")
 	}
 }
