@@ -11,6 +11,7 @@ import (
 	"github.com/creditgate/creditgate/engine/journal"
 	"github.com/creditgate/creditgate/engine/money"
 	"github.com/creditgate/creditgate/engine/projection"
+	"github.com/creditgate/creditgate/engine/store"
 )
 
 // Clock tells the time of new events. Folds never read it.
@@ -45,7 +46,10 @@ type SynergieConfig struct {
 // Config configures the engine. The zero value is valid except
 // Journal.Path; DefaultConfig fills the documented defaults.
 type Config struct {
-	Journal    journal.Config
+	Journal journal.Config
+	// Store, when set, replaces the journal (Journal is then ignored): e.g.
+	// a pgstore.Store shared by several instances. See storeseam.go.
+	Store      store.Store
 	Projection projection.Config
 	Approval   ApprovalConfig
 	Synergie   SynergieConfig

@@ -18,6 +18,7 @@ import (
 	"github.com/creditgate/creditgate/engine/journal"
 	"github.com/creditgate/creditgate/engine/karma"
 	"github.com/creditgate/creditgate/engine/projection"
+	"github.com/creditgate/creditgate/engine/store"
 )
 
 // Scorer is the KARMA seam. Score must return within a bounded time and
@@ -35,7 +36,8 @@ type Engine struct {
 	clock  Clock
 	scorer Scorer
 
-	j        *journal.Journal
+	j        *journal.Journal // nil when cfg.Store is set
+	store    store.Store      // where events go: the journal or cfg.Store (see storeseam.go)
 	recovery journal.RecoveryReport
 
 	mu      sync.Mutex // guards everything below
@@ -48,6 +50,7 @@ type Engine struct {
 	keyNext int
 	failed  error
 	closed  bool
+	stale   bool // shared store only: folded state may hold uncommitted events; reload before use
 
 	opened   time.Time
 	stop     chan struct{}
@@ -100,6 +103,9 @@ func Open(cfg Config) (*Engine, error) {
 	if e.checker == nil {
 		e.checker = anomaly.New(cfg.Anomaly)
 	}
+	if cfg.Store != nil {
+		return e.openShared(cfg.Store)
+	}
 	if cfg.Journal.Logger == nil {
 		cfg.Journal.Logger = cfg.Logger
 	}
@@ -109,6 +115,7 @@ func Open(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.j, e.recovery, e.seq = j, rep, rep.LastSeq
+	e.store = journalStore{j}
 	e.stats.replayEvents = rep.Events
 	e.stats.replayDuration = time.Since(start)
 	e.log.Info("journal replayed", "path", cfg.Journal.Path, "events", rep.Events, "last_seq", rep.LastSeq,
@@ -224,8 +231,16 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 		e.mu.Unlock()
 		return Result{}, err
 	}
+	// A shared store hands over what other instances wrote first, so the
+	// key lookup and the rule below see the global state.
+	tx, err := e.beginLocked(ctx)
+	if err != nil {
+		e.mu.Unlock()
+		return Result{}, err
+	}
 	if req.IdempotencyKey != "" {
 		if k, ok := e.keys[req.IdempotencyKey]; ok {
+			tx.Rollback()
 			e.mu.Unlock()
 			if k.requestHash != req.RequestHash {
 				return Result{}, refuse(CodeIdempotencyConflict, nil,
@@ -245,11 +260,13 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 	}
 	p, err := rule()
 	if err != nil {
+		tx.Rollback()
 		e.mu.Unlock()
 		return Result{}, err
 	}
 	evs, lines, err := e.sealLocked(req, p)
 	if err != nil {
+		tx.Rollback()
 		e.mu.Unlock()
 		return Result{}, err
 	}
@@ -259,6 +276,7 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 	for reg := e.regulationLocked(); reg != nil; reg = e.regulationLocked() {
 		_, more, err := e.sealLocked(Request{ActorID: "system:eoc"}, reg)
 		if err != nil {
+			tx.Rollback()
 			e.mu.Unlock()
 			return Result{}, err
 		}
@@ -269,11 +287,11 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 		entry = &keyEntry{requestHash: req.RequestHash, done: make(chan struct{}), events: evs}
 		e.rememberKeyLocked(evs[0], entry)
 	}
-	done := e.j.Submit(lines)
+	done := e.commitLocked(tx, lines)
 	e.mu.Unlock()
 
 	werr := <-done
-	if werr != nil {
+	if werr != nil && e.j != nil { // only the journal's failure is sticky (see commitLocked)
 		werr = e.fail(werr)
 	}
 	if entry != nil {
@@ -381,6 +399,9 @@ func (e *Engine) read(f func(st *projection.State)) error {
 	if err := e.usableLocked(); err != nil {
 		return err
 	}
+	if err := e.catchUpLocked(); err != nil {
+		return err
+	}
 	f(e.st)
 	return nil
 }
@@ -396,7 +417,7 @@ func (e *Engine) Close() error {
 	close(e.stop)
 	e.mu.Unlock()
 	e.sweeping.Wait()
-	return e.j.Close()
+	return e.store.Close()
 }
 
 // Digest returns the seq and the state digest of all projections.
@@ -422,5 +443,5 @@ func (e *Engine) Recovery() journal.RecoveryReport { return e.recovery }
 
 // Journal exposes the journal for reading events (GET /events).
 func (e *Engine) Events(afterSeq uint64, fn func(line []byte, ev *event.Envelope) bool) error {
-	return e.j.Iterate(afterSeq, fn)
+	return e.store.Iterate(afterSeq, fn)
 }

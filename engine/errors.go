@@ -45,4 +45,8 @@ var (
 	// ErrJournalFailed wraps the journal's sticky error: the engine refuses
 	// every command and state read until it is restarted and recovers.
 	ErrJournalFailed = errors.New("engine: journal failed")
+	// ErrStoreUnavailable: a shared store (PostgreSQL) cannot be reached or
+	// a commit's outcome is unknown. Unlike ErrJournalFailed it is not
+	// sticky: the engine reloads from the store once it answers again.
+	ErrStoreUnavailable = errors.New("engine: event store unavailable")
 )

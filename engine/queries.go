@@ -67,7 +67,7 @@ func (e *Engine) historyFromJournal(agentID string, total int64, offset, limit i
 	want := offset + limit
 	ring := make([]projection.Entry, 0, want)
 	var balance int64
-	err := e.j.Iterate(0, func(_ []byte, ev *event.Envelope) bool {
+	err := e.store.Iterate(0, func(_ []byte, ev *event.Envelope) bool {
 		id, delta, reason, mission, ok := projection.AgentDelta(ev)
 		if !ok || id != agentID {
 			return true
@@ -154,6 +154,7 @@ func (e *Engine) Health() Health {
 	if failed != nil {
 		h.Status, h.Journal, h.JournalErr = "failed", "failed", failed.Error()
 	}
+	e.storeHealth(&h)
 	return h
 }
 
@@ -187,6 +188,6 @@ func (e *Engine) Stats() Stats {
 		Commands: e.stats.commands.Load(), IdempotentReplays: e.stats.replays.Load(),
 		Anomalies: e.stats.anomalies.Load(), DetectorFailures: e.stats.detectorFailures.Load(),
 		ReplayEvents: e.stats.replayEvents, ReplaySeconds: e.stats.replayDuration.Seconds(),
-		Journal: e.j.Stats(), Seq: seq, IdempotencyKeys: keys, FsyncEnabled: !e.cfg.Journal.NoSync,
+		Journal: e.journalStats(), Seq: seq, IdempotencyKeys: keys, FsyncEnabled: !e.cfg.Journal.NoSync,
 	}
 }
