@@ -288,7 +288,7 @@ func (e *Engine) Approval(id string) (projection.Approval, error) {
 	}
 	if !ok && evicted {
 		trail := projection.NewApprovalTrail(id)
-		if err := e.store.Iterate(0, func(_ []byte, ev *event.Envelope) bool { trail.Apply(ev); return true }); err != nil {
+		if err := e.iterate(0, func(_ []byte, ev *event.Envelope) bool { trail.Apply(ev); return true }); err != nil {
 			return ap, err
 		}
 		ap, ok = trail.Result()
@@ -324,7 +324,7 @@ func (e *Engine) AuditApprovals(newest int) ([]projection.Approval, error) {
 	cfg.DecidedKeep = newest
 	scratch := projection.New(cfg)
 	var ferr error
-	if err := e.store.Iterate(0, func(_ []byte, ev *event.Envelope) bool {
+	if err := e.iterate(0, func(_ []byte, ev *event.Envelope) bool {
 		ferr = scratch.Apply(ev)
 		return ferr == nil
 	}); err != nil {

@@ -443,5 +443,5 @@ func (e *Engine) Recovery() journal.RecoveryReport { return e.recovery }
 
 // Journal exposes the journal for reading events (GET /events).
 func (e *Engine) Events(afterSeq uint64, fn func(line []byte, ev *event.Envelope) bool) error {
-	return e.store.Iterate(afterSeq, fn)
+	return e.iterate(afterSeq, fn)
 }

@@ -67,7 +67,7 @@ func (e *Engine) historyFromJournal(agentID string, total int64, offset, limit i
 	want := offset + limit
 	ring := make([]projection.Entry, 0, want)
 	var balance int64
-	err := e.store.Iterate(0, func(_ []byte, ev *event.Envelope) bool {
+	err := e.iterate(0, func(_ []byte, ev *event.Envelope) bool {
 		id, delta, reason, mission, ok := projection.AgentDelta(ev)
 		if !ok || id != agentID {
 			return true

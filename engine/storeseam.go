@@ -241,3 +241,13 @@ func (e *Engine) storeHealth(h *Health) {
 		h.Reasons = append(h.Reasons, "the event store is unreachable: commands and reads answer 503 until it is back")
 	}
 }
+
+// iterate reads the store; a shared store's read failure is a 503, never a
+// 500.
+func (e *Engine) iterate(after uint64, fn func(line []byte, ev *event.Envelope) bool) error {
+	err := e.store.Iterate(after, fn)
+	if err != nil && e.shared() && !errors.Is(err, ErrStoreUnavailable) {
+		err = fmt.Errorf("%w: %v", ErrStoreUnavailable, err)
+	}
+	return err
+}

@@ -11,9 +11,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,6 +24,7 @@ import (
 	"github.com/creditgate/creditgate/engine/journal"
 	"github.com/creditgate/creditgate/engine/karma"
 	"github.com/creditgate/creditgate/engine/money"
+	"github.com/creditgate/creditgate/engine/pgstore"
 )
 
 var version = "dev"
@@ -69,6 +72,7 @@ func run(args []string) error {
 	fs := flag.NewFlagSet("creditd", flag.ContinueOnError)
 	d := engine.DefaultConfig()
 	addr := fs.String("addr", env("CREDITD_ADDR", "127.0.0.1:8000"), "listen address (CREDITD_ADDR)")
+	storeURL := fs.String("store", env("CREDITD_STORE", ""), "event store: empty = the JSONL journal; postgres://… = a PostgreSQL store shared by several instances (CREDITD_STORE)")
 	path := fs.String("journal", env("CREDITD_JOURNAL", "storage/events/credits.jsonl"), "journal file (CREDITD_JOURNAL)")
 	fsync := fs.Bool("fsync", envBool("CREDITD_FSYNC", true), "fdatasync every group commit; false only for throwaway runs (CREDITD_FSYNC)")
 	recovery := fs.String("recovery", env("CREDITD_RECOVERY", "quarantine"), "mid-file corruption policy: quarantine|strict (CREDITD_RECOVERY)")
@@ -146,6 +150,19 @@ func run(args []string) error {
 		cfg.Scorer = kc
 	}
 
+	if *storeURL != "" {
+		if !strings.HasPrefix(*storeURL, "postgres://") && !strings.HasPrefix(*storeURL, "postgresql://") {
+			return fmt.Errorf("CREDITD_STORE: want a postgres:// URL, got %q", redact(*storeURL))
+		}
+		octx, ocancel := context.WithTimeout(ctx, 30*time.Second)
+		st, err := pgstore.Open(octx, *storeURL, pgstore.Options{})
+		ocancel()
+		if err != nil {
+			return fmt.Errorf("event store: %w", err)
+		}
+		cfg.Store = st
+		*path = "postgres:" + redact(*storeURL)
+	}
 	eng, err := engine.Open(cfg)
 	if err != nil {
 		return err
@@ -200,4 +217,13 @@ func probe(addr string) error {
 		return fmt.Errorf("health: %s", resp.Status)
 	}
 	return nil
+}
+
+// redact drops the password from a store URL before it is logged.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
 }

@@ -1,0 +1,305 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/creditgate/creditgate/engine/event"
+	"github.com/creditgate/creditgate/engine/store"
+)
+
+// Advisory lock keys (pg_advisory_xact_lock(bigint)).
+const (
+	// AppendLock serializes every append on the database.
+	AppendLock int64 = 0x637265646974 // "credit"
+	// migrateLock serializes schema migrations of instances starting together.
+	migrateLock int64 = 0x6d6967726174 // "migrat"
+)
+
+// ErrSchemaTooNew: the database was migrated by a newer creditd.
+var ErrSchemaTooNew = errors.New("pgstore: database schema is newer than this binary")
+
+// Options tune the store. The zero value is valid.
+type Options struct {
+	// MaxConns bounds the pool (default 6: commands hold at most one
+	// connection per instance; the rest serve GET /events).
+	MaxConns int32
+	// OpTimeout bounds one append transaction or one read batch (default 5s),
+	// so an unreachable database turns into a 503, not a hung request.
+	OpTimeout time.Duration
+}
+
+// Store is a PostgreSQL event store. Safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+	opt  Options
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to url (postgres://…), checks and migrates the schema and
+// returns the store.
+func Open(ctx context.Context, url string, opt Options) (*Store, error) {
+	if opt.MaxConns <= 0 {
+		opt.MaxConns = 6
+	}
+	if opt.OpTimeout <= 0 {
+		opt.OpTimeout = 5 * time.Second
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: parse url: %w", err)
+	}
+	cfg.MaxConns = opt.MaxConns
+	// An append is acknowledged only after its commit is flushed to disk,
+	// whatever the server default says.
+	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
+	cfg.ConnConfig.RuntimeParams["application_name"] = "creditd"
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = opt.OpTimeout
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: connect: %w", err)
+	}
+	s := &Store{pool: pool, opt: opt}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// migrate applies the missing migrations in one transaction.
+func (s *Store) migrate(ctx context.Context) error {
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
+			return fmt.Errorf("pgstore: migrate: lock: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+			version    int PRIMARY KEY,
+			applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+			return fmt.Errorf("pgstore: migrate: schema_version: %w", err)
+		}
+		var have int
+		if err := tx.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&have); err != nil {
+			return fmt.Errorf("pgstore: migrate: read version: %w", err)
+		}
+		if have > SchemaVersion {
+			return fmt.Errorf("%w: database is at version %d, this creditd knows up to %d; upgrade creditd",
+				ErrSchemaTooNew, have, SchemaVersion)
+		}
+		for v := have; v < SchemaVersion; v++ {
+			if _, err := tx.Exec(ctx, migrations[v]); err != nil {
+				return fmt.Errorf("pgstore: migrate to version %d: %w", v+1, err)
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version) VALUES ($1)`, v+1); err != nil {
+				return fmt.Errorf("pgstore: migrate: record version %d: %w", v+1, err)
+			}
+		}
+		return nil
+	})
+}
+
+// Shared is true: other instances append to the same table.
+func (s *Store) Shared() bool { return true }
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Begin starts an append under the global append lock and hands over the
+// events after `after`.
+func (s *Store) Begin(ctx context.Context, after uint64, apply func(*event.Envelope) error) (store.Tx, error) {
+	// The transaction outlives a cancelled request only up to OpTimeout: a
+	// half-done append is rolled back by the server when the connection is
+	// released, never left holding the lock.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opt.OpTimeout)
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	if err != nil {
+		cancel()
+		return nil, unavailable("begin", err)
+	}
+	t := &pgTx{tx: tx, ctx: ctx, cancel: cancel, next: after + 1}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, AppendLock); err != nil {
+		t.Rollback()
+		return nil, unavailable("append lock", err)
+	}
+	last, err := s.scan(ctx, tx, after, 0, func(_ []byte, ev *event.Envelope) (bool, error) {
+		if apply != nil {
+			if err := apply(ev); err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		t.Rollback()
+		return nil, err
+	}
+	if last > after {
+		t.next = last + 1
+	}
+	return t, nil
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// scan reads events with seq > after (at most limit, 0 = all) and calls fn
+// for each in seq order. It returns the last seq passed to fn.
+func (s *Store) scan(ctx context.Context, q querier, after uint64, limit int, fn func(line []byte, ev *event.Envelope) (bool, error)) (uint64, error) {
+	sql := `SELECT seq, line FROM events WHERE seq > $1 ORDER BY seq`
+	args := []any{int64(after)}
+	if limit > 0 {
+		sql += ` LIMIT $2`
+		args = append(args, limit)
+	}
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return 0, unavailable("read events", err)
+	}
+	type row struct {
+		seq  int64
+		line []byte
+	}
+	var got []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.seq, &r.line); err != nil {
+			rows.Close()
+			return 0, unavailable("read events", err)
+		}
+		got = append(got, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, unavailable("read events", err)
+	}
+	last := after
+	for _, r := range got {
+		ev, err := event.Decode(r.line)
+		if err != nil {
+			return last, fmt.Errorf("pgstore: event seq %d: %w", r.seq, err)
+		}
+		if ev.Seq != uint64(r.seq) {
+			return last, fmt.Errorf("pgstore: row seq %d holds an event with seq %d", r.seq, ev.Seq)
+		}
+		ok, err := fn(r.line, &ev)
+		if err != nil {
+			return last, err
+		}
+		last = ev.Seq
+		if !ok {
+			break
+		}
+	}
+	return last, nil
+}
+
+// iterateBatch is how many events one Iterate query reads.
+const iterateBatch = 1000
+
+// Iterate reads committed events in batches, without the append lock.
+func (s *Store) Iterate(after uint64, fn func(line []byte, ev *event.Envelope) bool) error {
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), s.opt.OpTimeout)
+		n, stopped := 0, false
+		last, err := s.scan(ctx, s.pool, after, iterateBatch, func(line []byte, ev *event.Envelope) (bool, error) {
+			n++
+			if !fn(line, ev) {
+				stopped = true
+				return false, nil
+			}
+			return true, nil
+		})
+		cancel()
+		if err != nil || stopped || n < iterateBatch {
+			return err
+		}
+		after = last
+	}
+}
+
+// pgTx is one append transaction holding the append lock.
+type pgTx struct {
+	tx     pgx.Tx
+	ctx    context.Context
+	cancel context.CancelFunc
+	next   uint64 // the seq the first committed line must carry
+	done   bool
+}
+
+// Commit inserts the lines and commits. It resolves before returning.
+func (t *pgTx) Commit(lines [][]byte) <-chan error {
+	res := make(chan error, 1)
+	res <- t.commit(lines)
+	return res
+}
+
+func (t *pgTx) commit(lines [][]byte) error {
+	defer t.Rollback()
+	n := len(lines)
+	seqs, keys, ids, types := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
+	for i, l := range lines {
+		ev, err := event.Decode(l)
+		if err != nil {
+			return fmt.Errorf("pgstore: commit: line %d: %w", i, err)
+		}
+		if ev.Seq != t.next+uint64(i) {
+			return fmt.Errorf("%w: line %d has seq %d, the store's next is %d", store.ErrStale, i, ev.Seq, t.next+uint64(i))
+		}
+		seqs[i], keys[i], ids[i], types[i] = int64(ev.Seq), ev.IdempotencyKey, ev.EventID, ev.EventType
+	}
+	_, err := t.tx.Exec(t.ctx, `INSERT INTO events (seq, idempotency_key, event_id, event_type, line)
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bytea[])`,
+		seqs, keys, ids, types, lines)
+	if err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "23505" {
+			switch pe.ConstraintName {
+			case "events_idempotency_key_key":
+				return fmt.Errorf("%w: %s", store.ErrDuplicateKey, pe.Detail)
+			case "events_pkey":
+				return fmt.Errorf("%w: %s", store.ErrStale, pe.Detail)
+			}
+		}
+		return unavailable("insert", err)
+	}
+	if err := t.tx.Commit(t.ctx); err != nil {
+		// The outcome is unknown when the connection broke during COMMIT.
+		return unavailable("commit", err)
+	}
+	t.done = true
+	return nil
+}
+
+// Rollback releases the lock without writing.
+func (t *pgTx) Rollback() {
+	if !t.done {
+		t.done = true
+		_ = t.tx.Rollback(t.ctx)
+	}
+	t.cancel()
+}
+
+func unavailable(op string, err error) error {
+	return fmt.Errorf("%w: %s: %v", store.ErrUnavailable, op, err)
+}
+
+// SynchronousCommit reports the synchronous_commit setting of the store's
+// sessions (for tests and /api/health diagnostics).
+func SynchronousCommit(ctx context.Context, s *Store) (string, error) {
+	var v string
+	err := s.pool.QueryRow(ctx, `SHOW synchronous_commit`).Scan(&v)
+	return v, err
+}
