@@ -101,6 +101,9 @@ type Config struct {
 	StopTimeout time.Duration
 	// Logger receives lifecycle messages (default: discarded).
 	Logger *slog.Logger
+	// ClusterSize is the number of creditd instances of a cluster target
+	// (default CREDITGATE_CLUSTER_SIZE, else DefaultClusterSize).
+	ClusterSize int
 }
 
 // ConfigFromEnv reads CREDITGATE_TARGET, CREDITGATE_IMAGE, CREDITGATE_URL,
@@ -153,13 +156,13 @@ func (c Config) withDefaults() Config {
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	switch c.Kind {
-	case KindContainer, KindProcess:
+	case KindContainer, KindProcess, KindCluster:
 	case KindURL:
 		if c.URL == "" {
 			return errors.New("target: url mode needs a URL (CREDITGATE_URL)")
 		}
 	default:
-		return fmt.Errorf("target: unknown kind %q (want container, process or url)", c.Kind)
+		return fmt.Errorf("target: unknown kind %q (want container, process, cluster or url)", c.Kind)
 	}
 	if c.Network != NetworkHost && c.Network != NetworkBridge {
 		return fmt.Errorf("target: unknown network %q (want host or bridge)", c.Network)
@@ -182,6 +185,15 @@ const (
 // not, the reason a gate should SKIP with.
 func (c Config) Supports(cap Capability) (bool, string) {
 	c = c.withDefaults()
+	if c.Kind == KindCluster {
+		if cap == CapJournalFile {
+			return false, "target cluster: the event stream lives in PostgreSQL, there is no journal file to read or corrupt"
+		}
+		return true, ""
+	}
+	if cap == CapCluster {
+		return false, fmt.Sprintf("target %s: single-instance control and database faults need CREDITGATE_TARGET=cluster", c.Kind)
+	}
 	if c.Kind != KindURL {
 		return true, ""
 	}
@@ -234,6 +246,8 @@ func New(ctx context.Context, cfg Config) (Target, error) {
 		return newURL(ctx, cfg)
 	case KindProcess:
 		return newProcess(ctx, cfg)
+	case KindCluster:
+		return newCluster(ctx, cfg)
 	default:
 		return newContainer(ctx, cfg)
 	}

@@ -1,0 +1,135 @@
+package target
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func clusterCall(t *testing.T, method, url, body string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return 0, nil
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	return resp.StatusCode, m
+}
+
+func TestClusterTargetSpreadsRequestsAndSurvivesInstanceAndDatabaseFaults(t *testing.T) {
+	if _, err := os.Stat(filepath.Join(PostgresBinDir(), "initdb")); err != nil {
+		t.Skip("PostgreSQL 15 not installed")
+	}
+	if testing.Short() {
+		t.Skip("cluster boot skipped in -short mode")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	tg, err := New(ctx, Config{Kind: KindCluster, Binary: backendBinary(t), Logger: testLogger(t), ClusterSize: 3})
+	if tg != nil {
+		defer tg.Terminate(context.Background())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tg.(Cluster)
+	if tg.JournalPath() != "" || len(c.Instances()) != 3 {
+		t.Fatalf("journal %q, %d instances", tg.JournalPath(), len(c.Instances()))
+	}
+	if st, _ := clusterCall(t, "POST", tg.BaseURL()+"/api/credits/agents", `{"agent_id":"a1","skill_level":1,"actor_id":"t"}`); st != 201 && st != 200 {
+		t.Fatalf("create agent through the proxy: %d", st)
+	}
+	balances := func() []any {
+		var out []any
+		for _, u := range c.Instances() {
+			st, m := clusterCall(t, "GET", u+"/api/credits/balance/a1", "")
+			if st != 200 {
+				t.Fatalf("balance on %s: %d", u, st)
+			}
+			out = append(out, m["balance"])
+		}
+		return out
+	}
+	if got := fmt.Sprint(balances()); got != "[100 100 100]" {
+		t.Fatalf("every instance reads the write made through another: %s", got)
+	}
+	// One instance down: the proxy routes around it.
+	if err := c.KillInstance(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 {
+		if st, _ := clusterCall(t, "POST", tg.BaseURL()+"/api/credits/consume", fmt.Sprintf(`{"agent_id":"a1","amount":1,"reason":"r%d","actor_id":"t"}`, i)); st != 200 && st != 201 {
+			t.Fatalf("consume %d with instance 1 down: %d", i, st)
+		}
+	}
+	if err := c.StartInstance(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(balances()); got != "[94 94 94]" {
+		t.Fatalf("after instance 1 restarted: %s", got)
+	}
+	// Database down: instances answer 503, never 500, and recover alone.
+	if err := c.StopDatabase(ctx, "immediate"); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range c.Instances() {
+		if st, _ := clusterCall(t, "POST", u+"/api/credits/consume", `{"agent_id":"a1","amount":1,"reason":"down","actor_id":"t"}`); st != 503 {
+			t.Fatalf("consume on %s with the database down: %d, want 503", u, st)
+		}
+	}
+	if err := c.StartDatabase(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st, _ := clusterCall(t, "GET", c.Instances()[2]+"/api/credits/balance/a1", "")
+		if st == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("instance 2 still answers %d 20s after the database came back", st)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := fmt.Sprint(balances()); got != "[94 94 94]" {
+		t.Fatalf("after the database restart: %s", got)
+	}
+	exerciseClusterControl(t, tg)
+}
+
+// exerciseClusterControl: Kill takes every instance down, Start brings them
+// back on the same URLs over the same database.
+func exerciseClusterControl(t *testing.T, tg Target) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := tg.Kill(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if tg.PID() != 0 {
+		t.Fatal("PID after Kill")
+	}
+	if err := tg.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st, m := clusterCall(t, "GET", tg.BaseURL()+"/api/credits/balance/a1", ""); st != 200 || fmt.Sprint(m["balance"]) != "94" {
+		t.Fatalf("after a full restart: %d %v", st, m)
+	}
+	if err := tg.Stop(ctx); err != nil {
+		t.Fatalf("graceful stop of every instance: %v", err)
+	}
+}
