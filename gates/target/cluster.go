@@ -41,6 +41,8 @@ type Cluster interface {
 	// port) and waits until it is healthy.
 	KillInstance(ctx context.Context, i int) error
 	StartInstance(ctx context.Context, i int) error
+	// InstancePID is instance i's pid, 0 when it is down.
+	InstancePID(i int) int
 	// StopDatabase stops PostgreSQL ("immediate" = crash, "fast" = clean);
 	// StartDatabase starts it again on the same data and port.
 	StopDatabase(ctx context.Context, mode string) error
@@ -157,6 +159,14 @@ func (c *clusterTarget) StartInstance(ctx context.Context, i int) error {
 		return err
 	}
 	return p.Start(ctx)
+}
+
+func (c *clusterTarget) InstancePID(i int) int {
+	p, err := c.inst(i)
+	if err != nil {
+		return 0
+	}
+	return p.PID()
 }
 
 func (c *clusterTarget) StopDatabase(ctx context.Context, mode string) error {
