@@ -154,6 +154,7 @@ func (e *Engine) catchUpLocked() error {
 	if e.stale {
 		return e.reloadLocked()
 	}
+	//mutant:cluster-read-catch-up
 	return e.followLocked()
 }
 
@@ -168,6 +169,7 @@ func (e *Engine) beginLocked(ctx context.Context) (store.Tx, error) {
 		}
 	}
 	var ferr error
+	//mutant:cluster-catch-up
 	tx, err := e.store.Begin(ctx, e.seq, func(ev *event.Envelope) error {
 		ferr = e.foldForeign(ev)
 		return ferr

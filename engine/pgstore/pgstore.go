@@ -129,6 +129,7 @@ func (s *Store) Begin(ctx context.Context, after uint64, apply func(*event.Envel
 		return nil, unavailable("begin", err)
 	}
 	t := &pgTx{tx: tx, ctx: ctx, cancel: cancel, next: after + 1}
+	//mutant:pg-append-lock
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, AppendLock); err != nil {
 		t.Rollback()
 		return nil, unavailable("append lock", err)
