@@ -53,7 +53,7 @@ func storeKinds(t *testing.T) map[string]func(t *testing.T) func() *engine.Engin
 	}
 }
 
-func openPG(t *testing.T, url string) *engine.Engine {
+func openPG(t testing.TB, url string) *engine.Engine {
 	t.Helper()
 	s, err := pgstore.Open(context.Background(), url, pgstore.Options{})
 	if err != nil {

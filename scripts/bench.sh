@@ -32,3 +32,14 @@ echo
 echo "== replay of 1M events: journal scan+decode, then full engine open (projections, heap per event)"
 go test -run '^$' -bench 'BenchmarkReplay$' -benchtime=1x ./engine/journal/ | grep -E '^Benchmark|events/s'
 go test -run '^$' -bench 'BenchmarkReplay1M' -benchtime=1x ./engine/ | grep -E '^Benchmark|events/s'
+
+echo
+if [ -x "${CREDITGATE_PG_BIN:-/usr/lib/postgresql/15/bin}/initdb" ]; then
+	echo "== consumes through the engine: JSONL journal vs PostgreSQL store (serialized append), fsync on, 1/16/64/256 appenders"
+	go test -run '^$' -bench 'BenchmarkStoreConsume' -benchtime="${STORE_BENCHTIME:-500x}" ./engine/ | tee "$tmp/store.txt" | grep -E '^Benchmark'
+	echo
+	echo "== plain PostgreSQL baseline: pgbench, one guarded UPDATE + one INSERT per consume (3 s per client count)"
+	go test -run '^$' -bench 'BenchmarkPgbenchBaseline' -benchtime=1x ./engine/pgstore/ | grep -E '^Benchmark'
+else
+	echo "== PostgreSQL 15 not installed: store and pgbench comparisons skipped (apt-get install postgresql-15)"
+fi
