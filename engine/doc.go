@@ -13,4 +13,10 @@
 // It imports the engine/* subpackages; it must not import engine/httpapi,
 // cmd/ or chaos/ (faults enter through journal.FS, the Scorer interface and
 // the anomaly.Checker seam).
+//
+// Events go through the store.Store seam (storeseam.go): the journal by
+// default, or Config.Store, e.g. engine/pgstore shared by several instances;
+// then "one lock" is the database's advisory lock, taken after catching up
+// on the other instances' events (docs/cluster.md). The engine never imports
+// pgstore: cmd/creditd opens it.
 package engine

@@ -6,13 +6,13 @@ func init() {
 	cluster := []string{"CREDITGATE_TARGET=cluster"}
 	mutants = append(mutants,
 		mutant{name: "cluster-decides-without-catch-up", gate: "b", env: cluster,
-			bug: "an instance runs the rule on its own projection without folding the events the other instances wrote (the balance check is done outside the database's up-to-date state)",
+			bug:     "an instance runs the rule on its own projection without folding the events the other instances wrote (the balance check is done outside the database's up-to-date state)",
 			patches: []patch{marked("engine/storeseam.go", "cluster-catch-up", "ferr = e.foldForeign(ev)", "ferr = nil; _ = ev")}},
 		mutant{name: "cluster-append-without-lock", gate: "b", env: cluster,
-			bug: "appends do not take the database's advisory lock, so instances decide concurrently on the same state",
+			bug:     "appends do not take the database's advisory lock, so instances decide concurrently on the same state",
 			patches: []patch{marked("engine/pgstore/pgstore.go", "pg-append-lock", "`SELECT pg_advisory_xact_lock($1)`, AppendLock", "`SELECT $1::bigint`, AppendLock")}},
 		mutant{name: "cluster-reads-without-catch-up", gate: "b", env: cluster,
-			bug: "reads answer from the local projection without catching up, so a write acknowledged by another instance is not seen",
+			bug:     "reads answer from the local projection without catching up, so a write acknowledged by another instance is not seen",
 			patches: []patch{marked("engine/storeseam.go", "cluster-read-catch-up", "return e.followLocked()", "return nil")}},
 	)
 }
