@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -51,6 +52,9 @@ type Engine struct {
 	failed  error
 	closed  bool
 	stale   bool // shared store only: folded state may hold uncommitted events; reload before use
+	// storeDown (shared store only): the store failed; commands and reads
+	// answer 503 at once until followLoop's probe reaches it (storeseam.go).
+	storeDown atomic.Bool
 
 	opened   time.Time
 	stop     chan struct{}

@@ -28,7 +28,14 @@ import (
 //     marks itself stale, answers ErrStoreUnavailable (503) and rebuilds all
 //     read models from the store before serving again (reloadLocked);
 //   - reads catch up synchronously first (catchUpLocked), and followLoop
-//     catches up in the background every FollowInterval.
+//     catches up in the background every FollowInterval;
+//   - after a store failure the engine answers 503 at once (storeDown)
+//     instead of queueing every request behind e.mu for a timeout each;
+//     followLoop probes the store without the lock and clears it.
+
+// probeSeq is past any real seq: Iterate(probeSeq) is a round trip that
+// returns nothing.
+const probeSeq = 1 << 62
 
 // FollowInterval is how often an engine on a shared store polls for events
 // written by other instances when it is idle.
@@ -125,10 +132,14 @@ func (e *Engine) followLocked() error {
 		return ferr
 	}
 	if err != nil {
+		e.storeDown.Store(true)
 		return fmt.Errorf("%w: %v", ErrStoreUnavailable, err)
 	}
 	return nil
 }
+
+// errStoreDown answers while the store is known to be unreachable.
+var errStoreDown = fmt.Errorf("%w: the last attempt failed; retrying in the background", ErrStoreUnavailable)
 
 // foldForeign folds one event written by another instance (or, on reload,
 // by anyone). It must be the next seq.
@@ -151,6 +162,9 @@ func (e *Engine) catchUpLocked() error {
 	if !e.shared() {
 		return nil
 	}
+	if e.storeDown.Load() {
+		return errStoreDown
+	}
 	if e.stale {
 		return e.reloadLocked()
 	}
@@ -162,6 +176,9 @@ func (e *Engine) catchUpLocked() error {
 func (e *Engine) beginLocked(ctx context.Context) (store.Tx, error) {
 	if !e.shared() {
 		return e.store.Begin(ctx, e.seq, nil)
+	}
+	if e.storeDown.Load() {
+		return nil, errStoreDown
 	}
 	if e.stale {
 		if err := e.reloadLocked(); err != nil {
@@ -178,6 +195,7 @@ func (e *Engine) beginLocked(ctx context.Context) (store.Tx, error) {
 		return nil, ferr
 	}
 	if err != nil {
+		e.storeDown.Store(true)
 		return nil, fmt.Errorf("%w: %v", ErrStoreUnavailable, err)
 	}
 	return tx, nil
@@ -199,6 +217,7 @@ func (e *Engine) commitLocked(tx store.Tx, lines [][]byte) <-chan error {
 		case errors.Is(err, store.ErrDuplicateKey):
 			err = refuse(CodeIdempotencyConflict, nil, "idempotency key was already used (it is older than the in-memory window)")
 		default:
+			e.storeDown.Store(true)
 			err = fmt.Errorf("%w: %v", ErrStoreUnavailable, err)
 		}
 	}
@@ -217,6 +236,14 @@ func (e *Engine) followLoop() {
 		case <-e.stop:
 			return
 		case <-t.C:
+			if e.storeDown.Load() {
+				// Probe without e.mu: an unreachable store may take the
+				// whole OpTimeout to fail, and requests must not wait on it.
+				if err := e.store.Iterate(probeSeq, func([]byte, *event.Envelope) bool { return false }); err != nil {
+					continue
+				}
+				e.storeDown.Store(false)
+			}
 			e.mu.Lock()
 			if e.usableLocked() == nil {
 				if err := e.catchUpLocked(); err != nil {
@@ -235,7 +262,7 @@ func (e *Engine) storeHealth(h *Health) {
 		return
 	}
 	e.mu.Lock()
-	stale := e.stale
+	stale := e.stale || e.storeDown.Load()
 	e.mu.Unlock()
 	if stale {
 		h.Status = "degraded"

@@ -33,6 +33,11 @@ type Options struct {
 	// OpTimeout bounds one append transaction or one read batch (default 5s),
 	// so an unreachable database turns into a 503, not a hung request.
 	OpTimeout time.Duration
+	// IdleInTxTimeout is the server-side idle_in_transaction_session_timeout
+	// of the store's sessions (default 2s): an instance cut off from the
+	// database mid-append (partition, frozen process) must not hold the
+	// append lock, and so stall every other instance, until TCP notices.
+	IdleInTxTimeout time.Duration
 }
 
 // Store is a PostgreSQL event store. Safe for concurrent use.
@@ -52,6 +57,9 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	if opt.OpTimeout <= 0 {
 		opt.OpTimeout = 5 * time.Second
 	}
+	if opt.IdleInTxTimeout <= 0 {
+		opt.IdleInTxTimeout = 2 * time.Second
+	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: parse url: %w", err)
@@ -61,6 +69,7 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	// whatever the server default says.
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
 	cfg.ConnConfig.RuntimeParams["application_name"] = "creditd"
+	cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = fmt.Sprint(opt.IdleInTxTimeout.Milliseconds())
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = opt.OpTimeout
 	}

@@ -107,6 +107,13 @@ func newCluster(ctx context.Context, cfg Config) (Target, error) {
 			icfg.Env[k] = v
 		}
 		icfg.Env["CREDITD_STORE"] = c.pg.URL()
+		if cfg.StoreURLFor != nil {
+			addr, err := cfg.StoreURLFor(i, c.pg.Addr())
+			if err != nil {
+				return c, fmt.Errorf("target: cluster instance %d: store address: %w", i, err)
+			}
+			icfg.Env["CREDITD_STORE"] = c.pg.URLAt(addr)
+		}
 		icfg.Logger = cfg.Logger.With("instance", i)
 		t, err := newProcess(ctx, icfg)
 		if t != nil {

@@ -69,9 +69,15 @@ func newPostgres(ctx context.Context) (*postgres, error) {
 
 func (p *postgres) data() string { return filepath.Join(p.dir, "data") }
 
+// Addr is the server's host:port.
+func (p *postgres) Addr() string { return fmt.Sprintf("127.0.0.1:%d", p.port) }
+
 // URL is the database every instance shares.
-func (p *postgres) URL() string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", p.port)
+func (p *postgres) URL() string { return p.URLAt(p.Addr()) }
+
+// URLAt is that database reached at another address (a proxy).
+func (p *postgres) URLAt(addr string) string {
+	return fmt.Sprintf("postgres://postgres@%s/postgres?sslmode=disable", addr)
 }
 
 // cmd runs a server binary, as the postgres user when we are root.

@@ -104,6 +104,10 @@ type Config struct {
 	// ClusterSize is the number of creditd instances of a cluster target
 	// (default CREDITGATE_CLUSTER_SIZE, else DefaultClusterSize).
 	ClusterSize int
+	// StoreURLFor, if set, rewrites the database URL instance i of a cluster
+	// target connects to (e.g. through a fault-injecting TCP proxy); it
+	// gets the database's host:port and returns the address to use.
+	StoreURLFor func(instance int, dbAddr string) (string, error)
 }
 
 // ConfigFromEnv reads CREDITGATE_TARGET, CREDITGATE_IMAGE, CREDITGATE_URL,

@@ -1,0 +1,106 @@
+package tcpproxy
+
+import (
+	"bufio"
+	"net"
+	"testing"
+	"time"
+)
+
+// echoServer echoes lines until the connection closes.
+func echoServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				for {
+					l, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					if _, err := c.Write([]byte(l)); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func roundTrip(c net.Conn, r *bufio.Reader, timeout time.Duration) (string, error) {
+	_ = c.SetDeadline(time.Now().Add(timeout))
+	if _, err := c.Write([]byte("ping\n")); err != nil {
+		return "", err
+	}
+	return r.ReadString('\n')
+}
+
+func TestProxyRelaysDelaysBlackholesCutsAndRefuses(t *testing.T) {
+	p, err := New(echoServer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	c, err := net.Dial("tcp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(c)
+	if got, err := roundTrip(c, r, time.Second); err != nil || got != "ping\n" {
+		t.Fatalf("relay: %q %v", got, err)
+	}
+
+	p.SetDelay(100 * time.Millisecond)
+	t0 := time.Now()
+	if _, err := roundTrip(c, r, 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(t0); d < 200*time.Millisecond {
+		t.Fatalf("delay 100ms each way gave a round trip of %s", d)
+	}
+	p.SetDelay(0)
+
+	p.SetBlackhole(true)
+	if _, err := roundTrip(c, r, 300*time.Millisecond); err == nil {
+		t.Fatal("a blackholed link answered")
+	}
+	p.Heal()
+
+	// The blackholed ping was swallowed; a new connection works again.
+	c.Close()
+	c, err = net.Dial("tcp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = bufio.NewReader(c)
+	if _, err := roundTrip(c, r, time.Second); err != nil {
+		t.Fatalf("after heal: %v", err)
+	}
+	if n := p.Cut(); n != 1 {
+		t.Fatalf("Cut cut %d connections, want 1", n)
+	}
+	if _, err := roundTrip(c, r, time.Second); err == nil {
+		t.Fatal("a cut connection still relays")
+	}
+
+	p.SetRefuse(true)
+	c2, err := net.Dial("tcp", p.Addr())
+	if err == nil {
+		if _, err := roundTrip(c2, bufio.NewReader(c2), time.Second); err == nil {
+			t.Fatal("a refusing proxy relayed a new connection")
+		}
+		c2.Close()
+	}
+}
