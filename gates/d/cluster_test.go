@@ -1,0 +1,230 @@
+package d_test
+
+// Gate D, cluster target only: a network fault between one creditd instance
+// and PostgreSQL (chaos/tcpproxy on that instance's database link: delay,
+// partition, cuts). The instance must answer 503 quickly, never 500 and
+// never hang; the other instance must keep serving (the partitioned one
+// cannot hold the append lock); the faulty one recovers without a restart;
+// nothing acknowledged is lost or doubled. Not registered on other targets
+// (not applicable to one instance; a SKIP would make gate D CONDITIONAL).
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/creditgate/creditgate/chaos/tcpproxy"
+	"github.com/creditgate/creditgate/gates/audit"
+	"github.com/creditgate/creditgate/gates/harness"
+	"github.com/creditgate/creditgate/gates/target"
+	"github.com/creditgate/creditgate/reports"
+	"github.com/creditgate/creditgate/scenarios"
+)
+
+var _ = clusterLinkSpecs()
+
+func clusterLinkSpecs() bool {
+	if target.ConfigFromEnv().Kind != target.KindCluster {
+		return false
+	}
+	return Describe("Gate D (cluster): a faulty link between one instance and PostgreSQL", Ordered, Label("cluster"), clusterLinkBody)
+}
+
+func clusterLinkBody() {
+	var env *harness.Env
+	var link *tcpproxy.Proxy
+	var faulty, healthy *scenarios.Client
+	var pids []int
+	var cl target.Cluster
+
+	BeforeAll(func(ctx SpecContext) {
+		cfg := target.ConfigFromEnv()
+		cfg.ClusterSize = 2
+		cfg.StoreURLFor = func(i int, db string) (string, error) {
+			if i != 0 {
+				return db, nil
+			}
+			p, err := tcpproxy.New(db)
+			if err != nil {
+				return "", err
+			}
+			link = p
+			return p.Addr(), nil
+		}
+		t, err := target.New(ctx, cfg)
+		if t != nil {
+			DeferCleanup(func(ctx SpecContext) { _ = t.Terminate(ctx) }, NodeTimeout(time.Minute))
+		}
+		if link != nil {
+			DeferCleanup(link.Close)
+		}
+		Expect(err).NotTo(HaveOccurred(), "booting a 2-instance cluster with instance 0's database link through a proxy")
+		env = &harness.Env{Gate: "D", P: harness.Load(), TCfg: cfg, T: t, OutDir: harness.OutDir("D")}
+		cl = t.(target.Cluster)
+		faulty = scenarios.NewClient(cl.Instances()[0], t.Token())
+		healthy = scenarios.NewClient(cl.Instances()[1], t.Token())
+		env.C = healthy
+		pids = []int{cl.InstancePID(0), cl.InstancePID(1)}
+	}, NodeTimeout(2*time.Minute))
+
+	type sent struct {
+		key     string
+		reply   scenarios.Reply
+		at      time.Time
+		healthy bool
+	}
+	var all []sent
+	var mu sync.Mutex
+	var seq atomic.Int64
+
+	// load runs 2 workers per instance for d and records every reply.
+	load := func(ctx context.Context, agent string, d time.Duration) []sent {
+		var out []sent
+		var omu sync.Mutex
+		var wg sync.WaitGroup
+		stop := time.Now().Add(d)
+		for w := range 4 {
+			c, isHealthy := faulty, false
+			if w%2 == 1 {
+				c, isHealthy = healthy, true
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for time.Now().Before(stop) {
+					key := fmt.Sprintf("cl-link-%05d", seq.Add(1))
+					cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+					r := c.Do(cctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: "consume", Key: key,
+						Body: map[string]any{"agent_id": agent, "amount": 0.001, "reason": "link"}})
+					cancel()
+					s := sent{key: key, reply: r, at: time.Now(), healthy: isHealthy}
+					omu.Lock()
+					out = append(out, s)
+					omu.Unlock()
+					if !r.OK() {
+						time.Sleep(20 * time.Millisecond)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		mu.Lock()
+		all = append(all, out...)
+		mu.Unlock()
+		return out
+	}
+
+	count := func(rs []sent, f func(sent) bool) int {
+		n := 0
+		for _, r := range rs {
+			if f(r) {
+				n++
+			}
+		}
+		return n
+	}
+
+	It("CL-D1 a slow link (50 ms per chunk) slows the instance but every answer is a success", func(ctx SpecContext) {
+		Expect(healthy.CreateAgent(ctx, "cl-link", 1000)).To(Succeed())
+		link.SetDelay(50 * time.Millisecond)
+		rs := load(ctx, "cl-link", 3*time.Second)
+		link.SetDelay(0)
+		bad := count(rs, func(s sent) bool { return !s.reply.OK() })
+		slow := count(rs, func(s sent) bool { return !s.healthy && s.reply.OK() })
+		env.Check("CL-D1 failed consumes over a 50 ms link", bad == 0 && slow > 0, bad, 0,
+			fmt.Sprintf("%d sent, %d acknowledged by the slowed instance", len(rs), slow), false)
+	})
+
+	It("CL-D2 a partition of one instance: it answers 503 within the store timeout, never 500; the other keeps writing; it recovers without a restart", Label("critical"), func(ctx SpecContext) {
+		link.SetBlackhole(true)
+		start := time.Now()
+		rs := load(ctx, "cl-link", 8*time.Second)
+		link.Heal()
+		link.Cut() // drop the connections the partition left half-open
+		fivehundred := count(rs, func(s sent) bool { return s.reply.Status == 500 })
+		var maxFaulty time.Duration
+		for _, s := range rs {
+			if !s.healthy && s.reply.Latency > maxFaulty {
+				maxFaulty = s.reply.Latency
+			}
+		}
+		// The partitioned instance may hold the append lock when the link
+		// drops; the server ends that session after its idle-in-transaction
+		// timeout (2 s), so the healthy instance writes again well before
+		// the partition ends.
+		late := count(rs, func(s sent) bool { return s.healthy && s.reply.OK() && s.at.Sub(start) > 4*time.Second })
+		faultyOK := count(rs, func(s sent) bool { return !s.healthy && s.reply.OK() })
+		faulty503 := count(rs, func(s sent) bool { return !s.healthy && s.reply.Status == 503 })
+		env.Check("CL-D2 500 answers during the partition", fivehundred == 0, fivehundred, 0,
+			fmt.Sprintf("partitioned instance: %d × 503, %d ok (before the link dropped)", faulty503, faultyOK), true)
+		env.Check("CL-D2 slowest answer of the partitioned instance", maxFaulty < 8*time.Second, maxFaulty.Round(time.Millisecond).String(), "< 8s",
+			"store operations time out after 5 s; later requests get 503 at once while the store is down", false)
+		env.Check("CL-D2 writes acknowledged by the healthy instance in the last 4 s of the partition", late > 0, late, "> 0",
+			"a partitioned instance must not hold the cluster's append lock", true)
+		deadline := time.Now().Add(30 * time.Second)
+		recovered := false
+		for !recovered && time.Now().Before(deadline) {
+			recovered = faulty.Get(ctx, "/api/credits/balance/cl-link").OK()
+			if !recovered {
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		env.Check("CL-D2 the partitioned instance serves again within 30 s of the link healing, same process", recovered && cl.InstancePID(0) == pids[0],
+			fmt.Sprintf("recovered=%v pid %d→%d", recovered, pids[0], cl.InstancePID(0)), "recovered=true, same pid", "", true)
+	})
+
+	It("CL-D3 connections cut under load: no 500, and the instance keeps acknowledging", Label("critical"), func(ctx SpecContext) {
+		done := make(chan []sent)
+		go func() { done <- load(ctx, "cl-link", 3*time.Second) }()
+		cuts := 0
+		for range 5 {
+			time.Sleep(400 * time.Millisecond)
+			cuts += link.Cut()
+		}
+		rs := <-done
+		fivehundred := count(rs, func(s sent) bool { return s.reply.Status == 500 })
+		okFaulty := count(rs, func(s sent) bool { return !s.healthy && s.reply.OK() })
+		env.Check("CL-D3 500 answers while the link is cut repeatedly", fivehundred == 0, fivehundred, 0,
+			fmt.Sprintf("%d connections cut; the cut instance acknowledged %d consumes", cuts, okFaulty), true)
+	})
+
+	It("CL-D4 after the link faults every acknowledged consume is in the stream exactly once and the fold equals the API", Label("critical"), func(ctx SpecContext) {
+		j, err := audit.FetchJournal(ctx, cl.Instances()[1], env.T.Token(), nil)
+		Expect(err).NotTo(HaveOccurred())
+		perKey := map[string]int{}
+		for _, ev := range j.Events() {
+			perKey[ev.IdempotencyKey]++
+		}
+		missing, dup, acked := 0, 0, 0
+		for _, s := range all {
+			switch {
+			case s.reply.OK():
+				acked++
+				if perKey[s.key] != 1 {
+					missing++
+				}
+			case perKey[s.key] > 1:
+				dup++
+			}
+		}
+		env.Check("CL-D4 acknowledged consumes not journaled exactly once", missing+dup == 0, missing+dup, 0,
+			fmt.Sprintf("%d sent, %d acknowledged, %d missing or doubled, %d unacknowledged doubled", len(all), acked, missing, dup), true)
+		api, err := audit.FetchAPIState(ctx, cl.Instances()[0], env.T.Token(), nil)
+		Expect(err).NotTo(HaveOccurred())
+		fs := audit.GateB(j, audit.Fold(j), api, audit.GateBOptions{})
+		bad := []string{}
+		for _, f := range fs {
+			if !f.OK {
+				bad = append(bad, f.Check)
+			}
+		}
+		env.Check("CL-D4 reference fold vs the API of the instance whose link failed", len(bad) == 0, len(bad), 0, fmt.Sprint(bad), true)
+		env.SaveScenario(reports.Scenario{Name: "cluster: database link faults", Status: harness.ScenarioStatus(missing+dup == 0 && len(bad) == 0),
+			InvariantsPassed: missing+dup == 0, Metrics: map[string]any{"sent": len(all), "acknowledged": acked}})
+	})
+}
