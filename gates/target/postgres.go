@@ -57,7 +57,7 @@ func newPostgres(ctx context.Context) (*postgres, error) {
 		return nil, err
 	}
 	p := &postgres{dir: dir, port: port}
-	if out, err := p.cmd(ctx, "initdb", "-D", p.data(), "-A", "trust", "-U", "postgres", "-E", "UTF8").CombinedOutput(); err != nil {
+	if out, err := p.cmd(ctx, "initdb", "-D", p.data(), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--data-checksums").CombinedOutput(); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("target: initdb: %v: %s", err, out)
 	}
