@@ -12,7 +12,7 @@ export LIVE_TEST_DURATION ?= 60s
 export LIVE_TEST_SEED ?= 42
 CREDITGATE := $(GO) run ./cmd/creditgate
 
-.PHONY: help build image test bench lint check gates gate-a gate-b gate-c gate-d gate-e verify-gates soak docker-up compose-up clean
+.PHONY: help build image test bench lint check gates gates-cluster gate-a gate-b gate-c gate-d gate-e verify-gates soak docker-up compose-up clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ endif
 
 gates: $(NEED_DOCKER) ## all five gates (short CI profile) against our engine; report in out/<run-id>; exit code = verdict
 	$(CREDITGATE) gates --out $(OUT)
+
+gates-cluster: ## all five gates against PostgreSQL + 3 creditd instances (docs/cluster.md); CONDITIONAL while gate D's journal-file spec SKIPs there
+	CREDITGATE_TARGET=cluster $(CREDITGATE) gates --out $(OUT)
 
 gate-a: $(NEED_DOCKER) ## gate A: event integrity
 	$(CREDITGATE) gates --gates a --out $(OUT)
