@@ -15,7 +15,7 @@ type BlackoutResult struct {
 	Sources    map[string]int // karma_source → count
 	MaxLatency time.Duration
 	P99        time.Duration
-	// HealthDuring is the backend's health status while KARMA was down.
+	// HealthDuring is the backend's health state while KARMA was down.
 	HealthDuring string
 	Failures     []string
 }
@@ -46,17 +46,29 @@ func Blackout(ctx context.Context, c *Client, mode, agent string, n int, amount 
 		res.MaxLatency = lats[len(lats)-1]
 		res.P99 = lats[min(len(lats)-1, len(lats)*99/100)]
 	}
-	res.HealthDuring = c.Get(ctx, "/api/health").Str("status")
+	res.HealthDuring = c.HealthState(ctx)
 	return res
 }
 
-// WaitHealth polls /api/health until its status is want or the timeout
-// passes; it returns the last status seen.
+// HealthState reads the backend's health state (healthy | degraded |
+// failed) from /api/health: the "state" field, where creditd keeps it since
+// "status" carries the original's "ok"; a target without "state" (an older
+// creditd) is read from "status".
+func (c *Client) HealthState(ctx context.Context) string {
+	r := c.Get(ctx, "/api/health")
+	if st := r.Str("state"); st != "" {
+		return st
+	}
+	return r.Str("status")
+}
+
+// WaitHealth polls /api/health until its state is want or the timeout
+// passes; it returns the last state seen.
 func (c *Client) WaitHealth(ctx context.Context, want string, timeout time.Duration) (string, time.Duration) {
 	start := time.Now()
 	last := ""
 	for time.Since(start) < timeout {
-		last = c.Get(ctx, "/api/health").Str("status")
+		last = c.HealthState(ctx)
 		if last == want {
 			return last, time.Since(start)
 		}

@@ -40,6 +40,9 @@ func (s *Server) writeEngineError(w http.ResponseWriter, r *http.Request, err er
 		if !ok {
 			status = http.StatusConflict
 		}
+		if re.Code == engine.CodeIdempotencyConflict {
+			s.metrics.keyConflicts.Add(1)
+		}
 		body := map[string]any{"detail": re.Detail, "code": string(re.Code)}
 		if re.Body != nil {
 			body["context"] = re.Body

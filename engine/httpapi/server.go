@@ -119,12 +119,12 @@ func (s *Server) routes() {
 
 	m.HandleFunc("POST "+prefix+"/pools", s.createPool)
 	m.HandleFunc("GET "+prefix+"/pools/{id}", s.read(s.getPool))
-	m.HandleFunc("POST "+prefix+"/pools/{id}/members", s.poolMember(true))
-	m.HandleFunc("DELETE "+prefix+"/pools/{id}/members/{agent_id}", s.poolMember(false))
+	m.HandleFunc("POST "+prefix+"/pools/{id}/members", s.addPoolMember)
+	m.HandleFunc("DELETE "+prefix+"/pools/{id}/members/{agent_id}", s.removePoolMember)
 	m.HandleFunc("POST "+prefix+"/pools/{id}/allocate", s.poolMove(event.PoolAllocated))
 	m.HandleFunc("POST "+prefix+"/pools/{id}/consume", s.poolMove(event.PoolConsumed))
 	m.HandleFunc("POST "+prefix+"/pools/{id}/refund", s.poolMove(event.PoolRefunded))
-	m.HandleFunc("POST "+prefix+"/pools/{id}/transfer", s.poolMove(event.PoolTransferred))
+	m.HandleFunc("POST "+prefix+"/pools/{id}/transfer", s.poolTransfer)
 	m.HandleFunc("POST "+prefix+"/pools/{id}/close", s.closePool)
 
 	m.HandleFunc("POST "+prefix+"/missions", s.startMission)
@@ -140,9 +140,32 @@ func (s *Server) routes() {
 	m.HandleFunc("GET "+prefix+"/digest", s.read(s.digest))
 	m.HandleFunc("GET "+prefix+"/journal/verify", s.read(s.verify))
 	m.HandleFunc("GET "+prefix+"/openapi.json", s.openapi)
-	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	m.HandleFunc("/", s.unmatched)
+}
+
+// probeMethods are the methods tried when a request matched no route, to
+// tell a wrong method on a known path (405 with Allow) from an unknown path.
+var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+	http.MethodPatch, http.MethodDelete, http.MethodOptions}
+
+// unmatched answers 405 with an Allow header when the path is a route under
+// other methods, 404 otherwise. The catch-all "/" pattern matches every
+// method, so ServeMux's own 405 never fires: the routes are probed instead.
+func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range probeMethods {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
 		s.writeError(w, &apiError{http.StatusNotFound, "not_found", "no route for " + r.Method + " " + r.URL.Path})
-	})
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	s.writeError(w, &apiError{http.StatusMethodNotAllowed, "method_not_allowed",
+		"method " + r.Method + " is not allowed on " + r.URL.Path + "; allowed: " + strings.Join(allow, ", ")})
 }
 
 // read wraps a query handler with authentication.
@@ -234,19 +257,38 @@ func or(s, def string) string {
 	return s
 }
 
+// healthBody is the original's health shape — status "ok" and a timestamp
+// — plus ours: state (healthy | degraded | failed) and why. status is
+// "failed" (with 503) only when the journal failed.
+func healthBody(h engine.Health) map[string]any {
+	status := "ok"
+	if h.Status == "failed" {
+		status = "failed"
+	}
+	body := map[string]any{"status": status, "timestamp": time.Now().UTC().Format(time.RFC3339Nano),
+		"state": h.Status, "journal": h.Journal, "recovery": h.Recovery, "karma": h.Karma, "seq": h.Seq, "uptime": h.Uptime}
+	if h.JournalErr != "" {
+		body["journal_error"] = h.JournalErr
+	}
+	if len(h.Reasons) > 0 {
+		body["reasons"] = h.Reasons
+	}
+	return body
+}
+
 func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 	h := s.eng.Health()
 	status := http.StatusOK
 	if h.Status == "failed" {
 		status = http.StatusServiceUnavailable
 	}
-	writeJSON(w, status, h)
+	writeJSON(w, status, healthBody(h))
 }
 
 func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 	h := s.eng.Health()
 	if h.Status == "failed" {
-		writeJSON(w, http.StatusServiceUnavailable, h)
+		writeJSON(w, http.StatusServiceUnavailable, healthBody(h))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
@@ -254,10 +296,14 @@ func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) info(w http.ResponseWriter, _ *http.Request) {
 	st := s.eng.Stats()
+	rec := s.eng.Recovery()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"name": "creditd", "version": s.version, "storage": "jsonl-journal", "seq": st.Seq,
 		"fsync_enabled": st.FsyncEnabled, "auth": len(s.tokens) > 0,
 		"features": []string{"approvals", "synergie", "karma", "anomaly_detection", "edge_of_chaos", "pools", "missions"},
+		// The original's config section: every state change here is an event.
+		"config": map[string]any{"event_sourcing_enabled": true, "event_sourcing_metrics": map[string]any{
+			"total_events": rec.Events + st.Journal.Appends, "file_path": rec.Path, "fsync_enabled": st.FsyncEnabled}},
 	})
 }
 

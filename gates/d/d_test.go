@@ -193,7 +193,7 @@ var _ = Describe("Gate D: failure safety", Ordered, func() {
 			v := env.C.Get(ctx, "/api/credits/journal/verify")
 			reported, how := reportedDamage(v.Raw, d)
 			env.Check(c.Name+": damage reported by /journal/verify", reported, how, string(d.Expect)+" at line "+fmt.Sprint(d.Line), string(v.Raw), false)
-			h := env.C.Get(ctx, "/api/health").Str("status")
+			h := env.C.HealthState(ctx)
 			env.Check(c.Name+": health after repair", h == "degraded", h, "degraded", "a repaired journal is reported, never silent", false)
 			// A line left unparseable after recovery is where the next append
 			// would be glued on and lost: critical.
