@@ -187,19 +187,6 @@ func checkFromEntry(name string, e types.ReportEntry, specStatus string) Check {
 	}
 }
 
-func scalarString(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case float64:
-		return fmtNum(x)
-	default:
-		b, err := json.Marshal(x)
-		if err != nil {
-			return fmt.Sprint(x)
-		}
-		return string(b)
-	}
-}
+// scalarString renders a decoded check value; maps and lists become
+// readable lists (Readable), never Go or JSON syntax.
+func scalarString(v any) string { return Readable(v) }

@@ -90,7 +90,11 @@ var _ = Describe("Gate B: projection integrity", Ordered, func() {
 			}
 			capped += syn.CappedMilli[a]
 		}
-		env.Check("agents above 500 credits from synergie in team "+syn.Team, over == 0, over, 0, fmt.Sprintf("granted %v", syn.GrantedMilli), false)
+		granted := map[string]string{}
+		for a, m := range syn.GrantedMilli {
+			granted[a] = audit.FormatMilli(m)
+		}
+		env.Check("agents above 500 credits from synergie in team "+syn.Team, over == 0, over, 0, "granted credits: "+reports.Readable(granted), false)
 		env.Check("reward_capped recorded", capped > 0, audit.FormatMilli(capped), "> 0 after 100 collaborations",
 			"100 collaborations of 5 agents must exceed the cap, so capped rewards must be journaled", false)
 		env.Check("repeated collaboration ids wrote nothing", syn.Duplicates == 5, syn.Duplicates, 5, "", false)

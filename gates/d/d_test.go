@@ -93,7 +93,7 @@ var _ = Describe("Gate D: failure safety", Ordered, func() {
 			env.Check("KARMA "+m.name+": consumes succeeded", res.OK == res.Requests, res.OK, res.Requests,
 				strings.Join(res.Failures, "\n"), true)
 			env.Check("KARMA "+m.name+": backend alive", alive.OK(), alive.Status, 200, "a dependency outage must never crash the backend", true)
-			env.Check("KARMA "+m.name+": fallback recorded", badSource == 0 && res.OK > 0, fmt.Sprint(res.Sources), "karma_source fallback|cache on every consume", "", false)
+			env.Check("KARMA "+m.name+": fallback recorded", badSource == 0 && res.OK > 0, res.Sources, "karma_source fallback|cache on every consume", "", false)
 			env.Check("KARMA "+m.name+": max consume latency", res.MaxLatency <= budget, res.MaxLatency.Round(time.Millisecond).String(), "≤ "+budget.String(),
 				fmt.Sprintf("KARMA timeout %s + margin; P99 %s", karmaTimeout, res.P99.Round(time.Millisecond)), false)
 			env.Check("KARMA "+m.name+": health degraded during the outage", res.HealthDuring == "degraded", res.HealthDuring, "degraded", "", false)
