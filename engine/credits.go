@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"math"
-	"strings"
 
 	"github.com/creditgate/creditgate/engine/anomaly"
 	"github.com/creditgate/creditgate/engine/event"
@@ -16,11 +15,56 @@ import (
 const (
 	maxIDLen     = 128
 	maxReasonLen = 1024
+	// MaxKeyLen bounds an idempotency key.
+	MaxKeyLen = 200
 )
 
+// IDAlphabet and KeyAlphabet are the documented character sets of ids
+// (agent, pool, mission, team, collaboration, approver…) and idempotency
+// keys. Both are printable ASCII, so every accepted id is valid UTF-8, is
+// journaled byte for byte (no U+FFFD substitution that could make two
+// distinct ids or keys collapse after a restart) and fits a URL path
+// segment; '#' is reserved for the engine's derived keys ("<key>#<n>").
+const (
+	IDAlphabet  = "[A-Za-z0-9._:@+=-]"
+	KeyAlphabet = "[A-Za-z0-9._:@/+=-]"
+)
+
+func idByte(c byte, slash bool) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	case c == '.', c == '_', c == ':', c == '@', c == '+', c == '=', c == '-':
+		return true
+	}
+	return slash && c == '/'
+}
+
+func inAlphabet(s string, maxLen int, slash bool) bool {
+	if s == "" || len(s) > maxLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !idByte(s[i], slash) {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidID reports whether id is 1..128 characters of IDAlphabet.
+func ValidID(id string) bool { return inAlphabet(id, maxIDLen, false) }
+
+// ValidKey reports whether an idempotency key is 1..MaxKeyLen characters of
+// KeyAlphabet.
+func ValidKey(key string) bool {
+	//mutant:key-alphabet
+	return inAlphabet(key, MaxKeyLen, true)
+}
+
 func validID(field, id string) error {
-	if id == "" || len(id) > maxIDLen || strings.ContainsAny(id, "\x00\n\r/") {
-		return refuse(CodeInvalid, nil, "%s must be 1..%d characters without '/', NUL or newlines", field, maxIDLen)
+	if !ValidID(id) {
+		return refuse(CodeInvalid, nil, "%s must be 1..%d characters of %s", field, maxIDLen, IDAlphabet)
 	}
 	return nil
 }
