@@ -2,8 +2,8 @@ package httpapi
 
 import (
 	"context"
-	"fmt"
 	_ "embed"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
