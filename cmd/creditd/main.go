@@ -89,6 +89,7 @@ func run(args []string) error {
 	maxBatch := fs.Int("max-batch", envInt("CREDITD_MAX_BATCH", 512), "events per group commit; 1 = one fsync per event (CREDITD_MAX_BATCH)")
 	logLevel := fs.String("log-level", env("CREDITD_LOG_LEVEL", "info"), "debug|info|warn|error (CREDITD_LOG_LEVEL)")
 	drain := fs.Duration("shutdown-timeout", envDur("CREDITD_SHUTDOWN_TIMEOUT", 10*time.Second), "graceful drain limit on SIGTERM (CREDITD_SHUTDOWN_TIMEOUT)")
+	insecureNoAuth := fs.Bool("insecure-no-auth", envBool("CREDITD_INSECURE_NO_AUTH", false), "allow a non-loopback listen address without CREDITD_TOKENS: anyone who reaches it can move credits (CREDITD_INSECURE_NO_AUTH)")
 	healthcheck := fs.Bool("healthcheck", false, "probe http://<addr>/api/health and exit 0 if healthy (for container HEALTHCHECK)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -107,6 +108,12 @@ func run(args []string) error {
 	toks, err := httpapi.ParseTokens(*tokens)
 	if err != nil {
 		return fmt.Errorf("CREDITD_TOKENS: %w", err)
+	}
+	if err := checkExposure(*addr, len(toks) > 0, *insecureNoAuth); err != nil {
+		return err
+	}
+	if len(toks) == 0 && !loopbackAddr(*addr) {
+		log.Warn("INSECURE: --insecure-no-auth lets every caller on the network move credits without a token", "addr", *addr)
 	}
 	if len(toks) == 0 {
 		log.Warn("NO AUTH: CREDITD_TOKENS is empty, so every caller is trusted and identities come from request bodies; use only on loopback for development")
