@@ -24,6 +24,7 @@ type Server struct {
 	metrics   *metrics
 	version   string
 	timeout   time.Duration
+	exports   chan struct{} // GET /events slots (MaxExports)
 }
 
 // Options configure a Server.
@@ -48,7 +49,8 @@ func New(eng *engine.Engine, o Options) *Server {
 		o.RequestTimeout = 10 * time.Second
 	}
 	s := &Server{eng: eng, tokens: o.Tokens, log: o.Logger, maxAmount: o.MaxAmountMilli,
-		mux: http.NewServeMux(), metrics: newMetrics(), version: o.Version, timeout: o.RequestTimeout}
+		mux: http.NewServeMux(), metrics: newMetrics(), version: o.Version, timeout: o.RequestTimeout,
+		exports: make(chan struct{}, MaxExports)}
 	s.routes()
 	return s
 }
@@ -81,6 +83,10 @@ func (w *statusWriter) WriteHeader(code int) {
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (write
+// deadlines, flushes).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	w.wrote = true
