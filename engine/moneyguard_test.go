@@ -124,3 +124,35 @@ func TestSynergieBaseMustStayBelowTheApprovalThreshold(t *testing.T) {
 		t.Fatal("Validate accepted a synergie base whose reward reaches the approval threshold")
 	}
 }
+
+// Issue 9, defect 2, at the engine's own boundary: a key outside the
+// documented alphabet (here invalid UTF-8, which the journal would store as
+// U+FFFD) is refused before the command runs, so two such keys can never
+// collapse into one journaled key that a retry after a restart misses.
+func TestEngineRefusesIdempotencyKeysOutsideTheAlphabet(t *testing.T) {
+	path := journalPath(t)
+	e := openEngine(t, testConfig(t, path))
+	mustCreate(t, e, "a", 0.5)
+	for _, key := range []string{"k-\xff", "k-\xfe", "k#1", "k é"} {
+		_, err := e.Consume(context.Background(), as("op", key), engine.CreditInput{AgentID: "a", AmountMilli: 1})
+		if ruleCode(err) != engine.CodeInvalid {
+			t.Fatalf("key %q: err = %v, want %s", key, err, engine.CodeInvalid)
+		}
+	}
+	if _, err := e.Consume(context.Background(), as("op", "k-1"), engine.CreditInput{AgentID: "a", AmountMilli: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(ofType(readJournal(t, path), event.CreditConsumed)); n != 1 {
+		t.Fatalf("%d consumes journaled, want only the one with a valid key", n)
+	}
+	// After a restart the valid key is still known: a retry is a replay.
+	e = openEngine(t, testConfig(t, path))
+	defer e.Close()
+	res, err := e.Consume(context.Background(), as("op", "k-1"), engine.CreditInput{AgentID: "a", AmountMilli: 1})
+	if err != nil || !res.Replayed {
+		t.Fatalf("retry after restart: replayed=%v err=%v, want a replay", res.Replayed, err)
+	}
+}
