@@ -184,6 +184,11 @@ func run(args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), *drain)
 	defer cancel()
 	serr := srv.Shutdown(sctx)
+	if serr != nil {
+		// The drain limit passed (e.g. a client stopped reading an export):
+		// cut the remaining connections rather than wait for them.
+		_ = srv.Close()
+	}
 	if cerr := eng.Close(); cerr != nil {
 		return fmt.Errorf("closing the journal: %w", cerr)
 	}
