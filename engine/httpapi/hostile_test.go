@@ -180,3 +180,17 @@ func rawStatus(t *testing.T, s *testServer, line, body string, headers ...string
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// Principals are journaled as requester and approver ids, so a token whose
+// principal is outside the id alphabet is refused at startup, not on the
+// first approval.
+func TestTokensWithPrincipalsOutsideTheIDAlphabetAreRefused(t *testing.T) {
+	for _, spec := range []string{"t=ops bot:operator", "t=é:admin", "t=a/b:reader"} {
+		if _, err := httpapi.ParseTokens(spec); err == nil {
+			t.Errorf("ParseTokens(%q) accepted a principal outside the alphabet", spec)
+		}
+	}
+	if _, err := httpapi.ParseTokens("dev-admin=admin:admin,t2=gate-c-approver2:approver"); err != nil {
+		t.Fatal(err)
+	}
+}
