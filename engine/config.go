@@ -154,6 +154,12 @@ func (c Config) Validate() error {
 	if c.Synergie.BaseMilli <= 0 || c.Synergie.CapMilli <= 0 {
 		errs = append(errs, fmt.Errorf("synergie base and cap must be positive"))
 	}
+	// Money guard: one synergie reward (at most 1.5 × base) must stay below
+	// the approval threshold, so a collaboration cannot grant what an add
+	// would need a human approval for.
+	if c.Synergie.BaseMilli*3/2 >= a.ThresholdMilli {
+		errs = append(errs, fmt.Errorf("synergie base × 1.5 must stay below the approval threshold"))
+	}
 	if c.IdempotencyWindow > 2_000_000 {
 		errs = append(errs, fmt.Errorf("idempotency window %d above the hard limit 2,000,000", c.IdempotencyWindow))
 	}

@@ -219,6 +219,9 @@ func (p *plan) addCaused(typ event.Type, payload any, causedBy int, cause string
 // wait for durability. rule sees the current state and returns a plan or a
 // *RuleError; it runs under e.mu and must not block.
 func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, error)) (Result, error) {
+	if req.IdempotencyKey != "" && !ValidKey(req.IdempotencyKey) {
+		return Result{}, refuse(CodeInvalid, nil, "idempotency key must be 1..%d characters of %s", MaxKeyLen, KeyAlphabet)
+	}
 	e.mu.Lock()
 	if err := e.usableLocked(); err != nil {
 		e.mu.Unlock()

@@ -22,6 +22,12 @@ const (
 	CodeDuplicateApprover     Code = "duplicate_approver"       // same approver twice on CRITICAL (409)
 	CodeJustificationRequired Code = "justification_required"   // (422)
 	CodeNotMember             Code = "not_a_member"             // pool consume by a non-member (403)
+	// CodeRefundExceedsConsumed: a refund above the unrefunded part of the
+	// mission or pool consumption it names (409).
+	CodeRefundExceedsConsumed Code = "refund_exceeds_consumed"
+	// CodeApprovalRequired: a credit that names nothing bounding it, at or
+	// above the approval threshold, on a path with no approval flow (422).
+	CodeApprovalRequired Code = "approval_required"
 )
 
 // RuleError is a refused command: an expected outcome, not a failure.

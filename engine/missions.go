@@ -97,6 +97,9 @@ func (e *Engine) EndMission(ctx context.Context, req Request, typ event.Type, in
 		case event.MissionCancelled:
 			refund = m.ConsumedMilli
 		}
+		// Money guard: a mission never refunds more than it consumed, counting
+		// the refunds already made against it through POST /refund.
+		refund = min(refund, max(m.ConsumedMilli-m.RefundedMilli, 0))
 		a, err := e.agentLocked(m.AgentID)
 		if err != nil {
 			return nil, err

@@ -97,6 +97,17 @@ func (e *Engine) PoolMove(ctx context.Context, req Request, typ event.Type, in P
 		}
 		after := pool.BalanceMilli + in.AmountMilli
 		switch typ {
+		case event.PoolRefunded:
+			// Money guard: a pool refund returns what members consumed from
+			// the pool, never more, so it cannot mint credits that closing the
+			// pool would then pay to an agent.
+			//mutant:pool-refund-bound
+			if room := max(pool.ConsumedMilli-pool.RefundedMilli, 0); in.AmountMilli > room {
+				return nil, refuse(CodeRefundExceedsConsumed, map[string]any{"pool_id": in.PoolID,
+					"consumed": money.Credits(pool.ConsumedMilli), "refunded": money.Credits(pool.RefundedMilli),
+					"refundable": money.Credits(room), "requested": money.Credits(in.AmountMilli)},
+					"pool %q has %s consumed credits left to refund, %s requested", in.PoolID, money.Format(room), money.Format(in.AmountMilli))
+			}
 		case event.PoolConsumed, event.PoolTransferred:
 			if typ == event.PoolConsumed && !pool.Members[in.AgentID] {
 				return nil, refuse(CodeNotMember, nil, "agent %q is not a member of pool %q", in.AgentID, in.PoolID)

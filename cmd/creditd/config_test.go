@@ -99,6 +99,7 @@ func TestCreditdExitsNonZeroOnAnUnparsableThreshold(t *testing.T) {
 // 1.004 runs at once, an add of 1.005 needs an approval.
 func TestThresholdOf1005MilliIsExactInTheRunningServer(t *testing.T) {
 	t.Setenv("CREDITD_APPROVAL_THRESHOLD", "1.005")
+	t.Setenv("CREDITD_SYNERGIE_BASE", "0.5") // a reward must stay below the threshold
 	p := start(t, filepath.Join(t.TempDir(), "credits.jsonl"))
 	defer p.stop(t)
 	if st, body, _, err := p.post("/api/credits/agents", "", map[string]any{"agent_id": "th-1", "skill_level": 0.5}); err != nil || st != http.StatusCreated {

@@ -60,6 +60,7 @@ func run(args []string) error {
 	maxBatch := set.Int("max-batch", "CREDITD_MAX_BATCH", journal.DefaultMaxBatch, 1, journal.MaxMaxBatch, "events per group commit; 1 = one fsync per event")
 	logLevel := set.Choice("log-level", "CREDITD_LOG_LEVEL", "info", []string{"debug", "info", "warn", "error"}, "log level: debug|info|warn|error")
 	drain := set.Duration("shutdown-timeout", "CREDITD_SHUTDOWN_TIMEOUT", 10*time.Second, 0, time.Hour, "graceful drain limit on SIGTERM")
+	insecureNoAuth := set.Bool("insecure-no-auth", "CREDITD_INSECURE_NO_AUTH", false, "allow a non-loopback listen address without CREDITD_TOKENS: anyone who reaches it can move credits")
 	healthcheck := fs.Bool("healthcheck", false, "probe http://<addr>/api/health and exit 0 if healthy (for container HEALTHCHECK)")
 	if err := set.err(os.Environ()); err != nil {
 		return fmt.Errorf("configuration: %w", err)
@@ -89,6 +90,12 @@ func run(args []string) error {
 	toks, err := httpapi.ParseTokens(*tokens)
 	if err != nil {
 		return fmt.Errorf("CREDITD_TOKENS: %w", err)
+	}
+	if err := checkExposure(*addr, len(toks) > 0, *insecureNoAuth); err != nil {
+		return err
+	}
+	if len(toks) == 0 && !loopbackAddr(*addr) {
+		log.Warn("INSECURE: --insecure-no-auth lets every caller on the network move credits without a token", "addr", *addr)
 	}
 	if len(toks) == 0 {
 		log.Warn("NO AUTH: CREDITD_TOKENS is empty, so every caller is trusted and identities come from request bodies; use only on loopback for development")
@@ -157,6 +164,11 @@ func run(args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), *drain)
 	defer cancel()
 	serr := srv.Shutdown(sctx)
+	if serr != nil {
+		// The drain limit passed (e.g. a client stopped reading an export):
+		// cut the remaining connections rather than wait for them.
+		_ = srv.Close()
+	}
 	if cerr := eng.Close(); cerr != nil {
 		return fmt.Errorf("closing the journal: %w", cerr)
 	}

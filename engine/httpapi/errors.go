@@ -29,6 +29,8 @@ var codeStatus = map[engine.Code]int{
 	engine.CodeDuplicateApprover:     http.StatusConflict,
 	engine.CodeFourEyes:              http.StatusForbidden,
 	engine.CodeNotMember:             http.StatusForbidden,
+	engine.CodeRefundExceedsConsumed: http.StatusConflict,
+	engine.CodeApprovalRequired:      http.StatusUnprocessableEntity,
 }
 
 // writeEngineError maps any engine error to a response.

@@ -1,11 +1,12 @@
 package httpapi
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/creditgate/creditgate/engine"
 	"github.com/creditgate/creditgate/engine/event"
@@ -287,7 +288,23 @@ func (s *Server) karmaStatus(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, s.eng.KarmaStatus())
 }
 
-// events streams the journal as JSONL in seq order (durable lines only).
+// Journal export limits: a slow or stalled reader must never hold the
+// journal (its read lock blocks Close, hence shutdown) nor pin memory.
+const (
+	// MaxExports is how many GET /events run at once; more get 503.
+	MaxExports = 8
+	// exportWriteTimeout bounds the network write of one chunk.
+	exportWriteTimeout = 15 * time.Second
+	exportChunkLines   = 4096
+	exportChunkBytes   = 1 << 20
+)
+
+// events streams the journal as JSONL in seq order (durable lines only). It
+// copies a bounded chunk out of the journal, releases it, then writes the
+// chunk under a write deadline, and resumes after the chunk's last seq: the
+// journal's read lock is never held across a network write, so a client
+// that stops reading delays neither appends nor Close, and is cut off after
+// exportWriteTimeout.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	after, err := strconv.ParseUint(or(r.URL.Query().Get("after_seq"), "0"), 10, 64)
 	if err != nil {
@@ -299,19 +316,45 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, aerr)
 		return
 	}
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	bw := bufio.NewWriterSize(w, 64<<10)
-	n := 0
-	ierr := s.eng.Events(after, func(line []byte, _ *event.Envelope) bool {
-		_, _ = bw.Write(line)
-		n++
-		return n < limit
-	})
-	if ierr != nil && n == 0 {
-		s.writeEngineError(w, r, ierr)
+	select {
+	case s.exports <- struct{}{}:
+		defer func() { <-s.exports }()
+	default:
+		w.Header().Set("Retry-After", "1")
+		s.writeError(w, &apiError{http.StatusServiceUnavailable, "too_many_exports",
+			fmt.Sprintf("at most %d journal exports run at once; retry later", MaxExports)})
 		return
 	}
-	_ = bw.Flush()
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	var chunk []byte
+	n, next, wrote := 0, after, false
+	for n < limit && r.Context().Err() == nil {
+		chunk = chunk[:0]
+		lines := 0
+		ierr := s.eng.Events(next, func(line []byte, ev *event.Envelope) bool {
+			chunk = append(chunk, line...)
+			next = ev.Seq
+			lines++
+			n++
+			return n < limit && lines < exportChunkLines && len(chunk) < exportChunkBytes
+		})
+		if ierr != nil && !wrote && lines == 0 {
+			s.writeEngineError(w, r, ierr)
+			return
+		}
+		if lines == 0 {
+			break
+		}
+		_ = rc.SetWriteDeadline(time.Now().Add(exportWriteTimeout))
+		if _, err := w.Write(chunk); err != nil {
+			return // the client is gone or too slow: stop, holding nothing
+		}
+		wrote = true
+		if ierr != nil || (lines < exportChunkLines && len(chunk) < exportChunkBytes) {
+			break // the journal ended (or failed) inside this chunk
+		}
+	}
 }
 
 func (s *Server) digest(w http.ResponseWriter, r *http.Request) {

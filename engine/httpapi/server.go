@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	_ "embed"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -24,6 +25,7 @@ type Server struct {
 	metrics   *metrics
 	version   string
 	timeout   time.Duration
+	exports   chan struct{} // GET /events slots (MaxExports)
 }
 
 // Options configure a Server.
@@ -48,7 +50,8 @@ func New(eng *engine.Engine, o Options) *Server {
 		o.RequestTimeout = 10 * time.Second
 	}
 	s := &Server{eng: eng, tokens: o.Tokens, log: o.Logger, maxAmount: o.MaxAmountMilli,
-		mux: http.NewServeMux(), metrics: newMetrics(), version: o.Version, timeout: o.RequestTimeout}
+		mux: http.NewServeMux(), metrics: newMetrics(), version: o.Version, timeout: o.RequestTimeout,
+		exports: make(chan struct{}, MaxExports)}
 	s.routes()
 	return s
 }
@@ -81,6 +84,10 @@ func (w *statusWriter) WriteHeader(code int) {
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (write
+// deadlines, flushes).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	w.wrote = true
@@ -219,10 +226,14 @@ func (s *Server) mutate(w http.ResponseWriter, r *http.Request, m mutation) {
 	if key == "" {
 		key = bodyKey
 	}
-	// '#' is reserved: the engine derives "<key>#<n>" for a command's
-	// further events, and a client key must never collide with one.
-	if len(key) > 200 || strings.Contains(key, "#") {
-		s.writeError(w, &apiError{http.StatusUnprocessableEntity, "invalid", "idempotency key must be at most 200 characters and must not contain '#'"})
+	// A key is printable ASCII of engine.KeyAlphabet, checked before
+	// anything happens: a key with invalid UTF-8 would be kept raw in memory
+	// but journaled with U+FFFD, so two keys would collapse after a restart
+	// and a retry would execute again. '#' is reserved: the engine derives
+	// "<key>#<n>" for a command's further events.
+	if key != "" && !engine.ValidKey(key) {
+		s.writeError(w, &apiError{http.StatusBadRequest, "invalid_idempotency_key",
+			fmt.Sprintf("idempotency key must be 1..%d characters of %s", engine.MaxKeyLen, engine.KeyAlphabet)})
 		return
 	}
 	actor := p.Name
@@ -230,8 +241,10 @@ func (s *Server) mutate(w http.ResponseWriter, r *http.Request, m mutation) {
 		actor = m.actor()
 	}
 	req := engine.Request{ActorID: actor, IdempotencyKey: key, CorrelationID: r.Header.Get("X-Correlation-ID")}
-	if len(req.CorrelationID) > 200 {
-		req.CorrelationID = ""
+	if req.CorrelationID != "" && !engine.ValidKey(req.CorrelationID) {
+		s.writeError(w, &apiError{http.StatusBadRequest, "invalid_correlation_id",
+			fmt.Sprintf("X-Correlation-ID must be 1..%d characters of %s", engine.MaxKeyLen, engine.KeyAlphabet)})
+		return
 	}
 	if key != "" {
 		req.RequestHash = fingerprint(r.Method+" "+r.URL.Path+" "+actor, m.body)

@@ -13,6 +13,10 @@ type Pool struct {
 	BalanceMilli int64           `json:"balance_milli"`
 	Members      map[string]bool `json:"members"`
 	Closed       bool            `json:"closed"`
+	// ConsumedMilli and RefundedMilli total the pool's consumptions and
+	// refunds: a pool refund may not exceed their difference.
+	ConsumedMilli int64 `json:"consumed_milli"`
+	RefundedMilli int64 `json:"refunded_milli"`
 }
 
 func (s *State) applyPool(e *event.Envelope) error {
@@ -67,10 +71,14 @@ func (s *State) applyPool(e *event.Envelope) error {
 		return err
 	}
 	switch e.EventType {
-	case event.PoolAllocated, event.PoolRefunded:
+	case event.PoolAllocated:
 		pool.BalanceMilli += p.AmountMilli
+	case event.PoolRefunded:
+		pool.BalanceMilli += p.AmountMilli
+		pool.RefundedMilli += p.AmountMilli
 	case event.PoolConsumed:
 		pool.BalanceMilli -= p.AmountMilli
+		pool.ConsumedMilli += p.AmountMilli
 	case event.PoolTransferred:
 		to, err := s.pool(p.ToPoolID)
 		if err != nil {

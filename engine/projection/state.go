@@ -204,6 +204,9 @@ func (s *State) applyCredit(e *event.Envelope) error {
 			m.ConsumeEvent = e.EventID
 		}
 	}
+	if e.EventType == event.CreditRefunded && p.MissionID != "" {
+		s.noteMissionRefund(p)
+	}
 	return s.moveAgent(e, p.AgentID, delta, p.Reason, p.MissionID)
 }
 

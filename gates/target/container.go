@@ -187,6 +187,12 @@ func newContainer(ctx context.Context, cfg Config) (Target, error) {
 		// Inside its own network namespace creditd must listen on all of the
 		// container's interfaces; the host side is published on loopback only.
 		req.Env = backendEnv(cfg, "0.0.0.0:8000", journal)
+		if req.Env["CREDITD_TOKENS"] == "" {
+			// The port is published on the host's loopback only, so dev mode
+			// without tokens is deliberate here: say so, or creditd refuses
+			// a non-loopback address without auth.
+			req.Env["CREDITD_INSECURE_NO_AUTH"] = "true"
+		}
 		req.ExposedPorts = []string{containerPort}
 	}
 	req.HostConfigModifier = func(hc *container.HostConfig) {
