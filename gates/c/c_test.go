@@ -213,6 +213,13 @@ var _ = Describe("Gate C: human-gate safety", Ordered, func() {
 		env.Check("no execution of an expired request", len(st.ExecutedEventIDs) == 0, len(st.ExecutedEventIDs), 0, "", true)
 	})
 
+	// RT3 over the whole gate's history (races, four-eyes, CRITICAL,
+	// expiry): a decision sent after its request's terminal answer
+	// returned must be refused already_decided.
+	It("a decision sent after its request was decided is refused already_decided (real time)", Label("critical"), func() {
+		env.Report(audit.RealtimeDecisions(env.Ops()), true)
+	})
+
 	It("holds across a crash mid-race: at most one terminal decision, acknowledged decisions survive", Label("critical"), func(ctx SpecContext) {
 		env.Require(target.CapCrash)
 		ids := make([]string, 20)
@@ -245,7 +252,7 @@ var _ = Describe("Gate C: human-gate safety", Ordered, func() {
 		env.Check("requests with more than one terminal decision after the crash", bad == 0, bad, 0, "", true)
 		j, err := env.Journal(ctx)
 		Expect(err).NotTo(HaveOccurred())
-		env.Report(audit.CheckHistoryExact(j, harness.Ops(env.C.History.Entries()), audit.HistoryOptions{}), true)
+		env.Report(audit.CheckHistoryExact(j, env.Ops(), audit.HistoryOptions{}), true)
 		env.Report(audit.ApprovalDecisions(m), true)
 		// After recovery the races can be finished: still one decision each.
 		var results []scenarios.RaceResult
@@ -261,6 +268,9 @@ var _ = Describe("Gate C: human-gate safety", Ordered, func() {
 			}
 		}
 		env.Check("every request decided exactly once after recovery", bad == 0, bad, 0, fmt.Sprintf("%d requests raced again after the restart", len(results)), true)
+		f := audit.RealtimeDecisions(env.Ops())
+		f.Check += " (across kill -9)"
+		env.Report(f, true)
 	})
 })
 

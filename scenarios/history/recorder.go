@@ -30,8 +30,12 @@ type Recorder struct {
 
 // NewRecorder returns a recorder keeping at most capacity operations in
 // memory, with its monotonic base now.
-func NewRecorder(capacity int) *Recorder {
-	return &Recorder{base: time.Now(), cap: max(1, capacity)}
+func NewRecorder(capacity int) *Recorder { return NewRecorderAt(capacity, time.Now()) }
+
+// NewRecorderAt returns a recorder whose monotonic base is base (a
+// time.Now() value, so it carries a monotonic reading).
+func NewRecorderAt(capacity int, base time.Time) *Recorder {
+	return &Recorder{base: base, cap: max(1, capacity)}
 }
 
 // Base is the monotonic base of CallNs and ReturnNs.

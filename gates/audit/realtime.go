@@ -1,0 +1,298 @@
+package audit
+
+import (
+	"container/heap"
+	"fmt"
+	"sort"
+
+	"github.com/creditgate/creditgate/scenarios/history"
+)
+
+// Real-time rules: cheap checks of the recorded call/return times against
+// the journal, in the spirit of porcupine/Jepsen but without a full
+// linearizability search. A write's interval is [first call of its key,
+// first acknowledgement of its key]; a balance read reflects some prefix of
+// the journal's entries for its agent.
+const (
+	CheckReadsReflectWrites = "RT1 a balance read reflects every write acknowledged before it was sent, and no write sent after it returned"
+	CheckReadsMonotonic     = "RT2 per agent, balance reads that follow one another never go back in time (restarts included)"
+	CheckDecisionsDecided   = "RT3 a decision sent after its request's decision returned is refused already_decided"
+)
+
+const never = int64(1<<63 - 1)
+
+// cmdTimes is what the history says about one journaled command.
+type cmdTimes struct {
+	firstCall int64 // earliest call of an op naming it (never: no op)
+	ackReturn int64 // earliest return of an acknowledgement (never: none)
+}
+
+// commandTimes maps the seq of every journaled event to the times of its
+// command (events of one command share them), from the ops that name it by
+// key or, when keyless, by event id.
+func commandTimes(j *Journal, ops []Op) map[uint64]*cmdTimes {
+	g := groupTx(j.Events())
+	byKey := map[string]*cmdTimes{}
+	byID := map[string]*cmdTimes{}
+	perEvent := make([]*cmdTimes, len(g.evs))
+	for i, e := range g.evs {
+		if g.primary[i] != i {
+			perEvent[i] = perEvent[g.primary[i]]
+			continue
+		}
+		t := &cmdTimes{firstCall: never, ackReturn: never}
+		perEvent[i] = t
+		byID[e.EventID] = t
+		if _, dup := byKey[e.IdempotencyKey]; !dup && !isServerKey(e) {
+			byKey[e.IdempotencyKey] = t
+		}
+	}
+	for _, o := range ops {
+		if !o.Kind.Mutation() {
+			continue
+		}
+		t := byKey[o.Key]
+		if o.Key == "" {
+			t = byID[o.EventID]
+		}
+		if t == nil {
+			continue
+		}
+		t.firstCall = min(t.firstCall, o.CallNs)
+		if o.Outcome.Acked() {
+			t.ackReturn = min(t.ackReturn, o.ReturnNs)
+		}
+	}
+	out := make(map[uint64]*cmdTimes, len(g.evs))
+	for i, e := range g.evs {
+		out[e.Seq] = perEvent[i]
+	}
+	return out
+}
+
+// agentSeries is one agent's ledger: bal[k] is the balance after the first
+// k entries (bal[0] = 0), with each entry's command times.
+type agentSeries struct {
+	bal   []int64
+	times []*cmdTimes // per entry
+	// byValue lists the prefixes k holding each balance, ascending.
+	byValue map[int64][]int
+}
+
+func newSeries(entries []LedgerEntry, ct map[uint64]*cmdTimes) *agentSeries {
+	s := &agentSeries{bal: make([]int64, len(entries)+1), times: make([]*cmdTimes, len(entries)), byValue: map[int64][]int{}}
+	for i, le := range entries {
+		s.bal[i+1] = le.BalanceAfterMilli
+		t := ct[le.Seq]
+		if t == nil {
+			t = &cmdTimes{firstCall: never, ackReturn: never}
+		}
+		s.times[i] = t
+	}
+	for k, b := range s.bal {
+		s.byValue[b] = append(s.byValue[b], k)
+	}
+	return s
+}
+
+// smallest returns the smallest k in [lo, hi] with bal[k] == v, or -1.
+func (s *agentSeries) smallest(v int64, lo, hi int) int {
+	ks := s.byValue[v]
+	i := sort.SearchInts(ks, lo)
+	if i < len(ks) && ks[i] <= hi {
+		return ks[i]
+	}
+	return -1
+}
+
+// readBounds returns, per read (in the given order), kmin (every entry
+// acknowledged before the read's call is in the prefix) and kmax (no entry
+// whose command was first sent after the read returned is).
+func (s *agentSeries) readBounds(reads []Op) (kmin, kmax []int) {
+	n := len(s.times)
+	kmin, kmax = make([]int, len(reads)), make([]int, len(reads))
+	byAck := make([]int, n)
+	var byCall []int // entries whose command some op sent
+	for i := range byAck {
+		byAck[i] = i
+		if s.times[i].firstCall != never {
+			byCall = append(byCall, i)
+		}
+	}
+	sort.Slice(byAck, func(a, b int) bool { return s.times[byAck[a]].ackReturn < s.times[byAck[b]].ackReturn })
+	sort.Slice(byCall, func(a, b int) bool { return s.times[byCall[a]].firstCall > s.times[byCall[b]].firstCall })
+	order := make([]int, len(reads))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return reads[order[a]].CallNs < reads[order[b]].CallNs })
+	p, lo := 0, 0
+	for _, r := range order {
+		for p < n && s.times[byAck[p]].ackReturn < reads[r].CallNs {
+			lo = max(lo, byAck[p]+1)
+			p++
+		}
+		kmin[r] = lo
+	}
+	sort.Slice(order, func(a, b int) bool { return reads[order[a]].ReturnNs > reads[order[b]].ReturnNs })
+	p, hi := 0, n
+	for _, r := range order {
+		for p < len(byCall) && s.times[byCall[p]].firstCall > reads[r].ReturnNs {
+			hi = min(hi, byCall[p])
+			p++
+		}
+		kmax[r] = hi
+	}
+	return kmin, kmax
+}
+
+// finished is a read already placed: its return time and the earliest
+// journal prefix it can reflect.
+type finished struct {
+	ret  int64
+	minK int
+}
+
+type finishedHeap []finished
+
+func (h finishedHeap) Len() int           { return len(h) }
+func (h finishedHeap) Less(i, j int) bool { return h[i].ret < h[j].ret }
+func (h finishedHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *finishedHeap) Push(x any)        { *h = append(*h, x.(finished)) }
+func (h *finishedHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// RealtimeReads checks every successful balance read of ops against the
+// journal j folded by m (the same journal):
+//
+// RT1: the value read equals the agent's balance after some prefix of its
+// journal entries that includes every entry whose command was acknowledged
+// before the read was sent and excludes every entry whose command was first
+// sent after the read returned.
+//
+// RT2: reads of one agent that do not overlap (one returned before the next
+// was sent) reflect non-decreasing prefixes: a later read never shows an
+// older state, also across a restart of the backend.
+//
+// It returns the RT1 and RT2 findings; the measured value counts the reads
+// checked.
+func RealtimeReads(j *Journal, m *Model, ops []Op) (reflect, monotonic Finding) {
+	ct := commandTimes(j, ops)
+	reads := map[string][]Op{}
+	total := 0
+	for _, o := range ops {
+		if o.Kind == history.KindReadBalance && o.Outcome == history.OK && o.HasRead && o.Agent != "" {
+			reads[o.Agent] = append(reads[o.Agent], o)
+			total++
+		}
+	}
+	var v1, v2 violations
+	agents := make([]string, 0, len(reads))
+	for a := range reads {
+		agents = append(agents, a)
+	}
+	sort.Strings(agents)
+	for _, a := range agents {
+		rs := reads[a]
+		sort.SliceStable(rs, func(i, k int) bool { return rs[i].CallNs < rs[k].CallNs })
+		s := newSeries(m.Ledgers[a], ct)
+		kmin, kmax := s.readBounds(rs)
+		h := &finishedHeap{}
+		floor := 0 // the earliest prefix a read may reflect, given the reads that returned before it was sent
+		for i, r := range rs {
+			for h.Len() > 0 && (*h)[0].ret < r.CallNs {
+				floor = max(floor, heap.Pop(h).(finished).minK)
+			}
+			k := -1
+			if kmin[i] <= kmax[i] {
+				k = s.smallest(r.ReadMilli, kmin[i], kmax[i])
+			}
+			if k < 0 {
+				v1.add("agent %q: read op %d [%d, %d] ns returned %s; allowed: the balance after %d..%d of its %d journal entries (%s)",
+					a, r.ID, r.CallNs, r.ReturnNs, FormatMilli(r.ReadMilli), kmin[i], kmax[i], len(s.times), allowedValues(s, kmin[i], kmax[i]))
+				continue
+			}
+			if k2 := s.smallest(r.ReadMilli, max(kmin[i], floor), kmax[i]); k2 >= 0 {
+				k = k2
+			} else {
+				v2.add("agent %q: read op %d [%d, %d] ns returned %s, the state after %d entries, but an earlier read that returned before it was sent already showed the state after %d",
+					a, r.ID, r.CallNs, r.ReturnNs, FormatMilli(r.ReadMilli), k, floor)
+			}
+			heap.Push(h, finished{ret: r.ReturnNs, minK: k})
+		}
+	}
+	detail := fmt.Sprintf("%d balance reads of %d agents; write interval = [first call, first acknowledgement] of its key", total, len(agents))
+	reflect = v1.finding(CheckReadsReflectWrites, countMeasured(&v1, total, "balance reads"), "0", detail)
+	monotonic = v2.finding(CheckReadsMonotonic, countMeasured(&v2, total, "balance reads"), "0", detail)
+	return reflect, monotonic
+}
+
+// allowedValues renders the balances a read could have returned.
+func allowedValues(s *agentSeries, lo, hi int) string {
+	if lo > hi {
+		return "none: a write acknowledged before the read was sent started after it returned"
+	}
+	out := ""
+	for k := lo; k <= hi && k < lo+5; k++ {
+		if out != "" {
+			out += ", "
+		}
+		out += FormatMilli(s.bal[k])
+	}
+	if hi >= lo+5 {
+		out += ", …"
+	}
+	return out
+}
+
+// RealtimeDecisions (RT3): once a decision of an approval request has
+// returned a terminal answer (acknowledged with a status other than
+// pending, or refused already_decided), every decision of that request
+// sent later is refused already_decided — unless it is a replay of the
+// acknowledged decision's own key. Unknown outcomes are not judged.
+func RealtimeDecisions(ops []Op) Finding {
+	byReq := map[string][]Op{}
+	n := 0
+	for _, o := range ops {
+		if o.Kind.Decision() && o.Entity != "" {
+			byReq[o.Entity] = append(byReq[o.Entity], o)
+			n++
+		}
+	}
+	var v violations
+	reqs := make([]string, 0, len(byReq))
+	for r := range byReq {
+		reqs = append(reqs, r)
+	}
+	sort.Strings(reqs)
+	checked := 0
+	for _, req := range reqs {
+		ds := byReq[req]
+		decided, by := never, Op{}
+		for _, d := range ds {
+			terminal := (d.Outcome.Acked() && d.State != "pending") || (d.Outcome == history.Refused && d.Code == "already_decided")
+			if terminal && d.ReturnNs < decided {
+				decided, by = d.ReturnNs, d
+			}
+		}
+		for _, d := range ds {
+			if d.CallNs <= decided || d.Outcome == history.Unknown {
+				continue
+			}
+			checked++
+			switch {
+			case d.Outcome == history.Refused && d.Code == "already_decided":
+			case d.Outcome == history.Replayed && d.Key != "" && d.Key == by.Key:
+			default:
+				v.add("request %s: op %d (%s) sent %d ns after op %d's terminal answer returned got %s %d %q, want 409 already_decided",
+					req, d.ID, d.Kind, d.CallNs-decided, by.ID, d.Outcome, d.Status, d.Code)
+			}
+		}
+	}
+	return v.finding(CheckDecisionsDecided, countMeasured(&v, checked, "decisions sent after a terminal answer"), "0",
+		fmt.Sprintf("%d decisions on %d requests", n, len(byReq)))
+}
