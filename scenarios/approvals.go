@@ -99,3 +99,14 @@ func Race(ctx context.Context, c *Client, rng *rand.Rand, id string, racers int,
 	}
 	return res
 }
+
+// LateDecisions sends one more decision on each request, after every race
+// on it returned: the real-time rule RT3 (gates/audit) requires each to be
+// refused already_decided. It returns the replies in the order of ids.
+func LateDecisions(ctx context.Context, c *Client, ids []string, keyPrefix string) []Reply {
+	out := make([]Reply, len(ids))
+	for i, id := range ids {
+		out[i] = c.Decide(ctx, id, "late-approver", i%2 == 0, "late", fmt.Sprintf("%s-%s-late", keyPrefix, id))
+	}
+	return out
+}

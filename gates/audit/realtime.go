@@ -17,6 +17,7 @@ const (
 	CheckReadsReflectWrites = "RT1 a balance read reflects every write acknowledged before it was sent, and no write sent after it returned"
 	CheckReadsMonotonic     = "RT2 per agent, balance reads that follow one another never go back in time (restarts included)"
 	CheckDecisionsDecided   = "RT3 a decision sent after its request's decision returned is refused already_decided"
+	CheckWinnersDurable     = "RT4 every already_decided answer names a decision the journal keeps"
 )
 
 const never = int64(1<<63 - 1)
@@ -249,11 +250,12 @@ func allowedValues(s *agentSeries, lo, hi int) string {
 	return out
 }
 
-// RealtimeDecisions (RT3): once a decision of an approval request has
-// returned a terminal answer (acknowledged with a status other than
-// pending, or refused already_decided), every decision of that request
-// sent later is refused already_decided — unless it is a replay of the
-// acknowledged decision's own key. Unknown outcomes are not judged.
+// RealtimeDecisions (RT3): once a decision of an approval request has been
+// acknowledged with a terminal status (anything but pending), every
+// decision of that request sent later is refused already_decided — unless
+// it is a replay of the acknowledged decision's own key. Unknown outcomes
+// are not judged. (An already_decided answer is not taken as evidence
+// here: whether the winner it names exists is RT4's question.)
 func RealtimeDecisions(ops []Op) Finding {
 	byReq := map[string][]Op{}
 	n := 0
@@ -274,7 +276,7 @@ func RealtimeDecisions(ops []Op) Finding {
 		ds := byReq[req]
 		decided, by := never, Op{}
 		for _, d := range ds {
-			terminal := (d.Outcome.Acked() && d.State != "pending") || (d.Outcome == history.Refused && d.Code == "already_decided")
+			terminal := d.Outcome.Acked() && d.State != "pending"
 			if terminal && d.ReturnNs < decided {
 				decided, by = d.ReturnNs, d
 			}
@@ -295,4 +297,29 @@ func RealtimeDecisions(ops []Op) Finding {
 	}
 	return v.finding(CheckDecisionsDecided, countMeasured(&v, checked, "decisions sent after a terminal answer"), "0",
 		fmt.Sprintf("%d decisions on %d requests", n, len(byReq)))
+}
+
+// WinnersDurable (RT4): an already_decided refusal tells the client which
+// decision won; that decision event must be in the journal (read after
+// every restart). A backend that shows a decision to other deciders before
+// it is durable fails this when a crash loses the winner: the losers were
+// told of a decision that never happened (a dirty read).
+func WinnersDurable(j *Journal, ops []Op) Finding {
+	ids := map[string]bool{}
+	for _, e := range j.Events() {
+		ids[e.EventID] = true
+	}
+	var v violations
+	n := 0
+	for _, o := range ops {
+		if !o.Kind.Decision() || o.Outcome != history.Refused || o.Code != "already_decided" || o.WinnerEventID == "" {
+			continue
+		}
+		n++
+		if !ids[o.WinnerEventID] {
+			v.add("request %s: op %d (%s, returned at %d ns) was refused already_decided naming decision %s, which the journal does not hold",
+				o.Entity, o.ID, o.Kind, o.ReturnNs, o.WinnerEventID)
+		}
+	}
+	return v.finding(CheckWinnersDurable, countMeasured(&v, n, "already_decided answers"), "0", "")
 }

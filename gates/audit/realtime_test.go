@@ -141,10 +141,21 @@ func TestADecisionAfterATerminalAnswerIsAlreadyDecided(t *testing.T) {
 	if f := RealtimeDecisions([]Op{vote, decisionOp(2, "k2", 20, 30, history.OK, "approved", "")}); !f.OK {
 		t.Errorf("a second approver after a pending vote was rejected: %s", f)
 	}
-	// An already_decided answer is itself evidence of a decision.
-	exp := decisionOp(1, "k1", 0, 10, history.Refused, "", "already_decided")
-	if f := RealtimeDecisions([]Op{exp, decisionOp(2, "k2", 20, 30, history.OK, "approved", "")}); f.OK {
-		t.Errorf("a decision accepted after already_decided passed: %s", f)
+}
+
+func TestAlreadyDecidedMustNameADurableDecision(t *testing.T) {
+	b := &builder{t: t}
+	rq := b.cmd("k-add1", "alice", p("approval.requested", request("r1", "add", "a2", 600_000)))
+	ap := b.cmd("k-ap1", "bob", pid("approval.approved", decision("r1", "bob", 1), rq[0].EventID))
+	j := b.journal()
+	loser := decisionOp(2, "k2", 0, 10, history.Refused, "", "already_decided")
+	loser.WinnerEventID = ap[0].EventID
+	if f := WinnersDurable(j, []Op{loser}); !f.OK {
+		t.Errorf("a loser naming the journaled winner was rejected: %s", f)
+	}
+	loser.WinnerEventID = "e-lost-in-the-crash"
+	if f := WinnersDurable(j, []Op{loser}); f.OK || f.ViolationCount != 1 {
+		t.Errorf("a loser naming a decision the journal lost passed: %s", f)
 	}
 }
 

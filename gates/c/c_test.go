@@ -136,6 +136,7 @@ var _ = Describe("Gate C: human-gate safety", Ordered, func() {
 		Expect(id).NotTo(BeEmpty(), "request: %d %s", r.Status, r.Raw)
 		Expect(r.Status).To(Equal(202), "an add of 500 credits must wait for approval")
 		res := scenarios.Race(ctx, env.C, env.Rand("race-single"), id, 10, "gate-c-single")
+		scenarios.LateDecisions(ctx, env.C, []string{id}, "gate-c-single") // judged by RT3
 		checkRaces(ctx, "1 request × 10 racers", []scenarios.RaceResult{res}, before, 500_000)
 	})
 
@@ -157,6 +158,7 @@ var _ = Describe("Gate C: human-gate safety", Ordered, func() {
 			}(i, id)
 		}
 		wg.Wait()
+		scenarios.LateDecisions(ctx, env.C, ids, "gate-c-many") // judged by RT3
 		checkRaces(ctx, "50 requests × 10 racers", results, before, 500_000)
 	})
 
@@ -271,6 +273,12 @@ var _ = Describe("Gate C: human-gate safety", Ordered, func() {
 		f := audit.RealtimeDecisions(env.Ops())
 		f.Check += " (across kill -9)"
 		env.Report(f, true)
+		// RT4 (non-critical for now, see docs/gates.md): losers told
+		// already_decided before the crash must name a decision the
+		// journal kept.
+		jf, err := env.FullJournal(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		env.Report(audit.WinnersDurable(jf, env.Ops()), false)
 	})
 })
 
