@@ -31,5 +31,12 @@ func (s *Server) balance(w http.ResponseWriter, r *http.Request) {
 			<-staleLock
 		}
 	}`)}},
+		mutant{name: "decided-answers-not-found", gate: "c",
+			bug: "a decision on an already decided request is refused 404 not_found instead of 409 already_decided (RT3)",
+			patches: []patch{marked("engine/approvals.go", "decided-refusal",
+				`		return ap, false, refuse(CodeAlreadyDecided, DecidedBody{RequestID: ap.RequestID, Status: ap.Status,
+			DecisionEventID: ap.DecisionEventID, DecidedBy: ap.DecidedBy, Version: ap.Version},`,
+				`		return ap, false, refuse(CodeNotFound, DecidedBody{RequestID: ap.RequestID, Status: ap.Status,
+			DecisionEventID: ap.DecisionEventID, DecidedBy: ap.DecidedBy, Version: ap.Version},`)}},
 	)
 }
