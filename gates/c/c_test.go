@@ -130,13 +130,23 @@ var _ = Describe("Gate C: human-gate safety", Ordered, func() {
 
 	balance := func(ctx context.Context) int64 { return fold(ctx).Balances[agent] }
 
+	// rt3 judges the history so far by RT3 (gates/audit/realtime.go): the
+	// late decisions and every racer sent after its winner returned must be
+	// refused already_decided.
+	rt3 := func(label string) {
+		f := audit.RealtimeDecisions(env.Ops())
+		f.Check += " (" + label + ")"
+		env.Report(f, true)
+	}
+
 	It("10 racers on one pending request: one decision wins, applied once, audited", Label("critical"), func(ctx SpecContext) {
 		before := balance(ctx)
 		id, r := env.C.RequestApproval(ctx, agent, "gate-c-requester", 500, "", "gate-c-single")
 		Expect(id).NotTo(BeEmpty(), "request: %d %s", r.Status, r.Raw)
 		Expect(r.Status).To(Equal(202), "an add of 500 credits must wait for approval")
 		res := scenarios.Race(ctx, env.C, env.Rand("race-single"), id, 10, "gate-c-single")
-		scenarios.LateDecisions(ctx, env.C, []string{id}, "gate-c-single") // judged by RT3
+		scenarios.LateDecisions(ctx, env.C, []string{id}, "gate-c-single")
+		rt3("1 request × 10 racers")
 		checkRaces(ctx, "1 request × 10 racers", []scenarios.RaceResult{res}, before, 500_000)
 	})
 
@@ -158,7 +168,8 @@ var _ = Describe("Gate C: human-gate safety", Ordered, func() {
 			}(i, id)
 		}
 		wg.Wait()
-		scenarios.LateDecisions(ctx, env.C, ids, "gate-c-many") // judged by RT3
+		scenarios.LateDecisions(ctx, env.C, ids, "gate-c-many")
+		rt3("50 requests × 10 racers")
 		checkRaces(ctx, "50 requests × 10 racers", results, before, 500_000)
 	})
 
