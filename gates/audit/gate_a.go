@@ -448,6 +448,6 @@ func CheckRetriesOriginal(j *Journal, ops []Op) Finding {
 			}
 		}
 	}
-	return v.finding(CheckRetries, countMeasured(&v, copies, "retries and duplicates"), "0",
-		fmt.Sprintf("%d keys; rule: one execution per key, every other answer the original event with Idempotent-Replayed: true", len(perKey)))
+	return v.finding(CheckRetries, countMeasured(&v, len(perKey), "keys"), "0",
+		fmt.Sprintf("%d retries and concurrent duplicates; rule: one execution per key, every other answer the original event with Idempotent-Replayed: true", copies))
 }

@@ -69,6 +69,7 @@ var _ = Describe("Gate E: load reality", Ordered, func() {
 			cfg.RetryShare = 0
 		}
 		cfg.IntervalLogPath = filepath.Join(env.OutDir, "latency-intervals.hlog")
+		cfg.HistoryPath = filepath.Join(env.OutDir, "load-history.jsonl") // streamed while the load runs
 		cfg.ProgressEvery = 10 * time.Second
 		cfg.Progress = load.PrintProgress(os.Stderr)
 
@@ -283,13 +284,6 @@ func saveLoad(env *harness.Env, cfg load.Config, r *load.Result, samples []load.
 			Requests: r.Requests, Errors: r.Unexpected + r.Expected, UnexpectedErrors: r.Unexpected}}
 	b, _ := json.MarshalIndent(s, "", "  ")
 	Expect(os.WriteFile(filepath.Join(env.OutDir, "load-summary.json"), b, 0o644)).To(Succeed())
-	if r.History != nil {
-		f, err := os.Create(filepath.Join(env.OutDir, "load-history.jsonl"))
-		if err == nil {
-			_ = r.History.WriteJSONL(f)
-			f.Close()
-		}
-	}
 	over := reports.FromHDR(r.Overall)
 	env.SaveScenario(reports.Scenario{Name: "E open-model load", Status: reports.ScenarioPassed, Duration: reports.Seconds(r.Duration.Seconds()),
 		Throughput: r.AchievedRate, P95Latency: over.P95, Errors: r.Unexpected, InvariantsPassed: r.Unexpected == 0,

@@ -112,11 +112,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	defer agg.closeLog()
 
 	if err := r.setup(); err != nil {
+		_ = agg.res.History.Close()
 		return agg.result(), err
 	}
 	r.limit = agg.intended
 	r.attack()
 	res := agg.result()
+	if err := res.History.Close(); err != nil {
+		return res, fmt.Errorf("load: history stream: %w", err)
+	}
 	if err := agg.closeLog(); err != nil {
 		return res, fmt.Errorf("load: interval log: %w", err)
 	}
@@ -451,6 +455,11 @@ func newAggregator(r *runner) (*aggregator, error) {
 		}
 		a.res.Phases[a.phaseOf(t)].Intended++
 		a.intended++
+	}
+	if c.HistoryPath != "" {
+		if err := a.res.History.StreamTo(c.HistoryPath); err != nil {
+			return nil, fmt.Errorf("load: history stream: %w", err)
+		}
 	}
 	if c.IntervalLogPath != "" {
 		f, err := os.Create(c.IntervalLogPath)

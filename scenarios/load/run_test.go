@@ -24,6 +24,7 @@ func TestRunRecordsEveryEndpointAndEveryAcknowledgedMutationOnce(t *testing.T) {
 	c.RetryShare = 0.3
 	c.Mix = Mix{Consume: 10, Refund: 3, Refill: 3, Balance: 5, History: 3, Balances: 2, Approval: 2, Collaboration: 2}
 	c.IntervalLogPath = filepath.Join(t.TempDir(), "latency.hlog")
+	c.HistoryPath = filepath.Join(t.TempDir(), "history.jsonl")
 	var mu sync.Mutex
 	var progress []Progress
 	c.ProgressEvery = 500 * time.Millisecond
@@ -104,6 +105,15 @@ func TestRunRecordsEveryEndpointAndEveryAcknowledgedMutationOnce(t *testing.T) {
 	back, err := history.ReadJSONL(&buf, 1<<20)
 	if err != nil || len(back) != res.History.Len() {
 		t.Fatalf("history JSONL round trip: %d of %d entries, %v", len(back), res.History.Len(), err)
+	}
+	hf, err := os.Open(c.HistoryPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hf.Close()
+	streamed, err := history.ReadJSONL(hf, 1<<20)
+	if err != nil || len(streamed) != res.History.Len() {
+		t.Fatalf("streamed history: %d of %d entries, %v", len(streamed), res.History.Len(), err)
 	}
 
 	// The interval log holds every recorded latency exactly once.
