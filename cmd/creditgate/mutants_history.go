@@ -38,5 +38,10 @@ func (s *Server) balance(w http.ResponseWriter, r *http.Request) {
 			DecisionEventID: ap.DecisionEventID, DecidedBy: ap.DecidedBy, Version: ap.Version},`,
 				`		return ap, false, refuse(CodeNotFound, DecidedBody{RequestID: ap.RequestID, Status: ap.Status,
 			DecisionEventID: ap.DecisionEventID, DecidedBy: ap.DecidedBy, Version: ap.Version},`)}},
+		mutant{name: "retry-writes-twice-under-load", gate: "e",
+			bug: "the idempotency lookup is skipped, so the load's retries and duplicates write twice (gate E's load-history audit)",
+			env: []string{"LIVE_TEST_DURATION=20s"},
+			patches: []patch{marked("engine/engine.go", "idempotency-lookup",
+				"if k, ok := e.keys[req.IdempotencyKey]; ok {", "if k, ok := e.keys[req.IdempotencyKey]; ok && false {")}},
 	)
 }
