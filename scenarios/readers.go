@@ -6,13 +6,14 @@ import (
 	"time"
 )
 
-// PollBalances reads the balances of agents round robin from workers
-// goroutines, pausing between reads, until ctx is done, and returns how
-// many reads were sent. Every read is recorded with its value and its call
-// and return times, for the real-time rules of gates/audit; a read that
+// PollReads reads the balances and, every third read, the newest history
+// entries of agents round robin from workers goroutines, pausing between
+// reads, until ctx is done, and returns how many reads were sent. Every
+// read is recorded with its value and its call and return times, for the
+// real-time rules of gates/audit; a read that
 // fails (an agent not yet created, a backend being restarted) is recorded
 // as such and judged by nobody.
-func PollBalances(ctx context.Context, c *Client, agents []string, workers int, pause time.Duration) int {
+func PollReads(ctx context.Context, c *Client, agents []string, workers int, pause time.Duration) int {
 	if len(agents) == 0 {
 		return 0
 	}
@@ -24,7 +25,11 @@ func PollBalances(ctx context.Context, c *Client, agents []string, workers int, 
 		go func(w int) {
 			defer wg.Done()
 			for i := w; ctx.Err() == nil; i++ {
-				c.Get(ctx, api+"/balance/"+agents[i%len(agents)])
+				if a := agents[i%len(agents)]; i%3 == 2 {
+					c.Get(ctx, api+"/history/"+a+"?limit=5")
+				} else {
+					c.Get(ctx, api+"/balance/"+a)
+				}
 				mu.Lock()
 				n++
 				mu.Unlock()

@@ -14,8 +14,8 @@ import (
 // first acknowledgement of its key]; a balance read reflects some prefix of
 // the journal's entries for its agent.
 const (
-	CheckReadsReflectWrites = "RT1 a balance read reflects every write acknowledged before it was sent, and no write sent after it returned"
-	CheckReadsMonotonic     = "RT2 per agent, balance reads that follow one another never go back in time (restarts included)"
+	CheckReadsReflectWrites = "RT1 a read (balance, history) reflects every write acknowledged before it was sent, and no write sent after it returned"
+	CheckReadsMonotonic     = "RT2 per agent, reads that follow one another never go back in time (restarts included)"
 	CheckDecisionsDecided   = "RT3 a decision sent after its request's decision returned is refused already_decided"
 	CheckWinnersDurable     = "RT4 every already_decided answer names a decision the journal keeps"
 )
@@ -78,12 +78,16 @@ type agentSeries struct {
 	times []*cmdTimes // per entry
 	// byValue lists the prefixes k holding each balance, ascending.
 	byValue map[int64][]int
+	// prefixOf maps an entry's event id to the prefix that ends with it.
+	prefixOf map[string]int
 }
 
 func newSeries(entries []LedgerEntry, ct map[uint64]*cmdTimes) *agentSeries {
-	s := &agentSeries{bal: make([]int64, len(entries)+1), times: make([]*cmdTimes, len(entries)), byValue: map[int64][]int{}}
+	s := &agentSeries{bal: make([]int64, len(entries)+1), times: make([]*cmdTimes, len(entries)), byValue: map[int64][]int{},
+		prefixOf: map[string]int{"": 0}}
 	for i, le := range entries {
 		s.bal[i+1] = le.BalanceAfterMilli
+		s.prefixOf[le.EventID] = i + 1
 		t := ct[le.Seq]
 		if t == nil {
 			t = &cmdTimes{firstCall: never, ackReturn: never}
@@ -94,6 +98,20 @@ func newSeries(entries []LedgerEntry, ct map[uint64]*cmdTimes) *agentSeries {
 		s.byValue[b] = append(s.byValue[b], k)
 	}
 	return s
+}
+
+// consistent returns the smallest prefix k in [lo, hi] the read can
+// reflect, or -1: for a balance read, bal[k] equals the value read; for a
+// history read (newest first), the newest entry returned ends prefix k.
+func (s *agentSeries) consistent(r Op, lo, hi int) int {
+	if r.Kind == history.KindReadHistory {
+		k, ok := s.prefixOf[r.ReadNewest]
+		if !ok || k < lo || k > hi {
+			return -1
+		}
+		return k
+	}
+	return s.smallest(r.ReadMilli, lo, hi)
 }
 
 // smallest returns the smallest k in [lo, hi] with bal[k] == v, or -1.
@@ -167,13 +185,15 @@ func (h *finishedHeap) Pop() any {
 	return x
 }
 
-// RealtimeReads checks every successful balance read of ops against the
-// journal j folded by m (the same journal):
+// RealtimeReads checks every successful balance and history read of ops
+// against the journal j folded by m (the same journal):
 //
-// RT1: the value read equals the agent's balance after some prefix of its
-// journal entries that includes every entry whose command was acknowledged
-// before the read was sent and excludes every entry whose command was first
-// sent after the read returned.
+// RT1: the read reflects some prefix of the agent's journal entries that
+// includes every entry whose command was acknowledged before the read was
+// sent and excludes every entry whose command was first sent after the
+// read returned. A balance read reflects prefix k when its value is the
+// balance after k entries; a history read (newest first, offset 0) when its
+// newest entry is entry k (none: k = 0).
 //
 // RT2: reads of one agent that do not overlap (one returned before the next
 // was sent) reflect non-decreasing prefixes: a later read never shows an
@@ -186,7 +206,7 @@ func RealtimeReads(j *Journal, m *Model, ops []Op) (reflect, monotonic Finding) 
 	reads := map[string][]Op{}
 	total := 0
 	for _, o := range ops {
-		if o.Kind == history.KindReadBalance && o.Outcome == history.OK && o.HasRead && o.Agent != "" {
+		if (o.Kind == history.KindReadBalance || o.Kind == history.KindReadHistory) && o.Outcome == history.OK && o.HasRead && o.Agent != "" {
 			reads[o.Agent] = append(reads[o.Agent], o)
 			total++
 		}
@@ -210,32 +230,46 @@ func RealtimeReads(j *Journal, m *Model, ops []Op) (reflect, monotonic Finding) 
 			}
 			k := -1
 			if kmin[i] <= kmax[i] {
-				k = s.smallest(r.ReadMilli, kmin[i], kmax[i])
+				k = s.consistent(r, kmin[i], kmax[i])
 			}
 			if k < 0 {
-				v1.add("agent %q: read op %d [%d, %d] ns returned %s; allowed: the balance after %d..%d of its %d journal entries (%s)",
-					a, r.ID, r.CallNs, r.ReturnNs, FormatMilli(r.ReadMilli), kmin[i], kmax[i], len(s.times), allowedValues(s, kmin[i], kmax[i]))
+				v1.add("agent %q: %s op %d [%d, %d] ns returned %s; allowed: the state after %d..%d of its %d journal entries (%s)",
+					a, r.Kind, r.ID, r.CallNs, r.ReturnNs, readValue(r), kmin[i], kmax[i], len(s.times), allowedValues(s, r, kmin[i], kmax[i]))
 				continue
 			}
-			if k2 := s.smallest(r.ReadMilli, max(kmin[i], floor), kmax[i]); k2 >= 0 {
+			if k2 := s.consistent(r, max(kmin[i], floor), kmax[i]); k2 >= 0 {
 				k = k2
 			} else {
-				v2.add("agent %q: read op %d [%d, %d] ns returned %s, the state after %d entries, but an earlier read that returned before it was sent already showed the state after %d",
-					a, r.ID, r.CallNs, r.ReturnNs, FormatMilli(r.ReadMilli), k, floor)
+				v2.add("agent %q: %s op %d [%d, %d] ns returned %s, the state after %d entries, but an earlier read that returned before it was sent already showed the state after %d",
+					a, r.Kind, r.ID, r.CallNs, r.ReturnNs, readValue(r), k, floor)
 			}
 			heap.Push(h, finished{ret: r.ReturnNs, minK: k})
 		}
 	}
-	detail := fmt.Sprintf("%d balance reads of %d agents; write interval = [first call, first acknowledgement] of its key", total, len(agents))
-	reflect = v1.finding(CheckReadsReflectWrites, countMeasured(&v1, total, "balance reads"), "0", detail)
-	monotonic = v2.finding(CheckReadsMonotonic, countMeasured(&v2, total, "balance reads"), "0", detail)
+	detail := fmt.Sprintf("%d reads of %d agents; write interval = [first call, first acknowledgement] of its key", total, len(agents))
+	reflect = v1.finding(CheckReadsReflectWrites, countMeasured(&v1, total, "reads"), "0", detail)
+	monotonic = v2.finding(CheckReadsMonotonic, countMeasured(&v2, total, "reads"), "0", detail)
 	return reflect, monotonic
 }
 
-// allowedValues renders the balances a read could have returned.
-func allowedValues(s *agentSeries, lo, hi int) string {
+// readValue renders what a read returned.
+func readValue(r Op) string {
+	if r.Kind == history.KindReadHistory {
+		return fmt.Sprintf("newest entry %q", r.ReadNewest)
+	}
+	return FormatMilli(r.ReadMilli)
+}
+
+// allowedValues renders what a read could have returned.
+func allowedValues(s *agentSeries, r Op, lo, hi int) string {
 	if lo > hi {
 		return "none: a write acknowledged before the read was sent started after it returned"
+	}
+	if r.Kind == history.KindReadHistory {
+		if k, ok := s.prefixOf[r.ReadNewest]; ok {
+			return fmt.Sprintf("its newest entry ends prefix %d", k)
+		}
+		return "its newest entry is none of the agent's journal entries"
 	}
 	out := ""
 	for k := lo; k <= hi && k < lo+5; k++ {

@@ -7,6 +7,9 @@ import (
 	"github.com/creditgate/creditgate/scenarios/history"
 )
 
+// rtEvents are rtWorld's ledger event ids of a1 (allocation, consume).
+var rtEvents []string
+
 // rtWorld: agent a1 created with 80 credits (key k-a1, sent at 0, acked
 // at 10), then a consume of 12.5 (k-c1, sent at 20, acked at 30): the
 // balance series is 0 → 80 → 67.5.
@@ -15,11 +18,42 @@ func rtWorld(t *testing.T) (*Journal, []Op) {
 	b.cmd("k-a1", "op", p("agent.registered", map[string]any{"agent_id": "a1", "skill_level": 0.8}),
 		pc("credit.allocated", credit("a1", 80_000, 80_000), 0))
 	c := b.cmd("k-c1", "anonymous", p("credit.consumed", credit("a1", 12_500, 67_500)))
+	j := b.journal()
+	rtEvents = nil
+	for _, le := range Fold(j).Ledgers["a1"] {
+		rtEvents = append(rtEvents, le.EventID)
+	}
 	ops := []Op{
 		{ID: 1, Kind: history.KindCreateAgent, Key: "k-a1", Agent: "a1", CallNs: 0, ReturnNs: 10, Status: 201, Outcome: history.OK},
 		{ID: 2, Kind: history.KindConsume, Key: "k-c1", Agent: "a1", CallNs: 20, ReturnNs: 30, Status: 200, Outcome: history.OK, EventID: c[0].EventID},
 	}
-	return b.journal(), ops
+	return j, ops
+}
+
+func historyRead(id uint64, call, ret int64, newest string) Op {
+	return Op{ID: id, Kind: history.KindReadHistory, Agent: "a1", CallNs: call, ReturnNs: ret, Status: 200, Outcome: history.OK,
+		ReadNewest: newest, HasRead: true}
+}
+
+func TestHistoryReadsFollowTheSameRealTimeRules(t *testing.T) {
+	rtWorld(t)
+	alloc, consume := rtEvents[0], rtEvents[1]
+	if f, _ := rtCheck(t, historyRead(3, 40, 50, consume)); !f.OK {
+		t.Errorf("a history read showing the acknowledged consume was rejected: %s", f)
+	}
+	if f, _ := rtCheck(t, historyRead(3, 40, 50, alloc)); f.OK {
+		t.Errorf("a history read missing the acknowledged consume passed: %s", f)
+	}
+	if f, _ := rtCheck(t, historyRead(3, 12, 15, consume)); f.OK {
+		t.Errorf("a history read showing a consume sent after it returned passed: %s", f)
+	}
+	if f, _ := rtCheck(t, historyRead(3, 40, 50, "e-unknown")); f.OK {
+		t.Errorf("a history read naming an entry the journal lacks passed: %s", f)
+	}
+	// Mixed kinds of reads are ordered together.
+	if _, f2 := rtCheck(t, historyRead(3, 21, 23, consume), read(4, 25, 27, 80_000)); f2.OK {
+		t.Errorf("a balance read going back behind a history read passed: %s", f2)
+	}
 }
 
 func read(id uint64, call, ret, milli int64) Op {

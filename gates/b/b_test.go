@@ -43,11 +43,11 @@ var _ = Describe("Gate B: projection integrity", Ordered, func() {
 		var err error
 		cfg := scenarios.DefaultStorm(env.P.Concurrency, env.P.RetryInjection)
 		cfg.KeyPrefix = env.ID("storm-b")
-		// Readers poll the storm's balances while it runs: the real-time
+		// Readers poll the storm's balances and histories while it runs: the real-time
 		// rules judge every read against the journal and the writes' times.
 		readCtx, stopReads := context.WithCancel(ctx)
 		readsDone := make(chan int)
-		go func() { readsDone <- scenarios.PollBalances(readCtx, env.C, cfg.AgentIDs(), 4, 2*time.Millisecond) }()
+		go func() { readsDone <- scenarios.PollReads(readCtx, env.C, cfg.AgentIDs(), 4, 2*time.Millisecond) }()
 		storm, err = scenarios.Storm(ctx, env.C, env.Rand("storm"), cfg)
 		stopReads()
 		<-readsDone
@@ -79,7 +79,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, func() {
 		return m
 	}
 
-	// realtime judges every recorded balance read against the whole journal
+	// realtime judges every recorded balance and history read against the whole journal
 	// (RT1: reflects the writes acknowledged before it, none sent after it;
 	// RT2: per agent, reads never go back in time).
 	realtime := func(ctx context.Context, when string) {
@@ -102,7 +102,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, func() {
 		compare(ctx, "live")
 	})
 
-	It("balance reads during the storm reflect every acknowledged write and never go back in time", Label("critical"), func(ctx SpecContext) {
+	It("reads during the storm reflect every acknowledged write and never go back in time", Label("critical"), func(ctx SpecContext) {
 		realtime(ctx, "during the storm")
 	})
 
@@ -174,7 +174,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, func() {
 		// replay no read may show an older state than one before the kill.
 		readCtx, stopReads := context.WithCancel(ctx)
 		readsDone := make(chan int)
-		go func() { readsDone <- scenarios.PollBalances(readCtx, env.C, storm.AgentIDs, 4, 2*time.Millisecond) }()
+		go func() { readsDone <- scenarios.PollReads(readCtx, env.C, storm.AgentIDs, 4, 2*time.Millisecond) }()
 		rng := env.Rand("kill-mid-load")
 		for w := 0; w < 8; w++ {
 			wg.Add(1)
@@ -196,7 +196,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, func() {
 		stopReads()
 		reads := <-readsDone
 		compare(ctx, "after kill -9 mid-load")
-		AddReportEntry("balance reads across kill -9", reads)
+		AddReportEntry("reads across kill -9", reads)
 		realtime(ctx, "across kill -9 mid-load")
 		ops := env.Ops()
 		j, err := env.Journal(ctx)

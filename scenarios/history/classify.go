@@ -43,6 +43,9 @@ type body struct {
 	Winner          *struct {
 		DecisionEventID string `json:"decision_event_id"`
 	} `json:"winner"`
+	History []struct {
+		EventID string `json:"event_id"`
+	} `json:"history"`
 }
 
 // Fill classifies r into op: outcome, status, code, event ids, approval
@@ -54,7 +57,7 @@ func Fill(op *Op, r Response) {
 		op.Err = truncate(r.Err.Error(), 200)
 		return
 	}
-	if len(r.Body) == 0 || (!op.Kind.Mutation() && op.Kind != KindReadBalance && r.Status < 300) {
+	if len(r.Body) == 0 || (!op.Kind.Mutation() && op.Kind != KindReadBalance && op.Kind != KindReadHistory && r.Status < 300) {
 		return
 	}
 	var b body
@@ -82,6 +85,12 @@ func Fill(op *Op, r Response) {
 	if op.Kind == KindReadBalance && op.Outcome == OK && b.Balance != "" {
 		if m, err := ParseMilli(string(b.Balance)); err == nil {
 			op.ReadMilli, op.HasRead = m, true
+		}
+	}
+	if op.Kind == KindReadHistory && op.Outcome == OK && b.History != nil {
+		op.HasRead = true
+		if len(b.History) > 0 {
+			op.ReadNewest = b.History[0].EventID
 		}
 	}
 }

@@ -53,6 +53,16 @@ func TestFillKeepsWhatTheJudgeNeeds(t *testing.T) {
 	if !op.HasRead || op.ReadMilli != 59020 {
 		t.Fatalf("balance read: %+v", op)
 	}
+	op = Op{Kind: KindReadHistory}
+	Fill(&op, Response{Status: 200, Body: []byte(`{"agent_id":"a","history":[{"event_id":"e9"},{"event_id":"e8"}],"count":2}`)})
+	if !op.HasRead || op.ReadNewest != "e9" {
+		t.Fatalf("history read: %+v", op)
+	}
+	op = Op{Kind: KindReadHistory}
+	Fill(&op, Response{Status: 200, Body: []byte(`{"agent_id":"a","history":[],"count":0}`)})
+	if !op.HasRead || op.ReadNewest != "" {
+		t.Fatalf("empty history read: %+v", op)
+	}
 	op = Op{Kind: KindCollaboration}
 	Fill(&op, Response{Status: 200, Replayed: true, Body: []byte(`{"event_id":"e1","duplicate":true}`)})
 	if op.Outcome != Replayed || !op.Duplicate || op.EventID != "e1" {

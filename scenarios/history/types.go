@@ -29,7 +29,7 @@ const (
 	KindMissionCancel
 	KindCollaboration
 	KindReadBalance  // GET /balance/{agent}: ReadMilli holds the balance
-	KindReadHistory  // GET /history/{agent}
+	KindReadHistory  // GET /history/{agent}: ReadNewest holds the newest entry's event id
 	KindReadBalances // GET /balances
 	KindRead         // any other GET
 	kindCount
@@ -194,8 +194,11 @@ type Op struct {
 	// collaboration_id).
 	Duplicate bool `json:"duplicate,omitempty"`
 	// ReadMilli is the balance a successful balance read returned, exactly
-	// in milli-credits; HasRead says it was parsed.
-	ReadMilli int64  `json:"read_milli,omitempty"`
-	HasRead   bool   `json:"has_read,omitempty"`
-	Err       string `json:"err,omitempty"` // transport error or refusal detail, truncated
+	// in milli-credits; ReadNewest the event id of the newest entry a
+	// history read returned ("" = none); HasRead says the read's value was
+	// parsed.
+	ReadMilli  int64  `json:"read_milli,omitempty"`
+	ReadNewest string `json:"read_newest,omitempty"`
+	HasRead    bool   `json:"has_read,omitempty"`
+	Err        string `json:"err,omitempty"` // transport error or refusal detail, truncated
 }
