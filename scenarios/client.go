@@ -63,8 +63,9 @@ func (r Reply) Code() string { s, _ := r.Body["code"].(string); return s }
 // Str returns a top-level string field.
 func (r Reply) Str(k string) string { s, _ := r.Body[k].(string); return s }
 
-// OK reports a 2xx answer.
-func (r Reply) OK() bool { return r.Err == nil && r.Status >= 200 && r.Status < 300 }
+// OK reports an acknowledgement (a 2xx, replayed or not), as the one
+// classifier (history.Classify) decided it.
+func (r Reply) OK() bool { return r.Op.Outcome.Acked() }
 
 // Call describes one request.
 type Call struct {
