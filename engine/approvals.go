@@ -125,6 +125,7 @@ func (e *Engine) pendingLocked(p *plan, in DecisionInput) (projection.Approval, 
 		}
 		return ap, false, refuse(CodeNotFound, nil, "approval %q not found", in.RequestID)
 	}
+	//mutant:decided-refusal
 	if ap.Status != projection.StatusPending {
 		return ap, false, refuse(CodeAlreadyDecided, DecidedBody{RequestID: ap.RequestID, Status: ap.Status,
 			DecisionEventID: ap.DecisionEventID, DecidedBy: ap.DecidedBy, Version: ap.Version},

@@ -228,6 +228,7 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 		return Result{}, err
 	}
 	if req.IdempotencyKey != "" {
+		//mutant:idempotency-lookup
 		if k, ok := e.keys[req.IdempotencyKey]; ok {
 			e.mu.Unlock()
 			if k.requestHash != req.RequestHash {

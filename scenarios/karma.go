@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/creditgate/creditgate/scenarios/history"
 )
 
 // BlackoutResult is scenario 4 for one KARMA failure mode.
@@ -26,7 +28,8 @@ func Blackout(ctx context.Context, c *Client, mode, agent string, n int, amount 
 	res := BlackoutResult{Mode: mode, Sources: map[string]int{}}
 	var lats []time.Duration
 	for i := 0; i < n; i++ {
-		r := c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: "consume", Route: "POST /consume (karma " + mode + ")",
+		r := c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: history.KindConsume, Route: "POST /consume (karma " + mode + ")",
+			Agent: agent, AmountMilli: int64(amount * 1000),
 			Key: fmt.Sprintf("karma-%s-%s-%03d", mode, agent, i), Body: map[string]any{"agent_id": agent, "amount": amount, "reason": "karma blackout"}})
 		res.Requests++
 		lats = append(lats, r.Latency)

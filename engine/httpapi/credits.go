@@ -107,6 +107,7 @@ func renderCreditOrApproval(res engine.Result) (int, any) {
 	return http.StatusOK, creditView(res.Primary())
 }
 
+//mutant:balance-read
 func (s *Server) balance(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("agent_id")
 	b, err := s.eng.Balance(id)

@@ -30,6 +30,7 @@ import (
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/gates/target"
 	"github.com/creditgate/creditgate/scenarios"
+	"github.com/creditgate/creditgate/scenarios/history"
 )
 
 // member is one JSON object member, kept in order and raw so a mutation
@@ -431,9 +432,9 @@ func truncate(b []byte, n int) string {
 	return string(b)
 }
 
-func joinLines(s []string) string { return strings.Join(first(s, 20), "\n") }
+func joinLines(s []string) string { return strings.Join(s[:min(20, len(s))], "\n") }
 
 // harnessCall is a fixture mutation through the recording client.
 func harnessCall(path string, body map[string]any) scenarios.Call {
-	return scenarios.Call{Method: "POST", Path: "/api/credits" + path, Kind: "hostile_fixture", Role: "setup", Body: body}
+	return scenarios.Call{Method: "POST", Path: "/api/credits" + path, Kind: scenarios.MutationKind("/api/credits" + path), Role: history.Setup, Body: body}
 }

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/creditgate/creditgate/scenarios/history"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -139,8 +141,15 @@ type world struct {
 
 const testCap = 120_000
 
+// testKinds names the history kinds the hand-built worlds use.
+var testKinds = map[string]history.Kind{"consume": history.KindConsume, "agent": history.KindCreateAgent, "add": history.KindAdd,
+	"approve": history.KindApprove, "reject": history.KindReject, "collaboration": history.KindCollaboration,
+	"pool": history.KindPoolCreate, "pool_allocate": history.KindPoolAllocate, "pool_close": history.KindPoolClose,
+	"refund": history.KindRefund, "withdraw": history.KindWithdraw, "mission": history.KindMissionStart,
+	"mission_complete": history.KindMissionComplete, "pool_consume": history.KindPoolConsume}
+
 func (w *world) ok(id, kind, key string, e *Event) {
-	w.ops = append(w.ops, Op{OpID: id, Kind: kind, IdempotencyKey: key, Status: 200, Outcome: OutcomeOK, EventID: e.EventID})
+	w.ops = append(w.ops, Op{ID: uint64(len(w.ops) + 1), Kind: testKinds[kind], Key: key, Status: 200, Outcome: history.OK, EventID: e.EventID})
 }
 
 // cleanWorld: two agents, a consume, an approved add, a rejected add, two
@@ -158,10 +167,10 @@ func cleanWorld(t *testing.T) *world {
 	c := b.cmd("k-c1", "anonymous", p("credit.consumed", credit("a1", 12_500, 67_500)))
 	w.ok("o3", "consume", "k-c1", c[0])
 	w.consume = c[0].EventID
-	w.ops = append(w.ops, Op{OpID: "o3r", Kind: "consume", IdempotencyKey: "k-c1", Status: 200, Outcome: OutcomeOK,
-		EventID: c[0].EventID, RetryOf: "o3"})
-	w.ops = append(w.ops, Op{OpID: "o4", Kind: "consume", IdempotencyKey: "k-c9", Status: 409, Outcome: OutcomeExpectedError})
-	w.ops = append(w.ops, Op{OpID: "o5", Kind: "consume", IdempotencyKey: "k-u1", Outcome: OutcomeUnknown})
+	w.ops = append(w.ops, Op{Kind: history.KindConsume, Key: "k-c1", Status: 200, Outcome: history.Replayed,
+		EventID: c[0].EventID, Role: history.Retry})
+	w.ops = append(w.ops, Op{Kind: history.KindConsume, Key: "k-c9", Status: 409, Outcome: history.Refused})
+	w.ops = append(w.ops, Op{Kind: history.KindConsume, Key: "k-u1", Outcome: history.Unknown})
 	rq := b.cmd("k-add1", "alice", p("approval.requested", request("r1", "add", "a2", 600_000)))
 	w.ok("o6", "add", "k-add1", rq[0])
 	ap := b.cmd("k-ap1", "bob", pid("approval.approved", decision("r1", "bob", 1), rq[0].EventID),
@@ -180,7 +189,7 @@ func cleanWorld(t *testing.T) *world {
 		pc("synergie.reward_capped", reward("c2", "alpha", "a1", 80_000, 0, testCap), 0),
 		pc("synergie.reward_granted", reward("c2", "alpha", "a2", 50_000, 750_000, testCap), 0))
 	w.ok("o9", "collaboration", "k-col2", col2[0])
-	w.ops = append(w.ops, Op{OpID: "o9d", Kind: "collaboration", IdempotencyKey: "k-col2b", Status: 200, Outcome: OutcomeOK, NoEvent: true})
+	w.ops = append(w.ops, Op{Kind: history.KindCollaboration, Key: "k-col2b", Status: 200, Outcome: history.OK, Role: history.NoWrite})
 	pl := b.cmd("k-p1", "anonymous", p("pool.created", map[string]any{"pool_id": "p1", "name": "P"}),
 		pc("pool.member_added", map[string]any{"pool_id": "p1", "agent_id": "a1"}, 0))
 	w.ok("o10", "pool", "k-p1", pl[0])

@@ -263,7 +263,7 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 			return b
 		}
 		post := func(path, key string, body map[string]any) scenarios.Reply {
-			return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits" + path, Kind: "money_path", Key: key, Body: body})
+			return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits" + path, Kind: scenarios.MutationKind("/api/credits" + path), Key: key, Body: body})
 		}
 		// gatedOrRefused: 202 (pending approval) or a 4xx refusal.
 		gatedOrRefused := func(r scenarios.Reply) bool {

@@ -27,6 +27,7 @@ import (
 	"github.com/creditgate/creditgate/gates/target"
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
+	"github.com/creditgate/creditgate/scenarios/history"
 )
 
 func TestGateD(t *testing.T) {
@@ -61,7 +62,7 @@ var _ = Describe("Gate D: failure safety", Ordered, func() {
 		}
 		agent := env.ID("gate-d-karma")
 		Expect(env.C.CreateAgent(ctx, agent, 1000)).To(Succeed())
-		live := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: "consume", Key: "gate-d-karma-warm",
+		live := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Key: "gate-d-karma-warm",
 			Body: map[string]any{"agent_id": agent, "amount": 1, "reason": "warm"}})
 		env.Check("KARMA answers live before the blackout", karmaSource(live) == "live", karmaSource(live), "live", string(live.Raw), false)
 
@@ -99,7 +100,7 @@ var _ = Describe("Gate D: failure safety", Ordered, func() {
 			env.Check("KARMA "+m.name+": health degraded during the outage", res.HealthDuring == "degraded", res.HealthDuring, "degraded", "", false)
 			st, took := env.C.WaitHealth(ctx, "healthy", 20*time.Second)
 			env.Check("KARMA "+m.name+": health recovered by itself", st == "healthy", fmt.Sprintf("%s after %s", st, took.Round(100*time.Millisecond)), "healthy within 20s", "", false)
-			after := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: "consume", Key: fmt.Sprintf("gate-d-karma-after-%d", i),
+			after := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Key: fmt.Sprintf("gate-d-karma-after-%d", i),
 				Body: map[string]any{"agent_id": agent, "amount": 1, "reason": "after"}})
 			env.Check("KARMA "+m.name+": live scores return", karmaSource(after) == "live", karmaSource(after), "live", string(after.Raw), false)
 			all = append(all, fmt.Sprintf("%s: %d/%d ok, max %s", m.name, res.OK, res.Requests, res.MaxLatency.Round(time.Millisecond)))
@@ -137,7 +138,7 @@ var _ = Describe("Gate D: failure safety", Ordered, func() {
 		go func() {
 			defer close(done)
 			for i := 0; i < 2000; i++ {
-				r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/refund", Kind: "refund", Key: fmt.Sprintf("gate-d-crash-%04d", i),
+				r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/refund", Kind: history.KindRefund, Key: fmt.Sprintf("gate-d-crash-%04d", i),
 					Body: map[string]any{"agent_id": agent, "amount": 0.1, "reason": "crash"}})
 				if r.Err != nil {
 					return
@@ -149,7 +150,7 @@ var _ = Describe("Gate D: failure safety", Ordered, func() {
 		<-done
 		Expect(env.T.Start(ctx)).To(Succeed())
 		j := readJournal(ctx, env)
-		env.Report(audit.CheckHistoryExact(j, harness.Ops(env.C.History.Entries()), audit.HistoryOptions{}), true)
+		env.Report(audit.CheckHistoryExact(j, env.Ops(), audit.HistoryOptions{}), true)
 		env.Report(audit.CheckSeqGapless(j), false)
 		env.SaveScenario(reports.Scenario{Name: "6 crash replay", Status: reports.ScenarioPassed, InvariantsPassed: true})
 	})
@@ -162,7 +163,7 @@ var _ = Describe("Gate D: failure safety", Ordered, func() {
 		for ci, c := range corrupt.Table {
 			// Fresh acknowledged writes so every corruptor hits real events.
 			for i := 0; i < 12; i++ {
-				r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: "consume",
+				r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume,
 					Key: fmt.Sprintf("gate-d-c%d-%02d", ci, i), Body: map[string]any{"agent_id": agent, "amount": 0.25, "reason": "pre-corruption"}})
 				Expect(r.OK()).To(BeTrue(), "%d %s", r.Status, r.Raw)
 			}
@@ -201,7 +202,7 @@ var _ = Describe("Gate D: failure safety", Ordered, func() {
 
 			// The next append must land on a clean line and survive a restart
 			// (the original glued it onto the torn tail and lost it).
-			next := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: "consume",
+			next := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume,
 				Key: fmt.Sprintf("gate-d-c%d-next", ci), Body: map[string]any{"agent_id": agent, "amount": 0.25, "reason": "after recovery"}})
 			Expect(next.OK()).To(BeTrue(), "append after recovery: %d %s", next.Status, next.Raw)
 			Expect(env.T.Stop(ctx)).To(Succeed())

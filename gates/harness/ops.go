@@ -11,38 +11,18 @@ import (
 	"github.com/creditgate/creditgate/reports"
 
 	"github.com/creditgate/creditgate/gates/audit"
-	"github.com/creditgate/creditgate/scenarios"
-	"github.com/creditgate/creditgate/scenarios/load"
 )
 
-// Ops converts the client history into the audit's operations: a retry or
-// concurrent duplicate points at the first request with its key, and a
-// "noop" acknowledgement (repeated collaboration id) must write nothing.
-func Ops(entries []load.HistoryEntry) []audit.Op {
-	first := map[string]string{}
-	ops := make([]audit.Op, 0, len(entries))
-	for _, e := range entries {
-		op := audit.Op{OpID: strconv.FormatUint(e.OpID, 10), Kind: string(e.Kind), IdempotencyKey: e.IdempotencyKey,
-			CallNs: e.CallNs, ReturnNs: e.ReturnNs, Status: e.Status, Outcome: audit.Outcome(e.Outcome), EventID: e.EventID,
-			NoEvent: e.Role == scenarios.RoleNoop}
-		if e.IdempotencyKey != "" {
-			if orig, ok := first[e.IdempotencyKey]; ok && (e.Role == "retry" || e.Role == "concurrent_duplicate") {
-				op.RetryOf = orig
-			} else if !ok {
-				first[e.IdempotencyKey] = op.OpID
-			}
-		}
-		ops = append(ops, op)
-	}
-	return ops
-}
+// Ops is the client's whole recorded history (the one history type the
+// audit judges).
+func (e *Env) Ops() []audit.Op { return e.C.History.Ops() }
 
 // AuditA runs every gate A check over the target's journal and the
 // client's history and reports each as a check.
 func (e *Env) AuditA(ctx context.Context, keyless bool) []audit.Finding {
 	j, err := e.Journal(ctx)
 	e.Check("journal readable", err == nil, errString(err), "no error", "the journal must be readable from the file or GET /api/credits/events", true)
-	return audit.GateA(j, Ops(e.C.History.Entries()), audit.HistoryOptions{KeylessSent: keyless})
+	return audit.GateA(j, e.Ops(), audit.HistoryOptions{KeylessSent: keyless})
 }
 
 // ReportAll records every finding as a check, then fails the spec once if
