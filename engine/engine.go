@@ -49,6 +49,8 @@ type Engine struct {
 	failed  error
 	closed  bool
 
+	dur *durability // the highest seq on disk; see durable.go
+
 	opened   time.Time
 	stop     chan struct{}
 	sweeping sync.WaitGroup
@@ -109,6 +111,7 @@ func Open(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.j, e.recovery, e.seq = j, rep, rep.LastSeq
+	e.dur = newDurability(rep.LastSeq)
 	e.stats.replayEvents = rep.Events
 	e.stats.replayDuration = time.Since(start)
 	e.log.Info("journal replayed", "path", cfg.Journal.Path, "events", rep.Events, "last_seq", rep.LastSeq,
@@ -231,10 +234,8 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 		//mutant:idempotency-lookup
 		if k, ok := e.keys[req.IdempotencyKey]; ok {
 			e.mu.Unlock()
-			if k.requestHash != req.RequestHash {
-				return Result{}, refuse(CodeIdempotencyConflict, nil,
-					"idempotency key %q was already used with a different request", req.IdempotencyKey)
-			}
+			// Wait for the key's transaction first: a conflict or a replay
+			// must name a key that is on disk.
 			select {
 			case <-k.done:
 			case <-ctx.Done():
@@ -243,13 +244,23 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 			if k.err != nil {
 				return Result{}, k.err
 			}
+			if k.requestHash != req.RequestHash {
+				return Result{}, refuse(CodeIdempotencyConflict, nil,
+					"idempotency key %q was already used with a different request", req.IdempotencyKey)
+			}
 			e.stats.replays.Add(1)
 			return Result{Events: k.events, Replayed: true}, nil
 		}
 	}
 	p, err := rule()
 	if err != nil {
+		// A refusal is an answer about the state it saw: only once that
+		// state is durable.
+		seen := e.seq
 		e.mu.Unlock()
+		if serr := e.settle(ctx, seen); serr != nil {
+			return Result{}, serr
+		}
 		return Result{}, err
 	}
 	evs, lines, err := e.sealLocked(req, p)
@@ -279,6 +290,8 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 	werr := <-done
 	if werr != nil {
 		werr = e.fail(werr)
+	} else {
+		e.dur.advance(evs[0].Seq + uint64(len(lines)) - 1)
 	}
 	if entry != nil {
 		entry.err = werr
@@ -293,8 +306,9 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 
 // sealLocked turns a plan into envelopes with seq, ids, keys and causation,
 // folds them into the read models and encodes them. Folding before the sync
-// is safe because a failed sync makes the engine refuse everything (see
-// fail), so no reader ever sees an event that is not durable and later lost.
+// keeps the lock off the fsync; it is safe because nothing answers a client
+// from that state before it is durable (see durability), and a failed sync
+// makes the engine refuse everything (see fail).
 func (e *Engine) sealLocked(req Request, p *plan) ([]*event.Envelope, [][]byte, error) {
 	now := e.clock.Now().UTC()
 	corr := req.CorrelationID
@@ -362,6 +376,7 @@ func (e *Engine) fail(err error) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.failed == nil {
+		defer e.dur.fail()
 		e.failed = fmt.Errorf("%w: %v", ErrJournalFailed, err)
 		e.log.Error("journal failed; refusing all commands until restart", "err", err)
 	}
@@ -378,15 +393,20 @@ func (e *Engine) usableLocked() error {
 	return nil
 }
 
-// read runs f under the lock if the engine can serve state.
+// read runs f under the lock if the engine can serve state, and returns
+// once the state f saw is durable (see durability).
 func (e *Engine) read(f func(st *projection.State)) error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if err := e.usableLocked(); err != nil {
+		e.mu.Unlock()
 		return err
 	}
 	f(e.st)
-	return nil
+	seen := e.seq
+	e.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), readDurableWait)
+	defer cancel()
+	return e.settle(ctx, seen)
 }
 
 // Close stops the timer and drains and closes the journal.
@@ -425,6 +445,14 @@ func (e *Engine) digestExtra(h hash.Hash) {
 func (e *Engine) Recovery() journal.RecoveryReport { return e.recovery }
 
 // Journal exposes the journal for reading events (GET /events).
+// Only durable events are exported: a line written but not yet synced may
+// still be lost by a crash.
 func (e *Engine) Events(afterSeq uint64, fn func(line []byte, ev *event.Envelope) bool) error {
-	return e.j.Iterate(afterSeq, fn)
+	upTo := e.dur.durable()
+	return e.j.Iterate(afterSeq, func(line []byte, ev *event.Envelope) bool {
+		if ev.Seq > upTo {
+			return false
+		}
+		return fn(line, ev)
+	})
 }
