@@ -284,12 +284,11 @@ var _ = Describe("Gate C: human-gate safety", Ordered, func() {
 		f := audit.RealtimeDecisions(env.Ops())
 		f.Check += " (across kill -9)"
 		env.Report(f, true)
-		// RT4 (non-critical for now, see docs/gates.md): losers told
-		// already_decided before the crash must name a decision the
-		// journal kept.
+		// RT4: losers told already_decided before the crash must name a
+		// decision the journal kept (no dirty reads).
 		jf, err := env.FullJournal(ctx)
 		Expect(err).NotTo(HaveOccurred())
-		env.Report(audit.WinnersDurable(jf, env.Ops()), false)
+		env.Report(audit.WinnersDurable(jf, env.Ops()), true)
 	})
 })
 
