@@ -20,6 +20,7 @@ type PoolView struct {
 type MissionView struct {
 	AgentID, Status                             string
 	EstimateMilli, ConsumedMilli, RefundedMilli int64
+	Rating                                      float64
 }
 
 // EntityState is what the per-entity read routes say about every agent,
@@ -70,11 +71,12 @@ func (c *APIClient) FetchEntities(ctx context.Context, m *Model) (*EntityState, 
 			Estimate json.Number `json:"estimate"`
 			Consumed json.Number `json:"consumed"`
 			Refunded json.Number `json:"refunded"`
+			Rating   float64     `json:"rating"`
 		}
 		if err := c.getJSON(ctx, "/api/credits/missions/"+url.PathEscape(id), &r); err != nil {
 			return nil, err
 		}
-		mv := MissionView{AgentID: r.AgentID, Status: r.Status}
+		mv := MissionView{AgentID: r.AgentID, Status: r.Status, Rating: r.Rating}
 		var err error
 		for _, f := range []struct {
 			dst *int64
@@ -153,7 +155,7 @@ func CompareEntities(m *Model, api APIState) Finding {
 		ms := m.Missions[id]
 		got := ent.Missions[id]
 		want := MissionView{AgentID: ms.AgentID, Status: ms.Status, EstimateMilli: ms.EstimateMilli,
-			ConsumedMilli: ms.ConsumedMilli, RefundedMilli: ms.RefundedMilli}
+			ConsumedMilli: ms.ConsumedMilli, RefundedMilli: ms.RefundedMilli, Rating: ms.Rating}
 		if got != want {
 			v.add("GET /missions/%s: %+v, model %+v", id, got, want)
 		}

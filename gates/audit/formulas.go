@@ -39,6 +39,7 @@ type MissionState struct {
 	EstimateMilli                               int64
 	ConsumedMilli                               int64
 	RefundedMilli                               int64
+	Rating                                      float64 // the last mission.rated
 	StartEventID, ConsumeEventID                string
 	// pendingRefund is the end event's refund_milli not yet paid by its
 	// credit.refunded.
@@ -161,6 +162,7 @@ func (m *Model) applyMission(e *Event) {
 		return
 	}
 	if e.EventType == "mission.rated" {
+		ms.Rating = p.Rating
 		return
 	}
 	if ms.Status != MissionRunning {
