@@ -29,12 +29,21 @@ type EntityState struct {
 	AgentBalances map[string]int64 // GET /balance/{id}
 	Pools         map[string]PoolView
 	Missions      map[string]MissionView
+	Approvals     map[string]ApprovalState // GET /approvals/{id}
 }
 
 // FetchEntities reads GET /balance/{id} of every agent, /pools/{id} of
 // every pool and /missions/{id} of every mission the model knows.
 func (c *APIClient) FetchEntities(ctx context.Context, m *Model) (*EntityState, error) {
-	st := &EntityState{AgentBalances: map[string]int64{}, Pools: map[string]PoolView{}, Missions: map[string]MissionView{}}
+	st := &EntityState{AgentBalances: map[string]int64{}, Pools: map[string]PoolView{}, Missions: map[string]MissionView{},
+		Approvals: map[string]ApprovalState{}}
+	for _, id := range m.ApprovalIDs() {
+		a, err := c.Approval(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		st.Approvals[id] = a
+	}
 	for _, id := range sortedKeys(m.Agents) {
 		var r struct {
 			Balance json.Number `json:"balance"`
@@ -106,8 +115,8 @@ func FetchEntities(ctx context.Context, baseURL, token string, m *Model, api *AP
 
 // Entity checks.
 const (
-	CheckFormulas = "B11 derived amounts equal the documented formulas (mission estimate/refund, synergie reward, KARMA fallback, risk level, EoC)"
-	CheckEntities = "B12 GET /balance/{id}, /pools/{id} and /missions/{id} equal the reference fold"
+	CheckFormulas = "B11 derived amounts equal the documented formulas (agent allocation, mission estimate/refund, synergie reward, KARMA fallback, risk level, EoC)"
+	CheckEntities = "B12 GET /balance/{id}, /pools/{id}, /missions/{id} and /approvals/{id} equal the reference fold"
 )
 
 // FormulaCheck: every amount or score an event derives by a documented
@@ -160,7 +169,17 @@ func CompareEntities(m *Model, api APIState) Finding {
 			v.add("GET /missions/%s: %+v, model %+v", id, got, want)
 		}
 	}
-	n := len(m.Agents) + len(m.Pools) + len(m.Missions)
+	for _, id := range m.ApprovalIDs() {
+		got, ok := ent.Approvals[id]
+		if !ok {
+			v.add("GET /approvals/%s: not read", id)
+			continue
+		}
+		if d := approvalDiffs(*m.Approvals[id], got); len(d) > 0 {
+			v.add("GET /approvals/%s: %s", id, strings.Join(d, "; "))
+		}
+	}
+	n := len(m.Agents) + len(m.Pools) + len(m.Missions) + len(m.Approvals)
 	return v.finding(CheckEntities, countMeasured(&v, n, "entities"), "0 (exact)",
-		fmt.Sprintf("%d agents, %d pools, %d missions", len(m.Agents), len(m.Pools), len(m.Missions)))
+		fmt.Sprintf("%d agents, %d pools, %d missions, %d approvals", len(m.Agents), len(m.Pools), len(m.Missions), len(m.Approvals)))
 }

@@ -398,3 +398,24 @@ func (m *Model) rewardFormulas() {
 		}
 	}
 }
+
+// AgentInitialMilli is SPEC §5's allocation at creation: round(skill × 100)
+// credits (docs/events.md §3.1).
+func AgentInitialMilli(skill float64) int64 { return int64(math.Round(skill*100)) * 1000 }
+
+// noteAgentAllocation checks the allocation a registration caused.
+func (m *Model) noteAgentAllocation(e *Event, p creditPayload) {
+	if e.CausationID == nil {
+		return
+	}
+	agent, ok := m.registrations[*e.CausationID]
+	if !ok {
+		return
+	}
+	want := AgentInitialMilli(m.Skills[agent])
+	m.FormulaChecks++
+	if e.EventType != "credit.allocated" || p.AgentID != agent || p.AmountMilli != want {
+		m.problem(ProblemFormula, e, "creating %q (skill %v) moved %s %d milli to %q, SPEC §5 allocates round(skill × 100) = %d milli",
+			agent, m.Skills[agent], e.EventType, p.AmountMilli, p.AgentID, want)
+	}
+}

@@ -13,7 +13,8 @@ func missionWorld(t *testing.T, refund func(outcome string, want int64) int64, f
 	b := &builder{t: t}
 	bal := int64(100_000)
 	b.cmd("k-a1", "op", p("agent.registered", map[string]any{"agent_id": "a1", "skill_level": 0.5}),
-		pc("credit.allocated", credit("a1", bal, bal), 0))
+		pc("credit.allocated", credit("a1", 50_000, 50_000), 0))
+	b.cmd("k-add", "op", p("credit.allocated", credit("a1", 50_000, bal)))
 	const est = 25_500
 	for i, outcome := range []string{"completed", "failed", "cancelled"} {
 		id := "m" + itoa(i)

@@ -120,6 +120,8 @@ type Model struct {
 	// consume event ids to the mission.
 	missionByStart   map[string]string
 	missionByConsume map[string]string
+	// registrations maps an agent.registered event id to its agent.
+	registrations map[string]string
 	// contributions are each collaboration's contribution_scores.
 	contributions map[string]map[string]float64
 
@@ -140,7 +142,7 @@ func NewModel() *Model { return NewModelWith(DefaultFormulas()) }
 // NewModelWith returns an empty model that recomputes derived amounts with p.
 func NewModelWith(p FormulaParams) *Model {
 	return &Model{Formulas: p, Skills: map[string]float64{}, Missions: map[string]*MissionState{},
-		missionByStart: map[string]string{}, missionByConsume: map[string]string{}, contributions: map[string]map[string]float64{},
+		missionByStart: map[string]string{}, missionByConsume: map[string]string{}, registrations: map[string]string{}, contributions: map[string]map[string]float64{},
 		Agents: map[string]bool{}, Balances: map[string]int64{}, Ledgers: map[string][]LedgerEntry{},
 		Approvals: map[string]*ApprovalState{}, Synergie: map[string]map[string]*SynergieTotals{},
 		Pools: map[string]*PoolState{}, decisions: map[string]decisionRef{}, collabs: map[string]bool{},
@@ -259,6 +261,7 @@ func (m *Model) Apply(e *Event) {
 		}
 		m.noteExecution(e, p)
 		m.noteMissionCredit(e, p)
+		m.noteAgentAllocation(e, p)
 		m.noteKarma(e)
 		if p.BalanceAfterMilli == nil {
 			m.problem(ProblemBalanceAfter, e, "credit payload without balance_after_milli")
@@ -275,6 +278,7 @@ func (m *Model) Apply(e *Event) {
 			}
 			m.Agents[p.AgentID] = true
 			m.Skills[p.AgentID] = p.SkillLevel
+			m.registrations[e.EventID] = p.AgentID
 			if _, ok := m.Balances[p.AgentID]; !ok {
 				m.Balances[p.AgentID] = 0
 			}

@@ -278,6 +278,14 @@ var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, func() {
 	})
 
 	It("after the contract checks the API still equals the reference fold", Label("critical"), func(ctx SpecContext) {
+		// One decided and one pending request for GET /approvals/{id} (B12).
+		for i, decide := range []bool{true, false} {
+			id, r := env.C.RequestApproval(ctx, agent, "ct-requester", 600.5, "", fmt.Sprintf("ct-appr-%d", i))
+			Expect(id).NotTo(BeEmpty(), "approval request: %d %s", r.Status, r.Raw)
+			if decide {
+				Expect(env.C.Decide(ctx, id, "ct-approver", true, "ok", "ct-appr-dec").OK()).To(BeTrue())
+			}
+		}
 		j, err := env.FullJournal(ctx)
 		Expect(err).NotTo(HaveOccurred())
 		m := audit.Fold(j)
