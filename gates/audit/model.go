@@ -115,6 +115,9 @@ type Model struct {
 	// FormulaChecks counts the amounts and scores recomputed (the check's
 	// denominator: a check that recomputed nothing proves nothing).
 	FormulaChecks int
+	// EoCAnomalyWindows counts recomputed EoC decisions whose window held
+	// anomalies (the anomaly weight was actually exercised).
+	EoCAnomalyWindows int
 
 	// missionByStart and missionByConsume map a mission's start and
 	// consume event ids to the mission.

@@ -34,6 +34,7 @@ const (
 	CheckMissionRace      = "money path mission start: concurrent starts accept exactly ⌊balance/estimate⌋ and never overdraw"
 	CheckPoolAllocateRace = "money path pool allocate: concurrent allocations are all applied (no lost update)"
 	CheckMixedRace        = "money paths mixed: consume, withdraw and mission start racing on one agent never overdraw nor refuse spuriously"
+	CheckEoCAnomalyWeight = "EoC: a window full of anomalies is journaled and its score follows the documented formula (anomaly weight 0.08)"
 	CheckFallbackUsed     = "KARMA blackout: rewards and consumes recorded with karma_source fallback (formulas checked in B11)"
 )
 
@@ -265,6 +266,41 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, func() {
 		env.Check(CheckFallbackUsed, fallbacks >= 3, fallbacks, ">= 3 (2 rewards + 1 consume)",
 			"agents never scored before the blackout have no cache: the fallback CI applies", false)
 	})
+
+	It("a scoring window full of anomalies moves the EoC score exactly by the documented weight", func(ctx SpecContext) {
+		agent := env.ID("mp-eoc")
+		newAgent(ctx, "mp-eoc")
+		for i := 0; i < 12; i++ { // the norm: 0.5 credits
+			mustPost(ctx, "/consume", "consume", fmt.Sprintf("mp-eoc-norm-%d", i), map[string]any{"agent_id": agent, "amount": json.Number("0.5"), "reason": "norm"})
+		}
+		// Windows are aligned to multiples of 10 s: start a fresh one, fill
+		// it with anomalies (12× the norm, flagged, never folded into it),
+		// then close it with one more operation.
+		const window = 10 * time.Second
+		nextWindow := func() { time.Sleep(time.Until(time.Now().Truncate(window).Add(window + 100*time.Millisecond))) }
+		nextWindow()
+		flagged := 0
+		for i := 0; i < 10; i++ {
+			r := post(ctx, "/consume", "consume", fmt.Sprintf("mp-eoc-anomaly-%d", i), map[string]any{"agent_id": agent, "amount": json.Number("6.001"), "reason": "anomaly"})
+			Expect(r.OK()).To(BeTrue(), "anomalous consume: %d %s", r.Status, r.Raw)
+			if md, _ := r.Body["metadata"].(map[string]any); md["anomaly_detected"] == true {
+				flagged++
+			}
+		}
+		nextWindow()
+		mustPost(ctx, "/refund", "refund", "mp-eoc-close", map[string]any{"agent_id": agent, "amount": json.Number("0.001"), "reason": "close the window"})
+		var m *audit.Model
+		Eventually(func() int {
+			j, err := env.FullJournal(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			m = audit.Fold(j)
+			return m.EoCAnomalyWindows
+		}).WithTimeout(5 * time.Second).Should(BeNumerically(">", 0))
+		f := audit.FormulaCheck(m)
+		env.Check(CheckEoCAnomalyWeight, f.OK && m.EoCAnomalyWindows > 0 && flagged == 10,
+			fmt.Sprintf("%d anomalous windows recomputed; %s; %d of 10 flagged", m.EoCAnomalyWindows, f.Measured, flagged), "≥ 1 window, 0 violations, 10 flagged",
+			strings.Join(f.Violations, "; "), true)
+	}, NodeTimeout(time.Minute))
 
 	It("after the races the API equals the reference fold, formulas included", Label("critical"), func(ctx SpecContext) {
 		j, err := env.FullJournal(ctx)

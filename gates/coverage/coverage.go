@@ -42,6 +42,7 @@ const (
 	missionRace     = "money path mission start: concurrent starts accept exactly ⌊balance/estimate⌋ and never overdraw"
 	poolAllocate    = "money path pool allocate: concurrent allocations are all applied (no lost update)"
 	mixedRace       = "money paths mixed: consume, withdraw and mission start racing on one agent never overdraw nor refuse spuriously"
+	eocAnomalies    = "EoC: a window full of anomalies is journaled and its score follows the documented formula (anomaly weight 0.08)"
 	fallbackUsed    = "KARMA blackout: rewards and consumes recorded with karma_source fallback (formulas checked in B11)"
 	readYourWrites  = "read-your-writes: GET /balance/{id} right after an acknowledged write shows it"
 	deepPaging      = "history paging beyond the in-memory ledger window equals the journal fold entry by entry"
@@ -186,7 +187,7 @@ var Rules = []Rule{
 	{"§5 KARMA fallback", "cache, else the fallback CI 0.5, recorded as karma_source", []string{b11, karmaFallback, fallbackUsed}},
 	{"§5 KARMA health", "health degraded during a blackout, recovers by itself", []string{karmaDegraded, karmaRecovered}},
 	{"§5 anomalies", "anomalous consumes are flagged, never blocked", []string{anomalyBlocked, anomalyFlagged}},
-	{"§5 EoC", "documented formula; 0.3–0.7 under anomaly chaos, never outside 0.1–0.9; no throttle spiral", []string{b11, eocBand, eocBounds, noSpiral}},
+	{"§5 EoC", "documented formula; 0.3–0.7 under anomaly chaos, never outside 0.1–0.9; no throttle spiral", []string{b11, eocAnomalies, eocBand, eocBounds, noSpiral}},
 	{"§5 pools", "members only consume; no overdraft; close refunds the remainder", []string{poolMembership, poolConsume, b7}},
 	{"§5 missions", "estimate by type × complexity × (1 − 0.3 skill); complete/fail/cancel refunds by formula", []string{b11, missionRace, missionRating}},
 	{"§6 errors", "uniform {detail, code}; 400/404/409/422; never 500 for bad input", []string{badInput}},
