@@ -124,6 +124,7 @@ func (e *Engine) replay(ev *event.Envelope) error {
 		return err
 	}
 	e.seq = ev.Seq
+	//mutant:replay-keys
 	e.rememberKeyLocked(ev, nil)
 	return nil
 }
@@ -227,6 +228,7 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 	if req.IdempotencyKey != "" {
 		if k, ok := e.keys[req.IdempotencyKey]; ok {
 			e.mu.Unlock()
+			//mutant:key-conflict
 			if k.requestHash != req.RequestHash {
 				return Result{}, refuse(CodeIdempotencyConflict, nil,
 					"idempotency key %q was already used with a different request", req.IdempotencyKey)

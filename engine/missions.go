@@ -89,6 +89,7 @@ func (e *Engine) EndMission(ctx context.Context, req Request, typ event.Type, in
 			return nil, refuse(CodeConflict, nil, "mission %q is already %s", in.MissionID, m.Status)
 		}
 		var refund int64
+		//mutant:mission-refund
 		switch typ {
 		case event.MissionCompleted:
 			refund = max(m.ConsumedMilli-in.ActualMilli, 0)
