@@ -25,6 +25,9 @@ func coverageGate(out string) (stop bool) {
 		fmt.Fprintf(os.Stderr, "creditgate: coverage map: %v\n", err)
 		return true
 	}
+	for _, g := range coverage.Gaps {
+		fmt.Fprintf(os.Stderr, "creditgate: known coverage gap %s (see docs/gates.md, coverage map)\n", g.ID)
+	}
 	if len(probs) == 0 {
 		return false
 	}

@@ -7,14 +7,14 @@ package main
 // anchored on a //mutant: marker in the engine.
 func init() {
 	mutants = append(mutants,
-		mutant{name: "withdraw-overdraws", gate: "b", bug: "withdraw checks a balance read outside the lock, so concurrent withdrawals overdraw",
+		mutant{name: "withdraw-overdraws", gate: "b", bug: "withdraw checks a balance read before a KARMA call, outside the lock, so concurrent withdrawals overdraw",
 			patches: []patch{
-				marked("engine/credits.go", "withdraw-check", "\treturn e.execute(ctx, req, func() (*plan, error) {\n", "\tstale, _ := e.Balance(in.AgentID)\n\treturn e.execute(ctx, req, func() (*plan, error) {\n"),
+				marked("engine/credits.go", "withdraw-check", "\treturn e.execute(ctx, req, func() (*plan, error) {\n", "\tstale, _ := e.Balance(in.AgentID)\n\t_ = e.score(ctx, in.AgentID)\n\treturn e.execute(ctx, req, func() (*plan, error) {\n"),
 				marked("engine/credits.go", "withdraw-check", "if a.BalanceMilli < in.AmountMilli {", "if stale < in.AmountMilli {"),
 			}},
-		mutant{name: "pool-consume-overdraws", gate: "b", bug: "pool consume and transfer check a pool balance read outside the lock, so concurrent debits overdraw the pool",
+		mutant{name: "pool-consume-overdraws", gate: "b", bug: "pool consume and transfer check a pool balance read before a KARMA call, outside the lock, so concurrent debits overdraw the pool",
 			patches: []patch{
-				marked("engine/pools.go", "pool-move", "\treturn e.execute(ctx, req, func() (*plan, error) {\n", "\tstalePool, _ := e.Pool(in.PoolID)\n\treturn e.execute(ctx, req, func() (*plan, error) {\n"),
+				marked("engine/pools.go", "pool-move", "\treturn e.execute(ctx, req, func() (*plan, error) {\n", "\tstalePool, _ := e.Pool(in.PoolID)\n\t_ = e.score(ctx, in.AgentID)\n\treturn e.execute(ctx, req, func() (*plan, error) {\n"),
 				marked("engine/pools.go", "pool-overdraft", "if pool.BalanceMilli < in.AmountMilli {", "if stalePool.BalanceMilli < in.AmountMilli {"),
 			}},
 		mutant{name: "replay-forgets-keys", gate: "a", bug: "replay does not rebuild the idempotency index, so a retry after a restart writes again",
