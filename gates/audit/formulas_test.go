@@ -119,3 +119,36 @@ func abs(x float64) float64 {
 	}
 	return x
 }
+
+// entitiesFromModel is what a correct backend's per-entity routes answer.
+func entitiesFromModel(m *Model) *EntityState {
+	ent := &EntityState{AgentBalances: map[string]int64{}, Pools: map[string]PoolView{}, Missions: map[string]MissionView{},
+		Approvals: map[string]ApprovalState{}}
+	for id := range m.Agents {
+		ent.AgentBalances[id] = m.Balances[id]
+	}
+	for id, ms := range m.Missions {
+		ent.Missions[id] = MissionView{AgentID: ms.AgentID, Status: ms.Status, EstimateMilli: ms.EstimateMilli,
+			ConsumedMilli: ms.ConsumedMilli, RefundedMilli: ms.RefundedMilli, Rating: ms.Rating}
+	}
+	for id, a := range m.Approvals {
+		ent.Approvals[id] = *a
+	}
+	return ent
+}
+
+func TestEntityReadsAreComparedToTheMilli(t *testing.T) {
+	m := Fold(missionWorld(t, func(_ string, w int64) int64 { return w }, 0.5))
+	api := APIState{Entities: entitiesFromModel(m)}
+	if f := CompareEntities(m, api); !f.OK {
+		t.Fatalf("a correct backend fails B12: %s", f)
+	}
+	api.Entities.AgentBalances["a1"]++
+	mv := api.Entities.Missions["m2"]
+	mv.RefundedMilli -= 2_550 // a cancel refunding 90 %
+	api.Entities.Missions["m2"] = mv
+	f := CompareEntities(m, api)
+	if f.OK || f.ViolationCount != 2 {
+		t.Fatalf("B12 must report the 1-milli balance and the mission refund: %s", f)
+	}
+}
