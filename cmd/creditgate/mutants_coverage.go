@@ -17,6 +17,11 @@ func init() {
 				marked("engine/pools.go", "pool-move", "\treturn e.execute(ctx, req, func() (*plan, error) {\n", "\tstalePool, _ := e.Pool(in.PoolID)\n\t_ = e.score(ctx, in.AgentID)\n\treturn e.execute(ctx, req, func() (*plan, error) {\n"),
 				marked("engine/pools.go", "pool-overdraft", "if pool.BalanceMilli < in.AmountMilli {", "if stalePool.BalanceMilli < in.AmountMilli {"),
 			}},
+		mutant{name: "mission-start-overdraws", gate: "b", bug: "a mission start checks its estimate against a balance read before a KARMA call, outside the lock",
+			patches: []patch{
+				marked("engine/missions.go", "mission-start", "\treturn e.execute(ctx, req, func() (*plan, error) {\n", "\tstale, _ := e.Balance(in.AgentID)\n\t_ = e.score(ctx, in.AgentID)\n\treturn e.execute(ctx, req, func() (*plan, error) {\n"),
+				marked("engine/missions.go", "mission-balance", "if a.BalanceMilli < est {", "if stale < est {"),
+			}},
 		mutant{name: "replay-forgets-keys", gate: "a", bug: "replay does not rebuild the idempotency index, so a retry after a restart writes again",
 			patches: []patch{marked("engine/engine.go", "replay-keys", "\te.rememberKeyLocked(ev, nil)\n", "")}},
 		mutant{name: "key-conflict-replays", gate: "a", bug: "a reused key with a different body returns the original result instead of 409 idempotency_key_conflict",
