@@ -302,6 +302,7 @@ func (e *Engine) Withdraw(ctx context.Context, req Request, in CreditInput) (Res
 	if err := e.validCredit(in); err != nil {
 		return Result{}, err
 	}
+	//mutant:withdraw-check
 	return e.execute(ctx, req, func() (*plan, error) {
 		a, err := e.agentLocked(in.AgentID)
 		if err != nil {

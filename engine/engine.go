@@ -127,6 +127,7 @@ func (e *Engine) replay(ev *event.Envelope) error {
 		return err
 	}
 	e.seq = ev.Seq
+	//mutant:replay-keys
 	e.rememberKeyLocked(ev, nil)
 	return nil
 }
@@ -244,6 +245,7 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 			if k.err != nil {
 				return Result{}, k.err
 			}
+			//mutant:key-conflict
 			if k.requestHash != req.RequestHash {
 				return Result{}, refuse(CodeIdempotencyConflict, nil,
 					"idempotency key %q was already used with a different request", req.IdempotencyKey)

@@ -52,6 +52,7 @@ func (e *Engine) StartMission(ctx context.Context, req Request, in MissionInput)
 	if _, ok := complexityFactor[in.Complexity]; in.Complexity != "" && !ok {
 		return Result{}, refuse(CodeInvalid, nil, `complexity must be "low", "medium" or "high"`)
 	}
+	//mutant:mission-start
 	return e.execute(ctx, req, func() (*plan, error) {
 		if _, ok := e.st.MissionView(in.MissionID); ok {
 			return nil, refuse(CodeConflict, nil, "mission %q already started", in.MissionID)
@@ -61,6 +62,7 @@ func (e *Engine) StartMission(ctx context.Context, req Request, in MissionInput)
 			return nil, err
 		}
 		est := MissionEstimateMilli(in.MissionType, in.Complexity, a.SkillLevel)
+		//mutant:mission-balance
 		if a.BalanceMilli < est {
 			return nil, insufficient(a, est, "needed by the mission estimate")
 		}
@@ -89,6 +91,7 @@ func (e *Engine) EndMission(ctx context.Context, req Request, typ event.Type, in
 			return nil, refuse(CodeConflict, nil, "mission %q is already %s", in.MissionID, m.Status)
 		}
 		var refund int64
+		//mutant:mission-refund
 		switch typ {
 		case event.MissionCompleted:
 			refund = max(m.ConsumedMilli-in.ActualMilli, 0)

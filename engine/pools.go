@@ -90,6 +90,7 @@ func (e *Engine) PoolMove(ctx context.Context, req Request, typ event.Type, in P
 		return Result{}, refuse(CodeInvalid, nil, "amount: pool allocations of %s credits or more need a human approval; grant them to an agent through POST /approvals",
 			money.Format(e.cfg.Approval.ThresholdMilli))
 	}
+	//mutant:pool-move
 	return e.execute(ctx, req, func() (*plan, error) {
 		pool, err := e.openPoolLocked(in.PoolID)
 		if err != nil {
@@ -120,6 +121,7 @@ func (e *Engine) PoolMove(ctx context.Context, req Request, typ event.Type, in P
 					return nil, refuse(CodeInvalid, nil, "to_pool_id must differ from the source pool")
 				}
 			}
+			//mutant:pool-overdraft
 			if pool.BalanceMilli < in.AmountMilli {
 				return nil, refuse(CodeInsufficientCredits, map[string]any{"pool_id": in.PoolID,
 					"balance": money.Credits(pool.BalanceMilli), "requested": money.Credits(in.AmountMilli)},

@@ -125,8 +125,12 @@ func (c *Client) Do(ctx context.Context, call Call) Reply {
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	if call.Kind == history.KindUnknown && call.Method == http.MethodGet {
-		call.Kind, call.Agent = readKind(call.Path)
+	if call.Kind == history.KindUnknown {
+		if call.Method == http.MethodGet {
+			call.Kind, call.Agent = readKind(call.Path)
+		} else {
+			call.Kind = MutationKind(call.Path)
+		}
 	}
 	op := history.Op{Kind: call.Kind, Role: call.Role, Key: call.Key, Agent: call.Agent, Entity: call.Entity, AmountMilli: call.AmountMilli}
 	start := time.Now()
@@ -297,6 +301,11 @@ func MutationKind(path string) history.Kind {
 			return history.KindPoolRefund
 		case "/close":
 			return history.KindPoolClose
+		case "/transfer":
+			return history.KindPoolTransfer
+		}
+		if strings.Contains(rest, "/members") {
+			return history.KindPoolMember
 		}
 	case strings.HasPrefix(rest, "/missions/"):
 		switch rest[strings.LastIndex(rest, "/"):] {
@@ -306,6 +315,8 @@ func MutationKind(path string) history.Kind {
 			return history.KindMissionFail
 		case "/cancel":
 			return history.KindMissionCancel
+		case "/rate":
+			return history.KindMissionRate
 		}
 	}
 	return history.KindUnknown

@@ -39,6 +39,9 @@ func cmdGates(args []string, duration string) int {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return fail("%v", err)
 	}
+	if coverageGate(*out) {
+		return 1
+	}
 	abs, _ := filepath.Abs(*out)
 	if *timeout == 0 {
 		d, err := time.ParseDuration(envOr("LIVE_TEST_DURATION", "60s"))

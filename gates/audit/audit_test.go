@@ -33,7 +33,7 @@ func TestCleanHandBuiltJournalPassesEveryCheckOfGatesAAndB(t *testing.T) {
 	w := cleanWorld(t)
 	j := w.b.journal()
 	assertAllOK(t, GateA(j, w.ops, HistoryOptions{}))
-	m := Fold(j)
+	m := foldTest(j)
 	assertAllOK(t, GateB(j, m, apiFromModel(m), GateBOptions{SynergieCapMilli: testCap}))
 
 	want := map[string]int64{"a1": 197_500, "a2": 750_000}
@@ -179,7 +179,7 @@ func TestRefusedDecisionMayNameOnlyItsLazyExpiry(t *testing.T) {
 	if f := CheckHistoryExact(j, w.ops, HistoryOptions{}); !f.OK {
 		t.Errorf("%s", f)
 	}
-	assertAllOK(t, GateB(j, Fold(j), apiFromModel(Fold(j)), GateBOptions{}))
+	assertAllOK(t, GateB(j, foldTest(j), apiFromModel(foldTest(j)), GateBOptions{}))
 }
 
 func TestGateBDetectsEachViolation(t *testing.T) {
@@ -269,7 +269,7 @@ func TestGateBDetectsEachViolation(t *testing.T) {
 				data = tc.raw(data)
 			}
 			j := mustRead(t, data)
-			m := Fold(j)
+			m := foldTest(j)
 			f := findingByCheck(t, GateB(j, m, apiFromModel(m), GateBOptions{SynergieCapMilli: testCap}), tc.check)
 			if f.OK || len(f.Violations) == 0 {
 				t.Fatalf("violation not detected: %s", f)
@@ -291,7 +291,7 @@ func resealLine(data []byte, n int, f func([]byte) []byte) []byte {
 func TestAPIComparisonsDetectAOneMilliDifference(t *testing.T) {
 	w := cleanWorld(t)
 	j := w.b.journal()
-	m := Fold(j)
+	m := foldTest(j)
 	cases := []struct {
 		name  string
 		check string

@@ -15,6 +15,7 @@ type part struct {
 	payload any
 	cause   int    // index of an earlier part of the same command, or -1
 	causeID string // explicit causation event id (when cause < 0)
+	meta    any    // metadata object (nil = none)
 }
 
 func p(typ string, payload any) part { return part{typ: typ, payload: payload, cause: -1} }
@@ -47,6 +48,11 @@ func (b *builder) cmd(key, actor string, parts ...part) []*Event {
 		}
 		e := &Event{Seq: seq, EventID: fmt.Sprintf("e%d", seq), EventType: pt.typ, Timestamp: "2026-01-01T00:00:00Z",
 			ActorID: actor, SchemaVersion: 1, Payload: raw}
+		if pt.meta != nil {
+			if e.Metadata, err = json.Marshal(pt.meta); err != nil {
+				b.t.Fatal(err)
+			}
+		}
 		if i == 0 {
 			e.CorrelationID = e.EventID
 			if key == "" {
@@ -114,7 +120,7 @@ func credit(agent string, amount, after int64) map[string]any {
 
 func reward(collab, team, agent string, amount, after, capMilli int64) map[string]any {
 	m := map[string]any{"collaboration_id": collab, "team_id": team, "agent_id": agent, "amount_milli": amount,
-		"karma_score": 0.5, "contribution": 1, "cap_milli": capMilli}
+		"karma_score": 0.5, "contribution": map[string]float64{"a1": 1, "a2": 0.5}[agent], "cap_milli": capMilli}
 	if after != 0 {
 		m["balance_after_milli"] = after
 	}
@@ -197,7 +203,8 @@ func cleanWorld(t *testing.T) *world {
 	w.ok("o11", "pool_allocate", "k-p1a", pa[0])
 	px := b.cmd("k-p1x", "anonymous", p("pool.closed", map[string]any{"pool_id": "p1", "remainder_milli": 10_000, "refund_to": "a1"}))
 	w.ok("o12", "pool_close", "k-p1x", px[0])
-	b.cmd("", "system:eoc", p("eoc.regulated", map[string]any{"score": 0.47, "band": "low"}))
+	b.cmd("", "system:eoc", p("eoc.regulated", map[string]any{"score": 0.47, "band": "low",
+		"previous": map[string]any{"regeneration_factor": 1, "backpressure": 0}}))
 	rq2 := b.cmd("k-add2", "alice", p("approval.requested", request("r2", "add", "a1", 700_000)))
 	w.ok("o13", "add", "k-add2", rq2[0])
 	rj := b.cmd("k-rj2", "bob", pid("approval.rejected", decision("r2", "bob", 1), rq2[0].EventID))
@@ -234,3 +241,13 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// testFormulas are the fixture's formula parameters: a synergie base of
+// 100 credits, so a1 (contribution 1, KARMA 0.5) earns 100 per collaboration.
+func testFormulas() FormulaParams {
+	f := DefaultFormulas()
+	f.SynergieBaseMilli = 100_000
+	return f
+}
+
+func foldTest(j *Journal) *Model { return FoldWith(j, testFormulas()) }

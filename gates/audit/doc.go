@@ -8,8 +8,13 @@
 // scenario and the load runner record): the gate A checks over journal +
 // history, the single retry rule, gate E's load-history audit, and the
 // real-time rules RT1–RT4 over call/return times (realtime.go); the
-// reference fold Model (balances, ledgers, approvals, synergie, pools) with
-// its own rules; the gate B checks
+// reference fold Model (balances, ledgers, approvals, synergie, pools,
+// missions, EoC) with its own rules — every event type is folded, and every
+// amount or score an event derives by a documented formula (agent
+// allocation, mission estimate and refunds, synergie reward from the
+// recorded KARMA score, fallback CI 0.5, risk level, the EoC score) is
+// recomputed from the events it derives from (formulas.go, check B11); the
+// per-entity read routes are compared too (entities.go, B12); the gate B checks
 // comparing the model with the API of any target; and an API reader that
 // parses credit amounts exactly (no float) into milli-credits.
 //

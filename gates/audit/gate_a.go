@@ -397,6 +397,14 @@ func CheckRetriesOriginal(j *Journal, ops []Op) Finding {
 		if !o.Kind.Mutation() || o.Key == "" || noWrite(o) {
 			continue
 		}
+		if o.Role == history.Conflicting {
+			// Not a copy: a different request under a used key.
+			if !indeterminate(o) && (o.Outcome != history.Refused || o.Code != "idempotency_key_conflict") {
+				v.add("key %q: op %d sent a different request under the key and got %d %s %s, want 409 idempotency_key_conflict",
+					o.Key, o.ID, o.Status, o.Outcome, o.Code)
+			}
+			continue
+		}
 		if o.Role == history.Retry || o.Role == history.ConcurrentDuplicate {
 			copies++
 		}

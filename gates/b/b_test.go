@@ -64,6 +64,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, func() {
 		m := audit.Fold(j)
 		api, err := audit.FetchAPIState(ctx, env.T.BaseURL(), env.T.Token(), nil)
 		Expect(err).NotTo(HaveOccurred(), "reading the API state "+when)
+		Expect(audit.FetchEntities(ctx, env.T.BaseURL(), env.T.Token(), m, &api)).To(Succeed(), "reading balances, pools and missions "+when)
 		fs := audit.GateB(j, m, api, audit.GateBOptions{})
 		for i := range fs {
 			fs[i].Check += " (" + when + ")"

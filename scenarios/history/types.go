@@ -28,6 +28,9 @@ const (
 	KindMissionFail
 	KindMissionCancel
 	KindCollaboration
+	KindPoolTransfer
+	KindPoolMember // add or remove a pool member
+	KindMissionRate
 	KindReadBalance  // GET /balance/{agent}: ReadMilli holds the balance
 	KindReadHistory  // GET /history/{agent}: ReadNewest holds the newest entry's event id
 	KindReadBalances // GET /balances
@@ -38,6 +41,7 @@ const (
 var kindNames = [...]string{"unknown", "consume", "refund", "add", "withdraw", "create_agent", "approval_request",
 	"approve", "reject", "pool_create", "pool_allocate", "pool_consume", "pool_refund", "pool_close",
 	"mission_start", "mission_complete", "mission_fail", "mission_cancel", "collaboration",
+	"pool_transfer", "pool_member", "mission_rate",
 	"read_balance", "read_history", "read_balances", "read"}
 
 func (k Kind) String() string {
@@ -132,10 +136,13 @@ const (
 	// NoWrite: a repeat of an earlier request's content under a new key that
 	// by contract writes nothing (a repeated collaboration_id).
 	NoWrite
+	// Conflicting: an earlier request's key sent with a different request;
+	// by contract refused 409 idempotency_key_conflict, writing nothing.
+	Conflicting
 	roleCount
 )
 
-var roleNames = [...]string{"original", "retry", "concurrent_duplicate", "follow_up", "setup", "no_write"}
+var roleNames = [...]string{"original", "retry", "concurrent_duplicate", "follow_up", "setup", "no_write", "conflicting"}
 
 func (r Role) String() string {
 	if r < roleCount {
