@@ -47,6 +47,7 @@ type FS struct {
 	quota   int64
 	used    int64 // sum of regular file sizes under backing (kept when quota > 0)
 	dropped int64 // bytes dropped by all crashes so far
+	frozen  bool  // power is off: writes, truncates and syncs fail with EIO
 }
 
 // pending is one file's unsynced state: its size at the last sync and, in
@@ -184,6 +185,15 @@ func (f *FS) DroppedBytes() int64 {
 	return f.dropped
 }
 
+// Freeze cuts the power: from now until Crash every write, truncate and sync
+// fails with EIO, so nothing a dying writer still sends can land or become
+// durable after the cut. Call it before killing the writer, then Crash.
+func (f *FS) Freeze() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.frozen = true
+}
+
 // Crash drops every unsynced byte: files revert to their state at their
 // last sync and files whose entry never became durable are unlinked (see
 // the package doc). Whoever writes through the mount should be dead first,
@@ -221,6 +231,7 @@ func (f *FS) Crash() (CrashReport, error) {
 	f.pending = map[*node]*pending{}
 	f.created = map[*node]bool{}
 	f.dropped += rep.BytesDropped
+	f.frozen = false
 	if f.quota > 0 {
 		if used, err := usage(f.backing); err == nil {
 			f.used = used
@@ -334,23 +345,31 @@ func (f *FS) saveUndo(n *node, p *pending, off, end int64) error {
 	return nil
 }
 
-// synced marks n's data and size durable.
-func (f *FS) synced(n *node) {
+// synced marks n's data and size durable; false while frozen.
+func (f *FS) synced(n *node) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.frozen {
+		return false
+	}
 	delete(f.pending, n)
 	delete(f.created, n)
+	return true
 }
 
 // dirSynced makes the entries of the files created in dir durable.
-func (f *FS) dirSynced(dir *node) {
+func (f *FS) dirSynced(dir *node) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.frozen {
+		return false
+	}
 	for n := range f.created {
 		if _, parent := n.Parent(); parent == dir.EmbeddedInode() {
 			delete(f.created, n)
 		}
 	}
+	return true
 }
 
 // forget drops the bookkeeping of an unlinked file.

@@ -274,3 +274,29 @@ func TestQuotaGivesENOSPCUntilRaised(t *testing.T) {
 		t.Fatalf("after truncate: %v", err)
 	}
 }
+
+func TestFrozenMountRefusesWritesAndSyncsUntilCrash(t *testing.T) {
+	fs, mnt := mount(t, lazyfs.Options{})
+	p := filepath.Join(mnt, "f")
+	write(t, p, os.O_CREATE, "synced", true)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.WriteString("+pending")
+	fs.Freeze()
+	if _, err := f.WriteString("+after-cut"); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("a write after the power cut: err=%v, want EIO", err)
+	}
+	if err := f.Sync(); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("a sync after the power cut must not make pending data durable: err=%v", err)
+	}
+	rep := crash(t, fs)
+	if got := content(t, p); got != "synced" || rep.BytesDropped != 8 {
+		t.Fatalf("after crash %q (%+v)", got, rep)
+	}
+	if _, err := f.WriteString("+after-restart"); err != nil {
+		t.Fatalf("Crash restores power: %v", err)
+	}
+}

@@ -56,6 +56,9 @@ func (n *node) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrI
 	l := n.lfs
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.frozen {
+		return syscall.EIO
+	}
 	var cur fuse.AttrOut
 	if errno := n.LoopbackNode.Getattr(ctx, f, &cur); errno != 0 {
 		return errno
@@ -150,7 +153,9 @@ func (d *dir) Releasedir(ctx context.Context, flags uint32) {
 }
 
 func (d *dir) Fsyncdir(ctx context.Context, flags uint32) syscall.Errno {
-	d.n.lfs.dirSynced(d.n)
+	if !d.n.lfs.dirSynced(d.n) {
+		return syscall.EIO
+	}
 	return 0
 }
 
@@ -185,6 +190,9 @@ func (f *file) Write(ctx context.Context, data []byte, off int64) (uint32, sysca
 	l := f.n.lfs
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.frozen {
+		return 0, syscall.EIO
+	}
 	var cur fuse.AttrOut
 	if errno := f.lf.Getattr(ctx, &cur); errno != 0 {
 		return 0, errno
@@ -222,7 +230,9 @@ func (f *file) Writev(ctx context.Context, iov [][]byte, off int64) (uint32, sys
 
 // Fsync makes the file's data and size durable (fsync and fdatasync alike).
 func (f *file) Fsync(ctx context.Context, flags uint32) syscall.Errno {
-	f.n.lfs.synced(f.n)
+	if !f.n.lfs.synced(f.n) {
+		return syscall.EIO
+	}
 	return 0
 }
 
