@@ -159,12 +159,15 @@ func (f *FS) SetQuota(n int64) error {
 	return nil
 }
 
-// Used is the total size of the regular files under the root (meaningful
-// only with a quota).
+// Used is the total size of the regular files under the root.
 func (f *FS) Used() int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.used
+	if f.quota > 0 {
+		return f.used
+	}
+	used, _ := usage(f.backing)
+	return used
 }
 
 // PendingBytes is how many bytes a Crash now would drop.
