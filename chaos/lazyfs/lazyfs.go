@@ -47,7 +47,7 @@ type FS struct {
 	quota   int64
 	used    int64 // sum of regular file sizes under backing (kept when quota > 0)
 	dropped int64 // bytes dropped by all crashes so far
-	frozen  bool  // power is off: writes, truncates and syncs fail with EIO
+	frozen  bool  // power is off: syncs fail with EIO, writes stay pending
 }
 
 // pending is one file's unsynced state: its size at the last sync and, in
@@ -188,13 +188,38 @@ func (f *FS) DroppedBytes() int64 {
 	return f.dropped
 }
 
-// Freeze cuts the power: from now until Crash every write, truncate and sync
-// fails with EIO, so nothing a dying writer still sends can land or become
-// durable after the cut. Call it before killing the writer, then Crash.
+// Freeze cuts the power: from now until Crash every fsync/fdatasync (of a
+// file or a directory) fails with EIO, so nothing a dying writer still sends
+// can become durable after the cut; its writes still land in the "page
+// cache" (pending) and Crash drops them. Call it before killing the writer,
+// then Crash.
 func (f *FS) Freeze() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.frozen = true
+}
+
+// FreezeWhenPending waits up to timeout for a moment when some written
+// byte is not yet synced (a writer between its write and its fsync) and
+// freezes right then, under the lock the writes take, so the cut lands in
+// the window an acknowledge-before-sync bug lives in. It freezes anyway
+// when the timeout passes, and reports whether it found pending data.
+func (f *FS) FreezeWhenPending(timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		f.mu.Lock()
+		pending := false
+		for _, p := range f.pending {
+			pending = pending || p.bytes > 0
+		}
+		if pending || time.Now().After(deadline) {
+			f.frozen = true
+			f.mu.Unlock()
+			return pending
+		}
+		f.mu.Unlock()
+		time.Sleep(50 * time.Microsecond)
+	}
 }
 
 // Crash drops every unsynced byte: files revert to their state at their

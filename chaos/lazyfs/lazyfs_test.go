@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/creditgate/creditgate/chaos/lazyfs"
 )
@@ -275,7 +276,7 @@ func TestQuotaGivesENOSPCUntilRaised(t *testing.T) {
 	}
 }
 
-func TestFrozenMountRefusesWritesAndSyncsUntilCrash(t *testing.T) {
+func TestFrozenMountRefusesSyncsAndDropsLaterWritesAtCrash(t *testing.T) {
 	fs, mnt := mount(t, lazyfs.Options{})
 	p := filepath.Join(mnt, "f")
 	write(t, p, os.O_CREATE, "synced", true)
@@ -286,17 +287,44 @@ func TestFrozenMountRefusesWritesAndSyncsUntilCrash(t *testing.T) {
 	defer f.Close()
 	f.WriteString("+pending")
 	fs.Freeze()
-	if _, err := f.WriteString("+after-cut"); !errors.Is(err, syscall.EIO) {
-		t.Fatalf("a write after the power cut: err=%v, want EIO", err)
+	if _, err := f.WriteString("+after-cut"); err != nil {
+		t.Fatalf("a write after the power cut still reaches the page cache: %v", err)
 	}
 	if err := f.Sync(); !errors.Is(err, syscall.EIO) {
 		t.Fatalf("a sync after the power cut must not make pending data durable: err=%v", err)
 	}
 	rep := crash(t, fs)
-	if got := content(t, p); got != "synced" || rep.BytesDropped != 8 {
+	if got := content(t, p); got != "synced" || rep.BytesDropped != 18 {
 		t.Fatalf("after crash %q (%+v)", got, rep)
 	}
 	if _, err := f.WriteString("+after-restart"); err != nil {
 		t.Fatalf("Crash restores power: %v", err)
+	}
+}
+
+func TestFreezeWhenPendingCutsBetweenWriteAndSync(t *testing.T) {
+	fs, mnt := mount(t, lazyfs.Options{})
+	p := filepath.Join(mnt, "f")
+	write(t, p, os.O_CREATE, "", true)
+	if fs.FreezeWhenPending(20 * time.Millisecond) {
+		t.Fatal("nothing was pending, yet FreezeWhenPending says it cut mid-write")
+	}
+	crash(t, fs)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	done := make(chan bool)
+	go func() { done <- fs.FreezeWhenPending(5 * time.Second) }()
+	f.WriteString("written, not yet synced")
+	if !<-done {
+		t.Fatal("FreezeWhenPending missed the pending write")
+	}
+	if err := f.Sync(); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("the sync after the cut must fail: %v", err)
+	}
+	if rep := crash(t, fs); rep.BytesDropped != 23 || content(t, p) != "" {
+		t.Fatalf("%+v %q", rep, content(t, p))
 	}
 }

@@ -56,9 +56,6 @@ func (n *node) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrI
 	l := n.lfs
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.frozen {
-		return syscall.EIO
-	}
 	var cur fuse.AttrOut
 	if errno := n.LoopbackNode.Getattr(ctx, f, &cur); errno != 0 {
 		return errno
@@ -190,9 +187,6 @@ func (f *file) Write(ctx context.Context, data []byte, off int64) (uint32, sysca
 	l := f.n.lfs
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.frozen {
-		return 0, syscall.EIO
-	}
 	var cur fuse.AttrOut
 	if errno := f.lf.Getattr(ctx, &cur); errno != 0 {
 		return 0, errno

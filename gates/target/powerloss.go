@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/creditgate/creditgate/chaos/lazyfs"
 )
@@ -13,8 +14,10 @@ import (
 // power-loss layer (chaos/lazyfs, Config.PowerLoss). Process and container
 // targets implement it; use it after Supports(CapPowerLoss) said yes.
 type PowerCutter interface {
-	// PowerCut simulates a power loss: it cuts the layer's power (nothing
-	// the dying backend still sends can land), SIGKILLs the backend, drops
+	// PowerCut simulates a power loss: it cuts the layer's power (at a
+	// moment when written data is not yet synced, if one comes within a
+	// second; nothing the dying backend still sends can become durable
+	// after it), SIGKILLs the backend, drops
 	// every byte the backend had not fsync'ed/fdatasync'ed, and starts the
 	// backend again on the same directory.
 	PowerCut(ctx context.Context) (PowerCutReport, error)
@@ -97,7 +100,9 @@ func (d *diskLayer) cut(kill func() error) (PowerCutReport, error) {
 	if d == nil {
 		return PowerCutReport{}, ErrNoPowerLossLayer
 	}
-	d.fs.Freeze()
+	// Cut while a write is pending if one comes within a second: under
+	// load that is the moment between a batch's write and its fdatasync.
+	d.fs.FreezeWhenPending(time.Second)
 	kerr := kill()
 	rep, err := d.fs.Crash()
 	return rep, errors.Join(kerr, err)
