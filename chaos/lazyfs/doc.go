@@ -36,6 +36,13 @@
 // through to it (the simulated durable state is what the backing files hold
 // after Crash reverted them).
 //
+// # Power cut
+//
+// Freeze (or FreezeWhenPending, which waits for a write that is not yet
+// synced) cuts the power: later fsync/fdatasync calls fail with EIO, later
+// writes still land but stay pending. The caller then kills the writer and
+// calls Crash, which drops everything pending and restores the power.
+//
 // # Quota
 //
 // With Options.Quota > 0 the sum of the sizes of the regular files under the
