@@ -377,6 +377,7 @@ func (e *Engine) sealLocked(req Request, p *plan) ([]*event.Envelope, [][]byte, 
 func (e *Engine) fail(err error) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	//mutant:engine-journal-failed-sticky
 	if e.failed == nil {
 		defer e.dur.fail()
 		e.failed = fmt.Errorf("%w: %v", ErrJournalFailed, err)

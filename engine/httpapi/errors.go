@@ -54,6 +54,7 @@ func (s *Server) writeEngineError(w http.ResponseWriter, r *http.Request, err er
 			}
 		}
 		writeJSON(w, status, body)
+	//mutant:journal-failed-status
 	case errors.Is(err, engine.ErrJournalFailed):
 		s.writeError(w, &apiError{http.StatusServiceUnavailable, "journal_failed", err.Error()})
 	case errors.Is(err, engine.ErrClosed):
