@@ -33,6 +33,11 @@ const (
 	moneyPoolClose    = "money: pool refund then close pays no agent at or above the threshold"
 	exposure          = "exposure: no-auth creditd on 0.0.0.0 refuses to start"
 
+	powerCutLost   = "power cut: acknowledged mutations lost"
+	fullDisk503    = "full disk: answered 503, never 500"
+	fullDiskSticky = "full disk: refusal sticky after space is freed"
+	fullDiskLost   = "full disk: acknowledged events lost"
+
 	retryClean      = "retry after a clean restart returns the original event and writes nothing"
 	retryKill       = "retry after kill -9 and replay returns the original event and writes nothing"
 	retryConflict   = "same key with a different body is 409 idempotency_key_conflict and writes nothing"
@@ -164,8 +169,8 @@ var Rules = []Rule{
 	{"§1 three decimals", "amounts with three decimals cross every path unrounded", []string{withdrawRace, poolTransfer, b11, deepPaging}},
 	{"§2 envelope", "envelope fields, schema_version ≥ 1, correlation_id, unique event_id", []string{a3, a4, a6}},
 	{"§2 causation", "derived events name their cause; multi-event commands complete", []string{a5, a10}},
-	{"§3 durability", "a mutation is acknowledged only once its line is synced", []string{a8, corruptLost}},
-	{"§3 sticky errors", "after a failed write every append is refused (503), health reports the journal failed", []string{fullDiskNoAck, healthFailed, sticky, ackedAfterFail}},
+	{"§3 durability", "a mutation is acknowledged only once its line is synced; a power cut loses nothing acknowledged", []string{a8, corruptLost, powerCutLost}},
+	{"§3 sticky errors", "after a failed write every append is refused (503), health reports the journal failed", []string{fullDiskNoAck, healthFailed, sticky, ackedAfterFail, fullDisk503, fullDiskSticky, fullDiskLost}},
 	{"§3 idempotent retry", "same key + same request → the original result, nothing written", []string{a9}},
 	{"§3 key conflict", "same key + different request → 409 idempotency_key_conflict", []string{retryConflict}},
 	{"§3 keys survive restarts", "keys are rebuilt from the journal", []string{retryClean, retryKill}},

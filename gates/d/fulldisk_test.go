@@ -12,10 +12,9 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/creditgate/creditgate/gates/audit"
-	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
-	"github.com/creditgate/creditgate/scenarios/load"
+	"github.com/creditgate/creditgate/scenarios/history"
 )
 
 // diskRoom is how many bytes the data directory may still grow by when the
@@ -30,7 +29,7 @@ var _ = Describe("Gate D: full disk", Label("full-disk"), func() {
 		Expect(pc.SetDiskQuota(pc.DiskUsed() + diskRoom)).To(Succeed())
 
 		consume := func(key string) scenarios.Reply {
-			return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: "consume", Key: key,
+			return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Key: key,
 				Body: map[string]any{"agent_id": agent, "amount": 0.25, "reason": "full-disk " + strings.Repeat("x", 64)}})
 		}
 		// Fill the disk: consume until the backend refuses.
@@ -81,7 +80,7 @@ var _ = Describe("Gate D: full disk", Label("full-disk"), func() {
 		env.Check("full disk: appends work again after space is freed and the backend restarts", after.OK(), after.Status, "2xx", string(after.Raw), true)
 
 		j := readJournal(ctx, env)
-		entries := env.C.History.Entries()
+		entries := env.Ops()
 		present := map[string]bool{}
 		for _, e := range j.Events() {
 			present[e.IdempotencyKey] = true
@@ -89,18 +88,18 @@ var _ = Describe("Gate D: full disk", Label("full-disk"), func() {
 		var lost []string
 		checked := 0
 		for _, e := range entries {
-			if e.Outcome != load.OutcomeOK || e.Role == "setup" {
+			if !e.Kind.Mutation() || !e.Outcome.Acked() || e.Role == history.Setup {
 				continue
 			}
 			checked++
-			if !present[e.IdempotencyKey] {
-				lost = append(lost, fmt.Sprintf("op %d key %s", e.OpID, e.IdempotencyKey))
+			if !present[e.Key] {
+				lost = append(lost, fmt.Sprintf("op %d key %s", e.ID, e.Key))
 			}
 		}
 		figures := fmt.Sprintf("%d acknowledged consumes checked after the restart; %d unsynced bytes dropped by the power cut; lost %d",
 			checked, rep.BytesDropped, len(lost))
 		env.Check("full disk: acknowledged events lost", len(lost) == 0, len(lost), 0, figures+"\n"+firstN(lost, 20), true)
-		env.Report(audit.CheckHistoryExact(j, harness.Ops(entries), audit.HistoryOptions{}), true)
+		env.Report(audit.CheckHistoryExact(j, entries, audit.HistoryOptions{}), true)
 		env.SaveScenario(reports.Scenario{Name: "full disk", Status: reports.ScenarioPassed, InvariantsPassed: true, Detail: figures,
 			Metrics: map[string]any{"acknowledged_before_full": acked, "statuses_when_full": fmt.Sprint(statuses),
 				"acknowledged_checked": checked, "lost": len(lost)}})

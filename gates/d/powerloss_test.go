@@ -22,7 +22,7 @@ import (
 	"github.com/creditgate/creditgate/gates/target"
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
-	"github.com/creditgate/creditgate/scenarios/load"
+	"github.com/creditgate/creditgate/scenarios/history"
 )
 
 var _ = Describe("Gate D: power loss", Label("power-loss"), func() {
@@ -51,7 +51,7 @@ var _ = Describe("Gate D: power loss", Label("power-loss"), func() {
 					if i%2 == 1 {
 						kind, amount = "consume", 0.5
 					}
-					r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/" + kind, Kind: kind,
+					r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/" + kind,
 						Key:  fmt.Sprintf("gate-d-pl-w%d-%05d", w, i),
 						Body: map[string]any{"agent_id": agent, "amount": amount, "reason": "power-loss"}})
 					if r.OK() {
@@ -79,19 +79,19 @@ var _ = Describe("Gate D: power loss", Label("power-loss"), func() {
 		wg.Wait()
 
 		j := readJournal(ctx, env)
-		entries := env.C.History.Entries()
+		entries := env.Ops()
 		present := map[string]int{}
 		for _, e := range j.Events() {
 			present[e.IdempotencyKey]++
 		}
 		checked, lost := 0, []string{}
 		for _, e := range entries {
-			if e.Outcome != load.OutcomeOK || e.Role == "setup" {
+			if !e.Kind.Mutation() || !e.Outcome.Acked() || e.Role == history.Setup {
 				continue
 			}
 			checked++
-			if present[e.IdempotencyKey] == 0 {
-				lost = append(lost, fmt.Sprintf("op %d key %s (%s)", e.OpID, e.IdempotencyKey, e.Kind))
+			if present[e.Key] == 0 {
+				lost = append(lost, fmt.Sprintf("op %d key %s (%s)", e.ID, e.Key, e.Kind))
 			}
 		}
 		figures := fmt.Sprintf("%d acknowledged mutations checked (%d before the cut); %d unsynced bytes dropped from %d file(s), %d never-durable file(s) removed; lost %d",
@@ -99,7 +99,7 @@ var _ = Describe("Gate D: power loss", Label("power-loss"), func() {
 		GinkgoWriter.Println("power cut:", figures)
 		env.Check("power cut: load acknowledged before the cut", before > 0, before, "> 0", "a power cut with nothing acknowledged proves nothing", true)
 		env.Check("power cut: acknowledged mutations lost", len(lost) == 0, len(lost), 0, figures+"\n"+firstN(lost, 20), true)
-		env.Report(audit.CheckHistoryExact(j, harness.Ops(entries), audit.HistoryOptions{}), true)
+		env.Report(audit.CheckHistoryExact(j, entries, audit.HistoryOptions{}), true)
 		env.Report(audit.CheckSeqGapless(j), false)
 		env.SaveScenario(reports.Scenario{Name: "power cut", Status: reports.ScenarioPassed, InvariantsPassed: true, Detail: figures,
 			Metrics: map[string]any{"acknowledged_checked": checked, "acknowledged_before_cut": before, "unsynced_bytes_dropped": rep.BytesDropped,
