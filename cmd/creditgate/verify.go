@@ -152,7 +152,7 @@ func cmdVerify(args []string) int {
 			rows = append(rows, r)
 			continue
 		}
-		r.verdict = gateVerdict(s, strings.ToUpper(m.gate))
+		r.verdict, _ = reports.GateVerdict(s, m.gate)
 		if g := s.Gate(strings.ToUpper(m.gate)); g != nil {
 			r.gateStatus = g.Status
 		}

@@ -4,8 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/creditgate/creditgate/reports"
 )
 
 // A mutant whose anchor no longer matches would silently test the
@@ -32,30 +30,6 @@ func TestEveryMutantPatchAppliesExactlyOnceToTheCurrentEngine(t *testing.T) {
 		if gates[g] < 2 {
 			t.Errorf("gate %s has %d seeded bugs; each gate needs at least 2", g, gates[g])
 		}
-	}
-}
-
-func TestGateVerdictJudgesOneGateOnItsOwnEvidence(t *testing.T) {
-	s := &reports.Summary{TestConfig: reports.TestConfig{TestDuration: 60}}
-	for _, id := range reports.GateIDs {
-		st := reports.StatusSkip
-		if id == "C" {
-			st = reports.StatusPass
-		}
-		s.GateDetails = append(s.GateDetails, reports.GateDetail{ID: id, Status: st,
-			Checks: []reports.Check{{Name: "x", Status: st}}})
-	}
-	if v := gateVerdict(s, "C"); v != reports.VerdictGo {
-		t.Fatalf("a passing gate C alone: %s, want GO", v)
-	}
-	s.GateDetails[2].Status = reports.StatusFail
-	s.GateDetails[2].Checks = []reports.Check{{Name: "one final decision", Status: reports.StatusFail, Critical: true}}
-	if v := gateVerdict(s, "C"); v != reports.VerdictNoGo {
-		t.Fatalf("a critical failure in gate C: %s, want NO-GO", v)
-	}
-	s.GateDetails[0] = reports.GateDetail{ID: "A", Status: reports.StatusPass, Checks: []reports.Check{{Name: "x", Status: reports.StatusPass}}}
-	if v := gateVerdict(s, "A"); v != reports.VerdictGo {
-		t.Fatalf("gate A must not inherit gate C's failure: %s", v)
 	}
 }
 

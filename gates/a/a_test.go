@@ -22,7 +22,7 @@ func TestGateA(t *testing.T) {
 	RunSpecs(t, "Gate A - Event Integrity", Label("gate:A"))
 }
 
-var _ = Describe("Gate A: event integrity", Ordered, func() {
+var _ = Describe("Gate A: event integrity", Ordered, ContinueOnFailure, func() {
 	var env *harness.Env
 	var storm scenarios.StormResult
 
