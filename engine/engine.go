@@ -119,6 +119,8 @@ func Open(cfg Config) (*Engine, error) {
 }
 
 // replay folds one recovered event (called by journal.Open in seq order).
+//
+//mutant:replay
 func (e *Engine) replay(ev *event.Envelope) error {
 	if err := e.applyLocked(ev); err != nil {
 		return err
@@ -225,6 +227,7 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 		return Result{}, err
 	}
 	if req.IdempotencyKey != "" {
+		//mutant:idempotency-lookup
 		if k, ok := e.keys[req.IdempotencyKey]; ok {
 			e.mu.Unlock()
 			if k.requestHash != req.RequestHash {
@@ -311,6 +314,7 @@ func (e *Engine) sealLocked(req Request, p *plan) ([]*event.Envelope, [][]byte, 
 		}
 		ev.CorrelationID = corr
 		switch {
+		//mutant:derived-causation
 		case pe.causedBy >= 0:
 			ev.CausationID = &evs[pe.causedBy].EventID
 		case pe.cause != "":

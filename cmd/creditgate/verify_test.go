@@ -50,3 +50,20 @@ func TestAMarkedPatchAppliesOnlyNearItsMarker(t *testing.T) {
 		t.Fatal("old text missing after the marker must be an error")
 	}
 }
+
+// A patch anchored on source text alone breaks (or, worse, moves) when the
+// engine is refactored; every seeded bug must be anchored on a marker.
+func TestEveryMutantIsAnchoredOnAMarker(t *testing.T) {
+	names := map[string]bool{}
+	for _, m := range mutants {
+		if names[m.name] {
+			t.Errorf("mutant name %q used twice", m.name)
+		}
+		names[m.name] = true
+		for _, p := range m.patches {
+			if p.marker == "" {
+				t.Errorf("mutant %s: patch of %s is anchored on text only (%q); use marked()", m.name, p.file, firstLine(p.old))
+			}
+		}
+	}
+}
