@@ -2,6 +2,8 @@ package harness
 
 import (
 	"fmt"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -26,7 +28,7 @@ func (e *Env) Check(name string, ok bool, measured, threshold any, detail string
 	AddReportEntry(reports.GinkgoCheckPrefix+name, reports.GinkgoCheck{Status: status, Measured: measured,
 		Threshold: threshold, Detail: detail, Repro: repro, Critical: critical}, ReportEntryVisibilityFailureOrVerbose)
 	if !ok {
-		e.failLater(fmt.Sprintf("check %q failed: measured %v, threshold %v. %s", name, measured, threshold, detail))
+		e.failLater(fmt.Sprintf("check %q failed at %s: measured %v, threshold %v. %s", name, callerOutsideHarness(), measured, threshold, detail))
 	}
 }
 
@@ -68,4 +70,20 @@ func (e *Env) failLater(msg string) {
 		Fail(fmt.Sprintf("gate %s: %d check(s) failed:\n  - %s\nrepro: %s", e.Gate, len(msgs),
 			strings.Join(msgs, "\n  - "), e.P.Repro(e.Gate)))
 	})
+}
+
+// callerOutsideHarness is the file:line of the gate code that called into
+// the harness, so a failure deferred to the end of the spec still points
+// at the check that failed.
+func callerOutsideHarness() string {
+	for skip := 2; skip < 20; skip++ {
+		_, file, line, ok := runtime.Caller(skip)
+		if !ok {
+			break
+		}
+		if filepath.Base(filepath.Dir(file)) != "harness" {
+			return fmt.Sprintf("%s:%d", filepath.Base(file), line)
+		}
+	}
+	return "unknown location"
 }
