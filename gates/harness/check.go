@@ -76,14 +76,17 @@ func (e *Env) failLater(msg string) {
 // the harness, so a failure deferred to the end of the spec still points
 // at the check that failed.
 func callerOutsideHarness() string {
-	for skip := 2; skip < 20; skip++ {
-		_, file, line, ok := runtime.Caller(skip)
-		if !ok {
-			break
+	pcs := make([]uintptr, 20)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	for {
+		f, more := frames.Next()
+		if !strings.HasPrefix(f.Function, harnessPkg+".") {
+			return fmt.Sprintf("%s:%d", filepath.Base(f.File), f.Line)
 		}
-		if filepath.Base(filepath.Dir(file)) != "harness" {
-			return fmt.Sprintf("%s:%d", filepath.Base(file), line)
+		if !more {
+			return "unknown location"
 		}
 	}
-	return "unknown location"
 }
+
+const harnessPkg = "github.com/creditgate/creditgate/gates/harness"
