@@ -130,12 +130,15 @@ func TestEveryOrderedGateContainerContinuesOnFailure(t *testing.T) {
 	}
 	ordered := 0
 	for _, f := range files {
+		if filepath.Base(filepath.Dir(f)) == "harness" {
+			continue
+		}
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i, line := range strings.Split(string(b), "\n") {
-			if strings.Contains(line, "Ordered") && strings.Contains(line, "func()") && !strings.HasPrefix(strings.TrimSpace(line), "//") {
+			if strings.Contains(line, "Describe(") && strings.Contains(line, "Ordered") && !strings.HasPrefix(strings.TrimSpace(line), "//") {
 				ordered++
 				if !strings.Contains(line, "ContinueOnFailure") {
 					t.Errorf("%s:%d: an Ordered container without ContinueOnFailure", f, i+1)
