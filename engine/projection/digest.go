@@ -33,88 +33,133 @@ func snapshotDigest(snap Snapshot, extra ...func(h hash.Hash)) string {
 
 var timeType = reflect.TypeFor[time.Time]()
 
-// writeCanonical writes v unambiguously: every struct field in declaration
-// order (exported or not), lengths before slices, strings and maps, map
-// entries sorted by their encoded key, a presence byte before pointers and
-// interfaces, floats by their bits, and instants as UTC RFC 3339 with
+// canon encodes values canonically into a buffer that is flushed to the
+// hash in large writes (hashing 8 bytes at a time dominated the cost).
+type canon struct {
+	h   hash.Hash
+	buf []byte
+}
+
+func (c *canon) flush() {
+	c.h.Write(c.buf)
+	c.buf = c.buf[:0]
+}
+
+func (c *canon) u(x uint64) {
+	c.buf = binary.BigEndian.AppendUint64(c.buf, x)
+	if len(c.buf) >= 64<<10 {
+		c.flush()
+	}
+}
+
+func (c *canon) str(s string) {
+	c.u(uint64(len(s)))
+	c.buf = append(c.buf, s...)
+}
+
+// writeCanonical writes v unambiguously: first its type's layout (every
+// field name and type, recursively — so a changed schema changes every
+// digest), then its value: every struct field in declaration order
+// (exported or not), lengths before slices, strings and maps, map entries
+// sorted by their encoded key, a presence flag before pointers and
+// interfaces, floats by their bits, and instants as Unix seconds and
 // nanoseconds (the same instant in two zones is the same state; a
 // monotonic clock reading is not state).
 func writeCanonical(h hash.Hash, v reflect.Value) {
-	var b [8]byte
-	u := func(x uint64) {
-		binary.BigEndian.PutUint64(b[:], x)
-		h.Write(b[:])
+	c := &canon{h: h, buf: make([]byte, 0, 64<<10+512)}
+	c.str(layout(v.Type(), map[reflect.Type]bool{}))
+	c.value(v)
+	c.flush()
+}
+
+// layout describes a type's structure.
+func layout(t reflect.Type, seen map[reflect.Type]bool) string {
+	if t == timeType || seen[t] {
+		return t.String()
 	}
-	str := func(s string) {
-		u(uint64(len(s)))
-		h.Write([]byte(s))
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array, reflect.Pointer:
+		return t.Kind().String() + "(" + layout(t.Elem(), seen) + ")"
+	case reflect.Map:
+		return "map(" + layout(t.Key(), seen) + "," + layout(t.Elem(), seen) + ")"
+	case reflect.Struct:
+		s := t.String() + "{"
+		for i := 0; i < t.NumField(); i++ {
+			s += t.Field(i).Name + " " + layout(t.Field(i).Type, seen) + ";"
+		}
+		return s + "}"
 	}
-	if v.Type() == timeType {
-		str(v.Interface().(time.Time).UTC().Format(time.RFC3339Nano))
+	return t.String()
+}
+
+func (c *canon) value(v reflect.Value) {
+	t := v.Type()
+	if t == timeType {
+		tm := v.Interface().(time.Time)
+		c.u(uint64(tm.Unix()))
+		c.u(uint64(tm.Nanosecond()))
 		return
 	}
 	switch v.Kind() {
 	case reflect.Bool:
 		if v.Bool() {
-			u(1)
+			c.u(1)
 		} else {
-			u(0)
+			c.u(0)
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		u(uint64(v.Int()))
+		c.u(uint64(v.Int()))
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		u(v.Uint())
+		c.u(v.Uint())
 	case reflect.Float32, reflect.Float64:
-		u(math.Float64bits(v.Float()))
+		c.u(math.Float64bits(v.Float()))
 	case reflect.String:
-		str(v.String())
+		c.str(v.String())
 	case reflect.Slice, reflect.Array:
-		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
-			str(string(v.Bytes()))
+		if v.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
+			c.str(string(v.Bytes()))
 			return
 		}
-		u(uint64(v.Len()))
+		c.u(uint64(v.Len()))
 		for i := 0; i < v.Len(); i++ {
-			writeCanonical(h, v.Index(i))
+			c.value(v.Index(i))
 		}
 	case reflect.Map:
 		type kv struct {
-			key string
+			key []byte
 			val reflect.Value
 		}
 		entries := make([]kv, 0, v.Len())
 		for it := v.MapRange(); it.Next(); {
-			kh := sha256.New()
-			writeCanonical(kh, it.Key())
-			entries = append(entries, kv{string(kh.Sum(nil)), it.Value()})
+			k := &canon{h: sha256.New()}
+			k.value(it.Key())
+			entries = append(entries, kv{k.buf, it.Value()})
 		}
-		sort.Slice(entries, func(i, j int) bool { return entries[i].key < entries[j].key })
-		u(uint64(len(entries)))
+		sort.Slice(entries, func(i, j int) bool { return string(entries[i].key) < string(entries[j].key) })
+		c.u(uint64(len(entries)))
 		for _, e := range entries {
-			h.Write([]byte(e.key))
-			writeCanonical(h, e.val)
+			c.buf = append(c.buf, e.key...)
+			c.value(e.val)
 		}
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
-			u(0)
+			c.u(0)
 			return
 		}
-		u(1)
+		c.u(1)
 		if v.Kind() == reflect.Interface {
-			str(v.Elem().Type().String())
+			c.str(v.Elem().Type().String())
 		}
-		writeCanonical(h, v.Elem())
+		c.value(v.Elem())
 	case reflect.Struct:
-		t := v.Type()
-		str(t.String())
-		for i := 0; i < t.NumField(); i++ {
-			str(t.Field(i).Name)
-			writeCanonical(h, v.Field(i))
+		for i := 0; i < v.NumField(); i++ {
+			c.value(v.Field(i))
 		}
 	default:
 		// Channels and funcs are not state; a snapshot never holds them
 		// (TestSnapshotHoldsOnlyPlainData).
-		str("unsupported " + v.Kind().String())
+		c.str("unsupported " + v.Kind().String())
 	}
 }
 
