@@ -199,8 +199,10 @@ func SkipReason(msg, interrupted string) (reason string, blocked bool) {
 // fail-fast), "" when it ran to its end.
 func suiteInterruption(r types.Report) string {
 	for _, why := range r.SpecialSuiteFailureReasons {
+		// Ginkgo: "Interrupted by User", "Interrupted by Other Ginkgo
+		// Process", "Suite Timeout Elapsed".
 		if l := strings.ToLower(why); strings.Contains(l, "interrupt") || strings.Contains(l, "timeout") ||
-			strings.Contains(l, "timed out") || strings.Contains(l, "fail-fast") || strings.Contains(l, "abort") {
+			strings.Contains(l, "timed out") || strings.Contains(l, "abort") {
 			return why
 		}
 	}

@@ -162,7 +162,7 @@ func TestFromGinkgoReportsEverySkippedSpecWithItsReason(t *testing.T) {
 		}
 		return sp
 	}
-	r := types.Report{SuiteLabels: []string{"gate:D"}, SpecialSuiteFailureReasons: []string{"Interrupted by Timeout"},
+	r := types.Report{SuiteLabels: []string{"gate:D"}, SpecialSuiteFailureReasons: []string{"Detected pending specs and --fail-on-pending is set", "Suite Timeout Elapsed"},
 		SpecReports: types.SpecReports{
 			spec(10, "karma", types.SpecStateFailed, "gate D: 1 check(s) failed", true,
 				entry("check:KARMA slow: max consume latency", GinkgoCheck{Status: "fail", Measured: "520ms", Threshold: "≤ 500ms"})),
@@ -188,7 +188,7 @@ func TestFromGinkgoReportsEverySkippedSpecWithItsReason(t *testing.T) {
 		{"after a BeforeAll failure", true, true, "a BeforeAll node failed"},
 		{"url target", false, true, "skipped: url target"},
 		{"skipped midway", false, false, "skipped: KARMA control unavailable"},
-		{"after the timeout", true, true, "Interrupted by Timeout"},
+		{"after the timeout", true, true, "Suite Timeout Elapsed"},
 	} {
 		c, ok := byName[tc.name]
 		if !ok {
