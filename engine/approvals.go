@@ -126,6 +126,7 @@ func (e *Engine) pendingLocked(p *plan, in DecisionInput) (projection.Approval, 
 		return ap, false, refuse(CodeNotFound, nil, "approval %q not found", in.RequestID)
 	}
 	//mutant:decided-refusal
+	//mutant:decide-pending
 	if ap.Status != projection.StatusPending {
 		return ap, false, refuse(CodeAlreadyDecided, DecidedBody{RequestID: ap.RequestID, Status: ap.Status,
 			DecisionEventID: ap.DecisionEventID, DecidedBy: ap.DecidedBy, Version: ap.Version},
@@ -186,6 +187,7 @@ func (e *Engine) decide(ctx context.Context, req Request, in DecisionInput, appr
 			expired, expiredAp = true, ap
 			return p, nil
 		}
+		//mutant:four-eyes
 		if ap.RequesterID == req.ActorID {
 			return nil, refuse(CodeFourEyes, nil, "the requester %q may not decide their own request %q", req.ActorID, ap.RequestID)
 		}

@@ -1,5 +1,6 @@
 package engine
 
+//mutant:credits-imports
 import (
 	"context"
 	"math"
@@ -12,6 +13,8 @@ import (
 )
 
 // Limits on identifiers and free text.
+//
+//mutant:credits-decls
 const (
 	maxIDLen     = 128
 	maxReasonLen = 1024
@@ -161,6 +164,7 @@ func (e *Engine) Consume(ctx context.Context, req Request, in CreditInput) (Resu
 	if err := e.validCredit(in); err != nil {
 		return Result{}, err
 	}
+	//mutant:consume-score
 	score := e.score(ctx, in.AgentID)
 	return e.execute(ctx, req, func() (*plan, error) {
 		a, err := e.agentLocked(in.AgentID)
@@ -176,6 +180,7 @@ func (e *Engine) Consume(ctx context.Context, req Request, in CreditInput) (Resu
 		case derr != nil:
 			meta.AnomalyDetector = "unavailable"
 			e.stats.detectorFailures.Add(1)
+		//mutant:consume-anomaly
 		case v.Detected:
 			meta.AnomalyDetected = true
 			sc := v.Score

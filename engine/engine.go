@@ -122,6 +122,8 @@ func Open(cfg Config) (*Engine, error) {
 }
 
 // replay folds one recovered event (called by journal.Open in seq order).
+//
+//mutant:replay
 func (e *Engine) replay(ev *event.Envelope) error {
 	if err := e.applyLocked(ev); err != nil {
 		return err
@@ -331,6 +333,7 @@ func (e *Engine) sealLocked(req Request, p *plan) ([]*event.Envelope, [][]byte, 
 		}
 		ev.CorrelationID = corr
 		switch {
+		//mutant:derived-causation
 		case pe.causedBy >= 0:
 			ev.CausationID = &evs[pe.causedBy].EventID
 		case pe.cause != "":

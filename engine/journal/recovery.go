@@ -446,6 +446,7 @@ func recoverJournal(cfg Config, apply func(*event.Envelope) error) (RecoveryRepo
 			return rep, nil, 0, err
 		}
 	}
+	//mutant:torn-tail-cut
 	if len(s.bad) > 0 {
 		rep.QuarantineFile = cfg.Path + ".quarantine"
 		if err := writeQuarantine(fsys, rep.QuarantineFile, s.bad, rep.Quarantined); err != nil {

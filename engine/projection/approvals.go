@@ -62,6 +62,7 @@ func (s *State) applyApproval(e *event.Envelope) error {
 	if !ok {
 		return fmt.Errorf("decision on unknown approval %q", p.RequestID)
 	}
+	//mutant:fold-decision-pending
 	if a.Status != StatusPending {
 		return fmt.Errorf("decision on %s approval %q", a.Status, p.RequestID)
 	}

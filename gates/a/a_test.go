@@ -24,7 +24,7 @@ func TestGateA(t *testing.T) {
 	RunSpecs(t, "Gate A - Event Integrity", Label("gate:A"))
 }
 
-var _ = Describe("Gate A: event integrity", Ordered, func() {
+var _ = Describe("Gate A: event integrity", Ordered, ContinueOnFailure, func() {
 	var env *harness.Env
 	var storm scenarios.StormResult
 	var idemViolations int64 // A7 + A9 violations, for the report's facts

@@ -208,7 +208,7 @@ func withNumber(rng *rand.Rand, base []member, fields map[string]bool, values []
 // regulation), never by a request that was refused.
 var backgroundEvents = map[string]bool{"eoc.regulated": true, "approval.expired": true, "credit.regenerated": true}
 
-var _ = Describe("Gate A: hostile input", Ordered, func() {
+var _ = Describe("Gate A: hostile input", Ordered, ContinueOnFailure, func() {
 	var env *harness.Env
 	var fx map[string]string // fixture ids
 	var bases map[string]func(i int) []member

@@ -38,7 +38,7 @@ type keyedCommand struct {
 	eventID         string // the original's event id (first event of its command)
 }
 
-var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, func() {
+var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueOnFailure, func() {
 	var env *harness.Env
 	var cmds []*keyedCommand
 

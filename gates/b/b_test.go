@@ -33,7 +33,7 @@ var critical = map[string]bool{"B5": true, "B8": true}
 
 func isCritical(check string) bool { return critical[strings.Fields(check)[0]] }
 
-var _ = Describe("Gate B: projection integrity", Ordered, func() {
+var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, func() {
 	var env *harness.Env
 	var storm scenarios.StormResult
 	var syn scenarios.SynergyResult

@@ -40,7 +40,7 @@ const (
 	CheckOrigShapes = "original response shapes (SPEC §6 table): every field a client of the original reads"
 )
 
-var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, func() {
+var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFailure, func() {
 	var env *harness.Env
 	var agent string
 

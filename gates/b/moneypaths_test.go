@@ -41,7 +41,7 @@ const (
 
 const threeDecimals = "12.345" // every race amount uses all three decimals
 
-var _ = Describe("Gate B: every money path under concurrency", Ordered, func() {
+var _ = Describe("Gate B: every money path under concurrency", Ordered, ContinueOnFailure, func() {
 	var env *harness.Env
 	var workers int
 

@@ -36,7 +36,7 @@ const (
 
 const ledgerWindow = 16
 
-var _ = Describe("Gate B: history pages beyond the in-memory window and reads right after writes", Ordered, func() {
+var _ = Describe("Gate B: history pages beyond the in-memory window and reads right after writes", Ordered, ContinueOnFailure, func() {
 	var env *harness.Env
 	var agent string
 	type read struct {

@@ -33,7 +33,7 @@ func TestGateC(t *testing.T) {
 // backend, so expiry can be observed in seconds.
 const highTimeout = 3 * time.Second
 
-var _ = Describe("Gate C: human-gate safety", Ordered, func() {
+var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func() {
 	var env *harness.Env
 	var agent string
 	var raceLat []time.Duration

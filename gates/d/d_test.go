@@ -42,7 +42,7 @@ const (
 	budget       = karmaTimeout + 400*time.Millisecond
 )
 
-var _ = Describe("Gate D: failure safety", Ordered, func() {
+var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 	var env *harness.Env
 	var crashes int64
 

@@ -39,7 +39,7 @@ const (
 	CheckAckedAfterFailure   = "journal failure: after a restart every acknowledged write is journaled, none refused"
 )
 
-var _ = Describe("Gate D: health tells the truth about a failed journal", Ordered, func() {
+var _ = Describe("Gate D: health tells the truth about a failed journal", Ordered, ContinueOnFailure, func() {
 	var env *harness.Env
 	var mnt string
 

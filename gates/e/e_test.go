@@ -43,7 +43,7 @@ const (
 	goroutineGrowth = 50 // more goroutines at the end of the steady state than at its start
 )
 
-var _ = Describe("Gate E: load reality", Ordered, func() {
+var _ = Describe("Gate E: load reality", Ordered, ContinueOnFailure, func() {
 	var env *harness.Env
 	var res *load.Result
 	var trend load.Trend
