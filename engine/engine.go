@@ -37,6 +37,9 @@ type Engine struct {
 
 	j        *journal.Journal
 	recovery journal.RecoveryReport
+	// lost holds the entities whose first event recovery lost (key kind +
+	// "\x00" + id); set once by Open, read-only afterwards.
+	lost map[string]journal.LostEntity
 
 	mu      sync.Mutex // guards everything below
 	st      *projection.State
@@ -109,6 +112,14 @@ func Open(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.j, e.recovery, e.seq = j, rep, rep.LastSeq
+	e.lost = make(map[string]journal.LostEntity, len(rep.Lost))
+	for _, l := range rep.Lost {
+		e.lost[l.Kind+"\x00"+l.ID] = l
+	}
+	if len(rep.Dependents) > 0 {
+		e.log.Warn("journal recovery left events out of the replay: their entity's first event was lost",
+			"dependents", len(rep.Dependents), "entities", len(rep.Lost), "quarantine_file", rep.QuarantineFile)
+	}
 	e.stats.replayEvents = rep.Events
 	e.stats.replayDuration = time.Since(start)
 	e.log.Info("journal replayed", "path", cfg.Journal.Path, "events", rep.Events, "last_seq", rep.LastSeq,
@@ -116,6 +127,28 @@ func Open(cfg Config) (*Engine, error) {
 	e.sweeping.Add(1)
 	go e.sweepLoop()
 	return e, nil
+}
+
+// QuarantinedBody is the body of an entity_quarantined refusal.
+type QuarantinedBody struct {
+	Kind       string `json:"entity_kind"`
+	ID         string `json:"entity_id"`
+	LostIn     string `json:"lost_in"`
+	Dependents int    `json:"dependents_left_out"`
+}
+
+// unknown refuses a command or read naming an entity the state does not
+// hold: 409 entity_quarantined when recovery lost its first event (so a new
+// event never silently builds on, or re-creates, an entity whose history
+// sits in the quarantine file), else 404 not_found.
+func (e *Engine) unknown(kind, id string) *RuleError {
+	if l, ok := e.lost[kind+"\x00"+id]; ok {
+		return refuse(CodeQuarantined, QuarantinedBody{Kind: kind, ID: id, LostIn: l.LostIn, Dependents: l.Dependents},
+			"%s %q is quarantined: its first event was lost in %s, so %d later event(s) about it were left out of the replay; "+
+				"restore the line from %s and restart (see GET /api/credits/journal/verify)",
+			kind, id, l.LostIn, l.Dependents, e.recovery.QuarantineFile)
+	}
+	return refuse(CodeNotFound, nil, "%s %q not found", kind, id)
 }
 
 // replay folds one recovered event (called by journal.Open in seq order).

@@ -22,6 +22,9 @@ const (
 	CodeDuplicateApprover     Code = "duplicate_approver"       // same approver twice on CRITICAL (409)
 	CodeJustificationRequired Code = "justification_required"   // (422)
 	CodeNotMember             Code = "not_a_member"             // pool consume by a non-member (403)
+	// CodeQuarantined: the entity's first event was lost in journal
+	// recovery, so the events about it were left out of the replay (409).
+	CodeQuarantined Code = "entity_quarantined"
 )
 
 // RuleError is a refused command: an expected outcome, not a failure.

@@ -22,7 +22,7 @@ type PoolInput struct {
 func (e *Engine) openPoolLocked(id string) (projection.Pool, error) {
 	p, ok := e.st.PoolView(id)
 	if !ok {
-		return p, refuse(CodeNotFound, nil, "pool %q not found", id)
+		return p, e.unknown("pool", id)
 	}
 	if p.Closed {
 		return p, refuse(CodeConflict, nil, "pool %q is closed", id)
@@ -38,6 +38,9 @@ func (e *Engine) CreatePool(ctx context.Context, req Request, in PoolInput) (Res
 	return e.execute(ctx, req, func() (*plan, error) {
 		if _, ok := e.st.PoolView(in.PoolID); ok {
 			return nil, refuse(CodeConflict, nil, "pool %q already exists", in.PoolID)
+		}
+		if err := e.unknown("pool", in.PoolID); err.Code == CodeQuarantined {
+			return nil, err
 		}
 		p := &plan{}
 		c := p.add(event.PoolCreated, event.Pool{PoolID: in.PoolID, Name: in.Name}, nil)
@@ -149,7 +152,7 @@ func (e *Engine) Pool(id string) (projection.Pool, error) {
 		return p, err
 	}
 	if !ok {
-		return p, refuse(CodeNotFound, nil, "pool %q not found", id)
+		return p, e.unknown("pool", id)
 	}
 	return p, nil
 }

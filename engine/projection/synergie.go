@@ -44,6 +44,9 @@ func (s *State) applySynergie(e *event.Envelope) error {
 		if err != nil {
 			return err
 		}
+		if err := s.needAgent(p.AgentID); err != nil {
+			return err
+		}
 		acc := s.account(p.TeamID, p.AgentID)
 		acc.GrantedMilli += p.AmountMilli
 		acc.Rewards++
