@@ -132,7 +132,8 @@ type lineRec struct {
 	no  int    // 1-based line number
 	raw []byte // the bytes, '\n' included when present
 	env event.Envelope
-	err error // nil: the line verified and parsed
+	err error  // nil: the line verified and parsed
+	why string // quarantined and dependent lines: the reason
 }
 
 // scanChunk is a run of whole lines (the last chunk may end in a partial
@@ -409,6 +410,7 @@ func (s *scanner) settle(r *lineRec) error {
 	}
 	if err := s.apply(&r.env); err != nil {
 		var dep dependencyError
+		//mutant:recovery-dependents-start
 		if errors.As(err, &dep) && s.policy != PolicyStrict && s.lossSeen() {
 			kind, id := dep.MissingDependency()
 			s.dependent(r, kind, id)
@@ -428,10 +430,12 @@ func (s *scanner) quarantine(r *lineRec, reason string, seq uint64) error {
 	if s.policy == PolicyStrict {
 		return &CorruptionError{File: s.path, Line: r.no, Reason: reason}
 	}
+	// Never silent: every quarantined line is logged and in the report.
+	//mutant:recovery-report-quarantine
 	s.log.Warn("journal recovery: quarantining corrupt line", "file", s.path, "line", r.no,
 		"offset", r.off, "reason", reason)
 	s.rep.Quarantined = append(s.rep.Quarantined, BadLine{Line: r.no, Offset: r.off, Reason: reason, Seq: seq})
-	s.bad = append(s.bad, lineRec{off: r.off, no: r.no, raw: bytes.Clone(r.raw)})
+	s.bad = append(s.bad, lineRec{off: r.off, no: r.no, raw: bytes.Clone(r.raw), why: reason})
 	s.removed += int64(len(r.raw))
 	return nil
 }
@@ -441,7 +445,7 @@ func (s *scanner) quarantine(r *lineRec, reason string, seq uint64) error {
 // Only then is an event about an unknown entity a dependent of lost data;
 // otherwise it is a replay bug and Open fails.
 func (s *scanner) lossSeen() bool {
-	return len(s.rep.Quarantined) > 0 || len(s.rep.Gaps) > 0 || len(s.prior) > 0
+	return len(s.bad) > 0 || len(s.rep.Gaps) > 0 || len(s.prior) > 0
 }
 
 // dependent records r as left out of the replay because entity kind/id is
@@ -474,9 +478,9 @@ func (s *scanner) dependent(r *lineRec, kind, id string) {
 // quarantined lines and gaps seen so far.
 func (s *scanner) lostIn(id string) string {
 	quoted, _ := json.Marshal(id)
-	for i, b := range s.bad {
+	for _, b := range s.bad {
 		if bytes.Contains(b.raw, quoted) {
-			return fmt.Sprintf("quarantined line %d (%s)", b.no, s.rep.Quarantined[i].Reason)
+			return fmt.Sprintf("quarantined line %d (%s)", b.no, b.why)
 		}
 	}
 	for _, q := range s.prior {
@@ -485,8 +489,8 @@ func (s *scanner) lostIn(id string) string {
 		}
 	}
 	var parts []string
-	for _, b := range s.rep.Quarantined {
-		parts = append(parts, fmt.Sprintf("quarantined line %d", b.Line))
+	for _, b := range s.bad {
+		parts = append(parts, fmt.Sprintf("quarantined line %d", b.no))
 	}
 	for _, g := range s.rep.Gaps {
 		parts = append(parts, fmt.Sprintf("seq gap %d→%d", g.AfterSeq, g.NextSeq))
@@ -716,8 +720,8 @@ func quarantineEntries(s *scanner, prior []quarantineEntry) []byte {
 		}
 		_ = enc.Encode(e) // plain strings, ints and bytes: cannot fail
 	}
-	for i, r := range s.bad {
-		add(r, quarantineEntry{Reason: s.rep.Quarantined[i].Reason})
+	for _, r := range s.bad {
+		add(r, quarantineEntry{Reason: r.why})
 	}
 	for i, r := range s.deps {
 		d := s.rep.Dependents[i]
