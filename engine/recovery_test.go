@@ -232,3 +232,86 @@ func countDependentEntries(t *testing.T, path string) int {
 	}
 	return n
 }
+
+// A quarantined credit event makes every later balance_after of its agent
+// disagree with the fold. Replay folds deltas and never checks
+// balance_after, so it starts; the balance is the fold of the events that
+// survived (the lost delta is not applied), and the report names the line.
+func TestAQuarantinedCreditEventDoesNotStopReplayOnBalanceAfter(t *testing.T) {
+	path := journalPath(t)
+	e := openEngine(t, testConfig(t, path))
+	mustCreate(t, e, "a", 0.5)
+	for i := range 5 {
+		if _, err := e.Consume(context.Background(), as("op", ""), engine.CreditInput{AgentID: "a", AmountMilli: credits(float64(i + 1)), Reason: "c"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := balance(t, e, "a")
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	evs := readJournal(t, path)
+	victim := slices.IndexFunc(evs, func(ev event.Envelope) bool { return ev.EventType == event.CreditConsumed && strings.Contains(string(ev.Payload), `"amount_milli":2000`) })
+	raw, _ := os.ReadFile(path)
+	ls := bytes.SplitAfter(raw, []byte("\n"))
+	ls[victim] = bytes.Clone(ls[victim])
+	ls[victim][len(ls[victim])/2] ^= 0x04
+	if err := os.WriteFile(path, bytes.Join(ls, nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e2 := openEngine(t, testConfig(t, path))
+	defer e2.Close()
+	if got := balance(t, e2, "a"); got != before+credits(2) {
+		t.Errorf("balance after losing a 2-credit consume = %d, want %d (the fold of the surviving deltas)", got, before+credits(2))
+	}
+	rep := e2.Recovery()
+	if len(rep.Quarantined) != 1 || rep.Quarantined[0].Line != victim+1 || len(rep.Dependents) != 0 || e2.Health().Status != "degraded" {
+		t.Errorf("report %+v / health %s: want line %d quarantined, no dependents, degraded", rep, e2.Health().Status, victim+1)
+	}
+}
+
+// A collaboration whose own line was lost keeps its rewards (undamaged
+// money events about agents that exist) and still counts as recorded, so
+// resubmitting it never pays twice.
+func TestALostCollaborationLineNeverPaysTwice(t *testing.T) {
+	path := journalPath(t)
+	ctx := context.Background()
+	e := openEngine(t, testConfig(t, path))
+	mustCreate(t, e, "a", 0.5)
+	mustCreate(t, e, "b", 0.5)
+	in := engine.CollaborationInput{CollaborationID: "col-1", TeamID: "t", AgentIDs: []string{"a", "b"},
+		ContributionScores: map[string]float64{"a": 0.5, "b": 0.5}}
+	if _, err := e.RecordCollaboration(ctx, as("op", ""), in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Consume(ctx, as("op", ""), engine.CreditInput{AgentID: "a", AmountMilli: credits(1), Reason: "after"}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int64{"a": balance(t, e, "a"), "b": balance(t, e, "b")}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	evs := readJournal(t, path)
+	victim := slices.IndexFunc(evs, func(ev event.Envelope) bool { return ev.EventType == event.SynergieCollaborationRecorded })
+	raw, _ := os.ReadFile(path)
+	ls := bytes.SplitAfter(raw, []byte("\n"))
+	ls[victim] = bytes.Clone(ls[victim])
+	ls[victim][len(ls[victim])/2] ^= 0x04
+	if err := os.WriteFile(path, bytes.Join(ls, nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e2 := openEngine(t, testConfig(t, path))
+	defer e2.Close()
+	for id, b := range want {
+		if got := balance(t, e2, id); got != b {
+			t.Errorf("%s: balance %d after recovery, want %d (rewards kept)", id, got, b)
+		}
+	}
+	res, err := e2.RecordCollaboration(ctx, as("op", ""), in)
+	if err != nil || len(res.Events) != 0 {
+		t.Fatalf("resubmitting the collaboration wrote %d events (err %v); want none: it was already paid", len(res.Events), err)
+	}
+	if rep := e2.Recovery(); len(rep.Quarantined) != 1 || rep.Quarantined[0].Line != victim+1 {
+		t.Errorf("quarantined %+v, want line %d", rep.Quarantined, victim+1)
+	}
+}
