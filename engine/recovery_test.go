@@ -251,7 +251,9 @@ func TestAQuarantinedCreditEventDoesNotStopReplayOnBalanceAfter(t *testing.T) {
 		t.Fatal(err)
 	}
 	evs := readJournal(t, path)
-	victim := slices.IndexFunc(evs, func(ev event.Envelope) bool { return ev.EventType == event.CreditConsumed && strings.Contains(string(ev.Payload), `"amount_milli":2000`) })
+	victim := slices.IndexFunc(evs, func(ev event.Envelope) bool {
+		return ev.EventType == event.CreditConsumed && strings.Contains(string(ev.Payload), `"amount_milli":2000`)
+	})
 	raw, _ := os.ReadFile(path)
 	ls := bytes.SplitAfter(raw, []byte("\n"))
 	ls[victim] = bytes.Clone(ls[victim])
