@@ -306,3 +306,30 @@ func TestRecoveryOnAFullDiskLeavesNoPartialFileAndSaysWhy(t *testing.T) {
 		}
 	}
 }
+
+func TestTheReportListsABoundedNumberOfDependentsAndTheQuarantineFileAll(t *testing.T) {
+	const n = 10_005
+	path := filepath.Join(t.TempDir(), "credits.jsonl")
+	ls := [][]byte{flipMiddle(agentLine(t, 1, "big", true, 0)), agentLine(t, 2, "other", true, 0)}
+	for s := uint64(3); s < n+3; s++ {
+		ls = append(ls, agentLine(t, s, "big", false, 0))
+	}
+	writeFile(t, path, bytes.Join(ls, nil))
+	cfg := baseConfig(t, path)
+	cfg.Logger = quiet()
+	f := &agentFold{agents: map[string]bool{}}
+	j, rep, err := journal.Open(cfg, f.apply)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if len(rep.Dependents) != 10_000 || rep.DependentsOmitted != n-10_000 || len(rep.Lost) != 1 || rep.Lost[0].Dependents != n {
+		t.Fatalf("report lists %d dependents, omits %d, lost %+v; want 10000 listed, %d omitted, %d counted",
+			len(rep.Dependents), rep.DependentsOmitted, rep.Lost, n-10_000, n)
+	}
+	want := make([]uint64, 0, n)
+	for s := uint64(3); s < n+3; s++ {
+		want = append(want, s)
+	}
+	assertDependentEntries(t, path+".quarantine", want)
+}

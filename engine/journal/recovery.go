@@ -42,6 +42,9 @@ type RecoveryReport struct {
 	// QuarantineFile with their reason, and are reported on every start
 	// until the lost line is restored.
 	Dependents []Dependent `json:"dependents"`
+	// DependentsOmitted counts dependents beyond maxReportedDependents:
+	// counted per entity in Lost and kept in QuarantineFile, not listed here.
+	DependentsOmitted int `json:"dependents_omitted,omitempty"`
 	// Lost lists those entities, each with what its first event was lost to.
 	Lost  []LostEntity `json:"lost_entities"`
 	Clean bool         `json:"clean"` // no torn tail, nothing quarantined, no gaps, no dependents
@@ -72,6 +75,11 @@ type LostEntity struct {
 // dependencyError is what an apply error implements when the event refers
 // to an entity no replayed event created (projection.MissingEntityError):
 // recovery leaves such an event out when earlier lines were lost.
+// maxReportedDependents bounds the dependents the report lists, so an
+// agent with a million events cannot make the report (served by
+// /journal/verify) as large as the journal.
+const maxReportedDependents = 10_000
+
 type dependencyError interface {
 	MissingDependency() (kind, id string)
 }
@@ -170,7 +178,8 @@ type scanner struct {
 	// recoveries, to name a lost first line and not to copy a dependent twice.
 	prior     []quarantineEntry
 	quarFile  string
-	deps      []lineRec // dependents, in file order (raw cloned)
+	deps      []lineRec // dependents not yet in the quarantine file, in file order
+	recorded  map[string]bool
 	lostIndex map[string]int
 }
 
@@ -468,9 +477,15 @@ func (s *scanner) dependent(r *lineRec, kind, id string) {
 		s.log.Warn("journal recovery: leaving out an event whose entity was lost", "file", s.path, "line", r.no,
 			"seq", r.env.Seq, "event_type", r.env.EventType, "reason", reason)
 	}
-	s.rep.Dependents = append(s.rep.Dependents, Dependent{Line: r.no, Offset: r.off, Seq: r.env.Seq, EventID: r.env.EventID,
-		EventType: r.env.EventType, Kind: kind, Entity: id, Reason: reason})
-	s.deps = append(s.deps, lineRec{off: r.off, no: r.no, raw: bytes.Clone(r.raw)})
+	if len(s.rep.Dependents) < maxReportedDependents {
+		s.rep.Dependents = append(s.rep.Dependents, Dependent{Line: r.no, Offset: r.off, Seq: r.env.Seq, EventID: r.env.EventID,
+			EventType: r.env.EventType, Kind: kind, Entity: id, Reason: reason})
+	} else {
+		s.rep.DependentsOmitted++
+	}
+	if !s.recorded[r.env.EventID] { // each dependent is copied to the quarantine file once
+		s.deps = append(s.deps, lineRec{off: r.off, no: r.no, raw: bytes.Clone(r.raw), env: event.Envelope{Seq: r.env.Seq, EventID: r.env.EventID}, why: reason})
+	}
 }
 
 // lostIn names the lost line that most likely held entity id's first
@@ -556,7 +571,7 @@ func recoverJournal(cfg Config, apply func(*event.Envelope) error) (RecoveryRepo
 		return rep, nil, 0, err
 	}
 	s := &scanner{path: cfg.Path, policy: cfg.Recovery, log: cfg.Logger, apply: apply, rep: &rep,
-		prior: prior, quarFile: quarFile}
+		prior: prior, quarFile: quarFile, recorded: recordedDependents(prior)}
 	if err := s.scan(f); err != nil {
 		return rep, nil, 0, err
 	}
@@ -576,9 +591,9 @@ func recoverJournal(cfg Config, apply func(*event.Envelope) error) (RecoveryRepo
 			return rep, nil, 0, stopped(cfg.Path, "keep the torn tail in "+t.Sidecar, err)
 		}
 	}
-	if len(s.bad) > 0 || len(s.deps) > 0 {
+	if len(s.bad) > 0 || len(s.deps) > 0 || len(rep.Lost) > 0 {
 		rep.QuarantineFile = quarFile
-		entries := quarantineEntries(s, prior)
+		entries := quarantineEntries(s)
 		if len(entries) > 0 {
 			if err := writeAtomic(fsys, quarFile, append(priorRaw, entries...)); err != nil {
 				return rep, nil, 0, stopped(cfg.Path, "write the quarantine file "+quarFile, err)
@@ -699,16 +714,22 @@ func readQuarantine(fsys FS, path string) ([]quarantineEntry, []byte, error) {
 	return out, raw, nil
 }
 
-// quarantineEntries encodes the lines quarantined now and the dependents
-// not yet recorded by an earlier recovery (they stay in the journal, so
-// every start finds them again).
-func quarantineEntries(s *scanner, prior []quarantineEntry) []byte {
+// recordedDependents returns the event ids of the dependents an earlier
+// recovery copied into the quarantine file.
+func recordedDependents(prior []quarantineEntry) map[string]bool {
 	recorded := map[string]bool{}
 	for _, q := range prior {
 		if q.Dependent {
 			recorded[q.EventID] = true
 		}
 	}
+	return recorded
+}
+
+// quarantineEntries encodes the lines quarantined now and the dependents
+// not yet recorded by an earlier recovery (they stay in the journal, so
+// every start finds them again).
+func quarantineEntries(s *scanner) []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -723,12 +744,8 @@ func quarantineEntries(s *scanner, prior []quarantineEntry) []byte {
 	for _, r := range s.bad {
 		add(r, quarantineEntry{Reason: r.why})
 	}
-	for i, r := range s.deps {
-		d := s.rep.Dependents[i]
-		if recorded[d.EventID] {
-			continue
-		}
-		add(r, quarantineEntry{Reason: d.Reason, Dependent: true, Seq: d.Seq, EventID: d.EventID})
+	for _, r := range s.deps {
+		add(r, quarantineEntry{Reason: r.why, Dependent: true, Seq: r.env.Seq, EventID: r.env.EventID})
 	}
 	return buf.Bytes()
 }

@@ -358,6 +358,7 @@ func reportedLost(raw []byte, d corrupt.Damage) (bool, string) {
 			ID     string `json:"entity_id"`
 			Reason string `json:"reason"`
 		} `json:"dependents"`
+		Omitted int `json:"dependents_omitted"`
 	}
 	if err := json.Unmarshal(raw, &rep); err != nil {
 		return false, "unreadable report: " + err.Error()
@@ -373,7 +374,7 @@ func reportedLost(raw []byte, d corrupt.Damage) (bool, string) {
 				deps++
 			}
 		}
-		if strings.Contains(l.LostIn, line) && deps > 0 && deps == l.Dependents {
+		if strings.Contains(l.LostIn, line) && deps > 0 && (deps == l.Dependents || rep.Omitted > 0) {
 			return true, fmt.Sprintf("%s %s lost in %s, %d dependents listed", l.Kind, l.ID, l.LostIn, deps)
 		}
 		return false, fmt.Sprintf("%s %s reported lost in %q with %d of %d dependents naming %s", l.Kind, l.ID, l.LostIn, deps, l.Dependents, line)
