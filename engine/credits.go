@@ -54,8 +54,8 @@ func (e *Engine) CreateAgent(ctx context.Context, req Request, agentID string, s
 		if _, ok := e.st.Agent(agentID); ok {
 			return nil, refuse(CodeAgentExists, nil, "agent %q already exists", agentID)
 		}
-		if err := e.unknown("agent", agentID); err.Code == CodeQuarantined {
-			return nil, err
+		if q := e.quarantined("agent", agentID); q != nil {
+			return nil, q
 		}
 		p := &plan{}
 		i := p.add(event.AgentRegistered, event.Agent{AgentID: agentID, SkillLevel: skill}, nil)

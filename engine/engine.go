@@ -116,9 +116,9 @@ func Open(cfg Config) (*Engine, error) {
 	for _, l := range rep.Lost {
 		e.lost[l.Kind+"\x00"+l.ID] = l
 	}
-	if len(rep.Dependents) > 0 {
+	if len(rep.Lost) > 0 {
 		e.log.Warn("journal recovery left events out of the replay: their entity's first event was lost",
-			"dependents", len(rep.Dependents), "entities", len(rep.Lost), "quarantine_file", rep.QuarantineFile)
+			"dependents", rep.DependentCount(), "entities", len(rep.Lost), "quarantine_file", rep.QuarantineFile)
 	}
 	e.stats.replayEvents = rep.Events
 	e.stats.replayDuration = time.Since(start)
@@ -142,13 +142,23 @@ type QuarantinedBody struct {
 // event never silently builds on, or re-creates, an entity whose history
 // sits in the quarantine file), else 404 not_found.
 func (e *Engine) unknown(kind, id string) *RuleError {
-	if l, ok := e.lost[kind+"\x00"+id]; ok {
-		return refuse(CodeQuarantined, QuarantinedBody{Kind: kind, ID: id, LostIn: l.LostIn, Dependents: l.Dependents},
-			"%s %q is quarantined: its first event was lost in %s, so %d later event(s) about it were left out of the replay; "+
-				"restore the line from %s and restart (see GET /api/credits/journal/verify)",
-			kind, id, l.LostIn, l.Dependents, e.recovery.QuarantineFile)
+	if q := e.quarantined(kind, id); q != nil {
+		return q
 	}
 	return refuse(CodeNotFound, nil, "%s %q not found", kind, id)
+}
+
+// quarantined returns the entity_quarantined refusal for an entity whose
+// first event recovery lost, nil for any other.
+func (e *Engine) quarantined(kind, id string) *RuleError {
+	l, ok := e.lost[kind+"\x00"+id]
+	if !ok {
+		return nil
+	}
+	return refuse(CodeQuarantined, QuarantinedBody{Kind: kind, ID: id, LostIn: l.LostIn, Dependents: l.Dependents},
+		"%s %q is quarantined: its first event was lost in %s, so %d later event(s) about it were left out of the replay; "+
+			"restore the line from %s and restart (see GET /api/credits/journal/verify)",
+		kind, id, l.LostIn, l.Dependents, e.recovery.QuarantineFile)
 }
 
 // replay folds one recovered event (called by journal.Open in seq order).

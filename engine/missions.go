@@ -56,8 +56,8 @@ func (e *Engine) StartMission(ctx context.Context, req Request, in MissionInput)
 		if _, ok := e.st.MissionView(in.MissionID); ok {
 			return nil, refuse(CodeConflict, nil, "mission %q already started", in.MissionID)
 		}
-		if err := e.unknown("mission", in.MissionID); err.Code == CodeQuarantined {
-			return nil, err
+		if q := e.quarantined("mission", in.MissionID); q != nil {
+			return nil, q
 		}
 		a, err := e.agentLocked(in.AgentID)
 		if err != nil {

@@ -39,8 +39,8 @@ func (e *Engine) CreatePool(ctx context.Context, req Request, in PoolInput) (Res
 		if _, ok := e.st.PoolView(in.PoolID); ok {
 			return nil, refuse(CodeConflict, nil, "pool %q already exists", in.PoolID)
 		}
-		if err := e.unknown("pool", in.PoolID); err.Code == CodeQuarantined {
-			return nil, err
+		if q := e.quarantined("pool", in.PoolID); q != nil {
+			return nil, q
 		}
 		p := &plan{}
 		c := p.add(event.PoolCreated, event.Pool{PoolID: in.PoolID, Name: in.Name}, nil)
@@ -101,6 +101,9 @@ func (e *Engine) PoolMove(ctx context.Context, req Request, typ event.Type, in P
 		after := pool.BalanceMilli + in.AmountMilli
 		switch typ {
 		case event.PoolConsumed, event.PoolTransferred:
+			if q := e.quarantined("agent", in.AgentID); q != nil {
+				return nil, q
+			}
 			if typ == event.PoolConsumed && !pool.Members[in.AgentID] {
 				return nil, refuse(CodeNotMember, nil, "agent %q is not a member of pool %q", in.AgentID, in.PoolID)
 			}
@@ -135,6 +138,9 @@ func (e *Engine) ClosePool(ctx context.Context, req Request, in PoolInput) (Resu
 		}
 		if pool.BalanceMilli > 0 {
 			if _, err := e.agentLocked(in.AgentID); err != nil {
+				if q := e.quarantined("agent", in.AgentID); q != nil {
+					return nil, q
+				}
 				return nil, refuse(CodeInvalid, nil, "refund_to must name an existing agent to receive the remainder")
 			}
 		}

@@ -155,7 +155,7 @@ func (e *Engine) Health() Health {
 			h.QuarantinedEntities = append(h.QuarantinedEntities, l.Kind+" "+l.ID)
 		}
 		h.Reasons = append(h.Reasons, fmt.Sprintf("%d entities quarantined: their first event was lost, %d later events about them left out of the replay",
-			n, len(e.recovery.Dependents)))
+			n, e.recovery.DependentCount()))
 	}
 	h.Karma = e.KarmaStatus().State
 	if h.Karma != karma.StateHealthy && h.Karma != karma.StateDisabled {

@@ -43,7 +43,7 @@ func lostFirstLineJournal(t *testing.T, path string) (approvalID string, keepBal
 	var ap event.Approval
 	_ = json.Unmarshal(res.Primary().Payload, &ap)
 	must(e.Approve(ctx, as("bob", ""), engine.DecisionInput{RequestID: ap.RequestID}))
-	must(e.CreatePool(ctx, as("op", ""), engine.PoolInput{PoolID: "pl", Members: []string{"keep"}}))
+	must(e.CreatePool(ctx, as("op", ""), engine.PoolInput{PoolID: "pl", Members: []string{"keep", "gone"}}))
 	must(e.PoolMove(ctx, as("op", ""), event.PoolAllocated, engine.PoolInput{PoolID: "pl", AmountMilli: credits(100)}))
 	must(e.PoolMove(ctx, as("op", ""), event.PoolConsumed, engine.PoolInput{PoolID: "pl", AgentID: "keep", AmountMilli: credits(10)}))
 	must(e.StartMission(ctx, as("op", ""), engine.MissionInput{MissionID: "m1", AgentID: "keep", MissionType: "research", Complexity: "low"}))
@@ -85,6 +85,11 @@ func TestRecoveryOfALostFirstLineByEntity(t *testing.T) {
 		{"agent registration", event.AgentRegistered, "agent", func(string) string { return "gone" },
 			func(e *engine.Engine, id string) error {
 				_, err := e.Consume(context.Background(), as("op", ""), engine.CreditInput{AgentID: id, AmountMilli: credits(1), Reason: "x"})
+				if ruleCode(err) != engine.CodeQuarantined {
+					return err
+				}
+				// Still a member of a live pool: spending from it must not name the lost agent.
+				_, err = e.PoolMove(context.Background(), as("op", ""), event.PoolConsumed, engine.PoolInput{PoolID: "pl", AgentID: id, AmountMilli: credits(1)})
 				if ruleCode(err) != engine.CodeQuarantined {
 					return err
 				}

@@ -50,6 +50,10 @@ type RecoveryReport struct {
 	Clean bool         `json:"clean"` // no torn tail, nothing quarantined, no gaps, no dependents
 }
 
+// DependentCount is how many events recovery left out of the replay,
+// listed or not.
+func (r RecoveryReport) DependentCount() int { return len(r.Dependents) + r.DependentsOmitted }
+
 // Dependent is one event left out of the replay because an entity it
 // refers to does not exist: its first line was lost.
 type Dependent struct {
