@@ -123,7 +123,7 @@ func (e *Engine) pendingLocked(p *plan, in DecisionInput) (projection.Approval, 
 				DecisionEventID: t.DecisionEventID, DecidedBy: t.DecidedBy, Version: t.Version},
 				"approval %q was already %s by %s (event %s)", in.RequestID, t.Status, orSystem(t.DecidedBy), t.DecisionEventID)
 		}
-		return ap, false, refuse(CodeNotFound, nil, "approval %q not found", in.RequestID)
+		return ap, false, e.unknown("approval", in.RequestID)
 	}
 	//mutant:decided-refusal
 	//mutant:decide-pending
@@ -297,7 +297,7 @@ func (e *Engine) Approval(id string) (projection.Approval, error) {
 		ap, ok = trail.Result()
 	}
 	if !ok {
-		return ap, refuse(CodeNotFound, nil, "approval %q not found", id)
+		return ap, e.unknown("approval", id)
 	}
 	return ap, nil
 }

@@ -101,6 +101,9 @@ func (e *Engine) CreateAgent(ctx context.Context, req Request, agentID string, s
 		if _, ok := e.st.Agent(agentID); ok {
 			return nil, refuse(CodeAgentExists, nil, "agent %q already exists", agentID)
 		}
+		if q := e.quarantined("agent", agentID); q != nil {
+			return nil, q
+		}
 		p := &plan{}
 		i := p.add(event.AgentRegistered, event.Agent{AgentID: agentID, SkillLevel: skill}, nil)
 		if amount := int64(math.Round(skill * 100 * float64(money.PerCredit))); amount > 0 {
@@ -138,7 +141,7 @@ func (e *Engine) validCredit(in CreditInput) error {
 func (e *Engine) agentLocked(id string) (projection.AgentView, error) {
 	a, ok := e.st.Agent(id)
 	if !ok {
-		return a, refuse(CodeNotFound, nil, "agent %q not found", id)
+		return a, e.unknown("agent", id)
 	}
 	return a, nil
 }

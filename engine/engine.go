@@ -37,6 +37,9 @@ type Engine struct {
 
 	j        *journal.Journal
 	recovery journal.RecoveryReport
+	// lost holds the entities whose first event recovery lost (key kind +
+	// "\x00" + id); set once by Open, read-only afterwards.
+	lost map[string]journal.LostEntity
 
 	mu      sync.Mutex // guards everything below
 	st      *projection.State
@@ -112,6 +115,14 @@ func Open(cfg Config) (*Engine, error) {
 	}
 	e.j, e.recovery, e.seq = j, rep, rep.LastSeq
 	e.dur = newDurability(rep.LastSeq)
+	e.lost = make(map[string]journal.LostEntity, len(rep.Lost))
+	for _, l := range rep.Lost {
+		e.lost[l.Kind+"\x00"+l.ID] = l
+	}
+	if len(rep.Lost) > 0 {
+		e.log.Warn("journal recovery left events out of the replay: their entity's first event was lost",
+			"dependents", rep.DependentCount(), "entities", len(rep.Lost), "quarantine_file", rep.QuarantineFile)
+	}
 	e.stats.replayEvents = rep.Events
 	e.stats.replayDuration = time.Since(start)
 	e.log.Info("journal replayed", "path", cfg.Journal.Path, "events", rep.Events, "last_seq", rep.LastSeq,
@@ -119,6 +130,38 @@ func Open(cfg Config) (*Engine, error) {
 	e.sweeping.Add(1)
 	go e.sweepLoop()
 	return e, nil
+}
+
+// QuarantinedBody is the body of an entity_quarantined refusal.
+type QuarantinedBody struct {
+	Kind       string `json:"entity_kind"`
+	ID         string `json:"entity_id"`
+	LostIn     string `json:"lost_in"`
+	Dependents int    `json:"dependents_left_out"`
+}
+
+// unknown refuses a command or read naming an entity the state does not
+// hold: 409 entity_quarantined when recovery lost its first event (so a new
+// event never silently builds on, or re-creates, an entity whose history
+// sits in the quarantine file), else 404 not_found.
+func (e *Engine) unknown(kind, id string) *RuleError {
+	if q := e.quarantined(kind, id); q != nil {
+		return q
+	}
+	return refuse(CodeNotFound, nil, "%s %q not found", kind, id)
+}
+
+// quarantined returns the entity_quarantined refusal for an entity whose
+// first event recovery lost, nil for any other.
+func (e *Engine) quarantined(kind, id string) *RuleError {
+	l, ok := e.lost[kind+"\x00"+id]
+	if !ok {
+		return nil
+	}
+	return refuse(CodeQuarantined, QuarantinedBody{Kind: kind, ID: id, LostIn: l.LostIn, Dependents: l.Dependents},
+		"%s %q is quarantined: its first event was lost in %s, so %d later event(s) about it were left out of the replay; "+
+			"restore the line from %s and restart (see GET /api/credits/journal/verify)",
+		kind, id, l.LostIn, l.Dependents, e.recovery.QuarantineFile)
 }
 
 // replay folds one recovered event (called by journal.Open in seq order).

@@ -28,6 +28,9 @@ const (
 	// CodeApprovalRequired: a credit that names nothing bounding it, at or
 	// above the approval threshold, on a path with no approval flow (422).
 	CodeApprovalRequired Code = "approval_required"
+	// CodeQuarantined: the entity's first event was lost in journal
+	// recovery, so the events about it were left out of the replay (409).
+	CodeQuarantined Code = "entity_quarantined"
 )
 
 // RuleError is a refused command: an expected outcome, not a failure.

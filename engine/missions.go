@@ -57,6 +57,9 @@ func (e *Engine) StartMission(ctx context.Context, req Request, in MissionInput)
 		if _, ok := e.st.MissionView(in.MissionID); ok {
 			return nil, refuse(CodeConflict, nil, "mission %q already started", in.MissionID)
 		}
+		if q := e.quarantined("mission", in.MissionID); q != nil {
+			return nil, q
+		}
 		a, err := e.agentLocked(in.AgentID)
 		if err != nil {
 			return nil, err
@@ -85,7 +88,7 @@ func (e *Engine) EndMission(ctx context.Context, req Request, typ event.Type, in
 	return e.execute(ctx, req, func() (*plan, error) {
 		m, ok := e.st.MissionView(in.MissionID)
 		if !ok {
-			return nil, refuse(CodeNotFound, nil, "mission %q not found", in.MissionID)
+			return nil, e.unknown("mission", in.MissionID)
 		}
 		if m.Status != projection.MissionRunning {
 			return nil, refuse(CodeConflict, nil, "mission %q is already %s", in.MissionID, m.Status)
@@ -126,7 +129,7 @@ func (e *Engine) RateMission(ctx context.Context, req Request, in MissionInput) 
 	return e.execute(ctx, req, func() (*plan, error) {
 		m, ok := e.st.MissionView(in.MissionID)
 		if !ok {
-			return nil, refuse(CodeNotFound, nil, "mission %q not found", in.MissionID)
+			return nil, e.unknown("mission", in.MissionID)
 		}
 		p := &plan{}
 		p.add(event.MissionRated, event.Mission{MissionID: m.MissionID, AgentID: m.AgentID, Rating: in.Rating}, nil)
@@ -142,7 +145,7 @@ func (e *Engine) Mission(id string) (projection.Mission, error) {
 		return m, err
 	}
 	if !ok {
-		return m, refuse(CodeNotFound, nil, "mission %q not found", id)
+		return m, e.unknown("mission", id)
 	}
 	return m, nil
 }

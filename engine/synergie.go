@@ -140,7 +140,7 @@ func (e *Engine) SynergieOf(agentID string) ([]projection.SynergieAccount, error
 		out = st.SynergieOf(agentID)
 	})
 	if err == nil && !ok {
-		err = refuse(CodeNotFound, nil, "agent %q not found", agentID)
+		err = e.unknown("agent", agentID)
 	}
 	return out, err
 }

@@ -26,6 +26,7 @@ var codeStatus = map[engine.Code]int{
 	engine.CodeVersionMismatch:       http.StatusConflict,
 	engine.CodeIdempotencyConflict:   http.StatusConflict,
 	engine.CodeConflict:              http.StatusConflict,
+	engine.CodeQuarantined:           http.StatusConflict,
 	engine.CodeDuplicateApprover:     http.StatusConflict,
 	engine.CodeFourEyes:              http.StatusForbidden,
 	engine.CodeNotMember:             http.StatusForbidden,

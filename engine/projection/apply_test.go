@@ -225,14 +225,18 @@ func applyRows() []applyRow {
 			},
 			want: func(s *Snapshot, j *journal, seq uint64) {
 				s.Synergie = append(s.Synergie, SynergieAccount{TeamID: "t", AgentID: "b", GrantedMilli: 3_000, Rewards: 1})
+				// A reward whose collaboration line is not in the state
+				// records the collaboration, so it can never pay twice.
+				s.Collabs = append(s.Collabs, CollabSnapshot{ID: "c1", Seq: seq})
 				move(s, j, "b", seq, event.SynergieRewardGranted, 3_000, reasonSynergie, "")
 			}},
 		{name: event.SynergieRewardCapped, setup: none,
 			ev: func(j *journal) *event.Envelope {
 				return j.ev(event.SynergieRewardCapped, event.Reward{CollaborationID: "c1", TeamID: "t", AgentID: "b", AmountMilli: 4_000})
 			},
-			want: func(s *Snapshot, _ *journal, _ uint64) {
+			want: func(s *Snapshot, _ *journal, seq uint64) {
 				s.Synergie = append(s.Synergie, SynergieAccount{TeamID: "t", AgentID: "b", CappedMilli: 4_000})
+				s.Collabs = append(s.Collabs, CollabSnapshot{ID: "c1", Seq: seq})
 			}},
 		{name: event.SynergieReuseDetected, setup: none, want: unchanged,
 			ev: func(j *journal) *event.Envelope {

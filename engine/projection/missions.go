@@ -38,7 +38,7 @@ func (s *State) applyMission(e *event.Envelope) error {
 	}
 	m, ok := s.missions[p.MissionID]
 	if !ok {
-		return fmt.Errorf("unknown mission %q", p.MissionID)
+		return missing("mission", p.MissionID)
 	}
 	switch e.EventType {
 	case event.MissionCompleted:

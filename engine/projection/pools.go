@@ -55,6 +55,11 @@ func (s *State) applyPool(e *event.Envelope) error {
 		if err != nil {
 			return err
 		}
+		if p.RemainderMilli > 0 {
+			if err := s.needAgent(p.RefundTo); err != nil {
+				return err
+			}
+		}
 		pool.Closed = true
 		pool.BalanceMilli -= p.RemainderMilli
 		if p.RemainderMilli > 0 {
@@ -93,7 +98,7 @@ func (s *State) applyPool(e *event.Envelope) error {
 func (s *State) pool(id string) (*Pool, error) {
 	p, ok := s.pools[id]
 	if !ok {
-		return nil, fmt.Errorf("unknown pool %q", id)
+		return nil, missing("pool", id)
 	}
 	return p, nil
 }
