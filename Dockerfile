@@ -15,7 +15,8 @@ COPY --chown=65532:65532 build/data /data
 COPY build/creditd /creditd
 USER 65532:65532
 # Loopback by default: containers run with host networking on our machines.
-# Bridge-network users set CREDITD_ADDR=0.0.0.0:8000 and publish the port.
+# Bridge-network users set CREDITD_ADDR=0.0.0.0:8000 and publish the port; without
+# CREDITD_TOKENS creditd then refuses to start unless CREDITD_INSECURE_NO_AUTH=true.
 ENV CREDITD_ADDR=127.0.0.1:8000 CREDITD_JOURNAL=/data/credits.jsonl
 VOLUME /data
 EXPOSE 8000

@@ -123,8 +123,10 @@ func (e *Engine) pendingLocked(p *plan, in DecisionInput) (projection.Approval, 
 				DecisionEventID: t.DecisionEventID, DecidedBy: t.DecidedBy, Version: t.Version},
 				"approval %q was already %s by %s (event %s)", in.RequestID, t.Status, orSystem(t.DecidedBy), t.DecisionEventID)
 		}
-		return ap, false, refuse(CodeNotFound, nil, "approval %q not found", in.RequestID)
+		return ap, false, e.unknown("approval", in.RequestID)
 	}
+	//mutant:decided-refusal
+	//mutant:decide-pending
 	if ap.Status != projection.StatusPending {
 		return ap, false, refuse(CodeAlreadyDecided, DecidedBody{RequestID: ap.RequestID, Status: ap.Status,
 			DecisionEventID: ap.DecisionEventID, DecidedBy: ap.DecidedBy, Version: ap.Version},
@@ -185,6 +187,7 @@ func (e *Engine) decide(ctx context.Context, req Request, in DecisionInput, appr
 			expired, expiredAp = true, ap
 			return p, nil
 		}
+		//mutant:four-eyes
 		if ap.RequesterID == req.ActorID {
 			return nil, refuse(CodeFourEyes, nil, "the requester %q may not decide their own request %q", req.ActorID, ap.RequestID)
 		}
@@ -294,7 +297,7 @@ func (e *Engine) Approval(id string) (projection.Approval, error) {
 		ap, ok = trail.Result()
 	}
 	if !ok {
-		return ap, refuse(CodeNotFound, nil, "approval %q not found", id)
+		return ap, e.unknown("approval", id)
 	}
 	return ap, nil
 }

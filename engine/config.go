@@ -133,6 +133,20 @@ func (c Config) withDefaults() Config {
 // Validate reports configuration that cannot work.
 func (c Config) Validate() error {
 	var errs []error
+	// Zero means "the default"; a negative value is a mistake, never
+	// silently replaced by the default.
+	for _, n := range []struct {
+		name string
+		v    int64
+	}{
+		{"MaxAmountMilli", c.MaxAmountMilli}, {"IdempotencyWindow", int64(c.IdempotencyWindow)},
+		{"Approval.SweepInterval", int64(c.Approval.SweepInterval)}, {"Synergie.MaxTeam", int64(c.Synergie.MaxTeam)},
+		{"Projection.LedgerKeep", int64(c.Projection.LedgerKeep)}, {"Projection.DecidedKeep", int64(c.Projection.DecidedKeep)},
+	} {
+		if n.v < 0 {
+			errs = append(errs, fmt.Errorf("%s %d must not be negative (0 takes the default)", n.name, n.v))
+		}
+	}
 	c = c.withDefaults()
 	a := c.Approval
 	if a.ThresholdMilli <= 0 || a.MediumFromMilli <= 0 || a.HighFromMilli < a.MediumFromMilli || a.CriticalFromMilli < a.HighFromMilli {
@@ -143,6 +157,12 @@ func (c Config) Validate() error {
 	}
 	if c.Synergie.BaseMilli <= 0 || c.Synergie.CapMilli <= 0 {
 		errs = append(errs, fmt.Errorf("synergie base and cap must be positive"))
+	}
+	// Money guard: one synergie reward (at most 1.5 × base) must stay below
+	// the approval threshold, so a collaboration cannot grant what an add
+	// would need a human approval for.
+	if c.Synergie.BaseMilli*3/2 >= a.ThresholdMilli {
+		errs = append(errs, fmt.Errorf("synergie base × 1.5 must stay below the approval threshold"))
 	}
 	if c.IdempotencyWindow > 2_000_000 {
 		errs = append(errs, fmt.Errorf("idempotency window %d above the hard limit 2,000,000", c.IdempotencyWindow))

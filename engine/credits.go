@@ -1,9 +1,9 @@
 package engine
 
+//mutant:credits-imports
 import (
 	"context"
 	"math"
-	"strings"
 
 	"github.com/creditgate/creditgate/engine/anomaly"
 	"github.com/creditgate/creditgate/engine/event"
@@ -13,14 +13,61 @@ import (
 )
 
 // Limits on identifiers and free text.
+//
+//mutant:credits-decls
 const (
 	maxIDLen     = 128
 	maxReasonLen = 1024
+	// MaxKeyLen bounds an idempotency key.
+	MaxKeyLen = 200
 )
 
+// IDAlphabet and KeyAlphabet are the documented character sets of ids
+// (agent, pool, mission, team, collaboration, approver…) and idempotency
+// keys. Both are printable ASCII, so every accepted id is valid UTF-8, is
+// journaled byte for byte (no U+FFFD substitution that could make two
+// distinct ids or keys collapse after a restart) and fits a URL path
+// segment; '#' is reserved for the engine's derived keys ("<key>#<n>").
+const (
+	IDAlphabet  = "[A-Za-z0-9._:@+=-]"
+	KeyAlphabet = "[A-Za-z0-9._:@/+=-]"
+)
+
+func idByte(c byte, slash bool) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	case c == '.', c == '_', c == ':', c == '@', c == '+', c == '=', c == '-':
+		return true
+	}
+	return slash && c == '/'
+}
+
+func inAlphabet(s string, maxLen int, slash bool) bool {
+	if s == "" || len(s) > maxLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !idByte(s[i], slash) {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidID reports whether id is 1..128 characters of IDAlphabet.
+func ValidID(id string) bool { return inAlphabet(id, maxIDLen, false) }
+
+// ValidKey reports whether an idempotency key is 1..MaxKeyLen characters of
+// KeyAlphabet.
+func ValidKey(key string) bool {
+	//mutant:key-alphabet
+	return inAlphabet(key, MaxKeyLen, true)
+}
+
 func validID(field, id string) error {
-	if id == "" || len(id) > maxIDLen || strings.ContainsAny(id, "\x00\n\r/") {
-		return refuse(CodeInvalid, nil, "%s must be 1..%d characters without '/', NUL or newlines", field, maxIDLen)
+	if !ValidID(id) {
+		return refuse(CodeInvalid, nil, "%s must be 1..%d characters of %s", field, maxIDLen, IDAlphabet)
 	}
 	return nil
 }
@@ -53,6 +100,9 @@ func (e *Engine) CreateAgent(ctx context.Context, req Request, agentID string, s
 	return e.execute(ctx, req, func() (*plan, error) {
 		if _, ok := e.st.Agent(agentID); ok {
 			return nil, refuse(CodeAgentExists, nil, "agent %q already exists", agentID)
+		}
+		if q := e.quarantined("agent", agentID); q != nil {
+			return nil, q
 		}
 		p := &plan{}
 		i := p.add(event.AgentRegistered, event.Agent{AgentID: agentID, SkillLevel: skill}, nil)
@@ -91,7 +141,7 @@ func (e *Engine) validCredit(in CreditInput) error {
 func (e *Engine) agentLocked(id string) (projection.AgentView, error) {
 	a, ok := e.st.Agent(id)
 	if !ok {
-		return a, refuse(CodeNotFound, nil, "agent %q not found", id)
+		return a, e.unknown("agent", id)
 	}
 	return a, nil
 }
@@ -117,6 +167,7 @@ func (e *Engine) Consume(ctx context.Context, req Request, in CreditInput) (Resu
 	if err := e.validCredit(in); err != nil {
 		return Result{}, err
 	}
+	//mutant:consume-score
 	score := e.score(ctx, in.AgentID)
 	return e.execute(ctx, req, func() (*plan, error) {
 		a, err := e.agentLocked(in.AgentID)
@@ -132,6 +183,7 @@ func (e *Engine) Consume(ctx context.Context, req Request, in CreditInput) (Resu
 		case derr != nil:
 			meta.AnomalyDetector = "unavailable"
 			e.stats.detectorFailures.Add(1)
+		//mutant:consume-anomaly
 		case v.Detected:
 			meta.AnomalyDetected = true
 			sc := v.Score
@@ -159,9 +211,66 @@ func (e *Engine) score(ctx context.Context, agentID string) karma.Score {
 	return e.scorer.Score(ctx, agentID)
 }
 
-// Refund credits an agent back.
+// RefundExceedsBody is the body of a refund_exceeds_consumed refusal.
+type RefundExceedsBody struct {
+	MissionID  string        `json:"mission_id"`
+	Consumed   money.Credits `json:"consumed"`
+	Refunded   money.Credits `json:"refunded"`
+	Refundable money.Credits `json:"refundable"`
+	Requested  money.Credits `json:"requested"`
+}
+
+// Refund credits an agent back. A refund is bounded by what it names (see
+// docs/events.md, "Money paths"):
+//   - with the mission_id of a mission this engine ran for the agent, it may
+//     not exceed the mission's consumed − refunded (409
+//     refund_exceeds_consumed), whatever the amount;
+//   - without one (no mission_id, or one the engine never started — the
+//     original API's free-text mission_id) it is an unreferenced credit,
+//     which, like add, applies directly only below the approval threshold;
+//     at or above it the refund is refused (422 approval_required): grant
+//     such amounts through POST /add, which opens an approval.
 func (e *Engine) Refund(ctx context.Context, req Request, in CreditInput) (Result, error) {
-	return e.directCredit(ctx, req, in, event.CreditRefunded)
+	if err := e.validCredit(in); err != nil {
+		return Result{}, err
+	}
+	return e.execute(ctx, req, func() (*plan, error) {
+		a, err := e.agentLocked(in.AgentID)
+		if err != nil {
+			return nil, err
+		}
+		if err := e.refundBoundLocked(in); err != nil {
+			return nil, err
+		}
+		p := &plan{}
+		p.add(event.CreditRefunded, event.Credit{AgentID: in.AgentID, AmountMilli: in.AmountMilli,
+			BalanceAfterMilli: a.BalanceMilli + in.AmountMilli, Reason: in.Reason, MissionID: in.MissionID}, nil)
+		return p, nil
+	})
+}
+
+// refundBoundLocked is the refund guard: bounded by the named mission, or
+// below the approval threshold when it names none.
+func (e *Engine) refundBoundLocked(in CreditInput) error {
+	//mutant:refund-bound
+	m, known := e.st.MissionView(in.MissionID)
+	if in.MissionID != "" && known {
+		if m.AgentID != in.AgentID {
+			return refuse(CodeInvalid, nil, "mission_id: mission %q belongs to agent %q, not %q", in.MissionID, m.AgentID, in.AgentID)
+		}
+		room := max(m.ConsumedMilli-m.RefundedMilli, 0)
+		if in.AmountMilli > room {
+			return refuse(CodeRefundExceedsConsumed, RefundExceedsBody{MissionID: in.MissionID, Consumed: money.Credits(m.ConsumedMilli),
+				Refunded: money.Credits(m.RefundedMilli), Refundable: money.Credits(room), Requested: money.Credits(in.AmountMilli)},
+				"mission %q has %s credits left to refund, %s requested", in.MissionID, money.Format(room), money.Format(in.AmountMilli))
+		}
+		return nil
+	}
+	if in.AmountMilli >= e.cfg.Approval.ThresholdMilli {
+		return refuse(CodeApprovalRequired, nil, "amount: a refund of %s credits or more must name the mission_id of a mission whose unrefunded consumption covers it; grant other credits through POST /add (human approval)",
+			money.Format(e.cfg.Approval.ThresholdMilli))
+	}
+	return nil
 }
 
 func (e *Engine) directCredit(ctx context.Context, req Request, in CreditInput, typ event.Type) (Result, error) {
@@ -201,6 +310,7 @@ func (e *Engine) Withdraw(ctx context.Context, req Request, in CreditInput) (Res
 	if err := e.validCredit(in); err != nil {
 		return Result{}, err
 	}
+	//mutant:withdraw-check
 	return e.execute(ctx, req, func() (*plan, error) {
 		a, err := e.agentLocked(in.AgentID)
 		if err != nil {

@@ -40,6 +40,9 @@ type Engine struct {
 	j        *journal.Journal // nil when cfg.Store is set
 	store    store.Store      // where events go: the journal or cfg.Store (see storeseam.go)
 	recovery journal.RecoveryReport
+	// lost holds the entities whose first event recovery lost (key kind +
+	// "\x00" + id); set once by Open, read-only afterwards.
+	lost map[string]journal.LostEntity
 
 	mu      sync.Mutex // guards everything below
 	st      *projection.State
@@ -55,6 +58,8 @@ type Engine struct {
 	// storeDown (shared store only): the store failed; commands and reads
 	// answer 503 at once until followLoop's probe reaches it (storeseam.go).
 	storeDown atomic.Bool
+
+	dur *durability // the highest seq on disk; see durable.go
 
 	opened   time.Time
 	stop     chan struct{}
@@ -120,6 +125,15 @@ func Open(cfg Config) (*Engine, error) {
 	}
 	e.j, e.recovery, e.seq = j, rep, rep.LastSeq
 	e.store = journalStore{j}
+	e.dur = newDurability(rep.LastSeq)
+	e.lost = make(map[string]journal.LostEntity, len(rep.Lost))
+	for _, l := range rep.Lost {
+		e.lost[l.Kind+"\x00"+l.ID] = l
+	}
+	if len(rep.Lost) > 0 {
+		e.log.Warn("journal recovery left events out of the replay: their entity's first event was lost",
+			"dependents", rep.DependentCount(), "entities", len(rep.Lost), "quarantine_file", rep.QuarantineFile)
+	}
 	e.stats.replayEvents = rep.Events
 	e.stats.replayDuration = time.Since(start)
 	e.log.Info("journal replayed", "path", cfg.Journal.Path, "events", rep.Events, "last_seq", rep.LastSeq,
@@ -129,12 +143,47 @@ func Open(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
+// QuarantinedBody is the body of an entity_quarantined refusal.
+type QuarantinedBody struct {
+	Kind       string `json:"entity_kind"`
+	ID         string `json:"entity_id"`
+	LostIn     string `json:"lost_in"`
+	Dependents int    `json:"dependents_left_out"`
+}
+
+// unknown refuses a command or read naming an entity the state does not
+// hold: 409 entity_quarantined when recovery lost its first event (so a new
+// event never silently builds on, or re-creates, an entity whose history
+// sits in the quarantine file), else 404 not_found.
+func (e *Engine) unknown(kind, id string) *RuleError {
+	if q := e.quarantined(kind, id); q != nil {
+		return q
+	}
+	return refuse(CodeNotFound, nil, "%s %q not found", kind, id)
+}
+
+// quarantined returns the entity_quarantined refusal for an entity whose
+// first event recovery lost, nil for any other.
+func (e *Engine) quarantined(kind, id string) *RuleError {
+	l, ok := e.lost[kind+"\x00"+id]
+	if !ok {
+		return nil
+	}
+	return refuse(CodeQuarantined, QuarantinedBody{Kind: kind, ID: id, LostIn: l.LostIn, Dependents: l.Dependents},
+		"%s %q is quarantined: its first event was lost in %s, so %d later event(s) about it were left out of the replay; "+
+			"restore the line from %s and restart (see GET /api/credits/journal/verify)",
+		kind, id, l.LostIn, l.Dependents, e.recovery.QuarantineFile)
+}
+
 // replay folds one recovered event (called by journal.Open in seq order).
+//
+//mutant:replay
 func (e *Engine) replay(ev *event.Envelope) error {
 	if err := e.applyLocked(ev); err != nil {
 		return err
 	}
 	e.seq = ev.Seq
+	//mutant:replay-keys
 	e.rememberKeyLocked(ev, nil)
 	return nil
 }
@@ -230,6 +279,9 @@ func (p *plan) addCaused(typ event.Type, payload any, causedBy int, cause string
 // wait for durability. rule sees the current state and returns a plan or a
 // *RuleError; it runs under e.mu and must not block.
 func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, error)) (Result, error) {
+	if req.IdempotencyKey != "" && !ValidKey(req.IdempotencyKey) {
+		return Result{}, refuse(CodeInvalid, nil, "idempotency key must be 1..%d characters of %s", MaxKeyLen, KeyAlphabet)
+	}
 	e.mu.Lock()
 	if err := e.usableLocked(); err != nil {
 		e.mu.Unlock()
@@ -243,13 +295,12 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 		return Result{}, err
 	}
 	if req.IdempotencyKey != "" {
+		//mutant:idempotency-lookup
 		if k, ok := e.keys[req.IdempotencyKey]; ok {
 			tx.Rollback()
 			e.mu.Unlock()
-			if k.requestHash != req.RequestHash {
-				return Result{}, refuse(CodeIdempotencyConflict, nil,
-					"idempotency key %q was already used with a different request", req.IdempotencyKey)
-			}
+			// Wait for the key's transaction first: a conflict or a replay
+			// must name a key that is on disk.
 			select {
 			case <-k.done:
 			case <-ctx.Done():
@@ -258,6 +309,11 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 			if k.err != nil {
 				return Result{}, k.err
 			}
+			//mutant:key-conflict
+			if k.requestHash != req.RequestHash {
+				return Result{}, refuse(CodeIdempotencyConflict, nil,
+					"idempotency key %q was already used with a different request", req.IdempotencyKey)
+			}
 			e.stats.replays.Add(1)
 			return Result{Events: k.events, Replayed: true}, nil
 		}
@@ -265,7 +321,13 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 	p, err := rule()
 	if err != nil {
 		tx.Rollback()
+		// A refusal is an answer about the state it saw: only once that
+		// state is durable.
+		seen := e.seq
 		e.mu.Unlock()
+		if serr := e.settle(ctx, seen); serr != nil {
+			return Result{}, serr
+		}
 		return Result{}, err
 	}
 	evs, lines, err := e.sealLocked(req, p)
@@ -295,7 +357,10 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 	e.mu.Unlock()
 
 	werr := <-done
-	if werr != nil && e.j != nil { // only the journal's failure is sticky (see commitLocked)
+	switch {
+	case werr == nil:
+		e.dur.advance(evs[0].Seq + uint64(len(lines)) - 1)
+	case e.j != nil: // only the journal's failure is sticky (see commitLocked)
 		werr = e.fail(werr)
 	}
 	if entry != nil {
@@ -311,8 +376,9 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 
 // sealLocked turns a plan into envelopes with seq, ids, keys and causation,
 // folds them into the read models and encodes them. Folding before the sync
-// is safe because a failed sync makes the engine refuse everything (see
-// fail), so no reader ever sees an event that is not durable and later lost.
+// keeps the lock off the fsync; it is safe because nothing answers a client
+// from that state before it is durable (see durability), and a failed sync
+// makes the engine refuse everything (see fail).
 func (e *Engine) sealLocked(req Request, p *plan) ([]*event.Envelope, [][]byte, error) {
 	now := e.clock.Now().UTC()
 	corr := req.CorrelationID
@@ -333,6 +399,7 @@ func (e *Engine) sealLocked(req Request, p *plan) ([]*event.Envelope, [][]byte, 
 		}
 		ev.CorrelationID = corr
 		switch {
+		//mutant:derived-causation
 		case pe.causedBy >= 0:
 			ev.CausationID = &evs[pe.causedBy].EventID
 		case pe.cause != "":
@@ -379,7 +446,9 @@ func (e *Engine) sealLocked(req Request, p *plan) ([]*event.Envelope, [][]byte, 
 func (e *Engine) fail(err error) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	//mutant:engine-journal-failed-sticky
 	if e.failed == nil {
+		defer e.dur.fail()
 		e.failed = fmt.Errorf("%w: %v", ErrJournalFailed, err)
 		e.log.Error("journal failed; refusing all commands until restart", "err", err)
 	}
@@ -396,18 +465,24 @@ func (e *Engine) usableLocked() error {
 	return nil
 }
 
-// read runs f under the lock if the engine can serve state.
+// read runs f under the lock if the engine can serve state, and returns
+// once the state f saw is durable (see durability).
 func (e *Engine) read(f func(st *projection.State)) error {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	if err := e.usableLocked(); err != nil {
+		e.mu.Unlock()
 		return err
 	}
 	if err := e.catchUpLocked(); err != nil {
+		e.mu.Unlock()
 		return err
 	}
 	f(e.st)
-	return nil
+	seen := e.seq
+	e.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), readDurableWait)
+	defer cancel()
+	return e.settle(ctx, seen)
 }
 
 // Close stops the timer and drains and closes the journal.
@@ -446,6 +521,17 @@ func (e *Engine) digestExtra(h hash.Hash) {
 func (e *Engine) Recovery() journal.RecoveryReport { return e.recovery }
 
 // Journal exposes the journal for reading events (GET /events).
+// Only durable events are exported: a line written but not yet synced may
+// still be lost by a crash.
 func (e *Engine) Events(afterSeq uint64, fn func(line []byte, ev *event.Envelope) bool) error {
-	return e.iterate(afterSeq, fn)
+	if e.shared() { // everything the database holds is committed
+		return e.iterate(afterSeq, fn)
+	}
+	upTo := e.dur.durable()
+	return e.j.Iterate(afterSeq, func(line []byte, ev *event.Envelope) bool {
+		if ev.Seq > upTo {
+			return false
+		}
+		return fn(line, ev)
+	})
 }

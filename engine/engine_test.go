@@ -293,6 +293,7 @@ func TestReplayEqualsLive(t *testing.T) {
 	}
 	liveEoC, _ := e.EoC()
 	liveBalances, _ := e.Balances()
+	liveState := snapshot(t, e)
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -314,7 +315,9 @@ func TestReplayEqualsLive(t *testing.T) {
 			t.Fatal(err)
 		}
 		eocNow, _ := e2.EoC()
+		replayed := snapshot(t, e2)
 		_ = e2.Close()
+		requireSameState(t, fmt.Sprintf("reopen %d", round), liveState, replayed)
 		if seq != liveSeq || d != live {
 			t.Fatalf("reopen %d: digest %d/%s, live %d/%s", round, seq, d, liveSeq, live)
 		}
@@ -563,11 +566,13 @@ func TestEvictedDecidedApprovalsStayDecidedAndReadable(t *testing.T) {
 		t.Fatalf("audit with 3 of 5 decided requests evicted: %d requests, %v; want all 5 from the journal", len(audit), err)
 	}
 	_, before, _ := e.Digest()
+	liveState := snapshot(t, e)
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
 	e2 := openEngine(t, cfg)
 	defer e2.Close()
+	requireSameState(t, "after evictions", liveState, snapshot(t, e2))
 	if _, after, _ := e2.Digest(); after != before {
 		t.Fatalf("digest after replay %s, live %s", after, before)
 	}

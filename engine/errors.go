@@ -22,6 +22,15 @@ const (
 	CodeDuplicateApprover     Code = "duplicate_approver"       // same approver twice on CRITICAL (409)
 	CodeJustificationRequired Code = "justification_required"   // (422)
 	CodeNotMember             Code = "not_a_member"             // pool consume by a non-member (403)
+	// CodeRefundExceedsConsumed: a refund above the unrefunded part of the
+	// mission or pool consumption it names (409).
+	CodeRefundExceedsConsumed Code = "refund_exceeds_consumed"
+	// CodeApprovalRequired: a credit that names nothing bounding it, at or
+	// above the approval threshold, on a path with no approval flow (422).
+	CodeApprovalRequired Code = "approval_required"
+	// CodeQuarantined: the entity's first event was lost in journal
+	// recovery, so the events about it were left out of the replay (409).
+	CodeQuarantined Code = "entity_quarantined"
 )
 
 // RuleError is a refused command: an expected outcome, not a failure.

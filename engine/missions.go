@@ -52,15 +52,20 @@ func (e *Engine) StartMission(ctx context.Context, req Request, in MissionInput)
 	if _, ok := complexityFactor[in.Complexity]; in.Complexity != "" && !ok {
 		return Result{}, refuse(CodeInvalid, nil, `complexity must be "low", "medium" or "high"`)
 	}
+	//mutant:mission-start
 	return e.execute(ctx, req, func() (*plan, error) {
 		if _, ok := e.st.MissionView(in.MissionID); ok {
 			return nil, refuse(CodeConflict, nil, "mission %q already started", in.MissionID)
+		}
+		if q := e.quarantined("mission", in.MissionID); q != nil {
+			return nil, q
 		}
 		a, err := e.agentLocked(in.AgentID)
 		if err != nil {
 			return nil, err
 		}
 		est := MissionEstimateMilli(in.MissionType, in.Complexity, a.SkillLevel)
+		//mutant:mission-balance
 		if a.BalanceMilli < est {
 			return nil, insufficient(a, est, "needed by the mission estimate")
 		}
@@ -83,12 +88,13 @@ func (e *Engine) EndMission(ctx context.Context, req Request, typ event.Type, in
 	return e.execute(ctx, req, func() (*plan, error) {
 		m, ok := e.st.MissionView(in.MissionID)
 		if !ok {
-			return nil, refuse(CodeNotFound, nil, "mission %q not found", in.MissionID)
+			return nil, e.unknown("mission", in.MissionID)
 		}
 		if m.Status != projection.MissionRunning {
 			return nil, refuse(CodeConflict, nil, "mission %q is already %s", in.MissionID, m.Status)
 		}
 		var refund int64
+		//mutant:mission-refund
 		switch typ {
 		case event.MissionCompleted:
 			refund = max(m.ConsumedMilli-in.ActualMilli, 0)
@@ -97,6 +103,9 @@ func (e *Engine) EndMission(ctx context.Context, req Request, typ event.Type, in
 		case event.MissionCancelled:
 			refund = m.ConsumedMilli
 		}
+		// Money guard: a mission never refunds more than it consumed, counting
+		// the refunds already made against it through POST /refund.
+		refund = min(refund, max(m.ConsumedMilli-m.RefundedMilli, 0))
 		a, err := e.agentLocked(m.AgentID)
 		if err != nil {
 			return nil, err
@@ -120,7 +129,7 @@ func (e *Engine) RateMission(ctx context.Context, req Request, in MissionInput) 
 	return e.execute(ctx, req, func() (*plan, error) {
 		m, ok := e.st.MissionView(in.MissionID)
 		if !ok {
-			return nil, refuse(CodeNotFound, nil, "mission %q not found", in.MissionID)
+			return nil, e.unknown("mission", in.MissionID)
 		}
 		p := &plan{}
 		p.add(event.MissionRated, event.Mission{MissionID: m.MissionID, AgentID: m.AgentID, Rating: in.Rating}, nil)
@@ -136,7 +145,7 @@ func (e *Engine) Mission(id string) (projection.Mission, error) {
 		return m, err
 	}
 	if !ok {
-		return m, refuse(CodeNotFound, nil, "mission %q not found", id)
+		return m, e.unknown("mission", id)
 	}
 	return m, nil
 }

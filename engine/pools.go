@@ -22,7 +22,7 @@ type PoolInput struct {
 func (e *Engine) openPoolLocked(id string) (projection.Pool, error) {
 	p, ok := e.st.PoolView(id)
 	if !ok {
-		return p, refuse(CodeNotFound, nil, "pool %q not found", id)
+		return p, e.unknown("pool", id)
 	}
 	if p.Closed {
 		return p, refuse(CodeConflict, nil, "pool %q is closed", id)
@@ -38,6 +38,9 @@ func (e *Engine) CreatePool(ctx context.Context, req Request, in PoolInput) (Res
 	return e.execute(ctx, req, func() (*plan, error) {
 		if _, ok := e.st.PoolView(in.PoolID); ok {
 			return nil, refuse(CodeConflict, nil, "pool %q already exists", in.PoolID)
+		}
+		if q := e.quarantined("pool", in.PoolID); q != nil {
+			return nil, q
 		}
 		p := &plan{}
 		c := p.add(event.PoolCreated, event.Pool{PoolID: in.PoolID, Name: in.Name}, nil)
@@ -90,6 +93,7 @@ func (e *Engine) PoolMove(ctx context.Context, req Request, typ event.Type, in P
 		return Result{}, refuse(CodeInvalid, nil, "amount: pool allocations of %s credits or more need a human approval; grant them to an agent through POST /approvals",
 			money.Format(e.cfg.Approval.ThresholdMilli))
 	}
+	//mutant:pool-move
 	return e.execute(ctx, req, func() (*plan, error) {
 		pool, err := e.openPoolLocked(in.PoolID)
 		if err != nil {
@@ -97,7 +101,21 @@ func (e *Engine) PoolMove(ctx context.Context, req Request, typ event.Type, in P
 		}
 		after := pool.BalanceMilli + in.AmountMilli
 		switch typ {
+		case event.PoolRefunded:
+			// Money guard: a pool refund returns what members consumed from
+			// the pool, never more, so it cannot mint credits that closing the
+			// pool would then pay to an agent.
+			//mutant:pool-refund-bound
+			if room := max(pool.ConsumedMilli-pool.RefundedMilli, 0); in.AmountMilli > room {
+				return nil, refuse(CodeRefundExceedsConsumed, map[string]any{"pool_id": in.PoolID,
+					"consumed": money.Credits(pool.ConsumedMilli), "refunded": money.Credits(pool.RefundedMilli),
+					"refundable": money.Credits(room), "requested": money.Credits(in.AmountMilli)},
+					"pool %q has %s consumed credits left to refund, %s requested", in.PoolID, money.Format(room), money.Format(in.AmountMilli))
+			}
 		case event.PoolConsumed, event.PoolTransferred:
+			if q := e.quarantined("agent", in.AgentID); q != nil {
+				return nil, q
+			}
 			if typ == event.PoolConsumed && !pool.Members[in.AgentID] {
 				return nil, refuse(CodeNotMember, nil, "agent %q is not a member of pool %q", in.AgentID, in.PoolID)
 			}
@@ -109,6 +127,7 @@ func (e *Engine) PoolMove(ctx context.Context, req Request, typ event.Type, in P
 					return nil, refuse(CodeInvalid, nil, "to_pool_id must differ from the source pool")
 				}
 			}
+			//mutant:pool-overdraft
 			if pool.BalanceMilli < in.AmountMilli {
 				return nil, refuse(CodeInsufficientCredits, map[string]any{"pool_id": in.PoolID,
 					"balance": money.Credits(pool.BalanceMilli), "requested": money.Credits(in.AmountMilli)},
@@ -132,6 +151,9 @@ func (e *Engine) ClosePool(ctx context.Context, req Request, in PoolInput) (Resu
 		}
 		if pool.BalanceMilli > 0 {
 			if _, err := e.agentLocked(in.AgentID); err != nil {
+				if q := e.quarantined("agent", in.AgentID); q != nil {
+					return nil, q
+				}
 				return nil, refuse(CodeInvalid, nil, "refund_to must name an existing agent to receive the remainder")
 			}
 		}
@@ -149,7 +171,7 @@ func (e *Engine) Pool(id string) (projection.Pool, error) {
 		return p, err
 	}
 	if !ok {
-		return p, refuse(CodeNotFound, nil, "pool %q not found", id)
+		return p, e.unknown("pool", id)
 	}
 	return p, nil
 }

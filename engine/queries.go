@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -19,7 +20,7 @@ func (e *Engine) Balance(agentID string) (int64, error) {
 		return 0, err
 	}
 	if !ok {
-		return 0, refuse(CodeNotFound, nil, "agent %q not found", agentID)
+		return 0, e.unknown("agent", agentID)
 	}
 	return a.BalanceMilli, nil
 }
@@ -53,7 +54,7 @@ func (e *Engine) History(agentID string, offset, limit int) ([]projection.Entry,
 		return nil, err
 	}
 	if !ok {
-		return nil, refuse(CodeNotFound, nil, "agent %q not found", agentID)
+		return nil, e.unknown("agent", agentID)
 	}
 	if complete {
 		return entries, nil
@@ -88,6 +89,7 @@ func (e *Engine) historyFromJournal(agentID string, total int64, offset, limit i
 	}
 	// ring holds the oldest-to-newest tail; return newest first after offset.
 	var out []projection.Entry
+	//mutant:history-journal-page
 	for i := len(ring) - 1 - offset; i >= 0 && len(out) < limit; i-- {
 		out = append(out, ring[i])
 	}
@@ -123,14 +125,17 @@ func (e *Engine) KarmaStatus() karma.Status {
 
 // Health summarises the engine for /health.
 type Health struct {
-	Status     string      `json:"status"` // healthy | degraded | failed
-	Journal    string      `json:"journal"`
-	JournalErr string      `json:"journal_error,omitempty"`
-	Recovery   string      `json:"recovery"` // clean | repaired
-	Karma      karma.State `json:"karma"`
-	Seq        uint64      `json:"seq"`
-	Uptime     string      `json:"uptime"`
-	Reasons    []string    `json:"reasons,omitempty"`
+	Status     string `json:"status"` // healthy | degraded | failed
+	Journal    string `json:"journal"`
+	JournalErr string `json:"journal_error,omitempty"`
+	Recovery   string `json:"recovery"` // clean | repaired
+	// QuarantinedEntities names ("kind id") the entities whose first event
+	// recovery lost; their later events were left out of the replay.
+	QuarantinedEntities []string    `json:"quarantined_entities,omitempty"`
+	Karma               karma.State `json:"karma"`
+	Seq                 uint64      `json:"seq"`
+	Uptime              string      `json:"uptime"`
+	Reasons             []string    `json:"reasons,omitempty"`
 }
 
 // Health reports: failed when the journal failed; degraded when recovery
@@ -146,11 +151,19 @@ func (e *Engine) Health() Health {
 		h.Status = "degraded"
 		h.Reasons = append(h.Reasons, "journal recovery repaired the file: see /api/credits/journal/verify")
 	}
+	if n := len(e.recovery.Lost); n > 0 {
+		for _, l := range e.recovery.Lost {
+			h.QuarantinedEntities = append(h.QuarantinedEntities, l.Kind+" "+l.ID)
+		}
+		h.Reasons = append(h.Reasons, fmt.Sprintf("%d entities quarantined: their first event was lost, %d later events about them left out of the replay",
+			n, e.recovery.DependentCount()))
+	}
 	h.Karma = e.KarmaStatus().State
 	if h.Karma != karma.StateHealthy && h.Karma != karma.StateDisabled {
 		h.Status = "degraded"
 		h.Reasons = append(h.Reasons, "KARMA is "+string(h.Karma)+": scores fall back")
 	}
+	//mutant:health-journal
 	if failed != nil {
 		h.Status, h.Journal, h.JournalErr = "failed", "failed", failed.Error()
 	}

@@ -85,6 +85,7 @@ func (e *Engine) journalStats() journal.Stats {
 // timers.
 func (e *Engine) openShared(s store.Store) (*Engine, error) {
 	e.store = s
+	e.dur = newDurability(0) // every event the store hands over is committed
 	start := time.Now()
 	e.mu.Lock()
 	err := e.reloadLocked()
@@ -152,6 +153,7 @@ func (e *Engine) foldForeign(ev *event.Envelope) error {
 		e.stale = true
 		return fmt.Errorf("%w: fold seq %d: %v", ErrStoreUnavailable, ev.Seq, err)
 	}
+	e.dur.advance(ev.Seq) // read back from the store: committed
 	return nil
 }
 

@@ -39,6 +39,11 @@ func (e *Engine) RecordCollaboration(ctx context.Context, req Request, in Collab
 			return Result{}, err
 		}
 	}
+	if in.MissionID != "" {
+		if err := validID("mission_id", in.MissionID); err != nil {
+			return Result{}, err
+		}
+	}
 	agents := distinct(in.AgentIDs)
 	if len(agents) < 2 {
 		return Result{}, refuse(CodeInvalid, nil, "a team needs at least 2 distinct agents, got %d", len(agents))
@@ -135,7 +140,7 @@ func (e *Engine) SynergieOf(agentID string) ([]projection.SynergieAccount, error
 		out = st.SynergieOf(agentID)
 	})
 	if err == nil && !ok {
-		err = refuse(CodeNotFound, nil, "agent %q not found", agentID)
+		err = e.unknown("agent", agentID)
 	}
 	return out, err
 }

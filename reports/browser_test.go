@@ -3,9 +3,12 @@ package reports
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -40,7 +43,13 @@ func runChromium(t *testing.T, page, netLog string, extra ...string) []byte {
 		// Any name lookup fails: an external fetch cannot succeed, and it is logged.
 		`--host-resolver-rules=MAP * ~NOTFOUND`,
 		"--log-net-log=" + netLog,
-		"--window-size=1200,3000",
+	}
+	sized := false
+	for _, e := range extra {
+		sized = sized || strings.HasPrefix(e, "--window-size=")
+	}
+	if !sized {
+		args = append(args, "--window-size=1200,3000")
 	}
 	args = append(append(args, extra...), "file://"+page)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -200,5 +209,85 @@ func TestBrowserNetLogCatchesAnExternalFetch(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("the external image was not detected; page requests: %q", pageReqs)
+	}
+}
+
+// longDetailSummary is a run whose checks carry very long values: a
+// granted-rewards list of 200 agents, a 2000-byte token without a space
+// (raw JSON), and a map-valued measured value.
+func longDetailSummary(t *testing.T) *Summary {
+	s := noGoSummary(t)
+	var granted []string
+	for i := 0; i < 200; i++ {
+		granted = append(granted, fmt.Sprintf("agent-with-a-long-identifier-%03d: 500", i))
+	}
+	raw := `{"history":[` + strings.Repeat(`{"event_id":"0123456789abcdef","amount":-12.5},`, 40) + `]}`
+	s.GateDetails[0].Checks = append(s.GateDetails[0].Checks,
+		Check{Name: "granted rewards", Status: StatusFail, Measured: Readable(map[string]int{"fallback": 47, "cache": 3}),
+			Threshold: "≤ 500 each", Detail: "granted credits: " + strings.Join(granted, ", ")},
+		Check{Name: "raw response", Status: StatusWarn, Measured: strings.Repeat("x", 300), Threshold: "-", Detail: raw,
+			Repro: "go run ./cmd/creditgate gates --gates a --seed 42 " + strings.Repeat("--flag-without-spaces", 30)})
+	return s
+}
+
+// overflowProbe is appended to a copy of the page (report.html itself has
+// no script): it records the document's scroll and client widths.
+const overflowProbe = `<script>document.body.setAttribute("data-widths", document.documentElement.scrollWidth + " " + document.documentElement.clientWidth);</script></body>`
+
+var widthsAttr = regexp.MustCompile(`data-widths="(\d+) (\d+)"`)
+
+// pageWidths loads page at 1280 px in Chromium and returns the document's
+// scrollWidth and clientWidth.
+func pageWidths(t *testing.T, page string) (scroll, client int) {
+	t.Helper()
+	data, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := filepath.Join(filepath.Dir(page), "probe-"+filepath.Base(page))
+	if err := os.WriteFile(probe, []byte(strings.Replace(string(data), "</body>", overflowProbe, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dom := runChromium(t, probe, filepath.Join(t.TempDir(), "net.json"), "--window-size=1280,900", "--dump-dom")
+	m := widthsAttr.FindSubmatch(dom)
+	if m == nil {
+		t.Fatalf("the probe recorded no widths; DOM starts %q", lastLines(string(dom), 3))
+	}
+	scroll, _ = strconv.Atoi(string(m[1]))
+	client, _ = strconv.Atoi(string(m[2]))
+	return scroll, client
+}
+
+// Long check details wrap or fold inside the table: at 1280 px the report
+// page never scrolls sideways. The control page proves the probe sees an
+// overflow when there is one.
+func TestBrowserReportHasNoHorizontalOverflowAt1280px(t *testing.T) {
+	needChromium(t)
+	dir := t.TempDir()
+	s := longDetailSummary(t)
+	if err := WriteAll(dir, s); err != nil {
+		t.Fatal(err)
+	}
+	page := filepath.Join(dir, HTMLFile)
+	scroll, client := pageWidths(t, page)
+	if client < 1200 || client > 1280 {
+		t.Fatalf("clientWidth %d: the window is not 1280 px wide", client)
+	}
+	if scroll > client {
+		t.Errorf("report.html overflows horizontally at 1280 px: scrollWidth %d > clientWidth %d", scroll, client)
+	}
+	shot := filepath.Join(t.TempDir(), "report-1280.png")
+	runChromium(t, page, filepath.Join(t.TempDir(), "net2.json"), "--window-size=1280,900", "--screenshot="+shot)
+	if st, err := os.Stat(shot); err != nil || st.Size() < 10_000 {
+		t.Errorf("screenshot at 1280 px missing or blank: %v", err)
+	}
+
+	control := filepath.Join(dir, "control.html")
+	wide := `<!DOCTYPE html><html><body><table><tr><td>` + strings.Repeat("x", 3000) + `</td></tr></table></body></html>`
+	if err := os.WriteFile(control, []byte(wide), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if cs, cc := pageWidths(t, control); cs <= cc {
+		t.Errorf("control page with a 3000-character cell: scrollWidth %d ≤ clientWidth %d, the probe cannot see an overflow", cs, cc)
 	}
 }

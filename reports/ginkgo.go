@@ -89,8 +89,11 @@ func FromGinkgo(reports []types.Report) []GateDetail {
 			for _, c := range checks {
 				anyFailed = anyFailed || c.Status == StatusFail
 			}
-			if len(checks) == 0 || (specStatus == StatusFail && !anyFailed) {
-				add(len(checks), specCheck(sp, specStatus, critical))
+			// A skipped spec is always reported as its own skipped check with
+			// the reason, even when it recorded checks before it skipped:
+			// what it did not verify must be visible.
+			if len(checks) == 0 || (specStatus == StatusFail && !anyFailed) || specStatus == StatusSkip {
+				add(len(checks), specCheck(sp, specStatus, critical, suiteInterruption(r)))
 			}
 		}
 	}
@@ -138,23 +141,72 @@ func specState(sp types.SpecReport) string {
 	}
 }
 
-// specCheck represents the spec itself as a check.
-func specCheck(sp types.SpecReport, status string, critical bool) Check {
+// specCheck represents the spec itself as a check. A skipped spec carries
+// the reason it did not run (SkipReason) and whether it was blocked by a
+// failure or an interruption elsewhere; a critical spec keeps Critical when
+// skipped, so the verdict knows which evidence is missing.
+func specCheck(sp types.SpecReport, status string, critical bool, interrupted string) Check {
 	c := Check{
 		Name:      sp.FullText(),
 		Status:    status,
 		Measured:  "spec " + sp.State.String(),
 		Threshold: "spec passes",
 		Detail:    sp.Failure.Message,
-		Critical:  critical && status == StatusFail,
+		Critical:  critical && (status == StatusFail || status == StatusSkip),
 	}
 	if c.Name == "" {
 		c.Name = "unnamed spec"
+	}
+	if status == StatusSkip {
+		c.Detail, c.Blocked = SkipReason(sp.Failure.Message, interrupted)
+		c.Measured = "not run"
 	}
 	if sp.Failure.Location.FileName != "" {
 		c.Repro = fmt.Sprintf("ginkgo --focus-file %s:%d", sp.Failure.Location.FileName, sp.Failure.Location.LineNumber)
 	}
 	return c
+}
+
+// Skip messages Ginkgo writes when a spec could not run because something
+// else failed (as opposed to the spec's own Skip call with its reason).
+var ginkgoBlockedSkips = []string{
+	"an earlier spec in an ordered container failed",
+	"a BeforeAll node failed",
+}
+
+// SkipReason states why a skipped spec did not run and whether it was
+// blocked: skipped because of a failure or an interruption elsewhere (its
+// evidence is hidden), rather than by its own Skip(reason) or a spec filter.
+// interrupted is the suite's interruption/timeout reason ("" if none).
+func SkipReason(msg, interrupted string) (reason string, blocked bool) {
+	msg = strings.TrimSpace(msg)
+	for _, b := range ginkgoBlockedSkips {
+		if strings.Contains(msg, b) {
+			return "not run: " + msg, true
+		}
+	}
+	switch {
+	case msg != "":
+		return "skipped: " + msg, false
+	case interrupted != "":
+		return "not run: the suite stopped before it (" + interrupted + ")", true
+	default:
+		return "not run: filtered out of this run (--focus/--skip/--label-filter)", false
+	}
+}
+
+// suiteInterruption is why a suite stopped early (timeout, interrupt,
+// fail-fast), "" when it ran to its end.
+func suiteInterruption(r types.Report) string {
+	for _, why := range r.SpecialSuiteFailureReasons {
+		// Ginkgo: "Interrupted by User", "Interrupted by Other Ginkgo
+		// Process", "Suite Timeout Elapsed".
+		if l := strings.ToLower(why); strings.Contains(l, "interrupt") || strings.Contains(l, "timeout") ||
+			strings.Contains(l, "timed out") || strings.Contains(l, "abort") {
+			return why
+		}
+	}
+	return ""
 }
 
 func checkFromEntry(name string, e types.ReportEntry, specStatus string) Check {
@@ -187,19 +239,6 @@ func checkFromEntry(name string, e types.ReportEntry, specStatus string) Check {
 	}
 }
 
-func scalarString(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case string:
-		return x
-	case float64:
-		return fmtNum(x)
-	default:
-		b, err := json.Marshal(x)
-		if err != nil {
-			return fmt.Sprint(x)
-		}
-		return string(b)
-	}
-}
+// scalarString renders a decoded check value; maps and lists become
+// readable lists (Readable), never Go or JSON syntax.
+func scalarString(v any) string { return Readable(v) }

@@ -99,7 +99,7 @@ func checkFromGinkgo(t *testing.T, gates []GateDetail) {
 	if ch := byName["broken entry"]; ch.Status != StatusFail || !strings.Contains(ch.Detail, "not a check object") {
 		t.Errorf("unreadable entry must fail loudly: %+v", ch)
 	}
-	if ch := byName["survives crash mid-race"]; ch.Status != StatusSkip || ch.Detail != "url target: no container control" {
+	if ch := byName["survives crash mid-race"]; ch.Status != StatusSkip || ch.Detail != "skipped: url target: no container control" || ch.Blocked {
 		t.Errorf("skipped spec: %+v", ch)
 	}
 }
@@ -142,5 +142,67 @@ func TestFromGinkgoNeverHidesASpecFailure(t *testing.T) {
 	g := FromGinkgo(r)
 	if len(g) != 1 || g[0].Status != StatusFail || len(g[0].Checks) != 2 || g[0].Checks[1].Detail != "panic: nil map" {
 		t.Fatalf("%+v", g)
+	}
+}
+
+// An ordered gate suite with ContinueOnFailure: a non-critical failure,
+// then specs skipped for every reason Ginkgo records. Each skipped spec must
+// appear as a skipped check with its reason, critical specs keep their
+// criticality, and only skips caused by a failure or an interruption are
+// "blocked".
+func TestFromGinkgoReportsEverySkippedSpecWithItsReason(t *testing.T) {
+	loc := func(line int) types.CodeLocation {
+		return types.CodeLocation{FileName: "gates/d/d_test.go", LineNumber: line}
+	}
+	spec := func(line int, text string, st types.SpecState, msg string, critical bool, entries ...types.ReportEntry) types.SpecReport {
+		sp := types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: text, LeafNodeLocation: loc(line), State: st,
+			Failure: types.Failure{Message: msg}, ReportEntries: entries}
+		if critical {
+			sp.LeafNodeLabels = []string{"critical"}
+		}
+		return sp
+	}
+	r := types.Report{SuiteLabels: []string{"gate:D"}, SpecialSuiteFailureReasons: []string{"Detected pending specs and --fail-on-pending is set", "Suite Timeout Elapsed"},
+		SpecReports: types.SpecReports{
+			spec(10, "karma", types.SpecStateFailed, "gate D: 1 check(s) failed", true,
+				entry("check:KARMA slow: max consume latency", GinkgoCheck{Status: "fail", Measured: "520ms", Threshold: "≤ 500ms"})),
+			spec(20, "after a BeforeAll failure", types.SpecStateSkipped, "Spec skipped because a BeforeAll node failed", true),
+			spec(30, "url target", types.SpecStateSkipped, "url target: the harness cannot kill it", true),
+			spec(40, "skipped midway", types.SpecStateSkipped, "KARMA control unavailable", false,
+				entry("check:KARMA answers live", GinkgoCheck{Status: "pass", Measured: "live", Threshold: "live"})),
+			spec(50, "after the timeout", types.SpecStateSkipped, "", true),
+		}}
+	gates := FromGinkgo([]types.Report{r})
+	if len(gates) != 1 || gates[0].ID != "D" {
+		t.Fatalf("gates = %+v", gates)
+	}
+	byName := map[string]Check{}
+	for _, c := range gates[0].Checks {
+		byName[c.Name] = c
+	}
+	for _, tc := range []struct {
+		name             string
+		blocked, crit    bool
+		reasonSubstrings string
+	}{
+		{"after a BeforeAll failure", true, true, "a BeforeAll node failed"},
+		{"url target", false, true, "skipped: url target"},
+		{"skipped midway", false, false, "skipped: KARMA control unavailable"},
+		{"after the timeout", true, true, "Suite Timeout Elapsed"},
+	} {
+		c, ok := byName[tc.name]
+		if !ok {
+			t.Errorf("skipped spec %q is not reported", tc.name)
+			continue
+		}
+		if c.Status != StatusSkip || c.Blocked != tc.blocked || c.Critical != tc.crit || !strings.Contains(c.Detail, tc.reasonSubstrings) {
+			t.Errorf("%s: %+v; want skip, blocked %v, critical %v, reason containing %q", tc.name, c, tc.blocked, tc.crit, tc.reasonSubstrings)
+		}
+	}
+	if c := byName["KARMA answers live"]; c.Status != StatusPass {
+		t.Errorf("a check recorded before the spec skipped keeps its status: %+v", c)
+	}
+	if c := byName["KARMA slow: max consume latency"]; c.Status != StatusFail || c.Critical {
+		t.Errorf("the non-critical failure: %+v", c)
 	}
 }

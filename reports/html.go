@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The page is one file: inline CSS, inline SVG, no script, no external URL.
@@ -30,7 +31,10 @@ main { max-width: 1100px; margin: 0 auto; padding: 0 16px 40px; }
 .v-nogo { background: #b71c1c; }
 h2 { border-bottom: 2px solid #ddd; padding-bottom: 4px; margin-top: 32px; }
 table { border-collapse: collapse; width: 100%; background: #fff; margin: 8px 0; }
-th, td { border: 1px solid #ddd; padding: 5px 8px; text-align: left; vertical-align: top; font-size: 14px; }
+th, td { border: 1px solid #ddd; padding: 5px 8px; text-align: left; vertical-align: top; font-size: 14px; overflow-wrap: anywhere; }
+td code { overflow-wrap: anywhere; white-space: pre-wrap; }
+details.fold summary { cursor: pointer; }
+.detail { white-space: pre-wrap; }
 th { background: #f0f0f0; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .badge { display: inline-block; min-width: 44px; text-align: center; padding: 1px 6px; border-radius: 3px; font-weight: 700; font-size: 12px; color: #fff; }
@@ -83,7 +87,7 @@ pre { background: #272822; color: #f8f8f2; padding: 10px; overflow-x: auto; }
 <p class="muted">{{.Detail}}</p>{{end}}{{if .Checks}}
 <table>
 <tr><th>Status</th><th>Check</th><th>Measured</th><th>Threshold</th><th>Detail</th></tr>{{range .Checks}}
-<tr class="row-{{.Status}}"><td><span class="badge {{statusClass .Status}}">{{upper .Status}}</span></td><td>{{.Name}}{{if .Critical}} <span class="crit">critical</span>{{end}}</td><td><strong>{{.Measured}}</strong></td><td>{{.Threshold}}</td><td>{{.Detail}}{{if .Repro}}<br/><code>{{.Repro}}</code>{{end}}</td></tr>{{end}}
+<tr class="row-{{.Status}}"><td><span class="badge {{statusClass .Status}}">{{upper .Status}}</span></td><td>{{.Name}}{{if .Critical}} <span class="crit">critical</span>{{end}}</td><td><strong>{{.Measured}}</strong></td><td>{{.Threshold}}</td><td>{{if long .Detail}}<details class="fold"><summary>{{short .Detail}}</summary><div class="detail">{{.Detail}}</div></details>{{else}}<span class="detail">{{.Detail}}</span>{{end}}{{if .Repro}}<br/><code>{{.Repro}}</code>{{end}}</td></tr>{{end}}
 </table>{{end}}
 </div>{{end}}
 </section>
@@ -166,10 +170,30 @@ var pageTemplate = template.Must(template.New("report.html").Funcs(template.Func
 		}
 	},
 	"upper": strings.ToUpper,
+	"long":  func(s string) bool { return len(s) > foldAbove || strings.Count(s, "\n") > 3 },
+	"short": shortDetail,
 	"onOff": onOff,
 	"num":   anyNum,
 	"slope": fmtSlope,
 }).Parse(htmlTemplate))
+
+// foldAbove is the detail length (bytes) from which a check's detail is
+// folded into <details>, its first line shown as the summary.
+const foldAbove = 240
+
+// shortDetail is the summary of a folded detail: its first line, cut at a
+// rune boundary near 120 bytes.
+func shortDetail(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	if len(line) > 120 {
+		cut := 120
+		for cut > 0 && !utf8.RuneStart(line[cut]) {
+			cut--
+		}
+		line = line[:cut]
+	}
+	return line + " … (more)"
+}
 
 // artifactLink: only files inside the run directory are linked, so a
 // hand-edited summary.json cannot make the page point elsewhere.

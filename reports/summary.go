@@ -137,8 +137,14 @@ type Check struct {
 	Repro     string `json:"repro,omitempty"`
 	// Critical marks a check whose failure alone is NO-GO in any gate (SPEC §8:
 	// negative balance, idempotency violation, more than one final approval
-	// decision, crash on a dependency outage).
+	// decision, crash on a dependency outage). On a skipped check it says the
+	// missing evidence is critical.
 	Critical bool `json:"critical,omitempty"`
+	// Blocked marks a skipped check that did not run because something else
+	// failed or the run was interrupted (its evidence is hidden), not by its
+	// own choice (a capability the target lacks, a spec filter). Detail
+	// says why it did not run.
+	Blocked bool `json:"blocked,omitempty"`
 }
 
 // LatencyStats summarises one latency distribution, in milliseconds.

@@ -44,7 +44,9 @@ const (
 // blocks the sign-off. Concretely:
 //   - NO-GO: ≥ 3 failed scenarios or any failed critical scenario; gate A or B
 //     failing, warning or not run; any failed check marked critical (any gate);
-//     a C/D/E gate failed without check detail (criticality unknown); any
+//     a C/D/E gate failed without check detail (criticality unknown); a
+//     critical check that did not run because something else failed or the
+//     run stopped (Check.Blocked: hidden evidence might have said NO-GO); any
 //     critical fact counter > 0 (negative balances, idempotency violations,
 //     multiple final decisions, crashes on outage, replay drift); worst P95 >
 //     1000 ms; memory trend ≥ 0.5 MB/min (the spec says "> 1.0" is NO-GO and
@@ -52,7 +54,8 @@ const (
 //     the load ran less than 99% of its planned duration.
 //   - CONDITIONAL: 1–2 failed non-critical scenarios, skipped scenarios or none
 //     recorded; gate C/D/E warning, failing only non-critical checks, or not
-//     run; skipped checks inside a gate; worst P95 in [500, 1000] ms; memory
+//     run; checks skipped by choice inside a gate (each named with its
+//     reason); worst P95 in [500, 1000] ms; memory
 //     trend in [0.1, 0.5) MB/min; latency, load or memory not measured.
 //   - GO: none of the above.
 func Decide(s *Summary) (status string, reasons []string) {
@@ -168,7 +171,7 @@ func decideGate(g GateDetail, block, cond func(string, ...any)) {
 	case g.Critical && g.Status == StatusWarn:
 		block("%s warns (A and B must pass): %s", label, listChecks(withStatus(g.Checks, StatusWarn)))
 	case g.Critical && g.Status == StatusSkip:
-		block("%s not verified: %s", label, orDefault(g.Detail, "skipped"))
+		block("%s not verified: %s", label, skipDetail(g))
 	case g.Status == StatusFail && len(g.Checks) == 0:
 		block("%s failed without check detail: cannot tell whether a critical check failed", label)
 	case g.Status == StatusFail && len(failed) > 0:
@@ -176,10 +179,25 @@ func decideGate(g GateDetail, block, cond func(string, ...any)) {
 	case g.Status == StatusWarn:
 		cond("%s warns: %s", label, listChecks(withStatus(g.Checks, StatusWarn)))
 	case g.Status == StatusSkip:
-		cond("%s not verified: %s", label, orDefault(g.Detail, "skipped"))
+		cond("%s not verified: %s", label, skipDetail(g))
 	}
-	if g.Status != StatusSkip && len(skipped) > 0 {
-		cond("%s: %d check(s) skipped: %s", label, len(skipped), listNames(skipped))
+	// Evidence hidden: a critical check that did not run because something
+	// else failed (or the run stopped) might have said NO-GO, so it blocks.
+	// Other skips (a capability the target lacks, a filter) are CONDITIONAL;
+	// every skip is named with its reason.
+	var hidden, chosen []Check
+	for _, c := range skipped {
+		if c.Critical && c.Blocked {
+			hidden = append(hidden, c)
+		} else {
+			chosen = append(chosen, c)
+		}
+	}
+	for _, c := range hidden {
+		block("%s: critical check %q was not verified: %s", label, c.Name, orDefault(c.Detail, "not run"))
+	}
+	if g.Status != StatusSkip && len(chosen) > 0 {
+		cond("%s: %d check(s) skipped: %s", label, len(chosen), listSkipped(chosen))
 	}
 }
 
@@ -281,16 +299,29 @@ func listChecks(cs []Check) string {
 	return strings.Join(parts, "; ")
 }
 
-func listNames(cs []Check) string {
+// skipDetail says why a whole gate was not verified.
+func skipDetail(g GateDetail) string {
+	if g.Detail == "" && len(g.Checks) > 0 {
+		return listSkipped(g.Checks)
+	}
+	return orDefault(g.Detail, "skipped")
+}
+
+// listSkipped names skipped checks with why they did not run.
+func listSkipped(cs []Check) string {
 	var parts []string
 	for i, c := range cs {
 		if i == maxListed {
 			parts = append(parts, fmt.Sprintf("and %d more", len(cs)-maxListed))
 			break
 		}
-		parts = append(parts, fmt.Sprintf("%q", c.Name))
+		crit := ""
+		if c.Critical {
+			crit = "critical "
+		}
+		parts = append(parts, fmt.Sprintf("%s%q (%s)", crit, c.Name, orDefault(c.Detail, "no reason recorded")))
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, "; ")
 }
 
 func withStatus(cs []Check, status string) []Check {

@@ -30,6 +30,10 @@ func setCheck(gate string, i int, c Check) func(*Summary) {
 	return func(s *Summary) { s.Gate(gate).Checks[i] = c }
 }
 
+func addCheck(gate string, c Check) func(*Summary) {
+	return func(s *Summary) { g := s.Gate(gate); g.Checks = append(g.Checks, c); g.Status = deriveStatus(g.Checks) }
+}
+
 func removeGate(id string) func(*Summary) {
 	return func(s *Summary) {
 		var keep []GateDetail
@@ -78,6 +82,38 @@ func TestDecideAppliesEveryVerdictRuleAndBoundary(t *testing.T) {
 		{"gate D failed without check detail is NO-GO", []func(*Summary){removeGate("D"), func(s *Summary) { s.Gates = map[string]bool{"D - Failure Safety": false} }}, VerdictNoGo, "without check detail"},
 		{"gate E not run is CONDITIONAL", []func(*Summary){removeGate("E")}, VerdictConditional, "gate E (Load Reality) not verified: not run"},
 		{"an unknown check status counts as a failure", []func(*Summary){setCheck("D", 1, Check{Name: "?", Status: "weird"})}, VerdictConditional, "failed non-critical check"},
+
+		// No hidden evidence: later checks and skipped specs.
+		{"a critical failure after a non-critical failure in gate D is NO-GO", []func(*Summary){
+			setCheck("D", 1, Check{Name: "KARMA slow: max consume latency", Status: "fail", Measured: "520 ms", Threshold: "≤ 500ms"}),
+			addCheck("D", Check{Name: "torn tail: first append after recovery survives a restart", Status: "fail", Measured: "false", Threshold: "true", Critical: true}),
+		}, VerdictNoGo, `critical check "torn tail: first append after recovery survives a restart" failed`},
+		{"the non-critical failure before a critical one is still listed", []func(*Summary){
+			setCheck("D", 1, Check{Name: "KARMA slow: max consume latency", Status: "fail", Measured: "520 ms", Threshold: "≤ 500ms"}),
+			addCheck("D", Check{Name: "anomalous consumes blocked", Status: "fail", Measured: "3", Threshold: "0", Critical: true}),
+		}, VerdictNoGo, `KARMA slow: max consume latency`},
+		{"a critical spec skipped because an earlier spec failed is NO-GO", []func(*Summary){
+			setCheck("D", 1, Check{Name: "KARMA slow: max consume latency", Status: "fail", Measured: "520 ms", Threshold: "≤ 500ms"}),
+			addCheck("D", Check{Name: "kill -9 mid-load loses no acknowledged mutation", Status: "skip", Critical: true, Blocked: true,
+				Detail: "not run: Spec skipped because an earlier spec in an ordered container failed"}),
+		}, VerdictNoGo, `critical check "kill -9 mid-load loses no acknowledged mutation" was not verified: not run: Spec skipped because`},
+		{"a critical spec not run because the suite timed out is NO-GO", []func(*Summary){
+			addCheck("C", Check{Name: "crash mid-race", Status: "skip", Critical: true, Blocked: true, Detail: "not run: the suite stopped before it (Interrupted by Timeout)"}),
+		}, VerdictNoGo, "Interrupted by Timeout"},
+		{"a critical spec skipped by its own choice is CONDITIONAL, never GO, with its reason", []func(*Summary){
+			addCheck("D", Check{Name: "kill -9 mid-load", Status: "skip", Critical: true, Detail: "skipped: url target: the harness cannot kill it"}),
+		}, VerdictConditional, `critical "kill -9 mid-load" (skipped: url target: the harness cannot kill it)`},
+		{"a non-critical spec blocked by an earlier failure is CONDITIONAL", []func(*Summary){
+			addCheck("D", Check{Name: "corruption reported", Status: "skip", Blocked: true, Detail: "not run: Spec skipped because a BeforeAll node failed"}),
+		}, VerdictConditional, "a BeforeAll node failed"},
+		{"a gate whose specs were all skipped names each reason", []func(*Summary){func(s *Summary) {
+			g := s.Gate("E")
+			g.Checks = []Check{{Name: "load", Status: "skip", Detail: "skipped: LIVE_TEST_DURATION=0"}}
+			g.Status = StatusSkip
+		}}, VerdictConditional, `gate E (Load Reality) not verified: "load" (skipped: LIVE_TEST_DURATION=0)`},
+		{"a skipped critical check in gate A blocked by a failure is NO-GO", []func(*Summary){
+			addCheck("A", Check{Name: "retries return the original event", Status: "skip", Critical: true, Blocked: true, Detail: "not run: Spec skipped because a BeforeAll node failed"}),
+		}, VerdictNoGo, "was not verified"},
 
 		// Critical facts.
 		{"a negative balance is NO-GO", []func(*Summary){func(s *Summary) { s.Facts.NegativeBalances = 1 }}, VerdictNoGo, "negative balance"},

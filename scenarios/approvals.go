@@ -6,11 +6,9 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
-)
 
-// RoleNoop marks a request that is acknowledged but must write nothing
-// (e.g. a repeated collaboration id).
-const RoleNoop = "noop"
+	"github.com/creditgate/creditgate/scenarios/history"
+)
 
 // RaceResult is one approval race: racers approving or rejecting one
 // pending request at once.
@@ -33,21 +31,22 @@ func (c *Client) RequestApproval(ctx context.Context, agent, requester string, a
 	if justification != "" {
 		body["justification"] = justification
 	}
-	r := c.Do(ctx, Call{Method: "POST", Path: api + "/approvals", Kind: "approval_request", Key: key, Body: body})
+	r := c.Do(ctx, Call{Method: "POST", Path: api + "/approvals", Kind: history.KindApprovalRequest, Key: key, Body: body,
+		Agent: agent, AmountMilli: int64(amount * 1000)})
 	return r.Str("request_id"), r
 }
 
 // Decide sends one approve (or reject) by approver.
 func (c *Client) Decide(ctx context.Context, id, approver string, approve bool, justification, key string) Reply {
-	verb := "reject"
+	verb, kind := "reject", history.KindReject
 	if approve {
-		verb = "approve"
+		verb, kind = "approve", history.KindApprove
 	}
 	body := map[string]any{"approver_id": approver}
 	if justification != "" {
 		body["justification"] = justification
 	}
-	return c.Do(ctx, Call{Method: "POST", Path: api + "/approvals/" + id + "/" + verb, Kind: "approval_" + verb,
+	return c.Do(ctx, Call{Method: "POST", Path: api + "/approvals/" + id + "/" + verb, Kind: kind, Entity: id,
 		Route: "POST /approvals/{id}/" + verb, Key: key, Body: body, Token: c.approverToken(approver)})
 }
 
@@ -55,7 +54,7 @@ func (c *Client) Decide(ctx context.Context, id, approver string, approve bool, 
 // identity: with auth that is the token's principal, in dev mode the body's
 // approver_id.
 func (c *Client) DecideAsRequester(ctx context.Context, id, requester, key string) Reply {
-	return c.Do(ctx, Call{Method: "POST", Path: api + "/approvals/" + id + "/approve", Kind: "approval_approve",
+	return c.Do(ctx, Call{Method: "POST", Path: api + "/approvals/" + id + "/approve", Kind: history.KindApprove, Entity: id,
 		Route: "POST /approvals/{id}/approve", Key: key, Body: map[string]any{"approver_id": requester, "justification": "mine"}})
 }
 
@@ -99,4 +98,15 @@ func Race(ctx context.Context, c *Client, rng *rand.Rand, id string, racers int,
 		res.LoserNamedWinner = false
 	}
 	return res
+}
+
+// LateDecisions sends one more decision on each request, after every race
+// on it returned: the real-time rule RT3 (gates/audit) requires each to be
+// refused already_decided. It returns the replies in the order of ids.
+func LateDecisions(ctx context.Context, c *Client, ids []string, keyPrefix string) []Reply {
+	out := make([]Reply, len(ids))
+	for i, id := range ids {
+		out[i] = c.Decide(ctx, id, "late-approver", i%2 == 0, "late", fmt.Sprintf("%s-%s-late", keyPrefix, id))
+	}
+	return out
 }

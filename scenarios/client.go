@@ -9,12 +9,11 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
-	"github.com/creditgate/creditgate/scenarios/load"
+	"github.com/creditgate/creditgate/scenarios/history"
 )
 
 // Client is a recording client of the credit API. Safe for concurrent use.
@@ -22,8 +21,9 @@ type Client struct {
 	BaseURL string
 	Token   string
 	HTTP    *http.Client
-	History *load.History
-	Base    time.Time // monotonic base of CallNs/ReturnNs
+	// History records every request (reads included) with its call and
+	// return times on History.Base().
+	History *history.Recorder
 	// ApproverTokens are bearer tokens of distinct approver principals for
 	// a backend with auth: each approver name used by a scenario gets one,
 	// round robin, so "two distinct approvers" are distinct principals.
@@ -34,16 +34,15 @@ type Client struct {
 	approverMu  sync.Mutex
 	approverTok map[string]string
 
-	opID atomic.Uint64
-	mu   sync.Mutex
-	lat  map[string]*hdrhistogram.Histogram // per route, microseconds
+	mu  sync.Mutex
+	lat map[string]*hdrhistogram.Histogram // per route, microseconds
 }
 
 // NewClient returns a client with a bounded history and a 10 s timeout.
 func NewClient(baseURL, token string) *Client {
 	return &Client{BaseURL: strings.TrimRight(baseURL, "/"), Token: token,
 		HTTP:    &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 512}},
-		History: load.NewHistory(2_000_000), Base: time.Now(), lat: map[string]*hdrhistogram.Histogram{}}
+		History: history.NewRecorder(2_000_000), lat: map[string]*hdrhistogram.Histogram{}}
 }
 
 // Reply is one response.
@@ -54,7 +53,8 @@ type Reply struct {
 	Replayed bool
 	Latency  time.Duration
 	Err      error
-	OpID     uint64
+	// Op is the recorded operation (its Outcome from history.Classify).
+	Op history.Op
 }
 
 // Code is the error code of a refused request ("" if none).
@@ -63,19 +63,22 @@ func (r Reply) Code() string { s, _ := r.Body["code"].(string); return s }
 // Str returns a top-level string field.
 func (r Reply) Str(k string) string { s, _ := r.Body[k].(string); return s }
 
-// OK reports a 2xx answer.
-func (r Reply) OK() bool { return r.Err == nil && r.Status >= 200 && r.Status < 300 }
+// OK reports an acknowledgement (a 2xx, replayed or not), as the one
+// classifier (history.Classify) decided it.
+func (r Reply) OK() bool { return r.Op.Outcome.Acked() }
 
 // Call describes one request.
 type Call struct {
 	Method, Path string
 	Body         any
-	Key          string // Idempotency-Key header; "" = none
-	Kind         string // history kind, e.g. "consume"
-	Route        string // latency bucket, e.g. "POST /consume"; "" = Method+" "+Path
-	Role         string // history role: original | retry | concurrent_duplicate | setup
-	Token        string // overrides Client.Token
-	RetryOf      uint64
+	Key          string       // Idempotency-Key header; "" = none
+	Kind         history.Kind // what it does; a GET without one is inferred from its path
+	Role         history.Role // why it is sent (zero: original)
+	Agent        string       // the agent it names, for the history
+	Entity       string       // the approval request, pool, mission or collaboration it names
+	AmountMilli  int64        // the amount it moves, for the history
+	Route        string       // latency bucket, e.g. "POST /consume"; "" = Method+" "+Path
+	Token        string       // overrides Client.Token
 }
 
 // approverToken returns the token standing for an approver name ("" when
@@ -97,15 +100,8 @@ func (c *Client) approverToken(approver string) string {
 	return t
 }
 
-// expectedCodes are refusals a scenario provokes on purpose.
-var expectedCodes = map[string]bool{
-	"insufficient_credits": true, "already_decided": true, "four_eyes_violation": true,
-	"duplicate_approver": true, "agent_exists": true, "idempotency_key_conflict": true,
-	"version_mismatch": true, "justification_required": true,
-}
-
-// Do sends one request, records its latency, and records mutations in the
-// history (timeouts and 5xx as unknown).
+// Do sends one request, records its latency, and records it in the
+// history (reads too), classified by history.Fill.
 func (c *Client) Do(ctx context.Context, call Call) Reply {
 	var body io.Reader
 	var raw []byte
@@ -129,31 +125,50 @@ func (c *Client) Do(ctx context.Context, call Call) Reply {
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
+	if call.Kind == history.KindUnknown {
+		if call.Method == http.MethodGet {
+			call.Kind, call.Agent = readKind(call.Path)
+		} else {
+			call.Kind = MutationKind(call.Path)
+		}
+	}
+	op := history.Op{Kind: call.Kind, Role: call.Role, Key: call.Key, Agent: call.Agent, Entity: call.Entity, AmountMilli: call.AmountMilli}
 	start := time.Now()
-	callNs := start.Sub(c.Base).Nanoseconds()
+	op.CallNs = c.History.Now()
 	resp, err := c.HTTP.Do(req)
 	r := Reply{Err: err}
 	if err == nil {
 		r.Status = resp.StatusCode
-		r.Raw, _ = io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+		r.Raw, err = io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 		resp.Body.Close()
 		r.Replayed = resp.Header.Get("Idempotent-Replayed") == "true"
 		_ = json.Unmarshal(r.Raw, &r.Body)
 	}
+	op.ReturnNs = c.History.Now()
 	r.Latency = time.Since(start)
+	history.Fill(&op, history.Response{Status: r.Status, Replayed: r.Replayed, Body: r.Raw, Err: err})
 	route := call.Route
 	if route == "" {
 		route = call.Method + " " + call.Path
 	}
 	c.record(route, r.Latency)
-	if call.Method != http.MethodGet {
-		r.OpID = c.opID.Add(1)
-		c.History.Add(load.HistoryEntry{OpID: r.OpID, Kind: load.OpKind(call.Kind), Role: or(call.Role, "original"),
-			IdempotencyKey: call.Key, Request: load.HistoryRequest{Method: call.Method, Path: call.Path, Body: raw},
-			CallNs: callNs, ReturnNs: time.Since(c.Base).Nanoseconds(), Status: r.Status, Outcome: outcome(r),
-			Code: r.Code(), EventID: eventID(r), RequestID: r.Str("request_id"), Replayed: r.Replayed, Error: errString(err)})
-	}
+	op.ID = c.History.Add(op)
+	r.Op = op
 	return r
+}
+
+// readKind infers a read's kind and agent from its path.
+func readKind(path string) (history.Kind, string) {
+	rest, _, _ := strings.Cut(strings.TrimPrefix(path, api), "?")
+	switch {
+	case strings.HasPrefix(rest, "/balance/"):
+		return history.KindReadBalance, strings.TrimPrefix(rest, "/balance/")
+	case strings.HasPrefix(rest, "/history/"):
+		return history.KindReadHistory, strings.TrimPrefix(rest, "/history/")
+	case rest == "/balances":
+		return history.KindReadBalances, ""
+	}
+	return history.KindRead, ""
 }
 
 func or(s, d string) string {
@@ -163,32 +178,8 @@ func or(s, d string) string {
 	return s
 }
 
-func errString(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
 // eventID is the id of the primary event a response names.
-func eventID(r Reply) string {
-	if id := r.Str("event_id"); id != "" {
-		return id
-	}
-	return r.Str("decision_event_id")
-}
-
-func outcome(r Reply) load.Outcome {
-	switch {
-	case r.Err != nil || r.Status >= 500 || r.Status == 0:
-		return load.OutcomeUnknown
-	case r.Status < 300:
-		return load.OutcomeOK
-	case expectedCodes[r.Code()]:
-		return load.OutcomeExpected
-	}
-	return load.OutcomeError
-}
+func eventID(r Reply) string { return r.Op.EventID }
 
 func (c *Client) record(route string, d time.Duration) {
 	c.mu.Lock()
@@ -240,14 +231,15 @@ const api = "/api/credits"
 // CreateAgent creates an agent and tops it up to about credits (each top-up
 // below the approval threshold, so nothing is gated).
 func (c *Client) CreateAgent(ctx context.Context, id string, credits int) error {
-	r := c.Do(ctx, Call{Method: "POST", Path: api + "/agents", Kind: "agent", Role: "setup", Key: "setup-agent-" + id,
+	r := c.Do(ctx, Call{Method: "POST", Path: api + "/agents", Kind: history.KindCreateAgent, Role: history.Setup, Key: "setup-agent-" + id, Agent: id,
 		Body: map[string]any{"agent_id": id, "skill_level": 1.0, "actor_id": "harness"}})
 	if !r.OK() {
 		return fmt.Errorf("create agent %s: %d %s %v", id, r.Status, r.Raw, r.Err)
 	}
 	for left, i := credits-100, 0; left > 0; i++ {
 		chunk := min(left, 450)
-		r := c.Do(ctx, Call{Method: "POST", Path: api + "/add", Kind: "add", Role: "setup", Key: fmt.Sprintf("setup-add-%s-%d", id, i),
+		r := c.Do(ctx, Call{Method: "POST", Path: api + "/add", Kind: history.KindAdd, Role: history.Setup, Key: fmt.Sprintf("setup-add-%s-%d", id, i),
+			Agent: id, AmountMilli: int64(chunk) * 1000,
 			Body: map[string]any{"agent_id": id, "amount": chunk, "reason": "setup", "actor_id": "harness"}})
 		if !r.OK() {
 			return fmt.Errorf("top up %s: %d %s %v", id, r.Status, r.Raw, r.Err)
@@ -270,4 +262,62 @@ func (c *Client) Balance(ctx context.Context, id string) (float64, error) {
 // Get fetches a JSON document.
 func (c *Client) Get(ctx context.Context, path string) Reply {
 	return c.Do(ctx, Call{Method: "GET", Path: path})
+}
+
+// MutationKind infers a mutation's kind from its path under /api/credits,
+// for callers (fixtures, fuzzers, role matrices) that post to many routes.
+func MutationKind(path string) history.Kind {
+	rest := strings.TrimPrefix(path, api)
+	switch {
+	case rest == "/consume":
+		return history.KindConsume
+	case rest == "/refund":
+		return history.KindRefund
+	case rest == "/add":
+		return history.KindAdd
+	case rest == "/withdraw":
+		return history.KindWithdraw
+	case rest == "/agents":
+		return history.KindCreateAgent
+	case rest == "/approvals":
+		return history.KindApprovalRequest
+	case strings.HasSuffix(rest, "/approve"):
+		return history.KindApprove
+	case strings.HasSuffix(rest, "/reject"):
+		return history.KindReject
+	case rest == "/pools":
+		return history.KindPoolCreate
+	case rest == "/missions":
+		return history.KindMissionStart
+	case strings.HasPrefix(rest, "/synergie/"):
+		return history.KindCollaboration
+	case strings.HasPrefix(rest, "/pools/"):
+		switch rest[strings.LastIndex(rest, "/"):] {
+		case "/allocate":
+			return history.KindPoolAllocate
+		case "/consume":
+			return history.KindPoolConsume
+		case "/refund":
+			return history.KindPoolRefund
+		case "/close":
+			return history.KindPoolClose
+		case "/transfer":
+			return history.KindPoolTransfer
+		}
+		if strings.Contains(rest, "/members") {
+			return history.KindPoolMember
+		}
+	case strings.HasPrefix(rest, "/missions/"):
+		switch rest[strings.LastIndex(rest, "/"):] {
+		case "/complete":
+			return history.KindMissionComplete
+		case "/fail":
+			return history.KindMissionFail
+		case "/cancel":
+			return history.KindMissionCancel
+		case "/rate":
+			return history.KindMissionRate
+		}
+	}
+	return history.KindUnknown
 }

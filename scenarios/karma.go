@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"time"
+
+	"github.com/creditgate/creditgate/scenarios/history"
 )
 
 // BlackoutResult is scenario 4 for one KARMA failure mode.
@@ -15,7 +17,7 @@ type BlackoutResult struct {
 	Sources    map[string]int // karma_source → count
 	MaxLatency time.Duration
 	P99        time.Duration
-	// HealthDuring is the backend's health status while KARMA was down.
+	// HealthDuring is the backend's health state while KARMA was down.
 	HealthDuring string
 	Failures     []string
 }
@@ -26,7 +28,8 @@ func Blackout(ctx context.Context, c *Client, mode, agent string, n int, amount 
 	res := BlackoutResult{Mode: mode, Sources: map[string]int{}}
 	var lats []time.Duration
 	for i := 0; i < n; i++ {
-		r := c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: "consume", Route: "POST /consume (karma " + mode + ")",
+		r := c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: history.KindConsume, Route: "POST /consume (karma " + mode + ")",
+			Agent: agent, AmountMilli: int64(amount * 1000),
 			Key: fmt.Sprintf("karma-%s-%s-%03d", mode, agent, i), Body: map[string]any{"agent_id": agent, "amount": amount, "reason": "karma blackout"}})
 		res.Requests++
 		lats = append(lats, r.Latency)
@@ -46,17 +49,29 @@ func Blackout(ctx context.Context, c *Client, mode, agent string, n int, amount 
 		res.MaxLatency = lats[len(lats)-1]
 		res.P99 = lats[min(len(lats)-1, len(lats)*99/100)]
 	}
-	res.HealthDuring = c.Get(ctx, "/api/health").Str("status")
+	res.HealthDuring = c.HealthState(ctx)
 	return res
 }
 
-// WaitHealth polls /api/health until its status is want or the timeout
-// passes; it returns the last status seen.
+// HealthState reads the backend's health state (healthy | degraded |
+// failed) from /api/health: the "state" field, where creditd keeps it since
+// "status" carries the original's "ok"; a target without "state" (an older
+// creditd) is read from "status".
+func (c *Client) HealthState(ctx context.Context) string {
+	r := c.Get(ctx, "/api/health")
+	if st := r.Str("state"); st != "" {
+		return st
+	}
+	return r.Str("status")
+}
+
+// WaitHealth polls /api/health until its state is want or the timeout
+// passes; it returns the last state seen.
 func (c *Client) WaitHealth(ctx context.Context, want string, timeout time.Duration) (string, time.Duration) {
 	start := time.Now()
 	last := ""
 	for time.Since(start) < timeout {
-		last = c.Get(ctx, "/api/health").Str("status")
+		last = c.HealthState(ctx)
 		if last == want {
 			return last, time.Since(start)
 		}

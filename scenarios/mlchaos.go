@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/creditgate/creditgate/scenarios/history"
 )
 
 // ChaosResult is scenario 5: anomalous consumes at 10× the norm.
@@ -41,7 +43,8 @@ func MLChaos(ctx context.Context, c *Client, rng *rand.Rand, agent string, round
 		return res, fmt.Errorf("funding approval: %d %s", r.Status, r.Raw)
 	}
 	consume := func(amountMilli int64, i int, kind string) Reply {
-		return c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: "consume", Route: "POST /consume (" + kind + ")",
+		return c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: history.KindConsume, Route: "POST /consume (" + kind + ")",
+			Agent: agent, AmountMilli: amountMilli,
 			Key: fmt.Sprintf("ml-%s-%s-%04d", kind, agent, i), Body: map[string]any{"agent_id": agent, "amount": Credits(amountMilli), "reason": "ml " + kind}})
 	}
 	sample := func() {

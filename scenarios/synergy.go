@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/creditgate/creditgate/scenarios/history"
 )
 
 // SynergyResult is what scenario 2 measured.
@@ -36,7 +38,8 @@ func Synergy(ctx context.Context, c *Client, rng *rand.Rand, team string, n, col
 		}
 		body := map[string]any{"collaboration_id": fmt.Sprintf("%s-collab-%03d", team, i), "team_id": team,
 			"mission_id": fmt.Sprintf("m-%d", i), "agent_ids": res.AgentIDs, "contribution_scores": scores}
-		r := c.Do(ctx, Call{Method: "POST", Path: api + "/synergie/collaborations", Kind: "collaboration",
+		collab := body["collaboration_id"].(string)
+		r := c.Do(ctx, Call{Method: "POST", Path: api + "/synergie/collaborations", Kind: history.KindCollaboration, Entity: collab,
 			Key: fmt.Sprintf("%s-collab-key-%03d", team, i), Body: body})
 		if !r.OK() {
 			res.Failed++
@@ -44,9 +47,9 @@ func Synergy(ctx context.Context, c *Client, rng *rand.Rand, team string, n, col
 		}
 		res.Recorded++
 		if i < 5 { // the same collaboration again under a new key: must write nothing
-			// Role noop: acknowledged, but it must write nothing.
-			r := c.Do(ctx, Call{Method: "POST", Path: api + "/synergie/collaborations", Kind: "collaboration",
-				Role: RoleNoop, Key: fmt.Sprintf("%s-collab-dup-%03d", team, i), Body: body})
+			// Role NoWrite: acknowledged, but it must write nothing.
+			r := c.Do(ctx, Call{Method: "POST", Path: api + "/synergie/collaborations", Kind: history.KindCollaboration, Entity: collab,
+				Role: history.NoWrite, Key: fmt.Sprintf("%s-collab-dup-%03d", team, i), Body: body})
 			if dup, _ := r.Body["duplicate"].(bool); r.OK() && dup {
 				res.Duplicates++
 			}

@@ -35,6 +35,10 @@ type Damage struct {
 	DestroyedSeqs []uint64
 	// TornSeq is the seq of a torn last line (0 if none).
 	TornSeq uint64
+	// EntityKind and EntityID name the entity whose first line the damage
+	// hit (FirstLine corruptors only): recovery must report it lost and
+	// leave out, and report, the events that depend on it.
+	EntityKind, EntityID string
 }
 
 // Corruptor damages a journal's bytes.
@@ -140,6 +144,54 @@ func duplicatedLine(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {
 	out = append(out, lines[i])
 	out = append(out, lines[i+1:]...)
 	return out, Damage{Expect: ExpectQuarantine, Line: i + 2}
+}
+
+// FirstLine returns a corruptor that flips one bit in the first line of an
+// entity — the line whose event_type is eventType and whose payload field
+// holds id (agent registration, approval request, pool creation, mission
+// start) — instead of a random line. Every later event about the entity
+// then depends on a line recovery must quarantine. The flipped byte is in
+// the event_id, so the line still names the entity and recovery can say
+// which line the dependents lost. If no line matches, the damage has Line 0.
+func FirstLine(kind, eventType, field, id string) Corruptor {
+	return Corruptor{
+		Name: fmt.Sprintf("first line of %s (%s)", kind, eventType),
+		Apply: func(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {
+			d := Damage{Expect: ExpectQuarantine, EntityKind: kind, EntityID: id}
+			for i, l := range lines {
+				var v struct {
+					EventType string                     `json:"event_type"`
+					Payload   map[string]json.RawMessage `json:"payload"`
+				}
+				if json.Unmarshal(l, &v) != nil || v.EventType != eventType {
+					continue
+				}
+				var got string
+				if json.Unmarshal(v.Payload[field], &got) != nil || got != id {
+					continue
+				}
+				out := clone(lines)
+				out[i] = flipIn(l, []byte(`"event_id":"`), rng)
+				d.Line, d.DestroyedSeqs = i+1, []uint64{Seq(l)}
+				return out, d
+			}
+			return lines, d
+		},
+	}
+}
+
+// flipIn flips one low bit of a byte of the value after marker: a hex or
+// dash character stays printable and never becomes a quote or newline.
+func flipIn(l, marker []byte, rng *rand.Rand) []byte {
+	out := append([]byte(nil), l...)
+	at := bytes.Index(out, marker)
+	if at < 0 {
+		at = 0
+	} else {
+		at += len(marker)
+	}
+	out[at+rng.IntN(8)] ^= 1
+	return out
 }
 
 func clone(lines [][]byte) [][]byte { return append([][]byte(nil), lines...) }

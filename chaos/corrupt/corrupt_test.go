@@ -59,3 +59,39 @@ func TestSameSeedSameDamage(t *testing.T) {
 		}
 	}
 }
+
+func TestFirstLineHitsTheEntitysBirthLineOnly(t *testing.T) {
+	var b bytes.Buffer
+	for i := 1; i <= 12; i++ {
+		typ, agent := "credit.consumed", "a"
+		switch i {
+		case 3:
+			typ, agent = "agent.registered", "b"
+		case 7:
+			typ = "agent.registered" // another agent's registration
+		}
+		fmt.Fprintf(&b, "{\"seq\":%d,\"event_id\":\"0123abcd-0000\",\"event_type\":%q,\"payload\":{\"agent_id\":%q}}\n", i, typ, agent)
+	}
+	p := filepath.Join(t.TempDir(), "credits.jsonl")
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := bytes.SplitAfter(b.Bytes(), []byte("\n"))
+	d, err := ApplyFile(p, FirstLine("agent", "agent.registered", "agent_id", "b"), rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.ReadFile(p)
+	got := bytes.SplitAfter(after, []byte("\n"))
+	for i := range before {
+		if changed := !bytes.Equal(before[i], got[i]); changed != (i == 2) {
+			t.Fatalf("line %d changed=%v; only line 3 (b's registration) may change", i+1, changed)
+		}
+	}
+	if !bytes.Contains(got[2], []byte(`"agent_id":"b"`)) || bytes.Count(got[2], []byte("\n")) != 1 {
+		t.Fatalf("the damaged line must still name the agent on one line: %q", got[2])
+	}
+	if d.Line != 3 || d.Expect != ExpectQuarantine || d.EntityKind != "agent" || d.EntityID != "b" || len(d.DestroyedSeqs) != 1 || d.DestroyedSeqs[0] != 3 {
+		t.Fatalf("damage %+v, want line 3 (seq 3) of agent b, quarantine", d)
+	}
+}

@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -30,72 +29,56 @@ import (
 var version = "dev"
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	if err := run(os.Args[1:]); err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "creditd:", err)
 		os.Exit(1)
 	}
 }
 
-// env returns the environment value or the default, for flag defaults.
-func env(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok {
-		return v
-	}
-	return def
-}
-
-func envBool(key string, def bool) bool {
-	v, err := strconv.ParseBool(env(key, strconv.FormatBool(def)))
-	if err != nil {
-		return def
-	}
-	return v
-}
-
-func envDur(key string, def time.Duration) time.Duration {
-	v, err := time.ParseDuration(env(key, def.String()))
-	if err != nil {
-		return def
-	}
-	return v
-}
-
-func envInt(key string, def int) int {
-	v, err := strconv.Atoi(env(key, strconv.Itoa(def)))
-	if err != nil {
-		return def
-	}
-	return v
-}
-
 func run(args []string) error {
 	fs := flag.NewFlagSet("creditd", flag.ContinueOnError)
 	d := engine.DefaultConfig()
+	set := newSettings(fs)
 	addr := fs.String("addr", env("CREDITD_ADDR", "127.0.0.1:8000"), "listen address (CREDITD_ADDR)")
 	storeURL := fs.String("store", env("CREDITD_STORE", ""), "event store: empty = the JSONL journal; postgres://… = a PostgreSQL store shared by several instances (CREDITD_STORE)")
 	path := fs.String("journal", env("CREDITD_JOURNAL", "storage/events/credits.jsonl"), "journal file (CREDITD_JOURNAL)")
-	fsync := fs.Bool("fsync", envBool("CREDITD_FSYNC", true), "fdatasync every group commit; false only for throwaway runs (CREDITD_FSYNC)")
-	recovery := fs.String("recovery", env("CREDITD_RECOVERY", "quarantine"), "mid-file corruption policy: quarantine|strict (CREDITD_RECOVERY)")
+	fsync := set.Bool("fsync", "CREDITD_FSYNC", true, "fdatasync every group commit; false only for throwaway runs")
+	recovery := set.Choice("recovery", "CREDITD_RECOVERY", string(journal.PolicyQuarantine),
+		[]string{string(journal.PolicyQuarantine), string(journal.PolicyStrict)}, "mid-file corruption policy: quarantine|strict")
 	tokens := fs.String("tokens", env("CREDITD_TOKENS", ""), "bearer tokens token=principal:role,... ; empty = dev mode without auth (CREDITD_TOKENS)")
 	karmaURL := fs.String("karma-url", env("CREDITD_KARMA_URL", ""), "KARMA scoring service base URL; empty = disabled, fallback CI 0.5 (CREDITD_KARMA_URL)")
-	karmaTimeout := fs.Duration("karma-timeout", envDur("CREDITD_KARMA_TIMEOUT", 100*time.Millisecond), "KARMA request timeout (CREDITD_KARMA_TIMEOUT)")
-	threshold := fs.Float64("approval-threshold", float64(envInt("CREDITD_APPROVAL_THRESHOLD", 500)), "credits at or above which add/withdraw need approval (CREDITD_APPROVAL_THRESHOLD)")
-	high := fs.Float64("approval-high", float64(envInt("CREDITD_APPROVAL_HIGH", 5000)), "credits from which a request is HIGH risk (CREDITD_APPROVAL_HIGH)")
-	critical := fs.Float64("approval-critical", float64(envInt("CREDITD_APPROVAL_CRITICAL", 50000)), "credits from which a request is CRITICAL (CREDITD_APPROVAL_CRITICAL)")
-	tMedium := fs.Duration("approval-timeout-medium", envDur("CREDITD_APPROVAL_TIMEOUT_MEDIUM", d.Approval.MediumTimeout), "MEDIUM request timeout (CREDITD_APPROVAL_TIMEOUT_MEDIUM)")
-	tHigh := fs.Duration("approval-timeout-high", envDur("CREDITD_APPROVAL_TIMEOUT_HIGH", d.Approval.HighTimeout), "HIGH request timeout (CREDITD_APPROVAL_TIMEOUT_HIGH)")
-	tCritical := fs.Duration("approval-timeout-critical", envDur("CREDITD_APPROVAL_TIMEOUT_CRITICAL", d.Approval.CriticalTimeout), "CRITICAL request timeout (CREDITD_APPROVAL_TIMEOUT_CRITICAL)")
-	synCap := fs.Float64("synergie-cap", float64(envInt("CREDITD_SYNERGIE_CAP", 500)), "credits an agent may earn from synergie per team (CREDITD_SYNERGIE_CAP)")
-	synBase := fs.Float64("synergie-base", float64(envInt("CREDITD_SYNERGIE_BASE", 50)), "synergie base reward in credits (CREDITD_SYNERGIE_BASE)")
-	keyWindow := fs.Int("idempotency-window", envInt("CREDITD_IDEMPOTENCY_WINDOW", d.IdempotencyWindow), "client idempotency keys remembered (newest) (CREDITD_IDEMPOTENCY_WINDOW)")
-	decidedKeep := fs.Int("approvals-keep", envInt("CREDITD_APPROVALS_KEEP", 200), "decided approval requests kept in memory in full; older ones are read from the journal (CREDITD_APPROVALS_KEEP)")
-	ledgerKeep := fs.Int("ledger-keep", envInt("CREDITD_LEDGER_KEEP", 200), "newest ledger entries per agent kept in memory; older pages are read from the journal (CREDITD_LEDGER_KEEP)")
-	maxBatch := fs.Int("max-batch", envInt("CREDITD_MAX_BATCH", 512), "events per group commit; 1 = one fsync per event (CREDITD_MAX_BATCH)")
-	logLevel := fs.String("log-level", env("CREDITD_LOG_LEVEL", "info"), "debug|info|warn|error (CREDITD_LOG_LEVEL)")
-	drain := fs.Duration("shutdown-timeout", envDur("CREDITD_SHUTDOWN_TIMEOUT", 10*time.Second), "graceful drain limit on SIGTERM (CREDITD_SHUTDOWN_TIMEOUT)")
+	karmaTimeout := set.Duration("karma-timeout", "CREDITD_KARMA_TIMEOUT", karma.DefaultTimeout, time.Millisecond, karma.MaxTimeout, "KARMA request timeout")
+	threshold := set.Credits("approval-threshold", "CREDITD_APPROVAL_THRESHOLD", d.Approval.ThresholdMilli, "credits at or above which add/withdraw need approval")
+	high := set.Credits("approval-high", "CREDITD_APPROVAL_HIGH", d.Approval.HighFromMilli, "credits from which a request is HIGH risk")
+	critical := set.Credits("approval-critical", "CREDITD_APPROVAL_CRITICAL", d.Approval.CriticalFromMilli, "credits from which a request is CRITICAL")
+	const maxTimeout = 365 * 24 * time.Hour
+	tMedium := set.Duration("approval-timeout-medium", "CREDITD_APPROVAL_TIMEOUT_MEDIUM", d.Approval.MediumTimeout, time.Second, maxTimeout, "MEDIUM request timeout")
+	tHigh := set.Duration("approval-timeout-high", "CREDITD_APPROVAL_TIMEOUT_HIGH", d.Approval.HighTimeout, time.Second, maxTimeout, "HIGH request timeout")
+	tCritical := set.Duration("approval-timeout-critical", "CREDITD_APPROVAL_TIMEOUT_CRITICAL", d.Approval.CriticalTimeout, time.Second, maxTimeout, "CRITICAL request timeout")
+	synCap := set.Credits("synergie-cap", "CREDITD_SYNERGIE_CAP", d.Synergie.CapMilli, "credits an agent may earn from synergie per team")
+	synBase := set.Credits("synergie-base", "CREDITD_SYNERGIE_BASE", d.Synergie.BaseMilli, "synergie base reward in credits")
+	maxAmount := set.Credits("max-amount", "CREDITD_MAX_AMOUNT", d.MaxAmountMilli, "largest amount one request may move, in credits")
+	keyWindow := set.Int("idempotency-window", "CREDITD_IDEMPOTENCY_WINDOW", d.IdempotencyWindow, 1, 2_000_000, "client idempotency keys remembered (newest)")
+	decidedKeep := set.Int("approvals-keep", "CREDITD_APPROVALS_KEEP", 200, 1, 1_000_000, "decided approval requests kept in memory in full; older ones are read from the journal")
+	ledgerKeep := set.Int("ledger-keep", "CREDITD_LEDGER_KEEP", 200, 1, 100_000, "newest ledger entries per agent kept in memory; older pages are read from the journal")
+	maxBatch := set.Int("max-batch", "CREDITD_MAX_BATCH", journal.DefaultMaxBatch, 1, journal.MaxMaxBatch, "events per group commit; 1 = one fsync per event")
+	logLevel := set.Choice("log-level", "CREDITD_LOG_LEVEL", "info", []string{"debug", "info", "warn", "error"}, "log level: debug|info|warn|error")
+	drain := set.Duration("shutdown-timeout", "CREDITD_SHUTDOWN_TIMEOUT", 10*time.Second, 0, time.Hour, "graceful drain limit on SIGTERM")
+	insecureNoAuth := set.Bool("insecure-no-auth", "CREDITD_INSECURE_NO_AUTH", false, "allow a non-loopback listen address without CREDITD_TOKENS: anyone who reaches it can move credits")
 	healthcheck := fs.Bool("healthcheck", false, "probe http://<addr>/api/health and exit 0 if healthy (for container HEALTHCHECK)")
+	if err := set.err(os.Environ()); err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	// Cross-setting rules, named by variable.
+	if *high < *threshold || *critical < *high {
+		return fmt.Errorf("configuration: want CREDITD_APPROVAL_THRESHOLD (%s) ≤ CREDITD_APPROVAL_HIGH (%s) ≤ CREDITD_APPROVAL_CRITICAL (%s)",
+			money.Format(*threshold), money.Format(*high), money.Format(*critical))
+	}
+	if *synBase > *synCap {
+		return fmt.Errorf("configuration: want CREDITD_SYNERGIE_BASE (%s) ≤ CREDITD_SYNERGIE_CAP (%s)", money.Format(*synBase), money.Format(*synCap))
 	}
 	if *healthcheck {
 		return probe(*addr)
@@ -103,7 +86,7 @@ func run(args []string) error {
 
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("log level: %w", err)
+		return fmt.Errorf("CREDITD_LOG_LEVEL: %w", err)
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	slog.SetDefault(log)
@@ -112,25 +95,29 @@ func run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("CREDITD_TOKENS: %w", err)
 	}
+	if err := checkExposure(*addr, len(toks) > 0, *insecureNoAuth); err != nil {
+		return err
+	}
+	if len(toks) == 0 && !loopbackAddr(*addr) {
+		log.Warn("INSECURE: --insecure-no-auth lets every caller on the network move credits without a token", "addr", *addr)
+	}
 	if len(toks) == 0 {
 		log.Warn("NO AUTH: CREDITD_TOKENS is empty, so every caller is trusted and identities come from request bodies; use only on loopback for development")
 	}
 	if !*fsync {
 		log.Warn("FSYNC DISABLED: acknowledged writes can be lost on a crash; use only for throwaway runs")
 	}
-	if *recovery != string(journal.PolicyQuarantine) && *recovery != string(journal.PolicyStrict) {
-		return fmt.Errorf("recovery policy %q: want quarantine or strict", *recovery)
-	}
 
 	cfg := d
 	cfg.Logger = log
 	cfg.Journal = journal.Config{Path: *path, NoSync: !*fsync, Recovery: journal.Policy(*recovery), MaxBatch: *maxBatch, Logger: log}
-	cfg.Approval.ThresholdMilli = credits(*threshold)
-	cfg.Approval.MediumFromMilli = credits(*threshold)
-	cfg.Approval.HighFromMilli = credits(*high)
-	cfg.Approval.CriticalFromMilli = credits(*critical)
+	cfg.Approval.ThresholdMilli = *threshold
+	cfg.Approval.MediumFromMilli = *threshold
+	cfg.Approval.HighFromMilli = *high
+	cfg.Approval.CriticalFromMilli = *critical
 	cfg.Approval.MediumTimeout, cfg.Approval.HighTimeout, cfg.Approval.CriticalTimeout = *tMedium, *tHigh, *tCritical
-	cfg.Synergie.CapMilli, cfg.Synergie.BaseMilli = credits(*synCap), credits(*synBase)
+	cfg.Synergie.CapMilli, cfg.Synergie.BaseMilli = *synCap, *synBase
+	cfg.MaxAmountMilli = *maxAmount
 	cfg.IdempotencyWindow = *keyWindow
 	cfg.Projection.DecidedKeep, cfg.Projection.LedgerKeep = *decidedKeep, *ledgerKeep
 
@@ -194,6 +181,11 @@ func run(args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), *drain)
 	defer cancel()
 	serr := srv.Shutdown(sctx)
+	if serr != nil {
+		// The drain limit passed (e.g. a client stopped reading an export):
+		// cut the remaining connections rather than wait for them.
+		_ = srv.Close()
+	}
 	if cerr := eng.Close(); cerr != nil {
 		return fmt.Errorf("closing the journal: %w", cerr)
 	}
@@ -203,8 +195,6 @@ func run(args []string) error {
 	log.Info("stopped cleanly")
 	return nil
 }
-
-func credits(c float64) int64 { return int64(c * float64(money.PerCredit)) }
 
 func probe(addr string) error {
 	c := http.Client{Timeout: 2 * time.Second}

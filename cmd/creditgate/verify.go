@@ -30,6 +30,8 @@ type mutant struct {
 type patch struct{ file, marker, old, new string }
 
 // text is a patch anchored on its old text alone (exactly once in the file).
+// Seeded bugs use marked patches (a test requires it); text remains for
+// experiments only.
 func text(file, old, new string) patch { return patch{file: file, old: old, new: new} }
 
 // marked is a patch anchored on a `//mutant:<marker>` comment (exactly one
@@ -75,40 +77,51 @@ func (p patch) apply(src string) (string, error) {
 	return head + strings.Replace(window, p.old, p.new, 1) + strings.Join(lines[end:], ""), nil
 }
 
+// mutants are the seeded bugs; every patch is anchored on a
+// `//mutant:<marker>` comment in the engine. Branches add theirs in
+// mutants_<branch>.go (init appends).
 var mutants = []mutant{
 	{name: "retry-writes-twice", gate: "a", bug: "the idempotency lookup is skipped, so a retry writes a second event",
-		patches: []patch{text("engine/engine.go", "if k, ok := e.keys[req.IdempotencyKey]; ok {", "if k, ok := e.keys[req.IdempotencyKey]; ok && false {")}},
+		patches: []patch{marked("engine/engine.go", "idempotency-lookup", "if k, ok := e.keys[req.IdempotencyKey]; ok {", "if k, ok := e.keys[req.IdempotencyKey]; ok && false {")}},
 	{name: "dangling-causation", gate: "a", bug: "derived events point at an event that does not exist",
-		patches: []patch{text("engine/engine.go", "ev.CausationID = &evs[pe.causedBy].EventID", "dangling := uuid.NewString(); ev.CausationID = &dangling")}},
+		patches: []patch{marked("engine/engine.go", "derived-causation", "ev.CausationID = &evs[pe.causedBy].EventID", "dangling := uuid.NewString(); ev.CausationID = &dangling")}},
 	{name: "overdraft-under-concurrency", gate: "b", bug: "consume checks a balance read before the KARMA call, so concurrent consumes overdraw",
 		// The balance is read before the KARMA call and checked after it,
 		// outside the lock: a check-then-act race.
-		patches: []patch{text("engine/credits.go", "\tscore := e.score(ctx, in.AgentID)\n\treturn e.execute(", "\tstale, _ := e.Balance(in.AgentID)\n\tscore := e.score(ctx, in.AgentID)\n\treturn e.execute("),
-			text("engine/credits.go", "\t\tif a.BalanceMilli < in.AmountMilli {\n\t\t\treturn nil, insufficient(a, in.AmountMilli, \"requested\")\n\t\t}\n\t\tmeta",
+		patches: []patch{marked("engine/credits.go", "consume-score", "\tscore := e.score(ctx, in.AgentID)\n\treturn e.execute(", "\tstale, _ := e.Balance(in.AgentID)\n\tscore := e.score(ctx, in.AgentID)\n\treturn e.execute("),
+			marked("engine/credits.go", "consume-score", "\t\tif a.BalanceMilli < in.AmountMilli {\n\t\t\treturn nil, insufficient(a, in.AmountMilli, \"requested\")\n\t\t}\n\t\tmeta",
 				"\t\tif stale < in.AmountMilli {\n\t\t\treturn nil, insufficient(a, in.AmountMilli, \"requested\")\n\t\t}\n\t\tmeta")}},
 	{name: "replay-drops-refunds", gate: "b", bug: "replay skips credit.refunded, so the state drifts after a restart",
-		patches: []patch{text("engine/engine.go", "func (e *Engine) replay(ev *event.Envelope) error {\n",
+		patches: []patch{marked("engine/engine.go", "replay", "func (e *Engine) replay(ev *event.Envelope) error {\n",
 			"func (e *Engine) replay(ev *event.Envelope) error {\n\tif ev.EventType == event.CreditRefunded {\n\t\te.seq = ev.Seq\n\t\treturn e.st.SkipForMutant(ev)\n\t}\n"),
-			text("engine/projection/state.go", "// Seq is the seq of the last applied event.", "// SkipForMutant advances seq without folding (verify-gates only).\nfunc (s *State) SkipForMutant(e *event.Envelope) error { s.seq = e.Seq; return nil }\n\n// Seq is the seq of the last applied event.")}},
+			marked("engine/projection/state.go", "state-methods", "func (s *State) Seq() uint64", "// SkipForMutant advances seq without folding (verify-gates only).\nfunc (s *State) SkipForMutant(e *event.Envelope) error { s.seq = e.Seq; return nil }\n\nfunc (s *State) Seq() uint64")}},
 	{name: "two-approvals-win", gate: "c", bug: "a decision does not re-check the request state, so racing approvals all win",
-		patches: []patch{text("engine/approvals.go", "if ap.Status != projection.StatusPending {\n\t\treturn ap, false, refuse(CodeAlreadyDecided", "if false {\n\t\treturn ap, false, refuse(CodeAlreadyDecided"),
-			text("engine/projection/approvals.go", "\tif a.Status != StatusPending {\n\t\treturn fmt.Errorf(\"decision on %s approval %q\", a.Status, p.RequestID)\n\t}\n", ""),
-			text("engine/approvals.go", "if !e.clock.Now().Before(ap.ExpiresAt) {", "if ap.Status == projection.StatusPending && !e.clock.Now().Before(ap.ExpiresAt) {")}},
+		patches: []patch{marked("engine/approvals.go", "decide-pending", "if ap.Status != projection.StatusPending {\n\t\treturn ap, false, refuse(CodeAlreadyDecided", "if false {\n\t\treturn ap, false, refuse(CodeAlreadyDecided"),
+			marked("engine/projection/approvals.go", "fold-decision-pending", "\tif a.Status != StatusPending {\n\t\treturn fmt.Errorf(\"decision on %s approval %q\", a.Status, p.RequestID)\n\t}\n", ""),
+			marked("engine/approvals.go", "decide-pending", "if !e.clock.Now().Before(ap.ExpiresAt) {", "if ap.Status == projection.StatusPending && !e.clock.Now().Before(ap.ExpiresAt) {")}},
 	{name: "requester-approves-own", gate: "c", bug: "the four-eyes rule is not enforced",
-		patches: []patch{text("engine/approvals.go", "if ap.RequesterID == req.ActorID {", "if ap.RequesterID == req.ActorID && false {")}},
+		patches: []patch{marked("engine/approvals.go", "four-eyes", "if ap.RequesterID == req.ActorID {", "if ap.RequesterID == req.ActorID && false {")}},
 	{name: "karma-outage-fails-consume", gate: "d", bug: "a consume fails when KARMA cannot give a live score",
-		patches: []patch{text("engine/credits.go", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\tif score.Source != karma.SourceLive {\n\t\treturn Result{}, ErrClosed\n\t}\n")}},
+		patches: []patch{marked("engine/credits.go", "consume-score", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\tif score.Source != karma.SourceLive {\n\t\treturn Result{}, ErrClosed\n\t}\n")}},
 	{name: "anomaly-blocks-consume", gate: "d", bug: "an anomalous consume is refused instead of flagged",
-		patches: []patch{text("engine/credits.go", "\t\tcase v.Detected:\n", "\t\tcase v.Detected:\n\t\t\treturn nil, refuse(CodeInvalid, nil, \"anomalous amount\")\n")}},
+		patches: []patch{marked("engine/credits.go", "consume-anomaly", "\t\tcase v.Detected:\n", "\t\tcase v.Detected:\n\t\t\treturn nil, refuse(CodeInvalid, nil, \"anomalous amount\")\n")}},
 	{name: "torn-tail-kept", gate: "d", bug: "recovery reports a torn tail but does not cut it, so the next append is glued onto it and lost (the original's bug)",
-		patches: []patch{text("engine/journal/recovery.go", "} else if rep.TornTail != nil {\n\t\tif err := truncateSynced(", "} else if rep.TornTail != nil && false {\n\t\tif err := truncateSynced(")}},
+		patches: []patch{tornTailKept}},
 	{name: "slow-consume", gate: "e", bug: "every consume stalls 1.2 s (P95 above 1000 ms)", env: []string{"LIVE_TEST_DURATION=20s"},
-		patches: []patch{text("engine/credits.go", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\ttime.Sleep(1200 * time.Millisecond)\n"),
-			text("engine/credits.go", "import (\n\t\"context\"\n", "import (\n\t\"context\"\n\t\"time\"\n")}},
+		patches: []patch{marked("engine/credits.go", "consume-score", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\ttime.Sleep(1200 * time.Millisecond)\n"),
+			importTimeInCredits}},
 	{name: "leaks-per-request", gate: "e", bug: "every consume leaks 256 KiB and a goroutine", env: []string{"LIVE_TEST_DURATION=20s"},
-		patches: []patch{text("engine/credits.go", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\tleak = append(leak, make([]byte, 256<<10))\n\tgo func() { select {} }()\n"),
-			text("engine/credits.go", "// Limits on identifiers and free text.", "var leak [][]byte\n\n// Limits on identifiers and free text.")}},
+		patches: []patch{marked("engine/credits.go", "consume-score", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\tleak = append(leak, make([]byte, 256<<10))\n\tgo func() { select {} }()\n"),
+			marked("engine/credits.go", "credits-decls", "const (\n", "var leak [][]byte\n\nconst (\n")}},
 }
+
+// Patches shared by several mutants.
+var (
+	// tornTailKept: recovery does not cut a torn tail.
+	tornTailKept = marked("engine/journal/recovery.go", "torn-tail-cut", "} else if rep.TornTail != nil {\n\t\tif err := truncateSynced(", "} else if rep.TornTail != nil && false {\n\t\tif err := truncateSynced(")
+	// importTimeInCredits lets a patch of engine/credits.go use time.
+	importTimeInCredits = marked("engine/credits.go", "credits-imports", "import (\n\t\"context\"\n", "import (\n\t\"context\"\n\t\"time\"\n")
+)
 
 func cmdVerify(args []string) int {
 	fs := flag.NewFlagSet("verify-gates", flag.ContinueOnError)
@@ -152,7 +165,7 @@ func cmdVerify(args []string) int {
 			rows = append(rows, r)
 			continue
 		}
-		r.verdict = gateVerdict(s, strings.ToUpper(m.gate))
+		r.verdict, _ = reports.GateVerdict(s, m.gate)
 		if g := s.Gate(strings.ToUpper(m.gate)); g != nil {
 			r.gateStatus = g.Status
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/creditgate/creditgate/engine"
 )
 
 // Role names a permission set.
@@ -42,6 +44,9 @@ func ParseTokens(s string) (Tokens, error) {
 		name, role, ok2 := strings.Cut(rest, ":")
 		if !ok || !ok2 || tok == "" || name == "" {
 			return nil, fmt.Errorf("token entry %q: want token=principal:role", item)
+		}
+		if !engine.ValidID(name) {
+			return nil, fmt.Errorf("token entry for %q: a principal is 1..128 characters of %s (it is journaled as an id)", name, engine.IDAlphabet)
 		}
 		switch Role(role) {
 		case RoleReader, RoleOperator, RoleService, RoleApprover, RoleAdmin:

@@ -36,7 +36,8 @@ func (s *Server) createAgent(w http.ResponseWriter, r *http.Request) {
 				balance = creditOf(res.Events[1]).BalanceAfterMilli
 			}
 			return http.StatusCreated, map[string]any{"agent_id": a.AgentID, "skill_level": a.SkillLevel,
-				"balance": money.Credits(balance), "event_id": res.Primary().EventID, "created_at": res.Primary().Timestamp}
+				"initial_credits": money.Credits(balance), "balance": money.Credits(balance),
+				"event_id": res.Primary().EventID, "created_at": res.Primary().Timestamp}
 		}})
 }
 
@@ -106,6 +107,7 @@ func renderCreditOrApproval(res engine.Result) (int, any) {
 	return http.StatusOK, creditView(res.Primary())
 }
 
+//mutant:balance-read
 func (s *Server) balance(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("agent_id")
 	b, err := s.eng.Balance(id)
@@ -126,7 +128,7 @@ func (s *Server) balances(w http.ResponseWriter, r *http.Request) {
 	for id, b := range all {
 		out[id] = money.Credits(b)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"balances": out, "count": len(out)})
+	writeJSON(w, http.StatusOK, map[string]any{"balances": out, "total_agents": len(out), "count": len(out)})
 }
 
 func (s *Server) history(w http.ResponseWriter, r *http.Request) {
@@ -136,18 +138,22 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 		var off int
 		off, aerr = pathInt(r, "offset", 0, 0, 1<<30)
 		if aerr == nil {
-			entries, err := s.eng.History(id, off, limit)
+			entries, total, err := s.eng.HistoryPage(id, off, limit)
 			if err != nil {
 				s.writeEngineError(w, r, err)
 				return
 			}
 			out := make([]map[string]any, len(entries))
 			for i, e := range entries {
+				// entity_id/entity_type are the original's names for whose
+				// ledger this is; amount is signed (consumes negative).
 				out[i] = map[string]any{"event_id": e.EventID, "event_type": e.EventType, "seq": e.Seq,
-					"timestamp": e.Timestamp.Format(time.RFC3339Nano), "amount": money.Credits(e.AmountMilli),
-					"balance_after": money.Credits(e.BalanceAfterMilli), "reason": e.Reason, "mission_id": nilIfEmpty(e.MissionID)}
+					"timestamp": e.Timestamp.Format(time.RFC3339Nano), "entity_id": id, "entity_type": "agent",
+					"amount": money.Credits(e.AmountMilli), "balance_after": money.Credits(e.BalanceAfterMilli),
+					"reason": e.Reason, "mission_id": nilIfEmpty(e.MissionID)}
 			}
-			writeJSON(w, http.StatusOK, map[string]any{"agent_id": id, "history": out, "count": len(out), "offset": off, "limit": limit})
+			writeJSON(w, http.StatusOK, map[string]any{"agent_id": id, "history": out, "total_entries": total,
+				"count": len(out), "offset": off, "limit": limit})
 			return
 		}
 	}

@@ -8,8 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"reflect"
 	"strings"
+	"sync"
+	"unicode/utf8"
 
 	"github.com/creditgate/creditgate/engine/money"
 )
@@ -30,6 +34,11 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) ([]byte, *apiError)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
+	} else if aerr := checkContentType(r.Header.Get("Content-Type")); aerr != nil {
+		return nil, aerr
+	}
+	if aerr := unambiguous(body, dst); aerr != nil {
+		return nil, aerr
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -92,4 +101,137 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	_ = enc.Encode(v)
+}
+
+// checkContentType accepts a body only as application/json, optionally with
+// charset=utf-8: a cross-site HTML form (urlencoded, multipart, text/plain)
+// can never reach a handler as JSON (415 otherwise, also when absent).
+func checkContentType(ct string) *apiError {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err == nil && mt == "application/json" {
+		cs, has := params["charset"]
+		if len(params) == 0 || (len(params) == 1 && has && strings.EqualFold(cs, "utf-8")) {
+			return nil
+		}
+	}
+	return &apiError{http.StatusUnsupportedMediaType, "unsupported_media_type",
+		"a request body must be sent as Content-Type: application/json (optionally ; charset=utf-8)"}
+}
+
+// unambiguous refuses (400) a body that encoding/json would read with a
+// silent choice: bytes that are not valid UTF-8 (replaced by U+FFFD, so two
+// distinct ids or keys would collapse), a member repeated in one object
+// (the last would win), or a top-level member that matches a field only
+// case-insensitively ("AMOUNT" next to "amount"): every member must be
+// spelled exactly as its field. Members naming no field at all are left to
+// the decoder, which refuses them as unknown (422).
+func unambiguous(body []byte, dst any) *apiError {
+	if !utf8.Valid(body) {
+		return &apiError{http.StatusBadRequest, "invalid_utf8", "the request body is not valid UTF-8"}
+	}
+	fields := fieldNames(reflect.TypeOf(dst))
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if aerr := walkValue(dec, fields, 0); aerr != nil {
+		return aerr
+	}
+	return nil
+}
+
+const maxJSONDepth = 32
+
+// walkValue reads one JSON value; fields is the exact member set checked at
+// depth 0 (nil elsewhere). Syntax errors are left to the real decode.
+func walkValue(dec *json.Decoder, fields map[string]bool, depth int) *apiError {
+	if depth > maxJSONDepth {
+		return &apiError{http.StatusBadRequest, "malformed_json", fmt.Sprintf("JSON nested deeper than %d levels", maxJSONDepth)}
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return nil
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return nil
+			}
+			k, _ := kt.(string)
+			if seen[k] {
+				return &apiError{http.StatusBadRequest, "duplicate_member", fmt.Sprintf("member %q appears more than once", k)}
+			}
+			seen[k] = true
+			if depth == 0 && fields != nil && !fields[k] {
+				for f := range fields {
+					if strings.EqualFold(f, k) {
+						return &apiError{http.StatusBadRequest, "ambiguous_member",
+							fmt.Sprintf("member %q is not spelled exactly as the field %q", k, f)}
+					}
+				}
+			}
+			if aerr := walkValue(dec, nil, depth+1); aerr != nil {
+				return aerr
+			}
+		}
+		_, _ = dec.Token()
+	case json.Delim('['):
+		for dec.More() {
+			if aerr := walkValue(dec, nil, depth+1); aerr != nil {
+				return aerr
+			}
+		}
+		_, _ = dec.Token()
+	}
+	return nil
+}
+
+var fieldCache sync.Map // reflect.Type → map[string]bool
+
+// fieldNames returns the exact JSON member names of a struct (pointer)
+// type, embedded structs flattened; nil for other types.
+func fieldNames(t reflect.Type) map[string]bool {
+	if t == nil {
+		return nil
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if v, ok := fieldCache.Load(t); ok {
+		return v.(map[string]bool)
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	out := map[string]bool{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag := f.Tag.Get("json")
+			name, _, _ := strings.Cut(tag, ",")
+			if name == "-" && !strings.HasPrefix(tag, "-,") {
+				continue
+			}
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if f.Anonymous && name == "" && ft.Kind() == reflect.Struct {
+				walk(ft)
+				continue
+			}
+			if !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			out[name] = true
+		}
+	}
+	walk(t)
+	fieldCache.Store(t, out)
+	return out
 }

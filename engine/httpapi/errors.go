@@ -26,9 +26,12 @@ var codeStatus = map[engine.Code]int{
 	engine.CodeVersionMismatch:       http.StatusConflict,
 	engine.CodeIdempotencyConflict:   http.StatusConflict,
 	engine.CodeConflict:              http.StatusConflict,
+	engine.CodeQuarantined:           http.StatusConflict,
 	engine.CodeDuplicateApprover:     http.StatusConflict,
 	engine.CodeFourEyes:              http.StatusForbidden,
 	engine.CodeNotMember:             http.StatusForbidden,
+	engine.CodeRefundExceedsConsumed: http.StatusConflict,
+	engine.CodeApprovalRequired:      http.StatusUnprocessableEntity,
 }
 
 // writeEngineError maps any engine error to a response.
@@ -39,6 +42,9 @@ func (s *Server) writeEngineError(w http.ResponseWriter, r *http.Request, err er
 		status, ok := codeStatus[re.Code]
 		if !ok {
 			status = http.StatusConflict
+		}
+		if re.Code == engine.CodeIdempotencyConflict {
+			s.metrics.keyConflicts.Add(1)
 		}
 		body := map[string]any{"detail": re.Detail, "code": string(re.Code)}
 		if re.Body != nil {
@@ -51,6 +57,7 @@ func (s *Server) writeEngineError(w http.ResponseWriter, r *http.Request, err er
 		writeJSON(w, status, body)
 	case errors.Is(err, engine.ErrStoreUnavailable):
 		s.writeError(w, &apiError{http.StatusServiceUnavailable, "store_unavailable", "the event store is unavailable; retry later"})
+	//mutant:journal-failed-status
 	case errors.Is(err, engine.ErrJournalFailed):
 		s.writeError(w, &apiError{http.StatusServiceUnavailable, "journal_failed", err.Error()})
 	case errors.Is(err, engine.ErrClosed):

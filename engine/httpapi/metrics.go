@@ -2,12 +2,14 @@ package httpapi
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,6 +18,10 @@ import (
 type metrics struct {
 	mu     sync.Mutex
 	routes map[string]*routeStats
+	// keyConflicts counts requests refused because their idempotency key
+	// was used before for a different request (the original's
+	// idempotency_violations; the journal itself never holds a key twice).
+	keyConflicts atomic.Int64
 }
 
 var latencyBuckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
@@ -69,13 +75,36 @@ func (s *Server) jsonMetrics(w http.ResponseWriter, _ *http.Request) {
 		reqs[k] = m
 	}
 	s.metrics.mu.Unlock()
+	rec := s.eng.Recovery()
+	fileMB := 0.0
+	if fi, err := os.Stat(rec.Path); err == nil {
+		fileMB = math.Round(float64(fi.Size())/(1<<20)*1000) / 1000
+	}
+	integrity := len(rec.Quarantined)
+	if rec.TornTail != nil {
+		integrity++
+	}
+	// The projection fold is the only subscriber and takes every event
+	// type; an error in it fails the engine (health "failed").
+	subscriberErrors := 0
+	if s.eng.Health().Status == "failed" {
+		subscriberErrors = 1
+	}
+	// Each section carries the original's fields first, then ours.
 	writeJSON(w, http.StatusOK, map[string]any{
-		"journal":   map[string]any{"seq": st.Seq, "fsync_enabled": st.FsyncEnabled, "stats": st.Journal},
-		"event_bus": map[string]any{"commands": st.Commands, "idempotent_replays": st.IdempotentReplays, "idempotency_keys": st.IdempotencyKeys},
-		"replay":    map[string]any{"events": st.ReplayEvents, "seconds": st.ReplaySeconds},
-		"anomaly":   map[string]any{"flagged": st.Anomalies, "detector_failures": st.DetectorFailures},
-		"requests":  reqs,
-		"runtime":   map[string]any{"heap_alloc_bytes": ms.HeapAlloc, "goroutines": runtime.NumGoroutine()},
+		"journal": map[string]any{"total_events": rec.Events + st.Journal.Appends, "file_size_mb": fileMB,
+			"idempotency_violations": s.metrics.keyConflicts.Load(), "file_path": rec.Path,
+			"seq": st.Seq, "fsync_enabled": st.FsyncEnabled, "stats": st.Journal},
+		"event_bus": map[string]any{"total_published": st.Journal.Appends, "total_subscriber_errors": subscriberErrors,
+			"subscribers_by_type": map[string]int{"*": 1},
+			"commands":            st.Commands, "idempotent_replays": st.IdempotentReplays, "idempotency_keys": st.IdempotencyKeys},
+		"replay": map[string]any{"total_events": st.ReplayEvents, "replay_duration_seconds": st.ReplaySeconds,
+			"last_replay_timestamp": s.eng.ReplayedAt().Format(time.RFC3339Nano), "integrity_errors_count": integrity,
+			"snapshot_used": false, "events_skipped_by_snapshot": 0, "snapshot_restore_duration_seconds": 0.0,
+			"events": st.ReplayEvents, "seconds": st.ReplaySeconds},
+		"anomaly":  map[string]any{"flagged": st.Anomalies, "detector_failures": st.DetectorFailures},
+		"requests": reqs,
+		"runtime":  map[string]any{"heap_alloc_bytes": ms.HeapAlloc, "goroutines": runtime.NumGoroutine()},
 	})
 }
 
@@ -97,6 +126,11 @@ func (s *Server) promMetrics(w http.ResponseWriter, _ *http.Request) {
 	g("creditd_journal_syncs_total", "fdatasync calls.", "counter", st.Journal.Syncs)
 	g("creditd_journal_batches_total", "Group-commit batches written.", "counter", st.Journal.Batches)
 	g("creditd_replay_events", "Events replayed at start.", "gauge", st.ReplayEvents)
+	rec := s.eng.Recovery()
+	g("creditd_recovery_quarantined_lines", "Damaged lines recovery quarantined at start.", "gauge", len(rec.Quarantined))
+	g("creditd_recovery_seq_gaps", "Seq gaps recovery found at start.", "gauge", len(rec.Gaps))
+	g("creditd_recovery_dependents", "Events left out of the replay because their entity's first event was lost.", "gauge", len(rec.Dependents))
+	g("creditd_recovery_lost_entities", "Entities whose first event was lost (commands on them get 409 entity_quarantined).", "gauge", len(rec.Lost))
 	g("creditd_fsync_enabled", "1 when appends are fsynced.", "gauge", map[bool]int{true: 1, false: 0}[st.FsyncEnabled])
 	g("creditd_idempotency_keys", "Client idempotency keys remembered.", "gauge", st.IdempotencyKeys)
 	g("go_goroutines", "Number of goroutines.", "gauge", runtime.NumGoroutine())

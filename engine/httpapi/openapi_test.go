@@ -360,14 +360,15 @@ var requestSchemas = []struct {
 	{"ApprovalRequestBody", "approvalBody", true},
 	{"DecisionRequest", "decisionBody", true},
 	{"CollaborationRequest", "collaborationBody", true},
-	{"PoolCreateRequest", "poolBody", false},
-	{"PoolMemberRequest", "poolBody", false},
-	{"PoolActorRequest", "poolBody", false},
-	{"PoolMoveRequest", "poolBody", false},
-	{"PoolCloseRequest", "poolBody", false},
-	{"MissionStartRequest", "missionBody", false},
-	{"MissionEndRequest", "missionBody", false},
-	{"MissionRateRequest", "missionBody", false},
+	{"PoolCreateRequest", "poolCreateBody", true},
+	{"PoolMemberRequest", "poolMemberBody", true},
+	{"PoolActorRequest", "poolActorBody", true},
+	{"PoolMoveRequest", "poolMoveBody", true},
+	{"PoolTransferRequest", "poolTransferBody", true},
+	{"PoolCloseRequest", "poolCloseBody", true},
+	{"MissionStartRequest", "missionStartBody", true},
+	{"MissionEndRequest", "missionEndBody", true},
+	{"MissionRateRequest", "missionRateBody", true},
 }
 
 func TestOpenAPIRequestBodiesUseTheHandlerStructsJSONNames(t *testing.T) {

@@ -1,11 +1,12 @@
 package httpapi
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/creditgate/creditgate/engine"
 	"github.com/creditgate/creditgate/engine/event"
@@ -68,17 +69,54 @@ func (s *Server) synergie(w http.ResponseWriter, r *http.Request) {
 		"total_granted": money.Credits(granted), "total_capped": money.Credits(capped)})
 }
 
-type poolBody struct {
+// Each pool and mission route decodes into its own struct, so a field of a
+// sibling route (to_pool_id on consume, rating on complete...) is refused
+// as unknown (422 naming it) instead of being ignored. Field order and
+// omitempty match the shared struct they replace, so request fingerprints
+// of stored idempotency keys are unchanged.
+
+type poolCreateBody struct {
 	Keyed
-	PoolID   string   `json:"pool_id,omitempty"`
-	Name     string   `json:"name,omitempty"`
-	Members  []string `json:"members,omitempty"`
-	AgentID  string   `json:"agent_id,omitempty"`
-	ToPoolID string   `json:"to_pool_id,omitempty"`
-	RefundTo string   `json:"refund_to,omitempty"`
-	Amount   *number  `json:"amount,omitempty"`
-	Reason   string   `json:"reason,omitempty"`
-	ActorID  string   `json:"actor_id,omitempty"`
+	PoolID  string   `json:"pool_id,omitempty"`
+	Name    string   `json:"name,omitempty"`
+	Members []string `json:"members,omitempty"`
+	ActorID string   `json:"actor_id,omitempty"`
+}
+
+type poolMemberBody struct {
+	Keyed
+	AgentID string `json:"agent_id,omitempty"`
+	ActorID string `json:"actor_id,omitempty"`
+}
+
+// poolActorBody is the body of DELETE .../members/{agent_id}: the agent is
+// in the path.
+type poolActorBody struct {
+	Keyed
+	ActorID string `json:"actor_id,omitempty"`
+}
+
+// poolMoveBody serves allocate, consume and refund.
+type poolMoveBody struct {
+	Keyed
+	AgentID string  `json:"agent_id,omitempty"`
+	Amount  *number `json:"amount,omitempty"`
+	Reason  string  `json:"reason,omitempty"`
+	ActorID string  `json:"actor_id,omitempty"`
+}
+
+type poolTransferBody struct {
+	Keyed
+	ToPoolID string  `json:"to_pool_id,omitempty"`
+	Amount   *number `json:"amount,omitempty"`
+	Reason   string  `json:"reason,omitempty"`
+	ActorID  string  `json:"actor_id,omitempty"`
+}
+
+type poolCloseBody struct {
+	Keyed
+	RefundTo string `json:"refund_to,omitempty"`
+	ActorID  string `json:"actor_id,omitempty"`
 }
 
 func renderEvent(status int) func(res engine.Result) (int, any) {
@@ -91,30 +129,33 @@ func renderEvent(status int) func(res engine.Result) (int, any) {
 }
 
 func (s *Server) createPool(w http.ResponseWriter, r *http.Request) {
-	var b poolBody
+	var b poolCreateBody
 	s.mutate(w, r, mutation{access: accessMutate, body: &b, actor: func() string { return or(b.ActorID, "anonymous") },
 		run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
 			return s.eng.CreatePool(ctx, req, engine.PoolInput{PoolID: b.PoolID, Name: b.Name, Members: b.Members})
 		}, render: renderEvent(http.StatusCreated)})
 }
 
-func (s *Server) poolMember(add bool) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var b poolBody
-		s.mutate(w, r, mutation{access: accessMutate, body: &b, actor: func() string { return or(b.ActorID, "anonymous") },
-			run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
-				agent := b.AgentID
-				if !add {
-					agent = r.PathValue("agent_id")
-				}
-				return s.eng.PoolMember(ctx, req, engine.PoolInput{PoolID: r.PathValue("id"), AgentID: agent}, add)
-			}, render: renderEvent(http.StatusOK)})
-	}
+func (s *Server) addPoolMember(w http.ResponseWriter, r *http.Request) {
+	var b poolMemberBody
+	s.mutate(w, r, mutation{access: accessMutate, body: &b, actor: func() string { return or(b.ActorID, "anonymous") },
+		run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
+			return s.eng.PoolMember(ctx, req, engine.PoolInput{PoolID: r.PathValue("id"), AgentID: b.AgentID}, true)
+		}, render: renderEvent(http.StatusOK)})
 }
 
+func (s *Server) removePoolMember(w http.ResponseWriter, r *http.Request) {
+	var b poolActorBody
+	s.mutate(w, r, mutation{access: accessMutate, body: &b, actor: func() string { return or(b.ActorID, "anonymous") },
+		run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
+			return s.eng.PoolMember(ctx, req, engine.PoolInput{PoolID: r.PathValue("id"), AgentID: r.PathValue("agent_id")}, false)
+		}, render: renderEvent(http.StatusOK)})
+}
+
+// poolMove serves allocate, consume and refund.
 func (s *Server) poolMove(typ event.Type) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var b poolBody
+		var b poolMoveBody
 		s.mutate(w, r, mutation{access: accessMutate, body: &b, actor: func() string { return or(b.ActorID, "anonymous") },
 			run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
 				amount, aerr := s.amount("amount", b.Amount)
@@ -122,13 +163,26 @@ func (s *Server) poolMove(typ event.Type) http.HandlerFunc {
 					return engine.Result{}, &engine.RuleError{Code: engine.CodeInvalid, Detail: aerr.detail}
 				}
 				return s.eng.PoolMove(ctx, req, typ, engine.PoolInput{PoolID: r.PathValue("id"), AgentID: b.AgentID,
-					ToPoolID: b.ToPoolID, AmountMilli: amount, Reason: b.Reason})
+					AmountMilli: amount, Reason: b.Reason})
 			}, render: renderEvent(http.StatusOK)})
 	}
 }
 
+func (s *Server) poolTransfer(w http.ResponseWriter, r *http.Request) {
+	var b poolTransferBody
+	s.mutate(w, r, mutation{access: accessMutate, body: &b, actor: func() string { return or(b.ActorID, "anonymous") },
+		run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
+			amount, aerr := s.amount("amount", b.Amount)
+			if aerr != nil {
+				return engine.Result{}, &engine.RuleError{Code: engine.CodeInvalid, Detail: aerr.detail}
+			}
+			return s.eng.PoolMove(ctx, req, event.PoolTransferred, engine.PoolInput{PoolID: r.PathValue("id"),
+				ToPoolID: b.ToPoolID, AmountMilli: amount, Reason: b.Reason})
+		}, render: renderEvent(http.StatusOK)})
+}
+
 func (s *Server) closePool(w http.ResponseWriter, r *http.Request) {
-	var b poolBody
+	var b poolCloseBody
 	s.mutate(w, r, mutation{access: accessMutate, body: &b, actor: func() string { return or(b.ActorID, "anonymous") },
 		run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
 			return s.eng.ClosePool(ctx, req, engine.PoolInput{PoolID: r.PathValue("id"), AgentID: b.RefundTo})
@@ -149,19 +203,30 @@ func (s *Server) getPool(w http.ResponseWriter, r *http.Request) {
 		"members": members, "closed": p.Closed})
 }
 
-type missionBody struct {
+type missionStartBody struct {
 	Keyed
-	MissionID   string   `json:"mission_id,omitempty"`
-	AgentID     string   `json:"agent_id,omitempty"`
-	MissionType string   `json:"mission_type,omitempty"`
-	Complexity  string   `json:"complexity,omitempty"`
-	ActualCost  *number  `json:"actual_cost,omitempty"`
-	Rating      *float64 `json:"rating,omitempty"`
-	ActorID     string   `json:"actor_id,omitempty"`
+	MissionID   string `json:"mission_id,omitempty"`
+	AgentID     string `json:"agent_id,omitempty"`
+	MissionType string `json:"mission_type,omitempty"`
+	Complexity  string `json:"complexity,omitempty"`
+	ActorID     string `json:"actor_id,omitempty"`
+}
+
+// missionEndBody serves complete, fail and cancel.
+type missionEndBody struct {
+	Keyed
+	ActualCost *number `json:"actual_cost,omitempty"`
+	ActorID    string  `json:"actor_id,omitempty"`
+}
+
+type missionRateBody struct {
+	Keyed
+	Rating  *float64 `json:"rating,omitempty"`
+	ActorID string   `json:"actor_id,omitempty"`
 }
 
 func (s *Server) startMission(w http.ResponseWriter, r *http.Request) {
-	var b missionBody
+	var b missionStartBody
 	s.mutate(w, r, mutation{access: accessMutate, body: &b, actor: func() string { return or(b.ActorID, "anonymous") },
 		run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
 			return s.eng.StartMission(ctx, req, engine.MissionInput{MissionID: b.MissionID, AgentID: b.AgentID,
@@ -171,13 +236,14 @@ func (s *Server) startMission(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) endMission(typ event.Type) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var b missionBody
+		var b missionEndBody
 		s.mutate(w, r, mutation{access: accessMutate, body: &b, actor: func() string { return or(b.ActorID, "anonymous") },
 			run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
 				var actual int64
 				if b.ActualCost != nil {
-					m, err := money.ParsePositive(json.Number(*b.ActualCost), s.maxAmount)
-					if err != nil && *b.ActualCost != "0" {
+					// Zero is allowed in any spelling: 0, 0.0, 0e0.
+					m, err := money.ParseNonNegative(json.Number(*b.ActualCost), s.maxAmount)
+					if err != nil {
 						return engine.Result{}, &engine.RuleError{Code: engine.CodeInvalid, Detail: "actual_cost " + err.Error()}
 					}
 					actual = m
@@ -188,7 +254,7 @@ func (s *Server) endMission(typ event.Type) http.HandlerFunc {
 }
 
 func (s *Server) rateMission(w http.ResponseWriter, r *http.Request) {
-	var b missionBody
+	var b missionRateBody
 	s.mutate(w, r, mutation{access: accessMutate, body: &b, actor: func() string { return or(b.ActorID, "anonymous") },
 		run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
 			if b.Rating == nil {
@@ -222,7 +288,23 @@ func (s *Server) karmaStatus(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, s.eng.KarmaStatus())
 }
 
-// events streams the journal as JSONL in seq order (durable lines only).
+// Journal export limits: a slow or stalled reader must never hold the
+// journal (its read lock blocks Close, hence shutdown) nor pin memory.
+const (
+	// MaxExports is how many GET /events run at once; more get 503.
+	MaxExports = 8
+	// exportWriteTimeout bounds the network write of one chunk.
+	exportWriteTimeout = 15 * time.Second
+	exportChunkLines   = 4096
+	exportChunkBytes   = 1 << 20
+)
+
+// events streams the journal as JSONL in seq order (durable lines only). It
+// copies a bounded chunk out of the journal, releases it, then writes the
+// chunk under a write deadline, and resumes after the chunk's last seq: the
+// journal's read lock is never held across a network write, so a client
+// that stops reading delays neither appends nor Close, and is cut off after
+// exportWriteTimeout.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	after, err := strconv.ParseUint(or(r.URL.Query().Get("after_seq"), "0"), 10, 64)
 	if err != nil {
@@ -234,19 +316,45 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, aerr)
 		return
 	}
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	bw := bufio.NewWriterSize(w, 64<<10)
-	n := 0
-	ierr := s.eng.Events(after, func(line []byte, _ *event.Envelope) bool {
-		_, _ = bw.Write(line)
-		n++
-		return n < limit
-	})
-	if ierr != nil && n == 0 {
-		s.writeEngineError(w, r, ierr)
+	select {
+	case s.exports <- struct{}{}:
+		defer func() { <-s.exports }()
+	default:
+		w.Header().Set("Retry-After", "1")
+		s.writeError(w, &apiError{http.StatusServiceUnavailable, "too_many_exports",
+			fmt.Sprintf("at most %d journal exports run at once; retry later", MaxExports)})
 		return
 	}
-	_ = bw.Flush()
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	var chunk []byte
+	n, next, wrote := 0, after, false
+	for n < limit && r.Context().Err() == nil {
+		chunk = chunk[:0]
+		lines := 0
+		ierr := s.eng.Events(next, func(line []byte, ev *event.Envelope) bool {
+			chunk = append(chunk, line...)
+			next = ev.Seq
+			lines++
+			n++
+			return n < limit && lines < exportChunkLines && len(chunk) < exportChunkBytes
+		})
+		if ierr != nil && !wrote && lines == 0 {
+			s.writeEngineError(w, r, ierr)
+			return
+		}
+		if lines == 0 {
+			break
+		}
+		_ = rc.SetWriteDeadline(time.Now().Add(exportWriteTimeout))
+		if _, err := w.Write(chunk); err != nil {
+			return // the client is gone or too slow: stop, holding nothing
+		}
+		wrote = true
+		if ierr != nil || (lines < exportChunkLines && len(chunk) < exportChunkBytes) {
+			break // the journal ended (or failed) inside this chunk
+		}
+	}
 }
 
 func (s *Server) digest(w http.ResponseWriter, r *http.Request) {

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	_ "embed"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -24,6 +25,7 @@ type Server struct {
 	metrics   *metrics
 	version   string
 	timeout   time.Duration
+	exports   chan struct{} // GET /events slots (MaxExports)
 }
 
 // Options configure a Server.
@@ -48,7 +50,8 @@ func New(eng *engine.Engine, o Options) *Server {
 		o.RequestTimeout = 10 * time.Second
 	}
 	s := &Server{eng: eng, tokens: o.Tokens, log: o.Logger, maxAmount: o.MaxAmountMilli,
-		mux: http.NewServeMux(), metrics: newMetrics(), version: o.Version, timeout: o.RequestTimeout}
+		mux: http.NewServeMux(), metrics: newMetrics(), version: o.Version, timeout: o.RequestTimeout,
+		exports: make(chan struct{}, MaxExports)}
 	s.routes()
 	return s
 }
@@ -81,6 +84,10 @@ func (w *statusWriter) WriteHeader(code int) {
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// Unwrap lets http.ResponseController reach the connection (write
+// deadlines, flushes).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusWriter) Write(b []byte) (int, error) {
 	w.wrote = true
@@ -119,12 +126,12 @@ func (s *Server) routes() {
 
 	m.HandleFunc("POST "+prefix+"/pools", s.createPool)
 	m.HandleFunc("GET "+prefix+"/pools/{id}", s.read(s.getPool))
-	m.HandleFunc("POST "+prefix+"/pools/{id}/members", s.poolMember(true))
-	m.HandleFunc("DELETE "+prefix+"/pools/{id}/members/{agent_id}", s.poolMember(false))
+	m.HandleFunc("POST "+prefix+"/pools/{id}/members", s.addPoolMember)
+	m.HandleFunc("DELETE "+prefix+"/pools/{id}/members/{agent_id}", s.removePoolMember)
 	m.HandleFunc("POST "+prefix+"/pools/{id}/allocate", s.poolMove(event.PoolAllocated))
 	m.HandleFunc("POST "+prefix+"/pools/{id}/consume", s.poolMove(event.PoolConsumed))
 	m.HandleFunc("POST "+prefix+"/pools/{id}/refund", s.poolMove(event.PoolRefunded))
-	m.HandleFunc("POST "+prefix+"/pools/{id}/transfer", s.poolMove(event.PoolTransferred))
+	m.HandleFunc("POST "+prefix+"/pools/{id}/transfer", s.poolTransfer)
 	m.HandleFunc("POST "+prefix+"/pools/{id}/close", s.closePool)
 
 	m.HandleFunc("POST "+prefix+"/missions", s.startMission)
@@ -140,9 +147,32 @@ func (s *Server) routes() {
 	m.HandleFunc("GET "+prefix+"/digest", s.read(s.digest))
 	m.HandleFunc("GET "+prefix+"/journal/verify", s.read(s.verify))
 	m.HandleFunc("GET "+prefix+"/openapi.json", s.openapi)
-	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	m.HandleFunc("/", s.unmatched)
+}
+
+// probeMethods are the methods tried when a request matched no route, to
+// tell a wrong method on a known path (405 with Allow) from an unknown path.
+var probeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut,
+	http.MethodPatch, http.MethodDelete, http.MethodOptions}
+
+// unmatched answers 405 with an Allow header when the path is a route under
+// other methods, 404 otherwise. The catch-all "/" pattern matches every
+// method, so ServeMux's own 405 never fires: the routes are probed instead.
+func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range probeMethods {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host, Header: http.Header{}}
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
 		s.writeError(w, &apiError{http.StatusNotFound, "not_found", "no route for " + r.Method + " " + r.URL.Path})
-	})
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	s.writeError(w, &apiError{http.StatusMethodNotAllowed, "method_not_allowed",
+		"method " + r.Method + " is not allowed on " + r.URL.Path + "; allowed: " + strings.Join(allow, ", ")})
 }
 
 // read wraps a query handler with authentication.
@@ -196,10 +226,14 @@ func (s *Server) mutate(w http.ResponseWriter, r *http.Request, m mutation) {
 	if key == "" {
 		key = bodyKey
 	}
-	// '#' is reserved: the engine derives "<key>#<n>" for a command's
-	// further events, and a client key must never collide with one.
-	if len(key) > 200 || strings.Contains(key, "#") {
-		s.writeError(w, &apiError{http.StatusUnprocessableEntity, "invalid", "idempotency key must be at most 200 characters and must not contain '#'"})
+	// A key is printable ASCII of engine.KeyAlphabet, checked before
+	// anything happens: a key with invalid UTF-8 would be kept raw in memory
+	// but journaled with U+FFFD, so two keys would collapse after a restart
+	// and a retry would execute again. '#' is reserved: the engine derives
+	// "<key>#<n>" for a command's further events.
+	if key != "" && !engine.ValidKey(key) {
+		s.writeError(w, &apiError{http.StatusBadRequest, "invalid_idempotency_key",
+			fmt.Sprintf("idempotency key must be 1..%d characters of %s", engine.MaxKeyLen, engine.KeyAlphabet)})
 		return
 	}
 	actor := p.Name
@@ -207,8 +241,10 @@ func (s *Server) mutate(w http.ResponseWriter, r *http.Request, m mutation) {
 		actor = m.actor()
 	}
 	req := engine.Request{ActorID: actor, IdempotencyKey: key, CorrelationID: r.Header.Get("X-Correlation-ID")}
-	if len(req.CorrelationID) > 200 {
-		req.CorrelationID = ""
+	if req.CorrelationID != "" && !engine.ValidKey(req.CorrelationID) {
+		s.writeError(w, &apiError{http.StatusBadRequest, "invalid_correlation_id",
+			fmt.Sprintf("X-Correlation-ID must be 1..%d characters of %s", engine.MaxKeyLen, engine.KeyAlphabet)})
+		return
 	}
 	if key != "" {
 		req.RequestHash = fingerprint(r.Method+" "+r.URL.Path+" "+actor, m.body)
@@ -234,19 +270,38 @@ func or(s, def string) string {
 	return s
 }
 
+// healthBody is the original's health shape — status "ok" and a timestamp
+// — plus ours: state (healthy | degraded | failed) and why. status is
+// "failed" (with 503) only when the journal failed.
+func healthBody(h engine.Health) map[string]any {
+	status := "ok"
+	if h.Status == "failed" {
+		status = "failed"
+	}
+	body := map[string]any{"status": status, "timestamp": time.Now().UTC().Format(time.RFC3339Nano),
+		"state": h.Status, "journal": h.Journal, "recovery": h.Recovery, "karma": h.Karma, "seq": h.Seq, "uptime": h.Uptime}
+	if h.JournalErr != "" {
+		body["journal_error"] = h.JournalErr
+	}
+	if len(h.Reasons) > 0 {
+		body["reasons"] = h.Reasons
+	}
+	return body
+}
+
 func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 	h := s.eng.Health()
 	status := http.StatusOK
 	if h.Status == "failed" {
 		status = http.StatusServiceUnavailable
 	}
-	writeJSON(w, status, h)
+	writeJSON(w, status, healthBody(h))
 }
 
 func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 	h := s.eng.Health()
 	if h.Status == "failed" {
-		writeJSON(w, http.StatusServiceUnavailable, h)
+		writeJSON(w, http.StatusServiceUnavailable, healthBody(h))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
@@ -254,10 +309,14 @@ func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) info(w http.ResponseWriter, _ *http.Request) {
 	st := s.eng.Stats()
+	rec := s.eng.Recovery()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"name": "creditd", "version": s.version, "storage": "jsonl-journal", "seq": st.Seq,
 		"fsync_enabled": st.FsyncEnabled, "auth": len(s.tokens) > 0,
 		"features": []string{"approvals", "synergie", "karma", "anomaly_detection", "edge_of_chaos", "pools", "missions"},
+		// The original's config section: every state change here is an event.
+		"config": map[string]any{"event_sourcing_enabled": true, "event_sourcing_metrics": map[string]any{
+			"total_events": rec.Events + st.Journal.Appends, "file_path": rec.Path, "fsync_enabled": st.FsyncEnabled}},
 	})
 }
 

@@ -108,7 +108,7 @@ func TestStoreOutageIsA503NeverA500(t *testing.T) {
 			t.Errorf("%s %s with the store down: %d %s, want 503 store_unavailable", c.method, c.path, r.status, r.raw)
 		}
 	}
-	if h := s.do(t, "GET", "/api/health", nil); h.str("status") != "degraded" {
+	if h := s.do(t, "GET", "/api/health", nil); h.str("state") != "degraded" {
 		t.Errorf("health with the store down: %d %s, want degraded", h.status, h.raw)
 	}
 	fs.down.Store(false)

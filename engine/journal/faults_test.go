@@ -280,13 +280,16 @@ func TestRecoveryFailureToKeepTheTornTailChangesNothing(t *testing.T) {
 	content := append(bytes.Join(lines(t, 1, 3), nil), "{torn"...)
 	writeFile(t, path, content)
 	cfg := baseConfig(t, path)
-	cfg.FS = faultfs.New(nil, faultfs.OnPathSuffix(".torn-20261127T010203Z",
+	cfg.FS = faultfs.New(nil, faultfs.OnPathSuffix(".torn-20261127T010203Z.tmp",
 		faultfs.Always(faultfs.OpSync, faultfs.ErrInjected)))
 	if _, _, err := journal.Open(cfg, func(*event.Envelope) error { return nil }); !errors.Is(err, faultfs.ErrInjected) {
 		t.Fatalf("Open = %v, want the sidecar sync failure", err)
 	}
 	if got, _ := os.ReadFile(path); !bytes.Equal(got, content) {
 		t.Fatal("the journal was cut although its torn bytes were not kept durably")
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+		t.Fatalf("a sidecar that was not durable was left behind: %v", entries)
 	}
 }
 

@@ -11,7 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/creditgate/creditgate/engine/event"
@@ -31,8 +34,58 @@ type RecoveryReport struct {
 	QuarantineFile string    `json:"quarantine_file,omitempty"`
 	// Gaps lists jumps forward in the seq of the replayed events, whatever
 	// their cause: lines physically destroyed, or quarantined.
-	Gaps  []Gap `json:"gaps"`
-	Clean bool  `json:"clean"` // no torn tail, nothing quarantined, no gaps
+	Gaps []Gap `json:"gaps"`
+	// Dependents lists undamaged events left out of the replay because they
+	// refer to an entity (agent, approval, pool, mission) whose first event
+	// was lost: quarantined now, in an earlier recovery, or destroyed (a
+	// gap). They stay in the journal unchanged, are copied into
+	// QuarantineFile with their reason, and are reported on every start
+	// until the lost line is restored.
+	Dependents []Dependent `json:"dependents"`
+	// DependentsOmitted counts dependents beyond maxReportedDependents:
+	// counted per entity in Lost and kept in QuarantineFile, not listed here.
+	DependentsOmitted int `json:"dependents_omitted,omitempty"`
+	// Lost lists those entities, each with what its first event was lost to.
+	Lost  []LostEntity `json:"lost_entities"`
+	Clean bool         `json:"clean"` // no torn tail, nothing quarantined, no gaps, no dependents
+}
+
+// DependentCount is how many events recovery left out of the replay,
+// listed or not.
+func (r RecoveryReport) DependentCount() int { return len(r.Dependents) + r.DependentsOmitted }
+
+// Dependent is one event left out of the replay because an entity it
+// refers to does not exist: its first line was lost.
+type Dependent struct {
+	Line      int    `json:"line"` // 1-based line number in the file as recovery found it
+	Offset    int64  `json:"offset"`
+	Seq       uint64 `json:"seq"`
+	EventID   string `json:"event_id"`
+	EventType string `json:"event_type"`
+	Kind      string `json:"entity_kind"` // agent | approval | pool | mission
+	Entity    string `json:"entity_id"`
+	Reason    string `json:"reason"` // names the lost line or gap it depended on
+}
+
+// LostEntity is an entity whose first event was lost, so the events that
+// depend on it were left out of the replay.
+type LostEntity struct {
+	Kind       string `json:"entity_kind"`
+	ID         string `json:"entity_id"`
+	LostIn     string `json:"lost_in"` // the quarantined line or gap its first event was lost in
+	Dependents int    `json:"dependents"`
+}
+
+// dependencyError is what an apply error implements when the event refers
+// to an entity no replayed event created (projection.MissingEntityError):
+// recovery leaves such an event out when earlier lines were lost.
+// maxReportedDependents bounds the dependents the report lists, so an
+// agent with a million events cannot make the report (served by
+// /journal/verify) as large as the journal.
+const maxReportedDependents = 10_000
+
+type dependencyError interface {
+	MissingDependency() (kind, id string)
 }
 
 // TornTail is the cut-off end of the file.
@@ -91,7 +144,8 @@ type lineRec struct {
 	no  int    // 1-based line number
 	raw []byte // the bytes, '\n' included when present
 	env event.Envelope
-	err error // nil: the line verified and parsed
+	err error  // nil: the line verified and parsed
+	why string // quarantined and dependent lines: the reason
 }
 
 // scanChunk is a run of whole lines (the last chunk may end in a partial
@@ -124,6 +178,13 @@ type scanner struct {
 	bad      []lineRec // quarantined, in file order
 	index    []indexEntry
 	size     int64
+	// prior holds the entries of a quarantine file left by earlier
+	// recoveries, to name a lost first line and not to copy a dependent twice.
+	prior     []quarantineEntry
+	quarFile  string
+	deps      []lineRec // dependents not yet in the quarantine file, in file order
+	recorded  map[string]bool
+	lostIndex map[string]int
 }
 
 // recoverFile scans path through f, replays valid events, and returns what
@@ -361,6 +422,15 @@ func (s *scanner) settle(r *lineRec) error {
 		s.index = append(s.index, indexEntry{seq: seq, off: r.off - s.removed})
 	}
 	if err := s.apply(&r.env); err != nil {
+		var dep dependencyError
+		//mutant:recovery-dependents-start
+		if errors.As(err, &dep) && s.policy != PolicyStrict && s.lossSeen() {
+			kind, id := dep.MissingDependency()
+			s.dependent(r, kind, id)
+			s.lastSeq = seq
+			s.rep.LastSeq = seq
+			return nil
+		}
 		return fmt.Errorf("journal: replay seq %d (%s line %d): %w", seq, s.path, r.no, err)
 	}
 	s.lastSeq = seq
@@ -373,12 +443,84 @@ func (s *scanner) quarantine(r *lineRec, reason string, seq uint64) error {
 	if s.policy == PolicyStrict {
 		return &CorruptionError{File: s.path, Line: r.no, Reason: reason}
 	}
+	// Never silent: every quarantined line is logged and in the report.
+	//mutant:recovery-report-quarantine
 	s.log.Warn("journal recovery: quarantining corrupt line", "file", s.path, "line", r.no,
 		"offset", r.off, "reason", reason)
 	s.rep.Quarantined = append(s.rep.Quarantined, BadLine{Line: r.no, Offset: r.off, Reason: reason, Seq: seq})
-	s.bad = append(s.bad, lineRec{off: r.off, no: r.no, raw: bytes.Clone(r.raw)})
+	s.bad = append(s.bad, lineRec{off: r.off, no: r.no, raw: bytes.Clone(r.raw), why: reason})
 	s.removed += int64(len(r.raw))
 	return nil
+}
+
+// lossSeen reports whether any line was lost before the current one: this
+// recovery quarantined or found a gap, or an earlier one quarantined lines.
+// Only then is an event about an unknown entity a dependent of lost data;
+// otherwise it is a replay bug and Open fails.
+func (s *scanner) lossSeen() bool {
+	return len(s.bad) > 0 || len(s.rep.Gaps) > 0 || len(s.prior) > 0
+}
+
+// dependent records r as left out of the replay because entity kind/id is
+// unknown, naming where its first line was lost.
+func (s *scanner) dependent(r *lineRec, kind, id string) {
+	key := kind + "\x00" + id
+	if s.lostIndex == nil {
+		s.lostIndex = map[string]int{}
+	}
+	i, seen := s.lostIndex[key]
+	if !seen {
+		i = len(s.rep.Lost)
+		s.lostIndex[key] = i
+		s.rep.Lost = append(s.rep.Lost, LostEntity{Kind: kind, ID: id, LostIn: s.lostIn(id)})
+	}
+	lost := &s.rep.Lost[i]
+	lost.Dependents++
+	reason := fmt.Sprintf("depends on %s %q, which no replayed event created: its first event was lost in %s", kind, id, lost.LostIn)
+	if !seen || lost.Dependents <= 3 {
+		s.log.Warn("journal recovery: leaving out an event whose entity was lost", "file", s.path, "line", r.no,
+			"seq", r.env.Seq, "event_type", r.env.EventType, "reason", reason)
+	}
+	if len(s.rep.Dependents) < maxReportedDependents {
+		s.rep.Dependents = append(s.rep.Dependents, Dependent{Line: r.no, Offset: r.off, Seq: r.env.Seq, EventID: r.env.EventID,
+			EventType: r.env.EventType, Kind: kind, Entity: id, Reason: reason})
+	} else {
+		s.rep.DependentsOmitted++
+	}
+	if !s.recorded[r.env.EventID] { // each dependent is copied to the quarantine file once
+		s.deps = append(s.deps, lineRec{off: r.off, no: r.no, raw: bytes.Clone(r.raw), env: event.Envelope{Seq: r.env.Seq, EventID: r.env.EventID}, why: reason})
+	}
+}
+
+// lostIn names the lost line that most likely held entity id's first
+// event: a line quarantined now or earlier that mentions the id, else the
+// quarantined lines and gaps seen so far.
+func (s *scanner) lostIn(id string) string {
+	quoted, _ := json.Marshal(id)
+	for _, b := range s.bad {
+		if bytes.Contains(b.raw, quoted) {
+			return fmt.Sprintf("quarantined line %d (%s)", b.no, b.why)
+		}
+	}
+	for _, q := range s.prior {
+		if !q.Dependent && (strings.Contains(q.Raw, string(quoted)) || bytes.Contains(q.RawBase64, quoted)) {
+			return fmt.Sprintf("line %d quarantined by an earlier recovery (%s), kept in %s", q.Line, q.Reason, s.quarFile)
+		}
+	}
+	var parts []string
+	for _, b := range s.bad {
+		parts = append(parts, fmt.Sprintf("quarantined line %d", b.no))
+	}
+	for _, g := range s.rep.Gaps {
+		parts = append(parts, fmt.Sprintf("seq gap %d→%d", g.AfterSeq, g.NextSeq))
+	}
+	if slices.ContainsFunc(s.prior, func(q quarantineEntry) bool { return !q.Dependent }) {
+		parts = append(parts, "lines quarantined earlier in "+s.quarFile)
+	}
+	if len(parts) > 4 {
+		parts = append(parts[:4], fmt.Sprintf("… (%d places)", len(parts)))
+	}
+	return "one of: " + strings.Join(parts, ", ")
 }
 
 // tornTail reports the held lines left at EOF: the torn tail.
@@ -408,7 +550,8 @@ func (s *scanner) tornTail() *TornTail {
 // the report and the sparse index of the file as it is afterwards.
 func recoverJournal(cfg Config, apply func(*event.Envelope) error) (RecoveryReport, []indexEntry, int64, error) {
 	// Empty, not nil: the report is served as JSON and [] reads better than null.
-	rep := RecoveryReport{Path: cfg.Path, Policy: cfg.Recovery, Quarantined: []BadLine{}, Gaps: []Gap{}}
+	rep := RecoveryReport{Path: cfg.Path, Policy: cfg.Recovery, Quarantined: []BadLine{}, Gaps: []Gap{},
+		Dependents: []Dependent{}, Lost: []LostEntity{}}
 	fsys, dir := cfg.FS, filepath.Dir(cfg.Path)
 	if err := fsys.MkdirAll(dir, 0o755); err != nil {
 		return rep, nil, 0, fmt.Errorf("journal: create dir %s: %w", dir, err)
@@ -426,7 +569,13 @@ func recoverJournal(cfg Config, apply func(*event.Envelope) error) (RecoveryRepo
 	}
 	defer f.Close()
 
-	s := &scanner{path: cfg.Path, policy: cfg.Recovery, log: cfg.Logger, apply: apply, rep: &rep}
+	quarFile := cfg.Path + ".quarantine"
+	prior, priorRaw, err := readQuarantine(fsys, quarFile)
+	if err != nil {
+		return rep, nil, 0, err
+	}
+	s := &scanner{path: cfg.Path, policy: cfg.Recovery, log: cfg.Logger, apply: apply, rep: &rep,
+		prior: prior, quarFile: quarFile, recorded: recordedDependents(prior)}
 	if err := s.scan(f); err != nil {
 		return rep, nil, 0, err
 	}
@@ -442,21 +591,27 @@ func recoverJournal(cfg Config, apply func(*event.Envelope) error) (RecoveryRepo
 		for _, r := range s.held {
 			tail = append(tail, r.raw...)
 		}
-		if err := writeSynced(fsys, t.Sidecar, os.O_WRONLY|os.O_CREATE|os.O_EXCL, tail); err != nil {
-			return rep, nil, 0, err
+		if err := writeAtomic(fsys, t.Sidecar, tail); err != nil {
+			return rep, nil, 0, stopped(cfg.Path, "keep the torn tail in "+t.Sidecar, err)
 		}
 	}
-	if len(s.bad) > 0 {
-		rep.QuarantineFile = cfg.Path + ".quarantine"
-		if err := writeQuarantine(fsys, rep.QuarantineFile, s.bad, rep.Quarantined); err != nil {
-			return rep, nil, 0, err
+	if len(s.bad) > 0 || len(s.deps) > 0 || len(rep.Lost) > 0 {
+		rep.QuarantineFile = quarFile
+		entries := quarantineEntries(s)
+		if len(entries) > 0 {
+			if err := writeAtomic(fsys, quarFile, append(priorRaw, entries...)); err != nil {
+				return rep, nil, 0, stopped(cfg.Path, "write the quarantine file "+quarFile, err)
+			}
 		}
+	}
+	//mutant:torn-tail-cut
+	if len(s.bad) > 0 {
 		if err := rewriteWithout(fsys, f, cfg.Path, s.bad, keptEnd); err != nil {
-			return rep, nil, 0, err
+			return rep, nil, 0, stopped(cfg.Path, "rewrite the journal without the quarantined lines", err)
 		}
 	} else if rep.TornTail != nil {
 		if err := truncateSynced(fsys, cfg.Path, keptEnd); err != nil {
-			return rep, nil, 0, err
+			return rep, nil, 0, stopped(cfg.Path, "cut the torn tail", err)
 		}
 	}
 	if rep.TornTail != nil || len(s.bad) > 0 {
@@ -464,7 +619,7 @@ func recoverJournal(cfg Config, apply func(*event.Envelope) error) (RecoveryRepo
 			return rep, nil, 0, fmt.Errorf("journal: sync dir %s: %w", dir, err)
 		}
 	}
-	rep.Clean = rep.TornTail == nil && len(rep.Quarantined) == 0 && len(rep.Gaps) == 0
+	rep.Clean = rep.TornTail == nil && len(rep.Quarantined) == 0 && len(rep.Gaps) == 0 && len(rep.Dependents) == 0
 	return rep, s.index, keptEnd - s.removed, nil
 }
 
@@ -529,23 +684,107 @@ type quarantineEntry struct {
 	// RawBase64 holds the exact bytes when they are not valid UTF-8, which
 	// Raw cannot carry unchanged.
 	RawBase64 []byte `json:"raw_base64,omitempty"`
+	// Dependent entries are undamaged events left out of the replay (and
+	// still in the journal) because their entity's first line was lost.
+	Dependent bool   `json:"dependent,omitempty"`
+	Seq       uint64 `json:"seq,omitempty"`
+	EventID   string `json:"event_id,omitempty"`
 }
 
-func writeQuarantine(fsys FS, path string, bad []lineRec, info []BadLine) error {
+// readQuarantine reads the quarantine file earlier recoveries left, if any.
+// Entries that do not parse are kept as bytes and otherwise ignored.
+func readQuarantine(fsys FS, path string) ([]quarantineEntry, []byte, error) {
+	f, err := fsys.OpenFile(path, os.O_RDONLY, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("journal: open %s: %w", path, err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("journal: read %s: %w", path, err)
+	}
+	if n := len(raw); n > 0 && raw[n-1] != '\n' {
+		raw = append(raw, '\n') // a hand-edited file: keep entries on their own lines
+	}
+	var out []quarantineEntry
+	for l := range bytes.Lines(raw) {
+		var e quarantineEntry
+		if json.Unmarshal(l, &e) == nil {
+			out = append(out, e)
+		}
+	}
+	return out, raw, nil
+}
+
+// recordedDependents returns the event ids of the dependents an earlier
+// recovery copied into the quarantine file.
+func recordedDependents(prior []quarantineEntry) map[string]bool {
+	recorded := map[string]bool{}
+	for _, q := range prior {
+		if q.Dependent {
+			recorded[q.EventID] = true
+		}
+	}
+	return recorded
+}
+
+// quarantineEntries encodes the lines quarantined now and the dependents
+// not yet recorded by an earlier recovery (they stay in the journal, so
+// every start finds them again).
+func quarantineEntries(s *scanner) []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	for i, r := range bad {
+	add := func(r lineRec, e quarantineEntry) {
 		raw := bytes.TrimSuffix(r.raw, []byte{'\n'})
-		e := quarantineEntry{Line: r.no, Offset: r.off, Reason: info[i].Reason, Raw: string(raw)}
+		e.Line, e.Offset, e.Raw = r.no, r.off, string(raw)
 		if !utf8.Valid(raw) {
 			e.RawBase64 = raw
 		}
-		if err := enc.Encode(e); err != nil {
-			return fmt.Errorf("journal: quarantine entry: %w", err)
-		}
+		_ = enc.Encode(e) // plain strings, ints and bytes: cannot fail
 	}
-	return writeSynced(fsys, path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, buf.Bytes())
+	for _, r := range s.bad {
+		add(r, quarantineEntry{Reason: r.why})
+	}
+	for _, r := range s.deps {
+		add(r, quarantineEntry{Reason: r.why, Dependent: true, Seq: r.env.Seq, EventID: r.env.EventID})
+	}
+	return buf.Bytes()
+}
+
+// writeAtomic makes path hold exactly data, or leaves it as it was: a temp
+// file is written and synced, renamed over path, and the directory synced.
+// On failure the temp file is removed, so a full disk never leaves a partial
+// sidecar behind.
+func writeAtomic(fsys FS, path string, data []byte) error {
+	tmp := path + ".tmp"
+	err := writeSynced(fsys, tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, data)
+	if err == nil {
+		err = fsys.Rename(tmp, path)
+	}
+	if err != nil {
+		fsys.Remove(tmp)
+		return err
+	}
+	dir := filepath.Dir(path)
+	if err := fsys.SyncDir(dir); err != nil {
+		return fmt.Errorf("journal: sync dir %s: %w", dir, err)
+	}
+	return nil
+}
+
+// stopped explains why recovery stopped before the journal was changed.
+func stopped(path, step string, err error) error {
+	why := ""
+	if errors.Is(err, syscall.ENOSPC) {
+		why = " (disk full)"
+	}
+	return fmt.Errorf("journal: recovery of %s stopped: could not %s%s: %w; "+
+		"the journal was left as it was and no partial recovery file was kept: free space or fix the disk, then restart",
+		path, step, why, err)
 }
 
 // rewriteWithout replaces path with its bytes [0, end) minus the bad lines:

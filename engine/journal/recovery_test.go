@@ -120,6 +120,18 @@ func TestRecoveryKeepsAndReportsByCorruption(t *testing.T) {
 				gaps: []journal.Gap{{AfterSeq: 4, NextSeq: 6}}, strictLine: 5, strictReason: "checksum"},
 		},
 		{
+			// The first line of the file is the first line of whatever it
+			// creates; dependents are covered in dependents_test.go.
+			name: "bit flip in the first line of the file is quarantined, not taken for a torn tail",
+			corrupt: func(tb testing.TB, ls [][]byte) []byte {
+				c := slices.Clone(ls)
+				c[0] = flipMiddle(c[0])
+				return join(c...)
+			},
+			want: recoveryWant{kept: seqRange(2, 10), quarantined: []int{1}, qReason: "checksum",
+				gaps: []journal.Gap{{AfterSeq: 0, NextSeq: 2}}, strictLine: 1, strictReason: "checksum"},
+		},
+		{
 			name: "garbage line mid-file is quarantined and loses no event",
 			corrupt: func(tb testing.TB, ls [][]byte) []byte {
 				return join(join(ls[:4]...), []byte("not json at all\n"), join(ls[4:]...))

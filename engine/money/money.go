@@ -48,6 +48,26 @@ func ParsePositive(n json.Number, maxMilli Milli) (Milli, error) {
 	return v, nil
 }
 
+// ParseNonNegative is ParsePositive that also accepts zero in any
+// spelling ("0", "0.0", "0e3", "-0"), for fields where zero is allowed.
+func ParseNonNegative(n json.Number, maxMilli Milli) (Milli, error) {
+	v, err := parseExact(string(n))
+	if err != nil {
+		return 0, err
+	}
+	if v == 0 {
+		return 0, nil
+	}
+	return ParsePositive(n, maxMilli)
+}
+
+// ParseSetting parses a configuration value in credits exactly like a
+// request amount (ParsePositive): a positive decimal with at most three
+// decimals, at most maxMilli. Surrounding spaces are not trimmed.
+func ParseSetting(s string, maxMilli Milli) (Milli, error) {
+	return ParsePositive(json.Number(s), maxMilli)
+}
+
 // parseExact converts a decimal literal to milli units without floats.
 func parseExact(s string) (Milli, error) {
 	if s == "" {

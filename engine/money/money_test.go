@@ -52,3 +52,34 @@ func TestFormatRoundTripsThroughParse(t *testing.T) {
 		t.Errorf("Format(-1500) = %q", Format(-1500))
 	}
 }
+
+// Zero is one value whatever its spelling: where zero is allowed, "0.0"
+// must not be refused while "0" passes.
+func TestParseNonNegativeTreatsEverySpellingOfZeroAlike(t *testing.T) {
+	for _, in := range []string{"0", "0.0", "0.000", "0e5", "-0", "0.0e-3"} {
+		if got, err := ParseNonNegative(json.Number(in), DefaultMaxMilli); err != nil || got != 0 {
+			t.Errorf("ParseNonNegative(%q) = %d, %v; want 0, nil", in, got, err)
+		}
+	}
+	for in, want := range map[string]error{"-0.5": ErrNotPositive, "0.0001": ErrTooPrecise, "x": ErrNotNumber, "1000000001": ErrTooLarge} {
+		if _, err := ParseNonNegative(json.Number(in), DefaultMaxMilli); !errors.Is(err, want) {
+			t.Errorf("ParseNonNegative(%q) err = %v, want %v", in, err, want)
+		}
+	}
+	if got, err := ParseNonNegative("2.5", DefaultMaxMilli); err != nil || got != 2500 {
+		t.Errorf("ParseNonNegative(2.5) = %d, %v", got, err)
+	}
+}
+
+// Settings go through the request parser: 1.005 is 1005 milli, not the
+// 1004 a float64 multiplication gives.
+func TestParseSettingIsExact(t *testing.T) {
+	if got, err := ParseSetting("1.005", DefaultMaxMilli); err != nil || got != 1005 {
+		t.Errorf("ParseSetting(1.005) = %d, %v; want 1005", got, err)
+	}
+	for _, in := range []string{"500.5x", " 500", "", "0", "-1", "1.0001"} {
+		if _, err := ParseSetting(in, DefaultMaxMilli); err == nil {
+			t.Errorf("ParseSetting(%q) accepted", in)
+		}
+	}
+}

@@ -60,8 +60,9 @@ func (s *State) applyApproval(e *event.Envelope) error {
 	}
 	a, ok := s.approvals[p.RequestID]
 	if !ok {
-		return fmt.Errorf("decision on unknown approval %q", p.RequestID)
+		return missing("approval", p.RequestID)
 	}
+	//mutant:fold-decision-pending
 	if a.Status != StatusPending {
 		return fmt.Errorf("decision on %s approval %q", a.Status, p.RequestID)
 	}

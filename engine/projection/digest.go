@@ -6,95 +6,161 @@ import (
 	"encoding/hex"
 	"hash"
 	"math"
+	"reflect"
 	"sort"
+	"time"
 )
 
-// Digest hashes every projection in canonical order (sorted keys, fixed
-// field order). Equal states have equal digests; the in-memory ledger window
-// is part of it, so a replay that reorders or drops an entry changes it.
-// extra lets the engine add the state it folds outside this package (anomaly
-// statistics, EoC).
+// Digest hashes the state's Snapshot — every field of every projection —
+// in a canonical binary form (see writeCanonical), followed by whatever
+// extra writes (the engine adds the state it folds outside this package:
+// anomaly statistics, EoC). Equal states have equal digests; since the
+// snapshot carries every field and the encoding walks every field of it by
+// reflection (JSON tags, omitempty and shadowed embedded fields play no
+// part), a replay that loses, reorders or alters any field changes it.
 func (s *State) Digest(extra ...func(h hash.Hash)) string {
+	return snapshotDigest(s.Snapshot(), extra...)
+}
+
+func snapshotDigest(snap Snapshot, extra ...func(h hash.Hash)) string {
 	h := sha256.New()
-	w := digestWriter{h}
-	w.u(s.seq)
-	for _, id := range sortedKeys(s.agents) {
-		a := s.agents[id]
-		w.str(id)
-		w.f(a.SkillLevel)
-		w.i(a.BalanceMilli)
-		w.i(a.Entries)
-		for _, e := range a.ledger.newest(0, len(a.ledger.buf)) {
-			w.u(e.Seq)
-			w.i(e.AmountMilli)
-			w.i(e.BalanceAfterMilli)
-		}
-	}
-	for _, id := range sortedKeys(s.approvals) {
-		a := s.approvals[id]
-		w.str(id)
-		w.str(a.Status)
-		w.i(int64(a.Version))
-		w.i(a.AmountMilli)
-		w.str(a.DecisionEventID)
-		w.str(a.ExecutedEventID)
-		for _, v := range a.Votes {
-			w.str(v.EventID)
-			w.str(v.DeciderID)
-		}
-	}
-	for _, id := range sortedKeys(s.tombstones) {
-		t := s.tombstones[id]
-		w.str(id)
-		w.str(t.Status)
-		w.str(t.DecisionEventID)
-	}
-	for _, k := range sortedKeys(s.synergie) {
-		a := s.synergie[k]
-		w.str(k)
-		w.i(a.GrantedMilli)
-		w.i(a.CappedMilli)
-		w.i(a.Rewards)
-	}
-	for _, id := range sortedKeys(s.collabs) {
-		w.str(id)
-		w.u(s.collabs[id])
-	}
-	for _, id := range sortedKeys(s.pools) {
-		p := s.pools[id]
-		w.str(id)
-		w.i(p.BalanceMilli)
-		w.str(map[bool]string{true: "closed", false: "open"}[p.Closed])
-		for _, m := range sortedKeys(p.Members) {
-			w.str(m)
-		}
-	}
-	for _, id := range sortedKeys(s.missions) {
-		m := s.missions[id]
-		w.str(id)
-		w.str(m.Status)
-		w.i(m.ConsumedMilli)
-		w.i(m.RefundedMilli)
-		w.f(m.Rating)
-	}
+	writeCanonical(h, reflect.ValueOf(snap))
 	for _, f := range extra {
 		f(h)
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-type digestWriter struct{ h hash.Hash }
+var timeType = reflect.TypeFor[time.Time]()
 
-func (w digestWriter) u(v uint64) {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], v)
-	w.h.Write(b[:])
+// canon encodes values canonically into a buffer that is flushed to the
+// hash in large writes (hashing 8 bytes at a time dominated the cost).
+type canon struct {
+	h   hash.Hash
+	buf []byte
 }
-func (w digestWriter) i(v int64)   { w.u(uint64(v)) }
-func (w digestWriter) f(v float64) { w.u(math.Float64bits(v)) }
-func (w digestWriter) str(s string) {
-	w.u(uint64(len(s)))
-	w.h.Write([]byte(s))
+
+func (c *canon) flush() {
+	c.h.Write(c.buf)
+	c.buf = c.buf[:0]
+}
+
+func (c *canon) u(x uint64) {
+	c.buf = binary.BigEndian.AppendUint64(c.buf, x)
+	if len(c.buf) >= 64<<10 {
+		c.flush()
+	}
+}
+
+func (c *canon) str(s string) {
+	c.u(uint64(len(s)))
+	c.buf = append(c.buf, s...)
+}
+
+// writeCanonical writes v unambiguously: first its type's layout (every
+// field name and type, recursively — so a changed schema changes every
+// digest), then its value: every struct field in declaration order
+// (exported or not), lengths before slices, strings and maps, map entries
+// sorted by their encoded key, a presence flag before pointers and
+// interfaces, floats by their bits, and instants as Unix seconds and
+// nanoseconds (the same instant in two zones is the same state; a
+// monotonic clock reading is not state).
+func writeCanonical(h hash.Hash, v reflect.Value) {
+	c := &canon{h: h, buf: make([]byte, 0, 64<<10+512)}
+	c.str(layout(v.Type(), map[reflect.Type]bool{}))
+	c.value(v)
+	c.flush()
+}
+
+// layout describes a type's structure.
+func layout(t reflect.Type, seen map[reflect.Type]bool) string {
+	if t == timeType || seen[t] {
+		return t.String()
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array, reflect.Pointer:
+		return t.Kind().String() + "(" + layout(t.Elem(), seen) + ")"
+	case reflect.Map:
+		return "map(" + layout(t.Key(), seen) + "," + layout(t.Elem(), seen) + ")"
+	case reflect.Struct:
+		s := t.String() + "{"
+		for i := 0; i < t.NumField(); i++ {
+			s += t.Field(i).Name + " " + layout(t.Field(i).Type, seen) + ";"
+		}
+		return s + "}"
+	}
+	return t.String()
+}
+
+func (c *canon) value(v reflect.Value) {
+	t := v.Type()
+	if t == timeType {
+		tm := v.Interface().(time.Time)
+		c.u(uint64(tm.Unix()))
+		c.u(uint64(tm.Nanosecond()))
+		return
+	}
+	switch v.Kind() {
+	case reflect.Bool:
+		if v.Bool() {
+			c.u(1)
+		} else {
+			c.u(0)
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		c.u(uint64(v.Int()))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		c.u(v.Uint())
+	case reflect.Float32, reflect.Float64:
+		c.u(math.Float64bits(v.Float()))
+	case reflect.String:
+		c.str(v.String())
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
+			c.str(string(v.Bytes()))
+			return
+		}
+		c.u(uint64(v.Len()))
+		for i := 0; i < v.Len(); i++ {
+			c.value(v.Index(i))
+		}
+	case reflect.Map:
+		type kv struct {
+			key []byte
+			val reflect.Value
+		}
+		entries := make([]kv, 0, v.Len())
+		for it := v.MapRange(); it.Next(); {
+			k := &canon{h: sha256.New()}
+			k.value(it.Key())
+			entries = append(entries, kv{k.buf, it.Value()})
+		}
+		sort.Slice(entries, func(i, j int) bool { return string(entries[i].key) < string(entries[j].key) })
+		c.u(uint64(len(entries)))
+		for _, e := range entries {
+			c.buf = append(c.buf, e.key...)
+			c.value(e.val)
+		}
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			c.u(0)
+			return
+		}
+		c.u(1)
+		if v.Kind() == reflect.Interface {
+			c.str(v.Elem().Type().String())
+		}
+		c.value(v.Elem())
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			c.value(v.Field(i))
+		}
+	default:
+		// Channels and funcs are not state; a snapshot never holds them
+		// (TestSnapshotHoldsOnlyPlainData).
+		c.str("unsupported " + v.Kind().String())
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -38,7 +38,7 @@ func (s *State) applyMission(e *event.Envelope) error {
 	}
 	m, ok := s.missions[p.MissionID]
 	if !ok {
-		return fmt.Errorf("unknown mission %q", p.MissionID)
+		return missing("mission", p.MissionID)
 	}
 	switch e.EventType {
 	case event.MissionCompleted:
@@ -51,8 +51,19 @@ func (s *State) applyMission(e *event.Envelope) error {
 		m.Rating = p.Rating
 		return nil
 	}
-	m.ActualMilli, m.RefundedMilli = p.ActualMilli, p.RefundMilli
+	// RefundedMilli is counted by the credit.refunded events that name the
+	// mission (the end event's own refund and direct refunds alike), so the
+	// refund guard sees every refund once.
+	m.ActualMilli = p.ActualMilli
 	return nil
+}
+
+// noteMissionRefund counts a refund against the mission it names, when the
+// mission exists and belongs to the refunded agent.
+func (s *State) noteMissionRefund(c event.Credit) {
+	if m, ok := s.missions[c.MissionID]; ok && m.AgentID == c.AgentID {
+		m.RefundedMilli += c.AmountMilli
+	}
 }
 
 // MissionView returns a copy of a mission.

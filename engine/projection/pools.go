@@ -13,6 +13,10 @@ type Pool struct {
 	BalanceMilli int64           `json:"balance_milli"`
 	Members      map[string]bool `json:"members"`
 	Closed       bool            `json:"closed"`
+	// ConsumedMilli and RefundedMilli total the pool's consumptions and
+	// refunds: a pool refund may not exceed their difference.
+	ConsumedMilli int64 `json:"consumed_milli"`
+	RefundedMilli int64 `json:"refunded_milli"`
 }
 
 func (s *State) applyPool(e *event.Envelope) error {
@@ -51,6 +55,11 @@ func (s *State) applyPool(e *event.Envelope) error {
 		if err != nil {
 			return err
 		}
+		if p.RemainderMilli > 0 {
+			if err := s.needAgent(p.RefundTo); err != nil {
+				return err
+			}
+		}
 		pool.Closed = true
 		pool.BalanceMilli -= p.RemainderMilli
 		if p.RemainderMilli > 0 {
@@ -67,10 +76,14 @@ func (s *State) applyPool(e *event.Envelope) error {
 		return err
 	}
 	switch e.EventType {
-	case event.PoolAllocated, event.PoolRefunded:
+	case event.PoolAllocated:
 		pool.BalanceMilli += p.AmountMilli
+	case event.PoolRefunded:
+		pool.BalanceMilli += p.AmountMilli
+		pool.RefundedMilli += p.AmountMilli
 	case event.PoolConsumed:
 		pool.BalanceMilli -= p.AmountMilli
+		pool.ConsumedMilli += p.AmountMilli
 	case event.PoolTransferred:
 		to, err := s.pool(p.ToPoolID)
 		if err != nil {
@@ -85,7 +98,7 @@ func (s *State) applyPool(e *event.Envelope) error {
 func (s *State) pool(id string) (*Pool, error) {
 	p, ok := s.pools[id]
 	if !ok {
-		return nil, fmt.Errorf("unknown pool %q", id)
+		return nil, missing("pool", id)
 	}
 	return p, nil
 }

@@ -75,6 +75,8 @@ func New(cfg Config) *State {
 }
 
 // Seq is the seq of the last applied event.
+//
+//mutant:state-methods
 func (s *State) Seq() uint64 { return s.seq }
 
 // Agent is one agent's balance and newest ledger entries.
@@ -172,6 +174,31 @@ func (s *State) Apply(e *event.Envelope) error {
 	return nil
 }
 
+// MissingEntityError is Apply's error for an event that refers to an entity
+// (agent, approval, pool, mission) no earlier event created. Apply returns
+// it before changing anything, so the event can be left out of a replay
+// whose journal lost that entity's first line (see journal recovery).
+type MissingEntityError struct {
+	Kind string // agent | approval | pool | mission
+	ID   string
+}
+
+func (e *MissingEntityError) Error() string { return fmt.Sprintf("unknown %s %q", e.Kind, e.ID) }
+
+// MissingDependency names the entity; journal recovery recognises a
+// dependent event by this method.
+func (e *MissingEntityError) MissingDependency() (kind, id string) { return e.Kind, e.ID }
+
+func missing(kind, id string) error { return &MissingEntityError{Kind: kind, ID: id} }
+
+// needAgent checks an agent exists before a fold changes anything.
+func (s *State) needAgent(id string) error {
+	if _, ok := s.agents[id]; !ok {
+		return missing("agent", id)
+	}
+	return nil
+}
+
 func decode[T any](e *event.Envelope) (T, error) {
 	var p T
 	if err := json.Unmarshal(e.Payload, &p); err != nil {
@@ -197,12 +224,18 @@ func (s *State) applyCredit(e *event.Envelope) error {
 	if err != nil {
 		return fmt.Errorf("payload: %w", err)
 	}
+	if err := s.needAgent(p.AgentID); err != nil {
+		return err
+	}
 	delta, _ := event.Delta(e.EventType, p.AmountMilli)
 	s.noteExecution(e)
 	if e.EventType == event.CreditConsumed && p.MissionID != "" {
 		if m, ok := s.missions[p.MissionID]; ok && m.ConsumeEvent == "" {
 			m.ConsumeEvent = e.EventID
 		}
+	}
+	if e.EventType == event.CreditRefunded && p.MissionID != "" {
+		s.noteMissionRefund(p)
 	}
 	return s.moveAgent(e, p.AgentID, delta, p.Reason, p.MissionID)
 }
@@ -211,7 +244,7 @@ func (s *State) applyCredit(e *event.Envelope) error {
 func (s *State) moveAgent(e *event.Envelope, agentID string, delta int64, reason, missionID string) error {
 	a, ok := s.agents[agentID]
 	if !ok {
-		return fmt.Errorf("unknown agent %q", agentID)
+		return missing("agent", agentID)
 	}
 	a.BalanceMilli += delta
 	a.Entries++

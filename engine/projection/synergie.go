@@ -44,6 +44,10 @@ func (s *State) applySynergie(e *event.Envelope) error {
 		if err != nil {
 			return err
 		}
+		if err := s.needAgent(p.AgentID); err != nil {
+			return err
+		}
+		s.rewardedCollaboration(e, p.CollaborationID)
 		acc := s.account(p.TeamID, p.AgentID)
 		acc.GrantedMilli += p.AmountMilli
 		acc.Rewards++
@@ -53,12 +57,23 @@ func (s *State) applySynergie(e *event.Envelope) error {
 		if err != nil {
 			return err
 		}
+		s.rewardedCollaboration(e, p.CollaborationID)
 		s.account(p.TeamID, p.AgentID).CappedMilli += p.AmountMilli
 	case event.SynergieReuseDetected:
 		// Informational: a collaboration id was offered again with different
 		// content. Nothing to fold.
 	}
 	return nil
+}
+
+// rewardedCollaboration keeps a collaboration counted as recorded when
+// only its rewards survived: its own line is written first in the same
+// command, so this matters only when recovery lost that line, and then a
+// resubmission of the collaboration must not pay the rewards twice.
+func (s *State) rewardedCollaboration(e *event.Envelope, id string) {
+	if _, ok := s.collabs[id]; !ok && id != "" {
+		s.collabs[id] = e.Seq
+	}
 }
 
 // SynergieGranted is how much an agent already earned from synergie in a team.

@@ -2,6 +2,7 @@
 // is gapless, every causation names an earlier event, each idempotency key
 // is journaled once, retries return the original event, and the journal
 // holds exactly what clients were acknowledged — nothing lost, nothing extra.
+// The scenarios only record (scenarios/history); gates/audit judges.
 package a_test
 
 import (
@@ -12,6 +13,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/creditgate/creditgate/gates/audit"
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
@@ -22,9 +24,10 @@ func TestGateA(t *testing.T) {
 	RunSpecs(t, "Gate A - Event Integrity", Label("gate:A"))
 }
 
-var _ = Describe("Gate A: event integrity", Ordered, func() {
+var _ = Describe("Gate A: event integrity", Ordered, ContinueOnFailure, func() {
 	var env *harness.Env
 	var storm scenarios.StormResult
+	var idemViolations int64 // A7 + A9 violations, for the report's facts
 
 	BeforeAll(func(ctx SpecContext) {
 		env = harness.Boot(ctx, "A", nil)
@@ -42,28 +45,32 @@ var _ = Describe("Gate A: event integrity", Ordered, func() {
 		Expect(env.C.Decide(ctx, id, "gate-a-approver", true, "ok", "gate-a-approve").OK()).To(BeTrue())
 	}, NodeTimeout(5*time.Minute))
 
-	It("retried requests return the original event, and a retry never writes twice", Label("critical"), func() {
-		env.Check("retries return the original event (client view)", len(storm.RetryMismatches) == 0,
-			len(storm.RetryMismatches), 0, strings.Join(first(storm.RetryMismatches, 10), "\n"), true)
+	It("injects retries, sequential and concurrent", func() {
 		env.Check("retry injection exercised", !env.P.RetryInjection || storm.Retries > 0, storm.Retries, "> 0 when RETRY_INJECTION",
 			"a gate that injects no retries proves nothing about idempotency", false)
 	})
 
-	It("the journal holds every acknowledged mutation exactly once and nothing else, in a gapless checksummed sequence", func(ctx SpecContext) {
+	// The audit (gates/audit) is the only judge of the history: A8 (journaled
+	// exactly once) and A9 (the one retry rule, docs/gates.md) included.
+	It("the journal holds every acknowledged mutation exactly once and nothing else, retries return the original event, in a gapless checksummed sequence", func(ctx SpecContext) {
 		critical := map[string]bool{"A7": true, "A8": true, "A9": true}
-		env.ReportAll(env.AuditA(ctx, true), func(check string) bool { return critical[strings.Fields(check)[0]] })
+		fs := env.AuditA(ctx, true)
+		for _, f := range fs {
+			if f.Check == audit.CheckRetries || f.Check == audit.CheckKeysOnce {
+				idemViolations += int64(f.ViolationCount)
+			}
+		}
+		env.ReportAll(fs, func(check string) bool { return critical[strings.Fields(check)[0]] })
 	})
 
 	It("the storm was not refused unexpectedly", func() {
-		env.SaveScenario(reports.Scenario{Name: "1 credit storm", Status: harness.ScenarioStatus(storm.Unexpected == 0 && len(storm.RetryMismatches) == 0),
+		env.SaveScenario(reports.Scenario{Name: "1 credit storm", Status: harness.ScenarioStatus(storm.Unexpected == 0 && idemViolations == 0),
 			Duration: reports.Seconds(storm.Elapsed.Seconds()), Throughput: storm.Throughput,
 			P95Latency: scenarios.P95(env.C.Latency("POST /consume")), Errors: int64(storm.Unexpected),
-			InvariantsPassed: len(storm.RetryMismatches) == 0,
+			InvariantsPassed: idemViolations == 0,
 			Metrics:          map[string]any{"requests": storm.Requests, "acknowledged": storm.OK, "insufficient_credits": storm.Refused, "retries": storm.Retries}})
-		env.SaveFacts(reports.Facts{IdempotencyViolations: int64(len(storm.RetryMismatches))})
+		env.SaveFacts(reports.Facts{IdempotencyViolations: idemViolations})
 		env.Check("unexpected errors in the storm", storm.Unexpected == 0, storm.Unexpected, 0,
 			"every request of the storm must be acknowledged or refused with insufficient_credits", false)
 	})
 })
-
-func first(s []string, n int) []string { return s[:min(n, len(s))] }

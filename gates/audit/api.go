@@ -25,6 +25,10 @@ type APIState struct {
 	ApprovalsTotal     int
 	ApprovalsTruncated bool
 	Synergie           map[string]map[string]SynergieTotals // agent -> team
+	// Entities are the per-entity reads (GET /balance/{id}, /pools/{id},
+	// /missions/{id}) of what the model knows; nil when not fetched
+	// (FetchEntities).
+	Entities *EntityState
 }
 
 // APIClient reads the query endpoints of a target. The zero value plus

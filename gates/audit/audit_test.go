@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/creditgate/creditgate/scenarios/history"
+
 	"bytes"
 	"errors"
 	"strings"
@@ -31,7 +33,7 @@ func TestCleanHandBuiltJournalPassesEveryCheckOfGatesAAndB(t *testing.T) {
 	w := cleanWorld(t)
 	j := w.b.journal()
 	assertAllOK(t, GateA(j, w.ops, HistoryOptions{}))
-	m := Fold(j)
+	m := foldTest(j)
 	assertAllOK(t, GateB(j, m, apiFromModel(m), GateBOptions{SynergieCapMilli: testCap}))
 
 	want := map[string]int64{"a1": 197_500, "a2": 750_000}
@@ -100,11 +102,11 @@ func TestGateADetectsEachViolation(t *testing.T) {
 			w.b.cmd("k-c1", "anonymous", p("credit.consumed", credit("a1", 1, 196_500)))
 		}},
 		{name: "an acknowledged op missing from the journal is reported", check: CheckHistory, edit: func(w *world) {
-			w.ops = append(w.ops, Op{OpID: "x", Kind: "consume", IdempotencyKey: "k-lost", Status: 200, Outcome: OutcomeOK, EventID: "e999"})
+			w.ops = append(w.ops, Op{Kind: history.KindConsume, Key: "k-lost", Status: 200, Outcome: history.OK, EventID: "e999"})
 		}},
 		{name: "a refused op present in the journal is reported", check: CheckHistory, edit: func(w *world) {
-			w.ops[2].Outcome, w.ops[2].Status = OutcomeExpectedError, 409
-			w.ops[3].Outcome, w.ops[3].Status = OutcomeExpectedError, 409
+			w.ops[2].Outcome, w.ops[2].Status = history.Refused, 409
+			w.ops[3].Outcome, w.ops[3].Status = history.Refused, 409
 		}},
 		{name: "an event no client asked for is reported", check: CheckHistory, edit: func(w *world) {
 			w.b.cmd("k-ghost", "anonymous", p("credit.refunded", credit("a1", 1, 197_501)))
@@ -161,7 +163,7 @@ func TestServerKeyedEventsAreAllowedWhenKeylessRequestsWereDeclaredOrClaimed(t *
 	if f := CheckHistoryExact(j, w.ops, HistoryOptions{KeylessSent: true}); !f.OK {
 		t.Errorf("declared keyless: %s", f)
 	}
-	ops := append(w.ops, Op{OpID: "kl", Kind: "refund", Status: 200, Outcome: OutcomeOK, EventID: ev[0].EventID})
+	ops := append(w.ops, Op{Kind: history.KindRefund, Status: 200, Outcome: history.OK, EventID: ev[0].EventID})
 	if f := CheckHistoryExact(j, ops, HistoryOptions{}); !f.OK {
 		t.Errorf("claimed by event id: %s", f)
 	}
@@ -172,12 +174,12 @@ func TestRefusedDecisionMayNameOnlyItsLazyExpiry(t *testing.T) {
 	rq := w.b.cmd("k-add3", "alice", p("approval.requested", request("r3", "add", "a1", 700_000)))
 	w.ok("o20", "add", "k-add3", rq[0])
 	w.b.cmd("k-late", "bob", pid("approval.expired", decision("r3", "", 1), rq[0].EventID))
-	w.ops = append(w.ops, Op{OpID: "o21", Kind: "approve", IdempotencyKey: "k-late", Status: 409, Outcome: OutcomeExpectedError})
+	w.ops = append(w.ops, Op{Kind: history.KindApprove, Key: "k-late", Status: 409, Outcome: history.Refused})
 	j := w.b.journal()
 	if f := CheckHistoryExact(j, w.ops, HistoryOptions{}); !f.OK {
 		t.Errorf("%s", f)
 	}
-	assertAllOK(t, GateB(j, Fold(j), apiFromModel(Fold(j)), GateBOptions{}))
+	assertAllOK(t, GateB(j, foldTest(j), apiFromModel(foldTest(j)), GateBOptions{}))
 }
 
 func TestGateBDetectsEachViolation(t *testing.T) {
@@ -267,7 +269,7 @@ func TestGateBDetectsEachViolation(t *testing.T) {
 				data = tc.raw(data)
 			}
 			j := mustRead(t, data)
-			m := Fold(j)
+			m := foldTest(j)
 			f := findingByCheck(t, GateB(j, m, apiFromModel(m), GateBOptions{SynergieCapMilli: testCap}), tc.check)
 			if f.OK || len(f.Violations) == 0 {
 				t.Fatalf("violation not detected: %s", f)
@@ -289,7 +291,7 @@ func resealLine(data []byte, n int, f func([]byte) []byte) []byte {
 func TestAPIComparisonsDetectAOneMilliDifference(t *testing.T) {
 	w := cleanWorld(t)
 	j := w.b.journal()
-	m := Fold(j)
+	m := foldTest(j)
 	cases := []struct {
 		name  string
 		check string

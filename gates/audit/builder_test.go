@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"github.com/creditgate/creditgate/scenarios/history"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -13,6 +15,7 @@ type part struct {
 	payload any
 	cause   int    // index of an earlier part of the same command, or -1
 	causeID string // explicit causation event id (when cause < 0)
+	meta    any    // metadata object (nil = none)
 }
 
 func p(typ string, payload any) part { return part{typ: typ, payload: payload, cause: -1} }
@@ -45,6 +48,11 @@ func (b *builder) cmd(key, actor string, parts ...part) []*Event {
 		}
 		e := &Event{Seq: seq, EventID: fmt.Sprintf("e%d", seq), EventType: pt.typ, Timestamp: "2026-01-01T00:00:00Z",
 			ActorID: actor, SchemaVersion: 1, Payload: raw}
+		if pt.meta != nil {
+			if e.Metadata, err = json.Marshal(pt.meta); err != nil {
+				b.t.Fatal(err)
+			}
+		}
 		if i == 0 {
 			e.CorrelationID = e.EventID
 			if key == "" {
@@ -112,7 +120,7 @@ func credit(agent string, amount, after int64) map[string]any {
 
 func reward(collab, team, agent string, amount, after, capMilli int64) map[string]any {
 	m := map[string]any{"collaboration_id": collab, "team_id": team, "agent_id": agent, "amount_milli": amount,
-		"karma_score": 0.5, "contribution": 1, "cap_milli": capMilli}
+		"karma_score": 0.5, "contribution": map[string]float64{"a1": 1, "a2": 0.5}[agent], "cap_milli": capMilli}
 	if after != 0 {
 		m["balance_after_milli"] = after
 	}
@@ -139,8 +147,15 @@ type world struct {
 
 const testCap = 120_000
 
+// testKinds names the history kinds the hand-built worlds use.
+var testKinds = map[string]history.Kind{"consume": history.KindConsume, "agent": history.KindCreateAgent, "add": history.KindAdd,
+	"approve": history.KindApprove, "reject": history.KindReject, "collaboration": history.KindCollaboration,
+	"pool": history.KindPoolCreate, "pool_allocate": history.KindPoolAllocate, "pool_close": history.KindPoolClose,
+	"refund": history.KindRefund, "withdraw": history.KindWithdraw, "mission": history.KindMissionStart,
+	"mission_complete": history.KindMissionComplete, "pool_consume": history.KindPoolConsume}
+
 func (w *world) ok(id, kind, key string, e *Event) {
-	w.ops = append(w.ops, Op{OpID: id, Kind: kind, IdempotencyKey: key, Status: 200, Outcome: OutcomeOK, EventID: e.EventID})
+	w.ops = append(w.ops, Op{ID: uint64(len(w.ops) + 1), Kind: testKinds[kind], Key: key, Status: 200, Outcome: history.OK, EventID: e.EventID})
 }
 
 // cleanWorld: two agents, a consume, an approved add, a rejected add, two
@@ -158,10 +173,10 @@ func cleanWorld(t *testing.T) *world {
 	c := b.cmd("k-c1", "anonymous", p("credit.consumed", credit("a1", 12_500, 67_500)))
 	w.ok("o3", "consume", "k-c1", c[0])
 	w.consume = c[0].EventID
-	w.ops = append(w.ops, Op{OpID: "o3r", Kind: "consume", IdempotencyKey: "k-c1", Status: 200, Outcome: OutcomeOK,
-		EventID: c[0].EventID, RetryOf: "o3"})
-	w.ops = append(w.ops, Op{OpID: "o4", Kind: "consume", IdempotencyKey: "k-c9", Status: 409, Outcome: OutcomeExpectedError})
-	w.ops = append(w.ops, Op{OpID: "o5", Kind: "consume", IdempotencyKey: "k-u1", Outcome: OutcomeUnknown})
+	w.ops = append(w.ops, Op{Kind: history.KindConsume, Key: "k-c1", Status: 200, Outcome: history.Replayed,
+		EventID: c[0].EventID, Role: history.Retry})
+	w.ops = append(w.ops, Op{Kind: history.KindConsume, Key: "k-c9", Status: 409, Outcome: history.Refused})
+	w.ops = append(w.ops, Op{Kind: history.KindConsume, Key: "k-u1", Outcome: history.Unknown})
 	rq := b.cmd("k-add1", "alice", p("approval.requested", request("r1", "add", "a2", 600_000)))
 	w.ok("o6", "add", "k-add1", rq[0])
 	ap := b.cmd("k-ap1", "bob", pid("approval.approved", decision("r1", "bob", 1), rq[0].EventID),
@@ -180,7 +195,7 @@ func cleanWorld(t *testing.T) *world {
 		pc("synergie.reward_capped", reward("c2", "alpha", "a1", 80_000, 0, testCap), 0),
 		pc("synergie.reward_granted", reward("c2", "alpha", "a2", 50_000, 750_000, testCap), 0))
 	w.ok("o9", "collaboration", "k-col2", col2[0])
-	w.ops = append(w.ops, Op{OpID: "o9d", Kind: "collaboration", IdempotencyKey: "k-col2b", Status: 200, Outcome: OutcomeOK, NoEvent: true})
+	w.ops = append(w.ops, Op{Kind: history.KindCollaboration, Key: "k-col2b", Status: 200, Outcome: history.OK, Role: history.NoWrite})
 	pl := b.cmd("k-p1", "anonymous", p("pool.created", map[string]any{"pool_id": "p1", "name": "P"}),
 		pc("pool.member_added", map[string]any{"pool_id": "p1", "agent_id": "a1"}, 0))
 	w.ok("o10", "pool", "k-p1", pl[0])
@@ -188,7 +203,8 @@ func cleanWorld(t *testing.T) *world {
 	w.ok("o11", "pool_allocate", "k-p1a", pa[0])
 	px := b.cmd("k-p1x", "anonymous", p("pool.closed", map[string]any{"pool_id": "p1", "remainder_milli": 10_000, "refund_to": "a1"}))
 	w.ok("o12", "pool_close", "k-p1x", px[0])
-	b.cmd("", "system:eoc", p("eoc.regulated", map[string]any{"score": 0.47, "band": "low"}))
+	b.cmd("", "system:eoc", p("eoc.regulated", map[string]any{"score": 0.47, "band": "low",
+		"previous": map[string]any{"regeneration_factor": 1, "backpressure": 0}}))
 	rq2 := b.cmd("k-add2", "alice", p("approval.requested", request("r2", "add", "a1", 700_000)))
 	w.ok("o13", "add", "k-add2", rq2[0])
 	rj := b.cmd("k-rj2", "bob", pid("approval.rejected", decision("r2", "bob", 1), rq2[0].EventID))
@@ -225,3 +241,13 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// testFormulas are the fixture's formula parameters: a synergie base of
+// 100 credits, so a1 (contribution 1, KARMA 0.5) earns 100 per collaboration.
+func testFormulas() FormulaParams {
+	f := DefaultFormulas()
+	f.SynergieBaseMilli = 100_000
+	return f
+}
+
+func foldTest(j *Journal) *Model { return FoldWith(j, testFormulas()) }

@@ -3,6 +3,8 @@ package audit
 import (
 	"fmt"
 	"strings"
+
+	"github.com/creditgate/creditgate/scenarios/history"
 )
 
 // Check names of gate A.
@@ -212,12 +214,20 @@ func isSystemActor(e *Event) bool { return strings.HasPrefix(e.ActorID, "system:
 // CheckHistoryExact: every acknowledged op's key is the key of exactly one
 // command in the journal, an indeterminate op's of at most one, a refused
 // op's of none; and every command in the journal was asked for by a client
-// (or is a system command: server key and actor "system:*").
+// (or is a system command: server key and actor "system:*"). Reads are not
+// audited here.
 //
 // One documented exception: a decision that finds its request overdue
 // writes approval.expired under its own key and answers 409; a refused op's
 // key may therefore name exactly one approval.expired command.
 func CheckHistoryExact(j *Journal, ops []Op, opt HistoryOptions) Finding {
+	f, _ := historyExact(j, ops, opt, CheckHistory)
+	return f
+}
+
+// historyExact is CheckHistoryExact under a given check name; it also
+// returns how many keys were acknowledged with a write.
+func historyExact(j *Journal, ops []Op, opt HistoryOptions, name string) (Finding, int) {
 	var v violations
 	g := groupTx(j.Events())
 	byKey := map[string][]*Event{} // primaries by key
@@ -228,16 +238,36 @@ func CheckHistoryExact(j *Journal, ops []Op, opt HistoryOptions) Finding {
 			byKey[e.IdempotencyKey] = append(byKey[e.IdempotencyKey], e)
 		}
 	}
-	opsByKey := map[string][]Op{}
+	type keyState struct {
+		ackWrite, ackNoWrite, maybe bool
+		first                       Op
+	}
+	keys := map[string]*keyState{}
 	claimed := map[string]bool{} // event ids of keyless acknowledged ops
-	keyless := 0
+	keyless, mutations := 0, 0
 	for _, o := range ops {
-		if o.IdempotencyKey != "" {
-			opsByKey[o.IdempotencyKey] = append(opsByKey[o.IdempotencyKey], o)
+		if !o.Kind.Mutation() {
+			continue
+		}
+		mutations++
+		if o.Key != "" {
+			st := keys[o.Key]
+			if st == nil {
+				st = &keyState{first: o}
+				keys[o.Key] = st
+			}
+			switch {
+			case o.Outcome.Acked() && noWrite(o):
+				st.ackNoWrite = true
+			case o.Outcome.Acked():
+				st.ackWrite = true
+			case indeterminate(o):
+				st.maybe = true
+			}
 			continue
 		}
 		if o.EventID == "" {
-			if o.Outcome == OutcomeOK || o.indeterminate() {
+			if o.Outcome.Acked() || indeterminate(o) {
 				keyless++
 			}
 			continue
@@ -245,59 +275,48 @@ func CheckHistoryExact(j *Journal, ops []Op, opt HistoryOptions) Finding {
 		keyless++
 		i, ok := byID[o.EventID]
 		switch {
-		case o.Outcome != OutcomeOK:
+		case !o.Outcome.Acked():
 			if ok {
-				v.add("op %s (%s, %s): refused but its event %s is in the journal", o.OpID, o.Kind, o.Outcome, o.EventID)
+				v.add("op %d (%s, %s): refused but its event %s is in the journal", o.ID, o.Kind, o.Outcome, o.EventID)
 			}
 		case !ok:
-			v.add("op %s (%s): acknowledged event %s is not in the journal", o.OpID, o.Kind, o.EventID)
+			v.add("op %d (%s): acknowledged event %s is not in the journal", o.ID, o.Kind, o.EventID)
 		case g.primary[i] != i:
-			v.add("op %s (%s): acknowledged event %s is a derived event, not a command's first", o.OpID, o.Kind, o.EventID)
+			v.add("op %d (%s): acknowledged event %s is a derived event, not a command's first", o.ID, o.Kind, o.EventID)
 		default:
 			claimed[o.EventID] = true
 		}
 	}
 	acked := 0
-	for key, kops := range opsByKey {
-		var ackWrite, ackNoWrite, maybe bool
-		for _, o := range kops {
-			switch {
-			case o.Outcome == OutcomeOK && o.NoEvent:
-				ackNoWrite = true
-			case o.Outcome == OutcomeOK:
-				ackWrite = true
-			case o.indeterminate():
-				maybe = true
-			}
-		}
+	for key, st := range keys {
 		n := len(byKey[key])
-		first := kops[0]
+		first := st.first
 		switch {
-		case ackWrite:
+		case st.ackWrite:
 			acked++
 			if n != 1 {
-				v.add("key %q (op %s, %s): acknowledged, found %d times in the journal, want exactly 1", key, first.OpID, first.Kind, n)
+				v.add("key %q (op %d, %s): acknowledged, found %d times in the journal, want exactly 1", key, first.ID, first.Kind, n)
 			}
-		case ackNoWrite && !maybe:
+		case st.ackNoWrite && !st.maybe:
 			if n != 0 {
-				v.add("key %q (op %s, %s): acknowledged as writing nothing, found %d times in the journal", key, first.OpID, first.Kind, n)
+				v.add("key %q (op %d, %s): acknowledged as writing nothing, found %d times in the journal", key, first.ID, first.Kind, n)
 			}
-		case maybe || ackNoWrite:
+		case st.maybe || st.ackNoWrite:
 			if n > 1 {
-				v.add("key %q (op %s, %s): outcome unknown, found %d times in the journal, want at most 1", key, first.OpID, first.Kind, n)
+				v.add("key %q (op %d, %s): outcome unknown, found %d times in the journal, want at most 1", key, first.ID, first.Kind, n)
 			}
 		default: // refused only
 			if n == 1 && byKey[key][0].EventType == "approval.expired" {
 				continue
 			}
 			if n != 0 {
-				v.add("key %q (op %s, %s, status %d): refused, yet found %d times in the journal", key, first.OpID, first.Kind, first.Status, n)
+				v.add("key %q (op %d, %s, status %d): refused, yet found %d times in the journal", key, first.ID, first.Kind, first.Status, n)
 			}
 		}
 	}
 	unrequested := 0
 	for key, prims := range byKey {
-		if _, ok := opsByKey[key]; ok {
+		if _, ok := keys[key]; ok {
 			continue
 		}
 		for _, e := range prims {
@@ -313,14 +332,54 @@ func CheckHistoryExact(j *Journal, ops []Op, opt HistoryOptions) Finding {
 			}
 		}
 	}
-	detail := fmt.Sprintf("%d keyed ops (%d acknowledged with a write), %d keyless ops, %d unrequested commands; keyless requests declared: %v",
-		len(opsByKey), acked, keyless, unrequested, opt.KeylessSent)
-	return v.finding(CheckHistory, countMeasured(&v, len(ops), "ops"), "0", detail)
+	detail := fmt.Sprintf("%d keyed mutations (%d keys acknowledged with a write), %d keyless, %d unrequested commands; keyless requests declared: %v",
+		len(keys), acked, keyless, unrequested, opt.KeylessSent)
+	return v.finding(name, countMeasured(&v, mutations, "mutations"), "0", detail), acked
 }
 
-// CheckRetriesOriginal: an acknowledged op's event_id is the first event of
-// the command journaled under its key, and a retry (RetryOf) acknowledged
-// with the original's event_id.
+// CheckLoadHistory is gate E's audit of its whole load history.
+const CheckLoadHistory = "E every acknowledged mutation of the load history journaled exactly once"
+
+// LoadHistory audits a load run's whole history against the journal with
+// gate A's two history rules: every acknowledged mutation journaled exactly
+// once, refused ones never, unknown ones at most once, nothing unrequested
+// (CheckHistoryExact) and every retry or duplicate answered with the
+// original event (CheckRetriesOriginal). Measured: the acknowledged
+// mutations checked.
+func LoadHistory(j *Journal, ops []Op, opt HistoryOptions) Finding {
+	exact, acked := historyExact(j, ops, opt, CheckLoadHistory)
+	retries := CheckRetriesOriginal(j, ops)
+	f := exact
+	f.OK = exact.OK && retries.OK
+	f.ViolationCount = exact.ViolationCount + retries.ViolationCount
+	f.Violations = append(append([]string(nil), exact.Violations...), retries.Violations...)
+	if len(f.Violations) > MaxSamples {
+		f.Violations = f.Violations[:MaxSamples]
+	}
+	f.Measured = fmt.Sprintf("%d acknowledged mutations checked, %d violations", acked, f.ViolationCount)
+	f.Threshold = "0 violations"
+	f.Detail = exact.Detail + "; " + retries.Measured
+	return f
+}
+
+// CheckRetriesOriginal judges every copy sent under one idempotency key
+// (sequential retries and concurrent duplicates alike) by one rule, the
+// SPEC's: a key is executed at most once and every other answer is the
+// original result.
+//
+//   - every acknowledgement of the key names the same event, the first
+//     event of the command the journal holds under the key;
+//   - at most one acknowledgement comes without Idempotent-Replayed: true
+//     (the one that executed);
+//   - a copy sent after an acknowledgement of the key returned (call time
+//     after that return: a sequential retry) must be acknowledged with
+//     Idempotent-Replayed: true — neither refused nor executed again;
+//   - a refusal of the key is consistent only if it returned before every
+//     acknowledgement of the key was sent (it applied nothing and a later
+//     copy executed).
+//
+// Unknown outcomes (timeouts, 5xx) are not judged. No-write repeats are
+// left to CheckHistoryExact.
 func CheckRetriesOriginal(j *Journal, ops []Op) Finding {
 	var v violations
 	g := groupTx(j.Events())
@@ -332,33 +391,71 @@ func CheckRetriesOriginal(j *Journal, ops []Op) Finding {
 			}
 		}
 	}
-	byOp := make(map[string]Op, len(ops))
+	perKey := map[string][]Op{}
+	copies := 0
 	for _, o := range ops {
-		if o.OpID != "" {
-			byOp[o.OpID] = o
-		}
-	}
-	retries := 0
-	for _, o := range ops {
-		if o.Outcome == OutcomeOK && o.IdempotencyKey != "" && o.EventID != "" {
-			if e, ok := byKey[o.IdempotencyKey]; ok && e.EventID != o.EventID {
-				v.add("op %s (%s): acknowledged event %s, but the journal holds %s under key %q",
-					o.OpID, o.Kind, o.EventID, e.EventID, o.IdempotencyKey)
-			}
-		}
-		if o.RetryOf == "" {
+		if !o.Kind.Mutation() || o.Key == "" || noWrite(o) {
 			continue
 		}
-		retries++
-		orig, ok := byOp[o.RetryOf]
-		switch {
-		case !ok:
-			v.add("op %s: retry of unknown op %s", o.OpID, o.RetryOf)
-		case orig.IdempotencyKey != o.IdempotencyKey:
-			v.add("op %s: retry of op %s with a different key (%q vs %q)", o.OpID, orig.OpID, o.IdempotencyKey, orig.IdempotencyKey)
-		case o.Outcome == OutcomeOK && orig.Outcome == OutcomeOK && o.EventID != orig.EventID:
-			v.add("op %s (%s): retry returned event %s, the original op %s returned %s", o.OpID, o.Kind, o.EventID, orig.OpID, orig.EventID)
+		if o.Role == history.Conflicting {
+			// Not a copy: a different request under a used key.
+			if !indeterminate(o) && (o.Outcome != history.Refused || o.Code != "idempotency_key_conflict") {
+				v.add("key %q: op %d sent a different request under the key and got %d %s %s, want 409 idempotency_key_conflict",
+					o.Key, o.ID, o.Status, o.Outcome, o.Code)
+			}
+			continue
+		}
+		if o.Role == history.Retry || o.Role == history.ConcurrentDuplicate {
+			copies++
+		}
+		perKey[o.Key] = append(perKey[o.Key], o)
+	}
+	for key, kops := range perKey {
+		var event string
+		executed := 0
+		firstAckReturn, firstAckCall := int64(-1), int64(-1)
+		for _, o := range kops {
+			if !o.Outcome.Acked() {
+				continue
+			}
+			if firstAckReturn < 0 || o.ReturnNs < firstAckReturn {
+				firstAckReturn = o.ReturnNs
+			}
+			if firstAckCall < 0 || o.CallNs < firstAckCall {
+				firstAckCall = o.CallNs
+			}
+			if o.Outcome == history.OK {
+				executed++
+			}
+			if o.EventID == "" {
+				continue
+			}
+			if e, ok := byKey[key]; ok && e.EventID != o.EventID {
+				v.add("op %d (%s): acknowledged event %s, but the journal holds %s under key %q", o.ID, o.Kind, o.EventID, e.EventID, key)
+			}
+			if event != "" && event != o.EventID {
+				v.add("key %q: acknowledged with event %s and, by op %d (%s), with event %s", key, event, o.ID, o.Role, o.EventID)
+			}
+			event = o.EventID
+		}
+		if executed > 1 {
+			v.add("key %q: %d acknowledgements without Idempotent-Replayed (executed %d times; at most one may execute)", key, executed, executed)
+		}
+		if firstAckReturn < 0 {
+			continue
+		}
+		for _, o := range kops {
+			switch {
+			case indeterminate(o):
+			case o.Outcome == history.Refused && o.ReturnNs > firstAckCall:
+				v.add("key %q: op %d (%s) refused (%d %s) although the key was acknowledged (a retry must return the original result)",
+					key, o.ID, o.Role, o.Status, o.Code)
+			case o.Outcome == history.OK && o.CallNs > firstAckReturn && executed <= 1:
+				v.add("key %q: op %d (%s) sent after the key's acknowledgement returned was answered without Idempotent-Replayed: true",
+					key, o.ID, o.Role)
+			}
 		}
 	}
-	return v.finding(CheckRetries, countMeasured(&v, retries, "retries"), "0", "")
+	return v.finding(CheckRetries, countMeasured(&v, len(perKey), "keys"), "0",
+		fmt.Sprintf("%d retries and concurrent duplicates; rule: one execution per key, every other answer the original event with Idempotent-Replayed: true", copies))
 }

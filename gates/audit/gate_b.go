@@ -36,7 +36,7 @@ func GateB(j *Journal, m *Model, api APIState, opt GateBOptions) []Finding {
 	return []Finding{
 		CompareBalances(m, api.Balances), CompareLedgers(m, api), CompareApprovals(m, api),
 		CompareSynergie(m, api.Synergie), NoNegativeBalance(m), NoNonFinite(j), BalanceAfterMatches(m),
-		ApprovalDecisions(m), CapCheck(m, opt.SynergieCapMilli), FoldClean(m),
+		ApprovalDecisions(m), CapCheck(m, opt.SynergieCapMilli), FoldClean(m), FormulaCheck(m), CompareEntities(m, api),
 	}
 }
 

@@ -1,10 +1,13 @@
 package audit
 
 import (
+	"github.com/creditgate/creditgate/scenarios/history"
+
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -116,8 +119,8 @@ func startCreditd(t *testing.T) *liveTarget {
 	}
 }
 
-// do sends one mutation and records it as an Op; retryOf names the
-// original op of a resend.
+// do sends one mutation and records it as an Op, classified by the one
+// history classifier; a non-empty retryOf marks a resend of an earlier key.
 func (lt *liveTarget) do(kind, path, key, retryOf string, body any) Op {
 	lt.t.Helper()
 	b, _ := json.Marshal(body)
@@ -126,46 +129,34 @@ func (lt *liveTarget) do(kind, path, key, retryOf string, body any) Op {
 	if key != "" {
 		req.Header.Set("Idempotency-Key", key)
 	}
-	op := Op{OpID: fmt.Sprintf("op%d", len(lt.ops)+1), Kind: kind, IdempotencyKey: key, RetryOf: retryOf,
-		CallNs: time.Since(lt.start).Nanoseconds()}
+	k, ok := testKinds[kind]
+	if !ok {
+		lt.t.Fatalf("test kind %q has no history kind", kind)
+	}
+	op := Op{ID: uint64(len(lt.ops) + 1), Kind: k, Key: key, CallNs: time.Since(lt.start).Nanoseconds()}
+	if retryOf != "" {
+		op.Role = history.Retry
+	}
 	resp, err := http.DefaultClient.Do(req)
+	var raw []byte
+	var hr history.Response
+	if err == nil {
+		raw, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		hr = history.Response{Status: resp.StatusCode, Replayed: resp.Header.Get("Idempotent-Replayed") == "true", Body: raw}
+	}
+	hr.Err = err
 	op.ReturnNs = time.Since(lt.start).Nanoseconds()
-	if err != nil {
-		op.Outcome = OutcomeUnknown
-		lt.ops = append(lt.ops, op)
-		return op
-	}
-	defer resp.Body.Close()
-	var out struct {
-		EventID         string `json:"event_id"`
-		DecisionEventID string `json:"decision_event_id"`
-		RequestID       string `json:"request_id"`
-		Duplicate       bool   `json:"duplicate"`
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	op.Status = resp.StatusCode
-	switch {
-	case resp.StatusCode < 300:
-		op.Outcome = OutcomeOK
-		op.EventID = out.EventID
-		if op.EventID == "" {
-			op.EventID = out.DecisionEventID
-		}
-		op.NoEvent = out.Duplicate
-	case resp.StatusCode < 500:
-		op.Outcome = OutcomeExpectedError
-	default:
-		op.Outcome = OutcomeError
-	}
+	history.Fill(&op, hr)
 	lt.ops = append(lt.ops, op)
-	lt.lastRequest = out.RequestID
+	lt.lastRequest = op.RequestID
 	return op
 }
 
 func mustStatus(t *testing.T, op Op, want int) {
 	t.Helper()
 	if op.Status != want {
-		t.Fatalf("%s (key %q): status %d, want %d", op.Kind, op.IdempotencyKey, op.Status, want)
+		t.Fatalf("%s (key %q): status %d, want %d", op.Kind, op.Key, op.Status, want)
 	}
 }
 
@@ -180,13 +171,13 @@ func driveEveryCommand(t *testing.T, lt *liveTarget) {
 	mustStatus(t, lt.do("agent", "/agents", "k-a1-again", "", map[string]any{"agent_id": "a1", "skill_level": 0.1}), 409)
 	c1 := lt.do("consume", "/consume", "k-c1", "", map[string]any{"agent_id": "a1", "amount": 12.5, "reason": "x"})
 	mustStatus(t, c1, 200)
-	mustStatus(t, lt.do("consume", "/consume", "k-c1", c1.OpID, map[string]any{"agent_id": "a1", "amount": 12.5, "reason": "x"}), 200)
+	mustStatus(t, lt.do("consume", "/consume", "k-c1", "c1", map[string]any{"agent_id": "a1", "amount": 12.5, "reason": "x"}), 200)
 	mustStatus(t, lt.do("consume", "/consume", "k-c2", "", map[string]any{"agent_id": "a1", "amount": 1000, "reason": "x"}), 409)
 	mustStatus(t, lt.do("refund", "/refund", "k-r1", "", map[string]any{"agent_id": "a1", "amount": 2.001, "reason": "r"}), 200)
 	add := lt.do("add", "/add", "k-add1", "", map[string]any{"agent_id": "a2", "amount": 600, "reason": "big", "actor_id": "alice"})
 	mustStatus(t, add, 202)
 	rid := lt.lastRequest
-	if op := lt.do("approve", "/approvals/"+rid+"/approve", "k-self", "", map[string]any{"approver_id": "alice"}); op.Outcome != OutcomeExpectedError {
+	if op := lt.do("approve", "/approvals/"+rid+"/approve", "k-self", "", map[string]any{"approver_id": "alice"}); op.Outcome != history.Refused {
 		t.Fatalf("self-approval: %+v", op)
 	}
 	mustStatus(t, lt.do("approve", "/approvals/"+rid+"/approve", "k-ap1", "", map[string]any{"approver_id": "bob"}), 200)
@@ -203,7 +194,7 @@ func driveEveryCommand(t *testing.T, lt *liveTarget) {
 		mustStatus(t, lt.do("collaboration", "/synergie/collaborations", fmt.Sprintf("k-col%d", i), "", body), 201)
 		if i == 2 {
 			dup := lt.do("collaboration", "/synergie/collaborations", "k-col-dup", "", body)
-			if dup.Status != 200 || !dup.NoEvent {
+			if dup.Status != 200 || !dup.Duplicate {
 				t.Fatalf("duplicate collaboration: %+v", dup)
 			}
 		}
@@ -212,7 +203,7 @@ func driveEveryCommand(t *testing.T, lt *liveTarget) {
 	mustStatus(t, lt.do("pool", "/pools", "k-p2", "", map[string]any{"pool_id": "p2"}), 201)
 	mustStatus(t, lt.do("pool", "/pools/p1/allocate", "k-p1a", "", map[string]any{"amount": 100}), 200)
 	mustStatus(t, lt.do("pool", "/pools/p1/consume", "k-p1c", "", map[string]any{"amount": 10, "agent_id": "a1"}), 200)
-	if op := lt.do("pool", "/pools/p1/consume", "k-p1c-x", "", map[string]any{"amount": 10, "agent_id": "a3"}); op.Outcome != OutcomeExpectedError {
+	if op := lt.do("pool", "/pools/p1/consume", "k-p1c-x", "", map[string]any{"amount": 10, "agent_id": "a3"}); op.Outcome != history.Refused {
 		t.Fatalf("non-member pool consume: %+v", op)
 	}
 	mustStatus(t, lt.do("pool", "/pools/p1/transfer", "k-p1t", "", map[string]any{"amount": 20, "to_pool_id": "p2"}), 200)

@@ -62,6 +62,8 @@ type Reward struct {
 	AmountMilli       int64
 	CapMilli          int64
 	GrantedBeforeTeam int64
+	KarmaScore        float64
+	Contribution      float64
 }
 
 // PoolState is a pool's balance.
@@ -77,6 +79,7 @@ const (
 	ProblemBalanceAfter = "balance_after" // a payload's balance_after_milli disagrees
 	ProblemFold         = "fold"          // the event cannot be interpreted
 	ProblemApproval     = "approval"      // approval state machine broken
+	ProblemFormula      = "formula"       // an amount or score disagrees with its documented formula
 )
 
 // Problem is one thing the fold found wrong with one event.
@@ -101,6 +104,29 @@ type Model struct {
 	Rewards   []Reward
 	Pools     map[string]*PoolState
 	Problems  []Problem
+	// Skills is each agent's registered skill_level (mission estimates).
+	Skills map[string]float64
+	// Missions by id, folded from mission.* and their credit events.
+	Missions map[string]*MissionState
+	// EoC is the last eoc.regulated decision (nil before the first).
+	EoC *EoCState
+	// Formulas are the documented parameters the fold recomputes amounts with.
+	Formulas FormulaParams
+	// FormulaChecks counts the amounts and scores recomputed (the check's
+	// denominator: a check that recomputed nothing proves nothing).
+	FormulaChecks int
+	// EoCAnomalyWindows counts recomputed EoC decisions whose window held
+	// anomalies (the anomaly weight was actually exercised).
+	EoCAnomalyWindows int
+
+	// missionByStart and missionByConsume map a mission's start and
+	// consume event ids to the mission.
+	missionByStart   map[string]string
+	missionByConsume map[string]string
+	// registrations maps an agent.registered event id to its agent.
+	registrations map[string]string
+	// contributions are each collaboration's contribution_scores.
+	contributions map[string]map[string]float64
 
 	// decisions maps a decision event id to its request and event type.
 	decisions map[string]decisionRef
@@ -113,9 +139,13 @@ type decisionRef struct {
 	eventType string
 }
 
-// NewModel returns an empty model.
-func NewModel() *Model {
-	return &Model{
+// NewModel returns an empty model with the documented default formulas.
+func NewModel() *Model { return NewModelWith(DefaultFormulas()) }
+
+// NewModelWith returns an empty model that recomputes derived amounts with p.
+func NewModelWith(p FormulaParams) *Model {
+	return &Model{Formulas: p, Skills: map[string]float64{}, Missions: map[string]*MissionState{},
+		missionByStart: map[string]string{}, missionByConsume: map[string]string{}, registrations: map[string]string{}, contributions: map[string]map[string]float64{},
 		Agents: map[string]bool{}, Balances: map[string]int64{}, Ledgers: map[string][]LedgerEntry{},
 		Approvals: map[string]*ApprovalState{}, Synergie: map[string]map[string]*SynergieTotals{},
 		Pools: map[string]*PoolState{}, decisions: map[string]decisionRef{}, collabs: map[string]bool{},
@@ -124,10 +154,17 @@ func NewModel() *Model {
 
 // Fold folds the journal's valid events into a new model.
 func Fold(j *Journal) *Model {
-	m := NewModel()
+	return FoldWith(j, DefaultFormulas())
+}
+
+// FoldWith folds the journal's valid events with the given formula
+// parameters (the backend's configuration when it differs from the defaults).
+func FoldWith(j *Journal, p FormulaParams) *Model {
+	m := NewModelWith(p)
 	for _, e := range j.Events() {
 		m.Apply(e)
 	}
+	m.Finish()
 	return m
 }
 
@@ -137,33 +174,41 @@ type (
 		AgentID           string `json:"agent_id"`
 		AmountMilli       int64  `json:"amount_milli"`
 		BalanceAfterMilli *int64 `json:"balance_after_milli"`
+		Reason            string `json:"reason"`
+		MissionID         string `json:"mission_id"`
 	}
 	agentPayload struct {
-		AgentID string `json:"agent_id"`
+		AgentID    string  `json:"agent_id"`
+		SkillLevel float64 `json:"skill_level"`
 	}
 	approvalPayload struct {
-		RequestID   string `json:"request_id"`
-		ActionType  string `json:"action_type"`
-		AgentID     string `json:"agent_id"`
-		AmountMilli int64  `json:"amount_milli"`
-		RequesterID string `json:"requester_id"`
+		RequestID         string `json:"request_id"`
+		ActionType        string `json:"action_type"`
+		AgentID           string `json:"agent_id"`
+		AmountMilli       int64  `json:"amount_milli"`
+		RequesterID       string `json:"requester_id"`
+		RiskLevel         string `json:"risk_level"`
+		RequiredApprovals int    `json:"required_approvals"`
 	}
 	decisionPayload struct {
 		RequestID string `json:"request_id"`
 		Version   int    `json:"version"`
 	}
 	collabPayload struct {
-		CollaborationID string   `json:"collaboration_id"`
-		TeamID          string   `json:"team_id"`
-		AgentIDs        []string `json:"agent_ids"`
+		CollaborationID    string             `json:"collaboration_id"`
+		TeamID             string             `json:"team_id"`
+		AgentIDs           []string           `json:"agent_ids"`
+		ContributionScores map[string]float64 `json:"contribution_scores"`
 	}
 	rewardPayload struct {
-		CollaborationID   string `json:"collaboration_id"`
-		TeamID            string `json:"team_id"`
-		AgentID           string `json:"agent_id"`
-		AmountMilli       int64  `json:"amount_milli"`
-		BalanceAfterMilli int64  `json:"balance_after_milli"`
-		CapMilli          int64  `json:"cap_milli"`
+		CollaborationID   string  `json:"collaboration_id"`
+		TeamID            string  `json:"team_id"`
+		AgentID           string  `json:"agent_id"`
+		AmountMilli       int64   `json:"amount_milli"`
+		BalanceAfterMilli int64   `json:"balance_after_milli"`
+		CapMilli          int64   `json:"cap_milli"`
+		KarmaScore        float64 `json:"karma_score"`
+		Contribution      float64 `json:"contribution"`
 	}
 	poolPayload struct {
 		PoolID         string `json:"pool_id"`
@@ -190,10 +235,7 @@ var creditSign = map[string]int64{
 }
 
 // inert are the known types that move no balance and have no state here.
-var inert = map[string]bool{
-	"mission.started": true, "mission.completed": true, "mission.failed": true, "mission.cancelled": true,
-	"mission.rated": true, "eoc.regulated": true, "synergie.reuse_detected": true,
-}
+var inert = map[string]bool{"synergie.reuse_detected": true}
 
 func (m *Model) problem(kind string, e *Event, format string, args ...any) {
 	m.Problems = append(m.Problems, Problem{Kind: kind, Seq: e.Seq,
@@ -221,6 +263,9 @@ func (m *Model) Apply(e *Event) {
 			m.problem(ProblemFold, e, "amount_milli %d is not positive", p.AmountMilli)
 		}
 		m.noteExecution(e, p)
+		m.noteMissionCredit(e, p)
+		m.noteAgentAllocation(e, p)
+		m.noteKarma(e)
 		if p.BalanceAfterMilli == nil {
 			m.problem(ProblemBalanceAfter, e, "credit payload without balance_after_milli")
 		}
@@ -235,6 +280,8 @@ func (m *Model) Apply(e *Event) {
 				m.problem(ProblemFold, e, "agent %q registered twice", p.AgentID)
 			}
 			m.Agents[p.AgentID] = true
+			m.Skills[p.AgentID] = p.SkillLevel
+			m.registrations[e.EventID] = p.AgentID
 			if _, ok := m.Balances[p.AgentID]; !ok {
 				m.Balances[p.AgentID] = 0
 			}
@@ -248,6 +295,7 @@ func (m *Model) Apply(e *Event) {
 			m.problem(ProblemApproval, e, "request %q requested twice (or without id)", p.RequestID)
 			return
 		}
+		m.checkRisk(e, p)
 		m.Approvals[p.RequestID] = &ApprovalState{RequestID: p.RequestID, ActionType: p.ActionType, AgentID: p.AgentID,
 			AmountMilli: p.AmountMilli, RequesterID: p.RequesterID, Status: StatusPending, Version: 1,
 			RequestEventID: e.EventID, DecisionEventIDs: []string{}}
@@ -260,12 +308,17 @@ func (m *Model) Apply(e *Event) {
 				m.problem(ProblemFold, e, "collaboration %q recorded twice", p.CollaborationID)
 			}
 			m.collabs[p.CollaborationID] = true
+			m.contributions[p.CollaborationID] = p.ContributionScores
 		}
 	case "synergie.reward_granted", "synergie.reward_capped":
 		m.applyReward(e)
 	case "pool.created", "pool.member_added", "pool.member_removed", "pool.allocated", "pool.consumed",
 		"pool.refunded", "pool.transferred", "pool.closed":
 		m.applyPool(e)
+	case "mission.started", "mission.completed", "mission.failed", "mission.cancelled", "mission.rated":
+		m.applyMission(e)
+	case "eoc.regulated":
+		m.applyEoC(e)
 	default:
 		if !inert[e.EventType] {
 			m.problem(ProblemFold, e, "unknown event type: the model cannot tell whether it moves money")
@@ -375,7 +428,11 @@ func (m *Model) applyReward(e *Event) {
 	capped := e.EventType == "synergie.reward_capped"
 	m.Rewards = append(m.Rewards, Reward{Seq: e.Seq, EventID: e.EventID, CollaborationID: p.CollaborationID,
 		TeamID: p.TeamID, AgentID: p.AgentID, Capped: capped, AmountMilli: p.AmountMilli, CapMilli: p.CapMilli,
-		GrantedBeforeTeam: t.GrantedMilli})
+		GrantedBeforeTeam: t.GrantedMilli, KarmaScore: p.KarmaScore, Contribution: p.Contribution})
+	m.noteKarma(e)
+	if c, ok := m.contributions[p.CollaborationID][p.AgentID]; ok && c != p.Contribution {
+		m.problem(ProblemFormula, e, "reward contribution %v, the collaboration recorded %v for %q", p.Contribution, c, p.AgentID)
+	}
 	if capped {
 		t.CappedMilli += p.AmountMilli
 		return

@@ -21,6 +21,7 @@ import (
 	"github.com/creditgate/creditgate/gates/target"
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
+	"github.com/creditgate/creditgate/scenarios/history"
 )
 
 func TestGateB(t *testing.T) {
@@ -32,7 +33,7 @@ var critical = map[string]bool{"B5": true, "B8": true}
 
 func isCritical(check string) bool { return critical[strings.Fields(check)[0]] }
 
-var _ = Describe("Gate B: projection integrity", Ordered, func() {
+var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, func() {
 	var env *harness.Env
 	var storm scenarios.StormResult
 	var syn scenarios.SynergyResult
@@ -42,7 +43,14 @@ var _ = Describe("Gate B: projection integrity", Ordered, func() {
 		var err error
 		cfg := scenarios.DefaultStorm(env.P.Concurrency, env.P.RetryInjection)
 		cfg.KeyPrefix = env.ID("storm-b")
+		// Readers poll the storm's balances and histories while it runs: the real-time
+		// rules judge every read against the journal and the writes' times.
+		readCtx, stopReads := context.WithCancel(ctx)
+		readsDone := make(chan int)
+		go func() { readsDone <- scenarios.PollReads(readCtx, env.C, cfg.AgentIDs(), 4, 2*time.Millisecond) }()
 		storm, err = scenarios.Storm(ctx, env.C, env.Rand("storm"), cfg)
+		stopReads()
+		<-readsDone
 		Expect(err).NotTo(HaveOccurred(), "scenario 1 (credit storm)")
 		Expect(scenarios.Mixed(ctx, env.C, env.Rand("mixed"), storm.AgentIDs, env.ID("gate-b"))).To(Succeed(), "mixed workload")
 		syn, err = scenarios.Synergy(ctx, env.C, env.Rand("synergy"), env.ID("gate-b-team"), 5, 100)
@@ -56,6 +64,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, func() {
 		m := audit.Fold(j)
 		api, err := audit.FetchAPIState(ctx, env.T.BaseURL(), env.T.Token(), nil)
 		Expect(err).NotTo(HaveOccurred(), "reading the API state "+when)
+		Expect(audit.FetchEntities(ctx, env.T.BaseURL(), env.T.Token(), m, &api)).To(Succeed(), "reading balances, pools and missions "+when)
 		fs := audit.GateB(j, m, api, audit.GateBOptions{})
 		for i := range fs {
 			fs[i].Check += " (" + when + ")"
@@ -71,6 +80,19 @@ var _ = Describe("Gate B: projection integrity", Ordered, func() {
 		return m
 	}
 
+	// realtime judges every recorded balance and history read against the whole journal
+	// (RT1: reflects the writes acknowledged before it, none sent after it;
+	// RT2: per agent, reads never go back in time).
+	realtime := func(ctx context.Context, when string) {
+		j, err := env.FullJournal(ctx)
+		Expect(err).NotTo(HaveOccurred(), "reading the journal "+when)
+		reflect, monotonic := audit.RealtimeReads(j, audit.Fold(j), env.Ops())
+		reflect.Check += " (" + when + ")"
+		monotonic.Check += " (" + when + ")"
+		env.Report(reflect, true)
+		env.Report(monotonic, true)
+	}
+
 	digest := func(ctx context.Context) string {
 		r := env.C.Get(ctx, "/api/credits/digest")
 		Expect(r.OK()).To(BeTrue(), "GET /digest: %d %s", r.Status, r.Raw)
@@ -79,6 +101,10 @@ var _ = Describe("Gate B: projection integrity", Ordered, func() {
 
 	It("the API equals the independent fold of the journal, exactly", func(ctx SpecContext) {
 		compare(ctx, "live")
+	})
+
+	It("reads during the storm reflect every acknowledged write and never go back in time", Label("critical"), func(ctx SpecContext) {
+		realtime(ctx, "during the storm")
 	})
 
 	It("synergie anti-gaming: no agent earns above the cap per team; reward_capped records the rest", func(ctx SpecContext) {
@@ -90,7 +116,11 @@ var _ = Describe("Gate B: projection integrity", Ordered, func() {
 			}
 			capped += syn.CappedMilli[a]
 		}
-		env.Check("agents above 500 credits from synergie in team "+syn.Team, over == 0, over, 0, fmt.Sprintf("granted %v", syn.GrantedMilli), false)
+		granted := map[string]string{}
+		for a, m := range syn.GrantedMilli {
+			granted[a] = audit.FormatMilli(m)
+		}
+		env.Check("agents above 500 credits from synergie in team "+syn.Team, over == 0, over, 0, "granted credits: "+reports.Readable(granted), false)
 		env.Check("reward_capped recorded", capped > 0, audit.FormatMilli(capped), "> 0 after 100 collaborations",
 			"100 collaborations of 5 agents must exceed the cap, so capped rewards must be journaled", false)
 		env.Check("repeated collaboration ids wrote nothing", syn.Duplicates == 5, syn.Duplicates, 5, "", false)
@@ -145,13 +175,18 @@ var _ = Describe("Gate B: projection integrity", Ordered, func() {
 		// API must again equal the fold after replay.
 		var wg sync.WaitGroup
 		loadCtx, stop := context.WithCancel(ctx)
+		// Readers keep polling through the kill and the restart: after
+		// replay no read may show an older state than one before the kill.
+		readCtx, stopReads := context.WithCancel(ctx)
+		readsDone := make(chan int)
+		go func() { readsDone <- scenarios.PollReads(readCtx, env.C, storm.AgentIDs, 4, 2*time.Millisecond) }()
 		rng := env.Rand("kill-mid-load")
 		for w := 0; w < 8; w++ {
 			wg.Add(1)
 			go func(w int) {
 				defer wg.Done()
 				for i := 0; loadCtx.Err() == nil && i < 500; i++ {
-					env.C.Do(loadCtx, scenarios.Call{Method: "POST", Path: "/api/credits/refund", Kind: "refund",
+					env.C.Do(loadCtx, scenarios.Call{Method: "POST", Path: "/api/credits/refund", Kind: history.KindRefund,
 						Key: fmt.Sprintf("gate-b-kill-%d-%d", w, i), Body: map[string]any{"agent_id": storm.AgentIDs[(w+i)%len(storm.AgentIDs)],
 							"amount": 1 + rng.IntN(5), "reason": "kill mid-load"}})
 				}
@@ -162,8 +197,13 @@ var _ = Describe("Gate B: projection integrity", Ordered, func() {
 		stop()
 		wg.Wait()
 		Expect(env.T.Start(ctx)).To(Succeed())
+		time.Sleep(300 * time.Millisecond) // reads after the restart
+		stopReads()
+		reads := <-readsDone
 		compare(ctx, "after kill -9 mid-load")
-		ops := harness.Ops(env.C.History.Entries())
+		AddReportEntry("reads across kill -9", reads)
+		realtime(ctx, "across kill -9 mid-load")
+		ops := env.Ops()
 		j, err := env.Journal(ctx)
 		Expect(err).NotTo(HaveOccurred())
 		env.Report(audit.CheckHistoryExact(j, ops, audit.HistoryOptions{KeylessSent: true}), true)

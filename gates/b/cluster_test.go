@@ -27,6 +27,7 @@ import (
 	"github.com/creditgate/creditgate/gates/target"
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
+	"github.com/creditgate/creditgate/scenarios/history"
 )
 
 var _ = clusterSpecs()
@@ -72,7 +73,7 @@ func clusterBody() {
 	}
 
 	consume := func(ctx context.Context, c *scenarios.Client, agent, key string, amount float64) scenarios.Reply {
-		return c.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: "consume", Route: "POST /consume",
+		return c.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Route: "POST /consume",
 			Key: key, Body: map[string]any{"agent_id": agent, "amount": amount, "reason": "cluster"}})
 	}
 

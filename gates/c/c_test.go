@@ -33,7 +33,7 @@ func TestGateC(t *testing.T) {
 // backend, so expiry can be observed in seconds.
 const highTimeout = 3 * time.Second
 
-var _ = Describe("Gate C: human-gate safety", Ordered, func() {
+var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func() {
 	var env *harness.Env
 	var agent string
 	var raceLat []time.Duration
@@ -130,12 +130,23 @@ var _ = Describe("Gate C: human-gate safety", Ordered, func() {
 
 	balance := func(ctx context.Context) int64 { return fold(ctx).Balances[agent] }
 
+	// rt3 judges the history so far by RT3 (gates/audit/realtime.go): the
+	// late decisions and every racer sent after its winner returned must be
+	// refused already_decided.
+	rt3 := func(label string) {
+		f := audit.RealtimeDecisions(env.Ops())
+		f.Check += " (" + label + ")"
+		env.Report(f, true)
+	}
+
 	It("10 racers on one pending request: one decision wins, applied once, audited", Label("critical"), func(ctx SpecContext) {
 		before := balance(ctx)
 		id, r := env.C.RequestApproval(ctx, agent, "gate-c-requester", 500, "", "gate-c-single")
 		Expect(id).NotTo(BeEmpty(), "request: %d %s", r.Status, r.Raw)
 		Expect(r.Status).To(Equal(202), "an add of 500 credits must wait for approval")
 		res := scenarios.Race(ctx, env.C, env.Rand("race-single"), id, 10, "gate-c-single")
+		scenarios.LateDecisions(ctx, env.C, []string{id}, "gate-c-single")
+		rt3("1 request × 10 racers")
 		checkRaces(ctx, "1 request × 10 racers", []scenarios.RaceResult{res}, before, 500_000)
 	})
 
@@ -157,6 +168,8 @@ var _ = Describe("Gate C: human-gate safety", Ordered, func() {
 			}(i, id)
 		}
 		wg.Wait()
+		scenarios.LateDecisions(ctx, env.C, ids, "gate-c-many")
+		rt3("50 requests × 10 racers")
 		checkRaces(ctx, "50 requests × 10 racers", results, before, 500_000)
 	})
 
@@ -213,6 +226,13 @@ var _ = Describe("Gate C: human-gate safety", Ordered, func() {
 		env.Check("no execution of an expired request", len(st.ExecutedEventIDs) == 0, len(st.ExecutedEventIDs), 0, "", true)
 	})
 
+	// RT3 over the whole gate's history (races, four-eyes, CRITICAL,
+	// expiry): a decision sent after its request's terminal answer
+	// returned must be refused already_decided.
+	It("a decision sent after its request was decided is refused already_decided (real time)", Label("critical"), func() {
+		env.Report(audit.RealtimeDecisions(env.Ops()), true)
+	})
+
 	It("holds across a crash mid-race: at most one terminal decision, acknowledged decisions survive", Label("critical"), func(ctx SpecContext) {
 		env.Require(target.CapCrash)
 		ids := make([]string, 20)
@@ -245,7 +265,7 @@ var _ = Describe("Gate C: human-gate safety", Ordered, func() {
 		env.Check("requests with more than one terminal decision after the crash", bad == 0, bad, 0, "", true)
 		j, err := env.Journal(ctx)
 		Expect(err).NotTo(HaveOccurred())
-		env.Report(audit.CheckHistoryExact(j, harness.Ops(env.C.History.Entries()), audit.HistoryOptions{}), true)
+		env.Report(audit.CheckHistoryExact(j, env.Ops(), audit.HistoryOptions{}), true)
 		env.Report(audit.ApprovalDecisions(m), true)
 		// After recovery the races can be finished: still one decision each.
 		var results []scenarios.RaceResult
@@ -261,6 +281,14 @@ var _ = Describe("Gate C: human-gate safety", Ordered, func() {
 			}
 		}
 		env.Check("every request decided exactly once after recovery", bad == 0, bad, 0, fmt.Sprintf("%d requests raced again after the restart", len(results)), true)
+		f := audit.RealtimeDecisions(env.Ops())
+		f.Check += " (across kill -9)"
+		env.Report(f, true)
+		// RT4: losers told already_decided before the crash must name a
+		// decision the journal kept (no dirty reads).
+		jf, err := env.FullJournal(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		env.Report(audit.WinnersDurable(jf, env.Ops()), true)
 	})
 })
 

@@ -24,6 +24,7 @@ import (
 	"github.com/creditgate/creditgate/gates/target"
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
+	"github.com/creditgate/creditgate/scenarios/history"
 )
 
 var _ = clusterLinkSpecs()
@@ -99,7 +100,7 @@ func clusterLinkBody() {
 				for time.Now().Before(stop) {
 					key := fmt.Sprintf("cl-link-%05d", seq.Add(1))
 					cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-					r := c.Do(cctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: "consume", Key: key,
+					r := c.Do(cctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Key: key,
 						Body: map[string]any{"agent_id": agent, "amount": 0.001, "reason": "link"}})
 					cancel()
 					s := sent{key: key, reply: r, at: time.Now(), healthy: isHealthy}

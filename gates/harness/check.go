@@ -2,18 +2,24 @@ package harness
 
 import (
 	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
 
 	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
 
 	"github.com/creditgate/creditgate/reports"
 )
 
 // Check records one gate check — measured value beside its threshold — as a
-// "check:<name>" report entry (the convention reports.FromGinkgo reads) and
-// fails the spec, printing the repro line, when it does not hold. critical
-// marks violations that decide NO-GO on their own (negative balance,
-// idempotency violation, two final decisions, crash on an outage).
+// "check:<name>" report entry (the convention reports.FromGinkgo reads).
+// A check that does not hold does not stop the spec: later checks of the
+// same spec still run and are reported (no evidence hidden behind the first
+// failure); the spec then fails once, after its body, listing every failed
+// check with the repro line (see failLater). critical marks violations that
+// decide NO-GO on their own (negative balance, idempotency violation, two
+// final decisions, crash on an outage).
 func (e *Env) Check(name string, ok bool, measured, threshold any, detail string, critical bool) {
 	status, repro := "pass", ""
 	if !ok {
@@ -21,8 +27,9 @@ func (e *Env) Check(name string, ok bool, measured, threshold any, detail string
 	}
 	AddReportEntry(reports.GinkgoCheckPrefix+name, reports.GinkgoCheck{Status: status, Measured: measured,
 		Threshold: threshold, Detail: detail, Repro: repro, Critical: critical}, ReportEntryVisibilityFailureOrVerbose)
-	Expect(ok).To(BeTrue(), fmt.Sprintf("gate %s check %q failed: measured %v, threshold %v. %s\nrepro: %s",
-		e.Gate, name, measured, threshold, detail, e.P.Repro(e.Gate)))
+	if !ok {
+		e.failLater(fmt.Sprintf("check %q failed at %s: measured %v, threshold %v. %s", name, callerOutsideHarness(), measured, threshold, detail))
+	}
 }
 
 // Warn records a check that did not hold but does not fail the gate (it
@@ -35,3 +42,51 @@ func (e *Env) Warn(name string, ok bool, measured, threshold any, detail string)
 	AddReportEntry(reports.GinkgoCheckPrefix+name, reports.GinkgoCheck{Status: status, Measured: measured,
 		Threshold: threshold, Detail: detail, Repro: repro}, ReportEntryVisibilityFailureOrVerbose)
 }
+
+// failures collects the failed checks of the running spec (or setup node).
+type failures struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+// failLater records a failed check. The first failure of a node registers a
+// DeferCleanup that fails the node once its body has returned, with every
+// failure collected meanwhile. The mechanism lives in Check itself, so no
+// spec can forget to "flush" its failures, and a check cannot stop the
+// checks after it. Call it from the spec's goroutine (as Check).
+func (e *Env) failLater(msg string) {
+	e.fails.mu.Lock()
+	first := len(e.fails.msgs) == 0
+	e.fails.msgs = append(e.fails.msgs, msg)
+	e.fails.mu.Unlock()
+	if !first {
+		return
+	}
+	DeferCleanup(func() {
+		e.fails.mu.Lock()
+		msgs := e.fails.msgs
+		e.fails.msgs = nil
+		e.fails.mu.Unlock()
+		Fail(fmt.Sprintf("gate %s: %d check(s) failed:\n  - %s\nrepro: %s", e.Gate, len(msgs),
+			strings.Join(msgs, "\n  - "), e.P.Repro(e.Gate)))
+	})
+}
+
+// callerOutsideHarness is the file:line of the gate code that called into
+// the harness, so a failure deferred to the end of the spec still points
+// at the check that failed.
+func callerOutsideHarness() string {
+	pcs := make([]uintptr, 20)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
+	for {
+		f, more := frames.Next()
+		if !strings.HasPrefix(f.Function, harnessPkg+".") {
+			return fmt.Sprintf("%s:%d", filepath.Base(f.File), f.Line)
+		}
+		if !more {
+			return "unknown location"
+		}
+	}
+}
+
+const harnessPkg = "github.com/creditgate/creditgate/gates/harness"

@@ -36,6 +36,8 @@ type Env struct {
 	// StartSeq is the target's last seq when the suite booted: the gate's
 	// own events are the journal after it.
 	StartSeq uint64
+	// fails collects the running spec's failed checks (see Check).
+	fails failures
 }
 
 // Karma is an in-process KARMA stub on a loopback port that can be

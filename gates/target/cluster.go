@@ -101,6 +101,7 @@ func newCluster(ctx context.Context, cfg Config) (Target, error) {
 	for i := range n {
 		icfg := cfg
 		icfg.Kind = KindProcess
+		icfg.PowerLoss = false // no journal to put on the layer
 		icfg.DataDir = filepath.Join(dir, fmt.Sprintf("instance-%d", i))
 		icfg.Env = map[string]string{}
 		for k, v := range cfg.Env {

@@ -24,6 +24,8 @@ type processTarget struct {
 	addr       string
 	dataDir    string
 	ownDataDir bool
+	work       string     // the directory the backend uses: dataDir or the layer's mount
+	layer      *diskLayer // nil without Config.PowerLoss
 	logPath    string
 	logs       *tailBuffer
 	logger     *slog.Logger
@@ -81,6 +83,13 @@ func newProcess(ctx context.Context, cfg Config) (Target, error) {
 		logPath: dir + ".creditd.log",
 		logs:    &tailBuffer{limit: logLimitBytes},
 		logger:  cfg.Logger.With("target", "process", "addr", addr),
+		work:    dir,
+	}
+	if cfg.PowerLoss {
+		if p.layer, err = mountLayer(dir, cfg, false); err != nil {
+			return p, err
+		}
+		p.work = p.layer.mnt
 	}
 	if err := p.Start(ctx); err != nil {
 		// Hand back p so the caller's Terminate cleans up the data directory.
@@ -92,7 +101,7 @@ func newProcess(ctx context.Context, cfg Config) (Target, error) {
 func (p *processTarget) Kind() Kind          { return KindProcess }
 func (p *processTarget) BaseURL() string     { return p.baseURL }
 func (p *processTarget) Token() string       { return p.cfg.Token }
-func (p *processTarget) JournalPath() string { return filepath.Join(p.dataDir, JournalName) }
+func (p *processTarget) JournalPath() string { return filepath.Join(p.work, JournalName) }
 
 func (p *processTarget) PID() int {
 	p.mu.Lock()
@@ -141,6 +150,9 @@ func (p *processTarget) Start(ctx context.Context) error {
 	for _, k := range keys {
 		cmd.Env = append(cmd.Env, k+"="+env[k])
 	}
+	// Never the layer's mount: the forked child would chdir into a FUSE
+	// mount served by this very process before it execs, and can deadlock
+	// there.
 	cmd.Dir = p.dataDir
 	out := io.MultiWriter(p.logs, logFile)
 	cmd.Stdout, cmd.Stderr = out, out
@@ -182,6 +194,10 @@ func (p *processTarget) Start(ctx context.Context) error {
 func (p *processTarget) Kill(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.killLocked(ctx)
+}
+
+func (p *processTarget) killLocked(ctx context.Context) error {
 	if !p.runningLocked() {
 		return ErrNotRunning
 	}
@@ -245,6 +261,7 @@ func (p *processTarget) Terminate(ctx context.Context) error {
 	if p.runningLocked() {
 		errs = append(errs, p.stopLocked(ctx))
 	}
+	errs = append(errs, p.layer.unmount())
 	if p.ownDataDir {
 		errs = append(errs, os.RemoveAll(p.dataDir), os.Remove(p.logPath))
 	}
@@ -264,3 +281,18 @@ func lastLines(s string, n int) string {
 	}
 	return s
 }
+
+// PowerCut: see PowerCutter.
+func (p *processTarget) PowerCut(ctx context.Context) (PowerCutReport, error) {
+	p.mu.Lock()
+	rep, err := p.layer.cut(func() error { return ignoreNotRunning(p.killLocked(ctx)) })
+	p.mu.Unlock()
+	if err != nil {
+		return rep, err
+	}
+	p.logger.Info("power cut", "bytes_dropped", rep.BytesDropped, "files_reverted", rep.FilesReverted, "files_removed", rep.FilesRemoved)
+	return rep, p.Start(ctx)
+}
+
+func (p *processTarget) SetDiskQuota(n int64) error { return p.layer.setQuota(n) }
+func (p *processTarget) DiskUsed() int64            { return p.layer.used() }

@@ -108,12 +108,27 @@ type Config struct {
 	// target connects to (e.g. through a fault-injecting TCP proxy); it
 	// gets the database's host:port and returns the address to use.
 	StoreURLFor func(instance int, dbAddr string) (string, error)
+	// PowerLoss mounts the data directory through the power-loss layer
+	// (chaos/lazyfs, FUSE): the backend's journal then lives on a
+	// filesystem that can lose unsynced data (PowerCutter.PowerCut) and
+	// run full (DiskQuota). Process and container targets only.
+	PowerLoss bool
+	// DiskQuota, with PowerLoss, caps the data directory at this many bytes
+	// (0: no cap).
+	DiskQuota int64
+	// NoPowerLoss (CREDITGATE_POWERLOSS=false) turns the layer off: the
+	// power-loss capability is then unavailable and its gates SKIP.
+	NoPowerLoss bool
 }
 
 // ConfigFromEnv reads CREDITGATE_TARGET, CREDITGATE_IMAGE, CREDITGATE_URL,
-// CREDITGATE_TOKEN, CREDITGATE_NETWORK and CREDITGATE_BINARY. Setting
-// CREDITGATE_IMAGE means "use this image as is" (NoBuild). Setting only
-// CREDITGATE_URL selects url mode.
+// CREDITGATE_TOKEN, CREDITGATE_NETWORK, CREDITGATE_BINARY and
+// CREDITGATE_POWERLOSS. Setting CREDITGATE_IMAGE means "use this image as
+// is" (NoBuild). Setting only CREDITGATE_URL selects url mode.
+// CREDITGATE_POWERLOSS: "true" mounts every booted target's data directory
+// through the power-loss layer; "false" disables the layer (its gates SKIP);
+// unset ("auto") leaves ordinary targets as they are and lets the power-loss
+// gates boot their own layered target where FUSE is available.
 func ConfigFromEnv() Config {
 	c := Config{
 		Kind:    Kind(strings.ToLower(strings.TrimSpace(os.Getenv("CREDITGATE_TARGET")))),
@@ -124,6 +139,12 @@ func ConfigFromEnv() Config {
 		Binary:  os.Getenv("CREDITGATE_BINARY"),
 	}
 	c.NoBuild = c.Image != ""
+	switch strings.ToLower(strings.TrimSpace(os.Getenv("CREDITGATE_POWERLOSS"))) {
+	case "true", "1", "on", "yes":
+		c.PowerLoss = true
+	case "false", "0", "off", "no":
+		c.NoPowerLoss = true
+	}
 	if c.Kind == "" && c.URL != "" {
 		c.Kind = KindURL
 	}
@@ -165,6 +186,9 @@ func (c Config) Validate() error {
 		if c.URL == "" {
 			return errors.New("target: url mode needs a URL (CREDITGATE_URL)")
 		}
+		if c.PowerLoss {
+			return errors.New("target: url mode cannot mount the backend's data directory through the power-loss layer (unset CREDITGATE_POWERLOSS)")
+		}
 	default:
 		return fmt.Errorf("target: unknown kind %q (want container, process, cluster or url)", c.Kind)
 	}
@@ -183,6 +207,9 @@ const (
 	CapJournalFile Capability = "journal-file" // read/corrupt the journal file
 	CapPID         Capability = "pid"          // /proc sampling of the backend
 	CapLogs        Capability = "logs"         // backend stdout/stderr
+	// CapPowerLoss: a target booted with Config.PowerLoss implements
+	// PowerCutter (power cut that drops unsynced data, disk quota).
+	CapPowerLoss Capability = "power-loss"
 )
 
 // Supports reports whether targets of this configuration offer cap, and if
@@ -190,8 +217,11 @@ const (
 func (c Config) Supports(cap Capability) (bool, string) {
 	c = c.withDefaults()
 	if c.Kind == KindCluster {
-		if cap == CapJournalFile {
+		switch cap {
+		case CapJournalFile:
 			return false, "target cluster: the event stream lives in PostgreSQL, there is no journal file to read or corrupt"
+		case CapPowerLoss:
+			return false, "target cluster: the events are in PostgreSQL (fsync and synchronous_commit on), not in a journal on the power-loss layer"
 		}
 		return true, ""
 	}
@@ -199,10 +229,13 @@ func (c Config) Supports(cap Capability) (bool, string) {
 		return false, fmt.Sprintf("target %s: single-instance control and database faults need CREDITGATE_TARGET=cluster", c.Kind)
 	}
 	if c.Kind != KindURL {
+		if cap == CapPowerLoss {
+			return powerLossSupport(c)
+		}
 		return true, ""
 	}
 	switch cap {
-	case CapCrash, CapRestart, CapJournalFile, CapPID, CapLogs:
+	case CapCrash, CapRestart, CapJournalFile, CapPID, CapLogs, CapPowerLoss:
 		return false, fmt.Sprintf("target url (%s): the harness does not control that backend, so %q is unavailable; run with CREDITGATE_TARGET=container or process", c.URL, cap)
 	}
 	return false, fmt.Sprintf("target: unknown capability %q", cap)

@@ -97,6 +97,11 @@ type Config struct {
 	// IntervalLogPath, when set, receives the HDR interval log (one
 	// histogram per Interval, microseconds).
 	IntervalLogPath string
+	// HistoryPath, when set, receives every request of the run as JSONL
+	// while it runs (scenarios/history records; dropped ones too), so a
+	// long run's whole history is on disk whatever HistoryCap keeps in
+	// memory.
+	HistoryPath string
 	// Progress, when set, is called every ProgressEvery (default 10s).
 	Progress      func(Progress)
 	ProgressEvery time.Duration

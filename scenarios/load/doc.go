@@ -6,9 +6,11 @@
 // same seed gives the same operation sequence), the attack itself (Run, built
 // on vegeta's Attacker as a library, with bounded workers), the measurements
 // (HDR histograms per endpoint, per phase and overall, an HDR interval log,
-// a timeseries), the client operation history of every mutation (History,
-// JSONL), the client-side idempotency check of injected retries, and the soak
-// Sampler (RSS, fds, heap, goroutines; least-squares trends).
+// a timeseries), the record of every request it sent (Result.History, a
+// scenarios/history Recorder: the one history type, classified by
+// history.Fill — it judges nothing; gates/audit judges retries and the
+// journal), and the soak Sampler (RSS, fds, heap, goroutines;
+// least-squares trends).
 //
 // Invariants:
 //   - Latency is measured from the intended send time of a hit (attack start

@@ -135,7 +135,10 @@ func (f *fakeBackend) handle(r *http.Request, key string) (int, []byte) {
 		return event(map[string]any{"request_id": id})
 	case path == "/synergie/collaborations":
 		return event(map[string]any{"agents": len(in.AgentIDs)})
-	case strings.HasPrefix(path, "/balance/"), strings.HasPrefix(path, "/history/"), path == "/balances":
+	case strings.HasPrefix(path, "/balance/"):
+		b := f.balances[strings.TrimPrefix(path, "/balance/")]
+		return 200, []byte(fmt.Sprintf(`{"agent_id":%q,"balance":%d.%03d}`, strings.TrimPrefix(path, "/balance/"), b/1000, b%1000))
+	case strings.HasPrefix(path, "/history/"), path == "/balances":
 		return 200, []byte(`{"ok":true}`)
 	}
 	return 404, []byte(`{"detail":"no route","code":"not_found"}`)

@@ -17,15 +17,14 @@ type Progress struct {
 	OK         int64
 	Expected   int64
 	Errors     int64         // unexpected
-	Violations int64         // retry idempotency violations
 	P95        time.Duration // overall so far (the phase's during warmup)
 }
 
 // PrintProgress returns a Progress callback that writes one line per report to w.
 func PrintProgress(w io.Writer) func(Progress) {
 	return func(p Progress) {
-		fmt.Fprintf(w, "load [%s] %s elapsed, %s left: %.1f req/s (target %.1f), p95 %s, %d ok, %d expected, %d errors, %d violations\n",
+		fmt.Fprintf(w, "load [%s] %s elapsed, %s left: %.1f req/s (target %.1f), p95 %s, %d ok, %d expected, %d errors\n",
 			p.Phase, p.Elapsed.Round(time.Second), p.Remaining.Round(time.Second), p.Rate, p.TargetRate,
-			p.P95.Round(10*time.Microsecond), p.OK, p.Expected, p.Errors, p.Violations)
+			p.P95.Round(10*time.Microsecond), p.OK, p.Expected, p.Errors)
 	}
 }

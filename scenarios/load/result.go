@@ -6,6 +6,8 @@ import (
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/creditgate/creditgate/scenarios/history"
 )
 
 // Histogram geometry: microseconds, 1µs..60s, 3 significant figures.
@@ -23,7 +25,7 @@ func NewHistogram() *hdr.Histogram { return hdr.New(histMinUs, histMaxUs, histDi
 // measured from each hit's intended send time (see docs/load.md).
 type Result struct {
 	Seed    uint64
-	Started time.Time // the monotonic base of History call/return times
+	Started time.Time // the monotonic base of History call/return times (History.Base())
 	// AttackStart is when the first hit was due, relative to Started.
 	AttackStart time.Duration
 	// Duration is the wall time of the attack (first hit due → last response).
@@ -58,17 +60,15 @@ type Result struct {
 	// they still waited for a free worker).
 	Intended, Sent, Unsent uint64
 
-	// Retry injection: retries sent, pairs whose outcome could not be
-	// judged (a side was unknown), and violations: a retry that did not
-	// return the original result (different event_id, missing
-	// Idempotent-Replayed, or a refusal after an acknowledgement).
-	RetriesSent         int64
-	RetriesInconclusive int64
-	RetryViolations     int64
-	ViolationSamples    []string
+	// RetriesSent counts copies sent with an earlier request's key
+	// (immediate retries and concurrent duplicates). Whether they returned
+	// the original result is judged by gates/audit over History.
+	RetriesSent int64
 
 	Timeseries []Interval
-	History    *History
+	// History is every request of the run (setup, reads and follow-ups
+	// included), recorded through the one history.
+	History *history.Recorder
 	// SetupErrors lists unexpected setup outcomes (Run fails when non-empty).
 	SetupErrors []ErrorSample
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,8 @@ import (
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
+
+	"github.com/creditgate/creditgate/scenarios/history"
 )
 
 // Header names.
@@ -47,23 +48,20 @@ func (r role) String() string {
 	return [...]string{"original", "retry", "concurrent_duplicate", "follow_up", "setup"}[r]
 }
 
-// reqRecord is one request as executed.
+// reqRecord is one request as executed: the plan's view and, embedded, the
+// history's (filled by history.Fill, the one classifier).
 type reqRecord struct {
-	op               Op
-	kind             OpKind
-	role             role
-	key              string
-	method, path     string
-	body             []byte
-	callNs, returnNs int64
-	status           int
-	code             string
-	eventID          string
-	requestID        string
-	replayed         bool
-	errText          string
-	outcome          Outcome
+	op           Op
+	kind         OpKind
+	role         role
+	key          string
+	method, path string
+	body         []byte
+	history.Op
 }
+
+// good reports an acknowledgement or a refusal the load provokes.
+func (rec *reqRecord) good() bool { return rec.Outcome.Acked() || expectedRefusal(rec.kind, rec.Op) }
 
 // hitRecord is everything one vegeta hit did.
 type hitRecord struct {
@@ -114,11 +112,15 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	defer agg.closeLog()
 
 	if err := r.setup(); err != nil {
+		_ = agg.res.History.Close()
 		return agg.result(), err
 	}
 	r.limit = agg.intended
 	r.attack()
 	res := agg.result()
+	if err := res.History.Close(); err != nil {
+		return res, fmt.Errorf("load: history stream: %w", err)
+	}
 	if err := agg.closeLog(); err != nil {
 		return res, fmt.Errorf("load: interval log: %w", err)
 	}
@@ -166,11 +168,12 @@ func (r *runner) setup() error {
 			op := Op{ID: uint64(i), Kind: kind, Agent: i, AmountMilli: r.cfg.SetupMilli}
 			rec := r.newRecord(op, roleSetup)
 			rec.key = fmt.Sprintf("%s-%s-%d", r.cfg.KeyPrefix, kind, i)
+			rec.Op.Key = rec.key
 			r.exec(&rec, r.cfg.Token)
 			r.agg.recordSetup(rec)
-			if rec.outcome != OutcomeOK && rec.outcome != OutcomeExpected {
+			if !rec.good() {
 				return fmt.Errorf("load: setup of agent %s failed: %s %s: status %d %s %s",
-					r.cfg.AgentID(i), rec.method, rec.path, rec.status, rec.code, rec.errText)
+					r.cfg.AgentID(i), rec.method, rec.path, rec.Status, rec.Code, rec.Err)
 			}
 		}
 	}
@@ -179,7 +182,13 @@ func (r *runner) setup() error {
 
 func (r *runner) newRecord(op Op, ro role) reqRecord {
 	method, path, body := r.cfg.request(op)
-	return reqRecord{op: op, kind: op.Kind, role: ro, key: r.cfg.Key(op), method: method, path: path, body: body}
+	rec := reqRecord{op: op, kind: op.Kind, role: ro, key: r.cfg.Key(op), method: method, path: path, body: body}
+	rec.Op = history.Op{Kind: historyKind(op.Kind), Role: historyRole(ro), Key: rec.key,
+		AmountMilli: op.AmountMilli}
+	if op.Kind != KindBalances {
+		rec.Agent = r.cfg.AgentID(op.Agent)
+	}
+	return rec
 }
 
 // exec sends rec's request with a fresh timeout and fills in the response.
@@ -192,8 +201,8 @@ func (r *runner) exec(rec *reqRecord, token string) {
 	}
 	req, err := http.NewRequestWithContext(ctx, rec.method, r.cfg.BaseURL+rec.path, body)
 	if err != nil {
-		rec.callNs = r.now()
-		rec.returnNs = rec.callNs
+		rec.CallNs = r.now()
+		rec.ReturnNs = rec.CallNs
 		r.finish(rec, nil, nil, err)
 		return
 	}
@@ -220,16 +229,16 @@ func setHeaders(h http.Header, key, token string, hasBody bool) {
 // and records timing and outcome in rec. The returned response carries the
 // body in memory.
 func (r *runner) roundTrip(req *http.Request, rec *reqRecord) (*http.Response, error) {
-	rec.callNs = r.now()
+	rec.CallNs = r.now()
 	resp, err := r.rt.RoundTrip(req)
 	if err != nil {
-		rec.returnNs = r.now()
+		rec.ReturnNs = r.now()
 		r.finish(rec, nil, nil, err)
 		return nil, err
 	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody))
 	resp.Body.Close()
-	rec.returnNs = r.now()
+	rec.ReturnNs = r.now()
 	if err != nil {
 		r.finish(rec, nil, nil, err)
 		return nil, err
@@ -240,47 +249,13 @@ func (r *runner) roundTrip(req *http.Request, rec *reqRecord) (*http.Response, e
 	return resp, nil
 }
 
-// finish classifies a response (or error) into rec.
+// finish classifies a response (or error) into rec with history.Fill.
 func (r *runner) finish(rec *reqRecord, resp *http.Response, body []byte, err error) {
-	if err != nil {
-		rec.outcome, rec.errText = OutcomeUnknown, err.Error()
-		return
+	hr := history.Response{Body: body, Err: err}
+	if resp != nil {
+		hr.Status, hr.Replayed = resp.StatusCode, resp.Header.Get(headerReplayed) == "true"
 	}
-	rec.status = resp.StatusCode
-	rec.replayed = resp.Header.Get(headerReplayed) == "true"
-	if rec.kind.Mutation() || rec.status >= 300 {
-		var v struct {
-			EventID   string `json:"event_id"`
-			RequestID string `json:"request_id"`
-			Code      string `json:"code"`
-			Detail    string `json:"detail"`
-		}
-		if json.Unmarshal(body, &v) == nil {
-			rec.eventID, rec.requestID, rec.code = v.EventID, v.RequestID, v.Code
-			if rec.status >= 300 {
-				rec.errText = truncate(v.Detail, 200)
-			}
-		} else if rec.status >= 300 {
-			rec.errText = truncate(string(body), 200)
-		}
-	}
-	rec.outcome = classify(rec.kind, rec.status, rec.code)
-}
-
-// classify maps a response to an outcome. Only refusals the load provokes on
-// purpose are expected.
-func classify(kind OpKind, status int, code string) Outcome {
-	switch {
-	case status == 0 || status >= 500:
-		return OutcomeUnknown
-	case status >= 200 && status < 300:
-		return OutcomeOK
-	case status == http.StatusConflict && code == "insufficient_credits" && kind == KindConsume:
-		return OutcomeExpected
-	case status == http.StatusConflict && code == "agent_exists" && kind == KindSetupAgent:
-		return OutcomeExpected // a rerun against the same backend and prefix
-	}
-	return OutcomeError
+	history.Fill(&rec.Op, hr)
 }
 
 func truncate(s string, n int) string {
@@ -355,13 +330,14 @@ func (t hitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		retry := r.newRecord(op, roleRetry)
 		r.exec(&retry, r.cfg.Token)
 		h.recs = append(h.recs, retry)
-	case op.Kind == KindApproval && orig.outcome == OutcomeOK && orig.requestID != "":
+	case op.Kind == KindApproval && orig.Outcome.Acked():
+		// A missing request_id is sent as is: the refusal is recorded and the
+		// audit sees an acknowledged request nobody decided.
 		fu := reqRecord{op: op, kind: KindApprove, role: roleFollowUp, key: r.cfg.Key(op) + "-approve",
-			method: "POST", path: approvePath(r.cfg, orig.requestID), body: approveBody()}
+			method: "POST", path: approvePath(r.cfg, orig.RequestID), body: approveBody()}
+		fu.Op = history.Op{Kind: history.KindApprove, Role: history.FollowUp, Key: fu.key, Entity: orig.RequestID}
 		r.exec(&fu, r.cfg.ApproverToken)
 		h.recs = append(h.recs, fu)
-	case op.Kind == KindApproval && orig.outcome == OutcomeOK:
-		h.recs[0].outcome, h.recs[0].errText = OutcomeError, "approval response without request_id"
 	}
 	return resp, err
 }
@@ -460,7 +436,7 @@ func newAggregator(r *runner) (*aggregator, error) {
 		Overall:   NewHistogram(),
 		Endpoints: map[string]*hdr.Histogram{},
 		Status:    map[string]map[int]int64{},
-		History:   NewHistory(c.HistoryCap),
+		History:   history.NewRecorderAt(c.HistoryCap, r.base),
 	}
 	var at time.Duration
 	for _, p := range c.Phases {
@@ -479,6 +455,11 @@ func newAggregator(r *runner) (*aggregator, error) {
 		}
 		a.res.Phases[a.phaseOf(t)].Intended++
 		a.intended++
+	}
+	if c.HistoryPath != "" {
+		if err := a.res.History.StreamTo(c.HistoryPath); err != nil {
+			return nil, fmt.Errorf("load: history stream: %w", err)
+		}
 	}
 	if c.IntervalLogPath != "" {
 		f, err := os.Create(c.IntervalLogPath)
@@ -534,28 +515,20 @@ func (a *aggregator) sample(list *[]ErrorSample, rec reqRecord) {
 	if len(*list) >= a.r.cfg.ErrorSamples {
 		return
 	}
-	detail := rec.errText
-	*list = append(*list, ErrorSample{Endpoint: Endpoint(rec.kind), OpID: rec.op.ID, Status: rec.status, Code: rec.code, Detail: detail, At: time.Duration(rec.callNs)})
+	detail := rec.Err
+	*list = append(*list, ErrorSample{Endpoint: Endpoint(rec.kind), OpID: rec.op.ID, Status: rec.Status, Code: rec.Code, Detail: detail, At: time.Duration(rec.CallNs)})
 }
 
 func (a *aggregator) history(rec reqRecord) {
-	if !rec.kind.Mutation() {
-		return
-	}
-	a.res.History.Add(HistoryEntry{
-		OpID: rec.op.ID, Kind: rec.kind, Role: rec.role.String(), IdempotencyKey: rec.key,
-		Request: HistoryRequest{Method: rec.method, Path: rec.path, Body: json.RawMessage(rec.body)},
-		CallNs:  rec.callNs, ReturnNs: rec.returnNs, Status: rec.status, Outcome: rec.outcome,
-		Code: rec.code, EventID: rec.eventID, RequestID: rec.requestID, Replayed: rec.replayed, Error: rec.errText,
-	})
+	a.res.History.Add(rec.Op)
 }
 
 func (a *aggregator) recordSetup(rec reqRecord) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.countStatus(Endpoint(rec.kind), rec.status)
+	a.countStatus(Endpoint(rec.kind), rec.Status)
 	a.history(rec)
-	if rec.outcome != OutcomeOK && rec.outcome != OutcomeExpected {
+	if !rec.good() {
 		a.sample(&a.res.SetupErrors, rec)
 	}
 }
@@ -580,12 +553,12 @@ func (a *aggregator) recordHit(h *hitRecord) {
 	pi := a.phaseOf(time.Duration(h.intendedNs - began))
 	warm := a.res.Phases[pi].Warmup
 	for _, rec := range h.recs {
-		a.rotateLocked(rec.returnNs)
-		from := rec.callNs // closed-loop steps: from their own send
+		a.rotateLocked(rec.ReturnNs)
+		from := rec.CallNs // closed-loop steps: from their own send
 		if rec.role == roleOriginal || rec.role == roleDuplicate {
 			from = h.intendedNs // scheduled by the pacer: from the intended time
 		}
-		us := (rec.returnNs - from) / 1e3
+		us := (rec.ReturnNs - from) / 1e3
 		ep := Endpoint(rec.kind)
 		a.record(a.res.Phases[pi].Hist, us)
 		a.record(a.cur, us)
@@ -598,21 +571,21 @@ func (a *aggregator) recordHit(h *hitRecord) {
 			}
 			a.record(eh, us)
 		}
-		a.countStatus(ep, rec.status)
+		a.countStatus(ep, rec.Status)
 		a.res.Requests++
 		a.completed++
-		switch rec.outcome {
-		case OutcomeOK:
+		switch {
+		case rec.Outcome.Acked():
 			a.res.OK++
 			a.curCounts[0]++
-		case OutcomeExpected:
+		case expectedRefusal(rec.kind, rec.Op):
 			a.res.Expected++
 			a.curCounts[1]++
 			a.sample(&a.res.ExpectedSamples, rec)
 		default:
 			a.res.Unexpected++
 			a.curCounts[2]++
-			if rec.outcome == OutcomeUnknown {
+			if rec.Outcome == history.Unknown {
 				a.res.Unknown++
 			}
 			a.sample(&a.res.UnexpectedSamples, rec)
@@ -623,74 +596,9 @@ func (a *aggregator) recordHit(h *hitRecord) {
 		a.history(rec)
 	}
 	a.phaseSent[pi]++
-	if o := h.recs[0].outcome; o == OutcomeOK || o == OutcomeExpected {
+	if h.recs[0].good() {
 		a.phaseGood[pi]++
 	}
-	if len(h.recs) == 2 && (h.recs[1].role == roleRetry || h.recs[1].role == roleDuplicate) {
-		a.checkRetryLocked(h.recs[0], h.recs[1])
-	}
-}
-
-// checkRetryLocked judges an (original, retry) pair by what the client saw.
-func (a *aggregator) checkRetryLocked(o, d reqRecord) {
-	verdict := retryVerdict(o, d)
-	switch {
-	case verdict == "":
-	case verdict == inconclusive:
-		a.res.RetriesInconclusive++
-	default:
-		a.res.RetryViolations++
-		if len(a.res.ViolationSamples) < a.r.cfg.ErrorSamples {
-			a.res.ViolationSamples = append(a.res.ViolationSamples,
-				fmt.Sprintf("key %s (%s retry): %s", o.key, d.role, verdict))
-		}
-	}
-}
-
-const inconclusive = "inconclusive"
-
-// retryVerdict returns "" when the pair is consistent with exactly-once
-// execution, inconclusive when a side's outcome is unknown, else the broken
-// guarantee.
-func retryVerdict(o, d reqRecord) string {
-	if o.outcome == OutcomeUnknown || d.outcome == OutcomeUnknown {
-		return inconclusive
-	}
-	ok := func(x reqRecord) bool { return x.outcome == OutcomeOK }
-	// first is the request sent first; sequential when it returned before
-	// the other was sent.
-	first, second := o, d
-	if d.callNs < o.callNs {
-		first, second = d, o
-	}
-	sequential := first.returnNs <= second.callNs
-	switch {
-	case ok(o) && ok(d):
-		if o.eventID != d.eventID {
-			return fmt.Sprintf("two acknowledgements with different event_id %q and %q", o.eventID, d.eventID)
-		}
-		if o.eventID == "" {
-			return inconclusive // a backend that returns no event_id cannot be judged
-		}
-		if sequential && !second.replayed {
-			return "retry returned the original event_id without Idempotent-Replayed: true"
-		}
-		if !sequential && !o.replayed && !d.replayed {
-			return "concurrent duplicates both answered without Idempotent-Replayed: true"
-		}
-		return ""
-	case ok(o) || ok(d):
-		acked, refused := o, d
-		if ok(d) {
-			acked, refused = d, o
-		}
-		if refused.returnNs <= acked.callNs {
-			return "" // the refusal came first and applied nothing; the retry then executed
-		}
-		return fmt.Sprintf("acknowledged (status %d, event %q) but the same key was also refused (status %d %s)",
-			acked.status, acked.eventID, refused.status, refused.code)
-	}
-	return "" // both refused: nothing applied
 }
 
 // rotateLocked closes every interval that ended at or before nowNs.
@@ -778,7 +686,6 @@ func (a *aggregator) progressLocked(now int64) *Progress {
 		OK:         a.res.OK,
 		Expected:   a.res.Expected,
 		Errors:     a.res.Unexpected,
-		Violations: a.res.RetryViolations,
 	}
 	if since > 0 {
 		p.Rate = float64(a.completed-a.lastCompleted) / time.Duration(since).Seconds()

@@ -1,0 +1,330 @@
+package lazyfs_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creditgate/creditgate/chaos/lazyfs"
+)
+
+// mount mounts a fresh backing dir, or skips with the reason FUSE is
+// unavailable here.
+func mount(t *testing.T, opts lazyfs.Options) (*lazyfs.FS, string) {
+	t.Helper()
+	if ok, why := lazyfs.Available(); !ok {
+		t.Skip(why)
+	}
+	backing, mnt := t.TempDir(), t.TempDir()
+	fs, err := lazyfs.Mount(backing, mnt, opts)
+	if err != nil {
+		t.Skipf("lazyfs: cannot mount here: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := fs.Unmount(); err != nil {
+			t.Error(err)
+		}
+	})
+	return fs, mnt
+}
+
+func write(t *testing.T, path string, flag int, data string, sync bool) {
+	t.Helper()
+	f, err := os.OpenFile(path, flag|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(data); err != nil {
+		t.Fatal(err)
+	}
+	if sync {
+		if err := f.Sync(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func syncDir(t *testing.T, dir string) {
+	t.Helper()
+	d, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func crash(t *testing.T, fs *lazyfs.FS) lazyfs.CrashReport {
+	t.Helper()
+	rep, err := fs.Crash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func content(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestUnsyncedAppendIsDroppedAndSyncedDataSurvives(t *testing.T) {
+	fs, mnt := mount(t, lazyfs.Options{})
+	p := filepath.Join(mnt, "journal")
+	write(t, p, os.O_CREATE|os.O_APPEND, "synced-1\n", true)
+	write(t, p, os.O_APPEND, "lost-1\nlost-2\n", false)
+	if got := content(t, p); got != "synced-1\nlost-1\nlost-2\n" {
+		t.Fatalf("before the crash the mount must show every write, got %q", got)
+	}
+	if got := fs.PendingBytes(); got != 14 {
+		t.Fatalf("pending bytes = %d, want 14", got)
+	}
+	rep := crash(t, fs)
+	if got := content(t, p); got != "synced-1\n" {
+		t.Fatalf("after the crash want only the synced line, got %q", got)
+	}
+	if rep.BytesDropped != 14 || rep.FilesReverted != 1 {
+		t.Fatalf("report %+v, want 14 bytes dropped from 1 file", rep)
+	}
+	// The backing file holds the same durable state.
+	if got := content(t, filepath.Join(fs.Backing(), "journal")); got != "synced-1\n" {
+		t.Fatalf("backing file %q", got)
+	}
+	// A second crash with nothing pending drops nothing.
+	if rep := crash(t, fs); rep.BytesDropped != 0 {
+		t.Fatalf("second crash dropped %d bytes", rep.BytesDropped)
+	}
+}
+
+func TestOverwrittenSyncedBytesAreRestored(t *testing.T) {
+	fs, mnt := mount(t, lazyfs.Options{})
+	p := filepath.Join(mnt, "f")
+	write(t, p, os.O_CREATE, "aaaaaaaaaa", true)
+	f, err := os.OpenFile(p, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteAt([]byte("XX"), 2)
+	f.WriteAt([]byte("YYYY"), 1) // overlaps the first overwrite
+	f.WriteAt([]byte("ZZZ"), 9)  // crosses the synced size
+	f.Close()
+	if got := content(t, p); got != "aYYYYaaaaZZZ" {
+		t.Fatalf("before crash %q", got)
+	}
+	crash(t, fs)
+	if got := content(t, p); got != "aaaaaaaaaa" {
+		t.Fatalf("after crash want the synced content, got %q", got)
+	}
+}
+
+func TestFdatasyncOnAnyHandleMakesTheFileDurable(t *testing.T) {
+	fs, mnt := mount(t, lazyfs.Options{})
+	p := filepath.Join(mnt, "f")
+	write(t, p, os.O_CREATE, "", true)
+	w, _ := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+	defer w.Close()
+	w.WriteString("durable")
+	r, _ := os.Open(p)
+	if err := syscall.Fdatasync(int(r.Fd())); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	w.WriteString("+lost")
+	crash(t, fs)
+	if got := content(t, p); got != "durable" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestTruncateIsPendingUntilSynced(t *testing.T) {
+	fs, mnt := mount(t, lazyfs.Options{})
+	p := filepath.Join(mnt, "f")
+	write(t, p, os.O_CREATE, "0123456789", true)
+	if err := os.Truncate(p, 3); err != nil {
+		t.Fatal(err)
+	}
+	write(t, p, os.O_APPEND, "abc", false)
+	crash(t, fs)
+	if got := content(t, p); got != "0123456789" {
+		t.Fatalf("an unsynced truncate must be undone, got %q", got)
+	}
+	// ftruncate then fsync: durable.
+	f, _ := os.OpenFile(p, os.O_WRONLY, 0)
+	if err := f.Truncate(4); err != nil {
+		t.Fatal(err)
+	}
+	f.Sync()
+	f.Close()
+	crash(t, fs)
+	if got := content(t, p); got != "0123" {
+		t.Fatalf("a synced truncate is durable, got %q", got)
+	}
+}
+
+func TestNewFileVanishesUnlessItOrItsDirectoryIsSynced(t *testing.T) {
+	fs, mnt := mount(t, lazyfs.Options{})
+	never := filepath.Join(mnt, "never")
+	fileSynced := filepath.Join(mnt, "file-synced")
+	write(t, never, os.O_CREATE, "x", false)
+	write(t, fileSynced, os.O_CREATE, "y", true)
+	if err := os.Mkdir(filepath.Join(mnt, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dirSynced := filepath.Join(mnt, "sub", "dir-synced")
+	write(t, dirSynced, os.O_CREATE, "z", false)
+	syncDir(t, filepath.Join(mnt, "sub"))
+	rep := crash(t, fs)
+	if _, err := os.Stat(never); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a file neither synced nor in a synced dir must vanish: stat err %v", err)
+	}
+	if got := content(t, fileSynced); got != "y" {
+		t.Fatalf("file-synced: %q", got)
+	}
+	// Its entry is durable, its unsynced data is not.
+	if got := content(t, dirSynced); got != "" {
+		t.Fatalf("dir-synced must exist and be empty, got %q", got)
+	}
+	if rep.FilesRemoved != 1 {
+		t.Fatalf("report %+v, want 1 file removed", rep)
+	}
+}
+
+func TestRenameIsDurableAndPendingDataFollowsTheFile(t *testing.T) {
+	fs, mnt := mount(t, lazyfs.Options{})
+	a, b := filepath.Join(mnt, "a"), filepath.Join(mnt, "b")
+	write(t, a, os.O_CREATE, "synced", true)
+	write(t, b, os.O_CREATE, "old-b", true)
+	write(t, a, os.O_APPEND, "+pending", false)
+	if err := os.Rename(a, b); err != nil { // replaces b at once
+		t.Fatal(err)
+	}
+	crash(t, fs)
+	if _, err := os.Stat(a); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("rename is durable: a must stay gone, stat err %v", err)
+	}
+	if got := content(t, b); got != "synced" {
+		t.Fatalf("b must hold a's synced content without its pending append, got %q", got)
+	}
+}
+
+func TestUnlinkIsDurable(t *testing.T) {
+	fs, mnt := mount(t, lazyfs.Options{})
+	p := filepath.Join(mnt, "f")
+	write(t, p, os.O_CREATE, "synced", true)
+	write(t, p, os.O_APPEND, "+pending", false)
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	rep := crash(t, fs)
+	if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("unlink is durable, stat err %v", err)
+	}
+	if rep.BytesDropped != 0 {
+		t.Fatalf("an unlinked file's pending bytes are not counted, got %d", rep.BytesDropped)
+	}
+}
+
+func TestQuotaGivesENOSPCUntilRaised(t *testing.T) {
+	fs, mnt := mount(t, lazyfs.Options{Quota: 100})
+	p := filepath.Join(mnt, "f")
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n, err := f.Write(bytes.Repeat([]byte("x"), 150))
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("write past the quota: n=%d err=%v, want ENOSPC", n, err)
+	}
+	if n != 100 {
+		t.Fatalf("a full disk takes what fits: wrote %d, want 100", n)
+	}
+	if _, err := f.Write([]byte("y")); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("a full disk stays full: err=%v", err)
+	}
+	if fs.Used() != 100 {
+		t.Fatalf("used %d", fs.Used())
+	}
+	if err := fs.SetQuota(1000); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("y")); err != nil {
+		t.Fatalf("after freeing space: %v", err)
+	}
+	// Truncation frees space at once.
+	if err := fs.SetQuota(101); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(bytes.Repeat([]byte("z"), 91)); err != nil {
+		t.Fatalf("after truncate: %v", err)
+	}
+}
+
+func TestFrozenMountRefusesSyncsAndDropsLaterWritesAtCrash(t *testing.T) {
+	fs, mnt := mount(t, lazyfs.Options{})
+	p := filepath.Join(mnt, "f")
+	write(t, p, os.O_CREATE, "synced", true)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.WriteString("+pending")
+	fs.Freeze()
+	if _, err := f.WriteString("+after-cut"); err != nil {
+		t.Fatalf("a write after the power cut still reaches the page cache: %v", err)
+	}
+	if err := f.Sync(); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("a sync after the power cut must not make pending data durable: err=%v", err)
+	}
+	rep := crash(t, fs)
+	if got := content(t, p); got != "synced" || rep.BytesDropped != 18 {
+		t.Fatalf("after crash %q (%+v)", got, rep)
+	}
+	if _, err := f.WriteString("+after-restart"); err != nil {
+		t.Fatalf("Crash restores power: %v", err)
+	}
+}
+
+func TestFreezeWhenPendingCutsBetweenWriteAndSync(t *testing.T) {
+	fs, mnt := mount(t, lazyfs.Options{})
+	p := filepath.Join(mnt, "f")
+	write(t, p, os.O_CREATE, "", true)
+	if fs.FreezeWhenPending(20 * time.Millisecond) {
+		t.Fatal("nothing was pending, yet FreezeWhenPending says it cut mid-write")
+	}
+	crash(t, fs)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	done := make(chan bool)
+	go func() { done <- fs.FreezeWhenPending(5 * time.Second) }()
+	f.WriteString("written, not yet synced")
+	if !<-done {
+		t.Fatal("FreezeWhenPending missed the pending write")
+	}
+	if err := f.Sync(); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("the sync after the cut must fail: %v", err)
+	}
+	if rep := crash(t, fs); rep.BytesDropped != 23 || content(t, p) != "" {
+		t.Fatalf("%+v %q", rep, content(t, p))
+	}
+}

@@ -1,0 +1,154 @@
+package audit
+
+import (
+	"strings"
+	"testing"
+)
+
+// missionWorld: agent a1 (skill 0.5, 100 credits) runs three code_review
+// missions of high complexity (estimate 15 × 2 × 0.85 = 25.5 credits):
+// completed with actual 12.345 (refund 13.155), failed (refund all),
+// cancelled (refund all), and a consume with a fallback KARMA score.
+func missionWorld(t *testing.T, refund func(outcome string, want int64) int64, fallback float64) *Journal {
+	b := &builder{t: t}
+	bal := int64(100_000)
+	b.cmd("k-a1", "op", p("agent.registered", map[string]any{"agent_id": "a1", "skill_level": 0.5}),
+		pc("credit.allocated", credit("a1", 50_000, 50_000), 0))
+	b.cmd("k-add", "op", p("credit.allocated", credit("a1", 50_000, bal)))
+	const est = 25_500
+	for i, outcome := range []string{"completed", "failed", "cancelled"} {
+		id := "m" + itoa(i)
+		bal -= est
+		st := b.cmd("k-ms"+id, "op", p("mission.started", map[string]any{"mission_id": id, "agent_id": "a1",
+			"mission_type": "code_review", "complexity": "high", "estimate_milli": est}),
+			pc("credit.consumed", map[string]any{"agent_id": "a1", "amount_milli": est, "balance_after_milli": bal,
+				"reason": "mission_start", "mission_id": id}, 0))
+		want := int64(est)
+		actual := int64(0)
+		if outcome == "completed" {
+			actual = 12_345
+			want = est - actual
+		}
+		got := refund(outcome, want)
+		bal += got
+		b.cmd("k-me"+id, "op", p("mission."+outcome, map[string]any{"mission_id": id, "agent_id": "a1",
+			"actual_milli": actual, "refund_milli": got}),
+			pid("credit.refunded", map[string]any{"agent_id": "a1", "amount_milli": got, "balance_after_milli": bal,
+				"reason": "mission_" + outcome, "mission_id": id}, st[1].EventID))
+	}
+	bal -= 1_234
+	c := credit("a1", 1_234, bal)
+	b.cmd("k-c", "op", part{typ: "credit.consumed", payload: c, cause: -1,
+		meta: map[string]any{"karma_source": "fallback", "karma_score": fallback}})
+	return b.journal()
+}
+
+func formulaProblems(m *Model) []string {
+	var out []string
+	for _, p := range m.Problems {
+		out = append(out, p.Kind+": "+p.String())
+	}
+	return out
+}
+
+func TestMissionRefundsAndKarmaFallbackFollowTheDocumentedFormulas(t *testing.T) {
+	m := Fold(missionWorld(t, func(_ string, want int64) int64 { return want }, 0.5))
+	if f := FormulaCheck(m); !f.OK || m.FormulaChecks < 10 {
+		t.Fatalf("clean world: %s (%d recomputed)\n%v", f, m.FormulaChecks, formulaProblems(m))
+	}
+	if len(m.Problems) != 0 {
+		t.Fatalf("clean world has problems: %v", formulaProblems(m))
+	}
+	if ms := m.Missions["m0"]; ms.Status != MissionCompleted || ms.RefundedMilli != 13_155 || ms.ConsumedMilli != 25_500 {
+		t.Fatalf("mission m0 folded as %+v", ms)
+	}
+}
+
+func TestWrongRefundsAreFormulaViolations(t *testing.T) {
+	cases := map[string]func(string, int64) int64{
+		"cancel refunds 90%":               func(o string, w int64) int64 { return map[bool]int64{true: w * 9 / 10, false: w}[o == "cancelled"] },
+		"refund truncated to two decimals": func(_ string, w int64) int64 { return w / 10 * 10 },
+		"fail refunds nothing but says so": func(o string, w int64) int64 { return map[bool]int64{true: 1, false: w}[o == "failed"] },
+	}
+	for name, refund := range cases {
+		f := FormulaCheck(Fold(missionWorld(t, refund, 0.5)))
+		if f.OK || !strings.Contains(strings.Join(f.Violations, "\n"), "refund_milli") {
+			t.Errorf("%s: not caught: %s", name, f)
+		}
+	}
+}
+
+func TestAFallbackScoreOtherThanTheDocumentedCIIsAViolation(t *testing.T) {
+	f := FormulaCheck(Fold(missionWorld(t, func(_ string, w int64) int64 { return w }, 0.6)))
+	if f.OK || !strings.Contains(strings.Join(f.Violations, "\n"), "fallback") {
+		t.Fatalf("fallback 0.6 not caught: %s", f)
+	}
+}
+
+func TestMissionEstimateIsSpecFormula(t *testing.T) {
+	for _, c := range []struct {
+		typ, cx string
+		skill   float64
+		want    int64
+	}{{"code_review", "high", 0.5, 25_500}, {"general", "low", 1, 3_500}, {"nope", "", 0, 10_000}, {"architecture", "medium", 0.8, 22_800}} {
+		if got := MissionEstimateMilli(c.typ, c.cx, c.skill); got != c.want {
+			t.Errorf("%s/%s/%v: %d, want %d", c.typ, c.cx, c.skill, got, c.want)
+		}
+	}
+}
+
+func TestEoCBandAndSingleWindowScore(t *testing.T) {
+	raw, p := EoCRaw(10_000, 0, 0, 10e9, 1000) // nominal load: P = 0.6
+	if abs(raw-0.6) > 1e-9 || abs(p-0.6) > 1e-9 {
+		t.Fatalf("nominal window: raw %v p %v, want 0.6", raw, p)
+	}
+	raw, _ = EoCRaw(10_000, 10_000, 0, 10e9, 1000) // every op anomalous: +0.08 only
+	if abs(raw-0.68) > 1e-9 {
+		t.Fatalf("all-anomalous nominal window: raw %v, want 0.68", raw)
+	}
+	for s, want := range map[float64]string{0.2: "critical_low", 0.45: "low", 0.5: "optimal", 0.7: "optimal", 0.8: "high", 0.9: "critical_high"} {
+		if EoCBand(s) != want {
+			t.Errorf("band(%v) = %s, want %s", s, EoCBand(s), want)
+		}
+	}
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// entitiesFromModel is what a correct backend's per-entity routes answer.
+func entitiesFromModel(m *Model) *EntityState {
+	ent := &EntityState{AgentBalances: map[string]int64{}, Pools: map[string]PoolView{}, Missions: map[string]MissionView{},
+		Approvals: map[string]ApprovalState{}}
+	for id := range m.Agents {
+		ent.AgentBalances[id] = m.Balances[id]
+	}
+	for id, ms := range m.Missions {
+		ent.Missions[id] = MissionView{AgentID: ms.AgentID, Status: ms.Status, EstimateMilli: ms.EstimateMilli,
+			ConsumedMilli: ms.ConsumedMilli, RefundedMilli: ms.RefundedMilli, Rating: ms.Rating}
+	}
+	for id, a := range m.Approvals {
+		ent.Approvals[id] = *a
+	}
+	return ent
+}
+
+func TestEntityReadsAreComparedToTheMilli(t *testing.T) {
+	m := Fold(missionWorld(t, func(_ string, w int64) int64 { return w }, 0.5))
+	api := APIState{Entities: entitiesFromModel(m)}
+	if f := CompareEntities(m, api); !f.OK {
+		t.Fatalf("a correct backend fails B12: %s", f)
+	}
+	api.Entities.AgentBalances["a1"]++
+	mv := api.Entities.Missions["m2"]
+	mv.RefundedMilli -= 2_550 // a cancel refunding 90 %
+	api.Entities.Missions["m2"] = mv
+	f := CompareEntities(m, api)
+	if f.OK || f.ViolationCount != 2 {
+		t.Fatalf("B12 must report the 1-milli balance and the mission refund: %s", f)
+	}
+}

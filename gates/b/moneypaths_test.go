@@ -1,0 +1,321 @@
+package b_test
+
+// Every money path that debits (or credits) an entity, raced on one hot
+// entity with three-decimal amounts: withdraw below the approval threshold,
+// pool consume, pool transfer, mission start, all of them mixed, and pool
+// allocation (no lost update). Then missions ended with three-decimal
+// actual costs and a synergie collaboration under a KARMA blackout, and the
+// reference model (B1–B12, formulas included) against the API.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/creditgate/creditgate/gates/audit"
+	"github.com/creditgate/creditgate/gates/harness"
+	"github.com/creditgate/creditgate/scenarios"
+	"github.com/creditgate/creditgate/scenarios/history"
+)
+
+// Check names (the coverage map in gates/coverage refers to them).
+const (
+	CheckWithdrawRace     = "money path withdraw: concurrent withdrawals accept exactly ⌊balance/amount⌋ and never overdraw"
+	CheckPoolConsumeRace  = "money path pool consume: concurrent pool consumes accept exactly ⌊pool/amount⌋ and never overdraw"
+	CheckPoolTransferRace = "money path pool transfer: concurrent transfers accept exactly ⌊pool/amount⌋, never overdraw, and the target receives every one"
+	CheckMissionRace      = "money path mission start: concurrent starts accept exactly ⌊balance/estimate⌋ and never overdraw"
+	CheckPoolAllocateRace = "money path pool allocate: concurrent allocations are all applied (no lost update)"
+	CheckMixedRace        = "money paths mixed: consume, withdraw and mission start racing on one agent never overdraw nor refuse spuriously"
+	CheckEoCAnomalyWeight = "EoC: a window full of anomalies is journaled and its score follows the documented formula (anomaly weight 0.08)"
+	CheckFallbackUsed     = "KARMA blackout: rewards and consumes recorded with karma_source fallback (formulas checked in B11)"
+)
+
+const threeDecimals = "12.345" // every race amount uses all three decimals
+
+var _ = Describe("Gate B: every money path under concurrency", Ordered, ContinueOnFailure, func() {
+	var env *harness.Env
+	var workers int
+
+	BeforeAll(func(ctx SpecContext) {
+		env = harness.Boot(ctx, "B", nil)
+		env.OutDir = filepath.Join(env.OutDir, "moneypaths")
+		Expect(os.MkdirAll(env.OutDir, 0o755)).To(Succeed())
+		workers = max(env.P.Concurrency, 20)
+	}, NodeTimeout(2*time.Minute))
+
+	post := func(ctx context.Context, path string, kind history.Kind, key string, body map[string]any) scenarios.Reply {
+		return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits" + path, Kind: kind, Key: key, Body: body})
+	}
+	mustPost := func(ctx context.Context, path string, kind history.Kind, key string, body map[string]any) {
+		r := post(ctx, path, kind, key, body)
+		Expect(r.OK()).To(BeTrue(), "%s %s: %d %s", kind, path, r.Status, r.Raw)
+	}
+	// milliOf reads one credit-valued member of a GET document exactly.
+	milliOf := func(ctx context.Context, path, field string) int64 {
+		r := env.C.Get(ctx, path)
+		Expect(r.OK()).To(BeTrue(), "GET %s: %d %s", path, r.Status, r.Raw)
+		dec := json.NewDecoder(bytes.NewReader(r.Raw))
+		dec.UseNumber()
+		var doc map[string]any
+		Expect(dec.Decode(&doc)).To(Succeed())
+		n, ok := doc[field].(json.Number)
+		Expect(ok).To(BeTrue(), "GET %s: %s is not a number: %s", path, field, r.Raw)
+		v, err := audit.ParseMilli(string(n))
+		Expect(err).NotTo(HaveOccurred())
+		return v
+	}
+	balance := func(ctx context.Context, agent string) int64 {
+		return milliOf(ctx, "/api/credits/balance/"+agent, "balance")
+	}
+	poolBalance := func(ctx context.Context, pool string) int64 {
+		return milliOf(ctx, "/api/credits/pools/"+pool, "balance")
+	}
+	// race releases n calls at once and counts acknowledged, refused
+	// insufficient_credits, and anything else.
+	type raceResult struct {
+		ok, insufficient int
+		okIdx            []int
+		refusedIdx       []int
+		other            []string
+	}
+	race := func(ctx context.Context, n int, call func(i int) scenarios.Call) raceResult {
+		var res raceResult
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				<-start
+				r := env.C.Do(ctx, call(i))
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case r.OK():
+					res.ok++
+					res.okIdx = append(res.okIdx, i)
+				case r.Status == 409 && r.Code() == "insufficient_credits":
+					res.insufficient++
+					res.refusedIdx = append(res.refusedIdx, i)
+				default:
+					res.other = append(res.other, fmt.Sprintf("%d %s", r.Status, strings.TrimSpace(string(r.Raw))))
+				}
+			}(i)
+		}
+		close(start)
+		wg.Wait()
+		return res
+	}
+	newAgent := func(ctx context.Context, id string) int64 {
+		Expect(env.C.CreateAgent(ctx, env.ID(id), 100)).To(Succeed())
+		return balance(ctx, env.ID(id))
+	}
+	amountMilli, _ := audit.ParseMilli(threeDecimals)
+	checkRace := func(name string, res raceResult, start, unit, final int64, extra string) {
+		want := int(start / unit)
+		env.Check(name, res.ok == want && final == start-int64(res.ok)*unit && final >= 0 && len(res.other) == 0,
+			fmt.Sprintf("%d accepted, final %s", res.ok, audit.FormatMilli(final)),
+			fmt.Sprintf("%d accepted, final %s", want, audit.FormatMilli(start-int64(want)*unit)),
+			fmt.Sprintf("%d racers × %s on %s; %d refused insufficient_credits; other answers %v. %s", workers,
+				audit.FormatMilli(unit), audit.FormatMilli(start), res.insufficient, firstN(res.other, 5), extra), true)
+	}
+
+	It("withdrawals below the approval threshold never overdraw one agent", Label("critical"), func(ctx SpecContext) {
+		agent := env.ID("mp-withdraw")
+		start := newAgent(ctx, "mp-withdraw")
+		res := race(ctx, workers, func(i int) scenarios.Call {
+			return scenarios.Call{Method: "POST", Path: "/api/credits/withdraw", Kind: history.KindWithdraw, Key: fmt.Sprintf("mp-wd-%d", i),
+				Body: map[string]any{"agent_id": agent, "amount": json.Number(threeDecimals), "reason": "race"}}
+		})
+		checkRace(CheckWithdrawRace, res, start, amountMilli, balance(ctx, agent), "")
+	})
+
+	It("pool allocations, consumes and transfers never overdraw one pool and lose no update", Label("critical"), func(ctx SpecContext) {
+		owner := env.ID("mp-pool-member")
+		newAgent(ctx, "mp-pool-member")
+		src, dst, hot := env.ID("mp-pool-src"), env.ID("mp-pool-dst"), env.ID("mp-pool-hot")
+		for _, p := range []string{src, dst, hot} {
+			mustPost(ctx, "/pools", history.KindPoolCreate, "mp-create-"+p, map[string]any{"pool_id": p, "members": []string{owner}})
+		}
+		// Allocation: every racer's allocation lands.
+		res := race(ctx, workers, func(i int) scenarios.Call {
+			return scenarios.Call{Method: "POST", Path: "/api/credits/pools/" + hot + "/allocate", Kind: history.KindPoolAllocate,
+				Key: fmt.Sprintf("mp-alloc-%d", i), Body: map[string]any{"amount": json.Number(threeDecimals), "reason": "race"}}
+		})
+		got := poolBalance(ctx, hot)
+		env.Check(CheckPoolAllocateRace, res.ok == workers && got == int64(workers)*amountMilli,
+			fmt.Sprintf("%d accepted, pool %s", res.ok, audit.FormatMilli(got)),
+			fmt.Sprintf("%d accepted, pool %s", workers, audit.FormatMilli(int64(workers)*amountMilli)),
+			fmt.Sprintf("other answers %v", firstN(res.other, 5)), true)
+
+		// Fund the source pool with 100.000 credits in allocations below
+		// the approval threshold.
+		for i, amt := range []string{"49.999", "50.001"} {
+			mustPost(ctx, "/pools/"+src+"/allocate", history.KindPoolAllocate, fmt.Sprintf("mp-fund-%s-%d", src, i), map[string]any{"amount": json.Number(amt), "reason": "fund"})
+		}
+		start := poolBalance(ctx, src)
+		res = race(ctx, workers, func(i int) scenarios.Call {
+			return scenarios.Call{Method: "POST", Path: "/api/credits/pools/" + src + "/consume", Kind: history.KindPoolConsume,
+				Key: fmt.Sprintf("mp-pc-%d", i), Body: map[string]any{"agent_id": owner, "amount": json.Number(threeDecimals), "reason": "race"}}
+		})
+		checkRace(CheckPoolConsumeRace, res, start, amountMilli, poolBalance(ctx, src), "")
+
+		// Transfer: refill the source, race transfers into dst.
+		for i, amt := range []string{"49.999", "50.001"} {
+			mustPost(ctx, "/pools/"+src+"/allocate", history.KindPoolAllocate, fmt.Sprintf("mp-refund-%s-%d", src, i), map[string]any{"amount": json.Number(amt), "reason": "refill"})
+		}
+		start = poolBalance(ctx, src)
+		res = race(ctx, workers, func(i int) scenarios.Call {
+			return scenarios.Call{Method: "POST", Path: "/api/credits/pools/" + src + "/transfer", Kind: history.KindPoolTransfer,
+				Key: fmt.Sprintf("mp-pt-%d", i), Body: map[string]any{"to_pool_id": dst, "amount": json.Number(threeDecimals), "reason": "race"}}
+		})
+		dstBal := poolBalance(ctx, dst)
+		checkRace(CheckPoolTransferRace, res, start, amountMilli, poolBalance(ctx, src),
+			fmt.Sprintf("target pool %s received %s", dst, audit.FormatMilli(dstBal)))
+		env.Check("money path pool transfer: the target pool holds exactly the accepted transfers", dstBal == int64(res.ok)*amountMilli,
+			audit.FormatMilli(dstBal), audit.FormatMilli(int64(res.ok)*amountMilli), "", true)
+	})
+
+	It("mission starts never overdraw one agent", Label("critical"), func(ctx SpecContext) {
+		agent := env.ID("mp-mission")
+		newAgent(ctx, "mp-mission") // skill 1.0: a general medium mission estimates 7.0 credits
+		mustPost(ctx, "/consume", history.KindConsume, "mp-mission-odd", map[string]any{"agent_id": agent, "amount": json.Number("0.123"), "reason": "odd balance"})
+		start := balance(ctx, agent)
+		estimate := audit.MissionEstimateMilli("general", "medium", 1.0)
+		res := race(ctx, workers, func(i int) scenarios.Call {
+			return scenarios.Call{Method: "POST", Path: "/api/credits/missions", Kind: history.KindMissionStart, Key: fmt.Sprintf("mp-ms-%d", i),
+				Body: map[string]any{"mission_id": fmt.Sprintf("%smp-m-%d", env.NS, i), "agent_id": agent, "mission_type": "general", "complexity": "medium"}}
+		})
+		checkRace(CheckMissionRace, res, start, estimate, balance(ctx, agent), "")
+		// End the accepted missions with three-decimal actual costs; B11
+		// recomputes every refund from the start events.
+		for k, i := range res.okIdx {
+			id := fmt.Sprintf("%smp-m-%d", env.NS, i)
+			end := []string{"complete", "fail", "cancel"}[k%3]
+			mustPost(ctx, "/missions/"+id+"/"+end, history.KindUnknown, "mp-me-"+id, map[string]any{"actual_cost": json.Number([]string{"3.456", "7.001", "0.999"}[k%3])})
+		}
+	})
+
+	It("consume, withdraw and mission start racing on one agent never overdraw nor refuse while the balance suffices", Label("critical"), func(ctx SpecContext) {
+		agent := env.ID("mp-mixed")
+		start := newAgent(ctx, "mp-mixed")
+		estimate := audit.MissionEstimateMilli("general", "medium", 1.0)
+		amounts := make([]int64, workers)
+		res := race(ctx, workers, func(i int) scenarios.Call {
+			switch i % 3 {
+			case 0:
+				amounts[i] = amountMilli
+				return scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Key: fmt.Sprintf("mp-mx-%d", i),
+					Body: map[string]any{"agent_id": agent, "amount": json.Number(threeDecimals), "reason": "race"}}
+			case 1:
+				amounts[i] = 9_876
+				return scenarios.Call{Method: "POST", Path: "/api/credits/withdraw", Kind: history.KindWithdraw, Key: fmt.Sprintf("mp-mx-%d", i),
+					Body: map[string]any{"agent_id": agent, "amount": json.Number("9.876"), "reason": "race"}}
+			default:
+				amounts[i] = estimate
+				return scenarios.Call{Method: "POST", Path: "/api/credits/missions", Kind: history.KindMissionStart, Key: fmt.Sprintf("mp-mx-%d", i),
+					Body: map[string]any{"mission_id": fmt.Sprintf("%smp-mx-%d", env.NS, i), "agent_id": agent, "mission_type": "general", "complexity": "medium"}}
+			}
+		})
+		var spent, maxRefused int64
+		for _, i := range res.okIdx {
+			spent += amounts[i]
+		}
+		for _, i := range res.refusedIdx {
+			maxRefused = max(maxRefused, amounts[i])
+		}
+		final := balance(ctx, agent)
+		// The balance only falls during the race, so a refused request
+		// found less than its amount, and so does the final balance.
+		ok := final >= 0 && final == start-spent && len(res.other) == 0 && (res.insufficient == 0 || final < maxRefused)
+		env.Check(CheckMixedRace, ok, fmt.Sprintf("final %s, spent %s, largest refused %s", audit.FormatMilli(final), audit.FormatMilli(spent), audit.FormatMilli(maxRefused)),
+			"final = start − Σ accepted ≥ 0, and < the largest refused amount",
+			fmt.Sprintf("start %s; %d accepted, %d refused insufficient_credits, other %v", audit.FormatMilli(start), res.ok, res.insufficient, firstN(res.other, 5)), true)
+	})
+
+	It("under a KARMA blackout rewards use the fallback CI 0.5 and every derived amount follows its formula", func(ctx SpecContext) {
+		if env.Karma == nil {
+			Skip("KARMA is disabled or not controlled by the harness on this target")
+		}
+		a, b := env.ID("mp-fb-a"), env.ID("mp-fb-b")
+		newAgent(ctx, "mp-fb-a")
+		newAgent(ctx, "mp-fb-b")
+		env.Karma.Stop()
+		mustPost(ctx, "/synergie/collaborations", history.KindCollaboration, "mp-fb-collab", map[string]any{"collaboration_id": env.ID("mp-fb-c1"),
+			"team_id": env.ID("mp-fb-team"), "agent_ids": []string{a, b}, "contribution_scores": map[string]float64{a: 0.777, b: 0.333}})
+		mustPost(ctx, "/consume", history.KindConsume, "mp-fb-consume", map[string]any{"agent_id": a, "amount": json.Number("1.234"), "reason": "blackout"})
+		Expect(env.Karma.Start()).To(Succeed())
+		j, err := env.FullJournal(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		fallbacks := 0
+		for _, e := range j.Events() {
+			if (e.EventType == "synergie.reward_granted" || e.EventType == "credit.consumed") && bytes.Contains(e.Metadata, []byte(`"fallback"`)) &&
+				(bytes.Contains(e.Payload, []byte(`"`+a+`"`)) || bytes.Contains(e.Payload, []byte(`"`+b+`"`))) {
+				fallbacks++
+			}
+		}
+		env.Check(CheckFallbackUsed, fallbacks >= 3, fallbacks, ">= 3 (2 rewards + 1 consume)",
+			"agents never scored before the blackout have no cache: the fallback CI applies", false)
+	})
+
+	It("a scoring window full of anomalies moves the EoC score exactly by the documented weight", func(ctx SpecContext) {
+		agent := env.ID("mp-eoc")
+		newAgent(ctx, "mp-eoc")
+		for i := 0; i < 12; i++ { // the norm: 0.5 credits
+			mustPost(ctx, "/consume", history.KindConsume, fmt.Sprintf("mp-eoc-norm-%d", i), map[string]any{"agent_id": agent, "amount": json.Number("0.5"), "reason": "norm"})
+		}
+		// Windows are aligned to multiples of 10 s: start a fresh one, fill
+		// it with anomalies (12× the norm, flagged, never folded into it),
+		// then close it with one more operation.
+		const window = 10 * time.Second
+		nextWindow := func() { time.Sleep(time.Until(time.Now().Truncate(window).Add(window + 100*time.Millisecond))) }
+		nextWindow()
+		flagged := 0
+		for i := 0; i < 10; i++ {
+			r := post(ctx, "/consume", history.KindConsume, fmt.Sprintf("mp-eoc-anomaly-%d", i), map[string]any{"agent_id": agent, "amount": json.Number("6.001"), "reason": "anomaly"})
+			Expect(r.OK()).To(BeTrue(), "anomalous consume: %d %s", r.Status, r.Raw)
+			if md, _ := r.Body["metadata"].(map[string]any); md["anomaly_detected"] == true {
+				flagged++
+			}
+		}
+		nextWindow()
+		mustPost(ctx, "/refund", history.KindRefund, "mp-eoc-close", map[string]any{"agent_id": agent, "amount": json.Number("0.001"), "reason": "close the window"})
+		var m *audit.Model
+		Eventually(func() int {
+			j, err := env.FullJournal(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			m = audit.Fold(j)
+			return m.EoCAnomalyWindows
+		}).WithTimeout(5 * time.Second).Should(BeNumerically(">", 0))
+		f := audit.FormulaCheck(m)
+		env.Check(CheckEoCAnomalyWeight, f.OK && m.EoCAnomalyWindows > 0 && flagged == 10,
+			fmt.Sprintf("%d anomalous windows recomputed; %s; %d of 10 flagged", m.EoCAnomalyWindows, f.Measured, flagged), "≥ 1 window, 0 violations, 10 flagged",
+			strings.Join(f.Violations, "; "), true)
+	}, NodeTimeout(time.Minute))
+
+	It("after the races the API equals the reference fold, formulas included", Label("critical"), func(ctx SpecContext) {
+		j, err := env.FullJournal(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		m := audit.Fold(j)
+		api, err := audit.FetchAPIState(ctx, env.T.BaseURL(), env.T.Token(), nil)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(audit.FetchEntities(ctx, env.T.BaseURL(), env.T.Token(), m, &api)).To(Succeed())
+		fs := audit.GateB(j, m, api, audit.GateBOptions{})
+		for i := range fs {
+			fs[i].Check += " (after the money-path races)"
+		}
+		env.ReportAll(fs, func(string) bool { return true })
+	})
+})
+
+func firstN(s []string, n int) []string { return s[:min(n, len(s))] }

@@ -1,0 +1,389 @@
+package c_test
+
+// Gate C, authorization and money paths (issue 9): every route × role of
+// the target's own OpenAPI document answers as the roles allow; no path that
+// creates credits or moves them into an agent does so at or above the
+// approval threshold without a human approval, unless it is bounded by what
+// it names; and creditd refuses to serve without auth on a non-loopback
+// address. The harness reads the OpenAPI document over HTTP and never
+// imports the engine, so the checks run against any target.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/creditgate/creditgate/gates/harness"
+	"github.com/creditgate/creditgate/gates/target"
+	"github.com/creditgate/creditgate/scenarios"
+)
+
+// authzRoles are the roles of the SPEC's token model.
+var authzRoles = []string{"reader", "operator", "service", "approver", "admin"}
+
+// roleTokens returns a token per role: generated for a target the harness
+// boots (and returned as CREDITD_TOKENS for it), or read from
+// CREDITGATE_ROLE_TOKENS ("reader=tok,operator=tok,...") for a url target
+// (nil when unset: the matrix is then skipped).
+func roleTokens(kind target.Kind) (map[string]string, string) {
+	if kind == target.KindURL {
+		v := os.Getenv("CREDITGATE_ROLE_TOKENS")
+		if v == "" {
+			return nil, ""
+		}
+		out := map[string]string{}
+		for _, kv := range strings.Split(v, ",") {
+			if r, t, ok := strings.Cut(strings.TrimSpace(kv), "="); ok {
+				out[r] = t
+			}
+		}
+		return out, ""
+	}
+	out := map[string]string{}
+	var spec []string
+	for _, r := range append(append([]string{}, authzRoles...), "approver2") {
+		tok := "gate-c-" + r + "-token"
+		role := r
+		if r == "approver2" {
+			role = "approver"
+		}
+		out[r] = tok
+		spec = append(spec, fmt.Sprintf("%s=gate-c-%s:%s", tok, r, role))
+	}
+	return out, strings.Join(spec, ",")
+}
+
+// apiOp is one operation of the OpenAPI document.
+type apiOp struct {
+	Method, Path string
+	Public       bool // security: [] — no token needed
+}
+
+func (o apiOp) String() string { return o.Method + " " + o.Path }
+
+// mutating reports a method that changes state.
+func (o apiOp) mutating() bool { return o.Method != http.MethodGet && o.Method != http.MethodHead }
+
+// decision reports an approval decision route (approver/admin only).
+func (o apiOp) decision() bool {
+	return strings.HasSuffix(o.Path, "/approve") || strings.HasSuffix(o.Path, "/reject")
+}
+
+// fetchOpenAPI reads the target's OpenAPI document and lists its operations.
+func fetchOpenAPI(ctx context.Context, base, token string) ([]apiOp, error) {
+	st, raw, err := rawSend(ctx, http.MethodGet, base+"/api/credits/openapi.json", token, nil, nil)
+	if err != nil || st != 200 {
+		return nil, fmt.Errorf("GET /api/credits/openapi.json: %d %v", st, err)
+	}
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil, fmt.Errorf("openapi.json: %w", err)
+	}
+	var ops []apiOp
+	for p, methods := range doc.Paths {
+		for m, raw := range methods {
+			switch m {
+			case "get", "post", "put", "patch", "delete":
+			default:
+				continue
+			}
+			var op struct {
+				Security *[]any `json:"security"`
+			}
+			_ = json.Unmarshal(raw, &op)
+			ops = append(ops, apiOp{Method: strings.ToUpper(m), Path: p, Public: op.Security != nil && len(*op.Security) == 0})
+		}
+	}
+	sort.Slice(ops, func(i, j int) bool { return ops[i].String() < ops[j].String() })
+	return ops, nil
+}
+
+var rawHTTP = &http.Client{Timeout: 30 * time.Second}
+
+// rawSend sends body byte for byte (no JSON re-encoding, so hostile bytes
+// reach the server as written) and returns the status and body.
+func rawSend(ctx context.Context, method, url, token string, body []byte, hdr map[string]string) (int, []byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := rawHTTP.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, b, nil
+}
+
+// fillPath replaces {params} with an id no entity has, so an allowed
+// request is refused by the rules (404/422), never applied.
+func fillPath(p string) string {
+	for strings.Contains(p, "{") {
+		i, j := strings.Index(p, "{"), strings.Index(p, "}")
+		if j < i {
+			break
+		}
+		p = p[:i] + "gate-c-authz-nonexistent" + p[j+1:]
+	}
+	return p
+}
+
+// approvalThreshold is the gating threshold in credits the checks assume:
+// the SPEC default 500, or CREDITGATE_APPROVAL_THRESHOLD for a url target
+// configured otherwise.
+func approvalThreshold() float64 {
+	if v, err := strconv.ParseFloat(os.Getenv("CREDITGATE_APPROVAL_THRESHOLD"), 64); err == nil && v > 0 {
+		return v
+	}
+	return 500
+}
+
+var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFailure, func() {
+	var env *harness.Env
+	var tokens map[string]string
+	threshold := approvalThreshold()
+
+	BeforeAll(func(ctx SpecContext) {
+		kind := target.ConfigFromEnv().Kind
+		var spec string
+		tokens, spec = roleTokens(kind)
+		backend := map[string]string{}
+		if spec != "" {
+			backend["CREDITD_TOKENS"] = spec
+		}
+		env = harness.Boot(ctx, "C", backend)
+		if spec != "" {
+			env.C.Token = tokens["operator"]
+			env.C.ApproverTokens = []string{tokens["approver"], tokens["approver2"]}
+		}
+	}, NodeTimeout(2*time.Minute))
+
+	digest := func(ctx context.Context) string {
+		r := env.C.Get(ctx, "/api/credits/digest")
+		Expect(r.OK()).To(BeTrue(), "GET /digest: %d %s", r.Status, r.Raw)
+		return fmt.Sprint(r.Body["seq"], " ", r.Body["digest"])
+	}
+
+	It("every route × role of the OpenAPI document answers as the roles allow", Label("critical"), func(ctx SpecContext) {
+		if tokens == nil {
+			Skip("url target without CREDITGATE_ROLE_TOKENS: the role matrix needs one token per role")
+		}
+		ops, err := fetchOpenAPI(ctx, env.T.BaseURL(), "")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ops).NotTo(BeEmpty())
+		before := digest(ctx)
+		var leaks, denials, fiveXX []string
+		cells := 0
+		for _, op := range ops {
+			url := env.T.BaseURL() + fillPath(op.Path)
+			var body []byte
+			if op.mutating() {
+				body = []byte("{}")
+			}
+			callers := append([]string{"none", "bogus"}, authzRoles...)
+			for _, who := range callers {
+				tok := tokens[who]
+				if who == "bogus" {
+					tok = "gate-c-not-a-token"
+				}
+				st, raw, err := rawSend(ctx, op.Method, url, tok, body, nil)
+				Expect(err).NotTo(HaveOccurred(), "%s as %s", op, who)
+				cells++
+				var allowed bool
+				switch {
+				case op.Public:
+					allowed = true
+				case who == "none" || who == "bogus":
+					allowed = false
+				case !op.mutating():
+					allowed = true
+				case op.decision():
+					allowed = who == "approver" || who == "admin"
+				default:
+					allowed = who == "operator" || who == "service" || who == "admin"
+				}
+				cell := fmt.Sprintf("%s as %s: %d %.120s", op, who, st, raw)
+				switch {
+				case st >= 500:
+					fiveXX = append(fiveXX, cell)
+				case !allowed && st != 401 && st != 403:
+					leaks = append(leaks, cell)
+				case !allowed && (who == "none" || who == "bogus") && st != 401:
+					leaks = append(leaks, cell+" (want 401)")
+				case allowed && (st == 401 || st == 403):
+					denials = append(denials, cell)
+				}
+			}
+		}
+		env.Check("authz: route × role cells reaching a handler the role may not use", len(leaks) == 0, len(leaks), 0,
+			fmt.Sprintf("%d cells over %d operations; no token → 401, reader/approver cannot mutate, operator/service cannot decide\n%s",
+				cells, len(ops), join(leaks)), true)
+		env.Check("authz: route × role cells answering 5xx", len(fiveXX) == 0, len(fiveXX), 0, join(fiveXX), true)
+		env.Check("authz: allowed roles refused", len(denials) == 0, len(denials), 0, join(denials), false)
+		env.Check("authz: the refused matrix changed no state (digest and seq)", digest(ctx) == before, digest(ctx), before,
+			"every matrix request is refused by auth or by the rules (unknown ids, empty bodies)", true)
+	})
+
+	It("no credit-creating path pays an agent at or above the threshold without approval", Label("critical"), func(ctx SpecContext) {
+		agent := env.ID("gate-c-money")
+		Expect(env.C.CreateAgent(ctx, agent, 100)).To(Succeed())
+		bal := func() float64 {
+			b, err := env.C.Balance(ctx, agent)
+			Expect(err).NotTo(HaveOccurred())
+			return b
+		}
+		post := func(path, key string, body map[string]any) scenarios.Reply {
+			return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits" + path, Kind: scenarios.MutationKind("/api/credits" + path), Key: key, Body: body})
+		}
+		// gatedOrRefused: 202 (pending approval) or a 4xx refusal.
+		gatedOrRefused := func(r scenarios.Reply) bool {
+			return r.Err == nil && (r.Status == 202 || (r.Status >= 400 && r.Status < 500))
+		}
+		var bad []string
+		step := func(what string, r scenarios.Reply, before float64) {
+			if !gatedOrRefused(r) || bal() != before {
+				bad = append(bad, fmt.Sprintf("%s: %d %.160s; balance %v → %v", what, r.Status, r.Raw, before, bal()))
+			}
+		}
+
+		b0 := bal()
+		step("POST /add at the threshold", post("/add", "gate-c-money-add", map[string]any{"agent_id": agent, "amount": threshold, "reason": "gate"}), b0)
+		for i, amount := range []float64{threshold, 20 * threshold, 1_000_000_000} {
+			step(fmt.Sprintf("POST /refund of %v naming nothing", amount),
+				post("/refund", fmt.Sprintf("gate-c-money-refund-%d", i), map[string]any{"agent_id": agent, "amount": amount, "reason": "gate"}), b0)
+		}
+		env.Check("money: add and unreferenced refunds at or above the threshold are gated or refused", len(bad) == 0, len(bad), 0, join(bad), true)
+
+		// A refund naming a mission is bounded by what the mission consumed;
+		// the mission's own end refund too: the agent ends where it started.
+		bad = nil
+		mission := env.ID("gate-c-money-mission")
+		b1 := bal()
+		r := post("/missions", "gate-c-money-mstart", map[string]any{"mission_id": mission, "agent_id": agent, "mission_type": "general", "complexity": "medium"})
+		Expect(r.OK()).To(BeTrue(), "mission start: %d %s", r.Status, r.Raw)
+		b2 := bal()
+		step("POST /refund naming the mission, above its consumption", post("/refund", "gate-c-money-mrefund",
+			map[string]any{"agent_id": agent, "amount": 20 * threshold, "reason": "gate", "mission_id": mission}), b2)
+		r = post("/missions/"+mission+"/cancel", "gate-c-money-mcancel", map[string]any{})
+		Expect(r.OK()).To(BeTrue(), "mission cancel: %d %s", r.Status, r.Raw)
+		if got := bal(); got > b1 {
+			bad = append(bad, fmt.Sprintf("mission start + refund + cancel: balance %v → %v (gained %v)", b1, got, got-b1))
+		}
+		env.Check("money: mission refunds never exceed what the mission consumed", len(bad) == 0, len(bad), 0, join(bad), true)
+
+		// A pool refund then a close with refund_to: the agent may gain at
+		// most what was allocated below the threshold, never a refund's worth.
+		bad = nil
+		pool := env.ID("gate-c-money-pool")
+		r = post("/pools", "gate-c-money-pool", map[string]any{"pool_id": pool, "name": "gate c", "members": []string{agent}})
+		Expect(r.OK()).To(BeTrue(), "pool create: %d %s", r.Status, r.Raw)
+		b3 := bal()
+		step("POST /pools/{id}/allocate at the threshold", post("/pools/"+pool+"/allocate", "gate-c-money-palloc",
+			map[string]any{"amount": threshold, "reason": "gate"}), b3)
+		pr := post("/pools/"+pool+"/refund", "gate-c-money-prefund", map[string]any{"amount": 20 * threshold, "reason": "gate"})
+		r = post("/pools/"+pool+"/close", "gate-c-money-pclose", map[string]any{"refund_to": agent})
+		Expect(r.OK()).To(BeTrue(), "pool close: %d %s", r.Status, r.Raw)
+		if gain := bal() - b3; gain >= threshold {
+			bad = append(bad, fmt.Sprintf("pool refund (%d %.120s) then close: the agent gained %v ≥ %v without approval", pr.Status, pr.Raw, gain, threshold))
+		}
+		env.Check("money: pool refund then close pays no agent at or above the threshold", len(bad) == 0, len(bad), 0, join(bad), true)
+
+		// Synergie: one collaboration grants each agent less than the threshold.
+		bad = nil
+		other := env.ID("gate-c-money-peer")
+		Expect(env.C.CreateAgent(ctx, other, 100)).To(Succeed())
+		r = post("/synergie/collaborations", "gate-c-money-collab", map[string]any{"collaboration_id": env.ID("gate-c-money-collab"),
+			"team_id": env.ID("gate-c-money-team"), "agent_ids": []string{agent, other}, "contribution_scores": map[string]any{agent: 1, other: 1}})
+		Expect(r.OK()).To(BeTrue(), "collaboration: %d %s", r.Status, r.Raw)
+		rewards, _ := r.Body["rewards"].([]any)
+		for _, x := range rewards {
+			w, _ := x.(map[string]any)
+			if a, _ := w["amount"].(float64); w["kind"] == "granted" && a >= threshold {
+				bad = append(bad, fmt.Sprintf("synergie granted %v ≥ %v to %v", a, threshold, w["agent_id"]))
+			}
+		}
+		env.Check("money: one synergie reward stays below the threshold", len(bad) == 0, len(bad), 0, join(bad), true)
+	})
+
+	It("without tokens creditd refuses to listen on a non-loopback address", Label("critical"), func(ctx SpecContext) {
+		if env.T.Kind() == target.KindURL {
+			Skip("url target: the harness cannot start the backend with its own listen address")
+		}
+		bin, err := target.Binary(ctx, env.TCfg)
+		Expect(err).NotTo(HaveOccurred())
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		Expect(err).NotTo(HaveOccurred())
+		port := ln.Addr().(*net.TCPAddr).Port
+		_ = ln.Close()
+		dir := GinkgoT().TempDir()
+		var out bytes.Buffer
+		cmd := exec.Command(bin)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "TMPDIR=" + os.TempDir(),
+			fmt.Sprintf("CREDITD_ADDR=0.0.0.0:%d", port), "CREDITD_JOURNAL=" + filepath.Join(dir, "credits.jsonl"), "CREDITD_FSYNC=false"}
+		cmd.Stdout, cmd.Stderr = &out, &out
+		Expect(cmd.Start()).To(Succeed())
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		var exitErr error
+		exited, served := false, false
+		deadline := time.After(10 * time.Second)
+	wait:
+		for {
+			select {
+			case exitErr = <-done:
+				exited = true
+				break wait
+			case <-deadline:
+				break wait
+			case <-time.After(100 * time.Millisecond):
+				if st, _, err := rawSend(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/api/health", port), "", nil, nil); err == nil && st == 200 {
+					served = true
+					break wait
+				}
+			}
+		}
+		if !exited {
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		ok := exited && exitErr != nil && !served
+		env.Check("exposure: no-auth creditd on 0.0.0.0 refuses to start", ok,
+			fmt.Sprintf("exited=%t err=%v served=%t", exited, exitErr, served), "exits non-zero, never serves",
+			"CREDITD_ADDR=0.0.0.0, no CREDITD_TOKENS, no --insecure-no-auth; output:\n"+lastLines(out.String(), 5), true)
+	})
+})
+
+func lastLines(s string, n int) string {
+	l := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(l[max(0, len(l)-n):], "\n")
+}

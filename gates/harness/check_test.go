@@ -1,0 +1,152 @@
+package harness_test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+	. "github.com/onsi/gomega"
+
+	"github.com/creditgate/creditgate/gates/harness"
+	"github.com/creditgate/creditgate/reports"
+)
+
+// fixtureEnv selects the fixture suite below in a child process: it fails
+// on purpose, so it cannot run inside this test binary's own run.
+const fixtureEnv = "CREDITGATE_HARNESS_CHECK_FIXTURE"
+
+// TestFixtureSuite is an ordered gate suite like gates/a..e: spec 1 fails a
+// non-critical check and then passes another, spec 2 fails a critical
+// check, spec 3 skips with a reason, spec 4 passes.
+func TestFixtureSuite(t *testing.T) {
+	if os.Getenv(fixtureEnv) == "" {
+		t.Skip("run by TestAFailedCheckRecordsAndTheSpecsGoOn")
+	}
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "harness check fixture", Label("gate:X"))
+}
+
+var _ = Describe("fixture", Ordered, ContinueOnFailure, func() {
+	env := &harness.Env{Gate: "X"}
+	It("non-critical miss first", func() {
+		env.Check("latency", false, "520ms", "≤ 500ms", "slow fallback", false)
+		env.Check("after the miss", true, 1, 1, "", false)
+	})
+	It("critical bug later", Label("critical"), func() {
+		env.Check("torn tail", false, false, true, "lost append", true)
+		env.Check("and another", false, 2, 0, "", false)
+	})
+	It("skips with a reason", func() {
+		Skip("url target: no crash control")
+	})
+	It("still runs", func() {
+		env.Check("fine", true, 0, 0, "", false)
+	})
+})
+
+func TestAFailedCheckRecordsAndTheSpecsGoOn(t *testing.T) {
+	if os.Getenv(fixtureEnv) != "" {
+		t.Skip("inside the fixture run")
+	}
+	dir := t.TempDir()
+	report := filepath.Join(dir, "report.json")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFixtureSuite$", "-ginkgo.json-report="+report)
+	cmd.Env = append(os.Environ(), fixtureEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("the fixture suite must fail:\n%s", out)
+	}
+	b, rerr := os.ReadFile(report)
+	if rerr != nil {
+		t.Fatalf("no report (%v):\n%s", rerr, out)
+	}
+	var rs []types.Report
+	if err := json.Unmarshal(b, &rs); err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]types.SpecReport{}
+	for _, r := range rs {
+		for _, sp := range r.SpecReports {
+			if sp.LeafNodeType == types.NodeTypeIt {
+				states[sp.LeafNodeText] = sp
+			}
+		}
+	}
+	want := map[string]types.SpecState{"non-critical miss first": types.SpecStateFailed, "critical bug later": types.SpecStateFailed,
+		"skips with a reason": types.SpecStateSkipped, "still runs": types.SpecStatePassed}
+	for name, st := range want {
+		if sp, ok := states[name]; !ok || sp.State != st {
+			t.Errorf("spec %q: %v, want %v", name, sp.State, st)
+		}
+	}
+	if msg := states["critical bug later"].Failure.Message; !strings.Contains(msg, "2 check(s) failed") || !strings.Contains(msg, "check_test.go:") {
+		t.Errorf("the spec fails once, listing every failed check with its line: %q", msg)
+	}
+
+	gates := reports.FromGinkgo(rs)
+	if len(gates) != 1 {
+		t.Fatalf("gates: %+v", gates)
+	}
+	got := map[string]reports.Check{}
+	for _, c := range gates[0].Checks {
+		got[c.Name] = c
+	}
+	for name, status := range map[string]string{"latency": reports.StatusFail, "after the miss": reports.StatusPass,
+		"torn tail": reports.StatusFail, "and another": reports.StatusFail, "fine": reports.StatusPass} {
+		if c, ok := got[name]; !ok || c.Status != status {
+			t.Errorf("check %q: %+v, want %s (a failed check must not hide the checks after it)", name, c, status)
+		}
+	}
+	if !got["torn tail"].Critical {
+		t.Error("the critical check lost its criticality")
+	}
+	var skipped []reports.Check
+	for _, c := range gates[0].Checks {
+		if c.Status == reports.StatusSkip {
+			skipped = append(skipped, c)
+		}
+	}
+	if len(skipped) != 1 || !strings.Contains(skipped[0].Detail, "url target: no crash control") || skipped[0].Blocked {
+		t.Errorf("the skipped spec must be reported with its reason: %+v", skipped)
+	}
+	s := &reports.Summary{TestConfig: reports.TestConfig{TestDuration: 60}, GateDetails: gates}
+	if v, reasons := reports.GateVerdict(s, "X"); v != reports.VerdictNoGo || !strings.Contains(strings.Join(reasons, "\n"), `critical check "torn tail" failed`) {
+		t.Errorf("a critical failure after a non-critical one: %s %q", v, reasons)
+	}
+}
+
+// Every ordered container of the gate suites must carry ContinueOnFailure:
+// without it a failed spec skips every later spec of its gate and hides
+// their evidence (a latency miss would hide a lost acknowledged write).
+func TestEveryOrderedGateContainerContinuesOnFailure(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "*", "*_test.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no gate suites found: %v", err)
+	}
+	ordered := 0
+	for _, f := range files {
+		if filepath.Base(filepath.Dir(f)) == "harness" {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(line, "Describe(") && strings.Contains(line, "Ordered") && !strings.HasPrefix(strings.TrimSpace(line), "//") {
+				ordered++
+				if !strings.Contains(line, "ContinueOnFailure") {
+					t.Errorf("%s:%d: an Ordered container without ContinueOnFailure", f, i+1)
+				}
+			}
+		}
+	}
+	if ordered < 5 {
+		t.Errorf("found %d ordered containers, want one per gate at least", ordered)
+	}
+}

@@ -1,0 +1,80 @@
+package scenarios
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/creditgate/creditgate/scenarios/history"
+)
+
+// The recording client records every request through the one history:
+// reads with their agent and value, mutations with key, kind, outcome from
+// history.Classify, and call ≤ return on one base. It judges nothing.
+func TestClientRecordsEveryRequestThroughTheOneHistory(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case api + "/balance/a1":
+			_, _ = w.Write([]byte(`{"agent_id":"a1","balance":12.345}`))
+		case api + "/consume":
+			if r.Header.Get("Idempotency-Key") == "ns-k2" {
+				w.Header().Set("Idempotent-Replayed", "true")
+			}
+			_, _ = w.Write([]byte(`{"event_id":"e1"}`))
+		case api + "/refund":
+			w.WriteHeader(http.StatusServiceUnavailable)
+		default:
+			w.WriteHeader(http.StatusConflict)
+			_, _ = w.Write([]byte(`{"code":"already_decided","winner":{"decision_event_id":"d1"}}`))
+		}
+	}))
+	defer srv.Close()
+	c := NewClient(srv.URL, "")
+	c.NS = "ns-"
+	ctx := t.Context()
+	c.Get(ctx, api+"/balance/a1")
+	c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: history.KindConsume, Key: "k1", Agent: "a1", AmountMilli: 1500, Body: map[string]any{}})
+	c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: history.KindConsume, Key: "k2", Role: history.Retry, Body: map[string]any{}})
+	c.Do(ctx, Call{Method: "POST", Path: api + "/refund", Kind: history.KindRefund, Key: "k3", Body: map[string]any{}})
+	r := c.Decide(ctx, "r1", "bob", true, "", "k4")
+	if r.Op.Outcome != history.Refused || r.Op.WinnerEventID != "d1" || r.Op.Entity != "r1" {
+		t.Fatalf("decision reply op: %+v", r.Op)
+	}
+	ops := c.History.Ops()
+	if len(ops) != 5 {
+		t.Fatalf("%d ops recorded, want 5", len(ops))
+	}
+	want := []struct {
+		kind    history.Kind
+		outcome history.Outcome
+		key     string
+	}{
+		{history.KindReadBalance, history.OK, ""},
+		{history.KindConsume, history.OK, "ns-k1"},
+		{history.KindConsume, history.Replayed, "ns-k2"},
+		{history.KindRefund, history.Unknown, "ns-k3"},
+		{history.KindApprove, history.Refused, "ns-k4"},
+	}
+	seen := map[uint64]bool{}
+	for i, w := range want {
+		o := ops[i]
+		if o.Kind != w.kind || o.Outcome != w.outcome || o.Key != w.key {
+			t.Errorf("op %d: %s %s %q, want %s %s %q", i, o.Kind, o.Outcome, o.Key, w.kind, w.outcome, w.key)
+		}
+		if o.CallNs > o.ReturnNs || o.ReturnNs > int64(time.Minute) {
+			t.Errorf("op %d: times %d..%d", i, o.CallNs, o.ReturnNs)
+		}
+		if seen[o.ID] || o.ID == 0 {
+			t.Errorf("op %d: id %d not unique", i, o.ID)
+		}
+		seen[o.ID] = true
+	}
+	if ops[0].Agent != "a1" || !ops[0].HasRead || ops[0].ReadMilli != 12_345 {
+		t.Errorf("balance read: %+v", ops[0])
+	}
+	if ops[1].Agent != "a1" || ops[1].AmountMilli != 1500 || ops[1].EventID != "e1" {
+		t.Errorf("consume: %+v", ops[1])
+	}
+}

@@ -1,0 +1,128 @@
+package history
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+)
+
+// Response is what came back for one request.
+type Response struct {
+	Status int
+	// Replayed is the Idempotent-Replayed: true header.
+	Replayed bool
+	Body     []byte
+	Err      error // transport error or timeout
+}
+
+// Classify is the one mapping from an HTTP answer to an outcome: no answer
+// (err, status 0) or a 5xx is Unknown; a 2xx is Replayed when it carries
+// Idempotent-Replayed: true, else OK; anything else is Refused.
+func Classify(status int, replayed bool, err error) Outcome {
+	switch {
+	case err != nil || status == 0 || status >= 500:
+		return Unknown
+	case status >= 200 && status < 300 && replayed:
+		return Replayed
+	case status >= 200 && status < 300:
+		return OK
+	}
+	return Refused
+}
+
+// body is the part of a response the history keeps.
+type body struct {
+	EventID         string      `json:"event_id"`
+	DecisionEventID string      `json:"decision_event_id"`
+	RequestID       string      `json:"request_id"`
+	Code            string      `json:"code"`
+	Detail          string      `json:"detail"`
+	Status          string      `json:"status"`
+	Duplicate       bool        `json:"duplicate"`
+	Balance         json.Number `json:"balance"`
+	Winner          *struct {
+		DecisionEventID string `json:"decision_event_id"`
+	} `json:"winner"`
+	History []struct {
+		EventID string `json:"event_id"`
+	} `json:"history"`
+}
+
+// Fill classifies r into op: outcome, status, code, event ids, approval
+// state, and for a balance read the balance in milli-credits.
+func Fill(op *Op, r Response) {
+	op.Status = r.Status
+	op.Outcome = Classify(r.Status, r.Replayed, r.Err)
+	if r.Err != nil {
+		op.Err = truncate(r.Err.Error(), 200)
+		return
+	}
+	if len(r.Body) == 0 || (!op.Kind.Mutation() && op.Kind != KindReadBalance && op.Kind != KindReadHistory && r.Status < 300) {
+		return
+	}
+	var b body
+	if err := json.Unmarshal(r.Body, &b); err != nil {
+		if r.Status >= 300 {
+			op.Err = truncate(string(r.Body), 200)
+		}
+		return
+	}
+	op.Code, op.RequestID, op.Duplicate = b.Code, b.RequestID, b.Duplicate
+	op.EventID = b.EventID
+	if op.EventID == "" {
+		op.EventID = b.DecisionEventID
+	}
+	if op.Kind.Decision() {
+		op.State = b.Status
+	}
+	if b.Winner != nil {
+		op.WinnerEventID = b.Winner.DecisionEventID
+	}
+	if r.Status >= 300 {
+		op.Err = truncate(b.Detail, 200)
+		op.EventID = "" // a refusal names no event of its own
+	}
+	if op.Kind == KindReadBalance && op.Outcome == OK && b.Balance != "" {
+		if m, err := ParseMilli(string(b.Balance)); err == nil {
+			op.ReadMilli, op.HasRead = m, true
+		}
+	}
+	if op.Kind == KindReadHistory && op.Outcome == OK && b.History != nil {
+		op.HasRead = true
+		if len(b.History) > 0 {
+			op.ReadNewest = b.History[0].EventID
+		}
+	}
+}
+
+// ParseMilli parses a decimal credit amount with at most three fraction
+// digits into milli-credits, exactly (no float).
+func ParseMilli(s string) (int64, error) {
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	whole, frac, _ := strings.Cut(s, ".")
+	if whole == "" || len(frac) > 3 || strings.ContainsAny(s, "eE+") || len(whole) > 15 {
+		return 0, errors.New("history: not a credit amount: " + s)
+	}
+	for len(frac) < 3 {
+		frac += "0"
+	}
+	var m int64
+	for _, c := range whole + frac {
+		if c < '0' || c > '9' {
+			return 0, errors.New("history: not a credit amount: " + s)
+		}
+		m = m*10 + int64(c-'0')
+	}
+	if neg {
+		m = -m
+	}
+	return m, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
