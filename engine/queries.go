@@ -195,6 +195,7 @@ type Stats struct {
 // Stats returns the counters.
 func (e *Engine) Stats() Stats {
 	e.mu.Lock()
+	_ = e.catchUpLocked() // a shared store: the stream's seq, not this instance's last look (no-op for the journal)
 	seq, keys := e.seq, len(e.keys)
 	e.mu.Unlock()
 	return Stats{

@@ -50,7 +50,7 @@ var _ = Describe("Gate D: health tells the truth about a failed journal", Ordere
 
 	BeforeAll(func(ctx SpecContext) {
 		cfg := target.ConfigFromEnv()
-		if cfg.Kind == target.KindURL { // the harness does not control a url target's disk
+		if cfg.Kind == target.KindURL || cfg.Kind == target.KindCluster { // no journal disk the harness controls (cluster: events in PostgreSQL)
 			env = harness.Boot(ctx, "D", nil)
 			return
 		}
