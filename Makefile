@@ -50,7 +50,7 @@ endif
 gates: $(NEED_DOCKER) ## all five gates (short CI profile) against our engine; report in out/<run-id>; exit code = verdict
 	$(CREDITGATE) gates --out $(OUT)
 
-gates-cluster: ## all five gates against PostgreSQL + 3 creditd instances (docs/cluster.md); CONDITIONAL while gate D's journal-file spec SKIPs there
+gates-cluster: ## all five gates against PostgreSQL + 3 creditd instances (docs/cluster.md); CONDITIONAL while gate D's journal-file specs SKIP there
 	CREDITGATE_TARGET=cluster $(CREDITGATE) gates --out $(OUT)
 
 gate-a: $(NEED_DOCKER) ## gate A: event integrity
