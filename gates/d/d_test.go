@@ -156,91 +156,93 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 	})
 	// Runs last: it destroys acknowledged lines on purpose, so history checks
 	// of the other specs could no longer hold afterwards.
-	It("journal corruption is recovered as §3 says: nothing acknowledged lost but destroyed lines, and those reported", func(ctx SpecContext) {
-		env.Require(target.CapJournalFile, target.CapRestart)
-		agent := env.ID("gate-d-journal")
-		Expect(env.C.CreateAgent(ctx, agent, 1000)).To(Succeed())
-		var cases []corruptCase
-		for _, c := range corrupt.Table {
-			cases = append(cases, corruptCase{c: c})
-		}
-		// Deterministic cases aimed at the first line of an entity: every
-		// later event about it depends on a line recovery must quarantine.
-		cases = append(cases, birthCases(env, agent)...)
-		for ci, cc := range cases {
-			// Fresh acknowledged writes so every corruptor hits real events.
-			for i := 0; i < 12; i++ {
-				r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume,
-					Key: fmt.Sprintf("gate-d-c%d-%02d", ci, i), Body: map[string]any{"agent_id": agent, "amount": 0.25, "reason": "pre-corruption"}})
-				Expect(r.OK()).To(BeTrue(), "%d %s", r.Status, r.Raw)
+	if journalFileApplies {
+		It("journal corruption is recovered as §3 says: nothing acknowledged lost but destroyed lines, and those reported", func(ctx SpecContext) {
+			env.Require(target.CapJournalFile, target.CapRestart)
+			agent := env.ID("gate-d-journal")
+			Expect(env.C.CreateAgent(ctx, agent, 1000)).To(Succeed())
+			var cases []corruptCase
+			for _, c := range corrupt.Table {
+				cases = append(cases, corruptCase{c: c})
 			}
-			c := cc.c
-			if cc.setup != nil {
-				c = cc.setup(ctx, ci)
-			}
-			pre := keysBySeq(readJournal(ctx, env))
-			Expect(env.T.Stop(ctx)).To(Succeed())
-			d, err := corrupt.ApplyFile(env.T.JournalPath(), c, rand.New(rand.NewPCG(env.P.Seed, uint64(ci))))
-			Expect(err).NotTo(HaveOccurred())
-			Expect(d.Line).To(BeNumerically(">", 0), "%s found no line to damage", c.Name)
-			serr := env.T.Start(ctx)
-			env.Check(c.Name+": backend starts after recovery (policy quarantine)", serr == nil, fmt.Sprint(serr), "starts",
-				"never stuck: lost lines and the events depending on them are quarantined and reported, the rest replays", true)
-
-			post := readJournal(ctx, env)
-			present := map[string]bool{}
-			for _, e := range post.Events() {
-				present[e.IdempotencyKey] = true
-			}
-			destroyed := map[uint64]bool{}
-			for _, s := range d.DestroyedSeqs {
-				destroyed[s] = true
-			}
-			var lost []string
-			for seq, key := range pre {
-				if !present[key] && !destroyed[seq] {
-					lost = append(lost, fmt.Sprintf("seq %d key %s", seq, key))
+			// Deterministic cases aimed at the first line of an entity: every
+			// later event about it depends on a line recovery must quarantine.
+			cases = append(cases, birthCases(env, agent)...)
+			for ci, cc := range cases {
+				// Fresh acknowledged writes so every corruptor hits real events.
+				for i := 0; i < 12; i++ {
+					r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume,
+						Key: fmt.Sprintf("gate-d-c%d-%02d", ci, i), Body: map[string]any{"agent_id": agent, "amount": 0.25, "reason": "pre-corruption"}})
+					Expect(r.OK()).To(BeTrue(), "%d %s", r.Status, r.Raw)
 				}
-			}
-			sort.Strings(lost)
-			env.Check(c.Name+": acknowledged events lost beyond the destroyed lines", len(lost) == 0, len(lost), 0, strings.Join(lost, "\n"), true)
+				c := cc.c
+				if cc.setup != nil {
+					c = cc.setup(ctx, ci)
+				}
+				pre := keysBySeq(readJournal(ctx, env))
+				Expect(env.T.Stop(ctx)).To(Succeed())
+				d, err := corrupt.ApplyFile(env.T.JournalPath(), c, rand.New(rand.NewPCG(env.P.Seed, uint64(ci))))
+				Expect(err).NotTo(HaveOccurred())
+				Expect(d.Line).To(BeNumerically(">", 0), "%s found no line to damage", c.Name)
+				serr := env.T.Start(ctx)
+				env.Check(c.Name+": backend starts after recovery (policy quarantine)", serr == nil, fmt.Sprint(serr), "starts",
+					"never stuck: lost lines and the events depending on them are quarantined and reported, the rest replays", true)
 
-			// Damage that is not reported is silent loss: critical.
-			v := env.C.Get(ctx, "/api/credits/journal/verify")
-			reported, how := reportedDamage(v.Raw, d)
-			env.Check(c.Name+": damage reported by /journal/verify", reported, how, string(d.Expect)+" at line "+fmt.Sprint(d.Line), string(v.Raw), true)
-			h := env.C.HealthState(ctx)
-			env.Check(c.Name+": health after repair", h == "degraded", h, "degraded", "a repaired journal is reported, never silent", false)
-			if d.EntityID != "" {
-				ok, how := reportedLost(v.Raw, d)
-				env.Check(c.Name+": lost entity and its dependents reported by /journal/verify", ok, how,
-					fmt.Sprintf("%s %s lost in line %d, dependents listed", d.EntityKind, d.EntityID, d.Line), string(v.Raw), true)
-				probe := cc.probe(ctx, ci)
-				env.Check(c.Name+": a new event on the lost entity is refused, not built on silently",
-					probe.Status == 409 && probe.Code() == "entity_quarantined", fmt.Sprintf("%d %s", probe.Status, probe.Code()),
-					"409 entity_quarantined", string(probe.Raw), true)
-			}
-			// A line left unparseable after recovery is where the next append
-			// would be glued on and lost: critical.
-			env.Report(audit.CheckLines(post), true)
+				post := readJournal(ctx, env)
+				present := map[string]bool{}
+				for _, e := range post.Events() {
+					present[e.IdempotencyKey] = true
+				}
+				destroyed := map[uint64]bool{}
+				for _, s := range d.DestroyedSeqs {
+					destroyed[s] = true
+				}
+				var lost []string
+				for seq, key := range pre {
+					if !present[key] && !destroyed[seq] {
+						lost = append(lost, fmt.Sprintf("seq %d key %s", seq, key))
+					}
+				}
+				sort.Strings(lost)
+				env.Check(c.Name+": acknowledged events lost beyond the destroyed lines", len(lost) == 0, len(lost), 0, strings.Join(lost, "\n"), true)
 
-			// The next append must land on a clean line and survive a restart
-			// (the original glued it onto the torn tail and lost it).
-			next := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume,
-				Key: fmt.Sprintf("gate-d-c%d-next", ci), Body: map[string]any{"agent_id": agent, "amount": 0.25, "reason": "after recovery"}})
-			env.Check(c.Name+": append after recovery", next.OK(), next.Status, "2xx", string(next.Raw), true)
-			Expect(env.T.Stop(ctx)).To(Succeed())
-			serr = env.T.Start(ctx)
-			env.Check(c.Name+": backend restarts after the append", serr == nil, fmt.Sprint(serr), "starts", "", true)
-			again := readJournal(ctx, env)
-			found := false
-			for _, e := range again.Events() {
-				found = found || e.EventID == next.Str("event_id")
+				// Damage that is not reported is silent loss: critical.
+				v := env.C.Get(ctx, "/api/credits/journal/verify")
+				reported, how := reportedDamage(v.Raw, d)
+				env.Check(c.Name+": damage reported by /journal/verify", reported, how, string(d.Expect)+" at line "+fmt.Sprint(d.Line), string(v.Raw), true)
+				h := env.C.HealthState(ctx)
+				env.Check(c.Name+": health after repair", h == "degraded", h, "degraded", "a repaired journal is reported, never silent", false)
+				if d.EntityID != "" {
+					ok, how := reportedLost(v.Raw, d)
+					env.Check(c.Name+": lost entity and its dependents reported by /journal/verify", ok, how,
+						fmt.Sprintf("%s %s lost in line %d, dependents listed", d.EntityKind, d.EntityID, d.Line), string(v.Raw), true)
+					probe := cc.probe(ctx, ci)
+					env.Check(c.Name+": a new event on the lost entity is refused, not built on silently",
+						probe.Status == 409 && probe.Code() == "entity_quarantined", fmt.Sprintf("%d %s", probe.Status, probe.Code()),
+						"409 entity_quarantined", string(probe.Raw), true)
+				}
+				// A line left unparseable after recovery is where the next append
+				// would be glued on and lost: critical.
+				env.Report(audit.CheckLines(post), true)
+
+				// The next append must land on a clean line and survive a restart
+				// (the original glued it onto the torn tail and lost it).
+				next := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume,
+					Key: fmt.Sprintf("gate-d-c%d-next", ci), Body: map[string]any{"agent_id": agent, "amount": 0.25, "reason": "after recovery"}})
+				env.Check(c.Name+": append after recovery", next.OK(), next.Status, "2xx", string(next.Raw), true)
+				Expect(env.T.Stop(ctx)).To(Succeed())
+				serr = env.T.Start(ctx)
+				env.Check(c.Name+": backend restarts after the append", serr == nil, fmt.Sprint(serr), "starts", "", true)
+				again := readJournal(ctx, env)
+				found := false
+				for _, e := range again.Events() {
+					found = found || e.EventID == next.Str("event_id")
+				}
+				env.Check(c.Name+": first append after recovery survives a restart", found, found, true, "event "+next.Str("event_id"), true)
+				env.Report(audit.CheckLines(again), true)
 			}
-			env.Check(c.Name+": first append after recovery survives a restart", found, found, true, "event "+next.Str("event_id"), true)
-			env.Report(audit.CheckLines(again), true)
-		}
-	})
+		})
+	}
 
 })
 

@@ -21,7 +21,7 @@ import (
 // gate switches the quota on: room for a few dozen events.
 const diskRoom = 16 << 10
 
-var _ = Describe("Gate D: full disk", Label("full-disk"), func() {
+var _ = journalFileApplies && Describe("Gate D: full disk", Label("full-disk"), func() {
 	It("a full disk is a clear 503, failed health, sticky until restart, and loses nothing acknowledged", Label("critical"), func(ctx SpecContext) {
 		env, pc := bootLayered(ctx, "full-disk")
 		agent := "fd-agent"

@@ -86,73 +86,75 @@ var _ = Describe("Gate D: health tells the truth about a failed journal", Ordere
 			"GET /api/credits/health must name the journal state so an operator sees it fail", false)
 	})
 
-	It("a journal that cannot append is reported failed by health, stays failed, and loses nothing acknowledged", Label("critical"), func(ctx SpecContext) {
-		if mnt == "" {
-			Skip("journal failure cannot be injected here: it needs a process or container target and permission to mount a tmpfs (root); " +
-				"health's journal field is checked above")
-		}
-		agent := "fd-agent"
-		Expect(env.C.CreateAgent(ctx, agent, 600)).To(Succeed())
-		consume := func(key string) scenarios.Reply {
-			return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Key: key,
-				Body: map[string]any{"agent_id": agent, "amount": 0.001, "reason": "full disk"}})
-		}
-		Expect(consume("fd-before").OK()).To(BeTrue())
-
-		// Fill the file system: the journal's next block cannot be allocated.
-		filler := filepath.Join(mnt, "filler")
-		f, err := os.Create(filler)
-		Expect(err).NotTo(HaveOccurred())
-		chunk := make([]byte, 64<<10)
-		for {
-			if _, err := f.Write(chunk); err != nil {
-				Expect(errors.Is(err, syscall.ENOSPC)).To(BeTrue(), "filling the tmpfs: %v", err)
-				break
+	if journalFileApplies {
+		It("a journal that cannot append is reported failed by health, stays failed, and loses nothing acknowledged", Label("critical"), func(ctx SpecContext) {
+			if mnt == "" {
+				Skip("journal failure cannot be injected here: it needs a process or container target and permission to mount a tmpfs (root); " +
+					"health's journal field is checked above")
 			}
-		}
-		for small := 1; small > 0; { // the last partial block too
-			if _, err := f.Write(chunk[:512]); err != nil {
-				small = 0
+			agent := "fd-agent"
+			Expect(env.C.CreateAgent(ctx, agent, 600)).To(Succeed())
+			consume := func(key string) scenarios.Reply {
+				return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Key: key,
+					Body: map[string]any{"agent_id": agent, "amount": 0.001, "reason": "full disk"}})
 			}
-		}
-		f.Close()
+			Expect(consume("fd-before").OK()).To(BeTrue())
 
-		// The journal's last page may still have room: append until the
-		// first refusal (each line is ~500 bytes).
-		var acked int
-		var refused scenarios.Reply
-		for i := 0; i < 200; i++ {
-			r := consume(fmt.Sprintf("fd-full-%d", i))
-			if !r.OK() {
-				refused = r
-				break
+			// Fill the file system: the journal's next block cannot be allocated.
+			filler := filepath.Join(mnt, "filler")
+			f, err := os.Create(filler)
+			Expect(err).NotTo(HaveOccurred())
+			chunk := make([]byte, 64<<10)
+			for {
+				if _, err := f.Write(chunk); err != nil {
+					Expect(errors.Is(err, syscall.ENOSPC)).To(BeTrue(), "filling the tmpfs: %v", err)
+					break
+				}
 			}
-			acked++
-		}
-		env.Check(CheckFullDiskNotAcked, !refused.OK() && refused.Status >= 500, fmt.Sprintf("%d acknowledged, then %d %s", acked, refused.Status,
-			strings.TrimSpace(string(refused.Raw))), "a 5xx (503) once the disk is full, within 200 appends",
-			"an append the journal could not write must never be acknowledged", true)
+			for small := 1; small > 0; { // the last partial block too
+				if _, err := f.Write(chunk[:512]); err != nil {
+					small = 0
+				}
+			}
+			f.Close()
 
-		status, body := health(ctx)
-		env.Check(CheckHealthJournalFailed, status == 503 && body["status"] == "failed" && body["journal"] == "failed",
-			fmt.Sprintf("%d status=%v journal=%v", status, body["status"], body["journal"]), `503 status="failed" journal="failed"`,
-			fmt.Sprintf("journal_error=%v", body["journal_error"]), true)
+			// The journal's last page may still have room: append until the
+			// first refusal (each line is ~500 bytes).
+			var acked int
+			var refused scenarios.Reply
+			for i := 0; i < 200; i++ {
+				r := consume(fmt.Sprintf("fd-full-%d", i))
+				if !r.OK() {
+					refused = r
+					break
+				}
+				acked++
+			}
+			env.Check(CheckFullDiskNotAcked, !refused.OK() && refused.Status >= 500, fmt.Sprintf("%d acknowledged, then %d %s", acked, refused.Status,
+				strings.TrimSpace(string(refused.Raw))), "a 5xx (503) once the disk is full, within 200 appends",
+				"an append the journal could not write must never be acknowledged", true)
 
-		Expect(os.Remove(filler)).To(Succeed())
-		after := consume("fd-after-space")
-		status, body = health(ctx)
-		env.Check(CheckJournalSticky, !after.OK() && status == 503, fmt.Sprintf("append %d, health %d %v", after.Status, status, body["status"]),
-			"append refused (5xx), health still 503", "SPEC §3: after a failed write or sync every later append is refused with the same error", true)
+			status, body := health(ctx)
+			env.Check(CheckHealthJournalFailed, status == 503 && body["status"] == "failed" && body["journal"] == "failed",
+				fmt.Sprintf("%d status=%v journal=%v", status, body["status"], body["journal"]), `503 status="failed" journal="failed"`,
+				fmt.Sprintf("journal_error=%v", body["journal_error"]), true)
 
-		// Restart: replay cuts a torn tail if the failed write left one;
-		// everything acknowledged must be there, nothing refused.
-		Expect(env.T.Kill(ctx)).To(Succeed())
-		Expect(env.T.Start(ctx)).To(Succeed())
-		r := consume("fd-after-restart")
-		j, err := env.FullJournal(ctx)
-		Expect(err).NotTo(HaveOccurred())
-		f2 := audit.CheckHistoryExact(j, env.Ops(), audit.HistoryOptions{})
-		env.Check(CheckAckedAfterFailure, f2.OK && r.OK(), f2.Measured+fmt.Sprintf("; append after restart %d", r.Status),
-			"0 violations; appends work after a restart", f2.Detail+" "+strings.Join(f2.Violations, "; "), true)
-	})
+			Expect(os.Remove(filler)).To(Succeed())
+			after := consume("fd-after-space")
+			status, body = health(ctx)
+			env.Check(CheckJournalSticky, !after.OK() && status == 503, fmt.Sprintf("append %d, health %d %v", after.Status, status, body["status"]),
+				"append refused (5xx), health still 503", "SPEC §3: after a failed write or sync every later append is refused with the same error", true)
+
+			// Restart: replay cuts a torn tail if the failed write left one;
+			// everything acknowledged must be there, nothing refused.
+			Expect(env.T.Kill(ctx)).To(Succeed())
+			Expect(env.T.Start(ctx)).To(Succeed())
+			r := consume("fd-after-restart")
+			j, err := env.FullJournal(ctx)
+			Expect(err).NotTo(HaveOccurred())
+			f2 := audit.CheckHistoryExact(j, env.Ops(), audit.HistoryOptions{})
+			env.Check(CheckAckedAfterFailure, f2.OK && r.OK(), f2.Measured+fmt.Sprintf("; append after restart %d", r.Status),
+				"0 violations; appends work after a restart", f2.Detail+" "+strings.Join(f2.Violations, "; "), true)
+		})
+	}
 })
