@@ -366,7 +366,7 @@ func clusterBody() {
 		}
 		env.Check("CL6 500 answers while PostgreSQL was down", status[500] == 0 && readStatus[500] == 0, status[500]+readStatus[500], 0,
 			fmt.Sprintf("consume statuses %v, reads while down %v (down %s)", status, readStatus, downFor.Round(time.Millisecond)), true)
-		env.Check("CL6 reads while PostgreSQL was down answered 503", readStatus[503] == len(inst), fmt.Sprint(readStatus), fmt.Sprintf("map[503:%d]", len(inst)),
+		env.Check("CL6 reads while PostgreSQL was down answered 503", readStatus[503] == len(inst), readStatus, fmt.Sprintf("503: %d", len(inst)),
 			"an instance that cannot reach the database must not serve state it cannot vouch for", false)
 		var restarted []int
 		for i := range inst {

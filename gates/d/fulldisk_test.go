@@ -52,7 +52,7 @@ var _ = journalFileApplies && Describe("Gate D: full disk", Label("full-disk"), 
 		for i := 0; i < 10; i++ {
 			statuses[consume(fmt.Sprintf("gate-d-fd-full-%02d", i)).Status]++
 		}
-		env.Check("full disk: answered 503, never 500", statuses[500] == 0 && first.Status == 503, fmt.Sprint(statuses), "503 (journal_failed), no 500",
+		env.Check("full disk: answered 503, never 500", statuses[500] == 0 && first.Status == 503, statuses, "503 (journal_failed), no 500",
 			fmt.Sprintf("first refusal: %d %s", first.Status, first.Raw), true)
 		h := env.C.Get(ctx, "/api/health")
 		env.Check("full disk: health reports the failed journal", h.Str("status") == "failed" || h.Str("status") == "degraded",
@@ -65,7 +65,7 @@ var _ = journalFileApplies && Describe("Gate D: full disk", Label("full-disk"), 
 		for i := 0; i < 5; i++ {
 			sticky[consume(fmt.Sprintf("gate-d-fd-freed-%02d", i)).Status]++
 		}
-		env.Check("full disk: refusal sticky after space is freed", sticky[503] == 5, fmt.Sprint(sticky), "5 × 503 until restart",
+		env.Check("full disk: refusal sticky after space is freed", sticky[503] == 5, sticky, "5 × 503 until restart",
 			"a journal that resumes after a failed write may have lost or torn what came before", true)
 		h = env.C.Get(ctx, "/api/health")
 		env.Check("full disk: health stays failed until restart", h.Str("status") == "failed" || h.Str("status") == "degraded",
@@ -101,7 +101,7 @@ var _ = journalFileApplies && Describe("Gate D: full disk", Label("full-disk"), 
 		env.Check("full disk: acknowledged events lost", len(lost) == 0, len(lost), 0, figures+"\n"+firstN(lost, 20), true)
 		env.Report(audit.CheckHistoryExact(j, entries, audit.HistoryOptions{}), true)
 		env.SaveScenario(reports.Scenario{Name: "full disk", Status: reports.ScenarioPassed, InvariantsPassed: true, Detail: figures,
-			Metrics: map[string]any{"acknowledged_before_full": acked, "statuses_when_full": fmt.Sprint(statuses),
+			Metrics: map[string]any{"acknowledged_before_full": acked, "statuses_when_full": reports.Readable(statuses),
 				"acknowledged_checked": checked, "lost": len(lost)}})
 	})
 })

@@ -124,7 +124,7 @@ var _ = Describe("Gate E: load reality", Ordered, ContinueOnFailure, func() {
 	It("has no unexpected errors", func() {
 		var samplesTxt []string
 		for _, s := range res.UnexpectedSamples {
-			samplesTxt = append(samplesTxt, fmt.Sprintf("%v", s))
+			samplesTxt = append(samplesTxt, fmt.Sprintf("%s at %s: %d %s %s (op %d)", s.Endpoint, s.At.Round(time.Millisecond), s.Status, s.Code, s.Detail, s.OpID))
 		}
 		env.Check("unexpected errors", res.Unexpected == 0, res.Unexpected, 0, strings.Join(samplesTxt, "\n"), false)
 	})
