@@ -1,7 +1,7 @@
 // Package target owns booting and controlling the system under test: the
 // backend the gates and scenarios talk to.
 //
-// A Target is one running backend reached over HTTP at BaseURL. Three kinds
+// A Target is one running backend reached over HTTP at BaseURL. Four kinds
 // exist, selected by Config.Kind (env CREDITGATE_TARGET):
 //
 //   - container (default): the repo's Dockerfile built into a fixed tag
@@ -12,6 +12,11 @@
 //     machines with a default Docker.
 //   - process: the creditd binary as a child process, for machines without
 //     Docker.
+//   - cluster: PostgreSQL 15 (initdb into a temp dir, a free loopback port)
+//     and N creditd processes on it (CREDITD_STORE), behind a round-robin
+//     proxy at BaseURL; Instances() reaches each one directly. It starts its
+//     own PostgreSQL rather than sharing the engine's test helper: the
+//     harness is a conformance suite and imports nothing of the engine.
 //   - url: an already running backend (e.g. the user's own). The harness only
 //     has HTTP: control operations return ErrUnsupported and gates that need
 //     them SKIP with the reason from Config.Supports.
