@@ -360,6 +360,10 @@ func Markdown() string {
 	for _, r := range Rules {
 		fmt.Fprintf(&sb, "| %s | %s | %s |\n", r.ID, strings.ReplaceAll(r.Text, "|", `\|`), cell(r.Checks))
 	}
+	if len(Gaps) == 0 {
+		sb.WriteString("\n**Known gaps**: none — every route and rule above has a blocking check.\n")
+		return sb.String()
+	}
 	sb.WriteString("\n**Known gaps** (no blocking check; a decision, printed by `creditgate gates`):\n\n| rule (SPEC) | why | measured by |\n|---|---|---|\n")
 	for _, r := range Gaps {
 		fmt.Fprintf(&sb, "| %s | %s | %s |\n", r.ID, strings.ReplaceAll(r.Text, "|", `\|`), cell(r.Checks))
