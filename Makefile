@@ -12,7 +12,7 @@ export LIVE_TEST_DURATION ?= 60s
 export LIVE_TEST_SEED ?= 42
 CREDITGATE := $(GO) run ./cmd/creditgate
 
-.PHONY: help build image test bench lint check gates gates-cluster gate-a gate-b gate-c gate-d gate-e verify-gates soak docker-up compose-up clean
+.PHONY: deps-up help build image test bench lint check gates gates-cluster gate-a gate-b gate-c gate-d gate-e verify-gates soak docker-up compose-up clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ image: ## build the FROM-scratch images creditgate/creditd:dev and creditgate/ka
 
 docker-up: ## install (if needed) and start the Docker engine (host networking, no bridge)
 	scripts/docker-up.sh
+
+deps-up: ## install (if needed) PostgreSQL 15 (cluster target, pgstore tests) and FUSE (power-loss checks)
+	scripts/deps-up.sh
 
 compose-up: image ## start the backend with docker-compose on 127.0.0.1:8000
 	docker-compose up -d backend
@@ -50,7 +53,7 @@ endif
 gates: $(NEED_DOCKER) ## all five gates (short CI profile) against our engine; report in out/<run-id>; exit code = verdict
 	$(CREDITGATE) gates --out $(OUT)
 
-gates-cluster: ## all five gates against PostgreSQL + 3 creditd instances (docs/cluster.md); journal-file specs do not apply there
+gates-cluster: deps-up ## all five gates against PostgreSQL + 3 creditd instances (docs/cluster.md); journal-file specs do not apply there
 	CREDITGATE_TARGET=cluster $(CREDITGATE) gates --out $(OUT)
 
 gate-a: $(NEED_DOCKER) ## gate A: event integrity
@@ -70,7 +73,7 @@ soak: $(NEED_DOCKER) ## the nightly sign-off: all gates with gate E's load for L
 verify-gates: ## prove the gates can fail: each gate must say NO-GO against engines with seeded bugs
 	$(CREDITGATE) verify-gates --out out/verify-gates
 
-check: lint test gates gates-cluster verify-gates ## the CI job: lint, unit tests, the gates (single engine and cluster), and the fault-seeded gate checks
+check: deps-up lint test gates gates-cluster verify-gates ## the CI job: lint, unit tests, the gates (single engine and cluster), and the fault-seeded gate checks
 
 clean: ## remove build output and reports
 	rm -rf build out
