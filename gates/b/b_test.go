@@ -59,16 +59,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 
 	// compare folds the journal and checks it against the API.
 	compare := func(ctx context.Context, when string) *audit.Model {
-		j, err := env.FullJournal(ctx)
-		Expect(err).NotTo(HaveOccurred(), "reading the journal "+when)
-		m := audit.Fold(j)
-		api, err := audit.FetchAPIState(ctx, env.T.BaseURL(), env.T.Token(), nil)
-		Expect(err).NotTo(HaveOccurred(), "reading the API state "+when)
-		Expect(audit.FetchEntities(ctx, env.T.BaseURL(), env.T.Token(), m, &api)).To(Succeed(), "reading balances, pools and missions "+when)
-		fs := audit.GateB(j, m, api, audit.GateBOptions{})
-		for i := range fs {
-			fs[i].Check += " (" + when + ")"
-		}
+		fs, m := env.FoldAndCompare(ctx, when)
 		neg := 0
 		for _, f := range fs {
 			if strings.HasPrefix(f.Check, "B5") && !f.OK {

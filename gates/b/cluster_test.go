@@ -382,15 +382,7 @@ func clusterBody() {
 	})
 
 	It("CL7 after the faults the reference model's fold of the stream equals the API", func(ctx SpecContext) {
-		j, err := env.FullJournal(ctx)
-		Expect(err).NotTo(HaveOccurred())
-		m := audit.Fold(j)
-		api, err := audit.FetchAPIState(ctx, env.T.BaseURL(), env.T.Token(), nil)
-		Expect(err).NotTo(HaveOccurred())
-		fs := audit.GateB(j, m, api, audit.GateBOptions{})
-		for i := range fs {
-			fs[i].Check += " (cluster, after instance and database faults)"
-		}
+		fs, _ := env.FoldAndCompare(ctx, "cluster, after instance and database faults")
 		env.ReportAll(fs, isCritical)
 	})
 }

@@ -21,7 +21,6 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/creditgate/creditgate/gates/audit"
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/scenarios"
 )
@@ -292,16 +291,7 @@ var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFai
 				Expect(env.C.Decide(ctx, id, "ct-approver", true, "ok", "ct-appr-dec").OK()).To(BeTrue())
 			}
 		}
-		j, err := env.FullJournal(ctx)
-		Expect(err).NotTo(HaveOccurred())
-		m := audit.Fold(j)
-		api, err := audit.FetchAPIState(ctx, env.T.BaseURL(), env.T.Token(), nil)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(audit.FetchEntities(ctx, env.T.BaseURL(), env.T.Token(), m, &api)).To(Succeed())
-		fs := audit.GateB(j, m, api, audit.GateBOptions{})
-		for i := range fs {
-			fs[i].Check += " (after the contract checks)"
-		}
+		fs, _ := env.FoldAndCompare(ctx, "after the contract checks")
 		env.ReportAll(fs, func(string) bool { return true })
 	})
 })

@@ -304,16 +304,7 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 	}, NodeTimeout(time.Minute))
 
 	It("after the races the API equals the reference fold, formulas included", Label("critical"), func(ctx SpecContext) {
-		j, err := env.FullJournal(ctx)
-		Expect(err).NotTo(HaveOccurred())
-		m := audit.Fold(j)
-		api, err := audit.FetchAPIState(ctx, env.T.BaseURL(), env.T.Token(), nil)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(audit.FetchEntities(ctx, env.T.BaseURL(), env.T.Token(), m, &api)).To(Succeed())
-		fs := audit.GateB(j, m, api, audit.GateBOptions{})
-		for i := range fs {
-			fs[i].Check += " (after the money-path races)"
-		}
+		fs, _ := env.FoldAndCompare(ctx, "after the money-path races")
 		env.ReportAll(fs, func(string) bool { return true })
 	})
 })

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strconv"
 
+	. "github.com/onsi/gomega"
+
 	"github.com/creditgate/creditgate/gates/audit"
 )
 
@@ -51,4 +53,22 @@ func errString(err error) string {
 		return "none"
 	}
 	return err.Error()
+}
+
+// FoldAndCompare folds the target's whole journal with the reference model
+// and compares it with the API (every read route, per-entity ones included):
+// the gate B findings, each check named with " (when)" so repeated
+// comparisons stay apart in the report. The caller reports them.
+func (e *Env) FoldAndCompare(ctx context.Context, when string) ([]audit.Finding, *audit.Model) {
+	j, err := e.FullJournal(ctx)
+	Expect(err).NotTo(HaveOccurred(), "reading the journal "+when)
+	m := audit.Fold(j)
+	api, err := audit.FetchAPIState(ctx, e.T.BaseURL(), e.T.Token(), nil)
+	Expect(err).NotTo(HaveOccurred(), "reading the API state "+when)
+	Expect(audit.FetchEntities(ctx, e.T.BaseURL(), e.T.Token(), m, &api)).To(Succeed(), "reading balances, pools, missions and approvals "+when)
+	fs := audit.GateB(j, m, api, audit.GateBOptions{})
+	for i := range fs {
+		fs[i].Check += " (" + when + ")"
+	}
+	return fs, m
 }
