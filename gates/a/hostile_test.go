@@ -29,6 +29,7 @@ import (
 
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/gates/target"
+	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
 	"github.com/creditgate/creditgate/scenarios/history"
 )
@@ -399,8 +400,8 @@ var _ = Describe("Gate A: hostile input", Ordered, ContinueOnFailure, func() {
 				}
 			}
 		}
-		detail := fmt.Sprintf("%d hostile requests over %d mutating routes (%d refused); kinds %v; routes without a base body: %v",
-			sent, len(routes), refused, perKind, unknownRoutes)
+		detail := fmt.Sprintf("%d hostile requests over %d mutating routes (%d refused); kinds: %s; routes without a base body: %s",
+			sent, len(routes), refused, reports.Readable(perKind), reports.Readable(unknownRoutes))
 		env.Check("hostile: 5xx answers", len(fiveXX) == 0, len(fiveXX), 0, detail+"\n"+joinLines(fiveXX), true)
 		env.Check("hostile: hostile requests accepted", len(accepted) == 0, len(accepted), 0, detail+"\n"+joinLines(accepted), true)
 		env.Check("hostile: refused requests that changed state (digest, last seq)", len(changed) == 0, len(changed), 0, detail+"\n"+joinLines(changed), true)

@@ -365,7 +365,7 @@ func clusterBody() {
 			status[s.reply.Status]++
 		}
 		env.Check("CL6 500 answers while PostgreSQL was down", status[500] == 0 && readStatus[500] == 0, status[500]+readStatus[500], 0,
-			fmt.Sprintf("consume statuses %v, reads while down %v (down %s)", status, readStatus, downFor.Round(time.Millisecond)), true)
+			fmt.Sprintf("consume statuses %s, reads while down %s (down %s)", reports.Readable(status), reports.Readable(readStatus), downFor.Round(time.Millisecond)), true)
 		env.Check("CL6 reads while PostgreSQL was down answered 503", readStatus[503] == len(inst), readStatus, fmt.Sprintf("503: %d", len(inst)),
 			"an instance that cannot reach the database must not serve state it cannot vouch for", false)
 		var restarted []int
@@ -378,7 +378,7 @@ func clusterBody() {
 			fmt.Sprintf("recovered=%v restarted=%v", recovered, restarted), "recovered=true restarted=[]", "", true)
 		acked := presentOnce(ctx, "CL6 PostgreSQL stop/restart", replies)
 		env.SaveScenario(reports.Scenario{Name: "cluster: PostgreSQL stop/restart under load", Status: harness.ScenarioStatus(recovered && status[500] == 0),
-			InvariantsPassed: status[500] == 0, Metrics: map[string]any{"sent": len(replies), "acknowledged": acked, "statuses": fmt.Sprint(status)}})
+			InvariantsPassed: status[500] == 0, Metrics: map[string]any{"sent": len(replies), "acknowledged": acked, "statuses": reports.Readable(status)}})
 	})
 
 	It("CL7 after the faults the reference model's fold of the stream equals the API", func(ctx SpecContext) {
