@@ -17,7 +17,7 @@ import (
 // patch must match exactly once, so a mutant that no longer applies fails
 // loudly instead of silently testing the unmutated engine.
 //
-// A patch with a marker is anchored on a comment `//mutant:<marker>` in the
+// Every patch is anchored on a comment `//mutant:<marker>` in the
 // engine (as etcd's gofail anchors failpoints): its old text is looked up
 // only in the markerWindow lines after that comment (first occurrence), so
 // refactors elsewhere in the file cannot move or duplicate the anchor.
@@ -28,11 +28,6 @@ type mutant struct {
 }
 
 type patch struct{ file, marker, old, new string }
-
-// text is a patch anchored on its old text alone (exactly once in the file).
-// Seeded bugs use marked patches (a test requires it); text remains for
-// experiments only.
-func text(file, old, new string) patch { return patch{file: file, old: old, new: new} }
 
 // marked is a patch anchored on a `//mutant:<marker>` comment (exactly one
 // in the file): the first occurrence of old within the markerWindow lines
@@ -49,10 +44,7 @@ const markerWindow = 12
 // is missing or ambiguous.
 func (p patch) apply(src string) (string, error) {
 	if p.marker == "" {
-		if n := strings.Count(src, p.old); n != 1 {
-			return "", fmt.Errorf("%s: patch anchor found %d times (want exactly 1): %q", p.file, n, firstLine(p.old))
-		}
-		return strings.Replace(src, p.old, p.new, 1), nil
+		return "", fmt.Errorf("%s: a patch needs a //mutant: marker (anchors on bare text break on refactors)", p.file)
 	}
 	tag := "//mutant:" + p.marker
 	lines := strings.SplitAfter(src, "\n")
