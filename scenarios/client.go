@@ -178,9 +178,6 @@ func or(s, d string) string {
 	return s
 }
 
-// eventID is the id of the primary event a response names.
-func eventID(r Reply) string { return r.Op.EventID }
-
 func (c *Client) record(route string, d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

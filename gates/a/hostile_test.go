@@ -60,7 +60,6 @@ func encodeMembers(ms []member) []byte {
 
 // hostileReq is one fuzzer request.
 type hostileReq struct {
-	kind   string
 	body   []byte
 	header map[string]string
 }

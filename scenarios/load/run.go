@@ -258,13 +258,6 @@ func (r *runner) finish(rec *reqRecord, resp *http.Response, body []byte, err er
 	history.Fill(&rec.Op, hr)
 }
 
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
-}
-
 // targeter hands vegeta the next planned op, in hit order.
 func (r *runner) targeter(tgt *vegeta.Target) error {
 	if tgt == nil {
