@@ -30,7 +30,12 @@ type Client struct {
 	ApproverTokens []string
 	// NS prefixes every idempotency key sent (see harness Env.NS), so runs
 	// sharing one backend never collide; the history records the sent key.
-	NS          string
+	NS string
+	// Instances are the base URLs of the instances behind BaseURL when the
+	// target is a cluster (nil otherwise): health is then the worst state
+	// over all of them, since one instance's "healthy" says nothing about
+	// the instance the next request is routed to.
+	Instances   []string
 	approverMu  sync.Mutex
 	approverTok map[string]string
 
@@ -79,6 +84,7 @@ type Call struct {
 	AmountMilli  int64        // the amount it moves, for the history
 	Route        string       // latency bucket, e.g. "POST /consume"; "" = Method+" "+Path
 	Token        string       // overrides Client.Token
+	Base         string       // overrides Client.BaseURL: one instance of a cluster
 }
 
 // approverToken returns the token standing for an approver name ("" when
@@ -109,7 +115,7 @@ func (c *Client) Do(ctx context.Context, call Call) Reply {
 		raw, _ = json.Marshal(call.Body)
 		body = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequestWithContext(ctx, call.Method, c.BaseURL+call.Path, body)
+	req, err := http.NewRequestWithContext(ctx, call.Method, or(strings.TrimRight(call.Base, "/"), c.BaseURL)+call.Path, body)
 	if err != nil {
 		return Reply{Err: err}
 	}

@@ -78,3 +78,41 @@ func TestClientRecordsEveryRequestThroughTheOneHistory(t *testing.T) {
 		t.Errorf("consume: %+v", ops[1])
 	}
 }
+
+// Behind a cluster's proxy one instance's "healthy" says nothing about the
+// instance the next request lands on: with Instances set, health is the
+// worst state over every instance, and an instance that does not answer is
+// worse than a degraded one.
+func TestHealthOfAClusterIsTheWorstInstanceState(t *testing.T) {
+	serve := func(state string) *httptest.Server {
+		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = w.Write([]byte(`{"status":"ok","state":"` + state + `"}`))
+		}))
+	}
+	healthy, degraded := serve("healthy"), serve("degraded")
+	defer healthy.Close()
+	defer degraded.Close()
+	down := serve("healthy")
+	down.Close()
+	ctx := t.Context()
+	for _, tc := range []struct {
+		instances []string
+		want      string
+	}{
+		{nil, "healthy"}, // the proxy (here: BaseURL) alone
+		{[]string{healthy.URL, healthy.URL}, "healthy"},
+		{[]string{healthy.URL, degraded.URL, healthy.URL}, "degraded"},
+		{[]string{degraded.URL, down.URL, healthy.URL}, ""},
+	} {
+		c := NewClient(healthy.URL, "")
+		c.Instances = tc.instances
+		if got := c.HealthState(ctx); got != tc.want {
+			t.Errorf("instances %v: health %q, want %q", tc.instances, got, tc.want)
+		}
+	}
+	c := NewClient(healthy.URL, "")
+	c.Instances = []string{healthy.URL, degraded.URL}
+	if st, _ := c.WaitHealth(ctx, "healthy", 300*time.Millisecond); st != "degraded" {
+		t.Errorf("WaitHealth with one instance degraded returned %q", st)
+	}
+}

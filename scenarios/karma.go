@@ -56,17 +56,44 @@ func Blackout(ctx context.Context, c *Client, mode, agent string, n int, amount 
 // HealthState reads the backend's health state (healthy | degraded |
 // failed) from /api/health: the "state" field, where creditd keeps it since
 // "status" carries the original's "ok"; a target without "state" (an older
-// creditd) is read from "status".
+// creditd) is read from "status". With Instances set it asks each instance
+// and returns the worst state ("" when one did not answer).
 func (c *Client) HealthState(ctx context.Context) string {
-	r := c.Get(ctx, "/api/health")
+	if len(c.Instances) == 0 {
+		return c.healthOf(ctx, "")
+	}
+	worst := ""
+	for i, u := range c.Instances {
+		st := c.healthOf(ctx, u)
+		if i == 0 || healthRank(st) > healthRank(worst) {
+			worst = st
+		}
+	}
+	return worst
+}
+
+func (c *Client) healthOf(ctx context.Context, base string) string {
+	r := c.Do(ctx, Call{Method: "GET", Path: "/api/health", Base: base})
 	if st := r.Str("state"); st != "" {
 		return st
 	}
 	return r.Str("status")
 }
 
-// WaitHealth polls /api/health until its state is want or the timeout
-// passes; it returns the last state seen.
+// healthRank orders states from best to worst; anything unknown (failed,
+// no answer) is worst.
+func healthRank(st string) int {
+	switch st {
+	case "healthy":
+		return 0
+	case "degraded":
+		return 1
+	}
+	return 2
+}
+
+// WaitHealth polls HealthState until it is want or the timeout passes; it
+// returns the last state seen.
 func (c *Client) WaitHealth(ctx context.Context, want string, timeout time.Duration) (string, time.Duration) {
 	start := time.Now()
 	last := ""

@@ -123,6 +123,9 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string) *Env {
 	env.T = t
 	env.TCfg = cfg
 	env.C = scenarios.NewClient(t.BaseURL(), t.Token())
+	if cl, ok := t.(target.Cluster); ok {
+		env.C.Instances = cl.Instances()
+	}
 	if t.Kind() == target.KindURL {
 		env.NS = fmt.Sprintf("r%d%s-", time.Now().Unix()%1_000_000, strings.ToLower(gate))
 		env.C.NS = env.NS
