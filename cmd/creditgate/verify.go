@@ -138,8 +138,9 @@ func cmdVerify(args []string) int {
 		}
 		fmt.Fprintf(os.Stderr, "\n=== verify-gates: %s (gate %s): %s\n", m.name, strings.ToUpper(m.gate), m.bug)
 		r := row{m: m}
-		bin, err := buildMutant(root, m)
+		bin, tmp, err := buildMutant(root, m)
 		if err != nil {
+			_ = os.RemoveAll(tmp)
 			r.note = "mutant did not build or apply: " + err.Error()
 			rows = append(rows, r)
 			continue
@@ -151,6 +152,8 @@ func cmdVerify(args []string) int {
 		restore := setEnv(m.env)
 		cmdGates([]string{"--gates", m.gate, "--out", dir}, "")
 		restore()
+		// Each copy is ~20 MB of source: do not leave one per mutant behind.
+		_ = os.RemoveAll(tmp)
 		s, err := reports.Load(dir)
 		if err != nil {
 			r.note = "no report: " + err.Error()
@@ -183,13 +186,19 @@ func cmdVerify(args []string) int {
 	return 0
 }
 
-// buildMutant copies the working tree, applies the patches and builds
-// creditd; it returns the binary's path.
-func buildMutant(root string, m mutant) (string, error) {
-	tmp, err := os.MkdirTemp("", "creditgate-mutant-"+m.name+"-")
+// buildMutant copies the working tree into a temporary directory, applies
+// the patches and builds creditd there; it returns the binary's path and
+// the directory (for the caller to remove, also after an error).
+func buildMutant(root string, m mutant) (bin, tmp string, err error) {
+	tmp, err = os.MkdirTemp("", "creditgate-mutant-"+m.name+"-")
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
+	bin, err = buildMutantIn(root, tmp, m)
+	return bin, tmp, err
+}
+
+func buildMutantIn(root, tmp string, m mutant) (string, error) {
 	files, err := exec.Command("git", "-C", root, "ls-files", "-co", "--exclude-standard").Output()
 	if err != nil {
 		return "", fmt.Errorf("listing files: %w", err)
