@@ -124,6 +124,7 @@ func (s *Server) balances(w http.ResponseWriter, r *http.Request) {
 		s.writeEngineError(w, r, err)
 		return
 	}
+	//mutant:balances-view
 	out := make(map[string]money.Credits, len(all))
 	for id, b := range all {
 		out[id] = money.Credits(b)

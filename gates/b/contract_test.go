@@ -21,6 +21,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/creditgate/creditgate/gates/audit"
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/scenarios"
 )
@@ -36,7 +37,7 @@ const (
 	CheckPoolMembership = "pool membership: members added and removed show in GET /pools/{id}; a removed member cannot consume"
 	CheckMissionRating  = "mission rating: POST /missions/{id}/rate records the rating and refuses one outside 0..1"
 	// CheckOrigShapes: clients written for the original work unchanged.
-	CheckOrigShapes = "original response shapes (SPEC §6 table): every field a client of the original reads"
+	CheckOrigShapes = "original response shapes (SPEC §6 table): every field a client of the original reads, with its JSON type"
 )
 
 var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFailure, func() {
@@ -243,40 +244,77 @@ var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFai
 		env.Check(CheckStatusRoutes, len(missing) == 0, len(missing), 0, strings.Join(missing, "; "), false)
 	})
 
-	It("the original's response shapes keep every field its clients read", func(ctx SpecContext) {
+	It("the original's response shapes keep every field its clients read, with its JSON type", func(ctx SpecContext) {
 		newID := env.ID("ct-shape")
+		credit := []string{"agent_id:string", "amount:number", "balance_after:number", "reason:string"}
 		shapes := []struct {
 			method, path string
 			body         any
-			fields       []string
+			fields       []string // audit.ShapeViolations specs: "path:kind|kind"
 		}{
-			{"GET", "/health", nil, []string{"status", "timestamp"}},
-			{"GET", "/info", nil, []string{"name", "version", "config", "config.event_sourcing_enabled"}},
-			{"POST", "/agents", map[string]any{"agent_id": newID, "skill_level": 0.25}, []string{"agent_id", "initial_credits", "balance", "skill_level"}},
-			{"POST", "/consume", map[string]any{"agent_id": agent, "amount": json.Number("0.001"), "reason": "shape"}, []string{"agent_id", "amount", "balance_after", "reason", "mission_id"}},
-			{"POST", "/refund", map[string]any{"agent_id": agent, "amount": json.Number("0.001"), "reason": "shape"}, []string{"agent_id", "amount", "balance_after", "reason", "mission_id"}},
-			{"POST", "/add", map[string]any{"agent_id": agent, "amount": json.Number("0.001"), "reason": "shape"}, []string{"agent_id", "amount", "balance_after", "reason"}},
-			{"GET", "/balance/" + agent, nil, []string{"agent_id", "balance"}},
-			{"GET", "/balances", nil, []string{"balances", "total_agents"}},
-			{"GET", "/history/" + agent + "?limit=1", nil, []string{"agent_id", "history", "total_entries", "history[0].event_id",
-				"history[0].timestamp", "history[0].entity_id", "history[0].entity_type", "history[0].amount", "history[0].balance_after",
-				"history[0].reason", "history[0].mission_id"}},
-			{"GET", "/metrics", nil, []string{"journal.total_events", "journal.file_size_mb", "journal.idempotency_violations", "journal.file_path",
-				"event_bus.total_published", "event_bus.total_subscriber_errors", "event_bus.subscribers_by_type",
-				"replay.total_events", "replay.replay_duration_seconds", "replay.last_replay_timestamp", "replay.integrity_errors_count",
-				"replay.snapshot_used", "replay.events_skipped_by_snapshot", "replay.snapshot_restore_duration_seconds"}},
+			{"GET", "/health", nil, []string{"status:string", "timestamp:time"}},
+			{"GET", "/info", nil, []string{"name:string", "version:string", "config:object", "config.event_sourcing_enabled:bool"}},
+			{"POST", "/agents", map[string]any{"agent_id": newID, "skill_level": 0.25}, []string{"agent_id:string", "initial_credits:number", "balance:number", "skill_level:number"}},
+			// No mission_id is sent: the original answers null, not a missing field.
+			{"POST", "/consume", map[string]any{"agent_id": agent, "amount": json.Number("0.001"), "reason": "shape"}, append(credit, "mission_id:null")},
+			{"POST", "/refund", map[string]any{"agent_id": agent, "amount": json.Number("0.001"), "reason": "shape"}, append(credit, "mission_id:null")},
+			{"POST", "/add", map[string]any{"agent_id": agent, "amount": json.Number("0.001"), "reason": "shape"}, credit},
+			{"GET", "/balance/" + agent, nil, []string{"agent_id:string", "balance:number"}},
+			{"GET", "/balances", nil, []string{"balances:object", "balances.*:number", "total_agents:number"}},
+			{"GET", "/history/" + agent + "?limit=3", nil, []string{"agent_id:string", "history:array", "total_entries:number",
+				"history[0].event_id:string", "history[0].timestamp:time", "history[0].entity_id:string", "history[0].entity_type:string",
+				"history[0].amount:number", "history[0].balance_after:number", "history[0].reason:string", "history[0].mission_id:string|null",
+				"history[2].amount:number"}},
+			{"GET", "/metrics", nil, []string{"journal:object", "journal.total_events:number", "journal.file_size_mb:number",
+				"journal.idempotency_violations:number", "journal.file_path:string|null",
+				"event_bus:object", "event_bus.total_published:number", "event_bus.total_subscriber_errors:number",
+				"event_bus.subscribers_by_type:object", "event_bus.subscribers_by_type.*:number",
+				"replay:object", "replay.total_events:number", "replay.replay_duration_seconds:number", "replay.last_replay_timestamp:time|null",
+				"replay.integrity_errors_count:number", "replay.snapshot_used:bool", "replay.events_skipped_by_snapshot:number",
+				"replay.snapshot_restore_duration_seconds:number|null"}},
 		}
 		var missing []string
+		docs := map[string]map[string]any{}
 		for i, s := range shapes {
 			r := post(ctx, s.method, s.path, fmt.Sprintf("ct-shape-%d", i), s.body)
 			doc := decode(r.Raw)
-			for _, f := range s.fields {
-				if !hasField(doc, f) {
-					missing = append(missing, s.method+" "+s.path+": "+f)
-				}
+			docs[s.method+" "+strings.SplitN(s.path, "?", 2)[0]] = doc
+			for _, v := range audit.ShapeViolations(doc, s.fields...) {
+				missing = append(missing, s.method+" "+s.path+": "+v)
 			}
-			if s.path == "/health" && doc["status"] != "ok" {
-				missing = append(missing, fmt.Sprintf(`GET /health: status %v, the original says "ok"`, doc["status"]))
+		}
+		// Values a client of the original relies on beyond types.
+		if st := docs["GET /health"]["status"]; st != "ok" {
+			missing = append(missing, fmt.Sprintf(`GET /health: status %v, the original says "ok"`, st))
+		}
+		if a := docs["POST /agents"]; fmt.Sprint(a["balance"]) != fmt.Sprint(a["initial_credits"]) {
+			missing = append(missing, fmt.Sprintf("POST /agents: balance %v differs from initial_credits %v", a["balance"], a["initial_credits"]))
+		}
+		if b := docs["GET /balances"]; b != nil {
+			m, _ := b["balances"].(map[string]any)
+			if fmt.Sprint(b["total_agents"]) != fmt.Sprint(len(m)) {
+				missing = append(missing, fmt.Sprintf("GET /balances: total_agents %v for %d balances", b["total_agents"], len(m)))
+			}
+		}
+		// History is newest first with signed amounts: the add, the refund,
+		// then the consume just sent (-0.001).
+		if h, _ := docs["GET /history/"+agent]["history"].([]any); len(h) >= 3 {
+			var got []string
+			for _, e := range h[:3] {
+				m, _ := e.(map[string]any)
+				got = append(got, fmt.Sprintf("%v %v", m["event_id"], m["amount"]))
+			}
+			var want []string
+			for _, k := range []string{"POST /add", "POST /refund", "POST /consume"} {
+				sign := ""
+				if k == "POST /consume" {
+					sign = "-"
+				}
+				want = append(want, fmt.Sprintf("%v %s0.001", docs[k]["event_id"], sign))
+			}
+			if strings.Join(got, ", ") != strings.Join(want, ", ") {
+				missing = append(missing, fmt.Sprintf("GET /history: newest entries %s, want newest first with consumes negative: %s",
+					strings.Join(got, ", "), strings.Join(want, ", ")))
 			}
 		}
 		env.Check(CheckOrigShapes, len(missing) == 0, len(missing), 0, strings.Join(missing, "; "), false)
@@ -295,27 +333,3 @@ var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFai
 		env.ReportAll(fs, func(string) bool { return true })
 	})
 })
-
-// hasField reports whether a dotted path ("a.b", "list[0].c") is present
-// in a decoded JSON document (null counts as present).
-func hasField(doc map[string]any, path string) bool {
-	var cur any = doc
-	for _, part := range strings.Split(path, ".") {
-		name, idx, isList := strings.Cut(part, "[")
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return false
-		}
-		if cur, ok = m[name]; !ok {
-			return false
-		}
-		if isList {
-			l, ok := cur.([]any)
-			if !ok || idx != "0]" || len(l) == 0 {
-				return false
-			}
-			cur = l[0]
-		}
-	}
-	return true
-}

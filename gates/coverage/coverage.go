@@ -65,7 +65,7 @@ const (
 	badInput        = "bad input is a 4xx with code and detail, never a 5xx, and writes nothing"
 	poolMembership  = "pool membership: members added and removed show in GET /pools/{id}; a removed member cannot consume"
 	missionRating   = "mission rating: POST /missions/{id}/rate records the rating and refuses one outside 0..1"
-	origShapes      = "original response shapes (SPEC §6 table): every field a client of the original reads"
+	origShapes      = "original response shapes (SPEC §6 table): every field a client of the original reads, with its JSON type"
 	oneWinner       = "<label>: requests with exactly one winner"
 	losersNamed     = "<label>: every loser got already_decided naming the winner"
 	auditListed     = "<label>: decision event ids missing from the audit"
@@ -204,7 +204,7 @@ var Rules = []Rule{
 	{"§6 errors", "uniform {detail, code}; 400/404/409/422; never 500 for bad input", []string{badInput}},
 	{"§6 journal over HTTP", "GET /events returns the journal lines byte for byte", []string{eventsRoute}},
 	{"§6 OpenAPI", "an OpenAPI document is shipped", []string{openapiRoute}},
-	{"§6 original shapes", "every field a client of the original reads (SPEC §6 table) keeps its name", []string{origShapes}},
+	{"§6 original shapes", "every field a client of the original reads (SPEC §6 table) keeps its name and JSON type", []string{origShapes}},
 	{"§6 auth", "roles per route (reader, operator, service, approver, admin), 401/403 otherwise; no credit path above the threshold without approval",
 		[]string{authzLeaks, authz5xx, authzState, moneyUnreferenced, moneyPoolClose}},
 	{"§6 exposure", "without tokens creditd refuses a non-loopback address", []string{exposure}},

@@ -1,0 +1,55 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func decodeNumbers(t *testing.T, s string) any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// A client of the original reads fields by name and by JSON type: a field
+// that is missing, renamed or carries the right value in the wrong type
+// (a number as a string, a timestamp as epoch seconds, null as "") is a
+// violation; extra fields are not.
+func TestShapeViolationsCatchMissingAndRetypedFieldsOfTheOriginal(t *testing.T) {
+	spec := []string{"agent_id:string", "amount:number", "mission_id:string|null", "timestamp:time",
+		"balances.*:number", "history[0].amount:number", "config.event_sourcing_enabled:bool"}
+	good := `{"agent_id":"a1","amount":-1.5,"mission_id":null,"timestamp":"2026-12-02T09:00:00.123456Z",
+		"balances":{"a1":95.5,"a2":0},"history":[{"amount":-0.001}],"config":{"event_sourcing_enabled":true},"extra":"ok"}`
+	for _, doc := range []any{decodeNumbers(t, good), func() any { var v any; _ = json.Unmarshal([]byte(good), &v); return v }()} {
+		if v := ShapeViolations(doc, spec...); len(v) != 0 {
+			t.Fatalf("a document of the original's shape: %v", v)
+		}
+	}
+	// The original's zone-less isoformat() is ISO 8601 too.
+	if v := ShapeViolations(decodeNumbers(t, `{"timestamp":"2026-12-02T09:00:00.123456"}`), "timestamp:time"); len(v) != 0 {
+		t.Fatalf("zone-less isoformat: %v", v)
+	}
+	for _, tc := range []struct{ doc, want string }{
+		{`{"amount":"-1.5"}`, `amount: "-1.5" (string), want number`},
+		{`{"agent":"a1"}`, `agent_id: missing`},
+		{`{"timestamp":1764666000}`, `timestamp: 1764666000 (number), want time`},
+		{`{"timestamp":"02.12.2026 09:00"}`, `timestamp: "02.12.2026 09:00" (string), want time`},
+		{`{"balances":{"a1":95.5,"a2":"3"}}`, `balances.a2: "3" (string), want number`},
+		{`{"balances":[95.5]}`, `balances.*: parent balances is a list, not an object`},
+		{`{"history":[]}`, `history[0]: list has 0 entries`},
+		{`{"config":{"event_sourcing_enabled":"true"}}`, `config.event_sourcing_enabled: "true" (string), want bool`},
+	} {
+		v := ShapeViolations(decodeNumbers(t, tc.doc), spec...)
+		joined := strings.Join(v, "\n")
+		if !strings.Contains(joined, tc.want) {
+			t.Errorf("%s: violations\n%s\nwant one saying %q", tc.doc, joined, tc.want)
+		}
+	}
+}
