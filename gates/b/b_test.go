@@ -151,6 +151,16 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 
 	It("the state digest is identical after kill -9 and replay, and so is the fold after a kill mid-load", func(ctx SpecContext) {
 		env.Require(target.CapCrash)
+		// State beside the projections is rebuilt by replay too: an agent
+		// with a norm of about 5 credits must still have it after the kill,
+		// or the first anomaly after a crash goes unflagged (SPEC §5: the
+		// detector is a fold of the consumes).
+		normal := env.ID("gate-b-norm")
+		Expect(env.C.CreateAgent(ctx, normal, 1000)).To(Succeed())
+		for i := range 10 {
+			r := normConsume(ctx, env, normal, fmt.Sprintf("before-%d", i), 4500+int64(i)*20)
+			Expect(r.OK()).To(BeTrue(), "norm consume: %d %s", r.Status, r.Raw)
+		}
 		before := digest(ctx)
 		Expect(env.T.Kill(ctx)).To(Succeed())
 		Expect(env.T.Start(ctx)).To(Succeed())
@@ -161,6 +171,11 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 		}
 		env.SaveFacts(reports.Facts{ReplayDriftEvents: int64(drift)})
 		env.Check("digest after kill -9 + replay", before == after, after, before, "every acknowledged event was synced, so replay must rebuild the same state", true)
+		big := normConsume(ctx, env, normal, "after-anomaly", 50_000) // 10× the norm
+		small := normConsume(ctx, env, normal, "after-normal", 4600)
+		env.Check(CheckNormSurvivesReplay, big.OK() && small.OK() && anomalyFlag(big) && !anomalyFlag(small),
+			fmt.Sprintf("10× flagged %v, normal flagged %v", anomalyFlag(big), anomalyFlag(small)), "true, false",
+			fmt.Sprintf("10 consumes of about 5 credits before the kill; after replay 50 → %d %s; 4.6 → %d %s", big.Status, big.Raw, small.Status, small.Raw), true)
 
 		// Now kill mid-load: whatever was acknowledged must be there, and the
 		// API must again equal the fold after replay.
@@ -200,3 +215,20 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 		env.Report(audit.CheckHistoryExact(j, ops, audit.HistoryOptions{KeylessSent: true}), true)
 	})
 })
+
+// CheckNormSurvivesReplay: the anomaly detector's per-agent norm is a fold
+// of the consumes, so replay rebuilds it.
+const CheckNormSurvivesReplay = "an agent's norm survives kill -9 + replay: a consume at 10× it is flagged, a normal one is not"
+
+// normConsume sends one consume of amountMilli for agent under its own key.
+func normConsume(ctx context.Context, env *harness.Env, agent, key string, amountMilli int64) scenarios.Reply {
+	return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Agent: agent, AmountMilli: amountMilli,
+		Key: "gate-b-norm-" + key, Body: map[string]any{"agent_id": agent, "amount": scenarios.Credits(amountMilli), "reason": "norm " + key}})
+}
+
+// anomalyFlag reports the anomaly flag in a consume's metadata.
+func anomalyFlag(r scenarios.Reply) bool {
+	meta, _ := r.Body["metadata"].(map[string]any)
+	f, _ := meta["anomaly_detected"].(bool)
+	return f
+}
