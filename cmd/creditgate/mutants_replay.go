@@ -1,9 +1,9 @@
 package main
 
-// Mutants of replay that leave the projections (and so the digest and the
-// reference comparisons) right but lose state the engine keeps beside them:
-// what the engine decides after a restart must be what it would have
-// decided without one.
+// Mutants of replay that lose state the engine keeps beside the balances
+// and ledgers: what the engine says and decides after a restart must be
+// what it would have without one. Our digest covers these states too; the
+// behavioural checks that reject them do not depend on a backend's digest.
 func init() {
 	mutants = append(mutants,
 		mutant{name: "replay-forgets-anomaly-norm", gate: "b",
@@ -11,5 +11,10 @@ func init() {
 			patches: []patch{marked("engine/engine.go", "replay",
 				"func (e *Engine) replay(ev *event.Envelope) error {\n\tif err := e.applyLocked(ev); err != nil {",
 				"type replayBlind struct{ anomaly.Checker }\n\nfunc (replayBlind) Observe(string, int64) {}\n\nfunc (e *Engine) replay(ev *event.Envelope) error {\n\tsaved := e.checker\n\te.checker = replayBlind{saved}\n\tdefer func() { e.checker = saved }()\n\tif err := e.applyLocked(ev); err != nil {")}},
+		mutant{name: "replay-forgets-eoc", gate: "b",
+			bug: "replay skips the journaled eoc.regulated decisions, so after a restart GET /eoc reports the initial score and regulation",
+			patches: []patch{marked("engine/engine.go", "replay",
+				"func (e *Engine) replay(ev *event.Envelope) error {\n\tif err := e.applyLocked(ev); err != nil {",
+				"func (e *Engine) replay(ev *event.Envelope) error {\n\tif ev.EventType == event.EoCRegulated {\n\t\te.seq = ev.Seq\n\t\treturn e.st.Apply(ev)\n\t}\n\tif err := e.applyLocked(ev); err != nil {")}},
 	)
 }

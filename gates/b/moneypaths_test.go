@@ -23,6 +23,7 @@ import (
 
 	"github.com/creditgate/creditgate/gates/audit"
 	"github.com/creditgate/creditgate/gates/harness"
+	"github.com/creditgate/creditgate/gates/target"
 	"github.com/creditgate/creditgate/scenarios"
 	"github.com/creditgate/creditgate/scenarios/history"
 )
@@ -303,6 +304,16 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 			strings.Join(f.Violations, "; "), true)
 	}, NodeTimeout(time.Minute))
 
+	It("the EoC state the anomalous window moved survives kill -9 + replay", Label("critical"), func(ctx SpecContext) {
+		env.Require(target.CapCrash)
+		before := eocState(ctx, env)
+		Expect(env.T.Kill(ctx)).To(Succeed())
+		Expect(env.T.Start(ctx)).To(Succeed())
+		after := eocState(ctx, env)
+		env.Check(CheckEoCSurvivesReplay, before == after, after, before,
+			"no command ran between the two reads, so no window closed: the EoC state is a fold of the journal (SPEC §4, §5)", true)
+	})
+
 	It("after the races the API equals the reference fold, formulas included", Label("critical"), func(ctx SpecContext) {
 		fs, _ := env.FoldAndCompare(ctx, "after the money-path races")
 		env.ReportAll(fs, func(string) bool { return true })
@@ -310,3 +321,17 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 })
 
 func firstN(s []string, n int) []string { return s[:min(n, len(s))] }
+
+// CheckEoCSurvivesReplay: the EoC state is a fold of the journal
+// (eoc.regulated decisions), so replay rebuilds it.
+const CheckEoCSurvivesReplay = "GET /eoc is identical after kill -9 + replay (score, band, state, regulation)"
+
+// eocState renders what GET /eoc says about the folded EoC state.
+func eocState(ctx context.Context, env *harness.Env) string {
+	r := env.C.Get(ctx, "/api/credits/eoc")
+	if !r.OK() {
+		return fmt.Sprintf("GET /eoc: %d %s", r.Status, r.Raw)
+	}
+	reg, _ := json.Marshal(r.Body["regulation"])
+	return fmt.Sprintf("score %v band %v state %v regulation %s", r.Body["score"], r.Body["band"], r.Body["state"], reg)
+}

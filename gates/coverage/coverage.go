@@ -88,6 +88,7 @@ const (
 	anomalyBlocked  = "anomalous consumes blocked"
 	anomalyFlagged  = "anomalous consumes flagged"
 	anomalyReplay   = "an agent's norm survives kill -9 + replay: a consume at 10× it is flagged, a normal one is not"
+	eocReplay       = "GET /eoc is identical after kill -9 + replay (score, band, state, regulation)"
 	eocBand         = "EoC score within the safe band"
 	eocBounds       = "EoC score never outside 0.1–0.9"
 	noSpiral        = "backpressure from anomalies alone (throttle spiral)"
@@ -199,7 +200,7 @@ var Rules = []Rule{
 	{"§5 KARMA fallback", "cache, else the fallback CI 0.5, recorded as karma_source", []string{b11, karmaFallback, fallbackUsed}},
 	{"§5 KARMA health", "health degraded during a blackout, recovers by itself", []string{karmaDegraded, karmaRecovered}},
 	{"§5 anomalies", "anomalous consumes are flagged, never blocked; the norm is a fold, so it survives replay", []string{anomalyBlocked, anomalyFlagged, anomalyReplay}},
-	{"§5 EoC", "documented formula; 0.3–0.7 under anomaly chaos, never outside 0.1–0.9; no throttle spiral", []string{b11, eocAnomalies, eocBand, eocBounds, noSpiral}},
+	{"§5 EoC", "documented formula; 0.3–0.7 under anomaly chaos, never outside 0.1–0.9; no throttle spiral", []string{b11, eocAnomalies, eocBand, eocBounds, noSpiral, eocReplay}},
 	{"§5 pools", "members only consume; no overdraft; close refunds the remainder", []string{poolMembership, poolConsume, b7}},
 	{"§5 missions", "estimate by type × complexity × (1 − 0.3 skill); complete/fail/cancel refunds by formula", []string{b11, missionRace, missionRating}},
 	{"§6 errors", "uniform {detail, code}; 400/404/409/422; never 500 for bad input", []string{badInput}},
