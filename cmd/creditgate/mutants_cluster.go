@@ -14,5 +14,8 @@ func init() {
 		mutant{name: "cluster-reads-without-catch-up", gate: "b", env: cluster,
 			bug:     "reads answer from the local projection without catching up, so a write acknowledged by another instance is not seen",
 			patches: []patch{marked("engine/storeseam.go", "cluster-read-catch-up", "return e.followLocked()", "return nil")}},
+		mutant{name: "pg-acknowledges-before-wal-flush", gate: "b", env: cluster,
+			bug:     "the store's sessions commit with synchronous_commit=off: an append is acknowledged before its WAL record is flushed, so a database crash loses acknowledged events",
+			patches: []patch{marked("engine/pgstore/pgstore.go", "pg-synchronous-commit", `RuntimeParams["synchronous_commit"] = "on"`, `RuntimeParams["synchronous_commit"] = "off"`)}},
 	)
 }

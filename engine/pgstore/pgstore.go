@@ -67,6 +67,7 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	cfg.MaxConns = opt.MaxConns
 	// An append is acknowledged only after its commit is flushed to disk,
 	// whatever the server default says.
+	//mutant:pg-synchronous-commit
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
 	cfg.ConnConfig.RuntimeParams["application_name"] = "creditd"
 	cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = fmt.Sprint(opt.IdleInTxTimeout.Milliseconds())
