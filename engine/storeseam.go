@@ -196,6 +196,13 @@ func (e *Engine) beginLocked(ctx context.Context) (store.Tx, error) {
 	if ferr != nil {
 		return nil, ferr
 	}
+	if errors.Is(err, store.ErrStale) {
+		// The store went backwards (it lost events this engine folded):
+		// rebuild from what it holds rather than append past a gap.
+		e.log.Warn("event store is behind this instance's state; reloading from the store", "err", err)
+		e.stale = true
+		return nil, fmt.Errorf("%w: %v", ErrStoreUnavailable, err)
+	}
 	if err != nil {
 		e.storeDown.Store(true)
 		return nil, fmt.Errorf("%w: %v", ErrStoreUnavailable, err)

@@ -144,7 +144,12 @@ func (s *Store) Begin(ctx context.Context, after uint64, apply func(*event.Envel
 		t.Rollback()
 		return nil, unavailable("append lock", err)
 	}
-	last, err := s.scan(ctx, tx, after, 0, func(_ []byte, ev *event.Envelope) (bool, error) {
+	// The scan starts at `after` itself: a store that no longer holds the
+	// appender's last seq went backwards (it lost acknowledged events: a
+	// database restored or crashed with fsync off). Appending after it
+	// would write a gap every other instance stops at, so the appender is
+	// told to reload instead.
+	last, err := s.scan(ctx, tx, after, after > 0, 0, func(_ []byte, ev *event.Envelope) (bool, error) {
 		if apply != nil {
 			if err := apply(ev); err != nil {
 				return false, err
@@ -167,9 +172,14 @@ type querier interface {
 }
 
 // scan reads events with seq > after (at most limit, 0 = all) and calls fn
-// for each in seq order. It returns the last seq passed to fn.
-func (s *Store) scan(ctx context.Context, q querier, after uint64, limit int, fn func(line []byte, ev *event.Envelope) (bool, error)) (uint64, error) {
+// for each in seq order. It returns the last seq passed to fn. With
+// holdsAfter it also requires the store to hold seq `after` itself
+// (store.ErrStale otherwise); that row is not passed to fn.
+func (s *Store) scan(ctx context.Context, q querier, after uint64, holdsAfter bool, limit int, fn func(line []byte, ev *event.Envelope) (bool, error)) (uint64, error) {
 	sql := `SELECT seq, line FROM events WHERE seq > $1 ORDER BY seq`
+	if holdsAfter {
+		sql = `SELECT seq, line FROM events WHERE seq >= $1 ORDER BY seq`
+	}
 	args := []any{int64(after)}
 	if limit > 0 {
 		sql += ` LIMIT $2`
@@ -195,6 +205,12 @@ func (s *Store) scan(ctx context.Context, q querier, after uint64, limit int, fn
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, unavailable("read events", err)
+	}
+	if holdsAfter {
+		if len(got) == 0 || got[0].seq != int64(after) {
+			return after, fmt.Errorf("%w: the store does not hold seq %d, the appender's last: it went backwards", store.ErrStale, after)
+		}
+		got = got[1:]
 	}
 	last := after
 	for _, r := range got {
@@ -225,7 +241,7 @@ func (s *Store) Iterate(after uint64, fn func(line []byte, ev *event.Envelope) b
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), s.opt.OpTimeout)
 		n, stopped := 0, false
-		last, err := s.scan(ctx, s.pool, after, iterateBatch, func(line []byte, ev *event.Envelope) (bool, error) {
+		last, err := s.scan(ctx, s.pool, after, false, iterateBatch, func(line []byte, ev *event.Envelope) (bool, error) {
 			n++
 			if !fn(line, ev) {
 				stopped = true

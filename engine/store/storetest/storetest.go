@@ -30,6 +30,7 @@ func Run(t *testing.T, h Harness) {
 	t.Run("CommittedEventsSurviveReopen", func(t *testing.T) { durable(t, h) })
 	t.Run("IdempotencyKeyIsUniqueInTheStore", func(t *testing.T) { uniqueKey(t, h) })
 	t.Run("BeginHandsOverEventsOfOtherHandles", func(t *testing.T) { handOver(t, h) })
+	t.Run("BeginRefusesAnAppenderAheadOfTheStore", func(t *testing.T) { aheadOfStore(t, h) })
 }
 
 // Line encodes one event with the given seq and key.
@@ -265,5 +266,29 @@ func handOver(t *testing.T, h Harness) {
 	if err := commit(t, a, 0, Line(t, 1, "stale")); err == nil {
 		// a's Begin handed over 1..3, so seq 1 is wrong; the store refuses it.
 		t.Fatal("an append with an already used seq was accepted")
+	}
+}
+
+// aheadOfStore: an appender whose last seq the shared store does not hold
+// (the store lost acknowledged events) is refused with ErrStale instead of
+// writing a gap at its next seq.
+func aheadOfStore(t *testing.T, h Harness) {
+	open := h.Fresh(t)
+	s := mustOpen(t, open)
+	if !s.Shared() {
+		t.Skip("a local store's only appender is the engine, which cannot be ahead of it")
+	}
+	if err := commit(t, s, 0, Line(t, 1, "k1"), Line(t, 2, "k2")); err != nil {
+		t.Fatal(err)
+	}
+	if err := commit(t, s, 2, Line(t, 3, "k3")); err != nil {
+		t.Fatalf("an appender at the store's last seq: %v", err)
+	}
+	err := commit(t, s, 5, Line(t, 6, "k6"))
+	if !errors.Is(err, store.ErrStale) {
+		t.Fatalf("an appender at seq 5 of a store holding 1..3: %v, want store.ErrStale", err)
+	}
+	if _, seqs := readAll(t, s, 0); len(seqs) != 3 || seqs[2] != 3 {
+		t.Fatalf("after the refused append the store holds %v, want [1 2 3]", seqs)
 	}
 }
