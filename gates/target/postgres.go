@@ -24,7 +24,8 @@ func PostgresBinDir() string {
 // initdb into a temporary directory (as the postgres user when the harness
 // is root: initdb refuses root), listening on 127.0.0.1:port with its unix
 // socket in that directory. Small on purpose: 32MB shared buffers, 50
-// connections; fsync stays on.
+// connections; fsync stays on; the WAL writer is slow on purpose (see
+// start).
 type postgres struct {
 	dir  string
 	port int
@@ -95,7 +96,13 @@ func (p *postgres) start(ctx context.Context) error {
 	if p.running {
 		return nil
 	}
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c shared_buffers=32MB -c max_connections=50 -c fsync=on -c synchronous_commit=on", p.port, p.dir)
+	// wal_writer_delay=10s: a commit acknowledged before its WAL record
+	// was written (a backend whose sessions set synchronous_commit=off)
+	// stays in PostgreSQL's WAL buffers until a page fills or 10 s pass,
+	// so the database crash of the cluster specs loses it for certain
+	// instead of only inside the default 200 ms window. Synchronous
+	// commits write and flush their own WAL and are unaffected.
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c shared_buffers=32MB -c max_connections=50 -c fsync=on -c synchronous_commit=on -c wal_writer_delay=10s", p.port, p.dir)
 	if out, err := p.cmd(ctx, "pg_ctl", "-D", p.data(), "-l", filepath.Join(p.dir, "server.log"), "-o", opts, "-w", "-t", "60", "start").CombinedOutput(); err != nil {
 		return fmt.Errorf("target: pg_ctl start: %v: %s", err, out)
 	}
