@@ -241,9 +241,16 @@ func TestClusterEnginesAnswer503WhileTheDatabaseIsDownAndRecover(t *testing.T) {
 	if last != nil {
 		t.Fatalf("consume after the database came back: %v", last)
 	}
-	bal, err := a.Balance("p")
-	if err != nil {
-		t.Fatal(err)
+	// a finds the database on its own follower tick, independently of b:
+	// b answering says nothing about a, so a is waited for too.
+	var bal int64
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if bal, last = a.Balance("p"); last == nil {
+			break
+		}
+		if !errors.Is(last, engine.ErrStoreUnavailable) || time.Now().After(deadline) {
+			t.Fatalf("read on the other engine after the database came back: %v", last)
+		}
 	}
 	if bal != 98*money.PerCredit {
 		t.Fatalf("balance %s after restart, want 98 (both acknowledged consumes, once each)", money.Format(bal))
