@@ -62,7 +62,7 @@ func MLChaos(ctx context.Context, c *Client, rng *rand.Rand, agent string, round
 	}
 	for i := 0; i < 10; i++ { // the norm: about 5 credits
 		r := consume(4500+10*int64(rng.IntN(100)), i, "norm")
-		if flagged(r) {
+		if r.AnomalyDetected() {
 			res.FalseFlags++
 		}
 		res.Normal++
@@ -70,7 +70,7 @@ func MLChaos(ctx context.Context, c *Client, rng *rand.Rand, agent string, round
 	for i := 0; i < rounds; i++ {
 		r := consume(4500+10*int64(rng.IntN(100)), 100+i, "norm")
 		res.Normal++
-		if flagged(r) {
+		if r.AnomalyDetected() {
 			res.FalseFlags++
 		}
 		a := consume(50_000+10*int64(rng.IntN(1000)), i, "anomaly") // ≥ 10× the norm
@@ -80,7 +80,7 @@ func MLChaos(ctx context.Context, c *Client, rng *rand.Rand, agent string, round
 			res.Throttled++
 		case !a.OK():
 			res.Blocked++
-		case flagged(a):
+		case a.AnomalyDetected():
 			res.Flagged++
 		}
 		if i%5 == 0 {
@@ -94,7 +94,8 @@ func MLChaos(ctx context.Context, c *Client, rng *rand.Rand, agent string, round
 	return res, nil
 }
 
-func flagged(r Reply) bool {
+// AnomalyDetected reports metadata.anomaly_detected of a consume's answer.
+func (r Reply) AnomalyDetected() bool {
 	meta, _ := r.Body["metadata"].(map[string]any)
 	f, _ := meta["anomaly_detected"].(bool)
 	return f

@@ -17,8 +17,8 @@ import (
 // ShapeViolations checks doc (decoded with json.Decoder.UseNumber, or with
 // plain float64 numbers) against fields, each "path:kind|kind…":
 //
-//   - path is dotted: "a.b", "list[0].c" (the first element; a missing or
-//     empty list is a violation), "m.*" (every member of object m; an empty
+//   - path is dotted: "a.b", "list[i].c" (element i; a missing or shorter
+//     list is a violation), "m.*" (every member of object m; an empty
 //     object passes);
 //   - kinds: number, string, bool, object, array, null, and time (a string
 //     in ISO 8601: RFC 3339 with or without fractional seconds, or the

@@ -173,8 +173,8 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 		env.Check("digest after kill -9 + replay", before == after, after, before, "every acknowledged event was synced, so replay must rebuild the same state", true)
 		big := normConsume(ctx, env, normal, "after-anomaly", 50_000) // 10× the norm
 		small := normConsume(ctx, env, normal, "after-normal", 4600)
-		env.Check(CheckNormSurvivesReplay, big.OK() && small.OK() && anomalyFlag(big) && !anomalyFlag(small),
-			fmt.Sprintf("10× flagged %v, normal flagged %v", anomalyFlag(big), anomalyFlag(small)), "true, false",
+		env.Check(CheckNormSurvivesReplay, big.OK() && small.OK() && big.AnomalyDetected() && !small.AnomalyDetected(),
+			fmt.Sprintf("10× flagged %v, normal flagged %v", big.AnomalyDetected(), small.AnomalyDetected()), "true, false",
 			fmt.Sprintf("10 consumes of about 5 credits before the kill; after replay 50 → %d %s; 4.6 → %d %s", big.Status, big.Raw, small.Status, small.Raw), true)
 
 		// Now kill mid-load: whatever was acknowledged must be there, and the
@@ -224,11 +224,4 @@ const CheckNormSurvivesReplay = "an agent's norm survives kill -9 + replay: a co
 func normConsume(ctx context.Context, env *harness.Env, agent, key string, amountMilli int64) scenarios.Reply {
 	return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Agent: agent, AmountMilli: amountMilli,
 		Key: "gate-b-norm-" + key, Body: map[string]any{"agent_id": agent, "amount": scenarios.Credits(amountMilli), "reason": "norm " + key}})
-}
-
-// anomalyFlag reports the anomaly flag in a consume's metadata.
-func anomalyFlag(r scenarios.Reply) bool {
-	meta, _ := r.Body["metadata"].(map[string]any)
-	f, _ := meta["anomaly_detected"].(bool)
-	return f
 }

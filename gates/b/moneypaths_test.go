@@ -285,7 +285,7 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		for i := 0; i < 10; i++ {
 			r := post(ctx, "/consume", history.KindConsume, fmt.Sprintf("mp-eoc-anomaly-%d", i), map[string]any{"agent_id": agent, "amount": json.Number("6.001"), "reason": "anomaly"})
 			Expect(r.OK()).To(BeTrue(), "anomalous consume: %d %s", r.Status, r.Raw)
-			if md, _ := r.Body["metadata"].(map[string]any); md["anomaly_detected"] == true {
+			if r.AnomalyDetected() {
 				flagged++
 			}
 		}
