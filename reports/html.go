@@ -76,7 +76,8 @@ pre { background: #272822; color: #f8f8f2; padding: 10px; overflow-x: auto; }
 <tr><th>target</th><td>{{.S.TestConfig.Target}}</td><th>profile</th><td>{{.S.TestConfig.Profile}}</td></tr>
 <tr><th>concurrency</th><td>{{.S.TestConfig.Concurrency}}</td><th>planned duration</th><td>{{num .S.TestConfig.TestDuration}} s</td></tr>
 <tr><th>fsync</th><td>{{onOff .S.TestConfig.Fsync}}</td><th>KARMA enabled</th><td>{{onOff .S.TestConfig.KarmaEnabled}}</td></tr>
-<tr><th>ML anomaly injection</th><td>{{onOff .S.TestConfig.MLAnomalyInjection}}</td><th>retry injection</th><td>{{onOff .S.TestConfig.RetryInjection}}</td></tr>
+<tr><th>ML anomaly injection</th><td>{{onOff .S.TestConfig.MLAnomalyInjection}}</td><th>retry injection</th><td>{{onOff .S.TestConfig.RetryInjection}}</td></tr>{{if .S.TestConfig.Routes}}
+<tr><th>routes</th><td colspan="3">{{.S.TestConfig.Routes}}</td></tr>{{end}}
 </table>
 </section>
 
@@ -151,7 +152,7 @@ var pageTemplate = template.Must(template.New("report.html").Funcs(template.Func
 		switch v {
 		case VerdictGo:
 			return "v-go"
-		case VerdictConditional:
+		case VerdictConditional, VerdictIncomplete:
 			return "v-conditional"
 		default:
 			return "v-nogo"
@@ -163,7 +164,7 @@ var pageTemplate = template.Must(template.New("report.html").Funcs(template.Func
 			return "s-pass"
 		case StatusWarn:
 			return "s-warn"
-		case StatusSkip, ScenarioSkipped:
+		case StatusSkip, ScenarioSkipped, StatusNA, StatusNotMeasured:
 			return "s-skip"
 		default:
 			return "s-fail"

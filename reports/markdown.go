@@ -27,6 +27,10 @@ func statusMark(st string) string {
 		return "WARN"
 	case StatusSkip, ScenarioSkipped:
 		return "SKIP"
+	case StatusNA:
+		return "N/A"
+	case StatusNotMeasured:
+		return "NOT MEASURED"
 	default:
 		return "**FAIL**"
 	}
@@ -69,6 +73,9 @@ func Markdown(s *Summary) string {
 	w("| target / profile | %s / %s |\n", mdCell(tc.Target), mdCell(tc.Profile))
 	w("| concurrency / duration | %d / %gs |\n", tc.Concurrency, round3(float64(tc.TestDuration)))
 	w("| seed | %d |\n", s.Facts.Seed)
+	if tc.Routes != "" {
+		w("| routes | %s |\n", mdCell(tc.Routes))
+	}
 	w("| fsync / karma / ML injection / retry injection | %s / %s / %s / %s |\n\n", onOff(tc.Fsync), onOff(tc.KarmaEnabled), onOff(tc.MLAnomalyInjection), onOff(tc.RetryInjection))
 
 	w("## Gates\n\n| Gate | Status | Check | Measured | Threshold | Detail |\n|---|---|---|---|---|---|\n")
