@@ -78,8 +78,10 @@ var rules = []rule{
 		why: "reports render from files alone, about any backend (reports doc.go)"},
 	{from: []string{"gates/coverage"}, deny: []string{"gates/a", "gates/b", "gates/c", "gates/d", "gates/e"}, tests: true,
 		why: "the coverage map is about the contract, read from the OpenAPI document, not the suites (gates/coverage doc.go)"},
-	{from: []string{"gates/target"}, only: []string{"std", "ext", "chaos/lazyfs"},
-		why: "target boots any backend that speaks the API; of this module only the power-loss layer (gates/target doc.go)"},
+	{from: []string{"gates/target"}, only: []string{"std", "ext", "chaos/lazyfs", "gates/catalog"},
+		why: "target boots any backend that speaks the API; of this module only the power-loss layer and the catalog's capability names (gates/target doc.go)"},
+	{from: []string{"gates/catalog"}, only: []string{"std"},
+		why: "the check catalog is a leaf every harness package may read (gates/catalog doc.go)"},
 
 	// chaos floors.
 	{from: []string{"chaos/faultfs", "chaos/karmastub", "chaos/tcpproxy", "chaos/corrupt"}, only: []string{"std"},
