@@ -157,3 +157,13 @@ func (e *Env) Has(cap catalog.Capability) (bool, string) {
 func (e *Env) roleTokens() bool {
 	return e.TCfg.Kind.OwnEngine() || os.Getenv("CREDITGATE_ROLE_TOKENS") != ""
 }
+
+// Ensure fails the running node with a sentence when a precondition of the
+// measurement does not hold (a fixture could not be created, a request had
+// no answer): the report then says in words what was expected and what was
+// seen, never a matcher dump.
+func Ensure(ok bool, format string, args ...any) {
+	if !ok {
+		ginkgo.Fail(fmt.Sprintf(format, args...), 1)
+	}
+}
