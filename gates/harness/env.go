@@ -128,6 +128,7 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string) *Env {
 	env.TCfg = cfg
 	env.Routes = DiscoverRoutes(ctx, t.BaseURL(), t.Token())
 	ginkgo.GinkgoWriter.Println(env.Routes.Summary())
+	env.saveScope()
 	env.C = scenarios.NewClient(t.BaseURL(), t.Token())
 	if cl, ok := t.(target.Cluster); ok {
 		env.C.Instances = cl.Instances()
