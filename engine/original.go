@@ -22,7 +22,7 @@ func (e *Engine) HistoryPage(agentID string, offset, limit int) ([]projection.En
 		return nil, 0, err
 	}
 	if !ok {
-		return nil, 0, refuse(CodeNotFound, nil, "agent %q not found", agentID)
+		return nil, 0, e.unknown("agent", agentID) // 409 entity_quarantined as on every route
 	}
 	entries, err := e.History(agentID, offset, limit)
 	if err != nil {
