@@ -1,0 +1,92 @@
+package httpapi_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// send is a raw request: no Content-Type unless given ("" = absent).
+func (s *testServer) send(t *testing.T, method, path, contentType, body string, hdr ...string) (int, map[string]string, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, map[string]string{"Retry-After": resp.Header.Get("Retry-After"), "Connection": resp.Header.Get("Connection")}, raw
+}
+
+// A cross-site HTML form can send an empty POST with a form Content-Type:
+// every mutating route refuses a request without a JSON Content-Type with
+// 415, empty body or not, and nothing is journaled. (An empty body used to
+// skip the check, so a form cancelled or completed a mission or closed an
+// empty pool on a dev instance.)
+func TestEveryMutationWithoutAJSONContentTypeIsRefusedAndChangesNothing(t *testing.T) {
+	s := newServer(t, nil, nil)
+	for _, c := range []struct{ path, body string }{
+		{"/api/credits/agents", `{"agent_id":"a","skill_level":1}`},
+		{"/api/credits/pools", `{"pool_id":"p","members":["a"]}`},
+		{"/api/credits/missions", `{"mission_id":"m","agent_id":"a"}`},
+	} {
+		if st, _, raw := s.send(t, "POST", c.path, "application/json", c.body); st/100 != 2 {
+			t.Fatalf("setup %s: %d %s", c.path, st, raw)
+		}
+	}
+	st, _, raw := s.send(t, "POST", "/api/credits/approvals", "application/json",
+		`{"action_type":"add","agent_id":"a","amount":600,"reason":"r","requester_id":"alice"}`)
+	if st != http.StatusAccepted {
+		t.Fatalf("setup approval: %d %s", st, raw)
+	}
+	approval := between(string(raw), `"request_id":"`, `"`)
+	ids := strings.NewReplacer("/pools/{id}", "/pools/p", "/missions/{id}", "/missions/m",
+		"/approvals/{id}", "/approvals/"+approval, "{agent_id}", "a")
+
+	before := journalLen(t, s)
+	var mutating int
+	for _, route := range registeredRoutes(t) {
+		method, pattern, _ := strings.Cut(route, " ")
+		if method != http.MethodPost && method != http.MethodDelete {
+			continue
+		}
+		mutating++
+		path := ids.Replace(pattern)
+		for _, ct := range []string{"application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain", ""} {
+			for _, body := range []string{"", `{}`} {
+				st, _, raw := s.send(t, method, path, ct, body)
+				if st != http.StatusUnsupportedMediaType || !strings.Contains(string(raw), `"code":"unsupported_media_type"`) ||
+					!strings.Contains(string(raw), `"detail"`) {
+					t.Errorf("%s %s with Content-Type %q and body %q: %d %s, want 415 unsupported_media_type", method, path, ct, body, st, raw)
+				}
+			}
+		}
+	}
+	if mutating < 15 {
+		t.Fatalf("only %d mutating routes found", mutating)
+	}
+	if n := journalLen(t, s); n != before {
+		t.Fatalf("refused requests journaled %d events", n-before)
+	}
+	// A JSON Content-Type with an empty body is still a valid command.
+	if st, _, raw := s.send(t, "POST", "/api/credits/missions/m/cancel", "application/json; charset=utf-8", ""); st != http.StatusOK {
+		t.Fatalf("cancel with a JSON Content-Type and no body: %d %s", st, raw)
+	}
+}
+
+func between(s, from, to string) string {
+	_, rest, _ := strings.Cut(s, from)
+	v, _, _ := strings.Cut(rest, to)
+	return v
+}
