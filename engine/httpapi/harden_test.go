@@ -1,10 +1,14 @@
 package httpapi_test
 
 import (
+	"bufio"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // send is a raw request: no Content-Type unless given ("" = absent).
@@ -89,4 +93,63 @@ func between(s, from, to string) string {
 	_, rest, _ := strings.Cut(s, from)
 	v, _, _ := strings.Cut(rest, to)
 	return v
+}
+
+// A request with both Content-Length and Transfer-Encoding: chunked is the
+// classic request-smuggling shape: a front proxy that frames by
+// Content-Length and creditd (which frames by chunks) disagree on where
+// the next request starts. RFC 9112 §6.1: the server must close the
+// connection after such a request. net/http drops the Content-Length
+// before a handler runs and kept the connection, so a request pipelined
+// behind it ran. It is refused with 400, the connection is closed, and
+// nothing behind it runs.
+func TestContentLengthWithChunkedIsRefusedAndClosesTheConnection(t *testing.T) {
+	s := newServer(t, nil, nil)
+	body := `{"agent_id":"front","skill_level":1}`
+	smuggled := "POST /api/credits/agents HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 39\r\n\r\n" +
+		`{"agent_id":"smuggled","skill_level":1}`
+	for _, tc := range []struct{ name, head string }{
+		{"content-length then chunked", fmt.Sprintf("Content-Length: %d\r\nTransfer-Encoding: chunked\r\n", len(body))},
+		{"chunked then content-length", fmt.Sprintf("Transfer-Encoding: chunked\r\nContent-Length: %d\r\n", len(body))},
+		{"chunked alone", "Transfer-Encoding: chunked\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", s.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			req := "POST /api/credits/agents HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + tc.head + "\r\n" +
+				fmt.Sprintf("%x\r\n%s\r\n0\r\n\r\n", len(body), body) + smuggled
+			_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+			if _, err := io.WriteString(conn, req); err != nil {
+				t.Fatal(err)
+			}
+			br := bufio.NewReader(conn)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(raw), `"code":"transfer_encoding_refused"`) {
+				t.Errorf("first request: %d %s, want 400 transfer_encoding_refused", resp.StatusCode, raw)
+			}
+			if !resp.Close {
+				t.Errorf("first response keeps the connection (Connection: %q)", resp.Header.Get("Connection"))
+			}
+			if next, err := http.ReadResponse(br, nil); err == nil {
+				b, _ := io.ReadAll(next.Body)
+				t.Errorf("the pipelined request ran: %d %s", next.StatusCode, b)
+			}
+			for _, id := range []string{"front", "smuggled"} {
+				if r := s.do(t, "GET", "/api/credits/balance/"+id, nil); r.status != http.StatusNotFound {
+					t.Errorf("agent %s: %d %s, want 404 (nothing may run)", id, r.status, r.raw)
+				}
+			}
+		})
+	}
+	if n := journalLen(t, s); n != 0 {
+		t.Fatalf("refused requests journaled %d events", n)
+	}
 }
