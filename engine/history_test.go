@@ -3,10 +3,13 @@ package engine_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/creditgate/creditgate/engine"
 	"github.com/creditgate/creditgate/engine/event"
@@ -67,5 +70,70 @@ func TestHistoryOfAQuarantinedAgentIsRefusedAsQuarantined(t *testing.T) {
 	}
 	if _, _, err := e.HistoryPage("never-was", 0, 10); ruleCode(err) != engine.CodeNotFound {
 		t.Fatalf("history of an unknown agent = %v, want not_found", err)
+	}
+}
+
+// A history page beyond the in-memory ledger window reads the whole
+// journal. At most MaxDeepScans such reads run at once (the others are
+// refused with ErrBusy at once, never queued), pages inside the window are
+// not affected, and CancelScans (shutdown) stops the running ones: they
+// used to be unbounded and to outlive the shutdown drain.
+func TestDeepHistoryScansAreBoundedAndCancelledAtShutdown(t *testing.T) {
+	cfg := testConfig(t, journalPath(t))
+	cfg.Projection.LedgerKeep = 2
+	e := openEngine(t, cfg)
+	defer e.Close()
+	mustCreate(t, e, "a", 0.5)
+	for i := range 4 {
+		if _, err := e.Consume(context.Background(), as("op", ""), engine.CreditInput{AgentID: "a", AmountMilli: credits(1), Reason: fmt.Sprint(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if entries, _, err := e.HistoryPage("a", 3, 10); err != nil || len(entries) != 2 {
+		t.Fatalf("deep page before: %d entries, %v; want 2", len(entries), err)
+	}
+
+	var entered atomic.Int32
+	proceed := make(chan struct{})
+	engine.SetScanHook(e, func() {
+		entered.Add(1)
+		<-proceed
+	})
+	const readers = 8
+	errs := make(chan error, readers)
+	for range readers {
+		go func() {
+			_, _, err := e.HistoryPage("a", 3, 10)
+			errs <- err
+		}()
+	}
+	for i := range readers - engine.MaxDeepScans {
+		if err := <-errs; !errors.Is(err, engine.ErrBusy) {
+			t.Fatalf("reader %d beyond the bound: %v, want ErrBusy", i, err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for entered.Load() < engine.MaxDeepScans {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d scans started, want %d", entered.Load(), engine.MaxDeepScans)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n := entered.Load(); n != engine.MaxDeepScans {
+		t.Fatalf("%d scans run at once, want at most %d", n, engine.MaxDeepScans)
+	}
+	if entries, _, err := e.HistoryPage("a", 0, 2); err != nil || len(entries) != 2 {
+		t.Fatalf("a page inside the window while scans run: %d entries, %v", len(entries), err)
+	}
+
+	e.CancelScans()
+	close(proceed)
+	for range engine.MaxDeepScans {
+		if err := <-errs; !errors.Is(err, engine.ErrClosed) {
+			t.Fatalf("a scan running at shutdown: %v, want ErrClosed", err)
+		}
+	}
+	if _, _, err := e.HistoryPage("a", 3, 10); !errors.Is(err, engine.ErrClosed) {
+		t.Fatalf("a deep page after shutdown began: %v, want ErrClosed", err)
 	}
 }

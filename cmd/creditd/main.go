@@ -181,6 +181,9 @@ func run(args []string) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: draining requests")
+	// History pages read from the journal stop now (503): the drain waits
+	// for requests, and a deep scan must not hold it.
+	eng.CancelScans()
 	sctx, cancel := context.WithTimeout(context.Background(), *drain)
 	defer cancel()
 	serr := srv.Shutdown(sctx)
