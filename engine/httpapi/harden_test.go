@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/creditgate/creditgate/engine"
 )
 
 // send is a raw request: no Content-Type unless given ("" = absent).
@@ -151,5 +153,31 @@ func TestContentLengthWithChunkedIsRefusedAndClosesTheConnection(t *testing.T) {
 	}
 	if n := journalLen(t, s); n != 0 {
 		t.Fatalf("refused requests journaled %d events", n)
+	}
+}
+
+// A history page read from the journal once shutdown has begun answers 503
+// shutting_down (never 500), while pages inside the in-memory window are
+// still served.
+func TestDeepHistoryPageAfterShutdownBeganIs503(t *testing.T) {
+	s := newServer(t, nil, func(c *engine.Config) { c.Projection.LedgerKeep = 1 })
+	for _, p := range []struct{ path, body string }{
+		{"/api/credits/agents", `{"agent_id":"a","skill_level":1}`},
+		{"/api/credits/consume", `{"agent_id":"a","amount":1,"reason":"r"}`},
+	} {
+		if st, _, raw := s.send(t, "POST", p.path, "application/json", p.body); st != http.StatusOK {
+			t.Fatalf("setup %s: %d %s", p.path, st, raw)
+		}
+	}
+	if st, _, raw := s.send(t, "GET", "/api/credits/history/a?offset=1&limit=5", "", ""); st != http.StatusOK {
+		t.Fatalf("deep page: %d %s", st, raw)
+	}
+	s.eng.CancelScans()
+	if st, _, raw := s.send(t, "GET", "/api/credits/history/a?offset=1&limit=5", "", ""); st != http.StatusServiceUnavailable ||
+		!strings.Contains(string(raw), `"code":"shutting_down"`) {
+		t.Errorf("deep page after CancelScans: %d %s, want 503 shutting_down", st, raw)
+	}
+	if st, _, raw := s.send(t, "GET", "/api/credits/history/a?limit=1", "", ""); st != http.StatusOK {
+		t.Errorf("page inside the window after CancelScans: %d %s, want 200", st, raw)
 	}
 }
