@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 )
@@ -99,4 +100,62 @@ func CountMeasurement(gates []GateDetail) Measurement {
 		}
 	}
 	return m
+}
+
+// factSources are the catalog checks whose measurement backs each critical
+// fact: a fact none of them measured prints "not measured", never 0.
+var factSources = []struct {
+	what string
+	ids  []string
+	n    func(Facts) int64
+}{
+	{"negative balances", []string{"B5", "B13", "B22", "B26", "B27", "B28", "B29", "B32"}, func(f Facts) int64 { return f.NegativeBalances }},
+	{"idempotency violations", []string{"A7", "A9", "A11", "A14", "A15", "E8", "CL3a", "CL3c", "CL3d"}, func(f Facts) int64 { return f.IdempotencyViolations }},
+	{"multiple final decisions", []string{"B8", "C1", "C3", "C20", "CL2a", "CL2b"}, func(f Facts) int64 { return f.MultipleFinalDecisions }},
+	{"crashes on outage", []string{"D3"}, func(f Facts) int64 { return f.CrashesOnOutage }},
+	{"replay drift", []string{"B23", "B24"}, func(f Facts) int64 { return f.ReplayDriftEvents }},
+}
+
+// CriticalFacts renders the critical facts, each as a count or "not
+// measured" when no check that backs it was measured in this run.
+func CriticalFacts(s *Summary) string {
+	measured := map[string]bool{}
+	for _, g := range s.GateDetails {
+		for _, c := range g.Checks {
+			switch c.Status {
+			case StatusPass, StatusWarn, StatusFail:
+				measured[checkID(c)] = true
+			}
+		}
+	}
+	var parts []string
+	for _, fs := range factSources {
+		n := fs.n(s.Facts)
+		ok := n > 0
+		for _, id := range fs.ids {
+			ok = ok || measured[id]
+		}
+		if ok {
+			parts = append(parts, fmt.Sprintf("%d %s", n, fs.what))
+		} else {
+			parts = append(parts, fs.what+" not measured")
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// SplitReasons separates the verdict's reasons into the sign-off line of a
+// GO, defects found (NO-GO and CONDITIONAL findings) and what could not be
+// measured, and why.
+func SplitReasons(reasons []string) (signOff, defects, unmeasured []string) {
+	for _, r := range reasons {
+		if strings.HasPrefix(r, tagGo) {
+			signOff = append(signOff, r)
+		} else if strings.HasPrefix(r, tagIncomplete) || strings.Contains(r, "not measured") || strings.Contains(r, "not verified") {
+			unmeasured = append(unmeasured, r)
+		} else {
+			defects = append(defects, r)
+		}
+	}
+	return signOff, defects, unmeasured
 }
