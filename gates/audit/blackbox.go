@@ -73,19 +73,38 @@ type bbUnit struct {
 
 func (u *bbUnit) overlaps(call, ret int64) bool { return u.start <= ret && u.end >= call }
 
-// copies are the acknowledged copies after the first: each would be a
-// second effect if the backend executed it.
-func (u *bbUnit) copies() []Op {
-	var out []Op
+// executed is the acknowledged copy that executed: the first answered
+// without Idempotent-Replayed, else the first acknowledged one.
+func (u *bbUnit) executed() (Op, bool) {
+	var first Op
+	found := false
 	for _, o := range u.ops {
 		if acked(o) {
+			if o.Outcome == history.OK {
+				return o, true
+			}
+			if !found {
+				first, found = o, true
+			}
+		}
+	}
+	return first, found
+}
+
+// copies are the acknowledged copies but the executed one: each would be a
+// second effect if the backend executed it.
+func (u *bbUnit) copies() []Op {
+	first, ok := u.executed()
+	if !ok {
+		return nil
+	}
+	var out []Op
+	for _, o := range u.ops {
+		if acked(o) && o.ID != first.ID {
 			out = append(out, o)
 		}
 	}
-	if len(out) < 2 {
-		return nil
-	}
-	return out[1:]
+	return out
 }
 
 // bbRead is one balance value the API showed.
@@ -212,17 +231,15 @@ func newBlackBox(ops []Op, snap history.Snapshot) *blackBox {
 			case o.Role == history.Conflicting:
 				// refused by contract; a unit of its own would blur the key's
 			default:
-				id := fmt.Sprintf("op %d", o.ID)
+				name, group := fmt.Sprintf("op %d", o.ID), ""
 				if o.Key != "" {
-					id = "key " + o.Key
-					if o.BodyHash != "" {
-						id += " body " + o.BodyHash
-					}
+					name = "key " + o.Key
+					group = o.Agent + "\x00" + o.Key + "\x00" + o.BodyHash + "\x00" + o.Kind.String()
 				}
-				u, ok := units[o.Agent+"\x00"+id]
-				if !ok {
-					u = &bbUnit{name: id, agent: o.Agent, delta: d, start: o.CallNs, end: o.ReturnNs}
-					units[o.Agent+"\x00"+id] = u
+				u, ok := units[group]
+				if !ok || group == "" {
+					u = &bbUnit{name: name, agent: o.Agent, delta: d, start: o.CallNs, end: o.ReturnNs}
+					units[group] = u
 					a.units = append(a.units, u)
 				}
 				u.ops = append(u.ops, o)
@@ -255,7 +272,7 @@ func newBlackBox(ops []Op, snap history.Snapshot) *blackBox {
 					}
 				case o.Outcome.Acked() || o.Outcome == history.Unknown: // 202 or no answer
 					anyUnknown = true
-					if o.Status < 500 || o.Err != "" {
+					if o.Status < 500 { // no answer (status 0) or a 202
 						all5xx = false
 					}
 				}
@@ -434,13 +451,7 @@ func (b *blackBox) a11() Finding {
 			if len(copies) == 0 {
 				continue
 			}
-			var first Op
-			for _, o := range u.ops {
-				if acked(o) {
-					first = o
-					break
-				}
-			}
+			first, _ := u.executed()
 			fba, fok := exactMoney(first.BalanceAfter)
 			for _, c := range copies {
 				judged++
