@@ -59,7 +59,7 @@ func (r BlackBoxRun) Requests() int { return len(r.Ops) }
 var bbAmounts = []string{"0.1", "0.2", "0.3", "1.005", "37.2", "2.675", "0.07", "1.1", "4.35", "0.015", "0.001", "12.345"}
 
 // bbHostile are amounts every backend must refuse, sent verbatim.
-var bbHostile = []string{"NaN", "Infinity", "-Infinity", "1e309", "-5", "0", "1e15", `"12"`, `"abc"`, "0.0001", "null"}
+var bbHostile = []string{"NaN", "Infinity", "-Infinity", "1e309", "-5", "0", "1e15", `"NaN"`, `"-5"`, `"abc"`, "0.0001", "null"}
 
 type bbRecorder struct {
 	c   *Client
@@ -82,7 +82,7 @@ func (b *bbRecorder) write(ctx context.Context, kind history.Kind, agent, amount
 	path := map[history.Kind]string{history.KindConsume: "/consume", history.KindRefund: "/refund", history.KindAdd: "/add"}[kind]
 	aj, _ := json.Marshal(agent)
 	raw := []byte(`{"agent_id":` + string(aj) + `,"amount":` + amount + `,"reason":"blackbox"}`)
-	m, _ := history.ParseMilli(amount)
+	m, _ := history.ParseMilli(strings.Trim(amount, `"`))
 	return b.keep(b.c.doRaw(ctx, Call{Method: "POST", Path: api + path, Kind: kind, Role: role, Key: key, Agent: agent, AmountMilli: m,
 		Route: "POST " + path}, raw, amount))
 }

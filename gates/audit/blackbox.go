@@ -144,12 +144,19 @@ func signedDelta(o Op) (int64, bool) {
 	return 0, false
 }
 
-// hostileAmount reports an amount a backend must refuse.
+// hostileAmount reports an amount a backend must refuse: not a number
+// (NaN, Infinity, 1e309, "abc", null), not positive, above the maximum, or
+// finer than a milli-credit. A valid amount in quotes ("12") is not hostile:
+// it is exact, and the original (lax number parsing) takes it as 12.
 func hostileAmount(o Op) bool {
 	if o.AmountSent == "" {
 		return false
 	}
-	m, err := ParseMilli(o.AmountSent)
+	lit := o.AmountSent
+	if len(lit) >= 2 && lit[0] == '"' && lit[len(lit)-1] == '"' {
+		lit = lit[1 : len(lit)-1]
+	}
+	m, err := ParseMilli(lit)
 	return err != nil || m <= 0 || m > BlackBoxMaxAmountMilli
 }
 
@@ -691,7 +698,7 @@ func (b *blackBox) a13() Finding {
 		}
 	}
 	f := v.finding(CheckA13, countMeasured(&v, judged, "hostile amounts"),
-		"0: every NaN, Infinity, 1e309, negative, zero, over-maximum or non-number amount answered 4xx and no balance moved", "")
+		"0: every NaN, Infinity, 1e309, negative, zero, over-maximum, sub-milli or non-number amount answered 4xx and no balance moved", "")
 	f.Samples = judged
 	return f
 }

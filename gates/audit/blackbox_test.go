@@ -181,7 +181,7 @@ func bbScript(s *bbSim) {
 		bbStep{kind: c, agent: "a", key: "h1", amount: "NaN"},
 		bbStep{kind: c, agent: "a", key: "h2", amount: "-5"},
 		bbStep{kind: a, agent: "a", key: "h3", amount: "1e309"},
-		bbStep{kind: a, agent: "a", key: "h4", amount: `"12"`},
+		bbStep{kind: a, agent: "a", key: "h4", amount: `"abc"`},
 		bbStep{kind: a, agent: "a", key: "h5", amount: "1e15"},
 		bbStep{kind: a, agent: "a", key: "h6", amount: "0"}, read("a"),
 		read("ghost"), bbStep{kind: a, agent: "ghost", key: "g1", amount: "1"},
