@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -208,3 +210,93 @@ func httpBody(b []byte) *bodyReader { return &bodyReader{bytes.NewReader(b)} }
 type bodyReader struct{ *bytes.Reader }
 
 func (bodyReader) Close() error { return nil }
+
+// floatOriginal is a backend like the original system: float money, no
+// Idempotency-Key support, any positive float amount accepted.
+type floatOriginal struct {
+	mu   sync.Mutex
+	bal  map[string]float64
+	hist map[string][]string
+}
+
+func (f *floatOriginal) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	reply := func(status int, body string) { w.WriteHeader(status); _, _ = w.Write([]byte(body)) }
+	path := strings.TrimPrefix(r.URL.Path, api)
+	switch {
+	case r.Method == "GET" && path == "/balances":
+		var parts []string
+		for id, b := range f.bal {
+			parts = append(parts, fmt.Sprintf("%q:%s", id, num(b)))
+		}
+		reply(200, `{"balances":{`+strings.Join(parts, ",")+`}}`)
+	case r.Method == "GET" && strings.HasPrefix(path, "/balance/"):
+		id := strings.TrimPrefix(path, "/balance/")
+		if b, ok := f.bal[id]; ok {
+			reply(200, fmt.Sprintf(`{"agent_id":%q,"balance":%s}`, id, num(b)))
+		} else {
+			reply(404, `{"detail":"Agent not found"}`)
+		}
+	case r.Method == "GET" && strings.HasPrefix(path, "/history/"):
+		id := strings.TrimPrefix(path, "/history/")
+		reply(200, fmt.Sprintf(`{"agent_id":%q,"history":[%s],"total_entries":%d}`, id, strings.Join(f.hist[id], ","), len(f.hist[id])))
+	case r.Method == "POST" && path == "/agents":
+		var b struct {
+			AgentID string `json:"agent_id"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&b)
+		if _, ok := f.bal[b.AgentID]; ok {
+			reply(400, `{"detail":"Agent already exists"}`)
+			return
+		}
+		f.bal[b.AgentID] = 100
+		reply(200, fmt.Sprintf(`{"agent_id":%q,"initial_credits":100,"balance":100,"skill_level":1}`, b.AgentID))
+	case r.Method == "POST":
+		var b struct {
+			AgentID string  `json:"agent_id"`
+			Amount  float64 `json:"amount"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&b); err != nil || !(b.Amount > 0) || math.IsInf(b.Amount, 0) {
+			reply(422, `{"detail":"invalid"}`)
+			return
+		}
+		if _, ok := f.bal[b.AgentID]; !ok {
+			reply(404, `{"detail":"Agent not found"}`)
+			return
+		}
+		signed := b.Amount
+		if path == "/consume" {
+			if f.bal[b.AgentID] < b.Amount {
+				reply(400, `{"detail":"Insufficient credits"}`)
+				return
+			}
+			signed = -b.Amount
+		}
+		f.bal[b.AgentID] += signed
+		f.hist[b.AgentID] = append([]string{fmt.Sprintf(`{"amount":%s,"balance_after":%s}`, num(signed), num(f.bal[b.AgentID]))}, f.hist[b.AgentID]...)
+		reply(200, fmt.Sprintf(`{"agent_id":%q,"amount":%s,"balance_after":%s,"reason":"r","mission_id":null}`, b.AgentID, num(b.Amount), num(f.bal[b.AgentID])))
+	}
+}
+
+// The case that motivated the black-box judge: a backend like the original
+// (float money, keys ignored) was reported with "0 idempotency violations".
+func TestBlackBoxOriginalLikeBackendFailsIdempotencyAndExactness(t *testing.T) {
+	srv := httptest.NewServer(&floatOriginal{bal: map[string]float64{}, hist: map[string][]string{}})
+	defer srv.Close()
+	run, err := BlackBox(t.Context(), NewClient(srv.URL, ""), rand.New(rand.NewPCG(42, 0)), DefaultBlackBox())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := audit.BlackBox(run.Ops, run.Snapshot)
+	for _, f := range fs {
+		t.Logf("samples=%d %s", f.Samples, f)
+		switch f.Check[:3] {
+		case "A11", "A13", "B14":
+			if f.OK || f.Samples == 0 {
+				t.Errorf("not caught: %s", f.Check)
+			}
+		}
+	}
+}

@@ -469,7 +469,7 @@ func (b *blackBox) a11() Finding {
 				if !fok || !cok || cba == fba {
 					continue
 				}
-				clean := !a.busyExcept(u, min(first.CallNs, c.CallNs), max(first.ReturnNs, c.ReturnNs))
+				clean := !a.busyExcept(u, min(first.CallNs, c.CallNs), max(first.ReturnNs, c.ReturnNs), 0)
 				switch {
 				case clean || cba-fba == u.delta:
 					v.add("%s (agent %s, %s %s): op %d answered balance_after %s, its retry op %d (%s, %s) answered %s — %s again; nothing else of the agent was in flight: %t",
@@ -551,15 +551,16 @@ func reachAll(base int64, opts []int64, target int64) (bool, []int) {
 	return false, nil
 }
 
-// busyExcept reports a write of the agent other than u in flight in [call, ret].
-func (a *bbAgent) busyExcept(u *bbUnit, call, ret int64) bool {
+// busyExcept reports a write of the agent other than u and op skip in
+// flight in [call, ret].
+func (a *bbAgent) busyExcept(u *bbUnit, call, ret int64, skip uint64) bool {
 	for _, w := range a.units {
 		if w != u && w.overlaps(call, ret) {
 			return true
 		}
 	}
 	for _, o := range append(append(slices.Clone(a.reregs), a.other...), a.hostile...) {
-		if o.CallNs <= ret && o.ReturnNs >= call {
+		if o.ID != skip && o.CallNs <= ret && o.ReturnNs >= call {
 			return true
 		}
 	}
@@ -801,26 +802,41 @@ func (b *blackBox) b14() Finding {
 func (b *blackBox) b15() Finding {
 	var v violations
 	judged := 0
-	for _, a := range b.foldAgents() {
+	for _, id := range b.order {
+		a := b.agents[id]
 		for _, re := range a.reregs {
-			// The first quiescent read after the re-registration.
-			for _, r := range a.reads {
-				if r.call <= re.ReturnNs || !a.quiescent(r) {
-					continue
+			// The reads just before and just after the re-registration, with
+			// no other write of the agent between them, must agree.
+			var before, after *bbRead
+			for k := range a.reads {
+				r := &a.reads[k]
+				if r.ret < re.CallNs && r.call > a.createAt {
+					before = r
 				}
+				if r.call > re.ReturnNs {
+					after = r
+					break
+				}
+			}
+			if after == nil {
+				continue
+			}
+			if before != nil && !a.busyExcept(nil, before.call, after.ret, re.ID) {
 				judged++
-				ok, base, _, _ := a.readOK(r)
-				if !ok {
-					why := ""
-					if m, ok := exactMoney(re.BalanceAfter); ok && m == r.value {
-						why = " = the balance the re-registration answered"
-					} else if r.value == a.start {
-						why = " = the agent's initial balance"
-					}
-					v.add("agent %s: re-registration op %d answered %d%s; %s then shows %s%s, the fold (re-registration changes nothing) is %s",
-						a.id, re.ID, re.Status, moneyOfCreate(re), r.what, FormatMilli(r.value), why, FormatMilli(base))
+				if before.value != after.value {
+					v.add("agent %s: %s showed %s, re-registration op %d answered %d%s, %s then showed %s%s",
+						a.id, before.what, FormatMilli(before.value), re.ID, re.Status, moneyOfCreate(re), after.what, FormatMilli(after.value), resetWhy(a, re, after.value))
 				}
-				break
+				continue
+			}
+			// No read just before: the fold must explain the read after.
+			if !a.foldable() || !a.quiescent(*after) {
+				continue
+			}
+			judged++
+			if ok, base, _, _ := a.readOK(*after); !ok {
+				v.add("agent %s: re-registration op %d answered %d%s; %s then shows %s%s, the fold (re-registration changes nothing) is %s",
+					a.id, re.ID, re.Status, moneyOfCreate(re), after.what, FormatMilli(after.value), resetWhy(a, re, after.value), FormatMilli(base))
 			}
 		}
 	}
@@ -828,6 +844,16 @@ func (b *blackBox) b15() Finding {
 		"0: the balance after re-registering an existing agent is the balance before it", "")
 	f.Samples = judged
 	return f
+}
+
+func resetWhy(a *bbAgent, re Op, got int64) string {
+	if m, ok := exactMoney(re.BalanceAfter); ok && m == got {
+		return " = the balance the re-registration answered"
+	}
+	if a.hasStart && got == a.start {
+		return " = the agent's initial balance"
+	}
+	return ""
 }
 
 func moneyOfCreate(o Op) string {
@@ -930,6 +956,9 @@ func matchHistory(a *bbAgent, h history.HistoryRead) *bbHistory {
 	}
 	for i := len(h.Entries) - 1; i >= 0; i-- {
 		e := h.Entries[i]
+		if e.EventID == "" {
+			e.EventID = "#" + itoa(i) // newest first, as the API listed it
+		}
 		am, ok1 := exactMoney(e.Amount)
 		ba, ok2 := exactMoney(e.BalanceAfter)
 		if !ok1 || !ok2 {
