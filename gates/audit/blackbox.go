@@ -33,9 +33,12 @@ import (
 // spec's default maximum, 1,000,000,000 credits); above it is absurd.
 const BlackBoxMaxAmountMilli = 1_000_000_000_000
 
-// maxSubset bounds the exact subset search over unknown units; beyond it a
-// read is judged against the interval the unknown units span.
+// maxSubset bounds the subset enumeration over unknown units (which names
+// the subset); beyond it the reachable sums are tracked (reach).
 const maxSubset = 12
+
+// maxSums bounds the distinct sums tracked beyond maxSubset unknown units.
+const maxSums = 1 << 16
 
 // Check names of the black-box judge.
 const (
@@ -374,10 +377,25 @@ func (a *bbAgent) quiescent(r bbRead) bool {
 }
 
 // reach reports whether base plus some subset of opts equals target, and
-// that subset. Beyond maxSubset options it judges against the interval the
-// options span (subset nil).
+// that subset. Beyond maxSubset options it finds no subset: it tracks the
+// distinct reachable sums while they stay few (maxSums), else judges
+// against the interval the options span.
 func reach(base int64, opts []int64, target int64) (bool, []int) {
 	if len(opts) > maxSubset {
+		sums := map[int64]bool{base: true}
+		for _, d := range opts {
+			next := make(map[int64]bool, 2*len(sums))
+			for s := range sums {
+				next[s], next[s+d] = true, true
+			}
+			if sums = next; len(sums) > maxSums {
+				sums = nil
+				break
+			}
+		}
+		if sums != nil {
+			return sums[target], nil
+		}
 		lo, hi := base, base
 		for _, d := range opts {
 			if d < 0 {

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -246,5 +248,106 @@ func TestBlackBoxJudgesNothingOnNothing(t *testing.T) {
 		if !f.OK || f.Samples != 0 {
 			t.Errorf("empty history: %s samples=%d", f, f.Samples)
 		}
+	}
+}
+
+// bbOp builds one recorded op for hand-written histories.
+func bbOp(id uint64, kind history.Kind, agent string, call, ret int64, status int, f func(*Op)) Op {
+	o := Op{ID: id, Kind: kind, Agent: agent, CallNs: call, ReturnNs: ret, Status: status}
+	o.Outcome = history.Classify(status, false, nil)
+	if f != nil {
+		f(&o)
+	}
+	return o
+}
+
+func write(key, amount, ba string) func(*Op) {
+	return func(o *Op) {
+		o.Key, o.AmountSent, o.BalanceAfter, o.AnswerAmount = key, amount, ba, amount
+		o.AmountMilli, _ = ParseMilli(amount)
+	}
+}
+
+func readRaw(raw string) func(*Op) { return func(o *Op) { o.ReadRaw = raw } }
+
+func TestBlackBoxToleratesConcurrentOrder(t *testing.T) {
+	C, R := history.KindConsume, history.KindReadBalance
+	ops := []Op{
+		bbOp(1, history.KindCreateAgent, "a", 0, 10, 201, func(o *Op) { o.BalanceAfter = "100" }),
+		// Two consumes in flight at once; the backend ran the second first.
+		bbOp(2, C, "a", 20, 60, 200, write("k1", "1.5", "96.5")),
+		bbOp(3, C, "a", 25, 50, 200, write("k2", "2", "98")),
+		bbOp(4, R, "a", 30, 40, 200, readRaw("98")), // overlaps both: not judged
+		// A concurrent duplicate answered twice without the header, one
+		// balance_after: replayed, not executed again.
+		bbOp(5, C, "a", 70, 90, 200, write("k3", "0.5", "96")),
+		bbOp(6, C, "a", 71, 91, 200, func(o *Op) { write("k3", "0.5", "96")(o); o.Role = history.ConcurrentDuplicate }),
+		bbOp(7, R, "a", 100, 110, 200, readRaw("96")),
+	}
+	snap := history.Snapshot{BalancesStatus: 200, Balances: map[string]string{"a": "96"}, History: map[string]history.HistoryRead{
+		"a": {Status: 200, Total: 4, Entries: []history.HistoryEntry{
+			{EventID: "e4", Amount: "-0.5", BalanceAfter: "96"},
+			{EventID: "e3", Amount: "-1.5", BalanceAfter: "96.5"},
+			{EventID: "e2", Amount: "-2", BalanceAfter: "98"},
+			{EventID: "e1", Amount: "100", BalanceAfter: "100"},
+		}}}}
+	for _, f := range BlackBox(ops, snap) {
+		if !f.OK {
+			t.Errorf("%s", f)
+		}
+	}
+	if f := findingByID(BlackBox(ops, snap), "B13"); f.Samples != 2 {
+		t.Errorf("B13 judged %d reads, want 2 (the overlapping one skipped)", f.Samples)
+	}
+	// Entries of writes that did not overlap must keep their order.
+	snap.History["a"] = history.HistoryRead{Status: 200, Total: 3, Entries: []history.HistoryEntry{
+		{EventID: "e3", Amount: "-1.5", BalanceAfter: "96.5"},
+		{EventID: "e2", Amount: "-2", BalanceAfter: "98"},
+		{EventID: "e4", Amount: "-0.5", BalanceAfter: "96"},
+	}}
+	if f := findingByID(BlackBox(ops, snap), "B17"); f.OK {
+		t.Errorf("out-of-order history passed: %s", f)
+	}
+}
+
+func TestBlackBoxUnknownOutcomesEitherWayBounded(t *testing.T) {
+	ops := []Op{bbOp(1, history.KindCreateAgent, "a", 0, 10, 201, nil)} // no balance in the answer
+	ops = append(ops, bbOp(2, history.KindReadBalance, "a", 11, 12, 200, readRaw("100")))
+	for i := 0; i < 14; i++ { // more than maxSubset timeouts: judged by interval
+		ops = append(ops, bbOp(uint64(3+i), history.KindAdd, "a", int64(20+10*i), int64(25+10*i), 0, func(o *Op) {
+			write(fmt.Sprintf("t%d", i), "1", "")(o)
+			o.Err = "timeout"
+		}))
+	}
+	// 202: an approval request opened, applied or not later.
+	ops = append(ops, bbOp(20, history.KindAdd, "a", 200, 210, 202, write("big", "600", "")))
+	judge := func(final string) Finding {
+		all := append(slices.Clone(ops), bbOp(30, history.KindReadBalance, "a", 300, 310, 200, readRaw(final)))
+		return findingByID(BlackBox(all, history.Snapshot{}), "B13")
+	}
+	for _, final := range []string{"100", "105", "114", "700", "714"} {
+		if f := judge(final); !f.OK || f.Samples != 1 {
+			t.Errorf("final %s: %s", final, f)
+		}
+	}
+	for _, final := range []string{"99", "114.5", "715"} {
+		if f := judge(final); f.OK {
+			t.Errorf("final %s passed: %s", final, f)
+		}
+	}
+}
+
+func TestBlackBoxRetryDifferenceWithOtherWritesInFlightIsInconclusive(t *testing.T) {
+	ops := []Op{
+		bbOp(1, history.KindCreateAgent, "a", 0, 10, 201, func(o *Op) { o.BalanceAfter = "100" }),
+		bbOp(2, history.KindConsume, "a", 20, 30, 200, write("k1", "1", "99")),
+		bbOp(3, history.KindAdd, "a", 35, 60, 200, write("k2", "5", "104")),
+		// The retry overlaps k2 and differs by k2's amount, not its own: no
+		// evidence of a second effect.
+		bbOp(4, history.KindConsume, "a", 40, 70, 200, func(o *Op) { write("k1", "1", "104")(o); o.Role = history.Retry }),
+	}
+	f := findingByID(BlackBox(ops, history.Snapshot{}), "A11")
+	if !f.OK || f.Samples != 1 || !strings.Contains(f.Detail, "1 had other writes in flight") {
+		t.Errorf("%s", f)
 	}
 }
