@@ -1002,9 +1002,13 @@ func matchHistory(a *bbAgent, h history.HistoryRead) *bbHistory {
 		}
 	}
 	used := make([]bool, len(entries))
+	byAmount := map[int64][]int{} // entry indexes per amount, oldest first
+	for i, e := range entries {
+		byAmount[e.amount] = append(byAmount[e.amount], i)
+	}
 	take := func(u *bbUnit, withBA bool) int {
-		for i, e := range entries {
-			if !used[i] && e.amount == u.delta && (!withBA || e.balance == u.ba) {
+		for _, i := range byAmount[u.delta] {
+			if e := entries[i]; !used[i] && (!withBA || e.balance == u.ba) {
 				used[i], e.unit = true, u
 				return i
 			}
