@@ -540,6 +540,31 @@ func (b *blackBox) a11() Finding {
 			}
 		}
 	}
+	// A history entry that repeats a key: its amount, and the balance_after
+	// a retry of that key answered.
+	for _, m := range b.historyMatches() {
+		if len(m.unmatched) == 0 {
+			continue
+		}
+		type copyOf struct {
+			u *bbUnit
+			c Op
+		}
+		copies := map[[2]int64][]copyOf{} // (amount, balance_after) → retries
+		for _, u := range b.agents[m.agent].units {
+			for _, c := range u.copies() {
+				if cba, ok := exactMoney(c.BalanceAfter); ok {
+					copies[[2]int64{u.delta, cba}] = append(copies[[2]int64{u.delta, cba}], copyOf{u, c})
+				}
+			}
+		}
+		for _, e := range m.unmatched {
+			for _, x := range copies[[2]int64{e.amount, e.balance}] {
+				v.add("agent %s: history entry %s (amount %s, balance_after %s) is a second effect of %s: retry op %d answered that balance_after",
+					m.agent, e.entry.EventID, e.entry.Amount, e.entry.BalanceAfter, x.u.name, x.c.ID)
+			}
+		}
+	}
 	f := v.finding(CheckA11, countMeasured(&v, judged, "keyed retries answered 2xx"),
 		"0: a retry answers the original's balance_after and the final balance counts each key once",
 		fmt.Sprintf("%d retries lacked Idempotent-Replayed; %d had other writes in flight and a difference that is not the amount (inconclusive)", noHeader, inconclusive))
@@ -945,7 +970,8 @@ type bbHistory struct {
 	entries      []*bbEntry // oldest first
 	problems     []string
 	fromMaybe5xx []*bbEntry
-	writes       int // acknowledged writes compared
+	unmatched    []*bbEntry // entries no write accounts for
+	writes       int        // acknowledged writes compared
 	judged       bool
 	skip         string
 }
@@ -1055,6 +1081,7 @@ func matchHistory(a *bbAgent, h history.HistoryRead) *bbHistory {
 	}
 	for i, e := range entries {
 		if !used[i] {
+			m.unmatched = append(m.unmatched, e)
 			m.problems = append(m.problems, fmt.Sprintf("entry %s (amount %s, balance_after %s) is no acknowledged write", e.entry.EventID, e.entry.Amount, e.entry.BalanceAfter))
 		}
 	}
