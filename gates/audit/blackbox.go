@@ -180,6 +180,7 @@ type blackBox struct {
 	order   []string
 	phantom map[string]bool
 	endNs   int64
+	matched []*bbHistory // historyMatches, once computed
 }
 
 // BlackBox judges a client history and the final snapshot the way a user's
@@ -976,8 +977,14 @@ type bbHistory struct {
 	skip         string
 }
 
+// historyMatches matches each folded agent's snapshot history with its
+// writes (computed once).
 func (b *blackBox) historyMatches() []*bbHistory {
-	var out []*bbHistory
+	if b.matched != nil {
+		return b.matched
+	}
+	out := []*bbHistory{}
+	defer func() { b.matched = out }()
 	for _, a := range b.foldAgents() {
 		h, ok := b.snap.History[a.id]
 		if !ok {
