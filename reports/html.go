@@ -258,6 +258,7 @@ func HTML(s *Summary) ([]byte, error) {
 		}
 	}
 	data.SignOff, data.Defects, data.Unmeasured = SplitReasons(s.VerdictReasons)
+	data.Unmeasured = append(data.Unmeasured, unmeasuredNotes(s)...)
 	for _, a := range s.Artifacts {
 		data.Artifacts = append(data.Artifacts, artifactLink{Name: a, Local: validArtifactName(a) == nil})
 	}

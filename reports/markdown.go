@@ -60,6 +60,7 @@ func Markdown(s *Summary) string {
 			m.Measured, m.Applicable, pct(m.Measured, m.Applicable), m.NA, m.Skipped, m.NotMeasured)
 	}
 	signOff, defects, unmeasured := SplitReasons(s.VerdictReasons)
+	unmeasured = append(unmeasured, unmeasuredNotes(s)...)
 	for _, r := range signOff {
 		w("- %s\n\n", r)
 	}

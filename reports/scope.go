@@ -159,3 +159,35 @@ func SplitReasons(reasons []string) (signOff, defects, unmeasured []string) {
 	}
 	return signOff, defects, unmeasured
 }
+
+// maxNotes bounds the non-critical unmeasured checks named at the top of a
+// report; the gate tables list every one.
+const maxNotes = 12
+
+// unmeasuredNotes names the non-critical checks that were not measured, with
+// why: they do not hold the verdict back, but the first lines of a report
+// say what was not measured.
+func unmeasuredNotes(s *Summary) []string {
+	var out []string
+	n := 0
+	for _, g := range s.GateDetails {
+		for _, c := range g.Checks {
+			switch c.Status {
+			case StatusSkip, StatusNA, StatusNotMeasured:
+			default:
+				continue
+			}
+			if c.Critical || c.Blocked {
+				continue
+			}
+			n++
+			if len(out) < maxNotes {
+				out = append(out, fmt.Sprintf("gate %s: %s %q: %s", g.ID, strings.ToUpper(c.Status), c.Name, orDefault(c.Detail, "no reason recorded")))
+			}
+		}
+	}
+	if n > len(out) {
+		out = append(out, fmt.Sprintf("and %d more non-critical check(s) not measured (see the gate tables)", n-len(out)))
+	}
+	return out
+}
