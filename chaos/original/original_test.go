@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -464,5 +465,45 @@ func TestParseDefects(t *testing.T) {
 	}
 	if d, err := ParseDefects("none"); err != nil || len(d) != 0 {
 		t.Fatal(d, err)
+	}
+}
+
+func TestConcurrentConsumesNeverOverdraw(t *testing.T) {
+	b := start(t, t.TempDir())
+	b.register("a1", "0.2") // 20 credits
+	const racers = 50
+	codes := make(chan int, racers)
+	var wg sync.WaitGroup
+	for i := 0; i < racers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := http.Post(b.hs.URL+"/api/credits/consume", "application/json", strings.NewReader(`{"agent_id":"a1","amount":1}`))
+			if err != nil {
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	ok := 0
+	for c := range codes {
+		switch c {
+		case 200:
+			ok++
+		case 409:
+		default:
+			t.Errorf("status %d", c)
+		}
+	}
+	if ok != 20 || b.balanceText("a1") != "0" {
+		t.Fatalf("%d consumes of 1 succeeded on 20 credits, balance %s", ok, b.balanceText("a1"))
+	}
+	m := b.must(b.do("GET", "/api/credits/metrics", "", ""), 200)
+	if got := m.body["event_bus"].(map[string]any)["published_by_type"].(map[string]any)["credit.consumed"]; got != 20.0 {
+		t.Fatalf("metrics count %v consumes", got)
 	}
 }

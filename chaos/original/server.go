@@ -60,9 +60,10 @@ type Server struct {
 	idem     map[string]idemEntry
 	seq      int64
 	j        *journal
-	damage   []damage // found at start; reported by health
-	writes   int64    // successful writes since start (ApplyThen5xx)
-	appended int64    // events appended since start
+	damage   []damage         // found at start; reported by health
+	writes   int64            // successful writes since start (ApplyThen5xx)
+	appended int64            // events appended since start
+	byType   map[string]int64 // events folded, by event_type
 
 	replayEvents   int64
 	replayDuration time.Duration
@@ -115,6 +116,7 @@ func Open(cfg Config) (*Server, error) {
 		log:    cfg.Logger,
 		agents: map[string]*agent{},
 		idem:   map[string]idemEntry{},
+		byType: map[string]int64{},
 	}
 	path := filepath.Join(cfg.DataDir, JournalName)
 	start := time.Now()
@@ -207,6 +209,7 @@ func (s *Server) applyLocked(ev *event) string {
 		}
 	}
 	a.total++
+	s.byType[ev.EventType]++
 	a.history = append(a.history, histEntry{EventID: ev.EventID, Timestamp: ev.Timestamp, EntityID: p.AgentID,
 		EntityType: "agent", Amount: signed, BalanceAfter: a.balance, Reason: p.Reason, MissionID: p.MissionID})
 	if len(a.history) > maxHistoryInMem {
@@ -455,12 +458,18 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request, id string) {
 func (s *Server) metrics(w http.ResponseWriter, _ *http.Request, _ string) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	byType := map[string]int{typeAllocated: 0, typeConsumed: 0, typeRefunded: 0}
+	byType := make(map[string]int64, len(s.byType))
+	for k, v := range s.byType {
+		byType[k] = v
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"journal": map[string]any{"total_events": s.seq, "file_size_mb": float64(s.j.size) / (1 << 20),
 			"idempotency_violations": 0, "file_path": s.j.path},
+		// One subscriber per type: the balance projection. published_by_type
+		// is ours.
 		"event_bus": map[string]any{"total_published": s.appended, "total_subscriber_errors": 0,
-			"subscribers_by_type": byType},
+			"subscribers_by_type": map[string]int{typeAllocated: 1, typeConsumed: 1, typeRefunded: 1},
+			"published_by_type":   byType},
 		"replay": map[string]any{"total_events": s.replayEvents,
 			"replay_duration_seconds": s.replayDuration.Seconds(),
 			"last_replay_timestamp":   float64(s.replayAt.UnixNano()) / 1e9,
