@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -40,6 +41,8 @@ type event struct {
 	IdempotencyKey string   `json:"idempotency_key,omitempty"`
 	Payload        payload  `json:"payload"`
 	Metadata       metadata `json:"metadata"`
+	// CRC is the line's CRC32-C (see seal); empty while encoding.
+	CRC string `json:"crc,omitempty"`
 
 	line int // journal line number, at replay
 }
@@ -85,11 +88,11 @@ func (j *journal) append(ev *event) error {
 	if j.err != nil {
 		return j.err
 	}
-	line, err := json.Marshal(ev)
+	body, err := json.Marshal(ev)
 	if err != nil {
 		return fmt.Errorf("journal: encode: %w", err)
 	}
-	line = append(line, '\n')
+	line := append(seal(body), '\n')
 	n, err := j.f.Write(line)
 	j.size += int64(n)
 	if err == nil && j.fsync {
@@ -165,8 +168,44 @@ func readJournal(path string) (*replayResult, error) {
 	return res, nil
 }
 
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// crcSuffix is the length of `,"crc":"xxxxxxxx"}`.
+const crcSuffix = len(`,"crc":"`) + 8 + 2
+
+// seal appends the checksum as the object's last member: body[:len-1] +
+// `,"crc":"%08x"}` with the CRC32-C over body, so a flipped bit is detected
+// instead of replayed as other money (the same rule creditd's journal uses).
+func seal(body []byte) []byte {
+	out := append([]byte(nil), body[:len(body)-1]...)
+	return fmt.Appendf(out, `,"crc":"%08x"}`, crc32.Checksum(body, castagnoli))
+}
+
+// checkSeal verifies a line (without '\n') sealed by seal.
+func checkSeal(line []byte) string {
+	n := len(line)
+	if n < crcSuffix+2 || !bytes.Equal(line[n-crcSuffix:n-10], []byte(`,"crc":"`)) || line[n-2] != '"' || line[n-1] != '}' {
+		return "no checksum"
+	}
+	want, err := strconv.ParseUint(string(line[n-10:n-2]), 16, 32)
+	if err != nil {
+		return "no checksum"
+	}
+	body := append(append([]byte(nil), line[:n-crcSuffix]...), '}')
+	if got := crc32.Checksum(body, castagnoli); got != uint32(want) {
+		return fmt.Sprintf("checksum mismatch (stored %08x, computed %08x)", want, got)
+	}
+	return ""
+}
+
 // decodeEvent parses one line; a non-empty reason means it is garbage.
 func decodeEvent(line []byte) (*event, string) {
+	if why := checkSeal(bytes.TrimRight(line, "\n")); why != "" {
+		if json.Valid(line) {
+			return nil, why
+		}
+		return nil, "not a JSON event: " + why
+	}
 	var ev event
 	dec := json.NewDecoder(bytes.NewReader(line))
 	if err := dec.Decode(&ev); err != nil {

@@ -507,3 +507,27 @@ func TestConcurrentConsumesNeverOverdraw(t *testing.T) {
 		t.Fatalf("metrics count %v consumes", got)
 	}
 }
+
+func TestBitFlipIsDetectedNotReplayedAsOtherMoney(t *testing.T) {
+	b := start(t, t.TempDir())
+	b.register("a1", "1")
+	b.must(b.post("/consume", `{"agent_id":"a1","amount":1}`), 200)
+	b.stop()
+	path := filepath.Join(b.dir, JournalName)
+	raw, _ := os.ReadFile(path)
+	flipped := strings.Replace(string(raw), `"amount":"1"`, `"amount":"9"`, 1)
+	if flipped == string(raw) {
+		t.Fatal("no consume amount in the journal to flip")
+	}
+	if err := os.WriteFile(path, []byte(flipped), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b = start(t, b.dir)
+	h := b.do("GET", "/api/health", "", "")
+	if h.status != 503 || !strings.Contains(h.body["detail"].(string), "line 2: checksum mismatch") {
+		t.Fatalf("bit flip: %d %s", h.status, h.raw)
+	}
+	if got := b.balanceText("a1"); got != "100" {
+		t.Fatalf("balance %s: the damaged line must be skipped, not replayed as a consume of 9", got)
+	}
+}
