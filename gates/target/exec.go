@@ -103,6 +103,15 @@ func newExec(ctx context.Context, cfg Config) (Target, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Resolved now, against the harness's working directory and PATH: the
+	// command runs in {data_dir}, where "./server" would mean something
+	// else. Before anything is created, so a typo leaves nothing behind.
+	var program string
+	if !strings.Contains(words[0], "{") {
+		if program, err = resolveProgram(words[0]); err != nil {
+			return nil, err
+		}
+	}
 	dir, own, err := dataDir(cfg)
 	if err != nil {
 		return nil, err
@@ -131,10 +140,10 @@ func newExec(ctx context.Context, cfg Config) (Target, error) {
 		p.work = p.layer.mnt
 	}
 	argv := execArgv(words, port, p.work)
-	// Resolved now, against the harness's working directory and PATH: the
-	// command runs in {data_dir}, where "./server" would mean something else.
-	if p.binary, err = resolveProgram(argv[0]); err != nil {
-		return p, err
+	if p.binary = program; p.binary == "" {
+		if p.binary, err = resolveProgram(argv[0]); err != nil {
+			return p, err
+		}
 	}
 	journal := filepath.Join(p.work, JournalName)
 	if cfg.ExecJournal != "" {

@@ -85,9 +85,9 @@ func TestExecPlaceholdersAndConfigErrors(t *testing.T) {
 	if err := (Config{Kind: KindExec, Exec: "srv --port {port}", ExecJournal: "sub/journal.jsonl"}).Validate(); err != nil {
 		t.Fatalf("valid exec config refused: %v", err)
 	}
-	if _, err := New(context.Background(), Config{Kind: KindExec, Exec: "/nonexistent/backend --port {port}"}); err == nil ||
-		!strings.Contains(err.Error(), "CREDITGATE_EXEC program") {
-		t.Fatalf("a missing program must fail New naming CREDITGATE_EXEC: %v", err)
+	tg, err := New(context.Background(), Config{Kind: KindExec, Exec: "/nonexistent/backend --port {port}"})
+	if tg != nil || err == nil || !strings.Contains(err.Error(), "CREDITGATE_EXEC program") {
+		t.Fatalf("a missing program must fail New, leaving nothing, naming CREDITGATE_EXEC: %v %v", tg, err)
 	}
 }
 

@@ -283,7 +283,10 @@ func (p *processTarget) Terminate(ctx context.Context) error {
 	}
 	errs = append(errs, p.layer.unmount())
 	if p.ownDataDir {
-		errs = append(errs, os.RemoveAll(p.dataDir), os.Remove(p.logPath))
+		errs = append(errs, os.RemoveAll(p.dataDir))
+		if err := os.Remove(p.logPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err) // no log when the backend never started
+		}
 	}
 	return errors.Join(errs...)
 }
