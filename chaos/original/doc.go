@@ -14,6 +14,17 @@
 // (503 "degraded", reads keep working) and a failed journal write is sticky
 // (every later write 503, health 503 "failed").
 //
+// The journal (JournalName in the data directory) holds one JSON object per
+// write: the original's envelope (event_id, event_type credit.allocated |
+// credit.consumed | credit.refunded, timestamp, actor_id, correlation_id,
+// causation_id, schema_version, idempotency_key) plus seq (gapless from 1),
+// a payload whose money fields are decimal strings (amount,
+// balance_after), metadata {route, request_hash} and a last member
+// "crc" (CRC32-C of the line without it, creditd's rule). A registration is
+// credit.allocated with payload.initial (the balance becomes the amount).
+// At start a torn last line is moved to journal.jsonl.torn-<unixnano> and
+// cut off; garbage, checksum, seq and fold errors are skipped and reported.
+//
 // Defects (Config.Defects; flag -defects / env ORIGINAL_DEFECTS) each break
 // exactly one of those promises, so a gate that should catch it can be
 // shown to fail: float-money, ignore-idempotency, mint-without-approval,

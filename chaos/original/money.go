@@ -164,12 +164,16 @@ func numberText(field string, raw json.RawMessage, allowStrings bool) (string, e
 		return "", &fieldError{field, "field required"}
 	}
 	if s[0] == '"' {
-		if !allowStrings {
-			return "", &fieldError{field, "must be a number, not a string"}
-		}
 		var str string
 		if err := json.Unmarshal(raw, &str); err != nil {
 			return "", &fieldError{field, "not a valid string"}
+		}
+		if !allowStrings {
+			switch str {
+			case "NaN", "Infinity", "-Infinity":
+				return "", &fieldError{field, "must be a finite number"}
+			}
+			return "", &fieldError{field, "must be a number, not a string"}
 		}
 		return strings.TrimSpace(str), nil
 	}

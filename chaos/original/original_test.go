@@ -149,7 +149,8 @@ func TestFloatMoneyShowsNoise(t *testing.T) {
 }
 
 func TestAmountValidation(t *testing.T) {
-	bad := []string{`0`, `-5`, `1e309`, `-1e309`, `1.0001`, `1e13`, `1000000000000.001`, `"5"`, `"NaN"`, `null`, `true`, `1e-400`}
+	bad := []string{`0`, `-5`, `1e309`, `-1e309`, `1.0001`, `1e13`, `1000000000000.001`, `"5"`, `"NaN"`, `null`, `true`, `1e-400`,
+		`NaN`, `Infinity`, `-Infinity`}
 	b := start(t, t.TempDir())
 	b.register("a1", "1")
 	for _, amt := range bad {
@@ -179,9 +180,14 @@ func TestAcceptNonFiniteLetsInfAndNegativeIn(t *testing.T) {
 	if got := b.balanceText("a1"); got != "Infinity" {
 		t.Fatalf("balance after 1e309: %s, want Infinity", got)
 	}
-	b.must(b.post("/consume", `{"agent_id":"a1","amount":"NaN"}`), 200)
+	b.must(b.post("/refund", `{"agent_id":"a1","amount":-Infinity,"reason":"NaN Infinity"}`), 200)
+	b.must(b.post("/consume", `{"agent_id":"a1","amount":NaN}`), 200)
 	if got := b.balanceText("a1"); got != "NaN" {
 		t.Fatalf("balance: %s, want NaN", got)
+	}
+	h := b.must(b.do("GET", "/api/credits/history/a1?limit=2", "", ""), 200)
+	if !strings.Contains(h.raw, `"reason":"NaN Infinity"`) {
+		t.Fatalf("a string holding NaN was rewritten: %s", h.raw)
 	}
 }
 

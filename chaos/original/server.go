@@ -524,7 +524,7 @@ func compact(b []byte) []byte {
 // decode validates the body into an event (without seq, ids or balance).
 func (s *Server) decode(kind string, body []byte) (*event, error) {
 	var f map[string]json.RawMessage
-	if err := json.Unmarshal(body, &f); err != nil {
+	if err := json.Unmarshal(quotePythonTokens(body), &f); err != nil {
 		return nil, &fieldError{"body", "not a JSON object: " + err.Error()}
 	}
 	agentID, err := strField(f, "agent_id", true, maxIDLen)
@@ -573,6 +573,52 @@ func (s *Server) decode(kind string, body []byte) (*event, error) {
 		ev.EventType = typeRefunded
 	}
 	return ev, nil
+}
+
+// quotePythonTokens turns the bare NaN, Infinity and -Infinity that
+// Python's json.dumps writes (and the original's json.loads accepted) into
+// strings, so the amount rules decide about them and name the field,
+// instead of a JSON syntax error.
+func quotePythonTokens(b []byte) []byte {
+	if !bytes.Contains(b, []byte("NaN")) && !bytes.Contains(b, []byte("Infinity")) {
+		return b
+	}
+	toks := [][]byte{[]byte("NaN"), []byte("Infinity"), []byte("-Infinity")}
+	out := make([]byte, 0, len(b)+8)
+	inStr, esc := false, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if inStr {
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				inStr = false
+			}
+			out = append(out, c)
+			continue
+		}
+		if c == '"' {
+			inStr = true
+			out = append(out, c)
+			continue
+		}
+		matched := false
+		for _, tok := range toks {
+			if bytes.HasPrefix(b[i:], tok) {
+				out = append(append(append(out, '"'), tok...), '"')
+				i += len(tok) - 1
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func strField(f map[string]json.RawMessage, name string, required bool, maxLen int) (string, error) {
