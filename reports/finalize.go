@@ -13,6 +13,7 @@ const (
 	RecommendGo          = "Sign off: every gate and scenario passed within budget."
 	RecommendConditional = "Sign off only if the reliability owner accepts each listed condition; otherwise fix them and rerun."
 	RecommendNoGo        = "Do not sign off: fix every NO-GO reason below and rerun with the same seed."
+	RecommendIncomplete  = "Not signed off: no measured check failed, but the critical checks listed below could not be measured on this target; give the harness what each names (a route, a capability) or sign off on a target that offers it."
 )
 
 // Finalize makes the derived fields of s consistent with its data: gate
@@ -43,12 +44,18 @@ func Finalize(s *Summary) {
 		s.Facts.Seed = s.TestConfig.Seed
 	}
 	s.Caveats = caveats(s)
+	if len(s.GateDetails) > 0 {
+		m := CountMeasurement(s.GateDetails)
+		s.Measurement = &m
+	}
 	s.OverallStatus, s.VerdictReasons = Decide(s)
 	switch s.OverallStatus {
 	case VerdictGo:
 		s.Recommendation = RecommendGo
 	case VerdictConditional:
 		s.Recommendation = RecommendConditional
+	case VerdictIncomplete:
+		s.Recommendation = RecommendIncomplete
 	default:
 		s.Recommendation = RecommendNoGo
 	}
@@ -156,6 +163,10 @@ func normalizeStatus(s string) string {
 		return StatusWarn
 	case "skip", "skipped", "pending":
 		return StatusSkip
+	case "n/a", "na", "not applicable":
+		return StatusNA
+	case "not measured", "not-measured", "not_measured":
+		return StatusNotMeasured
 	default:
 		return StatusFail
 	}

@@ -22,12 +22,16 @@ const (
 // GinkgoCheck is the value of a "check:<name>" report entry. Measured and
 // Threshold may be strings or numbers. An empty Status takes the spec's state.
 type GinkgoCheck struct {
+	// ID is the check's catalog ID (gates/catalog).
+	ID        string `json:"id,omitempty"`
 	Status    string `json:"status"`
 	Measured  any    `json:"measured"`
 	Threshold any    `json:"threshold"`
 	Detail    string `json:"detail,omitempty"`
 	Repro     string `json:"repro,omitempty"`
 	Critical  bool   `json:"critical,omitempty"`
+	// Samples is how many things the check judged (0: not measured).
+	Samples int `json:"samples,omitempty"`
 }
 
 // maxGinkgoChecks bounds the checks taken from one gate: a runaway loop of
@@ -89,10 +93,11 @@ func FromGinkgo(reports []types.Report) []GateDetail {
 			for _, c := range checks {
 				anyFailed = anyFailed || c.Status == StatusFail
 			}
-			// A skipped spec is always reported as its own skipped check with
-			// the reason, even when it recorded checks before it skipped:
-			// what it did not verify must be visible.
-			if len(checks) == 0 || (specStatus == StatusFail && !anyFailed) || specStatus == StatusSkip {
+			// A skipped spec is reported as its own skipped check with the
+			// reason, even when it recorded checks before it skipped (what
+			// it did not verify must be visible), unless its entries already
+			// say why each of its checks did not run (Env.Require).
+			if len(checks) == 0 || (specStatus == StatusFail && !anyFailed) || (specStatus == StatusSkip && !allUnmeasured(checks)) {
 				add(len(checks), specCheck(sp, specStatus, critical, suiteInterruption(r)))
 			}
 		}
@@ -161,8 +166,10 @@ func specCheck(sp types.SpecReport, status string, critical bool, interrupted st
 		c.Detail, c.Blocked = SkipReason(sp.Failure.Message, interrupted)
 		c.Measured = "not run"
 	}
-	if sp.Failure.Location.FileName != "" {
-		c.Repro = fmt.Sprintf("ginkgo --focus-file %s:%d", sp.Failure.Location.FileName, sp.Failure.Location.LineNumber)
+	// Focus the spec itself, not the harness helper where its failure was
+	// raised (the deferred check failure points into gates/harness).
+	if loc := sp.LeafNodeLocation; loc.FileName != "" {
+		c.Repro = fmt.Sprintf("ginkgo --focus-file %s:%d", loc.FileName, loc.LineNumber)
 	}
 	return c
 }
@@ -229,6 +236,8 @@ func checkFromEntry(name string, e types.ReportEntry, specStatus string) Check {
 		status = normalizeStatus(gc.Status)
 	}
 	return Check{
+		ID:        gc.ID,
+		Samples:   gc.Samples,
 		Name:      name,
 		Status:    status,
 		Measured:  scalarString(gc.Measured),
@@ -242,3 +251,16 @@ func checkFromEntry(name string, e types.ReportEntry, specStatus string) Check {
 // scalarString renders a decoded check value; maps and lists become
 // readable lists (Readable), never Go or JSON syntax.
 func scalarString(v any) string { return Readable(v) }
+
+// allUnmeasured reports whether every check says why it was not measured
+// (SKIP, N/A, NOT MEASURED).
+func allUnmeasured(cs []Check) bool {
+	for _, c := range cs {
+		switch c.Status {
+		case StatusSkip, StatusNA, StatusNotMeasured:
+		default:
+			return false
+		}
+	}
+	return true
+}

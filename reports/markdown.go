@@ -27,6 +27,10 @@ func statusMark(st string) string {
 		return "WARN"
 	case StatusSkip, ScenarioSkipped:
 		return "SKIP"
+	case StatusNA:
+		return "N/A"
+	case StatusNotMeasured:
+		return "NOT MEASURED"
 	default:
 		return "**FAIL**"
 	}
@@ -51,8 +55,27 @@ func Markdown(s *Summary) string {
 
 	w("# %s Sign-off verdict: %s\n\n", verdictMark(s.OverallStatus), s.OverallStatus)
 	w("**%s**\n\n", s.Recommendation)
-	for _, r := range s.VerdictReasons {
-		w("- %s\n", r)
+	if m := s.Measurement; m != nil {
+		w("Measured %d of %d applicable checks (%s); %d N/A (routes the backend lacks), %d SKIP (capabilities the target lacks), %d NOT MEASURED.\n\n",
+			m.Measured, m.Applicable, pct(m.Measured, m.Applicable), m.NA, m.Skipped, m.NotMeasured)
+	}
+	signOff, defects, unmeasured := SplitReasons(s.VerdictReasons)
+	for _, r := range signOff {
+		w("- %s\n\n", r)
+	}
+	if len(defects) > 0 {
+		w("**Defects found:**\n\n")
+		for _, r := range defects {
+			w("- %s\n", r)
+		}
+		w("\n")
+	}
+	if len(unmeasured) > 0 {
+		w("**Not measured, because:**\n\n")
+		for _, r := range unmeasured {
+			w("- %s\n", r)
+		}
+		w("\n")
 	}
 	b.WriteString("\n")
 	if len(s.Caveats) > 0 {
@@ -69,6 +92,9 @@ func Markdown(s *Summary) string {
 	w("| target / profile | %s / %s |\n", mdCell(tc.Target), mdCell(tc.Profile))
 	w("| concurrency / duration | %d / %gs |\n", tc.Concurrency, round3(float64(tc.TestDuration)))
 	w("| seed | %d |\n", s.Facts.Seed)
+	if tc.Routes != "" {
+		w("| routes | %s |\n", mdCell(tc.Routes))
+	}
 	w("| fsync / karma / ML injection / retry injection | %s / %s / %s / %s |\n\n", onOff(tc.Fsync), onOff(tc.KarmaEnabled), onOff(tc.MLAnomalyInjection), onOff(tc.RetryInjection))
 
 	w("## Gates\n\n| Gate | Status | Check | Measured | Threshold | Detail |\n|---|---|---|---|---|---|\n")
@@ -130,15 +156,14 @@ func Markdown(s *Summary) string {
 	} else {
 		w("- Load: not measured.\n")
 	}
-	if m := s.Memory; m != nil {
+	if m := s.Memory; m != nil && m.steadySamples() >= 2 {
 		w("- Memory trend: **%s MB/min** (budget < %g) over %d steady-state samples from %ss; goroutines %s/min, fds %s/min.\n",
 			fmtSlope(m.SlopeMBPerMin), MemGoMBPerMin, m.steadySamples(), fmtNum(m.SteadyStateFromS), fmtSlope(m.GoroutineSlope), fmtSlope(m.FDSlope))
 	} else {
-		w("- Memory trend: not measured.\n")
+		w("- Memory trend: not measured (fewer than 2 steady-state samples of the backend's memory).\n")
 	}
 	f := s.Facts
-	w("- Critical facts: %d negative balances, %d idempotency violations, %d multiple final decisions, %d crashes on outage, %d replay drift.\n\n",
-		f.NegativeBalances, f.IdempotencyViolations, f.MultipleFinalDecisions, f.CrashesOnOutage, f.ReplayDriftEvents)
+	w("- Critical facts: %s.\n\n", CriticalFacts(s))
 
 	w("## Reproduce\n\n")
 	if f.ReproCommand != "" {
@@ -191,4 +216,12 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// pct renders n/d as a percentage, "–" when d is 0.
+func pct(n, d int) string {
+	if d == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f %%", 100*float64(n)/float64(d))
 }

@@ -12,6 +12,9 @@ const (
 	VerdictGo          = "GO"
 	VerdictConditional = "CONDITIONAL"
 	VerdictNoGo        = "NO-GO"
+	// VerdictIncomplete: nothing measured failed, but critical checks could
+	// not be measured (N/A, SKIP, NOT MEASURED). GO needs them measured.
+	VerdictIncomplete = "INCOMPLETE"
 )
 
 // Scenario statuses (original report values).
@@ -27,6 +30,11 @@ const (
 	StatusWarn = "warn"
 	StatusFail = "fail"
 	StatusSkip = "skip"
+	// StatusNA: the backend does not serve a route the check needs.
+	StatusNA = "n/a"
+	// StatusNotMeasured: the check ran over nothing (0 samples, 0
+	// decisions, only error answers); it never passes.
+	StatusNotMeasured = "not measured"
 )
 
 // Gate ids A–E and their names; GateKey joins them into the original report's
@@ -63,16 +71,18 @@ type Summary struct {
 	VerdictReasons []string `json:"verdict_reasons"`
 	// Caveats are facts a reader must know that do not change the verdict
 	// (e.g. fsync disabled).
-	Caveats      []string          `json:"caveats,omitempty"`
-	GateDetails  []GateDetail      `json:"gate_details"`
-	Latency      *Latency          `json:"latency,omitempty"`
-	Load         *LoadStats        `json:"load,omitempty"`
-	Memory       *Memory           `json:"memory,omitempty"`
-	Timeseries   *Timeseries       `json:"timeseries,omitempty"`
-	LatencyCurve []CurvePoint      `json:"latency_curve,omitempty"`
-	Facts        Facts             `json:"facts"`
-	Artifacts    []string          `json:"artifacts,omitempty"`
-	Extra        map[string]string `json:"extra,omitempty"`
+	Caveats      []string     `json:"caveats,omitempty"`
+	GateDetails  []GateDetail `json:"gate_details"`
+	Latency      *Latency     `json:"latency,omitempty"`
+	Load         *LoadStats   `json:"load,omitempty"`
+	Memory       *Memory      `json:"memory,omitempty"`
+	Timeseries   *Timeseries  `json:"timeseries,omitempty"`
+	LatencyCurve []CurvePoint `json:"latency_curve,omitempty"`
+	Facts        Facts        `json:"facts"`
+	// Measurement counts the checks measured against those that applied.
+	Measurement *Measurement      `json:"measurement,omitempty"`
+	Artifacts   []string          `json:"artifacts,omitempty"`
+	Extra       map[string]string `json:"extra,omitempty"`
 }
 
 // TestConfig is the run's parameters (SPEC §8 Parameters).
@@ -89,6 +99,9 @@ type TestConfig struct {
 	MLAnomalyInjection *bool  `json:"ml_anomaly_injection,omitempty"`
 	RetryInjection     *bool  `json:"retry_injection,omitempty"`
 	Profile            string `json:"profile,omitempty"`
+	// Routes says which catalog routes the target serves and how that was
+	// found ("target implements 11 of 44 catalog routes (probes); …").
+	Routes string `json:"routes,omitempty"`
 }
 
 // Bool returns a pointer to b, for the TestConfig switches.
@@ -129,6 +142,8 @@ type GateDetail struct {
 // threshold. Measured and Threshold are display strings ("612 ms", "< 500 ms")
 // so that any unit can be shown honestly.
 type Check struct {
+	// ID is the catalog ID ("A8"); Name starts with it.
+	ID        string `json:"id,omitempty"`
 	Name      string `json:"name"`
 	Status    string `json:"status"`
 	Measured  string `json:"measured"`
@@ -140,6 +155,8 @@ type Check struct {
 	// decision, crash on a dependency outage). On a skipped check it says the
 	// missing evidence is critical.
 	Critical bool `json:"critical,omitempty"`
+	// Samples is how many things the check judged.
+	Samples int `json:"samples,omitempty"`
 	// Blocked marks a skipped check that did not run because something else
 	// failed or the run was interrupted (its evidence is hidden), not by its
 	// own choice (a capability the target lacks, a spec filter). Detail

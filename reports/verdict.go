@@ -32,6 +32,7 @@ const (
 const (
 	tagNoGo        = "[NO-GO] "
 	tagConditional = "[CONDITIONAL] "
+	tagIncomplete  = "[INCOMPLETE] "
 	tagGo          = "[GO] "
 )
 
@@ -59,10 +60,13 @@ const (
 //     trend in [0.1, 0.5) MB/min; latency, load or memory not measured.
 //   - GO: none of the above.
 func Decide(s *Summary) (status string, reasons []string) {
-	var blockers, conditions []string
+	var blockers, conditions, unmeasured []string
 	block := func(format string, a ...any) { blockers = append(blockers, tagNoGo+fmt.Sprintf(format, a...)) }
 	cond := func(format string, a ...any) {
 		conditions = append(conditions, tagConditional+fmt.Sprintf(format, a...))
+	}
+	incomplete := func(format string, a ...any) {
+		unmeasured = append(unmeasured, tagIncomplete+fmt.Sprintf(format, a...))
 	}
 
 	// Critical facts come first: they are the spec's named NO-GO conditions.
@@ -83,7 +87,7 @@ func Decide(s *Summary) (status string, reasons []string) {
 	}
 
 	for _, g := range normalizeGates(s) {
-		decideGate(g, block, cond)
+		decideGate(g, block, cond, incomplete)
 	}
 
 	decideScenarios(s.Scenarios, block, cond)
@@ -126,7 +130,9 @@ func Decide(s *Summary) (status string, reasons []string) {
 
 	switch {
 	case len(blockers) > 0:
-		return VerdictNoGo, append(blockers, conditions...)
+		return VerdictNoGo, append(append(blockers, unmeasured...), conditions...)
+	case len(unmeasured) > 0:
+		return VerdictIncomplete, append(unmeasured, conditions...)
 	case len(conditions) > 0:
 		return VerdictConditional, conditions
 	}
@@ -139,9 +145,9 @@ func Decide(s *Summary) (status string, reasons []string) {
 		tagGo, where, fmtMs(p95), P95GoMs, mem, round3(s.Load.DurationS), round3(float64(s.TestConfig.TestDuration)))}
 }
 
-func decideGate(g GateDetail, block, cond func(string, ...any)) {
+func decideGate(g GateDetail, block, cond, incomplete func(string, ...any)) {
 	label := "gate " + g.ID + " (" + g.Name + ")"
-	var failed, critFailed, skipped []Check
+	var failed, critFailed, skipped, unmeasured []Check
 	for _, c := range g.Checks {
 		switch c.Status {
 		case StatusFail:
@@ -152,6 +158,8 @@ func decideGate(g GateDetail, block, cond func(string, ...any)) {
 			}
 		case StatusSkip:
 			skipped = append(skipped, c)
+		case StatusNA, StatusNotMeasured:
+			unmeasured = append(unmeasured, c)
 		}
 	}
 	for _, c := range critFailed {
@@ -170,7 +178,7 @@ func decideGate(g GateDetail, block, cond func(string, ...any)) {
 		}
 	case g.Critical && g.Status == StatusWarn:
 		block("%s warns (A and B must pass): %s", label, listChecks(withStatus(g.Checks, StatusWarn)))
-	case g.Critical && g.Status == StatusSkip:
+	case g.Critical && g.Status == StatusSkip && len(g.Checks) == 0:
 		block("%s not verified: %s", label, skipDetail(g))
 	case g.Status == StatusFail && len(g.Checks) == 0:
 		block("%s failed without check detail: cannot tell whether a critical check failed", label)
@@ -178,26 +186,33 @@ func decideGate(g GateDetail, block, cond func(string, ...any)) {
 		cond("%s failed non-critical check(s): %s", label, listChecks(failed))
 	case g.Status == StatusWarn:
 		cond("%s warns: %s", label, listChecks(withStatus(g.Checks, StatusWarn)))
-	case g.Status == StatusSkip:
+	case g.Status == StatusSkip && len(g.Checks) == 0:
 		cond("%s not verified: %s", label, skipDetail(g))
 	}
 	// Evidence hidden: a critical check that did not run because something
 	// else failed (or the run stopped) might have said NO-GO, so it blocks.
-	// Other skips (a capability the target lacks, a filter) are CONDITIONAL;
-	// every skip is named with its reason.
-	var hidden, chosen []Check
-	for _, c := range skipped {
-		if c.Critical && c.Blocked {
+	// A critical check the target could not offer (SKIP: a capability; N/A:
+	// a route; NOT MEASURED: nothing to judge) leaves the run INCOMPLETE; a
+	// non-critical one makes it CONDITIONAL. Each is named with its reason.
+	var hidden, critUnmeasured, other []Check
+	for _, c := range append(skipped, unmeasured...) {
+		switch {
+		case c.Critical && c.Blocked:
 			hidden = append(hidden, c)
-		} else {
-			chosen = append(chosen, c)
+		case c.Critical:
+			critUnmeasured = append(critUnmeasured, c)
+		default:
+			other = append(other, c)
 		}
 	}
 	for _, c := range hidden {
 		block("%s: critical check %q was not verified: %s", label, c.Name, orDefault(c.Detail, "not run"))
 	}
-	if g.Status != StatusSkip && len(chosen) > 0 {
-		cond("%s: %d check(s) skipped: %s", label, len(chosen), listSkipped(chosen))
+	if len(critUnmeasured) > 0 {
+		incomplete("%s: %d critical check(s) not measured: %s", label, len(critUnmeasured), listSkipped(critUnmeasured))
+	}
+	if len(other) > 0 {
+		cond("%s: %d check(s) not measured: %s", label, len(other), listSkipped(other))
 	}
 }
 
@@ -252,13 +267,16 @@ func worstP95(l *Latency) (where string, p95 float64) {
 }
 
 // ExitCode maps a verdict to the process exit code: GO 0, NO-GO 1,
-// CONDITIONAL 2; anything unknown is 1 so that a broken report never passes CI.
+// CONDITIONAL 2, INCOMPLETE 3; anything unknown is 1 so that a broken
+// report never passes CI.
 func ExitCode(status string) int {
 	switch status {
 	case VerdictGo:
 		return 0
 	case VerdictConditional:
 		return 2
+	case VerdictIncomplete:
+		return 3
 	default:
 		return 1
 	}
@@ -271,8 +289,10 @@ func verdictRank(v string) int {
 		return 0
 	case VerdictConditional:
 		return 1
-	default:
+	case VerdictIncomplete:
 		return 2
+	default:
+		return 3
 	}
 }
 

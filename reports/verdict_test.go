@@ -72,7 +72,12 @@ func TestDecideAppliesEveryVerdictRuleAndBoundary(t *testing.T) {
 		{"gate A warning is NO-GO", []func(*Summary){setCheck("A", 1, Check{Name: "w", Status: "warn"})}, VerdictNoGo, "A and B must pass"},
 		{"gate B not run is NO-GO", []func(*Summary){removeGate("B")}, VerdictNoGo, "gate B (Projection Integrity) not verified"},
 		{"gate A false in the original gates map is NO-GO", []func(*Summary){removeGate("A"), func(s *Summary) { s.Gates = map[string]bool{"A - Event Integrity": false} }}, VerdictNoGo, "gate A (Event Integrity) failed"},
-		{"a skipped check inside gate A is CONDITIONAL", []func(*Summary){setCheck("A", 1, Check{Name: "s", Status: "skip"})}, VerdictConditional, "1 check(s) skipped"},
+		{"a skipped check inside gate A is CONDITIONAL", []func(*Summary){setCheck("A", 1, Check{Name: "s", Status: "skip"})}, VerdictConditional, `1 check(s) not measured: "s"`},
+		{"a critical check N/A (route missing) is INCOMPLETE, naming the route", []func(*Summary){setCheck("A", 1, Check{Name: "A16 conflict", Status: StatusNA, Critical: true, Detail: "the backend does not serve POST /api/credits/withdraw (probe answered 404)"})}, VerdictIncomplete, "POST /api/credits/withdraw"},
+		{"a critical check measured over nothing is INCOMPLETE, never GO", []func(*Summary){setCheck("C", 0, Check{Name: "RT3 decisions", Status: StatusNotMeasured, Critical: true, Detail: "nothing to judge (0 samples)"})}, VerdictIncomplete, "0 samples"},
+		{"a measured failure beside an unmeasured critical check is NO-GO", []func(*Summary){
+			setCheck("C", 0, Check{Name: "RT3 decisions", Status: StatusNotMeasured, Critical: true}),
+			setCheck("A", 1, Check{Name: "A11 retry moved money", Status: StatusFail, Critical: true})}, VerdictNoGo, "A11 retry moved money"},
 
 		// Gates C, D, E.
 		{"gate C warning is CONDITIONAL", []func(*Summary){setCheck("C", 0, Check{Name: "w", Status: "warn"})}, VerdictConditional, "gate C (Human Gate Safety) warns"},
@@ -100,9 +105,9 @@ func TestDecideAppliesEveryVerdictRuleAndBoundary(t *testing.T) {
 		{"a critical spec not run because the suite timed out is NO-GO", []func(*Summary){
 			addCheck("C", Check{Name: "crash mid-race", Status: "skip", Critical: true, Blocked: true, Detail: "not run: the suite stopped before it (Interrupted by Timeout)"}),
 		}, VerdictNoGo, "Interrupted by Timeout"},
-		{"a critical spec skipped by its own choice is CONDITIONAL, never GO, with its reason", []func(*Summary){
+		{"a critical spec skipped for a capability the target lacks is INCOMPLETE, never GO, with its reason", []func(*Summary){
 			addCheck("D", Check{Name: "kill -9 mid-load", Status: "skip", Critical: true, Detail: "skipped: url target: the harness cannot kill it"}),
-		}, VerdictConditional, `critical "kill -9 mid-load" (skipped: url target: the harness cannot kill it)`},
+		}, VerdictIncomplete, `critical "kill -9 mid-load" (skipped: url target: the harness cannot kill it)`},
 		{"a non-critical spec blocked by an earlier failure is CONDITIONAL", []func(*Summary){
 			addCheck("D", Check{Name: "corruption reported", Status: "skip", Blocked: true, Detail: "not run: Spec skipped because a BeforeAll node failed"}),
 		}, VerdictConditional, "a BeforeAll node failed"},
@@ -110,7 +115,7 @@ func TestDecideAppliesEveryVerdictRuleAndBoundary(t *testing.T) {
 			g := s.Gate("E")
 			g.Checks = []Check{{Name: "load", Status: "skip", Detail: "skipped: LIVE_TEST_DURATION=0"}}
 			g.Status = StatusSkip
-		}}, VerdictConditional, `gate E (Load Reality) not verified: "load" (skipped: LIVE_TEST_DURATION=0)`},
+		}}, VerdictConditional, `gate E (Load Reality): 1 check(s) not measured: "load" (skipped: LIVE_TEST_DURATION=0)`},
 		{"a skipped critical check in gate A blocked by a failure is NO-GO", []func(*Summary){
 			addCheck("A", Check{Name: "retries return the original event", Status: "skip", Critical: true, Blocked: true, Detail: "not run: Spec skipped because a BeforeAll node failed"}),
 		}, VerdictNoGo, "was not verified"},
@@ -188,7 +193,7 @@ func TestDecideListsBlockersBeforeConditions(t *testing.T) {
 }
 
 func TestExitCodeFollowsVerdict(t *testing.T) {
-	for v, want := range map[string]int{VerdictGo: 0, VerdictNoGo: 1, VerdictConditional: 2, "": 1, "maybe": 1} {
+	for v, want := range map[string]int{VerdictGo: 0, VerdictNoGo: 1, VerdictConditional: 2, VerdictIncomplete: 3, "": 1, "maybe": 1} {
 		if got := ExitCode(v); got != want {
 			t.Errorf("ExitCode(%q) = %d, want %d", v, got, want)
 		}

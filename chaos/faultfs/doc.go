@@ -1,4 +1,4 @@
-// Package faultfs owns fault injection for the journal file: a journal.FS
+// Package faultfs owns fault injection for the journal file: a filesystem
 // wrapper whose Injector decides, per operation and path, whether to fail
 // (in the style of pebble's vfs/errorfs), plus a one-shot short write and a
 // crash model that drops every byte not covered by a successful Sync.
@@ -13,6 +13,9 @@
 // synced (the journal, its sidecars, its rewrite temp file). Overwrites in
 // place and the durability of directory entries are not modelled.
 //
-// It imports engine/journal and nothing else of this module; the engine
-// never imports it.
+// It imports only the standard library: it declares the journal's
+// filesystem seam itself (Filesystem, File) and *FS fits engine/journal.FS
+// as it is, so the engine accepts it through Config.FS without either side
+// importing the other (the engine's tests import faultfs; the engine never
+// does). internal/importrules enforces both directions.
 package faultfs

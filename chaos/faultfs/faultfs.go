@@ -3,14 +3,73 @@ package faultfs
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
-
-	"github.com/creditgate/creditgate/engine/journal"
 )
+
+// Filesystem is what FS wraps and what it implements: the journal's
+// filesystem seam (engine/journal.FS), declared here again so this package
+// stands on the standard library alone. *FS is passed straight to
+// journal.Config.FS; a test in engine/journal asserts that it fits.
+//
+// Concurrency: Filesystem methods may be called from any goroutine; File
+// methods from one goroutine at a time, except ReadAt.
+type Filesystem interface {
+	OpenFile(name string, flag int, perm os.FileMode) (File, error)
+	Rename(oldpath, newpath string) error
+	Remove(name string) error
+	MkdirAll(path string, perm os.FileMode) error
+	// SyncDir makes directory entries (creates, renames) in dir durable.
+	SyncDir(dir string) error
+}
+
+// File is an open file of a Filesystem. It is the same interface literal as
+// engine/journal.File (an alias there too), which makes the two one type.
+type File = interface {
+	io.Reader
+	io.Writer
+	io.ReaderAt
+	io.Seeker
+	Sync() error
+	Truncate(size int64) error
+	Stat() (os.FileInfo, error)
+	Close() error
+}
+
+// OS is the real filesystem, the default inner Filesystem of New. Its Sync
+// is fsync (os.File.Sync), not the journal's fdatasync: stronger, and only
+// tests run on it.
+var OS Filesystem = osFS{}
+
+type osFS struct{}
+
+func (osFS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
+	f, err := os.OpenFile(name, flag, perm)
+	if err != nil {
+		return nil, err // not a nil *os.File in a non-nil interface
+	}
+	return f, nil
+}
+
+func (osFS) Rename(oldpath, newpath string) error         { return os.Rename(oldpath, newpath) }
+func (osFS) Remove(name string) error                     { return os.Remove(name) }
+func (osFS) MkdirAll(path string, perm os.FileMode) error { return os.MkdirAll(path, perm) }
+
+func (osFS) SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
 
 // Op is a filesystem operation an Injector can fail.
 type Op int
@@ -116,9 +175,9 @@ func Any(injs ...Injector) Injector {
 	})
 }
 
-// FS wraps a journal.FS with fault injection and a crash model.
+// FS wraps a Filesystem with fault injection and a crash model.
 type FS struct {
-	inner journal.FS
+	inner Filesystem
 
 	// crashMu makes Crash atomic with respect to Write, Sync and Truncate:
 	// each either completes before the crash or fails with ErrCrashed.
@@ -132,10 +191,10 @@ type FS struct {
 	calls      [numOps]atomic.Int64
 }
 
-// New wraps inner (nil means journal.OSFS) with inj (nil injects nothing).
-func New(inner journal.FS, inj Injector) *FS {
+// New wraps inner (nil means OS) with inj (nil injects nothing).
+func New(inner Filesystem, inj Injector) *FS {
 	if inner == nil {
-		inner = journal.OSFS
+		inner = OS
 	}
 	return &FS{inner: inner, inj: inj, shortWrite: -1, synced: map[string]int64{}}
 }
@@ -206,7 +265,7 @@ func (fs *FS) check(op Op, path string) error {
 	return nil
 }
 
-func (fs *FS) OpenFile(name string, flag int, perm os.FileMode) (journal.File, error) {
+func (fs *FS) OpenFile(name string, flag int, perm os.FileMode) (File, error) {
 	if err := fs.check(OpOpen, name); err != nil {
 		return nil, err
 	}
@@ -278,7 +337,7 @@ func (fs *FS) SyncDir(dir string) error {
 // concurrently with other methods.
 type file struct {
 	fs   *FS
-	f    journal.File
+	f    File
 	path string
 	gen  int
 }
@@ -393,4 +452,4 @@ func (f *file) Close() error {
 	return err
 }
 
-var _ journal.FS = (*FS)(nil)
+var _ Filesystem = (*FS)(nil)

@@ -294,3 +294,7 @@ func TestRecoveryFailureToKeepTheTornTailChangesNothing(t *testing.T) {
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// chaos/faultfs declares the journal's FS seam itself (it must not import
+// the engine); this keeps the two declarations one type.
+var _ journal.FS = (*faultfs.FS)(nil)

@@ -22,7 +22,13 @@ type FS interface {
 
 // File is an open file of an FS. Sync makes the written data durable; on
 // OSFS it is fdatasync, because the journal needs its bytes, not mtime.
-type File interface {
+//
+// File is an alias of an interface literal, not a defined type, so a
+// filesystem wrapper outside the engine (chaos/faultfs) can implement FS
+// with its own identical literal and without importing this package: Go
+// treats two interface literals with the same methods as one type, so their
+// OpenFile signatures match.
+type File = interface {
 	io.Reader
 	io.Writer
 	io.ReaderAt

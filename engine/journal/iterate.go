@@ -107,3 +107,11 @@ func leadingSeq(line []byte) (uint64, bool) {
 	}
 	return seq, digits > 0
 }
+
+// indexEvery is the spacing of the sparse seq→offset index, in events.
+const indexEvery = 1024
+
+type indexEntry struct {
+	seq uint64
+	off int64 // offset of the line holding seq in the current file
+}

@@ -85,7 +85,8 @@ func Open(cfg Config, apply func(e *event.Envelope) error) (*Journal, RecoveryRe
 		return nil, RecoveryReport{Path: cfg.Path}, err
 	}
 	cfg = cfg.withDefaults()
-	rep, index, size, err := recoverJournal(cfg, apply)
+	rec, err := recoverJournal(cfg, apply)
+	rep := rec.report
 	if err != nil {
 		return nil, rep, err
 	}
@@ -118,10 +119,10 @@ func Open(cfg Config, apply func(e *event.Envelope) error) (*Journal, RecoveryRe
 		rf:      rf,
 		queue:   make(chan submission, cfg.QueueLen),
 		stopped: make(chan struct{}),
-		index:   index,
+		index:   rec.index,
 		events:  rep.Events,
 	}
-	j.durable.Store(size)
+	j.durable.Store(rec.size)
 	go j.run()
 	return j, rep, nil
 }
@@ -244,32 +245,28 @@ func (j *Journal) run() {
 		}
 	fill:
 		for n < j.cfg.MaxBatch {
+			// Take what is already queued first; only with nothing queued
+			// wait, until the deadline, for the next submission.
+			var s submission
 			select {
-			case s, ok := <-j.queue:
-				if !ok {
-					open = false
-					break fill
-				}
-				batch = append(batch, s)
-				n += len(s.lines)
-				continue
+			case s, ok = <-j.queue:
 			default:
-			}
-			if deadline == nil {
-				break fill
-			}
-			select {
-			case s, ok := <-j.queue:
-				if !ok {
-					open = false
+				if deadline == nil {
 					break fill
 				}
-				batch = append(batch, s)
-				n += len(s.lines)
-			case <-deadline:
-				deadline = nil
+				select {
+				case s, ok = <-j.queue:
+				case <-deadline:
+					deadline = nil
+					break fill
+				}
+			}
+			if !ok {
+				open = false
 				break fill
 			}
+			batch = append(batch, s)
+			n += len(s.lines)
 		}
 		if timer != nil && deadline != nil {
 			timer.Stop()

@@ -39,7 +39,8 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// State is the fold of the journal.
+// State is the fold of the journal's events, except eoc.regulated, which
+// the engine's EoC state folds (engine/eoc).
 type State struct {
 	cfg       Config
 	seq       uint64
@@ -136,9 +137,14 @@ func (r *ring) newest(offset, limit int) []Entry {
 	return out
 }
 
-// Apply folds one event. It returns an error only for an event the fold
-// cannot interpret (unknown type, malformed payload, seq not increasing);
-// business rules were checked when the event was written.
+// Apply folds one event. It returns an error for an event the fold cannot
+// interpret (unknown type, malformed payload, seq not increasing), for one
+// that contradicts the state folded so far (an agent registered twice, a
+// decision on an approval already decided), and a *MissingEntityError for
+// one that refers to an entity no earlier event created (recovery leaves
+// such a dependent out; see engine/journal). Business rules such as the
+// balance check are not checked again: they were checked when the event was
+// written.
 func (s *State) Apply(e *event.Envelope) error {
 	if e.Seq <= s.seq {
 		return fmt.Errorf("projection: seq %d after %d", e.Seq, s.seq)

@@ -150,7 +150,7 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 	})
 
 	It("after a clean restart a retry returns the original event and writes nothing; a conflicting one is still 409", Label("critical"), func(ctx SpecContext) {
-		env.Require(target.CapRestart)
+		env.RequireCap(target.CapRestart)
 		Expect(env.T.Stop(ctx)).To(Succeed())
 		Expect(env.T.Start(ctx)).To(Succeed())
 		retryAll(ctx, CheckRetryAfterCleanRestart, "after a clean restart")
@@ -158,7 +158,7 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 	})
 
 	It("after kill -9 and replay a retry returns the original event and writes nothing; a conflicting one is still 409", Label("critical"), func(ctx SpecContext) {
-		env.Require(target.CapCrash)
+		env.RequireCap(target.CapCrash)
 		Expect(env.T.Kill(ctx)).To(Succeed())
 		Expect(env.T.Start(ctx)).To(Succeed())
 		retryAll(ctx, CheckRetryAfterKill, "after kill -9")

@@ -18,6 +18,10 @@ type Finding struct {
 	// Violations holds up to MaxSamples samples; ViolationCount is the total.
 	Violations     []string `json:"violations,omitempty"`
 	ViolationCount int      `json:"violation_count"`
+	// Samples is how many things the check judged (lines, events, keys,
+	// reads); 0 means nothing was judged, and the harness says NOT
+	// MEASURED, never PASS.
+	Samples int `json:"samples"`
 }
 
 func (f Finding) String() string {
@@ -38,6 +42,7 @@ func (f Finding) String() string {
 type violations struct {
 	samples []string
 	count   int
+	judged  int // how many things were judged (Finding.Samples)
 }
 
 func (v *violations) add(format string, args ...any) {
@@ -50,12 +55,14 @@ func (v *violations) add(format string, args ...any) {
 // finding builds a Finding that is OK when no violation was recorded.
 func (v *violations) finding(check, measured, threshold, detail string) Finding {
 	return Finding{Check: check, OK: v.count == 0, Measured: measured, Threshold: threshold, Detail: detail,
-		Violations: v.samples, ViolationCount: v.count}
+		Violations: v.samples, ViolationCount: v.count, Samples: v.judged}
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// countMeasured renders "N violations in M <unit>".
+// countMeasured renders "N violations in M <unit>" and records M as what
+// was judged.
 func countMeasured(v *violations, n int, unit string) string {
+	v.judged += n
 	return fmt.Sprintf("%d violations in %d %s", v.count, n, unit)
 }

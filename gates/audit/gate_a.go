@@ -39,6 +39,7 @@ func CheckLines(j *Journal) Finding {
 			v.add("line %d: %v: %s", l.No, l.Err, truncate(string(l.Raw), 120))
 		}
 	}
+	v.judged = len(j.Lines)
 	return v.finding(CheckChecksum, fmt.Sprintf("%d bad of %d lines", v.count, len(j.Lines)), "0 bad lines",
 		"CRC32-C over the line without its trailing \"crc\" member")
 }

@@ -302,6 +302,7 @@ func CapCheck(m *Model, capMilli int64) Finding {
 	maxGranted := int64(0)
 	for _, agent := range sortedKeys(m.Synergie) {
 		for _, team := range sortedKeys(m.Synergie[agent]) {
+			v.judged++
 			t := m.Synergie[agent][team]
 			maxGranted = max(maxGranted, t.GrantedMilli)
 			if capMilli > 0 && t.GrantedMilli > capMilli {

@@ -202,12 +202,6 @@ type fetchConfig struct {
 // WithPageSize sets the events per request (default 10,000).
 func WithPageSize(n int) FetchOption { return func(c *fetchConfig) { c.pageSize = n } }
 
-// WithMaxPages bounds the number of requests (default 10,000).
-func WithMaxPages(n int) FetchOption { return func(c *fetchConfig) { c.maxPages = n } }
-
-// WithMaxEvents bounds the lines kept (default 20,000,000).
-func WithMaxEvents(n int) FetchOption { return func(c *fetchConfig) { c.maxEvents = n } }
-
 // WithAfterSeq starts after a seq (auditing a suffix).
 func WithAfterSeq(seq uint64) FetchOption { return func(c *fetchConfig) { c.afterSeq = seq } }
 

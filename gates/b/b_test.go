@@ -140,7 +140,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 	})
 
 	It("the state digest is identical after a clean restart, and the fold still matches", func(ctx SpecContext) {
-		env.Require(target.CapRestart)
+		env.RequireCap(target.CapRestart)
 		before := digest(ctx)
 		Expect(env.T.Stop(ctx)).To(Succeed(), "graceful stop must drain and exit 0")
 		Expect(env.T.Start(ctx)).To(Succeed())
@@ -150,7 +150,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 	})
 
 	It("the state digest is identical after kill -9 and replay, and so is the fold after a kill mid-load", func(ctx SpecContext) {
-		env.Require(target.CapCrash)
+		env.RequireCap(target.CapCrash)
 		// State beside the projections is rebuilt by replay too: an agent
 		// with a norm of about 5 credits must still have it after the kill,
 		// or the first anomaly after a crash goes unflagged (SPEC §5: the

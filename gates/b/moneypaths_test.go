@@ -305,7 +305,7 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 	}, NodeTimeout(time.Minute))
 
 	It("the EoC state the anomalous window moved survives kill -9 + replay", Label("critical"), func(ctx SpecContext) {
-		env.Require(target.CapCrash)
+		env.RequireCap(target.CapCrash)
 		before := eocState(ctx, env)
 		Expect(env.T.Kill(ctx)).To(Succeed())
 		Expect(env.T.Start(ctx)).To(Succeed())

@@ -173,7 +173,7 @@ var _ = Describe("Gate B: history pages beyond the in-memory window and reads ri
 	})
 
 	It("and still after a clean restart rebuilt the window from the journal", Label("critical"), func(ctx SpecContext) {
-		env.Require(target.CapRestart)
+		env.RequireCap(target.CapRestart)
 		Expect(env.T.Stop(ctx)).To(Succeed())
 		Expect(env.T.Start(ctx)).To(Succeed())
 		pageAll(ctx, "after a clean restart")

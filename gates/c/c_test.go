@@ -234,7 +234,7 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 	})
 
 	It("holds across a crash mid-race: at most one terminal decision, acknowledged decisions survive", Label("critical"), func(ctx SpecContext) {
-		env.Require(target.CapCrash)
+		env.RequireCap(target.CapCrash)
 		ids := make([]string, 20)
 		for i := range ids {
 			id, r := env.C.RequestApproval(ctx, agent, "gate-c-requester", 500, "", fmt.Sprintf("gate-c-crash-%02d", i))

@@ -131,7 +131,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 	})
 
 	It("kill -9 mid-load loses no acknowledged mutation", Label("critical"), func(ctx SpecContext) {
-		env.Require(target.CapCrash)
+		env.RequireCap(target.CapCrash)
 		agent := env.ID("gate-d-crash")
 		Expect(env.C.CreateAgent(ctx, agent, 1000)).To(Succeed())
 		done := make(chan struct{})
@@ -158,7 +158,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 	// of the other specs could no longer hold afterwards.
 	if journalFileApplies {
 		It("journal corruption is recovered as §3 says: nothing acknowledged lost but destroyed lines, and those reported", func(ctx SpecContext) {
-			env.Require(target.CapJournalFile, target.CapRestart)
+			env.RequireCap(target.CapJournalFile, target.CapRestart)
 			agent := env.ID("gate-d-journal")
 			Expect(env.C.CreateAgent(ctx, agent, 1000)).To(Succeed())
 			var cases []corruptCase

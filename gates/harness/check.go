@@ -7,7 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2"
 
 	"github.com/creditgate/creditgate/reports"
 )
@@ -25,8 +25,8 @@ func (e *Env) Check(name string, ok bool, measured, threshold any, detail string
 	if !ok {
 		status, repro = "fail", e.P.Repro(e.Gate)
 	}
-	AddReportEntry(reports.GinkgoCheckPrefix+name, reports.GinkgoCheck{Status: status, Measured: measured,
-		Threshold: threshold, Detail: detail, Repro: repro, Critical: critical}, ReportEntryVisibilityFailureOrVerbose)
+	ginkgo.AddReportEntry(reports.GinkgoCheckPrefix+name, reports.GinkgoCheck{Status: status, Measured: measured,
+		Threshold: threshold, Detail: detail, Repro: repro, Critical: critical}, ginkgo.ReportEntryVisibilityFailureOrVerbose)
 	if !ok {
 		e.failLater(fmt.Sprintf("check %q failed at %s: measured %v, threshold %v. %s", name, callerOutsideHarness(), measured, threshold, detail))
 	}
@@ -39,8 +39,8 @@ func (e *Env) Warn(name string, ok bool, measured, threshold any, detail string)
 	if !ok {
 		status, repro = "warn", e.P.Repro(e.Gate)
 	}
-	AddReportEntry(reports.GinkgoCheckPrefix+name, reports.GinkgoCheck{Status: status, Measured: measured,
-		Threshold: threshold, Detail: detail, Repro: repro}, ReportEntryVisibilityFailureOrVerbose)
+	ginkgo.AddReportEntry(reports.GinkgoCheckPrefix+name, reports.GinkgoCheck{Status: status, Measured: measured,
+		Threshold: threshold, Detail: detail, Repro: repro}, ginkgo.ReportEntryVisibilityFailureOrVerbose)
 }
 
 // failures collects the failed checks of the running spec (or setup node).
@@ -62,12 +62,12 @@ func (e *Env) failLater(msg string) {
 	if !first {
 		return
 	}
-	DeferCleanup(func() {
+	ginkgo.DeferCleanup(func() {
 		e.fails.mu.Lock()
 		msgs := e.fails.msgs
 		e.fails.msgs = nil
 		e.fails.mu.Unlock()
-		Fail(fmt.Sprintf("gate %s: %d check(s) failed:\n  - %s\nrepro: %s", e.Gate, len(msgs),
+		ginkgo.Fail(fmt.Sprintf("gate %s: %d check(s) failed:\n  - %s\nrepro: %s", e.Gate, len(msgs),
 			strings.Join(msgs, "\n  - "), e.P.Repro(e.Gate)))
 	})
 }

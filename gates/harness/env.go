@@ -12,10 +12,11 @@ import (
 	"sync"
 	"time"
 
-	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2"
 
 	"github.com/creditgate/creditgate/chaos/karmastub"
 	"github.com/creditgate/creditgate/gates/audit"
+	"github.com/creditgate/creditgate/gates/catalog"
 	"github.com/creditgate/creditgate/gates/target"
 	"github.com/creditgate/creditgate/scenarios"
 )
@@ -36,6 +37,8 @@ type Env struct {
 	// StartSeq is the target's last seq when the suite booted: the gate's
 	// own events are the journal after it.
 	StartSeq uint64
+	// Routes is what the backend serves, discovered at boot.
+	Routes Routes
 	// fails collects the running spec's failed checks (see Check).
 	fails failures
 }
@@ -87,11 +90,12 @@ func (k *Karma) Stop() {
 func Boot(ctx context.Context, gate string, backendEnv map[string]string) *Env {
 	p := Load()
 	if err := p.Validate(); err != nil {
-		Fail(err.Error())
+		ginkgo.Fail(err.Error())
 	}
 	cfg := target.ConfigFromEnv()
 	env := &Env{Gate: gate, P: p, TCfg: cfg}
 	env.OutDir = OutDir(gate)
+	env.saveRunConfig()
 	cfg.Env = map[string]string{}
 	for k, v := range backendEnv {
 		cfg.Env[k] = v
@@ -99,29 +103,32 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string) *Env {
 	if p.KarmaEnabled && cfg.Kind != target.KindURL {
 		port, err := freePort()
 		if err != nil {
-			Fail(err.Error())
+			ginkgo.Fail(err.Error())
 		}
 		env.Karma = &Karma{Stub: karmastub.New(int64(p.Seed)), Addr: fmt.Sprintf("127.0.0.1:%d", port)}
 		if err := env.Karma.Start(); err != nil {
-			Fail(err.Error())
+			ginkgo.Fail(err.Error())
 		}
-		DeferCleanup(env.Karma.Stop)
+		ginkgo.DeferCleanup(env.Karma.Stop)
 		cfg.Env["CREDITD_KARMA_URL"] = "http://" + env.Karma.Addr
 	}
 	t, err := target.New(ctx, cfg)
 	if t != nil {
-		DeferCleanup(func(ctx SpecContext) {
-			if CurrentSpecReport().Failed() || os.Getenv("CREDITGATE_KEEP_EVIDENCE") != "" {
+		ginkgo.DeferCleanup(func(ctx ginkgo.SpecContext) {
+			if ginkgo.CurrentSpecReport().Failed() || os.Getenv("CREDITGATE_KEEP_EVIDENCE") != "" {
 				env.SaveEvidence(ctx)
 			}
 			_ = t.Terminate(ctx)
-		}, NodeTimeout(time.Minute))
+		}, ginkgo.NodeTimeout(time.Minute))
 	}
 	if err != nil {
-		Fail(fmt.Sprintf("booting the %s target: %v", cfg.Kind, err))
+		ginkgo.Fail(fmt.Sprintf("booting the %s target: %v", cfg.Kind, err))
 	}
 	env.T = t
 	env.TCfg = cfg
+	env.Routes = DiscoverRoutes(ctx, t.BaseURL(), t.Token())
+	ginkgo.GinkgoWriter.Println(env.Routes.Summary())
+	env.saveScope()
 	env.C = scenarios.NewClient(t.BaseURL(), t.Token())
 	if cl, ok := t.(target.Cluster); ok {
 		env.C.Instances = cl.Instances()
@@ -131,21 +138,27 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string) *Env {
 		env.C.NS = env.NS
 		env.StartSeq = env.currentSeq(ctx)
 	}
+	env.saveRunConfig()
 	if v := os.Getenv("CREDITGATE_APPROVER_TOKENS"); v != "" {
 		env.C.ApproverTokens = strings.Split(v, ",")
 	}
-	env.saveRunConfig()
-	DeferCleanup(env.SaveHistory)
+	ginkgo.DeferCleanup(env.SaveHistory)
 	return env
 }
 
 // ID namespaces an id the gate creates (see NS).
 func (e *Env) ID(s string) string { return e.NS + s }
 
+// currentSeq is the backend's last seq from GET /digest, 0 when the backend
+// does not serve it (then the journal audits do not apply either: they need
+// the event stream, see catalog.CapJournal).
 func (e *Env) currentSeq(ctx context.Context) uint64 {
+	if !e.Routes.Has(catalog.Digest) {
+		return 0
+	}
 	r := e.C.Get(ctx, "/api/credits/digest")
 	if !r.OK() {
-		Fail(fmt.Sprintf("target %s: GET /api/credits/digest answered %d %s", e.T.BaseURL(), r.Status, r.Raw))
+		ginkgo.Fail(fmt.Sprintf("target %s: GET /api/credits/digest answered %d %s", e.T.BaseURL(), r.Status, r.Raw))
 	}
 	seq, _ := r.Body["seq"].(float64)
 	return uint64(seq)
@@ -161,11 +174,13 @@ func (e *Env) Rand(stream string) *rand.Rand {
 	return rand.New(rand.NewPCG(e.P.Seed, h))
 }
 
-// Require skips the spec when the target lacks a capability.
-func (e *Env) Require(caps ...target.Capability) {
+// RequireCap skips the spec when the target lacks a capability.
+//
+// Deprecated: declare the catalog checks the spec records with Require.
+func (e *Env) RequireCap(caps ...target.Capability) {
 	for _, c := range caps {
 		if ok, why := e.TCfg.Supports(c); !ok {
-			Skip(why)
+			ginkgo.Skip(why)
 		}
 	}
 }
@@ -227,7 +242,7 @@ func (e *Env) SaveEvidence(ctx context.Context) {
 		f.Close()
 	}
 	_ = os.WriteFile(filepath.Join(dir, "repro.txt"), []byte(e.P.Repro(e.Gate)+"\n"), 0o644)
-	GinkgoWriter.Printf("evidence saved in %s\n", dir)
+	ginkgo.GinkgoWriter.Printf("evidence saved in %s\n", dir)
 }
 
 func freePort() (int, error) {

@@ -7,22 +7,25 @@ import (
 	"strings"
 	"time"
 
-	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2"
 
 	"github.com/creditgate/creditgate/reports"
 )
 
 // saveRunConfig writes the run's parameters beside the gate directories,
-// where `creditgate gates` reads them for the summary.
+// where `creditgate gates` reads them for the summary. Boot writes it before
+// the target starts (so a failed boot still names target and seed) and
+// again once the routes are known.
 func (e *Env) saveRunConfig() {
 	fsync := e.TCfg.Env["CREDITD_FSYNC"] != "false"
 	cfg := map[string]any{
 		"test_config": reports.TestConfig{Concurrency: e.P.Concurrency, TestDuration: reports.Seconds(e.P.Duration.Seconds()),
-			Seed: int64(e.P.Seed), Target: string(e.T.Kind()), Fsync: reports.Bool(fsync),
+			Seed: int64(e.P.Seed), Target: string(e.TCfg.Kind), Fsync: reports.Bool(fsync),
 			KarmaEnabled: reports.Bool(e.P.KarmaEnabled), MLAnomalyInjection: reports.Bool(e.P.MLAnomalyInjection),
-			RetryInjection: reports.Bool(e.P.RetryInjection), Profile: profile(e.P.Duration)},
+			RetryInjection: reports.Bool(e.P.RetryInjection), Profile: profile(e.P.Duration), Routes: e.routesLine()},
 		"repro": strings.Replace(e.P.Repro(e.Gate), "make gate-"+strings.ToLower(e.Gate), "make gates", 1),
 	}
+
 	e.writeJSON(filepath.Join(filepath.Dir(e.OutDir), "run-config.json"), cfg)
 }
 
@@ -60,7 +63,7 @@ func (e *Env) SaveFacts(f reports.Facts) {
 func (e *Env) SaveHistory() {
 	f, err := os.Create(filepath.Join(e.OutDir, "history.jsonl"))
 	if err != nil {
-		GinkgoWriter.Printf("saving the history: %v\n", err)
+		ginkgo.GinkgoWriter.Printf("saving the history: %v\n", err)
 		return
 	}
 	defer f.Close()
@@ -73,6 +76,13 @@ func (e *Env) writeJSON(path string, v any) {
 		err = os.WriteFile(path, b, 0o644)
 	}
 	if err != nil {
-		GinkgoWriter.Printf("saving %s: %v\n", path, err)
+		ginkgo.GinkgoWriter.Printf("saving %s: %v\n", path, err)
 	}
+}
+
+func (e *Env) routesLine() string {
+	if e.Routes.served == nil {
+		return ""
+	}
+	return e.Routes.Summary()
 }

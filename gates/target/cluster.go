@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/creditgate/creditgate/gates/catalog"
 	"io"
 	"net"
 	"net/http"
@@ -25,7 +26,7 @@ const KindCluster Kind = "cluster"
 
 // CapCluster is control of single instances and of the database (the
 // Cluster interface).
-const CapCluster Capability = "cluster"
+const CapCluster = catalog.CapCluster
 
 // DefaultClusterSize is the number of instances unless
 // CREDITGATE_CLUSTER_SIZE says otherwise.

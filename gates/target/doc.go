@@ -1,8 +1,8 @@
 // Package target owns booting and controlling the system under test: the
 // backend the gates and scenarios talk to.
 //
-// A Target is one running backend reached over HTTP at BaseURL. Five kinds
-// exist, selected by Config.Kind (env CREDITGATE_TARGET):
+// A Target is one running backend reached over HTTP at BaseURL. The kinds,
+// selected by Config.Kind (env CREDITGATE_TARGET), are:
 //
 //   - container (default): the repo's Dockerfile built into a fixed tag
 //     (creditgate/creditd:dev, kept between runs) and booted with
@@ -58,7 +58,9 @@
 // TESTCONTAINERS_PROVIDER in the process environment if they are unset, before
 // the first testcontainers call (testcontainers reads them once per process).
 //
-// This package must not import engine/ or any other creditgate package: it
-// works against any backend that speaks the HTTP API and honours the
+// This package must not import engine/ nor, of this module, anything but
+// chaos/lazyfs (the power-loss layer under a data directory) and
+// gates/catalog (the names of the capabilities): it works
+// against any backend that speaks the HTTP API and honours the
 // CREDITD_ADDR / CREDITD_JOURNAL environment.
 package target

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/creditgate/creditgate/gates/catalog"
 	"io"
 	"log/slog"
 	"net"
@@ -226,19 +227,26 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Capability is something a gate needs beyond HTTP access.
-type Capability string
+// Capability is something a gate needs beyond HTTP access; the check
+// catalog declares which check needs which.
+type Capability = catalog.Capability
 
 const (
-	CapCrash       Capability = "crash"        // Kill: SIGKILL the backend
-	CapRestart     Capability = "restart"      // Stop/Start on the same data
-	CapJournalFile Capability = "journal-file" // read/corrupt the journal file
-	CapPID         Capability = "pid"          // /proc sampling of the backend
-	CapLogs        Capability = "logs"         // backend stdout/stderr
+	CapCrash       = catalog.CapCrash       // Kill: SIGKILL the backend
+	CapRestart     = catalog.CapRestart     // Stop/Start on the same data
+	CapJournalFile = catalog.CapJournalFile // read/corrupt the journal file
+	CapPID         = catalog.CapPID         // /proc sampling of the backend
+	CapLogs        = catalog.CapLogs        // backend stdout/stderr
 	// CapPowerLoss: a target booted with Config.PowerLoss implements
 	// PowerCutter (power cut that drops unsynced data, disk quota).
-	CapPowerLoss Capability = "power-loss"
+	CapPowerLoss = catalog.CapPowerLoss
 )
+
+// OwnEngine reports whether targets of this kind run our engine (creditd),
+// which the harness starts with settings and tokens of its choosing.
+func (k Kind) OwnEngine() bool {
+	return k == KindContainer || k == KindProcess || k == KindCluster
+}
 
 // Supports reports whether targets of this configuration offer cap, and if
 // not, the reason a gate should SKIP with.

@@ -9,13 +9,13 @@
 // a timeseries), the record of every request it sent (Result.History, a
 // scenarios/history Recorder: the one history type, classified by
 // history.Fill — it judges nothing; gates/audit judges retries and the
-// journal), and the soak Sampler (RSS, fds, heap, goroutines;
-// least-squares trends).
+// journal), and the soak Sampler (RSS, fds, heap, goroutines) with its
+// least-squares trends (ComputeTrend).
 //
 // Invariants:
-//   - Latency is measured from the intended send time of a hit (attack start
-//   - the pacer's schedule for that hit), never from when a worker got
-//     around to sending it, so a stalled server cannot hide its stall
+//   - Latency is measured from the intended send time of a hit (the attack
+//     start plus the pacer's offset for that hit), never from when a worker
+//     got around to sending it, so a stalled server cannot hide its stall
 //     (no coordinated omission). See docs/load.md.
 //   - Traffic goes to loopback only unless Config.AllowRemote is set; the
 //     check is made on the URL and again on every dialed address.

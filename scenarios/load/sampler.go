@@ -50,7 +50,8 @@ type SamplerConfig struct {
 }
 
 // Sampler samples a backend's resources periodically. Start once, Stop once;
-// Samples and Trend are safe to call at any time from any goroutine.
+// Samples, Dropped and Err are safe to call at any time from any goroutine.
+// ComputeTrend fits the samples.
 type Sampler struct {
 	cfg    SamplerConfig
 	client *http.Client
@@ -236,11 +237,6 @@ func (s *Sampler) Err() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.lastErr
-}
-
-// Trend fits the samples taken at or after steadyFrom (see DefaultSteadyFrom).
-func (s *Sampler) Trend(steadyFrom time.Duration) Trend {
-	return ComputeTrend(s.Samples(), steadyFrom)
 }
 
 // Trend is the least-squares slope of each resource over the steady state.
