@@ -150,13 +150,29 @@ func BlackBox(ctx context.Context, c *Client, rng *rand.Rand, cfg BlackBoxConfig
 	b.write(ctx, history.KindRefund, ghost, "0.5", "", history.Original)
 
 	// The snapshot, after every request returned.
-	snap := history.Snapshot{History: map[string]history.HistoryRead{}, Phantoms: run.Phantoms}
+	snap := b.snapshot(ctx, run.Agents, run.Phantoms)
+	run.Ops, run.Snapshot, run.Elapsed = b.ops, snap, time.Since(start)
+	return run, ctx.Err()
+}
+
+// Reread takes the snapshot again (after a restart, a crash, damage to the
+// backend's files): the new reads join the history, and the judge then says
+// whether the backend still shows every acknowledged write.
+func (r *BlackBoxRun) Reread(ctx context.Context, c *Client) {
+	b := &bbRecorder{c: c, ops: r.Ops}
+	r.Snapshot = b.snapshot(ctx, r.Agents, r.Phantoms)
+	r.Ops = b.ops
+}
+
+// snapshot reads /balances and every agent's balance and history.
+func (b *bbRecorder) snapshot(ctx context.Context, agents, phantoms []string) history.Snapshot {
+	snap := history.Snapshot{History: map[string]history.HistoryRead{}, Phantoms: phantoms}
 	r := b.get(ctx, api+"/balances")
 	snap.BalancesStatus = r.Status
 	if r.OK() {
 		snap.Balances, _ = history.ParseBalances(r.Raw)
 	}
-	for _, id := range append(append([]string(nil), run.Agents...), ghost) {
+	for _, id := range append(append([]string(nil), agents...), phantoms...) {
 		b.get(ctx, api+"/balance/"+id)
 		r := b.get(ctx, api+"/history/"+id+"?limit=1000")
 		h := history.HistoryRead{Status: r.Status, Total: -1}
@@ -167,8 +183,7 @@ func BlackBox(ctx context.Context, c *Client, rng *rand.Rand, cfg BlackBoxConfig
 		}
 		snap.History[id] = h
 	}
-	run.Ops, run.Snapshot, run.Elapsed = b.ops, snap, time.Since(start)
-	return run, ctx.Err()
+	return snap
 }
 
 // agent is one agent's part of the workload.

@@ -636,13 +636,11 @@ func signed(m int64) string {
 
 func (b *blackBox) a12() Finding {
 	var v violations
-	judged := 0
+	// A write answered 5xx counts as judged only once an exact read after
+	// it could show it (float noise or no read leaves it unjudged: NOT
+	// MEASURED, never PASS).
+	judgedUnits := map[*bbUnit]bool{}
 	for _, a := range b.foldAgents() {
-		for _, u := range a.units {
-			if u.state == unitMaybe5xx {
-				judged++
-			}
-		}
 		reported := map[*bbUnit]bool{}
 		for _, r := range a.reads {
 			if !a.quiescent(r) {
@@ -652,11 +650,14 @@ func (b *blackBox) a12() Finding {
 			if len(maybe5xx) == 0 {
 				continue
 			}
-			if ok, _ := reach(base, deltas(maybe), r.value); ok {
-				continue
-			}
 			all := append(slices.Clone(maybe), maybe5xx...)
 			if len(all) > maxSubset {
+				continue
+			}
+			for _, u := range maybe5xx {
+				judgedUnits[u] = true
+			}
+			if ok, _ := reach(base, deltas(maybe), r.value); ok {
 				continue
 			}
 			if ok, idx := reach(base, deltas(all), r.value); ok {
@@ -684,7 +685,13 @@ func (b *blackBox) a12() Finding {
 				m.agent, e.entry.EventID, e.entry.Amount, e.entry.BalanceAfter, e.unit.name, statuses(e.unit.ops))
 		}
 	}
-	f := v.finding(CheckA12, countMeasured(&v, judged, "writes answered 5xx"),
+	for _, m := range b.historyMatches() {
+		for _, e := range m.fromMaybe5xx {
+			judgedUnits[e.unit] = true
+		}
+	}
+	judged := len(judgedUnits)
+	f := v.finding(CheckA12, countMeasured(&v, judged, "writes answered 5xx and read back exactly"),
 		"0: no later balance or history shows a write answered 5xx (timeouts may go either way)", "")
 	f.Samples = judged
 	return f
