@@ -4,7 +4,8 @@
 // highest rate within the latency bounds), `render` (rebuild the report
 // from a saved summary.json), `compare` (flag regressions against an
 // earlier run) and `verify-gates` (prove each gate fails on seeded bugs).
-// It maps flags to the reports and harness packages and does nothing else.
+// It maps flags to the reports and harness packages; verify-gates also
+// holds the seeded bugs it builds (mutants_*.go).
 package main
 
 import (
@@ -24,8 +25,11 @@ usage:
 
 Parameters come from LIVE_TEST_* (CONCURRENCY, DURATION, SEED, RETRY_INJECTION,
 KARMA_ENABLED, ML_ANOMALY_INJECTION, RATE) and the target from CREDITGATE_TARGET
-(container|process|url), CREDITGATE_URL, CREDITGATE_TOKEN, CREDITGATE_IMAGE.
-Exit codes: 0 GO, 2 CONDITIONAL, 1 NO-GO or error.
+(container|process|cluster|exec|url), CREDITGATE_URL, CREDITGATE_TOKEN,
+CREDITGATE_IMAGE, CREDITGATE_BINARY, CREDITGATE_EXEC (+ _JOURNAL, _HEALTH, _DATA_DIR);
+docs/own-backend.md tests your own backend.
+Exit codes: 0 GO, 1 NO-GO or error, 2 CONDITIONAL, 3 INCOMPLETE (nothing measured
+failed, but critical checks could not be measured on this target).
 `
 
 func main() {
