@@ -117,7 +117,8 @@ var (
 
 func cmdVerify(args []string) int {
 	fs := flag.NewFlagSet("verify-gates", flag.ContinueOnError)
-	only := fs.String("only", "", "run only the mutant with this name")
+	only := fs.String("only", "", "run only the mutant (or foreign-backend case, foreign-<defect>) with this name")
+	skipForeign := fs.Bool("no-foreign", false, "skip the foreign-backend cases")
 	out := fs.String("out", filepath.Join("out", "verify-gates"), "directory for each mutant's report")
 	if err := fs.Parse(args); err != nil {
 		return 1
@@ -169,6 +170,10 @@ func cmdVerify(args []string) int {
 	}
 	os.Unsetenv("CREDITGATE_TARGET")
 	os.Unsetenv("CREDITGATE_BINARY")
+	var foreign []foreignRow
+	if !*skipForeign {
+		foreign = runForeign(root, *out, *only)
+	}
 	fmt.Printf("\n=== verify-gates: every seeded bug must be rejected (NO-GO) by the gate that guards against it\n")
 	failed := 0
 	for _, r := range rows {
@@ -179,8 +184,23 @@ func cmdVerify(args []string) int {
 		}
 		fmt.Printf("  %-9s gate %s  %-28s verdict %-11s gate %-5s %s\n", mark, strings.ToUpper(r.m.gate), r.m.name, r.verdict, r.gateStatus, r.note)
 	}
-	fmt.Printf("%d passed, %d failed\n", len(rows)-failed, failed)
-	if failed > 0 || len(rows) == 0 {
+	if len(foreign) > 0 {
+		fmt.Printf("\n=== the foreign backend (cmd/original-backend): each defect failed by the check it names; without defects 0 FAIL and INCOMPLETE\n")
+	}
+	for _, r := range foreign {
+		mark := "CAUGHT"
+		if r.c.check == "" {
+			mark = "HONEST"
+		}
+		if !r.ok {
+			mark = "MISSED"
+			failed++
+		}
+		fmt.Printf("  %-9s %-32s check %-5s verdict %-11s %s\n", mark, r.c.name(), orNone(r.c.check), r.verdict, r.note)
+	}
+	total := len(rows) + len(foreign)
+	fmt.Printf("%d passed, %d failed\n", total-failed, failed)
+	if failed > 0 || total == 0 {
 		return 1
 	}
 	return 0

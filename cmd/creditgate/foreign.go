@@ -1,0 +1,127 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/creditgate/creditgate/reports"
+)
+
+// foreignCase runs gates against the foreign backend (cmd/original-backend:
+// the original's routes only, not our engine) with one defect switched on;
+// the check it names must FAIL. A case with no defect runs every gate: no
+// check may FAIL and the verdict must be INCOMPLETE (the routes it lacks
+// leave critical checks N/A), never GO on what was not measured.
+type foreignCase struct {
+	defect string // chaos/original switch; "" = none
+	gates  string
+	check  string // the catalog check that must fail
+	env    []string
+}
+
+var foreignCases = []foreignCase{
+	{defect: "float-money", gates: "b", check: "B14"},
+	{defect: "ignore-idempotency", gates: "a", check: "A11"},
+	{defect: "accept-non-finite", gates: "a", check: "A13"},
+	{defect: "apply-then-5xx", gates: "a", check: "A12"},
+	{defect: "reregister-resets", gates: "b", check: "B15"},
+	{defect: "mint-without-approval", gates: "c", check: "C26"},
+	{defect: "drop-torn-silently", gates: "d", check: "D42"},
+	{defect: "", gates: "a,b,c,d,e", env: []string{"LIVE_TEST_DURATION=10s"}},
+}
+
+func (c foreignCase) name() string {
+	if c.defect == "" {
+		return "foreign-clean"
+	}
+	return "foreign-" + c.defect
+}
+
+type foreignRow struct {
+	c       foreignCase
+	verdict string
+	failed  []string // IDs of the checks that failed
+	ok      bool
+	note    string
+}
+
+// runForeign builds the foreign backend once and runs every case.
+func runForeign(root, out, only string) []foreignRow {
+	var rows []foreignRow
+	tmp, err := os.MkdirTemp("", "creditgate-foreign-")
+	if err != nil {
+		return []foreignRow{{note: err.Error()}}
+	}
+	defer os.RemoveAll(tmp)
+	bin := filepath.Join(tmp, "original-backend")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/original-backend")
+	build.Dir, build.Env = root, append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := build.CombinedOutput(); err != nil {
+		return []foreignRow{{note: fmt.Sprintf("building cmd/original-backend: %v\n%s", err, b)}}
+	}
+	for _, c := range foreignCases {
+		if only != "" && c.name() != only {
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "\n=== verify-gates: %s (gates %s, must fail %s)\n", c.name(), c.gates, orNone(c.check))
+		dir, _ := filepath.Abs(filepath.Join(out, c.name()))
+		_ = os.RemoveAll(dir)
+		restore := setEnv(append([]string{"CREDITGATE_TARGET=exec", "CREDITGATE_EXEC_JOURNAL=journal.jsonl",
+			"CREDITGATE_EXEC=" + bin + " -addr 127.0.0.1:{port} -data {data_dir} -defects " + orNone(c.defect)}, c.env...))
+		cmdGates([]string{"--gates", c.gates, "--out", dir}, "")
+		restore()
+		rows = append(rows, judgeForeign(c, dir))
+	}
+	return rows
+}
+
+func judgeForeign(c foreignCase, dir string) foreignRow {
+	r := foreignRow{c: c}
+	s, err := reports.Load(dir)
+	if err != nil {
+		r.note = "no report: " + err.Error()
+		return r
+	}
+	seen := map[string]bool{}
+	for _, g := range s.GateDetails {
+		for _, ch := range g.Checks {
+			if ch.Status == reports.StatusFail && !seen[ch.Name] {
+				seen[ch.Name] = true
+				r.failed = append(r.failed, ch.Name)
+			}
+		}
+	}
+	sort.Strings(r.failed)
+	gates := strings.Split(strings.ToUpper(c.gates), ",")
+	r.verdict = reports.RunVerdict(s, gates)
+	if c.check == "" {
+		r.ok = len(r.failed) == 0 && r.verdict == reports.VerdictIncomplete
+		if !r.ok {
+			r.note = fmt.Sprintf("a correct backend: want 0 FAIL and INCOMPLETE, got %d FAIL (%s)", len(r.failed), strings.Join(r.failed, "; "))
+		}
+		return r
+	}
+	for _, n := range r.failed {
+		if strings.HasPrefix(n, c.check+" ") {
+			r.ok = true
+		}
+	}
+	if !r.ok {
+		r.note = "caught by the wrong check: " + c.check + " did not fail"
+		if len(r.failed) > 0 {
+			r.note += "; failed instead: " + strings.Join(r.failed, "; ")
+		}
+	}
+	return r
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
