@@ -62,6 +62,7 @@ type Engine struct {
 	dur *durability // the highest seq on disk; see durable.go
 
 	opened   time.Time
+	scans    scanGate // deep history scans: bounded, cancelled at shutdown
 	stop     chan struct{}
 	sweeping sync.WaitGroup
 	stats    stats
@@ -495,6 +496,7 @@ func (e *Engine) Close() error {
 	e.closed = true
 	close(e.stop)
 	e.mu.Unlock()
+	e.scans.cancel() // a scan holds the store's read side: stop it before closing
 	e.sweeping.Wait()
 	return e.store.Close()
 }

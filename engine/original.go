@@ -22,15 +22,18 @@ func (e *Engine) HistoryPage(agentID string, offset, limit int) ([]projection.En
 		return nil, 0, err
 	}
 	if !ok {
-		return nil, 0, refuse(CodeNotFound, nil, "agent %q not found", agentID)
+		return nil, 0, e.unknown("agent", agentID) // 409 entity_quarantined as on every route
 	}
 	entries, err := e.History(agentID, offset, limit)
 	if err != nil {
 		return nil, 0, err
 	}
 	// An entry applied between the two reads is in the page but not yet in
-	// total: a total is never smaller than what the caller can see.
-	total = max(total, int64(offset+len(entries)))
+	// total: a total is never smaller than what the caller can see. An
+	// empty page past the end says nothing about the total.
+	if len(entries) > 0 {
+		total = max(total, int64(offset+len(entries)))
+	}
 	return entries, total, nil
 }
 

@@ -65,10 +65,18 @@ func (e *Engine) History(agentID string, offset, limit int) ([]projection.Entry,
 // historyFromJournal folds the agent's entries from the journal and returns
 // the requested page. It keeps only offset+limit entries in memory.
 func (e *Engine) historyFromJournal(agentID string, total int64, offset, limit int) ([]projection.Entry, error) {
+	if err := e.scans.acquire(); err != nil { // bounded, cancelled at shutdown: deepscan.go
+		return nil, err
+	}
+	defer e.scans.release()
 	want := offset + limit
 	ring := make([]projection.Entry, 0, want)
 	var balance int64
+	var cancelled bool
 	err := e.iterate(0, func(_ []byte, ev *event.Envelope) bool {
+		if cancelled = e.scans.cancelled(); cancelled {
+			return false
+		}
 		id, delta, reason, mission, ok := projection.AgentDelta(ev)
 		if !ok || id != agentID {
 			return true
@@ -86,6 +94,9 @@ func (e *Engine) historyFromJournal(agentID string, total int64, offset, limit i
 	})
 	if err != nil {
 		return nil, err
+	}
+	if cancelled {
+		return nil, ErrClosed
 	}
 	// ring holds the oldest-to-newest tail; return newest first after offset.
 	var out []projection.Entry

@@ -44,6 +44,10 @@ func Finalize(s *Summary) {
 		s.Facts.Seed = s.TestConfig.Seed
 	}
 	s.Caveats = caveats(s)
+	if len(s.GateDetails) > 0 {
+		m := CountMeasurement(s.GateDetails)
+		s.Measurement = &m
+	}
 	s.OverallStatus, s.VerdictReasons = Decide(s)
 	switch s.OverallStatus {
 	case VerdictGo:

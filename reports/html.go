@@ -61,10 +61,19 @@ pre { background: #272822; color: #f8f8f2; padding: 10px; overflow-x: auto; }
 </header>
 <main>
 <section id="reasons">
-<h2>Why</h2>
-<ul class="reasons">{{range .S.VerdictReasons}}
+<h2>Why</h2>{{with .S.Measurement}}
+<p>Measured {{.Measured}} of {{.Applicable}} applicable checks; {{.NA}} N/A (routes the backend lacks), {{.Skipped}} SKIP (capabilities the target lacks), {{.NotMeasured}} NOT MEASURED.</p>{{end}}
+<ul class="reasons">{{range .SignOff}}
 <li>{{.}}</li>{{end}}
-</ul>{{range .S.Caveats}}
+</ul>{{if .Defects}}
+<h3>Defects found</h3>
+<ul class="reasons">{{range .Defects}}
+<li>{{.}}</li>{{end}}
+</ul>{{end}}{{if .Unmeasured}}
+<h3>Not measured, because</h3>
+<ul class="reasons">{{range .Unmeasured}}
+<li>{{.}}</li>{{end}}
+</ul>{{end}}{{range .S.Caveats}}
 <div class="caveat"><strong>Caveat:</strong> {{.}}</div>{{end}}
 </section>
 
@@ -126,7 +135,7 @@ pre { background: #272822; color: #f8f8f2; padding: 10px; overflow-x: auto; }
 <tr><th>memory trend</th><td><strong>{{slope .SlopeMBPerMin}} MB/min</strong> (budget &lt; 0.1), steady state from {{num .SteadyStateFromS}} s</td></tr>
 <tr><th>goroutines / fds</th><td>{{slope .GoroutineSlope}} / {{slope .FDSlope}} per min</td></tr>{{else}}
 <tr><th>memory trend</th><td>not measured</td></tr>{{end}}
-<tr><th>critical facts</th><td>{{.S.Facts.NegativeBalances}} negative balances, {{.S.Facts.IdempotencyViolations}} idempotency violations, {{.S.Facts.MultipleFinalDecisions}} multiple final decisions, {{.S.Facts.CrashesOnOutage}} crashes on outage, {{.S.Facts.ReplayDriftEvents}} replay drift</td></tr>
+<tr><th>critical facts</th><td>{{.Facts}}</td></tr>
 </table>
 </section>
 
@@ -227,14 +236,18 @@ type latencyRow struct {
 // HTML renders the self-contained report.html from a finalized summary.
 func HTML(s *Summary) ([]byte, error) {
 	data := struct {
-		S         *Summary
-		Timestamp string
-		Plots     []template.HTML
-		Latency   []latencyRow
-		P95Go     float64
-		P95Cond   float64
-		Artifacts []artifactLink
-	}{S: s, Timestamp: s.Timestamp.UTC().Format(time.RFC3339), Plots: plots(s), P95Go: P95GoMs, P95Cond: P95ConditionalMaxMs}
+		S          *Summary
+		Timestamp  string
+		Plots      []template.HTML
+		Latency    []latencyRow
+		P95Go      float64
+		P95Cond    float64
+		Artifacts  []artifactLink
+		Facts      string
+		SignOff    []string
+		Defects    []string
+		Unmeasured []string
+	}{S: s, Facts: CriticalFacts(s), Timestamp: s.Timestamp.UTC().Format(time.RFC3339), Plots: plots(s), P95Go: P95GoMs, P95Cond: P95ConditionalMaxMs}
 	if l := s.Latency; l != nil {
 		data.Latency = append(data.Latency, latencyRow{"overall", l.Overall})
 		for _, n := range sortedKeys(l.PerEndpoint) {
@@ -244,6 +257,8 @@ func HTML(s *Summary) ([]byte, error) {
 			data.Latency = append(data.Latency, latencyRow{"phase " + n, l.PerPhase[n]})
 		}
 	}
+	data.SignOff, data.Defects, data.Unmeasured = SplitReasons(s.VerdictReasons)
+	data.Unmeasured = append(data.Unmeasured, unmeasuredNotes(s)...)
 	for _, a := range s.Artifacts {
 		data.Artifacts = append(data.Artifacts, artifactLink{Name: a, Local: validArtifactName(a) == nil})
 	}

@@ -55,8 +55,28 @@ func Markdown(s *Summary) string {
 
 	w("# %s Sign-off verdict: %s\n\n", verdictMark(s.OverallStatus), s.OverallStatus)
 	w("**%s**\n\n", s.Recommendation)
-	for _, r := range s.VerdictReasons {
-		w("- %s\n", r)
+	if m := s.Measurement; m != nil {
+		w("Measured %d of %d applicable checks (%s); %d N/A (routes the backend lacks), %d SKIP (capabilities the target lacks), %d NOT MEASURED.\n\n",
+			m.Measured, m.Applicable, pct(m.Measured, m.Applicable), m.NA, m.Skipped, m.NotMeasured)
+	}
+	signOff, defects, unmeasured := SplitReasons(s.VerdictReasons)
+	unmeasured = append(unmeasured, unmeasuredNotes(s)...)
+	for _, r := range signOff {
+		w("- %s\n\n", r)
+	}
+	if len(defects) > 0 {
+		w("**Defects found:**\n\n")
+		for _, r := range defects {
+			w("- %s\n", r)
+		}
+		w("\n")
+	}
+	if len(unmeasured) > 0 {
+		w("**Not measured, because:**\n\n")
+		for _, r := range unmeasured {
+			w("- %s\n", r)
+		}
+		w("\n")
 	}
 	b.WriteString("\n")
 	if len(s.Caveats) > 0 {
@@ -137,15 +157,14 @@ func Markdown(s *Summary) string {
 	} else {
 		w("- Load: not measured.\n")
 	}
-	if m := s.Memory; m != nil {
+	if m := s.Memory; m != nil && m.steadySamples() >= 2 {
 		w("- Memory trend: **%s MB/min** (budget < %g) over %d steady-state samples from %ss; goroutines %s/min, fds %s/min.\n",
 			fmtSlope(m.SlopeMBPerMin), MemGoMBPerMin, m.steadySamples(), fmtNum(m.SteadyStateFromS), fmtSlope(m.GoroutineSlope), fmtSlope(m.FDSlope))
 	} else {
-		w("- Memory trend: not measured.\n")
+		w("- Memory trend: not measured (fewer than 2 steady-state samples of the backend's memory).\n")
 	}
 	f := s.Facts
-	w("- Critical facts: %d negative balances, %d idempotency violations, %d multiple final decisions, %d crashes on outage, %d replay drift.\n\n",
-		f.NegativeBalances, f.IdempotencyViolations, f.MultipleFinalDecisions, f.CrashesOnOutage, f.ReplayDriftEvents)
+	w("- Critical facts: %s.\n\n", CriticalFacts(s))
 
 	w("## Reproduce\n\n")
 	if f.ReproCommand != "" {
@@ -198,4 +217,12 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// pct renders n/d as a percentage, "–" when d is 0.
+func pct(n, d int) string {
+	if d == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f %%", 100*float64(n)/float64(d))
 }

@@ -38,6 +38,7 @@ func FromRunDir(dir string, info RunInfo) (*Summary, error) {
 	}
 	s := &Summary{Timestamp: info.Started.UTC(), Branch: info.Branch, Commit: info.Commit}
 	s.GateDetails = FromGinkgo(rs)
+	addUnrecorded(dir, s.GateDetails)
 	ran := map[string]bool{}
 	for _, g := range info.Gates {
 		ran[strings.ToUpper(g)] = true

@@ -71,16 +71,18 @@ type Summary struct {
 	VerdictReasons []string `json:"verdict_reasons"`
 	// Caveats are facts a reader must know that do not change the verdict
 	// (e.g. fsync disabled).
-	Caveats      []string          `json:"caveats,omitempty"`
-	GateDetails  []GateDetail      `json:"gate_details"`
-	Latency      *Latency          `json:"latency,omitempty"`
-	Load         *LoadStats        `json:"load,omitempty"`
-	Memory       *Memory           `json:"memory,omitempty"`
-	Timeseries   *Timeseries       `json:"timeseries,omitempty"`
-	LatencyCurve []CurvePoint      `json:"latency_curve,omitempty"`
-	Facts        Facts             `json:"facts"`
-	Artifacts    []string          `json:"artifacts,omitempty"`
-	Extra        map[string]string `json:"extra,omitempty"`
+	Caveats      []string     `json:"caveats,omitempty"`
+	GateDetails  []GateDetail `json:"gate_details"`
+	Latency      *Latency     `json:"latency,omitempty"`
+	Load         *LoadStats   `json:"load,omitempty"`
+	Memory       *Memory      `json:"memory,omitempty"`
+	Timeseries   *Timeseries  `json:"timeseries,omitempty"`
+	LatencyCurve []CurvePoint `json:"latency_curve,omitempty"`
+	Facts        Facts        `json:"facts"`
+	// Measurement counts the checks measured against those that applied.
+	Measurement *Measurement      `json:"measurement,omitempty"`
+	Artifacts   []string          `json:"artifacts,omitempty"`
+	Extra       map[string]string `json:"extra,omitempty"`
 }
 
 // TestConfig is the run's parameters (SPEC §8 Parameters).

@@ -192,18 +192,24 @@ func decideGate(g GateDetail, block, cond, incomplete func(string, ...any)) {
 	// Evidence hidden: a critical check that did not run because something
 	// else failed (or the run stopped) might have said NO-GO, so it blocks.
 	// A critical check the target could not offer (SKIP: a capability; N/A:
-	// a route; NOT MEASURED: nothing to judge) leaves the run INCOMPLETE; a
-	// non-critical one makes it CONDITIONAL. Each is named with its reason.
-	var hidden, critUnmeasured, other []Check
+	// a route; NOT MEASURED: nothing to judge) leaves the run INCOMPLETE,
+	// named with its reason; GO needs every critical check measured.
+	var hidden, critUnmeasured, blocked []Check
 	for _, c := range append(skipped, unmeasured...) {
 		switch {
 		case c.Critical && c.Blocked:
 			hidden = append(hidden, c)
 		case c.Critical:
 			critUnmeasured = append(critUnmeasured, c)
-		default:
-			other = append(other, c)
+		case c.Blocked:
+			blocked = append(blocked, c)
 		}
+	}
+	if len(blocked) > 0 {
+		cond("%s: %d check(s) not run because something else failed: %s", label, len(blocked), listSkipped(blocked))
+	}
+	if len(g.Checks) > 0 && len(withStatus(g.Checks, StatusPass))+len(withStatus(g.Checks, StatusWarn))+len(withStatus(g.Checks, StatusFail)) == 0 {
+		cond("%s not verified: nothing measured: %s", label, listSkipped(g.Checks))
 	}
 	for _, c := range hidden {
 		block("%s: critical check %q was not verified: %s", label, c.Name, orDefault(c.Detail, "not run"))
@@ -211,9 +217,8 @@ func decideGate(g GateDetail, block, cond, incomplete func(string, ...any)) {
 	if len(critUnmeasured) > 0 {
 		incomplete("%s: %d critical check(s) not measured: %s", label, len(critUnmeasured), listSkipped(critUnmeasured))
 	}
-	if len(other) > 0 {
-		cond("%s: %d check(s) not measured: %s", label, len(other), listSkipped(other))
-	}
+	// Non-critical checks not measured do not hold the verdict back: the
+	// report lists each with its reason and counts them (Measurement).
 }
 
 func decideScenarios(scs []Scenario, block, cond func(string, ...any)) {

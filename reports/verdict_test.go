@@ -72,7 +72,7 @@ func TestDecideAppliesEveryVerdictRuleAndBoundary(t *testing.T) {
 		{"gate A warning is NO-GO", []func(*Summary){setCheck("A", 1, Check{Name: "w", Status: "warn"})}, VerdictNoGo, "A and B must pass"},
 		{"gate B not run is NO-GO", []func(*Summary){removeGate("B")}, VerdictNoGo, "gate B (Projection Integrity) not verified"},
 		{"gate A false in the original gates map is NO-GO", []func(*Summary){removeGate("A"), func(s *Summary) { s.Gates = map[string]bool{"A - Event Integrity": false} }}, VerdictNoGo, "gate A (Event Integrity) failed"},
-		{"a skipped check inside gate A is CONDITIONAL", []func(*Summary){setCheck("A", 1, Check{Name: "s", Status: "skip"})}, VerdictConditional, `1 check(s) not measured: "s"`},
+		{"a non-critical check skipped inside gate A does not hold GO back (the report lists it)", []func(*Summary){setCheck("A", 1, Check{Name: "s", Status: "skip"})}, VerdictGo, "[GO]"},
 		{"a critical check N/A (route missing) is INCOMPLETE, naming the route", []func(*Summary){setCheck("A", 1, Check{Name: "A16 conflict", Status: StatusNA, Critical: true, Detail: "the backend does not serve POST /api/credits/withdraw (probe answered 404)"})}, VerdictIncomplete, "POST /api/credits/withdraw"},
 		{"a critical check measured over nothing is INCOMPLETE, never GO", []func(*Summary){setCheck("C", 0, Check{Name: "RT3 decisions", Status: StatusNotMeasured, Critical: true, Detail: "nothing to judge (0 samples)"})}, VerdictIncomplete, "0 samples"},
 		{"a measured failure beside an unmeasured critical check is NO-GO", []func(*Summary){
@@ -115,7 +115,7 @@ func TestDecideAppliesEveryVerdictRuleAndBoundary(t *testing.T) {
 			g := s.Gate("E")
 			g.Checks = []Check{{Name: "load", Status: "skip", Detail: "skipped: LIVE_TEST_DURATION=0"}}
 			g.Status = StatusSkip
-		}}, VerdictConditional, `gate E (Load Reality): 1 check(s) not measured: "load" (skipped: LIVE_TEST_DURATION=0)`},
+		}}, VerdictConditional, `gate E (Load Reality) not verified: nothing measured: "load" (skipped: LIVE_TEST_DURATION=0)`},
 		{"a skipped critical check in gate A blocked by a failure is NO-GO", []func(*Summary){
 			addCheck("A", Check{Name: "retries return the original event", Status: "skip", Critical: true, Blocked: true, Detail: "not run: Spec skipped because a BeforeAll node failed"}),
 		}, VerdictNoGo, "was not verified"},

@@ -234,3 +234,46 @@ func (v *choiceValue) Set(s string) error {
 	}
 	return fmt.Errorf("want one of %s", strings.Join(v.choices, ", "))
 }
+
+// secretValue holds a setting whose value must never be printed (bearer
+// tokens, a database URL with its password): flag's usage text shows
+// "(default set)" when it has a value, never the value itself.
+type secretValue struct{ p *string }
+
+func (v *secretValue) String() string {
+	if v == nil || v.p == nil || *v.p == "" {
+		return ""
+	}
+	return "set"
+}
+func (v *secretValue) Set(s string) error { *v.p = s; return nil }
+
+// Secret defines a string setting whose value is never printed.
+func (s *settings) Secret(name, key, usage string) *string {
+	p := new(string)
+	v := &secretValue{p}
+	s.define(v, name, key, usage)
+	s.fs.Lookup(name).DefValue = v.String() // "set" from the environment, or ""
+	return p
+}
+
+// urlValue holds a URL that may carry credentials: usage shows it
+// redacted.
+type urlValue struct{ p *string }
+
+func (v *urlValue) String() string {
+	if v == nil || v.p == nil || *v.p == "" {
+		return ""
+	}
+	return redact(*v.p)
+}
+func (v *urlValue) Set(s string) error { *v.p = s; return nil }
+
+// URL defines a URL setting whose password is never printed.
+func (s *settings) URL(name, key, usage string) *string {
+	p := new(string)
+	v := &urlValue{p}
+	s.define(v, name, key, usage)
+	s.fs.Lookup(name).DefValue = v.String() // redacted
+	return p
+}

@@ -102,7 +102,7 @@ func TestThresholdOf1005MilliIsExactInTheRunningServer(t *testing.T) {
 	t.Setenv("CREDITD_SYNERGIE_BASE", "0.5") // a reward must stay below the threshold
 	p := start(t, filepath.Join(t.TempDir(), "credits.jsonl"))
 	defer p.stop(t)
-	if st, body, _, err := p.post("/api/credits/agents", "", map[string]any{"agent_id": "th-1", "skill_level": 0.5}); err != nil || st != http.StatusCreated {
+	if st, body, _, err := p.post("/api/credits/agents", "", map[string]any{"agent_id": "th-1", "skill_level": 0.5}); err != nil || st != http.StatusOK {
 		t.Fatalf("create agent: %d %v %v", st, body, err)
 	}
 	for _, c := range []struct {

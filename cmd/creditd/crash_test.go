@@ -207,7 +207,7 @@ func TestKill9NeverLosesAnAcknowledgedMutation(t *testing.T) {
 	p := start(t, journal)
 	for i := 0; i < agentCount; i++ {
 		id := fmt.Sprintf("agent-%d", i)
-		if st, body, _, err := p.post("/api/credits/agents", "create-"+id, map[string]any{"agent_id": id, "skill_level": 1}); err != nil || st != http.StatusCreated {
+		if st, body, _, err := p.post("/api/credits/agents", "create-"+id, map[string]any{"agent_id": id, "skill_level": 1}); err != nil || st != http.StatusOK {
 			t.Fatalf("create %s: %d %v %v", id, st, body, err)
 		}
 		if st, body, _, err := p.post("/api/credits/add", "fund-"+id, map[string]any{"agent_id": id, "amount": 400, "reason": "fund"}); err != nil || st != http.StatusOK {

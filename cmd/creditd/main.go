@@ -40,13 +40,15 @@ func run(args []string) error {
 	d := engine.DefaultConfig()
 	set := newSettings(fs)
 	addr := fs.String("addr", env("CREDITD_ADDR", "127.0.0.1:8000"), "listen address (CREDITD_ADDR)")
-	storeURL := fs.String("store", env("CREDITD_STORE", ""), "event store: empty = the JSONL journal; postgres://… = a PostgreSQL store shared by several instances (CREDITD_STORE)")
+	// Secrets are never printed: usage shows "set" for them, logs redact
+	// passwords in URLs.
+	storeURL := set.Secret("store", "CREDITD_STORE", "event store: empty = the JSONL journal; postgres://… = a PostgreSQL store shared by several instances")
 	path := fs.String("journal", env("CREDITD_JOURNAL", "storage/events/credits.jsonl"), "journal file (CREDITD_JOURNAL)")
 	fsync := set.Bool("fsync", "CREDITD_FSYNC", true, "fdatasync every group commit; false only for throwaway runs")
 	recovery := set.Choice("recovery", "CREDITD_RECOVERY", string(journal.PolicyQuarantine),
 		[]string{string(journal.PolicyQuarantine), string(journal.PolicyStrict)}, "mid-file corruption policy: quarantine|strict")
-	tokens := fs.String("tokens", env("CREDITD_TOKENS", ""), "bearer tokens token=principal:role,... ; empty = dev mode without auth (CREDITD_TOKENS)")
-	karmaURL := fs.String("karma-url", env("CREDITD_KARMA_URL", ""), "KARMA scoring service base URL; empty = disabled, fallback CI 0.5 (CREDITD_KARMA_URL)")
+	tokens := set.Secret("tokens", "CREDITD_TOKENS", "bearer tokens token=principal:role,... ; empty = dev mode without auth")
+	karmaURL := set.URL("karma-url", "CREDITD_KARMA_URL", "KARMA scoring service base URL; empty = disabled, fallback CI 0.5")
 	karmaTimeout := set.Duration("karma-timeout", "CREDITD_KARMA_TIMEOUT", karma.DefaultTimeout, time.Millisecond, karma.MaxTimeout, "KARMA request timeout")
 	threshold := set.Credits("approval-threshold", "CREDITD_APPROVAL_THRESHOLD", d.Approval.ThresholdMilli, "credits at or above which add/withdraw need approval")
 	high := set.Credits("approval-high", "CREDITD_APPROVAL_HIGH", d.Approval.HighFromMilli, "credits from which a request is HIGH risk")
@@ -130,7 +132,8 @@ func run(args []string) error {
 		kcfg.URL, kcfg.Timeout = *karmaURL, *karmaTimeout
 		kc, err = karma.New(kcfg)
 		if err != nil {
-			return fmt.Errorf("karma: %w", err)
+			// karma's message quotes the URL: print it redacted.
+			return fmt.Errorf("CREDITD_KARMA_URL: %s", strings.ReplaceAll(err.Error(), *karmaURL, redact(*karmaURL)))
 		}
 		kc.Start(ctx)
 		defer kc.Close()
@@ -167,7 +170,7 @@ func run(args []string) error {
 		return err
 	}
 	log.Info("creditd listening", "addr", ln.Addr().String(), "journal", *path, "fsync", *fsync, "recovery", *recovery,
-		"auth", len(toks) > 0, "karma", *karmaURL)
+		"auth", len(toks) > 0, "karma", redact(*karmaURL))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 
@@ -178,6 +181,9 @@ func run(args []string) error {
 	case <-ctx.Done():
 	}
 	log.Info("shutting down: draining requests")
+	// History pages read from the journal stop now (503): the drain waits
+	// for requests, and a deep scan must not hold it.
+	eng.CancelScans()
 	sctx, cancel := context.WithTimeout(context.Background(), *drain)
 	defer cancel()
 	serr := srv.Shutdown(sctx)
@@ -209,11 +215,40 @@ func probe(addr string) error {
 	return nil
 }
 
-// redact drops the password from a store URL before it is logged.
+// redact drops the passwords from a URL before it is logged or printed:
+// the user:pass@ part and query parameters such as password= or
+// sslpassword= (libpq and pgx read both).
 func redact(raw string) string {
+	if raw == "" {
+		return ""
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable URL)"
 	}
+	if q, err := url.ParseQuery(u.RawQuery); err == nil {
+		changed := false
+		for k := range q {
+			if secretParam(k) {
+				q[k] = []string{"xxxxx"}
+				changed = true
+			}
+		}
+		if changed {
+			u.RawQuery = q.Encode()
+		}
+	} else if u.RawQuery != "" {
+		u.RawQuery = "(unparsable query)"
+	}
 	return u.Redacted()
+}
+
+func secretParam(k string) bool {
+	k = strings.ToLower(k)
+	for _, s := range []string{"password", "passwd", "secret", "token"} {
+		if strings.Contains(k, s) {
+			return true
+		}
+	}
+	return false
 }

@@ -15,7 +15,7 @@ import (
 
 func createAgent(t *testing.T, s *testServer, id string, hdr ...string) {
 	t.Helper()
-	if r := s.do(t, "POST", "/api/credits/agents", map[string]any{"agent_id": id, "skill_level": 1.0, "actor_id": "op"}, hdr...); r.status != http.StatusCreated {
+	if r := s.do(t, "POST", "/api/credits/agents", map[string]any{"agent_id": id, "skill_level": 1.0, "actor_id": "op"}, hdr...); r.status != http.StatusOK {
 		t.Fatalf("create agent %s: %d %s", id, r.status, r.raw)
 	}
 }

@@ -32,10 +32,13 @@ type Principal struct {
 // identity taken from the request body.
 type Tokens map[string]Principal
 
-// ParseTokens reads "token=principal:role,token2=principal2:role2".
+// ParseTokens reads "token=principal:role,token2=principal2:role2". A
+// token given twice is refused: which principal and role it carries would
+// depend on the order of the entries. Errors name entries by position and
+// principal, never by the token: they end up in logs.
 func ParseTokens(s string) (Tokens, error) {
 	t := Tokens{}
-	for _, item := range strings.Split(s, ",") {
+	for i, item := range strings.Split(s, ",") {
 		item = strings.TrimSpace(item)
 		if item == "" {
 			continue
@@ -43,7 +46,10 @@ func ParseTokens(s string) (Tokens, error) {
 		tok, rest, ok := strings.Cut(item, "=")
 		name, role, ok2 := strings.Cut(rest, ":")
 		if !ok || !ok2 || tok == "" || name == "" {
-			return nil, fmt.Errorf("token entry %q: want token=principal:role", item)
+			return nil, fmt.Errorf("token entry %d: want token=principal:role", i+1)
+		}
+		if prev, dup := t[tok]; dup {
+			return nil, fmt.Errorf("token entry %d (principal %q) repeats the token of principal %q: each token must appear once", i+1, name, prev.Name)
 		}
 		if !engine.ValidID(name) {
 			return nil, fmt.Errorf("token entry for %q: a principal is 1..128 characters of %s (it is journaled as an id)", name, engine.IDAlphabet)

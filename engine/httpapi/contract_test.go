@@ -30,6 +30,8 @@ const (
 	kNull    kind = "null"
 	kDate    kind = "string (ISO 8601 date-time)"
 	kStrNull kind = "string or null"
+	// kUnixNull is a Unix time in seconds (a number), or null.
+	kUnixNull kind = "number (Unix time in seconds) or null"
 )
 
 type contractField struct {
@@ -64,8 +66,8 @@ var originalShapes = []contractRoute{
 		{"event_bus", kObject}, {"event_bus.total_published", kNumber}, {"event_bus.total_subscriber_errors", kNumber},
 		{"event_bus.subscribers_by_type", kObject}, {"event_bus.subscribers_by_type{}", kNumber},
 		{"replay", kObject}, {"replay.total_events", kNumber}, {"replay.replay_duration_seconds", kNumber},
-		{"replay.last_replay_timestamp", kDate}, {"replay.integrity_errors_count", kNumber},
-		{"replay.snapshot_used", kBool}, {"replay.events_skipped_by_snapshot", kNumber},
+		{"replay.last_replay_timestamp", kUnixNull}, {"replay.integrity_errors_count", kNumber},
+		{"replay.snapshot_used", kStrNull}, {"replay.events_skipped_by_snapshot", kNumber},
 		{"replay.snapshot_restore_duration_seconds", kNumber}}},
 }
 
@@ -169,8 +171,26 @@ func hasKind(v any, k kind) bool {
 	case kStrNull:
 		_, ok := v.(string)
 		return ok || v == nil
+	case kUnixNull:
+		if v == nil {
+			return true
+		}
+		// Seconds, not milliseconds: before 5138-11-16.
+		f, ok := number(v)
+		return ok && f >= 0 && f < 1e11
 	}
 	return false
+}
+
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
+	}
+	return 0, false
 }
 
 // checkShape fails t for every field of want that body lacks or holds with
@@ -214,7 +234,7 @@ func TestOriginalRoutesAnswerTheOriginalsResponseShapes(t *testing.T) {
 		got[route] = r
 		return r
 	}
-	agent := call("POST /api/credits/agents", "/api/credits/agents", map[string]any{"agent_id": "orig-1", "skill_level": 0.8}, http.StatusCreated)
+	agent := call("POST /api/credits/agents", "/api/credits/agents", map[string]any{"agent_id": "orig-1", "skill_level": 0.8}, http.StatusOK)
 	call("POST /api/credits/consume", "/api/credits/consume", map[string]any{"agent_id": "orig-1", "amount": 12.5, "reason": "work"}, http.StatusOK)
 	call("POST /api/credits/refund", "/api/credits/refund", map[string]any{"agent_id": "orig-1", "amount": 2.5, "reason": "partly unused"}, http.StatusOK)
 	call("POST /api/credits/add", "/api/credits/add", map[string]any{"agent_id": "orig-1", "amount": 1.005, "reason": "bonus"}, http.StatusOK)
@@ -313,6 +333,9 @@ func TestOpenAPIMarksTheOriginalsFields(t *testing.T) {
 			if prop["x-original"] != true {
 				t.Errorf("%s: field %s is not marked x-original", rt.route, f.path)
 			}
+			if typ, nullable, ok := documentedType(t, doc, prop); ok && !typeMatches(f.kind, typ, nullable) {
+				t.Errorf("%s: field %s documented as %s (nullable %v), the original's type is %s", rt.route, f.path, typ, nullable, f.kind)
+			}
 		}
 	}
 	errSchema := deref(t, doc, map[string]any{"$ref": "#/components/schemas/Error"})
@@ -321,6 +344,37 @@ func TestOpenAPIMarksTheOriginalsFields(t *testing.T) {
 			t.Errorf("Error: field %s missing or not marked x-original", f.path)
 		}
 	}
+}
+
+// documentedType is a property's OpenAPI type and nullability; ok is false
+// for a property without a type of its own (a combination).
+func documentedType(t *testing.T, doc map[string]any, prop map[string]any) (typ string, nullable, ok bool) {
+	p := deref(t, doc, prop)
+	typ, ok = p["type"].(string)
+	nullable = p["nullable"] == true || prop["nullable"] == true
+	return typ, nullable, ok
+}
+
+// typeMatches reports whether an OpenAPI type documents a contract kind,
+// so a client generated from the document reads the original's types.
+func typeMatches(k kind, typ string, nullable bool) bool {
+	switch k {
+	case kString, kDate:
+		return typ == "string"
+	case kStrNull:
+		return typ == "string" && nullable
+	case kNumber:
+		return typ == "number" || typ == "integer"
+	case kUnixNull:
+		return (typ == "number" || typ == "integer") && nullable
+	case kBool:
+		return typ == "boolean"
+	case kObject:
+		return typ == "object"
+	case kArray:
+		return typ == "array"
+	}
+	return true // kNull: any nullable type
 }
 
 // successSchema returns the schema of an operation's lowest 2xx response.

@@ -35,7 +35,8 @@ func (s *Server) createAgent(w http.ResponseWriter, r *http.Request) {
 			if len(res.Events) > 1 {
 				balance = creditOf(res.Events[1]).BalanceAfterMilli
 			}
-			return http.StatusCreated, map[string]any{"agent_id": a.AgentID, "skill_level": a.SkillLevel,
+			// 200 as the original answers (SPEC §6), not 201.
+			return http.StatusOK, map[string]any{"agent_id": a.AgentID, "skill_level": a.SkillLevel,
 				"initial_credits": money.Credits(balance), "balance": money.Credits(balance),
 				"event_id": res.Primary().EventID, "created_at": res.Primary().Timestamp}
 		}})

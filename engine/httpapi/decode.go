@@ -24,6 +24,11 @@ const MaxBodyBytes = 64 << 10
 // decode reads a JSON body into dst: size-limited, unknown fields rejected,
 // numbers kept exact. It returns the raw body for the request fingerprint.
 func decode(w http.ResponseWriter, r *http.Request, dst any) ([]byte, *apiError) {
+	// Checked whatever the body: an empty POST with a form Content-Type is
+	// what a cross-site HTML form sends, and it must not cancel a mission.
+	if aerr := checkContentType(r.Header.Get("Content-Type")); aerr != nil {
+		return nil, aerr
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
@@ -34,8 +39,6 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) ([]byte, *apiError)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
-	} else if aerr := checkContentType(r.Header.Get("Content-Type")); aerr != nil {
-		return nil, aerr
 	}
 	if aerr := unambiguous(body, dst); aerr != nil {
 		return nil, aerr
@@ -103,9 +106,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// checkContentType accepts a body only as application/json, optionally with
-// charset=utf-8: a cross-site HTML form (urlencoded, multipart, text/plain)
-// can never reach a handler as JSON (415 otherwise, also when absent).
+// checkContentType accepts a mutation only as application/json, optionally
+// with charset=utf-8, also with an empty body: a cross-site HTML form
+// (urlencoded, multipart, text/plain) can never reach a handler (415
+// otherwise, also when absent).
 func checkContentType(ct string) *apiError {
 	mt, params, err := mime.ParseMediaType(ct)
 	if err == nil && mt == "application/json" {
@@ -115,7 +119,7 @@ func checkContentType(ct string) *apiError {
 		}
 	}
 	return &apiError{http.StatusUnsupportedMediaType, "unsupported_media_type",
-		"a request body must be sent as Content-Type: application/json (optionally ; charset=utf-8)"}
+		"a mutating request must be sent with Content-Type: application/json (optionally ; charset=utf-8), also with an empty body"}
 }
 
 // unambiguous refuses (400) a body that encoding/json would read with a

@@ -60,6 +60,9 @@ func (s *Server) writeEngineError(w http.ResponseWriter, r *http.Request, err er
 	//mutant:journal-failed-status
 	case errors.Is(err, engine.ErrJournalFailed):
 		s.writeError(w, &apiError{http.StatusServiceUnavailable, "journal_failed", err.Error()})
+	case errors.Is(err, engine.ErrBusy):
+		w.Header().Set("Retry-After", "1")
+		s.writeError(w, &apiError{http.StatusServiceUnavailable, "busy", err.Error()})
 	case errors.Is(err, engine.ErrClosed):
 		s.writeError(w, &apiError{http.StatusServiceUnavailable, "shutting_down", "the server is shutting down"})
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

@@ -99,13 +99,24 @@ func (s *Server) jsonMetrics(w http.ResponseWriter, _ *http.Request) {
 			"subscribers_by_type": map[string]int{"*": 1},
 			"commands":            st.Commands, "idempotent_replays": st.IdempotentReplays, "idempotency_keys": st.IdempotencyKeys},
 		"replay": map[string]any{"total_events": st.ReplayEvents, "replay_duration_seconds": st.ReplaySeconds,
-			"last_replay_timestamp": s.eng.ReplayedAt().Format(time.RFC3339Nano), "integrity_errors_count": integrity,
-			"snapshot_used": false, "events_skipped_by_snapshot": 0, "snapshot_restore_duration_seconds": 0.0,
+			// The original's types: Unix seconds (a number) and the
+			// snapshot id (a string, null: no snapshots are used).
+			"last_replay_timestamp": unixSeconds(s.eng.ReplayedAt()), "integrity_errors_count": integrity,
+			"snapshot_used": nil, "events_skipped_by_snapshot": 0, "snapshot_restore_duration_seconds": 0.0,
 			"events": st.ReplayEvents, "seconds": st.ReplaySeconds},
 		"anomaly":  map[string]any{"flagged": st.Anomalies, "detector_failures": st.DetectorFailures},
 		"requests": reqs,
 		"runtime":  map[string]any{"heap_alloc_bytes": ms.HeapAlloc, "goroutines": runtime.NumGoroutine()},
 	})
+}
+
+// unixSeconds is t as Unix time in seconds with microseconds, as Python's
+// time.time() gives it; nil for the zero time.
+func unixSeconds(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return float64(t.UnixMicro()) / 1e6
 }
 
 // promMetrics writes the Prometheus text format by hand: a handful of

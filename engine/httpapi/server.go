@@ -69,7 +69,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, pattern := s.mux.Handler(r)
 		s.metrics.observe(r.Method, pattern, rw.status, time.Since(start))
 	}()
+	if len(r.TransferEncoding) > 0 {
+		refuseTransferEncoding(s, rw)
+		return
+	}
 	s.mux.ServeHTTP(rw, r)
+}
+
+// refuseTransferEncoding answers a request that came with Transfer-Encoding
+// (net/http accepts only chunked) and closes the connection. Content-Length
+// beside chunked is the request-smuggling shape (RFC 9112 §6.1: close the
+// connection after it), but net/http deletes the Content-Length before a
+// handler runs, so the two cannot be told apart here: every chunked request
+// is refused. Bodies are at most MaxBodyBytes of JSON; clients send them
+// with a Content-Length. Connection: close makes net/http close after this
+// response, so nothing pipelined behind the request runs.
+func refuseTransferEncoding(s *Server, w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	s.writeError(w, &apiError{http.StatusBadRequest, "transfer_encoding_refused",
+		"a request body must be sent with Content-Length, not Transfer-Encoding: chunked (a request with both is refused and the connection closed)"})
 }
 
 type statusWriter struct {

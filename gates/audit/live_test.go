@@ -164,10 +164,10 @@ func mustStatus(t *testing.T, op Op, want int) {
 // already_decided, CRITICAL two approvers, rejection), synergie up to the
 // cap, pools, missions, retries and refusals.
 func driveEveryCommand(t *testing.T, lt *liveTarget) {
-	mustStatus(t, lt.do("agent", "/agents", "k-a1", "", map[string]any{"agent_id": "a1", "skill_level": 0.8, "actor_id": "op"}), 201)
-	mustStatus(t, lt.do("agent", "/agents", "k-a2", "", map[string]any{"agent_id": "a2", "skill_level": 0.5, "actor_id": "op"}), 201)
-	mustStatus(t, lt.do("agent", "/agents", "k-a3", "", map[string]any{"agent_id": "a3", "skill_level": 0, "actor_id": "op"}), 201)
-	mustStatus(t, lt.do("agent", "/agents", "", "", map[string]any{"agent_id": "a4", "skill_level": 0.3, "actor_id": "op"}), 201)
+	mustStatus(t, lt.do("agent", "/agents", "k-a1", "", map[string]any{"agent_id": "a1", "skill_level": 0.8, "actor_id": "op"}), 200)
+	mustStatus(t, lt.do("agent", "/agents", "k-a2", "", map[string]any{"agent_id": "a2", "skill_level": 0.5, "actor_id": "op"}), 200)
+	mustStatus(t, lt.do("agent", "/agents", "k-a3", "", map[string]any{"agent_id": "a3", "skill_level": 0, "actor_id": "op"}), 200)
+	mustStatus(t, lt.do("agent", "/agents", "", "", map[string]any{"agent_id": "a4", "skill_level": 0.3, "actor_id": "op"}), 200)
 	mustStatus(t, lt.do("agent", "/agents", "k-a1-again", "", map[string]any{"agent_id": "a1", "skill_level": 0.1}), 409)
 	c1 := lt.do("consume", "/consume", "k-c1", "", map[string]any{"agent_id": "a1", "amount": 12.5, "reason": "x"})
 	mustStatus(t, c1, 200)
@@ -289,7 +289,7 @@ func firstApproved(m *Model) string {
 
 func TestCreditdJournalWithAnUnrecordedMutationFailsGateA(t *testing.T) {
 	lt := startCreditd(t)
-	mustStatus(t, lt.do("agent", "/agents", "k-a1", "", map[string]any{"agent_id": "a1", "skill_level": 0.8}), 201)
+	mustStatus(t, lt.do("agent", "/agents", "k-a1", "", map[string]any{"agent_id": "a1", "skill_level": 0.8}), 200)
 	recorded := append([]Op(nil), lt.ops...)
 	mustStatus(t, lt.do("consume", "/consume", "k-hidden", "", map[string]any{"agent_id": "a1", "amount": 1, "reason": "x"}), 200)
 	j, err := FetchJournal(context.Background(), lt.base, "", nil)

@@ -20,9 +20,11 @@ import (
 //   - path is dotted: "a.b", "list[i].c" (element i; a missing or shorter
 //     list is a violation), "m.*" (every member of object m; an empty
 //     object passes);
-//   - kinds: number, string, bool, object, array, null, and time (a string
+//   - kinds: number, string, bool, object, array, null, time (a string
 //     in ISO 8601: RFC 3339 with or without fractional seconds, or the
-//     original's zone-less datetime.isoformat()).
+//     original's zone-less datetime.isoformat()), and unixtime (a number of
+//     seconds since 1970, as Python's time.time() gives it: milliseconds
+//     or a negative number are violations).
 //
 // It returns one line per violation, naming the path, what was found and
 // what was wanted.
@@ -145,9 +147,28 @@ func hasKind(v any, kinds []string) bool {
 			if s, ok := v.(string); ok && isISO8601(s) {
 				return true
 			}
+		case "unixtime":
+			if f, ok := seconds(v); ok && f >= 0 && f < maxUnixSeconds {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// maxUnixSeconds is 5138-11-16 in Unix seconds: a larger "unixtime" is in
+// milliseconds (1.7e12 today), which a client of the original misreads.
+const maxUnixSeconds = 1e11
+
+func seconds(v any) (float64, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		f, err := x.Float64()
+		return f, err == nil
+	case float64:
+		return x, true
+	}
+	return 0, false
 }
 
 // isISO8601 accepts what clients of the original parse: RFC 3339 (any

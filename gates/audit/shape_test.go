@@ -53,3 +53,34 @@ func TestShapeViolationsCatchMissingAndRetypedFieldsOfTheOriginal(t *testing.T) 
 		}
 	}
 }
+
+// The original's metrics carry replay.last_replay_timestamp as Unix seconds
+// (a number, or null) and replay.snapshot_used as the snapshot id (a
+// string, or null): an ISO string or a bool there breaks its clients.
+func TestShapeViolationsJudgeTheOriginalsReplayMetricsTypes(t *testing.T) {
+	spec := []string{"replay.last_replay_timestamp:unixtime|null", "replay.snapshot_used:string|null"}
+	for _, good := range []string{
+		`{"replay":{"last_replay_timestamp":1764666000.123456,"snapshot_used":"snap-42"}}`,
+		`{"replay":{"last_replay_timestamp":1764666000,"snapshot_used":null}}`,
+		`{"replay":{"last_replay_timestamp":null,"snapshot_used":null}}`,
+	} {
+		if v := ShapeViolations(decodeNumbers(t, good), spec...); len(v) != 0 {
+			t.Errorf("%s: %v", good, v)
+		}
+	}
+	for _, tc := range []struct{ doc, want string }{
+		{`{"replay":{"last_replay_timestamp":"2026-12-02T09:00:00Z","snapshot_used":null}}`,
+			`replay.last_replay_timestamp: "2026-12-02T09:00:00Z" (string), want unixtime or null`},
+		{`{"replay":{"last_replay_timestamp":1764666000123,"snapshot_used":null}}`,
+			`replay.last_replay_timestamp: 1764666000123 (number), want unixtime or null`},
+		{`{"replay":{"last_replay_timestamp":-1,"snapshot_used":null}}`,
+			`replay.last_replay_timestamp: -1 (number), want unixtime or null`},
+		{`{"replay":{"last_replay_timestamp":null,"snapshot_used":false}}`,
+			`replay.snapshot_used: false (bool), want string or null`},
+	} {
+		joined := strings.Join(ShapeViolations(decodeNumbers(t, tc.doc), spec...), "\n")
+		if !strings.Contains(joined, tc.want) {
+			t.Errorf("%s: violations\n%s\nwant one saying %q", tc.doc, joined, tc.want)
+		}
+	}
+}

@@ -269,8 +269,8 @@ var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFai
 				"journal.idempotency_violations:number", "journal.file_path:string|null",
 				"event_bus:object", "event_bus.total_published:number", "event_bus.total_subscriber_errors:number",
 				"event_bus.subscribers_by_type:object", "event_bus.subscribers_by_type.*:number",
-				"replay:object", "replay.total_events:number", "replay.replay_duration_seconds:number", "replay.last_replay_timestamp:time|null",
-				"replay.integrity_errors_count:number", "replay.snapshot_used:bool", "replay.events_skipped_by_snapshot:number",
+				"replay:object", "replay.total_events:number", "replay.replay_duration_seconds:number", "replay.last_replay_timestamp:unixtime|null",
+				"replay.integrity_errors_count:number", "replay.snapshot_used:string|null", "replay.events_skipped_by_snapshot:number",
 				"replay.snapshot_restore_duration_seconds:number|null"}},
 		}
 		var missing []string

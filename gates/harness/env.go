@@ -100,7 +100,8 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string) *Env {
 	for k, v := range backendEnv {
 		cfg.Env[k] = v
 	}
-	if p.KarmaEnabled && cfg.Kind != target.KindURL {
+	// Only our own engine can be pointed at the stub (CREDITD_KARMA_URL).
+	if p.KarmaEnabled && cfg.Kind.OwnEngine() {
 		port, err := freePort()
 		if err != nil {
 			ginkgo.Fail(err.Error())
@@ -128,11 +129,14 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string) *Env {
 	env.TCfg = cfg
 	env.Routes = DiscoverRoutes(ctx, t.BaseURL(), t.Token())
 	ginkgo.GinkgoWriter.Println(env.Routes.Summary())
+	env.saveScope()
 	env.C = scenarios.NewClient(t.BaseURL(), t.Token())
 	if cl, ok := t.(target.Cluster); ok {
 		env.C.Instances = cl.Instances()
 	}
-	if t.Kind() == target.KindURL {
+	// A backend the harness did not start fresh may hold earlier runs' ids:
+	// namespace every id (url; exec with a data dir the user gave).
+	if !t.Kind().OwnEngine() {
 		env.NS = fmt.Sprintf("r%d%s-", time.Now().Unix()%1_000_000, strings.ToLower(gate))
 		env.C.NS = env.NS
 		env.StartSeq = env.currentSeq(ctx)

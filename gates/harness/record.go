@@ -3,11 +3,13 @@ package harness
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/onsi/ginkgo/v2"
 
 	"github.com/creditgate/creditgate/gates/catalog"
+	"github.com/creditgate/creditgate/gates/target"
 	"github.com/creditgate/creditgate/reports"
 )
 
@@ -166,4 +168,38 @@ func Ensure(ok bool, format string, args ...any) {
 	if !ok {
 		ginkgo.Fail(fmt.Sprintf(format, args...), 1)
 	}
+}
+
+// inScope reports whether a check is about this kind of target at all: the
+// cluster's instance and database checks are not about a single backend,
+// and the journal-file and power-loss checks are not about a database
+// store. Out-of-scope checks are not listed (their specs are not
+// registered); every in-scope check is, measured or not.
+func (e *Env) inScope(c catalog.Check) bool {
+	cluster := e.TCfg.Kind == target.KindCluster
+	for _, cap := range c.Needs {
+		switch {
+		case cap == catalog.CapCluster && !cluster:
+			return false
+		case (cap == catalog.CapJournalFile || cap == catalog.CapPowerLoss) && cluster:
+			return false
+		}
+	}
+	return true
+}
+
+// saveScope writes the gate's in-scope catalog checks with whether each
+// applies to the target (gate-<X>/catalog.json): the report lists every one
+// of them, so a check no spec recorded reads NOT MEASURED instead of
+// vanishing, and "measured / applicable" is counted over all of them.
+func (e *Env) saveScope() {
+	var out []reports.ScopeEntry
+	for _, c := range catalog.Gate(e.Gate) {
+		if !e.inScope(c) {
+			continue
+		}
+		status, why := e.Applicability(c)
+		out = append(out, reports.ScopeEntry{ID: c.ID, Name: c.Name(), Critical: c.Critical, Status: status, Why: why})
+	}
+	e.writeJSON(filepath.Join(e.OutDir, reports.ScopeFile), out)
 }

@@ -191,7 +191,7 @@ func do(ctx context.Context, hc *http.Client, method, url, token string, body []
 		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20)) // an OpenAPI document can be large
 	return resp.StatusCode, raw, err
 }
 

@@ -17,6 +17,12 @@
 //     proxy at BaseURL; Instances() reaches each one directly. It starts its
 //     own PostgreSQL rather than sharing the engine's test helper: the
 //     harness is a conformance suite and imports nothing of the engine.
+//   - exec: any backend started from a command line (CREDITGATE_EXEC, with
+//     {port} and {data_dir} placeholders; see KindExec), e.g. the user's own
+//     FastAPI app or chaos/original. Same process control as process mode
+//     (it is one implementation); the journal file only when named
+//     (CREDITGATE_EXEC_JOURNAL). Ready is 200, or 503 "degraded" from
+//     /api/health, else /api/credits/health (CREDITGATE_EXEC_HEALTH).
 //   - url: an already running backend (e.g. the user's own). The harness only
 //     has HTTP: control operations return ErrUnsupported and gates that need
 //     them SKIP with the reason from Config.Supports.
@@ -30,7 +36,9 @@
 //     backend recovers from the same journal at the same BaseURL.
 //   - Nothing restarts the backend behind the harness's back: containers have
 //     no restart policy, processes are not supervised.
-//   - Start (and New) return only once GET /api/health answers 200.
+//   - Start (and New) return only once GET /api/health answers 200 (exec:
+//     its readiness path, see above).
+//   - Kill and Stop signal the backend's whole process group.
 //
 // Use from a Ginkgo suite (register the cleanup before checking the error: a
 // failed New can still hold a container or a data directory):

@@ -16,8 +16,14 @@ import (
 	"time"
 )
 
-// processTarget runs the backend as a child process.
+// processTarget runs the backend as a child process: creditd (kind
+// process) or any command line (kind exec, see exec.go), which differ only
+// in command, journal and ready.
 type processTarget struct {
+	kind       Kind
+	command    func() *exec.Cmd // a new, unstarted command for each Start
+	journal    string           // JournalPath; "" when unknown
+	ready      func(ctx context.Context, alive func(context.Context) error) error
 	cfg        Config
 	binary     string
 	baseURL    string
@@ -84,12 +90,18 @@ func newProcess(ctx context.Context, cfg Config) (Target, error) {
 		logs:    &tailBuffer{limit: logLimitBytes},
 		logger:  cfg.Logger.With("target", "process", "addr", addr),
 		work:    dir,
+		kind:    KindProcess,
 	}
 	if cfg.PowerLoss {
 		if p.layer, err = mountLayer(dir, cfg, false); err != nil {
 			return p, err
 		}
 		p.work = p.layer.mnt
+	}
+	p.journal = filepath.Join(p.work, JournalName)
+	p.command = p.creditdCommand
+	p.ready = func(ctx context.Context, alive func(context.Context) error) error {
+		return waitHealthy(ctx, p.baseURL, p.cfg.Token, p.cfg.StartTimeout, alive)
 	}
 	if err := p.Start(ctx); err != nil {
 		// Hand back p so the caller's Terminate cleans up the data directory.
@@ -98,10 +110,10 @@ func newProcess(ctx context.Context, cfg Config) (Target, error) {
 	return p, nil
 }
 
-func (p *processTarget) Kind() Kind          { return KindProcess }
+func (p *processTarget) Kind() Kind          { return p.kind }
 func (p *processTarget) BaseURL() string     { return p.baseURL }
 func (p *processTarget) Token() string       { return p.cfg.Token }
-func (p *processTarget) JournalPath() string { return filepath.Join(p.work, JournalName) }
+func (p *processTarget) JournalPath() string { return p.journal }
 
 func (p *processTarget) PID() int {
 	p.mu.Lock()
@@ -137,9 +149,46 @@ func (p *processTarget) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("target: backend log: %w", err)
 	}
+	cmd := p.command()
+	out := io.MultiWriter(p.logs, logFile)
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		// Own process group: a ^C to the harness reaches the harness, which
+		// then stops the backend in order.
+		Setpgid: true,
+		// A harness killed by `go test -timeout` must not leave an orphan
+		// backend holding the port.
+		Pdeathsig: syscall.SIGKILL,
+	}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return fmt.Errorf("target: start %s: %w", cmd.Path, err)
+	}
+	run := &processRun{cmd: cmd, logFile: logFile, done: make(chan struct{})}
+	go func() {
+		run.waitErr = cmd.Wait()
+		run.logFile.Close()
+		close(run.done)
+	}()
+	p.run = run
+	p.logger.Info("started backend", "pid", cmd.Process.Pid, "binary", cmd.Path)
+
+	alive := func(context.Context) error {
+		select {
+		case <-run.done:
+			return fmt.Errorf("exited: %v; log tail:\n%s", run.waitErr, lastLines(p.logs.String(), 20))
+		default:
+			return nil
+		}
+	}
+	return p.ready(ctx, alive)
+}
+
+// creditdCommand runs the creditd binary with an explicit environment, not
+// the harness's: a CREDITD_* variable in the developer's shell must not
+// silently change what the gates test.
+func (p *processTarget) creditdCommand() *exec.Cmd {
 	cmd := exec.Command(p.binary)
-	// An explicit environment, not the harness's: a CREDITD_* variable in the
-	// developer's shell must not silently change what the gates test.
 	env := backendEnv(p.cfg, p.addr, p.JournalPath())
 	keys := make([]string, 0, len(env))
 	for k := range env {
@@ -154,41 +203,7 @@ func (p *processTarget) Start(ctx context.Context) error {
 	// mount served by this very process before it execs, and can deadlock
 	// there.
 	cmd.Dir = p.dataDir
-	out := io.MultiWriter(p.logs, logFile)
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		// Own process group: a ^C to the harness reaches the harness, which
-		// then stops the backend in order.
-		Setpgid: true,
-		// A harness killed by `go test -timeout` must not leave an orphan
-		// backend holding the port.
-		Pdeathsig: syscall.SIGKILL,
-	}
-	if err := cmd.Start(); err != nil {
-		logFile.Close()
-		return fmt.Errorf("target: start %s: %w", p.binary, err)
-	}
-	run := &processRun{cmd: cmd, logFile: logFile, done: make(chan struct{})}
-	go func() {
-		run.waitErr = cmd.Wait()
-		run.logFile.Close()
-		close(run.done)
-	}()
-	p.run = run
-	p.logger.Info("started backend", "pid", cmd.Process.Pid, "binary", p.binary)
-
-	alive := func(context.Context) error {
-		select {
-		case <-run.done:
-			return fmt.Errorf("exited: %v; log tail:\n%s", run.waitErr, lastLines(p.logs.String(), 20))
-		default:
-			return nil
-		}
-	}
-	if err := waitHealthy(ctx, p.baseURL, p.cfg.Token, p.cfg.StartTimeout, alive); err != nil {
-		return err
-	}
-	return nil
+	return cmd
 }
 
 func (p *processTarget) Kill(ctx context.Context) error {
@@ -202,8 +217,10 @@ func (p *processTarget) killLocked(ctx context.Context) error {
 		return ErrNotRunning
 	}
 	pid := p.run.cmd.Process.Pid
-	if err := p.run.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		return fmt.Errorf("target: SIGKILL pid %d: %w", pid, err)
+	// The whole process group (Setpgid): an exec backend's workers or
+	// wrapper children die with it, as in a power cut.
+	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil {
+		return fmt.Errorf("target: SIGKILL process group %d: %w", pid, err)
 	}
 	select {
 	case <-p.run.done:
@@ -226,13 +243,16 @@ func (p *processTarget) Stop(ctx context.Context) error {
 func (p *processTarget) stopLocked(ctx context.Context) error {
 	run := p.run
 	pid := run.cmd.Process.Pid
-	if err := run.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		return fmt.Errorf("target: SIGTERM pid %d: %w", pid, err)
+	// The process group, like Kill: a wrapper (sh -c, a supervisor) must
+	// not exit and leave its server holding the port.
+	if err := syscall.Kill(-pid, syscall.SIGTERM); err != nil {
+		return fmt.Errorf("target: SIGTERM process group %d: %w", pid, err)
 	}
 	timer := time.NewTimer(p.cfg.StopTimeout)
 	defer timer.Stop()
 	select {
 	case <-run.done:
+		_ = syscall.Kill(-pid, syscall.SIGKILL) // stragglers of the group, if any
 		if run.waitErr != nil {
 			return fmt.Errorf("target: backend did not exit cleanly after SIGTERM: %w", run.waitErr)
 		}
@@ -241,7 +261,7 @@ func (p *processTarget) stopLocked(ctx context.Context) error {
 	case <-timer.C:
 	case <-ctx.Done():
 	}
-	_ = run.cmd.Process.Signal(syscall.SIGKILL)
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
 	<-run.done
 	return fmt.Errorf("target: backend pid %d did not exit within %s of SIGTERM; SIGKILLed", pid, p.cfg.StopTimeout)
 }
@@ -263,7 +283,10 @@ func (p *processTarget) Terminate(ctx context.Context) error {
 	}
 	errs = append(errs, p.layer.unmount())
 	if p.ownDataDir {
-		errs = append(errs, os.RemoveAll(p.dataDir), os.Remove(p.logPath))
+		errs = append(errs, os.RemoveAll(p.dataDir))
+		if err := os.Remove(p.logPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err) // no log when the backend never started
+		}
 	}
 	return errors.Join(errs...)
 }

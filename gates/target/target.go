@@ -59,7 +59,7 @@ var (
 // target built from the repo's Dockerfile, host networking, a temporary data
 // directory, no token.
 type Config struct {
-	// Kind is container (default), process or url.
+	// Kind is container (default), process, cluster, exec or url.
 	Kind Kind
 	// Image is the container image tag (default DefaultImage). Unless NoBuild is
 	// set, the repo's Dockerfile is built into this tag first.
@@ -120,12 +120,26 @@ type Config struct {
 	// NoPowerLoss (CREDITGATE_POWERLOSS=false) turns the layer off: the
 	// power-loss capability is then unavailable and its gates SKIP.
 	NoPowerLoss bool
+	// Exec (CREDITGATE_EXEC) is the exec target's command line, with
+	// {port} and {data_dir} placeholders (see exec.go). DataDir
+	// (CREDITGATE_EXEC_DATA_DIR) is then its {data_dir}.
+	Exec string
+	// ExecJournal (CREDITGATE_EXEC_JOURNAL) is the exec backend's journal
+	// file relative to {data_dir}; "" means the harness cannot read or
+	// damage it.
+	ExecJournal string
+	// ExecHealth (CREDITGATE_EXEC_HEALTH) is the exec backend's readiness
+	// path (default /api/health, falling back to /api/credits/health).
+	ExecHealth string
 }
 
 // ConfigFromEnv reads CREDITGATE_TARGET, CREDITGATE_IMAGE, CREDITGATE_URL,
 // CREDITGATE_TOKEN, CREDITGATE_NETWORK, CREDITGATE_BINARY and
-// CREDITGATE_POWERLOSS. Setting CREDITGATE_IMAGE means "use this image as
-// is" (NoBuild). Setting only CREDITGATE_URL selects url mode.
+// CREDITGATE_POWERLOSS, and for the exec target CREDITGATE_EXEC,
+// CREDITGATE_EXEC_JOURNAL, CREDITGATE_EXEC_HEALTH and
+// CREDITGATE_EXEC_DATA_DIR. Setting CREDITGATE_IMAGE means "use this image
+// as is" (NoBuild). Setting only CREDITGATE_URL selects url mode, only
+// CREDITGATE_EXEC exec mode.
 // CREDITGATE_POWERLOSS: "true" mounts every booted target's data directory
 // through the power-loss layer; "false" disables the layer (its gates SKIP);
 // unset ("auto") leaves ordinary targets as they are and lets the power-loss
@@ -138,6 +152,10 @@ func ConfigFromEnv() Config {
 		Token:   os.Getenv("CREDITGATE_TOKEN"),
 		Network: os.Getenv("CREDITGATE_NETWORK"),
 		Binary:  os.Getenv("CREDITGATE_BINARY"),
+
+		Exec:        os.Getenv("CREDITGATE_EXEC"),
+		ExecJournal: os.Getenv("CREDITGATE_EXEC_JOURNAL"),
+		ExecHealth:  os.Getenv("CREDITGATE_EXEC_HEALTH"),
 	}
 	c.NoBuild = c.Image != ""
 	switch strings.ToLower(strings.TrimSpace(os.Getenv("CREDITGATE_POWERLOSS"))) {
@@ -148,6 +166,12 @@ func ConfigFromEnv() Config {
 	}
 	if c.Kind == "" && c.URL != "" {
 		c.Kind = KindURL
+	}
+	if c.Kind == "" && c.Exec != "" {
+		c.Kind = KindExec
+	}
+	if c.Kind == KindExec {
+		c.DataDir = os.Getenv("CREDITGATE_EXEC_DATA_DIR")
 	}
 	return c
 }
@@ -183,6 +207,10 @@ func (c Config) Validate() error {
 	c = c.withDefaults()
 	switch c.Kind {
 	case KindContainer, KindProcess, KindCluster:
+	case KindExec:
+		if err := validateExec(c); err != nil {
+			return err
+		}
 	case KindURL:
 		if c.URL == "" {
 			return errors.New("target: url mode needs a URL (CREDITGATE_URL)")
@@ -191,7 +219,7 @@ func (c Config) Validate() error {
 			return errors.New("target: url mode cannot mount the backend's data directory through the power-loss layer (unset CREDITGATE_POWERLOSS)")
 		}
 	default:
-		return fmt.Errorf("target: unknown kind %q (want container, process, cluster or url)", c.Kind)
+		return fmt.Errorf("target: unknown kind %q (want container, process, cluster, exec or url)", c.Kind)
 	}
 	if c.Network != NetworkHost && c.Network != NetworkBridge {
 		return fmt.Errorf("target: unknown network %q (want host or bridge)", c.Network)
@@ -224,6 +252,9 @@ func (k Kind) OwnEngine() bool {
 // not, the reason a gate should SKIP with.
 func (c Config) Supports(cap Capability) (bool, string) {
 	c = c.withDefaults()
+	if c.Kind == KindExec {
+		return execSupports(c, cap)
+	}
 	if c.Kind == KindCluster {
 		switch cap {
 		case CapJournalFile:
@@ -293,6 +324,8 @@ func New(ctx context.Context, cfg Config) (Target, error) {
 		return newProcess(ctx, cfg)
 	case KindCluster:
 		return newCluster(ctx, cfg)
+	case KindExec:
+		return newExec(ctx, cfg)
 	default:
 		return newContainer(ctx, cfg)
 	}
@@ -367,35 +400,53 @@ var healthClient = &http.Client{
 
 // probeHealth does one GET baseURL/api/health; nil means 200.
 func probeHealth(ctx context.Context, baseURL, token string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/api/health", nil)
+	status, _, err := getStatus(ctx, baseURL+"/api/health", token)
 	if err != nil {
 		return err
+	}
+	if status != http.StatusOK {
+		return fmt.Errorf("GET /api/health: status %d", status)
+	}
+	return nil
+}
+
+// getStatus does one GET url and returns the status and the body's first
+// 64 KiB.
+func getStatus(ctx context.Context, url, token string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, nil, err
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := healthClient.Do(req)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /api/health: status %d", resp.StatusCode)
-	}
-	return nil
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	return resp.StatusCode, body, nil
 }
 
 // waitHealthy polls /api/health until it answers 200, the timeout passes, or
 // alive reports the backend died (then waiting longer is pointless).
 func waitHealthy(ctx context.Context, baseURL, token string, timeout time.Duration, alive func(context.Context) error) error {
+	return waitReady(ctx, baseURL+"/api/health", timeout, alive, func(ctx context.Context) error {
+		return probeHealth(ctx, baseURL, token)
+	})
+}
+
+// waitReady polls probe until it returns nil, the timeout passes, or alive
+// reports the backend died. what names the probe in the timeout error.
+func waitReady(ctx context.Context, what string, timeout time.Duration, alive, probe func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	var last error
 	for {
-		err := probeHealth(ctx, baseURL, token)
+		err := probe(ctx)
 		if err == nil {
 			return nil
 		}
@@ -411,7 +462,7 @@ func waitHealthy(ctx context.Context, baseURL, token string, timeout time.Durati
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("target: %s/api/health not healthy within %s: %w", baseURL, timeout, last)
+			return fmt.Errorf("target: %s not healthy within %s: %w", what, timeout, last)
 		case <-tick.C:
 		}
 	}

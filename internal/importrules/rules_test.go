@@ -84,7 +84,7 @@ var rules = []rule{
 		why: "the check catalog is a leaf every harness package may read (gates/catalog doc.go)"},
 
 	// chaos floors.
-	{from: []string{"chaos/faultfs", "chaos/karmastub", "chaos/tcpproxy", "chaos/corrupt"}, only: []string{"std"},
+	{from: []string{"chaos/faultfs", "chaos/karmastub", "chaos/tcpproxy", "chaos/corrupt", "chaos/original"}, only: []string{"std"},
 		why: "injectors on the standard library alone (their doc.go)"},
 	{from: []string{"chaos/lazyfs"}, only: []string{"std", "github.com/hanwen/go-fuse/..."},
 		why: "a FUSE layer on go-fuse and the standard library (chaos/lazyfs doc.go)"},

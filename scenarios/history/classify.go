@@ -3,6 +3,8 @@ package history
 import (
 	"encoding/json"
 	"errors"
+	"hash/fnv"
+	"strconv"
 	"strings"
 )
 
@@ -32,15 +34,18 @@ func Classify(status int, replayed bool, err error) Outcome {
 
 // body is the part of a response the history keeps.
 type body struct {
-	EventID         string      `json:"event_id"`
-	DecisionEventID string      `json:"decision_event_id"`
-	RequestID       string      `json:"request_id"`
-	Code            string      `json:"code"`
-	Detail          string      `json:"detail"`
-	Status          string      `json:"status"`
-	Duplicate       bool        `json:"duplicate"`
-	Balance         json.Number `json:"balance"`
-	Winner          *struct {
+	EventID         string `json:"event_id"`
+	DecisionEventID string `json:"decision_event_id"`
+	RequestID       string `json:"request_id"`
+	Code            string `json:"code"`
+	Detail          string `json:"detail"`
+	Status          string `json:"status"`
+	Duplicate       bool   `json:"duplicate"`
+	// Money, verbatim (see Op.BalanceAfter).
+	Balance      json.RawMessage `json:"balance"`
+	Amount       json.RawMessage `json:"amount"`
+	BalanceAfter json.RawMessage `json:"balance_after"`
+	Winner       *struct {
 		DecisionEventID string `json:"decision_event_id"`
 	} `json:"winner"`
 	History []struct {
@@ -49,7 +54,9 @@ type body struct {
 }
 
 // Fill classifies r into op: outcome, status, code, event ids, approval
-// state, and for a balance read the balance in milli-credits.
+// state, for a balance read the balance in milli-credits, and the money
+// text of an acknowledged write or a balance read verbatim (BalanceAfter,
+// AnswerAmount, ReadRaw).
 func Fill(op *Op, r Response) {
 	op.Status = r.Status
 	op.Outcome = Classify(r.Status, r.Replayed, r.Err)
@@ -82,8 +89,15 @@ func Fill(op *Op, r Response) {
 		op.Err = truncate(b.Detail, 200)
 		op.EventID = "" // a refusal names no event of its own
 	}
-	if op.Kind == KindReadBalance && op.Outcome == OK && b.Balance != "" {
-		if m, err := ParseMilli(string(b.Balance)); err == nil {
+	if op.Kind.Mutation() && op.Outcome.Acked() {
+		op.AnswerAmount, op.BalanceAfter = string(b.Amount), string(b.BalanceAfter)
+		if op.Kind == KindCreateAgent && op.BalanceAfter == "" {
+			op.BalanceAfter = string(b.Balance)
+		}
+	}
+	if op.Kind == KindReadBalance && op.Outcome == OK && len(b.Balance) > 0 {
+		op.ReadRaw = string(b.Balance)
+		if m, err := ParseMilli(strings.Trim(op.ReadRaw, `"`)); err == nil {
 			op.ReadMilli, op.HasRead = m, true
 		}
 	}
@@ -93,6 +107,13 @@ func Fill(op *Op, r Response) {
 			op.ReadNewest = b.History[0].EventID
 		}
 	}
+}
+
+// HashBody is the BodyHash of a request body: FNV-1a 64, hex.
+func HashBody(body []byte) string {
+	h := fnv.New64a()
+	h.Write(body)
+	return strconv.FormatUint(h.Sum64(), 16)
 }
 
 // ParseMilli parses a decimal credit amount with at most three fraction

@@ -2,8 +2,11 @@
 // operations (Kind), outcomes (Outcome), roles (Role), their call and
 // return times on one monotonic base, the one classifier that maps an HTTP
 // response to an outcome (Classify / Fill), a concurrency-safe bounded
-// Recorder that can also stream every operation to a JSONL file, and the
-// JSONL reader.
+// Recorder that can also stream every operation to a JSONL file, the
+// JSONL reader, and the Snapshot of what the API showed at the end of a
+// run (ParseBalances, ParseHistory). Money an answer carried is kept as the
+// exact JSON text (Op.BalanceAfter, AnswerAmount, ReadRaw), so a black-box
+// judge sees float noise as the backend sent it.
 //
 // Every scenario (through scenarios.Client) and the load runner
 // (scenarios/load) record through this package; gates/audit reads it and is

@@ -208,4 +208,19 @@ type Op struct {
 	ReadNewest string `json:"read_newest,omitempty"`
 	HasRead    bool   `json:"has_read,omitempty"`
 	Err        string `json:"err,omitempty"` // transport error or refusal detail, truncated
+
+	// The exact money text of the answer, for black-box judging (a backend
+	// whose journal the harness cannot read): BalanceAfter is a 2xx write's
+	// balance_after (a create's balance), AnswerAmount its amount, ReadRaw
+	// the balance a successful balance read returned — each the JSON value
+	// verbatim, so float noise (37.199999999999996), quotes or null survive.
+	BalanceAfter string `json:"balance_after,omitempty"`
+	AnswerAmount string `json:"answer_amount,omitempty"`
+	ReadRaw      string `json:"read_raw,omitempty"`
+	// BodyHash is HashBody of the request body (set by senders that know
+	// it): two ops with one key and one BodyHash are the same request.
+	BodyHash string `json:"body_hash,omitempty"`
+	// AmountSent is the amount exactly as sent when a sender sets it (a
+	// hostile literal such as NaN, 1e309 or "12"); "" = AmountMilli.
+	AmountSent string `json:"amount_sent,omitempty"`
 }
