@@ -26,6 +26,7 @@ import (
 	"github.com/creditgate/creditgate/gates/catalog"
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/reports"
+	"github.com/creditgate/creditgate/scenarios"
 	"github.com/creditgate/creditgate/scenarios/load"
 )
 
@@ -184,7 +185,14 @@ var _ = Describe("Gate E: load reality", Ordered, ContinueOnFailure, func() {
 		reflect, monotonic := audit.RealtimeReads(full, audit.Fold(full), loadOps)
 		env.RecordFinding(reflect, variant)
 		env.RecordFinding(monotonic, variant)
-		env.RecordFinding(audit.RealtimeDecisions(loadOps), variant)
+		// The load decides each approval request once; one more decision
+		// per request after the load (at most lateDecisions, recorded on the
+		// load's own clock) is what RT3 judges: it must be refused
+		// already_decided.
+		late := scenarios.NewClient(env.T.BaseURL(), env.T.Token())
+		late.History, late.NS, late.ApproverTokens = res.History, env.NS, env.C.ApproverTokens
+		scenarios.LateDecisions(ctx, late, decidedRequests(loadOps, lateDecisions), "gate-e")
+		env.RecordFinding(audit.RealtimeDecisions(res.History.Ops()), variant)
 	})
 
 	It("memory, goroutines and file descriptors stay flat over the steady state", func() {
@@ -261,6 +269,26 @@ func servedMix(env *harness.Env, m load.Mix) load.Mix {
 	drop(&m.Approval, catalog.ApprovalRequest, catalog.Approve)
 	drop(&m.Collaboration, catalog.Collaborations)
 	return m
+}
+
+// lateDecisions bounds the decisions sent after the load for RT3.
+const lateDecisions = 200
+
+// decidedRequests lists (sorted, at most n) the approval requests the load
+// decided with an acknowledged terminal answer.
+func decidedRequests(ops []audit.Op, n int) []string {
+	seen := map[string]bool{}
+	for _, o := range ops {
+		if o.Kind.Decision() && o.Entity != "" && o.Outcome.Acked() && o.State != "" && o.State != "pending" {
+			seen[o.Entity] = true
+		}
+	}
+	ids := make([]string, 0, len(seen))
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids[:min(n, len(ids))]
 }
 
 // successes counts the 2xx answers of one endpoint.
