@@ -217,12 +217,12 @@ var _ = Describe("Gate E: load reality", Ordered, ContinueOnFailure, func() {
 		gor := func(x load.Sample) int64 { return x.Goroutines }
 		fds := func(x load.Sample) int64 { return x.OpenFDs }
 
-		nRSS := readable(rss, 3)
+		rssRead, nRSS := readable(rss, 0), readable(rss, 3)
 		if math.IsNaN(trend.RSSMBPerMin) || math.IsInf(trend.RSSMBPerMin, 0) {
 			nRSS = 0
 		}
 		slope := fmt.Sprintf("%.3f MB/min", trend.RSSMBPerMin)
-		detail := fmt.Sprintf("least-squares slope of %d readable RSS samples from %s (RSS %d → %d bytes)", nRSS, trend.From, trend.FirstRSSBytes, trend.LastRSSBytes)
+		detail := fmt.Sprintf("least-squares slope of %d readable RSS samples (3 needed) from %s (RSS %d → %d bytes)", rssRead, trend.From, trend.FirstRSSBytes, trend.LastRSSBytes)
 		switch {
 		case long && trend.RSSMBPerMin >= memGo && trend.RSSMBPerMin < memNoGo:
 			env.Record("E5", harness.Measure{OK: false, Warn: true, Samples: nRSS, Measured: slope, Threshold: fmt.Sprintf("< %g MB/min", memGo),
