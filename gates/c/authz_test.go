@@ -25,8 +25,8 @@ import (
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
 
+	"github.com/creditgate/creditgate/gates/catalog"
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/gates/target"
 	"github.com/creditgate/creditgate/scenarios"
@@ -190,20 +190,20 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 
 	digest := func(ctx context.Context) string {
 		r := env.C.Get(ctx, "/api/credits/digest")
-		Expect(r.OK()).To(BeTrue(), "GET /digest: %d %s", r.Status, r.Raw)
+		harness.Ensure(r.OK(), "GET /digest must answer 200 with seq and digest: got %d %s", r.Status, r.Raw)
 		return fmt.Sprint(r.Body["seq"], " ", r.Body["digest"])
 	}
 
 	It("every route × role of the OpenAPI document answers as the roles allow", Label("critical"), func(ctx SpecContext) {
-		if tokens == nil {
-			Skip("url target without CREDITGATE_ROLE_TOKENS: the role matrix needs one token per role")
-		}
+		env.Require("C22", "C23", "C24", "C25")
 		ops, err := fetchOpenAPI(ctx, env.T.BaseURL(), "")
-		Expect(err).NotTo(HaveOccurred())
-		Expect(ops).NotTo(BeEmpty())
-		before := digest(ctx)
+		harness.Ensure(err == nil && len(ops) > 0, "the OpenAPI document must list the backend's operations: %d operations, %v", len(ops), err)
+		var before string
+		if env.Applies("C25") {
+			before = digest(ctx)
+		}
 		var leaks, denials, fiveXX []string
-		cells := 0
+		cells, allowedCells := 0, 0
 		for _, op := range ops {
 			url := env.T.BaseURL() + fillPath(op.Path)
 			var body []byte
@@ -217,7 +217,7 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 					tok = "gate-c-not-a-token"
 				}
 				st, raw, err := rawSend(ctx, op.Method, url, tok, body, nil)
-				Expect(err).NotTo(HaveOccurred(), "%s as %s", op, who)
+				harness.Ensure(err == nil, "%s as %s must get an HTTP answer: %v", op, who, err)
 				cells++
 				var allowed bool
 				switch {
@@ -232,6 +232,9 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 				default:
 					allowed = who == "operator" || who == "service" || who == "admin"
 				}
+				if allowed {
+					allowedCells++
+				}
 				cell := fmt.Sprintf("%s as %s: %d %.120s", op, who, st, raw)
 				switch {
 				case st >= 500:
@@ -245,21 +248,28 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 				}
 			}
 		}
-		env.Check("authz: route × role cells reaching a handler the role may not use", len(leaks) == 0, len(leaks), 0,
-			fmt.Sprintf("%d cells over %d operations; no token → 401, reader/approver cannot mutate, operator/service cannot decide\n%s",
-				cells, len(ops), join(leaks)), true)
-		env.Check("authz: route × role cells answering 5xx", len(fiveXX) == 0, len(fiveXX), 0, join(fiveXX), true)
-		env.Check("authz: allowed roles refused", len(denials) == 0, len(denials), 0, join(denials), false)
-		env.Check("authz: the refused matrix changed no state (digest and seq)", digest(ctx) == before, digest(ctx), before,
-			"every matrix request is refused by auth or by the rules (unknown ids, empty bodies)", true)
+		env.Record("C22", harness.Measure{OK: len(leaks) == 0, Samples: cells - allowedCells, Measured: len(leaks), Threshold: 0,
+			Detail: fmt.Sprintf("%d refused-role cells over %d operations; no token → 401, reader/approver cannot mutate, operator/service cannot decide\n%s",
+				cells-allowedCells, len(ops), join(leaks))})
+		env.Record("C23", harness.Measure{OK: len(fiveXX) == 0, Samples: cells, Measured: len(fiveXX), Threshold: 0, Detail: join(fiveXX)})
+		env.Record("C24", harness.Measure{OK: len(denials) == 0, Samples: allowedCells, Measured: len(denials), Threshold: 0, Detail: join(denials)})
+		if env.Applies("C25") {
+			after := digest(ctx)
+			env.Record("C25", harness.Measure{OK: after == before, Samples: cells, Measured: after, Threshold: before,
+				Detail: fmt.Sprintf("seq and digest before and after %d matrix requests; every one is refused by auth or by the rules (unknown ids, empty bodies)", cells)})
+		}
 	})
 
 	It("no credit-creating path pays an agent at or above the threshold without approval", Label("critical"), func(ctx SpecContext) {
+		env.Require("C26", "C27", "C28", "C29")
 		agent := env.ID("gate-c-money")
-		Expect(env.C.CreateAgent(ctx, agent, 100)).To(Succeed())
+		if env.Routes.Has(catalog.Agents) {
+			err := env.C.CreateAgent(ctx, agent, 100)
+			harness.Ensure(err == nil, "the money-path agent %s must be created with 100 credits: %v", agent, err)
+		}
 		bal := func() float64 {
 			b, err := env.C.Balance(ctx, agent)
-			Expect(err).NotTo(HaveOccurred())
+			harness.Ensure(err == nil, "GET /balance of %s must answer 200 with a balance: %v", agent, err)
 			return b
 		}
 		post := func(path, key string, body map[string]any) scenarios.Reply {
@@ -270,79 +280,101 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 			return r.Err == nil && (r.Status == 202 || (r.Status >= 400 && r.Status < 500))
 		}
 		var bad []string
+		steps := 0
 		step := func(what string, r scenarios.Reply, before float64) {
+			steps++
 			if !gatedOrRefused(r) || bal() != before {
 				bad = append(bad, fmt.Sprintf("%s: %d %.160s; balance %v → %v", what, r.Status, r.Raw, before, bal()))
 			}
 		}
 
-		b0 := bal()
-		step("POST /add at the threshold", post("/add", "gate-c-money-add", map[string]any{"agent_id": agent, "amount": threshold, "reason": "gate"}), b0)
-		for i, amount := range []float64{threshold, 20 * threshold, 1_000_000_000} {
-			step(fmt.Sprintf("POST /refund of %v naming nothing", amount),
-				post("/refund", fmt.Sprintf("gate-c-money-refund-%d", i), map[string]any{"agent_id": agent, "amount": amount, "reason": "gate"}), b0)
+		if env.Applies("C26") {
+			b0 := bal()
+			step("POST /add at the threshold", post("/add", "gate-c-money-add", map[string]any{"agent_id": agent, "amount": threshold, "reason": "gate"}), b0)
+			for i, amount := range []float64{threshold, 20 * threshold, 1_000_000_000} {
+				step(fmt.Sprintf("POST /refund of %v naming nothing", amount),
+					post("/refund", fmt.Sprintf("gate-c-money-refund-%d", i), map[string]any{"agent_id": agent, "amount": amount, "reason": "gate"}), b0)
+			}
+			env.Record("C26", harness.Measure{OK: len(bad) == 0, Samples: steps, Measured: len(bad), Threshold: 0,
+				Detail: fmt.Sprintf("%d requests at or above %v credits\n%s", steps, threshold, join(bad))})
 		}
-		env.Check("money: add and unreferenced refunds at or above the threshold are gated or refused", len(bad) == 0, len(bad), 0, join(bad), true)
 
 		// A refund naming a mission is bounded by what the mission consumed;
 		// the mission's own end refund too: the agent ends where it started.
-		bad = nil
-		mission := env.ID("gate-c-money-mission")
-		b1 := bal()
-		r := post("/missions", "gate-c-money-mstart", map[string]any{"mission_id": mission, "agent_id": agent, "mission_type": "general", "complexity": "medium"})
-		Expect(r.OK()).To(BeTrue(), "mission start: %d %s", r.Status, r.Raw)
-		b2 := bal()
-		step("POST /refund naming the mission, above its consumption", post("/refund", "gate-c-money-mrefund",
-			map[string]any{"agent_id": agent, "amount": 20 * threshold, "reason": "gate", "mission_id": mission}), b2)
-		r = post("/missions/"+mission+"/cancel", "gate-c-money-mcancel", map[string]any{})
-		Expect(r.OK()).To(BeTrue(), "mission cancel: %d %s", r.Status, r.Raw)
-		if got := bal(); got > b1 {
-			bad = append(bad, fmt.Sprintf("mission start + refund + cancel: balance %v → %v (gained %v)", b1, got, got-b1))
+		if env.Applies("C27") {
+			bad, steps = nil, 0
+			mission := env.ID("gate-c-money-mission")
+			b1 := bal()
+			r := post("/missions", "gate-c-money-mstart", map[string]any{"mission_id": mission, "agent_id": agent, "mission_type": "general", "complexity": "medium"})
+			harness.Ensure(r.OK(), "POST /missions must start mission %s: got %d %s", mission, r.Status, r.Raw)
+			b2 := bal()
+			step("POST /refund naming the mission, above its consumption", post("/refund", "gate-c-money-mrefund",
+				map[string]any{"agent_id": agent, "amount": 20 * threshold, "reason": "gate", "mission_id": mission}), b2)
+			if env.Routes.Has(catalog.MissionCancel) {
+				r = post("/missions/"+mission+"/cancel", "gate-c-money-mcancel", map[string]any{})
+				harness.Ensure(r.OK(), "POST /missions/{id}/cancel must end mission %s: got %d %s", mission, r.Status, r.Raw)
+			}
+			steps++
+			if got := bal(); got > b1 {
+				bad = append(bad, fmt.Sprintf("mission start + refund + cancel: balance %v → %v (gained %v)", b1, got, got-b1))
+			}
+			env.Record("C27", harness.Measure{OK: len(bad) == 0, Samples: steps, Measured: len(bad), Threshold: 0,
+				Detail: "a refund naming the mission, and the balance after the mission ended, against the balance before it started\n" + join(bad)})
 		}
-		env.Check("money: mission refunds never exceed what the mission consumed", len(bad) == 0, len(bad), 0, join(bad), true)
 
 		// A pool refund then a close with refund_to: the agent may gain at
 		// most what was allocated below the threshold, never a refund's worth.
-		bad = nil
-		pool := env.ID("gate-c-money-pool")
-		r = post("/pools", "gate-c-money-pool", map[string]any{"pool_id": pool, "name": "gate c", "members": []string{agent}})
-		Expect(r.OK()).To(BeTrue(), "pool create: %d %s", r.Status, r.Raw)
-		b3 := bal()
-		step("POST /pools/{id}/allocate at the threshold", post("/pools/"+pool+"/allocate", "gate-c-money-palloc",
-			map[string]any{"amount": threshold, "reason": "gate"}), b3)
-		pr := post("/pools/"+pool+"/refund", "gate-c-money-prefund", map[string]any{"amount": 20 * threshold, "reason": "gate"})
-		r = post("/pools/"+pool+"/close", "gate-c-money-pclose", map[string]any{"refund_to": agent})
-		Expect(r.OK()).To(BeTrue(), "pool close: %d %s", r.Status, r.Raw)
-		if gain := bal() - b3; gain >= threshold {
-			bad = append(bad, fmt.Sprintf("pool refund (%d %.120s) then close: the agent gained %v ≥ %v without approval", pr.Status, pr.Raw, gain, threshold))
+		if env.Applies("C28") {
+			bad, steps = nil, 0
+			pool := env.ID("gate-c-money-pool")
+			r := post("/pools", "gate-c-money-pool", map[string]any{"pool_id": pool, "name": "gate c", "members": []string{agent}})
+			harness.Ensure(r.OK(), "POST /pools must create pool %s: got %d %s", pool, r.Status, r.Raw)
+			b3 := bal()
+			step("POST /pools/{id}/allocate at the threshold", post("/pools/"+pool+"/allocate", "gate-c-money-palloc",
+				map[string]any{"amount": threshold, "reason": "gate"}), b3)
+			pr := post("/pools/"+pool+"/refund", "gate-c-money-prefund", map[string]any{"amount": 20 * threshold, "reason": "gate"})
+			r = post("/pools/"+pool+"/close", "gate-c-money-pclose", map[string]any{"refund_to": agent})
+			harness.Ensure(r.OK(), "POST /pools/{id}/close must close pool %s: got %d %s", pool, r.Status, r.Raw)
+			steps++
+			if gain := bal() - b3; gain >= threshold {
+				bad = append(bad, fmt.Sprintf("pool refund (%d %.120s) then close: the agent gained %v ≥ %v without approval", pr.Status, pr.Raw, gain, threshold))
+			}
+			env.Record("C28", harness.Measure{OK: len(bad) == 0, Samples: steps, Measured: len(bad), Threshold: 0,
+				Detail: "an allocation at the threshold, and the agent's gain after a pool refund and close\n" + join(bad)})
 		}
-		env.Check("money: pool refund then close pays no agent at or above the threshold", len(bad) == 0, len(bad), 0, join(bad), true)
 
 		// Synergie: one collaboration grants each agent less than the threshold.
-		bad = nil
-		other := env.ID("gate-c-money-peer")
-		Expect(env.C.CreateAgent(ctx, other, 100)).To(Succeed())
-		r = post("/synergie/collaborations", "gate-c-money-collab", map[string]any{"collaboration_id": env.ID("gate-c-money-collab"),
-			"team_id": env.ID("gate-c-money-team"), "agent_ids": []string{agent, other}, "contribution_scores": map[string]any{agent: 1, other: 1}})
-		Expect(r.OK()).To(BeTrue(), "collaboration: %d %s", r.Status, r.Raw)
-		rewards, _ := r.Body["rewards"].([]any)
-		for _, x := range rewards {
-			w, _ := x.(map[string]any)
-			if a, _ := w["amount"].(float64); w["kind"] == "granted" && a >= threshold {
-				bad = append(bad, fmt.Sprintf("synergie granted %v ≥ %v to %v", a, threshold, w["agent_id"]))
+		if env.Applies("C29") {
+			bad = nil
+			other := env.ID("gate-c-money-peer")
+			err := env.C.CreateAgent(ctx, other, 100)
+			harness.Ensure(err == nil, "the peer agent %s must be created with 100 credits: %v", other, err)
+			r := post("/synergie/collaborations", "gate-c-money-collab", map[string]any{"collaboration_id": env.ID("gate-c-money-collab"),
+				"team_id": env.ID("gate-c-money-team"), "agent_ids": []string{agent, other}, "contribution_scores": map[string]any{agent: 1, other: 1}})
+			harness.Ensure(r.OK(), "POST /synergie/collaborations must record the collaboration: got %d %s", r.Status, r.Raw)
+			rewards, _ := r.Body["rewards"].([]any)
+			granted := 0
+			for _, x := range rewards {
+				w, _ := x.(map[string]any)
+				if w["kind"] != "granted" {
+					continue
+				}
+				granted++
+				if a, _ := w["amount"].(float64); a >= threshold {
+					bad = append(bad, fmt.Sprintf("synergie granted %v ≥ %v to %v", a, threshold, w["agent_id"]))
+				}
 			}
+			env.Record("C29", harness.Measure{OK: len(bad) == 0, Samples: granted, Measured: len(bad), Threshold: 0,
+				Detail: fmt.Sprintf("%d granted rewards of one collaboration\n%s", granted, join(bad))})
 		}
-		env.Check("money: one synergie reward stays below the threshold", len(bad) == 0, len(bad), 0, join(bad), true)
 	})
 
 	It("without tokens creditd refuses to listen on a non-loopback address", Label("critical"), func(ctx SpecContext) {
-		if env.T.Kind() == target.KindURL {
-			Skip("url target: the harness cannot start the backend with its own listen address")
-		}
+		env.Require("C30")
 		bin, err := target.Binary(ctx, env.TCfg)
-		Expect(err).NotTo(HaveOccurred())
+		harness.Ensure(err == nil, "the creditd binary must build or be found: %v", err)
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		Expect(err).NotTo(HaveOccurred())
+		harness.Ensure(err == nil, "a free loopback port must be found: %v", err)
 		port := ln.Addr().(*net.TCPAddr).Port
 		_ = ln.Close()
 		dir := GinkgoT().TempDir()
@@ -351,7 +383,8 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "TMPDIR=" + os.TempDir(),
 			fmt.Sprintf("CREDITD_ADDR=0.0.0.0:%d", port), "CREDITD_JOURNAL=" + filepath.Join(dir, "credits.jsonl"), "CREDITD_FSYNC=false"}
 		cmd.Stdout, cmd.Stderr = &out, &out
-		Expect(cmd.Start()).To(Succeed())
+		err = cmd.Start()
+		harness.Ensure(err == nil, "creditd must start as a process: %v", err)
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
 		var exitErr error
@@ -377,9 +410,9 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 			<-done
 		}
 		ok := exited && exitErr != nil && !served
-		env.Check("exposure: no-auth creditd on 0.0.0.0 refuses to start", ok,
-			fmt.Sprintf("exited=%t err=%v served=%t", exited, exitErr, served), "exits non-zero, never serves",
-			"CREDITD_ADDR=0.0.0.0, no CREDITD_TOKENS, no --insecure-no-auth; output:\n"+lastLines(out.String(), 5), true)
+		env.Record("C30", harness.Measure{OK: ok, Samples: 1, Measured: fmt.Sprintf("exited=%t err=%v served=%t", exited, exitErr, served),
+			Threshold: "exits non-zero, never serves",
+			Detail:    "CREDITD_ADDR=0.0.0.0, no CREDITD_TOKENS, no --insecure-no-auth; output:\n" + lastLines(out.String(), 5)})
 	})
 })
 

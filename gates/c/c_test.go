@@ -8,7 +8,7 @@ package c_test
 import (
 	"context"
 	"fmt"
-	"os"
+	"math"
 	"sort"
 	"sync"
 	"testing"
@@ -18,8 +18,8 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/creditgate/creditgate/gates/audit"
+	"github.com/creditgate/creditgate/gates/catalog"
 	"github.com/creditgate/creditgate/gates/harness"
-	"github.com/creditgate/creditgate/gates/target"
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
 )
@@ -37,41 +37,63 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 	var env *harness.Env
 	var agent string
 	var raceLat []time.Duration
-	var multiple int64
+	// multiple counts requests with more than one terminal decision in the
+	// journal; judged counts the requests it was judged over (0: the
+	// journal was never read and the fact is not measured).
+	var multiple, judged int64
 
 	BeforeAll(func(ctx SpecContext) {
 		env = harness.Boot(ctx, "C", map[string]string{"CREDITD_APPROVAL_TIMEOUT_HIGH": highTimeout.String()})
 		agent = env.ID("gate-c-agent")
-		Expect(env.C.CreateAgent(ctx, agent, 100)).To(Succeed())
+		// The approval specs need the agent; a backend without POST /agents
+		// records their checks N/A instead.
+		if env.Routes.Has(catalog.Agents) {
+			err := env.C.CreateAgent(ctx, agent, 100)
+			harness.Ensure(err == nil, "the approvals' agent %s must be created with 100 credits: %v", agent, err)
+		}
 	}, NodeTimeout(2*time.Minute))
 
 	AfterAll(func() {
 		if env == nil {
 			return
 		}
-		sort.Slice(raceLat, func(i, j int) bool { return raceLat[i] < raceLat[j] })
-		p95 := 0.0
-		if len(raceLat) > 0 {
-			p95 = float64(raceLat[len(raceLat)*95/100].Microseconds()) / 1000
+		if len(raceLat) == 0 {
+			env.SaveScenario(reports.Scenario{Name: "3 approval race", Status: reports.ScenarioSkipped,
+				Detail: "nothing was raced: the backend does not serve the approval routes"})
+			return
 		}
+		sort.Slice(raceLat, func(i, j int) bool { return raceLat[i] < raceLat[j] })
+		p95 := float64(raceLat[len(raceLat)*95/100].Microseconds()) / 1000
 		env.SaveScenario(reports.Scenario{Name: "3 approval race", Status: harness.ScenarioStatus(multiple == 0 && !CurrentSpecReport().Failed()),
 			P95Latency: p95, InvariantsPassed: multiple == 0, Critical: multiple > 0,
-			Metrics: map[string]any{"decisions_raced": len(raceLat), "multiple_final_decisions": multiple}})
-		env.SaveFacts(reports.Facts{MultipleFinalDecisions: multiple})
+			Metrics: map[string]any{"decisions_raced": len(raceLat), "multiple_final_decisions": multiple, "requests_judged_in_journal": judged}})
+		if judged > 0 { // a 0 read from no journal would claim a fact nobody measured
+			env.SaveFacts(reports.Facts{MultipleFinalDecisions: multiple})
+		}
 	})
 
-	// journalDecisions folds the journal and returns the model.
+	// fold folds the gate's journal with the reference model; nil when the
+	// target's journal is not readable (the journal checks then say SKIP).
 	fold := func(ctx context.Context) *audit.Model {
+		if ok, _ := env.Has(catalog.CapJournal); !ok {
+			return nil
+		}
 		j, err := env.Journal(ctx)
-		Expect(err).NotTo(HaveOccurred())
+		harness.Ensure(err == nil, "the journal must be readable to judge the decisions: %v", err)
 		return audit.Fold(j)
 	}
 
-	// checkRaces verifies races on the given requests against the journal
-	// and the audit endpoint.
-	checkRaces := func(ctx context.Context, label string, results []scenarios.RaceResult, balanceBefore int64, amountMilli int64) {
-		m := fold(ctx)
-		winners, losersOK, terminalBad, approved := 0, 0, 0, 0
+	// balanceMilli reads the agent's balance over GET /balance in milli-credits.
+	balanceMilli := func(ctx context.Context) int64 {
+		b, err := env.C.Balance(ctx, agent)
+		harness.Ensure(err == nil, "GET /balance of %s must answer 200 with a balance: %v", agent, err)
+		return int64(math.Round(b * 1000))
+	}
+
+	// checkRaces verifies races on the given requests against the answers,
+	// the balance, the journal and the audit endpoint.
+	checkRaces := func(ctx context.Context, label string, results []scenarios.RaceResult, before int64, amountMilli int64) {
+		winners, losersOK := 0, 0
 		var problems []string
 		for _, r := range results {
 			raceLat = append(raceLat, r.Latencies...)
@@ -85,30 +107,53 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 			} else {
 				problems = append(problems, fmt.Sprintf("request %s: %d already_decided, winner named consistently=%t, other=%v", r.RequestID, r.Decided, r.LoserNamedWinner, r.Other))
 			}
+		}
+		n := len(results)
+		env.Record("C1", harness.Measure{OK: winners == n, Samples: n, Measured: winners, Threshold: n, Detail: join(problems), Variant: label})
+		env.Record("C2", harness.Measure{OK: losersOK == n, Samples: n, Measured: losersOK, Threshold: n, Detail: join(problems), Variant: label})
+
+		// The effect, black-box: the balance grew by the amount of every
+		// request the answers say was approved, once.
+		if env.Applies("C4") {
+			approved := approvedRequests(env.Ops(), results)
+			got, want := balanceMilli(ctx), before+int64(approved)*amountMilli
+			env.Record("C4", harness.Measure{OK: got == want, Samples: n, Measured: audit.FormatMilli(got), Threshold: audit.FormatMilli(want),
+				Detail: fmt.Sprintf("GET /balance; %d approved of %d raced", approved, n), Variant: label})
+		} else {
+			env.Record("C4", harness.Measure{Variant: label})
+		}
+
+		m := fold(ctx)
+		if m == nil {
+			env.Record("C3", harness.Measure{Variant: label})
+			env.Record("C5", harness.Measure{Variant: label})
+			return
+		}
+		terminalBad := 0
+		var jproblems []string
+		for _, r := range results {
 			st, ok := m.Approvals[r.RequestID]
 			if !ok || len(st.TerminalEventIDs) != 1 {
 				terminalBad++
-				problems = append(problems, fmt.Sprintf("request %s: %d terminal decisions in the journal", r.RequestID, len(st.TerminalEventIDs)))
+				jproblems = append(jproblems, fmt.Sprintf("request %s: %d terminal decisions in the journal", r.RequestID, len(st.TerminalEventIDs)))
 				continue
 			}
-			if st.Status == audit.StatusApproved {
-				approved++
-				if len(st.ExecutedEventIDs) != 1 {
-					problems = append(problems, fmt.Sprintf("request %s: approved but executed %d times", r.RequestID, len(st.ExecutedEventIDs)))
-				}
+			if st.Status == audit.StatusApproved && len(st.ExecutedEventIDs) != 1 {
+				jproblems = append(jproblems, fmt.Sprintf("request %s: approved but executed %d times", r.RequestID, len(st.ExecutedEventIDs)))
 			}
 		}
 		multiple += int64(terminalBad)
-		env.Check(label+": requests with exactly one winner", winners == len(results), winners, len(results), join(problems), true)
-		env.Check(label+": every loser got already_decided naming the winner", losersOK == len(results), losersOK, len(results), join(problems), false)
-		env.Check(label+": terminal decisions per request in the journal", terminalBad == 0, fmt.Sprintf("%d requests not exactly 1", terminalBad), "exactly 1 each", join(problems), true)
-		bal := m.Balances[agent]
-		want := balanceBefore + int64(approved)*amountMilli
-		env.Check(label+": credit effect applied once per approval", bal == want, audit.FormatMilli(bal), audit.FormatMilli(want),
-			fmt.Sprintf("%d approved of %d raced", approved, len(results)), true)
+		judged += int64(n)
+		env.Record("C3", harness.Measure{OK: len(jproblems) == 0, Samples: n, Measured: fmt.Sprintf("%d requests not exactly 1", terminalBad),
+			Threshold: "exactly 1 each, an approval executed once", Detail: join(jproblems), Variant: label})
+
 		// Every decision event id is in the audit.
+		if !env.Applies("C5") {
+			env.Record("C5", harness.Measure{Variant: label})
+			return
+		}
 		r := env.C.Get(ctx, "/api/credits/approvals/audit?limit=100000")
-		Expect(r.OK()).To(BeTrue(), "GET /approvals/audit: %d %s", r.Status, r.Raw)
+		harness.Ensure(r.OK(), "GET /approvals/audit must answer 200 with the audit: got %d %s", r.Status, r.Raw)
 		listed := map[string]bool{}
 		entries, _ := r.Body["audit"].([]any)
 		for _, e := range entries {
@@ -117,33 +162,42 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 				listed[fmt.Sprint(id)] = true
 			}
 		}
-		missing := 0
+		missing, decisions := 0, 0
 		for _, res := range results {
 			for _, id := range m.Approvals[res.RequestID].DecisionEventIDs {
+				decisions++
 				if !listed[id] {
 					missing++
 				}
 			}
 		}
-		env.Check(label+": decision event ids missing from the audit", missing == 0, missing, 0, "GET /approvals/audit must list every decision event id", false)
+		env.Record("C5", harness.Measure{OK: missing == 0, Samples: decisions, Measured: missing, Threshold: 0,
+			Detail: fmt.Sprintf("GET /approvals/audit must list every decision event id (%d decisions in the journal)", decisions), Variant: label})
 	}
-
-	balance := func(ctx context.Context) int64 { return fold(ctx).Balances[agent] }
 
 	// rt3 judges the history so far by RT3 (gates/audit/realtime.go): the
 	// late decisions and every racer sent after its winner returned must be
 	// refused already_decided.
 	rt3 := func(label string) {
-		f := audit.RealtimeDecisions(env.Ops())
-		f.Check += " (" + label + ")"
-		env.Report(f, true)
+		env.RecordFinding(audit.RealtimeDecisions(env.Ops()), label)
+	}
+
+	// request opens a pending request for amount credits or fails the spec
+	// with what the backend answered.
+	request := func(ctx context.Context, requester string, amount float64, justification, key string) (string, scenarios.Reply) {
+		id, r := env.C.RequestApproval(ctx, agent, requester, amount, justification, key)
+		harness.Ensure(id != "", "POST /approvals for %v credits must open a request and name its request_id: got %d %s", amount, r.Status, r.Raw)
+		return id, r
 	}
 
 	It("10 racers on one pending request: one decision wins, applied once, audited", Label("critical"), func(ctx SpecContext) {
-		before := balance(ctx)
-		id, r := env.C.RequestApproval(ctx, agent, "gate-c-requester", 500, "", "gate-c-single")
-		Expect(id).NotTo(BeEmpty(), "request: %d %s", r.Status, r.Raw)
-		Expect(r.Status).To(Equal(202), "an add of 500 credits must wait for approval")
+		env.Require("C1", "C2", "C3", "C4", "C5", "RT3")
+		var before int64
+		if env.Applies("C4") {
+			before = balanceMilli(ctx)
+		}
+		id, r := request(ctx, "gate-c-requester", 500, "", "gate-c-single")
+		harness.Ensure(r.Status == 202, "an add of 500 credits must wait for approval (202): got %d %s", r.Status, r.Raw)
 		res := scenarios.Race(ctx, env.C, env.Rand("race-single"), id, 10, "gate-c-single")
 		scenarios.LateDecisions(ctx, env.C, []string{id}, "gate-c-single")
 		rt3("1 request × 10 racers")
@@ -151,12 +205,14 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 	})
 
 	It("50 requests × 10 racers at once: never more than one decision each", Label("critical"), func(ctx SpecContext) {
-		before := balance(ctx)
+		env.Require("C1", "C2", "C3", "C4", "C5", "RT3")
+		var before int64
+		if env.Applies("C4") {
+			before = balanceMilli(ctx)
+		}
 		ids := make([]string, 50)
 		for i := range ids {
-			id, r := env.C.RequestApproval(ctx, agent, "gate-c-requester", 500, "", fmt.Sprintf("gate-c-many-%02d", i))
-			Expect(id).NotTo(BeEmpty(), "request %d: %d %s", i, r.Status, r.Raw)
-			ids[i] = id
+			ids[i], _ = request(ctx, "gate-c-requester", 500, "", fmt.Sprintf("gate-c-many-%02d", i))
 		}
 		results := make([]scenarios.RaceResult, len(ids))
 		var wg sync.WaitGroup
@@ -174,72 +230,86 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 	})
 
 	It("the requester cannot approve their own request (four-eyes)", Label("critical"), func(ctx SpecContext) {
-		id, r := env.C.RequestApproval(ctx, agent, "gate-c-self", 600, "", "gate-c-self")
-		Expect(id).NotTo(BeEmpty(), "request: %d %s", r.Status, r.Raw)
+		env.Require("C6", "C7", "C8")
+		id, _ := request(ctx, "gate-c-self", 600, "", "gate-c-self")
 		self := env.C.DecideAsRequester(ctx, id, "gate-c-self", "gate-c-self-approve")
-		m := fold(ctx)
-		env.Check("self-approval refused", !self.OK() && self.Status >= 400 && self.Status < 500, fmt.Sprintf("%d %s", self.Status, self.Code()),
-			"4xx (403 four_eyes_violation)", string(self.Raw), true)
-		env.Check("self-approval wrote no decision", len(m.Approvals[id].DecisionEventIDs) == 0, len(m.Approvals[id].DecisionEventIDs), 0, "", true)
+		env.Record("C6", harness.Measure{OK: !self.OK() && self.Status >= 400 && self.Status < 500, Samples: 1,
+			Measured: fmt.Sprintf("%d %s", self.Status, self.Code()), Threshold: "4xx (403 four_eyes_violation)", Detail: string(self.Raw)})
+		if m := fold(ctx); m != nil {
+			n := len(m.Approvals[id].DecisionEventIDs)
+			env.Record("C7", harness.Measure{OK: n == 0, Samples: 1, Measured: n, Threshold: 0, Detail: "decision events of the request in the journal"})
+		} else {
+			env.Record("C7", harness.Measure{})
+		}
 		other := env.C.Decide(ctx, id, "gate-c-other", true, "ok", "gate-c-self-other")
-		env.Check("a different approver can still decide", other.OK(), other.Status, "2xx", string(other.Raw), false)
+		env.Record("C8", harness.Measure{OK: other.OK(), Samples: 1, Measured: other.Status, Threshold: "2xx", Detail: string(other.Raw)})
 	})
 
 	It("a CRITICAL request needs two distinct approvers and a justification", Label("critical"), func(ctx SpecContext) {
-		id, r := env.C.RequestApproval(ctx, agent, "gate-c-crit-requester", 50_000, "quarterly budget", "gate-c-critical")
-		Expect(id).NotTo(BeEmpty(), "request: %d %s", r.Status, r.Raw)
-		env.Check("risk level of 50,000 credits", r.Str("risk_level") == "CRITICAL", r.Str("risk_level"), "CRITICAL", "", false)
+		env.Require("C9", "C10", "C11", "C12", "C13", "C14", "C15")
+		id, r := request(ctx, "gate-c-crit-requester", 50_000, "quarterly budget", "gate-c-critical")
+		env.Record("C9", harness.Measure{OK: r.Str("risk_level") == "CRITICAL", Samples: 1, Measured: r.Str("risk_level"), Threshold: "CRITICAL"})
 		noJust := env.C.Decide(ctx, id, "gate-c-a1", true, "", "gate-c-crit-nojust")
-		env.Check("approval without justification refused", !noJust.OK(), noJust.Status, "4xx (422 justification_required)", string(noJust.Raw), true)
+		env.Record("C10", harness.Measure{OK: !noJust.OK(), Samples: 1, Measured: noJust.Status, Threshold: "4xx (422 justification_required)", Detail: string(noJust.Raw)})
 		first := env.C.Decide(ctx, id, "gate-c-a1", true, "reviewed", "gate-c-crit-1")
-		Expect(first.OK()).To(BeTrue(), "first approval: %d %s", first.Status, first.Raw)
-		env.Check("one approval leaves it pending", first.Str("status") == "pending", first.Str("status"), "pending", "a CRITICAL request needs a second, distinct approver", true)
+		env.Record("C11", harness.Measure{OK: first.OK() && first.Str("status") == "pending", Samples: 1,
+			Measured: fmt.Sprintf("%d %s", first.Status, first.Str("status")), Threshold: "2xx pending",
+			Detail: "a CRITICAL request needs a second, distinct approver; " + string(first.Raw)})
 		again := env.C.Decide(ctx, id, "gate-c-a1", true, "reviewed again", "gate-c-crit-1b")
-		env.Check("the same approver twice is refused", !again.OK(), again.Status, "4xx (409 duplicate_approver)", string(again.Raw), true)
-		m := fold(ctx)
-		env.Check("no execution after one approver", len(m.Approvals[id].ExecutedEventIDs) == 0, len(m.Approvals[id].ExecutedEventIDs), 0, "", true)
+		env.Record("C12", harness.Measure{OK: !again.OK(), Samples: 1, Measured: again.Status, Threshold: "4xx (409 duplicate_approver)", Detail: string(again.Raw)})
+		if m := fold(ctx); m != nil {
+			n := len(m.Approvals[id].ExecutedEventIDs)
+			env.Record("C13", harness.Measure{OK: n == 0, Samples: 1, Measured: n, Threshold: 0})
+		} else {
+			env.Record("C13", harness.Measure{})
+		}
 		second := env.C.Decide(ctx, id, "gate-c-a2", true, "second pair of eyes", "gate-c-crit-2")
-		env.Check("second distinct approver approves", second.OK() && second.Str("status") == "approved", fmt.Sprintf("%d %s", second.Status, second.Str("status")), "2xx approved", string(second.Raw), true)
-		m = fold(ctx)
-		env.Check("executed exactly once after two approvers", len(m.Approvals[id].ExecutedEventIDs) == 1, len(m.Approvals[id].ExecutedEventIDs), 1, "", true)
+		env.Record("C14", harness.Measure{OK: second.OK() && second.Str("status") == "approved", Samples: 1,
+			Measured: fmt.Sprintf("%d %s", second.Status, second.Str("status")), Threshold: "2xx approved", Detail: string(second.Raw)})
+		if m := fold(ctx); m != nil {
+			n := len(m.Approvals[id].ExecutedEventIDs)
+			env.Record("C15", harness.Measure{OK: n == 1, Samples: 1, Measured: n, Threshold: 1})
+		} else {
+			env.Record("C15", harness.Measure{})
+		}
 	})
 
 	It("an expired request cannot be decided", Label("critical"), func(ctx SpecContext) {
-		wait := highTimeout
-		if env.T.Kind() == target.KindURL {
-			// The harness cannot configure a backend it does not boot.
-			d, err := time.ParseDuration(os.Getenv("CREDITGATE_APPROVAL_TIMEOUT_HIGH"))
-			if err != nil || d > time.Minute {
-				Skip("url target: the backend's HIGH approval timeout is unknown or above a minute; start it with CREDITD_APPROVAL_TIMEOUT_HIGH=3s and set CREDITGATE_APPROVAL_TIMEOUT_HIGH=3s here")
-			}
-			wait = d
+		env.Require("C16", "C17", "C18", "C19")
+		id, r := request(ctx, "gate-c-exp-requester", 5_000, "needs review", "gate-c-expire")
+		env.Record("C16", harness.Measure{OK: r.Str("risk_level") == "HIGH", Samples: 1, Measured: r.Str("risk_level"), Threshold: "HIGH"})
+		if !env.Applies("C17") {
+			return // the harness cannot give this backend a short HIGH timeout: C17–C19 say SKIP
 		}
-		id, r := env.C.RequestApproval(ctx, agent, "gate-c-exp-requester", 5_000, "needs review", "gate-c-expire")
-		Expect(id).NotTo(BeEmpty(), "request: %d %s", r.Status, r.Raw)
-		env.Check("risk level of 5,000 credits", r.Str("risk_level") == "HIGH", r.Str("risk_level"), "HIGH", "", false)
-		time.Sleep(wait + 1500*time.Millisecond)
+		time.Sleep(highTimeout + 1500*time.Millisecond)
 		late := env.C.Decide(ctx, id, "gate-c-late", true, "too late", "gate-c-expire-late")
-		m := fold(ctx)
-		st := m.Approvals[id]
-		env.Check("decision after expiry refused", !late.OK() && late.Status == 409, fmt.Sprintf("%d %s", late.Status, late.Code()), "409 already_decided (expired)", string(late.Raw), true)
-		env.Check("request state after expiry", st.Status == audit.StatusExpired, st.Status, "expired", "the engine's timer or the lazy check must expire it", true)
-		env.Check("no execution of an expired request", len(st.ExecutedEventIDs) == 0, len(st.ExecutedEventIDs), 0, "", true)
+		env.Record("C17", harness.Measure{OK: !late.OK() && late.Status == 409, Samples: 1, Measured: fmt.Sprintf("%d %s", late.Status, late.Code()),
+			Threshold: "409 already_decided (expired)", Detail: string(late.Raw)})
+		if m := fold(ctx); m != nil {
+			st := m.Approvals[id]
+			env.Record("C18", harness.Measure{OK: st.Status == audit.StatusExpired, Samples: 1, Measured: st.Status, Threshold: "expired",
+				Detail: "the engine's timer or the lazy check must expire it"})
+			env.Record("C19", harness.Measure{OK: len(st.ExecutedEventIDs) == 0, Samples: 1, Measured: len(st.ExecutedEventIDs), Threshold: 0})
+		} else {
+			env.Record("C18", harness.Measure{})
+			env.Record("C19", harness.Measure{})
+		}
 	})
 
 	// RT3 over the whole gate's history (races, four-eyes, CRITICAL,
 	// expiry): a decision sent after its request's terminal answer
 	// returned must be refused already_decided.
 	It("a decision sent after its request was decided is refused already_decided (real time)", Label("critical"), func() {
-		env.Report(audit.RealtimeDecisions(env.Ops()), true)
+		env.Require("RT3")
+		rt3("whole gate C history")
 	})
 
 	It("holds across a crash mid-race: at most one terminal decision, acknowledged decisions survive", Label("critical"), func(ctx SpecContext) {
-		env.RequireCap(target.CapCrash)
+		env.Require("C20", "C21", "A8", "B8", "RT3", "RT4")
+		const variant = "kill -9 mid-race"
 		ids := make([]string, 20)
 		for i := range ids {
-			id, r := env.C.RequestApproval(ctx, agent, "gate-c-requester", 500, "", fmt.Sprintf("gate-c-crash-%02d", i))
-			Expect(id).NotTo(BeEmpty(), "request %d: %d %s", i, r.Status, r.Raw)
-			ids[i] = id
+			ids[i], _ = request(ctx, "gate-c-requester", 500, "", fmt.Sprintf("gate-c-crash-%02d", i))
 		}
 		var wg sync.WaitGroup
 		for i, id := range ids {
@@ -251,46 +321,118 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 			}(i, id)
 		}
 		time.Sleep(40 * time.Millisecond)
-		Expect(env.T.Kill(ctx)).To(Succeed())
+		err := env.T.Kill(ctx)
+		harness.Ensure(err == nil, "kill -9 of the backend mid-race must succeed: %v", err)
 		wg.Wait()
-		Expect(env.T.Start(ctx)).To(Succeed())
+		err = env.T.Start(ctx)
+		harness.Ensure(err == nil, "the backend must start again after kill -9: %v", err)
+
 		m := fold(ctx)
-		bad := 0
-		for _, id := range ids {
-			if n := len(m.Approvals[id].TerminalEventIDs); n > 1 {
-				bad++
+		if m != nil {
+			bad := 0
+			for _, id := range ids {
+				if n := len(m.Approvals[id].TerminalEventIDs); n > 1 {
+					bad++
+				}
 			}
+			multiple += int64(bad)
+			judged += int64(len(ids))
+			env.Record("C20", harness.Measure{OK: bad == 0, Samples: len(ids), Measured: bad, Threshold: 0, Detail: "terminal decision events per request in the journal"})
+			j, err := env.Journal(ctx)
+			harness.Ensure(err == nil, "the journal must be readable after the restart: %v", err)
+			env.RecordFinding(audit.CheckHistoryExact(j, env.Ops(), audit.HistoryOptions{}), variant)
+			env.RecordFinding(audit.ApprovalDecisions(m), variant)
+		} else {
+			env.Record("C20", harness.Measure{})
 		}
-		multiple += int64(bad)
-		env.Check("requests with more than one terminal decision after the crash", bad == 0, bad, 0, "", true)
-		j, err := env.Journal(ctx)
-		Expect(err).NotTo(HaveOccurred())
-		env.Report(audit.CheckHistoryExact(j, env.Ops(), audit.HistoryOptions{}), true)
-		env.Report(audit.ApprovalDecisions(m), true)
-		// After recovery the races can be finished: still one decision each.
-		var results []scenarios.RaceResult
+
+		// After recovery every request is raced again: a request decided
+		// before the crash must keep its one decision (5 × already_decided
+		// naming it), an undecided one gets exactly one.
+		var lastBefore uint64
+		for _, o := range env.Ops() {
+			lastBefore = max(lastBefore, o.ID)
+		}
 		for i, id := range ids {
-			if m.Approvals[id].Status == audit.StatusPending {
-				results = append(results, scenarios.Race(ctx, env.C, env.Rand(fmt.Sprintf("race-after-%d", i)), id, 5, "gate-c-after"))
+			scenarios.Race(ctx, env.C, env.Rand(fmt.Sprintf("race-after-%d", i)), id, 5, "gate-c-after")
+		}
+		bad, detail := decidedOnce(env.Ops(), ids, lastBefore)
+		if after := fold(ctx); after != nil {
+			for _, id := range ids {
+				if n := len(after.Approvals[id].TerminalEventIDs); n != 1 {
+					bad++
+					detail = append(detail, fmt.Sprintf("request %s: %d terminal decisions in the journal", id, n))
+				}
 			}
 		}
-		after := fold(ctx)
-		for _, id := range ids {
-			if n := len(after.Approvals[id].TerminalEventIDs); n != 1 {
-				bad++
-			}
-		}
-		env.Check("every request decided exactly once after recovery", bad == 0, bad, 0, fmt.Sprintf("%d requests raced again after the restart", len(results)), true)
-		f := audit.RealtimeDecisions(env.Ops())
-		f.Check += " (across kill -9)"
-		env.Report(f, true)
+		env.Record("C21", harness.Measure{OK: bad == 0, Samples: len(ids), Measured: bad, Threshold: 0,
+			Detail: "distinct decisions acknowledged or named by already_decided after the restart, per request (and the journal's terminal decisions where readable)\n" + join(detail)})
+		rt3(variant)
 		// RT4: losers told already_decided before the crash must name a
 		// decision the journal kept (no dirty reads).
-		jf, err := env.FullJournal(ctx)
-		Expect(err).NotTo(HaveOccurred())
-		env.Report(audit.WinnersDurable(jf, env.Ops()), true)
+		if env.Applies("RT4") {
+			jf, err := env.FullJournal(ctx)
+			harness.Ensure(err == nil, "the whole journal must be readable after the restart: %v", err)
+			env.RecordFinding(audit.WinnersDurable(jf, env.Ops()), variant)
+		}
 	})
 })
+
+// approvedRequests counts the raced requests whose acknowledged terminal
+// decision answered "approved".
+func approvedRequests(ops []audit.Op, results []scenarios.RaceResult) int {
+	raced := map[string]bool{}
+	for _, r := range results {
+		raced[r.RequestID] = true
+	}
+	approved := map[string]bool{}
+	for _, o := range ops {
+		if o.Kind.Decision() && raced[o.Entity] && o.Outcome.Acked() && o.State == audit.StatusApproved {
+			approved[o.Entity] = true
+		}
+	}
+	return len(approved)
+}
+
+// decidedOnce judges each request black-box after a crash: the decisions
+// acknowledged as terminal over the whole history, with the winners named
+// by already_decided answers sent after op afterID (the restart), must be
+// exactly one decision event.
+func decidedOnce(ops []audit.Op, ids []string, afterID uint64) (int, []string) {
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	seen := map[string]map[string]bool{}
+	for _, o := range ops {
+		if !o.Kind.Decision() || !want[o.Entity] {
+			continue
+		}
+		ev := ""
+		switch {
+		case o.Outcome.Acked() && o.State != "" && o.State != "pending":
+			ev = o.EventID
+		case o.ID > afterID && o.Code == "already_decided":
+			ev = o.WinnerEventID
+		}
+		if ev == "" {
+			continue
+		}
+		if seen[o.Entity] == nil {
+			seen[o.Entity] = map[string]bool{}
+		}
+		seen[o.Entity][ev] = true
+	}
+	bad := 0
+	var detail []string
+	for _, id := range ids {
+		if n := len(seen[id]); n != 1 {
+			bad++
+			detail = append(detail, fmt.Sprintf("request %s: %d distinct decisions", id, n))
+		}
+	}
+	return bad, detail
+}
 
 func join(s []string) string {
 	if len(s) > 10 {

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
 
 	"github.com/creditgate/creditgate/chaos/tcpproxy"
 	"github.com/creditgate/creditgate/gates/audit"
@@ -64,8 +63,9 @@ func clusterLinkBody() {
 		if link != nil {
 			DeferCleanup(link.Close)
 		}
-		Expect(err).NotTo(HaveOccurred(), "booting a 2-instance cluster with instance 0's database link through a proxy")
-		env = &harness.Env{Gate: "D", P: harness.Load(), TCfg: cfg, T: t, OutDir: harness.OutDir("D")}
+		harness.Ensure(err == nil, "a 2-instance cluster must boot with instance 0's database link through a proxy: %v", err)
+		env = &harness.Env{Gate: "D", P: harness.Load(), TCfg: cfg, T: t, OutDir: harness.OutDir("D"),
+			Routes: harness.DiscoverRoutes(ctx, t.BaseURL(), t.Token())}
 		cl = t.(target.Cluster)
 		faulty = scenarios.NewClient(cl.Instances()[0], t.Token())
 		healthy = scenarios.NewClient(cl.Instances()[1], t.Token())
@@ -131,17 +131,20 @@ func clusterLinkBody() {
 	}
 
 	It("CL-D1 a slow link (50 ms per chunk) slows the instance but every answer is a success", func(ctx SpecContext) {
-		Expect(healthy.CreateAgent(ctx, "cl-link", 1000)).To(Succeed())
+		env.Require("CL-D1")
+		err := healthy.CreateAgent(ctx, "cl-link", 1000)
+		harness.Ensure(err == nil, "the link agent must be created with 1000 credits on the healthy instance: %v", err)
 		link.SetDelay(50 * time.Millisecond)
 		rs := load(ctx, "cl-link", 3*time.Second)
 		link.SetDelay(0)
 		bad := count(rs, func(s sent) bool { return !s.reply.OK() })
 		slow := count(rs, func(s sent) bool { return !s.healthy && s.reply.OK() })
-		env.Check("CL-D1 failed consumes over a 50 ms link", bad == 0 && slow > 0, bad, 0,
-			fmt.Sprintf("%d sent, %d acknowledged by the slowed instance", len(rs), slow), false)
+		env.Record("CL-D1", harness.Measure{OK: bad == 0 && slow > 0, Samples: len(rs), Measured: bad, Threshold: "0, and the slowed instance acknowledges",
+			Detail: fmt.Sprintf("%d sent, %d acknowledged by the slowed instance", len(rs), slow)})
 	})
 
 	It("CL-D2 a partition of one instance: it answers 503 within the store timeout, never 500; the other keeps writing; it recovers without a restart", Label("critical"), func(ctx SpecContext) {
+		env.Require("CL-D2a", "CL-D2b", "CL-D2c", "CL-D2d")
 		link.SetBlackhole(true)
 		start := time.Now()
 		rs := load(ctx, "cl-link", 8*time.Second)
@@ -161,12 +164,14 @@ func clusterLinkBody() {
 		late := count(rs, func(s sent) bool { return s.healthy && s.reply.OK() && s.at.Sub(start) > 4*time.Second })
 		faultyOK := count(rs, func(s sent) bool { return !s.healthy && s.reply.OK() })
 		faulty503 := count(rs, func(s sent) bool { return !s.healthy && s.reply.Status == 503 })
-		env.Check("CL-D2 500 answers during the partition", fivehundred == 0, fivehundred, 0,
-			fmt.Sprintf("partitioned instance: %d × 503, %d ok (before the link dropped)", faulty503, faultyOK), true)
-		env.Check("CL-D2 slowest answer of the partitioned instance", maxFaulty < 8*time.Second, maxFaulty.Round(time.Millisecond).String(), "< 8s",
-			"store operations time out after 5 s; later requests get 503 at once while the store is down", false)
-		env.Check("CL-D2 writes acknowledged by the healthy instance in the last 4 s of the partition", late > 0, late, "> 0",
-			"a partitioned instance must not hold the cluster's append lock", true)
+		faultyN := count(rs, func(s sent) bool { return !s.healthy })
+		lateSent := count(rs, func(s sent) bool { return s.healthy && s.at.Sub(start) > 4*time.Second })
+		env.Record("CL-D2a", harness.Measure{OK: fivehundred == 0, Samples: len(rs), Measured: fivehundred, Threshold: 0,
+			Detail: fmt.Sprintf("partitioned instance: %d × 503, %d ok (before the link dropped)", faulty503, faultyOK)})
+		env.Record("CL-D2b", harness.Measure{OK: maxFaulty < 8*time.Second, Samples: faultyN, Measured: maxFaulty.Round(time.Millisecond).String(), Threshold: "< 8s",
+			Detail: "store operations time out after 5 s; later requests get 503 at once while the store is down"})
+		env.Record("CL-D2c", harness.Measure{OK: late > 0, Samples: lateSent, Measured: late, Threshold: "> 0",
+			Detail: fmt.Sprintf("%d writes sent to the healthy instance in the last 4 s; a partitioned instance must not hold the cluster's append lock", lateSent)})
 		deadline := time.Now().Add(30 * time.Second)
 		recovered := false
 		for !recovered && time.Now().Before(deadline) {
@@ -175,11 +180,12 @@ func clusterLinkBody() {
 				time.Sleep(100 * time.Millisecond)
 			}
 		}
-		env.Check("CL-D2 the partitioned instance serves again within 30 s of the link healing, same process", recovered && cl.InstancePID(0) == pids[0],
-			fmt.Sprintf("recovered=%v pid %d→%d", recovered, pids[0], cl.InstancePID(0)), "recovered=true, same pid", "", true)
+		env.Record("CL-D2d", harness.Measure{OK: recovered && cl.InstancePID(0) == pids[0], Samples: 1,
+			Measured: fmt.Sprintf("recovered=%v pid %d→%d", recovered, pids[0], cl.InstancePID(0)), Threshold: "recovered=true, same pid"})
 	})
 
 	It("CL-D3 connections cut under load: no 500, and the instance keeps acknowledging", Label("critical"), func(ctx SpecContext) {
+		env.Require("CL-D3")
 		done := make(chan []sent)
 		go func() { done <- load(ctx, "cl-link", 3*time.Second) }()
 		cuts := 0
@@ -190,13 +196,14 @@ func clusterLinkBody() {
 		rs := <-done
 		fivehundred := count(rs, func(s sent) bool { return s.reply.Status == 500 })
 		okFaulty := count(rs, func(s sent) bool { return !s.healthy && s.reply.OK() })
-		env.Check("CL-D3 500 answers while the link is cut repeatedly", fivehundred == 0, fivehundred, 0,
-			fmt.Sprintf("%d connections cut; the cut instance acknowledged %d consumes", cuts, okFaulty), true)
+		env.Record("CL-D3", harness.Measure{OK: fivehundred == 0, Samples: len(rs), Measured: fivehundred, Threshold: 0,
+			Detail: fmt.Sprintf("%d connections cut; the cut instance acknowledged %d consumes", cuts, okFaulty)})
 	})
 
 	It("CL-D4 after the link faults every acknowledged consume is in the stream exactly once and the fold equals the API", Label("critical"), func(ctx SpecContext) {
+		env.Require("CL-D4a", "CL-D4b")
 		j, err := audit.FetchJournal(ctx, cl.Instances()[1], env.T.Token(), nil)
-		Expect(err).NotTo(HaveOccurred())
+		harness.Ensure(err == nil, "the event stream must be readable from the healthy instance: %v", err)
 		perKey := map[string]int{}
 		for _, ev := range j.Events() {
 			perKey[ev.IdempotencyKey]++
@@ -213,18 +220,21 @@ func clusterLinkBody() {
 				dup++
 			}
 		}
-		env.Check("CL-D4 acknowledged consumes not journaled exactly once", missing+dup == 0, missing+dup, 0,
-			fmt.Sprintf("%d sent, %d acknowledged, %d missing or doubled, %d unacknowledged doubled", len(all), acked, missing, dup), true)
+		env.Record("CL-D4a", harness.Measure{OK: missing+dup == 0, Samples: len(all), Measured: missing + dup, Threshold: 0,
+			Detail: fmt.Sprintf("%d sent, %d acknowledged, %d missing or doubled, %d unacknowledged doubled", len(all), acked, missing, dup)})
 		api, err := audit.FetchAPIState(ctx, cl.Instances()[0], env.T.Token(), nil)
-		Expect(err).NotTo(HaveOccurred())
+		harness.Ensure(err == nil, "the API state of the instance whose link failed must be readable: %v", err)
 		fs := audit.GateB(j, audit.Fold(j), api, audit.GateBOptions{})
 		bad := []string{}
+		judged := 0
 		for _, f := range fs {
+			judged += f.Samples
 			if !f.OK {
 				bad = append(bad, f.Check)
 			}
 		}
-		env.Check("CL-D4 reference fold vs the API of the instance whose link failed", len(bad) == 0, len(bad), 0, fmt.Sprint(bad), true)
+		env.Record("CL-D4b", harness.Measure{OK: len(bad) == 0, Samples: judged, Measured: len(bad), Threshold: 0,
+			Detail: fmt.Sprintf("gate B findings failing over %d things judged (agents, entries, requests): %v", judged, bad)})
 		env.SaveScenario(reports.Scenario{Name: "cluster: database link faults", Status: harness.ScenarioStatus(missing+dup == 0 && len(bad) == 0),
 			InvariantsPassed: missing+dup == 0, Metrics: map[string]any{"sent": len(all), "acknowledged": acked}})
 	})

@@ -9,9 +9,9 @@ import (
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
 
 	"github.com/creditgate/creditgate/gates/audit"
+	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
 	"github.com/creditgate/creditgate/scenarios/history"
@@ -23,10 +23,12 @@ const diskRoom = 16 << 10
 
 var _ = journalFileApplies && Describe("Gate D: full disk", Label("full-disk"), func() {
 	It("a full disk is a clear 503, failed health, sticky until restart, and loses nothing acknowledged", Label("critical"), func(ctx SpecContext) {
-		env, pc := bootLayered(ctx, "full-disk")
+		env, pc := bootLayered(ctx, "full-disk", "D34", "D35", "D36", "D37", "D38", "D39", "D40", "A8")
 		agent := "fd-agent"
-		Expect(env.C.CreateAgent(ctx, agent, 1000)).To(Succeed())
-		Expect(pc.SetDiskQuota(pc.DiskUsed() + diskRoom)).To(Succeed())
+		err := env.C.CreateAgent(ctx, agent, 1000)
+		harness.Ensure(err == nil, "the full-disk agent must be created with 1000 credits: %v", err)
+		err = pc.SetDiskQuota(pc.DiskUsed() + diskRoom)
+		harness.Ensure(err == nil, "the disk quota must be set to %d bytes of room: %v", diskRoom, err)
 
 		consume := func(key string) scenarios.Reply {
 			return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Key: key,
@@ -46,38 +48,45 @@ var _ = journalFileApplies && Describe("Gate D: full disk", Label("full-disk"), 
 			first = r
 			break
 		}
-		env.Check("full disk: reached", first.Status != 0 || first.Err != nil, fmt.Sprintf("%d acknowledged, then %d %s", acked, first.Status, first.Raw),
-			"a refusal within 2000 consumes", fmt.Sprintf("quota: %d bytes of room", diskRoom), true)
+		reached := first.Status != 0 || first.Err != nil
+		env.Record("D34", harness.Measure{OK: reached, Samples: 1, Measured: fmt.Sprintf("%d acknowledged, then %d %s", acked, first.Status, first.Raw),
+			Threshold: "a refusal within 2000 consumes", Detail: fmt.Sprintf("quota: %d bytes of room", diskRoom)})
 		// Keep writing into the full disk: every answer must be the same clear refusal.
+		refusals := 0
+		if reached {
+			refusals = 1
+		}
 		for i := 0; i < 10; i++ {
 			statuses[consume(fmt.Sprintf("gate-d-fd-full-%02d", i)).Status]++
+			refusals++
 		}
-		env.Check("full disk: answered 503, never 500", statuses[500] == 0 && first.Status == 503, statuses, "503 (journal_failed), no 500",
-			fmt.Sprintf("first refusal: %d %s", first.Status, first.Raw), true)
+		env.Record("D35", harness.Measure{OK: statuses[500] == 0 && first.Status == 503, Samples: refusals, Measured: statuses, Threshold: "503 (journal_failed), no 500",
+			Detail: fmt.Sprintf("first refusal: %d %s; answers once the disk was full", first.Status, first.Raw)})
 		h := env.C.Get(ctx, "/api/health")
-		env.Check("full disk: health reports the failed journal", h.Str("status") == "failed" || h.Str("status") == "degraded",
-			fmt.Sprintf("%d %s", h.Status, h.Str("status")), "failed (or degraded)", string(h.Raw), true)
+		env.Record("D36", harness.Measure{OK: h.Str("status") == "failed" || h.Str("status") == "degraded", Samples: 1,
+			Measured: fmt.Sprintf("%d %s", h.Status, h.Str("status")), Threshold: "failed (or degraded)", Detail: string(h.Raw)})
 
 		// Free the space: the failure must stick until restart (after a
 		// failed write or fsync nothing the journal holds can be trusted).
-		Expect(pc.SetDiskQuota(0)).To(Succeed())
+		err = pc.SetDiskQuota(0)
+		harness.Ensure(err == nil, "the disk quota must be lifted: %v", err)
 		sticky := map[int]int{}
 		for i := 0; i < 5; i++ {
 			sticky[consume(fmt.Sprintf("gate-d-fd-freed-%02d", i)).Status]++
 		}
-		env.Check("full disk: refusal sticky after space is freed", sticky[503] == 5, sticky, "5 × 503 until restart",
-			"a journal that resumes after a failed write may have lost or torn what came before", true)
+		env.Record("D37", harness.Measure{OK: sticky[503] == 5, Samples: 5, Measured: sticky, Threshold: "5 × 503 until restart",
+			Detail: "a journal that resumes after a failed write may have lost or torn what came before"})
 		h = env.C.Get(ctx, "/api/health")
-		env.Check("full disk: health stays failed until restart", h.Str("status") == "failed" || h.Str("status") == "degraded",
-			h.Str("status"), "failed (or degraded)", string(h.Raw), true)
+		env.Record("D38", harness.Measure{OK: h.Str("status") == "failed" || h.Str("status") == "degraded", Samples: 1,
+			Measured: h.Str("status"), Threshold: "failed (or degraded)", Detail: string(h.Raw)})
 
 		// Restart through a power cut: whatever was acknowledged must have
 		// been durable, not just written.
 		rep, err := pc.PowerCut(ctx)
-		Expect(err).NotTo(HaveOccurred(), "power cut and restart after the full disk")
+		harness.Ensure(err == nil, "the power cut and the restart after the full disk must succeed: %v", err)
 		GinkgoWriter.Println("verify after restart:", string(env.C.Get(ctx, "/api/credits/journal/verify").Raw))
 		after := consume("gate-d-fd-after-restart")
-		env.Check("full disk: appends work again after space is freed and the backend restarts", after.OK(), after.Status, "2xx", string(after.Raw), true)
+		env.Record("D39", harness.Measure{OK: after.OK(), Samples: 1, Measured: after.Status, Threshold: "2xx", Detail: string(after.Raw)})
 
 		j := readJournal(ctx, env)
 		entries := env.Ops()
@@ -98,9 +107,9 @@ var _ = journalFileApplies && Describe("Gate D: full disk", Label("full-disk"), 
 		}
 		figures := fmt.Sprintf("%d acknowledged consumes checked after the restart; %d unsynced bytes dropped by the power cut; lost %d",
 			checked, rep.BytesDropped, len(lost))
-		env.Check("full disk: acknowledged events lost", len(lost) == 0, len(lost), 0, figures+"\n"+firstN(lost, 20), true)
-		env.Report(audit.CheckHistoryExact(j, entries, audit.HistoryOptions{}), true)
-		env.SaveScenario(reports.Scenario{Name: "full disk", Status: reports.ScenarioPassed, InvariantsPassed: true, Detail: figures,
+		env.Record("D40", harness.Measure{OK: len(lost) == 0, Samples: checked, Measured: len(lost), Threshold: 0, Detail: figures + "\n" + firstN(lost, 20)})
+		env.RecordFinding(audit.CheckHistoryExact(j, entries, audit.HistoryOptions{}), "full disk")
+		env.SaveScenario(reports.Scenario{Name: "full disk", Status: harness.ScenarioStatus(!CurrentSpecReport().Failed()), InvariantsPassed: len(lost) == 0, Detail: figures,
 			Metrics: map[string]any{"acknowledged_before_full": acked, "statuses_when_full": reports.Readable(statuses),
 				"acknowledged_checked": checked, "lost": len(lost)}})
 	})
