@@ -155,15 +155,6 @@ func BlackBox(ctx context.Context, c *Client, rng *rand.Rand, cfg BlackBoxConfig
 	return run, ctx.Err()
 }
 
-// Reread takes the snapshot again (after a restart, a crash, damage to the
-// backend's files): the new reads join the history, and the judge then says
-// whether the backend still shows every acknowledged write.
-func (r *BlackBoxRun) Reread(ctx context.Context, c *Client) {
-	b := &bbRecorder{c: c, ops: r.Ops}
-	r.Snapshot = b.snapshot(ctx, r.Agents, r.Phantoms)
-	r.Ops = b.ops
-}
-
 // snapshot reads /balances and every agent's balance and history.
 func (b *bbRecorder) snapshot(ctx context.Context, agents, phantoms []string) history.Snapshot {
 	snap := history.Snapshot{History: map[string]history.HistoryRead{}, Phantoms: phantoms}
