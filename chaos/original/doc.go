@@ -9,7 +9,8 @@
 // milli-credits, at most 3 decimals, 0 < amount <= 1e12), every write is
 // journaled and fsynced before the answer, Idempotency-Key is honoured
 // (also across restarts), unknown agents are 404, re-registration 409, an
-// overdraft 409 insufficient_credits, an add of 10,000 credits or more 403
+// overdraft 409 insufficient_credits, an add (or a refund naming no mission) of
+// 500 credits or more 403
 // approval_required, journal damage found at start is reported by health
 // (503 "degraded", reads keep working) and a failed journal write is sticky
 // (every later write 503, health 503 "failed").

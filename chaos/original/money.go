@@ -18,7 +18,7 @@ const (
 	maxAmountCredits = 1_000_000_000_000
 	// approvalThresholdCredits: an add at or above needs an approval, which
 	// this backend does not offer (403 approval_required).
-	approvalThresholdCredits = 10_000
+	approvalThresholdCredits = 500
 	// maxNumberText bounds the text of a number before it is parsed exactly.
 	maxNumberText = 64
 )

@@ -159,8 +159,8 @@ func TestAmountValidation(t *testing.T) {
 			t.Errorf("amount %s: %d %s, want 422 naming amount", amt, a.status, a.raw)
 		}
 	}
-	for _, amt := range []string{`0.001`, `1e3`, `1000000000000`} {
-		b.must(b.post("/refund", `{"agent_id":"a1","amount":`+amt+`}`), 200)
+	for _, amt := range []string{`0.001`, `1e3`, `1000000000000`} { // a refund naming a mission is not gated
+		b.must(b.post("/refund", `{"agent_id":"a1","mission_id":"m1","amount":`+amt+`}`), 200)
 	}
 	if got := b.balanceText("a1"); got != "1000000001100.001" {
 		t.Fatalf("balance %s", got)
@@ -176,7 +176,7 @@ func TestAcceptNonFiniteLetsInfAndNegativeIn(t *testing.T) {
 	if got := b.balanceText("a1"); got != "5" {
 		t.Fatalf("balance after a refund of -5: %s, want 5", got)
 	}
-	b.must(b.post("/refund", `{"agent_id":"a1","amount":1e309}`), 200)
+	b.must(b.post("/refund", `{"agent_id":"a1","mission_id":"m1","amount":1e309}`), 200) // a mission refund is not gated
 	if got := b.balanceText("a1"); got != "Infinity" {
 		t.Fatalf("balance after 1e309: %s, want Infinity", got)
 	}
@@ -313,11 +313,14 @@ func TestInsufficientCreditsAndApprovalThreshold(t *testing.T) {
 	if a.body["code"] != "insufficient_credits" || a.body["balance"] != 10.0 {
 		t.Fatalf("overdraft: %s", a.raw)
 	}
-	b.must(b.post("/add", `{"agent_id":"a1","amount":9999.999}`), 200)
-	if a := b.must(b.post("/add", `{"agent_id":"a1","amount":10000}`), 403); a.body["code"] != "approval_required" {
+	b.must(b.post("/add", `{"agent_id":"a1","amount":499.999}`), 200)
+	if a := b.must(b.post("/add", `{"agent_id":"a1","amount":500}`), 403); a.body["code"] != "approval_required" {
 		t.Fatal(a.raw)
 	}
-	if got := b.balanceText("a1"); got != "10009.999" {
+	if a := b.must(b.post("/refund", `{"agent_id":"a1","amount":500}`), 403); a.body["code"] != "approval_required" {
+		t.Fatalf("an unreferenced refund at the threshold: %s", a.raw)
+	}
+	if got := b.balanceText("a1"); got != "509.999" {
 		t.Fatalf("balance %s", got)
 	}
 

@@ -701,11 +701,14 @@ func (s *Server) commitLocked(kind string, ev *event) (int, []byte, bool) {
 		}
 		after, err = a.balance.add(amt.neg())
 	default:
-		if kind == "add" && !s.cfg.Defects[MintWithoutApproval] &&
+		// Credits created at or above the threshold (SPEC §5: add, and a
+		// refund that names no mission) need an approval this backend
+		// cannot give: refused.
+		if (kind == "add" || (kind == "refund" && p.MissionID == nil)) && !s.cfg.Defects[MintWithoutApproval] &&
 			!amt.less(money{milli: approvalThresholdCredits * milliPerCredit, f: approvalThresholdCredits, isFloat: amt.isFloat}) {
 			return http.StatusForbidden, errBody("approval_required", fmt.Sprintf(
-				"adding %s credits needs an approval (threshold %d); this backend has no approval routes",
-				amt.text(), approvalThresholdCredits), nil), false
+				"%s of %s credits needs an approval (threshold %d); this backend has no approval routes",
+				kind, amt.text(), approvalThresholdCredits), nil), false
 		}
 		after, err = a.balance.add(amt)
 	}

@@ -57,8 +57,9 @@ var gateD = []Check{
 	{ID: "D26", Gate: "D", Critical: true, Title: "journal corruption: first append after recovery survives a restart",
 		Rules: rs("§3 torn tail"), Routes: rs(Consume), Needs: caps(CapJournalFile, CapRestart)},
 
+	// D27 reads our engine's `journal` member of the health answer.
 	{ID: "D27", Gate: "D", Title: "health reports the journal state",
-		Rules: rs("§6 health"), Routes: rs(Health)},
+		Rules: rs("§6 health"), Routes: rs(Health), Needs: caps(CapCreditd)},
 	{ID: "D28", Gate: "D", Critical: true, Title: "journal failure: no write is acknowledged once the journal cannot append",
 		Rules: rs("§3 sticky errors"), Routes: rs(Consume), Needs: caps(CapJournalFile)},
 	{ID: "D29", Gate: "D", Critical: true, Title: "journal failure: health reports the journal failed (status failed, HTTP 503)",
