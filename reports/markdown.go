@@ -157,11 +157,11 @@ func Markdown(s *Summary) string {
 	} else {
 		w("- Load: not measured.\n")
 	}
-	if m := s.Memory; m != nil && m.steadySamples() >= 2 {
+	if m := s.Memory; m != nil && m.steadySamples() >= 2 && (!m.Informational || m.steadySamples() >= MinMemorySamples) {
 		w("- Memory trend: **%s MB/min** (budget < %g) over %d steady-state samples from %ss; goroutines %s/min, fds %s/min.\n",
 			fmtSlope(m.SlopeMBPerMin), MemGoMBPerMin, m.steadySamples(), fmtNum(m.SteadyStateFromS), fmtSlope(m.GoroutineSlope), fmtSlope(m.FDSlope))
 	} else {
-		w("- Memory trend: not measured (fewer than 2 steady-state samples of the backend's memory).\n")
+		w("- Memory trend: not measured (too few steady-state samples of the backend's memory).\n")
 	}
 	f := s.Facts
 	w("- Critical facts: %s.\n\n", CriticalFacts(s))

@@ -23,6 +23,11 @@ const (
 	MemGrossLeakMBPerMin = 20.0
 	// MaxConditionalScenarioFailures: 1–2 failed non-critical scenarios are CONDITIONAL, 3 NO-GO.
 	MaxConditionalScenarioFailures = 2
+	// MinMemorySamples: a short run's memory trend is a slope over at least
+	// this many steady-state samples (gate E's E5 uses the same minimum);
+	// fewer is not measured, never a gross leak drawn through two start-up
+	// samples.
+	MinMemorySamples = 3
 	// DurationCompleteFraction: a run "lasted its duration" when the load ran
 	// at least this share of the planned duration (scheduling slack, not more).
 	DurationCompleteFraction = 0.99
@@ -104,8 +109,8 @@ func Decide(s *Summary) (status string, reasons []string) {
 		}
 	}
 
-	if m := s.Memory; m == nil || (len(m.Samples) < 2 && m.SlopeMBPerMin == 0) {
-		cond("memory trend not measured: < %g MB/min not shown", MemGoMBPerMin)
+	if m := s.Memory; m == nil || (len(m.Samples) < 2 && m.SlopeMBPerMin == 0) || (m.Informational && m.steadySamples() < MinMemorySamples) {
+		cond("memory trend not measured (fewer than %d steady-state samples): < %g MB/min not shown", MinMemorySamples, MemGoMBPerMin)
 	} else {
 		slope := m.SlopeMBPerMin
 		switch {

@@ -6,7 +6,11 @@ import (
 	"testing"
 )
 
-func informational(s *Summary) { s.Memory.Informational = true }
+func informational(s *Summary) {
+	s.Memory.Informational = true
+	s.Memory.SteadyStateFromS, s.Memory.SteadyStateUntilS = 0, 0
+	s.Memory.Samples = []MemorySample{{TS: 10}, {TS: 20}, {TS: 30}}
+}
 
 func withMemory(slope float64) func(*Summary) {
 	return func(s *Summary) {
@@ -145,6 +149,8 @@ func TestDecideAppliesEveryVerdictRuleAndBoundary(t *testing.T) {
 		{"shrinking memory is GO", []func(*Summary){withMemory(-0.3)}, VerdictGo, ""},
 		{"an informational short-run trend of 9 MB/min is GO with a caveat", []func(*Summary){withMemory(9), informational}, VerdictGo, ""},
 		{"an informational short-run trend above the gross-leak bound is NO-GO", []func(*Summary){withMemory(20.5), informational}, VerdictNoGo, "gross leak"},
+		{"a short run's trend through fewer than 3 samples is not measured, never a gross leak", []func(*Summary){withMemory(50), informational,
+			func(s *Summary) { s.Memory.Samples = s.Memory.Samples[:2] }}, VerdictConditional, "memory trend not measured"},
 		{"memory not measured is CONDITIONAL", []func(*Summary){func(s *Summary) { s.Memory = nil }}, VerdictConditional, "memory trend not measured"},
 		{"a CONDITIONAL reason with memory at 0.5 is NO-GO", []func(*Summary){failScenarios(1), withMemory(0.5)}, VerdictNoGo, "1 scenario(s) failed"},
 
