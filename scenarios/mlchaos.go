@@ -18,6 +18,10 @@ type ChaosResult struct {
 	Blocked      int // anomalous consumes refused (must be 0)
 	Throttled    int // 429/503 answers (must be 0)
 	FalseFlags   int // normal consumes flagged
+	// Reported counts consume answers that carry metadata.anomaly_detected
+	// at all (true or false): 0 means the backend does not expose its
+	// verdict, and flagging cannot be judged.
+	Reported int
 	ScoreMin     float64
 	ScoreMax     float64
 	Backpressure float64 // max regulation backpressure seen
@@ -26,26 +30,61 @@ type ChaosResult struct {
 	Big Reply
 }
 
+// Funding is how ML chaos gives its agent the 20,000 credits of the final
+// big consume: through an approval (at or above the threshold, adds are
+// gated), or, on a backend without approval routes, through adds below the
+// threshold.
+type Funding int
+
+const (
+	FundByApproval Funding = iota
+	FundByAdds
+)
+
+// fundMilli is what the agent receives; fundStepMilli is one add below
+// SPEC §5's default threshold of 500 credits.
+const (
+	fundMilli     = 20_000_000
+	fundStepMilli = 499_999
+)
+
 // MLChaos builds an agent's norm, then interleaves normal consumes with
 // anomalous ones at 10× the norm, sampling GET /eoc throughout; finally it
 // consumes 10000 credits at once.
-func MLChaos(ctx context.Context, c *Client, rng *rand.Rand, agent string, rounds int) (ChaosResult, error) {
+func MLChaos(ctx context.Context, c *Client, rng *rand.Rand, agent string, rounds int, fund Funding) (ChaosResult, error) {
 	res := ChaosResult{Agent: agent, ScoreMin: 1, ScoreMax: 0}
 	if err := c.CreateAgent(ctx, agent, 1000); err != nil {
 		return res, err
 	}
-	// Fund the final big consume through an approval (≥ threshold is gated).
-	id, r := c.RequestApproval(ctx, agent, "ml-requester", 20000, "fund ML chaos", "ml-fund-"+agent)
-	if id == "" {
-		return res, fmt.Errorf("funding request: %d %s", r.Status, r.Raw)
-	}
-	if r := c.Decide(ctx, id, "ml-approver", true, "fund ML chaos", "ml-fund-ok-"+agent); !r.OK() {
-		return res, fmt.Errorf("funding approval: %d %s", r.Status, r.Raw)
+	if fund == FundByAdds {
+		for i, left := 0, int64(fundMilli); left > 0; i++ {
+			step := min(left, fundStepMilli)
+			r := c.Do(ctx, Call{Method: "POST", Path: api + "/add", Kind: history.KindAdd, Role: history.Setup, Agent: agent, AmountMilli: step,
+				Key: fmt.Sprintf("ml-fund-%s-%03d", agent, i), Body: map[string]any{"agent_id": agent, "amount": Credits(step), "reason": "fund ML chaos"}})
+			if !r.OK() {
+				return res, fmt.Errorf("funding add %d: %d %s", i, r.Status, r.Raw)
+			}
+			left -= step
+		}
+	} else {
+		id, r := c.RequestApproval(ctx, agent, "ml-requester", 20000, "fund ML chaos", "ml-fund-"+agent)
+		if id == "" {
+			return res, fmt.Errorf("funding request: %d %s", r.Status, r.Raw)
+		}
+		if r := c.Decide(ctx, id, "ml-approver", true, "fund ML chaos", "ml-fund-ok-"+agent); !r.OK() {
+			return res, fmt.Errorf("funding approval: %d %s", r.Status, r.Raw)
+		}
 	}
 	consume := func(amountMilli int64, i int, kind string) Reply {
-		return c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: history.KindConsume, Route: "POST /consume (" + kind + ")",
+		r := c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: history.KindConsume, Route: "POST /consume (" + kind + ")",
 			Agent: agent, AmountMilli: amountMilli,
 			Key: fmt.Sprintf("ml-%s-%s-%04d", kind, agent, i), Body: map[string]any{"agent_id": agent, "amount": Credits(amountMilli), "reason": "ml " + kind}})
+		if meta, ok := r.Body["metadata"].(map[string]any); ok {
+			if _, ok := meta["anomaly_detected"].(bool); ok {
+				res.Reported++
+			}
+		}
+		return r
 	}
 	sample := func() {
 		r := c.Get(ctx, api+"/eoc")

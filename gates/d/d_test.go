@@ -139,22 +139,31 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 			notMeasured("anomaly injection is off (LIVE_TEST_ML_ANOMALY_INJECTION=false)")
 			return
 		}
-		res, err := scenarios.MLChaos(ctx, env.C, env.Rand("ml-chaos"), env.ID("gate-d-ml"), 40)
-		if err != nil && !env.Routes.Has(catalog.ApprovalRequest) {
-			notMeasured("the scenario funds its agent through an approval, and the backend does not serve " +
-				env.Routes.Why(catalog.ApprovalRequest) + ": " + err.Error())
-			return
+		fund := scenarios.FundByApproval
+		if !env.Routes.Has(catalog.ApprovalRequest) || !env.Routes.Has(catalog.Approve) {
+			fund = scenarios.FundByAdds // adds below the threshold on a backend without approvals
 		}
-		harness.Ensure(err == nil, "ML chaos must create and fund its agent (20000 credits through an approval): %v", err)
+		res, err := scenarios.MLChaos(ctx, env.C, env.Rand("ml-chaos"), env.ID("gate-d-ml"), 40, fund)
+		harness.Ensure(err == nil, "ML chaos must create and fund its agent with 20000 credits: %v", err)
 		env.Record("D9", harness.Measure{OK: res.Blocked == 0, Samples: res.Anomalous, Measured: res.Blocked, Threshold: 0, Detail: "flagged, never blocked"})
 		env.Record("D10", harness.Measure{OK: res.Throttled == 0, Samples: res.Anomalous, Measured: res.Throttled, Threshold: 0, Detail: "anomalies alone never throttle"})
-		env.Record("D11", harness.Measure{OK: res.Flagged == res.Anomalous, Samples: res.Anomalous, Measured: fmt.Sprintf("%d of %d", res.Flagged, res.Anomalous),
-			Threshold: "all", Detail: "≥ 10× the agent's norm"})
-		env.Record("D12", harness.Measure{OK: res.FalseFlags == 0, Samples: res.Normal, Measured: res.FalseFlags, Threshold: 0,
-			Detail: fmt.Sprintf("%d normal consumes", res.Normal)})
+		// Flagging is judged only where the answers carry the verdict
+		// (metadata.anomaly_detected); a backend that does not expose it
+		// leaves D11, D12 and D14 NOT MEASURED.
+		flagged, normal, exposed := res.Anomalous, res.Normal, "no consume answer carried metadata.anomaly_detected"
+		if res.Reported == 0 {
+			flagged, normal = 0, 0
+		} else {
+			exposed = fmt.Sprintf("%d answers carried metadata.anomaly_detected", res.Reported)
+		}
+		env.Record("D11", harness.Measure{OK: res.Flagged == res.Anomalous, Samples: flagged, Measured: fmt.Sprintf("%d of %d", res.Flagged, res.Anomalous),
+			Threshold: "all", Detail: "≥ 10× the agent's norm; " + exposed})
+		env.Record("D12", harness.Measure{OK: res.FalseFlags == 0, Samples: normal, Measured: res.FalseFlags, Threshold: 0,
+			Detail: fmt.Sprintf("%d normal consumes; %s", res.Normal, exposed)})
 		env.Record("D13", harness.Measure{OK: res.Big.OK(), Samples: 1, Measured: res.Big.Status, Threshold: "2xx", Detail: string(res.Big.Raw)})
 		meta, _ := res.Big.Body["metadata"].(map[string]any)
-		env.Record("D14", harness.Measure{OK: meta["anomaly_detected"] == true, Samples: 1, Measured: fmt.Sprint(meta["anomaly_detected"]),
+		_, bigExposed := meta["anomaly_detected"].(bool)
+		env.Record("D14", harness.Measure{OK: meta["anomaly_detected"] == true, Samples: bool2int(bigExposed || res.Reported > 0), Measured: fmt.Sprint(meta["anomaly_detected"]),
 			Threshold: "true", Detail: string(res.Big.Raw)})
 		scores := fmt.Sprintf("%.3f–%.3f over %d samples", res.ScoreMin, res.ScoreMax, res.Samples)
 		env.Record("D15", harness.Measure{OK: res.ScoreMin >= 0.3 && res.ScoreMax <= 0.7, Samples: res.Samples, Measured: scores,
@@ -572,4 +581,11 @@ func reportedDamage(raw []byte, d corrupt.Damage) (bool, string) {
 		}
 		return false, fmt.Sprintf("gaps %v", rep.Gaps)
 	}
+}
+
+func bool2int(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
