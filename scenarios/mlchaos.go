@@ -11,17 +11,17 @@ import (
 
 // ChaosResult is scenario 5: anomalous consumes at 10× the norm.
 type ChaosResult struct {
-	Agent        string
-	Normal       int
-	Anomalous    int
-	Flagged      int // anomalous consumes answered with anomaly_detected
-	Blocked      int // anomalous consumes refused (must be 0)
-	Throttled    int // 429/503 answers (must be 0)
-	FalseFlags   int // normal consumes flagged
+	Agent      string
+	Normal     int
+	Anomalous  int
+	Flagged    int // anomalous consumes answered with anomaly_detected
+	Blocked    int // anomalous consumes refused (must be 0)
+	Throttled  int // 429/503 answers (must be 0)
+	FalseFlags int // normal consumes flagged
 	// Reported counts consume answers that carry metadata.anomaly_detected
 	// at all (true or false): 0 means the backend does not expose its
 	// verdict, and flagging cannot be judged.
-	Reported int
+	Reported     int
 	ScoreMin     float64
 	ScoreMax     float64
 	Backpressure float64 // max regulation backpressure seen
