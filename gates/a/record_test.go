@@ -1,0 +1,65 @@
+package a_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/creditgate/creditgate/gates/audit"
+	"github.com/creditgate/creditgate/gates/catalog"
+	"github.com/creditgate/creditgate/gates/harness"
+)
+
+// record records a check the spec declared with env.Require, and only when
+// it applies to the target: otherwise Require has already recorded it as
+// SKIP or N/A with the reason, once.
+func record(env *harness.Env, id string, m harness.Measure) {
+	if env.Applies(id) {
+		env.Record(id, m)
+	}
+}
+
+// recordFindings records audit findings as record does.
+func recordFindings(env *harness.Env, fs []audit.Finding, variant string) {
+	for _, f := range fs {
+		if env.Applies(catalog.IDOf(f.Check)) {
+			env.RecordFinding(f, variant)
+		}
+	}
+}
+
+// serves reports whether the backend serves every route, and names the
+// ones it does not.
+func serves(env *harness.Env, routes ...string) (bool, []string) {
+	var missing []string
+	for _, r := range routes {
+		if !env.Routes.Has(r) {
+			missing = append(missing, r)
+		}
+	}
+	return len(missing) == 0, missing
+}
+
+// stateOf is what a refused request must leave unchanged, read through the
+// backend's own routes: the digest and last seq (GET /digest) where it
+// serves them, else every balance (GET /balances, the original's route).
+// ok is false when the backend serves neither or the read failed; how says
+// which route was read.
+func stateOf(ctx context.Context, env *harness.Env) (state, how string, ok bool) {
+	switch {
+	case env.Routes.Has(catalog.Digest):
+		r := env.C.Get(ctx, "/api/credits/digest")
+		if !r.OK() {
+			return fmt.Sprintf("GET /digest answered %d", r.Status), "GET /api/credits/digest", false
+		}
+		return fmt.Sprintf("seq %v digest %v", r.Body["seq"], r.Body["digest"]), "GET /api/credits/digest", true
+	case env.Routes.Has(catalog.Balances):
+		r := env.C.Get(ctx, "/api/credits/balances")
+		if !r.OK() {
+			return fmt.Sprintf("GET /balances answered %d", r.Status), "GET /api/credits/balances", false
+		}
+		b, _ := json.Marshal(r.Body["balances"]) // map keys sorted: a canonical form
+		return string(b), "GET /api/credits/balances", true
+	}
+	return "", "neither GET /api/credits/digest nor GET /api/credits/balances", false
+}
