@@ -63,3 +63,17 @@ func stateOf(ctx context.Context, env *harness.Env) (state, how string, ok bool)
 	}
 	return "", "neither GET /api/credits/digest nor GET /api/credits/balances", false
 }
+
+// only keeps the findings of the listed checks (a judge that decides
+// checks of two gates records each gate's in its own suite).
+func only(fs []audit.Finding, ids ...string) []audit.Finding {
+	var out []audit.Finding
+	for _, f := range fs {
+		for _, id := range ids {
+			if catalog.IDOf(f.Check) == id {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}

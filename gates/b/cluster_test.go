@@ -421,6 +421,7 @@ func clusterBody() {
 
 	It("CL7 after the faults the reference model's fold of the stream equals the API", Label("critical"), func(ctx SpecContext) {
 		env.Require(foldIDs...)
+		foldFixtures(ctx, env, "cl")
 		compareFold(ctx, env, "cluster, after instance and database faults")
 	})
 }

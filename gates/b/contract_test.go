@@ -452,17 +452,7 @@ var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFai
 
 	It("after the contract checks the API still equals the reference fold", Label("critical"), func(ctx SpecContext) {
 		env.Require(foldIDs...)
-		// One decided and one pending request for GET /approvals/{id} (B12).
-		if ok, _ := serves(env, catalog.ApprovalRequest, catalog.Approve); ok && agent != "" {
-			for i, decide := range []bool{true, false} {
-				id, r := env.C.RequestApproval(ctx, agent, "ct-requester", 600.5, "", fmt.Sprintf("ct-appr-%d", i))
-				harness.Ensure(id != "", "an approval request for 600.5 credits must answer a request_id; it answered %d %s", r.Status, r.Raw)
-				if decide {
-					d := env.C.Decide(ctx, id, "ct-approver", true, "ok", "ct-appr-dec")
-					harness.Ensure(d.OK(), "approving request %s must succeed; it answered %d %s", id, d.Status, d.Raw)
-				}
-			}
-		}
+		foldFixtures(ctx, env, "ct")
 		compareFold(ctx, env, "after the contract checks")
 	})
 })

@@ -333,6 +333,7 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 
 	It("after the races the API equals the reference fold, formulas included", Label("critical"), func(ctx SpecContext) {
 		env.Require(foldIDs...)
+		foldFixtures(ctx, env, "mp")
 		compareFold(ctx, env, "after the money-path races")
 	})
 })
