@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/creditgate/creditgate/gates/audit"
 	"github.com/creditgate/creditgate/gates/catalog"
@@ -44,9 +45,10 @@ func serves(env *harness.Env, routes ...string) (bool, []string) {
 
 // stateOf is what a refused request must leave unchanged, read through the
 // backend's own routes: the digest and last seq (GET /digest) where it
-// serves them, else every balance (GET /balances, the original's route).
-// ok is false when the backend serves neither or the read failed; how says
-// which route was read.
+// serves them, else the balances (GET /balances, the original's route) of
+// this suite's agents — on a shared url target only those under its
+// namespace, so other clients' writes do not count. ok is false when the
+// backend serves neither or the read failed; how says which route was read.
 func stateOf(ctx context.Context, env *harness.Env) (state, how string, ok bool) {
 	switch {
 	case env.Routes.Has(catalog.Digest):
@@ -60,7 +62,14 @@ func stateOf(ctx context.Context, env *harness.Env) (state, how string, ok bool)
 		if !r.OK() {
 			return fmt.Sprintf("GET /balances answered %d", r.Status), "GET /api/credits/balances", false
 		}
-		b, _ := json.Marshal(r.Body["balances"]) // map keys sorted: a canonical form
+		all, _ := r.Body["balances"].(map[string]any)
+		own := map[string]any{}
+		for id, v := range all {
+			if strings.HasPrefix(id, env.NS) {
+				own[id] = v
+			}
+		}
+		b, _ := json.Marshal(own) // map keys sorted: a canonical form
 		return string(b), "GET /api/credits/balances", true
 	}
 	return "", "neither GET /api/credits/digest nor GET /api/credits/balances", false
