@@ -2,7 +2,9 @@
 // reference model (gates/audit, which never imports the engine) and demands
 // exact equality with the API — balances, ledgers, approvals, synergie — no
 // negative balance, no NaN/Inf, and a state digest that survives a clean
-// restart and a kill -9 with replay unchanged.
+// restart and a kill -9 with replay unchanged. Where the journal cannot be
+// read, the black-box judge compares the API with the fold of the writes
+// the client saw acknowledged (B13–B17).
 package b_test
 
 import (
@@ -17,8 +19,8 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/creditgate/creditgate/gates/audit"
+	"github.com/creditgate/creditgate/gates/catalog"
 	"github.com/creditgate/creditgate/gates/harness"
-	"github.com/creditgate/creditgate/gates/target"
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
 	"github.com/creditgate/creditgate/scenarios/history"
@@ -29,76 +31,149 @@ func TestGateB(t *testing.T) {
 	RunSpecs(t, "Gate B - Projection Integrity", Label("gate:B"))
 }
 
-var critical = map[string]bool{"B5": true, "B8": true}
+// foldIDs are the checks a comparison of the reference fold with the API
+// records (audit.GateB).
+var foldIDs = []string{"B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11", "B12"}
 
-func isCritical(check string) bool { return critical[strings.Fields(check)[0]] }
+// ids joins check ID lists for env.Require.
+func ids(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// compareFold folds the whole journal with the reference model, compares it
+// with every read route and records B1–B12 under variant when. The
+// comparison reads every agent's history and synergie and the approvals
+// list: without one of those routes, the checks that apply are NOT
+// MEASURED, with the route named. It returns the count of negative
+// balances (B5) for the report's facts.
+func compareFold(ctx context.Context, env *harness.Env, when string) int {
+	if ok, missing := serves(env, catalog.Balances, catalog.History, catalog.Synergie, catalog.ApprovalList); !ok || !env.Applies("B1") {
+		why := "the fold comparison reads every read route; the backend does not serve " + strings.Join(missing, ", ")
+		if ok {
+			why = "the fold comparison starts from B1 (balances), which does not apply to this target"
+		}
+		for _, id := range foldIDs {
+			record(env, id, harness.Measure{Variant: when, Detail: why})
+		}
+		return 0
+	}
+	fs, _ := env.FoldAndCompare(ctx, when)
+	neg := 0
+	for _, f := range fs {
+		if strings.HasPrefix(f.Check, "B5 ") && !f.OK {
+			neg = max(f.ViolationCount, 1)
+		}
+	}
+	recordFindings(env, fs, when)
+	return neg
+}
 
 var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, func() {
 	var env *harness.Env
 	var storm scenarios.StormResult
+	var stormRan, synRan bool
 	var syn scenarios.SynergyResult
+	var bb scenarios.BlackBoxRun
+	var bbErr error
 
 	BeforeAll(func(ctx SpecContext) {
 		env = harness.Boot(ctx, "B", nil)
-		var err error
-		cfg := scenarios.DefaultStorm(env.P.Concurrency, env.P.RetryInjection)
-		cfg.KeyPrefix = env.ID("storm-b")
-		// Readers poll the storm's balances and histories while it runs: the real-time
-		// rules judge every read against the journal and the writes' times.
-		readCtx, stopReads := context.WithCancel(ctx)
-		readsDone := make(chan int)
-		go func() { readsDone <- scenarios.PollReads(readCtx, env.C, cfg.AgentIDs(), 4, 2*time.Millisecond) }()
-		storm, err = scenarios.Storm(ctx, env.C, env.Rand("storm"), cfg)
-		stopReads()
-		<-readsDone
-		Expect(err).NotTo(HaveOccurred(), "scenario 1 (credit storm)")
-		Expect(scenarios.Mixed(ctx, env.C, env.Rand("mixed"), storm.AgentIDs, env.ID("gate-b"))).To(Succeed(), "mixed workload")
-		syn, err = scenarios.Synergy(ctx, env.C, env.Rand("synergy"), env.ID("gate-b-team"), 5, 100)
-		Expect(err).NotTo(HaveOccurred(), "scenario 2 (synergie)")
+		// Each workload runs only where the backend serves its routes: a
+		// backend without them still gets every check it can be judged on.
+		var skipped []string
+		if ok, missing := serves(env, catalog.Agents, catalog.Add, catalog.Consume); ok {
+			cfg := scenarios.DefaultStorm(env.P.Concurrency, env.P.RetryInjection)
+			cfg.KeyPrefix = env.ID("storm-b")
+			// Readers poll the storm's balances and histories while it runs: the real-time
+			// rules judge every read against the journal and the writes' times.
+			readCtx, stopReads := context.WithCancel(ctx)
+			readsDone := make(chan int)
+			go func() { readsDone <- scenarios.PollReads(readCtx, env.C, cfg.AgentIDs(), 4, 2*time.Millisecond) }()
+			var err error
+			storm, err = scenarios.Storm(ctx, env.C, env.Rand("storm"), cfg)
+			stopReads()
+			<-readsDone
+			harness.Ensure(err == nil, "scenario 1 (credit storm) could not set up its agents: %v", err)
+			stormRan = true
+		} else {
+			skipped = append(skipped, "credit storm (not served: "+strings.Join(missing, ", ")+")")
+		}
+		mixedRoutes := []string{catalog.Refund, catalog.Withdraw, catalog.MissionStart, catalog.MissionComplete, catalog.MissionFail,
+			catalog.MissionCancel, catalog.ApprovalRequest, catalog.Approve, catalog.Reject, catalog.PoolCreate, catalog.PoolAllocate,
+			catalog.PoolConsume, catalog.PoolRefund, catalog.PoolClose}
+		if ok, missing := serves(env, mixedRoutes...); ok && stormRan {
+			err := scenarios.Mixed(ctx, env.C, env.Rand("mixed"), storm.AgentIDs, env.ID("gate-b"))
+			harness.Ensure(err == nil, "the mixed workload (refunds, withdrawals, approvals, missions, a pool's life) must run through: %v", err)
+		} else if !ok {
+			skipped = append(skipped, "mixed workload (not served: "+strings.Join(missing, ", ")+")")
+		}
+		if ok, missing := serves(env, catalog.Agents, catalog.Collaborations, catalog.Synergie); ok {
+			var err error
+			syn, err = scenarios.Synergy(ctx, env.C, env.Rand("synergy"), env.ID("gate-b-team"), 5, 100)
+			harness.Ensure(err == nil, "scenario 2 (synergie) could not run: %v", err)
+			synRan = true
+		} else {
+			skipped = append(skipped, "synergie (not served: "+strings.Join(missing, ", ")+")")
+		}
+		// The black-box workload uses the original's routes only; its
+		// judge needs no journal.
+		if ok, missing := serves(env, catalog.Agents, catalog.Add, catalog.Consume, catalog.Balance); ok {
+			bb, bbErr = scenarios.BlackBox(ctx, env.C, env.Rand("blackbox"), scenarios.DefaultBlackBox())
+		} else {
+			skipped = append(skipped, "black-box workload (not served: "+strings.Join(missing, ", ")+")")
+		}
+		if len(skipped) > 0 {
+			AddReportEntry("workloads not run", strings.Join(skipped, "; "))
+		}
 	}, NodeTimeout(5*time.Minute))
 
-	// compare folds the journal and checks it against the API.
-	compare := func(ctx context.Context, when string) *audit.Model {
-		fs, m := env.FoldAndCompare(ctx, when)
-		neg := 0
-		for _, f := range fs {
-			if strings.HasPrefix(f.Check, "B5") && !f.OK {
-				neg = max(f.ViolationCount, 1)
-			}
-		}
-		env.SaveFacts(reports.Facts{NegativeBalances: int64(neg)})
-		env.ReportAll(fs, isCritical)
-		return m
+	compare := func(ctx context.Context, when string) {
+		env.SaveFacts(reports.Facts{NegativeBalances: int64(compareFold(ctx, env, when))})
 	}
 
 	// realtime judges every recorded balance and history read against the whole journal
 	// (RT1: reflects the writes acknowledged before it, none sent after it;
 	// RT2: per agent, reads never go back in time).
 	realtime := func(ctx context.Context, when string) {
+		if !env.Applies("RT1") {
+			record(env, "RT2", harness.Measure{Variant: when,
+				Detail: "reads are ordered against the journal's writes, which the harness cannot read on this backend"})
+			return
+		}
 		j, err := env.FullJournal(ctx)
-		Expect(err).NotTo(HaveOccurred(), "reading the journal "+when)
+		harness.Ensure(err == nil, "the journal must be readable %s: %v", when, err)
 		reflect, monotonic := audit.RealtimeReads(j, audit.Fold(j), env.Ops())
-		reflect.Check += " (" + when + ")"
-		monotonic.Check += " (" + when + ")"
-		env.Report(reflect, true)
-		env.Report(monotonic, true)
+		recordFindings(env, []audit.Finding{reflect, monotonic}, when)
 	}
 
 	digest := func(ctx context.Context) string {
 		r := env.C.Get(ctx, "/api/credits/digest")
-		Expect(r.OK()).To(BeTrue(), "GET /digest: %d %s", r.Status, r.Raw)
+		harness.Ensure(r.OK(), "GET /api/credits/digest must answer the state digest; it answered %d %s", r.Status, r.Raw)
 		return fmt.Sprintf("%v@%v", r.Body["digest"], r.Body["seq"])
 	}
 
 	It("the API equals the independent fold of the journal, exactly", func(ctx SpecContext) {
+		env.Require(foldIDs...)
 		compare(ctx, "live")
 	})
 
 	It("reads during the storm reflect every acknowledged write and never go back in time", Label("critical"), func(ctx SpecContext) {
+		env.Require("RT1", "RT2")
 		realtime(ctx, "during the storm")
 	})
 
+	It("judged from the client history and the API alone: balances and histories equal the fold of acknowledged writes, money is exact", Label("critical"), func() {
+		env.Require("B13", "B14", "B15", "B16", "B17")
+		harness.Ensure(bbErr == nil, "the black-box workload could not create its agents: %v", bbErr)
+		recordFindings(env, only(audit.BlackBox(bb.Ops, bb.Snapshot), "B13", "B14", "B15", "B16", "B17"), "")
+	})
+
 	It("synergie anti-gaming: no agent earns above the cap per team; reward_capped records the rest", func(ctx SpecContext) {
+		env.Require("B18", "B19", "B20", "B9")
 		const capMilli = 500_000
 		over, capped := 0, int64(0)
 		for _, a := range syn.AgentIDs {
@@ -111,71 +186,119 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 		for a, m := range syn.GrantedMilli {
 			granted[a] = audit.FormatMilli(m)
 		}
-		env.Check("agents above 500 credits from synergie in team "+syn.Team, over == 0, over, 0, "granted credits: "+reports.Readable(granted), false)
-		env.Check("reward_capped recorded", capped > 0, audit.FormatMilli(capped), "> 0 after 100 collaborations",
-			"100 collaborations of 5 agents must exceed the cap, so capped rewards must be journaled", false)
-		env.Check("repeated collaboration ids wrote nothing", syn.Duplicates == 5, syn.Duplicates, 5, "", false)
-		j, err := env.FullJournal(ctx)
-		Expect(err).NotTo(HaveOccurred())
-		env.Report(audit.CapCheck(audit.Fold(j), capMilli), false)
-		env.SaveScenario(reports.Scenario{Name: "2 synergy anti-gaming", Status: harness.ScenarioStatus(over == 0 && capped > 0),
-			InvariantsPassed: over == 0, Errors: int64(syn.Failed), Metrics: map[string]any{"collaborations": syn.Recorded, "capped_credits": audit.FormatMilli(capped)}})
+		record(env, "B18", harness.Measure{OK: over == 0, Samples: len(syn.GrantedMilli), Measured: over, Threshold: 0,
+			Detail: fmt.Sprintf("team %s, %d collaborations; granted credits per agent (GET /synergie/{id}): %s", syn.Team, syn.Recorded, reports.Readable(granted))})
+		record(env, "B19", harness.Measure{OK: capped > 0, Samples: syn.Recorded, Measured: audit.FormatMilli(capped), Threshold: "> 0 after 100 collaborations",
+			Detail: fmt.Sprintf("%d collaborations of %d agents must exceed the cap, so capped rewards must be journaled", syn.Recorded, len(syn.AgentIDs))})
+		// The scenario resends its first collaborations under new keys.
+		resent := 0
+		for _, o := range env.Ops() {
+			if o.Kind == history.KindCollaboration && o.Role == history.NoWrite && synRan && strings.HasPrefix(o.Entity, syn.Team+"-") {
+				resent++
+			}
+		}
+		record(env, "B20", harness.Measure{OK: syn.Duplicates == resent, Samples: resent, Measured: syn.Duplicates, Threshold: resent,
+			Detail: "each resent collaboration id must be answered duplicate: true (the journal side is A8's: it must write nothing)"})
+		if env.Applies("B9") {
+			j, err := env.FullJournal(ctx)
+			harness.Ensure(err == nil, "the journal must be readable: %v", err)
+			recordFindings(env, []audit.Finding{audit.CapCheck(audit.Fold(j), capMilli)}, "cap 500 credits per agent and team")
+		}
+		if synRan {
+			env.SaveScenario(reports.Scenario{Name: "2 synergy anti-gaming", Status: harness.ScenarioStatus(over == 0 && capped > 0),
+				InvariantsPassed: over == 0, Errors: int64(syn.Failed), Metrics: map[string]any{"collaborations": syn.Recorded, "capped_credits": audit.FormatMilli(capped)}})
+		}
 	})
 
 	It("concurrent consumes on one agent never overdraw and never lose an update", Label("critical"), func(ctx SpecContext) {
-		const credits, amount = 100, 10.0
-		workers := max(env.P.Concurrency, 20)
-		hs, err := scenarios.HotSpot(ctx, env.C, env.ID("gate-b-hotspot"), credits, workers, amount)
-		Expect(err).NotTo(HaveOccurred())
-		want := int(credits / amount)
-		env.Check("consumes accepted from one agent at once", hs.Accepted == want, hs.Accepted, want,
-			fmt.Sprintf("%d workers × %g credits released together on %d credits; %d refused insufficient_credits; other: %v",
-				workers, amount, credits, hs.Insufficient, hs.Other), true)
-		env.Check("final balance after the race", hs.FinalMilli == 0, audit.FormatMilli(hs.FinalMilli), "0",
-			"every accepted consume debited exactly once and nothing more", true)
-		if hs.FinalMilli < 0 {
-			env.SaveFacts(reports.Facts{NegativeBalances: 1})
+		env.Require(ids([]string{"B21", "B22"}, foldIDs)...)
+		if env.Applies("B21") {
+			const credits, amount = 100, 10.0
+			workers := max(env.P.Concurrency, 20)
+			hs, err := scenarios.HotSpot(ctx, env.C, env.ID("gate-b-hotspot"), credits, workers, amount)
+			answered := hs.Accepted + hs.Insufficient + len(hs.Other)
+			harness.Ensure(err == nil || answered > 0, "the hot-spot agent could not be created: %v", err)
+			want := int(credits / amount)
+			record(env, "B21", harness.Measure{OK: hs.Accepted == want, Samples: answered, Measured: hs.Accepted, Threshold: want,
+				Detail: fmt.Sprintf("%d workers × %g credits released together on %d credits; %d refused insufficient_credits; other: %v",
+					workers, amount, credits, hs.Insufficient, firstN(hs.Other, 5))})
+			finalRead := 0
+			if err == nil {
+				finalRead = 1
+			}
+			record(env, "B22", harness.Measure{OK: hs.FinalMilli == 0, Samples: finalRead, Measured: audit.FormatMilli(hs.FinalMilli), Threshold: "0",
+				Detail: fmt.Sprintf("every accepted consume debited exactly once and nothing more (GET /balance: %v)", err)})
+			if hs.FinalMilli < 0 {
+				env.SaveFacts(reports.Facts{NegativeBalances: 1})
+			}
 		}
 		compare(ctx, "after the hot-spot race")
 	})
 
 	It("the state digest is identical after a clean restart, and the fold still matches", func(ctx SpecContext) {
-		env.RequireCap(target.CapRestart)
+		env.Require(ids([]string{"B23"}, foldIDs)...)
+		skipUnless(env, "B23")
 		before := digest(ctx)
-		Expect(env.T.Stop(ctx)).To(Succeed(), "graceful stop must drain and exit 0")
-		Expect(env.T.Start(ctx)).To(Succeed())
+		harness.Ensure(env.T.Stop(ctx) == nil, "a graceful stop must drain and exit 0")
+		err := env.T.Start(ctx)
+		harness.Ensure(err == nil, "the backend must start again on its data after a clean stop: %v", err)
 		after := digest(ctx)
-		env.Check("digest after clean restart", before == after, after, before, "replay must rebuild exactly the live projections", true)
+		record(env, "B23", harness.Measure{OK: before == after, Samples: 1, Measured: after, Threshold: before,
+			Detail: "replay must rebuild exactly the live projections"})
 		compare(ctx, "after clean restart")
 	})
 
 	It("the state digest is identical after kill -9 and replay, and so is the fold after a kill mid-load", func(ctx SpecContext) {
-		env.RequireCap(target.CapCrash)
+		env.Require(ids([]string{"B24", "B25", "RT1", "RT2", "A8"}, foldIDs)...)
+		if ok, why := env.Has(catalog.CapCrash); !ok {
+			Skip(why)
+		}
 		// State beside the projections is rebuilt by replay too: an agent
 		// with a norm of about 5 credits must still have it after the kill,
 		// or the first anomaly after a crash goes unflagged (SPEC §5: the
 		// detector is a fold of the consumes).
 		normal := env.ID("gate-b-norm")
-		Expect(env.C.CreateAgent(ctx, normal, 1000)).To(Succeed())
-		for i := range 10 {
-			r := normConsume(ctx, env, normal, fmt.Sprintf("before-%d", i), 4500+int64(i)*20)
-			Expect(r.OK()).To(BeTrue(), "norm consume: %d %s", r.Status, r.Raw)
+		norm := env.Applies("B25") && env.Routes.Has(catalog.Add)
+		if norm {
+			err := env.C.CreateAgent(ctx, normal, 1000)
+			harness.Ensure(err == nil, "creating agent %s with 1000 credits must succeed: %v", normal, err)
+			for i := range 10 {
+				r := normConsume(ctx, env, normal, fmt.Sprintf("before-%d", i), 4500+int64(i)*20)
+				harness.Ensure(r.OK(), "a consume of about 4.5 credits from %s must succeed; it answered %d %s", normal, r.Status, r.Raw)
+			}
 		}
-		before := digest(ctx)
-		Expect(env.T.Kill(ctx)).To(Succeed())
-		Expect(env.T.Start(ctx)).To(Succeed())
-		after := digest(ctx)
-		drift := 0
-		if before != after {
-			drift = 1
+		var before string
+		if env.Applies("B24") {
+			before = digest(ctx)
 		}
-		env.SaveFacts(reports.Facts{ReplayDriftEvents: int64(drift)})
-		env.Check("digest after kill -9 + replay", before == after, after, before, "every acknowledged event was synced, so replay must rebuild the same state", true)
-		big := normConsume(ctx, env, normal, "after-anomaly", 50_000) // 10× the norm
-		small := normConsume(ctx, env, normal, "after-normal", 4600)
-		env.Check(CheckNormSurvivesReplay, big.OK() && small.OK() && big.AnomalyDetected() && !small.AnomalyDetected(),
-			fmt.Sprintf("10× flagged %v, normal flagged %v", big.AnomalyDetected(), small.AnomalyDetected()), "true, false",
-			fmt.Sprintf("10 consumes of about 5 credits before the kill; after replay 50 → %d %s; 4.6 → %d %s", big.Status, big.Raw, small.Status, small.Raw), true)
+		harness.Ensure(env.T.Kill(ctx) == nil, "the backend must be killable with SIGKILL")
+		err := env.T.Start(ctx)
+		harness.Ensure(err == nil, "the backend must start again and replay its journal after kill -9: %v", err)
+		if env.Applies("B24") {
+			after := digest(ctx)
+			drift := 0
+			if before != after {
+				drift = 1
+			}
+			env.SaveFacts(reports.Facts{ReplayDriftEvents: int64(drift)})
+			record(env, "B24", harness.Measure{OK: before == after, Samples: 1, Measured: after, Threshold: before,
+				Detail: "every acknowledged event was synced, so replay must rebuild the same state"})
+		}
+		if norm {
+			big := normConsume(ctx, env, normal, "after-anomaly", 50_000) // 10× the norm
+			small := normConsume(ctx, env, normal, "after-normal", 4600)
+			answered := 0
+			for _, r := range []scenarios.Reply{big, small} {
+				if r.Status != 0 {
+					answered++
+				}
+			}
+			record(env, "B25", harness.Measure{OK: big.OK() && small.OK() && big.AnomalyDetected() && !small.AnomalyDetected(), Samples: answered,
+				Measured: fmt.Sprintf("10× flagged %v, normal flagged %v", big.AnomalyDetected(), small.AnomalyDetected()), Threshold: "true, false",
+				Detail: fmt.Sprintf("10 consumes of about 5 credits before the kill; after replay 50 → %d %s; 4.6 → %d %s", big.Status, big.Raw, small.Status, small.Raw)})
+		} else {
+			record(env, "B25", harness.Measure{Detail: "the norm agent is funded through POST /api/credits/add, which the backend does not serve"})
+		}
 
 		// Now kill mid-load: whatever was acknowledged must be there, and the
 		// API must again equal the fold after replay.
@@ -186,39 +309,48 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 		readCtx, stopReads := context.WithCancel(ctx)
 		readsDone := make(chan int)
 		go func() { readsDone <- scenarios.PollReads(readCtx, env.C, storm.AgentIDs, 4, 2*time.Millisecond) }()
-		rng := env.Rand("kill-mid-load")
-		for w := 0; w < 8; w++ {
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				for i := 0; loadCtx.Err() == nil && i < 500; i++ {
-					env.C.Do(loadCtx, scenarios.Call{Method: "POST", Path: "/api/credits/refund", Kind: history.KindRefund,
-						Key: fmt.Sprintf("gate-b-kill-%d-%d", w, i), Body: map[string]any{"agent_id": storm.AgentIDs[(w+i)%len(storm.AgentIDs)],
-							"amount": 1 + rng.IntN(5), "reason": "kill mid-load"}})
-				}
-			}(w)
+		if stormRan && env.Routes.Has(catalog.Refund) {
+			rng := env.Rand("kill-mid-load")
+			for w := 0; w < 8; w++ {
+				wg.Add(1)
+				go func(w int) {
+					defer wg.Done()
+					for i := 0; loadCtx.Err() == nil && i < 500; i++ {
+						env.C.Do(loadCtx, scenarios.Call{Method: "POST", Path: "/api/credits/refund", Kind: history.KindRefund,
+							Key: fmt.Sprintf("gate-b-kill-%d-%d", w, i), Body: map[string]any{"agent_id": storm.AgentIDs[(w+i)%len(storm.AgentIDs)],
+								"amount": 1 + rng.IntN(5), "reason": "kill mid-load"}})
+					}
+				}(w)
+			}
 		}
 		time.Sleep(300 * time.Millisecond)
-		Expect(env.T.Kill(ctx)).To(Succeed())
+		harness.Ensure(env.T.Kill(ctx) == nil, "the backend must be killable with SIGKILL mid-load")
 		stop()
 		wg.Wait()
-		Expect(env.T.Start(ctx)).To(Succeed())
+		err = env.T.Start(ctx)
+		harness.Ensure(err == nil, "the backend must start again and replay its journal after kill -9 mid-load: %v", err)
 		time.Sleep(300 * time.Millisecond) // reads after the restart
 		stopReads()
 		reads := <-readsDone
 		compare(ctx, "after kill -9 mid-load")
 		AddReportEntry("reads across kill -9", reads)
 		realtime(ctx, "across kill -9 mid-load")
-		ops := env.Ops()
-		j, err := env.Journal(ctx)
-		Expect(err).NotTo(HaveOccurred())
-		env.Report(audit.CheckHistoryExact(j, ops, audit.HistoryOptions{KeylessSent: true}), true)
+		if env.Applies("A8") {
+			j, err := env.Journal(ctx)
+			harness.Ensure(err == nil, "the journal must be readable after kill -9: %v", err)
+			recordFindings(env, []audit.Finding{audit.CheckHistoryExact(j, env.Ops(), audit.HistoryOptions{KeylessSent: true})}, "after kill -9 mid-load")
+		}
 	})
 })
 
-// CheckNormSurvivesReplay: the anomaly detector's per-agent norm is a fold
-// of the consumes, so replay rebuilds it.
-const CheckNormSurvivesReplay = "an agent's norm survives kill -9 + replay: a consume at 10× it is flagged, a normal one is not"
+// skipUnless skips the rest of a spec whose main check does not apply (its
+// variants then have nothing to run on): Require has already recorded the
+// main check's SKIP or N/A with the reason.
+func skipUnless(env *harness.Env, id string) {
+	if !env.Applies(id) {
+		Skip(id + " does not apply to this target (see its SKIP/N/A entry)")
+	}
+}
 
 // normConsume sends one consume of amountMilli for agent under its own key.
 func normConsume(ctx context.Context, env *harness.Env, agent, key string, amountMilli int64) scenarios.Reply {
