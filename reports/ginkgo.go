@@ -97,7 +97,8 @@ func FromGinkgo(reports []types.Report) []GateDetail {
 			// reason, even when it recorded checks before it skipped (what
 			// it did not verify must be visible), unless its entries already
 			// say why each of its checks did not run (Env.Require).
-			if len(checks) == 0 || (specStatus == StatusFail && !anyFailed) || (specStatus == StatusSkip && !allUnmeasured(checks)) {
+			notApplicable := specStatus == StatusSkip && strings.HasPrefix(strings.TrimSpace(sp.Failure.Message), NotApplicableSkip)
+			if (len(checks) == 0 && !notApplicable) || (specStatus == StatusFail && !anyFailed) || (specStatus == StatusSkip && !allUnmeasured(checks)) {
 				add(len(checks), specCheck(sp, specStatus, critical, suiteInterruption(r)))
 			}
 		}
@@ -251,6 +252,11 @@ func checkFromEntry(name string, e types.ReportEntry, specStatus string) Check {
 // scalarString renders a decoded check value; maps and lists become
 // readable lists (Readable), never Go or JSON syntax.
 func scalarString(v any) string { return Readable(v) }
+
+// NotApplicableSkip starts the skip message of a spec none of whose catalog
+// checks applies to the target (harness Env.Require): each check is listed
+// once as SKIP or N/A with its reason, so the spec adds no row of its own.
+const NotApplicableSkip = "not applicable to this target: "
 
 // allUnmeasured reports whether every check says why it was not measured
 // (SKIP, N/A, NOT MEASURED).

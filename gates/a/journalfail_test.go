@@ -10,7 +10,6 @@ package a_test
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -46,16 +45,8 @@ var _ = journalFailureJudgesA12() && Describe("Gate A: writes answered 5xx chang
 
 	BeforeAll(func(ctx SpecContext) {
 		var ok bool
-		// Boot reads the target configuration from the environment: this
-		// one target gets its data directory on the power-loss layer.
-		prev, had := os.LookupEnv("CREDITGATE_POWERLOSS")
-		os.Setenv("CREDITGATE_POWERLOSS", "true")
-		env = harness.Boot(ctx, "A", nil)
-		if had {
-			os.Setenv("CREDITGATE_POWERLOSS", prev)
-		} else {
-			os.Unsetenv("CREDITGATE_POWERLOSS")
-		}
+		// This one target gets its data directory on the power-loss layer.
+		env = harness.Boot(ctx, "A", nil, harness.WithPowerLoss(), harness.WithOutDir("journal-failure"))
 		pc, ok = env.T.(target.PowerCutter)
 		harness.Ensure(ok, "the %s target offers the power-loss layer but cannot set a disk quota (%T)", env.TCfg.Kind, env.T)
 	}, NodeTimeout(2*time.Minute))

@@ -43,29 +43,24 @@ func clusterLinkBody() {
 	var cl target.Cluster
 
 	BeforeAll(func(ctx SpecContext) {
-		cfg := target.ConfigFromEnv()
-		cfg.ClusterSize = 2
-		cfg.StoreURLFor = func(i int, db string) (string, error) {
-			if i != 0 {
-				return db, nil
+		env = harness.Boot(ctx, "D", nil, harness.WithOutDir("cluster-link"), harness.WithTarget(func(cfg *target.Config) {
+			cfg.ClusterSize = 2
+			cfg.StoreURLFor = func(i int, db string) (string, error) {
+				if i != 0 {
+					return db, nil
+				}
+				p, err := tcpproxy.New(db)
+				if err != nil {
+					return "", err
+				}
+				link = p
+				return p.Addr(), nil
 			}
-			p, err := tcpproxy.New(db)
-			if err != nil {
-				return "", err
-			}
-			link = p
-			return p.Addr(), nil
-		}
-		t, err := target.New(ctx, cfg)
-		if t != nil {
-			DeferCleanup(func(ctx SpecContext) { _ = t.Terminate(ctx) }, NodeTimeout(time.Minute))
-		}
+		}))
 		if link != nil {
 			DeferCleanup(link.Close)
 		}
-		harness.Ensure(err == nil, "a 2-instance cluster must boot with instance 0's database link through a proxy: %v", err)
-		env = &harness.Env{Gate: "D", P: harness.Load(), TCfg: cfg, T: t, OutDir: harness.OutDir("D"),
-			Routes: harness.DiscoverRoutes(ctx, t.BaseURL(), t.Token())}
+		t := env.T
 		cl = t.(target.Cluster)
 		faulty = scenarios.NewClient(cl.Instances()[0], t.Token())
 		healthy = scenarios.NewClient(cl.Instances()[1], t.Token())

@@ -59,17 +59,8 @@ var _ = Describe("Gate D: health tells the truth about a failed journal", Ordere
 			_ = syscall.Unmount(mnt, syscall.MNT_DETACH)
 			_ = os.Remove(mnt)
 		})
-		cfg.DataDir = filepath.Join(mnt, "data")
-		cfg.Env = map[string]string{} // KARMA disabled: health depends on the journal only
-		t, err := target.New(ctx, cfg)
-		if t != nil {
-			DeferCleanup(func(ctx SpecContext) { _ = t.Terminate(ctx) }, NodeTimeout(time.Minute))
-		}
-		harness.Ensure(err == nil, "the %s target must boot with its journal on a tmpfs: %v", cfg.Kind, err)
-		env = &harness.Env{Gate: "D", P: harness.Load(), TCfg: cfg, T: t, C: scenarios.NewClient(t.BaseURL(), t.Token()),
-			OutDir: filepath.Join(harness.OutDir("D"), "journal-failure"), Routes: harness.DiscoverRoutes(ctx, t.BaseURL(), t.Token())}
-		err = os.MkdirAll(env.OutDir, 0o755)
-		harness.Ensure(err == nil, "the out dir %s must be created: %v", env.OutDir, err)
+		env = harness.Boot(ctx, "D", nil, harness.WithoutKarma(), harness.WithOutDir("journal-failure"), // health depends on the journal only
+			harness.WithTarget(func(c *target.Config) { c.DataDir = filepath.Join(mnt, "data") }))
 	}, NodeTimeout(2*time.Minute))
 
 	It("health reports the journal's state", func(ctx SpecContext) {

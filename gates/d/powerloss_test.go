@@ -8,8 +8,6 @@ package d_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -113,42 +111,13 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 // directory on the power-loss layer, once the spec has declared the checks
 // it records (ids): without CapPowerLoss (url mode, no FUSE,
 // CREDITGATE_POWERLOSS=false) they say SKIP with the reason and the spec is
-// skipped. Its checks are recorded in gate D; its evidence goes to
-// gate-D/evidence-<name> on failure.
+// skipped. Its checks are recorded in gate D; its artifacts and evidence go
+// to gate-D/<name>.
 func bootLayered(ctx context.Context, name string, ids ...string) (*harness.Env, target.PowerCutter) {
-	cfg := target.ConfigFromEnv()
-	env := &harness.Env{Gate: "D", P: harness.Load(), TCfg: cfg, OutDir: harness.OutDir("D")}
-	env.Require(ids...)
-	cfg.PowerLoss = true
-	cfg.DataDir = ""
-	t, err := target.New(ctx, cfg)
-	if t != nil {
-		DeferCleanup(func(ctx SpecContext) {
-			if CurrentSpecReport().Failed() || os.Getenv("CREDITGATE_KEEP_EVIDENCE") != "" {
-				saveLayeredEvidence(ctx, t, name)
-			}
-			_ = t.Terminate(ctx)
-		}, NodeTimeout(time.Minute))
-	}
-	harness.Ensure(err == nil, "the %s target must boot on the power-loss layer: %v", cfg.Kind, err)
-	pc, ok := t.(target.PowerCutter)
-	harness.Ensure(ok, "%T offers CapPowerLoss but is no PowerCutter", t)
-	env.TCfg, env.T = cfg, t
-	env.C = scenarios.NewClient(t.BaseURL(), t.Token())
-	env.Routes = harness.DiscoverRoutes(ctx, t.BaseURL(), t.Token())
+	env := harness.Boot(ctx, "D", nil, harness.WithPowerLoss(), harness.WithOutDir(name), harness.Requiring(ids...))
+	pc, ok := env.T.(target.PowerCutter)
+	harness.Ensure(ok, "%T offers CapPowerLoss but is no PowerCutter", env.T)
 	return env, pc
-}
-
-func saveLayeredEvidence(ctx context.Context, t target.Target, name string) {
-	dir := filepath.Join(harness.OutDir("D"), "evidence-"+name)
-	_ = os.MkdirAll(dir, 0o755)
-	if b, err := os.ReadFile(t.JournalPath()); err == nil {
-		_ = os.WriteFile(filepath.Join(dir, "credits.jsonl"), b, 0o644)
-	}
-	if logs, err := t.Logs(ctx); err == nil {
-		_ = os.WriteFile(filepath.Join(dir, "backend.log"), []byte(logs), 0o644)
-	}
-	GinkgoWriter.Printf("evidence saved in %s\n", dir)
 }
 
 func firstN(s []string, n int) string {

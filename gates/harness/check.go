@@ -8,40 +8,7 @@ import (
 	"sync"
 
 	"github.com/onsi/ginkgo/v2"
-
-	"github.com/creditgate/creditgate/reports"
 )
-
-// Check records one gate check — measured value beside its threshold — as a
-// "check:<name>" report entry (the convention reports.FromGinkgo reads).
-// A check that does not hold does not stop the spec: later checks of the
-// same spec still run and are reported (no evidence hidden behind the first
-// failure); the spec then fails once, after its body, listing every failed
-// check with the repro line (see failLater). critical marks violations that
-// decide NO-GO on their own (negative balance, idempotency violation, two
-// final decisions, crash on an outage).
-func (e *Env) Check(name string, ok bool, measured, threshold any, detail string, critical bool) {
-	status, repro := "pass", ""
-	if !ok {
-		status, repro = "fail", e.P.Repro(e.Gate)
-	}
-	ginkgo.AddReportEntry(reports.GinkgoCheckPrefix+name, reports.GinkgoCheck{Status: status, Measured: measured,
-		Threshold: threshold, Detail: detail, Repro: repro, Critical: critical}, ginkgo.ReportEntryVisibilityFailureOrVerbose)
-	if !ok {
-		e.failLater(fmt.Sprintf("check %q failed at %s: measured %v, threshold %v. %s", name, callerOutsideHarness(), measured, threshold, detail))
-	}
-}
-
-// Warn records a check that did not hold but does not fail the gate (it
-// makes the verdict CONDITIONAL at most).
-func (e *Env) Warn(name string, ok bool, measured, threshold any, detail string) {
-	status, repro := "pass", ""
-	if !ok {
-		status, repro = "warn", e.P.Repro(e.Gate)
-	}
-	ginkgo.AddReportEntry(reports.GinkgoCheckPrefix+name, reports.GinkgoCheck{Status: status, Measured: measured,
-		Threshold: threshold, Detail: detail, Repro: repro}, ginkgo.ReportEntryVisibilityFailureOrVerbose)
-}
 
 // failures collects the failed checks of the running spec (or setup node).
 type failures struct {
@@ -53,7 +20,7 @@ type failures struct {
 // DeferCleanup that fails the node once its body has returned, with every
 // failure collected meanwhile. The mechanism lives in Check itself, so no
 // spec can forget to "flush" its failures, and a check cannot stop the
-// checks after it. Call it from the spec's goroutine (as Check).
+// checks after it. Call it from the spec's goroutine (as Record).
 func (e *Env) failLater(msg string) {
 	e.fails.mu.Lock()
 	first := len(e.fails.msgs) == 0

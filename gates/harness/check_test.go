@@ -12,6 +12,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
+	"github.com/creditgate/creditgate/gates/catalog"
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/reports"
 )
@@ -32,20 +33,24 @@ func TestFixtureSuite(t *testing.T) {
 }
 
 var _ = Describe("fixture", Ordered, ContinueOnFailure, func() {
-	env := &harness.Env{Gate: "X"}
+	env := &harness.Env{Gate: "X", Routes: harness.RoutesServing(catalog.Agents, catalog.Consume)}
 	It("non-critical miss first", func() {
-		env.Check("latency", false, "520ms", "≤ 500ms", "slow fallback", false)
-		env.Check("after the miss", true, 1, 1, "", false)
+		env.Record("E3", harness.Measure{OK: false, Samples: 10, Measured: 2, Threshold: 0, Detail: "two unexpected errors"})
+		env.Record("E2", harness.Measure{OK: true, Samples: 10, Measured: "150 req/s", Threshold: "≥ 148.5 req/s"})
 	})
 	It("critical bug later", Label("critical"), func() {
-		env.Check("torn tail", false, false, true, "lost append", true)
-		env.Check("and another", false, 2, 0, "", false)
+		env.Record("B21", harness.Measure{OK: false, Samples: 40, Measured: 11, Threshold: 10, Detail: "one consume too many"})
+		env.Record("E3", harness.Measure{OK: false, Samples: 5, Measured: 2, Threshold: 0, Variant: "again"})
 	})
 	It("skips with a reason", func() {
 		Skip("url target: no crash control")
 	})
 	It("still runs", func() {
-		env.Check("fine", true, 0, 0, "", false)
+		env.Record("E2", harness.Measure{OK: true, Samples: 3, Variant: "fine"})
+	})
+	It("says what it could not measure and passes nothing on nothing", func() {
+		env.Record("A18", harness.Measure{OK: true, Samples: 0, Detail: "the storm sent nothing"})
+		env.Record("A14", harness.Measure{OK: true, Samples: 8}) // A14 calls POST /withdraw, which is not served
 	})
 })
 
@@ -78,7 +83,8 @@ func TestAFailedCheckRecordsAndTheSpecsGoOn(t *testing.T) {
 		}
 	}
 	want := map[string]types.SpecState{"non-critical miss first": types.SpecStateFailed, "critical bug later": types.SpecStateFailed,
-		"skips with a reason": types.SpecStateSkipped, "still runs": types.SpecStatePassed}
+		"skips with a reason": types.SpecStateSkipped, "still runs": types.SpecStatePassed,
+		"says what it could not measure and passes nothing on nothing": types.SpecStatePassed}
 	for name, st := range want {
 		if sp, ok := states[name]; !ok || sp.State != st {
 			t.Errorf("spec %q: %v, want %v", name, sp.State, st)
@@ -96,14 +102,20 @@ func TestAFailedCheckRecordsAndTheSpecsGoOn(t *testing.T) {
 	for _, c := range gates[0].Checks {
 		got[c.Name] = c
 	}
-	for name, status := range map[string]string{"latency": reports.StatusFail, "after the miss": reports.StatusPass,
-		"torn tail": reports.StatusFail, "and another": reports.StatusFail, "fine": reports.StatusPass} {
+	e3, e2, a8 := catalog.MustLookup("E3").Name(), catalog.MustLookup("E2").Name(), catalog.MustLookup("B21").Name()
+	a18, a14 := catalog.MustLookup("A18").Name(), catalog.MustLookup("A14").Name()
+	for name, status := range map[string]string{e3: reports.StatusFail, e2: reports.StatusPass,
+		a8: reports.StatusFail, e3 + " (again)": reports.StatusFail, e2 + " (fine)": reports.StatusPass,
+		a18: reports.StatusNotMeasured, a14: reports.StatusNA} {
 		if c, ok := got[name]; !ok || c.Status != status {
 			t.Errorf("check %q: %+v, want %s (a failed check must not hide the checks after it)", name, c, status)
 		}
 	}
-	if !got["torn tail"].Critical {
-		t.Error("the critical check lost its criticality")
+	if !got[a8].Critical || got[e3].Critical {
+		t.Error("criticality does not come from the catalog")
+	}
+	if d := got[a14].Detail; !strings.Contains(d, "POST /api/credits/withdraw") {
+		t.Errorf("N/A must name the route the backend lacks: %q", d)
 	}
 	var skipped []reports.Check
 	for _, c := range gates[0].Checks {
@@ -115,7 +127,7 @@ func TestAFailedCheckRecordsAndTheSpecsGoOn(t *testing.T) {
 		t.Errorf("the skipped spec must be reported with its reason: %+v", skipped)
 	}
 	s := &reports.Summary{TestConfig: reports.TestConfig{TestDuration: 60}, GateDetails: gates}
-	if v, reasons := reports.GateVerdict(s, "X"); v != reports.VerdictNoGo || !strings.Contains(strings.Join(reasons, "\n"), `critical check "torn tail" failed`) {
+	if v, reasons := reports.GateVerdict(s, "X"); v != reports.VerdictNoGo || !strings.Contains(strings.Join(reasons, "\n"), `critical check "`+a8+`" failed`) {
 		t.Errorf("a critical failure after a non-critical one: %s %q", v, reasons)
 	}
 }

@@ -39,8 +39,10 @@ type Env struct {
 	StartSeq uint64
 	// Routes is what the backend serves, discovered at boot.
 	Routes Routes
-	// fails collects the running spec's failed checks (see Check).
+	// fails collects the running spec's failed checks (see Record).
 	fails failures
+	// unapplied holds the checks already recorded SKIP or N/A (under fails.mu).
+	unapplied map[string]bool
 }
 
 // Karma is an in-process KARMA stub on a loopback port that can be
@@ -85,23 +87,76 @@ func (k *Karma) Stop() {
 	}
 }
 
+// BootOption changes what Boot starts.
+type BootOption func(*bootPlan)
+
+type bootPlan struct {
+	tweaks  []func(*target.Config)
+	require []string
+	sub     string
+	noKarma bool
+}
+
+// WithTarget changes the target configuration read from the environment
+// (cluster size, a store link through a proxy, a data directory).
+func WithTarget(f func(*target.Config)) BootOption {
+	return func(b *bootPlan) { b.tweaks = append(b.tweaks, f) }
+}
+
+// WithPowerLoss puts the target's data directory on the FUSE power-loss
+// layer (chaos/lazyfs): power cuts and disk quotas apply.
+func WithPowerLoss() BootOption {
+	return WithTarget(func(c *target.Config) { c.PowerLoss, c.DataDir = true, "" })
+}
+
+// WithoutKarma boots no KARMA stub: health depends on the journal alone.
+func WithoutKarma() BootOption { return func(b *bootPlan) { b.noKarma = true } }
+
+// WithOutDir writes this target's artifacts and evidence into
+// gate-<X>/<sub>, apart from the gate's main target.
+func WithOutDir(sub string) BootOption { return func(b *bootPlan) { b.sub = sub } }
+
+// Requiring declares the catalog checks the booted target serves before it
+// boots: when none of them applies to the configured target (a capability
+// it lacks), each is recorded SKIP with its reason and the node is skipped
+// without booting anything.
+func Requiring(ids ...string) BootOption {
+	return func(b *bootPlan) { b.require = append(b.require, ids...) }
+}
+
 // Boot starts the gate's target (with extra backend env) and, unless
 // disabled, a KARMA stub. Cleanup is registered with DeferCleanup.
-func Boot(ctx context.Context, gate string, backendEnv map[string]string) *Env {
+func Boot(ctx context.Context, gate string, backendEnv map[string]string, opts ...BootOption) *Env {
+	var plan bootPlan
+	for _, o := range opts {
+		o(&plan)
+	}
 	p := Load()
 	if err := p.Validate(); err != nil {
 		ginkgo.Fail(err.Error())
 	}
 	cfg := target.ConfigFromEnv()
+	for _, t := range plan.tweaks {
+		t(&cfg)
+	}
 	env := &Env{Gate: gate, P: p, TCfg: cfg}
 	env.OutDir = OutDir(gate)
-	env.saveRunConfig()
+	if plan.sub != "" {
+		env.OutDir = filepath.Join(env.OutDir, plan.sub)
+		_ = os.MkdirAll(env.OutDir, 0o755)
+	}
+	if len(plan.require) > 0 {
+		env.Require(plan.require...) // skips the node when none applies
+	}
+	if plan.sub == "" {
+		env.saveRunConfig()
+	}
 	cfg.Env = map[string]string{}
 	for k, v := range backendEnv {
 		cfg.Env[k] = v
 	}
 	// Only our own engine can be pointed at the stub (CREDITD_KARMA_URL).
-	if p.KarmaEnabled && cfg.Kind.OwnEngine() {
+	if p.KarmaEnabled && !plan.noKarma && cfg.Kind.OwnEngine() {
 		port, err := freePort()
 		if err != nil {
 			ginkgo.Fail(err.Error())
@@ -129,7 +184,9 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string) *Env {
 	env.TCfg = cfg
 	env.Routes = DiscoverRoutes(ctx, t.BaseURL(), t.Token())
 	ginkgo.GinkgoWriter.Println(env.Routes.Summary())
-	env.saveScope()
+	if plan.sub == "" {
+		env.saveScope()
+	}
 	env.C = scenarios.NewClient(t.BaseURL(), t.Token())
 	if cl, ok := t.(target.Cluster); ok {
 		env.C.Instances = cl.Instances()
@@ -141,7 +198,9 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string) *Env {
 		env.C.NS = env.NS
 		env.StartSeq = env.currentSeq(ctx)
 	}
-	env.saveRunConfig()
+	if plan.sub == "" {
+		env.saveRunConfig()
+	}
 	if v := os.Getenv("CREDITGATE_APPROVER_TOKENS"); v != "" {
 		env.C.ApproverTokens = strings.Split(v, ",")
 	}
@@ -175,17 +234,6 @@ func (e *Env) Rand(stream string) *rand.Rand {
 		h = (h ^ uint64(c)) * 1099511628211
 	}
 	return rand.New(rand.NewPCG(e.P.Seed, h))
-}
-
-// RequireCap skips the spec when the target lacks a capability.
-//
-// Deprecated: declare the catalog checks the spec records with Require.
-func (e *Env) RequireCap(caps ...target.Capability) {
-	for _, c := range caps {
-		if ok, why := e.TCfg.Supports(c); !ok {
-			ginkgo.Skip(why)
-		}
-	}
 }
 
 // Journal reads the gate's part of the journal (everything after StartSeq):

@@ -47,14 +47,6 @@ func (e *Env) RecordFindings(fs []audit.Finding, variant string) {
 	}
 }
 
-// ReportAll records every finding as a check; like Check, a finding that
-// does not hold fails the spec after its body, never before the next check.
-func (e *Env) ReportAll(fs []audit.Finding, critical func(check string) bool) {
-	for _, f := range fs {
-		e.Check(f.Check, f.OK, f.Measured, f.Threshold, detailOf(f), critical(f.Check))
-	}
-}
-
 func detailOf(f audit.Finding) string {
 	detail := f.Detail
 	for _, v := range f.Violations {
@@ -64,11 +56,6 @@ func detailOf(f audit.Finding) string {
 		detail += "\n  … " + strconv.Itoa(f.ViolationCount-len(f.Violations)) + " more"
 	}
 	return detail
-}
-
-// Report records a finding as a check.
-func (e *Env) Report(f audit.Finding, critical bool) {
-	e.Check(f.Check, f.OK, f.Measured, f.Threshold, detailOf(f), critical)
 }
 
 func errString(err error) string {

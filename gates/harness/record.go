@@ -46,6 +46,8 @@ func (e *Env) Record(id string, m Measure) {
 	gc := reports.GinkgoCheck{ID: c.ID, Critical: c.Critical, Measured: m.Measured, Threshold: m.Threshold,
 		Detail: m.Detail, Samples: m.Samples}
 	switch status, why := e.Applicability(c); {
+	case status != "" && !e.noteUnapplied(c.ID):
+		return // said once already, by Require or an earlier Record
 	case status != "":
 		gc.Status, gc.Detail, gc.Measured = status, why, "–"
 	case m.Samples <= 0:
@@ -105,13 +107,16 @@ func (e *Env) Require(ids ...string) {
 	for _, id := range ids {
 		c := catalog.MustLookup(id)
 		if status, why := e.Applicability(c); status != "" {
+			whys = append(whys, c.ID+": "+why)
+			if !e.noteUnapplied(c.ID) {
+				continue
+			}
 			ginkgo.AddReportEntry(reports.GinkgoCheckPrefix+c.Name(), reports.GinkgoCheck{ID: c.ID, Status: status,
 				Critical: c.Critical, Measured: "–", Detail: why}, ginkgo.ReportEntryVisibilityFailureOrVerbose)
-			whys = append(whys, c.ID+": "+why)
 		}
 	}
 	if len(whys) == len(ids) && len(ids) > 0 {
-		ginkgo.Skip(strings.Join(whys, "\n"))
+		ginkgo.Skip(reports.NotApplicableSkip + strings.Join(whys, "\n"))
 	}
 }
 
@@ -129,7 +134,8 @@ func (e *Env) Has(cap catalog.Capability) (bool, string) {
 		return false, "the journal is not readable: the backend does not serve " + e.Routes.Why(catalog.Events) +
 			", so the journal audits cannot run (serve the SPEC §6 event stream to enable them)"
 	case catalog.CapKarmaControl:
-		if e.Karma != nil {
+		// Before the boot (Requiring), the stub is planned for our engine.
+		if e.Karma != nil || (e.T == nil && e.P.KarmaEnabled && e.TCfg.Kind.OwnEngine()) {
 			return true, ""
 		}
 		if !e.P.KarmaEnabled {
@@ -202,4 +208,18 @@ func (e *Env) saveScope() {
 		out = append(out, reports.ScopeEntry{ID: c.ID, Name: c.Name(), Critical: c.Critical, Status: status, Why: why})
 	}
 	e.writeJSON(filepath.Join(e.OutDir, reports.ScopeFile), out)
+}
+
+// noteUnapplied reports whether this is the first time the env says a check
+// does not apply (SKIP or N/A), so several specs declaring one check list it
+// once.
+func (e *Env) noteUnapplied(id string) bool {
+	e.fails.mu.Lock()
+	defer e.fails.mu.Unlock()
+	if e.unapplied == nil {
+		e.unapplied = map[string]bool{}
+	}
+	first := !e.unapplied[id]
+	e.unapplied[id] = true
+	return first
 }

@@ -71,6 +71,21 @@ func (r Routes) Summary() string {
 	return s
 }
 
+// RoutesServing is a route set where exactly the given catalog routes are
+// served (for the harness's own tests and for a caller that knows them).
+func RoutesServing(served ...string) Routes {
+	r := Routes{Source: "given", served: map[string]bool{}, why: map[string]string{}}
+	for _, route := range catalog.AllRoutes {
+		r.served[route] = false
+		r.why[route] = "not in the given route set"
+	}
+	for _, route := range served {
+		r.served[route] = true
+		delete(r.why, route)
+	}
+	return r
+}
+
 // probeID fills path parameters: no backend has an entity by that name, so a
 // probe of a served route is refused (404 for the entity, 422 for the body)
 // and changes nothing.
