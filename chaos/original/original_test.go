@@ -62,6 +62,9 @@ func (b *backend) do(method, path, body, key string) answer {
 	if key != "" {
 		req.Header.Set("Idempotency-Key", key)
 	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		b.t.Fatal(err)
@@ -165,7 +168,7 @@ func TestAmountValidation(t *testing.T) {
 	if got := b.balanceText("a1"); got != "1000000001100.001" {
 		t.Fatalf("balance %s", got)
 	}
-	b.must(b.post("/refund", `{"agent_id":"a1","amount":`), 422)
+	b.must(b.post("/refund", `{"agent_id":"a1","amount":`), 400) // malformed JSON
 	b.must(b.post("/agents", `{"agent_id":"x","skill_level":1.5}`), 422)
 }
 
@@ -538,5 +541,43 @@ func TestBitFlipIsDetectedNotReplayedAsOtherMoney(t *testing.T) {
 	}
 	if got := b.balanceText("a1"); got != "100" {
 		t.Fatalf("balance %s: the damaged line must be skipped, not replayed as a consume of 9", got)
+	}
+}
+
+// A correct backend keeps request hygiene before any rule: each case is
+// refused with its status and changes nothing.
+func TestRequestHygieneRefusesBeforeAnyRule(t *testing.T) {
+	b := start(t, t.TempDir())
+	b.register("a1", "1")
+	for _, c := range []struct {
+		body, ct, key string
+		want          int
+	}{
+		{`{"agent_id":"a1","amount":1}`, "text/plain", "", 415},
+		{`{"agent_id":"a1","amount":1}`, "application/x-www-form-urlencoded", "", 415},
+		{"{\"agent_id\":\"a\xff1\",\"amount\":1}", "application/json", "", 400},
+		{`{"agent_id":"a1","amount":1}`, "application/json", "k\xffey", 400},
+		{`{"agent_id":"a1","amount":1,"amount":2}`, "application/json", "", 400},
+		{`{"agent_id":"a1","amount":1`, "application/json", "", 400},
+		{`[1,2]`, "application/json", "", 400},
+		{`{"agent_id":"a1","amount":1,"admin":true}`, "application/json", "", 422},
+		{`{"agent_id":"a1","AMOUNT":1}`, "application/json", "", 422},
+	} {
+		req, _ := http.NewRequest("POST", b.hs.URL+"/api/credits/add", strings.NewReader(c.body))
+		req.Header.Set("Content-Type", c.ct)
+		if c.key != "" {
+			req.Header.Set("Idempotency-Key", c.key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%q (%s, key %q): %d, want %d", c.body, c.ct, c.key, resp.StatusCode, c.want)
+		}
+	}
+	if got := b.balanceText("a1"); got != "100" {
+		t.Fatalf("a refused request changed the balance: %s", got)
 	}
 }

@@ -492,16 +492,16 @@ func (s *Server) write(kind string) func(http.ResponseWriter, *http.Request, str
 			writeErr(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("body above %d bytes", maxBodyBytes), nil)
 			return
 		}
+		if status, code, msg := refuseRequest(r, kind, body); status != 0 {
+			writeErr(w, status, code, msg, nil)
+			return
+		}
 		ev, ferr := s.decode(kind, body)
 		if ferr != nil {
 			writeErr(w, http.StatusUnprocessableEntity, "validation_error", ferr.Error(), nil)
 			return
 		}
 		key := r.Header.Get("Idempotency-Key")
-		if len(key) > maxKeyLen {
-			writeErr(w, http.StatusUnprocessableEntity, "validation_error", fmt.Sprintf("Idempotency-Key: longer than %d characters", maxKeyLen), nil)
-			return
-		}
 		ev.IdempotencyKey = key
 		if key != "" && !s.cfg.Defects[IgnoreIdempotency] {
 			h := sha256.Sum256(append([]byte(kind+"\n"), compact(body)...))
