@@ -56,6 +56,10 @@ var gateA = []Check{
 		Rules: rs("§6 errors"), Routes: rs(Agents, Consume)},
 	{ID: "A22", Gate: "A", Critical: true, Title: "hostile input: a valid request after the fuzz is accepted",
 		Rules: rs("§6 errors"), Routes: rs(Agents, Consume)},
+	// A27: our engine's own request contract beyond SPEC (docs/events.md
+	// §5b); another backend is not judged by it.
+	{ID: "A27", Gate: "A", Title: "hostile input beyond SPEC (invalid UTF-8, duplicate members, a wrong Content-Type) refused",
+		Rules: rs("§6 errors"), Routes: rs(Agents, Consume), Needs: caps(CapCreditd)},
 	{ID: "A23", Gate: "A", Critical: true, Title: "the journal is readable (file or GET /events)",
 		Rules: rs("§6 journal over HTTP"), Needs: caps(CapJournal)},
 }
