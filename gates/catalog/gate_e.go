@@ -16,6 +16,8 @@ var gateE = []Check{
 		Rules: rs("§8/§9 load"), Routes: rs(MetricsAPI)},
 	{ID: "E7", Gate: "E", Title: "file descriptors flat",
 		Rules: rs("§8/§9 load"), Needs: caps(CapPID)},
+	{ID: "E9", Gate: "E", Critical: true, Title: "one GET /events of the whole journal equals the journal file byte for byte (more than one export chunk)",
+		Rules: rs("§6 journal over HTTP"), Routes: rs(Events), Needs: caps(CapJournalFile, CapCreditd)},
 	{ID: "E8", Gate: "E", Critical: true, Title: "every acknowledged mutation of the load history journaled exactly once",
 		Rules: rs("§3 durability", "§3 idempotent retry"), Routes: rs(Agents, Consume), Needs: caps(CapJournal)},
 }

@@ -9,6 +9,7 @@
 package e_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -193,6 +194,25 @@ var _ = Describe("Gate E: load reality", Ordered, ContinueOnFailure, func() {
 		late.History, late.NS, late.ApproverTokens = res.History, env.NS, env.C.ApproverTokens
 		scenarios.LateDecisions(ctx, late, decidedRequests(loadOps, lateDecisions), "gate-e")
 		env.RecordFinding(audit.RealtimeDecisions(res.History.Ops()), variant)
+	})
+
+	// The stream and the file both: after the load the journal is larger
+	// than one export chunk (4096 lines), so one GET /events that stops
+	// after its first chunk, or skips at a chunk boundary, differs from the
+	// file. Paged reads (B41, the audits) would hide that.
+	It("one GET /events of the whole journal equals the journal file byte for byte", Label("critical"), func(ctx SpecContext) {
+		env.Require("E9")
+		file, err := os.ReadFile(env.T.JournalPath())
+		harness.Ensure(err == nil, "the journal file %s must be readable: %v", env.T.JournalPath(), err)
+		r := env.C.Get(ctx, "/api/credits/events?after_seq=0&limit=1000000")
+		harness.Ensure(r.Status == 200, "GET /events of the whole journal answered %d %.200s", r.Status, r.Raw)
+		lines := bytes.Count(file, []byte("\n"))
+		// A write may land between the two reads: the stream must start
+		// with the file and may only run on past it.
+		env.Record("E9", harness.Measure{OK: bytes.HasPrefix(r.Raw, file), Samples: lines,
+			Measured:  fmt.Sprintf("%d lines (%d bytes) over the stream, %d lines (%d bytes) in the file", bytes.Count(r.Raw, []byte("\n")), len(r.Raw), lines, len(file)),
+			Threshold: "the stream holds the file byte for byte",
+			Detail:    fmt.Sprintf("one request (limit 1000000) against a journal of %d lines: more than one export chunk of 4096 lines = %v", lines, lines > 4096)})
 	})
 
 	It("memory, goroutines and file descriptors stay flat over the steady state", func() {
