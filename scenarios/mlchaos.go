@@ -79,10 +79,8 @@ func MLChaos(ctx context.Context, c *Client, rng *rand.Rand, agent string, round
 		r := c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: history.KindConsume, Route: "POST /consume (" + kind + ")",
 			Agent: agent, AmountMilli: amountMilli,
 			Key: fmt.Sprintf("ml-%s-%s-%04d", kind, agent, i), Body: map[string]any{"agent_id": agent, "amount": Credits(amountMilli), "reason": "ml " + kind}})
-		if meta, ok := r.Body["metadata"].(map[string]any); ok {
-			if _, ok := meta["anomaly_detected"].(bool); ok {
-				res.Reported++
-			}
+		if r.HasAnomalyVerdict() {
+			res.Reported++
 		}
 		return r
 	}
@@ -138,4 +136,12 @@ func (r Reply) AnomalyDetected() bool {
 	meta, _ := r.Body["metadata"].(map[string]any)
 	f, _ := meta["anomaly_detected"].(bool)
 	return f
+}
+
+// HasAnomalyVerdict reports whether a consume's answer carries
+// metadata.anomaly_detected at all (true or false).
+func (r Reply) HasAnomalyVerdict() bool {
+	meta, _ := r.Body["metadata"].(map[string]any)
+	_, ok := meta["anomaly_detected"].(bool)
+	return ok
 }

@@ -6,7 +6,7 @@
 // implementation they were not built with.
 //
 // With no defect switched on it is correct: money is exact (int64
-// milli-credits, at most 3 decimals, 0 < amount <= 1e12), every write is
+// milli-credits, at most 3 decimals, 0 < amount <= 1e9), every write is
 // journaled and fsynced before the answer, Idempotency-Key is honoured
 // (also across restarts), unknown agents are 404, re-registration 409, an
 // overdraft 409 insufficient_credits, an add (or a refund naming no mission) of

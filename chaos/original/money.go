@@ -15,7 +15,7 @@ const (
 	milliPerCredit = 1000
 	// maxAmountCredits is the largest amount a request may carry; anything
 	// above is absurd and refused with 422.
-	maxAmountCredits = 1_000_000_000_000
+	maxAmountCredits = 1_000_000_000 // SPEC §1 default
 	// approvalThresholdCredits: an add at or above needs an approval, which
 	// this backend does not offer (403 approval_required).
 	approvalThresholdCredits = 500
@@ -187,7 +187,7 @@ func numberText(field string, raw json.RawMessage, allowStrings bool) (string, e
 }
 
 // parseAmount validates a request amount: a finite JSON number, > 0,
-// <= 1e12, at most 3 decimals. With acceptNonFinite anything that parses as
+// <= 1e9, at most 3 decimals. With acceptNonFinite anything that parses as
 // a float64 passes (1e309 is +Inf, -5 is -5). float selects float money.
 func parseAmount(field string, raw json.RawMessage, float, acceptNonFinite bool) (money, error) {
 	s, err := numberText(field, raw, acceptNonFinite)

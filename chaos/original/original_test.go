@@ -152,7 +152,7 @@ func TestFloatMoneyShowsNoise(t *testing.T) {
 }
 
 func TestAmountValidation(t *testing.T) {
-	bad := []string{`0`, `-5`, `1e309`, `-1e309`, `1.0001`, `1e13`, `1000000000000.001`, `"5"`, `"NaN"`, `null`, `true`, `1e-400`,
+	bad := []string{`0`, `-5`, `1e309`, `-1e309`, `1.0001`, `1e10`, `1000000000.001`, `"5"`, `"NaN"`, `null`, `true`, `1e-400`,
 		`NaN`, `Infinity`, `-Infinity`}
 	b := start(t, t.TempDir())
 	b.register("a1", "1")
@@ -162,10 +162,10 @@ func TestAmountValidation(t *testing.T) {
 			t.Errorf("amount %s: %d %s, want 422 naming amount", amt, a.status, a.raw)
 		}
 	}
-	for _, amt := range []string{`0.001`, `1e3`, `1000000000000`} { // a refund naming a mission is not gated
+	for _, amt := range []string{`0.001`, `1e3`, `1000000000`} { // a refund naming a mission is not gated
 		b.must(b.post("/refund", `{"agent_id":"a1","mission_id":"m1","amount":`+amt+`}`), 200)
 	}
-	if got := b.balanceText("a1"); got != "1000000001100.001" {
+	if got := b.balanceText("a1"); got != "1000001100.001" {
 		t.Fatalf("balance %s", got)
 	}
 	b.must(b.post("/refund", `{"agent_id":"a1","amount":`), 400) // malformed JSON

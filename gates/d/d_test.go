@@ -162,8 +162,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 			Detail: fmt.Sprintf("%d normal consumes; %s", res.Normal, exposed)})
 		env.Record("D13", harness.Measure{OK: res.Big.OK(), Samples: 1, Measured: res.Big.Status, Threshold: "2xx", Detail: string(res.Big.Raw)})
 		meta, _ := res.Big.Body["metadata"].(map[string]any)
-		_, bigExposed := meta["anomaly_detected"].(bool)
-		env.Record("D14", harness.Measure{OK: meta["anomaly_detected"] == true, Samples: bool2int(bigExposed || res.Reported > 0), Measured: fmt.Sprint(meta["anomaly_detected"]),
+		env.Record("D14", harness.Measure{OK: meta["anomaly_detected"] == true, Samples: bool2int(res.Big.HasAnomalyVerdict() || res.Reported > 0), Measured: fmt.Sprint(meta["anomaly_detected"]),
 			Threshold: "true", Detail: string(res.Big.Raw)})
 		scores := fmt.Sprintf("%.3f–%.3f over %d samples", res.ScoreMin, res.ScoreMax, res.Samples)
 		env.Record("D15", harness.Measure{OK: res.ScoreMin >= 0.3 && res.ScoreMax <= 0.7, Samples: res.Samples, Measured: scores,
