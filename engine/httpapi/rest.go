@@ -351,6 +351,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			return // the client is gone or too slow: stop, holding nothing
 		}
 		wrote = true
+		//mutant:events-next-chunk
 		if ierr != nil || (lines < exportChunkLines && len(chunk) < exportChunkBytes) {
 			break // the journal ended (or failed) inside this chunk
 		}

@@ -15,8 +15,14 @@
 // recorded KARMA score, fallback CI 0.5, risk level, the EoC score) is
 // recomputed from the events it derives from (formulas.go, check B11); the
 // per-entity read routes are compared too (entities.go, B12); the gate B checks
-// comparing the model with the API of any target; and an API reader that
-// parses credit amounts exactly (no float) into milli-credits.
+// comparing the model with the API of any target; the black-box judge
+// (blackbox.go: A11–A13, B13–B17) that folds the client history and a final
+// snapshot of the API alone, for backends whose journal cannot be read; and
+// an API reader that parses credit amounts exactly (no float) into
+// milli-credits.
+//
+// Every Finding says how much it judged (Samples): 0 is NOT MEASURED in the
+// report, never a pass.
 //
 // Every check returns a Finding (check name, OK, measured value beside its
 // threshold, up to MaxSamples violation samples plus their total count), so
