@@ -5,7 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/creditgate/creditgate/reports"
@@ -86,34 +86,21 @@ func judgeForeign(c foreignCase, dir string) foreignRow {
 		r.note = "no report: " + err.Error()
 		return r
 	}
-	seen := map[string]bool{}
-	for _, g := range s.GateDetails {
-		for _, ch := range g.Checks {
-			if ch.Status == reports.StatusFail && !seen[ch.Name] {
-				seen[ch.Name] = true
-				r.failed = append(r.failed, ch.Name)
-			}
-		}
-	}
-	sort.Strings(r.failed)
+	r.failed = failedIDs(s)
 	gates := strings.Split(strings.ToUpper(c.gates), ",")
 	r.verdict = reports.RunVerdict(s, gates)
 	if c.check == "" {
 		r.ok = len(r.failed) == 0 && r.verdict == reports.VerdictIncomplete
 		if !r.ok {
-			r.note = fmt.Sprintf("a correct backend: want 0 FAIL and INCOMPLETE, got %d FAIL (%s)", len(r.failed), strings.Join(r.failed, "; "))
+			r.note = fmt.Sprintf("a correct backend: want 0 FAIL and INCOMPLETE, got %d FAIL (%s)", len(r.failed), strings.Join(r.failed, ", "))
 		}
 		return r
 	}
-	for _, n := range r.failed {
-		if strings.HasPrefix(n, c.check+" ") {
-			r.ok = true
-		}
-	}
+	r.ok = slices.Contains(r.failed, c.check)
 	if !r.ok {
 		r.note = "caught by the wrong check: " + c.check + " did not fail"
 		if len(r.failed) > 0 {
-			r.note += "; failed instead: " + strings.Join(r.failed, "; ")
+			r.note += "; failed instead: " + strings.Join(r.failed, ", ")
 		}
 	}
 	return r

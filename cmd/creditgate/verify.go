@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/creditgate/creditgate/reports"
@@ -23,8 +25,13 @@ import (
 // refactors elsewhere in the file cannot move or duplicate the anchor.
 type mutant struct {
 	name, gate, bug string
-	patches         []patch
-	env             []string // extra LIVE_TEST_* for the gate run
+	// check is the catalog ID of the check that guards against the bug:
+	// the mutant counts as rejected only when that check fails (a NO-GO
+	// by another check is "caught by the wrong check", a failure of its
+	// own). "" while a mutant has not been assigned its check yet.
+	check   string
+	patches []patch
+	env     []string // extra LIVE_TEST_* for the gate run
 }
 
 type patch struct{ file, marker, old, new string }
@@ -130,6 +137,7 @@ func cmdVerify(args []string) int {
 	type row struct {
 		m                         mutant
 		verdict, gateStatus, note string
+		failed                    []string // IDs of the checks that failed
 		ok                        bool
 	}
 	var rows []row
@@ -165,7 +173,15 @@ func cmdVerify(args []string) int {
 		if g := s.Gate(strings.ToUpper(m.gate)); g != nil {
 			r.gateStatus = g.Status
 		}
+		r.failed = failedIDs(s)
 		r.ok = r.verdict == reports.VerdictNoGo && r.gateStatus == reports.StatusFail
+		if r.ok && m.check != "" && !slices.Contains(r.failed, m.check) {
+			r.ok = false
+			r.note = "caught by the wrong check: " + m.check + " did not fail; failed: " + strings.Join(r.failed, ", ")
+		}
+		if m.check == "" && len(r.failed) > 0 {
+			r.note = "failed: " + strings.Join(r.failed, ", ")
+		}
 		rows = append(rows, r)
 	}
 	os.Unsetenv("CREDITGATE_TARGET")
@@ -182,7 +198,7 @@ func cmdVerify(args []string) int {
 			mark = "SURVIVED"
 			failed++
 		}
-		fmt.Printf("  %-9s gate %s  %-28s verdict %-11s gate %-5s %s\n", mark, strings.ToUpper(r.m.gate), r.m.name, r.verdict, r.gateStatus, r.note)
+		fmt.Printf("  %-9s gate %s  %-28s check %-6s verdict %-11s gate %-5s %s\n", mark, strings.ToUpper(r.m.gate), r.m.name, orNone(r.m.check), r.verdict, r.gateStatus, r.note)
 	}
 	if len(foreign) > 0 {
 		fmt.Printf("\n=== the foreign backend (cmd/original-backend): each defect failed by the check it names; without defects 0 FAIL and INCOMPLETE\n")
@@ -253,6 +269,27 @@ func buildMutantIn(root, tmp string, m mutant) (string, error) {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	return bin, nil
+}
+
+// failedIDs lists the catalog IDs of the checks that failed in a run.
+func failedIDs(s *reports.Summary) []string {
+	var out []string
+	for _, g := range s.GateDetails {
+		for _, c := range g.Checks {
+			if c.Status != reports.StatusFail {
+				continue
+			}
+			id := c.ID
+			if id == "" {
+				id, _, _ = strings.Cut(c.Name, " ")
+			}
+			if !slices.Contains(out, id) {
+				out = append(out, id)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func firstLine(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }
