@@ -145,13 +145,14 @@ func CriticalFacts(s *Summary) string {
 }
 
 // SplitReasons separates the verdict's reasons into the sign-off line of a
-// GO, defects found (NO-GO and CONDITIONAL findings) and what could not be
-// measured, and why.
+// GO, defects found (every NO-GO reason, and CONDITIONAL findings) and what
+// could not be measured, and why.
 func SplitReasons(reasons []string) (signOff, defects, unmeasured []string) {
 	for _, r := range reasons {
 		if strings.HasPrefix(r, tagGo) {
 			signOff = append(signOff, r)
-		} else if strings.HasPrefix(r, tagIncomplete) || strings.Contains(r, "not measured") || strings.Contains(r, "not verified") {
+		} else if strings.HasPrefix(r, tagIncomplete) || !strings.HasPrefix(r, tagNoGo) && (strings.Contains(r, "not measured") ||
+			strings.Contains(r, "not verified") || strings.Contains(r, "skipped") || strings.Contains(r, "not run")) {
 			unmeasured = append(unmeasured, r)
 		} else {
 			defects = append(defects, r)

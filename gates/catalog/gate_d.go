@@ -36,7 +36,7 @@ var gateD = []Check{
 	{ID: "D16", Gate: "D", Title: "EoC score never outside 0.1–0.9",
 		Rules: rs("§5 EoC"), Routes: rs(EoC)},
 	{ID: "D17", Gate: "D", Critical: true, Title: "backpressure from anomalies alone (throttle spiral)",
-		Rules: rs("§5 EoC"), Routes: rs(Agents, Consume)},
+		Rules: rs("§5 EoC"), Routes: rs(Agents, Consume, EoC)},
 
 	{ID: "D18", Gate: "D", Critical: true, Title: "journal corruption: backend starts after recovery (policy quarantine)",
 		Rules: rs("§3 quarantine"), Routes: rs(APIHealth), Needs: caps(CapJournalFile, CapRestart)},
