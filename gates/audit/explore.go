@@ -117,6 +117,8 @@ type xModel struct {
 	approvals map[string]*xApproval
 	missions  map[string]*xMission
 	pools     map[string]*xPool
+	collabs   map[string]bool
+	granted   map[string]int64 // synergie paid per "team/agent"
 	cmds      []ExploreCommand
 }
 
@@ -210,17 +212,32 @@ func ShrinkExplore(run ExploreRun, first int) string {
 			fails = true
 		}
 	}
+	// The entities of the failing command, closed over the earlier
+	// commands that share one (a decision names its request, whose command
+	// names the agent, whose consumes set the balance it decided on).
 	ents := entitiesOf(run.Commands[first])
-	var lines []string
-	for i := 0; i <= first; i++ {
-		c := run.Commands[i]
-		touch := i == first
-		for e := range entitiesOf(c) {
-			if ents[e] {
-				touch = true
+	in := map[int]bool{first: true}
+	for grew := true; grew; {
+		grew = false
+		for i := first - 1; i >= 0; i-- {
+			if in[i] {
+				continue
+			}
+			es := entitiesOf(run.Commands[i])
+			for e := range es {
+				if ents[e] {
+					in[i], grew = true, true
+					for e2 := range es {
+						ents[e2] = true
+					}
+					break
+				}
 			}
 		}
-		if touch {
+	}
+	var lines []string
+	for i := 0; i <= first; i++ {
+		if c := run.Commands[i]; in[i] {
 			lines = append(lines, fmt.Sprintf("  #%d %s → %d %s", i, describeCmd(c), c.Status, short(string(c.Resp), 160)))
 		}
 	}
@@ -318,7 +335,8 @@ func decodeBody(raw json.RawMessage) map[string]any {
 
 func judgeExplore(run ExploreRun, upTo int) []exploreVerdict {
 	m := &xModel{s: run.Settings, tokens: map[string]ExplorePrincipal{}, agents: map[string]int64{}, skills: map[string]float64{},
-		approvals: map[string]*xApproval{}, missions: map[string]*xMission{}, pools: map[string]*xPool{}, cmds: run.Commands}
+		approvals: map[string]*xApproval{}, missions: map[string]*xMission{}, pools: map[string]*xPool{},
+		collabs: map[string]bool{}, granted: map[string]int64{}, cmds: run.Commands}
 	for _, p := range run.Principals {
 		m.tokens[p.Token] = p
 	}
@@ -512,7 +530,9 @@ func (m *xModel) predict(c ExploreCommand) want {
 	}
 	if c.RetryOf >= 0 && c.RetryOf < len(m.cmds) {
 		o := m.cmds[c.RetryOf]
-		if o.Status >= 200 && o.Status < 300 {
+		// A repeated collaboration_id wrote nothing (docs/events.md §3.3),
+		// so its key holds no command: a retry is a new request.
+		if o.Status >= 200 && o.Status < 300 && decodeBody(o.Resp)["duplicate"] != true {
 			if c.Conflicting {
 				return refusal("idempotency_key_conflict")
 			}
@@ -542,6 +562,8 @@ func (m *xModel) predict(c ExploreCommand) want {
 			return m.createPool(b)
 		}
 		return m.poolOp(seg, b)
+	case "synergie":
+		return m.collaboration(b)
 	}
 	return want{refuse: []string{"not_found", "invalid"}, either: true}
 }
@@ -1119,4 +1141,119 @@ func eqPayload(r map[string]any, field string, want int64) []string {
 		return nil
 	}
 	return eqMilliInt(p, field, want)
+}
+
+// collaboration predicts a synergie collaboration (docs/events.md §3.3):
+// per distinct agent reward = floor(base × contribution × (0.5 + KARMA)),
+// with the KARMA score the answer reports; paid = min(reward, cap − paid
+// so far in the team), the rest capped. A repeated id writes nothing.
+func (m *xModel) collaboration(b map[string]any) want {
+	cid, _ := b["collaboration_id"].(string)
+	team, _ := b["team_id"].(string)
+	var ids []string
+	seen := map[string]bool{}
+	for _, x := range asList(b["agent_ids"]) {
+		if !seen[x] {
+			seen[x] = true
+			ids = append(ids, x)
+		}
+	}
+	scores, _ := b["contribution_scores"].(map[string]any)
+	contrib := map[string]float64{}
+	invalid := len(ids) < 2
+	for _, a := range ids {
+		n, _ := scores[a].(json.Number)
+		f, err := n.Float64()
+		if err != nil || f < 0 || f > 1 {
+			invalid = true
+		}
+		contrib[a] = f
+	}
+	for a := range scores {
+		if !seen[a] {
+			invalid = true
+		}
+	}
+	if invalid {
+		return refusal("invalid")
+	}
+	if m.collabs[cid] {
+		return want{checks: func(r map[string]any) []string {
+			if r["duplicate"] != true {
+				return []string{"a repeated collaboration_id was not answered duplicate: true"}
+			}
+			return nil
+		}}
+	}
+	for _, a := range ids {
+		if _, ok := m.agents[a]; !ok {
+			return refusal("not_found")
+		}
+	}
+	type line struct{ paid, capped int64 }
+	expected := func(r map[string]any) (map[string]line, map[string]line, []string) {
+		got, want := map[string]line{}, map[string]line{}
+		karma := map[string]float64{}
+		for _, rw := range asMapList(r["rewards"]) {
+			a := fmt.Sprint(rw["agent_id"])
+			v, _ := milliField(rw, "amount")
+			l := got[a]
+			if rw["kind"] == "capped" {
+				l.capped += v
+			} else {
+				l.paid += v
+			}
+			got[a] = l
+			if k, ok := rw["karma_score"].(json.Number); ok {
+				karma[a], _ = k.Float64()
+			}
+		}
+		var out []string
+		for _, a := range ids {
+			k, ok := karma[a]
+			if !ok {
+				k = 0.5 // no reward line: only a zero reward may have none
+			}
+			if k < 0 || k > 1 {
+				out = append(out, fmt.Sprintf("karma_score %v of %s outside 0..1", k, a))
+			}
+			reward := RewardMilli(m.s.SynergieBase, contrib[a], k)
+			room := max(m.s.SynergieCap-m.granted[team+"/"+a], 0)
+			paid := min(reward, room)
+			want[a] = line{paid, reward - paid}
+		}
+		return got, want, out
+	}
+	return want{checks: func(r map[string]any) []string {
+		got, exp, out := expected(r)
+		for _, a := range ids {
+			g, w := got[a], exp[a]
+			if g.paid != w.paid && !(absMilli(g.paid-w.paid) <= 1 && g.capped+g.paid == w.capped+w.paid) {
+				out = append(out, fmt.Sprintf("%s granted %s, the model says %s (cap %s, team %s)", a, FormatMilli(g.paid),
+					FormatMilli(w.paid), FormatMilli(m.s.SynergieCap), team))
+			}
+			if g.capped != w.capped && absMilli(g.capped-w.capped) > 1 {
+				out = append(out, fmt.Sprintf("%s capped %s, the model says %s", a, FormatMilli(g.capped), FormatMilli(w.capped)))
+			}
+		}
+		return out
+	}, apply: func(r map[string]any) {
+		m.collabs[cid] = true
+		got, _, _ := expected(r)
+		for a, l := range got {
+			m.granted[team+"/"+a] += l.paid
+			m.agents[a] += l.paid
+		}
+	}}
+}
+
+func asMapList(v any) []map[string]any {
+	var out []map[string]any
+	l, _ := v.([]any)
+	for _, x := range l {
+		if m, ok := x.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
 }

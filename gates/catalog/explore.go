@@ -26,4 +26,4 @@ var exploreChecks = []Check{
 // exploreRoutes are the routes the generated workload drives.
 var exploreRoutes = rs(Agents, Consume, Refund, Add, Withdraw, Balance, ApprovalRequest, ApprovalGet, Approve, Reject,
 	PoolCreate, PoolGet, PoolMemberAdd, PoolMemberRemove, PoolAllocate, PoolConsume, PoolRefund, PoolTransfer, PoolClose,
-	MissionStart, MissionGet, MissionComplete, MissionFail, MissionCancel, MissionRate)
+	MissionStart, MissionGet, MissionComplete, MissionFail, MissionCancel, MissionRate, Collaborations)

@@ -100,6 +100,7 @@ type explorer struct {
 	missions []*mission
 	pools    []*pool
 	acked    []int // N of acknowledged keyed commands (retry candidates)
+	collabs  []string
 	n        int
 	sleeps   int
 }
@@ -368,6 +369,8 @@ func (x *explorer) step(ctx context.Context) {
 		x.transfer()
 	case w < 171:
 		x.closePool()
+	case w < 175:
+		x.collaboration()
 	case w < 180:
 		x.read()
 	case w < 192:
@@ -891,20 +894,13 @@ func (x *explorer) retry(conflicting bool) {
 	note := "same key, same body"
 	if conflicting {
 		note = "same key, different body"
-		if _, ok := body["reason"]; ok {
+		switch _, hasReason := body["reason"]; {
+		case hasReason:
 			body["reason"] = fmt.Sprint(body["reason"], " (changed)")
-		} else {
-			body["reason"] = "changed"
-			if strings.HasSuffix(orig.Path, "/agents") || strings.HasSuffix(orig.Path, "/members") || strings.HasSuffix(orig.Path, "/close") ||
-				strings.HasSuffix(orig.Path, "/pools") || strings.HasSuffix(orig.Path, "/rate") || strings.Contains(orig.Path, "/missions") ||
-				orig.Method == "DELETE" || strings.Contains(orig.Path, "/approvals/") {
-				delete(body, "reason")
-				body["actor_id"] = "someone-else"
-				if strings.Contains(orig.Path, "/approvals/") {
-					delete(body, "actor_id")
-					body["justification"] = fmt.Sprint(body["justification"], " (changed)")
-				}
-			}
+		case strings.Contains(orig.Path, "/approvals/"):
+			body["justification"] = fmt.Sprint(body["justification"], " (changed)")
+		default: // every other body has an actor_id member
+			body["actor_id"] = "someone-else"
 		}
 	}
 	x.send(orig.Method, orig.Path, body, orig.Key, orig.Token, note, orig.N, conflicting)
@@ -937,4 +933,58 @@ func (x *explorer) final(ctx context.Context) {
 	for _, p := range x.pools {
 		read(api + "/pools/" + p.id)
 	}
+}
+
+// collaboration records a team collaboration: 2–4 agents (sometimes one,
+// an unknown one, or an invalid score), often the same team so the cap
+// binds, sometimes a repeated collaboration_id (writes nothing).
+func (x *explorer) collaboration() {
+	id := fmt.Sprintf("%sc%d", x.cfg.Prefix, len(x.collabs))
+	note := "new collaboration"
+	if len(x.collabs) > 0 && x.r.IntN(8) == 0 {
+		id, note = x.collabs[x.r.IntN(len(x.collabs))], "repeated collaboration_id"
+	}
+	n := 2 + x.r.IntN(3)
+	if x.r.IntN(15) == 0 {
+		n, note = 1, note+", team of one"
+	}
+	var ids []string
+	scores := map[string]any{}
+	for i := 0; i < n; i++ {
+		a := x.pickAgent().id
+		ids = append(ids, a)
+		scores[a] = json.Number(fmt.Sprintf("%.3f", x.r.Float64()))
+	}
+	if x.r.IntN(20) == 0 {
+		scores[ids[0]], note = json.Number("1.2"), note+", score 1.2"
+	}
+	tok, _ := x.mutTok(false)
+	body := map[string]any{"collaboration_id": id, "team_id": fmt.Sprintf("%st%d", x.cfg.Prefix, x.r.IntN(2)),
+		"agent_ids": ids, "contribution_scores": scores}
+	if p := x.bodyPrincipal(); p != "" {
+		body["actor_id"] = p
+	}
+	c := x.send("POST", api+"/synergie/collaborations", body, x.key(), tok, note, -1, false)
+	if ok2xx(c) {
+		x.collabs = append(x.collabs, id)
+		for _, rw := range asMaps(resp(c)["rewards"]) {
+			if rw["kind"] == "granted" {
+				if a := x.byAgent[fmt.Sprint(rw["agent_id"])]; a != nil {
+					v, _ := milliOf(rw["amount"])
+					a.balance += v
+				}
+			}
+		}
+	}
+}
+
+func asMaps(v any) []map[string]any {
+	var out []map[string]any
+	l, _ := v.([]any)
+	for _, x := range l {
+		if m, ok := x.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
 }
