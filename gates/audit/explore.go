@@ -253,9 +253,9 @@ func short(s string, n int) string {
 }
 
 func settingsLine(s ExploreSettings) string {
-	return fmt.Sprintf("CREDITD_APPROVAL_THRESHOLD=%s CREDITD_APPROVAL_HIGH=%s CREDITD_APPROVAL_CRITICAL=%s CREDITD_APPROVAL_TIMEOUT_MEDIUM=%s CREDITD_APPROVAL_TIMEOUT_HIGH=%s CREDITD_APPROVAL_TIMEOUT_CRITICAL=%s CREDITD_MAX_AMOUNT=%s",
+	return fmt.Sprintf("CREDITD_APPROVAL_THRESHOLD=%s CREDITD_APPROVAL_HIGH=%s CREDITD_APPROVAL_CRITICAL=%s CREDITD_APPROVAL_TIMEOUT_MEDIUM=%s CREDITD_APPROVAL_TIMEOUT_HIGH=%s CREDITD_APPROVAL_TIMEOUT_CRITICAL=%s CREDITD_MAX_AMOUNT=%s CREDITD_SYNERGIE_BASE=%s CREDITD_SYNERGIE_CAP=%s",
 		FormatMilli(s.ThresholdMilli), FormatMilli(s.HighMilli), FormatMilli(s.CriticalMilli), s.TimeoutMedium, s.TimeoutHigh,
-		s.TimeoutCritical, FormatMilli(s.MaxAmountMilli))
+		s.TimeoutCritical, FormatMilli(s.MaxAmountMilli), FormatMilli(s.SynergieBase), FormatMilli(s.SynergieCap))
 }
 
 func describeCmd(c ExploreCommand) string {

@@ -49,8 +49,8 @@ var _ = Describe("Gate B: generated commands", Ordered, ContinueOnFailure, func(
 		n := audit.CountExplore(run)
 		for _, f := range audit.JudgeExplore(run) {
 			if f.Check == audit.CheckB47 || f.Check == audit.CheckB48 {
-				f.Detail = fmt.Sprintf("%d commands (%d distinct, %d boundary cases, %d retries), %d principals; %s",
-					n.Commands, n.Distinct, n.Boundary, n.Retries, n.Principals, f.Detail)
+				f.Detail = fmt.Sprintf("%d commands (%d distinct, %d boundary cases, %d retries) over %d routes by %d principals; answers: %s; %s",
+					n.Commands, n.Distinct, n.Boundary, n.Retries, n.Routes, n.Principals, n.OutcomeLine(), f.Detail)
 				env.RecordFinding(f, "")
 			}
 		}
