@@ -264,6 +264,16 @@ func milliOf(v any) (int64, bool) {
 	return parseMilli(string(n))
 }
 
+// intOf reads an integer member (payload money is integer milli-credits).
+func intOf(v any) (int64, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	i, err := n.Int64()
+	return i, err == nil
+}
+
 func ok2xx(c Command) bool { return c.Status >= 200 && c.Status < 300 }
 
 // amount draws an amount near a pivot: at it, one milli below or above,
@@ -646,7 +656,7 @@ func (x *explorer) startMission() {
 	if ok2xx(c) {
 		m := resp(c)
 		p, _ := m["payload"].(map[string]any)
-		est, _ := milliOf(p["estimate_milli"])
+		est, _ := intOf(p["estimate_milli"])
 		x.missions = append(x.missions, &mission{id: id, agent: a.id, consumed: est, status: "running"})
 		a.balance -= est
 	}
@@ -711,7 +721,7 @@ func (x *explorer) endMission() {
 	c := x.send("POST", api+"/missions/"+m.id+"/"+end, body, x.key(), tok, "mission "+m.status, -1, false)
 	if ok2xx(c) {
 		p, _ := resp(c)["payload"].(map[string]any)
-		r, _ := milliOf(p["refund_milli"])
+		r, _ := intOf(p["refund_milli"])
 		m.refunded += r
 		m.status = end
 		if a := x.byAgent[m.agent]; a != nil {
