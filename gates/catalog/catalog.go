@@ -55,7 +55,7 @@ type Check struct {
 func (c Check) Name() string { return c.ID + " " + c.Title }
 
 var (
-	all  = concat(gateA, gateB, gateC, gateD, gateE)
+	all  = concat(gateA, gateB, gateC, gateD, gateE, exploreChecks)
 	byID = index(all)
 )
 

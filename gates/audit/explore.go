@@ -1,0 +1,1259 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// The explore judge: given the engine settings, the principals and what
+// the generative workload (scenarios/explore) sent and saw, it replays the
+// commands through its own reference model of SPEC §5/§6 and docs/events.md
+// §5a and judges every answer — the status and code the rules predict for
+// that command in the model's state, amounts and balance_after exact, the
+// acting principal taken from the token — and the final reads of every
+// entity. It never sees the engine's code; its input is JSON.
+//
+// When several refusals apply, any of them is accepted (the order of checks
+// is the backend's); a decision sent within expirySlack of its request's
+// deadline may meet the request pending or expired. After a divergence the
+// model follows the answer (an acknowledged command is applied, a refused
+// one is not), so one defect does not cascade into every later command.
+
+// Check names of the explore judge.
+const (
+	CheckB47 = "B47 generated commands: every answer is what the rules predict"
+	CheckB48 = "B48 generated commands: the final state equals the model"
+	CheckC31 = "C31 generated decisions: the acting principal is the token's, never the body's; four-eyes holds"
+	CheckC32 = "C32 generated settings: gating, risk levels, timeouts and limits follow the backend's settings"
+)
+
+// ExploreSettings are the engine settings of the run (scenarios/explore.Settings).
+type ExploreSettings struct {
+	ThresholdMilli  int64         `json:"threshold_milli"`
+	HighMilli       int64         `json:"high_milli"`
+	CriticalMilli   int64         `json:"critical_milli"`
+	TimeoutMedium   time.Duration `json:"timeout_medium"`
+	TimeoutHigh     time.Duration `json:"timeout_high"`
+	TimeoutCritical time.Duration `json:"timeout_critical"`
+	SynergieBase    int64         `json:"synergie_base_milli"`
+	SynergieCap     int64         `json:"synergie_cap_milli"`
+	MaxAmountMilli  int64         `json:"max_amount_milli"`
+}
+
+// ExplorePrincipal is a bearer token and whom it stands for.
+type ExplorePrincipal struct {
+	Name  string `json:"name"`
+	Role  string `json:"role"`
+	Token string `json:"token"`
+}
+
+// ExploreCommand is one request and its answer (scenarios/explore.Command).
+type ExploreCommand struct {
+	N           int             `json:"n"`
+	Method      string          `json:"method"`
+	Path        string          `json:"path"`
+	Body        json.RawMessage `json:"body,omitempty"`
+	Key         string          `json:"key,omitempty"`
+	Token       string          `json:"token,omitempty"`
+	RetryOf     int             `json:"retry_of"`
+	Conflicting bool            `json:"conflicting,omitempty"`
+	Final       bool            `json:"final,omitempty"`
+	Note        string          `json:"note,omitempty"`
+	Status      int             `json:"status"`
+	Resp        json.RawMessage `json:"resp,omitempty"`
+	Replayed    bool            `json:"replayed,omitempty"`
+	Err         string          `json:"err,omitempty"`
+	CallNs      int64           `json:"call_unix_ns"`
+	ReturnNs    int64           `json:"return_unix_ns"`
+}
+
+// ExploreRun is the judge's input.
+type ExploreRun struct {
+	Seed       uint64             `json:"seed"`
+	Settings   ExploreSettings    `json:"settings"`
+	Principals []ExplorePrincipal `json:"principals"`
+	Commands   []ExploreCommand   `json:"commands"`
+}
+
+// expirySlack is how close to a deadline either answer is accepted (clock
+// resolution, the expiry sweep's period is covered separately).
+const expirySlack = 250 * time.Millisecond
+
+// sweepPeriod bounds how late a backend's timer may expire a request that
+// nobody decides (our engine sweeps every second).
+const sweepPeriod = 2500 * time.Millisecond
+
+type xApproval struct {
+	id, agent, action, requester, level string
+	amount                              int64
+	required                            int
+	status                              string
+	version                             int
+	voters                              []string
+	expires                             time.Time
+}
+
+type xMission struct {
+	agent              string
+	consumed, refunded int64
+	status             string
+}
+
+type xPool struct {
+	balance, consumed, refunded int64
+	members                     map[string]bool
+	closed                      bool
+}
+
+type xModel struct {
+	s         ExploreSettings
+	tokens    map[string]ExplorePrincipal
+	agents    map[string]int64
+	skills    map[string]float64
+	approvals map[string]*xApproval
+	missions  map[string]*xMission
+	pools     map[string]*xPool
+	collabs   map[string]bool
+	granted   map[string]int64 // synergie paid per "team/agent"
+	cmds      []ExploreCommand
+}
+
+// want is what the rules predict for one command.
+type want struct {
+	refuse   []string // acceptable refusal codes; empty = must be acknowledged
+	either   bool     // refusal or acknowledgement both fine (a deadline in the window)
+	status   int      // exact success status, 0 = any 2xx
+	identity bool     // a C31 sample: the acting principal matters
+	setting  bool     // a C32 sample: the answer depends on a setting
+	checks   func(r map[string]any) []string
+	apply    func(r map[string]any) // on acknowledgement
+	refused  func(code string)      // on refusal (e.g. lazy expiry)
+}
+
+func refusal(codes ...string) want { return want{refuse: codes} }
+
+var codeStatus = map[string]int{
+	"invalid": 422, "approval_required": 422, "justification_required": 422, "not_found": 404,
+	"agent_exists": 409, "insufficient_credits": 409, "already_decided": 409, "version_mismatch": 409,
+	"idempotency_key_conflict": 409, "conflict": 409, "duplicate_approver": 409, "refund_exceeds_consumed": 409,
+	"four_eyes_violation": 403, "not_a_member": 403, "unauthorized": 401, "forbidden": 403,
+}
+
+// Verdict is the judgment of one command.
+type exploreVerdict struct {
+	n        int
+	problems []string
+	identity bool
+	setting  bool
+	final    bool
+}
+
+// JudgeExplore judges a run: B47 (every answer), B48 (the final reads),
+// C31 (identity and four-eyes) and C32 (answers that depend on a setting).
+// A failing finding names the seed, the settings, the first diverging
+// command and the shortest failing prefix reduced to the commands on the
+// same entities.
+func JudgeExplore(run ExploreRun) []Finding {
+	vs := judgeExplore(run, len(run.Commands))
+	var b47, b48, c31, c32 violations
+	first := -1
+	for _, v := range vs {
+		target := &b47
+		if v.final {
+			target = &b48
+		}
+		target.judged++
+		if v.identity {
+			c31.judged++
+		}
+		if v.setting {
+			c32.judged++
+		}
+		for _, p := range v.problems {
+			line := fmt.Sprintf("#%d %s: %s", v.n, describeCmd(run.Commands[v.n]), p)
+			target.add("%s", line)
+			if v.identity {
+				c31.add("%s", line)
+			}
+			if v.setting {
+				c32.add("%s", line)
+			}
+		}
+		if len(v.problems) > 0 && first < 0 {
+			first = v.n
+		}
+	}
+	detail := fmt.Sprintf("seed %d, settings %s; %d commands, %d principals", run.Seed, settingsLine(run.Settings),
+		len(run.Commands), len(run.Principals))
+	if first >= 0 {
+		detail += "\n" + ShrinkExplore(run, first)
+	}
+	mk := func(v *violations, check, unit string) Finding {
+		f := v.finding(check, fmt.Sprintf("%d violations in %d %s", v.count, v.judged, unit), "0", detail)
+		return f
+	}
+	return []Finding{mk(&b47, CheckB47, "commands"), mk(&b48, CheckB48, "final reads"),
+		mk(&c31, CheckC31, "identity-bearing commands"), mk(&c32, CheckC32, "setting-dependent commands")}
+}
+
+// ShrinkExplore reports the shortest failing prefix: the judge is rerun on
+// prefixes to confirm that the first n+1 commands fail, then the prefix is
+// reduced to the commands naming the same entities (agent, request,
+// mission, pool) as the failing one — the commands that led to its state.
+func ShrinkExplore(run ExploreRun, first int) string {
+	// Confirm on the prefix alone (a deterministic replay of the model).
+	fails := false
+	for _, v := range judgeExplore(run, first+1) {
+		if v.n == first && len(v.problems) > 0 {
+			fails = true
+		}
+	}
+	// The entities of the failing command, closed over the earlier
+	// commands that share one (a decision names its request, whose command
+	// names the agent, whose consumes set the balance it decided on).
+	ents := entitiesOf(run.Commands[first])
+	in := map[int]bool{first: true}
+	for grew := true; grew; {
+		grew = false
+		for i := first - 1; i >= 0; i-- {
+			if in[i] {
+				continue
+			}
+			es := entitiesOf(run.Commands[i])
+			for e := range es {
+				if ents[e] {
+					in[i], grew = true, true
+					for e2 := range es {
+						ents[e2] = true
+					}
+					break
+				}
+			}
+		}
+	}
+	var lines []string
+	for i := 0; i <= first; i++ {
+		if c := run.Commands[i]; in[i] {
+			lines = append(lines, fmt.Sprintf("  #%d %s → %d %s", i, describeCmd(c), c.Status, short(string(c.Resp), 160)))
+		}
+	}
+	return fmt.Sprintf("shortest failing prefix: commands #0..#%d (confirmed on the prefix alone: %v); the ones on the same entities:\n%s",
+		first, fails, strings.Join(lines, "\n"))
+}
+
+func short(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+func settingsLine(s ExploreSettings) string {
+	return fmt.Sprintf("CREDITD_APPROVAL_THRESHOLD=%s CREDITD_APPROVAL_HIGH=%s CREDITD_APPROVAL_CRITICAL=%s CREDITD_APPROVAL_TIMEOUT_MEDIUM=%s CREDITD_APPROVAL_TIMEOUT_HIGH=%s CREDITD_APPROVAL_TIMEOUT_CRITICAL=%s CREDITD_MAX_AMOUNT=%s CREDITD_SYNERGIE_BASE=%s CREDITD_SYNERGIE_CAP=%s",
+		FormatMilli(s.ThresholdMilli), FormatMilli(s.HighMilli), FormatMilli(s.CriticalMilli), s.TimeoutMedium, s.TimeoutHigh,
+		s.TimeoutCritical, FormatMilli(s.MaxAmountMilli), FormatMilli(s.SynergieBase), FormatMilli(s.SynergieCap))
+}
+
+func describeCmd(c ExploreCommand) string {
+	s := c.Method + " " + c.Path
+	if len(c.Body) > 0 {
+		s += " " + short(string(c.Body), 200)
+	}
+	if c.Token != "" {
+		s += " token=" + c.Token
+	} else {
+		s += " (no token)"
+	}
+	if c.Key != "" {
+		s += " key=" + c.Key
+	}
+	if c.RetryOf >= 0 {
+		s += fmt.Sprintf(" (retry of #%d)", c.RetryOf)
+	}
+	if c.Note != "" {
+		s += " [" + strings.TrimSpace(c.Note) + "]"
+	}
+	return s
+}
+
+// entitiesOf names what a command touches: "agent:x", "approval:id", …
+func entitiesOf(c ExploreCommand) map[string]bool {
+	out := map[string]bool{}
+	seg := strings.Split(strings.TrimPrefix(c.Path, "/api/credits/"), "/")
+	switch seg[0] {
+	case "balance", "history":
+		if len(seg) > 1 {
+			out["agent:"+seg[1]] = true
+		}
+	case "approvals", "missions", "pools":
+		if len(seg) > 1 {
+			out[seg[0]+":"+seg[1]] = true
+		}
+	}
+	b := decodeBody(c.Body)
+	for _, f := range []string{"agent_id", "refund_to"} {
+		if s, ok := b[f].(string); ok {
+			out["agent:"+s] = true
+		}
+	}
+	if s, ok := b["mission_id"].(string); ok {
+		out["missions:"+s] = true
+	}
+	if s, ok := b["pool_id"].(string); ok {
+		out["pools:"+s] = true
+	}
+	if s, ok := b["to_pool_id"].(string); ok {
+		out["pools:"+s] = true
+	}
+	if r := decodeBody(c.Resp); r != nil {
+		if s, ok := r["request_id"].(string); ok {
+			out["approvals:"+s] = true
+		}
+		if s, ok := r["agent_id"].(string); ok {
+			out["agent:"+s] = true
+		}
+	}
+	return out
+}
+
+func decodeBody(raw json.RawMessage) map[string]any {
+	if len(raw) == 0 {
+		return nil
+	}
+	var m map[string]any
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	if d.Decode(&m) != nil {
+		return nil
+	}
+	return m
+}
+
+func judgeExplore(run ExploreRun, upTo int) []exploreVerdict {
+	m := &xModel{s: run.Settings, tokens: map[string]ExplorePrincipal{}, agents: map[string]int64{}, skills: map[string]float64{},
+		approvals: map[string]*xApproval{}, missions: map[string]*xMission{}, pools: map[string]*xPool{},
+		collabs: map[string]bool{}, granted: map[string]int64{}, cmds: run.Commands}
+	for _, p := range run.Principals {
+		m.tokens[p.Token] = p
+	}
+	var out []exploreVerdict
+	for i := 0; i < upTo && i < len(run.Commands); i++ {
+		c := run.Commands[i]
+		w := m.predict(c)
+		v := exploreVerdict{n: i, identity: w.identity, setting: w.setting, final: c.Final}
+		v.problems = m.evaluate(c, w)
+		out = append(out, v)
+	}
+	return out
+}
+
+// evaluate compares an answer with the prediction and moves the model.
+func (m *xModel) evaluate(c ExploreCommand, w want) []string {
+	r := decodeBody(c.Resp)
+	code, _ := r["code"].(string)
+	acked := c.Status >= 200 && c.Status < 300
+	var out []string
+	switch {
+	case c.Status == 0 || c.Status >= 500:
+		return []string{fmt.Sprintf("answered %d %s%s: the rules predict %s", c.Status, code, c.Err, w.String())}
+	case acked && len(w.refuse) > 0 && !w.either:
+		out = append(out, fmt.Sprintf("acknowledged %d, the rules predict a refusal (%s)", c.Status, strings.Join(w.refuse, " or ")))
+	case !acked && len(w.refuse) == 0:
+		out = append(out, fmt.Sprintf("refused %d %s (%s), the rules predict %s", c.Status, code, short(fmt.Sprint(r["detail"]), 120), w.String()))
+	case !acked:
+		okCode := false
+		for _, x := range w.refuse {
+			if x == code && codeStatus[x] == c.Status {
+				okCode = true
+			}
+		}
+		if !okCode {
+			out = append(out, fmt.Sprintf("refused %d %s, the rules predict %s", c.Status, code, w.String()))
+		}
+	}
+	if acked {
+		if w.status != 0 && c.Status != w.status && len(w.refuse) == 0 {
+			out = append(out, fmt.Sprintf("answered %d, the rules predict %d", c.Status, w.status))
+		}
+		if w.checks != nil && (len(w.refuse) == 0 || w.either) {
+			out = append(out, w.checks(r)...)
+		}
+		if w.apply != nil {
+			w.apply(r)
+		}
+	} else if w.refused != nil {
+		w.refused(code)
+	}
+	return out
+}
+
+func (w want) String() string {
+	if len(w.refuse) > 0 {
+		s := "a refusal " + strings.Join(w.refuse, " or ")
+		if w.either {
+			s += " or an acknowledgement (deadline window)"
+		}
+		return s
+	}
+	if w.status != 0 {
+		return fmt.Sprintf("%d", w.status)
+	}
+	return "an acknowledgement (2xx)"
+}
+
+func milliField(r map[string]any, k string) (int64, bool) {
+	n, ok := r[k].(json.Number)
+	if !ok {
+		if s, ok := r[k].(string); ok {
+			n = json.Number(s)
+		} else {
+			return 0, false
+		}
+	}
+	v, err := ParseMilli(string(n))
+	return v, err == nil
+}
+
+// eq checks an exact money field of an answer.
+func eq(r map[string]any, field string, want int64) []string {
+	got, ok := milliField(r, field)
+	if !ok {
+		return []string{fmt.Sprintf("%s missing or not an exact amount (want %s)", field, FormatMilli(want))}
+	}
+	if got != want {
+		return []string{fmt.Sprintf("%s = %s, the model says %s", field, FormatMilli(got), FormatMilli(want))}
+	}
+	return nil
+}
+
+func intField(r map[string]any, k string) (int64, bool) {
+	n, ok := r[k].(json.Number)
+	if !ok {
+		return 0, false
+	}
+	v, err := n.Int64()
+	return v, err == nil
+}
+
+func eqMilliInt(r map[string]any, field string, want int64) []string {
+	got, ok := intField(r, field)
+	if !ok || got != want {
+		return []string{fmt.Sprintf("%s = %v, the model says %d", field, r[field], want)}
+	}
+	return nil
+}
+
+func eqStr(r map[string]any, field, want string) []string {
+	if got := fmt.Sprint(r[field]); got != want {
+		return []string{fmt.Sprintf("%s = %q, the model says %q", field, got, want)}
+	}
+	return nil
+}
+
+func sub(r map[string]any, k string) map[string]any {
+	s, _ := r[k].(map[string]any)
+	return s
+}
+
+// level is the risk level and approvers the settings give an amount.
+func (m *xModel) level(amount int64) (string, int, time.Duration) {
+	s := m.s
+	switch {
+	case amount >= s.CriticalMilli:
+		return "CRITICAL", 2, s.TimeoutCritical
+	case amount >= s.HighMilli:
+		return "HIGH", 1, s.TimeoutHigh
+	case amount >= s.ThresholdMilli:
+		return "MEDIUM", 1, s.TimeoutMedium
+	}
+	return "LOW", 0, s.TimeoutMedium
+}
+
+// amountOf validates a request amount: 0 and invalid when refused.
+func (m *xModel) amountOf(b map[string]any, field string) (int64, bool) {
+	n, ok := b[field].(json.Number)
+	if !ok {
+		return 0, false
+	}
+	v, err := ParseMilli(string(n))
+	if err != nil || v <= 0 || v > m.s.MaxAmountMilli {
+		return 0, false
+	}
+	return v, true
+}
+
+// nearSetting reports whether an amount sits within a few milli of a
+// setting, or names one: the answer then depends on that setting.
+func (m *xModel) nearSetting(b map[string]any, field string) bool {
+	n, ok := b[field].(json.Number)
+	if !ok {
+		return false
+	}
+	v, err := ParseMilli(string(n))
+	if err != nil {
+		return false
+	}
+	for _, s := range []int64{m.s.ThresholdMilli, m.s.HighMilli, m.s.CriticalMilli, m.s.MaxAmountMilli} {
+		if v >= s-2 && v <= s+2 {
+			return true
+		}
+	}
+	return v >= m.s.ThresholdMilli
+}
+
+func (m *xModel) predict(c ExploreCommand) want {
+	seg := strings.Split(strings.TrimPrefix(c.Path, "/api/credits/"), "/")
+	b := decodeBody(c.Body)
+	if b == nil {
+		b = map[string]any{}
+	}
+	// Authentication and roles come first.
+	p, known := m.tokens[c.Token]
+	if c.Token == "" || !known {
+		return refusal("unauthorized")
+	}
+	access := "read"
+	if c.Method != "GET" {
+		access = "mutate"
+		if len(seg) == 3 && seg[0] == "approvals" && (seg[2] == "approve" || seg[2] == "reject") {
+			access = "decide"
+		}
+	}
+	switch {
+	case access == "mutate" && p.Role != "operator" && p.Role != "service" && p.Role != "admin",
+		access == "decide" && p.Role != "approver" && p.Role != "admin":
+		return refusal("forbidden")
+	}
+	if c.RetryOf >= 0 && c.RetryOf < len(m.cmds) {
+		o := m.cmds[c.RetryOf]
+		// A repeated collaboration_id wrote nothing (docs/events.md §3.3),
+		// so its key holds no command: a retry is a new request.
+		if o.Status >= 200 && o.Status < 300 && decodeBody(o.Resp)["duplicate"] != true {
+			if c.Conflicting {
+				return refusal("idempotency_key_conflict")
+			}
+			return m.replay(o)
+		}
+	}
+	if c.Method == "GET" {
+		return m.read(c, seg)
+	}
+	switch seg[0] {
+	case "agents":
+		return m.createAgent(b)
+	case "consume", "refund", "add", "withdraw":
+		return m.credit(seg[0], b, p, c)
+	case "approvals":
+		if len(seg) == 1 {
+			return m.requestApproval(b, p, c)
+		}
+		return m.decide(seg[1], seg[2] == "approve", b, p, c)
+	case "missions":
+		if len(seg) == 1 {
+			return m.startMission(b)
+		}
+		return m.endMission(seg[1], seg[2], b)
+	case "pools":
+		if len(seg) == 1 {
+			return m.createPool(b)
+		}
+		return m.poolOp(seg, b)
+	case "synergie":
+		return m.collaboration(b)
+	}
+	return want{refuse: []string{"not_found", "invalid"}, either: true}
+}
+
+// replay: a keyed retry of an acknowledged command answers the original
+// (same status, same ids, marked replayed) and changes nothing.
+func (m *xModel) replay(o ExploreCommand) want {
+	orig := decodeBody(o.Resp)
+	return want{status: o.Status, checks: func(r map[string]any) []string {
+		var out []string
+		for _, k := range []string{"event_id", "decision_event_id", "request_id"} {
+			if v, ok := orig[k]; ok && fmt.Sprint(r[k]) != fmt.Sprint(v) {
+				out = append(out, fmt.Sprintf("a retry of #%d answered %s %v, the original %v", o.N, k, r[k], v))
+			}
+		}
+		return out
+	}}
+}
+
+func (m *xModel) createAgent(b map[string]any) want {
+	id, _ := b["agent_id"].(string)
+	var codes []string
+	n, _ := b["skill_level"].(json.Number)
+	skill, err := n.Float64()
+	if err != nil || skill < 0 || skill > 1 {
+		codes = append(codes, "invalid")
+	}
+	if _, ok := m.agents[id]; ok {
+		codes = append(codes, "agent_exists")
+	}
+	if len(codes) > 0 {
+		return refusal(codes...)
+	}
+	initial := AgentInitialMilli(skill)
+	return want{checks: func(r map[string]any) []string { return eq(r, "balance", initial) },
+		apply: func(map[string]any) { m.agents[id] = initial; m.skills[id] = skill }}
+}
+
+func (m *xModel) credit(op string, b map[string]any, p ExplorePrincipal, c ExploreCommand) want {
+	id, _ := b["agent_id"].(string)
+	amt, valid := m.amountOf(b, "amount")
+	setting := m.nearSetting(b, "amount")
+	if !valid {
+		w := refusal("invalid")
+		w.setting = setting
+		return w
+	}
+	if (op == "add" || op == "withdraw") && amt >= m.s.ThresholdMilli {
+		w := m.openApproval(op, id, amt, "", p, c)
+		w.setting = true
+		return w
+	}
+	bal, known := m.agents[id]
+	if !known {
+		return refusal("not_found")
+	}
+	var codes []string
+	delta := amt
+	mid, _ := b["mission_id"].(string)
+	switch op {
+	case "consume", "withdraw":
+		delta = -amt
+		if bal < amt {
+			codes = append(codes, "insufficient_credits")
+		}
+	case "refund":
+		if ms, ok := m.missions[mid]; ok && mid != "" {
+			if ms.agent != id {
+				codes = append(codes, "invalid")
+			} else if amt > max(ms.consumed-ms.refunded, 0) {
+				codes = append(codes, "refund_exceeds_consumed")
+			}
+		} else if amt >= m.s.ThresholdMilli {
+			codes = append(codes, "approval_required")
+		}
+	}
+	w := want{setting: setting && op != "consume"}
+	if len(codes) > 0 {
+		w.refuse = codes
+		return w
+	}
+	w.checks = func(r map[string]any) []string {
+		return append(eq(r, "amount", amt), eq(r, "balance_after", bal+delta)...)
+	}
+	w.apply = func(map[string]any) {
+		m.agents[id] += delta
+		if ms, ok := m.missions[mid]; ok && op == "refund" {
+			ms.refunded += amt
+		}
+	}
+	return w
+}
+
+// openApproval predicts a request for an approval: LOW is approved by the
+// system and executed at once (a withdrawal only if the balance covers
+// it), every other level is 202 pending with its approvers and deadline.
+// The requester is the token's principal, whatever the body says.
+func (m *xModel) openApproval(action, id string, amt int64, just string, p ExplorePrincipal, c ExploreCommand) want {
+	bal, known := m.agents[id]
+	if !known {
+		return refusal("not_found")
+	}
+	level, required, timeout := m.level(amt)
+	w := want{identity: true, setting: true}
+	if level == "LOW" {
+		delta := amt
+		if action == "withdraw" {
+			delta = -amt
+			if bal < amt {
+				w.refuse = []string{"insufficient_credits"}
+				return w
+			}
+		}
+		w.checks = func(r map[string]any) []string {
+			out := append(eqStr(r, "status", "approved"), eqStr(r, "risk_level", "LOW")...)
+			out = append(out, eqStr(r, "requester_id", p.Name)...)
+			return append(out, eq(sub(r, "executed"), "balance_after", bal+delta)...)
+		}
+		w.apply = func(r map[string]any) {
+			m.agents[id] += delta
+			if rid, _ := r["request_id"].(string); rid != "" {
+				m.approvals[rid] = &xApproval{id: rid, agent: id, action: action, requester: p.Name, level: level, amount: amt,
+					status: "approved", version: 2}
+			}
+		}
+		return w
+	}
+	w.status = 202
+	call, ret := time.Unix(0, c.CallNs), time.Unix(0, c.ReturnNs)
+	w.checks = func(r map[string]any) []string {
+		out := append(eqStr(r, "status", "pending"), eqStr(r, "risk_level", level)...)
+		out = append(out, eqStr(r, "requester_id", p.Name)...)
+		out = append(out, eqMilliInt(r, "required_approvals", int64(required))...)
+		if exp, err := time.Parse(time.RFC3339Nano, fmt.Sprint(r["expires_at"])); err != nil {
+			out = append(out, "expires_at is not RFC 3339")
+		} else if exp.Before(call.Add(timeout-time.Second)) || exp.After(ret.Add(timeout+time.Second)) {
+			out = append(out, fmt.Sprintf("expires_at %s is not the %s timeout of a %s request after %s", exp.Format(time.RFC3339Nano),
+				timeout, level, call.UTC().Format(time.RFC3339Nano)))
+		}
+		return out
+	}
+	w.apply = func(r map[string]any) {
+		rid, _ := r["request_id"].(string)
+		if rid == "" {
+			return
+		}
+		exp, err := time.Parse(time.RFC3339Nano, fmt.Sprint(r["expires_at"]))
+		if err != nil {
+			exp = call.Add(timeout)
+		}
+		m.approvals[rid] = &xApproval{id: rid, agent: id, action: action, requester: p.Name, level: level, amount: amt,
+			required: required, status: "pending", version: 1, expires: exp}
+	}
+	return w
+}
+
+func (m *xModel) requestApproval(b map[string]any, p ExplorePrincipal, c ExploreCommand) want {
+	id, _ := b["agent_id"].(string)
+	action, _ := b["action_type"].(string)
+	amt, valid := m.amountOf(b, "amount")
+	if action != "add" && action != "withdraw" || !valid {
+		w := refusal("invalid")
+		w.setting = m.nearSetting(b, "amount")
+		return w
+	}
+	just, _ := b["justification"].(string)
+	return m.openApproval(action, id, amt, just, p, c)
+}
+
+// status of a request at a time: pending, or expired once its deadline
+// passed (ambiguous within expirySlack).
+func (a *xApproval) at(t time.Time) (expired, ambiguous bool) {
+	if a.status != "pending" || a.expires.IsZero() {
+		return false, false
+	}
+	switch {
+	case t.After(a.expires.Add(expirySlack)):
+		return true, false
+	case t.Before(a.expires.Add(-expirySlack)):
+		return false, false
+	}
+	return false, true
+}
+
+func (m *xModel) decide(rid string, approve bool, b map[string]any, p ExplorePrincipal, c ExploreCommand) want {
+	a, ok := m.approvals[rid]
+	if !ok {
+		return refusal("not_found")
+	}
+	expire := func(string) {
+		if a.status == "pending" {
+			a.status, a.version = "expired", a.version+1
+		}
+	}
+	if a.status != "pending" {
+		return refusal("already_decided")
+	}
+	call := time.Unix(0, c.CallNs)
+	expired, ambiguous := a.at(call)
+	if expired {
+		w := refusal("already_decided")
+		w.refused = expire
+		return w
+	}
+	w := want{identity: true}
+	if ev, ok := intField(b, "expected_version"); ok && ev != 0 && ev != int64(a.version) {
+		w.refuse = append(w.refuse, "version_mismatch")
+	}
+	if a.requester == p.Name {
+		w.refuse = append(w.refuse, "four_eyes_violation")
+	}
+	if approve {
+		just, _ := b["justification"].(string)
+		if (a.level == "HIGH" || a.level == "CRITICAL") && just == "" {
+			w.refuse = append(w.refuse, "justification_required")
+		}
+		for _, v := range a.voters {
+			if v == p.Name {
+				w.refuse = append(w.refuse, "duplicate_approver")
+			}
+		}
+	}
+	if ambiguous {
+		w.either = true
+		w.refuse = append(w.refuse, "already_decided")
+		w.refused = func(code string) {
+			if code == "already_decided" {
+				expire(code)
+			}
+		}
+	}
+	if len(w.refuse) > 0 && !w.either {
+		return w
+	}
+	v := a.version
+	switch {
+	case !approve:
+		w.checks = func(r map[string]any) []string {
+			return append(eqStr(r, "status", "rejected"), append(eqStr(r, "decided_by", p.Name), eqMilliInt(r, "version", int64(v+1))...)...)
+		}
+		w.apply = func(map[string]any) { a.status, a.version = "rejected", v+1 }
+	case len(a.voters)+1 < a.required:
+		w.checks = func(r map[string]any) []string {
+			return append(eqStr(r, "status", "pending"), append(eqStr(r, "decided_by", p.Name), eqMilliInt(r, "version", int64(v+1))...)...)
+		}
+		w.apply = func(map[string]any) { a.voters = append(a.voters, p.Name); a.version = v + 1 }
+	default:
+		bal := m.agents[a.agent]
+		delta := a.amount
+		if a.action == "withdraw" {
+			delta = -a.amount
+			if bal < a.amount {
+				w.refuse = append(w.refuse, "insufficient_credits")
+				if !w.either {
+					return w
+				}
+			}
+		}
+		w.checks = func(r map[string]any) []string {
+			out := append(eqStr(r, "status", "approved"), eqStr(r, "decided_by", p.Name)...)
+			out = append(out, eqMilliInt(r, "version", int64(v+1))...)
+			return append(out, eq(sub(r, "executed"), "balance_after", bal+delta)...)
+		}
+		w.apply = func(map[string]any) { a.status, a.version = "approved", v+1; m.agents[a.agent] += delta }
+	}
+	return w
+}
+
+func (m *xModel) startMission(b map[string]any) want {
+	id, _ := b["mission_id"].(string)
+	ag, _ := b["agent_id"].(string)
+	cx, _ := b["complexity"].(string)
+	typ, _ := b["mission_type"].(string)
+	var codes []string
+	if cx != "" && cx != "low" && cx != "medium" && cx != "high" {
+		codes = append(codes, "invalid")
+	}
+	if _, ok := m.missions[id]; ok {
+		codes = append(codes, "conflict")
+	}
+	bal, known := m.agents[ag]
+	if !known {
+		codes = append(codes, "not_found")
+	}
+	if len(codes) > 0 {
+		return refusal(codes...)
+	}
+	est := MissionEstimateMilli(typ, cx, m.skills[ag])
+	if bal < est {
+		return refusal("insufficient_credits")
+	}
+	return want{checks: func(r map[string]any) []string { return eqPayload(r, "estimate_milli", est) },
+		apply: func(map[string]any) {
+			m.missions[id] = &xMission{agent: ag, consumed: est, status: "running"}
+			m.agents[ag] -= est
+		}}
+}
+
+func (m *xModel) endMission(id, op string, b map[string]any) want {
+	ms, ok := m.missions[id]
+	if op == "rate" {
+		n, _ := b["rating"].(json.Number)
+		rating, err := n.Float64()
+		var codes []string
+		if err != nil || rating < 0 || rating > 1 {
+			codes = append(codes, "invalid")
+		}
+		if !ok {
+			codes = append(codes, "not_found")
+		}
+		if len(codes) > 0 {
+			return refusal(codes...)
+		}
+		return want{}
+	}
+	var actual int64
+	if v, present := b["actual_cost"]; present {
+		n, _ := v.(json.Number)
+		a, err := ParseMilli(string(n))
+		if err != nil || a < 0 || a > m.s.MaxAmountMilli {
+			return refusal("invalid")
+		}
+		actual = a
+	}
+	if !ok {
+		return refusal("not_found")
+	}
+	if ms.status != "running" {
+		return refusal("conflict")
+	}
+	var refund int64
+	status := map[string]string{"complete": "completed", "fail": "failed", "cancel": "cancelled"}[op]
+	switch op {
+	case "complete":
+		refund = max(ms.consumed-actual, 0)
+	default:
+		refund = ms.consumed // fail: the default refund share 1.0
+	}
+	refund = min(refund, max(ms.consumed-ms.refunded, 0))
+	return want{checks: func(r map[string]any) []string {
+		p := sub(r, "payload")
+		if _, ok := p["refund_milli"]; !ok && refund == 0 {
+			return nil // omitted when nothing is refunded
+		}
+		return eqMilliInt(p, "refund_milli", refund)
+	},
+		apply: func(map[string]any) {
+			ms.status = status
+			ms.refunded += refund
+			m.agents[ms.agent] += refund
+		}}
+}
+
+func (m *xModel) createPool(b map[string]any) want {
+	id, _ := b["pool_id"].(string)
+	var codes []string
+	if _, ok := m.pools[id]; ok {
+		codes = append(codes, "conflict")
+	}
+	members := map[string]bool{}
+	if ms, ok := b["members"].([]any); ok {
+		for _, x := range ms {
+			s, _ := x.(string)
+			if _, known := m.agents[s]; !known {
+				codes = append(codes, "not_found")
+			}
+			members[s] = true
+		}
+	}
+	if len(codes) > 0 {
+		return refusal(codes...)
+	}
+	return want{apply: func(map[string]any) { m.pools[id] = &xPool{members: members} }}
+}
+
+func (m *xModel) poolOp(seg []string, b map[string]any) want {
+	pl, ok := m.pools[seg[1]]
+	op := seg[2]
+	var codes []string
+	amt, valid := int64(0), true
+	if op == "allocate" || op == "consume" || op == "refund" || op == "transfer" {
+		amt, valid = m.amountOf(b, "amount")
+		if !valid {
+			w := refusal("invalid")
+			w.setting = m.nearSetting(b, "amount")
+			return w
+		}
+		if op == "allocate" && amt >= m.s.ThresholdMilli {
+			w := refusal("invalid")
+			w.setting = true
+			return w
+		}
+	}
+	if !ok {
+		return refusal("not_found")
+	}
+	if pl.closed {
+		return refusal("conflict")
+	}
+	w := want{setting: op == "allocate" && m.nearSetting(b, "amount")}
+	switch op {
+	case "members":
+		ag, _ := b["agent_id"].(string)
+		remove := len(seg) == 4 // DELETE …/members/{agent_id}
+		if remove {
+			ag = seg[3]
+		}
+		if _, known := m.agents[ag]; !known {
+			return refusal("not_found")
+		}
+		if pl.members[ag] != remove {
+			return refusal("conflict")
+		}
+		w.apply = func(map[string]any) { pl.members[ag] = true }
+		if remove {
+			w.apply = func(map[string]any) { delete(pl.members, ag) }
+		}
+		return w
+	case "allocate":
+		after := pl.balance + amt
+		w.checks = func(r map[string]any) []string { return eqPayload(r, "balance_after_milli", after) }
+		w.apply = func(map[string]any) { pl.balance = after }
+	case "refund":
+		if amt > max(pl.consumed-pl.refunded, 0) {
+			return refusal("refund_exceeds_consumed")
+		}
+		after := pl.balance + amt
+		w.checks = func(r map[string]any) []string { return eqPayload(r, "balance_after_milli", after) }
+		w.apply = func(map[string]any) { pl.balance = after; pl.refunded += amt }
+	case "consume":
+		ag, _ := b["agent_id"].(string)
+		if !pl.members[ag] {
+			codes = append(codes, "not_a_member")
+		}
+		if pl.balance < amt {
+			codes = append(codes, "insufficient_credits")
+		}
+		if len(codes) > 0 {
+			return refusal(codes...)
+		}
+		after := pl.balance - amt
+		w.checks = func(r map[string]any) []string { return eqPayload(r, "balance_after_milli", after) }
+		w.apply = func(map[string]any) { pl.balance = after; pl.consumed += amt }
+	case "transfer":
+		to, _ := b["to_pool_id"].(string)
+		dst, ok := m.pools[to]
+		switch {
+		case !ok:
+			codes = append(codes, "not_found")
+		case dst.closed:
+			codes = append(codes, "conflict")
+		case to == seg[1]:
+			codes = append(codes, "invalid")
+		}
+		if pl.balance < amt {
+			codes = append(codes, "insufficient_credits")
+		}
+		if len(codes) > 0 {
+			return refusal(codes...)
+		}
+		after := pl.balance - amt
+		w.checks = func(r map[string]any) []string { return eqPayload(r, "balance_after_milli", after) }
+		w.apply = func(map[string]any) { pl.balance = after; dst.balance += amt }
+	case "close":
+		to, _ := b["refund_to"].(string)
+		_, known := m.agents[to]
+		if pl.balance > 0 && !known {
+			return refusal("invalid")
+		}
+		rem := pl.balance
+		w.checks = func(r map[string]any) []string { return eqPayload(r, "remainder_milli", rem) }
+		w.apply = func(map[string]any) {
+			pl.closed, pl.balance = true, 0
+			if rem > 0 {
+				m.agents[to] += rem
+			}
+		}
+	}
+	return w
+}
+
+// read predicts a read of one entity exactly.
+func (m *xModel) read(c ExploreCommand, seg []string) want {
+	if len(seg) < 2 {
+		return want{}
+	}
+	id := seg[1]
+	switch seg[0] {
+	case "balance":
+		bal, ok := m.agents[id]
+		if !ok {
+			return refusal("not_found")
+		}
+		return want{checks: func(r map[string]any) []string { return eq(r, "balance", bal) }}
+	case "missions":
+		ms, ok := m.missions[id]
+		if !ok {
+			return refusal("not_found")
+		}
+		return want{checks: func(r map[string]any) []string {
+			out := append(eqStr(r, "status", ms.status), eq(r, "consumed", ms.consumed)...)
+			return append(out, eq(r, "refunded", ms.refunded)...)
+		}}
+	case "pools":
+		pl, ok := m.pools[id]
+		if !ok {
+			return refusal("not_found")
+		}
+		return want{checks: func(r map[string]any) []string {
+			out := eq(r, "balance", pl.balance)
+			if closed, _ := r["closed"].(bool); closed != pl.closed {
+				out = append(out, fmt.Sprintf("closed = %v, the model says %v", closed, pl.closed))
+			}
+			var got, want []string
+			for _, x := range asList(r["members"]) {
+				got = append(got, x)
+			}
+			for x := range pl.members {
+				want = append(want, x)
+			}
+			sort.Strings(got)
+			sort.Strings(want)
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				out = append(out, fmt.Sprintf("members = %v, the model says %v", got, want))
+			}
+			return out
+		}}
+	case "approvals":
+		a, ok := m.approvals[id]
+		if !ok {
+			return refusal("not_found")
+		}
+		t := time.Unix(0, c.CallNs)
+		return want{identity: true, checks: func(r map[string]any) []string {
+			got := fmt.Sprint(r["status"])
+			status, version := a.status, a.version
+			if status == "pending" && !a.expires.IsZero() && t.After(a.expires.Add(-expirySlack)) {
+				// The backend's timer expires it within its sweep period.
+				if got == "expired" || (got == "pending" && t.Before(a.expires.Add(sweepPeriod))) {
+					if got == "expired" {
+						a.status, a.version = "expired", a.version+1
+						status, version = a.status, a.version
+					}
+				} else {
+					return []string{fmt.Sprintf("status %q %s after its deadline, the model says expired", got, t.Sub(a.expires).Round(time.Millisecond))}
+				}
+			}
+			out := append(eqStr(r, "status", status), eqMilliInt(r, "version", int64(version))...)
+			out = append(out, eqStr(r, "requester_id", a.requester)...)
+			out = append(out, eqStr(r, "risk_level", a.level)...)
+			if (r["executed_event_id"] != nil) != (status == "approved") {
+				out = append(out, fmt.Sprintf("executed_event_id = %v with status %s", r["executed_event_id"], status))
+			}
+			return out
+		}}
+	}
+	return want{}
+}
+
+func asList(v any) []string {
+	var out []string
+	if l, ok := v.([]any); ok {
+		for _, x := range l {
+			out = append(out, fmt.Sprint(x))
+		}
+	}
+	return out
+}
+
+// eqPayload checks an integer milli field of an event answer's payload; a
+// zero may be omitted.
+func eqPayload(r map[string]any, field string, want int64) []string {
+	p := sub(r, "payload")
+	if _, ok := p[field]; !ok && want == 0 {
+		return nil
+	}
+	return eqMilliInt(p, field, want)
+}
+
+// collaboration predicts a synergie collaboration (docs/events.md §3.3):
+// per distinct agent reward = floor(base × contribution × (0.5 + KARMA)),
+// with the KARMA score the answer reports; paid = min(reward, cap − paid
+// so far in the team), the rest capped. A repeated id writes nothing.
+func (m *xModel) collaboration(b map[string]any) want {
+	cid, _ := b["collaboration_id"].(string)
+	team, _ := b["team_id"].(string)
+	var ids []string
+	seen := map[string]bool{}
+	for _, x := range asList(b["agent_ids"]) {
+		if !seen[x] {
+			seen[x] = true
+			ids = append(ids, x)
+		}
+	}
+	scores, _ := b["contribution_scores"].(map[string]any)
+	contrib := map[string]float64{}
+	invalid := len(ids) < 2
+	for _, a := range ids {
+		n, _ := scores[a].(json.Number)
+		f, err := n.Float64()
+		if err != nil || f < 0 || f > 1 {
+			invalid = true
+		}
+		contrib[a] = f
+	}
+	for a := range scores {
+		if !seen[a] {
+			invalid = true
+		}
+	}
+	if invalid {
+		return refusal("invalid")
+	}
+	if m.collabs[cid] {
+		return want{checks: func(r map[string]any) []string {
+			if r["duplicate"] != true {
+				return []string{"a repeated collaboration_id was not answered duplicate: true"}
+			}
+			return nil
+		}}
+	}
+	for _, a := range ids {
+		if _, ok := m.agents[a]; !ok {
+			return refusal("not_found")
+		}
+	}
+	type line struct{ paid, capped int64 }
+	expected := func(r map[string]any) (map[string]line, map[string]line, []string) {
+		got, want := map[string]line{}, map[string]line{}
+		karma := map[string]float64{}
+		for _, rw := range asMapList(r["rewards"]) {
+			a := fmt.Sprint(rw["agent_id"])
+			v, _ := milliField(rw, "amount")
+			l := got[a]
+			if rw["kind"] == "capped" {
+				l.capped += v
+			} else {
+				l.paid += v
+			}
+			got[a] = l
+			if k, ok := rw["karma_score"].(json.Number); ok {
+				karma[a], _ = k.Float64()
+			}
+		}
+		var out []string
+		for _, a := range ids {
+			k, ok := karma[a]
+			if !ok {
+				k = 0.5 // no reward line: only a zero reward may have none
+			}
+			if k < 0 || k > 1 {
+				out = append(out, fmt.Sprintf("karma_score %v of %s outside 0..1", k, a))
+			}
+			reward := RewardMilli(m.s.SynergieBase, contrib[a], k)
+			room := max(m.s.SynergieCap-m.granted[team+"/"+a], 0)
+			paid := min(reward, room)
+			want[a] = line{paid, reward - paid}
+		}
+		return got, want, out
+	}
+	return want{checks: func(r map[string]any) []string {
+		got, exp, out := expected(r)
+		for _, a := range ids {
+			g, w := got[a], exp[a]
+			if g.paid != w.paid && !(absMilli(g.paid-w.paid) <= 1 && g.capped+g.paid == w.capped+w.paid) {
+				out = append(out, fmt.Sprintf("%s granted %s, the model says %s (cap %s, team %s)", a, FormatMilli(g.paid),
+					FormatMilli(w.paid), FormatMilli(m.s.SynergieCap), team))
+			}
+			if g.capped != w.capped && absMilli(g.capped-w.capped) > 1 {
+				out = append(out, fmt.Sprintf("%s capped %s, the model says %s", a, FormatMilli(g.capped), FormatMilli(w.capped)))
+			}
+		}
+		return out
+	}, apply: func(r map[string]any) {
+		m.collabs[cid] = true
+		got, _, _ := expected(r)
+		for a, l := range got {
+			m.granted[team+"/"+a] += l.paid
+			m.agents[a] += l.paid
+		}
+	}}
+}
+
+func asMapList(v any) []map[string]any {
+	var out []map[string]any
+	l, _ := v.([]any)
+	for _, x := range l {
+		if m, ok := x.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -1,0 +1,29 @@
+package catalog
+
+// exploreChecks are the generated checks (issue 17, "Explore, don't
+// script"; STYLE 22): a seeded generative workload over every route, judged
+// by the reference model (gates/audit/explore.go), with engine settings
+// drawn per seed; and a fuzzer generated from the request grammar.
+var exploreChecks = []Check{
+	{ID: "A24", Gate: "A", Critical: true, Title: "generated grammar: no 5xx",
+		Rules: rs("§6 errors"), Routes: rs(Agents, Consume, Add, Withdraw, Refund, ApprovalRequest, Approve, PoolCreate, PoolAllocate, MissionStart, OpenAPI)},
+	{ID: "A25", Gate: "A", Critical: true, Title: "generated grammar: every invalid request refused, every valid one accepted",
+		Rules: rs("§1 input", "§6 errors", "§3 idempotent retry"), Routes: rs(Agents, Consume, Add, Withdraw, Refund, ApprovalRequest, Approve, PoolCreate, PoolAllocate, MissionStart, OpenAPI)},
+	{ID: "A26", Gate: "A", Critical: true, Title: "generated grammar: refused requests changed nothing (digest and seq)",
+		Rules: rs("§6 errors"), Routes: rs(Agents, Consume, Digest)},
+
+	{ID: "B47", Gate: "B", Critical: true, Title: "generated commands: every answer is what the rules predict",
+		Rules:  rs("§5 consume", "§5 every money path", "§5 missions", "§5 pools", "§5 risk levels", "§5 executes once", "§3 idempotent retry", "§3 key conflict", "§6 auth"),
+		Routes: exploreRoutes, Needs: caps(CapSettings, CapRoleTokens)},
+	{ID: "B48", Gate: "B", Critical: true, Title: "generated commands: the final state equals the model",
+		Rules: rs("§1 exact", "§4 reads current", "§4 projections"), Routes: exploreRoutes, Needs: caps(CapSettings, CapRoleTokens)},
+	{ID: "C31", Gate: "C", Critical: true, Title: "generated decisions: the acting principal is the token's, never the body's; four-eyes holds",
+		Rules: rs("§5 four eyes", "§6 auth"), Routes: exploreRoutes, Needs: caps(CapSettings, CapRoleTokens)},
+	{ID: "C32", Gate: "C", Critical: true, Title: "generated settings: gating, risk levels, timeouts and limits follow the backend's settings",
+		Rules: rs("§5 risk levels", "§5 expiry", "§1 input"), Routes: exploreRoutes, Needs: caps(CapSettings, CapRoleTokens)},
+}
+
+// exploreRoutes are the routes the generated workload drives.
+var exploreRoutes = rs(Agents, Consume, Refund, Add, Withdraw, Balance, ApprovalRequest, ApprovalGet, Approve, Reject,
+	PoolCreate, PoolGet, PoolMemberAdd, PoolMemberRemove, PoolAllocate, PoolConsume, PoolRefund, PoolTransfer, PoolClose,
+	MissionStart, MissionGet, MissionComplete, MissionFail, MissionCancel, MissionRate, Collaborations)

@@ -1,0 +1,1000 @@
+package explore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/creditgate/creditgate/scenarios"
+	"github.com/creditgate/creditgate/scenarios/history"
+)
+
+// Command is one request the explorer sent and the answer it saw. The JSON
+// shape is the judge's input (gates/audit.ExploreCommand has the same).
+type Command struct {
+	N      int             `json:"n"`
+	Method string          `json:"method"`
+	Path   string          `json:"path"`
+	Body   json.RawMessage `json:"body,omitempty"`
+	Key    string          `json:"key,omitempty"`
+	// Token is the bearer token sent ("" = none).
+	Token string `json:"token,omitempty"`
+	// RetryOf is the N of the command whose key this one resends (-1 none);
+	// Conflicting: with a different body.
+	RetryOf     int    `json:"retry_of"`
+	Conflicting bool   `json:"conflicting,omitempty"`
+	Final       bool   `json:"final,omitempty"` // a read of the final state
+	Note        string `json:"note,omitempty"`  // why it was drawn (the boundary)
+
+	Status   int             `json:"status"`
+	Resp     json.RawMessage `json:"resp,omitempty"`
+	Replayed bool            `json:"replayed,omitempty"`
+	Err      string          `json:"err,omitempty"`
+	CallNs   int64           `json:"call_unix_ns"`
+	ReturnNs int64           `json:"return_unix_ns"`
+}
+
+// Run is what one exploration sent and saw.
+type Run struct {
+	Seed       uint64      `json:"seed"`
+	Settings   Settings    `json:"settings"`
+	Principals []Principal `json:"principals"`
+	Commands   []Command   `json:"commands"`
+}
+
+// Config bounds one exploration.
+type Config struct {
+	Seed       uint64
+	Commands   int           // commands to draw (final reads come on top); default 900
+	Budget     time.Duration // wall-clock bound; default 30 s
+	Prefix     string        // prefix of every id and key
+	Settings   Settings
+	Principals []Principal
+}
+
+const api = "/api/credits"
+
+// agent is what the explorer believes of an agent (from the answers).
+type agent struct {
+	id      string
+	balance int64
+}
+
+type approval struct {
+	id, agent, action, requester string
+	amount                       int64
+	status                       string
+	expires                      time.Time
+	voters                       []string
+	version                      int
+}
+
+type mission struct {
+	id, agent          string
+	consumed, refunded int64
+	status             string
+}
+
+type pool struct {
+	id                 string
+	balance            int64
+	consumed, refunded int64
+	members            map[string]bool
+	closed             bool
+}
+
+type explorer struct {
+	c        *scenarios.Client
+	r        *rand.Rand
+	cfg      Config
+	run      *Run
+	agents   []*agent
+	byAgent  map[string]*agent
+	appr     []*approval
+	missions []*mission
+	pools    []*pool
+	acked    []int // N of acknowledged keyed commands (retry candidates)
+	collabs  []string
+	n        int
+	sleeps   int
+}
+
+// Explore draws and sends cfg.Commands commands, then reads the final state
+// of every entity it touched. An error means the target could not be
+// driven at all (the run up to then is returned).
+func Explore(ctx context.Context, c *scenarios.Client, cfg Config) (*Run, error) {
+	if cfg.Commands <= 0 {
+		cfg.Commands = 900
+	}
+	if cfg.Budget <= 0 {
+		cfg.Budget = 30 * time.Second
+	}
+	if len(cfg.Principals) == 0 {
+		return nil, fmt.Errorf("explore: no principals")
+	}
+	x := &explorer{c: c, r: rand.New(rand.NewPCG(cfg.Seed, 0x6578706c6f7265)), cfg: cfg, byAgent: map[string]*agent{},
+		run: &Run{Seed: cfg.Seed, Settings: cfg.Settings, Principals: cfg.Principals}}
+	deadline := time.Now().Add(cfg.Budget)
+	for i := 0; i < 4; i++ {
+		x.createAgent()
+	}
+	for len(x.run.Commands) < cfg.Commands && time.Now().Before(deadline) && ctx.Err() == nil {
+		x.step(ctx)
+	}
+	x.final(ctx)
+	if len(x.run.Commands) > 0 && x.run.Commands[0].Err != "" && x.run.Commands[0].Status == 0 {
+		return x.run, fmt.Errorf("explore: the target does not answer: %s", x.run.Commands[0].Err)
+	}
+	return x.run, ctx.Err()
+}
+
+// tok returns the token of a random principal of one of the roles.
+func (x *explorer) tok(roles ...string) (string, string) {
+	var cands []Principal
+	for _, p := range x.cfg.Principals {
+		for _, r := range roles {
+			if p.Role == r {
+				cands = append(cands, p)
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return "", ""
+	}
+	p := cands[x.r.IntN(len(cands))]
+	return p.Token, p.Name
+}
+
+// mutTok is a mutation's token: mostly a role that may mutate, sometimes
+// none, an unknown one, or a role that may not.
+func (x *explorer) mutTok(decide bool) (string, string) {
+	switch n := x.r.IntN(100); {
+	case n < 2:
+		return "", ""
+	case n < 4:
+		return "tok-bogus", ""
+	case n < 7:
+		if decide {
+			return x.tok("operator", "service", "reader")
+		}
+		return x.tok("reader", "approver")
+	}
+	if decide {
+		if x.r.IntN(3) == 0 {
+			return x.tok("admin")
+		}
+		return x.tok("approver")
+	}
+	if x.r.IntN(3) == 0 {
+		return x.tok("admin")
+	}
+	return x.tok("operator", "service")
+}
+
+// bodyPrincipal is a principal name for a body field: often another
+// principal than the token's (the token must win), sometimes absent.
+func (x *explorer) bodyPrincipal() string {
+	if x.r.IntN(3) == 0 {
+		return ""
+	}
+	return x.cfg.Principals[x.r.IntN(len(x.cfg.Principals))].Name
+}
+
+func (x *explorer) key() string {
+	x.n++
+	if x.r.IntN(10) == 0 {
+		return "" // keyless: the server derives a key
+	}
+	return fmt.Sprintf("%sk%d", x.cfg.Prefix, x.n)
+}
+
+// send records one command through the recording client.
+func (x *explorer) send(method, path string, body map[string]any, key, token, note string, retryOf int, conflicting bool) Command {
+	var raw []byte
+	if body != nil {
+		raw, _ = json.Marshal(body)
+	}
+	cmd := Command{N: len(x.run.Commands), Method: method, Path: path, Body: raw, Key: key, Token: token, RetryOf: retryOf,
+		Conflicting: conflicting, Note: note}
+	// Token "" sends none: the spec runs the explorer on a client without
+	// a default token.
+	call := scenarios.Call{Method: method, Path: path, Key: key, Token: token, Route: "explore " + method + " " + routeOf(path)}
+	if raw != nil {
+		call.Body = json.RawMessage(raw)
+	}
+	if a, ok := body["agent_id"].(string); ok {
+		call.Agent = a
+	}
+	if retryOf >= 0 {
+		call.Role = history.Retry
+		if conflicting {
+			call.Role = history.Conflicting
+		}
+	}
+	cmd.CallNs = time.Now().UnixNano()
+	rep := x.c.Do(context.Background(), call)
+	cmd.ReturnNs = time.Now().UnixNano()
+	cmd.Status, cmd.Replayed = rep.Status, rep.Replayed
+	cmd.Key = rep.Op.Key
+	if rep.Err != nil {
+		cmd.Err = rep.Err.Error()
+	}
+	if len(rep.Raw) > 0 && json.Valid(rep.Raw) {
+		cmd.Resp = bytes.TrimSpace(rep.Raw)
+	}
+	x.run.Commands = append(x.run.Commands, cmd)
+	if key != "" && cmd.Status >= 200 && cmd.Status < 300 && retryOf < 0 {
+		x.acked = append(x.acked, cmd.N)
+	}
+	return cmd
+}
+
+// routeOf collapses ids out of a path for latency buckets.
+func routeOf(path string) string {
+	parts := strings.Split(strings.TrimPrefix(path, api+"/"), "/")
+	if len(parts) > 1 {
+		parts[1] = "{id}"
+	}
+	if len(parts) > 3 {
+		parts[3] = "{agent_id}"
+	}
+	return strings.Join(parts, "/")
+}
+
+// resp decodes an answer with exact numbers.
+func resp(c Command) map[string]any {
+	var m map[string]any
+	d := json.NewDecoder(bytes.NewReader(c.Resp))
+	d.UseNumber()
+	_ = d.Decode(&m)
+	return m
+}
+
+func milliOf(v any) (int64, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	return parseMilli(string(n))
+}
+
+// intOf reads an integer member (payload money is integer milli-credits).
+func intOf(v any) (int64, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	i, err := n.Int64()
+	return i, err == nil
+}
+
+func ok2xx(c Command) bool { return c.Status >= 200 && c.Status < 300 }
+
+// amount draws an amount near a pivot: at it, one milli below or above,
+// half, tiny, or random up to twice it.
+func (x *explorer) amount(pivot int64) (int64, string) {
+	if pivot < 1 {
+		pivot = 1
+	}
+	switch x.r.IntN(8) {
+	case 0, 1:
+		return pivot, "=pivot"
+	case 2:
+		return max(pivot-1, 1), "pivot-0.001"
+	case 3:
+		return pivot + 1, "pivot+0.001"
+	case 4:
+		return max(pivot/2, 1), "pivot/2"
+	case 5:
+		return 1 + x.r.Int64N(1000), "tiny"
+	}
+	return 1 + x.r.Int64N(2*pivot), "random≤2×pivot"
+}
+
+// amountLit renders an amount; sometimes invalid (0, 4 decimals, above the
+// maximum, negative) to cross the input rules too.
+func (x *explorer) amountLit(m int64) (json.Number, string) {
+	switch x.r.IntN(60) {
+	case 0:
+		return "0", "zero"
+	case 1:
+		return json.Number(credits(m/1000*1000) + ".0001"), "4 decimals"
+	case 2:
+		return json.Number(credits(x.cfg.Settings.MaxAmountMilli + 1)), "max+0.001"
+	case 3:
+		return json.Number(credits(x.cfg.Settings.MaxAmountMilli)), "=max"
+	case 4:
+		return json.Number("-" + credits(max(m, 1))), "negative"
+	}
+	return json.Number(credits(m)), ""
+}
+
+func (x *explorer) pickAgent() *agent {
+	if len(x.agents) == 0 || x.r.IntN(40) == 0 {
+		return &agent{id: x.cfg.Prefix + "ghost"} // unknown agent
+	}
+	return x.agents[x.r.IntN(len(x.agents))]
+}
+
+// bigAgent prefers the agent with the largest balance (so gated
+// withdrawals and pool moves have something to move).
+func (x *explorer) bigAgent() *agent {
+	if len(x.agents) == 0 {
+		return x.pickAgent()
+	}
+	if x.r.IntN(2) == 0 {
+		return x.pickAgent()
+	}
+	best := x.agents[0]
+	for _, a := range x.agents {
+		if a.balance > best.balance {
+			best = a
+		}
+	}
+	return best
+}
+
+func (x *explorer) step(ctx context.Context) {
+	s := x.cfg.Settings
+	switch w := x.r.IntN(200); {
+	case w < 6:
+		x.createAgent()
+	case w < 26:
+		x.credit("consume")
+	case w < 38:
+		x.refund()
+	case w < 52:
+		x.credit("add")
+	case w < 64:
+		x.credit("withdraw")
+	case w < 80:
+		x.requestApproval()
+	case w < 108:
+		x.decide(ctx, true)
+	case w < 116:
+		x.decide(ctx, false)
+	case w < 126:
+		x.startMission()
+	case w < 134:
+		x.endMission()
+	case w < 136:
+		x.rateMission()
+	case w < 140:
+		x.createPool()
+	case w < 145:
+		x.member()
+	case w < 152:
+		x.poolMove("allocate", s.ThresholdMilli)
+	case w < 160:
+		x.poolMove("consume", 0)
+	case w < 165:
+		x.poolMove("refund", 0)
+	case w < 169:
+		x.transfer()
+	case w < 171:
+		x.closePool()
+	case w < 175:
+		x.collaboration()
+	case w < 180:
+		x.read()
+	case w < 192:
+		x.retry(false)
+	default:
+		x.retry(true)
+	}
+}
+
+func (x *explorer) createAgent() {
+	id := fmt.Sprintf("%sa%d", x.cfg.Prefix, len(x.agents))
+	note := "new agent"
+	if len(x.agents) > 0 && x.r.IntN(8) == 0 {
+		id, note = x.agents[x.r.IntN(len(x.agents))].id, "existing agent"
+	}
+	skills := []float64{0, 0.25, 0.5, 0.8, 1}
+	skill := any(skills[x.r.IntN(len(skills))])
+	if x.r.IntN(20) == 0 {
+		skill, note = 1.5, note+", skill 1.5"
+	}
+	tok, _ := x.mutTok(false)
+	body := map[string]any{"agent_id": id, "skill_level": skill}
+	if p := x.bodyPrincipal(); p != "" {
+		body["actor_id"] = p
+	}
+	c := x.send("POST", api+"/agents", body, x.key(), tok, note, -1, false)
+	if ok2xx(c) {
+		if b, ok := milliOf(resp(c)["balance"]); ok {
+			a := &agent{id: id, balance: b}
+			x.agents = append(x.agents, a)
+			x.byAgent[id] = a
+		}
+	}
+}
+
+// afterBalance updates an agent's believed balance from an answer.
+func (x *explorer) afterBalance(id string, m map[string]any) {
+	if a := x.byAgent[id]; a != nil {
+		if b, ok := milliOf(m["balance_after"]); ok {
+			a.balance = b
+		}
+	}
+}
+
+func (x *explorer) credit(op string) {
+	s := x.cfg.Settings
+	a := x.pickAgent()
+	var pivot int64
+	var why string
+	switch op {
+	case "consume":
+		pivot, why = a.balance, "balance"
+	case "withdraw":
+		if x.r.IntN(2) == 0 {
+			pivot, why = a.balance, "balance"
+		} else {
+			a = x.bigAgent()
+			pivot, why = x.levelPivot()
+		}
+	default:
+		pivot, why = x.levelPivot()
+	}
+	if pivot == 0 {
+		pivot, why = s.ThresholdMilli, "threshold"
+	}
+	amt, how := x.amount(pivot)
+	lit, inv := x.amountLit(amt)
+	tok, _ := x.mutTok(false)
+	body := map[string]any{"agent_id": a.id, "amount": lit, "reason": "explore " + op}
+	if p := x.bodyPrincipal(); p != "" {
+		body["actor_id"] = p
+	}
+	c := x.send("POST", api+"/"+op, body, x.key(), tok, why+how+" "+inv, -1, false)
+	m := resp(c)
+	if c.Status == http.StatusAccepted {
+		x.noteApproval(c, m)
+	} else if ok2xx(c) {
+		x.afterBalance(a.id, m)
+	}
+}
+
+// levelPivot picks one of the configured bounds.
+func (x *explorer) levelPivot() (int64, string) {
+	s := x.cfg.Settings
+	switch x.r.IntN(4) {
+	case 0, 1:
+		return s.ThresholdMilli, "threshold"
+	case 2:
+		return s.HighMilli, "high"
+	}
+	return s.CriticalMilli, "critical"
+}
+
+func (x *explorer) noteApproval(c Command, m map[string]any) {
+	id, _ := m["request_id"].(string)
+	if id == "" {
+		return
+	}
+	ap := &approval{id: id, status: fmt.Sprint(m["status"]), version: 1}
+	ap.agent, _ = m["agent_id"].(string)
+	ap.action, _ = m["action_type"].(string)
+	ap.requester, _ = m["requester_id"].(string)
+	ap.amount, _ = milliOf(m["amount"])
+	if t, err := time.Parse(time.RFC3339Nano, fmt.Sprint(m["expires_at"])); err == nil {
+		ap.expires = t
+	}
+	x.appr = append(x.appr, ap)
+}
+
+func (x *explorer) requestApproval() {
+	s := x.cfg.Settings
+	action := "add"
+	if x.r.IntN(2) == 0 {
+		action = "withdraw"
+	}
+	a := x.bigAgent()
+	pivot, why := x.levelPivot()
+	if action == "withdraw" && x.r.IntN(2) == 0 {
+		pivot, why = a.balance, "balance" // LOW (auto-approved) or gated, around what the agent has
+	}
+	if x.r.IntN(4) == 0 {
+		pivot, why = s.ThresholdMilli/2, "LOW" // auto-approved
+	}
+	amt, how := x.amount(pivot)
+	lit, inv := x.amountLit(amt)
+	tok, _ := x.mutTok(false)
+	body := map[string]any{"action_type": action, "agent_id": a.id, "amount": lit, "reason": "explore approval"}
+	if x.r.IntN(2) == 0 {
+		body["justification"] = "because"
+	}
+	if p := x.bodyPrincipal(); p != "" {
+		body["requester_id"] = p
+	}
+	if x.r.IntN(50) == 0 {
+		body["action_type"], inv = "mint", inv+" bad action"
+	}
+	c := x.send("POST", api+"/approvals", body, x.key(), tok, action+" "+why+how+" "+inv, -1, false)
+	m := resp(c)
+	if c.Status == http.StatusAccepted {
+		x.noteApproval(c, m)
+	} else if ok2xx(c) {
+		if ex, ok := m["executed"].(map[string]any); ok {
+			x.afterBalance(a.id, ex)
+		}
+	}
+}
+
+// pickApproval prefers pending requests; sometimes an expired-by-time one
+// (decided after its deadline), a decided one, or an unknown id.
+func (x *explorer) pickApproval(ctx context.Context) (*approval, string) {
+	var pending, overdue, decided []*approval
+	now := time.Now()
+	for _, a := range x.appr {
+		switch {
+		case a.status != "pending":
+			decided = append(decided, a)
+		case !a.expires.IsZero() && now.After(a.expires.Add(200*time.Millisecond)):
+			overdue = append(overdue, a)
+		default:
+			pending = append(pending, a)
+		}
+	}
+	switch n := x.r.IntN(100); {
+	case n < 4:
+		return &approval{id: "00000000-0000-4000-8000-000000000000"}, "unknown request"
+	case n < 14 && len(overdue) > 0:
+		return overdue[x.r.IntN(len(overdue))], "after its deadline"
+	case n < 17 && len(pending) > 0 && x.sleeps < 2:
+		// Wait for the soonest short deadline so a decision meets an
+		// expired request (bounded: twice a run, ≤ 4 s each).
+		soon := pending[0]
+		for _, a := range pending {
+			if a.expires.Before(soon.expires) {
+				soon = a
+			}
+		}
+		if d := time.Until(soon.expires) + 300*time.Millisecond; d > 0 && d < 4*time.Second {
+			x.sleeps++
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+			}
+			return soon, "waited past its deadline"
+		}
+	case n < 25 && len(decided) > 0:
+		return decided[x.r.IntN(len(decided))], "already decided"
+	}
+	if len(pending) == 0 {
+		if len(overdue) > 0 {
+			return overdue[0], "after its deadline"
+		}
+		if len(decided) > 0 {
+			return decided[x.r.IntN(len(decided))], "already decided"
+		}
+		return &approval{id: "00000000-0000-4000-8000-000000000001"}, "unknown request"
+	}
+	return pending[x.r.IntN(len(pending))], "pending"
+}
+
+func (x *explorer) decide(ctx context.Context, approve bool) {
+	ap, why := x.pickApproval(ctx)
+	tok, name := x.mutTok(true)
+	if ap.requester != "" && x.r.IntN(4) == 0 {
+		for _, p := range x.cfg.Principals { // the requester deciding (four-eyes) when it may decide at all
+			if p.Name == ap.requester && p.Role == "admin" {
+				tok, name, why = p.Token, p.Name, why+", by its requester"
+			}
+		}
+	}
+	if len(ap.voters) > 0 && x.r.IntN(3) == 0 {
+		for _, p := range x.cfg.Principals { // the same approver twice
+			if p.Name == ap.voters[0] {
+				tok, name, why = p.Token, p.Name, why+", same approver again"
+			}
+		}
+	}
+	body := map[string]any{}
+	if x.r.IntN(4) != 0 {
+		body["justification"] = "reviewed"
+	}
+	if p := x.bodyPrincipal(); p != "" {
+		body["approver_id"] = p // never the acting principal when a token is sent
+	}
+	if x.r.IntN(10) == 0 {
+		body["expected_version"] = ap.version + x.r.IntN(2)
+	}
+	path := api + "/approvals/" + ap.id + "/reject"
+	if approve {
+		path = api + "/approvals/" + ap.id + "/approve"
+	}
+	c := x.send("POST", path, body, x.key(), tok, why, -1, false)
+	m := resp(c)
+	switch {
+	case ok2xx(c):
+		ap.status = fmt.Sprint(m["status"])
+		ap.version++
+		if ap.status == "pending" {
+			ap.voters = append(ap.voters, name)
+		}
+		if ex, ok := m["executed"].(map[string]any); ok {
+			x.afterBalance(ap.agent, ex)
+		}
+	case c.Status == http.StatusConflict:
+		if w, ok := m["winner"].(map[string]any); ok {
+			ap.status = fmt.Sprint(w["status"])
+		}
+	}
+}
+
+func (x *explorer) pickMission() *mission {
+	if len(x.missions) == 0 || x.r.IntN(30) == 0 {
+		return &mission{id: x.cfg.Prefix + "m-ghost"}
+	}
+	return x.missions[x.r.IntN(len(x.missions))]
+}
+
+func (x *explorer) startMission() {
+	a := x.pickAgent()
+	id := fmt.Sprintf("%sm%d", x.cfg.Prefix, len(x.missions))
+	note := "new mission"
+	if len(x.missions) > 0 && x.r.IntN(15) == 0 {
+		id, note = x.missions[0].id, "existing mission id"
+	}
+	types := []string{"general", "code_review", "deployment", "research", "architecture", "unknown_kind"}
+	cx := []string{"low", "medium", "high", ""}
+	tok, _ := x.mutTok(false)
+	body := map[string]any{"mission_id": id, "agent_id": a.id, "mission_type": types[x.r.IntN(len(types))],
+		"complexity": cx[x.r.IntN(len(cx))]}
+	if p := x.bodyPrincipal(); p != "" {
+		body["actor_id"] = p
+	}
+	c := x.send("POST", api+"/missions", body, x.key(), tok, note, -1, false)
+	if ok2xx(c) {
+		m := resp(c)
+		p, _ := m["payload"].(map[string]any)
+		est, _ := intOf(p["estimate_milli"])
+		x.missions = append(x.missions, &mission{id: id, agent: a.id, consumed: est, status: "running"})
+		a.balance -= est
+	}
+}
+
+// refund draws refunds, often repeated against one mission around what is
+// left of it, else unreferenced ones around the threshold.
+func (x *explorer) refund() {
+	a := x.pickAgent()
+	body := map[string]any{"reason": "explore refund"}
+	var pivot int64
+	why := ""
+	if len(x.missions) > 0 && x.r.IntN(3) != 0 {
+		m := x.pickMission()
+		if m.agent != "" {
+			a = x.byAgent[m.agent]
+			if a == nil || x.r.IntN(20) == 0 {
+				a = x.pickAgent() // a mission of another agent
+			}
+		}
+		body["mission_id"] = m.id
+		pivot, why = m.consumed-m.refunded, "mission left "
+		if x.r.IntN(5) == 0 {
+			pivot, why = m.consumed, "mission consumed "
+		}
+	} else {
+		pivot, why = x.cfg.Settings.ThresholdMilli, "threshold "
+	}
+	amt, how := x.amount(pivot)
+	lit, inv := x.amountLit(amt)
+	body["agent_id"], body["amount"] = a.id, lit
+	tok, _ := x.mutTok(false)
+	if p := x.bodyPrincipal(); p != "" {
+		body["actor_id"] = p
+	}
+	c := x.send("POST", api+"/refund", body, x.key(), tok, why+how+" "+inv, -1, false)
+	if ok2xx(c) {
+		x.afterBalance(a.id, resp(c))
+		for _, m := range x.missions {
+			if body["mission_id"] == m.id {
+				m.refunded += amt
+			}
+		}
+	}
+}
+
+func (x *explorer) endMission() {
+	m := x.pickMission()
+	ends := []string{"complete", "fail", "cancel"}
+	end := ends[x.r.IntN(3)]
+	body := map[string]any{}
+	if end == "complete" {
+		body["actual_cost"] = json.Number(credits(x.r.Int64N(max(m.consumed*2, 1))))
+		if x.r.IntN(30) == 0 {
+			body["actual_cost"] = json.Number("-1")
+		}
+	}
+	tok, _ := x.mutTok(false)
+	if p := x.bodyPrincipal(); p != "" {
+		body["actor_id"] = p
+	}
+	c := x.send("POST", api+"/missions/"+m.id+"/"+end, body, x.key(), tok, "mission "+m.status, -1, false)
+	if ok2xx(c) {
+		p, _ := resp(c)["payload"].(map[string]any)
+		r, _ := intOf(p["refund_milli"])
+		m.refunded += r
+		m.status = end
+		if a := x.byAgent[m.agent]; a != nil {
+			a.balance += r
+		}
+	}
+}
+
+func (x *explorer) rateMission() {
+	m := x.pickMission()
+	rating := any(x.r.Float64())
+	if x.r.IntN(10) == 0 {
+		rating = 1.5
+	}
+	tok, _ := x.mutTok(false)
+	x.send("POST", api+"/missions/"+m.id+"/rate", map[string]any{"rating": rating}, x.key(), tok, "rate", -1, false)
+}
+
+func (x *explorer) pickPool() *pool {
+	if len(x.pools) == 0 || x.r.IntN(30) == 0 {
+		return &pool{id: x.cfg.Prefix + "p-ghost"}
+	}
+	return x.pools[x.r.IntN(len(x.pools))]
+}
+
+func (x *explorer) createPool() {
+	id := fmt.Sprintf("%sp%d", x.cfg.Prefix, len(x.pools))
+	var members []string
+	for i := 0; i < x.r.IntN(3); i++ {
+		members = append(members, x.pickAgent().id)
+	}
+	tok, _ := x.mutTok(false)
+	body := map[string]any{"pool_id": id, "name": "pool " + id}
+	if len(members) > 0 {
+		body["members"] = members
+	}
+	c := x.send("POST", api+"/pools", body, x.key(), tok, "new pool", -1, false)
+	if ok2xx(c) {
+		p := &pool{id: id, members: map[string]bool{}}
+		for _, m := range members {
+			p.members[m] = true
+		}
+		x.pools = append(x.pools, p)
+	}
+}
+
+func (x *explorer) member() {
+	p := x.pickPool()
+	a := x.pickAgent()
+	tok, _ := x.mutTok(false)
+	if x.r.IntN(3) == 0 {
+		c := x.send("DELETE", api+"/pools/"+p.id+"/members/"+a.id, map[string]any{}, x.key(), tok, "remove member", -1, false)
+		if ok2xx(c) && p.members != nil {
+			delete(p.members, a.id)
+		}
+		return
+	}
+	c := x.send("POST", api+"/pools/"+p.id+"/members", map[string]any{"agent_id": a.id}, x.key(), tok, "add member", -1, false)
+	if ok2xx(c) && p.members != nil {
+		p.members[a.id] = true
+	}
+}
+
+func (x *explorer) poolMove(op string, pivot int64) {
+	p := x.pickPool()
+	why := "threshold"
+	switch op {
+	case "consume":
+		pivot, why = p.balance, "pool balance"
+	case "refund":
+		pivot, why = p.consumed-p.refunded, "pool consumed left"
+	}
+	if op == "allocate" && x.r.IntN(2) == 0 {
+		pivot, why = pivot/3, "threshold/3"
+	}
+	amt, how := x.amount(pivot)
+	lit, inv := x.amountLit(amt)
+	body := map[string]any{"amount": lit, "reason": "explore pool " + op}
+	var ag string
+	if op == "consume" {
+		ag = x.pickAgent().id
+		for m := range p.members {
+			if x.r.IntN(3) != 0 {
+				ag = m
+				break
+			}
+		}
+		body["agent_id"] = ag
+	}
+	tok, _ := x.mutTok(false)
+	c := x.send("POST", api+"/pools/"+p.id+"/"+op, body, x.key(), tok, why+how+" "+inv, -1, false)
+	if ok2xx(c) {
+		switch op {
+		case "allocate":
+			p.balance += amt
+		case "consume":
+			p.balance -= amt
+			p.consumed += amt
+		case "refund":
+			p.balance += amt
+			p.refunded += amt
+		}
+	}
+}
+
+func (x *explorer) transfer() {
+	from, to := x.pickPool(), x.pickPool()
+	amt, how := x.amount(from.balance)
+	lit, inv := x.amountLit(amt)
+	tok, _ := x.mutTok(false)
+	c := x.send("POST", api+"/pools/"+from.id+"/transfer", map[string]any{"to_pool_id": to.id, "amount": lit, "reason": "explore"},
+		x.key(), tok, "pool balance"+how+" "+inv, -1, false)
+	if ok2xx(c) {
+		from.balance -= amt
+		to.balance += amt
+	}
+}
+
+func (x *explorer) closePool() {
+	p := x.pickPool()
+	a := x.pickAgent()
+	tok, _ := x.mutTok(false)
+	c := x.send("POST", api+"/pools/"+p.id+"/close", map[string]any{"refund_to": a.id}, x.key(), tok, "close", -1, false)
+	if ok2xx(c) {
+		p.closed = true
+		if ag := x.byAgent[a.id]; ag != nil {
+			ag.balance += p.balance
+		}
+		p.balance = 0
+	}
+}
+
+// read sends one read the judge can predict exactly.
+func (x *explorer) read() {
+	tok, _ := x.tok("reader", "operator", "approver", "admin", "service")
+	if x.r.IntN(20) == 0 {
+		tok = ""
+	}
+	switch x.r.IntN(4) {
+	case 0:
+		if len(x.appr) > 0 {
+			x.send("GET", api+"/approvals/"+x.appr[x.r.IntN(len(x.appr))].id, nil, "", tok, "read", -1, false)
+			return
+		}
+	case 1:
+		x.send("GET", api+"/missions/"+x.pickMission().id, nil, "", tok, "read", -1, false)
+		return
+	case 2:
+		x.send("GET", api+"/pools/"+x.pickPool().id, nil, "", tok, "read", -1, false)
+		return
+	}
+	a := x.pickAgent()
+	c := x.send("GET", api+"/balance/"+a.id, nil, "", tok, "read", -1, false)
+	if ok2xx(c) {
+		if b, ok := milliOf(resp(c)["balance"]); ok && x.byAgent[a.id] != nil {
+			x.byAgent[a.id].balance = b
+		}
+	}
+}
+
+// retry resends an acknowledged keyed command: the same body (it must
+// replay the original answer and change nothing) or a different one (409
+// idempotency_key_conflict).
+func (x *explorer) retry(conflicting bool) {
+	if len(x.acked) == 0 {
+		x.read()
+		return
+	}
+	orig := x.run.Commands[x.acked[x.r.IntN(len(x.acked))]]
+	if orig.Method != "POST" && orig.Method != "DELETE" {
+		return
+	}
+	var body map[string]any
+	d := json.NewDecoder(bytes.NewReader(orig.Body))
+	d.UseNumber()
+	_ = d.Decode(&body)
+	if body == nil {
+		body = map[string]any{}
+	}
+	note := "same key, same body"
+	if conflicting {
+		note = "same key, different body"
+		switch _, hasReason := body["reason"]; {
+		case hasReason:
+			body["reason"] = fmt.Sprint(body["reason"], " (changed)")
+		case strings.Contains(orig.Path, "/approvals/"):
+			body["justification"] = fmt.Sprint(body["justification"], " (changed)")
+		default: // every other body has an actor_id member
+			body["actor_id"] = "someone-else"
+		}
+	}
+	x.send(orig.Method, orig.Path, body, orig.Key, orig.Token, note, orig.N, conflicting)
+}
+
+// final reads every entity the run touched (with the reader's token).
+func (x *explorer) final(ctx context.Context) {
+	tok, _ := x.tok("reader")
+	read := func(path string) {
+		if ctx.Err() != nil {
+			return
+		}
+		c := x.send("GET", path, nil, "", tok, "final", -1, false)
+		x.run.Commands[c.N].Final = true
+	}
+	ids := make([]string, 0, len(x.byAgent))
+	for id := range x.byAgent {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		read(api + "/balance/" + id)
+	}
+	for _, a := range x.appr {
+		read(api + "/approvals/" + a.id)
+	}
+	for _, m := range x.missions {
+		read(api + "/missions/" + m.id)
+	}
+	for _, p := range x.pools {
+		read(api + "/pools/" + p.id)
+	}
+}
+
+// collaboration records a team collaboration: 2–4 agents (sometimes one,
+// an unknown one, or an invalid score), often the same team so the cap
+// binds, sometimes a repeated collaboration_id (writes nothing).
+func (x *explorer) collaboration() {
+	id := fmt.Sprintf("%sc%d", x.cfg.Prefix, len(x.collabs))
+	note := "new collaboration"
+	if len(x.collabs) > 0 && x.r.IntN(8) == 0 {
+		id, note = x.collabs[x.r.IntN(len(x.collabs))], "repeated collaboration_id"
+	}
+	n := 2 + x.r.IntN(3)
+	if x.r.IntN(15) == 0 {
+		n, note = 1, note+", team of one"
+	}
+	var ids []string
+	scores := map[string]any{}
+	for i := 0; i < n; i++ {
+		a := x.pickAgent().id
+		ids = append(ids, a)
+		scores[a] = json.Number(fmt.Sprintf("%.3f", x.r.Float64()))
+	}
+	if x.r.IntN(20) == 0 {
+		scores[ids[0]], note = json.Number("1.2"), note+", score 1.2"
+	}
+	tok, _ := x.mutTok(false)
+	body := map[string]any{"collaboration_id": id, "team_id": fmt.Sprintf("%st%d", x.cfg.Prefix, x.r.IntN(2)),
+		"agent_ids": ids, "contribution_scores": scores}
+	if p := x.bodyPrincipal(); p != "" {
+		body["actor_id"] = p
+	}
+	c := x.send("POST", api+"/synergie/collaborations", body, x.key(), tok, note, -1, false)
+	if ok2xx(c) {
+		x.collabs = append(x.collabs, id)
+		for _, rw := range asMaps(resp(c)["rewards"]) {
+			if rw["kind"] == "granted" {
+				if a := x.byAgent[fmt.Sprint(rw["agent_id"])]; a != nil {
+					v, _ := milliOf(rw["amount"])
+					a.balance += v
+				}
+			}
+		}
+	}
+}
+
+func asMaps(v any) []map[string]any {
+	var out []map[string]any
+	l, _ := v.([]any)
+	for _, x := range l {
+		if m, ok := x.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -1,0 +1,190 @@
+package explore
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Settings are the engine settings that decide money, drawn per seed and
+// given to both the backend (as CREDITD_* variables, Env) and the judge.
+type Settings struct {
+	ThresholdMilli  int64         `json:"threshold_milli"` // gating threshold = MEDIUM from
+	HighMilli       int64         `json:"high_milli"`
+	CriticalMilli   int64         `json:"critical_milli"`
+	TimeoutMedium   time.Duration `json:"timeout_medium"`
+	TimeoutHigh     time.Duration `json:"timeout_high"`
+	TimeoutCritical time.Duration `json:"timeout_critical"`
+	SynergieBase    int64         `json:"synergie_base_milli"`
+	SynergieCap     int64         `json:"synergie_cap_milli"`
+	MaxAmountMilli  int64         `json:"max_amount_milli"`
+}
+
+// DefaultSettings are SPEC §5's defaults (what a backend started without
+// settings uses).
+func DefaultSettings() Settings {
+	return Settings{ThresholdMilli: 500_000, HighMilli: 5_000_000, CriticalMilli: 50_000_000,
+		TimeoutMedium: 24 * time.Hour, TimeoutHigh: 48 * time.Hour, TimeoutCritical: 72 * time.Hour,
+		SynergieBase: 50_000, SynergieCap: 500_000, MaxAmountMilli: 1_000_000_000_000}
+}
+
+// DrawSettings draws settings from the seed: thresholds with up to three
+// decimals (sometimes equal bounds: HIGH = threshold, CRITICAL = HIGH), one
+// risk level with a short timeout so requests expire during the run, a
+// synergie base below threshold/1.5 (the engine refuses to start otherwise)
+// and a maximum amount a little above CRITICAL.
+func DrawSettings(r *rand.Rand) Settings {
+	s := DefaultSettings()
+	s.ThresholdMilli = 80_000 + r.Int64N(720_000)
+	if r.IntN(3) == 0 {
+		s.ThresholdMilli -= s.ThresholdMilli % 1000 // whole credits too
+	}
+	switch r.IntN(5) {
+	case 0:
+		s.HighMilli = s.ThresholdMilli
+	default:
+		s.HighMilli = s.ThresholdMilli + 1 + r.Int64N(s.ThresholdMilli*4)
+	}
+	switch r.IntN(5) {
+	case 0:
+		s.CriticalMilli = s.HighMilli
+	default:
+		s.CriticalMilli = s.HighMilli + 1 + r.Int64N(s.HighMilli*3)
+	}
+	long := []time.Duration{time.Hour, 24 * time.Hour, 48 * time.Hour, 72 * time.Hour}
+	s.TimeoutMedium, s.TimeoutHigh, s.TimeoutCritical = long[r.IntN(4)], long[r.IntN(4)], long[r.IntN(4)]
+	short := time.Duration(2+r.IntN(2)) * time.Second
+	switch r.IntN(3) {
+	case 0:
+		s.TimeoutMedium = short
+	case 1:
+		s.TimeoutHigh = short
+	default:
+		s.TimeoutCritical = short
+	}
+	s.SynergieBase = 1000 + r.Int64N(s.ThresholdMilli*2/3-1000)
+	s.SynergieCap = s.SynergieBase + r.Int64N(10*s.SynergieBase)
+	s.MaxAmountMilli = s.CriticalMilli + 1000 + r.Int64N(s.CriticalMilli)
+	return s
+}
+
+// Env is the backend environment that applies the settings to creditd.
+func (s Settings) Env() map[string]string {
+	return map[string]string{
+		"CREDITD_APPROVAL_THRESHOLD":        credits(s.ThresholdMilli),
+		"CREDITD_APPROVAL_HIGH":             credits(s.HighMilli),
+		"CREDITD_APPROVAL_CRITICAL":         credits(s.CriticalMilli),
+		"CREDITD_APPROVAL_TIMEOUT_MEDIUM":   s.TimeoutMedium.String(),
+		"CREDITD_APPROVAL_TIMEOUT_HIGH":     s.TimeoutHigh.String(),
+		"CREDITD_APPROVAL_TIMEOUT_CRITICAL": s.TimeoutCritical.String(),
+		"CREDITD_SYNERGIE_BASE":             credits(s.SynergieBase),
+		"CREDITD_SYNERGIE_CAP":              credits(s.SynergieCap),
+		"CREDITD_MAX_AMOUNT":                credits(s.MaxAmountMilli),
+	}
+}
+
+// String is the settings as one repro line of CREDITD_* assignments.
+func (s Settings) String() string {
+	env := s.Env()
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sortStrings(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s=%s", k, env[k])
+	}
+	return b.String()
+}
+
+// credits renders milli-credits as an exact decimal ("512.25").
+func credits(m int64) string {
+	sign := ""
+	if m < 0 {
+		sign, m = "-", -m
+	}
+	s := sign + strconv.FormatInt(m/1000, 10)
+	if f := m % 1000; f != 0 {
+		s += strings.TrimRight(fmt.Sprintf(".%03d", f), "0")
+	}
+	return s
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// Principal is one bearer token of the run and whom it stands for.
+type Principal struct {
+	Name  string `json:"name"`
+	Role  string `json:"role"`
+	Token string `json:"token"`
+}
+
+// Principals returns the run's principals: operators and a service that
+// request, approvers that decide, admins that may do both (so a requester
+// can try to approve their own request) and a reader.
+func Principals(prefix string) []Principal {
+	var out []Principal
+	for _, p := range [][2]string{{"op1", "operator"}, {"op2", "operator"}, {"svc1", "service"}, {"ap1", "approver"},
+		{"ap2", "approver"}, {"ap3", "approver"}, {"adm1", "admin"}, {"adm2", "admin"}, {"rd1", "reader"}} {
+		name := prefix + p[0]
+		out = append(out, Principal{Name: name, Role: p[1], Token: "tok-" + name})
+	}
+	return out
+}
+
+// TokensSpec is CREDITD_TOKENS for the principals.
+func TokensSpec(ps []Principal) string {
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.Token + "=" + p.Name + ":" + p.Role
+	}
+	return strings.Join(parts, ",")
+}
+
+// parseMilli reads a JSON number literal in credits exactly ("12.5",
+// "1e3"); false for anything with more than 3 decimals or out of range.
+func parseMilli(lit string) (int64, bool) {
+	s := strings.TrimSpace(lit)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	exp := 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
+		if err != nil || e > 30 || e < -30 {
+			return 0, false
+		}
+		exp, s = e, s[:i]
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	digits := strings.TrimLeft(whole+frac, "0")
+	shift := exp - len(frac) + 3
+	for shift < 0 && strings.HasSuffix(digits, "0") {
+		digits, shift = digits[:len(digits)-1], shift+1
+	}
+	if digits == "" {
+		return 0, true
+	}
+	if shift < 0 || len(digits)+shift > 18 {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(digits+strings.Repeat("0", shift), 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
