@@ -232,16 +232,18 @@ func P95(h *hdrhistogram.Histogram) float64 { return float64(h.ValueAtQuantile(9
 const api = "/api/credits"
 
 // CreateAgent creates an agent and tops it up to about credits (each top-up
-// below the approval threshold, so nothing is gated).
+// below the approval threshold, so nothing is gated). Each setup call is
+// keyed and resent with its key while its outcome is unknown (5xx, no
+// answer), so a backend that fails now and then still gets its fixtures.
 func (c *Client) CreateAgent(ctx context.Context, id string, credits int) error {
-	r := c.Do(ctx, Call{Method: "POST", Path: api + "/agents", Kind: history.KindCreateAgent, Role: history.Setup, Key: "setup-agent-" + id, Agent: id,
+	r := c.setup(ctx, Call{Method: "POST", Path: api + "/agents", Kind: history.KindCreateAgent, Role: history.Setup, Key: "setup-agent-" + id, Agent: id,
 		Body: map[string]any{"agent_id": id, "skill_level": 1.0, "actor_id": "harness"}})
 	if !r.OK() {
 		return fmt.Errorf("create agent %s: %d %s %v", id, r.Status, r.Raw, r.Err)
 	}
 	for left, i := credits-100, 0; left > 0; i++ {
 		chunk := min(left, 450)
-		r := c.Do(ctx, Call{Method: "POST", Path: api + "/add", Kind: history.KindAdd, Role: history.Setup, Key: fmt.Sprintf("setup-add-%s-%d", id, i),
+		r := c.setup(ctx, Call{Method: "POST", Path: api + "/add", Kind: history.KindAdd, Role: history.Setup, Key: fmt.Sprintf("setup-add-%s-%d", id, i),
 			Agent: id, AmountMilli: int64(chunk) * 1000,
 			Body: map[string]any{"agent_id": id, "amount": chunk, "reason": "setup", "actor_id": "harness"}})
 		if !r.OK() {
@@ -250,6 +252,20 @@ func (c *Client) CreateAgent(ctx context.Context, id string, credits int) error 
 		left -= chunk
 	}
 	return nil
+}
+
+// setupAttempts bounds how often a keyed setup call is sent.
+const setupAttempts = 3
+
+// setup sends a keyed setup call and resends it, same key and body, while
+// its outcome is unknown; every attempt is recorded.
+func (c *Client) setup(ctx context.Context, call Call) Reply {
+	r := c.Do(ctx, call)
+	for i := 1; i < setupAttempts && r.Op.Outcome == history.Unknown && call.Key != "" && ctx.Err() == nil; i++ {
+		call.Role = history.Retry
+		r = c.Do(ctx, call)
+	}
+	return r
 }
 
 // Balance returns an agent's balance in credits (as the API's JSON number).

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
 
 	"github.com/creditgate/creditgate/gates/audit"
 	"github.com/creditgate/creditgate/gates/harness"
@@ -29,14 +28,15 @@ var _ = Describe("Gate A: generated grammar", Ordered, ContinueOnFailure, func()
 	var env *harness.Env
 
 	BeforeAll(func(ctx SpecContext) {
-		env = harness.Boot(ctx, "A", nil)
-		env.Require("A24", "A25", "A26")
+		env = harness.Boot(ctx, "A", nil, harness.Requiring("A24", "A25", "A26"))
+		env.Require("A24", "A25", "A26") // again, now that the routes are known
 	}, NodeTimeout(2*time.Minute))
 
 	It("refuses every generated invalid request with its code, never 5xx, and changes nothing", Label("critical"), func(ctx SpecContext) {
 		base, tok := env.T.BaseURL(), env.T.Token()
 		agent := env.ID("g-agent")
-		Expect(env.C.CreateAgent(ctx, agent, 100)).To(Succeed())
+		err := env.C.CreateAgent(ctx, agent, 100)
+		harness.Ensure(err == nil, "the grammar's agent must be created: %v", err)
 		hc := &http.Client{Timeout: 10 * time.Second}
 		do := func(method, path string, body []byte, ct, key string) (int, string, error) {
 			req, err := http.NewRequestWithContext(ctx, method, base+path, bytes.NewReader(body))
@@ -66,16 +66,15 @@ var _ = Describe("Gate A: generated grammar", Ordered, ContinueOnFailure, func()
 			return resp.StatusCode, b.Code, nil
 		}
 		status, _, err := do("GET", "/api/credits/openapi.json", nil, "", "")
-		Expect(err).NotTo(HaveOccurred())
-		Expect(status).To(Equal(200), "GET /api/credits/openapi.json")
+		harness.Ensure(err == nil && status == 200, "GET /api/credits/openapi.json must answer 200: %d %v", status, err)
 		req, _ := http.NewRequestWithContext(ctx, "GET", base+"/api/credits/openapi.json", nil)
 		resp, err := hc.Do(req)
-		Expect(err).NotTo(HaveOccurred())
+		harness.Ensure(err == nil, "GET /api/credits/openapi.json: %v", err)
 		doc, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		n := 0
 		cases, err := explore.GrammarCases(doc, agent, func() string { n++; return fmt.Sprint(n) })
-		Expect(err).NotTo(HaveOccurred())
+		harness.Ensure(err == nil, "the grammar must be read from the OpenAPI document: %v", err)
 		digest := func(ctx context.Context) string {
 			if !env.Routes.Has("GET /api/credits/digest") {
 				return ""

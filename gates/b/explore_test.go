@@ -9,7 +9,6 @@ import (
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
 
 	"github.com/creditgate/creditgate/gates/audit"
 	"github.com/creditgate/creditgate/gates/harness"
@@ -30,16 +29,16 @@ var _ = Describe("Gate B: generated commands", Ordered, ContinueOnFailure, func(
 		principals := explore.Principals("x-")
 		backend := settings.Env()
 		backend["CREDITD_TOKENS"] = explore.TokensSpec(principals)
-		env = harness.Boot(ctx, "B", backend)
-		env.Require("B47", "B48")
+		env = harness.Boot(ctx, "B", backend, harness.Requiring("B47", "B48"))
+		env.Require("B47", "B48") // again, now that the routes are known
 		env.C.Token = "" // the explorer sends each command's own token
 		r, err := explore.Explore(ctx, env.C, explore.Config{Seed: p.Seed, Commands: 900, Budget: 30 * time.Second,
 			Prefix: env.ID("x"), Settings: settings, Principals: principals})
-		Expect(err).NotTo(HaveOccurred(), "generated workload (seed %d, %s)", p.Seed, settings)
+		harness.Ensure(err == nil, "the generated workload must run (seed %d, %s): %v", p.Seed, settings, err)
 		b, _ := json.Marshal(r)
 		_ = os.WriteFile(filepath.Join(env.OutDir, "explore-run.json"), b, 0o644)
 		run, err = audit.ExploreRunFromJSON(b)
-		Expect(err).NotTo(HaveOccurred())
+		harness.Ensure(err == nil, "the generated run must read back: %v", err)
 		n := audit.CountExplore(run)
 		GinkgoWriter.Printf("explore: seed %d, %d commands (%d distinct, %d boundary cases, %d retries, %d final reads), %d principals, settings %s\n",
 			p.Seed, n.Commands, n.Distinct, n.Boundary, n.Retries, n.Final, n.Principals, settings)
