@@ -31,7 +31,7 @@ var _ = Describe("Gate B: generated commands", Ordered, ContinueOnFailure, func(
 		backend["CREDITD_TOKENS"] = explore.TokensSpec(principals)
 		env = harness.Boot(ctx, "B", backend, harness.Requiring("B47", "B48"))
 		env.Require("B47", "B48") // again, now that the routes are known
-		env.C.Token = "" // the explorer sends each command's own token
+		env.C.Token = ""          // the explorer sends each command's own token
 		r, err := explore.Explore(ctx, env.C, explore.Config{Seed: p.Seed, Commands: 900, Budget: 30 * time.Second,
 			Prefix: env.ID("x"), Settings: settings, Principals: principals})
 		harness.Ensure(err == nil, "the generated workload must run (seed %d, %s): %v", p.Seed, settings, err)
