@@ -63,6 +63,8 @@ type metadata struct {
 	// after a restart is told apart from a conflicting reuse of the key.
 	RequestHash string `json:"request_hash,omitempty"`
 	Route       string `json:"route"`
+	// AnomalyDetected is a consume's verdict, decided when it was written.
+	AnomalyDetected *bool `json:"anomaly_detected,omitempty"`
 }
 
 // damage is one problem found in the journal at start.

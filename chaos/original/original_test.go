@@ -581,3 +581,29 @@ func TestRequestHygieneRefusesBeforeAnyRule(t *testing.T) {
 		t.Fatalf("a refused request changed the balance: %s", got)
 	}
 }
+
+// The anomaly norm is a fold of the consumes: a consume at 10× it is flagged
+// (and still applied), a normal one is not, also after a restart.
+func TestAnomalousConsumesAreFlaggedNeverRefusedAndTheNormSurvivesARestart(t *testing.T) {
+	dir := t.TempDir()
+	b := start(t, dir)
+	b.register("a1", "1")
+	flag := func(b *backend, amount string) any {
+		a := b.must(b.post("/consume", `{"agent_id":"a1","amount":`+amount+`}`), 200)
+		meta, _ := a.body["metadata"].(map[string]any)
+		return meta["anomaly_detected"]
+	}
+	b.must(b.post("/add", `{"agent_id":"a1","amount":400}`), 200)
+	for range 5 {
+		if f := flag(b, "5"); f != false {
+			t.Fatalf("a consume of the norm: anomaly_detected %v", f)
+		}
+	}
+	if f := flag(b, "50"); f != true {
+		t.Fatalf("a consume at 10× the norm: anomaly_detected %v, want true", f)
+	}
+	r := b.restart()
+	if f := flag(r, "60"); f != true {
+		t.Fatalf("after a restart the norm is gone: anomaly_detected %v", f)
+	}
+}

@@ -75,6 +75,22 @@ type agent struct {
 	skill   string
 	history []histEntry // oldest first, the newest maxHistoryInMem
 	total   int
+	// The anomaly norm, a fold of the agent's consumes: a consume at 10×
+	// their mean (after normMin of them) is flagged, never refused.
+	consumes int
+	consumed float64
+}
+
+// normMin consumes make a norm; anomalyFactor × the norm is an anomaly.
+const (
+	normMin       = 5
+	anomalyFactor = 10
+)
+
+// anomalous reports whether a consume of amount is ≥ 10× the agent's norm.
+func (a *agent) anomalous(amount string) bool {
+	f, err := strconv.ParseFloat(amount, 64)
+	return err == nil && a.consumes >= normMin && f >= anomalyFactor*a.consumed/float64(a.consumes)
 }
 
 type histEntry struct {
@@ -203,6 +219,10 @@ func (s *Server) applyLocked(ev *event) string {
 		if a.balance, err = a.balance.add(signed); err != nil {
 			return err.Error()
 		}
+		if f, err := strconv.ParseFloat(p.Amount, 64); err == nil {
+			a.consumes++
+			a.consumed += f
+		}
 	default: // add, refund
 		if a.balance, err = a.balance.add(amt); err != nil {
 			return err.Error()
@@ -221,6 +241,11 @@ func (s *Server) applyLocked(ev *event) string {
 		}
 	}
 	return ""
+}
+
+// answerMeta is a consume answer's metadata: the anomaly verdict.
+type answerMeta struct {
+	AnomalyDetected bool `json:"anomaly_detected"`
 }
 
 // responseBody is the success answer of the write ev, given the balance
@@ -248,14 +273,19 @@ func responseBody(ev *event, after money) []byte {
 		}{p.AgentID, amt, after, p.Reason, ev.EventID}
 	default:
 		amt, _ := parseMoneyText(p.Amount, after.isFloat)
+		var meta *answerMeta
+		if ev.Metadata.AnomalyDetected != nil {
+			meta = &answerMeta{AnomalyDetected: *ev.Metadata.AnomalyDetected}
+		}
 		v = struct {
-			AgentID      string  `json:"agent_id"`
-			Amount       money   `json:"amount"`
-			BalanceAfter money   `json:"balance_after"`
-			Reason       string  `json:"reason"`
-			MissionID    *string `json:"mission_id"`
-			EventID      string  `json:"event_id"`
-		}{p.AgentID, amt, after, p.Reason, p.MissionID, ev.EventID}
+			AgentID      string      `json:"agent_id"`
+			Amount       money       `json:"amount"`
+			BalanceAfter money       `json:"balance_after"`
+			Reason       string      `json:"reason"`
+			MissionID    *string     `json:"mission_id"`
+			EventID      string      `json:"event_id"`
+			Metadata     *answerMeta `json:"metadata,omitempty"`
+		}{p.AgentID, amt, after, p.Reason, p.MissionID, ev.EventID, meta}
 	}
 	b, err := encode(v)
 	if err != nil {
@@ -700,6 +730,8 @@ func (s *Server) commitLocked(kind string, ev *event) (int, []byte, bool) {
 				map[string]any{"balance": a.balance, "agent_id": p.AgentID}), false
 		}
 		after, err = a.balance.add(amt.neg())
+		flagged := a.anomalous(amt.text())
+		ev.Metadata.AnomalyDetected = &flagged
 	default:
 		// Credits created at or above the threshold (SPEC §5: add, and a
 		// refund that names no mission) need an approval this backend

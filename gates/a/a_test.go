@@ -134,6 +134,15 @@ var _ = Describe("Gate A: event integrity", Ordered, ContinueOnFailure, func() {
 				i--
 			}
 		}
-		recordFindings(env, fs, "")
+		for _, f := range fs {
+			if catalog.IDOf(f.Check) == "A12" && f.Samples == 0 {
+				// No write met a 5xx, and this target cannot be made to fail
+				// one: the capability is missing, not the evidence.
+				record(env, "A12", harness.Measure{Unavailable: "no write was answered 5xx, and the harness cannot make this target fail a write " +
+					"(a journal out of disk needs a process or container target on the power-loss layer)", Detail: f.Detail})
+				continue
+			}
+			recordFindings(env, []audit.Finding{f}, "")
+		}
 	})
 })

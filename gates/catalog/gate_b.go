@@ -101,7 +101,7 @@ var gateB = []Check{
 	{ID: "RT1", Gate: "B", Critical: true, Title: "a read (balance, history) reflects every write acknowledged before it was sent, and no write sent after it returned",
 		Rules: rs("§4 reads current"), Routes: rs(Agents, Consume, Balance), Needs: caps(CapJournal)},
 	{ID: "RT2", Gate: "B", Critical: true, Title: "per agent, reads that follow one another never go back in time (restarts included)",
-		Rules: rs("§4 reads current"), Routes: rs(Agents, Consume, Balance)},
+		Rules: rs("§4 reads current"), Routes: rs(Agents, Consume, Balance), Needs: caps(CapJournal)},
 
 	// Cluster: instances of our engine on one PostgreSQL (target cluster).
 	{ID: "CL1a", Gate: "B", Critical: true, Title: "consumes accepted from one agent raced over every instance",

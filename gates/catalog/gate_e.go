@@ -12,8 +12,9 @@ var gateE = []Check{
 		Rules: rs("§3 durability"), Routes: rs(Agents, Consume)},
 	{ID: "E5", Gate: "E", Title: "memory trend (RSS)",
 		Rules: rs("§8/§9 load"), Needs: caps(CapPID)},
+	// E6 reads our engine's Go runtime figures from its JSON metrics.
 	{ID: "E6", Gate: "E", Title: "goroutines flat",
-		Rules: rs("§8/§9 load"), Routes: rs(MetricsAPI)},
+		Rules: rs("§8/§9 load"), Routes: rs(MetricsAPI), Needs: caps(CapCreditd)},
 	{ID: "E7", Gate: "E", Title: "file descriptors flat",
 		Rules: rs("§8/§9 load"), Needs: caps(CapPID)},
 	{ID: "E9", Gate: "E", Critical: true, Title: "one GET /events of the whole journal equals the journal file byte for byte (more than one export chunk)",

@@ -116,10 +116,11 @@ func WithoutKarma() BootOption { return func(b *bootPlan) { b.noKarma = true } }
 // gate-<X>/<sub>, apart from the gate's main target.
 func WithOutDir(sub string) BootOption { return func(b *bootPlan) { b.sub = sub } }
 
-// Requiring declares the catalog checks the booted target serves before it
-// boots: when none of them applies to the configured target (a capability
-// it lacks), each is recorded SKIP with its reason and the node is skipped
-// without booting anything.
+// Requiring declares the catalog checks the booted target exists for: when
+// any of them lacks a capability on the configured target (a power-loss
+// layer, settings, tokens), the target could not serve them, so each such
+// check is recorded SKIP with its reason and the node is skipped without
+// booting anything.
 func Requiring(ids ...string) BootOption {
 	return func(b *bootPlan) { b.require = append(b.require, ids...) }
 }
@@ -146,7 +147,7 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string, opts .
 		_ = os.MkdirAll(env.OutDir, 0o755)
 	}
 	if len(plan.require) > 0 {
-		env.Require(plan.require...) // skips the node when none applies
+		env.requireBeforeBoot(plan.require)
 	}
 	if plan.sub == "" {
 		env.saveRunConfig()
@@ -206,6 +207,24 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string, opts .
 	}
 	ginkgo.DeferCleanup(env.SaveHistory)
 	return env
+}
+
+// requireBeforeBoot skips the node, recording why, when a check the target
+// is booted for lacks a capability (routes are not known before the boot).
+func (e *Env) requireBeforeBoot(ids []string) {
+	var lacking []string
+	for _, id := range ids {
+		c := catalog.MustLookup(id)
+		for _, cap := range c.Needs {
+			if ok, _ := e.Has(cap); !ok {
+				lacking = append(lacking, id)
+				break
+			}
+		}
+	}
+	if len(lacking) > 0 {
+		e.Require(lacking...) // records each SKIP and skips: none of them applies
+	}
 }
 
 // ID namespaces an id the gate creates (see NS).

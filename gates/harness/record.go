@@ -28,6 +28,10 @@ type Measure struct {
 	// Warn makes a failure a warning (CONDITIONAL at most), for checks whose
 	// severity depends on the value (a P95 between 500 and 1000 ms).
 	Warn bool
+	// Unavailable, with Samples 0, says the target lacks what would have
+	// produced samples (e.g. a fault that makes writes fail): SKIP with this
+	// reason instead of NOT MEASURED.
+	Unavailable string
 }
 
 // Record records one measurement of a catalog check as a "check:<ID title>"
@@ -50,6 +54,8 @@ func (e *Env) Record(id string, m Measure) {
 		return // said once already, by Require or an earlier Record
 	case status != "":
 		gc.Status, gc.Detail, gc.Measured = status, why, "–"
+	case m.Samples <= 0 && m.Unavailable != "":
+		gc.Status, gc.Detail = reports.StatusSkip, m.Unavailable
 	case m.Samples <= 0:
 		gc.Status = reports.StatusNotMeasured
 		gc.Detail = strings.TrimSpace("nothing to judge (0 samples). " + m.Detail)
