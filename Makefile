@@ -10,12 +10,16 @@ OUT    ?= out/$(RUN_ID)
 # Short CI profile by default; the nightly soak sets LIVE_TEST_DURATION=30m.
 export LIVE_TEST_DURATION ?= 60s
 export LIVE_TEST_SEED ?= 42
-CREDITGATE := $(GO) run ./cmd/creditgate
+# Built, then run: `go run` would turn every verdict's exit code into 1.
+CREDITGATE := build/creditgate
 
-.PHONY: deps-up help build image test bench lint check gates gates-cluster gate-a gate-b gate-c gate-d gate-e verify-gates soak docker-up compose-up clean
+.PHONY: creditgate-bin deps-up help build image test bench lint check gates gates-cluster gate-a gate-b gate-c gate-d gate-e verify-gates soak docker-up compose-up clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+creditgate-bin:
+	@$(GO) build -o build/creditgate ./cmd/creditgate
 
 build: ## build every package and the binaries into build/
 	$(GO) build ./...
@@ -50,27 +54,27 @@ ifeq ($(filter-out container,$(or $(CREDITGATE_TARGET),container)),)
 NEED_DOCKER := docker-up
 endif
 
-gates: $(NEED_DOCKER) ## all five gates (short CI profile) against our engine; report in out/<run-id>; exit code = verdict
+gates: $(NEED_DOCKER) creditgate-bin ## all five gates (short CI profile) against our engine; report in out/<run-id>; exit code = verdict
 	$(CREDITGATE) gates --out $(OUT)
 
-gates-cluster: deps-up ## all five gates against PostgreSQL + 3 creditd instances (docs/cluster.md); journal-file specs do not apply there
+gates-cluster: deps-up creditgate-bin ## all five gates against PostgreSQL + 3 creditd instances (docs/cluster.md); journal-file specs do not apply there
 	CREDITGATE_TARGET=cluster $(CREDITGATE) gates --out $(OUT)
 
-gate-a: $(NEED_DOCKER) ## gate A: event integrity
+gate-a: $(NEED_DOCKER) creditgate-bin ## gate A: event integrity
 	$(CREDITGATE) gates --gates a --out $(OUT)
-gate-b: $(NEED_DOCKER) ## gate B: projection integrity
+gate-b: $(NEED_DOCKER) creditgate-bin ## gate B: projection integrity
 	$(CREDITGATE) gates --gates b --out $(OUT)
-gate-c: $(NEED_DOCKER) ## gate C: human-gate safety
+gate-c: $(NEED_DOCKER) creditgate-bin ## gate C: human-gate safety
 	$(CREDITGATE) gates --gates c --out $(OUT)
-gate-d: $(NEED_DOCKER) ## gate D: failure safety
+gate-d: $(NEED_DOCKER) creditgate-bin ## gate D: failure safety
 	$(CREDITGATE) gates --gates d --out $(OUT)
-gate-e: $(NEED_DOCKER) ## gate E: load reality (LIVE_TEST_DURATION)
+gate-e: $(NEED_DOCKER) creditgate-bin ## gate E: load reality (LIVE_TEST_DURATION)
 	$(CREDITGATE) gates --gates e --out $(OUT)
 
-soak: $(NEED_DOCKER) ## the nightly sign-off: all gates with gate E's load for LIVE_TEST_DURATION=30m
+soak: $(NEED_DOCKER) creditgate-bin ## the nightly sign-off: all gates with gate E's load for LIVE_TEST_DURATION=30m
 	LIVE_TEST_DURATION=30m $(CREDITGATE) gates --out $(OUT)
 
-verify-gates: ## prove the gates can fail: each gate must say NO-GO against engines with seeded bugs
+verify-gates: creditgate-bin ## prove the gates can fail: each gate must say NO-GO against engines with seeded bugs
 	$(CREDITGATE) verify-gates --out out/verify-gates
 
 check: deps-up lint test gates gates-cluster verify-gates ## the CI job: lint, unit tests, the gates (single engine and cluster), and the fault-seeded gate checks

@@ -219,7 +219,9 @@ func (s *Server) applyLocked(ev *event) string {
 		if a.balance, err = a.balance.add(signed); err != nil {
 			return err.Error()
 		}
-		if f, err := strconv.ParseFloat(p.Amount, 64); err == nil {
+		// Flagged consumes stay out of the norm, so anomalies do not
+		// teach the detector that they are normal.
+		if f, err := strconv.ParseFloat(p.Amount, 64); err == nil && (ev.Metadata.AnomalyDetected == nil || !*ev.Metadata.AnomalyDetected) {
 			a.consumes++
 			a.consumed += f
 		}
