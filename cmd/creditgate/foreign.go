@@ -31,6 +31,7 @@ var foreignCases = []foreignCase{
 	{defect: "reregister-resets", gates: "b", check: "B15"},
 	{defect: "mint-without-approval", gates: "c", check: "C26"},
 	{defect: "drop-torn-silently", gates: "d", check: "D42"},
+	{defect: "health-always-ok", gates: "d", check: "D36"}, // a full disk on the power-loss layer
 	{defect: "", gates: "a,b,c,d,e", env: []string{"LIVE_TEST_DURATION=10s"}},
 }
 
