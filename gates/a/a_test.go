@@ -44,7 +44,7 @@ var _ = Describe("Gate A: event integrity", Ordered, ContinueOnFailure, func() {
 		env = harness.Boot(ctx, "A", nil)
 		// Each workload runs only where the backend serves its routes: a
 		// backend without them still gets every check it can be judged on.
-		if ok, missing := serves(env, catalog.Agents, catalog.Add, catalog.Consume); ok {
+		if ok, missing := env.Serves(catalog.Agents, catalog.Add, catalog.Consume); ok {
 			cfg := scenarios.DefaultStorm(env.P.Concurrency, env.P.RetryInjection)
 			cfg.KeyPrefix = env.ID("storm-a")
 			var err error
@@ -56,13 +56,13 @@ var _ = Describe("Gate A: event integrity", Ordered, ContinueOnFailure, func() {
 		}
 		// Derived events (approval executions, rewards) give the causation
 		// check something to verify.
-		if ok, missing := serves(env, catalog.Agents, catalog.Collaborations, catalog.Synergie); ok {
+		if ok, missing := env.Serves(catalog.Agents, catalog.Collaborations, catalog.Synergie); ok {
 			_, err := scenarios.Synergy(ctx, env.C, env.Rand("synergy"), env.ID("gate-a-team"), 3, 5)
 			harness.Ensure(err == nil, "scenario 2 (synergie) could not run: %v", err)
 		} else {
 			skipped = append(skipped, "synergie (not served: "+strings.Join(missing, ", ")+")")
 		}
-		if ok, missing := serves(env, catalog.ApprovalRequest, catalog.Approve); ok && stormRan {
+		if ok, missing := env.Serves(catalog.ApprovalRequest, catalog.Approve); ok && stormRan {
 			id, r := env.C.RequestApproval(ctx, storm.AgentIDs[0], "gate-a-requester", 600, "", "gate-a-approval")
 			harness.Ensure(id != "", "an approval request for 600 credits must answer a request_id; it answered %d %s", r.Status, r.Raw)
 			d := env.C.Decide(ctx, id, "gate-a-approver", true, "ok", "gate-a-approve")
@@ -72,7 +72,7 @@ var _ = Describe("Gate A: event integrity", Ordered, ContinueOnFailure, func() {
 		}
 		// The black-box workload uses the original's routes only; its
 		// judge needs no journal.
-		if ok, missing := serves(env, catalog.Agents, catalog.Add, catalog.Consume, catalog.Balance); ok {
+		if ok, missing := env.Serves(catalog.Agents, catalog.Add, catalog.Consume, catalog.Balance); ok {
 			bb, bbErr = scenarios.BlackBox(ctx, env.C, env.Rand("blackbox"), scenarios.DefaultBlackBox())
 		} else {
 			skipped = append(skipped, "black-box workload (not served: "+strings.Join(missing, ", ")+")")
@@ -89,7 +89,7 @@ var _ = Describe("Gate A: event integrity", Ordered, ContinueOnFailure, func() {
 		if !env.P.RetryInjection {
 			samples, detail = 0, "retry injection is off (LIVE_TEST_RETRY_INJECTION=false): "+detail
 		}
-		record(env, "A17", harness.Measure{OK: storm.Retries > 0, Samples: samples, Measured: storm.Retries,
+		env.Record("A17", harness.Measure{OK: storm.Retries > 0, Samples: samples, Measured: storm.Retries,
 			Threshold: "> 0 retries in the storm", Detail: fmt.Sprintf("%s; %d storm requests", detail, storm.Requests)})
 	})
 
@@ -103,7 +103,7 @@ var _ = Describe("Gate A: event integrity", Ordered, ContinueOnFailure, func() {
 				idemViolations += int64(f.ViolationCount)
 			}
 		}
-		recordFindings(env, fs, "")
+		env.RecordFindings(fs, "")
 	})
 
 	It("the storm was not refused unexpectedly", func() {
@@ -116,14 +116,14 @@ var _ = Describe("Gate A: event integrity", Ordered, ContinueOnFailure, func() {
 				Metrics:          map[string]any{"requests": storm.Requests, "acknowledged": storm.OK, "insufficient_credits": storm.Refused, "retries": storm.Retries}})
 			env.SaveFacts(reports.Facts{IdempotencyViolations: idemViolations})
 		}
-		record(env, "A18", harness.Measure{OK: storm.Unexpected == 0, Samples: storm.Requests, Measured: storm.Unexpected, Threshold: 0,
+		env.Record("A18", harness.Measure{OK: storm.Unexpected == 0, Samples: storm.Requests, Measured: storm.Unexpected, Threshold: 0,
 			Detail: fmt.Sprintf("%d storm requests: every one must be acknowledged or refused with insufficient_credits", storm.Requests)})
 	})
 
 	It("judged from the client history and the API alone: keyed retries never move money twice, a 5xx changes nothing, hostile amounts are refused", func() {
 		env.Require("A11", "A12", "A13")
 		harness.Ensure(bbErr == nil, "the black-box workload could not create its agents: %v", bbErr)
-		fs := only(audit.BlackBox(bb.Ops, bb.Snapshot), "A11", "A12", "A13")
+		fs := harness.Only(audit.BlackBox(bb.Ops, bb.Snapshot), "A11", "A12", "A13")
 		for i := 0; i < len(fs); i++ {
 			// A healthy backend answers no write 5xx: where the journal
 			// can be run out of disk, A12 is judged there instead
@@ -138,11 +138,11 @@ var _ = Describe("Gate A: event integrity", Ordered, ContinueOnFailure, func() {
 			if catalog.IDOf(f.Check) == "A12" && f.Samples == 0 {
 				// No write met a 5xx, and this target cannot be made to fail
 				// one: the capability is missing, not the evidence.
-				record(env, "A12", harness.Measure{Unavailable: "no write was answered 5xx, and the harness cannot make this target fail a write " +
+				env.Record("A12", harness.Measure{Unavailable: "no write was answered 5xx, and the harness cannot make this target fail a write " +
 					"(a journal out of disk needs a process or container target on the power-loss layer)", Detail: f.Detail})
 				continue
 			}
-			recordFindings(env, []audit.Finding{f}, "")
+			env.RecordFindings([]audit.Finding{f}, "")
 		}
 	})
 })

@@ -438,7 +438,7 @@ var _ = Describe("Gate A: hostile input", Ordered, ContinueOnFailure, func() {
 		var fiveXX, accepted, acceptedContract, changed, unfixtured, unknownRoutes []string
 		sent, answered, judgedAccept, judgedContract, refused, compared := 0, 0, 0, 0, 0, 0
 		perKind := map[string]int{}
-		st, how, stOK := stateOf(ctx, env)
+		st, how, stOK := env.StateOf(ctx)
 		for _, rt := range routes {
 			method, tmpl, _ := strings.Cut(rt.route, " ")
 			short := method + " " + strings.TrimPrefix(tmpl, "/api/credits")
@@ -474,7 +474,7 @@ var _ = Describe("Gate A: hostile input", Ordered, ContinueOnFailure, func() {
 					cell := fmt.Sprintf("%s [%s] %q → %d %.120s", short, k.name, truncate(req.body, 80), status, raw)
 					if err != nil {
 						fiveXX = append(fiveXX, fmt.Sprintf("%s [%s] %q → no answer: %v", short, k.name, truncate(req.body, 80), err))
-						st, _, stOK = stateOf(ctx, env)
+						st, _, stOK = env.StateOf(ctx)
 						continue
 					}
 					answered++
@@ -494,11 +494,11 @@ var _ = Describe("Gate A: hostile input", Ordered, ContinueOnFailure, func() {
 						case rt.known:
 							accepted = append(accepted, cell)
 						}
-						st, _, stOK = stateOf(ctx, env)
+						st, _, stOK = env.StateOf(ctx)
 						continue
 					}
 					refused++
-					after, _, afterOK := stateOf(ctx, env)
+					after, _, afterOK := env.StateOf(ctx)
 					if stOK && afterOK {
 						compared++
 						if after != st {
@@ -526,24 +526,24 @@ var _ = Describe("Gate A: hostile input", Ordered, ContinueOnFailure, func() {
 		if len(unknownRoutes) > 0 {
 			detail += "\nroutes beyond the catalog (judged for 5xx and state only): " + strings.Join(unknownRoutes, ", ")
 		}
-		record(env, "A19", harness.Measure{OK: len(fiveXX) == 0, Samples: sent, Measured: len(fiveXX), Threshold: 0,
+		env.Record("A19", harness.Measure{OK: len(fiveXX) == 0, Samples: sent, Measured: len(fiveXX), Threshold: 0,
 			Detail: detail + "\n" + joinLines(fiveXX)})
-		record(env, "A20", harness.Measure{OK: len(accepted) == 0, Samples: judgedAccept, Measured: len(accepted), Threshold: 0,
+		env.Record("A20", harness.Measure{OK: len(accepted) == 0, Samples: judgedAccept, Measured: len(accepted), Threshold: 0,
 			Detail: detail + "\n" + joinLines(accepted)})
-		record(env, "A27", harness.Measure{OK: len(acceptedContract) == 0, Samples: judgedContract, Measured: len(acceptedContract), Threshold: 0,
+		env.Record("A27", harness.Measure{OK: len(acceptedContract) == 0, Samples: judgedContract, Measured: len(acceptedContract), Threshold: 0,
 			Detail: detail + "\n" + joinLines(acceptedContract)})
 		stateDetail := fmt.Sprintf("state read with %s before and after each refusal; %d refusals compared", how, compared)
-		record(env, "A21", harness.Measure{OK: len(changed) == 0, Samples: compared, Measured: len(changed), Threshold: 0,
+		env.Record("A21", harness.Measure{OK: len(changed) == 0, Samples: compared, Measured: len(changed), Threshold: 0,
 			Detail: stateDetail + "\n" + detail + "\n" + joinLines(changed)})
 
 		// Control: the same base bodies are accepted without the hostile
 		// part, so the refusals above were the hostile parts' doing.
 		if fx["a1"] == "" {
-			record(env, "A22", harness.Measure{Detail: "no agent to consume from: " + fxWhy["a1"]})
+			env.Record("A22", harness.Measure{Detail: "no agent to consume from: " + fxWhy["a1"]})
 			return
 		}
 		cr := env.C.Do(ctx, harnessCall("/consume", map[string]any{"agent_id": fx["a1"], "amount": 0.001, "reason": "control"}))
-		record(env, "A22", harness.Measure{OK: cr.OK(), Samples: 1, Measured: cr.Status, Threshold: "2xx",
+		env.Record("A22", harness.Measure{OK: cr.OK(), Samples: 1, Measured: cr.Status, Threshold: "2xx",
 			Detail: "POST /consume of 0.001 by " + fx["a1"] + ": " + string(cr.Raw)})
 	})
 })

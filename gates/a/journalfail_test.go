@@ -54,12 +54,12 @@ var _ = journalFailureJudgesA12() && Describe("Gate A: writes answered 5xx chang
 	It("a write answered 5xx while the journal cannot append shows in no balance and no history, before and after a restart", func(ctx SpecContext) {
 		env.Require("A12")
 		skipUnless(env, "A12")
-		if ok, missing := serves(env, catalog.Add, catalog.Refund, catalog.History, catalog.Balances); !ok {
-			record(env, "A12", harness.Measure{Variant: "journal out of disk", Detail: fmt.Sprint("the workload needs ", missing)})
+		if ok, missing := env.Serves(catalog.Add, catalog.Refund, catalog.History, catalog.Balances); !ok {
+			env.Record("A12", harness.Measure{Variant: "journal out of disk", Detail: fmt.Sprint("the workload needs ", missing)})
 			return
 		}
 		if ok, reason := env.Has(catalog.CapCrash); !ok {
-			record(env, "A12", harness.Measure{Variant: "journal out of disk", Detail: "a failed journal is sticky until a restart: " + reason})
+			env.Record("A12", harness.Measure{Variant: "journal out of disk", Detail: "a failed journal is sticky until a restart: " + reason})
 			return
 		}
 		agent := env.ID("jf-agent")
@@ -119,7 +119,7 @@ var _ = journalFailureJudgesA12() && Describe("Gate A: writes answered 5xx chang
 			}
 		}
 		snap.History[agent] = h
-		recordFindings(env, only(audit.BlackBox(env.Ops(), snap), "A12"), "journal out of disk")
+		env.RecordFindings(harness.Only(audit.BlackBox(env.Ops(), snap), "A12"), "journal out of disk")
 	})
 })
 

@@ -138,7 +138,7 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 		if after != before {
 			bad = append(bad, fmt.Sprintf("the journal grew from seq %v to %v on retries", before, after))
 		}
-		record(env, id, harness.Measure{OK: len(bad) == 0, Samples: len(cmds), Measured: len(bad), Threshold: 0, Variant: when,
+		env.Record(id, harness.Measure{OK: len(bad) == 0, Samples: len(cmds), Measured: len(bad), Threshold: 0, Variant: when,
 			Detail: fmt.Sprintf("%d commands retried with their key and body %s (%s); %s", len(cmds), when, names(cmds), strings.Join(bad, "; "))})
 	}
 	conflictAll := func(ctx context.Context, when string) {
@@ -153,7 +153,7 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 		if after := seq(ctx); after != before {
 			bad = append(bad, fmt.Sprintf("the journal grew from seq %v to %v on conflicting retries", before, after))
 		}
-		record(env, "A16", harness.Measure{OK: len(bad) == 0, Samples: len(cmds), Measured: len(bad), Threshold: 0, Variant: when,
+		env.Record("A16", harness.Measure{OK: len(bad) == 0, Samples: len(cmds), Measured: len(bad), Threshold: 0, Variant: when,
 			Detail: fmt.Sprintf("%d keys reused with another body (%s); %s", len(cmds), names(cmds), strings.Join(bad, "; "))})
 	}
 
@@ -187,7 +187,7 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 		if len(cmds) == 0 {
 			Skip("no keyed command was set up (A16 does not apply to this backend), so there are no retries to audit")
 		}
-		recordFindings(env, env.AuditA(ctx, false), "retries across restarts")
+		env.RecordFindings(env.AuditA(ctx, false), "retries across restarts")
 	})
 })
 

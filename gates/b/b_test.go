@@ -51,13 +51,13 @@ func ids(lists ...[]string) []string {
 // MEASURED, with the route named. It returns the count of negative
 // balances (B5) for the report's facts.
 func compareFold(ctx context.Context, env *harness.Env, when string) int {
-	if ok, missing := serves(env, catalog.Balances, catalog.History, catalog.Synergie, catalog.ApprovalList); !ok || !env.Applies("B1") {
+	if ok, missing := env.Serves(catalog.Balances, catalog.History, catalog.Synergie, catalog.ApprovalList); !ok || !env.Applies("B1") {
 		why := "the fold comparison reads every read route; the backend does not serve " + strings.Join(missing, ", ")
 		if ok {
 			why = "the fold comparison starts from B1 (balances), which does not apply to this target"
 		}
 		for _, id := range foldIDs {
-			record(env, id, harness.Measure{Variant: when, Detail: why})
+			env.Record(id, harness.Measure{Variant: when, Detail: why})
 		}
 		return 0
 	}
@@ -68,7 +68,7 @@ func compareFold(ctx context.Context, env *harness.Env, when string) int {
 			neg = max(f.ViolationCount, 1)
 		}
 	}
-	recordFindings(env, fs, when)
+	env.RecordFindings(fs, when)
 	return neg
 }
 
@@ -85,7 +85,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 		// Each workload runs only where the backend serves its routes: a
 		// backend without them still gets every check it can be judged on.
 		var skipped []string
-		if ok, missing := serves(env, catalog.Agents, catalog.Add, catalog.Consume); ok {
+		if ok, missing := env.Serves(catalog.Agents, catalog.Add, catalog.Consume); ok {
 			cfg := scenarios.DefaultStorm(env.P.Concurrency, env.P.RetryInjection)
 			cfg.KeyPrefix = env.ID("storm-b")
 			// Readers poll the storm's balances and histories while it runs: the real-time
@@ -105,13 +105,13 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 		mixedRoutes := []string{catalog.Refund, catalog.Withdraw, catalog.MissionStart, catalog.MissionComplete, catalog.MissionFail,
 			catalog.MissionCancel, catalog.ApprovalRequest, catalog.Approve, catalog.Reject, catalog.PoolCreate, catalog.PoolAllocate,
 			catalog.PoolConsume, catalog.PoolRefund, catalog.PoolClose}
-		if ok, missing := serves(env, mixedRoutes...); ok && stormRan {
+		if ok, missing := env.Serves(mixedRoutes...); ok && stormRan {
 			err := scenarios.Mixed(ctx, env.C, env.Rand("mixed"), storm.AgentIDs, env.ID("gate-b"))
 			harness.Ensure(err == nil, "the mixed workload (refunds, withdrawals, approvals, missions, a pool's life) must run through: %v", err)
 		} else if !ok {
 			skipped = append(skipped, "mixed workload (not served: "+strings.Join(missing, ", ")+")")
 		}
-		if ok, missing := serves(env, catalog.Agents, catalog.Collaborations, catalog.Synergie); ok {
+		if ok, missing := env.Serves(catalog.Agents, catalog.Collaborations, catalog.Synergie); ok {
 			var err error
 			syn, err = scenarios.Synergy(ctx, env.C, env.Rand("synergy"), env.ID("gate-b-team"), 5, 100)
 			harness.Ensure(err == nil, "scenario 2 (synergie) could not run: %v", err)
@@ -121,7 +121,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 		}
 		// The black-box workload uses the original's routes only; its
 		// judge needs no journal.
-		if ok, missing := serves(env, catalog.Agents, catalog.Add, catalog.Consume, catalog.Balance); ok {
+		if ok, missing := env.Serves(catalog.Agents, catalog.Add, catalog.Consume, catalog.Balance); ok {
 			bb, bbErr = scenarios.BlackBox(ctx, env.C, env.Rand("blackbox"), scenarios.DefaultBlackBox())
 		} else {
 			skipped = append(skipped, "black-box workload (not served: "+strings.Join(missing, ", ")+")")
@@ -140,14 +140,14 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 	// RT2: per agent, reads never go back in time).
 	realtime := func(ctx context.Context, when string) {
 		if !env.Applies("RT1") {
-			record(env, "RT2", harness.Measure{Variant: when,
+			env.Record("RT2", harness.Measure{Variant: when,
 				Detail: "reads are ordered against the journal's writes, which the harness cannot read on this backend"})
 			return
 		}
 		j, err := env.FullJournal(ctx)
 		harness.Ensure(err == nil, "the journal must be readable %s: %v", when, err)
 		reflect, monotonic := audit.RealtimeReads(j, audit.Fold(j), env.Ops())
-		recordFindings(env, []audit.Finding{reflect, monotonic}, when)
+		env.RecordFindings([]audit.Finding{reflect, monotonic}, when)
 	}
 
 	digest := func(ctx context.Context) string {
@@ -169,7 +169,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 	It("judged from the client history and the API alone: balances and histories equal the fold of acknowledged writes, money is exact", Label("critical"), func() {
 		env.Require("B13", "B14", "B15", "B16", "B17")
 		harness.Ensure(bbErr == nil, "the black-box workload could not create its agents: %v", bbErr)
-		recordFindings(env, only(audit.BlackBox(bb.Ops, bb.Snapshot), "B13", "B14", "B15", "B16", "B17"), "")
+		env.RecordFindings(harness.Only(audit.BlackBox(bb.Ops, bb.Snapshot), "B13", "B14", "B15", "B16", "B17"), "")
 	})
 
 	It("synergie anti-gaming: no agent earns above the cap per team; reward_capped records the rest", func(ctx SpecContext) {
@@ -186,9 +186,9 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 		for a, m := range syn.GrantedMilli {
 			granted[a] = audit.FormatMilli(m)
 		}
-		record(env, "B18", harness.Measure{OK: over == 0, Samples: len(syn.GrantedMilli), Measured: over, Threshold: 0,
+		env.Record("B18", harness.Measure{OK: over == 0, Samples: len(syn.GrantedMilli), Measured: over, Threshold: 0,
 			Detail: fmt.Sprintf("team %s, %d collaborations; granted credits per agent (GET /synergie/{id}): %s", syn.Team, syn.Recorded, reports.Readable(granted))})
-		record(env, "B19", harness.Measure{OK: capped > 0, Samples: syn.Recorded, Measured: audit.FormatMilli(capped), Threshold: "> 0 after 100 collaborations",
+		env.Record("B19", harness.Measure{OK: capped > 0, Samples: syn.Recorded, Measured: audit.FormatMilli(capped), Threshold: "> 0 after 100 collaborations",
 			Detail: fmt.Sprintf("%d collaborations of %d agents must exceed the cap, so capped rewards must be journaled", syn.Recorded, len(syn.AgentIDs))})
 		// The scenario resends its first collaborations under new keys.
 		resent := 0
@@ -197,12 +197,12 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 				resent++
 			}
 		}
-		record(env, "B20", harness.Measure{OK: syn.Duplicates == resent, Samples: resent, Measured: syn.Duplicates, Threshold: resent,
+		env.Record("B20", harness.Measure{OK: syn.Duplicates == resent, Samples: resent, Measured: syn.Duplicates, Threshold: resent,
 			Detail: "each resent collaboration id must be answered duplicate: true (the journal side is A8's: it must write nothing)"})
 		if env.Applies("B9") {
 			j, err := env.FullJournal(ctx)
 			harness.Ensure(err == nil, "the journal must be readable: %v", err)
-			recordFindings(env, []audit.Finding{audit.CapCheck(audit.Fold(j), capMilli)}, "cap 500 credits per agent and team")
+			env.RecordFindings([]audit.Finding{audit.CapCheck(audit.Fold(j), capMilli)}, "cap 500 credits per agent and team")
 		}
 		if synRan {
 			env.SaveScenario(reports.Scenario{Name: "2 synergy anti-gaming", Status: harness.ScenarioStatus(over == 0 && capped > 0),
@@ -219,14 +219,14 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 			answered := hs.Accepted + hs.Insufficient + len(hs.Other)
 			harness.Ensure(err == nil || answered > 0, "the hot-spot agent could not be created: %v", err)
 			want := int(credits / amount)
-			record(env, "B21", harness.Measure{OK: hs.Accepted == want, Samples: answered, Measured: hs.Accepted, Threshold: want,
+			env.Record("B21", harness.Measure{OK: hs.Accepted == want, Samples: answered, Measured: hs.Accepted, Threshold: want,
 				Detail: fmt.Sprintf("%d workers × %g credits released together on %d credits; %d refused insufficient_credits; other: %v",
 					workers, amount, credits, hs.Insufficient, firstN(hs.Other, 5))})
 			finalRead := 0
 			if err == nil {
 				finalRead = 1
 			}
-			record(env, "B22", harness.Measure{OK: hs.FinalMilli == 0, Samples: finalRead, Measured: audit.FormatMilli(hs.FinalMilli), Threshold: "0",
+			env.Record("B22", harness.Measure{OK: hs.FinalMilli == 0, Samples: finalRead, Measured: audit.FormatMilli(hs.FinalMilli), Threshold: "0",
 				Detail: fmt.Sprintf("every accepted consume debited exactly once and nothing more (GET /balance: %v)", err)})
 			if hs.FinalMilli < 0 {
 				env.SaveFacts(reports.Facts{NegativeBalances: 1})
@@ -243,7 +243,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 		err := env.T.Start(ctx)
 		harness.Ensure(err == nil, "the backend must start again on its data after a clean stop: %v", err)
 		after := digest(ctx)
-		record(env, "B23", harness.Measure{OK: before == after, Samples: 1, Measured: after, Threshold: before,
+		env.Record("B23", harness.Measure{OK: before == after, Samples: 1, Measured: after, Threshold: before,
 			Detail: "replay must rebuild exactly the live projections"})
 		compare(ctx, "after clean restart")
 	})
@@ -281,7 +281,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 				drift = 1
 			}
 			env.SaveFacts(reports.Facts{ReplayDriftEvents: int64(drift)})
-			record(env, "B24", harness.Measure{OK: before == after, Samples: 1, Measured: after, Threshold: before,
+			env.Record("B24", harness.Measure{OK: before == after, Samples: 1, Measured: after, Threshold: before,
 				Detail: "every acknowledged event was synced, so replay must rebuild the same state"})
 		}
 		if norm {
@@ -296,11 +296,11 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 					answered++
 				}
 			}
-			record(env, "B25", harness.Measure{OK: big.OK() && small.OK() && big.AnomalyDetected() && !small.AnomalyDetected(), Samples: answered,
+			env.Record("B25", harness.Measure{OK: big.OK() && small.OK() && big.AnomalyDetected() && !small.AnomalyDetected(), Samples: answered,
 				Measured: fmt.Sprintf("10× flagged %v, normal flagged %v", big.AnomalyDetected(), small.AnomalyDetected()), Threshold: "true, false",
 				Detail: fmt.Sprintf("10 consumes of about 5 credits before the kill; after replay 50 → %d %s; 4.6 → %d %s", big.Status, big.Raw, small.Status, small.Raw)})
 		} else {
-			record(env, "B25", harness.Measure{Detail: "the norm agent is funded through POST /api/credits/add, which the backend does not serve"})
+			env.Record("B25", harness.Measure{Detail: "the norm agent is funded through POST /api/credits/add, which the backend does not serve"})
 		}
 
 		// Now kill mid-load: whatever was acknowledged must be there, and the
@@ -341,7 +341,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 		if env.Applies("A8") {
 			j, err := env.Journal(ctx)
 			harness.Ensure(err == nil, "the journal must be readable after kill -9: %v", err)
-			recordFindings(env, []audit.Finding{audit.CheckHistoryExact(j, env.Ops(), audit.HistoryOptions{KeylessSent: true})}, "after kill -9 mid-load")
+			env.RecordFindings([]audit.Finding{audit.CheckHistoryExact(j, env.Ops(), audit.HistoryOptions{KeylessSent: true})}, "after kill -9 mid-load")
 		}
 	})
 })

@@ -107,14 +107,14 @@ func clusterBody() {
 				other = append(other, fmt.Sprintf("%d %s", r.Status, r.Raw))
 			}
 		}
-		record(env, "CL1a", harness.Measure{OK: ok == 10 && len(other) == 0, Samples: answered, Measured: ok, Threshold: 10,
+		env.Record("CL1a", harness.Measure{OK: ok == 10 && len(other) == 0, Samples: answered, Measured: ok, Threshold: 10,
 			Detail: fmt.Sprintf("%d workers × 10 credits on 100 credits, worker w on instance w mod %d of %d; unexpected answers: %v", workers, len(inst), len(inst), other)})
 		var seen []string
 		for _, c := range inst {
 			seen = append(seen, balanceOn(ctx, c, agent))
 		}
 		want := strings.TrimSpace(strings.Repeat("0 ", len(inst)))
-		record(env, "CL1b", harness.Measure{OK: strings.Join(seen, " ") == want, Samples: len(inst), Measured: strings.Join(seen, " "), Threshold: want,
+		env.Record("CL1b", harness.Measure{OK: strings.Join(seen, " ") == want, Samples: len(inst), Measured: strings.Join(seen, " "), Threshold: want,
 			Detail: "each instance catches up before a read, so all agree at once"})
 	})
 
@@ -156,7 +156,7 @@ func clusterBody() {
 				winners++
 			}
 		}
-		record(env, "CL2a", harness.Measure{OK: winners == requests && len(others) == 0, Samples: len(ids), Measured: winners, Threshold: requests,
+		env.Record("CL2a", harness.Measure{OK: winners == requests && len(others) == 0, Samples: len(ids), Measured: winners, Threshold: requests,
 			Detail: fmt.Sprintf("%d approvers per request on %d instances; losers must get 409 already_decided; other answers: %v", racers, len(inst), others)})
 		if !env.Applies("CL2b") {
 			return
@@ -177,7 +177,7 @@ func clusterBody() {
 				bad = append(bad, fmt.Sprintf("%s: %d", id, terminal[id]))
 			}
 		}
-		record(env, "CL2b", harness.Measure{OK: len(bad) == 0, Samples: len(ids), Measured: len(bad), Threshold: 0,
+		env.Record("CL2b", harness.Measure{OK: len(bad) == 0, Samples: len(ids), Measured: len(bad), Threshold: 0,
 			Detail: fmt.Sprintf("requests without exactly one terminal event: %v", bad)})
 	})
 
@@ -204,9 +204,9 @@ func clusterBody() {
 				}
 			}
 		}
-		record(env, "CL3a", harness.Measure{OK: mismatch == 0, Samples: retries, Measured: mismatch, Threshold: 0,
+		env.Record("CL3a", harness.Measure{OK: mismatch == 0, Samples: retries, Measured: mismatch, Threshold: 0,
 			Detail: fmt.Sprintf("%d keys, each sent to every instance", n)})
-		record(env, "CL3b", harness.Measure{OK: notReplayed == 0, Samples: retries, Measured: notReplayed, Threshold: 0,
+		env.Record("CL3b", harness.Measure{OK: notReplayed == 0, Samples: retries, Measured: notReplayed, Threshold: 0,
 			Detail: fmt.Sprintf("%d retries of %d keys on the other instances", retries, n)})
 		if env.Applies("CL3c") {
 			perKey := map[string]int{}
@@ -221,11 +221,11 @@ func clusterBody() {
 					dup++
 				}
 			}
-			record(env, "CL3c", harness.Measure{OK: len(perKey) == n && dup == 0, Samples: n, Measured: fmt.Sprintf("%d keys, %d not once", len(perKey), dup),
+			env.Record("CL3c", harness.Measure{OK: len(perKey) == n && dup == 0, Samples: n, Measured: fmt.Sprintf("%d keys, %d not once", len(perKey), dup),
 				Threshold: fmt.Sprintf("%d keys, 0 not once", n)})
 		}
 		b := balanceOn(ctx, on(1), agent)
-		record(env, "CL3d", harness.Measure{OK: b == fmt.Sprint(100-n), Samples: 1, Measured: b, Threshold: 100 - n, Detail: "each key debited once"})
+		env.Record("CL3d", harness.Measure{OK: b == fmt.Sprint(100-n), Samples: 1, Measured: b, Threshold: 100 - n, Detail: "each key debited once"})
 	})
 
 	It("CL4 a write acknowledged by one instance is read by every other at once", Label("critical"), func(ctx SpecContext) {
@@ -242,7 +242,7 @@ func clusterBody() {
 				stale++
 			}
 		}
-		record(env, "CL4", harness.Measure{OK: stale == 0, Samples: n, Measured: stale, Threshold: 0,
+		env.Record("CL4", harness.Measure{OK: stale == 0, Samples: n, Measured: stale, Threshold: 0,
 			Detail: fmt.Sprintf("%d consume-then-read pairs; a read catches up with the database before answering (docs/cluster.md)", n)})
 	})
 
@@ -303,7 +303,7 @@ func clusterBody() {
 				dup++
 			}
 		}
-		record(env, id, harness.Measure{OK: missing == 0 && dup == 0, Samples: len(replies), Measured: missing + dup, Threshold: 0,
+		env.Record(id, harness.Measure{OK: missing == 0 && dup == 0, Samples: len(replies), Measured: missing + dup, Threshold: 0,
 			Detail: fmt.Sprintf("%s: %d sent, %d acknowledged; %d acknowledged missing or doubled, %d unacknowledged doubled", what, len(replies), acked, missing, dup)})
 		return acked
 	}
@@ -339,7 +339,7 @@ func clusterBody() {
 				fivexx++
 			}
 		}
-		record(env, "CL5b", harness.Measure{OK: fivexx == 0, Samples: answered, Measured: fivexx, Threshold: 0,
+		env.Record("CL5b", harness.Measure{OK: fivexx == 0, Samples: answered, Measured: fivexx, Threshold: 0,
 			Detail: fmt.Sprintf("%d consumes answered; requests to the killed instance fail to connect (unknown outcome); the others must not fail", answered)})
 		env.SaveScenario(reports.Scenario{Name: "cluster: kill -9 of one instance mid-load", Status: harness.ScenarioStatus(acked > 0),
 			InvariantsPassed: true, Metrics: map[string]any{"sent": len(replies), "acknowledged": acked, "instances": len(inst)}})
@@ -398,9 +398,9 @@ func clusterBody() {
 				answered++
 			}
 		}
-		record(env, "CL6a", harness.Measure{OK: status[500] == 0 && readStatus[500] == 0, Samples: answered + reads, Measured: status[500] + readStatus[500], Threshold: 0,
+		env.Record("CL6a", harness.Measure{OK: status[500] == 0 && readStatus[500] == 0, Samples: answered + reads, Measured: status[500] + readStatus[500], Threshold: 0,
 			Detail: fmt.Sprintf("consume statuses %s, reads while down %s (down %s)", reports.Readable(status), reports.Readable(readStatus), downFor.Round(time.Millisecond))})
-		record(env, "CL6b", harness.Measure{OK: readStatus[503] == len(inst), Samples: reads, Measured: reports.Readable(readStatus), Threshold: fmt.Sprintf("503: %d", len(inst)),
+		env.Record("CL6b", harness.Measure{OK: readStatus[503] == len(inst), Samples: reads, Measured: reports.Readable(readStatus), Threshold: fmt.Sprintf("503: %d", len(inst)),
 			Detail: "an instance that cannot reach the database must not serve state it cannot vouch for"})
 		var restarted []int
 		for i := range inst {
@@ -408,7 +408,7 @@ func clusterBody() {
 				restarted = append(restarted, i)
 			}
 		}
-		record(env, "CL6c", harness.Measure{OK: recovered && len(restarted) == 0, Samples: len(inst),
+		env.Record("CL6c", harness.Measure{OK: recovered && len(restarted) == 0, Samples: len(inst),
 			Measured: fmt.Sprintf("recovered=%v restarted=%v", recovered, restarted), Threshold: "recovered=true restarted=[]",
 			Detail: fmt.Sprintf("%d instances read until each answers, for at most 30 s", len(inst))})
 		acked := 0

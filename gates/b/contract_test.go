@@ -82,7 +82,7 @@ var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFai
 				poolWhy = fmt.Sprintf("POST /pools answered %d %.200s", r.Status, r.Raw)
 			}
 		}
-		before, how, stateOK := stateOf(ctx, env)
+		before, how, stateOK := env.StateOf(ctx)
 		n := func(s string) json.Number { return json.Number(s) }
 		cases := []struct {
 			name, route, method, path string
@@ -160,7 +160,7 @@ var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFai
 			}
 		}
 		writes := "not judged: the state cannot be read (" + how + ")"
-		if after, _, afterOK := stateOf(ctx, env); stateOK && afterOK {
+		if after, _, afterOK := env.StateOf(ctx); stateOK && afterOK {
 			writes = "judged with " + how
 			if after != before {
 				bad = append(bad, fmt.Sprintf("the refusals changed the state (%s): %s → %s", how, before, after))
@@ -170,14 +170,14 @@ var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFai
 		if len(na) > 0 {
 			detail += fmt.Sprintf("; N/A (%d): %s", len(na), strings.Join(na, ", "))
 		}
-		record(env, "B38", harness.Measure{OK: len(bad) == 0, Samples: judged, Measured: len(bad), Threshold: 0,
+		env.Record("B38", harness.Measure{OK: len(bad) == 0, Samples: judged, Measured: len(bad), Threshold: 0,
 			Detail: detail + "\n" + strings.Join(bad, "\n")})
 	})
 
 	It("pool membership is what the members routes say, and only members consume", Label("critical"), func(ctx SpecContext) {
 		env.Require("B39")
 		if agent == "" {
-			record(env, "B39", harness.Measure{Detail: "no agent to make a member: " + agentWhy})
+			env.Record("B39", harness.Measure{Detail: "no agent to make a member: " + agentWhy})
 			return
 		}
 		other := env.ID("ct-other")
@@ -219,23 +219,23 @@ var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFai
 				bad = append(bad, fmt.Sprintf("GET /pools lists the removed member: %v", ms))
 			}
 		}
-		before, how, stateOK := stateOf(ctx, env)
+		before, how, stateOK := env.StateOf(ctx)
 		r = post(ctx, "POST", "/pools/"+pool+"/consume", "ct-mpool-c2", map[string]any{"agent_id": other, "amount": json.Number("1.001"), "reason": "not a member"})
 		step("consume by a removed member", r, !r.OK() && r.Status < 500)
 		if balAfter, _ := poolOf(ctx, pool); balAfter != balBefore {
 			bad = append(bad, fmt.Sprintf("the refused consume moved the pool's balance: %s → %s", balBefore, balAfter))
 		}
-		if after, _, afterOK := stateOf(ctx, env); stateOK && afterOK && after != before {
+		if after, _, afterOK := env.StateOf(ctx); stateOK && afterOK && after != before {
 			bad = append(bad, fmt.Sprintf("the refused consume changed the state (%s)", how))
 		}
-		record(env, "B39", harness.Measure{OK: len(bad) == 0, Samples: judged, Measured: len(bad), Threshold: 0,
+		env.Record("B39", harness.Measure{OK: len(bad) == 0, Samples: judged, Measured: len(bad), Threshold: 0,
 			Detail: fmt.Sprintf("%d steps judged (add, list, member consume, remove, list, non-member consume); %s", judged, strings.Join(bad, "; "))})
 	})
 
 	It("a mission's rating is recorded, and one outside 0..1 is refused", Label("critical"), func(ctx SpecContext) {
 		env.Require("B40")
 		if agent == "" {
-			record(env, "B40", harness.Measure{Detail: "no agent to run a mission: " + agentWhy})
+			env.Record("B40", harness.Measure{Detail: "no agent to run a mission: " + agentWhy})
 			return
 		}
 		mid := env.ID("ct-rated")
@@ -253,7 +253,7 @@ var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFai
 				judged++
 			}
 		}
-		record(env, "B40", harness.Measure{OK: ok.OK() && refused.Status == 422 && fmt.Sprint(rating) == "0.75", Samples: judged,
+		env.Record("B40", harness.Measure{OK: ok.OK() && refused.Status == 422 && fmt.Sprint(rating) == "0.75", Samples: judged,
 			Measured: fmt.Sprintf("rate %d, bad rate %d, GET rating %v", ok.Status, refused.Status, rating), Threshold: "2xx, 422, 0.75",
 			Detail: "a rating of 0.75, then 1.5, then GET /missions/{id}"})
 	})
@@ -280,7 +280,7 @@ var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFai
 					break
 				}
 			}
-			record(env, "B41", harness.Measure{OK: bytes.Equal(file, viaAPI), Samples: bytes.Count(file, []byte("\n")),
+			env.Record("B41", harness.Measure{OK: bytes.Equal(file, viaAPI), Samples: bytes.Count(file, []byte("\n")),
 				Measured: fmt.Sprintf("%d bytes via the API", len(viaAPI)), Threshold: fmt.Sprintf("%d bytes in the file", len(file)),
 				Detail: "pages of 7 lines by after_seq, compared with the journal file" + pageErr})
 		}
@@ -297,7 +297,7 @@ var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFai
 				}
 			}
 			inProm := strings.Contains(string(prom.Raw), "creditd_journal_seq "+last)
-			record(env, "B42", harness.Measure{OK: fmt.Sprint(journal["seq"]) == last && inProm, Samples: judged,
+			env.Record("B42", harness.Measure{OK: fmt.Sprint(journal["seq"]) == last && inProm, Samples: judged,
 				Measured:  fmt.Sprintf("JSON journal.seq %v; Prometheus has creditd_journal_seq %s: %v", journal["seq"], last, inProm),
 				Threshold: "both equal the digest's seq " + last,
 				Detail:    fmt.Sprintf("GET /digest %d, GET /api/credits/metrics %d, GET /metrics %d", d.Status, jr.Status, prom.Status)})
@@ -314,7 +314,7 @@ var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFai
 					failed = append(failed, fmt.Sprintf("%s %d", p, r.Status))
 				}
 			}
-			record(env, "B43", harness.Measure{OK: len(failed) == 0, Samples: judged, Measured: len(failed), Threshold: 0,
+			env.Record("B43", harness.Measure{OK: len(failed) == 0, Samples: judged, Measured: len(failed), Threshold: 0,
 				Detail: strings.Join(failed, "; ")})
 		}
 		if env.Applies("B44") {
@@ -325,7 +325,7 @@ var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFai
 			if r.Status != 0 {
 				judged = 1
 			}
-			record(env, "B44", harness.Measure{OK: oa["openapi"] != nil && len(paths) > 20, Samples: judged, Measured: len(paths), Threshold: "> 20 paths",
+			env.Record("B44", harness.Measure{OK: oa["openapi"] != nil && len(paths) > 20, Samples: judged, Measured: len(paths), Threshold: "> 20 paths",
 				Detail: fmt.Sprintf("GET /api/credits/openapi.json answered %d", r.Status)})
 		}
 		if env.Applies("B45") {
@@ -350,7 +350,7 @@ var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFai
 					}
 				}
 			}
-			record(env, "B45", harness.Measure{OK: len(missing) == 0, Samples: judged, Measured: len(missing), Threshold: 0,
+			env.Record("B45", harness.Measure{OK: len(missing) == 0, Samples: judged, Measured: len(missing), Threshold: 0,
 				Detail: strings.Join(missing, "; ")})
 		}
 	})
@@ -446,7 +446,7 @@ var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFai
 					strings.Join(got, ", "), strings.Join(want, ", ")))
 			}
 		}
-		record(env, "B46", harness.Measure{OK: len(missing) == 0, Samples: judged, Measured: len(missing), Threshold: 0,
+		env.Record("B46", harness.Measure{OK: len(missing) == 0, Samples: judged, Measured: len(missing), Threshold: 0,
 			Detail: fmt.Sprintf("%d of the original's routes answered; %s", judged, strings.Join(missing, "; "))})
 	})
 

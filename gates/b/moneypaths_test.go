@@ -115,7 +115,7 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 	// that got an answer.
 	checkRace := func(id string, res raceResult, start, unit, final int64, extra string) {
 		want := int(start / unit)
-		record(env, id, harness.Measure{OK: res.ok == want && final == start-int64(res.ok)*unit && final >= 0 && len(res.other) == 0,
+		env.Record(id, harness.Measure{OK: res.ok == want && final == start-int64(res.ok)*unit && final >= 0 && len(res.other) == 0,
 			Samples:   res.answered,
 			Measured:  fmt.Sprintf("%d accepted, final %s", res.ok, audit.FormatMilli(final)),
 			Threshold: fmt.Sprintf("%d accepted, final %s", want, audit.FormatMilli(start-int64(want)*unit)),
@@ -148,7 +148,7 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 				Key: fmt.Sprintf("mp-alloc-%d", i), Body: map[string]any{"amount": json.Number(threeDecimals), "reason": "race"}}
 		})
 		got := poolBalance(ctx, hot)
-		record(env, "B30", harness.Measure{OK: res.ok == workers && got == int64(workers)*amountMilli, Samples: res.answered,
+		env.Record("B30", harness.Measure{OK: res.ok == workers && got == int64(workers)*amountMilli, Samples: res.answered,
 			Measured:  fmt.Sprintf("%d accepted, pool %s", res.ok, audit.FormatMilli(got)),
 			Threshold: fmt.Sprintf("%d accepted, pool %s", workers, audit.FormatMilli(int64(workers)*amountMilli)),
 			Detail:    fmt.Sprintf("%d racers allocate %s each; other answers %v", workers, threeDecimals, firstN(res.other, 5))})
@@ -185,7 +185,7 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		dstBal := poolBalance(ctx, dst)
 		checkRace("B28", res, start, amountMilli, poolBalance(ctx, src),
 			fmt.Sprintf("target pool %s received %s", dst, audit.FormatMilli(dstBal)))
-		record(env, "B31", harness.Measure{OK: dstBal == int64(res.ok)*amountMilli, Samples: res.ok,
+		env.Record("B31", harness.Measure{OK: dstBal == int64(res.ok)*amountMilli, Samples: res.ok,
 			Measured: audit.FormatMilli(dstBal), Threshold: audit.FormatMilli(int64(res.ok) * amountMilli),
 			Detail: fmt.Sprintf("%d accepted transfers of %s into pool %s", res.ok, threeDecimals, dst)})
 	})
@@ -247,7 +247,7 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		// The balance only falls during the race, so a refused request
 		// found less than its amount, and so does the final balance.
 		ok := final >= 0 && final == start-spent && len(res.other) == 0 && (res.insufficient == 0 || final < maxRefused)
-		record(env, "B32", harness.Measure{OK: ok, Samples: res.answered,
+		env.Record("B32", harness.Measure{OK: ok, Samples: res.answered,
 			Measured:  fmt.Sprintf("final %s, spent %s, largest refused %s", audit.FormatMilli(final), audit.FormatMilli(spent), audit.FormatMilli(maxRefused)),
 			Threshold: "final = start − Σ accepted ≥ 0, and < the largest refused amount",
 			Detail:    fmt.Sprintf("start %s; %d racers, %d accepted, %d refused insufficient_credits, other %v", audit.FormatMilli(start), workers, res.ok, res.insufficient, firstN(res.other, 5))})
@@ -276,7 +276,7 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 				}
 			}
 		}
-		record(env, "B33", harness.Measure{OK: fallbacks >= 3 && fallbacks == judged, Samples: judged, Measured: fmt.Sprintf("%d of %d", fallbacks, judged),
+		env.Record("B33", harness.Measure{OK: fallbacks >= 3 && fallbacks == judged, Samples: judged, Measured: fmt.Sprintf("%d of %d", fallbacks, judged),
 			Threshold: ">= 3 (2 rewards + 1 consume), all with karma_source fallback",
 			Detail:    "agents never scored before the blackout have no cache: the fallback CI applies to every reward and consume of theirs"})
 	})
@@ -315,7 +315,7 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 			}
 		}
 		f := audit.FormulaCheck(m)
-		record(env, "B34", harness.Measure{OK: f.OK && flagged == 10, Samples: m.EoCAnomalyWindows,
+		env.Record("B34", harness.Measure{OK: f.OK && flagged == 10, Samples: m.EoCAnomalyWindows,
 			Measured:  fmt.Sprintf("%d anomalous windows recomputed; %s; %d of 10 flagged", m.EoCAnomalyWindows, f.Measured, flagged),
 			Threshold: "≥ 1 window, 0 violations, 10 flagged", Detail: strings.Join(f.Violations, "; ")})
 	}, NodeTimeout(time.Minute))
@@ -327,7 +327,7 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		err := env.T.Start(ctx)
 		harness.Ensure(err == nil, "the backend must start again and replay its journal after kill -9: %v", err)
 		after := eocState(ctx, env)
-		record(env, "B35", harness.Measure{OK: before == after, Samples: 1, Measured: after, Threshold: before,
+		env.Record("B35", harness.Measure{OK: before == after, Samples: 1, Measured: after, Threshold: before,
 			Detail: "no command ran between the two reads, so no window closed: the EoC state is a fold of the journal (SPEC §4, §5)"})
 	})
 

@@ -66,7 +66,7 @@ var _ = Describe("Gate B: history pages beyond the in-memory window and reads ri
 		env = harness.Boot(ctx, "B", map[string]string{"CREDITD_LEDGER_KEEP": fmt.Sprint(ledgerWindow)})
 		env.OutDir = filepath.Join(env.OutDir, "paging")
 		harness.Ensure(os.MkdirAll(env.OutDir, 0o755) == nil, "the out dir %s must be writable", env.OutDir)
-		if ok, missing := serves(env, catalog.Agents, catalog.Consume); !ok {
+		if ok, missing := env.Serves(catalog.Agents, catalog.Consume); !ok {
 			skipped = append(skipped, fmt.Sprint("the workload needs ", missing))
 			return
 		}
@@ -181,7 +181,7 @@ var _ = Describe("Gate B: history pages beyond the in-memory window and reads ri
 				}
 			}
 		}
-		record(env, "B36", harness.Measure{OK: len(bad) == 0, Samples: judged, Measured: len(bad), Threshold: 0,
+		env.Record("B36", harness.Measure{OK: len(bad) == 0, Samples: judged, Measured: len(bad), Threshold: 0,
 			Detail: fmt.Sprintf("%d acknowledged writes, %d followed by a read that was judged; %v", len(reads), judged, firstN(bad, 5))})
 	})
 
@@ -232,7 +232,7 @@ var _ = Describe("Gate B: history pages beyond the in-memory window and reads ri
 		if !deep {
 			pages = 0
 		}
-		record(env, "B37", harness.Measure{OK: len(bad) == 0, Samples: pages, Measured: len(bad), Threshold: 0, Variant: when,
+		env.Record("B37", harness.Measure{OK: len(bad) == 0, Samples: pages, Measured: len(bad), Threshold: 0, Variant: when,
 			Detail: fmt.Sprintf("%d ledger entries (must exceed %d), window %d, %d pages of 7/16/50/1000 read, %d entries compared; %v",
 				len(want), 5*ledgerWindow, ledgerWindow, pages, entries, firstN(bad, 5))})
 	}

@@ -2,7 +2,10 @@ package harness
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strconv"
+	"strings"
 
 	. "github.com/onsi/gomega"
 
@@ -77,4 +80,62 @@ func (e *Env) FoldAndCompare(ctx context.Context, when string) ([]audit.Finding,
 	Expect(err).NotTo(HaveOccurred(), "reading the API state "+when)
 	Expect(audit.FetchEntities(ctx, e.T.BaseURL(), e.T.Token(), m, &api)).To(Succeed(), "reading balances, pools, missions and approvals "+when)
 	return audit.GateB(j, m, api, audit.GateBOptions{}), m
+}
+
+// Serves reports whether the backend serves every route, and names the
+// ones it does not.
+func (e *Env) Serves(routes ...string) (bool, []string) {
+	var missing []string
+	for _, r := range routes {
+		if !e.Routes.Has(r) {
+			missing = append(missing, r)
+		}
+	}
+	return len(missing) == 0, missing
+}
+
+// StateOf is what a refused request must leave unchanged, read through the
+// backend's own routes: the digest and last seq (GET /digest) where it
+// serves them, else the balances (GET /balances, the original's route) of
+// this suite's agents — on a shared url target only those under its
+// namespace, so other clients' writes do not count. ok is false when the
+// backend serves neither or the read failed; how says which route was read.
+func (e *Env) StateOf(ctx context.Context) (state, how string, ok bool) {
+	switch {
+	case e.Routes.Has(catalog.Digest):
+		r := e.C.Get(ctx, "/api/credits/digest")
+		if !r.OK() {
+			return fmt.Sprintf("GET /digest answered %d", r.Status), "GET /api/credits/digest", false
+		}
+		return fmt.Sprintf("seq %v digest %v", r.Body["seq"], r.Body["digest"]), "GET /api/credits/digest", true
+	case e.Routes.Has(catalog.Balances):
+		r := e.C.Get(ctx, "/api/credits/balances")
+		if !r.OK() {
+			return fmt.Sprintf("GET /balances answered %d", r.Status), "GET /api/credits/balances", false
+		}
+		all, _ := r.Body["balances"].(map[string]any)
+		own := map[string]any{}
+		for id, v := range all {
+			if strings.HasPrefix(id, e.NS) {
+				own[id] = v
+			}
+		}
+		b, _ := json.Marshal(own) // map keys sorted: a canonical form
+		return string(b), "GET /api/credits/balances", true
+	}
+	return "", "neither GET /api/credits/digest nor GET /api/credits/balances", false
+}
+
+// Only keeps the findings of the listed checks (a judge that decides
+// checks of two gates records each gate's in its own suite).
+func Only(fs []audit.Finding, ids ...string) []audit.Finding {
+	var out []audit.Finding
+	for _, f := range fs {
+		for _, id := range ids {
+			if catalog.IDOf(f.Check) == id {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
 }
