@@ -7,7 +7,7 @@ package main
 // amounts exactly, quoted or not).
 func init() {
 	mutants = append(mutants,
-		mutant{name: "balances-as-strings", gate: "b",
+		mutant{name: "balances-as-strings", gate: "b", check: "B46",
 			bug: "GET /balances renders each balance as a JSON string (\"95.5\"), so a client of the original gets text where it does arithmetic",
 			patches: []patch{marked("engine/httpapi/credits.go", "balances-view",
 				"\tout := make(map[string]money.Credits, len(all))\n\tfor id, b := range all {\n\t\tout[id] = money.Credits(b)\n\t}\n",

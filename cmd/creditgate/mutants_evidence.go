@@ -4,11 +4,11 @@ package main
 // equality on the whole state).
 func init() {
 	mutants = append(mutants,
-		mutant{name: "replay-forgets-pool-name", gate: "b",
+		mutant{name: "replay-forgets-pool-name", gate: "b", check: "B23",
 			bug: "replay does not restore a pool's name: balances, ledgers and approvals all match after a restart, only the full-state digest can see it",
 			patches: []patch{marked("engine/engine.go", "replay", "func (e *Engine) replay(ev *event.Envelope) error {\n",
 				"func (e *Engine) replay(ev *event.Envelope) error {\n\tif ev.EventType == event.PoolCreated {\n\t\tev.Payload = json.RawMessage(strings.Replace(string(ev.Payload), `\"name\":`, `\"forgotten_name\":`, 1))\n\t}\n")}},
-		mutant{name: "slow-fallback-hides-torn-tail", gate: "d",
+		mutant{name: "slow-fallback-hides-torn-tail", gate: "d", check: "D26",
 			bug: "two bugs: a consume on a KARMA fallback stalls 480 ms (a non-critical latency check fails first) and recovery keeps a torn tail (critical, in a later spec): the first failure must not hide the second",
 			patches: []patch{marked("engine/credits.go", "consume-score", "\tscore := e.score(ctx, in.AgentID)\n",
 				"\tscore := e.score(ctx, in.AgentID)\n\tif score.Source != karma.SourceLive {\n\t\ttime.Sleep(480 * time.Millisecond)\n\t}\n"),

@@ -6,16 +6,16 @@ package main
 // checks and these mutants are not rejected.
 func init() {
 	mutants = append(mutants,
-		mutant{name: "ack-before-fdatasync", gate: "d",
+		mutant{name: "ack-before-fdatasync", gate: "d", check: "D33",
 			bug: "the journal acknowledges a batch without fdatasync (written to the page cache only): a kill -9 keeps it, a power cut loses it",
 			patches: []patch{marked("engine/journal/journal.go", "ack-before-fdatasync",
 				"if j.cfg.NoSync {", "if true { // mutant: never fdatasync, ack anyway")}},
-		mutant{name: "enospc-answered-500", gate: "d",
+		mutant{name: "enospc-answered-500", gate: "d", check: "D35",
 			bug: "a failed journal (ENOSPC) is answered 500 internal instead of 503 journal_failed",
 			patches: []patch{marked("engine/httpapi/errors.go", "journal-failed-status",
 				`s.writeError(w, &apiError{http.StatusServiceUnavailable, "journal_failed", err.Error()})`,
 				`s.writeError(w, &apiError{http.StatusInternalServerError, "journal_failed", err.Error()})`)}},
-		mutant{name: "journal-error-not-sticky", gate: "d",
+		mutant{name: "journal-error-not-sticky", gate: "d", check: "D30",
 			bug: "after a failed journal write (ENOSPC) the journal and the engine carry on with the next append instead of refusing until restart",
 			patches: []patch{
 				marked("engine/journal/journal.go", "journal-error-sticky",

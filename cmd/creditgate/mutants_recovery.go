@@ -5,12 +5,12 @@ package main
 // damaged line was the first line of an entity.
 func init() {
 	mutants = append(mutants,
-		mutant{name: "recovery-silent-skip", gate: "d",
+		mutant{name: "recovery-silent-skip", gate: "d", check: "D20",
 			bug: "recovery moves a damaged line out of the journal without logging or reporting it, so /journal/verify and health say nothing",
 			patches: []patch{marked("engine/journal/recovery.go", "recovery-report-quarantine",
 				"\ts.log.Warn(\"journal recovery: quarantining corrupt line\", \"file\", s.path, \"line\", r.no,\n\t\t\"offset\", r.off, \"reason\", reason)\n\ts.rep.Quarantined = append(s.rep.Quarantined, BadLine{Line: r.no, Offset: r.off, Reason: reason, Seq: seq})\n",
 				"\t_ = seq\n")}},
-		mutant{name: "recovery-dependents-block-start", gate: "d",
+		mutant{name: "recovery-dependents-block-start", gate: "d", check: "D18",
 			bug: "an event about an entity whose first line was quarantined fails the replay, so creditd refuses to start (the old behaviour)",
 			patches: []patch{marked("engine/journal/recovery.go", "recovery-dependents-start",
 				"if errors.As(err, &dep) && s.policy != PolicyStrict", "if false && errors.As(err, &dep) && s.policy != PolicyStrict")}},

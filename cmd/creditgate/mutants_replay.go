@@ -6,12 +6,12 @@ package main
 // behavioural checks that reject them do not depend on a backend's digest.
 func init() {
 	mutants = append(mutants,
-		mutant{name: "replay-forgets-anomaly-norm", gate: "b",
+		mutant{name: "replay-forgets-anomaly-norm", gate: "b", check: "B25",
 			bug: "replay does not feed consumes to the anomaly detector, so after a restart every agent's norm is empty and the first anomaly goes unflagged",
 			patches: []patch{marked("engine/engine.go", "replay",
 				"func (e *Engine) replay(ev *event.Envelope) error {\n\tif err := e.applyLocked(ev); err != nil {",
 				"type replayBlind struct{ anomaly.Checker }\n\nfunc (replayBlind) Observe(string, int64) {}\n\nfunc (e *Engine) replay(ev *event.Envelope) error {\n\tsaved := e.checker\n\te.checker = replayBlind{saved}\n\tdefer func() { e.checker = saved }()\n\tif err := e.applyLocked(ev); err != nil {")}},
-		mutant{name: "replay-forgets-eoc", gate: "b",
+		mutant{name: "replay-forgets-eoc", gate: "b", check: "B35",
 			bug: "replay skips the journaled eoc.regulated decisions, so after a restart GET /eoc reports the initial score and regulation",
 			patches: []patch{marked("engine/engine.go", "replay",
 				"func (e *Engine) replay(ev *event.Envelope) error {\n\tif err := e.applyLocked(ev); err != nil {",

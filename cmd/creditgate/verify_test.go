@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/creditgate/creditgate/gates/catalog"
 )
 
 // A mutant whose anchor no longer matches would silently test the
@@ -64,6 +66,25 @@ func TestEveryMutantIsAnchoredOnAMarker(t *testing.T) {
 			if p.marker == "" {
 				t.Errorf("mutant %s: patch of %s is anchored on text only (%q); use marked()", m.name, p.file, firstLine(p.old))
 			}
+		}
+	}
+}
+
+// Every seeded bug names the catalog check that must catch it, so a mutant
+// caught by accident (another check's NO-GO) never reads as proof.
+func TestEveryMutantNamesTheCatalogCheckThatMustCatchIt(t *testing.T) {
+	for _, m := range mutants {
+		if m.check == "" {
+			t.Errorf("mutant %s names no check", m.name)
+			continue
+		}
+		if _, ok := catalog.Lookup(m.check); !ok {
+			t.Errorf("mutant %s names %q, which the catalog does not declare", m.name, m.check)
+		}
+	}
+	for _, c := range foreignCases {
+		if _, ok := catalog.Lookup(c.check); c.check != "" && !ok {
+			t.Errorf("foreign case %s names %q, which the catalog does not declare", c.name(), c.check)
 		}
 	}
 }
