@@ -61,12 +61,12 @@ type flakyTx struct {
 	done bool
 }
 
-func (t *flakyTx) Commit(lines [][]byte) <-chan error {
+func (t *flakyTx) Commit(recs []store.Record) <-chan error {
 	res := make(chan error, 1)
 	if t.s.down.Load() {
 		res <- store.ErrUnavailable
 	} else {
-		t.s.lines = append(t.s.lines, lines...)
+		t.s.lines = append(t.s.lines, store.Lines(recs)...)
 		res <- nil
 	}
 	t.Rollback()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -266,26 +267,22 @@ type pgTx struct {
 	done   bool
 }
 
-// Commit inserts the lines and commits. It resolves before returning.
-func (t *pgTx) Commit(lines [][]byte) <-chan error {
+// Commit inserts the records and commits. It resolves before returning.
+func (t *pgTx) Commit(recs []store.Record) <-chan error {
 	res := make(chan error, 1)
-	res <- t.commit(lines)
+	res <- t.commit(recs)
 	return res
 }
 
-func (t *pgTx) commit(lines [][]byte) error {
+func (t *pgTx) commit(recs []store.Record) error {
 	defer t.Rollback()
-	n := len(lines)
-	seqs, keys, ids, types := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
-	for i, l := range lines {
-		ev, err := event.Decode(l)
-		if err != nil {
-			return fmt.Errorf("pgstore: commit: line %d: %w", i, err)
+	n := len(recs)
+	seqs, keys, ids, types, lines := make([]int64, n), make([]string, n), make([]string, n), make([]string, n), make([][]byte, n)
+	for i, r := range recs {
+		if r.Seq != t.next+uint64(i) {
+			return fmt.Errorf("%w: record %d has seq %d, the store's next is %d", store.ErrStale, i, r.Seq, t.next+uint64(i))
 		}
-		if ev.Seq != t.next+uint64(i) {
-			return fmt.Errorf("%w: line %d has seq %d, the store's next is %d", store.ErrStale, i, ev.Seq, t.next+uint64(i))
-		}
-		seqs[i], keys[i], ids[i], types[i] = int64(ev.Seq), ev.IdempotencyKey, ev.EventID, ev.EventType
+		seqs[i], keys[i], ids[i], types[i], lines[i] = int64(r.Seq), r.Key, r.EventID, r.Type, r.Line
 	}
 	_, err := t.tx.Exec(t.ctx, `INSERT INTO events (seq, idempotency_key, event_id, event_type, line)
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bytea[])`,
@@ -295,7 +292,7 @@ func (t *pgTx) commit(lines [][]byte) error {
 		if errors.As(err, &pe) && pe.Code == "23505" {
 			switch pe.ConstraintName {
 			case "events_idempotency_key_key":
-				return fmt.Errorf("%w: %s", store.ErrDuplicateKey, pe.Detail)
+				return &store.DuplicateKeyError{Key: duplicateKey(pe.Detail), Detail: pe.Detail}
 			case "events_pkey":
 				return fmt.Errorf("%w: %s", store.ErrStale, pe.Detail)
 			}
@@ -308,6 +305,16 @@ func (t *pgTx) commit(lines [][]byte) error {
 	}
 	t.done = true
 	return nil
+}
+
+// duplicateKey extracts the key from a unique violation's detail,
+// "Key (idempotency_key)=(k) already exists."; "" when it has another shape.
+func duplicateKey(detail string) string {
+	const pre, post = "Key (idempotency_key)=(", ") already exists."
+	if strings.HasPrefix(detail, pre) && strings.HasSuffix(detail, post) {
+		return detail[len(pre) : len(detail)-len(post)]
+	}
+	return ""
 }
 
 // Rollback releases the lock without writing.

@@ -22,6 +22,37 @@ var (
 	ErrStale = errors.New("store: appender state is stale")
 )
 
+// Record is one sealed event handed to Commit: the fields a store indexes,
+// copied from the envelope the line encodes, and the line itself.
+type Record struct {
+	Seq     uint64
+	Key     string // idempotency key (unique in the store)
+	EventID string
+	Type    event.Type
+	Line    []byte // the encoded envelope, '\n'-terminated
+}
+
+// RecordOf returns the record of an encoded envelope.
+func RecordOf(ev *event.Envelope, line []byte) Record {
+	return Record{Seq: ev.Seq, Key: ev.IdempotencyKey, EventID: ev.EventID, Type: ev.EventType, Line: line}
+}
+
+// Lines returns the records' lines.
+func Lines(recs []Record) [][]byte {
+	lines := make([][]byte, len(recs))
+	for i, r := range recs {
+		lines[i] = r.Line
+	}
+	return lines
+}
+
+// DuplicateKeyError is the ErrDuplicateKey a store returns when it can name
+// the key that is already stored.
+type DuplicateKeyError struct{ Key, Detail string }
+
+func (e *DuplicateKeyError) Error() string { return ErrDuplicateKey.Error() + ": " + e.Detail }
+func (e *DuplicateKeyError) Unwrap() error { return ErrDuplicateKey }
+
 // Store keeps the event stream. Implementations are safe for concurrent use.
 type Store interface {
 	// Begin starts one append. For a shared store it takes the global append
@@ -40,11 +71,12 @@ type Store interface {
 // Tx is one append begun by Begin. Exactly one of Commit or Rollback must be
 // called; Rollback after Commit is a no-op.
 type Tx interface {
-	// Commit writes the encoded lines (each ending in '\n', seqs following
-	// the store's last seq) and resolves the channel once with nil when they
+	// Commit writes the records (seqs following the store's last seq, each
+	// line ending in '\n') and resolves the channel once with nil when they
 	// are durable, or with the error. A shared store resolves it before
-	// Commit returns.
-	Commit(lines [][]byte) <-chan error
+	// Commit returns. The records' fields are what the engine encoded into
+	// the line: a store never decodes a line to learn them.
+	Commit(recs []Record) <-chan error
 	// Rollback abandons the append and releases the lock.
 	Rollback()
 }
