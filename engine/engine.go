@@ -417,20 +417,25 @@ func (e *Engine) commitLoop() {
 				}
 			}
 		}
-	drain:
-		for len(batch) < maxBatchCommands {
-			select {
-			case c := <-e.queue.ch:
-				batch = append(batch, c)
-			default:
-				break drain
-			}
-		}
+		batch = e.queue.drain(batch)
 		e.mu.Lock()
-		e.commitBatchLocked(batch)
+		batch = e.commitBatchLocked(batch)
 		e.mu.Unlock()
 		clear(batch)
 	}
+}
+
+// drain appends the queued commands to batch, up to maxBatchCommands.
+func (q *commandQueue) drain(batch []*command) []*command {
+	for len(batch) < maxBatchCommands {
+		select {
+		case c := <-q.ch:
+			batch = append(batch, c)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // commitBatchLocked runs one transaction: begin (a shared store hands over
@@ -438,7 +443,7 @@ func (e *Engine) commitLoop() {
 // seal and fold, then one commit of every command's records; every
 // outcome is resolved only after the commit, so no client is answered from
 // state that is not durable. A failed commit fails exactly this batch.
-func (e *Engine) commitBatchLocked(batch []*command) {
+func (e *Engine) commitBatchLocked(batch []*command) []*command {
 	resolveAll := func(err error) {
 		for _, c := range batch {
 			c.done <- outcome{err: err}
@@ -446,13 +451,16 @@ func (e *Engine) commitBatchLocked(batch []*command) {
 	}
 	if err := e.usableLocked(); err != nil {
 		resolveAll(err)
-		return
+		return batch
 	}
 	tx, err := e.beginLocked(context.Background())
 	if err != nil {
 		resolveAll(err)
-		return
+		return batch
 	}
+	// What queued while Begin waited for a shared store's lock joins this
+	// transaction.
+	batch = e.queue.drain(batch)
 	outs := make([]outcome, len(batch))
 	var recs []store.Record
 	for i, c := range batch {
@@ -477,6 +485,7 @@ func (e *Engine) commitBatchLocked(batch []*command) {
 		}
 		c.done <- o
 	}
+	return batch
 }
 
 // decideLocked runs one command of a batch: key lookup, rule, seal, fold,
