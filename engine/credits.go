@@ -254,7 +254,10 @@ func (e *Engine) Refund(ctx context.Context, req Request, in CreditInput) (Resul
 func (e *Engine) refundBoundLocked(in CreditInput) error {
 	//mutant:refund-bound
 	m, known := e.st.MissionView(in.MissionID)
-	if in.MissionID != "" && known {
+	if in.MissionID != "" && !known {
+		return e.unknown("mission", in.MissionID)
+	}
+	if in.MissionID != "" {
 		if m.AgentID != in.AgentID {
 			return refuse(CodeInvalid, nil, "mission_id: mission %q belongs to agent %q, not %q", in.MissionID, m.AgentID, in.AgentID)
 		}
