@@ -64,7 +64,8 @@ type Engine struct {
 	dur *durability // the highest seq on disk; see durable.go
 
 	opened   time.Time
-	stop     chan struct{}
+	life     context.Context // cancelled by Close: stops the loops and a batch's Begin
+	end      context.CancelFunc
 	sweeping sync.WaitGroup
 	stats    stats
 }
@@ -108,13 +109,13 @@ func Open(cfg Config) (*Engine, error) {
 		eoc:     eoc.New(cfg.EoC),
 		keys:    map[string]*keyEntry{},
 		keyFIFO: make([]string, cfg.IdempotencyWindow),
-		stop:    make(chan struct{}),
 		queue:   newCommandQueue(),
 		opened:  time.Now(),
 	}
 	if e.checker == nil {
 		e.checker = anomaly.New(cfg.Anomaly)
 	}
+	e.life, e.end = context.WithCancel(context.Background())
 	start := time.Now()
 	s := cfg.Store
 	if s == nil {
@@ -318,7 +319,14 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 	if err := e.queue.push(c); err != nil {
 		return Result{}, err
 	}
-	o := <-c.done
+	var o outcome
+	select {
+	case o = <-c.done:
+	case <-ctx.Done():
+		// The command may still commit: like a timeout, the outcome is
+		// unknown to this caller (a retry with its key finds it).
+		return Result{}, ctx.Err()
+	}
 	if k := o.wait; k != nil {
 		// Wait for the key's transaction first: a conflict or a replay
 		// must name a key that is on disk.
@@ -406,7 +414,7 @@ func (e *Engine) commitLoop() {
 		select {
 		case c := <-e.queue.ch:
 			batch = append(batch[:0], c)
-		case <-e.stop:
+		case <-e.life.Done():
 			// Close closed the queue first: what is in it is all there is.
 			for {
 				select {
@@ -453,7 +461,7 @@ func (e *Engine) commitBatchLocked(batch []*command) []*command {
 		resolveAll(err)
 		return batch
 	}
-	tx, err := e.beginLocked(context.Background())
+	tx, err := e.beginLocked(e.life)
 	if err != nil {
 		resolveAll(err)
 		return batch
@@ -646,8 +654,12 @@ func (e *Engine) read(f func(st *projection.State)) error {
 	return e.settle(ctx, seen)
 }
 
-// Close stops the timer and drains and closes the journal.
+// Close stops the loops, refuses new commands, and drains and closes the
+// store. Cancelling first frees a committer stuck in a store's Begin (it
+// holds e.mu there).
 func (e *Engine) Close() error {
+	e.queue.close()
+	e.end()
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
@@ -655,8 +667,6 @@ func (e *Engine) Close() error {
 	}
 	e.closed = true
 	e.mu.Unlock()
-	e.queue.close()
-	close(e.stop)
 	e.sweeping.Wait()
 	return e.store.Close()
 }

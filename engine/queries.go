@@ -10,6 +10,7 @@ import (
 	"github.com/creditgate/creditgate/engine/journal"
 	"github.com/creditgate/creditgate/engine/karma"
 	"github.com/creditgate/creditgate/engine/projection"
+	"github.com/creditgate/creditgate/engine/store"
 )
 
 // Balance returns an agent's balance in milli-credits.
@@ -174,6 +175,7 @@ func (e *Engine) Health() Health {
 // stats are counters for /metrics.
 type stats struct {
 	commands, replays, anomalies, detectorFailures atomic.Int64
+	published                                      atomic.Int64 // events this instance committed
 	replayEvents                                   uint64
 	replayDuration                                 time.Duration
 }
@@ -190,6 +192,14 @@ type Stats struct {
 	Seq               uint64        `json:"seq"`
 	IdempotencyKeys   int           `json:"idempotency_keys"`
 	FsyncEnabled      bool          `json:"fsync_enabled"`
+	// Storage and StoreLocation name the store (store.Description).
+	Storage       string `json:"storage"`
+	StoreLocation string `json:"store_location"`
+	// TotalEvents is how many events the stream holds as of Seq (every
+	// instance's, less what recovery left out of the replay); Published
+	// how many of them this instance committed since it started.
+	TotalEvents uint64 `json:"total_events"`
+	Published   int64  `json:"published"`
 }
 
 // Stats returns the counters.
@@ -198,7 +208,13 @@ func (e *Engine) Stats() Stats {
 	_ = e.catchUpLocked() // a shared store: the stream's seq, not this instance's last look (no-op for the journal)
 	seq, keys := e.seq, len(e.keys)
 	e.mu.Unlock()
+	d := store.Description{Kind: "custom"}
+	if ds, ok := e.store.(store.Describer); ok {
+		d = ds.Describe()
+	}
 	return Stats{
+		Storage: d.Kind, StoreLocation: d.Location,
+		TotalEvents: seq - min(seq, e.recovery.LastSeq-e.recovery.Events), Published: e.stats.published.Load(),
 		Commands: e.stats.commands.Load(), IdempotentReplays: e.stats.replays.Load(),
 		Anomalies: e.stats.anomalies.Load(), DetectorFailures: e.stats.detectorFailures.Load(),
 		ReplayEvents: e.stats.replayEvents, ReplaySeconds: e.stats.replayDuration.Seconds(),

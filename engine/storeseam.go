@@ -164,6 +164,7 @@ func (e *Engine) commitLocked(tx store.Tx, recs []store.Record) error {
 		return e.storeFailureLocked(err)
 	}
 	e.dur.advance(recs[len(recs)-1].Seq)
+	e.stats.published.Add(int64(len(recs)))
 	return nil
 }
 
@@ -214,7 +215,7 @@ func (e *Engine) followLoop() {
 	defer t.Stop()
 	for {
 		select {
-		case <-e.stop:
+		case <-e.life.Done():
 			return
 		case <-t.C:
 			if e.storeDown.Load() {

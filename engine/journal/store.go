@@ -55,6 +55,11 @@ func (s *Store) Iterate(after uint64, fn func(line []byte, ev *event.Envelope) b
 	return s.j.Iterate(after, fn)
 }
 
+// Describe names the journal file.
+func (s *Store) Describe() store.Description {
+	return store.Description{Kind: "jsonl-journal", Location: s.j.cfg.Path}
+}
+
 // Shared is false: the journal file has one writer.
 func (s *Store) Shared() bool { return false }
 

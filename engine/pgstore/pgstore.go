@@ -118,6 +118,12 @@ func (s *Store) migrate(ctx context.Context) error {
 	})
 }
 
+// Describe names the database (host:port/name, no credentials).
+func (s *Store) Describe() store.Description {
+	c := s.pool.Config().ConnConfig
+	return store.Description{Kind: "postgresql", Location: fmt.Sprintf("%s:%d/%s", c.Host, c.Port, c.Database)}
+}
+
 // Shared is true: other instances append to the same table.
 func (s *Store) Shared() bool { return true }
 

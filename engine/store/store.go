@@ -80,3 +80,15 @@ type Tx interface {
 	// Rollback abandons the append and releases the lock.
 	Rollback()
 }
+
+// Description names a store for /info and /metrics.
+type Description struct {
+	Kind     string // "jsonl-journal", "postgresql", …
+	Location string // the journal's file path, the database's host:port/name (never a password)
+}
+
+// Describer is implemented by a store that can name itself; the engine
+// reports others as kind "custom".
+type Describer interface {
+	Describe() Description
+}

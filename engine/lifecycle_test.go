@@ -1,0 +1,75 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/creditgate/creditgate/engine"
+	"github.com/creditgate/creditgate/engine/event"
+	"github.com/creditgate/creditgate/engine/store"
+)
+
+// hangingStore is empty and, once hang is set, never answers Begin until
+// the caller's context ends: a database that accepts connections and then
+// stalls.
+type hangingStore struct{ hang atomic.Bool }
+
+func (s *hangingStore) Begin(ctx context.Context, _ uint64, _ func(*event.Envelope) error) (store.Tx, error) {
+	if !s.hang.Load() {
+		return nopTx{}, nil
+	}
+	<-ctx.Done()
+	return nil, errors.Join(store.ErrUnavailable, ctx.Err())
+}
+func (s *hangingStore) Iterate(uint64, func([]byte, *event.Envelope) bool) error { return nil }
+func (s *hangingStore) Shared() bool                                             { return true }
+func (s *hangingStore) Close() error                                             { return nil }
+
+type nopTx struct{}
+
+func (nopTx) Commit([]store.Record) <-chan error { c := make(chan error, 1); c <- nil; return c }
+func (nopTx) Rollback()                          {}
+
+// Issue 18: the expiry sweeper called ExpireDue(context.Background()), so
+// a store that stopped answering held it (and Close, which waits for it)
+// forever. The sweep is bounded by a deadline and Close stops it.
+func TestCloseStopsTheSweeperWhileTheStoreHangs(t *testing.T) {
+	s := &hangingStore{}
+	cfg := testConfig(t, journalPath(t))
+	cfg.Store = s
+	cfg.Approval.SweepInterval = 10 * time.Millisecond
+	e := openEngine(t, cfg)
+	s.hang.Store(true)
+	time.Sleep(100 * time.Millisecond) // a sweep is now waiting on Begin
+	done := make(chan error, 1)
+	go func() { done <- e.Close() }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not return within 5 s while the store hung")
+	}
+	if _, err := e.Consume(context.Background(), as("svc", ""), engine.CreditInput{AgentID: "a", AmountMilli: 1, Reason: "r"}); !errors.Is(err, engine.ErrClosed) {
+		t.Fatalf("consume after Close: %v, want ErrClosed", err)
+	}
+}
+
+// A command whose context ends while its batch waits on the store returns
+// the context's error instead of hanging with it.
+func TestACommandReturnsWhenItsContextEndsWhileTheStoreHangs(t *testing.T) {
+	s := &hangingStore{}
+	cfg := testConfig(t, journalPath(t))
+	cfg.Store = s
+	e := openEngine(t, cfg)
+	defer e.Close()
+	s.hang.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := e.ExpireDue(ctx)
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 3*time.Second {
+		t.Fatalf("ExpireDue with a hanging store: %v after %v, want the deadline within 3 s", err, time.Since(start))
+	}
+}
