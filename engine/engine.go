@@ -125,6 +125,16 @@ func Open(cfg Config) (*Engine, error) {
 		}
 		s = j
 	}
+	// A store the caller opened (cfg.Store) is the caller's to close.
+	closeOwn := func() {
+		if cfg.Store == nil {
+			_ = s.Close()
+		}
+	}
+	if err := checkSettings(s, cfg); err != nil {
+		closeOwn()
+		return nil, err
+	}
 	e.store = s
 	e.dur = newDurability(e.seq)
 	// Fold what the store holds beyond what recovery replayed: everything
@@ -133,7 +143,7 @@ func Open(cfg Config) (*Engine, error) {
 	err := e.followLocked()
 	e.mu.Unlock()
 	if err != nil {
-		_ = s.Close()
+		closeOwn()
 		return nil, err
 	}
 	if cfg.Store != nil {

@@ -92,3 +92,13 @@ type Description struct {
 type Describer interface {
 	Describe() Description
 }
+
+// SettingsKeeper is implemented by a store several instances share: the
+// settings that decide money are recorded by the first instance, and every
+// later one compares its own with them (instances must not decide the same
+// stream by different rules).
+type SettingsKeeper interface {
+	// KeepSettings records body (a JSON object) under name unless the store
+	// holds settings of that name, and returns what the store holds.
+	KeepSettings(ctx context.Context, name string, body []byte) ([]byte, error)
+}
