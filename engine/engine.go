@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,12 +50,10 @@ type Engine struct {
 	checker anomaly.Checker
 	eoc     *eoc.State
 	seq     uint64
-	keys    map[string]*keyEntry
-	keyFIFO []string // client keys in the order they were first written; ring of IdempotencyWindow
-	keyNext int
+	keys    *keyIndex
 	failed  error
 	closed  bool
-	stale   bool // shared store only: folded state may hold uncommitted events; reload before use
+	stale   bool // folded state may hold events the store did not commit; reload before use
 	// storeDown (shared store only): the store failed; commands and reads
 	// answer 503 at once until followLoop's probe reaches it (storeseam.go).
 	storeDown atomic.Bool
@@ -68,15 +65,6 @@ type Engine struct {
 	end      context.CancelFunc
 	sweeping sync.WaitGroup
 	stats    stats
-}
-
-// keyEntry is one client idempotency key's transaction. done is closed once
-// the transaction is durable (or failed); waiters then read events/err.
-type keyEntry struct {
-	requestHash string
-	done        chan struct{}
-	events      []*event.Envelope
-	err         error
 }
 
 // Request carries what every mutation needs besides its own fields.
@@ -107,8 +95,7 @@ func Open(cfg Config) (*Engine, error) {
 		st:      projection.New(cfg.Projection),
 		checker: cfg.Checker,
 		eoc:     eoc.New(cfg.EoC),
-		keys:    map[string]*keyEntry{},
-		keyFIFO: make([]string, cfg.IdempotencyWindow),
+		keys:    newKeyIndex(cfg.IdempotencyWindow),
 		queue:   newCommandQueue(),
 		opened:  time.Now(),
 	}
@@ -258,39 +245,10 @@ func (e *Engine) applyLocked(ev *event.Envelope) error {
 }
 
 // rememberKeyLocked indexes a durable (or in-flight, when entry != nil)
-// transaction under its client key. Derived events carry "<key>#<n>" and are
-// appended to their primary's entry.
+// transaction under its client key (see keyIndex.remember).
 func (e *Engine) rememberKeyLocked(ev *event.Envelope, entry *keyEntry) {
-	if ev.Metadata == nil || ev.Metadata.RequestHash == "" {
-		if base, _, ok := strings.Cut(ev.IdempotencyKey, "#"); ok {
-			if k, found := e.keys[base]; found && entry == nil {
-				k.events = append(k.events, cloneEnvelope(ev))
-			}
-		}
-		return
-	}
-	if entry == nil {
-		entry = &keyEntry{requestHash: ev.Metadata.RequestHash, done: closedChan, events: []*event.Envelope{cloneEnvelope(ev)}}
-	}
-	if old := e.keyFIFO[e.keyNext]; old != "" {
-		delete(e.keys, old)
-	}
-	e.keyFIFO[e.keyNext] = ev.IdempotencyKey
-	e.keyNext = (e.keyNext + 1) % len(e.keyFIFO)
-	e.keys[ev.IdempotencyKey] = entry
+	e.keys.remember(ev, entry)
 }
-
-// cloneEnvelope copies a replayed envelope before the key index keeps it:
-// journal.Open owns the envelope it passes to apply and reuses (zeroes) it
-// after the call, e.g. for the held lines of a multi-event command. Payload,
-// Metadata and CausationID are freshly decoded per line, so a shallow copy
-// is enough.
-func cloneEnvelope(ev *event.Envelope) *event.Envelope {
-	c := *ev
-	return &c
-}
-
-var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // plan is what a command's rule function returns: the events to write (the
 // engine fills envelope fields) — or a refusal.
@@ -515,7 +473,7 @@ func (e *Engine) decideLocked(c *command, recs *[]store.Record) outcome {
 	req := c.req
 	if req.IdempotencyKey != "" {
 		//mutant:idempotency-lookup
-		if k, ok := e.keys[req.IdempotencyKey]; ok {
+		if k, ok := e.keys.lookup(req.IdempotencyKey); ok {
 			return outcome{wait: k}
 		}
 	}

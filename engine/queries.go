@@ -206,7 +206,7 @@ type Stats struct {
 func (e *Engine) Stats() Stats {
 	e.mu.Lock()
 	_ = e.catchUpLocked() // a shared store: the stream's seq, not this instance's last look (no-op for the journal)
-	seq, keys := e.seq, len(e.keys)
+	seq, keys := e.seq, e.keys.len()
 	e.mu.Unlock()
 	d := store.Description{Kind: "custom"}
 	if ds, ok := e.store.(store.Describer); ok {

@@ -67,9 +67,8 @@ func (e *Engine) reloadLocked() error {
 		e.checker = anomaly.New(e.cfg.Anomaly)
 	}
 	e.eoc = eoc.New(e.cfg.EoC)
-	e.keys = map[string]*keyEntry{}
-	e.keyFIFO = make([]string, e.cfg.IdempotencyWindow)
-	e.keyNext, e.seq = 0, 0
+	e.keys = newKeyIndex(e.cfg.IdempotencyWindow)
+	e.seq = 0
 	e.stale = true
 	if err := e.followLocked(); err != nil {
 		return err
