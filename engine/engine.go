@@ -58,7 +58,11 @@ type Engine struct {
 	// answer 503 at once until followLoop's probe reaches it (storeseam.go).
 	storeDown atomic.Bool
 
-	dur *durability // the highest seq on disk; see durable.go
+	// inflight is closed when the batch being committed is resolved; nil
+	// while none is. The committer folds a batch before its commit and
+	// releases mu for the commit's wait, so nobody may answer from the
+	// state meanwhile: read waits for it (see read).
+	inflight chan struct{}
 
 	opened   time.Time
 	life     context.Context // cancelled by Close: stops the loops and a batch's Begin
@@ -123,7 +127,6 @@ func Open(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.store = s
-	e.dur = newDurability(e.seq)
 	// Fold what the store holds beyond what recovery replayed: everything
 	// for a shared store, nothing for the journal.
 	e.mu.Lock()
@@ -585,7 +588,6 @@ func (e *Engine) sealLocked(req Request, p *plan) ([]*event.Envelope, []store.Re
 func (e *Engine) failLocked(err error) error {
 	//mutant:engine-journal-failed-sticky
 	if e.failed == nil {
-		defer e.dur.fail()
 		e.failed = fmt.Errorf("%w: %v", ErrJournalFailed, err)
 		e.log.Error("journal failed; refusing all commands until restart", "err", err)
 	}
@@ -602,24 +604,39 @@ func (e *Engine) usableLocked() error {
 	return nil
 }
 
-// read runs f under the lock if the engine can serve state, and returns
-// once the state f saw is durable (see durability).
+// readDurableWait bounds how long a read waits for an in-flight commit;
+// a store that does not commit within it answers 503.
+const readDurableWait = 10 * time.Second
+
+// errCommitStalled answers a read while a commit hangs.
+var errCommitStalled = fmt.Errorf("%w: a commit has been in flight for %v", ErrStoreUnavailable, readDurableWait)
+
+// read runs f under the lock once the engine can serve state: no commit
+// in flight (its folded events are not durable yet), caught up with the
+// store.
 func (e *Engine) read(f func(st *projection.State)) error {
+	deadline := time.NewTimer(readDurableWait)
+	defer deadline.Stop()
 	e.mu.Lock()
-	if err := e.usableLocked(); err != nil {
+	for e.inflight != nil {
+		wait := e.inflight
 		e.mu.Unlock()
+		select {
+		case <-wait:
+		case <-deadline.C:
+			return errCommitStalled
+		}
+		e.mu.Lock()
+	}
+	defer e.mu.Unlock()
+	if err := e.usableLocked(); err != nil {
 		return err
 	}
 	if err := e.catchUpLocked(); err != nil {
-		e.mu.Unlock()
 		return err
 	}
 	f(e.st)
-	seen := e.seq
-	e.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), readDurableWait)
-	defer cancel()
-	return e.settle(ctx, seen)
+	return nil
 }
 
 // Close stops the loops, refuses new commands, and drains and closes the

@@ -108,7 +108,6 @@ func (e *Engine) foldForeign(ev *event.Envelope) error {
 		e.stale = true
 		return fmt.Errorf("%w: fold seq %d: %v", ErrStoreUnavailable, ev.Seq, err)
 	}
-	e.dur.advance(ev.Seq) // read back from the store: committed
 	return nil
 }
 
@@ -116,6 +115,10 @@ func (e *Engine) foldForeign(ev *event.Envelope) error {
 // read: a read that starts after a write was acknowledged by any instance
 // sees it.
 func (e *Engine) catchUpLocked() error {
+	if e.inflight != nil {
+		// This instance holds the append lock: nobody else commits.
+		return nil
+	}
 	if e.storeDown.Load() {
 		return errStoreDown
 	}
@@ -156,13 +159,23 @@ func (e *Engine) beginLocked(ctx context.Context) (store.Tx, error) {
 	return tx, nil
 }
 
-// commitLocked commits a batch's records and waits for the outcome under
-// e.mu, so no later command builds on folded events whose commit failed.
+// commitLocked commits a batch's records and classifies the outcome
+// before the committer decides anything else, so no later command builds
+// on folded events whose commit failed. e.mu is released while the store
+// commits (reads and health must not hang on a stalled sync); inflight
+// keeps readers off the folded, not yet durable state meanwhile.
 func (e *Engine) commitLocked(tx store.Tx, recs []store.Record) error {
-	if err := <-tx.Commit(recs); err != nil {
+	e.inflight = make(chan struct{})
+	e.mu.Unlock()
+	err := <-tx.Commit(recs)
+	e.mu.Lock()
+	defer func() {
+		close(e.inflight)
+		e.inflight = nil
+	}()
+	if err != nil {
 		return e.storeFailureLocked(err)
 	}
-	e.dur.advance(recs[len(recs)-1].Seq)
 	e.stats.published.Add(int64(len(recs)))
 	return nil
 }
