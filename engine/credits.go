@@ -182,14 +182,12 @@ func (e *Engine) Consume(ctx context.Context, req Request, in CreditInput) (Resu
 		switch {
 		case derr != nil:
 			meta.AnomalyDetector = "unavailable"
-			e.stats.detectorFailures.Add(1)
 		//mutant:consume-anomaly
 		case v.Detected:
 			meta.AnomalyDetected = true
 			sc := v.Score
 			meta.AnomalyScore = &sc
 			meta.AnomalyReason = v.Reason
-			e.stats.anomalies.Add(1)
 		}
 		p := &plan{}
 		p.add(event.CreditConsumed, event.Credit{AgentID: in.AgentID, AmountMilli: in.AmountMilli,

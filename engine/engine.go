@@ -320,7 +320,7 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 	if o.err != nil {
 		return Result{}, o.err
 	}
-	e.stats.commands.Add(1)
+	e.stats.count(o.res)
 	return o.res, nil
 }
 

@@ -180,6 +180,23 @@ type stats struct {
 	replayDuration                                 time.Duration
 }
 
+// count records a committed command's outcome: the pipeline counts from
+// what was committed, the rules count nothing (a refused or failed command
+// flagged nothing).
+func (s *stats) count(res Result) {
+	s.commands.Add(1)
+	for _, ev := range res.Events {
+		if m := ev.Metadata; m != nil {
+			if m.AnomalyDetected {
+				s.anomalies.Add(1)
+			}
+			if m.AnomalyDetector == "unavailable" {
+				s.detectorFailures.Add(1)
+			}
+		}
+	}
+}
+
 // Stats is a snapshot of the engine's counters.
 type Stats struct {
 	Commands          int64         `json:"commands"`
