@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/creditgate/creditgate/engine"
+	"github.com/creditgate/creditgate/engine/anomaly"
 	"github.com/creditgate/creditgate/engine/event"
 	"github.com/creditgate/creditgate/engine/store"
 )
@@ -71,5 +72,49 @@ func TestACommandReturnsWhenItsContextEndsWhileTheStoreHangs(t *testing.T) {
 	_, err := e.ExpireDue(ctx)
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 3*time.Second {
 		t.Fatalf("ExpireDue with a hanging store: %v after %v, want the deadline within 3 s", err, time.Since(start))
+	}
+}
+
+// scriptedChecker flags every consume, or panics when broken.
+type scriptedChecker struct{ broken bool }
+
+func (c scriptedChecker) Check(string, int64) anomaly.Verdict {
+	if c.broken {
+		panic("detector down")
+	}
+	return anomaly.Verdict{Detected: true, Score: 12, Reason: anomaly.ReasonMeanFactor}
+}
+func (scriptedChecker) Observe(string, int64) {}
+
+// The pipeline counts anomalies and detector failures from committed
+// consumes: a refused consume counts nothing, a replayed one not again.
+func TestAnomalyCountersCountCommittedConsumesOnly(t *testing.T) {
+	for _, tc := range []struct {
+		name              string
+		broken            bool
+		flagged, failures int64
+	}{{"flagged", false, 1, 0}, {"detector failed", true, 0, 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t, journalPath(t))
+			cfg.Checker = scriptedChecker{broken: tc.broken}
+			e := openEngine(t, cfg)
+			defer e.Close()
+			mustCreate(t, e, "a", 0.5)
+			ctx := context.Background()
+			in := engine.CreditInput{AgentID: "a", AmountMilli: 1000, Reason: "r"}
+			if _, err := e.Consume(ctx, as("svc", "k1"), in); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := e.Consume(ctx, as("svc", "k1"), in); err != nil { // replay
+				t.Fatal(err)
+			}
+			if _, err := e.Consume(ctx, as("svc", ""), engine.CreditInput{AgentID: "a", AmountMilli: credits(1e6), Reason: "r"}); err == nil {
+				t.Fatal("an overdraft was accepted")
+			}
+			st := e.Stats()
+			if st.Anomalies != tc.flagged || st.DetectorFailures != tc.failures {
+				t.Fatalf("anomalies %d, detector failures %d; want %d, %d", st.Anomalies, st.DetectorFailures, tc.flagged, tc.failures)
+			}
+		})
 	}
 }
