@@ -297,6 +297,13 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 		// The command may still commit: like a timeout, the outcome is
 		// unknown to this caller (a retry with its key finds it).
 		return Result{}, ctx.Err()
+	case <-e.queue.exited:
+		// Close stopped the committer; it resolved what it took.
+		select {
+		case o = <-c.done:
+		default:
+			return Result{}, ErrClosed
+		}
 	}
 	if k := o.wait; k != nil {
 		// Wait for the key's transaction first: a conflict or a replay
@@ -354,9 +361,12 @@ type commandQueue struct {
 	mu     sync.RWMutex
 	closed bool
 	ch     chan *command
+	exited chan struct{} // closed when the committer has returned: nothing more is resolved
 }
 
-func newCommandQueue() *commandQueue { return &commandQueue{ch: make(chan *command, commandQueueLen)} }
+func newCommandQueue() *commandQueue {
+	return &commandQueue{ch: make(chan *command, commandQueueLen), exited: make(chan struct{})}
+}
 
 func (q *commandQueue) push(c *command) error {
 	q.mu.RLock()
@@ -364,8 +374,12 @@ func (q *commandQueue) push(c *command) error {
 	if q.closed {
 		return ErrClosed
 	}
-	q.ch <- c
-	return nil
+	select {
+	case q.ch <- c:
+		return nil
+	case <-q.exited:
+		return ErrClosed
+	}
 }
 
 func (q *commandQueue) close() {
@@ -380,6 +394,7 @@ func (q *commandQueue) close() {
 // the state its predecessors in the batch left.
 func (e *Engine) commitLoop() {
 	defer e.sweeping.Done()
+	defer close(e.queue.exited)
 	batch := make([]*command, 0, maxBatchCommands)
 	for {
 		select {
@@ -641,10 +656,10 @@ func (e *Engine) read(f func(st *projection.State)) error {
 
 // Close stops the loops, refuses new commands, and drains and closes the
 // store. Cancelling first frees a committer stuck in a store's Begin (it
-// holds e.mu there).
+// holds e.mu there) and appenders blocked on a full queue.
 func (e *Engine) Close() error {
+	e.end() // first: a committer stuck in a store's Begin or a full queue must not hold Close
 	e.queue.close()
-	e.end()
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()

@@ -118,3 +118,37 @@ func TestAnomalyCountersCountCommittedConsumesOnly(t *testing.T) {
 		})
 	}
 }
+
+// Close returns, and so does every command, while the store hangs and the
+// command queue is full (appenders blocked on it).
+func TestCloseReturnsWithAFullQueueAndAHangingStore(t *testing.T) {
+	s := &hangingStore{}
+	cfg := testConfig(t, journalPath(t))
+	cfg.Store = s
+	e := openEngine(t, cfg)
+	s.hang.Store(true)
+	const n = 5000 // beyond the queue's bound
+	done := make(chan struct{}, n)
+	for range n {
+		go func() {
+			_, _ = e.ExpireDue(context.Background())
+			done <- struct{}{}
+		}()
+	}
+	time.Sleep(200 * time.Millisecond)
+	closed := make(chan error, 1)
+	go func() { closed <- e.Close() }()
+	deadline := time.After(10 * time.Second)
+	select {
+	case <-closed:
+	case <-deadline:
+		t.Fatal("Close did not return within 10 s")
+	}
+	for i := 0; i < n; i++ {
+		select {
+		case <-done:
+		case <-deadline:
+			t.Fatalf("%d of %d commands still waiting 10 s after Close", n-i, n)
+		}
+	}
+}
