@@ -294,9 +294,13 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 	select {
 	case o = <-c.done:
 	case <-ctx.Done():
-		// The command may still commit: like a timeout, the outcome is
-		// unknown to this caller (a retry with its key finds it).
-		return Result{}, ctx.Err()
+		// Give up only while the command is still queued: once the
+		// committer took it, its answer must say what the store did (a
+		// 5xx must never hide a committed write).
+		if c.state.CompareAndSwap(cmdQueued, cmdAbandoned) {
+			return Result{}, ctx.Err()
+		}
+		o = <-c.done
 	case <-e.queue.exited:
 		// Close stopped the committer; it resolved what it took.
 		select {
@@ -333,11 +337,18 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 
 // command is one execute call queued for the committer.
 type command struct {
-	ctx  context.Context
-	req  Request
-	rule func() (*plan, error)
-	done chan outcome // buffered: the committer never blocks on it
+	ctx   context.Context
+	req   Request
+	rule  func() (*plan, error)
+	done  chan outcome // buffered: the committer never blocks on it
+	state atomic.Int32 // cmdQueued → cmdTaken (by the committer) or cmdAbandoned (by its caller)
 }
+
+const (
+	cmdQueued int32 = iota
+	cmdTaken
+	cmdAbandoned
+)
 
 // outcome is what the committer hands back to execute.
 type outcome struct {
@@ -486,7 +497,10 @@ func (e *Engine) commitBatchLocked(batch []*command) []*command {
 // key registration. Its records are appended to recs.
 func (e *Engine) decideLocked(c *command, recs *[]store.Record) outcome {
 	if err := c.ctx.Err(); err != nil {
-		return outcome{err: err}
+		return outcome{err: err} // its caller goes now
+	}
+	if !c.state.CompareAndSwap(cmdQueued, cmdTaken) {
+		return outcome{err: context.Canceled} // its caller has gone
 	}
 	req := c.req
 	if req.IdempotencyKey != "" {

@@ -152,3 +152,51 @@ func TestCloseReturnsWithAFullQueueAndAHangingStore(t *testing.T) {
 		}
 	}
 }
+
+// slowStore commits after a delay; it holds no events (one writer, empty
+// at open).
+type slowStore struct {
+	delay time.Duration
+	n     atomic.Int64
+}
+
+func (s *slowStore) Begin(context.Context, uint64, func(*event.Envelope) error) (store.Tx, error) {
+	return slowTx{s}, nil
+}
+func (s *slowStore) Iterate(uint64, func([]byte, *event.Envelope) bool) error { return nil }
+func (s *slowStore) Shared() bool                                             { return false }
+func (s *slowStore) Close() error                                             { return nil }
+
+type slowTx struct{ s *slowStore }
+
+func (t slowTx) Commit(recs []store.Record) <-chan error {
+	time.Sleep(t.s.delay)
+	t.s.n.Add(int64(len(recs)))
+	c := make(chan error, 1)
+	c <- nil
+	return c
+}
+func (slowTx) Rollback() {}
+
+// A command whose context ends after the committer took it answers what
+// the store did, never a timeout for a write that was committed (a 5xx
+// must not hide a state change).
+func TestACommandTakenByTheCommitterAnswersItsCommit(t *testing.T) {
+	s := &slowStore{}
+	cfg := testConfig(t, journalPath(t))
+	cfg.Store = s
+	e := openEngine(t, cfg)
+	defer e.Close()
+	mustCreate(t, e, "a", 1)
+	s.delay = 300 * time.Millisecond
+	before := s.n.Load()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	res, err := e.Consume(ctx, as("svc", ""), engine.CreditInput{AgentID: "a", AmountMilli: 1, Reason: "r"})
+	if err != nil || len(res.Events) != 1 {
+		t.Fatalf("consume whose context ended during its commit: %v, %v; want its committed event", res, err)
+	}
+	if got := s.n.Load() - before; got != 1 {
+		t.Fatalf("%d events committed, want 1", got)
+	}
+}
