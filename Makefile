@@ -13,7 +13,7 @@ export LIVE_TEST_SEED ?= 42
 # Built, then run: `go run` would turn every verdict's exit code into 1.
 CREDITGATE := build/creditgate
 
-.PHONY: creditgate-bin deps-up help build image test bench lint check gates gates-cluster gate-a gate-b gate-c gate-d gate-e verify-gates soak docker-up compose-up clean
+.PHONY: creditgate-bin deps-up help build image test bench bench-store lint check gates gates-cluster gate-a gate-b gate-c gate-d gate-e verify-gates soak docker-up compose-up clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ test: ## unit tests with the race detector (no gates)
 
 bench: ## benchmarks side by side: group commit vs fsync per event, 1M-event replay, heap per event
 	scripts/bench.sh
+
+bench-store: deps-up ## one run: pgbench's ledger transaction vs creditd consume on PostgreSQL (1 and 3 instances) and the journal; prints the ratios
+	scripts/bench-store.sh
 
 # The container target (default) needs a Docker engine; bring it up first.
 ifeq ($(filter-out container,$(or $(CREDITGATE_TARGET),container)),)

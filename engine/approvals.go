@@ -264,11 +264,16 @@ func (e *Engine) sweepLoop() {
 	defer t.Stop()
 	for {
 		select {
-		case <-e.stop:
+		case <-e.life.Done():
 			return
 		case <-t.C:
-			if n, err := e.ExpireDue(context.Background()); err != nil {
-				if err != ErrClosed {
+			// Bounded: a store that does not answer must not stall the
+			// sweeper past its next tick, nor Close.
+			ctx, cancel := context.WithTimeout(e.life, max(e.cfg.Approval.SweepInterval, time.Second))
+			n, err := e.ExpireDue(ctx)
+			cancel()
+			if err != nil {
+				if err != ErrClosed && e.life.Err() == nil {
 					e.log.Warn("approval expiry sweep failed", "err", err)
 				}
 			} else if n > 0 {

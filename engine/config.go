@@ -1,9 +1,13 @@
 package engine
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/creditgate/creditgate/engine/anomaly"
@@ -177,4 +181,63 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// moneySettings are the settings that decide money: every instance on a
+// shared store must run with the same (see store.SettingsKeeper).
+func (c Config) moneySettings() map[string]any {
+	a, s := c.Approval, c.Synergie
+	return map[string]any{
+		"approval.threshold_milli": a.ThresholdMilli, "approval.medium_from_milli": a.MediumFromMilli,
+		"approval.high_from_milli": a.HighFromMilli, "approval.critical_from_milli": a.CriticalFromMilli,
+		"approval.medium_timeout": a.MediumTimeout.String(), "approval.high_timeout": a.HighTimeout.String(),
+		"approval.critical_timeout": a.CriticalTimeout.String(),
+		"synergie.base_milli":       s.BaseMilli, "synergie.cap_milli": s.CapMilli, "synergie.max_team": s.MaxTeam,
+		"max_amount_milli": c.MaxAmountMilli, "mission_fail_refund": c.MissionFailRefund,
+	}
+}
+
+// ErrSettingsDiffer: the shared store was started with other money
+// settings than this instance's.
+var ErrSettingsDiffer = errors.New("engine: settings differ from those recorded in the store")
+
+// checkSettings records the money settings in a store that keeps them and
+// refuses to start when the store holds different ones.
+func checkSettings(s store.Store, c Config) error {
+	k, ok := s.(store.SettingsKeeper)
+	if !ok {
+		return nil
+	}
+	mine := c.moneySettings()
+	body, err := json.Marshal(mine)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	got, err := k.KeepSettings(ctx, "money", body)
+	if err != nil {
+		return fmt.Errorf("engine: record settings: %w", err)
+	}
+	var have, want map[string]any
+	if err := json.Unmarshal(got, &have); err != nil {
+		return fmt.Errorf("engine: settings recorded in the store: %w", err)
+	}
+	_ = json.Unmarshal(body, &want) // same number representation as have
+	var diff []string
+	for name, v := range want {
+		if h, ok := have[name]; !ok || fmt.Sprint(h) != fmt.Sprint(v) {
+			diff = append(diff, fmt.Sprintf("%s: store %v, this instance %v", name, h, v))
+		}
+	}
+	for name, h := range have {
+		if _, ok := want[name]; !ok {
+			diff = append(diff, fmt.Sprintf("%s: store %v, unknown to this instance", name, h))
+		}
+	}
+	if len(diff) > 0 {
+		sort.Strings(diff)
+		return fmt.Errorf("%w (every instance must decide money by the same rules): %s", ErrSettingsDiffer, strings.Join(diff, "; "))
+	}
+	return nil
 }

@@ -182,14 +182,12 @@ func (e *Engine) Consume(ctx context.Context, req Request, in CreditInput) (Resu
 		switch {
 		case derr != nil:
 			meta.AnomalyDetector = "unavailable"
-			e.stats.detectorFailures.Add(1)
 		//mutant:consume-anomaly
 		case v.Detected:
 			meta.AnomalyDetected = true
 			sc := v.Score
 			meta.AnomalyScore = &sc
 			meta.AnomalyReason = v.Reason
-			e.stats.anomalies.Add(1)
 		}
 		p := &plan{}
 		p.add(event.CreditConsumed, event.Credit{AgentID: in.AgentID, AmountMilli: in.AmountMilli,
@@ -254,7 +252,10 @@ func (e *Engine) Refund(ctx context.Context, req Request, in CreditInput) (Resul
 func (e *Engine) refundBoundLocked(in CreditInput) error {
 	//mutant:refund-bound
 	m, known := e.st.MissionView(in.MissionID)
-	if in.MissionID != "" && known {
+	if in.MissionID != "" && !known {
+		return e.unknown("mission", in.MissionID)
+	}
+	if in.MissionID != "" {
 		if m.AgentID != in.AgentID {
 			return refuse(CodeInvalid, nil, "mission_id: mission %q belongs to agent %q, not %q", in.MissionID, m.AgentID, in.AgentID)
 		}

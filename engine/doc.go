@@ -15,8 +15,12 @@
 // the anomaly.Checker seam).
 //
 // Events go through the store.Store seam (storeseam.go): the journal by
-// default, or Config.Store, e.g. engine/pgstore shared by several instances;
-// then "one lock" is the database's advisory lock, taken after catching up
-// on the other instances' events (docs/cluster.md). The engine never imports
-// pgstore: cmd/creditd opens it.
+// default (journal.Store), or Config.Store, e.g. engine/pgstore shared by
+// several instances; the engine runs the same code on both. One committer
+// goroutine (commitLoop) takes every command queued while the previous
+// transaction was in flight and runs them as one transaction: Begin (for a
+// shared store the database's advisory lock, after catching up on the other
+// instances' events, docs/cluster.md), each command's rule on the state its
+// predecessors left, one Commit, then every answer. The engine never
+// imports pgstore: cmd/creditd opens it.
 package engine

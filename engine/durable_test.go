@@ -81,3 +81,31 @@ func TestNoClientIsAnsweredFromStateThatIsNotYetDurable(t *testing.T) {
 		t.Fatalf("consume of an empty balance: %v, want insufficient_credits", err)
 	}
 }
+
+// While a commit's sync hangs, health still answers at once: the committer
+// does not hold the engine's lock across the sync (reads wait for the
+// commit, bounded by readDurableWait).
+func TestHealthAnswersWhileASyncHangs(t *testing.T) {
+	ctx := context.Background()
+	g := &syncGate{release: make(chan struct{})}
+	cfg := testConfig(t, journalPath(t))
+	cfg.Journal.NoSync = false
+	cfg.Journal.FS = faultfs.New(nil, g)
+	e := openEngine(t, cfg)
+	defer e.Close()
+	defer close(g.release)
+	mustCreate(t, e, "a", 1)
+	g.held.Store(true)
+	go func() {
+		_, _ = e.Consume(ctx, as("op", ""), engine.CreditInput{AgentID: "a", AmountMilli: 1, Reason: "x"})
+	}()
+	time.Sleep(100 * time.Millisecond)
+	done := make(chan engine.Health, 1)
+	go func() { done <- e.Health() }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Health did not answer within 2 s while a sync hung")
+	}
+	g.held.Store(false)
+}

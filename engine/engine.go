@@ -3,10 +3,10 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,8 +37,9 @@ type Engine struct {
 	clock  Clock
 	scorer Scorer
 
-	j        *journal.Journal // nil when cfg.Store is set
+	j        *journal.Journal // the embedded journal's counters; nil when cfg.Store is set
 	store    store.Store      // where events go: the journal or cfg.Store (see storeseam.go)
+	queue    *commandQueue    // commands waiting for the committer (commitLoop)
 	recovery journal.RecoveryReport
 	// lost holds the entities whose first event recovery lost (key kind +
 	// "\x00" + id); set once by Open, read-only afterwards.
@@ -49,32 +50,26 @@ type Engine struct {
 	checker anomaly.Checker
 	eoc     *eoc.State
 	seq     uint64
-	keys    map[string]*keyEntry
-	keyFIFO []string // client keys in the order they were first written; ring of IdempotencyWindow
-	keyNext int
+	keys    *keyIndex
 	failed  error
 	closed  bool
-	stale   bool // shared store only: folded state may hold uncommitted events; reload before use
+	stale   bool // folded state may hold events the store did not commit; reload before use
 	// storeDown (shared store only): the store failed; commands and reads
 	// answer 503 at once until followLoop's probe reaches it (storeseam.go).
 	storeDown atomic.Bool
 
-	dur *durability // the highest seq on disk; see durable.go
+	// inflight is closed when the batch being committed is resolved; nil
+	// while none is. The committer folds a batch before its commit and
+	// releases mu for the commit's wait, so nobody may answer from the
+	// state meanwhile: read waits for it (see read).
+	inflight chan struct{}
 
 	opened   time.Time
-	scans    scanGate // deep history scans: bounded, cancelled at shutdown
-	stop     chan struct{}
+	scans    scanGate        // deep history scans: bounded, cancelled at shutdown
+	life     context.Context // cancelled by Close: stops the loops and a batch's Begin
+	end      context.CancelFunc
 	sweeping sync.WaitGroup
 	stats    stats
-}
-
-// keyEntry is one client idempotency key's transaction. done is closed once
-// the transaction is durable (or failed); waiters then read events/err.
-type keyEntry struct {
-	requestHash string
-	done        chan struct{}
-	events      []*event.Envelope
-	err         error
 }
 
 // Request carries what every mutation needs besides its own fields.
@@ -105,17 +100,59 @@ func Open(cfg Config) (*Engine, error) {
 		st:      projection.New(cfg.Projection),
 		checker: cfg.Checker,
 		eoc:     eoc.New(cfg.EoC),
-		keys:    map[string]*keyEntry{},
-		keyFIFO: make([]string, cfg.IdempotencyWindow),
-		stop:    make(chan struct{}),
+		keys:    newKeyIndex(cfg.IdempotencyWindow),
+		queue:   newCommandQueue(),
 		opened:  time.Now(),
 	}
 	if e.checker == nil {
 		e.checker = anomaly.New(cfg.Anomaly)
 	}
-	if cfg.Store != nil {
-		return e.openShared(cfg.Store)
+	e.life, e.end = context.WithCancel(context.Background())
+	start := time.Now()
+	s := cfg.Store
+	if s == nil {
+		j, err := e.openJournal()
+		if err != nil {
+			return nil, err
+		}
+		s = j
 	}
+	// A store the caller opened (cfg.Store) is the caller's to close.
+	closeOwn := func() {
+		if cfg.Store == nil {
+			_ = s.Close()
+		}
+	}
+	if err := checkSettings(s, cfg); err != nil {
+		closeOwn()
+		return nil, err
+	}
+	e.store = s
+	// Fold what the store holds beyond what recovery replayed: everything
+	// for a shared store, nothing for the journal.
+	e.mu.Lock()
+	err := e.followLocked()
+	e.mu.Unlock()
+	if err != nil {
+		closeOwn()
+		return nil, err
+	}
+	if cfg.Store != nil {
+		e.recovery = journal.RecoveryReport{Path: "", Events: e.seq, LastSeq: e.seq, Clean: true}
+		e.stats.replayEvents = e.seq
+		e.log.Info("event store replayed", "events", e.seq, "shared", s.Shared())
+	}
+	e.stats.replayDuration = time.Since(start)
+	e.sweeping.Add(3)
+	go e.commitLoop()
+	go e.sweepLoop()
+	go e.followLoop()
+	return e, nil
+}
+
+// openJournal opens and replays the embedded JSONL journal.
+func (e *Engine) openJournal() (*journal.Store, error) {
+	cfg := e.cfg
 	if cfg.Journal.Logger == nil {
 		cfg.Journal.Logger = cfg.Logger
 	}
@@ -125,8 +162,7 @@ func Open(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.j, e.recovery, e.seq = j, rep, rep.LastSeq
-	e.store = journalStore{j}
-	e.dur = newDurability(rep.LastSeq)
+	e.stats.replayEvents = rep.Events
 	e.lost = make(map[string]journal.LostEntity, len(rep.Lost))
 	for _, l := range rep.Lost {
 		e.lost[l.Kind+"\x00"+l.ID] = l
@@ -135,13 +171,9 @@ func Open(cfg Config) (*Engine, error) {
 		e.log.Warn("journal recovery left events out of the replay: their entity's first event was lost",
 			"dependents", rep.DependentCount(), "entities", len(rep.Lost), "quarantine_file", rep.QuarantineFile)
 	}
-	e.stats.replayEvents = rep.Events
-	e.stats.replayDuration = time.Since(start)
 	e.log.Info("journal replayed", "path", cfg.Journal.Path, "events", rep.Events, "last_seq", rep.LastSeq,
-		"duration", e.stats.replayDuration, "clean", rep.Clean)
-	e.sweeping.Add(1)
-	go e.sweepLoop()
-	return e, nil
+		"duration", time.Since(start), "clean", rep.Clean)
+	return journal.NewStore(j, rep.LastSeq), nil
 }
 
 // QuarantinedBody is the body of an entity_quarantined refusal.
@@ -217,39 +249,10 @@ func (e *Engine) applyLocked(ev *event.Envelope) error {
 }
 
 // rememberKeyLocked indexes a durable (or in-flight, when entry != nil)
-// transaction under its client key. Derived events carry "<key>#<n>" and are
-// appended to their primary's entry.
+// transaction under its client key (see keyIndex.remember).
 func (e *Engine) rememberKeyLocked(ev *event.Envelope, entry *keyEntry) {
-	if ev.Metadata == nil || ev.Metadata.RequestHash == "" {
-		if base, _, ok := strings.Cut(ev.IdempotencyKey, "#"); ok {
-			if k, found := e.keys[base]; found && entry == nil {
-				k.events = append(k.events, cloneEnvelope(ev))
-			}
-		}
-		return
-	}
-	if entry == nil {
-		entry = &keyEntry{requestHash: ev.Metadata.RequestHash, done: closedChan, events: []*event.Envelope{cloneEnvelope(ev)}}
-	}
-	if old := e.keyFIFO[e.keyNext]; old != "" {
-		delete(e.keys, old)
-	}
-	e.keyFIFO[e.keyNext] = ev.IdempotencyKey
-	e.keyNext = (e.keyNext + 1) % len(e.keyFIFO)
-	e.keys[ev.IdempotencyKey] = entry
+	e.keys.remember(ev, entry)
 }
-
-// cloneEnvelope copies a replayed envelope before the key index keeps it:
-// journal.Open owns the envelope it passes to apply and reuses (zeroes) it
-// after the call, e.g. for the held lines of a multi-event command. Payload,
-// Metadata and CausationID are freshly decoded per line, so a shallow copy
-// is enough.
-func cloneEnvelope(ev *event.Envelope) *event.Envelope {
-	c := *ev
-	return &c
-}
-
-var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // plan is what a command's rule function returns: the events to write (the
 // engine fills envelope fields) — or a refusal.
@@ -276,116 +279,282 @@ func (p *plan) addCaused(typ event.Type, payload any, causedBy int, cause string
 	return i
 }
 
-// execute runs one command: idempotency check, rule under the lock, append,
-// wait for durability. rule sees the current state and returns a plan or a
-// *RuleError; it runs under e.mu and must not block.
+// execute runs one command through the pipeline: it queues the command for
+// the committer (commitLoop) and waits for its outcome. rule sees the
+// current state and returns a plan or a *RuleError; it runs under e.mu and
+// must not block.
 func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, error)) (Result, error) {
 	if req.IdempotencyKey != "" && !ValidKey(req.IdempotencyKey) {
 		return Result{}, refuse(CodeInvalid, nil, "idempotency key must be 1..%d characters of %s", MaxKeyLen, KeyAlphabet)
 	}
-	e.mu.Lock()
+	c := &command{ctx: ctx, req: req, rule: rule, done: make(chan outcome, 1)}
+	if err := e.queue.push(c); err != nil {
+		return Result{}, err
+	}
+	var o outcome
+	select {
+	case o = <-c.done:
+	case <-ctx.Done():
+		// Give up only while the command is still queued: once the
+		// committer took it, its answer must say what the store did (a
+		// 5xx must never hide a committed write).
+		if c.state.CompareAndSwap(cmdQueued, cmdAbandoned) {
+			return Result{}, ctx.Err()
+		}
+		o = <-c.done
+	case <-e.queue.exited:
+		// Close stopped the committer; it resolved what it took.
+		select {
+		case o = <-c.done:
+		default:
+			return Result{}, ErrClosed
+		}
+	}
+	if k := o.wait; k != nil {
+		// Wait for the key's transaction first: a conflict or a replay
+		// must name a key that is on disk.
+		select {
+		case <-k.done:
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		}
+		if k.err != nil {
+			return Result{}, k.err
+		}
+		//mutant:key-conflict
+		if k.requestHash != req.RequestHash {
+			return Result{}, refuse(CodeIdempotencyConflict, nil,
+				"idempotency key %q was already used with a different request", req.IdempotencyKey)
+		}
+		e.stats.replays.Add(1)
+		return Result{Events: k.events, Replayed: true}, nil
+	}
+	if o.err != nil {
+		return Result{}, o.err
+	}
+	e.stats.count(o.res)
+	return o.res, nil
+}
+
+// command is one execute call queued for the committer.
+type command struct {
+	ctx   context.Context
+	req   Request
+	rule  func() (*plan, error)
+	done  chan outcome // buffered: the committer never blocks on it
+	state atomic.Int32 // cmdQueued → cmdTaken (by the committer) or cmdAbandoned (by its caller)
+}
+
+const (
+	cmdQueued int32 = iota
+	cmdTaken
+	cmdAbandoned
+)
+
+// outcome is what the committer hands back to execute.
+type outcome struct {
+	res  Result
+	err  error
+	key  *keyEntry // this command's own key entry, resolved after the commit
+	wait *keyEntry // an earlier transaction holds the key: wait for it
+}
+
+// maxBatchCommands bounds how many queued commands one transaction takes.
+const maxBatchCommands = 512
+
+// commandQueueLen bounds the commands waiting for the committer; execute
+// blocks while it is full.
+const commandQueueLen = 4096
+
+// commandQueue hands commands to the committer. push fails once Close
+// began, and every pushed command is resolved by the committer (run or
+// refused with ErrClosed).
+type commandQueue struct {
+	mu     sync.RWMutex
+	closed bool
+	ch     chan *command
+	exited chan struct{} // closed when the committer has returned: nothing more is resolved
+}
+
+func newCommandQueue() *commandQueue {
+	return &commandQueue{ch: make(chan *command, commandQueueLen), exited: make(chan struct{})}
+}
+
+func (q *commandQueue) push(c *command) error {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	if q.closed {
+		return ErrClosed
+	}
+	select {
+	case q.ch <- c:
+		return nil
+	case <-q.exited:
+		return ErrClosed
+	}
+}
+
+func (q *commandQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+}
+
+// commitLoop is the committer: it takes the commands queued while the
+// previous transaction was in flight and commits them as one (group
+// commit: one begin, one catch-up, one write, one sync), each decided on
+// the state its predecessors in the batch left.
+func (e *Engine) commitLoop() {
+	defer e.sweeping.Done()
+	defer close(e.queue.exited)
+	batch := make([]*command, 0, maxBatchCommands)
+	for {
+		select {
+		case c := <-e.queue.ch:
+			batch = append(batch[:0], c)
+		case <-e.life.Done():
+			// Close closed the queue first: what is in it is all there is.
+			for {
+				select {
+				case c := <-e.queue.ch:
+					c.done <- outcome{err: ErrClosed}
+				default:
+					return
+				}
+			}
+		}
+		batch = e.queue.drain(batch)
+		e.mu.Lock()
+		batch = e.commitBatchLocked(batch)
+		e.mu.Unlock()
+		clear(batch)
+	}
+}
+
+// drain appends the queued commands to batch, up to maxBatchCommands.
+func (q *commandQueue) drain(batch []*command) []*command {
+	for len(batch) < maxBatchCommands {
+		select {
+		case c := <-q.ch:
+			batch = append(batch, c)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+// commitBatchLocked runs one transaction: begin (a shared store hands over
+// what other instances wrote), then per command the key lookup, the rule,
+// seal and fold, then one commit of every command's records; every
+// outcome is resolved only after the commit, so no client is answered from
+// state that is not durable. A failed commit fails exactly this batch.
+func (e *Engine) commitBatchLocked(batch []*command) []*command {
+	resolveAll := func(err error) {
+		for _, c := range batch {
+			c.done <- outcome{err: err}
+		}
+	}
 	if err := e.usableLocked(); err != nil {
-		e.mu.Unlock()
-		return Result{}, err
+		resolveAll(err)
+		return batch
 	}
-	// A shared store hands over what other instances wrote first, so the
-	// key lookup and the rule below see the global state.
-	tx, err := e.beginLocked(ctx)
+	tx, err := e.beginLocked(e.life)
 	if err != nil {
-		e.mu.Unlock()
-		return Result{}, err
+		resolveAll(err)
+		return batch
 	}
+	// What queued while Begin waited for a shared store's lock joins this
+	// transaction.
+	batch = e.queue.drain(batch)
+	outs := make([]outcome, len(batch))
+	var recs []store.Record
+	for i, c := range batch {
+		outs[i] = e.decideLocked(c, &recs)
+	}
+	var werr error
+	if len(recs) == 0 {
+		tx.Rollback()
+	} else {
+		werr = e.commitLocked(tx, recs)
+	}
+	for i, c := range batch {
+		o := outs[i]
+		if werr != nil && o.wait == nil && (o.err == nil || isRuleError(o.err)) {
+			// A refusal saw the batch's earlier, now failed, events too.
+			o = outcome{key: o.key, err: e.batchError(werr, c)}
+		}
+		if o.key != nil {
+			o.key.err = o.err
+			close(o.key.done)
+			o.key = nil
+		}
+		c.done <- o
+	}
+	return batch
+}
+
+// decideLocked runs one command of a batch: key lookup, rule, seal, fold,
+// key registration. Its records are appended to recs.
+func (e *Engine) decideLocked(c *command, recs *[]store.Record) outcome {
+	if err := c.ctx.Err(); err != nil {
+		return outcome{err: err} // its caller goes now
+	}
+	if !c.state.CompareAndSwap(cmdQueued, cmdTaken) {
+		return outcome{err: context.Canceled} // its caller has gone
+	}
+	req := c.req
 	if req.IdempotencyKey != "" {
 		//mutant:idempotency-lookup
-		if k, ok := e.keys[req.IdempotencyKey]; ok {
-			tx.Rollback()
-			e.mu.Unlock()
-			// Wait for the key's transaction first: a conflict or a replay
-			// must name a key that is on disk.
-			select {
-			case <-k.done:
-			case <-ctx.Done():
-				return Result{}, ctx.Err()
-			}
-			if k.err != nil {
-				return Result{}, k.err
-			}
-			//mutant:key-conflict
-			if k.requestHash != req.RequestHash {
-				return Result{}, refuse(CodeIdempotencyConflict, nil,
-					"idempotency key %q was already used with a different request", req.IdempotencyKey)
-			}
-			e.stats.replays.Add(1)
-			return Result{Events: k.events, Replayed: true}, nil
+		if k, ok := e.keys.lookup(req.IdempotencyKey); ok {
+			return outcome{wait: k}
 		}
 	}
-	p, err := rule()
+	p, err := c.rule()
 	if err != nil {
-		tx.Rollback()
-		// A refusal is an answer about the state it saw: only once that
-		// state is durable.
-		seen := e.seq
-		e.mu.Unlock()
-		if serr := e.settle(ctx, seen); serr != nil {
-			return Result{}, serr
-		}
-		return Result{}, err
+		return outcome{err: err}
 	}
-	evs, lines, err := e.sealLocked(req, p)
+	evs, more, err := e.sealLocked(req, p)
 	if err != nil {
-		tx.Rollback()
-		e.mu.Unlock()
-		return Result{}, err
+		return outcome{err: err}
 	}
 	// A closed EoC window is journaled as its own system transaction right
 	// after the command, so live and replay fold the same order.
 	// sealLocked folds each decision, so Due moves on to the next window.
 	for reg := e.regulationLocked(); reg != nil; reg = e.regulationLocked() {
-		_, more, err := e.sealLocked(Request{ActorID: "system:eoc"}, reg)
+		_, rr, err := e.sealLocked(Request{ActorID: "system:eoc"}, reg)
 		if err != nil {
-			tx.Rollback()
-			e.mu.Unlock()
-			return Result{}, err
+			// Nothing of it was folded: the window stays due and is
+			// journaled after a later command.
+			e.log.Error("EoC regulation not journaled", "err", err)
+			break
 		}
-		lines = append(lines, more...)
+		more = append(more, rr...)
 	}
-	var entry *keyEntry
+	o := outcome{res: Result{Events: evs}}
 	if req.IdempotencyKey != "" {
-		entry = &keyEntry{requestHash: req.RequestHash, done: make(chan struct{}), events: evs}
-		e.rememberKeyLocked(evs[0], entry)
+		o.key = &keyEntry{requestHash: req.RequestHash, done: make(chan struct{}), events: evs}
+		e.rememberKeyLocked(evs[0], o.key)
 	}
-	done := e.commitLocked(tx, lines)
-	e.mu.Unlock()
+	*recs = append(*recs, more...)
+	return o
+}
 
-	werr := <-done
-	switch {
-	case werr == nil:
-		e.dur.advance(evs[0].Seq + uint64(len(lines)) - 1)
-	case e.j != nil: // only the journal's failure is sticky (see commitLocked)
-		werr = e.fail(werr)
-	}
-	if entry != nil {
-		entry.err = werr
-		close(entry.done)
-	}
-	if werr != nil {
-		return Result{}, werr
-	}
-	e.stats.commands.Add(1)
-	return Result{Events: evs}, nil
+func isRuleError(err error) bool {
+	var re *RuleError
+	return errors.As(err, &re)
 }
 
 // sealLocked turns a plan into envelopes with seq, ids, keys and causation,
-// folds them into the read models and encodes them. Folding before the sync
-// keeps the lock off the fsync; it is safe because nothing answers a client
-// from that state before it is durable (see durability), and a failed sync
-// makes the engine refuse everything (see fail).
-func (e *Engine) sealLocked(req Request, p *plan) ([]*event.Envelope, [][]byte, error) {
+// encodes them and only then folds them into the read models, so a plan
+// that cannot be encoded leaves nothing folded. The caller commits the
+// records before it answers anyone from the folded state.
+func (e *Engine) sealLocked(req Request, p *plan) ([]*event.Envelope, []store.Record, error) {
 	now := e.clock.Now().UTC()
 	corr := req.CorrelationID
 	key := req.IdempotencyKey
 	evs := make([]*event.Envelope, len(p.events))
-	lines := make([][]byte, len(p.events))
+	recs := make([]store.Record, len(p.events))
 	for i, pe := range p.events {
 		payload, err := json.Marshal(pe.payload)
 		if err != nil {
@@ -431,25 +600,24 @@ func (e *Engine) sealLocked(req Request, p *plan) ([]*event.Envelope, [][]byte, 
 		if err != nil {
 			return nil, nil, err
 		}
+		recs[i] = store.RecordOf(ev, line)
+	}
+	for _, ev := range evs {
 		if err := e.applyLocked(ev); err != nil {
 			// The rule produced an event the fold rejects: a bug, not an
 			// operating condition.
 			panic(fmt.Sprintf("engine: rule produced an unfoldable event: %v", err))
 		}
-		lines[i] = line
 	}
 	e.seq += uint64(len(evs))
-	return evs, lines, nil
+	return evs, recs, nil
 }
 
-// fail records the journal's sticky error and makes the engine refuse
+// failLocked records a store's sticky error and makes the engine refuse
 // everything from now on.
-func (e *Engine) fail(err error) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+func (e *Engine) failLocked(err error) error {
 	//mutant:engine-journal-failed-sticky
 	if e.failed == nil {
-		defer e.dur.fail()
 		e.failed = fmt.Errorf("%w: %v", ErrJournalFailed, err)
 		e.log.Error("journal failed; refusing all commands until restart", "err", err)
 	}
@@ -466,35 +634,53 @@ func (e *Engine) usableLocked() error {
 	return nil
 }
 
-// read runs f under the lock if the engine can serve state, and returns
-// once the state f saw is durable (see durability).
+// readDurableWait bounds how long a read waits for an in-flight commit;
+// a store that does not commit within it answers 503.
+const readDurableWait = 10 * time.Second
+
+// errCommitStalled answers a read while a commit hangs.
+var errCommitStalled = fmt.Errorf("%w: a commit has been in flight for %v", ErrStoreUnavailable, readDurableWait)
+
+// read runs f under the lock once the engine can serve state: no commit
+// in flight (its folded events are not durable yet), caught up with the
+// store.
 func (e *Engine) read(f func(st *projection.State)) error {
+	deadline := time.NewTimer(readDurableWait)
+	defer deadline.Stop()
 	e.mu.Lock()
-	if err := e.usableLocked(); err != nil {
+	for e.inflight != nil {
+		wait := e.inflight
 		e.mu.Unlock()
+		select {
+		case <-wait:
+		case <-deadline.C:
+			return errCommitStalled
+		}
+		e.mu.Lock()
+	}
+	defer e.mu.Unlock()
+	if err := e.usableLocked(); err != nil {
 		return err
 	}
 	if err := e.catchUpLocked(); err != nil {
-		e.mu.Unlock()
 		return err
 	}
 	f(e.st)
-	seen := e.seq
-	e.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), readDurableWait)
-	defer cancel()
-	return e.settle(ctx, seen)
+	return nil
 }
 
-// Close stops the timer and drains and closes the journal.
+// Close stops the loops, refuses new commands, and drains and closes the
+// store. Cancelling first frees a committer stuck in a store's Begin (it
+// holds e.mu there) and appenders blocked on a full queue.
 func (e *Engine) Close() error {
+	e.end() // first: a committer stuck in a store's Begin or a full queue must not hold Close
+	e.queue.close()
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
 		return nil
 	}
 	e.closed = true
-	close(e.stop)
 	e.mu.Unlock()
 	e.scans.cancel() // a scan holds the store's read side: stop it before closing
 	e.sweeping.Wait()
@@ -522,18 +708,8 @@ func (e *Engine) digestExtra(h hash.Hash) {
 // Recovery is the report of the journal's recovery at start.
 func (e *Engine) Recovery() journal.RecoveryReport { return e.recovery }
 
-// Journal exposes the journal for reading events (GET /events).
-// Only durable events are exported: a line written but not yet synced may
-// still be lost by a crash.
+// Events reads the store's durable events after afterSeq (GET /events):
+// the journal hands out only synced lines, a database only committed rows.
 func (e *Engine) Events(afterSeq uint64, fn func(line []byte, ev *event.Envelope) bool) error {
-	if e.shared() { // everything the database holds is committed
-		return e.iterate(afterSeq, fn)
-	}
-	upTo := e.dur.durable()
-	return e.j.Iterate(afterSeq, func(line []byte, ev *event.Envelope) bool {
-		if ev.Seq > upTo {
-			return false
-		}
-		return fn(line, ev)
-	})
+	return e.iterate(afterSeq, fn)
 }

@@ -24,10 +24,13 @@ func TestUnreferencedRefundAtOrAboveTheThresholdIsRefused(t *testing.T) {
 			t.Fatalf("refund of %d milli without a reference: err = %v, want %s", amount, err, engine.CodeApprovalRequired)
 		}
 	}
-	// A mission_id the engine never started bounds nothing: same rule.
-	_, err := e.Refund(ctx, as("op", ""), engine.CreditInput{AgentID: "a", AmountMilli: credits(600), MissionID: "free-text"})
-	if ruleCode(err) != engine.CodeApprovalRequired {
-		t.Fatalf("refund naming an unknown mission: err = %v, want %s", err, engine.CodeApprovalRequired)
+	// A mission_id the engine never started names nothing: 404, at any
+	// amount (it used to succeed below the threshold).
+	for _, amount := range []int64{credits(600), 1} {
+		_, err := e.Refund(ctx, as("op", ""), engine.CreditInput{AgentID: "a", AmountMilli: amount, MissionID: "free-text"})
+		if ruleCode(err) != engine.CodeNotFound {
+			t.Fatalf("refund of %d milli naming an unknown mission: err = %v, want %s", amount, err, engine.CodeNotFound)
+		}
 	}
 	if got := balance(t, e, "a"); got != before {
 		t.Fatalf("balance %d after refused refunds, want %d", got, before)
@@ -154,5 +157,42 @@ func TestEngineRefusesIdempotencyKeysOutsideTheAlphabet(t *testing.T) {
 	res, err := e.Consume(context.Background(), as("op", "k-1"), engine.CreditInput{AgentID: "a", AmountMilli: 1})
 	if err != nil || !res.Replayed {
 		t.Fatalf("retry after restart: replayed=%v err=%v, want a replay", res.Replayed, err)
+	}
+}
+
+// Issue 18: three allocations just below the threshold, gathered into one
+// pool by transfers, were paid to an agent by close in one event, above the
+// threshold and without approval. Close now bounds its payout like every
+// other credit-creating path.
+func TestPoolCloseNeverPaysAnAgentTheThresholdWithoutApproval(t *testing.T) {
+	path := journalPath(t)
+	e := openEngine(t, testConfig(t, path))
+	defer e.Close()
+	ctx := context.Background()
+	mustCreate(t, e, "a", 0.5)
+	before := balance(t, e, "a")
+	for _, id := range []string{"p1", "p2", "p3"} {
+		if _, err := e.CreatePool(ctx, as("op", ""), engine.PoolInput{PoolID: id, Name: id, Members: []string{"a"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.PoolMove(ctx, as("op", ""), event.PoolAllocated, engine.PoolInput{PoolID: id, AmountMilli: credits(499.999), Reason: "fund"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, from := range []string{"p2", "p3"} {
+		if _, err := e.PoolMove(ctx, as("op", ""), event.PoolTransferred, engine.PoolInput{PoolID: from, ToPoolID: "p1", AmountMilli: credits(499.999), Reason: "gather"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := e.ClosePool(ctx, as("op", ""), engine.PoolInput{PoolID: "p1", AgentID: "a"})
+	if ruleCode(err) != engine.CodeApprovalRequired {
+		t.Fatalf("close paying 1,499.997 credits to an agent: err = %v, want %s", err, engine.CodeApprovalRequired)
+	}
+	if got := balance(t, e, "a"); got != before {
+		t.Fatalf("balance %d after the refused close, want %d", got, before)
+	}
+	// Below the threshold the remainder is paid as before.
+	if _, err := e.ClosePool(ctx, as("op", ""), engine.PoolInput{PoolID: "p2", AgentID: "a"}); err != nil {
+		t.Fatalf("close of an empty pool: %v", err)
 	}
 }

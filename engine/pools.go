@@ -149,6 +149,14 @@ func (e *Engine) ClosePool(ctx context.Context, req Request, in PoolInput) (Resu
 		if err != nil {
 			return nil, err
 		}
+		// Paying the remainder to an agent creates credits for it like an
+		// add: at or above the approval threshold it would bypass the human
+		// gate (allocations below the threshold, gathered by transfers).
+		if pool.BalanceMilli >= e.cfg.Approval.ThresholdMilli {
+			return nil, refuse(CodeApprovalRequired, map[string]any{"pool_id": in.PoolID, "remainder": money.Credits(pool.BalanceMilli)},
+				"pool %q holds %s credits: a remainder of %s or more is not paid to an agent without a human approval; consume or transfer it below the threshold first",
+				in.PoolID, money.Format(pool.BalanceMilli), money.Format(e.cfg.Approval.ThresholdMilli))
+		}
 		if pool.BalanceMilli > 0 {
 			if _, err := e.agentLocked(in.AgentID); err != nil {
 				if q := e.quarantined("agent", in.AgentID); q != nil {

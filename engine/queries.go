@@ -10,6 +10,7 @@ import (
 	"github.com/creditgate/creditgate/engine/journal"
 	"github.com/creditgate/creditgate/engine/karma"
 	"github.com/creditgate/creditgate/engine/projection"
+	"github.com/creditgate/creditgate/engine/store"
 )
 
 // Balance returns an agent's balance in milli-credits.
@@ -185,8 +186,26 @@ func (e *Engine) Health() Health {
 // stats are counters for /metrics.
 type stats struct {
 	commands, replays, anomalies, detectorFailures atomic.Int64
+	published                                      atomic.Int64 // events this instance committed
 	replayEvents                                   uint64
 	replayDuration                                 time.Duration
+}
+
+// count records a committed command's outcome: the pipeline counts from
+// what was committed, the rules count nothing (a refused or failed command
+// flagged nothing).
+func (s *stats) count(res Result) {
+	s.commands.Add(1)
+	for _, ev := range res.Events {
+		if m := ev.Metadata; m != nil {
+			if m.AnomalyDetected {
+				s.anomalies.Add(1)
+			}
+			if m.AnomalyDetector == "unavailable" {
+				s.detectorFailures.Add(1)
+			}
+		}
+	}
 }
 
 // Stats is a snapshot of the engine's counters.
@@ -201,15 +220,29 @@ type Stats struct {
 	Seq               uint64        `json:"seq"`
 	IdempotencyKeys   int           `json:"idempotency_keys"`
 	FsyncEnabled      bool          `json:"fsync_enabled"`
+	// Storage and StoreLocation name the store (store.Description).
+	Storage       string `json:"storage"`
+	StoreLocation string `json:"store_location"`
+	// TotalEvents is how many events the stream holds as of Seq (every
+	// instance's, less what recovery left out of the replay); Published
+	// how many of them this instance committed since it started.
+	TotalEvents uint64 `json:"total_events"`
+	Published   int64  `json:"published"`
 }
 
 // Stats returns the counters.
 func (e *Engine) Stats() Stats {
 	e.mu.Lock()
 	_ = e.catchUpLocked() // a shared store: the stream's seq, not this instance's last look (no-op for the journal)
-	seq, keys := e.seq, len(e.keys)
+	seq, keys := e.seq, e.keys.len()
 	e.mu.Unlock()
+	d := store.Description{Kind: "custom"}
+	if ds, ok := e.store.(store.Describer); ok {
+		d = ds.Describe()
+	}
 	return Stats{
+		Storage: d.Kind, StoreLocation: d.Location,
+		TotalEvents: seq - min(seq, e.recovery.LastSeq-e.recovery.Events), Published: e.stats.published.Load(),
 		Commands: e.stats.commands.Load(), IdempotentReplays: e.stats.replays.Load(),
 		Anomalies: e.stats.anomalies.Load(), DetectorFailures: e.stats.detectorFailures.Load(),
 		ReplayEvents: e.stats.replayEvents, ReplaySeconds: e.stats.replayDuration.Seconds(),

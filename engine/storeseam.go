@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/creditgate/creditgate/engine/anomaly"
@@ -15,20 +16,24 @@ import (
 )
 
 // The store seam. The engine writes through a store.Store: the JSONL
-// journal (journalStore, the default) or a shared store set in
-// Config.Store (engine/pgstore). With a shared store several engines append
-// to one stream, so:
+// journal (journal.Store, the default) or Config.Store (engine/pgstore,
+// shared by several instances). The engine does not ask which: the store
+// owns its mode.
 //
-//   - execute begins every command with store.Begin, which takes the
-//     store's global append lock and first folds what other instances wrote
-//     since e.seq: the idempotency lookup and the rule then see the global
-//     state, and the command's seqs follow the store's last seq;
-//   - the commit is awaited under e.mu; if its outcome is not a success the
-//     folded state may hold events that are not in the store, so the engine
-//     marks itself stale, answers ErrStoreUnavailable (503) and rebuilds all
-//     read models from the store before serving again (reloadLocked);
-//   - reads catch up synchronously first (catchUpLocked), and followLoop
-//     catches up in the background every FollowInterval;
+//   - the committer begins every batch with store.Begin, which for a shared
+//     store takes the global append lock and first hands over what other
+//     instances wrote since e.seq (the journal hands over nothing): the key
+//     lookups and rules then see the global state, and the batch's seqs
+//     follow the store's last seq;
+//   - the commit is awaited under e.mu, so no command builds on folded
+//     events whose commit failed. A failure is classified (storeFailure):
+//     unavailable or stale → the folded state may hold uncommitted events,
+//     so the engine answers ErrStoreUnavailable (503) and rebuilds every
+//     read model from the store before serving again (reloadLocked); a
+//     duplicate key → refusal; anything else (the journal's write error) is
+//     sticky;
+//   - reads catch up first (catchUpLocked), and followLoop catches up in the
+//     background every FollowInterval (for the journal both read nothing);
 //   - after a store failure the engine answers 503 at once (storeDown)
 //     instead of queueing every request behind e.mu for a timeout each;
 //     followLoop probes the store without the lock and clears it.
@@ -37,70 +42,21 @@ import (
 // returns nothing.
 const probeSeq = 1 << 62
 
-// FollowInterval is how often an engine on a shared store polls for events
-// written by other instances when it is idle.
+// FollowInterval is how often an engine polls its store for events written
+// by other instances when it is idle.
 const FollowInterval = 100 * time.Millisecond
-
-// journalStore adapts the JSONL journal to store.Store. The engine is its
-// only writer, so Begin hands over nothing and takes no lock (e.mu orders
-// appends), and Commit is the journal's group commit.
-type journalStore struct{ j *journal.Journal }
-
-func (s journalStore) Begin(context.Context, uint64, func(*event.Envelope) error) (store.Tx, error) {
-	return journalTx{s.j}, nil
-}
-
-func (s journalStore) Iterate(after uint64, fn func(line []byte, ev *event.Envelope) bool) error {
-	return s.j.Iterate(after, fn)
-}
-
-func (journalStore) Shared() bool   { return false }
-func (s journalStore) Close() error { return s.j.Close() }
-
-type journalTx struct{ j *journal.Journal }
-
-func (t journalTx) Commit(lines [][]byte) <-chan error { return t.j.Submit(lines) }
-func (journalTx) Rollback()                            {}
 
 // JournalStore opens a JSONL journal as a store.Store (for the conformance
 // suite and benchmarks; the engine opens its own from Config.Journal).
 func JournalStore(cfg journal.Config) (store.Store, error) {
-	j, _, err := journal.Open(cfg, func(*event.Envelope) error { return nil })
-	if err != nil {
-		return nil, err
-	}
-	return journalStore{j}, nil
+	return journal.OpenStore(cfg)
 }
-
-func (e *Engine) shared() bool { return e.store != nil && e.store.Shared() }
 
 func (e *Engine) journalStats() journal.Stats {
 	if e.j == nil {
 		return journal.Stats{}
 	}
 	return e.j.Stats()
-}
-
-// openShared finishes Open on cfg.Store: fold the whole stream, start the
-// timers.
-func (e *Engine) openShared(s store.Store) (*Engine, error) {
-	e.store = s
-	e.dur = newDurability(0) // every event the store hands over is committed
-	start := time.Now()
-	e.mu.Lock()
-	err := e.reloadLocked()
-	e.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	e.recovery = journal.RecoveryReport{Path: "store", Events: e.seq, LastSeq: e.seq, Clean: true}
-	e.stats.replayEvents = e.seq
-	e.stats.replayDuration = time.Since(start)
-	e.log.Info("event store replayed", "events", e.seq, "duration", e.stats.replayDuration, "shared", s.Shared())
-	e.sweeping.Add(2)
-	go e.sweepLoop()
-	go e.followLoop()
-	return e, nil
 }
 
 // reloadLocked rebuilds every read model from the store. A custom
@@ -111,9 +67,8 @@ func (e *Engine) reloadLocked() error {
 		e.checker = anomaly.New(e.cfg.Anomaly)
 	}
 	e.eoc = eoc.New(e.cfg.EoC)
-	e.keys = map[string]*keyEntry{}
-	e.keyFIFO = make([]string, e.cfg.IdempotencyWindow)
-	e.keyNext, e.seq = 0, 0
+	e.keys = newKeyIndex(e.cfg.IdempotencyWindow)
+	e.seq = 0
 	e.stale = true
 	if err := e.followLocked(); err != nil {
 		return err
@@ -153,15 +108,15 @@ func (e *Engine) foldForeign(ev *event.Envelope) error {
 		e.stale = true
 		return fmt.Errorf("%w: fold seq %d: %v", ErrStoreUnavailable, ev.Seq, err)
 	}
-	e.dur.advance(ev.Seq) // read back from the store: committed
 	return nil
 }
 
-// catchUpLocked brings a shared-store engine up to the store's last seq
-// before a read: a read that starts after a write was acknowledged by any
-// instance sees it. A no-op for the journal.
+// catchUpLocked brings the engine up to the store's last seq before a
+// read: a read that starts after a write was acknowledged by any instance
+// sees it.
 func (e *Engine) catchUpLocked() error {
-	if !e.shared() {
+	if e.inflight != nil {
+		// This instance holds the append lock: nobody else commits.
 		return nil
 	}
 	if e.storeDown.Load() {
@@ -174,11 +129,8 @@ func (e *Engine) catchUpLocked() error {
 	return e.followLocked()
 }
 
-// beginLocked starts a command's append.
+// beginLocked starts a batch's append.
 func (e *Engine) beginLocked(ctx context.Context) (store.Tx, error) {
-	if !e.shared() {
-		return e.store.Begin(ctx, e.seq, nil)
-	}
 	if e.storeDown.Load() {
 		return nil, errStoreDown
 	}
@@ -200,49 +152,82 @@ func (e *Engine) beginLocked(ctx context.Context) (store.Tx, error) {
 		// The store went backwards (it lost events this engine folded):
 		// rebuild from what it holds rather than append past a gap.
 		e.log.Warn("event store is behind this instance's state; reloading from the store", "err", err)
-		e.stale = true
-		return nil, fmt.Errorf("%w: %v", ErrStoreUnavailable, err)
 	}
 	if err != nil {
-		e.storeDown.Store(true)
-		return nil, fmt.Errorf("%w: %v", ErrStoreUnavailable, err)
+		return nil, e.storeFailureLocked(err)
 	}
 	return tx, nil
 }
 
-// commitLocked commits a sealed command. For a shared store the outcome is
-// awaited here, under e.mu, so no other command can build on folded events
-// whose commit failed: a failure makes the engine stale first.
-func (e *Engine) commitLocked(tx store.Tx, lines [][]byte) <-chan error {
-	done := tx.Commit(lines)
-	if !e.shared() {
-		return done
-	}
-	err := <-done
-	res := make(chan error, 1)
+// commitLocked commits a batch's records and classifies the outcome
+// before the committer decides anything else, so no later command builds
+// on folded events whose commit failed. e.mu is released while the store
+// commits (reads and health must not hang on a stalled sync); inflight
+// keeps readers off the folded, not yet durable state meanwhile.
+func (e *Engine) commitLocked(tx store.Tx, recs []store.Record) error {
+	e.inflight = make(chan struct{})
+	e.mu.Unlock()
+	err := <-tx.Commit(recs)
+	e.mu.Lock()
+	defer func() {
+		close(e.inflight)
+		e.inflight = nil
+	}()
 	if err != nil {
-		e.stale = true
-		switch {
-		case errors.Is(err, store.ErrDuplicateKey):
-			err = refuse(CodeIdempotencyConflict, nil, "idempotency key was already used (it is older than the in-memory window)")
-		default:
-			e.storeDown.Store(true)
-			err = fmt.Errorf("%w: %v", ErrStoreUnavailable, err)
-		}
+		return e.storeFailureLocked(err)
 	}
-	res <- err
-	return res
+	e.stats.published.Add(int64(len(recs)))
+	return nil
 }
 
-// followLoop keeps an idle shared-store engine close to the store, so the
-// synchronous catch-up of a read or command has little to fold.
+// storeFailureLocked classifies a store error. Unavailable or stale: the
+// folded state may hold events that are not in the store, so reload before
+// serving again (503 meanwhile). A duplicate key: the same, but the command
+// that carried it is refused (see batchError). Anything else is the
+// store's sticky failure (the journal's write or sync error).
+func (e *Engine) storeFailureLocked(err error) error {
+	switch {
+	case errors.Is(err, store.ErrDuplicateKey):
+		e.stale = true
+		return err
+	case errors.Is(err, store.ErrStale):
+		e.stale = true
+		return fmt.Errorf("%w: %v", ErrStoreUnavailable, err)
+	case errors.Is(err, store.ErrUnavailable):
+		e.stale = true
+		e.storeDown.Store(true)
+		return fmt.Errorf("%w: %v", ErrStoreUnavailable, err)
+	default:
+		return e.failLocked(err)
+	}
+}
+
+// batchError is what a command of a failed batch answers. A duplicate key
+// refuses the command that carried it; the others of the batch did nothing
+// wrong and may retry with their keys (503).
+func (e *Engine) batchError(err error, c *command) error {
+	if !errors.Is(err, store.ErrDuplicateKey) {
+		return err
+	}
+	var dk *store.DuplicateKeyError
+	if errors.As(err, &dk) && dk.Key != "" {
+		base, _, _ := strings.Cut(dk.Key, "#")
+		if base != c.req.IdempotencyKey {
+			return fmt.Errorf("%w: another command of the same transaction reused a stored key; retry", ErrStoreUnavailable)
+		}
+	}
+	return refuse(CodeIdempotencyConflict, nil, "idempotency key was already used (it is older than the in-memory window)")
+}
+
+// followLoop keeps an idle engine close to its store, so the synchronous
+// catch-up of a read or command has little to fold.
 func (e *Engine) followLoop() {
 	defer e.sweeping.Done()
 	t := time.NewTicker(FollowInterval)
 	defer t.Stop()
 	for {
 		select {
-		case <-e.stop:
+		case <-e.life.Done():
 			return
 		case <-t.C:
 			if e.storeDown.Load() {
@@ -264,12 +249,8 @@ func (e *Engine) followLoop() {
 	}
 }
 
-// storeHealth marks a shared-store engine degraded while it cannot reach
-// its store.
+// storeHealth marks the engine degraded while it cannot reach its store.
 func (e *Engine) storeHealth(h *Health) {
-	if !e.shared() {
-		return
-	}
 	e.mu.Lock()
 	stale := e.stale || e.storeDown.Load()
 	e.mu.Unlock()
@@ -280,11 +261,10 @@ func (e *Engine) storeHealth(h *Health) {
 	}
 }
 
-// iterate reads the store; a shared store's read failure is a 503, never a
-// 500.
+// iterate reads the store; an unreachable store is a 503, never a 500.
 func (e *Engine) iterate(after uint64, fn func(line []byte, ev *event.Envelope) bool) error {
 	err := e.store.Iterate(after, fn)
-	if err != nil && e.shared() && !errors.Is(err, ErrStoreUnavailable) {
+	if errors.Is(err, store.ErrUnavailable) {
 		err = fmt.Errorf("%w: %v", ErrStoreUnavailable, err)
 	}
 	return err

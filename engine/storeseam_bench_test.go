@@ -12,8 +12,9 @@ import (
 )
 
 // BenchmarkStoreConsume compares consumes through the engine on the JSONL
-// journal (group commit, fdatasync on) and on PostgreSQL (one serialized
-// transaction per command, synchronous_commit on, fsync on), with 1, 16, 64
+// journal (group commit, fdatasync on) and on PostgreSQL (group commit: the
+// commands queued while a transaction was in flight share the next one;
+// synchronous_commit on, fsync on), with 1, 16, 64
 // and 256 concurrent appenders; "postgres-3" spreads the appenders over
 // three engines on one database (three instances).
 func BenchmarkStoreConsume(b *testing.B) {

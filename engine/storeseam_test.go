@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -254,5 +255,31 @@ func TestClusterEnginesAnswer503WhileTheDatabaseIsDownAndRecover(t *testing.T) {
 	}
 	if bal != 98*money.PerCredit {
 		t.Fatalf("balance %s after restart, want 98 (both acknowledged consumes, once each)", money.Format(bal))
+	}
+}
+
+// Issue 18: instances on one database could run with different approval
+// rules, so which command needed a human depended on the instance that
+// took it. The first instance records the settings that decide money; an
+// instance with different ones refuses to start, naming them.
+func TestInstancesOnOneDatabaseRefuseDifferentMoneySettings(t *testing.T) {
+	url := pgtest.Shared(t).FreshDB(t)
+	a := openPG(t, url)
+	defer a.Close()
+	b := openPG(t, url) // same settings: starts
+	b.Close()
+	s, err := pgstore.Open(context.Background(), url, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cfg := testConfig(t, "")
+	cfg.Store = s
+	cfg.Approval.ThresholdMilli *= 2
+	if e, err := engine.Open(cfg); !errors.Is(err, engine.ErrSettingsDiffer) || !strings.Contains(fmt.Sprint(err), "approval.threshold_milli") {
+		if e != nil {
+			e.Close()
+		}
+		t.Fatalf("an instance with another approval threshold: %v, want ErrSettingsDiffer naming approval.threshold_milli", err)
 	}
 }

@@ -35,7 +35,7 @@ go test -run '^$' -bench 'BenchmarkReplay1M' -benchtime=1x ./engine/ | grep -E '
 
 echo
 if [ -x "${CREDITGATE_PG_BIN:-/usr/lib/postgresql/15/bin}/initdb" ]; then
-	echo "== consumes through the engine: JSONL journal vs PostgreSQL store (serialized append), fsync on, 1/16/64/256 appenders"
+	echo "== consumes through the engine: JSONL journal vs PostgreSQL store (group commit), fsync on, 1/16/64/256 appenders (make bench-store sets them beside pgbench)"
 	go test -run '^$' -bench 'BenchmarkStoreConsume' -benchtime="${STORE_BENCHTIME:-500x}" ./engine/ | tee "$tmp/store.txt" | grep -E '^Benchmark'
 	echo
 	echo "== plain PostgreSQL baseline: pgbench, one guarded UPDATE + one INSERT per consume (3 s per client count)"

@@ -7,7 +7,7 @@ func init() {
 		mutant{name: "replay-forgets-pool-name", gate: "b", check: "B23",
 			bug: "replay does not restore a pool's name: balances, ledgers and approvals all match after a restart, only the full-state digest can see it",
 			patches: []patch{marked("engine/engine.go", "replay", "func (e *Engine) replay(ev *event.Envelope) error {\n",
-				"func (e *Engine) replay(ev *event.Envelope) error {\n\tif ev.EventType == event.PoolCreated {\n\t\tev.Payload = json.RawMessage(strings.Replace(string(ev.Payload), `\"name\":`, `\"forgotten_name\":`, 1))\n\t}\n")}},
+				"func (e *Engine) replay(ev *event.Envelope) error {\n\tif ev.EventType == event.PoolCreated {\n\t\tvar m map[string]any\n\t\t_ = json.Unmarshal(ev.Payload, &m)\n\t\tm[\"forgotten_name\"] = m[\"name\"]\n\t\tdelete(m, \"name\")\n\t\tev.Payload, _ = json.Marshal(m)\n\t}\n")}},
 		mutant{name: "slow-fallback-hides-torn-tail", gate: "d", check: "D26",
 			bug: "two bugs: a consume on a KARMA fallback stalls 480 ms (a non-critical latency check fails first) and recovery keeps a torn tail (critical, in a later spec): the first failure must not hide the second",
 			patches: []patch{marked("engine/credits.go", "consume-score", "\tscore := e.score(ctx, in.AgentID)\n",

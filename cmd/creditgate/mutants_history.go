@@ -42,6 +42,6 @@ func (s *Server) balance(w http.ResponseWriter, r *http.Request) {
 			bug: "the idempotency lookup is skipped, so the load's retries and duplicates write twice (gate E's load-history audit)",
 			env: []string{"LIVE_TEST_DURATION=20s"},
 			patches: []patch{marked("engine/engine.go", "idempotency-lookup",
-				"if k, ok := e.keys[req.IdempotencyKey]; ok {", "if k, ok := e.keys[req.IdempotencyKey]; ok && false {")}},
+				"if k, ok := e.keys.lookup(req.IdempotencyKey); ok {", "if k, ok := e.keys.lookup(req.IdempotencyKey); ok && false {")}},
 	)
 }

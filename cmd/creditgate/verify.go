@@ -81,7 +81,7 @@ func (p patch) apply(src string) (string, error) {
 // mutants_<branch>.go (init appends).
 var mutants = []mutant{
 	{name: "retry-writes-twice", gate: "a", check: "A9", bug: "the idempotency lookup is skipped, so a retry writes a second event",
-		patches: []patch{marked("engine/engine.go", "idempotency-lookup", "if k, ok := e.keys[req.IdempotencyKey]; ok {", "if k, ok := e.keys[req.IdempotencyKey]; ok && false {")}},
+		patches: []patch{marked("engine/engine.go", "idempotency-lookup", "if k, ok := e.keys.lookup(req.IdempotencyKey); ok {", "if k, ok := e.keys.lookup(req.IdempotencyKey); ok && false {")}},
 	{name: "dangling-causation", gate: "a", check: "A5", bug: "derived events point at an event that does not exist",
 		patches: []patch{marked("engine/engine.go", "derived-causation", "ev.CausationID = &evs[pe.causedBy].EventID", "dangling := uuid.NewString(); ev.CausationID = &dangling")}},
 	{name: "overdraft-under-concurrency", gate: "b", check: "B21", bug: "consume checks a balance read before the KARMA call, so concurrent consumes overdraw",

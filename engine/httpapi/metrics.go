@@ -77,7 +77,7 @@ func (s *Server) jsonMetrics(w http.ResponseWriter, _ *http.Request) {
 	s.metrics.mu.Unlock()
 	rec := s.eng.Recovery()
 	fileMB := 0.0
-	if fi, err := os.Stat(rec.Path); err == nil {
+	if fi, err := os.Stat(st.StoreLocation); err == nil && st.Storage == "jsonl-journal" {
 		fileMB = math.Round(float64(fi.Size())/(1<<20)*1000) / 1000
 	}
 	integrity := len(rec.Quarantined)
@@ -92,10 +92,10 @@ func (s *Server) jsonMetrics(w http.ResponseWriter, _ *http.Request) {
 	}
 	// Each section carries the original's fields first, then ours.
 	writeJSON(w, http.StatusOK, map[string]any{
-		"journal": map[string]any{"total_events": rec.Events + st.Journal.Appends, "file_size_mb": fileMB,
-			"idempotency_violations": s.metrics.keyConflicts.Load(), "file_path": rec.Path,
+		"journal": map[string]any{"total_events": st.TotalEvents, "file_size_mb": fileMB,
+			"idempotency_violations": s.metrics.keyConflicts.Load(), "file_path": st.StoreLocation, "storage": st.Storage,
 			"seq": st.Seq, "fsync_enabled": st.FsyncEnabled, "stats": st.Journal},
-		"event_bus": map[string]any{"total_published": st.Journal.Appends, "total_subscriber_errors": subscriberErrors,
+		"event_bus": map[string]any{"total_published": st.Published, "total_subscriber_errors": subscriberErrors,
 			"subscribers_by_type": map[string]int{"*": 1},
 			"commands":            st.Commands, "idempotent_replays": st.IdempotentReplays, "idempotency_keys": st.IdempotencyKeys},
 		"replay": map[string]any{"total_events": st.ReplayEvents, "replay_duration_seconds": st.ReplaySeconds,

@@ -3,7 +3,9 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -307,8 +309,14 @@ const (
 // exportWriteTimeout.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	after, err := strconv.ParseUint(or(r.URL.Query().Get("after_seq"), "0"), 10, 64)
-	if err != nil {
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		s.writeError(w, &apiError{http.StatusUnprocessableEntity, "invalid", "after_seq must be a non-negative integer"})
+		return
+	}
+	// A seq is an int64 in every store (a database casts it): beyond that
+	// the request is malformed, not "everything from seq 1".
+	if err != nil || after > math.MaxInt64 {
+		s.writeError(w, &apiError{http.StatusBadRequest, "bad_request", "after_seq must be at most 9223372036854775807"})
 		return
 	}
 	limit, aerr := pathInt(r, "limit", 10_000, 1, 1_000_000)

@@ -318,7 +318,9 @@ func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 	h := s.eng.Health()
-	if h.Status == "failed" {
+	// Not ready while commands would fail: the journal failed, or the event
+	// store cannot be reached.
+	if h.Status == "failed" || h.Journal == "store_unavailable" {
 		writeJSON(w, http.StatusServiceUnavailable, healthBody(h))
 		return
 	}
@@ -327,14 +329,13 @@ func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {
 
 func (s *Server) info(w http.ResponseWriter, _ *http.Request) {
 	st := s.eng.Stats()
-	rec := s.eng.Recovery()
 	writeJSON(w, http.StatusOK, map[string]any{
-		"name": "creditd", "version": s.version, "storage": "jsonl-journal", "seq": st.Seq,
+		"name": "creditd", "version": s.version, "storage": st.Storage, "seq": st.Seq,
 		"fsync_enabled": st.FsyncEnabled, "auth": len(s.tokens) > 0,
 		"features": []string{"approvals", "synergie", "karma", "anomaly_detection", "edge_of_chaos", "pools", "missions"},
 		// The original's config section: every state change here is an event.
 		"config": map[string]any{"event_sourcing_enabled": true, "event_sourcing_metrics": map[string]any{
-			"total_events": rec.Events + st.Journal.Appends, "file_path": rec.Path, "fsync_enabled": st.FsyncEnabled}},
+			"total_events": st.TotalEvents, "file_path": st.StoreLocation, "fsync_enabled": st.FsyncEnabled}},
 	})
 }
 

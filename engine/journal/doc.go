@@ -61,6 +61,7 @@
 // the repaired file's end.
 //
 // The file is reached only through the FS interface so tests and chaos/ can
-// inject faults. It imports engine/event and nothing else of this module; it
-// must never import chaos/.
+// inject faults. Store adapts it to the engine's store.Store seam. It imports
+// engine/event and engine/store and nothing else of this module; it must
+// never import chaos/.
 package journal

@@ -14,6 +14,12 @@ var migrations = []string{
 		CONSTRAINT events_idempotency_key_key UNIQUE (idempotency_key),
 		CONSTRAINT events_event_id_key UNIQUE (event_id)
 	)`,
+	// 2: settings every instance must share (recorded by the first).
+	`CREATE TABLE settings (
+		name        text PRIMARY KEY,
+		body        jsonb NOT NULL,
+		recorded_at timestamptz NOT NULL DEFAULT now()
+	)`,
 }
 
 // SchemaVersion is the newest schema this binary knows.

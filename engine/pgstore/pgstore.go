@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -117,6 +118,27 @@ func (s *Store) migrate(ctx context.Context) error {
 	})
 }
 
+// KeepSettings records body under name unless the database holds settings
+// of that name already, and returns what it holds (the first instance's).
+func (s *Store) KeepSettings(ctx context.Context, name string, body []byte) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opt.OpTimeout)
+	defer cancel()
+	if _, err := s.pool.Exec(ctx, `INSERT INTO settings (name, body) VALUES ($1, $2::jsonb) ON CONFLICT (name) DO NOTHING`, name, string(body)); err != nil {
+		return nil, unavailable("record settings", err)
+	}
+	var have string
+	if err := s.pool.QueryRow(ctx, `SELECT body::text FROM settings WHERE name = $1`, name).Scan(&have); err != nil {
+		return nil, unavailable("read settings", err)
+	}
+	return []byte(have), nil
+}
+
+// Describe names the database (host:port/name, no credentials).
+func (s *Store) Describe() store.Description {
+	c := s.pool.Config().ConnConfig
+	return store.Description{Kind: "postgresql", Location: fmt.Sprintf("%s:%d/%s", c.Host, c.Port, c.Database)}
+}
+
 // Shared is true: other instances append to the same table.
 func (s *Store) Shared() bool { return true }
 
@@ -127,29 +149,50 @@ func (s *Store) Close() error {
 }
 
 // Begin starts an append under the global append lock and hands over the
-// events after `after`.
+// events after `after`. BEGIN, the lock and the catch-up read go to the
+// server in one pipeline: one round trip, whatever the lock wait.
 func (s *Store) Begin(ctx context.Context, after uint64, apply func(*event.Envelope) error) (store.Tx, error) {
 	// The transaction outlives a cancelled request only up to OpTimeout: a
 	// half-done append is rolled back by the server when the connection is
 	// released, never left holding the lock.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opt.OpTimeout)
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		cancel()
 		return nil, unavailable("begin", err)
 	}
-	t := &pgTx{tx: tx, ctx: ctx, cancel: cancel, next: after + 1}
-	//mutant:pg-append-lock
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, AppendLock); err != nil {
-		t.Rollback()
-		return nil, unavailable("append lock", err)
-	}
+	t := &pgTx{conn: conn, ctx: ctx, cancel: cancel, next: after + 1}
 	// The scan starts at `after` itself: a store that no longer holds the
 	// appender's last seq went backwards (it lost acknowledged events: a
 	// database restored or crashed with fsync off). Appending after it
 	// would write a gap every other instance stops at, so the appender is
-	// told to reload instead.
-	last, err := s.scan(ctx, tx, after, after > 0, 0, func(_ []byte, ev *event.Envelope) (bool, error) {
+	// told to reload instead. In READ COMMITTED the scan's snapshot is taken
+	// when it starts, after the lock is granted, so it sees every commit of
+	// the lock's previous holder.
+	sql, args := scanSQL(after, after > 0, 0)
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED`)
+	//mutant:pg-append-lock
+	b.Queue(`SELECT pg_advisory_xact_lock($1)`, AppendLock)
+	b.Queue(sql, args...)
+	br := conn.SendBatch(ctx, b)
+	if _, err := br.Exec(); err != nil {
+		_ = br.Close()
+		t.Rollback()
+		return nil, unavailable("begin", err)
+	}
+	if _, err := br.Exec(); err != nil {
+		_ = br.Close()
+		t.Rollback()
+		return nil, unavailable("append lock", err)
+	}
+	rows, err := br.Query()
+	if err != nil {
+		_ = br.Close()
+		t.Rollback()
+		return nil, unavailable("read events", err)
+	}
+	last, err := scanRows(rows, after, after > 0, func(_ []byte, ev *event.Envelope) (bool, error) {
 		if apply != nil {
 			if err := apply(ev); err != nil {
 				return false, err
@@ -157,6 +200,9 @@ func (s *Store) Begin(ctx context.Context, after uint64, apply func(*event.Envel
 		}
 		return true, nil
 	})
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = unavailable("read events", cerr)
+	}
 	if err != nil {
 		t.Rollback()
 		return nil, err
@@ -171,11 +217,9 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// scan reads events with seq > after (at most limit, 0 = all) and calls fn
-// for each in seq order. It returns the last seq passed to fn. With
-// holdsAfter it also requires the store to hold seq `after` itself
-// (store.ErrStale otherwise); that row is not passed to fn.
-func (s *Store) scan(ctx context.Context, q querier, after uint64, holdsAfter bool, limit int, fn func(line []byte, ev *event.Envelope) (bool, error)) (uint64, error) {
+// scanSQL is the query for the events with seq > after (>= with
+// holdsAfter), at most limit of them (0 = all).
+func scanSQL(after uint64, holdsAfter bool, limit int) (string, []any) {
 	sql := `SELECT seq, line FROM events WHERE seq > $1 ORDER BY seq`
 	if holdsAfter {
 		sql = `SELECT seq, line FROM events WHERE seq >= $1 ORDER BY seq`
@@ -185,10 +229,24 @@ func (s *Store) scan(ctx context.Context, q querier, after uint64, holdsAfter bo
 		sql += ` LIMIT $2`
 		args = append(args, limit)
 	}
+	return sql, args
+}
+
+// scan reads events with seq > after (at most limit, 0 = all) and calls fn
+// for each in seq order. It returns the last seq passed to fn. With
+// holdsAfter it also requires the store to hold seq `after` itself
+// (store.ErrStale otherwise); that row is not passed to fn.
+func (s *Store) scan(ctx context.Context, q querier, after uint64, holdsAfter bool, limit int, fn func(line []byte, ev *event.Envelope) (bool, error)) (uint64, error) {
+	sql, args := scanSQL(after, holdsAfter, limit)
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return 0, unavailable("read events", err)
 	}
+	return scanRows(rows, after, holdsAfter, fn)
+}
+
+// scanRows is scan's reading half; it closes rows.
+func scanRows(rows pgx.Rows, after uint64, holdsAfter bool, fn func(line []byte, ev *event.Envelope) (bool, error)) (uint64, error) {
 	type row struct {
 		seq  int64
 		line []byte
@@ -259,63 +317,87 @@ func (s *Store) Iterate(after uint64, fn func(line []byte, ev *event.Envelope) b
 
 // pgTx is one append transaction holding the append lock.
 type pgTx struct {
-	tx     pgx.Tx
+	conn   *pgxpool.Conn
 	ctx    context.Context
 	cancel context.CancelFunc
 	next   uint64 // the seq the first committed line must carry
 	done   bool
 }
 
-// Commit inserts the lines and commits. It resolves before returning.
-func (t *pgTx) Commit(lines [][]byte) <-chan error {
+// Commit inserts the records and commits, in one round trip (one
+// multi-row insert and COMMIT pipelined). It resolves before returning.
+func (t *pgTx) Commit(recs []store.Record) <-chan error {
 	res := make(chan error, 1)
-	res <- t.commit(lines)
+	res <- t.commit(recs)
 	return res
 }
 
-func (t *pgTx) commit(lines [][]byte) error {
+func (t *pgTx) commit(recs []store.Record) error {
 	defer t.Rollback()
-	n := len(lines)
-	seqs, keys, ids, types := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
-	for i, l := range lines {
-		ev, err := event.Decode(l)
-		if err != nil {
-			return fmt.Errorf("pgstore: commit: line %d: %w", i, err)
+	n := len(recs)
+	seqs, keys, ids, types, lines := make([]int64, n), make([]string, n), make([]string, n), make([]string, n), make([][]byte, n)
+	for i, r := range recs {
+		if r.Seq != t.next+uint64(i) {
+			return fmt.Errorf("%w: record %d has seq %d, the store's next is %d", store.ErrStale, i, r.Seq, t.next+uint64(i))
 		}
-		if ev.Seq != t.next+uint64(i) {
-			return fmt.Errorf("%w: line %d has seq %d, the store's next is %d", store.ErrStale, i, ev.Seq, t.next+uint64(i))
-		}
-		seqs[i], keys[i], ids[i], types[i] = int64(ev.Seq), ev.IdempotencyKey, ev.EventID, ev.EventType
+		seqs[i], keys[i], ids[i], types[i], lines[i] = int64(r.Seq), r.Key, r.EventID, r.Type, r.Line
 	}
-	_, err := t.tx.Exec(t.ctx, `INSERT INTO events (seq, idempotency_key, event_id, event_type, line)
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO events (seq, idempotency_key, event_id, event_type, line)
 		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bytea[])`,
 		seqs, keys, ids, types, lines)
+	b.Queue(`COMMIT`)
+	br := t.conn.SendBatch(t.ctx, b)
+	_, err := br.Exec()
 	if err != nil {
+		_ = br.Close()
 		var pe *pgconn.PgError
 		if errors.As(err, &pe) && pe.Code == "23505" {
 			switch pe.ConstraintName {
 			case "events_idempotency_key_key":
-				return fmt.Errorf("%w: %s", store.ErrDuplicateKey, pe.Detail)
+				return &store.DuplicateKeyError{Key: duplicateKey(pe.Detail), Detail: pe.Detail}
 			case "events_pkey":
 				return fmt.Errorf("%w: %s", store.ErrStale, pe.Detail)
 			}
 		}
 		return unavailable("insert", err)
 	}
-	if err := t.tx.Commit(t.ctx); err != nil {
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || tag.String() != "COMMIT" {
 		// The outcome is unknown when the connection broke during COMMIT.
-		return unavailable("commit", err)
+		return unavailable("commit", fmt.Errorf("%v (tag %q)", err, tag.String()))
 	}
 	t.done = true
 	return nil
 }
 
-// Rollback releases the lock without writing.
+// duplicateKey extracts the key from a unique violation's detail,
+// "Key (idempotency_key)=(k) already exists."; "" when it has another shape.
+func duplicateKey(detail string) string {
+	const pre, post = "Key (idempotency_key)=(", ") already exists."
+	if strings.HasPrefix(detail, pre) && strings.HasSuffix(detail, post) {
+		return detail[len(pre) : len(detail)-len(post)]
+	}
+	return ""
+}
+
+// Rollback releases the lock without writing and returns the connection
+// (the pool drops one left inside a transaction).
 func (t *pgTx) Rollback() {
+	if t.conn == nil {
+		return
+	}
 	if !t.done {
 		t.done = true
-		_ = t.tx.Rollback(t.ctx)
+		if t.conn.Conn().PgConn().TxStatus() != 'I' {
+			_, _ = t.conn.Exec(t.ctx, `ROLLBACK`)
+		}
 	}
+	t.conn.Release()
+	t.conn = nil
 	t.cancel()
 }
 

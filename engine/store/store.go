@@ -22,6 +22,37 @@ var (
 	ErrStale = errors.New("store: appender state is stale")
 )
 
+// Record is one sealed event handed to Commit: the fields a store indexes,
+// copied from the envelope the line encodes, and the line itself.
+type Record struct {
+	Seq     uint64
+	Key     string // idempotency key (unique in the store)
+	EventID string
+	Type    event.Type
+	Line    []byte // the encoded envelope, '\n'-terminated
+}
+
+// RecordOf returns the record of an encoded envelope.
+func RecordOf(ev *event.Envelope, line []byte) Record {
+	return Record{Seq: ev.Seq, Key: ev.IdempotencyKey, EventID: ev.EventID, Type: ev.EventType, Line: line}
+}
+
+// Lines returns the records' lines.
+func Lines(recs []Record) [][]byte {
+	lines := make([][]byte, len(recs))
+	for i, r := range recs {
+		lines[i] = r.Line
+	}
+	return lines
+}
+
+// DuplicateKeyError is the ErrDuplicateKey a store returns when it can name
+// the key that is already stored.
+type DuplicateKeyError struct{ Key, Detail string }
+
+func (e *DuplicateKeyError) Error() string { return ErrDuplicateKey.Error() + ": " + e.Detail }
+func (e *DuplicateKeyError) Unwrap() error { return ErrDuplicateKey }
+
 // Store keeps the event stream. Implementations are safe for concurrent use.
 type Store interface {
 	// Begin starts one append. For a shared store it takes the global append
@@ -40,11 +71,34 @@ type Store interface {
 // Tx is one append begun by Begin. Exactly one of Commit or Rollback must be
 // called; Rollback after Commit is a no-op.
 type Tx interface {
-	// Commit writes the encoded lines (each ending in '\n', seqs following
-	// the store's last seq) and resolves the channel once with nil when they
+	// Commit writes the records (seqs following the store's last seq, each
+	// line ending in '\n') and resolves the channel once with nil when they
 	// are durable, or with the error. A shared store resolves it before
-	// Commit returns.
-	Commit(lines [][]byte) <-chan error
+	// Commit returns. The records' fields are what the engine encoded into
+	// the line: a store never decodes a line to learn them.
+	Commit(recs []Record) <-chan error
 	// Rollback abandons the append and releases the lock.
 	Rollback()
+}
+
+// Description names a store for /info and /metrics.
+type Description struct {
+	Kind     string // "jsonl-journal", "postgresql", …
+	Location string // the journal's file path, the database's host:port/name (never a password)
+}
+
+// Describer is implemented by a store that can name itself; the engine
+// reports others as kind "custom".
+type Describer interface {
+	Describe() Description
+}
+
+// SettingsKeeper is implemented by a store several instances share: the
+// settings that decide money are recorded by the first instance, and every
+// later one compares its own with them (instances must not decide the same
+// stream by different rules).
+type SettingsKeeper interface {
+	// KeepSettings records body (a JSON object) under name unless the store
+	// holds settings of that name, and returns what the store holds.
+	KeepSettings(ctx context.Context, name string, body []byte) ([]byte, error)
 }

@@ -83,8 +83,8 @@ func asPostgres(name string, args ...string) *exec.Cmd {
 	return exec.Command(bin, args...)
 }
 
-// Start initdbs and starts a new server (small: 32MB shared buffers, 50
-// connections, fsync on).
+// Start initdbs and starts a new server (small: 32MB shared buffers, 300
+// connections so pgbench can run 256 clients beside the stores, fsync on).
 func Start() (*Server, error) {
 	dir, err := os.MkdirTemp("", "creditgate-pg-")
 	if err != nil {
@@ -118,7 +118,7 @@ func (s *Server) data() string { return filepath.Join(s.Dir, "data") }
 func (s *Server) StartServer() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c shared_buffers=32MB -c max_connections=50 -c fsync=on", s.Port, s.Dir)
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c shared_buffers=32MB -c max_connections=300 -c fsync=on", s.Port, s.Dir)
 	if out, err := asPostgres("pg_ctl", "-D", s.data(), "-l", filepath.Join(s.Dir, "server.log"), "-o", opts, "-w", "-t", "60", "start").CombinedOutput(); err != nil {
 		return fmt.Errorf("pgtest: pg_ctl start: %v: %s", err, out)
 	}

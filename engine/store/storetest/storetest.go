@@ -63,7 +63,21 @@ func commit(t testing.TB, s store.Store, after uint64, lines ...[]byte) error {
 	if err != nil {
 		return err
 	}
-	return <-tx.Commit(lines)
+	return <-tx.Commit(Records(t, lines...))
+}
+
+// Records turns encoded lines into the records Commit takes.
+func Records(t testing.TB, lines ...[]byte) []store.Record {
+	t.Helper()
+	recs := make([]store.Record, len(lines))
+	for i, l := range lines {
+		ev, err := event.Decode(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs[i] = store.RecordOf(&ev, l)
+	}
+	return recs
 }
 
 func readAll(t testing.TB, s store.Store, after uint64) ([][]byte, []uint64) {
@@ -152,7 +166,7 @@ func gapless(t *testing.T, h Harness) {
 					return nil
 				})
 				if err == nil {
-					err = <-tx.Commit([][]byte{Line(t, last+1, key)})
+					err = <-tx.Commit(Records(t, Line(t, last+1, key)))
 					if err == nil {
 						last++
 					}
@@ -256,7 +270,7 @@ func handOver(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := <-tx.Commit([][]byte{Line(t, 3, "b3")}); err != nil {
+	if err := <-tx.Commit(Records(t, Line(t, 3, "b3"))); err != nil {
 		t.Fatalf("b appends after the handed-over events: %v", err)
 	}
 	if len(got) != 2 || got[0] != 1 || got[1] != 2 {
