@@ -92,6 +92,7 @@ func (e *Engine) RequestApproval(ctx context.Context, req Request, in ApprovalIn
 func (e *Engine) executionLocked(p *plan, ap event.Approval, a projection.AgentView, causedBy int, decider, just string, version int) error {
 	typ, bal := event.CreditAllocated, a.BalanceMilli+ap.AmountMilli
 	if ap.ActionType == "withdraw" {
+		//mutant:execution-balance
 		if a.BalanceMilli < ap.AmountMilli {
 			return insufficient(a, ap.AmountMilli, "needed by the approved withdrawal")
 		}

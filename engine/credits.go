@@ -40,6 +40,7 @@ func idByte(c byte, slash bool) bool {
 	case c == '.', c == '_', c == ':', c == '@', c == '+', c == '=', c == '-':
 		return true
 	}
+	//mutant:key-byte
 	return slash && c == '/'
 }
 
@@ -259,6 +260,7 @@ func (e *Engine) refundBoundLocked(in CreditInput) error {
 		if m.AgentID != in.AgentID {
 			return refuse(CodeInvalid, nil, "mission_id: mission %q belongs to agent %q, not %q", in.MissionID, m.AgentID, in.AgentID)
 		}
+		//mutant:mission-refund-room
 		room := max(m.ConsumedMilli-m.RefundedMilli, 0)
 		if in.AmountMilli > room {
 			return refuse(CodeRefundExceedsConsumed, RefundExceedsBody{MissionID: in.MissionID, Consumed: money.Credits(m.ConsumedMilli),

@@ -114,6 +114,7 @@ func run(args []string) error {
 	cfg.Logger = log
 	cfg.Journal = journal.Config{Path: *path, NoSync: !*fsync, Recovery: journal.Policy(*recovery), MaxBatch: *maxBatch, Logger: log}
 	cfg.Approval.ThresholdMilli = *threshold
+	//mutant:approval-threshold
 	cfg.Approval.MediumFromMilli = *threshold
 	cfg.Approval.HighFromMilli = *high
 	cfg.Approval.CriticalFromMilli = *critical
