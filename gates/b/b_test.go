@@ -287,12 +287,13 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 		if norm {
 			big := normConsume(ctx, env, normal, "after-anomaly", 50_000) // 10× the norm
 			small := normConsume(ctx, env, normal, "after-normal", 4600)
-			// Judged only where the answers carry the detector's verdict
-			// (metadata.anomaly_detected): a backend that does not expose it
-			// leaves B25 NOT MEASURED, not failed.
+			// SPEC §5 and gate D: a consume's answer says whether it was
+			// flagged (metadata.anomaly_detected; absent reads as false), so
+			// a backend that never flags fails here rather than going
+			// unmeasured.
 			answered := 0
 			for _, r := range []scenarios.Reply{big, small} {
-				if r.Status != 0 && r.HasAnomalyVerdict() {
+				if r.Status != 0 {
 					answered++
 				}
 			}

@@ -147,22 +147,13 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 		harness.Ensure(err == nil, "ML chaos must create and fund its agent with 20000 credits: %v", err)
 		env.Record("D9", harness.Measure{OK: res.Blocked == 0, Samples: res.Anomalous, Measured: res.Blocked, Threshold: 0, Detail: "flagged, never blocked"})
 		env.Record("D10", harness.Measure{OK: res.Throttled == 0, Samples: res.Anomalous, Measured: res.Throttled, Threshold: 0, Detail: "anomalies alone never throttle"})
-		// Flagging is judged only where the answers carry the verdict
-		// (metadata.anomaly_detected); a backend that does not expose it
-		// leaves D11, D12 and D14 NOT MEASURED.
-		flagged, normal, exposed := res.Anomalous, res.Normal, "no consume answer carried metadata.anomaly_detected"
-		if res.Reported == 0 {
-			flagged, normal = 0, 0
-		} else {
-			exposed = fmt.Sprintf("%d answers carried metadata.anomaly_detected", res.Reported)
-		}
-		env.Record("D11", harness.Measure{OK: res.Flagged == res.Anomalous, Samples: flagged, Measured: fmt.Sprintf("%d of %d", res.Flagged, res.Anomalous),
-			Threshold: "all", Detail: "≥ 10× the agent's norm; " + exposed})
-		env.Record("D12", harness.Measure{OK: res.FalseFlags == 0, Samples: normal, Measured: res.FalseFlags, Threshold: 0,
-			Detail: fmt.Sprintf("%d normal consumes; %s", res.Normal, exposed)})
+		env.Record("D11", harness.Measure{OK: res.Flagged == res.Anomalous, Samples: res.Anomalous, Measured: fmt.Sprintf("%d of %d", res.Flagged, res.Anomalous),
+			Threshold: "all", Detail: fmt.Sprintf("≥ 10× the agent's norm; %d answers carried metadata.anomaly_detected", res.Reported)})
+		env.Record("D12", harness.Measure{OK: res.FalseFlags == 0, Samples: res.Normal, Measured: res.FalseFlags, Threshold: 0,
+			Detail: fmt.Sprintf("%d normal consumes", res.Normal)})
 		env.Record("D13", harness.Measure{OK: res.Big.OK(), Samples: 1, Measured: res.Big.Status, Threshold: "2xx", Detail: string(res.Big.Raw)})
 		meta, _ := res.Big.Body["metadata"].(map[string]any)
-		env.Record("D14", harness.Measure{OK: meta["anomaly_detected"] == true, Samples: bool2int(res.Big.HasAnomalyVerdict() || res.Reported > 0), Measured: fmt.Sprint(meta["anomaly_detected"]),
+		env.Record("D14", harness.Measure{OK: meta["anomaly_detected"] == true, Samples: 1, Measured: fmt.Sprint(meta["anomaly_detected"]),
 			Threshold: "true", Detail: string(res.Big.Raw)})
 		scores := fmt.Sprintf("%.3f–%.3f over %d samples", res.ScoreMin, res.ScoreMax, res.Samples)
 		env.Record("D15", harness.Measure{OK: res.ScoreMin >= 0.3 && res.ScoreMax <= 0.7, Samples: res.Samples, Measured: scores,
@@ -580,11 +571,4 @@ func reportedDamage(raw []byte, d corrupt.Damage) (bool, string) {
 		}
 		return false, fmt.Sprintf("gaps %v", rep.Gaps)
 	}
-}
-
-func bool2int(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
