@@ -636,6 +636,10 @@ func (m *xModel) credit(op string, b map[string]any, p ExplorePrincipal, c Explo
 			} else if amt > max(ms.consumed-ms.refunded, 0) {
 				codes = append(codes, "refund_exceeds_consumed")
 			}
+		} else if mid != "" {
+			// A refund naming a mission that does not exist is 404: it
+			// cannot be bounded by what the mission consumed.
+			return refusal("not_found")
 		} else if amt >= m.s.ThresholdMilli {
 			codes = append(codes, "approval_required")
 		}

@@ -43,6 +43,9 @@ type Measure struct {
 // after its body, listing every failed check with the repro line.
 func (e *Env) Record(id string, m Measure) {
 	c := catalog.MustLookup(id)
+	if !e.inScope(c) {
+		return // about another kind of target: not listed at all
+	}
 	name := c.Name()
 	if m.Variant != "" {
 		name += " (" + m.Variant + ")"
@@ -112,6 +115,10 @@ func (e *Env) Require(ids ...string) {
 	var whys []string
 	for _, id := range ids {
 		c := catalog.MustLookup(id)
+		if !e.inScope(c) {
+			whys = append(whys, c.ID+": about another kind of target")
+			continue
+		}
 		if status, why := e.Applicability(c); status != "" {
 			whys = append(whys, c.ID+": "+why)
 			if !e.noteUnapplied(c.ID) {
