@@ -156,6 +156,9 @@ func call(t *testing.T, method, url, body string) (int, map[string]any) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := healthClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
