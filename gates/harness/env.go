@@ -137,6 +137,9 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string, opts .
 		ginkgo.Fail(err.Error())
 	}
 	cfg := target.ConfigFromEnv()
+	if cfg.Kind == "" && cfg.URL == "" && cfg.Exec == "" {
+		cfg.Kind = target.KindContainer // the default, named in every reason
+	}
 	for _, t := range plan.tweaks {
 		t(&cfg)
 	}

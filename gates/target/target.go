@@ -245,7 +245,7 @@ const (
 // OwnEngine reports whether targets of this kind run our engine (creditd),
 // which the harness starts with settings and tokens of its choosing.
 func (k Kind) OwnEngine() bool {
-	return k == KindContainer || k == KindProcess || k == KindCluster
+	return k == "" || k == KindContainer || k == KindProcess || k == KindCluster // "": the default, container
 }
 
 // Supports reports whether targets of this configuration offer cap, and if

@@ -305,3 +305,11 @@ func TestProcessTargetFailsFastWhenTheBackendDiesAtBoot(t *testing.T) {
 		t.Fatalf("New took %s to notice a dead backend; it should not wait for StartTimeout", took)
 	}
 }
+
+// The default kind (CREDITGATE_TARGET unset) is our engine in a container:
+// settings, tokens and the KARMA stub apply to it.
+func TestTheDefaultKindIsOurOwnEngine(t *testing.T) {
+	if !Kind("").OwnEngine() || !KindContainer.OwnEngine() || KindURL.OwnEngine() || KindExec.OwnEngine() {
+		t.Fatal("OwnEngine: the default kind must be our engine, url and exec not")
+	}
+}
