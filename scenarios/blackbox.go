@@ -180,7 +180,13 @@ func (b *bbRecorder) snapshot(ctx context.Context, agents, phantoms []string) hi
 // agent is one agent's part of the workload.
 func (b *bbRecorder) agent(ctx context.Context, agent string, rng *rand.Rand, cfg BlackBoxConfig, hostile bool) error {
 	short := strings.TrimPrefix(agent, b.c.NS) // the client prefixes keys with NS itself
-	if r := b.create(ctx, agent, short+"-create", history.Setup); !r.OK() {
+	// A create whose outcome is unknown (5xx, no answer) is resent with its
+	// key, recorded as a retry: the judge decides what the 5xx did.
+	r := b.create(ctx, agent, short+"-create", history.Setup)
+	for i := 1; i < setupAttempts && r.Op.Outcome == history.Unknown && ctx.Err() == nil; i++ {
+		r = b.create(ctx, agent, short+"-create", history.Retry)
+	}
+	if !r.OK() {
 		return fmt.Errorf("blackbox: create %s: %d %s %v", agent, r.Status, r.Raw, r.Err)
 	}
 	b.get(ctx, api+"/balance/"+agent)

@@ -10,7 +10,7 @@ func init() {
 			patches: []patch{marked("engine/credits.go", "refund-bound",
 				"m, known := e.st.MissionView(in.MissionID)",
 				"return nil\n\tm, known := e.st.MissionView(in.MissionID)")}},
-		mutant{name: "pool-refund-unbounded", gate: "c", check: "C28",
+		mutant{name: "pool-refund-unbounded", gate: "c", check: "C28,C32",
 			bug: "a pool refund is not bounded by the pool's consumption, so refund + close pays an agent unapproved credits",
 			patches: []patch{marked("engine/pools.go", "pool-refund-bound",
 				"in.AmountMilli > room {", "in.AmountMilli > room && false {")}},
