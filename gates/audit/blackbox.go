@@ -407,7 +407,14 @@ func reach(base int64, opts []int64, target int64) (bool, []int) {
 		}
 		return target >= lo && target <= hi, nil
 	}
-	for mask := 0; mask < 1<<len(opts); mask++ {
+	return subsetReaching(base, opts, target, 0)
+}
+
+// subsetReaching searches the subsets of opts (by bit mask, from mask
+// from: 0 includes the empty subset, 1 does not) for one whose sum added to
+// base is target, and returns its indexes.
+func subsetReaching(base int64, opts []int64, target int64, from int) (bool, []int) {
+	for mask := from; mask < 1<<len(opts); mask++ {
 		s := base
 		for i, d := range opts {
 			if mask&(1<<i) != 0 {
@@ -573,26 +580,10 @@ func (b *blackBox) a11() Finding {
 	return f
 }
 
-// reachAll is reach without the interval fallback (opts ≤ 16).
+// reachAll is reach without the interval fallback (opts ≤ 16), over
+// non-empty subsets only.
 func reachAll(base int64, opts []int64, target int64) (bool, []int) {
-	for mask := 1; mask < 1<<len(opts); mask++ {
-		s := base
-		for i, d := range opts {
-			if mask&(1<<i) != 0 {
-				s += d
-			}
-		}
-		if s == target {
-			var idx []int
-			for i := range opts {
-				if mask&(1<<i) != 0 {
-					idx = append(idx, i)
-				}
-			}
-			return true, idx
-		}
-	}
-	return false, nil
+	return subsetReaching(base, opts, target, 1)
 }
 
 // busyExcept reports a write of the agent other than u and op skip in

@@ -112,34 +112,17 @@ func newExec(ctx context.Context, cfg Config) (Target, error) {
 			return nil, err
 		}
 	}
-	dir, own, err := dataDir(cfg)
+	p, err := newProcessTarget(cfg, KindExec, ".backend.log")
 	if err != nil {
 		return nil, err
-	}
-	port, err := freeLoopbackPort()
-	if err != nil {
-		return nil, err
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	p := &processTarget{
-		kind:       KindExec,
-		cfg:        cfg,
-		addr:       addr,
-		baseURL:    "http://" + addr,
-		dataDir:    dir,
-		ownDataDir: own,
-		logPath:    dir + ".backend.log",
-		logs:       &tailBuffer{limit: logLimitBytes},
-		logger:     cfg.Logger.With("target", "exec", "addr", addr),
-		work:       dir,
 	}
 	if cfg.PowerLoss {
-		if p.layer, err = mountLayer(dir, cfg, false); err != nil {
+		if p.layer, err = mountLayer(p.dataDir, cfg, false); err != nil {
 			return p, err
 		}
 		p.work = p.layer.mnt
 	}
-	argv := execArgv(words, port, p.work)
+	argv := execArgv(words, p.port, p.work)
 	if p.binary = program; p.binary == "" {
 		if p.binary, err = resolveProgram(argv[0]); err != nil {
 			return p, err
@@ -150,7 +133,7 @@ func newExec(ctx context.Context, cfg Config) (Target, error) {
 		p.journal = filepath.Join(p.work, filepath.Clean(cfg.ExecJournal))
 		journal = p.journal
 	}
-	env := execEnv(cfg, addr, journal, port, p.work)
+	env := execEnv(cfg, p.addr, journal, p.port, p.work)
 	p.command = func() *exec.Cmd {
 		cmd := exec.Command(p.binary, argv[1:]...)
 		cmd.Env = env

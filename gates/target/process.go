@@ -28,6 +28,7 @@ type processTarget struct {
 	binary     string
 	baseURL    string
 	addr       string
+	port       int // of addr, for a command line's {port}
 	dataDir    string
 	ownDataDir bool
 	work       string     // the directory the backend uses: dataDir or the layer's mount
@@ -68,32 +69,13 @@ func newProcess(ctx context.Context, cfg Config) (Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, own, err := dataDir(cfg)
+	p, err := newProcessTarget(cfg, KindProcess, ".creditd.log")
 	if err != nil {
 		return nil, err
 	}
-	port, err := freeLoopbackPort()
-	if err != nil {
-		return nil, err
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	p := &processTarget{
-		cfg:        cfg,
-		binary:     binary,
-		addr:       addr,
-		baseURL:    "http://" + addr,
-		dataDir:    dir,
-		ownDataDir: own,
-		// The log file sits next to (not inside) the data directory, so the
-		// data directory holds only what the backend wrote.
-		logPath: dir + ".creditd.log",
-		logs:    &tailBuffer{limit: logLimitBytes},
-		logger:  cfg.Logger.With("target", "process", "addr", addr),
-		work:    dir,
-		kind:    KindProcess,
-	}
+	p.binary = binary
 	if cfg.PowerLoss {
-		if p.layer, err = mountLayer(dir, cfg, false); err != nil {
+		if p.layer, err = mountLayer(p.dataDir, cfg, false); err != nil {
 			return p, err
 		}
 		p.work = p.layer.mnt
@@ -319,3 +301,32 @@ func (p *processTarget) PowerCut(ctx context.Context) (PowerCutReport, error) {
 
 func (p *processTarget) SetDiskQuota(n int64) error { return p.layer.setQuota(n) }
 func (p *processTarget) DiskUsed() int64            { return p.layer.used() }
+
+// newProcessTarget reserves the data directory and a loopback port for a
+// backend the harness runs as a child process (process and exec kinds).
+// The log file sits next to (not inside) the data directory, so the data
+// directory holds only what the backend wrote.
+func newProcessTarget(cfg Config, kind Kind, logSuffix string) (*processTarget, error) {
+	dir, own, err := dataDir(cfg)
+	if err != nil {
+		return nil, err
+	}
+	port, err := freeLoopbackPort()
+	if err != nil {
+		return nil, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	return &processTarget{
+		kind:       kind,
+		cfg:        cfg,
+		addr:       addr,
+		port:       port,
+		baseURL:    "http://" + addr,
+		dataDir:    dir,
+		ownDataDir: own,
+		logPath:    dir + logSuffix,
+		logs:       &tailBuffer{limit: logLimitBytes},
+		logger:     cfg.Logger.With("target", string(kind), "addr", addr),
+		work:       dir,
+	}, nil
+}
