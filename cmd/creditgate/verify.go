@@ -1,9 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -162,7 +162,6 @@ func cmdVerify(args []string) int {
 		restore := setEnv(m.env)
 		cmdGates([]string{"--gates", m.gate, "--out", dir}, "")
 		restore()
-		// Each copy is ~20 MB of source: do not leave one per mutant behind.
 		_ = os.RemoveAll(tmp)
 		s, err := reports.Load(dir)
 		if err != nil {
@@ -217,15 +216,30 @@ func cmdVerify(args []string) int {
 	}
 	total := len(rows) + len(foreign)
 	fmt.Printf("%d passed, %d failed\n", total-failed, failed)
+	// The failures again, last: a CI log shows its tail.
+	for _, r := range rows {
+		if !r.ok {
+			fmt.Printf("FAILED mutant %s (gate %s, check %s): verdict %q, gate %q, failed checks [%s] %s — repro: build/creditgate verify-gates --only %s --no-foreign\n",
+				r.m.name, strings.ToUpper(r.m.gate), orNone(r.m.check), r.verdict, r.gateStatus, strings.Join(r.failed, ","), r.note, r.m.name)
+		}
+	}
+	for _, r := range foreign {
+		if !r.ok {
+			fmt.Printf("FAILED foreign case %s (check %s): verdict %q %s — repro: build/creditgate verify-gates --only %s\n",
+				r.c.name(), orNone(r.c.check), r.verdict, r.note, r.c.name())
+		}
+	}
 	if failed > 0 || total == 0 {
 		return 1
 	}
 	return 0
 }
 
-// buildMutant copies the working tree into a temporary directory, applies
-// the patches and builds creditd there; it returns the binary's path and
-// the directory (for the caller to remove, also after an error).
+// buildMutant builds creditd with the mutant's patches applied through a
+// `go build -overlay` (the patched files are written to a temporary
+// directory; the working tree is never touched and the build cache
+// serves every package the patches leave alone). It returns the binary's
+// path and the directory (for the caller to remove, also after an error).
 func buildMutant(root string, m mutant) (bin, tmp string, err error) {
 	tmp, err = os.MkdirTemp("", "creditgate-mutant-"+m.name+"-")
 	if err != nil {
@@ -236,40 +250,60 @@ func buildMutant(root string, m mutant) (bin, tmp string, err error) {
 }
 
 func buildMutantIn(root, tmp string, m mutant) (string, error) {
-	files, err := exec.Command("git", "-C", root, "ls-files", "-co", "--exclude-standard").Output()
+	overlay, err := writeOverlay(root, tmp, m)
 	if err != nil {
-		return "", fmt.Errorf("listing files: %w", err)
-	}
-	for _, f := range strings.Split(strings.TrimSpace(string(files)), "\n") {
-		if f == "" {
-			continue
-		}
-		if err := copyFile(filepath.Join(root, f), filepath.Join(tmp, f)); err != nil && !os.IsNotExist(err) {
-			return "", err
-		}
-	}
-	for _, p := range m.patches {
-		path := filepath.Join(tmp, p.file)
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return "", err
-		}
-		patched, err := p.apply(string(b))
-		if err != nil {
-			return "", err
-		}
-		if err := os.WriteFile(path, []byte(patched), 0o644); err != nil {
-			return "", err
-		}
+		return "", err
 	}
 	bin := filepath.Join(tmp, "creditd")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/creditd")
-	cmd.Dir = tmp
+	cmd := exec.Command("go", "build", "-overlay", overlay, "-o", bin, "./cmd/creditd")
+	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, out)
 	}
 	return bin, nil
+}
+
+// writeOverlay applies the mutant's patches (in order; several may patch
+// one file) to copies under tmp and writes the overlay file that maps each
+// original path to its patched copy; it returns the overlay file's path.
+func writeOverlay(root, tmp string, m mutant) (string, error) {
+	patched := map[string]string{} // repo-relative path → patched source
+	var order []string
+	for _, p := range m.patches {
+		src, ok := patched[p.file]
+		if !ok {
+			b, err := os.ReadFile(filepath.Join(root, p.file))
+			if err != nil {
+				return "", err
+			}
+			src = string(b)
+			order = append(order, p.file)
+		}
+		out, err := p.apply(src)
+		if err != nil {
+			return "", err
+		}
+		patched[p.file] = out
+	}
+	replace := map[string]string{}
+	for i, f := range order {
+		dst := filepath.Join(tmp, fmt.Sprintf("%d-%s", i, filepath.Base(f)))
+		if err := os.WriteFile(dst, []byte(patched[f]), 0o644); err != nil {
+			return "", err
+		}
+		abs, err := filepath.Abs(filepath.Join(root, f))
+		if err != nil {
+			return "", err
+		}
+		replace[abs] = dst
+	}
+	b, err := json.Marshal(map[string]any{"Replace": replace})
+	if err != nil {
+		return "", err
+	}
+	overlay := filepath.Join(tmp, "overlay.json")
+	return overlay, os.WriteFile(overlay, b, 0o644)
 }
 
 // anyFailed reports whether one of the comma-listed checks failed.
@@ -304,26 +338,6 @@ func failedIDs(s *reports.Summary) []string {
 }
 
 func firstLine(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
-}
 
 func repoRoot() (string, error) {
 	out, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()

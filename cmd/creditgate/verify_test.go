@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -89,5 +90,41 @@ func TestEveryMutantNamesTheCatalogCheckThatMustCatchIt(t *testing.T) {
 		if _, ok := catalog.Lookup(c.check); c.check != "" && !ok {
 			t.Errorf("foreign case %s names %q, which the catalog does not declare", c.name(), c.check)
 		}
+	}
+}
+
+// A mutant that does not compile is a verify-gates failure found half an
+// hour into the run; every mutant's patched packages are type-checked
+// (go build through the same overlay verify-gates builds with) here.
+func TestEveryMutantCompiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles every mutant (go build -overlay); skipped with -short")
+	}
+	root, err := repoRoot()
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, m := range mutants {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			tmp := t.TempDir()
+			overlay, err := writeOverlay(root, tmp, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pkgs := map[string]bool{}
+			for _, p := range m.patches {
+				pkgs["./"+filepath.Dir(p.file)] = true
+			}
+			args := []string{"build", "-overlay", overlay}
+			for p := range pkgs {
+				args = append(args, p)
+			}
+			cmd := exec.Command("go", args...)
+			cmd.Dir = root
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("mutant %s does not compile: %v\n%s", m.name, err, out)
+			}
+		})
 	}
 }
