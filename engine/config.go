@@ -52,7 +52,7 @@ type SynergieConfig struct {
 type Config struct {
 	Journal journal.Config
 	// Store, when set, replaces the journal (Journal is then ignored): e.g.
-	// a pgstore.Store shared by several instances. See storeseam.go.
+	// a pgstore.Store shared by several instances. See follow.go.
 	Store      store.Store
 	Projection projection.Config
 	Approval   ApprovalConfig

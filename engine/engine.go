@@ -38,7 +38,7 @@ type Engine struct {
 	scorer Scorer
 
 	j        *journal.Journal // the embedded journal's counters; nil when cfg.Store is set
-	store    store.Store      // where events go: the journal or cfg.Store (see storeseam.go)
+	store    store.Store      // where events go: the journal or cfg.Store (see follow.go)
 	queue    *commandQueue    // commands waiting for the committer (commitLoop)
 	recovery journal.RecoveryReport
 	// lost holds the entities whose first event recovery lost (key kind +
@@ -55,7 +55,7 @@ type Engine struct {
 	closed  bool
 	stale   bool // folded state may hold events the store did not commit; reload before use
 	// storeDown (shared store only): the store failed; commands and reads
-	// answer 503 at once until followLoop's probe reaches it (storeseam.go).
+	// answer 503 at once until followLoop's probe reaches it (follow.go).
 	storeDown atomic.Bool
 
 	// inflight is closed when the batch being committed is resolved; nil
