@@ -106,7 +106,7 @@ func WithTarget(f func(*target.Config)) BootOption {
 // WithPowerLoss puts the target's data directory on the FUSE power-loss
 // layer (chaos/lazyfs): power cuts and disk quotas apply.
 func WithPowerLoss() BootOption {
-	return WithTarget(func(c *target.Config) { c.PowerLoss, c.DataDir = true, "" })
+	return WithTarget(func(c *target.Config) { c.PowerLoss, c.DataDir = target.PowerLossOn, "" })
 }
 
 // WithoutKarma boots no KARMA stub: health depends on the journal alone.

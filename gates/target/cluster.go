@@ -85,16 +85,8 @@ func newCluster(ctx context.Context, cfg Config) (Target, error) {
 	if c.pg, err = newPostgres(ctx); err != nil {
 		return c, err
 	}
-	if cfg.Binary == "" {
-		root := cfg.Context
-		if root == "" {
-			if root, err = RepoRoot(); err != nil {
-				return c, err
-			}
-		}
-		if cfg.Binary, err = buildBinary(ctx, root, cfg.Logger); err != nil {
-			return c, err
-		}
+	if cfg.Binary, err = Binary(ctx, cfg); err != nil {
+		return c, err
 	}
 	n := clusterSize(cfg)
 	// Instances boot one after the other (the first migrates the schema).
@@ -102,7 +94,9 @@ func newCluster(ctx context.Context, cfg Config) (Target, error) {
 	for i := range n {
 		icfg := cfg
 		icfg.Kind = KindProcess
-		icfg.PowerLoss = false // no journal to put on the layer
+		if icfg.PowerLoss == PowerLossOn {
+			icfg.PowerLoss = PowerLossAuto // no journal to put on the layer
+		}
 		icfg.DataDir = filepath.Join(dir, fmt.Sprintf("instance-%d", i))
 		icfg.Env = map[string]string{}
 		for k, v := range cfg.Env {

@@ -126,7 +126,7 @@ type containerTarget struct {
 	dataDir    string
 	ownDataDir bool
 	work       string     // host directory bound as /data: dataDir or the layer's mount
-	layer      *diskLayer // nil without Config.PowerLoss
+	layer      *diskLayer // nil without PowerLossOn
 	logger     *slog.Logger
 	docker     *testcontainers.DockerClient
 
@@ -152,7 +152,7 @@ func newContainer(ctx context.Context, cfg Config) (Target, error) {
 	if err := shareWithContainerUser(dir); err != nil {
 		return c, err
 	}
-	if cfg.PowerLoss {
+	if cfg.PowerLoss == PowerLossOn {
 		// allow_other: the container's user (65532) is not the user that
 		// mounted the layer. UNTESTED by the helper that added it (the
 		// container target was not run); see docs/gates.md.
@@ -278,11 +278,7 @@ func prepareBuildContext(ctx context.Context, cfg *Config) error {
 	if err := os.MkdirAll(filepath.Join(buildDir, "data"), 0o755); err != nil {
 		return err
 	}
-	if cfg.Binary == "" {
-		_, err := buildBinary(ctx, cfg.Context, cfg.Logger)
-		return err
-	}
-	src, err := filepath.Abs(cfg.Binary)
+	src, err := Binary(ctx, *cfg)
 	if err != nil {
 		return err
 	}

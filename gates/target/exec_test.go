@@ -75,7 +75,7 @@ func TestExecPlaceholdersAndConfigErrors(t *testing.T) {
 		"relative to {data_dir}":         {Kind: KindExec, Exec: "srv", ExecJournal: "../outside.jsonl"},
 		"relative to {data_dir}, inside": {Kind: KindExec, Exec: "srv", ExecJournal: "/abs/journal.jsonl"},
 		"must be a path starting with /": {Kind: KindExec, Exec: "srv", ExecHealth: "health"},
-		"needs CREDITGATE_EXEC_JOURNAL":  {Kind: KindExec, Exec: "srv", PowerLoss: true},
+		"needs CREDITGATE_EXEC_JOURNAL":  {Kind: KindExec, Exec: "srv", PowerLoss: PowerLossOn},
 	}
 	for want, cfg := range bad {
 		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), want) {

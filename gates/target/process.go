@@ -32,7 +32,7 @@ type processTarget struct {
 	dataDir    string
 	ownDataDir bool
 	work       string     // the directory the backend uses: dataDir or the layer's mount
-	layer      *diskLayer // nil without Config.PowerLoss
+	layer      *diskLayer // nil without PowerLossOn
 	logPath    string
 	logs       *tailBuffer
 	logger     *slog.Logger
@@ -51,21 +51,7 @@ type processRun struct {
 }
 
 func newProcess(ctx context.Context, cfg Config) (Target, error) {
-	binary := cfg.Binary
-	if binary == "" {
-		root := cfg.Context
-		if root == "" {
-			var err error
-			if root, err = RepoRoot(); err != nil {
-				return nil, err
-			}
-		}
-		var err error
-		if binary, err = buildBinary(ctx, root, cfg.Logger); err != nil {
-			return nil, err
-		}
-	}
-	binary, err := filepath.Abs(binary)
+	binary, err := Binary(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +60,7 @@ func newProcess(ctx context.Context, cfg Config) (Target, error) {
 		return nil, err
 	}
 	p.binary = binary
-	if cfg.PowerLoss {
+	if cfg.PowerLoss == PowerLossOn {
 		if p.layer, err = mountLayer(p.dataDir, cfg, false); err != nil {
 			return p, err
 		}

@@ -109,17 +109,17 @@ type Config struct {
 	// target connects to (e.g. through a fault-injecting TCP proxy); it
 	// gets the database's host:port and returns the address to use.
 	StoreURLFor func(instance int, dbAddr string) (string, error)
-	// PowerLoss mounts the data directory through the power-loss layer
-	// (chaos/lazyfs, FUSE): the backend's journal then lives on a
-	// filesystem that can lose unsynced data (PowerCutter.PowerCut) and
-	// run full (DiskQuota). Process and container targets only.
-	PowerLoss bool
-	// DiskQuota, with PowerLoss, caps the data directory at this many bytes
-	// (0: no cap).
+	// PowerLoss (CREDITGATE_POWERLOSS) says whether the data directory is
+	// mounted through the power-loss layer (chaos/lazyfs, FUSE), where the
+	// backend's journal lives on a filesystem that can lose unsynced data
+	// (PowerCutter.PowerCut) and run full (DiskQuota): PowerLossOn mounts
+	// it (process, container and exec targets), PowerLossOff makes the
+	// capability unavailable so its gates SKIP, PowerLossAuto (zero) mounts
+	// nothing but lets the power-loss gates boot their own layered target.
+	PowerLoss PowerLossMode
+	// DiskQuota, with PowerLossOn, caps the data directory at this many
+	// bytes (0: no cap).
 	DiskQuota int64
-	// NoPowerLoss (CREDITGATE_POWERLOSS=false) turns the layer off: the
-	// power-loss capability is then unavailable and its gates SKIP.
-	NoPowerLoss bool
 	// Exec (CREDITGATE_EXEC) is the exec target's command line, with
 	// {port} and {data_dir} placeholders (see exec.go). DataDir
 	// (CREDITGATE_EXEC_DATA_DIR) is then its {data_dir}.
@@ -160,9 +160,9 @@ func ConfigFromEnv() Config {
 	c.NoBuild = c.Image != ""
 	switch strings.ToLower(strings.TrimSpace(os.Getenv("CREDITGATE_POWERLOSS"))) {
 	case "true", "1", "on", "yes":
-		c.PowerLoss = true
+		c.PowerLoss = PowerLossOn
 	case "false", "0", "off", "no":
-		c.NoPowerLoss = true
+		c.PowerLoss = PowerLossOff
 	}
 	if c.Kind == "" && c.URL != "" {
 		c.Kind = KindURL
@@ -215,7 +215,7 @@ func (c Config) Validate() error {
 		if c.URL == "" {
 			return errors.New("target: url mode needs a URL (CREDITGATE_URL)")
 		}
-		if c.PowerLoss {
+		if c.PowerLoss == PowerLossOn {
 			return errors.New("target: url mode cannot mount the backend's data directory through the power-loss layer (unset CREDITGATE_POWERLOSS)")
 		}
 	default:
@@ -237,7 +237,7 @@ const (
 	CapJournalFile = catalog.CapJournalFile // read/corrupt the journal file
 	CapPID         = catalog.CapPID         // /proc sampling of the backend
 	CapLogs        = catalog.CapLogs        // backend stdout/stderr
-	// CapPowerLoss: a target booted with Config.PowerLoss implements
+	// CapPowerLoss: a target booted with PowerLossOn implements
 	// PowerCutter (power cut that drops unsynced data, disk quota).
 	CapPowerLoss = catalog.CapPowerLoss
 )
