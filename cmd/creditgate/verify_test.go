@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/creditgate/creditgate/gates/catalog"
+	"github.com/creditgate/creditgate/internal/repo"
 )
 
 // A mutant whose anchor no longer matches would silently test the
 // unmutated engine; verify-gates refuses it, and this test says so early.
 func TestEveryMutantPatchAppliesExactlyOnceToTheCurrentEngine(t *testing.T) {
-	root, err := repoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Skip(err)
 	}

@@ -19,6 +19,9 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/creditgate/creditgate/internal/freeport"
+	"github.com/creditgate/creditgate/internal/repo"
 )
 
 // providerName is our testcontainers runtime provider: the standard Docker
@@ -161,7 +164,7 @@ func newContainer(ctx context.Context, cfg Config) (Target, error) {
 		}
 		c.work = c.layer.mnt
 	}
-	port, err := freeLoopbackPort()
+	port, err := freeport.Loopback()
 	if err != nil {
 		return c, err
 	}
@@ -268,7 +271,7 @@ func (c *containerTarget) pruneSupersededImages(ctx context.Context) {
 // where the Dockerfile expects them (build/creditd, build/data).
 func prepareBuildContext(ctx context.Context, cfg *Config) error {
 	if cfg.Context == "" {
-		root, err := RepoRoot()
+		root, err := repo.Root()
 		if err != nil {
 			return err
 		}

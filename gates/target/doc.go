@@ -59,8 +59,9 @@
 // the first testcontainers call (testcontainers reads them once per process).
 //
 // This package must not import engine/ nor, of this module, anything but
-// chaos/lazyfs (the power-loss layer under a data directory) and
-// gates/catalog (the names of the capabilities): it works
+// chaos/lazyfs (the power-loss layer under a data directory), gates/catalog
+// (the names of the capabilities) and the neutral helpers internal/freeport
+// and internal/repo: it works
 // against any backend that speaks the HTTP API and honours the
 // CREDITD_ADDR / CREDITD_JOURNAL environment.
 package target

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/creditgate/creditgate/internal/repo"
 )
 
 func TestExecSplitWords(t *testing.T) {
@@ -124,7 +126,7 @@ func TestExecConfigFromEnvAndCapabilities(t *testing.T) {
 
 // originalBackend builds cmd/original-backend once per test binary.
 var originalBackend = sync.OnceValues(func() (string, error) {
-	root, err := RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return "", err
 	}

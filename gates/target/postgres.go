@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+
+	"github.com/creditgate/creditgate/internal/freeport"
 )
 
 // PostgresBinDir is where Debian's postgresql-15 installs initdb and pg_ctl
@@ -53,7 +55,7 @@ func newPostgres(ctx context.Context) (*postgres, error) {
 			return nil, err
 		}
 	}
-	port, err := freeLoopbackPort()
+	port, err := freeport.Loopback()
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/creditgate/creditgate/internal/freeport"
 )
 
 // processTarget runs the backend as a child process: creditd (kind
@@ -297,7 +299,7 @@ func newProcessTarget(cfg Config, kind Kind, logSuffix string) (*processTarget, 
 	if err != nil {
 		return nil, err
 	}
-	port, err := freeLoopbackPort()
+	port, err := freeport.Loopback()
 	if err != nil {
 		return nil, err
 	}

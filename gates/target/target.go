@@ -7,7 +7,6 @@ import (
 	"github.com/creditgate/creditgate/gates/catalog"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -343,25 +342,6 @@ func backendEnv(cfg Config, addr, journal string) map[string]string {
 	return env
 }
 
-// RepoRoot walks up from the working directory to the directory holding
-// go.mod.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("target: no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
 // dataDir returns cfg.DataDir, or a new temporary directory and true when the
 // target created it (and so removes it on Terminate).
 func dataDir(cfg Config) (string, bool, error) {
@@ -377,18 +357,6 @@ func dataDir(cfg Config) (string, bool, error) {
 		return "", false, fmt.Errorf("target: data dir: %w", err)
 	}
 	return dir, true, nil
-}
-
-// freeLoopbackPort asks the kernel for a free port on 127.0.0.1. The port is
-// released before the backend binds it; the window is small and a collision
-// shows up as a failed start, not as a silent mix-up.
-func freeLoopbackPort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("target: free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // healthClient never reuses connections: a killed backend must not leave a

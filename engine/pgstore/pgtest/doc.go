@@ -4,5 +4,5 @@
 // socket in that directory. Tests skip when PostgreSQL is not installed
 // unless CREDITGATE_REQUIRE_PG is set.
 //
-// Imports only the standard library.
+// Imports only the standard library and internal/freeport.
 package pgtest

@@ -3,7 +3,6 @@ package pgtest
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -13,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/creditgate/creditgate/internal/freeport"
 )
 
 // BinDir is where Debian's postgresql-15 installs its server binaries.
@@ -65,15 +66,6 @@ func StopShared() {
 	}
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // asPostgres runs a server binary, as the postgres user when we are root.
 func asPostgres(name string, args ...string) *exec.Cmd {
 	bin := filepath.Join(BinDir, name)
@@ -101,7 +93,7 @@ func Start() (*Server, error) {
 			return nil, err
 		}
 	}
-	port, err := freePort()
+	port, err := freeport.Loopback()
 	if err != nil {
 		return nil, err
 	}
