@@ -62,7 +62,7 @@ var rules = []rule{
 		why: "projections are pure folds over events (engine/projection doc.go)"},
 	{from: []string{"engine/pgstore"}, only: []string{"std", "engine/event", "engine/store", "github.com/jackc/pgx/..."},
 		why: "pgstore implements the seam, it never calls the engine (engine/pgstore doc.go)"},
-	{from: []string{"engine/pgstore/pgtest"}, only: []string{"std", "internal/freeport"},
+	{from: []string{"engine/pgstore/pgtest"}, only: []string{"std", "internal/pglaunch"},
 		why: "a test helper starting PostgreSQL (pgtest doc.go)"},
 	{from: []string{"engine"}, deny: []string{"engine/httpapi", "engine/pgstore", "cmd/..."},
 		why: "the facade is below HTTP and does not choose its store: cmd/creditd opens pgstore (engine doc.go)"},
@@ -78,7 +78,7 @@ var rules = []rule{
 		why: "reports render from files alone, about any backend (reports doc.go)"},
 	{from: []string{"gates/coverage"}, deny: []string{"gates/a", "gates/b", "gates/c", "gates/d", "gates/e"}, tests: true,
 		why: "the coverage map is about the contract, read from the OpenAPI document, not the suites (gates/coverage doc.go)"},
-	{from: []string{"gates/target"}, only: []string{"std", "ext", "chaos/lazyfs", "gates/catalog", "internal/freeport", "internal/repo"},
+	{from: []string{"gates/target"}, only: []string{"std", "ext", "chaos/lazyfs", "gates/catalog", "internal/freeport", "internal/pglaunch", "internal/repo"},
 		why: "target boots any backend that speaks the API; of this module only the power-loss layer, the catalog's capability names and the neutral helpers under internal/ (gates/target doc.go)"},
 	{from: []string{"gates/catalog"}, only: []string{"std"},
 		why: "the check catalog is a leaf every harness package may read (gates/catalog doc.go)"},
@@ -86,6 +86,8 @@ var rules = []rule{
 	// Neutral helpers both wings use.
 	{from: []string{"internal/freeport", "internal/repo"}, only: []string{"std"}, tests: true,
 		why: "shared by the engine's test helpers and the harness, so they lean on nothing (their doc.go)"},
+	{from: []string{"internal/pglaunch"}, only: []string{"std", "internal/freeport"}, tests: true,
+		why: "the one PostgreSQL launcher, for engine/pgstore/pgtest and the cluster target alike (internal/pglaunch doc.go)"},
 
 	// chaos floors.
 	{from: []string{"chaos/faultfs", "chaos/karmastub", "chaos/tcpproxy", "chaos/corrupt", "chaos/original"}, only: []string{"std"},
