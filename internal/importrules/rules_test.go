@@ -56,6 +56,8 @@ var rules = []rule{
 		why: "the journal is the file and its recovery, and implements the store seam; it knows events, not the engine (engine/journal doc.go)"},
 	{from: []string{"engine/store"}, only: []string{"std", "engine/event"},
 		why: "the store seam must not depend on an implementation (engine/store doc.go)"},
+	{from: []string{"engine/event/eventtest"}, only: []string{"std", "engine/event"},
+		why: "test helpers over the record format, shared by the engine's and httpapi's tests (eventtest doc.go)"},
 	{from: []string{"engine/store/storetest"}, only: []string{"std", "engine/event", "engine/store"},
 		why: "the conformance suite sees only the seam (storetest doc.go)"},
 	{from: []string{"engine/projection"}, only: []string{"std", "engine/event", "engine/money"},
