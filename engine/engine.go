@@ -45,7 +45,11 @@ type Engine struct {
 	// "\x00" + id); set once by Open, read-only afterwards.
 	lost map[string]journal.LostEntity
 
-	mu      sync.Mutex // guards everything below
+	// mu guards the folded state and the command bookkeeping: st, checker,
+	// eoc, seq, keys, failed, closed, stale and inflight. storeDown is
+	// atomic; the fields after inflight are set once by Open or
+	// synchronize themselves.
+	mu      sync.Mutex
 	st      *projection.State
 	checker anomaly.Checker
 	eoc     *eoc.State
@@ -708,8 +712,12 @@ func (e *Engine) digestExtra(h hash.Hash) {
 // Recovery is the report of the journal's recovery at start.
 func (e *Engine) Recovery() journal.RecoveryReport { return e.recovery }
 
-// Events reads the store's durable events after afterSeq (GET /events):
-// the journal hands out only synced lines, a database only committed rows.
+// Events calls fn for every durable event with seq > afterSeq, in seq
+// order, until fn returns false (GET /api/credits/events). Durable is what
+// the store acknowledged: the journal's lines up to its durable offset
+// (fsynced, or only written when the journal runs with NoSync), a
+// database's committed rows, including those other instances wrote. An
+// unreachable store is ErrStoreUnavailable.
 func (e *Engine) Events(afterSeq uint64, fn func(line []byte, ev *event.Envelope) bool) error {
 	return e.iterate(afterSeq, fn)
 }
