@@ -151,8 +151,9 @@ func orSystem(s string) string {
 	return s
 }
 
-// errExpiredNow is returned after an expiry event was written for a
-// decision that came too late.
+// expiredRefusal is the answer to a decision that came too late: the
+// command wrote approval.expired instead, and once that is committed the
+// caller gets already_decided with status expired.
 func expiredRefusal(ap projection.Approval) error {
 	return refuse(CodeAlreadyDecided, DecidedBody{RequestID: ap.RequestID, Status: projection.StatusExpired, Version: ap.Version + 1},
 		"approval %q expired at %s and can no longer be decided", ap.RequestID, ap.ExpiresAt.Format(time.RFC3339))

@@ -52,7 +52,7 @@ type SynergieConfig struct {
 type Config struct {
 	Journal journal.Config
 	// Store, when set, replaces the journal (Journal is then ignored): e.g.
-	// a pgstore.Store shared by several instances. See storeseam.go.
+	// a pgstore.Store shared by several instances. See follow.go.
 	Store      store.Store
 	Projection projection.Config
 	Approval   ApprovalConfig
@@ -65,7 +65,9 @@ type Config struct {
 	// ones, rebuilt from the journal on start); a retry older than that is
 	// a new request. Default 20,000, hard limit 2,000,000.
 	IdempotencyWindow int
-	// RefundPercent applies to a failed mission (default 1.0).
+	// MissionFailRefund is the fraction (0..1] of what a failed mission
+	// consumed that is refunded, rounded down to the milli-credit; 0 means
+	// the default, 1.0 (all of it).
 	MissionFailRefund float64
 
 	Scorer  Scorer          // nil = KARMA disabled (fallback scores)

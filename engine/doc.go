@@ -14,7 +14,7 @@
 // cmd/ or chaos/ (faults enter through journal.FS, the Scorer interface and
 // the anomaly.Checker seam).
 //
-// Events go through the store.Store seam (storeseam.go): the journal by
+// Events go through the store.Store seam (follow.go): the journal by
 // default (journal.Store), or Config.Store, e.g. engine/pgstore shared by
 // several instances; the engine runs the same code on both. One committer
 // goroutine (commitLoop) takes every command queued while the previous

@@ -38,14 +38,18 @@ type Engine struct {
 	scorer Scorer
 
 	j        *journal.Journal // the embedded journal's counters; nil when cfg.Store is set
-	store    store.Store      // where events go: the journal or cfg.Store (see storeseam.go)
+	store    store.Store      // where events go: the journal or cfg.Store (see follow.go)
 	queue    *commandQueue    // commands waiting for the committer (commitLoop)
 	recovery journal.RecoveryReport
 	// lost holds the entities whose first event recovery lost (key kind +
 	// "\x00" + id); set once by Open, read-only afterwards.
 	lost map[string]journal.LostEntity
 
-	mu      sync.Mutex // guards everything below
+	// mu guards the folded state and the command bookkeeping: st, checker,
+	// eoc, seq, keys, failed, closed, stale and inflight. storeDown is
+	// atomic; the fields after inflight are set once by Open or
+	// synchronize themselves.
+	mu      sync.Mutex
 	st      *projection.State
 	checker anomaly.Checker
 	eoc     *eoc.State
@@ -55,7 +59,7 @@ type Engine struct {
 	closed  bool
 	stale   bool // folded state may hold events the store did not commit; reload before use
 	// storeDown (shared store only): the store failed; commands and reads
-	// answer 503 at once until followLoop's probe reaches it (storeseam.go).
+	// answer 503 at once until followLoop's probe reaches it (follow.go).
 	storeDown atomic.Bool
 
 	// inflight is closed when the batch being committed is resolved; nil
@@ -708,8 +712,12 @@ func (e *Engine) digestExtra(h hash.Hash) {
 // Recovery is the report of the journal's recovery at start.
 func (e *Engine) Recovery() journal.RecoveryReport { return e.recovery }
 
-// Events reads the store's durable events after afterSeq (GET /events):
-// the journal hands out only synced lines, a database only committed rows.
+// Events calls fn for every durable event with seq > afterSeq, in seq
+// order, until fn returns false (GET /api/credits/events). Durable is what
+// the store acknowledged: the journal's lines up to its durable offset
+// (fsynced, or only written when the journal runs with NoSync), a
+// database's committed rows, including those other instances wrote. An
+// unreachable store is ErrStoreUnavailable.
 func (e *Engine) Events(afterSeq uint64, fn func(line []byte, ev *event.Envelope) bool) error {
 	return e.iterate(afterSeq, fn)
 }

@@ -1,8 +1,6 @@
 package engine_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/creditgate/creditgate/engine"
 	"github.com/creditgate/creditgate/engine/event"
+	"github.com/creditgate/creditgate/engine/event/eventtest"
 	"github.com/creditgate/creditgate/engine/money"
 )
 
@@ -74,24 +73,7 @@ func journalPath(tb testing.TB) string { return filepath.Join(tb.TempDir(), "cre
 
 // readJournal decodes every line of the journal file, failing on any line
 // that does not verify.
-func readJournal(tb testing.TB, path string) []event.Envelope {
-	tb.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var out []event.Envelope
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		ev, err := event.Decode(sc.Bytes())
-		if err != nil {
-			tb.Fatalf("journal line %d: %v", n, err)
-		}
-		out = append(out, ev)
-	}
-	return out
-}
+var readJournal = eventtest.ReadJournal
 
 func ofType(evs []event.Envelope, typ event.Type) []event.Envelope {
 	var out []event.Envelope

@@ -115,7 +115,7 @@ func normalizeGates(s *Summary) []GateDetail {
 		g := byID[id]
 		if name, ok := GateNames[id]; ok {
 			g.Name = name
-			g.Critical = id == "A" || id == "B"
+			g.Critical = CriticalGate(id)
 		}
 		for i := range g.Checks {
 			g.Checks[i].Status = normalizeStatus(g.Checks[i].Status)

@@ -120,7 +120,7 @@ func FromGinkgo(reports []types.Report) []GateDetail {
 			}
 			return oc[i].index < oc[j].index
 		})
-		g := GateDetail{ID: id, Name: GateNames[id], Critical: id == "A" || id == "B"}
+		g := GateDetail{ID: id, Name: GateNames[id], Critical: CriticalGate(id)}
 		for i, c := range oc {
 			if i == maxGinkgoChecks {
 				g.Checks = append(g.Checks, Check{Name: "report truncated", Status: StatusWarn,

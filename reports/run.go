@@ -26,7 +26,8 @@ type RunInfo struct {
 // JSON report (ginkgo.json) and what the gate suites saved beside it
 // (run-config.json, gate-*/scenario-*.json, gate-*/facts.json,
 // gate-E/load-summary.json). Gates not in info.Gates are recorded as not
-// run. The verdict is computed by Finalize.
+// run. The summary is not finalized: WriteAll finalizes it once, computing
+// the verdict (Finalize) just before it is saved.
 func FromRunDir(dir string, info RunInfo) (*Summary, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "ginkgo.json"))
 	if err != nil {
@@ -89,7 +90,6 @@ func FromRunDir(dir string, info RunInfo) (*Summary, error) {
 			s.Artifacts = append(s.Artifacts, rel)
 		}
 	}
-	Finalize(s)
 	return s, nil
 }
 

@@ -53,6 +53,11 @@ var (
 // GateKey returns the original report's key for a gate id, e.g. "A - Event Integrity".
 func GateKey(id string) string { return id + " - " + GateNames[id] }
 
+// CriticalGate reports whether gate id is critical: A and B guard the
+// record and the money, so their failing, warning or skipping alone is
+// NO-GO (SPEC §8). Per-check criticality comes with each check instead.
+func CriticalGate(id string) bool { return id == "A" || id == "B" }
+
 // Summary is summary.json: a superset of the original live-test report. The
 // fields up to Recommendation are the original ones; the rest is our detail.
 // Units: durations in seconds, latencies in milliseconds, rates in requests/s,

@@ -1,6 +1,10 @@
 // Command creditd is the credit engine server: it maps flags and CREDITD_*
-// environment variables to engine and HTTP configuration, serves the API,
-// and drains gracefully on SIGTERM. It does nothing else.
+// environment variables to engine and HTTP configuration, opens the event
+// store (the JSONL journal, or pgstore for a postgres:// CREDITD_STORE),
+// refuses to listen beyond loopback without authentication (listen.go),
+// serves the API, and drains gracefully on SIGTERM. With -healthcheck it
+// only probes a running server's /api/health (the image's HEALTHCHECK).
+// Business rules live in the engine, never here.
 package main
 
 import (

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/creditgate/creditgate/gates/coverage"
-	"github.com/creditgate/creditgate/gates/target"
+	"github.com/creditgate/creditgate/internal/repo"
 )
 
 // coverageGate runs before any gate: a route of the OpenAPI document or a
@@ -15,7 +15,7 @@ import (
 // is NO-GO "not covered" (issue 12). The list is written to
 // <out>/not-covered.txt. It returns false when the gates may run.
 func coverageGate(out string) (stop bool) {
-	root, err := target.RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "creditgate: coverage map: %v\n", err)
 		return true

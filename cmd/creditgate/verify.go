@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/creditgate/creditgate/internal/repo"
 	"github.com/creditgate/creditgate/reports"
 )
 
@@ -131,9 +132,9 @@ func cmdVerify(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 1
 	}
-	root, err := repoRoot()
+	root, err := repo.Root()
 	if err != nil {
-		return fail("%v", err)
+		return fail("verify-gates runs inside the repository: %v", err)
 	}
 	type row struct {
 		m                         mutant
@@ -339,13 +340,6 @@ func failedIDs(s *reports.Summary) []string {
 
 func firstLine(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }
 
-func repoRoot() (string, error) {
-	out, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
-	if err != nil {
-		return "", fmt.Errorf("verify-gates runs inside the repository: %w", err)
-	}
-	return strings.TrimSpace(string(out)), nil
-}
 
 // setEnv sets KEY=VALUE pairs and returns a func restoring the old values.
 func setEnv(kvs []string) func() {

@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"github.com/creditgate/creditgate/gates/catalog"
+	"github.com/creditgate/creditgate/internal/repo"
 )
 
 // A mutant whose anchor no longer matches would silently test the
 // unmutated engine; verify-gates refuses it, and this test says so early.
 func TestEveryMutantPatchAppliesExactlyOnceToTheCurrentEngine(t *testing.T) {
-	root, err := repoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Skip(err)
 	}
@@ -100,7 +101,7 @@ func TestEveryMutantCompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles every mutant (go build -overlay); skipped with -short")
 	}
-	root, err := repoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Skip(err)
 	}

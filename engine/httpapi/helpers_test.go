@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/creditgate/creditgate/engine"
 	"github.com/creditgate/creditgate/engine/event"
+	"github.com/creditgate/creditgate/engine/event/eventtest"
 	"github.com/creditgate/creditgate/engine/httpapi"
 )
 
@@ -132,24 +132,9 @@ func (r response) str(key string) string {
 
 func bearer(tok string) []string { return []string{"Authorization", "Bearer " + tok} }
 
-func readJournal(t testing.TB, path string) []event.Envelope {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []event.Envelope
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		ev, err := event.Decode(sc.Bytes())
-		if err != nil {
-			t.Fatalf("journal line %d: %v", n, err)
-		}
-		out = append(out, ev)
-	}
-	return out
-}
+// readJournal decodes every line of the journal file, failing on any line
+// that does not verify.
+var readJournal = eventtest.ReadJournal
 
 // decisionsFor returns the journal's decision events on one request.
 func decisionsFor(t testing.TB, path, requestID string) []event.Envelope {

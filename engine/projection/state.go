@@ -39,8 +39,8 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// State is the fold of the journal's events, except eoc.regulated, which
-// the engine's EoC state folds (engine/eoc).
+// State is the fold of the store's events (the journal or a database),
+// except eoc.regulated, which the engine's EoC state folds (engine/eoc).
 type State struct {
 	cfg       Config
 	seq       uint64

@@ -6,13 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/creditgate/creditgate/internal/repo"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated coverage section of docs/gates.md")
 
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/creditgate/creditgate/gates/audit"
 	"github.com/creditgate/creditgate/gates/catalog"
 	"github.com/creditgate/creditgate/gates/target"
+	"github.com/creditgate/creditgate/internal/freeport"
+	"github.com/creditgate/creditgate/internal/repo"
 	"github.com/creditgate/creditgate/scenarios"
 )
 
@@ -106,7 +108,7 @@ func WithTarget(f func(*target.Config)) BootOption {
 // WithPowerLoss puts the target's data directory on the FUSE power-loss
 // layer (chaos/lazyfs): power cuts and disk quotas apply.
 func WithPowerLoss() BootOption {
-	return WithTarget(func(c *target.Config) { c.PowerLoss, c.DataDir = true, "" })
+	return WithTarget(func(c *target.Config) { c.PowerLoss, c.DataDir = target.PowerLossOn, "" })
 }
 
 // WithoutKarma boots no KARMA stub: health depends on the journal alone.
@@ -161,7 +163,7 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string, opts .
 	}
 	// Only our own engine can be pointed at the stub (CREDITD_KARMA_URL).
 	if p.KarmaEnabled && !plan.noKarma && cfg.Kind.OwnEngine() {
-		port, err := freePort()
+		port, err := freeport.Loopback()
 		if err != nil {
 			ginkgo.Fail(err.Error())
 		}
@@ -287,7 +289,7 @@ func (e *Env) FullJournal(ctx context.Context) (*audit.Journal, error) {
 func OutDir(gate string) string {
 	base := os.Getenv("CREDITGATE_OUT")
 	if base == "" {
-		if root, err := target.RepoRoot(); err == nil {
+		if root, err := repo.Root(); err == nil {
 			base = filepath.Join(root, "out", "gates")
 		} else {
 			base = filepath.Join(os.TempDir(), "creditgate-out")
@@ -316,13 +318,4 @@ func (e *Env) SaveEvidence(ctx context.Context) {
 	}
 	_ = os.WriteFile(filepath.Join(dir, "repro.txt"), []byte(e.P.Repro(e.Gate)+"\n"), 0o644)
 	ginkgo.GinkgoWriter.Printf("evidence saved in %s\n", dir)
-}
-
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }

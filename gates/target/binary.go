@@ -3,6 +3,8 @@ package target
 import (
 	"context"
 	"path/filepath"
+
+	"github.com/creditgate/creditgate/internal/repo"
 )
 
 // Binary returns the creditd binary a process or container target of cfg
@@ -18,7 +20,7 @@ func Binary(ctx context.Context, cfg Config) (string, error) {
 	root := cfg.Context
 	if root == "" {
 		var err error
-		if root, err = RepoRoot(); err != nil {
+		if root, err = repo.Root(); err != nil {
 			return "", err
 		}
 	}

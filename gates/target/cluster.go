@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/creditgate/creditgate/gates/catalog"
 	"io"
 	"net"
 	"net/http"
@@ -17,6 +16,9 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/creditgate/creditgate/gates/catalog"
+	"github.com/creditgate/creditgate/internal/pglaunch"
 )
 
 // KindCluster: PostgreSQL plus N creditd processes on one database, behind
@@ -62,7 +64,7 @@ func clusterSize(cfg Config) int {
 
 type clusterTarget struct {
 	cfg       Config
-	pg        *postgres
+	pg        *pglaunch.Server
 	instances []*processTarget
 	proxy     *rrProxy
 	srv       *http.Server
@@ -85,16 +87,8 @@ func newCluster(ctx context.Context, cfg Config) (Target, error) {
 	if c.pg, err = newPostgres(ctx); err != nil {
 		return c, err
 	}
-	if cfg.Binary == "" {
-		root := cfg.Context
-		if root == "" {
-			if root, err = RepoRoot(); err != nil {
-				return c, err
-			}
-		}
-		if cfg.Binary, err = buildBinary(ctx, root, cfg.Logger); err != nil {
-			return c, err
-		}
+	if cfg.Binary, err = Binary(ctx, cfg); err != nil {
+		return c, err
 	}
 	n := clusterSize(cfg)
 	// Instances boot one after the other (the first migrates the schema).
@@ -102,19 +96,21 @@ func newCluster(ctx context.Context, cfg Config) (Target, error) {
 	for i := range n {
 		icfg := cfg
 		icfg.Kind = KindProcess
-		icfg.PowerLoss = false // no journal to put on the layer
+		if icfg.PowerLoss == PowerLossOn {
+			icfg.PowerLoss = PowerLossAuto // no journal to put on the layer
+		}
 		icfg.DataDir = filepath.Join(dir, fmt.Sprintf("instance-%d", i))
 		icfg.Env = map[string]string{}
 		for k, v := range cfg.Env {
 			icfg.Env[k] = v
 		}
-		icfg.Env["CREDITD_STORE"] = c.pg.URL()
+		icfg.Env["CREDITD_STORE"] = c.pg.URL("postgres")
 		if cfg.StoreURLFor != nil {
 			addr, err := cfg.StoreURLFor(i, c.pg.Addr())
 			if err != nil {
 				return c, fmt.Errorf("target: cluster instance %d: store address: %w", i, err)
 			}
-			icfg.Env["CREDITD_STORE"] = c.pg.URLAt(addr)
+			icfg.Env["CREDITD_STORE"] = pglaunch.URLAt(addr, "postgres")
 		}
 		icfg.Logger = cfg.Logger.With("instance", i)
 		t, err := newProcess(ctx, icfg)
@@ -134,7 +130,7 @@ func newCluster(ctx context.Context, cfg Config) (Target, error) {
 	c.baseURL = "http://" + ln.Addr().String()
 	c.srv = &http.Server{Handler: c.proxy, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = c.srv.Serve(ln) }()
-	cfg.Logger.Info("cluster up", "instances", n, "proxy", c.baseURL, "postgres", c.pg.URL())
+	cfg.Logger.Info("cluster up", "instances", n, "proxy", c.baseURL, "postgres", c.pg.URL("postgres"))
 	return c, nil
 }
 
@@ -179,10 +175,10 @@ func (c *clusterTarget) InstancePID(i int) int {
 }
 
 func (c *clusterTarget) StopDatabase(ctx context.Context, mode string) error {
-	return c.pg.stop(ctx, mode)
+	return c.pg.Stop(ctx, mode)
 }
 
-func (c *clusterTarget) StartDatabase(ctx context.Context) error { return c.pg.start(ctx) }
+func (c *clusterTarget) StartDatabase(ctx context.Context) error { return c.pg.Start(ctx) }
 
 // each runs f on every instance concurrently.
 func (c *clusterTarget) each(f func(p *processTarget) error) error {
@@ -231,7 +227,7 @@ func (c *clusterTarget) Stop(ctx context.Context) error {
 // Start starts the database if it is down and every instance that is not
 // running.
 func (c *clusterTarget) Start(ctx context.Context) error {
-	if err := c.pg.start(ctx); err != nil {
+	if err := c.pg.Start(ctx); err != nil {
 		return err
 	}
 	var started atomic.Int32
@@ -254,7 +250,7 @@ func (c *clusterTarget) Logs(ctx context.Context) (string, error) {
 		l, _ := p.Logs(ctx)
 		fmt.Fprintf(&b, "===== instance %d (%s)\n%s\n", i, p.BaseURL(), l)
 	}
-	fmt.Fprintf(&b, "===== postgres\n%s\n", c.pg.log())
+	fmt.Fprintf(&b, "===== postgres\n%s\n", c.pg.Log())
 	return b.String(), nil
 }
 
@@ -273,7 +269,7 @@ func (c *clusterTarget) Terminate(ctx context.Context) error {
 		errs = append(errs, p.Terminate(ctx))
 	}
 	if c.pg != nil {
-		errs = append(errs, c.pg.stop(ctx, "fast"), c.pg.remove())
+		errs = append(errs, c.pg.Stop(ctx, "fast"), c.pg.Remove())
 	}
 	if c.ownData {
 		errs = append(errs, os.RemoveAll(c.dataDir))

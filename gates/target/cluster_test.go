@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/creditgate/creditgate/internal/pglaunch"
 )
 
 func clusterCall(t *testing.T, method, url, body string) (int, map[string]any) {
@@ -32,8 +32,8 @@ func clusterCall(t *testing.T, method, url, body string) (int, map[string]any) {
 }
 
 func TestClusterTargetSpreadsRequestsAndSurvivesInstanceAndDatabaseFaults(t *testing.T) {
-	if _, err := os.Stat(filepath.Join(PostgresBinDir(), "initdb")); err != nil {
-		t.Skip("PostgreSQL 15 not installed")
+	if err := pglaunch.Installed(); err != nil {
+		t.Skip(err)
 	}
 	if testing.Short() {
 		t.Skip("cluster boot skipped in -short mode")

@@ -19,6 +19,9 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/wait"
+
+	"github.com/creditgate/creditgate/internal/freeport"
+	"github.com/creditgate/creditgate/internal/repo"
 )
 
 // providerName is our testcontainers runtime provider: the standard Docker
@@ -126,7 +129,7 @@ type containerTarget struct {
 	dataDir    string
 	ownDataDir bool
 	work       string     // host directory bound as /data: dataDir or the layer's mount
-	layer      *diskLayer // nil without Config.PowerLoss
+	layer      *diskLayer // nil without PowerLossOn
 	logger     *slog.Logger
 	docker     *testcontainers.DockerClient
 
@@ -152,7 +155,7 @@ func newContainer(ctx context.Context, cfg Config) (Target, error) {
 	if err := shareWithContainerUser(dir); err != nil {
 		return c, err
 	}
-	if cfg.PowerLoss {
+	if cfg.PowerLoss == PowerLossOn {
 		// allow_other: the container's user (65532) is not the user that
 		// mounted the layer. UNTESTED by the helper that added it (the
 		// container target was not run); see docs/gates.md.
@@ -161,7 +164,7 @@ func newContainer(ctx context.Context, cfg Config) (Target, error) {
 		}
 		c.work = c.layer.mnt
 	}
-	port, err := freeLoopbackPort()
+	port, err := freeport.Loopback()
 	if err != nil {
 		return c, err
 	}
@@ -268,7 +271,7 @@ func (c *containerTarget) pruneSupersededImages(ctx context.Context) {
 // where the Dockerfile expects them (build/creditd, build/data).
 func prepareBuildContext(ctx context.Context, cfg *Config) error {
 	if cfg.Context == "" {
-		root, err := RepoRoot()
+		root, err := repo.Root()
 		if err != nil {
 			return err
 		}
@@ -278,11 +281,7 @@ func prepareBuildContext(ctx context.Context, cfg *Config) error {
 	if err := os.MkdirAll(filepath.Join(buildDir, "data"), 0o755); err != nil {
 		return err
 	}
-	if cfg.Binary == "" {
-		_, err := buildBinary(ctx, cfg.Context, cfg.Logger)
-		return err
-	}
-	src, err := filepath.Abs(cfg.Binary)
+	src, err := Binary(ctx, *cfg)
 	if err != nil {
 		return err
 	}

@@ -14,9 +14,10 @@
 //     Docker.
 //   - cluster: PostgreSQL 15 (initdb into a temp dir, a free loopback port)
 //     and N creditd processes on it (CREDITD_STORE), behind a round-robin
-//     proxy at BaseURL; Instances() reaches each one directly. It starts its
-//     own PostgreSQL rather than sharing the engine's test helper: the
-//     harness is a conformance suite and imports nothing of the engine.
+//     proxy at BaseURL; Instances() reaches each one directly. PostgreSQL
+//     is launched by internal/pglaunch, the neutral launcher the engine's
+//     test helper (pgtest) uses too: the harness imports nothing of the
+//     engine.
 //   - exec: any backend started from a command line (CREDITGATE_EXEC, with
 //     {port} and {data_dir} placeholders; see KindExec), e.g. the user's own
 //     FastAPI app or chaos/original. Same process control as process mode
@@ -59,8 +60,9 @@
 // the first testcontainers call (testcontainers reads them once per process).
 //
 // This package must not import engine/ nor, of this module, anything but
-// chaos/lazyfs (the power-loss layer under a data directory) and
-// gates/catalog (the names of the capabilities): it works
+// chaos/lazyfs (the power-loss layer under a data directory), gates/catalog
+// (the names of the capabilities) and the neutral helpers internal/freeport,
+// internal/pglaunch and internal/repo: it works
 // against any backend that speaks the HTTP API and honours the
 // CREDITD_ADDR / CREDITD_JOURNAL environment.
 package target

@@ -66,7 +66,7 @@ func validateExec(c Config) error {
 	if h := c.ExecHealth; h != "" && !strings.HasPrefix(h, "/") {
 		return fmt.Errorf("target: CREDITGATE_EXEC_HEALTH %q must be a path starting with / (e.g. /api/health)", h)
 	}
-	if c.PowerLoss && c.ExecJournal == "" {
+	if c.PowerLoss == PowerLossOn && c.ExecJournal == "" {
 		return errors.New("target: exec mode on the power-loss layer needs CREDITGATE_EXEC_JOURNAL (the power-loss checks read the journal the cut damaged)")
 	}
 	return nil
@@ -116,7 +116,7 @@ func newExec(ctx context.Context, cfg Config) (Target, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.PowerLoss {
+	if cfg.PowerLoss == PowerLossOn {
 		if p.layer, err = mountLayer(p.dataDir, cfg, false); err != nil {
 			return p, err
 		}

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/creditgate/creditgate/internal/repo"
 )
 
 func TestExecSplitWords(t *testing.T) {
@@ -75,7 +77,7 @@ func TestExecPlaceholdersAndConfigErrors(t *testing.T) {
 		"relative to {data_dir}":         {Kind: KindExec, Exec: "srv", ExecJournal: "../outside.jsonl"},
 		"relative to {data_dir}, inside": {Kind: KindExec, Exec: "srv", ExecJournal: "/abs/journal.jsonl"},
 		"must be a path starting with /": {Kind: KindExec, Exec: "srv", ExecHealth: "health"},
-		"needs CREDITGATE_EXEC_JOURNAL":  {Kind: KindExec, Exec: "srv", PowerLoss: true},
+		"needs CREDITGATE_EXEC_JOURNAL":  {Kind: KindExec, Exec: "srv", PowerLoss: PowerLossOn},
 	}
 	for want, cfg := range bad {
 		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), want) {
@@ -124,7 +126,7 @@ func TestExecConfigFromEnvAndCapabilities(t *testing.T) {
 
 // originalBackend builds cmd/original-backend once per test binary.
 var originalBackend = sync.OnceValues(func() (string, error) {
-	root, err := RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		return "", err
 	}

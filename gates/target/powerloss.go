@@ -11,7 +11,7 @@ import (
 )
 
 // PowerCutter is a target whose data directory is mounted through the
-// power-loss layer (chaos/lazyfs, Config.PowerLoss). Process and container
+// power-loss layer (chaos/lazyfs, PowerLossOn). Process and container
 // targets implement it; use it after Supports(CapPowerLoss) said yes.
 type PowerCutter interface {
 	// PowerCut simulates a power loss: it cuts the layer's power (at a
@@ -31,13 +31,27 @@ type PowerCutter interface {
 // PowerCutReport is what a power cut dropped.
 type PowerCutReport = lazyfs.CrashReport
 
+// PowerLossMode is Config.PowerLoss: three states, so "not asked for" and
+// "refused" (CREDITGATE_POWERLOSS=false) stay apart.
+type PowerLossMode int
+
+const (
+	// PowerLossAuto: ordinary targets run without the layer; the power-loss
+	// gates boot their own layered target where FUSE is available.
+	PowerLossAuto PowerLossMode = iota
+	// PowerLossOn mounts the data directory through the layer.
+	PowerLossOn
+	// PowerLossOff disables the layer: the capability is unavailable.
+	PowerLossOff
+)
+
 // ErrNoPowerLossLayer is returned by PowerCutter methods of a target booted
-// without Config.PowerLoss.
-var ErrNoPowerLossLayer = errors.New("target: the data directory is not mounted through the power-loss layer (Config.PowerLoss)")
+// without PowerLossOn.
+var ErrNoPowerLossLayer = errors.New("target: the data directory is not mounted through the power-loss layer (Config.PowerLoss is not PowerLossOn)")
 
 // powerLossSupport reports whether this machine can mount the layer.
 func powerLossSupport(c Config) (bool, string) {
-	if c.NoPowerLoss {
+	if c.PowerLoss == PowerLossOff {
 		return false, "the power-loss layer is disabled (CREDITGATE_POWERLOSS=false)"
 	}
 	if ok, why := lazyfs.Available(); !ok {

@@ -17,7 +17,7 @@ import (
 // the backend is healthy again on the same URL.
 func TestProcessPowerCutKeepsAcknowledgedWritesAndDropsUnsyncedBytes(t *testing.T) {
 	bin := backendBinary(t)
-	cfg := Config{Kind: KindProcess, Binary: bin, PowerLoss: true, Logger: testLogger(t)}
+	cfg := Config{Kind: KindProcess, Binary: bin, PowerLoss: PowerLossOn, Logger: testLogger(t)}
 	if ok, why := cfg.Supports(CapPowerLoss); !ok {
 		t.Skip(why)
 	}
@@ -78,7 +78,7 @@ func TestPowerLossCapabilityNamesTheReasonToSkip(t *testing.T) {
 	if ok, why := (Config{Kind: KindURL, URL: "http://127.0.0.1:1"}).Supports(CapPowerLoss); ok || !strings.Contains(why, "url") {
 		t.Fatalf("url mode: %v %q", ok, why)
 	}
-	if ok, why := (Config{Kind: KindProcess, NoPowerLoss: true}).Supports(CapPowerLoss); ok || !strings.Contains(why, "CREDITGATE_POWERLOSS=false") {
+	if ok, why := (Config{Kind: KindProcess, PowerLoss: PowerLossOff}).Supports(CapPowerLoss); ok || !strings.Contains(why, "CREDITGATE_POWERLOSS=false") {
 		t.Fatalf("disabled: %v %q", ok, why)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/creditgate/creditgate/internal/freeport"
 )
 
 // processTarget runs the backend as a child process: creditd (kind
@@ -32,7 +34,7 @@ type processTarget struct {
 	dataDir    string
 	ownDataDir bool
 	work       string     // the directory the backend uses: dataDir or the layer's mount
-	layer      *diskLayer // nil without Config.PowerLoss
+	layer      *diskLayer // nil without PowerLossOn
 	logPath    string
 	logs       *tailBuffer
 	logger     *slog.Logger
@@ -51,21 +53,7 @@ type processRun struct {
 }
 
 func newProcess(ctx context.Context, cfg Config) (Target, error) {
-	binary := cfg.Binary
-	if binary == "" {
-		root := cfg.Context
-		if root == "" {
-			var err error
-			if root, err = RepoRoot(); err != nil {
-				return nil, err
-			}
-		}
-		var err error
-		if binary, err = buildBinary(ctx, root, cfg.Logger); err != nil {
-			return nil, err
-		}
-	}
-	binary, err := filepath.Abs(binary)
+	binary, err := Binary(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +62,7 @@ func newProcess(ctx context.Context, cfg Config) (Target, error) {
 		return nil, err
 	}
 	p.binary = binary
-	if cfg.PowerLoss {
+	if cfg.PowerLoss == PowerLossOn {
 		if p.layer, err = mountLayer(p.dataDir, cfg, false); err != nil {
 			return p, err
 		}
@@ -311,7 +299,7 @@ func newProcessTarget(cfg Config, kind Kind, logSuffix string) (*processTarget, 
 	if err != nil {
 		return nil, err
 	}
-	port, err := freeLoopbackPort()
+	port, err := freeport.Loopback()
 	if err != nil {
 		return nil, err
 	}

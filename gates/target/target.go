@@ -7,7 +7,6 @@ import (
 	"github.com/creditgate/creditgate/gates/catalog"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -109,17 +108,17 @@ type Config struct {
 	// target connects to (e.g. through a fault-injecting TCP proxy); it
 	// gets the database's host:port and returns the address to use.
 	StoreURLFor func(instance int, dbAddr string) (string, error)
-	// PowerLoss mounts the data directory through the power-loss layer
-	// (chaos/lazyfs, FUSE): the backend's journal then lives on a
-	// filesystem that can lose unsynced data (PowerCutter.PowerCut) and
-	// run full (DiskQuota). Process and container targets only.
-	PowerLoss bool
-	// DiskQuota, with PowerLoss, caps the data directory at this many bytes
-	// (0: no cap).
+	// PowerLoss (CREDITGATE_POWERLOSS) says whether the data directory is
+	// mounted through the power-loss layer (chaos/lazyfs, FUSE), where the
+	// backend's journal lives on a filesystem that can lose unsynced data
+	// (PowerCutter.PowerCut) and run full (DiskQuota): PowerLossOn mounts
+	// it (process, container and exec targets), PowerLossOff makes the
+	// capability unavailable so its gates SKIP, PowerLossAuto (zero) mounts
+	// nothing but lets the power-loss gates boot their own layered target.
+	PowerLoss PowerLossMode
+	// DiskQuota, with PowerLossOn, caps the data directory at this many
+	// bytes (0: no cap).
 	DiskQuota int64
-	// NoPowerLoss (CREDITGATE_POWERLOSS=false) turns the layer off: the
-	// power-loss capability is then unavailable and its gates SKIP.
-	NoPowerLoss bool
 	// Exec (CREDITGATE_EXEC) is the exec target's command line, with
 	// {port} and {data_dir} placeholders (see exec.go). DataDir
 	// (CREDITGATE_EXEC_DATA_DIR) is then its {data_dir}.
@@ -160,9 +159,9 @@ func ConfigFromEnv() Config {
 	c.NoBuild = c.Image != ""
 	switch strings.ToLower(strings.TrimSpace(os.Getenv("CREDITGATE_POWERLOSS"))) {
 	case "true", "1", "on", "yes":
-		c.PowerLoss = true
+		c.PowerLoss = PowerLossOn
 	case "false", "0", "off", "no":
-		c.NoPowerLoss = true
+		c.PowerLoss = PowerLossOff
 	}
 	if c.Kind == "" && c.URL != "" {
 		c.Kind = KindURL
@@ -215,7 +214,7 @@ func (c Config) Validate() error {
 		if c.URL == "" {
 			return errors.New("target: url mode needs a URL (CREDITGATE_URL)")
 		}
-		if c.PowerLoss {
+		if c.PowerLoss == PowerLossOn {
 			return errors.New("target: url mode cannot mount the backend's data directory through the power-loss layer (unset CREDITGATE_POWERLOSS)")
 		}
 	default:
@@ -237,7 +236,7 @@ const (
 	CapJournalFile = catalog.CapJournalFile // read/corrupt the journal file
 	CapPID         = catalog.CapPID         // /proc sampling of the backend
 	CapLogs        = catalog.CapLogs        // backend stdout/stderr
-	// CapPowerLoss: a target booted with Config.PowerLoss implements
+	// CapPowerLoss: a target booted with PowerLossOn implements
 	// PowerCutter (power cut that drops unsynced data, disk quota).
 	CapPowerLoss = catalog.CapPowerLoss
 )
@@ -343,25 +342,6 @@ func backendEnv(cfg Config, addr, journal string) map[string]string {
 	return env
 }
 
-// RepoRoot walks up from the working directory to the directory holding
-// go.mod.
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("target: no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
 // dataDir returns cfg.DataDir, or a new temporary directory and true when the
 // target created it (and so removes it on Terminate).
 func dataDir(cfg Config) (string, bool, error) {
@@ -377,18 +357,6 @@ func dataDir(cfg Config) (string, bool, error) {
 		return "", false, fmt.Errorf("target: data dir: %w", err)
 	}
 	return dir, true, nil
-}
-
-// freeLoopbackPort asks the kernel for a free port on 127.0.0.1. The port is
-// released before the backend binds it; the window is small and a collision
-// shows up as a failed start, not as a silent mix-up.
-func freeLoopbackPort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("target: free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // healthClient never reuses connections: a killed backend must not leave a

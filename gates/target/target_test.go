@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/creditgate/creditgate/internal/repo"
 )
 
 // backendBinary is the binary the process and container tests run:
@@ -23,7 +25,7 @@ func backendBinary(t *testing.T) string {
 	if b := os.Getenv("CREDITGATE_BINARY"); b != "" {
 		return b
 	}
-	root, err := RepoRoot()
+	root, err := repo.Root()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,34 +3,26 @@ package pgtest
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/creditgate/creditgate/internal/pglaunch"
 )
 
-// BinDir is where Debian's postgresql-15 installs its server binaries.
-var BinDir = envOr("CREDITGATE_PG_BIN", "/usr/lib/postgresql/15/bin")
-
-func envOr(k, d string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return d
-}
+// BinDir is where the server binaries live (CREDITGATE_PG_BIN, else
+// Debian's postgresql-15).
+var BinDir = pglaunch.BinDir()
 
 // Server is one running PostgreSQL cluster.
 type Server struct {
-	Dir  string
-	Port int
-	mu   sync.Mutex
-	n    atomic.Int64
+	*pglaunch.Server
+	n atomic.Int64
 }
 
 var (
@@ -44,11 +36,11 @@ var (
 // die with the temp dir).
 func Shared(t testing.TB) *Server {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(BinDir, "initdb")); err != nil {
+	if err := pglaunch.Installed(); err != nil {
 		if os.Getenv("CREDITGATE_REQUIRE_PG") != "" {
-			t.Fatalf("PostgreSQL required but %s/initdb is missing", BinDir)
+			t.Fatalf("PostgreSQL required: %v", err)
 		}
-		t.Skipf("PostgreSQL is not installed (%s/initdb missing); apt-get install postgresql-15", BinDir)
+		t.Skip(err)
 	}
 	sharedOnce.Do(func() { shared, sharedErr = Start() })
 	if sharedErr != nil {
@@ -61,87 +53,28 @@ func Shared(t testing.TB) *Server {
 func StopShared() {
 	if shared != nil {
 		_ = shared.Stop()
-		_ = os.RemoveAll(shared.Dir)
+		_ = shared.Remove()
 	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// asPostgres runs a server binary, as the postgres user when we are root.
-func asPostgres(name string, args ...string) *exec.Cmd {
-	bin := filepath.Join(BinDir, name)
-	if os.Geteuid() == 0 {
-		return exec.Command("runuser", append([]string{"-u", "postgres", "--", bin}, args...)...)
-	}
-	return exec.Command(bin, args...)
 }
 
 // Start initdbs and starts a new server (small: 32MB shared buffers, 300
 // connections so pgbench can run 256 clients beside the stores, fsync on).
 func Start() (*Server, error) {
-	dir, err := os.MkdirTemp("", "creditgate-pg-")
-	if err != nil {
+	s, err := pglaunch.Start(context.Background(), pglaunch.Options{MaxConnections: 300, NoSync: true})
+	if s == nil {
 		return nil, err
 	}
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		if err != nil {
-			return nil, fmt.Errorf("pgtest: running as root needs the postgres user: %w", err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		if err := os.Chown(dir, uid, gid); err != nil {
-			return nil, err
-		}
-	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{Dir: dir, Port: port}
-	if out, err := asPostgres("initdb", "-D", s.data(), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync").CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("pgtest: initdb: %v: %s", err, out)
-	}
-	return s, s.StartServer()
+	return &Server{Server: s}, err
 }
-
-func (s *Server) data() string { return filepath.Join(s.Dir, "data") }
 
 // StartServer (re)starts the server on the same data and port.
-func (s *Server) StartServer() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c shared_buffers=32MB -c max_connections=300 -c fsync=on", s.Port, s.Dir)
-	if out, err := asPostgres("pg_ctl", "-D", s.data(), "-l", filepath.Join(s.Dir, "server.log"), "-o", opts, "-w", "-t", "60", "start").CombinedOutput(); err != nil {
-		return fmt.Errorf("pgtest: pg_ctl start: %v: %s", err, out)
-	}
-	return nil
-}
+func (s *Server) StartServer() error { return s.Server.Start(context.Background()) }
 
-// Stop stops the server; mode "immediate" is a crash (no checkpoint).
-func (s *Server) StopMode(mode string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if out, err := asPostgres("pg_ctl", "-D", s.data(), "-m", mode, "-w", "stop").CombinedOutput(); err != nil {
-		return fmt.Errorf("pgtest: pg_ctl stop: %v: %s", err, out)
-	}
-	return nil
-}
+// StopMode stops the server; mode "immediate" is a crash (no checkpoint).
+func (s *Server) StopMode(mode string) error { return s.Server.Stop(context.Background(), mode) }
 
 // Stop stops the server fast.
 func (s *Server) Stop() error { return s.StopMode("fast") }
-
-// URL is the connection URL of database db.
-func (s *Server) URL(db string) string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", s.Port, db)
-}
 
 // FreshDB creates a new empty database and returns its URL.
 func (s *Server) FreshDB(t testing.TB) string {
