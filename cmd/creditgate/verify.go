@@ -340,7 +340,6 @@ func failedIDs(s *reports.Summary) []string {
 
 func firstLine(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }
 
-
 // setEnv sets KEY=VALUE pairs and returns a func restoring the old values.
 func setEnv(kvs []string) func() {
 	var undo []func()
