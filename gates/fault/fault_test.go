@@ -15,9 +15,12 @@ type fakeProcess struct {
 	startErr error
 }
 
-func (f *fakeProcess) Kill(context.Context) error  { f.calls = append(f.calls, "kill"); return nil }
-func (f *fakeProcess) Stop(context.Context) error  { f.calls = append(f.calls, "stop"); return nil }
-func (f *fakeProcess) Start(context.Context) error { f.calls = append(f.calls, "start"); return f.startErr }
+func (f *fakeProcess) Kill(context.Context) error { f.calls = append(f.calls, "kill"); return nil }
+func (f *fakeProcess) Stop(context.Context) error { f.calls = append(f.calls, "stop"); return nil }
+func (f *fakeProcess) Start(context.Context) error {
+	f.calls = append(f.calls, "start")
+	return f.startErr
+}
 
 type caps map[catalog.Capability]bool
 
