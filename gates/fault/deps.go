@@ -197,3 +197,41 @@ func (d *DatabaseDown) Heal(ctx context.Context) (Window, error) {
 	}
 	return d.s.close("started again")
 }
+
+// Instances is a target whose instances can be killed one at a time
+// (target.Cluster).
+type Instances interface {
+	KillInstance(ctx context.Context, i int) error
+	StartInstance(ctx context.Context, i int) error
+}
+
+// KillInstance is kill -9 of one instance of a cluster: in effect until
+// Heal has started it again (same port, same database).
+type KillInstance struct {
+	C Instances
+	I int
+	s span
+}
+
+func (k *KillInstance) Name() string { return "kill -9 of instance " + strconv.Itoa(k.I) }
+
+func (k *KillInstance) Available(c Caps) (bool, string) { return needs(c, catalog.CapCluster) }
+
+func (k *KillInstance) Inject(ctx context.Context) (Window, error) {
+	k.s.open(k.Name())
+	if err := k.C.KillInstance(ctx, k.I); err != nil {
+		return k.s.opened(""), errorf(k.Name(), "%v", err)
+	}
+	return k.s.opened("SIGKILL"), nil
+}
+
+func (k *KillInstance) Heal(ctx context.Context) (Window, error) {
+	if err := k.s.injected(); err != nil {
+		return Window{}, err
+	}
+	if err := k.C.StartInstance(ctx, k.I); err != nil {
+		w, _ := k.s.close("restart failed: " + err.Error())
+		return w, errorf(k.Name(), "restart: %v", err)
+	}
+	return k.s.close("restarted")
+}
