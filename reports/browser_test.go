@@ -291,3 +291,36 @@ func TestBrowserReportHasNoHorizontalOverflowAt1280px(t *testing.T) {
 		t.Errorf("control page with a 3000-character cell: scrollWidth %d ≤ clientWidth %d, the probe cannot see an overflow", cs, cc)
 	}
 }
+
+// A real browser draws the fault windows as shaded bands on the latency
+// plot of the history that recorded them. The screenshot is kept in the
+// test's artifact directory: run with
+// `go test ./reports -run TestBrowserDrawsFaultWindows -artifacts -outputdir <dir>`
+// to keep <dir>/…/report-fault-windows.png (without -artifacts it is removed).
+func TestBrowserDrawsFaultWindows(t *testing.T) {
+	needChromium(t)
+	run := t.TempDir()
+	writeFaultRun(t, run, "power-cut")
+	s := goSummary(t)
+	s.Faults = faultTimelines(run)
+	dir := t.TempDir()
+	if err := WriteAll(dir, s); err != nil {
+		t.Fatal(err)
+	}
+	pagePath := filepath.Join(dir, HTMLFile)
+	dom := runChromium(t, pagePath, filepath.Join(t.TempDir(), "net.json"), "--dump-dom")
+	p := parsePage(t, dom)
+	id := plotIDFor("gate-D/power-cut")
+	if svg, ok := p.svgs[id]; !ok || svg.noData || svg.children == 0 {
+		t.Fatalf("plot %s missing or empty in the rendered DOM", id)
+	}
+	if n := strings.Count(string(dom), `class="fault-window"`); n != 4 {
+		t.Errorf("the rendered DOM shades %d fault windows, want 4", n)
+	}
+	shot := filepath.Join(t.ArtifactDir(), "report-fault-windows.png")
+	runChromium(t, pagePath, filepath.Join(t.TempDir(), "net2.json"), "--window-size=1280,5200", "--screenshot="+shot)
+	if st, err := os.Stat(shot); err != nil || st.Size() < 10_000 {
+		t.Fatalf("screenshot missing or blank: %v", err)
+	}
+	t.Logf("screenshot: %s", shot)
+}

@@ -16,14 +16,58 @@ const (
 // PlotIDs lists every plot report.html contains, in page order.
 var PlotIDs = []string{PlotLatencyCurve, PlotLatencyTime, PlotThroughput, PlotMemory}
 
-// plots builds the four plots of report.html.
+// plots builds the four plots of report.html, then one latency-over-time
+// plot per history that recorded fault windows, the windows shaded.
 func plots(s *Summary) []template.HTML {
-	return []template.HTML{
+	out := []template.HTML{
 		latencyCurvePlot(s).svg(),
 		latencyTimePlot(s).svg(),
 		throughputPlot(s).svg(),
 		memoryPlot(s).svg(),
 	}
+	for _, tl := range s.Faults {
+		out = append(out, faultTimePlot(tl).svg())
+	}
+	return out
+}
+
+// faultTimePlot is the latency of one history's operations over time with
+// the faults injected during it as shaded bands.
+func faultTimePlot(tl FaultTimeline) *plot {
+	p := &plot{
+		id: plotIDFor(tl.Name), title: "Latency over time under faults: " + tl.Name,
+		xLabel: "time since the history's start (s)", yLabel: "latency (ms)",
+		emptyReason: "no operations recorded",
+	}
+	var t, p50, p99 []float64
+	maxMs := 0.0
+	for _, pt := range tl.Points {
+		t = append(t, pt.TS)
+		p50, p99 = append(p50, pt.P50Ms), append(p99, pt.P99Ms)
+		maxMs = max(maxMs, pt.P99Ms)
+	}
+	p.series = []series{
+		{name: "p50", color: colorGreen, xs: t, ys: p50},
+		{name: "p99", color: colorRed, xs: t, ys: p99},
+	}
+	if len(t) > 0 {
+		p.refs = budgetRef(maxMs)
+	}
+	p.bands = bandsOf(tl.Windows)
+	p.note = fmt.Sprintf("%d fault window(s)", len(tl.Windows))
+	return p
+}
+
+func bandsOf(ws []FaultWindow) []band {
+	out := make([]band, 0, len(ws))
+	for _, w := range ws {
+		label := w.Fault
+		if w.Open {
+			label += " (never healed)"
+		}
+		out = append(out, band{lo: w.StartS, hi: w.EndS, label: label, detail: w.Detail})
+	}
+	return out
 }
 
 // budgetRef adds the P95 budget line only when latencies come near it; a

@@ -25,9 +25,10 @@ type RunInfo struct {
 // FromRunDir builds the summary of a gate run from its directory: Ginkgo's
 // JSON report (ginkgo.json) and what the gate suites saved beside it
 // (run-config.json, gate-*/scenario-*.json, gate-*/facts.json,
-// gate-E/load-summary.json). Gates not in info.Gates are recorded as not
-// run. The summary is not finalized: WriteAll finalizes it once, computing
-// the verdict (Finalize) just before it is saved.
+// gate-E/load-summary.json, and each faults.jsonl with its history.jsonl).
+// Gates not in info.Gates are recorded as not run. The summary is not
+// finalized: WriteAll finalizes it once, computing the verdict (Finalize)
+// just before it is saved.
 func FromRunDir(dir string, info RunInfo) (*Summary, error) {
 	b, err := os.ReadFile(filepath.Join(dir, "ginkgo.json"))
 	if err != nil {
@@ -84,6 +85,7 @@ func FromRunDir(dir string, info RunInfo) (*Summary, error) {
 	if err := readJSONFile(filepath.Join(dir, "gate-E", "load-summary.json"), &load); err == nil {
 		s.Latency, s.Load, s.Memory, s.Timeseries, s.LatencyCurve = load.Latency, load.Load, load.Memory, load.Timeseries, load.LatencyCurve
 	}
+	s.Faults = faultTimelines(dir)
 	arts, _ := filepath.Glob(filepath.Join(dir, "gate-*", "*"))
 	for _, a := range arts {
 		if rel, err := filepath.Rel(dir, a); err == nil {

@@ -83,7 +83,10 @@ type Summary struct {
 	Memory       *Memory      `json:"memory,omitempty"`
 	Timeseries   *Timeseries  `json:"timeseries,omitempty"`
 	LatencyCurve []CurvePoint `json:"latency_curve,omitempty"`
-	Facts        Facts        `json:"facts"`
+	// Faults are the histories that recorded fault windows (gates/fault),
+	// each with its latency over time: drawn as shaded bands.
+	Faults []FaultTimeline `json:"faults,omitempty"`
+	Facts  Facts           `json:"facts"`
 	// Measurement counts the checks measured against those that applied.
 	Measurement *Measurement      `json:"measurement,omitempty"`
 	Artifacts   []string          `json:"artifacts,omitempty"`

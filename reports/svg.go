@@ -41,10 +41,17 @@ type refLine struct {
 	vertical bool
 }
 
+// band is a shaded x range: a fault window, labelled with the fault.
+type band struct {
+	lo, hi        float64
+	label, detail string
+}
+
 type plot struct {
 	id, title, xLabel, yLabel string
 	series                    []series
 	refs                      []refLine
+	bands                     []band
 	xTicks                    []tick // fixed x ticks (percentile axis); nil = nice ticks over the data
 	xMin, xMax                *float64
 	note                      string // one line under the title, e.g. the fitted slope
@@ -97,6 +104,9 @@ func (p *plot) svg() template.HTML {
 			yhi = math.Max(yhi, r.v)
 		}
 	}
+	for _, bd := range p.bands { // a fault after the last operation still shows
+		xlo, xhi = math.Min(xlo, bd.lo), math.Max(xhi, bd.hi)
+	}
 	if p.xMin != nil {
 		xlo = *p.xMin
 	}
@@ -140,6 +150,7 @@ func (p *plot) svg() template.HTML {
 	fmt.Fprintf(&b, `<text class="ylabel" x="16" y="%s" text-anchor="middle" font-size="12" fill="#222" transform="rotate(-90 16 %s)">%s</text>`,
 		f1((y0+y1)/2), f1((y0+y1)/2), esc(p.yLabel))
 
+	p.drawBands(&b, sx, x0, x1, y0, y1)
 	for _, r := range p.refs {
 		if r.vertical {
 			if r.v < xlo || r.v > xhi {
@@ -190,6 +201,40 @@ func (p *plot) svg() template.HTML {
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// colorBand shades fault windows; bands at least bandMinPx wide so an
+// instantaneous fault (a power cut) stays visible.
+const (
+	colorBand = "#c62828"
+	bandMinPx = 3
+)
+
+// drawBands shades each band over the plot area, under the series, with
+// its label written upwards at its left edge (skipped when it would
+// overlap the previous label; the full name and detail are the band's
+// tooltip).
+func (p *plot) drawBands(b *strings.Builder, sx func(float64) float64, x0, x1, y0, y1 float64) {
+	if len(p.bands) == 0 {
+		return
+	}
+	esc := template.HTMLEscapeString
+	b.WriteString(`<g class="fault-windows">`)
+	lastLabel := math.Inf(-1)
+	for _, bd := range p.bands {
+		lo, hi := math.Max(x0, sx(bd.lo)), math.Min(x1, sx(bd.hi))
+		if hi-lo < bandMinPx {
+			hi = math.Min(x1, lo+bandMinPx)
+		}
+		fmt.Fprintf(b, `<rect class="fault-window" x="%s" y="%s" width="%s" height="%s" fill="%s" fill-opacity="0.15" stroke="%s" stroke-opacity="0.4"><title>%s</title></rect>`,
+			f1(lo), f1(y1), f1(hi-lo), f1(y0-y1), colorBand, colorBand, esc(strings.TrimSpace(bd.label+": "+bd.detail)))
+		if lo-lastLabel >= 12 {
+			fmt.Fprintf(b, `<text class="fault-label" x="%s" y="%s" font-size="10" fill="%s" transform="rotate(-90 %s %s)">%s</text>`,
+				f1(lo+10), f1(y0-4), colorBand, f1(lo+10), f1(y0-4), esc(bd.label))
+			lastLabel = lo
+		}
+	}
+	b.WriteString(`</g>`)
 }
 
 // f1 formats a coordinate with one decimal: compact and deterministic.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/creditgate/creditgate/gates/audit"
 	"github.com/creditgate/creditgate/gates/catalog"
+	"github.com/creditgate/creditgate/gates/fault"
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/gates/target"
 	"github.com/creditgate/creditgate/scenarios"
@@ -72,9 +73,15 @@ var _ = journalFailureJudgesA12() && Describe("Gate A: writes answered 5xx chang
 				Route: "POST " + path, Body: map[string]any{"agent_id": agent, "amount": scenarios.Credits(m), "reason": "journal failure"}})
 		}
 		balance()
-		err = pc.SetDiskQuota(pc.DiskUsed() + failRoom)
+		full := &fault.DiskFull{PC: pc, Room: failRoom}
+		_, err = env.Inject(ctx, full)
 		harness.Ensure(err == nil, "capping the data directory at %d more bytes: %v", failRoom, err)
-		DeferCleanup(func() { _ = pc.SetDiskQuota(0) })
+		healed := false
+		DeferCleanup(func(ctx SpecContext) {
+			if !healed {
+				_, _ = env.Heal(ctx, full)
+			}
+		})
 
 		// Fill the disk: consumes until the backend refuses one.
 		var first scenarios.Reply
@@ -100,9 +107,13 @@ var _ = journalFailureJudgesA12() && Describe("Gate A: writes answered 5xx chang
 
 		// Space again and a restart (the failure is sticky): the state
 		// replayed from the journal must not hold them either.
-		harness.Ensure(pc.SetDiskQuota(0) == nil, "lifting the disk quota")
-		harness.Ensure(env.T.Kill(ctx) == nil, "the backend must be killable with SIGKILL")
-		err = env.T.Start(ctx)
+		_, err = env.Heal(ctx, full)
+		healed = true
+		harness.Ensure(err == nil, "lifting the disk quota: %v", err)
+		kill := &fault.Kill{T: env.T}
+		_, err = env.Inject(ctx, kill)
+		harness.Ensure(err == nil, "the backend must be killable with SIGKILL: %v", err)
+		_, err = env.Heal(ctx, kill)
 		harness.Ensure(err == nil, "the backend must start again on its journal once the disk has space: %v", err)
 		balance()
 		snap := history.Snapshot{History: map[string]history.HistoryRead{}}

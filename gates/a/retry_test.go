@@ -18,6 +18,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/creditgate/creditgate/gates/catalog"
+	"github.com/creditgate/creditgate/gates/fault"
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/scenarios"
 	"github.com/creditgate/creditgate/scenarios/history"
@@ -165,8 +166,10 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 	It("after a clean restart a retry returns the original event and writes nothing; a conflicting one is still 409", Label("critical"), func(ctx SpecContext) {
 		env.Require("A14", "A16")
 		skipUnless(env, "A14")
-		harness.Ensure(env.T.Stop(ctx) == nil, "a graceful stop must drain and exit")
-		err := env.T.Start(ctx)
+		restart := &fault.Restart{T: env.T}
+		_, err := env.Inject(ctx, restart)
+		harness.Ensure(err == nil, "a graceful stop must drain and exit: %v", err)
+		_, err = env.Heal(ctx, restart)
 		harness.Ensure(err == nil, "the backend must start again on its data after a clean stop: %v", err)
 		retryAll(ctx, "A14", "after a clean restart")
 		conflictAll(ctx, "after a clean restart")
@@ -175,8 +178,10 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 	It("after kill -9 and replay a retry returns the original event and writes nothing; a conflicting one is still 409", Label("critical"), func(ctx SpecContext) {
 		env.Require("A15", "A16")
 		skipUnless(env, "A15")
-		harness.Ensure(env.T.Kill(ctx) == nil, "the backend must be killable with SIGKILL")
-		err := env.T.Start(ctx)
+		kill := &fault.Kill{T: env.T}
+		_, err := env.Inject(ctx, kill)
+		harness.Ensure(err == nil, "the backend must be killable with SIGKILL: %v", err)
+		_, err = env.Heal(ctx, kill)
 		harness.Ensure(err == nil, "the backend must start again and replay its journal after kill -9: %v", err)
 		retryAll(ctx, "A15", "after kill -9")
 		conflictAll(ctx, "after kill -9")

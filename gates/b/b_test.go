@@ -20,6 +20,7 @@ import (
 
 	"github.com/creditgate/creditgate/gates/audit"
 	"github.com/creditgate/creditgate/gates/catalog"
+	"github.com/creditgate/creditgate/gates/fault"
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
@@ -239,8 +240,10 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 		env.Require(ids([]string{"B23"}, foldIDs)...)
 		skipUnless(env, "B23")
 		before := digest(ctx)
-		harness.Ensure(env.T.Stop(ctx) == nil, "a graceful stop must drain and exit 0")
-		err := env.T.Start(ctx)
+		restart := &fault.Restart{T: env.T}
+		_, err := env.Inject(ctx, restart)
+		harness.Ensure(err == nil, "a graceful stop must drain and exit 0: %v", err)
+		_, err = env.Heal(ctx, restart)
 		harness.Ensure(err == nil, "the backend must start again on its data after a clean stop: %v", err)
 		after := digest(ctx)
 		env.Record("B23", harness.Measure{OK: before == after, Samples: 1, Measured: after, Threshold: before,
@@ -271,8 +274,10 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 		if env.Applies("B24") {
 			before = digest(ctx)
 		}
-		harness.Ensure(env.T.Kill(ctx) == nil, "the backend must be killable with SIGKILL")
-		err := env.T.Start(ctx)
+		kill := &fault.Kill{T: env.T}
+		_, err := env.Inject(ctx, kill)
+		harness.Ensure(err == nil, "the backend must be killable with SIGKILL: %v", err)
+		_, err = env.Heal(ctx, kill)
 		harness.Ensure(err == nil, "the backend must start again and replay its journal after kill -9: %v", err)
 		if env.Applies("B24") {
 			after := digest(ctx)
@@ -328,10 +333,12 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 			}
 		}
 		time.Sleep(300 * time.Millisecond)
-		harness.Ensure(env.T.Kill(ctx) == nil, "the backend must be killable with SIGKILL mid-load")
+		midLoad := &fault.Kill{T: env.T}
+		_, err = env.Inject(ctx, midLoad)
+		harness.Ensure(err == nil, "the backend must be killable with SIGKILL mid-load: %v", err)
 		stop()
 		wg.Wait()
-		err = env.T.Start(ctx)
+		_, err = env.Heal(ctx, midLoad)
 		harness.Ensure(err == nil, "the backend must start again and replay its journal after kill -9 mid-load: %v", err)
 		time.Sleep(300 * time.Millisecond) // reads after the restart
 		stopReads()

@@ -22,6 +22,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/creditgate/creditgate/gates/audit"
+	"github.com/creditgate/creditgate/gates/fault"
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/gates/target"
 	"github.com/creditgate/creditgate/reports"
@@ -318,10 +319,11 @@ func clusterBody() {
 		go func() { replies = loadUntil(ctx, agent, "cl-kill", 3*len(inst), stop); close(done) }()
 		time.Sleep(500 * time.Millisecond)
 		victim := len(inst) - 1
-		err := cl.KillInstance(ctx, victim)
+		kill := &fault.KillInstance{C: cl, I: victim}
+		_, err := env.Inject(ctx, kill)
 		harness.Ensure(err == nil, "instance %d must be killable with SIGKILL: %v", victim, err)
 		time.Sleep(time.Second)
-		err = cl.StartInstance(ctx, victim)
+		_, err = env.Heal(ctx, kill)
 		harness.Ensure(err == nil, "instance %d must start again after kill -9: %v", victim, err)
 		time.Sleep(500 * time.Millisecond)
 		close(stop)
@@ -358,7 +360,8 @@ func clusterBody() {
 		done := make(chan struct{})
 		go func() { replies = loadUntil(ctx, agent, "cl-pg", 2*len(inst), stop); close(done) }()
 		time.Sleep(500 * time.Millisecond)
-		err := cl.StopDatabase(ctx, "immediate")
+		crash := &fault.DatabaseDown{DB: cl, Mode: "immediate"}
+		_, err := env.Inject(ctx, crash)
 		harness.Ensure(err == nil, "PostgreSQL must stop (immediate): %v", err)
 		down := time.Now()
 		time.Sleep(1500 * time.Millisecond)
@@ -371,7 +374,7 @@ func clusterBody() {
 				reads++
 			}
 		}
-		err = cl.StartDatabase(ctx)
+		_, err = env.Heal(ctx, crash)
 		harness.Ensure(err == nil, "PostgreSQL must start again: %v", err)
 		downFor := time.Since(down)
 		// Recovery: every instance answers a read again, same process.

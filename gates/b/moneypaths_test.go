@@ -21,6 +21,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/creditgate/creditgate/gates/audit"
+	"github.com/creditgate/creditgate/gates/fault"
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/scenarios"
 	"github.com/creditgate/creditgate/scenarios/history"
@@ -258,11 +259,13 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		a, b := env.ID("mp-fb-a"), env.ID("mp-fb-b")
 		newAgent(ctx, "mp-fb-a")
 		newAgent(ctx, "mp-fb-b")
-		env.Karma.Stop()
+		blackout := &fault.KarmaDown{K: env.Karma}
+		_, err := env.Inject(ctx, blackout)
+		harness.Ensure(err == nil, "the KARMA stub must stop: %v", err)
 		mustPost(ctx, "/synergie/collaborations", history.KindCollaboration, "mp-fb-collab", map[string]any{"collaboration_id": env.ID("mp-fb-c1"),
 			"team_id": env.ID("mp-fb-team"), "agent_ids": []string{a, b}, "contribution_scores": map[string]float64{a: 0.777, b: 0.333}})
 		mustPost(ctx, "/consume", history.KindConsume, "mp-fb-consume", map[string]any{"agent_id": a, "amount": json.Number("1.234"), "reason": "blackout"})
-		err := env.Karma.Start()
+		_, err = env.Heal(ctx, blackout)
 		harness.Ensure(err == nil, "the KARMA stub must start again after the blackout: %v", err)
 		j, err := env.FullJournal(ctx)
 		harness.Ensure(err == nil, "the journal must be readable: %v", err)
@@ -323,8 +326,10 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 	It("the EoC state the anomalous window moved survives kill -9 + replay", Label("critical"), func(ctx SpecContext) {
 		env.Require("B35")
 		before := eocState(ctx, env)
-		harness.Ensure(env.T.Kill(ctx) == nil, "the backend must be killable with SIGKILL")
-		err := env.T.Start(ctx)
+		kill := &fault.Kill{T: env.T}
+		_, err := env.Inject(ctx, kill)
+		harness.Ensure(err == nil, "the backend must be killable with SIGKILL: %v", err)
+		_, err = env.Heal(ctx, kill)
 		harness.Ensure(err == nil, "the backend must start again and replay its journal after kill -9: %v", err)
 		after := eocState(ctx, env)
 		env.Record("B35", harness.Measure{OK: before == after, Samples: 1, Measured: after, Threshold: before,

@@ -23,6 +23,7 @@ import (
 
 	"github.com/creditgate/creditgate/gates/audit"
 	"github.com/creditgate/creditgate/gates/catalog"
+	"github.com/creditgate/creditgate/gates/fault"
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/scenarios"
 	"github.com/creditgate/creditgate/scenarios/history"
@@ -247,8 +248,10 @@ var _ = Describe("Gate B: history pages beyond the in-memory window and reads ri
 		if ok, why := env.Has(catalog.CapRestart); !ok {
 			Skip(why)
 		}
-		harness.Ensure(env.T.Stop(ctx) == nil, "a graceful stop must drain and exit 0")
-		err := env.T.Start(ctx)
+		restart := &fault.Restart{T: env.T}
+		_, err := env.Inject(ctx, restart)
+		harness.Ensure(err == nil, "a graceful stop must drain and exit 0: %v", err)
+		_, err = env.Heal(ctx, restart)
 		harness.Ensure(err == nil, "the backend must start again on its data after a clean stop: %v", err)
 		pageAll(ctx, "after a clean restart")
 	})

@@ -19,6 +19,7 @@ import (
 
 	"github.com/creditgate/creditgate/gates/audit"
 	"github.com/creditgate/creditgate/gates/catalog"
+	"github.com/creditgate/creditgate/gates/fault"
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
@@ -321,10 +322,11 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 			}(i, id)
 		}
 		time.Sleep(40 * time.Millisecond)
-		err := env.T.Kill(ctx)
+		kill := &fault.Kill{T: env.T}
+		_, err := env.Inject(ctx, kill)
 		harness.Ensure(err == nil, "kill -9 of the backend mid-race must succeed: %v", err)
 		wg.Wait()
-		err = env.T.Start(ctx)
+		_, err = env.Heal(ctx, kill)
 		harness.Ensure(err == nil, "the backend must start again after kill -9: %v", err)
 
 		m := fold(ctx)

@@ -95,6 +95,14 @@ var gateD = []Check{
 	{ID: "D42", Gate: "D", Critical: true, Title: "journal damage is reported: health is not ok while writes are lost or refused",
 		Rules: rs("§3 quarantine", "§6 health", "§8 any backend"), Routes: rs(Agents, Consume, Balance, APIHealth), Needs: caps(CapJournalFile, CapRestart)},
 
+	// Window-aware checks: judged from the fault windows recorded in the
+	// client history on the operations' clock (gates/fault, gates/audit
+	// windows.go).
+	{ID: "D43", Gate: "D", Critical: true, Title: "every write acknowledged before a kill -9 or power cut window closed is in the journal after it",
+		Rules: rs("§3 durability"), Routes: rs(Agents, Consume), Needs: caps(CapCrash, CapJournal)},
+	{ID: "D44", Gate: "D", Critical: true, Title: "every consume sent during a KARMA outage window was acknowledged within the budget",
+		Rules: rs("§5 KARMA never fails"), Routes: rs(Agents, Consume), Needs: caps(CapKarmaControl)},
+
 	{ID: "CL-D1", Gate: "D", Title: "failed consumes over a 50 ms link",
 		Rules: rs("§3 durability"), Routes: rs(Consume), Needs: caps(CapCluster)},
 	{ID: "CL-D2a", Gate: "D", Critical: true, Title: "500 answers during the partition",

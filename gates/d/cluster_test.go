@@ -19,6 +19,7 @@ import (
 
 	"github.com/creditgate/creditgate/chaos/tcpproxy"
 	"github.com/creditgate/creditgate/gates/audit"
+	"github.com/creditgate/creditgate/gates/fault"
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/gates/target"
 	"github.com/creditgate/creditgate/reports"
@@ -43,27 +44,17 @@ func clusterLinkBody() {
 	var cl target.Cluster
 
 	BeforeAll(func(ctx SpecContext) {
-		env = harness.Boot(ctx, "D", nil, harness.WithOutDir("cluster-link"), harness.WithTarget(func(cfg *target.Config) {
-			cfg.ClusterSize = 2
-			cfg.StoreURLFor = func(i int, db string) (string, error) {
-				if i != 0 {
-					return db, nil
-				}
-				p, err := tcpproxy.New(db)
-				if err != nil {
-					return "", err
-				}
-				link = p
-				return p.Addr(), nil
-			}
-		}))
-		if link != nil {
-			DeferCleanup(link.Close)
-		}
+		env = harness.Boot(ctx, "D", nil, harness.WithOutDir("cluster-link"), harness.WithStoreLink(),
+			harness.WithTarget(func(cfg *target.Config) { cfg.ClusterSize = 2 }))
+		link = env.StoreLink
 		t := env.T
 		cl = t.(target.Cluster)
 		faulty = scenarios.NewClient(cl.Instances()[0], t.Token())
 		healthy = scenarios.NewClient(cl.Instances()[1], t.Token())
+		// One history, one clock: both instances' operations and the link's
+		// fault windows.
+		healthy.History = env.C.History
+		faulty.History = env.C.History
 		env.C = healthy
 		pids = []int{cl.InstancePID(0), cl.InstancePID(1)}
 	}, NodeTimeout(2*time.Minute))
@@ -129,22 +120,27 @@ func clusterLinkBody() {
 		env.Require("CL-D1")
 		err := healthy.CreateAgent(ctx, "cl-link", 1000)
 		harness.Ensure(err == nil, "the link agent must be created with 1000 credits on the healthy instance: %v", err)
-		link.SetDelay(50 * time.Millisecond)
+		slow := &fault.LinkDelay{P: link, Delay: 50 * time.Millisecond}
+		_, err = env.Inject(ctx, slow)
+		harness.Ensure(err == nil, "the link must slow down: %v", err)
 		rs := load(ctx, "cl-link", 3*time.Second)
-		link.SetDelay(0)
+		_, err = env.Heal(ctx, slow)
+		harness.Ensure(err == nil, "the link delay must be lifted: %v", err)
 		bad := count(rs, func(s sent) bool { return !s.reply.OK() })
-		slow := count(rs, func(s sent) bool { return !s.healthy && s.reply.OK() })
-		env.Record("CL-D1", harness.Measure{OK: bad == 0 && slow > 0, Samples: len(rs), Measured: bad, Threshold: "0, and the slowed instance acknowledges",
-			Detail: fmt.Sprintf("%d sent, %d acknowledged by the slowed instance", len(rs), slow)})
+		slowed := count(rs, func(s sent) bool { return !s.healthy && s.reply.OK() })
+		env.Record("CL-D1", harness.Measure{OK: bad == 0 && slowed > 0, Samples: len(rs), Measured: bad, Threshold: "0, and the slowed instance acknowledges",
+			Detail: fmt.Sprintf("%d sent, %d acknowledged by the slowed instance", len(rs), slowed)})
 	})
 
 	It("CL-D2 a partition of one instance: it answers 503 within the store timeout, never 500; the other keeps writing; it recovers without a restart", Label("critical"), func(ctx SpecContext) {
 		env.Require("CL-D2a", "CL-D2b", "CL-D2c", "CL-D2d")
-		link.SetBlackhole(true)
-		start := time.Now()
+		partition := &fault.Partition{P: link}
+		w, err := env.Inject(ctx, partition)
+		harness.Ensure(err == nil, "the link must be partitioned: %v", err)
+		start := w.Start
 		rs := load(ctx, "cl-link", 8*time.Second)
-		link.Heal()
-		link.Cut() // drop the connections the partition left half-open
+		_, err = env.Heal(ctx, partition) // heals and drops the connections the partition left half-open
+		harness.Ensure(err == nil, "the partition must heal: %v", err)
 		fivehundred := count(rs, func(s sent) bool { return s.reply.Status == 500 })
 		var maxFaulty time.Duration
 		for _, s := range rs {
@@ -186,7 +182,10 @@ func clusterLinkBody() {
 		cuts := 0
 		for range 5 {
 			time.Sleep(400 * time.Millisecond)
-			cuts += link.Cut()
+			cut := &fault.LinkCut{P: link}
+			_, err := env.Inject(ctx, cut)
+			harness.Ensure(err == nil, "the link's connections must be cut: %v", err)
+			cuts += cut.Cuts
 		}
 		rs := <-done
 		fivehundred := count(rs, func(s sent) bool { return s.reply.Status == 500 })

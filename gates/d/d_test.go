@@ -27,6 +27,7 @@ import (
 	"github.com/creditgate/creditgate/chaos/karmastub"
 	"github.com/creditgate/creditgate/gates/audit"
 	"github.com/creditgate/creditgate/gates/catalog"
+	"github.com/creditgate/creditgate/gates/fault"
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
@@ -62,7 +63,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 	})
 
 	It("a KARMA blackout in every failure mode never fails or stalls a consume, and health recovers by itself", Label("critical"), func(ctx SpecContext) {
-		env.Require("D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8")
+		env.Require("D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D44")
 		agent := env.ID("gate-d-karma")
 		err := env.C.CreateAgent(ctx, agent, 1000)
 		harness.Ensure(err == nil, "the KARMA agent %s must be created with 1000 credits: %v", agent, err)
@@ -71,23 +72,22 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 		env.Record("D1", harness.Measure{OK: karmaSource(live) == "live", Samples: 1, Measured: karmaSource(live), Threshold: "live", Detail: string(live.Raw)})
 
 		modes := []struct {
-			name  string
-			start func()
-			stop  func()
+			name string
+			f    fault.Lasting
 		}{
-			{"stopped (connection refused)", func() { env.Karma.Stop() }, func() {
-				err := env.Karma.Start()
-				harness.Ensure(err == nil, "the KARMA stub must serve again on %s: %v", env.Karma.Addr, err)
-			}},
-			{"hanging", func() { setMode(env, karmastub.Mode{Kind: karmastub.Hang}) }, func() { setMode(env, karmastub.Mode{Kind: karmastub.Healthy}) }},
-			{"erroring (503)", func() { setMode(env, karmastub.Mode{Kind: karmastub.Error, Status: 503}) }, func() { setMode(env, karmastub.Mode{Kind: karmastub.Healthy}) }},
-			{"slow (2 s)", func() { setMode(env, karmastub.Mode{Kind: karmastub.Slow, DelayMs: 2000}) }, func() { setMode(env, karmastub.Mode{Kind: karmastub.Healthy}) }},
+			{"stopped (connection refused)", &fault.KarmaDown{K: env.Karma}},
+			{"hanging", &fault.KarmaMode{Stub: env.Karma.Stub, Mode: karmastub.Mode{Kind: karmastub.Hang}, Label: "hanging"}},
+			{"erroring (503)", &fault.KarmaMode{Stub: env.Karma.Stub, Mode: karmastub.Mode{Kind: karmastub.Error, Status: 503}, Label: "erroring (503)"}},
+			{"slow (2 s)", &fault.KarmaMode{Stub: env.Karma.Stub, Mode: karmastub.Mode{Kind: karmastub.Slow, DelayMs: 2000}, Label: "slow (2 s)"}},
 		}
-		var all []string
+		var all, outageNames []string
 		for i, m := range modes {
-			m.start()
+			_, err := env.Inject(ctx, m.f)
+			harness.Ensure(err == nil, "the KARMA outage %q must start: %v", m.name, err)
 			res := scenarios.Blackout(ctx, env.C, fmt.Sprintf("m%d", i), agent, 50, 1)
-			m.stop()
+			_, err = env.Heal(ctx, m.f)
+			harness.Ensure(err == nil, "the KARMA stub must serve healthy again on %s after %q: %v", env.Karma.Addr, m.name, err)
+			outageNames = append(outageNames, m.f.Name())
 			alive := env.C.Get(ctx, "/api/health")
 			outages++
 			if !alive.OK() {
@@ -123,6 +123,8 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 				Detail: string(after.Raw), Variant: v})
 			all = append(all, fmt.Sprintf("%s: %d/%d ok, max %s", m.name, res.OK, res.Requests, res.MaxLatency.Round(time.Millisecond)))
 		}
+		// By window: every consume whose call fell inside an outage.
+		env.RecordFinding(audit.CheckServedDuringOutage(env.Ops(), env.Windows(), budget, outageNames...), "")
 		env.SaveScenario(reports.Scenario{Name: "4 karma blackout", Status: harness.ScenarioStatus(crashes == 0 && !CurrentSpecReport().Failed()),
 			InvariantsPassed: crashes == 0, Critical: crashes > 0, Detail: strings.Join(all, "; ")})
 	})
@@ -167,7 +169,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 	})
 
 	It("kill -9 mid-load loses no acknowledged mutation", Label("critical"), func(ctx SpecContext) {
-		env.Require("D41", "A8", "A2")
+		env.Require("D41", "D43", "A8", "A2")
 		const variant = "kill -9 mid-load"
 		agent := env.ID("gate-d-crash")
 		err := env.C.CreateAgent(ctx, agent, 1000)
@@ -184,10 +186,11 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 			}
 		}()
 		time.Sleep(300 * time.Millisecond)
-		err = env.T.Kill(ctx)
+		kill := &fault.Kill{T: env.T}
+		_, err = env.Inject(ctx, kill)
 		harness.Ensure(err == nil, "kill -9 of the backend mid-load must succeed: %v", err)
 		<-done
-		err = env.T.Start(ctx)
+		_, err = env.Heal(ctx, kill)
 		harness.Ensure(err == nil, "the backend must start again after kill -9: %v", err)
 
 		// Black-box: the balance holds every acknowledged consume, and of
@@ -210,10 +213,11 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 		env.Record("D41", harness.Measure{OK: err == nil && got <= hi && got >= lo, Samples: acked, Measured: audit.FormatMilli(got),
 			Threshold: fmt.Sprintf("%s … %s", audit.FormatMilli(lo), audit.FormatMilli(hi)),
 			Detail:    fmt.Sprintf("GET /balance after the restart; %d consumes of 0.1 acknowledged, %d unanswered (may or may not have applied); %v", acked, unknown, err)})
-		if env.Applies("A8") {
+		if env.Applies("A8") || env.Applies("D43") {
 			j := readJournal(ctx, env)
 			env.RecordFinding(audit.CheckHistoryExact(j, env.Ops(), audit.HistoryOptions{}), variant)
 			env.RecordFinding(audit.CheckSeqGapless(j), variant)
+			env.RecordFinding(audit.CheckAckedSurvivedFaults(j, env.Ops(), env.Windows(), kill.Name()), variant)
 		}
 		env.SaveScenario(reports.Scenario{Name: "6 crash replay", Status: harness.ScenarioStatus(!CurrentSpecReport().Failed()),
 			InvariantsPassed: !CurrentSpecReport().Failed(), Metrics: map[string]any{"acknowledged": acked, "unanswered": unknown}})
@@ -252,21 +256,21 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 				}
 				pre := keysBySeq(readJournal(ctx, env))
 				balances := readBalances(ctx, env, watched)
-				err := env.T.Stop(ctx)
-				harness.Ensure(err == nil, "the backend must stop cleanly before %s: %v", c.Name, err)
-				d, err := corrupt.ApplyFile(env.T.JournalPath(), c, rand.New(rand.NewPCG(env.P.Seed, uint64(ci))))
+				damage := &fault.Corruption{T: env.T, Path: env.T.JournalPath(), C: c, Rand: rand.New(rand.NewPCG(env.P.Seed, uint64(ci)))}
+				_, err := env.Inject(ctx, damage) // a clean stop, then the damage
+				d := damage.Damage
 				if err == nil && d.Line == 0 && cc.setup != nil {
 					// A foreign journal schema may have no such first line
 					// (e.g. no agent.registered events): nothing was damaged.
-					err = env.T.Start(ctx)
+					_, err = env.Heal(ctx, damage)
 					harness.Ensure(err == nil, "the backend must start again on its undamaged journal: %v", err)
 					why := "the journal holds no line " + c.Name + " could aim at (a journal schema without that event): nothing was damaged"
 					env.Record("D22", harness.Measure{Detail: why, Variant: c.Name})
 					env.Record("D23", harness.Measure{Detail: why, Variant: c.Name})
 					continue
 				}
-				harness.Ensure(err == nil && d.Line > 0, "%s must damage a line of the journal: line %d, %v", c.Name, d.Line, err)
-				serr := env.T.Start(ctx)
+				harness.Ensure(err == nil && d.Line > 0, "the backend must stop cleanly and %s must damage a line of the journal: line %d, %v", c.Name, d.Line, err)
+				_, serr := env.Heal(ctx, damage) // starts on the damaged journal
 				env.Record("D18", harness.Measure{OK: serr == nil, Samples: 1, Measured: fmt.Sprint(serr), Threshold: "starts",
 					Detail: "never stuck: lost lines and the events depending on them are quarantined and reported, the rest replays", Variant: c.Name})
 
@@ -324,9 +328,10 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 					}
 				}
 				env.Record("D24", harness.Measure{OK: next.OK(), Samples: 1, Measured: next.Status, Threshold: "2xx", Detail: string(next.Raw), Variant: c.Name})
-				err = env.T.Stop(ctx)
+				restart := &fault.Restart{T: env.T}
+				_, err = env.Inject(ctx, restart)
 				harness.Ensure(err == nil, "the backend must stop cleanly after the append (%s): %v", c.Name, err)
-				serr = env.T.Start(ctx)
+				_, serr = env.Heal(ctx, restart)
 				env.Record("D25", harness.Measure{OK: serr == nil, Samples: 1, Measured: fmt.Sprint(serr), Threshold: "starts", Variant: c.Name})
 				again := readJournal(ctx, env)
 				found := false
@@ -464,11 +469,6 @@ func birthCases(env *harness.Env, agent string) []corruptCase {
 		}
 	}
 	return out
-}
-
-func setMode(env *harness.Env, m karmastub.Mode) {
-	err := env.Karma.Stub.SetMode(m)
-	harness.Ensure(err == nil, "the KARMA stub must switch to mode %v: %v", m.Kind, err)
 }
 
 func karmaSource(r scenarios.Reply) string {

@@ -11,6 +11,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/creditgate/creditgate/gates/audit"
+	"github.com/creditgate/creditgate/gates/fault"
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
@@ -23,11 +24,12 @@ const diskRoom = 16 << 10
 
 var _ = journalFileApplies && Describe("Gate D: full disk", Label("full-disk"), func() {
 	It("a full disk is a clear 503, failed health, sticky until restart, and loses nothing acknowledged", Label("critical"), func(ctx SpecContext) {
-		env, pc := bootLayered(ctx, "full-disk", "D34", "D35", "D36", "D37", "D38", "D39", "D40", "A8")
+		env, pc := bootLayered(ctx, "full-disk", "D34", "D35", "D36", "D37", "D38", "D39", "D40", "D43", "A8")
 		agent := "fd-agent"
 		err := env.C.CreateAgent(ctx, agent, 1000)
 		harness.Ensure(err == nil, "the full-disk agent must be created with 1000 credits: %v", err)
-		err = pc.SetDiskQuota(pc.DiskUsed() + diskRoom)
+		full := &fault.DiskFull{PC: pc, Room: diskRoom}
+		_, err = env.Inject(ctx, full)
 		harness.Ensure(err == nil, "the disk quota must be set to %d bytes of room: %v", diskRoom, err)
 
 		consume := func(key string) scenarios.Reply {
@@ -68,7 +70,7 @@ var _ = journalFileApplies && Describe("Gate D: full disk", Label("full-disk"), 
 
 		// Free the space: the failure must stick until restart (after a
 		// failed write or fsync nothing the journal holds can be trusted).
-		err = pc.SetDiskQuota(0)
+		_, err = env.Heal(ctx, full)
 		harness.Ensure(err == nil, "the disk quota must be lifted: %v", err)
 		sticky := map[int]int{}
 		for i := 0; i < 5; i++ {
@@ -82,8 +84,10 @@ var _ = journalFileApplies && Describe("Gate D: full disk", Label("full-disk"), 
 
 		// Restart through a power cut: whatever was acknowledged must have
 		// been durable, not just written.
-		rep, err := pc.PowerCut(ctx)
+		cut := &fault.PowerCut{PC: pc}
+		_, err = env.Inject(ctx, cut)
 		harness.Ensure(err == nil, "the power cut and the restart after the full disk must succeed: %v", err)
+		rep := cut.Report
 		GinkgoWriter.Println("verify after restart:", string(env.C.Get(ctx, "/api/credits/journal/verify").Raw))
 		after := consume("gate-d-fd-after-restart")
 		env.Record("D39", harness.Measure{OK: after.OK(), Samples: 1, Measured: after.Status, Threshold: "2xx", Detail: string(after.Raw)})
@@ -109,6 +113,7 @@ var _ = journalFileApplies && Describe("Gate D: full disk", Label("full-disk"), 
 			checked, rep.BytesDropped, len(lost))
 		env.Record("D40", harness.Measure{OK: len(lost) == 0, Samples: checked, Measured: len(lost), Threshold: 0, Detail: figures + "\n" + firstN(lost, 20)})
 		env.RecordFinding(audit.CheckHistoryExact(j, entries, audit.HistoryOptions{}), "full disk")
+		env.RecordFinding(audit.CheckAckedSurvivedFaults(j, entries, env.Windows(), cut.Name()), "full disk, then a power cut")
 		env.SaveScenario(reports.Scenario{Name: "full disk", Status: harness.ScenarioStatus(!CurrentSpecReport().Failed()), InvariantsPassed: len(lost) == 0, Detail: figures,
 			Metrics: map[string]any{"acknowledged_before_full": acked, "statuses_when_full": reports.Readable(statuses),
 				"acknowledged_checked": checked, "lost": len(lost)}})

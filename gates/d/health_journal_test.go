@@ -23,6 +23,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/creditgate/creditgate/gates/audit"
+	"github.com/creditgate/creditgate/gates/fault"
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/gates/target"
 	"github.com/creditgate/creditgate/scenarios"
@@ -143,9 +144,10 @@ var _ = Describe("Gate D: health tells the truth about a failed journal", Ordere
 
 			// Restart: replay cuts a torn tail if the failed write left one;
 			// everything acknowledged must be there, nothing refused.
-			err = env.T.Kill(ctx)
+			kill := &fault.Kill{T: env.T}
+			_, err = env.Inject(ctx, kill)
 			harness.Ensure(err == nil, "kill -9 of the backend with the failed journal must succeed: %v", err)
-			err = env.T.Start(ctx)
+			_, err = env.Heal(ctx, kill)
 			harness.Ensure(err == nil, "the backend must start again after the journal failure: %v", err)
 			r := consume("fd-after-restart")
 			j, err := env.FullJournal(ctx)

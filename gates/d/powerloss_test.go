@@ -15,6 +15,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/creditgate/creditgate/gates/audit"
+	"github.com/creditgate/creditgate/gates/fault"
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/gates/target"
 	"github.com/creditgate/creditgate/reports"
@@ -24,7 +25,7 @@ import (
 
 var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss"), func() {
 	It("a power cut mid-load (kill -9 and every unsynced byte dropped) loses no acknowledged mutation", Label("critical"), func(ctx SpecContext) {
-		env, pc := bootLayered(ctx, "power-cut", "D32", "D33", "A8", "A2")
+		env, pc := bootLayered(ctx, "power-cut", "D32", "D33", "D43", "A8", "A2")
 		agents := []string{"pl-a", "pl-b", "pl-c", "pl-d"}
 		for _, a := range agents {
 			err := env.C.CreateAgent(ctx, a, 1000)
@@ -66,8 +67,10 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 			time.Sleep(10 * time.Millisecond)
 		}
 		before := acked.Load()
-		rep, err := pc.PowerCut(ctx)
+		cut := &fault.PowerCut{PC: pc}
+		_, err := env.Inject(ctx, cut)
 		harness.Ensure(err == nil, "the power cut and the restart after it must succeed: %v", err)
+		rep := cut.Report
 		// The restarted backend takes load again, over the recovered journal.
 		after := acked.Load()
 		for acked.Load() < after+100 && time.Now().Before(deadline.Add(10*time.Second)) {
@@ -101,6 +104,7 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 		env.Record("D33", harness.Measure{OK: len(lost) == 0, Samples: checked, Measured: len(lost), Threshold: 0, Detail: figures + "\n" + firstN(lost, 20)})
 		env.RecordFinding(audit.CheckHistoryExact(j, entries, audit.HistoryOptions{}), "power cut")
 		env.RecordFinding(audit.CheckSeqGapless(j), "power cut")
+		env.RecordFinding(audit.CheckAckedSurvivedFaults(j, entries, env.Windows(), cut.Name()), "power cut")
 		env.SaveScenario(reports.Scenario{Name: "power cut", Status: harness.ScenarioStatus(!CurrentSpecReport().Failed()), InvariantsPassed: len(lost) == 0, Detail: figures,
 			Metrics: map[string]any{"acknowledged_checked": checked, "acknowledged_before_cut": before, "unsynced_bytes_dropped": rep.BytesDropped,
 				"files_reverted": rep.FilesReverted, "files_removed": rep.FilesRemoved, "lost": len(lost)}})

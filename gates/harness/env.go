@@ -15,6 +15,7 @@ import (
 	"github.com/onsi/ginkgo/v2"
 
 	"github.com/creditgate/creditgate/chaos/karmastub"
+	"github.com/creditgate/creditgate/chaos/tcpproxy"
 	"github.com/creditgate/creditgate/gates/audit"
 	"github.com/creditgate/creditgate/gates/catalog"
 	"github.com/creditgate/creditgate/gates/target"
@@ -45,6 +46,11 @@ type Env struct {
 	fails failures
 	// unapplied holds the checks already recorded SKIP or N/A (under fails.mu).
 	unapplied map[string]bool
+	// StoreLink is the fault-injecting proxy on instance 0's database link
+	// (WithStoreLink; nil otherwise).
+	StoreLink *tcpproxy.Proxy
+	// faults pairs the Lasting faults in effect with their history windows.
+	faults faultLog
 }
 
 // Karma is an in-process KARMA stub on a loopback port that can be
@@ -93,10 +99,11 @@ func (k *Karma) Stop() {
 type BootOption func(*bootPlan)
 
 type bootPlan struct {
-	tweaks  []func(*target.Config)
-	require []string
-	sub     string
-	noKarma bool
+	tweaks    []func(*target.Config)
+	require   []string
+	sub       string
+	noKarma   bool
+	storeLink bool
 }
 
 // WithTarget changes the target configuration read from the environment
@@ -110,6 +117,12 @@ func WithTarget(f func(*target.Config)) BootOption {
 func WithPowerLoss() BootOption {
 	return WithTarget(func(c *target.Config) { c.PowerLoss, c.DataDir = target.PowerLossOn, "" })
 }
+
+// WithStoreLink puts instance 0 of a cluster target behind a
+// fault-injecting TCP proxy on its database link (chaos/tcpproxy): Env.
+// StoreLink is what fault.LinkDelay, fault.Partition and fault.LinkCut act
+// on; the other instances connect directly.
+func WithStoreLink() BootOption { return func(b *bootPlan) { b.storeLink = true } }
 
 // WithoutKarma boots no KARMA stub: health depends on the journal alone.
 func WithoutKarma() BootOption { return func(b *bootPlan) { b.noKarma = true } }
@@ -145,6 +158,20 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string, opts .
 	for _, t := range plan.tweaks {
 		t(&cfg)
 	}
+	var link *tcpproxy.Proxy
+	if plan.storeLink {
+		cfg.StoreURLFor = func(i int, db string) (string, error) {
+			if i != 0 {
+				return db, nil
+			}
+			p, err := tcpproxy.New(db)
+			if err != nil {
+				return "", err
+			}
+			link = p
+			return p.Addr(), nil
+		}
+	}
 	env := &Env{Gate: gate, P: p, TCfg: cfg}
 	env.OutDir = OutDir(gate)
 	if plan.sub != "" {
@@ -175,6 +202,10 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string, opts .
 		cfg.Env["CREDITD_KARMA_URL"] = "http://" + env.Karma.Addr
 	}
 	t, err := target.New(ctx, cfg)
+	if link != nil {
+		env.StoreLink = link
+		ginkgo.DeferCleanup(link.Close)
+	}
 	if t != nil {
 		ginkgo.DeferCleanup(func(ctx ginkgo.SpecContext) {
 			if ginkgo.CurrentSpecReport().Failed() || os.Getenv("CREDITGATE_KEEP_EVIDENCE") != "" {
@@ -316,6 +347,7 @@ func (e *Env) SaveEvidence(ctx context.Context) {
 		_ = e.C.History.WriteJSONL(f)
 		f.Close()
 	}
+	e.saveWindows(dir)
 	_ = os.WriteFile(filepath.Join(dir, "repro.txt"), []byte(e.P.Repro(e.Gate)+"\n"), 0o644)
 	ginkgo.GinkgoWriter.Printf("evidence saved in %s\n", dir)
 }

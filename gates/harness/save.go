@@ -59,8 +59,10 @@ func (e *Env) SaveFacts(f reports.Facts) {
 	e.writeJSON(filepath.Join(e.OutDir, "facts.json"), f)
 }
 
-// SaveHistory writes the client history as JSONL.
+// SaveHistory writes the client history as JSONL, and its fault windows
+// beside it (FaultsFile) when any fault was injected.
 func (e *Env) SaveHistory() {
+	e.saveWindows(e.OutDir)
 	f, err := os.Create(filepath.Join(e.OutDir, "history.jsonl"))
 	if err != nil {
 		ginkgo.GinkgoWriter.Printf("saving the history: %v\n", err)

@@ -3,7 +3,9 @@
 // return times on one monotonic base, the one classifier that maps an HTTP
 // response to an outcome (Classify / Fill), a concurrency-safe bounded
 // Recorder that can also stream every operation to a JSONL file, the
-// JSONL reader, and the Snapshot of what the API showed at the end of a
+// JSONL reader, the fault Windows (each injection's start and end on the
+// same clock as the operations, so a judge can say "acknowledged during
+// the cut"), and the Snapshot of what the API showed at the end of a
 // run (ParseBalances, ParseHistory). Money an answer carried is kept as the
 // exact JSON text (Op.BalanceAfter, AnswerAmount, ReadRaw), so a black-box
 // judge sees float noise as the backend sent it.

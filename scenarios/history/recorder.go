@@ -26,6 +26,11 @@ type Recorder struct {
 	w       *bufio.Writer
 	enc     *json.Encoder
 	werr    error
+
+	// windows are the fault injections, on the same clock as the ops.
+	windows        []Window
+	nextWindow     uint64
+	droppedWindows int64
 }
 
 // NewRecorder returns a recorder keeping at most capacity operations in

@@ -1,0 +1,199 @@
+package fault
+
+import (
+	"context"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/creditgate/creditgate/chaos/corrupt"
+	"github.com/creditgate/creditgate/gates/catalog"
+	"github.com/creditgate/creditgate/gates/target"
+)
+
+// Process is the part of a target the process faults control
+// (target.Target has it).
+type Process interface {
+	Kill(ctx context.Context) error
+	Stop(ctx context.Context) error
+	Start(ctx context.Context) error
+}
+
+// Kill is kill -9 of the backend: in effect from the SIGKILL until Heal
+// has started it again on the same data.
+type Kill struct {
+	T Process
+	s span
+}
+
+func (k *Kill) Name() string { return "kill -9" }
+
+func (k *Kill) Available(c Caps) (bool, string) {
+	return needs(c, catalog.CapCrash, catalog.CapRestart)
+}
+
+func (k *Kill) Inject(ctx context.Context) (Window, error) {
+	k.s.open(k.Name())
+	if err := k.T.Kill(ctx); err != nil {
+		return k.s.opened(""), errorf(k.Name(), "%v", err)
+	}
+	return k.s.opened("SIGKILL"), nil
+}
+
+// Heal starts the backend again.
+func (k *Kill) Heal(ctx context.Context) (Window, error) {
+	if err := k.s.injected(); err != nil {
+		return Window{}, err
+	}
+	if err := k.T.Start(ctx); err != nil {
+		w, _ := k.s.close("restart failed: " + err.Error())
+		return w, errorf(k.Name(), "restart: %v", err)
+	}
+	return k.s.close("restarted")
+}
+
+// Restart is a clean stop (SIGTERM, drained): in effect until Heal has
+// started the backend again on the same data.
+type Restart struct {
+	T Process
+	s span
+}
+
+func (r *Restart) Name() string { return "clean restart" }
+
+func (r *Restart) Available(c Caps) (bool, string) { return needs(c, catalog.CapRestart) }
+
+func (r *Restart) Inject(ctx context.Context) (Window, error) {
+	r.s.open(r.Name())
+	if err := r.T.Stop(ctx); err != nil {
+		return r.s.opened(""), errorf(r.Name(), "stop: %v", err)
+	}
+	return r.s.opened("stopped"), nil
+}
+
+func (r *Restart) Heal(ctx context.Context) (Window, error) {
+	if err := r.s.injected(); err != nil {
+		return Window{}, err
+	}
+	if err := r.T.Start(ctx); err != nil {
+		w, _ := r.s.close("start failed: " + err.Error())
+		return w, errorf(r.Name(), "start: %v", err)
+	}
+	return r.s.close("started")
+}
+
+// Corruption stops the backend and damages its journal file with one
+// corruptor (chaos/corrupt), its random choices from Rand; Heal starts the
+// backend on the damaged file. Damage is what the last Inject destroyed.
+type Corruption struct {
+	T       Process
+	Path    string
+	C       corrupt.Corruptor
+	Rand    *rand.Rand
+	Damage  corrupt.Damage
+	stopped bool
+	s       span
+}
+
+func (c *Corruption) Name() string { return "journal corruption: " + c.C.Name }
+
+func (c *Corruption) Available(cp Caps) (bool, string) {
+	return needs(cp, catalog.CapJournalFile, catalog.CapRestart)
+}
+
+// Inject stops the backend cleanly, then damages the file. A stop failure
+// leaves the file untouched.
+func (c *Corruption) Inject(ctx context.Context) (Window, error) {
+	c.s.open(c.Name())
+	c.Damage, c.stopped = corrupt.Damage{}, false
+	if err := c.T.Stop(ctx); err != nil {
+		return c.s.opened(""), errorf(c.Name(), "stop: %v", err)
+	}
+	c.stopped = true
+	d, err := corrupt.ApplyFile(c.Path, c.C, c.Rand)
+	c.Damage = d
+	if err != nil {
+		return c.s.opened(""), errorf(c.Name(), "%v", err)
+	}
+	return c.s.opened(describeDamage(d)), nil
+}
+
+// Heal starts the backend on the damaged journal: its error is what
+// recovery made of the damage.
+func (c *Corruption) Heal(ctx context.Context) (Window, error) {
+	if err := c.s.injected(); err != nil {
+		return Window{}, err
+	}
+	if err := c.T.Start(ctx); err != nil {
+		w, _ := c.s.close("start failed: " + err.Error())
+		return w, err
+	}
+	return c.s.close("started on the damaged journal")
+}
+
+func describeDamage(d corrupt.Damage) string {
+	if d.Line == 0 {
+		return "nothing to damage"
+	}
+	s := string(d.Expect) + " at line " + strconv.Itoa(d.Line)
+	if d.EntityID != "" {
+		s += ", first line of " + d.EntityKind + " " + d.EntityID
+	}
+	return s
+}
+
+// PowerCut cuts the power under a target on the power-loss layer: SIGKILL
+// and every unsynced byte dropped, then a restart (target.PowerCutter).
+// Report is what the last cut dropped. The window ends when the backend
+// serves again.
+type PowerCut struct {
+	PC     target.PowerCutter
+	Report target.PowerCutReport
+}
+
+func (p *PowerCut) Name() string { return "power cut" }
+
+func (p *PowerCut) Available(c Caps) (bool, string) { return needs(c, catalog.CapPowerLoss) }
+
+func (p *PowerCut) Inject(ctx context.Context) (Window, error) {
+	start := time.Now()
+	rep, err := p.PC.PowerCut(ctx)
+	p.Report = rep
+	w := instant(p.Name(), start, strconv.FormatInt(int64(rep.BytesDropped), 10)+" unsynced bytes dropped from "+strconv.Itoa(rep.FilesReverted)+" file(s), "+
+		strconv.Itoa(rep.FilesRemoved)+" never-durable file(s) removed")
+	if err != nil {
+		return w, errorf(p.Name(), "%v", err)
+	}
+	return w, nil
+}
+
+// DiskFull caps the data directory (on the power-loss layer) at its size
+// plus Room bytes: writes past it fail with ENOSPC. Heal lifts the cap.
+type DiskFull struct {
+	PC   target.PowerCutter
+	Room int64
+	s    span
+}
+
+func (d *DiskFull) Name() string { return "disk full" }
+
+func (d *DiskFull) Available(c Caps) (bool, string) { return needs(c, catalog.CapPowerLoss) }
+
+func (d *DiskFull) Inject(ctx context.Context) (Window, error) {
+	d.s.open(d.Name())
+	used := d.PC.DiskUsed()
+	if err := d.PC.SetDiskQuota(used + d.Room); err != nil {
+		return d.s.opened(""), errorf(d.Name(), "quota of %d bytes of room: %v", d.Room, err)
+	}
+	return d.s.opened("quota " + strconv.FormatInt(used+d.Room, 10) + " bytes (" + strconv.FormatInt(d.Room, 10) + " of room)"), nil
+}
+
+func (d *DiskFull) Heal(ctx context.Context) (Window, error) {
+	if err := d.s.injected(); err != nil {
+		return Window{}, err
+	}
+	if err := d.PC.SetDiskQuota(0); err != nil {
+		return Window{}, errorf(d.Name(), "lifting the quota: %v", err)
+	}
+	return d.s.close("quota lifted")
+}
