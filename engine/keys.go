@@ -60,8 +60,12 @@ type keyIndexConfig struct {
 	// answers what memory does not hold (store.KeyLooker): keys are not
 	// expired on lookup — the store would refuse to write them again.
 	shared bool
-	now    func() time.Time
-	log    *slog.Logger
+	// spillBatch and openBatch: keys per disk transaction, live and while
+	// a replay runs (0 = spillBatchLive, spillBatchOpen; live batches are
+	// at most memKeys, at least 64).
+	spillBatch, openBatch int
+	now                   func() time.Time
+	log                   *slog.Logger
 }
 
 // Spill batch sizes: one disk transaction per batch. Opening (a replay)
@@ -117,6 +121,12 @@ func newKeyIndex(cfg keyIndexConfig) *keyIndex {
 		cfg.log = slog.Default()
 	}
 	cfg.memKeys = max(cfg.memKeys, 1)
+	if cfg.spillBatch <= 0 {
+		cfg.spillBatch = min(spillBatchLive, max(cfg.memKeys, 64))
+	}
+	if cfg.openBatch <= 0 {
+		cfg.openBatch = spillBatchOpen
+	}
 	x := &keyIndex{cfg: cfg, mem: map[string]*keyEntry{}, disk: cfg.disk}
 	if x.disk != nil {
 		x.covered = cfg.meta
@@ -196,9 +206,9 @@ func (x *keyIndex) remember(ev *event.Envelope, entry *keyEntry) {
 // in flight. The engine calls it after each batch is answered and during
 // replay.
 func (x *keyIndex) maintain() {
-	batch := spillBatchLive
+	batch := x.cfg.spillBatch
 	if x.opening {
-		batch = spillBatchOpen
+		batch = x.cfg.openBatch
 	}
 	// Without a disk (and not shared) memory is all there is: only
 	// expired keys leave it.
@@ -277,11 +287,11 @@ func (x *keyIndex) frontExpiredOrOver(cutoff time.Time) bool {
 	if x.cfg.shared && len(x.mem) > x.cfg.memKeys {
 		return true
 	}
-	for i := x.head; i < len(x.fifo); i++ {
-		s := x.fifo[i]
+	for ; x.head < len(x.fifo); x.head++ {
+		s := x.fifo[x.head]
 		k := x.mem[s.key]
 		if k == nil || k.seq != s.seq {
-			continue
+			continue // replaced or dropped: nothing to keep in order
 		}
 		if !k.finished() {
 			return false
@@ -312,21 +322,29 @@ func (x *keyIndex) beginOpen() {
 
 // endOpen ends the open replay. It reports false when the disk index did
 // not match the journal (the event at the covered seq was not replayed
-// with its event id, or a seq at or below it was left out): the caller
-// must then call rebuild. Otherwise it syncs the index and records what it
-// covers.
+// with its event id): the caller must then call rebuild. Keys of seqs the
+// replay left out (quarantined, lost, or left out as dependents of a lost
+// line) are deleted from the index. Otherwise it syncs the index and
+// records what it covers.
 func (x *keyIndex) endOpen() bool {
 	if x.disk == nil || !x.opening {
 		return true
 	}
-	ok := x.verified
-	for _, g := range x.gaps {
-		if x.verifying && g[0] <= x.verify.Seq {
-			ok = false
-		}
-	}
-	if !ok {
+	if x.verifying && !x.verified {
 		return false
+	}
+	if x.verifying {
+		for _, g := range x.gaps {
+			if g[0] > x.verify.Seq {
+				break
+			}
+			if n, err := x.disk.DeleteSeqs(g[0], min(g[1], x.verify.Seq)); err != nil {
+				x.cfg.log.Warn("idempotency index: cannot drop keys the replay left out; rebuilding", "err", err)
+				return false
+			} else if n > 0 {
+				x.cfg.log.Warn("idempotency index: dropped keys of events the replay left out", "from_seq", g[0], "to_seq", g[1], "keys", n)
+			}
+		}
 	}
 	x.opening, x.verifying = false, false
 	x.disk.SetNoSync(false)

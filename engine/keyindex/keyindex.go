@@ -149,7 +149,15 @@ func (d *Disk) Put(entries []Entry, m Meta) error {
 	return d.db.Update(func(tx *bolt.Tx) error {
 		keys, seqs := tx.Bucket(bucketKeys), tx.Bucket(bucketSeqs)
 		seqs.FillPercent = 1 // appended in seq order
-		var buf []byte
+		// bbolt keeps the slices passed to Put until the commit: one arena,
+		// never reused within the transaction.
+		arena := make([]byte, 0, len(entries)*96)
+		alloc := func(b []byte) []byte {
+			start := len(arena)
+			arena = append(arena, b...)
+			return arena[start:len(arena):len(arena)]
+		}
+		var tmp []byte
 		var sk [8]byte
 		for _, e := range entries {
 			k := []byte(e.Key)
@@ -161,12 +169,10 @@ func (d *Disk) Put(entries []Entry, m Meta) error {
 					}
 				}
 			}
-			buf = encode(buf[:0], e.Record)
-			if err := keys.Put(k, buf); err != nil {
+			if err := keys.Put(k, alloc(encode(tmp[:0], e.Record))); err != nil {
 				return err
 			}
-			binary.BigEndian.PutUint64(sk[:], e.Seq)
-			if err := seqs.Put(sk[:], k); err != nil {
+			if err := seqs.Put(alloc(binary.BigEndian.AppendUint64(tmp[:0], e.Seq)), k); err != nil {
 				return err
 			}
 		}
@@ -205,6 +211,33 @@ func (d *Disk) Purge(cutoff time.Time, max int) (int, error) {
 			if v != nil {
 				if err := keys.Delete(k); err != nil {
 					return err
+				}
+			}
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// DeleteSeqs deletes the records whose primary seq is within from…to (a
+// range the journal no longer replays) and returns how many it deleted.
+func (d *Disk) DeleteSeqs(from, to uint64) (int, error) {
+	n := 0
+	err := d.db.Update(func(tx *bolt.Tx) error {
+		keys, seqs := tx.Bucket(bucketKeys), tx.Bucket(bucketSeqs)
+		var from8 [8]byte
+		binary.BigEndian.PutUint64(from8[:], from)
+		c := seqs.Cursor()
+		for sk, k := c.Seek(from8[:]); sk != nil && binary.BigEndian.Uint64(sk) <= to; sk, k = c.Seek(from8[:]) {
+			if v := keys.Get(k); v != nil {
+				if r, err := decode(v); err != nil || r.Seq == binary.BigEndian.Uint64(sk) {
+					if err := keys.Delete(k); err != nil {
+						return err
+					}
 				}
 			}
 			if err := c.Delete(); err != nil {
