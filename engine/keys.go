@@ -362,10 +362,11 @@ func (x *keyIndex) rebuild(iterate func(fn func(ev *event.Envelope) bool) error)
 	gaps := x.gaps
 	x.reset()
 	x.covered = keyindex.Meta{}
-	if err := x.disk.Reset(); err != nil {
-		return err
-	}
 	x.opening, x.verifying, x.gaps = true, false, nil
+	if err := x.disk.Reset(); err != nil {
+		x.cfg.log.Error("idempotency index: cannot recreate the file; keeping every retained key in memory", "err", err)
+		x.disk, x.opening = nil, false
+	}
 	err := iterate(func(ev *event.Envelope) bool {
 		for _, g := range gaps {
 			if ev.Seq >= g[0] && ev.Seq <= g[1] {

@@ -58,21 +58,22 @@ type Disk struct {
 }
 
 // Open opens or creates the index at path. A file that cannot be opened as
-// an index (corrupt, foreign, another format) is removed and recreated
-// empty: the caller then rebuilds it (Meta is zero).
+// an index (corrupt, foreign, another format) or that covers nothing (Meta
+// zero: new, or left by an unsynced rebuild that did not finish) is removed
+// and recreated empty: the caller then builds it from a replay, and never
+// reads pages no sync vouched for.
 func Open(path string) (*Disk, Meta, error) {
 	d, m, err := open(path)
-	if err == nil {
+	if err == nil && m.Seq > 0 {
 		return d, m, nil
 	}
+	if d != nil {
+		_ = d.db.Close()
+	}
 	if rerr := os.Remove(path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
-		return nil, Meta{}, fmt.Errorf("keyindex: remove unusable %s: %v (after %w)", path, rerr, err)
+		return nil, Meta{}, fmt.Errorf("keyindex: remove unusable %s: %v (after %v)", path, rerr, err)
 	}
-	d, m, err2 := open(path)
-	if err2 != nil {
-		return nil, Meta{}, err2
-	}
-	return d, m, nil
+	return open(path)
 }
 
 func open(path string) (d *Disk, m Meta, err error) {
@@ -250,19 +251,24 @@ func (d *Disk) DeleteSeqs(from, to uint64) (int, error) {
 	return n, err
 }
 
-// Reset empties the index (its meta becomes zero).
+// Reset empties the index (its meta becomes zero): the file is removed and
+// created again, which is faster than deleting millions of keys and never
+// reads the old pages.
 func (d *Disk) Reset() error {
-	return d.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketKeys, bucketSeqs} {
-			if err := tx.DeleteBucket(b); err != nil {
-				return err
-			}
-			if _, err := tx.CreateBucket(b); err != nil {
-				return err
-			}
-		}
-		return putMeta(tx, Meta{})
-	})
+	noSync := d.db.NoSync
+	if err := d.db.Close(); err != nil {
+		return fmt.Errorf("keyindex: reset %s: %w", d.path, err)
+	}
+	if err := os.Remove(d.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("keyindex: reset %s: %w", d.path, err)
+	}
+	nd, _, err := open(d.path)
+	if err != nil {
+		return err
+	}
+	d.db = nd.db
+	d.db.NoSync = noSync
+	return nil
 }
 
 // Len is the number of keys in the index.
