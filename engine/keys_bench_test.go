@@ -71,6 +71,10 @@ func BenchmarkKeyIndex10M(b *testing.B) {
 		if err := disk.Put(entries, keyindex.Meta{Seq: last.Seq, EventID: last.EventID}); err != nil {
 			b.Fatal(err)
 		}
+		if os.Getenv("KEYINDEX_BENCH_TRACE") != "" && lo%(10*batch) == 0 {
+			a, f := procRSS()
+			fmt.Printf("keyindex: build at %d keys: RSS anon %.1f MiB, file %.1f MiB\n", lo, float64(a)/(1<<20), float64(f)/(1<<20))
+		}
 	}
 	disk.SetNoSync(false)
 	if err := disk.Sync(); err != nil {
@@ -90,11 +94,11 @@ func BenchmarkKeyIndex10M(b *testing.B) {
 	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	rss, rssFile := procRSS()
+	rss, rssFile, peak := procStatus()
 	st, _ := os.Stat(path)
-	fmt.Printf("keyindex: %d keys retained (%d in memory, %d on disk) built in %v; file %.0f MiB; heap in use %.1f MiB; RSS %.1f MiB (anon %.1f, file-backed mmap %.1f; %.1f before the build)\n",
+	fmt.Printf("keyindex: %d keys retained (%d in memory, %d on disk) built in %v; file %.0f MiB; heap in use %.1f MiB; RSS %.1f MiB (anon %.1f, file-backed mmap %.1f; %.1f before the build; peak while building %.1f)\n",
 		n, x.len(), onDisk, build.Round(time.Millisecond), float64(st.Size())/(1<<20), float64(ms.HeapInuse)/(1<<20),
-		float64(rss+rssFile)/(1<<20), float64(rss)/(1<<20), float64(rssFile)/(1<<20), float64(rssBefore)/(1<<20))
+		float64(rss+rssFile)/(1<<20), float64(rss)/(1<<20), float64(rssFile)/(1<<20), float64(rssBefore)/(1<<20), float64(peak)/(1<<20))
 
 	rng := rand.New(rand.NewPCG(1, 2))
 	lookup := func(b *testing.B, key func() string, wantFound bool) {
@@ -144,9 +148,16 @@ func BenchmarkKeyIndex10M(b *testing.B) {
 // procRSS returns the process's anonymous and file-backed resident bytes
 // (Linux; zeros elsewhere).
 func procRSS() (anon, file int64) {
+	anon, file, _ = procStatus()
+	return anon, file
+}
+
+// procStatus returns resident anonymous and file-backed bytes and the peak
+// resident size (VmHWM) from /proc/self/status.
+func procStatus() (anon, file, peak int64) {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
-		return 0, 0
+		return 0, 0, 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		f := strings.Fields(line)
@@ -159,7 +170,9 @@ func procRSS() (anon, file int64) {
 			anon = v << 10
 		case "RssFile:":
 			file = v << 10
+		case "VmHWM:":
+			peak = v << 10
 		}
 	}
-	return anon, file
+	return anon, file, peak
 }
