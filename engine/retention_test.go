@@ -52,7 +52,11 @@ func TestARetryOfAKeyFarBeyondTheMemoryBoundReturnsTheOriginalEvent(t *testing.T
 			open := kind(t)
 			ctx := context.Background()
 			e := open()
-			mustCreate(t, e, "a", 1.0)
+			// A keyed create is a two-event transaction (registered + allocated).
+			created, err := e.CreateAgent(ctx, as("op", "create-a"), "a", 1.0)
+			if err != nil || len(created.Events) != 2 {
+				t.Fatalf("create: %v with %d events, want 2", err, len(created.Events))
+			}
 			in := engine.CreditInput{AgentID: "a", AmountMilli: 1, Reason: "r"}
 			first, err := e.Consume(ctx, as("op", "first"), in)
 			if err != nil {
@@ -78,6 +82,15 @@ func TestARetryOfAKeyFarBeyondTheMemoryBoundReturnsTheOriginalEvent(t *testing.T
 				}
 				if b := balance(t, e, "a"); b != before {
 					t.Fatalf("%s: balance %d after the retry, want %d (money moved twice)", when, b, before)
+				}
+				again, err = e.CreateAgent(ctx, as("op", "create-a"), "a", 1.0)
+				if err != nil || !again.Replayed || len(again.Events) != 2 {
+					t.Fatalf("%s: retry of the create: %v replayed=%v with %d events, want the original 2", when, err, again.Replayed, len(again.Events))
+				}
+				for i, ev := range again.Events {
+					if ev.EventID != created.Events[i].EventID || ev.IdempotencyKey != created.Events[i].IdempotencyKey {
+						t.Fatalf("%s: retry of the create: event %d is %s (%s), want %s (%s)", when, i, ev.EventID, ev.IdempotencyKey, created.Events[i].EventID, created.Events[i].IdempotencyKey)
+					}
 				}
 				r := as("op", "first")
 				r.RequestHash = "another body"
