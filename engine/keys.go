@@ -96,7 +96,8 @@ type keyIndex struct {
 	head    int
 	disk    *keyindex.Disk
 	covered keyindex.Meta
-	partial bool // shared: a key left memory, so a miss must ask the store
+	spill   *spill // a batch being written to disk in the background, or nil
+	partial bool   // shared: a key left memory, so a miss must ask the store
 
 	opening bool // a replay or rebuild is running: big spill batches, no fsync per batch
 	// The open replay verifies the disk index against the journal.
@@ -210,14 +211,17 @@ func (x *keyIndex) maintain() {
 	if x.opening {
 		batch = x.cfg.openBatch
 	}
+	if !x.settle(false) {
+		return // one spill at a time; what it covers is not known yet
+	}
 	// Without a disk (and not shared) memory is all there is: only
 	// expired keys leave it.
-	spill := x.disk != nil && len(x.mem) > x.cfg.memKeys+batch
+	full := x.disk != nil && len(x.mem) > x.cfg.memKeys+batch
 	cutoff := x.cfg.now().Add(-x.cfg.retention)
-	if !spill && !x.frontExpiredOrOver(cutoff) {
+	if !full && !x.frontExpiredOrOver(cutoff) {
 		return
 	}
-	start, covered := x.head, x.covered
+	covered := x.covered
 	var out []keyindex.Entry
 loop:
 	for x.head < len(x.fifo) {
@@ -241,7 +245,7 @@ loop:
 		case k.at.Before(cutoff):
 			delete(x.mem, s.key)
 			covered = keyindex.Meta{Seq: s.seq, EventID: s.eventID}
-		case spill && len(out) < batch:
+		case full && len(out) < batch:
 			out = append(out, keyindex.Entry{Key: s.key, Record: keyindex.Record{
 				Hash: k.requestHash, Seq: k.seq, EventID: k.eventID, At: k.at, Events: k.n}})
 			covered = keyindex.Meta{Seq: s.seq, EventID: s.eventID}
@@ -250,34 +254,98 @@ loop:
 		}
 		x.head++
 	}
-	if len(out) > 0 {
-		meta := covered
-		if x.opening {
-			meta = keyindex.Meta{} // unsynced: trusted only once endOpen syncs
+	switch {
+	case len(out) == 0:
+		x.covered = covered
+	case x.opening:
+		// A replay: nobody waits for an answer, write in line, unsynced
+		// (trusted only once endOpen syncs).
+		err := x.disk.Put(out, keyindex.Meta{})
+		if err == nil {
+			x.purge(x.disk, cutoff, 2*batch)
 		}
-		if err := x.disk.Put(out, meta); err != nil {
-			// Keep serving from memory, unbounded, rather than forget keys.
-			x.cfg.log.Error("idempotency index: disk write failed; keeping every key in memory from now on",
-				"path", x.disk.Path(), "err", err)
-			x.head = start
-			x.disk = nil
-			return
-		}
-		for _, o := range out {
-			if k := x.mem[o.Key]; k != nil && k.seq == o.Seq {
-				delete(x.mem, o.Key)
+		x.spilled(out, covered, err)
+	default:
+		// Live: write in the background, so the committer never waits for
+		// a disk transaction; the keys stay in memory until it is done.
+		done := make(chan error, 1)
+		x.spill = &spill{out: out, covered: covered, done: done}
+		go func(d *keyindex.Disk) {
+			err := d.Put(out, covered)
+			if err == nil {
+				x.purge(d, cutoff, 2*batch)
 			}
-		}
-		if n, err := x.disk.Purge(cutoff, 2*batch); err != nil {
-			x.cfg.log.Warn("idempotency index: purge of expired keys failed", "err", err)
-		} else if n > 0 {
-			x.cfg.log.Debug("idempotency index: expired keys purged", "keys", n)
-		}
+			done <- err
+		}(x.disk)
 	}
-	x.covered = covered
 	if x.head > 1024 && x.head > len(x.fifo)/2 {
 		x.fifo = append(x.fifo[:0], x.fifo[x.head:]...)
 		x.head = 0
+	}
+}
+
+// purge drops up to max expired keys from disk. It reads only cfg (safe
+// from the spill goroutine); a failure is not a spill's failure: the keys
+// are written, the expired ones are only kept a little longer.
+func (x *keyIndex) purge(d *keyindex.Disk, cutoff time.Time, max int) {
+	if n, err := d.Purge(cutoff, max); err != nil {
+		x.cfg.log.Warn("idempotency index: purge of expired keys failed", "err", err)
+	} else if n > 0 {
+		x.cfg.log.Debug("idempotency index: expired keys purged", "keys", n)
+	}
+}
+
+// spill is a batch of keys being written to disk in the background.
+type spill struct {
+	out     []keyindex.Entry
+	covered keyindex.Meta
+	done    chan error
+}
+
+// settle applies a finished background spill (waiting for it with wait)
+// and reports whether none is in flight any more.
+func (x *keyIndex) settle(wait bool) bool {
+	if x.spill == nil {
+		return true
+	}
+	var err error
+	if wait {
+		err = <-x.spill.done
+	} else {
+		select {
+		case err = <-x.spill.done:
+		default:
+			return false
+		}
+	}
+	sp := x.spill
+	x.spill = nil
+	x.spilled(sp.out, sp.covered, err)
+	return true
+}
+
+// spilled ends a spill: the keys written leave memory and the disk covers
+// up to covered; after a failed write the disk is dropped and the keys stay
+// in memory (unbounded from now on) rather than being forgotten.
+func (x *keyIndex) spilled(out []keyindex.Entry, covered keyindex.Meta, err error) {
+	if err != nil {
+		x.cfg.log.Error("idempotency index: disk write failed; keeping every key in memory from now on",
+			"path", x.disk.Path(), "err", err)
+		x.disk = nil
+		for _, o := range out { // back in line, so they still expire
+			if k := x.mem[o.Key]; k != nil && k.seq == o.Seq {
+				x.fifo = append(x.fifo, keySlot{key: o.Key, seq: o.Seq, eventID: o.EventID})
+			}
+		}
+		return
+	}
+	for _, o := range out {
+		if k := x.mem[o.Key]; k != nil && k.seq == o.Seq {
+			delete(x.mem, o.Key)
+		}
+	}
+	if covered.Seq > x.covered.Seq {
+		x.covered = covered
 	}
 }
 
@@ -384,12 +452,15 @@ func (x *keyIndex) rebuild(iterate func(fn func(ev *event.Envelope) bool) error)
 	return nil
 }
 
-// close syncs and closes the disk index.
+// close waits for a background spill, then syncs and closes the disk index.
 func (x *keyIndex) close() error {
+	x.settle(true)
 	if x.disk == nil {
 		return nil
 	}
-	return x.disk.Close()
+	err := x.disk.Close()
+	x.disk = nil
+	return err
 }
 
 // cloneEnvelope copies a replayed envelope before the key index keeps it:

@@ -178,6 +178,9 @@ func TestKeyIndexExpiresByTime(t *testing.T) {
 				x.remember(ev, nil)
 				x.maintain()
 			}
+			x.settle(true)
+			x.maintain()
+			x.settle(true)
 			if _, inMem := x.mem["k1"]; inMem == tc.disk {
 				t.Fatalf("k1 in memory = %v, want %v", inMem, !tc.disk)
 			}
@@ -216,6 +219,7 @@ func TestKeyIndexHoldsAnInFlightTransaction(t *testing.T) {
 	close(entry.done)
 	clock.t = t0
 	x.maintain()
+	x.settle(true)
 	if x.covered.Seq == 0 {
 		t.Fatal("nothing spilled once the in-flight transaction was durable")
 	}
@@ -342,6 +346,7 @@ func TestKeyIndexPurgesExpiredKeysFromDisk(t *testing.T) {
 	for _, ev := range stream(20) {
 		x.remember(ev, nil)
 		x.maintain()
+		x.settle(true)
 	}
 	before := x.disk.Len()
 	clock.t = t0.Add(2 * time.Hour)
@@ -350,6 +355,7 @@ func TestKeyIndexPurgesExpiredKeysFromDisk(t *testing.T) {
 		ev.Timestamp = clock.t
 		x.remember(ev, nil)
 		x.maintain()
+		x.settle(true)
 	}
 	if after := x.disk.Len(); before == 0 || after >= before {
 		t.Fatalf("disk holds %d keys before, %d after the first 20 expired; want fewer", before, after)
@@ -378,4 +384,34 @@ func TestKeyIndexOnASharedStore(t *testing.T) {
 	}
 	clock.t = t0.Add(48 * time.Hour)
 	check(t, x, want{key: "k10", found: true, hash: "h10", seq: 10, events: 1}, want{key: "k1"})
+}
+
+// A live spill writes in the background: the keys it writes stay
+// findable in memory until it is done, then on disk; close waits for it.
+func TestKeyIndexKeepsKeysFindableWhileTheySpill(t *testing.T) {
+	clock := &testClock{t0.Add(time.Minute)}
+	path := filepath.Join(t.TempDir(), "keys")
+	x := diskIndex(t, path, 1, clock)
+	for _, ev := range stream(10) {
+		x.remember(ev, nil)
+	}
+	x.maintain()
+	if x.spill == nil {
+		t.Fatal("no spill started with 10 keys over a bound of 1")
+	}
+	check(t, x, want{key: "k1", found: true, hash: "h1", seq: 1, events: 1}) // in memory, being written
+	x.settle(true)
+	if _, inMem := x.mem["k1"]; inMem {
+		t.Fatal("k1 still in memory after its spill")
+	}
+	check(t, x, want{key: "k1", found: true, hash: "h1", seq: 1, events: 1}) // on disk
+	x.remember(keyed(11, "k11", "h11"), nil)
+	x.maintain()
+	if err := x.close(); err != nil {
+		t.Fatal(err)
+	}
+	y := diskIndex(t, path, 1, clock)
+	if y.covered.Seq < 2 {
+		t.Fatalf("reopened index covers seq %d; want what was spilled before close", y.covered.Seq)
+	}
 }
