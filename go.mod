@@ -15,7 +15,7 @@ require (
 	github.com/tsenart/vegeta/v12 v12.13.0
 )
 
-require go.etcd.io/bbolt v1.5.0 // indirect
+require go.etcd.io/bbolt v1.5.0
 
 require (
 	dario.cat/mergo v1.0.2 // indirect
