@@ -46,7 +46,7 @@ lint: ## gofmt and go vet
 test: ## unit tests with the race detector (no gates)
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v '/gates/[a-e]$$')
 
-bench: ## benchmarks side by side: group commit vs fsync per event, 1M-event replay, heap per event
+bench: ## benchmarks side by side: group commit vs fsync per event, 1M-event replay, heap per event, idempotency index at 10M keys
 	scripts/bench.sh
 
 bench-store: deps-up ## one run: pgbench's ledger transaction vs creditd consume on PostgreSQL (1 and 3 instances) and the journal; prints the ratios

@@ -15,6 +15,8 @@ require (
 	github.com/tsenart/vegeta/v12 v12.13.0
 )
 
+require go.etcd.io/bbolt v1.5.0
+
 require (
 	dario.cat/mergo v1.0.2 // indirect
 	github.com/Azure/go-ansiterm v0.0.0-20261006220739-8c912ac31dd4 // indirect

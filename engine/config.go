@@ -61,10 +61,22 @@ type Config struct {
 	EoC        eoc.Config
 	// MaxAmountMilli bounds every amount; default 1e9 credits.
 	MaxAmountMilli int64
-	// IdempotencyWindow is how many client keys are remembered (the newest
-	// ones, rebuilt from the journal on start); a retry older than that is
-	// a new request. Default 20,000, hard limit 2,000,000.
-	IdempotencyWindow int
+	// IdempotencyRetention is how long a client idempotency key is
+	// honoured, from its primary event's time by Clock: a retry within it
+	// returns the original events, a different request with the key is a
+	// conflict. Older keys are forgotten (on the journal a retry is then a
+	// new request; a shared store keeps every key, so there it still
+	// answers the original or a conflict). Default 24h, hard limit 90 days.
+	IdempotencyRetention time.Duration
+	// IdempotencyMemKeys bounds the durable keys held in memory; older
+	// retained keys live in the on-disk index (IdempotencyIndexPath) or, on
+	// a shared store, are looked up in the store. Default 20,000, hard
+	// limit 2,000,000.
+	IdempotencyMemKeys int
+	// IdempotencyIndexPath is the on-disk key index, a cache the journal
+	// rebuilds; "" = Journal.Path + ".keys". Only an engine on its own
+	// journal has one.
+	IdempotencyIndexPath string
 	// MissionFailRefund is the fraction (0..1] of what a failed mission
 	// consumed that is refunded, rounded down to the milli-credit; 0 means
 	// the default, 1.0 (all of it).
@@ -75,6 +87,14 @@ type Config struct {
 	Clock   Clock           // nil = system clock (UTC)
 	Logger  *slog.Logger
 }
+
+// Idempotency key defaults and hard limits (Config.IdempotencyRetention,
+// Config.IdempotencyMemKeys).
+const (
+	DefaultIdempotencyRetention = 24 * time.Hour
+	MaxIdempotencyRetention     = 90 * 24 * time.Hour
+	MaxIdempotencyMemKeys       = 2_000_000
+)
 
 // DefaultConfig returns the documented defaults (SPEC §5).
 func DefaultConfig() Config {
@@ -89,12 +109,13 @@ func DefaultConfig() Config {
 			CriticalTimeout:   72 * time.Hour,
 			SweepInterval:     time.Second,
 		},
-		Synergie:          SynergieConfig{BaseMilli: 50 * money.PerCredit, CapMilli: 500 * money.PerCredit, MaxTeam: 64},
-		Anomaly:           anomaly.DefaultConfig(),
-		EoC:               eoc.DefaultConfig(),
-		MaxAmountMilli:    money.DefaultMaxMilli,
-		IdempotencyWindow: 20_000,
-		MissionFailRefund: 1.0,
+		Synergie:             SynergieConfig{BaseMilli: 50 * money.PerCredit, CapMilli: 500 * money.PerCredit, MaxTeam: 64},
+		Anomaly:              anomaly.DefaultConfig(),
+		EoC:                  eoc.DefaultConfig(),
+		MaxAmountMilli:       money.DefaultMaxMilli,
+		IdempotencyRetention: DefaultIdempotencyRetention,
+		IdempotencyMemKeys:   20_000,
+		MissionFailRefund:    1.0,
 	}
 }
 
@@ -121,8 +142,11 @@ func (c Config) withDefaults() Config {
 	if c.MaxAmountMilli <= 0 {
 		c.MaxAmountMilli = d.MaxAmountMilli
 	}
-	if c.IdempotencyWindow <= 0 {
-		c.IdempotencyWindow = d.IdempotencyWindow
+	if c.IdempotencyRetention <= 0 {
+		c.IdempotencyRetention = d.IdempotencyRetention
+	}
+	if c.IdempotencyMemKeys <= 0 {
+		c.IdempotencyMemKeys = d.IdempotencyMemKeys
 	}
 	if c.MissionFailRefund == 0 {
 		c.MissionFailRefund = d.MissionFailRefund
@@ -145,7 +169,8 @@ func (c Config) Validate() error {
 		name string
 		v    int64
 	}{
-		{"MaxAmountMilli", c.MaxAmountMilli}, {"IdempotencyWindow", int64(c.IdempotencyWindow)},
+		{"MaxAmountMilli", c.MaxAmountMilli}, {"IdempotencyMemKeys", int64(c.IdempotencyMemKeys)},
+		{"IdempotencyRetention", int64(c.IdempotencyRetention)},
 		{"Approval.SweepInterval", int64(c.Approval.SweepInterval)}, {"Synergie.MaxTeam", int64(c.Synergie.MaxTeam)},
 		{"Projection.LedgerKeep", int64(c.Projection.LedgerKeep)}, {"Projection.DecidedKeep", int64(c.Projection.DecidedKeep)},
 	} {
@@ -170,8 +195,11 @@ func (c Config) Validate() error {
 	if c.Synergie.BaseMilli*3/2 >= a.ThresholdMilli {
 		errs = append(errs, fmt.Errorf("synergie base × 1.5 must stay below the approval threshold"))
 	}
-	if c.IdempotencyWindow > 2_000_000 {
-		errs = append(errs, fmt.Errorf("idempotency window %d above the hard limit 2,000,000", c.IdempotencyWindow))
+	if c.IdempotencyMemKeys > MaxIdempotencyMemKeys {
+		errs = append(errs, fmt.Errorf("idempotency memory keys %d above the hard limit %d", c.IdempotencyMemKeys, MaxIdempotencyMemKeys))
+	}
+	if c.IdempotencyRetention > MaxIdempotencyRetention {
+		errs = append(errs, fmt.Errorf("idempotency retention %v above the hard limit %v", c.IdempotencyRetention, MaxIdempotencyRetention))
 	}
 	if c.MissionFailRefund < 0 || c.MissionFailRefund > 1 {
 		errs = append(errs, fmt.Errorf("mission fail refund must be within 0..1"))

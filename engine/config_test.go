@@ -11,7 +11,8 @@ import (
 func TestValidateRefusesNegativeSettingsInsteadOfDefaultingThem(t *testing.T) {
 	for name, mut := range map[string]func(*Config){
 		"MaxAmountMilli":         func(c *Config) { c.MaxAmountMilli = -1 },
-		"IdempotencyWindow":      func(c *Config) { c.IdempotencyWindow = -5 },
+		"IdempotencyMemKeys":     func(c *Config) { c.IdempotencyMemKeys = -5 },
+		"IdempotencyRetention":   func(c *Config) { c.IdempotencyRetention = -time.Second },
 		"Approval.SweepInterval": func(c *Config) { c.Approval.SweepInterval = -time.Second },
 		"Synergie.MaxTeam":       func(c *Config) { c.Synergie.MaxTeam = -1 },
 		"Projection.LedgerKeep":  func(c *Config) { c.Projection.LedgerKeep = -1 },

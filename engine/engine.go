@@ -18,6 +18,7 @@ import (
 	"github.com/creditgate/creditgate/engine/event"
 	"github.com/creditgate/creditgate/engine/journal"
 	"github.com/creditgate/creditgate/engine/karma"
+	"github.com/creditgate/creditgate/engine/keyindex"
 	"github.com/creditgate/creditgate/engine/projection"
 	"github.com/creditgate/creditgate/engine/store"
 )
@@ -104,13 +105,13 @@ func Open(cfg Config) (*Engine, error) {
 		st:      projection.New(cfg.Projection),
 		checker: cfg.Checker,
 		eoc:     eoc.New(cfg.EoC),
-		keys:    newKeyIndex(cfg.IdempotencyWindow),
 		queue:   newCommandQueue(),
 		opened:  time.Now(),
 	}
 	if e.checker == nil {
 		e.checker = anomaly.New(cfg.Anomaly)
 	}
+	e.keys = newKeyIndex(e.keyIndexConfig(nil, keyindex.Meta{}))
 	e.life, e.end = context.WithCancel(context.Background())
 	start := time.Now()
 	s := cfg.Store
@@ -126,6 +127,7 @@ func Open(cfg Config) (*Engine, error) {
 		if cfg.Store == nil {
 			_ = s.Close()
 		}
+		_ = e.keys.close()
 	}
 	if err := checkSettings(s, cfg); err != nil {
 		closeOwn()
@@ -161,9 +163,22 @@ func (e *Engine) openJournal() (*journal.Store, error) {
 		cfg.Journal.Logger = cfg.Logger
 	}
 	start := time.Now()
+	e.openKeyIndex()
 	j, rep, err := journal.Open(cfg.Journal, e.replay)
 	if err != nil {
+		_ = e.keys.close()
 		return nil, err
+	}
+	if !e.keys.endOpen() {
+		e.log.Warn("idempotency index does not match the journal; rebuilding it from the journal", "path", e.keys.disk.Path())
+		err := e.keys.rebuild(func(fn func(ev *event.Envelope) bool) error {
+			return j.Iterate(0, func(_ []byte, ev *event.Envelope) bool { return fn(ev) })
+		})
+		if err != nil {
+			_ = j.Close()
+			_ = e.keys.close()
+			return nil, fmt.Errorf("engine: rebuild idempotency index: %w", err)
+		}
 	}
 	e.j, e.recovery, e.seq = j, rep, rep.LastSeq
 	e.stats.replayEvents = rep.Events
@@ -253,9 +268,14 @@ func (e *Engine) applyLocked(ev *event.Envelope) error {
 }
 
 // rememberKeyLocked indexes a durable (or in-flight, when entry != nil)
-// transaction under its client key (see keyIndex.remember).
+// transaction under its client key (see keyIndex.remember). A replayed
+// key may push an older one out of memory; live keys do after their batch
+// is answered (commitBatchLocked).
 func (e *Engine) rememberKeyLocked(ev *event.Envelope, entry *keyEntry) {
 	e.keys.remember(ev, entry)
+	if entry == nil {
+		e.keys.maintain()
+	}
 }
 
 // plan is what a command's rule function returns: the events to write (the
@@ -330,8 +350,12 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 			return Result{}, refuse(CodeIdempotencyConflict, nil,
 				"idempotency key %q was already used with a different request", req.IdempotencyKey)
 		}
+		evs, err := e.keyEvents(req.IdempotencyKey, k)
+		if err != nil {
+			return Result{}, err
+		}
 		e.stats.replays.Add(1)
-		return Result{Events: k.events, Replayed: true}, nil
+		return Result{Events: evs, Replayed: true}, nil
 	}
 	if o.err != nil {
 		return Result{}, o.err
@@ -471,6 +495,11 @@ func (e *Engine) commitBatchLocked(batch []*command) []*command {
 	// What queued while Begin waited for a shared store's lock joins this
 	// transaction.
 	batch = e.queue.drain(batch)
+	if err := e.prefetchKeysLocked(batch); err != nil {
+		tx.Rollback()
+		resolveAll(err)
+		return batch
+	}
 	outs := make([]outcome, len(batch))
 	var recs []store.Record
 	for i, c := range batch {
@@ -495,6 +524,8 @@ func (e *Engine) commitBatchLocked(batch []*command) []*command {
 		}
 		c.done <- o
 	}
+	// Answered first: a spill to the disk index must not delay them.
+	e.keys.maintain()
 	return batch
 }
 
@@ -688,7 +719,14 @@ func (e *Engine) Close() error {
 	e.mu.Unlock()
 	e.scans.cancel() // a scan holds the store's read side: stop it before closing
 	e.sweeping.Wait()
-	return e.store.Close()
+	err := e.store.Close()
+	e.mu.Lock()
+	kerr := e.keys.close()
+	e.mu.Unlock()
+	if err == nil && kerr != nil {
+		e.log.Warn("idempotency index: close failed (it is rebuilt from the journal on the next start)", "err", kerr)
+	}
+	return err
 }
 
 // Digest returns the seq and the state digest of all projections.

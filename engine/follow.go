@@ -67,7 +67,7 @@ func (e *Engine) reloadLocked() error {
 		e.checker = anomaly.New(e.cfg.Anomaly)
 	}
 	e.eoc = eoc.New(e.cfg.EoC)
-	e.keys = newKeyIndex(e.cfg.IdempotencyWindow)
+	e.keys.reset()
 	e.seq = 0
 	e.stale = true
 	if err := e.followLocked(); err != nil {
@@ -216,7 +216,7 @@ func (e *Engine) batchError(err error, c *command) error {
 			return fmt.Errorf("%w: another command of the same transaction reused a stored key; retry", ErrStoreUnavailable)
 		}
 	}
-	return refuse(CodeIdempotencyConflict, nil, "idempotency key was already used (it is older than the in-memory window)")
+	return refuse(CodeIdempotencyConflict, nil, "idempotency key was already used (the store holds it)")
 }
 
 // followLoop keeps an idle engine close to its store, so the synchronous

@@ -4,6 +4,8 @@
 #   - appends/s with group commit vs one fdatasync per event, 1/16/64/256 appenders
 #   - replay speed of a 1M-event journal (journal scan + decode, and full engine open)
 #   - heap bytes per stored event after replay
+#   - the idempotency index with 10M retained keys: memory, lookup latency
+#     (hit in memory, hit on disk, miss) and the live spill cost
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BENCHTIME=${BENCHTIME:-2s}
@@ -32,6 +34,11 @@ echo
 echo "== replay of 1M events: journal scan+decode, then full engine open (projections, heap per event)"
 go test -run '^$' -bench 'BenchmarkReplay$' -benchtime=1x ./engine/journal/ | grep -E '^Benchmark|events/s'
 go test -run '^$' -bench 'BenchmarkReplay1M' -benchtime=1x ./engine/ | grep -E '^Benchmark|events/s'
+
+echo
+echo "== idempotency index with ${KEYINDEX_BENCH_KEYS:-10000000} retained keys (20,000 in memory, the rest in the bbolt file): memory, lookup p50/p99, spill"
+KEYINDEX_BENCH_KEYS=${KEYINDEX_BENCH_KEYS:-10000000} go test -run '^$' -bench 'BenchmarkKeyIndex10M' -benchtime="${KEYINDEX_BENCHTIME:-200000x}" -timeout 30m ./engine/ \
+	| grep -E '^Benchmark|^keyindex:'
 
 echo
 if [ -x "${CREDITGATE_PG_BIN:-/usr/lib/postgresql/15/bin}/initdb" ]; then

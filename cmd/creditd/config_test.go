@@ -29,8 +29,11 @@ func TestBadSettingStopsStartNamingTheVariableAndForm(t *testing.T) {
 		{"CREDITD_KARMA_TIMEOUT", "10s", "1ms..2s"},
 		{"CREDITD_APPROVAL_TIMEOUT_HIGH", "-3s", "duration"},
 		{"CREDITD_SHUTDOWN_TIMEOUT", "soon", "duration"},
-		{"CREDITD_IDEMPOTENCY_WINDOW", "0", "integer within 1..2000000"},
-		{"CREDITD_IDEMPOTENCY_WINDOW", "2.5", "integer"},
+		{"CREDITD_IDEMPOTENCY_MEMORY_KEYS", "0", "integer within 1..2000000"},
+		{"CREDITD_IDEMPOTENCY_MEMORY_KEYS", "2.5", "integer"},
+		{"CREDITD_IDEMPOTENCY_RETENTION", "24", "duration"},
+		{"CREDITD_IDEMPOTENCY_RETENTION", "1s", "1m0s..2160h0m0s"},
+		{"CREDITD_IDEMPOTENCY_WINDOW", "20000", "not a setting of creditd"}, // replaced by the retention
 		{"CREDITD_MAX_BATCH", "99999", "integer within 1..8192"},
 		{"CREDITD_LEDGER_KEEP", "-1", "integer"},
 		{"CREDITD_APPROVALS_KEEP", "x", "integer"},

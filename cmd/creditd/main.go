@@ -64,7 +64,10 @@ func run(args []string) error {
 	synCap := set.Credits("synergie-cap", "CREDITD_SYNERGIE_CAP", d.Synergie.CapMilli, "credits an agent may earn from synergie per team")
 	synBase := set.Credits("synergie-base", "CREDITD_SYNERGIE_BASE", d.Synergie.BaseMilli, "synergie base reward in credits")
 	maxAmount := set.Credits("max-amount", "CREDITD_MAX_AMOUNT", d.MaxAmountMilli, "largest amount one request may move, in credits")
-	keyWindow := set.Int("idempotency-window", "CREDITD_IDEMPOTENCY_WINDOW", d.IdempotencyWindow, 1, 2_000_000, "client idempotency keys remembered (newest)")
+	keyRetention := set.Duration("idempotency-retention", "CREDITD_IDEMPOTENCY_RETENTION", d.IdempotencyRetention, time.Minute, engine.MaxIdempotencyRetention,
+		"how long a client idempotency key is honoured (from its first event's time)")
+	keyMem := set.Int("idempotency-memory-keys", "CREDITD_IDEMPOTENCY_MEMORY_KEYS", d.IdempotencyMemKeys, 1, engine.MaxIdempotencyMemKeys,
+		"retained idempotency keys held in memory; older ones are read from <journal>.keys (or the shared store)")
 	decidedKeep := set.Int("approvals-keep", "CREDITD_APPROVALS_KEEP", 200, 1, 1_000_000, "decided approval requests kept in memory in full; older ones are read from the journal")
 	ledgerKeep := set.Int("ledger-keep", "CREDITD_LEDGER_KEEP", 200, 1, 100_000, "newest ledger entries per agent kept in memory; older pages are read from the journal")
 	maxBatch := set.Int("max-batch", "CREDITD_MAX_BATCH", journal.DefaultMaxBatch, 1, journal.MaxMaxBatch, "events per group commit; 1 = one fsync per event")
@@ -125,7 +128,7 @@ func run(args []string) error {
 	cfg.Approval.MediumTimeout, cfg.Approval.HighTimeout, cfg.Approval.CriticalTimeout = *tMedium, *tHigh, *tCritical
 	cfg.Synergie.CapMilli, cfg.Synergie.BaseMilli = *synCap, *synBase
 	cfg.MaxAmountMilli = *maxAmount
-	cfg.IdempotencyWindow = *keyWindow
+	cfg.IdempotencyRetention, cfg.IdempotencyMemKeys = *keyRetention, *keyMem
 	cfg.Projection.DecidedKeep, cfg.Projection.LedgerKeep = *decidedKeep, *ledgerKeep
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)

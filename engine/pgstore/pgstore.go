@@ -47,7 +47,10 @@ type Store struct {
 	opt  Options
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store     = (*Store)(nil)
+	_ store.KeyLooker = (*Store)(nil)
+)
 
 // Open connects to url (postgres://…), checks and migrates the schema and
 // returns the store.
@@ -372,6 +375,70 @@ func (t *pgTx) commit(recs []store.Record) error {
 	}
 	t.done = true
 	return nil
+}
+
+// LookupKeys finds the transactions of keys by the unique index on
+// idempotency_key: one query for the primaries, one more for the derived
+// events of the multi-event ones (a transaction's events are consecutive
+// seqs, committed together).
+func (s *Store) LookupKeys(ctx context.Context, keys []string) (map[string][][]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opt.OpTimeout)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT idempotency_key, seq, line FROM events WHERE idempotency_key = ANY($1)`, keys)
+	if err != nil {
+		return nil, unavailable("lookup keys", err)
+	}
+	type primary struct {
+		seq  int64
+		line []byte
+	}
+	got := map[string]primary{}
+	for rows.Next() {
+		var k string
+		var p primary
+		if err := rows.Scan(&k, &p.seq, &p.line); err != nil {
+			rows.Close()
+			return nil, unavailable("lookup keys", err)
+		}
+		got[k] = p
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, unavailable("lookup keys", err)
+	}
+	out := make(map[string][][]byte, len(got))
+	for k, p := range got {
+		ev, err := event.Decode(p.line)
+		if err != nil {
+			return nil, fmt.Errorf("pgstore: event seq %d: %w", p.seq, err)
+		}
+		lines := [][]byte{p.line}
+		if ev.TxSize > 1 {
+			rows, err := s.pool.Query(ctx, `SELECT idempotency_key, line FROM events WHERE seq > $1 AND seq < $2 ORDER BY seq`, p.seq, p.seq+int64(ev.TxSize))
+			if err != nil {
+				return nil, unavailable("lookup keys", err)
+			}
+			for rows.Next() {
+				var dk string
+				var line []byte
+				if err := rows.Scan(&dk, &line); err != nil {
+					rows.Close()
+					return nil, unavailable("lookup keys", err)
+				}
+				if dk != fmt.Sprintf("%s#%d", k, len(lines)) {
+					rows.Close()
+					return nil, fmt.Errorf("pgstore: transaction of key %q: seq %d holds key %q", k, p.seq+int64(len(lines)), dk)
+				}
+				lines = append(lines, line)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, unavailable("lookup keys", err)
+			}
+		}
+		out[k] = lines
+	}
+	return out, nil
 }
 
 // duplicateKey extracts the key from a unique violation's detail,

@@ -1,13 +1,17 @@
 package pgstore_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/creditgate/creditgate/engine/event"
 	"github.com/creditgate/creditgate/engine/pgstore"
 	"github.com/creditgate/creditgate/engine/pgstore/pgtest"
 	"github.com/creditgate/creditgate/engine/store"
@@ -95,5 +99,49 @@ func TestSessionsCommitSynchronously(t *testing.T) {
 	}
 	if got != "on" {
 		t.Fatalf("synchronous_commit in the store's sessions = %q, want on", got)
+	}
+}
+
+// An old key is found by the unique index with its whole transaction
+// (primary, then "<key>#1", …), so the engine never reloads to learn it.
+func TestLookupKeysReturnsTheTransactionOfAKey(t *testing.T) {
+	srv := pgtest.Shared(t)
+	s := open(t, srv.FreshDB(t))
+	defer s.Close()
+	ctx := context.Background()
+	var recs []store.Record
+	add := func(key string, tx int) {
+		seq := uint64(len(recs) + 1)
+		ev := &event.Envelope{Seq: seq, EventID: fmt.Sprint("ev", seq), EventType: event.CreditConsumed, IdempotencyKey: key,
+			Timestamp: time.Unix(1, 0).UTC(), SchemaVersion: event.SchemaVersion, Payload: []byte(`{}`), TxSize: tx}
+		line, err := event.Encode(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, store.RecordOf(ev, line))
+	}
+	add("solo", 0)
+	add("multi", 3)
+	add("multi#1", 0)
+	add("multi#2", 0)
+	add("after", 0)
+	tx, err := s.Begin(ctx, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-tx.Commit(recs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LookupKeys(ctx, []string{"solo", "multi", "missing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || len(got["solo"]) != 1 || len(got["multi"]) != 3 {
+		t.Fatalf("LookupKeys = %d keys (solo %d lines, multi %d), want solo 1 and multi 3", len(got), len(got["solo"]), len(got["multi"]))
+	}
+	for i, line := range got["multi"] {
+		if !bytes.Equal(line, recs[1+i].Line) {
+			t.Fatalf("multi line %d = %s, want %s", i, line, recs[1+i].Line)
+		}
 	}
 }

@@ -15,7 +15,7 @@ var (
 	// unknown (connection lost, database restarting). Retry later.
 	ErrUnavailable = errors.New("store: unavailable")
 	// ErrDuplicateKey: the store already holds an event with this
-	// idempotency key (e.g. a key older than the engine's in-memory window).
+	// idempotency key (e.g. another instance wrote it meanwhile).
 	ErrDuplicateKey = errors.New("store: idempotency key already stored")
 	// ErrStale: the caller's seq is behind the store (a gap would follow);
 	// the caller must reload.
@@ -101,4 +101,16 @@ type SettingsKeeper interface {
 	// KeepSettings records body (a JSON object) under name unless the store
 	// holds settings of that name, and returns what the store holds.
 	KeepSettings(ctx context.Context, name string, body []byte) ([]byte, error)
+}
+
+// KeyLooker is implemented by a store that indexes idempotency keys (a
+// shared store: a unique index). The engine asks it for keys its memory no
+// longer holds, instead of rebuilding its state to learn them.
+// Implementations are safe for concurrent use.
+type KeyLooker interface {
+	// LookupKeys returns, for each of keys the store holds as a primary
+	// event's key, the lines of that transaction in seq order: the primary
+	// and its derived events ("<key>#1", …). Keys the store does not hold
+	// are absent from the map.
+	LookupKeys(ctx context.Context, keys []string) (map[string][][]byte, error)
 }

@@ -64,6 +64,8 @@ var rules = []rule{
 		why: "projections are pure folds over events (engine/projection doc.go)"},
 	{from: []string{"engine/pgstore"}, only: []string{"std", "engine/event", "engine/store", "github.com/jackc/pgx/..."},
 		why: "pgstore implements the seam, it never calls the engine (engine/pgstore doc.go)"},
+	{from: []string{"engine/keyindex"}, only: []string{"std", "go.etcd.io/bbolt/..."},
+		why: "the on-disk idempotency index is a cache file the engine rebuilds; it knows no engine, journal or store (engine/keyindex doc.go)"},
 	{from: []string{"engine/pgstore/pgtest"}, only: []string{"std", "internal/pglaunch"},
 		why: "a test helper starting PostgreSQL (pgtest doc.go)"},
 	{from: []string{"engine"}, deny: []string{"engine/httpapi", "engine/pgstore", "cmd/..."},
