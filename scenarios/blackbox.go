@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // BlackBoxConfig is the workload the black-box judge (gates/audit
@@ -82,7 +83,7 @@ func (b *bbRecorder) write(ctx context.Context, kind history.Kind, agent, amount
 	path := map[history.Kind]string{history.KindConsume: "/consume", history.KindRefund: "/refund", history.KindAdd: "/add"}[kind]
 	aj, _ := json.Marshal(agent)
 	raw := []byte(`{"agent_id":` + string(aj) + `,"amount":` + amount + `,"reason":"blackbox"}`)
-	m, _ := history.ParseMilli(strings.Trim(amount, `"`))
+	m, _ := money.ParseMilli(strings.Trim(amount, `"`))
 	return b.keep(b.c.doRaw(ctx, Call{Method: "POST", Path: api + path, Kind: kind, Role: role, Key: key, Agent: agent, AmountMilli: m,
 		Route: "POST " + path}, raw, amount))
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 func TestGateB(t *testing.T) {
@@ -190,11 +191,11 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 		}
 		granted := map[string]string{}
 		for a, m := range syn.GrantedMilli {
-			granted[a] = audit.FormatMilli(m)
+			granted[a] = money.FormatMilli(m)
 		}
 		env.Record("B18", harness.Measure{OK: over == 0, Samples: len(syn.GrantedMilli), Measured: over, Threshold: 0,
 			Detail: fmt.Sprintf("team %s, %d collaborations; granted credits per agent (GET /synergie/{id}): %s", syn.Team, syn.Recorded, reports.Readable(granted))})
-		env.Record("B19", harness.Measure{OK: capped > 0, Samples: syn.Recorded, Measured: audit.FormatMilli(capped), Threshold: "> 0 after 100 collaborations",
+		env.Record("B19", harness.Measure{OK: capped > 0, Samples: syn.Recorded, Measured: money.FormatMilli(capped), Threshold: "> 0 after 100 collaborations",
 			Detail: fmt.Sprintf("%d collaborations of %d agents must exceed the cap, so capped rewards must be journaled", syn.Recorded, len(syn.AgentIDs))})
 		// The scenario resends its first collaborations under new keys.
 		resent := 0
@@ -212,7 +213,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 		}
 		if synRan {
 			env.SaveScenario(reports.Scenario{Name: "2 synergy anti-gaming", Status: harness.ScenarioStatus(over == 0 && capped > 0),
-				InvariantsPassed: over == 0, Errors: int64(syn.Failed), Metrics: map[string]any{"collaborations": syn.Recorded, "capped_credits": audit.FormatMilli(capped)}})
+				InvariantsPassed: over == 0, Errors: int64(syn.Failed), Metrics: map[string]any{"collaborations": syn.Recorded, "capped_credits": money.FormatMilli(capped)}})
 		}
 	})
 
@@ -232,7 +233,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 			if err == nil {
 				finalRead = 1
 			}
-			env.Record("B22", harness.Measure{OK: hs.FinalMilli == 0, Samples: finalRead, Measured: audit.FormatMilli(hs.FinalMilli), Threshold: "0",
+			env.Record("B22", harness.Measure{OK: hs.FinalMilli == 0, Samples: finalRead, Measured: money.FormatMilli(hs.FinalMilli), Threshold: "0",
 				Detail: fmt.Sprintf("every accepted consume debited exactly once and nothing more (GET /balance: %v)", err)})
 			if hs.FinalMilli < 0 {
 				env.SaveFacts(reports.Facts{NegativeBalances: 1})

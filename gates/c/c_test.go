@@ -23,6 +23,7 @@ import (
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 func TestGateC(t *testing.T) {
@@ -118,7 +119,7 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 		if env.Applies("C4") {
 			approved := approvedRequests(env.Ops(), results)
 			got, want := balanceMilli(ctx), before+int64(approved)*amountMilli
-			env.Record("C4", harness.Measure{OK: got == want, Samples: n, Measured: audit.FormatMilli(got), Threshold: audit.FormatMilli(want),
+			env.Record("C4", harness.Measure{OK: got == want, Samples: n, Measured: money.FormatMilli(got), Threshold: money.FormatMilli(want),
 				Detail: fmt.Sprintf("GET /balance; %d approved of %d raced", approved, n), Variant: label})
 		} else {
 			env.Record("C4", harness.Measure{Variant: label})

@@ -32,6 +32,7 @@ import (
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 func TestGateD(t *testing.T) {
@@ -210,8 +211,8 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 		b, err := env.C.Balance(ctx, agent)
 		got := int64(math.Round(b * 1000))
 		hi, lo := int64(1_000_000-100*acked), int64(1_000_000-100*(acked+unknown))
-		env.Record("D41", harness.Measure{OK: err == nil && got <= hi && got >= lo, Samples: acked, Measured: audit.FormatMilli(got),
-			Threshold: fmt.Sprintf("%s … %s", audit.FormatMilli(lo), audit.FormatMilli(hi)),
+		env.Record("D41", harness.Measure{OK: err == nil && got <= hi && got >= lo, Samples: acked, Measured: money.FormatMilli(got),
+			Threshold: fmt.Sprintf("%s … %s", money.FormatMilli(lo), money.FormatMilli(hi)),
 			Detail:    fmt.Sprintf("GET /balance after the restart; %d consumes of 0.1 acknowledged, %d unanswered (may or may not have applied); %v", acked, unknown, err)})
 		if env.Applies("A8") || env.Applies("D43") {
 			j := readJournal(ctx, env)
