@@ -221,7 +221,7 @@ func (b *bbRecorder) agent(ctx context.Context, agent string, rng *rand.Rand, cf
 	b.write(ctx, history.KindConsume, agent, "100000", key(n), history.Original)
 	if r := b.get(ctx, api+"/balance/"+agent); r.OK() && r.Op.HasRead && r.Op.ReadMilli > 0 {
 		n++
-		b.write(ctx, history.KindConsume, agent, string(Credits(r.Op.ReadMilli)), key(n), history.Original)
+		b.write(ctx, history.KindConsume, agent, money.FormatMilli(r.Op.ReadMilli), key(n), history.Original)
 		b.get(ctx, api+"/balance/"+agent)
 	}
 	n++
@@ -309,7 +309,7 @@ func (c *Client) doRaw(ctx context.Context, call Call, raw []byte, amountSent st
 		resp.Body.Close()
 		r.Err = err
 		r.Replayed = resp.Header.Get("Idempotent-Replayed") == "true"
-		_ = json.Unmarshal(r.Raw, &r.Body)
+		r.Body = decodeBody(r.Raw)
 	}
 	op.ReturnNs = c.History.Now()
 	r.Latency = time.Since(start)

@@ -71,7 +71,7 @@ var _ = journalFailureJudgesA12() && Describe("Gate A: writes answered 5xx chang
 		write := func(kind history.Kind, path, key, amount string) scenarios.Reply {
 			m, _ := money.ParseMilli(amount)
 			return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits" + path, Kind: kind, Key: key, Agent: agent, AmountMilli: m,
-				Route: "POST " + path, Body: map[string]any{"agent_id": agent, "amount": scenarios.Credits(m), "reason": "journal failure"}})
+				Route: "POST " + path, Body: map[string]any{"agent_id": agent, "amount": money.Credits(m), "reason": "journal failure"}})
 		}
 		balance()
 		full := &fault.DiskFull{PC: pc, Room: failRoom}

@@ -220,15 +220,15 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 	It("concurrent consumes on one agent never overdraw and never lose an update", Label("critical"), func(ctx SpecContext) {
 		env.Require(ids([]string{"B21", "B22"}, foldIDs)...)
 		if env.Applies("B21") {
-			const credits, amount = 100, 10.0
+			const credits, amountMilli = 100, 10_000
 			workers := max(env.P.Concurrency, 20)
-			hs, err := scenarios.HotSpot(ctx, env.C, env.ID("gate-b-hotspot"), credits, workers, amount)
+			hs, err := scenarios.HotSpot(ctx, env.C, env.ID("gate-b-hotspot"), credits, workers, amountMilli)
 			answered := hs.Accepted + hs.Insufficient + len(hs.Other)
 			harness.Ensure(err == nil || answered > 0, "the hot-spot agent could not be created: %v", err)
-			want := int(credits / amount)
+			want := int(credits * 1000 / amountMilli)
 			env.Record("B21", harness.Measure{OK: hs.Accepted == want, Samples: answered, Measured: hs.Accepted, Threshold: want,
-				Detail: fmt.Sprintf("%d workers × %g credits released together on %d credits; %d refused insufficient_credits; other: %v",
-					workers, amount, credits, hs.Insufficient, firstN(hs.Other, 5))})
+				Detail: fmt.Sprintf("%d workers × %s credits released together on %d credits; %d refused insufficient_credits; other: %v",
+					workers, money.FormatMilli(amountMilli), credits, hs.Insufficient, firstN(hs.Other, 5))})
 			finalRead := 0
 			if err == nil {
 				finalRead = 1
@@ -372,5 +372,5 @@ func skipUnless(env *harness.Env, id string) {
 // normConsume sends one consume of amountMilli for agent under its own key.
 func normConsume(ctx context.Context, env *harness.Env, agent, key string, amountMilli int64) scenarios.Reply {
 	return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Agent: agent, AmountMilli: amountMilli,
-		Key: "gate-b-norm-" + key, Body: map[string]any{"agent_id": agent, "amount": scenarios.Credits(amountMilli), "reason": "norm " + key}})
+		Key: "gate-b-norm-" + key, Body: map[string]any{"agent_id": agent, "amount": money.Credits(amountMilli), "reason": "norm " + key}})
 }
