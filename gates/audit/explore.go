@@ -408,15 +408,7 @@ func (w want) String() string {
 }
 
 func milliField(r map[string]any, k string) (int64, bool) {
-	n, ok := r[k].(json.Number)
-	if !ok {
-		if s, ok := r[k].(string); ok {
-			n = json.Number(s)
-		} else {
-			return 0, false
-		}
-	}
-	v, err := money.ParseMilli(string(n))
+	v, err := money.FromJSON(r[k])
 	return v, err == nil
 }
 
