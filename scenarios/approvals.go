@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // RaceResult is one approval race: racers approving or rejecting one
@@ -24,15 +25,15 @@ type RaceResult struct {
 	LoserNamedWinner bool
 }
 
-// RequestApproval opens a pending request for amount credits and returns
+// RequestApproval opens a pending request to add amountMilli and returns
 // its id.
-func (c *Client) RequestApproval(ctx context.Context, agent, requester string, amount float64, justification, key string) (string, Reply) {
-	body := map[string]any{"action_type": "add", "agent_id": agent, "amount": amount, "reason": "gate", "requester_id": requester}
+func (c *Client) RequestApproval(ctx context.Context, agent, requester string, amountMilli int64, justification, key string) (string, Reply) {
+	body := map[string]any{"action_type": "add", "agent_id": agent, "amount": money.Credits(amountMilli), "reason": "gate", "requester_id": requester}
 	if justification != "" {
 		body["justification"] = justification
 	}
 	r := c.Do(ctx, Call{Method: "POST", Path: api + "/approvals", Kind: history.KindApprovalRequest, Key: key, Body: body,
-		Agent: agent, AmountMilli: int64(amount * 1000)})
+		Agent: agent, AmountMilli: amountMilli})
 	return r.Str("request_id"), r
 }
 

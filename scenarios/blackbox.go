@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // BlackBoxConfig is the workload the black-box judge (gates/audit
@@ -82,7 +83,7 @@ func (b *bbRecorder) write(ctx context.Context, kind history.Kind, agent, amount
 	path := map[history.Kind]string{history.KindConsume: "/consume", history.KindRefund: "/refund", history.KindAdd: "/add"}[kind]
 	aj, _ := json.Marshal(agent)
 	raw := []byte(`{"agent_id":` + string(aj) + `,"amount":` + amount + `,"reason":"blackbox"}`)
-	m, _ := history.ParseMilli(strings.Trim(amount, `"`))
+	m, _ := money.ParseMilli(strings.Trim(amount, `"`))
 	return b.keep(b.c.doRaw(ctx, Call{Method: "POST", Path: api + path, Kind: kind, Role: role, Key: key, Agent: agent, AmountMilli: m,
 		Route: "POST " + path}, raw, amount))
 }
@@ -220,7 +221,7 @@ func (b *bbRecorder) agent(ctx context.Context, agent string, rng *rand.Rand, cf
 	b.write(ctx, history.KindConsume, agent, "100000", key(n), history.Original)
 	if r := b.get(ctx, api+"/balance/"+agent); r.OK() && r.Op.HasRead && r.Op.ReadMilli > 0 {
 		n++
-		b.write(ctx, history.KindConsume, agent, string(Credits(r.Op.ReadMilli)), key(n), history.Original)
+		b.write(ctx, history.KindConsume, agent, money.FormatMilli(r.Op.ReadMilli), key(n), history.Original)
 		b.get(ctx, api+"/balance/"+agent)
 	}
 	n++
@@ -308,7 +309,7 @@ func (c *Client) doRaw(ctx context.Context, call Call, raw []byte, amountSent st
 		resp.Body.Close()
 		r.Err = err
 		r.Replayed = resp.Header.Get("Idempotent-Replayed") == "true"
-		_ = json.Unmarshal(r.Raw, &r.Body)
+		r.Body = decodeBody(r.Raw)
 	}
 	op.ReturnNs = c.History.Now()
 	r.Latency = time.Since(start)

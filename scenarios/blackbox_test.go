@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/creditgate/creditgate/gates/audit"
-	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // bbFake is a small in-memory backend of the original's routes: exact
@@ -36,7 +36,7 @@ func newBBFake(ignoreKeys bool) *bbFake {
 
 func (f *bbFake) entry(agent string, delta int64, reason string) {
 	f.hist[agent] = append([]string{fmt.Sprintf(`{"event_id":"e%d","amount":%s,"balance_after":%s,"reason":%q}`,
-		len(f.hist[agent])+1, audit.FormatMilli(delta), audit.FormatMilli(f.bal[agent]), reason)}, f.hist[agent]...)
+		len(f.hist[agent])+1, money.FormatMilli(delta), money.FormatMilli(f.bal[agent]), reason)}, f.hist[agent]...)
 }
 
 func (f *bbFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -49,13 +49,13 @@ func (f *bbFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == "GET" && path == "/balances":
 		var parts []string
 		for id, b := range f.bal {
-			parts = append(parts, fmt.Sprintf("%q:%s", id, audit.FormatMilli(b)))
+			parts = append(parts, fmt.Sprintf("%q:%s", id, money.FormatMilli(b)))
 		}
 		reply(200, fmt.Sprintf(`{"balances":{%s},"total_agents":%d}`, strings.Join(parts, ","), len(parts)))
 	case r.Method == "GET" && strings.HasPrefix(path, "/balance/"):
 		id := strings.TrimPrefix(path, "/balance/")
 		if b, ok := f.bal[id]; ok {
-			reply(200, fmt.Sprintf(`{"agent_id":%q,"balance":%s}`, id, audit.FormatMilli(b)))
+			reply(200, fmt.Sprintf(`{"agent_id":%q,"balance":%s}`, id, money.FormatMilli(b)))
 		} else {
 			reply(404, `{"detail":"agent not found"}`)
 		}
@@ -96,7 +96,7 @@ func (f *bbFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			reply(400, `{"detail":"malformed JSON"}`)
 			return
 		}
-		m, err := history.ParseMilli(string(b.Amount))
+		m, err := money.ParseMilli(string(b.Amount))
 		if err != nil || m <= 0 || m > 1_000_000_000_000 {
 			reply(422, `{"detail":"amount invalid"}`)
 			return
@@ -120,7 +120,7 @@ func (f *bbFake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.bal[b.AgentID] += delta
 		f.entry(b.AgentID, delta, b.Reason)
 		body := fmt.Sprintf(`{"agent_id":%q,"amount":%s,"balance_after":%s,"reason":%q,"mission_id":null}`,
-			b.AgentID, audit.FormatMilli(m), audit.FormatMilli(f.bal[b.AgentID]), b.Reason)
+			b.AgentID, money.FormatMilli(m), money.FormatMilli(f.bal[b.AgentID]), b.Reason)
 		if key != "" {
 			f.keys[key] = []byte(body)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // Client is a recording client of the credit API. Safe for concurrent use.
@@ -148,7 +149,7 @@ func (c *Client) Do(ctx context.Context, call Call) Reply {
 		r.Raw, err = io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 		resp.Body.Close()
 		r.Replayed = resp.Header.Get("Idempotent-Replayed") == "true"
-		_ = json.Unmarshal(r.Raw, &r.Body)
+		r.Body = decodeBody(r.Raw)
 	}
 	op.ReturnNs = c.History.Now()
 	r.Latency = time.Since(start)
@@ -216,14 +217,26 @@ func (c *Client) ResetLatency() {
 	c.lat = map[string]*hdrhistogram.Histogram{}
 }
 
-// Credits renders milli-credits as an exact JSON number (never a float
-// with a binary rounding tail such as 59.019999999999996).
-func Credits(milli int64) json.Number {
-	sign := ""
-	if milli < 0 {
-		sign, milli = "-", -milli
+// decodeBody decodes a JSON object answer with UseNumber, so every number
+// in Reply.Body is a json.Number holding the literal the backend sent:
+// money is read exactly with money.FromJSON, other numbers with num. A
+// body that is not a JSON object leaves Body nil (Raw keeps it).
+func decodeBody(raw []byte) map[string]any {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var body map[string]any
+	if dec.Decode(&body) != nil {
+		return nil
 	}
-	return json.Number(fmt.Sprintf("%s%d.%03d", sign, milli/1000, milli%1000))
+	return body
+}
+
+// Num reads a number that is not money (a score, a seq, a factor) out of a
+// Reply.Body value; 0 when it is absent or not a number.
+func Num(v any) float64 {
+	n, _ := v.(json.Number)
+	f, _ := n.Float64()
+	return f
 }
 
 // P95 of a histogram in milliseconds.
@@ -245,7 +258,7 @@ func (c *Client) CreateAgent(ctx context.Context, id string, credits int) error 
 		chunk := min(left, 450)
 		r := c.setup(ctx, Call{Method: "POST", Path: api + "/add", Kind: history.KindAdd, Role: history.Setup, Key: fmt.Sprintf("setup-add-%s-%d", id, i),
 			Agent: id, AmountMilli: int64(chunk) * 1000,
-			Body: map[string]any{"agent_id": id, "amount": chunk, "reason": "setup", "actor_id": "harness"}})
+			Body: map[string]any{"agent_id": id, "amount": money.Credits(int64(chunk) * 1000), "reason": "setup", "actor_id": "harness"}})
 		if !r.OK() {
 			return fmt.Errorf("top up %s: %d %s %v", id, r.Status, r.Raw, r.Err)
 		}
@@ -268,14 +281,18 @@ func (c *Client) setup(ctx context.Context, call Call) Reply {
 	return r
 }
 
-// Balance returns an agent's balance in credits (as the API's JSON number).
-func (c *Client) Balance(ctx context.Context, id string) (float64, error) {
+// BalanceMilli returns an agent's balance in exact milli-credits, read from
+// the API's JSON number without a float.
+func (c *Client) BalanceMilli(ctx context.Context, id string) (int64, error) {
 	r := c.Do(ctx, Call{Method: "GET", Path: api + "/balance/" + id})
 	if !r.OK() {
 		return 0, fmt.Errorf("balance %s: %d %s", id, r.Status, r.Raw)
 	}
-	f, _ := r.Body["balance"].(float64)
-	return f, nil
+	m, err := money.FromJSON(r.Body["balance"])
+	if err != nil {
+		return 0, fmt.Errorf("balance %s: %w in %s", id, err, r.Raw)
+	}
+	return m, nil
 }
 
 // Get fetches a JSON document.

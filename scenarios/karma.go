@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // BlackoutResult is scenario 4 for one KARMA failure mode.
@@ -22,15 +23,15 @@ type BlackoutResult struct {
 	Failures     []string
 }
 
-// Blackout sends n consumes of amount credits while KARMA is in a failure
+// Blackout sends n consumes of amountMilli while KARMA is in a failure
 // mode (the caller switched it) and records how the backend coped.
-func Blackout(ctx context.Context, c *Client, mode, agent string, n int, amount float64) BlackoutResult {
+func Blackout(ctx context.Context, c *Client, mode, agent string, n int, amountMilli int64) BlackoutResult {
 	res := BlackoutResult{Mode: mode, Sources: map[string]int{}}
 	var lats []time.Duration
 	for i := 0; i < n; i++ {
 		r := c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: history.KindConsume, Route: "POST /consume (karma " + mode + ")",
-			Agent: agent, AmountMilli: int64(amount * 1000),
-			Key: fmt.Sprintf("karma-%s-%s-%03d", mode, agent, i), Body: map[string]any{"agent_id": agent, "amount": amount, "reason": "karma blackout"}})
+			Agent: agent, AmountMilli: amountMilli,
+			Key: fmt.Sprintf("karma-%s-%s-%03d", mode, agent, i), Body: map[string]any{"agent_id": agent, "amount": money.Credits(amountMilli), "reason": "karma blackout"}})
 		res.Requests++
 		lats = append(lats, r.Latency)
 		if !r.OK() {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // tolerated are refusals that do not stop the mixed workload (a drained
@@ -42,8 +43,8 @@ func Mixed(ctx context.Context, c *Client, rng *rand.Rand, agents []string, pref
 		}{
 			// A refund large enough that the mission estimate below is covered
 			// even after the storm drained the agent.
-			{"/refund", history.KindRefund, fmt.Sprintf("refund-%d", i), map[string]any{"agent_id": a, "amount": 70 + rng.IntN(20), "reason": "refund"}},
-			{"/withdraw", history.KindWithdraw, fmt.Sprintf("withdraw-%d", i), map[string]any{"agent_id": a, "amount": 0.5, "reason": "withdraw"}},
+			{"/refund", history.KindRefund, fmt.Sprintf("refund-%d", i), map[string]any{"agent_id": a, "amount": money.Credits(int64(70+rng.IntN(20)) * 1000), "reason": "refund"}},
+			{"/withdraw", history.KindWithdraw, fmt.Sprintf("withdraw-%d", i), map[string]any{"agent_id": a, "amount": money.Credits(500), "reason": "withdraw"}},
 			{"/missions", history.KindMissionStart, fmt.Sprintf("mission-%d", i), map[string]any{"mission_id": fmt.Sprintf("%s-m-%d", prefix, i), "agent_id": a,
 				"mission_type": []string{"general", "code_review", "research"}[i%3], "complexity": []string{"low", "medium", "high"}[rng.IntN(3)]}},
 		}
@@ -59,12 +60,12 @@ func Mixed(ctx context.Context, c *Client, rng *rand.Rand, agents []string, pref
 		endKind := []history.Kind{history.KindMissionComplete, history.KindMissionFail, history.KindMissionCancel}[i%3]
 		if started {
 			if _, err := post(fmt.Sprintf("/missions/%s-m-%d/%s", prefix, i, end), endKind, fmt.Sprintf("mission-end-%d", i),
-				map[string]any{"actual_cost": 1}); err != nil {
+				map[string]any{"actual_cost": money.Credits(1_000)}); err != nil {
 				return err
 			}
 		}
 		if i%2 == 0 { // approvals: every other approved, the rest rejected
-			id, r := c.RequestApproval(ctx, a, prefix+"-requester", 500+float64(rng.IntN(100)), "", fmt.Sprintf("%s-ap-%d", prefix, i))
+			id, r := c.RequestApproval(ctx, a, prefix+"-requester", (500+int64(rng.IntN(100)))*1000, "", fmt.Sprintf("%s-ap-%d", prefix, i))
 			if id == "" {
 				return fmt.Errorf("approval request: %d %s", r.Status, r.Raw)
 			}
@@ -81,9 +82,9 @@ func Mixed(ctx context.Context, c *Client, rng *rand.Rand, agents []string, pref
 			body map[string]any
 		}{
 			{"/pools", history.KindPoolCreate, map[string]any{"pool_id": pool, "name": "gate pool", "members": agents[:2]}},
-			{"/pools/" + pool + "/allocate", history.KindPoolAllocate, map[string]any{"amount": 100, "reason": "fund"}},
-			{"/pools/" + pool + "/consume", history.KindPoolConsume, map[string]any{"agent_id": agents[0], "amount": 30, "reason": "use"}},
-			{"/pools/" + pool + "/refund", history.KindPoolRefund, map[string]any{"amount": 5, "reason": "back"}},
+			{"/pools/" + pool + "/allocate", history.KindPoolAllocate, map[string]any{"amount": money.Credits(100_000), "reason": "fund"}},
+			{"/pools/" + pool + "/consume", history.KindPoolConsume, map[string]any{"agent_id": agents[0], "amount": money.Credits(30_000), "reason": "use"}},
+			{"/pools/" + pool + "/refund", history.KindPoolRefund, map[string]any{"amount": money.Credits(5_000), "reason": "back"}},
 			{"/pools/" + pool + "/close", history.KindPoolClose, map[string]any{"refund_to": agents[1]}},
 		} {
 			ok, err := post(s.path, s.kind, s.kind.String(), s.body)

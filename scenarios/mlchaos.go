@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // ChaosResult is scenario 5: anomalous consumes at 10× the norm.
@@ -60,14 +61,14 @@ func MLChaos(ctx context.Context, c *Client, rng *rand.Rand, agent string, round
 		for i, left := 0, int64(fundMilli); left > 0; i++ {
 			step := min(left, fundStepMilli)
 			r := c.Do(ctx, Call{Method: "POST", Path: api + "/add", Kind: history.KindAdd, Role: history.Setup, Agent: agent, AmountMilli: step,
-				Key: fmt.Sprintf("ml-fund-%s-%03d", agent, i), Body: map[string]any{"agent_id": agent, "amount": Credits(step), "reason": "fund ML chaos"}})
+				Key: fmt.Sprintf("ml-fund-%s-%03d", agent, i), Body: map[string]any{"agent_id": agent, "amount": money.Credits(step), "reason": "fund ML chaos"}})
 			if !r.OK() {
 				return res, fmt.Errorf("funding add %d: %d %s", i, r.Status, r.Raw)
 			}
 			left -= step
 		}
 	} else {
-		id, r := c.RequestApproval(ctx, agent, "ml-requester", 20000, "fund ML chaos", "ml-fund-"+agent)
+		id, r := c.RequestApproval(ctx, agent, "ml-requester", 20_000_000, "fund ML chaos", "ml-fund-"+agent)
 		if id == "" {
 			return res, fmt.Errorf("funding request: %d %s", r.Status, r.Raw)
 		}
@@ -78,7 +79,7 @@ func MLChaos(ctx context.Context, c *Client, rng *rand.Rand, agent string, round
 	consume := func(amountMilli int64, i int, kind string) Reply {
 		r := c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: history.KindConsume, Route: "POST /consume (" + kind + ")",
 			Agent: agent, AmountMilli: amountMilli,
-			Key: fmt.Sprintf("ml-%s-%s-%04d", kind, agent, i), Body: map[string]any{"agent_id": agent, "amount": Credits(amountMilli), "reason": "ml " + kind}})
+			Key: fmt.Sprintf("ml-%s-%s-%04d", kind, agent, i), Body: map[string]any{"agent_id": agent, "amount": money.Credits(amountMilli), "reason": "ml " + kind}})
 		if r.HasAnomalyVerdict() {
 			res.Reported++
 		}
@@ -89,11 +90,10 @@ func MLChaos(ctx context.Context, c *Client, rng *rand.Rand, agent string, round
 		if !r.OK() {
 			return
 		}
-		s, _ := r.Body["score"].(float64)
+		s := Num(r.Body["score"])
 		res.ScoreMin, res.ScoreMax = min(res.ScoreMin, s), max(res.ScoreMax, s)
 		if reg, ok := r.Body["regulation"].(map[string]any); ok {
-			bp, _ := reg["backpressure"].(float64)
-			res.Backpressure = max(res.Backpressure, bp)
+			res.Backpressure = max(res.Backpressure, Num(reg["backpressure"]))
 		}
 		res.Samples++
 	}

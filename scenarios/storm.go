@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // StormConfig is scenario 1: agents × credits, workers × consumes of random
@@ -114,7 +115,7 @@ func Storm(ctx context.Context, c *Client, rng *rand.Rand, cfg StormConfig) (Sto
 			for _, o := range ops {
 				call := Call{Method: "POST", Path: api + "/consume", Key: o.key, Kind: history.KindConsume, Route: "POST /consume",
 					Agent: o.agent, AmountMilli: int64(o.milli),
-					Body: map[string]any{"agent_id": o.agent, "amount": Credits(int64(o.milli)), "reason": "storm"}}
+					Body: map[string]any{"agent_id": o.agent, "amount": money.Credits(int64(o.milli)), "reason": "storm"}}
 				if o.concDup {
 					// Two copies in flight at once: exactly one event may result.
 					dup := call
@@ -149,7 +150,7 @@ func Storm(ctx context.Context, c *Client, rng *rand.Rand, cfg StormConfig) (Sto
 	for i := 0; i < cfg.Keyless; i++ {
 		a := res.AgentIDs[i%len(res.AgentIDs)]
 		r := c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: history.KindConsume, Route: "POST /consume", Agent: a, AmountMilli: 500,
-			Body: map[string]any{"agent_id": a, "amount": 0.5, "reason": "keyless"}})
+			Body: map[string]any{"agent_id": a, "amount": money.Credits(500), "reason": "keyless"}})
 		tally(r)
 	}
 	res.Elapsed = time.Since(start)
@@ -167,8 +168,8 @@ type HotSpotResult struct {
 }
 
 // HotSpot funds one agent with credits and releases workers consumes of
-// amount credits at the same instant: at most credits/amount may succeed.
-func HotSpot(ctx context.Context, c *Client, agent string, credits, workers int, amount float64) (HotSpotResult, error) {
+// amountMilli at the same instant: at most credits/amount may succeed.
+func HotSpot(ctx context.Context, c *Client, agent string, credits, workers int, amountMilli int64) (HotSpotResult, error) {
 	res := HotSpotResult{Agent: agent}
 	if err := c.CreateAgent(ctx, agent, credits); err != nil {
 		return res, err
@@ -181,8 +182,8 @@ func HotSpot(ctx context.Context, c *Client, agent string, credits, workers int,
 		go func(w int) {
 			defer wg.Done()
 			<-start
-			replies[w] = c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: history.KindConsume, Route: "POST /consume", Agent: agent, AmountMilli: int64(amount * 1000),
-				Key: fmt.Sprintf("hotspot-%s-%03d", agent, w), Body: map[string]any{"agent_id": agent, "amount": amount, "reason": "hot spot"}})
+			replies[w] = c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: history.KindConsume, Route: "POST /consume", Agent: agent, AmountMilli: amountMilli,
+				Key: fmt.Sprintf("hotspot-%s-%03d", agent, w), Body: map[string]any{"agent_id": agent, "amount": money.Credits(amountMilli), "reason": "hot spot"}})
 		}(w)
 	}
 	close(start)
@@ -201,6 +202,10 @@ func HotSpot(ctx context.Context, c *Client, agent string, credits, workers int,
 	if !r.OK() {
 		return res, fmt.Errorf("balance: %d %s", r.Status, r.Raw)
 	}
-	res.FinalMilli = milli(r.Body["balance"])
+	m, err := money.FromJSON(r.Body["balance"])
+	if err != nil {
+		return res, fmt.Errorf("balance: %w in %s", err, r.Raw)
+	}
+	res.FinalMilli = m
 	return res, nil
 }

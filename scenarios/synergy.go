@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // SynergyResult is what scenario 2 measured.
@@ -64,20 +65,12 @@ func Synergy(ctx context.Context, c *Client, rng *rand.Rand, team string, n, col
 		for _, t := range teams {
 			m, _ := t.(map[string]any)
 			if m["team_id"] == team {
-				res.GrantedMilli[a] = milli(m["granted"])
-				res.CappedMilli[a] = milli(m["capped"])
+				// An absent or inexact amount reads 0 (as the float did): the
+				// journal-side checks judge the amounts themselves.
+				res.GrantedMilli[a], _ = money.FromJSON(m["granted"])
+				res.CappedMilli[a], _ = money.FromJSON(m["capped"])
 			}
 		}
 	}
 	return res, nil
-}
-
-// milli converts a JSON credits number to milli-credits (rounded to the
-// nearest milli; the API emits at most 3 decimals).
-func milli(v any) int64 {
-	f, _ := v.(float64)
-	if f >= 0 {
-		return int64(f*1000 + 0.5)
-	}
-	return int64(f*1000 - 0.5)
 }

@@ -63,7 +63,7 @@ var _ = Describe("Gate A: event integrity", Ordered, ContinueOnFailure, func() {
 			skipped = append(skipped, "synergie (not served: "+strings.Join(missing, ", ")+")")
 		}
 		if ok, missing := env.Serves(catalog.ApprovalRequest, catalog.Approve); ok && stormRan {
-			id, r := env.C.RequestApproval(ctx, storm.AgentIDs[0], "gate-a-requester", 600, "", "gate-a-approval")
+			id, r := env.C.RequestApproval(ctx, storm.AgentIDs[0], "gate-a-requester", 600_000, "", "gate-a-approval")
 			harness.Ensure(id != "", "an approval request for 600 credits must answer a request_id; it answered %d %s", r.Status, r.Raw)
 			d := env.C.Decide(ctx, id, "gate-a-approver", true, "ok", "gate-a-approve")
 			harness.Ensure(d.OK(), "approving request %s must succeed; it answered %d %s", id, d.Status, d.Raw)

@@ -361,7 +361,7 @@ var _ = Describe("Gate A: hostile input", Ordered, ContinueOnFailure, func() {
 			return post("/missions", map[string]any{"mission_id": mission, "agent_id": fx["a1"], "mission_type": "general"})
 		})
 		if env.Routes.Has(catalog.ApprovalRequest) && fx["a1"] != "" {
-			id, r := env.C.RequestApproval(ctx, fx["a1"], env.ID("hostile-requester"), 600, "", "hostile-approval")
+			id, r := env.C.RequestApproval(ctx, fx["a1"], env.ID("hostile-requester"), 600_000, "", "hostile-approval")
 			if id != "" {
 				fx["approval"] = id
 			} else {

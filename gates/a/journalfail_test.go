@@ -21,6 +21,7 @@ import (
 	"github.com/creditgate/creditgate/gates/target"
 	"github.com/creditgate/creditgate/scenarios"
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // failRoom is how many bytes the journal may still grow by once the quota
@@ -68,9 +69,9 @@ var _ = journalFailureJudgesA12() && Describe("Gate A: writes answered 5xx chang
 		harness.Ensure(err == nil, "creating agent %s with 1000 credits must succeed: %v", agent, err)
 		balance := func() { env.C.Get(ctx, "/api/credits/balance/"+agent) }
 		write := func(kind history.Kind, path, key, amount string) scenarios.Reply {
-			m, _ := audit.ParseMilli(amount)
+			m, _ := money.ParseMilli(amount)
 			return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits" + path, Kind: kind, Key: key, Agent: agent, AmountMilli: m,
-				Route: "POST " + path, Body: map[string]any{"agent_id": agent, "amount": scenarios.Credits(m), "reason": "journal failure"}})
+				Route: "POST " + path, Body: map[string]any{"agent_id": agent, "amount": money.Credits(m), "reason": "journal failure"}})
 		}
 		balance()
 		full := &fault.DiskFull{PC: pc, Room: failRoom}

@@ -36,11 +36,12 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 	var env *harness.Env
 	var cmds []*keyedCommand
 
-	seq := func(ctx context.Context) float64 {
+	seq := func(ctx context.Context) int64 {
 		r := env.C.Get(ctx, "/api/credits/digest")
 		harness.Ensure(r.OK(), "GET /api/credits/digest must answer the journal's last seq; it answered %d %s", r.Status, r.Raw)
-		s, _ := r.Body["seq"].(float64)
-		return s
+		s, _ := r.Body["seq"].(json.Number)
+		n, _ := s.Int64()
+		return n
 	}
 	send := func(ctx context.Context, c *keyedCommand, body map[string]any, role history.Role) scenarios.Reply {
 		return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits" + c.path, Kind: c.kind, Key: c.key, Body: body, Role: role})

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // APIState is what a target's API says, in milli-credits.
@@ -60,7 +62,7 @@ func (c *APIClient) getJSON(ctx context.Context, path string, v any) error {
 }
 
 func milli(field string, n json.Number) (int64, error) {
-	v, err := ParseMilli(string(n))
+	v, err := money.ParseMilli(string(n))
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", field, err)
 	}

@@ -345,31 +345,6 @@ func TestAPIComparisonsDetectAOneMilliDifference(t *testing.T) {
 	}
 }
 
-func TestParseMilliIsExact(t *testing.T) {
-	cases := []struct {
-		in      string
-		want    int64
-		wantErr bool
-	}{
-		{"0", 0, false}, {"12.5", 12_500, false}, {"169.501", 169_501, false}, {"-0.001", -1, false},
-		{"1e3", 1_000_000, false}, {"1.5E-2", 15, false}, {"2.0010", 2_001, false}, {"60085", 60_085_000, false},
-		{"0.0001", 0, true}, {"1e-4", 0, true}, {"NaN", 0, true}, {"Infinity", 0, true}, {"", 0, true},
-		{"1.", 0, true}, {".5", 0, true}, {"1e400", 0, true}, {"9223372036854775.807", 9_223_372_036_854_775_807, true},
-		{"999999999999999.999", 999_999_999_999_999_999, false},
-	}
-	for _, tc := range cases {
-		got, err := ParseMilli(tc.in)
-		if (err != nil) != tc.wantErr || (!tc.wantErr && got != tc.want) {
-			t.Errorf("ParseMilli(%q) = %d, %v; want %d, err=%v", tc.in, got, err, tc.want, tc.wantErr)
-		}
-	}
-	for _, m := range []int64{0, 1, -1, 12_500, 169_501, 60_085_000} {
-		if got, err := ParseMilli(FormatMilli(m)); err != nil || got != m {
-			t.Errorf("round trip %d: %d, %v", m, got, err)
-		}
-	}
-}
-
 func TestReadJournalKeepsEveryLineWithItsNumberAndError(t *testing.T) {
 	w := cleanWorld(t)
 	data := w.b.bytes()

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // The black-box judge: properties judged from the client history (the
@@ -159,7 +160,7 @@ func hostileAmount(o Op) bool {
 	if len(lit) >= 2 && lit[0] == '"' && lit[len(lit)-1] == '"' {
 		lit = lit[1 : len(lit)-1]
 	}
-	m, err := ParseMilli(lit)
+	m, err := money.ParseMilli(lit)
 	return err != nil || m <= 0 || m > BlackBoxMaxAmountMilli
 }
 
@@ -169,7 +170,7 @@ func exactMoney(raw string) (int64, bool) {
 	if raw == "" || strings.ContainsAny(raw, `"nN`) || strings.HasPrefix(raw, "I") {
 		return 0, false
 	}
-	m, err := ParseMilli(raw)
+	m, err := money.ParseMilli(raw)
 	return m, err == nil
 }
 
@@ -499,7 +500,7 @@ func (b *blackBox) a11() Finding {
 				switch {
 				case clean || cba-fba == u.delta:
 					v.add("%s (agent %s, %s %s): op %d answered balance_after %s, its retry op %d (%s, %s) answered %s — %s again; nothing else of the agent was in flight: %t",
-						u.name, a.id, first.Kind, FormatMilli(absMilli(u.delta)), first.ID, first.BalanceAfter, c.ID, c.Role, replayWord(c),
+						u.name, a.id, first.Kind, money.FormatMilli(absMilli(u.delta)), first.ID, first.BalanceAfter, c.ID, c.Role, replayWord(c),
 						c.BalanceAfter, signed(cba-fba), clean)
 				default:
 					inconclusive++
@@ -544,7 +545,7 @@ func (b *blackBox) a11() Finding {
 			}
 			if len(keys) > 0 {
 				v.add("agent %s: %s shows %s; the fold counting each key once gives %s, counting these keyed retries as new effects gives exactly %s: %s",
-					a.id, r.what, FormatMilli(r.value), FormatMilli(base), FormatMilli(r.value), strings.Join(keys, ", "))
+					a.id, r.what, money.FormatMilli(r.value), money.FormatMilli(base), money.FormatMilli(r.value), strings.Join(keys, ", "))
 			}
 		}
 	}
@@ -618,9 +619,9 @@ func absMilli(m int64) int64 {
 
 func signed(m int64) string {
 	if m > 0 {
-		return "+" + FormatMilli(m)
+		return "+" + money.FormatMilli(m)
 	}
-	return FormatMilli(m)
+	return money.FormatMilli(m)
 }
 
 // ---------------------------------------------------------------- A12
@@ -665,7 +666,7 @@ func (b *blackBox) a12() Finding {
 					continue
 				}
 				v.add("agent %s: %s shows %s = the fold %s plus writes answered 5xx: %s",
-					a.id, r.what, FormatMilli(r.value), FormatMilli(base), strings.Join(names, ", "))
+					a.id, r.what, money.FormatMilli(r.value), money.FormatMilli(base), strings.Join(names, ", "))
 			}
 		}
 	}
@@ -736,7 +737,7 @@ func (b *blackBox) a13() Finding {
 			}
 			if len(between) > 0 {
 				v.add("agent %s: %s showed %s, %s showed %s; only hostile requests came between: %s",
-					a.id, r1.what, FormatMilli(r1.value), r2.what, FormatMilli(r2.value), strings.Join(between, ", "))
+					a.id, r1.what, money.FormatMilli(r1.value), r2.what, money.FormatMilli(r2.value), strings.Join(between, ", "))
 			}
 		}
 	}
@@ -792,7 +793,7 @@ func (b *blackBox) b13() Finding {
 				unk = fmt.Sprintf(" with any of %d unknown writes", n)
 			}
 			v.add("agent %s: %s shows %s, the fold of the writes acknowledged before it is %s%s (start %s: %s)",
-				a.id, r.what, FormatMilli(r.value), FormatMilli(base), unk, FormatMilli(a.start), a.startSrc)
+				a.id, r.what, money.FormatMilli(r.value), money.FormatMilli(base), unk, money.FormatMilli(a.start), a.startSrc)
 		}
 	}
 	detail := fmt.Sprintf("%d agents folded", agents)
@@ -867,7 +868,7 @@ func (b *blackBox) b15() Finding {
 				judged++
 				if before.value != after.value {
 					v.add("agent %s: %s showed %s, re-registration op %d answered %d%s, %s then showed %s%s",
-						a.id, before.what, FormatMilli(before.value), re.ID, re.Status, moneyOfCreate(re), after.what, FormatMilli(after.value), resetWhy(a, re, after.value))
+						a.id, before.what, money.FormatMilli(before.value), re.ID, re.Status, moneyOfCreate(re), after.what, money.FormatMilli(after.value), resetWhy(a, re, after.value))
 				}
 				continue
 			}
@@ -878,7 +879,7 @@ func (b *blackBox) b15() Finding {
 			judged++
 			if ok, base, _, _ := a.readOK(*after); !ok {
 				v.add("agent %s: re-registration op %d answered %d%s; %s then shows %s%s, the fold (re-registration changes nothing) is %s",
-					a.id, re.ID, re.Status, moneyOfCreate(re), after.what, FormatMilli(after.value), resetWhy(a, re, after.value), FormatMilli(base))
+					a.id, re.ID, re.Status, moneyOfCreate(re), after.what, money.FormatMilli(after.value), resetWhy(a, re, after.value), money.FormatMilli(base))
 			}
 		}
 	}
@@ -1028,7 +1029,7 @@ func matchHistory(a *bbAgent, h history.HistoryRead) *bbHistory {
 		run += e.amount
 		if e.balance != run {
 			m.problems = append(m.problems, fmt.Sprintf("entry %s (amount %s) has balance_after %s, the running sum from %s is %s",
-				e.entry.EventID, e.entry.Amount, e.entry.BalanceAfter, FormatMilli(a.start), FormatMilli(run)))
+				e.entry.EventID, e.entry.Amount, e.entry.BalanceAfter, money.FormatMilli(a.start), money.FormatMilli(run)))
 			run = e.balance
 		}
 	}
@@ -1080,7 +1081,7 @@ func matchHistory(a *bbAgent, h history.HistoryRead) *bbHistory {
 	for _, u := range missing {
 		ba := ""
 		if u.hasBA {
-			ba = ", balance_after " + FormatMilli(u.ba)
+			ba = ", balance_after " + money.FormatMilli(u.ba)
 		}
 		m.problems = append(m.problems, fmt.Sprintf("acknowledged write %s (ops %s, %s%s) has no history entry", u.name, opIDs(u.ops), signed(u.delta), ba))
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // bbSim is a tiny in-process backend that answers a script of requests the
@@ -41,14 +42,14 @@ func (s *bbSim) money(agent string) string {
 	if s.defect == "float" {
 		return strconv.FormatFloat(s.fbal[agent], 'g', -1, 64)
 	}
-	return FormatMilli(s.bal[agent])
+	return money.FormatMilli(s.bal[agent])
 }
 
 func (s *bbSim) apply(agent string, delta int64, reason string) {
 	s.bal[agent] += delta
 	s.fbal[agent] += float64(delta) / 1000
 	s.seq++
-	amount := FormatMilli(delta)
+	amount := money.FormatMilli(delta)
 	if s.defect == "float" {
 		amount = strconv.FormatFloat(float64(delta)/1000, 'g', -1, 64)
 	}
@@ -59,7 +60,7 @@ func (s *bbSim) run(steps ...bbStep) {
 	for _, st := range steps {
 		s.t += 10
 		op := Op{ID: uint64(len(s.ops) + 1), Kind: st.kind, Role: st.role, Key: st.key, Agent: st.agent, CallNs: s.t, AmountSent: st.amount}
-		if m, err := ParseMilli(st.amount); err == nil {
+		if m, err := money.ParseMilli(st.amount); err == nil {
 			op.AmountMilli = m
 		}
 		s.answer(&op, st)
@@ -99,7 +100,7 @@ func (s *bbSim) answer(op *Op, st bbStep) {
 		op.Status, op.BalanceAfter = 201, s.money(st.agent)
 		return
 	}
-	m, err := ParseMilli(st.amount)
+	m, err := money.ParseMilli(st.amount)
 	if err != nil || m <= 0 || m > BlackBoxMaxAmountMilli {
 		if !(s.defect == "nonfinite-accepted" && st.amount == "-5") {
 			op.Status = 422
@@ -139,7 +140,7 @@ func (s *bbSim) answer(op *Op, st bbStep) {
 		return
 	}
 	s.apply(st.agent, delta, "x")
-	op.Status, op.AnswerAmount, op.BalanceAfter = 200, strings.TrimPrefix(FormatMilli(delta), "-"), s.money(st.agent)
+	op.Status, op.AnswerAmount, op.BalanceAfter = 200, strings.TrimPrefix(money.FormatMilli(delta), "-"), s.money(st.agent)
 	if s.defect == "float" {
 		op.AnswerAmount = strconv.FormatFloat(float64(m)/1000, 'g', -1, 64)
 	}
@@ -264,7 +265,7 @@ func bbOp(id uint64, kind history.Kind, agent string, call, ret int64, status in
 func write(key, amount, ba string) func(*Op) {
 	return func(o *Op) {
 		o.Key, o.AmountSent, o.BalanceAfter, o.AnswerAmount = key, amount, ba, amount
-		o.AmountMilli, _ = ParseMilli(amount)
+		o.AmountMilli, _ = money.ParseMilli(amount)
 	}
 }
 

@@ -18,8 +18,8 @@
 // comparing the model with the API of any target; the black-box judge
 // (blackbox.go: A11–A13, B13–B17) that folds the client history and a final
 // snapshot of the API alone, for backends whose journal cannot be read; and
-// an API reader that parses credit amounts exactly (no float) into
-// milli-credits.
+// an API reader that parses credit amounts exactly (no float, through
+// scenarios/money) into milli-credits.
 //
 // Every Finding says how much it judged (Samples): 0 is NOT MEASURED in the
 // report, never a pass.
@@ -29,7 +29,8 @@
 // suites assert on OK and reports print the rest.
 //
 // Invariant: this package never imports anything under engine/ (its only
-// project import is scenarios/history, a standard-library-only leaf). It is an
+// project imports are scenarios/history and scenarios/money, the harness's
+// one exact parser and formatter of credit amounts). It is an
 // independent implementation of the event contract in docs/events.md; if it
 // shared the engine's codec or fold, a bug there would be checked against
 // itself and gate B would be vacuous. Everything here is deterministic and

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // PoolView is GET /api/credits/pools/{id}.
@@ -142,7 +144,7 @@ func CompareEntities(m *Model, api APIState) Finding {
 	}
 	for _, id := range sortedKeys(m.Agents) {
 		if got, ok := ent.AgentBalances[id]; !ok || got != m.Balances[id] {
-			v.add("GET /balance/%s: %s, model %s", id, FormatMilli(got), FormatMilli(m.Balances[id]))
+			v.add("GET /balance/%s: %s, model %s", id, money.FormatMilli(got), money.FormatMilli(m.Balances[id]))
 		}
 	}
 	for _, id := range sortedKeys(m.Pools) {
@@ -156,8 +158,8 @@ func CompareEntities(m *Model, api APIState) Finding {
 		}
 		sort.Strings(members)
 		if got.BalanceMilli != p.BalanceMilli || got.Closed != p.Closed || strings.Join(got.Members, ",") != strings.Join(members, ",") {
-			v.add("GET /pools/%s: balance %s closed %v members %v, model %s %v %v", id, FormatMilli(got.BalanceMilli), got.Closed,
-				got.Members, FormatMilli(p.BalanceMilli), p.Closed, members)
+			v.add("GET /pools/%s: balance %s closed %v members %v, model %s %v %v", id, money.FormatMilli(got.BalanceMilli), got.Closed,
+				got.Members, money.FormatMilli(p.BalanceMilli), p.Closed, members)
 		}
 	}
 	for _, id := range sortedKeys(m.Missions) {

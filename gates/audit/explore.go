@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // The explore judge: given the engine settings, the principals and what
@@ -254,8 +256,8 @@ func short(s string, n int) string {
 
 func settingsLine(s ExploreSettings) string {
 	return fmt.Sprintf("CREDITD_APPROVAL_THRESHOLD=%s CREDITD_APPROVAL_HIGH=%s CREDITD_APPROVAL_CRITICAL=%s CREDITD_APPROVAL_TIMEOUT_MEDIUM=%s CREDITD_APPROVAL_TIMEOUT_HIGH=%s CREDITD_APPROVAL_TIMEOUT_CRITICAL=%s CREDITD_MAX_AMOUNT=%s CREDITD_SYNERGIE_BASE=%s CREDITD_SYNERGIE_CAP=%s",
-		FormatMilli(s.ThresholdMilli), FormatMilli(s.HighMilli), FormatMilli(s.CriticalMilli), s.TimeoutMedium, s.TimeoutHigh,
-		s.TimeoutCritical, FormatMilli(s.MaxAmountMilli), FormatMilli(s.SynergieBase), FormatMilli(s.SynergieCap))
+		money.FormatMilli(s.ThresholdMilli), money.FormatMilli(s.HighMilli), money.FormatMilli(s.CriticalMilli), s.TimeoutMedium, s.TimeoutHigh,
+		s.TimeoutCritical, money.FormatMilli(s.MaxAmountMilli), money.FormatMilli(s.SynergieBase), money.FormatMilli(s.SynergieCap))
 }
 
 func describeCmd(c ExploreCommand) string {
@@ -406,15 +408,7 @@ func (w want) String() string {
 }
 
 func milliField(r map[string]any, k string) (int64, bool) {
-	n, ok := r[k].(json.Number)
-	if !ok {
-		if s, ok := r[k].(string); ok {
-			n = json.Number(s)
-		} else {
-			return 0, false
-		}
-	}
-	v, err := ParseMilli(string(n))
+	v, err := money.FromJSON(r[k])
 	return v, err == nil
 }
 
@@ -422,10 +416,10 @@ func milliField(r map[string]any, k string) (int64, bool) {
 func eq(r map[string]any, field string, want int64) []string {
 	got, ok := milliField(r, field)
 	if !ok {
-		return []string{fmt.Sprintf("%s missing or not an exact amount (want %s)", field, FormatMilli(want))}
+		return []string{fmt.Sprintf("%s missing or not an exact amount (want %s)", field, money.FormatMilli(want))}
 	}
 	if got != want {
-		return []string{fmt.Sprintf("%s = %s, the model says %s", field, FormatMilli(got), FormatMilli(want))}
+		return []string{fmt.Sprintf("%s = %s, the model says %s", field, money.FormatMilli(got), money.FormatMilli(want))}
 	}
 	return nil
 }
@@ -479,7 +473,7 @@ func (m *xModel) amountOf(b map[string]any, field string) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	v, err := ParseMilli(string(n))
+	v, err := money.ParseMilli(string(n))
 	if err != nil || v <= 0 || v > m.s.MaxAmountMilli {
 		return 0, false
 	}
@@ -493,7 +487,7 @@ func (m *xModel) nearSetting(b map[string]any, field string) bool {
 	if !ok {
 		return false
 	}
-	v, err := ParseMilli(string(n))
+	v, err := money.ParseMilli(string(n))
 	if err != nil {
 		return false
 	}
@@ -886,7 +880,7 @@ func (m *xModel) endMission(id, op string, b map[string]any) want {
 	var actual int64
 	if v, present := b["actual_cost"]; present {
 		n, _ := v.(json.Number)
-		a, err := ParseMilli(string(n))
+		a, err := money.ParseMilli(string(n))
 		if err != nil || a < 0 || a > m.s.MaxAmountMilli {
 			return refusal("invalid")
 		}
@@ -1233,11 +1227,11 @@ func (m *xModel) collaboration(b map[string]any) want {
 		for _, a := range ids {
 			g, w := got[a], exp[a]
 			if g.paid != w.paid && !(absMilli(g.paid-w.paid) <= 1 && g.capped+g.paid == w.capped+w.paid) {
-				out = append(out, fmt.Sprintf("%s granted %s, the model says %s (cap %s, team %s)", a, FormatMilli(g.paid),
-					FormatMilli(w.paid), FormatMilli(m.s.SynergieCap), team))
+				out = append(out, fmt.Sprintf("%s granted %s, the model says %s (cap %s, team %s)", a, money.FormatMilli(g.paid),
+					money.FormatMilli(w.paid), money.FormatMilli(m.s.SynergieCap), team))
 			}
 			if g.capped != w.capped && absMilli(g.capped-w.capped) > 1 {
-				out = append(out, fmt.Sprintf("%s capped %s, the model says %s", a, FormatMilli(g.capped), FormatMilli(w.capped)))
+				out = append(out, fmt.Sprintf("%s capped %s, the model says %s", a, money.FormatMilli(g.capped), money.FormatMilli(w.capped)))
 			}
 		}
 		return out

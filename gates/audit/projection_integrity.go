@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // Check names of gate B.
@@ -48,14 +50,14 @@ func CompareBalances(m *Model, api map[string]int64) Finding {
 		got, ok := api[id]
 		switch {
 		case !ok:
-			v.add("agent %q: model %s credits, missing from the API", id, FormatMilli(m.Balances[id]))
+			v.add("agent %q: model %s credits, missing from the API", id, money.FormatMilli(m.Balances[id]))
 		case got != m.Balances[id]:
-			v.add("agent %q: API %s, model %s (diff %d milli)", id, FormatMilli(got), FormatMilli(m.Balances[id]), got-m.Balances[id])
+			v.add("agent %q: API %s, model %s (diff %d milli)", id, money.FormatMilli(got), money.FormatMilli(m.Balances[id]), got-m.Balances[id])
 		}
 	}
 	for _, id := range sortedKeys(api) {
 		if _, ok := m.Balances[id]; !ok {
-			v.add("agent %q: API %s credits, unknown to the model", id, FormatMilli(api[id]))
+			v.add("agent %q: API %s credits, unknown to the model", id, money.FormatMilli(api[id]))
 		}
 	}
 	return v.finding(CheckBalances, countMeasured(&v, len(m.Balances), "agents"), "0 (exact)", "")
@@ -77,8 +79,8 @@ func compareLedgerInto(v *violations, agent string, model, api []LedgerEntry) {
 		a, b := model[i], api[i]
 		if a.EventID != b.EventID || a.AmountMilli != b.AmountMilli || a.BalanceAfterMilli != b.BalanceAfterMilli {
 			v.add("agent %q entry %d (oldest = 0): API {%s %s → %s}, model {%s %s → %s}", agent, i,
-				b.EventID, FormatMilli(b.AmountMilli), FormatMilli(b.BalanceAfterMilli),
-				a.EventID, FormatMilli(a.AmountMilli), FormatMilli(a.BalanceAfterMilli))
+				b.EventID, money.FormatMilli(b.AmountMilli), money.FormatMilli(b.BalanceAfterMilli),
+				a.EventID, money.FormatMilli(a.AmountMilli), money.FormatMilli(a.BalanceAfterMilli))
 		}
 	}
 }
@@ -179,13 +181,13 @@ func CompareSynergie(m *Model, api map[string]map[string]SynergieTotals) Finding
 			}
 			if got != want {
 				v.add("agent %q team %q: API granted %s capped %s, model granted %s capped %s", agent, team,
-					FormatMilli(got.GrantedMilli), FormatMilli(got.CappedMilli), FormatMilli(want.GrantedMilli), FormatMilli(want.CappedMilli))
+					money.FormatMilli(got.GrantedMilli), money.FormatMilli(got.CappedMilli), money.FormatMilli(want.GrantedMilli), money.FormatMilli(want.CappedMilli))
 			}
 		}
 		for _, team := range sortedKeys(model) {
 			if _, ok := teams[team]; !ok {
 				v.add("agent %q team %q: model granted %s capped %s, missing from the API", agent, team,
-					FormatMilli(model[team].GrantedMilli), FormatMilli(model[team].CappedMilli))
+					money.FormatMilli(model[team].GrantedMilli), money.FormatMilli(model[team].CappedMilli))
 			}
 		}
 	}
@@ -292,11 +294,11 @@ func CapCheck(m *Model, capMilli int64) Finding {
 		sumWithheld += withheld
 		if a.g > room {
 			v.add("seq %d collaboration %q agent %q team %q: granted %s with only %s left under the cap %s",
-				a.seq0, k.collab, k.agent, a.team, FormatMilli(a.g), FormatMilli(room), FormatMilli(c))
+				a.seq0, k.collab, k.agent, a.team, money.FormatMilli(a.g), money.FormatMilli(room), money.FormatMilli(c))
 		}
 		if a.c != withheld {
 			v.add("seq %d collaboration %q agent %q team %q: reward_capped %s, but %s was above the cap %s (granted before %s, now %s)",
-				a.seq0, k.collab, k.agent, a.team, FormatMilli(a.c), FormatMilli(withheld), FormatMilli(c), FormatMilli(a.before), FormatMilli(a.g))
+				a.seq0, k.collab, k.agent, a.team, money.FormatMilli(a.c), money.FormatMilli(withheld), money.FormatMilli(c), money.FormatMilli(a.before), money.FormatMilli(a.g))
 		}
 	}
 	maxGranted := int64(0)
@@ -306,16 +308,16 @@ func CapCheck(m *Model, capMilli int64) Finding {
 			t := m.Synergie[agent][team]
 			maxGranted = max(maxGranted, t.GrantedMilli)
 			if capMilli > 0 && t.GrantedMilli > capMilli {
-				v.add("agent %q team %q: granted %s credits, cap %s", agent, team, FormatMilli(t.GrantedMilli), FormatMilli(capMilli))
+				v.add("agent %q team %q: granted %s credits, cap %s", agent, team, money.FormatMilli(t.GrantedMilli), money.FormatMilli(capMilli))
 			}
 		}
 	}
 	threshold := "each reward's cap_milli"
 	if capMilli > 0 {
-		threshold = FormatMilli(capMilli) + " credits per agent and team"
+		threshold = money.FormatMilli(capMilli) + " credits per agent and team"
 	}
 	return v.finding(CheckCap, fmt.Sprintf("max granted %s credits; Σ reward_capped %s, Σ above cap %s",
-		FormatMilli(maxGranted), FormatMilli(sumCapped), FormatMilli(sumWithheld)), threshold, "")
+		money.FormatMilli(maxGranted), money.FormatMilli(sumCapped), money.FormatMilli(sumWithheld)), threshold, "")
 }
 
 // numericKeys are payload/metadata members that must be JSON numbers.

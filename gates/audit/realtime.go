@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // Real-time rules: cheap checks of the recorded call/return times against
@@ -257,7 +258,7 @@ func readValue(r Op) string {
 	if r.Kind == history.KindReadHistory {
 		return fmt.Sprintf("newest entry %q", r.ReadNewest)
 	}
-	return FormatMilli(r.ReadMilli)
+	return money.FormatMilli(r.ReadMilli)
 }
 
 // allowedValues renders what a read could have returned.
@@ -276,7 +277,7 @@ func allowedValues(s *agentSeries, r Op, lo, hi int) string {
 		if out != "" {
 			out += ", "
 		}
-		out += FormatMilli(s.bal[k])
+		out += money.FormatMilli(s.bal[k])
 	}
 	if hi >= lo+5 {
 		out += ", …"

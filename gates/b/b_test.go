@@ -25,6 +25,7 @@ import (
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 func TestGateB(t *testing.T) {
@@ -190,11 +191,11 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 		}
 		granted := map[string]string{}
 		for a, m := range syn.GrantedMilli {
-			granted[a] = audit.FormatMilli(m)
+			granted[a] = money.FormatMilli(m)
 		}
 		env.Record("B18", harness.Measure{OK: over == 0, Samples: len(syn.GrantedMilli), Measured: over, Threshold: 0,
 			Detail: fmt.Sprintf("team %s, %d collaborations; granted credits per agent (GET /synergie/{id}): %s", syn.Team, syn.Recorded, reports.Readable(granted))})
-		env.Record("B19", harness.Measure{OK: capped > 0, Samples: syn.Recorded, Measured: audit.FormatMilli(capped), Threshold: "> 0 after 100 collaborations",
+		env.Record("B19", harness.Measure{OK: capped > 0, Samples: syn.Recorded, Measured: money.FormatMilli(capped), Threshold: "> 0 after 100 collaborations",
 			Detail: fmt.Sprintf("%d collaborations of %d agents must exceed the cap, so capped rewards must be journaled", syn.Recorded, len(syn.AgentIDs))})
 		// The scenario resends its first collaborations under new keys.
 		resent := 0
@@ -212,27 +213,27 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 		}
 		if synRan {
 			env.SaveScenario(reports.Scenario{Name: "2 synergy anti-gaming", Status: harness.ScenarioStatus(over == 0 && capped > 0),
-				InvariantsPassed: over == 0, Errors: int64(syn.Failed), Metrics: map[string]any{"collaborations": syn.Recorded, "capped_credits": audit.FormatMilli(capped)}})
+				InvariantsPassed: over == 0, Errors: int64(syn.Failed), Metrics: map[string]any{"collaborations": syn.Recorded, "capped_credits": money.FormatMilli(capped)}})
 		}
 	})
 
 	It("concurrent consumes on one agent never overdraw and never lose an update", Label("critical"), func(ctx SpecContext) {
 		env.Require(ids([]string{"B21", "B22"}, foldIDs)...)
 		if env.Applies("B21") {
-			const credits, amount = 100, 10.0
+			const credits, amountMilli = 100, 10_000
 			workers := max(env.P.Concurrency, 20)
-			hs, err := scenarios.HotSpot(ctx, env.C, env.ID("gate-b-hotspot"), credits, workers, amount)
+			hs, err := scenarios.HotSpot(ctx, env.C, env.ID("gate-b-hotspot"), credits, workers, amountMilli)
 			answered := hs.Accepted + hs.Insufficient + len(hs.Other)
 			harness.Ensure(err == nil || answered > 0, "the hot-spot agent could not be created: %v", err)
-			want := int(credits / amount)
+			want := int(credits * 1000 / amountMilli)
 			env.Record("B21", harness.Measure{OK: hs.Accepted == want, Samples: answered, Measured: hs.Accepted, Threshold: want,
-				Detail: fmt.Sprintf("%d workers × %g credits released together on %d credits; %d refused insufficient_credits; other: %v",
-					workers, amount, credits, hs.Insufficient, firstN(hs.Other, 5))})
+				Detail: fmt.Sprintf("%d workers × %s credits released together on %d credits; %d refused insufficient_credits; other: %v",
+					workers, money.FormatMilli(amountMilli), credits, hs.Insufficient, firstN(hs.Other, 5))})
 			finalRead := 0
 			if err == nil {
 				finalRead = 1
 			}
-			env.Record("B22", harness.Measure{OK: hs.FinalMilli == 0, Samples: finalRead, Measured: audit.FormatMilli(hs.FinalMilli), Threshold: "0",
+			env.Record("B22", harness.Measure{OK: hs.FinalMilli == 0, Samples: finalRead, Measured: money.FormatMilli(hs.FinalMilli), Threshold: "0",
 				Detail: fmt.Sprintf("every accepted consume debited exactly once and nothing more (GET /balance: %v)", err)})
 			if hs.FinalMilli < 0 {
 				env.SaveFacts(reports.Facts{NegativeBalances: 1})
@@ -371,5 +372,5 @@ func skipUnless(env *harness.Env, id string) {
 // normConsume sends one consume of amountMilli for agent under its own key.
 func normConsume(ctx context.Context, env *harness.Env, agent, key string, amountMilli int64) scenarios.Reply {
 	return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Agent: agent, AmountMilli: amountMilli,
-		Key: "gate-b-norm-" + key, Body: map[string]any{"agent_id": agent, "amount": scenarios.Credits(amountMilli), "reason": "norm " + key}})
+		Key: "gate-b-norm-" + key, Body: map[string]any{"agent_id": agent, "amount": money.Credits(amountMilli), "reason": "norm " + key}})
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 var _ = clusterSpecs()
@@ -72,9 +73,9 @@ func clusterBody() {
 		return fmt.Sprint(r.Body["balance"])
 	}
 
-	consume := func(ctx context.Context, c *scenarios.Client, agent, key string, amount float64) scenarios.Reply {
+	consume := func(ctx context.Context, c *scenarios.Client, agent, key string, amountMilli int64) scenarios.Reply {
 		return c.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Route: "POST /consume",
-			Key: key, Body: map[string]any{"agent_id": agent, "amount": amount, "reason": "cluster"}})
+			Key: key, Body: map[string]any{"agent_id": agent, "amount": money.Credits(amountMilli), "reason": "cluster"}})
 	}
 
 	It("CL1 hot-spot consumes spread over every instance never overdraw", Label("critical"), func(ctx SpecContext) {
@@ -90,7 +91,7 @@ func clusterBody() {
 			go func() {
 				defer wg.Done()
 				<-start
-				replies[w] = consume(ctx, on(w), agent, fmt.Sprintf("cl-hot-%03d", w), 10)
+				replies[w] = consume(ctx, on(w), agent, fmt.Sprintf("cl-hot-%03d", w), 10_000)
 			}()
 		}
 		close(start)
@@ -127,7 +128,7 @@ func clusterBody() {
 		winners, others := 0, []string{}
 		var ids []string
 		for q := range requests {
-			id, r := on(q).RequestApproval(ctx, agent, "requester", 600, "", fmt.Sprintf("cl-appr-req-%d", q))
+			id, r := on(q).RequestApproval(ctx, agent, "requester", 600_000, "", fmt.Sprintf("cl-appr-req-%d", q))
 			harness.Ensure(r.OK(), "an approval request for 600 credits must be accepted; it answered %d %s", r.Status, r.Raw)
 			ids = append(ids, id)
 			replies := make([]scenarios.Reply, racers)
@@ -190,10 +191,10 @@ func clusterBody() {
 		mismatch, notReplayed, retries := 0, 0, 0
 		for k := range n {
 			key := fmt.Sprintf("cl-retry-%02d", k)
-			first := consume(ctx, on(k), agent, key, 1)
+			first := consume(ctx, on(k), agent, key, 1_000)
 			harness.Ensure(first.OK(), "the first consume of 1 credit under key %s must succeed; it answered %d %s", key, first.Status, first.Raw)
 			for d := 1; d < len(inst); d++ {
-				again := consume(ctx, on(k+d), agent, key, 1)
+				again := consume(ctx, on(k+d), agent, key, 1_000)
 				if again.Status != 0 {
 					retries++
 				}
@@ -236,7 +237,7 @@ func clusterBody() {
 		stale := 0
 		const n = 30
 		for k := range n {
-			r := consume(ctx, on(k), agent, fmt.Sprintf("cl-read-%02d", k), 1)
+			r := consume(ctx, on(k), agent, fmt.Sprintf("cl-read-%02d", k), 1_000)
 			harness.Ensure(r.OK(), "a consume of 1 credit on instance %d must succeed; it answered %d %s", k%len(inst), r.Status, r.Raw)
 			want := fmt.Sprint(1000 - (k + 1))
 			if got := balanceOn(ctx, on(k+1), agent); got != want {
@@ -270,7 +271,7 @@ func clusterBody() {
 					}
 					key := fmt.Sprintf("%s-%05d", prefix, seq.Add(1))
 					cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-					r := consume(cctx, on(w), agent, key, 0.001)
+					r := consume(cctx, on(w), agent, key, 1)
 					cancel()
 					mu.Lock()
 					out = append(out, sent{key: env.NS + key, reply: r})

@@ -32,7 +32,7 @@ func foldFixtures(ctx context.Context, env *harness.Env, prefix string) {
 	}
 	if ok, _ := env.Serves(catalog.ApprovalRequest, catalog.Approve); ok {
 		for i, decide := range []bool{true, false} {
-			id, r := env.C.RequestApproval(ctx, a, prefix+"-requester", 600.5, "", fmt.Sprintf("%s-fold-appr-%d", prefix, i))
+			id, r := env.C.RequestApproval(ctx, a, prefix+"-requester", 600_500, "", fmt.Sprintf("%s-fold-appr-%d", prefix, i))
 			harness.Ensure(id != "", "an approval request for 600.5 credits must answer a request_id; it answered %d %s", r.Status, r.Raw)
 			if decide {
 				d := env.C.Decide(ctx, id, prefix+"-approver", true, "ok", fmt.Sprintf("%s-fold-appr-dec-%d", prefix, i))

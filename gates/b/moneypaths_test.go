@@ -25,6 +25,7 @@ import (
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/scenarios"
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 const threeDecimals = "12.345" // every race amount uses all three decimals
@@ -55,7 +56,7 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		var doc map[string]any
 		_ = dec.Decode(&doc)
 		n, _ := doc[field].(json.Number)
-		v, err := audit.ParseMilli(string(n))
+		v, err := money.ParseMilli(string(n))
 		harness.Ensure(r.OK() && err == nil, "GET %s must answer %s as a number of credits; it answered %d %s", path, field, r.Status, r.Raw)
 		return v
 	}
@@ -111,17 +112,17 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		harness.Ensure(err == nil, "creating agent %s with 100 credits must succeed: %v", env.ID(id), err)
 		return balance(ctx, env.ID(id))
 	}
-	amountMilli, _ := audit.ParseMilli(threeDecimals)
+	amountMilli, _ := money.ParseMilli(threeDecimals)
 	// checkRace records a race on one balance: Samples are the racers
 	// that got an answer.
 	checkRace := func(id string, res raceResult, start, unit, final int64, extra string) {
 		want := int(start / unit)
 		env.Record(id, harness.Measure{OK: res.ok == want && final == start-int64(res.ok)*unit && final >= 0 && len(res.other) == 0,
 			Samples:   res.answered,
-			Measured:  fmt.Sprintf("%d accepted, final %s", res.ok, audit.FormatMilli(final)),
-			Threshold: fmt.Sprintf("%d accepted, final %s", want, audit.FormatMilli(start-int64(want)*unit)),
+			Measured:  fmt.Sprintf("%d accepted, final %s", res.ok, money.FormatMilli(final)),
+			Threshold: fmt.Sprintf("%d accepted, final %s", want, money.FormatMilli(start-int64(want)*unit)),
 			Detail: fmt.Sprintf("%d racers × %s on %s; %d refused insufficient_credits; other answers %v. %s", workers,
-				audit.FormatMilli(unit), audit.FormatMilli(start), res.insufficient, firstN(res.other, 5), extra)})
+				money.FormatMilli(unit), money.FormatMilli(start), res.insufficient, firstN(res.other, 5), extra)})
 	}
 
 	It("withdrawals below the approval threshold never overdraw one agent", Label("critical"), func(ctx SpecContext) {
@@ -150,8 +151,8 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		})
 		got := poolBalance(ctx, hot)
 		env.Record("B30", harness.Measure{OK: res.ok == workers && got == int64(workers)*amountMilli, Samples: res.answered,
-			Measured:  fmt.Sprintf("%d accepted, pool %s", res.ok, audit.FormatMilli(got)),
-			Threshold: fmt.Sprintf("%d accepted, pool %s", workers, audit.FormatMilli(int64(workers)*amountMilli)),
+			Measured:  fmt.Sprintf("%d accepted, pool %s", res.ok, money.FormatMilli(got)),
+			Threshold: fmt.Sprintf("%d accepted, pool %s", workers, money.FormatMilli(int64(workers)*amountMilli)),
 			Detail:    fmt.Sprintf("%d racers allocate %s each; other answers %v", workers, threeDecimals, firstN(res.other, 5))})
 
 		// Fund the source pool with 100.000 credits in allocations below
@@ -185,9 +186,9 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		})
 		dstBal := poolBalance(ctx, dst)
 		checkRace("B28", res, start, amountMilli, poolBalance(ctx, src),
-			fmt.Sprintf("target pool %s received %s", dst, audit.FormatMilli(dstBal)))
+			fmt.Sprintf("target pool %s received %s", dst, money.FormatMilli(dstBal)))
 		env.Record("B31", harness.Measure{OK: dstBal == int64(res.ok)*amountMilli, Samples: res.ok,
-			Measured: audit.FormatMilli(dstBal), Threshold: audit.FormatMilli(int64(res.ok) * amountMilli),
+			Measured: money.FormatMilli(dstBal), Threshold: money.FormatMilli(int64(res.ok) * amountMilli),
 			Detail: fmt.Sprintf("%d accepted transfers of %s into pool %s", res.ok, threeDecimals, dst)})
 	})
 
@@ -249,9 +250,9 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		// found less than its amount, and so does the final balance.
 		ok := final >= 0 && final == start-spent && len(res.other) == 0 && (res.insufficient == 0 || final < maxRefused)
 		env.Record("B32", harness.Measure{OK: ok, Samples: res.answered,
-			Measured:  fmt.Sprintf("final %s, spent %s, largest refused %s", audit.FormatMilli(final), audit.FormatMilli(spent), audit.FormatMilli(maxRefused)),
+			Measured:  fmt.Sprintf("final %s, spent %s, largest refused %s", money.FormatMilli(final), money.FormatMilli(spent), money.FormatMilli(maxRefused)),
 			Threshold: "final = start − Σ accepted ≥ 0, and < the largest refused amount",
-			Detail:    fmt.Sprintf("start %s; %d racers, %d accepted, %d refused insufficient_credits, other %v", audit.FormatMilli(start), workers, res.ok, res.insufficient, firstN(res.other, 5))})
+			Detail:    fmt.Sprintf("start %s; %d racers, %d accepted, %d refused insufficient_credits, other %v", money.FormatMilli(start), workers, res.ok, res.insufficient, firstN(res.other, 5))})
 	})
 
 	It("under a KARMA blackout rewards use the fallback CI 0.5 and every derived amount follows its formula", Label("critical"), func(ctx SpecContext) {

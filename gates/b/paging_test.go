@@ -27,6 +27,7 @@ import (
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/scenarios"
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 const ledgerWindow = 16
@@ -59,7 +60,7 @@ var _ = Describe("Gate B: history pages beyond the in-memory window and reads ri
 		if dec.Decode(&doc) != nil {
 			return 0, false
 		}
-		v, err := audit.ParseMilli(string(doc.Balance))
+		v, err := money.ParseMilli(string(doc.Balance))
 		return v, err == nil
 	}
 
@@ -161,7 +162,7 @@ var _ = Describe("Gate B: history pages beyond the in-memory window and reads ri
 				}
 				judged++
 				if r.balance != want {
-					bad = append(bad, fmt.Sprintf("after op %d (event %s): read %s, journal %s", i, r.afterOp, audit.FormatMilli(r.balance), audit.FormatMilli(want)))
+					bad = append(bad, fmt.Sprintf("after op %d (event %s): read %s, journal %s", i, r.afterOp, money.FormatMilli(r.balance), money.FormatMilli(want)))
 				}
 			}
 		} else {
@@ -178,7 +179,7 @@ var _ = Describe("Gate B: history pages beyond the in-memory window and reads ri
 				}
 				judged++
 				if r.balance != want {
-					bad = append(bad, fmt.Sprintf("after op %d: read %s, the acknowledged amounts give %s", i, audit.FormatMilli(r.balance), audit.FormatMilli(want)))
+					bad = append(bad, fmt.Sprintf("after op %d: read %s, the acknowledged amounts give %s", i, money.FormatMilli(r.balance), money.FormatMilli(want)))
 				}
 			}
 		}
@@ -219,11 +220,11 @@ var _ = Describe("Gate B: history pages beyond the in-memory window and reads ri
 				for i := 0; i < min(len(resp.History), len(wantPage)); i++ {
 					entries++
 					h, w := resp.History[i], wantPage[i]
-					amt, err1 := audit.ParseMilli(string(h.Amount))
-					after, err2 := audit.ParseMilli(string(h.BalanceAfter))
+					amt, err1 := money.ParseMilli(string(h.Amount))
+					after, err2 := money.ParseMilli(string(h.BalanceAfter))
 					if h.EventID != w.EventID || err1 != nil || err2 != nil || amt != w.AmountMilli || after != w.BalanceAfterMilli {
 						bad = append(bad, fmt.Sprintf("limit %d offset %d entry %d: API {%s %s → %s}, journal {%s %s → %s}", limit, off, i,
-							h.EventID, h.Amount, h.BalanceAfter, w.EventID, audit.FormatMilli(w.AmountMilli), audit.FormatMilli(w.BalanceAfterMilli)))
+							h.EventID, h.Amount, h.BalanceAfter, w.EventID, money.FormatMilli(w.AmountMilli), money.FormatMilli(w.BalanceAfterMilli)))
 					}
 				}
 			}

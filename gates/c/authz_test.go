@@ -20,7 +20,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +29,7 @@ import (
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/gates/target"
 	"github.com/creditgate/creditgate/scenarios"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // authzRoles are the roles of the SPEC's token model.
@@ -158,20 +158,20 @@ func fillPath(p string) string {
 	return p
 }
 
-// approvalThreshold is the gating threshold in credits the checks assume:
-// the SPEC default 500, or CREDITGATE_APPROVAL_THRESHOLD for a url target
-// configured otherwise.
-func approvalThreshold() float64 {
-	if v, err := strconv.ParseFloat(os.Getenv("CREDITGATE_APPROVAL_THRESHOLD"), 64); err == nil && v > 0 {
+// approvalThresholdMilli is the gating threshold the checks assume: the
+// SPEC default 500 credits, or CREDITGATE_APPROVAL_THRESHOLD (credits) for
+// a url target configured otherwise.
+func approvalThresholdMilli() int64 {
+	if v, err := money.ParseMilli(os.Getenv("CREDITGATE_APPROVAL_THRESHOLD")); err == nil && v > 0 {
 		return v
 	}
-	return 500
+	return 500_000
 }
 
 var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFailure, func() {
 	var env *harness.Env
 	var tokens map[string]string
-	threshold := approvalThreshold()
+	threshold := approvalThresholdMilli()
 
 	BeforeAll(func(ctx SpecContext) {
 		kind := target.ConfigFromEnv().Kind
@@ -267,11 +267,12 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 			err := env.C.CreateAgent(ctx, agent, 100)
 			harness.Ensure(err == nil, "the money-path agent %s must be created with 100 credits: %v", agent, err)
 		}
-		bal := func() float64 {
-			b, err := env.C.Balance(ctx, agent)
-			harness.Ensure(err == nil, "GET /balance of %s must answer 200 with a balance: %v", agent, err)
+		bal := func() int64 {
+			b, err := env.C.BalanceMilli(ctx, agent)
+			harness.Ensure(err == nil, "GET /balance of %s must answer 200 with an exact balance: %v", agent, err)
 			return b
 		}
+		cr := money.FormatMilli
 		post := func(path, key string, body map[string]any) scenarios.Reply {
 			return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits" + path, Kind: scenarios.MutationKind("/api/credits" + path), Key: key, Body: body})
 		}
@@ -281,22 +282,22 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 		}
 		var bad []string
 		steps := 0
-		step := func(what string, r scenarios.Reply, before float64) {
+		step := func(what string, r scenarios.Reply, before int64) {
 			steps++
-			if !gatedOrRefused(r) || bal() != before {
-				bad = append(bad, fmt.Sprintf("%s: %d %.160s; balance %v → %v", what, r.Status, r.Raw, before, bal()))
+			if after := bal(); !gatedOrRefused(r) || after != before {
+				bad = append(bad, fmt.Sprintf("%s: %d %.160s; balance %s → %s", what, r.Status, r.Raw, cr(before), cr(after)))
 			}
 		}
 
 		if env.Applies("C26") {
 			b0 := bal()
-			step("POST /add at the threshold", post("/add", "gate-c-money-add", map[string]any{"agent_id": agent, "amount": threshold, "reason": "gate"}), b0)
-			for i, amount := range []float64{threshold, 20 * threshold, 1_000_000_000} {
-				step(fmt.Sprintf("POST /refund of %v naming nothing", amount),
-					post("/refund", fmt.Sprintf("gate-c-money-refund-%d", i), map[string]any{"agent_id": agent, "amount": amount, "reason": "gate"}), b0)
+			step("POST /add at the threshold", post("/add", "gate-c-money-add", map[string]any{"agent_id": agent, "amount": money.Credits(threshold), "reason": "gate"}), b0)
+			for i, amount := range []int64{threshold, 20 * threshold, 1_000_000_000_000} {
+				step(fmt.Sprintf("POST /refund of %s naming nothing", cr(amount)),
+					post("/refund", fmt.Sprintf("gate-c-money-refund-%d", i), map[string]any{"agent_id": agent, "amount": money.Credits(amount), "reason": "gate"}), b0)
 			}
 			env.Record("C26", harness.Measure{OK: len(bad) == 0, Samples: steps, Measured: len(bad), Threshold: 0,
-				Detail: fmt.Sprintf("%d requests at or above %v credits\n%s", steps, threshold, join(bad))})
+				Detail: fmt.Sprintf("%d requests at or above %s credits\n%s", steps, cr(threshold), join(bad))})
 		}
 
 		// A refund naming a mission is bounded by what the mission consumed;
@@ -309,14 +310,14 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 			harness.Ensure(r.OK(), "POST /missions must start mission %s: got %d %s", mission, r.Status, r.Raw)
 			b2 := bal()
 			step("POST /refund naming the mission, above its consumption", post("/refund", "gate-c-money-mrefund",
-				map[string]any{"agent_id": agent, "amount": 20 * threshold, "reason": "gate", "mission_id": mission}), b2)
+				map[string]any{"agent_id": agent, "amount": money.Credits(20 * threshold), "reason": "gate", "mission_id": mission}), b2)
 			if env.Routes.Has(catalog.MissionCancel) {
 				r = post("/missions/"+mission+"/cancel", "gate-c-money-mcancel", map[string]any{})
 				harness.Ensure(r.OK(), "POST /missions/{id}/cancel must end mission %s: got %d %s", mission, r.Status, r.Raw)
 			}
 			steps++
 			if got := bal(); got > b1 {
-				bad = append(bad, fmt.Sprintf("mission start + refund + cancel: balance %v → %v (gained %v)", b1, got, got-b1))
+				bad = append(bad, fmt.Sprintf("mission start + refund + cancel: balance %s → %s (gained %s)", cr(b1), cr(got), cr(got-b1)))
 			}
 			env.Record("C27", harness.Measure{OK: len(bad) == 0, Samples: steps, Measured: len(bad), Threshold: 0,
 				Detail: "a refund naming the mission, and the balance after the mission ended, against the balance before it started\n" + join(bad)})
@@ -331,15 +332,15 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 			harness.Ensure(r.OK(), "POST /pools must create pool %s: got %d %s", pool, r.Status, r.Raw)
 			b3 := bal()
 			step("POST /pools/{id}/allocate at the threshold", post("/pools/"+pool+"/allocate", "gate-c-money-palloc",
-				map[string]any{"amount": threshold, "reason": "gate"}), b3)
-			pr := post("/pools/"+pool+"/refund", "gate-c-money-prefund", map[string]any{"amount": 20 * threshold, "reason": "gate"})
+				map[string]any{"amount": money.Credits(threshold), "reason": "gate"}), b3)
+			pr := post("/pools/"+pool+"/refund", "gate-c-money-prefund", map[string]any{"amount": money.Credits(20 * threshold), "reason": "gate"})
 			r = post("/pools/"+pool+"/close", "gate-c-money-pclose", map[string]any{"refund_to": agent})
 			// A close refused with a 4xx (a remainder at the threshold needs an
 			// approval) is gated: the agent gains nothing, which is judged below.
 			harness.Ensure(r.OK() || (r.Status >= 400 && r.Status < 500), "POST /pools/{id}/close of pool %s must close it or refuse with a 4xx: got %d %s", pool, r.Status, r.Raw)
 			steps++
 			if gain := bal() - b3; gain >= threshold {
-				bad = append(bad, fmt.Sprintf("pool refund (%d %.120s) then close: the agent gained %v ≥ %v without approval", pr.Status, pr.Raw, gain, threshold))
+				bad = append(bad, fmt.Sprintf("pool refund (%d %.120s) then close: the agent gained %s ≥ %s without approval", pr.Status, pr.Raw, cr(gain), cr(threshold)))
 			}
 			env.Record("C28", harness.Measure{OK: len(bad) == 0, Samples: steps, Measured: len(bad), Threshold: 0,
 				Detail: "an allocation at the threshold, and the agent's gain after a pool refund and close\n" + join(bad)})
@@ -362,8 +363,10 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 					continue
 				}
 				granted++
-				if a, _ := w["amount"].(float64); a >= threshold {
-					bad = append(bad, fmt.Sprintf("synergie granted %v ≥ %v to %v", a, threshold, w["agent_id"]))
+				// An amount that is not exact credits is not judged here
+				// (the journal checks judge amounts).
+				if a, err := money.FromJSON(w["amount"]); err == nil && a >= threshold {
+					bad = append(bad, fmt.Sprintf("synergie granted %s ≥ %s to %v", cr(a), cr(threshold), w["agent_id"]))
 				}
 			}
 			env.Record("C29", harness.Measure{OK: len(bad) == 0, Samples: granted, Measured: len(bad), Threshold: 0,

@@ -8,7 +8,6 @@ package c_test
 import (
 	"context"
 	"fmt"
-	"math"
 	"sort"
 	"sync"
 	"testing"
@@ -23,6 +22,7 @@ import (
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 func TestGateC(t *testing.T) {
@@ -86,9 +86,9 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 
 	// balanceMilli reads the agent's balance over GET /balance in milli-credits.
 	balanceMilli := func(ctx context.Context) int64 {
-		b, err := env.C.Balance(ctx, agent)
-		harness.Ensure(err == nil, "GET /balance of %s must answer 200 with a balance: %v", agent, err)
-		return int64(math.Round(b * 1000))
+		b, err := env.C.BalanceMilli(ctx, agent)
+		harness.Ensure(err == nil, "GET /balance of %s must answer 200 with an exact balance: %v", agent, err)
+		return b
 	}
 
 	// checkRaces verifies races on the given requests against the answers,
@@ -118,7 +118,7 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 		if env.Applies("C4") {
 			approved := approvedRequests(env.Ops(), results)
 			got, want := balanceMilli(ctx), before+int64(approved)*amountMilli
-			env.Record("C4", harness.Measure{OK: got == want, Samples: n, Measured: audit.FormatMilli(got), Threshold: audit.FormatMilli(want),
+			env.Record("C4", harness.Measure{OK: got == want, Samples: n, Measured: money.FormatMilli(got), Threshold: money.FormatMilli(want),
 				Detail: fmt.Sprintf("GET /balance; %d approved of %d raced", approved, n), Variant: label})
 		} else {
 			env.Record("C4", harness.Measure{Variant: label})
@@ -183,11 +183,11 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 		env.RecordFinding(audit.RealtimeDecisions(env.Ops()), label)
 	}
 
-	// request opens a pending request for amount credits or fails the spec
+	// request opens a pending request for amountMilli or fails the spec
 	// with what the backend answered.
-	request := func(ctx context.Context, requester string, amount float64, justification, key string) (string, scenarios.Reply) {
-		id, r := env.C.RequestApproval(ctx, agent, requester, amount, justification, key)
-		harness.Ensure(id != "", "POST /approvals for %v credits must open a request and name its request_id: got %d %s", amount, r.Status, r.Raw)
+	request := func(ctx context.Context, requester string, amountMilli int64, justification, key string) (string, scenarios.Reply) {
+		id, r := env.C.RequestApproval(ctx, agent, requester, amountMilli, justification, key)
+		harness.Ensure(id != "", "POST /approvals for %s credits must open a request and name its request_id: got %d %s", money.FormatMilli(amountMilli), r.Status, r.Raw)
 		return id, r
 	}
 
@@ -197,7 +197,7 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 		if env.Applies("C4") {
 			before = balanceMilli(ctx)
 		}
-		id, r := request(ctx, "gate-c-requester", 500, "", "gate-c-single")
+		id, r := request(ctx, "gate-c-requester", 500_000, "", "gate-c-single")
 		harness.Ensure(r.Status == 202, "an add of 500 credits must wait for approval (202): got %d %s", r.Status, r.Raw)
 		res := scenarios.Race(ctx, env.C, env.Rand("race-single"), id, 10, "gate-c-single")
 		scenarios.LateDecisions(ctx, env.C, []string{id}, "gate-c-single")
@@ -213,7 +213,7 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 		}
 		ids := make([]string, 50)
 		for i := range ids {
-			ids[i], _ = request(ctx, "gate-c-requester", 500, "", fmt.Sprintf("gate-c-many-%02d", i))
+			ids[i], _ = request(ctx, "gate-c-requester", 500_000, "", fmt.Sprintf("gate-c-many-%02d", i))
 		}
 		results := make([]scenarios.RaceResult, len(ids))
 		var wg sync.WaitGroup
@@ -232,7 +232,7 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 
 	It("the requester cannot approve their own request (four-eyes)", Label("critical"), func(ctx SpecContext) {
 		env.Require("C6", "C7", "C8")
-		id, _ := request(ctx, "gate-c-self", 600, "", "gate-c-self")
+		id, _ := request(ctx, "gate-c-self", 600_000, "", "gate-c-self")
 		self := env.C.DecideAsRequester(ctx, id, "gate-c-self", "gate-c-self-approve")
 		env.Record("C6", harness.Measure{OK: !self.OK() && self.Status >= 400 && self.Status < 500, Samples: 1,
 			Measured: fmt.Sprintf("%d %s", self.Status, self.Code()), Threshold: "4xx (403 four_eyes_violation)", Detail: string(self.Raw)})
@@ -248,7 +248,7 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 
 	It("a CRITICAL request needs two distinct approvers and a justification", Label("critical"), func(ctx SpecContext) {
 		env.Require("C9", "C10", "C11", "C12", "C13", "C14", "C15")
-		id, r := request(ctx, "gate-c-crit-requester", 50_000, "quarterly budget", "gate-c-critical")
+		id, r := request(ctx, "gate-c-crit-requester", 50_000_000, "quarterly budget", "gate-c-critical")
 		env.Record("C9", harness.Measure{OK: r.Str("risk_level") == "CRITICAL", Samples: 1, Measured: r.Str("risk_level"), Threshold: "CRITICAL"})
 		noJust := env.C.Decide(ctx, id, "gate-c-a1", true, "", "gate-c-crit-nojust")
 		env.Record("C10", harness.Measure{OK: !noJust.OK(), Samples: 1, Measured: noJust.Status, Threshold: "4xx (422 justification_required)", Detail: string(noJust.Raw)})
@@ -277,7 +277,7 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 
 	It("an expired request cannot be decided", Label("critical"), func(ctx SpecContext) {
 		env.Require("C16", "C17", "C18", "C19")
-		id, r := request(ctx, "gate-c-exp-requester", 5_000, "needs review", "gate-c-expire")
+		id, r := request(ctx, "gate-c-exp-requester", 5_000_000, "needs review", "gate-c-expire")
 		env.Record("C16", harness.Measure{OK: r.Str("risk_level") == "HIGH", Samples: 1, Measured: r.Str("risk_level"), Threshold: "HIGH"})
 		if !env.Applies("C17") {
 			return // the harness cannot give this backend a short HIGH timeout: C17–C19 say SKIP
@@ -310,7 +310,7 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 		const variant = "kill -9 mid-race"
 		ids := make([]string, 20)
 		for i := range ids {
-			ids[i], _ = request(ctx, "gate-c-requester", 500, "", fmt.Sprintf("gate-c-crash-%02d", i))
+			ids[i], _ = request(ctx, "gate-c-requester", 500_000, "", fmt.Sprintf("gate-c-crash-%02d", i))
 		}
 		var wg sync.WaitGroup
 		for i, id := range ids {

@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"math"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -32,6 +31,7 @@ import (
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 func TestGateD(t *testing.T) {
@@ -84,7 +84,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 		for i, m := range modes {
 			_, err := env.Inject(ctx, m.f)
 			harness.Ensure(err == nil, "the KARMA outage %q must start: %v", m.name, err)
-			res := scenarios.Blackout(ctx, env.C, fmt.Sprintf("m%d", i), agent, 50, 1)
+			res := scenarios.Blackout(ctx, env.C, fmt.Sprintf("m%d", i), agent, 50, 1_000)
 			_, err = env.Heal(ctx, m.f)
 			harness.Ensure(err == nil, "the KARMA stub must serve healthy again on %s after %q: %v", env.Karma.Addr, m.name, err)
 			outageNames = append(outageNames, m.f.Name())
@@ -207,11 +207,10 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 				unknown++
 			}
 		}
-		b, err := env.C.Balance(ctx, agent)
-		got := int64(math.Round(b * 1000))
+		got, err := env.C.BalanceMilli(ctx, agent)
 		hi, lo := int64(1_000_000-100*acked), int64(1_000_000-100*(acked+unknown))
-		env.Record("D41", harness.Measure{OK: err == nil && got <= hi && got >= lo, Samples: acked, Measured: audit.FormatMilli(got),
-			Threshold: fmt.Sprintf("%s … %s", audit.FormatMilli(lo), audit.FormatMilli(hi)),
+		env.Record("D41", harness.Measure{OK: err == nil && got <= hi && got >= lo, Samples: acked, Measured: money.FormatMilli(got),
+			Threshold: fmt.Sprintf("%s … %s", money.FormatMilli(lo), money.FormatMilli(hi)),
 			Detail:    fmt.Sprintf("GET /balance after the restart; %d consumes of 0.1 acknowledged, %d unanswered (may or may not have applied); %v", acked, unknown, err)})
 		if env.Applies("A8") || env.Applies("D43") {
 			j := readJournal(ctx, env)
@@ -416,7 +415,7 @@ func birthCases(env *harness.Env, agent string) []corruptCase {
 			routes: []string{catalog.ApprovalRequest, catalog.Approve, catalog.Reject},
 			setup: func(ctx context.Context, ci int) corrupt.Corruptor {
 				var r scenarios.Reply
-				approval, r = env.C.RequestApproval(ctx, agent, "gate-d-requester", 600, "", "gate-d-born-approval")
+				approval, r = env.C.RequestApproval(ctx, agent, "gate-d-requester", 600_000, "", "gate-d-born-approval")
 				harness.Ensure(approval != "", "the approval fixture POST /approvals must open a request: got %d %s", r.Status, r.Raw)
 				d := env.C.Decide(ctx, approval, "gate-d-approver", true, "dependent", "gate-d-born-approval-dec")
 				harness.Ensure(d.OK(), "the approval fixture's decision must be acknowledged: got %d %s", d.Status, d.Raw)

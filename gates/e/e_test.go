@@ -29,6 +29,7 @@ import (
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
 	"github.com/creditgate/creditgate/scenarios/load"
+	"github.com/creditgate/creditgate/scenarios/sample"
 )
 
 func TestGateE(t *testing.T) {
@@ -50,8 +51,8 @@ const (
 var _ = Describe("Gate E: load reality", Ordered, ContinueOnFailure, func() {
 	var env *harness.Env
 	var res *load.Result // nil when the backend cannot take the load (no agents or consumes)
-	var trend load.Trend
-	var samples, steadySamples []load.Sample
+	var trend sample.Trend
+	var samples, steadySamples []sample.Sample
 	var cfg load.Config
 
 	BeforeAll(func(ctx SpecContext) {
@@ -86,7 +87,7 @@ var _ = Describe("Gate E: load reality", Ordered, ContinueOnFailure, func() {
 		if env.P.Duration >= longRun {
 			interval = 5 * time.Second
 		}
-		sampler, err := load.NewSampler(load.SamplerConfig{PID: env.T.PID(), MetricsURL: env.T.BaseURL() + "/metrics",
+		sampler, err := sample.New(sample.Config{PID: env.T.PID(), MetricsURL: env.T.BaseURL() + "/metrics",
 			Token: env.T.Token(), Interval: interval})
 		harness.Ensure(err == nil, "the resource sampler must start for pid %d or %s/metrics: %v", env.T.PID(), env.T.BaseURL(), err)
 		sampler.Start(ctx)
@@ -98,8 +99,8 @@ var _ = Describe("Gate E: load reality", Ordered, ContinueOnFailure, func() {
 		samples = sampler.Samples()
 		// The steady state ends where the spike phase begins: a spike is
 		// load, not a trend.
-		from, until := load.DefaultSteadyFrom(env.P.Duration), steadyEnd(cfg)
-		var upToSpike []load.Sample
+		from, until := sample.DefaultSteadyFrom(env.P.Duration), steadyEnd(cfg)
+		var upToSpike []sample.Sample
 		for _, s := range samples {
 			if s.At <= until {
 				upToSpike = append(upToSpike, s)
@@ -108,7 +109,7 @@ var _ = Describe("Gate E: load reality", Ordered, ContinueOnFailure, func() {
 				steadySamples = append(steadySamples, s)
 			}
 		}
-		trend = load.ComputeTrend(upToSpike, from)
+		trend = sample.ComputeTrend(upToSpike, from)
 		saveLoad(env, cfg, res, samples, trend)
 	}, NodeTimeout(24*time.Hour))
 
@@ -221,7 +222,7 @@ var _ = Describe("Gate E: load reality", Ordered, ContinueOnFailure, func() {
 		// Samples are the readable values of the steady state (the sampler
 		// writes -1 for a value it could not read); start vs end needs two,
 		// a slope through GC noise three.
-		readable := func(f func(load.Sample) int64, least int) int {
+		readable := func(f func(sample.Sample) int64, least int) int {
 			n := 0
 			for _, x := range steadySamples {
 				if f(x) >= 0 {
@@ -233,9 +234,9 @@ var _ = Describe("Gate E: load reality", Ordered, ContinueOnFailure, func() {
 			}
 			return n
 		}
-		rss := func(x load.Sample) int64 { return x.RSSBytes }
-		gor := func(x load.Sample) int64 { return x.Goroutines }
-		fds := func(x load.Sample) int64 { return x.OpenFDs }
+		rss := func(x sample.Sample) int64 { return x.RSSBytes }
+		gor := func(x sample.Sample) int64 { return x.Goroutines }
+		fds := func(x sample.Sample) int64 { return x.OpenFDs }
 
 		rssRead, nRSS := readable(rss, 0), readable(rss, 3)
 		if math.IsNaN(trend.RSSMBPerMin) || math.IsInf(trend.RSSMBPerMin, 0) {
@@ -369,7 +370,7 @@ func latencyCheck(env *harness.Env, endpoint string, p95 float64, ok int, detail
 }
 
 // steady returns the first and last readable value of a sample field.
-func steady(s []load.Sample, f func(load.Sample) int64) (first, last int64) {
+func steady(s []sample.Sample, f func(sample.Sample) int64) (first, last int64) {
 	first, last = -1, -1
 	for _, x := range s {
 		if v := f(x); v >= 0 {
@@ -391,7 +392,7 @@ func dropped(r *load.Result) int64 {
 
 // saveLoad writes what the report needs: load-summary.json (latency,
 // load, memory, time series, percentile curve) and the client history.
-func saveLoad(env *harness.Env, cfg load.Config, r *load.Result, samples []load.Sample, t load.Trend) {
+func saveLoad(env *harness.Env, cfg load.Config, r *load.Result, samples []sample.Sample, t sample.Trend) {
 	lat := &reports.Latency{Overall: reports.FromHDR(r.Overall), PerEndpoint: map[string]reports.LatencyStats{}, PerPhase: map[string]reports.LatencyStats{}}
 	for n, h := range r.Endpoints {
 		lat.PerEndpoint[n] = reports.FromHDR(h)

@@ -2,12 +2,14 @@ package harness
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -277,8 +279,9 @@ func (e *Env) currentSeq(ctx context.Context) uint64 {
 	if !r.OK() {
 		ginkgo.Fail(fmt.Sprintf("target %s: GET /api/credits/digest answered %d %s", e.T.BaseURL(), r.Status, r.Raw))
 	}
-	seq, _ := r.Body["seq"].(float64)
-	return uint64(seq)
+	seq, _ := r.Body["seq"].(json.Number)
+	n, _ := strconv.ParseUint(string(seq), 10, 64)
+	return n
 }
 
 // Rand returns a generator for one named stream of the run's seed, so each

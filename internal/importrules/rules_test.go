@@ -72,10 +72,14 @@ var rules = []rule{
 		why: "the facade is below HTTP and does not choose its store: cmd/creditd opens pgstore (engine doc.go)"},
 
 	// Harness floors.
-	{from: []string{"scenarios/history"}, only: []string{"std"},
-		why: "the one client history is a leaf every recorder and the judge share (scenarios/history doc.go)"},
-	{from: []string{"gates/audit"}, only: []string{"std", "scenarios/history"},
-		why: "the independent reference model: its only project import is the history (gates/audit doc.go)"},
+	{from: []string{"scenarios/money"}, only: []string{"std"}, tests: true,
+		why: "the harness's one exact reading and writing of credit amounts, a leaf under the history, the scenarios and the judge (scenarios/money doc.go)"},
+	{from: []string{"scenarios/sample"}, only: []string{"std"}, tests: true,
+		why: "the backend sampler watches any backend beside any load generator: HTTP and /proc only (scenarios/sample doc.go)"},
+	{from: []string{"scenarios/history"}, only: []string{"std", "scenarios/money"},
+		why: "the one client history is a leaf every recorder and the judge share; it reads money only through scenarios/money (scenarios/history doc.go)"},
+	{from: []string{"gates/audit"}, only: []string{"std", "scenarios/history", "scenarios/money"},
+		why: "the independent reference model: its only project imports are the history and the exact money it is written in (gates/audit doc.go)"},
 	{from: []string{"scenarios/..."}, deny: []string{"gates/...", "reports/...", "chaos/..."},
 		why: "scenarios record, the gates judge; they talk HTTP only (scenarios, scenarios/load doc.go)"},
 	{from: []string{"reports"}, only: []string{"std", "ext"},

@@ -2,10 +2,11 @@ package history
 
 import (
 	"encoding/json"
-	"errors"
 	"hash/fnv"
 	"strconv"
 	"strings"
+
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // Response is what came back for one request.
@@ -97,7 +98,7 @@ func Fill(op *Op, r Response) {
 	}
 	if op.Kind == KindReadBalance && op.Outcome == OK && len(b.Balance) > 0 {
 		op.ReadRaw = string(b.Balance)
-		if m, err := ParseMilli(strings.Trim(op.ReadRaw, `"`)); err == nil {
+		if m, err := money.ParseMilli(strings.Trim(op.ReadRaw, `"`)); err == nil {
 			op.ReadMilli, op.HasRead = m, true
 		}
 	}
@@ -114,31 +115,6 @@ func HashBody(body []byte) string {
 	h := fnv.New64a()
 	h.Write(body)
 	return strconv.FormatUint(h.Sum64(), 16)
-}
-
-// ParseMilli parses a decimal credit amount with at most three fraction
-// digits into milli-credits, exactly (no float).
-func ParseMilli(s string) (int64, error) {
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	whole, frac, _ := strings.Cut(s, ".")
-	if whole == "" || len(frac) > 3 || strings.ContainsAny(s, "eE+") || len(whole) > 15 {
-		return 0, errors.New("history: not a credit amount: " + s)
-	}
-	for len(frac) < 3 {
-		frac += "0"
-	}
-	var m int64
-	for _, c := range whole + frac {
-		if c < '0' || c > '9' {
-			return 0, errors.New("history: not a credit amount: " + s)
-		}
-		m = m*10 + int64(c-'0')
-	}
-	if neg {
-		m = -m
-	}
-	return m, nil
 }
 
 func truncate(s string, n int) string {

@@ -21,6 +21,6 @@
 // enumerations with stable text names in JSONL; CallNs ≤ ReturnNs on the
 // Recorder's base.
 //
-// It imports only the standard library (it is a leaf: scenarios, load and
-// gates/audit all import it).
+// It imports only the standard library and scenarios/money (the one exact
+// credit parser; it is a leaf: scenarios, load and gates/audit all import it).
 package history

@@ -9,8 +9,8 @@
 // a timeseries), the record of every request it sent (Result.History, a
 // scenarios/history Recorder: the one history type, classified by
 // history.Fill — it judges nothing; gates/audit judges retries and the
-// journal), and the soak Sampler (RSS, fds, heap, goroutines) with its
-// least-squares trends (ComputeTrend).
+// journal). Watching the backend while the load runs (RSS, fds, heap,
+// goroutines and their trends) is scenarios/sample's job, not this one's.
 //
 // Invariants:
 //   - Latency is measured from the intended send time of a hit (the attack
@@ -21,7 +21,7 @@
 //     check is made on the URL and again on every dialed address.
 //   - Every loop is bounded in count and time: the plan is finite, the attack
 //     stops at the end of its phases (plus the request timeout), the history,
-//     error samples and sampler keep at most a configured number of entries
+//     and error samples keep at most a configured number of entries
 //     and count what they dropped.
 //   - Every random choice comes from rand.New(rand.NewPCG(seed, ...)).
 //

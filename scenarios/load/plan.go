@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"strconv"
+
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // OpKind names an operation of the plan (and of the history).
@@ -203,18 +205,6 @@ const (
 	approverID  = "load-approver"
 )
 
-// credits formats milli-credits as a JSON number with at most 3 decimals.
-func credits(milli int64) json.Number {
-	s := strconv.FormatInt(milli/1000, 10)
-	if f := milli % 1000; f != 0 {
-		s += "." + fmt.Sprintf("%03d", f)
-		for s[len(s)-1] == '0' {
-			s = s[:len(s)-1]
-		}
-	}
-	return json.Number(s)
-}
-
 type amountBody struct {
 	AgentID string      `json:"agent_id"`
 	Amount  json.Number `json:"amount"`
@@ -234,11 +224,11 @@ func (c Config) request(op Op) (method, path string, body []byte) {
 	}
 	switch op.Kind {
 	case KindConsume:
-		return "POST", c.APIPrefix + "/consume", mustJSON(amountBody{agent, credits(op.AmountMilli), "load consume", ""})
+		return "POST", c.APIPrefix + "/consume", mustJSON(amountBody{agent, money.Credits(op.AmountMilli), "load consume", ""})
 	case KindRefund:
-		return "POST", c.APIPrefix + "/refund", mustJSON(amountBody{agent, credits(op.AmountMilli), "load refund", ""})
+		return "POST", c.APIPrefix + "/refund", mustJSON(amountBody{agent, money.Credits(op.AmountMilli), "load refund", ""})
 	case KindRefill:
-		return "POST", c.APIPrefix + "/add", mustJSON(amountBody{agent, credits(op.AmountMilli), "load refill", actorID})
+		return "POST", c.APIPrefix + "/add", mustJSON(amountBody{agent, money.Credits(op.AmountMilli), "load refill", actorID})
 	case KindBalance:
 		return "GET", c.APIPrefix + "/balance/" + url.PathEscape(agent), nil
 	case KindHistory:
@@ -252,13 +242,13 @@ func (c Config) request(op Op) (method, path string, body []byte) {
 			Amount      json.Number `json:"amount"`
 			Reason      string      `json:"reason"`
 			RequesterID string      `json:"requester_id"`
-		}{"add", agent, credits(op.AmountMilli), "load approval", requesterID})
+		}{"add", agent, money.Credits(op.AmountMilli), "load approval", requesterID})
 	case KindCollaboration:
 		ids := make([]string, len(op.Members))
 		scores := make(map[string]json.Number, len(op.Members))
 		for i, m := range op.Members {
 			ids[i] = c.AgentID(m)
-			scores[ids[i]] = credits(int64(op.ScoresPct[i]) * 10) // percent → 0..1
+			scores[ids[i]] = money.Credits(int64(op.ScoresPct[i]) * 10) // percent → 0..1 (thousandths, exact like an amount)
 		}
 		return "POST", c.APIPrefix + "/synergie/collaborations", mustJSON(struct {
 			CollaborationID    string                 `json:"collaboration_id"`
@@ -279,7 +269,7 @@ func (c Config) request(op Op) (method, path string, body []byte) {
 			ActorID    string  `json:"actor_id"`
 		}{agent, 1.0, actorID})
 	case KindSetupAdd:
-		return "POST", c.APIPrefix + "/add", mustJSON(amountBody{agent, credits(op.AmountMilli), "load setup", actorID})
+		return "POST", c.APIPrefix + "/add", mustJSON(amountBody{agent, money.Credits(op.AmountMilli), "load setup", actorID})
 	}
 	panic(fmt.Sprintf("load: no request for op kind %q", op.Kind))
 }

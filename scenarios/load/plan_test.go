@@ -3,6 +3,7 @@ package load
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -69,10 +70,12 @@ func TestPlanCoversTheMixWithUniqueKeysAndSomeRetries(t *testing.T) {
 	}
 }
 
-func TestAmountsAreExactDecimalCredits(t *testing.T) {
-	for milli, want := range map[int64]string{1: "0.001", 1500: "1.5", 100_000: "100", 12_340: "12.34"} {
-		if got := string(credits(milli)); got != want {
-			t.Errorf("credits(%d) = %s, want %s", milli, got, want)
+func TestAmountsAreSentAsExactDecimalCredits(t *testing.T) {
+	c := DefaultConfig()
+	for milli, want := range map[int64]string{1: "0.001", 1500: "1.5", 100_000: "100", 12_340: "12.34", 1_234_567_891: "1234567.891"} {
+		_, _, body := c.request(Op{Kind: KindConsume, AmountMilli: milli})
+		if lit := `"amount":` + want + `,`; !strings.Contains(string(body), lit) {
+			t.Errorf("consume of %d milli sends %s, want %s", milli, body, lit)
 		}
 	}
 }

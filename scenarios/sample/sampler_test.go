@@ -1,12 +1,30 @@
-package load
+package sample
 
 import (
+	"errors"
+	"fmt"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
 )
+
+// metricsServer serves a Prometheus text /metrics like a Go backend's.
+func metricsServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/metrics" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintf(w, "# HELP go_goroutines x\n# TYPE go_goroutines gauge\ngo_goroutines 12\ngo_memstats_heap_inuse_bytes 4.5e+06\nprocess_resident_memory_bytes 3.2e+07\nprocess_open_fds 9\n")
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
 
 func TestReadProcOfThisProcess(t *testing.T) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
@@ -65,8 +83,8 @@ nan_metric NaN
 }
 
 func TestSamplerFallsBackToMetricsWithoutPID(t *testing.T) {
-	_, srv := newFakeBackend(t)
-	s, err := NewSampler(SamplerConfig{MetricsURL: srv.URL + "/metrics", Interval: 20 * time.Millisecond})
+	srv := metricsServer(t)
+	s, err := New(Config{MetricsURL: srv.URL + "/metrics", Interval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,8 +109,8 @@ func TestSamplerReadsProcAndMetricsTogether(t *testing.T) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		t.Skip("no /proc")
 	}
-	_, srv := newFakeBackend(t)
-	s, err := NewSampler(SamplerConfig{PID: os.Getpid(), MetricsURL: srv.URL + "/metrics", MaxSamples: 2})
+	srv := metricsServer(t)
+	s, err := New(Config{PID: os.Getpid(), MetricsURL: srv.URL + "/metrics", MaxSamples: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,10 +129,23 @@ func TestSamplerReadsProcAndMetricsTogether(t *testing.T) {
 }
 
 func TestSamplerRefusesRemoteMetrics(t *testing.T) {
-	if _, err := NewSampler(SamplerConfig{MetricsURL: "http://192.0.2.1/metrics"}); err == nil {
-		t.Fatal("remote metrics URL accepted")
+	for _, u := range []string{"http://192.0.2.1/metrics", "http://example.com/metrics"} {
+		if _, err := New(Config{MetricsURL: u}); !errors.Is(err, ErrNotLoopback) {
+			t.Errorf("remote metrics URL %s: err %v, want ErrNotLoopback", u, err)
+		}
+		if _, err := New(Config{MetricsURL: u, AllowRemote: true}); err != nil {
+			t.Errorf("remote metrics URL %s with AllowRemote: %v", u, err)
+		}
 	}
-	if _, err := NewSampler(SamplerConfig{}); err == nil {
+	for _, u := range []string{"http://127.0.0.1:9/metrics", "http://localhost:9/metrics", "http://[::1]:9/metrics"} {
+		if _, err := New(Config{MetricsURL: u}); err != nil {
+			t.Errorf("loopback metrics URL %s refused: %v", u, err)
+		}
+	}
+	if _, err := New(Config{MetricsURL: "ftp://127.0.0.1/metrics"}); err == nil {
+		t.Error("a non-HTTP metrics URL accepted")
+	}
+	if _, err := New(Config{}); err == nil {
 		t.Fatal("a sampler with no source accepted")
 	}
 }

@@ -1,4 +1,4 @@
-package load
+package sample
 
 import (
 	"bufio"
@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -27,9 +30,9 @@ type Sample struct {
 	Source string `json:"source"`
 }
 
-// SamplerConfig configures a Sampler. The zero value samples nothing; set PID
+// Config configures a Sampler. The zero value samples nothing; set PID
 // and/or MetricsURL.
-type SamplerConfig struct {
+type Config struct {
 	// PID of the backend process for /proc/<pid>/status (VmRSS) and
 	// /proc/<pid>/fd. 0: take RSS and fds from the metrics instead.
 	PID int
@@ -53,7 +56,7 @@ type SamplerConfig struct {
 // Samples, Dropped and Err are safe to call at any time from any goroutine.
 // ComputeTrend fits the samples.
 type Sampler struct {
-	cfg    SamplerConfig
+	cfg    Config
 	client *http.Client
 
 	mu      sync.Mutex
@@ -66,8 +69,8 @@ type Sampler struct {
 	done chan struct{}
 }
 
-// NewSampler validates cfg and returns a sampler that has not started.
-func NewSampler(cfg SamplerConfig) (*Sampler, error) {
+// New validates cfg and returns a sampler that has not started.
+func New(cfg Config) (*Sampler, error) {
 	if cfg.Interval == 0 {
 		cfg.Interval = 5 * time.Second
 	}
@@ -79,22 +82,66 @@ func NewSampler(cfg SamplerConfig) (*Sampler, error) {
 	}
 	switch {
 	case cfg.PID == 0 && cfg.MetricsURL == "":
-		return nil, errors.New("load: sampler needs a PID or a metrics URL")
+		return nil, errors.New("sample: a sampler needs a PID or a metrics URL")
 	case cfg.Interval < 10*time.Millisecond:
-		return nil, fmt.Errorf("load: sampler interval %s below 10ms", cfg.Interval)
+		return nil, fmt.Errorf("sample: interval %s below 10ms", cfg.Interval)
 	case cfg.MaxSamples < 1 || cfg.MaxSamples > 10_000_000:
-		return nil, fmt.Errorf("load: sampler max samples %d outside [1, 10000000]", cfg.MaxSamples)
+		return nil, fmt.Errorf("sample: max samples %d outside [1, 10000000]", cfg.MaxSamples)
 	}
 	if cfg.MetricsURL != "" {
-		if err := CheckTarget(cfg.MetricsURL, cfg.AllowRemote); err != nil {
+		if err := checkMetricsURL(cfg.MetricsURL, cfg.AllowRemote); err != nil {
 			return nil, err
 		}
 	}
-	tr := newTransport(Config{RequestTimeout: min(cfg.Interval, 5*time.Second), AllowRemote: cfg.AllowRemote, Concurrency: 1})
+	timeout := min(cfg.Interval, 5*time.Second)
 	return &Sampler{
 		cfg:    cfg,
-		client: &http.Client{Transport: tr, Timeout: min(cfg.Interval, 5*time.Second)},
+		client: &http.Client{Transport: transport(timeout, cfg.AllowRemote), Timeout: timeout},
 	}, nil
+}
+
+// ErrNotLoopback is returned for a metrics URL (or a dialed address)
+// outside 127.0.0.0/8, ::1 and localhost without AllowRemote.
+var ErrNotLoopback = errors.New("sample: metrics URL is not a loopback address (set AllowRemote to sample a remote backend)")
+
+// checkMetricsURL is the harness's loopback rule (the load runner's
+// CheckTarget states it for traffic), kept here so the sampler leans on
+// nothing of the module.
+func checkMetricsURL(raw string, allowRemote bool) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("sample: metrics URL: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("sample: metrics URL %q: scheme must be http or https", raw)
+	}
+	host := u.Hostname()
+	if host == "" {
+		return fmt.Errorf("sample: metrics URL %q has no host", raw)
+	}
+	if ip := net.ParseIP(host); allowRemote || host == "localhost" || (ip != nil && ip.IsLoopback()) {
+		return nil
+	}
+	return fmt.Errorf("%w: %q", ErrNotLoopback, host)
+}
+
+// transport never goes through a proxy and, without allowRemote, refuses to
+// dial anything but loopback whatever a name resolved to.
+func transport(timeout time.Duration, allowRemote bool) *http.Transport {
+	d := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
+	if !allowRemote {
+		d.Control = func(_, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+				return fmt.Errorf("%w: dial %s", ErrNotLoopback, address)
+			}
+			return nil
+		}
+	}
+	return &http.Transport{Proxy: nil, DialContext: d.DialContext, MaxIdleConnsPerHost: 2, ResponseHeaderTimeout: timeout, DisableCompression: true}
 }
 
 // Start takes a first sample now and then one every Interval until Stop or
@@ -209,11 +256,11 @@ func (s *Sampler) fetchMetrics(ctx context.Context) (map[string]float64, error) 
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("load: metrics: %w", err)
+		return nil, fmt.Errorf("sample: metrics: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("load: metrics: status %d", resp.StatusCode)
+		return nil, fmt.Errorf("sample: metrics: status %d", resp.StatusCode)
 	}
 	return ParseMetrics(io.LimitReader(resp.Body, 16<<20))
 }
@@ -335,7 +382,7 @@ func ReadProc(procRoot string, pid int) (rssBytes, fds int64, err error) {
 	dir := fmt.Sprintf("%s/%d", procRoot, pid)
 	f, err := os.Open(dir + "/status")
 	if err != nil {
-		return -1, -1, fmt.Errorf("load: proc: %w", err)
+		return -1, -1, fmt.Errorf("sample: proc: %w", err)
 	}
 	defer f.Close()
 	rssBytes, err = parseVmRSS(f)
@@ -344,12 +391,12 @@ func ReadProc(procRoot string, pid int) (rssBytes, fds int64, err error) {
 	}
 	d, err := os.Open(dir + "/fd")
 	if err != nil {
-		return rssBytes, -1, fmt.Errorf("load: proc: %w", err)
+		return rssBytes, -1, fmt.Errorf("sample: proc: %w", err)
 	}
 	defer d.Close()
 	names, err := d.Readdirnames(1 << 20) // bounded
 	if err != nil && err != io.EOF {
-		return rssBytes, -1, fmt.Errorf("load: proc fds: %w", err)
+		return rssBytes, -1, fmt.Errorf("sample: proc fds: %w", err)
 	}
 	return rssBytes, int64(len(names)), nil
 }
@@ -369,7 +416,7 @@ func parseVmRSS(r io.Reader) (int64, error) {
 		}
 		v, err := strconv.ParseInt(fields[0], 10, 64)
 		if err != nil {
-			return -1, fmt.Errorf("load: proc: bad VmRSS %q", line)
+			return -1, fmt.Errorf("sample: proc: bad VmRSS %q", line)
 		}
 		mult := int64(1)
 		if len(fields) > 1 {
@@ -385,7 +432,7 @@ func parseVmRSS(r io.Reader) (int64, error) {
 	if err := sc.Err(); err != nil {
 		return -1, err
 	}
-	return -1, errors.New("load: proc: no VmRSS line (kernel thread or zombie?)")
+	return -1, errors.New("sample: proc: no VmRSS line (kernel thread or zombie?)")
 }
 
 // ParseMetrics reads the Prometheus text exposition format minimally: for
