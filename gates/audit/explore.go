@@ -69,6 +69,12 @@ type ExploreCommand struct {
 	Err         string          `json:"err,omitempty"`
 	CallNs      int64           `json:"call_unix_ns"`
 	ReturnNs    int64           `json:"return_unix_ns"`
+	// Group: sent at once with the other commands of the same group.
+	Group int `json:"group,omitempty"`
+	// Fault: a fault step ("kill -9", "clean restart", "power cut",
+	// "karma down|slow|up"), not a request; Skip: not injected, and why.
+	Fault string `json:"fault,omitempty"`
+	Skip  string `json:"skip,omitempty"`
 }
 
 // ExploreRun is the judge's input.
@@ -120,6 +126,9 @@ type xModel struct {
 	collabs   map[string]bool
 	granted   map[string]int64 // synergie paid per "team/agent"
 	cmds      []ExploreCommand
+	done      map[string]xDone // client key → what executed under it
+	unknown   map[int]int64    // commands a fault left without an answer
+	lastUp    int64            // return time of the last restart (unix ns)
 }
 
 // want is what the rules predict for one command.
@@ -150,6 +159,7 @@ type exploreVerdict struct {
 	identity bool
 	setting  bool
 	final    bool
+	fault    bool
 }
 
 // JudgeExplore judges a run: B47 (every answer), B48 (the final reads),
@@ -162,6 +172,15 @@ func JudgeExplore(run ExploreRun) []Finding {
 	var b47, b48, c31, c32 violations
 	first := -1
 	for _, v := range vs {
+		if v.fault {
+			for _, p := range v.problems {
+				b47.add("#%d %s: %s", v.n, describeCmd(run.Commands[v.n]), p)
+			}
+			if len(v.problems) > 0 && first < 0 {
+				first = v.n
+			}
+			continue
+		}
 		target := &b47
 		if v.final {
 			target = &b48
@@ -200,17 +219,33 @@ func JudgeExplore(run ExploreRun) []Finding {
 		mk(&c31, CheckC31, "identity-bearing commands"), mk(&c32, CheckC32, "setting-dependent commands")}
 }
 
-// ShrinkExplore reports the shortest failing prefix: the judge is rerun on
-// prefixes to confirm that the first n+1 commands fail, then the prefix is
-// reduced to the commands naming the same entities (agent, request,
-// mission, pool) as the failing one — the commands that led to its state.
+// ShrinkExplore reports the shortest failing prefix. The judge is a pure
+// function of the recorded run, so it shrinks offline, without the live
+// backend: a bisection over prefix lengths finds the smallest N whose
+// commands[:N] alone still fail; then the prefix is reduced to the
+// commands naming the same entities (agent, request, mission, pool) as the
+// failing one — the commands that led to its state — and the faults in it.
 func ShrinkExplore(run ExploreRun, first int) string {
-	// Confirm on the prefix alone (a deterministic replay of the model).
-	fails := false
-	for _, v := range judgeExplore(run, first+1) {
-		if v.n == first && len(v.problems) > 0 {
-			fails = true
+	failsPrefix := func(n int) bool {
+		for _, v := range judgeExplore(run, n) {
+			if len(v.problems) > 0 {
+				return true
+			}
 		}
+		return false
+	}
+	lo, hi := 1, len(run.Commands) // the smallest failing length is in [lo, hi]
+	fails := failsPrefix(hi)
+	for fails && lo < hi {
+		mid := (lo + hi) / 2
+		if failsPrefix(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	if fails {
+		first = hi - 1
 	}
 	// The entities of the failing command, closed over the earlier
 	// commands that share one (a decision names its request, whose command
@@ -237,12 +272,12 @@ func ShrinkExplore(run ExploreRun, first int) string {
 	}
 	var lines []string
 	for i := 0; i <= first; i++ {
-		if c := run.Commands[i]; in[i] {
+		if c := run.Commands[i]; in[i] || c.Fault != "" || (c.Group != 0 && c.Group == run.Commands[first].Group) {
 			lines = append(lines, fmt.Sprintf("  #%d %s → %d %s", i, describeCmd(c), c.Status, short(string(c.Resp), 160)))
 		}
 	}
-	return fmt.Sprintf("shortest failing prefix: commands #0..#%d (confirmed on the prefix alone: %v); the ones on the same entities:\n%s",
-		first, fails, strings.Join(lines, "\n"))
+	return fmt.Sprintf("shortest failing prefix: commands #0..#%d of %d (bisected offline over the recorded run; fails on the prefix alone: %v); the ones on the same entities, its group and the faults:\n%s",
+		first, len(run.Commands), fails, strings.Join(lines, "\n"))
 }
 
 func short(s string, n int) string {
@@ -259,6 +294,16 @@ func settingsLine(s ExploreSettings) string {
 }
 
 func describeCmd(c ExploreCommand) string {
+	if c.Fault != "" {
+		s := "FAULT " + c.Fault
+		if c.Note != "" {
+			s += " [" + c.Note + "]"
+		}
+		if c.Skip != "" {
+			s += " skipped: " + c.Skip
+		}
+		return s
+	}
 	s := c.Method + " " + c.Path
 	if len(c.Body) > 0 {
 		s += " " + short(string(c.Body), 200)
@@ -276,6 +321,9 @@ func describeCmd(c ExploreCommand) string {
 	}
 	if c.Note != "" {
 		s += " [" + strings.TrimSpace(c.Note) + "]"
+	}
+	if c.Group != 0 {
+		s += fmt.Sprintf(" (concurrent group %d)", c.Group)
 	}
 	return s
 }
@@ -336,17 +384,42 @@ func decodeBody(raw json.RawMessage) map[string]any {
 func judgeExplore(run ExploreRun, upTo int) []exploreVerdict {
 	m := &xModel{s: run.Settings, tokens: map[string]ExplorePrincipal{}, agents: map[string]int64{}, skills: map[string]float64{},
 		approvals: map[string]*xApproval{}, missions: map[string]*xMission{}, pools: map[string]*xPool{},
-		collabs: map[string]bool{}, granted: map[string]int64{}, cmds: run.Commands}
+		collabs: map[string]bool{}, granted: map[string]int64{}, cmds: run.Commands, done: map[string]xDone{},
+		unknown: unknownOutcomes(run.Commands)}
 	for _, p := range run.Principals {
 		m.tokens[p.Token] = p
 	}
+	worlds := []*xModel{m}
 	var out []exploreVerdict
-	for i := 0; i < upTo && i < len(run.Commands); i++ {
+	upTo = min(upTo, len(run.Commands))
+	for i := 0; i < upTo; {
 		c := run.Commands[i]
-		w := m.predict(c)
-		v := exploreVerdict{n: i, identity: w.identity, setting: w.setting, final: c.Final}
-		v.problems = m.evaluate(c, w)
-		out = append(out, v)
+		if c.Fault != "" {
+			v := exploreVerdict{n: i, fault: true}
+			if c.Err != "" {
+				v.problems = []string{fmt.Sprintf("the backend did not serve again after the %s: %s", c.Fault, c.Err)}
+			}
+			for _, w := range worlds {
+				if disruptiveFault(c) {
+					w.lastUp = c.ReturnNs
+				}
+			}
+			out = append(out, v)
+			i++
+			continue
+		}
+		j := i + 1
+		for c.Group != 0 && j < upTo && run.Commands[j].Group == c.Group {
+			j++
+		}
+		members := run.Commands[i:j]
+		var br branch
+		worlds, br = stepGroup(worlds, members, m.unknown)
+		for k, x := range members {
+			out = append(out, exploreVerdict{n: x.N, identity: br.wants[k].identity, setting: br.wants[k].setting, final: x.Final,
+				problems: br.problems[k]})
+		}
+		i = j
 	}
 	return out
 }
@@ -384,6 +457,9 @@ func (m *xModel) evaluate(c ExploreCommand, w want) []string {
 		}
 		if w.apply != nil {
 			w.apply(r)
+		}
+		if _, ok := m.done[c.Key]; !ok && c.Key != "" && c.Method != "GET" && r["duplicate"] != true {
+			m.done[c.Key] = xDone{n: c.N, known: true}
 		}
 	} else if w.refused != nil {
 		w.refused(code)
@@ -529,16 +605,42 @@ func (m *xModel) predict(c ExploreCommand) want {
 		return refusal("forbidden")
 	}
 	if c.RetryOf >= 0 && c.RetryOf < len(m.cmds) {
-		o := m.cmds[c.RetryOf]
-		// A repeated collaboration_id wrote nothing (docs/events.md §3.3),
-		// so its key holds no command: a retry is a new request.
-		if o.Status >= 200 && o.Status < 300 && decodeBody(o.Resp)["duplicate"] != true {
+		// What executed under the key in this world (a repeated
+		// collaboration_id wrote nothing, docs/events.md §3.3, so its key
+		// holds no command: a retry is a new request).
+		if d, ok := m.done[c.Key]; ok && c.Key != "" {
 			if c.Conflicting {
 				return refusal("idempotency_key_conflict")
 			}
-			return m.replay(o)
+			if !d.known {
+				return m.replayUnknown(c, d)
+			}
+			return m.replay(m.cmds[d.n])
+		}
+		if _, ok := m.unknown[c.RetryOf]; ok {
+			// The original did not execute in this world: the retry must
+			// not claim to replay it.
+			w := m.predictFresh(c, seg, b, p)
+			inner := w.checks
+			w.checks = func(r map[string]any) []string {
+				var out []string
+				if inner != nil {
+					out = inner(r)
+				}
+				if c.Replayed {
+					out = append(out, fmt.Sprintf("a retry of #%d replayed it, but in this order #%d had not executed", c.RetryOf, c.RetryOf))
+				}
+				return out
+			}
+			return w
 		}
 	}
+	return m.predictFresh(c, seg, b, p)
+}
+
+// predictFresh predicts a command that executes (no earlier execution
+// under its key).
+func (m *xModel) predictFresh(c ExploreCommand, seg []string, b map[string]any, p ExplorePrincipal) want {
 	if c.Method == "GET" {
 		return m.read(c, seg)
 	}
@@ -1106,7 +1208,12 @@ func (m *xModel) read(c ExploreCommand, seg []string) want {
 			status, version := a.status, a.version
 			if status == "pending" && !a.expires.IsZero() && t.After(a.expires.Add(-expirySlack)) {
 				// The backend's timer expires it within its sweep period.
-				if got == "expired" || (got == "pending" && t.Before(a.expires.Add(sweepPeriod))) {
+				// A restart delays the backend's first sweep.
+				due := a.expires
+				if up := time.Unix(0, m.lastUp); up.After(due) {
+					due = up
+				}
+				if got == "expired" || (got == "pending" && t.Before(due.Add(sweepPeriod))) {
 					if got == "expired" {
 						a.status, a.version = "expired", a.version+1
 						status, version = a.status, a.version
