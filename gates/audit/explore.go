@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -226,8 +227,16 @@ func JudgeExplore(run ExploreRun) []Finding {
 // commands naming the same entities (agent, request, mission, pool) as the
 // failing one — the commands that led to its state — and the faults in it.
 func ShrinkExplore(run ExploreRun, first int) string {
+	// A prefix never ends inside a concurrent group: half a group may be
+	// explained by no order.
+	whole := func(n int) int {
+		for n < len(run.Commands) && n > 0 && run.Commands[n].Group != 0 && run.Commands[n].Group == run.Commands[n-1].Group {
+			n++
+		}
+		return n
+	}
 	failsPrefix := func(n int) bool {
-		for _, v := range judgeExplore(run, n) {
+		for _, v := range judgeExplore(run, whole(n)) {
 			if len(v.problems) > 0 {
 				return true
 			}
@@ -245,7 +254,7 @@ func ShrinkExplore(run ExploreRun, first int) string {
 		}
 	}
 	if fails {
-		first = hi - 1
+		first = whole(hi) - 1
 	}
 	// The entities of the failing command, closed over the earlier
 	// commands that share one (a decision names its request, whose command
@@ -271,14 +280,24 @@ func ShrinkExplore(run ExploreRun, first int) string {
 		}
 	}
 	var lines []string
-	for i := 0; i <= first; i++ {
-		if c := run.Commands[i]; in[i] || c.Fault != "" || (c.Group != 0 && c.Group == run.Commands[first].Group) {
+	kept := 0
+	for i := first; i >= 0; i-- {
+		// The faults, and the latest commands on the same entities.
+		c := run.Commands[i]
+		if c.Fault != "" || in[i] && kept < maxShrinkLines {
 			lines = append(lines, fmt.Sprintf("  #%d %s → %d %s", i, describeCmd(c), c.Status, short(string(c.Resp), 160)))
+			if c.Fault == "" {
+				kept++
+			}
 		}
 	}
+	slices.Reverse(lines)
 	return fmt.Sprintf("shortest failing prefix: commands #0..#%d of %d (bisected offline over the recorded run; fails on the prefix alone: %v); the ones on the same entities, its group and the faults:\n%s",
 		first, len(run.Commands), fails, strings.Join(lines, "\n"))
 }
+
+// maxShrinkLines bounds the same-entity commands a shrunk report lists.
+const maxShrinkLines = 40
 
 func short(s string, n int) string {
 	if len(s) > n {

@@ -32,8 +32,11 @@ func BootExplore(ctx context.Context, gate string, ids ...string) (*Env, audit.E
 	opts := []BootOption{Requiring(ids...)}
 	// Power cuts need the data directory on the power-loss layer; where
 	// the target cannot mount it the explorer records them skipped.
+	// Its fdatasync takes 2 ms, as on a real disk, so a power cut right
+	// after a refusal can land before the sync of the batch that refusal
+	// saw (a refusal answered before its cause is durable is caught).
 	if ok, _ := target.ConfigFromEnv().Supports(catalog.CapPowerLoss); ok {
-		opts = append(opts, WithPowerLoss())
+		opts = append(opts, WithPowerLoss(), WithTarget(func(c *target.Config) { c.SyncDelay = 2 * time.Millisecond }))
 	}
 	env := Boot(ctx, gate, backend, opts...)
 	env.Require(ids...) // again, now that the routes are known

@@ -117,6 +117,10 @@ type Config struct {
 	// DiskQuota, with PowerLoss, caps the data directory at this many bytes
 	// (0: no cap).
 	DiskQuota int64
+	// SyncDelay, with PowerLoss, is how long each fsync/fdatasync takes on
+	// the layer (0: at once), like a real disk's: a power cut can then land
+	// between a write and its sync.
+	SyncDelay time.Duration
 	// NoPowerLoss (CREDITGATE_POWERLOSS=false) turns the layer off: the
 	// power-loss capability is then unavailable and its gates SKIP.
 	NoPowerLoss bool

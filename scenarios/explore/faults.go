@@ -121,7 +121,7 @@ func (p *faultPlan) drawKind(afterRefusal bool) string {
 // dueFaults runs before each step: a KARMA outage ends when due; a planned
 // fault is injected now or armed to land right after the next refusal
 // (the moment a refusal answered from state that is not yet durable would
-// be caught); an armed one that met no refusal within 40 commands lands
+// be caught); an armed one that met no refusal within 80 commands lands
 // anyway.
 func (x *explorer) dueFaults(ctx context.Context) {
 	p := x.fp
@@ -132,7 +132,7 @@ func (x *explorer) dueFaults(ctx context.Context) {
 	if p.karma != "" && n >= p.karmaUpAt {
 		x.inject(ctx, FaultKarmaUp, "end of the KARMA outage")
 	}
-	if p.armed != "" && n-p.armedAt > 40 {
+	if p.armed != "" && n-p.armedAt > 80 {
 		kind := p.armed
 		p.armed = ""
 		x.inject(ctx, kind, "armed for a refusal, none came")
@@ -344,13 +344,21 @@ func (x *explorer) concurrent(ctx context.Context) {
 			return
 		}
 		onAgent = cands[x.r.IntN(len(cands))]
-		fit := 1 + x.r.IntN(n-1)
+		// Mostly equal debits of which 2..n-1 fit, so an accepted one and
+		// a refused one can share a commit batch; else drawn near the
+		// balance's share.
+		n = 3 + x.r.IntN(2)
+		fit := 2 + x.r.IntN(n-2)
+		same := x.r.IntN(4) != 0
 		for i := 0; i < n; i++ {
 			op := "consume"
 			if x.r.IntN(3) == 0 {
 				op = "withdraw"
 			}
-			amt, how := x.amount(max(onAgent.balance/int64(fit), 1))
+			amt, how := max(onAgent.balance/int64(fit), 1), "=balance/fit"
+			if !same {
+				amt, how = x.amount(max(onAgent.balance/int64(fit), 1))
+			}
 			if op == "withdraw" && amt >= x.cfg.Settings.ThresholdMilli {
 				op = "consume" // a gated withdrawal would not race for the balance
 			}
@@ -421,10 +429,11 @@ func (x *explorer) sendGroup(ctx context.Context, preps []prepared) []Command {
 	_ = ctx
 	if x.fp != nil && x.fp.armed != "" {
 		kind = x.fp.armed
-		for range preps {
-			// The fault is recorded after the group: the judge reads the
-			// in-flight members' windows against the fault's.
-			if c := <-answered; !landed && ruleRefusal(c) {
+		for i := range preps {
+			// Only while others are in flight: their batch may hold the
+			// refusal's cause. The fault is recorded after the group; the
+			// judge reads the in-flight members' windows against its own.
+			if c := <-answered; !landed && ruleRefusal(c) && i < len(preps)-1 {
 				landed = x.afterRefusal(ctx, c, true)
 			}
 		}
