@@ -248,6 +248,7 @@ func (m *xModel) replayUnknown(c ExploreCommand, d xDone) want {
 		if ts, err := time.Parse(time.RFC3339Nano, fmt.Sprint(r["timestamp"])); err == nil && ts.UnixNano() < d.faultNs {
 			return nil
 		}
-		return []string{fmt.Sprintf("a retry of #%d (its outcome left unknown by the fault) executed afresh; in this order #%d had executed and must be replayed", d.n, d.n)}
+		return []string{fmt.Sprintf("a retry of #%d (its outcome left unknown by the fault) executed afresh, so #%d never executed; "+
+			"yet only orders in which #%d executed explain the earlier answers (was a refusal answered from state the fault lost?)", d.n, d.n, d.n)}
 	}}
 }
