@@ -51,6 +51,7 @@ type FS struct {
 	quota   int64
 	// syncDelay: Options.SyncDelay (read-only after Mount).
 	syncDelay time.Duration
+	crashes   int // a sync that a crash overtook made nothing durable
 	used      int64 // sum of regular file sizes under backing (kept when quota > 0)
 	dropped   int64 // bytes dropped by all crashes so far
 	frozen    bool  // power is off: syncs fail with EIO, writes stay pending
@@ -267,6 +268,7 @@ func (f *FS) Crash() (CrashReport, error) {
 	f.created = map[*node]bool{}
 	f.dropped += rep.BytesDropped
 	f.frozen = false
+	f.crashes++
 	if f.quota > 0 {
 		if used, err := usage(f.backing); err == nil {
 			f.used = used
@@ -383,12 +385,15 @@ func (f *FS) saveUndo(n *node, p *pending, off, end int64) error {
 // synced marks n's data and size durable after the sync delay; false
 // while frozen.
 func (f *FS) synced(n *node) bool {
+	f.mu.Lock()
+	gen := f.crashes
+	f.mu.Unlock()
 	if f.syncDelay > 0 {
 		time.Sleep(f.syncDelay)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.frozen {
+	if f.frozen || f.crashes != gen {
 		return false
 	}
 	delete(f.pending, n)
