@@ -51,7 +51,7 @@ type FS struct {
 	quota   int64
 	// syncDelay: Options.SyncDelay (read-only after Mount).
 	syncDelay time.Duration
-	crashes   int // a sync that a crash overtook made nothing durable
+	crashes   int   // a sync that a crash overtook made nothing durable
 	used      int64 // sum of regular file sizes under backing (kept when quota > 0)
 	dropped   int64 // bytes dropped by all crashes so far
 	frozen    bool  // power is off: syncs fail with EIO, writes stay pending
