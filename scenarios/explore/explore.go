@@ -230,7 +230,7 @@ func (x *explorer) send(method, path string, body map[string]any, key, token, no
 	// An armed fault mostly waits for a refusal within a concurrent group
 	// (whose cause may still be in flight); sometimes it lands after a
 	// command sent alone.
-	if retryOf < 0 && method != "GET" && x.fp != nil && x.fp.armed != "" && x.fp.r.IntN(5) == 0 {
+	if retryOf < 0 && method != "GET" && x.fp != nil && x.fp.armed != "" && x.fp.r.IntN(10) == 0 {
 		x.afterRefusal(context.Background(), cmd, false)
 	}
 	return cmd

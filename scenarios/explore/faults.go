@@ -94,7 +94,7 @@ func (p *faultPlan) drawKind(afterRefusal bool) string {
 	}
 	ws := []w{{FaultKill, 3}, {FaultPowerCut, 3}, {FaultRestart, 2}, {FaultKarmaDown, 1}, {FaultKarmaSlow, 1}}
 	if afterRefusal {
-		ws = []w{{FaultPowerCut, 3}, {FaultKill, 2}}
+		ws = []w{{FaultPowerCut, 5}, {FaultKill, 1}}
 	}
 	total := 0
 	for _, x := range ws {
@@ -139,7 +139,7 @@ func (x *explorer) dueFaults(ctx context.Context) {
 	}
 	for len(p.at) > 0 && p.at[0] <= n && p.armed == "" {
 		p.at = p.at[1:]
-		if p.r.IntN(5) < 3 {
+		if p.r.IntN(5) < 4 {
 			if kind := p.drawKind(true); kind != "" {
 				p.armed, p.armedAt = kind, n
 				continue
@@ -349,7 +349,9 @@ func (x *explorer) concurrent(ctx context.Context) {
 		// balance's share.
 		n = 3 + x.r.IntN(2)
 		fit := 2 + x.r.IntN(n-2)
-		same := x.r.IntN(4) != 0
+		// While a fault waits for a refusal, always: that refusal's cause
+		// is then likely in flight beside it.
+		same := x.r.IntN(4) != 0 || x.fp != nil && x.fp.armed != ""
 		for i := 0; i < n; i++ {
 			op := "consume"
 			if x.r.IntN(3) == 0 {
