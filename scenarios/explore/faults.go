@@ -428,7 +428,6 @@ func (x *explorer) sendGroup(ctx context.Context, preps []prepared) []Command {
 		}(i)
 	}
 	landed, kind := false, ""
-	_ = ctx
 	if x.fp != nil && x.fp.armed != "" {
 		kind = x.fp.armed
 		for i := range preps {
