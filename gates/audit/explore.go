@@ -1156,7 +1156,17 @@ func (m *xModel) poolOp(seg []string, b map[string]any) want {
 		to, _ := b["refund_to"].(string)
 		_, known := m.agents[to]
 		if pl.balance > 0 && !known {
-			return refusal("invalid")
+			codes = append(codes, "invalid")
+		}
+		// Paying a remainder at or above the threshold to an agent would
+		// bypass the human gate (docs/events.md §5a: close is bounded).
+		if pl.balance >= m.s.ThresholdMilli {
+			codes = append(codes, "approval_required")
+			w.setting = true
+		}
+		if len(codes) > 0 {
+			w.refuse = codes
+			return w
 		}
 		rem := pl.balance
 		w.checks = func(r map[string]any) []string { return eqPayload(r, "remainder_milli", rem) }
