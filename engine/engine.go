@@ -503,6 +503,7 @@ func (e *Engine) commitBatchLocked(batch []*command) []*command {
 	outs := make([]outcome, len(batch))
 	var recs []store.Record
 	for i, c := range batch {
+		//mutant:refusal-before-commit
 		outs[i] = e.decideLocked(c, &recs)
 	}
 	var werr error
@@ -522,6 +523,7 @@ func (e *Engine) commitBatchLocked(batch []*command) []*command {
 			close(o.key.done)
 			o.key = nil
 		}
+		//mutant:refusal-answer
 		c.done <- o
 	}
 	// Answered first: a spill to the disk index must not delay them.

@@ -26,6 +26,10 @@ type Options struct {
 	AllowOther bool
 	// Debug logs every FUSE request.
 	Debug bool
+	// SyncDelay is how long an fsync/fdatasync takes (0: at once), as on a
+	// real disk where it takes milliseconds: a power cut during it drops
+	// what it was making durable.
+	SyncDelay time.Duration
 }
 
 // CrashReport is what Crash dropped.
@@ -45,9 +49,12 @@ type FS struct {
 	pending map[*node]*pending // files with unsynced writes/truncates
 	created map[*node]bool     // files created through the mount, entry not yet durable
 	quota   int64
-	used    int64 // sum of regular file sizes under backing (kept when quota > 0)
-	dropped int64 // bytes dropped by all crashes so far
-	frozen  bool  // power is off: syncs fail with EIO, writes stay pending
+	// syncDelay: Options.SyncDelay (read-only after Mount).
+	syncDelay time.Duration
+	crashes   int   // a sync that a crash overtook made nothing durable
+	used      int64 // sum of regular file sizes under backing (kept when quota > 0)
+	dropped   int64 // bytes dropped by all crashes so far
+	frozen    bool  // power is off: syncs fail with EIO, writes stay pending
 }
 
 // pending is one file's unsynced state: its size at the last sync and, in
@@ -92,7 +99,8 @@ func Mount(backing, mountpoint string, opts Options) (*FS, error) {
 	if err := syscall.Stat(backing, &st); err != nil {
 		return nil, fmt.Errorf("lazyfs: backing dir: %w", err)
 	}
-	f := &FS{backing: backing, mountpoint: mountpoint, pending: map[*node]*pending{}, created: map[*node]bool{}, quota: opts.Quota}
+	f := &FS{backing: backing, mountpoint: mountpoint, pending: map[*node]*pending{}, created: map[*node]bool{}, quota: opts.Quota,
+		syncDelay: opts.SyncDelay}
 	if f.quota > 0 {
 		if f.used, err = usage(backing); err != nil {
 			return nil, err
@@ -260,6 +268,7 @@ func (f *FS) Crash() (CrashReport, error) {
 	f.created = map[*node]bool{}
 	f.dropped += rep.BytesDropped
 	f.frozen = false
+	f.crashes++
 	if f.quota > 0 {
 		if used, err := usage(f.backing); err == nil {
 			f.used = used
@@ -373,11 +382,18 @@ func (f *FS) saveUndo(n *node, p *pending, off, end int64) error {
 	return nil
 }
 
-// synced marks n's data and size durable; false while frozen.
+// synced marks n's data and size durable after the sync delay; false
+// while frozen.
 func (f *FS) synced(n *node) bool {
 	f.mu.Lock()
+	gen := f.crashes
+	f.mu.Unlock()
+	if f.syncDelay > 0 {
+		time.Sleep(f.syncDelay)
+	}
+	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.frozen {
+	if f.frozen || f.crashes != gen {
 		return false
 	}
 	delete(f.pending, n)

@@ -328,3 +328,32 @@ func TestFreezeWhenPendingCutsBetweenWriteAndSync(t *testing.T) {
 		t.Fatalf("%+v %q", rep, content(t, p))
 	}
 }
+
+// With a sync delay, a power cut while an fdatasync is still under way
+// drops the data it was making durable, and the sync fails.
+func TestPowerCutDuringASlowSyncDropsItsData(t *testing.T) {
+	fs, mnt := mount(t, lazyfs.Options{SyncDelay: 200 * time.Millisecond})
+	p := filepath.Join(mnt, "journal")
+	write(t, p, os.O_CREATE|os.O_APPEND, "synced-1\n", true)
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("in-sync\n"); err != nil {
+		t.Fatal(err)
+	}
+	synced := make(chan error, 1)
+	go func() { synced <- f.Sync() }()
+	time.Sleep(50 * time.Millisecond)
+	if !fs.FreezeWhenPending(time.Second) {
+		t.Fatal("the write under a slow sync must still be pending")
+	}
+	crash(t, fs)
+	if err := <-synced; err == nil {
+		t.Fatal("a sync cut by the power loss must fail")
+	}
+	if got := content(t, p); got != "synced-1\n" {
+		t.Fatalf("after the cut want only the synced line, got %q", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -71,6 +72,12 @@ type ExploreCommand struct {
 	Err         string          `json:"err,omitempty"`
 	CallNs      int64           `json:"call_unix_ns"`
 	ReturnNs    int64           `json:"return_unix_ns"`
+	// Group: sent at once with the other commands of the same group.
+	Group int `json:"group,omitempty"`
+	// Fault: a fault step ("kill -9", "clean restart", "power cut",
+	// "karma down|slow|up"), not a request; Skip: not injected, and why.
+	Fault string `json:"fault,omitempty"`
+	Skip  string `json:"skip,omitempty"`
 }
 
 // ExploreRun is the judge's input.
@@ -122,6 +129,9 @@ type xModel struct {
 	collabs   map[string]bool
 	granted   map[string]int64 // synergie paid per "team/agent"
 	cmds      []ExploreCommand
+	done      map[string]xDone // client key → what executed under it
+	unknown   map[int]int64    // commands a fault left without an answer
+	lastUp    int64            // return time of the last restart (unix ns)
 }
 
 // want is what the rules predict for one command.
@@ -152,6 +162,7 @@ type exploreVerdict struct {
 	identity bool
 	setting  bool
 	final    bool
+	fault    bool
 }
 
 // JudgeExplore judges a run: B47 (every answer), B48 (the final reads),
@@ -164,6 +175,15 @@ func JudgeExplore(run ExploreRun) []Finding {
 	var b47, b48, c31, c32 violations
 	first := -1
 	for _, v := range vs {
+		if v.fault {
+			for _, p := range v.problems {
+				b47.add("#%d %s: %s", v.n, describeCmd(run.Commands[v.n]), p)
+			}
+			if len(v.problems) > 0 && first < 0 {
+				first = v.n
+			}
+			continue
+		}
 		target := &b47
 		if v.final {
 			target = &b48
@@ -202,17 +222,41 @@ func JudgeExplore(run ExploreRun) []Finding {
 		mk(&c31, CheckC31, "identity-bearing commands"), mk(&c32, CheckC32, "setting-dependent commands")}
 }
 
-// ShrinkExplore reports the shortest failing prefix: the judge is rerun on
-// prefixes to confirm that the first n+1 commands fail, then the prefix is
-// reduced to the commands naming the same entities (agent, request,
-// mission, pool) as the failing one — the commands that led to its state.
+// ShrinkExplore reports the shortest failing prefix. The judge is a pure
+// function of the recorded run, so it shrinks offline, without the live
+// backend: a bisection over prefix lengths finds the smallest N whose
+// commands[:N] alone still fail; then the prefix is reduced to the
+// commands naming the same entities (agent, request, mission, pool) as the
+// failing one — the commands that led to its state — and the faults in it.
 func ShrinkExplore(run ExploreRun, first int) string {
-	// Confirm on the prefix alone (a deterministic replay of the model).
-	fails := false
-	for _, v := range judgeExplore(run, first+1) {
-		if v.n == first && len(v.problems) > 0 {
-			fails = true
+	// A prefix never ends inside a concurrent group: half a group may be
+	// explained by no order.
+	whole := func(n int) int {
+		for n < len(run.Commands) && n > 0 && run.Commands[n].Group != 0 && run.Commands[n].Group == run.Commands[n-1].Group {
+			n++
 		}
+		return n
+	}
+	failsPrefix := func(n int) bool {
+		for _, v := range judgeExplore(run, whole(n)) {
+			if len(v.problems) > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	lo, hi := 1, len(run.Commands) // the smallest failing length is in [lo, hi]
+	fails := failsPrefix(hi)
+	for fails && lo < hi {
+		mid := (lo + hi) / 2
+		if failsPrefix(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	if fails {
+		first = whole(hi) - 1
 	}
 	// The entities of the failing command, closed over the earlier
 	// commands that share one (a decision names its request, whose command
@@ -238,14 +282,24 @@ func ShrinkExplore(run ExploreRun, first int) string {
 		}
 	}
 	var lines []string
-	for i := 0; i <= first; i++ {
-		if c := run.Commands[i]; in[i] {
+	kept := 0
+	for i := first; i >= 0; i-- {
+		// The faults, and the latest commands on the same entities.
+		c := run.Commands[i]
+		if c.Fault != "" || in[i] && kept < maxShrinkLines {
 			lines = append(lines, fmt.Sprintf("  #%d %s → %d %s", i, describeCmd(c), c.Status, short(string(c.Resp), 160)))
+			if c.Fault == "" {
+				kept++
+			}
 		}
 	}
-	return fmt.Sprintf("shortest failing prefix: commands #0..#%d (confirmed on the prefix alone: %v); the ones on the same entities:\n%s",
-		first, fails, strings.Join(lines, "\n"))
+	slices.Reverse(lines)
+	return fmt.Sprintf("shortest failing prefix: commands #0..#%d of %d (bisected offline over the recorded run; fails on the prefix alone: %v); the ones on the same entities, its group and the faults:\n%s",
+		first, len(run.Commands), fails, strings.Join(lines, "\n"))
 }
+
+// maxShrinkLines bounds the same-entity commands a shrunk report lists.
+const maxShrinkLines = 40
 
 func short(s string, n int) string {
 	if len(s) > n {
@@ -261,6 +315,16 @@ func settingsLine(s ExploreSettings) string {
 }
 
 func describeCmd(c ExploreCommand) string {
+	if c.Fault != "" {
+		s := "FAULT " + c.Fault
+		if c.Note != "" {
+			s += " [" + c.Note + "]"
+		}
+		if c.Skip != "" {
+			s += " skipped: " + c.Skip
+		}
+		return s
+	}
 	s := c.Method + " " + c.Path
 	if len(c.Body) > 0 {
 		s += " " + short(string(c.Body), 200)
@@ -278,6 +342,9 @@ func describeCmd(c ExploreCommand) string {
 	}
 	if c.Note != "" {
 		s += " [" + strings.TrimSpace(c.Note) + "]"
+	}
+	if c.Group != 0 {
+		s += fmt.Sprintf(" (concurrent group %d)", c.Group)
 	}
 	return s
 }
@@ -338,17 +405,42 @@ func decodeBody(raw json.RawMessage) map[string]any {
 func judgeExplore(run ExploreRun, upTo int) []exploreVerdict {
 	m := &xModel{s: run.Settings, tokens: map[string]ExplorePrincipal{}, agents: map[string]int64{}, skills: map[string]float64{},
 		approvals: map[string]*xApproval{}, missions: map[string]*xMission{}, pools: map[string]*xPool{},
-		collabs: map[string]bool{}, granted: map[string]int64{}, cmds: run.Commands}
+		collabs: map[string]bool{}, granted: map[string]int64{}, cmds: run.Commands, done: map[string]xDone{},
+		unknown: unknownOutcomes(run.Commands)}
 	for _, p := range run.Principals {
 		m.tokens[p.Token] = p
 	}
+	worlds := []*xModel{m}
 	var out []exploreVerdict
-	for i := 0; i < upTo && i < len(run.Commands); i++ {
+	upTo = min(upTo, len(run.Commands))
+	for i := 0; i < upTo; {
 		c := run.Commands[i]
-		w := m.predict(c)
-		v := exploreVerdict{n: i, identity: w.identity, setting: w.setting, final: c.Final}
-		v.problems = m.evaluate(c, w)
-		out = append(out, v)
+		if c.Fault != "" {
+			v := exploreVerdict{n: i, fault: true}
+			if c.Err != "" {
+				v.problems = []string{fmt.Sprintf("the backend did not serve again after the %s: %s", c.Fault, c.Err)}
+			}
+			for _, w := range worlds {
+				if disruptiveFault(c) {
+					w.lastUp = c.ReturnNs
+				}
+			}
+			out = append(out, v)
+			i++
+			continue
+		}
+		j := i + 1
+		for c.Group != 0 && j < upTo && run.Commands[j].Group == c.Group {
+			j++
+		}
+		members := run.Commands[i:j]
+		var br branch
+		worlds, br = stepGroup(worlds, members, m.unknown)
+		for k, x := range members {
+			out = append(out, exploreVerdict{n: x.N, identity: br.wants[k].identity, setting: br.wants[k].setting, final: x.Final,
+				problems: br.problems[k]})
+		}
+		i = j
 	}
 	return out
 }
@@ -386,6 +478,9 @@ func (m *xModel) evaluate(c ExploreCommand, w want) []string {
 		}
 		if w.apply != nil {
 			w.apply(r)
+		}
+		if _, ok := m.done[c.Key]; !ok && c.Key != "" && c.Method != "GET" && r["duplicate"] != true {
+			m.done[c.Key] = xDone{n: c.N, known: true}
 		}
 	} else if w.refused != nil {
 		w.refused(code)
@@ -523,16 +618,42 @@ func (m *xModel) predict(c ExploreCommand) want {
 		return refusal("forbidden")
 	}
 	if c.RetryOf >= 0 && c.RetryOf < len(m.cmds) {
-		o := m.cmds[c.RetryOf]
-		// A repeated collaboration_id wrote nothing (docs/events.md §3.3),
-		// so its key holds no command: a retry is a new request.
-		if o.Status >= 200 && o.Status < 300 && decodeBody(o.Resp)["duplicate"] != true {
+		// What executed under the key in this world (a repeated
+		// collaboration_id wrote nothing, docs/events.md §3.3, so its key
+		// holds no command: a retry is a new request).
+		if d, ok := m.done[c.Key]; ok && c.Key != "" {
 			if c.Conflicting {
 				return refusal("idempotency_key_conflict")
 			}
-			return m.replay(o)
+			if !d.known {
+				return m.replayUnknown(c, d)
+			}
+			return m.replay(m.cmds[d.n])
+		}
+		if _, ok := m.unknown[c.RetryOf]; ok {
+			// The original did not execute in this world: the retry must
+			// not claim to replay it.
+			w := m.predictFresh(c, seg, b, p)
+			inner := w.checks
+			w.checks = func(r map[string]any) []string {
+				var out []string
+				if inner != nil {
+					out = inner(r)
+				}
+				if c.Replayed {
+					out = append(out, fmt.Sprintf("a retry of #%d replayed it, but in this order #%d had not executed", c.RetryOf, c.RetryOf))
+				}
+				return out
+			}
+			return w
 		}
 	}
+	return m.predictFresh(c, seg, b, p)
+}
+
+// predictFresh predicts a command that executes (no earlier execution
+// under its key).
+func (m *xModel) predictFresh(c ExploreCommand, seg []string, b map[string]any, p ExplorePrincipal) want {
 	if c.Method == "GET" {
 		return m.read(c, seg)
 	}
@@ -1029,7 +1150,17 @@ func (m *xModel) poolOp(seg []string, b map[string]any) want {
 		to, _ := b["refund_to"].(string)
 		_, known := m.agents[to]
 		if pl.balance > 0 && !known {
-			return refusal("invalid")
+			codes = append(codes, "invalid")
+		}
+		// Paying a remainder at or above the threshold to an agent would
+		// bypass the human gate (docs/events.md §5a: close is bounded).
+		if pl.balance >= m.s.ThresholdMilli {
+			codes = append(codes, "approval_required")
+			w.setting = true
+		}
+		if len(codes) > 0 {
+			w.refuse = codes
+			return w
 		}
 		rem := pl.balance
 		w.checks = func(r map[string]any) []string { return eqPayload(r, "remainder_milli", rem) }
@@ -1100,7 +1231,12 @@ func (m *xModel) read(c ExploreCommand, seg []string) want {
 			status, version := a.status, a.version
 			if status == "pending" && !a.expires.IsZero() && t.After(a.expires.Add(-expirySlack)) {
 				// The backend's timer expires it within its sweep period.
-				if got == "expired" || (got == "pending" && t.Before(a.expires.Add(sweepPeriod))) {
+				// A restart delays the backend's first sweep.
+				due := a.expires
+				if up := time.Unix(0, m.lastUp); up.After(due) {
+					due = up
+				}
+				if got == "expired" || (got == "pending" && t.Before(due.Add(sweepPeriod))) {
 					if got == "expired" {
 						a.status, a.version = "expired", a.version+1
 						status, version = a.status, a.version

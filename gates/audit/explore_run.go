@@ -23,6 +23,29 @@ type ExploreCounts struct {
 	// insufficient_credits"), the states the workload reached.
 	Routes   int
 	Outcomes map[string]int
+	// Faults counts the injected fault steps by kind, Skipped the ones the
+	// target could not take (kind → reason); Groups the concurrent groups,
+	// Unknown the commands a fault left without an answer.
+	Faults  map[string]int
+	Skipped map[string]string
+	Groups  int
+	Unknown int
+}
+
+// FaultLine renders the fault points and concurrency of a run.
+func (c ExploreCounts) FaultLine() string {
+	var parts []string
+	for _, k := range sortedKeys(c.Faults) {
+		parts = append(parts, fmt.Sprintf("%s ×%d", k, c.Faults[k]))
+	}
+	s := "faults: none"
+	if len(parts) > 0 {
+		s = "faults: " + strings.Join(parts, ", ")
+	}
+	for _, k := range sortedKeys(c.Skipped) {
+		s += fmt.Sprintf("; %s skipped (%s)", k, c.Skipped[k])
+	}
+	return s + fmt.Sprintf("; %d concurrent groups, %d outcomes left unknown by a fault", c.Groups, c.Unknown)
 }
 
 // OutcomeLine renders Outcomes, most frequent first.
@@ -50,13 +73,27 @@ func (c ExploreCounts) OutcomeLine() string {
 // case the note names), the boundary cases, the principals that acted and
 // the retries of a run.
 func CountExplore(run ExploreRun) ExploreCounts {
-	c := ExploreCounts{Commands: len(run.Commands), Outcomes: map[string]int{}}
+	c := ExploreCounts{Outcomes: map[string]int{}, Faults: map[string]int{}, Skipped: map[string]string{},
+		Unknown: len(unknownOutcomes(run.Commands))}
+	groups := map[int]bool{}
 	distinct, who, routes := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	known := map[string]bool{}
 	for _, p := range run.Principals {
 		known[p.Token] = true
 	}
 	for _, x := range run.Commands {
+		if x.Fault != "" {
+			if x.Skip != "" {
+				c.Skipped[x.Fault] = x.Skip
+			} else {
+				c.Faults[x.Fault]++
+			}
+			continue
+		}
+		c.Commands++
+		if x.Group != 0 {
+			groups[x.Group] = true
+		}
 		if x.Final {
 			c.Final++
 			continue
@@ -79,7 +116,7 @@ func CountExplore(run ExploreRun) ExploreCounts {
 			c.Boundary++
 		}
 	}
-	c.Distinct, c.Principals, c.Routes = len(distinct), len(who), len(routes)
+	c.Distinct, c.Principals, c.Routes, c.Groups = len(distinct), len(who), len(routes), len(groups)
 	return c
 }
 

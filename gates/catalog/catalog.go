@@ -48,6 +48,10 @@ type Check struct {
 	Rules    []string     // SPEC rule IDs (Rules) it guards
 	Routes   []string     // "METHOD /path" it calls; missing → N/A
 	Needs    []Capability // missing → SKIP with the reason
+	// Uses are capabilities the check exercises where the target offers
+	// them and runs without elsewhere (the explorer's faults): missing →
+	// the detail says what was skipped and why, never SKIP.
+	Uses []Capability
 }
 
 // Name is how reports show the check: "A8 title".

@@ -13,15 +13,22 @@ var exploreChecks = []Check{
 		Rules: rs("§6 errors"), Routes: rs(Agents, Consume, Digest)},
 
 	{ID: "B47", Gate: "B", Critical: true, Title: "generated commands: every answer is what the rules predict",
-		Rules:  rs("§5 consume", "§5 every money path", "§5 missions", "§5 pools", "§5 risk levels", "§5 executes once", "§3 idempotent retry", "§3 key conflict", "§6 auth"),
-		Routes: exploreRoutes, Needs: caps(CapSettings, CapRoleTokens)},
+		Rules: rs("§5 consume", "§5 every money path", "§5 missions", "§5 pools", "§5 risk levels", "§5 executes once", "§3 idempotent retry", "§3 key conflict",
+			"§3 keys survive restarts", "§3 durability", "§6 auth"),
+		Routes: exploreRoutes, Needs: caps(CapSettings, CapRoleTokens), Uses: exploreFaults},
 	{ID: "B48", Gate: "B", Critical: true, Title: "generated commands: the final state equals the model",
-		Rules: rs("§1 exact", "§4 reads current", "§4 projections"), Routes: exploreRoutes, Needs: caps(CapSettings, CapRoleTokens)},
+		Rules: rs("§1 exact", "§4 reads current", "§4 projections", "§3 durability"), Routes: exploreRoutes, Needs: caps(CapSettings, CapRoleTokens),
+		Uses: exploreFaults},
 	{ID: "C31", Gate: "C", Critical: true, Title: "generated decisions: the acting principal is the token's, never the body's; four-eyes holds",
-		Rules: rs("§5 four eyes", "§6 auth"), Routes: exploreRoutes, Needs: caps(CapSettings, CapRoleTokens)},
+		Rules: rs("§5 four eyes", "§6 auth"), Routes: exploreRoutes, Needs: caps(CapSettings, CapRoleTokens), Uses: exploreFaults},
 	{ID: "C32", Gate: "C", Critical: true, Title: "generated settings: gating, risk levels, timeouts and limits follow the backend's settings",
-		Rules: rs("§5 risk levels", "§5 expiry", "§1 input"), Routes: exploreRoutes, Needs: caps(CapSettings, CapRoleTokens)},
+		Rules: rs("§5 risk levels", "§5 expiry", "§1 input"), Routes: exploreRoutes, Needs: caps(CapSettings, CapRoleTokens), Uses: exploreFaults},
 }
+
+// exploreFaults are the faults the generated workload lands among its
+// commands where the target offers them (kill -9, clean restart, power
+// cut, KARMA down/slow); elsewhere they are skipped with the reason.
+var exploreFaults = caps(CapCrash, CapRestart, CapPowerLoss, CapKarmaControl)
 
 // exploreRoutes are the routes the generated workload drives.
 var exploreRoutes = rs(Agents, Consume, Refund, Add, Withdraw, Balance, ApprovalRequest, ApprovalGet, Approve, Reject,

@@ -74,7 +74,7 @@ func mountLayer(dir string, cfg Config, allowOther bool) (*diskLayer, error) {
 	if err := os.MkdirAll(mnt, 0o755); err != nil {
 		return nil, fmt.Errorf("target: power-loss mountpoint: %w", err)
 	}
-	fs, err := lazyfs.Mount(dir, mnt, lazyfs.Options{Quota: cfg.DiskQuota, AllowOther: allowOther})
+	fs, err := lazyfs.Mount(dir, mnt, lazyfs.Options{Quota: cfg.DiskQuota, AllowOther: allowOther, SyncDelay: cfg.SyncDelay})
 	if err != nil {
 		_ = os.Remove(mnt)
 		return nil, fmt.Errorf("target: power-loss layer: %w", err)

@@ -119,6 +119,10 @@ type Config struct {
 	// DiskQuota, with PowerLossOn, caps the data directory at this many
 	// bytes (0: no cap).
 	DiskQuota int64
+	// SyncDelay, with PowerLoss, is how long each fsync/fdatasync takes on
+	// the layer (0: at once), like a real disk's: a power cut can then land
+	// between a write and its sync.
+	SyncDelay time.Duration
 	// Exec (CREDITGATE_EXEC) is the exec target's command line, with
 	// {port} and {data_dir} placeholders (see exec.go). DataDir
 	// (CREDITGATE_EXEC_DATA_DIR) is then its {data_dir}.

@@ -11,6 +11,19 @@
 // several principals with bearer tokens, with body principal fields
 // (actor_id, requester_id, approver_id) that sometimes contradict the token.
 //
+// With Config.Faults it also lands faults drawn from the seed (on a stream
+// of their own) among the commands, at most Config.MaxFaults: kill -9,
+// clean restart and power cut (each followed by a start on the same data)
+// and KARMA down/slow/up — often right after a refusal while the rest of
+// its concurrent group is still in flight, the moment a refusal answered
+// from state that is not yet durable shows. Some steps send 2–4 commands
+// at once on one agent, approval or pool (Command.Group). A fault is a
+// step of the Run (Command.Fault, with call and return times); commands it
+// left without an answer are resent with their key after the restart, and
+// keys acknowledged before it are retried. The Faults interface is how the
+// harness lends it the target's capabilities: this package never imports
+// gates/.
+//
 // It records every request through the recording scenarios.Client (so the
 // history holds them) and returns what it sent and saw (Run). It decides
 // nothing: gates/audit (explore*.go) judges every answer and the final

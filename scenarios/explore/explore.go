@@ -31,6 +31,16 @@ type Command struct {
 	Conflicting bool   `json:"conflicting,omitempty"`
 	Final       bool   `json:"final,omitempty"` // a read of the final state
 	Note        string `json:"note,omitempty"`  // why it was drawn (the boundary)
+	// Group numbers the commands sent at once (consecutive N, 0 = sent
+	// alone): any serial order of them consistent with the answers is
+	// correct.
+	Group int `json:"group,omitempty"`
+	// Fault names a fault step (FaultKill, …) instead of a request; Skip
+	// says why it was not injected (Err: it was, and failed). Call and
+	// return times bound it, so commands in flight during it have an
+	// unknown outcome.
+	Fault string `json:"fault,omitempty"`
+	Skip  string `json:"skip,omitempty"`
 
 	Status   int             `json:"status"`
 	Resp     json.RawMessage `json:"resp,omitempty"`
@@ -56,6 +66,10 @@ type Config struct {
 	Prefix     string        // prefix of every id and key
 	Settings   Settings
 	Principals []Principal
+	// Faults, when set, lands faults drawn from the seed among the
+	// commands (at most MaxFaults, default DefaultMaxFaults).
+	Faults    Faults
+	MaxFaults int
 }
 
 const api = "/api/credits"
@@ -103,6 +117,8 @@ type explorer struct {
 	collabs  []string
 	n        int
 	sleeps   int
+	groups   int
+	fp       *faultPlan // nil without Config.Faults
 }
 
 // Explore draws and sends cfg.Commands commands, then reads the final state
@@ -120,12 +136,22 @@ func Explore(ctx context.Context, c *scenarios.Client, cfg Config) (*Run, error)
 	}
 	x := &explorer{c: c, r: rand.New(rand.NewPCG(cfg.Seed, 0x6578706c6f7265)), cfg: cfg, byAgent: map[string]*agent{},
 		run: &Run{Seed: cfg.Seed, Settings: cfg.Settings, Principals: cfg.Principals}}
+	if cfg.Faults != nil {
+		if cfg.MaxFaults <= 0 {
+			x.cfg.MaxFaults = DefaultMaxFaults
+		}
+		x.fp = newFaultPlan(x.cfg)
+	}
 	deadline := time.Now().Add(cfg.Budget)
 	for i := 0; i < 4; i++ {
 		x.createAgent()
 	}
 	for len(x.run.Commands) < cfg.Commands && time.Now().Before(deadline) && ctx.Err() == nil {
+		x.dueFaults(ctx)
 		x.step(ctx)
+	}
+	if x.fp != nil && x.fp.karma != "" {
+		x.inject(ctx, FaultKarmaUp, "before the final reads")
 	}
 	x.final(ctx)
 	if len(x.run.Commands) > 0 && x.run.Commands[0].Err != "" && x.run.Commands[0].Status == 0 {
@@ -196,11 +222,27 @@ func (x *explorer) key() string {
 
 // send records one command through the recording client.
 func (x *explorer) send(method, path string, body map[string]any, key, token, note string, retryOf int, conflicting bool) Command {
+	cmd, call := x.prepare(method, path, body, key, token, note, retryOf, conflicting)
+	cmd.N = len(x.run.Commands)
+	cmd = x.do(cmd, call)
+	x.run.Commands = append(x.run.Commands, cmd)
+	x.noteAcked(cmd, key)
+	// An armed fault mostly waits for a refusal within a concurrent group
+	// (whose cause may still be in flight); sometimes it lands after a
+	// command sent alone.
+	if retryOf < 0 && method != "GET" && x.fp != nil && x.fp.armed != "" && x.fp.r.IntN(10) == 0 {
+		x.afterRefusal(context.Background(), cmd, false)
+	}
+	return cmd
+}
+
+// prepare builds a command and its call (N is the caller's).
+func (x *explorer) prepare(method, path string, body map[string]any, key, token, note string, retryOf int, conflicting bool) (Command, scenarios.Call) {
 	var raw []byte
 	if body != nil {
 		raw, _ = json.Marshal(body)
 	}
-	cmd := Command{N: len(x.run.Commands), Method: method, Path: path, Body: raw, Key: key, Token: token, RetryOf: retryOf,
+	cmd := Command{Method: method, Path: path, Body: raw, Key: key, Token: token, RetryOf: retryOf,
 		Conflicting: conflicting, Note: note}
 	// Token "" sends none: the spec runs the explorer on a client without
 	// a default token.
@@ -217,6 +259,11 @@ func (x *explorer) send(method, path string, body map[string]any, key, token, no
 			call.Role = history.Conflicting
 		}
 	}
+	return cmd, call
+}
+
+// do sends one prepared command; safe for concurrent use.
+func (x *explorer) do(cmd Command, call scenarios.Call) Command {
 	cmd.CallNs = time.Now().UnixNano()
 	rep := x.c.Do(context.Background(), call)
 	cmd.ReturnNs = time.Now().UnixNano()
@@ -228,11 +275,25 @@ func (x *explorer) send(method, path string, body map[string]any, key, token, no
 	if len(rep.Raw) > 0 && json.Valid(rep.Raw) {
 		cmd.Resp = bytes.TrimSpace(rep.Raw)
 	}
-	x.run.Commands = append(x.run.Commands, cmd)
-	if key != "" && cmd.Status >= 200 && cmd.Status < 300 && retryOf < 0 {
+	return cmd
+}
+
+// noteAcked remembers an acknowledged keyed command as a retry candidate.
+func (x *explorer) noteAcked(cmd Command, sentKey string) {
+	if sentKey != "" && ok2xx(cmd) && cmd.RetryOf < 0 {
 		x.acked = append(x.acked, cmd.N)
 	}
-	return cmd
+}
+
+func decodeMap(raw json.RawMessage) map[string]any {
+	var body map[string]any
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	_ = d.Decode(&body)
+	if body == nil && len(raw) > 0 {
+		body = map[string]any{}
+	}
+	return body
 }
 
 // routeOf collapses ids out of a path for latency buckets.
@@ -342,7 +403,11 @@ func (x *explorer) bigAgent() *agent {
 
 func (x *explorer) step(ctx context.Context) {
 	s := x.cfg.Settings
-	switch w := x.r.IntN(200); {
+	n := 200
+	if x.fp != nil && x.fp.armed != "" {
+		n = 230 // an armed fault waits for a refusal: race debits more often
+	}
+	switch w := x.r.IntN(n + 10); {
 	case w < 6:
 		x.createAgent()
 	case w < 26:
@@ -385,8 +450,10 @@ func (x *explorer) step(ctx context.Context) {
 		x.read()
 	case w < 192:
 		x.retry(false)
-	default:
+	case w < 200:
 		x.retry(true)
+	default:
+		x.concurrent(ctx)
 	}
 }
 

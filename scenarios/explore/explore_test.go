@@ -1,6 +1,7 @@
 package explore
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -66,5 +67,28 @@ func TestGrammarCasesCoverTheDocument(t *testing.T) {
 	}
 	if len(routes) < 20 || !hash || !nested || len(cases) < 800 {
 		t.Fatalf("%d cases over %d routes (reserved '#': %v, depth 4: %v)", len(cases), len(routes), hash, nested)
+	}
+}
+
+// The fault plan is drawn from the seed alone, bounded, and never draws a
+// kind the target could not take.
+func TestFaultPlanIsSeededAndBounded(t *testing.T) {
+	for seed := uint64(0); seed < 200; seed++ {
+		cfg := Config{Seed: seed, Commands: 900, MaxFaults: DefaultMaxFaults}
+		a, b := newFaultPlan(cfg), newFaultPlan(cfg)
+		if len(a.at) < 3 || len(a.at) > DefaultMaxFaults || fmt.Sprint(a.at) != fmt.Sprint(b.at) {
+			t.Fatalf("seed %d: plan %v vs %v", seed, a.at, b.at)
+		}
+		for _, n := range a.at {
+			if n < 30 || n >= cfg.Commands {
+				t.Fatalf("seed %d: a fault at command %d", seed, n)
+			}
+		}
+		a.unavail[FaultPowerCut], a.unavail[FaultKarmaDown] = "no layer", "no stub"
+		for i := 0; i < 50; i++ {
+			if k := a.drawKind(i%2 == 0); k == FaultPowerCut || k == FaultKarmaDown || k == "" {
+				t.Fatalf("seed %d: drew %q", seed, k)
+			}
+		}
 	}
 }

@@ -3,9 +3,10 @@ package explore
 import (
 	"fmt"
 	"math/rand/v2"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 // Settings are the engine settings that decide money, drawn per seed and
@@ -104,17 +105,7 @@ func (s Settings) String() string {
 }
 
 // credits renders milli-credits as an exact decimal ("512.25").
-func credits(m int64) string {
-	sign := ""
-	if m < 0 {
-		sign, m = "-", -m
-	}
-	s := sign + strconv.FormatInt(m/1000, 10)
-	if f := m % 1000; f != 0 {
-		s += strings.TrimRight(fmt.Sprintf(".%03d", f), "0")
-	}
-	return s
-}
+func credits(m int64) string { return money.FormatMilli(m) }
 
 func sortStrings(s []string) {
 	for i := 1; i < len(s); i++ {
@@ -153,38 +144,8 @@ func TokensSpec(ps []Principal) string {
 	return strings.Join(parts, ",")
 }
 
-// parseMilli reads a JSON number literal in credits exactly ("12.5",
-// "1e3"); false for anything with more than 3 decimals or out of range.
+// parseMilli reads a JSON number literal in credits exactly (money.ParseMilli).
 func parseMilli(lit string) (int64, bool) {
-	s := strings.TrimSpace(lit)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	exp := 0
-	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		e, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
-		if err != nil || e > 30 || e < -30 {
-			return 0, false
-		}
-		exp, s = e, s[:i]
-	}
-	whole, frac, _ := strings.Cut(s, ".")
-	digits := strings.TrimLeft(whole+frac, "0")
-	shift := exp - len(frac) + 3
-	for shift < 0 && strings.HasSuffix(digits, "0") {
-		digits, shift = digits[:len(digits)-1], shift+1
-	}
-	if digits == "" {
-		return 0, true
-	}
-	if shift < 0 || len(digits)+shift > 18 {
-		return 0, false
-	}
-	v, err := strconv.ParseInt(digits+strings.Repeat("0", shift), 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
+	v, err := money.ParseMilli(lit)
+	return v, err == nil
 }

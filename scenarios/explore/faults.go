@@ -1,0 +1,457 @@
+package explore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/creditgate/creditgate/scenarios"
+)
+
+// Fault kinds, as recorded in Command.Fault.
+const (
+	FaultKill      = "kill -9"
+	FaultRestart   = "clean restart"
+	FaultPowerCut  = "power cut"
+	FaultKarmaDown = "karma down"
+	FaultKarmaSlow = "karma slow"
+	FaultKarmaUp   = "karma up"
+)
+
+// ErrUnavailable is wrapped by a Faults method the target cannot take (a
+// url target cannot be killed, no power-loss layer, no KARMA stub): the
+// explorer records the step skipped with the reason and draws that kind no
+// more.
+var ErrUnavailable = errors.New("fault unavailable on this target")
+
+// KarmaMode is what a KARMA step switches the dependency to: "down"
+// (connection refused), "slow" (answers after DelayMs) or "up" (healthy).
+type KarmaMode struct {
+	Kind    string `json:"kind"`
+	DelayMs int    `json:"delay_ms,omitempty"`
+}
+
+// Faults injects faults into the target the explorer drives; gates/harness
+// implements it from the target's capabilities (the explorer never imports
+// the harness). Kill, Restart and PowerCut return once the backend serves
+// again on the same data; an error wrapping ErrUnavailable means nothing
+// was done. The explorer calls them from one goroutine, possibly while
+// requests of a concurrent step are in flight (their outcome is then
+// unknown, and the explorer resolves it with a keyed retry).
+type Faults interface {
+	Kill(ctx context.Context) error     // kill -9, then start again
+	Restart(ctx context.Context) error  // SIGTERM, wait, start again
+	PowerCut(ctx context.Context) error // drop what was not fsynced, kill, start again
+	Karma(ctx context.Context, m KarmaMode) error
+}
+
+// DefaultMaxFaults bounds the faults of one run (restarts cost time).
+const DefaultMaxFaults = 6
+
+// faultPlan is drawn from the seed on its own stream, so adding faults
+// does not move the command draws: the positions (command counts) at
+// which a fault is due, and whether each waits for the next refusal.
+type faultPlan struct {
+	r         *rand.Rand
+	at        []int
+	unavail   map[string]string
+	armed     string // a disruptive fault waiting for the next refusal
+	armedAt   int
+	karma     string // the current KARMA mode kind ("" = up)
+	karmaUpAt int
+	injected  int
+}
+
+func newFaultPlan(cfg Config) *faultPlan {
+	p := &faultPlan{r: rand.New(rand.NewPCG(cfg.Seed, 0x6661756c7473)), unavail: map[string]string{}}
+	k := 3 + p.r.IntN(max(cfg.MaxFaults-2, 1))
+	k = min(k, cfg.MaxFaults)
+	span := max(cfg.Commands-80, 1)
+	for i := 0; i < k; i++ {
+		p.at = append(p.at, 30+p.r.IntN(span))
+	}
+	sort.Ints(p.at)
+	return p
+}
+
+// disruptive reports whether a fault restarts the backend.
+func disruptive(kind string) bool {
+	return kind == FaultKill || kind == FaultRestart || kind == FaultPowerCut
+}
+
+// drawKind draws an available fault kind: restarts of three sorts and
+// KARMA outages; after a refusal only the ones that lose unsynced state.
+func (p *faultPlan) drawKind(afterRefusal bool) string {
+	type w struct {
+		kind string
+		n    int
+	}
+	ws := []w{{FaultKill, 3}, {FaultPowerCut, 3}, {FaultRestart, 2}, {FaultKarmaDown, 1}, {FaultKarmaSlow, 1}}
+	if afterRefusal {
+		ws = []w{{FaultPowerCut, 5}, {FaultKill, 1}}
+	}
+	total := 0
+	for _, x := range ws {
+		if _, no := p.unavail[x.kind]; !no && !(p.karma != "" && !disruptive(x.kind)) {
+			total += x.n
+		}
+	}
+	if total == 0 {
+		return ""
+	}
+	n := p.r.IntN(total)
+	for _, x := range ws {
+		if _, no := p.unavail[x.kind]; no || (p.karma != "" && !disruptive(x.kind)) {
+			continue
+		}
+		if n < x.n {
+			return x.kind
+		}
+		n -= x.n
+	}
+	return ""
+}
+
+// dueFaults runs before each step: a KARMA outage ends when due; a planned
+// fault is injected now or armed to land right after the next refusal
+// (the moment a refusal answered from state that is not yet durable would
+// be caught); an armed one that met no refusal within 80 commands lands
+// anyway.
+func (x *explorer) dueFaults(ctx context.Context) {
+	p := x.fp
+	if p == nil {
+		return
+	}
+	n := len(x.run.Commands)
+	if p.karma != "" && n >= p.karmaUpAt {
+		x.inject(ctx, FaultKarmaUp, "end of the KARMA outage")
+	}
+	if p.armed != "" && n-p.armedAt > 80 {
+		kind := p.armed
+		p.armed = ""
+		x.inject(ctx, kind, "armed for a refusal, none came")
+	}
+	for len(p.at) > 0 && p.at[0] <= n && p.armed == "" {
+		p.at = p.at[1:]
+		if p.r.IntN(5) < 4 {
+			if kind := p.drawKind(true); kind != "" {
+				p.armed, p.armedAt = kind, n
+				continue
+			}
+		}
+		if kind := p.drawKind(false); kind != "" {
+			x.inject(ctx, kind, "planned")
+		}
+	}
+}
+
+// afterRefusal lands an armed fault right after a refusal; mid: other
+// commands of its group are still in flight (the caller then resolves
+// their outcome once they returned).
+func (x *explorer) afterRefusal(ctx context.Context, c Command, mid bool) bool {
+	p := x.fp
+	if p == nil || p.armed == "" || !ruleRefusal(c) {
+		return false
+	}
+	kind := p.armed
+	p.armed = ""
+	where := "right after the refusal of #%d"
+	if mid {
+		where += ", its group still in flight"
+	}
+	restarted := x.injectOnly(ctx, kind, fmt.Sprintf(where, c.N))
+	if restarted && !mid {
+		x.afterRestart(kind, nil)
+	}
+	return restarted
+}
+
+func ruleRefusal(c Command) bool {
+	return c.Status == http.StatusConflict || c.Status == http.StatusUnprocessableEntity
+}
+
+// inject records one fault step with its call and return times; after a
+// restart it resolves the outcome of the commands the fault interrupted
+// (a keyed retry replays or executes them) and retries keys acknowledged
+// before it (each must replay its original answer).
+func (x *explorer) inject(ctx context.Context, kind, note string) {
+	if x.injectOnly(ctx, kind, note) {
+		x.afterRestart(kind, nil)
+	}
+}
+
+// injectOnly injects and records one fault; true when the backend was
+// restarted.
+func (x *explorer) injectOnly(ctx context.Context, kind, note string) bool {
+	p := x.fp
+	cmd := Command{N: len(x.run.Commands), Fault: kind, RetryOf: -1, Note: note}
+	cmd.CallNs = time.Now().UnixNano()
+	var err error
+	switch kind {
+	case FaultKill:
+		err = x.cfg.Faults.Kill(ctx)
+	case FaultRestart:
+		err = x.cfg.Faults.Restart(ctx)
+	case FaultPowerCut:
+		err = x.cfg.Faults.PowerCut(ctx)
+	case FaultKarmaDown:
+		err = x.cfg.Faults.Karma(ctx, KarmaMode{Kind: "down"})
+	case FaultKarmaSlow:
+		m := KarmaMode{Kind: "slow", DelayMs: 20 + p.r.IntN(300)}
+		cmd.Note += fmt.Sprintf(", %d ms", m.DelayMs)
+		err = x.cfg.Faults.Karma(ctx, m)
+	case FaultKarmaUp:
+		err = x.cfg.Faults.Karma(ctx, KarmaMode{Kind: "up"})
+	}
+	cmd.ReturnNs = time.Now().UnixNano()
+	switch {
+	case errors.Is(err, ErrUnavailable):
+		cmd.Skip = err.Error()
+		p.unavail[kind] = cmd.Skip
+	case err != nil:
+		cmd.Err = err.Error()
+	}
+	x.run.Commands = append(x.run.Commands, cmd)
+	if cmd.Skip != "" {
+		return false
+	}
+	if kind != FaultKarmaUp {
+		p.injected++
+	}
+	switch kind {
+	case FaultKarmaDown, FaultKarmaSlow:
+		p.karma, p.karmaUpAt = kind, len(x.run.Commands)+5+p.r.IntN(40)
+	case FaultKarmaUp:
+		p.karma = ""
+	}
+	return disruptive(kind) && err == nil
+}
+
+// afterRestart resends the commands whose outcome the restart left
+// unknown (until one answers) and 1–2 keys acknowledged before it.
+func (x *explorer) afterRestart(kind string, unknown []Command) {
+	p := x.fp
+	// The killed backend's pooled connections are dead.
+	if t, ok := x.c.HTTP.Transport.(interface{ CloseIdleConnections() }); ok {
+		t.CloseIdleConnections()
+	}
+	for _, orig := range unknown {
+		for try := 0; try < 3; try++ {
+			c := x.resend(orig, "resolves the unknown outcome of #"+fmt.Sprint(orig.N)+" after the "+kind)
+			if c.Status != 0 && c.Status < 500 {
+				break
+			}
+		}
+	}
+	if len(x.acked) > 0 {
+		for i := 0; i < 1+p.r.IntN(2); i++ {
+			orig := x.run.Commands[x.acked[p.r.IntN(len(x.acked))]]
+			x.resend(orig, "retry across the "+kind)
+		}
+	}
+}
+
+// resend sends a command again with its key, token and body.
+func (x *explorer) resend(orig Command, note string) Command {
+	body := decodeMap(orig.Body)
+	return x.send(orig.Method, orig.Path, body, orig.Key, orig.Token, note, orig.N, false)
+}
+
+// prepared is one command of a concurrent group before it is sent.
+type prepared struct {
+	method, path, key, token, note string
+	body                           map[string]any
+}
+
+// concurrent sends 2–4 commands at once on one agent, approval or pool:
+// debits near the balance (some must be refused), decisions on one pending
+// request (exactly one may win) or pool consumes near the pool's balance.
+// The judge accepts any serial order consistent with the answers. An armed
+// fault lands as soon as the first refusal arrives, while the rest are in
+// flight.
+func (x *explorer) concurrent(ctx context.Context) {
+	n := 2 + x.r.IntN(3)
+	var preps []prepared
+	var onAgent *agent
+	var onPool *pool
+	var onAppr *approval
+	switch k := x.r.IntN(5); {
+	case k == 3:
+		var pend []*approval
+		for _, a := range x.appr {
+			if a.status == "pending" && (a.expires.IsZero() || time.Until(a.expires) > time.Second) {
+				pend = append(pend, a)
+			}
+		}
+		if len(pend) > 0 {
+			onAppr = pend[x.r.IntN(len(pend))]
+			var deciders []Principal
+			for _, p := range x.cfg.Principals {
+				if (p.Role == "approver" || p.Role == "admin") && p.Name != onAppr.requester {
+					deciders = append(deciders, p)
+				}
+			}
+			x.r.Shuffle(len(deciders), func(i, j int) { deciders[i], deciders[j] = deciders[j], deciders[i] })
+			for i := 0; i < n && i < len(deciders); i++ {
+				op := "approve"
+				if x.r.IntN(3) == 0 {
+					op = "reject"
+				}
+				preps = append(preps, prepared{method: "POST", path: api + "/approvals/" + onAppr.id + "/" + op,
+					body: map[string]any{"justification": "concurrent"}, key: x.groupKey(), token: deciders[i].Token,
+					note: "concurrent decisions"})
+			}
+		}
+	case k == 4:
+		var cands []*pool
+		for _, p := range x.pools {
+			if !p.closed && p.balance > 0 && len(p.members) > 0 {
+				cands = append(cands, p)
+			}
+		}
+		if len(cands) > 0 {
+			onPool = cands[x.r.IntN(len(cands))]
+			var members []string
+			for m := range onPool.members {
+				members = append(members, m)
+			}
+			sort.Strings(members)
+			fit := 1 + x.r.IntN(n-1)
+			for i := 0; i < n; i++ {
+				amt, how := x.amount(max(onPool.balance/int64(fit), 1))
+				tok, _ := x.tok("operator", "service", "admin")
+				preps = append(preps, prepared{method: "POST", path: api + "/pools/" + onPool.id + "/consume",
+					body: map[string]any{"agent_id": members[x.r.IntN(len(members))], "amount": json.Number(credits(amt)), "reason": "concurrent"},
+					key:  x.groupKey(), token: tok, note: fmt.Sprintf("concurrent pool consumes, %d fit, %s", fit, how)})
+			}
+		}
+	}
+	if len(preps) == 0 {
+		var cands []*agent
+		for _, a := range x.agents {
+			if a.balance > 0 {
+				cands = append(cands, a)
+			}
+		}
+		if len(cands) == 0 {
+			x.credit("add")
+			return
+		}
+		onAgent = cands[x.r.IntN(len(cands))]
+		// Mostly equal debits of which 2..n-1 fit, so an accepted one and
+		// a refused one can share a commit batch; else drawn near the
+		// balance's share.
+		n = 3 + x.r.IntN(2)
+		fit := 2 + x.r.IntN(n-2)
+		// While a fault waits for a refusal, always: that refusal's cause
+		// is then likely in flight beside it.
+		same := x.r.IntN(4) != 0 || x.fp != nil && x.fp.armed != ""
+		for i := 0; i < n; i++ {
+			op := "consume"
+			if x.r.IntN(3) == 0 {
+				op = "withdraw"
+			}
+			amt, how := max(onAgent.balance/int64(fit), 1), "=balance/fit"
+			if !same {
+				amt, how = x.amount(max(onAgent.balance/int64(fit), 1))
+			}
+			if op == "withdraw" && amt >= x.cfg.Settings.ThresholdMilli {
+				op = "consume" // a gated withdrawal would not race for the balance
+			}
+			tok, _ := x.tok("operator", "service", "admin")
+			preps = append(preps, prepared{method: "POST", path: api + "/" + op,
+				body: map[string]any{"agent_id": onAgent.id, "amount": json.Number(credits(amt)), "reason": "concurrent " + op},
+				key:  x.groupKey(), token: tok, note: fmt.Sprintf("concurrent debits, %d fit the balance, %s", fit, how)})
+		}
+	}
+	cmds := x.sendGroup(ctx, preps)
+	for _, c := range cmds {
+		m := resp(c)
+		switch {
+		case onAppr != nil && ok2xx(c):
+			onAppr.status = fmt.Sprint(m["status"])
+			onAppr.version++
+			if ex, ok := m["executed"].(map[string]any); ok {
+				x.afterBalance(onAppr.agent, ex)
+			}
+		case onPool != nil && ok2xx(c):
+			p, _ := m["payload"].(map[string]any)
+			if v, ok := intOf(p["balance_after_milli"]); ok {
+				onPool.balance = min(onPool.balance, v)
+			}
+		}
+	}
+	if onAgent != nil {
+		x.send("GET", api+"/balance/"+onAgent.id, nil, "", cmds[0].Token, "after the concurrent debits", -1, false)
+		if c := x.run.Commands[len(x.run.Commands)-1]; ok2xx(c) {
+			if b, ok := milliOf(resp(c)["balance"]); ok {
+				onAgent.balance = b
+			}
+		}
+	}
+}
+
+// groupKey is always a client key: an outcome the fault left unknown is
+// resolved by resending it.
+func (x *explorer) groupKey() string {
+	x.n++
+	return fmt.Sprintf("%sk%d", x.cfg.Prefix, x.n)
+}
+
+// sendGroup sends the commands at once; they take consecutive numbers and
+// one group id. An armed fault lands at the first refusal.
+func (x *explorer) sendGroup(ctx context.Context, preps []prepared) []Command {
+	x.groups++
+	base := len(x.run.Commands)
+	out := make([]Command, len(preps))
+	calls := make([]scenarios.Call, len(preps))
+	for i, p := range preps {
+		out[i], calls[i] = x.prepare(p.method, p.path, p.body, p.key, p.token, p.note, -1, false)
+		out[i].N, out[i].Group = base+i, x.groups
+	}
+	x.run.Commands = append(x.run.Commands, out...)
+	answered := make(chan Command, len(preps))
+	var wg sync.WaitGroup
+	for i := range preps {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			c := x.do(out[i], calls[i])
+			out[i] = c
+			answered <- c
+		}(i)
+	}
+	landed, kind := false, ""
+	if x.fp != nil && x.fp.armed != "" {
+		kind = x.fp.armed
+		for i := range preps {
+			// Only while others are in flight: their batch may hold the
+			// refusal's cause. The fault is recorded after the group; the
+			// judge reads the in-flight members' windows against its own.
+			if c := <-answered; !landed && ruleRefusal(c) && i < len(preps)-1 {
+				landed = x.afterRefusal(ctx, c, true)
+			}
+		}
+	}
+	wg.Wait()
+	copy(x.run.Commands[base:], out)
+	for _, c := range out {
+		x.noteAcked(c, c.Key)
+	}
+	if landed {
+		var unknown []Command
+		for _, c := range out {
+			if c.Status == 0 || c.Status >= 500 {
+				unknown = append(unknown, c)
+			}
+		}
+		x.afterRestart(kind, unknown)
+	}
+	return out
+}
