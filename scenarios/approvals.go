@@ -11,18 +11,13 @@ import (
 	"github.com/creditgate/creditgate/scenarios/money"
 )
 
-// RaceResult is one approval race: racers approving or rejecting one
-// pending request at once.
+// RaceResult is what one approval race sent: racers approving or
+// rejecting one pending request at once. The answers are in the client
+// history (Ops); gates/audit.ApprovalRaces judges them.
 type RaceResult struct {
 	RequestID string
-	Winners   int // 2xx answers
-	Decided   int // 409 already_decided answers that name the winner
-	Other     []string
+	Ops       []uint64 // history ids of the racers' operations
 	Latencies []time.Duration
-	// WinnerEventID is the decision event id of the 2xx answer.
-	WinnerEventID string
-	// LoserNamedWinner: every already_decided body named the same winner.
-	LoserNamedWinner bool
 }
 
 // RequestApproval opens a pending request to add amountMilli and returns
@@ -59,9 +54,10 @@ func (c *Client) DecideAsRequester(ctx context.Context, id, requester, key strin
 		Route: "POST /approvals/{id}/approve", Key: key, Body: map[string]any{"approver_id": requester, "justification": "mine"}})
 }
 
-// Race sends racers approve/reject calls (seeded mix) on one request at once.
+// Race sends racers approve/reject calls (seeded mix) on one request at
+// once and returns what it sent; it judges nothing.
 func Race(ctx context.Context, c *Client, rng *rand.Rand, id string, racers int, keyPrefix string) RaceResult {
-	res := RaceResult{RequestID: id, LoserNamedWinner: true}
+	res := RaceResult{RequestID: id}
 	approve := make([]bool, racers)
 	for i := range approve {
 		approve[i] = rng.IntN(3) != 0
@@ -79,24 +75,9 @@ func Race(ctx context.Context, c *Client, rng *rand.Rand, id string, racers int,
 	}
 	close(gate)
 	wg.Wait()
-	winnerIDs := map[string]bool{}
 	for _, r := range replies {
+		res.Ops = append(res.Ops, r.Op.ID)
 		res.Latencies = append(res.Latencies, r.Latency)
-		switch {
-		case r.OK():
-			res.Winners++
-			res.WinnerEventID = r.Str("decision_event_id")
-		case r.Status == 409 && r.Code() == "already_decided":
-			res.Decided++
-			w, _ := r.Body["winner"].(map[string]any)
-			id, _ := w["decision_event_id"].(string)
-			winnerIDs[id] = true
-		default:
-			res.Other = append(res.Other, fmt.Sprintf("%d %s", r.Status, r.Raw))
-		}
-	}
-	if len(winnerIDs) > 1 || (res.WinnerEventID != "" && len(winnerIDs) == 1 && !winnerIDs[res.WinnerEventID]) {
-		res.LoserNamedWinner = false
 	}
 	return res
 }

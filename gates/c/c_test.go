@@ -94,29 +94,20 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 	// checkRaces verifies races on the given requests against the answers,
 	// the balance, the journal and the audit endpoint.
 	checkRaces := func(ctx context.Context, label string, results []scenarios.RaceResult, before int64, amountMilli int64) {
-		winners, losersOK := 0, 0
-		var problems []string
-		for _, r := range results {
+		races := make([]audit.Race, len(results))
+		ids := make([]string, len(results))
+		for i, r := range results {
 			raceLat = append(raceLat, r.Latencies...)
-			if r.Winners == 1 {
-				winners++
-			} else {
-				problems = append(problems, fmt.Sprintf("request %s: %d winners", r.RequestID, r.Winners))
-			}
-			if r.Winners+r.Decided == len(r.Latencies) && r.LoserNamedWinner {
-				losersOK++
-			} else {
-				problems = append(problems, fmt.Sprintf("request %s: %d already_decided, winner named consistently=%t, other=%v", r.RequestID, r.Decided, r.LoserNamedWinner, r.Other))
-			}
+			races[i], ids[i] = audit.Race{RequestID: r.RequestID, Ops: r.Ops}, r.RequestID
 		}
 		n := len(results)
-		env.Record("C1", harness.Measure{OK: winners == n, Samples: n, Measured: winners, Threshold: n, Detail: join(problems), Variant: label})
-		env.Record("C2", harness.Measure{OK: losersOK == n, Samples: n, Measured: losersOK, Threshold: n, Detail: join(problems), Variant: label})
+		one, named := audit.ApprovalRaces(env.Ops(), races)
+		env.RecordFindings([]audit.Finding{one, named}, label)
 
 		// The effect, black-box: the balance grew by the amount of every
 		// request the answers say was approved, once.
 		if env.Applies("C4") {
-			approved := approvedRequests(env.Ops(), results)
+			approved := audit.ApprovedRequests(env.Ops(), ids)
 			got, want := balanceMilli(ctx), before+int64(approved)*amountMilli
 			env.Record("C4", harness.Measure{OK: got == want, Samples: n, Measured: money.FormatMilli(got), Threshold: money.FormatMilli(want),
 				Detail: fmt.Sprintf("GET /balance; %d approved of %d raced", approved, n), Variant: label})
@@ -358,7 +349,8 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 		for i, id := range ids {
 			scenarios.Race(ctx, env.C, env.Rand(fmt.Sprintf("race-after-%d", i)), id, 5, "gate-c-after")
 		}
-		bad, detail := decidedOnce(env.Ops(), ids, lastBefore)
+		detail := audit.DecidedOnce(env.Ops(), ids, lastBefore)
+		bad := len(detail)
 		if after := fold(ctx); after != nil {
 			for _, id := range ids {
 				if n := len(after.Approvals[id].TerminalEventIDs); n != 1 {
@@ -379,62 +371,6 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 		}
 	})
 })
-
-// approvedRequests counts the raced requests whose acknowledged terminal
-// decision answered "approved".
-func approvedRequests(ops []audit.Op, results []scenarios.RaceResult) int {
-	raced := map[string]bool{}
-	for _, r := range results {
-		raced[r.RequestID] = true
-	}
-	approved := map[string]bool{}
-	for _, o := range ops {
-		if o.Kind.Decision() && raced[o.Entity] && o.Outcome.Acked() && o.State == audit.StatusApproved {
-			approved[o.Entity] = true
-		}
-	}
-	return len(approved)
-}
-
-// decidedOnce judges each request black-box after a crash: the decisions
-// acknowledged as terminal over the whole history, with the winners named
-// by already_decided answers sent after op afterID (the restart), must be
-// exactly one decision event.
-func decidedOnce(ops []audit.Op, ids []string, afterID uint64) (int, []string) {
-	want := map[string]bool{}
-	for _, id := range ids {
-		want[id] = true
-	}
-	seen := map[string]map[string]bool{}
-	for _, o := range ops {
-		if !o.Kind.Decision() || !want[o.Entity] {
-			continue
-		}
-		ev := ""
-		switch {
-		case o.Outcome.Acked() && o.State != "" && o.State != "pending":
-			ev = o.EventID
-		case o.ID > afterID && o.Code == "already_decided":
-			ev = o.WinnerEventID
-		}
-		if ev == "" {
-			continue
-		}
-		if seen[o.Entity] == nil {
-			seen[o.Entity] = map[string]bool{}
-		}
-		seen[o.Entity][ev] = true
-	}
-	bad := 0
-	var detail []string
-	for _, id := range ids {
-		if n := len(seen[id]); n != 1 {
-			bad++
-			detail = append(detail, fmt.Sprintf("request %s: %d distinct decisions", id, n))
-		}
-	}
-	return bad, detail
-}
 
 func join(s []string) string {
 	if len(s) > 10 {
