@@ -66,7 +66,7 @@ func (e *Engine) RequestApproval(ctx context.Context, req Request, in ApprovalIn
 	if err := validID("requester_id", req.ActorID); err != nil {
 		return Result{}, err
 	}
-	return e.execute(ctx, req, func() (*plan, error) {
+	return e.execute(ctx, req, func(View, time.Time) (*plan, error) {
 		a, err := e.agentLocked(in.AgentID)
 		if err != nil {
 			return nil, err
@@ -179,7 +179,7 @@ func (e *Engine) decide(ctx context.Context, req Request, in DecisionInput, appr
 	}
 	expired := false
 	var expiredAp projection.Approval
-	res, err := e.execute(ctx, req, func() (*plan, error) {
+	res, err := e.execute(ctx, req, func(View, time.Time) (*plan, error) {
 		p := &plan{}
 		ap, exp, err := e.pendingLocked(p, in)
 		if err != nil {
@@ -239,7 +239,7 @@ func (e *Engine) decide(ctx context.Context, req Request, in DecisionInput, appr
 // deadline and returns how many it expired.
 func (e *Engine) ExpireDue(ctx context.Context) (int, error) {
 	n := 0
-	_, err := e.execute(ctx, Request{ActorID: "system:expiry"}, func() (*plan, error) {
+	_, err := e.execute(ctx, Request{ActorID: "system:expiry"}, func(View, time.Time) (*plan, error) {
 		ids := e.st.PendingExpiringBefore(e.clock.Now())
 		if len(ids) == 0 {
 			return nil, errNothingToDo

@@ -4,6 +4,7 @@ package engine
 import (
 	"context"
 	"math"
+	"time"
 
 	"github.com/creditgate/creditgate/engine/anomaly"
 	"github.com/creditgate/creditgate/engine/event"
@@ -98,11 +99,11 @@ func (e *Engine) CreateAgent(ctx context.Context, req Request, agentID string, s
 	if math.IsNaN(skill) || skill < 0 || skill > 1 {
 		return Result{}, refuse(CodeInvalid, nil, "skill_level must be within 0..1")
 	}
-	return e.execute(ctx, req, func() (*plan, error) {
+	return e.execute(ctx, req, func(View, time.Time) (*plan, error) {
 		if _, ok := e.st.Agent(agentID); ok {
 			return nil, refuse(CodeAgentExists, nil, "agent %q already exists", agentID)
 		}
-		if q := e.quarantined("agent", agentID); q != nil {
+		if q := e.lostEntities().quarantined("agent", agentID); q != nil {
 			return nil, q
 		}
 		p := &plan{}
@@ -170,7 +171,7 @@ func (e *Engine) Consume(ctx context.Context, req Request, in CreditInput) (Resu
 	}
 	//mutant:consume-score
 	score := e.score(ctx, in.AgentID)
-	return e.execute(ctx, req, func() (*plan, error) {
+	return e.execute(ctx, req, func(View, time.Time) (*plan, error) {
 		a, err := e.agentLocked(in.AgentID)
 		if err != nil {
 			return nil, err
@@ -233,7 +234,7 @@ func (e *Engine) Refund(ctx context.Context, req Request, in CreditInput) (Resul
 	if err := e.validCredit(in); err != nil {
 		return Result{}, err
 	}
-	return e.execute(ctx, req, func() (*plan, error) {
+	return e.execute(ctx, req, func(View, time.Time) (*plan, error) {
 		a, err := e.agentLocked(in.AgentID)
 		if err != nil {
 			return nil, err
@@ -280,7 +281,7 @@ func (e *Engine) directCredit(ctx context.Context, req Request, in CreditInput, 
 	if err := e.validCredit(in); err != nil {
 		return Result{}, err
 	}
-	return e.execute(ctx, req, func() (*plan, error) {
+	return e.execute(ctx, req, func(View, time.Time) (*plan, error) {
 		a, err := e.agentLocked(in.AgentID)
 		if err != nil {
 			return nil, err
@@ -314,7 +315,7 @@ func (e *Engine) Withdraw(ctx context.Context, req Request, in CreditInput) (Res
 		return Result{}, err
 	}
 	//mutant:withdraw-check
-	return e.execute(ctx, req, func() (*plan, error) {
+	return e.execute(ctx, req, func(View, time.Time) (*plan, error) {
 		a, err := e.agentLocked(in.AgentID)
 		if err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"math"
+	"time"
 
 	"github.com/creditgate/creditgate/engine/event"
 	"github.com/creditgate/creditgate/engine/money"
@@ -53,11 +54,11 @@ func (e *Engine) StartMission(ctx context.Context, req Request, in MissionInput)
 		return Result{}, refuse(CodeInvalid, nil, `complexity must be "low", "medium" or "high"`)
 	}
 	//mutant:mission-start
-	return e.execute(ctx, req, func() (*plan, error) {
+	return e.execute(ctx, req, func(View, time.Time) (*plan, error) {
 		if _, ok := e.st.MissionView(in.MissionID); ok {
 			return nil, refuse(CodeConflict, nil, "mission %q already started", in.MissionID)
 		}
-		if q := e.quarantined("mission", in.MissionID); q != nil {
+		if q := e.lostEntities().quarantined("mission", in.MissionID); q != nil {
 			return nil, q
 		}
 		a, err := e.agentLocked(in.AgentID)
@@ -85,7 +86,7 @@ func (e *Engine) EndMission(ctx context.Context, req Request, typ event.Type, in
 	if in.ActualMilli < 0 || in.ActualMilli > e.cfg.MaxAmountMilli {
 		return Result{}, refuse(CodeInvalid, nil, "actual_cost must be within 0..%s", money.Format(e.cfg.MaxAmountMilli))
 	}
-	return e.execute(ctx, req, func() (*plan, error) {
+	return e.execute(ctx, req, func(View, time.Time) (*plan, error) {
 		m, ok := e.st.MissionView(in.MissionID)
 		if !ok {
 			return nil, e.unknown("mission", in.MissionID)
@@ -126,7 +127,7 @@ func (e *Engine) RateMission(ctx context.Context, req Request, in MissionInput) 
 	if math.IsNaN(in.Rating) || in.Rating < 0 || in.Rating > 1 {
 		return Result{}, refuse(CodeInvalid, nil, "rating must be within 0..1")
 	}
-	return e.execute(ctx, req, func() (*plan, error) {
+	return e.execute(ctx, req, func(View, time.Time) (*plan, error) {
 		m, ok := e.st.MissionView(in.MissionID)
 		if !ok {
 			return nil, e.unknown("mission", in.MissionID)

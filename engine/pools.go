@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"time"
 
 	"github.com/creditgate/creditgate/engine/event"
 	"github.com/creditgate/creditgate/engine/money"
@@ -35,11 +36,11 @@ func (e *Engine) CreatePool(ctx context.Context, req Request, in PoolInput) (Res
 	if err := validID("pool_id", in.PoolID); err != nil {
 		return Result{}, err
 	}
-	return e.execute(ctx, req, func() (*plan, error) {
+	return e.execute(ctx, req, func(View, time.Time) (*plan, error) {
 		if _, ok := e.st.PoolView(in.PoolID); ok {
 			return nil, refuse(CodeConflict, nil, "pool %q already exists", in.PoolID)
 		}
-		if q := e.quarantined("pool", in.PoolID); q != nil {
+		if q := e.lostEntities().quarantined("pool", in.PoolID); q != nil {
 			return nil, q
 		}
 		p := &plan{}
@@ -56,7 +57,7 @@ func (e *Engine) CreatePool(ctx context.Context, req Request, in PoolInput) (Res
 
 // PoolMember adds (add=true) or removes a member.
 func (e *Engine) PoolMember(ctx context.Context, req Request, in PoolInput, add bool) (Result, error) {
-	return e.execute(ctx, req, func() (*plan, error) {
+	return e.execute(ctx, req, func(View, time.Time) (*plan, error) {
 		pool, err := e.openPoolLocked(in.PoolID)
 		if err != nil {
 			return nil, err
@@ -94,7 +95,7 @@ func (e *Engine) PoolMove(ctx context.Context, req Request, typ event.Type, in P
 			money.Format(e.cfg.Approval.ThresholdMilli))
 	}
 	//mutant:pool-move
-	return e.execute(ctx, req, func() (*plan, error) {
+	return e.execute(ctx, req, func(View, time.Time) (*plan, error) {
 		pool, err := e.openPoolLocked(in.PoolID)
 		if err != nil {
 			return nil, err
@@ -113,7 +114,7 @@ func (e *Engine) PoolMove(ctx context.Context, req Request, typ event.Type, in P
 					"pool %q has %s consumed credits left to refund, %s requested", in.PoolID, money.Format(room), money.Format(in.AmountMilli))
 			}
 		case event.PoolConsumed, event.PoolTransferred:
-			if q := e.quarantined("agent", in.AgentID); q != nil {
+			if q := e.lostEntities().quarantined("agent", in.AgentID); q != nil {
 				return nil, q
 			}
 			if typ == event.PoolConsumed && !pool.Members[in.AgentID] {
@@ -144,7 +145,7 @@ func (e *Engine) PoolMove(ctx context.Context, req Request, typ event.Type, in P
 
 // ClosePool closes a pool and refunds its remainder to in.AgentID.
 func (e *Engine) ClosePool(ctx context.Context, req Request, in PoolInput) (Result, error) {
-	return e.execute(ctx, req, func() (*plan, error) {
+	return e.execute(ctx, req, func(View, time.Time) (*plan, error) {
 		pool, err := e.openPoolLocked(in.PoolID)
 		if err != nil {
 			return nil, err
@@ -159,7 +160,7 @@ func (e *Engine) ClosePool(ctx context.Context, req Request, in PoolInput) (Resu
 		}
 		if pool.BalanceMilli > 0 {
 			if _, err := e.agentLocked(in.AgentID); err != nil {
-				if q := e.quarantined("agent", in.AgentID); q != nil {
+				if q := e.lostEntities().quarantined("agent", in.AgentID); q != nil {
 					return nil, q
 				}
 				return nil, refuse(CodeInvalid, nil, "refund_to must name an existing agent to receive the remainder")

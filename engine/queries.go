@@ -117,8 +117,8 @@ func (e *Engine) EoC() (eoc.Snapshot, error) {
 
 // regulationLocked returns a plan with an eoc.regulated event when an EoC
 // window closed; the payload is the eoc.Decision, folded by applyLocked.
-func (e *Engine) regulationLocked() *plan {
-	d, ok := e.eoc.Due(e.clock.Now())
+func (e *Engine) regulationLocked(now time.Time) *plan {
+	d, ok := e.eoc.Due(now)
 	if !ok {
 		return nil
 	}

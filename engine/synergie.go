@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"time"
 
 	"github.com/creditgate/creditgate/engine/event"
 	"github.com/creditgate/creditgate/engine/karma"
@@ -69,7 +70,7 @@ func (e *Engine) RecordCollaboration(ctx context.Context, req Request, in Collab
 	for i, a := range agents {
 		scores[i] = e.score(ctx, a)
 	}
-	res, err := e.execute(ctx, req, func() (*plan, error) {
+	res, err := e.execute(ctx, req, func(View, time.Time) (*plan, error) {
 		if e.st.HasCollaboration(in.CollaborationID) {
 			return nil, errDuplicate
 		}

@@ -9,17 +9,17 @@ func init() {
 	mutants = append(mutants,
 		mutant{name: "withdraw-overdraws", gate: "b", check: "B26", bug: "withdraw checks a balance read before a KARMA call, outside the lock, so concurrent withdrawals overdraw",
 			patches: []patch{
-				marked("engine/credits.go", "withdraw-check", "\treturn e.execute(ctx, req, func() (*plan, error) {\n", "\tstale, _ := e.Balance(in.AgentID)\n\t_ = e.score(ctx, in.AgentID)\n\treturn e.execute(ctx, req, func() (*plan, error) {\n"),
+				marked("engine/credits.go", "withdraw-check", "\treturn e.execute(ctx, req, func(View, time.Time) (*plan, error) {\n", "\tstale, _ := e.Balance(in.AgentID)\n\t_ = e.score(ctx, in.AgentID)\n\treturn e.execute(ctx, req, func(View, time.Time) (*plan, error) {\n"),
 				marked("engine/credits.go", "withdraw-check", "if a.BalanceMilli < in.AmountMilli {", "if stale < in.AmountMilli {"),
 			}},
 		mutant{name: "pool-consume-overdraws", gate: "b", check: "B27", bug: "pool consume and transfer check a pool balance read before a KARMA call, outside the lock, so concurrent debits overdraw the pool",
 			patches: []patch{
-				marked("engine/pools.go", "pool-move", "\treturn e.execute(ctx, req, func() (*plan, error) {\n", "\tstalePool, _ := e.Pool(in.PoolID)\n\t_ = e.score(ctx, in.AgentID)\n\treturn e.execute(ctx, req, func() (*plan, error) {\n"),
+				marked("engine/pools.go", "pool-move", "\treturn e.execute(ctx, req, func(View, time.Time) (*plan, error) {\n", "\tstalePool, _ := e.Pool(in.PoolID)\n\t_ = e.score(ctx, in.AgentID)\n\treturn e.execute(ctx, req, func(View, time.Time) (*plan, error) {\n"),
 				marked("engine/pools.go", "pool-overdraft", "if pool.BalanceMilli < in.AmountMilli {", "if stalePool.BalanceMilli < in.AmountMilli {"),
 			}},
 		mutant{name: "mission-start-overdraws", gate: "b", check: "B29", bug: "a mission start checks its estimate against a balance read before a KARMA call, outside the lock",
 			patches: []patch{
-				marked("engine/missions.go", "mission-start", "\treturn e.execute(ctx, req, func() (*plan, error) {\n", "\tstale, _ := e.Balance(in.AgentID)\n\t_ = e.score(ctx, in.AgentID)\n\treturn e.execute(ctx, req, func() (*plan, error) {\n"),
+				marked("engine/missions.go", "mission-start", "\treturn e.execute(ctx, req, func(View, time.Time) (*plan, error) {\n", "\tstale, _ := e.Balance(in.AgentID)\n\t_ = e.score(ctx, in.AgentID)\n\treturn e.execute(ctx, req, func(View, time.Time) (*plan, error) {\n"),
 				marked("engine/missions.go", "mission-balance", "if a.BalanceMilli < est {", "if stale < est {"),
 			}},
 		mutant{name: "replay-forgets-keys", gate: "a", check: "A15", bug: "replay does not rebuild the idempotency index, so a retry after a restart writes again",

@@ -109,8 +109,7 @@ var mutants = []mutant{
 	{name: "torn-tail-kept", gate: "d", check: "D26", bug: "recovery reports a torn tail but does not cut it, so the next append is glued onto it and lost (the original's bug)",
 		patches: []patch{tornTailKept}},
 	{name: "slow-consume", gate: "e", check: "E1", bug: "every consume stalls 1.2 s (P95 above 1000 ms)", env: []string{"LIVE_TEST_DURATION=20s"},
-		patches: []patch{marked("engine/credits.go", "consume-score", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\ttime.Sleep(1200 * time.Millisecond)\n"),
-			importTimeInCredits}},
+		patches: []patch{marked("engine/credits.go", "consume-score", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\ttime.Sleep(1200 * time.Millisecond)\n")}},
 	{name: "leaks-per-request", gate: "e", check: "E5", bug: "every consume leaks 256 KiB and a goroutine", env: []string{"LIVE_TEST_DURATION=20s"},
 		patches: []patch{marked("engine/credits.go", "consume-score", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\tleak = append(leak, make([]byte, 256<<10))\n\tgo func() { select {} }()\n"),
 			marked("engine/credits.go", "credits-decls", "const (\n", "var leak [][]byte\n\nconst (\n")}},
@@ -120,8 +119,6 @@ var mutants = []mutant{
 var (
 	// tornTailKept: recovery does not cut a torn tail.
 	tornTailKept = marked("engine/journal/recovery.go", "torn-tail-cut", "} else if rep.TornTail != nil {\n\t\tif err := truncateSynced(", "} else if rep.TornTail != nil && false {\n\t\tif err := truncateSynced(")
-	// importTimeInCredits lets a patch of engine/credits.go use time.
-	importTimeInCredits = marked("engine/credits.go", "credits-imports", "import (\n\t\"context\"\n", "import (\n\t\"context\"\n\t\"time\"\n")
 )
 
 func cmdVerify(args []string) int {
