@@ -67,7 +67,7 @@ func (e *Engine) RequestApproval(ctx context.Context, req Request, in ApprovalIn
 		return Result{}, err
 	}
 	return e.execute(ctx, req, func(View, time.Time) (*plan, error) {
-		a, err := e.agentLocked(in.AgentID)
+		a, err := e.viewLocked().agent(in.AgentID)
 		if err != nil {
 			return nil, err
 		}
@@ -216,7 +216,7 @@ func (e *Engine) decide(ctx context.Context, req Request, in DecisionInput, appr
 				Justification: in.Justification, Version: ap.Version}, -1, ap.RequestEventID)
 			return p, nil
 		}
-		a, err := e.agentLocked(ap.AgentID)
+		a, err := e.viewLocked().agent(ap.AgentID)
 		if err != nil {
 			return nil, err
 		}

@@ -61,7 +61,7 @@ func (e *Engine) StartMission(ctx context.Context, req Request, in MissionInput)
 		if q := e.lostEntities().quarantined("mission", in.MissionID); q != nil {
 			return nil, q
 		}
-		a, err := e.agentLocked(in.AgentID)
+		a, err := e.viewLocked().agent(in.AgentID)
 		if err != nil {
 			return nil, err
 		}
@@ -107,7 +107,7 @@ func (e *Engine) EndMission(ctx context.Context, req Request, typ event.Type, in
 		// Money guard: a mission never refunds more than it consumed, counting
 		// the refunds already made against it through POST /refund.
 		refund = min(refund, max(m.ConsumedMilli-m.RefundedMilli, 0))
-		a, err := e.agentLocked(m.AgentID)
+		a, err := e.viewLocked().agent(m.AgentID)
 		if err != nil {
 			return nil, err
 		}

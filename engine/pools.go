@@ -46,7 +46,7 @@ func (e *Engine) CreatePool(ctx context.Context, req Request, in PoolInput) (Res
 		p := &plan{}
 		c := p.add(event.PoolCreated, event.Pool{PoolID: in.PoolID, Name: in.Name}, nil)
 		for _, m := range distinct(in.Members) {
-			if _, err := e.agentLocked(m); err != nil {
+			if _, err := e.viewLocked().agent(m); err != nil {
 				return nil, err
 			}
 			p.addCaused(event.PoolMemberAdded, event.PoolMember{PoolID: in.PoolID, AgentID: m}, c, "")
@@ -62,7 +62,7 @@ func (e *Engine) PoolMember(ctx context.Context, req Request, in PoolInput, add 
 		if err != nil {
 			return nil, err
 		}
-		if _, err := e.agentLocked(in.AgentID); err != nil {
+		if _, err := e.viewLocked().agent(in.AgentID); err != nil {
 			return nil, err
 		}
 		if pool.Members[in.AgentID] == add {
@@ -159,7 +159,7 @@ func (e *Engine) ClosePool(ctx context.Context, req Request, in PoolInput) (Resu
 				in.PoolID, money.Format(pool.BalanceMilli), money.Format(e.cfg.Approval.ThresholdMilli))
 		}
 		if pool.BalanceMilli > 0 {
-			if _, err := e.agentLocked(in.AgentID); err != nil {
+			if _, err := e.viewLocked().agent(in.AgentID); err != nil {
 				if q := e.lostEntities().quarantined("agent", in.AgentID); q != nil {
 					return nil, q
 				}

@@ -76,7 +76,7 @@ func (e *Engine) RecordCollaboration(ctx context.Context, req Request, in Collab
 		}
 		views := make([]projection.AgentView, len(agents))
 		for i, a := range agents {
-			v, err := e.agentLocked(a)
+			v, err := e.viewLocked().agent(a)
 			if err != nil {
 				return nil, err
 			}

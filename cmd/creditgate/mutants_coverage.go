@@ -9,8 +9,10 @@ func init() {
 	mutants = append(mutants,
 		mutant{name: "withdraw-overdraws", gate: "b", check: "B26", bug: "withdraw checks a balance read before a KARMA call, outside the lock, so concurrent withdrawals overdraw",
 			patches: []patch{
-				marked("engine/credits.go", "withdraw-check", "\treturn e.execute(ctx, req, func(View, time.Time) (*plan, error) {\n", "\tstale, _ := e.Balance(in.AgentID)\n\t_ = e.score(ctx, in.AgentID)\n\treturn e.execute(ctx, req, func(View, time.Time) (*plan, error) {\n"),
-				marked("engine/credits.go", "withdraw-check", "if a.BalanceMilli < in.AmountMilli {", "if stale < in.AmountMilli {"),
+				marked("engine/credits.go", "withdraw-check", "\treturn e.execute(ctx, req, func(v View, now time.Time) (*plan, error) { return withdrawRule(v, in, now) })\n",
+					"\tstale, _ := e.Balance(in.AgentID)\n\t_ = e.score(ctx, in.AgentID)\n\treturn e.execute(ctx, req, func(v View, now time.Time) (*plan, error) { return withdrawRule(v, in, now, stale) })\n"),
+				marked("engine/credits.go", "withdraw-rule", "_ time.Time) (*plan, error) {", "_ time.Time, stale int64) (*plan, error) {"),
+				marked("engine/credits.go", "withdraw-rule", "if a.BalanceMilli < in.AmountMilli {", "if stale < in.AmountMilli {"),
 			}},
 		mutant{name: "pool-consume-overdraws", gate: "b", check: "B27", bug: "pool consume and transfer check a pool balance read before a KARMA call, outside the lock, so concurrent debits overdraw the pool",
 			patches: []patch{

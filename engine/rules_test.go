@@ -1,0 +1,277 @@
+package engine
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/creditgate/creditgate/engine/anomaly"
+	"github.com/creditgate/creditgate/engine/event"
+	"github.com/creditgate/creditgate/engine/journal"
+	"github.com/creditgate/creditgate/engine/karma"
+	"github.com/creditgate/creditgate/engine/projection"
+)
+
+// The rules are pure functions of a View, their input and the time: these
+// tests build a small projection state by folding plans, run one rule and
+// assert its plan or its refusal — no engine, no journal, no lock.
+
+var ruleT0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// world is a projection state built by folding plans the way sealLocked
+// does (seq, event ids, causation), without encoding or a store.
+type world struct {
+	t        *testing.T
+	st       *projection.State
+	settings RuleSettings
+	checker  anomaly.Checker
+	lost     lostEntities
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	return &world{t: t, st: projection.New(projection.Config{}), settings: DefaultConfig().ruleSettings(),
+		checker: anomaly.New(anomaly.DefaultConfig())}
+}
+
+func (w *world) view() View {
+	v := newView(w.st, w.settings, w.checker)
+	v.lost = w.lost
+	return v
+}
+
+// fold applies p's events at time at; the checker observes consumes as
+// applyLocked's fold does.
+func (w *world) fold(p *plan, at time.Time) {
+	w.t.Helper()
+	ids := make([]string, len(p.events))
+	for i, pe := range p.events {
+		payload, err := json.Marshal(pe.payload)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		seq := w.st.Seq() + 1
+		ids[i] = fmt.Sprintf("ev-%d", seq)
+		ev := &event.Envelope{Seq: seq, EventID: ids[i], EventType: pe.typ, Timestamp: at, ActorID: "test",
+			SchemaVersion: event.SchemaVersion, Payload: payload, Metadata: pe.meta, CorrelationID: ids[0]}
+		switch {
+		case pe.causedBy >= 0:
+			ev.CausationID = &ids[pe.causedBy]
+		case pe.cause != "":
+			c := pe.cause
+			ev.CausationID = &c
+		}
+		if err := w.st.Apply(ev); err != nil {
+			w.t.Fatalf("fold %s: %v", pe.typ, err)
+		}
+		if pe.typ == event.CreditConsumed && (pe.meta == nil || !pe.meta.AnomalyDetected) {
+			c := pe.payload.(event.Credit)
+			w.checker.Observe(c.AgentID, c.AmountMilli)
+		}
+	}
+}
+
+// must runs a rule that has to succeed and folds its plan.
+func (w *world) must(r rule) *plan {
+	w.t.Helper()
+	p, err := r(w.view(), ruleT0)
+	if err != nil {
+		w.t.Fatalf("setup rule refused: %v", err)
+	}
+	w.fold(p, ruleT0)
+	return p
+}
+
+func (w *world) agent(id string, skill float64) {
+	w.t.Helper()
+	w.must(func(v View, now time.Time) (*plan, error) {
+		return createAgentRule(v, agentInput{AgentID: id, SkillLevel: skill}, now)
+	})
+}
+
+// plannedEvent is one event of a plan, for comparison.
+type plannedEvent struct {
+	typ     event.Type
+	payload any
+}
+
+func eventsOf(p *plan) []plannedEvent {
+	if p == nil {
+		return nil
+	}
+	out := make([]plannedEvent, len(p.events))
+	for i, pe := range p.events {
+		out[i] = plannedEvent{pe.typ, pe.payload}
+	}
+	return out
+}
+
+// checkRule asserts a rule's outcome: the events (type and payload) of its
+// plan, or the code of its refusal.
+func checkRule(t *testing.T, p *plan, err error, wantCode Code, want ...plannedEvent) {
+	t.Helper()
+	if wantCode != "" {
+		var re *RuleError
+		if !errors.As(err, &re) || re.Code != wantCode {
+			t.Fatalf("outcome = plan %v, err %v; want refusal %s", eventsOf(p), err, wantCode)
+		}
+		if p != nil {
+			t.Fatalf("a refusal came with a plan: %v", eventsOf(p))
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("refused %v; want plan %v", err, want)
+	}
+	got := eventsOf(p)
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("plan =\n  %v\nwant\n  %v", got, want)
+	}
+}
+
+func credit(agent string, amount, after int64, reason, mission string) event.Credit {
+	return event.Credit{AgentID: agent, AmountMilli: amount, BalanceAfterMilli: after, Reason: reason, MissionID: mission}
+}
+
+func TestCreateAgentRuleRegistersOnceWithSkillTimesHundredCredits(t *testing.T) {
+	w := newWorld(t)
+	w.agent("a", 0.5)
+	w.lost = lostEntities{byKey: map[string]journal.LostEntity{"agent\x00q": {Kind: "agent", ID: "q", LostIn: "line 3", Dependents: 2}}}
+	for _, tc := range []struct {
+		name string
+		in   agentInput
+		code Code
+		want []plannedEvent
+	}{
+		{"new agent", agentInput{"b", 0.25}, "", []plannedEvent{
+			{event.AgentRegistered, event.Agent{AgentID: "b", SkillLevel: 0.25}},
+			{event.CreditAllocated, credit("b", 25_000, 25_000, "agent_created", "")}}},
+		{"skill 0 allocates nothing", agentInput{"z", 0}, "", []plannedEvent{
+			{event.AgentRegistered, event.Agent{AgentID: "z"}}}},
+		{"existing agent", agentInput{"a", 0.5}, CodeAgentExists, nil},
+		{"quarantined agent is never re-created", agentInput{"q", 0.5}, CodeQuarantined, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := createAgentRule(w.view(), tc.in, ruleT0)
+			checkRule(t, p, err, tc.code, tc.want...)
+		})
+	}
+}
+
+// flagAll is an anomaly checker that flags every consume; panicking is one
+// that fails.
+type flagAll struct{}
+
+func (flagAll) Check(string, int64) anomaly.Verdict {
+	return anomaly.Verdict{Detected: true, Score: 9, Reason: anomaly.ReasonMeanFactor}
+}
+func (flagAll) Observe(string, int64) {}
+
+type panicking struct{}
+
+func (panicking) Check(string, int64) anomaly.Verdict { panic("detector down") }
+func (panicking) Observe(string, int64)               {}
+
+func TestConsumeRuleNeverOverdrawsAndOnlyMarksAnomalies(t *testing.T) {
+	w := newWorld(t)
+	w.agent("a", 0.5) // 50 credits
+	live := karma.Score{Value: 0.8, Source: karma.SourceLive}
+	for _, tc := range []struct {
+		name    string
+		checker anomaly.Checker
+		in      CreditInput
+		code    Code
+		want    []plannedEvent
+	}{
+		{"covered", nil, CreditInput{AgentID: "a", AmountMilli: 20_000, Reason: "r"}, "",
+			[]plannedEvent{{event.CreditConsumed, credit("a", 20_000, 30_000, "r", "")}}},
+		{"the whole balance", nil, CreditInput{AgentID: "a", AmountMilli: 50_000}, "",
+			[]plannedEvent{{event.CreditConsumed, credit("a", 50_000, 0, "", "")}}},
+		{"one milli over", nil, CreditInput{AgentID: "a", AmountMilli: 50_001}, CodeInsufficientCredits, nil},
+		{"unknown agent", nil, CreditInput{AgentID: "x", AmountMilli: 1}, CodeNotFound, nil},
+		{"anomalous is flagged, not refused", flagAll{}, CreditInput{AgentID: "a", AmountMilli: 1_000}, "",
+			[]plannedEvent{{event.CreditConsumed, credit("a", 1_000, 49_000, "", "")}}},
+		{"failing detector", panicking{}, CreditInput{AgentID: "a", AmountMilli: 1_000}, "",
+			[]plannedEvent{{event.CreditConsumed, credit("a", 1_000, 49_000, "", "")}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := w.view()
+			if tc.checker != nil {
+				v.checker = tc.checker
+			}
+			p, err := consumeRule(v, tc.in, live, ruleT0)
+			checkRule(t, p, err, tc.code, tc.want...)
+			if err != nil {
+				return
+			}
+			m := p.events[0].meta
+			if m == nil || m.KarmaSource != "live" || m.KarmaScore == nil || *m.KarmaScore != 0.8 {
+				t.Fatalf("metadata %+v does not carry the KARMA score", m)
+			}
+			switch tc.checker.(type) {
+			case flagAll:
+				if !m.AnomalyDetected || m.AnomalyScore == nil || *m.AnomalyScore != 9 {
+					t.Fatalf("metadata %+v: want the anomaly flagged with score 9", m)
+				}
+			case panicking:
+				if m.AnomalyDetector != "unavailable" || m.AnomalyDetected {
+					t.Fatalf("metadata %+v: want anomaly_detector unavailable", m)
+				}
+			default:
+				if m.AnomalyDetected || m.AnomalyDetector != "" {
+					t.Fatalf("metadata %+v: nothing anomalous expected", m)
+				}
+			}
+		})
+	}
+}
+
+func TestRefundRuleIsBoundedByItsMissionOrTheThreshold(t *testing.T) {
+	w := newWorld(t)
+	w.agent("a", 1) // 100 credits
+	w.agent("b", 1) // 100 credits
+	start := &plan{}
+	m := start.add(event.MissionStarted, event.Mission{MissionID: "m", AgentID: "a", MissionType: "general", EstimateMilli: 10_000}, nil)
+	start.addCaused(event.CreditConsumed, credit("a", 10_000, 90_000, "mission_start", "m"), m, "")
+	w.fold(start, ruleT0)
+	w.must(func(v View, now time.Time) (*plan, error) {
+		return refundRule(v, CreditInput{AgentID: "a", AmountMilli: 3_000, MissionID: "m"}, now)
+	}) // 93 credits, 7 left to refund against m
+	threshold := w.settings.Approval.ThresholdMilli
+	for _, tc := range []struct {
+		name string
+		in   CreditInput
+		code Code
+		want []plannedEvent
+	}{
+		{"within what is left of the mission", CreditInput{AgentID: "a", AmountMilli: 7_000, MissionID: "m"}, "",
+			[]plannedEvent{{event.CreditRefunded, credit("a", 7_000, 100_000, "", "m")}}},
+		{"beyond what is left", CreditInput{AgentID: "a", AmountMilli: 7_001, MissionID: "m"}, CodeRefundExceedsConsumed, nil},
+		{"another agent's mission", CreditInput{AgentID: "b", AmountMilli: 1, MissionID: "m"}, CodeInvalid, nil},
+		{"an unknown mission", CreditInput{AgentID: "a", AmountMilli: 1, MissionID: "nope"}, CodeNotFound, nil},
+		{"unreferenced below the threshold", CreditInput{AgentID: "b", AmountMilli: threshold - 1}, "",
+			[]plannedEvent{{event.CreditRefunded, credit("b", threshold-1, 100_000+threshold-1, "", "")}}},
+		{"unreferenced at the threshold", CreditInput{AgentID: "b", AmountMilli: threshold}, CodeApprovalRequired, nil},
+		{"unknown agent", CreditInput{AgentID: "x", AmountMilli: 1}, CodeNotFound, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := refundRule(w.view(), tc.in, ruleT0)
+			checkRule(t, p, err, tc.code, tc.want...)
+		})
+	}
+}
+
+func TestWithdrawAndAddRulesMoveTheBalance(t *testing.T) {
+	w := newWorld(t)
+	w.agent("a", 0.1) // 10 credits
+	p, err := withdrawRule(w.view(), CreditInput{AgentID: "a", AmountMilli: 10_000, Reason: "r"}, ruleT0)
+	checkRule(t, p, err, "", plannedEvent{event.CreditWithdrawn, credit("a", 10_000, 0, "r", "")})
+	p, err = withdrawRule(w.view(), CreditInput{AgentID: "a", AmountMilli: 10_001}, ruleT0)
+	checkRule(t, p, err, CodeInsufficientCredits)
+	p, err = directCreditRule(w.view(), CreditInput{AgentID: "a", AmountMilli: 5}, event.CreditAllocated, ruleT0)
+	checkRule(t, p, err, "", plannedEvent{event.CreditAllocated, credit("a", 5, 10_005, "", "")})
+	p, err = directCreditRule(w.view(), CreditInput{AgentID: "x", AmountMilli: 5}, event.CreditAllocated, ruleT0)
+	checkRule(t, p, err, CodeNotFound)
+}
