@@ -275,3 +275,115 @@ func TestWithdrawAndAddRulesMoveTheBalance(t *testing.T) {
 	p, err = directCreditRule(w.view(), CreditInput{AgentID: "x", AmountMilli: 5}, event.CreditAllocated, ruleT0)
 	checkRule(t, p, err, CodeNotFound)
 }
+
+// request opens an approval request by requester "req" and returns its id.
+func (w *world) request(id, action, agent string, amount int64) {
+	w.t.Helper()
+	w.must(func(v View, now time.Time) (*plan, error) {
+		return requestApprovalRule(v, approvalRequest{ApprovalInput: ApprovalInput{ActionType: action, AgentID: agent, AmountMilli: amount},
+			RequestID: id, RequesterID: "req"}, now)
+	})
+}
+
+func TestRequestApprovalRuleClassifiesByAmountAndAutoApprovesLow(t *testing.T) {
+	w := newWorld(t)
+	w.agent("a", 1) // 100 credits
+	cfg := w.settings.Approval
+	open := func(action string, amount int64) approvalRequest {
+		return approvalRequest{ApprovalInput: ApprovalInput{ActionType: action, AgentID: "a", AmountMilli: amount, Reason: "r"},
+			RequestID: "r1", RequesterID: "req"}
+	}
+	requested := func(action string, amount int64, level string, approvers int, timeout time.Duration) plannedEvent {
+		return plannedEvent{event.ApprovalRequested, event.Approval{RequestID: "r1", ActionType: action, AgentID: "a", AmountMilli: amount,
+			Reason: "r", RequesterID: "req", RiskLevel: level, RequiredApprovals: approvers, ExpiresAt: ruleT0.Add(timeout)}}
+	}
+	auto := plannedEvent{event.ApprovalApproved, event.Decision{RequestID: "r1", DeciderID: AutoApprover, Justification: "below the MEDIUM threshold", Version: 1}}
+	for _, tc := range []struct {
+		name string
+		in   approvalRequest
+		code Code
+		want []plannedEvent
+	}{
+		{"LOW add executes at once", open("add", 1_000), "", []plannedEvent{requested("add", 1_000, RiskLow, 0, cfg.MediumTimeout), auto,
+			{event.CreditAllocated, credit("a", 1_000, 101_000, "approval:r1: r", "")}}},
+		{"LOW withdraw executes at once", open("withdraw", 1_000), "", []plannedEvent{requested("withdraw", 1_000, RiskLow, 0, cfg.MediumTimeout), auto,
+			{event.CreditWithdrawn, credit("a", 1_000, 99_000, "approval:r1: r", "")}}},
+		{"LOW withdraw beyond the balance", open("withdraw", 100_001), CodeInsufficientCredits, nil},
+		{"MEDIUM waits for one approver", open("add", cfg.MediumFromMilli), "", []plannedEvent{requested("add", cfg.MediumFromMilli, RiskMedium, 1, cfg.MediumTimeout)}},
+		{"HIGH", open("add", cfg.HighFromMilli), "", []plannedEvent{requested("add", cfg.HighFromMilli, RiskHigh, 1, cfg.HighTimeout)}},
+		{"CRITICAL needs two", open("withdraw", cfg.CriticalFromMilli), "", []plannedEvent{requested("withdraw", cfg.CriticalFromMilli, RiskCritical, 2, cfg.CriticalTimeout)}},
+		{"unknown agent", approvalRequest{ApprovalInput: ApprovalInput{ActionType: "add", AgentID: "x", AmountMilli: 1}}, CodeNotFound, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := requestApprovalRule(w.view(), tc.in, ruleT0)
+			checkRule(t, p, err, tc.code, tc.want...)
+		})
+	}
+}
+
+func TestDecideRuleEnforcesFourEyesDistinctApproversAndTheDeadline(t *testing.T) {
+	cfg := DefaultConfig().Approval
+	decide := func(id, decider, just string, approve bool, version int) decisionRequest {
+		return decisionRequest{DecisionInput: DecisionInput{RequestID: id, Justification: just, ExpectedVersion: version}, DeciderID: decider, Approve: approve}
+	}
+	w := newWorld(t)
+	w.agent("a", 1) // 100 credits
+	w.request("med", "add", "a", cfg.MediumFromMilli)
+	w.request("high", "withdraw", "a", cfg.HighFromMilli) // more than the balance
+	w.request("crit", "add", "a", cfg.CriticalFromMilli)
+	w.must(func(v View, now time.Time) (*plan, error) { // first of two CRITICAL votes
+		p, _, err := decideRule(v, decide("crit", "x", "ok", true, 0), now)
+		return p, err
+	})
+	w.request("done", "add", "a", cfg.MediumFromMilli)
+	w.must(func(v View, now time.Time) (*plan, error) {
+		p, _, err := decideRule(v, decide("done", "x", "", false, 0), now)
+		return p, err
+	})
+	for _, tc := range []struct {
+		name string
+		in   decisionRequest
+		at   time.Time
+		code Code
+		want []plannedEvent
+	}{
+		{"the requester may not decide", decide("med", "req", "", true, 0), ruleT0, CodeFourEyes, nil},
+		{"MEDIUM approve executes", decide("med", "x", "", true, 0), ruleT0, "", []plannedEvent{
+			{event.ApprovalApproved, event.Decision{RequestID: "med", DeciderID: "x", Version: 1}},
+			{event.CreditAllocated, credit("a", cfg.MediumFromMilli, 100_000+cfg.MediumFromMilli, "approval:med: ", "")}}},
+		{"reject", decide("med", "x", "no", false, 0), ruleT0, "", []plannedEvent{
+			{event.ApprovalRejected, event.Decision{RequestID: "med", DeciderID: "x", Justification: "no", Version: 1}}}},
+		{"stale expected version", decide("med", "x", "", true, 7), ruleT0, CodeVersionMismatch, nil},
+		{"HIGH needs a justification", decide("high", "x", "", true, 0), ruleT0, CodeJustificationRequired, nil},
+		{"an approved withdrawal never overdraws", decide("high", "x", "ok", true, 0), ruleT0, CodeInsufficientCredits, nil},
+		{"the same approver twice", decide("crit", "x", "again", true, 0), ruleT0, CodeDuplicateApprover, nil},
+		{"the second CRITICAL approver executes", decide("crit", "y", "ok", true, 0), ruleT0, "", []plannedEvent{
+			{event.ApprovalApproved, event.Decision{RequestID: "crit", DeciderID: "y", Justification: "ok", Version: 2}},
+			{event.CreditAllocated, credit("a", cfg.CriticalFromMilli, 100_000+cfg.CriticalFromMilli, "approval:crit: ", "")}}},
+		{"already decided", decide("done", "y", "", true, 0), ruleT0, CodeAlreadyDecided, nil},
+		{"unknown request", decide("nope", "y", "", true, 0), ruleT0, CodeNotFound, nil},
+		{"at the deadline it expires instead", decide("med", "x", "", true, 0), ruleT0.Add(cfg.MediumTimeout), "", []plannedEvent{
+			{event.ApprovalExpired, event.Decision{RequestID: "med", Version: 1}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, expired, err := decideRule(w.view(), tc.in, tc.at)
+			checkRule(t, p, err, tc.code, tc.want...)
+			if gotExpired, wantExpired := expired != nil, tc.at.After(ruleT0); gotExpired != wantExpired {
+				t.Fatalf("expired = %v, want %v", expired, wantExpired)
+			}
+		})
+	}
+}
+
+func TestExpireDueRuleExpiresExactlyTheOverdueRequests(t *testing.T) {
+	cfg := DefaultConfig().Approval
+	w := newWorld(t)
+	w.agent("a", 1)
+	w.request("med", "add", "a", cfg.MediumFromMilli)
+	w.request("high", "add", "a", cfg.HighFromMilli)
+	if p, err := expireDueRule(w.view(), ruleT0.Add(cfg.MediumTimeout-time.Nanosecond)); !errors.Is(err, errNothingToDo) || p != nil {
+		t.Fatalf("before any deadline: plan %v, err %v; want errNothingToDo", eventsOf(p), err)
+	}
+	p, err := expireDueRule(w.view(), ruleT0.Add(cfg.MediumTimeout))
+	checkRule(t, p, err, "", plannedEvent{event.ApprovalExpired, event.Decision{RequestID: "med", Version: 1}})
+}
