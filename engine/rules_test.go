@@ -387,3 +387,84 @@ func TestExpireDueRuleExpiresExactlyTheOverdueRequests(t *testing.T) {
 	p, err := expireDueRule(w.view(), ruleT0.Add(cfg.MediumTimeout))
 	checkRule(t, p, err, "", plannedEvent{event.ApprovalExpired, event.Decision{RequestID: "med", Version: 1}})
 }
+
+func TestStartMissionRuleConsumesItsEstimateWithoutOverdraft(t *testing.T) {
+	w := newWorld(t)
+	w.agent("a", 0.5) // 50 credits; estimates are × 0.85
+	w.agent("poor", 0.01)
+	w.must(func(v View, now time.Time) (*plan, error) {
+		return startMissionRule(v, MissionInput{MissionID: "m", AgentID: "a", MissionType: "general"}, now)
+	})
+	w.lost = lostEntities{byKey: map[string]journal.LostEntity{"mission\x00q": {Kind: "mission", ID: "q"}}}
+	est := MissionEstimateMilli("research", "medium", 0.5) // 21.3 credits
+	for _, tc := range []struct {
+		name string
+		in   MissionInput
+		code Code
+		want []plannedEvent
+	}{
+		{"covered", MissionInput{MissionID: "r", AgentID: "a", MissionType: "research", Complexity: "medium"}, "", []plannedEvent{
+			{event.MissionStarted, event.Mission{MissionID: "r", AgentID: "a", MissionType: "research", Complexity: "medium", EstimateMilli: est}},
+			{event.CreditConsumed, credit("a", est, 50_000-8_500-est, "mission_start", "r")}}},
+		{"the estimate exceeds the balance", MissionInput{MissionID: "r", AgentID: "poor"}, CodeInsufficientCredits, nil},
+		{"already started", MissionInput{MissionID: "m", AgentID: "a"}, CodeConflict, nil},
+		{"quarantined mission", MissionInput{MissionID: "q", AgentID: "a"}, CodeQuarantined, nil},
+		{"unknown agent", MissionInput{MissionID: "r", AgentID: "x"}, CodeNotFound, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := startMissionRule(w.view(), tc.in, ruleT0)
+			checkRule(t, p, err, tc.code, tc.want...)
+		})
+	}
+}
+
+func TestEndMissionRuleRefundsByOutcomeWithinWhatIsLeft(t *testing.T) {
+	w := newWorld(t)
+	w.settings.MissionFailRefund = 0.5
+	w.agent("a", 0) // 0 credits, then 100 added
+	w.must(func(v View, now time.Time) (*plan, error) {
+		return directCreditRule(v, CreditInput{AgentID: "a", AmountMilli: 100_000}, event.CreditAllocated, now)
+	})
+	w.must(func(v View, now time.Time) (*plan, error) { // consumes 10 credits
+		return startMissionRule(v, MissionInput{MissionID: "m", AgentID: "a", MissionType: "general"}, now)
+	})
+	w.must(func(v View, now time.Time) (*plan, error) { // consumes 10 credits, 8 refunded
+		return startMissionRule(v, MissionInput{MissionID: "r", AgentID: "a", MissionType: "general"}, now)
+	})
+	w.must(func(v View, now time.Time) (*plan, error) {
+		return refundRule(v, CreditInput{AgentID: "a", AmountMilli: 8_000, MissionID: "r"}, now)
+	})
+	w.must(func(v View, now time.Time) (*plan, error) {
+		return endMissionRule(v, MissionInput{MissionID: "r"}, event.MissionCancelled, now)
+	}) // refunds the 2 left: 90 credits
+	ended := func(typ event.Type, id string, actual, refund int64) plannedEvent {
+		return plannedEvent{typ, event.Mission{MissionID: id, AgentID: "a", ActualMilli: actual, RefundMilli: refund}}
+	}
+	for _, tc := range []struct {
+		name string
+		typ  event.Type
+		in   MissionInput
+		code Code
+		want []plannedEvent
+	}{
+		{"completed refunds estimate − actual", event.MissionCompleted, MissionInput{MissionID: "m", ActualMilli: 3_500}, "", []plannedEvent{
+			ended(event.MissionCompleted, "m", 3_500, 6_500), {event.CreditRefunded, credit("a", 6_500, 96_500, "mission_completed", "m")}}},
+		{"completed over the estimate refunds nothing", event.MissionCompleted, MissionInput{MissionID: "m", ActualMilli: 12_000}, "", []plannedEvent{
+			ended(event.MissionCompleted, "m", 12_000, 0)}},
+		{"failed refunds the configured fraction", event.MissionFailed, MissionInput{MissionID: "m"}, "", []plannedEvent{
+			ended(event.MissionFailed, "m", 0, 5_000), {event.CreditRefunded, credit("a", 5_000, 95_000, "mission_failed", "m")}}},
+		{"cancelled refunds everything", event.MissionCancelled, MissionInput{MissionID: "m"}, "", []plannedEvent{
+			ended(event.MissionCancelled, "m", 0, 10_000), {event.CreditRefunded, credit("a", 10_000, 100_000, "mission_cancelled", "m")}}},
+		{"an ended mission", event.MissionCompleted, MissionInput{MissionID: "r"}, CodeConflict, nil},
+		{"unknown mission", event.MissionCompleted, MissionInput{MissionID: "x"}, CodeNotFound, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := endMissionRule(w.view(), tc.in, tc.typ, ruleT0)
+			checkRule(t, p, err, tc.code, tc.want...)
+		})
+	}
+	p, err := rateMissionRule(w.view(), MissionInput{MissionID: "r", Rating: 0.75}, ruleT0)
+	checkRule(t, p, err, "", plannedEvent{event.MissionRated, event.Mission{MissionID: "r", AgentID: "a", Rating: 0.75}})
+	p, err = rateMissionRule(w.view(), MissionInput{MissionID: "x"}, ruleT0)
+	checkRule(t, p, err, CodeNotFound)
+}

@@ -21,7 +21,9 @@ func init() {
 			}},
 		mutant{name: "mission-start-overdraws", gate: "b", check: "B29", bug: "a mission start checks its estimate against a balance read before a KARMA call, outside the lock",
 			patches: []patch{
-				marked("engine/missions.go", "mission-start", "\treturn e.execute(ctx, req, func(View, time.Time) (*plan, error) {\n", "\tstale, _ := e.Balance(in.AgentID)\n\t_ = e.score(ctx, in.AgentID)\n\treturn e.execute(ctx, req, func(View, time.Time) (*plan, error) {\n"),
+				marked("engine/missions.go", "mission-start", "\treturn e.execute(ctx, req, func(v View, now time.Time) (*plan, error) { return startMissionRule(v, in, now) })\n",
+					"\tstale, _ := e.Balance(in.AgentID)\n\t_ = e.score(ctx, in.AgentID)\n\treturn e.execute(ctx, req, func(v View, now time.Time) (*plan, error) { return startMissionRule(v, in, now, stale) })\n"),
+				marked("engine/missions.go", "mission-start-rule", "_ time.Time) (*plan, error) {", "_ time.Time, stale int64) (*plan, error) {"),
 				marked("engine/missions.go", "mission-balance", "if a.BalanceMilli < est {", "if stale < est {"),
 			}},
 		mutant{name: "replay-forgets-keys", gate: "a", check: "A15", bug: "replay does not rebuild the idempotency index, so a retry after a restart writes again",
