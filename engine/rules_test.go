@@ -468,3 +468,108 @@ func TestEndMissionRuleRefundsByOutcomeWithinWhatIsLeft(t *testing.T) {
 	p, err = rateMissionRule(w.view(), MissionInput{MissionID: "x"}, ruleT0)
 	checkRule(t, p, err, CodeNotFound)
 }
+
+func (w *world) poolMove(typ event.Type, in PoolInput) {
+	w.t.Helper()
+	w.must(func(v View, now time.Time) (*plan, error) { return poolMoveRule(v, in, typ, now) })
+}
+
+func TestPoolRulesKeepMembersOpenPoolsAndTheBalance(t *testing.T) {
+	w := newWorld(t)
+	w.agent("a", 0)
+	w.agent("b", 0)
+	w.must(func(v View, now time.Time) (*plan, error) {
+		return createPoolRule(v, PoolInput{PoolID: "p", Name: "P", Members: []string{"a", "a"}}, now)
+	})
+	w.must(func(v View, now time.Time) (*plan, error) { return createPoolRule(v, PoolInput{PoolID: "q"}, now) })
+	w.must(func(v View, now time.Time) (*plan, error) { return createPoolRule(v, PoolInput{PoolID: "shut"}, now) })
+	w.must(func(v View, now time.Time) (*plan, error) { return closePoolRule(v, PoolInput{PoolID: "shut"}, now) })
+	w.poolMove(event.PoolAllocated, PoolInput{PoolID: "p", AmountMilli: 10_000})
+	w.poolMove(event.PoolConsumed, PoolInput{PoolID: "p", AgentID: "a", AmountMilli: 4_000}) // 6 left, 4 refundable
+	move := func(typ event.Type, in PoolInput, after int64) plannedEvent {
+		return plannedEvent{typ, event.PoolMove{PoolID: in.PoolID, ToPoolID: in.ToPoolID, AgentID: in.AgentID, AmountMilli: in.AmountMilli, BalanceAfterMilli: after}}
+	}
+	consume := PoolInput{PoolID: "p", AgentID: "a", AmountMilli: 6_000}
+	transfer := PoolInput{PoolID: "p", ToPoolID: "q", AmountMilli: 1_000}
+	refund := PoolInput{PoolID: "p", AmountMilli: 4_000}
+	for _, tc := range []struct {
+		name string
+		r    rule
+		code Code
+		want []plannedEvent
+	}{
+		{"create with distinct existing members", func(v View, now time.Time) (*plan, error) {
+			return createPoolRule(v, PoolInput{PoolID: "n", Members: []string{"a", "b", "a"}}, now)
+		}, "", []plannedEvent{{event.PoolCreated, event.Pool{PoolID: "n"}},
+			{event.PoolMemberAdded, event.PoolMember{PoolID: "n", AgentID: "a"}}, {event.PoolMemberAdded, event.PoolMember{PoolID: "n", AgentID: "b"}}}},
+		{"create an existing pool", func(v View, now time.Time) (*plan, error) { return createPoolRule(v, PoolInput{PoolID: "p"}, now) }, CodeConflict, nil},
+		{"create with an unknown member", func(v View, now time.Time) (*plan, error) {
+			return createPoolRule(v, PoolInput{PoolID: "n", Members: []string{"x"}}, now)
+		}, CodeNotFound, nil},
+		{"add a member", func(v View, now time.Time) (*plan, error) {
+			return poolMemberRule(v, PoolInput{PoolID: "p", AgentID: "b"}, true, now)
+		},
+			"", []plannedEvent{{event.PoolMemberAdded, event.PoolMember{PoolID: "p", AgentID: "b"}}}},
+		{"add a member twice", func(v View, now time.Time) (*plan, error) {
+			return poolMemberRule(v, PoolInput{PoolID: "p", AgentID: "a"}, true, now)
+		},
+			CodeConflict, nil},
+		{"a member consumes the whole pool", func(v View, now time.Time) (*plan, error) { return poolMoveRule(v, consume, event.PoolConsumed, now) },
+			"", []plannedEvent{move(event.PoolConsumed, consume, 0)}},
+		{"one milli more", func(v View, now time.Time) (*plan, error) {
+			in := consume
+			in.AmountMilli++
+			return poolMoveRule(v, in, event.PoolConsumed, now)
+		}, CodeInsufficientCredits, nil},
+		{"a non-member consumes", func(v View, now time.Time) (*plan, error) {
+			in := consume
+			in.AgentID = "b"
+			return poolMoveRule(v, in, event.PoolConsumed, now)
+		}, CodeNotMember, nil},
+		{"transfer", func(v View, now time.Time) (*plan, error) {
+			return poolMoveRule(v, transfer, event.PoolTransferred, now)
+		},
+			"", []plannedEvent{move(event.PoolTransferred, transfer, 5_000)}},
+		{"transfer to a closed pool", func(v View, now time.Time) (*plan, error) {
+			in := transfer
+			in.ToPoolID = "shut"
+			return poolMoveRule(v, in, event.PoolTransferred, now)
+		}, CodeConflict, nil},
+		{"transfer to itself", func(v View, now time.Time) (*plan, error) {
+			in := transfer
+			in.ToPoolID = "p"
+			return poolMoveRule(v, in, event.PoolTransferred, now)
+		}, CodeInvalid, nil},
+		{"refund what members consumed", func(v View, now time.Time) (*plan, error) { return poolMoveRule(v, refund, event.PoolRefunded, now) },
+			"", []plannedEvent{move(event.PoolRefunded, refund, 10_000)}},
+		{"refund more than members consumed", func(v View, now time.Time) (*plan, error) {
+			in := refund
+			in.AmountMilli++
+			return poolMoveRule(v, in, event.PoolRefunded, now)
+		}, CodeRefundExceedsConsumed, nil},
+		{"move in a closed pool", func(v View, now time.Time) (*plan, error) {
+			return poolMoveRule(v, PoolInput{PoolID: "shut", AmountMilli: 1}, event.PoolAllocated, now)
+		}, CodeConflict, nil},
+		{"close pays the remainder", func(v View, now time.Time) (*plan, error) {
+			return closePoolRule(v, PoolInput{PoolID: "p", AgentID: "b"}, now)
+		},
+			"", []plannedEvent{{event.PoolClosed, event.Pool{PoolID: "p", RemainderMilli: 6_000, RefundTo: "b"}}}},
+		{"close pays no unknown agent", func(v View, now time.Time) (*plan, error) {
+			return closePoolRule(v, PoolInput{PoolID: "p", AgentID: "x"}, now)
+		},
+			CodeInvalid, nil},
+		{"close an empty pool to nobody", func(v View, now time.Time) (*plan, error) { return closePoolRule(v, PoolInput{PoolID: "q"}, now) },
+			"", []plannedEvent{{event.PoolClosed, event.Pool{PoolID: "q"}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := tc.r(w.view(), ruleT0)
+			checkRule(t, p, err, tc.code, tc.want...)
+		})
+	}
+	t.Run("close at the approval threshold", func(t *testing.T) {
+		w.settings.Approval.ThresholdMilli = 6_000
+		defer func() { w.settings.Approval.ThresholdMilli = DefaultConfig().Approval.ThresholdMilli }()
+		p, err := closePoolRule(w.view(), PoolInput{PoolID: "p", AgentID: "b"}, ruleT0)
+		checkRule(t, p, err, CodeApprovalRequired)
+	})
+}

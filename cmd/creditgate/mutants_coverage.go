@@ -16,7 +16,9 @@ func init() {
 			}},
 		mutant{name: "pool-consume-overdraws", gate: "b", check: "B27", bug: "pool consume and transfer check a pool balance read before a KARMA call, outside the lock, so concurrent debits overdraw the pool",
 			patches: []patch{
-				marked("engine/pools.go", "pool-move", "\treturn e.execute(ctx, req, func(View, time.Time) (*plan, error) {\n", "\tstalePool, _ := e.Pool(in.PoolID)\n\t_ = e.score(ctx, in.AgentID)\n\treturn e.execute(ctx, req, func(View, time.Time) (*plan, error) {\n"),
+				marked("engine/pools.go", "pool-move", "\treturn e.execute(ctx, req, func(v View, now time.Time) (*plan, error) { return poolMoveRule(v, in, typ, now) })\n",
+					"\tstalePool, _ := e.Pool(in.PoolID)\n\t_ = e.score(ctx, in.AgentID)\n\treturn e.execute(ctx, req, func(v View, now time.Time) (*plan, error) { return poolMoveRule(v, in, typ, now, stalePool) })\n"),
+				marked("engine/pools.go", "pool-move-rule", "_ time.Time) (*plan, error) {", "_ time.Time, stalePool projection.Pool) (*plan, error) {"),
 				marked("engine/pools.go", "pool-overdraft", "if pool.BalanceMilli < in.AmountMilli {", "if stalePool.BalanceMilli < in.AmountMilli {"),
 			}},
 		mutant{name: "mission-start-overdraws", gate: "b", check: "B29", bug: "a mission start checks its estimate against a balance read before a KARMA call, outside the lock",
