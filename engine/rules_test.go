@@ -573,3 +573,46 @@ func TestPoolRulesKeepMembersOpenPoolsAndTheBalance(t *testing.T) {
 		checkRule(t, p, err, CodeApprovalRequired)
 	})
 }
+
+func TestCollaborationRuleWeighsByKarmaAndCapsPerAgentAndTeam(t *testing.T) {
+	w := newWorld(t)
+	w.settings.Synergie.CapMilli = 30_000 // base 50 credits
+	w.agent("a", 0)
+	w.agent("b", 0)
+	scores := []karma.Score{{Value: 1, Source: karma.SourceLive}, {Value: 0.5, Source: karma.SourceFallback}}
+	collab := func(id string) collaboration {
+		return collaboration{CollaborationInput: CollaborationInput{CollaborationID: id, TeamID: "t",
+			ContributionScores: map[string]float64{"a": 1, "b": 0.4}}, Agents: []string{"a", "b"}, Scores: scores}
+	}
+	reward := func(id, agent string, amount, after int64, score, contrib float64) event.Reward {
+		return event.Reward{CollaborationID: id, TeamID: "t", AgentID: agent, AmountMilli: amount, BalanceAfterMilli: after,
+			KarmaScore: score, Contribution: contrib, CapMilli: 30_000}
+	}
+	recorded := func(id string) plannedEvent {
+		return plannedEvent{event.SynergieCollaborationRecorded, event.Collaboration{CollaborationID: id, TeamID: "t",
+			AgentIDs: []string{"a", "b"}, ContributionScores: map[string]float64{"a": 1, "b": 0.4}}}
+	}
+	p, err := collaborationRule(w.view(), collab("c1"), ruleT0)
+	checkRule(t, p, err, "", recorded("c1"),
+		plannedEvent{event.SynergieRewardGranted, reward("c1", "a", 30_000, 30_000, 1, 1)}, // 75 earned, 30 paid
+		plannedEvent{event.SynergieRewardCapped, reward("c1", "a", 45_000, 0, 1, 1)},
+		plannedEvent{event.SynergieRewardGranted, reward("c1", "b", 20_000, 20_000, 0.5, 0.4)})
+	if m := p.events[1].meta; m == nil || m.KarmaSource != "live" {
+		t.Fatalf("a granted reward carries metadata %+v, want its KARMA score", m)
+	}
+	w.fold(p, ruleT0)
+
+	p, err = collaborationRule(w.view(), collab("c2"), ruleT0)
+	checkRule(t, p, err, "", recorded("c2"),
+		plannedEvent{event.SynergieRewardCapped, reward("c2", "a", 75_000, 0, 1, 1)},
+		plannedEvent{event.SynergieRewardGranted, reward("c2", "b", 10_000, 30_000, 0.5, 0.4)},
+		plannedEvent{event.SynergieRewardCapped, reward("c2", "b", 10_000, 0, 0.5, 0.4)})
+
+	if p, err := collaborationRule(w.view(), collab("c1"), ruleT0); !errors.Is(err, errDuplicate) || p != nil {
+		t.Fatalf("a repeated collaboration_id: plan %v, err %v; want errDuplicate", eventsOf(p), err)
+	}
+	unknown := collab("c3")
+	unknown.Agents = []string{"a", "x"}
+	p, err = collaborationRule(w.view(), unknown, ruleT0)
+	checkRule(t, p, err, CodeNotFound)
+}
