@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/creditgate/creditgate/engine/anomaly"
+	"github.com/creditgate/creditgate/engine/eoc"
 	"github.com/creditgate/creditgate/engine/event"
 	"github.com/creditgate/creditgate/engine/journal"
 	"github.com/creditgate/creditgate/engine/karma"
@@ -615,4 +616,10 @@ func TestCollaborationRuleWeighsByKarmaAndCapsPerAgentAndTeam(t *testing.T) {
 	unknown.Agents = []string{"a", "x"}
 	p, err = collaborationRule(w.view(), unknown, ruleT0)
 	checkRule(t, p, err, CodeNotFound)
+}
+
+func TestRegulationRuleJournalsTheDecisionAsItsPayload(t *testing.T) {
+	d := eoc.Decision{WindowStart: ruleT0, WindowEnd: ruleT0.Add(time.Second), Windows: 1, Ops: 3, Score: 0.25}
+	p := regulationRule(d)
+	checkRule(t, p, nil, "", plannedEvent{event.EoCRegulated, d})
 }
