@@ -38,9 +38,7 @@ func newWorld(t *testing.T) *world {
 }
 
 func (w *world) view() View {
-	v := newView(w.st, w.settings, w.checker)
-	v.lost = w.lost
-	return v
+	return View{st: w.st, lost: w.lost, checker: w.checker, Settings: w.settings}
 }
 
 // fold applies p's events at time at; the checker observes consumes as

@@ -37,11 +37,6 @@ func (c Config) ruleSettings() RuleSettings {
 	return RuleSettings{Approval: c.Approval, Synergie: c.Synergie, MissionFailRefund: c.MissionFailRefund}
 }
 
-// newView is a view over st for rule tests: no entity quarantined.
-func newView(st *projection.State, settings RuleSettings, checker anomaly.Checker) View {
-	return View{st: st, checker: checker, Settings: settings}
-}
-
 // viewLocked is the view of the engine's current folded state.
 func (e *Engine) viewLocked() View {
 	return View{st: e.st, lost: e.lostEntities(), checker: e.checker, Settings: e.cfg.ruleSettings()}
