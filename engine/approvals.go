@@ -38,8 +38,9 @@ type DecisionInput struct {
 // AutoApprover is the decider recorded on LOW requests.
 const AutoApprover = "system:auto-approve"
 
-func (e *Engine) risk(amount int64) (level string, approvers int, timeout time.Duration) {
-	a := e.cfg.Approval
+// riskOf classifies an amount: its level, the distinct approvers it needs
+// and how long it may stay pending.
+func riskOf(a ApprovalConfig, amount int64) (level string, approvers int, timeout time.Duration) {
 	switch {
 	case amount >= a.CriticalFromMilli:
 		return RiskCritical, 2, a.CriticalTimeout
@@ -66,30 +67,43 @@ func (e *Engine) RequestApproval(ctx context.Context, req Request, in ApprovalIn
 	if err := validID("requester_id", req.ActorID); err != nil {
 		return Result{}, err
 	}
-	return e.execute(ctx, req, func() (*plan, error) {
-		a, err := e.agentLocked(in.AgentID)
-		if err != nil {
-			return nil, err
-		}
-		level, approvers, timeout := e.risk(in.AmountMilli)
-		now := e.clock.Now().UTC()
-		p := &plan{}
-		ap := event.Approval{RequestID: uuid.NewString(), ActionType: in.ActionType, AgentID: in.AgentID,
-			AmountMilli: in.AmountMilli, Reason: in.Reason, Justification: in.Justification, RequesterID: req.ActorID,
-			RiskLevel: level, RequiredApprovals: approvers, ExpiresAt: now.Add(timeout)}
-		i := p.add(event.ApprovalRequested, ap, nil)
-		if level == RiskLow {
-			if err := e.executionLocked(p, ap, a, i, AutoApprover, "below the MEDIUM threshold", 1); err != nil {
-				return nil, err
-			}
-		}
-		return p, nil
-	})
+	// The request id is drawn here, not in the rule: a rule is a function
+	// of its view, input and time.
+	r := approvalRequest{ApprovalInput: in, RequestID: uuid.NewString(), RequesterID: req.ActorID}
+	return e.execute(ctx, req, func(v View, now time.Time) (*plan, error) { return requestApprovalRule(v, r, now) })
 }
 
-// executionLocked appends the terminal approval and the executed credit
-// event (causation = the approval event) to p.
-func (e *Engine) executionLocked(p *plan, ap event.Approval, a projection.AgentView, causedBy int, decider, just string, version int) error {
+// approvalRequest is the input of requestApprovalRule.
+type approvalRequest struct {
+	ApprovalInput
+	RequestID   string
+	RequesterID string
+}
+
+// requestApprovalRule opens a request classified by its amount; a LOW one
+// is approved and executed in the same plan.
+func requestApprovalRule(v View, in approvalRequest, now time.Time) (*plan, error) {
+	a, err := v.agent(in.AgentID)
+	if err != nil {
+		return nil, err
+	}
+	level, approvers, timeout := riskOf(v.Settings.Approval, in.AmountMilli)
+	p := &plan{}
+	ap := event.Approval{RequestID: in.RequestID, ActionType: in.ActionType, AgentID: in.AgentID,
+		AmountMilli: in.AmountMilli, Reason: in.Reason, Justification: in.Justification, RequesterID: in.RequesterID,
+		RiskLevel: level, RequiredApprovals: approvers, ExpiresAt: now.UTC().Add(timeout)}
+	i := p.add(event.ApprovalRequested, ap, nil)
+	if level == RiskLow {
+		if err := execution(p, ap, a, i, AutoApprover, "below the MEDIUM threshold", 1); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// execution appends the terminal approval and the executed credit event
+// (causation = the approval event) to p.
+func execution(p *plan, ap event.Approval, a projection.AgentView, causedBy int, decider, just string, version int) error {
 	typ, bal := event.CreditAllocated, a.BalanceMilli+ap.AmountMilli
 	if ap.ActionType == "withdraw" {
 		//mutant:execution-balance
@@ -114,17 +128,17 @@ type DecidedBody struct {
 	Version         int    `json:"version"`
 }
 
-// pendingLocked returns the request if it can still be decided. An overdue
+// pending returns the request if it can still be decided. An overdue
 // request is expired right here (lazy expiry), in the same plan.
-func (e *Engine) pendingLocked(p *plan, in DecisionInput) (projection.Approval, bool, error) {
-	ap, ok := e.st.Approval(in.RequestID)
+func pending(v View, p *plan, in DecisionInput, now time.Time) (projection.Approval, bool, error) {
+	ap, ok := v.Approval(in.RequestID)
 	if !ok {
-		if t, old := e.st.DecidedTombstone(in.RequestID); old {
+		if t, old := v.DecidedTombstone(in.RequestID); old {
 			return ap, false, refuse(CodeAlreadyDecided, DecidedBody{RequestID: in.RequestID, Status: t.Status,
 				DecisionEventID: t.DecisionEventID, DecidedBy: t.DecidedBy, Version: t.Version},
 				"approval %q was already %s by %s (event %s)", in.RequestID, t.Status, orSystem(t.DecidedBy), t.DecisionEventID)
 		}
-		return ap, false, e.unknown("approval", in.RequestID)
+		return ap, false, v.unknown("approval", in.RequestID)
 	}
 	//mutant:decided-refusal
 	//mutant:decide-pending
@@ -133,7 +147,7 @@ func (e *Engine) pendingLocked(p *plan, in DecisionInput) (projection.Approval, 
 			DecisionEventID: ap.DecisionEventID, DecidedBy: ap.DecidedBy, Version: ap.Version},
 			"approval %q was already %s by %s (event %s)", ap.RequestID, ap.Status, orSystem(ap.DecidedBy), ap.DecisionEventID)
 	}
-	if !e.clock.Now().Before(ap.ExpiresAt) {
+	if !now.Before(ap.ExpiresAt) {
 		p.addCaused(event.ApprovalExpired, event.Decision{RequestID: ap.RequestID, Version: ap.Version}, -1, ap.RequestEventID)
 		return ap, true, nil
 	}
@@ -177,85 +191,104 @@ func (e *Engine) decide(ctx context.Context, req Request, in DecisionInput, appr
 	if err := validText("justification", in.Justification); err != nil {
 		return Result{}, err
 	}
-	expired := false
-	var expiredAp projection.Approval
-	res, err := e.execute(ctx, req, func() (*plan, error) {
-		p := &plan{}
-		ap, exp, err := e.pendingLocked(p, in)
-		if err != nil {
-			return nil, err
-		}
-		if exp {
-			expired, expiredAp = true, ap
-			return p, nil
-		}
-		//mutant:four-eyes
-		if ap.RequesterID == req.ActorID {
-			return nil, refuse(CodeFourEyes, nil, "the requester %q may not decide their own request %q", req.ActorID, ap.RequestID)
-		}
-		if !approve {
-			p.addCaused(event.ApprovalRejected, event.Decision{RequestID: ap.RequestID, DeciderID: req.ActorID,
-				Justification: in.Justification, Version: ap.Version}, -1, ap.RequestEventID)
-			return p, nil
-		}
-		if (ap.RiskLevel == RiskHigh || ap.RiskLevel == RiskCritical) && in.Justification == "" {
-			return nil, refuse(CodeJustificationRequired, nil, "a %s approval needs a justification", ap.RiskLevel)
-		}
-		votes := 0
-		for _, v := range ap.Votes {
-			if v.EventType == event.ApprovalVoteRecorded {
-				if v.DeciderID == req.ActorID {
-					return nil, refuse(CodeDuplicateApprover, nil,
-						"%q already approved %q; a %s request needs %d distinct approvers", req.ActorID, ap.RequestID, ap.RiskLevel, ap.RequiredApprovals)
-				}
-				votes++
-			}
-		}
-		if votes+1 < ap.RequiredApprovals {
-			p.addCaused(event.ApprovalVoteRecorded, event.Decision{RequestID: ap.RequestID, DeciderID: req.ActorID,
-				Justification: in.Justification, Version: ap.Version}, -1, ap.RequestEventID)
-			return p, nil
-		}
-		a, err := e.agentLocked(ap.AgentID)
-		if err != nil {
-			return nil, err
-		}
-		// The decision's own causation is the request; executionLocked
-		// chains the credit event to the decision.
-		before := len(p.events)
-		if err := e.executionLocked(p, ap.Approval, a, -1, req.ActorID, in.Justification, ap.Version); err != nil {
-			return nil, err
-		}
-		p.events[before].cause = ap.RequestEventID
-		return p, nil
+	d := decisionRequest{DecisionInput: in, DeciderID: req.ActorID, Approve: approve}
+	var expired *projection.Approval
+	res, err := e.execute(ctx, req, func(v View, now time.Time) (*plan, error) {
+		p, exp, err := decideRule(v, d, now)
+		expired = exp // the committer ran it: execute returns after
+		return p, err
 	})
-	if err == nil && expired {
-		return Result{}, expiredRefusal(expiredAp)
+	if err == nil && expired != nil {
+		return Result{}, expiredRefusal(*expired)
 	}
 	return res, err
+}
+
+// decisionRequest is the input of decideRule.
+type decisionRequest struct {
+	DecisionInput
+	DeciderID string
+	Approve   bool
+}
+
+// decideRule records an approval, a vote or a rejection by in.DeciderID;
+// the decision that completes the approvals executes the gated action in
+// the same plan. A request past its deadline is expired instead: the plan
+// writes approval.expired and expired names the request, whose caller is
+// answered already_decided once that is committed.
+func decideRule(v View, in decisionRequest, now time.Time) (_ *plan, expired *projection.Approval, _ error) {
+	p := &plan{}
+	ap, exp, err := pending(v, p, in.DecisionInput, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	if exp {
+		return p, &ap, nil
+	}
+	//mutant:four-eyes
+	if ap.RequesterID == in.DeciderID {
+		return nil, nil, refuse(CodeFourEyes, nil, "the requester %q may not decide their own request %q", in.DeciderID, ap.RequestID)
+	}
+	if !in.Approve {
+		p.addCaused(event.ApprovalRejected, event.Decision{RequestID: ap.RequestID, DeciderID: in.DeciderID,
+			Justification: in.Justification, Version: ap.Version}, -1, ap.RequestEventID)
+		return p, nil, nil
+	}
+	if (ap.RiskLevel == RiskHigh || ap.RiskLevel == RiskCritical) && in.Justification == "" {
+		return nil, nil, refuse(CodeJustificationRequired, nil, "a %s approval needs a justification", ap.RiskLevel)
+	}
+	votes := 0
+	for _, vote := range ap.Votes {
+		if vote.EventType == event.ApprovalVoteRecorded {
+			if vote.DeciderID == in.DeciderID {
+				return nil, nil, refuse(CodeDuplicateApprover, nil,
+					"%q already approved %q; a %s request needs %d distinct approvers", in.DeciderID, ap.RequestID, ap.RiskLevel, ap.RequiredApprovals)
+			}
+			votes++
+		}
+	}
+	if votes+1 < ap.RequiredApprovals {
+		p.addCaused(event.ApprovalVoteRecorded, event.Decision{RequestID: ap.RequestID, DeciderID: in.DeciderID,
+			Justification: in.Justification, Version: ap.Version}, -1, ap.RequestEventID)
+		return p, nil, nil
+	}
+	a, err := v.agent(ap.AgentID)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The decision's own causation is the request; execution chains the
+	// credit event to the decision.
+	before := len(p.events)
+	if err := execution(p, ap.Approval, a, -1, in.DeciderID, in.Justification, ap.Version); err != nil {
+		return nil, nil, err
+	}
+	p.events[before].cause = ap.RequestEventID
+	return p, nil, nil
 }
 
 // ExpireDue writes approval.expired for every pending request past its
 // deadline and returns how many it expired.
 func (e *Engine) ExpireDue(ctx context.Context) (int, error) {
-	n := 0
-	_, err := e.execute(ctx, Request{ActorID: "system:expiry"}, func() (*plan, error) {
-		ids := e.st.PendingExpiringBefore(e.clock.Now())
-		if len(ids) == 0 {
-			return nil, errNothingToDo
-		}
-		p := &plan{}
-		for _, id := range ids {
-			ap, _ := e.st.Approval(id)
-			p.addCaused(event.ApprovalExpired, event.Decision{RequestID: id, Version: ap.Version}, -1, ap.RequestEventID)
-		}
-		n = len(ids)
-		return p, nil
-	})
+	res, err := e.execute(ctx, Request{ActorID: "system:expiry"}, expireDueRule)
 	if err == errNothingToDo {
 		return 0, nil
 	}
-	return n, err
+	return len(res.Events), err
+}
+
+// expireDueRule expires every pending request whose deadline is at or
+// before now; with none due it is errNothingToDo (nothing is written).
+func expireDueRule(v View, now time.Time) (*plan, error) {
+	ids := v.PendingExpiringBefore(now)
+	if len(ids) == 0 {
+		return nil, errNothingToDo
+	}
+	p := &plan{}
+	for _, id := range ids {
+		ap, _ := v.Approval(id)
+		p.addCaused(event.ApprovalExpired, event.Decision{RequestID: id, Version: ap.Version}, -1, ap.RequestEventID)
+	}
+	return p, nil
 }
 
 var errNothingToDo = fmt.Errorf("engine: nothing to do")

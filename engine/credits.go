@@ -4,8 +4,8 @@ package engine
 import (
 	"context"
 	"math"
+	"time"
 
-	"github.com/creditgate/creditgate/engine/anomaly"
 	"github.com/creditgate/creditgate/engine/event"
 	"github.com/creditgate/creditgate/engine/karma"
 	"github.com/creditgate/creditgate/engine/money"
@@ -98,21 +98,31 @@ func (e *Engine) CreateAgent(ctx context.Context, req Request, agentID string, s
 	if math.IsNaN(skill) || skill < 0 || skill > 1 {
 		return Result{}, refuse(CodeInvalid, nil, "skill_level must be within 0..1")
 	}
-	return e.execute(ctx, req, func() (*plan, error) {
-		if _, ok := e.st.Agent(agentID); ok {
-			return nil, refuse(CodeAgentExists, nil, "agent %q already exists", agentID)
-		}
-		if q := e.quarantined("agent", agentID); q != nil {
-			return nil, q
-		}
-		p := &plan{}
-		i := p.add(event.AgentRegistered, event.Agent{AgentID: agentID, SkillLevel: skill}, nil)
-		if amount := int64(math.Round(skill * 100 * float64(money.PerCredit))); amount > 0 {
-			p.addCaused(event.CreditAllocated, event.Credit{AgentID: agentID, AmountMilli: amount,
-				BalanceAfterMilli: amount, Reason: "agent_created"}, i, "")
-		}
-		return p, nil
-	})
+	in := agentInput{AgentID: agentID, SkillLevel: skill}
+	return e.execute(ctx, req, func(v View, now time.Time) (*plan, error) { return createAgentRule(v, in, now) })
+}
+
+// agentInput registers an agent.
+type agentInput struct {
+	AgentID    string
+	SkillLevel float64
+}
+
+// createAgentRule registers a new agent with its skill_level × 100 credits.
+func createAgentRule(v View, in agentInput, _ time.Time) (*plan, error) {
+	if _, ok := v.Agent(in.AgentID); ok {
+		return nil, refuse(CodeAgentExists, nil, "agent %q already exists", in.AgentID)
+	}
+	if q := v.quarantined("agent", in.AgentID); q != nil {
+		return nil, q
+	}
+	p := &plan{}
+	i := p.add(event.AgentRegistered, event.Agent{AgentID: in.AgentID, SkillLevel: in.SkillLevel}, nil)
+	if amount := int64(math.Round(in.SkillLevel * 100 * float64(money.PerCredit))); amount > 0 {
+		p.addCaused(event.CreditAllocated, event.Credit{AgentID: in.AgentID, AmountMilli: amount,
+			BalanceAfterMilli: amount, Reason: "agent_created"}, i, "")
+	}
+	return p, nil
 }
 
 // CreditInput is a consume, refund, add or withdraw request.
@@ -138,15 +148,6 @@ func (e *Engine) validCredit(in CreditInput) error {
 	return e.validAmount("amount", in.AmountMilli)
 }
 
-// agentLocked returns the agent or a not_found refusal.
-func (e *Engine) agentLocked(id string) (projection.AgentView, error) {
-	a, ok := e.st.Agent(id)
-	if !ok {
-		return a, e.unknown("agent", id)
-	}
-	return a, nil
-}
-
 // InsufficientBody is the body of an insufficient_credits refusal.
 type InsufficientBody struct {
 	AgentID   string        `json:"agent_id"`
@@ -170,31 +171,39 @@ func (e *Engine) Consume(ctx context.Context, req Request, in CreditInput) (Resu
 	}
 	//mutant:consume-score
 	score := e.score(ctx, in.AgentID)
-	return e.execute(ctx, req, func() (*plan, error) {
-		a, err := e.agentLocked(in.AgentID)
-		if err != nil {
-			return nil, err
-		}
-		if a.BalanceMilli < in.AmountMilli {
-			return nil, insufficient(a, in.AmountMilli, "requested")
-		}
-		meta := karmaMeta(score)
-		v, derr := anomaly.Guard(func() anomaly.Verdict { return e.checker.Check(in.AgentID, in.AmountMilli) })
-		switch {
-		case derr != nil:
-			meta.AnomalyDetector = "unavailable"
-		//mutant:consume-anomaly
-		case v.Detected:
-			meta.AnomalyDetected = true
-			sc := v.Score
-			meta.AnomalyScore = &sc
-			meta.AnomalyReason = v.Reason
-		}
-		p := &plan{}
-		p.add(event.CreditConsumed, event.Credit{AgentID: in.AgentID, AmountMilli: in.AmountMilli,
-			BalanceAfterMilli: a.BalanceMilli - in.AmountMilli, Reason: in.Reason, MissionID: in.MissionID}, meta)
-		return p, nil
+	return e.execute(ctx, req, func(v View, now time.Time) (*plan, error) {
+		return consumeRule(v, in, score, now)
 	})
+}
+
+// consumeRule debits the agent when its balance covers the amount; the
+// KARMA score and the anomaly verdict only mark the event.
+//
+//mutant:consume-rule
+func consumeRule(v View, in CreditInput, score karma.Score, _ time.Time) (*plan, error) {
+	a, err := v.agent(in.AgentID)
+	if err != nil {
+		return nil, err
+	}
+	if a.BalanceMilli < in.AmountMilli {
+		return nil, insufficient(a, in.AmountMilli, "requested")
+	}
+	meta := karmaMeta(score)
+	verdict, derr := v.AnomalyVerdict(in.AgentID, in.AmountMilli)
+	switch {
+	case derr != nil:
+		meta.AnomalyDetector = "unavailable"
+	//mutant:consume-anomaly
+	case verdict.Detected:
+		meta.AnomalyDetected = true
+		sc := verdict.Score
+		meta.AnomalyScore = &sc
+		meta.AnomalyReason = verdict.Reason
+	}
+	p := &plan{}
+	p.add(event.CreditConsumed, event.Credit{AgentID: in.AgentID, AmountMilli: in.AmountMilli,
+		BalanceAfterMilli: a.BalanceMilli - in.AmountMilli, Reason: in.Reason, MissionID: in.MissionID}, meta)
+	return p, nil
 }
 
 func karmaMeta(s karma.Score) *event.Metadata {
@@ -233,28 +242,31 @@ func (e *Engine) Refund(ctx context.Context, req Request, in CreditInput) (Resul
 	if err := e.validCredit(in); err != nil {
 		return Result{}, err
 	}
-	return e.execute(ctx, req, func() (*plan, error) {
-		a, err := e.agentLocked(in.AgentID)
-		if err != nil {
-			return nil, err
-		}
-		if err := e.refundBoundLocked(in); err != nil {
-			return nil, err
-		}
-		p := &plan{}
-		p.add(event.CreditRefunded, event.Credit{AgentID: in.AgentID, AmountMilli: in.AmountMilli,
-			BalanceAfterMilli: a.BalanceMilli + in.AmountMilli, Reason: in.Reason, MissionID: in.MissionID}, nil)
-		return p, nil
-	})
+	return e.execute(ctx, req, func(v View, now time.Time) (*plan, error) { return refundRule(v, in, now) })
 }
 
-// refundBoundLocked is the refund guard: bounded by the named mission, or
+// refundRule credits the agent back within the refund bound.
+func refundRule(v View, in CreditInput, _ time.Time) (*plan, error) {
+	a, err := v.agent(in.AgentID)
+	if err != nil {
+		return nil, err
+	}
+	if err := refundBound(v, in); err != nil {
+		return nil, err
+	}
+	p := &plan{}
+	p.add(event.CreditRefunded, event.Credit{AgentID: in.AgentID, AmountMilli: in.AmountMilli,
+		BalanceAfterMilli: a.BalanceMilli + in.AmountMilli, Reason: in.Reason, MissionID: in.MissionID}, nil)
+	return p, nil
+}
+
+// refundBound is the refund guard: bounded by the named mission, or
 // below the approval threshold when it names none.
-func (e *Engine) refundBoundLocked(in CreditInput) error {
+func refundBound(v View, in CreditInput) error {
 	//mutant:refund-bound
-	m, known := e.st.MissionView(in.MissionID)
+	m, known := v.Mission(in.MissionID)
 	if in.MissionID != "" && !known {
-		return e.unknown("mission", in.MissionID)
+		return v.unknown("mission", in.MissionID)
 	}
 	if in.MissionID != "" {
 		if m.AgentID != in.AgentID {
@@ -269,9 +281,9 @@ func (e *Engine) refundBoundLocked(in CreditInput) error {
 		}
 		return nil
 	}
-	if in.AmountMilli >= e.cfg.Approval.ThresholdMilli {
+	if threshold := v.Settings.Approval.ThresholdMilli; in.AmountMilli >= threshold {
 		return refuse(CodeApprovalRequired, nil, "amount: a refund of %s credits or more must name the mission_id of a mission whose unrefunded consumption covers it; grant other credits through POST /add (human approval)",
-			money.Format(e.cfg.Approval.ThresholdMilli))
+			money.Format(threshold))
 	}
 	return nil
 }
@@ -280,16 +292,20 @@ func (e *Engine) directCredit(ctx context.Context, req Request, in CreditInput, 
 	if err := e.validCredit(in); err != nil {
 		return Result{}, err
 	}
-	return e.execute(ctx, req, func() (*plan, error) {
-		a, err := e.agentLocked(in.AgentID)
-		if err != nil {
-			return nil, err
-		}
-		p := &plan{}
-		p.add(typ, event.Credit{AgentID: in.AgentID, AmountMilli: in.AmountMilli,
-			BalanceAfterMilli: a.BalanceMilli + in.AmountMilli, Reason: in.Reason, MissionID: in.MissionID}, nil)
-		return p, nil
-	})
+	return e.execute(ctx, req, func(v View, now time.Time) (*plan, error) { return directCreditRule(v, in, typ, now) })
+}
+
+// directCreditRule credits an agent below the approval threshold (typ is
+// credit.allocated for an add).
+func directCreditRule(v View, in CreditInput, typ event.Type, _ time.Time) (*plan, error) {
+	a, err := v.agent(in.AgentID)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{}
+	p.add(typ, event.Credit{AgentID: in.AgentID, AmountMilli: in.AmountMilli,
+		BalanceAfterMilli: a.BalanceMilli + in.AmountMilli, Reason: in.Reason, MissionID: in.MissionID}, nil)
+	return p, nil
 }
 
 // Add grants credits; at or above the approval threshold it opens a pending
@@ -314,17 +330,23 @@ func (e *Engine) Withdraw(ctx context.Context, req Request, in CreditInput) (Res
 		return Result{}, err
 	}
 	//mutant:withdraw-check
-	return e.execute(ctx, req, func() (*plan, error) {
-		a, err := e.agentLocked(in.AgentID)
-		if err != nil {
-			return nil, err
-		}
-		if a.BalanceMilli < in.AmountMilli {
-			return nil, insufficient(a, in.AmountMilli, "requested")
-		}
-		p := &plan{}
-		p.add(event.CreditWithdrawn, event.Credit{AgentID: in.AgentID, AmountMilli: in.AmountMilli,
-			BalanceAfterMilli: a.BalanceMilli - in.AmountMilli, Reason: in.Reason}, nil)
-		return p, nil
-	})
+	return e.execute(ctx, req, func(v View, now time.Time) (*plan, error) { return withdrawRule(v, in, now) })
+}
+
+// withdrawRule debits an agent below the approval threshold, never below
+// zero.
+//
+//mutant:withdraw-rule
+func withdrawRule(v View, in CreditInput, _ time.Time) (*plan, error) {
+	a, err := v.agent(in.AgentID)
+	if err != nil {
+		return nil, err
+	}
+	if a.BalanceMilli < in.AmountMilli {
+		return nil, insufficient(a, in.AmountMilli, "requested")
+	}
+	p := &plan{}
+	p.add(event.CreditWithdrawn, event.Credit{AgentID: in.AgentID, AmountMilli: in.AmountMilli,
+		BalanceAfterMilli: a.BalanceMilli - in.AmountMilli, Reason: in.Reason}, nil)
+	return p, nil
 }

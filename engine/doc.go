@@ -21,6 +21,9 @@
 // transaction was in flight and runs them as one transaction: Begin (for a
 // shared store the database's advisory lock, after catching up on the other
 // instances' events, docs/cluster.md), each command's rule on the state its
-// predecessors left, one Commit, then every answer. The engine never
+// predecessors left, one Commit, then every answer. A rule is a pure
+// function of a read-only View (view.go), its input and the pipeline's time
+// (read once per command), returning a plan or an enumerated *RuleError;
+// the facade methods validate, ask KARMA and bind the input before it. The engine never
 // imports pgstore: cmd/creditd opens it.
 package engine

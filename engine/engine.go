@@ -204,28 +204,8 @@ type QuarantinedBody struct {
 }
 
 // unknown refuses a command or read naming an entity the state does not
-// hold: 409 entity_quarantined when recovery lost its first event (so a new
-// event never silently builds on, or re-creates, an entity whose history
-// sits in the quarantine file), else 404 not_found.
-func (e *Engine) unknown(kind, id string) *RuleError {
-	if q := e.quarantined(kind, id); q != nil {
-		return q
-	}
-	return refuse(CodeNotFound, nil, "%s %q not found", kind, id)
-}
-
-// quarantined returns the entity_quarantined refusal for an entity whose
-// first event recovery lost, nil for any other.
-func (e *Engine) quarantined(kind, id string) *RuleError {
-	l, ok := e.lost[kind+"\x00"+id]
-	if !ok {
-		return nil
-	}
-	return refuse(CodeQuarantined, QuarantinedBody{Kind: kind, ID: id, LostIn: l.LostIn, Dependents: l.Dependents},
-		"%s %q is quarantined: its first event was lost in %s, so %d later event(s) about it were left out of the replay; "+
-			"restore the line from %s and restart (see GET /api/credits/journal/verify)",
-		kind, id, l.LostIn, l.Dependents, e.recovery.QuarantineFile)
-}
+// hold (see lostEntities.unknown).
+func (e *Engine) unknown(kind, id string) *RuleError { return e.lostEntities().unknown(kind, id) }
 
 // replay folds one recovered event (called by journal.Open in seq order).
 //
@@ -304,14 +284,14 @@ func (p *plan) addCaused(typ event.Type, payload any, causedBy int, cause string
 }
 
 // execute runs one command through the pipeline: it queues the command for
-// the committer (commitLoop) and waits for its outcome. rule sees the
-// current state and returns a plan or a *RuleError; it runs under e.mu and
-// must not block.
-func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, error)) (Result, error) {
+// the committer (commitLoop) and waits for its outcome. r is the command's
+// rule bound to its input; the committer runs it on the view of the state
+// the batch's earlier commands left (decideLocked).
+func (e *Engine) execute(ctx context.Context, req Request, r rule) (Result, error) {
 	if req.IdempotencyKey != "" && !ValidKey(req.IdempotencyKey) {
 		return Result{}, refuse(CodeInvalid, nil, "idempotency key must be 1..%d characters of %s", MaxKeyLen, KeyAlphabet)
 	}
-	c := &command{ctx: ctx, req: req, rule: rule, done: make(chan outcome, 1)}
+	c := &command{ctx: ctx, req: req, rule: r, done: make(chan outcome, 1)}
 	if err := e.queue.push(c); err != nil {
 		return Result{}, err
 	}
@@ -368,7 +348,7 @@ func (e *Engine) execute(ctx context.Context, req Request, rule func() (*plan, e
 type command struct {
 	ctx   context.Context
 	req   Request
-	rule  func() (*plan, error)
+	rule  rule
 	done  chan outcome // buffered: the committer never blocks on it
 	state atomic.Int32 // cmdQueued → cmdTaken (by the committer) or cmdAbandoned (by its caller)
 }
@@ -547,19 +527,22 @@ func (e *Engine) decideLocked(c *command, recs *[]store.Record) outcome {
 			return outcome{wait: k}
 		}
 	}
-	p, err := c.rule()
+	// One reading of the clock per command: the rule decides on it and the
+	// events carry it.
+	now := e.clock.Now()
+	p, err := c.rule(e.viewLocked(), now)
 	if err != nil {
 		return outcome{err: err}
 	}
-	evs, more, err := e.sealLocked(req, p)
+	evs, more, err := e.sealLocked(req, p, now)
 	if err != nil {
 		return outcome{err: err}
 	}
 	// A closed EoC window is journaled as its own system transaction right
 	// after the command, so live and replay fold the same order.
 	// sealLocked folds each decision, so Due moves on to the next window.
-	for reg := e.regulationLocked(); reg != nil; reg = e.regulationLocked() {
-		_, rr, err := e.sealLocked(Request{ActorID: "system:eoc"}, reg)
+	for reg := e.regulationLocked(now); reg != nil; reg = e.regulationLocked(now) {
+		_, rr, err := e.sealLocked(Request{ActorID: "system:eoc"}, reg, now)
 		if err != nil {
 			// Nothing of it was folded: the window stays due and is
 			// journaled after a later command.
@@ -586,8 +569,8 @@ func isRuleError(err error) bool {
 // encodes them and only then folds them into the read models, so a plan
 // that cannot be encoded leaves nothing folded. The caller commits the
 // records before it answers anyone from the folded state.
-func (e *Engine) sealLocked(req Request, p *plan) ([]*event.Envelope, []store.Record, error) {
-	now := e.clock.Now().UTC()
+func (e *Engine) sealLocked(req Request, p *plan, now time.Time) ([]*event.Envelope, []store.Record, error) {
+	now = now.UTC()
 	corr := req.CorrelationID
 	key := req.IdempotencyKey
 	evs := make([]*event.Envelope, len(p.events))

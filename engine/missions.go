@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"math"
+	"time"
 
 	"github.com/creditgate/creditgate/engine/event"
 	"github.com/creditgate/creditgate/engine/money"
@@ -53,29 +54,35 @@ func (e *Engine) StartMission(ctx context.Context, req Request, in MissionInput)
 		return Result{}, refuse(CodeInvalid, nil, `complexity must be "low", "medium" or "high"`)
 	}
 	//mutant:mission-start
-	return e.execute(ctx, req, func() (*plan, error) {
-		if _, ok := e.st.MissionView(in.MissionID); ok {
-			return nil, refuse(CodeConflict, nil, "mission %q already started", in.MissionID)
-		}
-		if q := e.quarantined("mission", in.MissionID); q != nil {
-			return nil, q
-		}
-		a, err := e.agentLocked(in.AgentID)
-		if err != nil {
-			return nil, err
-		}
-		est := MissionEstimateMilli(in.MissionType, in.Complexity, a.SkillLevel)
-		//mutant:mission-balance
-		if a.BalanceMilli < est {
-			return nil, insufficient(a, est, "needed by the mission estimate")
-		}
-		p := &plan{}
-		m := p.add(event.MissionStarted, event.Mission{MissionID: in.MissionID, AgentID: a.ID,
-			MissionType: in.MissionType, Complexity: in.Complexity, EstimateMilli: est}, nil)
-		p.addCaused(event.CreditConsumed, event.Credit{AgentID: a.ID, AmountMilli: est,
-			BalanceAfterMilli: a.BalanceMilli - est, Reason: "mission_start", MissionID: in.MissionID}, m, "")
-		return p, nil
-	})
+	return e.execute(ctx, req, func(v View, now time.Time) (*plan, error) { return startMissionRule(v, in, now) })
+}
+
+// startMissionRule starts a new mission and consumes its estimate from the
+// agent, never overdrawing.
+//
+//mutant:mission-start-rule
+func startMissionRule(v View, in MissionInput, _ time.Time) (*plan, error) {
+	if _, ok := v.Mission(in.MissionID); ok {
+		return nil, refuse(CodeConflict, nil, "mission %q already started", in.MissionID)
+	}
+	if q := v.quarantined("mission", in.MissionID); q != nil {
+		return nil, q
+	}
+	a, err := v.agent(in.AgentID)
+	if err != nil {
+		return nil, err
+	}
+	est := MissionEstimateMilli(in.MissionType, in.Complexity, a.SkillLevel)
+	//mutant:mission-balance
+	if a.BalanceMilli < est {
+		return nil, insufficient(a, est, "needed by the mission estimate")
+	}
+	p := &plan{}
+	m := p.add(event.MissionStarted, event.Mission{MissionID: in.MissionID, AgentID: a.ID,
+		MissionType: in.MissionType, Complexity: in.Complexity, EstimateMilli: est}, nil)
+	p.addCaused(event.CreditConsumed, event.Credit{AgentID: a.ID, AmountMilli: est,
+		BalanceAfterMilli: a.BalanceMilli - est, Reason: "mission_start", MissionID: in.MissionID}, m, "")
+	return p, nil
 }
 
 // EndMission completes, fails or cancels a running mission and refunds:
@@ -85,40 +92,45 @@ func (e *Engine) EndMission(ctx context.Context, req Request, typ event.Type, in
 	if in.ActualMilli < 0 || in.ActualMilli > e.cfg.MaxAmountMilli {
 		return Result{}, refuse(CodeInvalid, nil, "actual_cost must be within 0..%s", money.Format(e.cfg.MaxAmountMilli))
 	}
-	return e.execute(ctx, req, func() (*plan, error) {
-		m, ok := e.st.MissionView(in.MissionID)
-		if !ok {
-			return nil, e.unknown("mission", in.MissionID)
-		}
-		if m.Status != projection.MissionRunning {
-			return nil, refuse(CodeConflict, nil, "mission %q is already %s", in.MissionID, m.Status)
-		}
-		var refund int64
-		//mutant:mission-refund
-		switch typ {
-		case event.MissionCompleted:
-			refund = max(m.ConsumedMilli-in.ActualMilli, 0)
-		case event.MissionFailed:
-			refund = int64(math.Floor(float64(m.ConsumedMilli) * e.cfg.MissionFailRefund))
-		case event.MissionCancelled:
-			refund = m.ConsumedMilli
-		}
-		// Money guard: a mission never refunds more than it consumed, counting
-		// the refunds already made against it through POST /refund.
-		refund = min(refund, max(m.ConsumedMilli-m.RefundedMilli, 0))
-		a, err := e.agentLocked(m.AgentID)
-		if err != nil {
-			return nil, err
-		}
-		p := &plan{}
-		p.add(typ, event.Mission{MissionID: m.MissionID, AgentID: m.AgentID, ActualMilli: in.ActualMilli, RefundMilli: refund}, nil)
-		if refund > 0 {
-			p.addCaused(event.CreditRefunded, event.Credit{AgentID: m.AgentID, AmountMilli: refund,
-				BalanceAfterMilli: a.BalanceMilli + refund, Reason: "mission_" + typ[len("mission."):], MissionID: m.MissionID},
-				-1, m.ConsumeEvent)
-		}
-		return p, nil
-	})
+	return e.execute(ctx, req, func(v View, now time.Time) (*plan, error) { return endMissionRule(v, in, typ, now) })
+}
+
+// endMissionRule ends a running mission (typ: completed, failed or
+// cancelled) and refunds by typ, never more than the mission has left to
+// refund.
+func endMissionRule(v View, in MissionInput, typ event.Type, _ time.Time) (*plan, error) {
+	m, ok := v.Mission(in.MissionID)
+	if !ok {
+		return nil, v.unknown("mission", in.MissionID)
+	}
+	if m.Status != projection.MissionRunning {
+		return nil, refuse(CodeConflict, nil, "mission %q is already %s", in.MissionID, m.Status)
+	}
+	var refund int64
+	//mutant:mission-refund
+	switch typ {
+	case event.MissionCompleted:
+		refund = max(m.ConsumedMilli-in.ActualMilli, 0)
+	case event.MissionFailed:
+		refund = int64(math.Floor(float64(m.ConsumedMilli) * v.Settings.MissionFailRefund))
+	case event.MissionCancelled:
+		refund = m.ConsumedMilli
+	}
+	// Money guard: a mission never refunds more than it consumed, counting
+	// the refunds already made against it through POST /refund.
+	refund = min(refund, max(m.ConsumedMilli-m.RefundedMilli, 0))
+	a, err := v.agent(m.AgentID)
+	if err != nil {
+		return nil, err
+	}
+	p := &plan{}
+	p.add(typ, event.Mission{MissionID: m.MissionID, AgentID: m.AgentID, ActualMilli: in.ActualMilli, RefundMilli: refund}, nil)
+	if refund > 0 {
+		p.addCaused(event.CreditRefunded, event.Credit{AgentID: m.AgentID, AmountMilli: refund,
+			BalanceAfterMilli: a.BalanceMilli + refund, Reason: "mission_" + typ[len("mission."):], MissionID: m.MissionID},
+			-1, m.ConsumeEvent)
+	}
+	return p, nil
 }
 
 // RateMission records a mission rating in 0..1.
@@ -126,15 +138,18 @@ func (e *Engine) RateMission(ctx context.Context, req Request, in MissionInput) 
 	if math.IsNaN(in.Rating) || in.Rating < 0 || in.Rating > 1 {
 		return Result{}, refuse(CodeInvalid, nil, "rating must be within 0..1")
 	}
-	return e.execute(ctx, req, func() (*plan, error) {
-		m, ok := e.st.MissionView(in.MissionID)
-		if !ok {
-			return nil, e.unknown("mission", in.MissionID)
-		}
-		p := &plan{}
-		p.add(event.MissionRated, event.Mission{MissionID: m.MissionID, AgentID: m.AgentID, Rating: in.Rating}, nil)
-		return p, nil
-	})
+	return e.execute(ctx, req, func(v View, now time.Time) (*plan, error) { return rateMissionRule(v, in, now) })
+}
+
+// rateMissionRule records a rating of a known mission.
+func rateMissionRule(v View, in MissionInput, _ time.Time) (*plan, error) {
+	m, ok := v.Mission(in.MissionID)
+	if !ok {
+		return nil, v.unknown("mission", in.MissionID)
+	}
+	p := &plan{}
+	p.add(event.MissionRated, event.Mission{MissionID: m.MissionID, AgentID: m.AgentID, Rating: in.Rating}, nil)
+	return p, nil
 }
 
 // Mission returns one mission.

@@ -115,13 +115,21 @@ func (e *Engine) EoC() (eoc.Snapshot, error) {
 	return s, err
 }
 
-// regulationLocked returns a plan with an eoc.regulated event when an EoC
-// window closed; the payload is the eoc.Decision, folded by applyLocked.
-func (e *Engine) regulationLocked() *plan {
-	d, ok := e.eoc.Due(e.clock.Now())
+// regulationLocked returns the plan of the oldest EoC window closed by now,
+// nil when none is. Closing a window at its end is the detector's own
+// time-driven step (eoc.State.Due), so it stays with the pipeline; what is
+// journaled for it is regulationRule's.
+func (e *Engine) regulationLocked(now time.Time) *plan {
+	d, ok := e.eoc.Due(now)
 	if !ok {
 		return nil
 	}
+	return regulationRule(d)
+}
+
+// regulationRule journals an EoC decision as an eoc.regulated event; the
+// payload is the eoc.Decision, folded by applyLocked.
+func regulationRule(d eoc.Decision) *plan {
 	p := &plan{}
 	p.add(event.EoCRegulated, d, nil)
 	return p

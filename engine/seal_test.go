@@ -32,7 +32,7 @@ func TestAFailedSealLeavesNothingFolded(t *testing.T) {
 	p.add(event.CreditAllocated, event.Credit{AgentID: "b", AmountMilli: 1000, BalanceAfterMilli: 1000, Reason: "x"},
 		&event.Metadata{KarmaSource: "live", KarmaScore: &nan})
 	e.mu.Lock()
-	_, _, serr := e.sealLocked(Request{ActorID: "t"}, p)
+	_, _, serr := e.sealLocked(Request{ActorID: "t"}, p, e.clock.Now())
 	seq := e.seq
 	e.mu.Unlock()
 	if serr == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"time"
 
 	"github.com/creditgate/creditgate/engine/event"
 	"github.com/creditgate/creditgate/engine/karma"
@@ -69,47 +70,61 @@ func (e *Engine) RecordCollaboration(ctx context.Context, req Request, in Collab
 	for i, a := range agents {
 		scores[i] = e.score(ctx, a)
 	}
-	res, err := e.execute(ctx, req, func() (*plan, error) {
-		if e.st.HasCollaboration(in.CollaborationID) {
-			return nil, errDuplicate
-		}
-		views := make([]projection.AgentView, len(agents))
-		for i, a := range agents {
-			v, err := e.agentLocked(a)
-			if err != nil {
-				return nil, err
-			}
-			views[i] = v
-		}
-		p := &plan{}
-		c := p.add(event.SynergieCollaborationRecorded, event.Collaboration{CollaborationID: in.CollaborationID,
-			TeamID: in.TeamID, MissionID: in.MissionID, AgentIDs: agents, ContributionScores: in.ContributionScores}, nil)
-		capMilli := e.cfg.Synergie.CapMilli
-		for i, a := range agents {
-			contrib := in.ContributionScores[a]
-			amount := RewardMilli(e.cfg.Synergie.BaseMilli, contrib, scores[i].Value)
-			room := max(capMilli-e.st.SynergieGranted(in.TeamID, a), 0)
-			paid := min(amount, room)
-			r := event.Reward{CollaborationID: in.CollaborationID, TeamID: in.TeamID, AgentID: a,
-				KarmaScore: scores[i].Value, Contribution: contrib, CapMilli: capMilli}
-			if paid > 0 {
-				g := r
-				g.AmountMilli, g.BalanceAfterMilli = paid, views[i].BalanceMilli+paid
-				j := p.addCaused(event.SynergieRewardGranted, g, c, "")
-				p.events[j].meta = karmaMeta(scores[i])
-			}
-			if amount > paid {
-				w := r
-				w.AmountMilli = amount - paid
-				p.addCaused(event.SynergieRewardCapped, w, c, "")
-			}
-		}
-		return p, nil
-	})
+	c := collaboration{CollaborationInput: in, Agents: agents, Scores: scores}
+	res, err := e.execute(ctx, req, func(v View, now time.Time) (*plan, error) { return collaborationRule(v, c, now) })
 	if errors.Is(err, errDuplicate) {
 		return Result{}, nil
 	}
 	return res, err
+}
+
+// collaboration is the input of collaborationRule: the request, its
+// distinct agents and their KARMA scores (asked before the rule, in order).
+type collaboration struct {
+	CollaborationInput
+	Agents []string
+	Scores []karma.Score
+}
+
+// collaborationRule rewards every agent of a new collaboration, capped per
+// agent and team; the withheld part is journaled as synergie.reward_capped.
+// A repeated collaboration_id is errDuplicate: nothing is written.
+func collaborationRule(v View, in collaboration, _ time.Time) (*plan, error) {
+	if v.HasCollaboration(in.CollaborationID) {
+		return nil, errDuplicate
+	}
+	views := make([]projection.AgentView, len(in.Agents))
+	for i, a := range in.Agents {
+		av, err := v.agent(a)
+		if err != nil {
+			return nil, err
+		}
+		views[i] = av
+	}
+	p := &plan{}
+	c := p.add(event.SynergieCollaborationRecorded, event.Collaboration{CollaborationID: in.CollaborationID,
+		TeamID: in.TeamID, MissionID: in.MissionID, AgentIDs: in.Agents, ContributionScores: in.ContributionScores}, nil)
+	capMilli := v.Settings.Synergie.CapMilli
+	for i, a := range in.Agents {
+		contrib := in.ContributionScores[a]
+		amount := RewardMilli(v.Settings.Synergie.BaseMilli, contrib, in.Scores[i].Value)
+		room := max(capMilli-v.SynergieGranted(in.TeamID, a), 0)
+		paid := min(amount, room)
+		r := event.Reward{CollaborationID: in.CollaborationID, TeamID: in.TeamID, AgentID: a,
+			KarmaScore: in.Scores[i].Value, Contribution: contrib, CapMilli: capMilli}
+		if paid > 0 {
+			g := r
+			g.AmountMilli, g.BalanceAfterMilli = paid, views[i].BalanceMilli+paid
+			j := p.addCaused(event.SynergieRewardGranted, g, c, "")
+			p.events[j].meta = karmaMeta(in.Scores[i])
+		}
+		if amount > paid {
+			w := r
+			w.AmountMilli = amount - paid
+			p.addCaused(event.SynergieRewardCapped, w, c, "")
+		}
+	}
+	return p, nil
 }
 
 func distinct(ids []string) []string {

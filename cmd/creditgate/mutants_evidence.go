@@ -12,6 +12,6 @@ func init() {
 			bug: "two bugs: a consume on a KARMA fallback stalls 480 ms (a non-critical latency check fails first) and recovery keeps a torn tail (critical, in a later spec): the first failure must not hide the second",
 			patches: []patch{marked("engine/credits.go", "consume-score", "\tscore := e.score(ctx, in.AgentID)\n",
 				"\tscore := e.score(ctx, in.AgentID)\n\tif score.Source != karma.SourceLive {\n\t\ttime.Sleep(480 * time.Millisecond)\n\t}\n"),
-				importTimeInCredits, tornTailKept}},
+				tornTailKept}},
 	)
 }

@@ -87,11 +87,13 @@ var mutants = []mutant{
 	{name: "dangling-causation", gate: "a", check: "A5", bug: "derived events point at an event that does not exist",
 		patches: []patch{marked("engine/engine.go", "derived-causation", "ev.CausationID = &evs[pe.causedBy].EventID", "dangling := uuid.NewString(); ev.CausationID = &dangling")}},
 	{name: "overdraft-under-concurrency", gate: "b", check: "B5,B21,B22,B32,B47", bug: "consume checks a balance read before the KARMA call, so concurrent consumes overdraw",
-		// The balance is read before the KARMA call and checked after it,
-		// outside the lock: a check-then-act race.
+		// The balance is read before the KARMA call, outside the lock, and
+		// the rule checks that instead of its view: a check-then-act race.
 		patches: []patch{marked("engine/credits.go", "consume-score", "\tscore := e.score(ctx, in.AgentID)\n\treturn e.execute(", "\tstale, _ := e.Balance(in.AgentID)\n\tscore := e.score(ctx, in.AgentID)\n\treturn e.execute("),
-			marked("engine/credits.go", "consume-score", "\t\tif a.BalanceMilli < in.AmountMilli {\n\t\t\treturn nil, insufficient(a, in.AmountMilli, \"requested\")\n\t\t}\n\t\tmeta",
-				"\t\tif stale < in.AmountMilli {\n\t\t\treturn nil, insufficient(a, in.AmountMilli, \"requested\")\n\t\t}\n\t\tmeta")}},
+			marked("engine/credits.go", "consume-score", "return consumeRule(v, in, score, now)", "return consumeRule(v, in, score, now, stale)"),
+			marked("engine/credits.go", "consume-rule", "_ time.Time) (*plan, error) {", "_ time.Time, stale int64) (*plan, error) {"),
+			marked("engine/credits.go", "consume-rule", "\tif a.BalanceMilli < in.AmountMilli {\n\t\treturn nil, insufficient(a, in.AmountMilli, \"requested\")\n\t}\n\tmeta",
+				"\tif stale < in.AmountMilli {\n\t\treturn nil, insufficient(a, in.AmountMilli, \"requested\")\n\t}\n\tmeta")}},
 	{name: "replay-drops-refunds", gate: "b", check: "B23", bug: "replay skips credit.refunded, so the state drifts after a restart",
 		patches: []patch{marked("engine/engine.go", "replay", "func (e *Engine) replay(ev *event.Envelope) error {\n",
 			"func (e *Engine) replay(ev *event.Envelope) error {\n\tif ev.EventType == event.CreditRefunded {\n\t\te.seq = ev.Seq\n\t\treturn e.st.SkipForMutant(ev)\n\t}\n"),
@@ -99,18 +101,17 @@ var mutants = []mutant{
 	{name: "two-approvals-win", gate: "c", check: "C1", bug: "a decision does not re-check the request state, so racing approvals all win",
 		patches: []patch{marked("engine/approvals.go", "decide-pending", "if ap.Status != projection.StatusPending {\n\t\treturn ap, false, refuse(CodeAlreadyDecided", "if false {\n\t\treturn ap, false, refuse(CodeAlreadyDecided"),
 			marked("engine/projection/approvals.go", "fold-decision-pending", "\tif a.Status != StatusPending {\n\t\treturn fmt.Errorf(\"decision on %s approval %q\", a.Status, p.RequestID)\n\t}\n", ""),
-			marked("engine/approvals.go", "decide-pending", "if !e.clock.Now().Before(ap.ExpiresAt) {", "if ap.Status == projection.StatusPending && !e.clock.Now().Before(ap.ExpiresAt) {")}},
+			marked("engine/approvals.go", "decide-pending", "if !now.Before(ap.ExpiresAt) {", "if ap.Status == projection.StatusPending && !now.Before(ap.ExpiresAt) {")}},
 	{name: "requester-approves-own", gate: "c", check: "C6", bug: "the four-eyes rule is not enforced",
-		patches: []patch{marked("engine/approvals.go", "four-eyes", "if ap.RequesterID == req.ActorID {", "if ap.RequesterID == req.ActorID && false {")}},
+		patches: []patch{marked("engine/approvals.go", "four-eyes", "if ap.RequesterID == in.DeciderID {", "if ap.RequesterID == in.DeciderID && false {")}},
 	{name: "karma-outage-fails-consume", gate: "d", check: "D2", bug: "a consume fails when KARMA cannot give a live score",
 		patches: []patch{marked("engine/credits.go", "consume-score", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\tif score.Source != karma.SourceLive {\n\t\treturn Result{}, ErrClosed\n\t}\n")}},
 	{name: "anomaly-blocks-consume", gate: "d", check: "D9", bug: "an anomalous consume is refused instead of flagged",
-		patches: []patch{marked("engine/credits.go", "consume-anomaly", "\t\tcase v.Detected:\n", "\t\tcase v.Detected:\n\t\t\treturn nil, refuse(CodeInvalid, nil, \"anomalous amount\")\n")}},
+		patches: []patch{marked("engine/credits.go", "consume-anomaly", "\tcase verdict.Detected:\n", "\tcase verdict.Detected:\n\t\treturn nil, refuse(CodeInvalid, nil, \"anomalous amount\")\n")}},
 	{name: "torn-tail-kept", gate: "d", check: "D26", bug: "recovery reports a torn tail but does not cut it, so the next append is glued onto it and lost (the original's bug)",
 		patches: []patch{tornTailKept}},
 	{name: "slow-consume", gate: "e", check: "E1", bug: "every consume stalls 1.2 s (P95 above 1000 ms)", env: []string{"LIVE_TEST_DURATION=20s"},
-		patches: []patch{marked("engine/credits.go", "consume-score", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\ttime.Sleep(1200 * time.Millisecond)\n"),
-			importTimeInCredits}},
+		patches: []patch{marked("engine/credits.go", "consume-score", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\ttime.Sleep(1200 * time.Millisecond)\n")}},
 	{name: "leaks-per-request", gate: "e", check: "E5", bug: "every consume leaks 256 KiB and a goroutine", env: []string{"LIVE_TEST_DURATION=20s"},
 		patches: []patch{marked("engine/credits.go", "consume-score", "\tscore := e.score(ctx, in.AgentID)\n", "\tscore := e.score(ctx, in.AgentID)\n\tleak = append(leak, make([]byte, 256<<10))\n\tgo func() { select {} }()\n"),
 			marked("engine/credits.go", "credits-decls", "const (\n", "var leak [][]byte\n\nconst (\n")}},
@@ -120,8 +121,6 @@ var mutants = []mutant{
 var (
 	// tornTailKept: recovery does not cut a torn tail.
 	tornTailKept = marked("engine/journal/recovery.go", "torn-tail-cut", "} else if rep.TornTail != nil {\n\t\tif err := truncateSynced(", "} else if rep.TornTail != nil && false {\n\t\tif err := truncateSynced(")
-	// importTimeInCredits lets a patch of engine/credits.go use time.
-	importTimeInCredits = marked("engine/credits.go", "credits-imports", "import (\n\t\"context\"\n", "import (\n\t\"context\"\n\t\"time\"\n")
 )
 
 func cmdVerify(args []string) int {
