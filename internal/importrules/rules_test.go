@@ -74,8 +74,10 @@ var rules = []rule{
 	// Harness floors.
 	{from: []string{"scenarios/money"}, only: []string{"std"}, tests: true,
 		why: "the harness's one exact reading and writing of credit amounts, a leaf under the history, the scenarios and the judge (scenarios/money doc.go)"},
-	{from: []string{"scenarios/sample"}, only: []string{"std"}, tests: true,
-		why: "the backend sampler watches any backend beside any load generator: HTTP and /proc only (scenarios/sample doc.go)"},
+	{from: []string{"scenarios/sample"}, only: []string{"std", "scenarios/loopback"}, tests: true,
+		why: "the backend sampler watches any backend beside any load generator: HTTP and /proc only, under the harness's loopback rule (scenarios/sample doc.go)"},
+	{from: []string{"scenarios/loopback"}, only: []string{"std"}, tests: true,
+		why: "the one loopback rule every traffic source shares leans on nothing (scenarios/loopback doc)"},
 	{from: []string{"scenarios/history"}, only: []string{"std", "scenarios/money"},
 		why: "the one client history is a leaf every recorder and the judge share; it reads money only through scenarios/money (scenarios/history doc.go)"},
 	{from: []string{"gates/audit"}, only: []string{"std", "scenarios/history", "scenarios/money"},

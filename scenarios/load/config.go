@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
-	"net/url"
 	"time"
+
+	"github.com/creditgate/creditgate/scenarios/loopback"
 )
 
 // Phase is a named stretch of the attack with its own pacer, which starts at
@@ -297,33 +297,11 @@ func (c Config) pacer() Pacer {
 }
 
 // ErrNotLoopback is returned for a target outside 127.0.0.0/8, ::1 and
-// "localhost" when remote targets are not allowed.
-var ErrNotLoopback = errors.New("load: target is not a loopback address (set AllowRemote to load a remote backend)")
+// localhost without AllowRemote (the harness's one rule, scenarios/loopback).
+var ErrNotLoopback = loopback.ErrNotLoopback
 
-// CheckTarget validates a base URL: http or https, a host, and loopback
-// unless allowRemote.
+// CheckTarget refuses a base URL that is not http(s) on a loopback host
+// unless allowRemote is set.
 func CheckTarget(baseURL string, allowRemote bool) error {
-	u, err := url.Parse(baseURL)
-	if err != nil {
-		return fmt.Errorf("load: base URL: %w", err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("load: base URL %q: scheme must be http or https", baseURL)
-	}
-	host := u.Hostname()
-	if host == "" {
-		return fmt.Errorf("load: base URL %q has no host", baseURL)
-	}
-	if allowRemote || isLoopbackHost(host) {
-		return nil
-	}
-	return fmt.Errorf("%w: %q", ErrNotLoopback, host)
-}
-
-func isLoopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return loopback.CheckURL("load: base URL", baseURL, allowRemote)
 }

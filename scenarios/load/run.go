@@ -7,19 +7,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/loopback"
 )
 
 // Header names.
@@ -128,21 +127,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 }
 
 func newTransport(cfg Config) *http.Transport {
-	d := &net.Dialer{Timeout: cfg.RequestTimeout, KeepAlive: 30 * time.Second}
-	if !cfg.AllowRemote {
-		// Second line of defence behind CheckTarget: refuse to dial anything
-		// but loopback, whatever a name resolved to.
-		d.Control = func(_, address string, _ syscall.RawConn) error {
-			host, _, err := net.SplitHostPort(address)
-			if err != nil {
-				return err
-			}
-			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-				return fmt.Errorf("%w: dial %s", ErrNotLoopback, address)
-			}
-			return nil
-		}
-	}
+	// Second line of defence behind CheckTarget: refuse to dial anything
+	// but loopback, whatever a name resolved to.
+	d := loopback.Dialer(cfg.RequestTimeout, cfg.AllowRemote)
 	conns := 2*cfg.Concurrency + 8 // duplicates and follow-ups need their own
 	return &http.Transport{
 		Proxy:                 nil, // never through a proxy: loopback means loopback

@@ -10,6 +10,7 @@
 // URL and again on every dialed address; Start once, Stop once, and the
 // readers are safe from any goroutine.
 //
-// It imports only the standard library (tests too): it speaks HTTP and
-// reads /proc, so it works for any backend and any load generator.
+// It imports only the standard library and the harness's loopback rule
+// (scenarios/loopback; tests too): it speaks HTTP and reads /proc, so it
+// works for any backend and any load generator.
 package sample

@@ -7,15 +7,14 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/creditgate/creditgate/scenarios/loopback"
 )
 
 // Sample is one observation of the backend's resources. A field is -1 when
@@ -101,46 +100,18 @@ func New(cfg Config) (*Sampler, error) {
 }
 
 // ErrNotLoopback is returned for a metrics URL (or a dialed address)
-// outside 127.0.0.0/8, ::1 and localhost without AllowRemote.
-var ErrNotLoopback = errors.New("sample: metrics URL is not a loopback address (set AllowRemote to sample a remote backend)")
+// outside 127.0.0.0/8, ::1 and localhost without AllowRemote (the
+// harness's one rule, scenarios/loopback).
+var ErrNotLoopback = loopback.ErrNotLoopback
 
-// checkMetricsURL is the harness's loopback rule (the load runner's
-// CheckTarget states it for traffic), kept here so the sampler leans on
-// nothing of the module.
 func checkMetricsURL(raw string, allowRemote bool) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("sample: metrics URL: %w", err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("sample: metrics URL %q: scheme must be http or https", raw)
-	}
-	host := u.Hostname()
-	if host == "" {
-		return fmt.Errorf("sample: metrics URL %q has no host", raw)
-	}
-	if ip := net.ParseIP(host); allowRemote || host == "localhost" || (ip != nil && ip.IsLoopback()) {
-		return nil
-	}
-	return fmt.Errorf("%w: %q", ErrNotLoopback, host)
+	return loopback.CheckURL("sample: metrics URL", raw, allowRemote)
 }
 
 // transport never goes through a proxy and, without allowRemote, refuses to
 // dial anything but loopback whatever a name resolved to.
 func transport(timeout time.Duration, allowRemote bool) *http.Transport {
-	d := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
-	if !allowRemote {
-		d.Control = func(_, address string, _ syscall.RawConn) error {
-			host, _, err := net.SplitHostPort(address)
-			if err != nil {
-				return err
-			}
-			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-				return fmt.Errorf("%w: dial %s", ErrNotLoopback, address)
-			}
-			return nil
-		}
-	}
+	d := loopback.Dialer(timeout, allowRemote)
 	return &http.Transport{Proxy: nil, DialContext: d.DialContext, MaxIdleConnsPerHost: 2, ResponseHeaderTimeout: timeout, DisableCompression: true}
 }
 
