@@ -13,8 +13,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/creditgate/creditgate/engine/anomaly"
-	"github.com/creditgate/creditgate/engine/eoc"
 	"github.com/creditgate/creditgate/engine/event"
 	"github.com/creditgate/creditgate/engine/journal"
 	"github.com/creditgate/creditgate/engine/karma"
@@ -46,19 +44,16 @@ type Engine struct {
 	// "\x00" + id); set once by Open, read-only afterwards.
 	lost map[string]journal.LostEntity
 
-	// mu guards the folded state and the command bookkeeping: st, checker,
-	// eoc, seq, keys, failed, closed, stale and inflight. storeDown is
-	// atomic; the fields after inflight are set once by Open or
-	// synchronize themselves.
-	mu      sync.Mutex
-	st      *projection.State
-	checker anomaly.Checker
-	eoc     *eoc.State
-	seq     uint64
-	keys    *keyIndex
-	failed  error
-	closed  bool
-	stale   bool // folded state may hold events the store did not commit; reload before use
+	// mu guards the folded state and the command bookkeeping: models, seq,
+	// keys, failed, closed, stale and inflight. storeDown is atomic; the
+	// fields after inflight are set once by Open or synchronize themselves.
+	mu     sync.Mutex
+	models models // every read model (models.go)
+	seq    uint64
+	keys   *keyIndex
+	failed error
+	closed bool
+	stale  bool // folded state may hold events the store did not commit; reload before use
 	// storeDown (shared store only): the store failed; commands and reads
 	// answer 503 at once until followLoop's probe reaches it (follow.go).
 	storeDown atomic.Bool
@@ -102,14 +97,9 @@ func Open(cfg Config) (*Engine, error) {
 	cfg = cfg.withDefaults()
 	e := &Engine{
 		cfg: cfg, log: cfg.Logger, clock: cfg.Clock, scorer: cfg.Scorer,
-		st:      projection.New(cfg.Projection),
-		checker: cfg.Checker,
-		eoc:     eoc.New(cfg.EoC),
-		queue:   newCommandQueue(),
-		opened:  time.Now(),
-	}
-	if e.checker == nil {
-		e.checker = anomaly.New(cfg.Anomaly)
+		models: newModels(cfg),
+		queue:  newCommandQueue(),
+		opened: time.Now(),
 	}
 	e.keys = newKeyIndex(e.keyIndexConfig(nil, keyindex.Meta{}))
 	e.life, e.end = context.WithCancel(context.Background())
@@ -211,39 +201,12 @@ func (e *Engine) unknown(kind, id string) *RuleError { return e.lostEntities().u
 //
 //mutant:replay
 func (e *Engine) replay(ev *event.Envelope) error {
-	if err := e.applyLocked(ev); err != nil {
+	if err := e.models.apply(ev); err != nil {
 		return err
 	}
 	e.seq = ev.Seq
 	//mutant:replay-keys
 	e.rememberKeyLocked(ev, nil)
-	return nil
-}
-
-// applyLocked folds one event into every read model.
-func (e *Engine) applyLocked(ev *event.Envelope) error {
-	if err := e.st.Apply(ev); err != nil {
-		return err
-	}
-	switch ev.EventType {
-	case event.CreditConsumed:
-		p, err := projection.DecodeCredit(ev.Payload)
-		if err != nil {
-			return err
-		}
-		flagged := ev.Metadata != nil && ev.Metadata.AnomalyDetected
-		// A failing detector must not fail a fold either.
-		_ = anomaly.GuardObserve(func() { e.checker.Observe(p.AgentID, p.AmountMilli) })
-		e.eoc.Observe(eoc.Observation{At: ev.Timestamp, Anomaly: flagged})
-	case event.EoCRegulated:
-		var d eoc.Decision
-		if err := json.Unmarshal(ev.Payload, &d); err != nil {
-			return err
-		}
-		if err := e.eoc.ApplyRegulated(d); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 
@@ -623,7 +586,7 @@ func (e *Engine) sealLocked(req Request, p *plan, now time.Time) ([]*event.Envel
 		recs[i] = store.RecordOf(ev, line)
 	}
 	for _, ev := range evs {
-		if err := e.applyLocked(ev); err != nil {
+		if err := e.models.apply(ev); err != nil {
 			// The rule produced an event the fold rejects: a bug, not an
 			// operating condition.
 			panic(fmt.Sprintf("engine: rule produced an unfoldable event: %v", err))
@@ -685,7 +648,7 @@ func (e *Engine) read(f func(st *projection.State)) error {
 	if err := e.catchUpLocked(); err != nil {
 		return err
 	}
-	f(e.st)
+	f(e.models.st)
 	return nil
 }
 
@@ -726,10 +689,10 @@ func (e *Engine) Digest() (uint64, string, error) {
 }
 
 func (e *Engine) digestExtra(h hash.Hash) {
-	if d, ok := e.checker.(interface{ AppendDigest(hash.Hash) }); ok {
+	if d, ok := e.models.checker.(interface{ AppendDigest(hash.Hash) }); ok {
 		d.AppendDigest(h)
 	}
-	e.eoc.AppendDigest(h)
+	e.models.eoc.AppendDigest(h)
 }
 
 // Recovery is the report of the journal's recovery at start.

@@ -7,11 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/creditgate/creditgate/engine/anomaly"
-	"github.com/creditgate/creditgate/engine/eoc"
 	"github.com/creditgate/creditgate/engine/event"
 	"github.com/creditgate/creditgate/engine/journal"
-	"github.com/creditgate/creditgate/engine/projection"
 	"github.com/creditgate/creditgate/engine/store"
 )
 
@@ -62,11 +59,7 @@ func (e *Engine) journalStats() journal.Stats {
 // reloadLocked rebuilds every read model from the store. A custom
 // cfg.Checker is kept (it cannot be reset from here).
 func (e *Engine) reloadLocked() error {
-	e.st = projection.New(e.cfg.Projection)
-	if e.cfg.Checker == nil {
-		e.checker = anomaly.New(e.cfg.Anomaly)
-	}
-	e.eoc = eoc.New(e.cfg.EoC)
+	e.models = newModels(e.cfg)
 	e.keys.reset()
 	e.seq = 0
 	e.stale = true

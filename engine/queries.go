@@ -111,7 +111,7 @@ func (e *Engine) historyFromJournal(agentID string, total int64, offset, limit i
 // EoC returns the Edge-of-Chaos snapshot.
 func (e *Engine) EoC() (eoc.Snapshot, error) {
 	var s eoc.Snapshot
-	err := e.read(func(*projection.State) { s = e.eoc.Snapshot() })
+	err := e.read(func(*projection.State) { s = e.models.eoc.Snapshot() })
 	return s, err
 }
 
@@ -120,7 +120,7 @@ func (e *Engine) EoC() (eoc.Snapshot, error) {
 // time-driven step (eoc.State.Due), so it stays with the pipeline; what is
 // journaled for it is regulationRule's.
 func (e *Engine) regulationLocked(now time.Time) *plan {
-	d, ok := e.eoc.Due(now)
+	d, ok := e.models.eoc.Due(now)
 	if !ok {
 		return nil
 	}
@@ -128,7 +128,7 @@ func (e *Engine) regulationLocked(now time.Time) *plan {
 }
 
 // regulationRule journals an EoC decision as an eoc.regulated event; the
-// payload is the eoc.Decision, folded by applyLocked.
+// payload is the eoc.Decision, folded by models.apply.
 func regulationRule(d eoc.Decision) *plan {
 	p := &plan{}
 	p.add(event.EoCRegulated, d, nil)

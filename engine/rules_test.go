@@ -42,7 +42,7 @@ func (w *world) view() View {
 }
 
 // fold applies p's events at time at; the checker observes consumes as
-// applyLocked's fold does.
+// models.apply's fold does.
 func (w *world) fold(p *plan, at time.Time) {
 	w.t.Helper()
 	ids := make([]string, len(p.events))

@@ -39,7 +39,7 @@ func (c Config) ruleSettings() RuleSettings {
 
 // viewLocked is the view of the engine's current folded state.
 func (e *Engine) viewLocked() View {
-	return View{st: e.st, lost: e.lostEntities(), checker: e.checker, Settings: e.cfg.ruleSettings()}
+	return View{st: e.models.st, lost: e.lostEntities(), checker: e.models.checker, Settings: e.cfg.ruleSettings()}
 }
 
 // Agent returns an agent's balance and skill.

@@ -96,7 +96,7 @@ var mutants = []mutant{
 				"\tif stale < in.AmountMilli {\n\t\treturn nil, insufficient(a, in.AmountMilli, \"requested\")\n\t}\n\tmeta")}},
 	{name: "replay-drops-refunds", gate: "b", check: "B23", bug: "replay skips credit.refunded, so the state drifts after a restart",
 		patches: []patch{marked("engine/engine.go", "replay", "func (e *Engine) replay(ev *event.Envelope) error {\n",
-			"func (e *Engine) replay(ev *event.Envelope) error {\n\tif ev.EventType == event.CreditRefunded {\n\t\te.seq = ev.Seq\n\t\treturn e.st.SkipForMutant(ev)\n\t}\n"),
+			"func (e *Engine) replay(ev *event.Envelope) error {\n\tif ev.EventType == event.CreditRefunded {\n\t\te.seq = ev.Seq\n\t\treturn e.models.st.SkipForMutant(ev)\n\t}\n"),
 			marked("engine/projection/state.go", "state-methods", "func (s *State) Seq() uint64", "// SkipForMutant advances seq without folding (verify-gates only).\nfunc (s *State) SkipForMutant(e *event.Envelope) error { s.seq = e.Seq; return nil }\n\nfunc (s *State) Seq() uint64")}},
 	{name: "two-approvals-win", gate: "c", check: "C1", bug: "a decision does not re-check the request state, so racing approvals all win",
 		patches: []patch{marked("engine/approvals.go", "decide-pending", "if ap.Status != projection.StatusPending {\n\t\treturn ap, false, refuse(CodeAlreadyDecided", "if false {\n\t\treturn ap, false, refuse(CodeAlreadyDecided"),
