@@ -82,7 +82,13 @@ type Request struct {
 
 // Result is the durable outcome of a command: its events, primary first.
 type Result struct {
-	Events   []*event.Envelope
+	Events []*event.Envelope
+	// Payloads holds each event's payload as its typed value (event.Credit,
+	// event.Agent, event.Approval, event.Decision, …; payloads.go), index
+	// for index with Events, so a caller renders without decoding JSON
+	// again: the rule's own values for a new transaction, decoded once by
+	// the engine for a replayed one.
+	Payloads []any
 	Replayed bool // an earlier transaction with the same key was returned
 }
 
@@ -298,7 +304,7 @@ func (e *Engine) execute(ctx context.Context, req Request, r rule) (Result, erro
 			return Result{}, err
 		}
 		e.stats.replays.Add(1)
-		return Result{Events: evs, Replayed: true}, nil
+		return Result{Events: evs, Payloads: decodePayloads(evs), Replayed: true}, nil
 	}
 	if o.err != nil {
 		return Result{}, o.err
@@ -514,7 +520,7 @@ func (e *Engine) decideLocked(c *command, recs *[]store.Record) outcome {
 		}
 		more = append(more, rr...)
 	}
-	o := outcome{res: Result{Events: evs}}
+	o := outcome{res: Result{Events: evs, Payloads: p.payloads()}}
 	if req.IdempotencyKey != "" {
 		o.key = &keyEntry{requestHash: req.RequestHash, done: make(chan struct{}), events: evs}
 		e.rememberKeyLocked(evs[0], o.key)

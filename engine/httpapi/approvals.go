@@ -38,8 +38,7 @@ func (s *Server) requestApproval(w http.ResponseWriter, r *http.Request) {
 // renderApprovalRequest renders approval.requested (and, for LOW, its
 // immediate execution) as 202 — or 200 when auto-approved.
 func renderApprovalRequest(res engine.Result) (int, any) {
-	var a event.Approval
-	_ = json.Unmarshal(res.Primary().Payload, &a)
+	a := payloadOf[event.Approval](res, 0)
 	body := map[string]any{"request_id": a.RequestID, "status": projection.StatusPending, "risk_level": a.RiskLevel,
 		"version": 1, "action_type": a.ActionType, "agent_id": a.AgentID, "amount": money.Credits(a.AmountMilli),
 		"reason": a.Reason, "requester_id": a.RequesterID, "required_approvals": a.RequiredApprovals,
@@ -48,7 +47,7 @@ func renderApprovalRequest(res engine.Result) (int, any) {
 		body["status"] = projection.StatusApproved
 		body["version"] = 2
 		body["decision_event_id"] = res.Events[1].EventID
-		body["executed"] = creditView(res.Events[2])
+		body["executed"] = creditView(res, 2)
 		return http.StatusOK, body
 	}
 	return http.StatusAccepted, body
@@ -85,8 +84,7 @@ func (s *Server) decide(approve bool) http.HandlerFunc {
 
 func renderDecision(res engine.Result) (int, any) {
 	ev := res.Primary()
-	var d event.Decision
-	_ = json.Unmarshal(ev.Payload, &d)
+	d := payloadOf[event.Decision](res, 0)
 	status := map[string]string{event.ApprovalApproved: projection.StatusApproved, event.ApprovalRejected: projection.StatusRejected,
 		event.ApprovalVoteRecorded: projection.StatusPending, event.ApprovalExpired: projection.StatusExpired}[ev.EventType]
 	body := map[string]any{"request_id": d.RequestID, "status": status, "decision": ev.EventType,
@@ -97,7 +95,7 @@ func renderDecision(res engine.Result) (int, any) {
 		return http.StatusConflict, body
 	}
 	if len(res.Events) > 1 {
-		body["executed"] = creditView(res.Events[1])
+		body["executed"] = creditView(res, 1)
 	}
 	return http.StatusOK, body
 }

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"time"
 
@@ -29,11 +28,10 @@ func (s *Server) createAgent(w http.ResponseWriter, r *http.Request) {
 			return s.eng.CreateAgent(ctx, req, b.AgentID, skill)
 		},
 		render: func(res engine.Result) (int, any) {
-			var a event.Agent
-			_ = json.Unmarshal(res.Primary().Payload, &a)
+			a := payloadOf[event.Agent](res, 0)
 			balance := int64(0)
 			if len(res.Events) > 1 {
-				balance = creditOf(res.Events[1]).BalanceAfterMilli
+				balance = payloadOf[event.Credit](res, 1).BalanceAfterMilli
 			}
 			// 200 as the original answers (SPEC §6), not 201.
 			return http.StatusOK, map[string]any{"agent_id": a.AgentID, "skill_level": a.SkillLevel,
@@ -51,15 +49,20 @@ type creditBody struct {
 	ActorID   string  `json:"actor_id,omitempty"`
 }
 
-func creditOf(ev *event.Envelope) event.Credit {
-	var c event.Credit
-	_ = json.Unmarshal(ev.Payload, &c)
-	return c
+// payloadOf is the typed payload of a result's i-th event (the engine
+// hands them over typed: engine.Result.Payloads); nothing is decoded here.
+func payloadOf[T any](res engine.Result, i int) T {
+	var v T
+	if i < len(res.Payloads) {
+		v, _ = res.Payloads[i].(T)
+	}
+	return v
 }
 
-// creditView is the original response shape plus event_id and metadata.
-func creditView(ev *event.Envelope) map[string]any {
-	c := creditOf(ev)
+// creditView is the original response shape plus event_id and metadata of
+// the result's i-th event, a credit.* event.
+func creditView(res engine.Result, i int) map[string]any {
+	ev, c := res.Events[i], payloadOf[event.Credit](res, i)
 	return map[string]any{"agent_id": c.AgentID, "amount": money.Credits(c.AmountMilli),
 		"balance_after": money.Credits(c.BalanceAfterMilli), "reason": c.Reason, "mission_id": nilIfEmpty(c.MissionID),
 		"event_id": ev.EventID, "event_type": ev.EventType, "timestamp": ev.Timestamp.Format(time.RFC3339Nano),
@@ -105,7 +108,7 @@ func renderCreditOrApproval(res engine.Result) (int, any) {
 	if res.Primary().EventType == event.ApprovalRequested {
 		return renderApprovalRequest(res)
 	}
-	return http.StatusOK, creditView(res.Primary())
+	return http.StatusOK, creditView(res, 0)
 }
 
 //mutant:balance-read

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 
 	"github.com/creditgate/creditgate/engine"
@@ -63,9 +62,7 @@ type poolCloseBody struct {
 func renderEvent(status int) func(res engine.Result) (int, any) {
 	return func(res engine.Result) (int, any) {
 		ev := res.Primary()
-		var payload any
-		_ = json.Unmarshal(ev.Payload, &payload)
-		return status, map[string]any{"event_id": ev.EventID, "event_type": ev.EventType, "payload": payload, "events": len(res.Events)}
+		return status, map[string]any{"event_id": ev.EventID, "event_type": ev.EventType, "payload": payloadOf[any](res, 0), "events": len(res.Events)}
 	}
 }
 

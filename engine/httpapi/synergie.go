@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 
 	"github.com/creditgate/creditgate/engine"
@@ -32,9 +31,8 @@ func (s *Server) collaboration(w http.ResponseWriter, r *http.Request) {
 				return http.StatusOK, map[string]any{"collaboration_id": b.CollaborationID, "duplicate": true, "rewards": []any{}}
 			}
 			rewards := []map[string]any{}
-			for _, ev := range res.Events[1:] {
-				var p event.Reward
-				_ = json.Unmarshal(ev.Payload, &p)
+			for i, ev := range res.Events[1:] {
+				p := payloadOf[event.Reward](res, i+1)
 				kind := "granted"
 				if ev.EventType == event.SynergieRewardCapped {
 					kind = "capped"
