@@ -1,12 +1,12 @@
-package main
+package mutants
 
 // Mutants of the history helper: each proves a real-time rule of
 // gates/audit/realtime.go rejects the bug class it names.
-func init() {
-	mutants = append(mutants,
-		mutant{name: "stale-balance-cache", gate: "b", check: "RT1",
-			bug: "GET /balance serves a value cached for 200 ms, so a read sent after a write was acknowledged can miss it (RT1)",
-			patches: []patch{marked("engine/httpapi/credits.go", "balance-read",
+func historyMutants() []Mutant {
+	return []Mutant{
+		Mutant{Name: "stale-balance-cache", Gate: "b", Check: "RT1",
+			Bug: "GET /balance serves a value cached for 200 ms, so a read sent after a write was acknowledged can miss it (RT1)",
+			Patches: []Patch{Marked("engine/httpapi/credits.go", "balance-read",
 				`func (s *Server) balance(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("agent_id")
 	b, err := s.eng.Balance(id)`,
@@ -31,17 +31,17 @@ func (s *Server) balance(w http.ResponseWriter, r *http.Request) {
 			<-staleLock
 		}
 	}`)}},
-		mutant{name: "decided-answers-not-found", gate: "c", check: "RT3",
-			bug: "a decision on an already decided request is refused 404 not_found instead of 409 already_decided (RT3)",
-			patches: []patch{marked("engine/approvals.go", "decided-refusal",
+		Mutant{Name: "decided-answers-not-found", Gate: "c", Check: "RT3",
+			Bug: "a decision on an already decided request is refused 404 not_found instead of 409 already_decided (RT3)",
+			Patches: []Patch{Marked("engine/approvals.go", "decided-refusal",
 				`		return ap, false, refuse(CodeAlreadyDecided, DecidedBody{RequestID: ap.RequestID, Status: ap.Status,
 			DecisionEventID: ap.DecisionEventID, DecidedBy: ap.DecidedBy, Version: ap.Version},`,
 				`		return ap, false, refuse(CodeNotFound, DecidedBody{RequestID: ap.RequestID, Status: ap.Status,
 			DecisionEventID: ap.DecisionEventID, DecidedBy: ap.DecidedBy, Version: ap.Version},`)}},
-		mutant{name: "retry-writes-twice-under-load", gate: "e", check: "E8",
-			bug: "the idempotency lookup is skipped, so the load's retries and duplicates write twice (gate E's load-history audit)",
-			env: []string{"LIVE_TEST_DURATION=20s"},
-			patches: []patch{marked("engine/engine.go", "idempotency-lookup",
+		Mutant{Name: "retry-writes-twice-under-load", Gate: "e", Check: "E8",
+			Bug: "the idempotency lookup is skipped, so the load's retries and duplicates write twice (gate E's load-history audit)",
+			Env: []string{"LIVE_TEST_DURATION=20s"},
+			Patches: []Patch{Marked("engine/engine.go", "idempotency-lookup",
 				"if k, ok := e.keys.lookup(req.IdempotencyKey); ok {", "if k, ok := e.keys.lookup(req.IdempotencyKey); ok && false {")}},
-	)
+	}
 }
