@@ -14,6 +14,14 @@ import (
 	"github.com/creditgate/creditgate/reports"
 )
 
+// row is one mutant's outcome in verify-gates.
+type row struct {
+	m                         mutants.Mutant
+	verdict, gateStatus, note string
+	failed                    []string // IDs of the checks that failed
+	ok                        bool
+}
+
 func cmdVerify(args []string) int {
 	fs := flag.NewFlagSet("verify-gates", flag.ContinueOnError)
 	only := fs.String("only", "", "run only the mutant (or foreign-backend case, foreign-<defect>) with this name")
@@ -25,12 +33,6 @@ func cmdVerify(args []string) int {
 	root, err := repo.Root()
 	if err != nil {
 		return fail("verify-gates runs inside the repository: %v", err)
-	}
-	type row struct {
-		m                         mutants.Mutant
-		verdict, gateStatus, note string
-		failed                    []string // IDs of the checks that failed
-		ok                        bool
 	}
 	var rows []row
 	for _, m := range mutants.All() {
@@ -47,32 +49,22 @@ func cmdVerify(args []string) int {
 			continue
 		}
 		dir, _ := filepath.Abs(filepath.Join(*out, m.Name))
-		_ = os.RemoveAll(dir)
-		os.Setenv("CREDITGATE_TARGET", "process")
-		os.Setenv("CREDITGATE_BINARY", bin)
-		restore := setEnv(m.Env)
-		cmdGates([]string{"--gates", m.Gate, "--out", dir}, "")
-		restore()
+		// A bug that shows only when a fault lands in its window (a crash
+		// inside an unflushed commit) is run up to m.Runs times; it counts
+		// as rejected on the first run that rejects it, and the row says
+		// which.
+		runs := max(m.Runs, 1)
+		for run := 1; run <= runs; run++ {
+			r = runMutant(m, bin, dir)
+			if r.ok && runs > 1 {
+				r.note = strings.TrimSpace(fmt.Sprintf("%s rejected on run %d of up to %d", r.note, run, runs))
+			}
+			if r.ok || r.verdict == "" || run == runs {
+				break
+			}
+			fmt.Fprintf(os.Stderr, "=== verify-gates: %s survived run %d of %d; running it again\n", m.Name, run, runs)
+		}
 		_ = os.RemoveAll(tmp)
-		s, err := reports.Load(dir)
-		if err != nil {
-			r.note = "no report: " + err.Error()
-			rows = append(rows, r)
-			continue
-		}
-		r.verdict, _ = reports.GateVerdict(s, m.Gate)
-		if g := s.Gate(strings.ToUpper(m.Gate)); g != nil {
-			r.gateStatus = g.Status
-		}
-		r.failed = failedIDs(s)
-		r.ok = r.verdict == reports.VerdictNoGo && r.gateStatus == reports.StatusFail
-		if r.ok && m.Check != "" && !anyFailed(r.failed, m.Check) {
-			r.ok = false
-			r.note = "caught by the wrong check: " + m.Check + " did not fail; failed: " + strings.Join(r.failed, ", ")
-		}
-		if m.Check == "" && len(r.failed) > 0 {
-			r.note = "failed: " + strings.Join(r.failed, ", ")
-		}
 		rows = append(rows, r)
 	}
 	os.Unsetenv("CREDITGATE_TARGET")
@@ -124,6 +116,36 @@ func cmdVerify(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// runMutant runs m's gate against its binary once and judges the report.
+func runMutant(m mutants.Mutant, bin, dir string) row {
+	r := row{m: m}
+	_ = os.RemoveAll(dir)
+	os.Setenv("CREDITGATE_TARGET", "process")
+	os.Setenv("CREDITGATE_BINARY", bin)
+	restore := setEnv(m.Env)
+	cmdGates([]string{"--gates", m.Gate, "--out", dir}, "")
+	restore()
+	s, err := reports.Load(dir)
+	if err != nil {
+		r.note = "no report: " + err.Error()
+		return r
+	}
+	r.verdict, _ = reports.GateVerdict(s, m.Gate)
+	if g := s.Gate(strings.ToUpper(m.Gate)); g != nil {
+		r.gateStatus = g.Status
+	}
+	r.failed = failedIDs(s)
+	r.ok = r.verdict == reports.VerdictNoGo && r.gateStatus == reports.StatusFail
+	if r.ok && m.Check != "" && !anyFailed(r.failed, m.Check) {
+		r.ok = false
+		r.note = "caught by the wrong check: " + m.Check + " did not fail; failed: " + strings.Join(r.failed, ", ")
+	}
+	if m.Check == "" && len(r.failed) > 0 {
+		r.note = "failed: " + strings.Join(r.failed, ", ")
+	}
+	return r
 }
 
 // anyFailed reports whether one of the comma-listed checks failed.

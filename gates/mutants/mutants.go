@@ -25,6 +25,10 @@ type Mutant struct {
 	Check   string
 	Patches []Patch
 	Env     []string // extra LIVE_TEST_* (or CREDITGATE_*) for the gate run
+	// Runs (default 1) is how many gate runs may try to reject a bug that
+	// shows only when a fault lands inside its window; it counts as
+	// rejected on the first run that rejects it.
+	Runs int
 }
 
 // Patch replaces Old with New in File, within the lines after its
