@@ -199,22 +199,12 @@ func (d *Disk) Purge(cutoff time.Time, max int) (int, error) {
 		keys, seqs := tx.Bucket(bucketKeys), tx.Bucket(bucketSeqs)
 		c := seqs.Cursor()
 		for sk, k := c.First(); sk != nil && n < max; sk, k = c.First() {
-			v := keys.Get(k)
-			if v != nil {
-				r, err := decode(v)
-				if err == nil && !r.At.Before(cutoff) {
+			if v := keys.Get(k); v != nil {
+				if r, err := decode(v); err == nil && !r.At.Before(cutoff) {
 					return nil // seq order is time order: the rest is younger
 				}
-				if err == nil && r.Seq != binary.BigEndian.Uint64(sk) {
-					v = nil // the key was reused at a later seq: keep it
-				}
 			}
-			if v != nil {
-				if err := keys.Delete(k); err != nil {
-					return err
-				}
-			}
-			if err := c.Delete(); err != nil {
+			if err := dropAt(keys, c, sk, k); err != nil {
 				return err
 			}
 			n++
@@ -222,6 +212,20 @@ func (d *Disk) Purge(cutoff time.Time, max int) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// dropAt deletes the seq-index entry under the cursor and the key record it
+// names, unless that key was reused at a later seq (the record then
+// belongs to the later entry); a record that does not decode goes too.
+func dropAt(keys *bolt.Bucket, c *bolt.Cursor, sk, k []byte) error {
+	if v := keys.Get(k); v != nil {
+		if r, err := decode(v); err != nil || r.Seq == binary.BigEndian.Uint64(sk) {
+			if err := keys.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	return c.Delete()
 }
 
 // DeleteSeqs deletes the records whose primary seq is within from…to (a
@@ -234,14 +238,7 @@ func (d *Disk) DeleteSeqs(from, to uint64) (int, error) {
 		binary.BigEndian.PutUint64(from8[:], from)
 		c := seqs.Cursor()
 		for sk, k := c.Seek(from8[:]); sk != nil && binary.BigEndian.Uint64(sk) <= to; sk, k = c.Seek(from8[:]) {
-			if v := keys.Get(k); v != nil {
-				if r, err := decode(v); err != nil || r.Seq == binary.BigEndian.Uint64(sk) {
-					if err := keys.Delete(k); err != nil {
-						return err
-					}
-				}
-			}
-			if err := c.Delete(); err != nil {
+			if err := dropAt(keys, c, sk, k); err != nil {
 				return err
 			}
 			n++

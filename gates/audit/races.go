@@ -75,9 +75,10 @@ func ApprovalRaces(ops []Op, races []Race) (one, named Finding) {
 // ApprovedRequests counts the requests among ids whose acknowledged
 // terminal decision answered "approved".
 func ApprovedRequests(ops []Op, ids []string) int {
+	want := setOf(ids)
 	approved := map[string]bool{}
 	for _, o := range ops {
-		if o.Kind.Decision() && slices.Contains(ids, o.Entity) && o.Outcome.Acked() && o.State == StatusApproved {
+		if o.Kind.Decision() && want[o.Entity] && o.Outcome.Acked() && o.State == StatusApproved {
 			approved[o.Entity] = true
 		}
 	}
@@ -89,9 +90,10 @@ func ApprovedRequests(ops []Op, ids []string) int {
 // by already_decided answers sent after op afterID (the restart), must be
 // exactly one decision event. It returns the requests that break it.
 func DecidedOnce(ops []Op, ids []string, afterID uint64) []string {
+	want := setOf(ids)
 	seen := map[string]map[string]bool{}
 	for _, o := range ops {
-		if !o.Kind.Decision() || !slices.Contains(ids, o.Entity) {
+		if !o.Kind.Decision() || !want[o.Entity] {
 			continue
 		}
 		ev := ""
@@ -116,4 +118,12 @@ func DecidedOnce(ops []Op, ids []string, afterID uint64) []string {
 		}
 	}
 	return bad
+}
+
+func setOf(ids []string) map[string]bool {
+	set := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		set[id] = true
+	}
+	return set
 }
