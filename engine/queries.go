@@ -115,9 +115,9 @@ func (e *Engine) EoC() (eoc.Snapshot, error) {
 	return s, err
 }
 
-// regulationLocked returns the plan of the oldest EoC window closed by now,
-// nil when none is. Closing a window at its end is the detector's own
-// time-driven step (eoc.State.Due), so it stays with the pipeline; what is
+// regulationLocked returns the plan of the oldest EoC window over by now,
+// nil when none is. eoc.State.Due only reads (the window leaves the state
+// when the journaled decision is folded, live and on replay alike); what is
 // journaled for it is regulationRule's.
 func (e *Engine) regulationLocked(now time.Time) *plan {
 	d, ok := e.models.eoc.Due(now)

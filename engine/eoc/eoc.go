@@ -263,19 +263,20 @@ func (s *State) closeOpen() {
 	s.hasOpen = false
 }
 
-// Due closes the open window if now is at or past its end, and returns the
-// Decision for the oldest closed, not yet folded window. It returns the same
-// Decision until ApplyRegulated folds it; the engine loops until Due reports
-// false. Windows without operations produce no Decision; their (idle) effect
-// is folded into the next one.
+// Due returns the Decision for the oldest window that is over by now and
+// not yet folded: a closed window, or the open one when now is at or past
+// its end. It changes nothing (only folds do: Observe and ApplyRegulated),
+// so it returns the same Decision until ApplyRegulated folds it; the engine
+// loops until Due reports false. Windows without operations produce no
+// Decision; their (idle) effect is folded into the next one.
 func (s *State) Due(now time.Time) (Decision, bool) {
-	if s.hasOpen && !now.IsZero() && now.UnixNano() >= s.open.end {
-		s.closeOpen()
+	switch {
+	case len(s.pending) > 0:
+		return s.decide(s.pending[0]), true
+	case s.hasOpen && !now.IsZero() && now.UnixNano() >= s.open.end:
+		return s.decide(s.open), true
 	}
-	if len(s.pending) == 0 {
-		return Decision{}, false
-	}
-	return s.decide(s.pending[0]), true
+	return Decision{}, false
 }
 
 // decide computes the Decision for w from the folded state without changing
@@ -383,7 +384,7 @@ func (d Decision) Validate() error {
 // ApplyRegulated folds a journaled eoc.regulated decision: the state adopts
 // its score, pressure and regulation as written, so replay reproduces the
 // live state exactly. A decision failing Validate is refused and changes
-// nothing. Closed windows the decision covers leave the queue.
+// nothing. Windows the decision covers (closed or open) leave the state.
 func (s *State) ApplyRegulated(d Decision) error {
 	if err := d.Validate(); err != nil {
 		return err
@@ -400,6 +401,11 @@ func (s *State) ApplyRegulated(d Decision) error {
 		drop++
 	}
 	s.pending = append(s.pending[:0], s.pending[drop:]...)
+	// The open window was decided at its end (Due on the clock, with no
+	// operation after it): it is folded, live and on replay alike.
+	if s.hasOpen && s.open.end <= s.lastEnd {
+		s.hasOpen = false
+	}
 	return nil
 }
 

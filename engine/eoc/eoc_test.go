@@ -279,6 +279,41 @@ func TestDueRepeatsTheDecisionUntilApplied(t *testing.T) {
 	}
 }
 
+// Due is asked on the clock (the engine's sweeper asks with no operation
+// after the window), but only folds may change the state: a window decided
+// that way must be gone on replay too, where no Due ever runs, or the
+// replayed engine decides it a second time.
+func TestADecisionTakenOnTheClockFoldsTheSameLiveAndOnReplay(t *testing.T) {
+	live, replay := New(Config{}), New(Config{})
+	for _, s := range []*State{live, replay} {
+		s.Observe(Observation{At: t0})
+		s.Observe(Observation{At: t0.Add(3 * time.Second), Anomaly: true})
+	}
+	before := live.Snapshot()
+	pendingBefore, openBefore := len(live.pending), live.hasOpen
+	d, ok := live.Due(t0.Add(15 * time.Second))
+	if !ok || d.Ops != 2 {
+		t.Fatalf("Due at +15s = %+v ok=%v, want the 2 ops of [0,10s)", d, ok)
+	}
+	if live.Snapshot() != before || len(live.pending) != pendingBefore || live.hasOpen != openBefore {
+		t.Fatal("Due changed the state: only folds may")
+	}
+	for _, s := range []*State{live, replay} {
+		if err := s.ApplyRegulated(d); err != nil {
+			t.Fatal(err)
+		}
+		s.Observe(Observation{At: t0.Add(25 * time.Second)})
+	}
+	dl, okl := live.Due(t0.Add(time.Hour))
+	dr, okr := replay.Due(t0.Add(time.Hour))
+	if okl != okr || dl != dr {
+		t.Fatalf("after the same folds live and replay decide differently:\nlive   %+v %v\nreplay %+v %v", dl, okl, dr, okr)
+	}
+	if !dl.WindowStart.Equal(t0.Add(20*time.Second)) || dl.Ops != 1 {
+		t.Fatalf("next decision %+v, want only the op at +25s in [20s,30s)", dl)
+	}
+}
+
 func TestApplyRegulatedRefusesImpossibleDecisions(t *testing.T) {
 	good := Decision{WindowStart: t0, WindowEnd: t0.Add(10 * time.Second), Windows: 1, Score: 0.5, Pressure: 0.5, Regulation: Neutral}
 	bad := map[string]func(d *Decision){
