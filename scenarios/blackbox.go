@@ -1,13 +1,10 @@
 package scenarios
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,17 +59,34 @@ var bbAmounts = []string{"0.1", "0.2", "0.3", "1.005", "37.2", "2.675", "0.07", 
 // bbHostile are amounts every backend must refuse, sent verbatim.
 var bbHostile = []string{"NaN", "Infinity", "-Infinity", "1e309", "-5", "0", "1e15", `"NaN"`, `"-5"`, `"abc"`, "0.0001", "null"}
 
+// bbRecorder sends the workload through the Client (which records every
+// request in its history) and remembers only which operations were its
+// own, so the run's ops are read back from that one history.
 type bbRecorder struct {
 	c   *Client
 	mu  sync.Mutex
-	ops []history.Op
+	ids []uint64
 }
 
 func (b *bbRecorder) keep(r Reply) Reply {
-	b.mu.Lock()
-	b.ops = append(b.ops, r.Op)
-	b.mu.Unlock()
+	if r.Op.ID != 0 {
+		b.mu.Lock()
+		b.ids = append(b.ids, r.Op.ID)
+		b.mu.Unlock()
+	}
 	return r
+}
+
+// ops reads the workload's operations back from the client's history, in
+// record order; it fails when the history no longer holds all of them.
+func (b *bbRecorder) ops() ([]history.Op, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	ops := b.c.History.OpsByID(b.ids)
+	if len(ops) != len(b.ids) {
+		return ops, fmt.Errorf("blackbox: the history keeps %d of the run's %d operations (dropped %d)", len(ops), len(b.ids), b.c.History.Dropped())
+	}
+	return ops, nil
 }
 
 func (b *bbRecorder) get(ctx context.Context, path string) Reply { return b.keep(b.c.Get(ctx, path)) }
@@ -152,7 +166,12 @@ func BlackBox(ctx context.Context, c *Client, rng *rand.Rand, cfg BlackBoxConfig
 
 	// The snapshot, after every request returned.
 	snap := b.snapshot(ctx, run.Agents, run.Phantoms)
-	run.Ops, run.Snapshot, run.Elapsed = b.ops, snap, time.Since(start)
+	run.Snapshot, run.Elapsed = snap, time.Since(start)
+	ops, err := b.ops()
+	run.Ops = ops
+	if err != nil {
+		return run, err
+	}
 	return run, ctx.Err()
 }
 
@@ -282,40 +301,8 @@ func randAmount(rng *rand.Rand) string {
 
 // doRaw is Client.Do with a body sent verbatim (so NaN, Infinity or 1e309
 // reach the backend as written, which json.Marshal refuses to produce),
-// recording the body's hash (history.HashBody) and the amount as sent.
-// It records through the same history and history.Fill.
+// recording the body's hash (history.HashBody) and the amount as sent,
+// through the same recording client.
 func (c *Client) doRaw(ctx context.Context, call Call, raw []byte, amountSent string) Reply {
-	req, err := http.NewRequestWithContext(ctx, call.Method, or(strings.TrimRight(call.Base, "/"), c.BaseURL)+call.Path, bytes.NewReader(raw))
-	if err != nil {
-		return Reply{Err: err}
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if call.Key != "" {
-		call.Key = c.NS + call.Key
-		req.Header.Set("Idempotency-Key", call.Key)
-	}
-	if tok := or(call.Token, c.Token); tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	op := history.Op{Kind: call.Kind, Role: call.Role, Key: call.Key, Agent: call.Agent, Entity: call.Entity, AmountMilli: call.AmountMilli,
-		BodyHash: history.HashBody(raw), AmountSent: amountSent}
-	start := time.Now()
-	op.CallNs = c.History.Now()
-	resp, err := c.HTTP.Do(req)
-	r := Reply{Err: err}
-	if err == nil {
-		r.Status = resp.StatusCode
-		r.Raw, err = io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-		resp.Body.Close()
-		r.Err = err
-		r.Replayed = resp.Header.Get("Idempotent-Replayed") == "true"
-		r.Body = decodeBody(r.Raw)
-	}
-	op.ReturnNs = c.History.Now()
-	r.Latency = time.Since(start)
-	history.Fill(&op, history.Response{Status: r.Status, Replayed: r.Replayed, Body: r.Raw, Err: err})
-	c.record(or(call.Route, call.Method+" "+call.Path), r.Latency)
-	op.ID = c.History.Add(op)
-	r.Op = op
-	return r
+	return c.send(ctx, call, raw, history.Op{BodyHash: history.HashBody(raw), AmountSent: amountSent})
 }

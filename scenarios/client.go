@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/creditgate/creditgate/scenarios/history"
 	"github.com/creditgate/creditgate/scenarios/money"
+	"github.com/creditgate/creditgate/scenarios/wire"
 )
 
 // Client is a recording client of the credit API. Safe for concurrent use.
@@ -107,30 +107,21 @@ func (c *Client) approverToken(approver string) string {
 	return t
 }
 
-// Do sends one request, records its latency, and records it in the
-// history (reads too), classified by history.Fill.
+// Do sends one request with its body as JSON through the one recording
+// client (scenarios/wire), and records its latency per route.
 func (c *Client) Do(ctx context.Context, call Call) Reply {
-	var body io.Reader
 	var raw []byte
 	if call.Body != nil {
 		raw, _ = json.Marshal(call.Body)
-		body = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequestWithContext(ctx, call.Method, or(strings.TrimRight(call.Base, "/"), c.BaseURL)+call.Path, body)
-	if err != nil {
-		return Reply{Err: err}
-	}
-	req.Header.Set("Content-Type", "application/json")
+	return c.send(ctx, call, raw, history.Op{})
+}
+
+// send records call through wire.Client.Send (the one recording path);
+// extra carries what only the caller knows (BodyHash, AmountSent).
+func (c *Client) send(ctx context.Context, call Call, raw []byte, extra history.Op) Reply {
 	if call.Key != "" {
 		call.Key = c.NS + call.Key
-		req.Header.Set("Idempotency-Key", call.Key)
-	}
-	tok := call.Token
-	if tok == "" {
-		tok = c.Token
-	}
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	if call.Kind == history.KindUnknown {
 		if call.Method == http.MethodGet {
@@ -139,30 +130,24 @@ func (c *Client) Do(ctx context.Context, call Call) Reply {
 			call.Kind = MutationKind(call.Path)
 		}
 	}
-	op := history.Op{Kind: call.Kind, Role: call.Role, Key: call.Key, Agent: call.Agent, Entity: call.Entity, AmountMilli: call.AmountMilli}
-	start := time.Now()
-	op.CallNs = c.History.Now()
-	resp, err := c.HTTP.Do(req)
-	r := Reply{Err: err}
-	if err == nil {
-		r.Status = resp.StatusCode
-		r.Raw, err = io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-		resp.Body.Close()
-		r.Replayed = resp.Header.Get("Idempotent-Replayed") == "true"
+	op := extra
+	op.Kind, op.Role, op.Agent, op.Entity, op.AmountMilli = call.Kind, call.Role, call.Agent, call.Entity, call.AmountMilli
+	w := wire.Client{HTTP: c.HTTP, History: c.History, MaxBody: maxReplyBody}
+	resp := w.Send(ctx, wire.Request{Method: call.Method, Base: or(strings.TrimRight(call.Base, "/"), c.BaseURL), Path: call.Path,
+		Body: raw, Key: call.Key, Token: or(call.Token, c.Token), Op: op})
+	r := Reply{Status: resp.Status, Raw: resp.Body, Replayed: resp.Replayed, Latency: resp.Latency(), Err: resp.Err, Op: resp.Op}
+	if resp.Err == nil {
 		r.Body = decodeBody(r.Raw)
 	}
-	op.ReturnNs = c.History.Now()
-	r.Latency = time.Since(start)
-	history.Fill(&op, history.Response{Status: r.Status, Replayed: r.Replayed, Body: r.Raw, Err: err})
-	route := call.Route
-	if route == "" {
-		route = call.Method + " " + call.Path
+	if resp.Op.ID != 0 { // sent: a request that could not be built has no latency
+		c.record(or(call.Route, call.Method+" "+call.Path), r.Latency)
 	}
-	c.record(route, r.Latency)
-	op.ID = c.History.Add(op)
-	r.Op = op
 	return r
 }
+
+// maxReplyBody bounds what a scenario reads of one answer (a history page
+// of a thousand entries fits).
+const maxReplyBody = 8 << 20
 
 // readKind infers a read's kind and agent from its path.
 func readKind(path string) (history.Kind, string) {

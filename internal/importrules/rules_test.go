@@ -80,6 +80,8 @@ var rules = []rule{
 		why: "the one loopback rule every traffic source shares leans on nothing (scenarios/loopback doc)"},
 	{from: []string{"scenarios/history"}, only: []string{"std", "scenarios/money"},
 		why: "the one client history is a leaf every recorder and the judge share; it reads money only through scenarios/money (scenarios/history doc.go)"},
+	{from: []string{"scenarios/wire"}, only: []string{"std", "scenarios/history"}, tests: true,
+		why: "the one recording client under every scenario and the load: it sends, times, classifies and records, on the history alone (scenarios/wire doc.go)"},
 	{from: []string{"gates/audit"}, only: []string{"std", "scenarios/history", "scenarios/money"},
 		why: "the independent reference model: its only project imports are the history and the exact money it is written in (gates/audit doc.go)"},
 	{from: []string{"scenarios/..."}, deny: []string{"gates/...", "reports/...", "chaos/..."},

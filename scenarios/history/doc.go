@@ -11,7 +11,8 @@
 // judge sees float noise as the backend sent it.
 //
 // Every scenario (through scenarios.Client) and the load runner
-// (scenarios/load) record through this package; gates/audit reads it and is
+// (scenarios/load) record through this package, by one recording client
+// (scenarios/wire); gates/audit reads it and is
 // the only judge. This package records and classifies; it never decides
 // whether a history is correct.
 //

@@ -148,3 +148,14 @@ func TestOnlyWritesAreMutations(t *testing.T) {
 		}
 	}
 }
+
+func TestOpsByIDReturnsOnlyTheNamedOperationsInRecordOrder(t *testing.T) {
+	r := NewRecorder(3)
+	for i := 0; i < 4; i++ {
+		r.Add(Op{Kind: KindConsume})
+	}
+	got := r.OpsByID([]uint64{4, 3, 1})
+	if len(got) != 2 || got[0].ID != 1 || got[1].ID != 3 {
+		t.Fatalf("OpsByID(4, 3, 1) over ids 1-3 kept, 4 dropped: %+v", got)
+	}
+}

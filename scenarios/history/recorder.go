@@ -92,6 +92,25 @@ func (r *Recorder) Ops() []Op {
 	return append([]Op(nil), r.ops...)
 }
 
+// OpsByID returns copies of the operations kept in memory whose ids are in
+// ids, in record order; an id not kept (dropped, or never recorded) is
+// missing from the result.
+func (r *Recorder) OpsByID(ids []uint64) []Op {
+	want := make(map[uint64]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Op, 0, len(ids))
+	for _, op := range r.ops {
+		if want[op.ID] {
+			out = append(out, op)
+		}
+	}
+	return out
+}
+
 // Len is the number of operations kept in memory.
 func (r *Recorder) Len() int {
 	r.mu.Lock()

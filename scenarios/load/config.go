@@ -59,9 +59,9 @@ type Config struct {
 
 	// Seed drives every random choice (operation plan, amounts, retries).
 	Seed uint64
-	// Concurrency is the maximum number of requests in flight (vegeta
-	// MaxWorkers). When all are busy, due hits wait and the wait counts in
-	// their latency.
+	// Concurrency is the number of workers, i.e. the maximum number of
+	// hits in flight (a hit's concurrent duplicate rides with it). When all
+	// are busy, due hits wait and the wait counts in their latency.
 	Concurrency int
 	// Phases of the attack, in order. When empty, one phase "steady" of
 	// Duration at Constant(Rate).

@@ -317,3 +317,80 @@ func TestDialGuardRefusesNonLoopbackBeforeConnecting(t *testing.T) {
 	}
 	conn.Close()
 }
+
+// One recording client: every request the backend received (setup,
+// originals, concurrent duplicates, immediate retries, approval decisions)
+// is one operation of the history, no more, no less, and the roles add up
+// to what the run says it sent.
+func TestEveryRequestOfALoadRunAppearsExactlyOnceInTheHistory(t *testing.T) {
+	f, srv := newFakeBackend(t)
+	var mu sync.Mutex
+	received := map[string]int{} // method path key → requests received
+	f.stall = func(r *http.Request) {
+		mu.Lock()
+		received[r.Method+" "+r.URL.Path+" "+r.Header.Get("Idempotency-Key")]++
+		mu.Unlock()
+	}
+	c := testConfig(srv)
+	c.Duration = time.Second
+	c.RetryShare = 0.4
+	c.Mix = Mix{Consume: 4, Refill: 2, Balance: 2, Approval: 3}
+	res, err := Run(t.Context(), c)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	ops := res.History.Ops()
+	if res.History.Dropped() != 0 {
+		t.Fatalf("history dropped %d operations", res.History.Dropped())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var total int
+	keyed := map[string]int{} // key → requests received with it
+	for k, n := range received {
+		total += n
+		if parts := strings.SplitN(k, " ", 3); parts[2] != "" {
+			keyed[parts[2]] += n
+		}
+	}
+	if len(ops) != total {
+		t.Fatalf("backend received %d requests, history has %d operations", total, len(ops))
+	}
+	ids := map[uint64]bool{}
+	inHistory := map[string]int{}
+	roles := map[history.Role]int64{}
+	var ackedApprovals int64
+	for _, op := range ops {
+		if ids[op.ID] {
+			t.Fatalf("operation id %d recorded twice", op.ID)
+		}
+		ids[op.ID] = true
+		if op.Key != "" {
+			inHistory[op.Key]++
+		}
+		roles[op.Role]++
+		if op.Kind == history.KindApprovalRequest && op.Role == history.Original && op.Outcome.Acked() {
+			ackedApprovals++
+		}
+	}
+	for k, n := range keyed {
+		if inHistory[k] != n {
+			t.Errorf("key %s: backend received %d requests, history has %d", k, n, inHistory[k])
+		}
+	}
+	if len(inHistory) != len(keyed) {
+		t.Errorf("history names %d keys, backend received %d", len(inHistory), len(keyed))
+	}
+	if roles[history.Original] != int64(res.Sent) {
+		t.Errorf("%d originals in the history, %d hits sent", roles[history.Original], res.Sent)
+	}
+	if got := roles[history.Retry] + roles[history.ConcurrentDuplicate]; got != res.RetriesSent || got == 0 {
+		t.Errorf("%d retries and duplicates in the history, %d counted as sent", got, res.RetriesSent)
+	}
+	if roles[history.FollowUp] != ackedApprovals || ackedApprovals == 0 {
+		t.Errorf("%d approval decisions for %d acknowledged approval requests", roles[history.FollowUp], ackedApprovals)
+	}
+	if int64(len(ops))-roles[history.Setup] != res.Requests {
+		t.Errorf("history has %d non-setup operations, result counts %d requests", int64(len(ops))-roles[history.Setup], res.Requests)
+	}
+}
