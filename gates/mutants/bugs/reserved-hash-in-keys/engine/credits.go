@@ -1,0 +1,13 @@
+//go:build mutant
+
+package engine
+
+func idByte(c byte, slash bool) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	case c == '.', c == '_', c == ':', c == '@', c == '+', c == '=', c == '-':
+		return true
+	}
+	return slash && (c == '/' || c == '#')
+}
