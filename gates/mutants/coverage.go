@@ -3,8 +3,7 @@ package mutants
 // Mutants of issue 12: one per class of bug that passed every gate before
 // the coverage work (an unexercised money path, idempotency across restarts,
 // three-decimal rounding, reads beyond the in-memory window, KARMA fallback
-// and EoC formulas, health vs a failed journal, mission refunds). Each is
-// anchored on a //mutant: marker in the engine.
+// and EoC formulas, health vs a failed journal, mission refunds).
 func coverageMutants() []Mutant {
 	return []Mutant{
 		Mutant{Name: "withdraw-overdraws", Gate: "b", Check: "B26", Bug: "withdraw checks a balance read before a KARMA call, outside the lock, so concurrent withdrawals overdraw"},

@@ -1,8 +1,7 @@
 package mutants
 
 // Seeded bugs for the issue 9 hardening checks (gate C money paths and
-// exposure, gate A hostile input). Each patch is anchored on a
-// //mutant:<marker> comment in the engine or creditd.
+// exposure, gate A hostile input).
 func hardeningMutants() []Mutant {
 	return []Mutant{
 		Mutant{Name: "refund-unbounded", Gate: "c", Check: "C26",
