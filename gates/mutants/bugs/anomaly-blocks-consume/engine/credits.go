@@ -1,5 +1,8 @@
 //go:build mutant
 
+// Seeded bug anomaly-blocks-consume (gate D, check D9): an anomalous
+// consume is refused instead of flagged.
+
 package engine
 
 import (

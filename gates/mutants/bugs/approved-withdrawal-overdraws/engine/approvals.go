@@ -1,5 +1,8 @@
 //go:build mutant
 
+// Seeded bug approved-withdrawal-overdraws (gate B, check B47): a
+// withdrawal approved by a person executes without a balance check.
+
 package engine
 
 import (

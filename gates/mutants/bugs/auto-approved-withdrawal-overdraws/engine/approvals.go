@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug auto-approved-withdrawal-overdraws (gate B, check B47): a LOW
+// withdrawal auto-approved through POST /approvals executes without a balance
+// check.
+
 package engine
 
 import (

@@ -1,5 +1,8 @@
 //go:build mutant
 
+// Seeded bug cancel-refunds-90 (gate B, check B11): a cancelled mission
+// refunds 90 % of what it consumed instead of 100 %.
+
 package engine
 
 import (

@@ -1,5 +1,10 @@
 //go:build mutant
 
+// Seeded bug cluster-decides-without-catch-up (gate B, check CL1a): an
+// instance runs the rule on its own projection without folding the events the
+// other instances wrote (the balance check is done outside the database's
+// up-to-date state).
+
 package engine
 
 import (

@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug cluster-reads-without-catch-up (gate B, check CL4): reads
+// answer from the local projection without catching up, so a write
+// acknowledged by another instance is not seen.
+
 package engine
 
 // catchUpLocked brings the engine up to the store's last seq before a

@@ -1,5 +1,8 @@
 //go:build mutant
 
+// Seeded bug dangling-causation (gate A, check A5): derived events point at
+// an event that does not exist.
+
 package engine
 
 import (

@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug decided-answers-not-found (gate C, check RT3): a decision on
+// an already decided request is refused 404 not_found instead of 409
+// already_decided (RT3).
+
 package engine
 
 import (

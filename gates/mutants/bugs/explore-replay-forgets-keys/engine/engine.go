@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug explore-replay-forgets-keys (gate B, check B47): replay does
+// not rebuild the idempotency index, so a retry after the explorer's restart
+// executes again (money moves twice).
+
 package engine
 
 import "github.com/creditgate/creditgate/engine/event"

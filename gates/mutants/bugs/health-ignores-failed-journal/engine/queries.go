@@ -1,5 +1,8 @@
 //go:build mutant
 
+// Seeded bug health-ignores-failed-journal (gate D, check D29): health
+// stays healthy while the journal is failed.
+
 package engine
 
 import (

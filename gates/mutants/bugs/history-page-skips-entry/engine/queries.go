@@ -1,5 +1,8 @@
 //go:build mutant
 
+// Seeded bug history-page-skips-entry (gate B, check B37): history pages
+// read from the journal (beyond the in-memory window) skip one entry.
+
 package engine
 
 import (

@@ -1,5 +1,8 @@
 //go:build mutant
 
+// Seeded bug karma-outage-fails-consume (gate D, check D2): a consume fails
+// when KARMA cannot give a live score.
+
 package engine
 
 import (

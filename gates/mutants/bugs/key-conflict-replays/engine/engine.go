@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug key-conflict-replays (gate A, check A16): a reused key with a
+// different body returns the original result instead of 409
+// idempotency_key_conflict.
+
 package engine
 
 import "context"

@@ -1,5 +1,8 @@
 //go:build mutant
 
+// Seeded bug leaks-per-request (gate E, check E5): every consume leaks 256
+// KiB and a goroutine.
+
 package engine
 
 import (

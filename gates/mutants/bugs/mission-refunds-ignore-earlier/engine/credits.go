@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug mission-refunds-ignore-earlier (gate B, check B47): repeated
+// refunds against one mission are each bounded by its consumption, not by what
+// is left of it.
+
 package engine
 
 import "github.com/creditgate/creditgate/engine/money"

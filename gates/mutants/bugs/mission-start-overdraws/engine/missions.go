@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug mission-start-overdraws (gate B, check B29): a mission start
+// checks its estimate against a balance read before a KARMA call, outside the
+// lock.
+
 package engine
 
 import (

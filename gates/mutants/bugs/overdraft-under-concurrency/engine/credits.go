@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug overdraft-under-concurrency (gate B, check
+// B5,B21,B22,B32,B47): consume checks a balance read before the KARMA call, so
+// concurrent consumes overdraw.
+
 package engine
 
 import (

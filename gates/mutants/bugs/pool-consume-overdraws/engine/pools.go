@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug pool-consume-overdraws (gate B, check B27): pool consume and
+// transfer check a pool balance read before a KARMA call, outside the lock, so
+// concurrent debits overdraw the pool.
+
 package engine
 
 import (

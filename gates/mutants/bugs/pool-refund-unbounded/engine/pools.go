@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug pool-refund-unbounded (gate C, check C28,C32): a pool refund
+// is not bounded by the pool's consumption, so refund + close pays an agent
+// unapproved credits.
+
 package engine
 
 import (

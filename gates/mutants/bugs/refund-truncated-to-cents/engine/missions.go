@@ -1,5 +1,8 @@
 //go:build mutant
 
+// Seeded bug refund-truncated-to-cents (gate B, check B11): a completed
+// mission's refund is truncated to two decimals.
+
 package engine
 
 import (

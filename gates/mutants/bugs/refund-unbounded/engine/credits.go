@@ -1,5 +1,8 @@
 //go:build mutant
 
+// Seeded bug refund-unbounded (gate C, check C26): POST /refund skips its
+// bound: any amount, naming nothing, is credited without approval.
+
 package engine
 
 import "github.com/creditgate/creditgate/engine/money"

@@ -1,5 +1,10 @@
 //go:build mutant
 
+// Seeded bug refusal-before-durable (gate B, check B47): a refusal is
+// answered as soon as it is decided, before the batch whose state it saw is
+// durable (a dirty read: a power cut or kill -9 before the fsync loses the
+// cause and keeps the refusal).
+
 package engine
 
 import "github.com/creditgate/creditgate/engine/store"

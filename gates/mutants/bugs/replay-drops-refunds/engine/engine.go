@@ -1,5 +1,8 @@
 //go:build mutant
 
+// Seeded bug replay-drops-refunds (gate B, check B23): replay skips
+// credit.refunded, so the state drifts after a restart.
+
 package engine
 
 import "github.com/creditgate/creditgate/engine/event"

@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug replay-forgets-eoc (gate B, check B35): replay skips the
+// journaled eoc.regulated decisions, so after a restart GET /eoc reports the
+// initial score and regulation.
+
 package engine
 
 import "github.com/creditgate/creditgate/engine/event"

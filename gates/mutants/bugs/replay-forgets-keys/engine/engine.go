@@ -1,5 +1,8 @@
 //go:build mutant
 
+// Seeded bug replay-forgets-keys (gate A, check A15): replay does not
+// rebuild the idempotency index, so a retry after a restart writes again.
+
 package engine
 
 import "github.com/creditgate/creditgate/engine/event"

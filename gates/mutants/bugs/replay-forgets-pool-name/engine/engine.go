@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug replay-forgets-pool-name (gate B, check B23): replay does not
+// restore a pool's name: balances, ledgers and approvals all match after a
+// restart, only the full-state digest can see it.
+
 package engine
 
 import (

@@ -1,5 +1,8 @@
 //go:build mutant
 
+// Seeded bug requester-approves-own (gate C, check C6): the four-eyes rule
+// is not enforced.
+
 package engine
 
 import (

@@ -1,5 +1,8 @@
 //go:build mutant
 
+// Seeded bug reserved-hash-in-keys (gate A, check A25): '#', reserved for
+// the engine's derived keys, is admitted in a client's idempotency key.
+
 package engine
 
 func idByte(c byte, slash bool) bool {

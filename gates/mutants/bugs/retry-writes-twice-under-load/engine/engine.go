@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug retry-writes-twice-under-load (gate E, check E8): the
+// idempotency lookup is skipped, so the load's retries and duplicates write
+// twice (gate E's load-history audit).
+
 package engine
 
 import (

@@ -1,5 +1,8 @@
 //go:build mutant
 
+// Seeded bug retry-writes-twice (gate A, check A9): the idempotency lookup
+// is skipped, so a retry writes a second event.
+
 package engine
 
 import (

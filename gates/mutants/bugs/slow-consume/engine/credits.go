@@ -1,5 +1,8 @@
 //go:build mutant
 
+// Seeded bug slow-consume (gate E, check E1): every consume stalls 1.2 s
+// (P95 above 1000 ms).
+
 package engine
 
 import (

@@ -1,5 +1,10 @@
 //go:build mutant
 
+// Seeded bug slow-fallback-hides-torn-tail (gate D, check D26): two bugs: a
+// consume on a KARMA fallback stalls 480 ms (a non-critical latency check
+// fails first) and recovery keeps a torn tail (critical, in a later spec): the
+// first failure must not hide the second.
+
 package engine
 
 import (

@@ -1,5 +1,8 @@
 //go:build mutant
 
+// Seeded bug two-approvals-win (gate C, check C1): a decision does not
+// re-check the request state, so racing approvals all win.
+
 package engine
 
 import (

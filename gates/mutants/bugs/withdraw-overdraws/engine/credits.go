@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug withdraw-overdraws (gate B, check B26): withdraw checks a
+// balance read before a KARMA call, outside the lock, so concurrent
+// withdrawals overdraw.
+
 package engine
 
 import (

@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug ack-before-fdatasync (gate D, check D33): the journal
+// acknowledges a batch without fdatasync (written to the page cache only): a
+// kill -9 keeps it, a power cut loses it.
+
 package journal
 
 import (

@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug balances-as-strings (gate B, check B46): GET /balances renders
+// each balance as a JSON string ("95.5"), so a client of the original gets
+// text where it does arithmetic.
+
 package httpapi
 
 import (

@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug body-principal-overrides-token (gate C, check C31):
+// requester_id / approver_id / actor_id from the body override the token's
+// principal, so four-eyes is bypassed.
+
 package httpapi
 
 import (

@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug cluster-append-without-lock (gate B, check CL1a): appends do
+// not take the database's advisory lock, so instances decide concurrently on
+// the same state.
+
 package pgstore
 
 import (

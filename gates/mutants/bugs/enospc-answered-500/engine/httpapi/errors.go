@@ -1,5 +1,8 @@
 //go:build mutant
 
+// Seeded bug enospc-answered-500 (gate D, check D35): a failed journal
+// (ENOSPC) is answered 500 internal instead of 503 journal_failed.
+
 package httpapi
 
 import (

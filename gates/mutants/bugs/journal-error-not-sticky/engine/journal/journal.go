@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug journal-error-not-sticky (gate D, check D30): after a failed
+// journal write (ENOSPC) the journal and the engine carry on with the next
+// append instead of refusing until restart.
+
 package journal
 
 func (j *Journal) fail(err error) error {

@@ -1,5 +1,8 @@
 //go:build mutant
 
+// Seeded bug listen-without-auth (gate C, check C30): creditd serves
+// without tokens on a non-loopback address (0.0.0.0).
+
 package main
 
 import "fmt"

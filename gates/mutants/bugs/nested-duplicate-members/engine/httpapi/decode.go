@@ -1,5 +1,8 @@
 //go:build mutant
 
+// Seeded bug nested-duplicate-members (gate A, check A25): duplicate JSON
+// members are refused only at the top level of a body.
+
 package httpapi
 
 import (

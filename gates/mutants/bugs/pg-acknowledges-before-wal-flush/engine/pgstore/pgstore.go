@@ -1,5 +1,11 @@
 //go:build mutant
 
+// Seeded bug pg-acknowledges-before-wal-flush (gate B, check CL6d): the
+// store's sessions commit with synchronous_commit=off: an append is
+// acknowledged before its WAL record is flushed, so a database crash loses
+// acknowledged events (only those whose WAL the writer had not yet handed to
+// the OS when the crash landed: up to 3 runs).
+
 package pgstore
 
 import (

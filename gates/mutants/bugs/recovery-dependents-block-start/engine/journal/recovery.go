@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug recovery-dependents-block-start (gate D, check D18): an event
+// about an entity whose first line was quarantined fails the replay, so
+// creditd refuses to start (the old behaviour).
+
 package journal
 
 import (

@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug recovery-silent-skip (gate D, check D20): recovery moves a
+// damaged line out of the journal without logging or reporting it, so
+// /journal/verify and health say nothing.
+
 package journal
 
 import "bytes"

@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug stale-balance-cache (gate B, check RT1): GET /balance serves a
+// value cached for 200 ms, so a read sent after a write was acknowledged can
+// miss it (RT1).
+
 package httpapi
 
 import (

@@ -1,5 +1,8 @@
 //go:build mutant
 
+// Seeded bug threshold-not-mapped (gate C, check C32):
+// CREDITD_APPROVAL_THRESHOLD does not move the MEDIUM risk level.
+
 package main
 
 import "github.com/creditgate/creditgate/engine"

@@ -1,5 +1,9 @@
 //go:build mutant
 
+// Seeded bug torn-tail-kept (gate D, check D26): recovery reports a torn
+// tail but does not cut it, so the next append is glued onto it and lost (the
+// original's bug).
+
 package journal
 
 // repairFile rewrites the journal without the quarantined lines but never
