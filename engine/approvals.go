@@ -106,7 +106,6 @@ func requestApprovalRule(v View, in approvalRequest, now time.Time) (*plan, erro
 func execution(p *plan, ap event.Approval, a projection.AgentView, causedBy int, decider, just string, version int) error {
 	typ, bal := event.CreditAllocated, a.BalanceMilli+ap.AmountMilli
 	if ap.ActionType == "withdraw" {
-		//mutant:execution-balance
 		if a.BalanceMilli < ap.AmountMilli {
 			return insufficient(a, ap.AmountMilli, "needed by the approved withdrawal")
 		}
@@ -140,8 +139,6 @@ func pending(v View, p *plan, in DecisionInput, now time.Time) (projection.Appro
 		}
 		return ap, false, v.unknown("approval", in.RequestID)
 	}
-	//mutant:decided-refusal
-	//mutant:decide-pending
 	if ap.Status != projection.StatusPending {
 		return ap, false, refuse(CodeAlreadyDecided, DecidedBody{RequestID: ap.RequestID, Status: ap.Status,
 			DecisionEventID: ap.DecisionEventID, DecidedBy: ap.DecidedBy, Version: ap.Version},
@@ -225,7 +222,6 @@ func decideRule(v View, in decisionRequest, now time.Time) (_ *plan, expired *pr
 	if exp {
 		return p, &ap, nil
 	}
-	//mutant:four-eyes
 	if ap.RequesterID == in.DeciderID {
 		return nil, nil, refuse(CodeFourEyes, nil, "the requester %q may not decide their own request %q", in.DeciderID, ap.RequestID)
 	}

@@ -1,6 +1,5 @@
 package engine
 
-//mutant:credits-imports
 import (
 	"context"
 	"math"
@@ -13,8 +12,6 @@ import (
 )
 
 // Limits on identifiers and free text.
-//
-//mutant:credits-decls
 const (
 	maxIDLen     = 128
 	maxReasonLen = 1024
@@ -40,7 +37,6 @@ func idByte(c byte, slash bool) bool {
 	case c == '.', c == '_', c == ':', c == '@', c == '+', c == '=', c == '-':
 		return true
 	}
-	//mutant:key-byte
 	return slash && c == '/'
 }
 
@@ -62,7 +58,6 @@ func ValidID(id string) bool { return inAlphabet(id, maxIDLen, false) }
 // ValidKey reports whether an idempotency key is 1..MaxKeyLen characters of
 // KeyAlphabet.
 func ValidKey(key string) bool {
-	//mutant:key-alphabet
 	return inAlphabet(key, MaxKeyLen, true)
 }
 
@@ -169,7 +164,6 @@ func (e *Engine) Consume(ctx context.Context, req Request, in CreditInput) (Resu
 	if err := e.validCredit(in); err != nil {
 		return Result{}, err
 	}
-	//mutant:consume-score
 	score := e.score(ctx, in.AgentID)
 	return e.execute(ctx, req, func(v View, now time.Time) (*plan, error) {
 		return consumeRule(v, in, score, now)
@@ -178,8 +172,6 @@ func (e *Engine) Consume(ctx context.Context, req Request, in CreditInput) (Resu
 
 // consumeRule debits the agent when its balance covers the amount; the
 // KARMA score and the anomaly verdict only mark the event.
-//
-//mutant:consume-rule
 func consumeRule(v View, in CreditInput, score karma.Score, _ time.Time) (*plan, error) {
 	a, err := v.agent(in.AgentID)
 	if err != nil {
@@ -193,7 +185,6 @@ func consumeRule(v View, in CreditInput, score karma.Score, _ time.Time) (*plan,
 	switch {
 	case derr != nil:
 		meta.AnomalyDetector = "unavailable"
-	//mutant:consume-anomaly
 	case verdict.Detected:
 		meta.AnomalyDetected = true
 		sc := verdict.Score
@@ -263,7 +254,6 @@ func refundRule(v View, in CreditInput, _ time.Time) (*plan, error) {
 // refundBound is the refund guard: bounded by the named mission, or
 // below the approval threshold when it names none.
 func refundBound(v View, in CreditInput) error {
-	//mutant:refund-bound
 	m, known := v.Mission(in.MissionID)
 	if in.MissionID != "" && !known {
 		return v.unknown("mission", in.MissionID)
@@ -272,7 +262,6 @@ func refundBound(v View, in CreditInput) error {
 		if m.AgentID != in.AgentID {
 			return refuse(CodeInvalid, nil, "mission_id: mission %q belongs to agent %q, not %q", in.MissionID, m.AgentID, in.AgentID)
 		}
-		//mutant:mission-refund-room
 		room := max(m.ConsumedMilli-m.RefundedMilli, 0)
 		if in.AmountMilli > room {
 			return refuse(CodeRefundExceedsConsumed, RefundExceedsBody{MissionID: in.MissionID, Consumed: money.Credits(m.ConsumedMilli),
@@ -329,14 +318,11 @@ func (e *Engine) Withdraw(ctx context.Context, req Request, in CreditInput) (Res
 	if err := e.validCredit(in); err != nil {
 		return Result{}, err
 	}
-	//mutant:withdraw-check
 	return e.execute(ctx, req, func(v View, now time.Time) (*plan, error) { return withdrawRule(v, in, now) })
 }
 
 // withdrawRule debits an agent below the approval threshold, never below
 // zero.
-//
-//mutant:withdraw-rule
 func withdrawRule(v View, in CreditInput, _ time.Time) (*plan, error) {
 	a, err := v.agent(in.AgentID)
 	if err != nil {

@@ -204,14 +204,11 @@ type QuarantinedBody struct {
 func (e *Engine) unknown(kind, id string) *RuleError { return e.lostEntities().unknown(kind, id) }
 
 // replay folds one recovered event (called by journal.Open in seq order).
-//
-//mutant:replay
 func (e *Engine) replay(ev *event.Envelope) error {
 	if err := e.models.apply(ev); err != nil {
 		return err
 	}
 	e.seq = ev.Seq
-	//mutant:replay-keys
 	e.rememberKeyLocked(ev, nil)
 	return nil
 }
@@ -294,7 +291,6 @@ func (e *Engine) execute(ctx context.Context, req Request, r rule) (Result, erro
 		if k.err != nil {
 			return Result{}, k.err
 		}
-		//mutant:key-conflict
 		if k.requestHash != req.RequestHash {
 			return Result{}, refuse(CodeIdempotencyConflict, nil,
 				"idempotency key %q was already used with a different request", req.IdempotencyKey)
@@ -452,7 +448,6 @@ func (e *Engine) commitBatchLocked(batch []*command) []*command {
 	outs := make([]outcome, len(batch))
 	var recs []store.Record
 	for i, c := range batch {
-		//mutant:refusal-before-commit
 		outs[i] = e.decideLocked(c, &recs)
 	}
 	var werr error
@@ -472,7 +467,6 @@ func (e *Engine) commitBatchLocked(batch []*command) []*command {
 			close(o.key.done)
 			o.key = nil
 		}
-		//mutant:refusal-answer
 		c.done <- o
 	}
 	// Answered first: a spill to the disk index must not delay them.
@@ -491,7 +485,6 @@ func (e *Engine) decideLocked(c *command, recs *[]store.Record) outcome {
 	}
 	req := c.req
 	if req.IdempotencyKey != "" {
-		//mutant:idempotency-lookup
 		if k, ok := e.keys.lookup(req.IdempotencyKey); ok {
 			return outcome{wait: k}
 		}
@@ -558,7 +551,6 @@ func (e *Engine) sealLocked(req Request, p *plan, now time.Time) ([]*event.Envel
 		}
 		ev.CorrelationID = corr
 		switch {
-		//mutant:derived-causation
 		case pe.causedBy >= 0:
 			ev.CausationID = &evs[pe.causedBy].EventID
 		case pe.cause != "":
@@ -605,7 +597,6 @@ func (e *Engine) sealLocked(req Request, p *plan, now time.Time) ([]*event.Envel
 // failLocked records a store's sticky error and makes the engine refuse
 // everything from now on.
 func (e *Engine) failLocked(err error) error {
-	//mutant:engine-journal-failed-sticky
 	if e.failed == nil {
 		e.failed = fmt.Errorf("%w: %v", ErrJournalFailed, err)
 		e.log.Error("journal failed; refusing all commands until restart", "err", err)

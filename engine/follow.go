@@ -118,7 +118,6 @@ func (e *Engine) catchUpLocked() error {
 	if e.stale {
 		return e.reloadLocked()
 	}
-	//mutant:cluster-read-catch-up
 	return e.followLocked()
 }
 
@@ -133,7 +132,6 @@ func (e *Engine) beginLocked(ctx context.Context) (store.Tx, error) {
 		}
 	}
 	var ferr error
-	//mutant:cluster-catch-up
 	tx, err := e.store.Begin(ctx, e.seq, func(ev *event.Envelope) error {
 		ferr = e.foldForeign(ev)
 		return ferr

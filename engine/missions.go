@@ -53,14 +53,11 @@ func (e *Engine) StartMission(ctx context.Context, req Request, in MissionInput)
 	if _, ok := complexityFactor[in.Complexity]; in.Complexity != "" && !ok {
 		return Result{}, refuse(CodeInvalid, nil, `complexity must be "low", "medium" or "high"`)
 	}
-	//mutant:mission-start
 	return e.execute(ctx, req, func(v View, now time.Time) (*plan, error) { return startMissionRule(v, in, now) })
 }
 
 // startMissionRule starts a new mission and consumes its estimate from the
 // agent, never overdrawing.
-//
-//mutant:mission-start-rule
 func startMissionRule(v View, in MissionInput, _ time.Time) (*plan, error) {
 	if _, ok := v.Mission(in.MissionID); ok {
 		return nil, refuse(CodeConflict, nil, "mission %q already started", in.MissionID)
@@ -73,7 +70,6 @@ func startMissionRule(v View, in MissionInput, _ time.Time) (*plan, error) {
 		return nil, err
 	}
 	est := MissionEstimateMilli(in.MissionType, in.Complexity, a.SkillLevel)
-	//mutant:mission-balance
 	if a.BalanceMilli < est {
 		return nil, insufficient(a, est, "needed by the mission estimate")
 	}
@@ -107,7 +103,6 @@ func endMissionRule(v View, in MissionInput, typ event.Type, _ time.Time) (*plan
 		return nil, refuse(CodeConflict, nil, "mission %q is already %s", in.MissionID, m.Status)
 	}
 	var refund int64
-	//mutant:mission-refund
 	switch typ {
 	case event.MissionCompleted:
 		refund = max(m.ConsumedMilli-in.ActualMilli, 0)

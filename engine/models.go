@@ -14,8 +14,6 @@ import (
 // the anomaly detector's per-agent statistics and the EoC state. One
 // constructor and one apply serve open, replay, catch-up and reload alike
 // (a reload starts from a fresh one). The engine guards it with e.mu.
-//
-//mutant:models-decls
 type models struct {
 	st      *projection.State
 	checker anomaly.Checker

@@ -101,15 +101,12 @@ func (e *Engine) PoolMove(ctx context.Context, req Request, typ event.Type, in P
 		return Result{}, refuse(CodeInvalid, nil, "amount: pool allocations of %s credits or more need a human approval; grant them to an agent through POST /approvals",
 			money.Format(e.cfg.Approval.ThresholdMilli))
 	}
-	//mutant:pool-move
 	return e.execute(ctx, req, func(v View, now time.Time) (*plan, error) { return poolMoveRule(v, in, typ, now) })
 }
 
 // poolMoveRule moves credits in (allocate, refund within what members
 // consumed) or out of an open pool (consume by a member, transfer to another
 // open pool), never overdrawing it.
-//
-//mutant:pool-move-rule
 func poolMoveRule(v View, in PoolInput, typ event.Type, _ time.Time) (*plan, error) {
 	pool, err := openPool(v, in.PoolID)
 	if err != nil {
@@ -121,7 +118,6 @@ func poolMoveRule(v View, in PoolInput, typ event.Type, _ time.Time) (*plan, err
 		// Money guard: a pool refund returns what members consumed from
 		// the pool, never more, so it cannot mint credits that closing the
 		// pool would then pay to an agent.
-		//mutant:pool-refund-bound
 		if room := max(pool.ConsumedMilli-pool.RefundedMilli, 0); in.AmountMilli > room {
 			return nil, refuse(CodeRefundExceedsConsumed, map[string]any{"pool_id": in.PoolID,
 				"consumed": money.Credits(pool.ConsumedMilli), "refunded": money.Credits(pool.RefundedMilli),
@@ -143,7 +139,6 @@ func poolMoveRule(v View, in PoolInput, typ event.Type, _ time.Time) (*plan, err
 				return nil, refuse(CodeInvalid, nil, "to_pool_id must differ from the source pool")
 			}
 		}
-		//mutant:pool-overdraft
 		if pool.BalanceMilli < in.AmountMilli {
 			return nil, refuse(CodeInsufficientCredits, map[string]any{"pool_id": in.PoolID,
 				"balance": money.Credits(pool.BalanceMilli), "requested": money.Credits(in.AmountMilli)},

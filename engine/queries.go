@@ -101,7 +101,6 @@ func (e *Engine) historyFromJournal(agentID string, total int64, offset, limit i
 	}
 	// ring holds the oldest-to-newest tail; return newest first after offset.
 	var out []projection.Entry
-	//mutant:history-journal-page
 	for i := len(ring) - 1 - offset; i >= 0 && len(out) < limit; i-- {
 		out = append(out, ring[i])
 	}
@@ -183,7 +182,6 @@ func (e *Engine) Health() Health {
 		h.Status = "degraded"
 		h.Reasons = append(h.Reasons, "KARMA is "+string(h.Karma)+": scores fall back")
 	}
-	//mutant:health-journal
 	if failed != nil {
 		h.Status, h.Journal, h.JournalErr = "failed", "failed", failed.Error()
 	}

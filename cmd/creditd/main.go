@@ -120,11 +120,7 @@ func run(args []string) error {
 	cfg := d
 	cfg.Logger = log
 	cfg.Journal = journal.Config{Path: *path, NoSync: !*fsync, Recovery: journal.Policy(*recovery), MaxBatch: *maxBatch, Logger: log}
-	cfg.Approval.ThresholdMilli = *threshold
-	//mutant:approval-threshold
-	cfg.Approval.MediumFromMilli = *threshold
-	cfg.Approval.HighFromMilli = *high
-	cfg.Approval.CriticalFromMilli = *critical
+	approvalLevels(&cfg.Approval, *threshold, *high, *critical)
 	cfg.Approval.MediumTimeout, cfg.Approval.HighTimeout, cfg.Approval.CriticalTimeout = *tMedium, *tHigh, *tCritical
 	cfg.Synergie.CapMilli, cfg.Synergie.BaseMilli = *synCap, *synBase
 	cfg.MaxAmountMilli = *maxAmount
@@ -259,4 +255,13 @@ func secretParam(k string) bool {
 		}
 	}
 	return false
+}
+
+// approvalLevels maps the approval amount flags: the approval threshold is
+// also where MEDIUM risk starts.
+func approvalLevels(a *engine.ApprovalConfig, threshold, high, critical int64) {
+	a.ThresholdMilli = threshold
+	a.MediumFromMilli = threshold
+	a.HighFromMilli = high
+	a.CriticalFromMilli = critical
 }

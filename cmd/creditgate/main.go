@@ -4,8 +4,8 @@
 // highest rate within the latency bounds), `render` (rebuild the report
 // from a saved summary.json), `compare` (flag regressions against an
 // earlier run) and `verify-gates` (prove each gate fails on seeded bugs).
-// It maps flags to the reports and harness packages; verify-gates also
-// holds the seeded bugs it builds (mutants_*.go).
+// It maps flags to the reports and harness packages: the seeded bugs are
+// gates/mutants, the verify-gates run loop and its verdicts gates/verify.
 package main
 
 import (

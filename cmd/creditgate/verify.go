@@ -2,26 +2,14 @@ package main
 
 import (
 	"flag"
-	"fmt"
-	"os"
 	"path/filepath"
-	"slices"
-	"sort"
-	"strings"
 
-	"github.com/creditgate/creditgate/gates/mutants"
+	"github.com/creditgate/creditgate/gates/verify"
 	"github.com/creditgate/creditgate/internal/repo"
-	"github.com/creditgate/creditgate/reports"
 )
 
-// row is one mutant's outcome in verify-gates.
-type row struct {
-	m                         mutants.Mutant
-	verdict, gateStatus, note string
-	failed                    []string // IDs of the checks that failed
-	ok                        bool
-}
-
+// cmdVerify maps verify-gates' flags to gates/verify, which runs the
+// seeded bugs and the foreign backend through the gates command.
 func cmdVerify(args []string) int {
 	fs := flag.NewFlagSet("verify-gates", flag.ContinueOnError)
 	only := fs.String("only", "", "run only the mutant (or foreign-backend case, foreign-<defect>) with this name")
@@ -34,169 +22,6 @@ func cmdVerify(args []string) int {
 	if err != nil {
 		return fail("verify-gates runs inside the repository: %v", err)
 	}
-	var rows []row
-	for _, m := range mutants.All() {
-		if *only != "" && m.Name != *only {
-			continue
-		}
-		fmt.Fprintf(os.Stderr, "\n=== verify-gates: %s (gate %s): %s\n", m.Name, strings.ToUpper(m.Gate), m.Bug)
-		r := row{m: m}
-		bin, tmp, err := mutants.Build(root, m)
-		if err != nil {
-			_ = os.RemoveAll(tmp)
-			r.note = "mutant did not build or apply: " + err.Error()
-			rows = append(rows, r)
-			continue
-		}
-		dir, _ := filepath.Abs(filepath.Join(*out, m.Name))
-		// A bug that shows only when a fault lands in its window (a crash
-		// inside an unflushed commit) is run up to m.Runs times; it counts
-		// as rejected on the first run that rejects it, and the row says
-		// which.
-		runs := max(m.Runs, 1)
-		for run := 1; run <= runs; run++ {
-			r = runMutant(m, bin, dir)
-			if r.ok && runs > 1 {
-				r.note = strings.TrimSpace(fmt.Sprintf("%s rejected on run %d of up to %d", r.note, run, runs))
-			}
-			if r.ok || r.verdict == "" || run == runs {
-				break
-			}
-			fmt.Fprintf(os.Stderr, "=== verify-gates: %s survived run %d of %d; running it again\n", m.Name, run, runs)
-		}
-		_ = os.RemoveAll(tmp)
-		rows = append(rows, r)
-	}
-	os.Unsetenv("CREDITGATE_TARGET")
-	os.Unsetenv("CREDITGATE_BINARY")
-	var foreign []foreignRow
-	if !*skipForeign {
-		foreign = runForeign(root, *out, *only)
-	}
-	fmt.Printf("\n=== verify-gates: every seeded bug must be rejected (NO-GO) by the gate that guards against it\n")
-	failed := 0
-	for _, r := range rows {
-		mark := "REJECTED"
-		if !r.ok {
-			mark = "SURVIVED"
-			failed++
-		}
-		fmt.Printf("  %-9s gate %s  %-28s check %-6s verdict %-11s gate %-5s %s\n", mark, strings.ToUpper(r.m.Gate), r.m.Name, orNone(r.m.Check), r.verdict, r.gateStatus, r.note)
-	}
-	if len(foreign) > 0 {
-		fmt.Printf("\n=== the foreign backend (cmd/original-backend): each defect failed by the check it names; without defects 0 FAIL and INCOMPLETE\n")
-	}
-	for _, r := range foreign {
-		mark := "CAUGHT"
-		if r.c.check == "" {
-			mark = "HONEST"
-		}
-		if !r.ok {
-			mark = "MISSED"
-			failed++
-		}
-		fmt.Printf("  %-9s %-32s check %-5s verdict %-11s %s\n", mark, r.c.name(), orNone(r.c.check), r.verdict, r.note)
-	}
-	total := len(rows) + len(foreign)
-	fmt.Printf("%d passed, %d failed\n", total-failed, failed)
-	// The failures again, last: a CI log shows its tail.
-	for _, r := range rows {
-		if !r.ok {
-			fmt.Printf("FAILED mutant %s (gate %s, check %s): verdict %q, gate %q, failed checks [%s] %s — repro: build/creditgate verify-gates --only %s --no-foreign\n",
-				r.m.Name, strings.ToUpper(r.m.Gate), orNone(r.m.Check), r.verdict, r.gateStatus, strings.Join(r.failed, ","), r.note, r.m.Name)
-		}
-	}
-	for _, r := range foreign {
-		if !r.ok {
-			fmt.Printf("FAILED foreign case %s (check %s): verdict %q %s — repro: build/creditgate verify-gates --only %s\n",
-				r.c.name(), orNone(r.c.check), r.verdict, r.note, r.c.name())
-		}
-	}
-	if failed > 0 || total == 0 {
-		return 1
-	}
-	return 0
-}
-
-// runMutant runs m's gate against its binary once and judges the report.
-func runMutant(m mutants.Mutant, bin, dir string) row {
-	r := row{m: m}
-	_ = os.RemoveAll(dir)
-	os.Setenv("CREDITGATE_TARGET", "process")
-	os.Setenv("CREDITGATE_BINARY", bin)
-	restore := setEnv(m.Env)
-	cmdGates([]string{"--gates", m.Gate, "--out", dir}, "")
-	restore()
-	s, err := reports.Load(dir)
-	if err != nil {
-		r.note = "no report: " + err.Error()
-		return r
-	}
-	r.verdict, _ = reports.GateVerdict(s, m.Gate)
-	if g := s.Gate(strings.ToUpper(m.Gate)); g != nil {
-		r.gateStatus = g.Status
-	}
-	r.failed = failedIDs(s)
-	r.ok = r.verdict == reports.VerdictNoGo && r.gateStatus == reports.StatusFail
-	if r.ok && m.Check != "" && !anyFailed(r.failed, m.Check) {
-		r.ok = false
-		r.note = "caught by the wrong check: " + m.Check + " did not fail; failed: " + strings.Join(r.failed, ", ")
-	}
-	if m.Check == "" && len(r.failed) > 0 {
-		r.note = "failed: " + strings.Join(r.failed, ", ")
-	}
-	return r
-}
-
-// anyFailed reports whether one of the comma-listed checks failed.
-func anyFailed(failed []string, checks string) bool {
-	for _, c := range strings.Split(checks, ",") {
-		if slices.Contains(failed, strings.TrimSpace(c)) {
-			return true
-		}
-	}
-	return false
-}
-
-// failedIDs lists the catalog IDs of the checks that failed in a run.
-func failedIDs(s *reports.Summary) []string {
-	var out []string
-	for _, g := range s.GateDetails {
-		for _, c := range g.Checks {
-			if c.Status != reports.StatusFail {
-				continue
-			}
-			id := c.ID
-			if id == "" {
-				id, _, _ = strings.Cut(c.Name, " ")
-			}
-			if !slices.Contains(out, id) {
-				out = append(out, id)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-// setEnv sets KEY=VALUE pairs and returns a func restoring the old values.
-func setEnv(kvs []string) func() {
-	var undo []func()
-	for _, kv := range kvs {
-		k, v, _ := strings.Cut(kv, "=")
-		old, had := os.LookupEnv(k)
-		os.Setenv(k, v)
-		undo = append(undo, func() {
-			if had {
-				os.Setenv(k, old)
-			} else {
-				os.Unsetenv(k)
-			}
-		})
-	}
-	return func() {
-		for _, u := range undo {
-			u()
-		}
-	}
+	return verify.Run(verify.Config{Root: root, Out: *out, Only: *only, NoForeign: *skipForeign,
+		RunGates: func(gates, dir string) int { return cmdGates([]string{"--gates", gates, "--out", dir}, "") }})
 }

@@ -40,8 +40,7 @@ const (
 	loadWeight     = 0.20 // × √load, load from 0 to NominalRate
 	overloadWeight = 0.35 // added linearly from 1× to 2× NominalRate
 	errorWeight    = 0.50 // × error rate
-	//mutant:eoc-anomaly-weight
-	anomalyWeight = 0.08 // × anomaly rate; 0.40+0.20+0.08 = 0.68 < 0.7
+	anomalyWeight  = 0.08 // × anomaly rate; 0.40+0.20+0.08 = 0.68 < 0.7
 
 	// backpressureRelaxBelow: backpressure decreases when the smoothed
 	// pressure is at or below this (hysteresis under OptimalHigh).

@@ -111,7 +111,6 @@ func renderCreditOrApproval(res engine.Result) (int, any) {
 	return http.StatusOK, creditView(res, 0)
 }
 
-//mutant:balance-read
 func (s *Server) balance(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("agent_id")
 	b, err := s.eng.Balance(id)
@@ -128,7 +127,6 @@ func (s *Server) balances(w http.ResponseWriter, r *http.Request) {
 		s.writeEngineError(w, r, err)
 		return
 	}
-	//mutant:balances-view
 	out := make(map[string]money.Credits, len(all))
 	for id, b := range all {
 		out[id] = money.Credits(b)

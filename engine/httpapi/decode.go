@@ -163,7 +163,6 @@ func walkValue(dec *json.Decoder, fields map[string]bool, depth int) *apiError {
 				return nil
 			}
 			k, _ := kt.(string)
-			//mutant:duplicate-member
 			if seen[k] {
 				return &apiError{http.StatusBadRequest, "duplicate_member", fmt.Sprintf("member %q appears more than once", k)}
 			}

@@ -57,7 +57,6 @@ func (s *Server) writeEngineError(w http.ResponseWriter, r *http.Request, err er
 		writeJSON(w, status, body)
 	case errors.Is(err, engine.ErrStoreUnavailable):
 		s.writeError(w, &apiError{http.StatusServiceUnavailable, "store_unavailable", "the event store is unavailable; retry later"})
-	//mutant:journal-failed-status
 	case errors.Is(err, engine.ErrJournalFailed):
 		s.writeError(w, &apiError{http.StatusServiceUnavailable, "journal_failed", err.Error()})
 	case errors.Is(err, engine.ErrBusy):

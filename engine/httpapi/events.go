@@ -80,9 +80,14 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			return // the client is gone or too slow: stop, holding nothing
 		}
 		wrote = true
-		//mutant:events-next-chunk
-		if ierr != nil || (lines < exportChunkLines && len(chunk) < exportChunkBytes) {
-			break // the journal ended (or failed) inside this chunk
+		if lastChunk(ierr, lines, len(chunk)) {
+			break
 		}
 	}
+}
+
+// lastChunk reports whether the journal ended (or failed) inside a chunk of
+// lines lines and size bytes: a full chunk is followed by another read.
+func lastChunk(ierr error, lines, size int) bool {
+	return ierr != nil || (lines < exportChunkLines && size < exportChunkBytes)
 }

@@ -254,7 +254,6 @@ func (s *Server) mutate(w http.ResponseWriter, r *http.Request, m mutation) {
 			fmt.Sprintf("idempotency key must be 1..%d characters of %s", engine.MaxKeyLen, engine.KeyAlphabet)})
 		return
 	}
-	//mutant:actor-from-token
 	actor := p.Name
 	if actor == "" {
 		actor = m.actor()

@@ -323,7 +323,6 @@ func (j *Journal) writeAndSync(buf []byte) error {
 		j.stats.writeErrors.Add(1)
 		return j.fail(fmt.Errorf("journal: write failed: %w", err))
 	}
-	//mutant:ack-before-fdatasync
 	if j.cfg.NoSync {
 		return nil
 	}
@@ -345,7 +344,6 @@ func (j *Journal) writeAndSync(buf []byte) error {
 }
 
 func (j *Journal) fail(err error) error {
-	//mutant:journal-error-sticky
 	j.sticky.CompareAndSwap(nil, &err)
 	j.log.Error("journal: append failed; refusing every later append", "file", j.cfg.Path, "err", err)
 	return *j.sticky.Load()

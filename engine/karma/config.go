@@ -34,7 +34,6 @@ const (
 	MaxProbeInterval     = time.Minute
 
 	// DefaultFallback is the original system's CI for an agent KARMA cannot rate.
-	//mutant:karma-fallback
 	DefaultFallback = 0.5
 
 	// MaxAgentIDBytes bounds the agent id put into a request path; longer ids

@@ -71,7 +71,6 @@ func Open(ctx context.Context, url string, opt Options) (*Store, error) {
 	cfg.MaxConns = opt.MaxConns
 	// An append is acknowledged only after its commit is flushed to disk,
 	// whatever the server default says.
-	//mutant:pg-synchronous-commit
 	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "on"
 	cfg.ConnConfig.RuntimeParams["application_name"] = "creditd"
 	cfg.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = fmt.Sprint(opt.IdleInTxTimeout.Milliseconds())
@@ -175,7 +174,6 @@ func (s *Store) Begin(ctx context.Context, after uint64, apply func(*event.Envel
 	sql, args := scanSQL(after, after > 0, 0)
 	b := &pgx.Batch{}
 	b.Queue(`BEGIN ISOLATION LEVEL READ COMMITTED`)
-	//mutant:pg-append-lock
 	b.Queue(`SELECT pg_advisory_xact_lock($1)`, AppendLock)
 	b.Queue(sql, args...)
 	br := conn.SendBatch(ctx, b)

@@ -62,7 +62,6 @@ func (s *State) applyApproval(e *event.Envelope) error {
 	if !ok {
 		return missing("approval", p.RequestID)
 	}
-	//mutant:fold-decision-pending
 	if a.Status != StatusPending {
 		return fmt.Errorf("decision on %s approval %q", a.Status, p.RequestID)
 	}

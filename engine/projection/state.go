@@ -76,8 +76,6 @@ func New(cfg Config) *State {
 }
 
 // Seq is the seq of the last applied event.
-//
-//mutant:state-methods
 func (s *State) Seq() uint64 { return s.seq }
 
 // Agent is one agent's balance and newest ledger entries.

@@ -6,16 +6,12 @@ func clusterMutants() []Mutant {
 	cluster := []string{"CREDITGATE_TARGET=cluster"}
 	return []Mutant{
 		Mutant{Name: "cluster-decides-without-catch-up", Gate: "b", Check: "CL1a", Env: cluster,
-			Bug:     "an instance runs the rule on its own projection without folding the events the other instances wrote (the balance check is done outside the database's up-to-date state)",
-			Patches: []Patch{Marked("engine/follow.go", "cluster-catch-up", "ferr = e.foldForeign(ev)", "ferr = nil; _ = ev")}},
+			Bug: "an instance runs the rule on its own projection without folding the events the other instances wrote (the balance check is done outside the database's up-to-date state)"},
 		Mutant{Name: "cluster-append-without-lock", Gate: "b", Check: "CL1a", Env: cluster,
-			Bug:     "appends do not take the database's advisory lock, so instances decide concurrently on the same state",
-			Patches: []Patch{Marked("engine/pgstore/pgstore.go", "pg-append-lock", "`SELECT pg_advisory_xact_lock($1)`, AppendLock", "`SELECT $1::bigint`, AppendLock")}},
+			Bug: "appends do not take the database's advisory lock, so instances decide concurrently on the same state"},
 		Mutant{Name: "cluster-reads-without-catch-up", Gate: "b", Check: "CL4", Env: cluster,
-			Bug:     "reads answer from the local projection without catching up, so a write acknowledged by another instance is not seen",
-			Patches: []Patch{Marked("engine/follow.go", "cluster-read-catch-up", "return e.followLocked()", "return nil")}},
+			Bug: "reads answer from the local projection without catching up, so a write acknowledged by another instance is not seen"},
 		Mutant{Name: "pg-acknowledges-before-wal-flush", Gate: "b", Check: "CL6d", Env: cluster, Runs: 3,
-			Bug:     "the store's sessions commit with synchronous_commit=off: an append is acknowledged before its WAL record is flushed, so a database crash loses acknowledged events (only those whose WAL the writer had not yet handed to the OS when the crash landed: up to 3 runs)",
-			Patches: []Patch{Marked("engine/pgstore/pgstore.go", "pg-synchronous-commit", `RuntimeParams["synchronous_commit"] = "on"`, `RuntimeParams["synchronous_commit"] = "off"`)}},
+			Bug: "the store's sessions commit with synchronous_commit=off: an append is acknowledged before its WAL record is flushed, so a database crash loses acknowledged events (only those whose WAL the writer had not yet handed to the OS when the crash landed: up to 3 runs)"},
 	}
 }

@@ -8,9 +8,6 @@ package mutants
 func contractMutants() []Mutant {
 	return []Mutant{
 		Mutant{Name: "balances-as-strings", Gate: "b", Check: "B46",
-			Bug: "GET /balances renders each balance as a JSON string (\"95.5\"), so a client of the original gets text where it does arithmetic",
-			Patches: []Patch{Marked("engine/httpapi/credits.go", "balances-view",
-				"\tout := make(map[string]money.Credits, len(all))\n\tfor id, b := range all {\n\t\tout[id] = money.Credits(b)\n\t}\n",
-				"\tout := make(map[string]string, len(all))\n\tfor id, b := range all {\n\t\tout[id] = money.Format(money.Milli(b))\n\t}\n")}},
+			Bug: "GET /balances renders each balance as a JSON string (\"95.5\"), so a client of the original gets text where it does arithmetic"},
 	}
 }

@@ -7,24 +7,10 @@ package mutants
 func powerlossMutants() []Mutant {
 	return []Mutant{
 		Mutant{Name: "ack-before-fdatasync", Gate: "d", Check: "D33",
-			Bug: "the journal acknowledges a batch without fdatasync (written to the page cache only): a kill -9 keeps it, a power cut loses it",
-			Patches: []Patch{Marked("engine/journal/journal.go", "ack-before-fdatasync",
-				"if j.cfg.NoSync {", "if true { // mutant: never fdatasync, ack anyway")}},
+			Bug: "the journal acknowledges a batch without fdatasync (written to the page cache only): a kill -9 keeps it, a power cut loses it"},
 		Mutant{Name: "enospc-answered-500", Gate: "d", Check: "D35",
-			Bug: "a failed journal (ENOSPC) is answered 500 internal instead of 503 journal_failed",
-			Patches: []Patch{Marked("engine/httpapi/errors.go", "journal-failed-status",
-				`s.writeError(w, &apiError{http.StatusServiceUnavailable, "journal_failed", err.Error()})`,
-				`s.writeError(w, &apiError{http.StatusInternalServerError, "journal_failed", err.Error()})`)}},
+			Bug: "a failed journal (ENOSPC) is answered 500 internal instead of 503 journal_failed"},
 		Mutant{Name: "journal-error-not-sticky", Gate: "d", Check: "D30",
-			Bug: "after a failed journal write (ENOSPC) the journal and the engine carry on with the next append instead of refusing until restart",
-			Patches: []Patch{
-				Marked("engine/journal/journal.go", "journal-error-sticky",
-					"j.sticky.CompareAndSwap(nil, &err)", "_ = 0 // mutant: the error is not remembered"),
-				Marked("engine/journal/journal.go", "journal-error-sticky",
-					"return *j.sticky.Load()", "return err"),
-				Marked("engine/engine.go", "engine-journal-failed-sticky",
-					`e.failed = fmt.Errorf("%w: %v", ErrJournalFailed, err)`,
-					`return fmt.Errorf("%w: %v", ErrJournalFailed, err) // mutant: not remembered`),
-			}},
+			Bug: "after a failed journal write (ENOSPC) the journal and the engine carry on with the next append instead of refusing until restart"},
 	}
 }

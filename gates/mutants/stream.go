@@ -5,9 +5,6 @@ package mutants
 func streamMutants() []Mutant {
 	return []Mutant{
 		Mutant{Name: "events-stops-after-first-chunk", Gate: "e", Check: "E9", Env: []string{"LIVE_TEST_DURATION=40s"},
-			Bug: "GET /events ends after its first 4096-line chunk: a reader paging by after_seq never sees it, one request for the whole journal does",
-			Patches: []Patch{Marked("engine/httpapi/events.go", "events-next-chunk",
-				"if ierr != nil || (lines < exportChunkLines && len(chunk) < exportChunkBytes) {",
-				"if true {")}},
+			Bug: "GET /events ends after its first 4096-line chunk: a reader paging by after_seq never sees it, one request for the whole journal does"},
 	}
 }

@@ -94,6 +94,8 @@ var rules = []rule{
 		why: "target boots any backend that speaks the API; of this module only the power-loss layer, the catalog's capability names and the neutral helpers under internal/ (gates/target doc.go)"},
 	{from: []string{"gates/mutants"}, only: []string{"std"},
 		why: "the seeded bugs read the engine's sources as text and build through an overlay; they import neither the engine nor the harness (gates/mutants doc.go)"},
+	{from: []string{"gates/verify"}, only: []string{"std", "gates/mutants", "reports"},
+		why: "the verify-gates loop builds seeded bugs and judges reports; it runs the gates through a function its caller passes, never the suites or cmd/creditgate (gates/verify doc.go)"},
 	{from: []string{"gates/fault"}, only: []string{"std", "gates/catalog", "gates/target", "chaos/karmastub", "chaos/tcpproxy", "chaos/corrupt"},
 		why: "one fault vocabulary over the existing injectors; never the model, the harness or the suites (gates/fault doc.go)"},
 	{from: []string{"gates/catalog"}, only: []string{"std"},

@@ -1,4 +1,4 @@
-package main
+package verify
 
 import (
 	"fmt"
@@ -50,8 +50,9 @@ type foreignRow struct {
 	note    string
 }
 
-// runForeign builds the foreign backend once and runs every case.
-func runForeign(root, out, only string) []foreignRow {
+// runForeign builds the foreign backend once and runs every selected case.
+func runForeign(cfg Config) []foreignRow {
+	root, out, only := cfg.Root, cfg.Out, cfg.Only
 	var rows []foreignRow
 	tmp, err := os.MkdirTemp("", "creditgate-foreign-")
 	if err != nil {
@@ -73,7 +74,7 @@ func runForeign(root, out, only string) []foreignRow {
 		_ = os.RemoveAll(dir)
 		restore := setEnv(append([]string{"CREDITGATE_TARGET=exec", "CREDITGATE_EXEC_JOURNAL=journal.jsonl",
 			"CREDITGATE_EXEC=" + bin + " -addr 127.0.0.1:{port} -data {data_dir} -defects " + orNone(c.defect)}, c.env...))
-		cmdGates([]string{"--gates", c.gates, "--out", dir}, "")
+		cfg.RunGates(c.gates, dir)
 		restore()
 		rows = append(rows, judgeForeign(c, dir))
 	}
@@ -105,11 +106,4 @@ func judgeForeign(c foreignCase, dir string) foreignRow {
 		}
 	}
 	return r
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "none"
-	}
-	return s
 }
