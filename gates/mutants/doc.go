@@ -19,8 +19,9 @@
 // function is planted by factoring the statement into a small named
 // function of the engine (journal.repairFile, httpapi.lastChunk, creditd's
 // approvalLevels) that the bug file replaces. A bug file copies the whole
-// function it replaces, so an engine change to that function reaches the
-// mutant only when the copy is updated.
+// function it replaces, so planted_on.txt records a fingerprint of the
+// engine's version each bug was planted on, and a test names every mutant
+// whose original has changed since (port the change, then -update).
 //
 // It owns the mutants, their bug files and the overlay build; it reads the
 // engine's sources as text and imports only the standard library (never

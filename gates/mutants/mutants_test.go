@@ -1,7 +1,10 @@
 package mutants
 
 import (
+	"flag"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -108,5 +111,58 @@ func TestEveryMutantCompiles(t *testing.T) {
 				t.Fatalf("mutant %s does not compile: %v\n%s", m.Name, err, out)
 			}
 		})
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite "+PlantedOnFile+" from the current engine (after porting its changes into the bug files)")
+
+// A bug file copies the whole declaration it replaces: when the engine's
+// version changes (a fix, a new check), the mutant would still build the
+// old copy, and verify-gates would test an engine that no longer exists.
+// Every replaced declaration must be the version the bug was planted on.
+func TestEveryMutantWasPlantedOnTheCurrentEngine(t *testing.T) {
+	root, err := repo.Root()
+	if err != nil {
+		t.Skip(err)
+	}
+	now := map[string]map[string]string{}
+	for _, m := range All() {
+		fps, err := Fingerprints(root, m.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now[m.Name] = fps
+	}
+	if *update {
+		if err := os.WriteFile(filepath.Join(root, PlantedOnFile), FormatPlantedOn(now), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	was, err := ReadPlantedOn(root)
+	if err != nil {
+		t.Fatalf("%v (create it with -update)", err)
+	}
+	for _, m := range All() {
+		for k, fp := range now[m.Name] {
+			switch old, ok := was[m.Name][k]; {
+			case !ok:
+				t.Errorf("mutant %s replaces %s, which %s does not record: run this test with -update once the bug file matches the engine", m.Name, k, PlantedOnFile)
+			case old != fp:
+				dir, decl, _ := strings.Cut(k, " ")
+				t.Errorf("mutant %s copies %s.%s, which changed in the engine since the bug was planted on it: port the change into %s/%s/%s, then run this test with -update",
+					m.Name, dir, decl, BugsDir, m.Name, dir)
+			}
+		}
+		for k := range was[m.Name] {
+			if _, ok := now[m.Name][k]; !ok {
+				t.Errorf("%s records %s for mutant %s, which no longer replaces it: run this test with -update", PlantedOnFile, k, m.Name)
+			}
+		}
+	}
+	for n := range was {
+		if _, ok := now[n]; !ok {
+			t.Errorf("%s records mutant %s, which is not in the catalog: run this test with -update", PlantedOnFile, n)
+		}
 	}
 }
