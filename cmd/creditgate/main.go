@@ -4,8 +4,9 @@
 // highest rate within the latency bounds), `render` (rebuild the report
 // from a saved summary.json), `compare` (flag regressions against an
 // earlier run) and `verify-gates` (prove each gate fails on seeded bugs).
-// It maps flags to the reports and harness packages: the seeded bugs are
-// gates/mutants, the verify-gates run loop and its verdicts gates/verify.
+// It only maps flags: the run, the report and the knee search are
+// gates/signoff, the verify-gates loop and its verdicts gates/verify (the
+// seeded bugs gates/mutants), render and compare reports.
 package main
 
 import (

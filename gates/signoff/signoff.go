@@ -1,0 +1,187 @@
+package signoff
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/creditgate/creditgate/gates/coverage"
+	"github.com/creditgate/creditgate/internal/repo"
+	"github.com/creditgate/creditgate/reports"
+)
+
+// Options is one sign-off run.
+type Options struct {
+	// Gates are the gates to run, lower case ("a" … "e").
+	Gates []string
+	// Out is the run directory for the report.
+	Out string
+	// Timeout bounds the suites (0: 20 minutes plus LIVE_TEST_DURATION).
+	Timeout time.Duration
+	// Duration, when set, overrides LIVE_TEST_DURATION (the soak).
+	Duration string
+	// Stdout and Stderr receive the verdict and the progress (default:
+	// the process's).
+	Stdout, Stderr io.Writer
+}
+
+// ParseGates turns "a,b,c" into gate names, refusing anything but a … e.
+func ParseGates(list string) ([]string, error) {
+	var gates []string
+	for _, g := range strings.Split(list, ",") {
+		g = strings.ToLower(strings.TrimSpace(g))
+		if len(g) != 1 || g[0] < 'a' || g[0] > 'e' {
+			return nil, fmt.Errorf("--gates: %q is not one of a,b,c,d,e", g)
+		}
+		gates = append(gates, g)
+	}
+	return gates, nil
+}
+
+// Run runs the coverage map, then the suites, writes the report and
+// returns the verdict's exit code (reports.ExitCode; 1 on an error).
+func Run(o Options) int {
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	if o.Stderr == nil {
+		o.Stderr = os.Stderr
+	}
+	fail := func(format string, args ...any) int {
+		fmt.Fprintf(o.Stderr, "creditgate: "+format+"\n", args...)
+		return 1
+	}
+	if o.Duration != "" {
+		os.Setenv("LIVE_TEST_DURATION", o.Duration)
+	}
+	var pkgs []string
+	for _, g := range o.Gates {
+		pkgs = append(pkgs, "./gates/"+g)
+	}
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return fail("%v", err)
+	}
+	if coverageGate(o.Out, o.Stderr) {
+		return 1
+	}
+	abs, _ := filepath.Abs(o.Out)
+	if o.Timeout == 0 {
+		d, err := time.ParseDuration(envOr("LIVE_TEST_DURATION", "60s"))
+		if err != nil {
+			return fail("LIVE_TEST_DURATION=%q: %v", os.Getenv("LIVE_TEST_DURATION"), err)
+		}
+		o.Timeout = 20*time.Minute + d
+	}
+	started := time.Now()
+	ginkgoArgs := []string{"run", "github.com/onsi/ginkgo/v2/ginkgo",
+		"--json-report=ginkgo.json", "--output-dir=" + abs, "--keep-going",
+		"--randomize-all", "--fail-on-pending", "--fail-on-empty", "--timeout=" + o.Timeout.String(),
+		"--poll-progress-after=120s", "--silence-skips"}
+	ginkgoArgs = append(ginkgoArgs, pkgs...)
+	cmd := exec.Command("go", ginkgoArgs...)
+	cmd.Stdout, cmd.Stderr = o.Stdout, o.Stderr
+	cmd.Env = append(os.Environ(), "CREDITGATE_OUT="+abs)
+	fmt.Fprintf(o.Stderr, "creditgate: running %s (report in %s)\n", strings.Join(pkgs, " "), abs)
+	runErr := cmd.Run()
+	var exitErr *exec.ExitError
+	if runErr != nil && !errors.As(runErr, &exitErr) {
+		return fail("running ginkgo: %v", runErr)
+	}
+	var ids []string
+	for _, g := range o.Gates {
+		ids = append(ids, strings.ToUpper(g))
+	}
+	s, err := reports.FromRunDir(abs, reports.RunInfo{Gates: ids, Started: started,
+		Branch: git("rev-parse", "--abbrev-ref", "HEAD"), Commit: git("rev-parse", "HEAD")})
+	if err != nil {
+		return fail("building the report: %v (ginkgo: %v)", err, runErr)
+	}
+	if err := reports.WriteAll(abs, s); err != nil {
+		return fail("writing the report: %v", err)
+	}
+	latest := filepath.Join(filepath.Dir(abs), "latest")
+	_ = os.Remove(latest)
+	_ = os.Symlink(filepath.Base(abs), latest)
+	PrintVerdict(o.Stdout, s, abs)
+	if len(ids) < len(reports.GateIDs) {
+		for _, id := range ids {
+			v, reasons := reports.GateVerdict(s, id)
+			fmt.Fprintf(o.Stdout, "gate %s on its own: %s\n", id, v)
+			if os.Getenv("CREDITGATE_DEBUG") != "" {
+				fmt.Fprintln(o.Stderr, id, reasons)
+			}
+		}
+		fmt.Fprintf(o.Stdout, "(a partial run; the sign-off verdict needs all five gates: make gates)\n")
+	}
+	return reports.ExitCode(reports.RunVerdict(s, ids))
+}
+
+// PrintVerdict prints the verdict, every gate, every check that did not
+// pass, the reasons and the repro line.
+func PrintVerdict(w io.Writer, s *reports.Summary, dir string) {
+	fmt.Fprintf(w, "\n=== creditgate verdict: %s ===\n", s.OverallStatus)
+	for _, g := range s.GateDetails {
+		fmt.Fprintf(w, "  gate %s %-26s %s\n", g.ID, g.Name, strings.ToUpper(g.Status))
+		for _, c := range g.Checks {
+			if c.Status == reports.StatusSkip {
+				fmt.Fprintf(w, "      SKIP  %s: %s\n", c.Name, c.Detail)
+			} else if c.Status != reports.StatusPass {
+				fmt.Fprintf(w, "      %-5s %s: measured %s, threshold %s\n", strings.ToUpper(c.Status), c.Name, c.Measured, c.Threshold)
+			}
+		}
+	}
+	for _, r := range s.VerdictReasons {
+		fmt.Fprintf(w, "  - %s\n", r)
+	}
+	if s.OverallStatus != reports.VerdictGo && s.Facts.ReproCommand != "" {
+		fmt.Fprintf(w, "  repro: %s\n", s.Facts.ReproCommand)
+	}
+	fmt.Fprintf(w, "report: %s/report.html (also report.md, summary.json, junit.xml)\n", dir)
+}
+
+// coverageGate runs before any gate: a route of the OpenAPI document or a
+// SPEC rule without a gate check (or a mapped check that no longer exists)
+// is NO-GO "not covered" (issue 12). The list is written to
+// <out>/not-covered.txt. It returns false when the gates may run.
+func coverageGate(out string, stderr io.Writer) (stop bool) {
+	root, err := repo.Root()
+	if err != nil {
+		fmt.Fprintf(stderr, "creditgate: coverage map: %v\n", err)
+		return true
+	}
+	probs, err := coverage.Problems(root)
+	if err != nil {
+		fmt.Fprintf(stderr, "creditgate: coverage map: %v\n", err)
+		return true
+	}
+	for _, g := range coverage.Gaps {
+		fmt.Fprintf(stderr, "creditgate: known coverage gap %s (see docs/gates.md, coverage map)\n", g.ID)
+	}
+	if len(probs) == 0 {
+		return false
+	}
+	text := "NO-GO not covered: " + fmt.Sprint(len(probs)) + " route(s), rule(s) or check(s)\n  " + strings.Join(probs, "\n  ") + "\n"
+	_ = os.WriteFile(filepath.Join(out, "not-covered.txt"), []byte(text), 0o644)
+	fmt.Fprint(stderr, text+"(the map is gates/coverage; `go test ./gates/coverage` shows the same)\n")
+	return true
+}
+
+func git(args ...string) string {
+	out, err := exec.Command("git", args...).Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func envOr(k, d string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return d
+}
