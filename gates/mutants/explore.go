@@ -19,7 +19,7 @@ func exploreMutants() []Mutant {
 			Bug: "'#', reserved for the engine's derived keys, is admitted in a client's idempotency key"},
 		Mutant{Name: "refusal-before-durable", Gate: "b", Check: "B47",
 			Bug: "a refusal is answered as soon as it is decided, before the batch whose state it saw is durable (a dirty read: a power cut or kill -9 before the fsync loses the cause and keeps the refusal)"},
-		Mutant{Name: "explore-replay-forgets-keys", Gate: "b", Check: "B47",
+		Mutant{Name: "explore-replay-forgets-keys", Gate: "b", Check: "B47", Plants: "replay-forgets-keys",
 			Bug: "replay does not rebuild the idempotency index, so a retry after the explorer's restart executes again (money moves twice)"},
 		Mutant{Name: "nested-duplicate-members", Gate: "a", Check: "A25",
 			Bug: "duplicate JSON members are refused only at the top level of a body"},

@@ -22,6 +22,18 @@ type Mutant struct {
 	// shows only when a fault lands inside its window; it counts as
 	// rejected on the first run that rejects it.
 	Runs int
+	// Plants names another mutant whose bug this one plants (its bug
+	// directory), when one bug is run by a second gate; "" plants
+	// BugsDir/<Name>.
+	Plants string
+}
+
+// BugDir is the name of the bug directory the mutant plants.
+func (m Mutant) BugDir() string {
+	if m.Plants != "" {
+		return m.Plants
+	}
+	return m.Name
 }
 
 // All is every seeded bug, in the order verify-gates runs them.

@@ -36,8 +36,13 @@ func TestEveryCatalogEntryHasABugDirectoryAndEveryDirectoryAnEntry(t *testing.T)
 			t.Errorf("mutant name %q used twice", m.Name)
 		}
 		names[m.Name] = true
-		if !has[m.Name] {
-			t.Errorf("mutant %s has no bug directory %s/%s", m.Name, BugsDir, m.Name)
+		if !has[m.BugDir()] {
+			t.Errorf("mutant %s has no bug directory %s/%s", m.Name, BugsDir, m.BugDir())
+		}
+	}
+	for _, m := range All() {
+		if m.Plants != "" && !names[m.Plants] {
+			t.Errorf("mutant %s plants the bug of %s, which is not in the catalog", m.Name, m.Plants)
 		}
 	}
 	for _, d := range dirs {
@@ -61,7 +66,7 @@ func TestEveryMutantReplacesAtLeastOneDeclarationOfTheCurrentEngine(t *testing.T
 		t.Skip(err)
 	}
 	for _, m := range All() {
-		if _, _, err := WriteOverlay(root, t.TempDir(), m.Name); err != nil {
+		if _, _, err := WriteOverlay(root, t.TempDir(), m.BugDir()); err != nil {
 			t.Errorf("%v", err)
 		}
 	}
@@ -100,7 +105,7 @@ func TestEveryMutantCompiles(t *testing.T) {
 	for _, m := range All() {
 		t.Run(m.Name, func(t *testing.T) {
 			t.Parallel()
-			overlay, pkgs, err := WriteOverlay(root, t.TempDir(), m.Name)
+			overlay, pkgs, err := WriteOverlay(root, t.TempDir(), m.BugDir())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,7 +132,7 @@ func TestEveryMutantWasPlantedOnTheCurrentEngine(t *testing.T) {
 	}
 	now := map[string]map[string]string{}
 	for _, m := range All() {
-		fps, err := Fingerprints(root, m.Name)
+		fps, err := Fingerprints(root, m.BugDir())
 		if err != nil {
 			t.Fatal(err)
 		}

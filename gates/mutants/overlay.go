@@ -33,7 +33,7 @@ func Build(root string, m Mutant) (bin, tmp string, err error) {
 }
 
 func buildIn(root, tmp string, m Mutant) (string, error) {
-	overlay, _, err := WriteOverlay(root, tmp, m.Name)
+	overlay, _, err := WriteOverlay(root, tmp, m.BugDir())
 	if err != nil {
 		return "", err
 	}
