@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -53,12 +54,15 @@ func NewClient(baseURL, token string) *Client {
 
 // Reply is one response.
 type Reply struct {
-	Status   int
-	Body     map[string]any
-	Raw      []byte
-	Replayed bool
-	Latency  time.Duration
-	Err      error
+	Status int
+	Body   map[string]any
+	Raw    []byte
+	// Truncated: the answer was longer than the call's MaxBody; Raw holds
+	// only its first MaxBody bytes.
+	Truncated bool
+	Replayed  bool
+	Latency   time.Duration
+	Err       error
 	// Op is the recorded operation (its Outcome from history.Classify).
 	Op history.Op
 }
@@ -85,6 +89,7 @@ type Call struct {
 	AmountMilli  int64        // the amount it moves, for the history
 	Route        string       // latency bucket, e.g. "POST /consume"; "" = Method+" "+Path
 	Token        string       // overrides Client.Token
+	MaxBody      int64        // bytes read of the answer; 0 = 8 MiB (Reply.Truncated says when it was cut)
 	Base         string       // overrides Client.BaseURL: one instance of a cluster
 }
 
@@ -132,10 +137,10 @@ func (c *Client) send(ctx context.Context, call Call, raw []byte, extra history.
 	}
 	op := extra
 	op.Kind, op.Role, op.Agent, op.Entity, op.AmountMilli = call.Kind, call.Role, call.Agent, call.Entity, call.AmountMilli
-	w := wire.Client{HTTP: c.HTTP, History: c.History, MaxBody: maxReplyBody}
+	w := wire.Client{HTTP: c.HTTP, History: c.History, MaxBody: cmp.Or(call.MaxBody, maxReplyBody)}
 	resp := w.Send(ctx, wire.Request{Method: call.Method, Base: or(strings.TrimRight(call.Base, "/"), c.BaseURL), Path: call.Path,
 		Body: raw, Key: call.Key, Token: or(call.Token, c.Token), Op: op})
-	r := Reply{Status: resp.Status, Raw: resp.Body, Replayed: resp.Replayed, Latency: resp.Latency(), Err: resp.Err, Op: resp.Op}
+	r := Reply{Status: resp.Status, Raw: resp.Body, Truncated: resp.Truncated, Replayed: resp.Replayed, Latency: resp.Latency(), Err: resp.Err, Op: resp.Op}
 	if resp.Err == nil {
 		r.Body = decodeBody(r.Raw)
 	}

@@ -205,7 +205,11 @@ var _ = Describe("Gate E: load reality", Ordered, ContinueOnFailure, func() {
 		env.Require("E9")
 		file, err := os.ReadFile(env.T.JournalPath())
 		harness.Ensure(err == nil, "the journal file %s must be readable: %v", env.T.JournalPath(), err)
-		r := env.C.Get(ctx, "/api/credits/events?after_seq=0&limit=1000000")
+		// Read all the file holds and more (a write may land between the two
+		// reads): a stream cut at the client's default bound (8 MiB) would be
+		// judged as the backend's fault (a 30-minute soak journals ~90 MB).
+		const margin = 64 << 20
+		r := env.C.Do(ctx, scenarios.Call{Method: "GET", Path: "/api/credits/events?after_seq=0&limit=1000000", MaxBody: int64(len(file)) + margin})
 		harness.Ensure(r.Status == 200, "GET /events of the whole journal answered %d %.200s", r.Status, r.Raw)
 		lines := bytes.Count(file, []byte("\n"))
 		// A write may land between the two reads: the stream must start

@@ -38,11 +38,14 @@ type Request struct {
 
 // Response is the recorded operation and the raw answer.
 type Response struct {
-	Op       history.Op // as recorded (ID assigned), classified by history.Fill
-	Status   int        // 0 without an answer
-	Body     []byte     // at most MaxBody bytes
-	Replayed bool       // Idempotent-Replayed: true
-	Err      error      // transport error, timeout or body read error
+	Op     history.Op // as recorded (ID assigned), classified by history.Fill
+	Status int        // 0 without an answer
+	Body   []byte     // at most MaxBody bytes
+	// Truncated: the answer was longer than MaxBody and Body holds only its
+	// first MaxBody bytes (a check must not judge a cut answer as whole).
+	Truncated bool
+	Replayed  bool  // Idempotent-Replayed: true
+	Err       error // transport error, timeout or body read error
 }
 
 // Latency is the time from the send to the end of the body.
@@ -87,7 +90,10 @@ func (c Client) Send(ctx context.Context, req Request) Response {
 	if err == nil {
 		out.Status = resp.StatusCode
 		out.Replayed = resp.Header.Get("Idempotent-Replayed") == "true"
-		out.Body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody))
+		out.Body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+		if int64(len(out.Body)) > maxBody {
+			out.Body, out.Truncated = out.Body[:maxBody], true
+		}
 		resp.Body.Close()
 	}
 	op.ReturnNs = c.History.Now()

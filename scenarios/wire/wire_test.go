@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -62,6 +63,28 @@ func TestSendRecordsEveryRequestOnceOnTheHistoryClock(t *testing.T) {
 	for i, op := range ops {
 		if op.ID != uint64(i+1) {
 			t.Errorf("op %d has id %d", i, op.ID)
+		}
+	}
+}
+
+// A check that compares an answer with something else must know when the
+// client cut it: a cut answer judged as whole blames the backend for the
+// harness's bound.
+func TestSendSaysWhenItCutTheAnswerAtItsBound(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(strings.Repeat("x", 100)))
+	}))
+	defer srv.Close()
+	for _, tc := range []struct {
+		max       int64
+		want      int
+		truncated bool
+	}{{64, 64, true}, {99, 99, true}, {100, 100, false}, {101, 100, false}} {
+		c := Client{HTTP: srv.Client(), History: history.NewRecorder(10), MaxBody: tc.max}
+		resp := c.Send(context.Background(), Request{Method: "GET", Base: srv.URL, Path: "/"})
+		if len(resp.Body) != tc.want || resp.Truncated != tc.truncated || resp.Err != nil {
+			t.Errorf("MaxBody %d on a 100-byte answer: %d bytes, truncated=%v, err=%v; want %d bytes, truncated=%v",
+				tc.max, len(resp.Body), resp.Truncated, resp.Err, tc.want, tc.truncated)
 		}
 	}
 }
