@@ -314,13 +314,27 @@ func ComputeTrend(samples []Sample, steadyFrom time.Duration) Trend {
 // starts: after the first 20% or 2 minutes, whichever is later — unless that
 // would leave less than half of the run, then after the first 20%. Startup
 // allocation (pools, caches, the first GC cycles) is not a leak.
+//
+// A soak (SoakRun or longer) starts it at half time. A backend's bounded
+// caches fill at the load's rate (our engine keeps 20,000 idempotency keys
+// and 200 ledger entries per agent in memory: about ten minutes at the
+// soak's rate), and a slope fitted across that fill reads growth toward a
+// bound as a leak; a leak keeps growing through the second half, where a
+// full cache does not.
 func DefaultSteadyFrom(total time.Duration) time.Duration {
+	if total >= SoakRun {
+		return total / 2
+	}
 	from := max(total/5, 2*time.Minute)
 	if total-from < total/2 {
 		return total / 5
 	}
 	return from
 }
+
+// SoakRun is the run length from which DefaultSteadyFrom starts the steady
+// state at half time.
+const SoakRun = 20 * time.Minute
 
 // Slope is the ordinary least-squares slope of ys over xs; NaN with fewer
 // than two points or no spread in xs.

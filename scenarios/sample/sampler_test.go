@@ -191,11 +191,39 @@ func TestTrendIgnoresTheStartupBeforeSteadyState(t *testing.T) {
 		t.Errorf("including startup the slope is %v: the steady-state cut matters", all.RSSMBPerMin)
 	}
 	for total, want := range map[time.Duration]time.Duration{
-		30 * time.Minute: 6 * time.Minute, 5 * time.Minute: 2 * time.Minute,
+		30 * time.Minute: 15 * time.Minute, 20 * time.Minute: 10 * time.Minute, 19 * time.Minute: 228 * time.Second,
+		10 * time.Minute: 2 * time.Minute, 5 * time.Minute: 2 * time.Minute,
 		3 * time.Minute: 36 * time.Second, time.Minute: 12 * time.Second,
 	} {
 		if got := DefaultSteadyFrom(total); got != want {
 			t.Errorf("DefaultSteadyFrom(%s) = %s, want %s", total, got, want)
 		}
+	}
+}
+
+// In a soak, a cache that fills toward its bound during the first minutes
+// (RSS 60 → 70 MB by minute 10, then flat, as the round-3 soak measured)
+// is no leak, while a leak of 0.2 MB/min still reads as one: the soak's
+// steady state starts at half time.
+func TestASoakJudgesTheSecondHalfSoACacheFillingToItsBoundIsNoLeak(t *testing.T) {
+	const total = 30 * time.Minute
+	curve := func(rss func(min float64) float64) []Sample {
+		var out []Sample
+		for at := time.Duration(0); at <= total; at += 5 * time.Second {
+			out = append(out, Sample{At: at, RSSBytes: int64(rss(at.Minutes()) * 1e6), HeapBytes: -1, Goroutines: -1, OpenFDs: -1})
+		}
+		return out
+	}
+	filling := curve(func(m float64) float64 { return 70 - 10*math.Exp(-(m-6)/2) })
+	leaking := curve(func(m float64) float64 { return 60 + 0.2*m })
+	from := DefaultSteadyFrom(total)
+	if got := ComputeTrend(filling, from).RSSMBPerMin; got >= 0.1 {
+		t.Errorf("a cache that filled to its bound by minute 10 reads %.3f MB/min from %s; want < 0.1", got, from)
+	}
+	if old := ComputeTrend(filling, 6*time.Minute).RSSMBPerMin; old < 0.1 {
+		t.Errorf("from minute 6 the filling cache reads %.3f MB/min; this test no longer shows why the soak starts later", old)
+	}
+	if got := ComputeTrend(leaking, from).RSSMBPerMin; math.Abs(got-0.2) > 0.01 {
+		t.Errorf("a 0.2 MB/min leak reads %.3f MB/min from %s", got, from)
 	}
 }
