@@ -248,6 +248,11 @@ var _ = Describe("Gate E: load reality", Ordered, ContinueOnFailure, func() {
 		}
 		slope := fmt.Sprintf("%.3f MB/min", trend.RSSMBPerMin)
 		detail := fmt.Sprintf("least-squares slope of %d readable RSS samples (3 needed) from %s (RSS %d → %d bytes)", rssRead, trend.From, trend.FirstRSSBytes, trend.LastRSSBytes)
+		if !math.IsNaN(trend.RSSAnonMBPerMin) && !math.IsNaN(trend.RSSFileMBPerMin) {
+			// Not judged (SPEC §8 judges RSS); it tells a leak (anonymous)
+			// from pages of a mapped file (file-backed).
+			detail += fmt.Sprintf("; of it anonymous %.3f MB/min, file-backed %.3f MB/min", trend.RSSAnonMBPerMin, trend.RSSFileMBPerMin)
+		}
 		switch {
 		case long && trend.RSSMBPerMin >= memGo && trend.RSSMBPerMin < memNoGo:
 			env.Record("E5", harness.Measure{OK: false, Warn: true, Samples: nRSS, Measured: slope, Threshold: fmt.Sprintf("< %g MB/min", memGo),

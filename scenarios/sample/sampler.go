@@ -2,6 +2,7 @@ package sample
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,11 +21,17 @@ import (
 // Sample is one observation of the backend's resources. A field is -1 when
 // its source was unavailable.
 type Sample struct {
-	At         time.Duration `json:"at"` // since the sampler started
-	RSSBytes   int64         `json:"rss_bytes"`
-	OpenFDs    int64         `json:"open_fds"`
-	HeapBytes  int64         `json:"heap_bytes"`
-	Goroutines int64         `json:"goroutines"`
+	At       time.Duration `json:"at"` // since the sampler started
+	RSSBytes int64         `json:"rss_bytes"`
+	// RSSAnonBytes and RSSFileBytes split RSS (from /proc/<pid>/status:
+	// RssAnon, RssFile): a leak grows the anonymous part, while pages of a
+	// memory-mapped file the backend reads (an on-disk index) are file-backed
+	// and reclaimable. -1 without /proc.
+	RSSAnonBytes int64 `json:"rss_anon_bytes"`
+	RSSFileBytes int64 `json:"rss_file_bytes"`
+	OpenFDs      int64 `json:"open_fds"`
+	HeapBytes    int64 `json:"heap_bytes"`
+	Goroutines   int64 `json:"goroutines"`
 	// Source of RSS and fds: "proc" (/proc/<pid>) or "metrics" (Prometheus text).
 	Source string `json:"source"`
 }
@@ -169,7 +176,7 @@ func (s *Sampler) SampleNow(ctx context.Context) (Sample, error) {
 	at := time.Since(s.start)
 	s.mu.Unlock()
 
-	smp := Sample{At: at, RSSBytes: -1, OpenFDs: -1, HeapBytes: -1, Goroutines: -1}
+	smp := Sample{At: at, RSSBytes: -1, RSSAnonBytes: -1, RSSFileBytes: -1, OpenFDs: -1, HeapBytes: -1, Goroutines: -1}
 	var errs []error
 	if s.cfg.PID != 0 {
 		rss, fds, err := ReadProc(s.cfg.ProcRoot, s.cfg.PID)
@@ -177,6 +184,7 @@ func (s *Sampler) SampleNow(ctx context.Context) (Sample, error) {
 			errs = append(errs, err)
 		} else {
 			smp.RSSBytes, smp.OpenFDs, smp.Source = rss, fds, "proc"
+			smp.RSSAnonBytes, smp.RSSFileBytes = readRSSSplit(s.cfg.ProcRoot, s.cfg.PID)
 		}
 	}
 	if s.cfg.MetricsURL != "" {
@@ -263,6 +271,8 @@ type Trend struct {
 	From             time.Duration `json:"from"`
 	Samples          int           `json:"samples"`
 	RSSMBPerMin      float64       `json:"rss_mb_per_min"`
+	RSSAnonMBPerMin  float64       `json:"rss_anon_mb_per_min"` // NaN without the split
+	RSSFileMBPerMin  float64       `json:"rss_file_mb_per_min"`
 	HeapMBPerMin     float64       `json:"heap_mb_per_min"`
 	GoroutinesPerMin float64       `json:"goroutines_per_min"`
 	FDsPerMin        float64       `json:"fds_per_min"`
@@ -294,6 +304,8 @@ func ComputeTrend(samples []Sample, steadyFrom time.Duration) Trend {
 		return Slope(xs, ys)
 	}
 	tr.RSSMBPerMin = fit(func(s Sample) int64 { return s.RSSBytes }, mb)
+	tr.RSSAnonMBPerMin = fit(func(s Sample) int64 { return s.RSSAnonBytes }, mb)
+	tr.RSSFileMBPerMin = fit(func(s Sample) int64 { return s.RSSFileBytes }, mb)
 	tr.HeapMBPerMin = fit(func(s Sample) int64 { return s.HeapBytes }, mb)
 	tr.GoroutinesPerMin = fit(func(s Sample) int64 { return s.Goroutines }, 1)
 	tr.FDsPerMin = fit(func(s Sample) int64 { return s.OpenFDs }, 1)
@@ -386,12 +398,34 @@ func ReadProc(procRoot string, pid int) (rssBytes, fds int64, err error) {
 	return rssBytes, int64(len(names)), nil
 }
 
+// readRSSSplit returns RssAnon and RssFile of pid in bytes (-1 where the
+// kernel does not say).
+func readRSSSplit(procRoot string, pid int) (anon, file int64) {
+	b, err := os.ReadFile(fmt.Sprintf("%s/%d/status", procRoot, pid))
+	if err != nil {
+		return -1, -1
+	}
+	anon, err1 := parseStatusBytes(bytes.NewReader(b), "RssAnon:")
+	file, err2 := parseStatusBytes(bytes.NewReader(b), "RssFile:")
+	if err1 != nil {
+		anon = -1
+	}
+	if err2 != nil {
+		file = -1
+	}
+	return anon, file
+}
+
 // parseVmRSS finds "VmRSS:   12345 kB" in a /proc/<pid>/status stream.
-func parseVmRSS(r io.Reader) (int64, error) {
+func parseVmRSS(r io.Reader) (int64, error) { return parseStatusBytes(r, "VmRSS:") }
+
+// parseStatusBytes finds "<field>   12345 kB" in a /proc/<pid>/status
+// stream and returns the value in bytes.
+func parseStatusBytes(r io.Reader, field string) (int64, error) {
 	sc := bufio.NewScanner(io.LimitReader(r, 1<<20))
 	for sc.Scan() {
 		line := sc.Text()
-		rest, ok := strings.CutPrefix(line, "VmRSS:")
+		rest, ok := strings.CutPrefix(line, field)
 		if !ok {
 			continue
 		}
@@ -401,7 +435,7 @@ func parseVmRSS(r io.Reader) (int64, error) {
 		}
 		v, err := strconv.ParseInt(fields[0], 10, 64)
 		if err != nil {
-			return -1, fmt.Errorf("sample: proc: bad VmRSS %q", line)
+			return -1, fmt.Errorf("sample: proc: bad %s %q", strings.TrimSuffix(field, ":"), line)
 		}
 		mult := int64(1)
 		if len(fields) > 1 {
@@ -417,7 +451,7 @@ func parseVmRSS(r io.Reader) (int64, error) {
 	if err := sc.Err(); err != nil {
 		return -1, err
 	}
-	return -1, errors.New("sample: proc: no VmRSS line (kernel thread or zombie?)")
+	return -1, fmt.Errorf("sample: proc: no %s line (kernel thread or zombie?)", strings.TrimSuffix(field, ":"))
 }
 
 // ParseMetrics reads the Prometheus text exposition format minimally: for

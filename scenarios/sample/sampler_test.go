@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -225,5 +226,28 @@ func TestASoakJudgesTheSecondHalfSoACacheFillingToItsBoundIsNoLeak(t *testing.T)
 	}
 	if got := ComputeTrend(leaking, from).RSSMBPerMin; math.Abs(got-0.2) > 0.01 {
 		t.Errorf("a 0.2 MB/min leak reads %.3f MB/min from %s", got, from)
+	}
+}
+
+// RSS is split into its anonymous and file-backed parts, so a soak's
+// memory trend can tell a leak from the pages of a mapped file.
+func TestReadRSSSplitReadsRssAnonAndRssFile(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "7"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	status := "Name:\tcreditd\nVmRSS:\t   30000 kB\nRssAnon:\t   20000 kB\nRssFile:\t   9000 kB\nRssShmem:\t  1000 kB\n"
+	if err := os.WriteFile(filepath.Join(root, "7", "status"), []byte(status), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	anon, file := readRSSSplit(root, 7)
+	if anon != 20000<<10 || file != 9000<<10 {
+		t.Fatalf("RssAnon %d, RssFile %d; want %d and %d", anon, file, 20000<<10, 9000<<10)
+	}
+	if a, f := readRSSSplit(root, 8); a != -1 || f != -1 {
+		t.Fatalf("without a status file: %d, %d; want -1, -1", a, f)
+	}
+	if a, _ := readRSSSplit("/proc", os.Getpid()); a <= 0 {
+		t.Fatalf("RssAnon of this process: %d", a)
 	}
 }
