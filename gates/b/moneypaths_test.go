@@ -20,6 +20,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 
+	"github.com/creditgate/creditgate/chaos/karmastub"
 	"github.com/creditgate/creditgate/gates/audit"
 	"github.com/creditgate/creditgate/gates/fault"
 	"github.com/creditgate/creditgate/gates/harness"
@@ -75,7 +76,25 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		refusedIdx       []int
 		other            []string
 	}
+	//
+	// Every score comes 50 ms late during a race (when the harness runs the
+	// KARMA stub): a debit asks KARMA for a score between reading the state
+	// and deciding, so a late score puts every racer's read before any
+	// racer's decision. An engine that decides on a balance read before that
+	// call then overdraws on every run, not only when the scheduler happens
+	// to interleave the racers (the race alone let such a bug pass B29 once
+	// in CI). 50 ms stays under the engine's 100 ms KARMA timeout, so scores
+	// stay live.
 	race := func(ctx context.Context, n int, call func(i int) scenarios.Call) raceResult {
+		if env.Karma != nil {
+			late := &fault.KarmaMode{Stub: env.Karma.Stub, Mode: karmastub.Mode{Kind: karmastub.Slow, DelayMs: 50}, Label: "slow (50 ms)"}
+			_, err := env.Inject(ctx, late)
+			harness.Ensure(err == nil, "the KARMA stub must answer late during a race: %v", err)
+			defer func() {
+				_, err := env.Heal(ctx, late)
+				harness.Ensure(err == nil, "the KARMA stub must answer on time again after a race: %v", err)
+			}()
+		}
 		var res raceResult
 		var mu sync.Mutex
 		var wg sync.WaitGroup
