@@ -179,12 +179,11 @@ func (s *Sampler) SampleNow(ctx context.Context) (Sample, error) {
 	smp := Sample{At: at, RSSBytes: -1, RSSAnonBytes: -1, RSSFileBytes: -1, OpenFDs: -1, HeapBytes: -1, Goroutines: -1}
 	var errs []error
 	if s.cfg.PID != 0 {
-		rss, fds, err := ReadProc(s.cfg.ProcRoot, s.cfg.PID)
+		p, err := ReadProc(s.cfg.ProcRoot, s.cfg.PID)
 		if err != nil {
 			errs = append(errs, err)
 		} else {
-			smp.RSSBytes, smp.OpenFDs, smp.Source = rss, fds, "proc"
-			smp.RSSAnonBytes, smp.RSSFileBytes = readRSSSplit(s.cfg.ProcRoot, s.cfg.PID)
+			smp.RSSBytes, smp.RSSAnonBytes, smp.RSSFileBytes, smp.OpenFDs, smp.Source = p.RSSBytes, p.RSSAnonBytes, p.RSSFileBytes, p.FDs, "proc"
 		}
 	}
 	if s.cfg.MetricsURL != "" {
@@ -373,47 +372,44 @@ func Slope(xs, ys []float64) float64 {
 	return sxy / sxx
 }
 
-// ReadProc returns the resident set size (VmRSS, bytes) and the number of
-// open file descriptors of pid.
-func ReadProc(procRoot string, pid int) (rssBytes, fds int64, err error) {
+// Proc is what one read of /proc/<pid> gives: the resident set size
+// (VmRSS) and its anonymous and file-backed parts (RssAnon, RssFile; -1
+// where the kernel does not say) in bytes, and the open file descriptors.
+// All three memory figures come from one read of the status file, so they
+// describe the same instant.
+type Proc struct {
+	RSSBytes, RSSAnonBytes, RSSFileBytes int64
+	FDs                                  int64
+}
+
+// ReadProc reads pid's status and fd table under procRoot.
+func ReadProc(procRoot string, pid int) (Proc, error) {
+	p := Proc{RSSBytes: -1, RSSAnonBytes: -1, RSSFileBytes: -1, FDs: -1}
 	dir := fmt.Sprintf("%s/%d", procRoot, pid)
-	f, err := os.Open(dir + "/status")
+	status, err := os.ReadFile(dir + "/status")
 	if err != nil {
-		return -1, -1, fmt.Errorf("sample: proc: %w", err)
+		return p, fmt.Errorf("sample: proc: %w", err)
 	}
-	defer f.Close()
-	rssBytes, err = parseVmRSS(f)
-	if err != nil {
-		return -1, -1, err
+	if p.RSSBytes, err = parseVmRSS(bytes.NewReader(status)); err != nil {
+		return p, err
+	}
+	if v, err := parseStatusBytes(bytes.NewReader(status), "RssAnon:"); err == nil {
+		p.RSSAnonBytes = v
+	}
+	if v, err := parseStatusBytes(bytes.NewReader(status), "RssFile:"); err == nil {
+		p.RSSFileBytes = v
 	}
 	d, err := os.Open(dir + "/fd")
 	if err != nil {
-		return rssBytes, -1, fmt.Errorf("sample: proc: %w", err)
+		return p, fmt.Errorf("sample: proc: %w", err)
 	}
 	defer d.Close()
 	names, err := d.Readdirnames(1 << 20) // bounded
 	if err != nil && err != io.EOF {
-		return rssBytes, -1, fmt.Errorf("sample: proc fds: %w", err)
+		return p, fmt.Errorf("sample: proc fds: %w", err)
 	}
-	return rssBytes, int64(len(names)), nil
-}
-
-// readRSSSplit returns RssAnon and RssFile of pid in bytes (-1 where the
-// kernel does not say).
-func readRSSSplit(procRoot string, pid int) (anon, file int64) {
-	b, err := os.ReadFile(fmt.Sprintf("%s/%d/status", procRoot, pid))
-	if err != nil {
-		return -1, -1
-	}
-	anon, err1 := parseStatusBytes(bytes.NewReader(b), "RssAnon:")
-	file, err2 := parseStatusBytes(bytes.NewReader(b), "RssFile:")
-	if err1 != nil {
-		anon = -1
-	}
-	if err2 != nil {
-		file = -1
-	}
-	return anon, file
+	p.FDs = int64(len(names))
+	return p, nil
 }
 
 // parseVmRSS finds "VmRSS:   12345 kB" in a /proc/<pid>/status stream.

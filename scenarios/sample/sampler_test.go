@@ -31,17 +31,20 @@ func TestReadProcOfThisProcess(t *testing.T) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		t.Skip("no /proc on this system")
 	}
-	rss, fds, err := ReadProc("/proc", os.Getpid())
+	p, err := ReadProc("/proc", os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rss < 1<<20 || rss > 64<<30 {
-		t.Errorf("RSS %d bytes is implausible", rss)
+	if p.RSSBytes < 1<<20 || p.RSSBytes > 64<<30 {
+		t.Errorf("RSS %d bytes is implausible", p.RSSBytes)
 	}
-	if fds < 3 {
-		t.Errorf("%d open fds, want at least stdin/stdout/stderr", fds)
+	if p.RSSAnonBytes <= 0 || p.RSSAnonBytes > p.RSSBytes {
+		t.Errorf("RssAnon %d of RSS %d is implausible", p.RSSAnonBytes, p.RSSBytes)
 	}
-	if _, _, err := ReadProc(t.TempDir(), 1); err == nil {
+	if p.FDs < 3 {
+		t.Errorf("%d open fds, want at least stdin/stdout/stderr", p.FDs)
+	}
+	if _, err := ReadProc(t.TempDir(), 1); err == nil {
 		t.Error("a missing proc entry must be an error")
 	}
 }
@@ -231,23 +234,26 @@ func TestASoakJudgesTheSecondHalfSoACacheFillingToItsBoundIsNoLeak(t *testing.T)
 
 // RSS is split into its anonymous and file-backed parts, so a soak's
 // memory trend can tell a leak from the pages of a mapped file.
-func TestReadRSSSplitReadsRssAnonAndRssFile(t *testing.T) {
+func TestReadProcSplitsRSSIntoRssAnonAndRssFile(t *testing.T) {
 	root := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(root, "7"), 0o755); err != nil {
-		t.Fatal(err)
+	for pid, status := range map[string]string{
+		"7": "Name:\tcreditd\nVmRSS:\t   30000 kB\nRssAnon:\t   20000 kB\nRssFile:\t   9000 kB\nRssShmem:\t  1000 kB\n",
+		"8": "Name:\told-kernel\nVmRSS:\t   30000 kB\n",
+	} {
+		for _, dir := range []string{filepath.Join(root, pid), filepath.Join(root, pid, "fd")} {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(filepath.Join(root, pid, "status"), []byte(status), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	status := "Name:\tcreditd\nVmRSS:\t   30000 kB\nRssAnon:\t   20000 kB\nRssFile:\t   9000 kB\nRssShmem:\t  1000 kB\n"
-	if err := os.WriteFile(filepath.Join(root, "7", "status"), []byte(status), 0o644); err != nil {
-		t.Fatal(err)
+	p, err := ReadProc(root, 7)
+	if err != nil || p.RSSBytes != 30000<<10 || p.RSSAnonBytes != 20000<<10 || p.RSSFileBytes != 9000<<10 || p.FDs != 0 {
+		t.Fatalf("ReadProc = %+v, %v; want RSS %d, RssAnon %d, RssFile %d, 0 fds", p, err, 30000<<10, 20000<<10, 9000<<10)
 	}
-	anon, file := readRSSSplit(root, 7)
-	if anon != 20000<<10 || file != 9000<<10 {
-		t.Fatalf("RssAnon %d, RssFile %d; want %d and %d", anon, file, 20000<<10, 9000<<10)
-	}
-	if a, f := readRSSSplit(root, 8); a != -1 || f != -1 {
-		t.Fatalf("without a status file: %d, %d; want -1, -1", a, f)
-	}
-	if a, _ := readRSSSplit("/proc", os.Getpid()); a <= 0 {
-		t.Fatalf("RssAnon of this process: %d", a)
+	if p, err := ReadProc(root, 8); err != nil || p.RSSBytes != 30000<<10 || p.RSSAnonBytes != -1 || p.RSSFileBytes != -1 {
+		t.Fatalf("a status without the split: %+v, %v; want RSS %d and -1, -1", p, err, 30000<<10)
 	}
 }
