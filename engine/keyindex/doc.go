@@ -16,6 +16,9 @@
 //     the file holds either both or neither.
 //   - Records are also indexed by seq, so Purge drops expired keys oldest
 //     first without scanning the whole file.
+//   - The file is not the process's memory: after each Put its pages leave
+//     the resident set (Release), so a day of retained keys does not grow
+//     the engine's RSS through bbolt's mapping.
 //
 // Concurrency: a *Disk is safe for concurrent use (bbolt serializes
 // writers); the engine calls it under its own lock.

@@ -119,6 +119,21 @@ func open(path string) (d *Disk, m Meta, err error) {
 	return d, m, nil
 }
 
+// Release drops the index file's pages from the process's resident set.
+// bbolt reads through one shared, read-only mapping of the whole file, so
+// every page a lookup or a Put touched stays in the engine's RSS until
+// bbolt remaps the file: with a day of retained keys that is up to the
+// file's size, and memory grows with the keys the disk was meant to hold.
+// The pages stay in the kernel's page cache; the next lookup maps the few
+// it needs again (a minor fault). It runs inside a read transaction: bbolt
+// remaps only when no read transaction is open, so the mapping cannot move
+// while it is advised. Errors are ignored: the pages then merely stay.
+func (d *Disk) Release() {
+	_ = d.db.View(func(tx *bolt.Tx) error {
+		return dropResident(d.db.Info().Data, tx.Size())
+	})
+}
+
 // Path is the index file.
 func (d *Disk) Path() string { return d.path }
 
@@ -145,8 +160,10 @@ func (d *Disk) Get(key string) (r Record, ok bool, err error) {
 
 // Put writes entries (a later entry of the same key replaces an earlier
 // one) and sets the meta, in one transaction. Entries should come in seq
-// order.
+// order. Afterwards the file's pages leave the process's resident set
+// (Release).
 func (d *Disk) Put(entries []Entry, m Meta) error {
+	defer d.Release()
 	return d.db.Update(func(tx *bolt.Tx) error {
 		keys, seqs := tx.Bucket(bucketKeys), tx.Bucket(bucketSeqs)
 		seqs.FillPercent = 1 // appended in seq order
