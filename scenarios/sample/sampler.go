@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"net/http"
 	"os"
@@ -30,8 +31,12 @@ type Sample struct {
 	RSSAnonBytes int64 `json:"rss_anon_bytes"`
 	RSSFileBytes int64 `json:"rss_file_bytes"`
 	OpenFDs      int64 `json:"open_fds"`
-	HeapBytes    int64 `json:"heap_bytes"`
-	Goroutines   int64 `json:"goroutines"`
+	// OpenSockets are the sockets among OpenFDs (from /proc/<pid>/fd): their
+	// number follows the load's connections, the rest (files, pipes) does
+	// not. -1 without /proc.
+	OpenSockets int64 `json:"open_sockets"`
+	HeapBytes   int64 `json:"heap_bytes"`
+	Goroutines  int64 `json:"goroutines"`
 	// Source of RSS and fds: "proc" (/proc/<pid>) or "metrics" (Prometheus text).
 	Source string `json:"source"`
 }
@@ -176,14 +181,15 @@ func (s *Sampler) SampleNow(ctx context.Context) (Sample, error) {
 	at := time.Since(s.start)
 	s.mu.Unlock()
 
-	smp := Sample{At: at, RSSBytes: -1, RSSAnonBytes: -1, RSSFileBytes: -1, OpenFDs: -1, HeapBytes: -1, Goroutines: -1}
+	smp := Sample{At: at, RSSBytes: -1, RSSAnonBytes: -1, RSSFileBytes: -1, OpenFDs: -1, OpenSockets: -1, HeapBytes: -1, Goroutines: -1}
 	var errs []error
 	if s.cfg.PID != 0 {
 		p, err := ReadProc(s.cfg.ProcRoot, s.cfg.PID)
 		if err != nil {
 			errs = append(errs, err)
 		} else {
-			smp.RSSBytes, smp.RSSAnonBytes, smp.RSSFileBytes, smp.OpenFDs, smp.Source = p.RSSBytes, p.RSSAnonBytes, p.RSSFileBytes, p.FDs, "proc"
+			smp.RSSBytes, smp.RSSAnonBytes, smp.RSSFileBytes, smp.Source = p.RSSBytes, p.RSSAnonBytes, p.RSSFileBytes, "proc"
+			smp.OpenFDs, smp.OpenSockets = p.FDs, p.Sockets
 		}
 	}
 	if s.cfg.MetricsURL != "" {
@@ -275,10 +281,14 @@ type Trend struct {
 	HeapMBPerMin     float64       `json:"heap_mb_per_min"`
 	GoroutinesPerMin float64       `json:"goroutines_per_min"`
 	FDsPerMin        float64       `json:"fds_per_min"`
-	FirstRSSBytes    int64         `json:"first_rss_bytes"`
-	LastRSSBytes     int64         `json:"last_rss_bytes"`
-	MaxGoroutines    int64         `json:"max_goroutines"`
-	MaxOpenFDs       int64         `json:"max_open_fds"`
+	// FilesPerMin is the slope of the fds that are not sockets (NaN
+	// without the split): connections come and go with the load, files
+	// (journal, index, logs) do not.
+	FilesPerMin   float64 `json:"files_per_min"`
+	FirstRSSBytes int64   `json:"first_rss_bytes"`
+	LastRSSBytes  int64   `json:"last_rss_bytes"`
+	MaxGoroutines int64   `json:"max_goroutines"`
+	MaxOpenFDs    int64   `json:"max_open_fds"`
 }
 
 // ComputeTrend fits the samples with At ≥ steadyFrom.
@@ -308,6 +318,12 @@ func ComputeTrend(samples []Sample, steadyFrom time.Duration) Trend {
 	tr.HeapMBPerMin = fit(func(s Sample) int64 { return s.HeapBytes }, mb)
 	tr.GoroutinesPerMin = fit(func(s Sample) int64 { return s.Goroutines }, 1)
 	tr.FDsPerMin = fit(func(s Sample) int64 { return s.OpenFDs }, 1)
+	tr.FilesPerMin = fit(func(s Sample) int64 {
+		if s.OpenFDs < 0 || s.OpenSockets < 0 {
+			return -1
+		}
+		return s.OpenFDs - s.OpenSockets
+	}, 1)
 	for _, s := range steady {
 		if s.RSSBytes >= 0 {
 			if tr.FirstRSSBytes < 0 {
@@ -374,17 +390,18 @@ func Slope(xs, ys []float64) float64 {
 
 // Proc is what one read of /proc/<pid> gives: the resident set size
 // (VmRSS) and its anonymous and file-backed parts (RssAnon, RssFile; -1
-// where the kernel does not say) in bytes, and the open file descriptors.
+// where the kernel does not say) in bytes, and the open file descriptors,
+// of which Sockets are sockets (-1 when the links could not be read).
 // All three memory figures come from one read of the status file, so they
 // describe the same instant.
 type Proc struct {
 	RSSBytes, RSSAnonBytes, RSSFileBytes int64
-	FDs                                  int64
+	FDs, Sockets                         int64
 }
 
 // ReadProc reads pid's status and fd table under procRoot.
 func ReadProc(procRoot string, pid int) (Proc, error) {
-	p := Proc{RSSBytes: -1, RSSAnonBytes: -1, RSSFileBytes: -1, FDs: -1}
+	p := Proc{RSSBytes: -1, RSSAnonBytes: -1, RSSFileBytes: -1, FDs: -1, Sockets: -1}
 	dir := fmt.Sprintf("%s/%d", procRoot, pid)
 	status, err := os.ReadFile(dir + "/status")
 	if err != nil {
@@ -409,6 +426,20 @@ func ReadProc(procRoot string, pid int) (Proc, error) {
 		return p, fmt.Errorf("sample: proc fds: %w", err)
 	}
 	p.FDs = int64(len(names))
+	sockets := int64(0)
+	for _, n := range names {
+		target, err := os.Readlink(dir + "/fd/" + n)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // closed between the listing and the read
+			}
+			return p, nil // sockets unknown; the count stands
+		}
+		if strings.HasPrefix(target, "socket:") {
+			sockets++
+		}
+	}
+	p.Sockets = sockets
 	return p, nil
 }
 

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,9 +33,17 @@ func TestReadProcOfThisProcess(t *testing.T) {
 	if _, err := os.Stat("/proc/self/status"); err != nil {
 		t.Skip("no /proc on this system")
 	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
 	p, err := ReadProc("/proc", os.Getpid())
 	if err != nil {
 		t.Fatal(err)
+	}
+	if p.Sockets < 1 || p.Sockets >= p.FDs {
+		t.Errorf("%d sockets of %d fds with a listener open", p.Sockets, p.FDs)
 	}
 	if p.RSSBytes < 1<<20 || p.RSSBytes > 64<<30 {
 		t.Errorf("RSS %d bytes is implausible", p.RSSBytes)
@@ -233,8 +243,10 @@ func TestASoakJudgesTheSecondHalfSoACacheFillingToItsBoundIsNoLeak(t *testing.T)
 }
 
 // RSS is split into its anonymous and file-backed parts, so a soak's
-// memory trend can tell a leak from the pages of a mapped file.
-func TestReadProcSplitsRSSIntoRssAnonAndRssFile(t *testing.T) {
+// memory trend can tell a leak from the pages of a mapped file; sockets are
+// counted apart from the other fds, so the fd trend can tell a leaked file
+// from connections the load opened and closed.
+func TestReadProcSplitsRSSIntoRssAnonAndRssFileAndCountsSockets(t *testing.T) {
 	root := t.TempDir()
 	for pid, status := range map[string]string{
 		"7": "Name:\tcreditd\nVmRSS:\t   30000 kB\nRssAnon:\t   20000 kB\nRssFile:\t   9000 kB\nRssShmem:\t  1000 kB\n",
@@ -249,11 +261,47 @@ func TestReadProcSplitsRSSIntoRssAnonAndRssFile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	for fd, target := range map[string]string{"0": "/dev/null", "3": "socket:[4711]", "4": "/data/credits.jsonl", "5": "socket:[4712]", "6": "pipe:[99]"} {
+		if err := os.Symlink(target, filepath.Join(root, "7", "fd", fd)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	p, err := ReadProc(root, 7)
-	if err != nil || p.RSSBytes != 30000<<10 || p.RSSAnonBytes != 20000<<10 || p.RSSFileBytes != 9000<<10 || p.FDs != 0 {
-		t.Fatalf("ReadProc = %+v, %v; want RSS %d, RssAnon %d, RssFile %d, 0 fds", p, err, 30000<<10, 20000<<10, 9000<<10)
+	if err != nil || p.RSSBytes != 30000<<10 || p.RSSAnonBytes != 20000<<10 || p.RSSFileBytes != 9000<<10 || p.FDs != 5 || p.Sockets != 2 {
+		t.Fatalf("ReadProc = %+v, %v; want RSS %d, RssAnon %d, RssFile %d, 5 fds of which 2 sockets", p, err, 30000<<10, 20000<<10, 9000<<10)
 	}
 	if p, err := ReadProc(root, 8); err != nil || p.RSSBytes != 30000<<10 || p.RSSAnonBytes != -1 || p.RSSFileBytes != -1 {
 		t.Fatalf("a status without the split: %+v, %v; want RSS %d and -1, -1", p, err, 30000<<10)
+	}
+}
+
+// Connections come and go with the load: a burst of sockets late in the
+// steady state moves the fd slope but not the files' slope, while one file
+// leaked a minute moves both.
+func TestFilesPerMinIgnoresConnectionsAndSeesALeakedFile(t *testing.T) {
+	var churn, leak []Sample
+	for i := 0; i <= 180; i++ { // 15 minutes, one sample each 5 s
+		at := time.Duration(i) * 5 * time.Second
+		sockets := int64(5)
+		if i > 150 && i < 170 {
+			sockets = 60 // a burst of connections near the end
+		}
+		churn = append(churn, Sample{At: at, OpenFDs: 12 + sockets, OpenSockets: sockets, RSSBytes: -1, HeapBytes: -1, Goroutines: -1})
+		files := 12 + int64(at/time.Minute)
+		leak = append(leak, Sample{At: at, OpenFDs: files + 5, OpenSockets: 5, RSSBytes: -1, HeapBytes: -1, Goroutines: -1})
+	}
+	tr := ComputeTrend(churn, 0)
+	if tr.FDsPerMin < 1 || tr.FilesPerMin != 0 {
+		t.Errorf("connection churn: fds %.2f/min, files %.2f/min; want fds ≥ 1/min (the burst) and files 0", tr.FDsPerMin, tr.FilesPerMin)
+	}
+	if tr := ComputeTrend(leak, 0); math.Abs(tr.FilesPerMin-1) > 0.05 {
+		t.Errorf("one file leaked a minute reads %.2f files/min", tr.FilesPerMin)
+	}
+	unknown := slices.Clone(churn)
+	for i := range unknown {
+		unknown[i].OpenSockets = -1
+	}
+	if tr := ComputeTrend(unknown, 0); !math.IsNaN(tr.FilesPerMin) {
+		t.Errorf("without the socket count the files' slope is %.2f, want NaN", tr.FilesPerMin)
 	}
 }
