@@ -16,5 +16,7 @@ func coreMutants() []Mutant {
 		{Name: "torn-tail-kept", Gate: "d", Check: "D26", Bug: "recovery reports a torn tail but does not cut it, so the next append is glued onto it and lost (the original's bug)"},
 		{Name: "slow-consume", Gate: "e", Check: "E1", Bug: "every consume stalls 1.2 s (P95 above 1000 ms)", Env: []string{"LIVE_TEST_DURATION=20s"}},
 		{Name: "leaks-per-request", Gate: "e", Check: "E5", Bug: "every consume leaks 256 KiB and a goroutine", Env: []string{"LIVE_TEST_DURATION=20s"}},
+		{Name: "leaks-a-file-per-balance-read", Gate: "e", Check: "E7", Bug: "every balance read opens a file and never closes it", Env: []string{"LIVE_TEST_DURATION=20s"},
+			Verdict: "CONDITIONAL"}, // E7 is not critical: a failed E7 is CONDITIONAL
 	}
 }

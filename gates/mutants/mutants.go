@@ -26,6 +26,11 @@ type Mutant struct {
 	// directory), when one bug is run by a second gate; "" plants
 	// BugsDir/<Name>.
 	Plants string
+	// Verdict is the verdict the bug must get ("" = NO-GO). A bug that only
+	// a non-critical check guards against gets CONDITIONAL under the SPEC's
+	// verdict rules (a failed non-critical check of gate C, D or E), and
+	// says so here; it is still rejected only by its named check failing.
+	Verdict string
 }
 
 // BugDir is the name of the bug directory the mutant plants.

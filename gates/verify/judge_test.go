@@ -14,13 +14,29 @@ import (
 // writeReport writes a gate A run in which the given checks failed.
 func writeReport(t *testing.T, failed ...string) string {
 	t.Helper()
-	g := reports.GateDetail{ID: "A", Name: "gate A", Status: reports.StatusPass, Critical: true}
-	g.Checks = append(g.Checks, reports.Check{ID: "A1", Name: "A1 something", Status: reports.StatusPass})
+	return writeGateReport(t, "A", true, failed...)
+}
+
+// writeGateReport writes a run of one gate in which the given checks,
+// critical or not, failed.
+func writeGateReport(t *testing.T, gate string, critical bool, failed ...string) string {
+	t.Helper()
+	g := reports.GateDetail{ID: gate, Name: "gate " + gate, Status: reports.StatusPass, Critical: gate == "A" || gate == "B"}
+	g.Checks = append(g.Checks, reports.Check{ID: gate + "1", Name: gate + "1 something", Status: reports.StatusPass})
 	for _, id := range failed {
-		g.Checks = append(g.Checks, reports.Check{ID: id, Name: id + " guard", Status: reports.StatusFail, Critical: true})
+		g.Checks = append(g.Checks, reports.Check{ID: id, Name: id + " guard", Status: reports.StatusFail, Critical: critical})
 		g.Status = reports.StatusFail
 	}
-	b, err := json.Marshal(reports.Summary{GateDetails: []reports.GateDetail{g}})
+	gates := []reports.GateDetail{g}
+	for _, id := range reports.GateIDs {
+		if id != gate { // not run: a partial run lists them too
+			gates = append(gates, reports.GateDetail{ID: id, Name: "gate " + id, Status: reports.StatusSkip})
+		}
+	}
+	b, err := json.Marshal(reports.Summary{GateDetails: gates, // a load that met its budgets
+		Latency: &reports.Latency{Overall: reports.LatencyStats{P95: 1, Count: 1}},
+		Load:    &reports.LoadStats{TargetRate: 1, AchievedRate: 1},
+		Memory:  &reports.Memory{Samples: []reports.MemorySample{{TS: 0}, {TS: 1}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,5 +63,22 @@ func TestAMutantCountsAsRejectedOnlyWhenTheCheckItNamesFails(t *testing.T) {
 	}
 	if r := judgeMutant(m, t.TempDir()); r.ok || !strings.Contains(r.note, "no report") {
 		t.Errorf("no report: want a failure saying so, got %+v", r)
+	}
+}
+
+// A bug that only a non-critical check guards against is rejected by the
+// CONDITIONAL the SPEC's rules give a failed non-critical check, when its
+// mutant says so; any other mutant still needs a NO-GO.
+func TestAMutantOfANonCriticalCheckIsRejectedByTheVerdictItNames(t *testing.T) {
+	conditional := writeGateReport(t, "E", false, "E7")
+	if r := judgeMutant(mutants.Mutant{Name: "x", Gate: "e", Check: "E7", Verdict: reports.VerdictConditional}, conditional); !r.ok {
+		t.Errorf("a failed non-critical E7 and Verdict CONDITIONAL: want rejected, got %+v", r)
+	}
+	r := judgeMutant(mutants.Mutant{Name: "x", Gate: "e", Check: "E7"}, conditional)
+	if r.ok || !strings.Contains(r.note, "want NO-GO") {
+		t.Errorf("a CONDITIONAL for a mutant that wants NO-GO: want a failure saying so, got %+v", r)
+	}
+	if r := judgeMutant(mutants.Mutant{Name: "x", Gate: "e", Check: "E7", Verdict: reports.VerdictConditional}, writeGateReport(t, "E", false)); r.ok {
+		t.Errorf("nothing failed: want survived, got %+v", r)
 	}
 }

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -147,7 +148,11 @@ func judgeMutant(m mutants.Mutant, dir string) row {
 		r.gateStatus = g.Status
 	}
 	r.failed = failedIDs(s)
-	r.ok = r.verdict == reports.VerdictNoGo && r.gateStatus == reports.StatusFail
+	want := cmp.Or(m.Verdict, reports.VerdictNoGo)
+	r.ok = r.verdict == want && r.gateStatus == reports.StatusFail
+	if !r.ok && r.verdict != "" && r.verdict != want && r.verdict != reports.VerdictGo {
+		r.note = "verdict " + r.verdict + ", want " + want
+	}
 	if r.ok && m.Check != "" && !anyFailed(r.failed, m.Check) {
 		r.ok = false
 		r.note = "caught by the wrong check: " + m.Check + " did not fail; failed: " + strings.Join(r.failed, ", ")
