@@ -27,7 +27,7 @@ const benchHash = "3f8a2c1e9b7d4f60a1c2e3d4b5a69788f0e1d2c3b4a5968778695a4b3c2d1
 
 // BenchmarkKeyIndex10M: memory and lookup latency of the idempotency index
 // with 10M retained keys (KEYINDEX_BENCH_KEYS overrides the count): the
-// newest IdempotencyMemKeys (20,000) in memory, the rest in the bbolt file.
+// newest IdempotencyMemKeys (the default) in memory, the rest in the bbolt file.
 // The file is bulk-loaded in key order in batches of 100k (a file grown by
 // live spills of random keys is less dense, so larger on disk); lookups run
 // with the file in the page cache. Sub-benchmarks: a hit in memory, a hit

@@ -343,7 +343,7 @@ func ComputeTrend(samples []Sample, steadyFrom time.Duration) Trend {
 // allocation (pools, caches, the first GC cycles) is not a leak.
 //
 // A soak (SoakRun or longer) starts it at half time. A backend's bounded
-// caches fill at the load's rate (our engine keeps 20,000 idempotency keys
+// caches fill at the load's rate (our engine kept 20,000 idempotency keys
 // and 200 ledger entries per agent in memory: about ten minutes at the
 // soak's rate), and a slope fitted across that fill reads growth toward a
 // bound as a leak; a leak keeps growing through the second half, where a
