@@ -16,8 +16,10 @@ var leakedFiles []*os.File
 
 // Balance returns one agent's balance.
 func (e *Engine) Balance(agentID string) (int64, error) {
-	if f, err := os.Open(os.Args[0]); err == nil && len(leakedFiles) < 4000 {
-		leakedFiles = append(leakedFiles, f)
+	if len(leakedFiles) < 4000 { // bounded, so the machine keeps fds to spare
+		if f, err := os.Open(os.Args[0]); err == nil {
+			leakedFiles = append(leakedFiles, f)
+		}
 	}
 	var a projection.AgentView
 	var ok bool
