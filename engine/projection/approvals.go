@@ -102,7 +102,7 @@ func (s *State) retire(a *Approval) {
 	}
 	old := s.decided[s.decidedNext]
 	if o, ok := s.approvals[old]; ok {
-		s.tombstones[old] = Tombstone{Status: o.Status, DecisionEventID: o.DecisionEventID, DecidedBy: o.DecidedBy, Version: o.Version}
+		s.tombstones.put(old, Tombstone{Status: o.Status, DecisionEventID: o.DecisionEventID, DecidedBy: o.DecidedBy, Version: o.Version})
 		delete(s.approvals, old)
 	}
 	s.decided[s.decidedNext] = a.RequestID
@@ -110,12 +110,11 @@ func (s *State) retire(a *Approval) {
 }
 
 // EvictedDecided is how many decided requests were evicted to tombstones.
-func (s *State) EvictedDecided() int { return len(s.tombstones) }
+func (s *State) EvictedDecided() int { return s.tombstones.len() }
 
 // DecidedTombstone returns the tombstone of an evicted decided request.
 func (s *State) DecidedTombstone(id string) (Tombstone, bool) {
-	t, ok := s.tombstones[id]
-	return t, ok
+	return s.tombstones.get(id)
 }
 
 // noteExecution links an approval to the credit event it executed; the

@@ -78,7 +78,6 @@ func (s *State) Snapshot() Snapshot {
 		Approvals:   make([]Approval, 0, len(s.approvals)),
 		Decided:     append([]string{}, s.decided...),
 		DecidedNext: s.decidedNext,
-		Tombstones:  make([]TombstoneSnapshot, 0, len(s.tombstones)),
 		Synergie:    make([]SynergieAccount, 0, len(s.synergie)),
 		Collabs:     make([]CollabSnapshot, 0, len(s.collabs)),
 		Pools:       make([]Pool, 0, len(s.pools)),
@@ -101,9 +100,7 @@ func (s *State) Snapshot() Snapshot {
 		}
 		snap.Approvals = append(snap.Approvals, a)
 	}
-	for _, id := range sortedKeys(s.tombstones) {
-		snap.Tombstones = append(snap.Tombstones, TombstoneSnapshot{RequestID: id, Tombstone: s.tombstones[id]})
-	}
+	snap.Tombstones = s.tombstones.sorted()
 	for _, k := range sortedKeys(s.synergie) {
 		snap.Synergie = append(snap.Synergie, *s.synergie[k])
 	}

@@ -50,7 +50,7 @@ type State struct {
 	// of DecidedKeep); evicted ones leave a tombstone.
 	decided     []string
 	decidedNext int
-	tombstones  map[string]Tombstone
+	tombstones  tombstones
 	synergie    map[string]*SynergieAccount // key: team_id + "\x00" + agent_id
 	collabs     map[string]uint64           // collaboration_id -> seq of its record event
 	pools       map[string]*Pool
@@ -71,7 +71,7 @@ func New(cfg Config) *State {
 		pools:      map[string]*Pool{},
 		missions:   map[string]*Mission{},
 		byDecision: map[string]string{},
-		tombstones: map[string]Tombstone{},
+		tombstones: newTombstones(),
 	}
 }
 
