@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -100,30 +101,19 @@ func (c *APIClient) Ledger(ctx context.Context, agent string) (entries []LedgerE
 			truncated = true
 			break
 		}
-		var resp struct {
-			History []struct {
-				EventID      string      `json:"event_id"`
-				EventType    string      `json:"event_type"`
-				Seq          uint64      `json:"seq"`
-				Amount       json.Number `json:"amount"`
-				BalanceAfter json.Number `json:"balance_after"`
-			} `json:"history"`
-		}
 		path := fmt.Sprintf("/api/credits/history/%s?limit=%d&offset=%d", url.PathEscape(agent), pageLimit, offset)
+		var resp struct {
+			History []json.RawMessage `json:"history"`
+		}
 		if err := c.getJSON(ctx, path, &resp); err != nil {
 			return nil, false, err
 		}
-		for _, h := range resp.History {
-			amount, err := milli("history amount", h.Amount)
+		for _, raw := range resp.History {
+			e, err := ParseHistoryEntry(raw)
 			if err != nil {
 				return nil, false, err
 			}
-			after, err := milli("history balance_after", h.BalanceAfter)
-			if err != nil {
-				return nil, false, err
-			}
-			entries = append(entries, LedgerEntry{Seq: h.Seq, EventID: h.EventID, EventType: h.EventType,
-				AmountMilli: amount, BalanceAfterMilli: after})
+			entries = append(entries, e)
 		}
 		if len(resp.History) < pageLimit {
 			break
@@ -131,6 +121,64 @@ func (c *APIClient) Ledger(ctx context.Context, agent string) (entries []LedgerE
 	}
 	slices.Reverse(entries)
 	return entries, truncated, nil
+}
+
+// ParseHistoryEntry reads one GET /history entry with every field SPEC §6
+// lists; Fields records which of timestamp, entity_id, entity_type, reason
+// and mission_id it carried (mission_id null is "", carried).
+func ParseHistoryEntry(raw json.RawMessage) (LedgerEntry, error) {
+	var h struct {
+		EventID      string          `json:"event_id"`
+		EventType    string          `json:"event_type"`
+		Seq          uint64          `json:"seq"`
+		Amount       json.Number     `json:"amount"`
+		BalanceAfter json.Number     `json:"balance_after"`
+		Timestamp    json.RawMessage `json:"timestamp"`
+		EntityID     json.RawMessage `json:"entity_id"`
+		EntityType   json.RawMessage `json:"entity_type"`
+		Reason       json.RawMessage `json:"reason"`
+		MissionID    json.RawMessage `json:"mission_id"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&h); err != nil {
+		return LedgerEntry{}, fmt.Errorf("history entry: %w", err)
+	}
+	amount, err := milli("history amount", h.Amount)
+	if err != nil {
+		return LedgerEntry{}, err
+	}
+	after, err := milli("history balance_after", h.BalanceAfter)
+	if err != nil {
+		return LedgerEntry{}, err
+	}
+	e := LedgerEntry{Seq: h.Seq, EventID: h.EventID, EventType: h.EventType, AmountMilli: amount, BalanceAfterMilli: after}
+	for _, f := range []struct {
+		raw json.RawMessage
+		dst *string
+		f   LedgerFields
+	}{{h.Timestamp, &e.Timestamp, FieldTimestamp}, {h.EntityID, &e.EntityID, FieldEntityID}, {h.EntityType, &e.EntityType, FieldEntityType},
+		{h.Reason, &e.Reason, FieldReason}, {h.MissionID, &e.MissionID, FieldMissionID}} {
+		if f.raw == nil {
+			continue // absent: not served
+		}
+		e.Fields |= f.f
+		*f.dst = jsonText(f.raw)
+	}
+	return e, nil
+}
+
+// jsonText is a JSON string's value, "" for null, else the value's text (a
+// number where a string belongs still compares, and differs, as text).
+func jsonText(raw json.RawMessage) string {
+	var s string
+	switch {
+	case string(raw) == "null":
+		return ""
+	case json.Unmarshal(raw, &s) == nil:
+		return s
+	}
+	return string(raw)
 }
 
 type apiApproval struct {

@@ -6,14 +6,45 @@ import (
 	"sort"
 )
 
-// LedgerEntry is one signed change of an agent's balance.
+// LedgerEntry is one signed change of an agent's balance: every field of a
+// GET /history entry (SPEC §6: event_id, timestamp, entity_id, entity_type,
+// amount, balance_after, reason, mission_id).
 type LedgerEntry struct {
 	Seq               uint64 `json:"seq,omitempty"` // 0 when the API does not say
 	EventID           string `json:"event_id"`
 	EventType         string `json:"event_type,omitempty"`
 	AmountMilli       int64  `json:"amount_milli"` // signed delta
 	BalanceAfterMilli int64  `json:"balance_after_milli"`
+	Timestamp         string `json:"timestamp,omitempty"` // RFC 3339, the event's
+	EntityID          string `json:"entity_id,omitempty"` // the agent
+	EntityType        string `json:"entity_type,omitempty"`
+	Reason            string `json:"reason,omitempty"`
+	MissionID         string `json:"mission_id,omitempty"` // "" = null
+	// Fields says which of the fields above beyond event_id, amount and
+	// balance_after the entry states: in the model, the ones the journal
+	// fixes (a reward's or a pool remainder's ledger reason is the
+	// backend's wording, not the journal's); read from the API, the ones
+	// the entry carried. A field is compared only where both state it.
+	Fields LedgerFields `json:"-"`
 }
+
+// LedgerFields is a set of history entry fields.
+type LedgerFields uint8
+
+// The history entry fields a comparison may lack.
+const (
+	FieldTimestamp LedgerFields = 1 << iota
+	FieldEntityID
+	FieldEntityType
+	FieldReason
+	FieldMissionID
+)
+
+// ledgerFieldNames name the fields as the API does, in SPEC order.
+var ledgerFieldNames = []struct {
+	f    LedgerFields
+	name string
+}{{FieldTimestamp, "timestamp"}, {FieldEntityID, "entity_id"}, {FieldEntityType, "entity_type"}, {FieldReason, "reason"}, {FieldMissionID, "mission_id"}}
 
 // Approval statuses.
 const (
@@ -269,7 +300,7 @@ func (m *Model) Apply(e *Event) {
 		if p.BalanceAfterMilli == nil {
 			m.problem(ProblemBalanceAfter, e, "credit payload without balance_after_milli")
 		}
-		m.move(e, p.AgentID, sign*p.AmountMilli, p.BalanceAfterMilli)
+		m.moveStated(e, p.AgentID, sign*p.AmountMilli, p.BalanceAfterMilli, p.Reason, p.MissionID)
 		return
 	}
 	switch e.EventType {
@@ -327,15 +358,29 @@ func (m *Model) Apply(e *Event) {
 }
 
 // move applies a signed delta to an agent, records the ledger entry and
-// checks the payload's balance_after (nil = not stated) and the sign.
+// checks the payload's balance_after (nil = not stated) and the sign. The
+// entry's reason and mission are not the journal's to say (a reward, a
+// pool's remainder): they are not compared.
 func (m *Model) move(e *Event, agent string, delta int64, stated *int64) {
+	m.record(e, agent, delta, stated, LedgerEntry{})
+}
+
+// moveStated is move for a credit event, whose payload states the ledger
+// entry's reason and mission_id (absent = null).
+func (m *Model) moveStated(e *Event, agent string, delta int64, stated *int64, reason, mission string) {
+	m.record(e, agent, delta, stated, LedgerEntry{Reason: reason, MissionID: mission, Fields: FieldReason | FieldMissionID})
+}
+
+func (m *Model) record(e *Event, agent string, delta int64, stated *int64, entry LedgerEntry) {
 	if !m.Agents[agent] {
 		m.problem(ProblemFold, e, "moves the balance of unregistered agent %q", agent)
 	}
 	bal := m.Balances[agent] + delta
 	m.Balances[agent] = bal
-	m.Ledgers[agent] = append(m.Ledgers[agent], LedgerEntry{Seq: e.Seq, EventID: e.EventID, EventType: e.EventType,
-		AmountMilli: delta, BalanceAfterMilli: bal})
+	entry.Seq, entry.EventID, entry.EventType, entry.AmountMilli, entry.BalanceAfterMilli = e.Seq, e.EventID, e.EventType, delta, bal
+	entry.Timestamp, entry.EntityID, entry.EntityType = e.Timestamp, agent, "agent"
+	entry.Fields |= FieldTimestamp | FieldEntityID | FieldEntityType
+	m.Ledgers[agent] = append(m.Ledgers[agent], entry)
 	if bal < 0 {
 		m.problem(ProblemNegative, e, "agent %q balance %d milli after delta %d", agent, bal, delta)
 	}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/creditgate/creditgate/scenarios/money"
 )
@@ -63,26 +64,138 @@ func CompareBalances(m *Model, api map[string]int64) Finding {
 	return v.finding(CheckBalances, countMeasured(&v, len(m.Balances), "agents"), "0 (exact)", "")
 }
 
-// CompareLedger compares one agent's entries, both oldest first: event_id,
-// signed amount and balance_after at every position, and the length.
+// CompareLedger compares one agent's entries, both oldest first: every
+// field of every position (ledgerEntryDiffs), and the length.
 func CompareLedger(agent string, model, api []LedgerEntry) Finding {
 	var v violations
-	compareLedgerInto(&v, agent, model, api)
-	return v.finding(CheckLedgers, countMeasured(&v, len(model), "entries of "+agent), "0 (exact)", "")
+	missing := compareLedgerInto(&v, agent, model, api)
+	return v.finding(CheckLedgers, countMeasured(&v, len(model), "entries of "+agent), "0 (exact)", notServedDetail(missing))
 }
 
-func compareLedgerInto(v *violations, agent string, model, api []LedgerEntry) {
+// compareLedgerInto adds a violation per entry that differs and returns
+// the fields the journal fixes that the API's entries did not carry (not
+// compared: whether a field is served is B46's to judge).
+func compareLedgerInto(v *violations, agent string, model, api []LedgerEntry) LedgerFields {
 	if len(model) != len(api) {
 		v.add("agent %q: API has %d ledger entries, model %d", agent, len(api), len(model))
 	}
+	var missing LedgerFields
 	for i := 0; i < min(len(model), len(api)); i++ {
-		a, b := model[i], api[i]
-		if a.EventID != b.EventID || a.AmountMilli != b.AmountMilli || a.BalanceAfterMilli != b.BalanceAfterMilli {
-			v.add("agent %q entry %d (oldest = 0): API {%s %s → %s}, model {%s %s → %s}", agent, i,
-				b.EventID, money.FormatMilli(b.AmountMilli), money.FormatMilli(b.BalanceAfterMilli),
-				a.EventID, money.FormatMilli(a.AmountMilli), money.FormatMilli(a.BalanceAfterMilli))
+		diffs, notServed := LedgerEntryDiffs(model[i], api[i])
+		missing |= notServed
+		if len(diffs) > 0 {
+			v.add("agent %q entry %d (oldest = 0, event %s): %s", agent, i, model[i].EventID, strings.Join(diffs, "; "))
 		}
 	}
+	return missing
+}
+
+// LedgerEntryDiffs compares one history entry the API returned with the
+// model's: event_id, amount and balance_after always; timestamp (the same
+// instant, at the API's precision), entity_id, entity_type, reason and
+// mission_id (null = none) wherever the journal fixes the field and the
+// entry carries it. notServed are the fields the journal fixes that the
+// entry left out.
+func LedgerEntryDiffs(want, got LedgerEntry) (diffs []string, notServed LedgerFields) {
+	if want.EventID != got.EventID {
+		diffs = append(diffs, fmt.Sprintf("event_id API %s, model %s", got.EventID, want.EventID))
+	}
+	if want.AmountMilli != got.AmountMilli {
+		diffs = append(diffs, fmt.Sprintf("amount API %s, model %s", money.FormatMilli(got.AmountMilli), money.FormatMilli(want.AmountMilli)))
+	}
+	if want.BalanceAfterMilli != got.BalanceAfterMilli {
+		diffs = append(diffs, fmt.Sprintf("balance_after API %s, model %s", money.FormatMilli(got.BalanceAfterMilli), money.FormatMilli(want.BalanceAfterMilli)))
+	}
+	for _, f := range ledgerFieldNames {
+		if want.Fields&f.f == 0 {
+			continue
+		}
+		if got.Fields&f.f == 0 {
+			notServed |= f.f
+			continue
+		}
+		var w, g string
+		same := false
+		switch f.f {
+		case FieldTimestamp:
+			w, g = want.Timestamp, got.Timestamp
+			same = SameInstant(w, g)
+		case FieldEntityID:
+			w, g = want.EntityID, got.EntityID
+		case FieldEntityType:
+			w, g = want.EntityType, got.EntityType
+			same = strings.EqualFold(w, g)
+		case FieldReason:
+			w, g = want.Reason, got.Reason
+		case FieldMissionID:
+			w, g = want.MissionID, got.MissionID
+		}
+		if !same && w != g {
+			diffs = append(diffs, fmt.Sprintf("%s API %s, model %s", f.name, orNull(g), orNull(w)))
+		}
+	}
+	return diffs, notServed
+}
+
+func orNull(s string) string {
+	if s == "" {
+		return "null"
+	}
+	return strconv.Quote(s)
+}
+
+// SameInstant reports whether an API timestamp names the journal's instant:
+// equal instants, or the journal's truncated to the API's precision (a
+// backend may render fewer fractional digits than it journals, never a
+// different time). Unparsable text must equal exactly.
+func SameInstant(journal, api string) bool {
+	if journal == api {
+		return true
+	}
+	j, err1 := time.Parse(time.RFC3339Nano, journal)
+	a, err2 := time.Parse(time.RFC3339Nano, api)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	if j.Equal(a) {
+		return true
+	}
+	digits := 0
+	if i := strings.IndexByte(api, '.'); i >= 0 {
+		for _, c := range api[i+1:] {
+			if c < '0' || c > '9' {
+				break
+			}
+			digits++
+		}
+	}
+	unit := time.Second
+	for range min(digits, 9) {
+		unit /= 10
+	}
+	return j.Truncate(unit).Equal(a)
+}
+
+// NotServedNote is notServedDetail as a clause to append ("; …"), or "".
+func NotServedNote(missing LedgerFields) string {
+	if d := notServedDetail(missing); d != "" {
+		return "; " + d
+	}
+	return ""
+}
+
+// notServedDetail says which history fields the API left out.
+func notServedDetail(missing LedgerFields) string {
+	if missing == 0 {
+		return ""
+	}
+	var names []string
+	for _, f := range ledgerFieldNames {
+		if missing&f.f != 0 {
+			names = append(names, f.name)
+		}
+	}
+	return "not served, so not compared (B46 judges the shape): " + strings.Join(names, ", ")
 }
 
 // CompareLedgers compares every agent's ledger the API returned; where the
@@ -91,6 +204,7 @@ func compareLedgerInto(v *violations, agent string, model, api []LedgerEntry) {
 func CompareLedgers(m *Model, api APIState) Finding {
 	var v violations
 	n := 0
+	var missing LedgerFields
 	for _, id := range sortedKeys(api.Ledgers) {
 		model := m.Ledgers[id]
 		got := api.Ledgers[id]
@@ -98,15 +212,18 @@ func CompareLedgers(m *Model, api APIState) Finding {
 			model = model[len(model)-len(got):]
 		}
 		n += len(model)
-		compareLedgerInto(&v, id, model, got)
+		missing |= compareLedgerInto(&v, id, model, got)
 	}
 	for _, id := range sortedKeys(m.Ledgers) {
 		if _, ok := api.Ledgers[id]; !ok && len(api.Ledgers) > 0 {
 			v.add("agent %q: %d model ledger entries, no ledger fetched from the API", id, len(m.Ledgers[id]))
 		}
 	}
-	return v.finding(CheckLedgers, countMeasured(&v, n, "entries"), "0 (exact)",
-		fmt.Sprintf("%d agents compared", len(api.Ledgers)))
+	detail := fmt.Sprintf("%d agents compared; every field of every entry (event_id, timestamp, entity_id, entity_type, amount, balance_after, reason, mission_id)", len(api.Ledgers))
+	if d := notServedDetail(missing); d != "" {
+		detail += "; " + d
+	}
+	return v.finding(CheckLedgers, countMeasured(&v, n, "entries"), "0 (exact)", detail)
 }
 
 // CompareApprovals: every request the API lists equals the model's (status,

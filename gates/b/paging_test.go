@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -195,20 +196,15 @@ var _ = Describe("Gate B: history pages beyond the in-memory window and reads ri
 		want := slices.Clone(audit.Fold(j).Ledgers[agent])
 		slices.Reverse(want) // newest first, like the API
 		var bad []string
+		var notServed audit.LedgerFields
 		pages, entries := 0, 0
 		for _, limit := range []int{7, ledgerWindow, 50, 1000} {
 			for off := 0; off <= len(want); off += limit {
 				var resp struct {
-					History []struct {
-						EventID      string      `json:"event_id"`
-						Amount       json.Number `json:"amount"`
-						BalanceAfter json.Number `json:"balance_after"`
-					} `json:"history"`
+					History []json.RawMessage `json:"history"`
 				}
 				r := env.C.Get(ctx, fmt.Sprintf("/api/credits/history/%s?limit=%d&offset=%d", agent, limit, off))
-				dec := json.NewDecoder(bytes.NewReader(r.Raw))
-				dec.UseNumber()
-				if !r.OK() || dec.Decode(&resp) != nil {
+				if !r.OK() || json.Unmarshal(r.Raw, &resp) != nil {
 					bad = append(bad, fmt.Sprintf("limit %d offset %d: %d %.200s", limit, off, r.Status, r.Raw))
 					continue
 				}
@@ -219,12 +215,16 @@ var _ = Describe("Gate B: history pages beyond the in-memory window and reads ri
 				}
 				for i := 0; i < min(len(resp.History), len(wantPage)); i++ {
 					entries++
-					h, w := resp.History[i], wantPage[i]
-					amt, err1 := money.ParseMilli(string(h.Amount))
-					after, err2 := money.ParseMilli(string(h.BalanceAfter))
-					if h.EventID != w.EventID || err1 != nil || err2 != nil || amt != w.AmountMilli || after != w.BalanceAfterMilli {
-						bad = append(bad, fmt.Sprintf("limit %d offset %d entry %d: API {%s %s → %s}, journal {%s %s → %s}", limit, off, i,
-							h.EventID, h.Amount, h.BalanceAfter, w.EventID, money.FormatMilli(w.AmountMilli), money.FormatMilli(w.BalanceAfterMilli)))
+					got, err := audit.ParseHistoryEntry(resp.History[i])
+					if err != nil {
+						bad = append(bad, fmt.Sprintf("limit %d offset %d entry %d: %v: %.200s", limit, off, i, err, resp.History[i]))
+						continue
+					}
+					// Every field SPEC §6 lists, not only the money.
+					diffs, missing := audit.LedgerEntryDiffs(wantPage[i], got)
+					notServed |= missing
+					if len(diffs) > 0 {
+						bad = append(bad, fmt.Sprintf("limit %d offset %d entry %d (journal event %s): %s", limit, off, i, wantPage[i].EventID, strings.Join(diffs, "; ")))
 					}
 				}
 			}
@@ -235,8 +235,8 @@ var _ = Describe("Gate B: history pages beyond the in-memory window and reads ri
 			pages = 0
 		}
 		env.Record("B37", harness.Measure{OK: len(bad) == 0, Samples: pages, Measured: len(bad), Threshold: 0, Variant: when,
-			Detail: fmt.Sprintf("%d ledger entries (must exceed %d), window %d, %d pages of 7/16/50/1000 read, %d entries compared; %v",
-				len(want), 5*ledgerWindow, ledgerWindow, pages, entries, firstN(bad, 5))})
+			Detail: fmt.Sprintf("%d ledger entries (must exceed %d), window %d, %d pages of 7/16/50/1000 read, %d entries compared field by field%s; %v",
+				len(want), 5*ledgerWindow, ledgerWindow, pages, entries, audit.NotServedNote(notServed), firstN(bad, 5))})
 	}
 
 	It("every history page beyond the in-memory window equals the journal fold", Label("critical"), func(ctx SpecContext) {
