@@ -8,6 +8,8 @@
 package a_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -21,6 +23,7 @@ import (
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
+	"github.com/creditgate/creditgate/scenarios/history"
 )
 
 func TestGateA(t *testing.T) {
@@ -69,6 +72,13 @@ var _ = Describe("Gate A: event integrity", Ordered, ContinueOnFailure, func() {
 			harness.Ensure(d.OK(), "approving request %s must succeed; it answered %d %s", id, d.Status, d.Raw)
 		} else if !ok {
 			skipped = append(skipped, "approval (not served: "+strings.Join(missing, ", ")+")")
+		}
+		// Missions that end with a refund: SPEC §2's third causation rule
+		// (the refund points at the mission's consumption) needs them.
+		if ok, missing := env.Serves(catalog.Agents, catalog.MissionStart, catalog.MissionComplete, catalog.MissionCancel); ok {
+			missionRefunds(ctx, env)
+		} else {
+			skipped = append(skipped, "missions (not served: "+strings.Join(missing, ", ")+")")
 		}
 		// The black-box workload uses the original's routes only; its
 		// judge needs no journal.
@@ -146,3 +156,24 @@ var _ = Describe("Gate A: event integrity", Ordered, ContinueOnFailure, func() {
 		}
 	})
 })
+
+// missionRefunds starts two missions of one new agent and ends one
+// completed below its estimate and one cancelled: each end refunds, a
+// derived event whose cause A5 judges.
+func missionRefunds(ctx context.Context, env *harness.Env) {
+	agent := env.ID("gate-a-missions")
+	err := env.C.CreateAgent(ctx, agent, 100)
+	harness.Ensure(err == nil, "the missions' agent %s must be created with 100 credits: %v", agent, err)
+	for i, end := range []struct {
+		path string
+		kind history.Kind
+	}{{"complete", history.KindMissionComplete}, {"cancel", history.KindMissionCancel}} {
+		mission := env.ID(fmt.Sprintf("gate-a-mission-%d", i))
+		r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/missions", Kind: history.KindMissionStart, Key: mission + "-start",
+			Agent: agent, Entity: mission, Body: map[string]any{"mission_id": mission, "agent_id": agent, "mission_type": "research", "complexity": "medium"}})
+		harness.Ensure(r.OK(), "starting mission %s of %s must succeed: %d %s", mission, agent, r.Status, r.Raw)
+		r = env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/missions/" + mission + "/" + end.path, Kind: end.kind, Key: mission + "-" + end.path,
+			Agent: agent, Entity: mission, Body: map[string]any{"actual_cost": json.Number("1.5")}})
+		harness.Ensure(r.OK(), "ending mission %s (%s) must succeed: %d %s", mission, end.path, r.Status, r.Raw)
+	}
+}

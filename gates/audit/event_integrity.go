@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -13,7 +14,7 @@ const (
 	CheckSeq         = "A2 seq is gapless and strictly increasing"
 	CheckSchema      = "A3 schema_version >= 1"
 	CheckCorrelation = "A4 correlation_id is non-empty"
-	CheckCausation   = "A5 causation_id names an earlier event"
+	CheckCausation   = "A5 causation_id names an earlier event of the same subject; a derived event names the cause SPEC §2 gives it"
 	CheckEventIDs    = "A6 event_id is unique"
 	CheckKeysOnce    = "A7 each idempotency key appears at most once"
 	CheckHistory     = "A8 acknowledged ops are journaled once, refused never, nothing unrequested"
@@ -89,26 +90,182 @@ func CheckCorrelationIDs(j *Journal) Finding {
 }
 
 // CheckCausationEarlier: every non-null causation_id names the event_id of
-// an event earlier in the journal.
+// an event earlier in the journal, about the same subject, and every
+// derived event SPEC §2 names points at the event it names
+// (checkDerivedCauses).
 func CheckCausationEarlier(j *Journal) Finding {
 	var v violations
-	seen := map[string]bool{}
+	seen := map[string]*Event{}
 	evs := j.Events()
 	caused := 0
 	for _, e := range evs {
 		if e.CausationID != nil {
 			caused++
-			if c := *e.CausationID; !seen[c] {
+			c := *e.CausationID
+			if cause, ok := seen[c]; !ok {
 				v.add("seq %d (%s %s): causation_id %q names no earlier event", e.Seq, e.EventType, e.EventID, c)
+			} else {
+				sameSubject(&v, e, cause)
 			}
 		}
-		seen[e.EventID] = true
+		seen[e.EventID] = e
 	}
-	detail := fmt.Sprintf("%d events carry a causation_id", caused)
+	d := checkDerivedCauses(&v, evs, seen)
+	detail := fmt.Sprintf("%d events carry a causation_id; SPEC §2 rules judged on %d approval executions, %d synergie rewards, %d mission refunds",
+		caused, d.executions, d.rewards, d.refunds)
 	if j.AfterSeq > 0 {
 		detail += "; suffix audit: causes before the suffix count as dangling"
 	}
-	return v.finding(CheckCausation, countMeasured(&v, caused, "caused events"), "0", detail)
+	return v.finding(CheckCausation, countMeasured(&v, caused+d.uncaused, "caused or derived events"), "0", detail)
+}
+
+// subject is what an event is about, read from its payload.
+type subject struct {
+	RequestID       string `json:"request_id"`
+	MissionID       string `json:"mission_id"`
+	CollaborationID string `json:"collaboration_id"`
+	AgentID         string `json:"agent_id"`
+	ActionType      string `json:"action_type"`
+	AmountMilli     int64  `json:"amount_milli"`
+}
+
+func subjectOf(e *Event) subject {
+	var s subject
+	_ = json.Unmarshal(e.Payload, &s) // a payload that does not decode is B10's finding
+	return s
+}
+
+// sameSubject: an event and its cause never name different requests,
+// missions or collaborations (an event about mission m2 caused by one
+// about m1 is caused by the wrong event, whatever its kind). Pools and
+// agents may differ: a transfer or a close moves between two.
+func sameSubject(v *violations, e, cause *Event) {
+	se, sc := subjectOf(e), subjectOf(cause)
+	for _, f := range []struct{ name, a, b string }{
+		{"request_id", se.RequestID, sc.RequestID}, {"mission_id", se.MissionID, sc.MissionID},
+		{"collaboration_id", se.CollaborationID, sc.CollaborationID},
+	} {
+		if f.a != "" && f.b != "" && f.a != f.b {
+			v.add("seq %d (%s %s, %s %q): caused by seq %d (%s %s) of %s %q", e.Seq, e.EventType, e.EventID, f.name, f.a,
+				cause.Seq, cause.EventType, cause.EventID, f.name, f.b)
+		}
+	}
+}
+
+// derivedCounts counts the derived events each SPEC §2 rule judged.
+type derivedCounts struct {
+	executions, rewards, refunds int
+	uncaused                     int // derived events without a causation_id (judged, not counted above as caused)
+}
+
+// checkDerivedCauses judges SPEC §2's causation rules by the kind and
+// identity of the cause, on any backend's journal:
+//
+//   - an approval's executed credit.allocated (add) or credit.withdrawn
+//     (withdraw) points at the approval.approved event of its request (same
+//     agent and amount);
+//   - a synergie.reward_granted or reward_capped points at the
+//     synergie.collaboration_recorded of its collaboration_id;
+//   - a mission refund (credit.refunded with a mission_id) points at a
+//     credit.consumed of the same mission and agent — the mission's
+//     consumption, not its end.
+//
+// A derived event is told by its cause or, where it names none, by its
+// command: an execution shares the correlation_id of an approval.approved
+// (the first credit event of the request's kind, agent and amount after
+// it), a mission's end refund the correlation_id of the mission's end. A
+// derived event without a cause breaks the rule too (SPEC §2: the causation
+// check is never vacuous).
+func checkDerivedCauses(v *violations, evs []*Event, byID map[string]*Event) derivedCounts {
+	var d derivedCounts
+	requests := map[string]subject{}    // request_id → approval.requested payload
+	approvedIn := map[string][]*Event{} // correlation_id → approval.approved not yet matched to an execution
+	endsIn := map[string]bool{}         // correlation_id + "\x00" + mission_id of a mission's end
+	executes := map[string]string{"add": "credit.allocated", "withdraw": "credit.withdrawn"}
+	causeOf := func(e *Event) *Event {
+		if e.CausationID == nil {
+			return nil
+		}
+		return byID[*e.CausationID] // nil when dangling: reported already
+	}
+	where := func(e *Event) string { return fmt.Sprintf("seq %d (%s %s)", e.Seq, e.EventType, e.EventID) }
+	for _, e := range evs {
+		s := subjectOf(e)
+		switch e.EventType {
+		case "approval.requested":
+			requests[s.RequestID] = s
+		case "approval.approved":
+			approvedIn[e.CorrelationID] = append(approvedIn[e.CorrelationID], e)
+		case "mission.completed", "mission.failed", "mission.cancelled":
+			endsIn[e.CorrelationID+"\x00"+s.MissionID] = true
+		case "synergie.reward_granted", "synergie.reward_capped":
+			d.rewards++
+			cause := causeOf(e)
+			switch {
+			case e.CausationID == nil:
+				d.uncaused++
+				v.add("%s: a reward without causation_id; SPEC §2: it points at its collaboration event", where(e))
+			case cause == nil:
+			case cause.EventType != "synergie.collaboration_recorded" || subjectOf(cause).CollaborationID != s.CollaborationID:
+				v.add("%s of collaboration %q: caused by %s, want the synergie.collaboration_recorded of %q",
+					where(e), s.CollaborationID, where(cause), s.CollaborationID)
+			}
+		case "credit.refunded":
+			if s.MissionID == "" || (e.CausationID == nil && !endsIn[e.CorrelationID+"\x00"+s.MissionID]) {
+				continue // not a mission's refund: a client's refund names no cause
+			}
+			d.refunds++
+			cause := causeOf(e)
+			switch {
+			case e.CausationID == nil:
+				d.uncaused++
+				v.add("%s: mission %q's end refund without causation_id; SPEC §2: it points at the mission's consumption", where(e), s.MissionID)
+			case cause == nil:
+			case cause.EventType != "credit.consumed" || subjectOf(cause).MissionID != s.MissionID || subjectOf(cause).AgentID != s.AgentID:
+				v.add("%s of mission %q, agent %q: caused by %s, want a credit.consumed of that mission and agent (the mission's consumption)",
+					where(e), s.MissionID, s.AgentID, where(cause))
+			}
+		}
+		if e.EventType != "credit.allocated" && e.EventType != "credit.withdrawn" {
+			continue
+		}
+		// An execution: caused by an approval event, or the first credit
+		// event of an approved request's kind, agent and amount in the
+		// approval's command.
+		cause := causeOf(e)
+		execution := cause != nil && strings.HasPrefix(cause.EventType, "approval.")
+		if !execution {
+			pending := approvedIn[e.CorrelationID]
+			for i, ap := range pending {
+				r := requests[subjectOf(ap).RequestID]
+				if executes[r.ActionType] == e.EventType && r.AgentID == s.AgentID && r.AmountMilli == s.AmountMilli {
+					execution = true
+					approvedIn[e.CorrelationID] = append(pending[:i:i], pending[i+1:]...)
+					break
+				}
+			}
+		}
+		if !execution {
+			continue
+		}
+		d.executions++
+		switch {
+		case e.CausationID == nil:
+			d.uncaused++
+			v.add("%s: an approval's execution without causation_id; SPEC §2: it points at the approval.approved event", where(e))
+		case cause == nil:
+		case cause.EventType != "approval.approved":
+			v.add("%s: an approval's execution caused by %s, want its request's approval.approved", where(e), where(cause))
+		default:
+			rid := subjectOf(cause).RequestID
+			r, ok := requests[rid]
+			if !ok || executes[r.ActionType] != e.EventType || r.AgentID != s.AgentID || r.AmountMilli != s.AmountMilli {
+				v.add("%s (agent %q, %d milli): caused by the approval of request %q (%s %d milli for %q), not its own request's",
+					where(e), s.AgentID, s.AmountMilli, rid, r.ActionType, r.AmountMilli, r.AgentID)
+			}
+		}
+	}
+	return d
 }
 
 // CheckEventIDsUnique: no event_id appears twice (nor empty).
