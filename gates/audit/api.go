@@ -192,9 +192,16 @@ type apiApproval struct {
 	RequestEventID  string      `json:"request_event_id"`
 	DecisionEventID *string     `json:"decision_event_id"`
 	ExecutedEventID *string     `json:"executed_event_id"`
-	Decisions       []struct {
-		EventID string `json:"event_id"`
-	} `json:"decisions"`
+	// Beyond the ids: raw, so an absent member (not served) is told from
+	// null (served, empty).
+	RiskLevel         json.RawMessage              `json:"risk_level"`
+	Reason            json.RawMessage              `json:"reason"`
+	Justification     json.RawMessage              `json:"justification"`
+	RequiredApprovals json.RawMessage              `json:"required_approvals"`
+	CreatedAt         json.RawMessage              `json:"created_at"`
+	ExpiresAt         json.RawMessage              `json:"expires_at"`
+	DecidedBy         json.RawMessage              `json:"decided_by"`
+	Decisions         []map[string]json.RawMessage `json:"decisions"`
 }
 
 func (a apiApproval) state() (ApprovalState, error) {
@@ -204,17 +211,65 @@ func (a apiApproval) state() (ApprovalState, error) {
 	}
 	s := ApprovalState{RequestID: a.RequestID, ActionType: a.ActionType, AgentID: a.AgentID, AmountMilli: amount,
 		RequesterID: a.RequesterID, Status: a.Status, Version: a.Version, RequestEventID: a.RequestEventID,
-		DecisionEventIDs: []string{}}
+		DecisionEventIDs: []string{}, Decisions: []Decision{}}
 	if a.DecisionEventID != nil {
 		s.DecisionEventID = *a.DecisionEventID
 	}
 	if a.ExecutedEventID != nil {
 		s.ExecutedEventID = *a.ExecutedEventID
 	}
+	for _, f := range []struct {
+		raw json.RawMessage
+		dst *string
+		f   ApprovalFields
+	}{{a.RiskLevel, &s.RiskLevel, FieldRiskLevel}, {a.Reason, &s.Reason, FieldApprovalReason}, {a.Justification, &s.Justification, FieldJustification},
+		{a.CreatedAt, &s.CreatedAt, FieldCreatedAt}, {a.ExpiresAt, &s.ExpiresAt, FieldExpiresAt}, {a.DecidedBy, &s.DecidedBy, FieldDecidedBy}} {
+		if f.raw != nil {
+			s.Fields |= f.f
+			*f.dst = jsonText(f.raw)
+		}
+	}
+	if a.RequiredApprovals != nil {
+		s.Fields |= FieldRequiredApprovals
+		if json.Unmarshal(a.RequiredApprovals, &s.RequiredApprovals) != nil {
+			s.RequiredApprovals = -1 // not a number: differs from any count
+		}
+	}
 	for _, d := range a.Decisions {
-		s.DecisionEventIDs = append(s.DecisionEventIDs, d.EventID)
+		var dec Decision
+		for _, f := range []struct {
+			key string
+			dst *string
+			f   ApprovalFields
+		}{{"event_id", &dec.EventID, 0}, {"event_type", &dec.EventType, FieldDecisionType}, {"decider_id", &dec.DeciderID, FieldDecisionDecider},
+			{"justification", &dec.Justification, FieldDecisionJustification}, {"at", &dec.At, FieldDecisionAt}} {
+			if raw, ok := d[f.key]; ok {
+				s.Fields |= f.f
+				*f.dst = jsonText(raw)
+			}
+		}
+		s.Decisions = append(s.Decisions, dec)
+		s.DecisionEventIDs = append(s.DecisionEventIDs, dec.EventID)
 	}
 	return s, nil
+}
+
+// decisionFields are the decision sub-fields: a backend that omits an
+// empty member (no justification) still serves it where another decision
+// of the same read carries it.
+const decisionFields = FieldDecisionType | FieldDecisionDecider | FieldDecisionJustification | FieldDecisionAt
+
+// shareDecisionFields marks every request of one read as serving the
+// decision sub-fields any of them carried.
+func shareDecisionFields(m map[string]ApprovalState) {
+	var served ApprovalFields
+	for _, a := range m {
+		served |= a.Fields & decisionFields
+	}
+	for id, a := range m {
+		a.Fields |= served
+		m[id] = a
+	}
 }
 
 // Approvals reads GET /api/credits/approvals?limit=1000 (newest first) and
@@ -235,6 +290,7 @@ func (c *APIClient) Approvals(ctx context.Context) (map[string]ApprovalState, in
 		}
 		out[s.RequestID] = s
 	}
+	shareDecisionFields(out)
 	return out, resp.Total, nil
 }
 

@@ -46,6 +46,7 @@ func (c *APIClient) FetchEntities(ctx context.Context, m *Model) (*EntityState, 
 		}
 		st.Approvals[id] = a
 	}
+	shareDecisionFields(st.Approvals)
 	for _, id := range sortedKeys(m.Agents) {
 		var r struct {
 			Balance json.Number `json:"balance"`
@@ -183,5 +184,6 @@ func CompareEntities(m *Model, api APIState) Finding {
 	}
 	n := len(m.Agents) + len(m.Pools) + len(m.Missions) + len(m.Approvals)
 	return v.finding(CheckEntities, countMeasured(&v, n, "entities"), "0 (exact)",
-		fmt.Sprintf("%d agents, %d pools, %d missions, %d approvals", len(m.Agents), len(m.Pools), len(m.Missions), len(m.Approvals)))
+		fmt.Sprintf("%d agents, %d pools, %d missions, %d approvals (every field the journal fixes)%s", len(m.Agents), len(m.Pools), len(m.Missions),
+			len(m.Approvals), approvalsNotServed(ent.Approvals)))
 }

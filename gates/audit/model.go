@@ -70,10 +70,56 @@ type ApprovalState struct {
 	DecisionEventID  string   `json:"decision_event_id,omitempty"` // the first terminal decision
 	ExecutedEventID  string   `json:"executed_event_id,omitempty"` // the first executed credit event
 
+	// What the journal fixes beyond the ids: compared where the API
+	// serves the field (Fields).
+	RiskLevel         string     `json:"risk_level,omitempty"`
+	Reason            string     `json:"reason,omitempty"`
+	Justification     string     `json:"justification,omitempty"`
+	RequiredApprovals int        `json:"required_approvals,omitempty"`
+	CreatedAt         string     `json:"created_at,omitempty"` // the request event's timestamp
+	ExpiresAt         string     `json:"expires_at,omitempty"`
+	DecidedBy         string     `json:"decided_by,omitempty"` // the terminal decision's decider ("" = none, e.g. expired)
+	Decisions         []Decision `json:"decisions,omitempty"`  // every decision event, journal order
+	// Fields: in the model, every field above; read from the API, the
+	// ones the answer carried (null counts as carried, empty).
+	Fields ApprovalFields `json:"-"`
+
 	// Model only: every terminal decision and every executed credit event.
 	TerminalEventIDs []string `json:"-"`
 	ExecutedEventIDs []string `json:"-"`
 }
+
+// Decision is one decision event on a request as GET /approvals/{id}
+// lists it.
+type Decision struct {
+	EventID       string `json:"event_id"`
+	EventType     string `json:"event_type,omitempty"`
+	DeciderID     string `json:"decider_id,omitempty"`
+	Justification string `json:"justification,omitempty"`
+	At            string `json:"at,omitempty"`
+}
+
+// ApprovalFields is a set of approval view fields beyond the ids.
+type ApprovalFields uint16
+
+// The approval fields a backend may not serve (SPEC §6 names the routes,
+// not the view's fields); decision sub-fields count as served when any
+// decision of the same read carries them (an omitted empty member).
+const (
+	FieldRiskLevel ApprovalFields = 1 << iota
+	FieldApprovalReason
+	FieldJustification
+	FieldRequiredApprovals
+	FieldCreatedAt
+	FieldExpiresAt
+	FieldDecidedBy
+	FieldDecisionType
+	FieldDecisionDecider
+	FieldDecisionJustification
+	FieldDecisionAt
+
+	allApprovalFields ApprovalFields = 1<<iota - 1
+)
 
 // SynergieTotals is what one agent earned (and had withheld) in one team.
 type SynergieTotals struct {
@@ -220,10 +266,15 @@ type (
 		RequesterID       string `json:"requester_id"`
 		RiskLevel         string `json:"risk_level"`
 		RequiredApprovals int    `json:"required_approvals"`
+		Reason            string `json:"reason"`
+		Justification     string `json:"justification"`
+		ExpiresAt         string `json:"expires_at"`
 	}
 	decisionPayload struct {
-		RequestID string `json:"request_id"`
-		Version   int    `json:"version"`
+		RequestID     string `json:"request_id"`
+		Version       int    `json:"version"`
+		DeciderID     string `json:"decider_id"`
+		Justification string `json:"justification"`
 	}
 	collabPayload struct {
 		CollaborationID    string             `json:"collaboration_id"`
@@ -329,7 +380,9 @@ func (m *Model) Apply(e *Event) {
 		m.checkRisk(e, p)
 		m.Approvals[p.RequestID] = &ApprovalState{RequestID: p.RequestID, ActionType: p.ActionType, AgentID: p.AgentID,
 			AmountMilli: p.AmountMilli, RequesterID: p.RequesterID, Status: StatusPending, Version: 1,
-			RequestEventID: e.EventID, DecisionEventIDs: []string{}}
+			RequestEventID: e.EventID, DecisionEventIDs: []string{}, RiskLevel: p.RiskLevel, Reason: p.Reason,
+			Justification: p.Justification, RequiredApprovals: p.RequiredApprovals, CreatedAt: e.Timestamp, ExpiresAt: p.ExpiresAt,
+			Decisions: []Decision{}, Fields: allApprovalFields}
 	case "approval.vote_recorded", "approval.approved", "approval.rejected", "approval.expired":
 		m.applyDecision(e)
 	case "synergie.collaboration_recorded":
@@ -406,13 +459,15 @@ func (m *Model) applyDecision(e *Event) {
 	} else {
 		a.Version++
 		a.DecisionEventIDs = append(a.DecisionEventIDs, e.EventID)
+		a.Decisions = append(a.Decisions, Decision{EventID: e.EventID, EventType: e.EventType, DeciderID: p.DeciderID,
+			Justification: p.Justification, At: e.Timestamp})
 	}
 	if !terminal {
 		return
 	}
 	a.TerminalEventIDs = append(a.TerminalEventIDs, e.EventID)
 	if a.Status == StatusPending {
-		a.DecisionEventID = e.EventID
+		a.DecisionEventID, a.DecidedBy = e.EventID, p.DeciderID
 		switch e.EventType {
 		case "approval.approved":
 			a.Status = StatusApproved

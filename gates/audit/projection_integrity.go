@@ -253,7 +253,8 @@ func CompareApprovals(m *Model, api APIState) Finding {
 			}
 		}
 	}
-	detail := fmt.Sprintf("%d compared", len(api.Approvals))
+	detail := fmt.Sprintf("%d compared, every field the journal fixes (status, version, ids, agent, action, amount, requester, risk level, reason, justification, required approvals, times, decided_by, each decision)%s",
+		len(api.Approvals), approvalsNotServed(api.Approvals))
 	if api.ApprovalsTruncated {
 		detail += fmt.Sprintf("; API list truncated, %d model requests not compared", missing)
 	}
@@ -263,6 +264,12 @@ func CompareApprovals(m *Model, api APIState) Finding {
 	return v.finding(CheckApprovalsAPI, countMeasured(&v, len(m.Approvals), "requests"), "0 (exact)", detail)
 }
 
+// approvalDiffs compares a request the API returned with the model's: the
+// ids, status, version, agent, action, amount and requester always; every
+// other field the journal fixes (risk level, reason, justification,
+// required approvals, created and expiry times, who decided, and each
+// decision's type, decider, justification and time) where the API serves
+// it.
 func approvalDiffs(want, got ApprovalState) []string {
 	var d []string
 	cmp := func(field string, w, g any) {
@@ -280,7 +287,63 @@ func approvalDiffs(want, got ApprovalState) []string {
 	cmp("decision_event_id", want.DecisionEventID, got.DecisionEventID)
 	cmp("executed_event_id", want.ExecutedEventID, got.ExecutedEventID)
 	cmp("decision_event_ids", want.DecisionEventIDs, got.DecisionEventIDs)
+	served := want.Fields & got.Fields
+	str := func(f ApprovalFields, field, w, g string) {
+		if served&f != 0 && w != g {
+			d = append(d, fmt.Sprintf("%s API %s, model %s", field, orNull(g), orNull(w)))
+		}
+	}
+	instant := func(f ApprovalFields, field, w, g string) {
+		if served&f != 0 && !SameInstant(w, g) {
+			d = append(d, fmt.Sprintf("%s API %s, model %s", field, orNull(g), orNull(w)))
+		}
+	}
+	str(FieldRiskLevel, "risk_level", want.RiskLevel, got.RiskLevel)
+	str(FieldApprovalReason, "reason", want.Reason, got.Reason)
+	str(FieldJustification, "justification", want.Justification, got.Justification)
+	if served&FieldRequiredApprovals != 0 {
+		cmp("required_approvals", want.RequiredApprovals, got.RequiredApprovals)
+	}
+	instant(FieldCreatedAt, "created_at", want.CreatedAt, got.CreatedAt)
+	instant(FieldExpiresAt, "expires_at", want.ExpiresAt, got.ExpiresAt)
+	str(FieldDecidedBy, "decided_by", want.DecidedBy, got.DecidedBy)
+	for i := 0; i < min(len(want.Decisions), len(got.Decisions)); i++ {
+		w, g := want.Decisions[i], got.Decisions[i]
+		at := fmt.Sprintf("decisions[%d] ", i)
+		str(FieldDecisionType, at+"event_type", w.EventType, g.EventType)
+		str(FieldDecisionDecider, at+"decider_id", w.DeciderID, g.DeciderID)
+		str(FieldDecisionJustification, at+"justification", w.Justification, g.Justification)
+		instant(FieldDecisionAt, at+"at", w.At, g.At)
+	}
 	return d
+}
+
+// approvalsNotServed names the approval fields the journal fixes that no
+// request the API returned carried (not compared).
+func approvalsNotServed(got map[string]ApprovalState) string {
+	if len(got) == 0 {
+		return ""
+	}
+	served := ApprovalFields(0)
+	for _, a := range got {
+		served |= a.Fields
+	}
+	var names []string
+	for _, f := range []struct {
+		f    ApprovalFields
+		name string
+	}{{FieldRiskLevel, "risk_level"}, {FieldApprovalReason, "reason"}, {FieldJustification, "justification"},
+		{FieldRequiredApprovals, "required_approvals"}, {FieldCreatedAt, "created_at"}, {FieldExpiresAt, "expires_at"},
+		{FieldDecidedBy, "decided_by"}, {FieldDecisionType, "decisions[].event_type"}, {FieldDecisionDecider, "decisions[].decider_id"},
+		{FieldDecisionJustification, "decisions[].justification"}, {FieldDecisionAt, "decisions[].at"}} {
+		if served&f.f == 0 {
+			names = append(names, f.name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return "; not served, so not compared: " + strings.Join(names, ", ")
 }
 
 // CompareSynergie: for every agent fetched, granted and capped per team
