@@ -37,6 +37,10 @@ func TestGateB(t *testing.T) {
 // records (audit.GateB).
 var foldIDs = []string{"B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11", "B12"}
 
+// compareIDs are the checks a comparison records: the fold's and the
+// pending list's (B49).
+var compareIDs = append(append([]string(nil), foldIDs...), "B49")
+
 // ids joins check ID lists for env.Require.
 func ids(lists ...[]string) []string {
 	var out []string
@@ -72,6 +76,63 @@ func compareFold(ctx context.Context, env *harness.Env, when string) int {
 	}
 	env.RecordFindings(fs, when)
 	return neg
+}
+
+// pendingList judges GET /approvals?status=pending against the fold of the
+// journal at the same last seq (B49): the journal is read before and after
+// the list, and the list is judged only when no event came between (a
+// decision or an expiry would make either read right).
+func pendingList(ctx context.Context, env *harness.Env, when string) {
+	if !env.Applies("B49") {
+		env.Record("B49", harness.Measure{Variant: when})
+		return
+	}
+	client := &audit.APIClient{BaseURL: env.T.BaseURL(), Token: env.T.Token()}
+	const attempts = 3
+	for range attempts {
+		before, err := env.FullJournal(ctx)
+		harness.Ensure(err == nil, "the journal must be readable %s: %v", when, err)
+		read, err := client.ApprovalsWithStatus(ctx, "pending")
+		if err != nil {
+			env.Record("B49", harness.Measure{OK: false, Samples: 1, Measured: err.Error(), Threshold: "200 with the pending requests", Variant: when,
+				Detail: "SPEC §6: GET /api/credits/approvals?status=pending lists the pending requests"})
+			return
+		}
+		after, err := env.FullJournal(ctx)
+		harness.Ensure(err == nil, "the journal must be readable %s: %v", when, err)
+		if lastSeq(before) == lastSeq(after) {
+			env.RecordFinding(audit.PendingList(audit.Fold(before), read), when)
+			return
+		}
+	}
+	env.Record("B49", harness.Measure{Variant: when,
+		Detail: fmt.Sprintf("the journal moved during each of %d reads of the pending list: no read was at one seq", attempts)})
+}
+
+func lastSeq(j *audit.Journal) uint64 {
+	evs := j.Events()
+	if len(evs) == 0 {
+		return j.AfterSeq
+	}
+	return evs[len(evs)-1].Seq
+}
+
+// openPending leaves requests pending for the pending list (B49) to show:
+// one nobody decided and a CRITICAL one with the first of its two
+// approvals (a request with a vote is still pending).
+func openPending(ctx context.Context, env *harness.Env, agent string) error {
+	id, r := env.C.RequestApproval(ctx, agent, "gate-b-requester", 600_000, "", env.ID("gate-b-pending-medium"))
+	if id == "" {
+		return fmt.Errorf("a request of 600 credits: %d %s", r.Status, r.Raw)
+	}
+	id, r = env.C.RequestApproval(ctx, agent, "gate-b-requester", 50_000_000, "a large grant", env.ID("gate-b-pending-critical"))
+	if id == "" {
+		return fmt.Errorf("a request of 50,000 credits: %d %s", r.Status, r.Raw)
+	}
+	if d := env.C.Decide(ctx, id, "gate-b-approver", true, "first of two", env.ID("gate-b-pending-vote")); !d.OK() {
+		return fmt.Errorf("the first approval of %s: %d %s", id, d.Status, d.Raw)
+	}
+	return nil
 }
 
 var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, func() {
@@ -118,6 +179,13 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 		} else if !ok {
 			skipped = append(skipped, "mixed workload (not served: "+strings.Join(missing, ", ")+")")
 		}
+		if ok, missing := env.Serves(catalog.ApprovalRequest, catalog.Approve, catalog.ApprovalList); ok && stormRan {
+			if err := openPending(ctx, env, storm.AgentIDs[0]); err != nil {
+				AddReportEntry("pending requests not opened", err.Error())
+			}
+		} else if !ok {
+			skipped = append(skipped, "pending requests (not served: "+strings.Join(missing, ", ")+")")
+		}
 		if ok, missing := env.Serves(catalog.Agents, catalog.Collaborations, catalog.Synergie); ok {
 			var err error
 			syn, err = scenarios.Synergy(ctx, env.C, env.Rand("synergy"), env.ID("gate-b-team"), 5, 100)
@@ -140,6 +208,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 
 	compare := func(ctx context.Context, when string) {
 		env.SaveFacts(reports.Facts{NegativeBalances: int64(compareFold(ctx, env, when))})
+		pendingList(ctx, env, when)
 	}
 
 	// realtime judges every recorded balance and history read against the whole journal
@@ -164,7 +233,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 	}
 
 	It("the API equals the independent fold of the journal, exactly", func(ctx SpecContext) {
-		env.Require(foldIDs...)
+		env.Require(compareIDs...)
 		compare(ctx, "live")
 		harness.Ensure(mixedErr == nil, "the mixed workload (refunds, withdrawals, approvals, missions, a pool's life) must run through: %v", mixedErr)
 	})
@@ -219,7 +288,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 	})
 
 	It("concurrent consumes on one agent never overdraw and never lose an update", Label("critical"), func(ctx SpecContext) {
-		env.Require(ids([]string{"B21", "B22"}, foldIDs)...)
+		env.Require(ids([]string{"B21", "B22"}, compareIDs)...)
 		if env.Applies("B21") {
 			const credits, amountMilli = 100, 10_000
 			workers := max(env.P.Concurrency, 20)
@@ -244,7 +313,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 	})
 
 	It("the state digest is identical after a clean restart, and the fold still matches", func(ctx SpecContext) {
-		env.Require(ids([]string{"B23"}, foldIDs)...)
+		env.Require(ids([]string{"B23"}, compareIDs)...)
 		skipUnless(env, "B23")
 		before := digest(ctx)
 		restart := &fault.Restart{T: env.T}
@@ -259,7 +328,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 	})
 
 	It("the state digest is identical after kill -9 and replay, and so is the fold after a kill mid-load", func(ctx SpecContext) {
-		env.Require(ids([]string{"B24", "B25", "RT1", "RT2", "A8"}, foldIDs)...)
+		env.Require(ids([]string{"B24", "B25", "RT1", "RT2", "A8"}, compareIDs)...)
 		if ok, why := env.Has(catalog.CapCrash); !ok {
 			Skip(why)
 		}

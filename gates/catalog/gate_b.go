@@ -98,6 +98,10 @@ var gateB = []Check{
 		Rules: rs("§5 EoC", "§5 KARMA health"), Routes: rs(KarmaStatus, EoC, JournalVerify)},
 	{ID: "B46", Gate: "B", Critical: true, Title: "original response shapes (SPEC §6 table): every field a client of the original reads, with its JSON type",
 		Rules: rs("§6 original shapes"), Routes: rs(OriginalRoutes...)},
+	// B49: a list endpoint's filter, judged against the journal at the
+	// same seq (the half-approved CRITICAL request the workload leaves).
+	{ID: "B49", Gate: "B", Critical: true, Title: "GET /approvals?status=pending lists exactly the requests the journal leaves pending",
+		Rules: rs("§4 projections", "§5 four eyes"), Routes: rs(ApprovalRequest, Approve, ApprovalList), Needs: caps(CapJournal)},
 	{ID: "RT1", Gate: "B", Critical: true, Title: "a read (balance, history) reflects every write acknowledged before it was sent, and no write sent after it returned",
 		Rules: rs("§4 reads current"), Routes: rs(Agents, Consume, Balance), Needs: caps(CapJournal)},
 	{ID: "RT2", Gate: "B", Critical: true, Title: "per agent, reads that follow one another never go back in time (restarts included)",
