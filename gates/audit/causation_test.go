@@ -115,3 +115,15 @@ func TestA5LeavesAClientsMissionRefundWithoutCause(t *testing.T) {
 		t.Fatalf("%s", f)
 	}
 }
+
+// A backend whose correlation_id spans more than one command: a later
+// credit event of an approved request's kind, agent and amount is no second
+// execution once the approval's execution named its cause.
+func TestA5TellsAnExecutionOnceEvenUnderAWideCorrelation(t *testing.T) {
+	w := newCauseWorld(t)
+	later := w.b.cmd("k-later-add", "op", p("credit.allocated", credit("a1", 600_000, 1_400_000)))
+	later[0].CorrelationID = w.approved.CorrelationID
+	if f := CheckCausationEarlier(w.b.journal()); !f.OK {
+		t.Fatalf("%s", f)
+	}
+}

@@ -234,7 +234,17 @@ func checkDerivedCauses(v *violations, evs []*Event, byID map[string]*Event) der
 		// approval's command.
 		cause := causeOf(e)
 		execution := cause != nil && strings.HasPrefix(cause.EventType, "approval.")
-		if !execution {
+		if execution {
+			// Its approval is matched: a later credit event of the same
+			// command is no second execution by correlation.
+			pending := approvedIn[cause.CorrelationID]
+			for i, ap := range pending {
+				if ap == cause {
+					approvedIn[cause.CorrelationID] = append(pending[:i:i], pending[i+1:]...)
+					break
+				}
+			}
+		} else {
 			pending := approvedIn[e.CorrelationID]
 			for i, ap := range pending {
 				r := requests[subjectOf(ap).RequestID]
