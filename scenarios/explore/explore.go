@@ -446,31 +446,31 @@ func (x *explorer) step(ctx context.Context) {
 		x.credit("withdraw")
 	case w < 80:
 		x.requestApproval()
-	case w < 108:
+	case w < 102:
 		x.decide(ctx, true)
-	case w < 116:
+	case w < 110:
 		x.decide(ctx, false)
-	case w < 126:
+	case w < 120:
 		x.startMission()
-	case w < 134:
+	case w < 128:
 		x.endMission()
-	case w < 136:
+	case w < 130:
 		x.rateMission()
-	case w < 140:
+	case w < 134:
 		x.createPool()
-	case w < 145:
+	case w < 139:
 		x.member()
-	case w < 152:
+	case w < 146:
 		x.poolMove("allocate", s.ThresholdMilli)
-	case w < 160:
+	case w < 154:
 		x.poolMove("consume", 0)
-	case w < 165:
+	case w < 159:
 		x.poolMove("refund", 0)
-	case w < 169:
+	case w < 163:
 		x.transfer()
-	case w < 172:
+	case w < 166:
 		x.closePool()
-	case w < 174:
+	case w < 168:
 		x.missionAtEstimate()
 	case w < 176:
 		x.collaboration()
@@ -1018,7 +1018,11 @@ func (x *explorer) toBoundary(p *pool, op string) (boundaryMove, bool) {
 	if op == "consume" {
 		amt = -amt
 	}
-	if amt <= 0 || amt >= t {
+	switch {
+	case amt >= t && op == "allocate":
+		// One allocation may not reach it: halfway now, the rest later.
+		return boundaryMove{amt / 2, "pool halfway to the threshold"}, true
+	case amt <= 0 || amt >= t:
 		return boundaryMove{}, false
 	}
 	return boundaryMove{amt, fmt.Sprintf("pool to threshold%+d milli", d)}, true
@@ -1199,8 +1203,8 @@ func (x *explorer) collaboration() {
 	if x.r.IntN(20) == 0 {
 		scores[ids[0]], note = json.Number("1.2"), note+", score 1.2"
 	}
-	switch x.r.IntN(12) {
-	case 0: // a score for an agent outside the team
+	switch x.r.IntN(10) {
+	case 0, 6: // a score for an agent outside the team
 		if o := x.outside(ids); o != "" {
 			scores[o], note = json.Number("1"), note+", score key outside agent_ids"
 		}
