@@ -750,9 +750,12 @@ func (m *xModel) credit(op string, b map[string]any, p ExplorePrincipal, c Explo
 		}
 	case "refund":
 		if ms, ok := m.missions[mid]; ok && mid != "" {
+			// Another agent's mission is not this agent's to refund; when
+			// the amount also exceeds what is left, either refusal is right.
 			if ms.agent != id {
 				codes = append(codes, "invalid")
-			} else if amt > max(ms.consumed-ms.refunded, 0) {
+			}
+			if amt > max(ms.consumed-ms.refunded, 0) {
 				codes = append(codes, "refund_exceeds_consumed")
 			}
 		} else if mid != "" {

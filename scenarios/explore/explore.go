@@ -766,12 +766,29 @@ func (x *explorer) refund() {
 	var pivot int64
 	why := ""
 	cross := false
-	if len(x.missions) > 0 && x.r.IntN(3) != 0 {
+	var left []*mission // missions with something left to refund
+	for _, c := range x.missions {
+		if c.consumed > c.refunded && c.agent != "" {
+			left = append(left, c)
+		}
+	}
+	if len(left) > 0 && x.r.IntN(4) == 0 {
+		// A mission of another agent, with something left to refund.
+		m := left[x.r.IntN(len(left))]
+		if o := x.otherAgent(m.agent); o != nil {
+			a, cross = o, true
+			body["mission_id"] = m.id
+			pivot, why = max(min(m.consumed-m.refunded, 1000), 1), "another agent's mission, within what it has left "
+		}
+	}
+	switch {
+	case cross:
+	case len(x.missions) > 0 && x.r.IntN(3) != 0:
 		m := x.pickMission()
 		if m.agent != "" {
 			a = x.byAgent[m.agent]
-			if o := x.otherAgent(m.agent); o != nil && (a == nil || x.r.IntN(4) == 0) {
-				a, cross = o, true // a mission of another agent
+			if a == nil {
+				a = x.pickAgent()
 			}
 		}
 		body["mission_id"] = m.id
@@ -779,17 +796,14 @@ func (x *explorer) refund() {
 		if x.r.IntN(5) == 0 {
 			pivot, why = m.consumed, "mission consumed "
 		}
-		if cross {
-			// Within what the mission has left, a valid amount and a known
-			// agent: the one reason to refuse it is whose mission it is.
-			pivot, why = max(min(pivot, 1000), 1), "another agent's mission, within what it has left "
-		}
-	} else {
+	default:
 		pivot, why = x.cfg.Settings.ThresholdMilli, "threshold "
 	}
 	amt, how := x.amount(pivot)
 	lit, inv := x.amountLit(amt)
 	if cross {
+		// Within what the mission has left, a valid amount and a known
+		// agent: the one reason to refuse it is whose mission it is.
 		amt, how = pivot, "="
 		lit, inv = json.Number(credits(amt)), ""
 	}
@@ -945,6 +959,19 @@ func (x *explorer) member() {
 
 func (x *explorer) poolMove(op string, pivot int64) {
 	p := x.pickPool()
+	outsider := ""
+	if op == "consume" && x.r.IntN(4) == 0 {
+		// A known agent that is not a member, for an amount the pool
+		// holds: the one reason to refuse it is membership.
+		for _, i := range x.r.Perm(len(x.pools)) {
+			if q := x.pools[i]; !q.closed && q.balance > 0 {
+				if o := x.nonMember(q); o != "" {
+					p, outsider = q, o
+					break
+				}
+			}
+		}
+	}
 	why := "threshold"
 	switch op {
 	case "consume":
@@ -972,14 +999,12 @@ func (x *explorer) poolMove(op string, pivot int64) {
 			members = append(members, m)
 		}
 		sort.Strings(members)
-		if len(members) > 0 && x.r.IntN(3) != 0 {
-			ag = members[x.r.IntN(len(members))]
-		} else if o := x.nonMember(p); o != "" && p.balance > 0 {
-			// A known agent that is not a member, for an amount the pool
-			// holds: the one reason to refuse it is membership.
-			ag, amt, how = o, 1+x.r.Int64N(p.balance), " by a non-member, within the balance"
+		if outsider != "" {
+			ag, amt, how = outsider, 1+x.r.Int64N(p.balance), " by a non-member, within the balance"
 			lit, inv = json.Number(credits(amt)), ""
 			body["amount"] = lit
+		} else if len(members) > 0 && x.r.IntN(3) != 0 {
+			ag = members[x.r.IntN(len(members))]
 		}
 		body["agent_id"] = ag
 	}
