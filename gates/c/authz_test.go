@@ -377,17 +377,40 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 						cr(hold), cr(threshold), r.Status, r.Raw, cr(gain)))
 				}
 			}
+			// A pool refund names what members consumed from the pool: with
+			// nothing consumed it is refused, so a close then pays exactly
+			// what was allocated. Below the threshold throughout, so only the
+			// refund's bound decides what the agent gains.
+			{
+				p := env.ID("gate-c-money-pool-refund")
+				r := post("/pools", "gate-c-money-pool-refund", map[string]any{"pool_id": p, "name": "gate c refund", "members": []string{agent}})
+				harness.Ensure(r.OK(), "POST /pools must create pool %s: got %d %s", p, r.Status, r.Raw)
+				alloc, extra := threshold/2, threshold/4
+				r = post("/pools/"+p+"/allocate", "gate-c-money-pool-refund-alloc", map[string]any{"amount": money.Credits(alloc), "reason": "gate"})
+				harness.Ensure(r.OK(), "POST /pools/{id}/allocate of %s (below the threshold %s) must be applied to pool %s: got %d %s",
+					cr(alloc), cr(threshold), p, r.Status, r.Raw)
+				before := bal()
+				rf := post("/pools/"+p+"/refund", "gate-c-money-pool-refund-refund", map[string]any{"amount": money.Credits(extra), "reason": "gate"})
+				r = post("/pools/"+p+"/close", "gate-c-money-pool-refund-close", map[string]any{"refund_to": agent})
+				harness.Ensure(r.OK() || (r.Status >= 400 && r.Status < 500), "POST /pools/{id}/close of pool %s must close it or refuse with a 4xx: got %d %s", p, r.Status, r.Raw)
+				steps++
+				if gain := bal() - before; rf.OK() || (r.OK() && gain != alloc) || (!r.OK() && gain != 0) {
+					bad = append(bad, fmt.Sprintf("pool with %s allocated and nothing consumed: refund of %s answered %d %.120s (want a refusal), close %d; the agent gained %s (want %s)",
+						cr(alloc), cr(extra), rf.Status, rf.Raw, r.Status, cr(gain), cr(alloc)))
+				}
+			}
+			b4 := bal() // the boundary pools above paid the agent what they held below the threshold
 			pr := post("/pools/"+pool+"/refund", "gate-c-money-prefund", map[string]any{"amount": money.Credits(20 * threshold), "reason": "gate"})
 			r = post("/pools/"+pool+"/close", "gate-c-money-pclose", map[string]any{"refund_to": agent})
 			// A close refused with a 4xx (a remainder at the threshold needs an
 			// approval) is gated: the agent gains nothing, which is judged below.
 			harness.Ensure(r.OK() || (r.Status >= 400 && r.Status < 500), "POST /pools/{id}/close of pool %s must close it or refuse with a 4xx: got %d %s", pool, r.Status, r.Raw)
 			steps++
-			if gain := bal() - b3; gain >= threshold {
+			if gain := bal() - b4; gain >= threshold {
 				bad = append(bad, fmt.Sprintf("pool refund (%d %.120s) then close: the agent gained %s ≥ %s without approval", pr.Status, pr.Raw, cr(gain), cr(threshold)))
 			}
 			env.Record("C28", harness.Measure{OK: len(bad) == 0, Samples: steps, Measured: len(bad), Threshold: 0,
-				Detail: "an allocation at the threshold, closes of pools holding the threshold and one milli either side, and the agent's gain after a pool refund and close\n" + join(bad)})
+				Detail: "an allocation at the threshold, closes of pools holding the threshold and one milli either side, a pool refund with nothing consumed, and the agent's gain after a pool refund and close\n" + join(bad)})
 		}
 
 		// Synergie: one collaboration grants each agent less than the threshold.
