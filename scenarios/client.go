@@ -91,6 +91,10 @@ type Call struct {
 	Token        string       // overrides Client.Token
 	MaxBody      int64        // bytes read of the answer; 0 = 8 MiB (Reply.Truncated says when it was cut)
 	Base         string       // overrides Client.BaseURL: one instance of a cluster
+	// KeyInBody sends Key (namespaced like a header key) as the body's
+	// idempotency_key member instead of the header (SPEC §3 allows both);
+	// the history records it as the op's key all the same.
+	KeyInBody bool
 }
 
 // approverToken returns the token standing for an approver name ("" when
@@ -127,6 +131,9 @@ func (c *Client) Do(ctx context.Context, call Call) Reply {
 func (c *Client) send(ctx context.Context, call Call, raw []byte, extra history.Op) Reply {
 	if call.Key != "" {
 		call.Key = c.NS + call.Key
+		if call.KeyInBody {
+			raw = WithBodyKey(raw, call.Key)
+		}
 	}
 	if call.Kind == history.KindUnknown {
 		if call.Method == http.MethodGet {
@@ -139,7 +146,7 @@ func (c *Client) send(ctx context.Context, call Call, raw []byte, extra history.
 	op.Kind, op.Role, op.Agent, op.Entity, op.AmountMilli = call.Kind, call.Role, call.Agent, call.Entity, call.AmountMilli
 	w := wire.Client{HTTP: c.HTTP, History: c.History, MaxBody: cmp.Or(call.MaxBody, maxReplyBody)}
 	resp := w.Send(ctx, wire.Request{Method: call.Method, Base: or(strings.TrimRight(call.Base, "/"), c.BaseURL), Path: call.Path,
-		Body: raw, Key: call.Key, Token: or(call.Token, c.Token), Op: op})
+		Body: raw, Key: call.Key, KeyInBody: call.KeyInBody && call.Key != "", Token: or(call.Token, c.Token), Op: op})
 	r := Reply{Status: resp.Status, Raw: resp.Body, Truncated: resp.Truncated, Replayed: resp.Replayed, Latency: resp.Latency(), Err: resp.Err, Op: resp.Op}
 	if resp.Err == nil {
 		r.Body = decodeBody(r.Raw)
@@ -148,6 +155,28 @@ func (c *Client) send(ctx context.Context, call Call, raw []byte, extra history.
 		c.record(or(call.Route, call.Method+" "+call.Path), r.Latency)
 	}
 	return r
+}
+
+// WithBodyKey returns a JSON object body with key as its first member,
+// idempotency_key (any member of that name it had is dropped); a body that
+// is not a JSON object is returned unchanged.
+func WithBodyKey(raw []byte, key string) []byte {
+	var m map[string]json.RawMessage
+	if len(bytes.TrimSpace(raw)) == 0 {
+		m = map[string]json.RawMessage{}
+	} else if json.Unmarshal(raw, &m) != nil || m == nil {
+		return raw
+	}
+	delete(m, "idempotency_key")
+	rest, _ := json.Marshal(m) // members sorted by name
+	k, _ := json.Marshal(key)
+	out := append([]byte(`{"idempotency_key":`), k...)
+	if len(rest) > 2 {
+		out = append(append(out, ','), rest[1:]...)
+	} else {
+		out = append(out, '}')
+	}
+	return out
 }
 
 // maxReplyBody bounds what a scenario reads of one answer (a history page

@@ -116,3 +116,29 @@ func TestHealthOfAClusterIsTheWorstInstanceState(t *testing.T) {
 		t.Errorf("WaitHealth with one instance degraded returned %q", st)
 	}
 }
+
+// A key sent in the body (SPEC §3: header or idempotency_key member) is
+// namespaced like a header key, travels without the header, and the
+// history records it as the op's key.
+func TestKeyInBodyTravelsInTheBodyAndIsRecorded(t *testing.T) {
+	var header, body string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		header = r.Header.Get("Idempotency-Key")
+		b := make([]byte, 512)
+		n, _ := r.Body.Read(b)
+		body = string(b[:n])
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"event_id":"e1"}`))
+	}))
+	defer srv.Close()
+	c := NewClient(srv.URL, "")
+	c.NS = "ns-"
+	r := c.Do(t.Context(), Call{Method: "POST", Path: api + "/consume", Key: "k1", KeyInBody: true,
+		Body: map[string]any{"agent_id": "a1", "idempotency_key": "stale"}})
+	if header != "" || body != `{"idempotency_key":"ns-k1","agent_id":"a1"}` || r.Op.Key != "ns-k1" {
+		t.Fatalf("header %q body %s op key %q", header, body, r.Op.Key)
+	}
+	if got := string(WithBodyKey([]byte(`{}`), "k")); got != `{"idempotency_key":"k"}` {
+		t.Fatalf("empty object: %s", got)
+	}
+}

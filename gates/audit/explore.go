@@ -61,6 +61,7 @@ type ExploreCommand struct {
 	Path        string          `json:"path"`
 	Body        json.RawMessage `json:"body,omitempty"`
 	Key         string          `json:"key,omitempty"`
+	KeyInBody   bool            `json:"key_in_body,omitempty"` // sent as the body's idempotency_key, not the header
 	Token       string          `json:"token,omitempty"`
 	RetryOf     int             `json:"retry_of"`
 	Conflicting bool            `json:"conflicting,omitempty"`
@@ -336,6 +337,9 @@ func describeCmd(c ExploreCommand) string {
 	}
 	if c.Key != "" {
 		s += " key=" + c.Key
+		if c.KeyInBody {
+			s += " (in the body, no header)"
+		}
 	}
 	if c.RetryOf >= 0 {
 		s += fmt.Sprintf(" (retry of #%d)", c.RetryOf)
@@ -746,9 +750,12 @@ func (m *xModel) credit(op string, b map[string]any, p ExplorePrincipal, c Explo
 		}
 	case "refund":
 		if ms, ok := m.missions[mid]; ok && mid != "" {
+			// Another agent's mission is not this agent's to refund; when
+			// the amount also exceeds what is left, either refusal is right.
 			if ms.agent != id {
 				codes = append(codes, "invalid")
-			} else if amt > max(ms.consumed-ms.refunded, 0) {
+			}
+			if amt > max(ms.consumed-ms.refunded, 0) {
 				codes = append(codes, "refund_exceeds_consumed")
 			}
 		} else if mid != "" {
@@ -1360,6 +1367,12 @@ func (m *xModel) collaboration(b map[string]any) want {
 	}
 	return want{checks: func(r map[string]any) []string {
 		got, exp, out := expected(r)
+		for a, l := range got {
+			if !seen[a] {
+				out = append(out, fmt.Sprintf("%s is not in agent_ids, yet a reward line names it (granted %s, capped %s): only the team is rewarded",
+					a, money.FormatMilli(l.paid), money.FormatMilli(l.capped)))
+			}
+		}
 		for _, a := range ids {
 			g, w := got[a], exp[a]
 			if g.paid != w.paid && !(absMilli(g.paid-w.paid) <= 1 && g.capped+g.paid == w.capped+w.paid) {

@@ -311,6 +311,27 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 			b2 := bal()
 			step("POST /refund naming the mission, above its consumption", post("/refund", "gate-c-money-mrefund",
 				map[string]any{"agent_id": agent, "amount": money.Credits(20 * threshold), "reason": "gate", "mission_id": mission}), b2)
+			// A refund naming another agent's mission: the mission bounds
+			// it, but it is not this agent's to refund (SPEC §5: a mission
+			// refund returns what the mission consumed to its agent). It is
+			// refused and moves neither balance.
+			peer := env.ID("gate-c-money-mpeer")
+			err := env.C.CreateAgent(ctx, peer, 100)
+			harness.Ensure(err == nil, "the peer agent %s must be created with 100 credits: %v", peer, err)
+			peerMission := env.ID("gate-c-money-mission-peer")
+			r = post("/missions", "gate-c-money-mstart-peer", map[string]any{"mission_id": peerMission, "agent_id": peer, "mission_type": "general", "complexity": "medium"})
+			harness.Ensure(r.OK(), "POST /missions must start mission %s of %s: got %d %s", peerMission, peer, r.Status, r.Raw)
+			peerBefore, err := env.C.BalanceMilli(ctx, peer)
+			harness.Ensure(err == nil, "GET /balance of %s must answer 200 with an exact balance: %v", peer, err)
+			b2 = bal()
+			cross := post("/refund", "gate-c-money-mrefund-cross", map[string]any{"agent_id": agent, "amount": money.Credits(1000), "reason": "gate", "mission_id": peerMission})
+			steps++
+			peerAfter, err := env.C.BalanceMilli(ctx, peer)
+			harness.Ensure(err == nil, "GET /balance of %s must answer 200 with an exact balance: %v", peer, err)
+			if after := bal(); cross.OK() || cross.Status < 400 || cross.Status >= 500 || after != b2 || peerAfter != peerBefore {
+				bad = append(bad, fmt.Sprintf("POST /refund of 1 credit to %s naming %s's mission %s: %d %.160s; balance %s → %s, %s's %s → %s (want a 4xx and both unchanged)",
+					agent, peer, peerMission, cross.Status, cross.Raw, cr(b2), cr(after), peer, cr(peerBefore), cr(peerAfter)))
+			}
 			if env.Routes.Has(catalog.MissionCancel) {
 				r = post("/missions/"+mission+"/cancel", "gate-c-money-mcancel", map[string]any{})
 				harness.Ensure(r.OK(), "POST /missions/{id}/cancel must end mission %s: got %d %s", mission, r.Status, r.Raw)
@@ -320,7 +341,7 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 				bad = append(bad, fmt.Sprintf("mission start + refund + cancel: balance %s → %s (gained %s)", cr(b1), cr(got), cr(got-b1)))
 			}
 			env.Record("C27", harness.Measure{OK: len(bad) == 0, Samples: steps, Measured: len(bad), Threshold: 0,
-				Detail: "a refund naming the mission, and the balance after the mission ended, against the balance before it started\n" + join(bad)})
+				Detail: "a refund naming the mission, a refund naming another agent's mission, and the balance after the mission ended, against the balance before it started\n" + join(bad)})
 		}
 
 		// A pool refund then a close with refund_to: the agent may gain at
@@ -333,17 +354,63 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 			b3 := bal()
 			step("POST /pools/{id}/allocate at the threshold", post("/pools/"+pool+"/allocate", "gate-c-money-palloc",
 				map[string]any{"amount": money.Credits(threshold), "reason": "gate"}), b3)
+			// Pools holding exactly the threshold, and one milli either side,
+			// through allocations that are each below it: a close paying the
+			// remainder to an agent needs an approval from the threshold on
+			// (SPEC §5: "at or above"), so the agent gains less than it.
+			for i, hold := range []int64{threshold, threshold + 1, threshold - 1} {
+				p := env.ID(fmt.Sprintf("gate-c-money-pool-at-%d", i))
+				r := post("/pools", fmt.Sprintf("gate-c-money-pool-at-%d", i), map[string]any{"pool_id": p, "name": "gate c boundary", "members": []string{agent}})
+				harness.Ensure(r.OK(), "POST /pools must create pool %s: got %d %s", p, r.Status, r.Raw)
+				half := hold / 2
+				for j, part := range []int64{half, hold - half} {
+					r = post("/pools/"+p+"/allocate", fmt.Sprintf("gate-c-money-pool-at-%d-%d", i, j), map[string]any{"amount": money.Credits(part), "reason": "gate"})
+					harness.Ensure(r.OK(), "POST /pools/{id}/allocate of %s (below the threshold %s) must be applied to pool %s: got %d %s",
+						cr(part), cr(threshold), p, r.Status, r.Raw)
+				}
+				before := bal()
+				r = post("/pools/"+p+"/close", fmt.Sprintf("gate-c-money-pool-at-%d-close", i), map[string]any{"refund_to": agent})
+				harness.Ensure(r.OK() || (r.Status >= 400 && r.Status < 500), "POST /pools/{id}/close of pool %s must close it or refuse with a 4xx: got %d %s", p, r.Status, r.Raw)
+				steps++
+				if gain := bal() - before; gain >= threshold || (hold < threshold && r.OK() && gain != hold) {
+					bad = append(bad, fmt.Sprintf("close of a pool holding %s (threshold %s) with refund_to the agent: %d %.120s; the agent gained %s",
+						cr(hold), cr(threshold), r.Status, r.Raw, cr(gain)))
+				}
+			}
+			// A pool refund names what members consumed from the pool: with
+			// nothing consumed it is refused, so a close then pays exactly
+			// what was allocated. Below the threshold throughout, so only the
+			// refund's bound decides what the agent gains.
+			{
+				p := env.ID("gate-c-money-pool-refund")
+				r := post("/pools", "gate-c-money-pool-refund", map[string]any{"pool_id": p, "name": "gate c refund", "members": []string{agent}})
+				harness.Ensure(r.OK(), "POST /pools must create pool %s: got %d %s", p, r.Status, r.Raw)
+				alloc, extra := threshold/2, threshold/4
+				r = post("/pools/"+p+"/allocate", "gate-c-money-pool-refund-alloc", map[string]any{"amount": money.Credits(alloc), "reason": "gate"})
+				harness.Ensure(r.OK(), "POST /pools/{id}/allocate of %s (below the threshold %s) must be applied to pool %s: got %d %s",
+					cr(alloc), cr(threshold), p, r.Status, r.Raw)
+				before := bal()
+				rf := post("/pools/"+p+"/refund", "gate-c-money-pool-refund-refund", map[string]any{"amount": money.Credits(extra), "reason": "gate"})
+				r = post("/pools/"+p+"/close", "gate-c-money-pool-refund-close", map[string]any{"refund_to": agent})
+				harness.Ensure(r.OK() || (r.Status >= 400 && r.Status < 500), "POST /pools/{id}/close of pool %s must close it or refuse with a 4xx: got %d %s", p, r.Status, r.Raw)
+				steps++
+				if gain := bal() - before; rf.OK() || (r.OK() && gain != alloc) || (!r.OK() && gain != 0) {
+					bad = append(bad, fmt.Sprintf("pool with %s allocated and nothing consumed: refund of %s answered %d %.120s (want a refusal), close %d; the agent gained %s (want %s)",
+						cr(alloc), cr(extra), rf.Status, rf.Raw, r.Status, cr(gain), cr(alloc)))
+				}
+			}
+			b4 := bal() // the boundary pools above paid the agent what they held below the threshold
 			pr := post("/pools/"+pool+"/refund", "gate-c-money-prefund", map[string]any{"amount": money.Credits(20 * threshold), "reason": "gate"})
 			r = post("/pools/"+pool+"/close", "gate-c-money-pclose", map[string]any{"refund_to": agent})
 			// A close refused with a 4xx (a remainder at the threshold needs an
 			// approval) is gated: the agent gains nothing, which is judged below.
 			harness.Ensure(r.OK() || (r.Status >= 400 && r.Status < 500), "POST /pools/{id}/close of pool %s must close it or refuse with a 4xx: got %d %s", pool, r.Status, r.Raw)
 			steps++
-			if gain := bal() - b3; gain >= threshold {
+			if gain := bal() - b4; gain >= threshold {
 				bad = append(bad, fmt.Sprintf("pool refund (%d %.120s) then close: the agent gained %s ≥ %s without approval", pr.Status, pr.Raw, cr(gain), cr(threshold)))
 			}
 			env.Record("C28", harness.Measure{OK: len(bad) == 0, Samples: steps, Measured: len(bad), Threshold: 0,
-				Detail: "an allocation at the threshold, and the agent's gain after a pool refund and close\n" + join(bad)})
+				Detail: "an allocation at the threshold, closes of pools holding the threshold and one milli either side, a pool refund with nothing consumed, and the agent's gain after a pool refund and close\n" + join(bad)})
 		}
 
 		// Synergie: one collaboration grants each agent less than the threshold.

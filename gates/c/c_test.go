@@ -237,12 +237,25 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, func()
 		env.Record("C8", harness.Measure{OK: other.OK(), Samples: 1, Measured: other.Status, Threshold: "2xx", Detail: string(other.Raw)})
 	})
 
-	It("a CRITICAL request needs two distinct approvers and a justification", Label("critical"), func(ctx SpecContext) {
+	It("a CRITICAL request needs two distinct approvers and a justification; a HIGH one a justification", Label("critical"), func(ctx SpecContext) {
 		env.Require("C9", "C10", "C11", "C12", "C13", "C14", "C15")
 		id, r := request(ctx, "gate-c-crit-requester", 50_000_000, "quarterly budget", "gate-c-critical")
 		env.Record("C9", harness.Measure{OK: r.Str("risk_level") == "CRITICAL", Samples: 1, Measured: r.Str("risk_level"), Threshold: "CRITICAL"})
 		noJust := env.C.Decide(ctx, id, "gate-c-a1", true, "", "gate-c-crit-nojust")
-		env.Record("C10", harness.Measure{OK: !noJust.OK(), Samples: 1, Measured: noJust.Status, Threshold: "4xx (422 justification_required)", Detail: string(noJust.Raw)})
+		env.Record("C10", harness.Measure{OK: !noJust.OK(), Samples: 1, Measured: noJust.Status, Threshold: "4xx (422 justification_required)",
+			Variant: "CRITICAL", Detail: string(noJust.Raw)})
+		// HIGH needs a justification too (SPEC §5: "HIGH 1 approver +
+		// justification"): a request at the HIGH bound, approved without
+		// one, is refused — and not as expired, which would say nothing —
+		// and the same approver with a justification then approves it.
+		hid, hr := request(ctx, "gate-c-high-requester", 5_000_000, "capacity", "gate-c-high")
+		hNoJust := env.C.Decide(ctx, hid, "gate-c-h1", true, "", "gate-c-high-nojust")
+		hJust := env.C.Decide(ctx, hid, "gate-c-h1", true, "reviewed", "gate-c-high-just")
+		hOK := !hNoJust.OK() && hNoJust.Status >= 400 && hNoJust.Status < 500 && hNoJust.Code() != "already_decided" && hJust.OK()
+		env.Record("C10", harness.Measure{OK: hOK, Samples: 2, Measured: fmt.Sprintf("%d %s, then %d", hNoJust.Status, hNoJust.Code(), hJust.Status),
+			Threshold: "4xx (422 justification_required), then 2xx with a justification", Variant: "HIGH",
+			Detail: fmt.Sprintf("a %s request of 5,000 credits (the HIGH bound) approved without a justification: %d %s; with one: %d %s",
+				hr.Str("risk_level"), hNoJust.Status, hNoJust.Raw, hJust.Status, hJust.Raw)})
 		first := env.C.Decide(ctx, id, "gate-c-a1", true, "reviewed", "gate-c-crit-1")
 		env.Record("C11", harness.Measure{OK: first.OK() && first.Str("status") == "pending", Samples: 1,
 			Measured: fmt.Sprintf("%d %s", first.Status, first.Str("status")), Threshold: "2xx pending",

@@ -11,6 +11,18 @@
 // several principals with bearer tokens, with body principal fields
 // (actor_id, requester_id, approver_id) that sometimes contradict the token.
 //
+// Every boundary a rule compares is driven to, not only sampled: keys in
+// the body's idempotency_key member instead of the header for one keyed
+// command in four (SPEC §3; a retry keeps the placement); references that
+// can only be refused for whose they are (a refund naming another agent's
+// mission within what it has left, a non-member consuming within the
+// pool's balance); pool balances brought to the threshold ∓ 0.001 before a
+// close, agent balances to a mission's estimate ∓ 0.001 before a start;
+// collaboration bodies across their edges (a score key outside agent_ids,
+// a member without a score, a member listed twice, scores of 0 and 1, a
+// score aimed at what is left of the cap). Each kind is reached in every
+// run (TestExplorerReachesTheBoundariesOfItsClasses).
+//
 // With Config.Faults it also lands faults drawn from the seed (on a stream
 // of their own) among the commands, at most Config.MaxFaults: kill -9,
 // clean restart and power cut (each followed by a start on the same data)

@@ -23,6 +23,9 @@ type Command struct {
 	Path   string          `json:"path"`
 	Body   json.RawMessage `json:"body,omitempty"`
 	Key    string          `json:"key,omitempty"`
+	// KeyInBody: the key was sent as the body's idempotency_key member
+	// (Body shows it), not the header; a retry keeps the placement.
+	KeyInBody bool `json:"key_in_body,omitempty"`
 	// Token is the bearer token sent ("" = none).
 	Token string `json:"token,omitempty"`
 	// RetryOf is the N of the command whose key this one resends (-1 none);
@@ -74,6 +77,9 @@ type Config struct {
 
 const api = "/api/credits"
 
+// bodyKeyShare: one keyed command in bodyKeyShare sends its key in the body.
+const bodyKeyShare = 4
+
 // agent is what the explorer believes of an agent (from the answers).
 type agent struct {
 	id      string
@@ -91,6 +97,7 @@ type approval struct {
 
 type mission struct {
 	id, agent          string
+	kind, complexity   string
 	consumed, refunded int64
 	status             string
 }
@@ -115,6 +122,8 @@ type explorer struct {
 	pools    []*pool
 	acked    []int // N of acknowledged keyed commands (retry candidates)
 	collabs  []string
+	granted  map[string]int64   // synergie paid per "team/agent", from the answers
+	karma    map[string]float64 // the last KARMA score an answer reported per agent
 	n        int
 	sleeps   int
 	groups   int
@@ -135,6 +144,7 @@ func Explore(ctx context.Context, c *scenarios.Client, cfg Config) (*Run, error)
 		return nil, fmt.Errorf("explore: no principals")
 	}
 	x := &explorer{c: c, r: rand.New(rand.NewPCG(cfg.Seed, 0x6578706c6f7265)), cfg: cfg, byAgent: map[string]*agent{},
+		granted: map[string]int64{}, karma: map[string]float64{},
 		run: &Run{Seed: cfg.Seed, Settings: cfg.Settings, Principals: cfg.Principals}}
 	if cfg.Faults != nil {
 		if cfg.MaxFaults <= 0 {
@@ -238,15 +248,31 @@ func (x *explorer) send(method, path string, body map[string]any, key, token, no
 
 // prepare builds a command and its call (N is the caller's).
 func (x *explorer) prepare(method, path string, body map[string]any, key, token, note string, retryOf int, conflicting bool) (Command, scenarios.Call) {
+	// Where the key travels (SPEC §3: the Idempotency-Key header or the
+	// body's idempotency_key member): drawn for a seeded share of keyed
+	// commands, kept by every retry and resend of one.
+	inBody := false
+	if retryOf >= 0 && retryOf < len(x.run.Commands) {
+		inBody = x.run.Commands[retryOf].KeyInBody
+	} else if key != "" && method != "GET" {
+		inBody = x.r.IntN(bodyKeyShare) == 0
+	}
+	if inBody && body != nil {
+		delete(body, "idempotency_key") // a resent body carries it; it is put back below
+	}
 	var raw []byte
 	if body != nil {
 		raw, _ = json.Marshal(body)
 	}
-	cmd := Command{Method: method, Path: path, Body: raw, Key: key, Token: token, RetryOf: retryOf,
+	sent := raw
+	if inBody && key != "" {
+		sent = scenarios.WithBodyKey(raw, x.c.NS+key)
+	}
+	cmd := Command{Method: method, Path: path, Body: sent, Key: key, KeyInBody: inBody && key != "", Token: token, RetryOf: retryOf,
 		Conflicting: conflicting, Note: note}
 	// Token "" sends none: the spec runs the explorer on a client without
 	// a default token.
-	call := scenarios.Call{Method: method, Path: path, Key: key, Token: token, Route: "explore " + method + " " + routeOf(path)}
+	call := scenarios.Call{Method: method, Path: path, Key: key, KeyInBody: cmd.KeyInBody, Token: token, Route: "explore " + method + " " + routeOf(path)}
 	if raw != nil {
 		call.Body = json.RawMessage(raw)
 	}
@@ -420,31 +446,33 @@ func (x *explorer) step(ctx context.Context) {
 		x.credit("withdraw")
 	case w < 80:
 		x.requestApproval()
-	case w < 108:
+	case w < 102:
 		x.decide(ctx, true)
-	case w < 116:
+	case w < 110:
 		x.decide(ctx, false)
-	case w < 126:
+	case w < 120:
 		x.startMission()
-	case w < 134:
+	case w < 128:
 		x.endMission()
-	case w < 136:
+	case w < 130:
 		x.rateMission()
-	case w < 140:
+	case w < 134:
 		x.createPool()
-	case w < 145:
+	case w < 139:
 		x.member()
-	case w < 152:
+	case w < 146:
 		x.poolMove("allocate", s.ThresholdMilli)
-	case w < 160:
+	case w < 154:
 		x.poolMove("consume", 0)
-	case w < 165:
+	case w < 159:
 		x.poolMove("refund", 0)
-	case w < 169:
+	case w < 163:
 		x.transfer()
-	case w < 171:
+	case w < 166:
 		x.closePool()
-	case w < 175:
+	case w < 168:
+		x.missionAtEstimate()
+	case w < 176:
 		x.collaboration()
 	case w < 180:
 		x.read()
@@ -724,7 +752,8 @@ func (x *explorer) startMission() {
 		m := resp(c)
 		p, _ := m["payload"].(map[string]any)
 		est, _ := intOf(p["estimate_milli"])
-		x.missions = append(x.missions, &mission{id: id, agent: a.id, consumed: est, status: "running"})
+		x.missions = append(x.missions, &mission{id: id, agent: a.id, kind: fmt.Sprint(body["mission_type"]),
+			complexity: fmt.Sprint(body["complexity"]), consumed: est, status: "running"})
 		a.balance -= est
 	}
 }
@@ -736,12 +765,30 @@ func (x *explorer) refund() {
 	body := map[string]any{"reason": "explore refund"}
 	var pivot int64
 	why := ""
-	if len(x.missions) > 0 && x.r.IntN(3) != 0 {
+	cross := false
+	var left []*mission // missions with something left to refund
+	for _, c := range x.missions {
+		if c.consumed > c.refunded && c.agent != "" {
+			left = append(left, c)
+		}
+	}
+	if len(left) > 0 && x.r.IntN(4) == 0 {
+		// A mission of another agent, with something left to refund.
+		m := left[x.r.IntN(len(left))]
+		if o := x.otherAgent(m.agent); o != nil {
+			a, cross = o, true
+			body["mission_id"] = m.id
+			pivot, why = max(min(m.consumed-m.refunded, 1000), 1), "another agent's mission, within what it has left "
+		}
+	}
+	switch {
+	case cross:
+	case len(x.missions) > 0 && x.r.IntN(3) != 0:
 		m := x.pickMission()
 		if m.agent != "" {
 			a = x.byAgent[m.agent]
-			if a == nil || x.r.IntN(20) == 0 {
-				a = x.pickAgent() // a mission of another agent
+			if a == nil {
+				a = x.pickAgent()
 			}
 		}
 		body["mission_id"] = m.id
@@ -749,11 +796,17 @@ func (x *explorer) refund() {
 		if x.r.IntN(5) == 0 {
 			pivot, why = m.consumed, "mission consumed "
 		}
-	} else {
+	default:
 		pivot, why = x.cfg.Settings.ThresholdMilli, "threshold "
 	}
 	amt, how := x.amount(pivot)
 	lit, inv := x.amountLit(amt)
+	if cross {
+		// Within what the mission has left, a valid amount and a known
+		// agent: the one reason to refuse it is whose mission it is.
+		amt, how = pivot, "="
+		lit, inv = json.Number(credits(amt)), ""
+	}
 	body["agent_id"], body["amount"] = a.id, lit
 	tok, _ := x.mutTok(false)
 	if p := x.bodyPrincipal(); p != "" {
@@ -767,6 +820,58 @@ func (x *explorer) refund() {
 				m.refunded += amt
 			}
 		}
+	}
+}
+
+// otherAgent is a known agent other than id (nil when there is none).
+func (x *explorer) otherAgent(id string) *agent {
+	var cands []*agent
+	for _, a := range x.agents {
+		if a.id != id {
+			cands = append(cands, a)
+		}
+	}
+	if len(cands) == 0 {
+		return nil
+	}
+	return cands[x.r.IntN(len(cands))]
+}
+
+// missionAtEstimate brings an agent's balance to a mission's estimate −
+// 0.001, the estimate or + 0.001 (a consume of the difference), then starts
+// a mission of the same type and complexity for it: the start compares the
+// balance with the estimate at the bound.
+func (x *explorer) missionAtEstimate() {
+	var cands []*mission
+	for _, m := range x.missions {
+		if m.consumed > 0 && x.byAgent[m.agent] != nil {
+			cands = append(cands, m)
+		}
+	}
+	if len(cands) == 0 {
+		x.startMission()
+		return
+	}
+	m := cands[x.r.IntN(len(cands))]
+	a := x.byAgent[m.agent]
+	d := x.r.Int64N(3) - 1
+	if diff := a.balance - (m.consumed + d); diff > 0 {
+		tok, _ := x.tok("operator", "service", "admin")
+		c := x.send("POST", api+"/consume", map[string]any{"agent_id": a.id, "amount": json.Number(credits(diff)), "reason": "explore to the estimate"},
+			x.key(), tok, fmt.Sprintf("balance to a mission estimate%+d milli", d), -1, false)
+		if ok2xx(c) {
+			x.afterBalance(a.id, resp(c))
+		}
+	}
+	id := fmt.Sprintf("%sm%d", x.cfg.Prefix, len(x.missions))
+	tok, _ := x.tok("operator", "service", "admin")
+	body := map[string]any{"mission_id": id, "agent_id": a.id, "mission_type": m.kind, "complexity": m.complexity}
+	c := x.send("POST", api+"/missions", body, x.key(), tok, fmt.Sprintf("start with the balance at the estimate%+d milli", d), -1, false)
+	if ok2xx(c) {
+		p, _ := resp(c)["payload"].(map[string]any)
+		est, _ := intOf(p["estimate_milli"])
+		x.missions = append(x.missions, &mission{id: id, agent: a.id, kind: m.kind, complexity: m.complexity, consumed: est, status: "running"})
+		a.balance -= est
 	}
 }
 
@@ -854,6 +959,19 @@ func (x *explorer) member() {
 
 func (x *explorer) poolMove(op string, pivot int64) {
 	p := x.pickPool()
+	outsider := ""
+	if op == "consume" && x.r.IntN(4) == 0 {
+		// A known agent that is not a member, for an amount the pool
+		// holds: the one reason to refuse it is membership.
+		for _, i := range x.r.Perm(len(x.pools)) {
+			if q := x.pools[i]; !q.closed && q.balance > 0 {
+				if o := x.nonMember(q); o != "" {
+					p, outsider = q, o
+					break
+				}
+			}
+		}
+	}
 	why := "threshold"
 	switch op {
 	case "consume":
@@ -866,15 +984,27 @@ func (x *explorer) poolMove(op string, pivot int64) {
 	}
 	amt, how := x.amount(pivot)
 	lit, inv := x.amountLit(amt)
+	if d, ok := x.toBoundary(p, op); ok {
+		// Bring the pool to the threshold or one milli either side, so its
+		// close compares a remainder with the threshold at the bound.
+		amt, why, how = d.amt, d.why, ""
+		lit, inv = json.Number(credits(amt)), ""
+	}
 	body := map[string]any{"amount": lit, "reason": "explore pool " + op}
 	var ag string
 	if op == "consume" {
 		ag = x.pickAgent().id
+		var members []string
 		for m := range p.members {
-			if x.r.IntN(3) != 0 {
-				ag = m
-				break
-			}
+			members = append(members, m)
+		}
+		sort.Strings(members)
+		if outsider != "" {
+			ag, amt, how = outsider, 1+x.r.Int64N(p.balance), " by a non-member, within the balance"
+			lit, inv = json.Number(credits(amt)), ""
+			body["amount"] = lit
+		} else if len(members) > 0 && x.r.IntN(3) != 0 {
+			ag = members[x.r.IntN(len(members))]
 		}
 		body["agent_id"] = ag
 	}
@@ -894,6 +1024,49 @@ func (x *explorer) poolMove(op string, pivot int64) {
 	}
 }
 
+type boundaryMove struct {
+	amt int64
+	why string
+}
+
+// toBoundary is, for one pool move in three, the amount that leaves the
+// pool holding the threshold − 0.001, the threshold or + 0.001 (an
+// allocation stays below the threshold, a consume within the balance).
+func (x *explorer) toBoundary(p *pool, op string) (boundaryMove, bool) {
+	if (op != "allocate" && op != "consume") || p.members == nil || p.closed || x.r.IntN(3) != 0 {
+		return boundaryMove{}, false
+	}
+	t := x.cfg.Settings.ThresholdMilli
+	d := x.r.Int64N(3) - 1
+	target := t + d
+	amt := target - p.balance
+	if op == "consume" {
+		amt = -amt
+	}
+	switch {
+	case amt >= t && op == "allocate":
+		// One allocation may not reach it: halfway now, the rest later.
+		return boundaryMove{amt / 2, "pool halfway to the threshold"}, true
+	case amt <= 0 || amt >= t:
+		return boundaryMove{}, false
+	}
+	return boundaryMove{amt, fmt.Sprintf("pool to threshold%+d milli", d)}, true
+}
+
+// nonMember is a known agent that is not a member of p ("" when none).
+func (x *explorer) nonMember(p *pool) string {
+	var cands []string
+	for _, a := range x.agents {
+		if !p.members[a.id] {
+			cands = append(cands, a.id)
+		}
+	}
+	if len(cands) == 0 {
+		return ""
+	}
+	return cands[x.r.IntN(len(cands))]
+}
+
 func (x *explorer) transfer() {
 	from, to := x.pickPool(), x.pickPool()
 	amt, how := x.amount(from.balance)
@@ -909,6 +1082,16 @@ func (x *explorer) transfer() {
 
 func (x *explorer) closePool() {
 	p := x.pickPool()
+	t := x.cfg.Settings.ThresholdMilli
+	var near []*pool
+	for _, q := range x.pools {
+		if !q.closed && q.balance >= t-1 && q.balance <= t+1 {
+			near = append(near, q)
+		}
+	}
+	if len(near) > 0 && x.r.IntN(3) != 0 {
+		p = near[x.r.IntN(len(near))] // a remainder at the threshold or one milli either side
+	}
 	a := x.pickAgent()
 	tok, _ := x.mutTok(false)
 	c := x.send("POST", api+"/pools/"+p.id+"/close", map[string]any{"refund_to": a.id}, x.key(), tok, "close", -1, false)
@@ -980,8 +1163,12 @@ func (x *explorer) retry(conflicting bool) {
 			body["actor_id"] = "someone-else"
 		}
 	}
-	x.send(orig.Method, orig.Path, body, orig.Key, orig.Token, note, orig.N, conflicting)
+	x.send(orig.Method, orig.Path, body, x.sentKey(orig), orig.Token, note, orig.N, conflicting)
 }
+
+// sentKey is the key a command was given before the client namespaced it
+// (Command.Key is the namespaced key it sent): a resend gives it again.
+func (x *explorer) sentKey(c Command) string { return strings.TrimPrefix(c.Key, x.c.NS) }
 
 // final reads every entity the run touched (with the reader's token).
 func (x *explorer) final(ctx context.Context) {
@@ -1014,7 +1201,12 @@ func (x *explorer) final(ctx context.Context) {
 
 // collaboration records a team collaboration: 2–4 agents (sometimes one,
 // an unknown one, or an invalid score), often the same team so the cap
-// binds, sometimes a repeated collaboration_id (writes nothing).
+// binds, sometimes a repeated collaboration_id (writes nothing). About one
+// in three crosses a boundary of the body: a score key naming an agent not
+// in agent_ids (a known agent, who must not be paid), a member without a
+// score, a member listed twice (counted once; a team of one agent twice is
+// 422), scores of exactly 0 and 1, and a score aimed at what is left of the
+// agent's cap in the team (the cap compared at the bound).
 func (x *explorer) collaboration() {
 	id := fmt.Sprintf("%sc%d", x.cfg.Prefix, len(x.collabs))
 	note := "new collaboration"
@@ -1025,6 +1217,7 @@ func (x *explorer) collaboration() {
 	if x.r.IntN(15) == 0 {
 		n, note = 1, note+", team of one"
 	}
+	team := fmt.Sprintf("%st%d", x.cfg.Prefix, x.r.IntN(2))
 	var ids []string
 	scores := map[string]any{}
 	for i := 0; i < n; i++ {
@@ -1035,9 +1228,47 @@ func (x *explorer) collaboration() {
 	if x.r.IntN(20) == 0 {
 		scores[ids[0]], note = json.Number("1.2"), note+", score 1.2"
 	}
+	switch x.r.IntN(10) {
+	case 0, 6: // a score for an agent outside the team
+		if o := x.outside(ids); o != "" {
+			scores[o], note = json.Number("1"), note+", score key outside agent_ids"
+		}
+	case 1: // a member without a score
+		if len(ids) > 0 {
+			delete(scores, ids[len(ids)-1])
+			if !contains(ids[:len(ids)-1], ids[len(ids)-1]) {
+				note += ", a member without a score"
+			}
+		}
+	case 2: // a member listed twice
+		ids, note = append(ids, ids[0]), note+", a member listed twice"
+	case 3: // one agent twice: one distinct agent
+		ids, note = []string{ids[0], ids[0]}, note+", one agent listed twice"
+		scores = map[string]any{ids[0]: json.Number("0.5")}
+	case 4: // scores at the bounds
+		for i, a := range ids {
+			scores[a] = json.Number([]string{"0", "1"}[i%2])
+		}
+		note += ", scores 0 and 1"
+	case 5: // aimed at what is left of the cap
+		if len(ids) > 0 {
+			a := ids[0]
+			room := x.cfg.Settings.SynergieCap - x.granted[team+"/"+a]
+			k, ok := x.karma[a]
+			if !ok {
+				k = 0.5
+			}
+			if f := float64(x.cfg.Settings.SynergieBase) * (0.5 + k); room > 0 && f > 0 {
+				d := x.r.Int64N(3) - 1
+				c := float64(room+d) / f
+				if c >= 0 && c <= 1 {
+					scores[a], note = json.Number(fmt.Sprintf("%.6f", c)), note+fmt.Sprintf(", score aimed at the cap%+d milli", d)
+				}
+			}
+		}
+	}
 	tok, _ := x.mutTok(false)
-	body := map[string]any{"collaboration_id": id, "team_id": fmt.Sprintf("%st%d", x.cfg.Prefix, x.r.IntN(2)),
-		"agent_ids": ids, "contribution_scores": scores}
+	body := map[string]any{"collaboration_id": id, "team_id": team, "agent_ids": ids, "contribution_scores": scores}
 	if p := x.bodyPrincipal(); p != "" {
 		body["actor_id"] = p
 	}
@@ -1045,14 +1276,44 @@ func (x *explorer) collaboration() {
 	if ok2xx(c) {
 		x.collabs = append(x.collabs, id)
 		for _, rw := range asMaps(resp(c)["rewards"]) {
+			ag := fmt.Sprint(rw["agent_id"])
+			if k, ok := rw["karma_score"].(json.Number); ok {
+				if f, err := k.Float64(); err == nil {
+					x.karma[ag] = f
+				}
+			}
 			if rw["kind"] == "granted" {
-				if a := x.byAgent[fmt.Sprint(rw["agent_id"])]; a != nil {
-					v, _ := milliOf(rw["amount"])
+				v, _ := milliOf(rw["amount"])
+				x.granted[team+"/"+ag] += v
+				if a := x.byAgent[ag]; a != nil {
 					a.balance += v
 				}
 			}
 		}
 	}
+}
+
+// outside is a known agent not among ids ("" when none).
+func (x *explorer) outside(ids []string) string {
+	var cands []string
+	for _, a := range x.agents {
+		if !contains(ids, a.id) {
+			cands = append(cands, a.id)
+		}
+	}
+	if len(cands) == 0 {
+		return ""
+	}
+	return cands[x.r.IntN(len(cands))]
+}
+
+func contains(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 func asMaps(v any) []map[string]any {

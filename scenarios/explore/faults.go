@@ -260,7 +260,7 @@ func (x *explorer) afterRestart(kind string, unknown []Command) {
 // resend sends a command again with its key, token and body.
 func (x *explorer) resend(orig Command, note string) Command {
 	body := decodeMap(orig.Body)
-	return x.send(orig.Method, orig.Path, body, orig.Key, orig.Token, note, orig.N, false)
+	return x.send(orig.Method, orig.Path, body, x.sentKey(orig), orig.Token, note, orig.N, false)
 }
 
 // prepared is one command of a concurrent group before it is sent.

@@ -27,7 +27,10 @@ type Request struct {
 	Method, Base, Path string
 	Body               []byte // sent verbatim; nil = no body
 	Key                string // Idempotency-Key header and Op.Key; "" = none
-	Token              string // bearer token; "" = none
+	// KeyInBody: the key travels in the body's idempotency_key member (the
+	// caller put it there, SPEC §3), so no header is sent; Op.Key is Key.
+	KeyInBody bool
+	Token     string // bearer token; "" = none
 	// Timeout bounds the request, body included; 0 = only ctx and HTTP's own.
 	Timeout time.Duration
 	// Op is the history's view: Kind, Role, Agent, Entity, AmountMilli
@@ -74,7 +77,7 @@ func (c Client) Send(ctx context.Context, req Request) Response {
 	if req.Body != nil || req.Method != http.MethodGet {
 		hr.Header.Set("Content-Type", "application/json")
 	}
-	if req.Key != "" {
+	if req.Key != "" && !req.KeyInBody {
 		hr.Header.Set("Idempotency-Key", req.Key)
 	}
 	if req.Token != "" {
