@@ -31,3 +31,14 @@ func TestTimestampsThatAreNotUTCOrRunBackwardsAreReported(t *testing.T) {
 		t.Fatalf("equal stamps and a +00:00 offset are fine: %s", f)
 	}
 }
+
+func TestAnUnknownEntityReadThatIsNot404IsReported(t *testing.T) {
+	reads := []UnknownRead{{Path: "/api/credits/balance/x", Status: 404}, {Path: "/api/credits/synergie/x", Status: 200, Body: `{"teams":{}}`}}
+	f := CheckUnknownEntities(reads)
+	if f.OK || f.ViolationCount != 1 || f.Samples != 2 {
+		t.Fatalf("want one violation in two reads: %s", f)
+	}
+	if f := CheckUnknownEntities(reads[:1]); !f.OK {
+		t.Fatalf("a 404 is right: %s", f)
+	}
+}
