@@ -27,7 +27,7 @@ func GateA(j *Journal, ops []Op, opt HistoryOptions) []Finding {
 	return []Finding{
 		CheckLines(j), CheckSeqGapless(j), CheckSchemaVersion(j), CheckCorrelationIDs(j),
 		CheckCausationEarlier(j), CheckEventIDsUnique(j), CheckKeysUnique(j),
-		CheckHistoryExact(j, ops, opt), CheckRetriesOriginal(j, ops), CheckTxComplete(j),
+		CheckHistoryExact(j, ops, opt), CheckRetriesOriginal(j, ops), CheckTxComplete(j), CheckTimestamps(j),
 	}
 }
 

@@ -13,6 +13,8 @@ var gateA = []Check{
 		Rules: rs("§2 envelope"), Routes: rs(Agents, Consume), Needs: caps(CapJournal)},
 	{ID: "A5", Gate: "A", Critical: true, Title: "causation_id names an earlier event of the same subject; a derived event names the cause SPEC §2 gives it",
 		Rules: rs("§2 causation"), Routes: rs(Agents, Consume, Collaborations, ApprovalRequest, Approve, MissionStart, MissionComplete, MissionCancel), Needs: caps(CapJournal)},
+	{ID: "A28", Gate: "A", Critical: true, Title: "timestamps are RFC 3339 in UTC and never go back along seq",
+		Rules: rs("§2 envelope"), Routes: rs(Agents, Consume), Needs: caps(CapJournal)},
 	{ID: "A6", Gate: "A", Critical: true, Title: "event_id is unique",
 		Rules: rs("§2 envelope"), Routes: rs(Agents, Consume), Needs: caps(CapJournal)},
 	{ID: "A7", Gate: "A", Critical: true, Title: "each idempotency key appears at most once",

@@ -86,6 +86,8 @@ var gateB = []Check{
 		Rules: rs("§5 pools"), Routes: rs(PoolCreate, PoolGet, PoolMemberAdd, PoolMemberRemove, PoolConsume)},
 	{ID: "B40", Gate: "B", Critical: true, Title: "mission rating: POST /missions/{id}/rate records the rating and refuses one outside 0..1",
 		Rules: rs("§5 missions"), Routes: rs(MissionStart, MissionComplete, MissionRate, MissionGet)},
+	{ID: "B50", Gate: "B", Critical: true, Title: "every per-entity read answers 404 for an id nobody created",
+		Rules: rs("§6 errors", "§8 any backend"), Routes: rs(Balance)},
 	{ID: "B41", Gate: "B", Critical: true, Title: "GET /events pages equal the journal file byte for byte",
 		Rules: rs("§6 journal over HTTP"), Routes: rs(Events), Needs: caps(CapJournalFile)},
 	{ID: "B42", Gate: "B", Critical: true, Title: "GET /api/credits/metrics and /metrics report the journal's last seq",

@@ -1,6 +1,6 @@
 //go:build mutant
 
-// Seeded bug pending-list-drops-voted (gate C, check C11): GET
+// Seeded bug pending-list-drops-voted (gate B, check B49): GET
 // /approvals?status=pending lists only requests nobody has voted on, so a
 // CRITICAL request with its first approval vanishes from the approvers'
 // queue and is never completed (it only expires).

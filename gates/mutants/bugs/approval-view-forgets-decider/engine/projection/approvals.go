@@ -1,6 +1,6 @@
 //go:build mutant
 
-// Seeded bug approval-view-forgets-decider (gate C, check C5): the approvals
+// Seeded bug approval-view-forgets-decider (gate B, check B3): the approvals
 // read model records the decision event but not who decided, so GET
 // /approvals/{id}, the list and the audit answer decided_by null (the
 // journal's approval.approved still names the approver).

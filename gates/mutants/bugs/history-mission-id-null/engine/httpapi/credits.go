@@ -1,6 +1,6 @@
 //go:build mutant
 
-// Seeded bug history-mission-id-null (gate B, check B17): GET /history
+// Seeded bug history-mission-id-null (gate B, check B2): GET /history
 // answers mission_id null on every entry (the field was left out of the
 // entry it renders), so a client cannot tell which mission an entry was for.
 
