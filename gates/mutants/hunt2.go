@@ -13,6 +13,7 @@ func hunt2Mutants() []Mutant {
 		{Name: "eoc-band-safe-as-optimal", Gate: "b", Check: "B11", Bug: "EoC band of a score in [0.3, 0.5) is optimal (the safe band taken for the optimal band)"},
 		{Name: "events-limit-off-by-one", Gate: "b", Check: "B41", Bug: "GET /events?limit=M answers M+1 lines"},
 		{Name: "synergie-unknown-agent-empty", Gate: "b", Check: "B50", Bug: "GET /synergie/{agent} of an unknown agent answers 200 with no teams instead of 404"},
+		{Name: "stale-expected-version-accepted", Gate: "b", Check: "B47", Bug: "a decision with a stale expected_version is accepted (only a future version is refused)"},
 		{Name: "high-expires-on-medium-timeout", Gate: "c", Check: "C32", Bug: "a HIGH request's expires_at uses the MEDIUM timeout"},
 	}
 }

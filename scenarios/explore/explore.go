@@ -700,7 +700,12 @@ func (x *explorer) decide(ctx context.Context, approve bool) {
 		body["approver_id"] = p // never the acting principal when a token is sent
 	}
 	if x.r.IntN(10) == 0 {
+		// The version the approver saw: current or one ahead.
 		body["expected_version"] = ap.version + x.r.IntN(2)
+	} else if ap.version > 1 && x.r.IntN(3) == 0 {
+		// Once the request has a vote, the version before it: a stale view
+		// must be refused as much as a future one.
+		body["expected_version"] = ap.version - 1
 	}
 	path := api + "/approvals/" + ap.id + "/reject"
 	if approve {
