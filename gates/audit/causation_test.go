@@ -127,3 +127,21 @@ func TestA5TellsAnExecutionOnceEvenUnderAWideCorrelation(t *testing.T) {
 		t.Fatalf("%s", f)
 	}
 }
+
+// SPEC §2 fixes the unit of amount_milli, not the sign a debit is
+// journaled with: an approved withdrawal journaled as a negative amount is
+// still its request's execution, caused rightly.
+func TestA5MatchesAnExecutionJournaledWithANegativeAmount(t *testing.T) {
+	w := newCauseWorld(t)
+	rq := w.b.cmd("k-r3", "alice", p("approval.requested", request("r3", "withdraw", "a1", 50_000)))
+	ap := w.b.cmd("k-r3-ap", "bob", pid("approval.approved", decision("r3", "bob", 1), rq[0].EventID),
+		pid("credit.withdrawn", credit("a1", -50_000, 750_000), ""))
+	causeOf(ap[1], ap[0])
+	if f := CheckCausationEarlier(w.b.journal()); !f.OK || !strings.Contains(f.Detail, "3 approval executions") {
+		t.Fatalf("a negative withdrawal naming its approval must pass and count: %s", f)
+	}
+	causeOf(ap[1], w.approved)
+	if f := CheckCausationEarlier(w.b.journal()); f.OK {
+		t.Fatalf("caused by another request's approval must still fail: %s", f)
+	}
+}

@@ -248,7 +248,7 @@ func checkDerivedCauses(v *violations, evs []*Event, byID map[string]*Event) der
 			pending := approvedIn[e.CorrelationID]
 			for i, ap := range pending {
 				r := requests[subjectOf(ap).RequestID]
-				if executes[r.ActionType] == e.EventType && r.AgentID == s.AgentID && r.AmountMilli == s.AmountMilli {
+				if executes[r.ActionType] == e.EventType && r.AgentID == s.AgentID && sameMagnitude(r.AmountMilli, s.AmountMilli) {
 					execution = true
 					approvedIn[e.CorrelationID] = append(pending[:i:i], pending[i+1:]...)
 					break
@@ -269,7 +269,7 @@ func checkDerivedCauses(v *violations, evs []*Event, byID map[string]*Event) der
 		default:
 			rid := subjectOf(cause).RequestID
 			r, ok := requests[rid]
-			if !ok || executes[r.ActionType] != e.EventType || r.AgentID != s.AgentID || r.AmountMilli != s.AmountMilli {
+			if !ok || executes[r.ActionType] != e.EventType || r.AgentID != s.AgentID || !sameMagnitude(r.AmountMilli, s.AmountMilli) {
 				v.add("%s (agent %q, %d milli): caused by the approval of request %q (%s %d milli for %q), not its own request's",
 					where(e), s.AgentID, s.AmountMilli, rid, r.ActionType, r.AmountMilli, r.AgentID)
 			}
@@ -277,6 +277,10 @@ func checkDerivedCauses(v *violations, evs []*Event, byID map[string]*Event) der
 	}
 	return d
 }
+
+// sameMagnitude compares a request's amount with its execution's: SPEC §2
+// fixes the unit (milli-credits), not the sign a debit is journaled with.
+func sameMagnitude(a, b int64) bool { return a == b || a == -b }
 
 // CheckEventIDsUnique: no event_id appears twice (nor empty).
 func CheckEventIDsUnique(j *Journal) Finding {
