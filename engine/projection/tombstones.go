@@ -45,12 +45,16 @@ func (ts *tombstones) put(id string, t Tombstone) {
 func (ts *tombstones) get(id string) (Tombstone, bool) {
 	if rid, ok := packUUID(id); ok {
 		if p, ok := ts.packed[rid]; ok {
-			return Tombstone{Status: decidedStatuses[p.status], DecisionEventID: p.decision.String(),
-				DecidedBy: ts.deciders.name(p.decider), Version: int(p.version)}, true
+			return ts.unpack(p), true
 		}
 	}
 	t, ok := ts.loose[id]
 	return t, ok
+}
+
+func (ts *tombstones) unpack(p packedTombstone) Tombstone {
+	return Tombstone{Status: decidedStatuses[p.status], DecisionEventID: p.decision.String(),
+		DecidedBy: ts.deciders.name(p.decider), Version: int(p.version)}
 }
 
 func (ts *tombstones) len() int { return len(ts.packed) + len(ts.loose) }
@@ -58,10 +62,8 @@ func (ts *tombstones) len() int { return len(ts.packed) + len(ts.loose) }
 // sorted returns every tombstone by request id.
 func (ts *tombstones) sorted() []TombstoneSnapshot {
 	out := make([]TombstoneSnapshot, 0, ts.len())
-	for rid := range ts.packed {
-		id := rid.String()
-		t, _ := ts.get(id)
-		out = append(out, TombstoneSnapshot{RequestID: id, Tombstone: t})
+	for rid, p := range ts.packed {
+		out = append(out, TombstoneSnapshot{RequestID: rid.String(), Tombstone: ts.unpack(p)})
 	}
 	for id, t := range ts.loose {
 		out = append(out, TombstoneSnapshot{RequestID: id, Tombstone: t})

@@ -275,22 +275,35 @@ func shareDecisionFields(m map[string]ApprovalState) {
 // Approvals reads GET /api/credits/approvals?limit=1000 (newest first) and
 // the API's total.
 func (c *APIClient) Approvals(ctx context.Context) (map[string]ApprovalState, int, error) {
+	out, total, err := c.approvalList(ctx, "limit="+strconv.Itoa(pageLimit))
+	if err != nil {
+		return nil, 0, err
+	}
+	shareDecisionFields(out)
+	if total == nil {
+		return out, 0, nil
+	}
+	return out, *total, nil
+}
+
+// approvalList reads one page of GET /api/credits/approvals?<query>, by
+// request id; total is the API's "total" (nil when absent).
+func (c *APIClient) approvalList(ctx context.Context, query string) (map[string]ApprovalState, *int, error) {
 	var resp struct {
 		Approvals []apiApproval `json:"approvals"`
-		Total     int           `json:"total"`
+		Total     *int          `json:"total"`
 	}
-	if err := c.getJSON(ctx, "/api/credits/approvals?limit="+strconv.Itoa(pageLimit), &resp); err != nil {
-		return nil, 0, err
+	if err := c.getJSON(ctx, "/api/credits/approvals?"+query, &resp); err != nil {
+		return nil, nil, err
 	}
 	out := make(map[string]ApprovalState, len(resp.Approvals))
 	for _, a := range resp.Approvals {
 		s, err := a.state()
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, err
 		}
 		out[s.RequestID] = s
 	}
-	shareDecisionFields(out)
 	return out, resp.Total, nil
 }
 

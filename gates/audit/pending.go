@@ -22,25 +22,14 @@ type PendingRead struct {
 
 // ApprovalsWithStatus reads GET /api/credits/approvals?status=<status>.
 func (c *APIClient) ApprovalsWithStatus(ctx context.Context, status string) (PendingRead, error) {
-	var resp struct {
-		Approvals []apiApproval `json:"approvals"`
-		Total     *int          `json:"total"`
-	}
 	r := PendingRead{Approvals: map[string]ApprovalState{}, Total: -1, Limit: pageLimit}
-	path := "/api/credits/approvals?status=" + url.QueryEscape(status) + "&limit=" + strconv.Itoa(pageLimit)
-	if err := c.getJSON(ctx, path, &resp); err != nil {
+	got, total, err := c.approvalList(ctx, "status="+url.QueryEscape(status)+"&limit="+strconv.Itoa(pageLimit))
+	if err != nil {
 		return r, err
 	}
-	r.ReadAt = time.Now()
-	for _, a := range resp.Approvals {
-		s, err := a.state()
-		if err != nil {
-			return r, err
-		}
-		r.Approvals[s.RequestID] = s
-	}
-	if resp.Total != nil {
-		r.Total = *resp.Total
+	r.Approvals, r.ReadAt = got, time.Now()
+	if total != nil {
+		r.Total = *total
 	}
 	return r, nil
 }
@@ -99,6 +88,5 @@ func PendingList(m *Model, r PendingRead) Finding {
 	if truncated {
 		detail += fmt.Sprintf("; the list was cut at %d of %d: missing requests not judged", len(r.Approvals), r.Total)
 	}
-	f := v.finding(CheckPendingList, countMeasured(&v, pending+len(r.Approvals), "pending and listed requests"), "0", detail)
-	return f
+	return v.finding(CheckPendingList, countMeasured(&v, pending+len(r.Approvals), "pending and listed requests"), "0", detail)
 }
