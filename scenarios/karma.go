@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
@@ -52,6 +53,26 @@ func Blackout(ctx context.Context, c *Client, mode, agent string, n int, amountM
 	}
 	res.HealthDuring = c.HealthState(ctx)
 	return res
+}
+
+// FallbackCount reads fallback_count from GET /karma/status: the sum over
+// the instances of a cluster (each counts its own fallbacks). ok is false
+// when an answer lacks a numeric fallback_count.
+func (c *Client) FallbackCount(ctx context.Context) (n int64, ok bool) {
+	bases := c.Instances
+	if len(bases) == 0 {
+		bases = []string{""}
+	}
+	for _, b := range bases {
+		r := c.Do(ctx, Call{Method: "GET", Path: api + "/karma/status", Base: b})
+		num, isNum := r.Body["fallback_count"].(json.Number)
+		v, err := num.Int64()
+		if !r.OK() || !isNum || err != nil {
+			return 0, false
+		}
+		n += v
+	}
+	return n, true
 }
 
 // HealthState reads the backend's health state (healthy | degraded |

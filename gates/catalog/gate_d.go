@@ -11,6 +11,8 @@ var gateD = []Check{
 		Rules: rs("§5 KARMA never fails"), Routes: rs(APIHealth), Needs: caps(CapKarmaControl)},
 	{ID: "D4", Gate: "D", Title: "KARMA outage: fallback recorded",
 		Rules: rs("§5 KARMA fallback"), Routes: rs(Agents, Consume), Needs: caps(CapKarmaControl)},
+	{ID: "D45", Gate: "D", Title: "KARMA outage: fallback_count counts every fallback score served, also while the breaker is open",
+		Rules: rs("§5 KARMA fallback"), Routes: rs(Agents, Consume, KarmaStatus), Needs: caps(CapKarmaControl)},
 	{ID: "D5", Gate: "D", Title: "KARMA outage: max consume latency",
 		Rules: rs("§5 KARMA never fails"), Routes: rs(Agents, Consume), Needs: caps(CapKarmaControl)},
 	{ID: "D6", Gate: "D", Title: "KARMA outage: health degraded during the outage",

@@ -63,7 +63,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 	})
 
 	It("a KARMA blackout in every failure mode never fails or stalls a consume, and health recovers by itself", Label("critical"), func(ctx SpecContext) {
-		env.Require("D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D44")
+		env.Require("D1", "D2", "D3", "D4", "D45", "D5", "D6", "D7", "D8", "D44")
 		agent := env.ID("gate-d-karma")
 		err := env.C.CreateAgent(ctx, agent, 1000)
 		harness.Ensure(err == nil, "the KARMA agent %s must be created with 1000 credits: %v", agent, err)
@@ -82,9 +82,17 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 		}
 		var all, outageNames []string
 		for i, m := range modes {
-			_, err := env.Inject(ctx, m.f)
+			// An agent KARMA never scored: no cache can answer for it, so
+			// its consumes reach the fallback in every mode.
+			fresh := env.ID(fmt.Sprintf("gate-d-karma-fresh-%d", i))
+			err := env.C.CreateAgent(ctx, fresh, 1000)
+			harness.Ensure(err == nil, "the fresh KARMA agent %s must be created with 1000 credits: %v", fresh, err)
+			fcBefore, counted := env.C.FallbackCount(ctx)
+			_, err = env.Inject(ctx, m.f)
 			harness.Ensure(err == nil, "the KARMA outage %q must start: %v", m.name, err)
 			res := scenarios.Blackout(ctx, env.C, fmt.Sprintf("m%d", i), agent, 50, 1_000)
+			fres := scenarios.Blackout(ctx, env.C, fmt.Sprintf("f%d", i), fresh, 20, 1_000)
+			fcAfter, countedAfter := env.C.FallbackCount(ctx)
 			_, err = env.Heal(ctx, m.f)
 			harness.Ensure(err == nil, "the KARMA stub must serve healthy again on %s after %q: %v", env.Karma.Addr, m.name, err)
 			outageNames = append(outageNames, m.f.Name())
@@ -94,19 +102,33 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 				crashes++
 			}
 			badSource := 0
-			for src, n := range res.Sources {
-				if src != "fallback" && src != "cache" {
-					badSource += n
+			for _, r := range []scenarios.BlackoutResult{res, fres} {
+				for src, n := range r.Sources {
+					if src != "fallback" && src != "cache" {
+						badSource += n
+					}
 				}
 			}
 			v := "KARMA " + m.name
-			env.Record("D2", harness.Measure{OK: res.OK == res.Requests, Samples: res.Requests, Measured: res.OK, Threshold: res.Requests,
-				Detail: strings.Join(res.Failures, "\n"), Variant: v})
+			env.Record("D2", harness.Measure{OK: res.OK+fres.OK == res.Requests+fres.Requests, Samples: res.Requests + fres.Requests, Measured: res.OK + fres.OK,
+				Threshold: res.Requests + fres.Requests, Detail: strings.Join(append(res.Failures, fres.Failures...), "\n"), Variant: v})
 			env.Record("D3", harness.Measure{OK: alive.OK(), Samples: 1, Measured: alive.Status, Threshold: 200,
 				Detail: "a dependency outage must never crash the backend", Variant: v})
-			env.Record("D4", harness.Measure{OK: badSource == 0, Samples: res.OK, Measured: res.Sources, Threshold: "karma_source fallback|cache on every consume",
-				Detail: fmt.Sprintf("%d successful consumes judged", res.OK), Variant: v})
-			env.Record("D5", harness.Measure{OK: res.MaxLatency <= budget, Samples: res.Requests, Measured: res.MaxLatency.Round(time.Millisecond).String(),
+			env.Record("D4", harness.Measure{OK: badSource == 0, Samples: res.OK + fres.OK, Measured: fmt.Sprint(res.Sources, " ", fres.Sources), Threshold: "karma_source fallback|cache on every consume",
+				Detail: fmt.Sprintf("%d successful consumes judged (a scored agent, then one KARMA never scored)", res.OK+fres.OK), Variant: v})
+			// Every fallback score the backend served and journaled was
+			// counted (a refused consume may count one more, never less).
+			switch fallbacks := fres.Sources["fallback"]; {
+			case !counted || !countedAfter:
+				env.Record("D45", harness.Measure{Detail: "GET /karma/status answered no numeric fallback_count", Variant: v})
+			case fallbacks == 0:
+				env.Record("D45", harness.Measure{Detail: fmt.Sprintf("no consume of the never-scored agent was answered with karma_source fallback (%v): nothing to count", fres.Sources), Variant: v})
+			default:
+				env.Record("D45", harness.Measure{OK: fcAfter-fcBefore >= int64(fallbacks), Samples: fallbacks, Measured: fcAfter - fcBefore, Threshold: fmt.Sprintf("≥ %d", fallbacks),
+					Detail: fmt.Sprintf("fallback_count %d → %d across the outage; %d consumes of the never-scored agent %s answered karma_source fallback (%v)", fcBefore, fcAfter, fallbacks, fresh, fres.Sources), Variant: v})
+			}
+			maxLat := max(res.MaxLatency, fres.MaxLatency)
+			env.Record("D5", harness.Measure{OK: maxLat <= budget, Samples: res.Requests + fres.Requests, Measured: maxLat.Round(time.Millisecond).String(),
 				Threshold: "≤ " + budget.String(), Detail: fmt.Sprintf("KARMA timeout %s + margin; P99 %s", karmaTimeout, res.P99.Round(time.Millisecond)), Variant: v})
 			during := 0
 			if res.HealthDuring != "" {
@@ -121,7 +143,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 				Body: map[string]any{"agent_id": agent, "amount": 1, "reason": "after"}})
 			env.Record("D8", harness.Measure{OK: karmaSource(after) == "live", Samples: 1, Measured: karmaSource(after), Threshold: "live",
 				Detail: string(after.Raw), Variant: v})
-			all = append(all, fmt.Sprintf("%s: %d/%d ok, max %s", m.name, res.OK, res.Requests, res.MaxLatency.Round(time.Millisecond)))
+			all = append(all, fmt.Sprintf("%s: %d/%d ok, max %s", m.name, res.OK+fres.OK, res.Requests+fres.Requests, maxLat.Round(time.Millisecond)))
 		}
 		// By window: every consume whose call fell inside an outage.
 		env.RecordFinding(audit.CheckServedDuringOutage(env.Ops(), env.Windows(), budget, outageNames...), "")

@@ -6,7 +6,7 @@ package mutants
 // versions. Of its eleven bugs the gates of the day rejected two (EoC band,
 // HIGH timeout); two more are rejected since the checks they name were
 // widened (B41 bounds each page by its limit, B50 reads unknown ids on every
-// per-entity route). The classes still getting through are listed in
+// per-entity route, D45 counts the fallbacks of an agent KARMA never scored). The classes still getting through are listed in
 // docs/gates.md ("Known escapes") with the harness change each needs.
 func hunt2Mutants() []Mutant {
 	return []Mutant{
@@ -15,5 +15,7 @@ func hunt2Mutants() []Mutant {
 		{Name: "synergie-unknown-agent-empty", Gate: "b", Check: "B50", Bug: "GET /synergie/{agent} of an unknown agent answers 200 with no teams instead of 404"},
 		{Name: "stale-expected-version-accepted", Gate: "b", Check: "B47", Bug: "a decision with a stale expected_version is accepted (only a future version is refused)"},
 		{Name: "high-expires-on-medium-timeout", Gate: "c", Check: "C32", Bug: "a HIGH request's expires_at uses the MEDIUM timeout"},
+		{Name: "karma-fallback-count-on-failure-only", Gate: "d", Check: "D45", Verdict: "CONDITIONAL", // D45 is not critical: a miscounted fallback is CONDITIONAL
+			Bug: "GET /karma/status fallback_count counts only fallbacks after a failed call, none while the breaker is open"},
 	}
 }
