@@ -491,7 +491,7 @@ func (e *Engine) decideLocked(c *command, recs *[]store.Record) outcome {
 	}
 	// One reading of the clock per command: the rule decides on it and the
 	// events carry it.
-	now := e.clock.Now()
+	now := e.nowLocked()
 	p, err := c.rule(e.viewLocked(), now)
 	if err != nil {
 		return outcome{err: err}
@@ -520,6 +520,17 @@ func (e *Engine) decideLocked(c *command, recs *[]store.Record) outcome {
 	}
 	*recs = append(*recs, more...)
 	return o
+}
+
+// nowLocked reads the clock for a command, never earlier than the newest
+// event folded: timestamps never go back along seq, even when instances on
+// one store run on hosts whose clocks disagree or a host's clock steps back.
+func (e *Engine) nowLocked() time.Time {
+	now := e.clock.Now()
+	if last := e.models.last; now.Before(last) {
+		return last
+	}
+	return now
 }
 
 func isRuleError(err error) bool {

@@ -638,3 +638,36 @@ func TestLedgerPagesBeyondTheMemoryWindowEqualTheFullFold(t *testing.T) {
 		}
 	}
 }
+
+// A clock that steps back (NTP, a VM restored) must not stamp an event
+// earlier than the one before it: A28 reads timestamps along seq.
+func TestTimestampsNeverGoBackAlongSeqWhenTheClockDoes(t *testing.T) {
+	ctx := context.Background()
+	clock := newFakeClock()
+	cfg := testConfig(t, journalPath(t))
+	cfg.Clock = clock
+	e := openEngine(t, cfg)
+	defer e.Close()
+	mustCreate(t, e, "a", 1)
+	in := engine.CreditInput{AgentID: "a", AmountMilli: credits(1), Reason: "x"}
+	first, err := e.Add(ctx, as("op", ""), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(-time.Hour)
+	second, err := e.Consume(ctx, as("op", ""), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, prev := second.Primary().Timestamp, first.Primary().Timestamp; got.Before(prev) {
+		t.Fatalf("seq %d stamped %v, before seq %d's %v", second.Primary().Seq, got, first.Primary().Seq, prev)
+	}
+	clock.Advance(2 * time.Hour)
+	third, err := e.Consume(ctx, as("op", ""), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := clock.Now(); !third.Primary().Timestamp.Equal(want) {
+		t.Fatalf("once the clock is ahead again the stamp is %v, want the clock's %v", third.Primary().Timestamp, want)
+	}
+}

@@ -283,3 +283,36 @@ func TestInstancesOnOneDatabaseRefuseDifferentMoneySettings(t *testing.T) {
 		t.Fatalf("an instance with another approval threshold: %v, want ErrSettingsDiffer naming approval.threshold_milli", err)
 	}
 }
+
+// Instances on hosts whose clocks disagree: the one behind stamps no
+// earlier than the event the other wrote before it.
+func TestClusterTimestampsNeverGoBackAcrossSkewedInstances(t *testing.T) {
+	url := pgtest.Shared(t).FreshDB(t)
+	ctx := context.Background()
+	open := func(c engine.Clock) *engine.Engine {
+		s, err := pgstore.Open(context.Background(), url, pgstore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := testConfig(t, "")
+		cfg.Store, cfg.Clock = s, c
+		return openEngine(t, cfg)
+	}
+	ahead, behind := newFakeClock(), newFakeClock()
+	ahead.Advance(time.Minute)
+	a, b := open(ahead), open(behind)
+	defer a.Close()
+	defer b.Close()
+	first, err := a.CreateAgent(ctx, engine.Request{ActorID: "t"}, "p", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := b.Consume(ctx, engine.Request{ActorID: "t"}, engine.CreditInput{AgentID: "p", AmountMilli: 1, Reason: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := first.Events[len(first.Events)-1]
+	if got := next.Primary(); got.Timestamp.Before(last.Timestamp) {
+		t.Fatalf("seq %d stamped %v by the instance behind, before seq %d's %v", got.Seq, got.Timestamp, last.Seq, last.Timestamp)
+	}
+}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/creditgate/creditgate/engine/anomaly"
 	"github.com/creditgate/creditgate/engine/eoc"
@@ -18,6 +19,7 @@ type models struct {
 	st      *projection.State
 	checker anomaly.Checker
 	eoc     *eoc.State
+	last    time.Time // the newest timestamp folded (Engine.nowLocked)
 }
 
 // newModels returns empty read models for cfg. A custom cfg.Checker is
@@ -34,6 +36,9 @@ func newModels(cfg Config) models {
 func (m *models) apply(ev *event.Envelope) error {
 	if err := m.st.Apply(ev); err != nil {
 		return err
+	}
+	if ev.Timestamp.After(m.last) {
+		m.last = ev.Timestamp
 	}
 	switch ev.EventType {
 	case event.CreditConsumed:

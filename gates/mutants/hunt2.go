@@ -15,6 +15,11 @@ func hunt2Mutants() []Mutant {
 		{Name: "synergie-unknown-agent-empty", Gate: "b", Check: "B50", Bug: "GET /synergie/{agent} of an unknown agent answers 200 with no teams instead of 404"},
 		{Name: "stale-expected-version-accepted", Gate: "b", Check: "B47", Bug: "a decision with a stale expected_version is accepted (only a future version is refused)"},
 		{Name: "high-expires-on-medium-timeout", Gate: "c", Check: "C32", Bug: "a HIGH request's expires_at uses the MEDIUM timeout"},
+		// On one instance the queue is first in, first out, so arrival order
+		// is seq order; across instances a command waits for the append lock
+		// while another instance commits later arrivals.
+		{Name: "timestamp-at-arrival", Gate: "a", Check: "A28", Env: []string{"CREDITGATE_TARGET=cluster"},
+			Bug: "an event's timestamp is its request's arrival time, not the commit's: timestamps go backwards in seq order under concurrency"},
 		{Name: "karma-fallback-count-on-failure-only", Gate: "d", Check: "D45", Verdict: "CONDITIONAL", // D45 is not critical: a miscounted fallback is CONDITIONAL
 			Bug: "GET /karma/status fallback_count counts only fallbacks after a failed call, none while the breaker is open"},
 	}

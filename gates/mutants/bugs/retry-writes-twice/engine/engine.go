@@ -28,7 +28,7 @@ func (e *Engine) decideLocked(c *command, recs *[]store.Record) outcome {
 	}
 	// One reading of the clock per command: the rule decides on it and the
 	// events carry it.
-	now := e.clock.Now()
+	now := e.nowLocked()
 	p, err := c.rule(e.viewLocked(), now)
 	if err != nil {
 		return outcome{err: err}
