@@ -13,10 +13,13 @@ import (
 
 // BlackoutResult is scenario 4 for one KARMA failure mode.
 type BlackoutResult struct {
-	Mode       string
-	Requests   int
-	OK         int
-	Sources    map[string]int // karma_source → count
+	Mode     string
+	Requests int
+	OK       int
+	Sources  map[string]int // karma_source → count
+	// First is the karma_source of the first acknowledged consume ("" when
+	// none was).
+	First      string
 	MaxLatency time.Duration
 	P99        time.Duration
 	// HealthDuring is the backend's health state while KARMA was down.
@@ -45,6 +48,9 @@ func Blackout(ctx context.Context, c *Client, mode, agent string, n int, amountM
 		meta, _ := r.Body["metadata"].(map[string]any)
 		src, _ := meta["karma_source"].(string)
 		res.Sources[or(src, "missing")]++
+		if res.OK == 1 {
+			res.First = or(src, "missing")
+		}
 	}
 	sort.Slice(lats, func(i, j int) bool { return lats[i] < lats[j] })
 	if len(lats) > 0 {

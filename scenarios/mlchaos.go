@@ -145,3 +145,24 @@ func (r Reply) HasAnomalyVerdict() bool {
 	_, ok := meta["anomaly_detected"].(bool)
 	return ok
 }
+
+// SteadyTenfold gives a new agent a steady norm (ten consumes of exactly 5
+// credits: every running mean, median or moving average of them is 5) and
+// then consumes exactly ten times it. Scenario 5 wants a consume at 10× the
+// norm flagged, so the boundary itself must be.
+func SteadyTenfold(ctx context.Context, c *Client, agent string) (Reply, error) {
+	if err := c.CreateAgent(ctx, agent, 1000); err != nil {
+		return Reply{}, err
+	}
+	consume := func(amountMilli int64, key string) Reply {
+		return c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: history.KindConsume, Route: "POST /consume (tenfold)",
+			Agent: agent, AmountMilli: amountMilli, Key: key,
+			Body: map[string]any{"agent_id": agent, "amount": money.Credits(amountMilli), "reason": "ml tenfold"}})
+	}
+	for i := range 10 {
+		if r := consume(5_000, fmt.Sprintf("ml-steady-%s-%02d", agent, i)); !r.OK() {
+			return r, fmt.Errorf("steady consume %d: %d %s", i, r.Status, r.Raw)
+		}
+	}
+	return consume(50_000, "ml-tenfold-"+agent), nil
+}

@@ -63,7 +63,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 	})
 
 	It("a KARMA blackout in every failure mode never fails or stalls a consume, and health recovers by itself", Label("critical"), func(ctx SpecContext) {
-		env.Require("D1", "D2", "D3", "D4", "D45", "D5", "D6", "D7", "D8", "D44")
+		env.Require("D1", "D2", "D3", "D4", "D45", "D47", "D5", "D6", "D7", "D8", "D44")
 		agent := env.ID("gate-d-karma")
 		err := env.C.CreateAgent(ctx, agent, 1000)
 		harness.Ensure(err == nil, "the KARMA agent %s must be created with 1000 credits: %v", agent, err)
@@ -87,6 +87,16 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 			fresh := env.ID(fmt.Sprintf("gate-d-karma-fresh-%d", i))
 			err := env.C.CreateAgent(ctx, fresh, 1000)
 			harness.Ensure(err == nil, "the fresh KARMA agent %s must be created with 1000 credits: %v", fresh, err)
+			// A live score on every instance just before the outage (each
+			// instance of a cluster keeps its own cache).
+			bases := env.C.Instances
+			if len(bases) == 0 {
+				bases = []string{""}
+			}
+			for j, base := range bases {
+				env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Key: fmt.Sprintf("gate-d-karma-warm-%d-%d", i, j),
+					Base: base, Body: map[string]any{"agent_id": agent, "amount": 1, "reason": "warm"}})
+			}
 			fcBefore, counted := env.C.FallbackCount(ctx)
 			_, err = env.Inject(ctx, m.f)
 			harness.Ensure(err == nil, "the KARMA outage %q must start: %v", m.name, err)
@@ -116,6 +126,8 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 				Detail: "a dependency outage must never crash the backend", Variant: v})
 			env.Record("D4", harness.Measure{OK: badSource == 0, Samples: res.OK + fres.OK, Measured: fmt.Sprint(res.Sources, " ", fres.Sources), Threshold: "karma_source fallback|cache on every consume",
 				Detail: fmt.Sprintf("%d successful consumes judged (a scored agent, then one KARMA never scored)", res.OK+fres.OK), Variant: v})
+			env.Record("D47", harness.Measure{OK: res.First == "cache", Samples: min(res.OK, 1), Measured: res.First, Threshold: "cache",
+				Detail: "the first consume of the outage, for an agent KARMA scored live just before it: SPEC §5 falls back to the cached score, else 0.5", Variant: v})
 			// Every fallback score the backend served and journaled was
 			// counted (a refused consume may count one more, never less).
 			switch fallbacks := fres.Sources["fallback"]; {
@@ -152,7 +164,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 	})
 
 	It("ML chaos: anomalous consumes are flagged, never blocked; the EoC score stays in bounds; no throttling", Label("critical"), func(ctx SpecContext) {
-		ids := []string{"D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17"}
+		ids := []string{"D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17", "D48"}
 		env.Require(ids...)
 		notMeasured := func(why string) {
 			for _, id := range ids {
@@ -185,6 +197,13 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 		env.Record("D16", harness.Measure{OK: res.ScoreMin >= 0.1 && res.ScoreMax <= 0.9, Samples: res.Samples, Measured: scores, Threshold: "0.1–0.9"})
 		env.Record("D17", harness.Measure{OK: res.Backpressure == 0, Samples: res.Samples, Measured: res.Backpressure, Threshold: 0,
 			Detail: "max regulation.backpressure of GET /eoc during the chaos"})
+		if env.Applies("D48") {
+			tenfold, err := scenarios.SteadyTenfold(ctx, env.C, env.ID("gate-d-ml-tenfold"))
+			harness.Ensure(err == nil, "the tenfold agent must be created and build its norm of 10 × 5 credits: %v", err)
+			env.Record("D48", harness.Measure{OK: tenfold.OK() && tenfold.AnomalyDetected(), Samples: 1,
+				Measured: fmt.Sprintf("%d anomaly_detected=%v", tenfold.Status, tenfold.AnomalyDetected()), Threshold: "2xx, anomaly_detected=true",
+				Detail: "10 consumes of exactly 5 credits, then one of exactly 50: SPEC scenario 5 flags consumes at 10× the norm. " + string(tenfold.Raw)})
+		}
 		env.SaveScenario(reports.Scenario{Name: "5 ml chaos", Status: harness.ScenarioStatus(res.Blocked == 0 && res.Throttled == 0 && res.Big.OK()),
 			InvariantsPassed: res.Blocked == 0 && res.Throttled == 0, Errors: int64(res.Blocked + res.Throttled),
 			Metrics: map[string]any{"anomalous": res.Anomalous, "flagged": res.Flagged, "score_min": res.ScoreMin, "score_max": res.ScoreMax}})

@@ -74,7 +74,7 @@ var _ = Describe("Gate D: health tells the truth about a failed journal", Ordere
 
 	if journalFileApplies {
 		It("a journal that cannot append is reported failed by health, stays failed, and loses nothing acknowledged", Label("critical"), func(ctx SpecContext) {
-			ids := []string{"D28", "D29", "D30", "D31"}
+			ids := []string{"D28", "D29", "D46", "D30", "D31"}
 			env.Require(ids...)
 			if mnt == "" {
 				for _, id := range ids {
@@ -134,6 +134,12 @@ var _ = Describe("Gate D: health tells the truth about a failed journal", Ordere
 			env.Record("D29", harness.Measure{OK: status == 503 && body["status"] == "failed" && (!named || journal == "failed"), Samples: 1,
 				Measured: fmt.Sprintf("%d status=%v journal=%v", status, body["status"], body["journal"]), Threshold: `503 status="failed" (journal="failed" where named)`,
 				Detail: fmt.Sprintf("journal_error=%v", body["journal_error"])})
+
+			// Readiness: a load balancer must stop sending writes to an
+			// instance that refuses every one.
+			ready := env.C.Get(ctx, "/readyz")
+			env.Record("D46", harness.Measure{OK: ready.Status >= 500, Samples: 1, Measured: fmt.Sprintf("%d %s", ready.Status, strings.TrimSpace(string(ready.Raw))),
+				Threshold: "not ready (5xx, 503)", Detail: "GET /readyz while every append is refused because the journal failed"})
 
 			err = os.Remove(filler)
 			harness.Ensure(err == nil, "the filler must be removed to give the space back: %v", err)
