@@ -50,6 +50,7 @@ type Corruptor struct {
 // Table is every corruptor, in a fixed order.
 var Table = []Corruptor{
 	{"torn tail", tornTail},
+	{"last line failing its checksum", tornChecksum},
 	{"garbage line", garbageLine},
 	{"bit flip", bitFlip},
 	{"mid-file truncation", midTruncation},
@@ -98,6 +99,26 @@ func tornTail(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {
 	d := Damage{Expect: ExpectTorn, Line: last + 1, TornSeq: Seq(l), DestroyedSeqs: []uint64{Seq(l)}}
 	out := append(clone(lines[:last]), l[:cut])
 	return out, d
+}
+
+// tornChecksum flips one bit in the payload of the last line and keeps its
+// newline: a complete line failing its checksum. SPEC §3 counts it a torn
+// tail (an unacknowledged write), not mid-file corruption.
+func tornChecksum(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {
+	last := len(lines) - 1
+	l := append([]byte(nil), lines[last]...)
+	at := bytes.Index(l, []byte(`"payload"`))
+	if at < 0 {
+		at = 1
+	}
+	pos := at + rng.IntN(len(l)-at-2)
+	l[pos] ^= 1 << rng.IntN(7)
+	if l[pos] == '\n' { // never create a line break
+		l[pos] ^= 0x40
+	}
+	out := clone(lines)
+	out[last] = l
+	return out, Damage{Expect: ExpectTorn, Line: last + 1, TornSeq: Seq(lines[last]), DestroyedSeqs: []uint64{Seq(lines[last])}}
 }
 
 func garbageLine(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {

@@ -37,8 +37,13 @@ func TestEveryCorruptorChangesTheFileAndDescribesTheDamage(t *testing.T) {
 			if d.Name != c.Name || d.Line < 1 || d.Expect == "" {
 				t.Fatalf("incomplete damage report: %+v", d)
 			}
-			if d.Expect == ExpectTorn && (d.TornSeq != 40 || bytes.HasSuffix(after, []byte("\n"))) {
-				t.Fatalf("torn tail must cut the last line without its newline: %+v", d)
+			// A torn tail is the last line cut before its newline, or the
+			// last line whole but failing its checksum (SPEC §3).
+			if d.Expect == ExpectTorn && (d.TornSeq != 40 || bytes.HasSuffix(after, []byte("\n")) != (c.Name == "last line failing its checksum")) {
+				t.Fatalf("torn tail must damage the last line (cut without its newline, or whole with a bad checksum): %+v", d)
+			}
+			if c.Name == "last line failing its checksum" && bytes.Count(after, []byte("\n")) != bytes.Count(before, []byte("\n")) {
+				t.Fatal("the checksum-failing last line must keep every line break")
 			}
 			if d.Expect == ExpectGap && len(d.DestroyedSeqs) == 0 {
 				t.Fatalf("truncation must name the destroyed seqs: %+v", d)

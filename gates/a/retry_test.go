@@ -12,7 +12,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -32,7 +35,16 @@ type keyedCommand struct {
 	bodyKey       bool
 	kind          history.Kind
 	body, altered map[string]any
-	eventID       string // the original's event id (first event of its command)
+	eventID       string         // the original's event id (first event of its command)
+	original      map[string]any // the original's answer
+	// elsewhere is another route the same key and body are sent to: a
+	// different request (SPEC §3), so 409 too, never a replay.
+	elsewhere *otherRoute
+}
+
+type otherRoute struct {
+	path, route string
+	kind        history.Kind
 }
 
 var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueOnFailure, func() {
@@ -85,14 +97,16 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 		n := func(s string) json.Number { return json.Number(s) }
 		all := []*keyedCommand{
 			{name: "consume", path: "/consume", route: catalog.Consume, kind: history.KindConsume, key: "rt-consume",
-				body:    map[string]any{"agent_id": a, "amount": n("12.345"), "reason": "retry"},
-				altered: map[string]any{"agent_id": a, "amount": n("12.346"), "reason": "retry"}},
+				body:      map[string]any{"agent_id": a, "amount": n("12.345"), "reason": "retry"},
+				altered:   map[string]any{"agent_id": a, "amount": n("12.346"), "reason": "retry"},
+				elsewhere: &otherRoute{path: "/refund", route: catalog.Refund, kind: history.KindRefund}},
 			{name: "refund", path: "/refund", route: catalog.Refund, kind: history.KindRefund, key: "rt-refund",
 				body:    map[string]any{"agent_id": a, "amount": n("1.001"), "reason": "retry"},
 				altered: map[string]any{"agent_id": b, "amount": n("1.001"), "reason": "retry"}},
 			{name: "add", path: "/add", route: catalog.Add, kind: history.KindAdd, key: "rt-add",
-				body:    map[string]any{"agent_id": b, "amount": n("3.333"), "reason": "retry"},
-				altered: map[string]any{"agent_id": b, "amount": n("3.333"), "reason": "another reason"}},
+				body:      map[string]any{"agent_id": b, "amount": n("3.333"), "reason": "retry"},
+				altered:   map[string]any{"agent_id": b, "amount": n("3.333"), "reason": "another reason"},
+				elsewhere: &otherRoute{path: "/withdraw", route: catalog.Withdraw, kind: history.KindWithdraw}},
 			{name: "withdraw", path: "/withdraw", route: catalog.Withdraw, kind: history.KindWithdraw, key: "rt-withdraw",
 				body:    map[string]any{"agent_id": a, "amount": n("2.222"), "reason": "retry"},
 				altered: map[string]any{"agent_id": a, "amount": n("2.220"), "reason": "retry"}},
@@ -135,18 +149,21 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 			}
 			harness.Ensure(r.OK(), "the original %s must be acknowledged; it answered %d %s", c.name, r.Status, r.Raw)
 			c.eventID = idOf(r) // judged by the retries: a retry must name it
+			c.original = r.Body
 			cmds = append(cmds, c)
 		}
 	}, NodeTimeout(2*time.Minute))
 
 	// retryAll resends every command with its key and body, then with an
 	// altered body, and checks the journal did not grow.
-	retryAll := func(ctx context.Context, id, when string) {
+	retryAll := func(ctx context.Context, id, when string, sameAnswer bool) {
 		before := seq(ctx)
 		var bad []string
 		for _, c := range cmds {
 			r := send(ctx, c, c.body, history.Retry)
 			switch {
+			case sameAnswer && r.OK() && !reflect.DeepEqual(r.Body, c.original):
+				bad = append(bad, fmt.Sprintf("%s: retry answered %s, the original %v", c.name, strings.TrimSpace(string(r.Raw)), c.original))
 			case c.eventID == "":
 				bad = append(bad, fmt.Sprintf("%s: the original answered no event id, so no retry can name it", c.name))
 			case !r.OK():
@@ -172,6 +189,12 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 			if r.Status != 409 || r.Code() != "idempotency_key_conflict" {
 				bad = append(bad, fmt.Sprintf("%s: %d %s", c.name, r.Status, strings.TrimSpace(string(r.Raw))))
 			}
+			if o := c.elsewhere; o != nil && env.Routes.Has(o.route) {
+				r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits" + o.path, Kind: o.kind, Key: c.key, KeyInBody: c.bodyKey, Body: c.body, Role: history.Conflicting})
+				if r.Status != 409 || r.Code() != "idempotency_key_conflict" {
+					bad = append(bad, fmt.Sprintf("%s's key and body on POST %s: %d %s", c.name, o.path, r.Status, strings.TrimSpace(string(r.Raw))))
+				}
+			}
 		}
 		if after := seq(ctx); after != before {
 			bad = append(bad, fmt.Sprintf("the journal grew from seq %v to %v on conflicting retries", before, after))
@@ -181,7 +204,7 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 				strings.Join(bodyKeyRefused, "; "))
 		}
 		env.Record("A16", harness.Measure{OK: len(bad) == 0, Samples: len(cmds), Measured: len(bad), Threshold: 0, Variant: when,
-			Detail: fmt.Sprintf("%d keys reused with another body (%s); %s", len(cmds), names(cmds), strings.Join(bad, "; "))})
+			Detail: fmt.Sprintf("%d keys reused with another body (%s), two also with the same body on another route (consume's on refund, add's on withdraw); %s", len(cmds), names(cmds), strings.Join(bad, "; "))})
 	}
 
 	It("a key reused with a different body is refused with 409 idempotency_key_conflict", Label("critical"), func(ctx SpecContext) {
@@ -197,7 +220,7 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 		harness.Ensure(err == nil, "a graceful stop must drain and exit: %v", err)
 		_, err = env.Heal(ctx, restart)
 		harness.Ensure(err == nil, "the backend must start again on its data after a clean stop: %v", err)
-		retryAll(ctx, "A14", "after a clean restart")
+		retryAll(ctx, "A14", "after a clean restart", false)
 		conflictAll(ctx, "after a clean restart")
 	})
 
@@ -209,8 +232,39 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 		harness.Ensure(err == nil, "the backend must be killable with SIGKILL: %v", err)
 		_, err = env.Heal(ctx, kill)
 		harness.Ensure(err == nil, "the backend must start again and replay its journal after kill -9: %v", err)
-		retryAll(ctx, "A15", "after kill -9")
+		retryAll(ctx, "A15", "after kill -9", false)
 		conflictAll(ctx, "after kill -9")
+	})
+
+	// SPEC §9: keys are honoured for a retention time, not a key count; a
+	// backend that keeps the newest keys in memory and the rest on disk
+	// must answer an old one from disk as it answered it first.
+	It("after 5,000 more keyed commands a retry still returns the original answer and writes nothing", Label("critical"), func(ctx SpecContext) {
+		env.Require("A29")
+		skipUnless(env, "A29")
+		filler := env.ID("rt-filler")
+		err := env.C.CreateAgent(ctx, filler, 6)
+		harness.Ensure(err == nil, "the filler agent %s must be created with 6 credits: %v", filler, err)
+		const n, workers = 5000, 8
+		var next atomic.Int64
+		var failed atomic.Int64
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := next.Add(1); i <= n; i = next.Add(1) {
+					r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Key: fmt.Sprintf("rt-fill-%05d", i),
+						Agent: filler, AmountMilli: 1, Body: map[string]any{"agent_id": filler, "amount": 0.001, "reason": "fill"}})
+					if !r.OK() {
+						failed.Add(1)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		harness.Ensure(failed.Load() == 0, "all %d keyed filler consumes of 0.001 must be acknowledged; %d were not", n, failed.Load())
+		retryAll(ctx, "A29", "after 5,000 more keyed commands (the same answer as the original)", true)
 	})
 
 	It("the journal holds each key once and every retry names its original", Label("critical"), func(ctx SpecContext) {

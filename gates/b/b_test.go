@@ -10,6 +10,7 @@ package b_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -310,6 +311,53 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 			}
 		}
 		compare(ctx, "after the hot-spot race")
+	})
+
+	It("the state digest follows the state: every consume changes it", func(ctx SpecContext) {
+		env.Require("B51")
+		agent := env.ID("b-digest")
+		err := env.C.CreateAgent(ctx, agent, 10)
+		harness.Ensure(err == nil, "the digest agent %s must be created with 10 credits: %v", agent, err)
+		only := func() string {
+			r := env.C.Get(ctx, "/api/credits/digest")
+			harness.Ensure(r.OK(), "GET /api/credits/digest must answer the state digest; it answered %d %s", r.Status, r.Raw)
+			return fmt.Sprint(r.Body["digest"])
+		}
+		// Changes to different projections, which a canonical encoding
+		// may put anywhere: balances and ledgers, then missions.
+		calls := []scenarios.Call{}
+		for i := range 3 {
+			calls = append(calls, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Key: fmt.Sprintf("b-digest-%d", i),
+				Agent: agent, AmountMilli: 1, Body: map[string]any{"agent_id": agent, "amount": 0.001, "reason": "digest"}})
+		}
+		if env.Routes.Has(catalog.MissionStart) {
+			calls = append(calls, scenarios.Call{Method: "POST", Path: "/api/credits/missions", Kind: history.KindMissionStart, Key: "b-digest-mission",
+				Body: map[string]any{"mission_id": env.ID("b-digest-m"), "agent_id": agent, "mission_type": "research", "complexity": "low"}})
+		}
+		// Commands that move no credits (so no anomaly or EoC statistic
+		// moves with them): only the projections they change can change
+		// the digest.
+		if env.Routes.Has(catalog.PoolCreate) {
+			calls = append(calls, scenarios.Call{Method: "POST", Path: "/api/credits/pools", Kind: history.KindPoolCreate, Key: "b-digest-pool",
+				Body: map[string]any{"pool_id": env.ID("b-digest-pool"), "members": []string{agent}}})
+		}
+		if env.Routes.Has(catalog.ApprovalRequest) {
+			calls = append(calls, scenarios.Call{Method: "POST", Path: "/api/credits/approvals", Kind: history.KindApprovalRequest, Key: "b-digest-approval",
+				Body: map[string]any{"action_type": "add", "agent_id": agent, "amount": 600.5, "reason": "digest", "requester_id": "b-digest-requester"}})
+		}
+		seen := []string{only()}
+		var same []string
+		for _, c := range calls {
+			r := env.C.Do(ctx, c)
+			harness.Ensure(r.OK(), "%s %s on %s must be acknowledged: %d %s", c.Method, c.Path, agent, r.Status, r.Raw)
+			d := only()
+			if slices.Contains(seen, d) {
+				same = append(same, fmt.Sprintf("after %s %s the digest is %s again", c.Method, c.Path, d))
+			}
+			seen = append(seen, d)
+		}
+		env.Record("B51", harness.Measure{OK: len(same) == 0, Samples: len(calls), Measured: len(same), Threshold: 0,
+			Detail: fmt.Sprintf("digests before and after three consumes of 0.001, a mission start, a pool and a pending approval request (SPEC §4: a hash of all projections): %v %v", seen, same)})
 	})
 
 	It("the state digest is identical after a clean restart, and the fold still matches", func(ctx SpecContext) {

@@ -1,0 +1,68 @@
+//go:build mutant
+
+// Seeded bug key-hash-ignores-route (gate A): the idempotency fingerprint leaves out the route, so one key reused with the same body on another route (consume then refund) replays the first answer instead of 409 idempotency_key_conflict
+
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"github.com/creditgate/creditgate/engine"
+	"net/http"
+)
+
+func (s *Server) mutate(w http.ResponseWriter, r *http.Request, m mutation) {
+	p, aerr := s.authenticate(r, m.access)
+	if aerr != nil {
+		s.writeError(w, aerr)
+		return
+	}
+	if _, aerr := decode(w, r, m.body); aerr != nil {
+		s.writeError(w, aerr)
+		return
+	}
+	bodyKey := m.body.take()
+	key := r.Header.Get("Idempotency-Key")
+	if key != "" && bodyKey != "" && key != bodyKey {
+		s.writeError(w, &apiError{http.StatusUnprocessableEntity, "invalid", "Idempotency-Key header and idempotency_key field differ"})
+		return
+	}
+	if key == "" {
+		key = bodyKey
+	}
+	// A key is printable ASCII of engine.KeyAlphabet, checked before
+	// anything happens: a key with invalid UTF-8 would be kept raw in memory
+	// but journaled with U+FFFD, so two keys would collapse after a restart
+	// and a retry would execute again. '#' is reserved: the engine derives
+	// "<key>#<n>" for a command's further events.
+	if key != "" && !engine.ValidKey(key) {
+		s.writeError(w, &apiError{http.StatusBadRequest, "invalid_idempotency_key",
+			fmt.Sprintf("idempotency key must be 1..%d characters of %s", engine.MaxKeyLen, engine.KeyAlphabet)})
+		return
+	}
+	actor := p.Name
+	if actor == "" {
+		actor = m.actor()
+	}
+	req := engine.Request{ActorID: actor, IdempotencyKey: key, CorrelationID: r.Header.Get("X-Correlation-ID")}
+	if req.CorrelationID != "" && !engine.ValidKey(req.CorrelationID) {
+		s.writeError(w, &apiError{http.StatusBadRequest, "invalid_correlation_id",
+			fmt.Sprintf("X-Correlation-ID must be 1..%d characters of %s", engine.MaxKeyLen, engine.KeyAlphabet)})
+		return
+	}
+	if key != "" {
+		req.RequestHash = fingerprint(r.Method+" "+actor, m.body)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+	defer cancel()
+	res, err := m.run(ctx, req)
+	if err != nil {
+		s.writeEngineError(w, r, err)
+		return
+	}
+	if res.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	status, body := m.render(res)
+	writeJSON(w, status, body)
+}
