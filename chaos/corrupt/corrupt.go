@@ -106,18 +106,8 @@ func tornTail(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {
 // tail (an unacknowledged write), not mid-file corruption.
 func tornChecksum(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {
 	last := len(lines) - 1
-	l := append([]byte(nil), lines[last]...)
-	at := bytes.Index(l, []byte(`"payload"`))
-	if at < 0 {
-		at = 1
-	}
-	pos := at + rng.IntN(len(l)-at-2)
-	l[pos] ^= 1 << rng.IntN(7)
-	if l[pos] == '\n' { // never create a line break
-		l[pos] ^= 0x40
-	}
 	out := clone(lines)
-	out[last] = l
+	out[last] = flipPayloadBit(lines[last], rng)
 	return out, Damage{Expect: ExpectTorn, Line: last + 1, TornSeq: Seq(lines[last]), DestroyedSeqs: []uint64{Seq(lines[last])}}
 }
 
@@ -131,20 +121,25 @@ func garbageLine(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {
 
 func bitFlip(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {
 	i := middle(len(lines), rng)
-	l := append([]byte(nil), lines[i]...)
-	// Flip a bit inside the payload, where it could change money.
+	out := clone(lines)
+	out[i] = flipPayloadBit(lines[i], rng)
+	return out, Damage{Expect: ExpectQuarantine, Line: i + 1, DestroyedSeqs: []uint64{Seq(lines[i])}}
+}
+
+// flipPayloadBit returns a copy of line with one bit flipped inside its
+// payload, where it could change money, never making a line break.
+func flipPayloadBit(line []byte, rng *rand.Rand) []byte {
+	l := append([]byte(nil), line...)
 	at := bytes.Index(l, []byte(`"payload"`))
 	if at < 0 {
 		at = 1
 	}
 	pos := at + rng.IntN(len(l)-at-2)
 	l[pos] ^= 1 << rng.IntN(7)
-	if l[pos] == '\n' { // never create a line break
+	if l[pos] == '\n' {
 		l[pos] ^= 0x40
 	}
-	out := clone(lines)
-	out[i] = l
-	return out, Damage{Expect: ExpectQuarantine, Line: i + 1, DestroyedSeqs: []uint64{Seq(lines[i])}}
+	return l
 }
 
 func midTruncation(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {
