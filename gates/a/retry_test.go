@@ -14,8 +14,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -245,25 +243,9 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 		filler := env.ID("rt-filler")
 		err := env.C.CreateAgent(ctx, filler, 6)
 		harness.Ensure(err == nil, "the filler agent %s must be created with 6 credits: %v", filler, err)
-		const n, workers = 5000, 8
-		var next atomic.Int64
-		var failed atomic.Int64
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := next.Add(1); i <= n; i = next.Add(1) {
-					r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Key: fmt.Sprintf("rt-fill-%05d", i),
-						Agent: filler, AmountMilli: 1, Body: map[string]any{"agent_id": filler, "amount": 0.001, "reason": "fill"}})
-					if !r.OK() {
-						failed.Add(1)
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		harness.Ensure(failed.Load() == 0, "all %d keyed filler consumes of 0.001 must be acknowledged; %d were not", n, failed.Load())
+		const n = 5000
+		failed := env.C.Fill(ctx, filler, n, 8, 1, "rt-fill")
+		harness.Ensure(failed == 0, "all %d keyed filler consumes of 0.001 must be acknowledged; %d were not", n, failed)
 		retryAll(ctx, "A29", "after 5,000 more keyed commands (the same answer as the original)", true)
 	})
 

@@ -281,27 +281,7 @@ var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFai
 			p := env.T.JournalPath()
 			file, err := os.ReadFile(p)
 			harness.Ensure(err == nil, "the journal file %s must be readable: %v", p, err)
-			var viaAPI []byte
-			var pageErr string
-			overfull := 0 // pages holding more than the limit asked for
-			for after := 0; ; {
-				r := env.C.Get(ctx, fmt.Sprintf("/api/credits/events?after_seq=%d&limit=7", after))
-				if r.Status != 200 {
-					pageErr = fmt.Sprintf("; GET /events?after_seq=%d answered %d %.200s", after, r.Status, r.Raw)
-					break
-				}
-				viaAPI = append(viaAPI, r.Raw...)
-				lines := bytes.Count(r.Raw, []byte("\n"))
-				if lines > 7 {
-					if overfull++; overfull <= 3 {
-						pageErr += fmt.Sprintf("; GET /events?after_seq=%d&limit=7 answered %d lines", after, lines)
-					}
-				}
-				after += lines
-				if lines < 7 {
-					break
-				}
-			}
+			viaAPI, overfull, pageErr := env.EventsByPages(ctx, 7)
 			env.Record("B41", harness.Measure{OK: bytes.Equal(file, viaAPI) && overfull == 0, Samples: bytes.Count(file, []byte("\n")),
 				Measured:  fmt.Sprintf("%d bytes via the API, %d pages over the limit", len(viaAPI), overfull),
 				Threshold: fmt.Sprintf("%d bytes in the file, no page over limit=7", len(file)),

@@ -7,6 +7,7 @@
 package d_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -266,10 +267,20 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 	// of the other specs could no longer hold afterwards.
 	if journalFileApplies {
 		It("journal corruption is recovered as §3 says: nothing acknowledged lost but destroyed lines, and those reported", func(ctx SpecContext) {
-			env.Require("D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D42", "A1")
+			env.Require("D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D42", "D49", "A1")
 			agent := env.ID("gate-d-journal")
 			err := env.C.CreateAgent(ctx, agent, 1000)
 			harness.Ensure(err == nil, "the corruption agent %s must be created with 1000 credits: %v", agent, err)
+			// A journal longer than a sparse seq→offset index's stride (a
+			// thousand lines or so), so a backend that indexes offsets has
+			// entries past the damage for D49 to page through.
+			if env.Applies("D49") {
+				filler := env.ID("gate-d-journal-fill")
+				err := env.C.CreateAgent(ctx, filler, 10)
+				harness.Ensure(err == nil, "the filler agent %s must be created with 10 credits: %v", filler, err)
+				failed := env.C.Fill(ctx, filler, 2500, 8, 1, "gate-d-fill")
+				harness.Ensure(failed == 0, "all 2500 keyed filler consumes of 0.001 must be acknowledged; %d were not", failed)
+			}
 			var cases []corruptCase
 			for _, c := range corrupt.Table {
 				cases = append(cases, corruptCase{c: c})
@@ -355,6 +366,17 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, func() {
 				// A line left unparseable after recovery is where the next append
 				// would be glued on and lost: critical.
 				env.RecordFinding(audit.CheckLines(post), c.Name+", after recovery")
+				// The stream a client pages by after_seq is the recovered file,
+				// byte for byte: recovery moved lines, so any offsets it keeps
+				// must be the new file's.
+				if env.Applies("D49") {
+					file, ferr := os.ReadFile(env.T.JournalPath())
+					viaAPI, overfull, note := env.EventsByPages(ctx, 7)
+					env.Record("D49", harness.Measure{OK: ferr == nil && bytes.Equal(file, viaAPI) && overfull == 0, Samples: bytes.Count(file, []byte("\n")),
+						Measured:  fmt.Sprintf("%d bytes via the API, %d pages over the limit", len(viaAPI), overfull),
+						Threshold: fmt.Sprintf("the %d bytes of the recovered file", len(file)),
+						Detail:    fmt.Sprintf("pages of 7 lines by after_seq after recovery from %s (%v)%s%s", c.Name, ferr, note, firstDifference(file, viaAPI)), Variant: c.Name})
+				}
 
 				// The next append must land on a clean line and survive a restart
 				// (the original glued it onto the torn tail and lost it).
@@ -611,4 +633,23 @@ func reportedDamage(raw []byte, d corrupt.Damage) (bool, string) {
 		}
 		return false, fmt.Sprintf("gaps %v", rep.Gaps)
 	}
+}
+
+// firstDifference names the first line where the file and the API differ
+// ("" when they do not).
+func firstDifference(file, api []byte) string {
+	fl, al := bytes.SplitAfter(file, []byte("\n")), bytes.SplitAfter(api, []byte("\n"))
+	for i := range max(len(fl), len(al)) {
+		var f, a []byte
+		if i < len(fl) {
+			f = fl[i]
+		}
+		if i < len(al) {
+			a = al[i]
+		}
+		if !bytes.Equal(f, a) {
+			return fmt.Sprintf("; line %d differs: file %.200q, API %.200q", i+1, f, a)
+		}
+	}
+	return ""
 }

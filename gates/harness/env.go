@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -353,4 +354,39 @@ func (e *Env) SaveEvidence(ctx context.Context) {
 	e.saveWindows(dir)
 	_ = os.WriteFile(filepath.Join(dir, "repro.txt"), []byte(e.P.Repro(e.Gate)+"\n"), 0o644)
 	ginkgo.GinkgoWriter.Printf("evidence saved in %s\n", dir)
+}
+
+// EventsByPages reads GET /api/credits/events in pages of limit lines by
+// after_seq (each page starts after the seq of the last line read, so a
+// stream with gaps pages right) until a page comes back short. It returns
+// the bytes read, how many pages held more lines than asked for, and a
+// note naming the first page that failed ("" when none did).
+func (e *Env) EventsByPages(ctx context.Context, limit int) (raw []byte, overfull int, note string) {
+	for after := uint64(0); ; {
+		r := e.C.Get(ctx, fmt.Sprintf("/api/credits/events?after_seq=%d&limit=%d", after, limit))
+		if r.Status != 200 {
+			note += fmt.Sprintf("; GET /events?after_seq=%d answered %d %.200s", after, r.Status, r.Raw)
+			return raw, overfull, note
+		}
+		raw = append(raw, r.Raw...)
+		lines := bytes.Count(r.Raw, []byte("\n"))
+		if lines > limit {
+			if overfull++; overfull <= 3 {
+				note += fmt.Sprintf("; GET /events?after_seq=%d&limit=%d answered %d lines", after, limit, lines)
+			}
+		}
+		if lines < limit {
+			return raw, overfull, note
+		}
+		last := bytes.TrimSpace(r.Raw)
+		last = last[bytes.LastIndexByte(last, '\n')+1:]
+		var head struct {
+			Seq uint64 `json:"seq"`
+		}
+		if err := json.Unmarshal(last, &head); err != nil || head.Seq <= after {
+			note += fmt.Sprintf("; the page after seq %d ends in a line without a greater seq: %.200q", after, last)
+			return raw, overfull, note
+		}
+		after = head.Seq
+	}
 }

@@ -22,6 +22,8 @@ func hunt3Mutants() []Mutant {
 			Bug: "the digest is computed on the first read after start and served from then on: the seq moves, the digest does not (replay equality still holds)"},
 		{Name: "torn-checksum-tail-quarantined", Gate: "d", Check: "D20",
 			Bug: "a complete last line failing its checksum is quarantined as mid-file corruption instead of cut as a torn tail (SPEC §3: a torn tail is the last line incomplete or failing its checksum)"},
+		{Name: "recovery-index-ignores-removed", Gate: "d", Check: "D49",
+			Bug: "the seq-to-offset index recovery builds keeps the offsets from before the quarantined lines were removed: GET /events by after_seq starts in the wrong place"},
 		{Name: "karma-live-not-cached", Gate: "d", Check: "D47", Verdict: "CONDITIONAL", // D47 is not critical
 			Bug: "live KARMA scores are not stored in the cache: during a blackout an agent scored just before gets the fallback, not its cached score"},
 	}
