@@ -152,8 +152,9 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 		}
 	}, NodeTimeout(2*time.Minute))
 
-	// retryAll resends every command with its key and body, then with an
-	// altered body, and checks the journal did not grow.
+	// retryAll resends every command with its key and body and checks each
+	// retry names the original event (with sameAnswer: answers the
+	// original's body) and the journal did not grow.
 	retryAll := func(ctx context.Context, id, when string, sameAnswer bool) {
 		before := seq(ctx)
 		var bad []string

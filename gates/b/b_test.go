@@ -313,7 +313,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 		compare(ctx, "after the hot-spot race")
 	})
 
-	It("the state digest follows the state: every consume changes it", func(ctx SpecContext) {
+	It("the state digest follows the state: every command changes it", func(ctx SpecContext) {
 		env.Require("B51")
 		agent := env.ID("b-digest")
 		err := env.C.CreateAgent(ctx, agent, 10)
@@ -334,9 +334,8 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, fun
 			calls = append(calls, scenarios.Call{Method: "POST", Path: "/api/credits/missions", Kind: history.KindMissionStart, Key: "b-digest-mission",
 				Body: map[string]any{"mission_id": env.ID("b-digest-m"), "agent_id": agent, "mission_type": "research", "complexity": "low"}})
 		}
-		// Commands that move no credits (so no anomaly or EoC statistic
-		// moves with them): only the projections they change can change
-		// the digest.
+		// Commands that move no credits: a digest that also hashes
+		// statistics of the credit flow must still change with them.
 		if env.Routes.Has(catalog.PoolCreate) {
 			calls = append(calls, scenarios.Call{Method: "POST", Path: "/api/credits/pools", Kind: history.KindPoolCreate, Key: "b-digest-pool",
 				Body: map[string]any{"pool_id": env.ID("b-digest-pool"), "members": []string{agent}}})

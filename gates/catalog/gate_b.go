@@ -50,7 +50,7 @@ var gateB = []Check{
 		Rules: rs("§5 consume"), Routes: rs(Agents, Consume)},
 	{ID: "B22", Gate: "B", Critical: true, Title: "final balance after the race",
 		Rules: rs("§4 never negative"), Routes: rs(Agents, Consume, Balance)},
-	{ID: "B51", Gate: "B", Critical: true, Title: "the state digest changes with the state (every consume gives a new one)",
+	{ID: "B51", Gate: "B", Critical: true, Title: "the state digest changes with the state (every command of a sequence gives a new one)",
 		Rules: rs("§4 digest"), Routes: rs(Agents, Consume, Digest)},
 	{ID: "B23", Gate: "B", Critical: true, Title: "digest after clean restart",
 		Rules: rs("§4 digest"), Routes: rs(Digest), Needs: caps(CapRestart)},
