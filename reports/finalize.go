@@ -70,6 +70,9 @@ func caveats(s *Summary) []string {
 		out = append(out, fmt.Sprintf("memory trend %s MB/min is informational: this run is too short to resolve %g MB/min (bounded caches still fill); the nightly soak judges it",
 			fmtSlope(m.SlopeMBPerMin), MemGoMBPerMin))
 	}
+	if len(s.Focus) > 0 {
+		out = append(out, "a focused run: only the specs that record "+strings.Join(s.Focus, ", ")+" ran; every other check was left out, so this run cannot sign off")
+	}
 	if s.Facts.ReproCommand == "" {
 		out = append(out, "no repro command recorded: this run cannot be replayed from the report")
 	}

@@ -175,6 +175,9 @@ func specCheck(sp types.SpecReport, status string, critical bool, interrupted st
 	return c
 }
 
+// filteredOut is why a spec a filter left out of the run did not run.
+const filteredOut = "not run: filtered out of this run (--focus/--skip/--label-filter)"
+
 // Skip messages Ginkgo writes when a spec could not run because something
 // else failed (as opposed to the spec's own Skip call with its reason).
 var ginkgoBlockedSkips = []string{
@@ -199,7 +202,7 @@ func SkipReason(msg, interrupted string) (reason string, blocked bool) {
 	case interrupted != "":
 		return "not run: the suite stopped before it (" + interrupted + ")", true
 	default:
-		return "not run: filtered out of this run (--focus/--skip/--label-filter)", false
+		return filteredOut, false
 	}
 }
 

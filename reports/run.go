@@ -20,6 +20,10 @@ type RunInfo struct {
 	Started time.Time
 	Branch  string
 	Commit  string
+	// Focus are the checks a focused run selected (`gates --checks`); the
+	// specs filtered out of it are left out of the summary, not listed as
+	// not run.
+	Focus []string
 }
 
 // FromRunDir builds the summary of a gate run from its directory: Ginkgo's
@@ -38,8 +42,11 @@ func FromRunDir(dir string, info RunInfo) (*Summary, error) {
 	if err := json.Unmarshal(b, &rs); err != nil {
 		return nil, fmt.Errorf("ginkgo.json: %w", err)
 	}
-	s := &Summary{Timestamp: info.Started.UTC(), Branch: info.Branch, Commit: info.Commit}
+	s := &Summary{Timestamp: info.Started.UTC(), Branch: info.Branch, Commit: info.Commit, Focus: info.Focus}
 	s.GateDetails = FromGinkgo(rs)
+	if len(info.Focus) > 0 {
+		dropFilteredOut(s.GateDetails)
+	}
 	addUnrecorded(dir, s.GateDetails)
 	ran := map[string]bool{}
 	for _, g := range info.Gates {
@@ -93,6 +100,23 @@ func FromRunDir(dir string, info RunInfo) (*Summary, error) {
 		}
 	}
 	return s, nil
+}
+
+// dropFilteredOut removes the specs a focused run filtered out: they were
+// not part of the run, so they are neither evidence nor missing evidence.
+func dropFilteredOut(gates []GateDetail) {
+	for i := range gates {
+		g := &gates[i]
+		kept := g.Checks[:0]
+		for _, c := range g.Checks {
+			if c.Status == StatusSkip && c.Detail == filteredOut {
+				continue
+			}
+			kept = append(kept, c)
+		}
+		g.Checks = kept
+		g.Status = deriveStatus(g.Checks)
+	}
 }
 
 func readJSONFile(path string, v any) error {

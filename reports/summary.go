@@ -87,6 +87,10 @@ type Summary struct {
 	// each with its latency over time: drawn as shaded bands.
 	Faults []FaultTimeline `json:"faults,omitempty"`
 	Facts  Facts           `json:"facts"`
+	// Focus are the catalog checks a focused run selected (`creditgate
+	// gates --checks`): only the specs recording them ran, so the run
+	// cannot sign off.
+	Focus []string `json:"focus,omitempty"`
 	// Measurement counts the checks measured against those that applied.
 	Measurement *Measurement      `json:"measurement,omitempty"`
 	Artifacts   []string          `json:"artifacts,omitempty"`

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/creditgate/creditgate/gates/catalog"
 	"github.com/creditgate/creditgate/gates/signoff"
 	"github.com/creditgate/creditgate/reports"
 )
@@ -18,6 +19,7 @@ func cmdGates(args []string, duration string) int {
 	which := fs.String("gates", "a,b,c,d,e", "comma-separated gates to run")
 	out := fs.String("out", filepath.Join("out", time.Now().UTC().Format("20060102T150405Z")), "run directory for the report")
 	timeout := fs.Duration("timeout", 0, "overall timeout (default: 20m + LIVE_TEST_DURATION)")
+	checks := fs.String("checks", os.Getenv(catalog.FocusEnv), "comma-separated catalog checks (A16,B41): run only the specs that record them (a quick look; cannot sign off)")
 	if err := fs.Parse(args); err != nil {
 		return 1
 	}
@@ -25,7 +27,11 @@ func cmdGates(args []string, duration string) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	return signoff.Run(signoff.Options{Gates: gates, Out: *out, Timeout: *timeout, Duration: duration})
+	ids, err := signoff.ParseChecks(*checks)
+	if err != nil {
+		return fail("%v", err)
+	}
+	return signoff.Run(signoff.Options{Gates: gates, Out: *out, Timeout: *timeout, Duration: duration, Checks: ids})
 }
 
 func cmdSoak(args []string) int {

@@ -15,6 +15,7 @@ func cmdVerify(args []string) int {
 	only := fs.String("only", "", "run only the mutant (or foreign-backend case, foreign-<defect>) with this name")
 	skipForeign := fs.Bool("no-foreign", false, "skip the foreign-backend cases")
 	out := fs.String("out", filepath.Join("out", "verify-gates"), "directory for each mutant's report")
+	whole := fs.Bool("whole-gates", false, "run each seeded bug's whole gate, not only the specs that record the check it names")
 	if err := fs.Parse(args); err != nil {
 		return 1
 	}
@@ -22,6 +23,8 @@ func cmdVerify(args []string) int {
 	if err != nil {
 		return fail("verify-gates runs inside the repository: %v", err)
 	}
-	return verify.Run(verify.Config{Root: root, Out: *out, Only: *only, NoForeign: *skipForeign,
-		RunGates: func(gates, dir string) int { return cmdGates([]string{"--gates", gates, "--out", dir}, "") }})
+	return verify.Run(verify.Config{Root: root, Out: *out, Only: *only, NoForeign: *skipForeign, WholeGates: *whole,
+		RunGates: func(gates, checks, dir string) int {
+			return cmdGates([]string{"--gates", gates, "--checks", checks, "--out", dir}, "")
+		}})
 }

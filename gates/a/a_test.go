@@ -34,7 +34,7 @@ func TestGateA(t *testing.T) {
 // journalIDs are the checks the journal audit records.
 var journalIDs = []string{"A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8", "A9", "A10", "A23", "A28"}
 
-var _ = Describe("Gate A: event integrity", Ordered, ContinueOnFailure, func() {
+var _ = Describe("Gate A: event integrity", Ordered, ContinueOnFailure, harness.Checks(append([]string{"A11", "A12", "A13", "A17", "A18"}, journalIDs...)...), func() {
 	var env *harness.Env
 	var storm scenarios.StormResult
 	var stormRan bool

@@ -24,7 +24,7 @@ import (
 // alphabets, '#' (reserved for derived keys) included. No 5xx (A24), every
 // invalid case refused with its documented code and every valid one past
 // the grammar (A25), and the refused ones change nothing (A26).
-var _ = Describe("Gate A: generated grammar", Ordered, ContinueOnFailure, func() {
+var _ = Describe("Gate A: generated grammar", Ordered, ContinueOnFailure, harness.Checks("A24", "A25", "A26"), func() {
 	var env *harness.Env
 
 	BeforeAll(func(ctx SpecContext) {

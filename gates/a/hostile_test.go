@@ -227,7 +227,7 @@ type fuzzRoute struct {
 	known bool // a catalog route with a valid base body: accepting a hostile request is a violation
 }
 
-var _ = Describe("Gate A: hostile input", Ordered, ContinueOnFailure, func() {
+var _ = Describe("Gate A: hostile input", Ordered, ContinueOnFailure, harness.Checks("A19", "A20", "A21", "A22", "A27"), func() {
 	var env *harness.Env
 	var fx map[string]string    // fixture ids that exist
 	var fxWhy map[string]string // fixture → why it does not exist

@@ -41,7 +41,7 @@ func journalFailureTarget(cfg target.Config) (bool, string) {
 // Registered only where the journal can run out of disk (as the cluster
 // specs only on a cluster): elsewhere the black-box workload's A12 stands,
 // NOT MEASURED when no write answered 5xx, with the reason.
-var _ = journalFailureJudgesA12() && Describe("Gate A: writes answered 5xx change no state", Ordered, ContinueOnFailure, func() {
+var _ = journalFailureJudgesA12() && Describe("Gate A: writes answered 5xx change no state", Ordered, ContinueOnFailure, harness.Checks("A12"), func() {
 	var env *harness.Env
 	var pc target.PowerCutter
 

@@ -45,7 +45,7 @@ type otherRoute struct {
 	kind        history.Kind
 }
 
-var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueOnFailure, func() {
+var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueOnFailure, harness.Checks(append([]string{"A14", "A15", "A16", "A29"}, journalIDs...)...), func() {
 	var env *harness.Env
 	var cmds []*keyedCommand
 	var bodyKeyRefused []string // body-keyed originals the backend refused

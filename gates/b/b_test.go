@@ -136,7 +136,7 @@ func openPending(ctx context.Context, env *harness.Env, agent string) error {
 	return nil
 }
 
-var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, func() {
+var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, harness.Checks(ids(compareIDs, []string{"B13", "B14", "B15", "B16", "B17", "B18", "B19", "B20", "B21", "B22", "B23", "B24", "B25", "B51", "RT1", "RT2", "A8"})...), func() {
 	var env *harness.Env
 	var storm scenarios.StormResult
 	var stormRan, synRan bool

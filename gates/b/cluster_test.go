@@ -37,7 +37,7 @@ func clusterSpecs() bool {
 	if target.ConfigFromEnv().Kind != target.KindCluster {
 		return false
 	}
-	return Describe("Gate B (cluster): rules hold across instances on one database", Ordered, ContinueOnFailure, Label("cluster"), clusterBody)
+	return Describe("Gate B (cluster): rules hold across instances on one database", Ordered, ContinueOnFailure, Label("cluster"), harness.Checks(ids(foldIDs, []string{"CL1a", "CL1b", "CL2a", "CL2b", "CL3a", "CL3b", "CL3c", "CL3d", "CL4", "CL5a", "CL5b", "CL6a", "CL6b", "CL6c", "CL6d"})...), clusterBody)
 }
 
 func clusterBody() {

@@ -28,7 +28,7 @@ import (
 	"github.com/creditgate/creditgate/scenarios"
 )
 
-var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFailure, func() {
+var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFailure, harness.Checks(ids(foldIDs, []string{"B38", "B39", "B40", "B41", "B42", "B43", "B44", "B45", "B46", "B50"})...), func() {
 	var env *harness.Env
 	var agent string
 	var agentWhy string // why there is no agent, when there is none

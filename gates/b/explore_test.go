@@ -13,7 +13,7 @@ import (
 // route, on a backend started with settings drawn from the seed and several
 // principals' tokens; the reference model judges every answer (B47) and
 // the final state (B48).
-var _ = Describe("Gate B: generated commands", Ordered, ContinueOnFailure, func() {
+var _ = Describe("Gate B: generated commands", Ordered, ContinueOnFailure, harness.Checks("B47", "B48"), func() {
 	var env *harness.Env
 	var run audit.ExploreRun
 

@@ -31,7 +31,7 @@ import (
 
 const threeDecimals = "12.345" // every race amount uses all three decimals
 
-var _ = Describe("Gate B: every money path under concurrency", Ordered, ContinueOnFailure, func() {
+var _ = Describe("Gate B: every money path under concurrency", Ordered, ContinueOnFailure, harness.Checks(ids(foldIDs, []string{"B26", "B27", "B28", "B29", "B30", "B31", "B32", "B33", "B34", "B35"})...), func() {
 	var env *harness.Env
 	var workers int
 

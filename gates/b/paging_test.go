@@ -33,7 +33,7 @@ import (
 
 const ledgerWindow = 16
 
-var _ = Describe("Gate B: history pages beyond the in-memory window and reads right after writes", Ordered, ContinueOnFailure, func() {
+var _ = Describe("Gate B: history pages beyond the in-memory window and reads right after writes", Ordered, ContinueOnFailure, harness.Checks("B36", "B37"), func() {
 	var env *harness.Env
 	var agent string
 	// read is one balance read right after an acknowledged write.

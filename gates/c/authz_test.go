@@ -168,7 +168,7 @@ func approvalThresholdMilli() int64 {
 	return 500_000
 }
 
-var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFailure, func() {
+var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFailure, harness.Checks("C22", "C23", "C24", "C25", "C26", "C27", "C28", "C29", "C30"), func() {
 	var env *harness.Env
 	var tokens map[string]string
 	threshold := approvalThresholdMilli()

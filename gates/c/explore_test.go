@@ -13,7 +13,7 @@ import (
 // generated-commands spec, judged for who acted (C31: the token's
 // principal, never the body's; four-eyes) and whether the settings decided
 // what they should (C32).
-var _ = Describe("Gate C: generated decisions and settings", Ordered, ContinueOnFailure, func() {
+var _ = Describe("Gate C: generated decisions and settings", Ordered, ContinueOnFailure, harness.Checks("C31", "C32"), func() {
 	var env *harness.Env
 	var run audit.ExploreRun
 

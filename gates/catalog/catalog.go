@@ -36,6 +36,12 @@ const (
 	CapCreditd Capability = "creditd"
 )
 
+// FocusEnv is the environment variable a focused run (`creditgate gates
+// --checks A16,B41`) hands its checks to the suites in (a comma list): the
+// suites label each spec container with the checks it records, ginkgo runs
+// the labelled ones, and the harness scopes the report to them.
+const FocusEnv = "CREDITGATE_CHECKS"
+
 // Check is one catalog entry.
 type Check struct {
 	// ID is the gate letter and a number ("A8"), or "CL…" for the cluster

@@ -33,7 +33,7 @@ func clusterLinkSpecs() bool {
 	if target.ConfigFromEnv().Kind != target.KindCluster {
 		return false
 	}
-	return Describe("Gate D (cluster): a faulty link between one instance and PostgreSQL", Ordered, ContinueOnFailure, Label("cluster"), clusterLinkBody)
+	return Describe("Gate D (cluster): a faulty link between one instance and PostgreSQL", Ordered, ContinueOnFailure, Label("cluster"), harness.Checks("CL-D1", "CL-D2a", "CL-D2b", "CL-D2c", "CL-D2d", "CL-D3", "CL-D4a", "CL-D4b"), clusterLinkBody)
 }
 
 func clusterLinkBody() {

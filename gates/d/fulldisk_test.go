@@ -22,7 +22,7 @@ import (
 // gate switches the quota on: room for a few dozen events.
 const diskRoom = 16 << 10
 
-var _ = journalFileApplies && Describe("Gate D: full disk", Label("full-disk"), func() {
+var _ = journalFileApplies && Describe("Gate D: full disk", Label("full-disk"), harness.Checks("D34", "D35", "D36", "D37", "D38", "D39", "D40", "D43", "A8"), func() {
 	It("a full disk is a clear 503, failed health, sticky until restart, and loses nothing acknowledged", Label("critical"), func(ctx SpecContext) {
 		env, pc := bootLayered(ctx, "full-disk", "D34", "D35", "D36", "D37", "D38", "D39", "D40", "D43", "A8")
 		agent := "fd-agent"

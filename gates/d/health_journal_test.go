@@ -30,7 +30,7 @@ import (
 	"github.com/creditgate/creditgate/scenarios/history"
 )
 
-var _ = Describe("Gate D: health tells the truth about a failed journal", Ordered, ContinueOnFailure, func() {
+var _ = Describe("Gate D: health tells the truth about a failed journal", Ordered, ContinueOnFailure, harness.Checks("D27", "D28", "D29", "D30", "D31", "D46"), func() {
 	var env *harness.Env
 	var mnt, noMount string
 

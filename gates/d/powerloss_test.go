@@ -23,7 +23,7 @@ import (
 	"github.com/creditgate/creditgate/scenarios/history"
 )
 
-var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss"), func() {
+var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss"), harness.Checks("D32", "D33", "D43", "A8", "A2"), func() {
 	It("a power cut mid-load (kill -9 and every unsynced byte dropped) loses no acknowledged mutation", Label("critical"), func(ctx SpecContext) {
 		env, pc := bootLayered(ctx, "power-cut", "D32", "D33", "D43", "A8", "A2")
 		agents := []string{"pl-a", "pl-b", "pl-c", "pl-d"}

@@ -48,7 +48,7 @@ const (
 	goroutineGrowth = 50 // more goroutines at the end of the steady state than at its start
 )
 
-var _ = Describe("Gate E: load reality", Ordered, ContinueOnFailure, func() {
+var _ = Describe("Gate E: load reality", Ordered, ContinueOnFailure, harness.Checks("E1", "E2", "E3", "E4", "E5", "E6", "E7", "E8", "E9", "A23", "RT1", "RT2", "RT3"), func() {
 	var env *harness.Env
 	var res *load.Result // nil when the backend cannot take the load (no agents or consumes)
 	var trend sample.Trend

@@ -32,7 +32,7 @@ func TestFixtureSuite(t *testing.T) {
 	RunSpecs(t, "harness check fixture", Label("gate:X"))
 }
 
-var _ = Describe("fixture", Ordered, ContinueOnFailure, func() {
+var _ = Describe("fixture", Ordered, ContinueOnFailure, harness.Checks("E2", "E3", "B21", "A18", "A14"), func() {
 	env := &harness.Env{Gate: "X", Routes: harness.RoutesServing(catalog.Agents, catalog.Consume)}
 	It("non-critical miss first", func() {
 		env.Record("E3", harness.Measure{OK: false, Samples: 10, Measured: 2, Threshold: 0, Detail: "two unexpected errors"})
@@ -54,13 +54,70 @@ var _ = Describe("fixture", Ordered, ContinueOnFailure, func() {
 	})
 })
 
+// A container whose labels miss a check one of its specs records: a run
+// focused on that check (--checks) would skip the spec that measures it.
+var _ = Describe("unlabelled fixture", Label("unlabelled"), harness.Checks("E2"), func() {
+	env := &harness.Env{Gate: "X", Routes: harness.RoutesServing(catalog.Agents, catalog.Consume)}
+	It("records a check its container is not labelled with", func() {
+		env.Record("E2", harness.Measure{OK: true, Samples: 1})
+		env.Record("E3", harness.Measure{OK: true, Samples: 1})
+	})
+})
+
+func TestARecordedCheckMissingFromItsContainersLabelsFailsTheSpec(t *testing.T) {
+	if os.Getenv(fixtureEnv) != "" {
+		t.Skip("inside the fixture run")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFixtureSuite$", "-ginkgo.label-filter=unlabelled", "-ginkgo.no-color")
+	cmd.Env = append(os.Environ(), fixtureEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "records check E3 but its container is not labelled with it") {
+		t.Fatalf("recording E3 under labels E2 must fail the spec, naming the check (err %v):\n%s", err, out)
+	}
+	if strings.Contains(string(out), "records check E2") {
+		t.Errorf("E2 is labelled and must record:\n%s", out)
+	}
+}
+
+// Every container of the gate suites is labelled with the checks its specs
+// record (harness.Checks): a focused run (--checks, verify-gates) selects
+// containers by those labels, so an unlabelled container would never run
+// in one.
+func TestEveryGateContainerIsLabelledWithItsChecks(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "*", "*_test.go"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no gate suites found: %v", err)
+	}
+	containers := 0
+	for _, f := range files {
+		if filepath.Base(filepath.Dir(f)) == "harness" {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(line, "Describe(") && !strings.HasPrefix(strings.TrimSpace(line), "//") {
+				containers++
+				if !strings.Contains(line, "harness.Checks(") {
+					t.Errorf("%s:%d: a gate container without harness.Checks(…) on its Describe line", f, i+1)
+				}
+			}
+		}
+	}
+	if containers < 5 {
+		t.Errorf("found %d containers, want one per gate at least", containers)
+	}
+}
+
 func TestAFailedCheckRecordsAndTheSpecsGoOn(t *testing.T) {
 	if os.Getenv(fixtureEnv) != "" {
 		t.Skip("inside the fixture run")
 	}
 	dir := t.TempDir()
 	report := filepath.Join(dir, "report.json")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestFixtureSuite$", "-ginkgo.json-report="+report)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFixtureSuite$", "-ginkgo.json-report="+report, "-ginkgo.label-filter=!unlabelled")
 	cmd.Env = append(os.Environ(), fixtureEnv+"=1")
 	out, err := cmd.CombinedOutput()
 	if err == nil {
@@ -119,7 +176,7 @@ func TestAFailedCheckRecordsAndTheSpecsGoOn(t *testing.T) {
 	}
 	var skipped []reports.Check
 	for _, c := range gates[0].Checks {
-		if c.Status == reports.StatusSkip {
+		if c.Status == reports.StatusSkip && !strings.HasPrefix(c.Name, "unlabelled fixture") { // filtered out of this run
 			skipped = append(skipped, c)
 		}
 	}

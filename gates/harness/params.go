@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/creditgate/creditgate/gates/catalog"
 )
 
 // Params are the live-test parameters (orig names), read from LIVE_TEST_*
@@ -61,7 +63,7 @@ func (p Params) Repro(gate string) string {
 		fmt.Sprintf("LIVE_TEST_KARMA_ENABLED=%t", p.KarmaEnabled),
 		fmt.Sprintf("LIVE_TEST_ML_ANOMALY_INJECTION=%t", p.MLAnomalyInjection),
 	}
-	for _, k := range []string{"CREDITGATE_TARGET", "CREDITGATE_IMAGE", "CREDITGATE_URL", "CREDITGATE_BINARY"} {
+	for _, k := range []string{"CREDITGATE_TARGET", "CREDITGATE_IMAGE", "CREDITGATE_URL", "CREDITGATE_BINARY", catalog.FocusEnv} {
 		if v := os.Getenv(k); v != "" {
 			env = append(env, k+"="+v)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/onsi/ginkgo/v2"
@@ -43,6 +44,7 @@ type Measure struct {
 // after its body, listing every failed check with the repro line.
 func (e *Env) Record(id string, m Measure) {
 	c := catalog.MustLookup(id)
+	checkLabelled(c.ID)
 	if !e.inScope(c) {
 		return // about another kind of target: not listed at all
 	}
@@ -115,6 +117,7 @@ func (e *Env) Require(ids ...string) {
 	var whys []string
 	for _, id := range ids {
 		c := catalog.MustLookup(id)
+		checkLabelled(c.ID)
 		if !e.inScope(c) {
 			whys = append(whys, c.ID+": about another kind of target")
 			continue
@@ -210,11 +213,13 @@ func (e *Env) inScope(c catalog.Check) bool {
 // saveScope writes the gate's in-scope catalog checks with whether each
 // applies to the target (gate-<X>/catalog.json): the report lists every one
 // of them, so a check no spec recorded reads NOT MEASURED instead of
-// vanishing, and "measured / applicable" is counted over all of them.
+// vanishing, and "measured / applicable" is counted over all of them. A
+// focused run (Focus) lists only the checks it selected.
 func (e *Env) saveScope() {
 	var out []reports.ScopeEntry
+	focus := Focus()
 	for _, c := range catalog.Gate(e.Gate) {
-		if !e.inScope(c) {
+		if !e.inScope(c) || (focus != nil && !slices.Contains(focus, c.ID)) {
 			continue
 		}
 		status, why := e.Applicability(c)

@@ -4,7 +4,9 @@
 // mutant counts as rejected only when its gate says NO-GO and the check it
 // names failed ("caught by the wrong check" is a failure of its own); a
 // foreign defect only when its check failed; the foreign backend without
-// defects must fail nothing and be INCOMPLETE. It prints one row per case,
+// defects must fail nothing and be INCOMPLETE. A mutant's gate runs focused
+// on the checks it names (only the spec containers labelled with them), or
+// whole with WholeGates; the foreign cases run whole. It prints one row per case,
 // then the failures again with a repro command.
 //
 // It owns the run loops, the foreign cases and the verdict rules. It runs

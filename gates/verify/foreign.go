@@ -74,7 +74,7 @@ func runForeign(cfg Config) []foreignRow {
 		_ = os.RemoveAll(dir)
 		restore := setEnv(append([]string{"CREDITGATE_TARGET=exec", "CREDITGATE_EXEC_JOURNAL=journal.jsonl",
 			"CREDITGATE_EXEC=" + bin + " -addr 127.0.0.1:{port} -data {data_dir} -defects " + orNone(c.defect)}, c.env...))
-		cfg.RunGates(c.gates, dir)
+		cfg.RunGates(c.gates, "", dir)
 		restore()
 		rows = append(rows, judgeForeign(c, dir))
 	}
