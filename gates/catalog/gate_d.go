@@ -58,6 +58,8 @@ var gateD = []Check{
 		Rules: rs("§3 quarantine"), Routes: rs(Consume), Needs: caps(CapJournalFile, CapRestart)},
 	{ID: "D49", Gate: "D", Critical: true, Title: "journal corruption: GET /events paged by after_seq is the recovered file, byte for byte",
 		Rules: rs("§3 quarantine"), Routes: rs(Events), Needs: caps(CapJournalFile, CapRestart)},
+	{ID: "D50", Gate: "D", Critical: true, Title: "journal corruption: every line an earlier recovery moved to the quarantine file is still there after the next",
+		Rules: rs("§3 quarantine"), Routes: rs(JournalVerify), Needs: caps(CapJournalFile, CapRestart)},
 	{ID: "D24", Gate: "D", Critical: true, Title: "journal corruption: append after recovery",
 		Rules: rs("§3 torn tail"), Routes: rs(Consume), Needs: caps(CapJournalFile, CapRestart)},
 	{ID: "D25", Gate: "D", Critical: true, Title: "journal corruption: backend restarts after the append",

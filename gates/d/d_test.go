@@ -10,10 +10,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -47,7 +49,7 @@ const (
 	budget       = karmaTimeout + 400*time.Millisecond
 )
 
-var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.Checks("D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D41", "D42", "D43", "D44", "D45", "D47", "D48", "D49", "A1", "A2", "A8"), func() {
+var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.Checks("D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D41", "D42", "D43", "D44", "D45", "D47", "D48", "D49", "D50", "A1", "A2", "A8"), func() {
 	var env *harness.Env
 	// crashes counts backends found dead after a KARMA outage; outages
 	// counts the outages judged (0: the fact is not measured).
@@ -267,7 +269,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 	// of the other specs could no longer hold afterwards.
 	if journalFileApplies {
 		It("journal corruption is recovered as §3 says: nothing acknowledged lost but destroyed lines, and those reported", func(ctx SpecContext) {
-			env.Require("D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D42", "D49", "A1")
+			env.Require("D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D42", "D49", "D50", "A1")
 			agent := env.ID("gate-d-journal")
 			err := env.C.CreateAgent(ctx, agent, 1000)
 			harness.Ensure(err == nil, "the corruption agent %s must be created with 1000 credits: %v", agent, err)
@@ -292,6 +294,10 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 			// D42, black-box: cases where a write was visibly lost or refused,
 			// and of those the ones health did not report.
 			visible, silent := 0, []string{}
+			// D50: the quarantine file (SPEC §3: credits.jsonl.quarantine)
+			// is the only record of the lines recovery moved out; each
+			// recovery must keep what the earlier ones put there.
+			quarantined := quarantineKeeper{path: env.T.JournalPath() + ".quarantine"}
 			for ci, cc := range cases {
 				// Fresh acknowledged writes so every corruptor hits real events.
 				for i := 0; i < 12; i++ {
@@ -324,6 +330,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 				_, serr := env.Heal(ctx, damage) // starts on the damaged journal
 				env.Record("D18", harness.Measure{OK: serr == nil, Samples: 1, Measured: fmt.Sprint(serr), Threshold: "starts",
 					Detail: "never stuck: lost lines and the events depending on them are quarantined and reported, the rest replays", Variant: c.Name})
+				quarantined.after(c.Name)
 
 				post := readJournal(ctx, env)
 				present := map[string]bool{}
@@ -403,6 +410,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 				env.Record("D26", harness.Measure{OK: found, Samples: 1, Measured: found, Threshold: true, Detail: "event " + next.Str("event_id"), Variant: c.Name})
 				env.RecordFinding(audit.CheckLines(again), c.Name+", after restart")
 			}
+			env.Record("D50", quarantined.measure())
 			env.Record("D42", harness.Measure{OK: len(silent) == 0, Samples: visible, Measured: len(silent), Threshold: 0,
 				Detail: fmt.Sprintf("%d of %d corruptions visibly lost a write (a balance changed across the restart) or refused one; health must not say healthy after any of them\n%s",
 					visible, len(cases), strings.Join(silent, "\n"))})
@@ -410,6 +418,57 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 	}
 
 })
+
+// quarantineKeeper follows the quarantine file across the recoveries of
+// the corruption table: after each, every line an earlier recovery wrote
+// must still be in it (in any order: a backend may rewrite the file, never
+// drop from it).
+type quarantineKeeper struct {
+	path    string
+	seen    map[string]string // line → the case after which it was first seen (until it is lost)
+	judged  int               // recoveries that had earlier lines to keep
+	dropped []string
+}
+
+func (q *quarantineKeeper) after(caseName string) {
+	b, err := os.ReadFile(q.path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		q.dropped = append(q.dropped, fmt.Sprintf("after %s: the quarantine file cannot be read: %v", caseName, err))
+		return
+	}
+	now := map[string]bool{}
+	for l := range bytes.Lines(b) {
+		if l = bytes.TrimSpace(l); len(l) > 0 {
+			now[string(l)] = true
+		}
+	}
+	if len(q.seen) > 0 {
+		q.judged++
+	}
+	var lost []string
+	for l, first := range q.seen {
+		if !now[l] {
+			lost = append(lost, fmt.Sprintf("after %s: a line quarantined by %s is gone: %.120s", caseName, first, l))
+			delete(q.seen, l) // counted once
+		}
+	}
+	sort.Strings(lost)
+	q.dropped = append(q.dropped, lost...)
+	if q.seen == nil {
+		q.seen = map[string]string{}
+	}
+	for l := range now {
+		if _, ok := q.seen[l]; !ok {
+			q.seen[l] = caseName
+		}
+	}
+}
+
+func (q *quarantineKeeper) measure() harness.Measure {
+	return harness.Measure{OK: len(q.dropped) == 0, Samples: q.judged, Measured: len(q.dropped), Threshold: 0,
+		Detail: fmt.Sprintf("%s read after each of %d recoveries that had earlier quarantined lines to keep (%d lines kept at the end)\n%s",
+			filepath.Base(q.path), q.judged, len(q.seen), firstN(q.dropped, 10))}
+}
 
 // readBalances reads the agents' balances (absent: not served).
 func readBalances(ctx context.Context, env *harness.Env, agents []string) map[string]string {

@@ -24,6 +24,8 @@ func hunt3Mutants() []Mutant {
 			Bug: "a complete last line failing its checksum is quarantined as mid-file corruption instead of cut as a torn tail (SPEC §3: a torn tail is the last line incomplete or failing its checksum)"},
 		{Name: "recovery-index-ignores-removed", Gate: "d", Check: "D49",
 			Bug: "the seq-to-offset index recovery builds keeps the offsets from before the quarantined lines were removed: GET /events by after_seq starts in the wrong place"},
+		{Name: "quarantine-file-overwritten", Gate: "d", Check: "D50",
+			Bug: "a recovery rewrites the quarantine file with only its own entries: the lines an earlier recovery quarantined are lost from it"},
 		{Name: "karma-live-not-cached", Gate: "d", Check: "D47", Verdict: "CONDITIONAL", // D47 is not critical
 			Bug: "live KARMA scores are not stored in the cache: during a blackout an agent scored just before gets the fallback, not its cached score"},
 	}
