@@ -76,6 +76,8 @@ var gateD = []Check{
 		Rules: rs("§3 sticky errors", "§6 health"), Routes: rs(Health), Needs: caps(CapJournalFile)},
 	{ID: "D46", Gate: "D", Critical: true, Title: "journal failure: GET /readyz answers not ready (5xx) while every append is refused",
 		Rules: rs("§3 sticky errors", "§6 health"), Routes: rs(Consume, Readyz), Needs: caps(CapJournalFile)},
+	{ID: "D51", Gate: "D", Critical: true, Title: "journal failure (disk full, failing fdatasync): the append is refused and GET /events serves no line of it, whole or in part",
+		Rules: rs("§3 durability", "§3 sticky errors"), Routes: rs(Consume, Events), Needs: caps(CapJournalFile)},
 	{ID: "D30", Gate: "D", Critical: true, Title: "journal failure is sticky: appends stay refused after space returns (no fsync retry)",
 		Rules: rs("§3 sticky errors"), Routes: rs(Consume, Health), Needs: caps(CapJournalFile)},
 	{ID: "D31", Gate: "D", Critical: true, Title: "journal failure: after a restart every acknowledged write is journaled, none refused",

@@ -6,12 +6,15 @@ package d_test
 // the process or container target's journal on a small tmpfs it mounts itself, fills the
 // file system while the backend runs, and watches: no write is acknowledged
 // once the disk is full, health says failed, the failure is sticky when
-// space comes back, and after a restart everything acknowledged is there.
+// space comes back, the stream serves nothing of the refused append, and
+// after a restart everything acknowledged is there.
 // Without root (mount refused) or on a url target the spec checks
 // only that health reports a journal state, and skips with the reason.
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -30,7 +33,7 @@ import (
 	"github.com/creditgate/creditgate/scenarios/history"
 )
 
-var _ = Describe("Gate D: health tells the truth about a failed journal", Ordered, ContinueOnFailure, harness.Checks("D27", "D28", "D29", "D30", "D31", "D46"), func() {
+var _ = Describe("Gate D: health tells the truth about a failed journal", Ordered, ContinueOnFailure, harness.Checks("D27", "D28", "D29", "D30", "D31", "D46", "D51"), func() {
 	var env *harness.Env
 	var mnt, noMount string
 
@@ -74,7 +77,7 @@ var _ = Describe("Gate D: health tells the truth about a failed journal", Ordere
 
 	if journalFileApplies {
 		It("a journal that cannot append is reported failed by health, stays failed, and loses nothing acknowledged", Label("critical"), func(ctx SpecContext) {
-			ids := []string{"D28", "D29", "D46", "D30", "D31"}
+			ids := []string{"D28", "D29", "D46", "D51", "D30", "D31"}
 			env.Require(ids...)
 			if mnt == "" {
 				for _, id := range ids {
@@ -91,6 +94,18 @@ var _ = Describe("Gate D: health tells the truth about a failed journal", Ordere
 			}
 			r0 := consume("fd-before")
 			harness.Ensure(r0.OK(), "a consume before the disk fills must be acknowledged: got %d %s", r0.Status, r0.Raw)
+			// D51: what the stream may serve once appends fail — the events
+			// it served before, and the ones acknowledged since.
+			known := map[string]bool{r0.Str("event_id"): true}
+			base := env.C.Get(ctx, "/api/credits/events")
+			for l := range bytes.Lines(base.Raw) {
+				var e struct {
+					EventID string `json:"event_id"`
+				}
+				if json.Unmarshal(l, &e) == nil {
+					known[e.EventID] = true
+				}
+			}
 
 			// Fill the file system: the journal's next block cannot be allocated.
 			filler := filepath.Join(mnt, "filler")
@@ -121,6 +136,7 @@ var _ = Describe("Gate D: health tells the truth about a failed journal", Ordere
 					refused = r
 					break
 				}
+				known[r.Str("event_id")] = true
 				acked++
 			}
 			env.Record("D28", harness.Measure{OK: !refused.OK() && refused.Status >= 500, Samples: sent,
@@ -134,6 +150,13 @@ var _ = Describe("Gate D: health tells the truth about a failed journal", Ordere
 			env.Record("D29", harness.Measure{OK: status == 503 && body["status"] == "failed" && (!named || journal == "failed"), Samples: 1,
 				Measured: fmt.Sprintf("%d status=%v journal=%v", status, body["status"], body["journal"]), Threshold: `503 status="failed" (journal="failed" where named)`,
 				Detail: fmt.Sprintf("journal_error=%v", body["journal_error"])})
+
+			// The stream serves what is durable: never a line of the append
+			// the journal refused, whole or in part.
+			served := env.C.Get(ctx, "/api/credits/events")
+			d51 := streamWhileFailed(served, known)
+			d51.Variant = "disk full"
+			env.Record("D51", d51)
 
 			// Readiness: a load balancer must stop sending writes to an
 			// instance that refuses every one.
@@ -164,3 +187,38 @@ var _ = Describe("Gate D: health tells the truth about a failed journal", Ordere
 		})
 	}
 })
+
+// streamWhileFailed judges one GET /events read while the journal refuses
+// every append: 200 with only whole lines of events served before or
+// acknowledged since (known event ids), or 503 (the backend refuses reads
+// too). A line of a refused append, or a part of one, is served data that
+// never became durable.
+func streamWhileFailed(r scenarios.Reply, known map[string]bool) harness.Measure {
+	m := harness.Measure{Samples: 1, Threshold: "200 with only events served before or acknowledged since, or 503"}
+	if r.Status == 503 {
+		m.OK, m.Measured, m.Detail = true, "503", "the backend refuses reads of the stream while its journal has failed"
+		return m
+	}
+	if r.Status != 200 {
+		m.Measured, m.Detail = fmt.Sprintf("%d", r.Status), fmt.Sprintf("GET /events answered %d %.300s", r.Status, r.Raw)
+		return m
+	}
+	var bad []string
+	lines := 0
+	for l := range bytes.Lines(r.Raw) {
+		lines++
+		var e struct {
+			EventID string `json:"event_id"`
+		}
+		switch err := json.Unmarshal(l, &e); {
+		case err != nil:
+			bad = append(bad, fmt.Sprintf("line %d is not a whole event (%v): %.160q", lines, err, l))
+		case !known[e.EventID]:
+			bad = append(bad, fmt.Sprintf("line %d is event %s, which was never acknowledged: %.160s", lines, e.EventID, l))
+		}
+	}
+	m.Samples = max(lines, 1)
+	m.OK, m.Measured = len(bad) == 0, len(bad)
+	m.Detail = fmt.Sprintf("%d lines served after the refused append\n%s", lines, strings.Join(bad, "\n"))
+	return m
+}

@@ -2,11 +2,15 @@
 // acknowledges before fdatasync passes it. Here the backend's data directory
 // sits on chaos/lazyfs; a power cut SIGKILLs the backend *and* drops every
 // byte it had not synced, then restarts it. Every acknowledged mutation must
-// be in the journal exactly once afterwards.
+// be in the journal exactly once afterwards. And a power cut the backend
+// lives through (every sync fails with EIO, writes still land): the append
+// is refused, and GET /events serves none of its written, never-durable line.
 package d_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -23,7 +27,7 @@ import (
 	"github.com/creditgate/creditgate/scenarios/history"
 )
 
-var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss"), harness.Checks("D32", "D33", "D43", "A8", "A2"), func() {
+var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss"), harness.Checks("D32", "D33", "D43", "D51", "A8", "A2"), func() {
 	It("a power cut mid-load (kill -9 and every unsynced byte dropped) loses no acknowledged mutation", Label("critical"), func(ctx SpecContext) {
 		env, pc := bootLayered(ctx, "power-cut", "D32", "D33", "D43", "A8", "A2")
 		agents := []string{"pl-a", "pl-b", "pl-c", "pl-d"}
@@ -108,6 +112,55 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 		env.SaveScenario(reports.Scenario{Name: "power cut", Status: harness.ScenarioStatus(!CurrentSpecReport().Failed()), InvariantsPassed: len(lost) == 0, Detail: figures,
 			Metrics: map[string]any{"acknowledged_checked": checked, "acknowledged_before_cut": before, "unsynced_bytes_dropped": rep.BytesDropped,
 				"files_reverted": rep.FilesReverted, "files_removed": rep.FilesRemoved, "lost": len(lost)}})
+	})
+
+	// A sync that fails is the other way an append fails (SPEC §3 sticky
+	// errors): its line is written, whole, but never durable. The stream
+	// must not serve it (a durable mark moved before the sync would), and
+	// the append must be refused.
+	It("an append whose sync fails is refused, and GET /events serves none of it", Label("critical"), func(ctx SpecContext) {
+		env, pc := bootLayered(ctx, "syncs-fail", "D51")
+		agent := "sf-a"
+		err := env.C.CreateAgent(ctx, agent, 100)
+		harness.Ensure(err == nil, "the agent %s must be created with 100 credits: %v", agent, err)
+		consume := func(key string) scenarios.Reply {
+			return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Key: key,
+				Body: map[string]any{"agent_id": agent, "amount": 0.5, "reason": "syncs fail"}})
+		}
+		known := map[string]bool{}
+		for i := 0; i < 5; i++ {
+			r := consume(fmt.Sprintf("sf-before-%d", i))
+			harness.Ensure(r.OK(), "consume %d before the syncs fail must be acknowledged: %d %s", i, r.Status, r.Raw)
+			known[r.Str("event_id")] = true
+		}
+		for l := range bytes.Lines(env.C.Get(ctx, "/api/credits/events").Raw) {
+			var e struct {
+				EventID string `json:"event_id"`
+			}
+			if json.Unmarshal(l, &e) == nil {
+				known[e.EventID] = true
+			}
+		}
+		fail := &fault.SyncsFail{PC: pc}
+		_, err = env.Inject(ctx, fail)
+		harness.Ensure(err == nil, "failing the layer's syncs: %v", err)
+		healed := false
+		DeferCleanup(func(ctx SpecContext) {
+			if !healed {
+				_, _ = env.Heal(ctx, fail)
+			}
+		})
+		refused := consume("sf-refused")
+		m := streamWhileFailed(env.C.Get(ctx, "/api/credits/events"), known)
+		if refused.OK() {
+			m.OK = false
+			m.Detail = fmt.Sprintf("the append whose fdatasync failed was acknowledged (%d %s)\n%s", refused.Status, refused.Raw, m.Detail)
+		}
+		m.Variant = "syncs fail"
+		env.Record("D51", m)
+		_, err = env.Heal(ctx, fail)
+		healed = true
+		harness.Ensure(err == nil, "the power cut that ends the failing syncs, and the restart: %v", err)
 	})
 })
 

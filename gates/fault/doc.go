@@ -2,7 +2,8 @@
 // Fault has a name, says whether a target can take it (from the check
 // catalog's capabilities), and Inject returns the Window it was in effect;
 // a Lasting fault stays in effect until Heal closes its window. The
-// implementations — kill -9 and restart, clean restart, power cut, full
+// implementations — kill -9 and restart, clean restart, power cut, syncs
+// failing (a power cut the backend lives through until Heal), full
 // disk, KARMA modes and outages, link delay, partition and cuts, journal
 // corruption, database crash — are thin wrappers over the existing
 // injectors (gates/target, chaos/lazyfs through target.PowerCutter,

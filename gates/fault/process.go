@@ -167,6 +167,41 @@ func (p *PowerCut) Inject(ctx context.Context) (Window, error) {
 	return w, nil
 }
 
+// SyncsFail cuts the power under a running backend (on the power-loss
+// layer): every fsync/fdatasync fails with EIO while writes still land,
+// unsynced, so the next append's write succeeds and its sync does not.
+// Heal is the rest of a power cut: SIGKILL, every unsynced byte dropped, a
+// restart; Report is what it dropped.
+type SyncsFail struct {
+	PC     target.PowerCutter
+	Report target.PowerCutReport
+	s      span
+}
+
+func (f *SyncsFail) Name() string { return "syncs fail" }
+
+func (f *SyncsFail) Available(c Caps) (bool, string) { return needs(c, catalog.CapPowerLoss) }
+
+func (f *SyncsFail) Inject(ctx context.Context) (Window, error) {
+	f.s.open(f.Name())
+	if err := f.PC.FailSyncs(); err != nil {
+		return f.s.opened(""), errorf(f.Name(), "%v", err)
+	}
+	return f.s.opened("every fsync/fdatasync fails with EIO"), nil
+}
+
+func (f *SyncsFail) Heal(ctx context.Context) (Window, error) {
+	if err := f.s.injected(); err != nil {
+		return Window{}, err
+	}
+	rep, err := f.PC.PowerCut(ctx)
+	f.Report = rep
+	if err != nil {
+		return Window{}, errorf(f.Name(), "the power cut that ends it: %v", err)
+	}
+	return f.s.close(strconv.FormatInt(int64(rep.BytesDropped), 10) + " unsynced bytes dropped, restarted")
+}
+
 // DiskFull caps the data directory (on the power-loss layer) at its size
 // plus Room bytes: writes past it fail with ENOSPC. Heal lifts the cap.
 type DiskFull struct {

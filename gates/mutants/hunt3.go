@@ -26,6 +26,8 @@ func hunt3Mutants() []Mutant {
 			Bug: "the seq-to-offset index recovery builds keeps the offsets from before the quarantined lines were removed: GET /events by after_seq starts in the wrong place"},
 		{Name: "quarantine-file-overwritten", Gate: "d", Check: "D50",
 			Bug: "a recovery rewrites the quarantine file with only its own entries: the lines an earlier recovery quarantined are lost from it"},
+		{Name: "durable-offset-before-sync", Gate: "d", Check: "D51",
+			Bug: "the journal's durable offset is advanced before the batch is written and synced, and also when that fails: GET /events serves lines that were never acknowledged, a refused append's included"},
 		{Name: "karma-live-not-cached", Gate: "d", Check: "D47", Verdict: "CONDITIONAL", // D47 is not critical
 			Bug: "live KARMA scores are not stored in the cache: during a blackout an agent scored just before gets the fallback, not its cached score"},
 	}

@@ -515,3 +515,4 @@ func (c *containerTarget) PowerCut(ctx context.Context) (PowerCutReport, error) 
 
 func (c *containerTarget) SetDiskQuota(n int64) error { return c.layer.setQuota(n) }
 func (c *containerTarget) DiskUsed() int64            { return c.layer.used() }
+func (c *containerTarget) FailSyncs() error           { return c.layer.failSyncs() }

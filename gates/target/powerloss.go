@@ -26,6 +26,11 @@ type PowerCutter interface {
 	SetDiskQuota(n int64) error
 	// DiskUsed is the data directory's size in bytes.
 	DiskUsed() int64
+	// FailSyncs cuts the layer's power under a backend left running: from
+	// now on every fsync/fdatasync fails with EIO while writes still land,
+	// unsynced. Only PowerCut (kill, drop the unsynced bytes, restart)
+	// brings the power back.
+	FailSyncs() error
 }
 
 // PowerCutReport is what a power cut dropped.
@@ -106,6 +111,14 @@ func (d *diskLayer) used() int64 {
 		return 0
 	}
 	return d.fs.Used()
+}
+
+func (d *diskLayer) failSyncs() error {
+	if d == nil {
+		return ErrNoPowerLossLayer
+	}
+	d.fs.Freeze()
+	return nil
 }
 
 // cut runs kill between the layer's freeze and crash: whatever the backend

@@ -289,6 +289,7 @@ func (p *processTarget) PowerCut(ctx context.Context) (PowerCutReport, error) {
 
 func (p *processTarget) SetDiskQuota(n int64) error { return p.layer.setQuota(n) }
 func (p *processTarget) DiskUsed() int64            { return p.layer.used() }
+func (p *processTarget) FailSyncs() error           { return p.layer.failSyncs() }
 
 // newProcessTarget reserves the data directory and a loopback port for a
 // backend the harness runs as a child process (process and exec kinds).
