@@ -168,8 +168,9 @@ func (p *PowerCut) Inject(ctx context.Context) (Window, error) {
 }
 
 // SyncsFail cuts the power under a running backend (on the power-loss
-// layer): every fsync/fdatasync fails with EIO while writes still land,
-// unsynced, so the next append's write succeeds and its sync does not.
+// layer), inside a batch's write-to-sync window when one comes: every
+// fsync/fdatasync fails with EIO while writes still land, unsynced, so a
+// batch whose write succeeded fails at its sync.
 // Heal is the rest of a power cut: SIGKILL, every unsynced byte dropped, a
 // restart; Report is what it dropped.
 type SyncsFail struct {

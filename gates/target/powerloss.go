@@ -26,8 +26,9 @@ type PowerCutter interface {
 	SetDiskQuota(n int64) error
 	// DiskUsed is the data directory's size in bytes.
 	DiskUsed() int64
-	// FailSyncs cuts the layer's power under a backend left running: from
-	// now on every fsync/fdatasync fails with EIO while writes still land,
+	// FailSyncs cuts the layer's power under a backend left running (while
+	// a written byte is not yet synced, if one comes within a second): from
+	// then on every fsync/fdatasync fails with EIO while writes still land,
 	// unsynced. Only PowerCut (kill, drop the unsynced bytes, restart)
 	// brings the power back.
 	FailSyncs() error
@@ -117,7 +118,8 @@ func (d *diskLayer) failSyncs() error {
 	if d == nil {
 		return ErrNoPowerLossLayer
 	}
-	d.fs.Freeze()
+	// As a cut: inside a batch's write-to-sync window if one comes.
+	d.fs.FreezeWhenPending(time.Second)
 	return nil
 }
 
