@@ -166,6 +166,18 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, har
 		} else {
 			skipped = append(skipped, "credit storm (not served: "+strings.Join(missing, ", ")+")")
 		}
+		// Registrations at the edges of skill_level: 0 (an allocation of
+		// nothing is no money event), and levels whose × 100 is a hair
+		// below a whole number in binary floating point (a truncating
+		// allocation is one milli short). The fold judges both (B10, B11).
+		if env.Routes.Has(catalog.Agents) {
+			for _, skill := range []float64{0, 0.29, 0.57, 0.58} {
+				id := env.ID(fmt.Sprintf("gate-b-skill-%g", skill))
+				r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/agents", Key: id, Agent: id,
+					Body: map[string]any{"agent_id": id, "skill_level": skill, "actor_id": "harness"}})
+				harness.Ensure(r.OK(), "registering agent %s with skill_level %g must succeed: %d %s", id, skill, r.Status, r.Raw)
+			}
+		}
 		mixedRoutes := []string{catalog.Refund, catalog.Withdraw, catalog.MissionStart, catalog.MissionComplete, catalog.MissionFail,
 			catalog.MissionCancel, catalog.ApprovalRequest, catalog.Approve, catalog.Reject, catalog.PoolCreate, catalog.PoolAllocate,
 			catalog.PoolConsume, catalog.PoolRefund, catalog.PoolClose}

@@ -491,7 +491,9 @@ func (x *explorer) createAgent() {
 	if len(x.agents) > 0 && x.r.IntN(8) == 0 {
 		id, note = x.agents[x.r.IntN(len(x.agents))].id, "existing agent"
 	}
-	skills := []float64{0, 0.25, 0.5, 0.8, 1}
+	// 0.29, 0.57 and 0.58 × 100 are a hair below a whole number in
+	// binary floating point: an allocation that truncates is one milli short.
+	skills := []float64{0, 0.25, 0.29, 0.5, 0.57, 0.58, 0.8, 1}
 	skill := any(skills[x.r.IntN(len(skills))])
 	if x.r.IntN(20) == 0 {
 		skill, note = 1.5, note+", skill 1.5"
