@@ -90,9 +90,11 @@ var _ = Describe("Gate C: four eyes at every vote, and the audit against the jou
 	refused := func(r scenarios.Reply) bool {
 		return r.Status >= 400 && r.Status < 500 && r.Code() != "already_decided"
 	}
-	step := func(who string, r scenarios.Reply) string {
-		return strings.Join(strings.Fields(fmt.Sprintf("%s: %d %s %s", who, r.Status, r.Str("status"), r.Code())), " ") + "; "
+	// answer is a reply's status with its request status or error code.
+	answer := func(r scenarios.Reply) string {
+		return strings.Join(strings.Fields(fmt.Sprintf("%d %s %s", r.Status, r.Str("status"), r.Code())), " ")
 	}
+	step := func(who string, r scenarios.Reply) string { return who + ": " + answer(r) + "; " }
 
 	It("the requester's approval is refused at every vote of a MEDIUM, HIGH and CRITICAL request, and the others' votes still count", Label("critical"), func(ctx SpecContext) {
 		env.Require("C33")
@@ -106,7 +108,7 @@ var _ = Describe("Gate C: four eyes at every vote, and the audit against the jou
 			self := env.C.DecideAsRequester(ctx, id, "gate-c-votes-requester", "gate-c-votes-self-"+lv.level)
 			other := env.C.Decide(ctx, id, "gate-c-votes-a1", true, "reviewed", "gate-c-votes-other-"+lv.level)
 			env.Record("C33", harness.Measure{OK: refused(self) && other.OK() && other.Str("status") == "approved", Samples: 1,
-				Measured:  fmt.Sprintf("requester %d %s; approver %d %s", self.Status, self.Code(), other.Status, other.Str("status")),
+				Measured:  fmt.Sprintf("requester %s; approver %s", answer(self), answer(other)),
 				Threshold: "requester 4xx (403 four_eyes_violation), then another approver 2xx approved", Variant: lv.level,
 				Detail: fmt.Sprintf("request %s: %s%s\nrequester: %s\napprover: %s", id, step("requester", self), step("gate-c-votes-a1", other), self.Raw, other.Raw)})
 		}
@@ -120,8 +122,7 @@ var _ = Describe("Gate C: four eyes at every vote, and the audit against the jou
 		a2 := env.C.Decide(ctx, id, "gate-c-votes-a2", true, "second pair of eyes", "gate-c-votes-a2-CRITICAL")
 		ok := refused(self1) && refused(self2) && a1.OK() && a1.Str("status") == "pending" && a2.OK() && a2.Str("status") == "approved"
 		env.Record("C33", harness.Measure{OK: ok, Samples: 2,
-			Measured: fmt.Sprintf("requester %d %s; approver %d %s; requester %d %s; approver %d %s", self1.Status, self1.Code(),
-				a1.Status, a1.Str("status"), self2.Status, self2.Code(), a2.Status, a2.Str("status")),
+			Measured: fmt.Sprintf("requester %s; approver %s; requester %s; second approver %s", answer(self1), answer(a1), answer(self2), answer(a2)),
 			Threshold: "requester 4xx, approver 2xx pending, requester 4xx, second approver 2xx approved", Variant: "CRITICAL",
 			Detail: fmt.Sprintf("request %s: %s%s%s%s\nfirst vote by the requester: %s\nsecond vote by the requester: %s",
 				id, step("requester", self1), step("gate-c-votes-a1", a1), step("requester", self2), step("gate-c-votes-a2", a2), self1.Raw, self2.Raw)})
