@@ -122,7 +122,7 @@ var _ = Describe("Gate C: four eyes at every vote, and the audit against the jou
 		a2 := env.C.Decide(ctx, id, "gate-c-votes-a2", true, "second pair of eyes", "gate-c-votes-a2-CRITICAL")
 		ok := refused(self1) && refused(self2) && a1.OK() && a1.Str("status") == "pending" && a2.OK() && a2.Str("status") == "approved"
 		env.Record("C33", harness.Measure{OK: ok, Samples: 2,
-			Measured: fmt.Sprintf("requester %s; approver %s; requester %s; second approver %s", answer(self1), answer(a1), answer(self2), answer(a2)),
+			Measured:  fmt.Sprintf("requester %s; approver %s; requester %s; second approver %s", answer(self1), answer(a1), answer(self2), answer(a2)),
 			Threshold: "requester 4xx, approver 2xx pending, requester 4xx, second approver 2xx approved", Variant: "CRITICAL",
 			Detail: fmt.Sprintf("request %s: %s%s%s%s\nfirst vote by the requester: %s\nsecond vote by the requester: %s",
 				id, step("requester", self1), step("gate-c-votes-a1", a1), step("requester", self2), step("gate-c-votes-a2", a2), self1.Raw, self2.Raw)})
