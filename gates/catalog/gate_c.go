@@ -74,5 +74,5 @@ var gateC = []Check{
 	{ID: "C34", Gate: "C", Critical: true, Title: "every approving decision in the journal is by a distinct principal other than the requester, and no request executes with fewer approvers than its level needs",
 		Rules: rs("§5 four eyes", "§5 executes once"), Routes: approvalRace, Needs: caps(CapJournal)},
 	{ID: "C35", Gate: "C", Title: "the approval audit lists every request the journal decided with exactly its decision event ids (votes, approved, rejected, expired)",
-		Rules: rs("§5 audit", "§5 expiry"), Routes: rs(ApprovalRequest, Approve, Reject, ApprovalAudit), Needs: caps(CapJournal)},
+		Rules: rs("§5 audit", "§5 expiry"), Routes: rs(Agents, ApprovalRequest, Approve, Reject, ApprovalAudit), Needs: caps(CapJournal)},
 }
