@@ -34,7 +34,7 @@ func TestGateC(t *testing.T) {
 // backend, so expiry can be observed in seconds.
 const highTimeout = 3 * time.Second
 
-var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, harness.Checks("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "C11", "C12", "C13", "C14", "C15", "C16", "C17", "C18", "C19", "C20", "C21", "RT3", "RT4", "A8", "B8"), func() {
+var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, harness.Checks("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "C11", "C12", "C13", "C14", "C15", "C16", "C17", "C18", "C19", "C20", "C21", "RT3", "RT4", "A8", "B8", "C34", "C35"), func() {
 	var env *harness.Env
 	var agent string
 	var raceLat []time.Duration
@@ -382,6 +382,13 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, harnes
 			harness.Ensure(err == nil, "the whole journal must be readable after the restart: %v", err)
 			env.RecordFinding(audit.WinnersDurable(jf, env.Ops()), variant)
 		}
+	})
+
+	// Over everything the gate decided (races, four-eyes, CRITICAL, expiry,
+	// the crash): every approving decision four-eyed, the audit complete.
+	It("every approving decision of the gate is four-eyed, and the audit lists every decided request with all its decision ids", Label("critical"), func(ctx SpecContext) {
+		env.Require("C34", "C35")
+		judgeApprovals(ctx, env, "whole gate C journal")
 	})
 })
 

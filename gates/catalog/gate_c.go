@@ -69,4 +69,10 @@ var gateC = []Check{
 		Rules: rs("§6 auth", "§5 synergie cap"), Routes: rs(Agents, Collaborations)},
 	{ID: "C30", Gate: "C", Critical: true, Title: "exposure: no-auth creditd on 0.0.0.0 refuses to start",
 		Rules: rs("§6 exposure"), Needs: caps(CapCreditd)},
+	{ID: "C33", Gate: "C", Critical: true, Title: "the requester's approval is refused at every vote of every level, the first vote of a CRITICAL request included",
+		Rules: rs("§5 four eyes"), Routes: approvalRace},
+	{ID: "C34", Gate: "C", Critical: true, Title: "every approving decision in the journal is by a distinct principal other than the requester, and no request executes with fewer approvers than its level needs",
+		Rules: rs("§5 four eyes", "§5 executes once"), Routes: approvalRace, Needs: caps(CapJournal)},
+	{ID: "C35", Gate: "C", Title: "the approval audit lists every request the journal decided with exactly its decision event ids (votes, approved, rejected, expired)",
+		Rules: rs("§5 audit", "§5 expiry"), Routes: rs(Agents, ApprovalRequest, Approve, Reject, ApprovalAudit), Needs: caps(CapJournal)},
 }

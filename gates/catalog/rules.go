@@ -35,6 +35,7 @@ var Rules = []Rule{
 	{"§5 first decision wins", "one terminal decision; later ones 409 already_decided"},
 	{"§5 executes once", "an approval executes its action exactly once"},
 	{"§5 expiry", "expired requests refuse decisions and never execute"},
+	{"§5 audit", "the audit lists every decided request with each of its decision event ids"},
 	{"§5 synergie reward", "base × contribution × (0.5 + KARMA), floored"},
 	{"§5 synergie cap", "at most the cap per agent and team; reward_capped records the rest"},
 	{"§5 synergie duplicates", "a repeated collaboration id writes nothing; a team < 2 is 422"},

@@ -1,0 +1,162 @@
+package c_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/creditgate/creditgate/gates/audit"
+	"github.com/creditgate/creditgate/gates/catalog"
+	"github.com/creditgate/creditgate/gates/harness"
+	"github.com/creditgate/creditgate/scenarios"
+	"github.com/creditgate/creditgate/scenarios/money"
+)
+
+// The votes container's backend expires HIGH requests after highTimeout
+// and CRITICAL ones after criticalTimeout, long enough for a CRITICAL
+// request's two votes in a row, short enough to wait for.
+const criticalTimeout = 8 * time.Second
+
+// auditLimit is the most entries the gate asks GET /approvals/audit for.
+const auditLimit = 100_000
+
+// judgeApprovals records C34 (four eyes at every approving decision of
+// every request in the journal) and C35 (the audit lists every decided
+// request with exactly its decision ids) over the backend's journal: read
+// once before the audit and once after, so a decision the backend writes
+// in between (an expiry sweep) is neither missing nor invented.
+func judgeApprovals(ctx context.Context, env *harness.Env, variant string) {
+	if !env.Applies("C34") && !env.Applies("C35") {
+		env.Record("C34", harness.Measure{Variant: variant})
+		env.Record("C35", harness.Measure{Variant: variant})
+		return
+	}
+	before, err := env.Journal(ctx)
+	harness.Ensure(err == nil, "the journal must be readable to judge the approvals: %v", err)
+	if env.Applies("C35") {
+		r := env.C.Get(ctx, fmt.Sprintf("/api/credits/approvals/audit?limit=%d", auditLimit))
+		harness.Ensure(r.OK(), "GET /approvals/audit must answer 200 with the audit: got %d %s", r.Status, r.Raw)
+		list, _ := r.Body["audit"].([]any)
+		entries := make([]audit.AuditEntry, 0, len(list))
+		for _, e := range list {
+			o, _ := e.(map[string]any)
+			entry := audit.AuditEntry{RequestID: fmt.Sprint(o["request_id"])}
+			ids, _ := o["decision_event_ids"].([]any)
+			for _, id := range ids {
+				entry.DecisionEventIDs = append(entry.DecisionEventIDs, fmt.Sprint(id))
+			}
+			entries = append(entries, entry)
+		}
+		after, err := env.Journal(ctx)
+		harness.Ensure(err == nil, "the journal must be readable after the audit: %v", err)
+		env.RecordFinding(audit.AuditListing(audit.Fold(before), audit.Fold(after), entries, env.StartSeq == 0, len(entries) >= auditLimit), variant)
+		before = after
+	} else {
+		env.Record("C35", harness.Measure{Variant: variant})
+	}
+	env.RecordFinding(audit.ApproverFourEyes(before, audit.Fold(before)), variant)
+}
+
+var _ = Describe("Gate C: four eyes at every vote, and the audit against the journal", Ordered, ContinueOnFailure, harness.Checks("C33", "C34", "C35"), func() {
+	var env *harness.Env
+	var agent string
+
+	BeforeAll(func(ctx SpecContext) {
+		env = harness.Boot(ctx, "C", map[string]string{"CREDITD_APPROVAL_TIMEOUT_HIGH": highTimeout.String(),
+			"CREDITD_APPROVAL_TIMEOUT_CRITICAL": criticalTimeout.String()})
+		agent = env.ID("gate-c-votes-agent")
+		if env.Routes.Has(catalog.Agents) {
+			err := env.C.CreateAgent(ctx, agent, 100)
+			harness.Ensure(err == nil, "the approvals' agent %s must be created with 100 credits: %v", agent, err)
+		}
+	}, NodeTimeout(2*time.Minute))
+
+	// request opens a pending request of the given level or fails the spec
+	// with what the backend answered.
+	request := func(ctx context.Context, requester, level string, amountMilli int64, key string) string {
+		id, r := env.C.RequestApproval(ctx, agent, requester, amountMilli, "gate c votes", key)
+		harness.Ensure(id != "" && r.Status == 202 && r.Str("risk_level") == level,
+			"POST /approvals for %s credits must open a pending %s request (202 with its request_id): got %d %s",
+			money.FormatMilli(amountMilli), level, r.Status, r.Raw)
+		return id
+	}
+
+	// refused says whether the requester's own approval was refused as
+	// four-eyes asks: a 4xx, and not already_decided, which would only say
+	// the request could no longer be decided at all.
+	refused := func(r scenarios.Reply) bool {
+		return r.Status >= 400 && r.Status < 500 && r.Code() != "already_decided"
+	}
+	// answer is a reply's status with its request status or error code.
+	answer := func(r scenarios.Reply) string {
+		return strings.Join(strings.Fields(fmt.Sprintf("%d %s %s", r.Status, r.Str("status"), r.Code())), " ")
+	}
+	step := func(who string, r scenarios.Reply) string { return who + ": " + answer(r) + "; " }
+
+	It("the requester's approval is refused at every vote of a MEDIUM, HIGH and CRITICAL request, and the others' votes still count", Label("critical"), func(ctx SpecContext) {
+		env.Require("C33")
+		// MEDIUM and HIGH: the requester's one vote would complete; then
+		// another approver decides it.
+		for _, lv := range []struct {
+			level       string
+			amountMilli int64
+		}{{"MEDIUM", 600_000}, {"HIGH", 5_000_000}} {
+			id := request(ctx, "gate-c-votes-requester", lv.level, lv.amountMilli, "gate-c-votes-"+lv.level)
+			self := env.C.DecideAsRequester(ctx, id, "gate-c-votes-requester", "gate-c-votes-self-"+lv.level)
+			other := env.C.Decide(ctx, id, "gate-c-votes-a1", true, "reviewed", "gate-c-votes-other-"+lv.level)
+			env.Record("C33", harness.Measure{OK: refused(self) && other.OK() && other.Str("status") == "approved", Samples: 1,
+				Measured:  fmt.Sprintf("requester %s; approver %s", answer(self), answer(other)),
+				Threshold: "requester 4xx (403 four_eyes_violation), then another approver 2xx approved", Variant: lv.level,
+				Detail: fmt.Sprintf("request %s: %s%s\nrequester: %s\napprover: %s", id, step("requester", self), step("gate-c-votes-a1", other), self.Raw, other.Raw)})
+		}
+		// CRITICAL: the requester tries the first vote, then, after one
+		// other approver's vote, the completing one; only a second other
+		// approver completes it.
+		id := request(ctx, "gate-c-votes-requester", "CRITICAL", 50_000_000, "gate-c-votes-CRITICAL")
+		self1 := env.C.DecideAsRequester(ctx, id, "gate-c-votes-requester", "gate-c-votes-self-CRITICAL-1")
+		a1 := env.C.Decide(ctx, id, "gate-c-votes-a1", true, "reviewed", "gate-c-votes-a1-CRITICAL")
+		self2 := env.C.DecideAsRequester(ctx, id, "gate-c-votes-requester", "gate-c-votes-self-CRITICAL-2")
+		a2 := env.C.Decide(ctx, id, "gate-c-votes-a2", true, "second pair of eyes", "gate-c-votes-a2-CRITICAL")
+		ok := refused(self1) && refused(self2) && a1.OK() && a1.Str("status") == "pending" && a2.OK() && a2.Str("status") == "approved"
+		env.Record("C33", harness.Measure{OK: ok, Samples: 2,
+			Measured:  fmt.Sprintf("requester %s; approver %s; requester %s; second approver %s", answer(self1), answer(a1), answer(self2), answer(a2)),
+			Threshold: "requester 4xx, approver 2xx pending, requester 4xx, second approver 2xx approved", Variant: "CRITICAL",
+			Detail: fmt.Sprintf("request %s: %s%s%s%s\nfirst vote by the requester: %s\nsecond vote by the requester: %s",
+				id, step("requester", self1), step("gate-c-votes-a1", a1), step("requester", self2), step("gate-c-votes-a2", a2), self1.Raw, self2.Raw)})
+	})
+
+	It("every approving decision in the journal is four-eyed, and the audit lists every decided request (expired included) with all its decision ids", Label("critical"), func(ctx SpecContext) {
+		env.Require("C34", "C35")
+		// Left to expire: two HIGH requests nobody decides, one the
+		// requester tries to approve, a CRITICAL one with one vote.
+		request(ctx, "gate-c-votes-requester", "HIGH", 5_000_000, "gate-c-votes-exp-h1")
+		hLate := request(ctx, "gate-c-votes-requester", "HIGH", 5_000_000, "gate-c-votes-exp-h2")
+		hSelf := request(ctx, "gate-c-votes-requester", "HIGH", 5_000_000, "gate-c-votes-exp-h3")
+		env.C.DecideAsRequester(ctx, hSelf, "gate-c-votes-requester", "gate-c-votes-exp-h3-self")
+		cVoted := request(ctx, "gate-c-votes-requester", "CRITICAL", 50_000_000, "gate-c-votes-exp-c1")
+		expiresBy := time.Now().Add(criticalTimeout)
+		v := env.C.Decide(ctx, cVoted, "gate-c-votes-a1", true, "reviewed", "gate-c-votes-exp-c1-a1")
+		harness.Ensure(v.OK(), "the first vote on a CRITICAL request must be recorded (2xx): got %d %s", v.Status, v.Raw)
+		// Decided: MEDIUM requests raced by 4 approvers, a CRITICAL one
+		// voted then rejected, and one MEDIUM left pending.
+		for i := range 4 {
+			id := request(ctx, "gate-c-votes-requester", "MEDIUM", 500_000, fmt.Sprintf("gate-c-votes-race-%d", i))
+			scenarios.Race(ctx, env.C, env.Rand(fmt.Sprintf("votes-race-%d", i)), id, 4, "gate-c-votes-race")
+		}
+		cRejected := request(ctx, "gate-c-votes-requester", "CRITICAL", 50_000_000, "gate-c-votes-rej-c1")
+		env.C.Decide(ctx, cRejected, "gate-c-votes-a1", true, "reviewed", "gate-c-votes-rej-c1-a1")
+		env.C.Decide(ctx, cRejected, "gate-c-votes-a2", false, "not this quarter", "gate-c-votes-rej-c1-a2")
+		request(ctx, "gate-c-votes-requester", "MEDIUM", 600_000, "gate-c-votes-pending")
+
+		// Past both timeouts, a late approval of two of the expiring
+		// requests (a backend that expires lazily writes the expiry now);
+		// the others are the timer's.
+		time.Sleep(time.Until(expiresBy.Add(1500 * time.Millisecond)))
+		env.C.Decide(ctx, hLate, "gate-c-votes-late", true, "too late", "gate-c-votes-exp-h2-late")
+		env.C.Decide(ctx, cVoted, "gate-c-votes-late", true, "too late", "gate-c-votes-exp-c1-late")
+		judgeApprovals(ctx, env, "votes, races, rejections, expiries")
+	})
+})
