@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -136,7 +137,7 @@ func openPending(ctx context.Context, env *harness.Env, agent string) error {
 	return nil
 }
 
-var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, harness.Checks(ids(compareIDs, []string{"B13", "B14", "B15", "B16", "B17", "B18", "B19", "B20", "B21", "B22", "B23", "B24", "B25", "B51", "RT1", "RT2", "A8"})...), func() {
+var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, harness.Checks(ids(compareIDs, []string{"B13", "B14", "B15", "B16", "B17", "B18", "B19", "B20", "B21", "B22", "B23", "B24", "B25", "B51", "B53", "RT1", "RT2", "A8"})...), func() {
 	var env *harness.Env
 	var storm scenarios.StormResult
 	var stormRan, synRan bool
@@ -371,8 +372,31 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, har
 			Detail: fmt.Sprintf("digests before and after three consumes of 0.001, a mission start, a pool and a pending approval request (SPEC §4: a hash of all projections): %v %v", seen, same)})
 	})
 
+	// The counters of SPEC §6's /metrics and /info count what their names
+	// say: the journal's events (live and after a restart), each event
+	// published once, and 409 idempotency_key_conflict answers — not the
+	// retries the key index answered with the original (a replay is the
+	// key doing its job).
+	It("the journal and event-bus counters count the journal's events and the key conflicts, not the replays", func(ctx SpecContext) {
+		env.Require("B53")
+		if env.NS != "" {
+			env.Record("B53", harness.Measure{Variant: "live", Detail: "a shared backend (url target): its counters include other clients' requests"})
+			return
+		}
+		agent := env.ID("gate-b-counters")
+		err := env.C.CreateAgent(ctx, agent, 100)
+		harness.Ensure(err == nil, "creating agent %s must succeed: %v", agent, err)
+		for i := range 2 { // two key conflicts of our own, so the counter has something to count
+			key := env.ID(fmt.Sprintf("gate-b-conflict-%d", i))
+			r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Key: key, Body: map[string]any{"agent_id": agent, "amount": 1, "reason": "counters"}})
+			harness.Ensure(r.OK(), "a keyed consume must succeed: %d %s", r.Status, r.Raw)
+			env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Key: key, Body: map[string]any{"agent_id": agent, "amount": 2, "reason": "counters"}})
+		}
+		env.Record("B53", counters(ctx, env, true))
+	})
+
 	It("the state digest is identical after a clean restart, and the fold still matches", func(ctx SpecContext) {
-		env.Require(ids([]string{"B23"}, compareIDs)...)
+		env.Require(ids([]string{"B23", "B53"}, compareIDs)...)
 		skipUnless(env, "B23")
 		before := digest(ctx)
 		restart := &fault.Restart{T: env.T}
@@ -383,6 +407,9 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, har
 		after := digest(ctx)
 		env.Record("B23", harness.Measure{OK: before == after, Samples: 1, Measured: after, Threshold: before,
 			Detail: "replay must rebuild exactly the live projections"})
+		if env.NS == "" {
+			env.Record("B53", counters(ctx, env, false))
+		}
 		compare(ctx, "after clean restart")
 	})
 
@@ -502,4 +529,74 @@ func skipUnless(env *harness.Env, id string) {
 func normConsume(ctx context.Context, env *harness.Env, agent, key string, amountMilli int64) scenarios.Reply {
 	return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Agent: agent, AmountMilli: amountMilli,
 		Key: "gate-b-norm-" + key, Body: map[string]any{"agent_id": agent, "amount": money.Credits(amountMilli), "reason": "norm " + key}})
+}
+
+// counters judges /api/credits/metrics and /api/credits/info against the
+// journal and the client history, on every instance of a cluster:
+// journal.total_events and /info's event_sourcing_metrics.total_events
+// (where present) are the journal's event count; on a backend that has not
+// restarted (live) every event was published once (event_bus.total_published,
+// on one instance: a cluster's instances each publish their own) and
+// journal.idempotency_violations, summed over the instances, is the 409
+// idempotency_key_conflict answers this suite received.
+func counters(ctx context.Context, env *harness.Env, live bool) harness.Measure {
+	variant := "after a clean restart"
+	if live {
+		variant = "live"
+	}
+	j, err := env.FullJournal(ctx)
+	harness.Ensure(err == nil, "reading the journal for the counters: %v", err)
+	events := int64(len(j.Events()))
+	num := func(v any) (int64, bool) { // a JSON integer, however the body decoded it
+		n, err := strconv.ParseInt(fmt.Sprint(v), 10, 64)
+		return n, err == nil
+	}
+	var bad, judged []string
+	judge := func(what string, v any, want int64) {
+		if v == nil {
+			return // not reported by this backend
+		}
+		judged = append(judged, what)
+		if n, ok := num(v); !ok || n != want {
+			bad = append(bad, fmt.Sprintf("%s is %v, want %d", what, v, want))
+		}
+	}
+	bases := env.C.Instances
+	if len(bases) == 0 {
+		bases = []string{""}
+	}
+	var violations any
+	var sum int64
+	for i, b := range bases {
+		where := ""
+		if len(bases) > 1 {
+			where = fmt.Sprintf("instance %d: ", i)
+		}
+		m := env.C.Do(ctx, scenarios.Call{Method: "GET", Path: "/api/credits/metrics", Base: b})
+		info := env.C.Do(ctx, scenarios.Call{Method: "GET", Path: "/api/credits/info", Base: b})
+		journal, _ := m.Body["journal"].(map[string]any)
+		bus, _ := m.Body["event_bus"].(map[string]any)
+		cfg, _ := info.Body["config"].(map[string]any)
+		esm, _ := cfg["event_sourcing_metrics"].(map[string]any)
+		judge(where+"metrics journal.total_events", journal["total_events"], events)
+		judge(where+"info config.event_sourcing_metrics.total_events", esm["total_events"], events)
+		if live && len(bases) == 1 {
+			judge("metrics event_bus.total_published", bus["total_published"], events)
+		}
+		if n, ok := num(journal["idempotency_violations"]); ok {
+			sum += n
+			violations = sum
+		}
+	}
+	if live {
+		conflicts := int64(0)
+		for _, op := range env.Ops() {
+			if op.Status == 409 && op.Code == "idempotency_key_conflict" {
+				conflicts++
+			}
+		}
+		judge("metrics journal.idempotency_violations (summed over the instances)", violations, conflicts)
+	}
+	return harness.Measure{OK: len(bad) == 0, Samples: len(judged), Measured: len(bad), Threshold: 0, Variant: variant,
+		Detail: fmt.Sprintf("%d events in the journal; judged %s\n%s", events, strings.Join(judged, ", "), strings.Join(bad, "\n"))}
 }

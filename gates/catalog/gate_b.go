@@ -94,6 +94,8 @@ var gateB = []Check{
 		Rules: rs("§6 journal over HTTP"), Routes: rs(Events), Needs: caps(CapJournalFile)},
 	{ID: "B42", Gate: "B", Critical: true, Title: "GET /api/credits/metrics and /metrics report the journal's last seq",
 		Rules: rs("§6 health"), Routes: rs(MetricsAPI, MetricsPrometheus, Digest)},
+	{ID: "B53", Gate: "B", Title: "the journal and event-bus counters (/metrics, /info) count the journal's events, each published once, and the key conflicts, not the replays",
+		Rules: rs("§6 counters"), Routes: rs(Agents, Consume, MetricsAPI, Info)},
 	{ID: "B43", Gate: "B", Critical: true, Title: "GET /livez, /readyz, /api/health, /api/credits/health and /info answer 200 on a healthy backend",
 		Rules: rs("§6 health"), Routes: rs(Livez, Readyz, APIHealth, Health, Info)},
 	{ID: "B44", Gate: "B", Critical: true, Title: "GET /openapi.json is a JSON OpenAPI document with paths",

@@ -53,6 +53,7 @@ var Rules = []Rule{
 	{"§6 auth", "roles per route (reader, operator, service, approver, admin), 401/403 otherwise; no credit path above the threshold without approval"},
 	{"§6 exposure", "without tokens creditd refuses a non-loopback address"},
 	{"§6 health", "liveness, readiness and health endpoints tell the truth"},
+	{"§6 counters", "the /metrics and /info counters count what their names say: journal events, events published, key conflicts"},
 	{"§8/§9 load", "P95 < 500 ms at the target rate; no leak of memory, goroutines or fds"},
 	{"§8 any backend", "the gates judge a backend they were not built with from its answers alone: retries, exact money, 5xx that changed nothing, refusals of hostile amounts"},
 }

@@ -14,5 +14,11 @@ func hunt4Mutants() []Mutant {
 			Bug: "an agent's initial credits are int64(skill × 100 × 1000), truncated instead of rounded: skill 0.57 allocates 56.999 credits"},
 		{Name: "agent-zero-skill-zero-allocation", Gate: "b", Check: "B10",
 			Bug: "an agent registered with skill_level 0 gets a credit.allocated of 0 milli, a money event that moves nothing"},
+		{Name: "metrics-violations-count-replays", Gate: "b", Check: "B53", // gate B must pass: any failure in it is NO-GO
+			Bug: "/metrics journal.idempotency_violations counts the idempotent replays, not the 409 key conflicts"},
+		{Name: "info-total-events-since-start", Gate: "b", Check: "B53",
+			Bug: "/info config.event_sourcing_metrics.total_events counts the events committed since this process started, not the journal's"},
+		{Name: "published-counts-batches", Gate: "b", Check: "B53",
+			Bug: "/metrics event_bus.total_published counts committed batches, not events"},
 	}
 }
