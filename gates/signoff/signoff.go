@@ -55,14 +55,18 @@ func ParseGates(list string) ([]string, error) {
 func ParseChecks(list string) ([]string, error) {
 	var ids []string
 	for _, id := range strings.Split(list, ",") {
-		id = strings.ToUpper(strings.TrimSpace(id))
+		id = strings.TrimSpace(id)
 		if id == "" {
 			continue
 		}
-		if _, ok := catalog.Lookup(id); !ok {
+		c, ok := catalog.Lookup(id)
+		if !ok {
+			c, ok = catalog.Lookup(strings.ToUpper(id)) // "a16" for A16; CL1a keeps its case
+		}
+		if !ok {
 			return nil, fmt.Errorf("--checks: %q is not a check of the catalog (docs/gates.md lists them)", id)
 		}
-		ids = append(ids, id)
+		ids = append(ids, c.ID)
 	}
 	return ids, nil
 }

@@ -43,3 +43,15 @@ func TestPrintVerdictNamesEveryCheckThatDidNotPassAndTheRepro(t *testing.T) {
 		t.Errorf("a passing check is listed:\n%s", out)
 	}
 }
+
+// --checks takes the catalog's IDs as written (CL1a keeps its case), a
+// gate letter in either case, and refuses what the catalog does not hold.
+func TestParseChecksKeepsTheCatalogsIDs(t *testing.T) {
+	ids, err := ParseChecks(" a16, CL1a ,B41,")
+	if err != nil || len(ids) != 3 || ids[0] != "A16" || ids[1] != "CL1a" || ids[2] != "B41" {
+		t.Fatalf("ParseChecks: %q %v", ids, err)
+	}
+	if _, err := ParseChecks("A16,Z9"); err == nil || !strings.Contains(err.Error(), `"Z9"`) {
+		t.Errorf("an unknown check must be refused by name: %v", err)
+	}
+}
