@@ -401,33 +401,52 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		return audit.Fold(j)
 	}
 
+	// setUp sends fixture calls in bursts of 50: every one must be acknowledged.
+	setUp := func(ctx context.Context, calls []scenarios.Call) {
+		for len(calls) > 0 {
+			n := min(len(calls), 50)
+			for k, r := range burst(ctx, calls[:n], func(int) time.Duration { return 0 }) {
+				harness.Ensure(r.OK(), "the fixture %s %s must be acknowledged; it answered %d %s", calls[k].Method, calls[k].Path, r.Status, r.Raw)
+			}
+			calls = calls[n:]
+		}
+	}
+
 	It("a mission's end racing refunds that name it never refunds more than it consumed", Label("critical"), func(ctx SpecContext) {
 		env.Require("B55")
-		// 80 missions of 7.0 credits (general, medium, skill 1.0), 8 per
+		// 200 missions of 7.0 credits (general, medium, skill 1.0), 50 per
 		// agent; each ends (cancel: 100 %, complete: 7.0 − 1.234) while
-		// three refunds of 2.345 name it: whatever order the committer
-		// takes them in, the refunds stop at what the mission consumed.
-		const agents, perAgent, refunds = 10, 8, 3
+		// four refunds of 1.234 name it and four reads of it poll it, all
+		// released at once: whatever
+		// order the committer takes them in, the refunds stop at what the
+		// mission consumed. An end that caps its refund by the mission as
+		// read before it was queued misses the refunds queued meanwhile.
+		const agents, perAgent, refunds, reads = 4, 50, 4, 4
 		var missions []string
 		owner := map[string]string{}
+		var starts []scenarios.Call
 		for a := 0; a < agents; a++ {
 			agent := env.ID(fmt.Sprintf("mp-mref-%d", a))
-			newAgent(ctx, fmt.Sprintf("mp-mref-%d", a))
+			err := env.C.CreateAgent(ctx, agent, 400)
+			harness.Ensure(err == nil, "creating agent %s with 400 credits must succeed: %v", agent, err)
 			for k := 0; k < perAgent; k++ {
 				id := fmt.Sprintf("%smp-mref-%d-%d", env.NS, a, k)
-				mustPost(ctx, "/missions", history.KindMissionStart, "mp-mref-start-"+id,
-					map[string]any{"mission_id": id, "agent_id": agent, "mission_type": "general", "complexity": "medium"})
+				starts = append(starts, scenarios.Call{Method: "POST", Path: "/api/credits/missions", Kind: history.KindMissionStart, Entity: id, Key: "mp-mref-start-" + id,
+					Body: map[string]any{"mission_id": id, "agent_id": agent, "mission_type": "general", "complexity": "medium"}})
 				missions = append(missions, id)
 				owner[id] = agent
 			}
 		}
+		setUp(ctx, starts)
 		var calls []scenarios.Call
-		var ends []bool
 		for i, id := range missions {
 			for r := 0; r < refunds; r++ {
 				calls = append(calls, scenarios.Call{Method: "POST", Path: "/api/credits/refund", Kind: history.KindRefund, Agent: owner[id], Entity: id,
-					Key: fmt.Sprintf("mp-mref-r-%s-%d", id, r), Body: map[string]any{"agent_id": owner[id], "amount": json.Number("2.345"), "reason": "race", "mission_id": id}})
-				ends = append(ends, false)
+					Key: fmt.Sprintf("mp-mref-r-%s-%d", id, r), Body: map[string]any{"agent_id": owner[id], "amount": json.Number("1.234"), "reason": "race", "mission_id": id}})
+			}
+			// Reads of the mission race them too, as clients poll it.
+			for r := 0; r < reads; r++ {
+				calls = append(calls, scenarios.Call{Method: "GET", Path: "/api/credits/missions/" + id})
 			}
 			end, kind, body := "cancel", history.KindMissionCancel, map[string]any{}
 			if i%2 == 1 {
@@ -435,58 +454,51 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 			}
 			calls = append(calls, scenarios.Call{Method: "POST", Path: "/api/credits/missions/" + id + "/" + end, Kind: kind, Entity: id,
 				Key: "mp-mref-end-" + id, Body: body})
-			ends = append(ends, true)
 		}
-		replies := burst(ctx, calls, func(i int) time.Duration {
-			if ends[i] {
-				return time.Duration(i%4) * time.Millisecond
-			}
-			return 0
-		})
+		replies := burst(ctx, calls, func(int) time.Duration { return 0 })
 		t, bad := tally(replies)
 		f := audit.MissionRefundBound(judge(ctx))
 		f.OK = f.OK && bad == 0
-		f.Detail = fmt.Sprintf("%d missions, each ended while %d refunds of 2.345 named it; answers %v; %s", len(missions), refunds, t, f.Detail)
+		f.Detail = fmt.Sprintf("%d missions, each ended while %d refunds of 1.234 named it; answers %v; %s", len(missions), refunds, t, f.Detail)
 		env.RecordFinding(f, "")
 	}, NodeTimeout(time.Minute))
 
 	It("a pool's close racing member consumes pays out only what is left", Label("critical"), func(ctx SpecContext) {
 		env.Require("B56")
-		// 60 pools of 40 credits; each closes while six members' consumes
-		// of 6.789 race it: consumed plus paid out stays within the 40.
-		const pools, consumes = 60, 6
+		// 120 pools of 40 credits; each closes while six member consumes
+		// of 5.678 race it, all released at once: consumed plus paid out
+		// stays within the 40. A close that pays the remainder read before
+		// it was queued pays the consumes queued meanwhile again.
+		const pools, consumes = 120, 6
 		member, payee := env.ID("mp-pclose-member"), env.ID("mp-pclose-payee")
 		newAgent(ctx, "mp-pclose-member")
 		newAgent(ctx, "mp-pclose-payee")
 		var ids []string
+		var creates, allocs []scenarios.Call
 		for i := 0; i < pools; i++ {
 			id := env.ID(fmt.Sprintf("mp-pclose-%d", i))
-			mustPost(ctx, "/pools", history.KindPoolCreate, "mp-pclose-create-"+id, map[string]any{"pool_id": id, "members": []string{member}})
-			mustPost(ctx, "/pools/"+id+"/allocate", history.KindPoolAllocate, "mp-pclose-alloc-"+id, map[string]any{"amount": json.Number("40"), "reason": "fund"})
+			creates = append(creates, scenarios.Call{Method: "POST", Path: "/api/credits/pools", Kind: history.KindPoolCreate, Entity: id, Key: "mp-pclose-create-" + id,
+				Body: map[string]any{"pool_id": id, "members": []string{member}}})
+			allocs = append(allocs, scenarios.Call{Method: "POST", Path: "/api/credits/pools/" + id + "/allocate", Kind: history.KindPoolAllocate, Entity: id, Key: "mp-pclose-alloc-" + id,
+				Body: map[string]any{"amount": json.Number("40"), "reason": "fund"}})
 			ids = append(ids, id)
 		}
+		setUp(ctx, creates)
+		setUp(ctx, allocs)
 		var calls []scenarios.Call
-		var closes []bool
 		for _, id := range ids {
 			for c := 0; c < consumes; c++ {
 				calls = append(calls, scenarios.Call{Method: "POST", Path: "/api/credits/pools/" + id + "/consume", Kind: history.KindPoolConsume, Entity: id,
-					Key: fmt.Sprintf("mp-pclose-c-%s-%d", id, c), Body: map[string]any{"agent_id": member, "amount": json.Number("6.789"), "reason": "race"}})
-				closes = append(closes, false)
+					Key: fmt.Sprintf("mp-pclose-c-%s-%d", id, c), Body: map[string]any{"agent_id": member, "amount": json.Number("5.678"), "reason": "race"}})
 			}
 			calls = append(calls, scenarios.Call{Method: "POST", Path: "/api/credits/pools/" + id + "/close", Kind: history.KindPoolClose, Entity: id,
 				Key: "mp-pclose-close-" + id, Body: map[string]any{"refund_to": payee}})
-			closes = append(closes, true)
 		}
-		replies := burst(ctx, calls, func(i int) time.Duration {
-			if closes[i] {
-				return time.Duration(i%4) * time.Millisecond
-			}
-			return 0
-		})
+		replies := burst(ctx, calls, func(int) time.Duration { return 0 })
 		t, bad := tally(replies)
 		f := audit.PoolCloseBound(judge(ctx))
 		f.OK = f.OK && bad == 0
-		f.Detail = fmt.Sprintf("%d pools of 40 credits, each closed while %d consumes of 6.789 raced it; answers %v; %s", pools, consumes, t, f.Detail)
+		f.Detail = fmt.Sprintf("%d pools of 40 credits, each closed while %d consumes of 5.678 raced it; answers %v; %s", pools, consumes, t, f.Detail)
 		env.RecordFinding(f, "")
 	}, NodeTimeout(time.Minute))
 
