@@ -380,6 +380,43 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		wg.Wait()
 		return out
 	}
+	// waves bursts calls size at a time (one entity's calls), one wave
+	// after the other, call i delayed by delay(i). While a wave runs,
+	// pollers read the state digest over and over, as a monitor polls a
+	// backend: a read of the whole state holds it for a while, so an
+	// end that reads its entity when it arrives waits behind it, and the
+	// moves sent just after the end queue meanwhile. An engine that
+	// decides the end on that read misses them: the wave reaches the
+	// window on every run (one entity per wave keeps the committer idle
+	// between the waves, so nothing else fills it).
+	waves := func(ctx context.Context, calls []scenarios.Call, size, pollers int, delay func(i int) time.Duration) []scenarios.Reply {
+		var out []scenarios.Reply
+		for len(calls) > 0 {
+			n := min(len(calls), size)
+			stop := make(chan struct{})
+			var pw sync.WaitGroup
+			for range pollers {
+				pw.Add(1)
+				go func() {
+					defer pw.Done()
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+							env.C.Get(ctx, "/api/credits/digest")
+						}
+					}
+				}()
+			}
+			base := len(out)
+			out = append(out, burst(ctx, calls[:n], func(i int) time.Duration { return delay(base + i) })...)
+			close(stop)
+			pw.Wait()
+			calls = calls[n:]
+		}
+		return out
+	}
 	// tally counts the answers by status and code.
 	tally := func(rs []scenarios.Reply) (map[string]int, int) {
 		t, bad := map[string]int{}, 0
@@ -415,13 +452,13 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 	It("a mission's end racing refunds that name it never refunds more than it consumed", Label("critical"), func(ctx SpecContext) {
 		env.Require("B55")
 		// 200 missions of 7.0 credits (general, medium, skill 1.0), 50 per
-		// agent; each ends (cancel: 100 %, complete: 7.0 − 1.234) while
-		// four refunds of 1.234 name it and four reads of it poll it, all
-		// released at once: whatever
+		// agent, one at a time; each ends (cancel: 100 %, complete: 7.0 −
+		// 1.234) while four refunds of 1.234 name it, two reads of it and
+		// pollers of the state digest race it: whatever
 		// order the committer takes them in, the refunds stop at what the
 		// mission consumed. An end that caps its refund by the mission as
 		// read before it was queued misses the refunds queued meanwhile.
-		const agents, perAgent, refunds, reads = 4, 50, 4, 4
+		const agents, perAgent, refunds, reads, wave = 4, 50, 4, 2, 1
 		var missions []string
 		owner := map[string]string{}
 		var starts []scenarios.Call
@@ -455,7 +492,14 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 			calls = append(calls, scenarios.Call{Method: "POST", Path: "/api/credits/missions/" + id + "/" + end, Kind: kind, Entity: id,
 				Key: "mp-mref-end-" + id, Body: body})
 		}
-		replies := burst(ctx, calls, func(int) time.Duration { return 0 })
+		// The refunds trail the ends by up to a millisecond: an end that
+		// reads the mission on arrival reads it before them.
+		replies := waves(ctx, calls, wave*(refunds+reads+1), 4, func(i int) time.Duration {
+			if k := i % (refunds + reads + 1); k < refunds {
+				return time.Duration(k+1) * 100 * time.Microsecond
+			}
+			return 0
+		})
 		t, bad := tally(replies)
 		f := audit.MissionRefundBound(judge(ctx))
 		f.OK = f.OK && bad == 0
@@ -465,11 +509,12 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 
 	It("a pool's close racing member consumes pays out only what is left", Label("critical"), func(ctx SpecContext) {
 		env.Require("B56")
-		// 120 pools of 40 credits; each closes while six member consumes
-		// of 5.678 race it, all released at once: consumed plus paid out
-		// stays within the 40. A close that pays the remainder read before
-		// it was queued pays the consumes queued meanwhile again.
-		const pools, consumes = 120, 6
+		// 100 pools of 40 credits, one at a time; each closes while six
+		// member consumes of 5.678 race it and the state digest is polled:
+		// consumed plus paid out stays within the 40. A close that pays
+		// the remainder read before it was queued pays the consumes queued
+		// meanwhile again.
+		const pools, consumes = 100, 6
 		member, payee := env.ID("mp-pclose-member"), env.ID("mp-pclose-payee")
 		newAgent(ctx, "mp-pclose-member")
 		newAgent(ctx, "mp-pclose-payee")
@@ -494,7 +539,14 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 			calls = append(calls, scenarios.Call{Method: "POST", Path: "/api/credits/pools/" + id + "/close", Kind: history.KindPoolClose, Entity: id,
 				Key: "mp-pclose-close-" + id, Body: map[string]any{"refund_to": payee}})
 		}
-		replies := burst(ctx, calls, func(int) time.Duration { return 0 })
+		// The consumes trail the close by up to 0.6 ms: a close that reads
+		// the pool on arrival reads it before them.
+		replies := waves(ctx, calls, consumes+1, 4, func(i int) time.Duration {
+			if k := i % (consumes + 1); k < consumes {
+				return time.Duration(k+1) * 100 * time.Microsecond
+			}
+			return 0
+		})
 		t, bad := tally(replies)
 		f := audit.PoolCloseBound(judge(ctx))
 		f.OK = f.OK && bad == 0
