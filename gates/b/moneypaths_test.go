@@ -4,8 +4,12 @@ package b_test
 // entity with three-decimal amounts: withdraw below the approval threshold,
 // pool consume, pool transfer, mission start, all of them mixed, and pool
 // allocation (no lost update). Then missions ended with three-decimal
-// actual costs and a synergie collaboration under a KARMA blackout, and the
-// reference model (B1–B12, formulas included) against the API.
+// actual costs and a synergie collaboration under a KARMA blackout; ends
+// raced by the moves they must count (a mission's end by refunds naming
+// it, B55; a pool's close by member consumes, B56); the synergie cap filled
+// exactly, then rewards withheld whole (B57), and per (team, agent) pair
+// with ids holding separators (B58); and the reference model (B1–B12,
+// formulas included) against the API.
 
 import (
 	"bytes"
