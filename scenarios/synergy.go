@@ -74,3 +74,25 @@ func Synergy(ctx context.Context, c *Client, rng *rand.Rand, team string, n, col
 	}
 	return res, nil
 }
+
+// SynergyCapFill records n collaborations of agents in team, each agent
+// contributing 1.0, under collaboration ids idPrefix-0 … idPrefix-(n−1):
+// with the KARMA fallback's weight 1.0 each pays the base (50 credits), so
+// ten fill the default cap of 500 credits exactly and every one after is
+// withheld whole (the edge a reward_capped must still record). It stops at
+// the first answer that is not 2xx.
+func SynergyCapFill(ctx context.Context, c *Client, team string, agents []string, idPrefix string, n int) (int, error) {
+	scores := map[string]any{}
+	for _, a := range agents {
+		scores[a] = 1.0
+	}
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("%s-%d", idPrefix, i)
+		r := c.Do(ctx, Call{Method: "POST", Path: api + "/synergie/collaborations", Kind: history.KindCollaboration, Entity: id,
+			Key: "capfill-" + id, Body: map[string]any{"collaboration_id": id, "team_id": team, "agent_ids": agents, "contribution_scores": scores}})
+		if !r.OK() {
+			return i, fmt.Errorf("collaboration %s of %v in team %s: %d %s", id, agents, team, r.Status, r.Raw)
+		}
+	}
+	return n, nil
+}

@@ -38,7 +38,8 @@ type MissionState struct {
 	Status                                      string // running | completed | failed | cancelled
 	EstimateMilli                               int64
 	ConsumedMilli                               int64
-	RefundedMilli                               int64
+	RefundedMilli                               int64   // its end's refund and every refund naming it
+	DirectRefunds                               int     // POST /refund naming the mission
 	Rating                                      float64 // the last mission.rated
 	StartEventID, ConsumeEventID                string
 	// pendingRefund is the end event's refund_milli not yet paid by its
@@ -173,11 +174,14 @@ func (m *Model) applyMission(e *Event) {
 		m.problem(ProblemFormula, e, "mission %q: the previous end's refund of %d milli was never paid", p.MissionID, ms.pendingRefund)
 	}
 	outcome := map[string]string{"mission.completed": MissionCompleted, "mission.failed": MissionFailed, "mission.cancelled": MissionCancelled}[e.EventType]
-	want := MissionRefundMilli(outcome, ms.ConsumedMilli, p.ActualMilli, m.Formulas.MissionFailRefund)
+	// SPEC §5: refunds are bounded by the mission: an end refunds its
+	// formula's amount, at most what the refunds naming the mission left.
+	want := min(MissionRefundMilli(outcome, ms.ConsumedMilli, p.ActualMilli, m.Formulas.MissionFailRefund),
+		max(ms.ConsumedMilli-ms.RefundedMilli, 0))
 	m.FormulaChecks++
 	if p.RefundMilli != want {
-		m.problem(ProblemFormula, e, "mission %q %s: refund_milli %d, SPEC §5 gives %d (consumed %d, actual %d)",
-			p.MissionID, outcome, p.RefundMilli, want, ms.ConsumedMilli, p.ActualMilli)
+		m.problem(ProblemFormula, e, "mission %q %s: refund_milli %d, SPEC §5 gives %d (consumed %d, refunded before %d, actual %d)",
+			p.MissionID, outcome, p.RefundMilli, want, ms.ConsumedMilli, ms.RefundedMilli, p.ActualMilli)
 	}
 	ms.Status = outcome
 	ms.pendingRefund = p.RefundMilli
@@ -187,7 +191,13 @@ func (m *Model) applyMission(e *Event) {
 // noteMissionCredit links a mission's consume (caused by its start) and
 // refund (caused by its consume) to the mission and checks their amounts.
 func (m *Model) noteMissionCredit(e *Event, p creditPayload) {
-	if e.CausationID == nil {
+	if e.CausationID == nil || (m.missionByStart[*e.CausationID] == "" && m.missionByConsume[*e.CausationID] == "") {
+		// A refund that names a mission (POST /refund with mission_id)
+		// counts against it like its end's refund.
+		if ms, ok := m.Missions[p.MissionID]; ok && p.MissionID != "" && e.EventType == "credit.refunded" {
+			ms.RefundedMilli += p.AmountMilli
+			ms.DirectRefunds++
+		}
 		return
 	}
 	if id, ok := m.missionByStart[*e.CausationID]; ok {

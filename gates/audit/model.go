@@ -148,6 +148,22 @@ type PoolState struct {
 	BalanceMilli int64
 	Members      map[string]bool
 	Closed       bool
+	// InMilli totals what came in (allocations, refunds, transfers in),
+	// OutMilli what went out to members or pools (consumes, transfers
+	// out), PaidOutMilli the remainder its close paid to an agent.
+	InMilli, OutMilli, PaidOutMilli int64
+	// Negative counts the pool's events after which its balance was below
+	// zero, AfterClose the moves folded after it was closed.
+	Negative, AfterClose int
+}
+
+// Collaboration is one synergie.collaboration_recorded, in journal order.
+type Collaboration struct {
+	Seq                uint64
+	CollaborationID    string
+	TeamID             string
+	AgentIDs           []string
+	ContributionScores map[string]float64
 }
 
 // Problem kinds recorded while folding.
@@ -179,8 +195,10 @@ type Model struct {
 	Approvals map[string]*ApprovalState
 	Synergie  map[string]map[string]*SynergieTotals // agent -> team -> totals
 	Rewards   []Reward
-	Pools     map[string]*PoolState
-	Problems  []Problem
+	// Collaborations are the recorded collaborations, in journal order.
+	Collaborations []Collaboration
+	Pools          map[string]*PoolState
+	Problems       []Problem
 	// Skills is each agent's registered skill_level (mission estimates).
 	Skills map[string]float64
 	// Missions by id, folded from mission.* and their credit events.
@@ -393,6 +411,8 @@ func (m *Model) Apply(e *Event) {
 			}
 			m.collabs[p.CollaborationID] = true
 			m.contributions[p.CollaborationID] = p.ContributionScores
+			m.Collaborations = append(m.Collaborations, Collaboration{Seq: e.Seq, CollaborationID: p.CollaborationID,
+				TeamID: p.TeamID, AgentIDs: p.AgentIDs, ContributionScores: p.ContributionScores})
 		}
 	case "synergie.reward_granted", "synergie.reward_capped":
 		m.applyReward(e)
@@ -551,6 +571,7 @@ func (m *Model) pool(e *Event, id string) *PoolState {
 	}
 	if p.Closed {
 		m.problem(ProblemFold, e, "pool %q used after it was closed", id)
+		p.AfterClose++
 	}
 	return p
 }
@@ -582,6 +603,10 @@ func (m *Model) applyPool(e *Event) {
 			m.problem(ProblemBalanceAfter, e, "pool %q closed with remainder_milli %d, model balance %d", p.PoolID, p.RemainderMilli, pool.BalanceMilli)
 		}
 		pool.BalanceMilli -= p.RemainderMilli
+		pool.PaidOutMilli += p.RemainderMilli
+		if pool.BalanceMilli < 0 {
+			pool.Negative++
+		}
 		pool.Closed = true
 		if p.RemainderMilli < 0 {
 			m.problem(ProblemFold, e, "negative remainder_milli %d", p.RemainderMilli)
@@ -602,19 +627,25 @@ func (m *Model) applyPool(e *Event) {
 	switch e.EventType {
 	case "pool.allocated", "pool.refunded":
 		pool.BalanceMilli += p.AmountMilli
+		pool.InMilli += p.AmountMilli
 	case "pool.consumed":
 		if !pool.Members[p.AgentID] {
 			m.problem(ProblemFold, e, "agent %q consumed from pool %q without being a member", p.AgentID, p.PoolID)
 		}
 		pool.BalanceMilli -= p.AmountMilli
+		pool.OutMilli += p.AmountMilli
 	case "pool.transferred":
 		pool.BalanceMilli -= p.AmountMilli
-		m.pool(e, p.ToPoolID).BalanceMilli += p.AmountMilli
-		if to := m.Pools[p.ToPoolID]; to.BalanceMilli < 0 {
+		pool.OutMilli += p.AmountMilli
+		to := m.pool(e, p.ToPoolID)
+		to.BalanceMilli += p.AmountMilli
+		to.InMilli += p.AmountMilli
+		if to.BalanceMilli < 0 {
 			m.problem(ProblemNegative, e, "pool %q balance %d milli", p.ToPoolID, to.BalanceMilli)
 		}
 	}
 	if pool.BalanceMilli < 0 {
+		pool.Negative++
 		m.problem(ProblemNegative, e, "pool %q balance %d milli", p.PoolID, pool.BalanceMilli)
 	}
 	if p.BalanceAfterMilli == nil || *p.BalanceAfterMilli != pool.BalanceMilli {

@@ -4,8 +4,12 @@ package b_test
 // entity with three-decimal amounts: withdraw below the approval threshold,
 // pool consume, pool transfer, mission start, all of them mixed, and pool
 // allocation (no lost update). Then missions ended with three-decimal
-// actual costs and a synergie collaboration under a KARMA blackout, and the
-// reference model (B1–B12, formulas included) against the API.
+// actual costs and a synergie collaboration under a KARMA blackout; ends
+// raced by the moves they must count (a mission's end by refunds naming
+// it, B55; a pool's close by member consumes, B56); the synergie cap filled
+// exactly, then rewards withheld whole (B57), and per (team, agent) pair
+// with ids holding separators (B58); and the reference model (B1–B12,
+// formulas included) against the API.
 
 import (
 	"bytes"
@@ -31,7 +35,7 @@ import (
 
 const threeDecimals = "12.345" // every race amount uses all three decimals
 
-var _ = Describe("Gate B: every money path under concurrency", Ordered, ContinueOnFailure, harness.Checks(ids(foldIDs, []string{"B26", "B27", "B28", "B29", "B30", "B31", "B32", "B33", "B34", "B35"})...), func() {
+var _ = Describe("Gate B: every money path under concurrency", Ordered, ContinueOnFailure, harness.Checks(ids(foldIDs, []string{"B26", "B27", "B28", "B29", "B30", "B31", "B32", "B33", "B34", "B35", "B55", "B56", "B57", "B58"})...), func() {
 	var env *harness.Env
 	var workers int
 
@@ -355,6 +359,272 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		env.Record("B35", harness.Measure{OK: before == after, Samples: 1, Measured: after, Threshold: before,
 			Detail: "no command ran between the two reads, so no window closed: the EoC state is a fold of the journal (SPEC §4, §5)"})
 	})
+
+	// burst releases every call behind one barrier; call i waits delay(i)
+	// after it (so the ends of a mission or a pool arrive while the moves
+	// racing them are queued but not yet committed: an engine that reads
+	// the entity when a request arrives, outside its committer, then
+	// decides on a stale read).
+	burst := func(ctx context.Context, calls []scenarios.Call, delay func(i int) time.Duration) []scenarios.Reply {
+		out := make([]scenarios.Reply, len(calls))
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range calls {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				<-start
+				if d := delay(i); d > 0 {
+					time.Sleep(d)
+				}
+				out[i] = env.C.Do(ctx, calls[i])
+			}(i)
+		}
+		close(start)
+		wg.Wait()
+		return out
+	}
+	// waves bursts calls size at a time (one entity's calls), one wave
+	// after the other, call i delayed by delay(i). While a wave runs,
+	// pollers read the state digest over and over, as a monitor polls a
+	// backend: a read of the whole state holds it for a while, so an
+	// end that reads its entity when it arrives waits behind it, and the
+	// moves sent just after the end queue meanwhile. An engine that
+	// decides the end on that read misses them: the wave reaches the
+	// window on every run (one entity per wave keeps the committer idle
+	// between the waves, so nothing else fills it).
+	waves := func(ctx context.Context, calls []scenarios.Call, size, pollers int, delay func(i int) time.Duration) []scenarios.Reply {
+		var out []scenarios.Reply
+		for len(calls) > 0 {
+			n := min(len(calls), size)
+			stop := make(chan struct{})
+			var pw sync.WaitGroup
+			for range pollers {
+				pw.Add(1)
+				go func() {
+					defer pw.Done()
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+							env.C.Get(ctx, "/api/credits/digest")
+						}
+					}
+				}()
+			}
+			base := len(out)
+			out = append(out, burst(ctx, calls[:n], func(i int) time.Duration { return delay(base + i) })...)
+			close(stop)
+			pw.Wait()
+			calls = calls[n:]
+		}
+		return out
+	}
+	// tally counts the answers by status and code.
+	tally := func(rs []scenarios.Reply) (map[string]int, int) {
+		t, bad := map[string]int{}, 0
+		for _, r := range rs {
+			k := fmt.Sprint(r.Status)
+			if c := r.Code(); c != "" {
+				k += " " + c
+			}
+			t[k]++
+			if r.Status == 0 || r.Status >= 500 {
+				bad++
+			}
+		}
+		return t, bad
+	}
+	judge := func(ctx context.Context) *audit.Model {
+		j, err := env.FullJournal(ctx)
+		harness.Ensure(err == nil, "the journal must be readable: %v", err)
+		return audit.Fold(j)
+	}
+
+	// setUp sends fixture calls in bursts of 50: every one must be acknowledged.
+	setUp := func(ctx context.Context, calls []scenarios.Call) {
+		for len(calls) > 0 {
+			n := min(len(calls), 50)
+			for k, r := range burst(ctx, calls[:n], func(int) time.Duration { return 0 }) {
+				harness.Ensure(r.OK(), "the fixture %s %s must be acknowledged; it answered %d %s", calls[k].Method, calls[k].Path, r.Status, r.Raw)
+			}
+			calls = calls[n:]
+		}
+	}
+
+	It("a mission's end racing refunds that name it never refunds more than it consumed", Label("critical"), func(ctx SpecContext) {
+		env.Require("B55")
+		// 200 missions of 7.0 credits (general, medium, skill 1.0), 50 per
+		// agent, one at a time; each ends (cancel: 100 %, complete: 7.0 −
+		// 1.234) while four refunds of 1.234 name it, two reads of it and
+		// pollers of the state digest race it: whatever
+		// order the committer takes them in, the refunds stop at what the
+		// mission consumed. An end that caps its refund by the mission as
+		// read before it was queued misses the refunds queued meanwhile.
+		const agents, perAgent, refunds, reads, wave = 4, 50, 4, 2, 1
+		var missions []string
+		owner := map[string]string{}
+		var starts []scenarios.Call
+		for a := 0; a < agents; a++ {
+			agent := env.ID(fmt.Sprintf("mp-mref-%d", a))
+			err := env.C.CreateAgent(ctx, agent, 400)
+			harness.Ensure(err == nil, "creating agent %s with 400 credits must succeed: %v", agent, err)
+			for k := 0; k < perAgent; k++ {
+				id := fmt.Sprintf("%smp-mref-%d-%d", env.NS, a, k)
+				starts = append(starts, scenarios.Call{Method: "POST", Path: "/api/credits/missions", Kind: history.KindMissionStart, Entity: id, Key: "mp-mref-start-" + id,
+					Body: map[string]any{"mission_id": id, "agent_id": agent, "mission_type": "general", "complexity": "medium"}})
+				missions = append(missions, id)
+				owner[id] = agent
+			}
+		}
+		setUp(ctx, starts)
+		var calls []scenarios.Call
+		for i, id := range missions {
+			for r := 0; r < refunds; r++ {
+				calls = append(calls, scenarios.Call{Method: "POST", Path: "/api/credits/refund", Kind: history.KindRefund, Agent: owner[id], Entity: id,
+					Key: fmt.Sprintf("mp-mref-r-%s-%d", id, r), Body: map[string]any{"agent_id": owner[id], "amount": json.Number("1.234"), "reason": "race", "mission_id": id}})
+			}
+			// Reads of the mission race them too, as clients poll it.
+			for r := 0; r < reads; r++ {
+				calls = append(calls, scenarios.Call{Method: "GET", Path: "/api/credits/missions/" + id})
+			}
+			end, kind, body := "cancel", history.KindMissionCancel, map[string]any{}
+			if i%2 == 1 {
+				end, kind, body = "complete", history.KindMissionComplete, map[string]any{"actual_cost": json.Number("1.234")}
+			}
+			calls = append(calls, scenarios.Call{Method: "POST", Path: "/api/credits/missions/" + id + "/" + end, Kind: kind, Entity: id,
+				Key: "mp-mref-end-" + id, Body: body})
+		}
+		// The refunds trail the ends by up to a millisecond: an end that
+		// reads the mission on arrival reads it before them.
+		replies := waves(ctx, calls, wave*(refunds+reads+1), 4, func(i int) time.Duration {
+			if k := i % (refunds + reads + 1); k < refunds {
+				return time.Duration(k+1) * 100 * time.Microsecond
+			}
+			return 0
+		})
+		t, bad := tally(replies)
+		f := audit.MissionRefundBound(judge(ctx))
+		f.OK = f.OK && bad == 0
+		f.Detail = fmt.Sprintf("%d missions, each ended while %d refunds of 1.234 named it; answers %v; %s", len(missions), refunds, t, f.Detail)
+		env.RecordFinding(f, "")
+	}, NodeTimeout(time.Minute))
+
+	It("a pool's close racing member consumes pays out only what is left", Label("critical"), func(ctx SpecContext) {
+		env.Require("B56")
+		// 100 pools of 40 credits, one at a time; each closes while six
+		// member consumes of 5.678 race it and the state digest is polled:
+		// consumed plus paid out stays within the 40. A close that pays
+		// the remainder read before it was queued pays the consumes queued
+		// meanwhile again.
+		const pools, consumes = 100, 6
+		member, payee := env.ID("mp-pclose-member"), env.ID("mp-pclose-payee")
+		newAgent(ctx, "mp-pclose-member")
+		newAgent(ctx, "mp-pclose-payee")
+		var ids []string
+		var creates, allocs []scenarios.Call
+		for i := 0; i < pools; i++ {
+			id := env.ID(fmt.Sprintf("mp-pclose-%d", i))
+			creates = append(creates, scenarios.Call{Method: "POST", Path: "/api/credits/pools", Kind: history.KindPoolCreate, Entity: id, Key: "mp-pclose-create-" + id,
+				Body: map[string]any{"pool_id": id, "members": []string{member}}})
+			allocs = append(allocs, scenarios.Call{Method: "POST", Path: "/api/credits/pools/" + id + "/allocate", Kind: history.KindPoolAllocate, Entity: id, Key: "mp-pclose-alloc-" + id,
+				Body: map[string]any{"amount": json.Number("40"), "reason": "fund"}})
+			ids = append(ids, id)
+		}
+		setUp(ctx, creates)
+		setUp(ctx, allocs)
+		var calls []scenarios.Call
+		for _, id := range ids {
+			for c := 0; c < consumes; c++ {
+				calls = append(calls, scenarios.Call{Method: "POST", Path: "/api/credits/pools/" + id + "/consume", Kind: history.KindPoolConsume, Entity: id,
+					Key: fmt.Sprintf("mp-pclose-c-%s-%d", id, c), Body: map[string]any{"agent_id": member, "amount": json.Number("5.678"), "reason": "race"}})
+			}
+			calls = append(calls, scenarios.Call{Method: "POST", Path: "/api/credits/pools/" + id + "/close", Kind: history.KindPoolClose, Entity: id,
+				Key: "mp-pclose-close-" + id, Body: map[string]any{"refund_to": payee}})
+		}
+		// The consumes trail the close by up to 0.6 ms: a close that reads
+		// the pool on arrival reads it before them.
+		replies := waves(ctx, calls, consumes+1, 4, func(i int) time.Duration {
+			if k := i % (consumes + 1); k < consumes {
+				return time.Duration(k+1) * 100 * time.Microsecond
+			}
+			return 0
+		})
+		t, bad := tally(replies)
+		f := audit.PoolCloseBound(judge(ctx))
+		f.OK = f.OK && bad == 0
+		f.Detail = fmt.Sprintf("%d pools of 40 credits, each closed while %d consumes of 5.678 raced it; answers %v; %s", pools, consumes, t, f.Detail)
+		env.RecordFinding(f, "")
+	}, NodeTimeout(time.Minute))
+
+	// blackout stops KARMA where the harness runs its stub: every reward
+	// then weighs the fallback's 1.0 and ten collaborations of
+	// contribution 1.0 fill the cap of 500 exactly (fillCount); elsewhere
+	// twenty do (the least weight, 0.5, pays 25 credits each).
+	blackout := func(ctx context.Context) func() {
+		if env.Karma == nil {
+			return func() {}
+		}
+		down := &fault.KarmaDown{K: env.Karma}
+		_, err := env.Inject(ctx, down)
+		harness.Ensure(err == nil, "the KARMA stub must stop: %v", err)
+		return func() {
+			_, err := env.Heal(ctx, down)
+			harness.Ensure(err == nil, "the KARMA stub must start again after the blackout: %v", err)
+		}
+	}
+	fillCount := func() int {
+		if env.Karma == nil {
+			return 20
+		}
+		return 10
+	}
+
+	It("a reward withheld whole, past an exactly filled cap, is still recorded as reward_capped", Label("critical"), func(ctx SpecContext) {
+		env.Require("B57")
+		a, b := env.ID("mp-capfill-a"), env.ID("mp-capfill-b")
+		newAgent(ctx, "mp-capfill-a")
+		newAgent(ctx, "mp-capfill-b")
+		heal := blackout(ctx)
+		n, err := scenarios.SynergyCapFill(ctx, env.C, env.ID("mp-capfill-team"), []string{a, b}, env.ID("mp-capfill-c"), fillCount()+2)
+		heal()
+		harness.Ensure(err == nil, "the cap-filling collaborations must be recorded: %v", err)
+		f, whole := audit.RewardsRecorded(judge(ctx), 500_000)
+		f.OK = f.OK && whole >= 2
+		f.Detail = fmt.Sprintf("%d collaborations of %s and %s, contribution 1.0, in one team: the cap of 500 filled, then rewards withheld whole (≥ 2 expected, %d in the journal); %s", n, a, b, whole, f.Detail)
+		env.RecordFinding(f, "")
+	}, NodeTimeout(time.Minute))
+
+	It("ids holding a separator never share a synergie cap account", Label("critical"), func(ctx SpecContext) {
+		env.Require("B58")
+		// For each separator s of the id alphabet (and none): fill agent
+		// X's cap in team T+s+"a", then reward agent "a"+s+X in team T. A
+		// key joining team and agent with s makes both T+s+"a"+s+X.
+		var once sync.Once
+		stop := blackout(ctx)
+		heal := func() { once.Do(stop) }
+		defer heal()
+		var judged []string
+		for i, sep := range []string{":", ".", "_", "-", "@", "+", "=", ""} {
+			x, h1, h2 := env.ID(fmt.Sprintf("mp-sep%d-x", i)), env.ID(fmt.Sprintf("mp-sep%d-h1", i)), env.ID(fmt.Sprintf("mp-sep%d-h2", i))
+			other := "a" + sep + x
+			for _, id := range []string{x, h1, h2, other} {
+				err := env.C.CreateAgent(ctx, id, 100)
+				harness.Ensure(err == nil, "creating agent %s must succeed (the id alphabet holds %q): %v", id, sep, err)
+			}
+			team := env.ID(fmt.Sprintf("mp-sep%d-t", i))
+			_, err := scenarios.SynergyCapFill(ctx, env.C, team+sep+"a", []string{x, h1}, env.ID(fmt.Sprintf("mp-sep%d-fill", i)), fillCount())
+			harness.Ensure(err == nil, "filling the cap of %s in team %s must succeed: %v", x, team+sep+"a", err)
+			_, err = scenarios.SynergyCapFill(ctx, env.C, team, []string{other, h2}, env.ID(fmt.Sprintf("mp-sep%d-other", i)), 1)
+			harness.Ensure(err == nil, "a collaboration of %s in team %s must be recorded: %v", other, team, err)
+			judged = append(judged, x, other)
+		}
+		heal()
+		f := audit.CapPerPair(judge(ctx), 500_000, judged)
+		f.Detail = "team T+s+\"a\" agent X at the cap, then team T agent \"a\"+s+X, for s in : . _ - @ + = and none; " + f.Detail
+		env.RecordFinding(f, "")
+	}, NodeTimeout(2*time.Minute))
 
 	It("after the races the API equals the reference fold, formulas included", Label("critical"), func(ctx SpecContext) {
 		env.Require(foldIDs...)
