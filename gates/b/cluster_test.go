@@ -37,7 +37,7 @@ func clusterSpecs() bool {
 	if target.ConfigFromEnv().Kind != target.KindCluster {
 		return false
 	}
-	return Describe("Gate B (cluster): rules hold across instances on one database", Ordered, ContinueOnFailure, Label("cluster"), harness.Checks(ids(foldIDs, []string{"CL1a", "CL1b", "CL2a", "CL2b", "CL3a", "CL3b", "CL3c", "CL3d", "CL4", "CL5a", "CL5b", "CL6a", "CL6b", "CL6c", "CL6d"})...), clusterBody)
+	return Describe("Gate B (cluster): rules hold across instances on one database", Ordered, ContinueOnFailure, Label("cluster"), harness.Checks(ids(foldIDs, []string{"CL1a", "CL1b", "CL2a", "CL2b", "CL3a", "CL3b", "CL3c", "CL3d", "CL4", "CL5a", "CL5b", "CL6a", "CL6b", "CL6c", "CL6d", "CL7a", "CL7b", "CL8a", "CL8b"})...), clusterBody)
 }
 
 func clusterBody() {
@@ -348,8 +348,8 @@ func clusterBody() {
 			InvariantsPassed: true, Metrics: map[string]any{"sent": len(replies), "acknowledged": acked, "instances": len(inst)}})
 	})
 
-	It("CL6 PostgreSQL stopped under load: 503 (never 500) while it is gone, recovery without restart, acknowledged work kept", Label("critical"), func(ctx SpecContext) {
-		env.Require("CL6a", "CL6b", "CL6c", "CL6d")
+	It("CL6 PostgreSQL stopped under load: 503 (never 500) and not ready while it is gone, recovery without restart to the stream's state, acknowledged work kept", Label("critical"), func(ctx SpecContext) {
+		env.Require("CL6a", "CL6b", "CL6c", "CL6d", "CL7a", "CL7b")
 		agent := env.ID("cl-pg")
 		mustCreate(ctx, on(0), agent, 1000)
 		var pids []int
@@ -375,6 +375,26 @@ func clusterBody() {
 				reads++
 			}
 		}
+		// Readiness while the database is gone: every command answers 503,
+		// so no instance may tell a load balancer it is ready (D46 is the
+		// single-instance analogue for a failed journal).
+		var readyz []string
+		notReady := 0
+		for i, c := range inst {
+			r := c.Get(ctx, "/readyz")
+			readyz = append(readyz, fmt.Sprintf("instance %d: %d %.80s", i, r.Status, strings.TrimSpace(string(r.Raw))))
+			if r.Status >= 500 {
+				notReady++
+			}
+		}
+		env.Record("CL7a", harness.Measure{OK: notReady == len(inst), Samples: len(inst), Measured: fmt.Sprintf("%d of %d not ready", notReady, len(inst)),
+			Threshold: fmt.Sprintf("%d of %d not ready (5xx)", len(inst), len(inst)),
+			Detail:    "GET /readyz on every instance 1.5 s after PostgreSQL stopped (immediate), under load; " + strings.Join(readyz, "; ")})
+		// The load stops before the database comes back, so that what every
+		// instance serves after the recovery can be judged against the
+		// stream before anyone writes again (CL7b); a second load follows.
+		close(stop)
+		<-done
 		_, err = env.Heal(ctx, crash)
 		harness.Ensure(err == nil, "PostgreSQL must start again: %v", err)
 		downFor := time.Since(down)
@@ -392,9 +412,19 @@ func clusterBody() {
 				time.Sleep(100 * time.Millisecond)
 			}
 		}
-		time.Sleep(500 * time.Millisecond)
-		close(stop)
-		<-done
+		// A commit that failed with the database must leave nothing folded:
+		// every instance's balances equal the fold of the stream.
+		if env.Applies("CL7b") {
+			foldAgainstInstances(ctx, env, inst, "CL7b", "after PostgreSQL came back, before any write")
+		}
+		stop2 := make(chan struct{})
+		done2 := make(chan struct{})
+		var after []sent
+		go func() { after = loadUntil(ctx, agent, "cl-pg-after", 2*len(inst), stop2); close(done2) }()
+		time.Sleep(time.Second)
+		close(stop2)
+		<-done2
+		replies = append(replies, after...)
 		status, answered := map[int]int{}, 0
 		for _, s := range replies {
 			status[s.reply.Status]++
@@ -428,6 +458,139 @@ func clusterBody() {
 		foldFixtures(ctx, env, "cl")
 		compareFold(ctx, env, "cluster, after instance and database faults")
 	})
+	It("CL8 an instance with other money settings refuses to start on the database; the originals keep theirs", Label("critical"), func(ctx SpecContext) {
+		env.Require("CL8a", "CL8b")
+		agent := env.ID("cl-settings")
+		mustCreate(ctx, on(1), agent, 10)
+		// Each setting that decides money, changed alone (docs/cluster.md:
+		// the first instance records them, a different one refuses to start
+		// and names each difference). Two candidates, in case the cluster
+		// already runs with the first.
+		variants := []struct {
+			key, a, b string
+			names     []string // what the refusal must name, lower case
+		}{
+			{"CREDITD_APPROVAL_THRESHOLD", "400", "450", []string{"threshold"}},
+			{"CREDITD_APPROVAL_HIGH", "6000", "7000", []string{"high"}},
+			{"CREDITD_APPROVAL_CRITICAL", "60000", "70000", []string{"critical"}},
+			{"CREDITD_APPROVAL_TIMEOUT_MEDIUM", "23h", "22h", []string{"medium", "timeout"}},
+			{"CREDITD_APPROVAL_TIMEOUT_HIGH", "47h", "46h", []string{"high", "timeout"}},
+			{"CREDITD_APPROVAL_TIMEOUT_CRITICAL", "71h", "70h", []string{"critical", "timeout"}},
+			{"CREDITD_SYNERGIE_BASE", "40", "45", []string{"synergie", "base"}},
+			{"CREDITD_SYNERGIE_CAP", "400", "450", []string{"synergie", "cap"}},
+			{"CREDITD_MAX_AMOUNT", "1000000", "2000000", []string{"amount"}},
+			{"CREDITD_MISSION_FAIL_REFUND", "0.5", "0.25", []string{"refund"}},
+		}
+		startExtra := func(env2 map[string]string) (serving bool, why string) {
+			sctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+			defer cancel()
+			t, err := cl.StartExtra(sctx, env2)
+			if t != nil {
+				defer func() { _ = t.Terminate(context.WithoutCancel(ctx)) }()
+			}
+			if err != nil {
+				return false, err.Error()
+			}
+			return true, ""
+		}
+		// Control: the same settings join.
+		control, controlWhy := startExtra(nil)
+		var bad []string
+		if !control {
+			bad = append(bad, "an extra instance with the cluster's own settings did not start: "+lastLine(controlWhy))
+		}
+		judged := 0
+		for _, v := range variants {
+			val := v.a
+			if env.TCfg.Env[v.key] == val {
+				val = v.b
+			}
+			serving, why := startExtra(map[string]string{v.key: val})
+			judged++
+			if serving {
+				bad = append(bad, fmt.Sprintf("%s=%s: started and served", v.key, val))
+				continue
+			}
+			if !namesSetting(why, v.names) {
+				bad = append(bad, fmt.Sprintf("%s=%s: refused without naming %s: %s", v.key, val, strings.Join(v.names, "+"), lastLine(why)))
+			}
+		}
+		env.Record("CL8a", harness.Measure{OK: len(bad) == 0, Samples: judged, Measured: len(bad), Threshold: 0,
+			Detail: fmt.Sprintf("one more creditd on the database per money setting, that setting changed alone (%d settings), plus a control with the same settings; %s",
+				len(variants), strings.Join(bad, "; "))})
+		// The refused (or, with a bug, accepted) starts must not have changed
+		// what the database records: an original instance restarts.
+		err := cl.KillInstance(ctx, 0)
+		harness.Ensure(err == nil, "instance 0 must be killable: %v", err)
+		err = cl.StartInstance(ctx, 0)
+		read := "not started"
+		if err == nil {
+			read = fmt.Sprint(on(0).Get(ctx, "/api/credits/balance/"+agent).Status)
+		}
+		env.Record("CL8b", harness.Measure{OK: err == nil && read == "200", Samples: 1, Measured: read, Threshold: "200",
+			Detail: fmt.Sprintf("instance 0 killed and started again with its original settings after %d refused starts; start: %v", judged, err)})
+	})
+}
+
+// namesSetting reports whether a refusal names the setting: a line of it
+// mentions every name and says the settings differ.
+func namesSetting(why string, names []string) bool {
+	for _, line := range strings.Split(strings.ToLower(why), "\n") {
+		if !strings.Contains(line, "setting") && !strings.Contains(line, "differ") && !strings.Contains(line, "mismatch") {
+			continue
+		}
+		all := true
+		for _, n := range names {
+			all = all && strings.Contains(line, n)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// lastLine is the last non-empty line of s, for details.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+// foldAgainstInstances compares the balances every instance serves with
+// the fold of the stream, judged when the stream did not move while the
+// instances were read (a timer's event would make either side right).
+func foldAgainstInstances(ctx context.Context, env *harness.Env, inst []*scenarios.Client, id, when string) {
+	var detail string
+	for range 3 {
+		before, err := env.FullJournal(ctx)
+		harness.Ensure(err == nil, "the stream must be readable over GET /events %s: %v", when, err)
+		m := audit.Fold(before)
+		var diffs []string
+		ok, agents := true, 0
+		for i, c := range inst {
+			api, err := (&audit.APIClient{BaseURL: c.BaseURL, Token: env.T.Token()}).Balances(ctx)
+			if err != nil {
+				ok = false
+				diffs = append(diffs, fmt.Sprintf("instance %d: %v", i, err))
+				continue
+			}
+			f := audit.CompareBalances(m, api)
+			agents = len(m.Balances)
+			if !f.OK {
+				ok = false
+				diffs = append(diffs, fmt.Sprintf("instance %d: %d agents differ, e.g. %s", i, f.ViolationCount, strings.Join(f.Violations[:min(3, len(f.Violations))], ", ")))
+			}
+		}
+		after, err := env.FullJournal(ctx)
+		harness.Ensure(err == nil, "the stream must be readable over GET /events %s: %v", when, err)
+		detail = fmt.Sprintf("%s: GET /balances of each of %d instances vs the fold of %d events (%d agents); %s", when, len(inst), len(before.Events()), agents, strings.Join(diffs, "; "))
+		if len(after.Events()) != len(before.Events()) {
+			continue
+		}
+		env.Record(id, harness.Measure{OK: ok, Samples: len(inst), Measured: len(diffs), Threshold: 0, Detail: detail})
+		return
+	}
+	env.Record(id, harness.Measure{Variant: when, Detail: "the stream moved during each of 3 reads; not judged: " + detail})
 }
 
 // mustCreate creates an agent through one instance: every cluster check
