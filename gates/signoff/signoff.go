@@ -55,14 +55,22 @@ func ParseGates(list string) ([]string, error) {
 func ParseChecks(list string) ([]string, error) {
 	var ids []string
 	for _, id := range strings.Split(list, ",") {
-		id = strings.ToUpper(strings.TrimSpace(id))
+		id = strings.TrimSpace(id)
 		if id == "" {
 			continue
 		}
-		if _, ok := catalog.Lookup(id); !ok {
+		// Case does not matter ("a16", "cl6a"): the catalog's IDs differ
+		// in more than case (CL6a is the catalog's spelling).
+		found := ""
+		for _, c := range catalog.All() {
+			if strings.EqualFold(c.ID, id) {
+				found = c.ID
+			}
+		}
+		if found == "" {
 			return nil, fmt.Errorf("--checks: %q is not a check of the catalog (docs/gates.md lists them)", id)
 		}
-		ids = append(ids, id)
+		ids = append(ids, found)
 	}
 	return ids, nil
 }

@@ -43,3 +43,18 @@ func TestPrintVerdictNamesEveryCheckThatDidNotPassAndTheRepro(t *testing.T) {
 		t.Errorf("a passing check is listed:\n%s", out)
 	}
 }
+
+// The catalog spells some IDs with a lower-case suffix (CL6a): --checks
+// used to upper-case every ID and so refused them.
+func TestParseChecksFindsEveryCatalogIDWhateverItsCase(t *testing.T) {
+	ids, err := ParseChecks("a16, CL6a,cl7B")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(ids, ","); got != "A16,CL6a,CL7b" {
+		t.Fatalf("ParseChecks = %s, want A16,CL6a,CL7b", got)
+	}
+	if _, err := ParseChecks("CL99"); err == nil {
+		t.Fatal("an ID the catalog does not declare was accepted")
+	}
+}
