@@ -499,7 +499,7 @@ func clusterBody() {
 		if !control {
 			bad = append(bad, "an extra instance with the cluster's own settings did not start: "+lastLine(controlWhy))
 		}
-		judged := 0
+		judged, example := 0, ""
 		for _, v := range variants {
 			val := v.a
 			if env.TCfg.Env[v.key] == val {
@@ -513,11 +513,13 @@ func clusterBody() {
 			}
 			if !namesSetting(why, v.names) {
 				bad = append(bad, fmt.Sprintf("%s=%s: refused without naming %s: %s", v.key, val, strings.Join(v.names, "+"), lastLine(why)))
+			} else if example == "" {
+				example = fmt.Sprintf("; e.g. %s=%s: %.300s", v.key, val, lastLine(why))
 			}
 		}
 		env.Record("CL8a", harness.Measure{OK: len(bad) == 0, Samples: judged, Measured: len(bad), Threshold: 0,
-			Detail: fmt.Sprintf("one more creditd on the database per money setting, that setting changed alone (%d settings), plus a control with the same settings; %s",
-				len(variants), strings.Join(bad, "; "))})
+			Detail: fmt.Sprintf("one more creditd on the database per money setting, that setting changed alone (%d settings), plus a control with the same settings; %s%s",
+				len(variants), strings.Join(bad, "; "), example)})
 		// The refused (or, with a bug, accepted) starts must not have changed
 		// what the database records: an original instance restarts.
 		err := cl.KillInstance(ctx, 0)
