@@ -17,7 +17,7 @@ func hunt4clMutants() []Mutant {
 			Bug: "the money settings row is upserted, so every starting instance overwrites the recorded settings with its own and never finds them different"},
 		{Name: "settings-omit-fail-refund", Gate: "b", Check: "CL8a", Env: cluster,
 			Bug: "the money settings every instance must agree on leave out mission_fail_refund: instances with different fail-refund percentages share one database"},
-		{Name: "unavailable-keeps-folded-state", Gate: "b", Check: "CL7b", Env: cluster, Runs: 2,
+		{Name: "unavailable-keeps-folded-state", Gate: "b", Check: "CL7b", Env: cluster, Runs: 3,
 			Bug: "a store lost mid-commit only marks the store down, not the state stale: the failed batch's events stay folded and reads serve balances that were never committed"},
 	}
 }
