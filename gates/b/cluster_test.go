@@ -552,8 +552,8 @@ func clusterBody() {
 			}
 		}
 		env.Record("CL8a", harness.Measure{OK: len(bad) == 0, Samples: judged, Measured: len(bad), Threshold: 0,
-			Detail: fmt.Sprintf("one more creditd on the database per money setting, that setting changed alone (%d settings), plus a control with the same settings; %s%s",
-				len(variants), strings.Join(bad, "; "), example)})
+			Detail: fmt.Sprintf("one more creditd on the database per money setting, that setting changed alone (%d settings), plus a control with the same settings%s%s",
+				len(variants), strings.Join(append([]string{""}, bad...), "; "), example)})
 		// The refused (or, with a bug, accepted) starts must not have changed
 		// what the database records: an original instance restarts.
 		err := cl.KillInstance(ctx, 0)
