@@ -360,7 +360,7 @@ func clusterBody() {
 		// lands between an instance folding a batch and PostgreSQL flushing
 		// its commit (CL7b); with every instance queueing behind the one
 		// append lock, one crash hits that about one time in three.
-		const rounds = 4
+		const rounds = 6
 		var replies []sent
 		readStatus, reads := map[int]int{}, 0
 		var readyz, foldDiffs []string
