@@ -110,6 +110,13 @@ func (s *settings) Credits(name, key string, defMilli money.Milli, usage string)
 	return p
 }
 
+// Fraction defines a share within (0, 1], e.g. a refund percentage.
+func (s *settings) Fraction(name, key string, def float64, usage string) *float64 {
+	p := &def
+	s.define(&fractionValue{p}, name, key, usage)
+	return p
+}
+
 func (s *settings) Choice(name, key, def string, choices []string, usage string) *string {
 	p := &def
 	s.define(&choiceValue{p, choices}, name, key, usage)
@@ -177,6 +184,25 @@ func (v *durationValue) Set(s string) error {
 		return fmt.Errorf("want a duration within %s..%s, e.g. 250ms, 3s or 24h", v.lo, v.hi)
 	}
 	*v.p = d
+	return nil
+}
+
+// fractionValue accepts a plain decimal within (0, 1].
+type fractionValue struct{ p *float64 }
+
+func (v *fractionValue) form() string { return "`fraction` within (0, 1], e.g. 0.5" }
+func (v *fractionValue) String() string {
+	if v == nil || v.p == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(*v.p, 'f', -1, 64)
+}
+func (v *fractionValue) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(f > 0 && f <= 1) {
+		return errors.New("want a fraction within (0, 1], e.g. 0.5 or 1")
+	}
+	*v.p = f
 	return nil
 }
 

@@ -64,6 +64,7 @@ func run(args []string) error {
 	synCap := set.Credits("synergie-cap", "CREDITD_SYNERGIE_CAP", d.Synergie.CapMilli, "credits an agent may earn from synergie per team")
 	synBase := set.Credits("synergie-base", "CREDITD_SYNERGIE_BASE", d.Synergie.BaseMilli, "synergie base reward in credits")
 	maxAmount := set.Credits("max-amount", "CREDITD_MAX_AMOUNT", d.MaxAmountMilli, "largest amount one request may move, in credits")
+	failRefund := set.Fraction("mission-fail-refund", "CREDITD_MISSION_FAIL_REFUND", d.MissionFailRefund, "share of what a failed mission consumed that is refunded (1 = all of it)")
 	keyRetention := set.Duration("idempotency-retention", "CREDITD_IDEMPOTENCY_RETENTION", d.IdempotencyRetention, time.Minute, engine.MaxIdempotencyRetention,
 		"how long a client idempotency key is honoured (from its first event's time)")
 	keyMem := set.Int("idempotency-memory-keys", "CREDITD_IDEMPOTENCY_MEMORY_KEYS", d.IdempotencyMemKeys, 1, engine.MaxIdempotencyMemKeys,
@@ -124,6 +125,7 @@ func run(args []string) error {
 	cfg.Approval.MediumTimeout, cfg.Approval.HighTimeout, cfg.Approval.CriticalTimeout = *tMedium, *tHigh, *tCritical
 	cfg.Synergie.CapMilli, cfg.Synergie.BaseMilli = *synCap, *synBase
 	cfg.MaxAmountMilli = *maxAmount
+	cfg.MissionFailRefund = *failRefund
 	cfg.IdempotencyRetention, cfg.IdempotencyMemKeys = *keyRetention, *keyMem
 	cfg.Projection.DecidedKeep, cfg.Projection.LedgerKeep = *decidedKeep, *ledgerKeep
 

@@ -28,7 +28,7 @@ import (
 	"github.com/creditgate/creditgate/scenarios"
 )
 
-var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFailure, harness.Checks(ids(foldIDs, []string{"B38", "B39", "B40", "B41", "B42", "B43", "B44", "B45", "B46", "B50"})...), func() {
+var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFailure, harness.Checks(ids(foldIDs, []string{"B38", "B39", "B40", "B41", "B42", "B43", "B44", "B45", "B46", "B50", "B52"})...), func() {
 	var env *harness.Env
 	var agent string
 	var agentWhy string // why there is no agent, when there is none
@@ -272,6 +272,35 @@ var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFai
 			reads = append(reads, audit.UnknownRead{Path: path, Status: r.Status, Body: string(r.Raw)})
 		}
 		env.RecordFinding(audit.CheckUnknownEntities(reads), "")
+	})
+
+	It("GET /events after a seq beyond every seq answers a 4xx or no event, never the stream from its start", Label("critical"), func(ctx SpecContext) {
+		env.Require("B52")
+		// SPEC §6: after_seq is a lower bound. Past int64 a store that casts
+		// the number (PostgreSQL's bigint) wraps it to a negative seq and
+		// exports from seq 1; a client resuming after it would take every
+		// event again. 2^63−1 is a valid seq no journal reaches.
+		var bad []string
+		judged := 0
+		for _, after := range []string{"9223372036854775807", "9223372036854775808", "18446744073709551615", "18446744073709551616", "1000000000000000000000000000000"} {
+			r := env.C.Get(ctx, "/api/credits/events?after_seq="+after+"&limit=10")
+			if r.Status == 0 {
+				bad = append(bad, fmt.Sprintf("after_seq=%s: no answer (%v)", after, r.Err))
+				continue
+			}
+			judged++
+			switch {
+			case r.Status >= 400 && r.Status < 500:
+			case r.Status >= 200 && r.Status < 300:
+				if lines := bytes.Count(bytes.TrimSpace(r.Raw), []byte("\n")) + 1; len(bytes.TrimSpace(r.Raw)) > 0 {
+					bad = append(bad, fmt.Sprintf("after_seq=%s: %d answered %d line(s), first %.120s", after, r.Status, lines, r.Raw))
+				}
+			default:
+				bad = append(bad, fmt.Sprintf("after_seq=%s: %d %.120s", after, r.Status, r.Raw))
+			}
+		}
+		env.Record("B52", harness.Measure{OK: len(bad) == 0, Samples: judged, Measured: len(bad), Threshold: 0,
+			Detail: "after_seq 2^63−1, 2^63, 2^64−1, 2^64 and 10^30 must each answer a 4xx or an empty stream; " + strings.Join(bad, "; ")})
 	})
 
 	It("the read and operations routes answer what SPEC §6 says", Label("critical"), func(ctx SpecContext) {

@@ -45,5 +45,6 @@ func (m Mutant) BugDir() string {
 func All() []Mutant {
 	return slices.Concat(coreMutants(), clusterMutants(), contractMutants(), coverageMutants(), evidenceMutants(),
 		exploreMutants(), hardeningMutants(), historyMutants(), powerlossMutants(), recoveryMutants(), replayMutants(),
-		streamMutants(), blindMutants(), hunt2Mutants(), hunt3Mutants(), hunt4Mutants(), hunt4cMutants(), hunt4bMoneyMutants())
+		streamMutants(), blindMutants(), hunt2Mutants(), hunt3Mutants(), hunt4Mutants(), hunt4cMutants(), hunt4bMoneyMutants(),
+		hunt4clMutants())
 }

@@ -50,6 +50,12 @@ type Cluster interface {
 	// StartDatabase starts it again on the same data and port.
 	StopDatabase(ctx context.Context, mode string) error
 	StartDatabase(ctx context.Context) error
+	// StartExtra starts one more creditd on the database, outside the
+	// proxy, with the instances' environment plus env (e.g. another money
+	// setting), and waits until it is healthy or exits. The caller
+	// terminates the returned target (nil when it could not be created);
+	// err says why it is not serving (its log tail when it exited).
+	StartExtra(ctx context.Context, env map[string]string) (Target, error)
 }
 
 func clusterSize(cfg Config) int {
@@ -74,6 +80,7 @@ type clusterTarget struct {
 
 	mu         sync.Mutex
 	terminated bool
+	extras     int // instances StartExtra started
 }
 
 var _ Cluster = (*clusterTarget)(nil)
@@ -90,21 +97,12 @@ func newCluster(ctx context.Context, cfg Config) (Target, error) {
 	if cfg.Binary, err = Binary(ctx, cfg); err != nil {
 		return c, err
 	}
+	c.cfg = cfg
 	n := clusterSize(cfg)
 	// Instances boot one after the other (the first migrates the schema).
 	var urls []string
 	for i := range n {
-		icfg := cfg
-		icfg.Kind = KindProcess
-		if icfg.PowerLoss == PowerLossOn {
-			icfg.PowerLoss = PowerLossAuto // no journal to put on the layer
-		}
-		icfg.DataDir = filepath.Join(dir, fmt.Sprintf("instance-%d", i))
-		icfg.Env = map[string]string{}
-		for k, v := range cfg.Env {
-			icfg.Env[k] = v
-		}
-		icfg.Env["CREDITD_STORE"] = c.pg.URL("postgres")
+		icfg := c.instanceConfig(fmt.Sprintf("instance-%d", i))
 		if cfg.StoreURLFor != nil {
 			addr, err := cfg.StoreURLFor(i, c.pg.Addr())
 			if err != nil {
@@ -132,6 +130,39 @@ func newCluster(ctx context.Context, cfg Config) (Target, error) {
 	go func() { _ = c.srv.Serve(ln) }()
 	cfg.Logger.Info("cluster up", "instances", n, "proxy", c.baseURL, "postgres", c.pg.URL("postgres"))
 	return c, nil
+}
+
+// instanceConfig is the configuration of an instance whose data directory
+// is name under the cluster's: creditd on the database, no journal layer.
+func (c *clusterTarget) instanceConfig(name string) Config {
+	icfg := c.cfg
+	icfg.Kind = KindProcess
+	if icfg.PowerLoss == PowerLossOn {
+		icfg.PowerLoss = PowerLossAuto // no journal to put on the layer
+	}
+	icfg.DataDir = filepath.Join(c.dataDir, name)
+	icfg.Env = map[string]string{}
+	for k, v := range c.cfg.Env {
+		icfg.Env[k] = v
+	}
+	icfg.Env["CREDITD_STORE"] = c.pg.URL("postgres")
+	return icfg
+}
+
+func (c *clusterTarget) StartExtra(ctx context.Context, env map[string]string) (Target, error) {
+	c.mu.Lock()
+	c.extras++
+	icfg := c.instanceConfig(fmt.Sprintf("extra-%d", c.extras))
+	c.mu.Unlock()
+	for k, v := range env {
+		icfg.Env[k] = v
+	}
+	icfg.Logger = c.cfg.Logger.With("instance", "extra")
+	t, err := newProcess(ctx, icfg)
+	if t == nil {
+		return nil, err
+	}
+	return t, err
 }
 
 func (c *clusterTarget) Kind() Kind          { return KindCluster }

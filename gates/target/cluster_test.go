@@ -145,3 +145,42 @@ func exerciseClusterControl(t *testing.T, tg Target) {
 		t.Fatalf("graceful stop of every instance: %v", err)
 	}
 }
+
+// StartExtra starts one more creditd on the database with the instances'
+// environment plus overrides: the same settings join and serve, another
+// money setting is refused with the instance's log tail.
+func TestClusterStartExtraJoinsWithTheSameSettingsAndReportsARefusal(t *testing.T) {
+	if err := pglaunch.Installed(); err != nil {
+		t.Skip(err)
+	}
+	if testing.Short() {
+		t.Skip("cluster boot skipped in -short mode")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	tg, err := New(ctx, Config{Kind: KindCluster, Binary: backendBinary(t), Logger: testLogger(t), ClusterSize: 1})
+	if tg != nil {
+		defer tg.Terminate(context.Background())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tg.(Cluster)
+	same, err := c.StartExtra(ctx, nil)
+	if same != nil {
+		defer same.Terminate(context.Background())
+	}
+	if err != nil {
+		t.Fatalf("an extra instance with the same settings: %v", err)
+	}
+	if st, _ := clusterCall(t, "GET", same.BaseURL()+"/api/health", ""); st != 200 {
+		t.Fatalf("the extra instance answers /api/health %d", st)
+	}
+	other, err := c.StartExtra(ctx, map[string]string{"CREDITD_APPROVAL_THRESHOLD": "400"})
+	if other != nil {
+		defer other.Terminate(context.Background())
+	}
+	if err == nil || !strings.Contains(err.Error(), "approval.threshold_milli") {
+		t.Fatalf("an extra instance with another threshold: err %v, want a refusal naming approval.threshold_milli", err)
+	}
+}
