@@ -358,6 +358,9 @@ func (m *Model) applyEoC(e *Event) {
 	}
 	start, err1 := time.Parse(time.RFC3339Nano, p.WindowStart)
 	end, err2 := time.Parse(time.RFC3339Nano, p.WindowEnd)
+	if err1 == nil && err2 == nil {
+		m.eocCounts(e, p, start, end)
+	}
 	if p.Windows >= 1 && p.Windows <= 10_000 && err1 == nil && err2 == nil && p.Anomalies <= p.Ops && p.Errors <= p.Ops {
 		// windows − 1 idle windows (n = 0: P = 0.40, Q = 0), then this one.
 		a := m.Formulas.EoCAlpha
@@ -377,6 +380,60 @@ func (m *Model) applyEoC(e *Event) {
 	}
 	m.EoC = &EoCState{Score: p.Score, Pressure: p.Pressure, Regeneration: p.Regulation.RegenerationFactor,
 		Backpressure: p.Regulation.Backpressure, Band: p.Band}
+}
+
+// noteConsume keeps a consume's time and anomaly flag for the EoC window
+// it falls in.
+func (m *Model) noteConsume(e *Event) {
+	at, err := time.Parse(time.RFC3339Nano, e.Timestamp)
+	if err != nil {
+		return
+	}
+	var md struct {
+		AnomalyDetected bool `json:"anomaly_detected"`
+	}
+	_ = json.Unmarshal(e.Metadata, &md)
+	m.consumes = append(m.consumes, consumeAt{at: at, flagged: md.AnomalyDetected})
+}
+
+// eocCounts checks a decision's counts against the consumes the journal
+// stamps inside its window [start, end) (docs/anomaly-eoc.md: one
+// observation per operation at its event's time, an anomaly for a flagged
+// consume): the anomalies are exactly the flagged consumes, the operations
+// at least the consumes (refused operations count too and are not
+// journaled). Replay observes the journaled consumes again, so a restart
+// changes neither. Consumes before the window's end are then forgotten.
+func (m *Model) eocCounts(e *Event, p eocPayload, start, end time.Time) {
+	if start.Before(m.firstAt) {
+		m.consumes = dropBefore(m.consumes, end)
+		return // the journal was read from the middle of this window
+	}
+	var ops, flagged int64
+	for _, c := range m.consumes {
+		if !c.at.Before(start) && c.at.Before(end) {
+			ops++
+			if c.flagged {
+				flagged++
+			}
+		}
+	}
+	m.FormulaChecks++
+	if p.Anomalies != flagged || p.Ops < ops {
+		m.problem(ProblemFormula, e, "EoC window %s – %s counts %d ops and %d anomalies; the journal stamps %d consumes in it, %d of them flagged anomalous",
+			p.WindowStart, p.WindowEnd, p.Ops, p.Anomalies, ops, flagged)
+	}
+	m.consumes = dropBefore(m.consumes, end)
+}
+
+// dropBefore keeps the consumes stamped at or after t.
+func dropBefore(cs []consumeAt, t time.Time) []consumeAt {
+	kept := cs[:0]
+	for _, c := range cs {
+		if !c.at.Before(t) {
+			kept = append(kept, c)
+		}
+	}
+	return kept
 }
 
 // RewardFormulas checks every (collaboration, agent)'s reward against

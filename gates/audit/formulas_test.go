@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -150,5 +152,63 @@ func TestEntityReadsAreComparedToTheMilli(t *testing.T) {
 	f := CompareEntities(m, api)
 	if f.OK || f.ViolationCount != 2 {
 		t.Fatalf("B12 must report the 1-milli balance and the mission refund: %s", f)
+	}
+}
+
+// An EoC decision counts the consumes the journal stamps inside its window
+// [start, end): its anomalies are exactly the flagged ones, its operations
+// at least all of them (refusals count too and are not journaled).
+func TestEoCDecisionCountsTheConsumesOfItsWindow(t *testing.T) {
+	consume := func(seq uint64, at string, flagged bool) *Event {
+		md := json.RawMessage(`{}`)
+		if flagged {
+			md = json.RawMessage(`{"anomaly_detected":true}`)
+		}
+		return &Event{Seq: seq, EventID: fmt.Sprintf("c%d", seq), EventType: "credit.consumed", Timestamp: at,
+			Payload: json.RawMessage(`{"agent_id":"a","amount_milli":1000}`), Metadata: md}
+	}
+	decision := func(seq uint64, ops, anomalies int) *Event {
+		return &Event{Seq: seq, EventID: fmt.Sprintf("d%d", seq), EventType: "eoc.regulated", Timestamp: "2026-01-01T00:00:20.5Z",
+			Payload: json.RawMessage(fmt.Sprintf(`{"window_start":"2026-01-01T00:00:10Z","window_end":"2026-01-01T00:00:20Z","windows":1,"ops":%d,"anomalies":%d,"errors":0,"score":0.5,"pressure":0.5,"band":"optimal"}`, ops, anomalies))}
+	}
+	countProblems := func(evs ...*Event) []string {
+		m := NewModelWith(DefaultFormulas())
+		for _, e := range evs {
+			m.Apply(e)
+		}
+		var out []string
+		for _, p := range m.Problems {
+			if strings.Contains(p.Detail, "EoC window") {
+				out = append(out, p.Detail)
+			}
+		}
+		return out
+	}
+	journal := func(d *Event) []*Event {
+		return []*Event{consume(1, "2026-01-01T00:00:09.9Z", true), // the window before: not counted
+			consume(2, "2026-01-01T00:00:10Z", false), consume(3, "2026-01-01T00:00:15Z", true),
+			consume(4, "2026-01-01T00:00:19.999Z", false), d, consume(6, "2026-01-01T00:00:20.6Z", true)}
+	}
+	if ps := countProblems(journal(decision(5, 3, 1))...); len(ps) != 0 {
+		t.Fatalf("a decision counting its window's 3 consumes, 1 flagged: %q", ps)
+	}
+	if ps := countProblems(journal(decision(5, 7, 1))...); len(ps) != 0 {
+		t.Fatalf("refused operations count too: 7 ops over 3 journaled consumes is no problem: %q", ps)
+	}
+	for _, c := range []struct{ ops, anomalies int }{{3, 3}, {3, 0}, {2, 1}} { // every consume anomalous; rates swapped; a consume missed
+		if ps := countProblems(journal(decision(5, c.ops, c.anomalies))...); len(ps) != 1 {
+			t.Errorf("%d ops and %d anomalies for 3 consumes, 1 flagged: %q", c.ops, c.anomalies, ps)
+		}
+	}
+	// The first window of a journal read from its start is counted whole.
+	first := journal(decision(5, 3, 3))[1:]
+	first[0].Seq = 1
+	if ps := countProblems(first...); len(ps) != 1 {
+		t.Errorf("a fresh journal's first window is counted: %q", ps)
+	}
+	// Read from the middle of the window: nothing to count it with.
+	mid := journal(decision(5, 9, 9))[2:]
+	if ps := countProblems(mid...); len(ps) != 0 {
+		t.Errorf("a window begun before the journal read cannot be judged: %q", ps)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 )
 
 // LedgerEntry is one signed change of an agent's balance: every field of a
@@ -223,10 +224,24 @@ type Model struct {
 	// contributions are each collaboration's contribution_scores.
 	contributions map[string]map[string]float64
 
+	// consumes are the timestamps and anomaly flags of the consumes not yet
+	// behind an EoC decision's window (docs/anomaly-eoc.md: a window counts
+	// the consumes stamped inside it, the flagged ones as anomalies);
+	// firstAt is the first event's time when the journal was read from
+	// the middle (its first seq is not 1): a window that began before it
+	// cannot be counted.
+	consumes []consumeAt
+	firstAt  time.Time
+
 	// decisions maps a decision event id to its request and event type.
 	decisions map[string]decisionRef
 	// collabs is the set of recorded collaboration ids.
 	collabs map[string]bool
+}
+
+type consumeAt struct {
+	at      time.Time
+	flagged bool
 }
 
 type decisionRef struct {
@@ -354,6 +369,12 @@ func (m *Model) decode(e *Event, v any) bool {
 func (m *Model) Apply(e *Event) {
 	m.Seq = e.Seq
 	m.Events++
+	if m.Events == 1 && e.Seq > 1 {
+		m.firstAt, _ = time.Parse(time.RFC3339Nano, e.Timestamp)
+	}
+	if e.EventType == "credit.consumed" {
+		m.noteConsume(e)
+	}
 	if sign, ok := creditSign[e.EventType]; ok {
 		var p creditPayload
 		if !m.decode(e, &p) {

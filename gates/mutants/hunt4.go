@@ -20,5 +20,9 @@ func hunt4Mutants() []Mutant {
 			Bug: "/info config.event_sourcing_metrics.total_events counts the events committed since this process started, not the journal's"},
 		{Name: "published-counts-batches", Gate: "b", Check: "B53",
 			Bug: "/metrics event_bus.total_published counts committed batches, not events"},
+		{Name: "eoc-counts-every-consume-anomalous", Gate: "b", Check: "B11",
+			Bug: "the EoC fold counts every consume that carries metadata (all of them: the KARMA source) as an anomaly, not only those flagged anomaly_detected"},
+		{Name: "eoc-anomaly-rate-as-error-rate", Gate: "b", Check: "B11",
+			Bug: "the EoC window passes its anomaly rate as the error rate and vice versa, so anomalies raise the pressure that drives backpressure"},
 	}
 }
