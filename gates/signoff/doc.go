@@ -8,5 +8,7 @@
 // It owns the run loop around the suites, the printed verdict and the knee
 // loop. It runs the suites as a separate `go run ginkgo` process and reads
 // their results from the run directory, so it never imports a suite
-// (gates/a … gates/e) or the engine.
+// (gates/a … gates/e) or the engine; of the harness it reads only the check
+// catalog (a focused run's --checks are catalog IDs, handed to the suites
+// as Ginkgo labels and catalog.FocusEnv).
 package signoff

@@ -96,7 +96,7 @@ var rules = []rule{
 		why: "the seeded bugs read the engine's sources as text and build through an overlay; they import neither the engine nor the harness (gates/mutants doc.go)"},
 	{from: []string{"gates/verify"}, only: []string{"std", "gates/mutants", "reports"},
 		why: "the verify-gates loop builds seeded bugs and judges reports; it runs the gates through a function its caller passes, never the suites or cmd/creditgate (gates/verify doc.go)"},
-	{from: []string{"gates/signoff"}, only: []string{"std", "gates/coverage", "gates/target", "internal/repo", "reports", "scenarios/load"},
+	{from: []string{"gates/signoff"}, only: []string{"std", "gates/catalog", "gates/coverage", "gates/target", "internal/repo", "reports", "scenarios/load"},
 		why: "the sign-off runs the suites as a ginkgo process and reads their results from the run directory; it never imports a suite or the engine (gates/signoff doc.go)"},
 	{from: []string{"gates/fault"}, only: []string{"std", "gates/catalog", "gates/target", "chaos/karmastub", "chaos/tcpproxy", "chaos/corrupt"},
 		why: "one fault vocabulary over the existing injectors; never the model, the harness or the suites (gates/fault doc.go)"},
