@@ -8,8 +8,6 @@ package mutants
 // (docs/gates.md, "Bugs written blind").
 func hunt4Mutants() []Mutant {
 	return []Mutant{
-		{Name: "failed-batch-key-replays", Gate: "d", Check: "A8", Runs: 3, // the failing sync must land on a batch holding a key and its duplicate
-			Bug: "a command's key entry is resolved before a failed commit replaces its outcome: a concurrent duplicate waiting on the key is answered a replay of events the journal never took"},
 		{Name: "agent-credits-float-truncated", Gate: "b", Check: "B11,B47",
 			Bug: "an agent's initial credits are int64(skill × 100 × 1000), truncated instead of rounded: skill 0.57 allocates 56.999 credits"},
 		{Name: "agent-zero-skill-zero-allocation", Gate: "b", Check: "B10",
