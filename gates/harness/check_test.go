@@ -2,6 +2,7 @@ package harness_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -84,11 +85,29 @@ func TestARecordedCheckMissingFromItsContainersLabelsFailsTheSpec(t *testing.T) 
 // containers by those labels, so an unlabelled container would never run
 // in one.
 func TestEveryGateContainerIsLabelledWithItsChecks(t *testing.T) {
+	containers := gateDescribes(t)
+	for _, d := range containers {
+		if !strings.Contains(d.text, "harness.Checks(") {
+			t.Errorf("%s: a gate container without harness.Checks(…) on its Describe line", d.at)
+		}
+	}
+	if len(containers) < 5 {
+		t.Errorf("found %d containers, want one per gate at least", len(containers))
+	}
+}
+
+// describeLine is one Describe( line of the gate suites.
+type describeLine struct{ at, text string }
+
+// gateDescribes reads every Describe( line of the gate suites (gates/a …
+// gates/e), comments left out.
+func gateDescribes(t *testing.T) []describeLine {
+	t.Helper()
 	files, err := filepath.Glob(filepath.Join("..", "*", "*_test.go"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no gate suites found: %v", err)
 	}
-	containers := 0
+	var out []describeLine
 	for _, f := range files {
 		if filepath.Base(filepath.Dir(f)) == "harness" {
 			continue
@@ -99,16 +118,11 @@ func TestEveryGateContainerIsLabelledWithItsChecks(t *testing.T) {
 		}
 		for i, line := range strings.Split(string(b), "\n") {
 			if strings.Contains(line, "Describe(") && !strings.HasPrefix(strings.TrimSpace(line), "//") {
-				containers++
-				if !strings.Contains(line, "harness.Checks(") {
-					t.Errorf("%s:%d: a gate container without harness.Checks(…) on its Describe line", f, i+1)
-				}
+				out = append(out, describeLine{at: fmt.Sprintf("%s:%d", f, i+1), text: line})
 			}
 		}
 	}
-	if containers < 5 {
-		t.Errorf("found %d containers, want one per gate at least", containers)
-	}
+	return out
 }
 
 func TestAFailedCheckRecordsAndTheSpecsGoOn(t *testing.T) {
@@ -193,26 +207,14 @@ func TestAFailedCheckRecordsAndTheSpecsGoOn(t *testing.T) {
 // without it a failed spec skips every later spec of its gate and hides
 // their evidence (a latency miss would hide a lost acknowledged write).
 func TestEveryOrderedGateContainerContinuesOnFailure(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "*", "*_test.go"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no gate suites found: %v", err)
-	}
 	ordered := 0
-	for _, f := range files {
-		if filepath.Base(filepath.Dir(f)) == "harness" {
+	for _, d := range gateDescribes(t) {
+		if !strings.Contains(d.text, "Ordered") {
 			continue
 		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, line := range strings.Split(string(b), "\n") {
-			if strings.Contains(line, "Describe(") && strings.Contains(line, "Ordered") && !strings.HasPrefix(strings.TrimSpace(line), "//") {
-				ordered++
-				if !strings.Contains(line, "ContinueOnFailure") {
-					t.Errorf("%s:%d: an Ordered container without ContinueOnFailure", f, i+1)
-				}
-			}
+		ordered++
+		if !strings.Contains(d.text, "ContinueOnFailure") {
+			t.Errorf("%s: an Ordered container without ContinueOnFailure", d.at)
 		}
 	}
 	if ordered < 5 {
