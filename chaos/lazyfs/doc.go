@@ -43,6 +43,16 @@
 // writes still land but stay pending. The caller then kills the writer and
 // calls Crash, which drops everything pending and restores the power.
 //
+// # Traps: a fault aimed at one batch
+//
+// Arm a Trap with a marker (bytes a batch is known to carry, e.g. an id in
+// its JSON line): the first fsync/fdatasync whose unsynced bytes contain it
+// is held for the trap's Hold, so the writer's batch stays in flight while
+// the caller acts (queues more commands behind it, reads, sends a
+// duplicate); with Fail the power is then cut as by Freeze, so exactly
+// that batch and everything after it fail until Crash. Caught and
+// Released say when the hold began and ended.
+//
 // # Quota
 //
 // With Options.Quota > 0 the sum of the sizes of the regular files under the

@@ -1,6 +1,7 @@
 package lazyfs
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -51,10 +52,11 @@ type FS struct {
 	quota   int64
 	// syncDelay: Options.SyncDelay (read-only after Mount).
 	syncDelay time.Duration
-	crashes   int   // a sync that a crash overtook made nothing durable
-	used      int64 // sum of regular file sizes under backing (kept when quota > 0)
-	dropped   int64 // bytes dropped by all crashes so far
-	frozen    bool  // power is off: syncs fail with EIO, writes stay pending
+	crashes   int     // a sync that a crash overtook made nothing durable
+	used      int64   // sum of regular file sizes under backing (kept when quota > 0)
+	dropped   int64   // bytes dropped by all crashes so far
+	frozen    bool    // power is off: syncs fail with EIO, writes stay pending
+	traps     []*Trap // armed, not yet sprung
 }
 
 // pending is one file's unsynced state: its size at the last sync and, in
@@ -230,6 +232,95 @@ func (f *FS) FreezeWhenPending(timeout time.Duration) bool {
 	}
 }
 
+// Trap is a fault aimed at one batch: the first fsync/fdatasync of a file
+// whose unsynced bytes contain Marker is held for Hold (a slow disk, so the
+// writer's batch stays in flight while a caller acts) and then, with Fail,
+// the power is cut as by Freeze: that sync and every later one fail with
+// EIO until Crash. Arm it with FS.Arm; Caught and Released say when it
+// sprang and when its hold ended.
+type Trap struct {
+	Marker []byte
+	Hold   time.Duration
+	Fail   bool
+
+	caught, released chan struct{}
+}
+
+// Arm arms t (once: it springs on one sync) and returns it.
+func (f *FS) Arm(t *Trap) *Trap {
+	t.caught, t.released = make(chan struct{}), make(chan struct{})
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.traps = append(f.traps, t)
+	return t
+}
+
+// Disarm removes t if it has not sprung; it reports whether it had.
+func (f *FS) Disarm(t *Trap) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, a := range f.traps {
+		if a == t {
+			f.traps = append(f.traps[:i], f.traps[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// Caught is closed when a sync of the marked bytes began its hold.
+func (t *Trap) Caught() <-chan struct{} { return t.caught }
+
+// Released is closed when that sync's hold ended (and, with Fail, the
+// power was cut).
+func (t *Trap) Released() <-chan struct{} { return t.released }
+
+// springLocked returns the first armed trap whose marker is among n's
+// unsynced bytes (the appended region [synced size, size) and the
+// overwritten ranges), disarmed and marked caught; nil when none is.
+// Caller holds f.mu.
+func (f *FS) springLocked(n *node) *Trap {
+	p := f.pending[n]
+	if p == nil || len(f.traps) == 0 || f.frozen {
+		return nil
+	}
+	path, ok := f.pathOf(n)
+	if !ok {
+		return nil
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer fh.Close()
+	var st syscall.Stat_t
+	if syscall.Fstat(int(fh.Fd()), &st) != nil {
+		return nil
+	}
+	read := func(off, end int64) []byte {
+		if end <= off {
+			return nil
+		}
+		b := make([]byte, end-off)
+		m, _ := fh.ReadAt(b, off)
+		return b[:m]
+	}
+	unsynced := [][]byte{read(p.syncedSize, st.Size)}
+	for _, u := range p.undo {
+		unsynced = append(unsynced, read(u.off, min(u.off+int64(len(u.data)), st.Size)))
+	}
+	for i, t := range f.traps {
+		for _, b := range unsynced {
+			if bytes.Contains(b, t.Marker) {
+				f.traps = append(f.traps[:i], f.traps[i+1:]...)
+				close(t.caught)
+				return t
+			}
+		}
+	}
+	return nil
+}
+
 // Crash drops every unsynced byte: files revert to their state at their
 // last sync and files whose entry never became durable are unlinked (see
 // the package doc). Whoever writes through the mount should be dead first,
@@ -382,14 +473,24 @@ func (f *FS) saveUndo(n *node, p *pending, off, end int64) error {
 	return nil
 }
 
-// synced marks n's data and size durable after the sync delay; false
-// while frozen.
+// synced marks n's data and size durable after the sync delay (and a
+// trap's hold); false while frozen, or when a trap cut the power.
 func (f *FS) synced(n *node) bool {
 	f.mu.Lock()
 	gen := f.crashes
+	t := f.springLocked(n)
 	f.mu.Unlock()
 	if f.syncDelay > 0 {
 		time.Sleep(f.syncDelay)
+	}
+	if t != nil {
+		time.Sleep(t.Hold)
+		f.mu.Lock()
+		if t.Fail && f.crashes == gen {
+			f.frozen = true
+		}
+		f.mu.Unlock()
+		close(t.released)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -357,3 +357,71 @@ func TestPowerCutDuringASlowSyncDropsItsData(t *testing.T) {
 		t.Fatalf("after the cut want only the synced line, got %q", got)
 	}
 }
+
+// A trap springs on the sync whose unsynced bytes hold its marker, not on
+// earlier ones; it holds that sync, and with Fail the sync and every later
+// one fail until Crash, which drops the marked batch.
+func TestATrapHoldsAndFailsOnlyTheSyncOfTheMarkedBatch(t *testing.T) {
+	fs, mnt := mount(t, lazyfs.Options{})
+	p := filepath.Join(mnt, "journal")
+	write(t, p, os.O_CREATE|os.O_APPEND, "seq-1 agent-a\n", true)
+	trap := fs.Arm(&lazyfs.Trap{Marker: []byte("agent-x"), Hold: 150 * time.Millisecond, Fail: true})
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.WriteString("seq-2 agent-b\n")
+	if err := f.Sync(); err != nil {
+		t.Fatalf("a batch without the marker syncs as usual: %v", err)
+	}
+	select {
+	case <-trap.Caught():
+		t.Fatal("the trap sprang on a batch without its marker")
+	default:
+	}
+	f.WriteString("seq-3 agent-x\n")
+	start := time.Now()
+	synced := make(chan error, 1)
+	go func() { synced <- f.Sync() }()
+	select {
+	case <-trap.Caught():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the sync of the marked batch never sprang the trap")
+	}
+	if err := <-synced; !errors.Is(err, syscall.EIO) {
+		t.Fatalf("the marked batch's sync must fail with EIO, got %v", err)
+	}
+	if held := time.Since(start); held < 150*time.Millisecond {
+		t.Fatalf("the marked sync was held %v, want at least the trap's 150ms", held)
+	}
+	<-trap.Released()
+	f.WriteString("seq-4 agent-c\n")
+	if err := f.Sync(); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("after a failing trap every later sync fails until Crash: %v", err)
+	}
+	crash(t, fs)
+	if got := content(t, p); got != "seq-1 agent-a\nseq-2 agent-b\n" {
+		t.Fatalf("after the crash want the two synced batches, got %q", got)
+	}
+}
+
+// A trap without Fail only slows the marked sync: it succeeds and its
+// data survives a crash.
+func TestAHoldingTrapDelaysTheMarkedSyncWhichThenSucceeds(t *testing.T) {
+	fs, mnt := mount(t, lazyfs.Options{})
+	p := filepath.Join(mnt, "journal")
+	write(t, p, os.O_CREATE|os.O_APPEND, "", true)
+	trap := fs.Arm(&lazyfs.Trap{Marker: []byte("slow"), Hold: 100 * time.Millisecond})
+	start := time.Now()
+	write(t, p, os.O_APPEND, "a slow batch\n", true)
+	if held := time.Since(start); held < 100*time.Millisecond {
+		t.Fatalf("held %v, want at least 100ms", held)
+	}
+	<-trap.Caught()
+	<-trap.Released()
+	crash(t, fs)
+	if got := content(t, p); got != "a slow batch\n" {
+		t.Fatalf("a held sync that succeeded is durable, got %q", got)
+	}
+}

@@ -25,9 +25,10 @@ import (
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
-var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss"), harness.Checks("D32", "D33", "D43", "D51", "A8", "A2"), func() {
+var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss"), harness.Checks("D32", "D33", "D43", "D51", "D52", "D53", "A8", "A2"), func() {
 	It("a power cut mid-load (kill -9 and every unsynced byte dropped) loses no acknowledged mutation", Label("critical"), func(ctx SpecContext) {
 		env, pc := bootLayered(ctx, "power-cut", "D32", "D33", "D43", "A8", "A2")
 		agents := []string{"pl-a", "pl-b", "pl-c", "pl-d"}
@@ -220,6 +221,155 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 		harness.Ensure(err == nil, "the power cut that ends the failing syncs, and the restart: %v", err)
 		j := readJournal(ctx, env)
 		env.RecordFinding(audit.CheckHistoryExact(j, env.Ops(), audit.HistoryOptions{}), "syncs fail")
+	})
+
+	// A failure aimed at one batch (SPEC §3 sticky errors): the sync of the
+	// batch carrying one agent's consume is held, so two debits of agent x
+	// and a duplicate of the first queue behind it and (on a group-commit
+	// backend) form the next batch together; that batch's sync is held in
+	// turn, then fails. None of its commands may be acknowledged, the
+	// duplicate waiting on its key included (A8 after the power cut), a
+	// refusal decided on its failed debit may not be answered (D52), and no
+	// read served while it syncs may show it (D53): the journal that
+	// survives never held it.
+	It("a batch whose sync fails answers none of its commands, its refusals and duplicates included, and no read serves it", Label("critical"), func(ctx SpecContext) {
+		env, pc := bootLayered(ctx, "batch-fails", "D52", "D53", "A8")
+		holder, x := "bf-holder", "bf-x"
+		for _, a := range []string{holder, x} {
+			err := env.C.CreateAgent(ctx, a, 100)
+			harness.Ensure(err == nil, "the agent %s must be created with 100 credits: %v", a, err)
+		}
+		const debitMilli = 60_000 // two of them never fit in x's 100
+		consume := func(agent, key string, amount float64) scenarios.Reply {
+			return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Key: key,
+				Body: map[string]any{"agent_id": agent, "amount": amount, "reason": "batch fails"}})
+		}
+		notMeasured := func(why string) {
+			for _, id := range []string{"D52", "D53"} {
+				env.Record(id, harness.Measure{OK: false, Samples: 0, Measured: "not measured", Threshold: "a batch caught in its sync", Detail: why})
+			}
+		}
+		held := &fault.BatchSync{PC: pc, Marker: holder, Hold: 1500 * time.Millisecond}
+		_, err := env.Inject(ctx, held)
+		harness.Ensure(err == nil, "arming the held sync: %v", err)
+		holderDone := make(chan scenarios.Reply, 1)
+		go func() {
+			defer GinkgoRecover()
+			holderDone <- consume(holder, "bf-holder-1", 1)
+		}()
+		select {
+		case <-held.Caught():
+		case <-time.After(10 * time.Second):
+			_, _ = env.Heal(ctx, held)
+			notMeasured(fmt.Sprintf("no sync of the batch carrying %q's consume came within 10 s: the backend did not fdatasync its journal (SPEC §3)", holder))
+			return
+		}
+		failing := &fault.BatchSync{PC: pc, Marker: x, Hold: 700 * time.Millisecond, Fail: true}
+		_, err = env.Inject(ctx, failing)
+		harness.Ensure(err == nil, "arming the failing sync: %v", err)
+		healed := false
+		DeferCleanup(func(ctx SpecContext) {
+			if !healed {
+				_, _ = env.Heal(ctx, failing)
+			}
+		})
+		// Readers first, so they are waiting on the held batch when it
+		// commits and the failing one is decided.
+		var rmu sync.Mutex
+		var reads []audit.BalanceRead
+		readsSent := 0
+		stopReads := make(chan struct{})
+		var rwg sync.WaitGroup
+		for w := 0; w < 8; w++ {
+			rwg.Add(1)
+			go func() {
+				defer GinkgoRecover()
+				defer rwg.Done()
+				for i := 0; ; i++ {
+					select {
+					case <-stopReads:
+						return
+					default:
+					}
+					r := env.C.Do(ctx, scenarios.Call{Method: "GET", Path: "/api/credits/balance/" + x})
+					rmu.Lock()
+					readsSent++
+					if r.OK() {
+						if b, err := money.FromJSON(r.Body["balance"]); err == nil {
+							reads = append(reads, audit.BalanceRead{What: fmt.Sprintf("reader %d read %d (op %d)", w, i, r.Op.ID), BalanceMilli: b})
+						}
+					}
+					rmu.Unlock()
+					if !r.OK() {
+						time.Sleep(5 * time.Millisecond)
+					}
+				}
+			}()
+		}
+		type sent struct {
+			what string
+			r    scenarios.Reply
+		}
+		calls := []struct{ what, key string }{{"debit 1 (key bf-x-1)", "bf-x-1"}, {"debit 1's duplicate (key bf-x-1)", "bf-x-1"}, {"debit 2 (key bf-x-2)", "bf-x-2"}}
+		answers := make([]sent, len(calls))
+		var cwg sync.WaitGroup
+		for i, c := range calls {
+			if i == 2 {
+				// Debit 2 queues after debit 1 and its duplicate, so a
+				// group-commit backend decides it on debit 1's balance.
+				time.Sleep(100 * time.Millisecond)
+			}
+			cwg.Add(1)
+			go func() {
+				defer GinkgoRecover()
+				defer cwg.Done()
+				answers[i] = sent{c.what, consume(x, c.key, float64(debitMilli)/1000)}
+			}()
+		}
+		cwg.Wait()
+		caught := false
+		select {
+		case <-failing.Caught():
+			caught = true
+		default:
+		}
+		select {
+		case <-failing.Released():
+		case <-time.After(5 * time.Second):
+		}
+		time.Sleep(100 * time.Millisecond) // reads after the failure too
+		close(stopReads)
+		rwg.Wait()
+		hr := <-holderDone
+		_, _ = env.Heal(ctx, held)
+		_, err = env.Heal(ctx, failing)
+		healed = true
+		harness.Ensure(err == nil, "the power cut that ends the failing sync, and the restart: %v", err)
+		j := readJournal(ctx, env)
+		env.RecordFinding(audit.CheckHistoryExact(j, env.Ops(), audit.HistoryOptions{}), "batch fails")
+		summary := fmt.Sprintf("holder's consume %d; ", hr.Status)
+		var refusals []audit.Refusal
+		for _, a := range answers {
+			summary += fmt.Sprintf("%s %d %s; ", a.what, a.r.Status, a.r.Code())
+			if a.r.Status == 409 && a.r.Code() == "insufficient_credits" {
+				refusals = append(refusals, audit.Refusal{What: fmt.Sprintf("%s of %s (op %d)", a.what, money.FormatMilli(debitMilli), a.r.Op.ID), AmountMilli: debitMilli})
+			}
+		}
+		if !caught {
+			notMeasured(fmt.Sprintf("x's debits were answered before any sync of a batch carrying them was held (%s): the backend acknowledged or refused them without an fdatasync", summary))
+			return
+		}
+		balances := audit.BalancesHeld(j, x)
+		f := audit.RefusalsJustified(x, balances, refusals)
+		f.Detail = summary
+		f.Samples = len(answers) // every debit of the failed batch was judged: none refused, none wrongly
+		env.RecordFinding(f, "")
+		rmu.Lock()
+		f = audit.ReadsDurable(x, balances, reads)
+		f.Detail = fmt.Sprintf("%d reads of %s's balance sent while the batches synced, %d answered 2xx", readsSent, x, len(reads))
+		f.Samples = readsSent
+		rmu.Unlock()
+		env.RecordFinding(f, "")
 	})
 })
 

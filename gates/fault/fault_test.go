@@ -77,7 +77,7 @@ func TestKarmaModeHealsToHealthy(t *testing.T) {
 }
 
 func TestAvailableNamesTheMissingCapability(t *testing.T) {
-	all := []Fault{&Kill{}, &Restart{}, &Corruption{}, &PowerCut{}, &SyncsFail{}, &DiskFull{}, &KarmaMode{}, &KarmaDown{},
+	all := []Fault{&Kill{}, &Restart{}, &Corruption{}, &PowerCut{}, &SyncsFail{}, &BatchSync{}, &DiskFull{}, &KarmaMode{}, &KarmaDown{},
 		&LinkDelay{}, &Partition{}, &LinkCut{}, &DatabaseDown{Mode: "immediate"}, &KillInstance{}}
 	for _, f := range all {
 		if ok, why := f.Available(caps{}); ok || why == "" {

@@ -233,3 +233,79 @@ func (d *DiskFull) Heal(ctx context.Context) (Window, error) {
 	}
 	return d.s.close("quota lifted")
 }
+
+// BatchSync is a fault aimed at one batch (on the power-loss layer): the
+// sync of the batch whose written bytes hold Marker (an id only that
+// batch's commands carry) is held for Hold, so whatever the caller sends
+// meanwhile queues behind that batch or waits on it; with Fail that sync
+// then fails with EIO, as does every later one (the journal's sticky
+// error), until Heal's power cut. Without Fail the batch only commits late
+// and Heal waits for its hold to end. Caught and Released say when the
+// hold began and ended; Report is what Heal's power cut dropped.
+type BatchSync struct {
+	PC     target.PowerCutter
+	Marker string
+	Hold   time.Duration
+	Fail   bool
+	Report target.PowerCutReport
+	trap   *target.SyncTrap
+	disarm func()
+	s      span
+}
+
+func (b *BatchSync) Name() string {
+	if b.Fail {
+		return "batch sync fails"
+	}
+	return "batch sync held"
+}
+
+func (b *BatchSync) Available(c Caps) (bool, string) { return needs(c, catalog.CapPowerLoss) }
+
+// Inject arms the trap; the fault acts when the marked batch reaches its
+// sync.
+func (b *BatchSync) Inject(ctx context.Context) (Window, error) {
+	b.s.open(b.Name())
+	b.trap = &target.SyncTrap{Marker: []byte(b.Marker), Hold: b.Hold, Fail: b.Fail}
+	var err error
+	if b.disarm, err = b.PC.TrapSync(b.trap); err != nil {
+		return b.s.opened(""), errorf(b.Name(), "%v", err)
+	}
+	return b.s.opened("the sync of the batch holding " + strconv.Quote(b.Marker) + " is held " + b.Hold.String()), nil
+}
+
+// Caught is closed when the marked batch's sync began its hold (never, if
+// no batch carried the marker to a sync).
+func (b *BatchSync) Caught() <-chan struct{} { return b.trap.Caught() }
+
+// Released is closed when that hold ended.
+func (b *BatchSync) Released() <-chan struct{} { return b.trap.Released() }
+
+func (b *BatchSync) Heal(ctx context.Context) (Window, error) {
+	if err := b.s.injected(); err != nil {
+		return Window{}, err
+	}
+	if !b.Fail {
+		select {
+		case <-b.trap.Released():
+			return b.s.close("released")
+		case <-b.trap.Caught():
+			select {
+			case <-b.trap.Released():
+				return b.s.close("released")
+			case <-ctx.Done():
+				return b.s.close("")
+			}
+		default:
+			b.disarm()
+			return b.s.close("no batch carried the marker to a sync")
+		}
+	}
+	b.disarm()
+	rep, err := b.PC.PowerCut(ctx)
+	b.Report = rep
+	if err != nil {
+		return Window{}, errorf(b.Name(), "the power cut that ends it: %v", err)
+	}
+	return b.s.close(strconv.FormatInt(int64(rep.BytesDropped), 10) + " unsynced bytes dropped, restarted")
+}

@@ -32,7 +32,15 @@ type PowerCutter interface {
 	// unsynced. Only PowerCut (kill, drop the unsynced bytes, restart)
 	// brings the power back.
 	FailSyncs() error
+	// TrapSync arms a fault aimed at one batch (chaos/lazyfs.Trap): the
+	// first sync of the bytes holding t.Marker is held for t.Hold and, with
+	// t.Fail, fails as FailSyncs does from then on (PowerCut ends it).
+	// disarm removes the trap if it has not sprung yet.
+	TrapSync(t *SyncTrap) (disarm func(), err error)
 }
+
+// SyncTrap is a fault aimed at one batch's sync (TrapSync).
+type SyncTrap = lazyfs.Trap
 
 // PowerCutReport is what a power cut dropped.
 type PowerCutReport = lazyfs.CrashReport
@@ -121,6 +129,14 @@ func (d *diskLayer) failSyncs() error {
 	// As a cut: inside a batch's write-to-sync window if one comes.
 	d.fs.FreezeWhenPending(time.Second)
 	return nil
+}
+
+func (d *diskLayer) trapSync(t *SyncTrap) (func(), error) {
+	if d == nil {
+		return func() {}, ErrNoPowerLossLayer
+	}
+	d.fs.Arm(t)
+	return func() { d.fs.Disarm(t) }, nil
 }
 
 // cut runs kill between the layer's freeze and crash: whatever the backend

@@ -1,0 +1,17 @@
+package mutants
+
+// batchFaultMutants are escapes of the blind hunts that needed a failure
+// aimed at one batch (fault.BatchSync: the sync of the batch carrying a
+// marker is held, then fails): each shows only when its commands share a
+// batch with a failing write, or a read arrives while one syncs. Gate D's
+// "batch fails" spec now puts them there on every run.
+func batchFaultMutants() []Mutant {
+	return []Mutant{
+		{Name: "failed-batch-key-replays", Gate: "d", Check: "A8",
+			Bug: "a command's key entry is resolved before a failed commit replaces its outcome: a concurrent duplicate waiting on the key is answered a replay of events the journal never took"},
+		{Name: "batch-refusal-survives-failed-commit", Gate: "d", Check: "D52",
+			Bug: "a refusal decided on a failed predecessor of its batch is still answered: a failed commit replaces only the successful outcomes, so the 409 insufficient_credits names a balance that never became durable"},
+		{Name: "read-waits-one-commit", Gate: "d", Check: "D53",
+			Bug: "a read waits for the commit in flight when it arrives, then serves whatever is folded: a batch the committer decided meanwhile, not yet durable, is read"},
+	}
+}

@@ -1,0 +1,65 @@
+//go:build mutant
+
+// Seeded bug batch-refusal-survives-failed-commit (gate D): a refusal decided on a failed predecessor of its batch is still answered: a failed commit replaces only the successful outcomes, so the 409 insufficient_credits names a balance that never became durable
+
+package engine
+
+import (
+	"github.com/creditgate/creditgate/engine/store"
+)
+
+// commitBatchLocked runs one transaction: begin (a shared store hands over
+// what other instances wrote), then per command the key lookup, the rule,
+// seal and fold, then one commit of every command's records; every
+// outcome is resolved only after the commit, so no client is answered from
+// state that is not durable. A failed commit fails exactly this batch.
+func (e *Engine) commitBatchLocked(batch []*command) []*command {
+	resolveAll := func(err error) {
+		for _, c := range batch {
+			c.done <- outcome{err: err}
+		}
+	}
+	if err := e.usableLocked(); err != nil {
+		resolveAll(err)
+		return batch
+	}
+	tx, err := e.beginLocked(e.life)
+	if err != nil {
+		resolveAll(err)
+		return batch
+	}
+	// What queued while Begin waited for a shared store's lock joins this
+	// transaction.
+	batch = e.queue.drain(batch)
+	if err := e.prefetchKeysLocked(batch); err != nil {
+		tx.Rollback()
+		resolveAll(err)
+		return batch
+	}
+	outs := make([]outcome, len(batch))
+	var recs []store.Record
+	for i, c := range batch {
+		outs[i] = e.decideLocked(c, &recs)
+	}
+	var werr error
+	if len(recs) == 0 {
+		tx.Rollback()
+	} else {
+		werr = e.commitLocked(tx, recs)
+	}
+	for i, c := range batch {
+		o := outs[i]
+		if werr != nil && o.wait == nil && o.err == nil {
+			o = outcome{key: o.key, err: e.batchError(werr, c)}
+		}
+		if o.key != nil {
+			o.key.err = o.err
+			close(o.key.done)
+			o.key = nil
+		}
+		c.done <- o
+	}
+	// Answered first: a spill to the disk index must not delay them.
+	e.keys.maintain()
+	return batch
+}
