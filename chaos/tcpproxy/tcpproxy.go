@@ -1,6 +1,7 @@
 package tcpproxy
 
 import (
+	"bytes"
 	"errors"
 	"net"
 	"sync"
@@ -16,6 +17,9 @@ type Proxy struct {
 	delay     atomic.Int64 // ns added before forwarding each chunk
 	blackhole atomic.Bool
 	refuse    atomic.Bool
+	armed     atomic.Bool // a trip is armed (the fast path looks here)
+	tripMu    sync.Mutex
+	trips     []*Trip // armed, not yet fired
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -53,6 +57,58 @@ func (p *Proxy) Heal() {
 	p.SetDelay(0)
 	p.SetBlackhole(false)
 	p.SetRefuse(false)
+}
+
+// Trip is a cut aimed at one request: the first chunk a client sends
+// upstream that contains Marker is dropped, unforwarded, and its connection
+// is cut (both sides), so the request it carried never reaches upstream
+// (on a database link: the transaction carrying it never commits).
+type Trip struct {
+	Marker []byte
+	fired  chan struct{}
+}
+
+// Arm arms t (it fires once) and returns it.
+func (p *Proxy) Arm(t *Trip) *Trip {
+	t.fired = make(chan struct{})
+	p.tripMu.Lock()
+	defer p.tripMu.Unlock()
+	p.trips = append(p.trips, t)
+	p.armed.Store(true)
+	return t
+}
+
+// Disarm removes t if it has not fired; it reports whether it had not.
+func (p *Proxy) Disarm(t *Trip) bool { return p.take(func(a *Trip) bool { return a == t }) != nil }
+
+// Fired is closed when the trip cut its connection.
+func (t *Trip) Fired() <-chan struct{} { return t.fired }
+
+// tripped fires and disarms the first armed trip whose marker is in chunk.
+func (p *Proxy) tripped(chunk []byte) bool {
+	if !p.armed.Load() {
+		return false
+	}
+	t := p.take(func(a *Trip) bool { return bytes.Contains(chunk, a.Marker) })
+	if t == nil {
+		return false
+	}
+	close(t.fired)
+	return true
+}
+
+// take removes and returns the first armed trip match accepts.
+func (p *Proxy) take(match func(*Trip) bool) *Trip {
+	p.tripMu.Lock()
+	defer p.tripMu.Unlock()
+	for i, a := range p.trips {
+		if match(a) {
+			p.trips = append(p.trips[:i], p.trips[i+1:]...)
+			p.armed.Store(len(p.trips) > 0)
+			return a
+		}
+	}
+	return nil
 }
 
 // Cut closes every open connection (both sides) now; it returns how many
@@ -133,8 +189,8 @@ func (p *Proxy) serve(client net.Conn) {
 	}
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); p.pipe(up, client) }()
-	go func() { defer wg.Done(); p.pipe(client, up) }()
+	go func() { defer wg.Done(); p.pipe(up, client, true) }()
+	go func() { defer wg.Done(); p.pipe(client, up, false) }()
 	wg.Wait()
 	p.untrack(client)
 	p.untrack(up)
@@ -142,11 +198,15 @@ func (p *Proxy) serve(client net.Conn) {
 
 // pipe copies src to dst chunk by chunk, applying the current faults, until
 // either side fails; then it closes both so the other direction ends too.
-func (p *Proxy) pipe(dst, src net.Conn) {
+// toUpstream is the client-to-upstream direction, where trips look.
+func (p *Proxy) pipe(dst, src net.Conn, toUpstream bool) {
 	defer func() { _ = dst.Close(); _ = src.Close() }()
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
+		if n > 0 && toUpstream && p.tripped(buf[:n]) {
+			return // the chunk is dropped and the connection cut
+		}
 		if n > 0 {
 			if d := time.Duration(p.delay.Load()); d > 0 {
 				time.Sleep(d)

@@ -104,3 +104,51 @@ func TestProxyRelaysDelaysBlackholesCutsAndRefuses(t *testing.T) {
 		c2.Close()
 	}
 }
+
+// A trip drops the first chunk sent upstream that carries its marker and
+// cuts that connection; chunks before it and other connections pass.
+func TestATripDropsTheMarkedRequestAndCutsItsConnection(t *testing.T) {
+	p, err := New(echoServer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	trip := p.Arm(&Trip{Marker: []byte("COMMIT-x")})
+	c, err := net.Dial("tcp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	if l, err := roundTrip(c, r, 2*time.Second); err != nil || l != "ping\n" {
+		t.Fatalf("an unmarked request must pass: %q %v", l, err)
+	}
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c.Write([]byte("INSERT; COMMIT-x\n")); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := r.ReadString('\n'); err == nil {
+		t.Fatalf("the marked request reached upstream: echoed %q", l)
+	}
+	select {
+	case <-trip.Fired():
+	default:
+		t.Fatal("the trip did not say it fired")
+	}
+	c2, err := net.Dial("tcp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	r2 := bufio.NewReader(c2)
+	_ = c2.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := c2.Write([]byte("again COMMIT-x\n")); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := r2.ReadString('\n'); err != nil || l != "again COMMIT-x\n" {
+		t.Fatalf("a fired trip is disarmed: the next marked request passes, got %q %v", l, err)
+	}
+	if p.Disarm(trip) {
+		t.Fatal("Disarm of a fired trip must say it had fired")
+	}
+}

@@ -133,6 +133,8 @@ var gateD = []Check{
 		Rules: rs("§6 health"), Routes: rs(APIHealth), Needs: caps(CapCluster)},
 	{ID: "CL-D3", Gate: "D", Critical: true, Title: "500 answers while the link is cut repeatedly",
 		Rules: rs("§6 errors"), Routes: rs(Consume), Needs: caps(CapCluster)},
+	{ID: "CL-D5", Gate: "D", Critical: true, Title: "a commit cut on its way to PostgreSQL is not acknowledged, and the instance then serves the stream's balances, not the failed commit's",
+		Rules: rs("§3 durability", "§4 projections"), Routes: rs(Consume, Balance), Needs: caps(CapCluster, CapJournal)},
 	{ID: "CL-D4a", Gate: "D", Critical: true, Title: "acknowledged consumes not journaled exactly once",
 		Rules: rs("§3 durability"), Routes: rs(Consume, Events), Needs: caps(CapCluster, CapJournal)},
 	{ID: "CL-D4b", Gate: "D", Critical: true, Title: "reference fold vs the API of the instance whose link failed",

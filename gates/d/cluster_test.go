@@ -25,6 +25,7 @@ import (
 	"github.com/creditgate/creditgate/reports"
 	"github.com/creditgate/creditgate/scenarios"
 	"github.com/creditgate/creditgate/scenarios/history"
+	"github.com/creditgate/creditgate/scenarios/money"
 )
 
 var _ = clusterLinkSpecs()
@@ -33,7 +34,7 @@ func clusterLinkSpecs() bool {
 	if target.ConfigFromEnv().Kind != target.KindCluster {
 		return false
 	}
-	return Describe("Gate D (cluster): a faulty link between one instance and PostgreSQL", Ordered, ContinueOnFailure, Label("cluster"), harness.Checks("CL-D1", "CL-D2a", "CL-D2b", "CL-D2c", "CL-D2d", "CL-D3", "CL-D4a", "CL-D4b"), clusterLinkBody)
+	return Describe("Gate D (cluster): a faulty link between one instance and PostgreSQL", Ordered, ContinueOnFailure, Label("cluster"), harness.Checks("CL-D1", "CL-D2a", "CL-D2b", "CL-D2c", "CL-D2d", "CL-D3", "CL-D5", "CL-D4a", "CL-D4b"), clusterLinkBody)
 }
 
 func clusterLinkBody() {
@@ -192,6 +193,69 @@ func clusterLinkBody() {
 		okFaulty := count(rs, func(s sent) bool { return !s.healthy && s.reply.OK() })
 		env.Record("CL-D3", harness.Measure{OK: fivehundred == 0, Samples: len(rs), Measured: fivehundred, Threshold: 0,
 			Detail: fmt.Sprintf("%d connections cut; the cut instance acknowledged %d consumes", cuts, okFaulty)})
+	})
+
+	// A cut aimed at one commit: the link drops the chunk carrying the
+	// consume's marker (its reason) and cuts that connection, so the
+	// instance's transaction never commits. The instance decided and folded
+	// the consume before its commit failed; once it serves again it must
+	// serve the stream's state, not the failed commit's.
+	It("CL-D5 a commit cut on its way to PostgreSQL: not acknowledged, and once the instance serves again its balances are the stream's", Label("critical"), func(ctx SpecContext) {
+		env.Require("CL-D5")
+		agent := "cl-cut"
+		err := healthy.CreateAgent(ctx, agent, 100)
+		harness.Ensure(err == nil, "the agent %s must be created with 100 credits on the healthy instance: %v", agent, err)
+		marker := fmt.Sprintf("commit-cut-%d", env.P.Seed)
+		cut := &fault.CommitCut{P: link, Marker: marker}
+		_, err = env.Inject(ctx, cut)
+		harness.Ensure(err == nil, "arming the commit cut: %v", err)
+		key := fmt.Sprintf("cl-link-cut-%d", env.P.Seed)
+		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		r := faulty.Do(cctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Key: key,
+			Body: map[string]any{"agent_id": agent, "amount": 60, "reason": marker}})
+		cancel()
+		mu.Lock()
+		all = append(all, sent{key: key, reply: r, at: time.Now()})
+		mu.Unlock()
+		fired := false
+		select {
+		case <-cut.Fired():
+			fired = true
+		default:
+		}
+		_, _ = env.Heal(ctx, cut)
+		if !fired {
+			env.Record("CL-D5", harness.Measure{Detail: fmt.Sprintf("the consume (answered %d) never sent a chunk carrying %q to PostgreSQL: not measured", r.Status, marker)})
+			return
+		}
+		// The instance serves again (same process) before it is judged.
+		var got scenarios.Reply
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			got = faulty.Get(ctx, "/api/credits/balance/"+agent)
+			if got.OK() || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		j, err := audit.FetchJournal(ctx, cl.Instances()[1], env.T.Token(), nil)
+		harness.Ensure(err == nil, "the event stream must be readable from the healthy instance: %v", err)
+		held := audit.BalancesHeld(j, agent)
+		detail := fmt.Sprintf("the consume of 60 whose commit was cut answered %d %s; balances %s held in the stream: %v", r.Status, r.Code(), agent, held)
+		m := harness.Measure{Samples: 1, Threshold: "the stream's balance"}
+		switch b, berr := money.FromJSON(got.Body["balance"]); {
+		case !got.OK():
+			m.Measured, m.Detail = fmt.Sprintf("no balance: %d", got.Status), "the cut instance did not serve again within 30 s; "+detail
+		case berr != nil || len(held) == 0:
+			m.Measured, m.Detail = "unreadable", fmt.Sprintf("%v; %s", berr, detail)
+		default:
+			want := held[len(held)-1]
+			m.OK = b == want && !r.OK()
+			m.Measured = money.FormatMilli(b)
+			m.Threshold = money.FormatMilli(want) + ", and the consume not acknowledged"
+			m.Detail = detail
+		}
+		env.Record("CL-D5", m)
 	})
 
 	It("CL-D4 after the link faults every acknowledged consume is in the stream exactly once and the fold equals the API", Label("critical"), func(ctx SpecContext) {

@@ -235,3 +235,38 @@ func (k *KillInstance) Heal(ctx context.Context) (Window, error) {
 	}
 	return k.s.close("restarted")
 }
+
+// CommitCut is a cut aimed at one commit on a proxied link (chaos/tcpproxy
+// trip): the first chunk the instance sends that carries Marker (a value
+// only one command's events hold, e.g. a reason) is dropped and its
+// connection cut, so the transaction carrying it never commits. Heal
+// disarms it if it has not fired; Fired says when it did.
+type CommitCut struct {
+	P      *tcpproxy.Proxy
+	Marker string
+	trip   *tcpproxy.Trip
+	s      span
+}
+
+func (c *CommitCut) Name() string { return "commit cut" }
+
+func (c *CommitCut) Available(cp Caps) (bool, string) { return needs(cp, catalog.CapCluster) }
+
+func (c *CommitCut) Inject(ctx context.Context) (Window, error) {
+	c.s.open(c.Name())
+	c.trip = c.P.Arm(&tcpproxy.Trip{Marker: []byte(c.Marker)})
+	return c.s.opened("the chunk carrying " + strconv.Quote(c.Marker) + " is dropped and its connection cut"), nil
+}
+
+// Fired is closed when the marked chunk was dropped.
+func (c *CommitCut) Fired() <-chan struct{} { return c.trip.Fired() }
+
+func (c *CommitCut) Heal(ctx context.Context) (Window, error) {
+	if err := c.s.injected(); err != nil {
+		return Window{}, err
+	}
+	if c.P.Disarm(c.trip) {
+		return c.s.close("never fired: no chunk carried the marker")
+	}
+	return c.s.close("fired")
+}

@@ -3,9 +3,11 @@
 // catalog's capabilities), and Inject returns the Window it was in effect;
 // a Lasting fault stays in effect until Heal closes its window. The
 // implementations — kill -9 and restart, clean restart, power cut, syncs
-// failing (a power cut the backend lives through until Heal), full
-// disk, KARMA modes and outages, link delay, partition and cuts, journal
-// corruption, database crash — are thin wrappers over the existing
+// failing (a power cut the backend lives through until Heal), a batch's
+// sync held or failed (BatchSync: a lazyfs trap aimed at the batch
+// carrying a marker), full disk, KARMA modes and outages, link delay,
+// partition and cuts, a commit cut (CommitCut: a tcpproxy trip aimed at
+// the transaction carrying a marker), journal corruption, database crash — are thin wrappers over the existing
 // injectors (gates/target, chaos/lazyfs through target.PowerCutter,
 // chaos/karmastub, chaos/tcpproxy, chaos/corrupt): they change no
 // behaviour, they only give every injection the same shape and a window.

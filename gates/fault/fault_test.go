@@ -78,7 +78,7 @@ func TestKarmaModeHealsToHealthy(t *testing.T) {
 
 func TestAvailableNamesTheMissingCapability(t *testing.T) {
 	all := []Fault{&Kill{}, &Restart{}, &Corruption{}, &PowerCut{}, &SyncsFail{}, &BatchSync{}, &DiskFull{}, &KarmaMode{}, &KarmaDown{},
-		&LinkDelay{}, &Partition{}, &LinkCut{}, &DatabaseDown{Mode: "immediate"}, &KillInstance{}}
+		&LinkDelay{}, &Partition{}, &LinkCut{}, &CommitCut{}, &DatabaseDown{Mode: "immediate"}, &KillInstance{}}
 	for _, f := range all {
 		if ok, why := f.Available(caps{}); ok || why == "" {
 			t.Errorf("%s: available with no capability (%q)", f.Name(), why)
