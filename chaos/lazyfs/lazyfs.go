@@ -240,8 +240,11 @@ func (f *FS) FreezeWhenPending(timeout time.Duration) bool {
 // sprang and when its hold ended.
 type Trap struct {
 	Marker []byte
-	Hold   time.Duration
-	Fail   bool
+	// File, when set, limits the trap to syncs of the file at this path
+	// (relative to the root, e.g. "credits.jsonl") at the time of the sync.
+	File string
+	Hold time.Duration
+	Fail bool
 
 	caught, released chan struct{}
 }
@@ -288,6 +291,7 @@ func (f *FS) springLocked(n *node) *Trap {
 	if !ok {
 		return nil
 	}
+	rel, _ := filepath.Rel(f.backing, path)
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil
@@ -310,6 +314,9 @@ func (f *FS) springLocked(n *node) *Trap {
 		unsynced = append(unsynced, read(u.off, min(u.off+int64(len(u.data)), st.Size)))
 	}
 	for i, t := range f.traps {
+		if t.File != "" && filepath.Clean(t.File) != rel {
+			continue
+		}
 		for _, b := range unsynced {
 			if bytes.Contains(b, t.Marker) {
 				f.traps = append(f.traps[:i], f.traps[i+1:]...)

@@ -425,3 +425,30 @@ func TestAHoldingTrapDelaysTheMarkedSyncWhichThenSucceeds(t *testing.T) {
 		t.Fatalf("a held sync that succeeded is durable, got %q", got)
 	}
 }
+
+// A trap limited to one file ignores the marker in another file's sync,
+// even one renamed over it later, until that file's own sync.
+func TestATrapLimitedToAFileSpringsOnlyOnThatFilesSync(t *testing.T) {
+	fs, mnt := mount(t, lazyfs.Options{})
+	trap := fs.Arm(&lazyfs.Trap{Marker: []byte("agent-x"), File: "journal", Fail: true})
+	tmp := filepath.Join(mnt, "journal.rewrite")
+	write(t, tmp, os.O_CREATE, "agent-x\n", true) // its own sync: another file
+	select {
+	case <-trap.Caught():
+		t.Fatal("the trap sprang on a sync of journal.rewrite")
+	default:
+	}
+	write(t, filepath.Join(mnt, "journal.rewrite2"), os.O_CREATE, "agent-x again\n", false)
+	if err := os.Rename(filepath.Join(mnt, "journal.rewrite2"), filepath.Join(mnt, "journal")); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(filepath.Join(mnt, "journal"), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Sync(); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("the sync of the renamed, unsynced journal must spring the trap and fail: %v", err)
+	}
+	<-trap.Caught()
+}

@@ -65,6 +65,12 @@ func (p *Proxy) Heal() {
 // (on a database link: the transaction carrying it never commits).
 type Trip struct {
 	Marker []byte
+	// Freeze silences the connection instead of cutting it: from the
+	// marked chunk on nothing is forwarded either way, and the upstream
+	// side stays open even after the client closes, as the server sees a
+	// client frozen (SIGSTOP) inside its transaction; it ends when the
+	// upstream closes it or the proxy's Cut or Close does.
+	Freeze bool
 	fired  chan struct{}
 }
 
@@ -84,17 +90,17 @@ func (p *Proxy) Disarm(t *Trip) bool { return p.take(func(a *Trip) bool { return
 // Fired is closed when the trip cut its connection.
 func (t *Trip) Fired() <-chan struct{} { return t.fired }
 
-// tripped fires and disarms the first armed trip whose marker is in chunk.
-func (p *Proxy) tripped(chunk []byte) bool {
+// tripped fires and disarms the first armed trip whose marker is in
+// chunk; nil when none is.
+func (p *Proxy) tripped(chunk []byte) *Trip {
 	if !p.armed.Load() {
-		return false
+		return nil
 	}
 	t := p.take(func(a *Trip) bool { return bytes.Contains(chunk, a.Marker) })
-	if t == nil {
-		return false
+	if t != nil {
+		close(t.fired)
 	}
-	close(t.fired)
-	return true
+	return t
 }
 
 // take removes and returns the first armed trip match accepts.
@@ -188,9 +194,10 @@ func (p *Proxy) serve(client net.Conn) {
 		return
 	}
 	var wg sync.WaitGroup
+	var frozen atomic.Bool // a Freeze trip fired on this connection
 	wg.Add(2)
-	go func() { defer wg.Done(); p.pipe(up, client, true) }()
-	go func() { defer wg.Done(); p.pipe(client, up, false) }()
+	go func() { defer wg.Done(); p.pipe(up, client, true, &frozen) }()
+	go func() { defer wg.Done(); p.pipe(client, up, false, &frozen) }()
 	wg.Wait()
 	p.untrack(client)
 	p.untrack(up)
@@ -198,14 +205,31 @@ func (p *Proxy) serve(client net.Conn) {
 
 // pipe copies src to dst chunk by chunk, applying the current faults, until
 // either side fails; then it closes both so the other direction ends too.
-// toUpstream is the client-to-upstream direction, where trips look.
-func (p *Proxy) pipe(dst, src net.Conn, toUpstream bool) {
-	defer func() { _ = dst.Close(); _ = src.Close() }()
+// toUpstream is the client-to-upstream direction, where trips look; once
+// a Freeze trip fired (frozen), nothing is forwarded and a client leaving
+// does not close the upstream side.
+func (p *Proxy) pipe(dst, src net.Conn, toUpstream bool, frozen *atomic.Bool) {
+	defer func() {
+		if toUpstream && frozen.Load() {
+			_ = src.Close() // the upstream side stays open, silent
+			return
+		}
+		_ = dst.Close()
+		_ = src.Close()
+	}()
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
-		if n > 0 && toUpstream && p.tripped(buf[:n]) {
-			return // the chunk is dropped and the connection cut
+		if n > 0 && toUpstream && !frozen.Load() {
+			if t := p.tripped(buf[:n]); t != nil {
+				if !t.Freeze {
+					return // the chunk is dropped and the connection cut
+				}
+				frozen.Store(true)
+			}
+		}
+		if n > 0 && frozen.Load() {
+			n = 0 // silenced
 		}
 		if n > 0 {
 			if d := time.Duration(p.delay.Load()); d > 0 {

@@ -152,3 +152,64 @@ func TestATripDropsTheMarkedRequestAndCutsItsConnection(t *testing.T) {
 		t.Fatal("Disarm of a fired trip must say it had fired")
 	}
 }
+
+// A freezing trip silences the marked connection both ways and keeps the
+// upstream side open after the client leaves, as a server sees a client
+// frozen inside its transaction, until Cut.
+func TestAFreezingTripSilencesTheConnectionAndKeepsTheUpstreamOpen(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan string, 4)
+	closed := make(chan struct{})
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		r := bufio.NewReader(c)
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				close(closed)
+				return
+			}
+			got <- l
+		}
+	}()
+	p, err := New(ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	trip := p.Arm(&Trip{Marker: []byte("INSERT-x"), Freeze: true})
+	c, err := net.Dial("tcp", p.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("BEGIN\n"))
+	if l := <-got; l != "BEGIN\n" {
+		t.Fatalf("upstream got %q", l)
+	}
+	c.Write([]byte("INSERT-x\n"))
+	<-trip.Fired()
+	c.Write([]byte("COMMIT\n"))
+	c.Close()
+	select {
+	case l := <-got:
+		t.Fatalf("a frozen connection forwarded %q", l)
+	case <-closed:
+		t.Fatal("the client leaving closed the frozen connection's upstream side")
+	case <-time.After(300 * time.Millisecond):
+	}
+	if n := p.Cut(); n < 0 {
+		t.Fatal(n)
+	}
+	select {
+	case <-closed:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Cut must close the frozen upstream side")
+	}
+}

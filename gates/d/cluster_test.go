@@ -34,7 +34,7 @@ func clusterLinkSpecs() bool {
 	if target.ConfigFromEnv().Kind != target.KindCluster {
 		return false
 	}
-	return Describe("Gate D (cluster): a faulty link between one instance and PostgreSQL", Ordered, ContinueOnFailure, Label("cluster"), harness.Checks("CL-D1", "CL-D2a", "CL-D2b", "CL-D2c", "CL-D2d", "CL-D3", "CL-D5", "CL-D4a", "CL-D4b"), clusterLinkBody)
+	return Describe("Gate D (cluster): a faulty link between one instance and PostgreSQL", Ordered, ContinueOnFailure, Label("cluster"), harness.Checks("CL-D1", "CL-D2a", "CL-D2b", "CL-D2c", "CL-D2d", "CL-D3", "CL-D5", "CL-D6", "CL-D4a", "CL-D4b"), clusterLinkBody)
 }
 
 func clusterLinkBody() {
@@ -256,6 +256,82 @@ func clusterLinkBody() {
 			m.Detail = detail
 		}
 		env.Record("CL-D5", m)
+	})
+
+	// An instance frozen inside its append transaction (SIGSTOP, or a link
+	// gone silent without a reset): the database sees a session idle in a
+	// transaction that holds the append lock. It may stall the other
+	// instances for a bounded time only, as a partitioned one may (CL-D2c):
+	// they acknowledge writes again within 4 s of the freeze.
+	It("CL-D6 an instance frozen inside its append transaction holds the append lock for a bounded time: the other acknowledges writes again within 4 s", Label("critical"), func(ctx SpecContext) {
+		env.Require("CL-D6")
+		agent := "cl-freeze"
+		err := healthy.CreateAgent(ctx, agent, 1000)
+		harness.Ensure(err == nil, "the agent %s must be created with 1000 credits on the healthy instance: %v", agent, err)
+		marker := fmt.Sprintf("commit-frozen-%d", env.P.Seed)
+		freeze := &fault.CommitCut{P: link, Marker: marker, Freeze: true}
+		_, err = env.Inject(ctx, freeze)
+		harness.Ensure(err == nil, "arming the freeze: %v", err)
+		healed := false
+		DeferCleanup(func(ctx SpecContext) {
+			if !healed {
+				_, _ = env.Heal(ctx, freeze)
+			}
+		})
+		frozenDone := make(chan scenarios.Reply, 1)
+		go func() {
+			defer GinkgoRecover()
+			cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			defer cancel()
+			frozenDone <- faulty.Do(cctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume,
+				Key:  fmt.Sprintf("cl-link-frozen-%d", env.P.Seed),
+				Body: map[string]any{"agent_id": agent, "amount": 1, "reason": marker}})
+		}()
+		select {
+		case <-freeze.Fired():
+		case <-time.After(10 * time.Second):
+			env.Record("CL-D6", harness.Measure{Detail: fmt.Sprintf("the faulty instance never sent a chunk carrying %q to PostgreSQL within 10 s: not measured", marker)})
+			return
+		}
+		frozenAt := time.Now()
+		// The healthy instance writes for 8 s after the freeze, one consume
+		// at a time, each bounded by 10 s.
+		var acks []time.Duration
+		sentN := 0
+		for time.Since(frozenAt) < 8*time.Second {
+			key := fmt.Sprintf("cl-link-%05d", seq.Add(1))
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			r := healthy.Do(cctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Key: key,
+				Body: map[string]any{"agent_id": agent, "amount": 0.001, "reason": "beside a frozen instance"}})
+			cancel()
+			sentN++
+			mu.Lock()
+			all = append(all, sent{key: key, reply: r, at: time.Now(), healthy: true})
+			mu.Unlock()
+			if r.OK() {
+				acks = append(acks, time.Since(frozenAt))
+			} else {
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+		_, err = env.Heal(ctx, freeze)
+		healed = true
+		harness.Ensure(err == nil, "ending the freeze: %v", err)
+		fr := <-frozenDone
+		late := 0
+		first := "none"
+		for _, a := range acks {
+			if a >= 4*time.Second {
+				late++
+			}
+		}
+		if len(acks) > 0 {
+			first = acks[0].Round(time.Millisecond).String()
+		}
+		env.Record("CL-D6", harness.Measure{OK: late > 0, Samples: sentN, Measured: fmt.Sprintf("%d acknowledged 4–8 s after the freeze", late),
+			Threshold: "> 0 (the lock is released within 4 s)",
+			Detail: fmt.Sprintf("the healthy instance sent %d consumes in the 8 s after instance 0 froze inside its transaction; %d acknowledged, the first %s after the freeze; the frozen consume answered %d %s",
+				sentN, len(acks), first, fr.Status, fr.Code())})
 	})
 
 	It("CL-D4 after the link faults every acknowledged consume is in the stream exactly once and the fold equals the API", Label("critical"), func(ctx SpecContext) {

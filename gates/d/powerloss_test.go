@@ -12,12 +12,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 
+	"github.com/creditgate/creditgate/chaos/corrupt"
 	"github.com/creditgate/creditgate/gates/audit"
 	"github.com/creditgate/creditgate/gates/fault"
 	"github.com/creditgate/creditgate/gates/harness"
@@ -28,7 +31,7 @@ import (
 	"github.com/creditgate/creditgate/scenarios/money"
 )
 
-var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss"), harness.Checks("D32", "D33", "D43", "D51", "D52", "D53", "A8", "A2"), func() {
+var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss"), harness.Checks("D32", "D33", "D43", "D51", "D52", "D53", "D54", "A8", "A2"), func() {
 	It("a power cut mid-load (kill -9 and every unsynced byte dropped) loses no acknowledged mutation", Label("critical"), func(ctx SpecContext) {
 		env, pc := bootLayered(ctx, "power-cut", "D32", "D33", "D43", "A8", "A2")
 		agents := []string{"pl-a", "pl-b", "pl-c", "pl-d"}
@@ -370,6 +373,64 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 		f.Samples = readsSent
 		rmu.Unlock()
 		env.RecordFinding(f, "")
+	})
+
+	// A recovery that rewrites the journal (a garbage line quarantined out
+	// of the middle) must make the rewritten file durable before it
+	// replaces the journal: a power cut right after the recovery may lose
+	// nothing acknowledged before the damage. The power is cut at the
+	// first sync of the journal file that still holds unsynced events
+	// (a trap on the file, marked with the agent's id): a backend that
+	// synced its rewrite before the rename has none there, one that did
+	// not loses the whole rewritten file.
+	It("a recovery's rewrite of the journal is durable before it replaces the journal: a power cut right after it loses nothing acknowledged", Label("critical"), func(ctx SpecContext) {
+		env, pc := bootLayered(ctx, "recovery-cut", "D54")
+		agent := "rc-agent"
+		err := env.C.CreateAgent(ctx, agent, 1000)
+		harness.Ensure(err == nil, "the agent %s must be created with 1000 credits: %v", agent, err)
+		var acked []string
+		for i := range 40 {
+			key := fmt.Sprintf("rc-%03d", i)
+			r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Key: key,
+				Body: map[string]any{"agent_id": agent, "amount": 1, "reason": "before the damage"}})
+			if r.OK() {
+				acked = append(acked, key)
+			}
+		}
+		harness.Ensure(len(acked) > 0, "consumes must be acknowledged before the damage")
+		damage := &fault.Corruption{T: env.T, Path: env.T.JournalPath(), C: corrupt.Table[2], Rand: rand.New(rand.NewPCG(env.P.Seed, 54))}
+		_, err = env.Inject(ctx, damage)
+		harness.Ensure(err == nil, "stopping the backend and damaging its journal (%s): %v", damage.C.Name, err)
+		cut := &fault.BatchSync{PC: pc, Marker: agent, File: filepath.Base(env.T.JournalPath()), Hold: 50 * time.Millisecond, Fail: true}
+		_, err = env.Inject(ctx, cut)
+		harness.Ensure(err == nil, "arming the power cut at the journal's sync: %v", err)
+		_, startErr := env.Heal(ctx, damage) // recovery; it may fail at the cut
+		caught := false
+		select {
+		case <-cut.Caught():
+			caught = true
+		default:
+		}
+		_, err = env.Heal(ctx, cut)
+		harness.Ensure(err == nil, "the power cut after the recovery, and the restart: %v", err)
+		j := readJournal(ctx, env)
+		present := map[string]bool{}
+		for _, e := range j.Events() {
+			present[e.IdempotencyKey] = true
+		}
+		var lost []string
+		for _, k := range acked {
+			if !present[k] {
+				lost = append(lost, k)
+			}
+		}
+		how := "the power was cut right after the recovery; no sync of the journal found unsynced events"
+		if caught {
+			how = fmt.Sprintf("the journal's first sync after the recovery found its events unsynced and the power was cut there (the start: %v)", startErr)
+		}
+		env.Record("D54", harness.Measure{OK: len(lost) == 0, Samples: len(acked), Measured: len(lost), Threshold: 0,
+			Detail: fmt.Sprintf("%d consumes acknowledged before the damage (%s, line %d), %d unsynced bytes dropped by the cut; %s; lost: %s",
+				len(acked), damage.C.Name, damage.Damage.Line, cut.Report.BytesDropped, how, firstN(lost, 10))})
 	})
 })
 

@@ -239,22 +239,34 @@ func (k *KillInstance) Heal(ctx context.Context) (Window, error) {
 // CommitCut is a cut aimed at one commit on a proxied link (chaos/tcpproxy
 // trip): the first chunk the instance sends that carries Marker (a value
 // only one command's events hold, e.g. a reason) is dropped and its
-// connection cut, so the transaction carrying it never commits. Heal
-// disarms it if it has not fired; Fired says when it did.
+// connection cut, so the transaction carrying it never commits. With
+// Freeze the connection goes silent instead, its server side left open:
+// the database sees the instance frozen inside its transaction, holding
+// what it locked. Heal disarms it if it has not fired and ends a freeze
+// (every connection of the link is cut); Fired says when it fired.
 type CommitCut struct {
 	P      *tcpproxy.Proxy
 	Marker string
+	Freeze bool
 	trip   *tcpproxy.Trip
 	s      span
 }
 
-func (c *CommitCut) Name() string { return "commit cut" }
+func (c *CommitCut) Name() string {
+	if c.Freeze {
+		return "commit frozen"
+	}
+	return "commit cut"
+}
 
 func (c *CommitCut) Available(cp Caps) (bool, string) { return needs(cp, catalog.CapCluster) }
 
 func (c *CommitCut) Inject(ctx context.Context) (Window, error) {
 	c.s.open(c.Name())
-	c.trip = c.P.Arm(&tcpproxy.Trip{Marker: []byte(c.Marker)})
+	c.trip = c.P.Arm(&tcpproxy.Trip{Marker: []byte(c.Marker), Freeze: c.Freeze})
+	if c.Freeze {
+		return c.s.opened("the connection sending " + strconv.Quote(c.Marker) + " goes silent, its server side open"), nil
+	}
 	return c.s.opened("the chunk carrying " + strconv.Quote(c.Marker) + " is dropped and its connection cut"), nil
 }
 
@@ -267,6 +279,9 @@ func (c *CommitCut) Heal(ctx context.Context) (Window, error) {
 	}
 	if c.P.Disarm(c.trip) {
 		return c.s.close("never fired: no chunk carried the marker")
+	}
+	if c.Freeze {
+		return c.s.close("fired; " + strconv.Itoa(c.P.Cut()) + " connection(s) cut to end the freeze")
 	}
 	return c.s.close("fired")
 }

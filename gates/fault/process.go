@@ -245,6 +245,7 @@ func (d *DiskFull) Heal(ctx context.Context) (Window, error) {
 type BatchSync struct {
 	PC     target.PowerCutter
 	Marker string
+	File   string // when set, only syncs of this file (path under the data directory) count
 	Hold   time.Duration
 	Fail   bool
 	Report target.PowerCutReport
@@ -266,7 +267,7 @@ func (b *BatchSync) Available(c Caps) (bool, string) { return needs(c, catalog.C
 // sync.
 func (b *BatchSync) Inject(ctx context.Context) (Window, error) {
 	b.s.open(b.Name())
-	b.trap = &target.SyncTrap{Marker: []byte(b.Marker), Hold: b.Hold, Fail: b.Fail}
+	b.trap = &target.SyncTrap{Marker: []byte(b.Marker), File: b.File, Hold: b.Hold, Fail: b.Fail}
 	var err error
 	if b.disarm, err = b.PC.TrapSync(b.trap); err != nil {
 		return b.s.opened(""), errorf(b.Name(), "%v", err)
