@@ -236,7 +236,7 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 	// read served while it syncs may show it (D53): the journal that
 	// survives never held it.
 	It("a batch whose sync fails answers none of its commands, its refusals and duplicates included, and no read serves it", Label("critical"), func(ctx SpecContext) {
-		env, pc := bootLayered(ctx, "batch-fails", "D52", "D53", "A8")
+		env, pc := bootLayered(ctx, "batch-fails", "D51", "D52", "D53", "A8")
 		holder, x := "bf-holder", "bf-x"
 		for _, a := range []string{holder, x} {
 			err := env.C.CreateAgent(ctx, a, 100)
@@ -277,9 +277,12 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 			}
 		})
 		// Readers first, so they are waiting on the held batch when it
-		// commits and the failing one is decided.
+		// commits and the failing one is decided. Every fourth read is of
+		// the stream (judged after the power cut against the journal that
+		// survived it, D51).
 		var rmu sync.Mutex
 		var reads []audit.BalanceRead
+		var streams []scenarios.Reply
 		readsSent := 0
 		stopReads := make(chan struct{})
 		var rwg sync.WaitGroup
@@ -293,6 +296,13 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 					case <-stopReads:
 						return
 					default:
+					}
+					if i%4 == 3 {
+						r := env.C.Get(ctx, "/api/credits/events")
+						rmu.Lock()
+						streams = append(streams, r)
+						rmu.Unlock()
+						continue
 					}
 					r := env.C.Do(ctx, scenarios.Call{Method: "GET", Path: "/api/credits/balance/" + x})
 					rmu.Lock()
@@ -371,8 +381,28 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 		f = audit.ReadsDurable(x, balances, reads)
 		f.Detail = fmt.Sprintf("%d reads of %s's balance sent while the batches synced, %d answered 2xx", readsSent, x, len(reads))
 		f.Samples = readsSent
+		durable := map[string]bool{}
+		for _, e := range j.Events() {
+			durable[e.EventID] = true
+		}
+		stream := harness.Measure{OK: true, Samples: 0, Measured: 0, Threshold: "only events the journal kept after the power cut"}
+		for i, r := range streams {
+			m := streamWhileFailed(r, durable)
+			stream.Samples += m.Samples
+			if !m.OK && stream.OK {
+				stream.OK, stream.Measured = false, m.Measured
+				stream.Detail = fmt.Sprintf("read %d of %d: %s", i+1, len(streams), m.Detail)
+			}
+		}
+		if stream.OK {
+			stream.Detail = fmt.Sprintf("%d reads of GET /events while the batches synced served only events the journal kept", len(streams))
+		}
 		rmu.Unlock()
 		env.RecordFinding(f, "")
+		if len(streams) > 0 {
+			stream.Variant = "a batch whose sync fails"
+			env.Record("D51", stream)
+		}
 	})
 
 	// A recovery that rewrites the journal (a garbage line quarantined out
