@@ -14,7 +14,8 @@ func batchFaultMutants() []Mutant {
 			Bug: "a command's key entry is resolved before a failed commit replaces its outcome: a concurrent duplicate waiting on the key is answered a replay of events the journal never took"},
 		{Name: "batch-refusal-survives-failed-commit", Gate: "d", Check: "D52",
 			Bug: "a refusal decided on a failed predecessor of its batch is still answered: a failed commit replaces only the successful outcomes, so the 409 insufficient_credits names a balance that never became durable"},
-		{Name: "read-waits-one-commit", Gate: "d", Check: "D53",
+		{Name: "read-waits-one-commit", Gate: "d", Check: "D53", Runs: 3, // a reader must win the lock between the two batches
+
 			Bug: "a read waits for the commit in flight when it arrives, then serves whatever is folded: a batch the committer decided meanwhile, not yet durable, is read"},
 		{Name: "rewrite-renamed-unsynced", Gate: "d", Check: "D54",
 			Bug: "recovery's rewrite of the journal without its quarantined lines is renamed over the journal without an fsync, so a power cut right after the recovery loses the whole rewritten file"},
