@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -15,9 +16,15 @@ import (
 // cmdGates maps the gates command's flags to gates/signoff (duration set:
 // the soak).
 func cmdGates(args []string, duration string) int {
+	return runGates(args, duration, nil, nil)
+}
+
+// runGates is the gates command with env added to the suites' environment
+// and its output to out (nil: the process's stdout and stderr).
+func runGates(args []string, duration string, env []string, out io.Writer) int {
 	fs := flag.NewFlagSet("gates", flag.ContinueOnError)
 	which := fs.String("gates", "a,b,c,d,e", "comma-separated gates to run")
-	out := fs.String("out", filepath.Join("out", time.Now().UTC().Format("20060102T150405Z")), "run directory for the report")
+	runDir := fs.String("out", filepath.Join("out", time.Now().UTC().Format("20060102T150405Z")), "run directory for the report")
 	timeout := fs.Duration("timeout", 0, "overall timeout (default: 20m + LIVE_TEST_DURATION)")
 	checks := fs.String("checks", os.Getenv(catalog.FocusEnv), "comma-separated catalog checks (A16,B41): run only the specs that record them (a quick look; cannot sign off)")
 	if err := fs.Parse(args); err != nil {
@@ -31,7 +38,7 @@ func cmdGates(args []string, duration string) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	return signoff.Run(signoff.Options{Gates: gates, Out: *out, Timeout: *timeout, Duration: duration, Checks: ids})
+	return signoff.Run(signoff.Options{Gates: gates, Out: *runDir, Timeout: *timeout, Duration: duration, Checks: ids, Env: env, Stdout: out, Stderr: out})
 }
 
 func cmdSoak(args []string) int {

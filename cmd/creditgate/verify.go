@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"io"
 	"path/filepath"
 
 	"github.com/creditgate/creditgate/gates/verify"
@@ -16,6 +17,7 @@ func cmdVerify(args []string) int {
 	skipForeign := fs.Bool("no-foreign", false, "skip the foreign-backend cases")
 	out := fs.String("out", filepath.Join("out", "verify-gates"), "directory for each mutant's report")
 	whole := fs.Bool("whole-gates", false, "run each seeded bug's whole gate, not only the specs that record the check it names")
+	parallel := fs.Int("parallel", 1, "how many seeded bugs run at once (each on its own backend; progress to <out>/<name>/run.log when > 1)")
 	if err := fs.Parse(args); err != nil {
 		return 1
 	}
@@ -23,8 +25,11 @@ func cmdVerify(args []string) int {
 	if err != nil {
 		return fail("verify-gates runs inside the repository: %v", err)
 	}
-	return verify.Run(verify.Config{Root: root, Out: *out, Only: *only, NoForeign: *skipForeign, WholeGates: *whole,
-		RunGates: func(gates, checks, dir string) int {
-			return cmdGates([]string{"--gates", gates, "--checks", checks, "--out", dir}, "")
+	if *parallel < 1 {
+		return fail("verify-gates: --parallel must be at least 1, got %d", *parallel)
+	}
+	return verify.Run(verify.Config{Root: root, Out: *out, Only: *only, NoForeign: *skipForeign, WholeGates: *whole, Parallel: *parallel,
+		RunGates: func(gates, checks, dir string, env []string, log io.Writer) int {
+			return runGates([]string{"--gates", gates, "--checks", checks, "--out", dir}, "", env, log)
 		}})
 }

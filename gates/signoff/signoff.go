@@ -32,6 +32,10 @@ type Options struct {
 	// quickly whether one check passes (verify-gates runs each seeded bug
 	// this way).
 	Checks []string
+	// Env adds KEY=VALUE pairs to the suites' environment, over the
+	// process's (the target: CREDITGATE_TARGET, CREDITGATE_BINARY, ...), so
+	// runs with different targets can go on at once in one process.
+	Env []string
 	// Stdout and Stderr receive the verdict and the progress (default:
 	// the process's).
 	Stdout, Stderr io.Writer
@@ -118,7 +122,7 @@ func Run(o Options) int {
 	ginkgoArgs = append(ginkgoArgs, pkgs...)
 	cmd := exec.Command("go", ginkgoArgs...)
 	cmd.Stdout, cmd.Stderr = o.Stdout, o.Stderr
-	cmd.Env = append(os.Environ(), "CREDITGATE_OUT="+abs, catalog.FocusEnv+"="+strings.Join(o.Checks, ","))
+	cmd.Env = append(append(os.Environ(), o.Env...), "CREDITGATE_OUT="+abs, catalog.FocusEnv+"="+strings.Join(o.Checks, ","))
 	fmt.Fprintf(o.Stderr, "creditgate: running %s%s (report in %s)\n", strings.Join(pkgs, " "), focus, abs)
 	runErr := cmd.Run()
 	var exitErr *exec.ExitError

@@ -72,10 +72,9 @@ func runForeign(cfg Config) []foreignRow {
 		fmt.Fprintf(os.Stderr, "\n=== verify-gates: %s (gates %s, must fail %s)\n", c.name(), c.gates, orNone(c.check))
 		dir, _ := filepath.Abs(filepath.Join(out, c.name()))
 		_ = os.RemoveAll(dir)
-		restore := setEnv(append([]string{"CREDITGATE_TARGET=exec", "CREDITGATE_EXEC_JOURNAL=journal.jsonl",
-			"CREDITGATE_EXEC=" + bin + " -addr 127.0.0.1:{port} -data {data_dir} -defects " + orNone(c.defect)}, c.env...))
-		cfg.RunGates(c.gates, "", dir)
-		restore()
+		env := append([]string{"CREDITGATE_TARGET=exec", "CREDITGATE_EXEC_JOURNAL=journal.jsonl",
+			"CREDITGATE_EXEC=" + bin + " -addr 127.0.0.1:{port} -data {data_dir} -defects " + orNone(c.defect)}, c.env...)
+		cfg.RunGates(c.gates, "", dir, env, os.Stderr)
 		rows = append(rows, judgeForeign(c, dir))
 	}
 	return rows

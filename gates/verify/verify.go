@@ -3,11 +3,14 @@ package verify
 import (
 	"cmp"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/creditgate/creditgate/gates/mutants"
 	"github.com/creditgate/creditgate/reports"
@@ -25,11 +28,20 @@ type Config struct {
 	// that record the checks it names run (a focused run), which judges the
 	// same checks in a fraction of the time.
 	WholeGates bool
-	// RunGates runs the comma-listed gates against the target the
-	// environment names (CREDITGATE_TARGET, ...), focused on the
-	// comma-listed checks ("" runs every spec), and writes the report to
-	// dir; its exit code is not used, the report is judged.
-	RunGates func(gates, checks, dir string) int
+	// RunGates runs the comma-listed gates against the target env names
+	// (KEY=VALUE pairs over the process's environment: CREDITGATE_TARGET,
+	// CREDITGATE_BINARY, ...), focused on the comma-listed checks ("" runs
+	// every spec), writes the report to dir and its progress to log; its
+	// exit code is not used, the report is judged. Runs may be concurrent.
+	RunGates func(gates, checks, dir string, env []string, log io.Writer) int
+	// Parallel is how many seeded bugs run at once (default 1). Each run
+	// boots its own backend on its own ports and directories; with more
+	// than one, a run's progress goes to <Out>/<name>/run.log and stderr
+	// gets one line per start and end. The foreign-backend cases run one
+	// at a time after them (the clean one judges latency budgets too).
+	Parallel int
+	// Build builds a mutant's creditd (nil: mutants.Build).
+	Build func(root string, m mutants.Mutant) (bin, tmp string, err error)
 }
 
 // row is one mutant's outcome.
@@ -44,15 +56,13 @@ type row struct {
 // stdout (progress to stderr) and returns the exit code: 0 when every case
 // was rejected as it must be, 1 otherwise or when nothing ran.
 func Run(cfg Config) int {
-	var rows []row
+	var selected []mutants.Mutant
 	for _, m := range mutants.All() {
-		if cfg.Only != "" && m.Name != cfg.Only {
-			continue
+		if cfg.Only == "" || m.Name == cfg.Only {
+			selected = append(selected, m)
 		}
-		rows = append(rows, runMutant(cfg, m))
 	}
-	os.Unsetenv("CREDITGATE_TARGET")
-	os.Unsetenv("CREDITGATE_BINARY")
+	rows := runMutants(cfg, selected)
 	var foreign []foreignRow
 	if !cfg.NoForeign {
 		foreign = runForeign(cfg)
@@ -102,23 +112,79 @@ func Run(cfg Config) int {
 	return 0
 }
 
-// runMutant builds m and runs its gate up to m.Runs times.
-func runMutant(cfg Config, m mutants.Mutant) row {
+// runMutants runs ms, cfg.Parallel at a time, and returns their rows in
+// the order of ms.
+func runMutants(cfg Config, ms []mutants.Mutant) []row {
+	rows := make([]row, len(ms))
+	workers := min(max(cfg.Parallel, 1), max(len(ms), 1))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				rows[i] = runMutant(cfg, ms[i], workers > 1)
+			}
+		}()
+	}
+	start := time.Now()
+	for i := range ms {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if len(ms) > 0 {
+		fmt.Fprintf(os.Stderr, "=== verify-gates: %d seeded bugs in %s, %d at a time\n", len(ms), time.Since(start).Round(time.Second), workers)
+	}
+	return rows
+}
+
+// runMutant builds m and runs its gate up to m.Runs times; quiet sends
+// the runs' progress to <dir>/run.log instead of stderr.
+func runMutant(cfg Config, m mutants.Mutant, quiet bool) row {
 	fmt.Fprintf(os.Stderr, "\n=== verify-gates: %s (gate %s): %s\n", m.Name, strings.ToUpper(m.Gate), m.Bug)
+	started := time.Now()
 	r := row{m: m}
-	bin, tmp, err := mutants.Build(cfg.Root, m)
+	build := cfg.Build
+	if build == nil {
+		build = mutants.Build
+	}
+	bin, tmp, err := build(cfg.Root, m)
 	defer os.RemoveAll(tmp)
 	if err != nil {
 		r.note = "mutant did not build or plant: " + err.Error()
 		return r
 	}
 	dir, _ := filepath.Abs(filepath.Join(cfg.Out, m.Name))
+	var log io.Writer = os.Stderr
 	// A bug that shows only when a fault lands in its window (a crash
 	// inside an unflushed commit) is run up to m.Runs times; it counts as
 	// rejected on the first run that rejects it, and the row says which.
 	runs := max(m.Runs, 1)
+	defer func() {
+		if quiet {
+			mark := "REJECTED"
+			if !r.ok {
+				mark = "SURVIVED"
+			}
+			fmt.Fprintf(os.Stderr, "=== verify-gates: %s %s in %s (log: %s)\n", m.Name, mark, time.Since(started).Round(time.Second), filepath.Join(dir, "run.log"))
+		}
+	}()
 	for run := 1; run <= runs; run++ {
-		r = runOnce(cfg, m, bin, dir)
+		var f *os.File
+		if quiet {
+			// The run directory is emptied by runOnce; the log lives beside it
+			// until the report is written, then moves in.
+			if f, err = os.Create(dir + ".run.log"); err == nil {
+				log = f
+			}
+		}
+		r = runOnce(cfg, m, bin, dir, log)
+		if f != nil {
+			f.Close()
+			_ = os.Rename(dir+".run.log", filepath.Join(dir, "run.log"))
+		}
 		if r.ok && runs > 1 {
 			r.note = strings.TrimSpace(fmt.Sprintf("%s rejected on run %d of up to %d", r.note, run, runs))
 		}
@@ -131,15 +197,14 @@ func runMutant(cfg Config, m mutants.Mutant) row {
 }
 
 // runOnce runs m's gate against its binary once and judges the report.
-func runOnce(cfg Config, m mutants.Mutant, bin, dir string) row {
+func runOnce(cfg Config, m mutants.Mutant, bin, dir string, log io.Writer) row {
 	_ = os.RemoveAll(dir)
-	restore := setEnv(append([]string{"CREDITGATE_TARGET=process", "CREDITGATE_BINARY=" + bin}, m.Env...))
+	env := append([]string{"CREDITGATE_TARGET=process", "CREDITGATE_BINARY=" + bin}, m.Env...)
 	checks := m.Check
 	if cfg.WholeGates {
 		checks = ""
 	}
-	cfg.RunGates(m.Gate, checks, dir)
-	restore()
+	cfg.RunGates(m.Gate, checks, dir, env, log)
 	return judgeMutant(m, dir)
 }
 
@@ -201,28 +266,6 @@ func failedIDs(s *reports.Summary) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// setEnv sets KEY=VALUE pairs and returns a func restoring the old values.
-func setEnv(kvs []string) func() {
-	var undo []func()
-	for _, kv := range kvs {
-		k, v, _ := strings.Cut(kv, "=")
-		old, had := os.LookupEnv(k)
-		os.Setenv(k, v)
-		undo = append(undo, func() {
-			if had {
-				os.Setenv(k, old)
-			} else {
-				os.Unsetenv(k)
-			}
-		})
-	}
-	return func() {
-		for i := len(undo) - 1; i >= 0; i-- {
-			undo[i]()
-		}
-	}
 }
 
 func orNone(s string) string {

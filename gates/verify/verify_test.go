@@ -1,9 +1,15 @@
 package verify
 
 import (
+	"io"
+	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/creditgate/creditgate/gates/catalog"
+	"github.com/creditgate/creditgate/gates/mutants"
 )
 
 // Every foreign-backend case names the catalog check that must catch its
@@ -13,5 +19,48 @@ func TestEveryForeignCaseNamesACatalogCheck(t *testing.T) {
 		if _, ok := catalog.Lookup(c.check); c.check != "" && !ok {
 			t.Errorf("foreign case %s names %q, which the catalog does not declare", c.name(), c.check)
 		}
+	}
+}
+
+// Seeded bugs run Parallel at a time, each gate run with its own target
+// in its own environment (no process-wide setenv a concurrent run could
+// see), and the rows come back in the catalog's order.
+func TestParallelRunsKeepEachMutantsTargetToItselfAndTheirOrder(t *testing.T) {
+	ms := []mutants.Mutant{{Name: "m1", Gate: "a"}, {Name: "m2", Gate: "b", Env: []string{"LIVE_TEST_X=2"}}, {Name: "m3", Gate: "c"}, {Name: "m4", Gate: "d"}}
+	var mu sync.Mutex
+	running, most := 0, 0
+	seen := map[string][]string{}
+	cfg := Config{Out: t.TempDir(), Parallel: 2,
+		Build: func(_ string, m mutants.Mutant) (string, string, error) { return "/bin/" + m.Name, "", nil },
+		RunGates: func(gates, checks, dir string, env []string, log io.Writer) int {
+			mu.Lock()
+			running++
+			most = max(most, running)
+			seen[filepath.Base(dir)] = env
+			mu.Unlock()
+			time.Sleep(50 * time.Millisecond)
+			mu.Lock()
+			running--
+			mu.Unlock()
+			return 1
+		}}
+	rows := runMutants(cfg, ms)
+	if most != 2 {
+		t.Errorf("at most %d ran at once, want 2", most)
+	}
+	for i, r := range rows {
+		if r.m.Name != ms[i].Name {
+			t.Fatalf("row %d is %s, want %s", i, r.m.Name, ms[i].Name)
+		}
+		env := seen[r.m.Name]
+		if !slices.Contains(env, "CREDITGATE_BINARY=/bin/"+r.m.Name) || !slices.Contains(env, "CREDITGATE_TARGET=process") {
+			t.Errorf("%s ran with env %v, want its own binary on the process target", r.m.Name, env)
+		}
+		if r.ok {
+			t.Errorf("%s: a run that wrote no report must not count as rejected", r.m.Name)
+		}
+	}
+	if !slices.Contains(seen["m2"], "LIVE_TEST_X=2") || slices.Contains(seen["m1"], "LIVE_TEST_X=2") {
+		t.Errorf("a mutant's own env must reach its run only: m1 %v, m2 %v", seen["m1"], seen["m2"])
 	}
 }
