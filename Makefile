@@ -77,8 +77,9 @@ gate-e: $(NEED_DOCKER) creditgate-bin ## gate E: load reality (LIVE_TEST_DURATIO
 soak: $(NEED_DOCKER) creditgate-bin ## the nightly sign-off: all gates with gate E's load for LIVE_TEST_DURATION=30m
 	LIVE_TEST_DURATION=30m $(CREDITGATE) gates --out $(OUT)
 
-verify-gates: creditgate-bin ## prove the gates can fail: each gate must say NO-GO against engines with seeded bugs
-	$(CREDITGATE) verify-gates --out out/verify-gates
+VERIFY_PARALLEL ?= 2
+verify-gates: creditgate-bin ## prove the gates can fail: each gate must say NO-GO against engines with seeded bugs (VERIFY_PARALLEL at a time)
+	$(CREDITGATE) verify-gates --parallel $(VERIFY_PARALLEL) --out out/verify-gates
 
 check: deps-up lint test gates gates-cluster verify-gates ## the CI job: lint, unit tests, the gates (single engine and cluster), and the fault-seeded gate checks
 
