@@ -107,6 +107,19 @@ func clusterLinkBody() {
 		return out
 	}
 
+	// servesAgain reads the faulty instance's balance of agent until it
+	// answers 2xx (same process, within 30 s) and returns the last answer.
+	servesAgain := func(ctx context.Context, agent string) scenarios.Reply {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			r := faulty.Get(ctx, "/api/credits/balance/"+agent)
+			if r.OK() || time.Now().After(deadline) {
+				return r
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+
 	count := func(rs []sent, f func(sent) bool) int {
 		n := 0
 		for _, r := range rs {
@@ -164,14 +177,7 @@ func clusterLinkBody() {
 			Detail: "store operations time out after 5 s; later requests get 503 at once while the store is down"})
 		env.Record("CL-D2c", harness.Measure{OK: late > 0, Samples: lateSent, Measured: late, Threshold: "> 0",
 			Detail: fmt.Sprintf("%d writes sent to the healthy instance in the last 4 s; a partitioned instance must not hold the cluster's append lock", lateSent)})
-		deadline := time.Now().Add(30 * time.Second)
-		recovered := false
-		for !recovered && time.Now().Before(deadline) {
-			recovered = faulty.Get(ctx, "/api/credits/balance/cl-link").OK()
-			if !recovered {
-				time.Sleep(100 * time.Millisecond)
-			}
-		}
+		recovered := servesAgain(ctx, "cl-link").OK()
 		env.Record("CL-D2d", harness.Measure{OK: recovered && cl.InstancePID(0) == pids[0], Samples: 1,
 			Measured: fmt.Sprintf("recovered=%v pid %d→%d", recovered, pids[0], cl.InstancePID(0)), Threshold: "recovered=true, same pid"})
 	})
@@ -229,15 +235,7 @@ func clusterLinkBody() {
 			return
 		}
 		// The instance serves again (same process) before it is judged.
-		var got scenarios.Reply
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			got = faulty.Get(ctx, "/api/credits/balance/"+agent)
-			if got.OK() || time.Now().After(deadline) {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		got := servesAgain(ctx, agent)
 		j, err := audit.FetchJournal(ctx, cl.Instances()[1], env.T.Token(), nil)
 		harness.Ensure(err == nil, "the event stream must be readable from the healthy instance: %v", err)
 		held := audit.BalancesHeld(j, agent)

@@ -250,7 +250,7 @@ type BatchSync struct {
 	Fail   bool
 	Report target.PowerCutReport
 	trap   *target.SyncTrap
-	disarm func()
+	disarm func() bool
 	s      span
 }
 
@@ -286,23 +286,18 @@ func (b *BatchSync) Heal(ctx context.Context) (Window, error) {
 	if err := b.s.injected(); err != nil {
 		return Window{}, err
 	}
+	neverSprung := b.disarm()
 	if !b.Fail {
+		if neverSprung {
+			return b.s.close("no batch carried the marker to a sync")
+		}
 		select {
 		case <-b.trap.Released():
 			return b.s.close("released")
-		case <-b.trap.Caught():
-			select {
-			case <-b.trap.Released():
-				return b.s.close("released")
-			case <-ctx.Done():
-				return b.s.close("")
-			}
-		default:
-			b.disarm()
-			return b.s.close("no batch carried the marker to a sync")
+		case <-ctx.Done():
+			return b.s.close("")
 		}
 	}
-	b.disarm()
 	rep, err := b.PC.PowerCut(ctx)
 	b.Report = rep
 	if err != nil {

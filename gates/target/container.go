@@ -513,7 +513,7 @@ func (c *containerTarget) PowerCut(ctx context.Context) (PowerCutReport, error) 
 	return rep, c.Start(ctx)
 }
 
-func (c *containerTarget) SetDiskQuota(n int64) error           { return c.layer.setQuota(n) }
-func (c *containerTarget) DiskUsed() int64                      { return c.layer.used() }
-func (c *containerTarget) FailSyncs() error                     { return c.layer.failSyncs() }
-func (c *containerTarget) TrapSync(t *SyncTrap) (func(), error) { return c.layer.trapSync(t) }
+func (c *containerTarget) SetDiskQuota(n int64) error                { return c.layer.setQuota(n) }
+func (c *containerTarget) DiskUsed() int64                           { return c.layer.used() }
+func (c *containerTarget) FailSyncs() error                          { return c.layer.failSyncs() }
+func (c *containerTarget) TrapSync(t *SyncTrap) (func() bool, error) { return c.layer.trapSync(t) }

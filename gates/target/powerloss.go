@@ -35,8 +35,9 @@ type PowerCutter interface {
 	// TrapSync arms a fault aimed at one batch (chaos/lazyfs.Trap): the
 	// first sync of the bytes holding t.Marker is held for t.Hold and, with
 	// t.Fail, fails as FailSyncs does from then on (PowerCut ends it).
-	// disarm removes the trap if it has not sprung yet.
-	TrapSync(t *SyncTrap) (disarm func(), err error)
+	// disarm removes the trap if it has not sprung yet and reports
+	// whether it had not.
+	TrapSync(t *SyncTrap) (disarm func() bool, err error)
 }
 
 // SyncTrap is a fault aimed at one batch's sync (TrapSync).
@@ -131,12 +132,12 @@ func (d *diskLayer) failSyncs() error {
 	return nil
 }
 
-func (d *diskLayer) trapSync(t *SyncTrap) (func(), error) {
+func (d *diskLayer) trapSync(t *SyncTrap) (func() bool, error) {
 	if d == nil {
-		return func() {}, ErrNoPowerLossLayer
+		return func() bool { return false }, ErrNoPowerLossLayer
 	}
 	d.fs.Arm(t)
-	return func() { d.fs.Disarm(t) }, nil
+	return func() bool { return d.fs.Disarm(t) }, nil
 }
 
 // cut runs kill between the layer's freeze and crash: whatever the backend

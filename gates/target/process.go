@@ -287,10 +287,10 @@ func (p *processTarget) PowerCut(ctx context.Context) (PowerCutReport, error) {
 	return rep, p.Start(ctx)
 }
 
-func (p *processTarget) SetDiskQuota(n int64) error           { return p.layer.setQuota(n) }
-func (p *processTarget) DiskUsed() int64                      { return p.layer.used() }
-func (p *processTarget) FailSyncs() error                     { return p.layer.failSyncs() }
-func (p *processTarget) TrapSync(t *SyncTrap) (func(), error) { return p.layer.trapSync(t) }
+func (p *processTarget) SetDiskQuota(n int64) error                { return p.layer.setQuota(n) }
+func (p *processTarget) DiskUsed() int64                           { return p.layer.used() }
+func (p *processTarget) FailSyncs() error                          { return p.layer.failSyncs() }
+func (p *processTarget) TrapSync(t *SyncTrap) (func() bool, error) { return p.layer.trapSync(t) }
 
 // newProcessTarget reserves the data directory and a loopback port for a
 // backend the harness runs as a child process (process and exec kinds).

@@ -157,7 +157,6 @@ func runMutant(cfg Config, m mutants.Mutant, quiet bool) row {
 		return r
 	}
 	dir, _ := filepath.Abs(filepath.Join(cfg.Out, m.Name))
-	var log io.Writer = os.Stderr
 	// A bug that shows only when a fault lands in its window (a crash
 	// inside an unflushed commit) is run up to m.Runs times; it counts as
 	// rejected on the first run that rejects it, and the row says which.
@@ -172,6 +171,7 @@ func runMutant(cfg Config, m mutants.Mutant, quiet bool) row {
 		}
 	}()
 	for run := 1; run <= runs; run++ {
+		var log io.Writer = os.Stderr
 		var f *os.File
 		if quiet {
 			// The run directory is emptied by runOnce; the log lives beside it
