@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -428,7 +429,11 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 			}
 		}
 		harness.Ensure(len(acked) > 0, "consumes must be acknowledged before the damage")
-		damage := &fault.Corruption{T: env.T, Path: env.T.JournalPath(), C: corrupt.Table[2], Rand: rand.New(rand.NewPCG(env.P.Seed, 54))}
+		// A garbage line in the middle: recovery must rewrite the file
+		// without it (a torn tail would only be cut, with no rewrite).
+		i := slices.IndexFunc(corrupt.Table, func(c corrupt.Corruptor) bool { return c.Name == "garbage line" })
+		harness.Ensure(i >= 0, "chaos/corrupt has no \"garbage line\" corruptor")
+		damage := &fault.Corruption{T: env.T, Path: env.T.JournalPath(), C: corrupt.Table[i], Rand: rand.New(rand.NewPCG(env.P.Seed, 54))}
 		_, err = env.Inject(ctx, damage)
 		harness.Ensure(err == nil, "stopping the backend and damaging its journal (%s): %v", damage.C.Name, err)
 		cut := &fault.BatchSync{PC: pc, Marker: agent, File: filepath.Base(env.T.JournalPath()), Hold: 50 * time.Millisecond, Fail: true}
