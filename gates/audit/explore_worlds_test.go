@@ -89,3 +89,50 @@ func TestExploreJudgeFailsAnAcknowledgementLostByAKill(t *testing.T) {
 		t.Errorf("a final balance without acknowledged consumes passed")
 	}
 }
+
+// concurrentRetryRun: agent a has 100; a consume of 40 (#1) and a retry of
+// its key sent while it is in flight (#2, group 1) both answer; then the
+// final balance.
+func concurrentRetryRun(retryEvent, retryAfter, final string, retryReplayed bool) ExploreRun {
+	run := dirtyReadRun(false)
+	cs := run.Commands
+	cs[1].Resp = json.RawMessage(`{"amount":40,"balance_after":60,"event_id":"e1"}`)
+	run.Commands = []ExploreCommand{cs[0], cs[1],
+		{N: 2, Method: "POST", Path: "/api/credits/consume", Body: cs[1].Body, Token: "t-op", Key: "k1", RetryOf: 1,
+			Status: 200, Resp: json.RawMessage(`{"amount":40,"balance_after":` + retryAfter + `,"event_id":"` + retryEvent + `"}`), Replayed: retryReplayed,
+			CallNs: cs[1].CallNs, ReturnNs: cs[1].ReturnNs, Group: 1},
+		{N: 3, RetryOf: -1, Method: "GET", Path: "/api/credits/balance/a", Token: "t-op", Status: 200,
+			Resp: json.RawMessage(`{"balance":` + final + `}`), Final: true},
+	}
+	return run
+}
+
+// A retry sent while its original is in flight is one execution with it,
+// whichever of the two the backend took first; a key executed twice is
+// explained by no order (the retry is never taken to run before its
+// original, where both would be fresh executions).
+func TestExploreJudgeFailsAKeyExecutedTwiceByAConcurrentRetry(t *testing.T) {
+	for _, f := range JudgeExplore(concurrentRetryRun("e1", "60", "60", true)) {
+		if !f.OK {
+			t.Errorf("a concurrent retry answered with the replay failed: %s", f)
+		}
+	}
+	// The backend took the retry first: the original is the replay.
+	run := concurrentRetryRun("e1", "60", "60", false)
+	run.Commands[1].Replayed = true
+	for _, f := range JudgeExplore(run) {
+		if !f.OK {
+			t.Errorf("a concurrent retry the backend took first failed: %s", f)
+		}
+	}
+	if f := findingOf(JudgeExplore(concurrentRetryRun("e2", "20", "20", false)), CheckB47); f.OK {
+		t.Errorf("a key executed twice (balance 100 → 60 → 20) passed")
+	}
+	// Executed twice, the retry first: its answer leaves 60, the
+	// original's 20.
+	run = concurrentRetryRun("e2", "60", "20", false)
+	run.Commands[1].Resp = json.RawMessage(`{"amount":40,"balance_after":20,"event_id":"e1"}`)
+	if f := findingOf(JudgeExplore(run), CheckB47); f.OK {
+		t.Errorf("a key executed twice, the retry before its original, passed")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/creditgate/creditgate/chaos/karmastub"
 	"github.com/creditgate/creditgate/gates/fault"
@@ -66,6 +67,28 @@ func (f *exploreFaults) PowerCut(ctx context.Context) error {
 	}
 	_, err := f.env.Inject(ctx, ft)
 	return err
+}
+
+// TrapBatch arms a trap on the power-loss layer (fault.BatchSync): the
+// sync of the batch holding marker is held and, with fail, fails with
+// every later one; end heals it (after the hold; with fail, a power cut
+// and a start on the same data).
+func (f *exploreFaults) TrapBatch(ctx context.Context, marker string, hold time.Duration, fail bool) (<-chan struct{}, func(context.Context) error, error) {
+	pc, ok := f.env.T.(target.PowerCutter)
+	if !ok || f.env.TCfg.PowerLoss != target.PowerLossOn {
+		return nil, nil, fmt.Errorf("%w: target %s was not booted on the power-loss layer", explore.ErrUnavailable, f.env.TCfg.Kind)
+	}
+	ft := &fault.BatchSync{PC: pc, Marker: marker, Hold: hold, Fail: fail}
+	if err := f.available(ft); err != nil {
+		return nil, nil, err
+	}
+	if _, err := f.env.Inject(ctx, ft); err != nil {
+		return nil, nil, err
+	}
+	return ft.Caught(), func(ctx context.Context) error {
+		_, err := f.env.Heal(ctx, ft)
+		return err
+	}, nil
 }
 
 // Karma switches the stub: "down" stops it, "slow" delays every score,

@@ -28,7 +28,14 @@
 // clean restart and power cut (each followed by a start on the same data)
 // and KARMA down/slow/up — often right after a refusal while the rest of
 // its concurrent group is still in flight, the moment a refusal answered
-// from state that is not yet durable shows. Some steps send 2–4 commands
+// from state that is not yet durable shows — and a failed batch: debits
+// raced on one agent, mostly queued behind another agent's add whose sync
+// is held, so they are decided in one batch whose sync is then held and
+// fails (Faults.TrapBatch); a concurrent retry of one debit, a keyed retry
+// before the power cut and reads of the agent go out while it waits, and
+// the power is then cut. Whatever was answered from that batch's state (a
+// refusal, a replay, a balance) is explained by no order once the resends
+// after the restart show its debits never became durable. Some steps send 2–4 commands
 // at once on one agent, approval or pool (Command.Group). A fault is a
 // step of the Run (Command.Fault, with call and return times); commands it
 // left without an answer are resent with their key after the restart, and

@@ -8,10 +8,12 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/creditgate/creditgate/scenarios"
+	"github.com/creditgate/creditgate/scenarios/history"
 )
 
 // Fault kinds, as recorded in Command.Fault.
@@ -22,6 +24,12 @@ const (
 	FaultKarmaDown = "karma down"
 	FaultKarmaSlow = "karma slow"
 	FaultKarmaUp   = "karma up"
+	// FaultBatchFails: the sync of the batch holding one agent's
+	// concurrent debits fails (after a hold drawn from the seed), as does
+	// every later one, and the power is then cut and the backend started
+	// again: the debits the failed batch held never happened, whatever
+	// was answered while the batch waited for its sync.
+	FaultBatchFails = "batch sync fails"
 )
 
 // ErrUnavailable is wrapped by a Faults method the target cannot take (a
@@ -49,6 +57,12 @@ type Faults interface {
 	Restart(ctx context.Context) error  // SIGTERM, wait, start again
 	PowerCut(ctx context.Context) error // drop what was not fsynced, kill, start again
 	Karma(ctx context.Context, m KarmaMode) error
+	// TrapBatch arms the next sync whose unsynced bytes hold marker: it
+	// is held for hold and then, with fail, fails with every later sync.
+	// caught is closed when that sync began its hold; end returns once the
+	// trap is over: after the hold (or at once if it never sprang), or,
+	// with fail, after a power cut and a start on the same data.
+	TrapBatch(ctx context.Context, marker string, hold time.Duration, fail bool) (caught <-chan struct{}, end func(context.Context) error, err error)
 }
 
 // DefaultMaxFaults bounds the faults of one run (restarts cost time).
@@ -82,7 +96,7 @@ func newFaultPlan(cfg Config) *faultPlan {
 
 // disruptive reports whether a fault restarts the backend.
 func disruptive(kind string) bool {
-	return kind == FaultKill || kind == FaultRestart || kind == FaultPowerCut
+	return kind == FaultKill || kind == FaultRestart || kind == FaultPowerCut || kind == FaultBatchFails
 }
 
 // drawKind draws an available fault kind: restarts of three sorts and
@@ -139,6 +153,10 @@ func (x *explorer) dueFaults(ctx context.Context) {
 	}
 	for len(p.at) > 0 && p.at[0] <= n && p.armed == "" {
 		p.at = p.at[1:]
+		if _, no := p.unavail[FaultBatchFails]; !no && p.karma == "" && p.r.IntN(2) == 0 {
+			x.failBatch(ctx)
+			continue
+		}
 		if p.r.IntN(5) < 4 {
 			if kind := p.drawKind(true); kind != "" {
 				p.armed, p.armedAt = kind, n
@@ -170,6 +188,133 @@ func (x *explorer) afterRefusal(ctx context.Context, c Command, mid bool) bool {
 		x.afterRestart(kind, nil)
 	}
 	return restarted
+}
+
+// failBatch races debits on one agent into a batch whose sync is held and
+// then fails, cuts the power, starts the backend again and resolves every
+// debit the failure left unknown with a keyed resend. Mostly (3 in 4) a holder goes
+// first: an add on another agent whose sync is held 400 ms, so the debits
+// queue behind it and are decided together, an accepted one beside the
+// refusals it caused. Before the cut one failed debit is retried with its
+// key while the backend still runs (a key the failed batch left behind
+// must not replay), and reads of the agent go out while the batch waits.
+// Traps are marked by the agent's quoted id, which every
+// journal line of its commands holds. The fault step spans all of it: the
+// judge takes each command without a definite answer as possibly executed
+// or not, and a refusal, replay or balance answered on a debit that never
+// became durable is explained by no order.
+func (x *explorer) failBatch(ctx context.Context) {
+	p := x.fp
+	a, preps := x.agentDebits(true)
+	if a == nil {
+		return
+	}
+	var holder *agent
+	if p.r.IntN(4) != 0 {
+		for _, b := range x.agents {
+			if b.id != a.id && (holder == nil || p.r.IntN(2) == 0) {
+				holder = b
+			}
+		}
+	}
+	hold := []time.Duration{0, 5 * time.Millisecond, 30 * time.Millisecond, 150 * time.Millisecond}[p.r.IntN(4)]
+	if p.r.IntN(3) != 0 {
+		// A retry of the first debit while it waits in the batch that
+		// fails: it must not be answered as executed.
+		preps = append(preps, prepared{dup: true, delay: 30 * time.Millisecond, note: "a concurrent retry of the first debit, 30 ms behind it"})
+	}
+	for i, n := 0, p.r.IntN(3); i < n; i++ {
+		// Reads while the batch waits for its sync: a balance is shown
+		// only once durable.
+		tok, _ := x.tok("reader", "operator", "admin")
+		preps = append(preps, prepared{method: "GET", path: api + "/balance/" + a.id, token: tok,
+			delay: time.Duration(10+60*i) * time.Millisecond, note: "a read while the debits wait for their sync"})
+	}
+	f := Command{Fault: FaultBatchFails, RetryOf: -1,
+		Note: fmt.Sprintf("the sync of the batch holding %s's debits is held %s and fails, then the power is cut", a.id, hold)}
+	if holder != nil {
+		f.Note += fmt.Sprintf("; they queue behind %s's add, whose sync is held 400ms", holder.id)
+	}
+	f.CallNs = time.Now().UnixNano()
+	skip := func(err error) {
+		f.ReturnNs = time.Now().UnixNano()
+		f.N = len(x.run.Commands)
+		if errors.Is(err, ErrUnavailable) {
+			f.Skip = err.Error()
+			p.unavail[FaultBatchFails] = f.Skip
+		} else {
+			f.Err = err.Error()
+		}
+		x.run.Commands = append(x.run.Commands, f)
+	}
+	var held <-chan struct{}
+	release := func(context.Context) error { return nil }
+	var err error
+	if holder != nil {
+		if held, release, err = x.cfg.Faults.TrapBatch(ctx, strconv.Quote(holder.id), 400*time.Millisecond, false); err != nil {
+			skip(err)
+			return
+		}
+	}
+	_, cut, err := x.cfg.Faults.TrapBatch(ctx, strconv.Quote(a.id), hold, true)
+	if err != nil {
+		_ = release(ctx)
+		skip(err)
+		return
+	}
+	var holderDone chan struct{}
+	if holder != nil {
+		tok, _ := x.tok("operator", "service", "admin")
+		hc, call := x.prepare("POST", api+"/add", map[string]any{"agent_id": holder.id, "amount": json.Number("0.001"), "reason": "holds the sync"},
+			x.groupKey(), tok, "its sync is held: the debits on "+a.id+" queue behind it", -1, false)
+		hc.N = len(x.run.Commands)
+		x.run.Commands = append(x.run.Commands, hc)
+		holderDone = make(chan struct{})
+		go func() {
+			defer close(holderDone)
+			hc = x.do(hc, call)
+		}()
+		select {
+		case <-held:
+		case <-time.After(2 * time.Second):
+		case <-ctx.Done():
+		}
+		cmds := x.sendGroup(ctx, preps)
+		<-holderDone
+		x.run.Commands[hc.N] = hc
+		x.noteAcked(hc, hc.Key)
+		x.afterFailedBatch(ctx, f, a, preps, cmds, release, cut)
+		return
+	}
+	cmds := x.sendGroup(ctx, preps)
+	x.afterFailedBatch(ctx, f, a, preps, cmds, release, cut)
+}
+
+// afterFailedBatch retries one failed debit before the cut, ends the
+// traps, records the fault step and resolves what it left unknown.
+func (x *explorer) afterFailedBatch(ctx context.Context, f Command, a *agent, preps []prepared, cmds []Command, release, cut func(context.Context) error) {
+	var unknown []Command
+	for _, c := range cmds {
+		if c.Method != "GET" && (c.Status == 0 || c.Status >= 500) {
+			unknown = append(unknown, c)
+		}
+	}
+	if len(unknown) > 0 {
+		x.resend(unknown[x.fp.r.IntN(len(unknown))], "retried while the batch that held it has failed")
+	}
+	err := errors.Join(release(ctx), cut(ctx))
+	f.ReturnNs = time.Now().UnixNano()
+	f.N = len(x.run.Commands)
+	if err != nil {
+		f.Err = err.Error()
+	}
+	x.run.Commands = append(x.run.Commands, f)
+	x.fp.injected++
+	if err != nil {
+		return
+	}
+	x.afterRestart(FaultBatchFails, unknown)
+	x.readBalance(a, preps[0].token, "after the failed batch")
 }
 
 func ruleRefusal(c Command) bool {
@@ -267,6 +412,10 @@ func (x *explorer) resend(orig Command, note string) Command {
 type prepared struct {
 	method, path, key, token, note string
 	body                           map[string]any
+	// dup: this member resends member 0 (its key, body and token) after
+	// delay, while member 0 is still in flight: a concurrent retry.
+	dup   bool
+	delay time.Duration
 }
 
 // concurrent sends 2–4 commands at once on one agent, approval or pool:
@@ -333,41 +482,9 @@ func (x *explorer) concurrent(ctx context.Context) {
 		}
 	}
 	if len(preps) == 0 {
-		var cands []*agent
-		for _, a := range x.agents {
-			if a.balance > 0 {
-				cands = append(cands, a)
-			}
-		}
-		if len(cands) == 0 {
+		if onAgent, preps = x.agentDebits(x.fp != nil && x.fp.armed != ""); onAgent == nil {
 			x.credit("add")
 			return
-		}
-		onAgent = cands[x.r.IntN(len(cands))]
-		// Mostly equal debits of which 2..n-1 fit, so an accepted one and
-		// a refused one can share a commit batch; else drawn near the
-		// balance's share.
-		n = 3 + x.r.IntN(2)
-		fit := 2 + x.r.IntN(n-2)
-		// While a fault waits for a refusal, always: that refusal's cause
-		// is then likely in flight beside it.
-		same := x.r.IntN(4) != 0 || x.fp != nil && x.fp.armed != ""
-		for i := 0; i < n; i++ {
-			op := "consume"
-			if x.r.IntN(3) == 0 {
-				op = "withdraw"
-			}
-			amt, how := max(onAgent.balance/int64(fit), 1), "=balance/fit"
-			if !same {
-				amt, how = x.amount(max(onAgent.balance/int64(fit), 1))
-			}
-			if op == "withdraw" && amt >= x.cfg.Settings.ThresholdMilli {
-				op = "consume" // a gated withdrawal would not race for the balance
-			}
-			tok, _ := x.tok("operator", "service", "admin")
-			preps = append(preps, prepared{method: "POST", path: api + "/" + op,
-				body: map[string]any{"agent_id": onAgent.id, "amount": json.Number(credits(amt)), "reason": "concurrent " + op},
-				key:  x.groupKey(), token: tok, note: fmt.Sprintf("concurrent debits, %d fit the balance, %s", fit, how)})
 		}
 	}
 	cmds := x.sendGroup(ctx, preps)
@@ -388,13 +505,57 @@ func (x *explorer) concurrent(ctx context.Context) {
 		}
 	}
 	if onAgent != nil {
-		x.send("GET", api+"/balance/"+onAgent.id, nil, "", cmds[0].Token, "after the concurrent debits", -1, false)
-		if c := x.run.Commands[len(x.run.Commands)-1]; ok2xx(c) {
-			if b, ok := milliOf(resp(c)["balance"]); ok {
-				onAgent.balance = b
-			}
+		x.readBalance(onAgent, cmds[0].Token, "after the concurrent debits")
+	}
+}
+
+// readBalance reads an agent's balance into the explorer's picture.
+func (x *explorer) readBalance(a *agent, token, note string) {
+	c := x.send("GET", api+"/balance/"+a.id, nil, "", token, note, -1, false)
+	if ok2xx(c) {
+		if b, ok := milliOf(resp(c)["balance"]); ok {
+			a.balance = b
 		}
 	}
+}
+
+// agentDebits prepares 3–4 debits on one agent with credits: mostly equal
+// ones of which 2..n-1 fit, so an accepted one and a refused one can share
+// a commit batch; else drawn near the balance's share (same: always
+// equal). nil when no agent has credits.
+func (x *explorer) agentDebits(same bool) (*agent, []prepared) {
+	var cands []*agent
+	for _, a := range x.agents {
+		if a.balance > 0 {
+			cands = append(cands, a)
+		}
+	}
+	if len(cands) == 0 {
+		return nil, nil
+	}
+	onAgent := cands[x.r.IntN(len(cands))]
+	n := 3 + x.r.IntN(2)
+	fit := 2 + x.r.IntN(n-2)
+	same = x.r.IntN(4) != 0 || same
+	var preps []prepared
+	for i := 0; i < n; i++ {
+		op := "consume"
+		if x.r.IntN(3) == 0 {
+			op = "withdraw"
+		}
+		amt, how := max(onAgent.balance/int64(fit), 1), "=balance/fit"
+		if !same {
+			amt, how = x.amount(max(onAgent.balance/int64(fit), 1))
+		}
+		if op == "withdraw" && amt >= x.cfg.Settings.ThresholdMilli {
+			op = "consume" // a gated withdrawal would not race for the balance
+		}
+		tok, _ := x.tok("operator", "service", "admin")
+		preps = append(preps, prepared{method: "POST", path: api + "/" + op,
+			body: map[string]any{"agent_id": onAgent.id, "amount": json.Number(credits(amt)), "reason": "concurrent " + op},
+			key:  x.groupKey(), token: tok, note: fmt.Sprintf("concurrent debits, %d fit the balance, %s", fit, how)})
+	}
+	return onAgent, preps
 }
 
 // groupKey is always a client key: an outcome the fault left unknown is
@@ -412,7 +573,13 @@ func (x *explorer) sendGroup(ctx context.Context, preps []prepared) []Command {
 	out := make([]Command, len(preps))
 	calls := make([]scenarios.Call, len(preps))
 	for i, p := range preps {
-		out[i], calls[i] = x.prepare(p.method, p.path, p.body, p.key, p.token, p.note, -1, false)
+		if p.dup && i > 0 {
+			out[i], calls[i] = out[0], calls[0]
+			out[i].RetryOf, out[i].Note = base, p.note
+			calls[i].Role = history.Retry
+		} else {
+			out[i], calls[i] = x.prepare(p.method, p.path, p.body, p.key, p.token, p.note, -1, false)
+		}
 		out[i].N, out[i].Group = base+i, x.groups
 	}
 	x.run.Commands = append(x.run.Commands, out...)
@@ -422,6 +589,7 @@ func (x *explorer) sendGroup(ctx context.Context, preps []prepared) []Command {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
+			time.Sleep(preps[i].delay)
 			c := x.do(out[i], calls[i])
 			out[i] = c
 			answered <- c

@@ -30,6 +30,15 @@ func (f *fakeFaults) PowerCut(context.Context) error {
 	return fmt.Errorf("%w: no power-loss layer here", ErrUnavailable)
 }
 func (f *fakeFaults) Karma(_ context.Context, m KarmaMode) error { return f.note("karma " + m.Kind) }
+func (f *fakeFaults) TrapBatch(_ context.Context, marker string, _ time.Duration, fail bool) (<-chan struct{}, func(context.Context) error, error) {
+	caught := make(chan struct{})
+	close(caught)
+	end := "released"
+	if fail {
+		end = "cut"
+	}
+	return caught, func(context.Context) error { return f.note(end) }, f.note(fmt.Sprintf("trap %s fail=%v", marker, fail))
+}
 
 // Faults land among the commands, at most MaxFaults of them, some inside a
 // concurrent group right after a refusal; an unavailable kind is recorded
@@ -48,6 +57,7 @@ func TestExploreLandsBoundedFaultsAmongConcurrentCommands(t *testing.T) {
 	}))
 	defer srv.Close()
 	f := &fakeFaults{}
+	batchFails := 0
 	for seed := uint64(1); seed <= 4; seed++ {
 		run, err := Explore(context.Background(), scenarios.NewClient(srv.URL, ""), Config{Seed: seed, Commands: 400,
 			Settings: DefaultSettings(), Principals: Principals("x-"), Faults: f})
@@ -62,6 +72,18 @@ func TestExploreLandsBoundedFaultsAmongConcurrentCommands(t *testing.T) {
 				if c.Fault != FaultPowerCut {
 					t.Errorf("seed %d: %s skipped: %s", seed, c.Fault, c.Skip)
 				}
+			case c.Fault == FaultBatchFails:
+				injected++
+				batchFails++
+				// Its window spans the group it failed: the judge reads
+				// each member without an answer as possibly executed.
+				g := run.Commands[c.N-1]
+				for k := c.N - 1; k > 0 && g.Group == 0; k-- {
+					g = run.Commands[k]
+				}
+				if g.Group == 0 || g.CallNs < c.CallNs || g.ReturnNs > c.ReturnNs {
+					t.Errorf("seed %d: #%d %s does not span the group before it (#%d, group %d)", seed, c.N, c.Fault, g.N, g.Group)
+				}
 			case c.Fault != "" && c.Fault != FaultKarmaUp:
 				injected++
 				if strings.Contains(c.Note, "in flight") {
@@ -75,5 +97,24 @@ func TestExploreLandsBoundedFaultsAmongConcurrentCommands(t *testing.T) {
 			t.Errorf("seed %d: %d faults injected, %d skipped, %d groups", seed, injected, skipped, len(groups))
 		}
 		t.Logf("seed %d: %d faults (%d inside a group), %d groups", seed, injected, mid, len(groups))
+	}
+	if batchFails == 0 {
+		t.Errorf("no failed batch sync in 4 seeds")
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	armed := 0
+	for _, c := range f.calls {
+		switch {
+		case strings.HasPrefix(c, "trap "):
+			armed++
+		case c == "cut" || c == "released":
+			armed--
+		case armed != 0:
+			t.Errorf("%s while %d sync trap(s) were armed", c, armed)
+		}
+	}
+	if armed != 0 {
+		t.Errorf("%d sync trap(s) never ended", armed)
 	}
 }
