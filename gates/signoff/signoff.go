@@ -119,7 +119,12 @@ func Run(o Options) int {
 		ginkgoArgs = append(ginkgoArgs, "--label-filter="+strings.Join(o.Checks, " || "))
 		focus = fmt.Sprintf(", focused on check %s", strings.Join(o.Checks, ", "))
 	}
-	ginkgoArgs = append(ginkgoArgs, pkgs...)
+	bins, cleanup, err := compileSuites(pkgs, o.Stderr)
+	defer cleanup()
+	if err != nil {
+		return fail("%v", err)
+	}
+	ginkgoArgs = append(ginkgoArgs, bins...)
 	cmd := exec.Command("go", ginkgoArgs...)
 	cmd.Stdout, cmd.Stderr = o.Stdout, o.Stderr
 	cmd.Env = append(append(os.Environ(), o.Env...), "CREDITGATE_OUT="+abs, catalog.FocusEnv+"="+strings.Join(o.Checks, ","))
@@ -225,4 +230,32 @@ func envOr(k, d string) string {
 		return v
 	}
 	return d
+}
+
+// compileSuites compiles each gate package to a test binary of this run's
+// own beside the package's sources (gates/b/b-<n>.test; ginkgo runs a
+// precompiled suite in its directory, as it would the package). Left to
+// ginkgo, every run compiles gates/b/b.test and removes it when done, so
+// two runs of one gate at once (verify-gates --parallel, two terminals)
+// would delete each other's binary. cleanup removes the binaries.
+func compileSuites(pkgs []string, progress io.Writer) (bins []string, cleanup func(), err error) {
+	cleanup = func() {
+		for _, b := range bins {
+			_ = os.Remove(b)
+		}
+	}
+	for _, pkg := range pkgs {
+		f, err := os.CreateTemp(pkg, filepath.Base(pkg)+"-*.test")
+		if err != nil {
+			return bins, cleanup, fmt.Errorf("compiling %s: %v", pkg, err)
+		}
+		f.Close()
+		bins = append(bins, f.Name())
+		fmt.Fprintf(progress, "creditgate: compiling %s\n", pkg)
+		cmd := exec.Command("go", "test", "-c", "-o", f.Name(), pkg)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return bins, cleanup, fmt.Errorf("compiling %s: %v\n%s", pkg, err, out)
+		}
+	}
+	return bins, cleanup, nil
 }
