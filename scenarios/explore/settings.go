@@ -3,6 +3,7 @@ package explore
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +22,14 @@ type Settings struct {
 	SynergieBase    int64         `json:"synergie_base_milli"`
 	SynergieCap     int64         `json:"synergie_cap_milli"`
 	MaxAmountMilli  int64         `json:"max_amount_milli"`
+	// Capacities are our engine's memory bounds (CREDITD_* name → value:
+	// decided approvals and ledger entries kept in memory, idempotency keys
+	// kept in memory, events per group commit), drawn small for some seeds
+	// so the paths that evict to and read back from the journal or the
+	// disk index run under the workload. No answer may depend on them: the
+	// judge ignores them, and a backend that has no such bounds ignores
+	// the variables.
+	Capacities map[string]int `json:"capacities,omitempty"`
 }
 
 // DefaultSettings are SPEC §5's defaults (what a backend started without
@@ -68,12 +77,34 @@ func DrawSettings(r *rand.Rand) Settings {
 	s.SynergieBase = 1000 + r.Int64N(s.ThresholdMilli*2/3-1000)
 	s.SynergieCap = s.SynergieBase + r.Int64N(10*s.SynergieBase)
 	s.MaxAmountMilli = s.CriticalMilli + 1000 + r.Int64N(s.CriticalMilli)
+	s.Capacities = drawCapacities(r)
 	return s
+}
+
+// drawCapacities draws each memory bound small for half the seeds (drawn
+// after the rules, so adding one moves no rule draw). Batches stay at two
+// events or more: the failed-batch fault decides several debits in one.
+func drawCapacities(r *rand.Rand) map[string]int {
+	out := map[string]int{}
+	for _, c := range []struct {
+		name  string
+		small []int
+	}{
+		{"CREDITD_APPROVALS_KEEP", []int{1, 2, 5}},
+		{"CREDITD_LEDGER_KEEP", []int{1, 3, 10}},
+		{"CREDITD_IDEMPOTENCY_MEMORY_KEYS", []int{1, 8, 64}},
+		{"CREDITD_MAX_BATCH", []int{2, 3, 5}},
+	} {
+		if v := c.small[r.IntN(len(c.small))]; r.IntN(2) == 0 {
+			out[c.name] = v
+		}
+	}
+	return out
 }
 
 // Env is the backend environment that applies the settings to creditd.
 func (s Settings) Env() map[string]string {
-	return map[string]string{
+	env := map[string]string{
 		"CREDITD_APPROVAL_THRESHOLD":        credits(s.ThresholdMilli),
 		"CREDITD_APPROVAL_HIGH":             credits(s.HighMilli),
 		"CREDITD_APPROVAL_CRITICAL":         credits(s.CriticalMilli),
@@ -84,6 +115,10 @@ func (s Settings) Env() map[string]string {
 		"CREDITD_SYNERGIE_CAP":              credits(s.SynergieCap),
 		"CREDITD_MAX_AMOUNT":                credits(s.MaxAmountMilli),
 	}
+	for k, v := range s.Capacities {
+		env[k] = strconv.Itoa(v)
+	}
+	return env
 }
 
 // String is the settings as one repro line of CREDITD_* assignments.
