@@ -494,3 +494,34 @@ func (m *Model) noteAgentAllocation(e *Event, p creditPayload) {
 			agent, m.Skills[agent], e.EventType, p.AmountMilli, p.AgentID, want)
 	}
 }
+
+// EoCWindow is one eoc.regulated decision's window and counts.
+type EoCWindow struct {
+	Start, End          time.Time
+	Ops, Anomalies, Seq int64
+}
+
+// EoCWindowAt returns the decision whose window [window_start, window_end)
+// holds t (false: none does, or the backend journals no such decision). A
+// workload that alone drove the backend through that window knows how many
+// operations it sent in it: the decision must count no more (an engine that
+// carries one window's counts into the next counts earlier windows again,
+// and the score it derives from them is consistent with them, so only the
+// count itself shows it).
+func EoCWindowAt(j *Journal, t time.Time) (EoCWindow, bool) {
+	for _, e := range j.Events() {
+		if e.EventType != "eoc.regulated" {
+			continue
+		}
+		var p eocPayload
+		if json.Unmarshal(e.Payload, &p) != nil {
+			continue
+		}
+		start, err1 := time.Parse(time.RFC3339Nano, p.WindowStart)
+		end, err2 := time.Parse(time.RFC3339Nano, p.WindowEnd)
+		if err1 == nil && err2 == nil && !t.Before(start) && t.Before(end) {
+			return EoCWindow{Start: start, End: end, Ops: p.Ops, Anomalies: p.Anomalies, Seq: int64(e.Seq)}, true
+		}
+	}
+	return EoCWindow{}, false
+}

@@ -333,8 +333,10 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		mustPost(ctx, "/refund", history.KindRefund, "mp-eoc-close", map[string]any{"agent_id": agent, "amount": json.Number("0.001"), "reason": "close the window"})
 		// The window's eoc event may trail the closing command a little.
 		var m *audit.Model
+		var j *audit.Journal
 		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-			j, err := env.FullJournal(ctx)
+			var err error
+			j, err = env.FullJournal(ctx)
 			harness.Ensure(err == nil, "the journal must be readable: %v", err)
 			m = audit.Fold(j)
 			if m.EoCAnomalyWindows > 0 || time.Now().After(deadline) {
@@ -342,9 +344,24 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 			}
 		}
 		f := audit.FormulaCheck(m)
-		env.Record("B34", harness.Measure{OK: f.OK && flagged == 10, Samples: m.EoCAnomalyWindows,
-			Measured:  fmt.Sprintf("%d anomalous windows recomputed; %s; %d of 10 flagged", m.EoCAnomalyWindows, f.Measured, flagged),
-			Threshold: "≥ 1 window, 0 violations, 10 flagged", Detail: strings.Join(f.Violations, "; ")})
+		// Only these ten consumes were sent in their window: the decision
+		// covering it counts no more operations (a count carried over
+		// from an earlier window keeps the score consistent with it).
+		detail := f.Violations
+		counted := "the window's decision not found"
+		countOK := true
+		if at, ok := firstConsumeAt(j, agent, "anomaly"); ok {
+			if w, ok := audit.EoCWindowAt(j, at); ok {
+				counted = fmt.Sprintf("its decision (seq %d) counts %d ops, %d anomalies", w.Seq, w.Ops, w.Anomalies)
+				if countOK = w.Ops <= 10; !countOK {
+					detail = append(detail, fmt.Sprintf("the window %s – %s counts %d operations, but only the 10 anomalous consumes were sent in it",
+						w.Start.Format(time.RFC3339Nano), w.End.Format(time.RFC3339Nano), w.Ops))
+				}
+			}
+		}
+		env.Record("B34", harness.Measure{OK: f.OK && flagged == 10 && countOK, Samples: m.EoCAnomalyWindows,
+			Measured:  fmt.Sprintf("%d anomalous windows recomputed; %s; %d of 10 flagged; %s", m.EoCAnomalyWindows, f.Measured, flagged, counted),
+			Threshold: "≥ 1 window, 0 violations, 10 flagged, ≤ 10 ops counted in their window", Detail: strings.Join(detail, "; ")})
 	}, NodeTimeout(time.Minute))
 
 	It("the EoC state the anomalous window moved survives kill -9 + replay", Label("critical"), func(ctx SpecContext) {
@@ -643,4 +660,21 @@ func eocState(ctx context.Context, env *harness.Env) string {
 	}
 	reg, _ := json.Marshal(r.Body["regulation"])
 	return fmt.Sprintf("score %v band %v state %v regulation %s", r.Body["score"], r.Body["band"], r.Body["state"], reg)
+}
+
+// firstConsumeAt is the time the journal stamps on the agent's first
+// consume given the reason.
+func firstConsumeAt(j *audit.Journal, agent, reason string) (time.Time, bool) {
+	for _, e := range j.Events() {
+		var p struct {
+			AgentID string `json:"agent_id"`
+			Reason  string `json:"reason"`
+		}
+		if e.EventType != "credit.consumed" || json.Unmarshal(e.Payload, &p) != nil || p.AgentID != agent || p.Reason != reason {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, e.Timestamp)
+		return t, err == nil
+	}
+	return time.Time{}, false
 }
