@@ -54,6 +54,10 @@ func (l Line) Valid() bool { return l.Err == nil && l.Event != nil }
 // Journal is a read journal: every line in source order.
 type Journal struct {
 	Lines []Line
+	// Checksum is the rule the lines were verified by, recognized from
+	// the journal itself (see ChecksumRule); nil when none was: the lines
+	// are then parsed but not verified, and A1 says so.
+	Checksum *ChecksumRule
 	// AfterSeq is the seq the journal starts after (0 = from the beginning);
 	// the seq check expects AfterSeq+1 first.
 	AfterSeq uint64
@@ -119,13 +123,31 @@ func parseLine(no int, raw []byte, terminated bool) Line {
 	} else {
 		l.Event = &ev
 	}
-	if err := VerifyChecksum(raw); err != nil && l.Err == nil {
-		l.Err = err
-	}
-	if !terminated && l.Err == nil {
-		l.Err = ErrTorn
-	}
 	return l
+}
+
+// verify checks lines[from:] against the journal's checksum rule (first
+// recognizing it, while it is not yet) and marks a parsed line without a
+// trailing newline torn.
+func (j *Journal) verify(from int) {
+	if j.Checksum == nil {
+		if j.Checksum = detectChecksum(j.Lines); j.Checksum != nil {
+			from = 0 // lines read before the rule was known
+		}
+	}
+	for i := from; i < len(j.Lines); i++ {
+		l := &j.Lines[i]
+		if l.Err != nil && !errors.Is(l.Err, ErrTorn) && !errors.Is(l.Err, ErrNoChecksum) && !errors.Is(l.Err, ErrChecksum) {
+			continue // empty or malformed
+		}
+		l.Err = nil
+		if j.Checksum != nil {
+			l.Err = j.Checksum.Verify(l.Raw)
+		}
+		if !l.Terminated && l.Err == nil {
+			l.Err = ErrTorn
+		}
+	}
 }
 
 // MaxLineBytes bounds one journal line.
@@ -146,6 +168,7 @@ func ReadJournal(r io.Reader) (*Journal, error) {
 func (j *Journal) read(r io.Reader, base int) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	no := base
+	first := len(j.Lines)
 	for {
 		raw, err := br.ReadSlice('\n')
 		var buf []byte
@@ -170,6 +193,7 @@ func (j *Journal) read(r io.Reader, base int) error {
 			j.Lines = append(j.Lines, parseLine(no, buf, terminated))
 		}
 		if err == io.EOF {
+			j.verify(first)
 			return nil
 		}
 		if err != nil {

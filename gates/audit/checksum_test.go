@@ -1,0 +1,95 @@
+package audit
+
+import (
+	"bytes"
+	"fmt"
+	"hash/crc32"
+	"strings"
+	"testing"
+)
+
+// sealAs seals a JSON object body another way than ours: member last or
+// first, hex after a "crc32c:" prefix, CRC32-C or IEEE.
+func sealAs(body, member string, last, ieee bool) string {
+	table := castagnoli
+	if ieee {
+		table = crc32.IEEETable
+	}
+	sum := fmt.Sprintf(`"%s":"crc32c:%08x"`, member, crc32.Checksum([]byte(body), table))
+	if last {
+		return body[:len(body)-1] + "," + sum + "}"
+	}
+	return "{" + sum + "," + body[1:]
+}
+
+func lineOf(seq int) string {
+	return fmt.Sprintf(`{"seq":%d,"event_id":"e%d","event_type":"credit.allocated","timestamp":"2026-01-01T00:00:00Z","schema_version":1,"payload":{"agent_id":"a","amount_milli":1000}}`, seq, seq)
+}
+
+// Another conforming backend's convention (SPEC §3 fixes neither member nor
+// encoding) is recognized from its lines, and a flipped bit still fails
+// the line that holds it.
+func TestAJournalSealedByAnotherConventionIsVerifiedByIt(t *testing.T) {
+	for _, c := range []struct {
+		member     string
+		last, ieee bool
+	}{{"checksum", true, false}, {"checksum", false, false}, {"crc32", true, true}, {"hash", false, true}} {
+		var b strings.Builder
+		for seq := 1; seq <= 5; seq++ {
+			b.WriteString(sealAs(lineOf(seq), c.member, c.last, c.ieee) + "\n")
+		}
+		raw := []byte(b.String())
+		lines := bytes.SplitAfter(raw, []byte("\n"))
+		lines[2] = bytes.Replace(lines[2], []byte(`"amount_milli":1000`), []byte(`"amount_milli":9000`), 1)
+		j, err := ReadJournal(bytes.NewReader(bytes.Join(lines, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Checksum == nil || j.Checksum.Member != c.member {
+			t.Errorf("%+v: rule %v not recognized", c, j.Checksum)
+			continue
+		}
+		if n := len(j.Events()); n != 4 {
+			t.Errorf("%+v: %d valid events, want 4 (line 3 damaged)", c, n)
+		}
+		if f := CheckLines(j); f.OK || f.Samples != 5 {
+			t.Errorf("%+v: A1 %v", c, f)
+		}
+	}
+}
+
+// A journal whose lines carry no checksum the harness recognizes is read,
+// but A1 is not measured rather than passed, and every line counts as
+// parsed (acknowledged writes are not called lost).
+func TestAJournalWithNoRecognizedChecksumIsReadUnverified(t *testing.T) {
+	var b strings.Builder
+	for seq := 1; seq <= 3; seq++ {
+		b.WriteString(strings.TrimSuffix(lineOf(seq), "}") + `,"sig":"zz"}` + "\n")
+	}
+	j, err := ReadJournal(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Checksum != nil || len(j.Events()) != 3 {
+		t.Fatalf("rule %v, %d events", j.Checksum, len(j.Events()))
+	}
+	if f := CheckLines(j); !f.OK || f.Samples != 0 || !strings.Contains(f.Measured, "no checksum verified") {
+		t.Errorf("A1 on an unverifiable journal: %v", f)
+	}
+}
+
+// Our own journals keep our rule, also when their first line is damaged.
+func TestOurJournalIsVerifiedByOurRule(t *testing.T) {
+	var b strings.Builder
+	for seq := 1; seq <= 4; seq++ {
+		l := string(Seal([]byte(lineOf(seq))))
+		if seq == 1 {
+			l = strings.Replace(l, "1000", "1001", 1)
+		}
+		b.WriteString(l + "\n")
+	}
+	j, _ := ReadJournal(strings.NewReader(b.String()))
+	if j.Checksum != OurChecksum || len(j.Events()) != 3 {
+		t.Errorf("rule %v, %d events, want ours and 3", j.Checksum, len(j.Events()))
+	}
+}
