@@ -125,7 +125,12 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, harnes
 		var jproblems []string
 		for _, r := range results {
 			st, ok := m.Approvals[r.RequestID]
-			if !ok || len(st.TerminalEventIDs) != 1 {
+			if !ok {
+				terminalBad++
+				jproblems = append(jproblems, fmt.Sprintf("request %s: not in the journal (no approval.requested the reference model reads)", r.RequestID))
+				continue
+			}
+			if len(st.TerminalEventIDs) != 1 {
 				terminalBad++
 				jproblems = append(jproblems, fmt.Sprintf("request %s: %d terminal decisions in the journal", r.RequestID, len(st.TerminalEventIDs)))
 				continue
@@ -156,7 +161,11 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, harnes
 		}
 		missing, decisions := 0, 0
 		for _, res := range results {
-			for _, id := range m.Approvals[res.RequestID].DecisionEventIDs {
+			st, ok := m.Approvals[res.RequestID]
+			if !ok {
+				continue // C3 names it
+			}
+			for _, id := range st.DecisionEventIDs {
 				decisions++
 				if !listed[id] {
 					missing++
@@ -227,9 +236,11 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, harnes
 		self := env.C.DecideAsRequester(ctx, id, "gate-c-self", "gate-c-self-approve")
 		env.Record("C6", harness.Measure{OK: !self.OK() && self.Status >= 400 && self.Status < 500, Samples: 1,
 			Measured: fmt.Sprintf("%d %s", self.Status, self.Code()), Threshold: "4xx (403 four_eyes_violation)", Detail: string(self.Raw)})
-		if m := fold(ctx); m != nil {
+		if m := fold(ctx); m != nil && m.Approvals[id] != nil {
 			n := len(m.Approvals[id].DecisionEventIDs)
 			env.Record("C7", harness.Measure{OK: n == 0, Samples: 1, Measured: n, Threshold: 0, Detail: "decision events of the request in the journal"})
+		} else if m != nil {
+			env.Record("C7", harness.Measure{Detail: "request " + id + " is not in the journal the reference model reads: no decision of it can be judged absent"})
 		} else {
 			env.Record("C7", harness.Measure{})
 		}
@@ -262,9 +273,11 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, harnes
 			Detail: "a CRITICAL request needs a second, distinct approver; " + string(first.Raw)})
 		again := env.C.Decide(ctx, id, "gate-c-a1", true, "reviewed again", "gate-c-crit-1b")
 		env.Record("C12", harness.Measure{OK: !again.OK(), Samples: 1, Measured: again.Status, Threshold: "4xx (409 duplicate_approver)", Detail: string(again.Raw)})
-		if m := fold(ctx); m != nil {
+		if m := fold(ctx); m != nil && m.Approvals[id] != nil {
 			n := len(m.Approvals[id].ExecutedEventIDs)
 			env.Record("C13", harness.Measure{OK: n == 0, Samples: 1, Measured: n, Threshold: 0})
+		} else if m != nil {
+			env.Record("C13", harness.Measure{Detail: "request " + id + " is not in the journal the reference model reads: no execution of it can be judged absent"})
 		} else {
 			env.Record("C13", harness.Measure{})
 		}
@@ -272,7 +285,10 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, harnes
 		env.Record("C14", harness.Measure{OK: second.OK() && second.Str("status") == "approved", Samples: 1,
 			Measured: fmt.Sprintf("%d %s", second.Status, second.Str("status")), Threshold: "2xx approved", Detail: string(second.Raw)})
 		if m := fold(ctx); m != nil {
-			n := len(m.Approvals[id].ExecutedEventIDs)
+			n := 0
+			if st := m.Approvals[id]; st != nil {
+				n = len(st.ExecutedEventIDs)
+			}
 			env.Record("C15", harness.Measure{OK: n == 1, Samples: 1, Measured: n, Threshold: 1})
 		} else {
 			env.Record("C15", harness.Measure{})
@@ -337,7 +353,7 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, harnes
 		if m != nil {
 			bad := 0
 			for _, id := range ids {
-				if n := len(m.Approvals[id].TerminalEventIDs); n > 1 {
+				if st := m.Approvals[id]; st != nil && len(st.TerminalEventIDs) > 1 {
 					bad++
 				}
 			}
@@ -366,7 +382,11 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, harnes
 		bad := len(detail)
 		if after := fold(ctx); after != nil {
 			for _, id := range ids {
-				if n := len(after.Approvals[id].TerminalEventIDs); n != 1 {
+				n := 0
+				if st := after.Approvals[id]; st != nil {
+					n = len(st.TerminalEventIDs)
+				}
+				if n != 1 {
 					bad++
 					detail = append(detail, fmt.Sprintf("request %s: %d terminal decisions in the journal", id, n))
 				}
