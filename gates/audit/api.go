@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -28,6 +29,9 @@ type APIState struct {
 	ApprovalsTotal     int
 	ApprovalsTruncated bool
 	Synergie           map[string]map[string]SynergieTotals // agent -> team
+	// SynergieUnread says why the per-team totals were not read (an
+	// answer shape the reader does not know); Synergie is then nil.
+	SynergieUnread string
 	// Entities are the per-entity reads (GET /balance/{id}, /pools/{id},
 	// /missions/{id}) of what the model knows; nil when not fetched
 	// (FetchEntities).
@@ -316,25 +320,56 @@ func (c *APIClient) Approval(ctx context.Context, id string) (ApprovalState, err
 	return a.state()
 }
 
-// Synergie reads GET /api/credits/synergie/{agent}: totals by team.
+// ErrShapeUnknown wraps an answer whose shape the SPEC leaves to the
+// backend and this reader does not recognize: what depends on it is not
+// measured, never failed on the reader's ignorance.
+var ErrShapeUnknown = errors.New("audit: answer shape not recognized")
+
+// Synergie reads GET /api/credits/synergie/{agent}: totals by team. SPEC §6
+// says only "an agent's rewards, capped part", so two shapes are read:
+// "teams" as a list of {team_id, granted, capped} (ours) or as an object
+// keyed by team id whose values hold granted and capped. Anything else is
+// ErrShapeUnknown.
 func (c *APIClient) Synergie(ctx context.Context, agent string) (map[string]SynergieTotals, error) {
 	var resp struct {
-		Teams []struct {
-			TeamID  string      `json:"team_id"`
-			Granted json.Number `json:"granted"`
-			Capped  json.Number `json:"capped"`
-		} `json:"teams"`
+		Teams json.RawMessage `json:"teams"`
 	}
 	if err := c.getJSON(ctx, "/api/credits/synergie/"+url.PathEscape(agent), &resp); err != nil {
 		return nil, err
 	}
-	out := make(map[string]SynergieTotals, len(resp.Teams))
-	for _, t := range resp.Teams {
-		g, err := milli("synergie granted", t.Granted)
+	type totals struct {
+		TeamID  string       `json:"team_id"`
+		Granted *json.Number `json:"granted"`
+		Capped  *json.Number `json:"capped"`
+	}
+	var list []totals
+	switch t := bytes.TrimSpace(resp.Teams); {
+	case len(t) > 0 && t[0] == '[':
+		if err := json.Unmarshal(t, &list); err != nil {
+			return nil, fmt.Errorf("%w: GET /synergie/%s teams: %v", ErrShapeUnknown, agent, err)
+		}
+	case len(t) > 0 && t[0] == '{':
+		var byTeam map[string]totals
+		if err := json.Unmarshal(t, &byTeam); err != nil {
+			return nil, fmt.Errorf("%w: GET /synergie/%s teams: %v", ErrShapeUnknown, agent, err)
+		}
+		for id, x := range byTeam {
+			x.TeamID = id
+			list = append(list, x)
+		}
+	default:
+		return nil, fmt.Errorf("%w: GET /synergie/%s has no \"teams\" list or object", ErrShapeUnknown, agent)
+	}
+	out := make(map[string]SynergieTotals, len(list))
+	for _, t := range list {
+		if t.Granted == nil || t.Capped == nil {
+			return nil, fmt.Errorf("%w: GET /synergie/%s team %q has no granted and capped totals", ErrShapeUnknown, agent, t.TeamID)
+		}
+		g, err := milli("synergie granted", *t.Granted)
 		if err != nil {
 			return nil, err
 		}
-		cp, err := milli("synergie capped", t.Capped)
+		cp, err := milli("synergie capped", *t.Capped)
 		if err != nil {
 			return nil, err
 		}
@@ -365,8 +400,17 @@ func (c *APIClient) FetchState(ctx context.Context, agents, approvalIDs []string
 		if truncated {
 			st.LedgerTruncated[a] = true
 		}
-		if st.Synergie[a], err = c.Synergie(ctx, a); err != nil {
-			return st, err
+		if st.SynergieUnread == "" {
+			syn, err := c.Synergie(ctx, a)
+			switch {
+			case errors.Is(err, ErrShapeUnknown):
+				st.SynergieUnread = err.Error()
+				st.Synergie = nil
+			case err != nil:
+				return st, err
+			default:
+				st.Synergie[a] = syn
+			}
 		}
 	}
 	if st.Approvals, st.ApprovalsTotal, err = c.Approvals(ctx); err != nil {

@@ -1,9 +1,15 @@
 package audit
 
+// Reading what another conforming backend writes its own way: the journal's
+// checksum rule and answer shapes the SPEC leaves open.
+
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"hash/crc32"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -91,5 +97,47 @@ func TestOurJournalIsVerifiedByOurRule(t *testing.T) {
 	j, _ := ReadJournal(strings.NewReader(b.String()))
 	if j.Checksum != OurChecksum || len(j.Events()) != 3 {
 		t.Errorf("rule %v, %d events, want ours and 3", j.Checksum, len(j.Events()))
+	}
+}
+
+// GET /synergie/{id} is read in either shape a backend may choose (SPEC §6
+// says only "an agent's rewards, capped part"); an unknown one leaves the
+// comparison not measured instead of failing the whole state read.
+func TestSynergieTotalsAreReadInEitherShapeAndAnUnknownOneIsNotMeasured(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"teams":[{"team_id":"t","granted":12.5,"capped":1}]}`:     "ok",
+		`{"teams":{"t":{"granted":12.5,"capped":1,"rewards":3}}}`:   "ok",
+		`{"teams":{"t":{"paid":12.5}}}`:                             "unknown",
+		`{"rewards":[{"team":"t","amount":12.5}],"total_capped":0}`: "unknown",
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case strings.HasSuffix(r.URL.Path, "/balances"):
+				fmt.Fprint(w, `{"balances":{"a":1},"total_agents":1}`)
+			case strings.Contains(r.URL.Path, "/history/"):
+				fmt.Fprint(w, `{"agent_id":"a","history":[],"total_entries":0}`)
+			case strings.Contains(r.URL.Path, "/synergie/"):
+				fmt.Fprint(w, body)
+			default:
+				fmt.Fprint(w, `{"approvals":[],"total":0}`)
+			}
+		}))
+		st, err := (&APIClient{BaseURL: srv.URL}).FetchState(context.Background(), nil, nil)
+		srv.Close()
+		if err != nil {
+			t.Errorf("%s: the state read failed: %v", body, err)
+			continue
+		}
+		f := compareSynergieOf(NewModel(), st)
+		switch want {
+		case "ok":
+			if got := st.Synergie["a"]["t"]; got.GrantedMilli != 12_500 || got.CappedMilli != 1_000 {
+				t.Errorf("%s: read %+v", body, got)
+			}
+		default:
+			if st.SynergieUnread == "" || f.Samples != 0 || !f.OK {
+				t.Errorf("%s: unknown shape not reported as not measured: %q %v", body, st.SynergieUnread, f)
+			}
+		}
 	}
 }
