@@ -192,7 +192,7 @@ func clusterBody() {
 		for k := range n {
 			key := fmt.Sprintf("cl-retry-%02d", k)
 			first := consume(ctx, on(k), agent, key, 1_000)
-			harness.Ensure(first.OK(), "the first consume of 1 credit under key %s must succeed; it answered %d %s", key, first.Status, first.Raw)
+			harness.Accepted(first, "the first consume of 1 credit under key %s", key)
 			for d := 1; d < len(inst); d++ {
 				again := consume(ctx, on(k+d), agent, key, 1_000)
 				if again.Status != 0 {
@@ -238,7 +238,7 @@ func clusterBody() {
 		const n = 30
 		for k := range n {
 			r := consume(ctx, on(k), agent, fmt.Sprintf("cl-read-%02d", k), 1_000)
-			harness.Ensure(r.OK(), "a consume of 1 credit on instance %d must succeed; it answered %d %s", k%len(inst), r.Status, r.Raw)
+			harness.Accepted(r, "a consume of 1 credit on instance %d", k%len(inst))
 			want := fmt.Sprint(1000 - (k + 1))
 			if got := balanceOn(ctx, on(k+1), agent); got != want {
 				stale++

@@ -303,7 +303,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 				for i := 0; i < 12; i++ {
 					r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume,
 						Key: fmt.Sprintf("gate-d-c%d-%02d", ci, i), Body: map[string]any{"agent_id": agent, "amount": 0.25, "reason": "pre-corruption"}})
-					harness.Ensure(r.OK(), "a consume of 0.25 before corruption %d must be acknowledged: got %d %s", ci, r.Status, r.Raw)
+					harness.Accepted(r, "a consume of 0.25 before corruption %d", ci)
 				}
 				c := cc.c
 				watched := []string{agent}
@@ -510,7 +510,7 @@ type corruptCase struct {
 func birthCases(env *harness.Env, agent string) []corruptCase {
 	post := func(ctx context.Context, path, kind, key string, body map[string]any) scenarios.Reply {
 		r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits" + path, Key: key, Body: body}) // kind inferred from the path
-		harness.Ensure(r.OK(), "the %s fixture POST %s must be acknowledged: got %d %s", kind, path, r.Status, r.Raw)
+		harness.Accepted(r, "the %s fixture POST %s", kind, path)
 		return r
 	}
 	id := func(kind string, ci int) string { return env.ID(fmt.Sprintf("gate-d-born-%s-%d", kind, ci)) }
@@ -540,7 +540,7 @@ func birthCases(env *harness.Env, agent string) []corruptCase {
 				approval, r = env.C.RequestApproval(ctx, agent, "gate-d-requester", 600_000, "", "gate-d-born-approval")
 				harness.Ensure(approval != "", "the approval fixture POST /approvals must open a request: got %d %s", r.Status, r.Raw)
 				d := env.C.Decide(ctx, approval, "gate-d-approver", true, "dependent", "gate-d-born-approval-dec")
-				harness.Ensure(d.OK(), "the approval fixture's decision must be acknowledged: got %d %s", d.Status, d.Raw)
+				harness.Accepted(d, "the approval fixture's decision")
 				return corrupt.FirstLine("approval", "approval.requested", "request_id", approval)
 			},
 			probe: func(ctx context.Context, ci int) scenarios.Reply {
