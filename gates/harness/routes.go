@@ -103,12 +103,13 @@ func DiscoverRoutes(ctx context.Context, base, token string) Routes {
 	} else {
 		r.Source = "probes (no OpenAPI document at /api/credits/openapi.json or /openapi.json)"
 	}
+	nf := notFoundAnswers(ctx, hc, base, token)
 	for _, route := range catalog.AllRoutes {
 		if doc[normalizeRoute(route)] {
 			r.served[route] = true
 			continue
 		}
-		ok, answer := probe(ctx, hc, base, token, route)
+		ok, answer := probe(ctx, hc, base, token, route, nf)
 		r.served[route] = ok
 		if !ok {
 			r.why[route] = "probe answered " + answer
@@ -152,7 +153,7 @@ func openAPIRoutes(ctx context.Context, hc *http.Client, base, token string) (ma
 // entity and a body has only an unknown field. The route is served unless
 // the answer is the router's own "no such route" (404/405 with a framework
 // body) or no answer at all.
-func probe(ctx context.Context, hc *http.Client, base, token, route string) (bool, string) {
+func probe(ctx context.Context, hc *http.Client, base, token, route string, nf map[string]string) (bool, string) {
 	method, path, _ := strings.Cut(route, " ")
 	path = pathParam.ReplaceAllString(path, probeID)
 	var body []byte
@@ -170,7 +171,32 @@ func probe(ctx context.Context, hc *http.Client, base, token, route string) (boo
 	if status != http.StatusNotFound {
 		return true, answer
 	}
+	if want, ok := nf[method]; ok && strings.ReplaceAll(string(raw), path, "{path}") == want {
+		return false, answer // the router's own answer for a path it has no handler for
+	}
 	return !routerNotFound(raw), answer
+}
+
+// noRoutePath is a path no backend serves.
+const noRoutePath = "/api/credits/creditgate-probe-no-such-route/" + probeID
+
+// notFoundAnswers learns the backend's router answer for a path it has no
+// handler for, per method (GET, POST), with the path replaced by "{path}":
+// a probe answered exactly so is not served, whatever the framework's
+// wording ("no route /api/…"). Only 404 answers are kept.
+func notFoundAnswers(ctx context.Context, hc *http.Client, base, token string) map[string]string {
+	out := map[string]string{}
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		var body []byte
+		if m == http.MethodPost {
+			body = []byte(`{"creditgate_probe": true}`)
+		}
+		status, raw, err := do(ctx, hc, m, base+noRoutePath, token, body)
+		if err == nil && status == http.StatusNotFound {
+			out[m] = strings.ReplaceAll(string(raw), noRoutePath, "{path}")
+		}
+	}
+	return out
 }
 
 // routerNotFound recognises a router's answer for a path it has no handler

@@ -81,3 +81,27 @@ func TestRouterNotFoundTellsAMissingRouteFromAnUnknownEntity(t *testing.T) {
 		}
 	}
 }
+
+// A router whose answer for a path without a handler names the path in its
+// own words ("no route /api/…") is learnt from a path nobody serves, so a
+// route the backend lacks is not taken as served because its 404 is JSON
+// with a code, as an unknown entity's is.
+func TestRouteDiscoveryLearnsTheRoutersOwnNotFoundAnswer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		if strings.HasPrefix(r.URL.Path, "/api/credits/balance/") {
+			_, _ = w.Write([]byte(`{"code":"not_found","detail":"agent creditgate-probe-absent not found"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"code":"not_found","detail":"no route ` + r.URL.Path + `"}`))
+	}))
+	defer srv.Close()
+	r := DiscoverRoutes(t.Context(), srv.URL, "")
+	if !r.Has(catalog.Balance) {
+		t.Errorf("GET /balance/{id} answers an unknown entity's 404: served, but discovery says not (%s)", r.Why(catalog.Balance))
+	}
+	if r.Has(catalog.Withdraw) || r.Has(catalog.PoolClose) {
+		t.Errorf("routes answered the router's own 404 taken as served: %s", r.Summary())
+	}
+}
