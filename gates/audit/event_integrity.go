@@ -3,6 +3,7 @@ package audit
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/creditgate/creditgate/scenarios/history"
@@ -328,17 +329,59 @@ func CheckKeysUnique(j *Journal) Finding {
 	return v.finding(CheckKeysOnce, countMeasured(&v, len(evs), "events"), "0", "")
 }
 
-// txGroups splits the valid events into commands: a primary event (with
-// tx = N > 1) followed by N-1 derived events. member[i] is the index of the
-// primary of event i (i itself for primaries).
+// txGroups splits the valid events into commands: a primary event
+// followed by its derived events. member[i] is the index of the primary of
+// event i (i itself for primaries).
+//
+// Our engine marks a command of N events with tx = N on its first event
+// and keys "<key>#1".."<key>#N-1" on the rest. SPEC §2 fixes neither, so a
+// journal with no tx > 1 anywhere is grouped by its keys alone (byKeys): an
+// event whose key is the open command's key, one separator of
+// derivedSeparators and its index n = 1, 2, …, with the same
+// correlation_id, is that command's n-th event. Such a journal's server
+// keys are the backend's own too (foreignKeys).
 type txGroups struct {
 	evs     []*Event
 	primary []int
 	v       violations
+	byKeys  bool
+	// foreignKeys: no tx marks and no key of our engine's server form
+	// ("srv-<event_id>"): a command under a key no client sent is taken
+	// as server-keyed, whatever its form.
+	foreignKeys bool
+}
+
+// derivedSeparators may join a command's key and an event's index.
+const derivedSeparators = "#~:./|"
+
+// derivedKey reports whether key is base, one separator and n.
+func derivedKey(base, key string, n int) bool {
+	return len(key) > len(base)+1 && strings.HasPrefix(key, base) && strings.IndexByte(derivedSeparators, key[len(base)]) >= 0 &&
+		key[len(base)+1:] == strconv.Itoa(n)
 }
 
 func groupTx(evs []*Event) *txGroups {
-	g := &txGroups{evs: evs, primary: make([]int, len(evs))}
+	g := &txGroups{evs: evs, primary: make([]int, len(evs)), byKeys: true, foreignKeys: true}
+	for _, e := range evs {
+		if e.Tx > 1 {
+			g.byKeys, g.foreignKeys = false, false
+		}
+		if isServerKey(e) {
+			g.foreignKeys = false
+		}
+	}
+	if g.byKeys {
+		cur, n := -1, 0
+		for i, e := range evs {
+			if cur >= 0 && e.CorrelationID == evs[cur].CorrelationID && derivedKey(evs[cur].IdempotencyKey, e.IdempotencyKey, n) {
+				g.primary[i] = cur
+				n++
+				continue
+			}
+			g.primary[i], cur, n = i, i, 1
+		}
+		return g
+	}
 	cur, left := -1, 0
 	for i, e := range evs {
 		if left > 0 {
@@ -499,9 +542,10 @@ func historyExact(j *Journal, ops []Op, opt HistoryOptions, name string) (Findin
 			continue
 		}
 		for _, e := range prims {
+			serverKey := isServerKey(e) || g.foreignKeys
 			switch {
-			case isServerKey(e) && (isSystemActor(e) || claimed[e.EventID] || opt.KeylessSent):
-			case isServerKey(e):
+			case serverKey && (isSystemActor(e) || claimed[e.EventID] || opt.KeylessSent):
+			case serverKey:
 				unrequested++
 				v.add("seq %d (%s %s, actor %q): server-keyed command no client op claims (no keyless requests declared)",
 					e.Seq, e.EventType, e.EventID, e.ActorID)

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/creditgate/creditgate/scenarios/history"
 	"hash/crc32"
 	"net/http"
 	"net/http/httptest"
@@ -139,5 +140,39 @@ func TestSynergieTotalsAreReadInEitherShapeAndAnUnknownOneIsNotMeasured(t *testi
 				t.Errorf("%s: unknown shape not reported as not measured: %q %v", body, st.SynergieUnread, f)
 			}
 		}
+	}
+}
+
+// foreignEvents is a journal written without our tx marks: a command of two
+// events whose second carries "<key>~1", and a system command under the
+// backend's own server key.
+func foreignEvents(extraKey string) *Journal {
+	ev := func(seq uint64, typ, key, corr, actor string) Line {
+		e := &Event{Seq: seq, EventID: fmt.Sprintf("e%d", seq), EventType: typ, IdempotencyKey: key, CorrelationID: corr, ActorID: actor,
+			SchemaVersion: 1, Timestamp: "2026-01-01T00:00:00Z"}
+		return Line{No: int(seq), Terminated: true, Event: e}
+	}
+	j := &Journal{Lines: []Line{
+		ev(1, "agent.registered", "k1", "c1", "op"),
+		ev(2, "credit.allocated", "k1~1", "c1", "op"),
+		ev(3, "approval.expired", "srv~9f", "c2", "system:expiry"),
+	}}
+	if extraKey != "" {
+		j.Lines = append(j.Lines, ev(4, "credit.consumed", extraKey, "c3", "op"))
+	}
+	return j
+}
+
+// A journal that groups a command's events by its own key convention
+// ("<key>~1") and keys its system commands its own way is judged by what
+// it means: one acknowledged command, one system command, nothing
+// unrequested — while a command under a key no client sent still fails.
+func TestHistoryReadsAnotherBackendsDerivedAndServerKeys(t *testing.T) {
+	ops := []Op{{ID: 1, Kind: history.KindCreateAgent, Key: "k1", Status: 200, Outcome: history.OK, EventID: "e1"}}
+	if f := CheckHistoryExact(foreignEvents(""), ops, HistoryOptions{}); !f.OK {
+		t.Errorf("a conforming journal failed: %s", f)
+	}
+	if f := CheckHistoryExact(foreignEvents("zz9"), ops, HistoryOptions{}); f.OK {
+		t.Errorf("a command under a key no client sent passed: %s", f)
 	}
 }
