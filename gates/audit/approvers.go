@@ -105,6 +105,60 @@ type AuditEntry struct {
 	DecisionEventIDs []string
 }
 
+// AuditEntriesOf reads the answer of GET /approvals/audit. SPEC §5 says
+// the endpoint "lists every request with its decision event ids" and names
+// neither the list's member nor the ids': the list is ours ("audit") or
+// else the first top-level array of objects carrying a request_id; an
+// entry's ids are its "decision_event_ids", or else the event_id of each
+// of its "decisions". ok is false when no such list is found (an answer
+// this reader does not know: what needs it is not measured).
+func AuditEntriesOf(body map[string]any) (entries []AuditEntry, ok bool) {
+	list, found := body["audit"].([]any)
+	if !found {
+		keys := make([]string, 0, len(body))
+		for k := range body {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			l, isList := body[k].([]any)
+			if !isList || len(l) == 0 {
+				continue
+			}
+			if o, isObj := l[0].(map[string]any); isObj && o["request_id"] != nil {
+				list, found = l, true
+				break
+			}
+		}
+	}
+	if !found {
+		// An empty audit in any member is an empty list, not an unknown shape.
+		for _, v := range body {
+			if l, isList := v.([]any); isList && len(l) == 0 {
+				return nil, true
+			}
+		}
+		return nil, false
+	}
+	for _, e := range list {
+		o, _ := e.(map[string]any)
+		entry := AuditEntry{RequestID: fmt.Sprint(o["request_id"])}
+		if ids, has := o["decision_event_ids"].([]any); has {
+			for _, id := range ids {
+				entry.DecisionEventIDs = append(entry.DecisionEventIDs, fmt.Sprint(id))
+			}
+		} else if ds, has := o["decisions"].([]any); has {
+			for _, d := range ds {
+				if dm, isObj := d.(map[string]any); isObj && dm["event_id"] != nil {
+					entry.DecisionEventIDs = append(entry.DecisionEventIDs, fmt.Sprint(dm["event_id"]))
+				}
+			}
+		}
+		entries = append(entries, entry)
+	}
+	return entries, true
+}
+
 // AuditListing compares the approval audit with the journal (SPEC §5:
 // "Audit endpoint lists every request with its decision event ids"):
 // every request that has a decision in the journal read before the audit

@@ -176,3 +176,24 @@ func TestHistoryReadsAnotherBackendsDerivedAndServerKeys(t *testing.T) {
 		t.Errorf("a command under a key no client sent passed: %s", f)
 	}
 }
+
+// The approval audit is read under our member or the first list of
+// requests, with ids from decision_event_ids or each decision's event_id;
+// an answer with no list of requests is unknown, never an empty audit.
+func TestAuditEntriesAreReadInEitherShape(t *testing.T) {
+	ours := map[string]any{"audit": []any{map[string]any{"request_id": "r1", "decision_event_ids": []any{"d1", "d2"}}}}
+	theirs := map[string]any{"count": 1.0, "entries": []any{map[string]any{"request_id": "r1",
+		"decisions": []any{map[string]any{"event_id": "d1"}, map[string]any{"event_id": "d2"}}}}}
+	for name, body := range map[string]map[string]any{"ours": ours, "theirs": theirs} {
+		got, ok := AuditEntriesOf(body)
+		if !ok || len(got) != 1 || got[0].RequestID != "r1" || strings.Join(got[0].DecisionEventIDs, ",") != "d1,d2" {
+			t.Errorf("%s: %v %v", name, got, ok)
+		}
+	}
+	if got, ok := AuditEntriesOf(map[string]any{"entries": []any{}}); !ok || len(got) != 0 {
+		t.Errorf("an empty audit: %v %v", got, ok)
+	}
+	if _, ok := AuditEntriesOf(map[string]any{"count": 3.0, "summary": "3 decided"}); ok {
+		t.Errorf("an answer without a list of requests was read as an audit")
+	}
+}

@@ -152,11 +152,14 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, harnes
 		r := env.C.Get(ctx, "/api/credits/approvals/audit?limit=100000")
 		harness.Ensure(r.OK(), "GET /approvals/audit must answer 200 with the audit: got %d %s", r.Status, r.Raw)
 		listed := map[string]bool{}
-		entries, _ := r.Body["audit"].([]any)
+		entries, known := audit.AuditEntriesOf(r.Body)
+		if !known {
+			env.Record("C5", harness.Measure{Variant: label, Detail: "GET /approvals/audit answered no list of requests this harness reads (SPEC §5 names no member)"})
+			return
+		}
 		for _, e := range entries {
-			ids, _ := e.(map[string]any)["decision_event_ids"].([]any)
-			for _, id := range ids {
-				listed[fmt.Sprint(id)] = true
+			for _, id := range e.DecisionEventIDs {
+				listed[id] = true
 			}
 		}
 		missing, decisions := 0, 0

@@ -39,20 +39,15 @@ func judgeApprovals(ctx context.Context, env *harness.Env, variant string) {
 	if env.Applies("C35") {
 		r := env.C.Get(ctx, fmt.Sprintf("/api/credits/approvals/audit?limit=%d", auditLimit))
 		harness.Ensure(r.OK(), "GET /approvals/audit must answer 200 with the audit: got %d %s", r.Status, r.Raw)
-		list, _ := r.Body["audit"].([]any)
-		entries := make([]audit.AuditEntry, 0, len(list))
-		for _, e := range list {
-			o, _ := e.(map[string]any)
-			entry := audit.AuditEntry{RequestID: fmt.Sprint(o["request_id"])}
-			ids, _ := o["decision_event_ids"].([]any)
-			for _, id := range ids {
-				entry.DecisionEventIDs = append(entry.DecisionEventIDs, fmt.Sprint(id))
-			}
-			entries = append(entries, entry)
-		}
+		entries, known := audit.AuditEntriesOf(r.Body)
 		after, err := env.Journal(ctx)
 		harness.Ensure(err == nil, "the journal must be readable after the audit: %v", err)
-		env.RecordFinding(audit.AuditListing(audit.Fold(before), audit.Fold(after), entries, env.StartSeq == 0, len(entries) >= auditLimit), variant)
+		if known {
+			env.RecordFinding(audit.AuditListing(audit.Fold(before), audit.Fold(after), entries, env.StartSeq == 0, len(entries) >= auditLimit), variant)
+		} else {
+			env.Record("C35", harness.Measure{Variant: variant, Detail: "GET /approvals/audit answered no list of requests this harness reads (SPEC §5 names no member): " +
+				string(r.Raw[:min(len(r.Raw), 300)])})
+		}
 		before = after
 	} else {
 		env.Record("C35", harness.Measure{Variant: variant})

@@ -1,6 +1,7 @@
 package history
 
 import (
+	"cmp"
 	"encoding/json"
 	"hash/fnv"
 	"strconv"
@@ -46,10 +47,16 @@ type body struct {
 	Balance      json.RawMessage `json:"balance"`
 	Amount       json.RawMessage `json:"amount"`
 	BalanceAfter json.RawMessage `json:"balance_after"`
-	Winner       *struct {
+	// The winning decision of an already_decided refusal: SPEC §5 puts it
+	// "in the body" without naming the member, so ours ("winner":
+	// {"decision_event_id"}) and the plain form ("decision": {"event_id"})
+	// are both read.
+	Winner *struct {
 		DecisionEventID string `json:"decision_event_id"`
+		EventID         string `json:"event_id"`
 	} `json:"winner"`
-	History []struct {
+	Decision json.RawMessage `json:"decision"` // an object there; ours answers a decision's type here
+	History  []struct {
 		EventID string `json:"event_id"`
 	} `json:"history"`
 }
@@ -83,8 +90,17 @@ func Fill(op *Op, r Response) {
 	if op.Kind.Decision() {
 		op.State = b.Status
 	}
-	if b.Winner != nil {
-		op.WinnerEventID = b.Winner.DecisionEventID
+	switch {
+	case b.Winner != nil:
+		op.WinnerEventID = cmp.Or(b.Winner.DecisionEventID, b.Winner.EventID)
+	case len(b.Decision) > 0 && b.Decision[0] == '{' && r.Status >= 300:
+		var d struct {
+			EventID         string `json:"event_id"`
+			DecisionEventID string `json:"decision_event_id"`
+		}
+		if json.Unmarshal(b.Decision, &d) == nil {
+			op.WinnerEventID = cmp.Or(d.EventID, d.DecisionEventID)
+		}
 	}
 	if r.Status >= 300 {
 		op.Err = truncate(b.Detail, 200)
