@@ -29,6 +29,10 @@ type APIState struct {
 	ApprovalsTotal     int
 	ApprovalsTruncated bool
 	Synergie           map[string]map[string]SynergieTotals // agent -> team
+	// AllFields: the backend is our engine, which serves every view field
+	// the journal fixes; one it leaves out is a violation, not a field
+	// "not served, so not compared".
+	AllFields bool
 	// SynergieUnread says why the per-team totals were not read (an
 	// answer shape the reader does not know); Synergie is then nil.
 	SynergieUnread string
@@ -218,9 +222,11 @@ func (a apiApproval) state() (ApprovalState, error) {
 		DecisionEventIDs: []string{}, Decisions: []Decision{}}
 	if a.DecisionEventID != nil {
 		s.DecisionEventID = *a.DecisionEventID
+		s.Fields |= FieldDecisionEventID
 	}
 	if a.ExecutedEventID != nil {
 		s.ExecutedEventID = *a.ExecutedEventID
+		s.Fields |= FieldExecutedEventID
 	}
 	for _, f := range []struct {
 		raw json.RawMessage

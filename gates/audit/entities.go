@@ -23,6 +23,10 @@ type MissionView struct {
 	AgentID, Status                             string
 	EstimateMilli, ConsumedMilli, RefundedMilli int64
 	Rating                                      float64
+	// Unserved names the amounts the answer left out ("estimate", …):
+	// SPEC §6 leaves the mission view to the backend ("document them"),
+	// so they are not compared — unless the backend is our engine.
+	Unserved string
 }
 
 // EntityState is what the per-entity read routes say about every agent,
@@ -78,29 +82,33 @@ func (c *APIClient) FetchEntities(ctx context.Context, m *Model) (*EntityState, 
 	}
 	for _, id := range sortedKeys(m.Missions) {
 		var r struct {
-			AgentID  string      `json:"agent_id"`
-			Status   string      `json:"status"`
-			Estimate json.Number `json:"estimate"`
-			Consumed json.Number `json:"consumed"`
-			Refunded json.Number `json:"refunded"`
-			Rating   float64     `json:"rating"`
+			AgentID  string       `json:"agent_id"`
+			Status   string       `json:"status"`
+			Estimate *json.Number `json:"estimate"`
+			Consumed *json.Number `json:"consumed"`
+			Refunded *json.Number `json:"refunded"`
+			Rating   float64      `json:"rating"`
 		}
 		if err := c.getJSON(ctx, "/api/credits/missions/"+url.PathEscape(id), &r); err != nil {
 			return nil, err
 		}
 		mv := MissionView{AgentID: r.AgentID, Status: r.Status, Rating: r.Rating}
 		var err error
+		var unserved []string
 		for _, f := range []struct {
-			dst *int64
-			n   json.Number
-		}{{&mv.EstimateMilli, r.Estimate}, {&mv.ConsumedMilli, r.Consumed}, {&mv.RefundedMilli, r.Refunded}} {
-			if f.n == "" {
-				f.n = "0"
+			name string
+			dst  *int64
+			n    *json.Number
+		}{{"estimate", &mv.EstimateMilli, r.Estimate}, {"consumed", &mv.ConsumedMilli, r.Consumed}, {"refunded", &mv.RefundedMilli, r.Refunded}} {
+			if f.n == nil {
+				unserved = append(unserved, f.name)
+				continue
 			}
-			if *f.dst, err = milli("mission "+id, f.n); err != nil {
+			if *f.dst, err = milli("mission "+id, *f.n); err != nil {
 				return nil, err
 			}
 		}
+		mv.Unserved = strings.Join(unserved, ", ")
 		st.Missions[id] = mv
 	}
 	return st, nil
@@ -168,6 +176,20 @@ func CompareEntities(m *Model, api APIState) Finding {
 		got := ent.Missions[id]
 		want := MissionView{AgentID: ms.AgentID, Status: ms.Status, EstimateMilli: ms.EstimateMilli,
 			ConsumedMilli: ms.ConsumedMilli, RefundedMilli: ms.RefundedMilli, Rating: ms.Rating}
+		if got.Unserved != "" && api.AllFields {
+			v.add("GET /missions/%s serves no %s, which our engine always serves", id, got.Unserved)
+		}
+		for _, f := range strings.Split(got.Unserved, ", ") {
+			switch f { // not served, not compared
+			case "estimate":
+				want.EstimateMilli = got.EstimateMilli
+			case "consumed":
+				want.ConsumedMilli = got.ConsumedMilli
+			case "refunded":
+				want.RefundedMilli = got.RefundedMilli
+			}
+		}
+		want.Unserved = got.Unserved
 		if got != want {
 			v.add("GET /missions/%s: %+v, model %+v", id, got, want)
 		}

@@ -197,3 +197,27 @@ func TestAuditEntriesAreReadInEitherShape(t *testing.T) {
 		t.Errorf("an answer without a list of requests was read as an audit")
 	}
 }
+
+// A view field SPEC §6 leaves to the backend and another backend does not
+// serve (a request's decision_event_id) is not compared — and is a
+// violation when the backend is our engine, which always serves it.
+func TestAnApprovalIdNotServedIsNotComparedUnlessTheBackendIsOurs(t *testing.T) {
+	w := cleanWorld(t)
+	m := foldTest(w.b.journal())
+	api := apiFromModel(m)
+	for id, a := range api.Approvals {
+		a.Fields &^= FieldDecisionEventID | FieldExecutedEventID
+		a.DecisionEventID, a.ExecutedEventID = "", ""
+		api.Approvals[id] = a
+	}
+	if len(api.Approvals) == 0 {
+		t.Fatal("the clean world has no approvals")
+	}
+	if f := CompareApprovals(m, api); !f.OK {
+		t.Errorf("another backend's view without the ids failed: %s", f)
+	}
+	api.AllFields = true
+	if f := CompareApprovals(m, api); f.OK {
+		t.Errorf("our engine's view without the ids passed: %s", f)
+	}
+}

@@ -118,6 +118,8 @@ const (
 	FieldDecisionDecider
 	FieldDecisionJustification
 	FieldDecisionAt
+	FieldDecisionEventID // decision_event_id
+	FieldExecutedEventID // executed_event_id
 
 	allApprovalFields ApprovalFields = 1<<iota - 1
 )

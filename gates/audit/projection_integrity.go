@@ -258,6 +258,9 @@ func CompareApprovals(m *Model, api APIState) Finding {
 	if api.ApprovalsTruncated {
 		detail += fmt.Sprintf("; API list truncated, %d model requests not compared", missing)
 	}
+	if api.AllFields && approvalFieldsMissing(api.Approvals) {
+		v.add("GET /approvals leaves out fields our engine always serves%s", approvalsNotServed(api.Approvals))
+	}
 	if api.ApprovalsTotal > 0 && api.ApprovalsTotal != len(m.Approvals) {
 		v.add("API reports %d requests in total, the journal holds %d", api.ApprovalsTotal, len(m.Approvals))
 	}
@@ -284,10 +287,14 @@ func approvalDiffs(want, got ApprovalState) []string {
 	cmp("amount_milli", want.AmountMilli, got.AmountMilli)
 	cmp("requester_id", want.RequesterID, got.RequesterID)
 	cmp("request_event_id", want.RequestEventID, got.RequestEventID)
-	cmp("decision_event_id", want.DecisionEventID, got.DecisionEventID)
-	cmp("executed_event_id", want.ExecutedEventID, got.ExecutedEventID)
 	cmp("decision_event_ids", want.DecisionEventIDs, got.DecisionEventIDs)
 	served := want.Fields & got.Fields
+	if served&FieldDecisionEventID != 0 {
+		cmp("decision_event_id", want.DecisionEventID, got.DecisionEventID)
+	}
+	if served&FieldExecutedEventID != 0 {
+		cmp("executed_event_id", want.ExecutedEventID, got.ExecutedEventID)
+	}
 	str := func(f ApprovalFields, field, w, g string) {
 		if served&f != 0 && w != g {
 			d = append(d, fmt.Sprintf("%s API %s, model %s", field, orNull(g), orNull(w)))
@@ -318,6 +325,17 @@ func approvalDiffs(want, got ApprovalState) []string {
 	return d
 }
 
+// approvalFieldsMissing reports whether a field beyond the decisions'
+// sub-fields was served by no request of the read, for a backend that
+// must serve them all (APIState.AllFields).
+func approvalFieldsMissing(api map[string]ApprovalState) bool {
+	var served ApprovalFields
+	for _, a := range api {
+		served |= a.Fields
+	}
+	return len(api) > 0 && served|decisionFields != allApprovalFields
+}
+
 // approvalsNotServed names the approval fields the journal fixes that no
 // request the API returned carried (not compared).
 func approvalsNotServed(got map[string]ApprovalState) string {
@@ -334,7 +352,8 @@ func approvalsNotServed(got map[string]ApprovalState) string {
 		name string
 	}{{FieldRiskLevel, "risk_level"}, {FieldApprovalReason, "reason"}, {FieldJustification, "justification"},
 		{FieldRequiredApprovals, "required_approvals"}, {FieldCreatedAt, "created_at"}, {FieldExpiresAt, "expires_at"},
-		{FieldDecidedBy, "decided_by"}, {FieldDecisionType, "decisions[].event_type"}, {FieldDecisionDecider, "decisions[].decider_id"},
+		{FieldDecidedBy, "decided_by"}, {FieldDecisionEventID, "decision_event_id"}, {FieldExecutedEventID, "executed_event_id"},
+		{FieldDecisionType, "decisions[].event_type"}, {FieldDecisionDecider, "decisions[].decider_id"},
 		{FieldDecisionJustification, "decisions[].justification"}, {FieldDecisionAt, "decisions[].at"}} {
 		if served&f.f == 0 {
 			names = append(names, f.name)

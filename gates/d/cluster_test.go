@@ -356,6 +356,7 @@ func clusterLinkBody() {
 			Detail: fmt.Sprintf("%d sent, %d acknowledged, %d missing or doubled, %d unacknowledged doubled", len(all), acked, missing, dup)})
 		api, err := audit.FetchAPIState(ctx, cl.Instances()[0], env.T.Token(), nil)
 		harness.Ensure(err == nil, "the API state of the instance whose link failed must be readable: %v", err)
+		api.AllFields = true // the cluster runs our engine
 		fs := audit.GateB(j, audit.Fold(j), api, audit.GateBOptions{})
 		bad := []string{}
 		judged := 0

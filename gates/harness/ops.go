@@ -79,6 +79,7 @@ func (e *Env) FoldAndCompare(ctx context.Context, when string) ([]audit.Finding,
 	api, err := audit.FetchAPIState(ctx, e.T.BaseURL(), e.T.Token(), nil)
 	Expect(err).NotTo(HaveOccurred(), "reading the API state "+when)
 	Expect(audit.FetchEntities(ctx, e.T.BaseURL(), e.T.Token(), m, &api)).To(Succeed(), "reading balances, pools, missions and approvals "+when)
+	api.AllFields = e.TCfg.Kind.OwnEngine()
 	return audit.GateB(j, m, api, audit.GateBOptions{}), m
 }
 
