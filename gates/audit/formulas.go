@@ -147,8 +147,10 @@ func (m *Model) applyMission(e *Event) {
 			m.problem(ProblemFold, e, "mission of unregistered agent %q", p.AgentID)
 		}
 		want := MissionEstimateMilli(p.MissionType, p.Complexity, m.Skills[p.AgentID])
-		m.FormulaChecks++
-		if p.EstimateMilli != want {
+		if !m.skillUnknown[p.AgentID] {
+			m.FormulaChecks++
+		}
+		if p.EstimateMilli != want && !m.skillUnknown[p.AgentID] {
 			m.problem(ProblemFormula, e, "mission %q estimate_milli %d, SPEC §5 gives %d (type %q, complexity %q, skill %v)",
 				p.MissionID, p.EstimateMilli, want, p.MissionType, p.Complexity, m.Skills[p.AgentID])
 		}
@@ -484,7 +486,7 @@ func (m *Model) noteAgentAllocation(e *Event, p creditPayload) {
 		return
 	}
 	agent, ok := m.registrations[*e.CausationID]
-	if !ok {
+	if !ok || m.skillUnknown[agent] {
 		return
 	}
 	want := AgentInitialMilli(m.Skills[agent])

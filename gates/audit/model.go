@@ -223,6 +223,10 @@ type Model struct {
 	missionByConsume map[string]string
 	// registrations maps an agent.registered event id to its agent.
 	registrations map[string]string
+	// skillUnknown: agents whose registration names no skill_level (SPEC
+	// §2 leaves payloads to the backend): the formulas that need it are
+	// not judged for them.
+	skillUnknown map[string]bool
 	// contributions are each collaboration's contribution_scores.
 	contributions map[string]map[string]float64
 
@@ -257,7 +261,7 @@ func NewModel() *Model { return NewModelWith(DefaultFormulas()) }
 // NewModelWith returns an empty model that recomputes derived amounts with p.
 func NewModelWith(p FormulaParams) *Model {
 	return &Model{Formulas: p, Skills: map[string]float64{}, Missions: map[string]*MissionState{},
-		missionByStart: map[string]string{}, missionByConsume: map[string]string{}, registrations: map[string]string{}, contributions: map[string]map[string]float64{},
+		missionByStart: map[string]string{}, missionByConsume: map[string]string{}, registrations: map[string]string{}, skillUnknown: map[string]bool{}, contributions: map[string]map[string]float64{},
 		Agents: map[string]bool{}, Balances: map[string]int64{}, Ledgers: map[string][]LedgerEntry{},
 		Approvals: map[string]*ApprovalState{}, Synergie: map[string]map[string]*SynergieTotals{},
 		Pools: map[string]*PoolState{}, decisions: map[string]decisionRef{}, collabs: map[string]bool{},
@@ -290,8 +294,8 @@ type (
 		MissionID         string `json:"mission_id"`
 	}
 	agentPayload struct {
-		AgentID    string  `json:"agent_id"`
-		SkillLevel float64 `json:"skill_level"`
+		AgentID    string   `json:"agent_id"`
+		SkillLevel *float64 `json:"skill_level"` // nil: another backend's registration names no skill_level
 	}
 	approvalPayload struct {
 		RequestID         string `json:"request_id"`
@@ -403,7 +407,11 @@ func (m *Model) Apply(e *Event) {
 				m.problem(ProblemFold, e, "agent %q registered twice", p.AgentID)
 			}
 			m.Agents[p.AgentID] = true
-			m.Skills[p.AgentID] = p.SkillLevel
+			if p.SkillLevel != nil {
+				m.Skills[p.AgentID] = *p.SkillLevel
+			} else {
+				m.skillUnknown[p.AgentID] = true
+			}
 			m.registrations[e.EventID] = p.AgentID
 			if _, ok := m.Balances[p.AgentID]; !ok {
 				m.Balances[p.AgentID] = 0

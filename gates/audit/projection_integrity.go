@@ -460,6 +460,9 @@ func ApprovalDecisions(m *Model) Finding {
 	return v.finding(CheckDecisions, countMeasured(&v, len(m.Approvals), "requests"), "0", "")
 }
 
+// SpecSynergieCapMilli is SPEC §5's default synergie cap per agent and team.
+const SpecSynergieCapMilli = 500_000
+
 // CapCheck: no agent earns more than the cap from synergie in one team, and
 // for every (collaboration, agent) the withheld (reward_capped) amount is
 // exactly the part above the cap: capped = max(granted+capped − room, 0)
@@ -490,11 +493,18 @@ func CapCheck(m *Model, capMilli int64) Finding {
 			a.g += r.AmountMilli
 		}
 	}
+	defaulted := 0
 	for _, k := range order {
 		a := accs[k]
 		c := capMilli
 		if c <= 0 {
 			c = a.capSeen
+		}
+		if c <= 0 {
+			// The reward names no cap (another backend's payload): the
+			// SPEC §5 default, which a backend started without settings has.
+			c = SpecSynergieCapMilli
+			defaulted++
 		}
 		room := max(c-a.before, 0)
 		withheld := max(a.g+a.c-room, 0)
@@ -523,6 +533,8 @@ func CapCheck(m *Model, capMilli int64) Finding {
 	threshold := "each reward's cap_milli"
 	if capMilli > 0 {
 		threshold = money.FormatMilli(capMilli) + " credits per agent and team"
+	} else if defaulted > 0 {
+		threshold += fmt.Sprintf(", or SPEC §5's default %s credits for the %d rewards naming none", money.FormatMilli(SpecSynergieCapMilli), defaulted)
 	}
 	return v.finding(CheckCap, fmt.Sprintf("max granted %s credits; Σ reward_capped %s, Σ above cap %s",
 		money.FormatMilli(maxGranted), money.FormatMilli(sumCapped), money.FormatMilli(sumWithheld)), threshold, "")
