@@ -43,13 +43,22 @@ func JudgeGrammar(rs []GrammarResult, grammarCodes []string, digestBefore, diges
 			a25.add("%s: refused %d %s, the documented refusal is %v", r.Name, r.Status, r.Code, r.Codes)
 		}
 	}
-	invalid := 0
+	invalid, accepted := 0, 0
 	for _, r := range rs {
 		if !r.Valid {
 			invalid++
+			if r.Status > 0 && r.Status < 400 {
+				accepted++
+			}
 		}
 	}
-	if digestBefore != "" {
+	a26detail := ""
+	switch {
+	case digestBefore == "":
+	case accepted > 0:
+		// An accepted one moves the digest rightly: A25 names it.
+		a26detail = fmt.Sprintf("not measured: %d of the %d invalid requests were accepted (A25), so the digest cannot show what the refused ones changed", accepted, invalid)
+	default:
 		a26.judged = invalid
 		if digestBefore != digestAfter {
 			a26.add("the digest moved across %d refused requests: %s → %s", invalid, digestBefore, digestAfter)
@@ -58,6 +67,6 @@ func JudgeGrammar(rs []GrammarResult, grammarCodes []string, digestBefore, diges
 	return []Finding{
 		a24.finding(CheckA24, fmt.Sprintf("%d 5xx in %d requests", a24.count, a24.judged), "0", ""),
 		a25.finding(CheckA25, fmt.Sprintf("%d wrong answers in %d requests", a25.count, a25.judged), "0", ""),
-		a26.finding(CheckA26, fmt.Sprintf("%d state changes over %d refused requests", a26.count, invalid), "0", ""),
+		a26.finding(CheckA26, fmt.Sprintf("%d state changes over %d refused requests", a26.count, invalid), "0", a26detail),
 	}
 }

@@ -221,3 +221,17 @@ func TestAnApprovalIdNotServedIsNotComparedUnlessTheBackendIsOurs(t *testing.T) 
 		t.Errorf("our engine's view without the ids passed: %s", f)
 	}
 }
+
+// An invalid request the backend accepted moves the digest rightly: A25
+// names it, and A26 is not measured rather than failed on it.
+func TestTheDigestJudgesOnlyRefusedGrammarCases(t *testing.T) {
+	rs := []GrammarResult{{Name: "bad", Status: 422}, {Name: "worse", Status: 200}, {Name: "good", Valid: true, Status: 200}}
+	fs := JudgeGrammar(rs, nil, "1 aa", "2 bb")
+	if fs[1].OK || !fs[2].OK || fs[2].Samples != 0 {
+		t.Errorf("A25 %v; A26 %v", fs[1], fs[2])
+	}
+	fs = JudgeGrammar(rs[:1], nil, "1 aa", "2 bb")
+	if fs[2].OK {
+		t.Errorf("a refused request that moved the digest passed A26: %v", fs[2])
+	}
+}

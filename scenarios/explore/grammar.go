@@ -22,6 +22,10 @@ type GrammarCase struct {
 	Key         string // Idempotency-Key header ("" = none)
 	Valid       bool
 	Codes       []string // acceptable refusal codes of an invalid case
+	// Ours: the case is about our engine's own contract beyond SPEC §3/§6
+	// (docs/events.md §5b: the key and id alphabets, the reserved '#', key
+	// length), not about every conforming backend.
+	Ours bool
 }
 
 // GrammarCodes are the codes a grammar refusal may carry: a valid case
@@ -280,7 +284,8 @@ func routeCases(route, method, path string, base map[string]json.RawMessage, nam
 }
 
 // alphabetCases: every byte class of the key alphabet (header and body
-// field), the reserved '#', and the id alphabet, on consume and agents.
+// field), the reserved '#', and the id alphabet, on consume and agents —
+// our engine's contract (Ours), which SPEC §3 does not fix.
 func alphabetCases(agent string, fresh func() string) []GrammarCase {
 	var out []GrammarCase
 	consume := func(extra string) []byte {
@@ -309,5 +314,8 @@ func alphabetCases(agent string, fresh func() string) []GrammarCase {
 		Body: consume(""), Key: "gk" + fresh() + "#1", Codes: []string{"invalid_idempotency_key"}})
 	out = append(out, GrammarCase{Name: "consume: header and member keys differ", Method: "POST", Path: "/api/credits/consume",
 		Body: consume(`,"idempotency_key":"other` + fresh() + `"`), Key: "gk" + fresh(), Codes: []string{"invalid"}})
+	for i := range out {
+		out[i].Ours = true
+	}
 	return out
 }
