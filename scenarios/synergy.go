@@ -49,9 +49,14 @@ func Synergy(ctx context.Context, c *Client, rng *rand.Rand, team string, n, col
 		res.Recorded++
 		if i < 5 { // the same collaboration again under a new key: must write nothing
 			// Role NoWrite: acknowledged, but it must write nothing.
+			first := r
 			r := c.Do(ctx, Call{Method: "POST", Path: api + "/synergie/collaborations", Kind: history.KindCollaboration, Entity: collab,
 				Role: history.NoWrite, Key: fmt.Sprintf("%s-collab-dup-%03d", team, i), Body: body})
-			if dup, _ := r.Body["duplicate"].(bool); r.OK() && dup {
+			// SPEC §5: a duplicate collaboration_id is idempotent. Told by
+			// our "duplicate": true, or by the original's answer again.
+			dup, _ := r.Body["duplicate"].(bool)
+			same := r.Str("event_id") != "" && r.Str("event_id") == first.Str("event_id")
+			if r.OK() && (dup || same) {
 				res.Duplicates++
 			}
 		}
@@ -61,7 +66,20 @@ func Synergy(ctx context.Context, c *Client, rng *rand.Rand, team string, n, col
 		if !r.OK() {
 			return res, fmt.Errorf("synergie of %s: %d %s", a, r.Status, r.Raw)
 		}
-		teams, _ := r.Body["teams"].([]any)
+		// "teams": ours is a list of {team_id, …}; an object keyed by team
+		// id is read too (SPEC §6 fixes neither).
+		var teams []any
+		switch t := r.Body["teams"].(type) {
+		case []any:
+			teams = t
+		case map[string]any:
+			for id, v := range t {
+				if m, ok := v.(map[string]any); ok {
+					m["team_id"] = id
+					teams = append(teams, m)
+				}
+			}
+		}
 		for _, t := range teams {
 			m, _ := t.(map[string]any)
 			if m["team_id"] == team {
