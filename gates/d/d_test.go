@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -353,22 +354,49 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 
 				// Damage that is not reported is silent loss: critical.
 				v := env.C.Get(ctx, "/api/credits/journal/verify")
+				ours := env.TCfg.Kind.OwnEngine()
 				reported, how := reportedDamage(v.Raw, d)
+				if !reported && !ours {
+					// SPEC §3 asks for the report, not its shape.
+					reported, how = reportedAnywhere(v.Raw, d)
+				}
 				env.Record("D20", harness.Measure{OK: reported, Samples: 1, Measured: how, Threshold: string(d.Expect) + " at line " + fmt.Sprint(d.Line),
 					Detail: string(v.Raw), Variant: c.Name})
 				h := env.C.HealthState(ctx)
-				env.Record("D21", harness.Measure{OK: h == "degraded", Samples: 1, Measured: h, Threshold: "degraded",
-					Detail: "a repaired journal is reported, never silent", Variant: c.Name})
+				d21 := harness.Measure{OK: h == "degraded", Samples: 1, Measured: h, Threshold: "degraded",
+					Detail: "a repaired journal is reported, never silent", Variant: c.Name}
+				if !ours && d.Expect == corrupt.ExpectTorn {
+					// SPEC §3 makes quarantine degraded; of a cut torn tail
+					// (an unacknowledged write) it asks only the sidecar.
+					d21.Samples, d21.Detail = 0, "SPEC §3 asks health to say degraded after a quarantine, not after a torn tail was cut (our engine's rule)"
+				}
+				env.Record("D21", d21)
 				changed := changedBalances(ctx, env, balances)
 				refused := false
 				if d.EntityID != "" {
 					ok, how := reportedLost(v.Raw, d)
-					env.Record("D22", harness.Measure{OK: ok, Samples: 1, Measured: how,
-						Threshold: fmt.Sprintf("%s %s lost in line %d, dependents listed", d.EntityKind, d.EntityID, d.Line), Detail: string(v.Raw), Variant: c.Name})
+					d22 := harness.Measure{OK: ok, Samples: 1, Measured: how,
+						Threshold: fmt.Sprintf("%s %s lost in line %d, dependents listed", d.EntityKind, d.EntityID, d.Line), Detail: string(v.Raw), Variant: c.Name}
+					if !ok && !ours {
+						// Naming the lost entity and its dependents is our
+						// engine's report; another's is judged only if it
+						// names the entity at all.
+						if bytes.Contains(v.Raw, []byte(strconv.Quote(d.EntityID))) {
+							d22.OK, d22.Measured = true, d.EntityKind+" "+d.EntityID+" named in the report"
+						} else {
+							d22.Samples, d22.Detail = 0, "the report names no lost entity (our engine's lost_entities is beyond SPEC §3): "+string(v.Raw)
+						}
+					}
+					env.Record("D22", d22)
 					probe := cc.probe(ctx, ci)
 					refused = !probe.OK()
-					env.Record("D23", harness.Measure{OK: probe.Status == 409 && probe.Code() == "entity_quarantined", Samples: 1,
-						Measured: fmt.Sprintf("%d %s", probe.Status, probe.Code()), Threshold: "409 entity_quarantined", Detail: string(probe.Raw), Variant: c.Name})
+					d23 := harness.Measure{OK: probe.Status == 409 && probe.Code() == "entity_quarantined", Samples: 1,
+						Measured: fmt.Sprintf("%d %s", probe.Status, probe.Code()), Threshold: "409 entity_quarantined", Detail: string(probe.Raw), Variant: c.Name}
+					if !ours {
+						// Refused, not built on: any 4xx (the code is ours).
+						d23.OK, d23.Threshold = probe.Status >= 400 && probe.Status < 500, "4xx (a refusal, whatever its code)"
+					}
+					env.Record("D23", d23)
 				}
 				// A line left unparseable after recovery is where the next append
 				// would be glued on and lost: critical.
@@ -652,6 +680,76 @@ func reportedLost(raw []byte, d corrupt.Damage) (bool, string) {
 }
 
 // reportedDamage checks the recovery report names the damage.
+// reportedAnywhere reads another backend's recovery report, whose shape
+// SPEC §3 leaves open: a torn tail is reported when a member whose name
+// holds "torn" is set (a non-empty object, list or string, or a count
+// above 0); a quarantined line when a member whose name holds "quarantin"
+// lists it (an object with line/line_no/line_number, or the number); a
+// gap when a member whose name holds "gap" is set.
+func reportedAnywhere(raw []byte, d corrupt.Damage) (bool, string) {
+	var doc any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return false, "unreadable report: " + err.Error()
+	}
+	set := func(v any) bool {
+		switch x := v.(type) {
+		case map[string]any:
+			return len(x) > 0
+		case []any:
+			return len(x) > 0
+		case string:
+			return x != ""
+		case float64:
+			return x > 0
+		case bool:
+			return x
+		}
+		return false
+	}
+	lists := func(v any, line int) bool {
+		l, _ := v.([]any)
+		for _, e := range l {
+			switch x := e.(type) {
+			case float64:
+				if int(x) == line {
+					return true
+				}
+			case map[string]any:
+				for _, k := range []string{"line", "line_no", "line_number"} {
+					if n, ok := x[k].(float64); ok && int(n) == line {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	found := ""
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		if m, ok := v.(map[string]any); ok {
+			for k, x := range m {
+				key := strings.ToLower(k)
+				switch {
+				case found != "":
+				case d.Expect == corrupt.ExpectTorn && strings.Contains(key, "torn") && set(x):
+					found = "torn tail reported at " + path + k
+				case d.Expect == corrupt.ExpectQuarantine && strings.Contains(key, "quarantin") && lists(x, d.Line):
+					found = fmt.Sprintf("line %d quarantined, at %s%s", d.Line, path, k)
+				case d.Expect != corrupt.ExpectTorn && d.Expect != corrupt.ExpectQuarantine && strings.Contains(key, "gap") && set(x):
+					found = "gap reported at " + path + k
+				}
+				walk(path+k+".", x)
+			}
+		}
+	}
+	walk("", doc)
+	if found == "" {
+		return false, fmt.Sprintf("no %s at line %d in the report (read in any shape)", d.Expect, d.Line)
+	}
+	return true, found
+}
+
 func reportedDamage(raw []byte, d corrupt.Damage) (bool, string) {
 	var rep struct {
 		TornTail *struct {
