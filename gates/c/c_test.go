@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -188,6 +189,23 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, harnes
 
 	// request opens a pending request for amountMilli or fails the spec
 	// with what the backend answered.
+	// unjustified is C10 on another backend: SPEC §5 asks a HIGH or
+	// CRITICAL request for a justification without saying whether the
+	// request or the approval carries it, so a request without one is
+	// opened and approved without one: refusing either is enforcing it.
+	unjustified := func(ctx context.Context, amountMilli int64, level string) harness.Measure {
+		key := "gate-c-nojust-" + strings.ToLower(level)
+		id, r := env.C.RequestApproval(ctx, agent, key+"-requester", amountMilli, "", key)
+		if id == "" {
+			return harness.Measure{OK: r.Status >= 400 && r.Status < 500, Samples: 1, Measured: fmt.Sprintf("request %d %s", r.Status, r.Code()),
+				Threshold: "the request or its approval refused without a justification", Variant: level, Detail: string(r.Raw)}
+		}
+		d := env.C.Decide(ctx, id, key+"-approver", true, "", key+"-approve")
+		return harness.Measure{OK: !d.OK() && d.Status >= 400 && d.Status < 500, Samples: 1, Measured: fmt.Sprintf("approval %d %s", d.Status, d.Code()),
+			Threshold: "the request or its approval refused without a justification", Variant: level,
+			Detail: "neither the request nor the approval carried a justification; " + string(d.Raw)}
+	}
+
 	request := func(ctx context.Context, requester string, amountMilli int64, justification, key string) (string, scenarios.Reply) {
 		id, r := env.C.RequestApproval(ctx, agent, requester, amountMilli, justification, key)
 		harness.Ensure(id != "", "POST /approvals for %s credits must open a request and name its request_id: got %d %s", money.FormatMilli(amountMilli), r.Status, r.Raw)
@@ -255,21 +273,30 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, harnes
 		env.Require("C9", "C10", "C11", "C12", "C13", "C14", "C15")
 		id, r := request(ctx, "gate-c-crit-requester", 50_000_000, "quarterly budget", "gate-c-critical")
 		env.Record("C9", harness.Measure{OK: r.Str("risk_level") == "CRITICAL", Samples: 1, Measured: r.Str("risk_level"), Threshold: "CRITICAL"})
-		noJust := env.C.Decide(ctx, id, "gate-c-a1", true, "", "gate-c-crit-nojust")
-		env.Record("C10", harness.Measure{OK: !noJust.OK(), Samples: 1, Measured: noJust.Status, Threshold: "4xx (422 justification_required)",
-			Variant: "CRITICAL", Detail: string(noJust.Raw)})
+		ours := env.TCfg.Kind.OwnEngine()
+		if ours {
+			noJust := env.C.Decide(ctx, id, "gate-c-a1", true, "", "gate-c-crit-nojust")
+			env.Record("C10", harness.Measure{OK: !noJust.OK(), Samples: 1, Measured: noJust.Status, Threshold: "4xx (422 justification_required)",
+				Variant: "CRITICAL", Detail: string(noJust.Raw)})
+		} else {
+			env.Record("C10", unjustified(ctx, 50_000_000, "CRITICAL"))
+		}
 		// HIGH needs a justification too (SPEC §5: "HIGH 1 approver +
 		// justification"): a request at the HIGH bound, approved without
 		// one, is refused — and not as expired, which would say nothing —
 		// and the same approver with a justification then approves it.
-		hid, hr := request(ctx, "gate-c-high-requester", 5_000_000, "capacity", "gate-c-high")
-		hNoJust := env.C.Decide(ctx, hid, "gate-c-h1", true, "", "gate-c-high-nojust")
-		hJust := env.C.Decide(ctx, hid, "gate-c-h1", true, "reviewed", "gate-c-high-just")
-		hOK := !hNoJust.OK() && hNoJust.Status >= 400 && hNoJust.Status < 500 && hNoJust.Code() != "already_decided" && hJust.OK()
-		env.Record("C10", harness.Measure{OK: hOK, Samples: 2, Measured: fmt.Sprintf("%d %s, then %d", hNoJust.Status, hNoJust.Code(), hJust.Status),
-			Threshold: "4xx (422 justification_required), then 2xx with a justification", Variant: "HIGH",
-			Detail: fmt.Sprintf("a %s request of 5,000 credits (the HIGH bound) approved without a justification: %d %s; with one: %d %s",
-				hr.Str("risk_level"), hNoJust.Status, hNoJust.Raw, hJust.Status, hJust.Raw)})
+		if !ours {
+			env.Record("C10", unjustified(ctx, 5_000_000, "HIGH"))
+		} else {
+			hid, hr := request(ctx, "gate-c-high-requester", 5_000_000, "capacity", "gate-c-high")
+			hNoJust := env.C.Decide(ctx, hid, "gate-c-h1", true, "", "gate-c-high-nojust")
+			hJust := env.C.Decide(ctx, hid, "gate-c-h1", true, "reviewed", "gate-c-high-just")
+			hOK := !hNoJust.OK() && hNoJust.Status >= 400 && hNoJust.Status < 500 && hNoJust.Code() != "already_decided" && hJust.OK()
+			env.Record("C10", harness.Measure{OK: hOK, Samples: 2, Measured: fmt.Sprintf("%d %s, then %d", hNoJust.Status, hNoJust.Code(), hJust.Status),
+				Threshold: "4xx (422 justification_required), then 2xx with a justification", Variant: "HIGH",
+				Detail: fmt.Sprintf("a %s request of 5,000 credits (the HIGH bound) approved without a justification: %d %s; with one: %d %s",
+					hr.Str("risk_level"), hNoJust.Status, hNoJust.Raw, hJust.Status, hJust.Raw)})
+		}
 		first := env.C.Decide(ctx, id, "gate-c-a1", true, "reviewed", "gate-c-crit-1")
 		env.Record("C11", harness.Measure{OK: first.OK() && first.Str("status") == "pending", Samples: 1,
 			Measured: fmt.Sprintf("%d %s", first.Status, first.Str("status")), Threshold: "2xx pending",
