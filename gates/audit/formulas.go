@@ -268,8 +268,8 @@ func (m *Model) noteKarma(e *Event) {
 	}
 	if e.EventType == "synergie.reward_granted" {
 		var p rewardPayload
-		if json.Unmarshal(e.Payload, &p) == nil && p.KarmaScore != s {
-			m.problem(ProblemFormula, e, "reward computed with karma_score %v, metadata records %v", p.KarmaScore, s)
+		if json.Unmarshal(e.Payload, &p) == nil && p.KarmaScore != nil && *p.KarmaScore != s {
+			m.problem(ProblemFormula, e, "reward computed with karma_score %v, metadata records %v", *p.KarmaScore, s)
 		}
 	}
 }
@@ -454,6 +454,9 @@ func (m *Model) rewardFormulas() {
 	accs := map[key]*acc{}
 	var order []key
 	for _, r := range m.Rewards {
+		if !r.Inputs {
+			continue // another backend's reward, its formula its own
+		}
 		k := key{r.CollaborationID, r.AgentID}
 		a := accs[k]
 		if a == nil {

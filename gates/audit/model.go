@@ -144,6 +144,9 @@ type Reward struct {
 	GrantedBeforeTeam int64
 	KarmaScore        float64
 	Contribution      float64
+	// Inputs: the event names its KARMA score and contribution, so the
+	// reward formula can be judged.
+	Inputs bool
 }
 
 // PoolState is a pool's balance.
@@ -328,8 +331,10 @@ type (
 		AmountMilli       int64   `json:"amount_milli"`
 		BalanceAfterMilli int64   `json:"balance_after_milli"`
 		CapMilli          int64   `json:"cap_milli"`
-		KarmaScore        float64 `json:"karma_score"`
-		Contribution      float64 `json:"contribution"`
+		// Nil: another backend's reward names no inputs (its formula is
+		// its own, SPEC §5 "document the formula"): not judged.
+		KarmaScore   *float64 `json:"karma_score"`
+		Contribution *float64 `json:"contribution"`
 	}
 	poolPayload struct {
 		PoolID         string `json:"pool_id"`
@@ -579,10 +584,11 @@ func (m *Model) applyReward(e *Event) {
 	capped := e.EventType == "synergie.reward_capped"
 	m.Rewards = append(m.Rewards, Reward{Seq: e.Seq, EventID: e.EventID, CollaborationID: p.CollaborationID,
 		TeamID: p.TeamID, AgentID: p.AgentID, Capped: capped, AmountMilli: p.AmountMilli, CapMilli: p.CapMilli,
-		GrantedBeforeTeam: t.GrantedMilli, KarmaScore: p.KarmaScore, Contribution: p.Contribution})
+		GrantedBeforeTeam: t.GrantedMilli, KarmaScore: deref(p.KarmaScore), Contribution: deref(p.Contribution),
+		Inputs: p.KarmaScore != nil && p.Contribution != nil})
 	m.noteKarma(e)
-	if c, ok := m.contributions[p.CollaborationID][p.AgentID]; ok && c != p.Contribution {
-		m.problem(ProblemFormula, e, "reward contribution %v, the collaboration recorded %v for %q", p.Contribution, c, p.AgentID)
+	if c, ok := m.contributions[p.CollaborationID][p.AgentID]; ok && p.Contribution != nil && c != *p.Contribution {
+		m.problem(ProblemFormula, e, "reward contribution %v, the collaboration recorded %v for %q", *p.Contribution, c, p.AgentID)
 	}
 	if capped {
 		t.CappedMilli += p.AmountMilli
@@ -706,4 +712,11 @@ func (m *Model) AgentIDs() []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+func deref(f *float64) float64 {
+	if f == nil {
+		return 0
+	}
+	return *f
 }
