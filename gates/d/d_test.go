@@ -685,7 +685,8 @@ func reportedLost(raw []byte, d corrupt.Damage) (bool, string) {
 // holds "torn" is set (a non-empty object, list or string, or a count
 // above 0); a quarantined line when a member whose name holds "quarantin"
 // lists it (an object with line/line_no/line_number, or the number); a
-// gap when a member whose name holds "gap" is set.
+// gap when a member whose name holds "gap" or "quarantin" is set (SPEC §3
+// quarantines a gap in seq like a bad line).
 func reportedAnywhere(raw []byte, d corrupt.Damage) (bool, string) {
 	var doc any
 	if err := json.Unmarshal(raw, &doc); err != nil {
@@ -736,7 +737,9 @@ func reportedAnywhere(raw []byte, d corrupt.Damage) (bool, string) {
 					found = "torn tail reported at " + path + k
 				case d.Expect == corrupt.ExpectQuarantine && strings.Contains(key, "quarantin") && lists(x, d.Line):
 					found = fmt.Sprintf("line %d quarantined, at %s%s", d.Line, path, k)
-				case d.Expect != corrupt.ExpectTorn && d.Expect != corrupt.ExpectQuarantine && strings.Contains(key, "gap") && set(x):
+				case d.Expect != corrupt.ExpectTorn && d.Expect != corrupt.ExpectQuarantine && (strings.Contains(key, "gap") || strings.Contains(key, "quarantin")) && set(x):
+					// SPEC §3: a gap in seq is a media fault, quarantined
+					// and reported like a bad line.
 					found = "gap reported at " + path + k
 				}
 				walk(path+k+".", x)
