@@ -181,7 +181,7 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 		if spec != "" {
 			backend["CREDITD_TOKENS"] = spec
 		}
-		env = harness.Boot(ctx, "C", backend)
+		env = harness.Boot(ctx, "C", backend, harness.WithToken(tokens["operator"]))
 		if spec != "" {
 			env.C.Token = tokens["operator"]
 			env.C.ApproverTokens = []string{tokens["approver"], tokens["approver2"]}

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -107,6 +108,7 @@ type bootPlan struct {
 	sub       string
 	noKarma   bool
 	storeLink bool
+	token     string
 }
 
 // WithTarget changes the target configuration read from the environment
@@ -126,6 +128,11 @@ func WithPowerLoss() BootOption {
 // StoreLink is what fault.LinkDelay, fault.Partition and fault.LinkCut act
 // on; the other instances connect directly.
 func WithStoreLink() BootOption { return func(b *bootPlan) { b.storeLink = true } }
+
+// WithToken is the bearer token the harness sends from the boot on (route
+// discovery, the first reads) when the gate starts the backend with tokens
+// of its own (CREDITD_TOKENS), which the target's configured token is not.
+func WithToken(tok string) BootOption { return func(b *bootPlan) { b.token = tok } }
 
 // WithoutKarma boots no KARMA stub: health depends on the journal alone.
 func WithoutKarma() BootOption { return func(b *bootPlan) { b.noKarma = true } }
@@ -222,12 +229,13 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string, opts .
 	}
 	env.T = t
 	env.TCfg = cfg
-	env.Routes = DiscoverRoutes(ctx, t.BaseURL(), t.Token())
+	token := cmp.Or(plan.token, t.Token())
+	env.Routes = DiscoverRoutes(ctx, t.BaseURL(), token)
 	ginkgo.GinkgoWriter.Println(env.Routes.Summary())
 	if plan.sub == "" {
 		env.saveScope()
 	}
-	env.C = scenarios.NewClient(t.BaseURL(), t.Token())
+	env.C = scenarios.NewClient(t.BaseURL(), token)
 	if cl, ok := t.(target.Cluster); ok {
 		env.C.Instances = cl.Instances()
 	}
