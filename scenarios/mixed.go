@@ -13,6 +13,18 @@ import (
 // agent, a decided request); the gates judge the history either way.
 var tolerated = map[string]bool{"insufficient_credits": true, "already_decided": true}
 
+// RefusedError is a request a workload could not go on from: the caller
+// judges its answer (a refused fixture fails, or is not measured where the
+// SPEC leaves the request's shape to the backend).
+type RefusedError struct {
+	What  string
+	Reply Reply
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("%s: %d %s %v", e.What, e.Reply.Status, e.Reply.Raw, e.Reply.Err)
+}
+
 // Mixed exercises every other kind of mutation on existing agents —
 // refunds, withdrawals, approvals approved and rejected, missions that
 // complete, fail and cancel, a pool's whole life — so projections have
@@ -30,7 +42,7 @@ func Mixed(ctx context.Context, c *Client, rng *rand.Rand, agents []string, pref
 		}
 		r := c.Do(ctx, Call{Method: "POST", Path: api + path, Kind: kind, Key: prefix + "-" + key, Body: body, Agent: agent, Entity: entity})
 		if !r.OK() && !(r.Op.Outcome == history.Refused && tolerated[r.Code()]) {
-			return false, fmt.Errorf("%s %s: %d %s %v", kind, path, r.Status, r.Raw, r.Err)
+			return false, &RefusedError{What: fmt.Sprintf("%s %s", kind, path), Reply: r}
 		}
 		return r.OK(), nil
 	}
