@@ -292,12 +292,20 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 		if env.Applies("C26") {
 			b0 := bal()
 			step("POST /add at the threshold", post("/add", "gate-c-money-add", map[string]any{"agent_id": agent, "amount": money.Credits(threshold), "reason": "gate"}), b0)
-			for i, amount := range []int64{threshold, 20 * threshold, 1_000_000_000_000} {
-				step(fmt.Sprintf("POST /refund of %s naming nothing", cr(amount)),
-					post("/refund", fmt.Sprintf("gate-c-money-refund-%d", i), map[string]any{"agent_id": agent, "amount": money.Credits(amount), "reason": "gate"}), b0)
+			// SPEC §5 gates "granting credits … through add"; our engine
+			// gates a refund naming nothing too (it grants the same), and
+			// another backend is held to the SPEC's words.
+			scope := "add, and refunds naming nothing (our engine's rule)"
+			if env.TCfg.Kind.OwnEngine() {
+				for i, amount := range []int64{threshold, 20 * threshold, 1_000_000_000_000} {
+					step(fmt.Sprintf("POST /refund of %s naming nothing", cr(amount)),
+						post("/refund", fmt.Sprintf("gate-c-money-refund-%d", i), map[string]any{"agent_id": agent, "amount": money.Credits(amount), "reason": "gate"}), b0)
+				}
+			} else {
+				scope = "add (SPEC §5; refunds naming nothing are our engine's rule, not judged here)"
 			}
 			env.Record("C26", harness.Measure{OK: len(bad) == 0, Samples: steps, Measured: len(bad), Threshold: 0,
-				Detail: fmt.Sprintf("%d requests at or above %s credits\n%s", steps, cr(threshold), join(bad))})
+				Detail: fmt.Sprintf("%d requests at or above %s credits: %s\n%s", steps, cr(threshold), scope, join(bad))})
 		}
 
 		// A refund naming a mission is bounded by what the mission consumed;
