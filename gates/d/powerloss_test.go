@@ -425,7 +425,7 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 			r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Key: key,
 				Body: map[string]any{"agent_id": agent, "amount": 1, "reason": "before the damage"}})
 			if r.OK() {
-				acked = append(acked, key)
+				acked = append(acked, r.Op.Key) // as sent: namespaced on another backend
 			}
 		}
 		harness.Ensure(len(acked) > 0, "consumes must be acknowledged before the damage")

@@ -4,7 +4,10 @@
 // mutant counts as rejected only when its gate says NO-GO and the check it
 // names failed ("caught by the wrong check" is a failure of its own); a
 // foreign defect only when its check failed; the foreign backend without
-// defects must fail nothing and be INCOMPLETE. A mutant's gate runs focused
+// defects must fail nothing and be INCOMPLETE; the independent backend
+// written from the SPEC alone (cmd/spec-backend) must fail nothing and get
+// neither GO nor NO-GO — a check failing it takes our engine's forms for
+// the SPEC's. A mutant's gate runs focused
 // on the checks it names (only the spec containers labelled with them), or
 // whole with WholeGates; the foreign cases run whole. It prints one row per case,
 // then the failures again with a repro command.

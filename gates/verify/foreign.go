@@ -21,6 +21,12 @@ type foreignCase struct {
 	gates  string
 	check  string // the catalog check that must fail
 	env    []string
+	// spec: the case runs cmd/spec-backend, the independent backend
+	// written from the SPEC alone (chaos/specbackend), not the original's
+	// routes: every check it can be judged on must hold — no FAIL — so a
+	// check that fails a backend the SPEC allows (our engine's forms taken
+	// for the SPEC's) is caught here.
+	spec bool
 }
 
 var foreignCases = []foreignCase{
@@ -33,9 +39,13 @@ var foreignCases = []foreignCase{
 	{defect: "drop-torn-silently", gates: "d", check: "D42"},
 	{defect: "health-always-ok", gates: "d", check: "D36"}, // a full disk on the power-loss layer
 	{defect: "", gates: "a,b,c,d,e", env: []string{"LIVE_TEST_DURATION=10s"}},
+	{spec: true, gates: "a,b,c,d,e", env: []string{"LIVE_TEST_DURATION=10s"}},
 }
 
 func (c foreignCase) name() string {
+	if c.spec {
+		return "foreign-spec-backend"
+	}
 	if c.defect == "" {
 		return "foreign-clean"
 	}
@@ -59,11 +69,14 @@ func runForeign(cfg Config) []foreignRow {
 		return []foreignRow{{note: err.Error()}}
 	}
 	defer os.RemoveAll(tmp)
-	bin := filepath.Join(tmp, "original-backend")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/original-backend")
-	build.Dir, build.Env = root, append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := build.CombinedOutput(); err != nil {
-		return []foreignRow{{note: fmt.Sprintf("building cmd/original-backend: %v\n%s", err, b)}}
+	bins := map[bool]string{}
+	for spec, cmd := range map[bool]string{false: "original-backend", true: "spec-backend"} {
+		bins[spec] = filepath.Join(tmp, cmd)
+		build := exec.Command("go", "build", "-o", bins[spec], "./cmd/"+cmd)
+		build.Dir, build.Env = root, append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := build.CombinedOutput(); err != nil {
+			return []foreignRow{{note: fmt.Sprintf("building cmd/%s: %v\n%s", cmd, err, b)}}
+		}
 	}
 	for _, c := range foreignCases {
 		if only != "" && c.name() != only {
@@ -72,8 +85,11 @@ func runForeign(cfg Config) []foreignRow {
 		fmt.Fprintf(os.Stderr, "\n=== verify-gates: %s (gates %s, must fail %s)\n", c.name(), c.gates, orNone(c.check))
 		dir, _ := filepath.Abs(filepath.Join(out, c.name()))
 		_ = os.RemoveAll(dir)
-		env := append([]string{"CREDITGATE_TARGET=exec", "CREDITGATE_EXEC_JOURNAL=journal.jsonl",
-			"CREDITGATE_EXEC=" + bin + " -addr 127.0.0.1:{port} -data {data_dir} -defects " + orNone(c.defect)}, c.env...)
+		command := bins[false] + " -addr 127.0.0.1:{port} -data {data_dir} -defects " + orNone(c.defect)
+		if c.spec {
+			command = bins[true] + " -addr 127.0.0.1:{port} -data {data_dir}"
+		}
+		env := append([]string{"CREDITGATE_TARGET=exec", "CREDITGATE_EXEC_JOURNAL=journal.jsonl", "CREDITGATE_EXEC=" + command}, c.env...)
 		cfg.RunGates(c.gates, "", dir, env, os.Stderr)
 		rows = append(rows, judgeForeign(c, dir))
 	}
@@ -90,6 +106,17 @@ func judgeForeign(c foreignCase, dir string) foreignRow {
 	r.failed = failedIDs(s)
 	gates := strings.Split(strings.ToUpper(c.gates), ",")
 	r.verdict = reports.RunVerdict(s, gates)
+	if c.spec {
+		// Every route served, but capabilities only our engine offers
+		// (settings, role tokens, KARMA control) leave checks not
+		// measured: never GO, and nothing FAILs.
+		r.ok = len(r.failed) == 0 && r.verdict != reports.VerdictGo && r.verdict != reports.VerdictNoGo
+		if !r.ok {
+			r.note = fmt.Sprintf("a backend written from the SPEC: want 0 FAIL and neither GO nor NO-GO, got %s with %d FAIL (%s)",
+				r.verdict, len(r.failed), strings.Join(r.failed, ", "))
+		}
+		return r
+	}
 	if c.check == "" {
 		r.ok = len(r.failed) == 0 && r.verdict == reports.VerdictIncomplete
 		if !r.ok {

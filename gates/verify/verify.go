@@ -78,7 +78,8 @@ func Run(cfg Config) int {
 		fmt.Printf("  %-9s gate %s  %-28s check %-6s verdict %-11s gate %-5s %s\n", mark, strings.ToUpper(r.m.Gate), r.m.Name, orNone(r.m.Check), r.verdict, r.gateStatus, r.note)
 	}
 	if len(foreign) > 0 {
-		fmt.Printf("\n=== the foreign backend (cmd/original-backend): each defect failed by the check it names; without defects 0 FAIL and INCOMPLETE\n")
+		fmt.Printf("\n=== the foreign backends: cmd/original-backend, each defect failed by the check it names, without defects 0 FAIL and INCOMPLETE; " +
+			"cmd/spec-backend (written from the SPEC alone), 0 FAIL and neither GO nor NO-GO\n")
 	}
 	for _, r := range foreign {
 		mark := "CAUGHT"
