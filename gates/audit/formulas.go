@@ -296,7 +296,7 @@ type eocPayload struct {
 	Score       float64 `json:"score"`
 	Pressure    float64 `json:"pressure"`
 	Band        string  `json:"band"`
-	Previous    struct {
+	Previous    *struct { // nil: another backend's decision names no previous regulation
 		RegenerationFactor float64 `json:"regeneration_factor"`
 		Backpressure       float64 `json:"backpressure"`
 	} `json:"previous"`
@@ -354,7 +354,7 @@ func (m *Model) applyEoC(e *Event) {
 		m.problem(ProblemFormula, e, "EoC band %q for score %v, docs/anomaly-eoc.md gives %q", p.Band, p.Score, EoCBand(p.Score))
 	}
 	const tol = 1e-6 // the score is not rounded; this absorbs another engine's float order
-	if math.Abs(p.Previous.RegenerationFactor-prev.Regeneration) > 1e-6 || math.Abs(p.Previous.Backpressure-prev.Backpressure) > 1e-6 {
+	if p.Previous != nil && (math.Abs(p.Previous.RegenerationFactor-prev.Regeneration) > 1e-6 || math.Abs(p.Previous.Backpressure-prev.Backpressure) > 1e-6) {
 		m.problem(ProblemFormula, e, "EoC previous regulation {%v %v}, the last decision set {%v %v}",
 			p.Previous.RegenerationFactor, p.Previous.Backpressure, prev.Regeneration, prev.Backpressure)
 	}
