@@ -287,15 +287,15 @@ func (m *Model) checkRisk(e *Event, p approvalPayload) {
 }
 
 type eocPayload struct {
-	WindowStart string  `json:"window_start"`
-	WindowEnd   string  `json:"window_end"`
-	Windows     int     `json:"windows"`
-	Ops         int64   `json:"ops"`
-	Anomalies   int64   `json:"anomalies"`
-	Errors      int64   `json:"errors"`
-	Score       float64 `json:"score"`
-	Pressure    float64 `json:"pressure"`
-	Band        string  `json:"band"`
+	WindowStart string    `json:"window_start"`
+	WindowEnd   string    `json:"window_end"`
+	Windows     int       `json:"windows"`
+	Ops         int64     `json:"ops"`
+	Anomalies   int64     `json:"anomalies"`
+	Errors      int64     `json:"errors"`
+	Score       float64   `json:"score"`
+	Pressure    float64   `json:"pressure"`
+	Band        string    `json:"band"`
 	Previous    *struct { // nil: another backend's decision names no previous regulation
 		RegenerationFactor float64 `json:"regeneration_factor"`
 		Backpressure       float64 `json:"backpressure"`

@@ -325,12 +325,12 @@ type (
 		ContributionScores map[string]float64 `json:"contribution_scores"`
 	}
 	rewardPayload struct {
-		CollaborationID   string  `json:"collaboration_id"`
-		TeamID            string  `json:"team_id"`
-		AgentID           string  `json:"agent_id"`
-		AmountMilli       int64   `json:"amount_milli"`
-		BalanceAfterMilli int64   `json:"balance_after_milli"`
-		CapMilli          int64   `json:"cap_milli"`
+		CollaborationID   string `json:"collaboration_id"`
+		TeamID            string `json:"team_id"`
+		AgentID           string `json:"agent_id"`
+		AmountMilli       int64  `json:"amount_milli"`
+		BalanceAfterMilli int64  `json:"balance_after_milli"`
+		CapMilli          int64  `json:"cap_milli"`
 		// Nil: another backend's reward names no inputs (its formula is
 		// its own, SPEC §5 "document the formula"): not judged.
 		KarmaScore   *float64 `json:"karma_score"`
