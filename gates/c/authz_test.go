@@ -315,7 +315,7 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 			mission := env.ID("gate-c-money-mission")
 			b1 := bal()
 			r := post("/missions", "gate-c-money-mstart", map[string]any{"mission_id": mission, "agent_id": agent, "mission_type": "general", "complexity": "medium"})
-			harness.Ensure(r.OK(), "POST /missions must start mission %s: got %d %s", mission, r.Status, r.Raw)
+			harness.Accepted(r, "POST /missions to start mission %s", mission)
 			b2 := bal()
 			step("POST /refund naming the mission, above its consumption", post("/refund", "gate-c-money-mrefund",
 				map[string]any{"agent_id": agent, "amount": money.Credits(20 * threshold), "reason": "gate", "mission_id": mission}), b2)
@@ -328,7 +328,7 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 			harness.Ensure(err == nil, "the peer agent %s must be created with 100 credits: %v", peer, err)
 			peerMission := env.ID("gate-c-money-mission-peer")
 			r = post("/missions", "gate-c-money-mstart-peer", map[string]any{"mission_id": peerMission, "agent_id": peer, "mission_type": "general", "complexity": "medium"})
-			harness.Ensure(r.OK(), "POST /missions must start mission %s of %s: got %d %s", peerMission, peer, r.Status, r.Raw)
+			harness.Accepted(r, "POST /missions to start mission %s of %s", peerMission, peer)
 			peerBefore, err := env.C.BalanceMilli(ctx, peer)
 			harness.Ensure(err == nil, "GET /balance of %s must answer 200 with an exact balance: %v", peer, err)
 			b2 = bal()
@@ -342,7 +342,7 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 			}
 			if env.Routes.Has(catalog.MissionCancel) {
 				r = post("/missions/"+mission+"/cancel", "gate-c-money-mcancel", map[string]any{})
-				harness.Ensure(r.OK(), "POST /missions/{id}/cancel must end mission %s: got %d %s", mission, r.Status, r.Raw)
+				harness.Accepted(r, "POST /missions/{id}/cancel to end mission %s", mission)
 			}
 			steps++
 			if got := bal(); got > b1 {
@@ -358,7 +358,7 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 			bad, steps = nil, 0
 			pool := env.ID("gate-c-money-pool")
 			r := post("/pools", "gate-c-money-pool", map[string]any{"pool_id": pool, "name": "gate c", "members": []string{agent}})
-			harness.Ensure(r.OK(), "POST /pools must create pool %s: got %d %s", pool, r.Status, r.Raw)
+			harness.Accepted(r, "POST /pools to create pool %s", pool)
 			b3 := bal()
 			step("POST /pools/{id}/allocate at the threshold", post("/pools/"+pool+"/allocate", "gate-c-money-palloc",
 				map[string]any{"amount": money.Credits(threshold), "reason": "gate"}), b3)
@@ -369,12 +369,11 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 			for i, hold := range []int64{threshold, threshold + 1, threshold - 1} {
 				p := env.ID(fmt.Sprintf("gate-c-money-pool-at-%d", i))
 				r := post("/pools", fmt.Sprintf("gate-c-money-pool-at-%d", i), map[string]any{"pool_id": p, "name": "gate c boundary", "members": []string{agent}})
-				harness.Ensure(r.OK(), "POST /pools must create pool %s: got %d %s", p, r.Status, r.Raw)
+				harness.Accepted(r, "POST /pools to create pool %s", p)
 				half := hold / 2
 				for j, part := range []int64{half, hold - half} {
 					r = post("/pools/"+p+"/allocate", fmt.Sprintf("gate-c-money-pool-at-%d-%d", i, j), map[string]any{"amount": money.Credits(part), "reason": "gate"})
-					harness.Ensure(r.OK(), "POST /pools/{id}/allocate of %s (below the threshold %s) must be applied to pool %s: got %d %s",
-						cr(part), cr(threshold), p, r.Status, r.Raw)
+					harness.Accepted(r, "POST /pools/{id}/allocate of %s (below the threshold %s) to be applied to pool %s", cr(part), cr(threshold), p)
 				}
 				before := bal()
 				r = post("/pools/"+p+"/close", fmt.Sprintf("gate-c-money-pool-at-%d-close", i), map[string]any{"refund_to": agent})
@@ -392,11 +391,10 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 			{
 				p := env.ID("gate-c-money-pool-refund")
 				r := post("/pools", "gate-c-money-pool-refund", map[string]any{"pool_id": p, "name": "gate c refund", "members": []string{agent}})
-				harness.Ensure(r.OK(), "POST /pools must create pool %s: got %d %s", p, r.Status, r.Raw)
+				harness.Accepted(r, "POST /pools to create pool %s", p)
 				alloc, extra := threshold/2, threshold/4
 				r = post("/pools/"+p+"/allocate", "gate-c-money-pool-refund-alloc", map[string]any{"amount": money.Credits(alloc), "reason": "gate"})
-				harness.Ensure(r.OK(), "POST /pools/{id}/allocate of %s (below the threshold %s) must be applied to pool %s: got %d %s",
-					cr(alloc), cr(threshold), p, r.Status, r.Raw)
+				harness.Accepted(r, "POST /pools/{id}/allocate of %s (below the threshold %s) to be applied to pool %s", cr(alloc), cr(threshold), p)
 				before := bal()
 				rf := post("/pools/"+p+"/refund", "gate-c-money-pool-refund-refund", map[string]any{"amount": money.Credits(extra), "reason": "gate"})
 				r = post("/pools/"+p+"/close", "gate-c-money-pool-refund-close", map[string]any{"refund_to": agent})
@@ -429,7 +427,7 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 			harness.Ensure(err == nil, "the peer agent %s must be created with 100 credits: %v", other, err)
 			r := post("/synergie/collaborations", "gate-c-money-collab", map[string]any{"collaboration_id": env.ID("gate-c-money-collab"),
 				"team_id": env.ID("gate-c-money-team"), "agent_ids": []string{agent, other}, "contribution_scores": map[string]any{agent: 1, other: 1}})
-			harness.Ensure(r.OK(), "POST /synergie/collaborations must record the collaboration: got %d %s", r.Status, r.Raw)
+			harness.Accepted(r, "POST /synergie/collaborations recording the collaboration")
 			rewards, _ := r.Body["rewards"].([]any)
 			granted := 0
 			for _, x := range rewards {
