@@ -76,7 +76,7 @@ var _ = journalFailureJudgesA12() && Describe("Gate A: writes answered 5xx chang
 		balance()
 		full := &fault.DiskFull{PC: pc, Room: failRoom}
 		_, err = env.Inject(ctx, full)
-		harness.Ensure(err == nil, "capping the data directory at %d more bytes: %v", failRoom, err)
+		harness.Injected(err, "capping the data directory at %d more bytes", failRoom)
 		healed := false
 		DeferCleanup(func(ctx SpecContext) {
 			if !healed {
@@ -113,7 +113,7 @@ var _ = journalFailureJudgesA12() && Describe("Gate A: writes answered 5xx chang
 		harness.Ensure(err == nil, "lifting the disk quota: %v", err)
 		kill := &fault.Kill{T: env.T}
 		_, err = env.Inject(ctx, kill)
-		harness.Ensure(err == nil, "the backend must be killable with SIGKILL: %v", err)
+		harness.Injected(err, "the backend must be killable with SIGKILL")
 		_, err = env.Heal(ctx, kill)
 		harness.Ensure(err == nil, "the backend must start again on its journal once the disk has space: %v", err)
 		balance()

@@ -216,7 +216,7 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 		skipUnless(env, "A14")
 		restart := &fault.Restart{T: env.T}
 		_, err := env.Inject(ctx, restart)
-		harness.Ensure(err == nil, "a graceful stop must drain and exit: %v", err)
+		harness.Injected(err, "a graceful stop must drain and exit")
 		_, err = env.Heal(ctx, restart)
 		harness.Ensure(err == nil, "the backend must start again on its data after a clean stop: %v", err)
 		retryAll(ctx, "A14", "after a clean restart", false)
@@ -228,7 +228,7 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 		skipUnless(env, "A15")
 		kill := &fault.Kill{T: env.T}
 		_, err := env.Inject(ctx, kill)
-		harness.Ensure(err == nil, "the backend must be killable with SIGKILL: %v", err)
+		harness.Injected(err, "the backend must be killable with SIGKILL")
 		_, err = env.Heal(ctx, kill)
 		harness.Ensure(err == nil, "the backend must start again and replay its journal after kill -9: %v", err)
 		retryAll(ctx, "A15", "after kill -9", false)

@@ -411,7 +411,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, har
 			before = digest(ctx)
 			restart := &fault.Restart{T: env.T}
 			_, err := env.Inject(ctx, restart)
-			harness.Ensure(err == nil, "a graceful stop must drain and exit 0: %v", err)
+			harness.Injected(err, "a graceful stop must drain and exit 0")
 			_, err = env.Heal(ctx, restart)
 			harness.Ensure(err == nil, "the backend must start again on its data after a clean stop: %v", err)
 			after = digest(ctx)
@@ -456,7 +456,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, har
 		}
 		kill := &fault.Kill{T: env.T}
 		_, err := env.Inject(ctx, kill)
-		harness.Ensure(err == nil, "the backend must be killable with SIGKILL: %v", err)
+		harness.Injected(err, "the backend must be killable with SIGKILL")
 		_, err = env.Heal(ctx, kill)
 		harness.Ensure(err == nil, "the backend must start again and replay its journal after kill -9: %v", err)
 		if env.Applies("B24") {
@@ -515,7 +515,7 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, har
 		time.Sleep(300 * time.Millisecond)
 		midLoad := &fault.Kill{T: env.T}
 		_, err = env.Inject(ctx, midLoad)
-		harness.Ensure(err == nil, "the backend must be killable with SIGKILL mid-load: %v", err)
+		harness.Injected(err, "the backend must be killable with SIGKILL mid-load")
 		stop()
 		wg.Wait()
 		_, err = env.Heal(ctx, midLoad)

@@ -322,7 +322,7 @@ func clusterBody() {
 		victim := len(inst) - 1
 		kill := &fault.KillInstance{C: cl, I: victim}
 		_, err := env.Inject(ctx, kill)
-		harness.Ensure(err == nil, "instance %d must be killable with SIGKILL: %v", victim, err)
+		harness.Injected(err, "instance %d must be killable with SIGKILL", victim)
 		time.Sleep(time.Second)
 		_, err = env.Heal(ctx, kill)
 		harness.Ensure(err == nil, "instance %d must start again after kill -9: %v", victim, err)
@@ -375,7 +375,7 @@ func clusterBody() {
 			time.Sleep(500 * time.Millisecond)
 			crash := &fault.DatabaseDown{DB: cl, Mode: "immediate"}
 			_, err := env.Inject(ctx, crash)
-			harness.Ensure(err == nil, "PostgreSQL must stop (immediate): %v", err)
+			harness.Injected(err, "PostgreSQL must stop (immediate)")
 			down := time.Now()
 			wait := 1500 * time.Millisecond // the first round as CL6 always did; the others only for CL7a/CL7b
 			if round > 0 {

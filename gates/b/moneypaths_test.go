@@ -93,7 +93,7 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		if env.Karma != nil {
 			late := &fault.KarmaMode{Stub: env.Karma.Stub, Mode: karmastub.Mode{Kind: karmastub.Slow, DelayMs: 50}, Label: "slow (50 ms)"}
 			_, err := env.Inject(ctx, late)
-			harness.Ensure(err == nil, "the KARMA stub must answer late during a race: %v", err)
+			harness.Injected(err, "the KARMA stub must answer late during a race")
 			defer func() {
 				_, err := env.Heal(ctx, late)
 				harness.Ensure(err == nil, "the KARMA stub must answer on time again after a race: %v", err)
@@ -285,7 +285,7 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		newAgent(ctx, "mp-fb-b")
 		blackout := &fault.KarmaDown{K: env.Karma}
 		_, err := env.Inject(ctx, blackout)
-		harness.Ensure(err == nil, "the KARMA stub must stop: %v", err)
+		harness.Injected(err, "the KARMA stub must stop")
 		mustPost(ctx, "/synergie/collaborations", history.KindCollaboration, "mp-fb-collab", map[string]any{"collaboration_id": env.ID("mp-fb-c1"),
 			"team_id": env.ID("mp-fb-team"), "agent_ids": []string{a, b}, "contribution_scores": map[string]float64{a: 0.777, b: 0.333}})
 		mustPost(ctx, "/consume", history.KindConsume, "mp-fb-consume", map[string]any{"agent_id": a, "amount": json.Number("1.234"), "reason": "blackout"})
@@ -369,7 +369,7 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		before := eocState(ctx, env)
 		kill := &fault.Kill{T: env.T}
 		_, err := env.Inject(ctx, kill)
-		harness.Ensure(err == nil, "the backend must be killable with SIGKILL: %v", err)
+		harness.Injected(err, "the backend must be killable with SIGKILL")
 		_, err = env.Heal(ctx, kill)
 		harness.Ensure(err == nil, "the backend must start again and replay its journal after kill -9: %v", err)
 		after := eocState(ctx, env)
@@ -585,7 +585,7 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		}
 		down := &fault.KarmaDown{K: env.Karma}
 		_, err := env.Inject(ctx, down)
-		harness.Ensure(err == nil, "the KARMA stub must stop: %v", err)
+		harness.Injected(err, "the KARMA stub must stop")
 		return func() {
 			_, err := env.Heal(ctx, down)
 			harness.Ensure(err == nil, "the KARMA stub must start again after the blackout: %v", err)

@@ -251,7 +251,7 @@ var _ = Describe("Gate B: history pages beyond the in-memory window and reads ri
 		}
 		restart := &fault.Restart{T: env.T}
 		_, err := env.Inject(ctx, restart)
-		harness.Ensure(err == nil, "a graceful stop must drain and exit 0: %v", err)
+		harness.Injected(err, "a graceful stop must drain and exit 0")
 		_, err = env.Heal(ctx, restart)
 		harness.Ensure(err == nil, "the backend must start again on its data after a clean stop: %v", err)
 		pageAll(ctx, "after a clean restart")

@@ -374,7 +374,7 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, harnes
 		time.Sleep(40 * time.Millisecond)
 		kill := &fault.Kill{T: env.T}
 		_, err := env.Inject(ctx, kill)
-		harness.Ensure(err == nil, "kill -9 of the backend mid-race must succeed: %v", err)
+		harness.Injected(err, "kill -9 of the backend mid-race must succeed")
 		wg.Wait()
 		_, err = env.Heal(ctx, kill)
 		harness.Ensure(err == nil, "the backend must start again after kill -9: %v", err)

@@ -136,7 +136,7 @@ func clusterLinkBody() {
 		harness.Ensure(err == nil, "the link agent must be created with 1000 credits on the healthy instance: %v", err)
 		slow := &fault.LinkDelay{P: link, Delay: 50 * time.Millisecond}
 		_, err = env.Inject(ctx, slow)
-		harness.Ensure(err == nil, "the link must slow down: %v", err)
+		harness.Injected(err, "the link must slow down")
 		rs := load(ctx, "cl-link", 3*time.Second)
 		_, err = env.Heal(ctx, slow)
 		harness.Ensure(err == nil, "the link delay must be lifted: %v", err)
@@ -191,7 +191,7 @@ func clusterLinkBody() {
 			time.Sleep(400 * time.Millisecond)
 			cut := &fault.LinkCut{P: link}
 			_, err := env.Inject(ctx, cut)
-			harness.Ensure(err == nil, "the link's connections must be cut: %v", err)
+			harness.Injected(err, "the link's connections must be cut")
 			cuts += cut.Cuts
 		}
 		rs := <-done
@@ -214,7 +214,7 @@ func clusterLinkBody() {
 		marker := fmt.Sprintf("commit-cut-%d", env.P.Seed)
 		cut := &fault.CommitCut{P: link, Marker: marker}
 		_, err = env.Inject(ctx, cut)
-		harness.Ensure(err == nil, "arming the commit cut: %v", err)
+		harness.Injected(err, "arming the commit cut")
 		key := fmt.Sprintf("cl-link-cut-%d", env.P.Seed)
 		cctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		r := faulty.Do(cctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Key: key,
@@ -269,7 +269,7 @@ func clusterLinkBody() {
 		marker := fmt.Sprintf("commit-frozen-%d", env.P.Seed)
 		freeze := &fault.CommitCut{P: link, Marker: marker, Freeze: true}
 		_, err = env.Inject(ctx, freeze)
-		harness.Ensure(err == nil, "arming the freeze: %v", err)
+		harness.Injected(err, "arming the freeze")
 		healed := false
 		DeferCleanup(func(ctx SpecContext) {
 			if !healed {

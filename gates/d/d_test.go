@@ -103,7 +103,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 			}
 			fcBefore, counted := env.C.FallbackCount(ctx)
 			_, err = env.Inject(ctx, m.f)
-			harness.Ensure(err == nil, "the KARMA outage %q must start: %v", m.name, err)
+			harness.Injected(err, "the KARMA outage %q must start", m.name)
 			res := scenarios.Blackout(ctx, env.C, fmt.Sprintf("m%d", i), agent, 50, 1_000)
 			fres := scenarios.Blackout(ctx, env.C, fmt.Sprintf("f%d", i), fresh, 20, 1_000)
 			fcAfter, countedAfter := env.C.FallbackCount(ctx)
@@ -233,7 +233,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 		time.Sleep(300 * time.Millisecond)
 		kill := &fault.Kill{T: env.T}
 		_, err = env.Inject(ctx, kill)
-		harness.Ensure(err == nil, "kill -9 of the backend mid-load must succeed: %v", err)
+		harness.Injected(err, "kill -9 of the backend mid-load must succeed")
 		<-done
 		_, err = env.Heal(ctx, kill)
 		harness.Ensure(err == nil, "the backend must start again after kill -9: %v", err)
@@ -327,7 +327,8 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 					env.Record("D23", harness.Measure{Detail: why, Variant: c.Name})
 					continue
 				}
-				harness.Ensure(err == nil && d.Line > 0, "the backend must stop cleanly and %s must damage a line of the journal: line %d, %v", c.Name, d.Line, err)
+				harness.Injected(err, "damaging the journal (%s)", c.Name)
+				harness.Ensure(d.Line > 0, "the backend must stop cleanly and %s must damage a line of the journal: line %d", c.Name, d.Line)
 				_, serr := env.Heal(ctx, damage) // starts on the damaged journal
 				env.Record("D18", harness.Measure{OK: serr == nil, Samples: 1, Measured: fmt.Sprint(serr), Threshold: "starts",
 					Detail: "never stuck: lost lines and the events depending on them are quarantined and reported, the rest replays", Variant: c.Name})
@@ -427,7 +428,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 				env.Record("D24", harness.Measure{OK: next.OK(), Samples: 1, Measured: next.Status, Threshold: "2xx", Detail: string(next.Raw), Variant: c.Name})
 				restart := &fault.Restart{T: env.T}
 				_, err = env.Inject(ctx, restart)
-				harness.Ensure(err == nil, "the backend must stop cleanly after the append (%s): %v", c.Name, err)
+				harness.Injected(err, "the backend must stop cleanly after the append (%s)", c.Name)
 				_, serr = env.Heal(ctx, restart)
 				env.Record("D25", harness.Measure{OK: serr == nil, Samples: 1, Measured: fmt.Sprint(serr), Threshold: "starts", Variant: c.Name})
 				again := readJournal(ctx, env)

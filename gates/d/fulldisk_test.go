@@ -30,7 +30,7 @@ var _ = journalFileApplies && Describe("Gate D: full disk", Label("full-disk"), 
 		harness.Ensure(err == nil, "the full-disk agent must be created with 1000 credits: %v", err)
 		full := &fault.DiskFull{PC: pc, Room: diskRoom}
 		_, err = env.Inject(ctx, full)
-		harness.Ensure(err == nil, "the disk quota must be set to %d bytes of room: %v", diskRoom, err)
+		harness.Injected(err, "the disk quota must be set to %d bytes of room", diskRoom)
 
 		consume := func(key string) scenarios.Reply {
 			return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Key: key,
@@ -86,7 +86,7 @@ var _ = journalFileApplies && Describe("Gate D: full disk", Label("full-disk"), 
 		// been durable, not just written.
 		cut := &fault.PowerCut{PC: pc}
 		_, err = env.Inject(ctx, cut)
-		harness.Ensure(err == nil, "the power cut and the restart after the full disk must succeed: %v", err)
+		harness.Injected(err, "the power cut and the restart after the full disk must succeed")
 		rep := cut.Report
 		GinkgoWriter.Println("verify after restart:", string(env.C.Get(ctx, "/api/credits/journal/verify").Raw))
 		after := consume("gate-d-fd-after-restart")

@@ -175,7 +175,7 @@ var _ = Describe("Gate D: health tells the truth about a failed journal", Ordere
 			// everything acknowledged must be there, nothing refused.
 			kill := &fault.Kill{T: env.T}
 			_, err = env.Inject(ctx, kill)
-			harness.Ensure(err == nil, "kill -9 of the backend with the failed journal must succeed: %v", err)
+			harness.Injected(err, "kill -9 of the backend with the failed journal must succeed")
 			_, err = env.Heal(ctx, kill)
 			harness.Ensure(err == nil, "the backend must start again after the journal failure: %v", err)
 			r := consume("fd-after-restart")

@@ -78,7 +78,7 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 		before := acked.Load()
 		cut := &fault.PowerCut{PC: pc}
 		_, err := env.Inject(ctx, cut)
-		harness.Ensure(err == nil, "the power cut and the restart after it must succeed: %v", err)
+		harness.Injected(err, "the power cut and the restart after it must succeed")
 		rep := cut.Report
 		// The restarted backend takes load again, over the recovered journal.
 		after := acked.Load()
@@ -200,7 +200,7 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 		}
 		fail := &fault.SyncsFail{PC: pc}
 		_, err = env.Inject(ctx, fail)
-		harness.Ensure(err == nil, "failing the layer's syncs: %v", err)
+		harness.Injected(err, "failing the layer's syncs")
 		healed := false
 		DeferCleanup(func(ctx SpecContext) {
 			if !healed {
@@ -255,7 +255,7 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 		}
 		held := &fault.BatchSync{PC: pc, Marker: holder, Hold: 1500 * time.Millisecond}
 		_, err := env.Inject(ctx, held)
-		harness.Ensure(err == nil, "arming the held sync: %v", err)
+		harness.Injected(err, "arming the held sync")
 		holderDone := make(chan scenarios.Reply, 1)
 		go func() {
 			defer GinkgoRecover()
@@ -270,7 +270,7 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 		}
 		failing := &fault.BatchSync{PC: pc, Marker: x, Hold: 700 * time.Millisecond, Fail: true}
 		_, err = env.Inject(ctx, failing)
-		harness.Ensure(err == nil, "arming the failing sync: %v", err)
+		harness.Injected(err, "arming the failing sync")
 		healed := false
 		DeferCleanup(func(ctx SpecContext) {
 			if !healed {
@@ -435,10 +435,10 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 		harness.Ensure(i >= 0, "chaos/corrupt has no \"garbage line\" corruptor")
 		damage := &fault.Corruption{T: env.T, Path: env.T.JournalPath(), C: corrupt.Table[i], Rand: rand.New(rand.NewPCG(env.P.Seed, 54))}
 		_, err = env.Inject(ctx, damage)
-		harness.Ensure(err == nil, "stopping the backend and damaging its journal (%s): %v", damage.C.Name, err)
+		harness.Injected(err, "stopping the backend and damaging its journal (%s)", damage.C.Name)
 		cut := &fault.BatchSync{PC: pc, Marker: agent, File: filepath.Base(env.T.JournalPath()), Hold: 50 * time.Millisecond, Fail: true}
 		_, err = env.Inject(ctx, cut)
-		harness.Ensure(err == nil, "arming the power cut at the journal's sync: %v", err)
+		harness.Injected(err, "arming the power cut at the journal's sync")
 		_, startErr := env.Heal(ctx, damage) // recovery; it may fail at the cut
 		caught := false
 		select {

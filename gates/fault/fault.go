@@ -48,6 +48,11 @@ type Lasting interface {
 // ErrNotInjected is returned by Heal of a fault that is not in effect.
 var ErrNotInjected = errors.New("fault: healed before it was injected")
 
+// ErrUnavailable wraps the refusal of a fault the target cannot take (no
+// crash on a url target, no journal file, no power-loss layer): what needs
+// the fault is not measured there, never failed.
+var ErrUnavailable = errors.New("fault unavailable on this target")
+
 // needs is Available for a fault that needs every capability of caps.
 func needs(c Caps, caps ...catalog.Capability) (bool, string) {
 	for _, cp := range caps {

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,7 +32,7 @@ type faultLog struct {
 // window stays open until Heal.
 func (e *Env) Inject(ctx context.Context, f fault.Fault) (fault.Window, error) {
 	if ok, why := f.Available(e); !ok {
-		return fault.Window{}, fmt.Errorf("fault %s is unavailable on this target: %s", f.Name(), why)
+		return fault.Window{}, fmt.Errorf("fault %s: %w: %s", f.Name(), fault.ErrUnavailable, why)
 	}
 	w, err := f.Inject(ctx)
 	if w.Start.IsZero() {
@@ -48,6 +49,21 @@ func (e *Env) Inject(ctx context.Context, f fault.Fault) (fault.Window, error) {
 	}
 	ginkgo.GinkgoWriter.Printf("fault %s injected: %s %v\n", w.Fault, w.Detail, err)
 	return w, err
+}
+
+// Injected is Ensure(err == nil, …) for the error of Inject (or of the
+// Heal that restarts the backend): a fault the target cannot take skips the
+// node — what it would have measured is not measured, with the reason —
+// and any other error fails it, saying what was expected.
+func Injected(err error, what string, args ...any) {
+	if err == nil {
+		return
+	}
+	w := fmt.Sprintf(what, args...)
+	if errors.Is(err, fault.ErrUnavailable) {
+		ginkgo.Skip(fmt.Sprintf("not measured: %s needs a fault this target cannot take: %v", w, err))
+	}
+	ginkgo.Fail(fmt.Sprintf("%s: %v", w, err), 1)
 }
 
 // Heal ends a Lasting fault Inject applied and closes its window in the
