@@ -14,6 +14,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/creditgate/creditgate/gates/catalog"
+	"github.com/creditgate/creditgate/gates/fault"
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/reports"
 )
@@ -131,7 +132,7 @@ func TestAFailedCheckRecordsAndTheSpecsGoOn(t *testing.T) {
 	}
 	dir := t.TempDir()
 	report := filepath.Join(dir, "report.json")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestFixtureSuite$", "-ginkgo.json-report="+report, "-ginkgo.label-filter=!unlabelled")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFixtureSuite$", "-ginkgo.json-report="+report, "-ginkgo.label-filter=!unlabelled && !unavailable")
 	cmd.Env = append(os.Environ(), fixtureEnv+"=1")
 	out, err := cmd.CombinedOutput()
 	if err == nil {
@@ -219,5 +220,49 @@ func TestEveryOrderedGateContainerContinuesOnFailure(t *testing.T) {
 	}
 	if ordered < 5 {
 		t.Errorf("found %d ordered containers, want one per gate at least", ordered)
+	}
+}
+
+// A spec needing a fault its target cannot take is skipped with the reason;
+// any other failure to inject fails it.
+var _ = Describe("unavailable fault fixture", Label("unavailable"), harness.Checks("E2"), func() {
+	It("needs a crash the target cannot take", func() {
+		harness.Injected(fmt.Errorf("fault kill -9: %w: target url: no crash control", fault.ErrUnavailable), "kill -9 of the backend")
+		Fail("not reached")
+	})
+	It("meets a fault that failed", func() {
+		harness.Injected(fmt.Errorf("fault kill -9: SIGKILL: no such process"), "kill -9 of the backend")
+	})
+})
+
+func TestAFaultTheTargetCannotTakeSkipsAndAFailedOneFails(t *testing.T) {
+	if os.Getenv(fixtureEnv) != "" {
+		t.Skip("inside the fixture run")
+	}
+	report := filepath.Join(t.TempDir(), "report.json")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFixtureSuite$", "-ginkgo.json-report="+report, "-ginkgo.label-filter=unavailable")
+	cmd.Env = append(os.Environ(), fixtureEnv+"=1")
+	out, _ := cmd.CombinedOutput()
+	b, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatalf("no report: %v\n%s", err, out)
+	}
+	var rs []types.Report
+	if err := json.Unmarshal(b, &rs); err != nil || len(rs) != 1 {
+		t.Fatalf("report: %v", err)
+	}
+	states := map[string]types.SpecState{}
+	msgs := map[string]string{}
+	for _, sp := range rs[0].SpecReports {
+		if sp.LeafNodeType == types.NodeTypeIt {
+			states[sp.LeafNodeText], msgs[sp.LeafNodeText] = sp.State, sp.Failure.Message
+		}
+	}
+	if s := states["needs a crash the target cannot take"]; s != types.SpecStateSkipped ||
+		!strings.Contains(msgs["needs a crash the target cannot take"], "not measured") {
+		t.Errorf("an unavailable fault: %v %q", s, msgs["needs a crash the target cannot take"])
+	}
+	if s := states["meets a fault that failed"]; s != types.SpecStateFailed {
+		t.Errorf("a fault that failed: %v", s)
 	}
 }
