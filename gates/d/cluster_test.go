@@ -354,8 +354,16 @@ func clusterLinkBody() {
 		}
 		env.Record("CL-D4a", harness.Measure{OK: missing+dup == 0, Samples: len(all), Measured: missing + dup, Threshold: 0,
 			Detail: fmt.Sprintf("%d sent, %d acknowledged, %d missing or doubled, %d unacknowledged doubled", len(all), acked, missing, dup)})
-		api, err := audit.FetchAPIState(ctx, cl.Instances()[0], env.T.Token(), nil)
-		harness.Ensure(err == nil, "the API state of the instance whose link failed must be readable: %v", err)
+		// The instance whose link failed reconnects to its store on its own
+		// time after the last fault: it answers 503 until then.
+		var api audit.APIState
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			api, err = audit.FetchAPIState(ctx, cl.Instances()[0], env.T.Token(), nil)
+			if err == nil || time.Now().After(deadline) {
+				break
+			}
+		}
+		harness.Ensure(err == nil, "the API state of the instance whose link failed must be readable within 30 s: %v", err)
 		api.AllFields = true // the cluster runs our engine
 		fs := audit.GateB(j, audit.Fold(j), api, audit.GateBOptions{})
 		bad := []string{}
