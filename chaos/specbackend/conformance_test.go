@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -308,5 +309,15 @@ func TestARefundNamingAnotherAgentsMissionIsRefused(t *testing.T) {
 	e.view(func(st *State) { seq2 = st.Seq })
 	if seq2 != seq {
 		t.Fatalf("a refused refund wrote %d events", seq2-seq)
+	}
+}
+
+// The band journaled with an EoC decision is the band of the score it
+// journals (rounded to 3 decimals), not of the unrounded one: 0.4996 is
+// journaled 0.5, which is optimal.
+func TestTheJournaledBandIsTheJournaledScoresBand(t *testing.T) {
+	r3 := math.Round(0.4996*1000) / 1000
+	if got := bandOf(r3); got != "optimal" {
+		t.Fatalf("band of %v = %q", r3, got)
 	}
 }

@@ -339,7 +339,7 @@ func (m *eocMonitor) tick(dt time.Duration) (r pEoC, hadOps bool) {
 	m.regen = clamp(step(m.regen, clamp(1+(0.6-m.score), 0.8, 1.2), 0.05), 0.8, 1.2)
 	m.backpr = clamp(step(m.backpr, clamp(2*er+math.Max(0, load-0.9)*5, 0, 1), 0.1), 0, 1)
 	r3 := func(x float64) float64 { return math.Round(x*1000) / 1000 }
-	m.last = pEoC{Score: r3(m.score), Band: bandOf(m.score), RegenerationFactor: r3(m.regen), Backpressure: r3(m.backpr),
+	m.last = pEoC{Score: r3(m.score), Band: bandOf(r3(m.score)), RegenerationFactor: r3(m.regen), Backpressure: r3(m.backpr),
 		AnomalyRate: r3(ar), ErrorRate: r3(er), LoadRPS: r3(rps)}
 	return m.last, hadOps
 }
