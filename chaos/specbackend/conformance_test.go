@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -316,8 +315,7 @@ func TestARefundNamingAnotherAgentsMissionIsRefused(t *testing.T) {
 // journals (rounded to 3 decimals), not of the unrounded one: 0.4996 is
 // journaled 0.5, which is optimal.
 func TestTheJournaledBandIsTheJournaledScoresBand(t *testing.T) {
-	r3 := math.Round(0.4996*1000) / 1000
-	if got := bandOf(r3); got != "optimal" {
-		t.Fatalf("band of %v = %q", r3, got)
+	if d := eocDecision(0.4996, 1, 0, 0, 0, 0); d.Score != 0.5 || d.Band != "optimal" {
+		t.Fatalf("score 0.4996 journaled as %v with band %q", d.Score, d.Band)
 	}
 }

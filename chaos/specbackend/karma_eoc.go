@@ -338,8 +338,15 @@ func (m *eocMonitor) tick(dt time.Duration) (r pEoC, hadOps bool) {
 	m.score = clamp(step(m.score, m.score+0.3*(raw-m.score), 0.05), 0.1, 0.9)
 	m.regen = clamp(step(m.regen, clamp(1+(0.6-m.score), 0.8, 1.2), 0.05), 0.8, 1.2)
 	m.backpr = clamp(step(m.backpr, clamp(2*er+math.Max(0, load-0.9)*5, 0, 1), 0.1), 0, 1)
-	r3 := func(x float64) float64 { return math.Round(x*1000) / 1000 }
-	m.last = pEoC{Score: r3(m.score), Band: bandOf(r3(m.score)), RegenerationFactor: r3(m.regen), Backpressure: r3(m.backpr),
-		AnomalyRate: r3(ar), ErrorRate: r3(er), LoadRPS: r3(rps)}
+	m.last = eocDecision(m.score, m.regen, m.backpr, ar, er, rps)
 	return m.last, hadOps
+}
+
+// eocDecision is what a closed window journals: every figure rounded to 3
+// decimals, and the band of the score as journaled (0.4996 is journaled
+// 0.5, which is optimal).
+func eocDecision(score, regen, backpr, ar, er, rps float64) pEoC {
+	r3 := func(x float64) float64 { return math.Round(x*1000) / 1000 }
+	return pEoC{Score: r3(score), Band: bandOf(r3(score)), RegenerationFactor: r3(regen), Backpressure: r3(backpr),
+		AnomalyRate: r3(ar), ErrorRate: r3(er), LoadRPS: r3(rps)}
 }
