@@ -293,12 +293,7 @@ func (x *explorer) failBatch(ctx context.Context) {
 // afterFailedBatch retries one failed debit before the cut, ends the
 // traps, records the fault step and resolves what it left unknown.
 func (x *explorer) afterFailedBatch(ctx context.Context, f Command, a *agent, preps []prepared, cmds []Command, release, cut func(context.Context) error) {
-	var unknown []Command
-	for _, c := range cmds {
-		if c.Method != "GET" && (c.Status == 0 || c.Status >= 500) {
-			unknown = append(unknown, c)
-		}
-	}
+	unknown := unanswered(cmds)
 	if len(unknown) > 0 {
 		x.resend(unknown[x.fp.r.IntN(len(unknown))], "retried while the batch that held it has failed")
 	}
@@ -315,6 +310,18 @@ func (x *explorer) afterFailedBatch(ctx context.Context, f Command, a *agent, pr
 	}
 	x.afterRestart(FaultBatchFails, unknown)
 	x.readBalance(a, preps[0].token, "after the failed batch")
+}
+
+// unanswered are the writes a fault left without a definite answer (none,
+// or a 5xx): their outcome is resolved by a keyed resend after the restart.
+func unanswered(cmds []Command) []Command {
+	var out []Command
+	for _, c := range cmds {
+		if c.Method != "GET" && (c.Status == 0 || c.Status >= 500) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func ruleRefusal(c Command) bool {
@@ -613,13 +620,7 @@ func (x *explorer) sendGroup(ctx context.Context, preps []prepared) []Command {
 		x.noteAcked(c, c.Key)
 	}
 	if landed {
-		var unknown []Command
-		for _, c := range out {
-			if c.Status == 0 || c.Status >= 500 {
-				unknown = append(unknown, c)
-			}
-		}
-		x.afterRestart(kind, unknown)
+		x.afterRestart(kind, unanswered(out))
 	}
 	return out
 }
