@@ -21,7 +21,7 @@ const (
 func BalancesHeld(j *Journal, agent string) []int64 {
 	m := NewModel()
 	evs := j.Events()
-	g := groupTx(evs)
+	g := groupTx(evs, j.Ours)
 	var held []int64
 	for i, e := range evs {
 		m.Apply(e)

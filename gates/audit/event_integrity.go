@@ -360,8 +360,8 @@ func derivedKey(base, key string, n int) bool {
 		key[len(base)+1:] == strconv.Itoa(n)
 }
 
-func groupTx(evs []*Event) *txGroups {
-	g := &txGroups{evs: evs, primary: make([]int, len(evs)), byKeys: true, foreignKeys: true}
+func groupTx(evs []*Event, ours bool) *txGroups {
+	g := &txGroups{evs: evs, primary: make([]int, len(evs)), byKeys: !ours, foreignKeys: !ours}
 	for _, e := range evs {
 		if e.Tx > 1 {
 			g.byKeys, g.foreignKeys = false, false
@@ -419,7 +419,7 @@ func groupTx(evs []*Event) *txGroups {
 // its N-1 derived events follow immediately with keys "<key>#1".."<key>#N-1"
 // and the same correlation_id.
 func CheckTxComplete(j *Journal) Finding {
-	g := groupTx(j.Events())
+	g := groupTx(j.Events(), j.Ours)
 	n := 0
 	for _, e := range g.evs {
 		if e.Tx > 1 {
@@ -451,7 +451,7 @@ func CheckHistoryExact(j *Journal, ops []Op, opt HistoryOptions) Finding {
 // returns how many keys were acknowledged with a write.
 func historyExact(j *Journal, ops []Op, opt HistoryOptions, name string) (Finding, int) {
 	var v violations
-	g := groupTx(j.Events())
+	g := groupTx(j.Events(), j.Ours)
 	byKey := map[string][]*Event{} // primaries by key
 	byID := map[string]int{}       // event index by id
 	for i, e := range g.evs {
@@ -607,7 +607,7 @@ func LoadHistory(j *Journal, ops []Op, opt HistoryOptions) Finding {
 // left to CheckHistoryExact.
 func CheckRetriesOriginal(j *Journal, ops []Op) Finding {
 	var v violations
-	g := groupTx(j.Events())
+	g := groupTx(j.Events(), j.Ours)
 	byKey := map[string]*Event{}
 	// ofCommand: the ids of every event of a command, by the command's
 	// key. Our engine answers a command's first event; a journal grouped

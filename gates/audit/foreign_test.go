@@ -235,3 +235,32 @@ func TestTheDigestJudgesOnlyRefusedGrammarCases(t *testing.T) {
 		t.Errorf("a refused request that moved the digest passed A26: %v", fs[2])
 	}
 }
+
+// Our engine's journal is held to our forms, whatever its lines suggest:
+// a derived event under another backend's key convention is a command no
+// client sent, and a line without our checksum member is invalid rather
+// than a journal whose checksum rule is unknown (A1 not measured).
+func TestOurJournalIsHeldToOurFormsNotReadAsAnotherBackends(t *testing.T) {
+	ops := []Op{{ID: 1, Kind: history.KindCreateAgent, Key: "k1", Status: 200, Outcome: history.OK, EventID: "e1"}}
+	j := foreignEvents("")
+	j.Ours = true
+	if f := CheckHistoryExact(j, ops, HistoryOptions{}); f.OK {
+		t.Errorf("our journal with another backend's derived and server keys passed: %s", f)
+	}
+	line := `{"seq":1,"event_id":"e1","event_type":"agent.registered","timestamp":"2026-01-01T00:00:00Z","schema_version":1,"idempotency_key":"k1","correlation_id":"c1","actor_id":"op","payload":{}}` + "\n"
+	read := func() *Journal {
+		j, err := ReadJournal(strings.NewReader(line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j
+	}
+	if f := CheckLines(read()); !f.OK || f.Samples != 0 {
+		t.Errorf("another backend's journal without a checksum: want A1 not measured, got %s", f)
+	}
+	ours := read()
+	ours.MarkOurs()
+	if f := CheckLines(ours); f.OK {
+		t.Errorf("our journal without its crc member passed A1: %s", f)
+	}
+}

@@ -33,7 +33,7 @@ type cmdTimes struct {
 // command (events of one command share them), from the ops that name it by
 // key or, when keyless, by event id.
 func commandTimes(j *Journal, ops []Op) map[uint64]*cmdTimes {
-	g := groupTx(j.Events())
+	g := groupTx(j.Events(), j.Ours)
 	byKey := map[string]*cmdTimes{}
 	byID := map[string]*cmdTimes{}
 	perEvent := make([]*cmdTimes, len(g.evs))

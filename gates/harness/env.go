@@ -307,9 +307,18 @@ func (e *Env) Rand(stream string) *rand.Rand {
 // the history audits compare it with what this suite's client did.
 func (e *Env) Journal(ctx context.Context) (*audit.Journal, error) {
 	if e.StartSeq > 0 {
-		return audit.FetchJournal(ctx, e.T.BaseURL(), e.T.Token(), nil, audit.WithAfterSeq(e.StartSeq))
+		return e.ours(audit.FetchJournal(ctx, e.T.BaseURL(), e.T.Token(), nil, audit.WithAfterSeq(e.StartSeq)))
 	}
 	return e.FullJournal(ctx)
+}
+
+// ours marks a journal read from our own engine (Journal.MarkOurs): its
+// forms are required of it, not recognized from its lines.
+func (e *Env) ours(j *audit.Journal, err error) (*audit.Journal, error) {
+	if j != nil && e.TCfg.Kind.OwnEngine() {
+		j.MarkOurs()
+	}
+	return j, err
 }
 
 // FullJournal reads the whole journal: from the file when the harness
@@ -322,9 +331,9 @@ func (e *Env) FullJournal(ctx context.Context) (*audit.Journal, error) {
 			return nil, err
 		}
 		defer f.Close()
-		return audit.ReadJournal(f)
+		return e.ours(audit.ReadJournal(f))
 	}
-	return audit.FetchJournal(ctx, e.T.BaseURL(), e.T.Token(), nil)
+	return e.ours(audit.FetchJournal(ctx, e.T.BaseURL(), e.T.Token(), nil))
 }
 
 // OutDir is where a gate writes its artifacts: $CREDITGATE_OUT/<gate> or
