@@ -32,11 +32,49 @@ const (
 	// HealthAlwaysOK answers health 200 "ok" even when the journal failed
 	// or was found damaged.
 	HealthAlwaysOK Defect = "health-always-ok"
+
+	// ForgetKeysOnRestart keeps Idempotency-Keys only in a cache filled by
+	// live writes and not rebuilt from the journal at start: before a
+	// restart a keyed retry is replayed, after it the same retry executes
+	// again (a new event, money moved twice) and a conflicting reuse is no
+	// longer 409.
+	ForgetKeysOnRestart Defect = "forget-keys-on-restart"
+	// LazyFsync acknowledges a write once its line is written, and fsyncs
+	// only every lazySyncEvery-th append (a group commit that does not wait
+	// for its group): kill -9 loses nothing, a power loss loses up to
+	// lazySyncEvery-1 acknowledged writes.
+	LazyFsync Defect = "lazy-fsync"
+	// RefundReplaySign folds credit.refunded as a debit when replaying the
+	// journal at start (the replay's sign table copies the consume's): live
+	// balances are right, after any restart each refund counts -2×.
+	RefundReplaySign Defect = "refund-replay-sign"
+	// OverdrawRace checks a consume's balance under the read lock and then
+	// appends under the write lock without checking again: consumes that
+	// check at the same time all pass and together overdraw the balance.
+	OverdrawRace Defect = "overdraw-race"
+	// TruncateExtraDecimals accepts amounts with more than 3 decimals and
+	// truncates them to the milli-credit (1.0005 is applied as 1) instead
+	// of refusing them with 422.
+	TruncateExtraDecimals Defect = "truncate-extra-decimals"
+	// SeededEventIDs draws event ids from a pseudo-random generator with a
+	// fixed seed: ids are unique within one run, but every start repeats
+	// the same sequence, so writes after a restart reuse event_ids already
+	// in the journal.
+	SeededEventIDs Defect = "seeded-event-ids"
+	// UnknownBalanceZero answers GET /balance/{id} of an unknown agent with
+	// 200 and balance 0 (dict.get(id, 0)) instead of 404.
+	UnknownBalanceZero Defect = "unknown-balance-zero"
+	// MetricsCountSinceStart reports journal.total_events in GET /metrics
+	// as the events appended since this start instead of the events in the
+	// journal: it reads 0 after every restart.
+	MetricsCountSinceStart Defect = "metrics-count-since-start"
 )
 
 // AllDefects lists every defect name, in documentation order.
 var AllDefects = []Defect{FloatMoney, IgnoreIdempotency, MintWithoutApproval, ReregisterResets,
-	AcceptNonFinite, ApplyThen5xx, DropTornSilently, HealthAlwaysOK}
+	AcceptNonFinite, ApplyThen5xx, DropTornSilently, HealthAlwaysOK,
+	ForgetKeysOnRestart, LazyFsync, RefundReplaySign, OverdrawRace, TruncateExtraDecimals,
+	SeededEventIDs, UnknownBalanceZero, MetricsCountSinceStart}
 
 // Defects is a set of switched-on defects; the zero value is none.
 type Defects map[Defect]bool

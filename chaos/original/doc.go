@@ -30,7 +30,9 @@
 // exactly one of those promises, so a gate that should catch it can be
 // shown to fail: float-money, ignore-idempotency, mint-without-approval,
 // reregister-resets, accept-non-finite, apply-then-5xx, drop-torn-silently,
-// health-always-ok. See Defect.
+// health-always-ok, forget-keys-on-restart, lazy-fsync, refund-replay-sign,
+// overdraw-race, truncate-extra-decimals, seeded-event-ids,
+// unknown-balance-zero, metrics-count-since-start. See Defect.
 //
 // A Server is safe for concurrent use: one mutex serializes writes (each
 // holds it across its fsync) and reads take it shared. This package must not

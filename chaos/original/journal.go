@@ -83,7 +83,15 @@ type journal struct {
 	size  int64
 	err   error
 	fsync bool
+	// syncEvery > 1 syncs only every syncEvery-th append (LazyFsync);
+	// unsynced counts the appends written since the last sync.
+	syncEvery int
+	unsynced  int
 }
+
+// syncFile makes a journal write durable; tests replace it to see which
+// bytes were synced.
+var syncFile = (*os.File).Sync
 
 // append writes one line and syncs it before returning.
 func (j *journal) append(ev *event) error {
@@ -98,7 +106,10 @@ func (j *journal) append(ev *event) error {
 	n, err := j.f.Write(line)
 	j.size += int64(n)
 	if err == nil && j.fsync {
-		err = j.f.Sync()
+		if j.unsynced++; j.syncEvery <= 1 || j.unsynced >= j.syncEvery {
+			err = syncFile(j.f)
+			j.unsynced = 0
+		}
 	}
 	if err != nil {
 		j.err = fmt.Errorf("journal: write %s: %w", j.path, err)

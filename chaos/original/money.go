@@ -189,7 +189,9 @@ func numberText(field string, raw json.RawMessage, allowStrings bool) (string, e
 // parseAmount validates a request amount: a finite JSON number, > 0,
 // <= 1e9, at most 3 decimals. With acceptNonFinite anything that parses as
 // a float64 passes (1e309 is +Inf, -5 is -5). float selects float money.
-func parseAmount(field string, raw json.RawMessage, float, acceptNonFinite bool) (money, error) {
+// With truncate (the truncate-extra-decimals defect) digits below the
+// milli-credit are cut off instead of refused.
+func parseAmount(field string, raw json.RawMessage, float, acceptNonFinite, truncate bool) (money, error) {
 	s, err := numberText(field, raw, acceptNonFinite)
 	if err != nil {
 		return money{}, err
@@ -225,7 +227,10 @@ func parseAmount(field string, raw json.RawMessage, float, acceptNonFinite bool)
 	}
 	r.Mul(r, big.NewRat(milliPerCredit, 1))
 	if !r.IsInt() {
-		return money{}, &fieldError{field, "at most 3 decimal places are allowed"}
+		if !truncate {
+			return money{}, &fieldError{field, "at most 3 decimal places are allowed"}
+		}
+		r.SetInt(new(big.Int).Quo(r.Num(), r.Denom())) // int(amount * 1000)
 	}
 	milli := r.Num().Int64()
 	if milli <= 0 {

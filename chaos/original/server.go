@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -30,6 +32,9 @@ const (
 	// apply5xxEvery: with ApplyThen5xx every this many-th write is applied
 	// and journaled but answered 500.
 	apply5xxEvery = 7
+	// lazySyncEvery: with LazyFsync the journal syncs every this many-th
+	// append only.
+	lazySyncEvery = 8
 	version       = "1.0.0"
 )
 
@@ -64,6 +69,9 @@ type Server struct {
 	writes   int64            // successful writes since start (ApplyThen5xx)
 	appended int64            // events appended since start
 	byType   map[string]int64 // events folded, by event_type
+
+	replaying bool        // Open is folding the journal (RefundReplaySign)
+	ids       *mrand.Rand // event ids with SeededEventIDs
 
 	replayEvents   int64
 	replayDuration time.Duration
@@ -151,6 +159,7 @@ func Open(cfg Config) (*Server, error) {
 		}
 		res.damage[len(res.damage)-1].Reason += ", moved to " + filepath.Base(side)
 	}
+	s.replaying = true
 	for _, ev := range res.events {
 		if why := s.applyLocked(ev); why != "" {
 			res.damage = append(res.damage, damage{ev.line, "seq " + strconv.FormatInt(ev.Seq, 10) + ": " + why})
@@ -159,14 +168,26 @@ func Open(cfg Config) (*Server, error) {
 		s.seq = ev.Seq
 		s.replayEvents++
 	}
+	s.replaying = false
 	if len(res.events) > 0 {
 		s.seq = res.events[len(res.events)-1].Seq
+	}
+	if cfg.Defects[ForgetKeysOnRestart] {
+		// The key cache is warmed by live writes only; the journal's keys
+		// are not loaded back.
+		s.idem = map[string]idemEntry{}
+	}
+	if cfg.Defects[SeededEventIDs] {
+		s.ids = mrand.New(mrand.NewPCG(42, 42)) // reproducible ids
 	}
 	s.replayDuration, s.replayAt = time.Since(start), time.Now()
 	if !silent {
 		s.damage = res.damage
 	}
 	s.j = &journal{path: path, size: res.size, fsync: !cfg.NoFsync}
+	if cfg.Defects[LazyFsync] {
+		s.j.syncEvery = lazySyncEvery
+	}
 	s.j.f, err = os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		s.j.err = fmt.Errorf("journal: open %s for appends: %w", path, err)
@@ -217,7 +238,7 @@ func (s *Server) applyLocked(ev *event) string {
 		a.balance, a.skill = amt, p.SkillLevel
 	case a == nil:
 		return fmt.Sprintf("%s for unknown agent %q", ev.EventType, p.AgentID)
-	case ev.EventType == typeConsumed:
+	case ev.EventType == typeConsumed || (s.replaying && ev.EventType == typeRefunded && s.cfg.Defects[RefundReplaySign]):
 		signed = amt.neg()
 		if a.balance, err = a.balance.add(signed); err != nil {
 			return err.Error()
@@ -438,6 +459,9 @@ func (s *Server) balance(w http.ResponseWriter, _ *http.Request, id string) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	a := s.agents[id]
+	if a == nil && s.cfg.Defects[UnknownBalanceZero] {
+		a = &agent{balance: money{isFloat: s.float}}
+	}
 	if a == nil {
 		writeErr(w, http.StatusNotFound, "agent_not_found", fmt.Sprintf("agent %q not found", id), nil)
 		return
@@ -497,8 +521,12 @@ func (s *Server) metrics(w http.ResponseWriter, _ *http.Request, _ string) {
 	for k, v := range s.byType {
 		byType[k] = v
 	}
+	total := s.seq
+	if s.cfg.Defects[MetricsCountSinceStart] {
+		total = s.appended
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
-		"journal": map[string]any{"total_events": s.seq, "file_size_mb": float64(s.j.size) / (1 << 20),
+		"journal": map[string]any{"total_events": total, "file_size_mb": float64(s.j.size) / (1 << 20),
 			"idempotency_violations": 0, "file_path": s.j.path},
 		// One subscriber per type: the balance projection. published_by_type
 		// is ours.
@@ -584,7 +612,7 @@ func (s *Server) decode(kind string, body []byte) (*event, error) {
 		ev.Payload.Amount, ev.Payload.Reason = initial.text(), "initial_allocation"
 		return ev, nil
 	}
-	amt, err := parseAmount("amount", f["amount"], s.float, s.cfg.Defects[AcceptNonFinite])
+	amt, err := parseAmount("amount", f["amount"], s.float, s.cfg.Defects[AcceptNonFinite], s.cfg.Defects[TruncateExtraDecimals])
 	if err != nil {
 		return nil, err
 	}
@@ -681,10 +709,27 @@ func or(s, def string) string {
 	return s
 }
 
+// afterBalanceCheck, when set, runs between OverdrawRace's balance check
+// and its write (a test seam; nil in production).
+var afterBalanceCheck func()
+
 // commit runs the decided write under the lock.
 func (s *Server) commit(w http.ResponseWriter, kind string, ev *event) {
+	checked := false
+	if kind == "consume" && s.cfg.Defects[OverdrawRace] {
+		// Refuse an overdraft under the read lock, so refusals never queue
+		// behind the writer; the write below trusts this check.
+		if status, body := s.precheckConsume(ev); status != 0 {
+			writeRaw(w, status, body)
+			return
+		}
+		checked = true
+		if afterBalanceCheck != nil {
+			afterBalanceCheck()
+		}
+	}
 	s.mu.Lock()
-	status, body, replayed := s.commitLocked(kind, ev)
+	status, body, replayed := s.commitLocked(kind, ev, checked)
 	s.mu.Unlock()
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
@@ -701,7 +746,36 @@ func errBody(code, msg string, extra map[string]any) []byte {
 	return b
 }
 
-func (s *Server) commitLocked(kind string, ev *event) (int, []byte, bool) {
+// precheckConsume is OverdrawRace's balance check under the read lock: the
+// 409 of an overdraft, or 0 (also when a keyed retry, a failed journal or
+// an unknown agent is for commitLocked to answer).
+func (s *Server) precheckConsume(ev *event) (int, []byte) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	p := &ev.Payload
+	if _, seen := s.idem[ev.IdempotencyKey]; (seen && ev.Metadata.RequestHash != "") || s.j.err != nil {
+		return 0, nil
+	}
+	a := s.agents[p.AgentID]
+	if a == nil {
+		return 0, nil
+	}
+	amt, err := parseMoneyText(p.Amount, s.float)
+	if err == nil && a.balance.less(amt) {
+		return http.StatusConflict, insufficientBody(a, amt, p.AgentID)
+	}
+	return 0, nil
+}
+
+func insufficientBody(a *agent, amt money, agentID string) []byte {
+	return errBody("insufficient_credits",
+		fmt.Sprintf("balance %s is below the amount %s", a.balance.text(), amt.text()),
+		map[string]any{"balance": a.balance, "agent_id": agentID})
+}
+
+// commitLocked decides and writes ev. balanceChecked: a consume's balance
+// was checked already (OverdrawRace).
+func (s *Server) commitLocked(kind string, ev *event, balanceChecked bool) (int, []byte, bool) {
 	p := &ev.Payload
 	if h := ev.Metadata.RequestHash; h != "" {
 		if prev, ok := s.idem[ev.IdempotencyKey]; ok {
@@ -729,10 +803,8 @@ func (s *Server) commitLocked(kind string, ev *event) (int, []byte, bool) {
 	case a == nil:
 		return http.StatusNotFound, errBody("agent_not_found", fmt.Sprintf("agent %q not found", p.AgentID), nil), false
 	case kind == "consume":
-		if a.balance.less(amt) {
-			return http.StatusConflict, errBody("insufficient_credits",
-				fmt.Sprintf("balance %s is below the amount %s", a.balance.text(), amt.text()),
-				map[string]any{"balance": a.balance, "agent_id": p.AgentID}), false
+		if !balanceChecked && a.balance.less(amt) {
+			return http.StatusConflict, insufficientBody(a, amt, p.AgentID), false
 		}
 		after, err = a.balance.add(amt.neg())
 		flagged := a.anomalous(amt.text())
@@ -754,7 +826,7 @@ func (s *Server) commitLocked(kind string, ev *event) (int, []byte, bool) {
 	}
 	p.BalanceAfter = after.text()
 	ev.Seq = s.seq + 1
-	ev.EventID = newUUID()
+	ev.EventID = s.newEventID()
 	ev.CorrelationID = newUUID()
 	ev.Timestamp = time.Now().UTC().Format(time.RFC3339Nano)
 	if err := s.j.append(ev); err != nil {
@@ -774,11 +846,29 @@ func (s *Server) commitLocked(kind string, ev *event) (int, []byte, bool) {
 	return http.StatusOK, body, false
 }
 
+// newEventID is a new event's id: random, or with SeededEventIDs drawn
+// from the seeded generator (callers hold s.mu).
+func (s *Server) newEventID() string {
+	if s.ids == nil {
+		return newUUID()
+	}
+	var b [16]byte
+	for i := 0; i < 16; i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], s.ids.Uint64())
+	}
+	return formatUUID(b)
+}
+
 func newUUID() string {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		panic(err)
 	}
+	return formatUUID(b)
+}
+
+// formatUUID stamps b as a version 4 UUID and writes it out.
+func formatUUID(b [16]byte) string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b[:])
