@@ -270,7 +270,9 @@ func (e *Engine) Decide(r Req, in DecisionIn) *Response {
 			emitExpired(p, a) // lazily applied on access; the caller gets 409 approval_expired
 			return nil
 		}
-		if p.actor == a.Requester {
+		// defect: the four-eyes check guards only the decision that completes a request
+		firstVote := in.Approve && len(a.Votes)+1 < a.Required
+		if p.actor == a.Requester && !(firstVote && e.cfg.Defects.Has(DefectFourEyesFirstVote)) {
 			return &APIError{Status: 403, Code: "four_eyes_violation", Detail: "the requester may not decide their own request",
 				Extra: map[string]any{"request_id": a.ID, "requester_id": a.Requester}}
 		}
@@ -360,6 +362,13 @@ func (e *Engine) RecordCollaboration(r Req, in CollabIn) *Response {
 				earned = t.GrantedMilli
 			}
 			paid := min(raw, max(0, e.cfg.SynergieCapMilli-earned))
+			if e.cfg.Defects.Has(DefectSynergieCapOvershoot) {
+				// defect: the cap is checked before the reward, so the crossing reward is paid in full
+				paid = 0
+				if earned < e.cfg.SynergieCapMilli {
+					paid = raw
+				}
+			}
 			ci := k.ci
 			m := Meta{KarmaSource: k.src, KarmaScore: &ci}
 			if paid > 0 {
@@ -554,8 +563,8 @@ func (e *Engine) Mission(op string, r Req, in MissionIn) *Response {
 			pm.ActualMilli = *in.ActualMilli
 		case "fail":
 			share := e.cfg.MissionRefundPPM
-			if in.RefundPPM != nil {
-				share = *in.RefundPPM
+			if in.RefundPPM != nil && !(*in.RefundPPM == 0 && e.cfg.Defects.Has(DefectMissionFailZeroPercent)) {
+				share = *in.RefundPPM // defect: 0 is taken for "not given" and gets the default share
 			}
 			refund = m.EstimateMilli * share / 1_000_000
 			pm.RefundPPM = share

@@ -170,4 +170,11 @@
 //     quarantined. Strict mode refuses to start with "journal: FILE line N: reason".
 //   - Creation routes of the original table answer 200 (POST /agents); pool and mission
 //     creation answer 201.
+//
+// # Deliberate defects
+//
+// Config.Defects (flag -defects / env SPEC_DEFECTS of cmd/spec-backend) switches on named
+// bugs, each breaking one promise of the SPEC at a boundary, to check that the harness
+// notices them (defects.go lists them). None is on by default; everything above
+// describes the backend without defects.
 package specbackend

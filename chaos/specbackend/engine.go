@@ -54,6 +54,9 @@ type Config struct {
 
 	Clock  func() time.Time
 	Logger *slog.Logger
+
+	// Defects switches on deliberate bugs (defects.go) to test the harness; nil: none.
+	Defects Defects
 }
 
 // DefaultConfig returns the configuration with every default filled in.
@@ -139,6 +142,11 @@ func (c Config) Validate() error {
 	case c.MissionRefundPPM > 1_000_000:
 		return errors.New("config: mission refund share above 1")
 	}
+	for d, on := range c.Defects {
+		if _, err := ParseDefects(string(d)); on && (err != nil || d == "all" || d == "none") {
+			return fmt.Errorf("config: unknown defect %q", d)
+		}
+	}
 	return nil
 }
 
@@ -222,7 +230,7 @@ func Open(cfg Config) (*Engine, error) {
 	}
 	var hashes []uint64
 	var seqs []int64
-	j, rep, err := openJournal(cfg.JournalPath, cfg.Recovery, !cfg.NoFsync, cfg.MaxBatch, cfg.QueueLen, cfg.Clock(), func(ev *Event) {
+	j, rep, err := openJournal(cfg.JournalPath, cfg.Recovery, !cfg.NoFsync, cfg.MaxBatch, cfg.QueueLen, cfg.Clock(), cfg.Defects, func(ev *Event) {
 		e.st.Apply(ev)
 		e.rs.Apply(ev)
 		if ev.Metadata.Command != "" && !strings.Contains(ev.IdempotencyKey, "~") {
@@ -437,7 +445,9 @@ func (e *Engine) exec(c *cmd) *Response {
 	var ent *idemEntry
 	if c.key != "" {
 		ent = &idemEntry{hash: c.hash, kind: c.kind, firstSeq: first.Seq, n: len(p.evs), done: make(chan struct{})}
-		e.inflight[c.key] = ent
+		if !e.cfg.Defects.Has(DefectIdemConcurrentDuplicate) {
+			e.inflight[c.key] = ent
+		}
 	}
 	if first.EventType == "synergie.collaboration_recorded" {
 		pc := decodePayload[pCollab](first)
@@ -460,6 +470,12 @@ func (e *Engine) exec(c *cmd) *Response {
 			e.mu.Unlock()
 		}
 		close(ent.done)
+		if err == nil && e.cfg.Defects.Has(DefectIdemConcurrentDuplicate) {
+			// defect: the key is remembered only now that its command is durable
+			e.mu.Lock()
+			e.inflight[c.key] = ent
+			e.mu.Unlock()
+		}
 		if err == nil {
 			// durable: the next command moves the key from memory to the on-disk index
 			e.durMu.Lock()
@@ -685,6 +701,9 @@ func (e *Engine) History(agentID string, offset, limit int) (entries []LedgerEnt
 		entries = a.Ledger(offset, limit)
 		if all := a.Ledger(0, len(a.ledger)); len(all) > 0 {
 			next = all[len(all)-1].PrevSeq
+			if e.cfg.Defects.Has(DefectHistoryRingBoundary) {
+				next = all[len(all)-1].Seq // defect: starts at the oldest in-memory entry itself
+			}
 		}
 	})
 	if !found || len(entries) == limit || next == 0 {

@@ -499,7 +499,7 @@ func rangeKnown(ranges [][2]int64, from, to int64) bool {
 
 // openJournal replays the file through apply and returns a journal ready for appends.
 // Torn tails are cut into a sidecar; middle corruption is quarantined or refused (strict).
-func openJournal(path string, mode string, fsync bool, maxBatch, queueLen int, now time.Time, apply func(*Event)) (*journal, *RecoveryReport, error) {
+func openJournal(path string, mode string, fsync bool, maxBatch, queueLen int, now time.Time, defects Defects, apply func(*Event)) (*journal, *RecoveryReport, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, nil, fmt.Errorf("journal: %w", err)
 	}
@@ -557,6 +557,8 @@ func openJournal(path string, mode string, fsync bool, maxBatch, queueLen int, n
 	var cutAt int64 = -1
 	var lastSeq int64
 	var quarantineRanges [][2]int64 // byte ranges to drop on rewrite
+	var silent int                  // DefectRecoverySilentDuplicate: ranges dropped without a report
+	var prevLine []byte             // the last good line (DefectRecoverySilentDuplicate)
 	var tornBytes []byte
 	nowStr := now.UTC().Format(time.RFC3339Nano)
 	fail := func(s *seg, reason string, raw []byte) error {
@@ -589,6 +591,13 @@ func openJournal(path string, mode string, fsync bool, maxBatch, queueLen int, n
 		var reason string
 		if !cur.complete {
 			reason = "incomplete last line (no newline)"
+			if defects.Has(DefectRecoveryNewlineTail) && len(cur.line) <= maxLineBytes {
+				// defect: a line that lost only its newline but passes its checksum is
+				// kept as a complete event (and the newline is not restored)
+				if e, derr := decodeLine(cur.line); derr == nil {
+					reason, ev = "", e
+				}
+			}
 		} else if len(cur.line) > maxLineBytes {
 			reason = "line too long"
 		} else if len(bytes.TrimSpace(cur.line)) == 0 {
@@ -611,6 +620,12 @@ func openJournal(path string, mode string, fsync bool, maxBatch, queueLen int, n
 			}
 			quarantineRanges = append(quarantineRanges, [2]int64{cur.off, cur.off + int64(len(cur.line)) + 1})
 			removed += int64(len(cur.line)) + 1
+		} else if ev.Seq <= lastSeq && defects.Has(DefectRecoverySilentDuplicate) && cur.complete && bytes.Equal(cur.line, prevLine) {
+			// defect: an exact copy of the previous line is taken for a writer double-write
+			// and dropped from the journal without a quarantine entry or report
+			quarantineRanges = append(quarantineRanges, [2]int64{cur.off, cur.off + int64(len(cur.line)) + 1})
+			removed += int64(len(cur.line)) + 1
+			silent++
 		} else if ev.Seq <= lastSeq {
 			if e := fail(cur, fmt.Sprintf("seq %d repeats or goes back (last good seq %d)", ev.Seq, lastSeq), cur.line); e != nil {
 				return nil, nil, e
@@ -634,6 +649,9 @@ func openJournal(path string, mode string, fsync bool, maxBatch, queueLen int, n
 			newOff := cur.off - removed
 			j.indexLocked(ev.Seq, newOff)
 			lastSeq = ev.Seq
+			if defects.Has(DefectRecoverySilentDuplicate) {
+				prevLine = cur.line
+			}
 			apply(ev)
 			rep.EventsReplayed++
 		}
@@ -654,7 +672,7 @@ func openJournal(path string, mode string, fsync bool, maxBatch, queueLen int, n
 			repairErr = fmt.Errorf("journal: write torn sidecar: %w", err)
 		}
 	}
-	if len(quarantineRanges) > 0 || len(rep.Quarantined) > 0 {
+	if len(quarantineRanges) > silent || len(rep.Quarantined) > 0 {
 		rep.Status = "degraded"
 		if repairErr == nil {
 			var qb bytes.Buffer

@@ -225,8 +225,12 @@ func detectAnomaly(st anomalyStats, amountMilli int64, cfg *Config) (flag bool, 
 		return false, 0, "", false
 	}
 	score = math.Round(ratio*1000) / 1000
+	ratioHit := ratio >= cfg.AnomalyRatio
+	if cfg.Defects.Has(DefectAnomalyRatioExclusive) {
+		ratioHit = ratio > cfg.AnomalyRatio // defect: exactly the threshold is not flagged
+	}
 	switch {
-	case ratio >= cfg.AnomalyRatio:
+	case ratioHit:
 		return true, score, fmt.Sprintf("amount is %.1fx the running mean (threshold %.0fx)", ratio, cfg.AnomalyRatio), true
 	case z >= cfg.AnomalyZ:
 		return true, score, fmt.Sprintf("z-score %.1f above %.1f", z, cfg.AnomalyZ), true

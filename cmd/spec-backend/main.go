@@ -10,6 +10,12 @@
 // CREDITD_APPROVAL_THRESHOLD (credits), CREDITD_APPROVAL_TIMEOUT (all levels) or
 // CREDITD_APPROVAL_TIMEOUT_MEDIUM|HIGH|CRITICAL (Go durations), CREDITD_SYNERGIE_CAP,
 // CREDITD_SYNERGIE_BASE (credits), CREDITD_MAX_AMOUNT (credits), CREDITD_LOG_LEVEL.
+//
+// Deliberate defects (to test whether the harness notices them): -defects NAME,NAME or
+// env SPEC_DEFECTS switches on the named bugs of chaos/specbackend/defects.go; "" or
+// "none" (the default) switches none on and the backend behaves as documented, "all"
+// switches every one on. An unknown name is refused at start with the list of known
+// names; `spec-backend -help` lists them too. The active set is logged loudly at start.
 package main
 
 import (
@@ -89,6 +95,7 @@ func run() error {
 	fsync := flag.Bool("fsync", env("CREDITD_FSYNC", "true") != "false", "fdatasync before acknowledging [CREDITD_FSYNC]")
 	recovery := flag.String("recovery", env("CREDITD_RECOVERY", "quarantine"), "recovery policy: quarantine|strict [CREDITD_RECOVERY]")
 	karmaURL := flag.String("karma-url", env("CREDITD_KARMA_URL", ""), "KARMA service base URL [CREDITD_KARMA_URL]")
+	defects := flag.String("defects", env("SPEC_DEFECTS", "none"), "deliberate defects to switch on, comma-separated: none|all|NAME,... (see below) [SPEC_DEFECTS]")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), `usage: spec-backend -addr 127.0.0.1:PORT -data DIR
 
@@ -111,7 +118,12 @@ Environment (besides the flag equivalents in brackets):
   CREDITD_SYNERGIE_BASE              base reward in credits (50)
   CREDITD_MAX_AMOUNT                 largest accepted amount in credits (1000000000)
   CREDITD_LOG_LEVEL                  debug|info|warn|error (info)
+
+Defects (-defects / SPEC_DEFECTS; deliberate bugs for testing the harness, default none):
 `)
+		for _, d := range specbackend.AllDefects {
+			fmt.Fprintf(flag.CommandLine.Output(), "  %s\n", d)
+		}
 	}
 	flag.Parse()
 
@@ -123,13 +135,17 @@ Environment (besides the flag equivalents in brackets):
 	if err := loopbackOnly(*addr); err != nil {
 		return err
 	}
+	ds, err := specbackend.ParseDefects(*defects)
+	if err != nil {
+		return err
+	}
 	cfg := specbackend.DefaultConfig()
+	cfg.Defects = ds
 	cfg.Logger = log
 	cfg.JournalPath = filepath.Join(*data, "journal.jsonl")
 	cfg.NoFsync = !*fsync
 	cfg.Recovery = *recovery
 	cfg.KarmaURL = *karmaURL
-	var err error
 	if cfg.ApprovalThresholdMilli, err = credits("CREDITD_APPROVAL_THRESHOLD", 500); err != nil {
 		return err
 	}
@@ -167,6 +183,9 @@ Environment (besides the flag equivalents in brackets):
 	if len(tokens) == 0 {
 		log.Warn("DEV MODE: no CREDITD_TOKENS configured; every request is accepted and the principal comes from the body (actor_id / requester_id / approver_id)")
 	}
+	if len(ds) > 0 {
+		log.Warn("DELIBERATE DEFECTS SWITCHED ON: this backend breaks the SPEC on purpose", "defects", ds.String())
+	}
 	if cfg.NoFsync {
 		log.Warn("fsync disabled: acknowledged writes may be lost on a crash (throwaway runs only)")
 	}
@@ -188,7 +207,7 @@ Environment (besides the flag equivalents in brackets):
 		eng.Close()
 		return err
 	}
-	log.Info("listening", "addr", ln.Addr().String(), "journal", cfg.JournalPath, "fsync", !cfg.NoFsync, "recovery", cfg.Recovery, "karma_url", cfg.KarmaURL)
+	log.Info("listening", "addr", ln.Addr().String(), "journal", cfg.JournalPath, "fsync", !cfg.NoFsync, "recovery", cfg.Recovery, "karma_url", cfg.KarmaURL, "defects", ds.String())
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()

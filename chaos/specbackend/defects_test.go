@@ -1,0 +1,403 @@
+package specbackend
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Every defect test runs the same steps twice: without the defect (the SPEC's behaviour)
+// and with it (the broken behaviour). It fails if the switch does nothing.
+
+func defectConfig(t *testing.T, d Defect, on bool) Config {
+	t.Helper()
+	cfg := testConfig(t, t.TempDir())
+	if on {
+		cfg.Defects = Defects{d: true}
+	}
+	return cfg
+}
+
+func TestParseDefects(t *testing.T) {
+	for _, s := range []string{"", "none", "  none ", " , "} {
+		ds, err := ParseDefects(s)
+		if err != nil || len(ds) != 0 || ds.String() != "none" {
+			t.Fatalf("ParseDefects(%q) = %v, %v; want no defect", s, ds, err)
+		}
+	}
+	ds, err := ParseDefects(" synergie-cap-overshoot, history-ring-boundary ")
+	if err != nil || len(ds) != 2 || !ds.Has(DefectSynergieCapOvershoot) || !ds.Has(DefectHistoryRingBoundary) || ds.Has(DefectFourEyesFirstVote) {
+		t.Fatalf("two names: %v, %v", ds, err)
+	}
+	if got := ds.String(); got != "synergie-cap-overshoot,history-ring-boundary" {
+		t.Fatalf("String() = %q", got)
+	}
+	all, err := ParseDefects("all")
+	if err != nil || len(all) != len(AllDefects) {
+		t.Fatalf("all: %v, %v", all, err)
+	}
+	seen := map[Defect]bool{}
+	for _, d := range AllDefects {
+		if seen[d] || d == "" || d == "none" || d == "all" {
+			t.Fatalf("bad or repeated defect name %q", d)
+		}
+		seen[d] = true
+		one, err := ParseDefects(string(d))
+		if err != nil || len(one) != 1 || !one.Has(d) {
+			t.Fatalf("ParseDefects(%q) = %v, %v", d, one, err)
+		}
+	}
+	if len(AllDefects) != 8 {
+		t.Fatalf("%d defects, want 8", len(AllDefects))
+	}
+	_, err = ParseDefects("synergie-cap-overshoot,no-such-bug")
+	if err == nil || !strings.Contains(err.Error(), `"no-such-bug"`) {
+		t.Fatalf("unknown name accepted or not named: %v", err)
+	}
+	for _, d := range AllDefects {
+		if !strings.Contains(err.Error(), string(d)) {
+			t.Fatalf("error does not list the known defect %q: %v", d, err)
+		}
+	}
+	var none Defects
+	if none.Has(DefectFourEyesFirstVote) || DefaultConfig().Defects.Has(DefectFourEyesFirstVote) {
+		t.Fatal("the zero Defects must switch nothing on")
+	}
+	if err := (Config{Defects: Defects{"no-such-bug": true}}).Validate(); err == nil {
+		t.Fatal("Config.Validate accepts an unknown defect")
+	}
+	if err := (Config{Defects: all}).Validate(); err != nil {
+		t.Fatalf("Config.Validate refuses known defects: %v", err)
+	}
+}
+
+// idem-concurrent-duplicate: a second request with the same key, sent while the first
+// waits for its fsync, is one event (SPEC §3) — with the defect it is a second debit.
+func TestDefectIdemConcurrentDuplicate(t *testing.T) {
+	run := func(t *testing.T, on bool) (first, second *Response, balance int64) {
+		e := openT(t, defectConfig(t, DefectIdemConcurrentDuplicate, on))
+		defer e.Close()
+		var armed atomic.Bool
+		entered, release := make(chan struct{}, 1), make(chan struct{})
+		e.j.syncHook = func() error { // set before the first append: no race with the writer
+			if armed.CompareAndSwap(true, false) {
+				entered <- struct{}{}
+				<-release
+			}
+			return nil
+		}
+		mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "a", SkillPPM: 1_000_000}), 200)
+		in := MoneyIn{AgentID: "a", AmountMilli: 10_000}
+		armed.Store(true)
+		r1, r2 := make(chan *Response, 1), make(chan *Response, 1)
+		go func() { r1 <- e.Consume(Req{Key: "dup"}, in) }()
+		<-entered // the first consume's group commit waits for its fsync
+		e.mu.Lock()
+		seq := e.st.Seq
+		e.mu.Unlock()
+		go func() { r2 <- e.Consume(Req{Key: "dup"}, in) }()
+		for deadline := time.Now().Add(300 * time.Millisecond); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			e.mu.Lock()
+			grew := e.st.Seq > seq
+			e.mu.Unlock()
+			if grew {
+				break // the duplicate was decided and enqueued (defect)
+			}
+		}
+		close(release)
+		first, second = <-r1, <-r2
+		return first, second, balanceOf(e, "a")
+	}
+	f, s, bal := run(t, false)
+	if f.Status != 200 || s.Status != 200 || !s.Replayed || body(s)["event_id"] != body(f)["event_id"] || bal != 90_000 {
+		t.Fatalf("without the defect: %d %d replayed=%v ids %v/%v balance %d; want one event, balance 90000",
+			f.Status, s.Status, s.Replayed, body(f)["event_id"], body(s)["event_id"], bal)
+	}
+	f, s, bal = run(t, true)
+	if f.Status != 200 || s.Status != 200 || s.Replayed || body(s)["event_id"] == body(f)["event_id"] || bal != 80_000 {
+		t.Fatalf("with the defect: %d %d replayed=%v ids %v/%v balance %d; want two events, balance 80000",
+			f.Status, s.Status, s.Replayed, body(f)["event_id"], body(s)["event_id"], bal)
+	}
+}
+
+// buildJournal writes an agent and n consumes of 1 credit, closes, and returns the raw file.
+func buildJournal(t *testing.T, cfg Config, n int) []byte {
+	t.Helper()
+	e := openT(t, cfg)
+	mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "a", SkillPPM: 1_000_000}), 200)
+	for i := 0; i < n; i++ {
+		mustStatus(t, e.Consume(Req{}, MoneyIn{AgentID: "a", AmountMilli: 1000}), 200)
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(cfg.JournalPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// recovery-silent-duplicate: a duplicated line in the middle is quarantined and reported
+// (SPEC §3) — with the defect it disappears without a trace.
+func TestDefectRecoverySilentDuplicate(t *testing.T) {
+	type outcome struct {
+		quarantined int
+		status      string
+		health      string
+		strictErr   error
+		balance     int64
+		qfile       bool
+	}
+	run := func(t *testing.T, on bool) outcome {
+		cfg := defectConfig(t, DefectRecoverySilentDuplicate, on)
+		raw := buildJournal(t, cfg, 8) // seq 1..10
+		l := bytes.SplitAfter(raw, []byte("\n"))
+		dup := bytes.Join(append(l[:5:5], append([][]byte{l[4]}, l[5:]...)...), nil) // line 5 twice
+		if err := os.WriteFile(cfg.JournalPath, dup, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var o outcome
+		strict := cfg
+		strict.Recovery = "strict"
+		if e, err := Open(strict); err != nil {
+			o.strictErr = err
+		} else {
+			e.Close()
+			os.WriteFile(cfg.JournalPath, dup, 0o644) // strict repaired it: damage again
+		}
+		e := openT(t, cfg)
+		defer e.Close()
+		o.quarantined, o.status, o.balance = len(e.report.Quarantined), e.report.Status, balanceOf(e, "a")
+		o.health, _, _ = e.Health()
+		_, err := os.Stat(cfg.JournalPath + ".quarantine")
+		o.qfile = err == nil
+		return o
+	}
+	o := run(t, false)
+	var re *RecoveryError
+	if o.quarantined != 1 || o.status != "degraded" || o.health != "degraded" || !errors.As(o.strictErr, &re) || !o.qfile || o.balance != 92_000 {
+		t.Fatalf("without the defect: %+v; want 1 quarantined, degraded, strict refuses, balance 92000", o)
+	}
+	o = run(t, true)
+	if o.quarantined != 0 || o.status != "clean" || o.health != "ok" || o.strictErr != nil || o.qfile || o.balance != 92_000 {
+		t.Fatalf("with the defect: %+v; want the duplicate dropped silently (clean, ok, strict starts), balance 92000", o)
+	}
+}
+
+// recovery-newline-tail: a last line missing only its newline is a torn tail, cut into a
+// sidecar; the next acknowledged append survives a restart (SPEC §3) — with the defect
+// the line is kept, the next append is glued onto it and lost at the next start.
+func TestDefectRecoveryNewlineTail(t *testing.T) {
+	type outcome struct {
+		torn          bool
+		lastSeq       int64
+		ackedFound    bool
+		secondTorn    bool
+		balanceBefore int64
+		balanceAfter  int64
+	}
+	run := func(t *testing.T, on bool) outcome {
+		cfg := defectConfig(t, DefectRecoveryNewlineTail, on)
+		raw := buildJournal(t, cfg, 3) // seq 1..5, balance 97
+		// torn exactly at the newline: the last line is complete but for its '\n'
+		if err := os.WriteFile(cfg.JournalPath, raw[:len(raw)-1], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var o outcome
+		e := openT(t, cfg)
+		o.torn, o.lastSeq = e.report.TornTail != nil, e.report.LastSeq
+		r := mustStatus(t, e.Consume(Req{}, MoneyIn{AgentID: "a", AmountMilli: 5000}), 200) // acknowledged
+		o.balanceBefore = balanceOf(e, "a")
+		e.Close()
+		e = openT(t, cfg)
+		defer e.Close()
+		o.secondTorn, o.balanceAfter = e.report.TornTail != nil, balanceOf(e, "a")
+		evs, err := e.j.readEvents(o.lastSeq+1, 1)
+		o.ackedFound = err == nil && evs[0].EventID == r["event_id"]
+		return o
+	}
+	o := run(t, false)
+	if !o.torn || o.lastSeq != 4 || !o.ackedFound || o.secondTorn || o.balanceAfter != o.balanceBefore || o.balanceAfter != 93_000 {
+		t.Fatalf("without the defect: %+v; want the tail cut (last seq 4) and the acknowledged consume kept", o)
+	}
+	o = run(t, true)
+	if o.torn || o.lastSeq != 5 || o.ackedFound || !o.secondTorn || o.balanceAfter == o.balanceBefore {
+		t.Fatalf("with the defect: %+v; want the tail kept (last seq 5) and the acknowledged consume lost at the next start", o)
+	}
+}
+
+// four-eyes-first-vote: the requester of a CRITICAL request may not approve it (SPEC §5) —
+// with the defect the requester casts the first of the two votes.
+func TestDefectFourEyesFirstVote(t *testing.T) {
+	run := func(t *testing.T, on bool) (medium, selfVote, other map[string]any) {
+		e := openT(t, defectConfig(t, DefectFourEyesFirstVote, on))
+		defer e.Close()
+		mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "a", SkillPPM: 1_000_000}), 200)
+		med := mustStatus(t, e.Add(Req{Actor: "alice"}, MoneyIn{AgentID: "a", AmountMilli: 600_000}), 202)
+		medium = body(e.Decide(Req{Actor: "alice"}, DecisionIn{RequestID: med["request_id"].(string), Approve: true}))
+		crit := mustStatus(t, e.RequestApproval(Req{Actor: "alice"}, ApprovalIn{ActionType: "add", AgentID: "a", AmountMilli: 60_000_000, Justification: "budget"}), 202)
+		id := crit["request_id"].(string)
+		selfVote = body(e.Decide(Req{Actor: "alice"}, DecisionIn{RequestID: id, Approve: true}))
+		other = body(e.Decide(Req{Actor: "bob"}, DecisionIn{RequestID: id, Approve: true}))
+		return
+	}
+	med, self, other := run(t, false)
+	if med["code"] != "four_eyes_violation" || self["code"] != "four_eyes_violation" || other["status"] != "pending" {
+		t.Fatalf("without the defect: medium %v, self vote %v, bob %v; want both self decisions refused, bob's vote pending", med, self, other)
+	}
+	med, self, other = run(t, true)
+	if med["code"] != "four_eyes_violation" || self["status"] != "pending" || other["status"] != "approved" {
+		t.Fatalf("with the defect: medium %v, self vote %v, bob %v; want the requester's CRITICAL vote counted and bob completing it", med, self, other)
+	}
+	if ap, _ := other["approvers"].([]any); len(ap) != 2 || ap[0] != "alice" {
+		t.Fatalf("with the defect: approvers %v; want the requester among them", other["approvers"])
+	}
+}
+
+// mission-fail-zero-percent: failing with refund_percentage 0 refunds nothing (SPEC §5) —
+// with the defect it refunds the whole estimate.
+func TestDefectMissionFailZeroPercent(t *testing.T) {
+	run := func(t *testing.T, on bool) (zero, half map[string]any) {
+		e := openT(t, defectConfig(t, DefectMissionFailZeroPercent, on))
+		defer e.Close()
+		mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "a", SkillPPM: 1_000_000}), 200)
+		for _, m := range []string{"m0", "m5"} {
+			if b := mustStatus(t, e.Mission("start", Req{}, MissionIn{MissionID: m, AgentID: "a", MissionType: "general", Complexity: "medium"}), 201); b["estimated_cost"] != 7.0 {
+				t.Fatalf("estimate %v", b["estimated_cost"])
+			}
+		}
+		z, h := int64(0), int64(500_000)
+		zero = mustStatus(t, e.Mission("fail", Req{}, MissionIn{MissionID: "m0", RefundPPM: &z}), 200)
+		half = mustStatus(t, e.Mission("fail", Req{}, MissionIn{MissionID: "m5", RefundPPM: &h}), 200)
+		return
+	}
+	zero, half := run(t, false)
+	if zero["refund"] != 0.0 || zero["balance_after"] != nil || half["refund"] != 3.5 {
+		t.Fatalf("without the defect: 0%% -> %v, 50%% -> %v; want refunds 0 and 3.5", zero, half)
+	}
+	zero, half = run(t, true)
+	if zero["refund"] != 7.0 || zero["balance_after"] != 93.0 || half["refund"] != 3.5 {
+		t.Fatalf("with the defect: 0%% -> %v, 50%% -> %v; want refunds 7 (full) and 3.5", zero, half)
+	}
+}
+
+// synergie-cap-overshoot: no agent earns more than the cap per team (SPEC §5) — with the
+// defect the reward that crosses the cap is paid in full.
+func TestDefectSynergieCapOvershoot(t *testing.T) {
+	run := func(t *testing.T, on bool) (x, y synTotals) {
+		e := openT(t, defectConfig(t, DefectSynergieCapOvershoot, on))
+		defer e.Close()
+		for _, id := range []string{"x", "y"} {
+			mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: id}), 200)
+		}
+		// fallback CI 0.5 -> weight 1: x earns 50 per collaboration (exactly 500 after 10),
+		// y earns 35 (490 after 14; the 15th crosses the cap)
+		for i := 0; i < 16; i++ {
+			mustStatus(t, e.RecordCollaboration(Req{}, CollabIn{CollaborationID: "c" + string(rune('a'+i)), TeamID: "alpha", AgentIDs: []string{"x", "y"},
+				Contrib: map[string]int64{"x": 1_000_000, "y": 700_000}}), 200)
+		}
+		e.view(func(st *State) { x, y = *st.Synergie["x"]["alpha"], *st.Synergie["y"]["alpha"] })
+		if bal := balanceOf(e, "y"); bal != y.GrantedMilli {
+			t.Fatalf("y balance %d != granted %d", bal, y.GrantedMilli)
+		}
+		return
+	}
+	x, y := run(t, false)
+	if x.GrantedMilli != 500_000 || y.GrantedMilli != 500_000 || y.CappedMilli != 25_000+35_000 {
+		t.Fatalf("without the defect: x %+v y %+v; want both at exactly 500, y capped 60", x, y)
+	}
+	x, y = run(t, true)
+	if x.GrantedMilli != 500_000 || y.GrantedMilli != 525_000 || y.CappedMilli != 35_000 {
+		t.Fatalf("with the defect: x %+v y %+v; want x at 500, y at 525 (over the cap)", x, y)
+	}
+}
+
+// anomaly-ratio-exclusive: a consume of exactly 10x the running mean is flagged (SPEC §5,
+// §8 scenario 5) — with the defect it is not (11x still is).
+func TestDefectAnomalyRatioExclusive(t *testing.T) {
+	run := func(t *testing.T, on bool) (at10, at11 any) {
+		e := openT(t, defectConfig(t, DefectAnomalyRatioExclusive, on))
+		defer e.Close()
+		// two agents with the same constant norm of 1 credit (so the z-score rule cannot fire)
+		for _, id := range []string{"a", "b"} {
+			mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: id, SkillPPM: 1_000_000}), 200)
+			for i := 0; i < 6; i++ {
+				mustStatus(t, e.Consume(Req{}, MoneyIn{AgentID: id, AmountMilli: 1000}), 200)
+			}
+		}
+		md := mustStatus(t, e.Consume(Req{}, MoneyIn{AgentID: "a", AmountMilli: 10_000}), 200)["metadata"].(map[string]any)
+		at10 = md["anomaly_detected"]
+		md = mustStatus(t, e.Consume(Req{}, MoneyIn{AgentID: "b", AmountMilli: 11_000}), 200)["metadata"].(map[string]any)
+		at11 = md["anomaly_detected"]
+		return
+	}
+	if a, b := run(t, false); a != true || b != true {
+		t.Fatalf("without the defect: 10x flagged %v, 11x flagged %v; want both", a, b)
+	}
+	if a, b := run(t, true); a != false || b != true {
+		t.Fatalf("with the defect: 10x flagged %v, 11x flagged %v; want only 11x", a, b)
+	}
+}
+
+// history-ring-boundary: GET /history lists every ledger entry once, also past the
+// in-memory ring (SPEC §4, §6) — with the defect the ring's oldest entry appears twice
+// and the ledger's oldest entry is missing.
+func TestDefectHistoryRingBoundary(t *testing.T) {
+	run := func(t *testing.T, on bool) (ids []string, firstID string, small int) {
+		cfg := defectConfig(t, DefectHistoryRingBoundary, on)
+		cfg.LedgerKeep = 4
+		e := openT(t, cfg)
+		defer e.Close()
+		firstID = mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "a", SkillPPM: 1_000_000}), 200)["event_id"].(string)
+		mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "b", SkillPPM: 1_000_000}), 200)
+		for i := 1; i <= 9; i++ { // a: 10 ledger entries, b: 3 (within the ring)
+			mustStatus(t, e.Consume(Req{}, MoneyIn{AgentID: "a", AmountMilli: int64(i)}), 200)
+		}
+		mustStatus(t, e.Consume(Req{}, MoneyIn{AgentID: "b", AmountMilli: 1}), 200)
+		mustStatus(t, e.Consume(Req{}, MoneyIn{AgentID: "b", AmountMilli: 1}), 200)
+		srv := httptest.NewServer(NewServer(e, ServerConfig{}))
+		defer srv.Close()
+		get := func(id string) map[string]any {
+			resp, err := http.Get(srv.URL + "/api/credits/history/" + id + "?limit=100")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var m map[string]any
+			json.NewDecoder(resp.Body).Decode(&m)
+			return m
+		}
+		m := get("a")
+		if m["total_entries"] != 10.0 {
+			t.Fatalf("total_entries %v", m["total_entries"])
+		}
+		for _, h := range m["history"].([]any) {
+			ids = append(ids, h.(map[string]any)["event_id"].(string))
+		}
+		return ids, firstID, len(get("b")["history"].([]any))
+	}
+	distinct := func(ids []string) int {
+		seen := map[string]bool{}
+		for _, id := range ids {
+			seen[id] = true
+		}
+		return len(seen)
+	}
+	ids, first, small := run(t, false)
+	if len(ids) != 10 || distinct(ids) != 10 || ids[9] != first || small != 3 {
+		t.Fatalf("without the defect: %d entries, %d distinct, oldest is the allocation %v, b %d", len(ids), distinct(ids), ids[len(ids)-1] == first, small)
+	}
+	ids, first, small = run(t, true)
+	if len(ids) != 10 || distinct(ids) != 9 || ids[4] != ids[3] || ids[9] == first || small != 3 {
+		t.Fatalf("with the defect: %d entries, %d distinct, oldest is the allocation %v, b %d; want the ring's oldest twice and the allocation missing",
+			len(ids), distinct(ids), ids[len(ids)-1] == first, small)
+	}
+}
