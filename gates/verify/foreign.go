@@ -2,11 +2,14 @@ package verify
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/creditgate/creditgate/reports"
 )
@@ -17,7 +20,7 @@ import (
 // check may FAIL and the verdict must be INCOMPLETE (the routes it lacks
 // leave critical checks N/A), never GO on what was not measured.
 type foreignCase struct {
-	defect string // chaos/original switch; "" = none
+	defect string // the backend's defect switch (chaos/original's, or chaos/specbackend's with spec); "" = none
 	gates  string
 	check  string // the catalog check that must fail
 	env    []string
@@ -43,6 +46,9 @@ var foreignCases = []foreignCase{
 }
 
 func (c foreignCase) name() string {
+	if c.spec && c.defect != "" {
+		return "foreign-spec-" + c.defect
+	}
 	if c.spec {
 		return "foreign-spec-backend"
 	}
@@ -62,7 +68,7 @@ type foreignRow struct {
 
 // runForeign builds the foreign backend once and runs every selected case.
 func runForeign(cfg Config) []foreignRow {
-	root, out, only := cfg.Root, cfg.Out, cfg.Only
+	root, only := cfg.Root, cfg.Only
 	var rows []foreignRow
 	tmp, err := os.MkdirTemp("", "creditgate-foreign-")
 	if err != nil {
@@ -78,22 +84,81 @@ func runForeign(cfg Config) []foreignRow {
 			return []foreignRow{{note: fmt.Sprintf("building cmd/%s: %v\n%s", cmd, err, b)}}
 		}
 	}
+	var defective, clean []foreignCase
 	for _, c := range foreignCases {
-		if only != "" && c.name() != only {
-			continue
+		switch {
+		case only != "" && c.name() != only:
+		case c.defect != "":
+			defective = append(defective, c)
+		default:
+			clean = append(clean, c)
 		}
-		fmt.Fprintf(os.Stderr, "\n=== verify-gates: %s (gates %s, must fail %s)\n", c.name(), c.gates, orNone(c.check))
-		dir, _ := filepath.Abs(filepath.Join(out, c.name()))
-		_ = os.RemoveAll(dir)
-		command := bins[false] + " -addr 127.0.0.1:{port} -data {data_dir} -defects " + orNone(c.defect)
-		if c.spec {
-			command = bins[true] + " -addr 127.0.0.1:{port} -data {data_dir}"
-		}
-		env := append([]string{"CREDITGATE_TARGET=exec", "CREDITGATE_EXEC_JOURNAL=journal.jsonl", "CREDITGATE_EXEC=" + command}, c.env...)
-		cfg.RunGates(c.gates, "", dir, env, os.Stderr)
-		rows = append(rows, judgeForeign(c, dir))
+	}
+	// Defect cases judge one check each and run cfg.Parallel at a time,
+	// their progress in <dir>/run.log; the clean ones judge latency
+	// budgets too and run alone, after them.
+	rows = make([]foreignRow, len(defective))
+	workers := min(max(cfg.Parallel, 1), max(len(defective), 1))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				rows[i] = runForeignCase(cfg, defective[i], bins, workers > 1)
+			}
+		}()
+	}
+	for i := range defective {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, c := range clean {
+		rows = append(rows, runForeignCase(cfg, c, bins, false))
 	}
 	return rows
+}
+
+// runForeignCase runs c's gates against its backend (bins: the original's
+// under false, the independent one under true) and judges the report;
+// quiet sends the run's progress to <dir>/run.log instead of stderr.
+func runForeignCase(cfg Config, c foreignCase, bins map[bool]string, quiet bool) foreignRow {
+	fmt.Fprintf(os.Stderr, "\n=== verify-gates: %s (gates %s, must fail %s)\n", c.name(), c.gates, orNone(c.check))
+	started := time.Now()
+	dir, _ := filepath.Abs(filepath.Join(cfg.Out, c.name()))
+	_ = os.RemoveAll(dir)
+	command := bins[false] + " -addr 127.0.0.1:{port} -data {data_dir} -defects " + orNone(c.defect)
+	if c.spec {
+		command = bins[true] + " -addr 127.0.0.1:{port} -data {data_dir}"
+		if c.defect != "" {
+			command += " -defects " + c.defect
+		}
+	}
+	env := append([]string{"CREDITGATE_TARGET=exec", "CREDITGATE_EXEC_JOURNAL=journal.jsonl", "CREDITGATE_EXEC=" + command}, c.env...)
+	var log io.Writer = os.Stderr
+	var f *os.File
+	if quiet {
+		var err error
+		if f, err = os.Create(dir + ".run.log"); err == nil {
+			log = f
+		}
+	}
+	cfg.RunGates(c.gates, "", dir, env, log)
+	if f != nil {
+		f.Close()
+		_ = os.Rename(dir+".run.log", filepath.Join(dir, "run.log"))
+	}
+	r := judgeForeign(c, dir)
+	if quiet {
+		mark := "CAUGHT"
+		if !r.ok {
+			mark = "MISSED"
+		}
+		fmt.Fprintf(os.Stderr, "=== verify-gates: %s %s in %s (log: %s)\n", c.name(), mark, time.Since(started).Round(time.Second), filepath.Join(dir, "run.log"))
+	}
+	return r
 }
 
 func judgeForeign(c foreignCase, dir string) foreignRow {
@@ -106,7 +171,7 @@ func judgeForeign(c foreignCase, dir string) foreignRow {
 	r.failed = failedIDs(s)
 	gates := strings.Split(strings.ToUpper(c.gates), ",")
 	r.verdict = reports.RunVerdict(s, gates)
-	if c.spec {
+	if c.spec && c.defect == "" {
 		// Every route served, but capabilities only our engine offers
 		// (settings, role tokens, KARMA control) leave checks not
 		// measured: never GO, and nothing FAILs.
