@@ -306,3 +306,49 @@ func randAmount(rng *rand.Rand) string {
 func (c *Client) doRaw(ctx context.Context, call Call, raw []byte, amountSent string) Reply {
 	return c.send(ctx, call, raw, history.Op{BodyHash: history.HashBody(raw), AmountSent: amountSent})
 }
+
+// BlackBoxAgain is the black-box workload's second half, for after a
+// restart of the backend: every keyed write the first half (first)
+// acknowledged is resent once with its key and body (each must replay: the
+// same event_id, no money moved — keys survive restarts), then each agent
+// gets new keyed writes (new event ids, balances moving on from where they
+// were), then the snapshot again. The returned run holds this half's
+// operations only; judge the two halves together (audit.BlackBox over
+// first.Ops then these, with this snapshot).
+func BlackBoxAgain(ctx context.Context, c *Client, rng *rand.Rand, first BlackBoxRun) (BlackBoxRun, error) {
+	b := &bbRecorder{c: c}
+	run := BlackBoxRun{Agents: first.Agents, Phantoms: first.Phantoms}
+	start := time.Now()
+	resent := map[string]bool{}
+	for _, o := range first.Ops {
+		writes := o.Kind == history.KindConsume || o.Kind == history.KindAdd || o.Kind == history.KindRefund
+		if !writes || o.Key == "" || resent[o.Key] || !o.Outcome.Acked() || o.Status == 202 || o.Role == history.Conflicting {
+			continue
+		}
+		if _, err := money.ParseMilli(strings.Trim(o.AmountSent, `"`)); err != nil || o.AmountSent == "" {
+			continue // a hostile amount: not a write to replay
+		}
+		resent[o.Key] = true
+		b.write(ctx, o.Kind, o.Agent, o.AmountSent, strings.TrimPrefix(o.Key, c.NS), history.Retry)
+	}
+	for _, agent := range first.Agents {
+		short := strings.TrimPrefix(agent, c.NS)
+		b.get(ctx, api+"/balance/"+agent)
+		for j := 0; j < 4 && ctx.Err() == nil; j++ {
+			kind := history.KindConsume
+			if j == 3 {
+				kind = history.KindAdd
+			}
+			b.write(ctx, kind, agent, bbAmounts[rng.IntN(len(bbAmounts))], fmt.Sprintf("%s-again-%02d", short, j), history.Original)
+		}
+		b.get(ctx, api+"/balance/"+agent)
+	}
+	run.Snapshot = b.snapshot(ctx, run.Agents, run.Phantoms)
+	run.Elapsed = time.Since(start)
+	ops, err := b.ops()
+	run.Ops = ops
+	if err != nil {
+		return run, err
+	}
+	return run, ctx.Err()
+}

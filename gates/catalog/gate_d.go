@@ -114,6 +114,17 @@ var gateD = []Check{
 		Rules: rs("§3 durability", "§8 any backend"), Routes: rs(Agents, Consume, Balance), Needs: caps(CapCrash)},
 	{ID: "D42", Gate: "D", Critical: true, Title: "journal damage is reported: health is not ok while writes are lost or refused",
 		Rules: rs("§3 quarantine", "§6 health", "§8 any backend"), Routes: rs(Agents, Consume, Balance, APIHealth), Needs: caps(CapJournalFile, CapRestart)},
+	// The restart round trip, black-box: the black-box workload (the
+	// original's routes only), a kill -9 at rest, a keyed retry of every
+	// write it acknowledged, new writes, and the black-box judge over both
+	// halves (A11, B13, B17 "across a kill -9") plus what only a restart
+	// shows.
+	{ID: "D55", Gate: "D", Critical: true, Title: "event ids across a kill -9: every write answers its own event_id, never one an earlier write was given, and a keyed retry its original's",
+		Rules: rs("§2 envelope", "§3 keys survive restarts", "§8 any backend"), Routes: rs(Agents, Consume, Refund, Add, Balance), Needs: caps(CapCrash)},
+	{ID: "D56", Gate: "D", Title: "journal counters across a kill -9: GET /api/credits/metrics journal.total_events never goes back",
+		Rules: rs("§6 counters", "§8 any backend"), Routes: rs(Agents, Consume, MetricsAPI), Needs: caps(CapCrash)},
+	{ID: "D57", Gate: "D", Critical: true, Title: "power cut: every acknowledged write is still there, judged from the answers (balances equal the fold of acknowledged writes)",
+		Rules: rs("§3 durability", "§8 any backend"), Routes: rs(Agents, Consume, Add, Balance), Needs: caps(CapPowerLoss)},
 
 	// Window-aware checks: judged from the fault windows recorded in the
 	// client history on the operations' clock (gates/fault, gates/audit

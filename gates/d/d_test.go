@@ -50,7 +50,7 @@ const (
 	budget       = karmaTimeout + 400*time.Millisecond
 )
 
-var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.Checks("D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D41", "D42", "D43", "D44", "D45", "D47", "D48", "D49", "D50", "A1", "A2", "A8"), func() {
+var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.Checks("D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D41", "D42", "D43", "D44", "D45", "D47", "D48", "D49", "D50", "D55", "D56", "A1", "A2", "A8", "A11", "B13", "B17"), func() {
 	var env *harness.Env
 	// crashes counts backends found dead after a KARMA outage; outages
 	// counts the outages judged (0: the fact is not measured).
@@ -266,6 +266,38 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 		env.SaveScenario(reports.Scenario{Name: "6 crash replay", Status: harness.ScenarioStatus(!CurrentSpecReport().Failed()),
 			InvariantsPassed: !CurrentSpecReport().Failed(), Metrics: map[string]any{"acknowledged": acked, "unanswered": unknown}})
 	})
+	It("a kill -9 at rest keeps every acknowledged write, key and event id: judged from the answers alone", Label("critical"), func(ctx SpecContext) {
+		env.Require("D55", "D56", "A11", "B13", "B17")
+		const variant = "across a kill -9"
+		cfg := scenarios.DefaultBlackBox()
+		cfg.Prefix = "gate-d-rt"
+		first, err := scenarios.BlackBox(ctx, env.C, env.Rand("restart-round-trip"), cfg)
+		harness.Ensure(err == nil, "the black-box workload before the kill -9 could not run: %v", err)
+		before, hasBefore := journalTotal(ctx, env)
+		kill := &fault.Kill{T: env.T}
+		_, err = env.Inject(ctx, kill)
+		harness.Injected(err, "kill -9 of the backend at rest must succeed")
+		_, err = env.Heal(ctx, kill)
+		harness.Ensure(err == nil, "the backend must start again after kill -9: %v", err)
+		after, hasAfter := journalTotal(ctx, env)
+		second, err := scenarios.BlackBoxAgain(ctx, env.C, env.Rand("restart-round-trip-again"), first)
+		harness.Ensure(err == nil, "the black-box workload after the kill -9 could not run: %v", err)
+
+		// A keyed retry of every acknowledged write of the first half, new
+		// writes, the snapshot: the black-box judge over both halves.
+		ops := append(append([]audit.Op(nil), first.Ops...), second.Ops...)
+		env.RecordFindings(harness.Only(audit.BlackBox(ops, second.Snapshot), "A11", "B13", "B17"), variant)
+		env.RecordFinding(audit.EventIDsOfAnswers(ops), variant)
+		m := harness.Measure{OK: !hasBefore || !hasAfter || after >= before, Measured: fmt.Sprintf("%d → %d", before, after), Threshold: "never less after the restart",
+			Detail: "journal.total_events of GET /api/credits/metrics read right before the kill -9 (nothing in flight) and right after the restart: the journal kept every event, so its count cannot go back"}
+		if hasBefore && hasAfter {
+			m.Samples = 1
+		} else {
+			m.Detail += "; the answer carried no journal.total_events number"
+		}
+		env.Record("D56", m)
+	})
+
 	// Runs last: it destroys acknowledged lines on purpose, so history checks
 	// of the other specs could no longer hold afterwards.
 	if journalFileApplies {
@@ -625,6 +657,21 @@ func karmaSource(r scenarios.Reply) string {
 	meta, _ := r.Body["metadata"].(map[string]any)
 	s, _ := meta["karma_source"].(string)
 	return s
+}
+
+// journalTotal reads journal.total_events of GET /api/credits/metrics (the
+// original's JSON shape); false when the route or the number is missing.
+func journalTotal(ctx context.Context, env *harness.Env) (int64, bool) {
+	r := env.C.Get(ctx, "/api/credits/metrics")
+	j, _ := r.Body["journal"].(map[string]any)
+	switch n := j["total_events"].(type) {
+	case json.Number:
+		v, err := n.Int64()
+		return v, r.OK() && err == nil
+	case float64:
+		return int64(n), r.OK()
+	}
+	return 0, false
 }
 
 func readJournal(ctx context.Context, env *harness.Env) *audit.Journal {

@@ -32,9 +32,9 @@ import (
 	"github.com/creditgate/creditgate/scenarios/money"
 )
 
-var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss"), harness.Checks("D32", "D33", "D43", "D51", "D52", "D53", "D54", "A8", "A2"), func() {
+var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss"), harness.Checks("D32", "D33", "D43", "D51", "D52", "D53", "D54", "D57", "A8", "A2"), func() {
 	It("a power cut mid-load (kill -9 and every unsynced byte dropped) loses no acknowledged mutation", Label("critical"), func(ctx SpecContext) {
-		env, pc := bootLayered(ctx, "power-cut", "D32", "D33", "D43", "A8", "A2")
+		env, pc := bootLayered(ctx, "power-cut", "D32", "D33", "D43", "D57", "A8", "A2")
 		agents := []string{"pl-a", "pl-b", "pl-c", "pl-d"}
 		for _, a := range agents {
 			err := env.C.CreateAgent(ctx, a, 1000)
@@ -59,8 +59,8 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 					if i%2 == 1 {
 						kind, amount = "consume", 0.5
 					}
-					r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/" + kind,
-						Key:  fmt.Sprintf("gate-d-pl-w%d-%05d", w, i),
+					r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/" + kind, Kind: scenarios.MutationKind("/api/credits/" + kind),
+						Key: fmt.Sprintf("gate-d-pl-w%d-%05d", w, i), Agent: agent, AmountMilli: int64(amount * 1000),
 						Body: map[string]any{"agent_id": agent, "amount": amount, "reason": "power-loss"}})
 					if r.OK() {
 						acked.Add(1)
@@ -88,6 +88,21 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 		close(stop)
 		wg.Wait()
 
+		// D57, black-box (any backend on the layer, its journal readable or
+		// not): every agent's balance read after the load equals the fold
+		// of the writes acknowledged to the client, unanswered ones either
+		// way.
+		for _, a := range agents {
+			_, _ = env.C.BalanceMilli(ctx, a)
+		}
+		if bb := harness.Only(audit.BlackBox(env.Ops(), history.Snapshot{}), "B13"); len(bb) == 1 {
+			f := bb[0]
+			env.Record("D57", harness.Measure{OK: f.OK, Samples: f.Samples, Measured: f.Measured, Threshold: f.Threshold,
+				Detail: "the balances read after the power cut and the load after it, against the fold of the acknowledged writes (B13's judge): " + f.Detail + "\n" + firstN(f.Violations, 20)})
+		}
+		if !env.Applies("D33") && !env.Applies("A8") {
+			return // the journal is not readable: judged from the answers alone
+		}
 		j := readJournal(ctx, env)
 		entries := env.Ops()
 		present := map[string]int{}
