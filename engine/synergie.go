@@ -112,19 +112,27 @@ func collaborationRule(v View, in collaboration, _ time.Time) (*plan, error) {
 		paid := min(amount, room)
 		r := event.Reward{CollaborationID: in.CollaborationID, TeamID: in.TeamID, AgentID: a,
 			KarmaScore: in.Scores[i].Value, Contribution: contrib, CapMilli: capMilli}
-		if paid > 0 {
-			g := r
-			g.AmountMilli, g.BalanceAfterMilli = paid, views[i].BalanceMilli+paid
-			j := p.addCaused(event.SynergieRewardGranted, g, c, "")
-			p.events[j].meta = karmaMeta(in.Scores[i])
-		}
-		if amount > paid {
-			w := r
-			w.AmountMilli = amount - paid
-			p.addCaused(event.SynergieRewardCapped, w, c, "")
-		}
+		rewardAgent(p, r, amount, paid, views[i].BalanceMilli, in.Scores[i], c)
 	}
 	return p, nil
+}
+
+// rewardAgent adds one agent's reward of a collaboration to p: the paid
+// part as synergie.reward_granted (with its KARMA metadata), the part above
+// the cap as synergie.reward_capped; both are caused by the collaboration
+// event, the plan's event c.
+func rewardAgent(p *plan, r event.Reward, amount, paid, balance int64, score karma.Score, c int) {
+	if paid > 0 {
+		g := r
+		g.AmountMilli, g.BalanceAfterMilli = paid, balance+paid
+		j := p.addCaused(event.SynergieRewardGranted, g, c, "")
+		p.events[j].meta = karmaMeta(score)
+	}
+	if amount > paid {
+		w := r
+		w.AmountMilli = amount - paid
+		p.addCaused(event.SynergieRewardCapped, w, c, "")
+	}
 }
 
 func distinct(ids []string) []string {
