@@ -1,6 +1,7 @@
 // Package corrupt owns the journal corruptors the harness applies to a
-// stopped target's journal file: a table of media faults (torn tail, garbage
-// line, bit flip, mid-file truncation, duplicated line), each describing
+// stopped target's journal file: a table of media faults (torn tail, a last
+// line without its newline, garbage line, bit flip, mid-file truncation,
+// duplicated line), each describing
 // what it destroyed so a gate can assert what recovery must keep and report.
 //
 // It works on bytes only; it must not import engine/ (the gates run against
@@ -50,6 +51,7 @@ type Corruptor struct {
 // Table is every corruptor, in a fixed order.
 var Table = []Corruptor{
 	{"torn tail", tornTail},
+	{"last line without its newline", newlineLost},
 	{"last line failing its checksum", tornChecksum},
 	{"garbage line", garbageLine},
 	{"bit flip", bitFlip},
@@ -99,6 +101,18 @@ func tornTail(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {
 	d := Damage{Expect: ExpectTorn, Line: last + 1, TornSeq: Seq(l), DestroyedSeqs: []uint64{Seq(l)}}
 	out := append(clone(lines[:last]), l[:cut])
 	return out, d
+}
+
+// newlineLost drops only the last line's newline: every byte of the event
+// is there and its checksum holds, but the line is not terminated, so an
+// append that does not first cut it (or end it) is glued onto it and lost
+// with it at the next start. SPEC §3: a last line that is incomplete is a
+// torn tail.
+func newlineLost(lines [][]byte, _ *rand.Rand) ([][]byte, Damage) {
+	last := len(lines) - 1
+	l := lines[last]
+	out := append(clone(lines[:last]), bytes.TrimSuffix(l, []byte("\n")))
+	return out, Damage{Expect: ExpectTorn, Line: last + 1, TornSeq: Seq(l), DestroyedSeqs: []uint64{Seq(l)}}
 }
 
 // tornChecksum flips one bit in the payload of the last line and keeps its

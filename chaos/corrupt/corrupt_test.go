@@ -45,6 +45,9 @@ func TestEveryCorruptorChangesTheFileAndDescribesTheDamage(t *testing.T) {
 			if c.Name == "last line failing its checksum" && bytes.Count(after, []byte("\n")) != bytes.Count(before, []byte("\n")) {
 				t.Fatal("the checksum-failing last line must keep every line break")
 			}
+			if c.Name == "last line without its newline" && !bytes.Equal(append(after, '\n'), before) {
+				t.Fatal("only the last newline may go: every byte of the last event stays")
+			}
 			if d.Expect == ExpectGap && len(d.DestroyedSeqs) == 0 {
 				t.Fatalf("truncation must name the destroyed seqs: %+v", d)
 			}
