@@ -34,6 +34,12 @@ func (c *Client) RequestApproval(ctx context.Context, agent, requester string, a
 
 // Decide sends one approve (or reject) by approver.
 func (c *Client) Decide(ctx context.Context, id, approver string, approve bool, justification, key string) Reply {
+	return c.DecideAt(ctx, id, approver, approve, justification, key, nil)
+}
+
+// DecideAt is Decide with the request's version the decider saw sent as
+// expected_version (SPEC §5's optimistic concurrency); nil sends none.
+func (c *Client) DecideAt(ctx context.Context, id, approver string, approve bool, justification, key string, version any) Reply {
 	verb, kind := "reject", history.KindReject
 	if approve {
 		verb, kind = "approve", history.KindApprove
@@ -41,6 +47,9 @@ func (c *Client) Decide(ctx context.Context, id, approver string, approve bool, 
 	body := map[string]any{"approver_id": approver}
 	if justification != "" {
 		body["justification"] = justification
+	}
+	if version != nil {
+		body["expected_version"] = version
 	}
 	return c.Do(ctx, Call{Method: "POST", Path: api + "/approvals/" + id + "/" + verb, Kind: kind, Entity: id,
 		Route: "POST /approvals/{id}/" + verb, Key: key, Body: body, Token: c.approverToken(approver)})
@@ -62,6 +71,21 @@ func Race(ctx context.Context, c *Client, rng *rand.Rand, id string, racers int,
 	for i := range approve {
 		approve[i] = rng.IntN(3) != 0
 	}
+	// Half the racers (seeded) send the version they all saw as
+	// expected_version: a loser must still get already_decided naming the
+	// winner (SPEC §5), whatever a stale version would otherwise say. The
+	// version is read first; a backend that serves no request view gets
+	// no versions.
+	var seen any
+	if r := c.Get(ctx, api+"/approvals/"+id); r.OK() {
+		seen = r.Body["version"]
+	}
+	versions := make([]any, racers)
+	for i := range versions {
+		if rng.IntN(2) == 0 {
+			versions[i] = seen
+		}
+	}
 	replies := make([]Reply, racers)
 	var wg sync.WaitGroup
 	gate := make(chan struct{})
@@ -70,7 +94,7 @@ func Race(ctx context.Context, c *Client, rng *rand.Rand, id string, racers int,
 		go func(i int) {
 			defer wg.Done()
 			<-gate
-			replies[i] = c.Decide(ctx, id, fmt.Sprintf("approver-%02d", i), approve[i], "race", fmt.Sprintf("%s-%s-r%02d", keyPrefix, id, i))
+			replies[i] = c.DecideAt(ctx, id, fmt.Sprintf("approver-%02d", i), approve[i], "race", fmt.Sprintf("%s-%s-r%02d", keyPrefix, id, i), versions[i])
 		}(i)
 	}
 	close(gate)

@@ -24,7 +24,10 @@ type BlackoutResult struct {
 	P99        time.Duration
 	// HealthDuring is the backend's health state while KARMA was down.
 	HealthDuring string
-	Failures     []string
+	// OriginalHealthDuring is GET /api/credits/health (the original's
+	// route) read at the same time: its clients read status "ok" as alive.
+	OriginalHealthDuring Reply
+	Failures             []string
 }
 
 // Blackout sends n consumes of amountMilli while KARMA is in a failure
@@ -58,6 +61,7 @@ func Blackout(ctx context.Context, c *Client, mode, agent string, n int, amountM
 		res.P99 = lats[min(len(lats)-1, len(lats)*99/100)]
 	}
 	res.HealthDuring = c.HealthState(ctx)
+	res.OriginalHealthDuring = c.Get(ctx, api+"/health")
 	return res
 }
 

@@ -70,9 +70,13 @@ func Mixed(ctx context.Context, c *Client, rng *rand.Rand, agents []string, pref
 		}
 		end := []string{"complete", "fail", "cancel"}[i%3]
 		endKind := []history.Kind{history.KindMissionComplete, history.KindMissionFail, history.KindMissionCancel}[i%3]
+		// The actual cost crosses its boundaries: 0 (a complete refunds the
+		// whole estimate), 1 credit, and more than any estimate (refunds
+		// nothing).
+		actual := []int64{0, 1_000, 10_000_000}[(i/3)%3]
 		if started {
 			if _, err := post(fmt.Sprintf("/missions/%s-m-%d/%s", prefix, i, end), endKind, fmt.Sprintf("mission-end-%d", i),
-				map[string]any{"actual_cost": money.Credits(1_000)}); err != nil {
+				map[string]any{"actual_cost": money.Credits(actual)}); err != nil {
 				return err
 			}
 		}

@@ -58,9 +58,11 @@ var _ = Describe("Gate A: event integrity", Ordered, ContinueOnFailure, harness.
 			skipped = append(skipped, "credit storm (not served: "+strings.Join(missing, ", ")+")")
 		}
 		// Derived events (approval executions, rewards) give the causation
-		// check something to verify.
+		// check something to verify: enough collaborations that each agent's
+		// rewards cross the per-team cap, so a reward paid in part and
+		// capped in part is among them (both parts name the collaboration).
 		if ok, missing := env.Serves(catalog.Agents, catalog.Collaborations, catalog.Synergie); ok {
-			_, err := scenarios.Synergy(ctx, env.C, env.Rand("synergy"), env.ID("gate-a-team"), 3, 5)
+			_, err := scenarios.Synergy(ctx, env.C, env.Rand("synergy"), env.ID("gate-a-team"), 3, 24)
 			harness.Ensure(err == nil, "scenario 2 (synergie) could not run: %v", err)
 		} else {
 			skipped = append(skipped, "synergie (not served: "+strings.Join(missing, ", ")+")")

@@ -152,6 +152,12 @@ var _ = Describe("Gate C: four eyes at every vote, and the audit against the jou
 		time.Sleep(time.Until(expiresBy.Add(1500 * time.Millisecond)))
 		env.C.Decide(ctx, hLate, "gate-c-votes-late", true, "too late", "gate-c-votes-exp-h2-late")
 		env.C.Decide(ctx, cVoted, "gate-c-votes-late", true, "too late", "gate-c-votes-exp-c1-late")
-		judgeApprovals(ctx, env, "votes, races, rejections, expiries")
+		// And one CRITICAL request with one vote, still pending when the
+		// audit is read: SPEC §5 lists every request with its decision
+		// event ids, not only the decided ones.
+		cOpen := request(ctx, "gate-c-votes-requester", "CRITICAL", 50_000_000, "gate-c-votes-open-c1")
+		o := env.C.Decide(ctx, cOpen, "gate-c-votes-a1", true, "reviewed", "gate-c-votes-open-c1-a1")
+		harness.Ensure(o.OK(), "the first vote on a CRITICAL request must be recorded (2xx): got %d %s", o.Status, o.Raw)
+		judgeApprovals(ctx, env, "votes, races, rejections, expiries, a vote on a pending request")
 	})
 })
