@@ -24,14 +24,19 @@ func exploreMutants() []Mutant {
 		Mutant{Name: "explore-replay-forgets-keys", Gate: "b", Check: "B47", Plants: "replay-forgets-keys",
 			Bug: "replay does not rebuild the idempotency index, so a retry after the explorer's restart executes again (money moves twice)"},
 		// The explorer's failed batch (a sync held, then failing, then a
-		// power cut) reaches bugs gate D's batch-fails spec was written for,
-		// without its script: a refusal and a read answered from a batch
-		// that never became durable. The third, failed-batch-key-replays,
-		// it reaches only when its concurrent retry lands inside the
-		// failing sync's hold: rejected in one CI run, missed twice in the
-		// next under load, so gate D's script (A8) stays its seeded bug.
+		// power cut) reaches the bugs gate D's batch-fails spec was written
+		// for, without their script: a refusal, a concurrent retry and a
+		// read answered from a batch that never became durable. Behind a
+		// holder the retry now always goes, right behind its original, in
+		// the batch that fails (drawn, it was missing from the runs that
+		// missed failed-batch-key-replays).
 		Mutant{Name: "explore-batch-refusal-survives-failed-commit", Gate: "b", Check: "B47", Runs: 2, Plants: "batch-refusal-survives-failed-commit",
 			Bug: "a refusal decided on a failed predecessor of its batch is still answered (the explorer's failed batch)"},
+		// Seed 7: seed 42 draws CREDITD_MAX_BATCH=2, and with the commit
+		// split in twos the retry right behind the first debit is answered
+		// from another commit than the one that fails.
+		Mutant{Name: "explore-failed-batch-key-replays", Gate: "b", Check: "B47", Runs: 2, Plants: "failed-batch-key-replays", Env: []string{"LIVE_TEST_SEED=7"},
+			Bug: "a concurrent retry waiting on a key is answered a replay of a command whose batch failed (the explorer's failed batch)"},
 		Mutant{Name: "explore-read-waits-one-commit", Gate: "b", Check: "B47", Runs: 2, Plants: "read-waits-one-commit",
 			Bug: "a read during a batch's sync shows the batch's balance before it is durable (the explorer's failed batch)"},
 		Mutant{Name: "nested-duplicate-members", Gate: "a", Check: "A25",

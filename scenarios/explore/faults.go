@@ -203,6 +203,10 @@ func (x *explorer) afterRefusal(ctx context.Context, c Command, mid bool) bool {
 // judge takes each command without a definite answer as possibly executed
 // or not, and a refusal, replay or balance answered on a debit that never
 // became durable is explained by no order.
+// maxGroup bounds a concurrent group's members: the judge explains a group
+// by every order of its members, each unknown one applied or not.
+const maxGroup = 5
+
 func (x *explorer) failBatch(ctx context.Context) {
 	p := x.fp
 	a, preps := x.agentDebits(true)
@@ -218,12 +222,35 @@ func (x *explorer) failBatch(ctx context.Context) {
 		}
 	}
 	hold := []time.Duration{0, 5 * time.Millisecond, 30 * time.Millisecond, 150 * time.Millisecond}[p.r.IntN(4)]
-	if p.r.IntN(3) != 0 {
-		// A retry of the first debit while it waits in the batch that
-		// fails: it must not be answered as executed.
-		preps = append(preps, prepared{dup: true, delay: 30 * time.Millisecond, note: "a concurrent retry of the first debit, 30 ms behind it"})
+	switch {
+	case holder != nil:
+		// Behind a holder, always: a retry of the first debit 15 ms after
+		// it, well inside the holder's 400 ms hold, so it is decided in the
+		// batch that fails, waiting on its original's key — it must not be
+		// answered as executed when that batch fails. The other debits
+		// queue 15 ms behind the retry, so a commit of three commands
+		// (CREDITD_MAX_BATCH drawn small) still holds the first debit, its
+		// retry and a refusal; a commit of two keeps the first two debits
+		// together and the retry comes last.
+		dupAt, restAt := 15*time.Millisecond, 30*time.Millisecond
+		if m := x.cfg.Settings.Capacities["CREDITD_MAX_BATCH"]; m > 0 && m < 3 {
+			dupAt, restAt = 30*time.Millisecond, 0
+		}
+		for i := 1; i < len(preps); i++ {
+			preps[i].delay = restAt
+		}
+		preps = append(preps, prepared{dup: true, delay: dupAt, note: "a concurrent retry of the first debit, right behind it, in the batch that fails"})
+	case p.r.IntN(3) != 0:
+		// Without one, mostly: the retry goes out once the failing sync
+		// has caught the first debit's batch (below), so it arrives while
+		// that batch's outcome is open, whatever the machine's load; the
+		// hold is then at least 30 ms.
+		preps = append(preps, prepared{dup: true, delay: 5 * time.Millisecond, note: "a concurrent retry of the first debit, sent once the failing sync holds its batch"})
+		hold = max(hold, 30*time.Millisecond)
 	}
-	for i, n := 0, p.r.IntN(3); i < n; i++ {
+	// At most five members in the group: the judge tries every order of
+	// them (and both outcomes of each unknown one) in every world.
+	for i, n := 0, min(p.r.IntN(3), maxGroup-len(preps)); i < n; i++ {
 		// Reads while the batch waits for its sync: a balance is shown
 		// only once durable.
 		tok, _ := x.tok("reader", "operator", "admin")
@@ -256,11 +283,16 @@ func (x *explorer) failBatch(ctx context.Context) {
 			return
 		}
 	}
-	_, cut, err := x.cfg.Faults.TrapBatch(ctx, strconv.Quote(a.id), hold, true)
+	caught, cut, err := x.cfg.Faults.TrapBatch(ctx, strconv.Quote(a.id), hold, true)
 	if err != nil {
 		_ = release(ctx)
 		skip(err)
 		return
+	}
+	for i := range preps {
+		if preps[i].dup && holder == nil {
+			preps[i].after = caught
+		}
 	}
 	var holderDone chan struct{}
 	if holder != nil {
@@ -423,6 +455,11 @@ type prepared struct {
 	// delay, while member 0 is still in flight: a concurrent retry.
 	dup   bool
 	delay time.Duration
+	// after, when set, holds the member back (after its delay) until it
+	// is closed — at most 2 s: a retry sent once the failing sync has
+	// caught its original's batch cannot join that batch, however loaded
+	// the machine is.
+	after <-chan struct{}
 }
 
 // concurrent sends 2–4 commands at once on one agent, approval or pool:
@@ -597,6 +634,13 @@ func (x *explorer) sendGroup(ctx context.Context, preps []prepared) []Command {
 		go func(i int) {
 			defer wg.Done()
 			time.Sleep(preps[i].delay)
+			if preps[i].after != nil {
+				select {
+				case <-preps[i].after:
+				case <-time.After(2 * time.Second):
+				case <-ctx.Done():
+				}
+			}
 			c := x.do(out[i], calls[i])
 			out[i] = c
 			answered <- c

@@ -2,9 +2,11 @@ package explore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -116,5 +118,115 @@ func TestExploreLandsBoundedFaultsAmongConcurrentCommands(t *testing.T) {
 	}
 	if armed != 0 {
 		t.Errorf("%d sync trap(s) never ended", armed)
+	}
+}
+
+// slowTrap is a fakeFaults whose failing trap catches its batch 200 ms
+// after it is armed, and records when.
+type slowTrap struct {
+	fakeFaults
+	mu    sync.Mutex
+	traps []trapTimes
+}
+
+type trapTimes struct {
+	marker          string
+	armed, caughtAt int64
+}
+
+// caughtFor is when the failing trap on marker armed last before call
+// caught its batch (0: none).
+func (f *slowTrap) caughtFor(marker string, call int64) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var at int64
+	for _, tr := range f.traps {
+		if tr.marker == marker && tr.armed <= call {
+			at = tr.caughtAt
+		}
+	}
+	return at
+}
+
+func (f *slowTrap) TrapBatch(ctx context.Context, marker string, hold time.Duration, fail bool) (<-chan struct{}, func(context.Context) error, error) {
+	if !fail {
+		return f.fakeFaults.TrapBatch(ctx, marker, hold, fail)
+	}
+	caught := make(chan struct{})
+	f.mu.Lock()
+	f.traps = append(f.traps, trapTimes{marker: marker, armed: time.Now().UnixNano()})
+	i := len(f.traps) - 1
+	f.mu.Unlock()
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		f.mu.Lock()
+		f.traps[i].caughtAt = time.Now().UnixNano()
+		f.mu.Unlock()
+		close(caught)
+	}()
+	return caught, func(context.Context) error { return f.note("cut") }, f.note("trap " + marker)
+}
+
+// The concurrent retry of a debit in the batch whose sync fails goes out
+// where it tests something on any machine: behind a holder, 30 ms after
+// its original, inside the holder's hold (decided in the failing batch,
+// waiting on the key), before the failing sync catches anything; without
+// a holder, only once that sync has caught its original's batch (sent on a
+// timer, it joins that batch on a loaded machine).
+func TestExploreRetriesAFailingBatchsDebitWhereItsTimingIsKnown(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method == "GET" || strings.HasSuffix(r.URL.Path, "/agents") {
+			fmt.Fprint(w, `{"balance":100}`)
+			return
+		}
+		w.WriteHeader(http.StatusConflict)
+		fmt.Fprint(w, `{"code":"insufficient_credits","detail":"no"}`)
+	}))
+	defer srv.Close()
+	inBatch, afterCatch := 0, 0
+	for seed := uint64(1); seed <= 16; seed++ {
+		f := &slowTrap{}
+		run, err := Explore(context.Background(), scenarios.NewClient(srv.URL, ""), Config{Seed: seed, Commands: 300,
+			Settings: DefaultSettings(), Principals: Principals("x-"), Faults: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		members := map[int]int{}
+		for _, c := range run.Commands {
+			if c.Group > 0 {
+				if members[c.Group]++; members[c.Group] > maxGroup {
+					t.Errorf("seed %d: group %d has more than %d members: the judge tries every order of them", seed, c.Group, maxGroup)
+				}
+			}
+		}
+		for _, c := range run.Commands {
+			if c.RetryOf < 0 {
+				continue
+			}
+			orig := run.Commands[c.RetryOf]
+			var body struct {
+				Agent string `json:"agent_id"`
+			}
+			_ = json.Unmarshal(orig.Body, &body)
+			at := f.caughtFor(strconv.Quote(body.Agent), orig.CallNs)
+			caughtBetween := at != 0 && at <= c.CallNs
+			switch {
+			case strings.Contains(c.Note, "failing sync holds its batch"):
+				afterCatch++
+				if !caughtBetween {
+					t.Errorf("seed %d: retry #%d went out %v after its original, before the failing sync caught the batch",
+						seed, c.N, time.Duration(c.CallNs-orig.CallNs))
+				}
+			case strings.Contains(c.Note, "right behind it, in the batch that fails"):
+				inBatch++
+				if caughtBetween {
+					t.Errorf("seed %d: retry #%d went out after the failing sync caught its original's batch: it can no longer join it", seed, c.N)
+				}
+			}
+		}
+	}
+	if inBatch == 0 || afterCatch == 0 {
+		t.Fatalf("retries in the failing batch: %d, after its sync was caught: %d; want both", inBatch, afterCatch)
 	}
 }
