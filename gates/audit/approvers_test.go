@@ -122,7 +122,7 @@ func TestAuditListing(t *testing.T) {
 		{name: "a request twice", want: "listed twice", edit: func(e []AuditEntry) []AuditEntry { return append(e, e[0]) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			f := AuditListing(m, m, c.edit(full()), true, c.truncated)
+			f := AuditListing(m, m, c.edit(full()), true, c.truncated, true)
 			if f.Samples != 4 {
 				t.Fatalf("judged %d requests, want 4: %s", f.Samples, f)
 			}
@@ -136,5 +136,35 @@ func TestAuditListing(t *testing.T) {
 				t.Fatalf("want a violation with %q: %s", c.want, f)
 			}
 		})
+	}
+}
+
+// A request voted once and still pending: our engine lists it (its
+// contract), another backend may leave it out (SPEC §6's table: "decided
+// requests") but, listing it, lists its vote.
+func TestAuditListingOfAPendingRequestWithAVote(t *testing.T) {
+	b := &builder{t: t}
+	b.cmd("k-a", "op", p("agent.registered", map[string]any{"agent_id": "a1", "skill_level": 0.5}),
+		pc("credit.allocated", credit("a1", 50_000, 50_000), 0))
+	crit := request("r1", "add", "a1", 50_000_000)
+	crit["risk_level"], crit["required_approvals"] = "CRITICAL", 2
+	rq := b.cmd("k-r1", "alice", p("approval.requested", crit))
+	b.cmd("k-v1", "carol", pid("approval.vote_recorded", decision("r1", "carol", 1), rq[0].EventID))
+	m := Fold(b.journal())
+	if st := m.Approvals["r1"].Status; st != "pending" {
+		t.Fatalf("the request is %s, want pending", st)
+	}
+	listed := []AuditEntry{{RequestID: "r1", DecisionEventIDs: m.Approvals["r1"].DecisionEventIDs}}
+	if f := AuditListing(m, m, nil, true, false, true); f.OK {
+		t.Errorf("our engine's audit without the voted request passed: %s", f)
+	}
+	if f := AuditListing(m, m, nil, true, false, false); !f.OK {
+		t.Errorf("another backend's audit of decided requests only failed: %s", f)
+	}
+	if f := AuditListing(m, m, []AuditEntry{{RequestID: "r1"}}, true, false, false); f.OK {
+		t.Errorf("a listed pending request without its vote passed: %s", f)
+	}
+	if f := AuditListing(m, m, listed, true, false, true); !f.OK || f.Samples != 1 {
+		t.Errorf("the voted request listed with its vote: %s", f)
 	}
 }

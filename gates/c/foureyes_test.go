@@ -43,7 +43,7 @@ func judgeApprovals(ctx context.Context, env *harness.Env, variant string) {
 		after, err := env.Journal(ctx)
 		harness.Ensure(err == nil, "the journal must be readable after the audit: %v", err)
 		if known {
-			env.RecordFinding(audit.AuditListing(audit.Fold(before), audit.Fold(after), entries, env.StartSeq == 0, len(entries) >= auditLimit), variant)
+			env.RecordFinding(audit.AuditListing(audit.Fold(before), audit.Fold(after), entries, env.StartSeq == 0, len(entries) >= auditLimit, env.TCfg.Kind.OwnEngine()), variant)
 		} else {
 			env.Record("C35", harness.Measure{Variant: variant, Detail: "GET /approvals/audit answered no list of requests this harness reads (SPEC §5 names no member): " +
 				string(r.Raw[:min(len(r.Raw), 300)])})
