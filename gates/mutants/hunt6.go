@@ -4,8 +4,8 @@ package mutants
 // wrote six bugs each from the SPEC and the engine without reading the
 // gates, one on the storage side, one on the rules and the API surface.
 // Four were rejected by the checks of the day (C22, D50, B37, CL-D5; the
-// D50 one repeated the third hunt's quarantine-file-overwritten and is not
-// kept twice); six
+// D50 and CL-D5 ones repeated seeded bugs we had, quarantine-file-overwritten
+// and unavailable-keeps-folded-state, and are not kept twice); six
 // got through and name the change that closed their class: a vote on a
 // request still pending when the audit is read (C35), racers sending the
 // version they saw (C2), a mission completed at actual cost 0 (B11), the
@@ -14,7 +14,6 @@ package mutants
 // recovery that cut the tail (D49). Two are known escapes (docs/gates.md):
 // h6-open-skips-sync-of-replayed and h6-pg-key-prefetch-before-lock.
 func hunt6Mutants() []Mutant {
-	cluster := []string{"CREDITGATE_TARGET=cluster"}
 	return []Mutant{
 		{Name: "h6-audit-omits-voted-pending", Gate: "c", Check: "C35", Verdict: "CONDITIONAL", // C35 is not critical
 			Bug: "the approval audit leaves out a request that has a decision but is still pending: a CRITICAL request's first vote is missing until the second"},
@@ -33,7 +32,5 @@ func hunt6Mutants() []Mutant {
 			Bug: "after a recovery that cut a torn tail, appends start from the scanned size, not the size after the cut: every new seq→offset index entry points past its line, so GET /events after_seq beyond the index stride fails"},
 		{Name: "h6-deep-history-ring-unrotated", Gate: "b", Check: "B37",
 			Bug: "pages older than the in-memory ledger window are read from the journal into a ring read back unrotated: deep history pages come back out of order"},
-		{Name: "h6-pg-lost-commit-stays-folded", Gate: "d", Check: "CL-D5", Env: cluster,
-			Bug: "on PostgreSQL, a commit lost in flight (store unavailable) no longer marks the state stale: its events stay folded, balances show writes answered 503"},
 	}
 }
