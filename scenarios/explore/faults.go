@@ -207,6 +207,27 @@ func (x *explorer) afterRefusal(ctx context.Context, c Command, mid bool) bool {
 // by every order of its members, each unknown one applied or not.
 const maxGroup = 5
 
+// debits counts the writes of a group that are not retries.
+func debits(preps []prepared) int {
+	n := 0
+	for _, p := range preps {
+		if p.method == "POST" && !p.dup {
+			n++
+		}
+	}
+	return n
+}
+
+// dropLastDebit removes the group's last write that is not a retry.
+func dropLastDebit(preps []prepared) []prepared {
+	for i := len(preps) - 1; i >= 0; i-- {
+		if preps[i].method == "POST" && !preps[i].dup {
+			return append(preps[:i:i], preps[i+1:]...)
+		}
+	}
+	return preps
+}
+
 func (x *explorer) failBatch(ctx context.Context) {
 	p := x.fp
 	a, preps := x.agentDebits(true)
@@ -249,13 +270,23 @@ func (x *explorer) failBatch(ctx context.Context) {
 		hold = max(hold, 30*time.Millisecond)
 	}
 	// At most five members in the group: the judge tries every order of
-	// them (and both outcomes of each unknown one) in every world.
-	for i, n := 0, min(p.r.IntN(3), maxGroup-len(preps)); i < n; i++ {
-		// Reads while the batch waits for its sync: a balance is shown
-		// only once durable.
+	// them (and both outcomes of each unknown one) in every world. Reads
+	// are kept before debits: at least two debits stay (one accepted, one
+	// refused on it), the retry and up to two reads.
+	n := p.r.IntN(3)
+	for len(preps)+n > maxGroup && debits(preps) > 2 {
+		preps = dropLastDebit(preps)
+	}
+	for i := range min(n, maxGroup-len(preps)) {
+		// Reads while the debits wait: behind a holder, inside its held
+		// sync, so the committer decides the debits' batch the moment the
+		// holder's commit returns and a read let through then must not
+		// see it; without one, inside the failing sync. A balance is
+		// shown only once durable.
 		tok, _ := x.tok("reader", "operator", "admin")
 		preps = append(preps, prepared{method: "GET", path: api + "/balance/" + a.id, token: tok,
 			delay: time.Duration(10+60*i) * time.Millisecond, note: "a read while the debits wait for their sync"})
+		hold = max(hold, 30*time.Millisecond)
 	}
 	f := Command{Fault: FaultBatchFails, RetryOf: -1,
 		Note: fmt.Sprintf("the sync of the batch holding %s's debits is held %s and fails, then the power is cut", a.id, hold)}

@@ -168,7 +168,8 @@ func (f *slowTrap) TrapBatch(ctx context.Context, marker string, hold time.Durat
 }
 
 // The concurrent retry of a debit in the batch whose sync fails goes out
-// where it tests something on any machine: behind a holder, 30 ms after
+// where it tests something on any machine, and a group with a retry still
+// has room for the reads of its agent: behind a holder, 30 ms after
 // its original, inside the holder's hold (decided in the failing batch,
 // waiting on the key), before the failing sync catches anything; without
 // a holder, only once that sync has caught its original's batch (sent on a
@@ -184,7 +185,7 @@ func TestExploreRetriesAFailingBatchsDebitWhereItsTimingIsKnown(t *testing.T) {
 		fmt.Fprint(w, `{"code":"insufficient_credits","detail":"no"}`)
 	}))
 	defer srv.Close()
-	inBatch, afterCatch := 0, 0
+	inBatch, afterCatch, reads := 0, 0, 0
 	for seed := uint64(1); seed <= 16; seed++ {
 		f := &slowTrap{}
 		run, err := Explore(context.Background(), scenarios.NewClient(srv.URL, ""), Config{Seed: seed, Commands: 300,
@@ -201,6 +202,9 @@ func TestExploreRetriesAFailingBatchsDebitWhereItsTimingIsKnown(t *testing.T) {
 			}
 		}
 		for _, c := range run.Commands {
+			if strings.Contains(c.Note, "a read while the debits wait for their sync") {
+				reads++
+			}
 			if c.RetryOf < 0 {
 				continue
 			}
@@ -226,7 +230,7 @@ func TestExploreRetriesAFailingBatchsDebitWhereItsTimingIsKnown(t *testing.T) {
 			}
 		}
 	}
-	if inBatch == 0 || afterCatch == 0 {
-		t.Fatalf("retries in the failing batch: %d, after its sync was caught: %d; want both", inBatch, afterCatch)
+	if inBatch == 0 || afterCatch == 0 || reads == 0 {
+		t.Fatalf("retries in the failing batch: %d, after its sync was caught: %d, reads during it: %d; want each", inBatch, afterCatch, reads)
 	}
 }
