@@ -33,7 +33,11 @@ func hunt5Mutants() []Mutant {
 			Bug: "a flagged amount still joins the agent's running mean, so the second and third anomaly in a row are not flagged"},
 		{Name: "h5-eoc-window-keeps-counts", Gate: "b", Check: "B34",
 			Bug: "a new EoC window keeps the previous window's counts, so the load term grows with uptime while the score stays consistent with the counts"},
-		{Name: "h5-service-may-decide", Gate: "b", Check: "B47",
+		// C22's route × role matrix tries the service role on every
+		// decision route on every run; the explorer's B47 tries a role that
+		// may not decide only by chance (seed 42 stopped trying the service
+		// role when the failed batch's draws changed).
+		{Name: "h5-service-may-decide", Gate: "c", Check: "C22",
 			Bug: "the service role may approve and reject (decisions are approver and admin only)"},
 	}
 }
