@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/creditgate/creditgate/reports"
@@ -125,23 +124,7 @@ func runForeign(cfg Config) []foreignRow {
 	// their progress in <dir>/run.log; the clean ones judge latency
 	// budgets too and run alone, after them.
 	rows = make([]foreignRow, len(defective))
-	workers := min(max(cfg.Parallel, 1), max(len(defective), 1))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				rows[i] = runForeignCase(cfg, defective[i], bins, workers > 1)
-			}
-		}()
-	}
-	for i := range defective {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	inParallel(len(defective), cfg.Parallel, func(i int, quiet bool) { rows[i] = runForeignCase(cfg, defective[i], bins, quiet) })
 	for _, c := range clean {
 		rows = append(rows, runForeignCase(cfg, c, bins, false))
 	}
@@ -156,27 +139,10 @@ func runForeignCase(cfg Config, c foreignCase, bins map[bool]string, quiet bool)
 	started := time.Now()
 	dir, _ := filepath.Abs(filepath.Join(cfg.Out, c.name()))
 	_ = os.RemoveAll(dir)
-	command := bins[false] + " -addr 127.0.0.1:{port} -data {data_dir} -defects " + orNone(c.defect)
-	if c.spec {
-		command = bins[true] + " -addr 127.0.0.1:{port} -data {data_dir}"
-		if c.defect != "" {
-			command += " -defects " + c.defect
-		}
-	}
+	// Both backends take -defects, "none" for none.
+	command := bins[c.spec] + " -addr 127.0.0.1:{port} -data {data_dir} -defects " + orNone(c.defect)
 	env := append([]string{"CREDITGATE_TARGET=exec", "CREDITGATE_EXEC_JOURNAL=journal.jsonl", "CREDITGATE_EXEC=" + command}, c.env...)
-	var log io.Writer = os.Stderr
-	var f *os.File
-	if quiet {
-		var err error
-		if f, err = os.Create(dir + ".run.log"); err == nil {
-			log = f
-		}
-	}
-	cfg.RunGates(c.gates, "", dir, env, log)
-	if f != nil {
-		f.Close()
-		_ = os.Rename(dir+".run.log", filepath.Join(dir, "run.log"))
-	}
+	logged(dir, quiet, func(log io.Writer) { cfg.RunGates(c.gates, "", dir, env, log) })
 	r := judgeForeign(c, dir)
 	if quiet {
 		mark := "CAUGHT"

@@ -117,7 +117,19 @@ func Run(cfg Config) int {
 // the order of ms.
 func runMutants(cfg Config, ms []mutants.Mutant) []row {
 	rows := make([]row, len(ms))
-	workers := min(max(cfg.Parallel, 1), max(len(ms), 1))
+	start := time.Now()
+	workers := inParallel(len(ms), cfg.Parallel, func(i int, quiet bool) { rows[i] = runMutant(cfg, ms[i], quiet) })
+	if len(ms) > 0 {
+		fmt.Fprintf(os.Stderr, "=== verify-gates: %d seeded bugs in %s, %d at a time\n", len(ms), time.Since(start).Round(time.Second), workers)
+	}
+	return rows
+}
+
+// inParallel calls run(i, quiet) for i in 0..n-1, parallel at a time
+// (at least one), and returns how many ran at once; quiet is true when
+// more than one did, so each run's progress goes to its own log.
+func inParallel(n, parallel int, run func(i int, quiet bool)) int {
+	workers := min(max(parallel, 1), max(n, 1))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range workers {
@@ -125,20 +137,34 @@ func runMutants(cfg Config, ms []mutants.Mutant) []row {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				rows[i] = runMutant(cfg, ms[i], workers > 1)
+				run(i, workers > 1)
 			}
 		}()
 	}
-	start := time.Now()
-	for i := range ms {
+	for i := range n {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	if len(ms) > 0 {
-		fmt.Fprintf(os.Stderr, "=== verify-gates: %d seeded bugs in %s, %d at a time\n", len(ms), time.Since(start).Round(time.Second), workers)
+	return workers
+}
+
+// logged calls run with the writer a gate run's progress goes to: stderr,
+// or when quiet <dir>.run.log, which moves into dir (the run empties and
+// refills it) as <dir>/run.log once run returns.
+func logged(dir string, quiet bool, run func(log io.Writer)) {
+	if !quiet {
+		run(os.Stderr)
+		return
 	}
-	return rows
+	f, err := os.Create(dir + ".run.log")
+	if err != nil {
+		run(os.Stderr)
+		return
+	}
+	run(f)
+	f.Close()
+	_ = os.Rename(dir+".run.log", filepath.Join(dir, "run.log"))
 }
 
 // runMutant builds m and runs its gate up to m.Runs times; quiet sends
@@ -172,20 +198,7 @@ func runMutant(cfg Config, m mutants.Mutant, quiet bool) row {
 		}
 	}()
 	for run := 1; run <= runs; run++ {
-		var log io.Writer = os.Stderr
-		var f *os.File
-		if quiet {
-			// The run directory is emptied by runOnce; the log lives beside it
-			// until the report is written, then moves in.
-			if f, err = os.Create(dir + ".run.log"); err == nil {
-				log = f
-			}
-		}
-		r = runOnce(cfg, m, bin, dir, log)
-		if f != nil {
-			f.Close()
-			_ = os.Rename(dir+".run.log", filepath.Join(dir, "run.log"))
-		}
+		logged(dir, quiet, func(log io.Writer) { r = runOnce(cfg, m, bin, dir, log) })
 		if r.ok && runs > 1 {
 			r.note = strings.TrimSpace(fmt.Sprintf("%s rejected on run %d of up to %d", r.note, run, runs))
 		}
