@@ -85,14 +85,21 @@ var _ = Describe("Gate B: history pages beyond the in-memory window and reads ri
 			start, _ = balance(ctx)
 		}
 		// The history is recorded first; the specs judge it afterwards.
-		op := func(path, route string, kind history.Kind, key string, body map[string]any, delta int64, known bool) {
-			r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits" + path, Kind: kind, Key: key, Body: body, Agent: agent})
-			harness.Accepted(r, "%s for the paging workload", route)
+		send := func(path string, kind history.Kind, key string, body map[string]any) scenarios.Reply {
+			return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits" + path, Kind: kind, Key: key, Body: body, Agent: agent})
+		}
+		// record notes an acknowledged write and the balance read after it.
+		record := func(r scenarios.Reply, delta int64, known bool) {
 			rd := read{afterOp: r.Str("event_id"), delta: delta, known: known}
 			if readBack {
 				rd.balance, rd.ok = balance(ctx)
 			}
 			reads = append(reads, rd)
+		}
+		op := func(path, route string, kind history.Kind, key string, body map[string]any, delta int64, known bool) {
+			r := send(path, kind, key, body)
+			harness.Accepted(r, "%s for the paging workload", route)
+			record(r, delta, known)
 		}
 		pool := env.ID("pg-pool")
 		pools := env.Routes.Has(catalog.PoolCreate) && env.Routes.Has(catalog.PoolAllocate)
@@ -100,18 +107,13 @@ var _ = Describe("Gate B: history pages beyond the in-memory window and reads ri
 			// The pool is optional here: another backend refusing our
 			// engine's pool body (SPEC §6 leaves it to the backend) still
 			// gets its history paged, without pool allocations.
-			body := map[string]any{"pool_id": pool, "members": []string{agent}}
-			r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/pools", Kind: history.KindPoolCreate, Key: "pg-pool", Body: body, Agent: agent})
+			r := send("/pools", history.KindPoolCreate, "pg-pool", map[string]any{"pool_id": pool, "members": []string{agent}})
 			if !env.TCfg.Kind.OwnEngine() && (r.Status == 400 || r.Status == 422) {
 				pools = false
 				skipped = append(skipped, fmt.Sprintf("pool allocations (the pool body was refused %d %.200s)", r.Status, r.Raw))
 			} else {
 				harness.Accepted(r, "%s for the paging workload", catalog.PoolCreate)
-				rd := read{afterOp: r.Str("event_id"), delta: 0, known: true}
-				if readBack {
-					rd.balance, rd.ok = balance(ctx)
-				}
-				reads = append(reads, rd)
+				record(r, 0, true)
 			}
 		}
 		missions := env.Routes.Has(catalog.MissionStart) && env.Routes.Has(catalog.MissionComplete)
