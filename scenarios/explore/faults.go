@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"sort"
@@ -228,6 +229,36 @@ func dropLastDebit(preps []prepared) []prepared {
 	return preps
 }
 
+// refusedBehindFirst keeps a refusal in the group that the first debit
+// causes: when every debit left fits the balance together (the cap dropped
+// the refused ones, or the balance is too small to split), the last one
+// asks for what the first leaves plus 0.001 — it would fit alone, so its
+// refusal is decided on the first debit, in the batch that fails.
+func refusedBehindFirst(preps []prepared, balance int64) []prepared {
+	last, sum := -1, int64(0)
+	for i, p := range preps {
+		if p.method != "POST" || p.dup {
+			continue
+		}
+		m, ok := parseMilli(string(p.body["amount"].(json.Number)))
+		if !ok {
+			return preps
+		}
+		sum += m
+		last = i
+	}
+	if last <= 0 || sum > balance {
+		return preps
+	}
+	first, _ := parseMilli(string(preps[0].body["amount"].(json.Number)))
+	body := maps.Clone(preps[last].body)
+	body["amount"] = json.Number(credits(balance - first + 1))
+	body["reason"] = "concurrent consume"
+	preps[last].body, preps[last].path = body, api+"/consume"
+	preps[last].note = "concurrent debits: what the first leaves + 0.001, refused only behind it"
+	return preps
+}
+
 func (x *explorer) failBatch(ctx context.Context) {
 	p := x.fp
 	a, preps := x.agentDebits(true)
@@ -277,6 +308,7 @@ func (x *explorer) failBatch(ctx context.Context) {
 	for len(preps)+n > maxGroup && debits(preps) > 2 {
 		preps = dropLastDebit(preps)
 	}
+	preps = refusedBehindFirst(preps, a.balance)
 	for i := range min(n, maxGroup-len(preps)) {
 		// Reads while the debits wait: behind a holder, inside its held
 		// sync, so the committer decides the debits' batch the moment the

@@ -234,3 +234,45 @@ func TestExploreRetriesAFailingBatchsDebitWhereItsTimingIsKnown(t *testing.T) {
 		t.Fatalf("retries in the failing batch: %d, after its sync was caught: %d, reads during it: %d; want each", inBatch, afterCatch, reads)
 	}
 }
+
+// The failed batch always holds a refusal its first debit causes: when the
+// debits left after the group's cap all fit the balance together, the last
+// asks for what the first leaves plus 0.001 (it would fit alone); a group
+// that already overdraws is left as drawn.
+func TestTheFailedBatchHoldsARefusalItsFirstDebitCauses(t *testing.T) {
+	debit := func(amount string) prepared {
+		return prepared{method: "POST", path: api + "/withdraw", body: map[string]any{"agent_id": "a", "amount": json.Number(amount)}}
+	}
+	read := prepared{method: "GET", path: api + "/balance/a"}
+	for _, tc := range []struct {
+		name    string
+		preps   []prepared
+		balance int64
+		want    string // the last debit's amount afterwards
+	}{
+		{"two that fit after the cap", []prepared{debit("5"), {dup: true, method: "POST"}, debit("5"), read, read}, 10_000, "5.001"},
+		{"a balance too small to split", []prepared{debit("0.001"), debit("0.001"), debit("0.001"), debit("0.001")}, 5, "0.005"},
+		{"already overdrawn", []prepared{debit("4"), debit("4"), debit("4")}, 10_000, "4"},
+		{"one debit: nothing to refuse behind", []prepared{debit("4"), read}, 10_000, "4"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			first := tc.preps[0].body
+			got := refusedBehindFirst(tc.preps, tc.balance)
+			last := -1
+			for i, p := range got {
+				if p.method == "POST" && !p.dup {
+					last = i
+				}
+			}
+			if a := got[last].body["amount"]; a != json.Number(tc.want) {
+				t.Fatalf("last debit asks %v, want %s", a, tc.want)
+			}
+			if tc.want != "4" && got[last].path != api+"/consume" {
+				t.Fatalf("a raised debit goes to %s, want consume (a withdrawal may be gated)", got[last].path)
+			}
+			if got[0].body["amount"] != first["amount"] {
+				t.Fatalf("the first debit changed: %v", got[0].body)
+			}
+		})
+	}
+}
