@@ -134,6 +134,14 @@ func (p *Proxy) Cut() int {
 	return n / 2
 }
 
+// Open is how many client connections the proxy relays now (a connection
+// whose client left is counted until both its directions have ended).
+func (p *Proxy) Open() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.conns) / 2
+}
+
 // Close stops listening and cuts every connection.
 func (p *Proxy) Close() error {
 	p.mu.Lock()

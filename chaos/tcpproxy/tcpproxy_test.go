@@ -88,6 +88,11 @@ func TestProxyRelaysDelaysBlackholesCutsAndRefuses(t *testing.T) {
 	if _, err := roundTrip(c, r, time.Second); err != nil {
 		t.Fatalf("after heal: %v", err)
 	}
+	// The first connection's teardown runs on its own goroutines: wait
+	// for it (on a loaded machine it can still be relaying when Cut runs).
+	for deadline := time.Now().Add(5 * time.Second); p.Open() > 1 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if n := p.Cut(); n != 1 {
 		t.Fatalf("Cut cut %d connections, want 1", n)
 	}
