@@ -87,6 +87,19 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 		}
 		close(stop)
 		wg.Wait()
+		// Then two more cuts on the quiet backend, each right after one
+		// acknowledged write: a backend that syncs only every n-th append
+		// (n ≥ 2) or on a timer leaves at least one of the two unsynced,
+		// whichever point of its cycle the cut under load happened to hit.
+		for k := range 2 {
+			a := agents[k]
+			r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/add", Kind: scenarios.MutationKind("/api/credits/add"),
+				Key: fmt.Sprintf("gate-d-pl-quiet-%d", k), Agent: a, AmountMilli: 1000,
+				Body: map[string]any{"agent_id": a, "amount": 1.0, "reason": "power-loss, quiet"}})
+			harness.Ensure(r.OK(), "the write before quiet cut %d must be acknowledged: %d %s", k+1, r.Status, r.Raw)
+			_, err := env.Inject(ctx, &fault.PowerCut{PC: pc})
+			harness.Injected(err, "quiet power cut %d and the restart after it must succeed", k+1)
+		}
 
 		// D57, black-box (any backend on the layer, its journal readable or
 		// not): every agent's balance read after the load equals the fold
