@@ -482,6 +482,14 @@ func (e *Engine) Pool(op string, r Req, in PoolIn) *Response {
 				PoolBalanceAfterMilli: pl.BalanceMilli - in.AmountMilli, ToBalanceAfterMilli: &toAfter, Reason: in.Reason}, nil, Meta{})
 		case "close":
 			pp := pPool{PoolID: in.PoolID, AmountMilli: pl.BalanceMilli, PoolBalanceAfterMilli: 0, Reason: in.Reason}
+			// A remainder paid to an agent grants it credits: at or above
+			// the approval threshold that needs a human gate, which a close
+			// does not have (allocations below the threshold, then a close,
+			// would grant any amount without one).
+			if pl.BalanceMilli >= e.cfg.ApprovalThresholdMilli {
+				return &APIError{Status: 422, Code: "approval_required", Detail: fmt.Sprintf("the pool holds %s, at or above the approval threshold %s: a close would grant it to an agent without approval",
+					formatMilli(pl.BalanceMilli), formatMilli(e.cfg.ApprovalThresholdMilli))}
+			}
 			if pl.BalanceMilli > 0 {
 				a, ae := agent(in.AgentID)
 				if ae != nil {

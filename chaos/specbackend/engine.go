@@ -366,8 +366,10 @@ func (e *Engine) exec(c *cmd) *Response {
 	if e.closing.Load() {
 		return errResp(apiErr(503, "shutting_down", "server is shutting down"))
 	}
-	now := e.cfg.Clock().UTC()
 	e.mu.Lock()
+	// The clock is read under the lock: events take their timestamps in
+	// seq order, so they never go back along the journal.
+	now := e.cfg.Clock().UTC()
 	e.indexDurableLocked()
 	if c.key != "" {
 		ent := e.inflight[c.key]

@@ -12,8 +12,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -643,4 +645,154 @@ func TestWriteErrorsAreSticky(t *testing.T) {
 		t.Fatalf("a failed batch was synced or retried: syncs %d batches %d", e.j.syncs.Load(), e.j.batches.Load())
 	}
 	e.Close()
+}
+
+// The OpenAPI document names exactly the members each body route accepts:
+// every documented member gets past the decoder (any refusal names another
+// problem than an unknown field), and a member it does not name is refused
+// unknown_field. SPEC §6 asks pools and missions to be documented; a
+// client fitting its bodies to the document must not be refused for it.
+func TestTheDocumentedRequestBodiesAreTheAcceptedOnes(t *testing.T) {
+	e := openT(t, testConfig(t, t.TempDir()))
+	defer e.Close()
+	s := NewServer(e, ServerConfig{})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + api + "/openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			RequestBody struct {
+				Content map[string]struct {
+					Schema struct {
+						Properties map[string]any `json:"properties"`
+					} `json:"schema"`
+				} `json:"content"`
+			} `json:"requestBody"`
+		} `json:"paths"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	posts := 0
+	for _, rt := range s.routes {
+		if rt.method != http.MethodPost {
+			continue
+		}
+		posts++
+		props := doc.Paths[rt.path]["post"].RequestBody.Content["application/json"].Schema.Properties
+		if len(props) == 0 {
+			t.Errorf("POST %s: the document names no body members", rt.path)
+			continue
+		}
+		path := strings.NewReplacer("{request_id}", "apr-x", "{pool_id}", "p", "{mission_id}", "m").Replace(rt.path)
+		send := func(member string) map[string]any {
+			b, _ := json.Marshal(map[string]any{member: "x"})
+			r, err := http.Post(srv.URL+path, "application/json", strings.NewReader(string(b)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Body.Close()
+			var m map[string]any
+			_ = json.NewDecoder(r.Body).Decode(&m)
+			return m
+		}
+		for member := range props {
+			if m := send(member); m["code"] == "unknown_field" {
+				t.Errorf("POST %s: documented member %s refused: %v", rt.path, member, m)
+			}
+		}
+		if m := send("creditgate_undocumented"); m["code"] != "unknown_field" {
+			t.Errorf("POST %s: an undocumented member answered %v, want unknown_field", rt.path, m)
+		}
+	}
+	if posts < 15 {
+		t.Fatalf("only %d POST routes", posts)
+	}
+}
+
+// Timestamps never go back along seq: the clock is read under the lock
+// that assigns seq, however the writers interleave (a clock read before
+// the lock stamped seq n+1 earlier than seq n under concurrency).
+func TestTimestampsNeverGoBackAlongSeq(t *testing.T) {
+	cfg := testConfig(t, t.TempDir())
+	var ticks atomic.Int64
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	cfg.Clock = func() time.Time {
+		n := ticks.Add(1)
+		runtime.Gosched() // let another writer take the lock between this read and its use
+		return base.Add(time.Duration(n) * time.Microsecond)
+	}
+	e := openT(t, cfg)
+	mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "a", SkillPPM: 1_000_000}), 200)
+	var wg sync.WaitGroup
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				e.Consume(Req{}, MoneyIn{AgentID: "a", AmountMilli: 1})
+			}
+		}()
+	}
+	wg.Wait()
+	e.Close()
+	raw, err := os.ReadFile(cfg.JournalPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last time.Time
+	lines := 0
+	for _, l := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var ev struct {
+			Seq       int64  `json:"seq"`
+			Timestamp string `json:"timestamp"`
+		}
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatalf("line %q: %v", l, err)
+		}
+		ts, err := time.Parse(time.RFC3339Nano, ev.Timestamp)
+		if err != nil {
+			t.Fatalf("seq %d: %v", ev.Seq, err)
+		}
+		if ts.Before(last) {
+			t.Fatalf("seq %d stamped %s, before the previous seq's %s", ev.Seq, ts, last)
+		}
+		last = ts
+		lines++
+	}
+	if lines < 321 {
+		t.Fatalf("%d journal lines, want 321", lines)
+	}
+}
+
+// A pool's close grants its remainder to an agent: at or above the
+// approval threshold it is refused (allocations below the threshold and a
+// close would grant any amount without a human gate); below, it pays.
+func TestAPoolCloseGrantsNoAgentTheThresholdWithoutApproval(t *testing.T) {
+	e := openT(t, testConfig(t, t.TempDir()))
+	defer e.Close()
+	mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "a", SkillPPM: 1_000_000}), 200)
+	for i, hold := range []int64{500_000, 499_999} {
+		id := fmt.Sprintf("p%d", i)
+		mustStatus(t, e.Pool("create", Req{}, PoolIn{PoolID: id}), 201)
+		mustStatus(t, e.Pool("allocate", Req{}, PoolIn{PoolID: id, AmountMilli: hold / 2}), 200)
+		mustStatus(t, e.Pool("allocate", Req{}, PoolIn{PoolID: id, AmountMilli: hold - hold/2}), 200)
+		r := e.Pool("close", Req{}, PoolIn{PoolID: id, AgentID: "a"})
+		if hold >= 500_000 {
+			if b := mustStatus(t, r, 422); b["code"] != "approval_required" {
+				t.Fatalf("close of %d: %v", hold, b)
+			}
+			continue
+		}
+		mustStatus(t, r, 200)
+	}
+	var bal int64
+	e.view(func(st *State) { bal = st.Agents["a"].BalanceMilli })
+	if bal != 100_000+499_999 {
+		t.Fatalf("balance %d milli, want 599999", bal)
+	}
 }

@@ -105,7 +105,7 @@ func (s *Server) info(rc *reqCtx) *Response {
 }
 
 func (s *Server) createAgent(rc *reqCtx) *Response {
-	if ae := rc.decode("agent_id", "skill_level", "actor_id"); ae != nil {
+	if ae := rc.decode(); ae != nil {
 		return errResp(ae)
 	}
 	id, ae := rc.str("agent_id", true, true)
@@ -125,14 +125,7 @@ func (s *Server) createAgent(rc *reqCtx) *Response {
 
 func (s *Server) money(kind string) func(*reqCtx) *Response {
 	return func(rc *reqCtx) *Response {
-		fields := []string{"agent_id", "amount", "reason", "actor_id"}
-		if kind != "withdraw" {
-			fields = append(fields, "mission_id")
-		}
-		if kind == "add" || kind == "withdraw" {
-			fields = append(fields, "justification")
-		}
-		if ae := rc.decode(fields...); ae != nil {
+		if ae := rc.decode(); ae != nil {
 			return errResp(ae)
 		}
 		var in MoneyIn
@@ -245,7 +238,7 @@ func (s *Server) metricsJSON(rc *reqCtx) *Response {
 }
 
 func (s *Server) requestApproval(rc *reqCtx) *Response {
-	if ae := rc.decode("action_type", "agent_id", "amount", "reason", "justification", "requester_id", "actor_id"); ae != nil {
+	if ae := rc.decode(); ae != nil {
 		return errResp(ae)
 	}
 	var in ApprovalIn
@@ -340,7 +333,7 @@ func (s *Server) getApproval(rc *reqCtx) *Response {
 
 func (s *Server) decide(approve bool) func(*reqCtx) *Response {
 	return func(rc *reqCtx) *Response {
-		if ae := rc.decode("approver_id", "justification", "reason", "expected_version", "actor_id"); ae != nil {
+		if ae := rc.decode(); ae != nil {
 			return errResp(ae)
 		}
 		var in DecisionIn
@@ -385,7 +378,7 @@ func (s *Server) decide(approve bool) func(*reqCtx) *Response {
 }
 
 func (s *Server) collab(rc *reqCtx) *Response {
-	if ae := rc.decode("collaboration_id", "team_id", "mission_id", "agent_ids", "contribution_scores", "actor_id"); ae != nil {
+	if ae := rc.decode(); ae != nil {
 		return errResp(ae)
 	}
 	var in CollabIn
@@ -489,24 +482,7 @@ func (s *Server) karmaStatus(rc *reqCtx) *Response { return ok200(s.e.karma.stat
 
 func (s *Server) pool(op string) func(*reqCtx) *Response {
 	return func(rc *reqCtx) *Response {
-		var fields []string
-		switch op {
-		case "create":
-			fields = []string{"pool_id", "name"}
-		case "add_member":
-			fields = []string{"agent_id"}
-		case "allocate":
-			fields = []string{"amount", "from_agent_id", "reason"}
-		case "consume":
-			fields = []string{"agent_id", "amount", "reason"}
-		case "refund":
-			fields = []string{"agent_id", "amount", "reason"}
-		case "transfer":
-			fields = []string{"to_pool_id", "amount", "reason"}
-		case "close":
-			fields = []string{"agent_id", "reason"}
-		}
-		if ae := rc.decode(append(fields, "actor_id")...); ae != nil {
+		if ae := rc.decode(); ae != nil {
 			return errResp(ae)
 		}
 		var in PoolIn
@@ -588,18 +564,7 @@ func (s *Server) getPool(rc *reqCtx) *Response {
 
 func (s *Server) mission(op string) func(*reqCtx) *Response {
 	return func(rc *reqCtx) *Response {
-		var fields []string
-		switch op {
-		case "start":
-			fields = []string{"mission_id", "agent_id", "mission_type", "complexity"}
-		case "complete":
-			fields = []string{"actual_cost"}
-		case "fail":
-			fields = []string{"refund_percentage", "reason"}
-		case "cancel":
-			fields = []string{"reason"}
-		}
-		if ae := rc.decode(append(fields, "actor_id")...); ae != nil {
+		if ae := rc.decode(); ae != nil {
 			return errResp(ae)
 		}
 		var in MissionIn
@@ -757,8 +722,13 @@ func (s *Server) openapi(rc *reqCtx) *Response {
 		if params != nil {
 			op["parameters"] = params
 		}
-		if rt.method == http.MethodPost {
-			op["requestBody"] = map[string]any{"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}
+		if members, ok := requestBodies[rt.method+" "+rt.path]; ok && rt.method == http.MethodPost {
+			props := map[string]any{"idempotency_key": map[string]any{"type": "string"}}
+			for _, m := range members {
+				props[m] = memberSchema(m)
+			}
+			op["requestBody"] = map[string]any{"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{
+				"type": "object", "additionalProperties": false, "properties": props}}}}
 		}
 		m[strings.ToLower(rt.method)] = op
 	}

@@ -146,6 +146,7 @@ type reqCtx struct {
 	principal *Principal
 	fields    map[string]json.RawMessage
 	allowed   map[string]bool
+	route     string // "METHOD path" as in the route table
 }
 
 func writeJSON(w http.ResponseWriter, status int, body any) {
@@ -159,7 +160,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt route) {
 	t0 := time.Now()
 	s.inflight.Add(1)
 	defer s.inflight.Add(-1)
-	rc := &reqCtx{s: s, r: r, w: w}
+	rc := &reqCtx{s: s, r: r, w: w, route: rt.method + " " + rt.path}
 	var resp *Response
 	func() {
 		defer func() {
@@ -232,9 +233,11 @@ func (s *Server) authorize(rc *reqCtx, class authClass) *APIError {
 }
 
 // decode reads a JSON object body and remembers which fields a handler may read.
-func (rc *reqCtx) decode(allowed ...string) *APIError {
+// decode reads the JSON body; members other than the route's
+// requestBodies (and idempotency_key) are refused.
+func (rc *reqCtx) decode() *APIError {
 	rc.allowed = map[string]bool{"idempotency_key": true}
-	for _, a := range allowed {
+	for _, a := range requestBodies[rc.route] {
 		rc.allowed[a] = true
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(rc.w, rc.r.Body, rc.s.cfg.MaxBodyBytes))
@@ -288,6 +291,14 @@ func (rc *reqCtx) decode(allowed ...string) *APIError {
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
 		return &APIError{Status: 422, Code: "unknown_field", Detail: "unknown field(s): " + strings.Join(unknown, ", "), Extra: map[string]any{"field": unknown[0]}}
+	}
+	// actor_id is accepted on every route, and read only where the acting
+	// principal comes from it: wherever it is sent, it must be a string.
+	if v, ok := rc.fields["actor_id"]; ok && string(v) != "null" {
+		var s string
+		if json.Unmarshal(v, &s) != nil {
+			return fieldErr("actor_id", "must be a string")
+		}
 	}
 	return nil
 }
