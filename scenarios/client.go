@@ -37,12 +37,19 @@ type Client struct {
 	// target is a cluster (nil otherwise): health is then the worst state
 	// over all of them, since one instance's "healthy" says nothing about
 	// the instance the next request is routed to.
-	Instances   []string
+	Instances []string
+	// Bodies, when set, is what a backend we did not build documents of
+	// its request bodies: bodies on the routes SPEC §6 leaves to the
+	// backend (pools, missions, collaborations) are fitted to it before
+	// they are sent (shape.go). Nil for our own engine, whose bodies the
+	// workloads are written in.
+	Bodies      BodyDocs
 	approverMu  sync.Mutex
 	approverTok map[string]string
 
-	mu  sync.Mutex
-	lat map[string]*hdrhistogram.Histogram // per route, microseconds
+	mu       sync.Mutex
+	lat      map[string]*hdrhistogram.Histogram // per route, microseconds
+	fitNotes map[string]bool
 }
 
 // NewClient returns a client with a bounded history and a 10 s timeout.
@@ -118,7 +125,36 @@ func (c *Client) approverToken(approver string) string {
 
 // Do sends one request with its body as JSON through the one recording
 // client (scenarios/wire), and records its latency per route.
+//
+// On a backend-shaped route of a backend that documents its bodies
+// (Client.Bodies) the body is fitted to them first; a pool created with
+// members the backend takes only through its members route is created,
+// then each member added (the reply is the create's, or the first add
+// that was not acknowledged).
 func (c *Client) Do(ctx context.Context, call Call) Reply {
+	body, isMap := call.Body.(map[string]any)
+	if !isMap || c.Bodies == nil || call.Method == http.MethodGet || !BackendShaped(cmp.Or(call.Kind, MutationKind(call.Path))) {
+		return c.do(ctx, call)
+	}
+	f, ok := fitBody(c.Bodies, call.Method, call.Path, body)
+	if !ok {
+		return c.do(ctx, call)
+	}
+	c.noteFitted(f.notes)
+	call.Body = f.body
+	r := c.do(ctx, call)
+	if !r.OK() {
+		return r
+	}
+	for i, m := range f.members {
+		if mr := c.do(ctx, memberCall(call, call.Path+"/"+poolID(body), i, m)); !mr.OK() {
+			return mr
+		}
+	}
+	return r
+}
+
+func (c *Client) do(ctx context.Context, call Call) Reply {
 	var raw []byte
 	if call.Body != nil {
 		raw, _ = json.Marshal(call.Body)

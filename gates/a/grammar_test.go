@@ -92,7 +92,7 @@ var _ = Describe("Gate A: generated grammar", Ordered, ContinueOnFailure, harnes
 				kept = append(kept, c)
 			}
 			cases, grammarCodes = kept, nil
-			scope = fmt.Sprintf("any 4xx code (SPEC names no code for these refusals); %d cases about our engine's key and id alphabets not sent", dropped)
+			scope = fmt.Sprintf("any 4xx code (SPEC names no code for these refusals); %d cases about our engine's key and id alphabets and media type not sent", dropped)
 		}
 		digest := func(ctx context.Context) string {
 			if !env.Routes.Has("GET /api/credits/digest") {

@@ -109,3 +109,34 @@ func TestMissionEndRefundIsCappedByRefundsNamingIt(t *testing.T) {
 		t.Fatalf("a cancel refunding all 7.6 after a refund of 2 must be one formula problem; got %v", got)
 	}
 }
+
+// Another backend names a pool's amounts its own way (SPEC §2: "document
+// every type and payload"): a close paying amount_milli to agent_id and
+// moves stating pool_balance_after_milli fold like ours, a move stating no
+// balance after is not compared; our engine's journal is held to
+// docs/events.md's names.
+func TestPoolPayloadsInAnotherBackendsNames(t *testing.T) {
+	build := func(remainder int64) *builder {
+		w := cleanWorld(t)
+		b := w.b
+		b.cmd("k-p9", "op", p("pool.created", map[string]any{"pool_id": "p9"}), pc("pool.member_added", map[string]any{"pool_id": "p9", "agent_id": "a1"}, 0))
+		b.cmd("k-p9a", "op", p("pool.allocated", map[string]any{"pool_id": "p9", "amount_milli": 40_000, "pool_balance_after_milli": 40_000}))
+		b.cmd("k-p9c", "op", p("pool.consumed", map[string]any{"pool_id": "p9", "agent_id": "a1", "amount_milli": 30_000}))
+		b.cmd("k-p9x", "op", p("pool.closed", map[string]any{"pool_id": "p9", "amount_milli": remainder, "agent_id": "a2", "pool_balance_after_milli": 0}))
+		return b
+	}
+	clean := Fold(cleanWorld(t).b.journal()) // its own problems are the formulas' (another test's)
+	before := clean.Balances["a2"]
+	m := Fold(build(10_000).journal())
+	if len(m.Problems) != len(clean.Problems) || m.Balances["a2"] != before+10_000 || !m.Pools["p9"].Closed || m.Pools["p9"].PaidOutMilli != 10_000 {
+		t.Fatalf("another backend's names: a2 %d (want %d), pool %+v, problems %v", m.Balances["a2"], before+10_000, m.Pools["p9"], m.Problems)
+	}
+	if m := Fold(build(12_000).journal()); len(m.Problems) == len(clean.Problems) {
+		t.Fatal("a close paying more than the pool held, in another backend's names, was not reported")
+	}
+	j := build(10_000).journal()
+	j.MarkOurs()
+	if m := Fold(j); len(m.Problems) < len(clean.Problems)+3 {
+		t.Fatalf("our engine's journal without remainder_milli and balance_after_milli: problems %v", m.Problems)
+	}
+}

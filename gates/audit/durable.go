@@ -20,6 +20,7 @@ const (
 // from its first on; an agent the journal never names has none.
 func BalancesHeld(j *Journal, agent string) []int64 {
 	m := NewModel()
+	m.Ours = j.Ours
 	evs := j.Events()
 	g := groupTx(evs, j.Ours)
 	var held []int64

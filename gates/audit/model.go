@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -193,6 +194,12 @@ func (p Problem) String() string { return fmt.Sprintf("seq %d: %s", p.Seq, p.Det
 // Model is the harness's reference fold of a journal. Apply is
 // deterministic: no clock, no randomness, no I/O.
 type Model struct {
+	// Ours: the journal is our engine's (Journal.Ours), whose payloads
+	// carry docs/events.md's names; another backend documents its own
+	// (SPEC §2 "document every type and payload"), and where a pool
+	// payload names an amount otherwise it is read under the other name
+	// or, missing, not compared.
+	Ours      bool
 	Seq       uint64
 	Events    int
 	Agents    map[string]bool  // registered agents
@@ -280,6 +287,7 @@ func Fold(j *Journal) *Model {
 // parameters (the backend's configuration when it differs from the defaults).
 func FoldWith(j *Journal, p FormulaParams) *Model {
 	m := NewModelWith(p)
+	m.Ours = j.Ours
 	for _, e := range j.Events() {
 		m.Apply(e)
 	}
@@ -338,8 +346,11 @@ type (
 	}
 	poolPayload struct {
 		PoolID         string `json:"pool_id"`
-		RemainderMilli int64  `json:"remainder_milli"`
+		RemainderMilli *int64 `json:"remainder_milli"`
 		RefundTo       string `json:"refund_to"`
+		// Another backend's names for the remainder and its recipient.
+		AmountMilli *int64 `json:"amount_milli"`
+		AgentID     string `json:"agent_id"`
 	}
 	poolMemberPayload struct {
 		PoolID  string `json:"pool_id"`
@@ -351,6 +362,8 @@ type (
 		AgentID           string `json:"agent_id"`
 		AmountMilli       int64  `json:"amount_milli"`
 		BalanceAfterMilli *int64 `json:"balance_after_milli"`
+		// Another backend's name for the pool's balance after the move.
+		PoolBalanceAfterMilli *int64 `json:"pool_balance_after_milli"`
 	}
 )
 
@@ -636,20 +649,33 @@ func (m *Model) applyPool(e *Event) {
 			return
 		}
 		pool := m.pool(e, p.PoolID)
-		if p.RemainderMilli != pool.BalanceMilli {
-			m.problem(ProblemBalanceAfter, e, "pool %q closed with remainder_milli %d, model balance %d", p.PoolID, p.RemainderMilli, pool.BalanceMilli)
+		remainder, to := p.RemainderMilli, p.RefundTo
+		if !m.Ours && remainder == nil {
+			remainder, to = p.AmountMilli, p.AgentID
 		}
-		pool.BalanceMilli -= p.RemainderMilli
-		pool.PaidOutMilli += p.RemainderMilli
+		if remainder == nil {
+			// Ours must name it; another backend's close without an amount
+			// pays what the pool held.
+			if m.Ours {
+				m.problem(ProblemBalanceAfter, e, "pool %q closed without remainder_milli, model balance %d", p.PoolID, pool.BalanceMilli)
+			}
+			r := pool.BalanceMilli
+			remainder, to = &r, cmp.Or(p.RefundTo, p.AgentID)
+		}
+		if *remainder != pool.BalanceMilli {
+			m.problem(ProblemBalanceAfter, e, "pool %q closed with remainder_milli %d, model balance %d", p.PoolID, *remainder, pool.BalanceMilli)
+		}
+		pool.BalanceMilli -= *remainder
+		pool.PaidOutMilli += *remainder
 		if pool.BalanceMilli < 0 {
 			pool.Negative++
 		}
 		pool.Closed = true
-		if p.RemainderMilli < 0 {
-			m.problem(ProblemFold, e, "negative remainder_milli %d", p.RemainderMilli)
+		if *remainder < 0 {
+			m.problem(ProblemFold, e, "negative remainder_milli %d", *remainder)
 		}
-		if p.RemainderMilli != 0 {
-			m.move(e, p.RefundTo, p.RemainderMilli, nil)
+		if *remainder != 0 {
+			m.move(e, to, *remainder, nil)
 		}
 		return
 	}
@@ -684,6 +710,12 @@ func (m *Model) applyPool(e *Event) {
 	if pool.BalanceMilli < 0 {
 		pool.Negative++
 		m.problem(ProblemNegative, e, "pool %q balance %d milli", p.PoolID, pool.BalanceMilli)
+	}
+	if !m.Ours && p.BalanceAfterMilli == nil {
+		p.BalanceAfterMilli = p.PoolBalanceAfterMilli
+		if p.BalanceAfterMilli == nil {
+			return // another backend's pool event without a balance after: not compared
+		}
 	}
 	if p.BalanceAfterMilli == nil || *p.BalanceAfterMilli != pool.BalanceMilli {
 		stated := "missing"

@@ -360,8 +360,17 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 			r := post("/pools", "gate-c-money-pool", map[string]any{"pool_id": pool, "name": "gate c", "members": []string{agent}})
 			harness.Accepted(r, "POST /pools to create pool %s", pool)
 			b3 := bal()
-			step("POST /pools/{id}/allocate at the threshold", post("/pools/"+pool+"/allocate", "gate-c-money-palloc",
-				map[string]any{"amount": money.Credits(threshold), "reason": "gate"}), b3)
+			palloc := post("/pools/"+pool+"/allocate", "gate-c-money-palloc", map[string]any{"amount": money.Credits(threshold), "reason": "gate"})
+			if env.TCfg.Kind.OwnEngine() {
+				step("POST /pools/{id}/allocate at the threshold", palloc, b3)
+			} else if after := bal(); after != b3 {
+				// SPEC §5 gates what an agent is granted; an allocation
+				// into a pool grants no agent (our engine gates it all the
+				// same), so another backend is judged by the agent's gain
+				// here and at the closes below.
+				steps++
+				bad = append(bad, fmt.Sprintf("POST /pools/{id}/allocate at the threshold: %d %.160s; the agent's balance %s → %s", palloc.Status, palloc.Raw, cr(b3), cr(after)))
+			}
 			// Pools holding exactly the threshold, and one milli either side,
 			// through allocations that are each below it: a close paying the
 			// remainder to an agent needs an approval from the threshold on

@@ -334,7 +334,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 			cases = append(cases, birthCases(env, agent)...)
 			// D42, black-box: cases where a write was visibly lost or refused,
 			// and of those the ones health did not report.
-			visible, silent := 0, []string{}
+			visible, tornCut, silent := 0, 0, []string{}
 			// D50: the quarantine file (SPEC §3: credits.jsonl.quarantine)
 			// is the only record of the lines recovery moved out; each
 			// recovery must keep what the earlier ones put there.
@@ -460,9 +460,18 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 					Key: fmt.Sprintf("gate-d-c%d-next", ci), Body: map[string]any{"agent_id": agent, "amount": 0.25, "reason": "after recovery"}})
 				refused = refused || !next.OK()
 				if len(changed) > 0 || refused {
-					visible++
-					if h == "healthy" || h == "ok" {
+					switch {
+					case !ours && d.Expect == corrupt.ExpectTorn:
+						// SPEC §3: a damaged last line is a torn tail, an
+						// unacknowledged write, cut with a sidecar and no
+						// word to health (as D21 above); our engine says
+						// degraded all the same.
+						tornCut++
+					case h == "healthy" || h == "ok":
+						visible++
 						silent = append(silent, fmt.Sprintf("%s: health %q with balances changed %v, refused=%t", c.Name, h, changed, refused))
+					default:
+						visible++
 					}
 				}
 				env.Record("D24", harness.Measure{OK: next.OK(), Samples: 1, Measured: next.Status, Threshold: "2xx", Detail: string(next.Raw), Variant: c.Name})
@@ -497,8 +506,9 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 			}
 			env.Record("D50", quarantined.measure())
 			env.Record("D42", harness.Measure{OK: len(silent) == 0, Samples: visible, Measured: len(silent), Threshold: 0,
-				Detail: fmt.Sprintf("%d of %d corruptions visibly lost a write (a balance changed across the restart) or refused one; health must not say healthy after any of them\n%s",
-					visible, len(cases), strings.Join(silent, "\n"))})
+				Detail: fmt.Sprintf("%d of %d corruptions visibly lost a write (a balance changed across the restart) or refused one; health must not say healthy after any of them "+
+					"(%d more lost the damaged last line, which SPEC §3 lets another backend cut as a torn tail without a word to health)\n%s",
+					visible, len(cases), tornCut, strings.Join(silent, "\n"))})
 		})
 	}
 

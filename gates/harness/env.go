@@ -244,6 +244,13 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string, opts .
 	if !t.Kind().OwnEngine() {
 		env.NS = fmt.Sprintf("r%d%s-", time.Now().Unix()%1_000_000, strings.ToLower(gate))
 		env.C.NS = env.NS
+		// Pools, missions and collaborations in the bodies it documents.
+		env.C.Bodies = env.Routes
+		ginkgo.DeferCleanup(func() {
+			if f := env.C.Fitted(); len(f) > 0 {
+				ginkgo.GinkgoWriter.Printf("request bodies fitted to the backend's OpenAPI document: %s\n", strings.Join(f, "; "))
+			}
+		})
 		env.StartSeq = env.currentSeq(ctx)
 	}
 	if plan.sub == "" {

@@ -24,6 +24,47 @@ type Routes struct {
 	Source string
 	served map[string]bool
 	why    map[string]string // route → the probe's answer when not served
+	// bodies: normalized route ("POST /api/credits/pools/{}") → the
+	// top-level members its documented request body names.
+	bodies map[string][]string
+}
+
+// BodyMembers is scenarios.BodyDocs: the documented route serving method
+// and path (a concrete path, parameters filled in) and the members its
+// request body schema names; ok is false when the document names none.
+// Of several templates matching a path, the one with the most literal
+// segments wins ("/approvals/audit" over "/approvals/{}").
+func (r Routes) BodyMembers(method, path string) (string, []string, bool) {
+	segs := strings.Split(strings.TrimRight(path, "/"), "/")
+	best, bestLit := "", -1
+	for route := range r.bodies {
+		m, p, _ := strings.Cut(route, " ")
+		if m != strings.ToUpper(method) {
+			continue
+		}
+		tsegs := strings.Split(p, "/")
+		if len(tsegs) != len(segs) {
+			continue
+		}
+		lit := 0
+		for i, t := range tsegs {
+			if t == "{}" {
+				continue
+			}
+			if t != segs[i] {
+				lit = -1
+				break
+			}
+			lit++
+		}
+		if lit > bestLit || (lit == bestLit && route < best) {
+			best, bestLit = route, lit
+		}
+	}
+	if bestLit < 0 {
+		return "", nil, false
+	}
+	return best, r.bodies[best], true
 }
 
 // Has reports whether the backend serves a catalog route. Before discovery
@@ -68,6 +109,9 @@ func (r Routes) Summary() string {
 	if miss := r.Missing(); len(miss) > 0 {
 		s += "; not served: " + strings.Join(miss, ", ")
 	}
+	if len(r.bodies) > 0 {
+		s += fmt.Sprintf("; it documents %d request bodies", len(r.bodies))
+	}
 	return s
 }
 
@@ -97,9 +141,10 @@ var pathParam = regexp.MustCompile(`\{[^}]*\}`)
 func DiscoverRoutes(ctx context.Context, base, token string) Routes {
 	hc := &http.Client{Timeout: 5 * time.Second}
 	r := Routes{served: map[string]bool{}, why: map[string]string{}}
-	doc, where := openAPIRoutes(ctx, hc, base, token)
+	doc, bodies, where := openAPIRoutes(ctx, hc, base, token)
 	if doc != nil {
 		r.Source = "OpenAPI document at " + where + ", probes for the routes it does not list"
+		r.bodies = bodies
 	} else {
 		r.Source = "probes (no OpenAPI document at /api/credits/openapi.json or /openapi.json)"
 	}
@@ -123,30 +168,81 @@ func normalizeRoute(route string) string {
 	return strings.ToUpper(m) + " " + strings.TrimRight(pathParam.ReplaceAllString(p, "{}"), "/")
 }
 
-// openAPIRoutes reads the operations of the backend's OpenAPI document, nil
-// when it serves none.
-func openAPIRoutes(ctx context.Context, hc *http.Client, base, token string) (map[string]bool, string) {
+// openAPIRoutes reads the operations of the backend's OpenAPI document and
+// the members of their JSON request bodies, nil when it serves none.
+func openAPIRoutes(ctx context.Context, hc *http.Client, base, token string) (map[string]bool, map[string][]string, string) {
 	for _, path := range []string{"/api/credits/openapi.json", "/openapi.json"} {
 		status, body, err := do(ctx, hc, http.MethodGet, base+path, token, nil)
 		if err != nil || status != http.StatusOK {
 			continue
 		}
-		var doc struct {
-			Paths map[string]map[string]json.RawMessage `json:"paths"`
-		}
+		var doc openAPIDoc
 		if json.Unmarshal(body, &doc) != nil || len(doc.Paths) == 0 {
 			continue
 		}
-		out := map[string]bool{}
+		out, bodies := map[string]bool{}, map[string][]string{}
 		for p, ops := range doc.Paths {
-			for m := range ops {
-				out[normalizeRoute(strings.ToUpper(m)+" "+p)] = true
+			for m, op := range ops {
+				route := normalizeRoute(strings.ToUpper(m) + " " + p)
+				out[route] = true
+				var o openAPIOp
+				if json.Unmarshal(op, &o) != nil {
+					continue
+				}
+				if c, ok := o.RequestBody.Content["application/json"]; ok {
+					if members := doc.members(c.Schema, 0); len(members) > 0 {
+						sort.Strings(members)
+						bodies[route] = members
+					}
+				}
 			}
 		}
 		out[normalizeRoute("GET "+path)] = true
-		return out, path
+		return out, bodies, path
 	}
-	return nil, ""
+	return nil, nil, ""
+}
+
+// The parts of an OpenAPI 3 document the harness reads: its operations and
+// the top-level members of their request bodies.
+type openAPIDoc struct {
+	Paths      map[string]map[string]json.RawMessage `json:"paths"`
+	Components struct {
+		Schemas map[string]*openAPISchema `json:"schemas"`
+	} `json:"components"`
+}
+
+type openAPIOp struct {
+	RequestBody struct {
+		Content map[string]struct {
+			Schema *openAPISchema `json:"schema"`
+		} `json:"content"`
+	} `json:"requestBody"`
+}
+
+type openAPISchema struct {
+	Ref        string                     `json:"$ref"`
+	Properties map[string]json.RawMessage `json:"properties"`
+	AllOf      []*openAPISchema           `json:"allOf"`
+}
+
+// members are the property names of a schema, through $ref and allOf
+// (bounded: a document whose references loop names no more).
+func (d openAPIDoc) members(s *openAPISchema, depth int) []string {
+	if s == nil || depth > 8 {
+		return nil
+	}
+	if s.Ref != "" {
+		return d.members(d.Components.Schemas[strings.TrimPrefix(s.Ref, "#/components/schemas/")], depth+1)
+	}
+	var out []string
+	for name := range s.Properties {
+		out = append(out, name)
+	}
+	for _, part := range s.AllOf {
+		out = append(out, d.members(part, depth+1)...)
+	}
+	return out
 }
 
 // probe sends a request that cannot change state: path parameters name no

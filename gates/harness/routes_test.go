@@ -105,3 +105,43 @@ func TestRouteDiscoveryLearnsTheRoutersOwnNotFoundAnswer(t *testing.T) {
 		t.Errorf("routes answered the router's own 404 taken as served: %s", r.Summary())
 	}
 }
+
+// The members of a request body are read from the document through $ref and
+// allOf, and a concrete path finds its template, the most literal one when
+// several match; a route documented without properties documents nothing.
+func TestRouteDiscoveryReadsTheDocumentedRequestBodies(t *testing.T) {
+	doc := `{"openapi":"3.0.3","paths":{
+	  "/api/credits/pools/{pool_id}/close":{"post":{"requestBody":{"content":{"application/json":{"schema":{"$ref":"#/components/schemas/Close"}}}}}},
+	  "/api/credits/pools/{pool_id}/{op}":{"post":{"requestBody":{"content":{"application/json":{"schema":{"properties":{"x":{}}}}}}}},
+	  "/api/credits/missions":{"post":{"requestBody":{"content":{"application/json":{"schema":{"allOf":[{"$ref":"#/components/schemas/Keyed"},{"properties":{"mission_id":{},"agent_id":{}}}]}}}}}},
+	  "/api/credits/missions/{id}/cancel":{"post":{"requestBody":{"content":{"application/json":{"schema":{"type":"object"}}}}}}},
+	 "components":{"schemas":{"Close":{"properties":{"agent_id":{},"reason":{}}},"Keyed":{"properties":{"idempotency_key":{}}}}}}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/credits/openapi.json" {
+			_, _ = w.Write([]byte(doc))
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	defer srv.Close()
+	r := DiscoverRoutes(t.Context(), srv.URL, "")
+	for _, tc := range []struct {
+		method, path, route, members string
+		ok                           bool
+	}{
+		{"POST", "/api/credits/pools/p1/close", "POST /api/credits/pools/{}/close", "agent_id,reason", true},
+		{"POST", "/api/credits/pools/p1/allocate", "POST /api/credits/pools/{}/{}", "x", true},
+		{"POST", "/api/credits/missions", "POST /api/credits/missions", "agent_id,idempotency_key,mission_id", true},
+		{"POST", "/api/credits/missions/m1/cancel", "", "", false},
+		{"GET", "/api/credits/missions", "", "", false},
+		{"POST", "/api/credits/consume", "", "", false},
+	} {
+		route, members, ok := r.BodyMembers(tc.method, tc.path)
+		if ok != tc.ok || route != tc.route || strings.Join(members, ",") != tc.members {
+			t.Errorf("%s %s: %q %v %v, want %q %s %v", tc.method, tc.path, route, members, ok, tc.route, tc.members, tc.ok)
+		}
+	}
+	if !strings.Contains(r.Summary(), "it documents 3 request bodies") {
+		t.Errorf("summary: %s", r.Summary())
+	}
+}

@@ -24,7 +24,7 @@ type GrammarCase struct {
 	Codes       []string // acceptable refusal codes of an invalid case
 	// Ours: the case is about our engine's own contract beyond SPEC §3/§6
 	// (docs/events.md §5b: the key and id alphabets, the reserved '#', key
-	// length), not about every conforming backend.
+	// length; the JSON media type), not about every conforming backend.
 	Ours bool
 }
 
@@ -267,8 +267,9 @@ func routeCases(route, method, path string, base map[string]json.RawMessage, nam
 	add("truncated", full[:len(full)-1], false, "malformed_json")
 	add("not an object", []byte(`[1,2]`), false, "malformed_json", "invalid")
 	add("invalid UTF-8", []byte(`{"reason":"`+"\xff\xfe"+`"}`), false, "invalid_utf8")
+	// The media type is our engine's contract; SPEC §6 fixes none.
 	out = append(out, GrammarCase{Name: route + ": text/plain", Method: method, Path: path, Body: full, ContentType: "text/plain",
-		Key: "g" + fresh(), Codes: []string{"unsupported_media_type"}})
+		Key: "g" + fresh(), Codes: []string{"unsupported_media_type"}, Ours: true})
 	if _, ok := base["amount"]; ok {
 		for _, a := range []string{"0", "-1", "0.0001", "1e-4", `"NaN"`, "true", "1e999", `"abc"`, "null"} {
 			ms := members()
