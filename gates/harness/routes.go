@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/creditgate/creditgate/gates/catalog"
+	"github.com/creditgate/creditgate/scenarios/openapi"
 )
 
 // Routes is what the target serves, found at boot without any route of our
@@ -169,80 +170,30 @@ func normalizeRoute(route string) string {
 }
 
 // openAPIRoutes reads the operations of the backend's OpenAPI document and
-// the members of their JSON request bodies, nil when it serves none.
+// the members of their JSON request bodies (scenarios/openapi), nil when it
+// serves none.
 func openAPIRoutes(ctx context.Context, hc *http.Client, base, token string) (map[string]bool, map[string][]string, string) {
 	for _, path := range []string{"/api/credits/openapi.json", "/openapi.json"} {
 		status, body, err := do(ctx, hc, http.MethodGet, base+path, token, nil)
 		if err != nil || status != http.StatusOK {
 			continue
 		}
-		var doc openAPIDoc
-		if json.Unmarshal(body, &doc) != nil || len(doc.Paths) == 0 {
+		doc, err := openapi.Parse(body)
+		if err != nil || len(doc.Operations()) == 0 {
 			continue
 		}
 		out, bodies := map[string]bool{}, map[string][]string{}
-		for p, ops := range doc.Paths {
-			for m, op := range ops {
-				route := normalizeRoute(strings.ToUpper(m) + " " + p)
-				out[route] = true
-				var o openAPIOp
-				if json.Unmarshal(op, &o) != nil {
-					continue
-				}
-				if c, ok := o.RequestBody.Content["application/json"]; ok {
-					if members := doc.members(c.Schema, 0); len(members) > 0 {
-						sort.Strings(members)
-						bodies[route] = members
-					}
-				}
+		for _, op := range doc.Operations() {
+			route := normalizeRoute(op.Method + " " + op.Path)
+			out[route] = true
+			if members := doc.Members(op.Body); len(members) > 0 {
+				bodies[route] = members
 			}
 		}
 		out[normalizeRoute("GET "+path)] = true
 		return out, bodies, path
 	}
 	return nil, nil, ""
-}
-
-// The parts of an OpenAPI 3 document the harness reads: its operations and
-// the top-level members of their request bodies.
-type openAPIDoc struct {
-	Paths      map[string]map[string]json.RawMessage `json:"paths"`
-	Components struct {
-		Schemas map[string]*openAPISchema `json:"schemas"`
-	} `json:"components"`
-}
-
-type openAPIOp struct {
-	RequestBody struct {
-		Content map[string]struct {
-			Schema *openAPISchema `json:"schema"`
-		} `json:"content"`
-	} `json:"requestBody"`
-}
-
-type openAPISchema struct {
-	Ref        string                     `json:"$ref"`
-	Properties map[string]json.RawMessage `json:"properties"`
-	AllOf      []*openAPISchema           `json:"allOf"`
-}
-
-// members are the property names of a schema, through $ref and allOf
-// (bounded: a document whose references loop names no more).
-func (d openAPIDoc) members(s *openAPISchema, depth int) []string {
-	if s == nil || depth > 8 {
-		return nil
-	}
-	if s.Ref != "" {
-		return d.members(d.Components.Schemas[strings.TrimPrefix(s.Ref, "#/components/schemas/")], depth+1)
-	}
-	var out []string
-	for name := range s.Properties {
-		out = append(out, name)
-	}
-	for _, part := range s.AllOf {
-		out = append(out, d.members(part, depth+1)...)
-	}
-	return out
 }
 
 // probe sends a request that cannot change state: path parameters name no

@@ -76,6 +76,8 @@ var rules = []rule{
 		why: "the harness's one exact reading and writing of credit amounts, a leaf under the history, the scenarios and the judge (scenarios/money doc.go)"},
 	{from: []string{"scenarios/sample"}, only: []string{"std", "scenarios/loopback"}, tests: true,
 		why: "the backend sampler watches any backend beside any load generator: HTTP and /proc only, under the harness's loopback rule (scenarios/sample doc.go)"},
+	{from: []string{"scenarios/openapi"}, only: []string{"std"}, tests: true,
+		why: "the one lenient reading of a backend's OpenAPI document, under route discovery, body fitting and the grammar fuzzer, leans on nothing (scenarios/openapi doc)"},
 	{from: []string{"scenarios/loopback"}, only: []string{"std"}, tests: true,
 		why: "the one loopback rule every traffic source shares leans on nothing (scenarios/loopback doc)"},
 	{from: []string{"scenarios/history"}, only: []string{"std", "scenarios/money"},

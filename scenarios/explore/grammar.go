@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/creditgate/creditgate/scenarios/openapi"
 )
 
 // GrammarCase is one request generated from the request grammar (the
@@ -40,80 +42,34 @@ const (
 	keyAlphabet = idAlphabet + "/"
 )
 
-type schema struct {
-	Ref        string             `json:"$ref"`
-	Type       string             `json:"type"`
-	Properties map[string]*schema `json:"properties"`
-	Required   []string           `json:"required"`
-	AllOf      []*schema          `json:"allOf"`
-}
-
-type openapi struct {
-	Paths map[string]map[string]struct {
-		RequestBody struct {
-			Content map[string]struct {
-				Schema *schema `json:"schema"`
-			} `json:"content"`
-		} `json:"requestBody"`
-	} `json:"paths"`
-	Components struct {
-		Schemas map[string]*schema `json:"schemas"`
-	} `json:"components"`
-}
-
 // GrammarCases generates the cases from an OpenAPI document. agent names an
 // existing agent (valid bodies of credit routes use it); fresh returns a
 // new unique id on every call (ids, keys).
 func GrammarCases(doc []byte, agent string, fresh func() string) ([]GrammarCase, error) {
-	var d openapi
-	if err := json.Unmarshal(doc, &d); err != nil {
-		return nil, fmt.Errorf("grammar: the OpenAPI document does not parse: %w", err)
-	}
-	resolve := func(s *schema) *schema {
-		for s != nil && (s.Ref != "" || len(s.AllOf) == 1) {
-			if s.Ref != "" {
-				s = d.Components.Schemas[strings.TrimPrefix(s.Ref, "#/components/schemas/")]
-			} else {
-				s = s.AllOf[0]
-			}
-		}
-		return s
+	d, err := openapi.Parse(doc)
+	if err != nil {
+		return nil, fmt.Errorf("grammar: %w", err)
 	}
 	var out []GrammarCase
-	paths := make([]string, 0, len(d.Paths))
-	for p := range d.Paths {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
-		for method, op := range d.Paths[p] {
-			method = strings.ToUpper(method)
-			ct, ok := op.RequestBody.Content["application/json"]
-			if !ok || ct.Schema == nil {
-				continue
-			}
-			s := resolve(ct.Schema)
-			if s == nil || len(s.Properties) == 0 {
-				continue
-			}
-			path := fillPath(p, fresh)
-			base := map[string]json.RawMessage{}
-			names := make([]string, 0, len(s.Properties))
-			for n := range s.Properties {
-				if n != "idempotency_key" { // the key's own cases are alphabetCases
-					names = append(names, n)
-				}
-			}
-			sort.Strings(names)
-			for _, n := range names {
-				if n == "idempotency_key" {
-					continue
-				}
-				base[n] = validValue(n, resolve(s.Properties[n]), agent, fresh)
-			}
-			route := method + " " + p
-			out = append(out, routeCases(route, method, path, base, names, resolve, s, fresh)...)
+	for _, op := range d.Operations() {
+		s := d.Flatten(op.Body)
+		if s == nil || len(s.Properties) == 0 {
+			continue
 		}
+		path := fillPath(op.Path, fresh)
+		base := map[string]json.RawMessage{}
+		names := make([]string, 0, len(s.Properties))
+		for n := range s.Properties {
+			if n != "idempotency_key" { // the key's own cases are alphabetCases
+				names = append(names, n)
+			}
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			base[n] = validValue(n, d.Flatten(s.Properties[n]), agent, fresh)
+		}
+		route := op.Method + " " + op.Path
+		out = append(out, routeCases(route, op.Method, path, base, names, d.Flatten, s, fresh)...)
 	}
 	out = append(out, alphabetCases(agent, fresh)...)
 	return out, nil
@@ -131,7 +87,7 @@ func fillPath(p string, fresh func() string) string {
 }
 
 // validValue is a value the grammar accepts for a member.
-func validValue(name string, s *schema, agent string, fresh func() string) json.RawMessage {
+func validValue(name string, s *openapi.Schema, agent string, fresh func() string) json.RawMessage {
 	q := func(v string) json.RawMessage { b, _ := json.Marshal(v); return b }
 	switch name {
 	case "agent_id", "refund_to":
@@ -201,8 +157,8 @@ func nest(v string, depth int) string {
 	return v
 }
 
-func routeCases(route, method, path string, base map[string]json.RawMessage, names []string, resolve func(*schema) *schema,
-	s *schema, fresh func() string) []GrammarCase {
+func routeCases(route, method, path string, base map[string]json.RawMessage, names []string, resolve func(*openapi.Schema) *openapi.Schema,
+	s *openapi.Schema, fresh func() string) []GrammarCase {
 	members := func() [][2]string {
 		var m [][2]string
 		for _, n := range names {
