@@ -35,7 +35,7 @@ import (
 
 const threeDecimals = "12.345" // every race amount uses all three decimals
 
-var _ = Describe("Gate B: every money path under concurrency", Ordered, ContinueOnFailure, harness.Checks(ids(foldIDs, []string{"B26", "B27", "B28", "B29", "B30", "B31", "B32", "B33", "B34", "B35", "B55", "B56", "B57", "B58"})...), func() {
+var _ = Describe("Gate B: every money path under concurrency", Ordered, ContinueOnFailure, harness.Checks(ids(foldIDs, []string{"B26", "B27", "B28", "B29", "B30", "B31", "B32", "B33", "B34", "B35", "B55", "B56", "B57", "B58", "B59"})...), func() {
 	var env *harness.Env
 	var workers int
 
@@ -527,6 +527,105 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		f.Detail = fmt.Sprintf("%d missions, each ended while %d refunds of 1.234 named it; answers %v; %s", len(missions), refunds, t, f.Detail)
 		env.RecordFinding(f, "")
 	}, NodeTimeout(time.Minute))
+
+	It("a finished mission ends once: no later or racing complete, fail or cancel refunds again", Label("critical"), func(ctx SpecContext) {
+		env.Require("B59")
+		// Missions of 7.0 credits (general, medium, skill 1.0), one agent
+		// each, so an agent's balance tells what the mission refunded.
+		// Every way to finish (cancel, fail, complete at actual cost 0,
+		// 1.234, exactly the estimate and above it: the last two refund
+		// nothing, so a backend that asks "was it refunded?" instead of "is
+		// it finished?" reopens them) is followed by each end again under a
+		// new key; and two ends of one mission race. SPEC §1/§5: a mission's
+		// balance (the estimate consumed, less what it spent and refunded)
+		// is never negative, so once finished it has nothing to refund.
+		type end struct {
+			name   string
+			body   map[string]any
+			refund int64 // milli-credits this end refunds of a running mission of 7.0
+		}
+		ends := []end{
+			{"cancel", map[string]any{}, 7000},
+			{"fail", map[string]any{}, 7000},
+			{"complete", map[string]any{"actual_cost": json.Number("0")}, 7000},
+			{"complete", map[string]any{"actual_cost": json.Number("1.234")}, 5766},
+			{"complete", map[string]any{"actual_cost": json.Number("7")}, 0},
+			{"complete", map[string]any{"actual_cost": json.Number("9.5")}, 0},
+		}
+		kindOf := map[string]history.Kind{"cancel": history.KindMissionCancel, "fail": history.KindMissionFail, "complete": history.KindMissionComplete}
+		label := func(e end) string {
+			if a, ok := e.body["actual_cost"]; ok {
+				return fmt.Sprintf("complete at %v", a)
+			}
+			return e.name
+		}
+		n := 0
+		endCall := func(id string, e end, key string) scenarios.Call {
+			return scenarios.Call{Method: "POST", Path: "/api/credits/missions/" + id + "/" + e.name, Kind: kindOf[e.name], Entity: id, Key: key, Body: e.body}
+		}
+		// start opens a mission on a fresh agent of 100 credits and
+		// returns both ids and the balance after the start.
+		start := func(ctx context.Context) (string, string, int64) {
+			n++
+			agent := env.ID(fmt.Sprintf("mp-mend-%d", n))
+			err := env.C.CreateAgent(ctx, agent, 100)
+			harness.Ensure(err == nil, "creating agent %s with 100 credits must succeed: %v", agent, err)
+			id := fmt.Sprintf("%smp-mend-%d", env.NS, n)
+			mustPost(ctx, "/missions", history.KindMissionStart, "mp-mend-start-"+id,
+				map[string]any{"mission_id": id, "agent_id": agent, "mission_type": "general", "complexity": "medium"})
+			return agent, id, balance(ctx, agent)
+		}
+		var problems, notes []string
+		measured := 0
+		for _, first := range ends {
+			for _, again := range ends[:3] {
+				agent, id, b0 := start(ctx)
+				r := env.C.Do(ctx, endCall(id, first, "mp-mend-1-"+id))
+				if !r.OK() {
+					notes = append(notes, fmt.Sprintf("%s refused %d %s", label(first), r.Status, strings.TrimSpace(string(r.Raw[:min(len(r.Raw), 80)]))))
+					continue
+				}
+				b1 := balance(ctx, agent)
+				r2 := env.C.Do(ctx, endCall(id, again, "mp-mend-2-"+id))
+				b2 := balance(ctx, agent)
+				measured++
+				if b1-b0 != first.refund || b2 != b1 {
+					problems = append(problems, fmt.Sprintf("%s: %s refunded %s (want %s), then %s answered %d and refunded %s more", id, label(first),
+						money.FormatMilli(b1-b0), money.FormatMilli(first.refund), label(again), r2.Status, money.FormatMilli(b2-b1)))
+				}
+			}
+		}
+		// Two ends of one running mission at once: one finishes it, the
+		// other refunds nothing.
+		for i, pair := range [][2]int{{0, 0}, {0, 1}, {1, 3}, {2, 0}, {3, 3}, {1, 1}, {0, 4}, {5, 0}} {
+			for rep := 0; rep < 2; rep++ {
+				agent, id, b0 := start(ctx)
+				calls := []scenarios.Call{endCall(id, ends[pair[0]], fmt.Sprintf("mp-mend-ra-%d-%d-%s", i, rep, id)),
+					endCall(id, ends[pair[1]], fmt.Sprintf("mp-mend-rb-%d-%d-%s", i, rep, id))}
+				rs := burst(ctx, calls, func(int) time.Duration { return 0 })
+				got := balance(ctx, agent) - b0
+				measured++
+				ok := false
+				for k, r := range rs {
+					if r.OK() && got == ends[pair[k]].refund {
+						ok = true
+					}
+				}
+				if !ok {
+					problems = append(problems, fmt.Sprintf("%s: %s and %s raced (answers %d, %d) and refunded %s together; one of them alone refunds %s or %s",
+						id, label(ends[pair[0]]), label(ends[pair[1]]), rs[0].Status, rs[1].Status, money.FormatMilli(got),
+						money.FormatMilli(ends[pair[0]].refund), money.FormatMilli(ends[pair[1]].refund)))
+				}
+			}
+		}
+		m := harness.Measure{OK: len(problems) == 0, Samples: measured, Measured: len(problems), Threshold: 0,
+			Detail: fmt.Sprintf("%d missions ended again after each way of finishing (6 × 3) or by two racing ends (8 pairs × 2); each agent's balance read after every end\n%s",
+				measured, strings.Join(firstN(problems, 10), "\n"))}
+		if len(notes) > 0 {
+			m.Detail += fmt.Sprintf("\nnot measured, the first end refused: %s", strings.Join(firstN(notes, 3), "; "))
+		}
+		env.Record("B59", m)
+	}, NodeTimeout(2*time.Minute))
 
 	It("a pool's close racing member consumes pays out only what is left", Label("critical"), func(ctx SpecContext) {
 		env.Require("B56")

@@ -90,6 +90,8 @@ var gateB = []Check{
 		Rules: rs("§5 missions"), Routes: rs(MissionStart, MissionComplete, MissionRate, MissionGet)},
 	{ID: "B55", Gate: "B", Critical: true, Title: "per mission, its end's refund and every refund naming it total at most what it consumed, with the end racing POST /refund naming the mission",
 		Rules: rs("§5 missions", "§5 every money path"), Routes: rs(Agents, MissionStart, MissionComplete, MissionCancel, Refund), Needs: caps(CapJournal)},
+	{ID: "B59", Gate: "B", Critical: true, Title: "a finished mission ends once: no later complete, fail or cancel, nor one racing the end that finished it, refunds again (a completion that refunded nothing included)",
+		Rules: rs("§5 missions", "§5 every money path"), Routes: rs(Agents, MissionStart, MissionComplete, MissionFail, MissionCancel, Balance)},
 	{ID: "B56", Gate: "B", Critical: true, Title: "per pool, what members consumed plus the remainder its close paid out is at most what came in, with the close racing member consumes",
 		Rules: rs("§5 pools", "§5 every money path"), Routes: rs(Agents, PoolCreate, PoolAllocate, PoolConsume, PoolClose), Needs: caps(CapJournal)},
 	{ID: "B57", Gate: "B", Critical: true, Title: "every agent of a recorded collaboration has its reward journaled, paid or reward_capped, a reward withheld whole included; per agent and team the withheld total is what exceeds the cap",

@@ -50,7 +50,7 @@ const (
 	budget       = karmaTimeout + 400*time.Millisecond
 )
 
-var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.Checks("D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D41", "D42", "D43", "D44", "D45", "D47", "D48", "D49", "D50", "D55", "D56", "A1", "A2", "A8", "A11", "B13", "B17", "B46"), func() {
+var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.Checks("D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D41", "D42", "D43", "D44", "D45", "D47", "D48", "D49", "D50", "D55", "D56", "D58", "A1", "A2", "A8", "A11", "B13", "B17", "B46"), func() {
 	var env *harness.Env
 	// crashes counts backends found dead after a KARMA outage; outages
 	// counts the outages judged (0: the fact is not measured).
@@ -275,12 +275,16 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 			InvariantsPassed: !CurrentSpecReport().Failed(), Metrics: map[string]any{"acknowledged": acked, "unanswered": unknown}})
 	})
 	It("a kill -9 at rest keeps every acknowledged write, key and event id: judged from the answers alone", Label("critical"), func(ctx SpecContext) {
-		env.Require("D55", "D56", "A11", "B13", "B17")
+		env.Require("D55", "D56", "D58", "A11", "B13", "B17")
 		const variant = "across a kill -9"
 		cfg := scenarios.DefaultBlackBox()
 		cfg.Prefix = "gate-d-rt"
 		first, err := scenarios.BlackBox(ctx, env.C, env.Rand("restart-round-trip"), cfg)
 		harness.Ensure(err == nil, "the black-box workload before the kill -9 could not run: %v", err)
+		var once *onceOnly
+		if env.Applies("D58") {
+			once = onceOnlyBefore(ctx, env)
+		}
 		before, hasBefore := journalTotal(ctx, env)
 		kill := &fault.Kill{T: env.T}
 		_, err = env.Inject(ctx, kill)
@@ -304,6 +308,9 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 			m.Detail += "; the answer carried no journal.total_events number"
 		}
 		env.Record("D56", m)
+		if once != nil {
+			env.Record("D58", once.after(ctx, env))
+		}
 	})
 
 	// Runs last: it destroys acknowledged lines on purpose, so history checks
