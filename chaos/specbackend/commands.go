@@ -262,7 +262,11 @@ func (e *Engine) Decide(r Req, in DecisionIn) *Response {
 		if a == nil {
 			return notFound("approval", in.RequestID)
 		}
-		if a.Status != "pending" {
+		decided := a.Status != "pending"
+		if e.cfg.Defects.Has(DefectH7ApprovalRejectNotFinal) {
+			decided = a.Status == "approved" || a.Status == "expired" // defect: a rejection is not final
+		}
+		if decided {
 			return alreadyDecided(a)
 		}
 		p.corr = a.CorrelationID
@@ -449,7 +453,11 @@ func (e *Engine) Pool(op string, r Req, in PoolIn) *Response {
 			}
 			p.emit("pool.allocated", pp, nil, Meta{})
 		case "consume":
-			if !pl.Members[in.AgentID] {
+			member := pl.Members[in.AgentID]
+			if e.cfg.Defects.Has(DefectH7PoolFormerMemberConsume) {
+				member = pl.everMembers[in.AgentID] // defect: "was ever added" taken for "is a member"
+			}
+			if !member {
 				return &APIError{Status: 403, Code: "not_a_member", Detail: fmt.Sprintf("agent %q is not a member of pool %q", in.AgentID, in.PoolID)}
 			}
 			if pl.BalanceMilli < in.AmountMilli {
@@ -559,7 +567,11 @@ func (e *Engine) Mission(op string, r Req, in MissionIn) *Response {
 		if m == nil {
 			return notFound("mission", in.MissionID)
 		}
-		if m.Status != "running" {
+		finished := m.Status != "running"
+		if e.cfg.Defects.Has(DefectH7MissionZeroRefundReopen) {
+			finished = m.RefundMilli > 0 // defect: "already refunded" taken for "finished"
+		}
+		if finished {
 			return &APIError{Status: 409, Code: "mission_finished", Detail: fmt.Sprintf("mission %q is already %s", m.ID, m.Status),
 				Extra: map[string]any{"mission_id": m.ID, "status": m.Status}}
 		}

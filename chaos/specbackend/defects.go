@@ -67,6 +67,44 @@ const (
 	// missing. Only agents with more ledger entries than the ring (256) are affected.
 	// Breaks SPEC §4/§6: the ledger lists every entry once, newest first, paged.
 	DefectHistoryRingBoundary Defect = "history-ring-boundary"
+
+	// DefectH7PoolFormerMemberConsume: the pool membership check of consume asks whether
+	// the agent was ever added to the pool (the member history) instead of whether it is a
+	// member now, so an agent removed from a pool can still consume from it. Agents never
+	// added are still refused (403 not_a_member). Breaks SPEC §5: pool consume is by
+	// members only. Shows only after a member has been removed (second membership change
+	// on the same pool and agent).
+	DefectH7PoolFormerMemberConsume Defect = "h7-pool-former-member-consume"
+
+	// DefectH7MissionZeroRefundReopen: the "mission already finished" guard tests whether
+	// the mission has been refunded instead of its status, so a mission completed with
+	// actual_cost >= its estimate (end refund 0) can still be cancelled or failed, which
+	// refunds the estimate a second time around. Breaks SPEC §5: complete refunds
+	// estimate − actual only if positive (a finished mission is not refunded again).
+	// Shows only for a mission whose completion refunded nothing, on a second end call.
+	DefectH7MissionZeroRefundReopen Defect = "h7-mission-zero-refund-reopen"
+
+	// DefectH7CollabDedupLostOnRestart: the collaboration_id dedup index of the decision
+	// state is filled by live requests only and is not rebuilt by the replay at start, so
+	// after a restart a duplicate collaboration_id (sent without, or with another,
+	// idempotency key) is recorded and paid again. Before a restart duplicates are
+	// replayed correctly. Breaks SPEC §5: a duplicate collaboration_id is idempotent.
+	DefectH7CollabDedupLostOnRestart Defect = "h7-collab-dedup-lost-on-restart"
+
+	// DefectH7ApprovalRejectNotFinal: the "already decided" guard of approve/reject was
+	// written as "approved or expired", so a rejected request can still be decided: a
+	// later approve executes the gated action (and a later reject is journaled again).
+	// Breaks SPEC §5: the first terminal decision wins; every later decision gets 409
+	// already_decided. Shows only once a request has been rejected.
+	DefectH7ApprovalRejectNotFinal Defect = "h7-approval-reject-not-final"
+
+	// DefectH7EventsIndexRoundUp: GET /events finds its starting line through the sparse
+	// offset index (one entry per 8 seq) but rounds after_seq up to the next index entry
+	// instead of down, so when after_seq is not a multiple of 8 the events from
+	// after_seq+1 up to the next multiple of 8 are silently missing from the page.
+	// after_seq=0 and multiples of 8 are served correctly. Breaks SPEC §6: GET
+	// /events?after_seq=N serves the journal after N, in seq order (every event).
+	DefectH7EventsIndexRoundUp Defect = "h7-events-index-round-up"
 )
 
 // AllDefects lists every defect, in the order of the constants above.
@@ -79,6 +117,11 @@ var AllDefects = []Defect{
 	DefectSynergieCapOvershoot,
 	DefectAnomalyRatioExclusive,
 	DefectHistoryRingBoundary,
+	DefectH7PoolFormerMemberConsume,
+	DefectH7MissionZeroRefundReopen,
+	DefectH7CollabDedupLostOnRestart,
+	DefectH7ApprovalRejectNotFinal,
+	DefectH7EventsIndexRoundUp,
 }
 
 // Defects is a set of switched-on defects. The nil set switches none on.

@@ -54,8 +54,8 @@ func TestParseDefects(t *testing.T) {
 			t.Fatalf("ParseDefects(%q) = %v, %v", d, one, err)
 		}
 	}
-	if len(AllDefects) != 8 {
-		t.Fatalf("%d defects, want 8", len(AllDefects))
+	if len(AllDefects) != 13 {
+		t.Fatalf("%d defects, want 13", len(AllDefects))
 	}
 	_, err = ParseDefects("synergie-cap-overshoot,no-such-bug")
 	if err == nil || !strings.Contains(err.Error(), `"no-such-bug"`) {
@@ -399,5 +399,151 @@ func TestDefectHistoryRingBoundary(t *testing.T) {
 	if len(ids) != 10 || distinct(ids) != 9 || ids[4] != ids[3] || ids[9] == first || small != 3 {
 		t.Fatalf("with the defect: %d entries, %d distinct, oldest is the allocation %v, b %d; want the ring's oldest twice and the allocation missing",
 			len(ids), distinct(ids), ids[len(ids)-1] == first, small)
+	}
+}
+
+// h7-pool-former-member-consume: pool consume is by members only (SPEC §5) — with the
+// defect an agent removed from the pool still consumes; one never added is still refused.
+func TestDefectH7PoolFormerMemberConsume(t *testing.T) {
+	run := func(t *testing.T, on bool) (removed, stranger *Response) {
+		e := openT(t, defectConfig(t, DefectH7PoolFormerMemberConsume, on))
+		defer e.Close()
+		for _, id := range []string{"a", "b"} {
+			mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: id, SkillPPM: 500_000}), 200)
+		}
+		mustStatus(t, e.Pool("create", Req{}, PoolIn{PoolID: "p"}), 201)
+		mustStatus(t, e.Pool("add_member", Req{}, PoolIn{PoolID: "p", AgentID: "a"}), 200)
+		mustStatus(t, e.Pool("allocate", Req{}, PoolIn{PoolID: "p", AmountMilli: 100_000}), 200)
+		mustStatus(t, e.Pool("consume", Req{}, PoolIn{PoolID: "p", AgentID: "a", AmountMilli: 10_000}), 200)
+		mustStatus(t, e.Pool("remove_member", Req{}, PoolIn{PoolID: "p", AgentID: "a"}), 200)
+		return e.Pool("consume", Req{}, PoolIn{PoolID: "p", AgentID: "a", AmountMilli: 10_000}),
+			e.Pool("consume", Req{}, PoolIn{PoolID: "p", AgentID: "b", AmountMilli: 10_000})
+	}
+	removed, stranger := run(t, false)
+	if removed.Status != 403 || stranger.Status != 403 {
+		t.Fatalf("without the defect: removed member %d, stranger %d; want both 403", removed.Status, stranger.Status)
+	}
+	removed, stranger = run(t, true)
+	if removed.Status != 200 || body(removed)["balance"] != 80.0 || stranger.Status != 403 {
+		t.Fatalf("with the defect: removed member %d %v, stranger %d; want the removed member served (pool 80), the stranger refused",
+			removed.Status, body(removed), stranger.Status)
+	}
+}
+
+// h7-mission-zero-refund-reopen: a completed mission is finished (SPEC §5: complete refunds
+// estimate − actual only if positive) — with the defect a completion that refunded nothing
+// leaves the mission open to a cancel that refunds the estimate.
+func TestDefectH7MissionZeroRefundReopen(t *testing.T) {
+	run := func(t *testing.T, on bool) (zeroThenCancel, partThenCancel *Response) {
+		e := openT(t, defectConfig(t, DefectH7MissionZeroRefundReopen, on))
+		defer e.Close()
+		mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "a", SkillPPM: 1_000_000}), 200)
+		for _, m := range []string{"m0", "m1"} {
+			mustStatus(t, e.Mission("start", Req{}, MissionIn{MissionID: m, AgentID: "a", MissionType: "general", Complexity: "medium"}), 201)
+		}
+		est, one := int64(7_000), int64(1_000)
+		mustStatus(t, e.Mission("complete", Req{}, MissionIn{MissionID: "m0", ActualMilli: &est}), 200)
+		mustStatus(t, e.Mission("complete", Req{}, MissionIn{MissionID: "m1", ActualMilli: &one}), 200)
+		return e.Mission("cancel", Req{}, MissionIn{MissionID: "m0"}), e.Mission("cancel", Req{}, MissionIn{MissionID: "m1"})
+	}
+	zero, part := run(t, false)
+	if zero.Status != 409 || part.Status != 409 {
+		t.Fatalf("without the defect: cancel after complete %d / %d; want both 409 mission_finished", zero.Status, part.Status)
+	}
+	zero, part = run(t, true)
+	if zero.Status != 200 || body(zero)["refund"] != 7.0 || part.Status != 409 {
+		t.Fatalf("with the defect: cancel after a zero-refund complete %d %v, after a refunding complete %d; want the first refunding 7",
+			zero.Status, body(zero), part.Status)
+	}
+}
+
+// h7-collab-dedup-lost-on-restart: a duplicate collaboration_id is idempotent (SPEC §5) —
+// with the defect it is paid again once the backend has restarted.
+func TestDefectH7CollabDedupLostOnRestart(t *testing.T) {
+	in := CollabIn{CollaborationID: "c", TeamID: "t", AgentIDs: []string{"x", "y"}, Contrib: map[string]int64{"x": 500_000, "y": 500_000}}
+	run := func(t *testing.T, on bool) (before, after *Response, balance int64) {
+		cfg := defectConfig(t, DefectH7CollabDedupLostOnRestart, on)
+		e := openT(t, cfg)
+		for _, id := range []string{"x", "y"} {
+			mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: id}), 200)
+		}
+		mustStatus(t, e.RecordCollaboration(Req{}, in), 200)
+		before = e.RecordCollaboration(Req{}, in)
+		e.Close()
+		e = openT(t, cfg)
+		defer e.Close()
+		after = e.RecordCollaboration(Req{}, in)
+		e.view(func(st *State) { balance = st.Agents["x"].BalanceMilli })
+		return
+	}
+	before, after, bal := run(t, false)
+	if !before.Replayed || !after.Replayed || bal != 25_000 {
+		t.Fatalf("without the defect: replayed before %v, after restart %v, balance %d; want both replayed, 25 credits", before.Replayed, after.Replayed, bal)
+	}
+	before, after, bal = run(t, true)
+	if !before.Replayed || after.Replayed || after.Status != 200 || bal != 50_000 {
+		t.Fatalf("with the defect: replayed before %v, after restart %v (%d), balance %d; want the restart duplicate paid again (50)", before.Replayed, after.Replayed, after.Status, bal)
+	}
+}
+
+// h7-approval-reject-not-final: the first terminal decision wins (SPEC §5) — with the
+// defect a rejected request can still be approved, and the action executes.
+func TestDefectH7ApprovalRejectNotFinal(t *testing.T) {
+	run := func(t *testing.T, on bool) (late map[string]any, status int, balance int64) {
+		e := openT(t, defectConfig(t, DefectH7ApprovalRejectNotFinal, on))
+		defer e.Close()
+		mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "a", SkillPPM: 1_000_000}), 200)
+		id := mustStatus(t, e.Add(Req{Actor: "alice"}, MoneyIn{AgentID: "a", AmountMilli: 600_000}), 202)["request_id"].(string)
+		mustStatus(t, e.Decide(Req{Actor: "bob"}, DecisionIn{RequestID: id}), 200)
+		r := e.Decide(Req{Actor: "carol"}, DecisionIn{RequestID: id, Approve: true})
+		e.view(func(st *State) { balance = st.Agents["a"].BalanceMilli })
+		return body(r), r.Status, balance
+	}
+	late, st, bal := run(t, false)
+	if st != 409 || late["code"] != "already_decided" || bal != 100_000 {
+		t.Fatalf("without the defect: approve after reject %d %v, balance %d; want 409 already_decided, 100", st, late, bal)
+	}
+	late, st, bal = run(t, true)
+	if st != 200 || late["status"] != "approved" || bal != 700_000 {
+		t.Fatalf("with the defect: approve after reject %d %v, balance %d; want approved and executed (700)", st, late, bal)
+	}
+}
+
+// h7-events-index-round-up: GET /events?after_seq=N serves every event after N (SPEC §6) —
+// with the defect an N that is not a multiple of 8 skips up to the next multiple of 8.
+func TestDefectH7EventsIndexRoundUp(t *testing.T) {
+	run := func(t *testing.T, on bool) (at0, at3, at8 []int64) {
+		e := openT(t, defectConfig(t, DefectH7EventsIndexRoundUp, on))
+		defer e.Close()
+		for i := 0; i < 12; i++ {
+			mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "a" + string(rune('a'+i)), SkillPPM: 500_000}), 200)
+		}
+		srv := httptest.NewServer(NewServer(e, ServerConfig{}))
+		defer srv.Close()
+		seqs := func(after string) []int64 {
+			resp, err := http.Get(srv.URL + "/api/credits/events?limit=3&after_seq=" + after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var out []int64
+			dec := json.NewDecoder(resp.Body)
+			for {
+				var ev struct{ Seq int64 }
+				if dec.Decode(&ev) != nil {
+					return out
+				}
+				out = append(out, ev.Seq)
+			}
+		}
+		return seqs("0"), seqs("3"), seqs("8")
+	}
+	at0, at3, at8 := run(t, false)
+	if len(at0) != 3 || at0[0] != 1 || len(at3) != 3 || at3[0] != 4 || len(at8) != 3 || at8[0] != 9 {
+		t.Fatalf("without the defect: after 0 %v, 3 %v, 8 %v", at0, at3, at8)
+	}
+	at0, at3, at8 = run(t, true)
+	if len(at0) != 3 || at0[0] != 1 || len(at3) != 3 || at3[0] != 9 || len(at8) != 3 || at8[0] != 9 {
+		t.Fatalf("with the defect: after 0 %v, 3 %v, 8 %v; want after 3 to start at 9", at0, at3, at8)
 	}
 }

@@ -258,6 +258,11 @@ func Open(cfg Config) (*Engine, error) {
 		keys = memKeyIndex(hashes, seqs)
 	}
 	hashes, seqs = nil, nil
+	if cfg.Defects.Has(DefectH7CollabDedupLostOnRestart) {
+		// defect: the collaboration dedup index is filled by live requests only (exec),
+		// so the decision state forgets every collaboration_id recorded before this start
+		e.st.collabs = map[string]collabRef{}
+	}
 	e.keys = keys
 	rep.IntegrityErrors = e.st.IntegrityErrors
 	e.j, e.report = j, rep

@@ -661,6 +661,9 @@ func (s *Server) events(rc *reqCtx) *Response {
 	if ae != nil {
 		return errResp(ae)
 	}
+	if s.e.cfg.Defects.Has(DefectH7EventsIndexRoundUp) {
+		after = (after + sparseEvery - 1) / sparseEvery * sparseEvery // defect: index slot rounded up, not down
+	}
 	lines, err := s.e.j.readLines(after, int(limit))
 	if err != nil {
 		return errResp(apiErr(503, "journal_unavailable", err.Error()))

@@ -195,6 +195,7 @@ type Pool struct {
 	ID, Name, Owner string
 	BalanceMilli    int64
 	Members         map[string]bool
+	everMembers     map[string]bool // every agent ever added (DefectH7PoolFormerMemberConsume)
 	AllocatedMilli  int64
 	ConsumedMilli   int64
 	RefundedMilli   int64
@@ -414,7 +415,7 @@ func (s *State) Apply(ev *Event) {
 		}
 	case "pool.created":
 		p := decodePayload[pPool](ev)
-		s.Pools[p.PoolID] = &Pool{ID: p.PoolID, Name: p.Name, Owner: p.OwnerID, Members: map[string]bool{}, CreatedAt: ev.Timestamp}
+		s.Pools[p.PoolID] = &Pool{ID: p.PoolID, Name: p.Name, Owner: p.OwnerID, Members: map[string]bool{}, everMembers: map[string]bool{}, CreatedAt: ev.Timestamp}
 	case "pool.member_added", "pool.member_removed", "pool.allocated", "pool.consumed", "pool.refunded", "pool.transferred", "pool.closed":
 		p := decodePayload[pPool](ev)
 		pl := s.Pools[p.PoolID]
@@ -425,6 +426,7 @@ func (s *State) Apply(ev *Event) {
 		switch ev.EventType {
 		case "pool.member_added":
 			pl.Members[p.AgentID] = true
+			pl.everMembers[p.AgentID] = true
 		case "pool.member_removed":
 			delete(pl.Members, p.AgentID)
 		case "pool.allocated":
