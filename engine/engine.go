@@ -291,7 +291,7 @@ func (e *Engine) execute(ctx context.Context, req Request, r rule) (Result, erro
 		if k.err != nil {
 			return Result{}, k.err
 		}
-		if k.requestHash != req.RequestHash {
+		if k.conflicts(req) {
 			return Result{}, refuse(CodeIdempotencyConflict, nil,
 				"idempotency key %q was already used with a different request", req.IdempotencyKey)
 		}

@@ -27,6 +27,11 @@ type keyEntry struct {
 	n       int       // events of the transaction
 }
 
+// conflicts reports whether req reuses the key with another request
+// (SPEC §3: 409 idempotency_key_conflict), whether the key's events are in
+// memory or still on disk.
+func (k *keyEntry) conflicts(req Request) bool { return k.requestHash != req.RequestHash }
+
 func (k *keyEntry) durable() bool {
 	select {
 	case <-k.done:

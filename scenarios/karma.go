@@ -19,7 +19,10 @@ type BlackoutResult struct {
 	Sources  map[string]int // karma_source → count
 	// First is the karma_source of the first acknowledged consume ("" when
 	// none was).
-	First      string
+	First string
+	// Answered is every acknowledged consume's karma_source with the time
+	// since the blackout's first consume was sent, in order.
+	Answered   []SourceAt
 	MaxLatency time.Duration
 	P99        time.Duration
 	// HealthDuring is the backend's health state while KARMA was down.
@@ -30,12 +33,21 @@ type BlackoutResult struct {
 	Failures             []string
 }
 
+// SourceAt is one acknowledged consume's karma_source and when it was
+// sent, counted from the blackout's first consume.
+type SourceAt struct {
+	Source string
+	At     time.Duration
+}
+
 // Blackout sends n consumes of amountMilli while KARMA is in a failure
 // mode (the caller switched it) and records how the backend coped.
 func Blackout(ctx context.Context, c *Client, mode, agent string, n int, amountMilli int64) BlackoutResult {
 	res := BlackoutResult{Mode: mode, Sources: map[string]int{}}
 	var lats []time.Duration
+	start := time.Now()
 	for i := 0; i < n; i++ {
+		at := time.Since(start)
 		r := c.Do(ctx, Call{Method: "POST", Path: api + "/consume", Kind: history.KindConsume, Route: "POST /consume (karma " + mode + ")",
 			Agent: agent, AmountMilli: amountMilli,
 			Key: fmt.Sprintf("karma-%s-%s-%03d", mode, agent, i), Body: map[string]any{"agent_id": agent, "amount": money.Credits(amountMilli), "reason": "karma blackout"}})
@@ -51,6 +63,7 @@ func Blackout(ctx context.Context, c *Client, mode, agent string, n int, amountM
 		meta, _ := r.Body["metadata"].(map[string]any)
 		src, _ := meta["karma_source"].(string)
 		res.Sources[or(src, "missing")]++
+		res.Answered = append(res.Answered, SourceAt{Source: or(src, "missing"), At: at})
 		if res.OK == 1 {
 			res.First = or(src, "missing")
 		}

@@ -238,8 +238,8 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 	// SPEC §9: keys are honoured for a retention time, not a key count; a
 	// backend that keeps the newest keys in memory and the rest on disk
 	// must answer an old one from disk as it answered it first.
-	It("after 5,000 more keyed commands a retry still returns the original answer and writes nothing", Label("critical"), func(ctx SpecContext) {
-		env.Require("A29")
+	It("after 5,000 more keyed commands a retry still returns the original answer and writes nothing; a conflicting one is still 409", Label("critical"), func(ctx SpecContext) {
+		env.Require("A29", "A16")
 		skipUnless(env, "A29")
 		filler := env.ID("rt-filler")
 		err := env.C.CreateAgent(ctx, filler, 6)
@@ -248,6 +248,10 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 		failed := env.C.Fill(ctx, filler, n, 8, 1, "rt-fill")
 		harness.Ensure(failed == 0, "all %d keyed filler consumes of 0.001 must be acknowledged; %d were not", n, failed)
 		retryAll(ctx, "A29", "after 5,000 more keyed commands (the same answer as the original)", true)
+		// The old keys with another body: a backend that keeps the newest
+		// keys in memory and the rest on disk must still tell a conflict
+		// from a retry when it reads a key back.
+		conflictAll(ctx, "after 5,000 more keyed commands")
 	})
 
 	It("the journal holds each key once and every retry names its original", Label("critical"), func(ctx SpecContext) {

@@ -9,5 +9,14 @@ func hunt7Mutants() []Mutant {
 	return []Mutant{
 		{Name: "h7-finished-mission-reopens", Gate: "b", Check: "B59",
 			Bug: "a mission is taken as over only once it refunded what it consumed: one completed at its estimate (refund 0) is then cancelled for the whole estimate"},
+		// Three of eight bugs written into our engine got through (five
+		// were rejected by B47/B48/C31/C33/C34, A7–A11/B13/B17/D55, B47
+		// with small memory bounds, and D48):
+		{Name: "h7-events-chunk-repeats-last", Gate: "e", Check: "E9",
+			Bug: "GET /events resumes at the last line of a full export chunk: one request for more than a chunk repeats a line per chunk (E9 ran on a journal smaller than one chunk and passed on it)"},
+		{Name: "h7-karma-open-skips-cache", Gate: "d", Check: "D47",
+			Bug: "while the KARMA breaker is open every score is the fallback 0.5, the cached live score skipped (D47 judged only the first consume of an outage)"},
+		{Name: "h7-disk-key-no-conflict", Gate: "a", Check: "A16",
+			Bug: "a key read back from the on-disk index is never checked for another request: an old key reused with another body replays the original instead of 409 (A16 reused only recent keys)"},
 	}
 }
