@@ -125,6 +125,8 @@ var gateD = []Check{
 		Rules: rs("§6 counters", "§8 any backend"), Routes: rs(Agents, Consume, MetricsAPI), Needs: caps(CapCrash)},
 	{ID: "D58", Gate: "D", Critical: true, Title: "once-only facts across a kill -9: a collaboration id recorded and a mission finished before it move no money when asked for again after it (a new key, no key, another end)",
 		Rules: rs("§5 synergie duplicates", "§5 missions", "§3 keys survive restarts", "§8 any backend"), Routes: rs(Agents, Collaborations, MissionStart, MissionCancel, MissionFail, MissionComplete, Balance), Needs: caps(CapCrash)},
+	{ID: "D59", Gate: "D", Critical: true, Title: "state after replay equals state before: every view of the entities the round trip touched (balance, history, rewards, mission, pool, approval) answers the same after a kill -9 at rest",
+		Rules: rs("§4 projections", "§3 durability", "§8 any backend"), Routes: rs(Agents, Consume, Balance), Needs: caps(CapCrash)},
 	{ID: "D57", Gate: "D", Critical: true, Title: "power cut: every acknowledged write is still there, judged from the answers (balances equal the fold of acknowledged writes)",
 		Rules: rs("§3 durability", "§8 any backend"), Routes: rs(Agents, Consume, Add, Balance), Needs: caps(CapPowerLoss)},
 

@@ -54,7 +54,7 @@ const (
 	cacheWindow = 10 * time.Second
 )
 
-var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.Checks("D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D41", "D42", "D43", "D44", "D45", "D47", "D48", "D49", "D50", "D55", "D56", "D58", "A1", "A2", "A8", "A11", "B13", "B17", "B46"), func() {
+var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.Checks("D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D41", "D42", "D43", "D44", "D45", "D47", "D48", "D49", "D50", "D55", "D56", "D58", "D59", "A1", "A2", "A8", "A11", "B13", "B17", "B46"), func() {
 	var env *harness.Env
 	// crashes counts backends found dead after a KARMA outage; outages
 	// counts the outages judged (0: the fact is not measured).
@@ -293,7 +293,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 			InvariantsPassed: !CurrentSpecReport().Failed(), Metrics: map[string]any{"acknowledged": acked, "unanswered": unknown}})
 	})
 	It("a kill -9 at rest keeps every acknowledged write, key and event id: judged from the answers alone", Label("critical"), func(ctx SpecContext) {
-		env.Require("D55", "D56", "D58", "A11", "B13", "B17")
+		env.Require("D55", "D56", "D58", "D59", "A11", "B13", "B17")
 		const variant = "across a kill -9"
 		cfg := scenarios.DefaultBlackBox()
 		cfg.Prefix = "gate-d-rt"
@@ -303,12 +303,27 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 		if env.Applies("D58") {
 			once = onceOnlyBefore(ctx, env)
 		}
+		var views *restartViews
+		if env.Applies("D59") && len(first.Agents) >= 2 {
+			agents, mission := append([]string(nil), first.Agents...), ""
+			if once != nil {
+				agents = append(agents, once.collabAgents...)
+				agents = append(agents, once.missionAgent)
+				mission = once.mission
+			}
+			pool, approval := viewFixtures(ctx, env, agents[0], agents[1])
+			views = &restartViews{paths: viewPaths(env, agents, mission, pool, approval)}
+			views.before = views.read(ctx, env)
+		}
 		before, hasBefore := journalTotal(ctx, env)
 		kill := &fault.Kill{T: env.T}
 		_, err = env.Inject(ctx, kill)
 		harness.Injected(err, "kill -9 of the backend at rest must succeed")
 		_, err = env.Heal(ctx, kill)
 		harness.Ensure(err == nil, "the backend must start again after kill -9: %v", err)
+		if views != nil {
+			env.Record("D59", views.compare(ctx, env))
+		}
 		after, hasAfter := journalTotal(ctx, env)
 		second, err := scenarios.BlackBoxAgain(ctx, env.C, env.Rand("restart-round-trip-again"), first)
 		harness.Ensure(err == nil, "the black-box workload after the kill -9 could not run: %v", err)

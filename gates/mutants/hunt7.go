@@ -18,5 +18,9 @@ func hunt7Mutants() []Mutant {
 			Bug: "while the KARMA breaker is open every score is the fallback 0.5, the cached live score skipped (D47 judged only the first consume of an outage)"},
 		{Name: "h7-disk-key-no-conflict", Gate: "a", Check: "A16",
 			Bug: "a key read back from the on-disk index is never checked for another request: an old key reused with another body replays the original instead of 409 (A16 reused only recent keys)"},
+		// D59's class: a view that differs after a restart with nothing sent
+		// in between.
+		{Name: "replay-skips-member-removal", Gate: "d", Check: "D59",
+			Bug: "the start replays only events that move money or create entities: a removed pool member is a member again after a restart"},
 	}
 }
