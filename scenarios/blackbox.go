@@ -157,6 +157,13 @@ func BlackBox(ctx context.Context, c *Client, rng *rand.Rand, cfg BlackBoxConfig
 			return run, err
 		}
 	}
+	// The last agent ends at exactly 0 (its balance consumed whole): a
+	// registered agent with nothing left is still listed by GET /balances.
+	zero := run.Agents[len(run.Agents)-1]
+	if r := b.get(ctx, api+"/balance/"+zero); r.OK() && r.Op.HasRead && r.Op.ReadMilli > 0 {
+		b.write(ctx, history.KindConsume, zero, money.FormatMilli(r.Op.ReadMilli), strings.TrimPrefix(zero, c.NS)+"-drain", history.Original)
+		b.get(ctx, api+"/balance/"+zero)
+	}
 	// A never-created agent: read and written, it must stay unknown.
 	b.get(ctx, api+"/balance/"+ghost)
 	b.get(ctx, api+"/history/"+ghost+"?limit=10")

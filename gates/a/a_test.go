@@ -34,7 +34,7 @@ func TestGateA(t *testing.T) {
 // journalIDs are the checks the journal audit records.
 var journalIDs = []string{"A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8", "A9", "A10", "A23", "A28"}
 
-var _ = Describe("Gate A: event integrity", Ordered, ContinueOnFailure, harness.Checks(append([]string{"A11", "A12", "A13", "A17", "A18"}, journalIDs...)...), func() {
+var _ = Describe("Gate A: event integrity", Ordered, ContinueOnFailure, harness.Checks(append([]string{"A11", "A12", "A13", "A17", "A18", "A30"}, journalIDs...)...), func() {
 	var env *harness.Env
 	var storm scenarios.StormResult
 	var stormRan bool
@@ -133,9 +133,9 @@ var _ = Describe("Gate A: event integrity", Ordered, ContinueOnFailure, harness.
 	})
 
 	It("judged from the client history and the API alone: keyed retries never move money twice, a 5xx changes nothing, hostile amounts are refused", func() {
-		env.Require("A11", "A12", "A13")
+		env.Require("A11", "A12", "A13", "A30")
 		harness.Ensure(bbErr == nil, "the black-box workload could not create its agents: %v", bbErr)
-		fs := harness.Only(audit.BlackBox(bb.Ops, bb.Snapshot), "A11", "A12", "A13")
+		fs := harness.Only(audit.BlackBox(bb.Ops, bb.Snapshot), "A11", "A12", "A13", "A30")
 		for i := 0; i < len(fs); i++ {
 			// A healthy backend answers no write 5xx: where the journal
 			// can be run out of disk, A12 is judged there instead

@@ -46,6 +46,7 @@ const (
 	CheckA11 = "A11 a keyed retry answered 2xx never moved money again"
 	CheckA12 = "A12 a write answered 5xx changed no state"
 	CheckA13 = "A13 non-finite, negative and absurd amounts are refused and change nothing"
+	CheckA30 = "A30 a keyed retry answered 2xx returns the original result: the original's balance_after"
 	CheckB13 = "B13 balances equal the fold of acknowledged writes"
 	CheckB14 = "B14 money is exact"
 	CheckB15 = "B15 re-registering an agent does not change its balance"
@@ -190,7 +191,7 @@ type blackBox struct {
 // with Dropped 0); snap is read after every op returned.
 func BlackBox(ops []Op, snap history.Snapshot) []Finding {
 	b := newBlackBox(ops, snap)
-	return []Finding{b.a11(), b.a12(), b.a13(), b.b13(), b.b14(), b.b15(), b.b16(), b.b17()}
+	return []Finding{b.a11(), b.a12(), b.a13(), b.a30(), b.b13(), b.b14(), b.b15(), b.b16(), b.b17()}
 }
 
 func newBlackBox(ops []Op, snap history.Snapshot) *blackBox {
@@ -761,6 +762,48 @@ func moneyOf(o Op) string {
 	return " (balance_after " + o.BalanceAfter + ")"
 }
 
+// ---------------------------------------------------------------- A30
+
+// a30: SPEC §3 — a retry with the same key and request returns the
+// original result. Where A11 asks whether money moved again (and leaves a
+// difference other writes in flight could explain undecided), A30 asks
+// only whether the answer is the original's: a retry answered 2xx with
+// another balance_after than the execution it replays is not, whatever
+// else was in flight (a backend that rebuilds its stored answers from the
+// current state after a restart answers so).
+func (b *blackBox) a30() Finding {
+	var v violations
+	judged := 0
+	for _, id := range b.order {
+		a := b.agents[id]
+		for _, u := range a.units {
+			if !strings.HasPrefix(u.name, "key ") {
+				continue
+			}
+			first, _ := u.executed()
+			fba, fok := exactMoney(first.BalanceAfter)
+			if !fok {
+				continue
+			}
+			for _, c := range u.copies() {
+				cba, cok := exactMoney(c.BalanceAfter)
+				if !cok {
+					continue
+				}
+				judged++
+				if cba != fba {
+					v.add("%s (agent %s, %s %s): op %d answered balance_after %s, its retry op %d (%s, %s) answered %s",
+						u.name, a.id, first.Kind, money.FormatMilli(absMilli(u.delta)), first.ID, first.BalanceAfter, c.ID, c.Role, replayWord(c), c.BalanceAfter)
+				}
+			}
+		}
+	}
+	f := v.finding(CheckA30, countMeasured(&v, judged, "keyed retries answered 2xx with a balance_after"),
+		"0: every retry answers its original's balance_after", "")
+	f.Samples = judged
+	return f
+}
+
 // ---------------------------------------------------------------- B13
 
 func (b *blackBox) b13() Finding {
@@ -796,7 +839,25 @@ func (b *blackBox) b13() Finding {
 				a.id, r.what, money.FormatMilli(r.value), money.FormatMilli(base), unk, money.FormatMilli(a.start), a.startSrc)
 		}
 	}
-	detail := fmt.Sprintf("%d agents folded", agents)
+	// GET /balances lists every agent (SPEC §6: balances {id: number}):
+	// one the run read a balance of, 0 included, may not be missing.
+	listed := 0
+	if b.snap.BalancesStatus >= 200 && b.snap.BalancesStatus < 300 {
+		for _, id := range b.order {
+			a := b.agents[id]
+			if !a.created || !a.hasStart || len(a.reads) == 0 {
+				continue
+			}
+			judged++
+			listed++
+			if _, ok := b.snap.Balances[id]; !ok {
+				last := a.reads[len(a.reads)-1]
+				v.add("agent %s: GET /balances does not list it, while %s answers %s (a registered agent has a balance, 0 included)",
+					a.id, last.what, money.FormatMilli(last.value))
+			}
+		}
+	}
+	detail := fmt.Sprintf("%d agents folded; %d looked up in GET /balances", agents, listed)
 	if len(skipped) > 0 {
 		detail += "; not folded: " + strings.Join(skipped, ", ")
 	}

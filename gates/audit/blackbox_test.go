@@ -117,6 +117,9 @@ func (s *bbSim) answer(op *Op, st bbStep) {
 	if prev, ok := s.keys[st.key]; ok && st.key != "" && s.defect != "retry-twice" {
 		*op = Op{ID: op.ID, Kind: op.Kind, Role: op.Role, Key: op.Key, Agent: op.Agent, CallNs: op.CallNs, AmountSent: op.AmountSent, AmountMilli: op.AmountMilli,
 			Status: prev.Status, AnswerAmount: prev.AnswerAmount, BalanceAfter: prev.BalanceAfter, Outcome: history.Replayed}
+		if s.defect == "retry-current-balance" {
+			op.BalanceAfter = s.money(st.agent) // the stored answer rebuilt from today's state
+		}
 		return
 	}
 	delta := m
@@ -152,7 +155,9 @@ func (s *bbSim) answer(op *Op, st bbStep) {
 func (s *bbSim) snapshot() history.Snapshot {
 	snap := history.Snapshot{BalancesStatus: 200, Balances: map[string]string{}, History: map[string]history.HistoryRead{}, Phantoms: []string{"ghost"}}
 	for id := range s.bal {
-		snap.Balances[id] = s.money(id)
+		if !(s.defect == "balances-skip-zero" && s.bal[id] == 0) {
+			snap.Balances[id] = s.money(id)
+		}
 		h := s.hist[id]
 		if s.defect == "history-wrong" && id == "a" && len(h) > 2 {
 			h = append(h[:1:1], h[2:]...) // one acknowledged write missing
@@ -174,6 +179,7 @@ func bbScript(s *bbSim) {
 		bbStep{kind: a, agent: "a", key: "k1", amount: "0.1"},
 		bbStep{kind: a, agent: "a", key: "k1", amount: "0.1", role: history.Retry},
 		bbStep{kind: a, agent: "a", key: "k2", amount: "0.2"}, read("a"),
+		bbStep{kind: a, agent: "a", key: "k1", amount: "0.1", role: history.Retry}, // after another write
 		bbStep{kind: c, agent: "a", key: "k3", amount: "37.2"},
 		bbStep{kind: c, agent: "a", key: "k3", amount: "37.2", role: history.Retry}, read("a"),
 		bbStep{kind: r, agent: "a", amount: "1.005"},
@@ -190,6 +196,9 @@ func bbScript(s *bbSim) {
 		read("ghost"), bbStep{kind: a, agent: "ghost", key: "g1", amount: "1"},
 		bbStep{kind: history.KindCreateAgent, agent: "b"}, read("b"),
 		bbStep{kind: c, agent: "b", amount: "0.3"}, read("b"),
+		// An agent drained to exactly 0: still an agent with a balance.
+		bbStep{kind: history.KindCreateAgent, agent: "z"}, read("z"),
+		bbStep{kind: c, agent: "z", key: "z1", amount: "100"}, read("z"),
 	)
 }
 
@@ -210,7 +219,7 @@ func findingByID(fs []Finding, id string) Finding {
 
 func TestBlackBoxCorrectBackendPassesEveryCheckWithSamples(t *testing.T) {
 	fs := bbFindings("")
-	if len(fs) != 8 {
+	if len(fs) != 9 {
 		t.Fatalf("%d findings", len(fs))
 	}
 	for _, f := range fs {
@@ -233,6 +242,8 @@ func TestBlackBoxCatchesEachDefect(t *testing.T) {
 		{"rereg-reset", "B13"},
 		{"phantom", "B16"},
 		{"history-wrong", "B17"},
+		{"retry-current-balance", "A30"},
+		{"balances-skip-zero", "B13"},
 	} {
 		t.Run(c.defect+"/"+c.check, func(t *testing.T) {
 			f := findingByID(bbFindings(c.defect), c.check)
@@ -297,8 +308,8 @@ func TestBlackBoxToleratesConcurrentOrder(t *testing.T) {
 			t.Errorf("%s", f)
 		}
 	}
-	if f := findingByID(BlackBox(ops, snap), "B13"); f.Samples != 2 {
-		t.Errorf("B13 judged %d reads, want 2 (the overlapping one skipped)", f.Samples)
+	if f := findingByID(BlackBox(ops, snap), "B13"); f.Samples != 3 {
+		t.Errorf("B13 judged %d, want 2 reads (the overlapping one skipped) and the agent's line in GET /balances", f.Samples)
 	}
 	// Entries of writes that did not overlap must keep their order.
 	snap.History["a"] = history.HistoryRead{Status: 200, Total: 3, Entries: []history.HistoryEntry{
@@ -350,5 +361,9 @@ func TestBlackBoxRetryDifferenceWithOtherWritesInFlightIsInconclusive(t *testing
 	f := findingByID(BlackBox(ops, history.Snapshot{}), "A11")
 	if !f.OK || f.Samples != 1 || !strings.Contains(f.Detail, "1 had other writes in flight") {
 		t.Errorf("%s", f)
+	}
+	// Yet the retry did not return the original result (SPEC §3): A30.
+	if f := findingByID(BlackBox(ops, history.Snapshot{}), "A30"); f.OK || f.Samples != 1 {
+		t.Errorf("a retry answering a later balance_after passed A30: %s", f)
 	}
 }

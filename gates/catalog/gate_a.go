@@ -30,6 +30,8 @@ var gateA = []Check{
 	// any backend (gates/audit/blackbox.go).
 	{ID: "A11", Gate: "A", Critical: true, Title: "a keyed retry answered 2xx never moved money again",
 		Rules: rs("§3 idempotent retry", "§8 any backend"), Routes: rs(Agents, Consume, Add, Balance)},
+	{ID: "A30", Gate: "A", Critical: true, Title: "a keyed retry answered 2xx returns the original result: the original's balance_after, whatever was written since (across a kill -9 too)",
+		Rules: rs("§3 idempotent retry", "§8 any backend"), Routes: rs(Agents, Consume, Add)},
 	// A12 is measured only where the backend answered a write with a 5xx
 	// (no black-box workload can make it): not critical, so a backend that
 	// never fails is not INCOMPLETE for it; a failure still fails gate A.

@@ -54,7 +54,7 @@ const (
 	cacheWindow = 10 * time.Second
 )
 
-var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.Checks("D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D41", "D42", "D43", "D44", "D45", "D47", "D48", "D49", "D50", "D55", "D56", "D58", "D59", "A1", "A2", "A8", "A11", "B13", "B17", "B46"), func() {
+var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.Checks("D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D41", "D42", "D43", "D44", "D45", "D47", "D48", "D49", "D50", "D55", "D56", "D58", "D59", "A1", "A2", "A8", "A11", "A30", "B13", "B17", "B46"), func() {
 	var env *harness.Env
 	// crashes counts backends found dead after a KARMA outage; outages
 	// counts the outages judged (0: the fact is not measured).
@@ -293,7 +293,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 			InvariantsPassed: !CurrentSpecReport().Failed(), Metrics: map[string]any{"acknowledged": acked, "unanswered": unknown}})
 	})
 	It("a kill -9 at rest keeps every acknowledged write, key and event id: judged from the answers alone", Label("critical"), func(ctx SpecContext) {
-		env.Require("D55", "D56", "D58", "D59", "A11", "B13", "B17")
+		env.Require("D55", "D56", "D58", "D59", "A11", "A30", "B13", "B17")
 		const variant = "across a kill -9"
 		cfg := scenarios.DefaultBlackBox()
 		cfg.Prefix = "gate-d-rt"
@@ -331,7 +331,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 		// A keyed retry of every acknowledged write of the first half, new
 		// writes, the snapshot: the black-box judge over both halves.
 		ops := append(append([]audit.Op(nil), first.Ops...), second.Ops...)
-		env.RecordFindings(harness.Only(audit.BlackBox(ops, second.Snapshot), "A11", "B13", "B17"), variant)
+		env.RecordFindings(harness.Only(audit.BlackBox(ops, second.Snapshot), "A11", "A30", "B13", "B17"), variant)
 		env.RecordFinding(audit.EventIDsOfAnswers(ops), variant)
 		m := harness.Measure{OK: !hasBefore || !hasAfter || after >= before, Measured: fmt.Sprintf("%d → %d", before, after), Threshold: "never less after the restart",
 			Detail: "journal.total_events of GET /api/credits/metrics read right before the kill -9 (nothing in flight) and right after the restart: the journal kept every event, so its count cannot go back"}

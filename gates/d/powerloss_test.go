@@ -13,8 +13,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,6 +25,7 @@ import (
 
 	"github.com/creditgate/creditgate/chaos/corrupt"
 	"github.com/creditgate/creditgate/gates/audit"
+	"github.com/creditgate/creditgate/gates/catalog"
 	"github.com/creditgate/creditgate/gates/fault"
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/gates/target"
@@ -87,15 +90,28 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 		}
 		close(stop)
 		wg.Wait()
-		// Then two more cuts on the quiet backend, each right after one
-		// acknowledged write: a backend that syncs only every n-th append
-		// (n ≥ 2) or on a timer leaves at least one of the two unsynced,
-		// whichever point of its cycle the cut under load happened to hit.
-		for k := range 2 {
-			a := agents[k]
-			r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/add", Kind: scenarios.MutationKind("/api/credits/add"),
-				Key: fmt.Sprintf("gate-d-pl-quiet-%d", k), Agent: a, AmountMilli: 1000,
-				Body: map[string]any{"agent_id": a, "amount": 1.0, "reason": "power-loss, quiet"}})
+		// Then more cuts on the quiet backend, each right after one
+		// acknowledged write: two adds (a backend that syncs only every n-th
+		// append, n ≥ 2, or on a timer leaves at least one of the two
+		// unsynced, whichever point of its cycle the cut under load hit),
+		// then one of every other kind of write the original's routes take
+		// (a path that forgets its sync — a refund's, a withdrawal's, a
+		// registration's — shows only when the cut follows that write).
+		type quietWrite struct{ path, agent string }
+		quiet := []quietWrite{{"/add", agents[0]}, {"/add", agents[1]}, {"/consume", agents[0]}, {"/refund", agents[1]}}
+		if env.Routes.Has(catalog.Withdraw) {
+			quiet = append(quiet, quietWrite{"/withdraw", agents[0]})
+		}
+		newcomer := env.ID("gate-d-pl-quiet-newcomer")
+		quiet = append(quiet, quietWrite{"/agents", newcomer})
+		var lostNewcomer []string
+		for k, q := range quiet {
+			body := map[string]any{"agent_id": q.agent, "amount": 1.0, "reason": "power-loss, quiet"}
+			if q.path == "/agents" {
+				body = map[string]any{"agent_id": q.agent, "skill_level": 0.5}
+			}
+			r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits" + q.path, Kind: scenarios.MutationKind("/api/credits" + q.path),
+				Key: fmt.Sprintf("gate-d-pl-quiet-%d", k), Agent: q.agent, AmountMilli: 1000, Body: body})
 			if !r.OK() {
 				// Refused or unanswered (an agent the first cut lost answers
 				// 404): the loss is judged below with the rest; nothing
@@ -103,7 +119,13 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 				continue
 			}
 			_, err := env.Inject(ctx, &fault.PowerCut{PC: pc})
-			harness.Injected(err, "quiet power cut %d and the restart after it must succeed", k+1)
+			harness.Injected(err, "quiet power cut %d (after POST %s) and the restart after it must succeed", k+1, q.path)
+			if q.path == "/agents" {
+				if got := env.C.Get(ctx, "/api/credits/balance/"+q.agent); got.Status == http.StatusNotFound {
+					lostNewcomer = append(lostNewcomer, fmt.Sprintf("agent %s, registered and acknowledged right before the cut, is unknown after it: %d %s",
+						q.agent, got.Status, strings.TrimSpace(string(got.Raw[:min(len(got.Raw), 120)]))))
+				}
+			}
 		}
 
 		// D57, black-box (any backend on the layer, its journal readable or
@@ -115,8 +137,9 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 		}
 		if bb := harness.Only(audit.BlackBox(env.Ops(), history.Snapshot{}), "B13"); len(bb) == 1 {
 			f := bb[0]
-			env.Record("D57", harness.Measure{OK: f.OK, Samples: f.Samples, Measured: f.Measured, Threshold: f.Threshold,
-				Detail: "the balances read after the power cut and the load after it, against the fold of the acknowledged writes (B13's judge): " + f.Detail + "\n" + firstN(f.Violations, 20)})
+			env.Record("D57", harness.Measure{OK: f.OK && len(lostNewcomer) == 0, Samples: f.Samples + 1, Measured: f.Measured, Threshold: f.Threshold,
+				Detail: fmt.Sprintf("the balances read after the power cut and the load after it, and after %d quiet cuts each right after one acknowledged write (add, add, consume, refund, withdraw where served, a registration), against the fold of the acknowledged writes (B13's judge): %s\n%s%s",
+					len(quiet), f.Detail, firstN(f.Violations, 20), strings.Join(lostNewcomer, "\n"))})
 		}
 		if !env.Applies("D33") && !env.Applies("A8") {
 			return // the journal is not readable: judged from the answers alone
