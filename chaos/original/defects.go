@@ -68,13 +68,46 @@ const (
 	// as the events appended since this start instead of the events in the
 	// journal: it reads 0 after every restart.
 	MetricsCountSinceStart Defect = "metrics-count-since-start"
+
+	// H8ThresholdExclusive gates an add (or a mission-less refund) only
+	// strictly above the approval threshold (amount > 500 instead of
+	// >= 500): an add of exactly 500 credits is applied directly, 200.
+	H8ThresholdExclusive Defect = "h8-threshold-exclusive"
+	// H8BalancesSkipEmpty lists in GET /balances only agents that have
+	// credits ("active" agents): an agent drained to exactly 0 vanishes
+	// from balances and from total_agents, though GET /balance/{id} still
+	// answers 0.
+	H8BalancesSkipEmpty Defect = "h8-balances-skip-empty"
+	// H8HistoryLimitOldest pages GET /history/{id}?limit=N from the wrong
+	// end: it takes the N OLDEST entries (history[:N]) and reverses them,
+	// so with more entries than the limit the newest are missing. With
+	// limit >= the entries the answer is right.
+	H8HistoryLimitOldest Defect = "h8-history-limit-oldest"
+	// H8ReplayCents parses amounts at replay the legacy way,
+	// round(float(x), 2): live writes are exact, but after a restart every
+	// amount with a third decimal (12.345) is folded rounded to the cent,
+	// so balances and history drift from what was acknowledged.
+	H8ReplayCents Defect = "h8-replay-cents"
+	// H8RetryBodyAfterRestart rebuilds the Idempotency-Key cache after
+	// replay from the FINAL state: a keyed retry after a restart returns
+	// the original event_id but balance_after is the agent's current
+	// balance, not the one the original answer carried (visible when the
+	// agent was written to after the keyed write).
+	H8RetryBodyAfterRestart Defect = "h8-retry-body-after-restart"
+	// H8RefundNoFsync acknowledges a refund once its line is written but
+	// does not fsync it ("a refund can be retried"): the next write's fsync
+	// covers it, but a power loss right after an acknowledged refund loses
+	// it (kill -9 does not).
+	H8RefundNoFsync Defect = "h8-refund-no-fsync"
 )
 
 // AllDefects lists every defect name, in documentation order.
 var AllDefects = []Defect{FloatMoney, IgnoreIdempotency, MintWithoutApproval, ReregisterResets,
 	AcceptNonFinite, ApplyThen5xx, DropTornSilently, HealthAlwaysOK,
 	ForgetKeysOnRestart, LazyFsync, RefundReplaySign, OverdrawRace, TruncateExtraDecimals,
-	SeededEventIDs, UnknownBalanceZero, MetricsCountSinceStart}
+	SeededEventIDs, UnknownBalanceZero, MetricsCountSinceStart,
+	H8ThresholdExclusive, H8BalancesSkipEmpty, H8HistoryLimitOldest, H8ReplayCents,
+	H8RetryBodyAfterRestart, H8RefundNoFsync}
 
 // Defects is a set of switched-on defects; the zero value is none.
 type Defects map[Defect]bool

@@ -32,7 +32,9 @@
 // reregister-resets, accept-non-finite, apply-then-5xx, drop-torn-silently,
 // health-always-ok, forget-keys-on-restart, lazy-fsync, refund-replay-sign,
 // overdraw-race, truncate-extra-decimals, seeded-event-ids,
-// unknown-balance-zero, metrics-count-since-start. See Defect.
+// unknown-balance-zero, metrics-count-since-start, h8-threshold-exclusive,
+// h8-balances-skip-empty, h8-history-limit-oldest, h8-replay-cents,
+// h8-retry-body-after-restart, h8-refund-no-fsync. See Defect.
 //
 // A Server is safe for concurrent use: one mutex serializes writes (each
 // holds it across its fsync) and reads take it shared. This package must not

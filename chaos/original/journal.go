@@ -93,8 +93,9 @@ type journal struct {
 // bytes were synced.
 var syncFile = (*os.File).Sync
 
-// append writes one line and syncs it before returning.
-func (j *journal) append(ev *event) error {
+// append writes one line and syncs it before returning (noSync: written
+// only, H8RefundNoFsync; a later sync covers it).
+func (j *journal) append(ev *event, noSync bool) error {
 	if j.err != nil {
 		return j.err
 	}
@@ -105,7 +106,9 @@ func (j *journal) append(ev *event) error {
 	line := append(seal(body), '\n')
 	n, err := j.f.Write(line)
 	j.size += int64(n)
-	if err == nil && j.fsync {
+	if err == nil && j.fsync && noSync {
+		j.unsynced++
+	} else if err == nil && j.fsync {
 		if j.unsynced++; j.syncEvery <= 1 || j.unsynced >= j.syncEvery {
 			err = syncFile(j.f)
 			j.unsynced = 0

@@ -59,6 +59,14 @@ func (m money) less(o money) bool {
 	return m.milli < o.milli
 }
 
+// positive reports whether m > 0.
+func (m money) positive() bool {
+	if m.isFloat {
+		return m.f > 0
+	}
+	return m.milli > 0
+}
+
 // finite reports whether m is an ordinary number (exact money always is).
 func (m money) finite() bool {
 	return !m.isFloat || (!math.IsNaN(m.f) && !math.IsInf(m.f, 0))

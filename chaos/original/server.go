@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	mrand "math/rand/v2"
 	"net/http"
 	"os"
@@ -71,6 +72,7 @@ type Server struct {
 	byType   map[string]int64 // events folded, by event_type
 
 	replaying bool        // Open is folding the journal (RefundReplaySign)
+	idemLater []*event    // keyed events whose answer is built after replay (H8RetryBodyAfterRestart)
 	ids       *mrand.Rand // event ids with SeededEventIDs
 
 	replayEvents   int64
@@ -169,6 +171,12 @@ func Open(cfg Config) (*Server, error) {
 		s.replayEvents++
 	}
 	s.replaying = false
+	for _, ev := range s.idemLater { // H8RetryBodyAfterRestart: answers from the final state
+		e := s.idem[ev.IdempotencyKey]
+		e.body = responseBody(ev, s.agents[ev.Payload.AgentID].balance)
+		s.idem[ev.IdempotencyKey] = e
+	}
+	s.idemLater = nil
 	if len(res.events) > 0 {
 		s.seq = res.events[len(res.events)-1].Seq
 	}
@@ -227,6 +235,10 @@ func (s *Server) applyLocked(ev *event) string {
 	if err != nil {
 		return err.Error()
 	}
+	if s.replaying && s.cfg.Defects[H8ReplayCents] && !amt.isFloat {
+		f, _ := strconv.ParseFloat(p.Amount, 64)
+		amt = money{milli: int64(math.Round(f*100)) * 10} // round(float(x), 2)
+	}
 	a := s.agents[p.AgentID]
 	signed := amt
 	switch {
@@ -263,7 +275,13 @@ func (s *Server) applyLocked(ev *event) string {
 	}
 	if ev.IdempotencyKey != "" && ev.Metadata.RequestHash != "" {
 		if _, seen := s.idem[ev.IdempotencyKey]; !seen {
-			s.idem[ev.IdempotencyKey] = idemEntry{hash: ev.Metadata.RequestHash, body: responseBody(ev, a.balance)}
+			if s.replaying && s.cfg.Defects[H8RetryBodyAfterRestart] {
+				// The answer is built once replay is done (see Open).
+				s.idem[ev.IdempotencyKey] = idemEntry{hash: ev.Metadata.RequestHash}
+				s.idemLater = append(s.idemLater, ev)
+			} else {
+				s.idem[ev.IdempotencyKey] = idemEntry{hash: ev.Metadata.RequestHash, body: responseBody(ev, a.balance)}
+			}
 		}
 	}
 	return ""
@@ -477,6 +495,9 @@ func (s *Server) balances(w http.ResponseWriter, _ *http.Request, _ string) {
 	defer s.mu.RUnlock()
 	m := make(map[string]money, len(s.agents))
 	for id, a := range s.agents {
+		if s.cfg.Defects[H8BalancesSkipEmpty] && !a.balance.positive() {
+			continue // only "active" agents
+		}
 		m[id] = a.balance
 	}
 	writeJSON(w, http.StatusOK, struct {
@@ -504,8 +525,15 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request, id string) {
 		return
 	}
 	out := make([]histEntry, 0, min(limit, len(a.history)))
-	for i := len(a.history) - 1; i >= 0 && len(out) < limit; i-- {
-		out = append(out, a.history[i])
+	if s.cfg.Defects[H8HistoryLimitOldest] {
+		page := a.history[:min(limit, len(a.history))]
+		for i := len(page) - 1; i >= 0; i-- {
+			out = append(out, page[i])
+		}
+	} else {
+		for i := len(a.history) - 1; i >= 0 && len(out) < limit; i-- {
+			out = append(out, a.history[i])
+		}
 	}
 	writeJSON(w, http.StatusOK, struct {
 		AgentID      string      `json:"agent_id"`
@@ -813,8 +841,12 @@ func (s *Server) commitLocked(kind string, ev *event, balanceChecked bool) (int,
 		// Credits created at or above the threshold (SPEC §5: add, and a
 		// refund that names no mission) need an approval this backend
 		// cannot give: refused.
-		if (kind == "add" || (kind == "refund" && p.MissionID == nil)) && !s.cfg.Defects[MintWithoutApproval] &&
-			!amt.less(money{milli: approvalThresholdCredits * milliPerCredit, f: approvalThresholdCredits, isFloat: amt.isFloat}) {
+		threshold := money{milli: approvalThresholdCredits * milliPerCredit, f: approvalThresholdCredits, isFloat: amt.isFloat}
+		gated := !amt.less(threshold)
+		if s.cfg.Defects[H8ThresholdExclusive] {
+			gated = threshold.less(amt) // amount > threshold: exactly 500 passes
+		}
+		if (kind == "add" || (kind == "refund" && p.MissionID == nil)) && !s.cfg.Defects[MintWithoutApproval] && gated {
 			return http.StatusForbidden, errBody("approval_required", fmt.Sprintf(
 				"%s of %s credits needs an approval (threshold %d); this backend has no approval routes",
 				kind, amt.text(), approvalThresholdCredits), nil), false
@@ -829,7 +861,7 @@ func (s *Server) commitLocked(kind string, ev *event, balanceChecked bool) (int,
 	ev.EventID = s.newEventID()
 	ev.CorrelationID = newUUID()
 	ev.Timestamp = time.Now().UTC().Format(time.RFC3339Nano)
-	if err := s.j.append(ev); err != nil {
+	if err := s.j.append(ev, kind == "refund" && s.cfg.Defects[H8RefundNoFsync]); err != nil {
 		s.log.Error("journal write failed; refusing writes from now on", "err", err)
 		return http.StatusServiceUnavailable, errBody("journal_failed", err.Error(), nil), false
 	}
