@@ -97,34 +97,52 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 		// then one of every other kind of write the original's routes take
 		// (a path that forgets its sync — a refund's, a withdrawal's, a
 		// registration's — shows only when the cut follows that write).
-		type quietWrite struct{ path, agent string }
-		quiet := []quietWrite{{"/add", agents[0]}, {"/add", agents[1]}, {"/consume", agents[0]}, {"/refund", agents[1]}}
-		if env.Routes.Has(catalog.Withdraw) {
-			quiet = append(quiet, quietWrite{"/withdraw", agents[0]})
+		// They go to an agent of their own that nothing else writes, so its
+		// balance after each cut is known exactly (the load's unanswered
+		// writes, either way, could explain a lost quiet write on a shared
+		// agent).
+		quietAgent := env.ID("gate-d-pl-quiet")
+		err = env.C.CreateAgent(ctx, quietAgent, 1000)
+		harness.Ensure(err == nil, "the quiet power-cut agent %s must be created with 1000 credits: %v", quietAgent, err)
+		want, err := env.C.BalanceMilli(ctx, quietAgent)
+		harness.Ensure(err == nil, "the quiet power-cut agent's balance must be readable: %v", err)
+		type quietWrite struct {
+			path  string
+			delta int64
 		}
+		quiet := []quietWrite{{"/add", 1000}, {"/add", 1000}, {"/consume", -1000}, {"/refund", 1000}}
+		if env.Routes.Has(catalog.Withdraw) {
+			quiet = append(quiet, quietWrite{"/withdraw", -1000})
+		}
+		quiet = append(quiet, quietWrite{"/agents", 0})
 		newcomer := env.ID("gate-d-pl-quiet-newcomer")
-		quiet = append(quiet, quietWrite{"/agents", newcomer})
-		var lostNewcomer []string
+		var quietLost []string
 		for k, q := range quiet {
-			body := map[string]any{"agent_id": q.agent, "amount": 1.0, "reason": "power-loss, quiet"}
+			agent, body := quietAgent, map[string]any{"agent_id": quietAgent, "amount": 1.0, "reason": "power-loss, quiet"}
 			if q.path == "/agents" {
-				body = map[string]any{"agent_id": q.agent, "skill_level": 0.5}
+				agent, body = newcomer, map[string]any{"agent_id": newcomer, "skill_level": 0.5}
 			}
 			r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits" + q.path, Kind: scenarios.MutationKind("/api/credits" + q.path),
-				Key: fmt.Sprintf("gate-d-pl-quiet-%d", k), Agent: q.agent, AmountMilli: 1000, Body: body})
+				Key: fmt.Sprintf("gate-d-pl-quiet-%d", k), Agent: agent, AmountMilli: 1000, Body: body})
 			if !r.OK() {
-				// Refused or unanswered (an agent the first cut lost answers
-				// 404): the loss is judged below with the rest; nothing
-				// acknowledged here for a cut to lose.
+				// Refused or unanswered: nothing acknowledged here for a cut
+				// to lose (an unanswered write is judged with the rest).
 				continue
 			}
+			want += q.delta
 			_, err := env.Inject(ctx, &fault.PowerCut{PC: pc})
 			harness.Injected(err, "quiet power cut %d (after POST %s) and the restart after it must succeed", k+1, q.path)
 			if q.path == "/agents" {
-				if got := env.C.Get(ctx, "/api/credits/balance/"+q.agent); got.Status == http.StatusNotFound {
-					lostNewcomer = append(lostNewcomer, fmt.Sprintf("agent %s, registered and acknowledged right before the cut, is unknown after it: %d %s",
-						q.agent, got.Status, strings.TrimSpace(string(got.Raw[:min(len(got.Raw), 120)]))))
+				if got := env.C.Get(ctx, "/api/credits/balance/"+newcomer); got.Status == http.StatusNotFound {
+					quietLost = append(quietLost, fmt.Sprintf("agent %s, registered and acknowledged right before a cut, is unknown after it: %d %s",
+						newcomer, got.Status, strings.TrimSpace(string(got.Raw[:min(len(got.Raw), 120)]))))
 				}
+				continue
+			}
+			if got, err := env.C.BalanceMilli(ctx, quietAgent); err != nil || got != want {
+				quietLost = append(quietLost, fmt.Sprintf("POST %s of 1 acknowledged right before a cut: %s's balance after it is %s (%v), the acknowledged writes make %s",
+					q.path, quietAgent, money.FormatMilli(got), err, money.FormatMilli(want)))
+				want = got // judge the next write on what is there
 			}
 		}
 
@@ -137,9 +155,9 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 		}
 		if bb := harness.Only(audit.BlackBox(env.Ops(), history.Snapshot{}), "B13"); len(bb) == 1 {
 			f := bb[0]
-			env.Record("D57", harness.Measure{OK: f.OK && len(lostNewcomer) == 0, Samples: f.Samples + 1, Measured: f.Measured, Threshold: f.Threshold,
-				Detail: fmt.Sprintf("the balances read after the power cut and the load after it, and after %d quiet cuts each right after one acknowledged write (add, add, consume, refund, withdraw where served, a registration), against the fold of the acknowledged writes (B13's judge): %s\n%s%s",
-					len(quiet), f.Detail, firstN(f.Violations, 20), strings.Join(lostNewcomer, "\n"))})
+			env.Record("D57", harness.Measure{OK: f.OK && len(quietLost) == 0, Samples: f.Samples + len(quiet), Measured: fmt.Sprintf("%s; %d quiet writes lost", f.Measured, len(quietLost)), Threshold: f.Threshold,
+				Detail: fmt.Sprintf("the balances read after the power cut and the load after it, against the fold of the acknowledged writes (B13's judge): %s\n%s\nthen %d quiet cuts, each right after one acknowledged write to an agent nothing else writes (add, add, consume, refund, withdraw where served, a registration), its balance read exactly after each\n%s",
+					f.Detail, firstN(f.Violations, 20), len(quiet), strings.Join(quietLost, "\n"))})
 		}
 		if !env.Applies("D33") && !env.Applies("A8") {
 			return // the journal is not readable: judged from the answers alone

@@ -55,6 +55,19 @@ var foreignCases = []foreignCase{
 	{defect: "seeded-event-ids", gates: "d", check: "D55"},
 	{defect: "unknown-balance-zero", gates: "b", check: "B16"},
 	{defect: "metrics-count-since-start", gates: "d", check: "D56"},
+	// The eighth blind hunt on the original's routes: six defects; three
+	// failed the checks of the day (C26 at exactly the threshold, B46 a
+	// history page of the oldest entries, B13 amounts rounded at replay),
+	// three passed every gate until B13 looked every agent up in
+	// GET /balances (a drained one left out), A30 held a retry to its
+	// original's answer (today's balance_after after a restart) and D57's
+	// quiet cuts followed every kind of write (a refund never synced).
+	{defect: "h8-threshold-exclusive", gates: "c", check: "C26"},
+	{defect: "h8-balances-skip-empty", gates: "b", check: "B13"},
+	{defect: "h8-history-limit-oldest", gates: "b", check: "B46"},
+	{defect: "h8-replay-cents", gates: "d", check: "B13"},
+	{defect: "h8-retry-body-after-restart", gates: "d", check: "A30"},
+	{defect: "h8-refund-no-fsync", gates: "d", check: "D57"},
 	// A blind hunt on the independent backend (cmd/spec-backend, round
 	// 3): eight defects written from the SPEC without reading the gates.
 	// Five were failed by the checks of the day; recovery-newline-tail
