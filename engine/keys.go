@@ -171,6 +171,17 @@ func (x *keyIndex) expired(at time.Time) bool {
 // len is the number of keys held in memory.
 func (x *keyIndex) len() int { return len(x.mem) }
 
+// attachDerived adds a derived event ("<key>#<n>", no request hash of its
+// own) to its key's replayed transaction, so a retry after a restart
+// answers the whole original result, not its primary event alone.
+func (x *keyIndex) attachDerived(ev *event.Envelope, entry *keyEntry) {
+	if base, _, ok := strings.Cut(ev.IdempotencyKey, "#"); ok {
+		if k, found := x.mem[base]; found && entry == nil && k.events != nil {
+			k.events = append(k.events, cloneEnvelope(ev))
+		}
+	}
+}
+
 // remember indexes a durable (entry == nil: replayed, done) or in-flight
 // (entry != nil) transaction under the client key of its primary event.
 // An event without a request hash carries a server key: it is not indexed,
@@ -191,11 +202,7 @@ func (x *keyIndex) remember(ev *event.Envelope, entry *keyEntry) {
 		return
 	}
 	if ev.Metadata == nil || ev.Metadata.RequestHash == "" {
-		if base, _, ok := strings.Cut(ev.IdempotencyKey, "#"); ok {
-			if k, found := x.mem[base]; found && entry == nil && k.events != nil {
-				k.events = append(k.events, cloneEnvelope(ev))
-			}
-		}
+		x.attachDerived(ev, entry)
 		return
 	}
 	if entry == nil {

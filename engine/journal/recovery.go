@@ -95,7 +95,7 @@ func recoverJournal(cfg Config, apply func(*event.Envelope) error) (recovered, e
 			return out, fmt.Errorf("journal: sync dir %s: %w", dir, err)
 		}
 	}
-	rep.Clean = rep.TornTail == nil && len(rep.Quarantined) == 0 && len(rep.Gaps) == 0 && len(rep.Dependents) == 0
+	rep.Clean = rep.clean()
 	out.index, out.size = s.index, keptEnd-s.removed
 	return out, nil
 }

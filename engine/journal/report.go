@@ -92,3 +92,9 @@ type CorruptionError struct {
 func (e *CorruptionError) Error() string {
 	return fmt.Sprintf("journal: %s:%d: corrupt: %s (policy strict refuses to start)", e.File, e.Line, e.Reason)
 }
+
+// clean reports whether recovery found nothing to repair: no torn tail, no
+// quarantined line, no seq gap, no event left out for its lost entity.
+func (r *RecoveryReport) clean() bool {
+	return r.TornTail == nil && len(r.Quarantined) == 0 && len(r.Gaps) == 0 && len(r.Dependents) == 0
+}

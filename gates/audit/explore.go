@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -45,6 +46,9 @@ type ExploreSettings struct {
 	SynergieBase    int64         `json:"synergie_base_milli"`
 	SynergieCap     int64         `json:"synergie_cap_milli"`
 	MaxAmountMilli  int64         `json:"max_amount_milli"`
+	// MissionFailRefund: the share of what a failed mission consumed its
+	// fail refunds (0 in a run recorded before it was drawn: 1).
+	MissionFailRefund float64 `json:"mission_fail_refund"`
 }
 
 // ExplorePrincipal is a bearer token and whom it stands for.
@@ -310,9 +314,9 @@ func short(s string, n int) string {
 }
 
 func settingsLine(s ExploreSettings) string {
-	return fmt.Sprintf("CREDITD_APPROVAL_THRESHOLD=%s CREDITD_APPROVAL_HIGH=%s CREDITD_APPROVAL_CRITICAL=%s CREDITD_APPROVAL_TIMEOUT_MEDIUM=%s CREDITD_APPROVAL_TIMEOUT_HIGH=%s CREDITD_APPROVAL_TIMEOUT_CRITICAL=%s CREDITD_MAX_AMOUNT=%s CREDITD_SYNERGIE_BASE=%s CREDITD_SYNERGIE_CAP=%s",
+	return fmt.Sprintf("CREDITD_APPROVAL_THRESHOLD=%s CREDITD_APPROVAL_HIGH=%s CREDITD_APPROVAL_CRITICAL=%s CREDITD_APPROVAL_TIMEOUT_MEDIUM=%s CREDITD_APPROVAL_TIMEOUT_HIGH=%s CREDITD_APPROVAL_TIMEOUT_CRITICAL=%s CREDITD_MAX_AMOUNT=%s CREDITD_SYNERGIE_BASE=%s CREDITD_SYNERGIE_CAP=%s CREDITD_MISSION_FAIL_REFUND=%g",
 		money.FormatMilli(s.ThresholdMilli), money.FormatMilli(s.HighMilli), money.FormatMilli(s.CriticalMilli), s.TimeoutMedium, s.TimeoutHigh,
-		s.TimeoutCritical, money.FormatMilli(s.MaxAmountMilli), money.FormatMilli(s.SynergieBase), money.FormatMilli(s.SynergieCap))
+		s.TimeoutCritical, money.FormatMilli(s.MaxAmountMilli), money.FormatMilli(s.SynergieBase), money.FormatMilli(s.SynergieCap), s.MissionFailRefund)
 }
 
 func describeCmd(c ExploreCommand) string {
@@ -1025,8 +1029,14 @@ func (m *xModel) endMission(id, op string, b map[string]any) want {
 	switch op {
 	case "complete":
 		refund = max(ms.consumed-actual, 0)
+	case "fail":
+		share := m.s.MissionFailRefund
+		if share == 0 {
+			share = 1
+		}
+		refund = int64(math.Floor(float64(ms.consumed) * share))
 	default:
-		refund = ms.consumed // fail: the default refund share 1.0
+		refund = ms.consumed
 	}
 	refund = min(refund, max(ms.consumed-ms.refunded, 0))
 	return want{checks: func(r map[string]any) []string {

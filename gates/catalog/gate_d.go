@@ -50,7 +50,7 @@ var gateD = []Check{
 		Rules: rs("§3 durability", "§3 torn tail"), Routes: rs(Agents, Consume), Needs: caps(CapJournalFile, CapRestart)},
 	{ID: "D20", Gate: "D", Critical: true, Title: "journal corruption: damage reported by /journal/verify",
 		Rules: rs("§3 quarantine"), Routes: rs(JournalVerify), Needs: caps(CapJournalFile, CapRestart)},
-	{ID: "D21", Gate: "D", Title: "journal corruption: health after repair",
+	{ID: "D21", Gate: "D", Critical: true, Title: "journal corruption: health after repair",
 		Rules: rs("§3 quarantine"), Routes: rs(APIHealth), Needs: caps(CapJournalFile, CapRestart)},
 	{ID: "D22", Gate: "D", Critical: true, Title: "journal corruption: lost entity and its dependents reported by /journal/verify",
 		Rules: rs("§3 quarantine"), Routes: rs(JournalVerify), Needs: caps(CapJournalFile, CapRestart)},

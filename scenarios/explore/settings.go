@@ -22,6 +22,9 @@ type Settings struct {
 	SynergieBase    int64         `json:"synergie_base_milli"`
 	SynergieCap     int64         `json:"synergie_cap_milli"`
 	MaxAmountMilli  int64         `json:"max_amount_milli"`
+	// MissionFailRefund is the share of what a failed mission consumed
+	// that its fail refunds (SPEC §5, default 1.0).
+	MissionFailRefund float64 `json:"mission_fail_refund"`
 	// Capacities are our engine's memory bounds (CREDITD_* name → value:
 	// decided approvals and ledger entries kept in memory, idempotency keys
 	// kept in memory, events per group commit), drawn small for some seeds
@@ -37,7 +40,7 @@ type Settings struct {
 func DefaultSettings() Settings {
 	return Settings{ThresholdMilli: 500_000, HighMilli: 5_000_000, CriticalMilli: 50_000_000,
 		TimeoutMedium: 24 * time.Hour, TimeoutHigh: 48 * time.Hour, TimeoutCritical: 72 * time.Hour,
-		SynergieBase: 50_000, SynergieCap: 500_000, MaxAmountMilli: 1_000_000_000_000}
+		SynergieBase: 50_000, SynergieCap: 500_000, MaxAmountMilli: 1_000_000_000_000, MissionFailRefund: 1}
 }
 
 // DrawSettings draws settings from the seed: thresholds with up to three
@@ -78,6 +81,13 @@ func DrawSettings(r *rand.Rand) Settings {
 	s.SynergieCap = s.SynergieBase + r.Int64N(10*s.SynergieBase)
 	s.MaxAmountMilli = s.CriticalMilli + 1000 + r.Int64N(s.CriticalMilli)
 	s.Capacities = drawCapacities(r)
+	// A fail refund share below 1 for half the seeds (drawn last, so no
+	// earlier draw moves): with it a fail's refund and the refunds already
+	// made against the mission both count (consumed × share, capped by
+	// what is left), which share 1 cannot tell apart.
+	if r.IntN(2) == 0 {
+		s.MissionFailRefund = []float64{0.25, 0.333, 0.5, 0.75}[r.IntN(4)]
+	}
 	return s
 }
 
@@ -114,6 +124,7 @@ func (s Settings) Env() map[string]string {
 		"CREDITD_SYNERGIE_BASE":             credits(s.SynergieBase),
 		"CREDITD_SYNERGIE_CAP":              credits(s.SynergieCap),
 		"CREDITD_MAX_AMOUNT":                credits(s.MaxAmountMilli),
+		"CREDITD_MISSION_FAIL_REFUND":       strconv.FormatFloat(s.MissionFailRefund, 'g', -1, 64),
 	}
 	for k, v := range s.Capacities {
 		env[k] = strconv.Itoa(v)
