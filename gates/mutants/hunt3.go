@@ -28,7 +28,7 @@ func hunt3Mutants() []Mutant {
 			Bug: "a recovery rewrites the quarantine file with only its own entries: the lines an earlier recovery quarantined are lost from it"},
 		{Name: "durable-offset-before-sync", Gate: "d", Check: "D51",
 			Bug: "the journal's durable offset is advanced before the batch is written and synced, and also when that fails: GET /events serves lines that were never acknowledged, a refused append's included"},
-		{Name: "karma-live-not-cached", Gate: "d", Check: "D47", Verdict: "CONDITIONAL", // D47 is not critical
+		{Name: "karma-live-not-cached", Gate: "d", Check: "D47", // critical since round 3: a fallback score changes a reward
 			Bug: "live KARMA scores are not stored in the cache: during a blackout an agent scored just before gets the fallback, not its cached score"},
 	}
 }

@@ -64,3 +64,18 @@ func TestParallelRunsKeepEachMutantsTargetToItselfAndTheirOrder(t *testing.T) {
 		t.Errorf("a mutant's own env must reach its run only: m1 %v, m2 %v", seen["m1"], seen["m2"])
 	}
 }
+
+// A seeded bug that expects CONDITIONAL names a check that is not
+// critical: when a critical check fails the verdict is NO-GO, so a check
+// made critical (D47, D21 in round 3) leaves such a mutant "SURVIVED" on
+// the NO-GO that is in fact its rejection — CI found one that way. (The
+// other way round is allowed: a bug that fails a non-critical check may
+// fail critical ones too and expect NO-GO.)
+func TestAMutantExpectingConditionalNamesANonCriticalCheck(t *testing.T) {
+	for _, m := range mutants.All() {
+		c, ok := catalog.Lookup(m.Check)
+		if ok && m.Verdict == "CONDITIONAL" && c.Critical {
+			t.Errorf("mutant %s expects CONDITIONAL, but the check it names, %s, is critical: its failure is NO-GO", m.Name, c.ID)
+		}
+	}
+}
