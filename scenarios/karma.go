@@ -16,10 +16,6 @@ type BlackoutResult struct {
 	Mode     string
 	Requests int
 	OK       int
-	Sources  map[string]int // karma_source → count
-	// First is the karma_source of the first acknowledged consume ("" when
-	// none was).
-	First string
 	// Answered is every acknowledged consume's karma_source with the time
 	// since the blackout's first consume was sent, in order.
 	Answered   []SourceAt
@@ -33,6 +29,24 @@ type BlackoutResult struct {
 	Failures             []string
 }
 
+// First is the karma_source of the first acknowledged consume ("" when
+// none was).
+func (r BlackoutResult) First() string {
+	if len(r.Answered) == 0 {
+		return ""
+	}
+	return r.Answered[0].Source
+}
+
+// Sources counts the acknowledged consumes by karma_source.
+func (r BlackoutResult) Sources() map[string]int {
+	out := map[string]int{}
+	for _, a := range r.Answered {
+		out[a.Source]++
+	}
+	return out
+}
+
 // SourceAt is one acknowledged consume's karma_source and when it was
 // sent, counted from the blackout's first consume.
 type SourceAt struct {
@@ -43,7 +57,7 @@ type SourceAt struct {
 // Blackout sends n consumes of amountMilli while KARMA is in a failure
 // mode (the caller switched it) and records how the backend coped.
 func Blackout(ctx context.Context, c *Client, mode, agent string, n int, amountMilli int64) BlackoutResult {
-	res := BlackoutResult{Mode: mode, Sources: map[string]int{}}
+	res := BlackoutResult{Mode: mode}
 	var lats []time.Duration
 	start := time.Now()
 	for i := 0; i < n; i++ {
@@ -62,11 +76,7 @@ func Blackout(ctx context.Context, c *Client, mode, agent string, n int, amountM
 		res.OK++
 		meta, _ := r.Body["metadata"].(map[string]any)
 		src, _ := meta["karma_source"].(string)
-		res.Sources[or(src, "missing")]++
 		res.Answered = append(res.Answered, SourceAt{Source: or(src, "missing"), At: at})
-		if res.OK == 1 {
-			res.First = or(src, "missing")
-		}
 	}
 	sort.Slice(lats, func(i, j int) bool { return lats[i] < lats[j] })
 	if len(lats) > 0 {

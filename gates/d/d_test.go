@@ -121,7 +121,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 			}
 			badSource := 0
 			for _, r := range []scenarios.BlackoutResult{res, fres} {
-				for src, n := range r.Sources {
+				for src, n := range r.Sources() {
 					if src != "fallback" && src != "cache" {
 						badSource += n
 					}
@@ -132,7 +132,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 				Threshold: res.Requests + fres.Requests, Detail: strings.Join(append(res.Failures, fres.Failures...), "\n"), Variant: v})
 			env.Record("D3", harness.Measure{OK: alive.OK(), Samples: 1, Measured: alive.Status, Threshold: 200,
 				Detail: "a dependency outage must never crash the backend", Variant: v})
-			env.Record("D4", harness.Measure{OK: badSource == 0, Samples: res.OK + fres.OK, Measured: fmt.Sprint(res.Sources, " ", fres.Sources), Threshold: "karma_source fallback|cache on every consume",
+			env.Record("D4", harness.Measure{OK: badSource == 0, Samples: res.OK + fres.OK, Measured: fmt.Sprint(res.Sources(), " ", fres.Sources()), Threshold: "karma_source fallback|cache on every consume",
 				Detail: fmt.Sprintf("%d successful consumes judged (a scored agent, then one KARMA never scored)", res.OK+fres.OK), Variant: v})
 			// Every consume of the scored agent in the outage's first
 			// cacheWindow, not only the first: a backend that skips its
@@ -149,17 +149,17 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 			}
 			env.Record("D47", harness.Measure{OK: len(notCached) == 0, Samples: judged, Measured: fmt.Sprintf("%d of %d not cache", len(notCached), judged), Threshold: "cache on every one",
 				Detail: fmt.Sprintf("every consume of the outage's first %s for an agent KARMA scored live just before it (SPEC §5 falls back to the cached score, else 0.5; a cache that forgets a score within %s is none): first %s; %s",
-					cacheWindow, cacheWindow, res.First, strings.TrimSpace(firstN(notCached, 5))), Variant: v})
+					cacheWindow, cacheWindow, res.First(), strings.TrimSpace(firstN(notCached, 5))), Variant: v})
 			// Every fallback score the backend served and journaled was
 			// counted (a refused consume may count one more, never less).
-			switch fallbacks := fres.Sources["fallback"]; {
+			switch fallbacks := fres.Sources()["fallback"]; {
 			case !counted || !countedAfter:
 				env.Record("D45", harness.Measure{Detail: "GET /karma/status answered no numeric fallback_count", Variant: v})
 			case fallbacks == 0:
-				env.Record("D45", harness.Measure{Detail: fmt.Sprintf("no consume of the never-scored agent was answered with karma_source fallback (%v): nothing to count", fres.Sources), Variant: v})
+				env.Record("D45", harness.Measure{Detail: fmt.Sprintf("no consume of the never-scored agent was answered with karma_source fallback (%v): nothing to count", fres.Sources()), Variant: v})
 			default:
 				env.Record("D45", harness.Measure{OK: fcAfter-fcBefore >= int64(fallbacks), Samples: fallbacks, Measured: fcAfter - fcBefore, Threshold: fmt.Sprintf("≥ %d", fallbacks),
-					Detail: fmt.Sprintf("fallback_count %d → %d across the outage; %d consumes of the never-scored agent %s answered karma_source fallback (%v)", fcBefore, fcAfter, fallbacks, fresh, fres.Sources), Variant: v})
+					Detail: fmt.Sprintf("fallback_count %d → %d across the outage; %d consumes of the never-scored agent %s answered karma_source fallback (%v)", fcBefore, fcAfter, fallbacks, fresh, fres.Sources()), Variant: v})
 			}
 			maxLat := max(res.MaxLatency, fres.MaxLatency)
 			env.Record("D5", harness.Measure{OK: maxLat <= budget, Samples: res.Requests + fres.Requests, Measured: maxLat.Round(time.Millisecond).String(),
