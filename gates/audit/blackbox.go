@@ -473,41 +473,48 @@ func (a *bbAgent) finalRead() (bbRead, bool) {
 
 // ---------------------------------------------------------------- A11
 
-func (b *blackBox) a11() Finding {
-	var v violations
-	judged, inconclusive, noHeader := 0, 0, 0
+// keyedRetries calls f for every copy (a retry, a concurrent duplicate)
+// of every keyed write, with the execution it replays.
+func (b *blackBox) keyedRetries(f func(a *bbAgent, u *bbUnit, first, c Op)) {
 	for _, id := range b.order {
 		a := b.agents[id]
 		for _, u := range a.units {
 			if !strings.HasPrefix(u.name, "key ") {
 				continue
 			}
-			copies := u.copies()
-			if len(copies) == 0 {
-				continue
-			}
 			first, _ := u.executed()
-			fba, fok := exactMoney(first.BalanceAfter)
-			for _, c := range copies {
-				judged++
-				if c.Outcome != history.Replayed {
-					noHeader++
-				}
-				cba, cok := exactMoney(c.BalanceAfter)
-				if !fok || !cok || cba == fba {
-					continue
-				}
-				clean := !a.busyExcept(u, min(first.CallNs, c.CallNs), max(first.ReturnNs, c.ReturnNs), 0)
-				switch {
-				case clean || cba-fba == u.delta:
-					v.add("%s (agent %s, %s %s): op %d answered balance_after %s, its retry op %d (%s, %s) answered %s — %s again; nothing else of the agent was in flight: %t",
-						u.name, a.id, first.Kind, money.FormatMilli(absMilli(u.delta)), first.ID, first.BalanceAfter, c.ID, c.Role, replayWord(c),
-						c.BalanceAfter, signed(cba-fba), clean)
-				default:
-					inconclusive++
-				}
+			for _, c := range u.copies() {
+				f(a, u, first, c)
 			}
 		}
+	}
+}
+
+func (b *blackBox) a11() Finding {
+	var v violations
+	judged, inconclusive, noHeader := 0, 0, 0
+	b.keyedRetries(func(a *bbAgent, u *bbUnit, first, c Op) {
+		judged++
+		if c.Outcome != history.Replayed {
+			noHeader++
+		}
+		fba, fok := exactMoney(first.BalanceAfter)
+		cba, cok := exactMoney(c.BalanceAfter)
+		if !fok || !cok || cba == fba {
+			return
+		}
+		clean := !a.busyExcept(u, min(first.CallNs, c.CallNs), max(first.ReturnNs, c.ReturnNs), 0)
+		switch {
+		case clean || cba-fba == u.delta:
+			v.add("%s (agent %s, %s %s): op %d answered balance_after %s, its retry op %d (%s, %s) answered %s — %s again; nothing else of the agent was in flight: %t",
+				u.name, a.id, first.Kind, money.FormatMilli(absMilli(u.delta)), first.ID, first.BalanceAfter, c.ID, c.Role, replayWord(c),
+				c.BalanceAfter, signed(cba-fba), clean)
+		default:
+			inconclusive++
+		}
+	})
+	for _, id := range b.order {
+		a := b.agents[id]
 		// The final balance: does counting retries as new effects explain it?
 		if !a.foldable() {
 			continue
@@ -774,30 +781,18 @@ func moneyOf(o Op) string {
 func (b *blackBox) a30() Finding {
 	var v violations
 	judged := 0
-	for _, id := range b.order {
-		a := b.agents[id]
-		for _, u := range a.units {
-			if !strings.HasPrefix(u.name, "key ") {
-				continue
-			}
-			first, _ := u.executed()
-			fba, fok := exactMoney(first.BalanceAfter)
-			if !fok {
-				continue
-			}
-			for _, c := range u.copies() {
-				cba, cok := exactMoney(c.BalanceAfter)
-				if !cok {
-					continue
-				}
-				judged++
-				if cba != fba {
-					v.add("%s (agent %s, %s %s): op %d answered balance_after %s, its retry op %d (%s, %s) answered %s",
-						u.name, a.id, first.Kind, money.FormatMilli(absMilli(u.delta)), first.ID, first.BalanceAfter, c.ID, c.Role, replayWord(c), c.BalanceAfter)
-				}
-			}
+	b.keyedRetries(func(a *bbAgent, u *bbUnit, first, c Op) {
+		fba, fok := exactMoney(first.BalanceAfter)
+		cba, cok := exactMoney(c.BalanceAfter)
+		if !fok || !cok {
+			return
 		}
-	}
+		judged++
+		if cba != fba {
+			v.add("%s (agent %s, %s %s): op %d answered balance_after %s, its retry op %d (%s, %s) answered %s",
+				u.name, a.id, first.Kind, money.FormatMilli(absMilli(u.delta)), first.ID, first.BalanceAfter, c.ID, c.Role, replayWord(c), c.BalanceAfter)
+		}
+	})
 	f := v.finding(CheckA30, countMeasured(&v, judged, "keyed retries answered 2xx with a balance_after"),
 		"0: every retry answers its original's balance_after", "")
 	f.Samples = judged
