@@ -1,7 +1,6 @@
 package original
 
 import (
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -108,27 +107,9 @@ func TestH8RetryBodyAfterRestart(t *testing.T) {
 
 func TestH8RefundNoFsync(t *testing.T) {
 	withAndWithout(t, H8RefundNoFsync, func(t *testing.T, on bool, ds []Defect) {
-		var synced int64
-		old := syncFile
-		syncFile = func(f *os.File) error {
-			fi, err := f.Stat()
-			if err == nil {
-				synced = fi.Size()
-			}
-			return err
-		}
-		t.Cleanup(func() { syncFile = old })
+		synced := recordSyncs(t)
 		dir := t.TempDir()
-		d := Defects{}
-		for _, x := range ds {
-			d[x] = true
-		}
-		s, err := Open(Config{DataDir: dir, Defects: d}) // fsync on
-		if err != nil {
-			t.Fatal(err)
-		}
-		b := &backend{t: t, dir: dir, s: s, hs: httptest.NewServer(s)}
-		t.Cleanup(b.stop)
+		b := openFsynced(t, dir, ds)
 		b.register("a1", "1")
 		b.must(b.post("/consume", `{"agent_id":"a1","amount":10,"mission_id":"m1"}`), 200)
 		b.must(b.post("/refund", `{"agent_id":"a1","amount":4,"mission_id":"m1"}`), 200)
@@ -137,8 +118,8 @@ func TestH8RefundNoFsync(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if lost := synced != fi.Size(); lost != on {
-			t.Fatalf("after an acknowledged refund: synced %d of %d bytes", synced, fi.Size())
+		if lost := *synced != fi.Size(); lost != on {
+			t.Fatalf("after an acknowledged refund: synced %d of %d bytes", *synced, fi.Size())
 		}
 	})
 }

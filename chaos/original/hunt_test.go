@@ -16,6 +16,39 @@ import (
 // hunt: without it the backend keeps the promise, with it the promise
 // breaks in the way the defect's doc says, and nothing else changes.
 
+// recordSyncs replaces the journal's fsync, for the test, with one that
+// records how much of the file the last sync made durable (what a power
+// loss keeps; no real fsync).
+func recordSyncs(t *testing.T) *int64 {
+	var synced int64
+	old := syncFile
+	syncFile = func(f *os.File) error {
+		fi, err := f.Stat()
+		if err == nil {
+			synced = fi.Size()
+		}
+		return err
+	}
+	t.Cleanup(func() { syncFile = old })
+	return &synced
+}
+
+// openFsynced opens the backend on dir with fsync on and the defects ds,
+// stopped when the test ends.
+func openFsynced(t *testing.T, dir string, ds []Defect) *backend {
+	d := Defects{}
+	for _, x := range ds {
+		d[x] = true
+	}
+	s, err := Open(Config{DataDir: dir, Defects: d}) // fsync on
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &backend{t: t, dir: dir, s: s, hs: httptest.NewServer(s)}
+	t.Cleanup(b.stop)
+	return b
+}
+
 // withAndWithout runs f once on a correct backend and once with d.
 func withAndWithout(t *testing.T, d Defect, f func(t *testing.T, on bool, defects []Defect)) {
 	t.Run("correct", func(t *testing.T) { f(t, false, nil) })
@@ -49,30 +82,9 @@ func TestLazyFsync(t *testing.T) {
 	withAndWithout(t, LazyFsync, func(t *testing.T, on bool, ds []Defect) {
 		// Record how much of the journal each sync made durable (no real
 		// fsync: the test only needs to know what a power loss keeps).
-		var synced int64
-		old := syncFile
-		syncFile = func(f *os.File) error {
-			fi, err := f.Stat()
-			if err == nil {
-				synced = fi.Size()
-			}
-			return err
-		}
-		t.Cleanup(func() { syncFile = old })
+		synced := recordSyncs(t)
 		dir := t.TempDir()
-		d := Defects{}
-		for _, x := range ds {
-			d[x] = true
-		}
-		open := func() *backend {
-			s, err := Open(Config{DataDir: dir, Defects: d}) // fsync on
-			if err != nil {
-				t.Fatal(err)
-			}
-			b := &backend{t: t, dir: dir, s: s, hs: httptest.NewServer(s)}
-			t.Cleanup(b.stop)
-			return b
-		}
+		open := func() *backend { return openFsynced(t, dir, ds) }
 		b := open()
 		b.register("a1", "1")
 		for range 3 {
@@ -91,16 +103,16 @@ func TestLazyFsync(t *testing.T) {
 		}
 		c.stop()
 		// A power loss keeps what was synced.
-		if err := os.Truncate(path, synced); err != nil {
+		if err := os.Truncate(path, *synced); err != nil {
 			t.Fatal(err)
 		}
 		after := open()
 		a := after.do("GET", "/api/credits/balance/a1", "", "")
-		if !on && (synced != fi.Size() || a.status != 200 || a.body["balance"] != 97.0) {
-			t.Fatalf("power loss after 4 acknowledged writes: synced %d of %d bytes, balance %d %s", synced, fi.Size(), a.status, a.raw)
+		if !on && (*synced != fi.Size() || a.status != 200 || a.body["balance"] != 97.0) {
+			t.Fatalf("power loss after 4 acknowledged writes: synced %d of %d bytes, balance %d %s", *synced, fi.Size(), a.status, a.raw)
 		}
 		if on && a.status != 404 {
-			t.Fatalf("lazy-fsync: 4 acknowledged writes should be lost at a power loss (synced %d of %d bytes): %d %s", synced, fi.Size(), a.status, a.raw)
+			t.Fatalf("lazy-fsync: 4 acknowledged writes should be lost at a power loss (synced %d of %d bytes): %d %s", *synced, fi.Size(), a.status, a.raw)
 		}
 	})
 }
