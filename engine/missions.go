@@ -99,21 +99,12 @@ func endMissionRule(v View, in MissionInput, typ event.Type, _ time.Time) (*plan
 	if !ok {
 		return nil, v.unknown("mission", in.MissionID)
 	}
-	if m.Status != projection.MissionRunning {
+	if missionOver(m) {
 		return nil, refuse(CodeConflict, nil, "mission %q is already %s", in.MissionID, m.Status)
-	}
-	var refund int64
-	switch typ {
-	case event.MissionCompleted:
-		refund = max(m.ConsumedMilli-in.ActualMilli, 0)
-	case event.MissionFailed:
-		refund = int64(math.Floor(float64(m.ConsumedMilli) * v.Settings.MissionFailRefund))
-	case event.MissionCancelled:
-		refund = m.ConsumedMilli
 	}
 	// Money guard: a mission never refunds more than it consumed, counting
 	// the refunds already made against it through POST /refund.
-	refund = min(refund, max(m.ConsumedMilli-m.RefundedMilli, 0))
+	refund := min(endRefund(m, typ, in.ActualMilli, v.Settings.MissionFailRefund), max(m.ConsumedMilli-m.RefundedMilli, 0))
 	a, err := v.agent(m.AgentID)
 	if err != nil {
 		return nil, err
@@ -126,6 +117,25 @@ func endMissionRule(v View, in MissionInput, typ event.Type, _ time.Time) (*plan
 			-1, m.ConsumeEvent)
 	}
 	return p, nil
+}
+
+// missionOver reports whether a mission has ended (completed, failed or
+// cancelled): it ends once, whatever its end refunded.
+func missionOver(m projection.Mission) bool { return m.Status != projection.MissionRunning }
+
+// endRefund is what an end of typ refunds of a running mission before the
+// money guard: complete the estimate less the actual cost (if positive),
+// fail its share of what the mission consumed, cancel all of it.
+func endRefund(m projection.Mission, typ event.Type, actualMilli int64, failShare float64) int64 {
+	switch typ {
+	case event.MissionCompleted:
+		return max(m.ConsumedMilli-actualMilli, 0)
+	case event.MissionFailed:
+		return int64(math.Floor(float64(m.ConsumedMilli) * failShare))
+	case event.MissionCancelled:
+		return m.ConsumedMilli
+	}
+	return 0
 }
 
 // RateMission records a mission rating in 0..1.
