@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -91,6 +93,13 @@ type ExploreRun struct {
 	Settings   ExploreSettings    `json:"settings"`
 	Principals []ExplorePrincipal `json:"principals"`
 	Commands   []ExploreCommand   `json:"commands"`
+	// Foreign: the run is on a backend other than our engine (SPEC §5's
+	// default settings): only what the SPEC fixes is judged, not our
+	// engine's codes and answer shapes where the SPEC leaves them open.
+	Foreign bool `json:"foreign,omitempty"`
+	// NoAuth: that backend serves without a token (SPEC §6's dev mode):
+	// no command is refused for its token or role.
+	NoAuth bool `json:"no_auth,omitempty"`
 }
 
 // expirySlack is how close to a deadline either answer is accepted (clock
@@ -137,6 +146,12 @@ type xModel struct {
 	done      map[string]xDone // client key → what executed under it
 	unknown   map[int]int64    // commands a fault left without an answer
 	lastUp    int64            // return time of the last restart (unix ns)
+	// foreign: the run is on another backend (ExploreRun.Foreign):
+	// refusals are judged by the status SPEC §6 gives their kind and by
+	// the codes it names, and what the SPEC leaves to the backend is
+	// accepted either way (see foreignRefusal, credit).
+	foreign bool
+	noAuth  bool // ExploreRun.NoAuth
 }
 
 // want is what the rules predict for one command.
@@ -414,7 +429,7 @@ func judgeExplore(run ExploreRun, upTo int) []exploreVerdict {
 	m := &xModel{s: run.Settings, tokens: map[string]ExplorePrincipal{}, agents: map[string]int64{}, skills: map[string]float64{},
 		approvals: map[string]*xApproval{}, missions: map[string]*xMission{}, pools: map[string]*xPool{},
 		collabs: map[string]bool{}, granted: map[string]int64{}, cmds: run.Commands, done: map[string]xDone{},
-		unknown: unknownOutcomes(run.Commands)}
+		unknown: unknownOutcomes(run.Commands), foreign: run.Foreign, noAuth: run.NoAuth}
 	for _, p := range run.Principals {
 		m.tokens[p.Token] = p
 	}
@@ -469,7 +484,7 @@ func (m *xModel) evaluate(c ExploreCommand, w want) []string {
 	case !acked:
 		okCode := false
 		for _, x := range w.refuse {
-			if x == code && codeStatus[x] == c.Status {
+			if x == code && codeStatus[x] == c.Status || m.foreign && foreignRefusal(x, code, c.Status) {
 				okCode = true
 			}
 		}
@@ -494,6 +509,37 @@ func (m *xModel) evaluate(c ExploreCommand, w want) []string {
 		w.refused(code)
 	}
 	return out
+}
+
+// identityOnlyDiffers reports whether two request bodies differ in the
+// members naming the acting principal alone (actor_id, requester_id,
+// approver_id), which a backend with tokens does not read.
+func identityOnlyDiffers(a, b json.RawMessage) bool {
+	x, y := decodeBody(a), decodeBody(b)
+	for _, k := range []string{"actor_id", "requester_id", "approver_id", "idempotency_key"} {
+		delete(x, k)
+		delete(y, k)
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+// specCodes are the error codes SPEC §6 names: another backend must
+// answer these exactly; every other refusal it may word its own way.
+var specCodes = map[string]bool{"insufficient_credits": true, "already_decided": true, "idempotency_key_conflict": true, "agent_exists": true}
+
+// foreignRefusal reports whether another backend's refusal (code, status)
+// is the predicted one (want): a code SPEC §6 names must be that code with
+// its status; any other refusal must have the status SPEC §6 gives its
+// kind (401/403 auth, 404 unknown entity, 409 conflict, 422 invalid field,
+// or 400 for a body it cannot read), its code is the backend's.
+func foreignRefusal(want, code string, status int) bool {
+	if specCodes[want] {
+		return code == want && status == codeStatus[want]
+	}
+	if specCodes[code] {
+		return false // a named code for another refusal says something false
+	}
+	return status == codeStatus[want] || (status == 400 && codeStatus[want] == 422)
 }
 
 func (w want) String() string {
@@ -610,7 +656,9 @@ func (m *xModel) predict(c ExploreCommand) want {
 	}
 	// Authentication and roles come first.
 	p, known := m.tokens[c.Token]
-	if c.Token == "" || !known {
+	if m.noAuth {
+		p = ExplorePrincipal{Name: "anonymous", Role: "admin"}
+	} else if c.Token == "" || !known {
 		return refusal("unauthorized")
 	}
 	access := "read"
@@ -631,6 +679,14 @@ func (m *xModel) predict(c ExploreCommand) want {
 		// holds no command: a retry is a new request).
 		if d, ok := m.done[c.Key]; ok && c.Key != "" {
 			if c.Conflicting {
+				if m.foreign && d.known && identityOnlyDiffers(m.cmds[d.n].Body, c.Body) {
+					// With tokens the body's actor names nobody (SPEC
+					// §6): another backend may leave it out of the
+					// body it compares and replay the original.
+					w := m.replay(m.cmds[d.n])
+					w.refuse, w.either = []string{"idempotency_key_conflict"}, true
+					return w
+				}
 				return refusal("idempotency_key_conflict")
 			}
 			if !d.known {
@@ -767,6 +823,12 @@ func (m *xModel) credit(op string, b map[string]any, p ExplorePrincipal, c Explo
 			// cannot be bounded by what the mission consumed.
 			return refusal("not_found")
 		} else if amt >= m.s.ThresholdMilli {
+			if m.foreign {
+				// SPEC §5 gates an add or a withdrawal at the threshold,
+				// not a refund: another backend may refund it at once,
+				// refuse it, or answer 202 with an approval request.
+				return m.foreignLargeRefund(id, amt, bal, c)
+			}
 			codes = append(codes, "approval_required")
 		}
 	}
@@ -787,6 +849,37 @@ func (m *xModel) credit(op string, b map[string]any, p ExplorePrincipal, c Explo
 	return w
 }
 
+// foreignLargeRefund predicts a refund without a mission at or above the
+// threshold on another backend: refused (no money moves), gated (202, no
+// money moves yet) or applied (its amount and balance_after exact).
+func (m *xModel) foreignLargeRefund(id string, amt, bal int64, c ExploreCommand) want {
+	applied := c.Status != http.StatusAccepted
+	return want{setting: true, either: true, refuse: []string{"approval_required", "invalid", "forbidden"},
+		checks: func(r map[string]any) []string {
+			if !applied {
+				return nil
+			}
+			return append(eq(r, "amount", amt), eq(r, "balance_after", bal+amt)...)
+		},
+		apply: func(map[string]any) {
+			if applied {
+				m.agents[id] += amt
+			}
+		}}
+}
+
+// foreignGated predicts an add or withdrawal at or above the threshold on
+// another backend that did not answer 202: a refusal (one serving no
+// approval routes cannot open a request) moves no money and is right; an
+// acknowledgement moved money past the human gate (SPEC §5).
+func (m *xModel) foreignGated(action string, amt int64) want {
+	return want{setting: true, either: true, refuse: []string{"approval_required", "forbidden", "invalid", "not_found", "insufficient_credits"},
+		checks: func(map[string]any) []string {
+			return []string{fmt.Sprintf("%s of %s credits applied without a human gate: SPEC §5 wants 202 and an approval request at or above the threshold %s",
+				action, money.FormatMilli(amt), money.FormatMilli(m.s.ThresholdMilli))}
+		}}
+}
+
 // openApproval predicts a request for an approval: LOW is approved by the
 // system and executed at once (a withdrawal only if the balance covers
 // it), every other level is 202 pending with its approvers and deadline.
@@ -797,7 +890,10 @@ func (m *xModel) openApproval(action, id string, amt int64, just string, p Explo
 		return refusal("not_found")
 	}
 	level, required, timeout := m.level(amt)
-	w := want{identity: true, setting: true}
+	if m.foreign && level != "LOW" && c.Status != http.StatusAccepted {
+		return m.foreignGated(action, amt)
+	}
+	w := want{identity: !m.foreign, setting: true}
 	if level == "LOW" {
 		delta := amt
 		if action == "withdraw" {
@@ -825,6 +921,9 @@ func (m *xModel) openApproval(action, id string, amt int64, just string, p Explo
 	call, ret := time.Unix(0, c.CallNs), time.Unix(0, c.ReturnNs)
 	w.checks = func(r map[string]any) []string {
 		out := append(eqStr(r, "status", "pending"), eqStr(r, "risk_level", level)...)
+		if m.foreign {
+			return out // SPEC §6 names request_id, status, risk_level and version only
+		}
 		out = append(out, eqStr(r, "requester_id", p.Name)...)
 		out = append(out, eqMilliInt(r, "required_approvals", int64(required))...)
 		if exp, err := time.Parse(time.RFC3339Nano, fmt.Sprint(r["expires_at"])); err != nil {

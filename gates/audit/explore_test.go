@@ -126,3 +126,86 @@ func TestJudgeGrammar(t *testing.T) {
 		t.Errorf("a wrong refusal code or a moved digest passed: %v", f)
 	}
 }
+
+// foreignFixture is a run on another backend: an agent with 100 credits,
+// then the command under test (SPEC §5's defaults: threshold 500).
+func foreignFixture(last ExploreCommand) ExploreRun {
+	run := exploreFixture(last)
+	run.Commands = append(run.Commands[:1:1], run.Commands[len(run.Commands)-1])
+	run.Commands[1].N = 1
+	run.Foreign = true
+	return run
+}
+
+// On another backend a refusal is judged by the status SPEC §6 gives its
+// kind and by the codes it names, never by our engine's wording.
+func TestAnotherBackendsRefusalIsJudgedByStatusAndTheSpecsCodes(t *testing.T) {
+	for _, c := range []struct {
+		body, resp string
+		status     int
+		ok         bool
+	}{
+		{`{"agent_id":"a","amount":1.0001}`, `{"code":"invalid_field"}`, 422, true},  // our "invalid", its words
+		{`{"agent_id":"a","amount":1.0001}`, `{"code":"bad_request"}`, 400, true},    // a body it cannot take
+		{`{"agent_id":"a","amount":1.0001}`, `{"code":"invalid_field"}`, 409, false}, // a conflict status for a bad field
+		{`{"agent_id":"a","amount":150}`, `{"code":"insufficient_credits"}`, 409, true},
+		{`{"agent_id":"a","amount":150}`, `{"code":"insufficient_funds"}`, 409, false}, // SPEC §6 names the code
+		{`{"agent_id":"zz","amount":1}`, `{"code":"agent_not_found"}`, 404, true},
+		{`{"agent_id":"zz","amount":1}`, `{"code":"insufficient_credits"}`, 409, false}, // a named code for another refusal
+	} {
+		run := foreignFixture(ExploreCommand{Path: "/api/credits/consume", Token: "t-op", Body: json.RawMessage(c.body),
+			Status: c.status, Resp: json.RawMessage(c.resp)})
+		if f := findingOf(JudgeExplore(run), CheckB47); f.OK != c.ok {
+			t.Errorf("%s answered %d %s: ok=%v, want %v (%s)", c.body, c.status, c.resp, f.OK, c.ok, f)
+		}
+		run.Foreign = false // our engine is held to its own codes
+		if f := findingOf(JudgeExplore(run), CheckB47); f.OK && c.resp != `{"code":"insufficient_credits"}` {
+			t.Errorf("our engine answering %d %s passed: %s", c.status, c.resp, f)
+		}
+	}
+}
+
+// SPEC §5 gates an add at the threshold: another backend may answer 202 or
+// refuse it (one serving no approval routes cannot open a request), never
+// apply it.
+func TestAnotherBackendMayRefuseAGatedAddButNeverApplyIt(t *testing.T) {
+	add := func(status int, resp string) ExploreRun {
+		return foreignFixture(ExploreCommand{Path: "/api/credits/add", Token: "t-op", Body: json.RawMessage(`{"agent_id":"a","amount":500}`),
+			Status: status, Resp: json.RawMessage(resp)})
+	}
+	for _, r := range []ExploreRun{add(202, `{"request_id":"r9","status":"pending","risk_level":"MEDIUM","version":1}`),
+		add(403, `{"code":"approval_required"}`)} {
+		if f := findingOf(JudgeExplore(r), CheckB47); !f.OK {
+			t.Errorf("%s", f)
+		}
+	}
+	if f := findingOf(JudgeExplore(add(200, `{"amount":500,"balance_after":600}`)), CheckB47); f.OK {
+		t.Fatalf("an add at the threshold applied at once passed: %s", f)
+	}
+}
+
+// A keyed retry whose body differs only in the actor member (which a
+// backend with tokens does not read) may replay; any other difference
+// must be 409 idempotency_key_conflict, on every backend.
+func TestAnotherBackendMayReplayARetryDifferingOnlyInItsActor(t *testing.T) {
+	run := foreignFixture(ExploreCommand{Path: "/api/credits/consume", Token: "t-op", Key: "k", Body: json.RawMessage(`{"agent_id":"a","amount":5}`),
+		Status: 200, Resp: json.RawMessage(`{"amount":5,"balance_after":95,"event_id":"e1"}`)})
+	retry := func(body string) ExploreRun {
+		r := run
+		r.Commands = append(append([]ExploreCommand(nil), run.Commands...), ExploreCommand{N: 2, Method: "POST", Path: "/api/credits/consume",
+			Token: "t-op", Key: "k", RetryOf: 1, Conflicting: true, Body: json.RawMessage(body), Status: 200,
+			Resp: json.RawMessage(`{"amount":5,"balance_after":95,"event_id":"e1"}`)})
+		return r
+	}
+	if f := findingOf(JudgeExplore(retry(`{"agent_id":"a","amount":5,"actor_id":"someone-else"}`)), CheckB47); !f.OK {
+		t.Errorf("a replay of a retry differing in its actor alone: %s", f)
+	}
+	if f := findingOf(JudgeExplore(retry(`{"agent_id":"a","amount":6}`)), CheckB47); f.OK {
+		t.Errorf("a replay of a retry with another amount passed: %s", f)
+	}
+	r := retry(`{"agent_id":"a","amount":5,"actor_id":"someone-else"}`)
+	r.Foreign = false
+	if f := findingOf(JudgeExplore(r), CheckB47); f.OK {
+		t.Errorf("our engine replaying a retry with another body passed: %s", f)
+	}
+}

@@ -32,6 +32,11 @@ const (
 	// CapSettings: the harness starts the backend with CREDITD_* settings
 	// of its choosing (short approval timeouts, thresholds).
 	CapSettings Capability = "settings"
+	// CapTokens: the harness starts the backend with bearer tokens of its
+	// choosing for principals it names (CREDITD_TOKENS, SPEC §6: our
+	// engine's targets, and a backend it starts from a command line, which
+	// must then honour them).
+	CapTokens Capability = "tokens"
 	// CapCreditd: the backend is our engine's binary (start-up refusals).
 	CapCreditd Capability = "creditd"
 )

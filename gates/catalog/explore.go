@@ -15,14 +15,14 @@ var exploreChecks = []Check{
 	{ID: "B47", Gate: "B", Critical: true, Title: "generated commands: every answer is what the rules predict",
 		Rules: rs("§5 consume", "§5 every money path", "§5 missions", "§5 pools", "§5 risk levels", "§5 executes once", "§3 idempotent retry", "§3 key conflict",
 			"§3 keys survive restarts", "§3 durability", "§6 auth"),
-		Routes: exploreRoutes, Needs: caps(CapSettings, CapRoleTokens), Uses: exploreFaults},
+		Routes: exploreRoutes, Needs: caps(CapTokens), Uses: exploreFaults},
 	{ID: "B48", Gate: "B", Critical: true, Title: "generated commands: the final state equals the model",
-		Rules: rs("§1 exact", "§4 reads current", "§4 projections", "§3 durability"), Routes: exploreRoutes, Needs: caps(CapSettings, CapRoleTokens),
+		Rules: rs("§1 exact", "§4 reads current", "§4 projections", "§3 durability"), Routes: exploreRoutes, Needs: caps(CapTokens),
 		Uses: exploreFaults},
 	{ID: "C31", Gate: "C", Critical: true, Title: "generated decisions: the acting principal is the token's, never the body's; four-eyes holds",
-		Rules: rs("§5 four eyes", "§6 auth"), Routes: exploreRoutes, Needs: caps(CapSettings, CapRoleTokens), Uses: exploreFaults},
+		Rules: rs("§5 four eyes", "§6 auth"), Routes: append(rs(ApprovalRequest, ApprovalGet, Approve, Reject), exploreRoutes...), Needs: caps(CapTokens), Uses: exploreFaults},
 	{ID: "C32", Gate: "C", Critical: true, Title: "generated settings: gating, risk levels, timeouts and limits follow the backend's settings",
-		Rules: rs("§5 risk levels", "§5 expiry", "§1 input"), Routes: exploreRoutes, Needs: caps(CapSettings, CapRoleTokens), Uses: exploreFaults},
+		Rules: rs("§5 risk levels", "§5 expiry", "§1 input"), Routes: append(rs(Withdraw, ApprovalRequest, ApprovalGet, Approve, Reject), exploreRoutes...), Needs: caps(CapSettings, CapTokens), Uses: exploreFaults},
 }
 
 // exploreFaults are the faults the generated workload lands among its
@@ -31,6 +31,19 @@ var exploreChecks = []Check{
 var exploreFaults = caps(CapCrash, CapRestart, CapPowerLoss, CapKarmaControl)
 
 // exploreRoutes are the routes the generated workload drives.
-var exploreRoutes = rs(Agents, Consume, Refund, Add, Withdraw, Balance, ApprovalRequest, ApprovalGet, Approve, Reject,
+var exploreRoutes = rs(Agents, Consume, Refund, Add, Balance)
+
+// ExploreForeignRoutes are the routes the generated workload draws on for
+// a backend other than our engine: those whose answers SPEC §6 fixes
+// (the original's shapes). The others (approvals, pools, missions,
+// collaborations) answer in shapes the SPEC leaves to the backend, which
+// the reference model cannot read for another backend without guessing.
+var ExploreForeignRoutes = rs(Agents, Consume, Refund, Add, Balance)
+
+// ExploreRoutes are the routes the generated workload draws its commands
+// on: those of exploreRoutes it needs, the rest where the backend serves
+// them (a step on a route it does not serve is not sent; the detail names
+// the routes left out).
+var ExploreRoutes = rs(Agents, Consume, Refund, Add, Withdraw, Balance, ApprovalRequest, ApprovalGet, Approve, Reject,
 	PoolCreate, PoolGet, PoolMemberAdd, PoolMemberRemove, PoolAllocate, PoolConsume, PoolRefund, PoolTransfer, PoolClose,
 	MissionStart, MissionGet, MissionComplete, MissionFail, MissionCancel, MissionRate, Collaborations)

@@ -55,6 +55,15 @@ type Env struct {
 	StoreLink *tcpproxy.Proxy
 	// faults pairs the Lasting faults in effect with their history windows.
 	faults faultLog
+	// tokensIgnored says why a backend started with the harness's tokens
+	// does not honour them (see CheckTokens); "" when it does or was not
+	// asked to.
+	tokensIgnored string
+	// noAuth: that backend serves without a token (SPEC §6's dev mode).
+	noAuth bool
+	// exploreNote is what the explorer's detail adds about how it ran
+	// (BootExplore).
+	exploreNote string
 }
 
 // Karma is an in-process KARMA stub on a loopback port that can be

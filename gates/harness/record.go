@@ -163,6 +163,14 @@ func (e *Env) Has(cap catalog.Capability) (bool, string) {
 			return true, ""
 		}
 		return false, "no token per role: set CREDITGATE_ROLE_TOKENS=reader=…,operator=…,service=…,approver=…,admin=… (our own engine's targets have them)"
+	case catalog.CapTokens:
+		switch {
+		case e.tokensIgnored != "":
+			return false, e.tokensIgnored
+		case e.TCfg.Kind.OwnEngine(), e.TCfg.Kind == target.KindExec:
+			return true, ""
+		}
+		return false, fmt.Sprintf("target %s: the harness does not start that backend, so it cannot give it the tokens of its own principals (CREDITD_TOKENS); run with CREDITGATE_TARGET=exec, container or process", e.TCfg.Kind)
 	case catalog.CapSettings, catalog.CapCreditd:
 		if e.TCfg.Kind.OwnEngine() {
 			return true, ""

@@ -43,20 +43,9 @@ func (r Routes) BodyMembers(method, path string) (string, []string, bool) {
 		if m != strings.ToUpper(method) {
 			continue
 		}
-		tsegs := strings.Split(p, "/")
-		if len(tsegs) != len(segs) {
+		lit := literalMatch(strings.Split(p, "/"), segs)
+		if lit < 0 {
 			continue
-		}
-		lit := 0
-		for i, t := range tsegs {
-			if t == "{}" {
-				continue
-			}
-			if t != segs[i] {
-				lit = -1
-				break
-			}
-			lit++
 		}
 		if lit > bestLit || (lit == bestLit && route < best) {
 			best, bestLit = route, lit
@@ -66,6 +55,48 @@ func (r Routes) BodyMembers(method, path string) (string, []string, bool) {
 		return "", nil, false
 	}
 	return best, r.bodies[best], true
+}
+
+// ServesPath reports whether the backend serves the catalog route a
+// request (method and concrete path) is on; a request no catalog route
+// matches counts as served. Of several matching routes the one with the
+// most literal segments decides ("/approvals/audit" over "/approvals/{id}").
+func (r Routes) ServesPath(method, path string) bool {
+	if r.served == nil {
+		return true
+	}
+	path, _, _ = strings.Cut(path, "?")
+	segs := strings.Split(strings.TrimRight(path, "/"), "/")
+	best, bestLit := "", -1
+	for route := range r.served {
+		m, p, _ := strings.Cut(normalizeRoute(route), " ")
+		if m != strings.ToUpper(method) {
+			continue
+		}
+		if lit := literalMatch(strings.Split(p, "/"), segs); lit > bestLit {
+			best, bestLit = route, lit
+		}
+	}
+	return bestLit < 0 || r.served[best]
+}
+
+// literalMatch is how many literal segments of a template ("{}" for a
+// parameter) match a path's segments, -1 when the template does not match.
+func literalMatch(template, segs []string) int {
+	if len(template) != len(segs) {
+		return -1
+	}
+	lit := 0
+	for i, t := range template {
+		switch {
+		case t == "{}":
+		case t != segs[i]:
+			return -1
+		default:
+			lit++
+		}
+	}
+	return lit
 }
 
 // Has reports whether the backend serves a catalog route. Before discovery

@@ -145,3 +145,26 @@ func TestRouteDiscoveryReadsTheDocumentedRequestBodies(t *testing.T) {
 		t.Errorf("summary: %s", r.Summary())
 	}
 }
+
+// The explorer asks per request whether its route is served: a concrete
+// path is matched to the catalog route with the most literal segments, and
+// a path no catalog route names counts as served.
+func TestServesPathMatchesConcretePathsToTheServedRoutes(t *testing.T) {
+	r := RoutesServing(catalog.Consume, catalog.Balance, catalog.ApprovalAudit)
+	for _, c := range []struct {
+		method, path string
+		want         bool
+	}{
+		{"POST", "/api/credits/consume", true},
+		{"GET", "/api/credits/balance/a1", true},
+		{"GET", "/api/credits/approvals/audit?limit=5", true},
+		{"GET", "/api/credits/approvals/r1", false},
+		{"POST", "/api/credits/missions/m1/rate", false},
+		{"POST", "/api/credits/withdraw", false},
+		{"GET", "/api/credits/consume", true}, // no catalog route: not ours to withhold
+	} {
+		if got := r.ServesPath(c.method, c.path); got != c.want {
+			t.Errorf("%s %s: served %v, want %v", c.method, c.path, got, c.want)
+		}
+	}
+}

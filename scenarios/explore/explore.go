@@ -73,6 +73,15 @@ type Config struct {
 	// commands (at most MaxFaults, default DefaultMaxFaults).
 	Faults    Faults
 	MaxFaults int
+	// Serves reports whether the backend serves the route of a request
+	// (method and concrete path); nil: every route. A request on a route
+	// it does not serve is not sent (and not recorded): the explorer's
+	// later steps see it unanswered, the judge never sees it.
+	Serves func(method, path string) bool
+	// HeaderKeysOnly sends every key as the Idempotency-Key header: the
+	// backend refuses the body's idempotency_key member (gate A's A16
+	// judges that; the explorer still judges the keys it can send).
+	HeaderKeysOnly bool
 }
 
 const api = "/api/credits"
@@ -232,6 +241,9 @@ func (x *explorer) key() string {
 
 // send records one command through the recording client.
 func (x *explorer) send(method, path string, body map[string]any, key, token, note string, retryOf int, conflicting bool) Command {
+	if !x.serves(method, path) {
+		return Command{N: -1, Method: method, Path: path, Note: note}
+	}
 	cmd, call := x.prepare(method, path, body, key, token, note, retryOf, conflicting)
 	cmd.N = len(x.run.Commands)
 	cmd = x.do(cmd, call)
@@ -246,6 +258,11 @@ func (x *explorer) send(method, path string, body map[string]any, key, token, no
 	return cmd
 }
 
+// serves reports whether the backend serves the request's route (Config.Serves).
+func (x *explorer) serves(method, path string) bool {
+	return x.cfg.Serves == nil || x.cfg.Serves(method, path)
+}
+
 // prepare builds a command and its call (N is the caller's).
 func (x *explorer) prepare(method, path string, body map[string]any, key, token, note string, retryOf int, conflicting bool) (Command, scenarios.Call) {
 	// Where the key travels (SPEC §3: the Idempotency-Key header or the
@@ -255,7 +272,7 @@ func (x *explorer) prepare(method, path string, body map[string]any, key, token,
 	if retryOf >= 0 && retryOf < len(x.run.Commands) {
 		inBody = x.run.Commands[retryOf].KeyInBody
 	} else if key != "" && method != "GET" {
-		inBody = x.r.IntN(bodyKeyShare) == 0
+		inBody = x.r.IntN(bodyKeyShare) == 0 && !x.cfg.HeaderKeysOnly
 	}
 	if inBody && body != nil {
 		delete(body, "idempotency_key") // a resent body carries it; it is put back below
@@ -1184,8 +1201,9 @@ func (x *explorer) final(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		c := x.send("GET", path, nil, "", tok, "final", -1, false)
-		x.run.Commands[c.N].Final = true
+		if c := x.send("GET", path, nil, "", tok, "final", -1, false); c.N >= 0 {
+			x.run.Commands[c.N].Final = true
+		}
 	}
 	ids := make([]string, 0, len(x.byAgent))
 	for id := range x.byAgent {

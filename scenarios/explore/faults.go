@@ -8,6 +8,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -588,6 +589,7 @@ func (x *explorer) concurrent(ctx context.Context) {
 			}
 		}
 	}
+	preps = slices.DeleteFunc(preps, func(p prepared) bool { return !x.serves(p.method, p.path) })
 	if len(preps) == 0 {
 		if onAgent, preps = x.agentDebits(x.fp != nil && x.fp.armed != ""); onAgent == nil {
 			x.credit("add")
@@ -654,7 +656,7 @@ func (x *explorer) agentDebits(same bool) (*agent, []prepared) {
 		if !same {
 			amt, how = x.amount(max(onAgent.balance/int64(fit), 1))
 		}
-		if op == "withdraw" && amt >= x.cfg.Settings.ThresholdMilli {
+		if op == "withdraw" && (amt >= x.cfg.Settings.ThresholdMilli || !x.serves("POST", api+"/withdraw")) {
 			op = "consume" // a gated withdrawal would not race for the balance
 		}
 		tok, _ := x.tok("operator", "service", "admin")
