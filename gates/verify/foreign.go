@@ -29,6 +29,10 @@ type foreignCase struct {
 	// check that fails a backend the SPEC allows (our engine's forms taken
 	// for the SPEC's) is caught here.
 	spec bool
+	// explored: the case runs only the generated workload's checks
+	// (B47, B48) and is named foreign-<defect>-explored: the explorer on
+	// another backend must fail a defect the scripted checks catch too.
+	explored bool
 }
 
 var foreignCases = []foreignCase{
@@ -92,11 +96,19 @@ var foreignCases = []foreignCase{
 	{spec: true, defect: "h7-collab-dedup-lost-on-restart", gates: "d", check: "D58"},
 	{spec: true, defect: "h7-approval-reject-not-final", gates: "c", check: "C3"}, // RT3 too, when a late decision comes after the reject returned
 	{spec: true, defect: "h7-events-index-round-up", gates: "b", check: "B41"},
+	// The generated workload on another backend (SPEC §5's defaults, the
+	// routes whose answers SPEC §6 fixes): an overdraft under concurrent
+	// debits and retries executed twice, each failed by B47 alone.
+	{defect: "overdraw-race", gates: "b", check: "B47", explored: true},
+	{defect: "ignore-idempotency", gates: "b", check: "B47", explored: true},
 	{defect: "", gates: "a,b,c,d,e", env: []string{"LIVE_TEST_DURATION=10s"}},
 	{spec: true, gates: "a,b,c,d,e", env: []string{"LIVE_TEST_DURATION=10s"}},
 }
 
 func (c foreignCase) name() string {
+	if c.explored {
+		return foreignCase{defect: c.defect, spec: c.spec}.name() + "-explored"
+	}
 	if c.spec && c.defect != "" {
 		return "foreign-spec-" + c.defect
 	}
@@ -167,7 +179,11 @@ func runForeignCase(cfg Config, c foreignCase, bins map[bool]string, quiet bool)
 	// Both backends take -defects, "none" for none.
 	command := bins[c.spec] + " -addr 127.0.0.1:{port} -data {data_dir} -defects " + orNone(c.defect)
 	env := append([]string{"CREDITGATE_TARGET=exec", "CREDITGATE_EXEC_JOURNAL=journal.jsonl", "CREDITGATE_EXEC=" + command}, c.env...)
-	logged(dir, quiet, func(log io.Writer) { cfg.RunGates(c.gates, "", dir, env, log) })
+	focus := ""
+	if c.explored {
+		focus = "B47,B48"
+	}
+	logged(dir, quiet, func(log io.Writer) { cfg.RunGates(c.gates, focus, dir, env, log) })
 	r := judgeForeign(c, dir)
 	if quiet {
 		mark := "CAUGHT"

@@ -79,3 +79,15 @@ func TestAMutantExpectingConditionalNamesANonCriticalCheck(t *testing.T) {
 		}
 	}
 }
+
+// Foreign case names are unique: each is a directory of the run and a
+// row of the report (an explored case reuses its defect's switch).
+func TestForeignCaseNamesAreUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range foreignCases {
+		if seen[c.name()] {
+			t.Errorf("two foreign cases are named %s", c.name())
+		}
+		seen[c.name()] = true
+	}
+}
