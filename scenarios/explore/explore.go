@@ -169,6 +169,9 @@ func Explore(ctx context.Context, c *scenarios.Client, cfg Config) (*Run, error)
 		x.dueFaults(ctx)
 		x.step(ctx)
 	}
+	if ctx.Err() == nil {
+		x.epilogue()
+	}
 	if x.fp != nil && x.fp.karma != "" {
 		x.inject(ctx, FaultKarmaUp, "before the final reads")
 	}
@@ -177,6 +180,48 @@ func Explore(ctx context.Context, c *scenarios.Client, cfg Config) (*Run, error)
 		return x.run, fmt.Errorf("explore: the target does not answer: %s", x.run.Commands[0].Err)
 	}
 	return x.run, ctx.Err()
+}
+
+// epilogue sends, after the drawn commands, the boundary sequences the
+// walk reaches only by chance: for each way of ending a mission, a fresh
+// agent starts one (general, medium), refunds part of it against the
+// mission, ends it and reads its balance. A fail then refunds its share
+// of what the mission consumed, capped by what the refund left (SPEC §5),
+// which a share below 1 tells apart from a share of what is left. It
+// draws nothing from the seed's stream, so the walk before it is the same
+// with or without it.
+func (x *explorer) epilogue() {
+	var tok string
+	for _, p := range x.cfg.Principals {
+		if p.Role == "operator" {
+			tok = p.Token
+			break
+		}
+	}
+	for i, end := range []string{"fail", "complete", "cancel"} {
+		a := &agent{id: fmt.Sprintf("%sae%d", x.cfg.Prefix, i)}
+		c := x.send("POST", api+"/agents", map[string]any{"agent_id": a.id, "skill_level": json.Number("1")}, x.groupKey(), tok,
+			"epilogue: a fresh agent for a mission ended after a partial refund", -1, false)
+		if !ok2xx(c) {
+			continue
+		}
+		x.byAgent[a.id] = a
+		m := &mission{id: fmt.Sprintf("%sme%d", x.cfg.Prefix, i), agent: a.id, kind: "general", complexity: "medium", status: "running"}
+		c = x.send("POST", api+"/missions", map[string]any{"mission_id": m.id, "agent_id": a.id, "mission_type": m.kind, "complexity": m.complexity},
+			x.groupKey(), tok, "epilogue: start", -1, false)
+		if !ok2xx(c) {
+			continue
+		}
+		x.missions = append(x.missions, m)
+		x.send("POST", api+"/refund", map[string]any{"agent_id": a.id, "amount": json.Number("1.5"), "mission_id": m.id, "reason": "epilogue: part of the mission"},
+			x.groupKey(), tok, "epilogue: a partial refund of a running mission", -1, false)
+		body := map[string]any{}
+		if end == "complete" {
+			body["actual_cost"] = json.Number("2")
+		}
+		x.send("POST", api+"/missions/"+m.id+"/"+end, body, x.groupKey(), tok, "epilogue: "+end+" after a partial refund", -1, false)
+		x.send("GET", api+"/balance/"+a.id, nil, "", tok, "epilogue: the balance after the end", -1, false)
+	}
 }
 
 // tok returns the token of a random principal of one of the roles.
