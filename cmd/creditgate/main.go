@@ -3,7 +3,8 @@
 // verdict), `soak` (all gates, gate E's load for 30 minutes), `knee` (the
 // highest rate within the latency bounds), `render` (rebuild the report
 // from a saved summary.json), `compare` (flag regressions against an
-// earlier run) and `verify-gates` (prove each gate fails on seeded bugs).
+// earlier run), `verify-gates` (prove each gate fails on seeded bugs) and
+// `judge-explore` (judge a recorded generated run again, offline).
 // It only maps flags: the run, the report and the knee search are
 // gates/signoff, the verify-gates loop and its verdicts gates/verify (the
 // seeded bugs gates/mutants), render and compare reports.
@@ -23,6 +24,7 @@ usage:
   creditgate compare BASE CURRENT                      diff two runs (dirs or summary.json); exit 1 on regression
   creditgate verify-gates [--only NAME] [--out DIR]    run gates against engines with seeded bugs; each must be NO-GO
   creditgate knee    [--from 200 --step 200 --duration 20s]  highest rate with P95 < 500 ms and P99 < 50 ms
+  creditgate judge-explore FILE                        judge a recorded generated run again (DIR/gate-B/explore-run.json), offline
 
 Parameters come from LIVE_TEST_* (CONCURRENCY, DURATION, SEED, RETRY_INJECTION,
 KARMA_ENABLED, ML_ANOMALY_INJECTION, RATE) and the target from CREDITGATE_TARGET
@@ -52,6 +54,8 @@ func main() {
 		code = cmdKnee(os.Args[2:])
 	case "verify-gates":
 		code = cmdVerify(os.Args[2:])
+	case "judge-explore":
+		code = cmdJudgeExplore(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 	default:

@@ -158,6 +158,10 @@ type xModel struct {
 type want struct {
 	refuse   []string // acceptable refusal codes; empty = must be acknowledged
 	either   bool     // refusal or acknowledgement both fine (a deadline in the window)
+	// optional are refusals another backend may give where the SPEC
+	// leaves it open (a stale expected_version, where a justification
+	// sits): accepted, not required; the command then changes nothing.
+	optional []string
 	status   int      // exact success status, 0 = any 2xx
 	identity bool     // a C31 sample: the acting principal matters
 	setting  bool     // a C32 sample: the answer depends on a setting
@@ -479,18 +483,10 @@ func (m *xModel) evaluate(c ExploreCommand, w want) []string {
 		return []string{fmt.Sprintf("answered %d %s%s: the rules predict %s", c.Status, code, c.Err, w.String())}
 	case acked && len(w.refuse) > 0 && !w.either:
 		out = append(out, fmt.Sprintf("acknowledged %d, the rules predict a refusal (%s)", c.Status, strings.Join(w.refuse, " or ")))
-	case !acked && len(w.refuse) == 0:
+	case !acked && len(w.refuse) == 0 && !m.refusedAs(w.optional, code, c.Status):
 		out = append(out, fmt.Sprintf("refused %d %s (%s), the rules predict %s", c.Status, code, short(fmt.Sprint(r["detail"]), 120), w.String()))
-	case !acked:
-		okCode := false
-		for _, x := range w.refuse {
-			if x == code && codeStatus[x] == c.Status || m.foreign && foreignRefusal(x, code, c.Status) {
-				okCode = true
-			}
-		}
-		if !okCode {
-			out = append(out, fmt.Sprintf("refused %d %s, the rules predict %s", c.Status, code, w.String()))
-		}
+	case !acked && len(w.refuse) > 0 && !m.refusedAs(slices.Concat(w.refuse, w.optional), code, c.Status):
+		out = append(out, fmt.Sprintf("refused %d %s, the rules predict %s", c.Status, code, w.String()))
 	}
 	if acked {
 		if w.status != 0 && c.Status != w.status && len(w.refuse) == 0 {
@@ -509,6 +505,18 @@ func (m *xModel) evaluate(c ExploreCommand, w want) []string {
 		w.refused(code)
 	}
 	return out
+}
+
+// refusedAs reports whether a refusal (code, status) is one of the
+// predicted ones: our engine's code with its status, or on another
+// backend what foreignRefusal accepts.
+func (m *xModel) refusedAs(codes []string, code string, status int) bool {
+	for _, x := range codes {
+		if x == code && codeStatus[x] == status || m.foreign && foreignRefusal(x, code, status) {
+			return true
+		}
+	}
+	return false
 }
 
 // identityOnlyDiffers reports whether two request bodies differ in the
@@ -539,7 +547,18 @@ func foreignRefusal(want, code string, status int) bool {
 	if specCodes[code] {
 		return false // a named code for another refusal says something false
 	}
+	if slices.Contains(foreignStatuses[want], status) {
+		return true
+	}
 	return status == codeStatus[want] || (status == 400 && codeStatus[want] == 422)
+}
+
+// foreignStatuses are the other statuses SPEC §6 leaves a refusal of our
+// kind: a rule of the human gate is an authorization, a conflict or an
+// invalid request by turns, and a stale version a failed precondition.
+var foreignStatuses = map[string][]int{
+	"four_eyes_violation": {403, 409, 422}, "duplicate_approver": {403, 409, 422}, "justification_required": {400, 403, 409},
+	"version_mismatch": {409, 412, 422}, "approval_required": {403, 409},
 }
 
 func (w want) String() string {
@@ -586,6 +605,15 @@ func eqMilliInt(r map[string]any, field string, want int64) []string {
 	got, ok := intField(r, field)
 	if !ok || got != want {
 		return []string{fmt.Sprintf("%s = %v, the model says %d", field, r[field], want)}
+	}
+	return nil
+}
+
+// eqFold checks a string field of another backend's answer, whatever its
+// case ("PENDING" is "pending").
+func eqFold(r map[string]any, field, want string) []string {
+	if got := fmt.Sprint(r[field]); !strings.EqualFold(got, want) {
+		return []string{fmt.Sprintf("%s = %q, the model says %q", field, got, want)}
 	}
 	return nil
 }
@@ -838,6 +866,9 @@ func (m *xModel) credit(op string, b map[string]any, p ExplorePrincipal, c Explo
 		return w
 	}
 	w.checks = func(r map[string]any) []string {
+		if m.foreign && op == "withdraw" {
+			return nil // SPEC §6 fixes no answer of /withdraw: the reads judge it
+		}
 		return append(eq(r, "amount", amt), eq(r, "balance_after", bal+delta)...)
 	}
 	w.apply = func(map[string]any) {
@@ -890,7 +921,11 @@ func (m *xModel) openApproval(action, id string, amt int64, just string, p Explo
 		return refusal("not_found")
 	}
 	level, required, timeout := m.level(amt)
+	explicit := strings.HasSuffix(c.Path, "/approvals")
 	if m.foreign && level != "LOW" && c.Status != http.StatusAccepted {
+		if explicit {
+			return m.foreignRefusedRequest(action, level, amt, bal, just)
+		}
 		return m.foreignGated(action, amt)
 	}
 	w := want{identity: !m.foreign, setting: true}
@@ -900,8 +935,29 @@ func (m *xModel) openApproval(action, id string, amt int64, just string, p Explo
 			delta = -amt
 			if bal < amt {
 				w.refuse = []string{"insufficient_credits"}
+				if m.foreign {
+					// Refused, or a request answered as not executed.
+					w.either = true
+					w.checks = func(r map[string]any) []string {
+						if strings.EqualFold(fmt.Sprint(r["status"]), "approved") {
+							return []string{fmt.Sprintf("a LOW withdrawal of %s above the balance %s answered approved", money.FormatMilli(amt), money.FormatMilli(bal))}
+						}
+						return nil
+					}
+				}
 				return w
 			}
+		}
+		if m.foreign {
+			// SPEC §5: LOW is approved by the system and executed.
+			w.checks = func(r map[string]any) []string { return eqFold(r, "status", "approved") }
+			w.apply = func(r map[string]any) {
+				m.agents[id] += delta
+				if rid, _ := r["request_id"].(string); rid != "" {
+					m.approvals[rid] = &xApproval{id: rid, agent: id, action: action, requester: p.Name, level: level, amount: amt, status: "approved", version: 2}
+				}
+			}
+			return w
 		}
 		w.checks = func(r map[string]any) []string {
 			out := append(eqStr(r, "status", "approved"), eqStr(r, "risk_level", "LOW")...)
@@ -920,10 +976,11 @@ func (m *xModel) openApproval(action, id string, amt int64, just string, p Explo
 	w.status = 202
 	call, ret := time.Unix(0, c.CallNs), time.Unix(0, c.ReturnNs)
 	w.checks = func(r map[string]any) []string {
-		out := append(eqStr(r, "status", "pending"), eqStr(r, "risk_level", level)...)
 		if m.foreign {
-			return out // SPEC §6 names request_id, status, risk_level and version only
+			// SPEC §6 names request_id, status, risk_level and version only.
+			return append(eqFold(r, "status", "pending"), eqFold(r, "risk_level", level)...)
 		}
+		out := append(eqStr(r, "status", "pending"), eqStr(r, "risk_level", level)...)
 		out = append(out, eqStr(r, "requester_id", p.Name)...)
 		out = append(out, eqMilliInt(r, "required_approvals", int64(required))...)
 		if exp, err := time.Parse(time.RFC3339Nano, fmt.Sprint(r["expires_at"])); err != nil {
@@ -943,10 +1000,34 @@ func (m *xModel) openApproval(action, id string, amt int64, just string, p Explo
 		if err != nil {
 			exp = call.Add(timeout)
 		}
+		version := 1
+		if v, ok := intField(r, "version"); ok && m.foreign {
+			version = int(v) // another backend may count from 0
+		}
 		m.approvals[rid] = &xApproval{id: rid, agent: id, action: action, requester: p.Name, level: level, amount: amt,
-			required: required, status: "pending", version: 1, expires: exp}
+			required: required, status: "pending", version: version, expires: exp}
 	}
 	return w
+}
+
+// foreignRefusedRequest predicts an explicit approval request (POST
+// /approvals) above LOW that another backend did not answer 202: it may
+// refuse a withdrawal above the balance (SPEC §5 leaves open whether the
+// balance is checked at the request or at the execution) and a HIGH or
+// CRITICAL request without a justification (open whether the requester
+// or the approver gives it); any other answer is wrong.
+func (m *xModel) foreignRefusedRequest(action, level string, amt, bal int64, just string) want {
+	var codes []string
+	if action == "withdraw" && bal < amt {
+		codes = append(codes, "insufficient_credits")
+	}
+	if (level == "HIGH" || level == "CRITICAL") && just == "" {
+		codes = append(codes, "justification_required", "invalid")
+	}
+	if len(codes) == 0 {
+		return want{status: http.StatusAccepted, setting: true}
+	}
+	return want{refuse: codes, setting: true}
 }
 
 func (m *xModel) requestApproval(b map[string]any, p ExplorePrincipal, c ExploreCommand) want {
@@ -998,15 +1079,23 @@ func (m *xModel) decide(rid string, approve bool, b map[string]any, p ExplorePri
 		return w
 	}
 	w := want{identity: true}
-	if ev, ok := intField(b, "expected_version"); ok && ev != 0 && ev != int64(a.version) {
+	if ev, ok := intField(b, "expected_version"); ok && ev != 0 && ev != int64(a.version) && !m.foreign {
 		w.refuse = append(w.refuse, "version_mismatch")
+	} else if ok && m.foreign {
+		// Another backend numbers versions its own way (SPEC §5 names
+		// the member, not how a vote moves it): any expected_version may
+		// be refused as stale, none must be.
+		w.optional = append(w.optional, "version_mismatch")
 	}
 	if a.requester == p.Name {
 		w.refuse = append(w.refuse, "four_eyes_violation")
 	}
 	if approve {
 		just, _ := b["justification"].(string)
-		if (a.level == "HIGH" || a.level == "CRITICAL") && just == "" {
+		switch {
+		case (a.level == "HIGH" || a.level == "CRITICAL") && just == "" && m.foreign:
+			w.optional = append(w.optional, "justification_required", "invalid") // the request may have carried it
+		case (a.level == "HIGH" || a.level == "CRITICAL") && just == "":
 			w.refuse = append(w.refuse, "justification_required")
 		}
 		for _, v := range a.voters {
@@ -1028,6 +1117,9 @@ func (m *xModel) decide(rid string, approve bool, b map[string]any, p ExplorePri
 		return w
 	}
 	v := a.version
+	if m.foreign {
+		return m.foreignDecision(a, w, approve, p)
+	}
 	switch {
 	case !approve:
 		w.checks = func(r map[string]any) []string {
@@ -1057,6 +1149,32 @@ func (m *xModel) decide(rid string, approve bool, b map[string]any, p ExplorePri
 			return append(out, eq(sub(r, "executed"), "balance_after", bal+delta)...)
 		}
 		w.apply = func(map[string]any) { a.status, a.version = "approved", v+1; m.agents[a.agent] += delta }
+	}
+	return w
+}
+
+// foreignDecision predicts a decision another backend may take (no
+// refusal required before it): the answer's shape is the backend's (SPEC
+// §6 names none), so the model moves as the rules say and the reads and
+// the balances after it judge the backend. An approval completing a
+// withdrawal above the balance may be refused (insufficient_credits) or
+// acknowledged without moving money (then the request's end is the
+// backend's, and a later decision on it must be refused).
+func (m *xModel) foreignDecision(a *xApproval, w want, approve bool, p ExplorePrincipal) want {
+	switch {
+	case !approve:
+		w.apply = func(map[string]any) { a.status, a.version = "rejected", a.version+1 }
+	case len(a.voters)+1 < a.required:
+		w.apply = func(map[string]any) { a.voters = append(a.voters, p.Name); a.version++ }
+	case a.action == "withdraw" && m.agents[a.agent] < a.amount:
+		w.optional = append(w.optional, "insufficient_credits")
+		w.apply = func(map[string]any) { a.status, a.version = "settled", a.version+1 }
+	default:
+		delta := a.amount
+		if a.action == "withdraw" {
+			delta = -a.amount
+		}
+		w.apply = func(map[string]any) { a.status, a.version = "approved", a.version+1; m.agents[a.agent] += delta }
 	}
 	return w
 }
@@ -1360,6 +1478,12 @@ func (m *xModel) read(c ExploreCommand, seg []string) want {
 				} else {
 					return []string{fmt.Sprintf("status %q %s after its deadline, the model says expired", got, t.Sub(a.expires).Round(time.Millisecond))}
 				}
+			}
+			if m.foreign {
+				if status == "settled" {
+					return nil // the backend's own end of an approval it could not execute
+				}
+				return eqFold(r, "status", status) // SPEC §6 fixes no more of the request's shape
 			}
 			out := append(eqStr(r, "status", status), eqMilliInt(r, "version", int64(version))...)
 			out = append(out, eqStr(r, "requester_id", a.requester)...)

@@ -209,3 +209,51 @@ func TestAnotherBackendMayReplayARetryDifferingOnlyInItsActor(t *testing.T) {
 		t.Errorf("our engine replaying a retry with another body passed: %s", f)
 	}
 }
+
+// On another backend a decision's answer is its own shape: the model moves
+// as the rules say and the reads after it judge the backend; the requester
+// approving must still be refused (four-eyes, however it words it).
+func TestAnotherBackendsDecisionsAreJudgedByTheirEffects(t *testing.T) {
+	cmd := func(method, path, body, token string, status int, resp string) ExploreCommand {
+		return ExploreCommand{Method: method, Path: path, Body: json.RawMessage(body), Token: token, RetryOf: -1, Status: status, Resp: json.RawMessage(resp)}
+	}
+	run := foreignFixture(cmd("POST", "/api/credits/add", `{"agent_id":"a","amount":600}`, "t-op", 202,
+		`{"request_id":"r7","status":"PENDING","risk_level":"MEDIUM","version":0}`))
+	with := func(cs ...ExploreCommand) ExploreRun {
+		r := run
+		r.Commands = append([]ExploreCommand(nil), run.Commands...)
+		for _, c := range cs {
+			c.N = len(r.Commands)
+			r.Commands = append(r.Commands, c)
+		}
+		return r
+	}
+	approve := cmd("POST", "/api/credits/approvals/r7/approve", `{"justification":"ok"}`, "t-ap", 200, `{"decision":"approve","request":{"state":"done"}}`)
+	read := func(balance string) ExploreCommand {
+		return cmd("GET", "/api/credits/balance/a", ``, "t-ap", 200, `{"agent_id":"a","balance":`+balance+`}`)
+	}
+	if f := findingOf(JudgeExplore(with(approve, read("700"))), CheckB47); !f.OK {
+		t.Errorf("an approval executing the add, read back: %s", f)
+	}
+	if f := findingOf(JudgeExplore(with(approve, read("100"))), CheckB47); f.OK {
+		t.Errorf("an approval acknowledged without executing the add passed: %s", f)
+	}
+	self := cmd("POST", "/api/credits/approvals/r7/approve", `{"justification":"ok","approver_id":"ap"}`, "t-op", 200, `{}`)
+	self.Token = "t-adm" // not the requester: op requested it
+	if f := findingOf(JudgeExplore(with(self)), CheckC31); !f.OK {
+		t.Errorf("another principal approving: %s", f)
+	}
+	self.Token = "t-op" // an operator may not decide at all (SPEC §6 roles)
+	if f := findingOf(JudgeExplore(with(self)), CheckB47); f.OK {
+		t.Errorf("an operator's decision acknowledged passed: %s", f)
+	}
+	run.Principals = append(run.Principals, ExplorePrincipal{"op", "admin", "t-op-admin"})
+	self.Token = "t-op-admin"
+	if f := findingOf(JudgeExplore(with(self)), CheckC31); f.OK {
+		t.Errorf("the requester approving its own request passed four-eyes: %s", f)
+	}
+	self.Status, self.Resp = 409, json.RawMessage(`{"code":"self_approval"}`)
+	if f := findingOf(JudgeExplore(with(self)), CheckC31); !f.OK {
+		t.Errorf("the requester's approval refused 409 in the backend's words: %s", f)
+	}
+}

@@ -34,11 +34,18 @@ var exploreFaults = caps(CapCrash, CapRestart, CapPowerLoss, CapKarmaControl)
 var exploreRoutes = rs(Agents, Consume, Refund, Add, Balance)
 
 // ExploreForeignRoutes are the routes the generated workload draws on for
-// a backend other than our engine: those whose answers SPEC §6 fixes
-// (the original's shapes). The others (approvals, pools, missions,
-// collaborations) answer in shapes the SPEC leaves to the backend, which
+// a backend other than our engine: those whose answers SPEC §6 fixes (the
+// original's shapes) and the human gate's, whose effects the model follows
+// from the rules and the balances (a request's request_id, status,
+// risk_level; a decision's already_decided). Pools, missions and
+// collaborations answer in shapes the SPEC leaves to the backend, which
 // the reference model cannot read for another backend without guessing.
-var ExploreForeignRoutes = rs(Agents, Consume, Refund, Add, Balance)
+var ExploreForeignRoutes = rs(Agents, Consume, Refund, Add, Balance, Withdraw, ApprovalRequest, ApprovalGet, Approve, Reject)
+
+// ExploreIdentityRoutes are the routes whose acting principal matters
+// (the human gate's): on a backend without auth the principal is the
+// body's, which the model does not follow, so they are not explored there.
+var ExploreIdentityRoutes = rs(ApprovalRequest, ApprovalGet, Approve, Reject)
 
 // ExploreRoutes are the routes the generated workload draws its commands
 // on: those of exploreRoutes it needs, the rest where the backend serves

@@ -277,12 +277,8 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string, opts .
 func (e *Env) requireBeforeBoot(ids []string) {
 	var lacking []string
 	for _, id := range ids {
-		c := catalog.MustLookup(id)
-		for _, cap := range c.Needs {
-			if ok, _ := e.Has(cap); !ok {
-				lacking = append(lacking, id)
-				break
-			}
+		if !e.canTake(catalog.MustLookup(id)) {
+			lacking = append(lacking, id)
 		}
 	}
 	if len(lacking) > 0 {

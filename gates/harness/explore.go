@@ -40,7 +40,20 @@ func BootExplore(ctx context.Context, gate string, ids ...string) (*Env, audit.E
 		backend = settings.Env()
 	}
 	backend["CREDITD_TOKENS"] = explore.TokensSpec(principals)
-	opts := []BootOption{Requiring(ids...)}
+	// Booted for the checks the target can take (C31 runs on a backend
+	// whose settings the harness cannot choose, C32 does not); the rest
+	// are recorded SKIP after the boot. None: the node is skipped.
+	pre := &Env{P: p, TCfg: target.ConfigFromEnv()}
+	var boot []string
+	for _, id := range ids {
+		if pre.canTake(catalog.MustLookup(id)) {
+			boot = append(boot, id)
+		}
+	}
+	if len(boot) == 0 {
+		boot = ids
+	}
+	opts := []BootOption{Requiring(boot...)}
 	if !own {
 		// Routes are discovered (and the start seq read) with an admin's
 		// token: the backend honours only the tokens it was given.
@@ -66,10 +79,12 @@ func BootExplore(ctx context.Context, gate string, ids ...string) (*Env, audit.E
 		Serves: env.exploreServes()})
 	Ensure(err == nil, "the generated workload must run (seed %d, %s): %v", p.Seed, settings, err)
 	b, _ := json.Marshal(r)
-	_ = os.WriteFile(filepath.Join(env.OutDir, "explore-run.json"), b, 0o644)
 	run, err := audit.ExploreRunFromJSON(b)
 	Ensure(err == nil, "the generated run must read back: %v", err)
 	run.Foreign, run.NoAuth = !own, env.noAuth
+	// The judge's input as judged: `creditgate judge-explore` judges it again offline.
+	b, _ = json.Marshal(run)
+	_ = os.WriteFile(filepath.Join(env.OutDir, "explore-run.json"), b, 0o644)
 	if headerKeys {
 		env.exploreNote = "; keys sent as the Idempotency-Key header only: the backend refused a key in the body (SPEC §3 allows both; A16 judges it)"
 	}
@@ -86,13 +101,20 @@ func (e *Env) exploreServes() func(method, path string) bool {
 	if e.TCfg.Kind.OwnEngine() {
 		return e.Routes.ServesPath
 	}
-	var served []string
+	return RoutesServing(e.foreignExplored()...).ServesPath
+}
+
+// foreignExplored are the routes the explorer draws on for another
+// backend: the ones of catalog.ExploreForeignRoutes it serves, without
+// the human gate's when it runs without auth.
+func (e *Env) foreignExplored() []string {
+	var out []string
 	for _, r := range catalog.ExploreForeignRoutes {
-		if e.Routes.Has(r) {
-			served = append(served, r)
+		if e.Routes.Has(r) && !(e.noAuth && slices.Contains(catalog.ExploreIdentityRoutes, r)) {
+			out = append(out, r)
 		}
 	}
-	return RoutesServing(served...).ServesPath
+	return out
 }
 
 // bodyKeysTaken asks another backend whether it takes a key in the body
@@ -121,17 +143,28 @@ func (e *Env) unexplored() string {
 		switch {
 		case !e.Routes.Has(r):
 			missing = append(missing, r)
-		case !e.TCfg.Kind.OwnEngine() && !slices.Contains(catalog.ExploreForeignRoutes, r):
+		case !e.TCfg.Kind.OwnEngine() && !slices.Contains(e.foreignExplored(), r):
 			left = append(left, r)
 		}
 	}
 	if len(left) > 0 {
-		out += fmt.Sprintf("; not explored on another backend (answer shapes the SPEC leaves open): %s", strings.Join(left, ", "))
+		out += fmt.Sprintf("; not explored on another backend (answer shapes the SPEC leaves open, or the human gate without auth): %s", strings.Join(left, ", "))
 	}
 	if len(missing) > 0 {
 		out += fmt.Sprintf("; not explored, not served: %s", strings.Join(missing, ", "))
 	}
 	return out
+}
+
+// canTake reports whether the target offers every capability a check
+// needs (before the boot: routes are not known yet).
+func (e *Env) canTake(c catalog.Check) bool {
+	for _, cap := range c.Needs {
+		if ok, _ := e.Has(cap); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // tokenOf is the token of the first principal with the role.
