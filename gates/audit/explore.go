@@ -156,15 +156,15 @@ type xModel struct {
 
 // want is what the rules predict for one command.
 type want struct {
-	refuse   []string // acceptable refusal codes; empty = must be acknowledged
-	either   bool     // refusal or acknowledgement both fine (a deadline in the window)
+	refuse []string // acceptable refusal codes; empty = must be acknowledged
+	either bool     // refusal or acknowledgement both fine (a deadline in the window)
 	// optional are refusals another backend may give where the SPEC
 	// leaves it open (a stale expected_version, where a justification
 	// sits): accepted, not required; the command then changes nothing.
 	optional []string
-	status   int      // exact success status, 0 = any 2xx
-	identity bool     // a C31 sample: the acting principal matters
-	setting  bool     // a C32 sample: the answer depends on a setting
+	status   int  // exact success status, 0 = any 2xx
+	identity bool // a C31 sample: the acting principal matters
+	setting  bool // a C32 sample: the answer depends on a setting
 	checks   func(r map[string]any) []string
 	apply    func(r map[string]any) // on acknowledgement
 	refused  func(code string)      // on refusal (e.g. lazy expiry)
