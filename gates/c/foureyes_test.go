@@ -60,8 +60,11 @@ var _ = Describe("Gate C: four eyes at every vote, and the audit against the jou
 	var agent string
 
 	BeforeAll(func(ctx SpecContext) {
+		// Decided requests beyond two are evicted from our engine's memory
+		// (a backend without such a bound ignores the variable), so C35
+		// reads an audit the journal must complete, not one memory holds.
 		env = harness.Boot(ctx, "C", map[string]string{"CREDITD_APPROVAL_TIMEOUT_HIGH": highTimeout.String(),
-			"CREDITD_APPROVAL_TIMEOUT_CRITICAL": criticalTimeout.String()})
+			"CREDITD_APPROVAL_TIMEOUT_CRITICAL": criticalTimeout.String(), "CREDITD_APPROVALS_KEEP": "2"})
 		agent = env.ID("gate-c-votes-agent")
 		if env.Routes.Has(catalog.Agents) {
 			err := env.C.CreateAgent(ctx, agent, 100)

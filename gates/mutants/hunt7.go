@@ -32,5 +32,10 @@ func hunt7Mutants() []Mutant {
 			Bug: "replayed keys lose their transaction's derived events: a keyed retry after a restart answers the primary event only (A14/A15 compared event ids, not the answer)"},
 		{Name: "h8-gap-not-degraded", Gate: "d", Check: "D21",
 			Bug: "recovery calls a journal with a seq gap clean: health stays healthy (D21 caught it, but was not critical: CONDITIONAL)"},
+		// Got through the eighth hunt: C35 read the audit over fewer decided
+		// requests than the default bound of 200. Gate C's audit spec now
+		// boots with CREDITD_APPROVALS_KEEP=2.
+		{Name: "h8-audit-scratch-keep", Gate: "c", Check: "C35", Verdict: "CONDITIONAL", // C35 is not critical
+			Bug: "the audit's scratch fold of the journal keeps memory's bound of decided requests, not the audit's: requests decided before the newest CREDITD_APPROVALS_KEEP are missing"},
 	}
 }
