@@ -57,7 +57,9 @@ func (r BlackBoxRun) Requests() int { return len(r.Ops) }
 var bbAmounts = []string{"0.1", "0.2", "0.3", "1.005", "37.2", "2.675", "0.07", "1.1", "4.35", "0.015", "0.001", "12.345"}
 
 // bbHostile are amounts every backend must refuse, sent verbatim.
-var bbHostile = []string{"NaN", "Infinity", "-Infinity", "1e309", "-5", "0", "1e15", `"NaN"`, `"-5"`, `"abc"`, "0.0001", "null"}
+// "12345e-4" and "2.5e-3" carry a fourth decimal in exponent form (a
+// check counting the digits after '.' lets them through, truncated).
+var bbHostile = []string{"NaN", "Infinity", "-Infinity", "1e309", "-5", "0", "1e15", `"NaN"`, `"-5"`, `"abc"`, "0.0001", "null", "12345e-4", "2.5e-3"}
 
 // bbRecorder sends the workload through the Client (which records every
 // request in its history) and remembers only which operations were its

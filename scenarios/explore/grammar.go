@@ -227,7 +227,9 @@ func routeCases(route, method, path string, base map[string]json.RawMessage, nam
 	out = append(out, GrammarCase{Name: route + ": text/plain", Method: method, Path: path, Body: full, ContentType: "text/plain",
 		Key: "g" + fresh(), Codes: []string{"unsupported_media_type"}, Ours: true})
 	if _, ok := base["amount"]; ok {
-		for _, a := range []string{"0", "-1", "0.0001", "1e-4", `"NaN"`, "true", "1e999", `"abc"`, "null"} {
+		// "12345e-4", "2.5e-3", "1.2345E0": a fourth decimal in exponent
+		// form, whose digits after a '.' (if any) are not the decimals.
+		for _, a := range []string{"0", "-1", "0.0001", "1e-4", "12345e-4", "2.5e-3", "1.2345E0", `"NaN"`, "true", "1e999", `"abc"`, "null"} {
 			ms := members()
 			for j := range ms {
 				if ms[j][0] == `"amount"` {
