@@ -205,7 +205,8 @@ func (e *Engine) RequestApproval(r Req, in ApprovalIn) *Response {
 
 func (e *Engine) risk(amount int64) (string, int, time.Duration) {
 	switch {
-	case amount >= e.cfg.CriticalMilli:
+	case amount >= e.cfg.CriticalMilli && !(amount == e.cfg.CriticalMilli && e.cfg.Defects.Has(DefectH9CriticalBoundExclusive)):
+		// (defect: "above" the critical threshold instead of "from" it)
 		return "CRITICAL", 2, e.cfg.TimeoutCritical
 	case amount >= e.cfg.HighMilli:
 		return "HIGH", 1, e.cfg.TimeoutHigh
@@ -302,7 +303,7 @@ func (e *Engine) Decide(r Req, in DecisionIn) *Response {
 				RequiredApprovals: a.Required, Version: a.Version + 1}, strPtr(a.RequestEventID), Meta{})
 			return nil
 		}
-		if a.ActionType == "withdraw" {
+		if a.ActionType == "withdraw" && !e.cfg.Defects.Has(DefectH9WithdrawApprovalNoRecheck) { // defect: checked at request time only
 			if ag := st.Agents[a.AgentID]; ag.BalanceMilli < a.AmountMilli {
 				return insufficient(a.AgentID, ag.BalanceMilli, a.AmountMilli)
 			}
@@ -534,6 +535,22 @@ func MissionEstimateMilli(missionType, complexity string, skillPPM int64) int64 
 	return (n + d/2) / d * 100
 }
 
+// missionEstimateTruncMilli is MissionEstimateMilli truncated (not rounded) to 0.1
+// credits (DefectH9MissionEstimateTruncated).
+func missionEstimateTruncMilli(missionType, complexity string, skillPPM int64) int64 {
+	base, ok := missionBase[missionType]
+	if !ok {
+		base = 10
+	}
+	c, ok := complexityHalves[complexity]
+	if !ok {
+		c = 2
+	}
+	n := base * MilliPerCredit * c * (10_000_000 - 3*skillPPM)
+	const d = 2 * 10_000_000 * 100
+	return n / d * 100 // defect: truncated to 0.1, not rounded
+}
+
 type MissionIn struct {
 	MissionID, AgentID, MissionType, Complexity string
 	ActualMilli                                 *int64
@@ -552,6 +569,9 @@ func (e *Engine) Mission(op string, r Req, in MissionIn) *Response {
 				return notFound("agent", in.AgentID)
 			}
 			est := MissionEstimateMilli(in.MissionType, in.Complexity, a.SkillPPM)
+			if e.cfg.Defects.Has(DefectH9MissionEstimateTruncated) {
+				est = missionEstimateTruncMilli(in.MissionType, in.Complexity, a.SkillPPM)
+			}
 			if a.BalanceMilli < est {
 				return insufficient(a.ID, a.BalanceMilli, est)
 			}

@@ -105,6 +105,52 @@ const (
 	// after_seq=0 and multiples of 8 are served correctly. Breaks SPEC §6: GET
 	// /events?after_seq=N serves the journal after N, in seq order (every event).
 	DefectH7EventsIndexRoundUp Defect = "h7-events-index-round-up"
+
+	// DefectH9CriticalBoundExclusive: the CRITICAL risk level is chosen with "amount >
+	// critical threshold" instead of ">=", so a request of exactly 50,000 credits is
+	// HIGH (one approver) instead of CRITICAL (two distinct approvers). Other amounts are
+	// levelled correctly. Breaks SPEC §5: CRITICAL from 50,000 credits, 2 distinct
+	// approvers.
+	DefectH9CriticalBoundExclusive Defect = "h9-critical-bound-exclusive"
+
+	// DefectH9WithdrawApprovalNoRecheck: an approved withdrawal executes without checking
+	// the agent's balance again ("it was checked when the request was made"), so money
+	// consumed while the request was pending lets the withdrawal overdraw: the balance
+	// goes negative. Breaks SPEC §4/§5: balances never negative; withdraw never
+	// overdraws (checked again when the approval executes).
+	DefectH9WithdrawApprovalNoRecheck Defect = "h9-withdraw-approval-no-recheck"
+
+	// DefectH9KeyIndexReusedAtStart: at start, an existing on-disk key index file is
+	// reused as is instead of being rebuilt from the journal (a start-up shortcut). The
+	// file only holds keys that were moved out of memory by a later command, so the last
+	// keyed commands before a restart or kill -9 are forgotten: their retry executes
+	// again. Breaks SPEC §3: keys survive restarts (rebuilt from the journal).
+	DefectH9KeyIndexReusedAtStart Defect = "h9-key-index-reused-at-start"
+
+	// DefectH9AmountExponentDecimals: the "at most 3 decimal places" rule counts the
+	// digits after the '.' of the literal text, and the value is then truncated to the
+	// milli-credit, so an amount in exponent notation with more than 3 decimals by value
+	// (12345e-4 = 1.2345) is accepted and silently truncated (1.234). Breaks SPEC §1:
+	// more than 3 decimals is 422.
+	DefectH9AmountExponentDecimals Defect = "h9-amount-exponent-decimals"
+
+	// DefectH9SynergieTeamDupAgents: the "at least 2 agents" check of a collaboration
+	// counts agent_ids before de-duplicating them, so a team of one agent listed twice
+	// (["a","a"]) is recorded and rewarded instead of refused. Breaks SPEC §5: a team of
+	// fewer than 2 distinct agents is 422.
+	DefectH9SynergieTeamDupAgents Defect = "h9-synergie-team-dup-agents"
+
+	// DefectH9ServiceRoleDecides: the decision routes admit the service role besides
+	// approver and admin ("service accounts may do everything operators do and more"), so
+	// a service token can approve or reject approval requests. Breaks SPEC §6: decisions
+	// need approver/admin; 403 otherwise.
+	DefectH9ServiceRoleDecides Defect = "h9-service-role-decides"
+
+	// DefectH9MissionEstimateTruncated: the mission estimate is truncated to 0.1 credits
+	// instead of rounded, so an estimate with a hundredths digit >= 5 (general, low,
+	// skill 0.7: 3.95) is one tenth too low (3.9 instead of 4.0). Breaks SPEC §5: the
+	// estimate is rounded to 0.1.
+	DefectH9MissionEstimateTruncated Defect = "h9-mission-estimate-truncated"
 )
 
 // AllDefects lists every defect, in the order of the constants above.
@@ -122,6 +168,13 @@ var AllDefects = []Defect{
 	DefectH7CollabDedupLostOnRestart,
 	DefectH7ApprovalRejectNotFinal,
 	DefectH7EventsIndexRoundUp,
+	DefectH9CriticalBoundExclusive,
+	DefectH9WithdrawApprovalNoRecheck,
+	DefectH9KeyIndexReusedAtStart,
+	DefectH9AmountExponentDecimals,
+	DefectH9SynergieTeamDupAgents,
+	DefectH9ServiceRoleDecides,
+	DefectH9MissionEstimateTruncated,
 }
 
 // Defects is a set of switched-on defects. The nil set switches none on.

@@ -250,7 +250,15 @@ func Open(cfg Config) (*Engine, error) {
 		}
 		e.rmu.Unlock()
 	}
-	keys, err := bulkLoad(cfg.JournalPath+".keys", cfg.KeyIndexSlots, hashes, seqs)
+	var keys *keyIndex
+	if cfg.Defects.Has(DefectH9KeyIndexReusedAtStart) {
+		// defect: a start-up shortcut reuses the key index file of the last run instead
+		// of rebuilding it from the journal
+		keys = reopenKeyIndex(cfg.JournalPath+".keys", uint64(len(hashes)))
+	}
+	if keys == nil {
+		keys, err = bulkLoad(cfg.JournalPath+".keys", cfg.KeyIndexSlots, hashes, seqs)
+	}
 	if err != nil {
 		// e.g. the disk is full: start anyway with the key index in memory (never exit);
 		// appends then fail (sticky, 503) for as long as the disk stays full.

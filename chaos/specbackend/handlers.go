@@ -403,6 +403,9 @@ func (s *Server) collab(rc *reqCtx) *Response {
 	if len(ids) > 100 {
 		return errResp(fieldErr("agent_ids", "at most 100 agents"))
 	}
+	if len(ids) < 2 && s.e.cfg.Defects.Has(DefectH9SynergieTeamDupAgents) {
+		return errResp(fieldErr("agent_ids", "a team needs at least 2 agents")) // defect: counted before de-duplication
+	}
 	seen := map[string]bool{}
 	for _, x := range ids {
 		id, isStr := x.(string)
@@ -415,7 +418,7 @@ func (s *Server) collab(rc *reqCtx) *Response {
 			in.AgentIDs = append(in.AgentIDs, id)
 		}
 	}
-	if len(in.AgentIDs) < 2 {
+	if len(in.AgentIDs) < 2 && !s.e.cfg.Defects.Has(DefectH9SynergieTeamDupAgents) {
 		return errResp(fieldErr("agent_ids", "a team needs at least 2 distinct agents"))
 	}
 	raw, ok = rc.raw("contribution_scores")

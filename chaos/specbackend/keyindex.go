@@ -221,3 +221,22 @@ func memKeyIndex(hashes []uint64, seqs []int64) *keyIndex {
 	ki.count = uint64(len(hashes))
 	return ki
 }
+
+// reopenKeyIndex opens the key index file of an earlier run as is, or returns nil when
+// there is none usable (DefectH9KeyIndexReusedAtStart).
+func reopenKeyIndex(path string, count uint64) *keyIndex {
+	f, err := os.OpenFile(path, os.O_RDWR, 0o644)
+	if err != nil {
+		return nil
+	}
+	fi, err := f.Stat()
+	slots := uint64(0)
+	if err == nil {
+		slots = uint64(fi.Size()) / slotBytes
+	}
+	if err != nil || fi.Size()%slotBytes != 0 || slots < 1024 || slots&(slots-1) != 0 {
+		f.Close()
+		return nil
+	}
+	return &keyIndex{path: path, f: f, slots: slots, count: count, buf: make([]byte, probeWindow*slotBytes)}
+}

@@ -103,3 +103,33 @@ func formatPPM(p int64) json.Number {
 	}
 	return json.Number(s)
 }
+
+// parseAmountMilliTextual is parseAmountMilli with the decimal-places rule judged on the
+// literal's text (digits after '.', before any exponent) and the value truncated to the
+// milli-credit (DefectH9AmountExponentDecimals).
+func parseAmountMilliTextual(raw json.RawMessage, maxMilli int64) (int64, string) {
+	r, why := parseExactNumber(raw)
+	if r == nil {
+		return 0, why
+	}
+	if r.Sign() <= 0 {
+		return 0, "must be greater than 0"
+	}
+	lit := strings.TrimSpace(string(raw))
+	mant := lit
+	if i := strings.IndexAny(lit, "eE"); i >= 0 {
+		mant = lit[:i]
+	}
+	if _, frac, ok := strings.Cut(mant, "."); ok && len(frac) > 3 {
+		return 0, "must have at most 3 decimal places"
+	}
+	m := new(big.Rat).Mul(r, ratThousand)
+	q := new(big.Int).Quo(m.Num(), m.Denom())
+	if q.Sign() <= 0 {
+		return 0, "must be greater than 0"
+	}
+	if !q.IsInt64() || q.Int64() > maxMilli {
+		return 0, "exceeds the maximum of " + formatMilli(maxMilli).String() + " credits"
+	}
+	return q.Int64(), ""
+}
