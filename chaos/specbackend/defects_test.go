@@ -547,3 +547,213 @@ func TestDefectH7EventsIndexRoundUp(t *testing.T) {
 		t.Fatalf("with the defect: after 0 %v, 3 %v, 8 %v; want after 3 to start at 9", at0, at3, at8)
 	}
 }
+
+// defectPost sends a JSON POST to srv (with header name/value pairs) and decodes the answer.
+func defectPost(t *testing.T, srv *httptest.Server, path, b string, hdr ...string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest("POST", srv.URL+"/api/credits"+path, strings.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+// h9-critical-bound-exclusive: CRITICAL from 50,000 credits, 2 distinct approvers (SPEC §5) —
+// with the defect exactly 50,000 is HIGH and one approval executes it; 60,000 is still CRITICAL.
+func TestDefectH9CriticalBoundExclusive(t *testing.T) {
+	run := func(t *testing.T, on bool) (at50k, at60k, vote map[string]any, balance int64) {
+		e := openT(t, defectConfig(t, DefectH9CriticalBoundExclusive, on))
+		defer e.Close()
+		mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "a", SkillPPM: 500_000}), 200)
+		at50k = mustStatus(t, e.RequestApproval(Req{Actor: "alice"}, ApprovalIn{ActionType: "add", AgentID: "a", AmountMilli: 50_000_000, Justification: "budget"}), 202)
+		at60k = mustStatus(t, e.RequestApproval(Req{Actor: "alice"}, ApprovalIn{ActionType: "add", AgentID: "a", AmountMilli: 60_000_000, Justification: "budget"}), 202)
+		vote = mustStatus(t, e.Decide(Req{Actor: "bob"}, DecisionIn{RequestID: at50k["request_id"].(string), Approve: true}), 200)
+		return at50k, at60k, vote, balanceOf(e, "a")
+	}
+	at50k, at60k, vote, bal := run(t, false)
+	if at50k["risk_level"] != "CRITICAL" || at50k["required_approvals"] != 2.0 || at60k["risk_level"] != "CRITICAL" || vote["status"] != "pending" || bal != 50_000 {
+		t.Fatalf("without the defect: 50000 %v/%v, 60000 %v, first approval %v, balance %d; want both CRITICAL (2 approvers), the vote pending, 50",
+			at50k["risk_level"], at50k["required_approvals"], at60k["risk_level"], vote["status"], bal)
+	}
+	at50k, at60k, vote, bal = run(t, true)
+	if at50k["risk_level"] != "HIGH" || at50k["required_approvals"] != 1.0 || at60k["risk_level"] != "CRITICAL" || vote["status"] != "approved" || bal != 50_050_000 {
+		t.Fatalf("with the defect: 50000 %v/%v, 60000 %v, first approval %v, balance %d; want 50000 HIGH (1 approver) executed by one vote, 60000 CRITICAL",
+			at50k["risk_level"], at50k["required_approvals"], at60k["risk_level"], vote["status"], bal)
+	}
+}
+
+// h9-withdraw-approval-no-recheck: a withdrawal never overdraws, also when its approval
+// executes (SPEC §4, §5) — with the defect credits consumed while it was pending let it
+// drive the balance negative.
+func TestDefectH9WithdrawApprovalNoRecheck(t *testing.T) {
+	run := func(t *testing.T, on bool) (approve *Response, status any, balance int64) {
+		e := openT(t, defectConfig(t, DefectH9WithdrawApprovalNoRecheck, on))
+		defer e.Close()
+		mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "a", SkillPPM: 1_000_000}), 200)
+		mustStatus(t, e.Refund(Req{}, MoneyIn{AgentID: "a", AmountMilli: 400_000}), 200) // balance 500
+		id := mustStatus(t, e.Withdraw(Req{Actor: "alice"}, MoneyIn{AgentID: "a", AmountMilli: 500_000}), 202)["request_id"].(string)
+		mustStatus(t, e.Consume(Req{}, MoneyIn{AgentID: "a", AmountMilli: 100_000}), 200)
+		approve = e.Decide(Req{Actor: "bob"}, DecisionIn{RequestID: id, Approve: true})
+		e.view(func(st *State) { status = st.Approvals[id].Status })
+		return approve, status, balanceOf(e, "a")
+	}
+	r, st, bal := run(t, false)
+	if r.Status != 409 || body(r)["code"] != "insufficient_credits" || st != "pending" || bal != 400_000 {
+		t.Fatalf("without the defect: approve %d %v, request %v, balance %d; want 409 insufficient_credits, still pending, 400", r.Status, body(r), st, bal)
+	}
+	r, st, bal = run(t, true)
+	if r.Status != 200 || body(r)["balance_after"] != -100.0 || st != "approved" || bal != -100_000 {
+		t.Fatalf("with the defect: approve %d %v, request %v, balance %d; want the withdrawal executed to -100", r.Status, body(r), st, bal)
+	}
+}
+
+// h9-key-index-reused-at-start: idempotency keys survive restarts, rebuilt from the journal
+// (SPEC §3) — with the defect the key index file of the last run is reused, so the last
+// keyed command before the restart (not yet moved to that file) executes again on retry.
+func TestDefectH9KeyIndexReusedAtStart(t *testing.T) {
+	run := func(t *testing.T, on bool) (k0, k1 *Response, id0, id1 any, balance int64) {
+		cfg := defectConfig(t, DefectH9KeyIndexReusedAtStart, on)
+		cfg.KeyIndexSlots = 1024 // the smallest table: keeps the restarts fast
+		e := openT(t, cfg)
+		mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "a", SkillPPM: 1_000_000}), 200)
+		in := MoneyIn{AgentID: "a", AmountMilli: 1000}
+		id0 = mustStatus(t, e.Consume(Req{Key: "k0"}, in), 200)["event_id"]
+		id1 = mustStatus(t, e.Consume(Req{Key: "k1"}, in), 200)["event_id"] // moves k0 to the key index file
+		e.Close()
+		e = openT(t, cfg)
+		defer e.Close()
+		k0, k1 = e.Consume(Req{Key: "k0"}, in), e.Consume(Req{Key: "k1"}, in)
+		return k0, k1, id0, id1, balanceOf(e, "a")
+	}
+	k0, k1, id0, id1, bal := run(t, false)
+	if !k0.Replayed || body(k0)["event_id"] != id0 || !k1.Replayed || body(k1)["event_id"] != id1 || bal != 98_000 {
+		t.Fatalf("without the defect: k0 replayed %v, k1 replayed %v (%v), balance %d; want both retries replayed, 98", k0.Replayed, k1.Replayed, body(k1), bal)
+	}
+	k0, k1, id0, id1, bal = run(t, true)
+	if !k0.Replayed || body(k0)["event_id"] != id0 || k1.Replayed || k1.Status != 200 || body(k1)["event_id"] == id1 || bal != 97_000 {
+		t.Fatalf("with the defect: k0 replayed %v, k1 replayed %v (%d %v), balance %d; want k0 replayed, k1 executed again (97)", k0.Replayed, k1.Replayed, k1.Status, body(k1), bal)
+	}
+}
+
+// h9-amount-exponent-decimals: an amount with more than 3 decimals is 422, also in
+// exponent notation (SPEC §1) — with the defect 12345e-4 (1.2345) is accepted as 1.234;
+// 1.2345 is still refused and 1234e-3 still accepted.
+func TestDefectH9AmountExponentDecimals(t *testing.T) {
+	type answer struct {
+		status int
+		field  any
+		amount any
+	}
+	run := func(t *testing.T, on bool) (exp, plain, exact answer, balance int64) {
+		e := openT(t, defectConfig(t, DefectH9AmountExponentDecimals, on))
+		defer e.Close()
+		mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "a", SkillPPM: 1_000_000}), 200)
+		srv := httptest.NewServer(NewServer(e, ServerConfig{}))
+		defer srv.Close()
+		consume := func(amount string) answer {
+			s, m := defectPost(t, srv, "/consume", `{"agent_id":"a","amount":`+amount+`}`)
+			return answer{s, m["field"], m["amount"]}
+		}
+		return consume("12345e-4"), consume("1.2345"), consume("1234e-3"), balanceOf(e, "a")
+	}
+	exp, plain, exact, bal := run(t, false)
+	if exp.status != 422 || exp.field != "amount" || plain.status != 422 || exact.status != 200 || exact.amount != 1.234 || bal != 98_766 {
+		t.Fatalf("without the defect: 12345e-4 %+v, 1.2345 %+v, 1234e-3 %+v, balance %d; want 422 (amount), 422, 200 1.234", exp, plain, exact, bal)
+	}
+	exp, plain, exact, bal = run(t, true)
+	if exp.status != 200 || exp.amount != 1.234 || plain.status != 422 || exact.status != 200 || exact.amount != 1.234 || bal != 97_532 {
+		t.Fatalf("with the defect: 12345e-4 %+v, 1.2345 %+v, 1234e-3 %+v, balance %d; want 12345e-4 accepted as 1.234, 1.2345 refused", exp, plain, exact, bal)
+	}
+}
+
+// h9-synergie-team-dup-agents: a team of fewer than 2 distinct agents is 422 (SPEC §5) —
+// with the defect one agent listed twice is recorded and rewarded; one agent listed once
+// is still refused.
+func TestDefectH9SynergieTeamDupAgents(t *testing.T) {
+	run := func(t *testing.T, on bool) (dupStatus int, dup map[string]any, single int, balance int64) {
+		e := openT(t, defectConfig(t, DefectH9SynergieTeamDupAgents, on))
+		defer e.Close()
+		mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "a1", SkillPPM: 1_000_000}), 200)
+		srv := httptest.NewServer(NewServer(e, ServerConfig{}))
+		defer srv.Close()
+		dupStatus, dup = defectPost(t, srv, "/synergie/collaborations", `{"collaboration_id":"c1","team_id":"t","agent_ids":["a1","a1"],"contribution_scores":{"a1":1}}`)
+		single, _ = defectPost(t, srv, "/synergie/collaborations", `{"collaboration_id":"c2","team_id":"t","agent_ids":["a1"],"contribution_scores":{"a1":1}}`)
+		return dupStatus, dup, single, balanceOf(e, "a1")
+	}
+	ds, dup, single, bal := run(t, false)
+	if ds != 422 || dup["field"] != "agent_ids" || single != 422 || bal != 100_000 {
+		t.Fatalf("without the defect: [a1,a1] %d %v, [a1] %d, balance %d; want both 422 naming agent_ids, nothing paid", ds, dup, single, bal)
+	}
+	ds, dup, single, bal = run(t, true)
+	if ds != 200 || dup["total_rewarded"] != 50.0 || single != 422 || bal != 150_000 {
+		t.Fatalf("with the defect: [a1,a1] %d %v, [a1] %d, balance %d; want the one-agent team recorded and rewarded 50, [a1] still 422", ds, dup, single, bal)
+	}
+}
+
+// h9-service-role-decides: decisions need approver or admin, 403 otherwise (SPEC §6) —
+// with the defect a service token approves (and the action executes); an operator is
+// still refused.
+func TestDefectH9ServiceRoleDecides(t *testing.T) {
+	run := func(t *testing.T, on bool) (operator, service int, svc map[string]any, balance int64) {
+		e := openT(t, defectConfig(t, DefectH9ServiceRoleDecides, on))
+		defer e.Close()
+		tokens, err := ParseTokens("op=opr:operator,svc=svc1:service,ap=apr:approver")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(NewServer(e, ServerConfig{Tokens: tokens}))
+		defer srv.Close()
+		if s, m := defectPost(t, srv, "/agents", `{"agent_id":"a1","skill_level":1}`, "Authorization", "Bearer op"); s != 200 {
+			t.Fatalf("create %d %v", s, m)
+		}
+		s, m := defectPost(t, srv, "/add", `{"agent_id":"a1","amount":600}`, "Authorization", "Bearer op")
+		if s != 202 {
+			t.Fatalf("add %d %v", s, m)
+		}
+		id, _ := m["request_id"].(string)
+		operator, _ = defectPost(t, srv, "/approvals/"+id+"/approve", `{}`, "Authorization", "Bearer op")
+		service, svc = defectPost(t, srv, "/approvals/"+id+"/approve", `{}`, "Authorization", "Bearer svc")
+		return operator, service, svc, balanceOf(e, "a1")
+	}
+	op, svc, m, bal := run(t, false)
+	if op != 403 || svc != 403 || m["code"] != "forbidden" || bal != 100_000 {
+		t.Fatalf("without the defect: operator %d, service %d %v, balance %d; want both 403 forbidden, 100", op, svc, m, bal)
+	}
+	op, svc, m, bal = run(t, true)
+	if op != 403 || svc != 200 || m["status"] != "approved" || bal != 700_000 {
+		t.Fatalf("with the defect: operator %d, service %d %v, balance %d; want the operator refused, the service approving and executing (700)", op, svc, m, bal)
+	}
+}
+
+// h9-mission-estimate-truncated: the mission estimate is rounded to 0.1 (SPEC §5) — with
+// the defect it is truncated: 3.95 is 3.9 instead of 4.0; an exact 7.0 is unaffected.
+func TestDefectH9MissionEstimateTruncated(t *testing.T) {
+	run := func(t *testing.T, on bool) (half, exact any, balance int64) {
+		e := openT(t, defectConfig(t, DefectH9MissionEstimateTruncated, on))
+		defer e.Close()
+		mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "a", SkillPPM: 700_000}), 200) // 70 credits
+		mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "b", SkillPPM: 1_000_000}), 200)
+		half = mustStatus(t, e.Mission("start", Req{}, MissionIn{MissionID: "m1", AgentID: "a", MissionType: "general", Complexity: "low"}), 201)["estimated_cost"]
+		exact = mustStatus(t, e.Mission("start", Req{}, MissionIn{MissionID: "m2", AgentID: "b", MissionType: "general", Complexity: "medium"}), 201)["estimated_cost"]
+		return half, exact, balanceOf(e, "a")
+	}
+	half, exact, bal := run(t, false)
+	if half != 4.0 || exact != 7.0 || bal != 66_000 {
+		t.Fatalf("without the defect: 10 x 0.5 x 0.79 -> %v, 7.0 -> %v, balance %d; want 4.0 (rounded), 7.0, 66", half, exact, bal)
+	}
+	half, exact, bal = run(t, true)
+	if half != 3.9 || exact != 7.0 || bal != 66_100 {
+		t.Fatalf("with the defect: 10 x 0.5 x 0.79 -> %v, 7.0 -> %v, balance %d; want 3.9 (truncated), 7.0, 66.1", half, exact, bal)
+	}
+}
