@@ -316,6 +316,25 @@ func (c *Client) doRaw(ctx context.Context, call Call, raw []byte, amountSent st
 	return c.send(ctx, call, raw, history.Op{BodyHash: history.HashBody(raw), AmountSent: amountSent})
 }
 
+// BlackBoxLast sends one keyed add of 0.001 per agent of a first half,
+// all at once, to be followed at once by a fault: the newest keys are the
+// ones a backend that persists its keys lazily (an index written on the
+// next command) loses. It returns their operations, to be judged with the
+// first half's (BlackBoxAgain resends them with their keys).
+func BlackBoxLast(ctx context.Context, c *Client, first BlackBoxRun) ([]history.Op, error) {
+	b := &bbRecorder{c: c}
+	var wg sync.WaitGroup
+	for _, agent := range first.Agents {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.write(ctx, history.KindAdd, agent, "0.001", strings.TrimPrefix(agent, c.NS)+"-last", history.Original)
+		}()
+	}
+	wg.Wait()
+	return b.ops()
+}
+
 // BlackBoxAgain is the black-box workload's second half, for after a
 // restart of the backend: every keyed write the first half (first)
 // acknowledged is resent once with its key and body (each must replay: the
