@@ -307,6 +307,8 @@ type (
 	agentPayload struct {
 		AgentID    string   `json:"agent_id"`
 		SkillLevel *float64 `json:"skill_level"` // nil: another backend's registration names no skill_level
+		// SkillLevelPPM is another backend's name for it, in millionths.
+		SkillLevelPPM *int64 `json:"skill_level_ppm"`
 	}
 	approvalPayload struct {
 		RequestID         string `json:"request_id"`
@@ -425,9 +427,12 @@ func (m *Model) Apply(e *Event) {
 				m.problem(ProblemFold, e, "agent %q registered twice", p.AgentID)
 			}
 			m.Agents[p.AgentID] = true
-			if p.SkillLevel != nil {
+			switch {
+			case p.SkillLevel != nil:
 				m.Skills[p.AgentID] = *p.SkillLevel
-			} else {
+			case p.SkillLevelPPM != nil && !m.Ours: // ours must name skill_level
+				m.Skills[p.AgentID] = float64(*p.SkillLevelPPM) / 1e6
+			default:
 				m.skillUnknown[p.AgentID] = true
 			}
 			m.registrations[e.EventID] = p.AgentID

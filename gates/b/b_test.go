@@ -180,6 +180,13 @@ var _ = Describe("Gate B: projection integrity", Ordered, ContinueOnFailure, har
 				harness.Accepted(r, "registering agent %s with skill_level %g", id, skill)
 			}
 		}
+		// Mission estimates at their rounding: agents of skill 0.5, 0.7 and
+		// 1 start one mission of every type × complexity, whose exact
+		// estimate often ends in a hundredth of 5 (4.25, 5.25, 8.75, 3.95):
+		// rounded to 0.1, not cut (B11 judges each from the journal).
+		if ok, _ := env.Serves(catalog.Agents, catalog.Add, catalog.MissionStart); ok {
+			missionEstimates(ctx, env)
+		}
 		mixedRoutes := []string{catalog.Refund, catalog.Withdraw, catalog.MissionStart, catalog.MissionComplete, catalog.MissionFail,
 			catalog.MissionCancel, catalog.ApprovalRequest, catalog.Approve, catalog.Reject, catalog.PoolCreate, catalog.PoolAllocate,
 			catalog.PoolConsume, catalog.PoolRefund, catalog.PoolClose}
@@ -646,4 +653,26 @@ func systemEventsBetween(ctx context.Context, env *harness.Env, before, after st
 		}
 	}
 	return strings.Join(names, ", ")
+}
+
+// missionEstimates starts a mission of every type and complexity for agents
+// of skill 0.5, 0.7 and 1, each funded first with an add below the gate.
+func missionEstimates(ctx context.Context, env *harness.Env) {
+	for _, skill := range []float64{0.5, 0.7, 1} {
+		agent := env.ID(fmt.Sprintf("gate-b-est-%g", skill))
+		r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/agents", Key: agent, Agent: agent,
+			Body: map[string]any{"agent_id": agent, "skill_level": skill, "actor_id": "harness"}})
+		harness.Accepted(r, "registering agent %s with skill_level %g", agent, skill)
+		r = env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/add", Kind: history.KindAdd, Key: agent + "-fund", Agent: agent,
+			AmountMilli: 400_000, Body: map[string]any{"agent_id": agent, "amount": 400, "reason": "mission estimates"}})
+		harness.Accepted(r, "funding agent %s with 400 credits", agent)
+		for _, typ := range []string{"general", "code_review", "deployment", "research", "architecture", "unknown_kind"} {
+			for _, cx := range []string{"low", "medium", "high"} {
+				id := fmt.Sprintf("%s-%s-%s", agent, typ, cx)
+				r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/missions", Kind: history.KindMissionStart, Key: id, Agent: agent, Entity: id,
+					Body: map[string]any{"mission_id": id, "agent_id": agent, "mission_type": typ, "complexity": cx}})
+				harness.Accepted(r, "starting mission %s (%s, %s) for agent %s of skill %g", id, typ, cx, agent, skill)
+			}
+		}
+	}
 }
