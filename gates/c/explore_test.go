@@ -18,7 +18,7 @@ var _ = Describe("Gate C: generated decisions and settings", Ordered, ContinueOn
 	var run audit.ExploreRun
 
 	BeforeAll(func(ctx SpecContext) {
-		env, run = harness.BootExplore(ctx, "C", "C31", "C32")
+		env, run = harness.BootExplore(ctx, "C", 0, "C31", "C32")
 	}, NodeTimeout(3*time.Minute))
 
 	It("takes the acting principal from the token, keeps four-eyes and follows the settings", Label("critical"), func() {

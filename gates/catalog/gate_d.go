@@ -127,6 +127,8 @@ var gateD = []Check{
 		Rules: rs("§5 synergie duplicates", "§5 missions", "§3 keys survive restarts", "§8 any backend"), Routes: rs(Agents, Collaborations, MissionStart, MissionCancel, MissionFail, MissionComplete, Balance), Needs: caps(CapCrash)},
 	{ID: "D59", Gate: "D", Critical: true, Title: "state after replay equals state before: every view of the entities the round trip touched (balance, history, rewards, mission, pool, approval) answers the same after a kill -9 at rest",
 		Rules: rs("§4 projections", "§3 durability", "§8 any backend"), Routes: rs(Agents, Consume, Balance), Needs: caps(CapCrash)},
+	{ID: "D60", Gate: "D", Critical: true, Title: "policy strict: a torn tail (cut short, without its newline, failing its checksum) is cut and the backend starts, keeping every other acknowledged write; strict refuses only damage in the middle",
+		Rules: rs("§3 torn tail", "§3 quarantine"), Routes: rs(Agents, Consume, Balance), Needs: caps(CapJournalFile, CapRestart)},
 	{ID: "D57", Gate: "D", Critical: true, Title: "power cut: every acknowledged write is still there, judged from the answers (balances equal the fold of acknowledged writes)",
 		Rules: rs("§3 durability", "§8 any backend"), Routes: rs(Agents, Consume, Add, Balance), Needs: caps(CapPowerLoss)},
 

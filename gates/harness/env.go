@@ -64,6 +64,8 @@ type Env struct {
 	// exploreNote is what the explorer's detail adds about how it ran
 	// (BootExplore).
 	exploreNote string
+	// exploreVariant names a walk after the first in its findings.
+	exploreVariant string
 }
 
 // Karma is an in-process KARMA stub on a loopback port that can be

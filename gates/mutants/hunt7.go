@@ -32,6 +32,14 @@ func hunt7Mutants() []Mutant {
 			Bug: "replayed keys lose their transaction's derived events: a keyed retry after a restart answers the primary event only (A14/A15 compared event ids, not the answer)"},
 		{Name: "h8-gap-not-degraded", Gate: "d", Check: "D21",
 			Bug: "recovery calls a journal with a seq gap clean: health stays healthy (D21 caught it, but was not critical: CONDITIONAL)"},
+		// Got through the ninth hunt: every walk on the default seed ran at a
+		// fail share of 1. Gate B's second walk has a share below 1.
+		{Name: "h9-cancel-refunds-fail-share", Gate: "b", Check: "B47",
+			Bug: "a cancelled mission refunds the fail share of what it consumed, not all of it: the same at the default share 1.0"},
+		// Got through the ninth hunt: no spec ran policy strict. D60 tears
+		// the last line under it.
+		{Name: "h9-strict-refuses-torn-tail", Gate: "d", Check: "D60",
+			Bug: "under CREDITD_RECOVERY=strict a torn tail stops the start instead of being cut (strict refuses only damage in the middle)"},
 		// Got through the eighth hunt: C35 read the audit over fewer decided
 		// requests than the default bound of 200. Gate C's audit spec now
 		// boots with CREDITD_APPROVALS_KEEP=2.
