@@ -59,6 +59,10 @@ var Table = []Corruptor{
 	{"duplicated line", duplicatedLine},
 }
 
+// TornTails are the corruptors of Table whose damage is a torn tail (the
+// last line only, SPEC §3): cut under every recovery policy.
+var TornTails = Table[:3]
+
 // ApplyFile reads path, applies c with rng and writes the result back.
 // The file needs at least 10 lines.
 func ApplyFile(path string, c Corruptor, rng *rand.Rand) (Damage, error) {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -36,6 +37,10 @@ func TestEveryCorruptorChangesTheFileAndDescribesTheDamage(t *testing.T) {
 			}
 			if d.Name != c.Name || d.Line < 1 || d.Expect == "" {
 				t.Fatalf("incomplete damage report: %+v", d)
+			}
+			torn := slices.ContainsFunc(TornTails, func(x Corruptor) bool { return x.Name == c.Name })
+			if torn != (d.Expect == ExpectTorn) {
+				t.Fatalf("listed in TornTails: %v, damage %s", torn, d.Expect)
 			}
 			// A torn tail is the last line cut before its newline, or the
 			// last line whole but failing its checksum (SPEC §3).

@@ -521,7 +521,8 @@ func (m *xModel) refusedAs(codes []string, code string, status int) bool {
 
 // identityOnlyDiffers reports whether two request bodies differ in the
 // members naming the acting principal alone (actor_id, requester_id,
-// approver_id), which a backend with tokens does not read.
+// approver_id), which a backend with tokens does not read, the body's
+// idempotency_key aside.
 func identityOnlyDiffers(a, b json.RawMessage) bool {
 	x, y := decodeBody(a), decodeBody(b)
 	for _, k := range []string{"actor_id", "requester_id", "approver_id", "idempotency_key"} {
@@ -1000,12 +1001,8 @@ func (m *xModel) openApproval(action, id string, amt int64, just string, p Explo
 		if err != nil {
 			exp = call.Add(timeout)
 		}
-		version := 1
-		if v, ok := intField(r, "version"); ok && m.foreign {
-			version = int(v) // another backend may count from 0
-		}
 		m.approvals[rid] = &xApproval{id: rid, agent: id, action: action, requester: p.Name, level: level, amount: amt,
-			required: required, status: "pending", version: version, expires: exp}
+			required: required, status: "pending", version: 1, expires: exp}
 	}
 	return w
 }
@@ -1079,13 +1076,14 @@ func (m *xModel) decide(rid string, approve bool, b map[string]any, p ExplorePri
 		return w
 	}
 	w := want{identity: true}
-	if ev, ok := intField(b, "expected_version"); ok && ev != 0 && ev != int64(a.version) && !m.foreign {
-		w.refuse = append(w.refuse, "version_mismatch")
-	} else if ok && m.foreign {
+	switch ev, ok := intField(b, "expected_version"); {
+	case ok && m.foreign:
 		// Another backend numbers versions its own way (SPEC §5 names
 		// the member, not how a vote moves it): any expected_version may
 		// be refused as stale, none must be.
 		w.optional = append(w.optional, "version_mismatch")
+	case ok && ev != 0 && ev != int64(a.version):
+		w.refuse = append(w.refuse, "version_mismatch")
 	}
 	if a.requester == p.Name {
 		w.refuse = append(w.refuse, "four_eyes_violation")

@@ -39,7 +39,8 @@ func BootExplore(ctx context.Context, gate string, walk int, ids ...string) (*En
 	p := Load()
 	seed := WalkSeed(p.Seed, walk)
 	principals := explore.Principals("x-")
-	own := target.ConfigFromEnv().Kind.OwnEngine()
+	cfg := target.ConfigFromEnv()
+	own := cfg.Kind.OwnEngine()
 	settings, backend := explore.DefaultSettings(), map[string]string{}
 	if own {
 		settings = explore.DrawSettings(rand.New(rand.NewPCG(seed, 0x736574)))
@@ -52,7 +53,7 @@ func BootExplore(ctx context.Context, gate string, walk int, ids ...string) (*En
 	// Booted for the checks the target can take (C31 runs on a backend
 	// whose settings the harness cannot choose, C32 does not); the rest
 	// are recorded SKIP after the boot. None: the node is skipped.
-	pre := &Env{P: p, TCfg: target.ConfigFromEnv()}
+	pre := &Env{P: p, TCfg: cfg}
 	var boot []string
 	for _, id := range ids {
 		if pre.canTake(catalog.MustLookup(id)) {
@@ -66,14 +67,14 @@ func BootExplore(ctx context.Context, gate string, walk int, ids ...string) (*En
 	if !own {
 		// Routes are discovered (and the start seq read) with an admin's
 		// token: the backend honours only the tokens it was given.
-		opts = append(opts, WithToken(tokenOf(principals, "admin")))
+		opts = append(opts, WithToken(explore.TokenOf(principals, "admin")))
 	}
 	// Power cuts need the data directory on the power-loss layer; where
 	// the target cannot mount it the explorer records them skipped.
 	// Its fdatasync takes 2 ms, as on a real disk, so a power cut right
 	// after a refusal can land before the sync of the batch that refusal
 	// saw (a refusal answered before its cause is durable is caught).
-	if ok, _ := target.ConfigFromEnv().Supports(catalog.CapPowerLoss); ok {
+	if ok, _ := cfg.Supports(catalog.CapPowerLoss); ok {
 		opts = append(opts, WithPowerLoss(), WithTarget(func(c *target.Config) { c.SyncDelay = 2 * time.Millisecond }))
 	}
 	env := Boot(ctx, gate, backend, opts...)
@@ -82,7 +83,7 @@ func BootExplore(ctx context.Context, gate string, walk int, ids ...string) (*En
 		env.checkTokens(ctx, principals)
 	}
 	env.Require(ids...) // again, now that the routes (and tokens) are known
-	headerKeys := !own && !env.bodyKeysTaken(ctx, tokenOf(principals, "admin"))
+	headerKeys := !own && !env.bodyKeysTaken(ctx, explore.TokenOf(principals, "admin"))
 	prefix := env.ID("x")
 	if walk > 0 {
 		prefix = env.ID(fmt.Sprintf("w%dx", walk))
@@ -170,11 +171,12 @@ func (e *Env) unexplored() string {
 		out += ")"
 	}
 	var missing, left []string
+	explored := e.foreignExplored()
 	for _, r := range catalog.ExploreRoutes {
 		switch {
 		case !e.Routes.Has(r):
 			missing = append(missing, r)
-		case !e.TCfg.Kind.OwnEngine() && !slices.Contains(e.foreignExplored(), r):
+		case !e.TCfg.Kind.OwnEngine() && !slices.Contains(explored, r):
 			left = append(left, r)
 		}
 	}
@@ -198,16 +200,6 @@ func (e *Env) canTake(c catalog.Check) bool {
 	return true
 }
 
-// tokenOf is the token of the first principal with the role.
-func tokenOf(principals []explore.Principal, role string) string {
-	for _, p := range principals {
-		if p.Role == role {
-			return p.Token
-		}
-	}
-	return ""
-}
-
 // checkTokens asks a backend the harness started with its principals'
 // tokens whether it honours them: a read without a token must be refused
 // (401) and the same read with the reader's token must not be. A backend
@@ -216,7 +208,7 @@ func tokenOf(principals []explore.Principal, role string) string {
 // that refuses the reader's token too has tokens configured another way:
 // the checks needing them are SKIP with what it answered.
 func (e *Env) checkTokens(ctx context.Context, principals []explore.Principal) {
-	reader := tokenOf(principals, "reader")
+	reader := explore.TokenOf(principals, "reader")
 	path := "/api/credits/balance/" + e.ID("tokens-probe")
 	none := e.C.Do(ctx, scenarios.Call{Method: "GET", Path: path})
 	read := e.C.Do(ctx, scenarios.Call{Method: "GET", Path: path, Token: reader})

@@ -191,13 +191,7 @@ func Explore(ctx context.Context, c *scenarios.Client, cfg Config) (*Run, error)
 // draws nothing from the seed's stream, so the walk before it is the same
 // with or without it.
 func (x *explorer) epilogue() {
-	var tok string
-	for _, p := range x.cfg.Principals {
-		if p.Role == "operator" {
-			tok = p.Token
-			break
-		}
-	}
+	tok := TokenOf(x.cfg.Principals, "operator")
 	for i, end := range []string{"fail", "complete", "cancel"} {
 		a := &agent{id: fmt.Sprintf("%sae%d", x.cfg.Prefix, i)}
 		c := x.send("POST", api+"/agents", map[string]any{"agent_id": a.id, "skill_level": json.Number("1")}, x.groupKey(), tok,

@@ -181,6 +181,16 @@ func Principals(prefix string) []Principal {
 	return out
 }
 
+// TokenOf is the token of the first principal with the role ("" if none).
+func TokenOf(ps []Principal, role string) string {
+	for _, p := range ps {
+		if p.Role == role {
+			return p.Token
+		}
+	}
+	return ""
+}
+
 // TokensSpec is CREDITD_TOKENS for the principals.
 func TokensSpec(ps []Principal) string {
 	parts := make([]string, len(ps))
