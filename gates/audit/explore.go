@@ -97,8 +97,10 @@ type ExploreRun struct {
 	// default settings): only what the SPEC fixes is judged, not our
 	// engine's codes and answer shapes where the SPEC leaves them open.
 	Foreign bool `json:"foreign,omitempty"`
-	// NoAuth: that backend serves without a token (SPEC §6's dev mode):
-	// no command is refused for its token or role.
+	// NoAuth: no command is refused for its token or role — that backend
+	// serves without a token (SPEC §6's dev mode), or every command carried
+	// the one token the harness was given for it (its tokens are not the
+	// harness's to choose).
 	NoAuth bool `json:"no_auth,omitempty"`
 }
 

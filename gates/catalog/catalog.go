@@ -37,6 +37,11 @@ const (
 	// engine's targets, and a backend it starts from a command line, which
 	// must then honour them).
 	CapTokens Capability = "tokens"
+	// CapWriter: the harness holds a token the backend lets write — its
+	// principals' tokens where it starts the backend with them, else the
+	// one it was given (CREDITGATE_TOKEN, or none for a backend serving
+	// without). Known only after the boot: a registration is tried.
+	CapWriter Capability = "writer"
 	// CapCreditd: the backend is our engine's binary (start-up refusals).
 	CapCreditd Capability = "creditd"
 )

@@ -59,8 +59,16 @@ type Env struct {
 	// does not honour them (see CheckTokens); "" when it does or was not
 	// asked to.
 	tokensIgnored string
-	// noAuth: that backend serves without a token (SPEC §6's dev mode).
+	// noAuth: the explorer judges that backend without roles: it serves
+	// without a token (SPEC §6's dev mode), or oneToken.
 	noAuth bool
+	// oneToken: the harness cannot give that backend its principals'
+	// tokens (a url target, or an exec target ignoring CREDITD_TOKENS), so
+	// the explorer sends every command with the one it was given.
+	oneToken bool
+	// writeRefused says why the harness holds no token that backend lets
+	// write ("" when it does): catalog.CapWriter.
+	writeRefused string
 	// exploreNote is what the explorer's detail adds about how it ran
 	// (BootExplore).
 	exploreNote string

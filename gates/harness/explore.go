@@ -64,7 +64,7 @@ func BootExplore(ctx context.Context, gate string, walk int, ids ...string) (*En
 		boot = ids
 	}
 	opts := []BootOption{Requiring(boot...)}
-	if !own {
+	if cfg.Kind == target.KindExec {
 		// Routes are discovered (and the start seq read) with an admin's
 		// token: the backend honours only the tokens it was given.
 		opts = append(opts, WithToken(explore.TokenOf(principals, "admin")))
@@ -79,11 +79,22 @@ func BootExplore(ctx context.Context, gate string, walk int, ids ...string) (*En
 	}
 	env := Boot(ctx, gate, backend, opts...)
 	env.C.Token = "" // the explorer sends each command's own token
-	if !own {
+	writer := explore.TokenOf(principals, "admin")
+	if cfg.Kind == target.KindExec {
 		env.checkTokens(ctx, principals)
 	}
+	if !own && (cfg.Kind != target.KindExec || env.tokensIgnored != "") {
+		// Tokens the harness did not choose: every command carries the one
+		// it was given, and the run is judged without roles.
+		writer = env.T.Token()
+		if env.tokensIgnored != "" { // the admin's token it discovered the routes with meant nothing to it
+			env.Routes = DiscoverRoutes(ctx, env.T.BaseURL(), writer)
+		}
+		env.oneToken, env.noAuth = true, true
+		env.probeWriter(ctx, writer, walk)
+	}
 	env.Require(ids...) // again, now that the routes (and tokens) are known
-	headerKeys := !own && !env.bodyKeysTaken(ctx, explore.TokenOf(principals, "admin"))
+	headerKeys := !own && env.writeRefused == "" && !env.bodyKeysTaken(ctx, writer)
 	prefix := env.ID("x")
 	if walk > 0 {
 		prefix = env.ID(fmt.Sprintf("w%dx", walk))
@@ -94,7 +105,7 @@ func BootExplore(ctx context.Context, gate string, walk int, ids ...string) (*En
 	}
 	r, err := explore.Explore(ctx, env.C, explore.Config{HeaderKeysOnly: headerKeys, Seed: seed, Commands: 900, Budget: 40 * time.Second,
 		Prefix: prefix, Settings: settings, Principals: principals, Faults: &exploreFaults{env: env},
-		Serves: env.exploreServes()})
+		Serves: env.exploreServes(), OneToken: env.oneToken, Token: writer})
 	Ensure(err == nil, "the generated workload must run (seed %d, %s): %v", seed, settings, err)
 	b, _ := json.Marshal(r)
 	run, err := audit.ExploreRunFromJSON(b)
@@ -149,6 +160,24 @@ func (e *Env) foreignExplored() []string {
 	return out
 }
 
+// probeWriter asks a backend whose tokens the harness did not choose
+// whether token lets it write (a registration): if not, the generated
+// workload cannot run there (catalog.CapWriter), and the reason says which
+// token to give it.
+func (e *Env) probeWriter(ctx context.Context, token string, walk int) {
+	r := e.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/agents", Token: token,
+		Body: map[string]any{"agent_id": e.ID(fmt.Sprintf("x-writer-probe-%d", walk)), "skill_level": 0}})
+	if r.OK() {
+		return
+	}
+	given := "no token (CREDITGATE_TOKEN is empty)"
+	if token != "" {
+		given = "the token in CREDITGATE_TOKEN"
+	}
+	e.writeRefused = fmt.Sprintf("the harness cannot give target %s its own principals' tokens and holds %s, with which a registration (POST /api/credits/agents) answered %d %s: set CREDITGATE_TOKEN to a token that may write (SPEC §6: operator or admin)",
+		e.TCfg.Kind, given, r.Status, truncate(string(r.Raw), 200))
+}
+
 // bodyKeysTaken asks another backend whether it takes a key in the body
 // (SPEC §3: the idempotency_key member): it registers a probe agent keyed
 // that way and reports whether that was acknowledged.
@@ -165,7 +194,12 @@ func (e *Env) unexplored() string {
 	var out string
 	if !e.TCfg.Kind.OwnEngine() {
 		out = " (another backend: SPEC §5's default settings, only what the SPEC fixes judged"
-		if e.noAuth {
+		switch {
+		case e.oneToken && e.T.Token() == "":
+			out += "; every command sent without a token (the harness was given none: CREDITGATE_TOKEN), so no roles are judged"
+		case e.oneToken:
+			out += "; every command sent with the one token the harness was given (CREDITGATE_TOKEN), so no roles are judged"
+		case e.noAuth:
 			out += "; it serves without a token, so no roles are judged"
 		}
 		out += ")"
@@ -228,8 +262,12 @@ func (e *Env) RecordExplore(run audit.ExploreRun, ids ...string) {
 	n := audit.CountExplore(run)
 	for _, f := range audit.JudgeExplore(run) {
 		if slices.Contains(ids, catalog.IDOf(f.Check)) {
-			f.Detail = fmt.Sprintf("%d commands (%d distinct, %d boundary cases, %d retries) over %d routes by %d principals%s; %s; answers: %s; %s",
-				n.Commands, n.Distinct, n.Boundary, n.Retries, n.Routes, n.Principals, e.unexplored()+e.exploreNote, n.FaultLine(), n.OutcomeLine(), f.Detail)
+			by := fmt.Sprintf("%d principals", n.Principals)
+			if e.oneToken {
+				by = "one token"
+			}
+			f.Detail = fmt.Sprintf("%d commands (%d distinct, %d boundary cases, %d retries) over %d routes by %s%s; %s; answers: %s; %s",
+				n.Commands, n.Distinct, n.Boundary, n.Retries, n.Routes, by, e.unexplored()+e.exploreNote, n.FaultLine(), n.OutcomeLine(), f.Detail)
 			if !f.OK {
 				f.Detail += "\nrepro: " + e.P.Repro(e.Gate)
 			}

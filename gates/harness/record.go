@@ -171,6 +171,11 @@ func (e *Env) Has(cap catalog.Capability) (bool, string) {
 			return true, ""
 		}
 		return false, fmt.Sprintf("target %s: the harness does not start that backend, so it cannot give it the tokens of its own principals (CREDITD_TOKENS); run with CREDITGATE_TARGET=exec, container or process", e.TCfg.Kind)
+	case catalog.CapWriter:
+		if e.writeRefused != "" {
+			return false, e.writeRefused
+		}
+		return true, ""
 	case catalog.CapSettings, catalog.CapCreditd:
 		if e.TCfg.Kind.OwnEngine() {
 			return true, ""

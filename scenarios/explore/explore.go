@@ -82,6 +82,13 @@ type Config struct {
 	// backend refuses the body's idempotency_key member (gate A's A16
 	// judges that; the explorer still judges the keys it can send).
 	HeaderKeysOnly bool
+	// OneToken sends every command with the same token, whatever
+	// principal and token were drawn: a backend whose tokens the harness
+	// cannot choose (a url target, one that ignores CREDITD_TOKENS) takes
+	// the one it was given, and the run is judged without roles. The
+	// draws are the same either way.
+	OneToken bool
+	Token    string // the token OneToken sends ("" sends none)
 }
 
 const api = "/api/credits"
@@ -323,6 +330,9 @@ func (x *explorer) prepare(method, path string, body map[string]any, key, token,
 	sent := raw
 	if inBody && key != "" {
 		sent = scenarios.WithBodyKey(raw, x.c.NS+key)
+	}
+	if x.cfg.OneToken {
+		token = x.cfg.Token
 	}
 	cmd := Command{Method: method, Path: path, Body: sent, Key: key, KeyInBody: inBody && key != "", Token: token, RetryOf: retryOf,
 		Conflicting: conflicting, Note: note}

@@ -1,12 +1,18 @@
 package explore
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/creditgate/creditgate/scenarios"
 )
 
 // Every drawn setting must be one creditd accepts (threshold ≤ HIGH ≤
@@ -88,6 +94,56 @@ func TestFaultPlanIsSeededAndBounded(t *testing.T) {
 		for i := 0; i < 50; i++ {
 			if k := a.drawKind(i%2 == 0); k == FaultPowerCut || k == FaultKarmaDown || k == "" {
 				t.Fatalf("seed %d: drew %q", seed, k)
+			}
+		}
+	}
+}
+
+// With OneToken every request carries the one token given (none when it is
+// ""), whatever principal, missing or unknown token was drawn, and the
+// draws are those of the same seed without it: a backend whose tokens the
+// harness cannot choose meets the same workload.
+func TestOneTokenSendsTheGivenTokenOnEveryCommand(t *testing.T) {
+	run := func(one bool, token string) (*Run, []string) {
+		var mu sync.Mutex
+		var auth []string
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			auth = append(auth, r.Header.Get("Authorization"))
+			mu.Unlock()
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"balance":"1.000"}`))
+		}))
+		defer srv.Close()
+		r, err := Explore(context.Background(), scenarios.NewClient(srv.URL, ""), Config{Seed: 7, Commands: 120, Budget: 20 * time.Second,
+			Prefix: "t-", Settings: DefaultSettings(), Principals: Principals("t-"), OneToken: one, Token: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, auth
+	}
+	drawn, _ := run(false, "")
+	if len(drawn.Commands) < 100 {
+		t.Fatalf("only %d commands drawn", len(drawn.Commands))
+	}
+	for _, token := range []string{"tok-given", ""} {
+		got, auth := run(true, token)
+		want := ""
+		if token != "" {
+			want = "Bearer " + token
+		}
+		for i, a := range auth {
+			if a != want {
+				t.Fatalf("token %q: request %d sent Authorization %q", token, i, a)
+			}
+		}
+		if len(got.Commands) != len(drawn.Commands) {
+			t.Fatalf("token %q: %d commands, %d without OneToken", token, len(got.Commands), len(drawn.Commands))
+		}
+		for i, c := range got.Commands {
+			d := drawn.Commands[i]
+			if c.Token != token || c.Method != d.Method || c.Path != d.Path || string(c.Body) != string(d.Body) {
+				t.Fatalf("token %q: command %d %s %s %s (token %q), without OneToken %s %s %s", token, i, c.Method, c.Path, c.Body, c.Token, d.Method, d.Path, d.Body)
 			}
 		}
 	}
