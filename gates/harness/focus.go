@@ -47,3 +47,20 @@ func checkLabelled(id string) {
 	ginkgo.Fail(fmt.Sprintf("harness: spec %q records check %s but its container is not labelled with it: add %s to its harness.Checks(…), or a run focused on %s (--checks) skips it",
 		ginkgo.CurrentSpecReport().FullText(), id, id, id))
 }
+
+// SkipUnlessSelected skips the running spec when a focused run selected
+// none of ids: for a costly spec whose container also records checks of
+// its own (a focused run selects by container, so it would run every
+// spec in it). ids are every check the spec records.
+func SkipUnlessSelected(ids ...string) {
+	f := Focus()
+	if len(f) == 0 {
+		return
+	}
+	for _, id := range ids {
+		if slices.Contains(f, id) {
+			return
+		}
+	}
+	ginkgo.Skip(fmt.Sprintf("not selected by the focused run (%s)", strings.Join(f, ",")))
+}
