@@ -29,13 +29,9 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) ([]byte, *apiError)
 	if aerr := checkContentType(r.Header.Get("Content-Type")); aerr != nil {
 		return nil, aerr
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, &apiError{http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("request body exceeds %d bytes", MaxBodyBytes)}
-		}
-		return nil, &apiError{http.StatusBadRequest, "bad_request", "could not read the request body"}
+	body, aerr := readBody(w, r)
+	if aerr != nil {
+		return nil, aerr
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
@@ -58,6 +54,21 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) ([]byte, *apiError)
 	}
 	if dec.More() {
 		return nil, &apiError{http.StatusBadRequest, "malformed_json", "malformed JSON: trailing data after the object"}
+	}
+	return body, nil
+}
+
+// readBody reads the whole body, refusing one past MaxBodyBytes with 413
+// (SPEC §6) — never cut at the limit: a valid body padded past it would
+// be valid again once cut.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, &apiError{http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("request body exceeds %d bytes", MaxBodyBytes)}
+		}
+		return nil, &apiError{http.StatusBadRequest, "bad_request", "could not read the request body"}
 	}
 	return body, nil
 }
