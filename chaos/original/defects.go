@@ -99,6 +99,43 @@ const (
 	// covers it, but a power loss right after an acknowledged refund loses
 	// it (kill -9 does not).
 	H8RefundNoFsync Defect = "h8-refund-no-fsync"
+
+	// H10ConsumeExactBalance refuses a consume of exactly the agent's
+	// balance (if amount >= balance: insufficient) with 409
+	// insufficient_credits: a balance can never be drained to 0.
+	H10ConsumeExactBalance Defect = "h10-consume-exact-balance"
+	// H10SkillFloatTruncate computes a registration's initial credits as
+	// int64(skill_level * 100 * 1000) milli-credits in float64: skill 0.29
+	// gives 28.999 credits instead of 29 (0.57 gives 56.999).
+	H10SkillFloatTruncate Defect = "h10-skill-float-truncate"
+	// H10HistoryRefundNegative writes a refund's ledger entry with a
+	// negative amount (the ledger's sign table treats everything but an
+	// allocation as a debit): the balance is right, GET /history shows the
+	// refund as -amount.
+	H10HistoryRefundNegative Defect = "h10-history-refund-negative"
+	// H10FoldClock stamps each ledger entry with the time it is folded
+	// instead of its event's timestamp: live entries differ from the
+	// journal by the fsync's time, and after every restart the whole
+	// history carries the replay's time.
+	H10FoldClock Defect = "h10-fold-clock"
+	// H10CRCWarnOnly only warns about a journal line whose checksum does
+	// not match when the line still parses as an event, and replays it: a
+	// flipped digit in an amount is folded as other money and health says
+	// ok.
+	H10CRCWarnOnly Defect = "h10-crc-warn-only"
+	// H10SeqFromCount continues the journal after a start at seq = number
+	// of events replayed + 1 instead of the last seq + 1: after a damaged
+	// line was skipped, new writes reuse the last seq, and the following
+	// restart drops them as repeats (acknowledged writes lost).
+	H10SeqFromCount Defect = "h10-seq-from-count"
+	// H10KeyCheckRace looks a keyed write's Idempotency-Key up under the
+	// read lock (so retries never queue behind the writer) and the writer
+	// trusts that lookup: two requests with the same key in flight at once
+	// both execute, two events, money moved twice.
+	H10KeyCheckRace Defect = "h10-key-check-race"
+	// H10MalformedJSON422 answers a body that is not well-formed JSON with
+	// 422 validation_error (as FastAPI does) instead of 400.
+	H10MalformedJSON422 Defect = "h10-malformed-json-422"
 )
 
 // AllDefects lists every defect name, in documentation order.
@@ -107,7 +144,9 @@ var AllDefects = []Defect{FloatMoney, IgnoreIdempotency, MintWithoutApproval, Re
 	ForgetKeysOnRestart, LazyFsync, RefundReplaySign, OverdrawRace, TruncateExtraDecimals,
 	SeededEventIDs, UnknownBalanceZero, MetricsCountSinceStart,
 	H8ThresholdExclusive, H8BalancesSkipEmpty, H8HistoryLimitOldest, H8ReplayCents,
-	H8RetryBodyAfterRestart, H8RefundNoFsync}
+	H8RetryBodyAfterRestart, H8RefundNoFsync,
+	H10ConsumeExactBalance, H10SkillFloatTruncate, H10HistoryRefundNegative, H10FoldClock,
+	H10CRCWarnOnly, H10SeqFromCount, H10KeyCheckRace, H10MalformedJSON422}
 
 // Defects is a set of switched-on defects; the zero value is none.
 type Defects map[Defect]bool

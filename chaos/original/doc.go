@@ -34,7 +34,10 @@
 // overdraw-race, truncate-extra-decimals, seeded-event-ids,
 // unknown-balance-zero, metrics-count-since-start, h8-threshold-exclusive,
 // h8-balances-skip-empty, h8-history-limit-oldest, h8-replay-cents,
-// h8-retry-body-after-restart, h8-refund-no-fsync. See Defect.
+// h8-retry-body-after-restart, h8-refund-no-fsync, h10-consume-exact-balance,
+// h10-skill-float-truncate, h10-history-refund-negative, h10-fold-clock,
+// h10-crc-warn-only, h10-seq-from-count, h10-key-check-race,
+// h10-malformed-json-422. See Defect.
 //
 // A Server is safe for concurrent use: one mutex serializes writes (each
 // holds it across its fsync) and reads take it shared. This package must not

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -133,7 +135,7 @@ type replayResult struct {
 // readJournal reads every line of path (a missing file is an empty
 // journal). Lines that do not parse are damage; the last line without a
 // newline is a torn tail. It never changes the file.
-func readJournal(path string) (*replayResult, error) {
+func readJournal(path string, lenientCRC bool) (*replayResult, error) {
 	res := &replayResult{tornCut: -1}
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -157,7 +159,7 @@ func readJournal(path string) (*replayResult, error) {
 			} else if len(bytes.TrimSpace(line)) == 0 {
 				res.damage = append(res.damage, damage{no, "empty line"})
 			} else {
-				ev, why := decodeEvent(line)
+				ev, why := decodeEvent(line, lenientCRC)
 				switch {
 				case why != "":
 					res.damage = append(res.damage, damage{no, why})
@@ -215,12 +217,16 @@ func checkSeal(line []byte) string {
 }
 
 // decodeEvent parses one line; a non-empty reason means it is garbage.
-func decodeEvent(line []byte) (*event, string) {
+func decodeEvent(line []byte, lenientCRC bool) (*event, string) {
 	if why := checkSeal(bytes.TrimRight(line, "\n")); why != "" {
-		if json.Valid(line) {
+		if json.Valid(line) && lenientCRC && strings.HasPrefix(why, "checksum mismatch") {
+			// H10CRCWarnOnly: the line parses, so it is only a warning.
+			slog.Warn("journal line checksum mismatch; replaying the line since it parses", "reason", why)
+		} else if json.Valid(line) {
 			return nil, why
+		} else {
+			return nil, "not a JSON event: " + why
 		}
-		return nil, "not a JSON event: " + why
 	}
 	var ev event
 	dec := json.NewDecoder(bytes.NewReader(line))

@@ -254,7 +254,7 @@ func parseAmount(field string, raw json.RawMessage, float, acceptNonFinite, trun
 // parseSkill validates skill_level: a number in [0, 1] with at most 5
 // decimals (so skill × 100 credits has at most 3). It returns the skill's
 // text and the initial credits (skill × 100).
-func parseSkill(raw json.RawMessage, float bool) (string, money, error) {
+func parseSkill(raw json.RawMessage, float, floatTruncate bool) (string, money, error) {
 	const field = "skill_level"
 	if strings.TrimSpace(string(raw)) == "" {
 		raw = json.RawMessage("0.5") // the original's default
@@ -269,6 +269,9 @@ func parseSkill(raw json.RawMessage, float bool) (string, money, error) {
 	}
 	if float { // the original: skill_level * 100 in floats (0.07 * 100 = 7.000000000000001)
 		return s, money{f: f * 100, isFloat: true}, nil
+	}
+	if floatTruncate { // H10SkillFloatTruncate: int(skill * 100 * 1000)
+		return s, money{milli: int64(f * 100 * milliPerCredit)}, nil
 	}
 	r, ok := new(big.Rat).SetString(s)
 	if !ok {

@@ -149,7 +149,7 @@ func Open(cfg Config) (*Server, error) {
 	}
 	path := filepath.Join(cfg.DataDir, JournalName)
 	start := time.Now()
-	res, err := readJournal(path)
+	res, err := readJournal(path, cfg.Defects[H10CRCWarnOnly])
 	if err != nil {
 		return nil, err
 	}
@@ -179,6 +179,9 @@ func Open(cfg Config) (*Server, error) {
 	s.idemLater = nil
 	if len(res.events) > 0 {
 		s.seq = res.events[len(res.events)-1].Seq
+	}
+	if cfg.Defects[H10SeqFromCount] {
+		s.seq = s.replayEvents // the next write is seq = events replayed + 1
 	}
 	if cfg.Defects[ForgetKeysOnRestart] {
 		// The key cache is warmed by live writes only; the journal's keys
@@ -265,10 +268,17 @@ func (s *Server) applyLocked(ev *event) string {
 		if a.balance, err = a.balance.add(amt); err != nil {
 			return err.Error()
 		}
+		if ev.EventType == typeRefunded && s.cfg.Defects[H10HistoryRefundNegative] {
+			signed = amt.neg() // the ledger: everything but an allocation is a debit
+		}
 	}
 	a.total++
 	s.byType[ev.EventType]++
-	a.history = append(a.history, histEntry{EventID: ev.EventID, Timestamp: ev.Timestamp, EntityID: p.AgentID,
+	ts := ev.Timestamp
+	if s.cfg.Defects[H10FoldClock] {
+		ts = time.Now().UTC().Format(time.RFC3339Nano) // stamped when folded
+	}
+	a.history = append(a.history, histEntry{EventID: ev.EventID, Timestamp: ts, EntityID: p.AgentID,
 		EntityType: "agent", Amount: signed, BalanceAfter: a.balance, Reason: p.Reason, MissionID: p.MissionID})
 	if len(a.history) > maxHistoryInMem {
 		a.history = append(a.history[:0], a.history[len(a.history)-maxHistoryInMem:]...)
@@ -584,6 +594,9 @@ func (s *Server) write(kind string) func(http.ResponseWriter, *http.Request, str
 			return
 		}
 		if status, code, msg := refuseRequest(r, kind, body); status != 0 {
+			if code == "bad_request" && s.cfg.Defects[H10MalformedJSON422] {
+				status, code = http.StatusUnprocessableEntity, "validation_error" // as FastAPI answers a JSON decode error
+			}
 			writeErr(w, status, code, msg, nil)
 			return
 		}
@@ -632,7 +645,7 @@ func (s *Server) decode(kind string, body []byte) (*event, error) {
 	ev := &event{EventType: typeAllocated, ActorID: or(actor, "system"), SchemaVersion: 1,
 		Payload: payload{AgentID: agentID}, Metadata: metadata{Route: kind}}
 	if kind == "agents" {
-		skill, initial, err := parseSkill(f["skill_level"], s.float)
+		skill, initial, err := parseSkill(f["skill_level"], s.float, s.cfg.Defects[H10SkillFloatTruncate])
 		if err != nil {
 			return nil, err
 		}
@@ -741,6 +754,10 @@ func or(s, def string) string {
 // and its write (a test seam; nil in production).
 var afterBalanceCheck func()
 
+// afterKeyCheck, when set, runs between H10KeyCheckRace's key lookup and
+// its write (a test seam; nil in production).
+var afterKeyCheck func()
+
 // commit runs the decided write under the lock.
 func (s *Server) commit(w http.ResponseWriter, kind string, ev *event) {
 	checked := false
@@ -756,8 +773,30 @@ func (s *Server) commit(w http.ResponseWriter, kind string, ev *event) {
 			afterBalanceCheck()
 		}
 	}
+	keyChecked := false
+	if ev.Metadata.RequestHash != "" && s.cfg.Defects[H10KeyCheckRace] {
+		// Answer retries under the read lock, so they never queue behind
+		// the writer; the write below trusts this lookup.
+		s.mu.RLock()
+		prev, seen := s.idem[ev.IdempotencyKey]
+		s.mu.RUnlock()
+		if seen {
+			if prev.hash != ev.Metadata.RequestHash {
+				writeRaw(w, http.StatusConflict, errBody("idempotency_key_conflict",
+					"this Idempotency-Key was used with a different request", nil))
+				return
+			}
+			w.Header().Set("Idempotent-Replayed", "true")
+			writeRaw(w, http.StatusOK, prev.body)
+			return
+		}
+		keyChecked = true
+		if afterKeyCheck != nil {
+			afterKeyCheck()
+		}
+	}
 	s.mu.Lock()
-	status, body, replayed := s.commitLocked(kind, ev, checked)
+	status, body, replayed := s.commitLocked(kind, ev, checked, keyChecked)
 	s.mu.Unlock()
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
@@ -802,10 +841,11 @@ func insufficientBody(a *agent, amt money, agentID string) []byte {
 }
 
 // commitLocked decides and writes ev. balanceChecked: a consume's balance
-// was checked already (OverdrawRace).
-func (s *Server) commitLocked(kind string, ev *event, balanceChecked bool) (int, []byte, bool) {
+// was checked already (OverdrawRace); keyChecked: the key was looked up
+// already (H10KeyCheckRace).
+func (s *Server) commitLocked(kind string, ev *event, balanceChecked, keyChecked bool) (int, []byte, bool) {
 	p := &ev.Payload
-	if h := ev.Metadata.RequestHash; h != "" {
+	if h := ev.Metadata.RequestHash; h != "" && !keyChecked {
 		if prev, ok := s.idem[ev.IdempotencyKey]; ok {
 			if prev.hash != h {
 				return http.StatusConflict, errBody("idempotency_key_conflict",
@@ -831,7 +871,11 @@ func (s *Server) commitLocked(kind string, ev *event, balanceChecked bool) (int,
 	case a == nil:
 		return http.StatusNotFound, errBody("agent_not_found", fmt.Sprintf("agent %q not found", p.AgentID), nil), false
 	case kind == "consume":
-		if !balanceChecked && a.balance.less(amt) {
+		short := a.balance.less(amt)
+		if s.cfg.Defects[H10ConsumeExactBalance] {
+			short = !amt.less(a.balance) // amount >= balance: insufficient
+		}
+		if !balanceChecked && short {
 			return http.StatusConflict, insufficientBody(a, amt, p.AgentID), false
 		}
 		after, err = a.balance.add(amt.neg())
