@@ -15,7 +15,7 @@ import (
 func TestH10ConsumeExactBalance(t *testing.T) {
 	withAndWithout(t, H10ConsumeExactBalance, func(t *testing.T, on bool, ds []Defect) {
 		b := start(t, t.TempDir(), ds...)
-		b.register("a1", "0.2") // 20 credits
+		b.register("a1", "0.2")                                              // 20 credits
 		b.must(b.post("/consume", `{"agent_id":"a1","amount":20.001}`), 409) // above: refused, defect or not
 		b.must(b.post("/consume", `{"agent_id":"a1","amount":5}`), 200)      // below: applied, defect or not
 		a := b.post("/consume", `{"agent_id":"a1","amount":15}`)             // exactly the balance
