@@ -1,7 +1,8 @@
 // Package corrupt owns the journal corruptors the harness applies to a
 // stopped target's journal file: a table of media faults (torn tail, a last
 // line without its newline, garbage line, bit flip, mid-file truncation,
-// duplicated line), each describing
+// duplicated line, a money digit changed in a line that still parses),
+// each describing
 // what it destroyed so a gate can assert what recovery must keep and report.
 //
 // It works on bytes only; it must not import engine/ (the gates run against
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"regexp"
 )
 
 // Expect is how recovery must classify the damage.
@@ -57,6 +59,7 @@ var Table = []Corruptor{
 	{"bit flip", bitFlip},
 	{"mid-file truncation", midTruncation},
 	{"duplicated line", duplicatedLine},
+	{"money digit changed, the line still parses", moneyDigit},
 }
 
 // TornTails are the corruptors of Table whose damage is a torn tail (the
@@ -160,6 +163,63 @@ func flipPayloadBit(line []byte, rng *rand.Rand) []byte {
 	return l
 }
 
+// moneyDigit changes one digit of an amount in a line from the middle on
+// that holds one, so the line is still valid JSON and only its checksum
+// tells (SPEC §3: "a flipped bit is detected, not parsed into wrong
+// money"). A backend that parses what it cannot verify replays wrong
+// money; a random bit flip mostly breaks the JSON and never shows that.
+func moneyDigit(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {
+	from := middle(len(lines), rng)
+	for k := range lines {
+		i := (from + k) % len(lines)
+		if i == len(lines)-1 {
+			continue // the last line would be a torn tail
+		}
+		if l, ok := changeAmountDigit(lines[i], rng); ok {
+			out := clone(lines)
+			out[i] = l
+			return out, Damage{Expect: ExpectQuarantine, Line: i + 1, DestroyedSeqs: []uint64{Seq(lines[i])}}
+		}
+	}
+	return bitFlip(lines, rng) // no amount anywhere: a journal of another schema
+}
+
+// amountValue finds the value of a member whose name starts with "amount"
+// (amount, amount_milli): a number or a string holding one.
+var amountValue = regexp.MustCompile(`"amount[a-z_]*"\s*:\s*"?(-?[0-9][0-9.]*)`)
+
+// changeAmountDigit returns line with one digit of an amount changed to
+// another (a leading digit never to 0), false if the line holds no amount
+// or the change would not parse.
+func changeAmountDigit(line []byte, rng *rand.Rand) ([]byte, bool) {
+	m := amountValue.FindSubmatchIndex(line)
+	if m == nil {
+		return nil, false
+	}
+	var digits []int
+	for p := m[2]; p < m[3]; p++ {
+		if line[p] >= '0' && line[p] <= '9' {
+			digits = append(digits, p)
+		}
+	}
+	if len(digits) == 0 {
+		return nil, false
+	}
+	out := append([]byte(nil), line...)
+	p := digits[rng.IntN(len(digits))]
+	var others []byte
+	for c := byte('0'); c <= '9'; c++ {
+		if c != out[p] && !(p == digits[0] && c == '0') {
+			others = append(others, c)
+		}
+	}
+	out[p] = others[rng.IntN(len(others))]
+	if !json.Valid(bytes.TrimRight(out, "\n")) {
+		return nil, false
+	}
+	return out, true
+}
+
 func midTruncation(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {
 	i := middle(len(lines), rng)
 	n := 1 + rng.IntN(3)
@@ -208,6 +268,40 @@ func FirstLine(kind, eventType, field, id string) Corruptor {
 				out[i] = flipIn(l, []byte(`"event_id":"`), rng)
 				d.Line, d.DestroyedSeqs = i+1, []uint64{Seq(l)}
 				return out, d
+			}
+			return lines, d
+		},
+	}
+}
+
+// AmountOf returns a corruptor that changes one digit of the amount of
+// the first consume of agent (a line whose event_type names a consume and
+// whose payload's agent_id is agent), not the last line: the line still
+// parses, only its checksum fails, and the money it would replay is known
+// to the gate (what it consumed, or nothing). Line 0 if no line matches.
+func AmountOf(agent string) Corruptor {
+	return Corruptor{
+		Name: "a money digit of one consume, the line still parses",
+		Apply: func(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {
+			d := Damage{Expect: ExpectQuarantine}
+			for i, l := range lines[:max(len(lines)-1, 0)] {
+				var v struct {
+					EventType string `json:"event_type"`
+					Payload   struct {
+						AgentID string `json:"agent_id"`
+					} `json:"payload"`
+				}
+				if json.Unmarshal(l, &v) != nil || v.Payload.AgentID != agent || !bytes.Contains([]byte(v.EventType), []byte("consum")) {
+					continue
+				}
+				for range 8 {
+					if changed, ok := changeAmountDigit(l, rng); ok {
+						out := clone(lines)
+						out[i] = changed
+						d.Line, d.DestroyedSeqs = i+1, []uint64{Seq(l)}
+						return out, d
+					}
+				}
 			}
 			return lines, d
 		},

@@ -2,11 +2,13 @@ package corrupt
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -106,5 +108,60 @@ func TestFirstLineHitsTheEntitysBirthLineOnly(t *testing.T) {
 	}
 	if d.Line != 3 || d.Expect != ExpectQuarantine || d.EntityKind != "agent" || d.EntityID != "b" || len(d.DestroyedSeqs) != 1 || d.DestroyedSeqs[0] != 3 {
 		t.Fatalf("damage %+v, want line 3 (seq 3) of agent b, quarantine", d)
+	}
+}
+
+// The changed money digit keeps the line valid JSON with its seq, in an
+// amount, and differs from the original in that one byte: only a checksum
+// can tell, on our engine's line form and on the original's string amounts.
+func TestAMoneyDigitChangeStillParses(t *testing.T) {
+	for _, line := range []string{
+		`{"seq":9,"payload":{"agent_id":"a","amount_milli":213,"balance_after_milli":79787},"crc":"4110975f"}`,
+		`{"seq":5,"payload":{"agent_id":"a","amount":"0.213","balance_after":"79.787"},"crc":"1f7a0585"}`,
+		`{"seq":7,"payload":{"agent_id":"a","amount":0}}`,
+	} {
+		for seed := uint64(0); seed < 50; seed++ {
+			got, ok := changeAmountDigit([]byte(line), rand.New(rand.NewPCG(seed, 3)))
+			if !ok || !json.Valid(got) || Seq(got) != Seq([]byte(line)) {
+				t.Fatalf("%s, seed %d: %q (ok %v)", line, seed, got, ok)
+			}
+			diff, at := 0, -1
+			for i := range got {
+				if got[i] != line[i] {
+					diff, at = diff+1, i
+				}
+			}
+			amount := strings.Index(line, `"amount`)
+			end := amount + strings.IndexAny(line[amount+8:], ",}") + 8
+			if diff != 1 || at < amount || at >= end {
+				t.Fatalf("%s, seed %d: %d bytes changed, the last at %d (the amount spans %d–%d): %q", line, seed, diff, at, amount, end, got)
+			}
+		}
+	}
+	if _, ok := changeAmountDigit([]byte(`{"seq":1,"payload":{"agent_id":"a"}}`), rand.New(rand.NewPCG(1, 1))); ok {
+		t.Fatal("a line without an amount was changed")
+	}
+}
+
+// AmountOf aims at the agent's consume, never another agent's line nor the
+// last line, and says where.
+func TestAmountOfChangesTheAgentsConsumeOnly(t *testing.T) {
+	lines := [][]byte{
+		[]byte(`{"seq":1,"event_type":"credit.consumed","payload":{"agent_id":"b","amount_milli":250}}` + "\n"),
+		[]byte(`{"seq":2,"event_type":"credit.allocated","payload":{"agent_id":"a","amount_milli":100000}}` + "\n"),
+		[]byte(`{"seq":3,"event_type":"credit.consumed","payload":{"agent_id":"a","amount_milli":250}}` + "\n"),
+		[]byte(`{"seq":4,"event_type":"credit.consumed","payload":{"agent_id":"b","amount_milli":250}}` + "\n"),
+	}
+	out, d := AmountOf("a").Apply(lines, rand.New(rand.NewPCG(1, 2)))
+	if d.Line != 3 || fmt.Sprint(d.DestroyedSeqs) != "[3]" || bytes.Equal(out[2], lines[2]) || !json.Valid(bytes.TrimSpace(out[2])) {
+		t.Fatalf("damage %+v, line 3 now %s", d, out[2])
+	}
+	for i := range lines {
+		if i != 2 && !bytes.Equal(out[i], lines[i]) {
+			t.Fatalf("line %d changed: %s", i+1, out[i])
+		}
+	}
+	if _, d := AmountOf("b").Apply(lines[3:], rand.New(rand.NewPCG(1, 2))); d.Line != 0 {
+		t.Fatalf("the last line was aimed at: %+v", d)
 	}
 }

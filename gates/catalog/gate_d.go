@@ -66,6 +66,8 @@ var gateD = []Check{
 		Rules: rs("§3 torn tail"), Routes: rs(APIHealth), Needs: caps(CapJournalFile, CapRestart)},
 	{ID: "D26", Gate: "D", Critical: true, Title: "journal corruption: first append after recovery survives a restart",
 		Rules: rs("§3 torn tail"), Routes: rs(Consume), Needs: caps(CapJournalFile, CapRestart)},
+	{ID: "D61", Gate: "D", Critical: true, Title: "journal corruption: a money digit changed in a line that still parses never becomes money: that consume is left out or kept as written, never replayed as another amount",
+		Rules: rs("§3 checksum", "§3 quarantine"), Routes: rs(Agents, Consume, Balance), Needs: caps(CapJournalFile, CapRestart)},
 
 	// D27 reads our engine's `journal` member of the health answer.
 	{ID: "D27", Gate: "D", Title: "health reports the journal state",

@@ -54,7 +54,7 @@ const (
 	cacheWindow = 10 * time.Second
 )
 
-var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.Checks("D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D41", "D42", "D43", "D44", "D45", "D47", "D48", "D49", "D50", "D55", "D56", "D58", "D59", "A1", "A2", "A8", "A11", "A30", "B13", "B17", "B46"), func() {
+var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.Checks("D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D61", "D41", "D42", "D43", "D44", "D45", "D47", "D48", "D49", "D50", "D55", "D56", "D58", "D59", "A1", "A2", "A8", "A11", "A30", "B13", "B17", "B46"), func() {
 	var env *harness.Env
 	// crashes counts backends found dead after a KARMA outage; outages
 	// counts the outages judged (0: the fact is not measured).
@@ -358,7 +358,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 	// of the other specs could no longer hold afterwards.
 	if journalFileApplies {
 		It("journal corruption is recovered as §3 says: nothing acknowledged lost but destroyed lines, and those reported", func(ctx SpecContext) {
-			env.Require("D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D42", "D49", "D50", "A1")
+			env.Require("D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D61", "D42", "D49", "D50", "A1")
 			agent := env.ID("gate-d-journal")
 			err := env.C.CreateAgent(ctx, agent, 1000)
 			harness.Ensure(err == nil, "the corruption agent %s must be created with 1000 credits: %v", agent, err)
@@ -372,7 +372,12 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 				failed := env.C.Fill(ctx, filler, 2500, 8, 1, "gate-d-fill")
 				harness.Ensure(failed == 0, "all 2500 keyed filler consumes of 0.001 must be acknowledged; %d were not", failed)
 			}
+			// The money case first: on a journal no earlier case left
+			// degraded, so its health (D21) speaks for it alone too.
 			var cases []corruptCase
+			if env.Routes.Has(catalog.Consume) && env.Routes.Has(catalog.Balance) {
+				cases = append(cases, moneyCase(env, agent))
+			}
 			for _, c := range corrupt.Table {
 				cases = append(cases, corruptCase{c: c})
 			}
@@ -411,6 +416,10 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 					_, err = env.Heal(ctx, damage)
 					harness.Ensure(err == nil, "the backend must start again on its undamaged journal: %v", err)
 					why := "the journal holds no line " + c.Name + " could aim at (a journal schema without that event): nothing was damaged"
+					if cc.judge != nil {
+						env.Record("D61", harness.Measure{Detail: why, Variant: c.Name})
+						continue
+					}
 					env.Record("D22", harness.Measure{Detail: why, Variant: c.Name})
 					env.Record("D23", harness.Measure{Detail: why, Variant: c.Name})
 					continue
@@ -487,6 +496,11 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 					}
 					env.Record("D23", d23)
 				}
+				if cc.judge != nil {
+					m := cc.judge(ctx, ci)
+					m.Variant = c.Name
+					env.Record("D61", m)
+				}
 				// A line left unparseable after recovery is where the next append
 				// would be glued on and lost: critical.
 				env.RecordFinding(audit.CheckLines(post), c.Name+", after recovery")
@@ -539,6 +553,11 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 						Detail:    fmt.Sprintf("pages of 7 lines by after_seq after 1100 appends following the recovery from %s (%v)%s%s", c.Name, ferr, note, firstDifference(file, viaAPI)),
 						Variant:   c.Name + ", after 1100 appends"})
 				}
+				// What the clean restart must keep, read from the answers: a
+				// backend that numbers its appends after a recovery from what
+				// it kept (not from the last seq) writes seqs its next replay
+				// drops, while the file still holds the line (D26 below).
+				held := readBalances(ctx, env, watched)
 				restart := &fault.Restart{T: env.T}
 				_, err = env.Inject(ctx, restart)
 				harness.Injected(err, "the backend must stop cleanly after the append (%s)", c.Name)
@@ -549,7 +568,11 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 				for _, e := range again.Events() {
 					found = found || e.EventID == next.Str("event_id")
 				}
-				env.Record("D26", harness.Measure{OK: found, Samples: 1, Measured: found, Threshold: true, Detail: "event " + next.Str("event_id"), Variant: c.Name})
+				moved := changedBalances(ctx, env, held)
+				env.Record("D26", harness.Measure{OK: found && len(moved) == 0, Samples: 1,
+					Measured:  fmt.Sprintf("in the journal: %t; balances moved by the restart: %d", found, len(moved)),
+					Threshold: "in the journal, no balance moved",
+					Detail:    fmt.Sprintf("event %s of the append after recovery, then a clean restart\n%s", next.Str("event_id"), strings.Join(moved, "\n")), Variant: c.Name})
 				env.RecordFinding(audit.CheckLines(again), c.Name+", after restart")
 			}
 			env.Record("D50", quarantined.measure())
@@ -645,6 +668,38 @@ type corruptCase struct {
 	probe  func(ctx context.Context, ci int) scenarios.Reply
 	agents func(ci int) []string
 	routes []string // what the setup and the probe call
+	// judge, when set, measures D61 right after the recovery.
+	judge func(ctx context.Context, ci int) harness.Measure
+}
+
+// moneyCase aims the corruption at a consume of 0.25 by a fresh agent of
+// 100 credits, changing a digit of its amount so the line still parses:
+// after recovery the agent holds 99.75 (the line kept as written) or 100
+// (the line left out, SPEC §3's quarantine), never another amount — a
+// backend that replays a line its checksum refutes turns the flip into money.
+func moneyCase(env *harness.Env, agent string) corruptCase {
+	id := func(ci int) string { return env.ID(fmt.Sprintf("gate-d-money-%d", ci)) }
+	return corruptCase{
+		setup: func(ctx context.Context, ci int) corrupt.Corruptor {
+			err := env.C.CreateAgent(ctx, id(ci), 100)
+			harness.Ensure(err == nil, "the money fixture %s must be created with 100 credits: %v", id(ci), err)
+			r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Key: "gate-d-money",
+				Body: map[string]any{"agent_id": id(ci), "amount": 0.25, "reason": "the line to change"}})
+			harness.Accepted(r, "the money fixture's consume of 0.25")
+			// Not the last line: that would be a torn tail.
+			r = env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Key: "gate-d-money-after",
+				Body: map[string]any{"agent_id": agent, "amount": 0.25, "reason": "after the line to change"}})
+			harness.Accepted(r, "a consume after the money fixture's")
+			return corrupt.AmountOf(id(ci))
+		},
+		agents: func(ci int) []string { return []string{id(ci)} },
+		judge: func(ctx context.Context, ci int) harness.Measure {
+			got, err := env.C.BalanceMilli(ctx, id(ci))
+			return harness.Measure{OK: err == nil && (got == 99_750 || got == 100_000), Samples: 1,
+				Measured: money.FormatMilli(got), Threshold: "99.75 (kept as written) or 100 (left out)",
+				Detail: fmt.Sprintf("%s consumed 0.25 of its 100 credits; a digit of that consume's amount was changed in the journal, the line still valid JSON; GET /balance after recovery: %v", id(ci), err)}
+		},
+	}
 }
 
 // birthCases build, for each kind of entity whose routes the backend

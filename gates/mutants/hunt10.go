@@ -11,5 +11,10 @@ func hunt10Mutants() []Mutant {
 		// now pads valid bodies past 1 MiB and sends a member that long.
 		{Name: "h10-oversized-body-truncated", Gate: "a", Check: "A20",
 			Bug: "a body past the 64 KiB limit is cut at the limit instead of refused 413: a valid body padded with whitespace is applied"},
+		// On the original's routes a line failing its checksum was replayed
+		// when it still parsed: every corruptor broke the JSON or the tail.
+		// D61 changes a money digit of a consume; this is its class in our engine.
+		{Name: "h10-checksum-warn-only", Gate: "d", Check: "D61",
+			Bug: "a journal line failing its checksum is replayed when it still parses: a changed digit of an amount becomes money"},
 	}
 }

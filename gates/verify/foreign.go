@@ -72,6 +72,20 @@ var foreignCases = []foreignCase{
 	{defect: "h8-replay-cents", gates: "d", check: "B13"},
 	{defect: "h8-retry-body-after-restart", gates: "d", check: "A30"},
 	{defect: "h8-refund-no-fsync", gates: "d", check: "D57"},
+	// The tenth blind hunt on the original's routes: eight defects; six
+	// failed the checks of the day, two passed every gate until the
+	// corruptors changed a money digit in a line that still parses (D21:
+	// replayed as wrong money, health ok) and D26 read the balances across
+	// the restart after a recovery (appends numbered from the count of
+	// kept lines reuse seqs the next replay drops, while the file holds them).
+	{defect: "h10-consume-exact-balance", gates: "b", check: "B21"},
+	{defect: "h10-skill-float-truncate", gates: "b", check: "B47"},
+	{defect: "h10-history-refund-negative", gates: "b", check: "B17"},
+	{defect: "h10-fold-clock", gates: "d", check: "D59"},
+	{defect: "h10-key-check-race", gates: "a", check: "A11"},
+	{defect: "h10-malformed-json-422", gates: "b", check: "B38"},
+	{defect: "h10-crc-warn-only", gates: "d", check: "D21"},
+	{defect: "h10-seq-from-count", gates: "d", check: "D26"},
 	// A blind hunt on the independent backend (cmd/spec-backend, round
 	// 3): eight defects written from the SPEC without reading the gates.
 	// Five were failed by the checks of the day; recovery-newline-tail
