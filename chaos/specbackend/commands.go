@@ -24,7 +24,11 @@ func hashOf(kind string, in any) string {
 }
 
 func (e *Engine) run(kind string, r Req, in any, d decideFunc) *Response {
-	return e.exec(&cmd{kind: kind, key: r.Key, hash: hashOf(kind, struct {
+	hkind := kind
+	if e.cfg.Defects.Has(DefectH11IdemKeyIgnoresRoute) {
+		hkind = "" // defect: the fingerprint covers body and principal, not the route
+	}
+	return e.exec(&cmd{kind: kind, key: r.Key, hash: hashOf(hkind, struct {
 		Actor string
 		In    any
 	}{r.Actor, in}), actor: r.Actor, corr: r.Corr, decide: d})
@@ -271,7 +275,7 @@ func (e *Engine) Decide(r Req, in DecisionIn) *Response {
 			return alreadyDecided(a)
 		}
 		p.corr = a.CorrelationID
-		if !p.now.Before(a.expires) {
+		if !p.now.Before(a.expires) && !e.cfg.Defects.Has(DefectH11ExpiryTimerOnly) { // defect: left to the timer
 			emitExpired(p, a) // lazily applied on access; the caller gets 409 approval_expired
 			return nil
 		}

@@ -151,6 +151,60 @@ const (
 	// skill 0.7: 3.95) is one tenth too low (3.9 instead of 4.0). Breaks SPEC §5: the
 	// estimate is rounded to 0.1.
 	DefectH9MissionEstimateTruncated Defect = "h9-mission-estimate-truncated"
+
+	// DefectH11IdemKeyIgnoresRoute: the idempotency fingerprint of a request is computed
+	// over its body and principal only, not over the route (command), so a key first used
+	// on one route and then reused on another with the same body (POST /consume then POST
+	// /refund, same key, same {agent_id, amount}) is answered as a replay of the first
+	// command (200, Idempotent-Replayed: true, the consume's event) instead of 409.
+	// Breaks SPEC §3: the same key with a different request is 409
+	// idempotency_key_conflict.
+	DefectH11IdemKeyIgnoresRoute Defect = "h11-idem-key-ignores-route"
+
+	// DefectH11AmountMaxExclusive: the amount bound is checked with ">= maximum" instead
+	// of "> maximum", so an amount of exactly the configured maximum (1,000,000,000
+	// credits by default) is refused with 422. Breaks SPEC §1: amounts above a configured
+	// maximum are rejected (the maximum itself is valid).
+	DefectH11AmountMaxExclusive Defect = "h11-amount-max-exclusive"
+
+	// DefectH11IfMatchIgnored: a decision honours only the body's expected_version; the
+	// If-Match header is not read, so a decision sent with a stale If-Match version is
+	// applied instead of refused with 409. Breaks SPEC §5: decisions use optimistic
+	// concurrency (the request's version; If-Match / expected_version).
+	DefectH11IfMatchIgnored Defect = "h11-if-match-ignored"
+
+	// DefectH11AuditOmitsExpired: the audit listing takes "decided" for "approved or
+	// rejected by someone", so requests that expired (decision event approval.expired)
+	// are missing from GET /approvals/audit. Breaks SPEC §5: the audit endpoint lists
+	// every request with its decision event ids.
+	DefectH11AuditOmitsExpired Defect = "h11-audit-omits-expired"
+
+	// DefectH11KarmaOpenSkipsCache: while the KARMA circuit breaker is open, the score
+	// short-circuits to the default CI 0.5 ("fallback") without looking at the cache, so
+	// an agent with a cached live score gets 0.5 during a blackout. Breaks SPEC §5: on
+	// KARMA outage the engine falls back to the cached score, else the default CI = 0.5.
+	DefectH11KarmaOpenSkipsCache Defect = "h11-karma-open-skips-cache"
+
+	// DefectH11RefundLedgerNoMission: the ledger entry of a credit.refunded event is
+	// folded without its mission_id (the refund's ledger row is built like a plain
+	// refund), so GET /history shows mission refunds with mission_id null while the event
+	// carries it. Breaks SPEC §4/§6: ledger entries carry event_id, timestamp, amount,
+	// balance_after, reason, mission_id.
+	DefectH11RefundLedgerNoMission Defect = "h11-refund-ledger-no-mission"
+
+	// DefectH11RecoverySeqGapAccepted: at recovery only a repeat or a step back of seq is
+	// taken for corruption; a forward gap (a whole line missing in the middle) is
+	// accepted silently: no quarantine entry, health stays "ok", strict mode starts.
+	// Breaks SPEC §3: a gap in seq is a media fault, quarantined and reported (strict
+	// refuses to start); never silently skip.
+	DefectH11RecoverySeqGapAccepted Defect = "h11-recovery-seq-gap-accepted"
+
+	// DefectH11ExpiryTimerOnly: a decision does not check the request's expiry itself
+	// and relies on the expiry timer (ticking every second) to have expired it, so a
+	// decision that arrives after expires_at but before the next tick is applied (an
+	// approve executes the action). Breaks SPEC §5: expiry is applied by the engine and
+	// lazily on access; §8 gate C: expired requests cannot be decided.
+	DefectH11ExpiryTimerOnly Defect = "h11-expiry-timer-only"
 )
 
 // AllDefects lists every defect, in the order of the constants above.
@@ -175,6 +229,14 @@ var AllDefects = []Defect{
 	DefectH9SynergieTeamDupAgents,
 	DefectH9ServiceRoleDecides,
 	DefectH9MissionEstimateTruncated,
+	DefectH11IdemKeyIgnoresRoute,
+	DefectH11AmountMaxExclusive,
+	DefectH11IfMatchIgnored,
+	DefectH11AuditOmitsExpired,
+	DefectH11KarmaOpenSkipsCache,
+	DefectH11RefundLedgerNoMission,
+	DefectH11RecoverySeqGapAccepted,
+	DefectH11ExpiryTimerOnly,
 }
 
 // Defects is a set of switched-on defects. The nil set switches none on.

@@ -225,6 +225,7 @@ func Open(cfg Config) (*Engine, error) {
 	cfg.fill()
 	e := &Engine{cfg: cfg, log: cfg.Logger, st: newState(0), rs: newState(cfg.LedgerKeep), stop: make(chan struct{}), startedAt: cfg.Clock(),
 		inflight: map[string]*idemEntry{}}
+	e.rs.refundNoMission = cfg.Defects.Has(DefectH11RefundLedgerNoMission)
 	if err := os.MkdirAll(filepath.Dir(cfg.JournalPath), 0o755); err != nil {
 		return nil, err
 	}
@@ -402,7 +403,7 @@ func (e *Engine) exec(c *cmd) *Response {
 					return errResp(apiErr(503, "journal_failed", ent.err.Error()))
 				}
 			}
-			if ent.hash != c.hash || ent.kind != c.kind {
+			if ent.hash != c.hash || (ent.kind != c.kind && !e.cfg.Defects.Has(DefectH11IdemKeyIgnoresRoute)) {
 				e.conflicts.Add(1)
 				return errResp(&APIError{Status: 409, Code: "idempotency_key_conflict",
 					Detail: "idempotency key was already used with a different request", Extra: map[string]any{"idempotency_key": c.key}})

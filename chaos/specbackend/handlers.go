@@ -294,6 +294,9 @@ func (s *Server) listFiltered(rc *reqCtx, status string, decidedOnly bool) *Resp
 			if decidedOnly && st.Approvals[st.approvalOrder[i]].Decision == nil {
 				continue
 			}
+			if decidedOnly && s.e.cfg.Defects.Has(DefectH11AuditOmitsExpired) && st.Approvals[st.approvalOrder[i]].Decision.EventType == "approval.expired" {
+				continue // defect: an expiry is not taken for a decision
+			}
 			total++
 			if len(list) < int(limit) {
 				list = append(list, v)
@@ -356,7 +359,7 @@ func (s *Server) decide(approve bool) func(*reqCtx) *Response {
 				return errResp(fieldErr("expected_version", "must be an integer"))
 			}
 			in.ExpectedVersion = &n
-		} else if im := strings.Trim(strings.TrimSpace(rc.r.Header.Get("If-Match")), `"`); im != "" {
+		} else if im := strings.Trim(strings.TrimSpace(rc.r.Header.Get("If-Match")), `"`); im != "" && !s.e.cfg.Defects.Has(DefectH11IfMatchIgnored) {
 			var n int64
 			if _, err := fmt.Sscanf(im, "%d", &n); err != nil {
 				return errResp(fieldErr("If-Match", "must be a version number"))

@@ -379,6 +379,9 @@ func (rc *reqCtx) amount(name string) (int64, *APIError) {
 	if rc.s.e.cfg.Defects.Has(DefectH9AmountExponentDecimals) {
 		m, why = parseAmountMilliTextual(v, rc.s.e.cfg.MaxAmountMilli)
 	}
+	if why == "" && m >= rc.s.e.cfg.MaxAmountMilli && rc.s.e.cfg.Defects.Has(DefectH11AmountMaxExclusive) {
+		why = "exceeds the maximum of " + formatMilli(rc.s.e.cfg.MaxAmountMilli).String() + " credits" // defect: the maximum itself refused
+	}
 	if why != "" {
 		return 0, fieldErr(name, why)
 	}

@@ -633,7 +633,7 @@ func openJournal(path string, mode string, fsync bool, maxBatch, queueLen int, n
 			quarantineRanges = append(quarantineRanges, [2]int64{cur.off, cur.off + int64(len(cur.line)) + 1})
 			removed += int64(len(cur.line)) + 1
 		} else {
-			if ev.Seq > lastSeq+1 {
+			if ev.Seq > lastSeq+1 && !defects.Has(DefectH11RecoverySeqGapAccepted) { // defect: only repeats are checked
 				from, to := lastSeq+1, ev.Seq-1
 				if rangeKnown(known, from, to) {
 					rep.PreviouslyLost = append(rep.PreviouslyLost, [2]int64{from, to})

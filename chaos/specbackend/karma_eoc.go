@@ -126,6 +126,11 @@ func (k *karmaClient) score(agentID string) (float64, string) {
 		return c.score, "cache"
 	}
 	if k.open && now.Sub(k.openedAt) < k.cfg.KarmaBreakerCooldown {
+		if k.cfg.Defects.Has(DefectH11KarmaOpenSkipsCache) { // defect: breaker open -> default CI, cache not consulted
+			k.fallbacks++
+			k.mu.Unlock()
+			return FallbackCI, "fallback"
+		}
 		k.mu.Unlock()
 		return k.fallback(agentID)
 	}

@@ -274,6 +274,7 @@ type State struct {
 	AnomaliesFlag   int64
 	IntegrityErrors int
 	EventsByType    map[string]int64
+	refundNoMission bool // DefectH11RefundLedgerNoMission
 }
 
 func newState(ledgerKeep int) *State {
@@ -326,6 +327,9 @@ func (s *State) credit(ev *Event, agentID string, delta int64, reason string, mi
 	a.BalanceMilli += delta
 	if wantAfter != nil && *wantAfter != a.BalanceMilli {
 		s.IntegrityErrors++
+	}
+	if s.refundNoMission && ev.EventType == "credit.refunded" {
+		mission = nil // defect: the refund's ledger row is built without its mission
 	}
 	a.addLedger(LedgerEntry{Seq: ev.Seq, PrevSeq: prev, EventID: ev.EventID, EventType: ev.EventType, Timestamp: ev.Timestamp,
 		AmountMilli: delta, BalanceAfterMilli: a.BalanceMilli, Reason: reason, MissionID: mission}, s.ledgerKeep)
