@@ -34,3 +34,25 @@ func TestAFocusedRunJudgesOnlyWhatItRan(t *testing.T) {
 		t.Error("a focused run must say so among the caveats")
 	}
 }
+
+// A costly spec a focused run skips itself (harness.SkipUnlessSelected,
+// because its container also records the focused check) is filtered out
+// like a spec ginkgo's filter left out: a non-critical failure of the
+// focused check stays CONDITIONAL.
+func TestASpecSkippedForTheFocusIsFilteredOut(t *testing.T) {
+	why, blocked := SkipReason(FocusSkip+" (E7)", "")
+	if why != filteredOut || blocked {
+		t.Fatalf("SkipReason: %q blocked %v, want the filtered-out reason", why, blocked)
+	}
+	s := &Summary{Focus: []string{"E7"}, GateDetails: []GateDetail{{ID: "E", Name: GateNames["E"], Checks: []Check{
+		{ID: "E7", Name: "E7 file descriptors flat", Status: StatusFail},
+		{Name: "GET /events of the whole journal equals the journal file", Critical: true, Status: StatusSkip, Detail: why},
+	}}}}
+	for _, id := range []string{"A", "B", "C", "D"} { // as FromRunDir lists the gates not run
+		s.GateDetails = append(s.GateDetails, GateDetail{ID: id, Name: GateNames[id], Status: StatusSkip, Detail: "not run in this invocation"})
+	}
+	dropFilteredOut(s.GateDetails)
+	if v, reasons := GateVerdict(s, "E"); v != VerdictConditional {
+		t.Fatalf("verdict %s %q, want CONDITIONAL", v, reasons)
+	}
+}

@@ -197,6 +197,8 @@ func SkipReason(msg, interrupted string) (reason string, blocked bool) {
 		}
 	}
 	switch {
+	case strings.HasPrefix(msg, FocusSkip):
+		return filteredOut, false // left out by the focus, as a filter would
 	case msg != "":
 		return "skipped: " + msg, false
 	case interrupted != "":
@@ -255,6 +257,11 @@ func checkFromEntry(name string, e types.ReportEntry, specStatus string) Check {
 // scalarString renders a decoded check value; maps and lists become
 // readable lists (Readable), never Go or JSON syntax.
 func scalarString(v any) string { return Readable(v) }
+
+// FocusSkip starts the skip message of a spec a focused run did not select
+// although its container ran (harness.SkipUnlessSelected): it is filtered
+// out, neither evidence nor missing evidence.
+const FocusSkip = "not selected by the focused run"
 
 // NotApplicableSkip starts the skip message of a spec none of whose catalog
 // checks applies to the target (harness Env.Require): each check is listed

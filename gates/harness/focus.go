@@ -9,6 +9,7 @@ import (
 	"github.com/onsi/ginkgo/v2"
 
 	"github.com/creditgate/creditgate/gates/catalog"
+	"github.com/creditgate/creditgate/reports"
 )
 
 // Focus is the checks a focused run selects (catalog.FocusEnv, set by
@@ -62,5 +63,5 @@ func SkipUnlessSelected(ids ...string) {
 			return
 		}
 	}
-	ginkgo.Skip(fmt.Sprintf("not selected by the focused run (%s)", strings.Join(f, ",")))
+	ginkgo.Skip(fmt.Sprintf("%s (%s)", reports.FocusSkip, strings.Join(f, ",")))
 }
