@@ -58,6 +58,9 @@ const (
 //     1000 ms; memory trend ≥ 0.5 MB/min (the spec says "> 1.0" is NO-GO and
 //     CONDITIONAL needs "< 0.5": the gap 0.5–1.0 fits neither, so it blocks);
 //     the load ran less than 99% of its planned duration.
+//   - INCOMPLETE: nothing measured failed, but a critical check was not
+//     measured (SPEC §8); with a measured failure (a non-critical check or
+//     scenario) it is NO-GO: CONDITIONAL tolerates no unmeasured critical check.
 //   - CONDITIONAL: 1–2 failed non-critical scenarios, skipped scenarios or none
 //     recorded; gate C/D/E warning, failing only non-critical checks, or not
 //     run; checks skipped by choice inside a gate (each named with its
@@ -72,6 +75,14 @@ func Decide(s *Summary) (status string, reasons []string) {
 	}
 	incomplete := func(format string, a ...any) {
 		unmeasured = append(unmeasured, tagIncomplete+fmt.Sprintf(format, a...))
+	}
+	// failed is cond for a measured failure (a non-critical check or
+	// scenario that failed): INCOMPLETE says nothing measured failed, so
+	// with one the run is at best CONDITIONAL, whatever was not measured.
+	measuredFailed := false
+	failed := func(format string, a ...any) {
+		measuredFailed = true
+		cond(format, a...)
 	}
 
 	// Critical facts come first: they are the spec's named NO-GO conditions.
@@ -92,10 +103,10 @@ func Decide(s *Summary) (status string, reasons []string) {
 	}
 
 	for _, g := range normalizeGates(s) {
-		decideGate(g, block, cond, incomplete)
+		decideGate(g, block, cond, failed, incomplete)
 	}
 
-	decideScenarios(s.Scenarios, block, cond)
+	decideScenarios(s.Scenarios, block, failed, cond)
 
 	if s.Latency == nil || s.Latency.Overall.Count == 0 {
 		cond("latency not measured: P95 < %g ms not shown", P95GoMs)
@@ -136,6 +147,12 @@ func Decide(s *Summary) (status string, reasons []string) {
 	switch {
 	case len(blockers) > 0:
 		return VerdictNoGo, append(append(blockers, unmeasured...), conditions...)
+	case len(unmeasured) > 0 && measuredFailed:
+		// Not INCOMPLETE (something measured failed), not CONDITIONAL (its
+		// list tolerates no unmeasured critical check): the gap closes
+		// towards NO-GO, as every gap does here.
+		reason := tagNoGo + "a check or scenario failed while critical checks went unmeasured: INCOMPLETE needs nothing measured to fail, CONDITIONAL every critical check measured"
+		return VerdictNoGo, append(append([]string{reason}, conditions...), unmeasured...)
 	case len(unmeasured) > 0:
 		return VerdictIncomplete, append(unmeasured, conditions...)
 	case len(conditions) > 0:
@@ -150,7 +167,7 @@ func Decide(s *Summary) (status string, reasons []string) {
 		tagGo, where, fmtMs(p95), P95GoMs, mem, round3(s.Load.DurationS), round3(float64(s.TestConfig.TestDuration)))}
 }
 
-func decideGate(g GateDetail, block, cond, incomplete func(string, ...any)) {
+func decideGate(g GateDetail, block, cond, failedCond, incomplete func(string, ...any)) {
 	label := "gate " + g.ID + " (" + g.Name + ")"
 	var failed, critFailed, skipped, unmeasured []Check
 	for _, c := range g.Checks {
@@ -188,7 +205,7 @@ func decideGate(g GateDetail, block, cond, incomplete func(string, ...any)) {
 	case g.Status == StatusFail && len(g.Checks) == 0:
 		block("%s failed without check detail: cannot tell whether a critical check failed", label)
 	case g.Status == StatusFail && len(failed) > 0:
-		cond("%s failed non-critical check(s): %s", label, listChecks(failed))
+		failedCond("%s failed non-critical check(s): %s", label, listChecks(failed))
 	case g.Status == StatusWarn:
 		cond("%s warns: %s", label, listChecks(withStatus(g.Checks, StatusWarn)))
 	case g.Status == StatusSkip && len(g.Checks) == 0:
@@ -226,7 +243,7 @@ func decideGate(g GateDetail, block, cond, incomplete func(string, ...any)) {
 	// report lists each with its reason and counts them (Measurement).
 }
 
-func decideScenarios(scs []Scenario, block, cond func(string, ...any)) {
+func decideScenarios(scs []Scenario, block, failedCond, cond func(string, ...any)) {
 	if len(scs) == 0 {
 		cond("no scenario results recorded")
 		return
@@ -250,7 +267,7 @@ func decideScenarios(scs []Scenario, block, cond func(string, ...any)) {
 	case n > MaxConditionalScenarioFailures:
 		block("%d scenarios failed (≥ %d): %s", n, MaxConditionalScenarioFailures+1, strings.Join(failed, ", "))
 	case n > 0:
-		cond("%d scenario(s) failed: %s", n, strings.Join(failed, ", "))
+		failedCond("%d scenario(s) failed: %s", n, strings.Join(failed, ", "))
 	}
 	if len(skipped) > 0 {
 		cond("%d scenario(s) skipped: %s", len(skipped), strings.Join(skipped, ", "))

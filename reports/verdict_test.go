@@ -83,6 +83,10 @@ func TestDecideAppliesEveryVerdictRuleAndBoundary(t *testing.T) {
 			setCheck("C", 0, Check{Name: "RT3 decisions", Status: StatusNotMeasured, Critical: true}),
 			setCheck("A", 1, Check{Name: "A11 retry moved money", Status: StatusFail, Critical: true})}, VerdictNoGo, "A11 retry moved money"},
 
+		{"a non-critical failure beside an unmeasured critical check is NO-GO, never INCOMPLETE (nothing measured may have failed)", []func(*Summary){
+			setCheck("C", 0, Check{Name: "C31 acting principal", Status: StatusSkip, Critical: true, Detail: "skipped: tokens"}),
+			setCheck("D", 1, Check{Name: "C35 audit lists every decided request", Status: StatusFail})}, VerdictNoGo, "while critical checks went unmeasured"},
+
 		// Gates C, D, E.
 		{"gate C warning is CONDITIONAL", []func(*Summary){setCheck("C", 0, Check{Name: "w", Status: "warn"})}, VerdictConditional, "gate C (Human Gate Safety) warns"},
 		{"gate D failing a non-critical check is CONDITIONAL", []func(*Summary){setCheck("D", 1, failed)}, VerdictConditional, "failed non-critical check"},
