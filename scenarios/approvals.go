@@ -55,6 +55,22 @@ func (c *Client) DecideAt(ctx context.Context, id, approver string, approve bool
 		Route: "POST /approvals/{id}/" + verb, Key: key, Body: body, Token: c.approverToken(approver)})
 }
 
+// DecideIfMatch is Decide with the request's version the decider saw sent
+// as the If-Match header (SPEC §5), an entity tag as RFC 9110 writes it
+// ("3"), and no expected_version.
+func (c *Client) DecideIfMatch(ctx context.Context, id, approver string, approve bool, justification, key string, version any) Reply {
+	verb, kind := "reject", history.KindReject
+	if approve {
+		verb, kind = "approve", history.KindApprove
+	}
+	body := map[string]any{"approver_id": approver}
+	if justification != "" {
+		body["justification"] = justification
+	}
+	return c.Do(ctx, Call{Method: "POST", Path: api + "/approvals/" + id + "/" + verb, Kind: kind, Entity: id,
+		Route: "POST /approvals/{id}/" + verb, Key: key, Body: body, Token: c.approverToken(approver), IfMatch: fmt.Sprintf("%q", fmt.Sprint(version))})
+}
+
 // DecideAsRequester sends an approval with the client's own (requesting)
 // identity: with auth that is the token's principal, in dev mode the body's
 // approver_id.

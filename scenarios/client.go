@@ -96,6 +96,7 @@ type Call struct {
 	AmountMilli  int64        // the amount it moves, for the history
 	Route        string       // latency bucket, e.g. "POST /consume"; "" = Method+" "+Path
 	Token        string       // overrides Client.Token
+	IfMatch      string       // If-Match header; "" = none
 	MaxBody      int64        // bytes read of the answer; 0 = 8 MiB (Reply.Truncated says when it was cut)
 	Base         string       // overrides Client.BaseURL: one instance of a cluster
 	// KeyInBody sends Key (namespaced like a header key) as the body's
@@ -182,7 +183,7 @@ func (c *Client) send(ctx context.Context, call Call, raw []byte, extra history.
 	op.Kind, op.Role, op.Agent, op.Entity, op.AmountMilli = call.Kind, call.Role, call.Agent, call.Entity, call.AmountMilli
 	w := wire.Client{HTTP: c.HTTP, History: c.History, MaxBody: cmp.Or(call.MaxBody, maxReplyBody)}
 	resp := w.Send(ctx, wire.Request{Method: call.Method, Base: or(strings.TrimRight(call.Base, "/"), c.BaseURL), Path: call.Path,
-		Body: raw, Key: call.Key, KeyInBody: call.KeyInBody && call.Key != "", Token: or(call.Token, c.Token), Op: op})
+		Body: raw, Key: call.Key, KeyInBody: call.KeyInBody && call.Key != "", Token: or(call.Token, c.Token), IfMatch: call.IfMatch, Op: op})
 	r := Reply{Status: resp.Status, Raw: resp.Body, Truncated: resp.Truncated, Replayed: resp.Replayed, Latency: resp.Latency(), Err: resp.Err, Op: resp.Op}
 	if resp.Err == nil {
 		r.Body = decodeBody(r.Raw)

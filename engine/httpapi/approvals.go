@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/creditgate/creditgate/engine"
 	"github.com/creditgate/creditgate/engine/event"
@@ -69,7 +70,8 @@ func (s *Server) decide(approve bool) http.HandlerFunc {
 			run: func(ctx context.Context, req engine.Request) (engine.Result, error) {
 				in := engine.DecisionInput{RequestID: id, Justification: or(b.Justification, b.Reason), ExpectedVersion: b.ExpectedVersion}
 				if v := r.Header.Get("If-Match"); v != "" && in.ExpectedVersion == 0 {
-					if err := json.Unmarshal([]byte(v), &in.ExpectedVersion); err != nil {
+					// The version bare (3) or as an entity tag ("3", RFC 9110).
+					if err := json.Unmarshal([]byte(strings.Trim(v, `"`)), &in.ExpectedVersion); err != nil {
 						return engine.Result{}, &engine.RuleError{Code: engine.CodeInvalid, Detail: "If-Match must be the request version (an integer)"}
 					}
 				}

@@ -147,6 +147,25 @@ func TestApprovalRulesOverHTTP(t *testing.T) {
 			t.Fatalf("bob approving: %d %s", r.status, r.raw)
 		}
 	})
+	t.Run("If-Match carries the expected version, bare or as an entity tag: a stale one is refused", func(t *testing.T) {
+		s := newServer(t, nil, nil)
+		createAgent(t, s, "a")
+		id := requestApproval(t, s, map[string]any{"action_type": "add", "agent_id": "a", "amount": 50_000, "reason": "r",
+			"justification": "migration", "requester_id": "alice"}).str("request_id")
+		path := "/api/credits/approvals/" + id + "/approve"
+		v0 := fmt.Sprint(s.do(t, "GET", "/api/credits/approvals/"+id, nil).body["version"])
+		if r := s.do(t, "POST", path, map[string]any{"approver_id": "bob", "justification": "ok"}, "If-Match", `"`+v0+`"`); r.status != http.StatusOK || r.str("status") != "pending" {
+			t.Fatalf("first vote with the current version as an entity tag: %d %s, want 200 pending", r.status, r.raw)
+		}
+		for _, stale := range []string{v0, `"` + v0 + `"`} {
+			if r := s.do(t, "POST", path, map[string]any{"approver_id": "carol", "justification": "ok"}, "If-Match", stale); r.status != http.StatusConflict || r.str("code") != "version_mismatch" {
+				t.Fatalf("If-Match %s after a vote moved the version: %d %s, want 409 version_mismatch", stale, r.status, r.raw)
+			}
+		}
+		if balanceOf(t, s, "a") != "100" {
+			t.Fatal("a decision with a stale If-Match executed the request")
+		}
+	})
 	t.Run("CRITICAL needs justification and two distinct approvers", func(t *testing.T) {
 		s := newServer(t, nil, nil)
 		createAgent(t, s, "a")

@@ -33,6 +33,7 @@ var Rules = []Rule{
 	{"§5 risk levels", "threshold and MEDIUM/HIGH/CRITICAL by amount; approvers required"},
 	{"§5 four eyes", "the requester may not approve; CRITICAL needs two distinct approvers with justification"},
 	{"§5 first decision wins", "one terminal decision; later ones 409 already_decided"},
+	{"§5 optimistic concurrency", "a decision carrying a version the request has moved past (expected_version or If-Match) is refused"},
 	{"§5 executes once", "an approval executes its action exactly once"},
 	{"§5 expiry", "expired requests refuse decisions and never execute"},
 	{"§5 audit", "the audit lists every decided request with each of its decision event ids"},

@@ -31,6 +31,7 @@ type Request struct {
 	// caller put it there, SPEC §3), so no header is sent; Op.Key is Key.
 	KeyInBody bool
 	Token     string // bearer token; "" = none
+	IfMatch   string // If-Match header (SPEC §5: a decision's expected version); "" = none
 	// Timeout bounds the request, body included; 0 = only ctx and HTTP's own.
 	Timeout time.Duration
 	// Op is the history's view: Kind, Role, Agent, Entity, AmountMilli
@@ -82,6 +83,9 @@ func (c Client) Send(ctx context.Context, req Request) Response {
 	}
 	if req.Token != "" {
 		hr.Header.Set("Authorization", "Bearer "+req.Token)
+	}
+	if req.IfMatch != "" {
+		hr.Header.Set("If-Match", req.IfMatch)
 	}
 	maxBody := c.MaxBody
 	if maxBody <= 0 {
