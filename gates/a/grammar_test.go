@@ -108,7 +108,7 @@ var _ = Describe("Gate A: generated grammar", Ordered, ContinueOnFailure, harnes
 					continue
 				}
 				st, code, err := do(c.Method, c.Path, c.Body, c.ContentType, c.Key)
-				r := audit.GrammarResult{Name: c.Name, Valid: c.Valid, Codes: c.Codes, Status: st, Code: code}
+				r := audit.GrammarResult{Name: c.Name, Valid: c.Valid, Bound: c.Bound, Codes: c.Codes, Status: st, Code: code}
 				if err != nil {
 					r.Err = err.Error()
 				}

@@ -16,6 +16,7 @@ const (
 type GrammarResult struct {
 	Name   string
 	Valid  bool
+	Bound  bool     // a valid case holding a value at a documented bound
 	Codes  []string // acceptable refusal codes of an invalid case
 	Status int
 	Code   string
@@ -37,6 +38,8 @@ func JudgeGrammar(rs []GrammarResult, grammarCodes []string, digestBefore, diges
 			a24.add("%s: answered %d %s %s", r.Name, r.Status, r.Code, r.Err)
 		case r.Valid && r.Status >= 400 && slices.Contains(grammarCodes, r.Code):
 			a25.add("%s: a valid request refused by the grammar: %d %s", r.Name, r.Status, r.Code)
+		case r.Valid && r.Bound && len(grammarCodes) > 0 && r.Code == "invalid":
+			a25.add("%s: a value at its documented bound refused as invalid: %d %s", r.Name, r.Status, r.Code)
 		case !r.Valid && r.Status < 400:
 			a25.add("%s: accepted (%d), the grammar refuses it with %v", r.Name, r.Status, r.Codes)
 		case !r.Valid && len(r.Codes) > 0 && !slices.Contains(r.Codes, r.Code):

@@ -24,6 +24,9 @@ type GrammarCase struct {
 	Key         string // Idempotency-Key header ("" = none)
 	Valid       bool
 	Codes       []string // acceptable refusal codes of an invalid case
+	// Bound: a valid case whose member holds a value at a bound its schema
+	// documents (minimum, maximum): not refused as invalid either.
+	Bound bool
 	// Ours: the case is about our engine's own contract beyond SPEC §3/§6
 	// (docs/events.md §5b: the key and id alphabets, the reserved '#', key
 	// length; the JSON media type), not about every conforming backend.
@@ -145,6 +148,12 @@ func render(members [][2]string) []byte {
 
 func quoted(s string) string { b, _ := json.Marshal(s); return string(b) }
 
+// number renders v with at most three decimals, no float noise.
+func number(v float64) string {
+	s := strings.TrimRight(fmt.Sprintf("%.3f", v), "0")
+	return strings.TrimSuffix(s, ".")
+}
+
 // nest wraps v in depth levels of objects (and arrays every other level).
 func nest(v string, depth int) string {
 	for i := 0; i < depth; i++ {
@@ -203,6 +212,37 @@ func routeCases(route, method, path string, base map[string]json.RawMessage, nam
 			ms2 := members()
 			ms2[i][1] = "{}"
 			add("object where "+n+" is a string", render(ms2), false, "invalid", "malformed_json", "unknown_field")
+		}
+		// The documented bounds of a number: at each inclusive bound it is
+		// valid, just outside (or at an exclusive bound) invalid.
+		if sp := resolve(s.Properties[n]); sp != nil && (sp.Type == "number" || sp.Type == "integer") {
+			step := 0.001
+			if sp.Type == "integer" {
+				step = 1
+			}
+			for _, b := range []struct {
+				at   *float64
+				open bool
+				side string
+				out  float64
+			}{{sp.Min, sp.MinOpen, "minimum", -step}, {sp.Max, sp.MaxOpen, "maximum", step}} {
+				if b.at == nil {
+					continue
+				}
+				at := *b.at
+				if !b.open {
+					ms2 := members()
+					ms2[i][1] = number(at)
+					// An amount at its bound meets the rules (thresholds,
+					// balances), which refuse with codes of their own.
+					out = append(out, GrammarCase{Name: route + ": " + n + " at its " + b.side + " " + number(at), Method: method, Path: path,
+						Body: render(ms2), Key: "g" + fresh(), Valid: true, Bound: n != "amount" && n != "actual_cost"})
+					at += b.out
+				}
+				ms2 := members()
+				ms2[i][1] = number(at)
+				add(n+" outside its "+b.side+" ("+number(at)+")", render(ms2), false, "invalid")
+			}
 		}
 		// Duplicates at every depth inside the member's value (objects and
 		// arrays nested up to 4 levels).

@@ -50,6 +50,11 @@ type Schema struct {
 	Properties map[string]*Schema
 	Required   []string
 	AllOf      []*Schema
+	// Min and Max are a number's documented bounds (nil: none); MinOpen
+	// and MaxOpen say the bound itself is outside (exclusiveMinimum as
+	// OpenAPI 3.0's flag or 3.1's number).
+	Min, Max         *float64
+	MinOpen, MaxOpen bool
 }
 
 // UnmarshalJSON reads any JSON value: a boolean schema (3.1) or anything
@@ -66,7 +71,23 @@ func (s *Schema) UnmarshalJSON(raw []byte) error {
 	_ = json.Unmarshal(m["properties"], &s.Properties)
 	_ = json.Unmarshal(m["required"], &s.Required)
 	_ = json.Unmarshal(m["allOf"], &s.AllOf)
+	s.Min, s.MinOpen = bound(m["minimum"], m["exclusiveMinimum"])
+	s.Max, s.MaxOpen = bound(m["maximum"], m["exclusiveMaximum"])
 	return nil
+}
+
+// bound reads a bound and its exclusive form: 3.0 flags the bound
+// (exclusiveMinimum: true), 3.1 gives the exclusive bound as a number.
+func bound(inclusive, exclusive json.RawMessage) (*float64, bool) {
+	var v, x float64
+	var flag bool
+	switch {
+	case json.Unmarshal(exclusive, &x) == nil:
+		return &x, true
+	case json.Unmarshal(inclusive, &v) == nil:
+		return &v, json.Unmarshal(exclusive, &flag) == nil && flag
+	}
+	return nil, false
 }
 
 func typeName(raw json.RawMessage) string {
@@ -231,6 +252,12 @@ func (d *Doc) flatten(s, out *Schema, depth int) {
 	}
 	if out.Type == "" {
 		out.Type = s.Type
+	}
+	if out.Min == nil {
+		out.Min, out.MinOpen = s.Min, s.MinOpen
+	}
+	if out.Max == nil {
+		out.Max, out.MaxOpen = s.Max, s.MaxOpen
 	}
 	for n, p := range s.Properties {
 		if _, ok := out.Properties[n]; !ok {
