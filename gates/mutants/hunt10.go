@@ -1,10 +1,9 @@
 package mutants
 
-// hunt10Mutants come from the tenth blind hunt (round 3): one engineer
-// wrote eight bugs into our engine from the SPEC without reading the gates
-// (six were rejected by the checks of the day), another eight defects into
-// the original's routes (cmd/original-backend, foreign cases). What got
-// through names the change that closed its class.
+// hunt10Mutants come from the tenth and eleventh blind hunts (round 3):
+// engineers wrote bugs into our engine and defects into the foreign
+// backends (foreign cases) from the SPEC without reading the gates. What
+// got through names the change that closed its class.
 func hunt10Mutants() []Mutant {
 	return []Mutant{
 		// No workload sent a body past the limit: gate A's hostile input
@@ -16,5 +15,13 @@ func hunt10Mutants() []Mutant {
 		// D61 changes a money digit of a consume; this is its class in our engine.
 		{Name: "h10-checksum-warn-only", Gate: "d", Check: "D61",
 			Bug: "a journal line failing its checksum is replayed when it still parses: a changed digit of an amount becomes money"},
+		// Hunt 11: B37's paging workload closed no pool; it now closes one
+		// to the paged agent every fourth pool step.
+		{Name: "h11-deep-history-drops-pool-close", Gate: "b", Check: "B37",
+			Bug: "history pages older than the in-memory window, read from the journal, leave out a pool's remainder paid to the agent"},
+		// Hunt 11: the grammar sent a rating of 0.5 only; it now sends
+		// every documented bound of a number, and just outside it.
+		{Name: "h11-rating-one-refused", Gate: "a", Check: "A25",
+			Bug: "a mission rating of exactly 1, the documented maximum, is refused as invalid"},
 	}
 }
