@@ -40,25 +40,19 @@ func (c *Client) Decide(ctx context.Context, id, approver string, approve bool, 
 // DecideAt is Decide with the request's version the decider saw sent as
 // expected_version (SPEC §5's optimistic concurrency); nil sends none.
 func (c *Client) DecideAt(ctx context.Context, id, approver string, approve bool, justification, key string, version any) Reply {
-	verb, kind := "reject", history.KindReject
-	if approve {
-		verb, kind = "approve", history.KindApprove
-	}
-	body := map[string]any{"approver_id": approver}
-	if justification != "" {
-		body["justification"] = justification
-	}
-	if version != nil {
-		body["expected_version"] = version
-	}
-	return c.Do(ctx, Call{Method: "POST", Path: api + "/approvals/" + id + "/" + verb, Kind: kind, Entity: id,
-		Route: "POST /approvals/{id}/" + verb, Key: key, Body: body, Token: c.approverToken(approver)})
+	return c.decide(ctx, id, approver, approve, justification, key, version, false)
 }
 
 // DecideIfMatch is Decide with the request's version the decider saw sent
 // as the If-Match header (SPEC §5), an entity tag as RFC 9110 writes it
 // ("3"), and no expected_version.
 func (c *Client) DecideIfMatch(ctx context.Context, id, approver string, approve bool, justification, key string, version any) Reply {
+	return c.decide(ctx, id, approver, approve, justification, key, version, true)
+}
+
+// decide sends one decision with version (nil: none) in the body's
+// expected_version or, inHeader, in If-Match.
+func (c *Client) decide(ctx context.Context, id, approver string, approve bool, justification, key string, version any, inHeader bool) Reply {
 	verb, kind := "reject", history.KindReject
 	if approve {
 		verb, kind = "approve", history.KindApprove
@@ -67,8 +61,16 @@ func (c *Client) DecideIfMatch(ctx context.Context, id, approver string, approve
 	if justification != "" {
 		body["justification"] = justification
 	}
-	return c.Do(ctx, Call{Method: "POST", Path: api + "/approvals/" + id + "/" + verb, Kind: kind, Entity: id,
-		Route: "POST /approvals/{id}/" + verb, Key: key, Body: body, Token: c.approverToken(approver), IfMatch: fmt.Sprintf("%q", fmt.Sprint(version))})
+	call := Call{Method: "POST", Path: api + "/approvals/" + id + "/" + verb, Kind: kind, Entity: id,
+		Route: "POST /approvals/{id}/" + verb, Key: key, Body: body, Token: c.approverToken(approver)}
+	switch {
+	case version == nil:
+	case inHeader:
+		call.IfMatch = fmt.Sprintf("%q", fmt.Sprint(version))
+	default:
+		body["expected_version"] = version
+	}
+	return c.Do(ctx, call)
 }
 
 // DecideAsRequester sends an approval with the client's own (requesting)
