@@ -294,13 +294,11 @@ func AmountOf(agent string) Corruptor {
 				if json.Unmarshal(l, &v) != nil || v.Payload.AgentID != agent || !bytes.Contains([]byte(v.EventType), []byte("consum")) {
 					continue
 				}
-				for range 8 {
-					if changed, ok := changeAmountDigit(l, rng); ok {
-						out := clone(lines)
-						out[i] = changed
-						d.Line, d.DestroyedSeqs = i+1, []uint64{Seq(l)}
-						return out, d
-					}
+				if changed, ok := changeAmountDigit(l, rng); ok {
+					out := clone(lines)
+					out[i] = changed
+					d.Line, d.DestroyedSeqs = i+1, []uint64{Seq(l)}
+					return out, d
 				}
 			}
 			return lines, d

@@ -233,8 +233,8 @@ func routeCases(route, method, path string, base map[string]json.RawMessage, nam
 				if !b.open {
 					ms2 := members()
 					ms2[i][1] = number(at)
-					// An amount at its bound meets the rules (thresholds,
-					// balances), which refuse with codes of their own.
+					// Money at its bound (amount, actual_cost) meets the rules
+					// (thresholds, balances), which refuse with codes of their own.
 					out = append(out, GrammarCase{Name: route + ": " + n + " at its " + b.side + " " + number(at), Method: method, Path: path,
 						Body: render(ms2), Key: "g" + fresh(), Valid: true, Bound: n != "amount" && n != "actual_cost"})
 					at += b.out
