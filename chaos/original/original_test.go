@@ -221,6 +221,27 @@ func TestIdempotencyKey(t *testing.T) {
 	}
 }
 
+// SPEC §3: the key may come as the body's idempotency_key instead of the
+// header, with the same effect; header and member naming two keys is 422.
+func TestIdempotencyKeyInTheBody(t *testing.T) {
+	b := start(t, t.TempDir())
+	b.register("a1", "1")
+	body := `{"agent_id":"a1","amount":10,"reason":"r","idempotency_key":"bk1"}`
+	first := b.must(b.do("POST", "/api/credits/consume", body, ""), 200)
+	again := b.must(b.do("POST", "/api/credits/consume", body, ""), 200)
+	if again.hdr.Get("Idempotent-Replayed") != "true" || again.raw != first.raw {
+		t.Fatalf("retry keyed in the body: header %q body %s, want the original %s", again.hdr.Get("Idempotent-Replayed"), again.raw, first.raw)
+	}
+	c := b.must(b.do("POST", "/api/credits/consume", `{"agent_id":"a1","amount":11,"idempotency_key":"bk1"}`, ""), 409)
+	if c.body["code"] != "idempotency_key_conflict" {
+		t.Fatalf("conflict keyed in the body: %s", c.raw)
+	}
+	b.must(b.do("POST", "/api/credits/consume", `{"agent_id":"a1","amount":1,"idempotency_key":"bk2"}`, "another"), 422)
+	if got := b.balanceText("a1"); got != "90" {
+		t.Fatalf("balance %s, want 90 (one consume of 10)", got)
+	}
+}
+
 func TestIgnoreIdempotencyExecutesRetries(t *testing.T) {
 	b := start(t, t.TempDir(), IgnoreIdempotency)
 	b.register("a1", "1")

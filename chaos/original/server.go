@@ -605,7 +605,14 @@ func (s *Server) write(kind string) func(http.ResponseWriter, *http.Request, str
 			writeErr(w, http.StatusUnprocessableEntity, "validation_error", ferr.Error(), nil)
 			return
 		}
+		// SPEC §3: the key comes as the header or as the body's
+		// idempotency_key (decode read it); both given must agree.
 		key := r.Header.Get("Idempotency-Key")
+		if key != "" && ev.IdempotencyKey != "" && key != ev.IdempotencyKey {
+			writeErr(w, http.StatusUnprocessableEntity, "validation_error", "Idempotency-Key header and idempotency_key member differ", nil)
+			return
+		}
+		key = or(key, ev.IdempotencyKey)
 		ev.IdempotencyKey = key
 		if key != "" && !s.cfg.Defects[IgnoreIdempotency] {
 			h := sha256.Sum256(append([]byte(kind+"\n"), compact(body)...))
@@ -642,7 +649,14 @@ func (s *Server) decode(kind string, body []byte) (*event, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev := &event{EventType: typeAllocated, ActorID: or(actor, "system"), SchemaVersion: 1,
+	bodyKey, err := strField(f, "idempotency_key", false, maxKeyLen)
+	if err != nil {
+		return nil, err
+	}
+	if !printableASCII(bodyKey) {
+		return nil, &fieldError{"idempotency_key", "printable ASCII only"}
+	}
+	ev := &event{EventType: typeAllocated, ActorID: or(actor, "system"), SchemaVersion: 1, IdempotencyKey: bodyKey,
 		Payload: payload{AgentID: agentID}, Metadata: metadata{Route: kind}}
 	if kind == "agents" {
 		skill, initial, err := parseSkill(f["skill_level"], s.float, s.cfg.Defects[H10SkillFloatTruncate])

@@ -14,10 +14,10 @@ import (
 // fields are the members each write accepts (SPEC §6: unknown JSON fields
 // are rejected).
 var fields = map[string]map[string]bool{
-	"agents":  {"agent_id": true, "skill_level": true, "actor_id": true},
-	"consume": {"agent_id": true, "amount": true, "reason": true, "mission_id": true, "actor_id": true},
-	"refund":  {"agent_id": true, "amount": true, "reason": true, "mission_id": true, "actor_id": true},
-	"add":     {"agent_id": true, "amount": true, "reason": true, "actor_id": true},
+	"agents":  {"agent_id": true, "skill_level": true, "actor_id": true, "idempotency_key": true},
+	"consume": {"agent_id": true, "amount": true, "reason": true, "mission_id": true, "actor_id": true, "idempotency_key": true},
+	"refund":  {"agent_id": true, "amount": true, "reason": true, "mission_id": true, "actor_id": true, "idempotency_key": true},
+	"add":     {"agent_id": true, "amount": true, "reason": true, "actor_id": true, "idempotency_key": true},
 }
 
 // refuseRequest is the request hygiene a correct backend keeps before any

@@ -50,12 +50,14 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 	var cmds []*keyedCommand
 	var bodyKeyRefused []string // body-keyed originals the backend refused
 
-	seq := func(ctx context.Context) int64 {
-		r := env.C.Get(ctx, "/api/credits/digest")
-		harness.Ensure(r.OK(), "GET /api/credits/digest must answer the journal's last seq; it answered %d %s", r.Status, r.Raw)
-		s, _ := r.Body["seq"].(json.Number)
-		n, _ := s.Int64()
-		return n
+	var unsent []string // commands whose route the backend does not serve
+	// state is what a retry or a conflicting reuse must leave unchanged:
+	// the journal's seq and digest where GET /digest is served, else this
+	// suite's balances (harness.StateOf).
+	state := func(ctx context.Context) (string, string) {
+		s, how, ok := env.StateOf(ctx)
+		harness.Ensure(ok, "the state must be readable before and after the retries (%s): %s", how, s)
+		return s, how
 	}
 	send := func(ctx context.Context, c *keyedCommand, body map[string]any, role history.Role) scenarios.Reply {
 		return env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits" + c.path, Kind: c.kind, Key: c.key, KeyInBody: c.bodyKey, Body: body, Role: role})
@@ -136,7 +138,8 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 		}
 		for _, c := range all {
 			if !env.Routes.Has(c.route) || (c.route == catalog.PoolAllocate && !env.Routes.Has(catalog.PoolCreate)) {
-				continue // not served: the command is not retried
+				unsent = append(unsent, c.name) // not served: named in the detail
+				continue
 			}
 			r := send(ctx, c, c.body, history.Original)
 			if c.bodyKey && !r.OK() && r.Status >= 400 && r.Status < 500 {
@@ -156,7 +159,7 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 	// retry names the original event (with sameAnswer: answers the
 	// original's body) and the journal did not grow.
 	retryAll := func(ctx context.Context, id, when string, sameAnswer bool) {
-		before := seq(ctx)
+		before, how := state(ctx)
 		var bad []string
 		for _, c := range cmds {
 			r := send(ctx, c, c.body, history.Retry)
@@ -173,15 +176,14 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 				bad = append(bad, fmt.Sprintf("%s: retry without Idempotent-Replayed: true", c.name))
 			}
 		}
-		after := seq(ctx)
-		if after != before {
-			bad = append(bad, fmt.Sprintf("the journal grew from seq %v to %v on retries", before, after))
+		if after, _ := state(ctx); after != before {
+			bad = append(bad, fmt.Sprintf("the retries changed the state (%s): %s before, %s after", how, before, after))
 		}
 		env.Record(id, harness.Measure{OK: len(bad) == 0, Samples: len(cmds), Measured: len(bad), Threshold: 0, Variant: when,
-			Detail: fmt.Sprintf("%d commands retried with their key and body %s (%s); %s", len(cmds), when, names(cmds), strings.Join(bad, "; "))})
+			Detail: fmt.Sprintf("%d commands retried with their key and body %s (%s), the state read from %s%s; %s", len(cmds), when, names(cmds), how, notSent(unsent), strings.Join(bad, "; "))})
 	}
 	conflictAll := func(ctx context.Context, when string) {
-		before := seq(ctx)
+		before, how := state(ctx)
 		var bad []string
 		for _, c := range cmds {
 			r := send(ctx, c, c.altered, history.Conflicting)
@@ -195,15 +197,15 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 				}
 			}
 		}
-		if after := seq(ctx); after != before {
-			bad = append(bad, fmt.Sprintf("the journal grew from seq %v to %v on conflicting retries", before, after))
+		if after, _ := state(ctx); after != before {
+			bad = append(bad, fmt.Sprintf("the conflicting reuses changed the state (%s): %s before, %s after", how, before, after))
 		}
 		if len(bodyKeyRefused) > 0 {
 			bad = append(bad, "the backend refused requests keyed in the body, so their keys could not be judged (SPEC §3: a key may come as the Idempotency-Key header or the idempotency_key body member): "+
 				strings.Join(bodyKeyRefused, "; "))
 		}
 		env.Record("A16", harness.Measure{OK: len(bad) == 0, Samples: len(cmds), Measured: len(bad), Threshold: 0, Variant: when,
-			Detail: fmt.Sprintf("%d keys reused with another body (%s), two also with the same body on another route (consume's on refund, add's on withdraw); %s", len(cmds), names(cmds), strings.Join(bad, "; "))})
+			Detail: fmt.Sprintf("%d keys reused with another body (%s), %s, the state read from %s%s; %s", len(cmds), names(cmds), elsewhereOf(env, cmds), how, notSent(unsent), strings.Join(bad, "; "))})
 	}
 
 	It("a key reused with a different body is refused with 409 idempotency_key_conflict", Label("critical"), func(ctx SpecContext) {
@@ -270,6 +272,30 @@ func skipUnless(env *harness.Env, id string) {
 	if !env.Applies(id) {
 		Skip(id + " does not apply to this target (see its SKIP/N/A entry)")
 	}
+}
+
+// notSent names, for a detail line, the commands whose route the backend
+// does not serve: they were not judged.
+func notSent(unsent []string) string {
+	if len(unsent) == 0 {
+		return ""
+	}
+	return "; not sent, their routes not served: " + strings.Join(unsent, ", ")
+}
+
+// elsewhereOf says which keys were also sent with the same body to another
+// route the backend serves.
+func elsewhereOf(env *harness.Env, cmds []*keyedCommand) string {
+	var out []string
+	for _, c := range cmds {
+		if o := c.elsewhere; o != nil && env.Routes.Has(o.route) {
+			out = append(out, fmt.Sprintf("%s's on POST %s", c.name, o.path))
+		}
+	}
+	if len(out) == 0 {
+		return "none also sent to another route (no second route of theirs served)"
+	}
+	return "with the same body on another route: " + strings.Join(out, ", ")
 }
 
 // names lists the commands for a detail line.
