@@ -15,9 +15,11 @@ import (
 // principals' tokens; the reference model judges every answer (B47) and
 // the final state (B48).
 //
-// Two walks: the seed's own, and one from a seed derived from it whose
-// settings have a fail refund share below 1 on our engine (a bug only
-// settings away from the defaults show meets them on every run).
+// Two walks: the seed's own, on our engine with settings drawn from it,
+// and one from a seed derived from it on SPEC §5's defaults, which our
+// engine is not told (a wrong built-in default meets the judge), with a
+// fail refund share below 1 (a bug only a share away from the default
+// shows meets it on every run).
 var _ = Describe("Gate B: generated commands", Ordered, ContinueOnFailure, harness.Checks("B47", "B48"), func() {
 	for _, walk := range []int{0, 1} {
 		Context(fmt.Sprintf("walk %d", walk+1), Ordered, func() {

@@ -32,9 +32,12 @@ import (
 // them) the node is skipped, each id SKIP with the reason.
 //
 // walk 0 is the run's seed; walk 1 a second walk from a seed derived from
-// it (WalkSeed), on our engine with a fail refund share below 1, so a bug
-// that only settings away from the defaults show (a cancel refunding the
-// fail share) meets them on every run, whatever walk 0 drew.
+// it (WalkSeed). On our engine walk 0 runs on settings drawn from the seed,
+// walk 1 on SPEC §5's defaults, which the engine is not told (so a wrong
+// built-in default — a timeout, a threshold, the cap — meets the judge),
+// with a fail refund share below 1, so a bug that only a share away from
+// the default shows (a cancel refunding the fail share) meets them on every
+// run, whatever walk 0 drew.
 func BootExplore(ctx context.Context, gate string, walk int, ids ...string) (*Env, audit.ExploreRun) {
 	p := Load()
 	seed := WalkSeed(p.Seed, walk)
@@ -44,8 +47,11 @@ func BootExplore(ctx context.Context, gate string, walk int, ids ...string) (*En
 	settings, backend := explore.DefaultSettings(), map[string]string{}
 	if own {
 		settings = explore.DrawSettings(rand.New(rand.NewPCG(seed, 0x736574)))
-		if walk > 0 && settings.MissionFailRefund == 1 {
-			settings.MissionFailRefund = 0.5
+		if walk > 0 {
+			if settings.MissionFailRefund == 1 {
+				settings.MissionFailRefund = 0.5
+			}
+			settings = settings.Defaults()
 		}
 		backend = settings.Env()
 	}

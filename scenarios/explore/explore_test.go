@@ -32,7 +32,7 @@ func TestDrawnSettingsAreValidAndExact(t *testing.T) {
 				t.Fatalf("seed %d: timeout %s", seed, d)
 			}
 		}
-		for k, v := range s.Env() {
+		for k, v := range s.rules() {
 			if strings.HasPrefix(k, "CREDITD_APPROVAL_TIMEOUT") {
 				continue
 			}
@@ -40,9 +40,32 @@ func TestDrawnSettingsAreValidAndExact(t *testing.T) {
 				t.Fatalf("seed %d: %s=%s does not parse back", seed, k, v)
 			}
 		}
-		if m, _ := parseMilli(s.Env()["CREDITD_APPROVAL_THRESHOLD"]); m != s.ThresholdMilli {
-			t.Fatalf("seed %d: threshold %d rendered %s", seed, s.ThresholdMilli, s.Env()["CREDITD_APPROVAL_THRESHOLD"])
+		if m, _ := parseMilli(s.rules()["CREDITD_APPROVAL_THRESHOLD"]); m != s.ThresholdMilli {
+			t.Fatalf("seed %d: threshold %d rendered %s", seed, s.ThresholdMilli, s.rules()["CREDITD_APPROVAL_THRESHOLD"])
 		}
+	}
+}
+
+// A rule setting at SPEC §5's default is not passed to the backend, so its
+// own default runs and is judged; the defaults walk passes only the fail
+// refund share and the memory bounds.
+func TestSettingsAtTheirDefaultAreLeftToTheBackend(t *testing.T) {
+	s := DrawSettings(rand.New(rand.NewPCG(7, 1)))
+	s.ThresholdMilli, s.TimeoutHigh = DefaultSettings().ThresholdMilli, 48*time.Hour
+	env := s.Env()
+	for _, k := range []string{"CREDITD_APPROVAL_THRESHOLD", "CREDITD_APPROVAL_TIMEOUT_HIGH"} {
+		if v, ok := env[k]; ok {
+			t.Fatalf("%s=%s passed at its default", k, v)
+		}
+	}
+	if env["CREDITD_MAX_AMOUNT"] != s.rules()["CREDITD_MAX_AMOUNT"] {
+		t.Fatalf("a drawn maximum was not passed: %v", env)
+	}
+	s.MissionFailRefund, s.Capacities = 0.5, map[string]int{"CREDITD_LEDGER_KEEP": 3}
+	d := s.Defaults().Env()
+	want := map[string]string{"CREDITD_MISSION_FAIL_REFUND": "0.5", "CREDITD_LEDGER_KEEP": "3"}
+	if len(d) != len(want) || d["CREDITD_MISSION_FAIL_REFUND"] != "0.5" || d["CREDITD_LEDGER_KEEP"] != "3" {
+		t.Fatalf("the defaults walk passes %v, want %v", d, want)
 	}
 }
 

@@ -112,9 +112,35 @@ func drawCapacities(r *rand.Rand) map[string]int {
 	return out
 }
 
-// Env is the backend environment that applies the settings to creditd.
+// Env is the backend environment that applies the settings to creditd. A
+// rule setting at SPEC §5's default is left out, so the backend's own
+// default is what runs and is judged (a wrong built-in default shows).
 func (s Settings) Env() map[string]string {
-	env := map[string]string{
+	env := s.rules()
+	for k, v := range DefaultSettings().rules() {
+		if env[k] == v {
+			delete(env, k)
+		}
+	}
+	for k, v := range s.Capacities {
+		env[k] = strconv.Itoa(v)
+	}
+	return env
+}
+
+// Defaults are SPEC §5's defaults for every rule setting, with s's fail
+// refund share (below 1: a share only settings away from the default
+// show) and memory bounds: Env passes no rule setting then but the share,
+// so the backend's built-in defaults are judged.
+func (s Settings) Defaults() Settings {
+	d := DefaultSettings()
+	d.MissionFailRefund, d.Capacities = s.MissionFailRefund, s.Capacities
+	return d
+}
+
+// rules renders every rule setting as its CREDITD_* variable.
+func (s Settings) rules() map[string]string {
+	return map[string]string{
 		"CREDITD_APPROVAL_THRESHOLD":        credits(s.ThresholdMilli),
 		"CREDITD_APPROVAL_HIGH":             credits(s.HighMilli),
 		"CREDITD_APPROVAL_CRITICAL":         credits(s.CriticalMilli),
@@ -126,10 +152,6 @@ func (s Settings) Env() map[string]string {
 		"CREDITD_MAX_AMOUNT":                credits(s.MaxAmountMilli),
 		"CREDITD_MISSION_FAIL_REFUND":       strconv.FormatFloat(s.MissionFailRefund, 'g', -1, 64),
 	}
-	for k, v := range s.Capacities {
-		env[k] = strconv.Itoa(v)
-	}
-	return env
 }
 
 // String is the settings as one repro line of CREDITD_* assignments.
