@@ -704,11 +704,15 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		newAgent(ctx, "mp-capfill-b")
 		heal := blackout(ctx)
 		n, err := scenarios.SynergyCapFill(ctx, env.C, env.ID("mp-capfill-team"), []string{a, b}, env.ID("mp-capfill-c"), fillCount()+2)
-		heal()
 		harness.Ensure(err == nil, "the cap-filling collaborations must be recorded: %v", err)
+		// The cap is per team: capped in the first, both are paid in a
+		// second (an account per agent across teams withholds it).
+		_, err = scenarios.SynergyCapFill(ctx, env.C, env.ID("mp-capfill-team2"), []string{a, b}, env.ID("mp-capfill-d"), 1)
+		heal()
+		harness.Ensure(err == nil, "a collaboration of the capped agents in a second team must be recorded: %v", err)
 		f, whole := audit.RewardsRecorded(judge(ctx), 500_000)
 		f.OK = f.OK && whole >= 2
-		f.Detail = fmt.Sprintf("%d collaborations of %s and %s, contribution 1.0, in one team: the cap of 500 filled, then rewards withheld whole (≥ 2 expected, %d in the journal); %s", n, a, b, whole, f.Detail)
+		f.Detail = fmt.Sprintf("%d collaborations of %s and %s, contribution 1.0, in one team: the cap of 500 filled, then rewards withheld whole (≥ 2 expected, %d in the journal), then one in a second team, which pays them (the cap is per team); %s", n, a, b, whole, f.Detail)
 		env.RecordFinding(f, "")
 	}, NodeTimeout(time.Minute))
 
