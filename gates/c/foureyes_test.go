@@ -3,6 +3,8 @@ package c_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,7 +57,64 @@ func judgeApprovals(ctx context.Context, env *harness.Env, variant string) {
 	env.RecordFinding(audit.ApproverFourEyes(before, audit.Fold(before)), variant)
 }
 
-var _ = Describe("Gate C: four eyes at every vote, and the audit against the journal", Ordered, ContinueOnFailure, harness.Checks("C33", "C34", "C35"), func() {
+// expiredByTheBackend records C37 for requests nobody decides after their
+// deadline (by deadline): SPEC §5 has the backend expire them (a timer
+// emits approval.expired). Within 10 s of the deadline the journal, where
+// it is readable, must hold each one's expiry — read before anything
+// touches them, so a lazy expiry on access does not stand in for the
+// timer — and GET /approvals?status=pending must leave them out.
+func expiredByTheBackend(ctx context.Context, env *harness.Env, deadline time.Time, reqs map[string]string) {
+	if !env.Applies("C37") {
+		return
+	}
+	ids := slices.Sorted(maps.Keys(reqs))
+	var bad []string
+	judged := "the pending list"
+	if env.Applies("C34") { // the journal is readable
+		judged = "the journal and the pending list"
+		var open []string
+		for {
+			j, err := env.FullJournal(ctx)
+			harness.Ensure(err == nil, "the journal must be readable to judge the expiries: %v", err)
+			m := audit.Fold(j)
+			open = open[:0]
+			for _, id := range ids {
+				if a := m.Approvals[id]; a == nil || a.Status != audit.StatusExpired {
+					open = append(open, id)
+				}
+			}
+			if len(open) == 0 || time.Now().After(deadline.Add(10*time.Second)) {
+				break
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		for _, id := range open {
+			bad = append(bad, fmt.Sprintf("%s (%s): no approval.expired in the journal %s after its deadline", id, reqs[id], time.Since(deadline).Round(100*time.Millisecond)))
+		}
+	}
+	client := &audit.APIClient{BaseURL: env.T.BaseURL(), Token: env.T.Token()}
+	read, err := client.ApprovalsWithStatus(ctx, "pending")
+	if err != nil {
+		bad = append(bad, "GET /approvals?status=pending: "+err.Error())
+	}
+	for _, id := range ids {
+		if a, listed := read.Approvals[id]; listed {
+			bad = append(bad, fmt.Sprintf("%s (%s): listed as pending (%s) %s after its deadline", id, reqs[id], a.Status, time.Since(deadline).Round(100*time.Millisecond)))
+		}
+	}
+	env.Record("C37", harness.Measure{OK: len(bad) == 0, Samples: len(ids), Measured: len(bad), Threshold: 0,
+		Detail: fmt.Sprintf("%d requests left past their deadline, judged by %s: %s; %s", len(ids), judged, readableReqs(ids, reqs), strings.Join(bad, "; "))})
+}
+
+func readableReqs(ids []string, reqs map[string]string) string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = id + " " + reqs[id]
+	}
+	return strings.Join(out, ", ")
+}
+
+var _ = Describe("Gate C: four eyes at every vote, and the audit against the journal", Ordered, ContinueOnFailure, harness.Checks("C33", "C34", "C35", "C37"), func() {
 	var env *harness.Env
 	var agent string
 
@@ -127,13 +186,17 @@ var _ = Describe("Gate C: four eyes at every vote, and the audit against the jou
 	})
 
 	It("every approving decision in the journal is four-eyed, and the audit lists every decided request (expired included) with all its decision ids", Label("critical"), func(ctx SpecContext) {
-		env.Require("C34", "C35")
+		env.Require("C34", "C35", "C37")
 		// Left to expire: two HIGH requests nobody decides, one the
-		// requester tries to approve, a CRITICAL one with one vote.
-		request(ctx, "gate-c-votes-requester", "HIGH", 5_000_000, "gate-c-votes-exp-h1")
+		// requester tries to approve, two CRITICAL ones with one vote (one
+		// decided late, one left to the timer).
+		hNone := request(ctx, "gate-c-votes-requester", "HIGH", 5_000_000, "gate-c-votes-exp-h1")
 		hLate := request(ctx, "gate-c-votes-requester", "HIGH", 5_000_000, "gate-c-votes-exp-h2")
 		hSelf := request(ctx, "gate-c-votes-requester", "HIGH", 5_000_000, "gate-c-votes-exp-h3")
 		env.C.DecideAsRequester(ctx, hSelf, "gate-c-votes-requester", "gate-c-votes-exp-h3-self")
+		cTimer := request(ctx, "gate-c-votes-requester", "CRITICAL", 50_000_000, "gate-c-votes-exp-c2")
+		tv := env.C.Decide(ctx, cTimer, "gate-c-votes-a1", true, "reviewed", "gate-c-votes-exp-c2-a1")
+		harness.Ensure(tv.OK(), "the first vote on a CRITICAL request must be recorded (2xx): got %d %s", tv.Status, tv.Raw)
 		cVoted := request(ctx, "gate-c-votes-requester", "CRITICAL", 50_000_000, "gate-c-votes-exp-c1")
 		expiresBy := time.Now().Add(criticalTimeout)
 		v := env.C.Decide(ctx, cVoted, "gate-c-votes-a1", true, "reviewed", "gate-c-votes-exp-c1-a1")
@@ -155,6 +218,8 @@ var _ = Describe("Gate C: four eyes at every vote, and the audit against the jou
 		time.Sleep(time.Until(expiresBy.Add(1500 * time.Millisecond)))
 		env.C.Decide(ctx, hLate, "gate-c-votes-late", true, "too late", "gate-c-votes-exp-h2-late")
 		env.C.Decide(ctx, cVoted, "gate-c-votes-late", true, "too late", "gate-c-votes-exp-c1-late")
+		expiredByTheBackend(ctx, env, expiresBy, map[string]string{hNone: "HIGH, nobody decided", hSelf: "HIGH, the requester's approval refused",
+			cTimer: "CRITICAL, one vote"})
 		// And one CRITICAL request with one vote, still pending when the
 		// audit is read: SPEC §5 lists every request with its decision
 		// event ids, not only the decided ones.
