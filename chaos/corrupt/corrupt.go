@@ -55,7 +55,7 @@ var Table = []Corruptor{
 	{"torn tail", tornTail},
 	{"last line without its newline", newlineLost},
 	{"last line failing its checksum", tornChecksum},
-	{"garbage line", garbageLine},
+	{"two garbage lines", garbageLines},
 	{"bit flip", bitFlip},
 	{"mid-file truncation", midTruncation},
 	{"duplicated line", duplicatedLine},
@@ -132,11 +132,18 @@ func tornChecksum(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {
 	return out, Damage{Expect: ExpectTorn, Line: last + 1, TornSeq: Seq(lines[last]), DestroyedSeqs: []uint64{Seq(lines[last])}}
 }
 
-func garbageLine(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {
+// garbageLines inserts two lines that are not JSON a few lines apart in
+// the middle (Line names the first): a recovery quarantines both, and its
+// counters and report count two (a count of damage kinds shows as one).
+func garbageLines(lines [][]byte, rng *rand.Rand) ([][]byte, Damage) {
 	i := middle(len(lines), rng)
+	j := i + 1 + rng.IntN(3)
+	garbage := []byte("\x00\x17 not json {{{ garbage\n")
 	out := clone(lines[:i])
-	out = append(out, []byte("\x00\x17 not json {{{ garbage\n"))
-	out = append(out, lines[i:]...)
+	out = append(out, garbage)
+	out = append(out, lines[i:j]...)
+	out = append(out, garbage)
+	out = append(out, lines[j:]...)
 	return out, Damage{Expect: ExpectQuarantine, Line: i + 1}
 }
 

@@ -80,10 +80,7 @@ func (s *Server) jsonMetrics(w http.ResponseWriter, _ *http.Request) {
 	if fi, err := os.Stat(st.StoreLocation); err == nil && st.Storage == "jsonl-journal" {
 		fileMB = math.Round(float64(fi.Size())/(1<<20)*1000) / 1000
 	}
-	integrity := len(rec.Quarantined)
-	if rec.TornTail != nil {
-		integrity++
-	}
+	integrity := integrityErrors(len(rec.Quarantined), rec.TornTail != nil)
 	// The projection fold is the only subscriber and takes every event
 	// type; an error in it fails the engine (health "failed").
 	subscriberErrors := 0
@@ -200,4 +197,13 @@ func procSelf() (rss int64, fds int, ok bool) {
 		return 0, 0, false
 	}
 	return resident * int64(os.Getpagesize()), len(ents), true
+}
+
+// integrityErrors is replay.integrity_errors_count: every damaged line the
+// last recovery found, the quarantined ones and a torn tail cut off.
+func integrityErrors(quarantined int, torn bool) int {
+	if torn {
+		return quarantined + 1
+	}
+	return quarantined
 }

@@ -19,6 +19,8 @@ var gateD = []Check{
 		Rules: rs("§5 KARMA never fails"), Routes: rs(Agents, Consume), Needs: caps(CapKarmaControl)},
 	{ID: "D6", Gate: "D", Title: "KARMA outage: health degraded during the outage",
 		Rules: rs("§5 KARMA health"), Routes: rs(APIHealth), Needs: caps(CapKarmaControl)},
+	{ID: "D63", Gate: "D", Title: "KARMA's first failed call: health says degraded as soon as GET /karma/status says KARMA is degraded or down, the breaker still closed",
+		Rules: rs("§5 KARMA health"), Routes: rs(Agents, Consume, KarmaStatus, APIHealth), Needs: caps(CapKarmaControl)},
 	{ID: "D7", Gate: "D", Title: "KARMA outage: health recovered by itself",
 		Rules: rs("§5 KARMA health"), Routes: rs(APIHealth), Needs: caps(CapKarmaControl)},
 	{ID: "D8", Gate: "D", Title: "KARMA outage: live scores return",
@@ -50,6 +52,10 @@ var gateD = []Check{
 		Rules: rs("§3 durability", "§3 torn tail"), Routes: rs(Agents, Consume), Needs: caps(CapJournalFile, CapRestart)},
 	{ID: "D20", Gate: "D", Critical: true, Title: "journal corruption: damage reported by /journal/verify",
 		Rules: rs("§3 quarantine"), Routes: rs(JournalVerify), Needs: caps(CapJournalFile, CapRestart)},
+	// D62: SPEC §3's "counters in metrics" of a recovery. Not critical: a
+	// wrong counter loses nothing (D20 judges the report itself).
+	{ID: "D62", Gate: "D", Title: "journal corruption: GET /metrics replay.integrity_errors_count counts the recovery's damage (our engine: every line /journal/verify lists, quarantined or torn)",
+		Rules: rs("§3 quarantine"), Routes: rs(MetricsAPI, JournalVerify), Needs: caps(CapJournalFile, CapRestart)},
 	{ID: "D21", Gate: "D", Critical: true, Title: "journal corruption: health after repair",
 		Rules: rs("§3 quarantine"), Routes: rs(APIHealth), Needs: caps(CapJournalFile, CapRestart)},
 	{ID: "D22", Gate: "D", Critical: true, Title: "journal corruption: lost entity and its dependents reported by /journal/verify",

@@ -54,7 +54,7 @@ const (
 	cacheWindow = 10 * time.Second
 )
 
-var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.Checks("D1", "D2", "D3", "D4", "D5", "D6", "D7", "D8", "D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D61", "D41", "D42", "D43", "D44", "D45", "D47", "D48", "D49", "D50", "D55", "D56", "D58", "D59", "A1", "A2", "A8", "A11", "A30", "B13", "B17", "B46"), func() {
+var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.Checks("D1", "D2", "D3", "D4", "D5", "D6", "D63", "D7", "D8", "D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D61", "D62", "D41", "D42", "D43", "D44", "D45", "D47", "D48", "D49", "D50", "D55", "D56", "D58", "D59", "A1", "A2", "A8", "A11", "A30", "B13", "B17", "B46"), func() {
 	var env *harness.Env
 	// crashes counts backends found dead after a KARMA outage; outages
 	// counts the outages judged (0: the fact is not measured).
@@ -191,6 +191,38 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 		env.RecordFinding(audit.CheckServedDuringOutage(env.Ops(), env.Windows(), budget, outageNames...), "")
 		env.SaveScenario(reports.Scenario{Name: "4 karma blackout", Status: harness.ScenarioStatus(crashes == 0 && !CurrentSpecReport().Failed()),
 			InvariantsPassed: crashes == 0, Critical: crashes > 0, Detail: strings.Join(all, "; ")})
+	})
+
+	// SPEC §5: health shows KARMA degraded during a blackout — from its
+	// first failed call, not only once a breaker opens (every blackout
+	// above sends enough to open one).
+	It("health says degraded from KARMA's first failed call, as GET /karma/status does", func(ctx SpecContext) {
+		env.Require("D63")
+		base := "" // one instance: its own KARMA client failed
+		if len(env.C.Instances) > 0 {
+			base = env.C.Instances[0]
+		}
+		fresh := env.ID("gate-d-karma-first-fail")
+		err := env.C.CreateAgent(ctx, fresh, 100)
+		harness.Ensure(err == nil, "the agent %s must be created with 100 credits: %v", fresh, err)
+		f := &fault.KarmaMode{Stub: env.Karma.Stub, Mode: karmastub.Mode{Kind: karmastub.Error, Status: 500}, Label: "erroring (500), one call"}
+		_, err = env.Inject(ctx, f)
+		harness.Injected(err, "the KARMA stub must answer 500")
+		c := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Key: "gate-d-karma-first-fail", Base: base,
+			Body: map[string]any{"agent_id": fresh, "amount": 1, "reason": "one failed KARMA call"}})
+		ks := env.C.Do(ctx, scenarios.Call{Method: "GET", Path: "/api/credits/karma/status", Base: base})
+		h := env.C.HealthState(ctx)
+		_, err = env.Heal(ctx, f)
+		harness.Ensure(err == nil, "the KARMA stub must serve healthy again: %v", err)
+		state := ks.Str("state")
+		m := harness.Measure{OK: h == "degraded", Samples: 1, Measured: h, Threshold: "degraded",
+			Detail: fmt.Sprintf("one consume of %s (%d, karma_source %q) against a KARMA answering 500; GET /karma/status then: %s", fresh, c.Status, karmaSource(c), strings.TrimSpace(string(ks.Raw)))}
+		if state != "degraded" && state != "down" {
+			m.Samples, m.Detail = 0, "GET /karma/status did not say degraded or down after the failed call, so health is not judged against it; "+m.Detail
+		}
+		env.Record("D63", m)
+		st, took := env.C.WaitHealth(ctx, "healthy", 20*time.Second)
+		harness.Ensure(st == "healthy", "health must recover by itself after KARMA does: %s after %s", st, took)
 	})
 
 	It("ML chaos: anomalous consumes are flagged, never blocked; the EoC score stays in bounds; no throttling", Label("critical"), func(ctx SpecContext) {
@@ -358,7 +390,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 	// of the other specs could no longer hold afterwards.
 	if journalFileApplies {
 		It("journal corruption is recovered as §3 says: nothing acknowledged lost but destroyed lines, and those reported", func(ctx SpecContext) {
-			env.Require("D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D61", "D42", "D49", "D50", "A1")
+			env.Require("D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D61", "D62", "D42", "D49", "D50", "A1")
 			agent := env.ID("gate-d-journal")
 			err := env.C.CreateAgent(ctx, agent, 1000)
 			harness.Ensure(err == nil, "the corruption agent %s must be created with 1000 credits: %v", agent, err)
@@ -460,6 +492,9 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 				}
 				env.Record("D20", harness.Measure{OK: reported, Samples: 1, Measured: how, Threshold: string(d.Expect) + " at line " + fmt.Sprint(d.Line),
 					Detail: string(v.Raw), Variant: c.Name})
+				if env.Applies("D62") {
+					env.Record("D62", integrityCounted(ctx, env, v.Raw, d, ours, c.Name))
+				}
 				h := env.C.HealthState(ctx)
 				d21 := harness.Measure{OK: h == "degraded", Samples: 1, Measured: h, Threshold: "degraded",
 					Detail: "a repaired journal is reported, never silent", Variant: c.Name}
@@ -508,8 +543,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 				// byte for byte: recovery moved lines, so any offsets it keeps
 				// must be the new file's.
 				if env.Applies("D49") {
-					file, ferr := os.ReadFile(env.T.JournalPath())
-					viaAPI, overfull, note := env.EventsByPages(ctx, 7)
+					file, viaAPI, overfull, note, ferr := pagedAndFile(ctx, env)
 					env.Record("D49", harness.Measure{OK: ferr == nil && bytes.Equal(file, viaAPI) && overfull == 0, Samples: bytes.Count(file, []byte("\n")),
 						Measured:  fmt.Sprintf("%d bytes via the API, %d pages over the limit", len(viaAPI), overfull),
 						Threshold: fmt.Sprintf("the %d bytes of the recovered file", len(file)),
@@ -545,8 +579,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 					filler := env.ID("gate-d-journal-fill")
 					failed := env.C.Fill(ctx, filler, 1100, 8, 1, fmt.Sprintf("gate-d-c%d-fill", ci))
 					harness.Ensure(failed == 0, "all 1100 keyed consumes of 0.001 after the recovery must be acknowledged; %d were not", failed)
-					file, ferr := os.ReadFile(env.T.JournalPath())
-					viaAPI, overfull, note := env.EventsByPages(ctx, 7)
+					file, viaAPI, overfull, note, ferr := pagedAndFile(ctx, env)
 					env.Record("D49", harness.Measure{OK: ferr == nil && bytes.Equal(file, viaAPI) && overfull == 0, Samples: bytes.Count(file, []byte("\n")),
 						Measured:  fmt.Sprintf("%d bytes via the API, %d pages over the limit", len(viaAPI), overfull),
 						Threshold: fmt.Sprintf("the %d bytes of the file", len(file)),
@@ -796,6 +829,22 @@ func karmaSource(r scenarios.Reply) string {
 	return s
 }
 
+// pagedAndFile reads the journal file and GET /events in pages of 7 by
+// after_seq (D49), and the file again: while the file moved in between (a
+// backend's own timer may append, e.g. an EoC regulation), up to three
+// times, so both are judged at one length.
+func pagedAndFile(ctx context.Context, env *harness.Env) (file, viaAPI []byte, overfull int, note string, err error) {
+	for range 3 {
+		file, err = os.ReadFile(env.T.JournalPath())
+		viaAPI, overfull, note = env.EventsByPages(ctx, 7)
+		again, err2 := os.ReadFile(env.T.JournalPath())
+		if err != nil || err2 != nil || bytes.Equal(file, again) {
+			break
+		}
+	}
+	return file, viaAPI, overfull, note, err
+}
+
 // journalTotal reads journal.total_events of GET /api/credits/metrics (the
 // original's JSON shape); false when the route or the number is missing.
 func journalTotal(ctx context.Context, env *harness.Env) (int64, bool) {
@@ -804,6 +853,40 @@ func journalTotal(ctx context.Context, env *harness.Env) (int64, bool) {
 	v, ok := j["total_events"]
 	n, err := strconv.ParseInt(fmt.Sprint(v), 10, 64) // a JSON integer, however the body decoded it
 	return n, r.OK() && ok && err == nil
+}
+
+// integrityCounted judges replay.integrity_errors_count of GET
+// /api/credits/metrics after a recovery (D62): our engine counts every line
+// its report (raw, GET /journal/verify) lists, quarantined or a torn tail;
+// another backend, whose count SPEC §3 leaves open ("counters in
+// metrics"), counts at least one after damage in the middle.
+func integrityCounted(ctx context.Context, env *harness.Env, raw []byte, d corrupt.Damage, ours bool, variant string) harness.Measure {
+	r := env.C.Get(ctx, "/api/credits/metrics")
+	rp, _ := r.Body["replay"].(map[string]any)
+	n, err := strconv.ParseInt(fmt.Sprint(rp["integrity_errors_count"]), 10, 64)
+	if !r.OK() || err != nil {
+		return harness.Measure{Variant: variant, Detail: fmt.Sprintf("GET /api/credits/metrics answered %d without a replay.integrity_errors_count number", r.Status)}
+	}
+	if !ours {
+		if d.Expect != corrupt.ExpectQuarantine {
+			return harness.Measure{Variant: variant, Detail: "SPEC §3 does not say whether a cut torn tail or a gap counts"}
+		}
+		return harness.Measure{OK: n >= 1, Samples: 1, Measured: n, Threshold: ">= 1", Variant: variant,
+			Detail: fmt.Sprintf("a line quarantined at line %d", d.Line)}
+	}
+	var rep struct {
+		TornTail    *json.RawMessage  `json:"torn_tail"`
+		Quarantined []json.RawMessage `json:"quarantined"`
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		return harness.Measure{Variant: variant, Detail: "GET /journal/verify is unreadable: " + err.Error()}
+	}
+	want := int64(len(rep.Quarantined))
+	if rep.TornTail != nil && string(*rep.TornTail) != "null" {
+		want++
+	}
+	return harness.Measure{OK: n == want, Samples: 1, Measured: n, Threshold: want, Variant: variant,
+		Detail: fmt.Sprintf("GET /journal/verify lists %d quarantined lines and %s torn tail", len(rep.Quarantined), map[bool]string{true: "a", false: "no"}[want > int64(len(rep.Quarantined))])}
 }
 
 func readJournal(ctx context.Context, env *harness.Env) *audit.Journal {

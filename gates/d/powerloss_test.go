@@ -503,10 +503,10 @@ var _ = journalFileApplies && Describe("Gate D: power loss", Label("power-loss")
 			}
 		}
 		harness.Ensure(len(acked) > 0, "consumes must be acknowledged before the damage")
-		// A garbage line in the middle: recovery must rewrite the file
+		// Garbage lines in the middle: recovery must rewrite the file
 		// without it (a torn tail would only be cut, with no rewrite).
-		i := slices.IndexFunc(corrupt.Table, func(c corrupt.Corruptor) bool { return c.Name == "garbage line" })
-		harness.Ensure(i >= 0, "chaos/corrupt has no \"garbage line\" corruptor")
+		i := slices.IndexFunc(corrupt.Table, func(c corrupt.Corruptor) bool { return c.Name == "two garbage lines" })
+		harness.Ensure(i >= 0, "chaos/corrupt has no \"two garbage lines\" corruptor")
 		damage := &fault.Corruption{T: env.T, Path: env.T.JournalPath(), C: corrupt.Table[i], Rand: rand.New(rand.NewPCG(env.P.Seed, 54))}
 		_, err = env.Inject(ctx, damage)
 		harness.Injected(err, "stopping the backend and damaging its journal (%s)", damage.C.Name)
