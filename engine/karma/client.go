@@ -193,9 +193,11 @@ func (c *Client) Status() Status {
 // Start runs the background health prober until ctx is done or Close is
 // called: every ProbeInterval, if the breaker's cooldown has passed, it
 // sends the single half-open probe to GET /healthz, so the client recovers
-// (and Status leaves "down") even when no Score traffic arrives. It never
-// probes while the breaker is closed (Score traffic is the signal then) or
-// still cooling down. Calling Start again is a no-op; with KARMA disabled it
+// (and Status leaves "down") even when no Score traffic arrives; with the
+// breaker closed after failures ("degraded") it probes too, so a failure
+// too few to open the breaker does not keep health degraded until the next
+// score. It never probes while healthy (Score traffic is the signal then)
+// or while the breaker still cools down. Calling Start again is a no-op; with KARMA disabled it
 // starts nothing.
 func (c *Client) Start(ctx context.Context) {
 	if c.base == "" {
@@ -243,7 +245,8 @@ func (c *Client) probeLoop(ctx context.Context) {
 
 func (c *Client) probeHealth(ctx context.Context) {
 	c.mu.Lock()
-	may := c.breakerLocked(c.cfg.Now()) == BreakerHalfOpen && !c.probeInFlight
+	b := c.breakerLocked(c.cfg.Now())
+	may := (b == BreakerHalfOpen || (b == BreakerClosed && c.consecutiveFailures > 0)) && !c.probeInFlight
 	if may {
 		c.probeInFlight = true
 	}

@@ -315,6 +315,32 @@ func TestBackgroundProberRecoversWithoutScoreTraffic(t *testing.T) {
 	}
 }
 
+// SPEC §5: health recovers by itself. One failed call (too few to open the
+// breaker) leaves the client degraded; the prober, not the next score,
+// brings it back once KARMA is.
+func TestBackgroundProberRecoversADegradedClientWithoutScoreTraffic(t *testing.T) {
+	stub, url := startStub(t, karmastub.Mode{Kind: karmastub.Error})
+	c := newClient(t, karma.Config{URL: url, Timeout: liveTimeout, BreakerFailures: 5, BreakerCooldown: time.Second, ProbeInterval: 5 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c.Start(ctx)
+	c.Score(context.Background(), "a1")
+	if st := c.Status(); st.State != karma.StateDegraded || st.Breaker != karma.BreakerClosed {
+		t.Fatalf("Status = %+v, want degraded with the breaker closed", st)
+	}
+	setMode(t, stub, karmastub.Mode{Kind: karmastub.Healthy})
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Status().State != karma.StateHealthy {
+		if time.Now().After(deadline) {
+			t.Fatalf("Status stuck at %+v, want healthy after a successful health probe", c.Status())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if st := stub.State(); st.HealthRequests == 0 {
+		t.Fatal("recovered without a health probe")
+	}
+}
+
 func TestFlappingKarmaAlwaysYieldsAValidScoreInTime(t *testing.T) {
 	const timeout = 100 * time.Millisecond
 	_, url := startStub(t, karmastub.Mode{Kind: karmastub.Flap, FlapPeriodMs: 20})
