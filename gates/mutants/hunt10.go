@@ -1,6 +1,6 @@
 package mutants
 
-// hunt10Mutants come from the tenth and eleventh blind hunts (round 3):
+// hunt10Mutants come from the tenth to twelfth blind hunts (round 3):
 // engineers wrote bugs into our engine and defects into the foreign
 // backends (foreign cases) from the SPEC without reading the gates. What
 // got through names the change that closed its class.
@@ -23,5 +23,25 @@ func hunt10Mutants() []Mutant {
 		// every documented bound of a number, and just outside it.
 		{Name: "h11-rating-one-refused", Gate: "a", Check: "A25",
 			Bug: "a mission rating of exactly 1, the documented maximum, is refused as invalid"},
+		// Hunt 12: every walk of the generated workload told our engine its
+		// settings; the second walk now runs on SPEC §5's defaults untold.
+		{Name: "h12-high-timeout-default-24h", Gate: "b", Check: "B47",
+			Bug: "the built-in default timeout of a HIGH request is 24 h (MEDIUM's), not 48 h"},
+		// Hunt 12: no workload rewarded an agent capped in one team in
+		// another; B57's cap fill ends with a collaboration in a second team.
+		{Name: "h12-synergie-cap-across-teams", Gate: "b", Check: "B57",
+			Bug: "what an agent was granted from synergie is summed over all its teams: capped in one team, it is paid nothing in another"},
+		// Hunt 12: every request left to expire had no vote or was decided
+		// late; C37 leaves a CRITICAL request with one vote to the timer.
+		{Name: "h12-voted-request-never-swept", Gate: "c", Check: "C37",
+			Bug: "the expiry sweep skips a pending request with a vote: a CRITICAL request with one approval stays pending past its deadline"},
+		// Hunt 12: every corruption case quarantined one line; the garbage
+		// case now inserts two, and D62 compares /metrics with the report.
+		{Name: "h12-integrity-count-per-fault-kind", Gate: "d", Check: "D62", Verdict: "CONDITIONAL", // D62 is not critical
+			Bug: "replay.integrity_errors_count counts one for any number of quarantined lines"},
+		// Hunt 12: every KARMA blackout opened the breaker; D63 reads health
+		// after KARMA's first failed call.
+		{Name: "h12-health-ignores-karma-degraded", Gate: "d", Check: "D63", Verdict: "CONDITIONAL", // D63 is not critical
+			Bug: "health says degraded only while KARMA's breaker is open, not while KARMA fails with the breaker closed"},
 	}
 }
