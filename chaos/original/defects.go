@@ -136,6 +136,53 @@ const (
 	// H10MalformedJSON422 answers a body that is not well-formed JSON with
 	// 422 validation_error (as FastAPI does) instead of 400.
 	H10MalformedJSON422 Defect = "h10-malformed-json-422"
+
+	// H12KeyPerRoute keeps Idempotency-Keys per route (the cache is keyed
+	// by route + key): the same key reused on another route (a consume's
+	// key sent with a refund) executes as a new write, a second event with
+	// that key, instead of 409 idempotency_key_conflict. On one route the
+	// key holds.
+	H12KeyPerRoute Defect = "h12-key-per-route"
+	// H12KeyCacheBounded keeps only the newest idemCacheCap
+	// Idempotency-Keys (a bounded cache evicting the oldest, also when
+	// rebuilt at start) instead of honouring keys for a retention time: a
+	// keyed retry arriving after idemCacheCap other keyed writes executes
+	// again (money moved twice, the key twice in the journal).
+	H12KeyCacheBounded Defect = "h12-key-cache-bounded"
+	// H12HistoryNegFraction formats ledger amounts as int part and fraction
+	// separately (%d.%03d of m/1000 and |m%1000|): a consume below 1 credit
+	// (-0.5) loses its sign in GET /history and shows +0.5. Balances and
+	// larger consumes are right.
+	H12HistoryNegFraction Defect = "h12-history-neg-fraction"
+	// H12MaxAmountIntPart compares an amount with the configured maximum
+	// by its integer part only: 1000000000.5 is accepted (a refund for a
+	// mission applies it) instead of 422; 1000000001 is still refused.
+	H12MaxAmountIntPart Defect = "h12-max-amount-int-part"
+	// H12RegisterRace checks POST /agents for an existing agent under the
+	// read lock and the write trusts that check: two registrations of one
+	// new agent_id in flight at once both answer 200 and both are
+	// journaled (the second resets the balance), instead of one 409
+	// agent_exists. One at a time, re-registration is 409.
+	H12RegisterRace Defect = "h12-register-race"
+	// H12AnomalyNormNotReplayed builds the anomaly detector's per-agent
+	// norm from live consumes only, not from the journal at start: after a
+	// restart a consume at 10× an agent's established norm is not flagged
+	// (anomaly_detected false) until normMin new consumes were seen.
+	H12AnomalyNormNotReplayed Defect = "h12-anomaly-norm-not-replayed"
+	// H12BalancesCents answers GET /balances with each balance rounded to
+	// the cent (the original's round(balance, 2) for display): 12.345
+	// shows as 12.35 there, while GET /balance/{id} says 12.345.
+	H12BalancesCents Defect = "h12-balances-cents"
+	// H12NaiveTimestamp stamps events the way Python's
+	// datetime.utcnow().isoformat() does: microseconds and no zone
+	// ("2026-12-07T03:14:41.123456"), not RFC 3339 UTC; the journal and
+	// GET /history carry it.
+	H12NaiveTimestamp Defect = "h12-naive-timestamp"
+	// H12GapDropsNext treats the line after a destroyed journal line as the
+	// bad one: its seq does not follow the last good seq, so it is
+	// reported as a seq gap AND skipped, though it is intact. One damaged
+	// line loses two events, one of them acknowledged and undamaged.
+	H12GapDropsNext Defect = "h12-gap-drops-next"
 )
 
 // AllDefects lists every defect name, in documentation order.
@@ -146,7 +193,10 @@ var AllDefects = []Defect{FloatMoney, IgnoreIdempotency, MintWithoutApproval, Re
 	H8ThresholdExclusive, H8BalancesSkipEmpty, H8HistoryLimitOldest, H8ReplayCents,
 	H8RetryBodyAfterRestart, H8RefundNoFsync,
 	H10ConsumeExactBalance, H10SkillFloatTruncate, H10HistoryRefundNegative, H10FoldClock,
-	H10CRCWarnOnly, H10SeqFromCount, H10KeyCheckRace, H10MalformedJSON422}
+	H10CRCWarnOnly, H10SeqFromCount, H10KeyCheckRace, H10MalformedJSON422,
+	H12KeyPerRoute, H12KeyCacheBounded, H12HistoryNegFraction, H12MaxAmountIntPart,
+	H12RegisterRace, H12AnomalyNormNotReplayed, H12BalancesCents, H12NaiveTimestamp,
+	H12GapDropsNext}
 
 // Defects is a set of switched-on defects; the zero value is none.
 type Defects map[Defect]bool
