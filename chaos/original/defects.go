@@ -183,6 +183,33 @@ const (
 	// reported as a seq gap AND skipped, though it is intact. One damaged
 	// line loses two events, one of them acknowledged and undamaged.
 	H12GapDropsNext Defect = "h12-gap-drops-next"
+	// H12KeyConflictAfterRestart loads Idempotency-Keys back from the
+	// journal without their request hash, and a key without a hash is taken
+	// for a match: after a restart the same key with a different request
+	// answers 200 with the original result (Idempotent-Replayed: true)
+	// instead of 409 idempotency_key_conflict. Before a restart it is 409.
+	H12KeyConflictAfterRestart Defect = "h12-key-conflict-after-restart"
+	// H12ReplayHeaderLiveOnly sets Idempotent-Replayed: true only for keys
+	// of the live cache: a keyed retry answered from a key rebuilt from the
+	// journal at start carries the original body and writes nothing, but
+	// lacks the header.
+	H12ReplayHeaderLiveOnly Defect = "h12-replay-header-live-only"
+	// H12ReplayDropsMissionID rebuilds the ledger at start without the
+	// entries' mission_id (the replay reads it from the metadata, where it
+	// is not): after a restart GET /history shows mission_id null for
+	// every consume and refund that named a mission.
+	H12ReplayDropsMissionID Defect = "h12-replay-drops-mission-id"
+	// H12OverdraftTolerance refuses a consume only when it exceeds the
+	// balance by more than 0.01 credits (the original's float tolerance):
+	// a consume of balance + 0.01 is applied and leaves -0.01.
+	H12OverdraftTolerance Defect = "h12-overdraft-tolerance"
+	// H12EmptyMissionUngated takes a refund with "mission_id": "" for a
+	// mission refund: a refund of 500 credits or more naming the empty
+	// mission is applied directly (200) instead of 403 approval_required.
+	H12EmptyMissionUngated Defect = "h12-empty-mission-ungated"
+	// H12ReplayTimestampMillis reports replay.last_replay_timestamp in GET
+	// /metrics as Unix time in milliseconds instead of seconds.
+	H12ReplayTimestampMillis Defect = "h12-replay-timestamp-millis"
 )
 
 // AllDefects lists every defect name, in documentation order.
@@ -196,7 +223,8 @@ var AllDefects = []Defect{FloatMoney, IgnoreIdempotency, MintWithoutApproval, Re
 	H10CRCWarnOnly, H10SeqFromCount, H10KeyCheckRace, H10MalformedJSON422,
 	H12KeyPerRoute, H12KeyCacheBounded, H12HistoryNegFraction, H12MaxAmountIntPart,
 	H12RegisterRace, H12AnomalyNormNotReplayed, H12BalancesCents, H12NaiveTimestamp,
-	H12GapDropsNext}
+	H12GapDropsNext, H12KeyConflictAfterRestart, H12ReplayHeaderLiveOnly, H12ReplayDropsMissionID,
+	H12OverdraftTolerance, H12EmptyMissionUngated, H12ReplayTimestampMillis}
 
 // Defects is a set of switched-on defects; the zero value is none.
 type Defects map[Defect]bool

@@ -251,3 +251,112 @@ func TestH12GapDropsNext(t *testing.T) {
 		}
 	})
 }
+
+func TestH12KeyConflictAfterRestart(t *testing.T) {
+	withAndWithout(t, H12KeyConflictAfterRestart, func(t *testing.T, on bool, ds []Defect) {
+		b := start(t, t.TempDir(), ds...)
+		b.register("a1", "1")
+		first := b.must(b.do("POST", "/api/credits/consume", `{"agent_id":"a1","amount":10}`, "k1"), 200)
+		// Before a restart a conflicting reuse is 409, defect or not.
+		b.must(b.do("POST", "/api/credits/consume", `{"agent_id":"a1","amount":20}`, "k1"), 409)
+		b = b.restart(ds...)
+		a := b.do("POST", "/api/credits/consume", `{"agent_id":"a1","amount":20}`, "k1")
+		if want := map[bool]int{false: 409, true: 200}[on]; a.status != want {
+			t.Fatalf("after a restart, the key with another amount: %d %s, want %d", a.status, a.raw, want)
+		}
+		if on && a.raw != first.raw {
+			t.Fatalf("answer %s, want the original %s", a.raw, first.raw)
+		}
+		if got := b.balanceText("a1"); got != "90" { // nothing moved, defect or not
+			t.Fatalf("balance %s, want 90", got)
+		}
+		// The same request is still a replay, defect or not.
+		if a := b.must(b.do("POST", "/api/credits/consume", `{"agent_id":"a1","amount":10}`, "k1"), 200); a.raw != first.raw {
+			t.Fatalf("retry after a restart: %s", a.raw)
+		}
+	})
+}
+
+func TestH12ReplayHeaderLiveOnly(t *testing.T) {
+	withAndWithout(t, H12ReplayHeaderLiveOnly, func(t *testing.T, on bool, ds []Defect) {
+		b := start(t, t.TempDir(), ds...)
+		b.register("a1", "1")
+		body := `{"agent_id":"a1","amount":10}`
+		first := b.must(b.do("POST", "/api/credits/consume", body, "k1"), 200)
+		if a := b.must(b.do("POST", "/api/credits/consume", body, "k1"), 200); a.hdr.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("live retry without the header: %v", a.hdr)
+		}
+		b = b.restart(ds...)
+		a := b.must(b.do("POST", "/api/credits/consume", body, "k1"), 200)
+		if a.raw != first.raw || b.balanceText("a1") != "90" { // the original answer, nothing written, defect or not
+			t.Fatalf("retry after a restart: %s, balance %s", a.raw, b.balanceText("a1"))
+		}
+		if got, want := a.hdr.Get("Idempotent-Replayed"), map[bool]string{false: "true", true: ""}[on]; got != want {
+			t.Fatalf("Idempotent-Replayed %q after a restart, want %q", got, want)
+		}
+	})
+}
+
+func TestH12ReplayDropsMissionID(t *testing.T) {
+	withAndWithout(t, H12ReplayDropsMissionID, func(t *testing.T, on bool, ds []Defect) {
+		b := start(t, t.TempDir(), ds...)
+		b.register("a1", "1")
+		b.must(b.post("/consume", `{"agent_id":"a1","amount":10,"mission_id":"m1"}`), 200)
+		mission := func() any {
+			h := b.must(b.do("GET", "/api/credits/history/a1", "", ""), 200)
+			return h.body["history"].([]any)[0].(map[string]any)["mission_id"]
+		}
+		if got := mission(); got != "m1" { // live: right, defect or not
+			t.Fatalf("mission_id %v", got)
+		}
+		b = b.restart(ds...)
+		if got, want := mission(), map[bool]any{false: "m1", true: nil}[on]; got != want {
+			t.Fatalf("after a restart mission_id %v, want %v", got, want)
+		}
+	})
+}
+
+func TestH12OverdraftTolerance(t *testing.T) {
+	withAndWithout(t, H12OverdraftTolerance, func(t *testing.T, on bool, ds []Defect) {
+		b := start(t, t.TempDir(), ds...)
+		b.register("a1", "0.2")                                              // 20 credits
+		b.must(b.post("/consume", `{"agent_id":"a1","amount":20.011}`), 409) // beyond the tolerance: refused, defect or not
+		a := b.post("/consume", `{"agent_id":"a1","amount":20.01}`)
+		if want := map[bool]int{false: 409, true: 200}[on]; a.status != want {
+			t.Fatalf("consume of balance + 0.01: %d %s, want %d", a.status, a.raw, want)
+		}
+		if want := map[bool]string{false: "20", true: "-0.01"}[on]; b.balanceText("a1") != want {
+			t.Fatalf("balance %s, want %s", b.balanceText("a1"), want)
+		}
+	})
+}
+
+func TestH12EmptyMissionUngated(t *testing.T) {
+	withAndWithout(t, H12EmptyMissionUngated, func(t *testing.T, on bool, ds []Defect) {
+		b := start(t, t.TempDir(), ds...)
+		b.register("a1", "1")
+		b.must(b.post("/refund", `{"agent_id":"a1","amount":500}`), 403)                   // no mission: gated, defect or not
+		b.must(b.post("/refund", `{"agent_id":"a1","amount":500,"mission_id":null}`), 403) // null: gated, defect or not
+		b.must(b.post("/refund", `{"agent_id":"a1","amount":5,"mission_id":""}`), 200)     // below: applied, defect or not
+		a := b.post("/refund", `{"agent_id":"a1","amount":500,"mission_id":""}`)
+		if want := map[bool]int{false: 403, true: 200}[on]; a.status != want {
+			t.Fatalf("refund of 500 for mission \"\": %d %s, want %d", a.status, a.raw, want)
+		}
+		if want := map[bool]string{false: "105", true: "605"}[on]; b.balanceText("a1") != want {
+			t.Fatalf("balance %s, want %s", b.balanceText("a1"), want)
+		}
+	})
+}
+
+func TestH12ReplayTimestampMillis(t *testing.T) {
+	withAndWithout(t, H12ReplayTimestampMillis, func(t *testing.T, on bool, ds []Defect) {
+		b := start(t, t.TempDir(), ds...)
+		m := b.must(b.do("GET", "/api/credits/metrics", "", ""), 200)
+		ts := m.body["replay"].(map[string]any)["last_replay_timestamp"].(float64)
+		now := float64(time.Now().Unix())
+		inSeconds := ts > now-3600 && ts < now+3600
+		if inSeconds == on {
+			t.Fatalf("last_replay_timestamp %v, now %v (defect %v)", ts, now, on)
+		}
+	})
+}

@@ -39,7 +39,10 @@ const (
 	// idemCacheCap: with H12KeyCacheBounded only this many newest
 	// Idempotency-Keys are kept.
 	idemCacheCap = 1000
-	version      = "1.0.0"
+	// overdraftToleranceMilli: with H12OverdraftTolerance a consume may
+	// exceed the balance by this much (0.01 credits).
+	overdraftToleranceMilli = 10
+	version                 = "1.0.0"
 )
 
 // Config configures a Server. The zero value needs only DataDir.
@@ -124,6 +127,8 @@ type histEntry struct {
 type idemEntry struct {
 	hash string
 	body []byte
+	// restored: rebuilt from the journal at start (H12ReplayHeaderLiveOnly).
+	restored bool
 }
 
 // Open replays the journal in cfg.DataDir and returns a Server ready to
@@ -284,8 +289,12 @@ func (s *Server) applyLocked(ev *event) string {
 	if s.cfg.Defects[H10FoldClock] {
 		ts = time.Now().UTC().Format(time.RFC3339Nano) // stamped when folded
 	}
+	mission := p.MissionID
+	if s.replaying && s.cfg.Defects[H12ReplayDropsMissionID] {
+		mission = nil // the replay reads it from the metadata, where it is not
+	}
 	a.history = append(a.history, histEntry{EventID: ev.EventID, Timestamp: ts, EntityID: p.AgentID,
-		EntityType: "agent", Amount: signed, BalanceAfter: a.balance, Reason: p.Reason, MissionID: p.MissionID})
+		EntityType: "agent", Amount: signed, BalanceAfter: a.balance, Reason: p.Reason, MissionID: mission})
 	if len(a.history) > maxHistoryInMem {
 		a.history = append(a.history[:0], a.history[len(a.history)-maxHistoryInMem:]...)
 	}
@@ -297,7 +306,12 @@ func (s *Server) applyLocked(ev *event) string {
 				s.idem[k] = idemEntry{hash: ev.Metadata.RequestHash}
 				s.idemLater = append(s.idemLater, ev)
 			} else {
-				s.idem[k] = idemEntry{hash: ev.Metadata.RequestHash, body: responseBody(ev, a.balance)}
+				s.idem[k] = idemEntry{hash: ev.Metadata.RequestHash, body: responseBody(ev, a.balance), restored: s.replaying}
+			}
+			if s.replaying && s.cfg.Defects[H12KeyConflictAfterRestart] {
+				e := s.idem[k]
+				e.hash = "" // the key alone is loaded back
+				s.idem[k] = e
 			}
 			if s.cfg.Defects[H12KeyCacheBounded] {
 				// A bounded cache: the oldest key makes room.
@@ -310,6 +324,15 @@ func (s *Server) applyLocked(ev *event) string {
 		}
 	}
 	return ""
+}
+
+// replayTimestamp is replay.last_replay_timestamp: Unix seconds, or with
+// H12ReplayTimestampMillis milliseconds.
+func (s *Server) replayTimestamp() float64 {
+	if s.cfg.Defects[H12ReplayTimestampMillis] {
+		return float64(s.replayAt.UnixMilli())
+	}
+	return float64(s.replayAt.UnixNano()) / 1e9
 }
 
 // idemKey is the key cache's key of an Idempotency-Key sent to route: the
@@ -627,7 +650,7 @@ func (s *Server) metrics(w http.ResponseWriter, _ *http.Request, _ string) {
 			"published_by_type":   byType},
 		"replay": map[string]any{"total_events": s.replayEvents,
 			"replay_duration_seconds": s.replayDuration.Seconds(),
-			"last_replay_timestamp":   float64(s.replayAt.UnixNano()) / 1e9,
+			"last_replay_timestamp":   s.replayTimestamp(),
 			"integrity_errors_count":  len(s.damage), "snapshot_used": nil,
 			"events_skipped_by_snapshot": 0, "snapshot_restore_duration_seconds": 0.0},
 	})
@@ -721,8 +744,8 @@ func (s *Server) decode(kind string, body []byte) (*event, error) {
 		if err != nil {
 			return nil, err
 		}
-		if m != "" {
-			ev.Payload.MissionID = &m
+		if m != "" || (s.cfg.Defects[H12EmptyMissionUngated] && len(f["mission_id"]) > 0 && string(f["mission_id"]) != "null") {
+			ev.Payload.MissionID = &m // with H12EmptyMissionUngated: given at all, even ""
 		}
 	}
 	switch kind {
@@ -925,11 +948,11 @@ func (s *Server) commitLocked(kind string, ev *event, balanceChecked, keyChecked
 	p := &ev.Payload
 	if h := ev.Metadata.RequestHash; h != "" && !keyChecked {
 		if prev, ok := s.idem[s.idemKey(ev.Metadata.Route, ev.IdempotencyKey)]; ok {
-			if prev.hash != h {
+			if prev.hash != h && (prev.hash != "" || !s.cfg.Defects[H12KeyConflictAfterRestart]) {
 				return http.StatusConflict, errBody("idempotency_key_conflict",
 					"this Idempotency-Key was used with a different request", nil), false
 			}
-			return http.StatusOK, prev.body, true
+			return http.StatusOK, prev.body, !(prev.restored && s.cfg.Defects[H12ReplayHeaderLiveOnly])
 		}
 	}
 	if s.j.err != nil {
@@ -950,6 +973,9 @@ func (s *Server) commitLocked(kind string, ev *event, balanceChecked, keyChecked
 		return http.StatusNotFound, errBody("agent_not_found", fmt.Sprintf("agent %q not found", p.AgentID), nil), false
 	case kind == "consume":
 		short := a.balance.less(amt)
+		if s.cfg.Defects[H12OverdraftTolerance] && !amt.isFloat {
+			short = a.balance.milli+overdraftToleranceMilli < amt.milli // balance < amount - 0.01
+		}
 		if s.cfg.Defects[H10ConsumeExactBalance] {
 			short = !amt.less(a.balance) // amount >= balance: insufficient
 		}
