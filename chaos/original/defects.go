@@ -136,6 +136,80 @@ const (
 	// H10MalformedJSON422 answers a body that is not well-formed JSON with
 	// 422 validation_error (as FastAPI does) instead of 400.
 	H10MalformedJSON422 Defect = "h10-malformed-json-422"
+
+	// H12KeyPerRoute keeps Idempotency-Keys per route (the cache is keyed
+	// by route + key): the same key reused on another route (a consume's
+	// key sent with a refund) executes as a new write, a second event with
+	// that key, instead of 409 idempotency_key_conflict. On one route the
+	// key holds.
+	H12KeyPerRoute Defect = "h12-key-per-route"
+	// H12KeyCacheBounded keeps only the newest idemCacheCap
+	// Idempotency-Keys (a bounded cache evicting the oldest, also when
+	// rebuilt at start) instead of honouring keys for a retention time: a
+	// keyed retry arriving after idemCacheCap other keyed writes executes
+	// again (money moved twice, the key twice in the journal).
+	H12KeyCacheBounded Defect = "h12-key-cache-bounded"
+	// H12HistoryNegFraction formats ledger amounts as int part and fraction
+	// separately (%d.%03d of m/1000 and |m%1000|): a consume below 1 credit
+	// (-0.5) loses its sign in GET /history and shows +0.5. Balances and
+	// larger consumes are right.
+	H12HistoryNegFraction Defect = "h12-history-neg-fraction"
+	// H12MaxAmountIntPart compares an amount with the configured maximum
+	// by its integer part only: 1000000000.5 is accepted (a refund for a
+	// mission applies it) instead of 422; 1000000001 is still refused.
+	H12MaxAmountIntPart Defect = "h12-max-amount-int-part"
+	// H12RegisterRace checks POST /agents for an existing agent under the
+	// read lock and the write trusts that check: two registrations of one
+	// new agent_id in flight at once both answer 200 and both are
+	// journaled (the second resets the balance), instead of one 409
+	// agent_exists. One at a time, re-registration is 409.
+	H12RegisterRace Defect = "h12-register-race"
+	// H12AnomalyNormNotReplayed builds the anomaly detector's per-agent
+	// norm from live consumes only, not from the journal at start: after a
+	// restart a consume at 10× an agent's established norm is not flagged
+	// (anomaly_detected false) until normMin new consumes were seen.
+	H12AnomalyNormNotReplayed Defect = "h12-anomaly-norm-not-replayed"
+	// H12BalancesCents answers GET /balances with each balance rounded to
+	// the cent (the original's round(balance, 2) for display): 12.345
+	// shows as 12.35 there, while GET /balance/{id} says 12.345.
+	H12BalancesCents Defect = "h12-balances-cents"
+	// H12NaiveTimestamp stamps events the way Python's
+	// datetime.utcnow().isoformat() does: microseconds and no zone
+	// ("2026-12-07T03:14:41.123456"), not RFC 3339 UTC; the journal and
+	// GET /history carry it.
+	H12NaiveTimestamp Defect = "h12-naive-timestamp"
+	// H12GapDropsNext treats the line after a destroyed journal line as the
+	// bad one: its seq does not follow the last good seq, so it is
+	// reported as a seq gap AND skipped, though it is intact. One damaged
+	// line loses two events, one of them acknowledged and undamaged.
+	H12GapDropsNext Defect = "h12-gap-drops-next"
+	// H12KeyConflictAfterRestart loads Idempotency-Keys back from the
+	// journal without their request hash, and a key without a hash is taken
+	// for a match: after a restart the same key with a different request
+	// answers 200 with the original result (Idempotent-Replayed: true)
+	// instead of 409 idempotency_key_conflict. Before a restart it is 409.
+	H12KeyConflictAfterRestart Defect = "h12-key-conflict-after-restart"
+	// H12ReplayHeaderLiveOnly sets Idempotent-Replayed: true only for keys
+	// of the live cache: a keyed retry answered from a key rebuilt from the
+	// journal at start carries the original body and writes nothing, but
+	// lacks the header.
+	H12ReplayHeaderLiveOnly Defect = "h12-replay-header-live-only"
+	// H12ReplayDropsMissionID rebuilds the ledger at start without the
+	// entries' mission_id (the replay reads it from the metadata, where it
+	// is not): after a restart GET /history shows mission_id null for
+	// every consume and refund that named a mission.
+	H12ReplayDropsMissionID Defect = "h12-replay-drops-mission-id"
+	// H12OverdraftTolerance refuses a consume only when it exceeds the
+	// balance by more than 0.01 credits (the original's float tolerance):
+	// a consume of balance + 0.01 is applied and leaves -0.01.
+	H12OverdraftTolerance Defect = "h12-overdraft-tolerance"
+	// H12EmptyMissionUngated takes a refund with "mission_id": "" for a
+	// mission refund: a refund of 500 credits or more naming the empty
+	// mission is applied directly (200) instead of 403 approval_required.
+	H12EmptyMissionUngated Defect = "h12-empty-mission-ungated"
+	// H12ReplayTimestampMillis reports replay.last_replay_timestamp in GET
+	// /metrics as Unix time in milliseconds instead of seconds.
+	H12ReplayTimestampMillis Defect = "h12-replay-timestamp-millis"
 )
 
 // AllDefects lists every defect name, in documentation order.
@@ -146,7 +220,11 @@ var AllDefects = []Defect{FloatMoney, IgnoreIdempotency, MintWithoutApproval, Re
 	H8ThresholdExclusive, H8BalancesSkipEmpty, H8HistoryLimitOldest, H8ReplayCents,
 	H8RetryBodyAfterRestart, H8RefundNoFsync,
 	H10ConsumeExactBalance, H10SkillFloatTruncate, H10HistoryRefundNegative, H10FoldClock,
-	H10CRCWarnOnly, H10SeqFromCount, H10KeyCheckRace, H10MalformedJSON422}
+	H10CRCWarnOnly, H10SeqFromCount, H10KeyCheckRace, H10MalformedJSON422,
+	H12KeyPerRoute, H12KeyCacheBounded, H12HistoryNegFraction, H12MaxAmountIntPart,
+	H12RegisterRace, H12AnomalyNormNotReplayed, H12BalancesCents, H12NaiveTimestamp,
+	H12GapDropsNext, H12KeyConflictAfterRestart, H12ReplayHeaderLiveOnly, H12ReplayDropsMissionID,
+	H12OverdraftTolerance, H12EmptyMissionUngated, H12ReplayTimestampMillis}
 
 // Defects is a set of switched-on defects; the zero value is none.
 type Defects map[Defect]bool

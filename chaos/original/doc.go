@@ -37,7 +37,13 @@
 // h8-retry-body-after-restart, h8-refund-no-fsync, h10-consume-exact-balance,
 // h10-skill-float-truncate, h10-history-refund-negative, h10-fold-clock,
 // h10-crc-warn-only, h10-seq-from-count, h10-key-check-race,
-// h10-malformed-json-422. See Defect.
+// h10-malformed-json-422, h12-key-per-route, h12-key-cache-bounded,
+// h12-history-neg-fraction, h12-max-amount-int-part, h12-register-race,
+// h12-anomaly-norm-not-replayed, h12-balances-cents, h12-naive-timestamp,
+// h12-gap-drops-next, h12-key-conflict-after-restart,
+// h12-replay-header-live-only, h12-replay-drops-mission-id,
+// h12-overdraft-tolerance, h12-empty-mission-ungated,
+// h12-replay-timestamp-millis. See Defect.
 //
 // A Server is safe for concurrent use: one mutex serializes writes (each
 // holds it across its fsync) and reads take it shared. This package must not

@@ -134,8 +134,10 @@ type replayResult struct {
 
 // readJournal reads every line of path (a missing file is an empty
 // journal). Lines that do not parse are damage; the last line without a
-// newline is a torn tail. It never changes the file.
-func readJournal(path string, lenientCRC bool) (*replayResult, error) {
+// newline is a torn tail. It never changes the file. With dropGap
+// (H12GapDropsNext) a line whose seq does not follow the last good one is
+// skipped as well as reported.
+func readJournal(path string, lenientCRC, dropGap bool) (*replayResult, error) {
 	res := &replayResult{tornCut: -1}
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -168,6 +170,10 @@ func readJournal(path string, lenientCRC bool) (*replayResult, error) {
 				default:
 					if ev.Seq != lastSeq+1 {
 						res.damage = append(res.damage, damage{no, fmt.Sprintf("seq gap: %d follows %d", ev.Seq, lastSeq)})
+						if dropGap { // the line out of sequence is the bad one
+							lastSeq = ev.Seq
+							break
+						}
 					}
 					lastSeq, ev.line = ev.Seq, no
 					res.events = append(res.events, ev)

@@ -198,8 +198,10 @@ func numberText(field string, raw json.RawMessage, allowStrings bool) (string, e
 // <= 1e9, at most 3 decimals. With acceptNonFinite anything that parses as
 // a float64 passes (1e309 is +Inf, -5 is -5). float selects float money.
 // With truncate (the truncate-extra-decimals defect) digits below the
-// milli-credit are cut off instead of refused.
-func parseAmount(field string, raw json.RawMessage, float, acceptNonFinite, truncate bool) (money, error) {
+// milli-credit are cut off instead of refused. With intPartMax (the
+// h12-max-amount-int-part defect) only the integer part is held against
+// the maximum.
+func parseAmount(field string, raw json.RawMessage, float, acceptNonFinite, truncate, intPartMax bool) (money, error) {
 	s, err := numberText(field, raw, acceptNonFinite)
 	if err != nil {
 		return money{}, err
@@ -230,7 +232,11 @@ func parseAmount(field string, raw json.RawMessage, float, acceptNonFinite, trun
 	if !ok {
 		return money{}, &fieldError{field, "not a valid number"}
 	}
-	if r.Cmp(new(big.Rat).SetInt64(maxAmountCredits)) > 0 {
+	over := r.Cmp(new(big.Rat).SetInt64(maxAmountCredits)) > 0
+	if intPartMax { // int(amount) > max
+		over = new(big.Int).Quo(r.Num(), r.Denom()).Cmp(big.NewInt(maxAmountCredits)) > 0
+	}
+	if over {
 		return money{}, &fieldError{field, fmt.Sprintf("must be at most %d", maxAmountCredits)}
 	}
 	r.Mul(r, big.NewRat(milliPerCredit, 1))

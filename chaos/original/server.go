@@ -36,7 +36,13 @@ const (
 	// lazySyncEvery: with LazyFsync the journal syncs every this many-th
 	// append only.
 	lazySyncEvery = 8
-	version       = "1.0.0"
+	// idemCacheCap: with H12KeyCacheBounded only this many newest
+	// Idempotency-Keys are kept.
+	idemCacheCap = 1000
+	// overdraftToleranceMilli: with H12OverdraftTolerance a consume may
+	// exceed the balance by this much (0.01 credits).
+	overdraftToleranceMilli = 10
+	version                 = "1.0.0"
 )
 
 // Config configures a Server. The zero value needs only DataDir.
@@ -73,6 +79,7 @@ type Server struct {
 
 	replaying bool        // Open is folding the journal (RefundReplaySign)
 	idemLater []*event    // keyed events whose answer is built after replay (H8RetryBodyAfterRestart)
+	idemOrder []string    // cached keys, oldest first (H12KeyCacheBounded)
 	ids       *mrand.Rand // event ids with SeededEventIDs
 
 	replayEvents   int64
@@ -120,6 +127,8 @@ type histEntry struct {
 type idemEntry struct {
 	hash string
 	body []byte
+	// restored: rebuilt from the journal at start (H12ReplayHeaderLiveOnly).
+	restored bool
 }
 
 // Open replays the journal in cfg.DataDir and returns a Server ready to
@@ -149,7 +158,7 @@ func Open(cfg Config) (*Server, error) {
 	}
 	path := filepath.Join(cfg.DataDir, JournalName)
 	start := time.Now()
-	res, err := readJournal(path, cfg.Defects[H10CRCWarnOnly])
+	res, err := readJournal(path, cfg.Defects[H10CRCWarnOnly], cfg.Defects[H12GapDropsNext])
 	if err != nil {
 		return nil, err
 	}
@@ -172,9 +181,10 @@ func Open(cfg Config) (*Server, error) {
 	}
 	s.replaying = false
 	for _, ev := range s.idemLater { // H8RetryBodyAfterRestart: answers from the final state
-		e := s.idem[ev.IdempotencyKey]
+		k := s.idemKey(ev.Metadata.Route, ev.IdempotencyKey)
+		e := s.idem[k]
 		e.body = responseBody(ev, s.agents[ev.Payload.AgentID].balance)
-		s.idem[ev.IdempotencyKey] = e
+		s.idem[k] = e
 	}
 	s.idemLater = nil
 	if len(res.events) > 0 {
@@ -260,7 +270,8 @@ func (s *Server) applyLocked(ev *event) string {
 		}
 		// Flagged consumes stay out of the norm, so anomalies do not
 		// teach the detector that they are normal.
-		if f, err := strconv.ParseFloat(p.Amount, 64); err == nil && (ev.Metadata.AnomalyDetected == nil || !*ev.Metadata.AnomalyDetected) {
+		normed := !(s.replaying && s.cfg.Defects[H12AnomalyNormNotReplayed]) // the norm: live consumes only
+		if f, err := strconv.ParseFloat(p.Amount, 64); err == nil && normed && (ev.Metadata.AnomalyDetected == nil || !*ev.Metadata.AnomalyDetected) {
 			a.consumes++
 			a.consumed += f
 		}
@@ -278,23 +289,82 @@ func (s *Server) applyLocked(ev *event) string {
 	if s.cfg.Defects[H10FoldClock] {
 		ts = time.Now().UTC().Format(time.RFC3339Nano) // stamped when folded
 	}
+	mission := p.MissionID
+	if s.replaying && s.cfg.Defects[H12ReplayDropsMissionID] {
+		mission = nil // the replay reads it from the metadata, where it is not
+	}
 	a.history = append(a.history, histEntry{EventID: ev.EventID, Timestamp: ts, EntityID: p.AgentID,
-		EntityType: "agent", Amount: signed, BalanceAfter: a.balance, Reason: p.Reason, MissionID: p.MissionID})
+		EntityType: "agent", Amount: signed, BalanceAfter: a.balance, Reason: p.Reason, MissionID: mission})
 	if len(a.history) > maxHistoryInMem {
 		a.history = append(a.history[:0], a.history[len(a.history)-maxHistoryInMem:]...)
 	}
 	if ev.IdempotencyKey != "" && ev.Metadata.RequestHash != "" {
-		if _, seen := s.idem[ev.IdempotencyKey]; !seen {
+		k := s.idemKey(ev.Metadata.Route, ev.IdempotencyKey)
+		if _, seen := s.idem[k]; !seen {
 			if s.replaying && s.cfg.Defects[H8RetryBodyAfterRestart] {
 				// The answer is built once replay is done (see Open).
-				s.idem[ev.IdempotencyKey] = idemEntry{hash: ev.Metadata.RequestHash}
+				s.idem[k] = idemEntry{hash: ev.Metadata.RequestHash}
 				s.idemLater = append(s.idemLater, ev)
 			} else {
-				s.idem[ev.IdempotencyKey] = idemEntry{hash: ev.Metadata.RequestHash, body: responseBody(ev, a.balance)}
+				s.idem[k] = idemEntry{hash: ev.Metadata.RequestHash, body: responseBody(ev, a.balance), restored: s.replaying}
+			}
+			if s.replaying && s.cfg.Defects[H12KeyConflictAfterRestart] {
+				e := s.idem[k]
+				e.hash = "" // the key alone is loaded back
+				s.idem[k] = e
+			}
+			if s.cfg.Defects[H12KeyCacheBounded] {
+				// A bounded cache: the oldest key makes room.
+				s.idemOrder = append(s.idemOrder, k)
+				if len(s.idemOrder) > idemCacheCap {
+					delete(s.idem, s.idemOrder[0])
+					s.idemOrder = s.idemOrder[1:]
+				}
 			}
 		}
 	}
 	return ""
+}
+
+// replayTimestamp is replay.last_replay_timestamp: Unix seconds, or with
+// H12ReplayTimestampMillis milliseconds.
+func (s *Server) replayTimestamp() float64 {
+	if s.cfg.Defects[H12ReplayTimestampMillis] {
+		return float64(s.replayAt.UnixMilli())
+	}
+	return float64(s.replayAt.UnixNano()) / 1e9
+}
+
+// idemKey is the key cache's key of an Idempotency-Key sent to route: the
+// key itself, or with H12KeyPerRoute the route and the key.
+func (s *Server) idemKey(route, key string) string {
+	if s.cfg.Defects[H12KeyPerRoute] {
+		return route + "\x00" + key
+	}
+	return key
+}
+
+// ledgerAmount is how GET /history writes an entry's amount: the amount,
+// or with H12HistoryNegFraction as the legacy formatter
+// fmt.Sprintf("%d.%03d", m/1000, abs(m%1000)) renders it, which drops the
+// sign of an amount between -1 and 0.
+func (s *Server) ledgerAmount(m money) money {
+	if !s.cfg.Defects[H12HistoryNegFraction] || m.isFloat {
+		return m
+	}
+	whole, frac := m.milli/milliPerCredit, m.milli%milliPerCredit
+	if frac < 0 {
+		frac = -frac
+	}
+	txt := fmt.Sprintf("%d.%03d", whole, frac)
+	if whole < 0 {
+		txt = fmt.Sprintf("-%d.%03d", -whole, frac)
+	}
+	out, err := parseMoneyText(txt, false)
+	if err != nil {
+		return m
+	}
+	return out
 }
 
 // answerMeta is a consume answer's metadata: the anomaly verdict.
@@ -508,7 +578,11 @@ func (s *Server) balances(w http.ResponseWriter, _ *http.Request, _ string) {
 		if s.cfg.Defects[H8BalancesSkipEmpty] && !a.balance.positive() {
 			continue // only "active" agents
 		}
-		m[id] = a.balance
+		b := a.balance
+		if s.cfg.Defects[H12BalancesCents] && !b.isFloat {
+			b.milli = int64(math.Round(float64(b.milli)/10)) * 10 // round(balance, 2)
+		}
+		m[id] = b
 	}
 	writeJSON(w, http.StatusOK, struct {
 		Balances    map[string]money `json:"balances"`
@@ -545,6 +619,9 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request, id string) {
 			out = append(out, a.history[i])
 		}
 	}
+	for i := range out {
+		out[i].Amount = s.ledgerAmount(out[i].Amount)
+	}
 	writeJSON(w, http.StatusOK, struct {
 		AgentID      string      `json:"agent_id"`
 		History      []histEntry `json:"history"`
@@ -573,7 +650,7 @@ func (s *Server) metrics(w http.ResponseWriter, _ *http.Request, _ string) {
 			"published_by_type":   byType},
 		"replay": map[string]any{"total_events": s.replayEvents,
 			"replay_duration_seconds": s.replayDuration.Seconds(),
-			"last_replay_timestamp":   float64(s.replayAt.UnixNano()) / 1e9,
+			"last_replay_timestamp":   s.replayTimestamp(),
 			"integrity_errors_count":  len(s.damage), "snapshot_used": nil,
 			"events_skipped_by_snapshot": 0, "snapshot_restore_duration_seconds": 0.0},
 	})
@@ -667,7 +744,8 @@ func (s *Server) decode(kind string, body []byte) (*event, error) {
 		ev.Payload.Amount, ev.Payload.Reason = initial.text(), "initial_allocation"
 		return ev, nil
 	}
-	amt, err := parseAmount("amount", f["amount"], s.float, s.cfg.Defects[AcceptNonFinite], s.cfg.Defects[TruncateExtraDecimals])
+	amt, err := parseAmount("amount", f["amount"], s.float, s.cfg.Defects[AcceptNonFinite], s.cfg.Defects[TruncateExtraDecimals],
+		s.cfg.Defects[H12MaxAmountIntPart])
 	if err != nil {
 		return nil, err
 	}
@@ -680,8 +758,8 @@ func (s *Server) decode(kind string, body []byte) (*event, error) {
 		if err != nil {
 			return nil, err
 		}
-		if m != "" {
-			ev.Payload.MissionID = &m
+		if m != "" || (s.cfg.Defects[H12EmptyMissionUngated] && len(f["mission_id"]) > 0 && string(f["mission_id"]) != "null") {
+			ev.Payload.MissionID = &m // with H12EmptyMissionUngated: given at all, even ""
 		}
 	}
 	switch kind {
@@ -768,6 +846,10 @@ func or(s, def string) string {
 // and its write (a test seam; nil in production).
 var afterBalanceCheck func()
 
+// afterAgentCheck, when set, runs between H12RegisterRace's existence
+// check and its write (a test seam; nil in production).
+var afterAgentCheck func()
+
 // afterKeyCheck, when set, runs between H10KeyCheckRace's key lookup and
 // its write (a test seam; nil in production).
 var afterKeyCheck func()
@@ -792,7 +874,7 @@ func (s *Server) commit(w http.ResponseWriter, kind string, ev *event) {
 		// Answer retries under the read lock, so they never queue behind
 		// the writer; the write below trusts this lookup.
 		s.mu.RLock()
-		prev, seen := s.idem[ev.IdempotencyKey]
+		prev, seen := s.idem[s.idemKey(ev.Metadata.Route, ev.IdempotencyKey)]
 		s.mu.RUnlock()
 		if seen {
 			if prev.hash != ev.Metadata.RequestHash {
@@ -809,8 +891,26 @@ func (s *Server) commit(w http.ResponseWriter, kind string, ev *event) {
 			afterKeyCheck()
 		}
 	}
+	agentChecked := false
+	if kind == "agents" && s.cfg.Defects[H12RegisterRace] {
+		// Refuse a re-registration under the read lock, so it never queues
+		// behind the writer; the write below trusts this check.
+		s.mu.RLock()
+		_, exists := s.agents[ev.Payload.AgentID]
+		_, keyed := s.idem[s.idemKey(ev.Metadata.Route, ev.IdempotencyKey)]
+		jerr := s.j.err
+		s.mu.RUnlock()
+		if exists && !(keyed && ev.Metadata.RequestHash != "") && jerr == nil {
+			writeRaw(w, http.StatusConflict, errBody("agent_exists", fmt.Sprintf("agent %q is already registered", ev.Payload.AgentID), nil))
+			return
+		}
+		agentChecked = true
+		if afterAgentCheck != nil {
+			afterAgentCheck()
+		}
+	}
 	s.mu.Lock()
-	status, body, replayed := s.commitLocked(kind, ev, checked, keyChecked)
+	status, body, replayed := s.commitLocked(kind, ev, checked, keyChecked, agentChecked)
 	s.mu.Unlock()
 	if replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
@@ -834,7 +934,7 @@ func (s *Server) precheckConsume(ev *event) (int, []byte) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	p := &ev.Payload
-	if _, seen := s.idem[ev.IdempotencyKey]; (seen && ev.Metadata.RequestHash != "") || s.j.err != nil {
+	if _, seen := s.idem[s.idemKey(ev.Metadata.Route, ev.IdempotencyKey)]; (seen && ev.Metadata.RequestHash != "") || s.j.err != nil {
 		return 0, nil
 	}
 	a := s.agents[p.AgentID]
@@ -856,16 +956,17 @@ func insufficientBody(a *agent, amt money, agentID string) []byte {
 
 // commitLocked decides and writes ev. balanceChecked: a consume's balance
 // was checked already (OverdrawRace); keyChecked: the key was looked up
-// already (H10KeyCheckRace).
-func (s *Server) commitLocked(kind string, ev *event, balanceChecked, keyChecked bool) (int, []byte, bool) {
+// already (H10KeyCheckRace); agentChecked: a registration's agent was
+// looked up already (H12RegisterRace).
+func (s *Server) commitLocked(kind string, ev *event, balanceChecked, keyChecked, agentChecked bool) (int, []byte, bool) {
 	p := &ev.Payload
 	if h := ev.Metadata.RequestHash; h != "" && !keyChecked {
-		if prev, ok := s.idem[ev.IdempotencyKey]; ok {
-			if prev.hash != h {
+		if prev, ok := s.idem[s.idemKey(ev.Metadata.Route, ev.IdempotencyKey)]; ok {
+			if prev.hash != h && (prev.hash != "" || !s.cfg.Defects[H12KeyConflictAfterRestart]) {
 				return http.StatusConflict, errBody("idempotency_key_conflict",
 					"this Idempotency-Key was used with a different request", nil), false
 			}
-			return http.StatusOK, prev.body, true
+			return http.StatusOK, prev.body, !(prev.restored && s.cfg.Defects[H12ReplayHeaderLiveOnly])
 		}
 	}
 	if s.j.err != nil {
@@ -879,13 +980,16 @@ func (s *Server) commitLocked(kind string, ev *event, balanceChecked, keyChecked
 	after := amt
 	switch {
 	case kind == "agents":
-		if a != nil && !s.cfg.Defects[ReregisterResets] {
+		if a != nil && !s.cfg.Defects[ReregisterResets] && !agentChecked {
 			return http.StatusConflict, errBody("agent_exists", fmt.Sprintf("agent %q is already registered", p.AgentID), nil), false
 		}
 	case a == nil:
 		return http.StatusNotFound, errBody("agent_not_found", fmt.Sprintf("agent %q not found", p.AgentID), nil), false
 	case kind == "consume":
 		short := a.balance.less(amt)
+		if s.cfg.Defects[H12OverdraftTolerance] && !amt.isFloat {
+			short = a.balance.milli+overdraftToleranceMilli < amt.milli // balance < amount - 0.01
+		}
 		if s.cfg.Defects[H10ConsumeExactBalance] {
 			short = !amt.less(a.balance) // amount >= balance: insufficient
 		}
@@ -919,6 +1023,9 @@ func (s *Server) commitLocked(kind string, ev *event, balanceChecked, keyChecked
 	ev.EventID = s.newEventID()
 	ev.CorrelationID = newUUID()
 	ev.Timestamp = time.Now().UTC().Format(time.RFC3339Nano)
+	if s.cfg.Defects[H12NaiveTimestamp] {
+		ev.Timestamp = time.Now().UTC().Format("2006-01-02T15:04:05.000000") // datetime.utcnow().isoformat()
+	}
 	if err := s.j.append(ev, kind == "refund" && s.cfg.Defects[H8RefundNoFsync]); err != nil {
 		s.log.Error("journal write failed; refusing writes from now on", "err", err)
 		return http.StatusServiceUnavailable, errBody("journal_failed", err.Error(), nil), false
