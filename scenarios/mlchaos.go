@@ -146,11 +146,12 @@ func (r Reply) HasAnomalyVerdict() bool {
 	return ok
 }
 
-// SteadyTenfold gives a new agent a steady norm (ten consumes of exactly 5
+// SteadyTenfold gives a new agent a steady norm (warm consumes of exactly 5
 // credits: every running mean, median or moving average of them is 5) and
 // then consumes exactly ten times it. Scenario 5 wants a consume at 10× the
-// norm flagged, so the boundary itself must be.
-func SteadyTenfold(ctx context.Context, c *Client, agent string) (Reply, error) {
+// norm flagged, so the boundary itself must be; with warm the detector's
+// minimum number of samples, that boundary too.
+func SteadyTenfold(ctx context.Context, c *Client, agent string, warm int) (Reply, error) {
 	if err := c.CreateAgent(ctx, agent, 1000); err != nil {
 		return Reply{}, err
 	}
@@ -159,7 +160,7 @@ func SteadyTenfold(ctx context.Context, c *Client, agent string) (Reply, error) 
 			Agent: agent, AmountMilli: amountMilli, Key: key,
 			Body: map[string]any{"agent_id": agent, "amount": money.Credits(amountMilli), "reason": "ml tenfold"}})
 	}
-	for i := range 10 {
+	for i := range warm {
 		if r := consume(5_000, fmt.Sprintf("ml-steady-%s-%02d", agent, i)); !r.OK() {
 			return r, fmt.Errorf("steady consume %d: %d %s", i, r.Status, r.Raw)
 		}

@@ -22,7 +22,8 @@ import (
 //     object passes);
 //   - kinds: number, string, bool, object, array, null, time (a string
 //     in ISO 8601: RFC 3339 with or without fractional seconds, or the
-//     original's zone-less datetime.isoformat()), and unixtime (a number of
+//     original's zone-less datetime.isoformat()), utctime (an event's
+//     timestamp, SPEC §2: RFC 3339 in UTC), and unixtime (a number of
 //     seconds since 1970, as Python's time.time() gives it: milliseconds
 //     or a negative number are violations).
 //
@@ -147,6 +148,10 @@ func hasKind(v any, kinds []string) bool {
 			if s, ok := v.(string); ok && isISO8601(s) {
 				return true
 			}
+		case "utctime":
+			if s, ok := v.(string); ok && isUTC3339(s) {
+				return true
+			}
 		case "unixtime":
 			if f, ok := seconds(v); ok && f >= 0 && f < maxUnixSeconds {
 				return true
@@ -180,6 +185,17 @@ func isISO8601(s string) bool {
 		}
 	}
 	return false
+}
+
+// isUTC3339 is an event's timestamp (SPEC §2: RFC 3339 UTC), as a ledger
+// entry carries it: any fraction, the zone Z or +00:00.
+func isUTC3339(s string) bool {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return false
+	}
+	_, off := t.Zone()
+	return off == 0
 }
 
 // describe names a value's JSON kind with a short excerpt.

@@ -84,3 +84,20 @@ func TestShapeViolationsJudgeTheOriginalsReplayMetricsTypes(t *testing.T) {
 		}
 	}
 }
+
+// A ledger entry carries its event's timestamp: RFC 3339 in UTC (SPEC §2),
+// not the zone-less isoformat the original's /health may answer.
+func TestUTCTimeIsAnEventsTimestamp(t *testing.T) {
+	for ts, ok := range map[string]bool{
+		"2026-12-07T04:11:58.487525Z":      true,
+		"2026-12-07T04:11:58Z":             true,
+		"2026-12-07T04:11:58.4875+00:00":   true,
+		"2026-12-07T04:11:58.487525":       false, // naive: no zone
+		"2026-12-07T05:11:58.487525+01:00": false, // not UTC
+		"yesterday":                        false,
+	} {
+		if v := ShapeViolations(decodeNumbers(t, `{"timestamp":"`+ts+`"}`), "timestamp:utctime"); (len(v) == 0) != ok {
+			t.Errorf("%s: violations %v, want ok=%v", ts, v, ok)
+		}
+	}
+}

@@ -415,7 +415,7 @@ var _ = Describe("Gate B: the rest of the HTTP contract", Ordered, ContinueOnFai
 			{"GET", "/balance/" + agent, nil, []string{"agent_id:string", "balance:number"}},
 			{"GET", "/balances", nil, []string{"balances:object", "balances.*:number", "total_agents:number"}},
 			{"GET", "/history/" + agent + "?limit=3", nil, []string{"agent_id:string", "history:array", "total_entries:number",
-				"history[0].event_id:string", "history[0].timestamp:time", "history[0].entity_id:string", "history[0].entity_type:string",
+				"history[0].event_id:string", "history[0].timestamp:utctime", "history[0].entity_id:string", "history[0].entity_type:string",
 				"history[0].amount:number", "history[0].balance_after:number", "history[0].reason:string", "history[0].mission_id:string|null",
 				"history[2].amount:number"}},
 			{"GET", "/metrics", nil, []string{"journal:object", "journal.total_events:number", "journal.file_size_mb:number",

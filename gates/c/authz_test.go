@@ -301,6 +301,10 @@ var _ = Describe("Gate C: authorization and money paths", Ordered, ContinueOnFai
 					step(fmt.Sprintf("POST /refund of %s naming nothing", cr(amount)),
 						post("/refund", fmt.Sprintf("gate-c-money-refund-%d", i), map[string]any{"agent_id": agent, "amount": money.Credits(amount), "reason": "gate"}), b0)
 				}
+				// An empty mission_id names nothing either (blind hunt 12: a
+				// present but empty member taken as a reference paid 500).
+				step(fmt.Sprintf("POST /refund of %s with mission_id \"\"", cr(threshold)),
+					post("/refund", "gate-c-money-refund-empty", map[string]any{"agent_id": agent, "amount": money.Credits(threshold), "reason": "gate", "mission_id": ""}), b0)
 			} else {
 				scope = "add (SPEC §5; refunds naming nothing are our engine's rule, not judged here)"
 			}

@@ -160,11 +160,21 @@ func (v *restartViews) compare(ctx context.Context, env *harness.Env) harness.Me
 			len(v.paths), volatileMember.String(), strings.Join(diffs, "\n"))}
 }
 
-// viewFixtures adds what only D59 needs to the once-only fixture: a pool
-// with two members, an allocation and a member removed, and an approval
-// left pending. Each only where its routes are served; a refusal leaves
-// that view out.
-func viewFixtures(ctx context.Context, env *harness.Env, a, b string) (pool, approval string) {
+// viewFixtures adds what only D59 needs to the once-only fixture: a
+// consume naming a mission (its history entry carries the mission_id a
+// replay must keep), a pool with two members, an allocation and a member
+// removed, and an approval left pending. Each only where its routes are
+// served; a refusal leaves that view out.
+func viewFixtures(ctx context.Context, env *harness.Env, a, b string) (pool, approval, missionRef string) {
+	// Its own agent: the black-box judge folds a and b from the workload's
+	// writes alone.
+	if m := env.ID("gate-d-views-mref"); env.C.CreateAgent(ctx, m, 10) == nil {
+		r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Key: env.ID("gate-d-views-mission-consume"),
+			Body: map[string]any{"agent_id": m, "amount": json.Number("0.5"), "reason": "views", "mission_id": env.ID("gate-d-views-m")}})
+		if r.OK() {
+			missionRef = m
+		}
+	}
 	if env.Routes.Has(catalog.PoolCreate) && env.Routes.Has(catalog.PoolAllocate) && env.Routes.Has(catalog.PoolMemberRemove) {
 		p := env.ID("gate-d-views-pool")
 		r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/pools", Kind: history.KindPoolCreate, Entity: p, Key: p + "-create",
@@ -183,5 +193,5 @@ func viewFixtures(ctx context.Context, env *harness.Env, a, b string) (pool, app
 			approval = r.Str("request_id")
 		}
 	}
-	return pool, approval
+	return pool, approval, missionRef
 }
