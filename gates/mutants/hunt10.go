@@ -43,5 +43,9 @@ func hunt10Mutants() []Mutant {
 		// after KARMA's first failed call.
 		{Name: "h12-health-ignores-karma-degraded", Gate: "d", Check: "D63", Verdict: "CONDITIONAL", // D63 is not critical
 			Bug: "health says degraded only while KARMA's breaker is open, not while KARMA fails with the breaker closed"},
+		// Hunt 12: D48 warmed up with ten consumes; on our engine it stops
+		// at the five samples docs/anomaly-eoc.md documents.
+		{Name: "h12-anomaly-warmup-needs-six", Gate: "d", Check: "D48", Verdict: "CONDITIONAL", // D48 is not critical
+			Bug: "the anomaly detector flags only after six folded samples, one more than the documented minimum of five"},
 	}
 }

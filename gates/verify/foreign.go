@@ -86,6 +86,18 @@ var foreignCases = []foreignCase{
 	{defect: "h10-malformed-json-422", gates: "b", check: "B38"},
 	{defect: "h10-crc-warn-only", gates: "d", check: "D21"},
 	{defect: "h10-seq-from-count", gates: "d", check: "D26"},
+	// Blind hunt 12 on the original's routes (fifteen defects; the ten
+	// the checks of the day failed are each tested by their switch's unit
+	// test, these five are the classes the hunt closed): A14–A16 and A29
+	// were N/A on these routes until they judged every served command
+	// (key-per-route got through), history timestamps were read as the
+	// original's zone-less isoformat (a ledger entry carries its event's
+	// RFC 3339 UTC timestamp), and D59's views held no mission_id.
+	{defect: "h12-key-per-route", gates: "a", check: "A16"},
+	{defect: "h12-key-cache-bounded", gates: "a", check: "A29"},
+	{defect: "h12-replay-header-live-only", gates: "a", check: "A14"},
+	{defect: "h12-naive-timestamp", gates: "b", check: "B46"},
+	{defect: "h12-replay-drops-mission-id", gates: "d", check: "D59"},
 	// A blind hunt on the independent backend (cmd/spec-backend, round
 	// 3): eight defects written from the SPEC without reading the gates.
 	// Five were failed by the checks of the day; recovery-newline-tail
