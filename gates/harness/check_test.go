@@ -186,7 +186,7 @@ func TestAFailedCheckRecordsAndTheSpecsGoOn(t *testing.T) {
 	if !got[a8].Critical || got[e3].Critical {
 		t.Error("criticality does not come from the catalog")
 	}
-	if d := got[a14].Detail; !strings.Contains(d, "POST /api/credits/withdraw") {
+	if d := got[a14].Detail; !strings.Contains(d, "GET /api/credits/balances") {
 		t.Errorf("N/A must name the route the backend lacks: %q", d)
 	}
 	var skipped []reports.Check
