@@ -81,4 +81,8 @@ func TestAMutantOfANonCriticalCheckIsRejectedByTheVerdictItNames(t *testing.T) {
 	if r := judgeMutant(mutants.Mutant{Name: "x", Gate: "e", Check: "E7", Verdict: reports.VerdictConditional}, writeGateReport(t, "E", false)); r.ok {
 		t.Errorf("nothing failed: want survived, got %+v", r)
 	}
+	// A critical failure beside it makes the run NO-GO: still rejected.
+	if r := judgeMutant(mutants.Mutant{Name: "x", Gate: "e", Check: "E7", Verdict: reports.VerdictConditional}, writeGateReport(t, "E", true, "E7")); !r.ok {
+		t.Errorf("Verdict CONDITIONAL, E7 failed and the run NO-GO: want rejected, got %+v", r)
+	}
 }
