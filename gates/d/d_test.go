@@ -553,11 +553,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 				// byte for byte: recovery moved lines, so any offsets it keeps
 				// must be the new file's.
 				if env.Applies("D49") {
-					file, viaAPI, overfull, note, ferr := pagedAndFile(ctx, env)
-					env.Record("D49", harness.Measure{OK: ferr == nil && bytes.Equal(file, viaAPI) && overfull == 0, Samples: bytes.Count(file, []byte("\n")),
-						Measured:  fmt.Sprintf("%d bytes via the API, %d pages over the limit", len(viaAPI), overfull),
-						Threshold: fmt.Sprintf("the %d bytes of the recovered file", len(file)),
-						Detail:    fmt.Sprintf("pages of 7 lines by after_seq after recovery from %s (%v)%s%s", c.Name, ferr, note, firstDifference(file, viaAPI)), Variant: c.Name})
+					env.Record("D49", pagedEqualsFile(ctx, env, "recovery from "+c.Name, c.Name))
 				}
 
 				// The next append must land on a clean line and survive a restart
@@ -589,12 +585,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 					filler := env.ID("gate-d-journal-fill")
 					failed := env.C.Fill(ctx, filler, 1100, 8, 1, fmt.Sprintf("gate-d-c%d-fill", ci))
 					harness.Ensure(failed == 0, "all 1100 keyed consumes of 0.001 after the recovery must be acknowledged; %d were not", failed)
-					file, viaAPI, overfull, note, ferr := pagedAndFile(ctx, env)
-					env.Record("D49", harness.Measure{OK: ferr == nil && bytes.Equal(file, viaAPI) && overfull == 0, Samples: bytes.Count(file, []byte("\n")),
-						Measured:  fmt.Sprintf("%d bytes via the API, %d pages over the limit", len(viaAPI), overfull),
-						Threshold: fmt.Sprintf("the %d bytes of the file", len(file)),
-						Detail:    fmt.Sprintf("pages of 7 lines by after_seq after 1100 appends following the recovery from %s (%v)%s%s", c.Name, ferr, note, firstDifference(file, viaAPI)),
-						Variant:   c.Name + ", after 1100 appends"})
+					env.Record("D49", pagedEqualsFile(ctx, env, "1100 appends following the recovery from "+c.Name, c.Name+", after 1100 appends"))
 				}
 				// What the clean restart must keep, read from the answers: a
 				// backend that numbers its appends after a recovery from what
@@ -839,11 +830,16 @@ func karmaSource(r scenarios.Reply) string {
 	return s
 }
 
-// pagedAndFile reads the journal file and GET /events in pages of 7 by
-// after_seq (D49), and the file again: while the file moved in between (a
-// backend's own timer may append, e.g. an EoC regulation), up to three
+// pagedEqualsFile judges D49 after what (the detail's words): GET /events
+// in pages of 7 by after_seq must be the journal file byte for byte. The
+// file is read before and after the pages, again while it moved in between
+// (a backend's own timer may append, e.g. an EoC regulation), up to three
 // times, so both are judged at one length.
-func pagedAndFile(ctx context.Context, env *harness.Env) (file, viaAPI []byte, overfull int, note string, err error) {
+func pagedEqualsFile(ctx context.Context, env *harness.Env, what, variant string) harness.Measure {
+	var file, viaAPI []byte
+	var overfull int
+	var note string
+	var err error
 	for range 3 {
 		file, err = os.ReadFile(env.T.JournalPath())
 		viaAPI, overfull, note = env.EventsByPages(ctx, 7)
@@ -852,7 +848,10 @@ func pagedAndFile(ctx context.Context, env *harness.Env) (file, viaAPI []byte, o
 			break
 		}
 	}
-	return file, viaAPI, overfull, note, err
+	return harness.Measure{OK: err == nil && bytes.Equal(file, viaAPI) && overfull == 0, Samples: bytes.Count(file, []byte("\n")),
+		Measured:  fmt.Sprintf("%d bytes via the API, %d pages over the limit", len(viaAPI), overfull),
+		Threshold: fmt.Sprintf("the %d bytes of the file", len(file)),
+		Detail:    fmt.Sprintf("pages of 7 lines by after_seq after %s (%v)%s%s", what, err, note, firstDifference(file, viaAPI)), Variant: variant}
 }
 
 // journalTotal reads journal.total_events of GET /api/credits/metrics (the
@@ -885,18 +884,18 @@ func integrityCounted(ctx context.Context, env *harness.Env, raw []byte, d corru
 			Detail: fmt.Sprintf("a line quarantined at line %d", d.Line)}
 	}
 	var rep struct {
-		TornTail    *json.RawMessage  `json:"torn_tail"`
+		TornTail    *json.RawMessage  `json:"torn_tail"` // nil when absent or null
 		Quarantined []json.RawMessage `json:"quarantined"`
 	}
 	if err := json.Unmarshal(raw, &rep); err != nil {
 		return harness.Measure{Variant: variant, Detail: "GET /journal/verify is unreadable: " + err.Error()}
 	}
-	want := int64(len(rep.Quarantined))
-	if rep.TornTail != nil && string(*rep.TornTail) != "null" {
-		want++
+	want, torn := int64(len(rep.Quarantined)), "no"
+	if rep.TornTail != nil {
+		want, torn = want+1, "a"
 	}
 	return harness.Measure{OK: n == want, Samples: 1, Measured: n, Threshold: want, Variant: variant,
-		Detail: fmt.Sprintf("GET /journal/verify lists %d quarantined lines and %s torn tail", len(rep.Quarantined), map[bool]string{true: "a", false: "no"}[want > int64(len(rep.Quarantined))])}
+		Detail: fmt.Sprintf("GET /journal/verify lists %d quarantined lines and %s torn tail", len(rep.Quarantined), torn)}
 }
 
 func readJournal(ctx context.Context, env *harness.Env) *audit.Journal {

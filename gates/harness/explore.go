@@ -48,9 +48,6 @@ func BootExplore(ctx context.Context, gate string, walk int, ids ...string) (*En
 	if own {
 		settings = explore.DrawSettings(rand.New(rand.NewPCG(seed, 0x736574)))
 		if walk > 0 {
-			if settings.MissionFailRefund == 1 {
-				settings.MissionFailRefund = 0.5
-			}
 			settings = settings.Defaults()
 		}
 		backend = settings.Env()

@@ -67,6 +67,10 @@ func TestSettingsAtTheirDefaultAreLeftToTheBackend(t *testing.T) {
 	if len(d) != len(want) || d["CREDITD_MISSION_FAIL_REFUND"] != "0.5" || d["CREDITD_LEDGER_KEEP"] != "3" {
 		t.Fatalf("the defaults walk passes %v, want %v", d, want)
 	}
+	s.MissionFailRefund = 1 // drawn at the default: the defaults walk still takes a share below 1
+	if got := s.Defaults().MissionFailRefund; got != 0.5 {
+		t.Fatalf("the defaults walk's fail refund share is %v, want 0.5", got)
+	}
 }
 
 // The grammar covers every body schema of the shipped OpenAPI document
