@@ -112,7 +112,7 @@ func TestHealthOfAClusterIsTheWorstInstanceState(t *testing.T) {
 	}
 	c := NewClient(healthy.URL, "")
 	c.Instances = []string{healthy.URL, degraded.URL}
-	if st, _ := c.WaitHealth(ctx, "healthy", 300*time.Millisecond); st != "degraded" {
+	if st, _ := c.WaitHealth(ctx, 300*time.Millisecond, "healthy"); st != "degraded" {
 		t.Errorf("WaitHealth with one instance degraded returned %q", st)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -147,14 +148,14 @@ func healthRank(st string) int {
 	return 2
 }
 
-// WaitHealth polls HealthState until it is want or the timeout passes; it
-// returns the last state seen.
-func (c *Client) WaitHealth(ctx context.Context, want string, timeout time.Duration) (string, time.Duration) {
+// WaitHealth polls HealthState until it is one of want or the timeout
+// passes; it returns the last state seen.
+func (c *Client) WaitHealth(ctx context.Context, timeout time.Duration, want ...string) (string, time.Duration) {
 	start := time.Now()
 	last := ""
 	for time.Since(start) < timeout {
 		last = c.HealthState(ctx)
-		if last == want {
+		if slices.Contains(want, last) {
 			return last, time.Since(start)
 		}
 		select {

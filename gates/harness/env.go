@@ -169,6 +169,23 @@ func Requiring(ids ...string) BootOption {
 	return func(b *bootPlan) { b.require = append(b.require, ids...) }
 }
 
+// HealthyStates are the GET /api/health states that mean healthy: our
+// engine's documented "healthy"; for another backend "ok" too (SPEC §6
+// fixes only "degraded" and the original's "ok" on GET /health).
+func (e *Env) HealthyStates() []string {
+	if e.TCfg.Kind.OwnEngine() {
+		return []string{"healthy"}
+	}
+	return []string{"healthy", "ok"}
+}
+
+// karmaControllable reports whether a target of cfg can be pointed at the
+// harness's KARMA stub: our own engine always, an exec backend whose
+// command names {karma_url}.
+func karmaControllable(cfg target.Config) bool {
+	return cfg.Kind.OwnEngine() || cfg.ExecTakesKarma()
+}
+
 // Boot starts the gate's target (with extra backend env) and, unless
 // disabled, a KARMA stub. Cleanup is registered with DeferCleanup.
 func Boot(ctx context.Context, gate string, backendEnv map[string]string, opts ...BootOption) *Env {
@@ -217,8 +234,9 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string, opts .
 	for k, v := range backendEnv {
 		cfg.Env[k] = v
 	}
-	// Only our own engine can be pointed at the stub (CREDITD_KARMA_URL).
-	if p.KarmaEnabled && !plan.noKarma && cfg.Kind.OwnEngine() {
+	// Our own engine is pointed at the stub by CREDITD_KARMA_URL, an exec
+	// backend by its command's {karma_url}; nothing else can be.
+	if p.KarmaEnabled && !plan.noKarma && karmaControllable(cfg) {
 		port, err := freeport.Loopback()
 		if err != nil {
 			ginkgo.Fail(err.Error())
@@ -228,7 +246,10 @@ func Boot(ctx context.Context, gate string, backendEnv map[string]string, opts .
 			ginkgo.Fail(err.Error())
 		}
 		ginkgo.DeferCleanup(env.Karma.Stop)
-		cfg.Env["CREDITD_KARMA_URL"] = "http://" + env.Karma.Addr
+		cfg.KarmaURL = "http://" + env.Karma.Addr
+		if cfg.Kind.OwnEngine() {
+			cfg.Env["CREDITD_KARMA_URL"] = cfg.KarmaURL
+		}
 	}
 	t, err := target.New(ctx, cfg)
 	if link != nil {

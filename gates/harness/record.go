@@ -151,13 +151,16 @@ func (e *Env) Has(cap catalog.Capability) (bool, string) {
 			", so the journal audits cannot run (serve the SPEC §6 event stream to enable them)"
 	case catalog.CapKarmaControl:
 		// Before the boot (Requiring), the stub is planned for our engine.
-		if e.Karma != nil || (e.T == nil && e.P.KarmaEnabled && e.TCfg.Kind.OwnEngine()) {
+		if e.Karma != nil || (e.T == nil && e.P.KarmaEnabled && karmaControllable(e.TCfg)) {
 			return true, ""
 		}
 		if !e.P.KarmaEnabled {
 			return false, "KARMA blackouts are off (LIVE_TEST_KARMA_ENABLED=false)"
 		}
-		return false, fmt.Sprintf("target %s: the harness cannot point the backend at its KARMA stub; run with CREDITGATE_TARGET=container, process or cluster", e.TCfg.Kind)
+		if e.TCfg.Kind == target.KindExec {
+			return false, "target exec: the harness cannot point the backend at its KARMA stub; put {karma_url} in CREDITGATE_EXEC where the backend takes its KARMA base URL (the stub speaks the contract of docs/karma.md)"
+		}
+		return false, fmt.Sprintf("target %s: the harness cannot point the backend at its KARMA stub; run with CREDITGATE_TARGET=container, process or cluster, or start the backend with CREDITGATE_EXEC and {karma_url}", e.TCfg.Kind)
 	case catalog.CapRoleTokens:
 		if e.roleTokens() {
 			return true, ""

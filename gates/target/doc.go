@@ -19,7 +19,7 @@
 //     test helper (pgtest) uses too: the harness imports nothing of the
 //     engine.
 //   - exec: any backend started from a command line (CREDITGATE_EXEC, with
-//     {port} and {data_dir} placeholders; see KindExec), e.g. the user's own
+//     {port}, {data_dir} and {karma_url} placeholders; see KindExec), e.g. the user's own
 //     FastAPI app or chaos/original. Same process control as process mode
 //     (it is one implementation); the journal file only when named
 //     (CREDITGATE_EXEC_JOURNAL). Ready is 200, or 503 "degraded" from

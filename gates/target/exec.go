@@ -25,7 +25,10 @@ import (
 // --port {port}'". Placeholders, replaced in every word after splitting (so
 // a directory with spaces stays one word): {port} is a free loopback port
 // the harness picked (kept across restarts), {data_dir} the data directory
-// (a new temporary one, or CREDITGATE_EXEC_DATA_DIR). The command runs with
+// (a new temporary one, or CREDITGATE_EXEC_DATA_DIR), {karma_url} the base
+// URL of the harness's KARMA stub (Config.KarmaURL; "" when the harness
+// runs none) — a command that names it declares the backend takes its
+// KARMA from there, so the KARMA checks run against it. The command runs with
 // {data_dir} as its working directory, in its own process group, with the
 // harness's environment minus CREDITD_* plus Config.Env, CREDITD_ADDR,
 // CREDITD_JOURNAL, PORT, CREDITGATE_PORT and CREDITGATE_DATA_DIR.
@@ -44,6 +47,17 @@ const (
 // ({data-dir}, {PORT}) is refused rather than passed on literally.
 var execPlaceholder = regexp.MustCompile(`\{[A-Za-z_-]+\}`)
 
+// execKarmaPlaceholder stands for the KARMA stub's base URL in an exec
+// command line.
+const execKarmaPlaceholder = "{karma_url}"
+
+// ExecTakesKarma reports whether the exec command names {karma_url}: the
+// backend then calls the harness's KARMA stub, which the harness must
+// start before the target (Config.KarmaURL).
+func (c Config) ExecTakesKarma() bool {
+	return c.Kind == KindExec && strings.Contains(c.Exec, execKarmaPlaceholder)
+}
+
 // validateExec reports an exec configuration New would refuse.
 func validateExec(c Config) error {
 	words, err := splitWords(c.Exec)
@@ -52,8 +66,8 @@ func validateExec(c Config) error {
 	}
 	for _, w := range words {
 		for _, ph := range execPlaceholder.FindAllString(w, -1) {
-			if ph != "{port}" && ph != "{data_dir}" {
-				return fmt.Errorf("target: CREDITGATE_EXEC: unknown placeholder %s (known: {port}, {data_dir})", ph)
+			if ph != "{port}" && ph != "{data_dir}" && ph != execKarmaPlaceholder {
+				return fmt.Errorf("target: CREDITGATE_EXEC: unknown placeholder %s (known: {port}, {data_dir}, %s)", ph, execKarmaPlaceholder)
 			}
 		}
 	}
@@ -122,7 +136,7 @@ func newExec(ctx context.Context, cfg Config) (Target, error) {
 		}
 		p.work = p.layer.mnt
 	}
-	argv := execArgv(words, p.port, p.work)
+	argv := execArgv(words, p.port, p.work, cfg.KarmaURL)
 	if p.binary = program; p.binary == "" {
 		if p.binary, err = resolveProgram(argv[0]); err != nil {
 			return p, err
@@ -157,8 +171,8 @@ func newExec(ctx context.Context, cfg Config) (Target, error) {
 }
 
 // execArgv replaces the placeholders in every word.
-func execArgv(words []string, port int, dataDir string) []string {
-	r := strings.NewReplacer("{port}", strconv.Itoa(port), "{data_dir}", dataDir)
+func execArgv(words []string, port int, dataDir, karmaURL string) []string {
+	r := strings.NewReplacer("{port}", strconv.Itoa(port), "{data_dir}", dataDir, execKarmaPlaceholder, karmaURL)
 	out := make([]string, len(words))
 	for i, w := range words {
 		out[i] = r.Replace(w)

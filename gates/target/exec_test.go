@@ -61,14 +61,22 @@ func TestExecSplitWords(t *testing.T) {
 }
 
 func TestExecPlaceholdersAndConfigErrors(t *testing.T) {
-	words, err := splitWords("srv -addr 127.0.0.1:{port} -data {data_dir} -log {data_dir}/x.log")
+	words, err := splitWords("srv -addr 127.0.0.1:{port} -data {data_dir} -log {data_dir}/x.log -karma={karma_url}")
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := execArgv(words, 4242, "/tmp/a dir")
-	want := []string{"srv", "-addr", "127.0.0.1:4242", "-data", "/tmp/a dir", "-log", "/tmp/a dir/x.log"}
+	got := execArgv(words, 4242, "/tmp/a dir", "http://127.0.0.1:9")
+	want := []string{"srv", "-addr", "127.0.0.1:4242", "-data", "/tmp/a dir", "-log", "/tmp/a dir/x.log", "-karma=http://127.0.0.1:9"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("execArgv = %q, want %q", got, want)
+	}
+	for cmd, want := range map[string]bool{"srv --karma {karma_url}": true, "srv --port {port}": false} {
+		if got := (Config{Kind: KindExec, Exec: cmd}).ExecTakesKarma(); got != want {
+			t.Errorf("ExecTakesKarma(%q) = %v, want %v", cmd, got, want)
+		}
+		if err := validateExec(Config{Kind: KindExec, Exec: cmd}); err != nil {
+			t.Errorf("validateExec(%q): %v", cmd, err)
+		}
 	}
 
 	bad := map[string]Config{

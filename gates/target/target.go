@@ -124,7 +124,7 @@ type Config struct {
 	// between a write and its sync.
 	SyncDelay time.Duration
 	// Exec (CREDITGATE_EXEC) is the exec target's command line, with
-	// {port} and {data_dir} placeholders (see exec.go). DataDir
+	// {port}, {data_dir} and {karma_url} placeholders (see exec.go). DataDir
 	// (CREDITGATE_EXEC_DATA_DIR) is then its {data_dir}.
 	Exec string
 	// ExecJournal (CREDITGATE_EXEC_JOURNAL) is the exec backend's journal
@@ -134,6 +134,10 @@ type Config struct {
 	// ExecHealth (CREDITGATE_EXEC_HEALTH) is the exec backend's readiness
 	// path (default /api/health, falling back to /api/credits/health).
 	ExecHealth string
+	// KarmaURL is the base URL of the harness's KARMA stub, put in for an
+	// exec command's {karma_url} ("" when the harness runs none). Our own
+	// engine gets it as CREDITD_KARMA_URL in Env instead.
+	KarmaURL string
 }
 
 // ConfigFromEnv reads CREDITGATE_TARGET, CREDITGATE_IMAGE, CREDITGATE_URL,

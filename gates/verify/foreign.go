@@ -140,15 +140,17 @@ var foreignCases = []foreignCase{
 	// of the day (A16, B47, C35, D21, B2), one passed every gate until C36
 	// sent a stale version in If-Match as well as in the body; two are no
 	// case: a decision arriving after expires_at but before the expiry
-	// sweep, and the KARMA cache skipped while the breaker is open, need
-	// settings and a KARMA the harness cannot give another backend (C17,
-	// D47 are SKIP there, named).
+	// sweep, needs a timeout the harness cannot give another backend (C17
+	// is SKIP there, named); the KARMA cache skipped while the breaker is
+	// open passed until the command's {karma_url} gave the backend the
+	// harness's KARMA stub (D47).
 	{spec: true, defect: "h11-idem-key-ignores-route", gates: "a", check: "A16"},
 	{spec: true, defect: "h11-amount-max-exclusive", gates: "b", check: "B47"},
 	{spec: true, defect: "h11-audit-omits-expired", gates: "c", check: "C35"},
 	{spec: true, defect: "h11-recovery-seq-gap-accepted", gates: "d", check: "D21"},
 	{spec: true, defect: "h11-refund-ledger-no-mission", gates: "b", check: "B2"},
 	{spec: true, defect: "h11-if-match-ignored", gates: "c", check: "C36"},
+	{spec: true, defect: "h11-karma-open-skips-cache", gates: "d", check: "D47"},
 	// The generated workload on another backend (SPEC §5's defaults, the
 	// routes whose answers SPEC §6 fixes): an overdraft under concurrent
 	// debits and retries executed twice, each failed by B47 alone.
@@ -229,8 +231,13 @@ func runForeignCase(cfg Config, c foreignCase, bins map[bool]string, quiet bool)
 	started := time.Now()
 	dir, _ := filepath.Abs(filepath.Join(cfg.Out, c.name()))
 	_ = os.RemoveAll(dir)
-	// Both backends take -defects, "none" for none.
+	// Both backends take -defects, "none" for none; the independent one
+	// takes its KARMA from the harness's stub, as a user's backend would
+	// with {karma_url} in its command (the original calls no KARMA).
 	command := bins[c.spec] + " -addr 127.0.0.1:{port} -data {data_dir} -defects " + orNone(c.defect)
+	if c.spec {
+		command += " -karma-url {karma_url}"
+	}
 	env := append([]string{"CREDITGATE_TARGET=exec", "CREDITGATE_EXEC_JOURNAL=journal.jsonl", "CREDITGATE_EXEC=" + command}, c.env...)
 	focus := ""
 	if c.explored {
