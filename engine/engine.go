@@ -554,7 +554,7 @@ func (e *Engine) sealLocked(req Request, p *plan, now time.Time) ([]*event.Envel
 			return nil, nil, fmt.Errorf("engine: encode %s payload: %w", pe.typ, err)
 		}
 		ev := &event.Envelope{
-			Seq: e.seq + uint64(i) + 1, EventID: uuid.NewString(), EventType: pe.typ, Timestamp: now,
+			Seq: e.seq + uint64(i) + 1, EventID: newEventID(), EventType: pe.typ, Timestamp: now,
 			ActorID: req.ActorID, SchemaVersion: event.SchemaVersion, Payload: payload, Metadata: pe.meta,
 		}
 		if corr == "" {
@@ -715,3 +715,6 @@ func (e *Engine) Recovery() journal.RecoveryReport { return e.recovery }
 func (e *Engine) Events(afterSeq uint64, fn func(line []byte, ev *event.Envelope) bool) error {
 	return e.iterate(afterSeq, fn)
 }
+
+// newEventID is a new event's id: a random (version 4) UUID, SPEC §2.
+func newEventID() string { return uuid.NewString() }

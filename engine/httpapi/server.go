@@ -225,6 +225,20 @@ type mutation struct {
 	render func(res engine.Result) (int, any)
 }
 
+// requestKey is the request's idempotency key as the client wrote it
+// (SPEC §3): the Idempotency-Key header or the body's idempotency_key,
+// which must agree when both are sent; "" when neither is.
+func requestKey(r *http.Request, bodyKey string) (string, *apiError) {
+	key := r.Header.Get("Idempotency-Key")
+	if key != "" && bodyKey != "" && key != bodyKey {
+		return "", &apiError{http.StatusUnprocessableEntity, "invalid", "Idempotency-Key header and idempotency_key field differ"}
+	}
+	if key == "" {
+		key = bodyKey
+	}
+	return key, nil
+}
+
 func (s *Server) mutate(w http.ResponseWriter, r *http.Request, m mutation) {
 	p, aerr := s.authenticate(r, m.access)
 	if aerr != nil {
@@ -235,14 +249,10 @@ func (s *Server) mutate(w http.ResponseWriter, r *http.Request, m mutation) {
 		s.writeError(w, aerr)
 		return
 	}
-	bodyKey := m.body.take()
-	key := r.Header.Get("Idempotency-Key")
-	if key != "" && bodyKey != "" && key != bodyKey {
-		s.writeError(w, &apiError{http.StatusUnprocessableEntity, "invalid", "Idempotency-Key header and idempotency_key field differ"})
+	key, kerr := requestKey(r, m.body.take())
+	if kerr != nil {
+		s.writeError(w, kerr)
 		return
-	}
-	if key == "" {
-		key = bodyKey
 	}
 	// A key is printable ASCII of engine.KeyAlphabet, checked before
 	// anything happens: a key with invalid UTF-8 would be kept raw in memory

@@ -72,6 +72,22 @@ var _ = Describe("Gate A: event integrity", Ordered, ContinueOnFailure, harness.
 			harness.Ensure(id != "", "an approval request for 600 credits must answer a request_id; it answered %d %s", r.Status, r.Raw)
 			d := env.C.Decide(ctx, id, "gate-a-approver", true, "ok", "gate-a-approve")
 			harness.Accepted(d, "approving request %s", id)
+			// A request below MEDIUM's threshold is LOW: auto-approved
+			// (SPEC §5), its execution caused by the approval event all the
+			// same. Another backend may refuse such a request instead.
+			_, low := env.C.RequestApproval(ctx, storm.AgentIDs[0], "gate-a-requester", 100_000, "", "gate-a-approval-low")
+			if env.TCfg.Kind.OwnEngine() {
+				harness.Accepted(low, "an approval request for 100 credits (LOW: auto-approved)")
+			}
+			// A withdrawal at the threshold is gated too: its execution is
+			// a credit.withdrawn caused by the approval.
+			if env.Routes.Has(catalog.Withdraw) {
+				w := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/withdraw", Kind: history.KindWithdraw, Key: "gate-a-withdraw-gated",
+					Agent: storm.AgentIDs[0], AmountMilli: 500_000, Body: map[string]any{"agent_id": storm.AgentIDs[0], "amount": 500, "reason": "gated withdrawal", "actor_id": "gate-a-requester"}})
+				if wid := w.Str("request_id"); w.Status == 202 && wid != "" {
+					harness.Accepted(env.C.Decide(ctx, wid, "gate-a-approver", true, "ok", "gate-a-approve-withdraw"), "approving the withdrawal request %s", wid)
+				}
+			}
 		} else if !ok {
 			skipped = append(skipped, "approval (not served: "+strings.Join(missing, ", ")+")")
 		}

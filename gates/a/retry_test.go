@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,7 +46,7 @@ type otherRoute struct {
 	kind        history.Kind
 }
 
-var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueOnFailure, harness.Checks(append([]string{"A14", "A15", "A16", "A29"}, journalIDs...)...), func() {
+var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueOnFailure, harness.Checks(append([]string{"A14", "A15", "A16", "A29", "A31"}, journalIDs...)...), func() {
 	var env *harness.Env
 	var cmds []*keyedCommand
 	var bodyKeyRefused []string // body-keyed originals the backend refused
@@ -211,6 +212,43 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 	It("a key reused with a different body is refused with 409 idempotency_key_conflict", Label("critical"), func(ctx SpecContext) {
 		env.Require("A16")
 		conflictAll(ctx, "live")
+	})
+
+	// SPEC §3 compares keys as the client wrote them: a key that differs
+	// from an earlier one only in letter case is another key, so its
+	// command executes. Each variant then joins the commands retried and
+	// conflicted across the restarts below (a backend may fold keys only
+	// when it rebuilds them from the journal).
+	It("a key differing from an earlier one only in letter case is another key: its command executes", Label("critical"), func(ctx SpecContext) {
+		env.Require("A31")
+		skipUnless(env, "A31")
+		var judged int
+		var bad []string
+		for _, c := range slices.Clone(cmds) {
+			if c.kind != history.KindConsume && c.kind != history.KindAdd {
+				continue
+			}
+			v := *c
+			v.name, v.key, v.elsewhere = c.name+", its key in upper case", strings.ToUpper(c.key), nil
+			before, how := state(ctx)
+			r := send(ctx, &v, v.body, history.Original)
+			after, _ := state(ctx)
+			judged++
+			switch {
+			case !r.OK():
+				bad = append(bad, fmt.Sprintf("%s (key %q after %q): %d %s", v.name, v.key, c.key, r.Status, strings.TrimSpace(string(r.Raw))))
+				continue
+			case r.Replayed || idOf(r) == c.eventID:
+				bad = append(bad, fmt.Sprintf("%s (key %q after %q): answered as a replay of the original (event %s, Idempotent-Replayed %t)", v.name, v.key, c.key, idOf(r), r.Replayed))
+			case after == before:
+				bad = append(bad, fmt.Sprintf("%s (key %q after %q): answered %d but the state did not change (%s)", v.name, v.key, c.key, r.Status, how))
+			}
+			v.eventID, v.original = idOf(r), r.Body
+			cmds = append(cmds, &v)
+		}
+		env.Record("A31", harness.Measure{OK: len(bad) == 0, Samples: judged, Measured: len(bad), Threshold: 0,
+			Detail: fmt.Sprintf("%d commands (consume and add, keyed in the header and in the body) sent again with their body under their key in upper case%s; %s",
+				judged, notSent(unsent), strings.Join(bad, "; "))})
 	})
 
 	It("after a clean restart a retry returns the original event and writes nothing; a conflicting one is still 409", Label("critical"), func(ctx SpecContext) {

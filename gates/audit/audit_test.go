@@ -98,6 +98,10 @@ func TestGateADetectsEachViolation(t *testing.T) {
 			w.b.evs[1].CausationID = &s
 		}},
 		{name: "a duplicated event_id is reported", check: CheckEventIDs, edit: func(w *world) { w.b.evs[4].EventID = w.b.evs[3].EventID }},
+		{name: "an event_id of another UUID version is reported", check: CheckEventIDs, edit: func(w *world) {
+			w.b.evs[4].EventID = "019af3c2-7b1e-7c4d-9a2b-3c4d5e6f7a8b" // v7: time-ordered, not SPEC §2's v4
+		}},
+		{name: "an event_id that is no UUID is reported", check: CheckEventIDs, edit: func(w *world) { w.b.evs[4].EventID = "evt-5" }},
 		{name: "a duplicated idempotency key is reported", check: CheckKeysOnce, edit: func(w *world) {
 			w.b.cmd("k-c1", "anonymous", p("credit.consumed", credit("a1", 1, 196_500)))
 		}},
@@ -126,7 +130,7 @@ func TestGateADetectsEachViolation(t *testing.T) {
 			w.ops[3].EventID = "e-other"
 		}},
 		{name: "an acknowledgement naming another event than the journal's is reported", check: CheckRetries, edit: func(w *world) {
-			w.ops[0].EventID = "e2"
+			w.ops[0].EventID = eid(2)
 		}},
 		{name: "a torn multi-event command is reported", check: CheckTx, edit: func(w *world) {
 			w.b.evs = append(w.b.evs[:3:3], w.b.evs[4:]...) // drop a2's allocation

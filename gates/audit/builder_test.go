@@ -46,7 +46,7 @@ func (b *builder) cmd(key, actor string, parts ...part) []*Event {
 		if err != nil {
 			b.t.Fatal(err)
 		}
-		e := &Event{Seq: seq, EventID: fmt.Sprintf("e%d", seq), EventType: pt.typ, Timestamp: "2026-01-01T00:00:00Z",
+		e := &Event{Seq: seq, EventID: eid(seq), EventType: pt.typ, Timestamp: "2026-01-01T00:00:00Z",
 			ActorID: actor, SchemaVersion: 1, Payload: raw}
 		if pt.meta != nil {
 			if e.Metadata, err = json.Marshal(pt.meta); err != nil {
@@ -251,3 +251,7 @@ func testFormulas() FormulaParams {
 }
 
 func foldTest(j *Journal) *Model { return FoldWith(j, testFormulas()) }
+
+// eid is the test journals' event_id of seq: a UUID v4 (SPEC §2) that
+// says its seq.
+func eid(seq uint64) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", seq) }

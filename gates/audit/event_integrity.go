@@ -3,6 +3,7 @@ package audit
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -16,7 +17,7 @@ const (
 	CheckSchema      = "A3 schema_version >= 1"
 	CheckCorrelation = "A4 correlation_id is non-empty"
 	CheckCausation   = "A5 causation_id names an earlier event of the same subject; a derived event names the cause SPEC §2 gives it"
-	CheckEventIDs    = "A6 event_id is unique"
+	CheckEventIDs    = "A6 event_id is a unique UUID v4"
 	CheckKeysOnce    = "A7 each idempotency key appears at most once"
 	CheckHistory     = "A8 acknowledged ops are journaled once, refused never, nothing unrequested"
 	CheckRetries     = "A9 acknowledged ops and retries name the original event"
@@ -290,14 +291,19 @@ func checkDerivedCauses(v *violations, evs []*Event, byID map[string]*Event) der
 // fixes the unit (milli-credits), not the sign a debit is journaled with.
 func sameMagnitude(a, b int64) bool { return a == b || a == -b }
 
-// CheckEventIDsUnique: no event_id appears twice (nor empty).
+// uuidV4 is SPEC §2's form of an event_id: a version 4 (random) UUID of
+// the RFC 9562 variant, in its 8-4-4-4-12 hex spelling.
+var uuidV4 = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$`)
+
+// CheckEventIDsUnique: every event_id is a UUID v4 (SPEC §2) and none
+// appears twice.
 func CheckEventIDsUnique(j *Journal) Finding {
 	var v violations
 	seen := map[string]uint64{}
 	evs := j.Events()
 	for _, e := range evs {
-		if e.EventID == "" {
-			v.add("seq %d (%s): empty event_id", e.Seq, e.EventType)
+		if !uuidV4.MatchString(e.EventID) {
+			v.add("seq %d (%s): event_id %q is not a UUID v4 (SPEC §2: xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx)", e.Seq, e.EventType, e.EventID)
 			continue
 		}
 		if s, ok := seen[e.EventID]; ok {

@@ -148,7 +148,7 @@ func TestSynergieTotalsAreReadInEitherShapeAndAnUnknownOneIsNotMeasured(t *testi
 // backend's own server key.
 func foreignEvents(extraKey string) *Journal {
 	ev := func(seq uint64, typ, key, corr, actor string) Line {
-		e := &Event{Seq: seq, EventID: fmt.Sprintf("e%d", seq), EventType: typ, IdempotencyKey: key, CorrelationID: corr, ActorID: actor,
+		e := &Event{Seq: seq, EventID: eid(seq), EventType: typ, IdempotencyKey: key, CorrelationID: corr, ActorID: actor,
 			SchemaVersion: 1, Timestamp: "2026-01-01T00:00:00Z"}
 		return Line{No: int(seq), Terminated: true, Event: e}
 	}

@@ -671,6 +671,15 @@ func missionEstimates(ctx context.Context, env *harness.Env) {
 				id := fmt.Sprintf("%s-%s-%s", agent, typ, cx)
 				r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/missions", Kind: history.KindMissionStart, Key: id, Agent: agent, Entity: id,
 					Body: map[string]any{"mission_id": id, "agent_id": agent, "mission_type": typ, "complexity": cx}})
+				if typ == "unknown_kind" && !r.OK() && r.Status < 500 {
+					// The same body with a known type was acknowledged just
+					// before, so this refusal is the rule's, not the body's:
+					// SPEC §5 prices any other type at base 10.
+					env.Record("B11", harness.Measure{Samples: 1, Measured: fmt.Sprintf("%d %s", r.Status, r.Code()), Threshold: "acknowledged",
+						Variant: "a mission of a type SPEC §5 does not list", Detail: fmt.Sprintf("starting mission %s (mission_type %q, %s) answered %d %s; SPEC §5: \"base by type: … unknown 10\"",
+							id, typ, cx, r.Status, strings.TrimSpace(string(r.Raw)))})
+					continue
+				}
 				harness.Accepted(r, "starting mission %s (%s, %s) for agent %s of skill %g", id, typ, cx, agent, skill)
 			}
 		}

@@ -3,6 +3,7 @@ package c_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -34,19 +35,32 @@ var _ = Describe("Gate C: optimistic concurrency on decisions", Ordered, Continu
 
 	It("refuses a decision carrying a version the request has moved past, in expected_version and in If-Match, and it changes nothing", Label("critical"), func(ctx SpecContext) {
 		env.Require("C36")
-		forms := []struct {
+		// Each form with an approval and with a rejection: a backend may
+		// read the version on one verb's path only.
+		type form struct {
 			name   string
 			decide func(ctx context.Context, id, approver, key string, version any) scenarios.Reply
-		}{
-			{"expected_version", func(ctx context.Context, id, approver, key string, version any) scenarios.Reply {
-				return env.C.DecideAt(ctx, id, approver, true, "second pair of eyes", key, version)
-			}},
-			{"If-Match", func(ctx context.Context, id, approver, key string, version any) scenarios.Reply {
-				return env.C.DecideIfMatch(ctx, id, approver, true, "second pair of eyes", key, version)
-			}},
+		}
+		var forms []form
+		for _, approve := range []bool{true, false} {
+			if !approve && !env.Routes.Has(catalog.Reject) {
+				continue // not served: the approving forms alone
+			}
+			verb := "reject"
+			if approve {
+				verb = "approve"
+			}
+			forms = append(forms,
+				form{"expected_version, " + verb, func(ctx context.Context, id, approver, key string, version any) scenarios.Reply {
+					return env.C.DecideAt(ctx, id, approver, approve, "second pair of eyes", key, version)
+				}},
+				form{"If-Match, " + verb, func(ctx context.Context, id, approver, key string, version any) scenarios.Reply {
+					return env.C.DecideIfMatch(ctx, id, approver, approve, "second pair of eyes", key, version)
+				}})
 		}
 		for _, f := range forms {
-			id, r := env.C.RequestApproval(ctx, agent, "gate-c-versions-requester", 50_000_000, "gate c versions", "gate-c-versions-"+f.name)
+			slug := strings.NewReplacer(", ", "-", "_", "-").Replace(f.name)
+			id, r := env.C.RequestApproval(ctx, agent, "gate-c-versions-requester", 50_000_000, "gate c versions", "gate-c-versions-"+slug)
 			harness.Ensure(id != "" && r.Status == 202, "POST /approvals for 50,000 credits must open a pending request (202 with its request_id): got %d %s", r.Status, r.Raw)
 			version := func() (any, scenarios.Reply) {
 				g := env.C.Get(ctx, "/api/credits/approvals/"+id)
@@ -58,7 +72,7 @@ var _ = Describe("Gate C: optimistic concurrency on decisions", Ordered, Continu
 				env.Record("C36", harness.Measure{Variant: f.name, Detail: "GET /approvals/{id} answers no version member, so no version can be sent back (SPEC §5 names the request's version)"})
 				continue
 			}
-			vote := env.C.Decide(ctx, id, "gate-c-versions-a1", true, "reviewed", "gate-c-versions-a1-"+f.name)
+			vote := env.C.Decide(ctx, id, "gate-c-versions-a1", true, "reviewed", "gate-c-versions-a1-"+slug)
 			harness.Ensure(vote.OK() && vote.Str("status") == "pending", "the first vote on a CRITICAL request must be recorded and leave it pending: got %d %s", vote.Status, vote.Raw)
 			moved, _ := version()
 			if fmt.Sprint(moved) == fmt.Sprint(seen) {
@@ -66,7 +80,7 @@ var _ = Describe("Gate C: optimistic concurrency on decisions", Ordered, Continu
 				continue
 			}
 			before, berr := env.C.BalanceMilli(ctx, agent)
-			stale := f.decide(ctx, id, "gate-c-versions-a2", "gate-c-versions-a2-"+f.name, seen)
+			stale := f.decide(ctx, id, "gate-c-versions-a2", "gate-c-versions-a2-"+slug, seen)
 			after, state := version()
 			now, aerr := env.C.BalanceMilli(ctx, agent)
 			refused := stale.Status >= 400 && stale.Status < 500 && stale.Code() != "already_decided"

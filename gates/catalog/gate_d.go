@@ -66,6 +66,11 @@ var gateD = []Check{
 		Rules: rs("§3 quarantine"), Routes: rs(Events), Needs: caps(CapJournalFile, CapRestart)},
 	{ID: "D50", Gate: "D", Critical: true, Title: "journal corruption: every line an earlier recovery moved to the quarantine file is still there after the next",
 		Rules: rs("§3 quarantine"), Routes: rs(JournalVerify), Needs: caps(CapJournalFile, CapRestart)},
+	// D64: SPEC §3 "moves the bad lines to credits.jsonl.quarantine with
+	// line number and reason". Not critical: the entry is the forensic
+	// record of a line no money depends on any more.
+	{ID: "D64", Gate: "D", Title: "journal corruption: the quarantine file records each quarantined line with its line number in the damaged journal (1-based) and a reason",
+		Rules: rs("§3 quarantine"), Routes: rs(JournalVerify), Needs: caps(CapJournalFile, CapRestart)},
 	{ID: "D24", Gate: "D", Critical: true, Title: "journal corruption: append after recovery",
 		Rules: rs("§3 torn tail"), Routes: rs(Consume), Needs: caps(CapJournalFile, CapRestart)},
 	{ID: "D25", Gate: "D", Critical: true, Title: "journal corruption: backend restarts after the append",

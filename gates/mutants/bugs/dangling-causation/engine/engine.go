@@ -31,7 +31,7 @@ func (e *Engine) sealLocked(req Request, p *plan, now time.Time) ([]*event.Envel
 			return nil, nil, fmt.Errorf("engine: encode %s payload: %w", pe.typ, err)
 		}
 		ev := &event.Envelope{
-			Seq: e.seq + uint64(i) + 1, EventID: uuid.NewString(), EventType: pe.typ, Timestamp: now,
+			Seq: e.seq + uint64(i) + 1, EventID: newEventID(), EventType: pe.typ, Timestamp: now,
 			ActorID: req.ActorID, SchemaVersion: event.SchemaVersion, Payload: payload, Metadata: pe.meta,
 		}
 		if corr == "" {

@@ -24,14 +24,10 @@ func (s *Server) mutate(w http.ResponseWriter, r *http.Request, m mutation) {
 		s.writeError(w, aerr)
 		return
 	}
-	bodyKey := m.body.take()
-	key := r.Header.Get("Idempotency-Key")
-	if key != "" && bodyKey != "" && key != bodyKey {
-		s.writeError(w, &apiError{http.StatusUnprocessableEntity, "invalid", "Idempotency-Key header and idempotency_key field differ"})
+	key, kerr := requestKey(r, m.body.take())
+	if kerr != nil {
+		s.writeError(w, kerr)
 		return
-	}
-	if key == "" {
-		key = bodyKey
 	}
 	// A key is printable ASCII of engine.KeyAlphabet, checked before
 	// anything happens: a key with invalid UTF-8 would be kept raw in memory

@@ -1,0 +1,29 @@
+package mutants
+
+// hunt13Mutants come from the thirteenth blind hunt (round 3): an engineer
+// wrote bugs into our engine from the SPEC without reading the gates. What
+// got through names the change that closed its class.
+func hunt13Mutants() []Mutant {
+	return []Mutant{
+		// Only an event id's uniqueness was read; A6 now wants SPEC §2's
+		// version 4.
+		{Name: "h13-event-id-uuid-v7", Gate: "a", Check: "A6",
+			Bug: "event ids are time-ordered version 7 UUIDs, not SPEC §2's version 4"},
+		// Gate A's journal held MEDIUM requests only: A5 never judged a
+		// LOW request's auto-approved execution; it now holds one.
+		{Name: "h13-auto-approved-credit-caused-by-request", Gate: "a", Check: "A5",
+			Bug: "a LOW request's auto-approved credit names the approval.requested event as its cause, not the approval.approved"},
+		// No workload sent keys that differ in letter case only; A31 does,
+		// and retries them across the restarts.
+		{Name: "h13-idempotency-keys-case-folded", Gate: "a", Check: "A31",
+			Bug: "idempotency keys are lower-cased: a command under a key differing from an earlier one only in case is answered as its replay and never runs"},
+		// C36 sent stale versions with approvals only; each form now goes
+		// with a rejection too.
+		{Name: "h13-reject-ignores-if-match", Gate: "c", Check: "C36",
+			Bug: "If-Match is read on the approve route only: a rejection carrying a stale version in it is applied"},
+		// Only that the quarantine file keeps its lines was read (D50); D64
+		// reads what each recovery added.
+		{Name: "h13-quarantine-line-zero-based", Gate: "d", Check: "D64", Verdict: "CONDITIONAL", // D64 is not critical
+			Bug: "the quarantine file numbers lines from 0: every entry names the line before the damaged one"},
+	}
+}
