@@ -28,6 +28,16 @@ func createFile(fsys FS, path string) error {
 	return nil
 }
 
+// tornBytes is what a torn tail's sidecar keeps: every line recovery held
+// back from the end of the file, byte for byte, the torn one included.
+func tornBytes(held []lineRec) []byte {
+	var tail []byte
+	for _, r := range held {
+		tail = append(tail, r.raw...)
+	}
+	return tail
+}
+
 // sidecarName returns name, or name-2, name-3 … if taken, so two tears in
 // the same second never overwrite each other.
 func sidecarName(fsys FS, name string) string {

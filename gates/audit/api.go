@@ -23,7 +23,10 @@ type APIState struct {
 	// LedgerTruncated marks agents whose ledger hit MaxLedgerEntries: the
 	// newest entries were read.
 	LedgerTruncated map[string]bool
-	Approvals       map[string]ApprovalState
+	// LedgerTotals is each agent's total_entries as the first history page
+	// said it (SPEC §6); absent where the API answered none.
+	LedgerTotals map[string]int
+	Approvals    map[string]ApprovalState
 	// ApprovalsTotal is the API's "total"; ApprovalsTruncated is set when
 	// fewer requests than that were read.
 	ApprovalsTotal     int
@@ -100,6 +103,13 @@ func (c *APIClient) Balances(ctx context.Context) (map[string]int64, error) {
 // Ledger reads an agent's history page by page (newest first) and returns
 // it oldest first; truncated is set when MaxLedgerEntries stopped it.
 func (c *APIClient) Ledger(ctx context.Context, agent string) (entries []LedgerEntry, truncated bool, err error) {
+	entries, truncated, _, err = c.LedgerWithTotal(ctx, agent)
+	return entries, truncated, err
+}
+
+// LedgerWithTotal is Ledger with the total_entries of the first page (nil
+// when the API answered none).
+func (c *APIClient) LedgerWithTotal(ctx context.Context, agent string) (entries []LedgerEntry, truncated bool, total *int, err error) {
 	maxEntries := c.MaxLedgerEntries
 	if maxEntries <= 0 {
 		maxEntries = 100_000
@@ -112,14 +122,18 @@ func (c *APIClient) Ledger(ctx context.Context, agent string) (entries []LedgerE
 		path := fmt.Sprintf("/api/credits/history/%s?limit=%d&offset=%d", url.PathEscape(agent), pageLimit, offset)
 		var resp struct {
 			History []json.RawMessage `json:"history"`
+			Total   *int              `json:"total_entries"`
 		}
 		if err := c.getJSON(ctx, path, &resp); err != nil {
-			return nil, false, err
+			return nil, false, nil, err
+		}
+		if offset == 0 {
+			total = resp.Total
 		}
 		for _, raw := range resp.History {
 			e, err := ParseHistoryEntry(raw)
 			if err != nil {
-				return nil, false, err
+				return nil, false, nil, err
 			}
 			entries = append(entries, e)
 		}
@@ -128,7 +142,7 @@ func (c *APIClient) Ledger(ctx context.Context, agent string) (entries []LedgerE
 		}
 	}
 	slices.Reverse(entries)
-	return entries, truncated, nil
+	return entries, truncated, total, nil
 }
 
 // ParseHistoryEntry reads one GET /history entry with every field SPEC §6
@@ -388,7 +402,7 @@ func (c *APIClient) Synergie(ctx context.Context, agent string) (map[string]Syne
 // balances name) its ledger and synergie, then the approvals list; requests
 // in approvalIDs the list did not return are read one by one.
 func (c *APIClient) FetchState(ctx context.Context, agents, approvalIDs []string) (APIState, error) {
-	st := APIState{Ledgers: map[string][]LedgerEntry{}, LedgerTruncated: map[string]bool{},
+	st := APIState{Ledgers: map[string][]LedgerEntry{}, LedgerTruncated: map[string]bool{}, LedgerTotals: map[string]int{},
 		Synergie: map[string]map[string]SynergieTotals{}}
 	var err error
 	if st.Balances, err = c.Balances(ctx); err != nil {
@@ -398,11 +412,14 @@ func (c *APIClient) FetchState(ctx context.Context, agents, approvalIDs []string
 		agents = sortedKeys(st.Balances)
 	}
 	for _, a := range agents {
-		entries, truncated, err := c.Ledger(ctx, a)
+		entries, truncated, total, err := c.LedgerWithTotal(ctx, a)
 		if err != nil {
 			return st, err
 		}
 		st.Ledgers[a] = entries
+		if total != nil {
+			st.LedgerTotals[a] = *total
+		}
 		if truncated {
 			st.LedgerTruncated[a] = true
 		}

@@ -313,6 +313,9 @@ func TestAPIComparisonsDetectAOneMilliDifference(t *testing.T) {
 		{"ledger missing entry", CheckLedgers, func(st *APIState) { st.Ledgers["a2"] = st.Ledgers["a2"][1:] }, func(st APIState) Finding {
 			return CompareLedgers(m, st)
 		}},
+		{"ledger total_entries of a window", CheckLedgers, func(st *APIState) { st.LedgerTotals["a1"]-- }, func(st APIState) Finding {
+			return CompareLedgers(m, st)
+		}},
 		{"approval amount", CheckApprovalsAPI, func(st *APIState) {
 			a := st.Approvals["r1"]
 			a.AmountMilli++

@@ -215,10 +215,11 @@ func cleanWorld(t *testing.T) *world {
 // apiFromModel is the API state a correct target would return.
 func apiFromModel(m *Model) APIState {
 	st := APIState{Balances: map[string]int64{}, Ledgers: map[string][]LedgerEntry{}, LedgerTruncated: map[string]bool{},
-		Approvals: map[string]ApprovalState{}, Synergie: map[string]map[string]SynergieTotals{}}
+		LedgerTotals: map[string]int{}, Approvals: map[string]ApprovalState{}, Synergie: map[string]map[string]SynergieTotals{}}
 	for id, b := range m.Balances {
 		st.Balances[id] = b
 		st.Ledgers[id] = append([]LedgerEntry{}, m.Ledgers[id]...)
+		st.LedgerTotals[id] = len(m.Ledgers[id])
 		st.Synergie[id] = map[string]SynergieTotals{}
 		for team, t := range m.Synergie[id] {
 			st.Synergie[id][team] = *t

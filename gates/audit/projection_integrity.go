@@ -213,13 +213,18 @@ func CompareLedgers(m *Model, api APIState) Finding {
 		}
 		n += len(model)
 		missing |= compareLedgerInto(&v, id, model, got)
+		// total_entries counts the agent's whole ledger (SPEC §6), not
+		// what one page or an in-memory window holds.
+		if total, ok := api.LedgerTotals[id]; ok && total != len(m.Ledgers[id]) {
+			v.add("agent %q: total_entries %d, the ledger holds %d entries", id, total, len(m.Ledgers[id]))
+		}
 	}
 	for _, id := range sortedKeys(m.Ledgers) {
 		if _, ok := api.Ledgers[id]; !ok && len(api.Ledgers) > 0 {
 			v.add("agent %q: %d model ledger entries, no ledger fetched from the API", id, len(m.Ledgers[id]))
 		}
 	}
-	detail := fmt.Sprintf("%d agents compared; every field of every entry (event_id, timestamp, entity_id, entity_type, amount, balance_after, reason, mission_id)", len(api.Ledgers))
+	detail := fmt.Sprintf("%d agents compared; every field of every entry (event_id, timestamp, entity_id, entity_type, amount, balance_after, reason, mission_id) and total_entries", len(api.Ledgers))
 	if d := notServedDetail(missing); d != "" {
 		detail += "; " + d
 	}

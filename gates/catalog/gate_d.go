@@ -69,6 +69,11 @@ var gateD = []Check{
 	// D64: SPEC §3 "moves the bad lines to credits.jsonl.quarantine with
 	// line number and reason". Not critical: the entry is the forensic
 	// record of a line no money depends on any more.
+	// D65: SPEC §3 "a torn tail … is cut off, kept in a sidecar file
+	// (credits.jsonl.torn-<time>)". Not critical: the tail was never
+	// acknowledged; the sidecar is its only record.
+	{ID: "D65", Gate: "D", Title: "journal corruption: a torn tail recovery cut is kept in a sidecar file beside the journal (a name holding \"torn\") that holds the cut bytes",
+		Rules: rs("§3 torn tail"), Routes: rs(Consume), Needs: caps(CapJournalFile, CapRestart)},
 	{ID: "D64", Gate: "D", Title: "journal corruption: the quarantine file records each quarantined line with its line number in the damaged journal (1-based) and a reason",
 		Rules: rs("§3 quarantine"), Routes: rs(JournalVerify), Needs: caps(CapJournalFile, CapRestart)},
 	{ID: "D24", Gate: "D", Critical: true, Title: "journal corruption: append after recovery",

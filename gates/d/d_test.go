@@ -54,7 +54,7 @@ const (
 	cacheWindow = 10 * time.Second
 )
 
-var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.Checks("D1", "D2", "D3", "D4", "D5", "D6", "D63", "D7", "D8", "D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D61", "D62", "D41", "D42", "D43", "D44", "D45", "D47", "D48", "D49", "D50", "D64", "D55", "D56", "D58", "D59", "A1", "A2", "A8", "A11", "A30", "B13", "B17", "B46"), func() {
+var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.Checks("D1", "D2", "D3", "D4", "D5", "D6", "D63", "D7", "D8", "D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D61", "D62", "D41", "D42", "D43", "D44", "D45", "D47", "D48", "D49", "D50", "D64", "D65", "D55", "D56", "D58", "D59", "A1", "A2", "A8", "A11", "A30", "B13", "B17", "B46"), func() {
 	var env *harness.Env
 	// crashes counts backends found dead after a KARMA outage; outages
 	// counts the outages judged (0: the fact is not measured).
@@ -184,8 +184,11 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 			st, took := env.C.WaitHealth(ctx, 20*time.Second, healthy...)
 			env.Record("D7", harness.Measure{OK: slices.Contains(healthy, st), Samples: 1, Measured: fmt.Sprintf("%s after %s", st, took.Round(100*time.Millisecond)),
 				Threshold: strings.Join(healthy, " or ") + " within 20s", Variant: v})
+			// The agent KARMA never scored: no cached score can answer
+			// for it, so once KARMA is back its score is live (a backend
+			// may answer the scored agent from a cache still fresh).
 			after := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/consume", Kind: history.KindConsume, Key: fmt.Sprintf("gate-d-karma-after-%d", i),
-				Body: map[string]any{"agent_id": agent, "amount": 1, "reason": "after"}})
+				Body: map[string]any{"agent_id": fresh, "amount": 1, "reason": "after"}})
 			env.Record("D8", harness.Measure{OK: karmaSource(after) == "live", Samples: 1, Measured: karmaSource(after), Threshold: "live",
 				Detail: string(after.Raw), Variant: v})
 			all = append(all, fmt.Sprintf("%s: %d/%d ok, max %s", m.name, res.OK+fres.OK, res.Requests+fres.Requests, maxLat.Round(time.Millisecond)))
@@ -403,7 +406,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 	// of the other specs could no longer hold afterwards.
 	if journalFileApplies {
 		It("journal corruption is recovered as §3 says: nothing acknowledged lost but destroyed lines, and those reported", func(ctx SpecContext) {
-			env.Require("D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D61", "D62", "D42", "D49", "D50", "D64", "A1")
+			env.Require("D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D61", "D62", "D42", "D49", "D50", "D64", "D65", "A1")
 			agent := env.ID("gate-d-journal")
 			err := env.C.CreateAgent(ctx, agent, 1000)
 			harness.Ensure(err == nil, "the corruption agent %s must be created with 1000 credits: %v", agent, err)
@@ -453,8 +456,13 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 				pre := keysBySeq(readJournal(ctx, env))
 				balances := readBalances(ctx, env, watched)
 				damage := &fault.Corruption{T: env.T, Path: env.T.JournalPath(), C: c, Rand: rand.New(rand.NewPCG(env.P.Seed, uint64(ci)))}
+				sidecarsBefore := tornSidecars(env.T.JournalPath())
 				_, err := env.Inject(ctx, damage) // a clean stop, then the damage
 				d := damage.Damage
+				var torn []byte // the damaged last line, which recovery must keep aside
+				if err == nil && d.Expect == corrupt.ExpectTorn {
+					torn = lineOf(env.T.JournalPath(), d.Line)
+				}
 				if err == nil && d.Line == 0 && cc.setup != nil {
 					// A foreign journal schema may have no such first line
 					// (e.g. no agent.registered events): nothing was damaged.
@@ -475,6 +483,9 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 				env.Record("D18", harness.Measure{OK: serr == nil, Samples: 1, Measured: fmt.Sprint(serr), Threshold: "starts",
 					Detail: "never stuck: lost lines and the events depending on them are quarantined and reported, the rest replays", Variant: c.Name})
 				quarantined.after(c.Name, d)
+				if d.Expect == corrupt.ExpectTorn && serr == nil {
+					env.Record("D65", sidecarKept(env.T.JournalPath(), sidecarsBefore, torn, c.Name))
+				}
 
 				post := readJournal(ctx, env)
 				present := map[string]bool{}
@@ -622,6 +633,63 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 	}
 
 })
+
+// tornSidecars lists the files beside the journal whose name holds "torn"
+// (SPEC §3: credits.jsonl.torn-<time>).
+func tornSidecars(journal string) map[string]bool {
+	out := map[string]bool{}
+	ents, _ := os.ReadDir(filepath.Dir(journal))
+	for _, e := range ents {
+		if !e.IsDir() && strings.Contains(strings.ToLower(e.Name()), "torn") {
+			out[e.Name()] = true
+		}
+	}
+	return out
+}
+
+// lineOf is line n (1-based) of the file, without its newline; nil when
+// the file has no such line.
+func lineOf(path string, n int) []byte {
+	b, err := os.ReadFile(path)
+	if err != nil || n < 1 {
+		return nil
+	}
+	i := 0
+	for l := range bytes.Lines(b) {
+		if i++; i == n {
+			return bytes.TrimSuffix(l, []byte{'\n'})
+		}
+	}
+	return nil
+}
+
+// sidecarKept judges D65 after a recovery from a torn tail: a sidecar that
+// was not there before holds the torn bytes.
+func sidecarKept(journal string, before map[string]bool, torn []byte, variant string) harness.Measure {
+	m := harness.Measure{Threshold: "a new sidecar holding the torn line", Variant: variant}
+	if len(torn) == 0 {
+		m.Detail = "the damaged journal had no last line to keep"
+		return m
+	}
+	m.Samples = 1
+	var names []string
+	for name := range tornSidecars(journal) {
+		if before[name] {
+			continue
+		}
+		names = append(names, name)
+		if b, err := os.ReadFile(filepath.Join(filepath.Dir(journal), name)); err == nil && bytes.Contains(b, torn) {
+			m.OK, m.Measured = true, name
+			m.Detail = fmt.Sprintf("%s holds the %d bytes of the torn line", name, len(torn))
+			return m
+		}
+	}
+	sort.Strings(names)
+	m.Measured = "none"
+	m.Detail = fmt.Sprintf("after recovery from %s, no new file beside %s whose name holds \"torn\" holds the torn line (%d bytes: %.80q); new such files: %v",
+		variant, filepath.Base(journal), len(torn), torn, names)
+	return m
+}
 
 // quarantineKeeper follows the quarantine file across the recoveries of
 // the corruption table: after each, every line an earlier recovery wrote

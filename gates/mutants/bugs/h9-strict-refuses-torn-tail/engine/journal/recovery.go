@@ -61,11 +61,7 @@ func recoverJournal(cfg Config, apply func(*event.Envelope) error) (recovered, e
 		cfg.Logger.Warn("journal recovery: cutting torn tail", "file", cfg.Path, "offset", t.Offset,
 			"bytes", t.Bytes, "lines", t.Lines, "reason", t.Reason, "sidecar", t.Sidecar)
 		// The cut bytes are kept durably before the file loses them.
-		var tail []byte
-		for _, r := range s.held {
-			tail = append(tail, r.raw...)
-		}
-		if err := writeAtomic(fsys, t.Sidecar, tail); err != nil {
+		if err := writeAtomic(fsys, t.Sidecar, tornBytes(s.held)); err != nil {
 			return out, stopped(cfg.Path, "keep the torn tail in "+t.Sidecar, err)
 		}
 	}
