@@ -272,6 +272,7 @@ var _ = Describe("Gate B: history pages beyond the in-memory window and reads ri
 			for off := 0; off <= len(want); off += limit {
 				var resp struct {
 					History []json.RawMessage `json:"history"`
+					Total   *int              `json:"total_entries"`
 				}
 				r := env.C.Get(ctx, fmt.Sprintf("/api/credits/history/%s?limit=%d&offset=%d", agent, limit, off))
 				if !r.OK() || json.Unmarshal(r.Raw, &resp) != nil {
@@ -279,6 +280,11 @@ var _ = Describe("Gate B: history pages beyond the in-memory window and reads ri
 					continue
 				}
 				pages++
+				// total_entries is the whole ledger (SPEC §6) on every page,
+				// not what a window or the page holds.
+				if resp.Total != nil && *resp.Total != len(want) {
+					bad = append(bad, fmt.Sprintf("limit %d offset %d: total_entries %d, journal %d", limit, off, *resp.Total, len(want)))
+				}
 				wantPage := want[off:min(off+limit, len(want))]
 				if len(resp.History) != len(wantPage) {
 					bad = append(bad, fmt.Sprintf("limit %d offset %d: %d entries, journal %d", limit, off, len(resp.History), len(wantPage)))
@@ -309,7 +315,7 @@ var _ = Describe("Gate B: history pages beyond the in-memory window and reads ri
 			pages = 0
 		}
 		env.Record("B37", harness.Measure{OK: len(bad) == 0, Samples: pages, Measured: len(bad), Threshold: 0, Variant: when,
-			Detail: fmt.Sprintf("%d ledger entries (must exceed %d), window %s, %d pages of 7/16/50/1000 read, %d entries compared field by field%s; %v",
+			Detail: fmt.Sprintf("%d ledger entries (must exceed %d), window %s, %d pages of 7/16/50/1000 read, %d entries compared field by field, total_entries on each%s; %v",
 				len(want), 5*ledgerWindow, window, pages, entries, audit.NotServedNote(notServed), firstN(bad, 5))})
 	}
 

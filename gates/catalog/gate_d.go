@@ -13,7 +13,7 @@ var gateD = []Check{
 		Rules: rs("§5 KARMA fallback"), Routes: rs(Agents, Consume), Needs: caps(CapKarmaControl)},
 	{ID: "D45", Gate: "D", Title: "KARMA outage: fallback_count counts every fallback score served, also while the breaker is open",
 		Rules: rs("§5 KARMA fallback"), Routes: rs(Agents, Consume, KarmaStatus), Needs: caps(CapKarmaControl)},
-	{ID: "D47", Gate: "D", Critical: true, Title: "KARMA outage: an agent scored live just before it is answered from the cached score, every consume of the first 10 s of the outage",
+	{ID: "D47", Gate: "D", Critical: true, Title: "KARMA outage: an agent scored live just before it is answered from the cached score, every consume within 10 s of that score, before and after the outage opened a breaker",
 		Rules: rs("§5 KARMA fallback"), Routes: rs(Agents, Consume), Needs: caps(CapKarmaControl)},
 	{ID: "D5", Gate: "D", Title: "KARMA outage: max consume latency",
 		Rules: rs("§5 KARMA never fails"), Routes: rs(Agents, Consume), Needs: caps(CapKarmaControl)},

@@ -25,9 +25,10 @@ func hunt13Mutants() []Mutant {
 		// hunt wrote none at all); D65 does.
 		{Name: "h13-torn-sidecar-drops-torn-line", Gate: "d", Check: "D65", Verdict: "CONDITIONAL", // D65 is not critical
 			Bug: "a torn tail's sidecar keeps the lines held before the torn one, not the torn line: a one-line tail leaves it empty"},
-		// B2 compared every entry but not total_entries (the independent
-		// backend's hunt counted its in-memory ring); it now does.
-		{Name: "h13-history-total-of-window", Gate: "b", Check: "B2",
+		// B2 and B37 compared every entry but not total_entries (the
+		// independent backend's hunt counted its in-memory ring); both do
+		// now, B37 on the pages past the window.
+		{Name: "h13-history-total-of-window", Gate: "b", Check: "B37",
 			Bug: "GET /history's total_entries counts the in-memory ledger window, not the agent's whole ledger"},
 		// Only that the quarantine file keeps its lines was read (D50); D64
 		// reads what each recovery added.

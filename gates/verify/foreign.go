@@ -151,6 +151,16 @@ var foreignCases = []foreignCase{
 	{spec: true, defect: "h11-refund-ledger-no-mission", gates: "b", check: "B2"},
 	{spec: true, defect: "h11-if-match-ignored", gates: "c", check: "C36"},
 	{spec: true, defect: "h11-karma-open-skips-cache", gates: "d", check: "D47"},
+	// The thirteenth blind hunt on it: nineteen defects; the checks of the
+	// day failed most, and these passed: a torn tail cut without its
+	// sidecar (nothing read a sidecar; D65 does), a mission of a type SPEC
+	// §5 does not list refused (gate B skipped the fold as "the backend's
+	// body"; B11 now fails the refusal, the same body having been taken
+	// with a listed type), and total_entries counting an in-memory ring
+	// (B37 now reads it on every page).
+	{spec: true, defect: "h13-torn-tail-no-sidecar", gates: "d", check: "D65"},
+	{spec: true, defect: "h13-mission-unknown-type-refused", gates: "b", check: "B11"},
+	{spec: true, defect: "h13-history-total-ring", gates: "b", check: "B37"},
 	// The generated workload on another backend (SPEC §5's defaults, the
 	// routes whose answers SPEC §6 fixes): an overdraft under concurrent
 	// debits and retries executed twice, each failed by B47 alone.

@@ -4,8 +4,8 @@
 // backend and here): GET /history's total_entries counts the entries of the
 // in-memory ledger window, not the agent's whole ledger. Breaks SPEC §6
 // (history … total_entries) and §4 (the ledger is every entry). Paging past
-// the window still works, so only the total is wrong; B2 now compares it
-// with the fold.
+// the window still works, so only the total is wrong; B37 now compares it
+// with the fold on every page.
 package engine
 
 import (
