@@ -85,7 +85,11 @@ func (e *Engine) Consume(r Req, in MoneyIn) *Response {
 			return insufficient(in.AgentID, a.BalanceMilli, in.AmountMilli)
 		}
 		m := Meta{KarmaSource: src, KarmaScore: &ci}
-		flag, score, reason, ok := detectAnomaly(a.Stats, in.AmountMilli, &e.cfg)
+		norm := a.Stats
+		if e.cfg.Defects.Has(DefectH13AnomalyGlobalNorm) {
+			norm = st.globalStats // defect: one norm for all agents, not the agent's own
+		}
+		flag, score, reason, ok := detectAnomaly(norm, in.AmountMilli, &e.cfg)
 		if !ok {
 			e.detectorFails.Add(1)
 			m.AnomalyDetector = "unavailable"
@@ -319,7 +323,11 @@ func (e *Engine) Decide(r Req, in DecisionIn) *Response {
 		approvers = append(approvers, p.actor)
 		ap := p.emit("approval.approved", pApproval{RequestID: a.ID, ApproverID: p.actor, Approvers: approvers, Justification: in.Justification,
 			RequiredApprovals: a.Required, Version: a.Version + 1}, strPtr(a.RequestEventID), Meta{})
-		e.emitExecution(st, p, a, ap.EventID)
+		cause := ap.EventID
+		if e.cfg.Defects.Has(DefectH13ApprovalExecCausationRequest) {
+			cause = a.RequestEventID // defect: the execution is taken to be caused by the request
+		}
+		e.emitExecution(st, p, a, cause)
 		return nil
 	})
 }
@@ -369,6 +377,12 @@ func (e *Engine) RecordCollaboration(r Req, in CollabIn) *Response {
 			var earned int64
 			if t := st.Synergie[id][in.TeamID]; t != nil {
 				earned = t.GrantedMilli
+			}
+			if e.cfg.Defects.Has(DefectH13SynergieCapAcrossTeams) {
+				earned = 0 // defect: what the agent earned in every team counts against the cap
+				for _, t := range st.Synergie[id] {
+					earned += t.GrantedMilli
+				}
 			}
 			paid := min(raw, max(0, e.cfg.SynergieCapMilli-earned))
 			if e.cfg.Defects.Has(DefectSynergieCapOvershoot) {

@@ -214,6 +214,9 @@ func (s *Server) history(rc *reqCtx) *Response {
 			"entity_id": id, "entity_type": "agent", "amount": formatMilli(le.AmountMilli), "balance_after": formatMilli(le.BalanceAfterMilli),
 			"reason": le.Reason, "mission_id": le.MissionID})
 	}
+	if s.e.cfg.Defects.Has(DefectH13HistoryTotalRing) {
+		total = min(total, int64(s.e.cfg.LedgerKeep)) // defect: the in-memory entries taken for the ledger
+	}
 	return ok200(map[string]any{"agent_id": id, "history": list, "total_entries": total, "offset": offset, "returned": len(list), "truncated": truncated})
 }
 
@@ -587,6 +590,10 @@ func (s *Server) mission(op string) func(*reqCtx) *Response {
 			}
 			if in.MissionType == "" {
 				in.MissionType = "general"
+			}
+			if _, known := missionBase[in.MissionType]; !known && s.e.cfg.Defects.Has(DefectH13MissionUnknownTypeRefused) {
+				// defect: an unknown type is refused instead of costing the unknown-type base
+				return errResp(fieldErr("mission_type", "must be general, code_review, deployment, research or architecture"))
 			}
 			if in.Complexity, ae = rc.str("complexity", false, true); ae != nil {
 				return errResp(ae)
