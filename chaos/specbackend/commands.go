@@ -28,6 +28,10 @@ func (e *Engine) run(kind string, r Req, in any, d decideFunc) *Response {
 	if e.cfg.Defects.Has(DefectH11IdemKeyIgnoresRoute) {
 		hkind = "" // defect: the fingerprint covers body and principal, not the route
 	}
+	if m, ok := in.(MoneyIn); ok && e.cfg.Defects.Has(DefectH13KeyHashIgnoresReason) {
+		m.Reason = "" // defect: the free-text reason is left out of the fingerprint
+		in = m
+	}
 	return e.exec(&cmd{kind: kind, key: r.Key, hash: hashOf(hkind, struct {
 		Actor string
 		In    any
@@ -157,6 +161,9 @@ func (e *Engine) Add(r Req, in MoneyIn) *Response {
 func (e *Engine) Withdraw(r Req, in MoneyIn) *Response {
 	return e.run("withdraw", r, in, func(st *State, p *plan) *APIError {
 		a := st.Agents[in.AgentID]
+		if a == nil && e.cfg.Defects.Has(DefectH13WithdrawUnknownAgent409) {
+			return insufficient(in.AgentID, 0, in.AmountMilli) // defect: balance looked up with a zero default first
+		}
 		if a == nil {
 			return notFound("agent", in.AgentID)
 		}
@@ -639,7 +646,15 @@ func (e *Engine) Mission(op string, r Req, in MissionIn) *Response {
 		pm.RefundMilli = refund
 		pm.ConsumeEvent = m.ConsumeEventID
 		typ := map[string]string{"complete": "mission.completed", "fail": "mission.failed", "cancel": "mission.cancelled"}[op]
-		p.emit(typ, pm, nil, Meta{})
+		end := p.emit(typ, pm, nil, Meta{})
+		if op == "complete" && e.cfg.Defects.Has(DefectH13MissionOverrunCharged) {
+			// defect: an actual cost above the estimate is settled by charging the difference
+			if a := st.Agents[m.AgentID]; *in.ActualMilli > m.EstimateMilli && a.BalanceMilli >= *in.ActualMilli-m.EstimateMilli {
+				over, mid := *in.ActualMilli-m.EstimateMilli, m.ID
+				p.emit("credit.consumed", pCredit{EntityID: a.ID, EntityType: "agent", AgentID: a.ID, AmountMilli: over, BalanceAfterMilli: a.BalanceMilli - over,
+					Reason: "mission_overrun", MissionID: &mid}, strPtr(end.EventID), Meta{})
+			}
+		}
 		if refund > 0 {
 			a := st.Agents[m.AgentID]
 			mid := m.ID

@@ -297,6 +297,51 @@ const (
 	// event); the in-memory page shows it negative. Breaks SPEC §6: history amounts are
 	// signed (debits negative); §4: the ledger is the entity's signed entries.
 	DefectH13HistoryPoolAllocSign Defect = "h13-history-pool-alloc-sign"
+
+	// DefectH13KeyHashIgnoresReason: the idempotency fingerprint of a money request
+	// (consume, refund, add, withdraw) covers agent_id, amount and mission_id but not the
+	// free-text reason, so the same key sent again with another reason is answered as a
+	// replay of the first request (200, Idempotent-Replayed: true) instead of 409. Breaks
+	// SPEC §3: the same key with a different request is 409 idempotency_key_conflict.
+	DefectH13KeyHashIgnoresReason Defect = "h13-key-hash-ignores-reason"
+
+	// DefectH13PendingListOmitsVoted: GET /approvals?status=pending (and /approvals/pending)
+	// leaves out requests that already hold an approval vote, so a CRITICAL request after
+	// its first of two approvals is missing from the pending list although it is still
+	// pending (GET /approvals/{id} says so). Breaks SPEC §6: GET /approvals?status=pending
+	// lists the pending requests.
+	DefectH13PendingListOmitsVoted Defect = "h13-pending-list-omits-voted"
+
+	// DefectH13MissionOverrunCharged: completing a mission with an actual_cost above its
+	// estimate charges the agent the difference (a credit.consumed naming the mission, when
+	// the balance allows it) instead of only refunding when estimate - actual is positive.
+	// Breaks SPEC §5: complete refunds estimate - actual if positive (and nothing else).
+	DefectH13MissionOverrunCharged Defect = "h13-mission-overrun-charged"
+
+	// DefectH13WithdrawUnknownAgent409: withdraw looks the balance up with a zero default
+	// before checking that the agent exists, so a withdrawal from an unknown agent is 409
+	// insufficient_credits (balance 0) instead of 404. Consume, refund and add still answer
+	// 404. Breaks SPEC §5/§6: unknown agent is 404 (404 unknown entity).
+	DefectH13WithdrawUnknownAgent409 Defect = "h13-withdraw-unknown-agent-409"
+
+	// DefectH13InsufficientNoBalance: the 409 insufficient_credits body carries the agent's
+	// balance under "available" instead of "balance" (the detail text still says it), so a
+	// client reading the balance from the body finds none. Breaks SPEC §5: insufficient
+	// balance is 409 insufficient_credits with the balance in the body.
+	DefectH13InsufficientNoBalance Defect = "h13-insufficient-no-balance"
+
+	// DefectH13HistoryFractionZeros: GET /history renders amount and balance_after with a
+	// hand-written signed formatter that drops the leading zeros of the fraction, so 1.05
+	// is shown as 1.5 and -0.005 as -0.5 (values whose milli part is 1..99). Balances and
+	// every other route are right. Breaks SPEC §1/§6: credits are exact; history amounts
+	// are JSON numbers in credits.
+	DefectH13HistoryFractionZeros Defect = "h13-history-fraction-zeros"
+
+	// DefectH13CreditsHealthIgnoresRecovery: the original's health route GET
+	// /api/credits/health keeps answering status "ok" after recovery quarantined lines (a
+	// media fault); only GET /api/health reports "degraded". Breaks SPEC §3: corruption in
+	// the middle is quarantined, the engine starts and reports it (health degraded).
+	DefectH13CreditsHealthIgnoresRecovery Defect = "h13-credits-health-ignores-recovery"
 )
 
 // AllDefects lists every defect, in the order of the constants above.
@@ -342,6 +387,13 @@ var AllDefects = []Defect{
 	DefectH13ExpiryRearmedAtStart,
 	DefectH13ReadyzIgnoresJournal,
 	DefectH13HistoryPoolAllocSign,
+	DefectH13KeyHashIgnoresReason,
+	DefectH13PendingListOmitsVoted,
+	DefectH13MissionOverrunCharged,
+	DefectH13WithdrawUnknownAgent409,
+	DefectH13InsufficientNoBalance,
+	DefectH13HistoryFractionZeros,
+	DefectH13CreditsHealthIgnoresRecovery,
 }
 
 // Defects is a set of switched-on defects. The nil set switches none on.

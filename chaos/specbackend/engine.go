@@ -449,6 +449,15 @@ func (e *Engine) exec(c *cmd) *Response {
 		if ae.replayN > 0 {
 			return e.replay(nil, nil, ae.replayKind, ae.replayFirst, ae.replayN)
 		}
+		if bal, ok := ae.Extra["balance"]; ok && ae.Code == "insufficient_credits" && e.cfg.Defects.Has(DefectH13InsufficientNoBalance) {
+			extra := map[string]any{"available": bal} // defect: the balance is sent under another name
+			for k, v := range ae.Extra {
+				if k != "balance" {
+					extra[k] = v
+				}
+			}
+			ae.Extra = extra
+		}
 		return errResp(ae)
 	}
 	if len(p.evs) == 0 {

@@ -2,6 +2,7 @@ package specbackend
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -392,5 +393,155 @@ func TestDefectH13HistoryPoolAllocSign(t *testing.T) {
 	o, r = run(t, true)
 	if o != 10_000 || r != -10_000 {
 		t.Fatalf("with the defect: paged %d, in ring %d; want +10 paged, -10 in ring", o, r)
+	}
+}
+
+// h13-key-hash-ignores-reason: the same key with a different request is 409 (SPEC §3) —
+// with the defect a changed reason is replayed as the first request.
+func TestDefectH13KeyHashIgnoresReason(t *testing.T) {
+	run := func(t *testing.T, on bool) *Response {
+		e := openT(t, defectConfig(t, DefectH13KeyHashIgnoresReason, on))
+		defer e.Close()
+		mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "a", SkillPPM: 1_000_000}), 200)
+		mustStatus(t, e.Consume(Req{Key: "k1"}, MoneyIn{AgentID: "a", AmountMilli: 1000, Reason: "first"}), 200)
+		return e.Consume(Req{Key: "k1"}, MoneyIn{AgentID: "a", AmountMilli: 1000, Reason: "second"})
+	}
+	if r := run(t, false); r.Status != 409 || body(r)["code"] != "idempotency_key_conflict" {
+		t.Fatalf("without the defect: %d %v; want 409 idempotency_key_conflict", r.Status, body(r))
+	}
+	if r := run(t, true); r.Status != 200 || !r.Replayed || body(r)["reason"] != "first" {
+		t.Fatalf("with the defect: %d replayed %v %v; want the first consume replayed", r.Status, r.Replayed, body(r))
+	}
+}
+
+// h13-pending-list-omits-voted: the pending list holds every pending request (SPEC §6) —
+// with the defect a CRITICAL request with one of two votes is missing.
+func TestDefectH13PendingListOmitsVoted(t *testing.T) {
+	run := func(t *testing.T, on bool) (total any, status any) {
+		e := openT(t, defectConfig(t, DefectH13PendingListOmitsVoted, on))
+		defer e.Close()
+		mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "a", SkillPPM: 1_000_000}), 200)
+		id := mustStatus(t, e.Add(Req{Actor: "alice"}, MoneyIn{AgentID: "a", AmountMilli: 60_000_000, Justification: "j"}), 202)["request_id"].(string)
+		mustStatus(t, e.Add(Req{Actor: "alice"}, MoneyIn{AgentID: "a", AmountMilli: 600_000}), 202)
+		mustStatus(t, e.Decide(Req{Actor: "bob"}, DecisionIn{RequestID: id, Approve: true}), 200) // first of two
+		srv := httptest.NewServer(NewServer(e, ServerConfig{}))
+		defer srv.Close()
+		return defectGet(t, srv, "/approvals?status=pending")["total"], defectGet(t, srv, "/approvals/"+id)["status"]
+	}
+	if n, st := run(t, false); n != 2.0 || st != "pending" {
+		t.Fatalf("without the defect: %v pending, voted request %v; want 2, pending", n, st)
+	}
+	if n, st := run(t, true); n != 1.0 || st != "pending" {
+		t.Fatalf("with the defect: %v pending, voted request %v; want 1 listed though it is pending", n, st)
+	}
+}
+
+// h13-mission-overrun-charged: complete refunds estimate - actual if positive (SPEC §5) —
+// with the defect an overrun is charged to the agent.
+func TestDefectH13MissionOverrunCharged(t *testing.T) {
+	run := func(t *testing.T, on bool) int64 {
+		e := openT(t, defectConfig(t, DefectH13MissionOverrunCharged, on))
+		defer e.Close()
+		mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "a", SkillPPM: 1_000_000}), 200)
+		mustStatus(t, e.Mission("start", Req{}, MissionIn{MissionID: "m1", AgentID: "a", MissionType: "general", Complexity: "medium"}), 201) // 7
+		actual := int64(10_000)
+		mustStatus(t, e.Mission("complete", Req{}, MissionIn{MissionID: "m1", ActualMilli: &actual}), 200)
+		return balanceOf(e, "a")
+	}
+	if b := run(t, false); b != 93_000 {
+		t.Fatalf("without the defect: balance %d; want 93 (estimate 7 kept, nothing more)", b)
+	}
+	if b := run(t, true); b != 90_000 {
+		t.Fatalf("with the defect: balance %d; want 90 (the overrun of 3 charged)", b)
+	}
+}
+
+// h13-withdraw-unknown-agent-409: unknown agent is 404 (SPEC §5/§6) — with the defect a
+// withdrawal from an unknown agent is 409 insufficient_credits.
+func TestDefectH13WithdrawUnknownAgent409(t *testing.T) {
+	run := func(t *testing.T, on bool) (*Response, *Response) {
+		e := openT(t, defectConfig(t, DefectH13WithdrawUnknownAgent409, on))
+		defer e.Close()
+		in := MoneyIn{AgentID: "ghost", AmountMilli: 1000}
+		return e.Withdraw(Req{}, in), e.Consume(Req{}, in)
+	}
+	if w, c := run(t, false); w.Status != 404 || c.Status != 404 {
+		t.Fatalf("without the defect: withdraw %d, consume %d; want 404, 404", w.Status, c.Status)
+	}
+	if w, c := run(t, true); w.Status != 409 || body(w)["code"] != "insufficient_credits" || c.Status != 404 {
+		t.Fatalf("with the defect: withdraw %d %v, consume %d; want 409 insufficient_credits, 404", w.Status, body(w), c.Status)
+	}
+}
+
+// h13-insufficient-no-balance: the 409 insufficient_credits body has the balance (SPEC
+// §5) — with the defect it is under "available".
+func TestDefectH13InsufficientNoBalance(t *testing.T) {
+	run := func(t *testing.T, on bool) map[string]any {
+		e := openT(t, defectConfig(t, DefectH13InsufficientNoBalance, on))
+		defer e.Close()
+		mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "a", SkillPPM: 500_000}), 200)
+		return mustStatus(t, e.Consume(Req{}, MoneyIn{AgentID: "a", AmountMilli: 60_000}), 409)
+	}
+	if m := run(t, false); m["balance"] != 50.0 || m["code"] != "insufficient_credits" {
+		t.Fatalf("without the defect: %v; want balance 50", m)
+	}
+	if m := run(t, true); m["balance"] != nil || m["available"] != 50.0 {
+		t.Fatalf("with the defect: %v; want no balance member", m)
+	}
+}
+
+// h13-history-fraction-zeros: history amounts are exact (SPEC §1/§6) — with the defect
+// 1.05 shows as 1.5.
+func TestDefectH13HistoryFractionZeros(t *testing.T) {
+	run := func(t *testing.T, on bool) (amount, after, balance any) {
+		e := openT(t, defectConfig(t, DefectH13HistoryFractionZeros, on))
+		defer e.Close()
+		mustStatus(t, e.CreateAgent(Req{}, CreateAgentIn{AgentID: "a", SkillPPM: 1_000_000}), 200)
+		mustStatus(t, e.Consume(Req{}, MoneyIn{AgentID: "a", AmountMilli: 1050}), 200)
+		srv := httptest.NewServer(NewServer(e, ServerConfig{}))
+		defer srv.Close()
+		h := defectGet(t, srv, "/history/a")["history"].([]any)[0].(map[string]any)
+		return h["amount"], h["balance_after"], defectGet(t, srv, "/balance/a")["balance"]
+	}
+	if a, af, b := run(t, false); a != -1.05 || af != 98.95 || b != 98.95 {
+		t.Fatalf("without the defect: amount %v after %v balance %v; want -1.05, 98.95", a, af, b)
+	}
+	if a, af, b := run(t, true); a != -1.5 || af != 98.95 || b != 98.95 {
+		t.Fatalf("with the defect: amount %v after %v balance %v; want -1.5 shown", a, af, b)
+	}
+}
+
+// h13-credits-health-ignores-recovery: health is degraded after a quarantine (SPEC §3) —
+// with the defect /api/credits/health says ok while /api/health says degraded.
+func TestDefectH13CreditsHealthIgnoresRecovery(t *testing.T) {
+	run := func(t *testing.T, on bool) (credits, root any) {
+		cfg := defectConfig(t, DefectH13CreditsHealthIgnoresRecovery, on)
+		raw := buildJournal(t, cfg, 3)
+		lines := bytes.SplitAfter(raw, []byte("\n"))
+		lines[2] = bytes.Replace(lines[2], []byte(`"credit.consumed"`), []byte(`"credit.consumeX"`), 1)
+		if err := os.WriteFile(cfg.JournalPath, bytes.Join(lines, nil), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		e := openT(t, cfg)
+		defer e.Close()
+		srv := httptest.NewServer(NewServer(e, ServerConfig{}))
+		defer srv.Close()
+		get := func(path string) any {
+			resp, err := http.Get(srv.URL + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var m map[string]any
+			json.NewDecoder(resp.Body).Decode(&m)
+			return m["status"]
+		}
+		return get("/api/credits/health"), get("/api/health")
+	}
+	if c, r := run(t, false); c != "degraded" || r != "degraded" {
+		t.Fatalf("without the defect: credits %v, root %v; want degraded, degraded", c, r)
+	}
+	if c, r := run(t, true); c != "ok" || r != "degraded" {
+		t.Fatalf("with the defect: credits %v, root %v; want ok, degraded", c, r)
 	}
 }
