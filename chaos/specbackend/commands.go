@@ -28,6 +28,10 @@ func (e *Engine) run(kind string, r Req, in any, d decideFunc) *Response {
 	if e.cfg.Defects.Has(DefectH11IdemKeyIgnoresRoute) {
 		hkind = "" // defect: the fingerprint covers body and principal, not the route
 	}
+	if m, ok := in.(MoneyIn); ok && e.cfg.Defects.Has(DefectH13KeyHashIgnoresReason) {
+		m.Reason = "" // defect: the free-text reason is left out of the fingerprint
+		in = m
+	}
 	return e.exec(&cmd{kind: kind, key: r.Key, hash: hashOf(hkind, struct {
 		Actor string
 		In    any
@@ -85,7 +89,11 @@ func (e *Engine) Consume(r Req, in MoneyIn) *Response {
 			return insufficient(in.AgentID, a.BalanceMilli, in.AmountMilli)
 		}
 		m := Meta{KarmaSource: src, KarmaScore: &ci}
-		flag, score, reason, ok := detectAnomaly(a.Stats, in.AmountMilli, &e.cfg)
+		norm := a.Stats
+		if e.cfg.Defects.Has(DefectH13AnomalyGlobalNorm) {
+			norm = st.globalStats // defect: one norm for all agents, not the agent's own
+		}
+		flag, score, reason, ok := detectAnomaly(norm, in.AmountMilli, &e.cfg)
 		if !ok {
 			e.detectorFails.Add(1)
 			m.AnomalyDetector = "unavailable"
@@ -153,6 +161,9 @@ func (e *Engine) Add(r Req, in MoneyIn) *Response {
 func (e *Engine) Withdraw(r Req, in MoneyIn) *Response {
 	return e.run("withdraw", r, in, func(st *State, p *plan) *APIError {
 		a := st.Agents[in.AgentID]
+		if a == nil && e.cfg.Defects.Has(DefectH13WithdrawUnknownAgent409) {
+			return insufficient(in.AgentID, 0, in.AmountMilli) // defect: balance looked up with a zero default first
+		}
 		if a == nil {
 			return notFound("agent", in.AgentID)
 		}
@@ -319,7 +330,11 @@ func (e *Engine) Decide(r Req, in DecisionIn) *Response {
 		approvers = append(approvers, p.actor)
 		ap := p.emit("approval.approved", pApproval{RequestID: a.ID, ApproverID: p.actor, Approvers: approvers, Justification: in.Justification,
 			RequiredApprovals: a.Required, Version: a.Version + 1}, strPtr(a.RequestEventID), Meta{})
-		e.emitExecution(st, p, a, ap.EventID)
+		cause := ap.EventID
+		if e.cfg.Defects.Has(DefectH13ApprovalExecCausationRequest) {
+			cause = a.RequestEventID // defect: the execution is taken to be caused by the request
+		}
+		e.emitExecution(st, p, a, cause)
 		return nil
 	})
 }
@@ -369,6 +384,12 @@ func (e *Engine) RecordCollaboration(r Req, in CollabIn) *Response {
 			var earned int64
 			if t := st.Synergie[id][in.TeamID]; t != nil {
 				earned = t.GrantedMilli
+			}
+			if e.cfg.Defects.Has(DefectH13SynergieCapAcrossTeams) {
+				earned = 0 // defect: what the agent earned in every team counts against the cap
+				for _, t := range st.Synergie[id] {
+					earned += t.GrantedMilli
+				}
 			}
 			paid := min(raw, max(0, e.cfg.SynergieCapMilli-earned))
 			if e.cfg.Defects.Has(DefectSynergieCapOvershoot) {
@@ -625,7 +646,15 @@ func (e *Engine) Mission(op string, r Req, in MissionIn) *Response {
 		pm.RefundMilli = refund
 		pm.ConsumeEvent = m.ConsumeEventID
 		typ := map[string]string{"complete": "mission.completed", "fail": "mission.failed", "cancel": "mission.cancelled"}[op]
-		p.emit(typ, pm, nil, Meta{})
+		end := p.emit(typ, pm, nil, Meta{})
+		if op == "complete" && e.cfg.Defects.Has(DefectH13MissionOverrunCharged) {
+			// defect: an actual cost above the estimate is settled by charging the difference
+			if a := st.Agents[m.AgentID]; *in.ActualMilli > m.EstimateMilli && a.BalanceMilli >= *in.ActualMilli-m.EstimateMilli {
+				over, mid := *in.ActualMilli-m.EstimateMilli, m.ID
+				p.emit("credit.consumed", pCredit{EntityID: a.ID, EntityType: "agent", AgentID: a.ID, AmountMilli: over, BalanceAfterMilli: a.BalanceMilli - over,
+					Reason: "mission_overrun", MissionID: &mid}, strPtr(end.EventID), Meta{})
+			}
+		}
 		if refund > 0 {
 			a := st.Agents[m.AgentID]
 			mid := m.ID

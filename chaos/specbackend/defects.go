@@ -205,6 +205,143 @@ const (
 	// approve executes the action). Breaks SPEC §5: expiry is applied by the engine and
 	// lazily on access; §8 gate C: expired requests cannot be decided.
 	DefectH11ExpiryTimerOnly Defect = "h11-expiry-timer-only"
+
+	// DefectH13ApprovalExecCausationRequest: the credit event that executes an approved
+	// request (credit.allocated / credit.withdrawn with approval_id) gets the
+	// approval.requested event as its causation_id instead of the approval.approved event
+	// ("the allocation was caused by the request"). The causation still names an earlier
+	// event. LOW auto-approvals are unaffected. Breaks SPEC §2: an approval's executed
+	// allocation points at the approval.approved event; §5: approval executes the gated
+	// action exactly once (causation = the approval event).
+	DefectH13ApprovalExecCausationRequest Defect = "h13-approval-exec-causation-request"
+
+	// DefectH13SynergieCapAcrossTeams: the synergie cap is checked against what the agent
+	// earned from synergie in every team together instead of in the collaboration's team,
+	// so an agent that reached the cap in one team is capped (paid 0, reward_capped) in a
+	// second team too. Breaks SPEC §5: each agent earns at most synergie.cap from synergie
+	// per team.
+	DefectH13SynergieCapAcrossTeams Defect = "h13-synergie-cap-across-teams"
+
+	// DefectH13MissionUnknownTypeRefused: starting a mission with a mission_type outside the
+	// five known ones is refused with 422 (invalid mission_type) instead of costing the
+	// unknown-type base of 10. Breaks SPEC §5: base by type ... unknown 10.
+	DefectH13MissionUnknownTypeRefused Defect = "h13-mission-unknown-type-refused"
+
+	// DefectH13AnomalyGlobalNorm: the anomaly detector judges a consume against the running
+	// statistics of all agents' consumes together instead of the agent's own, so an agent
+	// whose usual amounts are large is flagged while others consume small amounts (and a
+	// 10x outlier of a small agent is missed while others consume large amounts). Breaks
+	// SPEC §5: per-agent online statistics over consume amounts; an amount far from the
+	// agent's norm is flagged.
+	DefectH13AnomalyGlobalNorm Defect = "h13-anomaly-global-norm"
+
+	// DefectH13ReplayStatus200: a keyed retry is answered with status 200 whatever the
+	// first answer's status was, so the retry of a gated add / withdraw / approval request
+	// (first 202) or of a pool or mission creation (first 201) gets 200 with the original
+	// body. Breaks SPEC §3: a retry with the same key returns the original result.
+	DefectH13ReplayStatus200 Defect = "h13-replay-status-200"
+
+	// DefectH13BodyKeyMoneyOnly: the idempotency_key body member is honoured only on the
+	// original's money routes (consume, refund, add, withdraw); every other mutating route
+	// (agents, approvals and decisions, synergie, pools, missions) accepts the member and
+	// ignores it, so a retry keyed in the body executes again. Header keys work everywhere.
+	// Breaks SPEC §3: every mutating request may carry a client key (Idempotency-Key
+	// header, or idempotency_key in the body); a retry returns the original result and
+	// writes nothing.
+	DefectH13BodyKeyMoneyOnly Defect = "h13-body-key-money-only"
+
+	// DefectH13TornTailNoSidecar: recovery cuts a torn tail off the journal (and reports a
+	// sidecar name in the recovery report) but never writes the sidecar file, so the torn
+	// bytes are gone. Breaks SPEC §3: a torn tail is cut off, kept in a sidecar file
+	// (credits.jsonl.torn-<time>).
+	DefectH13TornTailNoSidecar Defect = "h13-torn-tail-no-sidecar"
+
+	// DefectH13RecoveryLineZeroBased: recovery counts journal lines from 0, so every line
+	// number it reports (quarantine file entries, GET /journal/verify, the torn tail, the
+	// strict-mode error) is one less than the line's real (1-based) number. Breaks SPEC §3:
+	// bad lines are moved to the quarantine file with line number and reason; strict
+	// refuses to start with an error naming file, line and reason.
+	DefectH13RecoveryLineZeroBased Defect = "h13-recovery-line-zero-based"
+
+	// DefectH13HistoryTotalRing: GET /history reports total_entries as the number of ledger
+	// entries held in memory (at most the ring of 256) instead of the agent's whole ledger,
+	// so an agent with more than 256 entries shows total_entries 256. Paging still returns
+	// every entry. Breaks SPEC §6: GET /history returns total_entries (every entry of the
+	// agent's ledger, SPEC §4).
+	DefectH13HistoryTotalRing Defect = "h13-history-total-ring"
+
+	// DefectH13BodyTooLarge400: a request body above the size limit is answered 400
+	// malformed_json (the truncated read is taken for bad JSON) instead of 413. Breaks SPEC
+	// §6: 413 body too large.
+	DefectH13BodyTooLarge400 Defect = "h13-body-too-large-400"
+
+	// DefectH13ExpiryRearmedAtStart: at start, every approval request that is still pending
+	// gets its expiry deadline re-armed to start time + its timeout ("restore the timers"),
+	// so a request whose expires_at passed while the backend was down, or passes later,
+	// stays pending and can be approved (the action executes) until the re-armed deadline.
+	// expires_at in the answers still shows the original deadline. Breaks SPEC §5 / §8 gate
+	// C: expiry is applied by the engine and lazily on access; expired requests cannot be
+	// decided.
+	DefectH13ExpiryRearmedAtStart Defect = "h13-expiry-rearmed-at-start"
+
+	// DefectH13ReadyzIgnoresJournal: readiness (/readyz, /api/credits/health/ready) checks
+	// only for shutdown, not for a failed journal, so after a write or sync error (every
+	// append refused with 503, health "failed") the backend still reports itself ready.
+	// Breaks SPEC §3/§6: after a failed write the journal refuses every append and health
+	// reports the journal as failed (readiness included).
+	DefectH13ReadyzIgnoresJournal Defect = "h13-readyz-ignores-journal"
+
+	// DefectH13HistoryPoolAllocSign: when GET /history pages past the in-memory ring into the
+	// journal, a pool allocation taken from the agent (pool.allocated with from_agent_id) is
+	// listed with a positive amount (the sign is lost when the entry is rebuilt from the
+	// event); the in-memory page shows it negative. Breaks SPEC §6: history amounts are
+	// signed (debits negative); §4: the ledger is the entity's signed entries.
+	DefectH13HistoryPoolAllocSign Defect = "h13-history-pool-alloc-sign"
+
+	// DefectH13KeyHashIgnoresReason: the idempotency fingerprint of a money request
+	// (consume, refund, add, withdraw) covers agent_id, amount and mission_id but not the
+	// free-text reason, so the same key sent again with another reason is answered as a
+	// replay of the first request (200, Idempotent-Replayed: true) instead of 409. Breaks
+	// SPEC §3: the same key with a different request is 409 idempotency_key_conflict.
+	DefectH13KeyHashIgnoresReason Defect = "h13-key-hash-ignores-reason"
+
+	// DefectH13PendingListOmitsVoted: GET /approvals?status=pending (and /approvals/pending)
+	// leaves out requests that already hold an approval vote, so a CRITICAL request after
+	// its first of two approvals is missing from the pending list although it is still
+	// pending (GET /approvals/{id} says so). Breaks SPEC §6: GET /approvals?status=pending
+	// lists the pending requests.
+	DefectH13PendingListOmitsVoted Defect = "h13-pending-list-omits-voted"
+
+	// DefectH13MissionOverrunCharged: completing a mission with an actual_cost above its
+	// estimate charges the agent the difference (a credit.consumed naming the mission, when
+	// the balance allows it) instead of only refunding when estimate - actual is positive.
+	// Breaks SPEC §5: complete refunds estimate - actual if positive (and nothing else).
+	DefectH13MissionOverrunCharged Defect = "h13-mission-overrun-charged"
+
+	// DefectH13WithdrawUnknownAgent409: withdraw looks the balance up with a zero default
+	// before checking that the agent exists, so a withdrawal from an unknown agent is 409
+	// insufficient_credits (balance 0) instead of 404. Consume, refund and add still answer
+	// 404. Breaks SPEC §5/§6: unknown agent is 404 (404 unknown entity).
+	DefectH13WithdrawUnknownAgent409 Defect = "h13-withdraw-unknown-agent-409"
+
+	// DefectH13InsufficientNoBalance: the 409 insufficient_credits body carries the agent's
+	// balance under "available" instead of "balance" (the detail text still says it), so a
+	// client reading the balance from the body finds none. Breaks SPEC §5: insufficient
+	// balance is 409 insufficient_credits with the balance in the body.
+	DefectH13InsufficientNoBalance Defect = "h13-insufficient-no-balance"
+
+	// DefectH13HistoryFractionZeros: GET /history renders amount and balance_after with a
+	// hand-written signed formatter that drops the leading zeros of the fraction, so 1.05
+	// is shown as 1.5 and -0.005 as -0.5 (values whose milli part is 1..99). Balances and
+	// every other route are right. Breaks SPEC §1/§6: credits are exact; history amounts
+	// are JSON numbers in credits.
+	DefectH13HistoryFractionZeros Defect = "h13-history-fraction-zeros"
+
+	// DefectH13CreditsHealthIgnoresRecovery: the original's health route GET
+	// /api/credits/health keeps answering status "ok" after recovery quarantined lines (a
+	// media fault); only GET /api/health reports "degraded". Breaks SPEC §3: corruption in
+	// the middle is quarantined, the engine starts and reports it (health degraded).
+	DefectH13CreditsHealthIgnoresRecovery Defect = "h13-credits-health-ignores-recovery"
 )
 
 // AllDefects lists every defect, in the order of the constants above.
@@ -237,6 +374,26 @@ var AllDefects = []Defect{
 	DefectH11RefundLedgerNoMission,
 	DefectH11RecoverySeqGapAccepted,
 	DefectH11ExpiryTimerOnly,
+	DefectH13ApprovalExecCausationRequest,
+	DefectH13SynergieCapAcrossTeams,
+	DefectH13MissionUnknownTypeRefused,
+	DefectH13AnomalyGlobalNorm,
+	DefectH13ReplayStatus200,
+	DefectH13BodyKeyMoneyOnly,
+	DefectH13TornTailNoSidecar,
+	DefectH13RecoveryLineZeroBased,
+	DefectH13HistoryTotalRing,
+	DefectH13BodyTooLarge400,
+	DefectH13ExpiryRearmedAtStart,
+	DefectH13ReadyzIgnoresJournal,
+	DefectH13HistoryPoolAllocSign,
+	DefectH13KeyHashIgnoresReason,
+	DefectH13PendingListOmitsVoted,
+	DefectH13MissionOverrunCharged,
+	DefectH13WithdrawUnknownAgent409,
+	DefectH13InsufficientNoBalance,
+	DefectH13HistoryFractionZeros,
+	DefectH13CreditsHealthIgnoresRecovery,
 }
 
 // Defects is a set of switched-on defects. The nil set switches none on.

@@ -272,6 +272,17 @@ func Open(cfg Config) (*Engine, error) {
 		// so the decision state forgets every collaboration_id recorded before this start
 		e.st.collabs = map[string]collabRef{}
 	}
+	if cfg.Defects.Has(DefectH13ExpiryRearmedAtStart) {
+		// defect: "restore the timers" re-arms every pending request with its full timeout
+		// from now, instead of keeping the journaled deadline
+		for _, st := range []*State{e.st, e.rs} {
+			for _, a := range st.Approvals {
+				if a.Status == "pending" {
+					a.expires = e.startedAt.Add(time.Duration(a.TimeoutSeconds) * time.Second)
+				}
+			}
+		}
+	}
 	e.keys = keys
 	rep.IntegrityErrors = e.st.IntegrityErrors
 	e.j, e.report = j, rep
@@ -438,6 +449,15 @@ func (e *Engine) exec(c *cmd) *Response {
 		if ae.replayN > 0 {
 			return e.replay(nil, nil, ae.replayKind, ae.replayFirst, ae.replayN)
 		}
+		if bal, ok := ae.Extra["balance"]; ok && ae.Code == "insufficient_credits" && e.cfg.Defects.Has(DefectH13InsufficientNoBalance) {
+			extra := map[string]any{"available": bal} // defect: the balance is sent under another name
+			for k, v := range ae.Extra {
+				if k != "balance" {
+					extra[k] = v
+				}
+			}
+			ae.Extra = extra
+		}
 		return errResp(ae)
 	}
 	if len(p.evs) == 0 {
@@ -578,6 +598,9 @@ func (e *Engine) replay(done chan struct{}, errp *error, kind string, firstSeq i
 	e.replays.Add(1)
 	r := respond(kind, evs)
 	r.Replayed = true
+	if e.cfg.Defects.Has(DefectH13ReplayStatus200) {
+		r.Status = 200 // defect: a replayed answer is always "200 OK"
+	}
 	return r
 }
 
@@ -696,7 +719,12 @@ func (e *Engine) Health() (status string, journal string, karma string) {
 }
 
 // Ready reports whether the engine accepts mutations.
-func (e *Engine) Ready() bool { return !e.closing.Load() && e.j.stickyErr() == nil }
+func (e *Engine) Ready() bool {
+	if e.cfg.Defects.Has(DefectH13ReadyzIgnoresJournal) {
+		return !e.closing.Load() // defect: only shutdown makes the backend unready
+	}
+	return !e.closing.Load() && e.j.stickyErr() == nil
+}
 
 func normID(s string) string { return strings.TrimSpace(s) }
 
@@ -732,7 +760,7 @@ func (e *Engine) History(agentID string, offset, limit int) (entries []LedgerEnt
 			truncated = true
 			return
 		}
-		le, ok := ledgerEntryFor(evs[0], agentID)
+		le, ok := ledgerEntryFor(evs[0], agentID, e.cfg.Defects.Has(DefectH13HistoryPoolAllocSign))
 		if !ok {
 			truncated = true
 			return

@@ -71,6 +71,13 @@ func nowISO(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 func (s *Server) health(rc *reqCtx) *Response {
 	status, j, k := s.e.Health()
+	if rc.route == "GET "+api+"/health" && j == "degraded" && s.e.cfg.Defects.Has(DefectH13CreditsHealthIgnoresRecovery) {
+		// defect: the original's route answers from the live journal state only
+		j = "ok"
+		if ks := s.e.karma.status(); !ks.Configured || k == "healthy" {
+			status = "ok"
+		}
+	}
 	code := 200
 	if status == "failed" {
 		code = 503
@@ -209,10 +216,17 @@ func (s *Server) history(rc *reqCtx) *Response {
 		return errResp(apiErr(503, "journal_unavailable", err.Error()))
 	}
 	list := []map[string]any{}
+	format := formatMilli
+	if s.e.cfg.Defects.Has(DefectH13HistoryFractionZeros) {
+		format = formatSignedNoPad // defect: a hand-written signed formatter
+	}
 	for _, le := range entries {
 		list = append(list, map[string]any{"event_id": le.EventID, "event_type": le.EventType, "seq": le.Seq, "timestamp": le.Timestamp,
-			"entity_id": id, "entity_type": "agent", "amount": formatMilli(le.AmountMilli), "balance_after": formatMilli(le.BalanceAfterMilli),
+			"entity_id": id, "entity_type": "agent", "amount": format(le.AmountMilli), "balance_after": format(le.BalanceAfterMilli),
 			"reason": le.Reason, "mission_id": le.MissionID})
+	}
+	if s.e.cfg.Defects.Has(DefectH13HistoryTotalRing) {
+		total = min(total, int64(s.e.cfg.LedgerKeep)) // defect: the in-memory entries taken for the ledger
 	}
 	return ok200(map[string]any{"agent_id": id, "history": list, "total_entries": total, "offset": offset, "returned": len(list), "truncated": truncated})
 }
@@ -290,6 +304,9 @@ func (s *Server) listFiltered(rc *reqCtx, status string, decidedOnly bool) *Resp
 			v := approvalView(st.Approvals[st.approvalOrder[i]], now)
 			if status != "" && status != "all" && v["status"] != status {
 				continue
+			}
+			if status == "pending" && len(st.Approvals[st.approvalOrder[i]].Votes) > 0 && s.e.cfg.Defects.Has(DefectH13PendingListOmitsVoted) {
+				continue // defect: a request with a vote is taken for one being decided
 			}
 			if decidedOnly && st.Approvals[st.approvalOrder[i]].Decision == nil {
 				continue
@@ -587,6 +604,10 @@ func (s *Server) mission(op string) func(*reqCtx) *Response {
 			}
 			if in.MissionType == "" {
 				in.MissionType = "general"
+			}
+			if _, known := missionBase[in.MissionType]; !known && s.e.cfg.Defects.Has(DefectH13MissionUnknownTypeRefused) {
+				// defect: an unknown type is refused instead of costing the unknown-type base
+				return errResp(fieldErr("mission_type", "must be general, code_review, deployment, research or architecture"))
 			}
 			if in.Complexity, ae = rc.str("complexity", false, true); ae != nil {
 				return errResp(ae)

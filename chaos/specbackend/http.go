@@ -246,7 +246,7 @@ func (rc *reqCtx) decode() *APIError {
 	data, err := io.ReadAll(http.MaxBytesReader(rc.w, rc.r.Body, rc.s.cfg.MaxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		if errors.As(err, &mbe) && !rc.s.e.cfg.Defects.Has(DefectH13BodyTooLarge400) { // defect: a cut body is taken for bad JSON
 			return apiErr(413, "payload_too_large", fmt.Sprintf("request body exceeds %d bytes", rc.s.cfg.MaxBodyBytes))
 		}
 		return apiErr(400, "bad_request", "cannot read body: "+err.Error())
@@ -428,6 +428,13 @@ func (rc *reqCtx) req(actorField string, actorRequired bool) (Req, *APIError) {
 	bk, ae := rc.str("idempotency_key", false, false)
 	if ae != nil {
 		return Req{}, ae
+	}
+	if rc.s.e.cfg.Defects.Has(DefectH13BodyKeyMoneyOnly) {
+		switch rc.route {
+		case "POST " + api + "/consume", "POST " + api + "/refund", "POST " + api + "/add", "POST " + api + "/withdraw":
+		default:
+			bk = "" // defect: the body key is read on the original's money routes only
+		}
 	}
 	if hk != "" && bk != "" && hk != bk {
 		return Req{}, fieldErr("idempotency_key", "differs from the Idempotency-Key header")

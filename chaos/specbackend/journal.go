@@ -522,6 +522,9 @@ func openJournal(path string, mode string, fsync bool, maxBatch, queueLen int, n
 	}
 	var off int64
 	lineNo := 0
+	if defects.Has(DefectH13RecoveryLineZeroBased) {
+		lineNo = -1 // defect: lines counted from 0
+	}
 	next := func() (*seg, error) {
 		var acc []byte
 		for {
@@ -668,7 +671,9 @@ func openJournal(path string, mode string, fsync bool, maxBatch, queueLen int, n
 		rep.TornTail.Sidecar = side
 		rep.Status = "repaired"
 		// the sidecar is durable before the tail is cut from the journal
-		if err := writeFileDurable(side, tornBytes); err != nil {
+		if defects.Has(DefectH13TornTailNoSidecar) {
+			// defect: the sidecar is named in the report but never written
+		} else if err := writeFileDurable(side, tornBytes); err != nil {
 			repairErr = fmt.Errorf("journal: write torn sidecar: %w", err)
 		}
 	}

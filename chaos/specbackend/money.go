@@ -133,3 +133,17 @@ func parseAmountMilliTextual(raw json.RawMessage, maxMilli int64) (int64, string
 	}
 	return q.Int64(), ""
 }
+
+// formatSignedNoPad renders milli-credits as "<int>.<frac>" with the fraction's trailing
+// zeros trimmed but its leading zeros lost (DefectH13HistoryFractionZeros): 1050 -> "1.5".
+func formatSignedNoPad(m int64) json.Number {
+	sign := ""
+	if m < 0 {
+		sign, m = "-", -m
+	}
+	s := sign + strconv.FormatInt(m/MilliPerCredit, 10)
+	if frac := m % MilliPerCredit; frac != 0 {
+		s += "." + strings.TrimRight(strconv.FormatInt(frac, 10), "0")
+	}
+	return json.Number(s)
+}

@@ -272,6 +272,7 @@ type State struct {
 	MissionMoney    map[string]*MissionMoney // every mission_id named by a consume or refund
 	EoC             eocProj
 	AnomaliesFlag   int64
+	globalStats     anomalyStats // every agent's unflagged consumes together (DefectH13AnomalyGlobalNorm)
 	IntegrityErrors int
 	EventsByType    map[string]int64
 	refundNoMission bool // DefectH11RefundLedgerNoMission
@@ -382,6 +383,7 @@ func (s *State) Apply(ev *Event) {
 					s.AnomaliesFlag++
 				} else {
 					a.Stats.observe(float64(p.AmountMilli))
+					s.globalStats.observe(float64(p.AmountMilli))
 				}
 			}
 		}
@@ -570,7 +572,8 @@ func (s *State) Digest() string {
 }
 
 // ledgerEntryFor rebuilds an agent's ledger entry from a journaled event (older pages).
-func ledgerEntryFor(ev *Event, agentID string) (LedgerEntry, bool) {
+// poolAllocSignLost switches on DefectH13HistoryPoolAllocSign.
+func ledgerEntryFor(ev *Event, agentID string, poolAllocSignLost bool) (LedgerEntry, bool) {
 	le := LedgerEntry{Seq: ev.Seq, EventID: ev.EventID, EventType: ev.EventType, Timestamp: ev.Timestamp}
 	switch ev.EventType {
 	case "credit.allocated", "credit.refunded", "credit.regenerated", "synergie.reward_granted", "credit.consumed", "credit.withdrawn":
@@ -591,6 +594,9 @@ func ledgerEntryFor(ev *Event, agentID string) (LedgerEntry, bool) {
 		le.AmountMilli, le.BalanceAfterMilli, le.PrevSeq = p.AmountMilli, *p.AgentBalanceAfterMilli, p.AgentPrevEntrySeq
 		if ev.EventType == "pool.allocated" {
 			le.AmountMilli, le.Reason = -le.AmountMilli, "pool_allocation:"+p.PoolID
+			if poolAllocSignLost {
+				le.AmountMilli = -le.AmountMilli // defect: the debit's sign is lost on the journal path
+			}
 		} else {
 			le.Reason = "pool_closed:" + p.PoolID
 		}
