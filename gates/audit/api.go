@@ -32,6 +32,9 @@ type APIState struct {
 	ApprovalsTotal     int
 	ApprovalsTruncated bool
 	Synergie           map[string]map[string]SynergieTotals // agent -> team
+	// SynergieSums are the agent-wide totals GET /synergie/{agent} gives
+	// beside its teams (total_granted and total_capped), where it does.
+	SynergieSums map[string]SynergieTotals
 	// AllFields: the backend is our engine, which serves every view field
 	// the journal fixes; one it leaves out is a violation, not a field
 	// "not served, so not compared".
@@ -351,19 +354,46 @@ var ErrShapeUnknown = errors.New("audit: answer shape not recognized")
 // keyed by team id whose values hold granted and capped. Anything else is
 // ErrShapeUnknown.
 func (c *APIClient) Synergie(ctx context.Context, agent string) (map[string]SynergieTotals, error) {
+	teams, _, err := c.SynergieWithSum(ctx, agent)
+	return teams, err
+}
+
+// SynergieWithSum is Synergie with the agent-wide totals the answer gives
+// beside its teams as total_granted and total_capped (nil when it gives
+// neither pair).
+func (c *APIClient) SynergieWithSum(ctx context.Context, agent string) (map[string]SynergieTotals, *SynergieTotals, error) {
 	var resp struct {
-		Teams json.RawMessage `json:"teams"`
+		Teams        json.RawMessage `json:"teams"`
+		TotalGranted *json.Number    `json:"total_granted"`
+		TotalCapped  *json.Number    `json:"total_capped"`
 	}
 	if err := c.getJSON(ctx, "/api/credits/synergie/"+url.PathEscape(agent), &resp); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	teams, err := synergieTeams(agent, resp.Teams)
+	if err != nil || resp.TotalGranted == nil || resp.TotalCapped == nil {
+		return teams, nil, err
+	}
+	g, err := milli("synergie total_granted", *resp.TotalGranted)
+	if err != nil {
+		return nil, nil, err
+	}
+	cp, err := milli("synergie total_capped", *resp.TotalCapped)
+	if err != nil {
+		return nil, nil, err
+	}
+	return teams, &SynergieTotals{GrantedMilli: g, CappedMilli: cp}, nil
+}
+
+// synergieTeams reads the "teams" member of GET /synergie/{agent}.
+func synergieTeams(agent string, teams json.RawMessage) (map[string]SynergieTotals, error) {
 	type totals struct {
 		TeamID  string       `json:"team_id"`
 		Granted *json.Number `json:"granted"`
 		Capped  *json.Number `json:"capped"`
 	}
 	var list []totals
-	switch t := bytes.TrimSpace(resp.Teams); {
+	switch t := bytes.TrimSpace(teams); {
 	case len(t) > 0 && t[0] == '[':
 		if err := json.Unmarshal(t, &list); err != nil {
 			return nil, fmt.Errorf("%w: GET /synergie/%s teams: %v", ErrShapeUnknown, agent, err)
@@ -403,7 +433,7 @@ func (c *APIClient) Synergie(ctx context.Context, agent string) (map[string]Syne
 // in approvalIDs the list did not return are read one by one.
 func (c *APIClient) FetchState(ctx context.Context, agents, approvalIDs []string) (APIState, error) {
 	st := APIState{Ledgers: map[string][]LedgerEntry{}, LedgerTruncated: map[string]bool{}, LedgerTotals: map[string]int{},
-		Synergie: map[string]map[string]SynergieTotals{}}
+		Synergie: map[string]map[string]SynergieTotals{}, SynergieSums: map[string]SynergieTotals{}}
 	var err error
 	if st.Balances, err = c.Balances(ctx); err != nil {
 		return st, err
@@ -424,15 +454,18 @@ func (c *APIClient) FetchState(ctx context.Context, agents, approvalIDs []string
 			st.LedgerTruncated[a] = true
 		}
 		if st.SynergieUnread == "" {
-			syn, err := c.Synergie(ctx, a)
+			syn, sum, err := c.SynergieWithSum(ctx, a)
 			switch {
 			case errors.Is(err, ErrShapeUnknown):
 				st.SynergieUnread = err.Error()
-				st.Synergie = nil
+				st.Synergie, st.SynergieSums = nil, nil
 			case err != nil:
 				return st, err
 			default:
 				st.Synergie[a] = syn
+				if sum != nil {
+					st.SynergieSums[a] = *sum
+				}
 			}
 		}
 	}

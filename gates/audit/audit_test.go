@@ -387,3 +387,33 @@ func TestFindingCapsSamplesAndCountsAll(t *testing.T) {
 		t.Fatalf("%+v", f)
 	}
 }
+
+func TestAnAgentsSynergieTotalsAreTheSumsOverItsTeams(t *testing.T) {
+	w := cleanWorld(t)
+	m := foldTest(w.b.journal())
+	st := apiFromModel(m)
+	st.SynergieSums = map[string]SynergieTotals{}
+	for agent, teams := range m.Synergie {
+		var sum SynergieTotals
+		for _, x := range teams {
+			sum.GrantedMilli += x.GrantedMilli
+			sum.CappedMilli += x.CappedMilli
+		}
+		st.SynergieSums[agent] = sum
+	}
+	if f := compareSynergieOf(m, st); !f.OK || f.Samples == 0 {
+		t.Fatalf("totals equal to the sums: %s", f)
+	}
+	for agent, sum := range st.SynergieSums {
+		if sum.CappedMilli == 0 {
+			continue
+		}
+		sum.CappedMilli-- // e.g. the last team's capped part only
+		st.SynergieSums[agent] = sum
+		if f := compareSynergieOf(m, st); f.OK || f.Check != CheckSynergieAPI {
+			t.Fatalf("a total_capped below the teams' sum not detected: %s", f)
+		}
+		return
+	}
+	t.Fatal("the clean world has no agent with a capped synergie part")
+}

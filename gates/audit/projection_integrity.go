@@ -376,7 +376,29 @@ func compareSynergieOf(m *Model, api APIState) Finding {
 	if api.SynergieUnread != "" {
 		return Finding{Check: CheckSynergieAPI, OK: true, Measured: "not read", Threshold: "0 (exact)", Detail: api.SynergieUnread}
 	}
-	return CompareSynergie(m, api.Synergie)
+	if f := CompareSynergie(m, api.Synergie); !f.OK {
+		return f
+	}
+	return compareSynergieSums(m, api.SynergieSums)
+}
+
+// compareSynergieSums: an agent's totals beside its teams are the sums over
+// its teams in the model (SPEC §6: "an agent's rewards, capped part").
+func compareSynergieSums(m *Model, sums map[string]SynergieTotals) Finding {
+	var v violations
+	for _, agent := range sortedKeys(sums) {
+		var want SynergieTotals
+		for _, t := range m.Synergie[agent] {
+			want.GrantedMilli += t.GrantedMilli
+			want.CappedMilli += t.CappedMilli
+		}
+		if got := sums[agent]; got != want {
+			v.add("agent %q: API total_granted %s total_capped %s, the model's teams sum to granted %s capped %s", agent,
+				money.FormatMilli(got.GrantedMilli), money.FormatMilli(got.CappedMilli), money.FormatMilli(want.GrantedMilli), money.FormatMilli(want.CappedMilli))
+		}
+	}
+	return v.finding(CheckSynergieAPI, countMeasured(&v, len(sums), "agents' totals"), "0 (exact)",
+		"granted and capped per team, and each agent's totals beside them")
 }
 
 // CompareSynergie: for every agent fetched, granted and capped per team

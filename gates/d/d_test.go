@@ -116,6 +116,9 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 			// met the outage (a breaker, where there is one, is open): a
 			// backend answering the scored agent from its cache without
 			// calling KARMA reaches that state only here.
+			// Late in the window, too: a cache that keeps a score for
+			// seconds, not minutes, has forgotten it by then.
+			time.Sleep(time.Until(warmed.Add(cacheWindow - 2*time.Second)))
 			againAt := time.Since(warmed)
 			again := scenarios.Blackout(ctx, env.C, fmt.Sprintf("m%db", i), agent, 10, 1_000)
 			fcAfter, countedAfter := env.C.FallbackCount(ctx)

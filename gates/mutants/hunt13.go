@@ -30,6 +30,14 @@ func hunt13Mutants() []Mutant {
 		// now, B37 on the pages past the window.
 		{Name: "h13-history-total-of-window", Gate: "b", Check: "B37",
 			Bug: "GET /history's total_entries counts the in-memory ledger window, not the agent's whole ledger"},
+		// D47 judged the first seconds of each outage only; it now judges
+		// some 8 s after the live score too.
+		{Name: "h13-karma-cache-ttl-5s", Gate: "d", Check: "D47",
+			Bug: "the default KARMA cache keeps a score 5 seconds, not the documented 5 minutes"},
+		// B4 compared the per-team totals only; it now compares the
+		// agent's totals beside them with their sums.
+		{Name: "h13-synergie-total-capped-last-team", Gate: "b", Check: "B4",
+			Bug: "GET /synergie/{agent}'s total_capped is the last team's capped part, not the sum over its teams"},
 		// Only that the quarantine file keeps its lines was read (D50); D64
 		// reads what each recovery added.
 		{Name: "h13-quarantine-line-zero-based", Gate: "d", Check: "D64", Verdict: "CONDITIONAL", // D64 is not critical
