@@ -203,6 +203,12 @@ func TestIdempotencyKey(t *testing.T) {
 	if again.hdr.Get("Idempotent-Replayed") != "true" || again.raw != first.raw {
 		t.Fatalf("retry: header %q body %s, want the original %s", again.hdr.Get("Idempotent-Replayed"), again.raw, first.raw)
 	}
+	// The same members in another order are the same request (RFC 8259:
+	// an object is unordered).
+	again = b.must(b.do("POST", "/api/credits/consume", `{"reason":"r","amount":10,"agent_id":"a1"}`, "k1"), 200)
+	if again.hdr.Get("Idempotent-Replayed") != "true" || again.raw != first.raw {
+		t.Fatalf("retry with its members reordered: header %q body %s, want the original %s", again.hdr.Get("Idempotent-Replayed"), again.raw, first.raw)
+	}
 	if got := b.balanceText("a1"); got != "90" {
 		t.Fatalf("a keyed retry moved money again: balance %s", got)
 	}

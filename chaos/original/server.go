@@ -692,7 +692,7 @@ func (s *Server) write(kind string) func(http.ResponseWriter, *http.Request, str
 		key = or(key, ev.IdempotencyKey)
 		ev.IdempotencyKey = key
 		if key != "" && !s.cfg.Defects[IgnoreIdempotency] {
-			h := sha256.Sum256(append([]byte(kind+"\n"), compact(body)...))
+			h := sha256.Sum256(append([]byte(kind+"\n"), canonical(body)...))
 			ev.Metadata.RequestHash = hex.EncodeToString(h[:16])
 		}
 		s.commit(w, kind, ev)
@@ -701,6 +701,23 @@ func (s *Server) write(kind string) func(http.ResponseWriter, *http.Request, str
 
 // compact drops insignificant whitespace, so a retry that re-indents its
 // body is still the same request.
+// canonical is the body as one request whatever its spelling: members
+// sorted, no whitespace, numbers as written (a JSON object is unordered,
+// RFC 8259, so a retry may send its members in another order).
+func canonical(b []byte) []byte {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	var v any
+	if d.Decode(&v) != nil {
+		return compact(b)
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return compact(b)
+	}
+	return out
+}
+
 func compact(b []byte) []byte {
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, b); err != nil {

@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -46,7 +47,7 @@ type otherRoute struct {
 	kind        history.Kind
 }
 
-var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueOnFailure, harness.Checks(append([]string{"A14", "A15", "A16", "A29", "A31"}, journalIDs...)...), func() {
+var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueOnFailure, harness.Checks(append([]string{"A14", "A15", "A16", "A29", "A31", "A32"}, journalIDs...)...), func() {
 	var env *harness.Env
 	var cmds []*keyedCommand
 	var bodyKeyRefused []string // body-keyed originals the backend refused
@@ -249,6 +250,49 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 		env.Record("A31", harness.Measure{OK: len(bad) == 0, Samples: judged, Measured: len(bad), Threshold: 0,
 			Detail: fmt.Sprintf("%d commands (consume and add, keyed in the header and in the body) sent again with their body under their key in upper case%s; %s",
 				judged, notSent(unsent), strings.Join(bad, "; "))})
+	})
+
+	// A JSON object is an unordered collection (RFC 8259): a retry whose
+	// body names the same members in another order is the same request
+	// (SPEC §3), answered as a replay — a backend fingerprinting the raw
+	// bytes calls it a conflict. Header-keyed commands only: a body key is
+	// written into a re-sorted body.
+	It("a retry whose body gives the same members in another order is the same request: a replay", Label("critical"), func(ctx SpecContext) {
+		env.Require("A32")
+		skipUnless(env, "A32")
+		before, how := state(ctx)
+		var judged int
+		var bad []string
+		for _, c := range cmds {
+			if c.bodyKey || len(c.body) < 2 {
+				continue
+			}
+			names := slices.Sorted(maps.Keys(c.body))
+			slices.Reverse(names)
+			raw := []byte("{")
+			for i, k := range names {
+				kb, _ := json.Marshal(k)
+				vb, _ := json.Marshal(c.body[k])
+				if i > 0 {
+					raw = append(raw, ", "...)
+				}
+				raw = append(append(append(raw, kb...), ": "...), vb...)
+			}
+			raw = append(raw, '}')
+			r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits" + c.path, Kind: c.kind, Key: c.key, Body: json.RawMessage(raw), Role: history.Retry})
+			judged++
+			switch {
+			case !r.OK():
+				bad = append(bad, fmt.Sprintf("%s with %s: %d %s", c.name, raw, r.Status, strings.TrimSpace(string(r.Raw))))
+			case idOf(r) != c.eventID || !r.Replayed:
+				bad = append(bad, fmt.Sprintf("%s with %s: event %s (original %s), Idempotent-Replayed %t", c.name, raw, idOf(r), c.eventID, r.Replayed))
+			}
+		}
+		if after, _ := state(ctx); after != before {
+			bad = append(bad, fmt.Sprintf("the reordered retries changed the state (%s): %s before, %s after", how, before, after))
+		}
+		env.Record("A32", harness.Measure{OK: len(bad) == 0, Samples: judged, Measured: len(bad), Threshold: 0,
+			Detail: fmt.Sprintf("%d header-keyed commands retried with their body's members in reverse order%s; %s", judged, notSent(unsent), strings.Join(bad, "; "))})
 	})
 
 	It("after a clean restart a retry returns the original event and writes nothing; a conflicting one is still 409", Label("critical"), func(ctx SpecContext) {

@@ -54,6 +54,8 @@ var gateA = []Check{
 		Needs: caps(CapCrash)},
 	{ID: "A16", Gate: "A", Critical: true, Title: "same key with a different body, or on another route, is 409 idempotency_key_conflict and writes nothing",
 		Rules: rs("§3 key conflict"), Routes: rs(Agents, Consume, Balances)},
+	{ID: "A32", Gate: "A", Critical: true, Title: "a retry whose body gives the same members in another order is the same request: the original answer, nothing written",
+		Rules: rs("§3 idempotent retry"), Routes: rs(Agents, Consume, Balances)},
 	{ID: "A31", Gate: "A", Critical: true, Title: "a key differing from an earlier one only in letter case is another key: its command executes, and its retries name it (across restarts too)",
 		Rules: rs("§3 idempotent retry", "§3 key conflict"), Routes: rs(Agents, Consume, Balances)},
 	{ID: "A17", Gate: "A", Critical: true, Title: "retry injection exercised",

@@ -147,6 +147,8 @@ var gateD = []Check{
 		Rules: rs("§4 projections", "§3 durability", "§8 any backend"), Routes: rs(Agents, Consume, Balance), Needs: caps(CapCrash)},
 	{ID: "D60", Gate: "D", Critical: true, Title: "policy strict: a torn tail (cut short, without its newline, failing its checksum) is cut and the backend starts, keeping every other acknowledged write; strict refuses only damage in the middle",
 		Rules: rs("§3 torn tail", "§3 quarantine"), Routes: rs(Agents, Consume, Balance), Needs: caps(CapJournalFile, CapRestart)},
+	{ID: "D66", Gate: "D", Critical: true, Title: "policy strict: damage in the middle (a seq gap, a bit flip) is refused: the backend does not start on it, and starts again once the journal is whole",
+		Rules: rs("§3 quarantine"), Routes: rs(Agents, Consume), Needs: caps(CapJournalFile, CapRestart)},
 	{ID: "D57", Gate: "D", Critical: true, Title: "power cut: every acknowledged write is still there, judged from the answers (balances equal the fold of acknowledged writes)",
 		Rules: rs("§3 durability", "§8 any backend"), Routes: rs(Agents, Consume, Add, Balance), Needs: caps(CapPowerLoss)},
 

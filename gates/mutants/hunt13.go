@@ -38,6 +38,14 @@ func hunt13Mutants() []Mutant {
 		// agent's totals beside them with their sums.
 		{Name: "h13-synergie-total-capped-last-team", Gate: "b", Check: "B4",
 			Bug: "GET /synergie/{agent}'s total_capped is the last team's capped part, not the sum over its teams"},
+		// D60 tore only the tail under policy strict; D66 damages the
+		// middle (a seq gap, a bit flip) and wants a refusal.
+		{Name: "h13-strict-starts-over-seq-gap", Gate: "d", Check: "D66",
+			Bug: "policy strict starts over a seq gap (only reported), as if a gap lost nothing"},
+		// Every retry was its original's bytes; A32 sends the same members
+		// in another order.
+		{Name: "h13-key-fingerprint-raw-bytes", Gate: "a", Check: "A32",
+			Bug: "the idempotency fingerprint hashes the body's bytes: a retry with its members in another order is 409 idempotency_key_conflict"},
 		// Only that the quarantine file keeps its lines was read (D50); D64
 		// reads what each recovery added.
 		{Name: "h13-quarantine-line-zero-based", Gate: "d", Check: "D64", Verdict: "CONDITIONAL", // D64 is not critical
