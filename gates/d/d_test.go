@@ -675,22 +675,24 @@ func tornSidecars(journal string) map[string]bool {
 }
 
 // reportsTorn reports whether a recovery report names a torn tail: a
-// member whose name holds "torn" with a value set (not null, empty, zero
-// or false), at any depth.
+// member whose name holds "torn" with a value set, at any depth.
 func reportsTorn(v any) bool {
+	return reportHas(v, func(name string, val any) bool { return strings.Contains(name, "torn") && setValue(val) })
+}
+
+// reportHas reports whether any member of a decoded JSON report, at any
+// depth, satisfies match (given its lower-cased name and its value).
+func reportHas(v any, match func(name string, val any) bool) bool {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, val := range x {
-			if strings.Contains(strings.ToLower(k), "torn") && setValue(val) {
-				return true
-			}
-			if reportsTorn(val) {
+			if match(strings.ToLower(k), val) || reportHas(val, match) {
 				return true
 			}
 		}
 	case []any:
 		for _, e := range x {
-			if reportsTorn(e) {
+			if reportHas(e, match) {
 				return true
 			}
 		}
@@ -1135,21 +1137,6 @@ func reportedAnywhere(raw []byte, d corrupt.Damage) (bool, string) {
 	if err := json.Unmarshal(raw, &doc); err != nil {
 		return false, "unreadable report: " + err.Error()
 	}
-	set := func(v any) bool {
-		switch x := v.(type) {
-		case map[string]any:
-			return len(x) > 0
-		case []any:
-			return len(x) > 0
-		case string:
-			return x != ""
-		case float64:
-			return x > 0
-		case bool:
-			return x
-		}
-		return false
-	}
 	lists := func(v any, line int) bool {
 		l, _ := v.([]any)
 		for _, e := range l {
@@ -1176,11 +1163,11 @@ func reportedAnywhere(raw []byte, d corrupt.Damage) (bool, string) {
 				key := strings.ToLower(k)
 				switch {
 				case found != "":
-				case d.Expect == corrupt.ExpectTorn && strings.Contains(key, "torn") && set(x):
+				case d.Expect == corrupt.ExpectTorn && strings.Contains(key, "torn") && setValue(x):
 					found = "torn tail reported at " + path + k
 				case d.Expect == corrupt.ExpectQuarantine && strings.Contains(key, "quarantin") && lists(x, d.Line):
 					found = fmt.Sprintf("line %d quarantined, at %s%s", d.Line, path, k)
-				case d.Expect != corrupt.ExpectTorn && d.Expect != corrupt.ExpectQuarantine && (strings.Contains(key, "gap") || strings.Contains(key, "quarantin")) && set(x):
+				case d.Expect != corrupt.ExpectTorn && d.Expect != corrupt.ExpectQuarantine && (strings.Contains(key, "gap") || strings.Contains(key, "quarantin")) && setValue(x):
 					// SPEC §3: a gap in seq is a media fault, quarantined
 					// and reported like a bad line.
 					found = "gap reported at " + path + k

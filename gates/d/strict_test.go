@@ -120,25 +120,9 @@ var _ = Describe("Gate D: a torn tail under policy strict", Ordered, ContinueOnF
 // member whose name holds "policy" or "mode" with the value "strict", at
 // any depth.
 func saysStrict(v any) bool {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, val := range x {
-			k = strings.ToLower(k)
-			if s, ok := val.(string); ok && s == "strict" && (strings.Contains(k, "policy") || strings.Contains(k, "mode")) {
-				return true
-			}
-			if saysStrict(val) {
-				return true
-			}
-		}
-	case []any:
-		for _, e := range x {
-			if saysStrict(e) {
-				return true
-			}
-		}
-	}
-	return false
+	return reportHas(v, func(name string, val any) bool {
+		return val == "strict" && (strings.Contains(name, "policy") || strings.Contains(name, "mode"))
+	})
 }
 
 // firstLine is s up to its first newline.
