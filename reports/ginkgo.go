@@ -55,6 +55,7 @@ type orderedCheck struct {
 func FromGinkgo(reports []types.Report) []GateDetail {
 	byGate := map[string][]orderedCheck{}
 	for _, r := range reports {
+		notApplicableIn := notApplicableContainers(r.SpecReports)
 		for _, sp := range r.SpecReports {
 			if sp.LeafNodeType != types.NodeTypeIt {
 				continue // suite-level nodes (BeforeSuite…) carry no gate checks
@@ -97,7 +98,8 @@ func FromGinkgo(reports []types.Report) []GateDetail {
 			// reason, even when it recorded checks before it skipped (what
 			// it did not verify must be visible), unless its entries already
 			// say why each of its checks did not run (Env.Require).
-			notApplicable := specStatus == StatusSkip && strings.HasPrefix(strings.TrimSpace(sp.Failure.Message), NotApplicableSkip)
+			notApplicable := specStatus == StatusSkip && (isNotApplicableSkip(sp) ||
+				strings.HasPrefix(strings.TrimSpace(sp.Failure.Message), skippedInBeforeAll) && notApplicableIn[containerKey(sp)])
 			if (len(checks) == 0 && !notApplicable) || (specStatus == StatusFail && !anyFailed) || (specStatus == StatusSkip && !allUnmeasured(checks)) {
 				add(len(checks), specCheck(sp, specStatus, critical, suiteInterruption(r)))
 			}
@@ -134,6 +136,45 @@ func FromGinkgo(reports []types.Report) []GateDetail {
 		out = append(out, g)
 	}
 	return out
+}
+
+// skippedInBeforeAll starts the message Ginkgo gives every later spec of an
+// ordered container whose BeforeAll called Skip: the first spec carries the
+// BeforeAll's own message.
+const skippedInBeforeAll = "Spec skipped because Skip() was called in"
+
+// isNotApplicableSkip reports whether sp skipped with Env.Require's message:
+// its report entries say why each of its checks did not run.
+func isNotApplicableSkip(sp types.SpecReport) bool {
+	return sp.State.Is(types.SpecStateSkipped) && strings.HasPrefix(strings.TrimSpace(sp.Failure.Message), NotApplicableSkip)
+}
+
+// notApplicableContainers are the containers (containerKey) one of whose
+// specs skipped as not applicable: when that happened in a BeforeAll
+// (harness.Requiring), the entries recorded there name every check of the
+// container, so its later specs, skipped for the same reason, hide nothing.
+func notApplicableContainers(specs types.SpecReports) map[string]bool {
+	out := map[string]bool{}
+	for _, sp := range specs {
+		if sp.LeafNodeType == types.NodeTypeIt && isNotApplicableSkip(sp) {
+			out[containerKey(sp)] = true
+		}
+	}
+	return out
+}
+
+// containerKey names the container a spec sits in: its texts and where
+// each was declared.
+func containerKey(sp types.SpecReport) string {
+	var b strings.Builder
+	for i, t := range sp.ContainerHierarchyTexts {
+		b.WriteString(t)
+		if i < len(sp.ContainerHierarchyLocations) {
+			fmt.Fprintf(&b, "@%s:%d", sp.ContainerHierarchyLocations[i].FileName, sp.ContainerHierarchyLocations[i].LineNumber)
+		}
+		b.WriteByte(0)
+	}
+	return b.String()
 }
 
 func specState(sp types.SpecReport) string {

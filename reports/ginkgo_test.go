@@ -206,3 +206,39 @@ func TestFromGinkgoReportsEverySkippedSpecWithItsReason(t *testing.T) {
 		t.Errorf("the non-critical failure: %+v", c)
 	}
 }
+
+// A BeforeAll that finds the target cannot serve its container's checks
+// (harness.Requiring) records each with its reason in the first spec and
+// skips; Ginkgo skips the later specs with its own message. Those hide
+// nothing and are not reported again, but the same message in a container
+// whose first spec gave no reasons is still a critical spec not run.
+func TestFromGinkgoTakesLaterSpecsOfANotApplicableBeforeAllAsExplained(t *testing.T) {
+	spec := func(container string, line int, text, msg string, entries ...types.ReportEntry) types.SpecReport {
+		return types.SpecReport{ContainerHierarchyTexts: []string{container},
+			ContainerHierarchyLocations: []types.CodeLocation{{FileName: "gates/d/" + container + "_test.go", LineNumber: 27}},
+			LeafNodeType:                types.NodeTypeIt, LeafNodeText: text, LeafNodeLabels: []string{"critical"},
+			LeafNodeLocation: types.CodeLocation{FileName: "gates/d/" + container + "_test.go", LineNumber: line},
+			State:            types.SpecStateSkipped, Failure: types.Failure{Message: msg}, ReportEntries: entries}
+	}
+	skipD := func(id string) types.ReportEntry {
+		return entry("check:"+id+" strict", GinkgoCheck{ID: id, Status: StatusSkip, Critical: true, Measured: "–", Detail: "the target has no journal file"})
+	}
+	r := types.Report{SuiteLabels: []string{"gate:D"}, SpecReports: types.SpecReports{
+		spec("strict", 34, "cuts a torn tail", NotApplicableSkip+"D60: no journal file\nD66: no journal file", skipD("D60"), skipD("D66")),
+		spec("strict", 80, "refuses damage in the middle", "Spec skipped because Skip() was called in BeforeAll"),
+		spec("other", 40, "first", "the backend has no KARMA"),
+		spec("other", 50, "second", "Spec skipped because Skip() was called in BeforeAll"),
+	}}
+	gates := FromGinkgo([]types.Report{r})
+	if len(gates) != 1 {
+		t.Fatalf("gates = %+v", gates)
+	}
+	var names []string
+	for _, c := range gates[0].Checks {
+		names = append(names, c.Name)
+	}
+	want := []string{"other first", "other second", "D60 strict", "D66 strict"} // by file
+	if strings.Join(names, "|") != strings.Join(want, "|") {
+		t.Errorf("checks %q, want %q: a later spec of a container whose BeforeAll explained every check is not reported again; of another container it is", names, want)
+	}
+}
