@@ -287,7 +287,7 @@ func (e *Engine) Decide(r Req, in DecisionIn) *Response {
 		}
 		p.corr = a.CorrelationID
 		if !p.now.Before(a.expires) && !e.cfg.Defects.Has(DefectH11ExpiryTimerOnly) { // defect: left to the timer
-			emitExpired(p, a) // lazily applied on access; the caller gets 409 approval_expired
+			emitExpired(p, a) // lazily applied on access: the expiry wins, the caller gets 409 already_decided naming it
 			return nil
 		}
 		// defect: the four-eyes check guards only the decision that completes a request
@@ -696,7 +696,7 @@ func respond(kind string, evs []*Event) *Response {
 		pa := decodePayload[pApproval](ev)
 		switch ev.EventType {
 		case "approval.expired":
-			return &Response{Status: 409, Body: map[string]any{"detail": "approval " + pa.RequestID + " expired at " + pa.ExpiresAt, "code": "approval_expired",
+			return &Response{Status: 409, Body: map[string]any{"detail": "approval " + pa.RequestID + " expired at " + pa.ExpiresAt, "code": "already_decided",
 				"request_id": pa.RequestID, "status": "expired", "version": pa.Version, "decision": Decision{EventType: ev.EventType, EventID: ev.EventID, ActorID: ev.ActorID, Timestamp: ev.Timestamp}}}
 		case "approval.vote_recorded":
 			return ok(map[string]any{"request_id": pa.RequestID, "status": "pending", "version": pa.Version, "votes": 1,

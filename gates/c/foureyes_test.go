@@ -62,9 +62,15 @@ func judgeApprovals(ctx context.Context, env *harness.Env, variant string) {
 // emits approval.expired). Within 10 s of the deadline the journal, where
 // it is readable, must hold each one's expiry — read before anything
 // touches them, so a lazy expiry on access does not stand in for the
-// timer — and GET /approvals?status=pending must leave them out.
-func expiredByTheBackend(ctx context.Context, env *harness.Env, deadline time.Time, reqs map[string]string) {
+// timer — and GET /approvals?status=pending must leave them out. notTaken
+// says why, where the backend did not take the timeouts it was given
+// (Env.TimeoutTaken): then nothing is judged.
+func expiredByTheBackend(ctx context.Context, env *harness.Env, deadline time.Time, notTaken string, reqs map[string]string) {
 	if !env.Applies("C37") {
+		return
+	}
+	if notTaken != "" {
+		env.Record("C37", harness.Measure{Detail: notTaken})
 		return
 	}
 	ids := slices.Sorted(maps.Keys(reqs))
@@ -215,10 +221,11 @@ var _ = Describe("Gate C: four eyes at every vote, and the audit against the jou
 		// Past both timeouts, a late approval of two of the expiring
 		// requests (a backend that expires lazily writes the expiry now);
 		// the others are the timer's.
+		notTaken := env.TimeoutTaken(ctx, hNone, "CREDITD_APPROVAL_TIMEOUT_HIGH", highTimeout) + env.TimeoutTaken(ctx, cTimer, "CREDITD_APPROVAL_TIMEOUT_CRITICAL", criticalTimeout)
 		time.Sleep(time.Until(expiresBy.Add(1500 * time.Millisecond)))
 		env.C.Decide(ctx, hLate, "gate-c-votes-late", true, "too late", "gate-c-votes-exp-h2-late")
 		env.C.Decide(ctx, cVoted, "gate-c-votes-late", true, "too late", "gate-c-votes-exp-c1-late")
-		expiredByTheBackend(ctx, env, expiresBy, map[string]string{hNone: "HIGH, nobody decided", hSelf: "HIGH, the requester's approval refused",
+		expiredByTheBackend(ctx, env, expiresBy, notTaken, map[string]string{hNone: "HIGH, nobody decided", hSelf: "HIGH, the requester's approval refused",
 			cTimer: "CRITICAL, one vote"})
 		// And one CRITICAL request with one vote, still pending when the
 		// audit is read: SPEC §5 lists every request with its decision

@@ -24,10 +24,11 @@ import (
 // BootExplore boots the backend with several principals' tokens, runs the
 // generative workload on it and returns the run for the reference model
 // (gates/audit/explore.go). Our engine is booted with settings drawn from
-// the seed; a backend started from a command line (exec) with SPEC §5's
-// defaults, which it applies without being told (SPEC names no variables
-// for the thresholds), and the tokens in SPEC §6's CREDITD_TOKENS, which it
-// must honour. ids are the catalog checks the gate records from it: where
+// the seed, and so is a backend started from a command line (exec) that
+// reads our engine's setting variables (CREDITGATE_EXEC_SETTINGS); another
+// one with SPEC §5's defaults, which it applies without being told (SPEC
+// names no variables for the thresholds). An exec backend gets the tokens
+// in SPEC §6's CREDITD_TOKENS, which it must honour. ids are the catalog checks the gate records from it: where
 // the target cannot take tokens (or settings, for the checks that need
 // them) the node is skipped, each id SKIP with the reason.
 //
@@ -45,7 +46,7 @@ func BootExplore(ctx context.Context, gate string, walk int, ids ...string) (*En
 	cfg := target.ConfigFromEnv()
 	own := cfg.Kind.OwnEngine()
 	settings, backend := explore.DefaultSettings(), map[string]string{}
-	if own {
+	if ok, _ := (&Env{P: p, TCfg: cfg}).Has(catalog.CapSettings); ok {
 		settings = explore.DrawSettings(rand.New(rand.NewPCG(seed, 0x736574)))
 		if walk > 0 {
 			settings = settings.Defaults()
@@ -191,12 +192,16 @@ func (e *Env) bodyKeysTaken(ctx context.Context, admin string) bool {
 }
 
 // unexplored names the routes the workload draws on that the backend does
-// not serve ("" when it serves them all), and for another backend that
-// the settings are SPEC §5's defaults.
+// not serve ("" when it serves them all), and for another backend which
+// settings it ran on.
 func (e *Env) unexplored() string {
 	var out string
 	if !e.TCfg.Kind.OwnEngine() {
-		out = " (another backend: SPEC §5's default settings, only what the SPEC fixes judged"
+		settings := "SPEC §5's default settings"
+		if ok, _ := e.Has(catalog.CapSettings); ok {
+			settings = "the settings of CREDITGATE_EXEC_SETTINGS"
+		}
+		out = " (another backend: " + settings + ", only what the SPEC fixes judged"
 		switch {
 		case e.oneToken && e.T.Token() == "":
 			out += "; every command sent without a token (the harness was given none: CREDITGATE_TOKEN), so no roles are judged"

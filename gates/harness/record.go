@@ -1,17 +1,21 @@
 package harness
 
 import (
+	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/onsi/ginkgo/v2"
 
 	"github.com/creditgate/creditgate/gates/catalog"
 	"github.com/creditgate/creditgate/gates/target"
 	"github.com/creditgate/creditgate/reports"
+	"github.com/creditgate/creditgate/scenarios/explore"
 )
 
 // Measure is what a spec measured for one catalog check.
@@ -184,11 +188,28 @@ func (e *Env) Has(cap catalog.Capability) (bool, string) {
 			return true, ""
 		}
 		if cap == catalog.CapSettings {
-			return false, fmt.Sprintf("target %s: the harness cannot start the backend with its own settings (e.g. a 3 s approval timeout); run our engine with CREDITGATE_TARGET=container or process", e.TCfg.Kind)
+			return e.settingsReadable()
 		}
 		return false, fmt.Sprintf("target %s: the check is about our engine's binary (creditd); it does not apply to another backend", e.TCfg.Kind)
 	}
 	return e.TCfg.Supports(cap)
+}
+
+// settingsReadable is CapSettings for another backend: one started from a
+// command line that reads every rule setting under our engine's names
+// (CREDITGATE_EXEC_SETTINGS); SPEC §7 names no variables for them.
+func (e *Env) settingsReadable() (bool, string) {
+	if e.TCfg.Kind != target.KindExec {
+		return false, fmt.Sprintf("target %s: the harness cannot start the backend with its own settings (e.g. a 3 s approval timeout); run our engine with CREDITGATE_TARGET=container or process, or start yours with CREDITGATE_EXEC and CREDITGATE_EXEC_SETTINGS", e.TCfg.Kind)
+	}
+	ok, missing := e.TCfg.ExecReadsSettings(explore.RuleVariables())
+	if ok {
+		return true, ""
+	}
+	if len(missing) == len(explore.RuleVariables()) {
+		return false, "target exec: the harness cannot choose the backend's settings (e.g. a 3 s approval timeout; SPEC §7 names no variables for them); if it reads our engine's (docs/own-backend.md), say so with CREDITGATE_EXEC_SETTINGS=rules"
+	}
+	return false, "target exec: CREDITGATE_EXEC_SETTINGS does not name " + strings.Join(missing, ", ") + " (the checks that draw settings set every rule setting; \"rules\" names them all)"
 }
 
 // roleTokens reports whether the harness has a token per role: our own
@@ -256,4 +277,27 @@ func (e *Env) noteUnapplied(id string) bool {
 	first := !e.unapplied[id]
 	e.unapplied[id] = true
 	return first
+}
+
+// TimeoutTaken says whether a backend whose settings the harness declared
+// (CREDITGATE_EXEC_SETTINGS) took the approval timeout it was given
+// (variable=want): "" when GET /approvals/{id} shows the request's deadline
+// within a minute of created_at + want, or shows none to compare (the
+// declaration stands); else why the checks waiting for that deadline are
+// not measured. Our own engine is judged as booted: "".
+func (e *Env) TimeoutTaken(ctx context.Context, id, variable string, want time.Duration) string {
+	if e.TCfg.Kind.OwnEngine() {
+		return ""
+	}
+	r := e.C.Get(ctx, "/api/credits/approvals/"+url.PathEscape(id))
+	created, cerr := time.Parse(time.RFC3339Nano, r.Str("created_at"))
+	expires, eerr := time.Parse(time.RFC3339Nano, r.Str("expires_at"))
+	if !r.OK() || cerr != nil || eerr != nil {
+		return ""
+	}
+	if got := expires.Sub(created); got > want+time.Minute {
+		return fmt.Sprintf("the backend did not take %s=%s (CREDITGATE_EXEC_SETTINGS names it): request %s expires %s after it was created; a deadline it does not keep within the run is not judged",
+			variable, want, id, got.Round(time.Second))
+	}
+	return ""
 }

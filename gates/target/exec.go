@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -58,6 +59,29 @@ func (c Config) ExecTakesKarma() bool {
 	return c.Kind == KindExec && strings.Contains(c.Exec, execKarmaPlaceholder)
 }
 
+// ExecSettingsRules is the CREDITGATE_EXEC_SETTINGS word for every rule
+// setting.
+const ExecSettingsRules = "rules"
+
+// execSettingName is how a rule setting is named in CREDITGATE_EXEC_SETTINGS.
+var execSettingName = regexp.MustCompile(`^CREDITD_[A-Z0-9_]+$`)
+
+// ExecReadsSettings reports whether the exec backend reads every one of
+// names (CREDITD_* rule settings) from its environment, as declared in
+// CREDITGATE_EXEC_SETTINGS, and if not which it does not.
+func (c Config) ExecReadsSettings(names []string) (bool, []string) {
+	if c.Kind != KindExec {
+		return false, names
+	}
+	var missing []string
+	for _, n := range names {
+		if !slices.Contains(c.ExecSettings, ExecSettingsRules) && !slices.Contains(c.ExecSettings, n) {
+			missing = append(missing, n)
+		}
+	}
+	return len(missing) == 0, missing
+}
+
 // validateExec reports an exec configuration New would refuse.
 func validateExec(c Config) error {
 	words, err := splitWords(c.Exec)
@@ -75,6 +99,11 @@ func validateExec(c Config) error {
 		clean := filepath.Clean(j)
 		if filepath.IsAbs(j) || clean == "." || clean == ".." || strings.HasPrefix(clean, "../") {
 			return fmt.Errorf("target: CREDITGATE_EXEC_JOURNAL %q must be a file path relative to {data_dir}, inside it (e.g. journal.jsonl)", j)
+		}
+	}
+	for _, n := range c.ExecSettings {
+		if n != ExecSettingsRules && !execSettingName.MatchString(n) {
+			return fmt.Errorf("target: CREDITGATE_EXEC_SETTINGS: %q is neither %q nor a setting's variable name (CREDITD_APPROVAL_TIMEOUT_HIGH, …; docs/own-backend.md lists them)", n, ExecSettingsRules)
 		}
 	}
 	if h := c.ExecHealth; h != "" && !strings.HasPrefix(h, "/") {

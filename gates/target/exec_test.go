@@ -80,12 +80,13 @@ func TestExecPlaceholdersAndConfigErrors(t *testing.T) {
 	}
 
 	bad := map[string]Config{
-		"needs a command line":           {Kind: KindExec},
-		"unknown placeholder {data-dir}": {Kind: KindExec, Exec: "srv -data {data-dir}"},
-		"relative to {data_dir}":         {Kind: KindExec, Exec: "srv", ExecJournal: "../outside.jsonl"},
-		"relative to {data_dir}, inside": {Kind: KindExec, Exec: "srv", ExecJournal: "/abs/journal.jsonl"},
-		"must be a path starting with /": {Kind: KindExec, Exec: "srv", ExecHealth: "health"},
-		"needs CREDITGATE_EXEC_JOURNAL":  {Kind: KindExec, Exec: "srv", PowerLoss: PowerLossOn},
+		"needs a command line":                                      {Kind: KindExec},
+		"unknown placeholder {data-dir}":                            {Kind: KindExec, Exec: "srv -data {data-dir}"},
+		"relative to {data_dir}":                                    {Kind: KindExec, Exec: "srv", ExecJournal: "../outside.jsonl"},
+		"relative to {data_dir}, inside":                            {Kind: KindExec, Exec: "srv", ExecJournal: "/abs/journal.jsonl"},
+		"must be a path starting with /":                            {Kind: KindExec, Exec: "srv", ExecHealth: "health"},
+		"needs CREDITGATE_EXEC_JOURNAL":                             {Kind: KindExec, Exec: "srv", PowerLoss: PowerLossOn},
+		"CREDITGATE_EXEC_SETTINGS: \"approval_timeout\" is neither": {Kind: KindExec, Exec: "srv", ExecSettings: []string{"CREDITD_APPROVAL_HIGH", "approval_timeout"}},
 	}
 	for want, cfg := range bad {
 		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), want) {
@@ -129,6 +130,36 @@ func TestExecConfigFromEnvAndCapabilities(t *testing.T) {
 	c.ExecJournal = "journal.jsonl"
 	if ok, why := c.Supports(CapJournalFile); !ok {
 		t.Errorf("journal-file with CREDITGATE_EXEC_JOURNAL: %s", why)
+	}
+}
+
+// A backend reads the settings CREDITGATE_EXEC_SETTINGS names ("rules":
+// every one); any it does not name the harness cannot choose, and another
+// kind of target reads none this way.
+func TestExecSettingsAreTheOnesDeclared(t *testing.T) {
+	for _, k := range []string{"CREDITGATE_TARGET", "CREDITGATE_URL"} {
+		t.Setenv(k, "")
+	}
+	t.Setenv("CREDITGATE_EXEC", "srv --port {port}")
+	want := []string{"CREDITD_APPROVAL_TIMEOUT_HIGH", "CREDITD_APPROVAL_THRESHOLD"}
+	for decl, missing := range map[string][]string{
+		"":                                want,
+		" CREDITD_APPROVAL_TIMEOUT_HIGH ": {"CREDITD_APPROVAL_THRESHOLD"},
+		"CREDITD_APPROVAL_THRESHOLD,CREDITD_APPROVAL_TIMEOUT_HIGH": nil,
+		"rules": nil,
+	} {
+		t.Setenv("CREDITGATE_EXEC_SETTINGS", decl)
+		c := ConfigFromEnv()
+		if err := c.Validate(); err != nil {
+			t.Fatalf("CREDITGATE_EXEC_SETTINGS=%q refused: %v", decl, err)
+		}
+		ok, got := c.ExecReadsSettings(want)
+		if ok != (len(missing) == 0) || !reflect.DeepEqual(got, missing) {
+			t.Errorf("CREDITGATE_EXEC_SETTINGS=%q: reads %v, missing %q; want missing %q", decl, ok, got, missing)
+		}
+	}
+	if ok, _ := (Config{Kind: KindProcess, ExecSettings: []string{"rules"}}).ExecReadsSettings(want); ok {
+		t.Error("a process target read settings through CREDITGATE_EXEC_SETTINGS")
 	}
 }
 

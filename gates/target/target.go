@@ -134,6 +134,13 @@ type Config struct {
 	// ExecHealth (CREDITGATE_EXEC_HEALTH) is the exec backend's readiness
 	// path (default /api/health, falling back to /api/credits/health).
 	ExecHealth string
+	// ExecSettings (CREDITGATE_EXEC_SETTINGS) names the rule settings the
+	// exec backend reads from the environment under our engine's names and
+	// units (CREDITD_APPROVAL_TIMEOUT_HIGH=3s, …), comma-separated, or
+	// "rules" for every one (ExecReadsSettings). SPEC §7 names no variables
+	// for the thresholds and timeouts, so without it the harness cannot
+	// choose them.
+	ExecSettings []string
 	// KarmaURL is the base URL of the harness's KARMA stub, put in for an
 	// exec command's {karma_url} ("" when the harness runs none). Our own
 	// engine gets it as CREDITD_KARMA_URL in Env instead.
@@ -143,8 +150,8 @@ type Config struct {
 // ConfigFromEnv reads CREDITGATE_TARGET, CREDITGATE_IMAGE, CREDITGATE_URL,
 // CREDITGATE_TOKEN, CREDITGATE_NETWORK, CREDITGATE_BINARY and
 // CREDITGATE_POWERLOSS, and for the exec target CREDITGATE_EXEC,
-// CREDITGATE_EXEC_JOURNAL, CREDITGATE_EXEC_HEALTH and
-// CREDITGATE_EXEC_DATA_DIR. Setting CREDITGATE_IMAGE means "use this image
+// CREDITGATE_EXEC_JOURNAL, CREDITGATE_EXEC_HEALTH, CREDITGATE_EXEC_SETTINGS
+// and CREDITGATE_EXEC_DATA_DIR. Setting CREDITGATE_IMAGE means "use this image
 // as is" (NoBuild). Setting only CREDITGATE_URL selects url mode, only
 // CREDITGATE_EXEC exec mode.
 // CREDITGATE_POWERLOSS: "true" mounts every booted target's data directory
@@ -163,6 +170,11 @@ func ConfigFromEnv() Config {
 		Exec:        os.Getenv("CREDITGATE_EXEC"),
 		ExecJournal: os.Getenv("CREDITGATE_EXEC_JOURNAL"),
 		ExecHealth:  os.Getenv("CREDITGATE_EXEC_HEALTH"),
+	}
+	for _, name := range strings.Split(os.Getenv("CREDITGATE_EXEC_SETTINGS"), ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			c.ExecSettings = append(c.ExecSettings, name)
+		}
 	}
 	c.NoBuild = c.Image != ""
 	switch strings.ToLower(strings.TrimSpace(os.Getenv("CREDITGATE_POWERLOSS"))) {

@@ -161,6 +161,10 @@ var foreignCases = []foreignCase{
 	{spec: true, defect: "h13-torn-tail-no-sidecar", gates: "d", check: "D65"},
 	{spec: true, defect: "h13-mission-unknown-type-refused", gates: "b", check: "B11"},
 	{spec: true, defect: "h13-history-total-ring", gates: "b", check: "B37"},
+	// Its deadlines re-armed at start: out of reach while the harness
+	// could not set another backend's timeouts; with
+	// CREDITGATE_EXEC_SETTINGS C38 restarts it across a deadline.
+	{spec: true, defect: "h13-expiry-rearmed-at-start", gates: "c", check: "C38"},
 	// The generated workload on another backend (SPEC §5's defaults, the
 	// routes whose answers SPEC §6 fixes): an overdraft under concurrent
 	// debits and retries executed twice, each failed by B47 alone.
@@ -243,12 +247,17 @@ func runForeignCase(cfg Config, c foreignCase, bins map[bool]string, quiet bool)
 	_ = os.RemoveAll(dir)
 	// Both backends take -defects, "none" for none; the independent one
 	// takes its KARMA from the harness's stub, as a user's backend would
-	// with {karma_url} in its command (the original calls no KARMA).
+	// with {karma_url} in its command, and reads every rule setting under
+	// our engine's names, as a user's would declare with
+	// CREDITGATE_EXEC_SETTINGS (the original calls no KARMA and has its
+	// own settings).
 	command := bins[c.spec] + " -addr 127.0.0.1:{port} -data {data_dir} -defects " + orNone(c.defect)
+	env := []string{"CREDITGATE_TARGET=exec", "CREDITGATE_EXEC_JOURNAL=journal.jsonl"}
 	if c.spec {
 		command += " -karma-url {karma_url}"
+		env = append(env, "CREDITGATE_EXEC_SETTINGS=rules")
 	}
-	env := append([]string{"CREDITGATE_TARGET=exec", "CREDITGATE_EXEC_JOURNAL=journal.jsonl", "CREDITGATE_EXEC=" + command}, c.env...)
+	env = append(append(env, "CREDITGATE_EXEC="+command), c.env...)
 	focus := ""
 	if c.explored {
 		focus = "B47,B48"

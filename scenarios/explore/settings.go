@@ -3,6 +3,7 @@ package explore
 import (
 	"fmt"
 	"math/rand/v2"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -140,6 +141,17 @@ func (s Settings) Defaults() Settings {
 		d.MissionFailRefund = 0.5
 	}
 	return d
+}
+
+// RuleVariables are the CREDITD_* variables of every rule setting, sorted:
+// what a backend must read to run on settings the harness draws.
+func RuleVariables() []string {
+	names := make([]string, 0, 10)
+	for k := range DefaultSettings().rules() {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
 }
 
 // rules renders every rule setting as its CREDITD_* variable.
