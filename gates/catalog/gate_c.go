@@ -77,6 +77,8 @@ var gateC = []Check{
 		Rules: rs("§5 audit", "§5 expiry"), Routes: rs(Agents, ApprovalRequest, Approve, Reject, ApprovalAudit), Needs: caps(CapJournal)},
 	{ID: "C37", Gate: "C", Critical: true, Title: "a request nobody decides is expired by the backend past its deadline, one with a vote included: the journal holds approval.expired and GET /approvals?status=pending leaves it out",
 		Rules: rs("§5 expiry"), Routes: rs(ApprovalRequest, Approve, ApprovalList), Needs: caps(CapSettings)},
+	{ID: "C38", Gate: "C", Critical: true, Title: "a request whose deadline passed while the backend was down is expired when it is back: a decision is refused already_decided and nothing executes",
+		Rules: rs("§5 expiry", "§3 durability"), Routes: rs(Agents, ApprovalRequest, ApprovalGet, Approve, Balance), Needs: caps(CapSettings, CapRestart)},
 	{ID: "C36", Gate: "C", Critical: true, Title: "a decision carrying a version the request has moved past, in expected_version or in If-Match, approving or rejecting, is refused and changes nothing",
 		Rules: rs("§5 optimistic concurrency"), Routes: rs(ApprovalRequest, ApprovalGet, Approve)},
 }
