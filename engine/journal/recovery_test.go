@@ -103,6 +103,25 @@ func TestRecoveryKeepsAndReportsByCorruption(t *testing.T) {
 			want: recoveryWant{kept: seqRange(1, 7), tornLines: 3, tornReason: "incomplete command: 2 of 3"},
 		},
 		{
+			// SPEC §3: a last line failing its checksum is a torn tail,
+			// also when it is the last line its command needs.
+			name: "trailing command whose last line fails its checksum is torn whole",
+			corrupt: func(tb testing.TB, ls [][]byte) []byte {
+				tx := withTx(tb, ls, 8, 3)
+				return join(join(tx[:9]...), flipMiddle(tx[9]))
+			},
+			want: recoveryWant{kept: seqRange(1, 7), tornLines: 3, tornReason: "incomplete command: 2 of 3"},
+		},
+		{
+			name: "a command whose last line fails its checksum, followed by a line, is damage in the middle",
+			corrupt: func(tb testing.TB, ls [][]byte) []byte {
+				tx := withTx(tb, ls, 7, 3)
+				return join(join(tx[:8]...), flipMiddle(tx[8]), tx[9])
+			},
+			want: recoveryWant{kept: without(seqRange(1, 10), 9), quarantined: []int{9}, qReason: "checksum",
+				gaps: []journal.Gap{{AfterSeq: 8, NextSeq: 10}}, strictLine: 9, strictReason: "checksum"},
+		},
+		{
 			name: "complete trailing command is kept",
 			corrupt: func(tb testing.TB, ls [][]byte) []byte {
 				return join(withTx(tb, ls, 8, 3)...)
