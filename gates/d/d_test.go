@@ -472,15 +472,26 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 					c = cc.setup(ctx, ci)
 					watched = append(watched, cc.agents(ci)...)
 				}
-				pre := keysBySeq(readJournal(ctx, env))
+				if cc.setup == nil && slices.ContainsFunc(corrupt.TornTails, func(t corrupt.Corruptor) bool { return t.Name == c.Name }) && env.Routes.Has(catalog.ApprovalRequest) {
+					// The torn line ends a command of several events (a
+					// LOW request, approved and executed at once): what
+					// the cut takes is the whole unacknowledged command,
+					// and its sidecar keeps every line of it (D65).
+					id, r := env.C.RequestApproval(ctx, agent, "gate-d-requester", 1000, "", fmt.Sprintf("gate-d-c%d-low", ci))
+					harness.Ensure(id != "" && r.OK() && r.Str("status") == "approved",
+						"a LOW request (1 credit) must be approved and executed at once before %s: got %d %s", c.Name, r.Status, r.Raw)
+				}
+				preJournal := readJournal(ctx, env)
+				pre := keysBySeq(preJournal)
 				balances := readBalances(ctx, env, watched)
 				damage := &fault.Corruption{T: env.T, Path: env.T.JournalPath(), C: c, Rand: rand.New(rand.NewPCG(env.P.Seed, uint64(ci)))}
 				sidecarsBefore := tornSidecars(env.T.JournalPath())
 				_, err := env.Inject(ctx, damage) // a clean stop, then the damage
 				d := damage.Damage
-				var torn []byte // the damaged last line, which recovery must keep aside
+				var torn, damaged []byte // the damaged last line, which recovery must keep aside, and the damaged file
 				if err == nil && d.Expect == corrupt.ExpectTorn {
 					torn = lineOf(env.T.JournalPath(), d.Line)
+					damaged, _ = os.ReadFile(env.T.JournalPath())
 				}
 				if err == nil && d.Line == 0 && cc.setup != nil {
 					// A foreign journal schema may have no such first line
@@ -503,7 +514,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 					Detail: "never stuck: lost lines and the events depending on them are quarantined and reported, the rest replays", Variant: c.Name})
 				quarantined.after(c.Name, d)
 				if d.Expect == corrupt.ExpectTorn && serr == nil {
-					m := sidecarKept(env.T.JournalPath(), sidecarsBefore, torn, c.Name)
+					m := sidecarKept(env.T.JournalPath(), sidecarsBefore, cutBytes(env.T.JournalPath(), damaged, torn), c.Name)
 					// A backend that took the damaged last line for damage in
 					// the middle (quarantined, D20 judges that) kept no
 					// sidecar because it cut no tail: judged only where its
@@ -522,6 +533,14 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 				destroyed := map[uint64]bool{}
 				for _, s := range d.DestroyedSeqs {
 					destroyed[s] = true
+				}
+				if d.Expect == corrupt.ExpectTorn {
+					// A torn tail is an unacknowledged write: the command
+					// it ends goes whole (SPEC §3 cuts it, §2 keeps a
+					// command's events together).
+					for _, s := range commandOf(preJournal, d.TornSeq) {
+						destroyed[s] = true
+					}
 				}
 				var lost []string
 				for seq, key := range pre {
@@ -734,10 +753,50 @@ func lineOf(path string, n int) []byte {
 	return nil
 }
 
+// commandOf is the seqs of the command whose last event is seq: the
+// events before it in the journal carrying its correlation id, back to
+// the first that does not.
+func commandOf(j *audit.Journal, seq uint64) []uint64 {
+	evs := j.Events()
+	i := slices.IndexFunc(evs, func(e *audit.Event) bool { return e.Seq == seq })
+	if i < 0 || evs[i].CorrelationID == "" {
+		return nil
+	}
+	var out []uint64
+	for k := i - 1; k >= 0 && evs[k].CorrelationID == evs[i].CorrelationID; k-- {
+		out = append(out, evs[k].Seq)
+	}
+	return out
+}
+
+// cutBytes is what a torn-tail recovery cut from the damaged file: its
+// bytes past the last line boundary the recovered file still shares with
+// it (lines appended since differ from them), without the final newline —
+// the torn line and the lines of its command cut with it. torn alone where
+// the recovered file shares less than the damaged one's lines before the
+// torn line (it was rewritten, not cut).
+func cutBytes(journal string, damaged, torn []byte) []byte {
+	now, err := os.ReadFile(journal)
+	if err != nil || len(damaged) == 0 {
+		return torn
+	}
+	n := 0
+	for n < len(now) && n < len(damaged) && now[n] == damaged[n] {
+		n++
+	}
+	n = bytes.LastIndexByte(damaged[:n], '\n') + 1
+	cut := bytes.TrimSuffix(damaged[n:], []byte{'\n'})
+	if !bytes.HasSuffix(cut, torn) {
+		return torn
+	}
+	return cut
+}
+
 // sidecarKept judges D65 after a recovery from a torn tail: a sidecar that
-// was not there before holds the torn bytes.
+// was not there before holds the bytes cut (the torn line and the lines of
+// its command).
 func sidecarKept(journal string, before map[string]bool, torn []byte, variant string) harness.Measure {
-	m := harness.Measure{Threshold: "a new sidecar holding the torn line", Variant: variant}
+	m := harness.Measure{Threshold: "a new sidecar holding the cut lines", Variant: variant}
 	if len(torn) == 0 {
 		m.Detail = "the damaged journal had no last line to keep"
 		return m
@@ -751,14 +810,14 @@ func sidecarKept(journal string, before map[string]bool, torn []byte, variant st
 		names = append(names, name)
 		if b, err := os.ReadFile(filepath.Join(filepath.Dir(journal), name)); err == nil && bytes.Contains(b, torn) {
 			m.OK, m.Measured = true, name
-			m.Detail = fmt.Sprintf("%s holds the %d bytes of the torn line", name, len(torn))
+			m.Detail = fmt.Sprintf("%s holds the %d bytes cut (%d lines)", name, len(torn), bytes.Count(torn, []byte{'\n'})+1)
 			return m
 		}
 	}
 	sort.Strings(names)
 	m.Measured = "none"
-	m.Detail = fmt.Sprintf("after recovery from %s, no new file beside %s whose name holds \"torn\" holds the torn line (%d bytes: %.80q); new such files: %v",
-		variant, filepath.Base(journal), len(torn), torn, names)
+	m.Detail = fmt.Sprintf("after recovery from %s, no new file beside %s whose name holds \"torn\" holds the %d lines cut (%d bytes: %.200q); new such files: %v",
+		variant, filepath.Base(journal), bytes.Count(torn, []byte{'\n'})+1, len(torn), torn, names)
 	return m
 }
 

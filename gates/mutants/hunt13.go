@@ -46,6 +46,11 @@ func hunt13Mutants() []Mutant {
 		// in another order.
 		{Name: "h13-key-fingerprint-raw-bytes", Gate: "a", Check: "A32",
 			Bug: "the idempotency fingerprint hashes the body's bytes: a retry with its members in another order is 409 idempotency_key_conflict"},
+		// Every torn tail was one line (the last command a consume); the
+		// torn line now ends a LOW request, approved and executed at once,
+		// and D65 wants every line the cut took (closed at stop 17).
+		{Name: "h13-torn-sidecar-keeps-last-line-only", Gate: "d", Check: "D65", Verdict: "CONDITIONAL", // D65 is not critical
+			Bug: "a torn tail of several lines (the torn line ends a command of several events) keeps only its last line in the sidecar"},
 		// Only that the quarantine file keeps its lines was read (D50); D64
 		// reads what each recovery added.
 		{Name: "h13-quarantine-line-zero-based", Gate: "d", Check: "D64", Verdict: "CONDITIONAL", // D64 is not critical

@@ -7,14 +7,23 @@ package journal
 // line takes the next line in file order.
 func (s *scanner) line(r *lineRec) error {
 	valid := r.err == nil
+	if s.cmdLines > 0 && len(s.held) == s.cmdLines {
+		// The open command has all its lines but its last failed (else it
+		// was settled): a line after it makes that damage in the middle.
+		s.cmdLines = 0
+		if err := s.settleHeld(); err != nil {
+			return err
+		}
+	}
 	if s.cmdLines > 0 {
 		// A new command starting before the open one has all its lines means
 		// lines of the open one were destroyed: settle it as mid-file.
 		if !(valid && r.env.TxSize > 1) {
 			s.hold(r)
-			// A line without '\n' is last and unfinished: it never completes
-			// the command, which stays held and becomes the torn tail.
-			if len(s.held) == s.cmdLines && r.err != errNoNewline {
+			// The command is whole once its last line verifies. A last line
+			// that does not (unfinished, or failing its checksum) may be the
+			// torn tail (SPEC §3): it stays held until a line follows it.
+			if len(s.held) == s.cmdLines && r.err != errNoNewline /* BUG: a failed checksum settles the command */ {
 				s.cmdLines = 0
 				return s.settleHeld()
 			}
@@ -22,7 +31,7 @@ func (s *scanner) line(r *lineRec) error {
 		}
 		s.cmdLines = 0
 	}
-	if r.err == errNoNewline {
+	if r.err == errNoNewline /* BUG: only an unfinished line may be torn */ {
 		s.hold(r)
 		return nil
 	}
