@@ -129,16 +129,29 @@ func New(seed int64) *Server {
 }
 
 // ScoreFor is the stub's deterministic score of agentID under seed:
-// FNV-1a of the seed and the id, mapped into [0.1, 0.95], 4 decimals.
+// FNV-1a of the seed and the id, mixed (FNV-1a alone moves only its low
+// bits for a different last byte, so "a1" and "a2" scored alike), mapped
+// into [0.1, 0.95], 4 decimals.
 func ScoreFor(seed int64, agentID string) float64 {
 	h := fnv.New64a()
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], uint64(seed))
 	h.Write(b[:])
 	h.Write([]byte(agentID))
-	u := float64(h.Sum64()>>11) / (1 << 53) // uniform in [0,1)
+	u := float64(mix64(h.Sum64())>>11) / (1 << 53) // uniform in [0,1)
 	v := minScore + (maxScore-minScore)*u
 	return math.Round(v*scoreDecimalsFactor) / scoreDecimalsFactor
+}
+
+// mix64 is MurmurHash3's 64-bit finalizer: every input bit moves about
+// half the output bits.
+func mix64(x uint64) uint64 {
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	x ^= x >> 33
+	return x
 }
 
 // ServeHTTP implements http.Handler.

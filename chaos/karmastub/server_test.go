@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -39,6 +40,20 @@ func TestScoreIsDeterministicPerSeedAndWithinBounds(t *testing.T) {
 	}
 	if same > 5 {
 		t.Fatalf("%d of 100 agents score the same under different seeds; the seed must matter", same)
+	}
+}
+
+// Agents of one team are told apart: ids differing in their last
+// character only (gate-b-team-a1, …-a2) score differently, so a backend
+// weighting every reward by one member's score shows.
+func TestIdsDifferingInTheirLastCharacterScoreApart(t *testing.T) {
+	seen := map[float64]string{}
+	for i := range 20 {
+		id := fmt.Sprintf("gate-b-team-a%d", i)
+		if other, dup := seen[ScoreFor(42, id)]; dup {
+			t.Errorf("%s and %s both score %v", other, id, ScoreFor(42, id))
+		}
+		seen[ScoreFor(42, id)] = id
 	}
 }
 

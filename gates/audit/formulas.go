@@ -23,6 +23,10 @@ type FormulaParams struct {
 	// EoCNominalRate is the EoC load 1.0 in ops/s (1000) and EoCAlpha its
 	// EWMA weight (0.3).
 	EoCNominalRate, EoCAlpha float64
+	// KarmaScoreOf is the score KARMA serves for an agent, where the
+	// harness runs KARMA (its stub's); nil where it does not. A score the
+	// backend records as KARMA's (karma_source live, or cache(d)) must be it.
+	KarmaScoreOf func(agentID string) float64
 }
 
 // DefaultFormulas are the documented defaults.
@@ -266,12 +270,29 @@ func (m *Model) noteKarma(e *Event) {
 	if md.KarmaSource != nil && *md.KarmaSource == "fallback" && s != m.Formulas.KarmaFallback {
 		m.problem(ProblemFormula, e, "karma_source fallback with karma_score %v, docs/karma.md's fallback CI is %v", s, m.Formulas.KarmaFallback)
 	}
+	if src := derefString(md.KarmaSource); (src == "live" || src == "cache" || src == "cached") && m.Formulas.KarmaScoreOf != nil {
+		var subject struct {
+			AgentID string `json:"agent_id"`
+		}
+		if json.Unmarshal(e.Payload, &subject) == nil && subject.AgentID != "" {
+			if want := m.Formulas.KarmaScoreOf(subject.AgentID); s != want {
+				m.problem(ProblemFormula, e, "karma_source %s with karma_score %v for agent %q, whose score KARMA serves is %v", src, s, subject.AgentID, want)
+			}
+		}
+	}
 	if e.EventType == "synergie.reward_granted" {
 		var p rewardPayload
 		if json.Unmarshal(e.Payload, &p) == nil && p.KarmaScore != nil && *p.KarmaScore != s {
 			m.problem(ProblemFormula, e, "reward computed with karma_score %v, metadata records %v", *p.KarmaScore, s)
 		}
 	}
+}
+
+func derefString(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 func (m *Model) checkRisk(e *Event, p approvalPayload) {

@@ -212,3 +212,33 @@ func TestEoCDecisionCountsTheConsumesOfItsWindow(t *testing.T) {
 		t.Errorf("a window begun before the journal read cannot be judged: %q", ps)
 	}
 }
+
+// Where the harness runs KARMA, a score the backend records as KARMA's
+// (live or cached) is the one KARMA serves that agent — not another team
+// member's, not a rounded one; a fallback is judged as before.
+func TestAScoreRecordedAsKarmasIsTheAgentsOwn(t *testing.T) {
+	served := map[string]float64{"a1": 0.8123, "a2": 0.2345}
+	world := func(source string, score float64) *Journal {
+		b := &builder{t: t}
+		b.cmd("k-a1", "op", p("agent.registered", map[string]any{"agent_id": "a1", "skill_level": 0.5}),
+			pc("credit.allocated", credit("a1", 50_000, 50_000), 0))
+		b.cmd("k-c", "op", part{typ: "credit.consumed", payload: credit("a1", 1_000, 49_000), cause: -1,
+			meta: map[string]any{"karma_source": source, "karma_score": score}})
+		return b.journal()
+	}
+	p := DefaultFormulas()
+	p.KarmaScoreOf = func(agent string) float64 { return served[agent] }
+	for _, tc := range []struct {
+		source string
+		score  float64
+		ok     bool
+	}{{"live", 0.8123, true}, {"cache", 0.8123, true}, {"live", 0.2345, false}, {"cache", 0.81, false}, {"cached", 0.81, false}, {"fallback", 0.5, true}} {
+		m := FoldWith(world(tc.source, tc.score), p)
+		if f := FormulaCheck(m); f.OK != tc.ok {
+			t.Errorf("karma_source %s, karma_score %v: %s; want ok %v", tc.source, tc.score, f, tc.ok)
+		}
+	}
+	if f := FormulaCheck(Fold(world("live", 0.2345))); !f.OK {
+		t.Errorf("without KARMA's scores a live score is not judged: %s", f)
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	. "github.com/onsi/gomega"
 
+	"github.com/creditgate/creditgate/chaos/karmastub"
 	"github.com/creditgate/creditgate/gates/audit"
 	"github.com/creditgate/creditgate/gates/catalog"
 )
@@ -75,12 +76,24 @@ func errString(err error) string {
 func (e *Env) FoldAndCompare(ctx context.Context, when string) ([]audit.Finding, *audit.Model) {
 	j, err := e.FullJournal(ctx)
 	Expect(err).NotTo(HaveOccurred(), "reading the journal "+when)
-	m := audit.Fold(j)
+	m := audit.FoldWith(j, e.Formulas())
 	api, err := audit.FetchAPIState(ctx, e.T.BaseURL(), e.T.Token(), nil)
 	Expect(err).NotTo(HaveOccurred(), "reading the API state "+when)
 	Expect(audit.FetchEntities(ctx, e.T.BaseURL(), e.T.Token(), m, &api)).To(Succeed(), "reading balances, pools, missions and approvals "+when)
 	api.AllFields = e.TCfg.Kind.OwnEngine()
 	return audit.GateB(j, m, api, audit.GateBOptions{}), m
+}
+
+// Formulas are the documented parameters the reference model folds with,
+// and the score KARMA serves each agent where the harness runs KARMA (its
+// stub's, from the run's seed).
+func (e *Env) Formulas() audit.FormulaParams {
+	p := audit.DefaultFormulas()
+	if e.Karma != nil {
+		seed := int64(e.P.Seed)
+		p.KarmaScoreOf = func(agent string) float64 { return karmastub.ScoreFor(seed, agent) }
+	}
+	return p
 }
 
 // Serves reports whether the backend serves every route, and names the
