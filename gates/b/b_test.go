@@ -11,6 +11,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -564,6 +566,27 @@ func normConsume(ctx context.Context, env *harness.Env, agent, key string, amoun
 // on one instance: a cluster's instances each publish their own) and
 // journal.idempotency_violations, summed over the instances, is the 409
 // idempotency_key_conflict answers this suite received.
+// fileSizeMatches is "" when file_size_mb (SPEC §6's journal.file_size_mb)
+// is the journal file's size in megabytes, decimal or binary, within 2 %
+// or 64 KiB (appends of the backend's own timers between the two reads,
+// rounding); else why not.
+func fileSizeMatches(v any, path string) string {
+	mb, err := strconv.ParseFloat(fmt.Sprint(v), 64)
+	if err != nil {
+		return fmt.Sprintf("metrics journal.file_size_mb is %v, not a number", v)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	size := float64(fi.Size())
+	slack := max(0.02*size, 64<<10)
+	if math.Abs(mb*1e6-size) <= slack || math.Abs(mb*(1<<20)-size) <= slack {
+		return ""
+	}
+	return fmt.Sprintf("metrics journal.file_size_mb is %v, the journal file holds %d bytes (%.3f MB, %.3f MiB)", v, fi.Size(), size/1e6, size/(1<<20))
+}
+
 func counters(ctx context.Context, env *harness.Env, live bool) harness.Measure {
 	variant := "after a clean restart"
 	if live {
@@ -607,6 +630,12 @@ func counters(ctx context.Context, env *harness.Env, live bool) harness.Measure 
 		judge(where+"info config.event_sourcing_metrics.total_events", esm["total_events"], events)
 		if live && len(bases) == 1 {
 			judge("metrics event_bus.total_published", bus["total_published"], events)
+		}
+		if path := env.T.JournalPath(); len(bases) == 1 && path != "" && journal["file_size_mb"] != nil {
+			judged = append(judged, "metrics journal.file_size_mb")
+			if why := fileSizeMatches(journal["file_size_mb"], path); why != "" {
+				bad = append(bad, why)
+			}
 		}
 		if n, ok := num(journal["idempotency_violations"]); ok {
 			sum += n
