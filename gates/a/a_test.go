@@ -182,16 +182,26 @@ func missionRefunds(ctx context.Context, env *harness.Env) {
 	agent := env.ID("gate-a-missions")
 	err := env.C.CreateAgent(ctx, agent, 100)
 	harness.Ensure(err == nil, "the missions' agent %s must be created with 100 credits: %v", agent, err)
-	for i, end := range []struct {
-		path string
-		kind history.Kind
-	}{{"complete", history.KindMissionComplete}, {"cancel", history.KindMissionCancel}} {
+	for i, end := range []string{"complete", "cancel"} {
 		mission := env.ID(fmt.Sprintf("gate-a-mission-%d", i))
-		r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/missions", Kind: history.KindMissionStart, Key: mission + "-start",
-			Agent: agent, Entity: mission, Body: map[string]any{"mission_id": mission, "agent_id": agent, "mission_type": "research", "complexity": "medium"}})
-		harness.Accepted(r, "starting mission %s of %s", mission, agent)
-		r = env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/missions/" + mission + "/" + end.path, Kind: end.kind, Key: mission + "-" + end.path,
-			Agent: agent, Entity: mission, Body: map[string]any{"actual_cost": json.Number("1.5")}})
-		harness.Accepted(r, "ending mission %s (%s)", mission, end.path)
+		startMission(ctx, env, agent, mission)
+		endMission(ctx, env, agent, mission, end)
 	}
+}
+
+// startMission starts a research mission of agent (a consume of its
+// estimate) or fails the spec.
+func startMission(ctx context.Context, env *harness.Env, agent, mission string) {
+	r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/missions", Kind: history.KindMissionStart, Key: mission + "-start",
+		Agent: agent, Entity: mission, Body: map[string]any{"mission_id": mission, "agent_id": agent, "mission_type": "research", "complexity": "medium"}})
+	harness.Accepted(r, "starting mission %s of %s", mission, agent)
+}
+
+// endMission ends a mission by end ("complete" at an actual cost of 1.5,
+// or "cancel"): a refund naming the mission's consumption as its cause.
+func endMission(ctx context.Context, env *harness.Env, agent, mission, end string) {
+	kind := map[string]history.Kind{"complete": history.KindMissionComplete, "cancel": history.KindMissionCancel}[end]
+	r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/missions/" + mission + "/" + end, Kind: kind, Key: mission + "-" + end,
+		Agent: agent, Entity: mission, Body: map[string]any{"actual_cost": json.Number("1.5")}})
+	harness.Accepted(r, "ending mission %s (%s)", mission, end)
 }

@@ -295,9 +295,25 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 			Detail: fmt.Sprintf("%d header-keyed commands retried with their body's members in reverse order%s; %s", judged, notSent(unsent), strings.Join(bad, "; "))})
 	})
 
+	// Missions started before the restarts and ended after them: the
+	// refund of each names the mission's consumption (SPEC §2), which the
+	// backend must know from its journal, not from the process that
+	// started the mission (A5 in the journal audit below).
+	var acrossAgent string
+	missionsServed := func() bool {
+		ok, _ := env.Serves(catalog.Agents, catalog.MissionStart, catalog.MissionComplete, catalog.MissionCancel)
+		return ok
+	}
+
 	It("after a clean restart a retry returns the original event and writes nothing; a conflicting one is still 409", Label("critical"), func(ctx SpecContext) {
 		env.Require("A14", "A16")
 		skipUnless(env, "A14")
+		if missionsServed() {
+			acrossAgent = env.ID("rt-missions")
+			harness.Ensure(env.C.CreateAgent(ctx, acrossAgent, 100) == nil, "the missions' agent %s must be created with 100 credits", acrossAgent)
+			startMission(ctx, env, acrossAgent, env.ID("rt-mission-0"))
+			startMission(ctx, env, acrossAgent, env.ID("rt-mission-1"))
+		}
 		restart := &fault.Restart{T: env.T}
 		_, err := env.Inject(ctx, restart)
 		harness.Injected(err, "a graceful stop must drain and exit")
@@ -305,6 +321,9 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 		harness.Ensure(err == nil, "the backend must start again on its data after a clean stop: %v", err)
 		retryAll(ctx, "A14", "after a clean restart (the same answer as the original)", true)
 		conflictAll(ctx, "after a clean restart")
+		if acrossAgent != "" {
+			endMission(ctx, env, acrossAgent, env.ID("rt-mission-0"), "complete")
+		}
 	})
 
 	It("after kill -9 and replay a retry returns the original event and writes nothing; a conflicting one is still 409", Label("critical"), func(ctx SpecContext) {
@@ -317,6 +336,9 @@ var _ = Describe("Gate A: idempotency keys survive restarts", Ordered, ContinueO
 		harness.Ensure(err == nil, "the backend must start again and replay its journal after kill -9: %v", err)
 		retryAll(ctx, "A15", "after kill -9 (the same answer as the original)", true)
 		conflictAll(ctx, "after kill -9")
+		if acrossAgent != "" {
+			endMission(ctx, env, acrossAgent, env.ID("rt-mission-1"), "cancel")
+		}
 	})
 
 	// SPEC §9: keys are honoured for a retention time, not a key count; a
