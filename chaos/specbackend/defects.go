@@ -342,6 +342,13 @@ const (
 	// media fault); only GET /api/health reports "degraded". Breaks SPEC §3: corruption in
 	// the middle is quarantined, the engine starts and reports it (health degraded).
 	DefectH13CreditsHealthIgnoresRecovery Defect = "h13-credits-health-ignores-recovery"
+
+	// DefectH14TornCommandKeptInPart: at recovery, a torn last line that ends a command of
+	// several events is cut alone; the command's complete lines before it stay and are
+	// replayed (an approval approved but never executed, a mission started without its
+	// debit). Breaks SPEC §3: a torn tail is an unacknowledged write, cut off — the
+	// command's write, not a line of it.
+	DefectH14TornCommandKeptInPart Defect = "h14-torn-command-kept-in-part"
 )
 
 // AllDefects lists every defect, in the order of the constants above.
@@ -394,6 +401,7 @@ var AllDefects = []Defect{
 	DefectH13InsufficientNoBalance,
 	DefectH13HistoryFractionZeros,
 	DefectH13CreditsHealthIgnoresRecovery,
+	DefectH14TornCommandKeptInPart,
 }
 
 // Defects is a set of switched-on defects. The nil set switches none on.

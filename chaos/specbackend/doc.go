@@ -162,7 +162,10 @@
 //     actor_id / requester_id / approver_id (approver_id or actor_id required to decide),
 //     "anonymous" when absent.
 //   - Recovery: a bad last line (incomplete, bad JSON, bad checksum) is a torn tail: it is
-//     copied to journal.jsonl.torn-<UTC time> and cut. Bad middle lines and repeated or
+//     copied to journal.jsonl.torn-<UTC time> and cut — with the lines of the command it
+//     ends (metadata.events_in_command on a command's first event), whose events are
+//     applied only once all of them are read; so is a command the file ends inside of.
+//     Bad middle lines and repeated or
 //     backward seq are removed from the journal (atomic rewrite) and appended to
 //     journal.jsonl.quarantine with line number, offset, reason and raw text; a seq gap is
 //     recorded there too (lost_from_seq/lost_to_seq) so the next start accepts exactly that

@@ -563,6 +563,25 @@ func openJournal(path string, mode string, fsync bool, maxBatch, queueLen int, n
 	var silent int                  // DefectRecoverySilentDuplicate: ranges dropped without a report
 	var prevLine []byte             // the last good line (DefectRecoverySilentDuplicate)
 	var tornBytes []byte
+	// A command's events are applied once all of them are read: the file
+	// ending inside a command (its last line torn, or missing) is the
+	// command's unacknowledged write, cut whole (SPEC §3), not applied in
+	// part. open holds the command read so far; want is its event count.
+	type held struct {
+		ev        *Event
+		off, orig int64 // in the file after the quarantined lines go, and now
+		no        int
+	}
+	var open []held
+	want := 0
+	settle := func() {
+		for _, h := range open {
+			j.indexLocked(h.ev.Seq, h.off)
+			apply(h.ev)
+			rep.EventsReplayed++
+		}
+		open, want = open[:0], 0
+	}
 	nowStr := now.UTC().Format(time.RFC3339Nano)
 	fail := func(s *seg, reason string, raw []byte) error {
 		if mode == "strict" {
@@ -617,6 +636,12 @@ func openJournal(path string, mode string, fsync bool, maxBatch, queueLen int, n
 				tornBytes = append(tornBytes, '\n')
 			}
 			rep.TornTail = &TornInfo{Line: cur.no, Offset: cur.off, Bytes: len(tornBytes), Reason: reason}
+			if len(open) > 0 && !defects.Has(DefectH14TornCommandKeptInPart) { // defect: only the torn line is cut
+				cutAt, lastSeq = open[0].orig, open[0].ev.Seq-1
+				tornBytes, rep.TornTail.Line, rep.TornTail.Offset = nil, open[0].no, cutAt
+				rep.TornTail.Reason = fmt.Sprintf("%s; the command it ends (%d of %d events read, from line %d) is cut whole", reason, len(open), want, open[0].no)
+				open, want = open[:0], 0
+			}
 		} else if ev == nil {
 			if e := fail(cur, reason, cur.line); e != nil {
 				return nil, nil, e
@@ -649,16 +674,38 @@ func openJournal(path string, mode string, fsync bool, maxBatch, queueLen int, n
 						Reason: fmt.Sprintf("seq gap: events %d..%d missing (lines destroyed)", from, to), LostFrom: from, LostTo: to, QuarantinedAt: nowStr})
 				}
 			}
-			newOff := cur.off - removed
-			j.indexLocked(ev.Seq, newOff)
 			lastSeq = ev.Seq
 			if defects.Has(DefectRecoverySilentDuplicate) {
 				prevLine = cur.line
 			}
-			apply(ev)
-			rep.EventsReplayed++
+			if len(open) > 0 && ev.Metadata.EventsInCommand > 0 {
+				settle() // a command starting before the open one had all its events: damage in the middle
+			}
+			open = append(open, held{ev: ev, off: cur.off - removed, orig: cur.off, no: cur.no})
+			if want == 0 {
+				want = max(ev.Metadata.EventsInCommand, 1)
+			}
+			if len(open) >= want {
+				settle()
+			}
 		}
 		cur = nxt
+	}
+	if len(open) > 0 && cutAt < 0 && !defects.Has(DefectH14TornCommandKeptInPart) {
+		// The file ends inside a command whose last lines never reached it.
+		cutAt, lastSeq = open[0].orig, open[0].ev.Seq-1
+		rep.TornTail = &TornInfo{Line: open[0].no, Offset: cutAt, Reason: fmt.Sprintf("incomplete command: %d of %d events, from line %d", len(open), want, open[0].no)}
+		open = open[:0]
+	}
+	settle()
+	if cutAt >= 0 && tornBytes == nil {
+		// A command cut whole: the sidecar keeps every line of it.
+		tornBytes = make([]byte, off-cutAt)
+		if _, err := f.ReadAt(tornBytes, cutAt); err != nil {
+			f.Close()
+			return nil, nil, fmt.Errorf("journal: read the torn command: %w", err)
+		}
+		rep.TornTail.Bytes = len(tornBytes)
 	}
 	end := off
 	// Repairs write (sidecar, quarantine, rewrite). When one fails (e.g. the disk is full)

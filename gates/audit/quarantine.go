@@ -64,3 +64,12 @@ func QuarantineEntryFor(added []string, line int) string {
 
 // textLine finds the line number of a quarantine entry written as text.
 var textLine = regexp.MustCompile(`(?i)\bline\W{0,3}(\d+)\b`)
+
+// NamesJournalLine reports whether a backend's output (a refused start)
+// names the journal file and its line n, as "FILE:n" or "line n": SPEC §3's
+// strict policy "refuses to start with an error naming file, line and
+// reason", in whatever words.
+func NamesJournalLine(out, file string, n int) bool {
+	re := regexp.MustCompile(fmt.Sprintf(`(?i)(%s:%d\b|\bline\W{0,3}%d\b)`, regexp.QuoteMeta(file), n, n))
+	return strings.Contains(out, file) && re.MatchString(out)
+}

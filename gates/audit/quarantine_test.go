@@ -30,3 +30,22 @@ func TestAQuarantineEntryNamesTheDamagedLineOneBasedWithAReason(t *testing.T) {
 		}
 	}
 }
+
+// A strict refusal names the journal and the damaged line, in our engine's
+// "FILE:N" or the independent backend's "FILE line N"; the line before, a
+// seq number that happens to be N, or no file is not naming it.
+func TestAStrictRefusalNamesTheFileAndTheLine(t *testing.T) {
+	for out, want := range map[string]bool{
+		"journal: /data/credits.jsonl:42: corrupt: seq gap: 45 follows 43 (policy strict refuses to start)": true,
+		"journal: /tmp/x/journal.jsonl line 42: seq gap":                                                    false, // another file
+		"journal: /tmp/x/credits.jsonl line 42: seq gap: events 43..44 missing":                             true,
+		"ERROR credits.jsonl: Line: 42, reason: checksum":                                                   true,
+		"journal: /data/credits.jsonl:41: corrupt: seq gap: 42 follows 40":                                  false,
+		"journal: /data/credits.jsonl:420: corrupt":                                                         false,
+		"refusing to start: journal corrupt at line 42":                                                     false, // no file
+	} {
+		if got := NamesJournalLine(out, "credits.jsonl", 42); got != want {
+			t.Errorf("NamesJournalLine(%q, line 42) = %v, want %v", out, got, want)
+		}
+	}
+}

@@ -74,6 +74,11 @@ var gateD = []Check{
 	// acknowledged; the sidecar is its only record.
 	{ID: "D65", Gate: "D", Title: "journal corruption: a torn tail recovery cut is kept in a sidecar file beside the journal (a name holding \"torn\") that holds the cut bytes",
 		Rules: rs("§3 torn tail"), Routes: rs(Consume), Needs: caps(CapJournalFile, CapRestart)},
+	// D67: the torn tail is the unacknowledged write — the command's, not
+	// one line of it; a part kept is an approval approved and never
+	// executed, or a debit without its cause. Critical: money.
+	{ID: "D67", Gate: "D", Critical: true, Title: "journal corruption: a torn tail ending a command of several events is cut with the whole command: no event of it stays (an approval approved and never executed)",
+		Rules: rs("§3 torn tail", "§5 executes once"), Routes: rs(ApprovalRequest), Needs: caps(CapJournalFile, CapRestart, CapJournal)},
 	{ID: "D64", Gate: "D", Title: "journal corruption: the quarantine file records each quarantined line with its line number in the damaged journal (1-based) and a reason",
 		Rules: rs("§3 quarantine"), Routes: rs(JournalVerify), Needs: caps(CapJournalFile, CapRestart)},
 	{ID: "D24", Gate: "D", Critical: true, Title: "journal corruption: append after recovery",
@@ -141,13 +146,18 @@ var gateD = []Check{
 		Rules: rs("§2 envelope", "§3 keys survive restarts", "§8 any backend"), Routes: rs(Agents, Consume, Refund, Add, Balance), Needs: caps(CapCrash)},
 	{ID: "D56", Gate: "D", Title: "journal counters across a kill -9: GET /api/credits/metrics journal.total_events never goes back",
 		Rules: rs("§6 counters", "§8 any backend"), Routes: rs(Agents, Consume, MetricsAPI), Needs: caps(CapCrash)},
+	// D68: SPEC §6's replay metrics are measurements of the start: a
+	// duration in seconds no longer than the start the harness timed, the
+	// time of that replay within it. Not critical: a metric.
+	{ID: "D68", Gate: "D", Title: "replay metrics after a kill -9: replay.replay_duration_seconds is at most the time the start took, and replay.last_replay_timestamp (Unix seconds) falls within it",
+		Rules: rs("§6 counters", "§8 any backend"), Routes: rs(Agents, Consume, MetricsAPI), Needs: caps(CapCrash)},
 	{ID: "D58", Gate: "D", Critical: true, Title: "once-only facts across a kill -9: a collaboration id recorded and a mission finished before it move no money when asked for again after it (a new key, no key, another end)",
 		Rules: rs("§5 synergie duplicates", "§5 missions", "§3 keys survive restarts", "§8 any backend"), Routes: rs(Agents, Collaborations, MissionStart, MissionCancel, MissionFail, MissionComplete, Balance), Needs: caps(CapCrash)},
 	{ID: "D59", Gate: "D", Critical: true, Title: "state after replay equals state before: every view of the entities the round trip touched (balance, history, rewards, mission, pool, approval) answers the same after a kill -9 at rest",
 		Rules: rs("§4 projections", "§3 durability", "§8 any backend"), Routes: rs(Agents, Consume, Balance), Needs: caps(CapCrash)},
 	{ID: "D60", Gate: "D", Critical: true, Title: "policy strict: a torn tail (cut short, without its newline, failing its checksum) is cut and the backend starts, keeping every other acknowledged write; strict refuses only damage in the middle",
 		Rules: rs("§3 torn tail", "§3 quarantine"), Routes: rs(Agents, Consume, Balance), Needs: caps(CapJournalFile, CapRestart)},
-	{ID: "D66", Gate: "D", Critical: true, Title: "policy strict: damage in the middle (a seq gap, a bit flip) is refused: the backend does not start on it, and starts again once the journal is whole",
+	{ID: "D66", Gate: "D", Critical: true, Title: "policy strict: damage in the middle (a seq gap, a bit flip) is refused with an error naming the file and the line: the backend does not start on it, and starts again once the journal is whole",
 		Rules: rs("§3 quarantine"), Routes: rs(Agents, Consume), Needs: caps(CapJournalFile, CapRestart)},
 	{ID: "D57", Gate: "D", Critical: true, Title: "power cut: every acknowledged write is still there, judged from the answers (balances equal the fold of acknowledged writes)",
 		Rules: rs("§3 durability", "§8 any backend"), Routes: rs(Agents, Consume, Add, Balance), Needs: caps(CapPowerLoss)},

@@ -54,7 +54,7 @@ const (
 	cacheWindow = 10 * time.Second
 )
 
-var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.Checks("D1", "D2", "D3", "D4", "D5", "D6", "D63", "D7", "D8", "D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D61", "D62", "D41", "D42", "D43", "D44", "D45", "D47", "D48", "D49", "D50", "D64", "D65", "D55", "D56", "D58", "D59", "A1", "A2", "A8", "A11", "A30", "B13", "B17", "B46"), func() {
+var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.Checks("D1", "D2", "D3", "D4", "D5", "D6", "D63", "D7", "D8", "D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D61", "D62", "D41", "D42", "D43", "D44", "D45", "D47", "D48", "D49", "D50", "D64", "D65", "D67", "D55", "D56", "D68", "D58", "D59", "A1", "A2", "A8", "A11", "A30", "B13", "B17", "B46"), func() {
 	var env *harness.Env
 	// crashes counts backends found dead after a KARMA outage; outages
 	// counts the outages judged (0: the fact is not measured).
@@ -357,7 +357,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 			InvariantsPassed: !CurrentSpecReport().Failed(), Metrics: map[string]any{"acknowledged": acked, "unanswered": unknown}})
 	})
 	It("a kill -9 at rest keeps every acknowledged write, key and event id: judged from the answers alone", Label("critical"), func(ctx SpecContext) {
-		env.Require("D55", "D56", "D58", "D59", "A11", "A30", "B13", "B17")
+		env.Require("D55", "D56", "D68", "D58", "D59", "A11", "A30", "B13", "B17")
 		const variant = "across a kill -9"
 		cfg := scenarios.DefaultBlackBox()
 		cfg.Prefix = "gate-d-rt"
@@ -394,8 +394,10 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 		kill := &fault.Kill{T: env.T}
 		_, err = env.Inject(ctx, kill)
 		harness.Injected(err, "kill -9 of the backend at rest must succeed")
+		started := time.Now()
 		_, err = env.Heal(ctx, kill)
 		harness.Ensure(err == nil, "the backend must start again after kill -9: %v", err)
+		env.Record("D68", replayTimed(ctx, env, started, time.Now()))
 		if views != nil {
 			env.Record("D59", views.compare(ctx, env))
 		}
@@ -425,7 +427,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 	// of the other specs could no longer hold afterwards.
 	if journalFileApplies {
 		It("journal corruption is recovered as §3 says: nothing acknowledged lost but destroyed lines, and those reported", func(ctx SpecContext) {
-			env.Require("D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D61", "D62", "D42", "D49", "D50", "D64", "D65", "A1")
+			env.Require("D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D61", "D62", "D42", "D49", "D50", "D64", "D65", "D67", "A1")
 			agent := env.ID("gate-d-journal")
 			err := env.C.CreateAgent(ctx, agent, 1000)
 			harness.Ensure(err == nil, "the corruption agent %s must be created with 1000 credits: %v", agent, err)
@@ -472,6 +474,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 					c = cc.setup(ctx, ci)
 					watched = append(watched, cc.agents(ci)...)
 				}
+				lowRequest := "" // the request whose command the torn line ends
 				if cc.setup == nil && slices.ContainsFunc(corrupt.TornTails, func(t corrupt.Corruptor) bool { return t.Name == c.Name }) && env.Routes.Has(catalog.ApprovalRequest) {
 					// The torn line ends a command of several events (a
 					// LOW request, approved and executed at once): what
@@ -480,6 +483,7 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 					id, r := env.C.RequestApproval(ctx, agent, "gate-d-requester", 1000, "", fmt.Sprintf("gate-d-c%d-low", ci))
 					harness.Ensure(id != "" && r.OK() && r.Str("status") == "approved",
 						"a LOW request (1 credit) must be approved and executed at once before %s: got %d %s", c.Name, r.Status, r.Raw)
+					lowRequest = id
 				}
 				preJournal := readJournal(ctx, env)
 				pre := keysBySeq(preJournal)
@@ -523,6 +527,9 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 						m = harness.Measure{Variant: c.Name, Detail: "the recovery report names no torn tail for this case (the backend treated the damaged last line otherwise, judged by D20): no sidecar to judge"}
 					}
 					env.Record("D65", m)
+					if lowRequest != "" && m.Samples > 0 {
+						env.Record("D67", commandCutWhole(preJournal, readJournal(ctx, env), d.TornSeq, lowRequest, c.Name))
+					}
 				}
 
 				post := readJournal(ctx, env)
@@ -767,6 +774,33 @@ func commandOf(j *audit.Journal, seq uint64) []uint64 {
 		out = append(out, evs[k].Seq)
 	}
 	return out
+}
+
+// commandCutWhole judges D67 after a recovery that cut a torn tail: no
+// event of the command the torn line (seq torn) ended stays in the
+// journal — request is the LOW request that command made.
+func commandCutWhole(pre, post *audit.Journal, torn uint64, request, variant string) harness.Measure {
+	m := harness.Measure{Threshold: "none of the torn command's events stays", Variant: variant}
+	rest := commandOf(pre, torn)
+	if len(rest) == 0 {
+		m.Detail = fmt.Sprintf("the torn line (seq %d) is its command's only event in this journal: nothing to cut with it", torn)
+		return m
+	}
+	ids := map[string]*audit.Event{}
+	for _, e := range pre.Events() {
+		if slices.Contains(rest, e.Seq) {
+			ids[e.EventID] = e
+		}
+	}
+	var kept []string
+	for _, e := range post.Events() {
+		if p := ids[e.EventID]; p != nil {
+			kept = append(kept, fmt.Sprintf("seq %d %s %s", p.Seq, p.EventType, p.EventID))
+		}
+	}
+	m.OK, m.Samples, m.Measured = len(kept) == 0, len(rest), len(kept)
+	m.Detail = fmt.Sprintf("the torn line (seq %d) ended the command of request %s, %d events before it; kept after the cut: %v", torn, request, len(rest), kept)
+	return m
 }
 
 // cutBytes is what a torn-tail recovery cut from the damaged file: its
@@ -1094,6 +1128,48 @@ func journalTotal(ctx context.Context, env *harness.Env) (int64, bool) {
 	v, ok := j["total_events"]
 	n, err := strconv.ParseInt(fmt.Sprint(v), 10, 64) // a JSON integer, however the body decoded it
 	return n, r.OK() && ok && err == nil
+}
+
+// replayTimed judges D68 on the start the harness timed (from, to): GET
+// /api/credits/metrics' replay.replay_duration_seconds (SPEC §6) is at
+// most that long, and replay.last_replay_timestamp, Unix time in seconds,
+// falls within it (a second of slack each side for clocks and rounding).
+func replayTimed(ctx context.Context, env *harness.Env, from, to time.Time) harness.Measure {
+	took := to.Sub(from)
+	m := harness.Measure{Threshold: fmt.Sprintf("duration ≤ %s, timestamp within the start", (took + time.Second).Round(10*time.Millisecond))}
+	r := env.C.Get(ctx, "/api/credits/metrics")
+	rp, _ := r.Body["replay"].(map[string]any)
+	num := func(name string) (float64, bool) {
+		n, ok := rp[name].(json.Number)
+		if !ok {
+			return 0, false
+		}
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	dur, hasDur := num("replay_duration_seconds")
+	at, hasAt := num("last_replay_timestamp")
+	if !r.OK() || !hasDur && !hasAt {
+		m.Detail = fmt.Sprintf("GET /api/credits/metrics answered %d without replay.replay_duration_seconds or replay.last_replay_timestamp numbers", r.Status)
+		return m
+	}
+	var bad []string
+	if hasDur {
+		m.Samples++
+		if dur < 0 || dur > (took+time.Second).Seconds() {
+			bad = append(bad, fmt.Sprintf("replay_duration_seconds %g: the whole start took %.3f s", dur, took.Seconds()))
+		}
+	}
+	if hasAt {
+		m.Samples++
+		lo, hi := float64(from.Add(-time.Second).UnixMilli())/1000, float64(to.Add(time.Second).UnixMilli())/1000
+		if at < lo || at > hi {
+			bad = append(bad, fmt.Sprintf("last_replay_timestamp %f is not within the start (%.3f … %.3f)", at, lo, hi))
+		}
+	}
+	m.OK, m.Measured = len(bad) == 0, len(bad)
+	m.Detail = fmt.Sprintf("the start after the kill -9 took %.3f s; replay %v; %s", took.Seconds(), rp, strings.Join(bad, "; "))
+	return m
 }
 
 // integrityCounted judges replay.integrity_errors_count of GET

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/creditgate/creditgate/chaos/corrupt"
+	"github.com/creditgate/creditgate/gates/audit"
 	"github.com/creditgate/creditgate/gates/fault"
 	"github.com/creditgate/creditgate/gates/harness"
 	"github.com/creditgate/creditgate/scenarios"
@@ -102,12 +104,15 @@ var _ = Describe("Gate D: a torn tail under policy strict", Ordered, ContinueOnF
 			d, err := corrupt.ApplyFile(env.T.JournalPath(), c, rand.New(rand.NewPCG(env.P.Seed, uint64(100+ci))))
 			harness.Ensure(err == nil, "damaging the journal (%s): %v", c.Name, err)
 			serr := env.T.Start(ctx)
-			m := harness.Measure{OK: serr != nil, Samples: 1, Threshold: "does not start", Variant: c.Name}
-			if serr == nil {
+			m := harness.Measure{Samples: 1, Threshold: fmt.Sprintf("does not start, naming %s and line %d", filepath.Base(env.T.JournalPath()), d.Line), Variant: c.Name}
+			switch {
+			case serr == nil:
 				m.Measured, m.Detail = "started", fmt.Sprintf("policy strict started on %s at line %d (SPEC §3: strict refuses damage in the middle)", c.Name, d.Line)
 				harness.Ensure(env.T.Stop(ctx) == nil, "the backend must stop cleanly after starting on %s", c.Name)
-			} else {
-				m.Measured, m.Detail = "refused", fmt.Sprintf("%s at line %d: %v", c.Name, d.Line, firstLine(serr.Error()))
+			case !audit.NamesJournalLine(serr.Error(), filepath.Base(env.T.JournalPath()), d.Line):
+				m.Measured, m.Detail = "refused without naming the line", fmt.Sprintf("%s at line %d: the refusal must name the file and the line (SPEC §3), its output says: %.600s", c.Name, d.Line, serr.Error())
+			default:
+				m.OK, m.Measured, m.Detail = true, "refused", fmt.Sprintf("%s at line %d: %v", c.Name, d.Line, firstLine(serr.Error()))
 			}
 			env.Record("D66", m)
 			harness.Ensure(os.WriteFile(env.T.JournalPath(), whole, 0o644) == nil, "the journal must be restored after %s", c.Name)

@@ -165,6 +165,11 @@ var foreignCases = []foreignCase{
 	// could not set another backend's timeouts; with
 	// CREDITGATE_EXEC_SETTINGS C38 restarts it across a deadline.
 	{spec: true, defect: "h13-expiry-rearmed-at-start", gates: "c", check: "C38"},
+	// Found when D65's torn line began to end a command of several
+	// events: that backend cut the torn line alone and replayed the rest
+	// of the command (a request approved, never executed). It cuts the
+	// command whole now; the switch keeps the old way, D67 fails it.
+	{spec: true, defect: "h14-torn-command-kept-in-part", gates: "d", check: "D67"},
 	// The generated workload on another backend (SPEC §5's defaults, the
 	// routes whose answers SPEC §6 fixes): an overdraft under concurrent
 	// debits and retries executed twice, each failed by B47 alone.
