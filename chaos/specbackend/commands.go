@@ -310,7 +310,11 @@ func (e *Engine) Decide(r Req, in DecisionIn) *Response {
 					Extra: map[string]any{"request_id": a.ID, "version": a.Version}}
 			}
 		}
-		if (a.Risk == "HIGH" || a.Risk == "CRITICAL") && a.Justification == "" && strings.TrimSpace(in.Justification) == "" {
+		needsJustification := a.Risk == "HIGH" || a.Risk == "CRITICAL"
+		if e.cfg.Defects.Has(DefectH14HighNoJustification) {
+			needsJustification = a.Risk == "CRITICAL" // defect: only the two-approver level is checked
+		}
+		if needsJustification && a.Justification == "" && strings.TrimSpace(in.Justification) == "" {
 			return fieldErr("justification", "required to approve a "+a.Risk+" request")
 		}
 		if len(a.Votes)+1 < a.Required {
@@ -471,7 +475,7 @@ func (e *Engine) Pool(op string, r Req, in PoolIn) *Response {
 				if ae != nil {
 					return ae
 				}
-				if a.BalanceMilli < in.AmountMilli {
+				if a.BalanceMilli < in.AmountMilli && !e.cfg.Defects.Has(DefectH14PoolAllocateNoOverdraftCheck) { // defect: "allocate grants credits"
 					return insufficient(a.ID, a.BalanceMilli, in.AmountMilli)
 				}
 				after := a.BalanceMilli - in.AmountMilli
@@ -576,6 +580,22 @@ func missionEstimateTruncMilli(missionType, complexity string, skillPPM int64) i
 	return n / d * 100 // defect: truncated to 0.1, not rounded
 }
 
+// missionEstimateExactMilli is the estimate rounded to the milli-credit only
+// (DefectH14MissionCompleteUnroundedEstimate).
+func missionEstimateExactMilli(missionType, complexity string, skillPPM int64) int64 {
+	base, ok := missionBase[missionType]
+	if !ok {
+		base = 10
+	}
+	c, ok := complexityHalves[complexity]
+	if !ok {
+		c = 2
+	}
+	n := base * MilliPerCredit * c * (10_000_000 - 3*skillPPM)
+	const d = 2 * 10_000_000
+	return (n + d/2) / d
+}
+
 type MissionIn struct {
 	MissionID, AgentID, MissionType, Complexity string
 	ActualMilli                                 *int64
@@ -625,6 +645,10 @@ func (e *Engine) Mission(op string, r Req, in MissionIn) *Response {
 		switch op {
 		case "complete":
 			refund = max(0, m.EstimateMilli-*in.ActualMilli)
+			if e.cfg.Defects.Has(DefectH14MissionCompleteUnroundedEstimate) {
+				// defect: the estimate recomputed, unrounded, from the mission's parameters
+				refund = max(0, missionEstimateExactMilli(m.Type, m.Complexity, m.SkillPPM)-*in.ActualMilli)
+			}
 			pm.ActualMilli = *in.ActualMilli
 		case "fail":
 			share := e.cfg.MissionRefundPPM
@@ -658,9 +682,12 @@ func (e *Engine) Mission(op string, r Req, in MissionIn) *Response {
 		if refund > 0 {
 			a := st.Agents[m.AgentID]
 			mid := m.ID
-			cause := m.ConsumeEventID
+			var cause *string
+			if m.ConsumeEventID != "" {
+				cause = strPtr(m.ConsumeEventID)
+			}
 			p.emit("credit.refunded", pCredit{EntityID: a.ID, EntityType: "agent", AgentID: a.ID, AmountMilli: refund, BalanceAfterMilli: a.BalanceMilli + refund,
-				Reason: "mission_" + op, MissionID: &mid}, strPtr(cause), Meta{})
+				Reason: "mission_" + op, MissionID: &mid}, cause, Meta{})
 		}
 		return nil
 	})

@@ -349,6 +349,119 @@ const (
 	// debit). Breaks SPEC §3: a torn tail is an unacknowledged write, cut off — the
 	// command's write, not a line of it.
 	DefectH14TornCommandKeptInPart Defect = "h14-torn-command-kept-in-part"
+
+	// DefectH14AmountFloatTruncation: an amount is validated exactly (at most 3 decimals,
+	// by value) but then converted to milli-credits through float64 and truncated,
+	// int64(f * 1000), so values whose binary float lies just below the decimal lose one
+	// milli-credit (1.005 -> 1.004, 2.002 -> 2.001; about 0.6% of 2- or 3-decimal
+	// amounts); 12.5 or 8.2 are exact.
+	// Breaks SPEC §1: credits are exact; no floats in state, events' money fields or
+	// arithmetic.
+	DefectH14AmountFloatTruncation Defect = "h14-amount-float-truncation"
+
+	// DefectH14ReplayHeaderMemoryOnly: the Idempotent-Replayed header is set only when a
+	// keyed retry is answered from the in-memory table of in-flight keys; a retry answered
+	// through the on-disk key index (every key once a later command has run, and after a
+	// restart) gets the original body and event_id but no header. Breaks SPEC §3: a retry
+	// with the same key returns the original result (same event_id, header
+	// Idempotent-Replayed: true).
+	DefectH14ReplayHeaderMemoryOnly Defect = "h14-replay-header-memory-only"
+
+	// DefectH14HighNoJustification: the "justification required" check of an approving
+	// decision is applied to CRITICAL requests only, so a HIGH request (5,000 up to 50,000
+	// credits) requested without justification is approved and executed by one approver
+	// without any. Breaks SPEC §5: HIGH 1 approver + justification.
+	DefectH14HighNoJustification Defect = "h14-high-no-justification"
+
+	// DefectH14PoolAllocateNoOverdraftCheck: a pool allocation taken from an agent
+	// (from_agent_id) does not check the agent's balance ("allocate grants credits"), so
+	// moving more than the agent has into a pool drives the agent's balance negative.
+	// Breaks SPEC §4: balances never negative; §5 pools: no overdraft.
+	DefectH14PoolAllocateNoOverdraftCheck Defect = "h14-pool-allocate-no-overdraft-check"
+
+	// DefectH14MissionRefundCauseLostOnRestart: the id of a mission's consumption is kept
+	// for the decision state by live starts only and not rebuilt by the replay at start, so
+	// a mission started before a restart and ended after it refunds with causation_id null
+	// (and its end event without consume_event_id). Breaks SPEC §2: a mission refund
+	// points at the mission's consumption (causation set on every derived event).
+	DefectH14MissionRefundCauseLostOnRestart Defect = "h14-mission-refund-cause-lost-on-restart"
+
+	// DefectH14EoCAnomalyAsError: the EoC monitor counts a flagged (anomalous) consume as an
+	// error too ("anomalous ops are bad ops"), so anomalies alone raise the error rate: the
+	// score drops by up to 0.40 instead of 0.15 (below the safe band under heavy anomaly
+	// injection) and advisory backpressure rises. Breaks SPEC §5: under anomaly chaos the
+	// score stays in 0.3-0.7; anomalies alone never cause throttling.
+	DefectH14EoCAnomalyAsError Defect = "h14-eoc-anomaly-as-error"
+
+	// DefectH14QuarantineFileTruncated: recovery writes the quarantine file afresh
+	// (truncate) instead of appending to it, so the lines quarantined at an earlier start,
+	// and the seq-gap records that let later starts accept a known gap, are lost when a
+	// later start quarantines again. Breaks SPEC §3: bad lines are moved to
+	// credits.jsonl.quarantine with line number and reason (kept, never silently lost).
+	DefectH14QuarantineFileTruncated Defect = "h14-quarantine-file-truncated"
+
+	// DefectH14MetricsReplayTsMillis: GET /api/credits/metrics reports
+	// replay.last_replay_timestamp in Unix milliseconds instead of seconds. Breaks SPEC §6:
+	// last_replay_timestamp (Unix time in seconds, a number, or null).
+	DefectH14MetricsReplayTsMillis Defect = "h14-metrics-replay-ts-millis"
+
+	// DefectH14IdemKeyCaseInsensitive: idempotency keys are looked up case-insensitively
+	// ("normalise the header value"), so two different client keys that differ only in
+	// letter case are taken for the same key: the second request is answered as a replay
+	// of the first (same body) or 409 idempotency_key_conflict (other body) instead of
+	// being executed. The journal keeps the key as sent. Breaks SPEC §3: only a retry with
+	// the same key returns the original result; a new key is a new request.
+	DefectH14IdemKeyCaseInsensitive Defect = "h14-idem-key-case-insensitive"
+
+	// DefectH14BalancesOmitZero: GET /balances lists only agents with a non-zero balance
+	// ("active accounts"), and total_agents counts only those, so an agent created with
+	// skill_level 0 or consumed down to exactly 0 is missing. Breaks SPEC §6: GET /balances
+	// returns balances {id: number} and total_agents (every agent).
+	DefectH14BalancesOmitZero Defect = "h14-balances-omit-zero"
+
+	// DefectH14SynergieCappedRaw: the synergie projection adds a reward_capped event's
+	// raw_reward_milli (the whole reward) instead of its amount_milli (the unpaid part) to
+	// the agent's capped total, so GET /synergie/{agent_id} over-reports the capped part
+	// whenever a reward was partly paid. Paid amounts and the cap itself are right.
+	// Breaks SPEC §4/§5: synergie per agent and team, rewards granted and capped (the part
+	// above the cap).
+	DefectH14SynergieCappedRaw Defect = "h14-synergie-capped-raw"
+
+	// DefectH14UnknownFieldsSecondaryIgnored: the strict body decoder (unknown members
+	// refused) is used on the original's routes only (agents, consume, refund, add); every
+	// other mutating route (withdraw, approvals, decisions, synergie, pools, missions)
+	// silently ignores unknown members, e.g. a misspelt "expected_verison" or
+	// "refund_percent". Breaks SPEC §6: unknown JSON fields are rejected (422).
+	DefectH14UnknownFieldsSecondaryIgnored Defect = "h14-unknown-fields-secondary-ignored"
+
+	// DefectH14HistoryLimitOldest: GET /history with a limit below the number of in-memory
+	// ledger entries returns the oldest limit entries (newest first among them) instead of
+	// the newest, as if the chronological list were cut before being reversed. A limit
+	// covering the whole ledger is right. Breaks SPEC §4/§6: the ledger newest first,
+	// paged.
+	DefectH14HistoryLimitOldest Defect = "h14-history-limit-oldest"
+
+	// DefectH14MissionCompleteUnroundedEstimate: completing a mission refunds the unrounded
+	// estimate (base x complexity x (1 - 0.3 x skill), to the milli-credit) minus the actual
+	// cost instead of the consumed estimate (rounded to 0.1) minus the actual cost, so
+	// code_review/low with skill 1.0 (5.25, consumed 5.3) completed at actual 1 refunds
+	// 4.25 instead of 4.3 (and an unrounded estimate above the rounded one can exceed what
+	// was consumed: 409). Round estimates are unaffected. Breaks SPEC §5: complete refunds
+	// estimate - actual if positive.
+	DefectH14MissionCompleteUnroundedEstimate Defect = "h14-mission-complete-unrounded-estimate"
+
+	// DefectH14KarmaFreshCacheLive: a score reused from the fresh cache (younger than 10 s,
+	// KARMA not asked) is recorded with karma_source "live" instead of "cache". Breaks SPEC
+	// §5: the engine caches scores and records karma_source (live|cache|fallback) in the
+	// event's metadata.
+	DefectH14KarmaFreshCacheLive Defect = "h14-karma-fresh-cache-live"
+
+	// DefectH14KarmaRecoveryNeedsTraffic: while the KARMA breaker is open the background
+	// health probe's successes are ignored (only a real score request may close it), so
+	// after a blackout KARMA status and health stay down/degraded until a credit operation
+	// asks KARMA again; with no traffic they never recover. Breaks SPEC §5: health shows
+	// KARMA degraded during a blackout and recovers by itself.
+	DefectH14KarmaRecoveryNeedsTraffic Defect = "h14-karma-recovery-needs-traffic"
 )
 
 // AllDefects lists every defect, in the order of the constants above.
@@ -402,6 +515,22 @@ var AllDefects = []Defect{
 	DefectH13HistoryFractionZeros,
 	DefectH13CreditsHealthIgnoresRecovery,
 	DefectH14TornCommandKeptInPart,
+	DefectH14AmountFloatTruncation,
+	DefectH14ReplayHeaderMemoryOnly,
+	DefectH14HighNoJustification,
+	DefectH14PoolAllocateNoOverdraftCheck,
+	DefectH14MissionRefundCauseLostOnRestart,
+	DefectH14EoCAnomalyAsError,
+	DefectH14QuarantineFileTruncated,
+	DefectH14MetricsReplayTsMillis,
+	DefectH14IdemKeyCaseInsensitive,
+	DefectH14BalancesOmitZero,
+	DefectH14SynergieCappedRaw,
+	DefectH14UnknownFieldsSecondaryIgnored,
+	DefectH14HistoryLimitOldest,
+	DefectH14MissionCompleteUnroundedEstimate,
+	DefectH14KarmaFreshCacheLive,
+	DefectH14KarmaRecoveryNeedsTraffic,
 }
 
 // Defects is a set of switched-on defects. The nil set switches none on.

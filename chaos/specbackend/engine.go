@@ -226,6 +226,8 @@ func Open(cfg Config) (*Engine, error) {
 	e := &Engine{cfg: cfg, log: cfg.Logger, st: newState(0), rs: newState(cfg.LedgerKeep), stop: make(chan struct{}), startedAt: cfg.Clock(),
 		inflight: map[string]*idemEntry{}}
 	e.rs.refundNoMission = cfg.Defects.Has(DefectH11RefundLedgerNoMission)
+	e.st.cappedRaw = cfg.Defects.Has(DefectH14SynergieCappedRaw)
+	e.rs.cappedRaw = e.st.cappedRaw
 	if err := os.MkdirAll(filepath.Dir(cfg.JournalPath), 0o755); err != nil {
 		return nil, err
 	}
@@ -235,7 +237,7 @@ func Open(cfg Config) (*Engine, error) {
 		e.st.Apply(ev)
 		e.rs.Apply(ev)
 		if ev.Metadata.Command != "" && !strings.Contains(ev.IdempotencyKey, "~") {
-			hashes = append(hashes, keyHash(ev.IdempotencyKey))
+			hashes = append(hashes, keyHash(e.ikey(ev.IdempotencyKey)))
 			seqs = append(seqs, ev.Seq)
 		}
 	})
@@ -272,6 +274,13 @@ func Open(cfg Config) (*Engine, error) {
 		// so the decision state forgets every collaboration_id recorded before this start
 		e.st.collabs = map[string]collabRef{}
 	}
+	if cfg.Defects.Has(DefectH14MissionRefundCauseLostOnRestart) {
+		// defect: the mission -> consumption link of the decision state is filled by live
+		// starts only (exec), not by the replay
+		for _, m := range e.st.Missions {
+			m.ConsumeEventID = ""
+		}
+	}
 	if cfg.Defects.Has(DefectH13ExpiryRearmedAtStart) {
 		// defect: "restore the timers" re-arms every pending request with its full timeout
 		// from now, instead of keeping the journaled deadline
@@ -288,6 +297,7 @@ func Open(cfg Config) (*Engine, error) {
 	e.j, e.report = j, rep
 	e.karma = newKarmaClient(cfg, e.log)
 	e.eoc = newEoCMonitor(e.st.EoC)
+	e.eoc.anomalyAsError = cfg.Defects.Has(DefectH14EoCAnomalyAsError)
 	if rep.TornTail != nil {
 		e.log.Warn("journal torn tail cut off", "file", cfg.JournalPath, "line", rep.TornTail.Line, "reason", rep.TornTail.Reason, "sidecar", rep.TornTail.Sidecar)
 	}
@@ -397,7 +407,8 @@ func (e *Engine) exec(c *cmd) *Response {
 	now := e.cfg.Clock().UTC()
 	e.indexDurableLocked()
 	if c.key != "" {
-		ent := e.inflight[c.key]
+		ent := e.inflight[e.ikey(c.key)]
+		fromMemory := ent != nil
 		if ent == nil {
 			var err error
 			if ent, err = e.lookupKeyLocked(c.key); err != nil {
@@ -419,7 +430,11 @@ func (e *Engine) exec(c *cmd) *Response {
 				return errResp(&APIError{Status: 409, Code: "idempotency_key_conflict",
 					Detail: "idempotency key was already used with a different request", Extra: map[string]any{"idempotency_key": c.key}})
 			}
-			return e.replay(nil, nil, ent.kind, ent.firstSeq, ent.n)
+			r := e.replay(nil, nil, ent.kind, ent.firstSeq, ent.n)
+			if !fromMemory && e.cfg.Defects.Has(DefectH14ReplayHeaderMemoryOnly) {
+				r.Replayed = false // defect: only the in-memory path sets the replay header
+			}
+			return r
 		}
 	}
 	if e.closing.Load() {
@@ -482,7 +497,7 @@ func (e *Engine) exec(c *cmd) *Response {
 	if c.key != "" {
 		ent = &idemEntry{hash: c.hash, kind: c.kind, firstSeq: first.Seq, n: len(p.evs), done: make(chan struct{})}
 		if !e.cfg.Defects.Has(DefectIdemConcurrentDuplicate) {
-			e.inflight[c.key] = ent
+			e.inflight[e.ikey(c.key)] = ent
 		}
 	}
 	if first.EventType == "synergie.collaboration_recorded" {
@@ -500,8 +515,8 @@ func (e *Engine) exec(c *cmd) *Response {
 			// The decision state keeps the failed effects, but it is dead: the journal
 			// error is sticky, so no command is decided on it again, and no query reads it.
 			e.mu.Lock()
-			if e.inflight[c.key] == ent {
-				delete(e.inflight, c.key)
+			if e.inflight[e.ikey(c.key)] == ent {
+				delete(e.inflight, e.ikey(c.key))
 			}
 			e.mu.Unlock()
 		}
@@ -509,7 +524,7 @@ func (e *Engine) exec(c *cmd) *Response {
 		if err == nil && e.cfg.Defects.Has(DefectIdemConcurrentDuplicate) {
 			// defect: the key is remembered only now that its command is durable
 			e.mu.Lock()
-			e.inflight[c.key] = ent
+			e.inflight[e.ikey(c.key)] = ent
 			e.mu.Unlock()
 		}
 		if err == nil {
@@ -527,6 +542,15 @@ func (e *Engine) exec(c *cmd) *Response {
 	return resp
 }
 
+// ikey is the form under which a client key is remembered and looked up: the key itself
+// (DefectH14IdemKeyCaseInsensitive: lower-cased).
+func (e *Engine) ikey(k string) string {
+	if e.cfg.Defects.Has(DefectH14IdemKeyCaseInsensitive) {
+		return strings.ToLower(k) // defect: keys "normalised" like header names
+	}
+	return k
+}
+
 // indexDurableLocked moves durable keyed commands from memory to the on-disk key index.
 func (e *Engine) indexDurableLocked() {
 	e.durMu.Lock()
@@ -534,15 +558,15 @@ func (e *Engine) indexDurableLocked() {
 	e.durable = nil
 	e.durMu.Unlock()
 	for _, k := range keys {
-		ent := e.inflight[k]
+		ent := e.inflight[e.ikey(k)]
 		if ent == nil {
 			continue
 		}
-		if err := e.keys.insert(keyHash(k), ent.firstSeq); err != nil {
+		if err := e.keys.insert(keyHash(e.ikey(k)), ent.firstSeq); err != nil {
 			e.log.Error("key index insert failed; key kept in memory", "err", err)
 			continue
 		}
-		delete(e.inflight, k)
+		delete(e.inflight, e.ikey(k))
 	}
 }
 
@@ -551,13 +575,13 @@ func (e *Engine) indexDurableLocked() {
 func (e *Engine) lookupKeyLocked(key string) (*idemEntry, error) {
 	var ev *Event
 	var rerr error
-	_, found, err := e.keys.lookup(keyHash(key), func(seq int64) bool {
+	_, found, err := e.keys.lookup(keyHash(e.ikey(key)), func(seq int64) bool {
 		evs, err := e.j.readEvents(seq, 1)
 		if err != nil {
 			rerr = err
 			return false
 		}
-		if evs[0].IdempotencyKey == key {
+		if e.ikey(evs[0].IdempotencyKey) == e.ikey(key) {
 			ev = evs[0]
 			return true
 		}
@@ -743,6 +767,9 @@ func (e *Engine) History(agentID string, offset, limit int) (entries []LedgerEnt
 		}
 		found, total, inMem = true, a.LedgerTotal, len(a.ledger)
 		entries = a.Ledger(offset, limit)
+		if n := len(a.ledger); e.cfg.Defects.Has(DefectH14HistoryLimitOldest) && offset == 0 && limit < n {
+			entries = a.Ledger(n-limit, limit) // defect: the chronological list cut before it is reversed
+		}
 		if all := a.Ledger(0, len(a.ledger)); len(all) > 0 {
 			next = all[len(all)-1].PrevSeq
 			if e.cfg.Defects.Has(DefectHistoryRingBoundary) {

@@ -2,6 +2,7 @@ package specbackend
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"sort"
 	"strings"
@@ -189,6 +190,9 @@ func (s *Server) balances(rc *reqCtx) *Response {
 	out := map[string]any{}
 	s.e.view(func(st *State) {
 		for id, a := range st.Agents {
+			if a.BalanceMilli == 0 && s.e.cfg.Defects.Has(DefectH14BalancesOmitZero) {
+				continue // defect: only "active accounts" are listed
+			}
 			out[id] = formatMilli(a.BalanceMilli)
 		}
 	})
@@ -240,13 +244,17 @@ func (s *Server) metricsJSON(rc *reqCtx) *Response {
 		}
 	})
 	rep := s.e.report
+	replayedAt := rep.ReplayedAtUnix
+	if s.e.cfg.Defects.Has(DefectH14MetricsReplayTsMillis) {
+		replayedAt = math.Round(replayedAt * 1000) // defect: Unix milliseconds
+	}
 	return ok200(map[string]any{
 		"journal": map[string]any{"total_events": last, "file_size_mb": float64(size) / (1 << 20), "idempotency_violations": 0,
 			"file_path": s.e.cfg.JournalPath, "fsync_enabled": !s.e.cfg.NoFsync, "batches": s.e.j.batches.Load(), "fsyncs": s.e.j.syncs.Load(),
 			"idempotent_replays": s.e.replays.Load(), "idempotency_conflicts": s.e.conflicts.Load()},
 		"event_bus": map[string]any{"total_published": s.e.published.Load(), "total_subscriber_errors": 0, "subscribers_by_type": byType},
 		"replay": map[string]any{"total_events": rep.EventsReplayed, "replay_duration_seconds": rep.ReplayDurationSeconds,
-			"last_replay_timestamp": rep.ReplayedAtUnix, "integrity_errors_count": len(rep.Quarantined) + rep.IntegrityErrors,
+			"last_replay_timestamp": replayedAt, "integrity_errors_count": len(rep.Quarantined) + rep.IntegrityErrors,
 			"snapshot_used": nil, "events_skipped_by_snapshot": 0, "snapshot_restore_duration_seconds": 0},
 	})
 }

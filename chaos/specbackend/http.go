@@ -291,6 +291,16 @@ func (rc *reqCtx) decode() *APIError {
 			unknown = append(unknown, k)
 		}
 	}
+	if len(unknown) > 0 && rc.s.e.cfg.Defects.Has(DefectH14UnknownFieldsSecondaryIgnored) {
+		switch rc.route {
+		case "POST " + api + "/agents", "POST " + api + "/consume", "POST " + api + "/refund", "POST " + api + "/add":
+		default:
+			for _, k := range unknown {
+				delete(rc.fields, k) // defect: the strict decoder guards the original's routes only
+			}
+			unknown = nil
+		}
+	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
 		return &APIError{Status: 422, Code: "unknown_field", Detail: "unknown field(s): " + strings.Join(unknown, ", "), Extra: map[string]any{"field": unknown[0]}}
@@ -384,6 +394,11 @@ func (rc *reqCtx) amount(name string) (int64, *APIError) {
 	}
 	if why != "" {
 		return 0, fieldErr(name, why)
+	}
+	if rc.s.e.cfg.Defects.Has(DefectH14AmountFloatTruncation) {
+		if f, err := strconv.ParseFloat(strings.TrimSpace(string(v)), 64); err == nil && int64(f*MilliPerCredit) > 0 {
+			m = int64(f * MilliPerCredit) // defect: validated exactly, converted through float64 and truncated
+		}
 	}
 	return m, nil
 }

@@ -732,7 +732,11 @@ func openJournal(path string, mode string, fsync bool, maxBatch, queueLen int, n
 				b, _ := json.Marshal(q)
 				qb.Write(append(b, '\n'))
 			}
-			if err := appendFileDurable(qpath, qb.Bytes()); err != nil {
+			write := appendFileDurable
+			if defects.Has(DefectH14QuarantineFileTruncated) {
+				write = writeFileDurable // defect: the quarantine file is written afresh, not appended to
+			}
+			if err := write(qpath, qb.Bytes()); err != nil {
 				repairErr = fmt.Errorf("journal: quarantine file: %w", err)
 			}
 		}

@@ -89,6 +89,14 @@ func (k *karmaClient) probe() {
 			err = fmt.Errorf("karma healthz: status %d", resp.StatusCode)
 		}
 	}
+	if err == nil && k.cfg.Defects.Has(DefectH14KarmaRecoveryNeedsTraffic) {
+		k.mu.Lock()
+		open := k.open
+		k.mu.Unlock()
+		if open {
+			return // defect: only a real score request may close an open breaker
+		}
+	}
 	k.result(err)
 }
 
@@ -123,6 +131,9 @@ func (k *karmaClient) score(agentID string) (float64, string) {
 	if c, ok := k.cache[agentID]; ok && now.Sub(c.at) < 10*time.Second && !k.open {
 		k.cached++
 		k.mu.Unlock()
+		if k.cfg.Defects.Has(DefectH14KarmaFreshCacheLive) {
+			return c.score, "live" // defect: a fresh cached score taken for a live one
+		}
 		return c.score, "cache"
 	}
 	if k.open && now.Sub(k.openedAt) < k.cfg.KarmaBreakerCooldown {
@@ -277,6 +288,8 @@ type eocMonitor struct {
 	regen   float64
 	backpr  float64
 	last    pEoC
+
+	anomalyAsError bool // DefectH14EoCAnomalyAsError
 }
 
 // newEoCMonitor continues from the EoC projection (the last journaled regulation).
@@ -338,6 +351,9 @@ func (m *eocMonitor) tick(dt time.Duration) (r pEoC, hadOps bool) {
 	}
 	if s.req > 0 {
 		er = float64(s.errs) / float64(s.req)
+		if m.anomalyAsError {
+			er = math.Min(1, float64(s.errs+s.anomalies)/float64(s.req)) // defect: an anomaly counted as an error
+		}
 	}
 	if secs > 0 {
 		rps = float64(s.req) / secs

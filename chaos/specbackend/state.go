@@ -207,6 +207,7 @@ type Pool struct {
 type Mission struct {
 	ID, AgentID, Type, Complexity string
 	EstimateMilli, RefundMilli    int64
+	SkillPPM                      int64
 	Status                        string
 	ConsumeEventID                string
 	StartedAt                     string
@@ -276,6 +277,7 @@ type State struct {
 	IntegrityErrors int
 	EventsByType    map[string]int64
 	refundNoMission bool // DefectH11RefundLedgerNoMission
+	cappedRaw       bool // DefectH14SynergieCappedRaw
 }
 
 func newState(ledgerKeep int) *State {
@@ -389,7 +391,11 @@ func (s *State) Apply(ev *Event) {
 		}
 	case "synergie.reward_capped":
 		p := decodePayload[pCapped](ev)
-		s.synFor(p.AgentID, p.TeamID).CappedMilli += p.AmountMilli
+		capped := p.AmountMilli
+		if s.cappedRaw {
+			capped = p.RawRewardMilli // defect: the whole reward taken for the unpaid part
+		}
+		s.synFor(p.AgentID, p.TeamID).CappedMilli += capped
 	case "synergie.collaboration_recorded":
 		p := decodePayload[pCollab](ev)
 		s.collabs[p.CollaborationID] = collabRef{hash: p.CollabHash, firstSeq: ev.Seq, n: ev.Metadata.EventsInCommand}
@@ -472,7 +478,7 @@ func (s *State) Apply(ev *Event) {
 	case "mission.started":
 		p := decodePayload[pMission](ev)
 		s.Missions[p.MissionID] = &Mission{ID: p.MissionID, AgentID: p.AgentID, Type: p.MissionType, Complexity: p.Complexity,
-			EstimateMilli: p.EstimateMilli, Status: "running", StartedAt: ev.Timestamp}
+			EstimateMilli: p.EstimateMilli, SkillPPM: p.SkillLevelPPM, Status: "running", StartedAt: ev.Timestamp}
 	case "mission.completed", "mission.failed", "mission.cancelled":
 		p := decodePayload[pMission](ev)
 		if m := s.Missions[p.MissionID]; m != nil {
