@@ -49,9 +49,13 @@ const (
 	fundStepMilli = 499_999
 )
 
+// sustainedAnomalies is the length of ML chaos' anomalies-only phase, at
+// ten a second: 12 s, six EoC windows of 2 s.
+const sustainedAnomalies = 120
+
 // MLChaos builds an agent's norm, then interleaves normal consumes with
-// anomalous ones at 10× the norm, sampling GET /eoc throughout; finally it
-// consumes 10000 credits at once.
+// anomalous ones at 10× the norm, then sends anomalous ones alone for 12 s,
+// sampling GET /eoc throughout; finally it consumes 10000 credits at once.
 func MLChaos(ctx context.Context, c *Client, rng *rand.Rand, agent string, rounds int, fund Funding) (ChaosResult, error) {
 	res := ChaosResult{Agent: agent, ScoreMin: 1, ScoreMax: 0}
 	if err := c.CreateAgent(ctx, agent, 1000); err != nil {
@@ -119,6 +123,23 @@ func MLChaos(ctx context.Context, c *Client, rng *rand.Rand, agent string, round
 			res.Blocked++
 		case a.AnomalyDetected():
 			res.Flagged++
+		}
+		if i%5 == 0 {
+			sample()
+		}
+	}
+	// Sustained chaos: anomalies alone, ten a second for longer than a few
+	// EoC windows, so a score that anomalies push down step by step (an
+	// anomaly counted as an error) leaves the band within it. Blocks and
+	// throttles count; flags do not (a backend may adapt its norm).
+	for i, next := 0, time.Now(); i < sustainedAnomalies; i++ {
+		time.Sleep(time.Until(next))
+		next = next.Add(time.Second / 10)
+		switch a := consume(50_000+10*int64(rng.IntN(1000)), 1000+i, "sustained"); {
+		case a.Status == 429 || a.Status == 503:
+			res.Throttled++
+		case !a.OK():
+			res.Blocked++
 		}
 		if i%5 == 0 {
 			sample()

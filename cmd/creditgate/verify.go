@@ -16,7 +16,7 @@ func cmdVerify(args []string) int {
 	only := fs.String("only", "", "run only the mutant (or foreign-backend case, foreign-<defect>) with this name")
 	skipForeign := fs.Bool("no-foreign", false, "skip the foreign-backend cases")
 	out := fs.String("out", filepath.Join("out", "verify-gates"), "directory for each mutant's report")
-	whole := fs.Bool("whole-gates", false, "run each seeded bug's whole gate, not only the specs that record the check it names")
+	whole := fs.Bool("whole-gates", false, "run each seeded bug's and foreign defect case's whole gate, not only the specs that record the check it names")
 	parallel := fs.Int("parallel", 1, "how many seeded bugs run at once (each on its own backend; progress to <out>/<name>/run.log when > 1)")
 	if err := fs.Parse(args); err != nil {
 		return 1

@@ -530,8 +530,10 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 
 	It("a finished mission ends once: no later or racing complete, fail or cancel refunds again", Label("critical"), func(ctx SpecContext) {
 		env.Require("B59")
-		// Missions of 7.0 credits (general, medium, skill 1.0), one agent
-		// each, so an agent's balance tells what the mission refunded.
+		// Missions of 6.4 credits (code_review, low, skill 0.5: 6.375
+		// rounded to 0.1 — the estimate consumed is the rounded one, and
+		// so is what a completion refunds from), one agent each, so an
+		// agent's balance tells what the mission refunded.
 		// Every way to finish (cancel, fail, complete at actual cost 0,
 		// 1.234, exactly the estimate and above it: the last two refund
 		// nothing, so a backend that asks "was it refunded?" instead of "is
@@ -542,14 +544,14 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		type end struct {
 			name   string
 			body   map[string]any
-			refund int64 // milli-credits this end refunds of a running mission of 7.0
+			refund int64 // milli-credits this end refunds of a running mission of 6.4
 		}
 		ends := []end{
-			{"cancel", map[string]any{}, 7000},
-			{"fail", map[string]any{}, 7000},
-			{"complete", map[string]any{"actual_cost": json.Number("0")}, 7000},
-			{"complete", map[string]any{"actual_cost": json.Number("1.234")}, 5766},
-			{"complete", map[string]any{"actual_cost": json.Number("7")}, 0},
+			{"cancel", map[string]any{}, 6400},
+			{"fail", map[string]any{}, 6400},
+			{"complete", map[string]any{"actual_cost": json.Number("0")}, 6400},
+			{"complete", map[string]any{"actual_cost": json.Number("1.234")}, 5166},
+			{"complete", map[string]any{"actual_cost": json.Number("6.4")}, 0},
 			{"complete", map[string]any{"actual_cost": json.Number("9.5")}, 0},
 		}
 		kindOf := map[string]history.Kind{"cancel": history.KindMissionCancel, "fail": history.KindMissionFail, "complete": history.KindMissionComplete}
@@ -563,16 +565,17 @@ var _ = Describe("Gate B: every money path under concurrency", Ordered, Continue
 		endCall := func(id string, e end, key string) scenarios.Call {
 			return scenarios.Call{Method: "POST", Path: "/api/credits/missions/" + id + "/" + e.name, Kind: kindOf[e.name], Entity: id, Key: key, Body: e.body}
 		}
-		// start opens a mission on a fresh agent of 100 credits and
-		// returns both ids and the balance after the start.
+		// start opens a mission on a fresh agent of skill 0.5 (50
+		// credits) and returns both ids and the balance after the start.
 		start := func(ctx context.Context) (string, string, int64) {
 			n++
 			agent := env.ID(fmt.Sprintf("mp-mend-%d", n))
-			err := env.C.CreateAgent(ctx, agent, 100)
-			harness.Ensure(err == nil, "creating agent %s with 100 credits must succeed: %v", agent, err)
+			r := env.C.Do(ctx, scenarios.Call{Method: "POST", Path: "/api/credits/agents", Kind: history.KindCreateAgent, Role: history.Setup, Key: "mp-mend-agent-" + agent,
+				Agent: agent, Body: map[string]any{"agent_id": agent, "skill_level": 0.5, "actor_id": "harness"}})
+			harness.Accepted(r, "creating agent %s of skill 0.5", agent)
 			id := fmt.Sprintf("%smp-mend-%d", env.NS, n)
 			mustPost(ctx, "/missions", history.KindMissionStart, "mp-mend-start-"+id,
-				map[string]any{"mission_id": id, "agent_id": agent, "mission_type": "general", "complexity": "medium"})
+				map[string]any{"mission_id": id, "agent_id": agent, "mission_type": "code_review", "complexity": "low"})
 			return agent, id, balance(ctx, agent)
 		}
 		var problems, notes []string

@@ -169,6 +169,14 @@ func Requiring(ids ...string) BootOption {
 	return func(b *bootPlan) { b.require = append(b.require, ids...) }
 }
 
+// Fresh reports whether the backend holds only what this run wrote: our
+// engine, and a backend the harness started from a command line in a data
+// directory of its own (no CREDITGATE_EXEC_DATA_DIR). Its counters are then
+// this run's alone.
+func (e *Env) Fresh() bool {
+	return e.TCfg.Kind.OwnEngine() || e.TCfg.Kind == target.KindExec && e.TCfg.DataDir == ""
+}
+
 // HealthyStates are the GET /api/health states that mean healthy: our
 // engine's documented "healthy"; for another backend "ok" too (SPEC §6
 // fixes only "degraded" and the original's "ok" on GET /health).

@@ -24,9 +24,9 @@ type Config struct {
 	// name; empty runs all.
 	Only      string
 	NoForeign bool // skip the foreign-backend cases
-	// WholeGates runs each mutant's whole gate; by default only the specs
-	// that record the checks it names run (a focused run), which judges the
-	// same checks in a fraction of the time.
+	// WholeGates runs each mutant's and each defect case's whole gate; by
+	// default only the specs that record the check it names run (a focused
+	// run), which judges the same check in a fraction of the time.
 	WholeGates bool
 	// RunGates runs the comma-listed gates against the target env names
 	// (KEY=VALUE pairs over the process's environment: CREDITGATE_TARGET,
