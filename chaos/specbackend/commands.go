@@ -549,8 +549,10 @@ func (e *Engine) Pool(op string, r Req, in PoolIn) *Response {
 var missionBase = map[string]int64{"general": 10, "code_review": 15, "deployment": 20, "research": 25, "architecture": 30}
 var complexityHalves = map[string]int64{"low": 1, "medium": 2, "high": 4} // multiplier x 2
 
-// MissionEstimateMilli: base x complexity x (1 - 0.3 x skill), rounded (half up) to 0.1 credits.
-func MissionEstimateMilli(missionType, complexity string, skillPPM int64) int64 {
+// estimateScaled is a mission's estimate, base x complexity x (1 - 0.3 x
+// skill), in milli-credits times 2e7 (the complexity's halves and the
+// skill's parts per 1e7 kept exact).
+func estimateScaled(missionType, complexity string, skillPPM int64) int64 {
 	base, ok := missionBase[missionType]
 	if !ok {
 		base = 10
@@ -559,41 +561,27 @@ func MissionEstimateMilli(missionType, complexity string, skillPPM int64) int64 
 	if !ok {
 		c = 2
 	}
-	n := base * MilliPerCredit * c * (10_000_000 - 3*skillPPM) // / (2 * 1e7) milli
-	const d = 2 * 10_000_000 * 100
-	return (n + d/2) / d * 100
+	return base * MilliPerCredit * c * (10_000_000 - 3*skillPPM)
+}
+
+const estimateScale = 2 * 10_000_000
+
+// MissionEstimateMilli: base x complexity x (1 - 0.3 x skill), rounded (half up) to 0.1 credits.
+func MissionEstimateMilli(missionType, complexity string, skillPPM int64) int64 {
+	const d = estimateScale * 100
+	return (estimateScaled(missionType, complexity, skillPPM) + d/2) / d * 100
 }
 
 // missionEstimateTruncMilli is MissionEstimateMilli truncated (not rounded) to 0.1
 // credits (DefectH9MissionEstimateTruncated).
 func missionEstimateTruncMilli(missionType, complexity string, skillPPM int64) int64 {
-	base, ok := missionBase[missionType]
-	if !ok {
-		base = 10
-	}
-	c, ok := complexityHalves[complexity]
-	if !ok {
-		c = 2
-	}
-	n := base * MilliPerCredit * c * (10_000_000 - 3*skillPPM)
-	const d = 2 * 10_000_000 * 100
-	return n / d * 100 // defect: truncated to 0.1, not rounded
+	return estimateScaled(missionType, complexity, skillPPM) / (estimateScale * 100) * 100 // defect: truncated to 0.1, not rounded
 }
 
 // missionEstimateExactMilli is the estimate rounded to the milli-credit only
 // (DefectH14MissionCompleteUnroundedEstimate).
 func missionEstimateExactMilli(missionType, complexity string, skillPPM int64) int64 {
-	base, ok := missionBase[missionType]
-	if !ok {
-		base = 10
-	}
-	c, ok := complexityHalves[complexity]
-	if !ok {
-		c = 2
-	}
-	n := base * MilliPerCredit * c * (10_000_000 - 3*skillPPM)
-	const d = 2 * 10_000_000
-	return (n + d/2) / d
+	return (estimateScaled(missionType, complexity, skillPPM) + estimateScale/2) / estimateScale
 }
 
 type MissionIn struct {
