@@ -270,7 +270,7 @@ func (m *Model) noteKarma(e *Event) {
 	if md.KarmaSource != nil && *md.KarmaSource == "fallback" && s != m.Formulas.KarmaFallback {
 		m.problem(ProblemFormula, e, "karma_source fallback with karma_score %v, docs/karma.md's fallback CI is %v", s, m.Formulas.KarmaFallback)
 	}
-	if src := derefString(md.KarmaSource); (src == "live" || src == "cache" || src == "cached") && m.Formulas.KarmaScoreOf != nil {
+	if src := deref(md.KarmaSource); (src == "live" || src == "cache" || src == "cached") && m.Formulas.KarmaScoreOf != nil {
 		var subject struct {
 			AgentID string `json:"agent_id"`
 		}
@@ -286,13 +286,6 @@ func (m *Model) noteKarma(e *Event) {
 			m.problem(ProblemFormula, e, "reward computed with karma_score %v, metadata records %v", *p.KarmaScore, s)
 		}
 	}
-}
-
-func derefString(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 func (m *Model) checkRisk(e *Event, p approvalPayload) {

@@ -751,9 +751,11 @@ func (m *Model) AgentIDs() []string {
 	return ids
 }
 
-func deref(f *float64) float64 {
-	if f == nil {
-		return 0
+// deref is *p, or T's zero value for nil.
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
 	}
-	return *f
+	return *p
 }
