@@ -178,6 +178,7 @@ func Explore(ctx context.Context, c *scenarios.Client, cfg Config) (*Run, error)
 	}
 	if ctx.Err() == nil {
 		x.epilogue()
+		x.refusedDeciders()
 	}
 	if x.fp != nil && x.fp.karma != "" {
 		x.inject(ctx, FaultKarmaUp, "before the final reads")
@@ -222,6 +223,64 @@ func (x *explorer) epilogue() {
 		}
 		x.send("POST", api+"/missions/"+m.id+"/"+end, body, x.groupKey(), tok, "epilogue: "+end+" after a partial refund", -1, false)
 		x.send("GET", api+"/balance/"+a.id, nil, "", tok, "epilogue: the balance after the end", -1, false)
+	}
+}
+
+// refusedDeciders sends, after the drawn commands, a decision on each
+// route by every token that may not decide (operator, service, reader,
+// none, an unknown one) on one pending request, which an approver then
+// rejects. The walk draws such a token for about one decision in a
+// hundred, so whether a run met, say, a service role admitted to decide
+// depended on how many commands its budget allowed; now every run does.
+// It draws nothing from the seed's stream. A backend that takes one
+// token for all gets the same commands with it (Config.OneToken).
+func (x *explorer) refusedDeciders() {
+	s := x.cfg.Settings
+	level := func(m int64) time.Duration {
+		switch {
+		case m >= s.CriticalMilli:
+			return s.TimeoutCritical
+		case m >= s.HighMilli:
+			return s.TimeoutHigh
+		}
+		return s.TimeoutMedium
+	}
+	amount := s.ThresholdMilli // the level whose request lives longest
+	for _, m := range []int64{s.HighMilli, s.CriticalMilli} {
+		if level(m) > level(amount) {
+			amount = m
+		}
+	}
+	tok := TokenOf(x.cfg.Principals, "operator")
+	id := x.cfg.Prefix + "rd"
+	c := x.send("POST", api+"/agents", map[string]any{"agent_id": id, "skill_level": json.Number("1")}, x.groupKey(), tok,
+		"refused deciders: a fresh agent", -1, false)
+	if !ok2xx(c) {
+		return
+	}
+	x.byAgent[id] = &agent{id: id}
+	c = x.send("POST", api+"/approvals", map[string]any{"action_type": "add", "agent_id": id, "amount": json.Number(credits(amount)),
+		"reason": "refused deciders", "justification": "a request only refused deciders see"}, x.groupKey(), tok,
+		"refused deciders: a gated request", -1, false)
+	if c.Status != http.StatusAccepted {
+		return
+	}
+	x.noteApproval(c, resp(c))
+	ap := x.appr[len(x.appr)-1]
+	for _, verb := range []string{"approve", "reject"} {
+		for _, t := range []struct{ tok, who string }{
+			{TokenOf(x.cfg.Principals, "operator"), "operator"}, {TokenOf(x.cfg.Principals, "service"), "service"},
+			{TokenOf(x.cfg.Principals, "reader"), "reader"}, {"", "no token"}, {"tok-bogus", "an unknown token"},
+		} {
+			x.send("POST", api+"/approvals/"+ap.id+"/"+verb, map[string]any{"justification": "reviewed"}, x.groupKey(), t.tok,
+				"refused deciders: "+verb+" by "+t.who, -1, false)
+		}
+	}
+	c = x.send("POST", api+"/approvals/"+ap.id+"/reject", map[string]any{"justification": "closing"}, x.groupKey(),
+		TokenOf(x.cfg.Principals, "approver"), "refused deciders: an approver closes the request", -1, false)
+	if ok2xx(c) {
+		ap.status = fmt.Sprint(resp(c)["status"])
+		ap.version++
 	}
 }
 

@@ -175,3 +175,42 @@ func TestOneTokenSendsTheGivenTokenOnEveryCommand(t *testing.T) {
 		}
 	}
 }
+
+// However few commands the budget lets the walk draw, every run sends a
+// decision on each route by each token that may not decide to a request
+// that is pending (a service role admitted to decide was met by chance
+// before: one decision in a hundred).
+func TestEveryRunSendsEachRefusedDeciderToAPendingRequest(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method == "POST" && r.URL.Path == api+"/approvals" {
+			w.WriteHeader(http.StatusAccepted)
+			_, _ = w.Write([]byte(`{"request_id":"r-1","status":"pending","agent_id":"a","action_type":"add","amount":"500.000"}`))
+			return
+		}
+		if strings.Contains(r.URL.Path, "/approvals/") {
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte(`{"error":"forbidden"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"balance":"1.000"}`))
+	}))
+	defer srv.Close()
+	ps := Principals("t-")
+	r, err := Explore(context.Background(), scenarios.NewClient(srv.URL, ""), Config{Seed: 3, Commands: 3, Budget: 5 * time.Second,
+		Prefix: "t-", Settings: DefaultSettings(), Principals: ps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, verb := range []string{"approve", "reject"} {
+		for _, tok := range []string{TokenOf(ps, "operator"), TokenOf(ps, "service"), TokenOf(ps, "reader"), "", "tok-bogus"} {
+			found := false
+			for _, c := range r.Commands {
+				found = found || (c.Method == "POST" && c.Path == api+"/approvals/r-1/"+verb && c.Token == tok)
+			}
+			if !found {
+				t.Errorf("no %s of the pending request with token %q among %d commands", verb, tok, len(r.Commands))
+			}
+		}
+	}
+}
