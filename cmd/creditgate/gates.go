@@ -16,12 +16,13 @@ import (
 // cmdGates maps the gates command's flags to gates/signoff (duration set:
 // the soak).
 func cmdGates(args []string, duration string) int {
-	return runGates(args, duration, nil, nil)
+	return runGates(args, duration, nil, nil, nil)
 }
 
-// runGates is the gates command with env added to the suites' environment
-// and its output to out (nil: the process's stdout and stderr).
-func runGates(args []string, duration string, env []string, out io.Writer) int {
+// runGates is the gates command with env added to the suites' environment,
+// its output to out (nil: the process's stdout and stderr) and the gate
+// suites compiled beforehand in suites (signoff.Options.Suites).
+func runGates(args []string, duration string, env []string, out io.Writer, suites map[string]string) int {
 	fs := flag.NewFlagSet("gates", flag.ContinueOnError)
 	which := fs.String("gates", "a,b,c,d,e", "comma-separated gates to run")
 	runDir := fs.String("out", filepath.Join("out", time.Now().UTC().Format("20060102T150405Z")), "run directory for the report")
@@ -38,7 +39,7 @@ func runGates(args []string, duration string, env []string, out io.Writer) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	return signoff.Run(signoff.Options{Gates: gates, Out: *runDir, Timeout: *timeout, Duration: duration, Checks: ids, Env: env, Stdout: out, Stderr: out})
+	return signoff.Run(signoff.Options{Gates: gates, Out: *runDir, Timeout: *timeout, Duration: duration, Checks: ids, Env: env, Stdout: out, Stderr: out, Suites: suites})
 }
 
 func cmdSoak(args []string) int {

@@ -1,6 +1,7 @@
 package signoff
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -39,6 +40,11 @@ type Options struct {
 	// Stdout and Stderr receive the verdict and the progress (default:
 	// the process's).
 	Stdout, Stderr io.Writer
+	// Suites are gate suites compiled once for many runs (CompileSuites),
+	// by gate; a gate missing from it is compiled for this run and removed
+	// after it. verify-gates runs some 240 focused runs: compiling each
+	// one's suite again cost a link of several seconds a run.
+	Suites map[string]string
 }
 
 // ParseGates turns "a,b,c" into gate names, refusing anything but a … e.
@@ -119,10 +125,20 @@ func Run(o Options) int {
 		ginkgoArgs = append(ginkgoArgs, "--label-filter="+strings.Join(o.Checks, " || "))
 		focus = fmt.Sprintf(", focused on check %s", strings.Join(o.Checks, ", "))
 	}
-	bins, cleanup, err := compileSuites(pkgs, o.Stderr)
+	var missing []string
+	for _, g := range o.Gates {
+		if _, ok := o.Suites[g]; !ok {
+			missing = append(missing, g)
+		}
+	}
+	compiled, cleanup, err := CompileSuites(missing, o.Stderr)
 	defer cleanup()
 	if err != nil {
 		return fail("%v", err)
+	}
+	var bins []string
+	for _, g := range o.Gates {
+		bins = append(bins, cmp.Or(o.Suites[g], compiled[g]))
 	}
 	ginkgoArgs = append(ginkgoArgs, bins...)
 	cmd := exec.Command("go", ginkgoArgs...)
@@ -232,30 +248,34 @@ func envOr(k, d string) string {
 	return d
 }
 
-// compileSuites compiles each gate package to a test binary of this run's
-// own beside the package's sources (gates/b/b-<n>.test; ginkgo runs a
-// precompiled suite in its directory, as it would the package). Left to
-// ginkgo, every run compiles gates/b/b.test and removes it when done, so
-// two runs of one gate at once (verify-gates --parallel, two terminals)
-// would delete each other's binary. cleanup removes the binaries.
-func compileSuites(pkgs []string, progress io.Writer) (bins []string, cleanup func(), err error) {
+// CompileSuites compiles each gate's package to a test binary of its own
+// beside the package's sources (gates/b/b-<n>.test; ginkgo runs a
+// precompiled suite in its directory, as it would the package) and
+// returns them by gate. Left to ginkgo, every run compiles gates/b/b.test
+// and removes it when done, so two runs of one gate at once
+// (verify-gates --parallel, two terminals) would delete each other's
+// binary; a binary of one's own is only read by the runs it is given to.
+// cleanup removes the binaries.
+func CompileSuites(gates []string, progress io.Writer) (suites map[string]string, cleanup func(), err error) {
+	suites = map[string]string{}
 	cleanup = func() {
-		for _, b := range bins {
+		for _, b := range suites {
 			_ = os.Remove(b)
 		}
 	}
-	for _, pkg := range pkgs {
-		f, err := os.CreateTemp(pkg, filepath.Base(pkg)+"-*.test")
+	for _, g := range gates {
+		pkg := "./gates/" + g
+		f, err := os.CreateTemp(pkg, g+"-*.test")
 		if err != nil {
-			return bins, cleanup, fmt.Errorf("compiling %s: %v", pkg, err)
+			return suites, cleanup, fmt.Errorf("compiling %s: %v", pkg, err)
 		}
 		f.Close()
-		bins = append(bins, f.Name())
+		suites[g] = f.Name()
 		fmt.Fprintf(progress, "creditgate: compiling %s\n", pkg)
 		cmd := exec.Command("go", "test", "-c", "-o", f.Name(), pkg)
 		if out, err := cmd.CombinedOutput(); err != nil {
-			return bins, cleanup, fmt.Errorf("compiling %s: %v\n%s", pkg, err, out)
+			return suites, cleanup, fmt.Errorf("compiling %s: %v\n%s", pkg, err, out)
 		}
 	}
-	return bins, cleanup, nil
+	return suites, cleanup, nil
 }

@@ -214,7 +214,7 @@ type foreignRow struct {
 
 // runForeign builds the foreign backend once and runs every selected case.
 func runForeign(cfg Config) []foreignRow {
-	root, only := cfg.Root, cfg.Only
+	root := cfg.Root
 	var rows []foreignRow
 	tmp, err := os.MkdirTemp("", "creditgate-foreign-")
 	if err != nil {
@@ -233,7 +233,7 @@ func runForeign(cfg Config) []foreignRow {
 	var defective, clean []foreignCase
 	for _, c := range foreignCases {
 		switch {
-		case only != "" && c.name() != only:
+		case !cfg.selects(c.name()):
 		case c.defect != "":
 			defective = append(defective, c)
 		default:

@@ -20,8 +20,8 @@ import (
 type Config struct {
 	Root string // the repository (mutants build from its sources)
 	Out  string // directory for each case's report (<Out>/<name>)
-	// Only runs just the mutant or foreign case (foreign-<defect>) of this
-	// name; empty runs all.
+	// Only runs just the mutants and foreign cases (foreign-<defect>) it
+	// names, comma-separated; empty runs all.
 	Only      string
 	NoForeign bool // skip the foreign-backend cases
 	// WholeGates runs each mutant's and each defect case's whole gate; by
@@ -52,13 +52,27 @@ type row struct {
 	ok                        bool
 }
 
+// selects reports whether the case named name runs: every case without
+// Only, else those Only lists (comma-separated).
+func (c Config) selects(name string) bool {
+	if c.Only == "" {
+		return true
+	}
+	for _, n := range strings.Split(c.Only, ",") {
+		if strings.TrimSpace(n) == name {
+			return true
+		}
+	}
+	return false
+}
+
 // Run runs every selected case, prints the table and the failures to
 // stdout (progress to stderr) and returns the exit code: 0 when every case
 // was rejected as it must be, 1 otherwise or when nothing ran.
 func Run(cfg Config) int {
 	var selected []mutants.Mutant
 	for _, m := range mutants.All() {
-		if cfg.Only == "" || m.Name == cfg.Only {
+		if cfg.selects(m.Name) {
 			selected = append(selected, m)
 		}
 	}

@@ -91,3 +91,17 @@ func TestForeignCaseNamesAreUnique(t *testing.T) {
 		seen[c.name()] = true
 	}
 }
+
+// --only takes a comma list: a case runs when named there, every case
+// runs without it, and a name is matched whole (no prefixes).
+func TestOnlySelectsTheNamedCases(t *testing.T) {
+	cfg := Config{Only: "two-approvals-win, foreign-clean"}
+	for name, want := range map[string]bool{"two-approvals-win": true, "foreign-clean": true, "two-approvals": false, "foreign-spec-backend": false} {
+		if got := cfg.selects(name); got != want {
+			t.Errorf("Only %q selects %s: %v, want %v", cfg.Only, name, got, want)
+		}
+	}
+	if !(Config{}).selects("anything") {
+		t.Error("no Only must select every case")
+	}
+}
