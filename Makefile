@@ -77,7 +77,7 @@ gate-e: $(NEED_DOCKER) creditgate-bin ## gate E: load reality (LIVE_TEST_DURATIO
 soak: $(NEED_DOCKER) creditgate-bin ## the nightly sign-off: all gates with gate E's load for LIVE_TEST_DURATION=30m
 	LIVE_TEST_DURATION=30m $(CREDITGATE) gates --out $(OUT)
 
-VERIFY_PARALLEL ?= 2
+VERIFY_PARALLEL ?= 4
 verify-gates: creditgate-bin ## prove the gates can fail: each gate must say NO-GO against engines with seeded bugs (VERIFY_PARALLEL at a time)
 	$(CREDITGATE) verify-gates --parallel $(VERIFY_PARALLEL) --out out/verify-gates
 

@@ -105,3 +105,14 @@ func TestOnlySelectsTheNamedCases(t *testing.T) {
 		t.Error("no Only must select every case")
 	}
 }
+
+// Gate D's cases start first (its focused runs are the long ones), the
+// rest keep their order, and every case is scheduled once.
+func TestSlowGateCasesAreScheduledFirst(t *testing.T) {
+	gates := []string{"a", "d", "b", "c,d", "e", "d"}
+	got := slowFirst(len(gates), func(i int) string { return gates[i] })
+	want := []int{1, 3, 5, 0, 2, 4}
+	if !slices.Equal(got, want) {
+		t.Fatalf("order %v, want %v", got, want)
+	}
+}
