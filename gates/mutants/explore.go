@@ -11,6 +11,14 @@ func exploreMutants() []Mutant {
 			Bug: "a LOW withdrawal auto-approved through POST /approvals executes without a balance check"},
 		Mutant{Name: "mission-refunds-ignore-earlier", Gate: "b", Check: "B47",
 			Bug: "repeated refunds against one mission are each bounded by its consumption, not by what is left of it"},
+		// A rare route guarded for reading: the walk met a reader's rating
+		// by chance; the refused mutators' resends meet it every run.
+		Mutant{Name: "explore-reader-rates-missions", Gate: "b", Check: "B47",
+			Bug: "a reader's token may rate a mission (the route is guarded for reading only)"},
+		// One route's maximum exclusive: the walk met it in some runs;
+		// the boundary sweep sends every money route at the maximum.
+		Mutant{Name: "explore-withdraw-max-exclusive", Gate: "b", Check: "B47",
+			Bug: "POST /withdraw refuses an amount equal to the maximum, which every other route admits"},
 		Mutant{Name: "body-principal-overrides-token", Gate: "c", Check: "C31",
 			Bug: "requester_id / approver_id / actor_id from the body override the token's principal, so four-eyes is bypassed"},
 		Mutant{Name: "threshold-not-mapped", Gate: "c", Check: "C32",

@@ -177,8 +177,11 @@ func Explore(ctx context.Context, c *scenarios.Client, cfg Config) (*Run, error)
 		x.step(ctx)
 	}
 	if ctx.Err() == nil {
+		walked := len(x.run.Commands)
 		x.epilogue()
 		x.refusedDeciders()
+		x.boundarySweep()
+		x.refusedMutators(walked) // last: left out on Config.OneToken
 	}
 	if x.fp != nil && x.fp.karma != "" {
 		x.inject(ctx, FaultKarmaUp, "before the final reads")
@@ -281,6 +284,122 @@ func (x *explorer) refusedDeciders() {
 	if ok2xx(c) {
 		ap.status = fmt.Sprint(resp(c)["status"])
 		ap.version++
+	}
+}
+
+// refusedMutators sends, after the drawn commands, each kind of
+// mutation the walk saw accepted (one per method and route, ids aside)
+// again with every token that may not mutate: a reader's, an approver's,
+// none and an unknown one. Its body is the accepted one's (without a key
+// member), its key a fresh one. The walk draws such a token for about one
+// mutation in thirty, so a route drawn a dozen times a run (a rating, a
+// pool's close) met it in few runs. It draws nothing from the seed's
+// stream. Not on a backend that takes one token for all: there every
+// token acts (Config.OneToken), and each resend would run again.
+func (x *explorer) refusedMutators(walked int) {
+	if x.cfg.OneToken {
+		return
+	}
+	seen := map[string]bool{}
+	var kinds []Command
+	for _, c := range x.run.Commands[:min(walked, len(x.run.Commands))] {
+		if c.Method == "GET" || c.Fault != "" || !ok2xx(c) || !strings.HasPrefix(c.Path, api+"/") {
+			continue
+		}
+		seg := strings.Split(strings.TrimPrefix(c.Path, api+"/"), "/")
+		if len(seg) == 3 && seg[0] == "approvals" && (seg[2] == "approve" || seg[2] == "reject") {
+			continue // refusedDeciders
+		}
+		for i := 1; i < len(seg); i += 2 {
+			seg[i] = "{}" // the ids: /pools/{}/members/{}
+		}
+		route := c.Method + " " + strings.Join(seg, "/")
+		if !seen[route] {
+			seen[route] = true
+			kinds = append(kinds, c)
+		}
+	}
+	tokens := []struct{ tok, who string }{
+		{TokenOf(x.cfg.Principals, "reader"), "reader"}, {TokenOf(x.cfg.Principals, "approver"), "approver"},
+		{"", "no token"}, {"tok-bogus", "an unknown token"},
+	}
+	for _, c := range kinds {
+		var body map[string]any
+		if len(c.Body) > 0 {
+			d := json.NewDecoder(strings.NewReader(string(c.Body)))
+			d.UseNumber()
+			if d.Decode(&body) != nil {
+				continue
+			}
+			delete(body, "idempotency_key")
+		}
+		for _, t := range tokens {
+			// Keys of their own (a key counter of the run's would move the
+			// keys after them where this step is left out: Config.OneToken).
+			key := fmt.Sprintf("%srm%d", x.cfg.Prefix, len(x.run.Commands))
+			x.send(c.Method, c.Path, body, key, t.tok, "refused mutators: "+c.Method+" "+c.Path+" by "+t.who, -1, false)
+		}
+	}
+}
+
+// boundarySweep sends, after the drawn commands, every money route at
+// every boundary of the settings: just below and at the gating threshold,
+// HIGH and CRITICAL, and at and just above the maximum amount, on the
+// agent the walk believes richest (so a debit meets the rule more often
+// than the balance). The walk draws an amount at a bound for most money
+// commands, but the maximum for one in sixty: a route refusing its own
+// maximum met it in some runs only. It draws nothing from the seed's
+// stream.
+func (x *explorer) boundarySweep() {
+	s := x.cfg.Settings
+	tok := TokenOf(x.cfg.Principals, "operator")
+	rich := &agent{id: x.cfg.Prefix + "bd"}
+	for _, a := range x.agents {
+		if a.balance > rich.balance {
+			rich = a
+		}
+	}
+	if x.byAgent[rich.id] == nil { // the walk created none: a fresh one
+		c := x.send("POST", api+"/agents", map[string]any{"agent_id": rich.id, "skill_level": json.Number("1")}, x.groupKey(), tok,
+			"boundary sweep: a fresh agent", -1, false)
+		if !ok2xx(c) {
+			return
+		}
+		x.byAgent[rich.id] = rich
+	}
+	type bound struct {
+		milli int64
+		name  string
+	}
+	var bounds []bound
+	seen := map[int64]bool{}
+	for _, b := range []bound{{s.ThresholdMilli - 1, "threshold-0.001"}, {s.ThresholdMilli, "=threshold"},
+		{s.HighMilli - 1, "high-0.001"}, {s.HighMilli, "=high"}, {s.CriticalMilli - 1, "critical-0.001"}, {s.CriticalMilli, "=critical"},
+		{s.MaxAmountMilli, "=max"}, {s.MaxAmountMilli + 1, "max+0.001"}} {
+		if b.milli > 0 && !seen[b.milli] {
+			seen[b.milli] = true
+			bounds = append(bounds, b)
+		}
+	}
+	for _, op := range []string{"add", "withdraw", "consume", "refund", "approvals add", "approvals withdraw"} {
+		for _, b := range bounds {
+			body := map[string]any{"agent_id": rich.id, "amount": json.Number(credits(b.milli)), "reason": "boundary sweep"}
+			path := api + "/" + op
+			if action, ok := strings.CutPrefix(op, "approvals "); ok {
+				path, body["action_type"], body["justification"] = api+"/approvals", action, "boundary sweep"
+			}
+			c := x.send("POST", path, body, x.groupKey(), tok, "boundary sweep: "+op+" "+b.name, -1, false)
+			m := resp(c)
+			switch {
+			case c.Status == http.StatusAccepted:
+				x.noteApproval(c, m)
+			case ok2xx(c):
+				if ex, ok := m["executed"].(map[string]any); ok {
+					m = ex
+				}
+				x.afterBalance(rich.id, m)
+			}
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package explore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -150,6 +151,14 @@ func TestOneTokenSendsTheGivenTokenOnEveryCommand(t *testing.T) {
 		return r, auth
 	}
 	drawn, _ := run(false, "")
+	// The refused mutators' resends go only where tokens mean something.
+	kept := drawn.Commands[:0:0]
+	for _, c := range drawn.Commands {
+		if !strings.HasPrefix(c.Note, "refused mutators: ") {
+			kept = append(kept, c)
+		}
+	}
+	drawn.Commands = kept
 	if len(drawn.Commands) < 100 {
 		t.Fatalf("only %d commands drawn", len(drawn.Commands))
 	}
@@ -210,6 +219,100 @@ func TestEveryRunSendsEachRefusedDeciderToAPendingRequest(t *testing.T) {
 			}
 			if !found {
 				t.Errorf("no %s of the pending request with token %q among %d commands", verb, tok, len(r.Commands))
+			}
+		}
+	}
+}
+
+// Every kind of mutation the walk saw accepted is sent again by each
+// token that may not mutate (a reader's, an approver's, none, an unknown
+// one), however rarely the walk draws that route.
+func TestEveryAcceptedMutationIsSentAgainByEachRefusedToken(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"balance":"1.000"}`))
+	}))
+	defer srv.Close()
+	ps := Principals("t-")
+	r, err := Explore(context.Background(), scenarios.NewClient(srv.URL, ""), Config{Seed: 5, Commands: 150, Budget: 10 * time.Second,
+		Prefix: "t-", Settings: DefaultSettings(), Principals: ps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := map[string]bool{TokenOf(ps, "reader"): true, TokenOf(ps, "approver"): true, "": true, "tok-bogus": true}
+	sent := map[string]map[string]bool{} // method path -> tokens resent
+	routes := 0
+	for _, c := range r.Commands {
+		if strings.HasPrefix(c.Note, "refused mutators: ") && refused[c.Token] {
+			if sent[c.Method+" "+c.Path] == nil {
+				sent[c.Method+" "+c.Path] = map[string]bool{}
+			}
+			sent[c.Method+" "+c.Path][c.Token] = true
+		}
+	}
+	for _, c := range r.Commands {
+		if c.Method == "GET" || c.Note == "" || strings.HasPrefix(c.Note, "refused ") || strings.HasPrefix(c.Note, "epilogue") || strings.Contains(c.Path, "/approve") || strings.Contains(c.Path, "/reject") {
+			continue
+		}
+		// Each accepted route is resent once, on one of its paths.
+		seg := strings.Split(strings.TrimPrefix(c.Path, api+"/"), "/")
+		for i := 1; i < len(seg); i += 2 {
+			seg[i] = "{}"
+		}
+		found := false
+		for p, toks := range sent {
+			ps := strings.SplitN(p, " ", 2)
+			s2 := strings.Split(strings.TrimPrefix(ps[1], api+"/"), "/")
+			for i := 1; i < len(s2); i += 2 {
+				s2[i] = "{}"
+			}
+			if ps[0] == c.Method && strings.Join(s2, "/") == strings.Join(seg, "/") && len(toks) == len(refused) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s %s (accepted) never sent again by every refused token", c.Method, c.Path)
+		}
+		routes++
+	}
+	if routes == 0 || len(sent) < 8 {
+		t.Fatalf("%d mutation routes resent, from %d accepted mutations", len(sent), routes)
+	}
+}
+
+// Every money route is sent at every bound of the settings (threshold,
+// HIGH, CRITICAL and just below each; the maximum and just above it),
+// however few commands the walk drew.
+func TestEveryMoneyRouteIsSentAtEveryBound(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"balance":"100.000"}`))
+	}))
+	defer srv.Close()
+	s := DrawSettings(rand.New(rand.NewPCG(9, 1)))
+	r, err := Explore(context.Background(), scenarios.NewClient(srv.URL, ""), Config{Seed: 9, Commands: 5, Budget: 5 * time.Second,
+		Prefix: "t-", Settings: s, Principals: Principals("t-")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := map[string]bool{}
+	for _, c := range r.Commands {
+		var b map[string]any
+		d := json.NewDecoder(strings.NewReader(string(c.Body)))
+		d.UseNumber()
+		if c.Method != "POST" || d.Decode(&b) != nil {
+			continue
+		}
+		route := strings.TrimPrefix(c.Path, api+"/")
+		if a, ok := b["action_type"].(string); ok {
+			route += " " + a
+		}
+		sent[route+" "+fmt.Sprint(b["amount"])] = true
+	}
+	for _, route := range []string{"add", "withdraw", "consume", "refund", "approvals add", "approvals withdraw"} {
+		for _, m := range []int64{s.ThresholdMilli - 1, s.ThresholdMilli, s.HighMilli - 1, s.HighMilli, s.CriticalMilli - 1, s.CriticalMilli, s.MaxAmountMilli, s.MaxAmountMilli + 1} {
+			if !sent[route+" "+credits(m)] {
+				t.Errorf("%s never sent with amount %s", route, credits(m))
 			}
 		}
 	}
