@@ -2,6 +2,7 @@ package explore
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -181,6 +182,7 @@ func Explore(ctx context.Context, c *scenarios.Client, cfg Config) (*Run, error)
 		x.epilogue()
 		x.refusedDeciders()
 		x.boundarySweep()
+		x.missionSweep()
 		x.refusedMutators(walked) // last: left out on Config.OneToken
 	}
 	if x.fp != nil && x.fp.karma != "" {
@@ -233,10 +235,11 @@ func (x *explorer) epilogue() {
 // route by every token that may not decide (operator, service, reader,
 // none, an unknown one) on one pending request, which an approver then
 // rejects. The walk draws such a token for about one decision in a
-// hundred, so whether a run met, say, a service role admitted to decide
-// depended on how many commands its budget allowed; now every run does.
-// It draws nothing from the seed's stream. A backend that takes one
-// token for all gets the same commands with it (Config.OneToken).
+// hundred, so a run met a service role admitted to decide or not as the
+// seed and the timing fell (CI once got GO on a backend a run alone
+// fails). It comes after the walk, which is the same with or without it.
+// A backend that takes one token for all gets the same commands with it
+// (Config.OneToken).
 func (x *explorer) refusedDeciders() {
 	s := x.cfg.Settings
 	level := func(m int64) time.Duration {
@@ -293,9 +296,10 @@ func (x *explorer) refusedDeciders() {
 // none and an unknown one. Its body is the accepted one's (without a key
 // member), its key a fresh one. The walk draws such a token for about one
 // mutation in thirty, so a route drawn a dozen times a run (a rating, a
-// pool's close) met it in few runs. It draws nothing from the seed's
-// stream. Not on a backend that takes one token for all: there every
-// token acts (Config.OneToken), and each resend would run again.
+// pool's close) met it in few runs. It comes after the walk, which is the
+// same with or without it. Not on a backend that takes one token for all:
+// there every token acts (Config.OneToken), and each resend would run
+// again.
 func (x *explorer) refusedMutators(walked int) {
 	if x.cfg.OneToken {
 		return
@@ -348,8 +352,8 @@ func (x *explorer) refusedMutators(walked int) {
 // agent the walk believes richest (so a debit meets the rule more often
 // than the balance). The walk draws an amount at a bound for most money
 // commands, but the maximum for one in sixty: a route refusing its own
-// maximum met it in some runs only. It draws nothing from the seed's
-// stream.
+// maximum met it in some runs only. It comes after the walk, which is
+// the same with or without it.
 func (x *explorer) boundarySweep() {
 	s := x.cfg.Settings
 	tok := TokenOf(x.cfg.Principals, "operator")
@@ -398,6 +402,43 @@ func (x *explorer) boundarySweep() {
 					m = ex
 				}
 				x.afterBalance(rich.id, m)
+			}
+		}
+	}
+}
+
+// missionTypes and missionComplexities are what a mission start draws
+// from: SPEC §5's types and complexities, an unknown type and none.
+var (
+	missionTypes        = []string{"general", "code_review", "deployment", "research", "architecture", "unknown_kind"}
+	missionComplexities = []string{"low", "medium", "high", ""}
+)
+
+// missionSweep starts, after the drawn commands, one mission of every type
+// and complexity (each on a fresh agent, so its balance is the initial
+// one): the walk starts some thirty missions over 24 cells, so an estimate
+// wrong in one cell met it in three runs out of four. It comes after the
+// walk, which is the same with or without it.
+func (x *explorer) missionSweep() {
+	tok := TokenOf(x.cfg.Principals, "operator")
+	i := 0
+	for _, kind := range missionTypes {
+		for _, cx := range missionComplexities {
+			a := &agent{id: fmt.Sprintf("%sms%d", x.cfg.Prefix, i)}
+			m := &mission{id: fmt.Sprintf("%smsm%d", x.cfg.Prefix, i), agent: a.id, kind: kind, complexity: cx, status: "running"}
+			i++
+			c := x.send("POST", api+"/agents", map[string]any{"agent_id": a.id, "skill_level": json.Number("0.5")}, x.groupKey(), tok,
+				"mission sweep: a fresh agent", -1, false)
+			if !ok2xx(c) {
+				continue
+			}
+			x.byAgent[a.id] = a
+			c = x.send("POST", api+"/missions", map[string]any{"mission_id": m.id, "agent_id": a.id, "mission_type": kind, "complexity": cx},
+				x.groupKey(), tok, "mission sweep: "+kind+" "+cmp.Or(cx, "(no complexity)"), -1, false)
+			if ok2xx(c) {
+				p, _ := resp(c)["payload"].(map[string]any)
+				m.consumed, _ = intOf(p["estimate_milli"])
+				x.missions = append(x.missions, m)
 			}
 		}
 	}
@@ -990,11 +1031,9 @@ func (x *explorer) startMission() {
 	if len(x.missions) > 0 && x.r.IntN(15) == 0 {
 		id, note = x.missions[0].id, "existing mission id"
 	}
-	types := []string{"general", "code_review", "deployment", "research", "architecture", "unknown_kind"}
-	cx := []string{"low", "medium", "high", ""}
 	tok, _ := x.mutTok(false)
-	body := map[string]any{"mission_id": id, "agent_id": a.id, "mission_type": types[x.r.IntN(len(types))],
-		"complexity": cx[x.r.IntN(len(cx))]}
+	body := map[string]any{"mission_id": id, "agent_id": a.id, "mission_type": missionTypes[x.r.IntN(len(missionTypes))],
+		"complexity": missionComplexities[x.r.IntN(len(missionComplexities))]}
 	if p := x.bodyPrincipal(); p != "" {
 		body["actor_id"] = p
 	}

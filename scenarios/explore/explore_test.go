@@ -317,3 +317,35 @@ func TestEveryMoneyRouteIsSentAtEveryBound(t *testing.T) {
 		}
 	}
 }
+
+// Every mission type and complexity (an unknown type and none among them)
+// is started once, however few commands the walk drew.
+func TestEveryMissionTypeAndComplexityIsStarted(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"balance":"100.000"}`))
+	}))
+	defer srv.Close()
+	r, err := Explore(context.Background(), scenarios.NewClient(srv.URL, ""), Config{Seed: 4, Commands: 5, Budget: 5 * time.Second,
+		Prefix: "t-", Settings: DefaultSettings(), Principals: Principals("t-")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := map[string]bool{}
+	for _, c := range r.Commands {
+		var b struct {
+			Type       string `json:"mission_type"`
+			Complexity string `json:"complexity"`
+		}
+		if c.Method == "POST" && c.Path == api+"/missions" && json.Unmarshal(c.Body, &b) == nil {
+			started[b.Type+"/"+b.Complexity] = true
+		}
+	}
+	for _, kind := range []string{"general", "code_review", "deployment", "research", "architecture", "unknown_kind"} {
+		for _, cx := range []string{"low", "medium", "high", ""} {
+			if !started[kind+"/"+cx] {
+				t.Errorf("no %s mission of complexity %q started", kind, cx)
+			}
+		}
+	}
+}
