@@ -24,6 +24,10 @@ func exploreMutants() []Mutant {
 		// every cell.
 		Mutant{Name: "explore-research-high-estimate", Gate: "b", Check: "B47",
 			Bug: "a research mission of high complexity is estimated with the factor 1.5 instead of 2"},
+		// A rule of its own on member removal: seed 42's walks removed no
+		// member at all; the pool sweep removes one from a funded pool.
+		Mutant{Name: "explore-funded-pool-member-stays", Gate: "b", Check: "B47",
+			Bug: "a member of a pool that holds credits cannot be removed (409 conflict)"},
 		Mutant{Name: "body-principal-overrides-token", Gate: "c", Check: "C31",
 			Bug: "requester_id / approver_id / actor_id from the body override the token's principal, so four-eyes is bypassed"},
 		Mutant{Name: "threshold-not-mapped", Gate: "c", Check: "C32",

@@ -26,10 +26,12 @@
 // What the walk draws too rarely for every run to meet it is swept after
 // it, on every run and whatever the budget allowed: each decision route by
 // every token that may not decide; each money route at each bound of the
-// settings; a mission of every type and complexity; and, last, every kind
-// of mutation the walk saw accepted again by every token that may not
-// mutate (not with Config.OneToken). They come after the walk, which is
-// the same with or without them.
+// settings; a mission of every type and complexity; one pool's life
+// through its rare states (a member removed, transfers of the whole
+// balance, closed pools); and, last, every kind of mutation the walk saw
+// accepted again by every token that may not mutate (not with
+// Config.OneToken). They come after the walk, which is the same with or
+// without them.
 //
 // With Config.Faults it also lands faults drawn from the seed (on a stream
 // of their own) among the commands, at most Config.MaxFaults: kill -9,

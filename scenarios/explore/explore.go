@@ -183,6 +183,7 @@ func Explore(ctx context.Context, c *scenarios.Client, cfg Config) (*Run, error)
 		x.refusedDeciders()
 		x.boundarySweep()
 		x.missionSweep()
+		x.poolSweep()
 		x.refusedMutators(walked) // last: left out on Config.OneToken
 	}
 	if x.fp != nil && x.fp.karma != "" {
@@ -442,6 +443,83 @@ func (x *explorer) missionSweep() {
 			}
 		}
 	}
+}
+
+// poolSweep runs, after the drawn commands, one pool's life through the
+// states the walk reaches rarely (seed 42 removed no member, and moved
+// one transfer): two fresh pools, an allocation just below the threshold,
+// a consume by a member who is then removed and consumes again, a consume
+// by an outsider, a refund and one beyond what is left, a transfer of the
+// whole balance plus 0.001 and then of the whole balance, both closed,
+// and a consume on a closed pool. It comes after the walk, which is the
+// same with or without it.
+func (x *explorer) poolSweep() {
+	tok := TokenOf(x.cfg.Principals, "operator")
+	pre := x.cfg.Prefix + "ps"
+	var ags []string
+	for _, n := range []string{"a", "b", "c"} { // members a and b; c an outsider
+		c := x.send("POST", api+"/agents", map[string]any{"agent_id": pre + n, "skill_level": json.Number("1")}, x.groupKey(), tok,
+			"pool sweep: a fresh agent", -1, false)
+		if !ok2xx(c) {
+			return
+		}
+		x.byAgent[pre+n] = &agent{id: pre + n}
+		ags = append(ags, pre+n)
+	}
+	a, b, outsider := ags[0], ags[1], ags[2]
+	one, two := &pool{id: pre + "p1", members: map[string]bool{a: true, b: true}}, &pool{id: pre + "p2", members: map[string]bool{a: true}}
+	for _, p := range []*pool{one, two} {
+		var members []string
+		for m := range p.members {
+			members = append(members, m)
+		}
+		sort.Strings(members)
+		c := x.send("POST", api+"/pools", map[string]any{"pool_id": p.id, "name": "pool " + p.id, "members": members}, x.groupKey(), tok,
+			"pool sweep: a fresh pool", -1, false)
+		if !ok2xx(c) {
+			return
+		}
+		x.pools = append(x.pools, p)
+	}
+	move := func(p *pool, op string, body map[string]any, amt int64, note string) bool {
+		body["amount"], body["reason"] = json.Number(credits(amt)), "pool sweep"
+		c := x.send("POST", api+"/pools/"+p.id+"/"+op, body, x.groupKey(), tok, "pool sweep: "+note, -1, false)
+		return ok2xx(c)
+	}
+	alloc := x.cfg.Settings.ThresholdMilli - 1
+	if !move(one, "allocate", map[string]any{}, alloc, "allocate threshold-0.001") {
+		return
+	}
+	one.balance = alloc
+	if move(one, "consume", map[string]any{"agent_id": b}, 1000, "a member consumes") {
+		one.balance, one.consumed = one.balance-1000, one.consumed+1000
+	}
+	if c := x.send("DELETE", api+"/pools/"+one.id+"/members/"+b, map[string]any{}, x.groupKey(), tok, "pool sweep: remove that member", -1, false); ok2xx(c) {
+		delete(one.members, b)
+	}
+	for _, who := range []string{b, outsider} {
+		if move(one, "consume", map[string]any{"agent_id": who}, 1000, "a consume by a non-member") {
+			one.balance, one.consumed = one.balance-1000, one.consumed+1000
+		}
+	}
+	if left := one.consumed - one.refunded; left > 0 {
+		for _, amt := range []int64{left/2 + 1, left/2 + 1} { // the second goes beyond what is left
+			if move(one, "refund", map[string]any{}, amt, "a refund to the pool") {
+				one.balance, one.refunded = one.balance+amt, one.refunded+amt
+			}
+		}
+	}
+	for _, amt := range []int64{one.balance + 1, one.balance} {
+		if move(one, "transfer", map[string]any{"to_pool_id": two.id}, amt, "a transfer of the balance"+map[bool]string{true: "+0.001"}[amt > one.balance]) {
+			one.balance, two.balance = one.balance-amt, two.balance+amt
+		}
+	}
+	for _, p := range []*pool{two, one} {
+		if c := x.send("POST", api+"/pools/"+p.id+"/close", map[string]any{"refund_to": a}, x.groupKey(), tok, "pool sweep: close", -1, false); ok2xx(c) {
+			p.closed = true
+		}
+	}
+	move(two, "consume", map[string]any{"agent_id": a}, 1000, "a consume on a closed pool")
 }
 
 // tok returns the token of a random principal of one of the roles.

@@ -349,3 +349,36 @@ func TestEveryMissionTypeAndComplexityIsStarted(t *testing.T) {
 		}
 	}
 }
+
+// Every run takes a pool through the states the walk reaches rarely: a
+// member removed and consuming again, an outsider's consume, a refund
+// beyond what is left, a transfer of the balance and 0.001 more, both
+// pools closed and a consume on a closed one.
+func TestEveryRunTakesAPoolThroughItsRareStates(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"balance":"100.000"}`))
+	}))
+	defer srv.Close()
+	r, err := Explore(context.Background(), scenarios.NewClient(srv.URL, ""), Config{Seed: 6, Commands: 5, Budget: 5 * time.Second,
+		Prefix: "t-", Settings: DefaultSettings(), Principals: Principals("t-")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{
+		"DELETE " + api + "/pools/t-psp1/members/t-psb": 1, "POST " + api + "/pools/t-psp1/consume": 3,
+		"POST " + api + "/pools/t-psp1/refund": 2, "POST " + api + "/pools/t-psp1/transfer": 2,
+		"POST " + api + "/pools/t-psp1/close": 1, "POST " + api + "/pools/t-psp2/close": 1, "POST " + api + "/pools/t-psp2/consume": 1,
+	}
+	got := map[string]int{}
+	for _, c := range r.Commands {
+		if strings.HasPrefix(c.Note, "pool sweep: ") {
+			got[c.Method+" "+c.Path]++
+		}
+	}
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("%s sent %d times, want %d", k, got[k], n)
+		}
+	}
+}
