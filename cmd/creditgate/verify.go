@@ -4,7 +4,6 @@ import (
 	"flag"
 	"io"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/creditgate/creditgate/gates/signoff"
@@ -56,11 +55,14 @@ type sharedSuites struct {
 // of returns the suites of the comma-listed gates, compiling those not
 // compiled yet.
 func (s *sharedSuites) of(gates string, progress io.Writer) (map[string]string, error) {
+	gs, err := signoff.ParseGates(gates)
+	if err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := map[string]string{}
-	for _, g := range strings.Split(gates, ",") {
-		g = strings.ToLower(strings.TrimSpace(g))
+	for _, g := range gs {
 		if _, ok := s.bins[g]; !ok {
 			bins, cleanup, err := signoff.CompileSuites([]string{g}, progress)
 			s.cleanups = append(s.cleanups, cleanup)

@@ -245,9 +245,7 @@ func runForeign(cfg Config) []foreignRow {
 	// budgets too and run alone, after them.
 	rows = make([]foreignRow, len(defective))
 	order := slowFirst(len(defective), func(i int) string { return defective[i].gates })
-	inParallel(len(defective), cfg.Parallel, func(i int, quiet bool) {
-		rows[order[i]] = runForeignCase(cfg, defective[order[i]], bins, quiet)
-	})
+	inParallel(order, cfg.Parallel, func(i int, quiet bool) { rows[i] = runForeignCase(cfg, defective[i], bins, quiet) })
 	for _, c := range clean {
 		rows = append(rows, runForeignCase(cfg, c, bins, false))
 	}

@@ -139,7 +139,7 @@ func runMutants(cfg Config, ms []mutants.Mutant) []row {
 	rows := make([]row, len(ms))
 	start := time.Now()
 	order := slowFirst(len(ms), func(i int) string { return ms[i].Gate })
-	workers := inParallel(len(ms), cfg.Parallel, func(i int, quiet bool) { rows[order[i]] = runMutant(cfg, ms[order[i]], quiet) })
+	workers := inParallel(order, cfg.Parallel, func(i int, quiet bool) { rows[i] = runMutant(cfg, ms[i], quiet) })
 	if len(ms) > 0 {
 		fmt.Fprintf(os.Stderr, "=== verify-gates: %d seeded bugs in %s, %d at a time\n", len(ms), time.Since(start).Round(time.Second), workers)
 	}
@@ -169,11 +169,12 @@ func slowRank(gates string) int {
 	return 1
 }
 
-// inParallel calls run(i, quiet) for i in 0..n-1, parallel at a time
-// (at least one), and returns how many ran at once; quiet is true when
-// more than one did, so each run's progress goes to its own log.
-func inParallel(n, parallel int, run func(i int, quiet bool)) int {
-	workers := min(max(parallel, 1), max(n, 1))
+// inParallel calls run(i, quiet) for each i of order, started in that
+// order, parallel at a time (at least one), and returns how many ran at
+// once; quiet is true when more than one did, so each run's progress goes
+// to its own log.
+func inParallel(order []int, parallel int, run func(i int, quiet bool)) int {
+	workers := min(max(parallel, 1), max(len(order), 1))
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range workers {
@@ -185,7 +186,7 @@ func inParallel(n, parallel int, run func(i int, quiet bool)) int {
 			}
 		}()
 	}
-	for i := range n {
+	for _, i := range order {
 		next <- i
 	}
 	close(next)

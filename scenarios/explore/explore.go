@@ -208,14 +208,11 @@ func (x *explorer) epilogue() {
 	tok := TokenOf(x.cfg.Principals, "operator")
 	for i, end := range []string{"fail", "complete", "cancel"} {
 		a := &agent{id: fmt.Sprintf("%sae%d", x.cfg.Prefix, i)}
-		c := x.send("POST", api+"/agents", map[string]any{"agent_id": a.id, "skill_level": json.Number("1")}, x.groupKey(), tok,
-			"epilogue: a fresh agent for a mission ended after a partial refund", -1, false)
-		if !ok2xx(c) {
+		if !x.freshAgent(a, "1", "epilogue: a fresh agent for a mission ended after a partial refund") {
 			continue
 		}
-		x.byAgent[a.id] = a
 		m := &mission{id: fmt.Sprintf("%sme%d", x.cfg.Prefix, i), agent: a.id, kind: "general", complexity: "medium", status: "running"}
-		c = x.send("POST", api+"/missions", map[string]any{"mission_id": m.id, "agent_id": a.id, "mission_type": m.kind, "complexity": m.complexity},
+		c := x.send("POST", api+"/missions", map[string]any{"mission_id": m.id, "agent_id": a.id, "mission_type": m.kind, "complexity": m.complexity},
 			x.groupKey(), tok, "epilogue: start", -1, false)
 		if !ok2xx(c) {
 			continue
@@ -260,13 +257,10 @@ func (x *explorer) refusedDeciders() {
 	}
 	tok := TokenOf(x.cfg.Principals, "operator")
 	id := x.cfg.Prefix + "rd"
-	c := x.send("POST", api+"/agents", map[string]any{"agent_id": id, "skill_level": json.Number("1")}, x.groupKey(), tok,
-		"refused deciders: a fresh agent", -1, false)
-	if !ok2xx(c) {
+	if !x.freshAgent(&agent{id: id}, "1", "refused deciders: a fresh agent") {
 		return
 	}
-	x.byAgent[id] = &agent{id: id}
-	c = x.send("POST", api+"/approvals", map[string]any{"action_type": "add", "agent_id": id, "amount": json.Number(credits(amount)),
+	c := x.send("POST", api+"/approvals", map[string]any{"action_type": "add", "agent_id": id, "amount": json.Number(credits(amount)),
 		"reason": "refused deciders", "justification": "a request only refused deciders see"}, x.groupKey(), tok,
 		"refused deciders: a gated request", -1, false)
 	if c.Status != http.StatusAccepted {
@@ -275,10 +269,7 @@ func (x *explorer) refusedDeciders() {
 	x.noteApproval(c, resp(c))
 	ap := x.appr[len(x.appr)-1]
 	for _, verb := range []string{"approve", "reject"} {
-		for _, t := range []struct{ tok, who string }{
-			{TokenOf(x.cfg.Principals, "operator"), "operator"}, {TokenOf(x.cfg.Principals, "service"), "service"},
-			{TokenOf(x.cfg.Principals, "reader"), "reader"}, {"", "no token"}, {"tok-bogus", "an unknown token"},
-		} {
+		for _, t := range x.refusedTokens("operator", "service", "reader") {
 			x.send("POST", api+"/approvals/"+ap.id+"/"+verb, map[string]any{"justification": "reviewed"}, x.groupKey(), t.tok,
 				"refused deciders: "+verb+" by "+t.who, -1, false)
 		}
@@ -311,34 +302,19 @@ func (x *explorer) refusedMutators(walked int) {
 		if c.Method == "GET" || c.Fault != "" || !ok2xx(c) || !strings.HasPrefix(c.Path, api+"/") {
 			continue
 		}
-		seg := strings.Split(strings.TrimPrefix(c.Path, api+"/"), "/")
-		if len(seg) == 3 && seg[0] == "approvals" && (seg[2] == "approve" || seg[2] == "reject") {
+		route := c.Method + " " + routeOf(c.Path)
+		if route == "POST approvals/{id}/approve" || route == "POST approvals/{id}/reject" {
 			continue // refusedDeciders
 		}
-		for i := 1; i < len(seg); i += 2 {
-			seg[i] = "{}" // the ids: /pools/{}/members/{}
-		}
-		route := c.Method + " " + strings.Join(seg, "/")
 		if !seen[route] {
 			seen[route] = true
 			kinds = append(kinds, c)
 		}
 	}
-	tokens := []struct{ tok, who string }{
-		{TokenOf(x.cfg.Principals, "reader"), "reader"}, {TokenOf(x.cfg.Principals, "approver"), "approver"},
-		{"", "no token"}, {"tok-bogus", "an unknown token"},
-	}
 	for _, c := range kinds {
-		var body map[string]any
-		if len(c.Body) > 0 {
-			d := json.NewDecoder(strings.NewReader(string(c.Body)))
-			d.UseNumber()
-			if d.Decode(&body) != nil {
-				continue
-			}
-			delete(body, "idempotency_key")
-		}
-		for _, t := range tokens {
+		body := decodeMap(c.Body)
+		delete(body, "idempotency_key")
+		for _, t := range x.refusedTokens("reader", "approver") {
 			// Keys of their own (a key counter of the run's would move the
 			// keys after them where this step is left out: Config.OneToken).
 			key := fmt.Sprintf("%srm%d", x.cfg.Prefix, len(x.run.Commands))
@@ -364,13 +340,8 @@ func (x *explorer) boundarySweep() {
 			rich = a
 		}
 	}
-	if x.byAgent[rich.id] == nil { // the walk created none: a fresh one
-		c := x.send("POST", api+"/agents", map[string]any{"agent_id": rich.id, "skill_level": json.Number("1")}, x.groupKey(), tok,
-			"boundary sweep: a fresh agent", -1, false)
-		if !ok2xx(c) {
-			return
-		}
-		x.byAgent[rich.id] = rich
+	if x.byAgent[rich.id] == nil && !x.freshAgent(rich, "1", "boundary sweep: a fresh agent") { // the walk created none
+		return
 	}
 	type bound struct {
 		milli int64
@@ -428,13 +399,10 @@ func (x *explorer) missionSweep() {
 			a := &agent{id: fmt.Sprintf("%sms%d", x.cfg.Prefix, i)}
 			m := &mission{id: fmt.Sprintf("%smsm%d", x.cfg.Prefix, i), agent: a.id, kind: kind, complexity: cx, status: "running"}
 			i++
-			c := x.send("POST", api+"/agents", map[string]any{"agent_id": a.id, "skill_level": json.Number("0.5")}, x.groupKey(), tok,
-				"mission sweep: a fresh agent", -1, false)
-			if !ok2xx(c) {
+			if !x.freshAgent(a, "0.5", "mission sweep: a fresh agent") {
 				continue
 			}
-			x.byAgent[a.id] = a
-			c = x.send("POST", api+"/missions", map[string]any{"mission_id": m.id, "agent_id": a.id, "mission_type": kind, "complexity": cx},
+			c := x.send("POST", api+"/missions", map[string]any{"mission_id": m.id, "agent_id": a.id, "mission_type": kind, "complexity": cx},
 				x.groupKey(), tok, "mission sweep: "+kind+" "+cmp.Or(cx, "(no complexity)"), -1, false)
 			if ok2xx(c) {
 				p, _ := resp(c)["payload"].(map[string]any)
@@ -458,12 +426,9 @@ func (x *explorer) poolSweep() {
 	pre := x.cfg.Prefix + "ps"
 	var ags []string
 	for _, n := range []string{"a", "b", "c"} { // members a and b; c an outsider
-		c := x.send("POST", api+"/agents", map[string]any{"agent_id": pre + n, "skill_level": json.Number("1")}, x.groupKey(), tok,
-			"pool sweep: a fresh agent", -1, false)
-		if !ok2xx(c) {
+		if !x.freshAgent(&agent{id: pre + n}, "1", "pool sweep: a fresh agent") {
 			return
 		}
-		x.byAgent[pre+n] = &agent{id: pre + n}
 		ags = append(ags, pre+n)
 	}
 	a, b, outsider := ags[0], ags[1], ags[2]
@@ -509,9 +474,13 @@ func (x *explorer) poolSweep() {
 			}
 		}
 	}
-	for _, amt := range []int64{one.balance + 1, one.balance} {
-		if move(one, "transfer", map[string]any{"to_pool_id": two.id}, amt, "a transfer of the balance"+map[bool]string{true: "+0.001"}[amt > one.balance]) {
-			one.balance, two.balance = one.balance-amt, two.balance+amt
+	all := one.balance
+	for _, t := range []struct {
+		amt  int64
+		note string
+	}{{all + 1, "a transfer of the balance+0.001"}, {all, "a transfer of the balance"}} {
+		if move(one, "transfer", map[string]any{"to_pool_id": two.id}, t.amt, t.note) {
+			one.balance, two.balance = one.balance-t.amt, two.balance+t.amt
 		}
 	}
 	for _, p := range []*pool{two, one} {
@@ -520,6 +489,31 @@ func (x *explorer) poolSweep() {
 		}
 	}
 	move(two, "consume", map[string]any{"agent_id": a}, 1000, "a consume on a closed pool")
+}
+
+// freshAgent registers a (skill given as its literal) with the operator's
+// token, noted note; false when the backend refused it.
+func (x *explorer) freshAgent(a *agent, skill, note string) bool {
+	c := x.send("POST", api+"/agents", map[string]any{"agent_id": a.id, "skill_level": json.Number(skill)}, x.groupKey(),
+		TokenOf(x.cfg.Principals, "operator"), note, -1, false)
+	if !ok2xx(c) {
+		return false
+	}
+	x.byAgent[a.id] = a
+	return true
+}
+
+// refusedToken is a token sent where it must be refused, and who it is.
+type refusedToken struct{ tok, who string }
+
+// refusedTokens are the tokens of the roles given (each must be refused
+// 403), then none and an unknown one (401).
+func (x *explorer) refusedTokens(roles ...string) []refusedToken {
+	var out []refusedToken
+	for _, r := range roles {
+		out = append(out, refusedToken{TokenOf(x.cfg.Principals, r), r})
+	}
+	return append(out, refusedToken{"", "no token"}, refusedToken{"tok-bogus", "an unknown token"})
 }
 
 // tok returns the token of a random principal of one of the roles.
