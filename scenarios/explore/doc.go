@@ -26,11 +26,15 @@
 // What the walk draws too rarely for every run to meet it is swept after
 // it, on every run and whatever the budget allowed: each decision route by
 // every token that may not decide; each money route at each bound of the
-// settings; a mission of every type and complexity; one pool's life
+// settings; a mission of every type and complexity, six of them ended at
+// the bounds of their rules (a complete just below, at and just above the
+// estimate and at 0, a fail, a cancel, a second end); one pool's life
 // through its rare states (a member removed, transfers of the whole
-// balance, closed pools); and, last, every kind of mutation the walk saw
-// accepted again by every token that may not mutate (not with
-// Config.OneToken). They come after the walk, which is the same with or
+// balance, closed pools); a CRITICAL request through its votes (the
+// requester's own, one approver twice, a stale version, a decided
+// request) and a CRITICAL withdrawal rejected after one approval; and,
+// last, every kind of mutation the walk saw accepted again by every token
+// that may not mutate (these two not with Config.OneToken). They come after the walk, which is the same with or
 // without them.
 //
 // With Config.Faults it also lands faults drawn from the seed (on a stream

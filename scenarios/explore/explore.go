@@ -182,8 +182,9 @@ func Explore(ctx context.Context, c *scenarios.Client, cfg Config) (*Run, error)
 		x.epilogue()
 		x.refusedDeciders()
 		x.boundarySweep()
-		x.missionSweep()
+		x.missionEndSweep(x.missionSweep())
 		x.poolSweep()
+		x.decisionSweep()         // left out on Config.OneToken
 		x.refusedMutators(walked) // last: left out on Config.OneToken
 	}
 	if x.fp != nil && x.fp.karma != "" {
@@ -390,9 +391,11 @@ var (
 // and complexity (each on a fresh agent, so its balance is the initial
 // one): the walk starts some thirty missions over 24 cells, so an estimate
 // wrong in one cell met it in three runs out of four. It comes after the
-// walk, which is the same with or without it.
-func (x *explorer) missionSweep() {
+// walk, which is the same with or without it. It returns the missions it
+// started.
+func (x *explorer) missionSweep() []*mission {
 	tok := TokenOf(x.cfg.Principals, "operator")
+	var started []*mission
 	i := 0
 	for _, kind := range missionTypes {
 		for _, cx := range missionComplexities {
@@ -408,8 +411,143 @@ func (x *explorer) missionSweep() {
 				p, _ := resp(c)["payload"].(map[string]any)
 				m.consumed, _ = intOf(p["estimate_milli"])
 				x.missions = append(x.missions, m)
+				started = append(started, m)
 			}
 		}
+	}
+	return started
+}
+
+// missionEndSweep ends the missions the mission sweep started, each at a
+// bound of its rule (SPEC §5): a complete at the estimate − 0.001, at the
+// estimate, at the estimate + 0.001 and at 0, a fail and a cancel; then
+// one more end of three ended ones (a finished mission stays finished).
+// The walk ends some thirty missions at costs drawn below twice the
+// estimate, so a refund off by one at the estimate itself met it by
+// chance. It comes after the walk, which is the same with or without it.
+func (x *explorer) missionEndSweep(started []*mission) {
+	tok := TokenOf(x.cfg.Principals, "operator")
+	type end struct {
+		verb  string
+		atEst bool  // complete: the actual cost is the estimate + off, else off
+		off   int64 // milli
+		note  string
+	}
+	ends := []end{{"complete", true, -1, "complete at the estimate-0.001"}, {"complete", true, 0, "complete at the estimate"},
+		{"complete", true, 1, "complete at the estimate+0.001"}, {"complete", false, 0, "complete at 0"}, {verb: "fail", note: "fail"},
+		{verb: "cancel", note: "cancel"}}
+	finish := func(m *mission, e end) {
+		body := map[string]any{}
+		if e.verb == "complete" {
+			cost := e.off
+			if e.atEst {
+				cost += m.consumed
+			}
+			if cost < 0 {
+				return
+			}
+			body["actual_cost"] = json.Number(credits(cost))
+		}
+		c := x.send("POST", api+"/missions/"+m.id+"/"+e.verb, body, x.groupKey(), tok, "mission end sweep: "+e.note+" of a "+m.status+" mission", -1, false)
+		if ok2xx(c) && m.status == "running" {
+			p, _ := resp(c)["payload"].(map[string]any)
+			r, _ := intOf(p["refund_milli"])
+			m.refunded += r
+			m.status = e.verb
+		}
+	}
+	var ended []*mission
+	for i, e := range ends {
+		if i >= len(started) {
+			return
+		}
+		finish(started[i], e)
+		ended = append(ended, started[i])
+	}
+	for _, again := range []struct {
+		m *mission
+		e end
+	}{{ended[0], ends[5]}, {ended[4], ends[3]}, {ended[5], ends[4]}} {
+		finish(again.m, again.e)
+	}
+}
+
+// decisionSweep takes, after the drawn commands, a CRITICAL request
+// through the votes the walk reaches rarely (SPEC §5: two distinct
+// approvers, the requester never one, optimistic versions): an admin
+// requests, approves its own request, an approver approves and approves
+// again, a second approves on the version before the first vote, then on
+// the current one (the action runs), and a third rejects the decided
+// request. A CRITICAL withdrawal then gets one approval and a rejection
+// from a second approver, and a late approval. The walk decides about a
+// hundred requests a run over every level, so a second vote met a
+// CRITICAL request in some runs only. It comes after the walk, which is
+// the same with or without it. Not where one token serves all (no
+// principals to tell apart).
+func (x *explorer) decisionSweep() {
+	s := x.cfg.Settings
+	if x.cfg.OneToken || s.CriticalMilli <= 0 {
+		return
+	}
+	ps := map[string]Principal{}
+	for _, p := range x.cfg.Principals {
+		if _, ok := ps[p.Role]; !ok {
+			ps[p.Role] = p
+		}
+	}
+	var approvers []Principal
+	for _, p := range x.cfg.Principals {
+		if p.Role == "approver" {
+			approvers = append(approvers, p)
+		}
+	}
+	if len(approvers) < 3 || ps["admin"].Token == "" {
+		return
+	}
+	a := &agent{id: x.cfg.Prefix + "dc"}
+	if !x.freshAgent(a, "1", "decision sweep: a fresh agent") {
+		return
+	}
+	request := func(action, tok string) *approval {
+		c := x.send("POST", api+"/approvals", map[string]any{"action_type": action, "agent_id": a.id, "amount": json.Number(credits(s.CriticalMilli)),
+			"reason": "decision sweep", "justification": "a CRITICAL request through its votes"}, x.groupKey(), tok,
+			"decision sweep: a CRITICAL "+action, -1, false)
+		if c.Status != http.StatusAccepted {
+			return nil
+		}
+		x.noteApproval(c, resp(c))
+		return x.appr[len(x.appr)-1]
+	}
+	vote := func(ap *approval, verb string, p Principal, version int, note string) {
+		body := map[string]any{"justification": "reviewed"}
+		if version > 0 {
+			body["expected_version"] = version
+		}
+		c := x.send("POST", api+"/approvals/"+ap.id+"/"+verb, body, x.groupKey(), p.Token, "decision sweep: "+note, -1, false)
+		if ok2xx(c) {
+			m := resp(c)
+			ap.status = fmt.Sprint(m["status"])
+			ap.version++
+			if ap.status == "pending" {
+				ap.voters = append(ap.voters, p.Name)
+			}
+			if ex, ok := m["executed"].(map[string]any); ok {
+				x.afterBalance(a.id, ex)
+			}
+		}
+	}
+	if ap := request("add", ps["admin"].Token); ap != nil {
+		vote(ap, "approve", ps["admin"], 0, "the requester approves its own")
+		vote(ap, "approve", approvers[0], 0, "a first approval")
+		vote(ap, "approve", approvers[0], 0, "the same approver again")
+		vote(ap, "approve", approvers[1], 1, "a second approver on the version before the first vote")
+		vote(ap, "approve", approvers[1], ap.version, "a second approver on the current version")
+		vote(ap, "reject", approvers[2], 0, "a third rejects the decided request")
+	}
+	if ap := request("withdraw", ps["operator"].Token); ap != nil {
+		vote(ap, "approve", approvers[1], 0, "a first approval of a withdrawal")
+		vote(ap, "reject", approvers[2], 0, "a second approver rejects it")
+		vote(ap, "approve", approvers[0], 0, "a late approval")
 	}
 }
 

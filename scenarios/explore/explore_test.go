@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -151,10 +153,11 @@ func TestOneTokenSendsTheGivenTokenOnEveryCommand(t *testing.T) {
 		return r, auth
 	}
 	drawn, _ := run(false, "")
-	// The refused mutators' resends go only where tokens mean something.
+	// The refused mutators' resends and the decision sweep (with the final
+	// read of its agent) go only where tokens mean something.
 	kept := drawn.Commands[:0:0]
 	for _, c := range drawn.Commands {
-		if !strings.HasPrefix(c.Note, "refused mutators: ") {
+		if !strings.HasPrefix(c.Note, "refused mutators: ") && !strings.HasPrefix(c.Note, "decision sweep: ") && !strings.HasSuffix(c.Path, "/t-dc") {
 			kept = append(kept, c)
 		}
 	}
@@ -251,7 +254,8 @@ func TestEveryAcceptedMutationIsSentAgainByEachRefusedToken(t *testing.T) {
 		}
 	}
 	for _, c := range r.Commands {
-		if c.Method == "GET" || c.Note == "" || strings.HasPrefix(c.Note, "refused ") || strings.HasPrefix(c.Note, "epilogue") || strings.Contains(c.Path, "/approve") || strings.Contains(c.Path, "/reject") {
+		// The walk's mutations only: the sweeps after it are not resent.
+		if c.Method == "GET" || c.Note == "" || strings.HasPrefix(c.Note, "refused ") || strings.HasPrefix(c.Note, "epilogue") || strings.Contains(c.Note, " sweep: ") || strings.Contains(c.Path, "/approve") || strings.Contains(c.Path, "/reject") {
 			continue
 		}
 		// Each accepted route is resent once, on one of its paths.
@@ -364,6 +368,132 @@ func TestEveryRunTakesAPoolThroughItsRareStates(t *testing.T) {
 	for k, n := range want {
 		if got[k] != n {
 			t.Errorf("%s sent %d times, want %d", k, got[k], n)
+		}
+	}
+}
+
+// Every run ends missions at each bound of their rules: a complete just
+// below, at and just above the estimate and at 0, a fail, a cancel, and
+// a second end of ended missions.
+func TestEveryRunEndsMissionsAtTheBoundsOfTheirRules(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.Method == "POST" && r.URL.Path == api+"/missions":
+			_, _ = w.Write([]byte(`{"payload":{"estimate_milli":5000}}`))
+		case strings.HasPrefix(r.URL.Path, api+"/missions/"):
+			_, _ = w.Write([]byte(`{"payload":{"refund_milli":0}}`))
+		default:
+			_, _ = w.Write([]byte(`{"balance":"100.000"}`))
+		}
+	}))
+	defer srv.Close()
+	r, err := Explore(context.Background(), scenarios.NewClient(srv.URL, ""), Config{Seed: 7, Commands: 5, Budget: 5 * time.Second,
+		Prefix: "t-", Settings: DefaultSettings(), Principals: Principals("t-")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	costs, verbs, ends := map[string]bool{}, map[string]bool{}, map[string]int{}
+	for _, c := range r.Commands {
+		rest, ok := strings.CutPrefix(c.Path, api+"/missions/t-msm")
+		if c.Method != "POST" || !ok {
+			continue
+		}
+		id, verb, _ := strings.Cut(rest, "/")
+		ends[id]++
+		verbs[verb] = true
+		if cost, ok := decodeMap(c.Body)["actual_cost"]; ok && verb == "complete" {
+			costs[fmt.Sprint(cost)] = true
+		}
+	}
+	for _, cost := range []string{"4.999", "5", "5.001", "0"} {
+		if !costs[cost] {
+			t.Errorf("no complete at actual cost %s (completes sent at %v)", cost, costs)
+		}
+	}
+	for _, verb := range []string{"fail", "cancel"} {
+		if !verbs[verb] {
+			t.Errorf("no mission of the sweep ended by %s", verb)
+		}
+	}
+	twice := 0
+	for _, n := range ends {
+		if n > 1 {
+			twice++
+		}
+	}
+	if twice < 3 {
+		t.Errorf("%d ended missions got a second end, want 3", twice)
+	}
+}
+
+// Every run takes a CRITICAL request through its votes: the requester's
+// own, one approver twice, a second approver on a stale version and on the
+// current one, and a third deciding the decided request.
+func TestEveryRunTakesACriticalRequestThroughItsVotes(t *testing.T) {
+	var n atomic.Int64
+	var mu sync.Mutex
+	voted := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method == "POST" && r.URL.Path == api+"/approvals" {
+			w.WriteHeader(http.StatusAccepted)
+			_, _ = fmt.Fprintf(w, `{"request_id":"r-%d","status":"pending"}`, n.Add(1))
+			return
+		}
+		if strings.Contains(r.URL.Path, "/approvals/") { // the requester refused, a voter's second vote a conflict
+			mu.Lock()
+			defer mu.Unlock()
+			who := r.Header.Get("Authorization") + " " + strings.Split(r.URL.Path, "/")[4]
+			switch {
+			case strings.HasSuffix(r.Header.Get("Authorization"), "adm1"):
+				w.WriteHeader(http.StatusForbidden)
+			case voted[who]:
+				w.WriteHeader(http.StatusConflict)
+			}
+			voted[who] = true
+			_, _ = w.Write([]byte(`{"status":"pending"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"balance":"1.000"}`))
+	}))
+	defer srv.Close()
+	ps := Principals("t-")
+	r, err := Explore(context.Background(), scenarios.NewClient(srv.URL, ""), Config{Seed: 8, Commands: 3, Budget: 5 * time.Second,
+		Prefix: "t-", Settings: DefaultSettings(), Principals: ps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	critical := credits(DefaultSettings().CriticalMilli)
+	votes := map[string][]string{} // request → its decisions, "verb by name[@version]"
+	var requests []string
+	for _, c := range r.Commands {
+		m := decodeMap(c.Body)
+		if c.Method == "POST" && c.Path == api+"/approvals" && fmt.Sprint(m["amount"]) == critical && strings.HasPrefix(fmt.Sprint(m["agent_id"]), "t-dc") {
+			requests = append(requests, fmt.Sprint(resp(c)["request_id"]))
+			continue
+		}
+		rest, ok := strings.CutPrefix(c.Path, api+"/approvals/")
+		if c.Method != "POST" || !ok {
+			continue
+		}
+		id, verb, _ := strings.Cut(rest, "/")
+		v := verb + " by " + strings.TrimPrefix(strings.TrimPrefix(c.Token, "tok-"), "t-")
+		if ev, ok := m["expected_version"]; ok {
+			v += fmt.Sprintf("@%v", ev)
+		}
+		votes[id] = append(votes[id], v)
+	}
+	if len(requests) != 2 {
+		t.Fatalf("CRITICAL requests of the sweep: %v, want an add and a withdrawal", requests)
+	}
+	want := map[string][]string{
+		requests[0]: {"approve by adm1", "approve by ap1", "approve by ap1", "approve by ap2@1", "approve by ap2@3", "reject by ap3"},
+		requests[1]: {"approve by ap2", "reject by ap3", "approve by ap1"},
+	}
+	for id, w := range want {
+		if got := votes[id]; !slices.Equal(got, w) {
+			t.Errorf("decisions on %s: %v, want %v", id, got, w)
 		}
 	}
 }
