@@ -1,7 +1,7 @@
 package repo
 
 import (
-	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 )
@@ -9,17 +9,18 @@ import (
 // Root walks up from the working directory to the directory holding
 // go.mod.
 func Root() (string, error) {
-	dir, err := os.Getwd()
+	wd, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
+	dir := wd
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
 			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", errors.New("repo: no go.mod above the working directory")
+			return "", fmt.Errorf("repo: no go.mod in or above %s: creditgate runs inside its checkout (it compiles the gate suites there); cd into it first", wd)
 		}
 		dir = parent
 	}
