@@ -365,8 +365,19 @@ func (e *Engine) RecordCollaboration(r Req, in CollabIn) *Response {
 		karma[id] = ks{ci, src}
 	}
 	chash := hashOf("collab", in)
+	var atArrival map[string]int64 // DefectH15SynergieEarnedAtArrival
+	if e.cfg.Defects.Has(DefectH15SynergieEarnedAtArrival) {
+		atArrival = map[string]int64{}
+		e.view(func(rs *State) {
+			for _, id := range in.AgentIDs {
+				if t := rs.Synergie[id][in.TeamID]; t != nil {
+					atArrival[id] = t.GrantedMilli
+				}
+			}
+		})
+	}
 	return e.run("collaboration", r, in, func(st *State, p *plan) *APIError {
-		if ref, ok := st.collabs[in.CollaborationID]; ok {
+		if ref, ok := st.collabs[st.collabKey(in.TeamID, in.CollaborationID)]; ok {
 			if ref.hash != chash {
 				return &APIError{Status: 409, Code: "idempotency_key_conflict", Detail: "collaboration_id was already recorded with different content",
 					Extra: map[string]any{"collaboration_id": in.CollaborationID}}
@@ -388,6 +399,9 @@ func (e *Engine) RecordCollaboration(r Req, in CollabIn) *Response {
 			var earned int64
 			if t := st.Synergie[id][in.TeamID]; t != nil {
 				earned = t.GrantedMilli
+			}
+			if atArrival != nil {
+				earned = atArrival[id] // defect: what the read model said when the request arrived
 			}
 			if e.cfg.Defects.Has(DefectH13SynergieCapAcrossTeams) {
 				earned = 0 // defect: what the agent earned in every team counts against the cap

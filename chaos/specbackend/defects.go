@@ -462,6 +462,20 @@ const (
 	// asks KARMA again; with no traffic they never recover. Breaks SPEC §5: health shows
 	// KARMA degraded during a blackout and recovers by itself.
 	DefectH14KarmaRecoveryNeedsTraffic Defect = "h14-karma-recovery-needs-traffic"
+
+	// DefectH15CollabIDPerTeam: a recorded collaboration is remembered under its team and
+	// id, so the same collaboration_id sent again naming another team_id is recorded and
+	// paid a second time (a repeat in the same team is still a duplicate). Breaks SPEC §5:
+	// a duplicate collaboration_id is idempotent.
+	DefectH15CollabIDPerTeam Defect = "h15-collab-id-per-team"
+
+	// DefectH15SynergieEarnedAtArrival: what an agent already earned in a team is read
+	// from the durable read model when the collaboration arrives, not from the state the
+	// command is decided on, so collaborations in flight together each see the same
+	// earnings and each pays up to the cap: 40 at once paid 750 against a cap of 500.
+	// One at a time nothing changes. Breaks SPEC §5: each agent earns at most
+	// synergie.cap per team.
+	DefectH15SynergieEarnedAtArrival Defect = "h15-synergie-earned-at-arrival"
 )
 
 // AllDefects lists every defect, in the order of the constants above.
@@ -531,6 +545,8 @@ var AllDefects = []Defect{
 	DefectH14MissionCompleteUnroundedEstimate,
 	DefectH14KarmaFreshCacheLive,
 	DefectH14KarmaRecoveryNeedsTraffic,
+	DefectH15CollabIDPerTeam,
+	DefectH15SynergieEarnedAtArrival,
 }
 
 // Defects is a set of switched-on defects. The nil set switches none on.

@@ -54,8 +54,8 @@ func TestParseDefects(t *testing.T) {
 			t.Fatalf("ParseDefects(%q) = %v, %v", d, one, err)
 		}
 	}
-	if len(AllDefects) != 65 {
-		t.Fatalf("%d defects, want 65", len(AllDefects))
+	if len(AllDefects) != 67 {
+		t.Fatalf("%d defects, want 67", len(AllDefects))
 	}
 	_, err = ParseDefects("synergie-cap-overshoot,no-such-bug")
 	if err == nil || !strings.Contains(err.Error(), `"no-such-bug"`) {

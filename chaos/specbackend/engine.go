@@ -227,6 +227,7 @@ func Open(cfg Config) (*Engine, error) {
 		inflight: map[string]*idemEntry{}}
 	e.rs.refundNoMission = cfg.Defects.Has(DefectH11RefundLedgerNoMission)
 	e.st.cappedRaw = cfg.Defects.Has(DefectH14SynergieCappedRaw)
+	e.st.collabPerTeam = cfg.Defects.Has(DefectH15CollabIDPerTeam)
 	e.rs.cappedRaw = e.st.cappedRaw
 	if err := os.MkdirAll(filepath.Dir(cfg.JournalPath), 0o755); err != nil {
 		return nil, err
@@ -502,7 +503,7 @@ func (e *Engine) exec(c *cmd) *Response {
 	}
 	if first.EventType == "synergie.collaboration_recorded" {
 		pc := decodePayload[pCollab](first)
-		e.st.collabs[pc.CollaborationID] = collabRef{hash: pc.CollabHash, firstSeq: first.Seq, n: len(p.evs)}
+		e.st.collabs[e.st.collabKey(pc.TeamID, pc.CollaborationID)] = collabRef{hash: pc.CollabHash, firstSeq: first.Seq, n: len(p.evs)}
 	}
 	resp := respond(c.kind, p.evs)
 	done := e.j.enqueue(lines, p.evs, first.Seq)

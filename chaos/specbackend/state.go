@@ -278,6 +278,7 @@ type State struct {
 	EventsByType    map[string]int64
 	refundNoMission bool // DefectH11RefundLedgerNoMission
 	cappedRaw       bool // DefectH14SynergieCappedRaw
+	collabPerTeam   bool // DefectH15CollabIDPerTeam
 }
 
 func newState(ledgerKeep int) *State {
@@ -398,7 +399,7 @@ func (s *State) Apply(ev *Event) {
 		s.synFor(p.AgentID, p.TeamID).CappedMilli += capped
 	case "synergie.collaboration_recorded":
 		p := decodePayload[pCollab](ev)
-		s.collabs[p.CollaborationID] = collabRef{hash: p.CollabHash, firstSeq: ev.Seq, n: ev.Metadata.EventsInCommand}
+		s.collabs[s.collabKey(p.TeamID, p.CollaborationID)] = collabRef{hash: p.CollabHash, firstSeq: ev.Seq, n: ev.Metadata.EventsInCommand}
 	case "approval.requested":
 		p := decodePayload[pApproval](ev)
 		exp, _ := time.Parse(time.RFC3339Nano, p.ExpiresAt)
@@ -609,4 +610,14 @@ func ledgerEntryFor(ev *Event, agentID string, poolAllocSignLost bool) (LedgerEn
 		return le, true
 	}
 	return le, false
+}
+
+// collabKey is what a recorded collaboration is remembered under: its id
+// (SPEC §5: a duplicate collaboration_id is idempotent), or with
+// DefectH15CollabIDPerTeam its team and id.
+func (s *State) collabKey(team, id string) string {
+	if s.collabPerTeam {
+		return team + "/" + id
+	}
+	return id
 }

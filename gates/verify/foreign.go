@@ -179,6 +179,11 @@ var foreignCases = []foreignCase{
 	{spec: true, defect: "h14-mission-refund-cause-lost-on-restart", gates: "a", check: "A5"},
 	{spec: true, defect: "h14-mission-complete-unrounded-estimate", gates: "b", check: "B59"},
 	{spec: true, defect: "h14-eoc-anomaly-as-error", gates: "d", check: "D17"},
+	// The fifteenth blind hunt on it: a collaboration id remembered per
+	// team passed every gate (the explorer does not send collaborations
+	// to another backend, whose answer shapes the SPEC leaves open); B20's
+	// repeats now name another team too.
+	{spec: true, defect: "h15-collab-id-per-team", gates: "b", check: "B20"},
 	// The generated workload on another backend (SPEC §5's defaults, the
 	// routes whose answers SPEC §6 fixes): an overdraft under concurrent
 	// debits and retries executed twice, each failed by B47 alone.
