@@ -303,6 +303,15 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, harnes
 			Detail: "a CRITICAL request needs a second, distinct approver; " + string(first.Raw)})
 		again := env.C.Decide(ctx, id, "gate-c-a1", true, "reviewed again", "gate-c-crit-1b")
 		env.Record("C12", harness.Measure{OK: !again.OK(), Samples: 1, Measured: again.Status, Threshold: "4xx (409 duplicate_approver)", Detail: string(again.Raw)})
+		if ours {
+			// The vote that completes the request needs its justification
+			// as much as the first (a CRITICAL request justified once, by
+			// its first approver, executed on an unjustified second vote).
+			bare := env.C.Decide(ctx, id, "gate-c-a2", true, "", "gate-c-crit-2-nojust")
+			env.Record("C10", harness.Measure{OK: !bare.OK() && bare.Status >= 400 && bare.Status < 500 && bare.Code() != "already_decided", Samples: 1,
+				Measured: fmt.Sprintf("%d %s", bare.Status, bare.Code()), Threshold: "4xx (422 justification_required)",
+				Variant: "CRITICAL, the second approver's vote", Detail: string(bare.Raw)})
+		}
 		if m := fold(ctx); m != nil && m.Approvals[id] != nil {
 			n := len(m.Approvals[id].ExecutedEventIDs)
 			env.Record("C13", harness.Measure{OK: n == 0, Samples: 1, Measured: n, Threshold: 0})
@@ -327,29 +336,63 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, harnes
 
 	It("an expired request cannot be decided", Label("critical"), func(ctx SpecContext) {
 		env.Require("C16", "C17", "C18", "C19")
-		id, r := request(ctx, "gate-c-exp-requester", 5_000_000, "needs review", "gate-c-expire")
-		env.Record("C16", harness.Measure{OK: r.Str("risk_level") == "HIGH", Samples: 1, Measured: r.Str("risk_level"), Threshold: "HIGH"})
+		// One request approved late and two rejected late: the lazy expiry
+		// holds for every decision, not only approvals. Each is opened
+		// 300 ms after the one before, so each decision below lands at its
+		// own deadline.
+		type late struct {
+			id, variant string
+			approve     bool
+			opened      time.Time // its deadline is at most highTimeout after this
+			r           scenarios.Reply
+		}
+		lates := []*late{{approve: true}, {variant: "rejected late"}, {variant: "rejected late, again"}}
+		for i, l := range lates {
+			if i > 0 {
+				time.Sleep(300 * time.Millisecond)
+			}
+			var r scenarios.Reply
+			l.id, r = request(ctx, "gate-c-exp-requester", 5_000_000, "needs review", fmt.Sprintf("gate-c-expire-%d", i))
+			l.opened = time.Now()
+			if i == 0 {
+				env.Record("C16", harness.Measure{OK: r.Str("risk_level") == "HIGH", Samples: 1, Measured: r.Str("risk_level"), Threshold: "HIGH"})
+			}
+		}
 		if !env.Applies("C17") {
 			return // the harness cannot give this backend a short HIGH timeout: C17–C19 say SKIP
 		}
-		if why := env.TimeoutTaken(ctx, id, "CREDITD_APPROVAL_TIMEOUT_HIGH", highTimeout); why != "" {
+		if why := env.TimeoutTaken(ctx, lates[0].id, "CREDITD_APPROVAL_TIMEOUT_HIGH", highTimeout); why != "" {
 			for _, c := range []string{"C17", "C18", "C19"} {
 				env.Record(c, harness.Measure{Detail: why})
 			}
 			return
 		}
-		time.Sleep(highTimeout + 1500*time.Millisecond)
-		late := env.C.Decide(ctx, id, "gate-c-late", true, "too late", "gate-c-expire-late")
-		env.Record("C17", harness.Measure{OK: !late.OK() && late.Status == 409, Samples: 1, Measured: fmt.Sprintf("%d %s", late.Status, late.Code()),
-			Threshold: "409 already_decided (expired)", Detail: string(late.Raw)})
-		if m := fold(ctx); m != nil {
-			st := m.Approvals[id]
-			env.Record("C18", harness.Measure{OK: st.Status == audit.StatusExpired, Samples: 1, Measured: st.Status, Threshold: "expired",
-				Detail: "the engine's timer or the lazy check must expire it"})
-			env.Record("C19", harness.Measure{OK: len(st.ExecutedEventIDs) == 0, Samples: 1, Measured: len(st.ExecutedEventIDs), Threshold: 0})
-		} else {
+		// Each decision lands 30 ms past its request's deadline, mostly
+		// before a periodic sweep (our engine's: every second) has expired
+		// it: SPEC §5 expires lazily on access too, so a decision path that
+		// leaves expiry to the timer is met here (a second after the
+		// deadline, the timer had always run first).
+		for i, l := range lates {
+			time.Sleep(time.Until(l.opened.Add(highTimeout + 30*time.Millisecond)))
+			l.r = env.C.Decide(ctx, l.id, "gate-c-late", l.approve, "too late", fmt.Sprintf("gate-c-expire-late-%d", i))
+			env.Record("C17", harness.Measure{OK: !l.r.OK() && l.r.Status == 409, Samples: 1, Measured: fmt.Sprintf("%d %s", l.r.Status, l.r.Code()),
+				Threshold: "409 already_decided (expired)", Detail: string(l.r.Raw), Variant: l.variant})
+		}
+		m := fold(ctx)
+		if m == nil {
 			env.Record("C18", harness.Measure{})
 			env.Record("C19", harness.Measure{})
+			return
+		}
+		for _, l := range lates {
+			st := m.Approvals[l.id]
+			if st == nil {
+				env.Record("C18", harness.Measure{Detail: "request " + l.id + " is not in the journal the reference model reads", Variant: l.variant})
+				continue
+			}
+			env.Record("C18", harness.Measure{OK: st.Status == audit.StatusExpired, Samples: 1, Measured: st.Status, Threshold: "expired",
+				Detail: "the engine's timer or the lazy check must expire it", Variant: l.variant})
+			env.Record("C19", harness.Measure{OK: len(st.ExecutedEventIDs) == 0, Samples: 1, Measured: len(st.ExecutedEventIDs), Threshold: 0, Variant: l.variant})
 		}
 	})
 

@@ -56,6 +56,8 @@ var gateD = []Check{
 	// wrong counter loses nothing (D20 judges the report itself).
 	{ID: "D62", Gate: "D", Title: "journal corruption: GET /metrics replay.integrity_errors_count counts the recovery's damage (our engine: every line /journal/verify lists, quarantined or torn)",
 		Rules: rs("§3 quarantine"), Routes: rs(MetricsAPI, JournalVerify), Needs: caps(CapJournalFile, CapRestart)},
+	{ID: "D69", Gate: "D", Title: "journal corruption: after each recovery GET /metrics journal.total_events counts the events the recovery replayed, not the lines it quarantined or cut (our engine's documented count; SPEC §6 leaves it open)",
+		Rules: rs("§3 quarantine", "§6 counters"), Routes: rs(MetricsAPI), Needs: caps(CapJournalFile, CapRestart)},
 	{ID: "D21", Gate: "D", Critical: true, Title: "journal corruption: health after repair",
 		Rules: rs("§3 quarantine"), Routes: rs(APIHealth), Needs: caps(CapJournalFile, CapRestart)},
 	{ID: "D22", Gate: "D", Critical: true, Title: "journal corruption: lost entity and its dependents reported by /journal/verify",

@@ -54,7 +54,7 @@ const (
 	cacheWindow = 10 * time.Second
 )
 
-var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.Checks("D1", "D2", "D3", "D4", "D5", "D6", "D63", "D7", "D8", "D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D61", "D62", "D41", "D42", "D43", "D44", "D45", "D47", "D48", "D49", "D50", "D64", "D65", "D67", "D55", "D56", "D68", "D58", "D59", "A1", "A2", "A8", "A11", "A30", "B13", "B17", "B46"), func() {
+var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.Checks("D1", "D2", "D3", "D4", "D5", "D6", "D63", "D7", "D8", "D9", "D10", "D11", "D12", "D13", "D14", "D15", "D16", "D17", "D18", "D19", "D20", "D21", "D22", "D23", "D24", "D25", "D26", "D61", "D62", "D69", "D41", "D42", "D43", "D44", "D45", "D47", "D48", "D49", "D50", "D64", "D65", "D67", "D55", "D56", "D68", "D58", "D59", "A1", "A2", "A8", "A11", "A30", "B13", "B17", "B46"), func() {
 	var env *harness.Env
 	// crashes counts backends found dead after a KARMA outage; outages
 	// counts the outages judged (0: the fact is not measured).
@@ -533,6 +533,9 @@ var _ = Describe("Gate D: failure safety", Ordered, ContinueOnFailure, harness.C
 				}
 
 				post := readJournal(ctx, env)
+				if env.Applies("D69") {
+					env.Record("D69", eventsCounted(ctx, env, len(post.Events()), c.Name))
+				}
 				present := map[string]bool{}
 				for _, e := range post.Events() {
 					present[e.IdempotencyKey] = true
@@ -1128,6 +1131,36 @@ func journalTotal(ctx context.Context, env *harness.Env) (int64, bool) {
 	v, ok := j["total_events"]
 	n, err := strconv.ParseInt(fmt.Sprint(v), 10, 64) // a JSON integer, however the body decoded it
 	return n, r.OK() && ok && err == nil
+}
+
+// eventsCounted judges D69 after a recovery, nothing written since: GET
+// /api/credits/metrics' journal.total_events is what our engine documents
+// (its OpenAPI document: the events replayed at start plus those appended
+// since), the replay's own count (replay.total_events), never a line
+// quarantined or a tail cut (a count taken from the last seq still counts
+// them). SPEC §6 names the field without saying what a recovery does to
+// it, and the original's routes and the independent backend both count
+// the last seq: another backend is not judged.
+func eventsCounted(ctx context.Context, env *harness.Env, held int, variant string) harness.Measure {
+	r := env.C.Get(ctx, "/api/credits/metrics")
+	count := func(section string) (int64, bool) {
+		m, _ := r.Body[section].(map[string]any)
+		v, ok := m["total_events"]
+		n, err := strconv.ParseInt(fmt.Sprint(v), 10, 64) // a JSON integer, however the body decoded it
+		return n, r.OK() && ok && err == nil
+	}
+	total, ok := count("journal")
+	replayed, hasReplayed := count("replay")
+	m := harness.Measure{OK: ok && hasReplayed && total == replayed, Samples: 1, Measured: total, Variant: variant,
+		Threshold: fmt.Sprintf("%d (replay.total_events: the events the recovery folded)", replayed),
+		Detail:    fmt.Sprintf("journal.total_events of GET /api/credits/metrics right after the recovery; the recovered journal holds %d lines", held)}
+	switch {
+	case !env.TCfg.Kind.OwnEngine():
+		m = harness.Measure{Variant: variant, Detail: fmt.Sprintf("SPEC §6 names journal.total_events without saying what a recovery does to it (another backend may count the last seq): not judged; it says %d, its replay %d, its journal holds %d", total, replayed, held)}
+	case !ok || !hasReplayed:
+		m.Samples, m.Measured, m.Detail = 0, nil, "the answer of GET /api/credits/metrics carried no journal.total_events or replay.total_events number"
+	}
+	return m
 }
 
 // replayTimed judges D68 on the start the harness timed (from, to): GET

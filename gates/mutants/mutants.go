@@ -46,5 +46,5 @@ func All() []Mutant {
 	return slices.Concat(coreMutants(), clusterMutants(), contractMutants(), coverageMutants(), evidenceMutants(),
 		exploreMutants(), hardeningMutants(), historyMutants(), powerlossMutants(), recoveryMutants(), replayMutants(),
 		streamMutants(), blindMutants(), hunt2Mutants(), hunt3Mutants(), hunt4Mutants(), hunt4cMutants(), hunt4bMoneyMutants(),
-		hunt4clMutants(), batchFaultMutants(), hunt5Mutants(), hunt6Mutants(), hunt7Mutants(), hunt10Mutants(), hunt13Mutants(), hunt14Mutants())
+		hunt4clMutants(), batchFaultMutants(), hunt5Mutants(), hunt6Mutants(), hunt7Mutants(), hunt10Mutants(), hunt13Mutants(), hunt14Mutants(), hunt15Mutants())
 }

@@ -31,7 +31,8 @@
 // estimate and at 0, a fail, a cancel, a second end); one pool's life
 // through its rare states (a member removed, transfers of the whole
 // balance, closed pools); a CRITICAL request through its votes (the
-// requester's own, one approver twice, a stale version, a decided
+// requester's own, one approver twice, a vote without a justification,
+// a stale version, a decided
 // request) and a CRITICAL withdrawal rejected after one approval; and,
 // last, every kind of mutation the walk saw accepted again by every token
 // that may not mutate (these two not with Config.OneToken). They come after the walk, which is the same with or

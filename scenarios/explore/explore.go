@@ -474,9 +474,10 @@ func (x *explorer) missionEndSweep(started []*mission) {
 
 // decisionSweep takes, after the drawn commands, a CRITICAL request
 // through the votes the walk reaches rarely (SPEC §5: two distinct
-// approvers, the requester never one, optimistic versions): an admin
-// requests, approves its own request, an approver approves and approves
-// again, a second approves on the version before the first vote, then on
+// approvers, the requester never one, a justification, optimistic
+// versions): an admin requests, approves its own request, an approver
+// approves and approves again, a second approves without a justification,
+// then on the version before the first vote, then on
 // the current one (the action runs), and a third rejects the decided
 // request. A CRITICAL withdrawal then gets one approval and a rejection
 // from a second approver, and a late approval. The walk decides about a
@@ -518,8 +519,11 @@ func (x *explorer) decisionSweep() {
 		x.noteApproval(c, resp(c))
 		return x.appr[len(x.appr)-1]
 	}
-	vote := func(ap *approval, verb string, p Principal, version int, note string) {
-		body := map[string]any{"justification": "reviewed"}
+	vote := func(ap *approval, verb string, p Principal, version int, just, note string) {
+		body := map[string]any{}
+		if just != "" {
+			body["justification"] = just
+		}
 		if version > 0 {
 			body["expected_version"] = version
 		}
@@ -537,17 +541,18 @@ func (x *explorer) decisionSweep() {
 		}
 	}
 	if ap := request("add", ps["admin"].Token); ap != nil {
-		vote(ap, "approve", ps["admin"], 0, "the requester approves its own")
-		vote(ap, "approve", approvers[0], 0, "a first approval")
-		vote(ap, "approve", approvers[0], 0, "the same approver again")
-		vote(ap, "approve", approvers[1], 1, "a second approver on the version before the first vote")
-		vote(ap, "approve", approvers[1], ap.version, "a second approver on the current version")
-		vote(ap, "reject", approvers[2], 0, "a third rejects the decided request")
+		vote(ap, "approve", ps["admin"], 0, "reviewed", "the requester approves its own")
+		vote(ap, "approve", approvers[0], 0, "reviewed", "a first approval")
+		vote(ap, "approve", approvers[0], 0, "reviewed", "the same approver again")
+		vote(ap, "approve", approvers[1], 0, "", "a second approver without a justification")
+		vote(ap, "approve", approvers[1], 1, "reviewed", "a second approver on the version before the first vote")
+		vote(ap, "approve", approvers[1], ap.version, "reviewed", "a second approver on the current version")
+		vote(ap, "reject", approvers[2], 0, "reviewed", "a third rejects the decided request")
 	}
 	if ap := request("withdraw", ps["operator"].Token); ap != nil {
-		vote(ap, "approve", approvers[1], 0, "a first approval of a withdrawal")
-		vote(ap, "reject", approvers[2], 0, "a second approver rejects it")
-		vote(ap, "approve", approvers[0], 0, "a late approval")
+		vote(ap, "approve", approvers[1], 0, "reviewed", "a first approval of a withdrawal")
+		vote(ap, "reject", approvers[2], 0, "reviewed", "a second approver rejects it")
+		vote(ap, "approve", approvers[0], 0, "reviewed", "a late approval")
 	}
 }
 

@@ -488,7 +488,7 @@ func TestEveryRunTakesACriticalRequestThroughItsVotes(t *testing.T) {
 		t.Fatalf("CRITICAL requests of the sweep: %v, want an add and a withdrawal", requests)
 	}
 	want := map[string][]string{
-		requests[0]: {"approve by adm1", "approve by ap1", "approve by ap1", "approve by ap2@1", "approve by ap2@3", "reject by ap3"},
+		requests[0]: {"approve by adm1", "approve by ap1", "approve by ap1", "approve by ap2", "approve by ap2@1", "approve by ap2@3", "reject by ap3"},
 		requests[1]: {"approve by ap2", "reject by ap3", "approve by ap1"},
 	}
 	for id, w := range want {
