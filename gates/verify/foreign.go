@@ -184,6 +184,10 @@ var foreignCases = []foreignCase{
 	// to another backend, whose answer shapes the SPEC leaves open); B20's
 	// repeats now name another team too.
 	{spec: true, defect: "h15-collab-id-per-team", gates: "b", check: "B20"},
+	// And earnings read when a collaboration arrives: scenario 2 sent
+	// its collaborations one at a time; after its first five it sends
+	// them ten at once (B18 and B9 fail it).
+	{spec: true, defect: "h15-synergie-earned-at-arrival", gates: "b", check: "B18"},
 	// The generated workload on another backend (SPEC §5's defaults, the
 	// routes whose answers SPEC §6 fixes): an overdraft under concurrent
 	// debits and retries executed twice, each failed by B47 alone.

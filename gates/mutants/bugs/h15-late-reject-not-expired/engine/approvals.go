@@ -5,11 +5,7 @@
 package engine
 
 import (
-	"context"
-	"fmt"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/creditgate/creditgate/engine/event"
 	"github.com/creditgate/creditgate/engine/projection"
