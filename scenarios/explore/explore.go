@@ -278,8 +278,7 @@ func (x *explorer) refusedDeciders() {
 	c = x.send("POST", api+"/approvals/"+ap.id+"/reject", map[string]any{"justification": "closing"}, x.groupKey(),
 		TokenOf(x.cfg.Principals, "approver"), "refused deciders: an approver closes the request", -1, false)
 	if ok2xx(c) {
-		ap.status = fmt.Sprint(resp(c)["status"])
-		ap.version++
+		x.noteDecided(ap, c, "")
 	}
 }
 
@@ -456,18 +455,16 @@ func (x *explorer) missionEndSweep(started []*mission) {
 			m.status = e.verb
 		}
 	}
-	var ended []*mission
-	for i, e := range ends {
-		if i >= len(started) {
-			return
-		}
+	for i, e := range ends[:min(len(ends), len(started))] {
 		finish(started[i], e)
-		ended = append(ended, started[i])
+	}
+	if len(started) < len(ends) {
+		return
 	}
 	for _, again := range []struct {
 		m *mission
 		e end
-	}{{ended[0], ends[5]}, {ended[4], ends[3]}, {ended[5], ends[4]}} {
+	}{{started[0], ends[5]}, {started[4], ends[3]}, {started[5], ends[4]}} {
 		finish(again.m, again.e)
 	}
 }
@@ -490,21 +487,15 @@ func (x *explorer) decisionSweep() {
 	if x.cfg.OneToken || s.CriticalMilli <= 0 {
 		return
 	}
-	ps := map[string]Principal{}
+	byRole := map[string][]Principal{}
 	for _, p := range x.cfg.Principals {
-		if _, ok := ps[p.Role]; !ok {
-			ps[p.Role] = p
-		}
+		byRole[p.Role] = append(byRole[p.Role], p)
 	}
-	var approvers []Principal
-	for _, p := range x.cfg.Principals {
-		if p.Role == "approver" {
-			approvers = append(approvers, p)
-		}
-	}
-	if len(approvers) < 3 || ps["admin"].Token == "" {
+	approvers := byRole["approver"]
+	if len(approvers) < 3 || len(byRole["admin"]) == 0 {
 		return
 	}
+	admin := byRole["admin"][0]
 	a := &agent{id: x.cfg.Prefix + "dc"}
 	if !x.freshAgent(a, "1", "decision sweep: a fresh agent") {
 		return
@@ -527,21 +518,12 @@ func (x *explorer) decisionSweep() {
 		if version > 0 {
 			body["expected_version"] = version
 		}
-		c := x.send("POST", api+"/approvals/"+ap.id+"/"+verb, body, x.groupKey(), p.Token, "decision sweep: "+note, -1, false)
-		if ok2xx(c) {
-			m := resp(c)
-			ap.status = fmt.Sprint(m["status"])
-			ap.version++
-			if ap.status == "pending" {
-				ap.voters = append(ap.voters, p.Name)
-			}
-			if ex, ok := m["executed"].(map[string]any); ok {
-				x.afterBalance(a.id, ex)
-			}
+		if c := x.send("POST", api+"/approvals/"+ap.id+"/"+verb, body, x.groupKey(), p.Token, "decision sweep: "+note, -1, false); ok2xx(c) {
+			x.noteDecided(ap, c, p.Name)
 		}
 	}
-	if ap := request("add", ps["admin"].Token); ap != nil {
-		vote(ap, "approve", ps["admin"], 0, "reviewed", "the requester approves its own")
+	if ap := request("add", admin.Token); ap != nil {
+		vote(ap, "approve", admin, 0, "reviewed", "the requester approves its own")
 		vote(ap, "approve", approvers[0], 0, "reviewed", "a first approval")
 		vote(ap, "approve", approvers[0], 0, "reviewed", "the same approver again")
 		vote(ap, "approve", approvers[1], 0, "", "a second approver without a justification")
@@ -549,7 +531,7 @@ func (x *explorer) decisionSweep() {
 		vote(ap, "approve", approvers[1], ap.version, "reviewed", "a second approver on the current version")
 		vote(ap, "reject", approvers[2], 0, "reviewed", "a third rejects the decided request")
 	}
-	if ap := request("withdraw", ps["operator"].Token); ap != nil {
+	if ap := request("withdraw", TokenOf(x.cfg.Principals, "operator")); ap != nil {
 		vote(ap, "approve", approvers[1], 0, "reviewed", "a first approval of a withdrawal")
 		vote(ap, "reject", approvers[2], 0, "reviewed", "a second approver rejects it")
 		vote(ap, "approve", approvers[0], 0, "reviewed", "a late approval")
@@ -1087,6 +1069,21 @@ func (x *explorer) noteApproval(c Command, m map[string]any) {
 	x.appr = append(x.appr, ap)
 }
 
+// noteDecided follows a decision by name acknowledged on ap: its status
+// and version, the vote when it left the request pending, the balance
+// after the action it executed.
+func (x *explorer) noteDecided(ap *approval, c Command, name string) {
+	m := resp(c)
+	ap.status = fmt.Sprint(m["status"])
+	ap.version++
+	if ap.status == "pending" {
+		ap.voters = append(ap.voters, name)
+	}
+	if ex, ok := m["executed"].(map[string]any); ok {
+		x.afterBalance(ap.agent, ex)
+	}
+}
+
 func (x *explorer) requestApproval() {
 	s := x.cfg.Settings
 	action := "add"
@@ -1214,19 +1211,11 @@ func (x *explorer) decide(ctx context.Context, approve bool) {
 		path = api + "/approvals/" + ap.id + "/approve"
 	}
 	c := x.send("POST", path, body, x.key(), tok, why, -1, false)
-	m := resp(c)
 	switch {
 	case ok2xx(c):
-		ap.status = fmt.Sprint(m["status"])
-		ap.version++
-		if ap.status == "pending" {
-			ap.voters = append(ap.voters, name)
-		}
-		if ex, ok := m["executed"].(map[string]any); ok {
-			x.afterBalance(ap.agent, ex)
-		}
+		x.noteDecided(ap, c, name)
 	case c.Status == http.StatusConflict:
-		if w, ok := m["winner"].(map[string]any); ok {
+		if w, ok := resp(c)["winner"].(map[string]any); ok {
 			ap.status = fmt.Sprint(w["status"])
 		}
 	}
