@@ -344,7 +344,6 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, harnes
 			id, variant string
 			approve     bool
 			opened      time.Time // its deadline is at most highTimeout after this
-			r           scenarios.Reply
 		}
 		lates := []*late{{approve: true}, {variant: "rejected late"}, {variant: "rejected late, again"}}
 		for i, l := range lates {
@@ -374,9 +373,9 @@ var _ = Describe("Gate C: human-gate safety", Ordered, ContinueOnFailure, harnes
 		// deadline, the timer had always run first).
 		for i, l := range lates {
 			time.Sleep(time.Until(l.opened.Add(highTimeout + 30*time.Millisecond)))
-			l.r = env.C.Decide(ctx, l.id, "gate-c-late", l.approve, "too late", fmt.Sprintf("gate-c-expire-late-%d", i))
-			env.Record("C17", harness.Measure{OK: !l.r.OK() && l.r.Status == 409, Samples: 1, Measured: fmt.Sprintf("%d %s", l.r.Status, l.r.Code()),
-				Threshold: "409 already_decided (expired)", Detail: string(l.r.Raw), Variant: l.variant})
+			r := env.C.Decide(ctx, l.id, "gate-c-late", l.approve, "too late", fmt.Sprintf("gate-c-expire-late-%d", i))
+			env.Record("C17", harness.Measure{OK: !r.OK() && r.Status == 409, Samples: 1, Measured: fmt.Sprintf("%d %s", r.Status, r.Code()),
+				Threshold: "409 already_decided (expired)", Detail: string(r.Raw), Variant: l.variant})
 		}
 		m := fold(ctx)
 		if m == nil {

@@ -1126,9 +1126,14 @@ func pagedEqualsFile(ctx context.Context, env *harness.Env, what, variant string
 // journalTotal reads journal.total_events of GET /api/credits/metrics (the
 // original's JSON shape); false when the route or the number is missing.
 func journalTotal(ctx context.Context, env *harness.Env) (int64, bool) {
-	r := env.C.Get(ctx, "/api/credits/metrics")
-	j, _ := r.Body["journal"].(map[string]any)
-	v, ok := j["total_events"]
+	return totalEvents(env.C.Get(ctx, "/api/credits/metrics"), "journal")
+}
+
+// totalEvents reads section.total_events of an answer of GET
+// /api/credits/metrics (SPEC §6: journal and replay each carry one).
+func totalEvents(r scenarios.Reply, section string) (int64, bool) {
+	m, _ := r.Body[section].(map[string]any)
+	v, ok := m["total_events"]
 	n, err := strconv.ParseInt(fmt.Sprint(v), 10, 64) // a JSON integer, however the body decoded it
 	return n, r.OK() && ok && err == nil
 }
@@ -1143,14 +1148,8 @@ func journalTotal(ctx context.Context, env *harness.Env) (int64, bool) {
 // the last seq: another backend is not judged.
 func eventsCounted(ctx context.Context, env *harness.Env, held int, variant string) harness.Measure {
 	r := env.C.Get(ctx, "/api/credits/metrics")
-	count := func(section string) (int64, bool) {
-		m, _ := r.Body[section].(map[string]any)
-		v, ok := m["total_events"]
-		n, err := strconv.ParseInt(fmt.Sprint(v), 10, 64) // a JSON integer, however the body decoded it
-		return n, r.OK() && ok && err == nil
-	}
-	total, ok := count("journal")
-	replayed, hasReplayed := count("replay")
+	total, ok := totalEvents(r, "journal")
+	replayed, hasReplayed := totalEvents(r, "replay")
 	m := harness.Measure{OK: ok && hasReplayed && total == replayed, Samples: 1, Measured: total, Variant: variant,
 		Threshold: fmt.Sprintf("%d (replay.total_events: the events the recovery folded)", replayed),
 		Detail:    fmt.Sprintf("journal.total_events of GET /api/credits/metrics right after the recovery; the recovered journal holds %d lines", held)}
